@@ -1,0 +1,90 @@
+/*
+ * Protobuf <-> domain conversion. The only module that includes generated code.
+ *
+ * Encoders return a malloc'd buffer the caller frees with free().
+ */
+#ifndef CONFIRMD_CODEC_H
+#define CONFIRMD_CODEC_H
+
+#include "confirmd/record.h"
+
+/* A decoded event plus the protobuf message its strings borrow from. */
+typedef struct cfd_decoded_event {
+    cfd_event ev;
+    void *pb; /* the unpacked confirmd.v1.Event; owned */
+    const char **strv; /* pointer arrays for repeated strings; owned */
+} cfd_decoded_event;
+
+/*
+ * Decodes a confirmd.v1.Event into out->ev (strings borrowed from out->pb) and
+ * validates it with cfd_event_validate.
+ * @returns CFD_OK, CFD_ERR_DECODE (not an Event), CFD_ERR_MISSING_FIELD or
+ *          CFD_ERR_INVALID_VALUE, with errstr filled; out is empty on error.
+ */
+cfd_err cfd_codec_event_decode(const void *buf, size_t len, cfd_decoded_event *out,
+                               char *errstr, size_t errstr_size);
+
+/* Releases what cfd_codec_event_decode allocated. NULL-safe; safe on an empty out. */
+void cfd_codec_event_release(cfd_decoded_event *de);
+
+/*
+ * Best effort for dead letters: copies the work order and event id of bytes that
+ * unpack as an Event, even one that fails validation ("" when absent or undecodable).
+ * @returns true when buf unpacked as an Event.
+ */
+bool cfd_codec_event_ids(const void *buf, size_t len, char *work_order, size_t wo_size,
+                         char *event_id, size_t id_size);
+
+/* Encodes rec and its bookkeeping as a confirmd.v1.WorkOrderState (what Redis keeps). */
+cfd_err cfd_codec_state_encode(const cfd_record *rec, uint8_t **buf, size_t *len);
+
+/*
+ * Decodes a WorkOrderState into a new record (*rec, owned by the caller).
+ * @returns CFD_OK or CFD_ERR_DECODE with errstr filled.
+ */
+cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec,
+                               char *errstr, size_t errstr_size);
+
+/* Encodes the emitted form: a confirmd.v1.ConfirmationRecord. */
+cfd_err cfd_codec_record_encode(const cfd_record *rec, uint8_t **buf, size_t *len);
+
+/* Encodes a confirmd.v1.SlaAlert. */
+cfd_err cfd_codec_alert_encode(const cfd_alert *a, uint8_t **buf, size_t *len);
+
+/* A message that could not be applied. Strings and bytes are borrowed. */
+typedef struct cfd_dead_letter {
+    const void *original;
+    size_t original_len;
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    cfd_dl_reason reason;
+    const char *detail;
+    const char *work_order; /* may be NULL */
+    const char *event_id;   /* may be NULL */
+    int64_t dead_at_ms;
+} cfd_dead_letter;
+
+/* Encodes a confirmd.v1.DeadLetter. */
+cfd_err cfd_codec_dead_letter_encode(const cfd_dead_letter *dl, uint8_t **buf,
+                                     size_t *len);
+
+/* @returns the dead-letter reason for a decode/validate/apply error code. */
+cfd_dl_reason cfd_codec_dl_reason(cfd_err err);
+
+/*
+ * JSON <-> protobuf, driven by the protobuf-c descriptors (field names as in the
+ * .proto; enums by name or number; bytes as base64; int64 as number or string).
+ * type_name is a short name in package confirmd.v1: "Event", "ConfirmationRecord",
+ * "SlaAlert", "DeadLetter", "WorkOrderState".
+ * @returns CFD_OK, or CFD_ERR_DECODE / CFD_ERR_INVALID_VALUE with errstr filled
+ *          (unknown field names are an error, naming the field).
+ */
+cfd_err cfd_json_to_pb(const char *type_name, const char *json, uint8_t **buf,
+                       size_t *len, char *errstr, size_t errstr_size);
+
+/* @returns a malloc'd one-line JSON text of the message, or NULL with errstr filled. */
+char *cfd_pb_to_json(const char *type_name, const void *buf, size_t len, char *errstr,
+                     size_t errstr_size);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * Configuration: one declarative table (name, type, default, description) in
+ * src/app/config.c drives parsing, validation, defaults and the generated reference.
+ *
+ * Sources, later wins: built-in defaults, an INI file ("[redis]\nport = 6380" is the
+ * key "redis.port"), then command-line "--set key=value" overrides.
+ * Keys under "kafka." are not in the table: they pass straight to librdkafka
+ * ("kafka.X" to both clients, "kafka.consumer.X" / "kafka.producer.X" to one) and are
+ * checked with rd_kafka_conf_set() when set, so a bad one fails start-up too.
+ */
+#ifndef CONFIRMD_CONFIG_H
+#define CONFIRMD_CONFIG_H
+
+#include <stdio.h>
+
+#include "confirmd/types.h"
+
+/* Which client a passed-through property goes to: cfd_config_kv.scope. */
+enum {
+    CFD_KAFKA_BOTH = 0,     /* "kafka.X" */
+    CFD_KAFKA_CONSUMER = 1, /* "kafka.consumer.X" */
+    CFD_KAFKA_PRODUCER = 2, /* "kafka.producer.X" */
+};
+
+/* A librdkafka property passed through. */
+typedef struct cfd_config_kv {
+    char *key;   /* without the "kafka." / "kafka.consumer." / "kafka.producer." */
+    char *value;
+    int scope;   /* 0 both clients, 1 consumer only, 2 producer only */
+} cfd_config_kv;
+
+struct rd_kafka_conf_s; /* rd_kafka_conf_t, from <librdkafka/rdkafka.h> */
+
+typedef struct cfd_config {
+    /* [worker] */
+    char *input_topics;        /* comma-separated */
+    char *records_topic;
+    char *alerts_topic;
+    char *deadletter_topic;
+    int batch_size;            /* max events applied per Redis round trip */
+    int64_t poll_timeout_ms;
+    int64_t park_window_ms;    /* how long an event for an unknown order is parked */
+    char *log_level;
+
+    /* [redis] */
+    char *redis_host;
+    int redis_port;
+    char *redis_unix_socket;   /* preferred over host/port when set */
+    char *redis_user;
+    char *redis_password;      /* never logged */
+    int redis_db;
+    int64_t redis_timeout_ms;
+    char *redis_key_prefix;
+    int64_t redis_retry_max_ms; /* backoff ceiling while Redis is unreachable */
+
+    /* [kafka] pass-through, in the order given */
+    cfd_config_kv *kafka;
+    size_t n_kafka;
+} cfd_config;
+
+/* @returns a config holding every default, or NULL on out-of-memory. */
+cfd_config *cfd_config_new(void);
+
+/* NULL-safe. */
+void cfd_config_destroy(cfd_config *cfg);
+
+/*
+ * Reads an INI file into cfg. Unknown keys and sections, keys outside a section,
+ * indented or over-long lines and bad values are errors: errstr reads
+ * "path:line: error: ..." for the first one. After an error cfg may hold part of
+ * the file, so the caller stops rather than carrying on.
+ * @returns CFD_OK or CFD_ERR_CONFIG.
+ */
+cfd_err cfd_config_load_file(cfd_config *cfg, const char *path, char *errstr,
+                             size_t errstr_size);
+
+/*
+ * Sets one key ("redis.port", "kafka.bootstrap.servers") from its text form.
+ * @returns CFD_OK or CFD_ERR_CONFIG with errstr filled ("redis.port: not an integer").
+ */
+cfd_err cfd_config_set(cfd_config *cfg, const char *key, const char *value,
+                       char *errstr, size_t errstr_size);
+
+/* Same as cfd_config_set for "key=value" text, as given to --set. */
+cfd_err cfd_config_set_pair(cfd_config *cfg, const char *pair, char *errstr,
+                            size_t errstr_size);
+
+/* Writes the configuration reference (Markdown) generated from the table. */
+void cfd_config_write_reference(FILE *out);
+
+/*
+ * Parses a duration: a number with unit ms, s, min, h or d ("500ms", "24h"); a bare
+ * number is milliseconds. @returns 0 on success, -1 on a malformed value.
+ */
+int cfd_parse_duration_ms(const char *text, int64_t *out);
+
+/*
+ * Parses a boolean: true/false, yes/no, on/off, 1/0 (any case).
+ * @returns 0 on success, -1 on anything else.
+ */
+int cfd_parse_bool(const char *text, bool *out);
+
+/*
+ * Sets the passed-through properties for one client on conf: the shared ones
+ * (scope CFD_KAFKA_BOTH) first, then those of `scope` (CFD_KAFKA_CONSUMER or
+ * CFD_KAFKA_PRODUCER), so a scoped value wins whatever the order it was given in.
+ * @returns CFD_OK or CFD_ERR_CONFIG with librdkafka's errstr ("kafka.X: ...").
+ */
+cfd_err cfd_config_apply_kafka(const cfd_config *cfg, int scope,
+                               struct rd_kafka_conf_s *conf, char *errstr,
+                               size_t errstr_size);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * A decoded input event, as the domain core sees it.
+ *
+ * Strings are borrowed: they point into the decoded message that the codec keeps
+ * alive (cfd_codec_event_free releases both). NULL and "" both mean absent.
+ */
+#ifndef CONFIRMD_EVENT_H
+#define CONFIRMD_EVENT_H
+
+#include "confirmd/types.h"
+
+typedef struct cfd_customer_ref {
+    const char *name, *contact_person, *contact_phone, *address;
+    const char *affected_service, *city, *customer_id;
+    cfd_tier tier;
+    bool gold;
+} cfd_customer_ref;
+
+typedef struct cfd_event {
+    const char *event_id;
+    const char *work_order;
+    cfd_source source;
+    int64_t event_time_ms;
+    int64_t ingest_time_ms;
+    const char *reported_by;
+    cfd_milestone kind; /* which payload is set */
+
+    /* CFD_MS_REPORTED */
+    struct {
+        const char *issuing_unit;
+        cfd_customer_ref customer;
+        const char *circuit_id, *access_point, *equipment;
+        const char *problem_description;
+        cfd_urgency urgency;
+    } report;
+
+    /* CFD_MS_DISPATCHED / CFD_MS_ENGINEER_ACCEPTED */
+    struct {
+        const char *contractor;
+        const char *engineer_id;
+    } dispatch;
+
+    /* CFD_MS_APPOINTMENT_SET */
+    struct {
+        int64_t time_ms;
+        bool requested_by_customer;
+    } appointment;
+
+    /* CFD_MS_ARRIVED_ON_SITE */
+    struct {
+        const char *const *engineers;
+        size_t n_engineers;
+        const char *const *assisting_staff;
+        size_t n_assisting_staff;
+    } arrival;
+
+    /* CFD_MS_DIAGNOSED */
+    struct {
+        cfd_cause cause;
+        const char *cause_other;
+        const char *onsite_findings;
+    } diagnosis;
+
+    /* CFD_MS_SERVICE_RESTORED */
+    struct {
+        cfd_result result;
+        const char *result_other;
+        bool workaround;
+        bool remote;
+    } restoration;
+
+    /* CFD_MS_CONFIRMATION_SIGNED */
+    struct {
+        const char *customer_opinion;
+        const char *customer_signature;
+        const char *engineer_signature;
+        const char *corrective_actions;
+        int32_t satisfaction;
+        const char *suggestions;
+    } signature;
+
+    /* CFD_MS_CLOSED */
+    struct {
+        int64_t service_end_time_ms;
+    } close;
+
+    /* CFD_MS_CANCELLED / CFD_MS_REOPENED */
+    struct {
+        const char *reason;
+    } change;
+
+    /* CFD_MS_NOC_ALARM */
+    struct {
+        const char *alarm_id;
+        const char *network_object;
+        cfd_alarm_severity severity;
+        bool cleared;
+        const char *text;
+    } alarm;
+} cfd_event;
+
+/*
+ * Checks the fields every event needs and those its payload needs (e.g. cause_other
+ * for CAUSE_OTHER). Pure; fills errstr with the field's name on failure.
+ * @returns CFD_OK, CFD_ERR_MISSING_FIELD or CFD_ERR_INVALID_VALUE.
+ */
+cfd_err cfd_event_validate(const cfd_event *ev, char *errstr, size_t errstr_size);
+
+/* @returns true for events that may open a work order (a fault report). */
+bool cfd_event_opens_order(const cfd_event *ev);
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * librdkafka client configuration from the confirmd config: service defaults first,
+ * then the operator's kafka.* pass-through keys, then the settings the delivery
+ * guarantee depends on (which an operator cannot turn off by accident).
+ */
+#ifndef CONFIRMD_KAFKA_H
+#define CONFIRMD_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "confirmd/config.h"
+
+/*
+ * role is CFD_KAFKA_CONSUMER or CFD_KAFKA_PRODUCER (config.h).
+ * @returns a new configuration for role (the caller owns it until rd_kafka_new takes
+ *          it), or NULL with errstr filled.
+ */
+rd_kafka_conf_t *cfd_kafka_conf_new(const cfd_config *cfg, int role,
+                                    char *errstr, size_t errstr_size);
+
+/* Splits a comma-separated topic list into a new partition list (partition -1). */
+rd_kafka_topic_partition_list_t *cfd_kafka_topic_list(const char *csv);
+
+#endif

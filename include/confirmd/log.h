@@ -1,0 +1,37 @@
+/*
+ * Logging: one line per message on stderr, "2026-11-25T11:47:25.123Z INFO  [mod] text".
+ *
+ * The level check happens in the macro, so a disabled level costs one comparison.
+ * Never log customer names, phones or addresses: log work order numbers, event ids,
+ * topics, partitions and offsets.
+ */
+#ifndef CONFIRMD_LOG_H
+#define CONFIRMD_LOG_H
+
+typedef enum cfd_log_level {
+    CFD_LOG_DEBUG = 0,
+    CFD_LOG_INFO = 1,
+    CFD_LOG_WARN = 2,
+    CFD_LOG_ERROR = 3,
+} cfd_log_level;
+
+extern cfd_log_level cfd_log_threshold; /* set once at start-up */
+
+/* @returns 0 and sets *out for "debug", "info", "warn", "error"; -1 otherwise. */
+int cfd_log_level_parse(const char *name, cfd_log_level *out);
+
+void cfd_log_write(cfd_log_level level, const char *module, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define cfd_log(level, module, ...)                                                   \
+    do {                                                                               \
+        if ((level) >= cfd_log_threshold)                                              \
+            cfd_log_write((level), (module), __VA_ARGS__);                             \
+    } while (0)
+
+#define cfd_debug(mod, ...) cfd_log(CFD_LOG_DEBUG, mod, __VA_ARGS__)
+#define cfd_info(mod, ...) cfd_log(CFD_LOG_INFO, mod, __VA_ARGS__)
+#define cfd_warn(mod, ...) cfd_log(CFD_LOG_WARN, mod, __VA_ARGS__)
+#define cfd_error(mod, ...) cfd_log(CFD_LOG_ERROR, mod, __VA_ARGS__)
+
+#endif

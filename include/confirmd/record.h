@@ -1,0 +1,192 @@
+/*
+ * The confirmation record of one work order and the lifecycle that advances it.
+ *
+ * Pure core: no I/O, no clock. The record is a function of the *set* of events applied
+ * to it: the timeline is kept sorted by (event time, event id); the lifecycle state
+ * and the SLA results are recomputed from it by a fold, and the payload fields of a
+ * milestone kind come from the latest event of that kind. Applying the same set in any
+ * arrival order gives the same record.
+ */
+#ifndef CONFIRMD_RECORD_H
+#define CONFIRMD_RECORD_H
+
+#include "confirmd/event.h"
+#include "confirmd/policy.h"
+
+typedef struct cfd_timeline_entry {
+    cfd_milestone milestone;
+    int64_t event_time_ms;
+    char *event_id;
+    cfd_source source;
+} cfd_timeline_entry;
+
+typedef struct cfd_sla_result {
+    cfd_metric metric;
+    int64_t target_ms;
+    int64_t start_ms;
+    int64_t deadline_ms;
+    int64_t actual_ms;
+    int64_t paused_ms;
+    cfd_metric_status status;
+} cfd_sla_result;
+
+typedef struct cfd_customer {
+    char *name, *contact_person, *contact_phone, *address;
+    char *affected_service, *city, *customer_id;
+    cfd_tier tier;
+    bool gold;
+} cfd_customer;
+
+/* Every string is owned by the record (NULL = absent); cfd_record_destroy frees them. */
+typedef struct cfd_record {
+    /* Paper form. */
+    char *work_order;
+    char *issuing_unit;
+    cfd_customer customer;
+    char **engineers;
+    size_t n_engineers;
+    char **assisting_staff;
+    size_t n_assisting_staff;
+    int64_t arrival_time_ms;
+    int64_t service_end_time_ms;
+    char *circuit_id, *access_point, *equipment;
+    char *problem_description;
+    char *onsite_findings;
+    cfd_cause cause;
+    char *cause_other;
+    cfd_result result;
+    char *result_other;
+    char *customer_opinion;
+    char *customer_signature;
+    int64_t customer_signed_at_ms;
+    char *engineer_signature;
+    char *corrective_actions;
+    int32_t satisfaction;
+    char *suggestions;
+
+    /* What confirmd adds. */
+    cfd_state state;
+    cfd_urgency urgency;
+    char *contractor;
+    int64_t reported_at_ms;
+    int64_t accepted_at_ms;
+    int64_t first_alarm_at_ms;
+    int64_t appointment_time_ms;
+    bool appointment_by_customer;
+    bool remote_restoration;
+    bool workaround;
+    char *cancel_reason;
+    cfd_timeline_entry *timeline; /* sorted by (event_time_ms, event_id) */
+    size_t n_timeline;
+    cfd_sla_result sla[CFD_METRIC_COUNT]; /* indexed by cfd_metric; [0] unused */
+    char **linked_alarms;                 /* sorted, unique */
+    size_t n_linked_alarms;
+    uint32_t version; /* number of distinct events applied */
+    int32_t penalty_points;
+    char *policy_version;
+
+    /* Worker bookkeeping, kept in Redis but not part of the emitted record. */
+    uint64_t alerts_sent;     /* bits: see cfd_alert_bit() */
+    uint32_t emitted_version; /* last version sent to the records topic */
+} cfd_record;
+
+/* @returns a zeroed record, or NULL on out-of-memory. */
+cfd_record *cfd_record_new(void);
+
+/* Frees rec and every string it owns. NULL-safe. */
+void cfd_record_destroy(cfd_record *rec);
+
+/* What cfd_record_apply did. */
+typedef enum cfd_apply_outcome {
+    CFD_APPLY_CHANGED = 0, /* the event was applied; version went up */
+    CFD_APPLY_DUPLICATE,   /* its event id is already in the timeline: no change */
+    CFD_APPLY_PARK,        /* not applicable yet: no opening event, or a milestone it
+                              needs (the visit before a signature, the restoration
+                              before a close) is missing; errstr then names the
+                              transition. Park it and re-apply parked events after
+                              every change; dead-letter it when the window expires. */
+} cfd_apply_outcome;
+
+/*
+ * Applies one validated event to rec under policy pol. An empty record (state
+ * CFD_STATE_NONE) accepts only an opening event; anything else is CFD_APPLY_PARK.
+ * On error rec is unchanged and errstr says why; an illegal transition reads
+ * "STATE_CLOSED -> MILESTONE_ARRIVED_ON_SITE". An event is judged at its place in time
+ * (the timeline is re-folded): when the fold then fails at a closed or cancelled state,
+ * there or at any later entry, the event is rejected (CFD_ERR_TRANSITION); when it fails
+ * in an open state, a predecessor is missing and the outcome is CFD_APPLY_PARK.
+ * Events of a reopened order's new cycle must not overtake its REOPENED event: until it
+ * arrives the order is closed and rejects them.
+ * @returns CFD_OK with *outcome set, or CFD_ERR_TRANSITION / CFD_ERR_INVALID_VALUE
+ * (another work order) / CFD_ERR_MISSING_FIELD (event fails cfd_event_validate) /
+ * CFD_ERR (out of memory).
+ */
+cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy *pol,
+                         cfd_apply_outcome *outcome, char *errstr, size_t errstr_size);
+
+/* @returns true when the lifecycle allows the milestone m in state s. */
+bool cfd_lifecycle_is_valid(cfd_state s, cfd_milestone m);
+
+/* @returns the state after milestone m in state s (s itself for informational ones). */
+cfd_state cfd_lifecycle_next(cfd_state s, cfd_milestone m);
+
+/* @returns true for CLOSED and CANCELLED: the record is complete. */
+bool cfd_record_is_complete(const cfd_record *rec);
+
+/* @returns true when a completed record has changes not yet emitted. */
+bool cfd_record_needs_emit(const cfd_record *rec);
+
+/* The instant the core considers "now" for event-driven SLA checks: the latest event
+ * time applied. Pure, so that records do not depend on arrival time. */
+int64_t cfd_record_as_of(const cfd_record *rec);
+
+/* An alert the core asks the worker to emit. Strings point into the record. */
+typedef struct cfd_alert {
+    char alert_id[160];
+    cfd_alert_kind kind;
+    const char *work_order;
+    cfd_metric metric;
+    int32_t threshold_pct;
+    int64_t deadline_ms;
+    int64_t fired_at_ms;
+    int64_t actual_ms;
+    cfd_recipient recipients;
+    cfd_tier tier;
+    bool gold;
+    const char *city;
+    const char *circuit_id;
+    char message[256];
+} cfd_alert;
+
+/*
+ * Alerts that the record's current SLA results call for and that were not yet emitted
+ * (breaches, and retractions of breaches a late event disproved), fired at now_ms.
+ * Marks them in rec->alerts_sent, so a second call returns none.
+ * @returns how many were written to out (at most max).
+ */
+size_t cfd_record_collect_alerts(cfd_record *rec, int64_t now_ms, cfd_alert *out,
+                                 size_t max);
+
+/*
+ * Builds the deterministic alert id "<work order>/<metric name>/<pct>" into a->alert_id
+ * from a->work_order, a->metric and a->threshold_pct. The kind is left out on purpose:
+ * a retraction carries the same id as the breach it retracts.
+ */
+void cfd_alert_make_id(cfd_alert *a);
+
+/* Slots of rec->alerts_sent per metric: which alerts of that metric were emitted. */
+typedef enum cfd_alert_slot {
+    CFD_ALERT_SLOT_WARNING_1 = 0, /* first warning, policy warn_pct[0] */
+    CFD_ALERT_SLOT_WARNING_2,     /* second warning, policy warn_pct[1] */
+    CFD_ALERT_SLOT_BREACH,
+    CFD_ALERT_SLOT_RETRACTED,     /* the breach was retracted */
+    CFD_ALERT_SLOT_ESCALATION_1,
+    CFD_ALERT_SLOT_ESCALATION_2,
+    CFD_ALERT_SLOT_ESCALATION_3,
+    CFD_ALERT_SLOT_COUNT,         /* at most 8 */
+} cfd_alert_slot;
+
+/* @returns the bit of rec->alerts_sent for (metric, slot); 0 when out of range. */
+uint64_t cfd_alert_bit(cfd_metric metric, cfd_alert_slot slot);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * The Redis store: the source of truth for what a partition has applied.
+ *
+ * Every key of a partition carries the hash tag {p<N>} (N = Kafka partition number),
+ * so a Redis Cluster keeps a partition's keys on one shard and one script can touch
+ * them all atomically:
+ *   <prefix>:{pN}:meta         hash: epoch (fencing token), off:<topic> (applied offset)
+ *   <prefix>:{pN}:wo:<order>   string: WorkOrderState protobuf
+ *   <prefix>:{pN}:outbox       hash: output id -> framed output not yet delivered
+ *   <prefix>:{pN}:park:<order> list: framed events waiting for their order to open
+ *   <prefix>:{pN}:parkidx      zset: order -> instant its parked events expire
+ *
+ * A cfd_txn collects a batch's writes; cfd_store_commit applies them in one Lua
+ * script that first checks the epoch (a zombie worker is fenced) and the offsets
+ * (a batch already applied is skipped whole, so retrying after a lost reply is safe).
+ */
+#ifndef CONFIRMD_STORE_H
+#define CONFIRMD_STORE_H
+
+#include "confirmd/config.h"
+
+typedef struct cfd_store cfd_store;
+typedef struct cfd_txn cfd_txn;
+
+typedef struct cfd_blob {
+    char *data; /* NULL when absent */
+    size_t len;
+} cfd_blob;
+
+/* Frees every blob's data and zeroes them. */
+void cfd_blobs_clear(cfd_blob *blobs, size_t n);
+
+/*
+ * Connects to Redis as cfg says (AUTH and SELECT included) and loads the scripts.
+ * @returns the store, or NULL with errstr filled.
+ */
+cfd_store *cfd_store_new(const cfd_config *cfg, char *errstr, size_t errstr_size);
+
+/* NULL-safe. */
+void cfd_store_destroy(cfd_store *st);
+
+/* Drops the connection and connects again once. @returns CFD_OK or CFD_ERR_IO. */
+cfd_err cfd_store_reconnect(cfd_store *st, char *errstr, size_t errstr_size);
+
+/*
+ * Takes ownership of partition part: increments its epoch, recording owner for
+ * operators. Writes by holders of an older epoch are refused from now on.
+ * @returns CFD_OK with *epoch set, or CFD_ERR_IO.
+ */
+cfd_err cfd_store_claim(cfd_store *st, int32_t part, const char *owner, int64_t *epoch,
+                        char *errstr, size_t errstr_size);
+
+/* Reads the applied offset of topic/part into *offset (-1 when none). */
+cfd_err cfd_store_applied_offset(cfd_store *st, int32_t part, const char *topic,
+                                 int64_t *offset, char *errstr, size_t errstr_size);
+
+/* Reads the states and parked events of n work orders in one round trip.
+ * states[i].data is NULL when the order has no state; parked[i] is a malloc'd array
+ * of n_parked[i] frames (NULL when none). The caller clears both. */
+cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, size_t n,
+                       cfd_blob *states, cfd_blob **parked, size_t *n_parked,
+                       char *errstr, size_t errstr_size);
+
+/* Reads the parked events of an order; *items is malloc'd, cleared by the caller. */
+cfd_err cfd_store_get_parked(cfd_store *st, int32_t part, const char *order,
+                             cfd_blob **items, size_t *n, char *errstr,
+                             size_t errstr_size);
+
+/* Orders whose parked events expired at or before now_ms (at most max); *orders is
+ * malloc'd, each string too: free with cfd_strv_free. */
+cfd_err cfd_store_parked_due(cfd_store *st, int32_t part, int64_t now_ms, size_t max,
+                             char ***orders, size_t *n, char *errstr,
+                             size_t errstr_size);
+void cfd_strv_free(char **v, size_t n);
+
+/* Calls fn for every undelivered output of part (HSCAN, so any size works). */
+typedef void (*cfd_outbox_fn)(const char *id, const void *frame, size_t len, void *ctx);
+cfd_err cfd_store_outbox_scan(cfd_store *st, int32_t part, cfd_outbox_fn fn, void *ctx,
+                              char *errstr, size_t errstr_size);
+
+/* Removes delivered outputs of part. */
+cfd_err cfd_store_outbox_remove(cfd_store *st, int32_t part, const char *const *ids,
+                                size_t n, char *errstr, size_t errstr_size);
+
+/* @returns a transaction for part under epoch, or NULL on out-of-memory. */
+cfd_txn *cfd_txn_new(void);
+void cfd_txn_destroy(cfd_txn *tx);
+void cfd_txn_begin(cfd_txn *tx, int32_t part, int64_t epoch);
+/* @returns true when nothing but offsets is in it. */
+bool cfd_txn_is_empty(const cfd_txn *tx);
+size_t cfd_txn_size(const cfd_txn *tx);
+
+/* The applied offset of topic becomes offset (the highest offset of the batch). */
+void cfd_txn_offset(cfd_txn *tx, const char *topic, int64_t offset);
+void cfd_txn_put_state(cfd_txn *tx, const char *order, const void *buf, size_t len);
+void cfd_txn_outbox(cfd_txn *tx, const char *id, const void *frame, size_t len);
+void cfd_txn_park(cfd_txn *tx, const char *order, const void *frame, size_t len,
+                  int64_t expire_at_ms);
+void cfd_txn_unpark(cfd_txn *tx, const char *order);
+
+/*
+ * Applies tx atomically.
+ * @returns CFD_OK (also when its offsets were already applied: nothing is written
+ *          twice), CFD_ERR_FENCED (another worker claimed the partition), or
+ *          CFD_ERR_IO (connection lost: reconnect and commit the same tx again).
+ */
+cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr_size);
+
+/* Output frames, as kept in the outbox: which output topic, the Kafka key, payload. */
+typedef enum cfd_output_kind {
+    CFD_OUT_RECORD = 'R',
+    CFD_OUT_ALERT = 'A',
+    CFD_OUT_DEAD_LETTER = 'D',
+} cfd_output_kind;
+
+/* @returns a malloc'd frame of *len bytes, or NULL on out-of-memory. */
+void *cfd_frame_output(cfd_output_kind kind, const char *key, const void *payload,
+                       size_t payload_len, size_t *len);
+/* Splits a frame (pointers into it). @returns CFD_OK or CFD_ERR_DECODE. */
+cfd_err cfd_frame_output_parse(const void *frame, size_t len, cfd_output_kind *kind,
+                               const char **key, size_t *key_len, const void **payload,
+                               size_t *payload_len);
+
+/* A parked event: where it came from, when it expires, and its bytes. */
+typedef struct cfd_parked_ref {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    int64_t expire_at_ms;
+    const void *payload;
+    size_t payload_len;
+} cfd_parked_ref;
+
+/* @returns a malloc'd frame of *len bytes. */
+void *cfd_frame_parked(const cfd_parked_ref *ref, size_t *len);
+
+/* Splits a frame: ref->payload points into it, ref->topic into topic.
+ * @returns CFD_OK or CFD_ERR_DECODE. */
+cfd_err cfd_frame_parked_parse(const void *frame, size_t len, cfd_parked_ref *ref,
+                               char *topic, size_t topic_size);
+
+#endif

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: installs what is missing, builds, starts a
+# private redis-server and the embedded Kafka-protocol broker, runs one confirmd
+# worker, feeds the sample events (config/samples/demo-events.jsonl plus one
+# undecodable message), prints the alerts, completed records and dead letters, then
+# stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+scripts/deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" --target confirmd confirmctl confirmd-broker
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/confirmd-demo.XXXXXX")
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [ -n "${CFD_KEEP_TMP:-}" ]; then echo "demo: kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+        echo $((20000 + RANDOM % 20000))
+}
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "starting redis-server (AOF on) and the embedded broker"
+rport=$(free_port)
+redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly yes \
+    --appendfsync everysec --dir "$tmp" --logfile "$tmp/redis.log" &
+pids+=($!)
+build/confirmd-broker --bootstrap-file "$tmp/bootstrap" >"$tmp/broker.out" 2>"$tmp/broker.log" &
+pids+=($!)
+for _ in $(seq 100); do
+    [ -s "$tmp/bootstrap" ] && redis-cli -p "$rport" ping >/dev/null 2>&1 && break
+    sleep 0.1
+done
+bs=$(cat "$tmp/bootstrap")
+echo "redis 127.0.0.1:$rport, broker $bs"
+
+say "starting one confirmd worker (log: worker.log)"
+build/confirmd -c config/confirmd.ini --set "kafka.bootstrap.servers=$bs" \
+    --set "redis.port=$rport" --set "kafka.consumer.group.id=confirmd-demo" \
+    --set kafka.consumer.session.timeout.ms=6000 2>"$tmp/worker.log" &
+pids+=($!)
+
+say "feeding the sample events"
+grep -c '"event_id"' config/samples/demo-events.jsonl | sed 's/^/events in the sample file: /'
+build/confirmctl produce -b "$bs" config/samples/demo-events.jsonl
+printf 'this is not a protobuf event\n' >"$tmp/bad.jsonl"
+build/confirmctl produce -b "$bs" --raw-invalid "$tmp/bad.jsonl" 2>/dev/null
+
+export TZ=${TZ:-Asia/Shanghai}
+say "SLA alerts"
+build/confirmctl tail -b "$bs" -t confirmd.alerts --from-beginning --pretty -n 1 --timeout-ms 20000 || true
+say "completed confirmation records"
+build/confirmctl tail -b "$bs" -t confirmd.records --from-beginning --pretty -n 3 --timeout-ms 20000 || true
+say "dead letters"
+build/confirmctl tail -b "$bs" -t confirmd.deadletter --from-beginning --pretty -n 2 --timeout-ms 20000 || true
+say "one record in full (JSON)"
+build/confirmctl tail -b "$bs" -t confirmd.records --from-beginning -n 1 --timeout-ms 5000 || true
+
+say "worker log (no customer names, phones or addresses)"
+grep -E 'alert|record|dead letter|parked|duplicate' "$tmp/worker.log" | cut -c1-160 || true
+echo
+echo "demo: stopping redis, broker and worker"

@@ -1,0 +1,756 @@
+/*
+ * Configuration: the option table, the setters it drives, the INI loader and the
+ * generated reference; see include/confirmd/config.h.
+ *
+ * Every value, defaults included, goes through option_set(), so a default is
+ * checked exactly like a value from a file or from --set.
+ */
+#include "confirmd/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <librdkafka/rdkafka.h>
+
+typedef enum opt_type {
+    OPT_STRING,
+    OPT_INT,      /* int field, range min..max */
+    OPT_BOOL,     /* bool field */
+    OPT_DURATION, /* int64_t milliseconds field, range min..max */
+    OPT_ENUM,     /* char * field holding one of `choices` */
+} opt_type;
+
+#define OPT_SECRET 0x1u   /* value never shown, not even in errors */
+#define OPT_NONEMPTY 0x2u /* "" is rejected */
+
+typedef struct cfd_option {
+    const char *name; /* "section.key" */
+    opt_type type;
+    const char *def;             /* default, in the same text form a file uses */
+    int64_t min, max;            /* OPT_INT, OPT_DURATION (ms) */
+    const char *const *choices;  /* OPT_ENUM, NULL-terminated */
+    unsigned flags;              /* OPT_SECRET, OPT_NONEMPTY */
+    size_t offset;               /* of the field in cfd_config */
+    const char *desc;
+} cfd_option;
+
+#define MS_SECOND INT64_C(1000)
+#define MS_MINUTE (60 * MS_SECOND)
+#define MS_HOUR (60 * MS_MINUTE)
+#define MS_DAY (24 * MS_HOUR)
+
+#define FIELD(f) offsetof(cfd_config, f)
+
+static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+
+static const cfd_option options[] = {
+    {.name = "worker.input_topics", .type = OPT_STRING, .def = "confirmd.events",
+     .flags = OPT_NONEMPTY, .offset = FIELD(input_topics),
+     .desc = "Comma-separated Kafka topics of milestone events to consume."},
+    {.name = "worker.records_topic", .type = OPT_STRING, .def = "confirmd.records",
+     .flags = OPT_NONEMPTY, .offset = FIELD(records_topic),
+     .desc = "Topic the confirmation records are produced to."},
+    {.name = "worker.alerts_topic", .type = OPT_STRING, .def = "confirmd.alerts",
+     .flags = OPT_NONEMPTY, .offset = FIELD(alerts_topic),
+     .desc = "Topic the SLA alerts are produced to."},
+    {.name = "worker.deadletter_topic", .type = OPT_STRING, .def = "confirmd.deadletter",
+     .flags = OPT_NONEMPTY, .offset = FIELD(deadletter_topic),
+     .desc = "Topic that receives events which cannot be applied, with the reason."},
+    {.name = "worker.batch_size", .type = OPT_INT, .def = "500", .min = 1, .max = 10000,
+     .offset = FIELD(batch_size),
+     .desc = "Most events applied per Redis round trip."},
+    {.name = "worker.poll_timeout", .type = OPT_DURATION, .def = "100ms", .min = 1,
+     .max = MS_MINUTE, .offset = FIELD(poll_timeout_ms),
+     .desc = "How long one consumer poll waits for events."},
+    {.name = "worker.park_window", .type = OPT_DURATION, .def = "24h", .min = 1,
+     .max = 365 * MS_DAY, .offset = FIELD(park_window_ms),
+     .desc = "How long an event for an unknown work order is parked before it is "
+             "dead-lettered."},
+    {.name = "worker.log_level", .type = OPT_ENUM, .def = "info", .choices = log_levels,
+     .offset = FIELD(log_level),
+     .desc = "Least severe log level written to stderr."},
+    {.name = "redis.host", .type = OPT_STRING, .def = "127.0.0.1", .flags = OPT_NONEMPTY,
+     .offset = FIELD(redis_host),
+     .desc = "Redis host name or address; unused when `redis.unix_socket` is set."},
+    {.name = "redis.port", .type = OPT_INT, .def = "6379", .min = 1, .max = 65535,
+     .offset = FIELD(redis_port),
+     .desc = "Redis TCP port."},
+    {.name = "redis.unix_socket", .type = OPT_STRING, .def = "",
+     .offset = FIELD(redis_unix_socket),
+     .desc = "Path of the Redis Unix socket; when set it is used instead of host and "
+             "port."},
+    {.name = "redis.user", .type = OPT_STRING, .def = "", .offset = FIELD(redis_user),
+     .desc = "Redis ACL user name; empty sends `AUTH password` alone when a password "
+             "is set."},
+    {.name = "redis.password", .type = OPT_STRING, .def = "", .flags = OPT_SECRET,
+     .offset = FIELD(redis_password),
+     .desc = "Redis password; empty sends no `AUTH`. Secret: never printed or logged."},
+    {.name = "redis.db", .type = OPT_INT, .def = "0", .min = 0, .max = INT_MAX,
+     .offset = FIELD(redis_db),
+     .desc = "Redis database number selected after connecting."},
+    {.name = "redis.timeout", .type = OPT_DURATION, .def = "2s", .min = 1,
+     .max = 5 * MS_MINUTE, .offset = FIELD(redis_timeout_ms),
+     .desc = "Timeout for connecting to Redis and for each command."},
+    {.name = "redis.key_prefix", .type = OPT_STRING, .def = "cfd", .flags = OPT_NONEMPTY,
+     .offset = FIELD(redis_key_prefix),
+     .desc = "Prefix of every Redis key, so several deployments can share one Redis."},
+    {.name = "redis.retry_max", .type = OPT_DURATION, .def = "5s", .min = 1,
+     .max = MS_HOUR, .offset = FIELD(redis_retry_max_ms),
+     .desc = "Longest wait between reconnection attempts while Redis is unreachable."},
+};
+
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+static const char kafka_prefix[] = "kafka.";
+
+/* Duration units, longest match first ("min" before "m", "ms" before "m"). */
+static const struct {
+    const char *suffix;
+    int64_t ms;
+} duration_units[] = {
+    {"ms", 1}, {"min", MS_MINUTE}, {"s", MS_SECOND}, {"m", MS_MINUTE},
+    {"h", MS_HOUR}, {"d", MS_DAY},
+};
+
+static cfd_err fail(char *errstr, size_t errstr_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Fills errstr (if any) and @returns CFD_ERR_CONFIG, so callers can `return fail()`. */
+static cfd_err fail(char *errstr, size_t errstr_size, const char *fmt, ...) {
+    va_list ap;
+
+    if (errstr && errstr_size) {
+        va_start(ap, fmt);
+        vsnprintf(errstr, errstr_size, fmt, ap);
+        va_end(ap);
+    }
+    return CFD_ERR_CONFIG;
+}
+
+static const cfd_option *option_find(const char *name) {
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        if (strcmp(options[i].name, name) == 0)
+            return &options[i];
+    }
+    return NULL;
+}
+
+/* Writes ms in the largest unit that divides it exactly: "100ms", "24h". */
+static void format_duration(int64_t ms, char *buf, size_t size) {
+    static const struct {
+        const char *suffix;
+        int64_t ms;
+    } units[] = {{"d", MS_DAY}, {"h", MS_HOUR}, {"min", MS_MINUTE}, {"s", MS_SECOND}};
+
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (ms != 0 && ms % units[i].ms == 0) {
+            snprintf(buf, size, "%lld%s", (long long)(ms / units[i].ms), units[i].suffix);
+            return;
+        }
+    }
+    snprintf(buf, size, "%lldms", (long long)ms);
+}
+
+/* Writes an enum's choices as "debug, info, warn, error". */
+static void format_choices(const cfd_option *opt, char *buf, size_t size) {
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; opt->choices[i] && used < size; i++) {
+        int n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", opt->choices[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+int cfd_parse_duration_ms(const char *text, int64_t *out) {
+    const char *p = text;
+    int64_t n = 0;
+
+    if (!text || *p < '0' || *p > '9')
+        return -1; /* empty, sign, space or garbage */
+    for (; *p >= '0' && *p <= '9'; p++) {
+        int digit = *p - '0';
+        if (n > (INT64_MAX - digit) / 10)
+            return -1;
+        n = n * 10 + digit;
+    }
+    if (*p == '\0') {
+        *out = n;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
+        if (strcmp(p, duration_units[i].suffix) == 0) {
+            if (n > INT64_MAX / duration_units[i].ms)
+                return -1;
+            *out = n * duration_units[i].ms;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int cfd_parse_bool(const char *text, bool *out) {
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+
+    if (!text)
+        return -1;
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(text, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(text, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Decimal integer with an optional '-': no spaces, no '+', no hex. */
+static int parse_int(const char *text, long long *out) {
+    char *end;
+
+    if (!((*text >= '0' && *text <= '9') || (*text == '-' && text[1] >= '0' && text[1] <= '9')))
+        return -1;
+    errno = 0;
+    *out = strtoll(text, &end, 10);
+    if (*end != '\0')
+        return -1;
+    if (errno == ERANGE)
+        *out = *text == '-' ? LLONG_MIN : LLONG_MAX; /* reported as out of range */
+    return 0;
+}
+
+/* Replaces the string at *slot with a copy of text. */
+static cfd_err replace_string(char **slot, const char *text, const char *name,
+                              char *errstr, size_t errstr_size) {
+    char *copy = strdup(text);
+
+    if (!copy)
+        return fail(errstr, errstr_size, "%s: out of memory", name);
+    free(*slot);
+    *slot = copy;
+    return CFD_OK;
+}
+
+/*
+ * Parses text as opt's type and, only if it is valid, stores it in cfg.
+ * Error messages show the text unless the option is secret.
+ */
+static cfd_err option_set(cfd_config *cfg, const cfd_option *opt, const char *text,
+                          char *errstr, size_t errstr_size) {
+    char *field = (char *)cfg + opt->offset;
+    const char *shown = (opt->flags & OPT_SECRET) ? "(secret)" : text;
+    char lo[128], hi[32];
+    long long n;
+    int64_t ms;
+    bool b;
+
+    switch (opt->type) {
+    case OPT_STRING:
+        if ((opt->flags & OPT_NONEMPTY) && *text == '\0')
+            return fail(errstr, errstr_size, "%s: must not be empty", opt->name);
+        return replace_string((char **)field, text, opt->name, errstr, errstr_size);
+
+    case OPT_ENUM:
+        for (size_t i = 0; opt->choices[i]; i++) {
+            if (strcasecmp(text, opt->choices[i]) == 0)
+                return replace_string((char **)field, opt->choices[i], opt->name, errstr,
+                                      errstr_size);
+        }
+        format_choices(opt, lo, sizeof(lo));
+        return fail(errstr, errstr_size, "%s: '%s' is not one of %s", opt->name, shown, lo);
+
+    case OPT_INT:
+        if (parse_int(text, &n) != 0)
+            return fail(errstr, errstr_size, "%s: not an integer: '%s'", opt->name, shown);
+        if (n < opt->min || n > opt->max)
+            return fail(errstr, errstr_size, "%s: %s is out of range %lld..%lld", opt->name,
+                        shown, (long long)opt->min, (long long)opt->max);
+        *(int *)field = (int)n;
+        return CFD_OK;
+
+    case OPT_DURATION:
+        if (cfd_parse_duration_ms(text, &ms) != 0)
+            return fail(errstr, errstr_size,
+                        "%s: not a duration: '%s' (expected e.g. 500ms, 30s, 5min, 24h, 7d)",
+                        opt->name, shown);
+        if (ms < opt->min || ms > opt->max) {
+            format_duration(opt->min, lo, sizeof(lo));
+            format_duration(opt->max, hi, sizeof(hi));
+            return fail(errstr, errstr_size, "%s: %s is out of range %s..%s", opt->name, shown,
+                        lo, hi);
+        }
+        *(int64_t *)field = ms;
+        return CFD_OK;
+
+    case OPT_BOOL:
+        if (cfd_parse_bool(text, &b) != 0)
+            return fail(errstr, errstr_size,
+                        "%s: not a boolean: '%s' (expected true/false, yes/no, on/off, 1/0)",
+                        opt->name, shown);
+        *(bool *)field = b;
+        return CFD_OK;
+    }
+    return fail(errstr, errstr_size, "%s: unsupported option type", opt->name);
+}
+
+static const char *kafka_scope_prefix(int scope) {
+    switch (scope) {
+    case CFD_KAFKA_CONSUMER:
+        return "kafka.consumer.";
+    case CFD_KAFKA_PRODUCER:
+        return "kafka.producer.";
+    default:
+        return "kafka.";
+    }
+}
+
+/*
+ * Sets "kafka.[consumer.|producer.]prop": checks it against librdkafka on a scratch
+ * conf, then stores it, replacing an earlier value of the same scope and property.
+ */
+static cfd_err kafka_set(cfd_config *cfg, const char *key, const char *value, char *errstr,
+                         size_t errstr_size) {
+    const char *prop = key + strlen(kafka_prefix);
+    int scope = CFD_KAFKA_BOTH;
+    char rkerr[512];
+    rd_kafka_conf_t *scratch;
+    rd_kafka_conf_res_t res;
+    cfd_config_kv *kv, *grown;
+    char *kcopy, *vcopy;
+
+    if (strncmp(prop, "consumer.", 9) == 0) {
+        scope = CFD_KAFKA_CONSUMER;
+        prop += 9;
+    } else if (strncmp(prop, "producer.", 9) == 0) {
+        scope = CFD_KAFKA_PRODUCER;
+        prop += 9;
+    }
+    if (*prop == '\0')
+        return fail(errstr, errstr_size, "%s: no librdkafka property named", key);
+
+    rkerr[0] = '\0';
+    scratch = rd_kafka_conf_new();
+    res = rd_kafka_conf_set(scratch, prop, value, rkerr, sizeof(rkerr));
+    rd_kafka_conf_destroy(scratch);
+    if (res != RD_KAFKA_CONF_OK)
+        return fail(errstr, errstr_size, "%s: %s", key, rkerr);
+
+    vcopy = strdup(value);
+    if (!vcopy)
+        return fail(errstr, errstr_size, "%s: out of memory", key);
+    for (size_t i = 0; i < cfg->n_kafka; i++) {
+        kv = &cfg->kafka[i];
+        if (kv->scope == scope && strcmp(kv->key, prop) == 0) {
+            free(kv->value);
+            kv->value = vcopy;
+            return CFD_OK;
+        }
+    }
+    kcopy = strdup(prop);
+    grown = realloc(cfg->kafka, (cfg->n_kafka + 1) * sizeof(*cfg->kafka));
+    if (!kcopy || !grown) {
+        free(kcopy);
+        free(vcopy);
+        if (grown)
+            cfg->kafka = grown;
+        return fail(errstr, errstr_size, "%s: out of memory", key);
+    }
+    cfg->kafka = grown;
+    cfg->kafka[cfg->n_kafka++] = (cfd_config_kv){.key = kcopy, .value = vcopy, .scope = scope};
+    return CFD_OK;
+}
+
+cfd_err cfd_config_set(cfd_config *cfg, const char *key, const char *value, char *errstr,
+                       size_t errstr_size) {
+    const cfd_option *opt;
+
+    if (!key || !value)
+        return fail(errstr, errstr_size, "missing key or value");
+    if (strncmp(key, kafka_prefix, strlen(kafka_prefix)) == 0)
+        return kafka_set(cfg, key, value, errstr, errstr_size);
+    opt = option_find(key);
+    if (!opt)
+        return fail(errstr, errstr_size, "%s: unknown key", key);
+    return option_set(cfg, opt, value, errstr, errstr_size);
+}
+
+static bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* @returns a copy of [start, end) without surrounding whitespace, or NULL. */
+static char *strip_copy(const char *start, const char *end) {
+    while (start < end && is_space(*start))
+        start++;
+    while (end > start && is_space(end[-1]))
+        end--;
+    return strndup(start, (size_t)(end - start));
+}
+
+cfd_err cfd_config_set_pair(cfd_config *cfg, const char *pair, char *errstr,
+                            size_t errstr_size) {
+    const char *eq = pair ? strchr(pair, '=') : NULL;
+    char *key = NULL, *value = NULL;
+    cfd_err err;
+
+    if (!eq)
+        return fail(errstr, errstr_size, "'%s': expected key=value", pair ? pair : "");
+    key = strip_copy(pair, eq);
+    value = strip_copy(eq + 1, eq + strlen(eq));
+    if (!key || !value)
+        err = fail(errstr, errstr_size, "out of memory");
+    else if (*key == '\0')
+        err = fail(errstr, errstr_size, "'%s': expected key=value, the key is empty", pair);
+    else
+        err = cfd_config_set(cfg, key, value, errstr, errstr_size);
+    free(key);
+    free(value);
+    return err;
+}
+
+cfd_config *cfd_config_new(void) {
+    cfd_config *cfg = calloc(1, sizeof(*cfg));
+
+    if (!cfg)
+        return NULL;
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        /* Defaults are checked by the unit tests, so only out-of-memory fails here. */
+        if (option_set(cfg, &options[i], options[i].def, NULL, 0) != CFD_OK) {
+            cfd_config_destroy(cfg);
+            return NULL;
+        }
+    }
+    return cfg;
+}
+
+void cfd_config_destroy(cfd_config *cfg) {
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        if (options[i].type == OPT_STRING || options[i].type == OPT_ENUM)
+            free(*(char **)((char *)cfg + options[i].offset));
+    }
+    for (size_t i = 0; i < cfg->n_kafka; i++) {
+        free(cfg->kafka[i].key);
+        free(cfg->kafka[i].value);
+    }
+    free(cfg->kafka);
+    free(cfg);
+}
+
+cfd_err cfd_config_apply_kafka(const cfd_config *cfg, int scope, struct rd_kafka_conf_s *conf,
+                               char *errstr, size_t errstr_size) {
+    char rkerr[512];
+
+    /* Shared properties first, so the scoped ones override them. */
+    for (int pass = 0; pass < 2; pass++) {
+        int want = pass == 0 ? CFD_KAFKA_BOTH : scope;
+        if (pass == 1 && scope == CFD_KAFKA_BOTH)
+            break;
+        for (size_t i = 0; i < cfg->n_kafka; i++) {
+            const cfd_config_kv *kv = &cfg->kafka[i];
+            if (kv->scope != want)
+                continue;
+            rkerr[0] = '\0';
+            if (rd_kafka_conf_set(conf, kv->key, kv->value, rkerr, sizeof(rkerr)) !=
+                RD_KAFKA_CONF_OK)
+                return fail(errstr, errstr_size, "%s%s: %s", kafka_scope_prefix(kv->scope),
+                            kv->key, rkerr);
+        }
+    }
+    return CFD_OK;
+}
+
+/* ---- INI files --------------------------------------------------------------------- */
+
+/* State of one cfd_config_load_file(); the first error found is the one reported. */
+typedef struct load_ctx {
+    cfd_config *cfg;
+    FILE *fp;
+    int lineno;   /* line last handed to libinih */
+    int err_line; /* 0 while no error */
+    char err[512];
+} load_ctx;
+
+static void load_error(load_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void load_error(load_ctx *ctx, const char *fmt, ...) {
+    va_list ap;
+
+    if (ctx->err_line)
+        return;
+    ctx->err_line = ctx->lineno;
+    va_start(ap, fmt);
+    vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+    va_end(ap);
+}
+
+/* A section is known if some option lives in it, or it is one of Kafka's. */
+static bool section_is_known(const char *name, size_t len) {
+    static const char *const kafka_sections[] = {"kafka", "kafka.consumer", "kafka.producer"};
+
+    for (size_t i = 0; i < sizeof(kafka_sections) / sizeof(kafka_sections[0]); i++) {
+        if (strlen(kafka_sections[i]) == len && strncmp(kafka_sections[i], name, len) == 0)
+            return true;
+    }
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        if (strncmp(options[i].name, name, len) == 0 && options[i].name[len] == '.')
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Checks what libinih does not report to the handler: unknown (possibly empty)
+ * sections, and indented lines, which libinih would take as the continuation of
+ * the previous value. An indented line is blanked so it is never applied.
+ */
+static void check_line(load_ctx *ctx, char *line) {
+    char *p = line;
+    char *end;
+
+    if (ctx->lineno == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3; /* UTF-8 byte order mark */
+    if (*p == ' ' || *p == '\t') {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p != '\0' && *p != '\r' && *p != '\n' && *p != ';' && *p != '#') {
+            load_error(ctx, "indented line: keys and [sections] must start in the first "
+                            "column (multi-line values are not supported)");
+            line[0] = '\0';
+        }
+        return;
+    }
+    if (*p == '[' && (end = strchr(p, ']')) != NULL) {
+        if (!section_is_known(p + 1, (size_t)(end - p - 1)))
+            load_error(ctx, "unknown section [%.*s]", (int)(end - p - 1), p + 1);
+    }
+}
+
+/* libinih reader: fgets() that counts lines and rejects lines too long to fit. */
+static char *read_line(char *buf, int size, void *stream) {
+    load_ctx *ctx = stream;
+    size_t len;
+    int c;
+
+    if (!fgets(buf, size, ctx->fp))
+        return NULL;
+    ctx->lineno++;
+    len = strlen(buf);
+    if (len > 0 && buf[len - 1] != '\n') {
+        c = fgetc(ctx->fp);
+        if (c != EOF && c != '\n') {
+            /* Skip the rest, so libinih's line count stays equal to ours. */
+            while (c != EOF && c != '\n')
+                c = fgetc(ctx->fp);
+            load_error(ctx, "line too long (at most %d characters)", size - 3);
+            buf[0] = '\0';
+            return buf;
+        }
+    }
+    check_line(ctx, buf);
+    return buf;
+}
+
+/* libinih handler: "[section] name = value" is the key "section.name". */
+static int on_value(void *user, const char *section, const char *name, const char *value) {
+    load_ctx *ctx = user;
+    char key[256];
+    char msg[sizeof(ctx->err)];
+
+    if (ctx->err_line)
+        return 1; /* report the first error only; nothing more is applied */
+    if (*section == '\0') {
+        load_error(ctx, "'%s' is outside any section (put it under [worker], [redis] "
+                        "or [kafka])", name);
+        return 0;
+    }
+    if ((size_t)snprintf(key, sizeof(key), "%s.%s", section, name) >= sizeof(key)) {
+        load_error(ctx, "key too long: %s.%s", section, name);
+        return 0;
+    }
+    if (cfd_config_set(ctx->cfg, key, value ? value : "", msg, sizeof(msg)) != CFD_OK) {
+        load_error(ctx, "%s", msg);
+        return 0;
+    }
+    return 1;
+}
+
+cfd_err cfd_config_load_file(cfd_config *cfg, const char *path, char *errstr,
+                             size_t errstr_size) {
+    load_ctx ctx = {.cfg = cfg};
+    int rc;
+    bool read_failed;
+
+    ctx.fp = fopen(path, "r");
+    if (!ctx.fp)
+        return fail(errstr, errstr_size, "%s: error: cannot open: %s", path, strerror(errno));
+    rc = ini_parse_stream(read_line, &ctx, on_value, &ctx);
+    read_failed = ferror(ctx.fp) != 0;
+    fclose(ctx.fp);
+
+    if (rc < 0)
+        return fail(errstr, errstr_size, "%s: error: out of memory", path);
+    /* libinih returns the line of the first error, ours or its own syntax error. */
+    if (rc > 0 && (ctx.err_line == 0 || rc < ctx.err_line))
+        return fail(errstr, errstr_size,
+                    "%s:%d: error: syntax error: expected [section] or key = value", path, rc);
+    if (ctx.err_line)
+        return fail(errstr, errstr_size, "%s:%d: error: %s", path, ctx.err_line, ctx.err);
+    if (read_failed)
+        return fail(errstr, errstr_size, "%s:%d: error: read error", path, ctx.lineno);
+    return CFD_OK;
+}
+
+/* ---- the reference ----------------------------------------------------------------- */
+
+static void write_type(FILE *out, const cfd_option *opt) {
+    char lo[128], hi[32];
+
+    switch (opt->type) {
+    case OPT_STRING:
+        fputs("string", out);
+        break;
+    case OPT_INT:
+        fprintf(out, "integer, %lld..%lld", (long long)opt->min, (long long)opt->max);
+        break;
+    case OPT_DURATION:
+        format_duration(opt->min, lo, sizeof(lo));
+        format_duration(opt->max, hi, sizeof(hi));
+        fprintf(out, "duration, %s..%s", lo, hi);
+        break;
+    case OPT_BOOL:
+        fputs("bool", out);
+        break;
+    case OPT_ENUM:
+        format_choices(opt, lo, sizeof(lo));
+        fprintf(out, "one of %s", lo);
+        break;
+    }
+}
+
+static bool type_is_used(opt_type type) {
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        if (options[i].type == type)
+            return true;
+    }
+    return false;
+}
+
+void cfd_config_write_reference(FILE *out) {
+    static const struct {
+        opt_type type;
+        const char *text;
+    } type_docs[] = {
+        {OPT_STRING, "- **string**: the text after `=`, without the whitespace around it. "
+                     "Quotes are not removed."},
+        {OPT_INT, "- **integer**: decimal digits with an optional leading `-`, within "
+                  "the range shown."},
+        {OPT_DURATION, "- **duration**: a whole number followed by a unit, `ms`, `s`, "
+                       "`min` (or `m`), `h` or `d`: `500ms`, `30s`, `5min`, `24h`, `7d`. "
+                       "A bare number is milliseconds. Fractions, signs and spaces are "
+                       "rejected. The value must lie within the range shown."},
+        {OPT_BOOL, "- **bool**: `true`/`false`, `yes`/`no`, `on`/`off` or `1`/`0`, "
+                   "in any case."},
+        {OPT_ENUM, "- **one of**: one of the words listed, in any case."},
+    };
+
+    fputs("# confirmd configuration reference\n"
+          "\n"
+          "<!-- Generated from the option table in src/app/config.c by "
+          "`confirmd --config-reference`; do not edit by hand. -->\n"
+          "\n"
+          "Settings come from three places, a later one winning: the defaults below, "
+          "the INI file, then each `--set key=value` on the command line in the order "
+          "given. An unknown key or section, or a value that does not parse or is out "
+          "of range, stops start-up with an error naming the file and line "
+          "(`confirmd.ini:12: error: redis.port: not an integer: 'abc'`).\n"
+          "\n"
+          "| Key | Type | Default | Description |\n"
+          "|-----|------|---------|-------------|\n",
+          out);
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const cfd_option *opt = &options[i];
+        fprintf(out, "| `%s` | ", opt->name);
+        write_type(out, opt);
+        if (opt->def[0] == '\0')
+            fputs(" | (empty) | ", out);
+        else if (opt->flags & OPT_SECRET)
+            fputs(" | (secret) | ", out);
+        else
+            fprintf(out, " | `%s` | ", opt->def);
+        fputs(opt->desc, out);
+        if (opt->flags & OPT_NONEMPTY)
+            fputs(" Must not be empty.", out);
+        fputs(" |\n", out);
+    }
+
+    fputs("\n## Value types\n\n", out);
+    for (size_t i = 0; i < sizeof(type_docs) / sizeof(type_docs[0]); i++) {
+        if (type_is_used(type_docs[i].type))
+            fprintf(out, "%s\n", type_docs[i].text);
+    }
+
+    fputs("\n## INI layout\n"
+          "\n"
+          "The key `section.name` is written as `name = value` under `[section]`. "
+          "The sections are `[worker]`, `[redis]`, `[kafka]`, `[kafka.consumer]` and "
+          "`[kafka.producer]`; a key outside any section is an error. "
+          "`config/confirmd.ini` lists every key with its default.\n"
+          "\n"
+          "```ini\n"
+          "[worker]\n"
+          "batch_size = 500\n"
+          "park_window = 24h\n"
+          "\n"
+          "[redis]\n"
+          "host = 127.0.0.1\n"
+          "\n"
+          "[kafka]\n"
+          "bootstrap.servers = localhost:9092\n"
+          "```\n"
+          "\n"
+          "The file is read with libinih:\n"
+          "\n"
+          "- A line starting with `;` or `#` is a comment. A `;` after whitespace starts "
+          "a comment at the end of a line (`port = 6379 ; default`), so a value cannot "
+          "contain ` ;`. A `#` after a value is part of the value.\n"
+          "- Keys and section headers start in the first column. An indented line is an "
+          "error: libinih would read it as the continuation of the previous value.\n"
+          "- A line holds at most 197 characters; a longer one is an error. Give longer "
+          "values with `--set`.\n"
+          "- A key given twice keeps the last value.\n"
+          "\n"
+          "## Kafka pass-through\n"
+          "\n"
+          "Keys starting with `kafka.` are not in the table above: they are librdkafka "
+          "properties (see librdkafka's CONFIGURATION.md), passed through unchanged. "
+          "`kafka.X` is set on both the consumer and the producer, `kafka.consumer.X` "
+          "on the consumer only and `kafka.producer.X` on the producer only; a scoped "
+          "value wins over a shared one. In the INI file they are the keys of `[kafka]`, "
+          "`[kafka.consumer]` and `[kafka.producer]`: `bootstrap.servers = "
+          "localhost:9092` under `[kafka]` is `kafka.bootstrap.servers`. Each property is "
+          "checked with librdkafka when it is read, so an unknown property or a bad "
+          "value stops start-up with librdkafka's message. Setting the same key again "
+          "replaces its value. Properties that take a callback or a pointer cannot be "
+          "set this way.\n"
+          "\n"
+          "## Secrets\n"
+          "\n"
+          "`redis.password` is never printed or logged, not even in error messages. "
+          "Kafka credentials such as `kafka.sasl.password` go to librdkafka unchanged. "
+          "Keep the INI file readable only by the service user; a value given with "
+          "`--set` is visible in the process list.\n",
+          out);
+}

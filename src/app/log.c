@@ -1,0 +1,48 @@
+/*
+ * Logging to stderr with UTC timestamps; see include/confirmd/log.h.
+ */
+#include "confirmd/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+
+/* Set once at start-up, before any thread starts; read-only afterwards. */
+cfd_log_level cfd_log_threshold = CFD_LOG_INFO;
+
+static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+
+int cfd_log_level_parse(const char *name, cfd_log_level *out) {
+    for (int i = 0; i < 4; i++) {
+        if (strcasecmp(name, level_names[i]) == 0) {
+            *out = (cfd_log_level)i;
+            return 0;
+        }
+    }
+    if (strcasecmp(name, "warning") == 0) {
+        *out = CFD_LOG_WARN;
+        return 0;
+    }
+    return -1;
+}
+
+void cfd_log_write(cfd_log_level level, const char *module, const char *fmt, ...) {
+    struct timeval tv;
+    struct tm tm;
+    char ts[32];
+    char line[1024];
+    va_list ap;
+
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    /* One fprintf per line so concurrent writers do not interleave mid-line. */
+    fprintf(stderr, "%s.%03dZ %-5s [%s] %s\n", ts, (int)(tv.tv_usec / 1000),
+            level_names[level & 3], module, line);
+}

@@ -1,0 +1,126 @@
+/*
+ * librdkafka configuration; see include/confirmd/kafka.h.
+ */
+#include "confirmd/kafka.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "confirmd/log.h"
+
+#define MOD "kafka"
+
+typedef struct kv {
+    const char *key, *value;
+} kv;
+
+/* Defaults an operator may change. */
+static const kv consumer_defaults[] = {
+    {"bootstrap.servers", "localhost:9092"},
+    {"group.id", "confirmd"},
+    {"auto.offset.reset", "earliest"},
+    /* Eager: librdkafka 2.0.2's cooperative-sticky can lose an assignment when
+     * committing during a rebalance (issue 4059). All members must agree. */
+    {"partition.assignment.strategy", "range"},
+    /* A Redis outage stalls the loop while it retries; don't get kicked for it. */
+    {"max.poll.interval.ms", "600000"},
+};
+static const kv producer_defaults[] = {
+    {"bootstrap.servers", "localhost:9092"},
+    {"linger.ms", "5"},
+    {"batch.num.messages", "10000"},
+    {"message.timeout.ms", "300000"},
+};
+
+/* Settings the guarantee rests on: applied last. */
+static const kv consumer_forced[] = {
+    /* Offsets are committed by hand once state and outputs are durable. */
+    {"enable.auto.commit", "false"},
+    {"enable.auto.offset.store", "false"},
+};
+static const kv producer_forced[] = {
+    {"enable.idempotence", "true"},
+    {"acks", "all"},
+};
+
+static int set_all(rd_kafka_conf_t *conf, const kv *v, size_t n, char *errstr,
+                   size_t errstr_size) {
+    for (size_t i = 0; i < n; i++) {
+        if (rd_kafka_conf_set(conf, v[i].key, v[i].value, errstr, errstr_size) !=
+            RD_KAFKA_CONF_OK)
+            return -1;
+    }
+    return 0;
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    (void)rk;
+    cfd_log_level l = level <= 3 ? CFD_LOG_ERROR : level <= 4 ? CFD_LOG_WARN
+                      : level <= 6 ? CFD_LOG_INFO : CFD_LOG_DEBUG;
+    cfd_log(l, "rdkafka", "%s: %s", fac, buf);
+}
+
+rd_kafka_conf_t *cfd_kafka_conf_new(const cfd_config *cfg, int role,
+                                    char *errstr, size_t errstr_size) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char client_id[128], host[64] = "host";
+    bool consumer = role == CFD_KAFKA_CONSUMER;
+
+    gethostname(host, sizeof(host) - 1);
+    snprintf(client_id, sizeof(client_id), "confirmd-%s-%d", host, (int)getpid());
+    if (rd_kafka_conf_set(conf, "client.id", client_id, errstr, errstr_size))
+        goto fail;
+    if (consumer ? set_all(conf, consumer_defaults,
+                           sizeof(consumer_defaults) / sizeof(kv), errstr, errstr_size)
+                 : set_all(conf, producer_defaults,
+                           sizeof(producer_defaults) / sizeof(kv), errstr, errstr_size))
+        goto fail;
+    for (size_t i = 0; i < cfg->n_kafka; i++) {
+        const cfd_config_kv *p = &cfg->kafka[i];
+        if (p->scope != 0 && p->scope != role)
+            continue;
+        /* Consumer-only keys given to both clients would make the producer warn. */
+        if (p->scope == 0 && !consumer &&
+            (strcmp(p->key, "group.id") == 0 || strncmp(p->key, "session.", 8) == 0 ||
+             strncmp(p->key, "heartbeat.", 10) == 0 ||
+             strcmp(p->key, "auto.offset.reset") == 0 ||
+             strcmp(p->key, "partition.assignment.strategy") == 0 ||
+             strcmp(p->key, "max.poll.interval.ms") == 0))
+            continue;
+        char e[256];
+        if (rd_kafka_conf_set(conf, p->key, p->value, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
+            snprintf(errstr, errstr_size, "kafka.%s: %s", p->key, e);
+            goto fail;
+        }
+    }
+    if (consumer ? set_all(conf, consumer_forced, sizeof(consumer_forced) / sizeof(kv),
+                           errstr, errstr_size)
+                 : set_all(conf, producer_forced, sizeof(producer_forced) / sizeof(kv),
+                           errstr, errstr_size))
+        goto fail;
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+rd_kafka_topic_partition_list_t *cfd_kafka_topic_list(const char *csv) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
+    char *copy = strdup(csv), *save = NULL;
+    if (!copy)
+        return l;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ')
+            t++;
+        size_t n = strlen(t);
+        while (n && t[n - 1] == ' ')
+            t[--n] = '\0';
+        if (n)
+            rd_kafka_topic_partition_list_add(l, t, RD_KAFKA_PARTITION_UA);
+    }
+    free(copy);
+    return l;
+}

@@ -1,0 +1,739 @@
+/*
+ * Protobuf <-> domain: input events, the state kept in Redis, emitted records,
+ * alerts and dead letters.
+ *
+ * Domain enums carry the protobuf values, so conversion is by value; what comes
+ * from the wire is range-checked against the enum descriptors first, so the core
+ * never sees a value it cannot index with.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "confirmd/codec.h"
+#include "confirmd/v1/alert.pb-c.h"
+#include "confirmd/v1/events.pb-c.h"
+#include "confirmd/v1/record.pb-c.h"
+
+/* Message nesting never goes deeper than this in the schema. */
+#define CODEC_MAX_DEPTH 16
+
+/* proto3 cannot tell "" from absent; the domain uses NULL for absent. */
+static const char *codec_opt(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+/* ---- enum range check ------------------------------------------------------------ */
+
+/*
+ * Walks m and checks every enum field holds a value its enum declares.
+ * @returns true when all do; otherwise false with errstr naming the field path.
+ */
+static bool codec_enums_valid(const ProtobufCMessage *m, const char *path, int depth,
+                              char *errstr, size_t errstr_size)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    if (depth > CODEC_MAX_DEPTH)
+        return true;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const uint8_t *member = (const uint8_t *)m + f->offset;
+        const uint8_t *quant = (const uint8_t *)m + f->quantifier_offset;
+        if (f->type != PROTOBUF_C_TYPE_ENUM && f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && *(const uint32_t *)quant != f->id)
+            continue;
+
+        char fpath[256];
+        if (snprintf(fpath, sizeof fpath, "%s%s%s", path, *path ? "." : "", f->name) < 0)
+            fpath[0] = '\0'; /* a truncated path still names the field well enough */
+        size_t n = 1;
+        const uint8_t *base = member;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            n = *(const size_t *)quant;
+            base = *(const uint8_t *const *)member;
+        }
+        for (size_t k = 0; k < n; k++) {
+            if (f->type == PROTOBUF_C_TYPE_ENUM) {
+                int32_t v = ((const int32_t *)base)[k];
+                if (!protobuf_c_enum_descriptor_get_value(f->descriptor, v)) {
+                    snprintf(errstr, errstr_size, "%s: %d is not a %s", fpath, (int)v,
+                             ((const ProtobufCEnumDescriptor *)f->descriptor)->name);
+                    return false;
+                }
+            } else {
+                const ProtobufCMessage *sub = ((const ProtobufCMessage *const *)base)[k];
+                if (sub && !codec_enums_valid(sub, fpath, depth + 1, errstr, errstr_size))
+                    return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* ---- events ---------------------------------------------------------------------- */
+
+/* Copies the non-empty strings of src into dst (borrowed); @returns how many. */
+static size_t codec_strv_fill(const char **dst, char *const *src, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (codec_opt(src[i]))
+            dst[k++] = src[i];
+    return k;
+}
+
+/* Maps the payload of pb into de->ev. @returns CFD_OK or CFD_ERR (out of memory). */
+static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_event *de)
+{
+    cfd_event *ev = &de->ev;
+
+    switch (pb->payload_case) {
+    case CONFIRMD__V1__EVENT__PAYLOAD_FAULT_REPORT: {
+        const Confirmd__V1__FaultReport *r = pb->fault_report;
+        ev->kind = CFD_MS_REPORTED;
+        ev->report.issuing_unit = codec_opt(r->issuing_unit);
+        ev->report.problem_description = codec_opt(r->problem_description);
+        ev->report.urgency = (cfd_urgency)r->urgency;
+        if (r->customer) {
+            const Confirmd__V1__Customer *c = r->customer;
+            cfd_customer_ref *cr = &ev->report.customer;
+            cr->name = codec_opt(c->name);
+            cr->contact_person = codec_opt(c->contact_person);
+            cr->contact_phone = codec_opt(c->contact_phone);
+            cr->address = codec_opt(c->address);
+            cr->affected_service = codec_opt(c->affected_service);
+            cr->city = codec_opt(c->city);
+            cr->customer_id = codec_opt(c->customer_id);
+            cr->tier = (cfd_tier)c->tier;
+            cr->gold = c->gold;
+        }
+        if (r->network) {
+            ev->report.circuit_id = codec_opt(r->network->circuit_id);
+            ev->report.access_point = codec_opt(r->network->access_point);
+            ev->report.equipment = codec_opt(r->network->equipment);
+        }
+        break;
+    }
+    case CONFIRMD__V1__EVENT__PAYLOAD_ACCEPTED:
+        ev->kind = CFD_MS_ACCEPTED;
+        break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_DISPATCHED:
+        ev->kind = CFD_MS_DISPATCHED;
+        ev->dispatch.contractor = codec_opt(pb->dispatched->contractor);
+        ev->dispatch.engineer_id = codec_opt(pb->dispatched->engineer_id);
+        break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_ENGINEER_ACCEPTED:
+        ev->kind = CFD_MS_ENGINEER_ACCEPTED;
+        ev->dispatch.engineer_id = codec_opt(pb->engineer_accepted->engineer_id);
+        break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_CUSTOMER_CONTACTED:
+        ev->kind = CFD_MS_CUSTOMER_CONTACTED;
+        break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_APPOINTMENT_SET:
+        ev->kind = CFD_MS_APPOINTMENT_SET;
+        ev->appointment.time_ms = pb->appointment_set->appointment_time_ms;
+        ev->appointment.requested_by_customer = pb->appointment_set->requested_by_customer;
+        break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_DEPARTED:
+        ev->kind = CFD_MS_DEPARTED;
+        break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_ARRIVED_ON_SITE: {
+        const Confirmd__V1__ArrivedOnSite *a = pb->arrived_on_site;
+        ev->kind = CFD_MS_ARRIVED_ON_SITE;
+        size_t total = a->n_engineers + a->n_assisting_staff;
+        if (total == 0)
+            break;
+        de->strv = malloc(total * sizeof *de->strv);
+        if (!de->strv)
+            return CFD_ERR;
+        ev->arrival.engineers = de->strv;
+        ev->arrival.n_engineers = codec_strv_fill(de->strv, a->engineers, a->n_engineers);
+        const char **staff = de->strv + ev->arrival.n_engineers;
+        ev->arrival.assisting_staff = staff;
+        ev->arrival.n_assisting_staff =
+            codec_strv_fill(staff, a->assisting_staff, a->n_assisting_staff);
+        break;
+    }
+    case CONFIRMD__V1__EVENT__PAYLOAD_DIAGNOSED:
+        ev->kind = CFD_MS_DIAGNOSED;
+        ev->diagnosis.cause = (cfd_cause)pb->diagnosed->cause;
+        ev->diagnosis.cause_other = codec_opt(pb->diagnosed->cause_other);
+        ev->diagnosis.onsite_findings = codec_opt(pb->diagnosed->onsite_findings);
+        break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_SERVICE_RESTORED:
+        ev->kind = CFD_MS_SERVICE_RESTORED;
+        ev->restoration.result = (cfd_result)pb->service_restored->result;
+        ev->restoration.result_other = codec_opt(pb->service_restored->result_other);
+        ev->restoration.workaround = pb->service_restored->workaround;
+        ev->restoration.remote = pb->service_restored->remote;
+        break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_CONFIRMATION_SIGNED: {
+        const Confirmd__V1__ConfirmationSigned *s = pb->confirmation_signed;
+        ev->kind = CFD_MS_CONFIRMATION_SIGNED;
+        ev->signature.customer_opinion = codec_opt(s->customer_opinion);
+        ev->signature.customer_signature = codec_opt(s->customer_signature);
+        ev->signature.engineer_signature = codec_opt(s->engineer_signature);
+        ev->signature.corrective_actions = codec_opt(s->corrective_actions);
+        ev->signature.satisfaction = s->satisfaction;
+        ev->signature.suggestions = codec_opt(s->suggestions);
+        break;
+    }
+    case CONFIRMD__V1__EVENT__PAYLOAD_CLOSED:
+        ev->kind = CFD_MS_CLOSED;
+        ev->close.service_end_time_ms = pb->closed->service_end_time_ms;
+        break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_CANCELLED:
+        ev->kind = CFD_MS_CANCELLED;
+        ev->change.reason = codec_opt(pb->cancelled->reason);
+        break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_REOPENED:
+        ev->kind = CFD_MS_REOPENED;
+        ev->change.reason = codec_opt(pb->reopened->reason);
+        break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_NOC_ALARM: {
+        const Confirmd__V1__NocAlarm *a = pb->noc_alarm;
+        ev->kind = CFD_MS_NOC_ALARM;
+        ev->alarm.alarm_id = codec_opt(a->alarm_id);
+        ev->alarm.network_object = codec_opt(a->network_object);
+        ev->alarm.severity = (cfd_alarm_severity)a->severity;
+        ev->alarm.cleared = a->cleared;
+        ev->alarm.text = codec_opt(a->text);
+        break;
+    }
+    default: /* no payload: cfd_event_validate names it */
+        ev->kind = CFD_MS_NONE;
+        break;
+    }
+    return CFD_OK;
+}
+
+cfd_err cfd_codec_event_decode(const void *buf, size_t len, cfd_decoded_event *out,
+                               char *errstr, size_t errstr_size)
+{
+    cfd_err err;
+
+    memset(out, 0, sizeof *out);
+    Confirmd__V1__Event *pb = confirmd__v1__event__unpack(NULL, len, buf);
+    if (!pb) {
+        snprintf(errstr, errstr_size, "undecodable: not a confirmd.v1.Event (%zu bytes)",
+                 len);
+        return CFD_ERR_DECODE;
+    }
+    out->pb = pb;
+    if (!codec_enums_valid(&pb->base, "", 0, errstr, errstr_size)) {
+        err = CFD_ERR_INVALID_VALUE;
+        goto fail;
+    }
+
+    cfd_event *ev = &out->ev;
+    ev->event_id = codec_opt(pb->event_id);
+    ev->work_order = codec_opt(pb->work_order);
+    ev->source = (cfd_source)pb->source;
+    ev->event_time_ms = pb->event_time_ms;
+    ev->ingest_time_ms = pb->ingest_time_ms;
+    ev->reported_by = codec_opt(pb->reported_by);
+    err = codec_event_payload(pb, out);
+    if (err) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    err = cfd_event_validate(ev, errstr, errstr_size);
+    if (err)
+        goto fail;
+    return CFD_OK;
+
+fail:
+    cfd_codec_event_release(out);
+    return err;
+}
+
+void cfd_codec_event_release(cfd_decoded_event *de)
+{
+    if (!de)
+        return;
+    free(de->strv);
+    confirmd__v1__event__free_unpacked(de->pb, NULL);
+    memset(de, 0, sizeof *de);
+}
+
+bool cfd_codec_event_ids(const void *buf, size_t len, char *work_order, size_t wo_size,
+                         char *event_id, size_t id_size)
+{
+    if (wo_size)
+        work_order[0] = '\0';
+    if (id_size)
+        event_id[0] = '\0';
+    Confirmd__V1__Event *pb = confirmd__v1__event__unpack(NULL, len, buf);
+    if (!pb)
+        return false;
+    if (wo_size)
+        snprintf(work_order, wo_size, "%s", pb->work_order ? pb->work_order : "");
+    if (id_size)
+        snprintf(event_id, id_size, "%s", pb->event_id ? pb->event_id : "");
+    confirmd__v1__event__free_unpacked(pb, NULL);
+    return true;
+}
+
+/* ---- records --------------------------------------------------------------------- */
+
+/* Everything a packed ConfirmationRecord points to; strings borrow from the record. */
+typedef struct codec_record_pb {
+    Confirmd__V1__ConfirmationRecord rec;
+    Confirmd__V1__Customer customer;
+    Confirmd__V1__Network network;
+    Confirmd__V1__SlaResult sla[CFD_METRIC_COUNT];
+    Confirmd__V1__SlaResult *sla_ptr[CFD_METRIC_COUNT];
+    Confirmd__V1__TimelineEntry *timeline;     /* malloc'd */
+    Confirmd__V1__TimelineEntry **timeline_ptr; /* malloc'd */
+    char **strv; /* malloc'd: engineers, assisting staff, alarms, NULL as "" */
+} codec_record_pb;
+
+static bool codec_sla_is_zero(const cfd_sla_result *s)
+{
+    return !s->metric && !s->target_ms && !s->start_ms && !s->deadline_ms &&
+           !s->actual_ms && !s->paused_ms && !s->status;
+}
+
+static void codec_record_pb_release(codec_record_pb *p)
+{
+    free(p->timeline);
+    free(p->timeline_ptr);
+    free(p->strv);
+}
+
+/* Copies n pointers to dst, with "" for NULL (packing a NULL entry would crash). */
+static char **codec_strv_copy(char **base, size_t off, char *const *src, size_t n)
+{
+    if (n == 0)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        base[off + i] = src[i] ? src[i] : (char *)"";
+    return base + off;
+}
+
+/*
+ * Builds the protobuf view of rec in p (borrowing rec's strings).
+ * @returns CFD_OK, or CFD_ERR when out of memory (p needs no release then).
+ */
+static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
+{
+    Confirmd__V1__ConfirmationRecord *r = &p->rec;
+
+    memset(p, 0, sizeof *p);
+    confirmd__v1__confirmation_record__init(r);
+    confirmd__v1__customer__init(&p->customer);
+    confirmd__v1__network__init(&p->network);
+
+    r->work_order = rec->work_order;
+    r->issuing_unit = rec->issuing_unit;
+
+    const cfd_customer *c = &rec->customer;
+    if (c->name || c->contact_person || c->contact_phone || c->address ||
+        c->affected_service || c->city || c->customer_id || c->tier || c->gold) {
+        p->customer.name = c->name;
+        p->customer.contact_person = c->contact_person;
+        p->customer.contact_phone = c->contact_phone;
+        p->customer.address = c->address;
+        p->customer.affected_service = c->affected_service;
+        p->customer.tier = (Confirmd__V1__Tier)c->tier;
+        p->customer.gold = c->gold;
+        p->customer.city = c->city;
+        p->customer.customer_id = c->customer_id;
+        r->customer = &p->customer;
+    }
+    size_t nstr = rec->n_engineers + rec->n_assisting_staff + rec->n_linked_alarms;
+    if (nstr) {
+        p->strv = malloc(nstr * sizeof *p->strv);
+        if (!p->strv)
+            return CFD_ERR;
+    }
+    r->n_engineers = rec->n_engineers;
+    r->engineers = codec_strv_copy(p->strv, 0, rec->engineers, rec->n_engineers);
+    r->n_assisting_staff = rec->n_assisting_staff;
+    r->assisting_staff =
+        codec_strv_copy(p->strv, rec->n_engineers, rec->assisting_staff, rec->n_assisting_staff);
+    r->arrival_time_ms = rec->arrival_time_ms;
+    r->service_end_time_ms = rec->service_end_time_ms;
+    if (rec->circuit_id || rec->access_point || rec->equipment) {
+        p->network.circuit_id = rec->circuit_id;
+        p->network.access_point = rec->access_point;
+        p->network.equipment = rec->equipment;
+        r->network = &p->network;
+    }
+    r->problem_description = rec->problem_description;
+    r->onsite_findings = rec->onsite_findings;
+    r->cause = (Confirmd__V1__CauseCategory)rec->cause;
+    r->cause_other = rec->cause_other;
+    r->result = (Confirmd__V1__ResultKind)rec->result;
+    r->result_other = rec->result_other;
+    r->customer_opinion = rec->customer_opinion;
+    r->customer_signature = rec->customer_signature;
+    r->customer_signed_at_ms = rec->customer_signed_at_ms;
+    r->engineer_signature = rec->engineer_signature;
+    r->corrective_actions = rec->corrective_actions;
+    r->satisfaction = rec->satisfaction;
+    r->suggestions = rec->suggestions;
+
+    r->state = (Confirmd__V1__State)rec->state;
+    r->urgency = (Confirmd__V1__Urgency)rec->urgency;
+    r->contractor = rec->contractor;
+    r->reported_at_ms = rec->reported_at_ms;
+    r->accepted_at_ms = rec->accepted_at_ms;
+    r->first_alarm_at_ms = rec->first_alarm_at_ms;
+    r->appointment_time_ms = rec->appointment_time_ms;
+    r->appointment_by_customer = rec->appointment_by_customer;
+    r->remote_restoration = rec->remote_restoration;
+    r->workaround = rec->workaround;
+    r->cancel_reason = rec->cancel_reason;
+
+    if (rec->n_timeline) {
+        p->timeline = calloc(rec->n_timeline, sizeof *p->timeline);
+        p->timeline_ptr = calloc(rec->n_timeline, sizeof *p->timeline_ptr);
+        if (!p->timeline || !p->timeline_ptr) {
+            codec_record_pb_release(p);
+            return CFD_ERR;
+        }
+        for (size_t i = 0; i < rec->n_timeline; i++) {
+            const cfd_timeline_entry *te = &rec->timeline[i];
+            Confirmd__V1__TimelineEntry *pe = &p->timeline[i];
+            confirmd__v1__timeline_entry__init(pe);
+            pe->milestone = (Confirmd__V1__Milestone)te->milestone;
+            pe->event_time_ms = te->event_time_ms;
+            pe->event_id = te->event_id;
+            pe->source = (Confirmd__V1__Source)te->source;
+            p->timeline_ptr[i] = pe;
+        }
+        r->n_timeline = rec->n_timeline;
+        r->timeline = p->timeline_ptr;
+    }
+
+    /* One SlaResult per metric in metric order; a never-computed slot is left out. */
+    size_t ns = 0;
+    for (int m = CFD_METRIC_CONTACT; m < CFD_METRIC_COUNT; m++) {
+        const cfd_sla_result *s = &rec->sla[m];
+        if (codec_sla_is_zero(s))
+            continue;
+        Confirmd__V1__SlaResult *ps = &p->sla[ns];
+        confirmd__v1__sla_result__init(ps);
+        ps->metric = (Confirmd__V1__Metric)m;
+        ps->target_ms = s->target_ms;
+        ps->start_ms = s->start_ms;
+        ps->deadline_ms = s->deadline_ms;
+        ps->actual_ms = s->actual_ms;
+        ps->paused_ms = s->paused_ms;
+        ps->status = (Confirmd__V1__MetricStatus)s->status;
+        p->sla_ptr[ns++] = ps;
+    }
+    r->n_sla = ns;
+    r->sla = ns ? p->sla_ptr : NULL;
+
+    r->n_linked_alarms = rec->n_linked_alarms;
+    r->linked_alarms = codec_strv_copy(p->strv, rec->n_engineers + rec->n_assisting_staff,
+                                       rec->linked_alarms, rec->n_linked_alarms);
+    r->version = rec->version;
+    r->penalty_points = rec->penalty_points;
+    r->policy_version = rec->policy_version;
+    return CFD_OK;
+}
+
+/* Packs any message into a malloc'd buffer. */
+static cfd_err codec_pack(const ProtobufCMessage *m, uint8_t **buf, size_t *len)
+{
+    size_t n = protobuf_c_message_get_packed_size(m);
+    *buf = malloc(n ? n : 1);
+    if (!*buf) {
+        *len = 0;
+        return CFD_ERR;
+    }
+    *len = protobuf_c_message_pack(m, *buf);
+    return CFD_OK;
+}
+
+cfd_err cfd_codec_record_encode(const cfd_record *rec, uint8_t **buf, size_t *len)
+{
+    codec_record_pb p;
+    *buf = NULL;
+    *len = 0;
+    if (codec_record_pb_build(rec, &p))
+        return CFD_ERR;
+    cfd_err err = codec_pack(&p.rec.base, buf, len);
+    codec_record_pb_release(&p);
+    return err;
+}
+
+cfd_err cfd_codec_state_encode(const cfd_record *rec, uint8_t **buf, size_t *len)
+{
+    codec_record_pb p;
+    Confirmd__V1__WorkOrderState st = CONFIRMD__V1__WORK_ORDER_STATE__INIT;
+    *buf = NULL;
+    *len = 0;
+    if (codec_record_pb_build(rec, &p))
+        return CFD_ERR;
+    st.record = &p.rec;
+    st.alerts_sent = rec->alerts_sent;
+    st.emitted_version = rec->emitted_version;
+    cfd_err err = codec_pack(&st.base, buf, len);
+    codec_record_pb_release(&p);
+    return err;
+}
+
+/* strdup of a non-empty string; *ok goes false when out of memory. */
+static char *codec_dup(const char *s, bool *ok)
+{
+    if (!codec_opt(s))
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *ok = false;
+    return d;
+}
+
+/* Copies a repeated string field; empty entries are kept as "" so indices hold. */
+static char **codec_dupv(char *const *src, size_t n, bool *ok)
+{
+    if (n == 0)
+        return NULL;
+    char **v = calloc(n, sizeof *v);
+    if (!v) {
+        *ok = false;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        v[i] = strdup(src[i] ? src[i] : "");
+        if (!v[i])
+            *ok = false;
+    }
+    return v;
+}
+
+static int codec_strcmp0(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+/*
+ * The invariants the core relies on that the wire format cannot express.
+ * @returns true when r keeps them; otherwise false with errstr saying which.
+ */
+static bool codec_record_pb_valid(const Confirmd__V1__ConfirmationRecord *r, char *errstr,
+                                  size_t errstr_size)
+{
+    for (size_t i = 0; i < r->n_timeline; i++) {
+        if (!codec_opt(r->timeline[i]->event_id)) {
+            snprintf(errstr, errstr_size, "record.timeline[%zu]: no event_id", i);
+            return false;
+        }
+    }
+    for (size_t i = 1; i < r->n_timeline; i++) {
+        const Confirmd__V1__TimelineEntry *a = r->timeline[i - 1], *b = r->timeline[i];
+        if (a->event_time_ms > b->event_time_ms ||
+            (a->event_time_ms == b->event_time_ms && codec_strcmp0(a->event_id, b->event_id) > 0)) {
+            snprintf(errstr, errstr_size, "record.timeline: entry %zu out of order", i);
+            return false;
+        }
+    }
+    unsigned seen = 0;
+    for (size_t i = 0; i < r->n_sla; i++) {
+        int m = r->sla[i]->metric;
+        if (m <= CFD_METRIC_NONE || m >= CFD_METRIC_COUNT || (seen & 1u << m)) {
+            snprintf(errstr, errstr_size, "record.sla[%zu]: metric %d missing or repeated", i,
+                     m);
+            return false;
+        }
+        seen |= 1u << m;
+    }
+    for (size_t i = 1; i < r->n_linked_alarms; i++) {
+        if (codec_strcmp0(r->linked_alarms[i - 1], r->linked_alarms[i]) >= 0) {
+            snprintf(errstr, errstr_size, "record.linked_alarms: not sorted and unique");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Fills rec from a checked protobuf record. @returns false when out of memory. */
+static bool codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_record *rec)
+{
+    bool ok = true;
+
+    rec->work_order = codec_dup(r->work_order, &ok);
+    rec->issuing_unit = codec_dup(r->issuing_unit, &ok);
+    if (r->customer) {
+        const Confirmd__V1__Customer *c = r->customer;
+        rec->customer.name = codec_dup(c->name, &ok);
+        rec->customer.contact_person = codec_dup(c->contact_person, &ok);
+        rec->customer.contact_phone = codec_dup(c->contact_phone, &ok);
+        rec->customer.address = codec_dup(c->address, &ok);
+        rec->customer.affected_service = codec_dup(c->affected_service, &ok);
+        rec->customer.city = codec_dup(c->city, &ok);
+        rec->customer.customer_id = codec_dup(c->customer_id, &ok);
+        rec->customer.tier = (cfd_tier)c->tier;
+        rec->customer.gold = c->gold;
+    }
+    rec->engineers = codec_dupv(r->engineers, r->n_engineers, &ok);
+    rec->n_engineers = rec->engineers ? r->n_engineers : 0;
+    rec->assisting_staff = codec_dupv(r->assisting_staff, r->n_assisting_staff, &ok);
+    rec->n_assisting_staff = rec->assisting_staff ? r->n_assisting_staff : 0;
+    rec->arrival_time_ms = r->arrival_time_ms;
+    rec->service_end_time_ms = r->service_end_time_ms;
+    if (r->network) {
+        rec->circuit_id = codec_dup(r->network->circuit_id, &ok);
+        rec->access_point = codec_dup(r->network->access_point, &ok);
+        rec->equipment = codec_dup(r->network->equipment, &ok);
+    }
+    rec->problem_description = codec_dup(r->problem_description, &ok);
+    rec->onsite_findings = codec_dup(r->onsite_findings, &ok);
+    rec->cause = (cfd_cause)r->cause;
+    rec->cause_other = codec_dup(r->cause_other, &ok);
+    rec->result = (cfd_result)r->result;
+    rec->result_other = codec_dup(r->result_other, &ok);
+    rec->customer_opinion = codec_dup(r->customer_opinion, &ok);
+    rec->customer_signature = codec_dup(r->customer_signature, &ok);
+    rec->customer_signed_at_ms = r->customer_signed_at_ms;
+    rec->engineer_signature = codec_dup(r->engineer_signature, &ok);
+    rec->corrective_actions = codec_dup(r->corrective_actions, &ok);
+    rec->satisfaction = r->satisfaction;
+    rec->suggestions = codec_dup(r->suggestions, &ok);
+
+    rec->state = (cfd_state)r->state;
+    rec->urgency = (cfd_urgency)r->urgency;
+    rec->contractor = codec_dup(r->contractor, &ok);
+    rec->reported_at_ms = r->reported_at_ms;
+    rec->accepted_at_ms = r->accepted_at_ms;
+    rec->first_alarm_at_ms = r->first_alarm_at_ms;
+    rec->appointment_time_ms = r->appointment_time_ms;
+    rec->appointment_by_customer = r->appointment_by_customer;
+    rec->remote_restoration = r->remote_restoration;
+    rec->workaround = r->workaround;
+    rec->cancel_reason = codec_dup(r->cancel_reason, &ok);
+
+    if (r->n_timeline) {
+        rec->timeline = calloc(r->n_timeline, sizeof *rec->timeline);
+        if (!rec->timeline)
+            return false;
+        rec->n_timeline = r->n_timeline;
+        for (size_t i = 0; i < r->n_timeline; i++) {
+            const Confirmd__V1__TimelineEntry *pe = r->timeline[i];
+            cfd_timeline_entry *te = &rec->timeline[i];
+            te->milestone = (cfd_milestone)pe->milestone;
+            te->event_time_ms = pe->event_time_ms;
+            te->event_id = codec_dup(pe->event_id, &ok);
+            te->source = (cfd_source)pe->source;
+        }
+    }
+    for (size_t i = 0; i < r->n_sla; i++) {
+        const Confirmd__V1__SlaResult *ps = r->sla[i];
+        cfd_sla_result *s = &rec->sla[ps->metric];
+        s->metric = (cfd_metric)ps->metric;
+        s->target_ms = ps->target_ms;
+        s->start_ms = ps->start_ms;
+        s->deadline_ms = ps->deadline_ms;
+        s->actual_ms = ps->actual_ms;
+        s->paused_ms = ps->paused_ms;
+        s->status = (cfd_metric_status)ps->status;
+    }
+    rec->linked_alarms = codec_dupv(r->linked_alarms, r->n_linked_alarms, &ok);
+    rec->n_linked_alarms = rec->linked_alarms ? r->n_linked_alarms : 0;
+    rec->version = r->version;
+    rec->penalty_points = r->penalty_points;
+    rec->policy_version = codec_dup(r->policy_version, &ok);
+    return ok;
+}
+
+cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec, char *errstr,
+                               size_t errstr_size)
+{
+    cfd_err err = CFD_ERR_DECODE;
+    cfd_record *out = NULL;
+
+    *rec = NULL;
+    Confirmd__V1__WorkOrderState *st = confirmd__v1__work_order_state__unpack(NULL, len, buf);
+    if (!st) {
+        snprintf(errstr, errstr_size,
+                 "undecodable: not a confirmd.v1.WorkOrderState (%zu bytes)", len);
+        return CFD_ERR_DECODE;
+    }
+    if (!st->record) {
+        snprintf(errstr, errstr_size, "WorkOrderState has no record");
+        goto out;
+    }
+    if (!codec_enums_valid(&st->base, "", 0, errstr, errstr_size) ||
+        !codec_record_pb_valid(st->record, errstr, errstr_size))
+        goto out;
+
+    out = cfd_record_new();
+    if (!out || !codec_record_from_pb(st->record, out)) {
+        snprintf(errstr, errstr_size, "out of memory");
+        err = CFD_ERR;
+        goto out;
+    }
+    out->alerts_sent = st->alerts_sent;
+    out->emitted_version = st->emitted_version;
+    *rec = out;
+    out = NULL;
+    err = CFD_OK;
+out:
+    cfd_record_destroy(out);
+    confirmd__v1__work_order_state__free_unpacked(st, NULL);
+    return err;
+}
+
+/* ---- alerts and dead letters ---------------------------------------------------- */
+
+cfd_err cfd_codec_alert_encode(const cfd_alert *a, uint8_t **buf, size_t *len)
+{
+    Confirmd__V1__SlaAlert pb = CONFIRMD__V1__SLA_ALERT__INIT;
+
+    pb.alert_id = (char *)a->alert_id;
+    pb.kind = (Confirmd__V1__AlertKind)a->kind;
+    pb.work_order = (char *)a->work_order;
+    pb.metric = (Confirmd__V1__Metric)a->metric;
+    pb.threshold_pct = a->threshold_pct;
+    pb.deadline_ms = a->deadline_ms;
+    pb.fired_at_ms = a->fired_at_ms;
+    pb.actual_ms = a->actual_ms;
+    pb.recipients = (Confirmd__V1__RecipientLevel)a->recipients;
+    pb.tier = (Confirmd__V1__Tier)a->tier;
+    pb.gold = a->gold;
+    pb.city = (char *)a->city;
+    pb.circuit_id = (char *)a->circuit_id;
+    pb.message = (char *)a->message;
+    return codec_pack(&pb.base, buf, len);
+}
+
+cfd_err cfd_codec_dead_letter_encode(const cfd_dead_letter *dl, uint8_t **buf, size_t *len)
+{
+    Confirmd__V1__DeadLetter pb = CONFIRMD__V1__DEAD_LETTER__INIT;
+
+    pb.original.data = (uint8_t *)dl->original;
+    pb.original.len = dl->original ? dl->original_len : 0;
+    pb.topic = (char *)dl->topic;
+    pb.partition = dl->partition;
+    pb.offset = dl->offset;
+    pb.reason = (Confirmd__V1__DeadLetterReason)dl->reason;
+    pb.detail = (char *)dl->detail;
+    pb.work_order = (char *)dl->work_order;
+    pb.event_id = (char *)dl->event_id;
+    pb.dead_at_ms = dl->dead_at_ms;
+    return codec_pack(&pb.base, buf, len);
+}
+
+cfd_dl_reason cfd_codec_dl_reason(cfd_err err)
+{
+    switch (err) {
+    case CFD_ERR_DECODE:
+        return CFD_DL_UNDECODABLE;
+    case CFD_ERR_MISSING_FIELD:
+        return CFD_DL_MISSING_FIELD;
+    case CFD_ERR_TRANSITION:
+        return CFD_DL_INVALID_TRANSITION;
+    case CFD_ERR_UNKNOWN_ORDER:
+        return CFD_DL_UNKNOWN_WORK_ORDER;
+    case CFD_ERR_INVALID_VALUE:
+        return CFD_DL_INVALID_VALUE;
+    default: /* success, or a retryable failure: not a dead letter */
+        return CFD_DL_NONE;
+    }
+}

@@ -1,0 +1,93 @@
+/*
+ * The work-order lifecycle as one table of allowed transitions (state x milestone).
+ *
+ * The main chain runs REPORTED -> ACCEPTED -> ... -> SIGNED -> CLOSED; states and
+ * milestones of the chain share their numeric values. A chain milestone further along
+ * than the state moves the record there; one that is not (late or repeated, e.g.
+ * DISPATCHED once on site) is allowed and only fills the timeline. cfd_record_apply
+ * folds the timeline in (event time, event id) order through this table, so a late
+ * event is judged at its place in time, not at its arrival. An illegal cell met in an
+ * open state means a predecessor has not arrived yet (the event is parked); met in
+ * CLOSED or CANCELLED it is a rejection.
+ */
+#include "confirmd/record.h"
+
+#define ILL (-1)  /* illegal: the event is rejected */
+#define STAY (-2) /* allowed; the state does not change */
+
+/* Short column names so that each row reads across one line. */
+#define REP CFD_STATE_REPORTED
+#define ACC CFD_STATE_ACCEPTED
+#define DSP CFD_STATE_DISPATCHED
+#define ENG CFD_STATE_ENGINEER_ACCEPTED
+#define CON CFD_STATE_CONTACTED
+#define APT CFD_STATE_APPOINTED
+#define DEP CFD_STATE_DEPARTED
+#define ONS CFD_STATE_ON_SITE
+#define DIA CFD_STATE_DIAGNOSED
+#define RES CFD_STATE_RESTORED
+#define SIG CFD_STATE_SIGNED
+#define CLO CFD_STATE_CLOSED
+#define CAN CFD_STATE_CANCELLED
+#define REO CFD_STATE_REOPENED
+
+/*
+ * Row: the current state. Column: the milestone, in enum order
+ *   NONE REPORTED ACCEPTED DISPATCHED ENG_ACCEPTED CONTACTED APPOINTMENT DEPARTED
+ *   ARRIVED DIAGNOSED RESTORED SIGNED CLOSED CANCELLED REOPENED NOC_ALARM
+ * Cell: the next state, STAY or ILL. MILESTONE_NONE is never valid.
+ *
+ * Non-obvious cells:
+ * - SIGNED needs the engineer on site (ON_SITE, DIAGNOSED) or the service restored
+ *   (RESTORED, possibly remotely): the form is signed at the end of the visit, even
+ *   when the fault was not repaired.
+ * - CLOSED needs RESTORED or SIGNED. Closing a diagnosed-but-unrestored order (result
+ *   "not repaired" without a signature) is not modelled yet; CANCELLED covers orders
+ *   that end without a repair.
+ * - REOPENED ("the fault returns") needs a restoration to undo: RESTORED, SIGNED or
+ *   the terminal states. A second REOPENED while reopened is a repeat and stays.
+ * - REOPENED rows like ACCEPTED: the engineer goes again, so the chain restarts after
+ *   acceptance, and SIGNED/CLOSED wait for a new visit or restoration.
+ * - A repeated REPORTED in an open order only updates the report's fields; after
+ *   CLOSED/CANCELLED a new report is a new work order, not this one.
+ * - NOC_ALARM is informational everywhere once the order is open (it links the alarm
+ *   and may start the restoration clock); in NONE it is parked by cfd_record_apply.
+ */
+static const signed char transitions[CFD_STATE_COUNT][CFD_MS_COUNT] = {
+    /*                   NONE REP   ACC   DSP   ENG   CON   APT   DEP   ARR   DIA   RES   SIG   CLO   CAN   REO   ALM */
+    [CFD_STATE_NONE] =  {ILL, REP,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL},
+    [REP] =             {ILL, STAY, ACC,  DSP,  ENG,  CON,  APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY},
+    [ACC] =             {ILL, STAY, STAY, DSP,  ENG,  CON,  APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY},
+    [DSP] =             {ILL, STAY, STAY, STAY, ENG,  CON,  APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY},
+    [ENG] =             {ILL, STAY, STAY, STAY, STAY, CON,  APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY},
+    [CON] =             {ILL, STAY, STAY, STAY, STAY, STAY, APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY},
+    [APT] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY},
+    [DEP] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY},
+    [ONS] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, DIA,  RES,  SIG,  ILL,  CAN,  ILL,  STAY},
+    [DIA] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, RES,  SIG,  ILL,  CAN,  ILL,  STAY},
+    [RES] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, SIG,  CLO,  CAN,  REO,  STAY},
+    [SIG] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, CLO,  CAN,  REO,  STAY},
+    [CLO] =             {ILL, ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  REO,  STAY},
+    [CAN] =             {ILL, ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  REO,  STAY},
+    [REO] =             {ILL, STAY, STAY, DSP,  ENG,  CON,  APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  STAY, STAY},
+};
+
+static int cell(cfd_state s, cfd_milestone m)
+{
+    if ((int)s < 0 || (int)s >= CFD_STATE_COUNT || (int)m < 0 || (int)m >= CFD_MS_COUNT)
+        return ILL;
+    return transitions[s][m];
+}
+
+bool cfd_lifecycle_is_valid(cfd_state s, cfd_milestone m)
+{
+    return cell(s, m) != ILL;
+}
+
+/* An illegal pair leaves the state as it is; callers check is_valid first. */
+cfd_state cfd_lifecycle_next(cfd_state s, cfd_milestone m)
+{
+    int next = cell(s, m);
+
+    return next < 0 ? s : (cfd_state)next;
+}

@@ -1,0 +1,521 @@
+/*
+ * The confirmation record of one work order: construction, destruction and
+ * cfd_record_apply(), which folds an event into it.
+ *
+ * The record is a function of the set of events applied: the timeline is sorted by
+ * (event time, event id), the state is a fold of the timeline through the lifecycle
+ * table, the derived times come from the timeline, and the payload fields of a kind
+ * come from the latest event of that kind. Arrival order therefore does not matter.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "confirmd/record.h"
+#include "sla.h"
+
+cfd_record *cfd_record_new(void)
+{
+    return calloc(1, sizeof(cfd_record));
+}
+
+static void free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void cfd_record_destroy(cfd_record *rec)
+{
+    if (rec == NULL)
+        return;
+    free(rec->work_order);
+    free(rec->issuing_unit);
+    free(rec->customer.name);
+    free(rec->customer.contact_person);
+    free(rec->customer.contact_phone);
+    free(rec->customer.address);
+    free(rec->customer.affected_service);
+    free(rec->customer.city);
+    free(rec->customer.customer_id);
+    free_strv(rec->engineers, rec->n_engineers);
+    free_strv(rec->assisting_staff, rec->n_assisting_staff);
+    free(rec->circuit_id);
+    free(rec->access_point);
+    free(rec->equipment);
+    free(rec->problem_description);
+    free(rec->onsite_findings);
+    free(rec->cause_other);
+    free(rec->result_other);
+    free(rec->customer_opinion);
+    free(rec->customer_signature);
+    free(rec->engineer_signature);
+    free(rec->corrective_actions);
+    free(rec->suggestions);
+    free(rec->contractor);
+    free(rec->cancel_reason);
+    for (size_t i = 0; i < rec->n_timeline; i++)
+        free(rec->timeline[i].event_id);
+    free(rec->timeline);
+    free_strv(rec->linked_alarms, rec->n_linked_alarms);
+    free(rec->policy_version);
+    free(rec);
+}
+
+bool cfd_record_is_complete(const cfd_record *rec)
+{
+    return rec->state == CFD_STATE_CLOSED || rec->state == CFD_STATE_CANCELLED;
+}
+
+bool cfd_record_needs_emit(const cfd_record *rec)
+{
+    return cfd_record_is_complete(rec) && rec->version > rec->emitted_version;
+}
+
+int64_t cfd_record_as_of(const cfd_record *rec)
+{
+    /* The timeline is sorted, so its last entry is the latest event. */
+    return rec->n_timeline > 0 ? rec->timeline[rec->n_timeline - 1].event_time_ms : 0;
+}
+
+/* ---- timeline --------------------------------------------------------------------- */
+
+static bool absent(const char *s)
+{
+    return s == NULL || s[0] == '\0';
+}
+
+/* Orders events by (event time, event id): the total order every fold uses. */
+static int event_order(int64_t ta, const char *ida, int64_t tb, const char *idb)
+{
+    if (ta != tb)
+        return ta < tb ? -1 : 1;
+    return strcmp(ida, idb);
+}
+
+static bool timeline_has(const cfd_record *rec, const char *event_id)
+{
+    for (size_t i = 0; i < rec->n_timeline; i++)
+        if (strcmp(rec->timeline[i].event_id, event_id) == 0)
+            return true;
+    return false;
+}
+
+/* Inserts ev at its sorted place; *pos tells where. @returns CFD_OK or CFD_ERR (OOM). */
+static cfd_err timeline_insert(cfd_record *rec, const cfd_event *ev, size_t *pos)
+{
+    cfd_timeline_entry *grown;
+    char *id = strdup(ev->event_id);
+    size_t i = rec->n_timeline;
+
+    if (id == NULL)
+        return CFD_ERR;
+    grown = realloc(rec->timeline, (rec->n_timeline + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        free(id);
+        return CFD_ERR;
+    }
+    rec->timeline = grown;
+    while (i > 0 && event_order(grown[i - 1].event_time_ms, grown[i - 1].event_id,
+                                ev->event_time_ms, id) > 0)
+        i--;
+    memmove(&grown[i + 1], &grown[i], (rec->n_timeline - i) * sizeof(*grown));
+    grown[i] = (cfd_timeline_entry){.milestone = ev->kind,
+                                    .event_time_ms = ev->event_time_ms,
+                                    .event_id = id,
+                                    .source = ev->source};
+    rec->n_timeline++;
+    *pos = i;
+    return CFD_OK;
+}
+
+/* Undoes timeline_insert(); the array keeps its capacity. */
+static void timeline_remove(cfd_record *rec, size_t pos)
+{
+    free(rec->timeline[pos].event_id);
+    memmove(&rec->timeline[pos], &rec->timeline[pos + 1],
+            (rec->n_timeline - pos - 1) * sizeof(rec->timeline[0]));
+    rec->n_timeline--;
+}
+
+static int64_t first_at(const cfd_record *rec, cfd_milestone m)
+{
+    for (size_t i = 0; i < rec->n_timeline; i++)
+        if (rec->timeline[i].milestone == m)
+            return rec->timeline[i].event_time_ms;
+    return 0;
+}
+
+static int64_t last_at(const cfd_record *rec, cfd_milestone m)
+{
+    for (size_t i = rec->n_timeline; i > 0; i--)
+        if (rec->timeline[i - 1].milestone == m)
+            return rec->timeline[i - 1].event_time_ms;
+    return 0;
+}
+
+/*
+ * Folds the timeline through the lifecycle: the opening report first (whatever the
+ * clocks of the other sources say), then every other entry in order. On an illegal
+ * transition sets *bad to the entry's index and *bad_from to the state it met.
+ * @returns CFD_OK with *out set, or CFD_ERR_TRANSITION.
+ */
+static cfd_err fold_state(const cfd_record *rec, cfd_state *out, size_t *bad,
+                          cfd_state *bad_from)
+{
+    size_t open = 0;
+    cfd_state s;
+
+    while (open < rec->n_timeline && rec->timeline[open].milestone != CFD_MS_REPORTED)
+        open++;
+    if (open == rec->n_timeline) {
+        *bad = 0;
+        *bad_from = CFD_STATE_NONE;
+        return CFD_ERR_TRANSITION;
+    }
+    s = cfd_lifecycle_next(CFD_STATE_NONE, CFD_MS_REPORTED);
+    for (size_t i = 0; i < rec->n_timeline; i++) {
+        cfd_milestone m = rec->timeline[i].milestone;
+
+        if (i == open)
+            continue;
+        if (!cfd_lifecycle_is_valid(s, m)) {
+            *bad = i;
+            *bad_from = s;
+            return CFD_ERR_TRANSITION;
+        }
+        s = cfd_lifecycle_next(s, m);
+    }
+    *out = s;
+    return CFD_OK;
+}
+
+/* Kinds that carry the same payload fields; the latest event of a group sets them. */
+static cfd_milestone payload_group(cfd_milestone m)
+{
+    return m == CFD_MS_ENGINEER_ACCEPTED ? CFD_MS_DISPATCHED : m;
+}
+
+/* @returns true when no entry of ev's payload group sorts after ev. */
+static bool latest_of_group(const cfd_record *rec, const cfd_event *ev)
+{
+    cfd_milestone g = payload_group(ev->kind);
+
+    for (size_t i = 0; i < rec->n_timeline; i++) {
+        const cfd_timeline_entry *e = &rec->timeline[i];
+
+        if (payload_group(e->milestone) == g &&
+            event_order(e->event_time_ms, e->event_id, ev->event_time_ms,
+                        ev->event_id) > 0)
+            return false;
+    }
+    return true;
+}
+
+/* ---- staged changes: every allocation happens before the record changes ----------- */
+
+#define STAGE_MAX_STR 16
+
+typedef struct stage {
+    struct {
+        char **dst;
+        char *val;
+    } str[STAGE_MAX_STR];
+    size_t n_str;
+    bool arrival; /* engineers and staff below replace the record's */
+    char **engineers, **staff;
+    size_t n_engineers, n_staff;
+    char *alarm_id; /* to link, not yet in rec->linked_alarms */
+    bool oom;
+} stage;
+
+/* Stages *dst = copy of src; NULL and "" both stage NULL (absent). */
+static void stage_str(stage *st, char **dst, const char *src)
+{
+    char *val = NULL;
+
+    if (!absent(src) && (val = strdup(src)) == NULL)
+        st->oom = true;
+    st->str[st->n_str].dst = dst;
+    st->str[st->n_str].val = val;
+    st->n_str++;
+}
+
+/* @returns a copy of the present strings of v (absent ones dropped). */
+static char **copy_strv(const char *const *v, size_t n, size_t *n_out, bool *oom)
+{
+    char **copy;
+    size_t k = 0;
+
+    *n_out = 0;
+    if (n == 0)
+        return NULL;
+    if ((copy = calloc(n, sizeof(*copy))) == NULL) {
+        *oom = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (absent(v[i]))
+            continue;
+        if ((copy[k] = strdup(v[i])) == NULL) {
+            *oom = true;
+            break;
+        }
+        k++;
+    }
+    *n_out = k;
+    return copy;
+}
+
+/* Stages the string fields of ev's payload. */
+static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
+{
+    switch (ev->kind) {
+    case CFD_MS_REPORTED:
+        stage_str(st, &rec->issuing_unit, ev->report.issuing_unit);
+        stage_str(st, &rec->customer.name, ev->report.customer.name);
+        stage_str(st, &rec->customer.contact_person, ev->report.customer.contact_person);
+        stage_str(st, &rec->customer.contact_phone, ev->report.customer.contact_phone);
+        stage_str(st, &rec->customer.address, ev->report.customer.address);
+        stage_str(st, &rec->customer.affected_service,
+                  ev->report.customer.affected_service);
+        stage_str(st, &rec->customer.city, ev->report.customer.city);
+        stage_str(st, &rec->customer.customer_id, ev->report.customer.customer_id);
+        stage_str(st, &rec->circuit_id, ev->report.circuit_id);
+        stage_str(st, &rec->access_point, ev->report.access_point);
+        stage_str(st, &rec->equipment, ev->report.equipment);
+        stage_str(st, &rec->problem_description, ev->report.problem_description);
+        break;
+    case CFD_MS_DISPATCHED:
+    case CFD_MS_ENGINEER_ACCEPTED:
+        stage_str(st, &rec->contractor, ev->dispatch.contractor);
+        break;
+    case CFD_MS_ARRIVED_ON_SITE:
+        st->arrival = true;
+        st->engineers = copy_strv(ev->arrival.engineers, ev->arrival.n_engineers,
+                                  &st->n_engineers, &st->oom);
+        st->staff = copy_strv(ev->arrival.assisting_staff, ev->arrival.n_assisting_staff,
+                              &st->n_staff, &st->oom);
+        break;
+    case CFD_MS_DIAGNOSED:
+        stage_str(st, &rec->cause_other, ev->diagnosis.cause_other);
+        stage_str(st, &rec->onsite_findings, ev->diagnosis.onsite_findings);
+        break;
+    case CFD_MS_SERVICE_RESTORED:
+        stage_str(st, &rec->result_other, ev->restoration.result_other);
+        break;
+    case CFD_MS_CONFIRMATION_SIGNED:
+        stage_str(st, &rec->customer_opinion, ev->signature.customer_opinion);
+        stage_str(st, &rec->customer_signature, ev->signature.customer_signature);
+        stage_str(st, &rec->engineer_signature, ev->signature.engineer_signature);
+        stage_str(st, &rec->corrective_actions, ev->signature.corrective_actions);
+        stage_str(st, &rec->suggestions, ev->signature.suggestions);
+        break;
+    case CFD_MS_CANCELLED:
+        stage_str(st, &rec->cancel_reason, ev->change.reason);
+        break;
+    default:
+        break;
+    }
+}
+
+static bool alarm_linked(const cfd_record *rec, const char *alarm_id)
+{
+    for (size_t i = 0; i < rec->n_linked_alarms; i++)
+        if (strcmp(rec->linked_alarms[i], alarm_id) == 0)
+            return true;
+    return false;
+}
+
+/* Stages the link of a new alarm id; grows rec->linked_alarms' capacity already. */
+static void stage_alarm(stage *st, cfd_record *rec, const char *alarm_id)
+{
+    char **grown;
+
+    if (alarm_linked(rec, alarm_id))
+        return;
+    grown = realloc(rec->linked_alarms, (rec->n_linked_alarms + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        st->oom = true;
+        return;
+    }
+    rec->linked_alarms = grown;
+    if ((st->alarm_id = strdup(alarm_id)) == NULL)
+        st->oom = true;
+}
+
+static void stage_discard(stage *st)
+{
+    for (size_t i = 0; i < st->n_str; i++)
+        free(st->str[i].val);
+    free_strv(st->engineers, st->n_engineers);
+    free_strv(st->staff, st->n_staff);
+    free(st->alarm_id);
+}
+
+/* Moves the staged values into rec; the stage owns nothing afterwards. */
+static void stage_commit(stage *st, cfd_record *rec)
+{
+    for (size_t i = 0; i < st->n_str; i++) {
+        free(*st->str[i].dst);
+        *st->str[i].dst = st->str[i].val;
+    }
+    if (st->arrival) {
+        free_strv(rec->engineers, rec->n_engineers);
+        free_strv(rec->assisting_staff, rec->n_assisting_staff);
+        rec->engineers = st->engineers;
+        rec->n_engineers = st->n_engineers;
+        rec->assisting_staff = st->staff;
+        rec->n_assisting_staff = st->n_staff;
+    }
+    if (st->alarm_id != NULL) {
+        size_t i = rec->n_linked_alarms;
+
+        while (i > 0 && strcmp(rec->linked_alarms[i - 1], st->alarm_id) > 0) {
+            rec->linked_alarms[i] = rec->linked_alarms[i - 1];
+            i--;
+        }
+        rec->linked_alarms[i] = st->alarm_id;
+        rec->n_linked_alarms++;
+    }
+}
+
+/* Sets the non-string fields of ev's payload (ev is the latest of its group). */
+static void set_payload_scalars(cfd_record *rec, const cfd_event *ev)
+{
+    switch (ev->kind) {
+    case CFD_MS_REPORTED:
+        rec->customer.tier = ev->report.customer.tier;
+        rec->customer.gold = ev->report.customer.gold;
+        rec->urgency = ev->report.urgency;
+        break;
+    case CFD_MS_APPOINTMENT_SET:
+        rec->appointment_time_ms = ev->appointment.time_ms;
+        rec->appointment_by_customer = ev->appointment.requested_by_customer;
+        break;
+    case CFD_MS_DIAGNOSED:
+        rec->cause = ev->diagnosis.cause;
+        break;
+    case CFD_MS_SERVICE_RESTORED:
+        rec->result = ev->restoration.result;
+        rec->workaround = ev->restoration.workaround;
+        rec->remote_restoration = ev->restoration.remote;
+        break;
+    case CFD_MS_CONFIRMATION_SIGNED:
+        rec->satisfaction = ev->signature.satisfaction;
+        break;
+    case CFD_MS_CLOSED:
+        rec->service_end_time_ms = ev->close.service_end_time_ms > 0
+                                       ? ev->close.service_end_time_ms
+                                       : ev->event_time_ms;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Times that come from the timeline alone. */
+static void derive_from_timeline(cfd_record *rec)
+{
+    rec->reported_at_ms = first_at(rec, CFD_MS_REPORTED);
+    rec->accepted_at_ms = first_at(rec, CFD_MS_ACCEPTED);
+    rec->arrival_time_ms = first_at(rec, CFD_MS_ARRIVED_ON_SITE);
+    rec->customer_signed_at_ms = last_at(rec, CFD_MS_CONFIRMATION_SIGNED);
+    rec->version = (uint32_t)rec->n_timeline;
+}
+
+static cfd_err fail(cfd_err err, char *errstr, size_t errstr_size, const char *msg)
+{
+    if (errstr != NULL && errstr_size > 0)
+        snprintf(errstr, errstr_size, "%s", msg);
+    return err;
+}
+
+/* Says which transition failed; names the later event when the new one broke it. */
+static void describe_transition(const cfd_record *rec, size_t bad, size_t pos,
+                                cfd_state from, char *errstr, size_t errstr_size)
+{
+    const cfd_timeline_entry *e = &rec->timeline[bad];
+
+    if (errstr == NULL || errstr_size == 0)
+        return;
+    if (bad == pos)
+        snprintf(errstr, errstr_size, "%s -> %s", cfd_state_name(from),
+                 cfd_milestone_name(e->milestone));
+    else
+        snprintf(errstr, errstr_size, "%s -> %s at later event %s", cfd_state_name(from),
+                 cfd_milestone_name(e->milestone), e->event_id);
+}
+
+cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy *pol,
+                         cfd_apply_outcome *outcome, char *errstr, size_t errstr_size)
+{
+    stage st = {0};
+    cfd_apply_outcome ignored;
+    cfd_state next = CFD_STATE_NONE, bad_from;
+    size_t pos, bad;
+    bool opening, latest;
+    cfd_err err;
+
+    if (outcome == NULL)
+        outcome = &ignored;
+    if ((err = cfd_event_validate(ev, errstr, errstr_size)))
+        return err;
+    if (pol == NULL)
+        return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size, "missing policy");
+    if (rec->work_order != NULL && strcmp(rec->work_order, ev->work_order) != 0)
+        return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,
+                    "work_order does not match the record");
+    if (timeline_has(rec, ev->event_id)) {
+        *outcome = CFD_APPLY_DUPLICATE;
+        return CFD_OK;
+    }
+    opening = rec->state == CFD_STATE_NONE;
+    if (opening && !cfd_event_opens_order(ev)) {
+        *outcome = CFD_APPLY_PARK;
+        return CFD_OK;
+    }
+
+    if (timeline_insert(rec, ev, &pos))
+        return fail(CFD_ERR, errstr, errstr_size, "out of memory");
+    if (fold_state(rec, &next, &bad, &bad_from)) {
+        describe_transition(rec, bad, pos, bad_from, errstr, errstr_size);
+        timeline_remove(rec, pos);
+        /* In an open order the failure means a milestone it needs (the visit before a
+         * signature, the restoration before a close) has not arrived yet: it may still
+         * come, so park rather than reject. A closed or cancelled order is final. */
+        if (bad_from == CFD_STATE_CLOSED || bad_from == CFD_STATE_CANCELLED)
+            return CFD_ERR_TRANSITION;
+        *outcome = CFD_APPLY_PARK;
+        return CFD_OK;
+    }
+
+    latest = latest_of_group(rec, ev);
+    if (latest)
+        stage_payload(&st, rec, ev);
+    if (opening) {
+        stage_str(&st, &rec->work_order, ev->work_order);
+        stage_str(&st, &rec->policy_version, pol->version);
+    }
+    if (ev->kind == CFD_MS_NOC_ALARM)
+        stage_alarm(&st, rec, ev->alarm.alarm_id);
+    if (st.oom) {
+        stage_discard(&st);
+        timeline_remove(rec, pos);
+        return fail(CFD_ERR, errstr, errstr_size, "out of memory");
+    }
+
+    stage_commit(&st, rec);
+    if (latest)
+        set_payload_scalars(rec, ev);
+    /* Min over uncleared alarms: commutative, so it needs no per-entry flag. */
+    if (ev->kind == CFD_MS_NOC_ALARM && !ev->alarm.cleared &&
+        (rec->first_alarm_at_ms == 0 || ev->event_time_ms < rec->first_alarm_at_ms))
+        rec->first_alarm_at_ms = ev->event_time_ms;
+    derive_from_timeline(rec);
+    rec->state = next;
+    cfd_sla_update(rec, pol);
+    *outcome = CFD_APPLY_CHANGED;
+    return CFD_OK;
+}

@@ -1,0 +1,123 @@
+/*
+ * Names of the domain enumerations, for logs, error strings and the CLI.
+ *
+ * The names are those of the confirmd.v1 protobuf enum values, so a log line and a
+ * decoded message read the same.
+ */
+#include "confirmd/types.h"
+
+/* Looks up v in a table indexed by value; "?" when out of range or unnamed. */
+static const char *name_of(const char *const *names, size_t n, int v)
+{
+    if (v < 0 || (size_t)v >= n || names[v] == NULL)
+        return "?";
+    return names[v];
+}
+
+#define NAME_OF(table, v) name_of((table), sizeof(table) / sizeof((table)[0]), (int)(v))
+
+static const char *const state_names[CFD_STATE_COUNT] = {
+    [CFD_STATE_NONE] = "STATE_NONE",
+    [CFD_STATE_REPORTED] = "STATE_REPORTED",
+    [CFD_STATE_ACCEPTED] = "STATE_ACCEPTED",
+    [CFD_STATE_DISPATCHED] = "STATE_DISPATCHED",
+    [CFD_STATE_ENGINEER_ACCEPTED] = "STATE_ENGINEER_ACCEPTED",
+    [CFD_STATE_CONTACTED] = "STATE_CONTACTED",
+    [CFD_STATE_APPOINTED] = "STATE_APPOINTED",
+    [CFD_STATE_DEPARTED] = "STATE_DEPARTED",
+    [CFD_STATE_ON_SITE] = "STATE_ON_SITE",
+    [CFD_STATE_DIAGNOSED] = "STATE_DIAGNOSED",
+    [CFD_STATE_RESTORED] = "STATE_RESTORED",
+    [CFD_STATE_SIGNED] = "STATE_SIGNED",
+    [CFD_STATE_CLOSED] = "STATE_CLOSED",
+    [CFD_STATE_CANCELLED] = "STATE_CANCELLED",
+    [CFD_STATE_REOPENED] = "STATE_REOPENED",
+};
+
+static const char *const milestone_names[CFD_MS_COUNT] = {
+    [CFD_MS_NONE] = "MILESTONE_NONE",
+    [CFD_MS_REPORTED] = "MILESTONE_REPORTED",
+    [CFD_MS_ACCEPTED] = "MILESTONE_ACCEPTED",
+    [CFD_MS_DISPATCHED] = "MILESTONE_DISPATCHED",
+    [CFD_MS_ENGINEER_ACCEPTED] = "MILESTONE_ENGINEER_ACCEPTED",
+    [CFD_MS_CUSTOMER_CONTACTED] = "MILESTONE_CUSTOMER_CONTACTED",
+    [CFD_MS_APPOINTMENT_SET] = "MILESTONE_APPOINTMENT_SET",
+    [CFD_MS_DEPARTED] = "MILESTONE_DEPARTED",
+    [CFD_MS_ARRIVED_ON_SITE] = "MILESTONE_ARRIVED_ON_SITE",
+    [CFD_MS_DIAGNOSED] = "MILESTONE_DIAGNOSED",
+    [CFD_MS_SERVICE_RESTORED] = "MILESTONE_SERVICE_RESTORED",
+    [CFD_MS_CONFIRMATION_SIGNED] = "MILESTONE_CONFIRMATION_SIGNED",
+    [CFD_MS_CLOSED] = "MILESTONE_CLOSED",
+    [CFD_MS_CANCELLED] = "MILESTONE_CANCELLED",
+    [CFD_MS_REOPENED] = "MILESTONE_REOPENED",
+    [CFD_MS_NOC_ALARM] = "MILESTONE_NOC_ALARM",
+};
+
+static const char *const metric_names[CFD_METRIC_COUNT] = {
+    [CFD_METRIC_NONE] = "METRIC_NONE",
+    [CFD_METRIC_CONTACT] = "METRIC_CONTACT",
+    [CFD_METRIC_ON_SITE] = "METRIC_ON_SITE",
+    [CFD_METRIC_RESTORATION] = "METRIC_RESTORATION",
+};
+
+static const char *const tier_names[CFD_TIER_COUNT] = {
+    [CFD_TIER_UNSPECIFIED] = "TIER_UNSPECIFIED",
+    [CFD_TIER_AAA] = "TIER_AAA",
+    [CFD_TIER_AA] = "TIER_AA",
+    [CFD_TIER_A] = "TIER_A",
+    [CFD_TIER_STANDARD] = "TIER_STANDARD",
+};
+
+static const char *const alert_kind_names[] = {
+    [CFD_ALERT_NONE] = "ALERT_KIND_NONE",
+    [CFD_ALERT_WARNING] = "ALERT_KIND_WARNING",
+    [CFD_ALERT_BREACH] = "ALERT_KIND_BREACH",
+    [CFD_ALERT_ESCALATION] = "ALERT_KIND_ESCALATION",
+    [CFD_ALERT_RETRACTED] = "ALERT_KIND_RETRACTED",
+    [CFD_ALERT_GOLD_NOTIFICATION] = "ALERT_KIND_GOLD_NOTIFICATION",
+    [CFD_ALERT_SEVERE_FAULT] = "ALERT_KIND_SEVERE_FAULT",
+};
+
+/* Error codes are 0 and negative: indexed by -err. */
+static const char *const err_names[] = {
+    [-CFD_OK] = "CFD_OK",
+    [-CFD_ERR] = "CFD_ERR",
+    [-CFD_ERR_DECODE] = "CFD_ERR_DECODE",
+    [-CFD_ERR_MISSING_FIELD] = "CFD_ERR_MISSING_FIELD",
+    [-CFD_ERR_TRANSITION] = "CFD_ERR_TRANSITION",
+    [-CFD_ERR_UNKNOWN_ORDER] = "CFD_ERR_UNKNOWN_ORDER",
+    [-CFD_ERR_INVALID_VALUE] = "CFD_ERR_INVALID_VALUE",
+    [-CFD_ERR_FENCED] = "CFD_ERR_FENCED",
+    [-CFD_ERR_IO] = "CFD_ERR_IO",
+    [-CFD_ERR_CONFIG] = "CFD_ERR_CONFIG",
+};
+
+const char *cfd_state_name(cfd_state s)
+{
+    return NAME_OF(state_names, s);
+}
+
+const char *cfd_milestone_name(cfd_milestone m)
+{
+    return NAME_OF(milestone_names, m);
+}
+
+const char *cfd_metric_name(cfd_metric m)
+{
+    return NAME_OF(metric_names, m);
+}
+
+const char *cfd_tier_name(cfd_tier t)
+{
+    return NAME_OF(tier_names, t);
+}
+
+const char *cfd_alert_kind_name(cfd_alert_kind k)
+{
+    return NAME_OF(alert_kind_names, k);
+}
+
+const char *cfd_err_name(cfd_err err)
+{
+    return NAME_OF(err_names, -(int)err);
+}

@@ -1,0 +1,656 @@
+/*
+ * The Redis store: connection, scripts, reads and the atomic batch commit.
+ * See include/confirmd/store.h for the key layout and the guarantees.
+ */
+#include "confirmd/store.h"
+
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "cfd_scripts.h"
+#include "confirmd/log.h"
+
+#define MOD "store"
+
+struct cfd_store {
+    redisContext *rc;
+    char *host;
+    int port;
+    char *unix_socket;
+    char *user;
+    char *password;
+    int db;
+    int64_t timeout_ms;
+    char *prefix;
+    char apply_sha[41];
+    char claim_sha[41];
+};
+
+/* A growable argv of binary-safe strings. */
+typedef struct argv_buf {
+    char **v;
+    size_t *len;
+    size_t n, cap;
+} argv_buf;
+
+struct cfd_txn {
+    int32_t part;
+    int64_t epoch;
+    argv_buf keys;   /* KEYS[4..] */
+    argv_buf ops;    /* ops part of ARGV */
+    argv_buf offs;   /* (topic, offset) pairs */
+    size_t n_writes; /* ops other than offsets */
+};
+
+static void *xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) {
+        /* Same policy as hiredis' own allocator: out of memory is not recoverable. */
+        fputs("confirmd: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+static char *xstrdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = xmalloc(n);
+    memcpy(d, s, n);
+    return d;
+}
+
+static void argv_push(argv_buf *a, const void *data, size_t len) {
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 16;
+        a->v = realloc(a->v, a->cap * sizeof(*a->v));
+        a->len = realloc(a->len, a->cap * sizeof(*a->len));
+        if (!a->v || !a->len)
+            abort();
+    }
+    char *copy = xmalloc(len + 1);
+    memcpy(copy, data, len);
+    copy[len] = '\0';
+    a->v[a->n] = copy;
+    a->len[a->n] = len;
+    a->n++;
+}
+
+static void argv_pushs(argv_buf *a, const char *s) { argv_push(a, s, strlen(s)); }
+
+static void argv_pushf(argv_buf *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void argv_pushf(argv_buf *a, const char *fmt, ...) {
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    argv_push(a, buf, n < 0 ? 0 : (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static void argv_clear(argv_buf *a) {
+    for (size_t i = 0; i < a->n; i++)
+        free(a->v[i]);
+    a->n = 0;
+}
+
+static void argv_free(argv_buf *a) {
+    argv_clear(a);
+    free(a->v);
+    free(a->len);
+    memset(a, 0, sizeof(*a));
+}
+
+void cfd_blobs_clear(cfd_blob *blobs, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        free(blobs[i].data);
+        blobs[i].data = NULL;
+        blobs[i].len = 0;
+    }
+}
+
+void cfd_strv_free(char **v, size_t n) {
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* Key of part: "<prefix>:{p<N>}:<suffix>". */
+static void key_of(const cfd_store *st, int32_t part, const char *suffix, const char *order,
+                   char *out, size_t n) {
+    if (order)
+        snprintf(out, n, "%s:{p%" PRId32 "}:%s:%s", st->prefix, part, suffix, order);
+    else
+        snprintf(out, n, "%s:{p%" PRId32 "}:%s", st->prefix, part, suffix);
+}
+
+/* Fills errstr from a failed reply or connection and classifies the failure. */
+static cfd_err reply_error(cfd_store *st, redisReply *r, const char *what, char *errstr,
+                           size_t errstr_size) {
+    if (!r) {
+        snprintf(errstr, errstr_size, "redis %s: %s", what,
+                 st->rc && st->rc->errstr[0] ? st->rc->errstr : "connection lost");
+        return CFD_ERR_IO;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        snprintf(errstr, errstr_size, "redis %s: %s", what, r->str);
+        return strncmp(r->str, "FENCED", 6) == 0 ? CFD_ERR_FENCED : CFD_ERR;
+    }
+    snprintf(errstr, errstr_size, "redis %s: unexpected reply type %d", what, r->type);
+    return CFD_ERR;
+}
+
+static cfd_err load_script(cfd_store *st, const char *body, char sha[41], char *errstr,
+                           size_t errstr_size) {
+    redisReply *r = redisCommand(st->rc, "SCRIPT LOAD %s", body);
+    if (!r || r->type != REDIS_REPLY_STRING || r->len != 40) {
+        cfd_err err = reply_error(st, r, "SCRIPT LOAD", errstr, errstr_size);
+        freeReplyObject(r);
+        return err;
+    }
+    memcpy(sha, r->str, 40);
+    sha[40] = '\0';
+    freeReplyObject(r);
+    return CFD_OK;
+}
+
+static cfd_err connect_once(cfd_store *st, char *errstr, size_t errstr_size) {
+    struct timeval tv = {.tv_sec = st->timeout_ms / 1000,
+                         .tv_usec = (st->timeout_ms % 1000) * 1000};
+    redisReply *r = NULL;
+    cfd_err err = CFD_ERR_IO;
+
+    if (st->rc)
+        redisFree(st->rc);
+    if (st->unix_socket && *st->unix_socket)
+        st->rc = redisConnectUnixWithTimeout(st->unix_socket, tv);
+    else
+        st->rc = redisConnectWithTimeout(st->host, st->port, tv);
+    if (!st->rc || st->rc->err) {
+        snprintf(errstr, errstr_size, "redis connect %s:%d: %s",
+                 st->unix_socket && *st->unix_socket ? st->unix_socket : st->host,
+                 st->port, st->rc ? st->rc->errstr : "out of memory");
+        goto out;
+    }
+    redisSetTimeout(st->rc, tv);
+    redisEnableKeepAlive(st->rc);
+    if (st->password && *st->password) {
+        if (st->user && *st->user)
+            r = redisCommand(st->rc, "AUTH %s %s", st->user, st->password);
+        else
+            r = redisCommand(st->rc, "AUTH %s", st->password);
+        if (!r || r->type == REDIS_REPLY_ERROR) {
+            /* The reply text never contains the password. */
+            err = reply_error(st, r, "AUTH", errstr, errstr_size);
+            goto out;
+        }
+        freeReplyObject(r);
+        r = NULL;
+    }
+    if (st->db) {
+        r = redisCommand(st->rc, "SELECT %d", st->db);
+        if (!r || r->type == REDIS_REPLY_ERROR) {
+            err = reply_error(st, r, "SELECT", errstr, errstr_size);
+            goto out;
+        }
+        freeReplyObject(r);
+        r = NULL;
+    }
+    if ((err = load_script(st, cfd_script_apply, st->apply_sha, errstr, errstr_size)))
+        goto out;
+    err = load_script(st, cfd_script_claim, st->claim_sha, errstr, errstr_size);
+out:
+    freeReplyObject(r);
+    return err;
+}
+
+cfd_store *cfd_store_new(const cfd_config *cfg, char *errstr, size_t errstr_size) {
+    cfd_store *st = calloc(1, sizeof(*st));
+    if (!st) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    st->host = xstrdup(cfg->redis_host);
+    st->port = cfg->redis_port;
+    st->unix_socket = xstrdup(cfg->redis_unix_socket ? cfg->redis_unix_socket : "");
+    st->user = xstrdup(cfg->redis_user ? cfg->redis_user : "");
+    st->password = xstrdup(cfg->redis_password ? cfg->redis_password : "");
+    st->db = cfg->redis_db;
+    st->timeout_ms = cfg->redis_timeout_ms > 0 ? cfg->redis_timeout_ms : 2000;
+    st->prefix = xstrdup(cfg->redis_key_prefix);
+    if (connect_once(st, errstr, errstr_size)) {
+        cfd_store_destroy(st);
+        return NULL;
+    }
+    return st;
+}
+
+void cfd_store_destroy(cfd_store *st) {
+    if (!st)
+        return;
+    if (st->rc)
+        redisFree(st->rc);
+    free(st->host);
+    free(st->unix_socket);
+    free(st->user);
+    free(st->password);
+    free(st->prefix);
+    free(st);
+}
+
+cfd_err cfd_store_reconnect(cfd_store *st, char *errstr, size_t errstr_size) {
+    return connect_once(st, errstr, errstr_size);
+}
+
+cfd_err cfd_store_claim(cfd_store *st, int32_t part, const char *owner, int64_t *epoch,
+                        char *errstr, size_t errstr_size) {
+    char meta[256];
+    key_of(st, part, "meta", NULL, meta, sizeof(meta));
+    redisReply *r = redisCommand(st->rc, "EVALSHA %s 1 %s %s", st->claim_sha, meta, owner);
+    if (!r || r->type != REDIS_REPLY_INTEGER) {
+        cfd_err err = reply_error(st, r, "claim", errstr, errstr_size);
+        freeReplyObject(r);
+        return err;
+    }
+    *epoch = r->integer;
+    freeReplyObject(r);
+    return CFD_OK;
+}
+
+cfd_err cfd_store_applied_offset(cfd_store *st, int32_t part, const char *topic,
+                                 int64_t *offset, char *errstr, size_t errstr_size) {
+    char meta[256];
+    key_of(st, part, "meta", NULL, meta, sizeof(meta));
+    redisReply *r = redisCommand(st->rc, "HGET %s off:%s", meta, topic);
+    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
+        cfd_err err = reply_error(st, r, "HGET offset", errstr, errstr_size);
+        freeReplyObject(r);
+        return err;
+    }
+    *offset = r->type == REDIS_REPLY_NIL ? -1 : strtoll(r->str, NULL, 10);
+    freeReplyObject(r);
+    return CFD_OK;
+}
+
+/* Copies a multi-bulk reply of strings into a blob array. */
+static cfd_blob *blobs_from_array(const redisReply *r, size_t *n) {
+    cfd_blob *items = xmalloc(sizeof(*items) * (r->elements ? r->elements : 1));
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *e = r->element[i];
+        items[i].len = e->type == REDIS_REPLY_STRING ? e->len : 0;
+        items[i].data = xmalloc(items[i].len + 1);
+        if (items[i].len)
+            memcpy(items[i].data, e->str, items[i].len);
+    }
+    *n = r->elements;
+    return items;
+}
+
+cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, size_t n,
+                       cfd_blob *states, cfd_blob **parked, size_t *n_parked,
+                       char *errstr, size_t errstr_size) {
+    char key[512];
+    cfd_err err = CFD_OK;
+
+    for (size_t i = 0; i < n; i++) {
+        key_of(st, part, "wo", orders[i], key, sizeof(key));
+        redisAppendCommand(st->rc, "GET %s", key);
+        key_of(st, part, "park", orders[i], key, sizeof(key));
+        redisAppendCommand(st->rc, "LRANGE %s 0 -1", key);
+        states[i] = (cfd_blob){NULL, 0};
+        parked[i] = NULL;
+        n_parked[i] = 0;
+    }
+    /* Read every reply even after an error, so the pipeline stays in step. */
+    for (size_t i = 0; i < 2 * n; i++) {
+        redisReply *r = NULL;
+        if (redisGetReply(st->rc, (void **)&r) != REDIS_OK) {
+            err = reply_error(st, NULL, "load", errstr, errstr_size);
+            break;
+        }
+        size_t k = i / 2;
+        if (i % 2 == 0 && r->type == REDIS_REPLY_STRING) {
+            states[k].data = xmalloc(r->len);
+            memcpy(states[k].data, r->str, r->len);
+            states[k].len = r->len;
+        } else if (i % 2 == 1 && r->type == REDIS_REPLY_ARRAY) {
+            if (r->elements)
+                parked[k] = blobs_from_array(r, &n_parked[k]);
+        } else if (r->type != REDIS_REPLY_NIL && !err) {
+            err = reply_error(st, r, "load", errstr, errstr_size);
+        }
+        freeReplyObject(r);
+    }
+    if (err) {
+        cfd_blobs_clear(states, n);
+        for (size_t i = 0; i < n; i++) {
+            cfd_blobs_clear(parked[i], n_parked[i]);
+            free(parked[i]);
+            parked[i] = NULL;
+            n_parked[i] = 0;
+        }
+    }
+    return err;
+}
+
+cfd_err cfd_store_get_parked(cfd_store *st, int32_t part, const char *order,
+                             cfd_blob **items, size_t *n, char *errstr,
+                             size_t errstr_size) {
+    char key[512];
+    key_of(st, part, "park", order, key, sizeof(key));
+    redisReply *r = redisCommand(st->rc, "LRANGE %s 0 -1", key);
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        cfd_err err = reply_error(st, r, "LRANGE parked", errstr, errstr_size);
+        freeReplyObject(r);
+        return err;
+    }
+    *items = blobs_from_array(r, n);
+    freeReplyObject(r);
+    return CFD_OK;
+}
+
+cfd_err cfd_store_parked_due(cfd_store *st, int32_t part, int64_t now_ms, size_t max,
+                             char ***orders, size_t *n, char *errstr,
+                             size_t errstr_size) {
+    char key[256];
+    key_of(st, part, "parkidx", NULL, key, sizeof(key));
+    redisReply *r = redisCommand(st->rc, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %llu", key,
+                                 (long long)now_ms, (unsigned long long)max);
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        cfd_err err = reply_error(st, r, "ZRANGEBYSCORE", errstr, errstr_size);
+        freeReplyObject(r);
+        return err;
+    }
+    *n = r->elements;
+    *orders = xmalloc(sizeof(char *) * (r->elements ? r->elements : 1));
+    for (size_t i = 0; i < r->elements; i++)
+        (*orders)[i] = xstrdup(r->element[i]->type == REDIS_REPLY_STRING
+                                   ? r->element[i]->str : "");
+    freeReplyObject(r);
+    return CFD_OK;
+}
+
+cfd_err cfd_store_outbox_scan(cfd_store *st, int32_t part, cfd_outbox_fn fn, void *ctx,
+                              char *errstr, size_t errstr_size) {
+    char key[256];
+    char cursor[32] = "0";
+    key_of(st, part, "outbox", NULL, key, sizeof(key));
+    do {
+        redisReply *r = redisCommand(st->rc, "HSCAN %s %s COUNT 500", key, cursor);
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+            r->element[0]->type != REDIS_REPLY_STRING ||
+            r->element[1]->type != REDIS_REPLY_ARRAY) {
+            cfd_err err = reply_error(st, r, "HSCAN outbox", errstr, errstr_size);
+            freeReplyObject(r);
+            return err;
+        }
+        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+        const redisReply *kv = r->element[1];
+        for (size_t i = 0; i + 1 < kv->elements; i += 2)
+            fn(kv->element[i]->str, kv->element[i + 1]->str, kv->element[i + 1]->len, ctx);
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    return CFD_OK;
+}
+
+cfd_err cfd_store_outbox_remove(cfd_store *st, int32_t part, const char *const *ids,
+                                size_t n, char *errstr, size_t errstr_size) {
+    if (n == 0)
+        return CFD_OK;
+    char key[256];
+    key_of(st, part, "outbox", NULL, key, sizeof(key));
+    const char **argv = xmalloc(sizeof(char *) * (n + 2));
+    size_t *lens = xmalloc(sizeof(size_t) * (n + 2));
+    argv[0] = "HDEL";
+    argv[1] = key;
+    for (size_t i = 0; i < n; i++)
+        argv[i + 2] = ids[i];
+    for (size_t i = 0; i < n + 2; i++)
+        lens[i] = strlen(argv[i]);
+    redisReply *r = redisCommandArgv(st->rc, (int)(n + 2), argv, lens);
+    free(argv);
+    free(lens);
+    if (!r || r->type != REDIS_REPLY_INTEGER) {
+        cfd_err err = reply_error(st, r, "HDEL outbox", errstr, errstr_size);
+        freeReplyObject(r);
+        return err;
+    }
+    freeReplyObject(r);
+    return CFD_OK;
+}
+
+/* --- transactions ------------------------------------------------------------------ */
+
+cfd_txn *cfd_txn_new(void) { return calloc(1, sizeof(cfd_txn)); }
+
+void cfd_txn_destroy(cfd_txn *tx) {
+    if (!tx)
+        return;
+    argv_free(&tx->keys);
+    argv_free(&tx->ops);
+    argv_free(&tx->offs);
+    free(tx);
+}
+
+void cfd_txn_begin(cfd_txn *tx, int32_t part, int64_t epoch) {
+    argv_clear(&tx->keys);
+    argv_clear(&tx->ops);
+    argv_clear(&tx->offs);
+    tx->part = part;
+    tx->epoch = epoch;
+    tx->n_writes = 0;
+}
+
+bool cfd_txn_is_empty(const cfd_txn *tx) { return tx->n_writes == 0; }
+
+size_t cfd_txn_size(const cfd_txn *tx) { return tx->n_writes; }
+
+void cfd_txn_offset(cfd_txn *tx, const char *topic, int64_t offset) {
+    for (size_t i = 0; i < tx->offs.n; i += 2) {
+        if (strcmp(tx->offs.v[i], topic) == 0) {
+            if (strtoll(tx->offs.v[i + 1], NULL, 10) < offset) {
+                char buf[32];
+                int n = snprintf(buf, sizeof(buf), "%" PRId64, offset);
+                free(tx->offs.v[i + 1]);
+                tx->offs.v[i + 1] = xstrdup(buf);
+                tx->offs.len[i + 1] = (size_t)n;
+            }
+            return;
+        }
+    }
+    argv_pushs(&tx->offs, topic);
+    argv_pushf(&tx->offs, "%" PRId64, offset);
+}
+
+/* Adds a key for KEYS[] and returns its 1-based index as the script sees it. */
+static size_t txn_key(cfd_txn *tx, const char *key) {
+    argv_pushs(&tx->keys, key);
+    return tx->keys.n + 3;
+}
+
+/* The store is needed only for the key prefix; transactions are built before commit,
+ * so keys are stored relative ("wo:<order>") and prefixed at commit time. */
+void cfd_txn_put_state(cfd_txn *tx, const char *order, const void *buf, size_t len) {
+    char rel[512];
+    snprintf(rel, sizeof(rel), "wo:%s", order);
+    size_t k = txn_key(tx, rel);
+    argv_pushs(&tx->ops, "S");
+    argv_pushf(&tx->ops, "%zu", k);
+    argv_push(&tx->ops, buf, len);
+    tx->n_writes++;
+}
+
+void cfd_txn_outbox(cfd_txn *tx, const char *id, const void *frame, size_t len) {
+    argv_pushs(&tx->ops, "O");
+    argv_pushs(&tx->ops, id);
+    argv_push(&tx->ops, frame, len);
+    tx->n_writes++;
+}
+
+void cfd_txn_park(cfd_txn *tx, const char *order, const void *frame, size_t len,
+                  int64_t expire_at_ms) {
+    char rel[512];
+    snprintf(rel, sizeof(rel), "park:%s", order);
+    size_t k = txn_key(tx, rel);
+    argv_pushs(&tx->ops, "P");
+    argv_pushf(&tx->ops, "%zu", k);
+    argv_push(&tx->ops, frame, len);
+    argv_pushf(&tx->ops, "%" PRId64, expire_at_ms);
+    argv_pushs(&tx->ops, order);
+    tx->n_writes++;
+}
+
+void cfd_txn_unpark(cfd_txn *tx, const char *order) {
+    char rel[512];
+    snprintf(rel, sizeof(rel), "park:%s", order);
+    size_t k = txn_key(tx, rel);
+    argv_pushs(&tx->ops, "U");
+    argv_pushf(&tx->ops, "%zu", k);
+    argv_pushs(&tx->ops, order);
+    tx->n_writes++;
+}
+
+cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr_size) {
+    size_t n_keys = 3 + tx->keys.n;
+    size_t argc = 3 + n_keys + 2 + tx->offs.n + tx->ops.n;
+    const char **argv = xmalloc(sizeof(char *) * argc);
+    size_t *lens = xmalloc(sizeof(size_t) * argc);
+    char (*keys)[512] = xmalloc(sizeof(*keys) * n_keys);
+    char nkeys_s[24], epoch_s[24], noff_s[24];
+    size_t a = 0;
+
+    snprintf(nkeys_s, sizeof(nkeys_s), "%zu", n_keys);
+    snprintf(epoch_s, sizeof(epoch_s), "%" PRId64, tx->epoch);
+    snprintf(noff_s, sizeof(noff_s), "%zu", tx->offs.n / 2);
+    key_of(st, tx->part, "meta", NULL, keys[0], sizeof(keys[0]));
+    key_of(st, tx->part, "outbox", NULL, keys[1], sizeof(keys[1]));
+    key_of(st, tx->part, "parkidx", NULL, keys[2], sizeof(keys[2]));
+    for (size_t i = 0; i < tx->keys.n; i++)
+        key_of(st, tx->part, tx->keys.v[i], NULL, keys[3 + i], sizeof(keys[3 + i]));
+
+#define PUSH(s, l) (argv[a] = (s), lens[a] = (l), a++)
+    PUSH("EVALSHA", 7);
+    PUSH(st->apply_sha, 40);
+    PUSH(nkeys_s, strlen(nkeys_s));
+    for (size_t i = 0; i < n_keys; i++)
+        PUSH(keys[i], strlen(keys[i]));
+    PUSH(epoch_s, strlen(epoch_s));
+    PUSH(noff_s, strlen(noff_s));
+    for (size_t i = 0; i < tx->offs.n; i++)
+        PUSH(tx->offs.v[i], tx->offs.len[i]);
+    for (size_t i = 0; i < tx->ops.n; i++)
+        PUSH(tx->ops.v[i], tx->ops.len[i]);
+#undef PUSH
+
+    redisReply *r = redisCommandArgv(st->rc, (int)a, argv, lens);
+    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+        /* Redis restarted without its script cache: load again and retry once. */
+        freeReplyObject(r);
+        r = NULL;
+        if (load_script(st, cfd_script_apply, st->apply_sha, errstr, errstr_size) == CFD_OK)
+            r = redisCommandArgv(st->rc, (int)a, argv, lens);
+    }
+    cfd_err err = CFD_OK;
+    if (!r || (r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_STRING)) {
+        err = reply_error(st, r, "apply", errstr, errstr_size);
+    } else if (strcmp(r->str, "APPLIED") == 0) {
+        cfd_debug(MOD, "partition %" PRId32 ": batch already applied, skipped",
+                  tx->part);
+    }
+    freeReplyObject(r);
+    free(argv);
+    free(lens);
+    free(keys);
+    return err;
+}
+
+/* --- frames ------------------------------------------------------------------------ */
+
+static void put_be(uint8_t *p, uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)(v & 0xff);
+}
+
+static uint64_t get_be(const uint8_t *p, int bytes) {
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* Output frame: kind (1) | key length (2, big-endian) | key | payload. */
+void *cfd_frame_output(cfd_output_kind kind, const char *key, const void *payload,
+                       size_t payload_len, size_t *len) {
+    size_t klen = strlen(key);
+    if (klen > 0xffff)
+        klen = 0xffff;
+    uint8_t *f = xmalloc(3 + klen + payload_len);
+    f[0] = (uint8_t)kind;
+    put_be(f + 1, klen, 2);
+    memcpy(f + 3, key, klen);
+    if (payload_len)
+        memcpy(f + 3 + klen, payload, payload_len);
+    *len = 3 + klen + payload_len;
+    return f;
+}
+
+cfd_err cfd_frame_output_parse(const void *frame, size_t len, cfd_output_kind *kind,
+                               const char **key, size_t *key_len, const void **payload,
+                               size_t *payload_len) {
+    const uint8_t *f = frame;
+    if (len < 3)
+        return CFD_ERR_DECODE;
+    size_t klen = get_be(f + 1, 2);
+    if (3 + klen > len || (f[0] != CFD_OUT_RECORD && f[0] != CFD_OUT_ALERT &&
+                           f[0] != CFD_OUT_DEAD_LETTER))
+        return CFD_ERR_DECODE;
+    *kind = (cfd_output_kind)f[0];
+    *key = (const char *)f + 3;
+    *key_len = klen;
+    *payload = f + 3 + klen;
+    *payload_len = len - 3 - klen;
+    return CFD_OK;
+}
+
+/* Parked frame: partition (4) | offset (8) | expiry (8) | topic length (2) | topic |
+ * payload. */
+void *cfd_frame_parked(const cfd_parked_ref *ref, size_t *len) {
+    size_t tlen = strlen(ref->topic);
+    if (tlen > 0xffff)
+        tlen = 0xffff;
+    uint8_t *f = xmalloc(22 + tlen + ref->payload_len);
+    put_be(f, (uint32_t)ref->partition, 4);
+    put_be(f + 4, (uint64_t)ref->offset, 8);
+    put_be(f + 12, (uint64_t)ref->expire_at_ms, 8);
+    put_be(f + 20, tlen, 2);
+    memcpy(f + 22, ref->topic, tlen);
+    if (ref->payload_len)
+        memcpy(f + 22 + tlen, ref->payload, ref->payload_len);
+    *len = 22 + tlen + ref->payload_len;
+    return f;
+}
+
+cfd_err cfd_frame_parked_parse(const void *frame, size_t len, cfd_parked_ref *ref,
+                               char *topic, size_t topic_size) {
+    const uint8_t *f = frame;
+    if (len < 22)
+        return CFD_ERR_DECODE;
+    size_t tlen = get_be(f + 20, 2);
+    if (22 + tlen > len || tlen >= topic_size)
+        return CFD_ERR_DECODE;
+    memcpy(topic, f + 22, tlen);
+    topic[tlen] = '\0';
+    ref->topic = topic;
+    ref->partition = (int32_t)get_be(f, 4);
+    ref->offset = (int64_t)get_be(f + 4, 8);
+    ref->expire_at_ms = (int64_t)get_be(f + 12, 8);
+    ref->payload = f + 22 + tlen;
+    ref->payload_len = len - 22 - tlen;
+    return CFD_OK;
+}

@@ -1,0 +1,3 @@
+
+E-CWO-C €Š¢º·3²
+duplicate report

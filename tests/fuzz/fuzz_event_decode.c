@@ -1,0 +1,48 @@
+/*
+ * libFuzzer target: arbitrary bytes through the input-event decoder, then through the
+ * JSON printer. Neither may crash, leak, or leave a half-filled result.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "confirmd/codec.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    cfd_decoded_event de;
+    char errstr[256];
+
+    if (cfd_codec_event_decode(data, size, &de, errstr, sizeof errstr)) {
+        if (de.pb || de.strv || de.ev.event_id)
+            abort();
+    } else {
+        /* A valid event's strings must be readable. */
+        if (!de.ev.event_id || !de.ev.work_order || strlen(de.ev.event_id) == 0)
+            abort();
+        for (size_t i = 0; i < de.ev.arrival.n_engineers; i++)
+            if (strlen(de.ev.arrival.engineers[i]) == 0)
+                abort();
+        cfd_codec_event_release(&de);
+    }
+
+    /* The dead-letter helper agrees with the JSON printer on what unpacks. */
+    char wo[64], id[64];
+    bool unpacked = cfd_codec_event_ids(data, size, wo, sizeof wo, id, sizeof id);
+
+    char *json = cfd_pb_to_json("Event", data, size, errstr, sizeof errstr);
+    if (unpacked != (json != NULL))
+        abort();
+    if (json) {
+        /* What prints must parse back. */
+        uint8_t *buf;
+        size_t len;
+        if (cfd_json_to_pb("Event", json, &buf, &len, errstr, sizeof errstr))
+            abort();
+        free(buf);
+        free(json);
+    }
+    return 0;
+}

@@ -1,0 +1,1215 @@
+/*
+ * Integration-test harness; see harness.h.
+ */
+#define _XOPEN_SOURCE 700 /* nftw() */
+
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#define H_DIR_MAX 256  /* the env's temp dir; files inside get H_PATH_MAX */
+#define H_PATH_MAX 512
+#define H_MAX_WORKERS 64
+#define H_MAX_CONSUMERS 32
+#define H_MAX_ARGS 128
+#define H_MAX_TRACKED 256
+#define H_MAX_ENVS 32
+
+/* A started child: the leader of its own process group. */
+typedef struct h_proc {
+    pid_t pid;   /* 0: never started or already reaped */
+    int status;  /* wait status once reaped */
+    bool reaped;
+} h_proc;
+
+typedef struct h_worker {
+    h_proc proc;
+    char log[H_PATH_MAX];
+} h_worker;
+
+struct h_consumer {
+    h_env *env;
+    rd_kafka_t *rk;
+};
+
+struct h_env {
+    char name[40];
+    char dir[H_DIR_MAX];
+    char group[128];
+    int redis_port;
+    h_proc redis;
+    h_proc broker;
+    char bootstrap[1024];
+    char broker_sock[H_PATH_MAX];
+    char worker_config[H_PATH_MAX];
+    h_worker workers[H_MAX_WORKERS];
+    int nworkers;
+    rd_kafka_t *producer;
+    int dr_failures; /* delivery failures of async messages since the last flush */
+    h_consumer *consumers[H_MAX_CONSUMERS];
+    int nconsumers;
+    int reader_seq;
+};
+
+/*
+ * The only mutable globals: what the atexit() and fatal-signal hooks must reach
+ * when a test dies without tearing its environments down.
+ */
+static pid_t tracked[H_MAX_TRACKED];
+static h_env *live_envs[H_MAX_ENVS];
+static bool hooks_installed;
+
+static void h_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void h_log(const char *fmt, ...) {
+    va_list ap;
+
+    fputs("harness: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int64_t h_now_ms(void) {
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* --- process tracking ------------------------------------------------------------ */
+
+static void track(pid_t pid) {
+    for (int i = 0; i < H_MAX_TRACKED; i++) {
+        if (tracked[i] == 0) {
+            tracked[i] = pid;
+            return;
+        }
+    }
+    h_log("more than %d live children: pid %ld is not tracked", H_MAX_TRACKED,
+          (long)pid);
+}
+
+static void untrack(pid_t pid) {
+    for (int i = 0; i < H_MAX_TRACKED; i++)
+        if (tracked[i] == pid)
+            tracked[i] = 0;
+}
+
+/* Async-signal-safe: SIGKILLs every tracked process group. */
+static void kill_all_tracked(void) {
+    for (int i = 0; i < H_MAX_TRACKED; i++)
+        if (tracked[i] > 0)
+            kill(-tracked[i], SIGKILL);
+}
+
+static void on_exit_hook(void) {
+    kill_all_tracked();
+    for (int i = 0; i < H_MAX_TRACKED; i++) {
+        if (tracked[i] > 0) {
+            /* SIGKILLed just above, so this returns promptly. */
+            waitpid(tracked[i], NULL, 0);
+            tracked[i] = 0;
+        }
+    }
+    for (int i = 0; i < H_MAX_ENVS; i++)
+        if (live_envs[i])
+            fprintf(stderr, "harness: environment %s not torn down; kept %s\n",
+                    live_envs[i]->name, live_envs[i]->dir);
+}
+
+static void on_fatal_signal(int sig) {
+    kill_all_tracked();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_hooks(void) {
+    struct sigaction sa;
+
+    if (hooks_installed)
+        return;
+    hooks_installed = true;
+    atexit(on_exit_hook);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * Starts argv[0] (an absolute path) in a new process group with stdin from
+ * /dev/null and stdout+stderr appended to log_path. The child gets SIGKILL if we
+ * die. @returns the pid, or -1.
+ */
+static pid_t spawn(char *const argv[], const char *log_path) {
+    pid_t parent = getpid();
+    pid_t pid;
+    int logfd, nullfd;
+
+    logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (logfd < 0) {
+        h_log("%s: %s", log_path, strerror(errno));
+        return -1;
+    }
+    nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        h_log("fork: %s", strerror(errno));
+        close(logfd);
+        if (nullfd >= 0)
+            close(nullfd);
+        return -1;
+    }
+    if (pid == 0) {
+        /* Child: async-signal-safe calls only until exec. */
+        sigset_t none;
+        static const char msg[] = "harness: exec failed\n";
+
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        if (nullfd >= 0)
+            dup2(nullfd, 0);
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        closefrom(3);
+        execv(argv[0], argv);
+        (void)!write(2, msg, sizeof(msg) - 1);
+        _exit(127);
+    }
+    setpgid(pid, pid); /* also here, so a kill(-pid) right away cannot miss */
+    close(logfd);
+    if (nullfd >= 0)
+        close(nullfd);
+    track(pid);
+    return pid;
+}
+
+/* Reaps p if it has exited. @returns true when it is no longer running. */
+static bool proc_poll(h_proc *p) {
+    pid_t r;
+
+    if (p->pid <= 0 || p->reaped)
+        return true;
+    r = waitpid(p->pid, &p->status, WNOHANG);
+    if (r == p->pid || (r < 0 && errno == ECHILD)) {
+        p->reaped = true;
+        kill(-p->pid, SIGKILL); /* anything it left in its group */
+        untrack(p->pid);
+        return true;
+    }
+    return false;
+}
+
+/* Waits up to timeout_ms for p to exit. @returns true when it has. */
+static bool proc_wait(h_proc *p, int timeout_ms) {
+    int64_t deadline = h_now_ms() + timeout_ms;
+
+    while (!proc_poll(p)) {
+        if (h_now_ms() >= deadline)
+            return false;
+        sleep_ms(10);
+    }
+    return true;
+}
+
+/* Sends sig to p, waits up to grace_ms, then SIGKILLs its whole group.
+ * @returns 0, or -1 when p was not running. */
+static int proc_stop(h_proc *p, int sig, int grace_ms) {
+    if (p->pid <= 0 || proc_poll(p))
+        return -1;
+    kill(p->pid, sig);
+    if (!proc_wait(p, grace_ms)) {
+        h_log("pid %ld ignored signal %d for %d ms: SIGKILL", (long)p->pid, sig,
+              grace_ms);
+        kill(-p->pid, SIGKILL);
+        proc_wait(p, 5000);
+    }
+    return 0;
+}
+
+/* Converts a wait status into an exit code, 128 + signal when killed. */
+static int exit_code(int status) {
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return -1;
+}
+
+/* Prints the last lines of a log, to explain a failed start. */
+static void log_tail(const char *path) {
+    char buf[2048];
+    FILE *f = fopen(path, "r");
+    long size;
+    size_t n;
+
+    if (!f)
+        return;
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fseek(f, size > (long)sizeof(buf) - 1 ? size - (long)sizeof(buf) + 1 : 0, SEEK_SET);
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    h_log("--- tail of %s ---\n%s", path, buf);
+}
+
+/* --- environment ------------------------------------------------------------------ */
+
+/* @returns true when 127.0.0.1:port (0: any) can be bound; *bound gets the port. */
+static bool port_bindable(int port, int *bound) {
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool ok = false;
+
+    if (fd < 0)
+        return false;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0) {
+        *bound = ntohs(sa.sin_port);
+        ok = true;
+    }
+    close(fd);
+    return ok;
+}
+
+/*
+ * Ports the kernel hands out for bind(0) and outgoing connections come from
+ * ip_local_port_range; a port picked there could be taken by the mock broker or a
+ * client socket before redis binds it (or between a stop and a restart). So pick
+ * below that range, at random, and fall back to bind(0).
+ */
+int h_free_port(void) {
+    static unsigned seed;
+    int low = 32768, high, port;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+
+    if (f) {
+        if (fscanf(f, "%d %d", &low, &high) != 2)
+            low = 32768;
+        fclose(f);
+    }
+    if (!seed)
+        seed = (unsigned)getpid() ^ (unsigned)h_now_ms();
+    for (int i = 0; low > 11000 && i < 200; i++) {
+        int candidate = 10000 + (int)(rand_r(&seed) % (unsigned)(low - 10000));
+        if (port_bindable(candidate, &port))
+            return port;
+    }
+    return port_bindable(0, &port) ? port : -1;
+}
+
+h_env *h_env_new(const char *name) {
+    static unsigned seq;
+    const char *tmp = getenv("TMPDIR");
+    h_env *env;
+    int slot = -1;
+
+    install_hooks();
+    for (int i = 0; i < H_MAX_ENVS && slot < 0; i++)
+        if (!live_envs[i])
+            slot = i;
+    if (slot < 0) {
+        h_log("more than %d environments alive", H_MAX_ENVS);
+        return NULL;
+    }
+    if (!(env = calloc(1, sizeof(*env))))
+        return NULL;
+    snprintf(env->name, sizeof(env->name), "%s", name && *name ? name : "test");
+    for (char *p = env->name; *p; p++)
+        if (*p == '/' || *p == ' ')
+            *p = '_';
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    if ((size_t)snprintf(env->dir, sizeof(env->dir), "%s/cfd-%s-XXXXXX", tmp,
+                         env->name) >= sizeof(env->dir)) {
+        h_log("TMPDIR too long: %s", tmp);
+        free(env);
+        return NULL;
+    }
+    if (!mkdtemp(env->dir)) {
+        h_log("mkdtemp %s: %s", env->dir, strerror(errno));
+        free(env);
+        return NULL;
+    }
+    snprintf(env->group, sizeof(env->group), "cfd-it-%s-%ld-%u", env->name,
+             (long)getpid(), seq++);
+    if ((env->redis_port = h_free_port()) < 0) {
+        h_log("no free port");
+        rmdir(env->dir);
+        free(env);
+        return NULL;
+    }
+    live_envs[slot] = env;
+    return env;
+}
+
+const char *h_env_dir(const h_env *env) {
+    return env->dir;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* Drops the env's producer: at teardown, or when it points at a broker that is gone. */
+static void producer_drop(h_env *env) {
+    if (!env->producer)
+        return;
+    rd_kafka_purge(env->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(env->producer, 0);
+    rd_kafka_destroy(env->producer);
+    env->producer = NULL;
+}
+
+void h_env_destroy(h_env *env) {
+    int64_t deadline = h_now_ms() + 5000;
+
+    if (!env)
+        return;
+    /* All workers stop at once: 5 s in all, not 5 s each. */
+    for (int i = 0; i < env->nworkers; i++)
+        if (!proc_poll(&env->workers[i].proc))
+            kill(env->workers[i].proc.pid, SIGTERM);
+    for (int i = 0; i < env->nworkers; i++) {
+        int64_t left = deadline - h_now_ms();
+        proc_stop(&env->workers[i].proc, SIGTERM, left > 0 ? (int)left : 0);
+    }
+    while (env->nconsumers > 0)
+        h_consume_close(env->consumers[env->nconsumers - 1]);
+    producer_drop(env);
+    h_broker_stop(env);
+    h_redis_stop(env);
+    for (int i = 0; i < H_MAX_ENVS; i++)
+        if (live_envs[i] == env)
+            live_envs[i] = NULL;
+    if (getenv("CFD_KEEP_TMP"))
+        fprintf(stderr, "harness: kept %s\n", env->dir);
+    else
+        nftw(env->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(env);
+}
+
+/* --- redis-server ------------------------------------------------------------------- */
+
+/* Finds redis-server in PATH, then in /usr/bin and /usr/sbin. */
+static int find_redis_server(char *out, size_t n) {
+    const char *path = getenv("PATH");
+    char dirs[4096];
+    char *save = NULL;
+
+    snprintf(dirs, sizeof(dirs), "%s:/usr/bin:/usr/sbin", path ? path : "");
+    for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        snprintf(out, n, "%s/redis-server", d);
+        if (access(out, X_OK) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+redisContext *h_redis_connect(h_env *env) {
+    struct timeval tv = {2, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", env->redis_port, tv);
+
+    if (!c || c->err) {
+        if (c)
+            redisFree(c);
+        return NULL;
+    }
+    tv.tv_sec = 5;
+    redisSetTimeout(c, tv);
+    return c;
+}
+
+int h_redis_port(const h_env *env) {
+    return env->redis_port;
+}
+
+/* @returns true when redis answers PING with PONG (not LOADING). */
+static bool redis_ping(h_env *env) {
+    redisContext *c = h_redis_connect(env);
+    redisReply *r;
+    bool ok;
+
+    if (!c)
+        return false;
+    r = redisCommand(c, "PING");
+    ok = r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
+    if (r)
+        freeReplyObject(r);
+    redisFree(c);
+    return ok;
+}
+
+int h_redis_start(h_env *env) {
+    char bin[H_PATH_MAX], port[16], log[H_PATH_MAX];
+    int64_t deadline;
+
+    if (env->redis.pid > 0 && !proc_poll(&env->redis)) {
+        h_log("redis already running");
+        return -1;
+    }
+    if (find_redis_server(bin, sizeof(bin)) != 0) {
+        h_log("redis-server not found in PATH, /usr/bin or /usr/sbin");
+        return -1;
+    }
+    snprintf(port, sizeof(port), "%d", env->redis_port);
+    snprintf(log, sizeof(log), "%s/redis.log", env->dir);
+    {
+        char *argv[] = {bin, "--port", port, "--bind", "127.0.0.1", "--save", "",
+                        "--appendonly", "yes", "--appendfsync", "everysec",
+                        "--dir", env->dir, "--daemonize", "no", NULL};
+        memset(&env->redis, 0, sizeof(env->redis));
+        if ((env->redis.pid = spawn(argv, log)) < 0) {
+            env->redis.pid = 0;
+            return -1;
+        }
+    }
+    deadline = h_now_ms() + 10000;
+    while (!redis_ping(env)) {
+        if (proc_poll(&env->redis)) {
+            h_log("redis-server exited (code %d)", exit_code(env->redis.status));
+            log_tail(log);
+            return -1;
+        }
+        if (h_now_ms() >= deadline) {
+            h_log("redis on port %d did not answer PING in 10 s", env->redis_port);
+            log_tail(log);
+            proc_stop(&env->redis, SIGKILL, 1000);
+            return -1;
+        }
+        sleep_ms(20);
+    }
+    return 0;
+}
+
+int h_redis_stop(h_env *env) {
+    return proc_stop(&env->redis, SIGTERM, 10000);
+}
+
+int h_redis_kill(h_env *env) {
+    return proc_stop(&env->redis, SIGKILL, 5000);
+}
+
+int h_redis_restart(h_env *env) {
+    if (h_redis_stop(env) != 0)
+        h_log("redis was not running; starting it");
+    return h_redis_start(env);
+}
+
+/* --- confirmd-broker ----------------------------------------------------------------- */
+
+/* Reads a whole small file into buf, stripping a trailing newline. @returns 0/-1. */
+static int read_small_file(const char *path, char *buf, size_t n) {
+    FILE *f = fopen(path, "r");
+    size_t len;
+
+    if (!f)
+        return -1;
+    len = fread(buf, 1, n - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+        buf[--len] = '\0';
+    return len > 0 ? 0 : -1;
+}
+
+int h_broker_start_n(h_env *env, int nbrokers, const char *topics_spec) {
+    char bin[H_PATH_MAX], bsfile[H_PATH_MAX], log[H_PATH_MAX], nb[16];
+    char specs[4096];
+    char *argv[H_MAX_ARGS];
+    char *save = NULL;
+    int argc = 0;
+    int64_t deadline;
+
+    if (env->broker.pid > 0 && !proc_poll(&env->broker)) {
+        h_log("broker already running");
+        return -1;
+    }
+    snprintf(bin, sizeof(bin), "%s/confirmd-broker", CFD_BIN_DIR);
+    snprintf(bsfile, sizeof(bsfile), "%s/bootstrap", env->dir);
+    snprintf(log, sizeof(log), "%s/broker.log", env->dir);
+    if ((size_t)snprintf(env->broker_sock, sizeof(env->broker_sock), "%s/broker.sock",
+                         env->dir) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        h_log("control socket path too long: %s (set a shorter TMPDIR)",
+              env->broker_sock);
+        env->broker_sock[0] = '\0';
+        return -1;
+    }
+    snprintf(nb, sizeof(nb), "%d", nbrokers);
+    unlink(bsfile);
+    env->bootstrap[0] = '\0';
+    producer_drop(env);
+
+    argv[argc++] = bin;
+    argv[argc++] = "--brokers";
+    argv[argc++] = nb;
+    argv[argc++] = "--control";
+    argv[argc++] = env->broker_sock;
+    argv[argc++] = "--bootstrap-file";
+    argv[argc++] = bsfile;
+    snprintf(specs, sizeof(specs), "%s", topics_spec ? topics_spec : "");
+    for (char *t = strtok_r(specs, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        if (argc + 3 >= H_MAX_ARGS) {
+            h_log("too many topics");
+            return -1;
+        }
+        argv[argc++] = "--topic";
+        argv[argc++] = t;
+    }
+    argv[argc] = NULL;
+
+    memset(&env->broker, 0, sizeof(env->broker));
+    if ((env->broker.pid = spawn(argv, log)) < 0) {
+        env->broker.pid = 0;
+        return -1;
+    }
+    deadline = h_now_ms() + 10000;
+    while (read_small_file(bsfile, env->bootstrap, sizeof(env->bootstrap)) != 0) {
+        if (proc_poll(&env->broker)) {
+            h_log("confirmd-broker exited (code %d)", exit_code(env->broker.status));
+            log_tail(log);
+            return -1;
+        }
+        if (h_now_ms() >= deadline) {
+            h_log("confirmd-broker wrote no bootstrap file in 10 s");
+            log_tail(log);
+            proc_stop(&env->broker, SIGKILL, 1000);
+            return -1;
+        }
+        sleep_ms(20);
+    }
+    return 0;
+}
+
+int h_broker_start(h_env *env, const char *topics_spec) {
+    return h_broker_start_n(env, 1, topics_spec);
+}
+
+const char *h_bootstrap(const h_env *env) {
+    return env->bootstrap[0] ? env->bootstrap : NULL;
+}
+
+int h_broker_ctl(h_env *env, const char *cmd, char *reply, size_t n) {
+    char line[1024], buf[4096];
+    struct sockaddr_un sa;
+    size_t len = 0, cmdlen;
+    int64_t deadline = h_now_ms() + 10000;
+    int fd, rc = -1;
+
+    if (reply && n)
+        reply[0] = '\0';
+    cmdlen = (size_t)snprintf(line, sizeof(line), "%s\n", cmd);
+    if (cmdlen >= sizeof(line) || !env->broker_sock[0] ||
+        strlen(env->broker_sock) >= sizeof(sa.sun_path))
+        return -1;
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+        return -1;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, env->broker_sock, strlen(env->broker_sock) + 1); /* checked */
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        h_log("control socket %s: %s", env->broker_sock, strerror(errno));
+        goto out;
+    }
+    if (send(fd, line, cmdlen, MSG_NOSIGNAL) != (ssize_t)cmdlen)
+        goto out;
+    while (len < sizeof(buf) - 1 && !memchr(buf, '\n', len)) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        int64_t left = deadline - h_now_ms();
+        ssize_t r;
+
+        if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+            h_log("control command \"%s\": no answer in 10 s", cmd);
+            goto out;
+        }
+        if ((r = recv(fd, buf + len, sizeof(buf) - 1 - len, 0)) <= 0)
+            goto out;
+        len += (size_t)r;
+    }
+    buf[len] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (reply && n)
+        snprintf(reply, n, "%s", buf);
+    rc = strncmp(buf, "OK", 2) == 0 ? 0 : -1;
+out:
+    close(fd);
+    return rc;
+}
+
+int h_broker_stop(h_env *env) {
+    if (env->broker.pid <= 0 || proc_poll(&env->broker))
+        return -1;
+    producer_drop(env); /* or it logs the broker's departure at length */
+    h_broker_ctl(env, "shutdown", NULL, 0);
+    if (!proc_wait(&env->broker, 5000))
+        proc_stop(&env->broker, SIGKILL, 5000);
+    env->bootstrap[0] = '\0';
+    return 0;
+}
+
+/* --- confirmd workers ---------------------------------------------------------------- */
+
+void h_env_set_worker_config(h_env *env, const char *path) {
+    snprintf(env->worker_config, sizeof(env->worker_config), "%s", path ? path : "");
+}
+
+const char *h_worker_group(const h_env *env) {
+    return env->group;
+}
+
+/* An argv under construction; "--set" values are formatted into owned copies. */
+typedef struct argv_builder {
+    char *argv[H_MAX_ARGS];
+    int argc;
+    char *owned[H_MAX_ARGS];
+    int nowned;
+    bool failed;
+} argv_builder;
+
+static void argv_add(argv_builder *b, char *arg) {
+    if (b->argc + 2 >= H_MAX_ARGS) {
+        b->failed = true;
+        return;
+    }
+    b->argv[b->argc++] = arg;
+    b->argv[b->argc] = NULL;
+}
+
+/* Appends "--set" and the formatted "key=value". */
+static void argv_set(argv_builder *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void argv_set(argv_builder *b, const char *fmt, ...) {
+    va_list ap;
+    char *kv;
+    int r;
+
+    va_start(ap, fmt);
+    r = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (r < 0 || !(kv = malloc((size_t)r + 1))) {
+        b->failed = true;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(kv, (size_t)r + 1, fmt, ap);
+    va_end(ap);
+    b->owned[b->nowned++] = kv;
+    argv_add(b, "--set");
+    argv_add(b, kv);
+}
+
+static void argv_free(argv_builder *b) {
+    for (int i = 0; i < b->nowned; i++)
+        free(b->owned[i]);
+}
+
+pid_t h_worker_start(h_env *env, const char *const *extra_set_args) {
+    char bin[H_PATH_MAX];
+    argv_builder b = {.argc = 0};
+    const char *scope;
+    h_worker *w;
+    pid_t pid = -1;
+
+    if (env->nworkers == H_MAX_WORKERS) {
+        h_log("more than %d workers", H_MAX_WORKERS);
+        return -1;
+    }
+    if (!h_bootstrap(env)) {
+        h_log("h_worker_start: start the broker first");
+        return -1;
+    }
+    snprintf(bin, sizeof(bin), "%s/confirmd", CFD_BIN_DIR);
+    argv_add(&b, bin);
+    if (env->worker_config[0]) {
+        argv_add(&b, "-c");
+        argv_add(&b, env->worker_config);
+    }
+    /* A config file may hold [kafka.consumer] values, which win over kafka.X:
+     * then the group settings must be scoped too to stay the env's own. */
+    scope = env->worker_config[0] ? "kafka.consumer." : "kafka.";
+    argv_set(&b, "kafka.bootstrap.servers=%s", env->bootstrap);
+    argv_set(&b, "redis.host=127.0.0.1");
+    argv_set(&b, "redis.port=%d", env->redis_port);
+    argv_set(&b, "%sgroup.id=%s", scope, env->group);
+    argv_set(&b, "%ssession.timeout.ms=6000", scope);
+    argv_set(&b, "%sheartbeat.interval.ms=500", scope);
+    for (const char *const *e = extra_set_args; e && *e; e++)
+        argv_set(&b, "%s", *e);
+
+    w = &env->workers[env->nworkers];
+    snprintf(w->log, sizeof(w->log), "%s/worker-%d.log", env->dir, env->nworkers);
+    if (b.failed) {
+        h_log("h_worker_start: too many arguments");
+    } else if ((pid = spawn(b.argv, w->log)) > 0) {
+        memset(&w->proc, 0, sizeof(w->proc));
+        w->proc.pid = pid;
+        env->nworkers++;
+    }
+    argv_free(&b);
+    return pid;
+}
+
+const char *h_worker_log_path(h_env *env, int idx) {
+    if (idx < 0 || idx >= H_MAX_WORKERS)
+        return NULL;
+    if (idx >= env->nworkers)
+        snprintf(env->workers[idx].log, sizeof(env->workers[idx].log),
+                 "%s/worker-%d.log", env->dir, idx);
+    return env->workers[idx].log;
+}
+
+static h_worker *worker_find(h_env *env, pid_t pid) {
+    for (int i = 0; i < env->nworkers; i++)
+        if (env->workers[i].proc.pid == pid)
+            return &env->workers[i];
+    return NULL;
+}
+
+int h_worker_kill(h_env *env, pid_t pid, int sig) {
+    h_worker *w = worker_find(env, pid);
+
+    if (!w || proc_poll(&w->proc))
+        return -1;
+    return kill(pid, sig) == 0 ? 0 : -1;
+}
+
+int h_worker_wait_exit(h_env *env, pid_t pid, int timeout_ms) {
+    h_worker *w = worker_find(env, pid);
+
+    if (!w || !proc_wait(&w->proc, timeout_ms))
+        return -1;
+    return exit_code(w->proc.status);
+}
+
+bool h_worker_alive(h_env *env, pid_t pid) {
+    h_worker *w = worker_find(env, pid);
+
+    return w && !proc_poll(&w->proc);
+}
+
+int h_wait_file_contains(const char *path, const char *needle, int timeout_ms) {
+    int64_t deadline = h_now_ms() + timeout_ms;
+
+    for (;;) {
+        FILE *f = fopen(path, "r");
+
+        if (f) {
+            char *line = NULL;
+            size_t cap = 0;
+            bool found = false;
+
+            while (!found && getline(&line, &cap, f) >= 0)
+                found = strstr(line, needle) != NULL;
+            free(line);
+            fclose(f);
+            if (found)
+                return 0;
+        }
+        if (h_now_ms() >= deadline)
+            return -1;
+        sleep_ms(50);
+    }
+}
+
+/* --- Kafka clients ------------------------------------------------------------------- */
+
+/* Per-message state of a synchronous produce, owned by whoever finishes last. */
+typedef struct sync_dr {
+    int done;
+    int abandoned; /* the waiter timed out: the callback frees */
+    rd_kafka_resp_err_t err;
+} sync_dr;
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    h_env *env = opaque;
+    sync_dr *s = m->_private;
+
+    (void)rk;
+    if (s) {
+        s->done = 1;
+        s->err = m->err;
+        if (s->abandoned)
+            free(s);
+        return;
+    }
+    if (m->err) {
+        env->dr_failures++;
+        h_log("delivery to %s failed: %s", rd_kafka_topic_name(m->rkt),
+              rd_kafka_err2str(m->err));
+    }
+}
+
+/* Sets a librdkafka property. @returns 0 or -1 (logged). */
+static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v) {
+    char errstr[256];
+
+    if (rd_kafka_conf_set(conf, k, v, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+        h_log("%s=%s: %s", k, v, errstr);
+        return -1;
+    }
+    return 0;
+}
+
+/* @returns the env's producer, created on first use; NULL without a broker. */
+static rd_kafka_t *producer_get(h_env *env) {
+    char errstr[256];
+    rd_kafka_conf_t *conf;
+
+    if (env->producer)
+        return env->producer;
+    if (!h_bootstrap(env)) {
+        h_log("produce: no broker running");
+        return NULL;
+    }
+    conf = rd_kafka_conf_new();
+    if (conf_set(conf, "bootstrap.servers", env->bootstrap) ||
+        conf_set(conf, "client.id", "cfd-harness") || conf_set(conf, "acks", "all") ||
+        conf_set(conf, "linger.ms", "5") ||
+        conf_set(conf, "message.timeout.ms", "30000")) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, env);
+    env->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (!env->producer) {
+        h_log("producer: %s", errstr);
+        rd_kafka_conf_destroy(conf);
+    }
+    return env->producer;
+}
+
+/* Enqueues one message with opaque as its delivery state; retries for 10 s while
+ * the local queue is full. @returns 0 or -1. */
+static int enqueue(rd_kafka_t *rk, const char *topic, const h_out_msg *msg,
+                   void *opaque) {
+    int64_t deadline = h_now_ms() + 10000;
+    rd_kafka_resp_err_t err;
+
+    for (;;) {
+        if (msg->id)
+            err = rd_kafka_producev(
+                rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_KEY(msg->key, msg->key ? strlen(msg->key) : 0),
+                RD_KAFKA_V_VALUE((void *)msg->value, msg->len),
+                RD_KAFKA_V_HEADER("id", msg->id, -1), RD_KAFKA_V_OPAQUE(opaque),
+                RD_KAFKA_V_END);
+        else
+            err = rd_kafka_producev(
+                rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                RD_KAFKA_V_KEY(msg->key, msg->key ? strlen(msg->key) : 0),
+                RD_KAFKA_V_VALUE((void *)msg->value, msg->len),
+                RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || h_now_ms() >= deadline)
+            break;
+        rd_kafka_poll(rk, 50);
+    }
+    if (err) {
+        h_log("produce to %s: %s", topic, rd_kafka_err2str(err));
+        return -1;
+    }
+    rd_kafka_poll(rk, 0);
+    return 0;
+}
+
+int h_produce_id(h_env *env, const char *topic, const char *key, const void *buf,
+                 size_t len, const char *id) {
+    h_out_msg msg = {key, buf, len, id};
+    rd_kafka_t *rk = producer_get(env);
+    int64_t deadline = h_now_ms() + 10000;
+    sync_dr *s;
+    int rc;
+
+    if (!rk || !(s = calloc(1, sizeof(*s))))
+        return -1;
+    if (enqueue(rk, topic, &msg, s) != 0) {
+        free(s);
+        return -1;
+    }
+    while (!s->done && h_now_ms() < deadline)
+        rd_kafka_poll(rk, 50);
+    if (!s->done) {
+        h_log("produce to %s: no delivery report in 10 s", topic);
+        s->abandoned = 1;
+        return -1;
+    }
+    if (s->err)
+        h_log("produce to %s: %s", topic, rd_kafka_err2str(s->err));
+    rc = s->err ? -1 : 0;
+    free(s);
+    return rc;
+}
+
+int h_produce(h_env *env, const char *topic, const char *key, const void *buf,
+              size_t len) {
+    return h_produce_id(env, topic, key, buf, len, NULL);
+}
+
+int h_produce_async(h_env *env, const char *topic, const h_out_msg *msg) {
+    rd_kafka_t *rk = producer_get(env);
+
+    return rk ? enqueue(rk, topic, msg, NULL) : -1;
+}
+
+int h_flush(h_env *env, int timeout_ms) {
+    int failures;
+
+    if (!env->producer)
+        return 0;
+    if (rd_kafka_flush(env->producer, timeout_ms) == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+        h_log("flush: %d message(s) still in flight after %d ms",
+              rd_kafka_outq_len(env->producer), timeout_ms);
+        return -1;
+    }
+    failures = env->dr_failures;
+    env->dr_failures = 0;
+    return failures;
+}
+
+int h_produce_batch(h_env *env, const char *topic, const h_out_msg *msgs, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (h_produce_async(env, topic, &msgs[i]) != 0)
+            return -1;
+    return h_flush(env, 30000) == 0 ? 0 : -1;
+}
+
+void h_msg_clear(h_msg *m) {
+    free(m->key);
+    free(m->value);
+    free(m->id);
+    memset(m, 0, sizeof(*m));
+}
+
+/* @returns a NUL-terminated copy of len bytes at p, NULL for NULL p. */
+static char *dup_bytes(const void *p, size_t len) {
+    char *s;
+
+    if (!p)
+        return NULL;
+    if ((s = malloc(len + 1))) {
+        memcpy(s, p, len);
+        s[len] = '\0';
+    }
+    return s;
+}
+
+/* Assigns every partition of topic from the beginning, waiting up to 10 s for
+ * its metadata. @returns 0 or -1. */
+static int assign_all(rd_kafka_t *rk, const char *topic) {
+    int64_t deadline = h_now_ms() + 10000;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    rd_kafka_resp_err_t err;
+    int rc = -1;
+
+    if (!rkt)
+        return -1;
+    while (h_now_ms() < deadline) {
+        err = rd_kafka_metadata(rk, 0, rkt, &md, 2000);
+        if (!err && md->topic_cnt == 1 && !md->topics[0].err &&
+            md->topics[0].partition_cnt > 0)
+            break;
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        md = NULL;
+        sleep_ms(100);
+    }
+    if (!md) {
+        h_log("no metadata for topic %s in 10 s", topic);
+        goto out;
+    }
+    parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+    for (int i = 0; i < md->topics[0].partition_cnt; i++)
+        rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[i].id)
+            ->offset = RD_KAFKA_OFFSET_BEGINNING;
+    if ((err = rd_kafka_assign(rk, parts))) {
+        h_log("assign %s: %s", topic, rd_kafka_err2str(err));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (parts)
+        rd_kafka_topic_partition_list_destroy(parts);
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    return rc;
+}
+
+h_consumer *h_consume_open(h_env *env, const char *topic) {
+    char errstr[256], group[200];
+    rd_kafka_conf_t *conf;
+    h_consumer *c;
+
+    if (env->nconsumers == H_MAX_CONSUMERS) {
+        h_log("more than %d consumers", H_MAX_CONSUMERS);
+        return NULL;
+    }
+    if (!h_bootstrap(env)) {
+        h_log("consume: no broker running");
+        return NULL;
+    }
+    if (!(c = calloc(1, sizeof(*c))))
+        return NULL;
+    c->env = env;
+    /* A group id of its own: this reader never joins the workers' group. */
+    snprintf(group, sizeof(group), "%s-reader-%d", env->group, env->reader_seq++);
+    conf = rd_kafka_conf_new();
+    if (conf_set(conf, "bootstrap.servers", env->bootstrap) ||
+        conf_set(conf, "group.id", group) ||
+        conf_set(conf, "client.id", "cfd-harness-reader") ||
+        conf_set(conf, "enable.auto.commit", "false") ||
+        conf_set(conf, "enable.auto.offset.store", "false") ||
+        conf_set(conf, "auto.offset.reset", "earliest")) {
+        rd_kafka_conf_destroy(conf);
+        free(c);
+        return NULL;
+    }
+    if (!(c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr)))) {
+        h_log("consumer: %s", errstr);
+        rd_kafka_conf_destroy(conf);
+        free(c);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(c->rk);
+    if (assign_all(c->rk, topic) != 0) {
+        rd_kafka_destroy_flags(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+        free(c);
+        return NULL;
+    }
+    env->consumers[env->nconsumers++] = c;
+    return c;
+}
+
+int h_consume(h_consumer *c, int timeout_ms, h_msg *out) {
+    int64_t deadline = h_now_ms() + timeout_ms;
+
+    memset(out, 0, sizeof(*out));
+    for (;;) {
+        int64_t left = deadline - h_now_ms();
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, left > 0 ? (int)left : 0);
+        rd_kafka_headers_t *hdrs;
+        const void *val;
+        size_t size;
+
+        if (!m) {
+            if (h_now_ms() >= deadline)
+                return 0;
+            continue;
+        }
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        if (m->err) {
+            h_log("consume: %s", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            return -1;
+        }
+        snprintf(out->topic, sizeof(out->topic), "%s", rd_kafka_topic_name(m->rkt));
+        out->partition = m->partition;
+        out->offset = m->offset;
+        out->key = dup_bytes(m->key, m->key_len);
+        out->key_len = m->key ? m->key_len : 0;
+        out->value = dup_bytes(m->payload ? m->payload : "", m->len);
+        out->value_len = m->len;
+        out->timestamp_ms = rd_kafka_message_timestamp(m, NULL);
+        if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            rd_kafka_header_get_last(hdrs, "id", &val, &size) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR)
+            out->id = dup_bytes(val ? val : "", size);
+        rd_kafka_message_destroy(m);
+        return 1;
+    }
+}
+
+int h_consume_until(h_consumer *c, int count, int timeout_ms, h_msg_cb cb,
+                    void *opaque) {
+    int64_t deadline = h_now_ms() + timeout_ms;
+    int n = 0;
+
+    while (n < count) {
+        int64_t left = deadline - h_now_ms();
+        h_msg m;
+        int r, stop = 0;
+
+        if (left <= 0)
+            break;
+        r = h_consume(c, (int)(left < 500 ? left : 500), &m);
+        if (r != 1)
+            continue; /* timeouts and transient errors: keep going until the deadline */
+        n++;
+        if (cb)
+            stop = cb(&m, opaque);
+        h_msg_clear(&m);
+        if (stop)
+            break;
+    }
+    return n;
+}
+
+void h_consume_close(h_consumer *c) {
+    h_env *env;
+
+    if (!c)
+        return;
+    env = c->env;
+    for (int i = 0; i < env->nconsumers; i++) {
+        if (env->consumers[i] == c) {
+            env->consumers[i] = env->consumers[--env->nconsumers];
+            break;
+        }
+    }
+    /* Assigned, never subscribed: there is no group to leave. */
+    rd_kafka_destroy_flags(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    free(c);
+}

@@ -1,0 +1,202 @@
+/*
+ * Integration-test harness: a private redis-server, the embedded Kafka-protocol
+ * broker (confirmd-broker) and confirmd workers, each started on free loopback
+ * ports inside one temporary directory per environment, plus real librdkafka
+ * clients to feed and read topics.
+ *
+ * Every child runs in its own process group and dies with the test process
+ * (PR_SET_PDEATHSIG); h_env_destroy() and an atexit() hook kill what is left, so
+ * a failing or crashing test leaves no orphans. Spawn from the main thread only:
+ * the death signal follows the thread that forked.
+ *
+ * Every wait is bounded: a helper that gives up returns an error (and logs why on
+ * stderr) instead of hanging. Not thread-safe.
+ *
+ * Temporary directories are removed by h_env_destroy() unless CFD_KEEP_TMP is set;
+ * an environment that was never destroyed (failed assertion) is kept and its path
+ * printed, with the logs of redis, the broker and each worker inside.
+ */
+#ifndef CFD_HARNESS_H
+#define CFD_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <hiredis/hiredis.h>
+
+typedef struct h_env h_env;
+typedef struct h_consumer h_consumer;
+
+/* --- environment ------------------------------------------------------------------ */
+
+/* Creates a temp dir "cfd-<name>-XXXXXX" under $TMPDIR (or /tmp) and picks a free
+ * loopback port for Redis. @returns the env, or NULL (reason on stderr). */
+h_env *h_env_new(const char *name);
+
+/* Kills every process the env started, closes its clients and removes the temp dir
+ * (kept when CFD_KEEP_TMP is set). NULL-safe. */
+void h_env_destroy(h_env *env);
+
+/* @returns the env's temporary directory. */
+const char *h_env_dir(const h_env *env);
+
+/* @returns a free 127.0.0.1 TCP port outside the kernel's ephemeral range, or -1. */
+int h_free_port(void);
+
+/* @returns milliseconds on a monotonic clock. */
+int64_t h_now_ms(void);
+
+/* --- redis-server ------------------------------------------------------------------- */
+
+/* Starts redis-server on the env's port with AOF on (appendfsync everysec), no RDB
+ * saves, its data and log (redis.log) in the temp dir; waits until PING answers.
+ * @returns 0, or -1 (reason on stderr). */
+int h_redis_start(h_env *env);
+
+/* Stops redis gracefully (SIGTERM: the AOF is flushed), SIGKILL after 10 s.
+ * @returns 0, or -1 when it was not running. */
+int h_redis_stop(h_env *env);
+
+/* Kills redis with SIGKILL: anything not yet fsynced to the AOF is lost. */
+int h_redis_kill(h_env *env);
+
+/* h_redis_stop() then h_redis_start() on the same port and directory, so the AOF is
+ * reloaded. @returns 0 or -1. */
+int h_redis_restart(h_env *env);
+
+/* @returns a connection to the env's redis (5 s command timeout), or NULL. Free it
+ * with redisFree(). */
+redisContext *h_redis_connect(h_env *env);
+
+/* @returns the env's redis port. */
+int h_redis_port(const h_env *env);
+
+/* --- confirmd-broker ----------------------------------------------------------------- */
+
+/* Starts CFD_BIN_DIR/confirmd-broker with nbrokers brokers, a control socket and a
+ * bootstrap file in the temp dir, and waits for the bootstrap file (10 s at most).
+ * topics_spec is "NAME:PARTITIONS[,NAME:PARTITIONS...]", or NULL for the broker's
+ * defaults (confirmd.events:8, confirmd.records:4, confirmd.alerts:4,
+ * confirmd.deadletter:4). The log is broker.log. @returns 0 or -1. */
+int h_broker_start_n(h_env *env, int nbrokers, const char *topics_spec);
+
+/* h_broker_start_n() with one broker (id 1). */
+int h_broker_start(h_env *env, const char *topics_spec);
+
+/* Asks the broker to shut down, SIGKILL after 5 s. Its data is gone: the mock keeps
+ * everything in memory. @returns 0, or -1 when it was not running. */
+int h_broker_stop(h_env *env);
+
+/* @returns the bootstrap servers string, or NULL when no broker runs. */
+const char *h_bootstrap(const h_env *env);
+
+/* Sends one control command (see include/confirmd/mockctl.h) and copies the answer
+ * line, without its newline, to reply (may be NULL).
+ * @returns 0 when the answer starts with "OK", -1 otherwise. */
+int h_broker_ctl(h_env *env, const char *cmd, char *reply, size_t n);
+
+/* --- confirmd workers ---------------------------------------------------------------- */
+
+/* Uses `-c path` for every worker started after this call (NULL: none). */
+void h_env_set_worker_config(h_env *env, const char *path);
+
+/* Starts CFD_BIN_DIR/confirmd with --set for the env's broker, redis and a group id
+ * unique to the env (session.timeout 6 s, heartbeat 0.5 s), then --set for each
+ * "key=value" of the NULL-terminated extra_set_args (may be NULL); later values win.
+ * The group settings are kafka.X, or kafka.consumer.X when a config file is set.
+ * stdout and stderr go to worker-<idx>.log, idx counting workers from 0.
+ * @returns the pid, or -1. Does not wait for the worker to be ready. */
+pid_t h_worker_start(h_env *env, const char *const *extra_set_args);
+
+/* @returns the group id the env's workers use. */
+const char *h_worker_group(const h_env *env);
+
+/* @returns the log path of the idx-th worker started (it may not exist yet). */
+const char *h_worker_log_path(h_env *env, int idx);
+
+/* Sends sig to a worker. @returns 0, or -1 when pid is not a running worker. */
+int h_worker_kill(h_env *env, pid_t pid, int sig);
+
+/* Waits up to timeout_ms for a worker to exit and reaps it.
+ * @returns its exit code, 128 + signal when killed by a signal, -1 on timeout or
+ * unknown pid. */
+int h_worker_wait_exit(h_env *env, pid_t pid, int timeout_ms);
+
+/* @returns true while pid is a worker that has not exited. */
+bool h_worker_alive(h_env *env, pid_t pid);
+
+/* Waits up to timeout_ms until the file at path contains needle.
+ * @returns 0 when found, -1 on timeout. For waiting on log lines. */
+int h_wait_file_contains(const char *path, const char *needle, int timeout_ms);
+
+/* --- Kafka clients ------------------------------------------------------------------- */
+
+/* One message to produce; id, when not NULL, is sent as header "id". */
+typedef struct h_out_msg {
+    const char *key;
+    const void *value;
+    size_t len;
+    const char *id;
+} h_out_msg;
+
+/* Produces one message and waits (10 s at most) for its delivery report.
+ * @returns 0 when delivered, -1 otherwise. */
+int h_produce(h_env *env, const char *topic, const char *key, const void *buf,
+              size_t len);
+
+/* Same as h_produce() with a header "id". */
+int h_produce_id(h_env *env, const char *topic, const char *key, const void *buf,
+                 size_t len, const char *id);
+
+/* Enqueues without waiting (retries while the local queue is full).
+ * @returns 0 or -1; delivery failures are counted by h_flush(). */
+int h_produce_async(h_env *env, const char *topic, const h_out_msg *msg);
+
+/* Enqueues n messages and flushes. @returns 0 when all were delivered, -1. */
+int h_produce_batch(h_env *env, const char *topic, const h_out_msg *msgs, size_t n);
+
+/* Waits up to timeout_ms for every enqueued message to be delivered.
+ * @returns the number of delivery failures since the last flush (0 is success), or
+ * -1 when messages are still in flight at the timeout. */
+int h_flush(h_env *env, int timeout_ms);
+
+/* A consumed message; h_consume() allocates key, value and id, h_msg_clear() frees
+ * them. key and value are NUL-terminated for convenience (not counted in len). */
+typedef struct h_msg {
+    char topic[256];
+    int32_t partition;
+    int64_t offset;
+    char *key; /* NULL when the message has none */
+    size_t key_len;
+    char *value;
+    size_t value_len;
+    char *id; /* header "id", NULL when absent */
+    int64_t timestamp_ms;
+} h_msg;
+
+void h_msg_clear(h_msg *m);
+
+/* Opens a consumer assigned to every partition of topic from the beginning (no
+ * group rebalance; waits up to 10 s for the topic's metadata).
+ * @returns the consumer, or NULL. */
+h_consumer *h_consume_open(h_env *env, const char *topic);
+
+/* Waits up to timeout_ms for one message. On 1, *out holds it (clear it).
+ * @returns 1, 0 on timeout, -1 on a consumer error (logged). */
+int h_consume(h_consumer *c, int timeout_ms, h_msg *out);
+
+/* Called for each message by h_consume_until(); nonzero stops early. The message
+ * is cleared after the call returns. */
+typedef int (*h_msg_cb)(const h_msg *m, void *opaque);
+
+/* Consumes until count messages were seen, cb asked to stop, or timeout_ms passed.
+ * cb may be NULL. @returns the number of messages consumed. */
+int h_consume_until(h_consumer *c, int count, int timeout_ms, h_msg_cb cb,
+                    void *opaque);
+
+/* Closes the consumer. NULL-safe; h_env_destroy() closes any left open. */
+void h_consume_close(h_consumer *c);
+
+#endif

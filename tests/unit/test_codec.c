@@ -1,0 +1,1385 @@
+/*
+ * Unit tests of the codec's domain side: event decoding, the state kept in Redis,
+ * emitted records, alerts, dead letters, and the enum values shared with the schema.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "confirmd/codec.h"
+#include "confirmd/v1/alert.pb-c.h"
+#include "confirmd/v1/events.pb-c.h"
+#include "confirmd/v1/record.pb-c.h"
+
+#define T0 1767225600000LL /* 2026-01-01T00:00:00Z */
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+static void str_eq(const char *what, const char *a, const char *b)
+{
+    if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0)) {
+        print_error("%s: \"%s\" != \"%s\"\n", what, a ? a : "(null)", b ? b : "(null)");
+        fail();
+    }
+}
+
+static void int_eq(const char *what, long long a, long long b)
+{
+    if (a != b) {
+        print_error("%s: %lld != %lld\n", what, a, b);
+        fail();
+    }
+}
+
+static uint8_t *pack(const ProtobufCMessage *m, size_t *len)
+{
+    *len = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(*len ? *len : 1);
+    assert_non_null(buf);
+    assert_int_equal(protobuf_c_message_pack(m, buf), *len);
+    return buf;
+}
+
+/* Deterministic xorshift, so a failing garbage case can be reproduced. */
+static uint32_t rnd_next(uint32_t *s)
+{
+    uint32_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *s = x;
+}
+
+static void assert_released(const cfd_decoded_event *de)
+{
+    assert_null(de->pb);
+    assert_null(de->strv);
+    assert_null(de->ev.event_id);
+    assert_int_equal(de->ev.kind, CFD_MS_NONE);
+}
+
+/* ---- enums: domain values equal the protobuf values ------------------------------ */
+
+typedef struct enum_case {
+    int cfd;
+    int pb;
+    const ProtobufCEnumDescriptor *desc;
+    const char *pb_name;
+} enum_case;
+
+static const enum_case enum_cases[] = {
+    {CFD_ALERT_NONE, CONFIRMD__V1__ALERT_KIND__ALERT_KIND_UNSPECIFIED, &confirmd__v1__alert_kind__descriptor, "ALERT_KIND_UNSPECIFIED"},
+    {CFD_ALERT_WARNING, CONFIRMD__V1__ALERT_KIND__ALERT_KIND_WARNING, &confirmd__v1__alert_kind__descriptor, "ALERT_KIND_WARNING"},
+    {CFD_ALERT_BREACH, CONFIRMD__V1__ALERT_KIND__ALERT_KIND_BREACH, &confirmd__v1__alert_kind__descriptor, "ALERT_KIND_BREACH"},
+    {CFD_ALERT_ESCALATION, CONFIRMD__V1__ALERT_KIND__ALERT_KIND_ESCALATION, &confirmd__v1__alert_kind__descriptor, "ALERT_KIND_ESCALATION"},
+    {CFD_ALERT_RETRACTED, CONFIRMD__V1__ALERT_KIND__ALERT_KIND_RETRACTED, &confirmd__v1__alert_kind__descriptor, "ALERT_KIND_RETRACTED"},
+    {CFD_ALERT_GOLD_NOTIFICATION, CONFIRMD__V1__ALERT_KIND__ALERT_KIND_GOLD_NOTIFICATION, &confirmd__v1__alert_kind__descriptor, "ALERT_KIND_GOLD_NOTIFICATION"},
+    {CFD_ALERT_SEVERE_FAULT, CONFIRMD__V1__ALERT_KIND__ALERT_KIND_SEVERE_FAULT, &confirmd__v1__alert_kind__descriptor, "ALERT_KIND_SEVERE_FAULT"},
+    {CFD_RECIPIENT_NONE, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_UNSPECIFIED, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_UNSPECIFIED"},
+    {CFD_RECIPIENT_ENGINEER, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_ENGINEER, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_ENGINEER"},
+    {CFD_RECIPIENT_TEAM_LEADER, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_TEAM_LEADER, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_TEAM_LEADER"},
+    {CFD_RECIPIENT_DEPARTMENT_LEADER, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_DEPARTMENT_LEADER, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_DEPARTMENT_LEADER"},
+    {CFD_RECIPIENT_NOC_DUTY_MANAGER, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_NOC_DUTY_MANAGER, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_NOC_DUTY_MANAGER"},
+    {CFD_DL_NONE, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_REASON_UNSPECIFIED, &confirmd__v1__dead_letter_reason__descriptor, "DEAD_LETTER_REASON_UNSPECIFIED"},
+    {CFD_DL_UNDECODABLE, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_UNDECODABLE, &confirmd__v1__dead_letter_reason__descriptor, "DEAD_LETTER_UNDECODABLE"},
+    {CFD_DL_MISSING_FIELD, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_MISSING_FIELD, &confirmd__v1__dead_letter_reason__descriptor, "DEAD_LETTER_MISSING_FIELD"},
+    {CFD_DL_INVALID_TRANSITION, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_INVALID_TRANSITION, &confirmd__v1__dead_letter_reason__descriptor, "DEAD_LETTER_INVALID_TRANSITION"},
+    {CFD_DL_UNKNOWN_WORK_ORDER, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_UNKNOWN_WORK_ORDER, &confirmd__v1__dead_letter_reason__descriptor, "DEAD_LETTER_UNKNOWN_WORK_ORDER"},
+    {CFD_DL_INVALID_VALUE, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_INVALID_VALUE, &confirmd__v1__dead_letter_reason__descriptor, "DEAD_LETTER_INVALID_VALUE"},
+    {CFD_TIER_UNSPECIFIED, CONFIRMD__V1__TIER__TIER_UNSPECIFIED, &confirmd__v1__tier__descriptor, "TIER_UNSPECIFIED"},
+    {CFD_TIER_AAA, CONFIRMD__V1__TIER__TIER_AAA, &confirmd__v1__tier__descriptor, "TIER_AAA"},
+    {CFD_TIER_AA, CONFIRMD__V1__TIER__TIER_AA, &confirmd__v1__tier__descriptor, "TIER_AA"},
+    {CFD_TIER_A, CONFIRMD__V1__TIER__TIER_A, &confirmd__v1__tier__descriptor, "TIER_A"},
+    {CFD_TIER_STANDARD, CONFIRMD__V1__TIER__TIER_STANDARD, &confirmd__v1__tier__descriptor, "TIER_STANDARD"},
+    {CFD_URGENCY_UNSPECIFIED, CONFIRMD__V1__URGENCY__URGENCY_UNSPECIFIED, &confirmd__v1__urgency__descriptor, "URGENCY_UNSPECIFIED"},
+    {CFD_URGENCY_URGENT, CONFIRMD__V1__URGENCY__URGENCY_URGENT, &confirmd__v1__urgency__descriptor, "URGENCY_URGENT"},
+    {CFD_URGENCY_GENERAL, CONFIRMD__V1__URGENCY__URGENCY_GENERAL, &confirmd__v1__urgency__descriptor, "URGENCY_GENERAL"},
+    {CFD_SOURCE_UNSPECIFIED, CONFIRMD__V1__SOURCE__SOURCE_UNSPECIFIED, &confirmd__v1__source__descriptor, "SOURCE_UNSPECIFIED"},
+    {CFD_SOURCE_CUSTOMER, CONFIRMD__V1__SOURCE__SOURCE_CUSTOMER, &confirmd__v1__source__descriptor, "SOURCE_CUSTOMER"},
+    {CFD_SOURCE_NOC, CONFIRMD__V1__SOURCE__SOURCE_NOC, &confirmd__v1__source__descriptor, "SOURCE_NOC"},
+    {CFD_SOURCE_DISPATCH, CONFIRMD__V1__SOURCE__SOURCE_DISPATCH, &confirmd__v1__source__descriptor, "SOURCE_DISPATCH"},
+    {CFD_SOURCE_FIELD_APP, CONFIRMD__V1__SOURCE__SOURCE_FIELD_APP, &confirmd__v1__source__descriptor, "SOURCE_FIELD_APP"},
+    {CFD_SOURCE_OPERATOR, CONFIRMD__V1__SOURCE__SOURCE_OPERATOR, &confirmd__v1__source__descriptor, "SOURCE_OPERATOR"},
+    {CFD_CAUSE_UNSPECIFIED, CONFIRMD__V1__CAUSE_CATEGORY__CAUSE_UNSPECIFIED, &confirmd__v1__cause_category__descriptor, "CAUSE_UNSPECIFIED"},
+    {CFD_CAUSE_TRANSMISSION_LINE, CONFIRMD__V1__CAUSE_CATEGORY__CAUSE_TRANSMISSION_LINE, &confirmd__v1__cause_category__descriptor, "CAUSE_TRANSMISSION_LINE"},
+    {CFD_CAUSE_OPERATOR_EQUIPMENT, CONFIRMD__V1__CAUSE_CATEGORY__CAUSE_OPERATOR_EQUIPMENT, &confirmd__v1__cause_category__descriptor, "CAUSE_OPERATOR_EQUIPMENT"},
+    {CFD_CAUSE_CUSTOMER_EQUIPMENT, CONFIRMD__V1__CAUSE_CATEGORY__CAUSE_CUSTOMER_EQUIPMENT, &confirmd__v1__cause_category__descriptor, "CAUSE_CUSTOMER_EQUIPMENT"},
+    {CFD_CAUSE_CUSTOMER_NETWORK, CONFIRMD__V1__CAUSE_CATEGORY__CAUSE_CUSTOMER_NETWORK, &confirmd__v1__cause_category__descriptor, "CAUSE_CUSTOMER_NETWORK"},
+    {CFD_CAUSE_AGGREGATION_LAYER, CONFIRMD__V1__CAUSE_CATEGORY__CAUSE_AGGREGATION_LAYER, &confirmd__v1__cause_category__descriptor, "CAUSE_AGGREGATION_LAYER"},
+    {CFD_CAUSE_OTHER, CONFIRMD__V1__CAUSE_CATEGORY__CAUSE_OTHER, &confirmd__v1__cause_category__descriptor, "CAUSE_OTHER"},
+    {CFD_RESULT_UNSPECIFIED, CONFIRMD__V1__RESULT_KIND__RESULT_UNSPECIFIED, &confirmd__v1__result_kind__descriptor, "RESULT_UNSPECIFIED"},
+    {CFD_RESULT_RESTORED, CONFIRMD__V1__RESULT_KIND__RESULT_RESTORED, &confirmd__v1__result_kind__descriptor, "RESULT_RESTORED"},
+    {CFD_RESULT_NEEDS_OBSERVATION, CONFIRMD__V1__RESULT_KIND__RESULT_NEEDS_OBSERVATION, &confirmd__v1__result_kind__descriptor, "RESULT_NEEDS_OBSERVATION"},
+    {CFD_RESULT_NOT_REPAIRED, CONFIRMD__V1__RESULT_KIND__RESULT_NOT_REPAIRED, &confirmd__v1__result_kind__descriptor, "RESULT_NOT_REPAIRED"},
+    {CFD_RESULT_OTHER, CONFIRMD__V1__RESULT_KIND__RESULT_OTHER, &confirmd__v1__result_kind__descriptor, "RESULT_OTHER"},
+    {CFD_ALARM_UNSPECIFIED, CONFIRMD__V1__ALARM_SEVERITY__ALARM_SEVERITY_UNSPECIFIED, &confirmd__v1__alarm_severity__descriptor, "ALARM_SEVERITY_UNSPECIFIED"},
+    {CFD_ALARM_WARNING, CONFIRMD__V1__ALARM_SEVERITY__ALARM_SEVERITY_WARNING, &confirmd__v1__alarm_severity__descriptor, "ALARM_SEVERITY_WARNING"},
+    {CFD_ALARM_MINOR, CONFIRMD__V1__ALARM_SEVERITY__ALARM_SEVERITY_MINOR, &confirmd__v1__alarm_severity__descriptor, "ALARM_SEVERITY_MINOR"},
+    {CFD_ALARM_MAJOR, CONFIRMD__V1__ALARM_SEVERITY__ALARM_SEVERITY_MAJOR, &confirmd__v1__alarm_severity__descriptor, "ALARM_SEVERITY_MAJOR"},
+    {CFD_ALARM_CRITICAL, CONFIRMD__V1__ALARM_SEVERITY__ALARM_SEVERITY_CRITICAL, &confirmd__v1__alarm_severity__descriptor, "ALARM_SEVERITY_CRITICAL"},
+    {CFD_STATE_NONE, CONFIRMD__V1__STATE__STATE_UNSPECIFIED, &confirmd__v1__state__descriptor, "STATE_UNSPECIFIED"},
+    {CFD_STATE_REPORTED, CONFIRMD__V1__STATE__STATE_REPORTED, &confirmd__v1__state__descriptor, "STATE_REPORTED"},
+    {CFD_STATE_ACCEPTED, CONFIRMD__V1__STATE__STATE_ACCEPTED, &confirmd__v1__state__descriptor, "STATE_ACCEPTED"},
+    {CFD_STATE_DISPATCHED, CONFIRMD__V1__STATE__STATE_DISPATCHED, &confirmd__v1__state__descriptor, "STATE_DISPATCHED"},
+    {CFD_STATE_ENGINEER_ACCEPTED, CONFIRMD__V1__STATE__STATE_ENGINEER_ACCEPTED, &confirmd__v1__state__descriptor, "STATE_ENGINEER_ACCEPTED"},
+    {CFD_STATE_CONTACTED, CONFIRMD__V1__STATE__STATE_CONTACTED, &confirmd__v1__state__descriptor, "STATE_CONTACTED"},
+    {CFD_STATE_APPOINTED, CONFIRMD__V1__STATE__STATE_APPOINTED, &confirmd__v1__state__descriptor, "STATE_APPOINTED"},
+    {CFD_STATE_DEPARTED, CONFIRMD__V1__STATE__STATE_DEPARTED, &confirmd__v1__state__descriptor, "STATE_DEPARTED"},
+    {CFD_STATE_ON_SITE, CONFIRMD__V1__STATE__STATE_ON_SITE, &confirmd__v1__state__descriptor, "STATE_ON_SITE"},
+    {CFD_STATE_DIAGNOSED, CONFIRMD__V1__STATE__STATE_DIAGNOSED, &confirmd__v1__state__descriptor, "STATE_DIAGNOSED"},
+    {CFD_STATE_RESTORED, CONFIRMD__V1__STATE__STATE_RESTORED, &confirmd__v1__state__descriptor, "STATE_RESTORED"},
+    {CFD_STATE_SIGNED, CONFIRMD__V1__STATE__STATE_SIGNED, &confirmd__v1__state__descriptor, "STATE_SIGNED"},
+    {CFD_STATE_CLOSED, CONFIRMD__V1__STATE__STATE_CLOSED, &confirmd__v1__state__descriptor, "STATE_CLOSED"},
+    {CFD_STATE_CANCELLED, CONFIRMD__V1__STATE__STATE_CANCELLED, &confirmd__v1__state__descriptor, "STATE_CANCELLED"},
+    {CFD_STATE_REOPENED, CONFIRMD__V1__STATE__STATE_REOPENED, &confirmd__v1__state__descriptor, "STATE_REOPENED"},
+    {CFD_MS_NONE, CONFIRMD__V1__MILESTONE__MILESTONE_UNSPECIFIED, &confirmd__v1__milestone__descriptor, "MILESTONE_UNSPECIFIED"},
+    {CFD_MS_REPORTED, CONFIRMD__V1__MILESTONE__MILESTONE_REPORTED, &confirmd__v1__milestone__descriptor, "MILESTONE_REPORTED"},
+    {CFD_MS_ACCEPTED, CONFIRMD__V1__MILESTONE__MILESTONE_ACCEPTED, &confirmd__v1__milestone__descriptor, "MILESTONE_ACCEPTED"},
+    {CFD_MS_DISPATCHED, CONFIRMD__V1__MILESTONE__MILESTONE_DISPATCHED, &confirmd__v1__milestone__descriptor, "MILESTONE_DISPATCHED"},
+    {CFD_MS_ENGINEER_ACCEPTED, CONFIRMD__V1__MILESTONE__MILESTONE_ENGINEER_ACCEPTED, &confirmd__v1__milestone__descriptor, "MILESTONE_ENGINEER_ACCEPTED"},
+    {CFD_MS_CUSTOMER_CONTACTED, CONFIRMD__V1__MILESTONE__MILESTONE_CUSTOMER_CONTACTED, &confirmd__v1__milestone__descriptor, "MILESTONE_CUSTOMER_CONTACTED"},
+    {CFD_MS_APPOINTMENT_SET, CONFIRMD__V1__MILESTONE__MILESTONE_APPOINTMENT_SET, &confirmd__v1__milestone__descriptor, "MILESTONE_APPOINTMENT_SET"},
+    {CFD_MS_DEPARTED, CONFIRMD__V1__MILESTONE__MILESTONE_DEPARTED, &confirmd__v1__milestone__descriptor, "MILESTONE_DEPARTED"},
+    {CFD_MS_ARRIVED_ON_SITE, CONFIRMD__V1__MILESTONE__MILESTONE_ARRIVED_ON_SITE, &confirmd__v1__milestone__descriptor, "MILESTONE_ARRIVED_ON_SITE"},
+    {CFD_MS_DIAGNOSED, CONFIRMD__V1__MILESTONE__MILESTONE_DIAGNOSED, &confirmd__v1__milestone__descriptor, "MILESTONE_DIAGNOSED"},
+    {CFD_MS_SERVICE_RESTORED, CONFIRMD__V1__MILESTONE__MILESTONE_SERVICE_RESTORED, &confirmd__v1__milestone__descriptor, "MILESTONE_SERVICE_RESTORED"},
+    {CFD_MS_CONFIRMATION_SIGNED, CONFIRMD__V1__MILESTONE__MILESTONE_CONFIRMATION_SIGNED, &confirmd__v1__milestone__descriptor, "MILESTONE_CONFIRMATION_SIGNED"},
+    {CFD_MS_CLOSED, CONFIRMD__V1__MILESTONE__MILESTONE_CLOSED, &confirmd__v1__milestone__descriptor, "MILESTONE_CLOSED"},
+    {CFD_MS_CANCELLED, CONFIRMD__V1__MILESTONE__MILESTONE_CANCELLED, &confirmd__v1__milestone__descriptor, "MILESTONE_CANCELLED"},
+    {CFD_MS_REOPENED, CONFIRMD__V1__MILESTONE__MILESTONE_REOPENED, &confirmd__v1__milestone__descriptor, "MILESTONE_REOPENED"},
+    {CFD_MS_NOC_ALARM, CONFIRMD__V1__MILESTONE__MILESTONE_NOC_ALARM, &confirmd__v1__milestone__descriptor, "MILESTONE_NOC_ALARM"},
+    {CFD_METRIC_NONE, CONFIRMD__V1__METRIC__METRIC_UNSPECIFIED, &confirmd__v1__metric__descriptor, "METRIC_UNSPECIFIED"},
+    {CFD_METRIC_CONTACT, CONFIRMD__V1__METRIC__METRIC_CONTACT, &confirmd__v1__metric__descriptor, "METRIC_CONTACT"},
+    {CFD_METRIC_ON_SITE, CONFIRMD__V1__METRIC__METRIC_ON_SITE, &confirmd__v1__metric__descriptor, "METRIC_ON_SITE"},
+    {CFD_METRIC_RESTORATION, CONFIRMD__V1__METRIC__METRIC_RESTORATION, &confirmd__v1__metric__descriptor, "METRIC_RESTORATION"},
+    {CFD_MST_UNSPECIFIED, CONFIRMD__V1__METRIC_STATUS__METRIC_STATUS_UNSPECIFIED, &confirmd__v1__metric_status__descriptor, "METRIC_STATUS_UNSPECIFIED"},
+    {CFD_MST_PENDING, CONFIRMD__V1__METRIC_STATUS__METRIC_STATUS_PENDING, &confirmd__v1__metric_status__descriptor, "METRIC_STATUS_PENDING"},
+    {CFD_MST_RUNNING, CONFIRMD__V1__METRIC_STATUS__METRIC_STATUS_RUNNING, &confirmd__v1__metric_status__descriptor, "METRIC_STATUS_RUNNING"},
+    {CFD_MST_MET, CONFIRMD__V1__METRIC_STATUS__METRIC_STATUS_MET, &confirmd__v1__metric_status__descriptor, "METRIC_STATUS_MET"},
+    {CFD_MST_BREACHED, CONFIRMD__V1__METRIC_STATUS__METRIC_STATUS_BREACHED, &confirmd__v1__metric_status__descriptor, "METRIC_STATUS_BREACHED"},
+    {CFD_MST_NOT_APPLICABLE, CONFIRMD__V1__METRIC_STATUS__METRIC_STATUS_NOT_APPLICABLE, &confirmd__v1__metric_status__descriptor, "METRIC_STATUS_NOT_APPLICABLE"},
+};
+
+static void test_enum_values(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof enum_cases / sizeof enum_cases[0]; i++) {
+        const enum_case *c = &enum_cases[i];
+        const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(c->desc, c->pb);
+        int_eq(c->pb_name, c->cfd, c->pb);
+        assert_non_null(v);
+        str_eq(c->pb_name, v->name, c->pb_name);
+    }
+}
+
+/* Every member of every enum is in the table: a new schema member fails here. */
+static void test_enum_coverage(void **state)
+{
+    (void)state;
+    static const ProtobufCEnumDescriptor *const all[] = {
+        &confirmd__v1__tier__descriptor,           &confirmd__v1__urgency__descriptor,
+        &confirmd__v1__source__descriptor,         &confirmd__v1__cause_category__descriptor,
+        &confirmd__v1__result_kind__descriptor,    &confirmd__v1__alarm_severity__descriptor,
+        &confirmd__v1__state__descriptor,          &confirmd__v1__milestone__descriptor,
+        &confirmd__v1__metric__descriptor,         &confirmd__v1__metric_status__descriptor,
+        &confirmd__v1__alert_kind__descriptor,     &confirmd__v1__recipient_level__descriptor,
+        &confirmd__v1__dead_letter_reason__descriptor,
+    };
+    for (size_t d = 0; d < sizeof all / sizeof all[0]; d++) {
+        unsigned n = 0;
+        for (size_t i = 0; i < sizeof enum_cases / sizeof enum_cases[0]; i++)
+            n += enum_cases[i].desc == all[d];
+        int_eq(all[d]->name, n, all[d]->n_values);
+    }
+    int_eq("tier count", CFD_TIER_COUNT, confirmd__v1__tier__descriptor.n_values);
+    int_eq("state count", CFD_STATE_COUNT, confirmd__v1__state__descriptor.n_values);
+    int_eq("milestone count", CFD_MS_COUNT, confirmd__v1__milestone__descriptor.n_values);
+    int_eq("metric count", CFD_METRIC_COUNT, confirmd__v1__metric__descriptor.n_values);
+}
+
+/* The domain's names of non-zero members are the schema's names. */
+static void test_enum_names(void **state)
+{
+    (void)state;
+    for (int s = 1; s < CFD_STATE_COUNT; s++)
+        str_eq("state", cfd_state_name((cfd_state)s),
+               protobuf_c_enum_descriptor_get_value(&confirmd__v1__state__descriptor, s)->name);
+    for (int m = 1; m < CFD_MS_COUNT; m++)
+        str_eq("milestone", cfd_milestone_name((cfd_milestone)m),
+               protobuf_c_enum_descriptor_get_value(&confirmd__v1__milestone__descriptor, m)->name);
+    for (int m = 1; m < CFD_METRIC_COUNT; m++)
+        str_eq("metric", cfd_metric_name((cfd_metric)m),
+               protobuf_c_enum_descriptor_get_value(&confirmd__v1__metric__descriptor, m)->name);
+    for (int t = 1; t < CFD_TIER_COUNT; t++)
+        str_eq("tier", cfd_tier_name((cfd_tier)t),
+               protobuf_c_enum_descriptor_get_value(&confirmd__v1__tier__descriptor, t)->name);
+    for (int k = 1; k <= CFD_ALERT_SEVERE_FAULT; k++)
+        str_eq("alert kind", cfd_alert_kind_name((cfd_alert_kind)k),
+               protobuf_c_enum_descriptor_get_value(&confirmd__v1__alert_kind__descriptor, k)->name);
+}
+
+/* ---- event decode: every payload kind -------------------------------------------- */
+
+/* Storage for every payload an event test may point to. */
+typedef struct payloads {
+    Confirmd__V1__FaultReport report;
+    Confirmd__V1__Customer customer;
+    Confirmd__V1__Network network;
+    Confirmd__V1__Accepted accepted;
+    Confirmd__V1__Dispatched dispatched;
+    Confirmd__V1__EngineerAccepted engineer_accepted;
+    Confirmd__V1__CustomerContacted contacted;
+    Confirmd__V1__AppointmentSet appointment;
+    Confirmd__V1__Departed departed;
+    Confirmd__V1__ArrivedOnSite arrived;
+    char *engineers[3];
+    char *staff[1];
+    Confirmd__V1__Diagnosed diagnosed;
+    Confirmd__V1__ServiceRestored restored;
+    Confirmd__V1__ConfirmationSigned signed_;
+    Confirmd__V1__Closed closed;
+    Confirmd__V1__Cancelled cancelled;
+    Confirmd__V1__Reopened reopened;
+    Confirmd__V1__NocAlarm alarm;
+} payloads;
+
+static void base_event(Confirmd__V1__Event *e)
+{
+    confirmd__v1__event__init(e);
+    e->event_id = "EV-0001";
+    e->work_order = "WO-2026-0001";
+    e->source = CONFIRMD__V1__SOURCE__SOURCE_FIELD_APP;
+    e->event_time_ms = T0 + 600000;
+    e->ingest_time_ms = T0 + 600500;
+    e->reported_by = "app-7";
+}
+
+static void fill_report(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__fault_report__init(&p->report);
+    confirmd__v1__customer__init(&p->customer);
+    confirmd__v1__network__init(&p->network);
+    p->customer.name = "重庆某某科技有限公司";
+    p->customer.contact_person = "张伟";
+    p->customer.contact_phone = "13800000001";
+    p->customer.address = "梁平区双桂街道1号";
+    p->customer.affected_service = "互联网专线";
+    p->customer.tier = CONFIRMD__V1__TIER__TIER_AAA;
+    p->customer.gold = 1;
+    p->customer.city = "重庆";
+    p->customer.customer_id = "C-1001";
+    p->network.circuit_id = "CQ-LP-0001";
+    p->network.access_point = "梁平汇聚机房";
+    p->network.equipment = "OLT-7";
+    p->report.issuing_unit = "梁平分公司";
+    p->report.customer = &p->customer;
+    p->report.network = &p->network;
+    p->report.problem_description = "专线中断";
+    p->report.urgency = CONFIRMD__V1__URGENCY__URGENCY_URGENT;
+    e->source = CONFIRMD__V1__SOURCE__SOURCE_CUSTOMER;
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_FAULT_REPORT;
+    e->fault_report = &p->report;
+}
+
+static void check_report(const cfd_event *ev)
+{
+    str_eq("issuing_unit", ev->report.issuing_unit, "梁平分公司");
+    str_eq("name", ev->report.customer.name, "重庆某某科技有限公司");
+    str_eq("contact_person", ev->report.customer.contact_person, "张伟");
+    str_eq("contact_phone", ev->report.customer.contact_phone, "13800000001");
+    str_eq("address", ev->report.customer.address, "梁平区双桂街道1号");
+    str_eq("affected_service", ev->report.customer.affected_service, "互联网专线");
+    str_eq("city", ev->report.customer.city, "重庆");
+    str_eq("customer_id", ev->report.customer.customer_id, "C-1001");
+    int_eq("tier", ev->report.customer.tier, CFD_TIER_AAA);
+    assert_true(ev->report.customer.gold);
+    str_eq("circuit_id", ev->report.circuit_id, "CQ-LP-0001");
+    str_eq("access_point", ev->report.access_point, "梁平汇聚机房");
+    str_eq("equipment", ev->report.equipment, "OLT-7");
+    str_eq("problem_description", ev->report.problem_description, "专线中断");
+    int_eq("urgency", ev->report.urgency, CFD_URGENCY_URGENT);
+    int_eq("source", ev->source, CFD_SOURCE_CUSTOMER);
+}
+
+/* A report without customer and network blocks: everything absent, nothing crashes. */
+static void fill_report_bare(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__fault_report__init(&p->report);
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_FAULT_REPORT;
+    e->fault_report = &p->report;
+}
+
+static void check_report_bare(const cfd_event *ev)
+{
+    assert_null(ev->report.customer.name);
+    assert_null(ev->report.circuit_id);
+    assert_null(ev->report.issuing_unit);
+    int_eq("tier", ev->report.customer.tier, CFD_TIER_UNSPECIFIED);
+    assert_false(ev->report.customer.gold);
+}
+
+static void fill_accepted(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__accepted__init(&p->accepted);
+    p->accepted.operator_id = "noc-3";
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_ACCEPTED;
+    e->accepted = &p->accepted;
+}
+
+static void check_nothing(const cfd_event *ev)
+{
+    (void)ev;
+}
+
+static void fill_dispatched(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__dispatched__init(&p->dispatched);
+    p->dispatched.contractor = "渝通代维";
+    p->dispatched.engineer_id = "ENG-42";
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_DISPATCHED;
+    e->dispatched = &p->dispatched;
+}
+
+static void check_dispatched(const cfd_event *ev)
+{
+    str_eq("contractor", ev->dispatch.contractor, "渝通代维");
+    str_eq("engineer_id", ev->dispatch.engineer_id, "ENG-42");
+}
+
+static void fill_engineer_accepted(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__engineer_accepted__init(&p->engineer_accepted);
+    p->engineer_accepted.engineer_id = "ENG-42";
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_ENGINEER_ACCEPTED;
+    e->engineer_accepted = &p->engineer_accepted;
+}
+
+static void check_engineer_accepted(const cfd_event *ev)
+{
+    str_eq("engineer_id", ev->dispatch.engineer_id, "ENG-42");
+    assert_null(ev->dispatch.contractor);
+}
+
+static void fill_contacted(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__customer_contacted__init(&p->contacted);
+    p->contacted.note = "客户在岗";
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_CUSTOMER_CONTACTED;
+    e->customer_contacted = &p->contacted;
+}
+
+static void fill_appointment(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__appointment_set__init(&p->appointment);
+    p->appointment.appointment_time_ms = T0 + 7200000;
+    p->appointment.requested_by_customer = 1;
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_APPOINTMENT_SET;
+    e->appointment_set = &p->appointment;
+}
+
+static void check_appointment(const cfd_event *ev)
+{
+    int_eq("appointment", ev->appointment.time_ms, T0 + 7200000);
+    assert_true(ev->appointment.requested_by_customer);
+}
+
+static void fill_departed(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__departed__init(&p->departed);
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_DEPARTED;
+    e->departed = &p->departed;
+}
+
+static void fill_arrived(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__arrived_on_site__init(&p->arrived);
+    p->engineers[0] = "李强";
+    p->engineers[1] = ""; /* an empty entry is dropped */
+    p->engineers[2] = "王芳";
+    p->staff[0] = "赵磊";
+    p->arrived.engineers = p->engineers;
+    p->arrived.n_engineers = 3;
+    p->arrived.assisting_staff = p->staff;
+    p->arrived.n_assisting_staff = 1;
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_ARRIVED_ON_SITE;
+    e->arrived_on_site = &p->arrived;
+}
+
+static void check_arrived(const cfd_event *ev)
+{
+    int_eq("n_engineers", (long long)ev->arrival.n_engineers, 2);
+    str_eq("engineers[0]", ev->arrival.engineers[0], "李强");
+    str_eq("engineers[1]", ev->arrival.engineers[1], "王芳");
+    int_eq("n_assisting_staff", (long long)ev->arrival.n_assisting_staff, 1);
+    str_eq("assisting_staff[0]", ev->arrival.assisting_staff[0], "赵磊");
+}
+
+static void fill_arrived_empty(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__arrived_on_site__init(&p->arrived);
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_ARRIVED_ON_SITE;
+    e->arrived_on_site = &p->arrived;
+}
+
+static void check_arrived_empty(const cfd_event *ev)
+{
+    int_eq("n_engineers", (long long)ev->arrival.n_engineers, 0);
+    int_eq("n_assisting_staff", (long long)ev->arrival.n_assisting_staff, 0);
+}
+
+static void fill_diagnosed(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__diagnosed__init(&p->diagnosed);
+    p->diagnosed.cause = CONFIRMD__V1__CAUSE_CATEGORY__CAUSE_OTHER;
+    p->diagnosed.cause_other = "施工挖断";
+    p->diagnosed.onsite_findings = "光缆中断";
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_DIAGNOSED;
+    e->diagnosed = &p->diagnosed;
+}
+
+static void check_diagnosed(const cfd_event *ev)
+{
+    int_eq("cause", ev->diagnosis.cause, CFD_CAUSE_OTHER);
+    str_eq("cause_other", ev->diagnosis.cause_other, "施工挖断");
+    str_eq("onsite_findings", ev->diagnosis.onsite_findings, "光缆中断");
+}
+
+static void fill_restored(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__service_restored__init(&p->restored);
+    p->restored.result = CONFIRMD__V1__RESULT_KIND__RESULT_NEEDS_OBSERVATION;
+    p->restored.workaround = 1;
+    p->restored.remote = 1;
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_SERVICE_RESTORED;
+    e->service_restored = &p->restored;
+}
+
+static void check_restored(const cfd_event *ev)
+{
+    int_eq("result", ev->restoration.result, CFD_RESULT_NEEDS_OBSERVATION);
+    assert_null(ev->restoration.result_other);
+    assert_true(ev->restoration.workaround);
+    assert_true(ev->restoration.remote);
+}
+
+static void fill_signed(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__confirmation_signed__init(&p->signed_);
+    p->signed_.customer_opinion = "处理及时";
+    p->signed_.customer_signature = "张伟";
+    p->signed_.engineer_signature = "李强";
+    p->signed_.corrective_actions = "加装保护管";
+    p->signed_.satisfaction = 5;
+    p->signed_.suggestions = "无";
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_CONFIRMATION_SIGNED;
+    e->confirmation_signed = &p->signed_;
+}
+
+static void check_signed(const cfd_event *ev)
+{
+    str_eq("customer_opinion", ev->signature.customer_opinion, "处理及时");
+    str_eq("customer_signature", ev->signature.customer_signature, "张伟");
+    str_eq("engineer_signature", ev->signature.engineer_signature, "李强");
+    str_eq("corrective_actions", ev->signature.corrective_actions, "加装保护管");
+    int_eq("satisfaction", ev->signature.satisfaction, 5);
+    str_eq("suggestions", ev->signature.suggestions, "无");
+}
+
+static void fill_closed(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__closed__init(&p->closed);
+    p->closed.service_end_time_ms = T0 + 9000000;
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_CLOSED;
+    e->closed = &p->closed;
+}
+
+static void check_closed(const cfd_event *ev)
+{
+    int_eq("service_end_time_ms", ev->close.service_end_time_ms, T0 + 9000000);
+}
+
+static void fill_cancelled(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__cancelled__init(&p->cancelled);
+    p->cancelled.reason = "重复申告";
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_CANCELLED;
+    e->cancelled = &p->cancelled;
+}
+
+static void check_change(const cfd_event *ev)
+{
+    assert_non_null(ev->change.reason);
+}
+
+static void fill_reopened(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__reopened__init(&p->reopened);
+    p->reopened.reason = "故障复现";
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_REOPENED;
+    e->reopened = &p->reopened;
+}
+
+static void fill_alarm(Confirmd__V1__Event *e, payloads *p)
+{
+    confirmd__v1__noc_alarm__init(&p->alarm);
+    p->alarm.alarm_id = "ALM-9";
+    p->alarm.network_object = "CQ-LP-0001";
+    p->alarm.severity = CONFIRMD__V1__ALARM_SEVERITY__ALARM_SEVERITY_CRITICAL;
+    p->alarm.cleared = 1;
+    p->alarm.text = "LOS";
+    e->source = CONFIRMD__V1__SOURCE__SOURCE_NOC;
+    e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_NOC_ALARM;
+    e->noc_alarm = &p->alarm;
+}
+
+static void check_alarm(const cfd_event *ev)
+{
+    str_eq("alarm_id", ev->alarm.alarm_id, "ALM-9");
+    str_eq("network_object", ev->alarm.network_object, "CQ-LP-0001");
+    int_eq("severity", ev->alarm.severity, CFD_ALARM_CRITICAL);
+    assert_true(ev->alarm.cleared);
+    str_eq("text", ev->alarm.text, "LOS");
+    int_eq("source", ev->source, CFD_SOURCE_NOC);
+}
+
+typedef struct payload_case {
+    const char *name;
+    void (*fill)(Confirmd__V1__Event *e, payloads *p);
+    void (*check)(const cfd_event *ev);
+    cfd_milestone kind;
+} payload_case;
+
+static const payload_case payload_cases[] = {
+    {"fault_report", fill_report, check_report, CFD_MS_REPORTED},
+    {"fault_report bare", fill_report_bare, check_report_bare, CFD_MS_REPORTED},
+    {"accepted", fill_accepted, check_nothing, CFD_MS_ACCEPTED},
+    {"dispatched", fill_dispatched, check_dispatched, CFD_MS_DISPATCHED},
+    {"engineer_accepted", fill_engineer_accepted, check_engineer_accepted,
+     CFD_MS_ENGINEER_ACCEPTED},
+    {"customer_contacted", fill_contacted, check_nothing, CFD_MS_CUSTOMER_CONTACTED},
+    {"appointment_set", fill_appointment, check_appointment, CFD_MS_APPOINTMENT_SET},
+    {"departed", fill_departed, check_nothing, CFD_MS_DEPARTED},
+    {"arrived_on_site", fill_arrived, check_arrived, CFD_MS_ARRIVED_ON_SITE},
+    {"arrived_on_site empty", fill_arrived_empty, check_arrived_empty, CFD_MS_ARRIVED_ON_SITE},
+    {"diagnosed", fill_diagnosed, check_diagnosed, CFD_MS_DIAGNOSED},
+    {"service_restored", fill_restored, check_restored, CFD_MS_SERVICE_RESTORED},
+    {"confirmation_signed", fill_signed, check_signed, CFD_MS_CONFIRMATION_SIGNED},
+    {"closed", fill_closed, check_closed, CFD_MS_CLOSED},
+    {"cancelled", fill_cancelled, check_change, CFD_MS_CANCELLED},
+    {"reopened", fill_reopened, check_change, CFD_MS_REOPENED},
+    {"noc_alarm", fill_alarm, check_alarm, CFD_MS_NOC_ALARM},
+};
+
+static void test_event_decode_payloads(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof payload_cases / sizeof payload_cases[0]; i++) {
+        const payload_case *c = &payload_cases[i];
+        Confirmd__V1__Event e;
+        payloads p;
+        cfd_decoded_event de;
+        char errstr[256] = "";
+        size_t len;
+
+        base_event(&e);
+        c->fill(&e, &p);
+        uint8_t *buf = pack(&e.base, &len);
+        cfd_err err = cfd_codec_event_decode(buf, len, &de, errstr, sizeof errstr);
+        if (err) {
+            print_error("%s: %s\n", c->name, errstr);
+            fail();
+        }
+        int_eq(c->name, de.ev.kind, c->kind);
+        str_eq("event_id", de.ev.event_id, "EV-0001");
+        str_eq("work_order", de.ev.work_order, "WO-2026-0001");
+        int_eq("event_time_ms", de.ev.event_time_ms, T0 + 600000);
+        int_eq("ingest_time_ms", de.ev.ingest_time_ms, T0 + 600500);
+        str_eq("reported_by", de.ev.reported_by, "app-7");
+        c->check(&de.ev);
+        cfd_codec_event_release(&de);
+        assert_released(&de);
+        cfd_codec_event_release(&de); /* twice is harmless */
+        free(buf);
+    }
+    cfd_codec_event_release(NULL);
+}
+
+/* ---- event decode: missing and invalid fields ------------------------------------ */
+
+static void mut_no_event_id(Confirmd__V1__Event *e, payloads *p)
+{
+    fill_accepted(e, p);
+    e->event_id = "";
+}
+
+static void mut_no_work_order(Confirmd__V1__Event *e, payloads *p)
+{
+    fill_accepted(e, p);
+    e->work_order = "";
+}
+
+static void mut_no_time(Confirmd__V1__Event *e, payloads *p)
+{
+    fill_accepted(e, p);
+    e->event_time_ms = 0;
+}
+
+static void mut_no_payload(Confirmd__V1__Event *e, payloads *p)
+{
+    (void)e;
+    (void)p;
+}
+
+static void mut_bad_source(Confirmd__V1__Event *e, payloads *p)
+{
+    fill_accepted(e, p);
+    e->source = (Confirmd__V1__Source)99;
+}
+
+static void mut_bad_tier(Confirmd__V1__Event *e, payloads *p)
+{
+    fill_report(e, p);
+    p->customer.tier = (Confirmd__V1__Tier)42;
+}
+
+static void mut_cause_other_no_text(Confirmd__V1__Event *e, payloads *p)
+{
+    fill_diagnosed(e, p);
+    p->diagnosed.cause_other = "";
+}
+
+static void mut_bad_result(Confirmd__V1__Event *e, payloads *p)
+{
+    fill_restored(e, p);
+    p->restored.result = (Confirmd__V1__ResultKind)-3;
+}
+
+static void mut_bad_severity(Confirmd__V1__Event *e, payloads *p)
+{
+    fill_alarm(e, p);
+    p->alarm.severity = (Confirmd__V1__AlarmSeverity)5;
+}
+
+static void mut_alarm_no_id(Confirmd__V1__Event *e, payloads *p)
+{
+    fill_alarm(e, p);
+    p->alarm.alarm_id = "";
+}
+
+typedef struct bad_case {
+    const char *name;
+    void (*mutate)(Confirmd__V1__Event *e, payloads *p);
+    cfd_err want;
+    const char *errpart; /* the field the error message must name */
+} bad_case;
+
+static const bad_case bad_cases[] = {
+    {"no event_id", mut_no_event_id, CFD_ERR_MISSING_FIELD, "event_id"},
+    {"no work_order", mut_no_work_order, CFD_ERR_MISSING_FIELD, "work_order"},
+    {"no event time", mut_no_time, CFD_ERR_MISSING_FIELD, "event_time_ms"},
+    {"no payload", mut_no_payload, CFD_ERR_MISSING_FIELD, "payload"},
+    {"source out of range", mut_bad_source, CFD_ERR_INVALID_VALUE, "source"},
+    {"tier out of range", mut_bad_tier, CFD_ERR_INVALID_VALUE, "fault_report.customer.tier"},
+    {"CAUSE_OTHER without text", mut_cause_other_no_text, CFD_ERR_MISSING_FIELD,
+     "cause_other"},
+    {"result out of range", mut_bad_result, CFD_ERR_INVALID_VALUE, "result"},
+    {"severity out of range", mut_bad_severity, CFD_ERR_INVALID_VALUE, "severity"},
+    {"alarm without id", mut_alarm_no_id, CFD_ERR_MISSING_FIELD, "alarm_id"},
+};
+
+static void test_event_decode_missing(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+        const bad_case *c = &bad_cases[i];
+        Confirmd__V1__Event e;
+        payloads p;
+        cfd_decoded_event de;
+        char errstr[256] = "";
+        size_t len;
+
+        base_event(&e);
+        c->mutate(&e, &p);
+        uint8_t *buf = pack(&e.base, &len);
+        cfd_err err = cfd_codec_event_decode(buf, len, &de, errstr, sizeof errstr);
+        int_eq(c->name, err, c->want);
+        if (!strstr(errstr, c->errpart)) {
+            print_error("%s: \"%s\" does not name %s\n", c->name, errstr, c->errpart);
+            fail();
+        }
+        assert_released(&de);
+        free(buf);
+    }
+}
+
+/* An event that fails validation still yields its ids for the dead letter. */
+static void test_event_ids(void **state)
+{
+    (void)state;
+    Confirmd__V1__Event e;
+    payloads p;
+    size_t len;
+    char wo[16], id[6];
+
+    base_event(&e);
+    fill_alarm(&e, &p);
+    p.alarm.alarm_id = ""; /* invalid: the alarm id is required */
+    uint8_t *buf = pack(&e.base, &len);
+    assert_true(cfd_codec_event_ids(buf, len, wo, sizeof wo, id, sizeof id));
+    assert_string_equal(wo, "WO-2026-0001");
+    assert_string_equal(id, "EV-00"); /* truncated to the buffer */
+    free(buf);
+
+    assert_false(cfd_codec_event_ids("\xff", 1, wo, sizeof wo, id, sizeof id));
+    assert_string_equal(wo, "");
+    assert_string_equal(id, "");
+}
+
+/* ---- event decode: garbage -------------------------------------------------------- */
+
+typedef struct garbage_case {
+    const char *name;
+    const char *bytes;
+    size_t len;
+} garbage_case;
+
+static const garbage_case garbage_cases[] = {
+    {"0xff", "\xff", 1},
+    {"wire type 7", "\x0f", 1},
+    {"wire type 6", "\x0e\x01", 2},
+    {"string past end", "\x0a\x05" "ab", 4},
+    {"varint without value", "\x20", 1},
+    {"truncated length", "\x0a\x80", 2},
+    {"overlong varint", "\x20\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12},
+    {"submessage past end", "\x52\x04\x0a\x02" "x", 5},
+    {"field number 0", "\x00\x01", 2},
+    {"text", "{\"event_id\":\"x\"}", 16},
+};
+
+static void test_event_decode_garbage(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof garbage_cases / sizeof garbage_cases[0]; i++) {
+        const garbage_case *c = &garbage_cases[i];
+        cfd_decoded_event de;
+        char errstr[256] = "", want[128];
+
+        int_eq(c->name, cfd_codec_event_decode(c->bytes, c->len, &de, errstr, sizeof errstr),
+               CFD_ERR_DECODE);
+        snprintf(want, sizeof want, "undecodable: not a confirmd.v1.Event (%zu bytes)", c->len);
+        str_eq(c->name, errstr, want);
+        assert_released(&de);
+    }
+}
+
+/* Random buffers: never a crash, never a half-filled result. */
+static void test_event_decode_random(void **state)
+{
+    (void)state;
+    uint32_t seed = 0x9e3779b9;
+    uint8_t buf[512];
+    int decode_errors = 0;
+
+    for (int i = 0; i < 20000; i++) {
+        size_t len = rnd_next(&seed) % sizeof buf;
+        for (size_t k = 0; k < len; k++)
+            buf[k] = (uint8_t)rnd_next(&seed);
+        cfd_decoded_event de;
+        char errstr[256];
+        cfd_err err = cfd_codec_event_decode(buf, len, &de, errstr, sizeof errstr);
+        assert_int_not_equal(err, CFD_OK);
+        assert_released(&de);
+        decode_errors += err == CFD_ERR_DECODE;
+    }
+    assert_true(decode_errors > 15000);
+}
+
+/* Every prefix and single-byte corruption of a valid event: OK or a clean error. */
+static void test_event_decode_truncated(void **state)
+{
+    (void)state;
+    Confirmd__V1__Event e;
+    payloads p;
+    size_t len;
+    int decode_errors = 0;
+
+    base_event(&e);
+    fill_report(&e, &p);
+    uint8_t *full = pack(&e.base, &len);
+    for (size_t cut = 0; cut < len; cut++) {
+        uint8_t *copy = malloc(cut ? cut : 1); /* exact size, so ASan sees overreads */
+        memcpy(copy, full, cut);
+        cfd_decoded_event de;
+        char errstr[256];
+        cfd_err err = cfd_codec_event_decode(copy, cut, &de, errstr, sizeof errstr);
+        if (err) {
+            assert_released(&de);
+            decode_errors += err == CFD_ERR_DECODE;
+        } else {
+            cfd_codec_event_release(&de);
+        }
+        free(copy);
+    }
+    assert_true(decode_errors > (int)len / 2);
+
+    uint32_t seed = 12345;
+    for (int i = 0; i < 5000; i++) {
+        uint8_t *copy = malloc(len);
+        memcpy(copy, full, len);
+        copy[rnd_next(&seed) % len] ^= (uint8_t)(1u << (rnd_next(&seed) % 8));
+        copy[rnd_next(&seed) % len] = (uint8_t)rnd_next(&seed);
+        cfd_decoded_event de;
+        char errstr[256];
+        if (cfd_codec_event_decode(copy, len, &de, errstr, sizeof errstr))
+            assert_released(&de);
+        else
+            cfd_codec_event_release(&de);
+        free(copy);
+    }
+    free(full);
+}
+
+/* ---- records and state ------------------------------------------------------------ */
+
+static char **strv(size_t n, const char *const *s)
+{
+    char **v = calloc(n, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = strdup(s[i]);
+    return v;
+}
+
+/* A record with every field set to a distinct non-default value. */
+static cfd_record *full_record(void)
+{
+    static const char *const engineers[] = {"李强", "王芳"};
+    static const char *const staff[] = {"赵磊"};
+    static const char *const alarms[] = {"ALM-1", "ALM-2"};
+    cfd_record *r = cfd_record_new();
+    assert_non_null(r);
+
+    r->work_order = strdup("WO-2026-0001");
+    r->issuing_unit = strdup("梁平分公司");
+    r->customer.name = strdup("重庆某某科技有限公司");
+    r->customer.contact_person = strdup("张伟");
+    r->customer.contact_phone = strdup("13800000001");
+    r->customer.address = strdup("梁平区双桂街道1号");
+    r->customer.affected_service = strdup("互联网专线");
+    r->customer.city = strdup("重庆");
+    r->customer.customer_id = strdup("C-1001");
+    r->customer.tier = CFD_TIER_AA;
+    r->customer.gold = true;
+    r->engineers = strv(2, engineers);
+    r->n_engineers = 2;
+    r->assisting_staff = strv(1, staff);
+    r->n_assisting_staff = 1;
+    r->arrival_time_ms = T0 + 3000000;
+    r->service_end_time_ms = T0 + 9000000;
+    r->circuit_id = strdup("CQ-LP-0001");
+    r->access_point = strdup("梁平汇聚机房");
+    r->equipment = strdup("OLT-7");
+    r->problem_description = strdup("专线中断");
+    r->onsite_findings = strdup("光缆中断");
+    r->cause = CFD_CAUSE_OTHER;
+    r->cause_other = strdup("施工挖断");
+    r->result = CFD_RESULT_OTHER;
+    r->result_other = strdup("临时跳纤");
+    r->customer_opinion = strdup("处理及时");
+    r->customer_signature = strdup("张伟");
+    r->customer_signed_at_ms = T0 + 8500000;
+    r->engineer_signature = strdup("李强");
+    r->corrective_actions = strdup("加装保护管");
+    r->satisfaction = 4;
+    r->suggestions = strdup("提前电话告知");
+    r->state = CFD_STATE_CLOSED;
+    r->urgency = CFD_URGENCY_GENERAL;
+    r->contractor = strdup("渝通代维");
+    r->reported_at_ms = T0 + 1000;
+    r->accepted_at_ms = T0 + 2000;
+    r->first_alarm_at_ms = T0 + 500;
+    r->appointment_time_ms = T0 + 3600000;
+    r->appointment_by_customer = true;
+    r->remote_restoration = true;
+    r->workaround = true;
+    r->cancel_reason = strdup("n/a");
+    r->n_timeline = 3;
+    r->timeline = calloc(3, sizeof *r->timeline);
+    r->timeline[0] = (cfd_timeline_entry){CFD_MS_NOC_ALARM, T0 + 500, strdup("EV-A"), CFD_SOURCE_NOC};
+    r->timeline[1] = (cfd_timeline_entry){CFD_MS_REPORTED, T0 + 1000, strdup("EV-B"),
+                                          CFD_SOURCE_CUSTOMER};
+    r->timeline[2] = (cfd_timeline_entry){CFD_MS_ACCEPTED, T0 + 1000, strdup("EV-C"),
+                                          CFD_SOURCE_OPERATOR};
+    for (int m = CFD_METRIC_CONTACT; m < CFD_METRIC_COUNT; m++)
+        r->sla[m] = (cfd_sla_result){(cfd_metric)m, 1000LL * m,  T0 + 2000,       T0 + 5000 * m,
+                                     T0 + 4000 * m, 100LL * m,   (cfd_metric_status)(m + 2)};
+    r->linked_alarms = strv(2, alarms);
+    r->n_linked_alarms = 2;
+    r->version = 17;
+    r->penalty_points = 15;
+    r->policy_version = strdup("0123456789abcdef");
+    r->alerts_sent = 0x8000000000000005ULL;
+    r->emitted_version = 16;
+    return r;
+}
+
+static void strv_eq(const char *what, char *const *a, size_t na, char *const *b, size_t nb)
+{
+    int_eq(what, (long long)na, (long long)nb);
+    for (size_t i = 0; i < na; i++)
+        str_eq(what, a[i], b[i]);
+}
+
+static void assert_record_equal(const cfd_record *a, const cfd_record *b)
+{
+    str_eq("work_order", a->work_order, b->work_order);
+    str_eq("issuing_unit", a->issuing_unit, b->issuing_unit);
+    str_eq("customer.name", a->customer.name, b->customer.name);
+    str_eq("customer.contact_person", a->customer.contact_person, b->customer.contact_person);
+    str_eq("customer.contact_phone", a->customer.contact_phone, b->customer.contact_phone);
+    str_eq("customer.address", a->customer.address, b->customer.address);
+    str_eq("customer.affected_service", a->customer.affected_service,
+           b->customer.affected_service);
+    str_eq("customer.city", a->customer.city, b->customer.city);
+    str_eq("customer.customer_id", a->customer.customer_id, b->customer.customer_id);
+    int_eq("customer.tier", a->customer.tier, b->customer.tier);
+    int_eq("customer.gold", a->customer.gold, b->customer.gold);
+    strv_eq("engineers", a->engineers, a->n_engineers, b->engineers, b->n_engineers);
+    strv_eq("assisting_staff", a->assisting_staff, a->n_assisting_staff, b->assisting_staff,
+            b->n_assisting_staff);
+    int_eq("arrival_time_ms", a->arrival_time_ms, b->arrival_time_ms);
+    int_eq("service_end_time_ms", a->service_end_time_ms, b->service_end_time_ms);
+    str_eq("circuit_id", a->circuit_id, b->circuit_id);
+    str_eq("access_point", a->access_point, b->access_point);
+    str_eq("equipment", a->equipment, b->equipment);
+    str_eq("problem_description", a->problem_description, b->problem_description);
+    str_eq("onsite_findings", a->onsite_findings, b->onsite_findings);
+    int_eq("cause", a->cause, b->cause);
+    str_eq("cause_other", a->cause_other, b->cause_other);
+    int_eq("result", a->result, b->result);
+    str_eq("result_other", a->result_other, b->result_other);
+    str_eq("customer_opinion", a->customer_opinion, b->customer_opinion);
+    str_eq("customer_signature", a->customer_signature, b->customer_signature);
+    int_eq("customer_signed_at_ms", a->customer_signed_at_ms, b->customer_signed_at_ms);
+    str_eq("engineer_signature", a->engineer_signature, b->engineer_signature);
+    str_eq("corrective_actions", a->corrective_actions, b->corrective_actions);
+    int_eq("satisfaction", a->satisfaction, b->satisfaction);
+    str_eq("suggestions", a->suggestions, b->suggestions);
+    int_eq("state", a->state, b->state);
+    int_eq("urgency", a->urgency, b->urgency);
+    str_eq("contractor", a->contractor, b->contractor);
+    int_eq("reported_at_ms", a->reported_at_ms, b->reported_at_ms);
+    int_eq("accepted_at_ms", a->accepted_at_ms, b->accepted_at_ms);
+    int_eq("first_alarm_at_ms", a->first_alarm_at_ms, b->first_alarm_at_ms);
+    int_eq("appointment_time_ms", a->appointment_time_ms, b->appointment_time_ms);
+    int_eq("appointment_by_customer", a->appointment_by_customer, b->appointment_by_customer);
+    int_eq("remote_restoration", a->remote_restoration, b->remote_restoration);
+    int_eq("workaround", a->workaround, b->workaround);
+    str_eq("cancel_reason", a->cancel_reason, b->cancel_reason);
+    int_eq("n_timeline", (long long)a->n_timeline, (long long)b->n_timeline);
+    for (size_t i = 0; i < a->n_timeline; i++) {
+        int_eq("timeline.milestone", a->timeline[i].milestone, b->timeline[i].milestone);
+        int_eq("timeline.event_time_ms", a->timeline[i].event_time_ms,
+               b->timeline[i].event_time_ms);
+        str_eq("timeline.event_id", a->timeline[i].event_id, b->timeline[i].event_id);
+        int_eq("timeline.source", a->timeline[i].source, b->timeline[i].source);
+    }
+    for (int m = 0; m < CFD_METRIC_COUNT; m++) {
+        const cfd_sla_result *x = &a->sla[m], *y = &b->sla[m];
+        int_eq("sla.metric", x->metric, y->metric);
+        int_eq("sla.target_ms", x->target_ms, y->target_ms);
+        int_eq("sla.start_ms", x->start_ms, y->start_ms);
+        int_eq("sla.deadline_ms", x->deadline_ms, y->deadline_ms);
+        int_eq("sla.actual_ms", x->actual_ms, y->actual_ms);
+        int_eq("sla.paused_ms", x->paused_ms, y->paused_ms);
+        int_eq("sla.status", x->status, y->status);
+    }
+    strv_eq("linked_alarms", a->linked_alarms, a->n_linked_alarms, b->linked_alarms,
+            b->n_linked_alarms);
+    int_eq("version", a->version, b->version);
+    int_eq("penalty_points", a->penalty_points, b->penalty_points);
+    str_eq("policy_version", a->policy_version, b->policy_version);
+    assert_true(a->alerts_sent == b->alerts_sent);
+    int_eq("emitted_version", a->emitted_version, b->emitted_version);
+}
+
+static cfd_record *empty_record(void)
+{
+    return cfd_record_new();
+}
+
+/* Only the on-site duty computed: the other slots stay empty after a roundtrip. */
+static cfd_record *sparse_record(void)
+{
+    cfd_record *r = cfd_record_new();
+    r->work_order = strdup("WO-2");
+    r->state = CFD_STATE_ACCEPTED;
+    r->sla[CFD_METRIC_ON_SITE] = (cfd_sla_result){CFD_METRIC_ON_SITE, 7200000, T0, T0 + 7200000,
+                                                  0, 0, CFD_MST_RUNNING};
+    r->version = 2;
+    return r;
+}
+
+typedef struct record_case {
+    const char *name;
+    cfd_record *(*make)(void);
+} record_case;
+
+static const record_case record_cases[] = {
+    {"fully populated", full_record},
+    {"empty", empty_record},
+    {"sparse sla", sparse_record},
+};
+
+static void test_state_roundtrip(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof record_cases / sizeof record_cases[0]; i++) {
+        cfd_record *a = record_cases[i].make(), *b = NULL;
+        uint8_t *buf;
+        size_t len;
+        char errstr[256] = "";
+
+        assert_int_equal(cfd_codec_state_encode(a, &buf, &len), CFD_OK);
+        if (cfd_codec_state_decode(buf, len, &b, errstr, sizeof errstr)) {
+            print_error("%s: %s\n", record_cases[i].name, errstr);
+            fail();
+        }
+        assert_record_equal(a, b);
+
+        /* Encoding the decoded record gives the same bytes. */
+        uint8_t *buf2;
+        size_t len2;
+        assert_int_equal(cfd_codec_state_encode(b, &buf2, &len2), CFD_OK);
+        assert_int_equal(len, len2);
+        assert_memory_equal(buf, buf2, len);
+        free(buf2);
+        free(buf);
+        cfd_record_destroy(a);
+        cfd_record_destroy(b);
+    }
+}
+
+/* The emitted record carries every metric in metric order and no bookkeeping. */
+static void test_record_encode(void **state)
+{
+    (void)state;
+    cfd_record *r = full_record();
+    uint8_t *buf;
+    size_t len;
+
+    assert_int_equal(cfd_codec_record_encode(r, &buf, &len), CFD_OK);
+    Confirmd__V1__ConfirmationRecord *pb =
+        confirmd__v1__confirmation_record__unpack(NULL, len, buf);
+    assert_non_null(pb);
+    assert_string_equal(pb->work_order, "WO-2026-0001");
+    assert_int_equal(pb->state, CONFIRMD__V1__STATE__STATE_CLOSED);
+    assert_int_equal(pb->n_sla, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(pb->sla[i]->metric, (int)i + 1);
+    assert_int_equal(pb->n_timeline, 3);
+    assert_string_equal(pb->timeline[2]->event_id, "EV-C");
+    assert_int_equal(pb->n_linked_alarms, 2);
+    assert_string_equal(pb->customer->name, "重庆某某科技有限公司");
+    assert_string_equal(pb->network->circuit_id, "CQ-LP-0001");
+    assert_int_equal(pb->version, 17);
+    confirmd__v1__confirmation_record__free_unpacked(pb, NULL);
+    free(buf);
+    cfd_record_destroy(r);
+}
+
+/* State decode mutations that must be rejected as garbage. */
+static void smut_no_record(Confirmd__V1__WorkOrderState *s)
+{
+    confirmd__v1__confirmation_record__free_unpacked(s->record, NULL);
+    s->record = NULL;
+}
+
+static void smut_state(Confirmd__V1__WorkOrderState *s)
+{
+    s->record->state = (Confirmd__V1__State)15;
+}
+
+static void smut_tier(Confirmd__V1__WorkOrderState *s)
+{
+    s->record->customer->tier = (Confirmd__V1__Tier)-1;
+}
+
+static void smut_cause(Confirmd__V1__WorkOrderState *s)
+{
+    s->record->cause = (Confirmd__V1__CauseCategory)7;
+}
+
+static void smut_milestone(Confirmd__V1__WorkOrderState *s)
+{
+    s->record->timeline[1]->milestone = (Confirmd__V1__Milestone)16;
+}
+
+static void smut_status(Confirmd__V1__WorkOrderState *s)
+{
+    s->record->sla[0]->status = (Confirmd__V1__MetricStatus)6;
+}
+
+static void smut_sla_dup(Confirmd__V1__WorkOrderState *s)
+{
+    s->record->sla[1]->metric = s->record->sla[0]->metric;
+}
+
+static void smut_sla_zero(Confirmd__V1__WorkOrderState *s)
+{
+    s->record->sla[2]->metric = CONFIRMD__V1__METRIC__METRIC_UNSPECIFIED;
+}
+
+static void smut_timeline_order(Confirmd__V1__WorkOrderState *s)
+{
+    Confirmd__V1__TimelineEntry *t = s->record->timeline[0];
+    s->record->timeline[0] = s->record->timeline[2];
+    s->record->timeline[2] = t;
+}
+
+static void smut_timeline_no_id(Confirmd__V1__WorkOrderState *s)
+{
+    free(s->record->timeline[0]->event_id);
+    s->record->timeline[0]->event_id = (char *)protobuf_c_empty_string;
+}
+
+static void smut_alarms_order(Confirmd__V1__WorkOrderState *s)
+{
+    char *t = s->record->linked_alarms[0];
+    s->record->linked_alarms[0] = s->record->linked_alarms[1];
+    s->record->linked_alarms[1] = t;
+}
+
+typedef struct state_bad_case {
+    const char *name;
+    void (*mutate)(Confirmd__V1__WorkOrderState *s);
+    const char *errpart;
+} state_bad_case;
+
+static const state_bad_case state_bad_cases[] = {
+    {"no record", smut_no_record, "no record"},
+    {"state out of range", smut_state, "record.state"},
+    {"tier out of range", smut_tier, "record.customer.tier"},
+    {"cause out of range", smut_cause, "record.cause"},
+    {"milestone out of range", smut_milestone, "record.timeline.milestone"},
+    {"status out of range", smut_status, "record.sla.status"},
+    {"metric repeated", smut_sla_dup, "sla"},
+    {"metric unspecified", smut_sla_zero, "sla"},
+    {"timeline out of order", smut_timeline_order, "timeline"},
+    {"timeline entry without id", smut_timeline_no_id, "event_id"},
+    {"alarms out of order", smut_alarms_order, "linked_alarms"},
+};
+
+static void test_state_decode_rejects(void **state)
+{
+    (void)state;
+    cfd_record *r = full_record();
+    uint8_t *good;
+    size_t good_len;
+    assert_int_equal(cfd_codec_state_encode(r, &good, &good_len), CFD_OK);
+    cfd_record_destroy(r);
+
+    for (size_t i = 0; i < sizeof state_bad_cases / sizeof state_bad_cases[0]; i++) {
+        const state_bad_case *c = &state_bad_cases[i];
+        Confirmd__V1__WorkOrderState *s = confirmd__v1__work_order_state__unpack(NULL, good_len, good);
+        assert_non_null(s);
+        c->mutate(s);
+        size_t len;
+        uint8_t *buf = pack(&s->base, &len);
+        confirmd__v1__work_order_state__free_unpacked(s, NULL);
+
+        cfd_record *out = (cfd_record *)&out; /* must be reset to NULL */
+        char errstr[256] = "";
+        int_eq(c->name, cfd_codec_state_decode(buf, len, &out, errstr, sizeof errstr),
+               CFD_ERR_DECODE);
+        assert_null(out);
+        if (!strstr(errstr, c->errpart)) {
+            print_error("%s: \"%s\" does not name %s\n", c->name, errstr, c->errpart);
+            fail();
+        }
+        free(buf);
+    }
+    free(good);
+}
+
+static void test_state_decode_garbage(void **state)
+{
+    (void)state;
+    uint32_t seed = 777;
+    uint8_t buf[512];
+    cfd_record *r = full_record();
+    uint8_t *good;
+    size_t good_len;
+    int decode_errors = 0;
+
+    assert_int_equal(cfd_codec_state_encode(r, &good, &good_len), CFD_OK);
+    cfd_record_destroy(r);
+    for (int i = 0; i < 20000; i++) {
+        size_t len;
+        cfd_record *out = NULL;
+        char errstr[256];
+        if (i % 2) {
+            len = rnd_next(&seed) % sizeof buf;
+            for (size_t k = 0; k < len; k++)
+                buf[k] = (uint8_t)rnd_next(&seed);
+        } else { /* a valid state with a corrupted byte and a random cut */
+            len = good_len < sizeof buf ? good_len : sizeof buf;
+            memcpy(buf, good, len);
+            buf[rnd_next(&seed) % len] = (uint8_t)rnd_next(&seed);
+            len -= rnd_next(&seed) % 8 ? 0 : rnd_next(&seed) % len;
+        }
+        uint8_t *exact = malloc(len ? len : 1);
+        memcpy(exact, buf, len);
+        cfd_err err = cfd_codec_state_decode(exact, len, &out, errstr, sizeof errstr);
+        if (err) {
+            assert_int_equal(err, CFD_ERR_DECODE);
+            assert_null(out);
+            decode_errors++;
+        }
+        cfd_record_destroy(out);
+        free(exact);
+    }
+    assert_true(decode_errors > 10000);
+    free(good);
+}
+
+/* ---- alerts, dead letters, reasons ---------------------------------------------- */
+
+static void test_alert_encode(void **state)
+{
+    (void)state;
+    cfd_alert a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.alert_id, sizeof a.alert_id, "WO-2/METRIC_ON_SITE/ALERT_KIND_BREACH/100");
+    a.kind = CFD_ALERT_BREACH;
+    a.work_order = "WO-2";
+    a.metric = CFD_METRIC_ON_SITE;
+    a.threshold_pct = 100;
+    a.deadline_ms = T0 + 7200000;
+    a.fired_at_ms = T0 + 9600000;
+    a.actual_ms = T0 + 9600000;
+    a.recipients = CFD_RECIPIENT_TEAM_LEADER;
+    a.tier = CFD_TIER_AA;
+    a.gold = true;
+    a.city = "重庆";
+    a.circuit_id = "CQ-LP-0002";
+    snprintf(a.message, sizeof a.message, "on-site deadline missed by 40 min");
+
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(cfd_codec_alert_encode(&a, &buf, &len), CFD_OK);
+    Confirmd__V1__SlaAlert *pb = confirmd__v1__sla_alert__unpack(NULL, len, buf);
+    assert_non_null(pb);
+    assert_string_equal(pb->alert_id, a.alert_id);
+    assert_int_equal(pb->kind, CONFIRMD__V1__ALERT_KIND__ALERT_KIND_BREACH);
+    assert_string_equal(pb->work_order, "WO-2");
+    assert_int_equal(pb->metric, CONFIRMD__V1__METRIC__METRIC_ON_SITE);
+    assert_int_equal(pb->threshold_pct, 100);
+    assert_true(pb->deadline_ms == a.deadline_ms);
+    assert_true(pb->fired_at_ms == a.fired_at_ms);
+    assert_true(pb->actual_ms == a.actual_ms);
+    assert_int_equal(pb->recipients, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_TEAM_LEADER);
+    assert_int_equal(pb->tier, CONFIRMD__V1__TIER__TIER_AA);
+    assert_true(pb->gold);
+    assert_string_equal(pb->city, "重庆");
+    assert_string_equal(pb->circuit_id, "CQ-LP-0002");
+    assert_string_equal(pb->message, a.message);
+    confirmd__v1__sla_alert__free_unpacked(pb, NULL);
+    free(buf);
+
+    /* Absent strings encode as empty. */
+    a.city = NULL;
+    a.circuit_id = NULL;
+    assert_int_equal(cfd_codec_alert_encode(&a, &buf, &len), CFD_OK);
+    pb = confirmd__v1__sla_alert__unpack(NULL, len, buf);
+    assert_non_null(pb);
+    assert_string_equal(pb->city, "");
+    confirmd__v1__sla_alert__free_unpacked(pb, NULL);
+    free(buf);
+}
+
+static void test_dead_letter_encode(void **state)
+{
+    (void)state;
+    static const uint8_t raw[] = {0xde, 0xad, 0x00, 0xbe, 0xef};
+    cfd_dead_letter dl = {raw, sizeof raw, "confirmd.events", 3, 4711,
+                          CFD_DL_INVALID_TRANSITION, "STATE_CLOSED -> MILESTONE_ARRIVED_ON_SITE",
+                          "WO-1", "EV-9", T0};
+    uint8_t *buf;
+    size_t len;
+
+    assert_int_equal(cfd_codec_dead_letter_encode(&dl, &buf, &len), CFD_OK);
+    Confirmd__V1__DeadLetter *pb = confirmd__v1__dead_letter__unpack(NULL, len, buf);
+    assert_non_null(pb);
+    assert_int_equal(pb->original.len, sizeof raw);
+    assert_memory_equal(pb->original.data, raw, sizeof raw);
+    assert_string_equal(pb->topic, "confirmd.events");
+    assert_int_equal(pb->partition, 3);
+    assert_true(pb->offset == 4711);
+    assert_int_equal(pb->reason, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_INVALID_TRANSITION);
+    assert_string_equal(pb->detail, dl.detail);
+    assert_string_equal(pb->work_order, "WO-1");
+    assert_string_equal(pb->event_id, "EV-9");
+    assert_true(pb->dead_at_ms == T0);
+    confirmd__v1__dead_letter__free_unpacked(pb, NULL);
+    free(buf);
+
+    /* Undecodable input: no work order, no event id. */
+    dl.work_order = NULL;
+    dl.event_id = NULL;
+    dl.reason = CFD_DL_UNDECODABLE;
+    assert_int_equal(cfd_codec_dead_letter_encode(&dl, &buf, &len), CFD_OK);
+    pb = confirmd__v1__dead_letter__unpack(NULL, len, buf);
+    assert_non_null(pb);
+    assert_string_equal(pb->work_order, "");
+    confirmd__v1__dead_letter__free_unpacked(pb, NULL);
+    free(buf);
+}
+
+static void test_dl_reason(void **state)
+{
+    (void)state;
+    static const struct {
+        cfd_err err;
+        cfd_dl_reason want;
+    } cases[] = {
+        {CFD_ERR_DECODE, CFD_DL_UNDECODABLE},
+        {CFD_ERR_MISSING_FIELD, CFD_DL_MISSING_FIELD},
+        {CFD_ERR_TRANSITION, CFD_DL_INVALID_TRANSITION},
+        {CFD_ERR_UNKNOWN_ORDER, CFD_DL_UNKNOWN_WORK_ORDER},
+        {CFD_ERR_INVALID_VALUE, CFD_DL_INVALID_VALUE},
+        {CFD_OK, CFD_DL_NONE},
+        {CFD_ERR_IO, CFD_DL_NONE},
+        {CFD_ERR_FENCED, CFD_DL_NONE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        int_eq(cfd_err_name(cases[i].err), cfd_codec_dl_reason(cases[i].err), cases[i].want);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_enum_values),
+        cmocka_unit_test(test_enum_coverage),
+        cmocka_unit_test(test_enum_names),
+        cmocka_unit_test(test_event_decode_payloads),
+        cmocka_unit_test(test_event_decode_missing),
+        cmocka_unit_test(test_event_ids),
+        cmocka_unit_test(test_event_decode_garbage),
+        cmocka_unit_test(test_event_decode_random),
+        cmocka_unit_test(test_event_decode_truncated),
+        cmocka_unit_test(test_state_roundtrip),
+        cmocka_unit_test(test_record_encode),
+        cmocka_unit_test(test_state_decode_rejects),
+        cmocka_unit_test(test_state_decode_garbage),
+        cmocka_unit_test(test_alert_encode),
+        cmocka_unit_test(test_dead_letter_encode),
+        cmocka_unit_test(test_dl_reason),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,332 @@
+/*
+ * Unit tests of the descriptor-driven JSON <-> protobuf mapping.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "confirmd/codec.h"
+
+/* JSON -> protobuf -> JSON; NULL errors fail the test with the message. */
+static char *json_roundtrip(const char *type, const char *in)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    char errstr[256] = "";
+
+    if (cfd_json_to_pb(type, in, &buf, &len, errstr, sizeof errstr)) {
+        print_error("%s %s: %s\n", type, in, errstr);
+        fail();
+    }
+    char *out = cfd_pb_to_json(type, buf, len, errstr, sizeof errstr);
+    if (!out) {
+        print_error("%s %s: %s\n", type, in, errstr);
+        fail();
+    }
+    free(buf);
+    return out;
+}
+
+/* ---- canonical texts print back unchanged ------------------------------------- */
+
+typedef struct canon_case {
+    const char *type;
+    const char *json;
+} canon_case;
+
+static const canon_case canon_cases[] = {
+    {"Event",
+     "{\"event_id\":\"EV-1\",\"work_order\":\"WO-1\",\"source\":\"SOURCE_CUSTOMER\","
+     "\"event_time_ms\":1767225600000,\"ingest_time_ms\":1767225600500,"
+     "\"reported_by\":\"hotline\",\"fault_report\":{\"issuing_unit\":\"梁平分公司\","
+     "\"customer\":{\"name\":\"重庆某某科技有限公司\",\"contact_phone\":\"13800000001\","
+     "\"tier\":\"TIER_AAA\",\"gold\":true,\"city\":\"重庆\"},\"network\":{\"circuit_id\":"
+     "\"CQ-LP-0001\"},\"problem_description\":\"专线中断 \\\"全阻\\\"\\n\","
+     "\"urgency\":\"URGENCY_URGENT\"}}"},
+    {"Event", "{\"event_id\":\"EV-2\",\"work_order\":\"WO-1\",\"event_time_ms\":1,"
+              "\"departed\":{}}"},
+    {"Event", "{\"event_id\":\"EV-3\",\"work_order\":\"WO-1\",\"event_time_ms\":-5,"
+              "\"arrived_on_site\":{\"engineers\":[\"李强\",\"王芳\"],"
+              "\"assisting_staff\":[\"赵磊\"]}}"},
+    {"Event", "{\"appointment_set\":{\"appointment_time_ms\":1767232800000,"
+              "\"requested_by_customer\":true}}"},
+    {"Event", "{\"noc_alarm\":{\"alarm_id\":\"ALM-1\",\"network_object\":\"CQ-LP-0001\","
+              "\"severity\":\"ALARM_SEVERITY_CRITICAL\",\"cleared\":true,\"text\":\"LOS\"}}"},
+    {"Event", "{}"},
+    {"SlaAlert",
+     "{\"alert_id\":\"WO-2/METRIC_ON_SITE/ALERT_KIND_BREACH/100\",\"kind\":"
+     "\"ALERT_KIND_BREACH\",\"work_order\":\"WO-2\",\"metric\":\"METRIC_ON_SITE\","
+     "\"threshold_pct\":100,\"deadline_ms\":1767232800000,\"fired_at_ms\":1767235200000,"
+     "\"recipients\":\"RECIPIENT_TEAM_LEADER\",\"tier\":\"TIER_AA\",\"gold\":true}"},
+    {"DeadLetter", "{\"original\":\"3q0Avu8=\",\"topic\":\"confirmd.events\",\"partition\":3,"
+                   "\"offset\":4711,\"reason\":\"DEAD_LETTER_UNDECODABLE\",\"detail\":"
+                   "\"undecodable: not a confirmd.v1.Event (5 bytes)\",\"dead_at_ms\":9}"},
+    {"DeadLetter", "{\"original\":\"AA==\"}"},
+    {"DeadLetter", "{\"original\":\"AAE=\"}"},
+    {"DeadLetter", "{\"original\":\"AAEC\"}"},
+    {"WorkOrderState",
+     "{\"record\":{\"work_order\":\"WO-1\",\"engineers\":[\"a\",\"b\"],\"timeline\":"
+     "[{\"milestone\":\"MILESTONE_REPORTED\",\"event_time_ms\":5,\"event_id\":\"E1\","
+     "\"source\":\"SOURCE_CUSTOMER\"},{\"milestone\":\"MILESTONE_ACCEPTED\","
+     "\"event_time_ms\":6,\"event_id\":\"E2\"}],\"sla\":[{\"metric\":\"METRIC_CONTACT\","
+     "\"target_ms\":900000,\"status\":\"METRIC_STATUS_MET\"}],\"linked_alarms\":[\"A1\"],"
+     "\"version\":3,\"penalty_points\":-15},\"alerts_sent\":18446744073709551615,"
+     "\"emitted_version\":2}"},
+    {"ConfirmationRecord", "{\"work_order\":\"WO-9\",\"cause\":\"CAUSE_OTHER\",\"cause_other\":"
+                           "\"雷击\",\"result\":\"RESULT_RESTORED\",\"satisfaction\":5,"
+                           "\"state\":\"STATE_CLOSED\"}"},
+    {"confirmd.v1.Event", "{\"event_id\":\"EV-4\",\"closed\":{}}"},
+    {"Customer", "{\"name\":\"x\",\"tier\":\"TIER_STANDARD\"}"},
+    {"Network", "{\"equipment\":\"OLT\"}"},
+};
+
+static void test_json_canonical(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof canon_cases / sizeof canon_cases[0]; i++) {
+        char *out = json_roundtrip(canon_cases[i].type, canon_cases[i].json);
+        assert_string_equal(out, canon_cases[i].json);
+        free(out);
+    }
+}
+
+/* ---- accepted spellings print in canonical form ---------------------------------- */
+
+typedef struct norm_case {
+    const char *name;
+    const char *type;
+    const char *in;
+    const char *out;
+} norm_case;
+
+static const norm_case norm_cases[] = {
+    {"enum by number", "Event", "{\"source\":2}", "{\"source\":\"SOURCE_NOC\"}"},
+    {"unknown enum number kept", "Event", "{\"source\":42}", "{\"source\":42}"},
+    {"int64 as string", "Event", "{\"event_time_ms\":\"1767225600000\"}",
+     "{\"event_time_ms\":1767225600000}"},
+    {"negative int64 string", "Event", "{\"event_time_ms\":\"-7\"}", "{\"event_time_ms\":-7}"},
+    {"integral double", "Event", "{\"event_time_ms\":1.0e3}", "{\"event_time_ms\":1000}"},
+    {"uint32 as string", "ConfirmationRecord", "{\"version\":\"12\"}", "{\"version\":12}"},
+    {"uint64 as string", "WorkOrderState", "{\"alerts_sent\":\"18446744073709551615\"}",
+     "{\"alerts_sent\":18446744073709551615}"},
+    {"null is absent", "Event", "{\"event_id\":null,\"work_order\":\"W\",\"departed\":null}",
+     "{\"work_order\":\"W\"}"},
+    {"defaults omitted", "Event",
+     "{\"event_id\":\"\",\"source\":\"SOURCE_UNSPECIFIED\",\"event_time_ms\":0}", "{}"},
+    {"set oneof printed with defaults", "Event", "{\"closed\":{\"service_end_time_ms\":0}}",
+     "{\"closed\":{}}"},
+    {"present empty message printed", "Event", "{\"fault_report\":{\"customer\":{}}}",
+     "{\"fault_report\":{\"customer\":{}}}"},
+    {"field order normalised", "Event",
+     "{\"departed\":{},\"event_time_ms\":3,\"work_order\":\"W\",\"event_id\":\"E\"}",
+     "{\"event_id\":\"E\",\"work_order\":\"W\",\"event_time_ms\":3,\"departed\":{}}"},
+    {"whitespace", "Event", "  {\n \"event_id\" : \"E\" }\r\n", "{\"event_id\":\"E\"}"},
+    {"url-safe base64 unpadded", "DeadLetter", "{\"original\":\"-_8\"}",
+     "{\"original\":\"+/8=\"}"},
+    {"empty repeated omitted", "Event", "{\"arrived_on_site\":{\"engineers\":[]}}",
+     "{\"arrived_on_site\":{}}"},
+    {"slash not escaped", "Event", "{\"event_id\":\"a/b\"}", "{\"event_id\":\"a/b\"}"},
+};
+
+static void test_json_normalise(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof norm_cases / sizeof norm_cases[0]; i++) {
+        const norm_case *c = &norm_cases[i];
+        char *out = json_roundtrip(c->type, c->in);
+        if (strcmp(out, c->out) != 0) {
+            print_error("%s: got %s, want %s\n", c->name, out, c->out);
+            fail();
+        }
+        free(out);
+    }
+}
+
+/* ---- errors name the field -------------------------------------------------------- */
+
+typedef struct err_case {
+    const char *name;
+    const char *type;
+    const char *json;
+    cfd_err want;
+    const char *errpart;
+} err_case;
+
+static const err_case err_cases[] = {
+    {"unknown field", "Event", "{\"evnt_id\":\"x\"}", CFD_ERR_INVALID_VALUE, "\"evnt_id\""},
+    {"unknown nested field", "Event", "{\"fault_report\":{\"customer\":{\"nme\":\"x\"}}}",
+     CFD_ERR_INVALID_VALUE, "\"fault_report.customer.nme\""},
+    {"bool for int64", "Event", "{\"event_time_ms\":true}", CFD_ERR_INVALID_VALUE,
+     "\"event_time_ms\""},
+    {"fraction for int64", "Event", "{\"event_time_ms\":1.5}", CFD_ERR_INVALID_VALUE,
+     "\"event_time_ms\""},
+    {"bad int64 string", "Event", "{\"event_time_ms\":\"12abc\"}", CFD_ERR_INVALID_VALUE,
+     "\"event_time_ms\""},
+    {"string for bool", "Event", "{\"fault_report\":{\"customer\":{\"gold\":\"yes\"}}}",
+     CFD_ERR_INVALID_VALUE, "\"fault_report.customer.gold\""},
+    {"number for string", "Event", "{\"work_order\":7}", CFD_ERR_INVALID_VALUE,
+     "\"work_order\""},
+    {"unknown enum name", "Event", "{\"source\":\"SOURCE_FAX\"}", CFD_ERR_INVALID_VALUE,
+     "\"source\""},
+    {"two oneof members", "Event", "{\"accepted\":{},\"departed\":{}}", CFD_ERR_INVALID_VALUE,
+     "\"accepted\""},
+    {"int32 out of range", "SlaAlert", "{\"threshold_pct\":4294967296}", CFD_ERR_INVALID_VALUE,
+     "\"threshold_pct\""},
+    {"negative uint32", "ConfirmationRecord", "{\"version\":-1}", CFD_ERR_INVALID_VALUE,
+     "\"version\""},
+    {"negative uint64", "WorkOrderState", "{\"alerts_sent\":\"-1\"}", CFD_ERR_INVALID_VALUE,
+     "\"alerts_sent\""},
+    {"repeated not an array", "Event", "{\"arrived_on_site\":{\"engineers\":\"a\"}}",
+     CFD_ERR_INVALID_VALUE, "\"arrived_on_site.engineers\""},
+    {"bad array element", "Event", "{\"arrived_on_site\":{\"engineers\":[\"a\",1]}}",
+     CFD_ERR_INVALID_VALUE, "\"arrived_on_site.engineers[1]\""},
+    {"bad element in repeated message", "WorkOrderState",
+     "{\"record\":{\"sla\":[{},{\"metric\":\"X\"}]}}", CFD_ERR_INVALID_VALUE,
+     "\"record.sla[1].metric\""},
+    {"bad base64", "DeadLetter", "{\"original\":\"!!!\"}", CFD_ERR_INVALID_VALUE,
+     "\"original\""},
+    {"array for message", "Event", "{\"fault_report\":[]}", CFD_ERR_INVALID_VALUE,
+     "\"fault_report\""},
+    {"truncated JSON", "Event", "{\"event_id\":", CFD_ERR_DECODE, "invalid JSON"},
+    {"not JSON", "Event", "not json", CFD_ERR_DECODE, "invalid JSON"},
+    {"empty text", "Event", "", CFD_ERR_DECODE, "invalid JSON"},
+    {"not an object", "Event", "[1,2]", CFD_ERR_DECODE, "object"},
+    {"trailing text", "Event", "{} x", CFD_ERR_DECODE, "trailing"},
+    {"unknown type", "Nope", "{}", CFD_ERR_INVALID_VALUE, "\"Nope\""},
+};
+
+static void test_json_errors(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof err_cases / sizeof err_cases[0]; i++) {
+        const err_case *c = &err_cases[i];
+        uint8_t *buf = (uint8_t *)&buf;
+        size_t len = 99;
+        char errstr[256] = "";
+
+        cfd_err err = cfd_json_to_pb(c->type, c->json, &buf, &len, errstr, sizeof errstr);
+        if (err != c->want || !strstr(errstr, c->errpart)) {
+            print_error("%s: err %d \"%s\", want %d naming %s\n", c->name, err, errstr, c->want,
+                        c->errpart);
+            fail();
+        }
+        assert_null(buf);
+        assert_int_equal(len, 0);
+    }
+}
+
+static void test_pb_to_json_errors(void **state)
+{
+    (void)state;
+    char errstr[256] = "";
+
+    assert_null(cfd_pb_to_json("Event", "\xff", 1, errstr, sizeof errstr));
+    assert_string_equal(errstr, "undecodable: not a confirmd.v1.Event (1 bytes)");
+    assert_null(cfd_pb_to_json("SlaAlert", "\x0a\x09short", 7, errstr, sizeof errstr));
+    assert_string_equal(errstr, "undecodable: not a confirmd.v1.SlaAlert (7 bytes)");
+    assert_null(cfd_pb_to_json("NoSuchType", "", 0, errstr, sizeof errstr));
+    assert_non_null(strstr(errstr, "NoSuchType"));
+
+    char *empty = cfd_pb_to_json("Event", "", 0, errstr, sizeof errstr);
+    assert_non_null(empty);
+    assert_string_equal(empty, "{}");
+    free(empty);
+}
+
+/* ---- the oneof case reaches the domain -------------------------------------------- */
+
+typedef struct oneof_case {
+    const char *payload;
+    cfd_milestone kind;
+} oneof_case;
+
+static const oneof_case oneof_cases[] = {
+    {"\"fault_report\":{}", CFD_MS_REPORTED},
+    {"\"accepted\":{}", CFD_MS_ACCEPTED},
+    {"\"dispatched\":{\"contractor\":\"c\"}", CFD_MS_DISPATCHED},
+    {"\"engineer_accepted\":{}", CFD_MS_ENGINEER_ACCEPTED},
+    {"\"customer_contacted\":{}", CFD_MS_CUSTOMER_CONTACTED},
+    {"\"appointment_set\":{\"appointment_time_ms\":5000}", CFD_MS_APPOINTMENT_SET},
+    {"\"departed\":{}", CFD_MS_DEPARTED},
+    {"\"arrived_on_site\":{\"engineers\":[\"e\"]}", CFD_MS_ARRIVED_ON_SITE},
+    {"\"diagnosed\":{\"cause\":\"CAUSE_TRANSMISSION_LINE\"}", CFD_MS_DIAGNOSED},
+    {"\"service_restored\":{\"result\":1}", CFD_MS_SERVICE_RESTORED},
+    {"\"confirmation_signed\":{\"satisfaction\":5}", CFD_MS_CONFIRMATION_SIGNED},
+    {"\"closed\":{}", CFD_MS_CLOSED},
+    {"\"cancelled\":{\"reason\":\"dup\"}", CFD_MS_CANCELLED},
+    {"\"reopened\":{}", CFD_MS_REOPENED},
+    {"\"noc_alarm\":{\"alarm_id\":\"A\"}", CFD_MS_NOC_ALARM},
+};
+
+static void test_json_oneof_to_event(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof oneof_cases / sizeof oneof_cases[0]; i++) {
+        char json[256], errstr[256] = "";
+        uint8_t *buf;
+        size_t len;
+        cfd_decoded_event de;
+
+        snprintf(json, sizeof json,
+                 "{\"event_id\":\"E\",\"work_order\":\"W\",\"event_time_ms\":1000,%s}",
+                 oneof_cases[i].payload);
+        assert_int_equal(cfd_json_to_pb("Event", json, &buf, &len, errstr, sizeof errstr),
+                         CFD_OK);
+        if (cfd_codec_event_decode(buf, len, &de, errstr, sizeof errstr)) {
+            print_error("%s: %s\n", json, errstr);
+            fail();
+        }
+        assert_int_equal(de.ev.kind, oneof_cases[i].kind);
+        cfd_codec_event_release(&de);
+        free(buf);
+    }
+}
+
+/* A record encoded by the codec prints as JSON and parses back to the same bytes. */
+static void test_json_record_bytes_stable(void **state)
+{
+    (void)state;
+    cfd_record *r = cfd_record_new();
+    char errstr[256];
+    uint8_t *buf, *buf2;
+    size_t len, len2;
+
+    r->work_order = strdup("WO-1");
+    r->state = CFD_STATE_CLOSED;
+    r->customer.tier = CFD_TIER_AAA;
+    r->sla[CFD_METRIC_RESTORATION] =
+        (cfd_sla_result){CFD_METRIC_RESTORATION, 14400000, 1, 14400001, 9000, 0, CFD_MST_MET};
+    r->version = 9;
+    assert_int_equal(cfd_codec_record_encode(r, &buf, &len), CFD_OK);
+    char *json = cfd_pb_to_json("ConfirmationRecord", buf, len, errstr, sizeof errstr);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"metric\":\"METRIC_RESTORATION\""));
+    assert_int_equal(cfd_json_to_pb("ConfirmationRecord", json, &buf2, &len2, errstr,
+                                    sizeof errstr),
+                     CFD_OK);
+    assert_int_equal(len, len2);
+    assert_memory_equal(buf, buf2, len);
+    free(json);
+    free(buf);
+    free(buf2);
+    cfd_record_destroy(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_canonical),
+        cmocka_unit_test(test_json_normalise),
+        cmocka_unit_test(test_json_errors),
+        cmocka_unit_test(test_pb_to_json_errors),
+        cmocka_unit_test(test_json_oneof_to_event),
+        cmocka_unit_test(test_json_record_bytes_stable),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,863 @@
+/*
+ * Unit tests for src/domain/record.c: cfd_record_apply and the record it builds.
+ * The property test at the end checks the central promise of record.h: the same set
+ * of events, in any arrival order and with duplicates, gives the same record.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "confirmd/record.h"
+#include "domain_fixture.h"
+
+static cfd_policy pol;
+
+static int setup(void **state)
+{
+    (void)state;
+    cfd_policy_defaults(&pol);
+    return 0;
+}
+
+static void apply_expect(cfd_record *rec, const cfd_event *ev, cfd_apply_outcome want)
+{
+    cfd_apply_outcome got = (cfd_apply_outcome)-1;
+    char err[160] = "";
+
+    if (cfd_record_apply(rec, ev, &pol, &got, err, sizeof(err)) != CFD_OK)
+        fail_msg("apply %s failed: %s", ev->event_id, err);
+    assert_int_equal(got, want);
+}
+
+/* ---- record comparison, field by field -------------------------------------------- */
+
+static void eq_str(const char *field, const char *a, const char *b)
+{
+    if (a == NULL && b == NULL)
+        return;
+    if (a == NULL || b == NULL || strcmp(a, b) != 0)
+        fail_msg("%s: \"%s\" != \"%s\"", field, a ? a : "(null)", b ? b : "(null)");
+}
+
+static void eq_int(const char *field, int64_t a, int64_t b)
+{
+    if (a != b)
+        fail_msg("%s: %lld != %lld", field, (long long)a, (long long)b);
+}
+
+static void eq_strv(const char *field, char **a, size_t na, char **b, size_t nb)
+{
+    char name[64];
+
+    eq_int(field, (int64_t)na, (int64_t)nb);
+    for (size_t i = 0; i < na; i++) {
+        snprintf(name, sizeof(name), "%s[%zu]", field, i);
+        eq_str(name, a[i], b[i]);
+    }
+}
+
+#define EQ_STR(f) eq_str(#f, a->f, b->f)
+#define EQ_INT(f) eq_int(#f, (int64_t)a->f, (int64_t)b->f)
+
+static void records_equal(const cfd_record *a, const cfd_record *b)
+{
+    char name[64];
+
+    EQ_STR(work_order);
+    EQ_STR(issuing_unit);
+    EQ_STR(customer.name);
+    EQ_STR(customer.contact_person);
+    EQ_STR(customer.contact_phone);
+    EQ_STR(customer.address);
+    EQ_STR(customer.affected_service);
+    EQ_STR(customer.city);
+    EQ_STR(customer.customer_id);
+    EQ_INT(customer.tier);
+    EQ_INT(customer.gold);
+    eq_strv("engineers", a->engineers, a->n_engineers, b->engineers, b->n_engineers);
+    eq_strv("assisting_staff", a->assisting_staff, a->n_assisting_staff,
+            b->assisting_staff, b->n_assisting_staff);
+    EQ_INT(arrival_time_ms);
+    EQ_INT(service_end_time_ms);
+    EQ_STR(circuit_id);
+    EQ_STR(access_point);
+    EQ_STR(equipment);
+    EQ_STR(problem_description);
+    EQ_STR(onsite_findings);
+    EQ_INT(cause);
+    EQ_STR(cause_other);
+    EQ_INT(result);
+    EQ_STR(result_other);
+    EQ_STR(customer_opinion);
+    EQ_STR(customer_signature);
+    EQ_INT(customer_signed_at_ms);
+    EQ_STR(engineer_signature);
+    EQ_STR(corrective_actions);
+    EQ_INT(satisfaction);
+    EQ_STR(suggestions);
+    EQ_INT(state);
+    EQ_INT(urgency);
+    EQ_STR(contractor);
+    EQ_INT(reported_at_ms);
+    EQ_INT(accepted_at_ms);
+    EQ_INT(first_alarm_at_ms);
+    EQ_INT(appointment_time_ms);
+    EQ_INT(appointment_by_customer);
+    EQ_INT(remote_restoration);
+    EQ_INT(workaround);
+    EQ_STR(cancel_reason);
+    EQ_INT(n_timeline);
+    for (size_t i = 0; i < a->n_timeline; i++) {
+        snprintf(name, sizeof(name), "timeline[%zu]", i);
+        eq_int(name, a->timeline[i].milestone, b->timeline[i].milestone);
+        eq_int(name, a->timeline[i].event_time_ms, b->timeline[i].event_time_ms);
+        eq_str(name, a->timeline[i].event_id, b->timeline[i].event_id);
+        eq_int(name, a->timeline[i].source, b->timeline[i].source);
+    }
+    for (int m = 0; m < CFD_METRIC_COUNT; m++) {
+        const cfd_sla_result *x = &a->sla[m], *y = &b->sla[m];
+
+        snprintf(name, sizeof(name), "sla[%s]", cfd_metric_name((cfd_metric)m));
+        eq_int(name, x->metric, y->metric);
+        eq_int(name, x->target_ms, y->target_ms);
+        eq_int(name, x->start_ms, y->start_ms);
+        eq_int(name, x->deadline_ms, y->deadline_ms);
+        eq_int(name, x->actual_ms, y->actual_ms);
+        eq_int(name, x->paused_ms, y->paused_ms);
+        eq_int(name, x->status, y->status);
+    }
+    eq_strv("linked_alarms", a->linked_alarms, a->n_linked_alarms, b->linked_alarms,
+            b->n_linked_alarms);
+    EQ_INT(version);
+    EQ_INT(penalty_points);
+    EQ_STR(policy_version);
+    EQ_INT(alerts_sent);
+    EQ_INT(emitted_version);
+}
+
+/* ---- single behaviours -------------------------------------------------------------- */
+
+static void test_open_copies_report(void **state)
+{
+    cfd_record *rec = cfd_record_new();
+    cfd_event ev = fx_report("r1", "WO-1", FX_T0, CFD_TIER_AA, CFD_URGENCY_UNSPECIFIED);
+
+    (void)state;
+    ev.report.customer.gold = true;
+    ev.report.access_point = ""; /* "" is absent */
+    apply_expect(rec, &ev, CFD_APPLY_CHANGED);
+    assert_int_equal(rec->state, CFD_STATE_REPORTED);
+    assert_string_equal(rec->work_order, "WO-1");
+    assert_string_equal(rec->issuing_unit, "Liangping branch");
+    assert_string_equal(rec->customer.name, "Acme Logistics");
+    assert_string_equal(rec->customer.city, "Chongqing");
+    assert_int_equal(rec->customer.tier, CFD_TIER_AA);
+    assert_true(rec->customer.gold);
+    assert_null(rec->access_point);
+    assert_null(rec->customer.address);
+    assert_string_equal(rec->circuit_id, "CQ-LP-0001");
+    assert_int_equal(rec->reported_at_ms, FX_T0);
+    assert_int_equal(rec->version, 1);
+    assert_int_equal(rec->n_timeline, 1);
+    assert_string_equal(rec->timeline[0].event_id, "r1");
+    assert_int_equal(rec->timeline[0].source, CFD_SOURCE_CUSTOMER);
+    assert_string_equal(rec->policy_version, pol.version);
+    cfd_record_destroy(rec);
+}
+
+/* The record owns its strings: the event's buffers may be reused at once. */
+static void test_no_pointer_into_event(void **state)
+{
+    cfd_record *rec = cfd_record_new();
+    char id[16] = "r1", wo[16] = "WO-2", name[32] = "Acme", eng[16] = "eng-7";
+    const char *engineers[] = {eng};
+    cfd_event ev = fx_report(id, wo, FX_T0, CFD_TIER_AAA, CFD_URGENCY_UNSPECIFIED);
+    cfd_event arr;
+
+    (void)state;
+    ev.report.customer.name = name;
+    apply_expect(rec, &ev, CFD_APPLY_CHANGED);
+    memset(name, 'x', sizeof(name) - 1);
+    memset(id, 'y', sizeof(id) - 1);
+    memset(wo, 'z', sizeof(wo) - 1);
+    arr = fx_event("a1", "WO-2", CFD_MS_ARRIVED_ON_SITE, FX_T0 + FX_MIN);
+    arr.arrival.engineers = engineers;
+    arr.arrival.n_engineers = 1;
+    apply_expect(rec, &arr, CFD_APPLY_CHANGED);
+    memset(eng, 'w', sizeof(eng) - 1);
+    assert_string_equal(rec->customer.name, "Acme");
+    assert_string_equal(rec->work_order, "WO-2");
+    assert_string_equal(rec->timeline[0].event_id, "r1");
+    assert_int_equal(rec->n_engineers, 1);
+    assert_string_equal(rec->engineers[0], "eng-7");
+    cfd_record_destroy(rec);
+}
+
+static void test_park_and_duplicate(void **state)
+{
+    cfd_record *rec = cfd_record_new();
+    cfd_event acc = fx_event("a1", "WO-3", CFD_MS_ACCEPTED, FX_T0 + FX_MIN);
+    cfd_event alarm = fx_event("n1", "WO-3", CFD_MS_NOC_ALARM, FX_T0 - FX_MIN);
+    cfd_event rep = fx_report("r1", "WO-3", FX_T0, CFD_TIER_AAA, CFD_URGENCY_UNSPECIFIED);
+
+    (void)state;
+    apply_expect(rec, &acc, CFD_APPLY_PARK);
+    apply_expect(rec, &alarm, CFD_APPLY_PARK);
+    assert_int_equal(rec->state, CFD_STATE_NONE);
+    assert_int_equal(rec->n_timeline, 0);
+    assert_null(rec->work_order);
+
+    apply_expect(rec, &rep, CFD_APPLY_CHANGED);
+    apply_expect(rec, &rep, CFD_APPLY_DUPLICATE);
+    apply_expect(rec, &acc, CFD_APPLY_CHANGED);
+    apply_expect(rec, &alarm, CFD_APPLY_CHANGED);
+    apply_expect(rec, &acc, CFD_APPLY_DUPLICATE);
+    assert_int_equal(rec->version, 3);
+    assert_int_equal(rec->state, CFD_STATE_ACCEPTED);
+    /* The alarm came first in time: the timeline starts with it. */
+    assert_string_equal(rec->timeline[0].event_id, "n1");
+    assert_int_equal(rec->first_alarm_at_ms, FX_T0 - FX_MIN);
+    assert_int_equal(rec->accepted_at_ms, FX_T0 + FX_MIN);
+    cfd_record_destroy(rec);
+}
+
+typedef struct {
+    const char *name;
+    cfd_milestone history[8]; /* applied at T0, T0+1min, ... */
+    cfd_milestone next;
+    int64_t next_at_min; /* minutes after T0 */
+    cfd_err want;        /* CFD_OK means parked: a predecessor may still come */
+    const char *errstr;
+} reject_case;
+
+static const reject_case reject_cases[] = {
+    {"arrival after close",
+     {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_SERVICE_RESTORED, CFD_MS_CLOSED},
+     CFD_MS_ARRIVED_ON_SITE, 10, CFD_ERR_TRANSITION,
+     "STATE_CLOSED -> MILESTONE_ARRIVED_ON_SITE"},
+    {"signature before a visit", {CFD_MS_REPORTED, CFD_MS_ACCEPTED},
+     CFD_MS_CONFIRMATION_SIGNED, 10, CFD_OK,
+     "STATE_ACCEPTED -> MILESTONE_CONFIRMATION_SIGNED"},
+    {"close before restoration", {CFD_MS_REPORTED, CFD_MS_ARRIVED_ON_SITE},
+     CFD_MS_CLOSED, 10, CFD_OK, "STATE_ON_SITE -> MILESTONE_CLOSED"},
+    {"cancel after cancel", {CFD_MS_REPORTED, CFD_MS_CANCELLED}, CFD_MS_CANCELLED, 10,
+     CFD_ERR_TRANSITION, "STATE_CANCELLED -> MILESTONE_CANCELLED"},
+    {"report after close",
+     {CFD_MS_REPORTED, CFD_MS_SERVICE_RESTORED, CFD_MS_CLOSED}, CFD_MS_REPORTED, 10,
+     CFD_ERR_TRANSITION, "STATE_CLOSED -> MILESTONE_REPORTED"},
+    {"reopen before restoration", {CFD_MS_REPORTED, CFD_MS_ACCEPTED}, CFD_MS_REOPENED,
+     10, CFD_OK, "STATE_ACCEPTED -> MILESTONE_REOPENED"},
+    /* A late cancel sorted before the close breaks the close that follows it. */
+    {"late cancel before close",
+     {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_SERVICE_RESTORED, CFD_MS_CLOSED},
+     CFD_MS_CANCELLED, 2, CFD_ERR_TRANSITION,
+     "STATE_CANCELLED -> MILESTONE_CLOSED at later event h3"},
+    /* A late arrival sorted before a signature that is already parked is fine, but a
+     * late signature sorted before the arrival waits for a visit. */
+    {"late signature before arrival",
+     {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_ARRIVED_ON_SITE}, CFD_MS_CONFIRMATION_SIGNED,
+     1, CFD_OK, "STATE_ACCEPTED -> MILESTONE_CONFIRMATION_SIGNED"},
+};
+
+static void test_rejections(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(reject_cases) / sizeof(reject_cases[0]); i++) {
+        const reject_case *c = &reject_cases[i];
+        cfd_record *rec = cfd_record_new();
+        static const char *const ids[] = {"h0", "h1", "h2", "h3", "h4", "h5", "h6", "h7"};
+        cfd_apply_outcome out = CFD_APPLY_CHANGED;
+        cfd_event ev;
+        char err[160] = "";
+        uint32_t version;
+        cfd_state st;
+
+        print_message("case: %s\n", c->name);
+        for (size_t k = 0; k < 8 && c->history[k] != CFD_MS_NONE; k++) {
+            ev = fx_event(ids[k], "WO-R", c->history[k], FX_T0 + (int64_t)k * FX_MIN);
+            apply_expect(rec, &ev, CFD_APPLY_CHANGED);
+        }
+        version = rec->version;
+        st = rec->state;
+        ev = fx_event("new", "WO-R", c->next, FX_T0 + c->next_at_min * FX_MIN + 30000);
+        assert_int_equal(cfd_record_apply(rec, &ev, &pol, &out, err, sizeof(err)),
+                         c->want);
+        if (c->want == CFD_OK)
+            assert_int_equal(out, CFD_APPLY_PARK);
+        assert_string_equal(err, c->errstr);
+        assert_int_equal(rec->version, version);
+        assert_int_equal(rec->n_timeline, version);
+        assert_int_equal(rec->state, st);
+        for (size_t k = 0; k < rec->n_timeline; k++)
+            assert_string_not_equal(rec->timeline[k].event_id, "new");
+        cfd_record_destroy(rec);
+    }
+}
+
+static void test_other_work_order(void **state)
+{
+    cfd_record *rec = cfd_record_new();
+    cfd_event rep = fx_report("r1", "WO-4", FX_T0, CFD_TIER_AAA, CFD_URGENCY_UNSPECIFIED);
+    cfd_event acc = fx_event("a1", "WO-5", CFD_MS_ACCEPTED, FX_T0 + FX_MIN);
+    cfd_event bad = fx_event("", "WO-4", CFD_MS_ACCEPTED, FX_T0 + FX_MIN);
+    cfd_apply_outcome out;
+    char err[128];
+
+    (void)state;
+    apply_expect(rec, &rep, CFD_APPLY_CHANGED);
+    assert_int_equal(cfd_record_apply(rec, &acc, &pol, &out, err, sizeof(err)),
+                     CFD_ERR_INVALID_VALUE);
+    assert_int_equal(cfd_record_apply(rec, &bad, &pol, &out, err, sizeof(err)),
+                     CFD_ERR_MISSING_FIELD);
+    assert_string_equal(err, "missing field event_id");
+    assert_int_equal(rec->version, 1);
+    cfd_record_destroy(rec);
+}
+
+/* Payload fields come from the latest event of their kind, whatever arrives last. */
+static void test_latest_payload_wins(void **state)
+{
+    cfd_record *rec = cfd_record_new();
+    cfd_event rep = fx_report("r1", "WO-6", FX_T0, CFD_TIER_AAA, CFD_URGENCY_UNSPECIFIED);
+    cfd_event d_late = fx_event("d2", "WO-6", CFD_MS_DIAGNOSED, FX_T0 + 30 * FX_MIN);
+    cfd_event d_early = fx_event("d1", "WO-6", CFD_MS_DIAGNOSED, FX_T0 + 20 * FX_MIN);
+    cfd_event disp = fx_event("x1", "WO-6", CFD_MS_DISPATCHED, FX_T0 + 2 * FX_MIN);
+    cfd_event eng = fx_event("x2", "WO-6", CFD_MS_ENGINEER_ACCEPTED, FX_T0 + 3 * FX_MIN);
+
+    (void)state;
+    d_late.diagnosis.cause = CFD_CAUSE_OTHER;
+    d_late.diagnosis.cause_other = "rodents";
+    d_late.diagnosis.onsite_findings = NULL;
+    d_early.diagnosis.cause = CFD_CAUSE_CUSTOMER_NETWORK;
+    eng.dispatch.contractor = "Contractor Two";
+    apply_expect(rec, &rep, CFD_APPLY_CHANGED);
+    apply_expect(rec, &eng, CFD_APPLY_CHANGED);
+    apply_expect(rec, &disp, CFD_APPLY_CHANGED);
+    apply_expect(rec, &d_late, CFD_APPLY_CHANGED);
+    apply_expect(rec, &d_early, CFD_APPLY_CHANGED);
+    assert_int_equal(rec->cause, CFD_CAUSE_OTHER);
+    assert_string_equal(rec->cause_other, "rodents");
+    assert_null(rec->onsite_findings); /* the latest replaces the whole payload */
+    assert_string_equal(rec->contractor, "Contractor Two");
+    assert_int_equal(rec->state, CFD_STATE_DIAGNOSED);
+    cfd_record_destroy(rec);
+}
+
+static void test_derived_fields(void **state)
+{
+    cfd_record *rec = cfd_record_new();
+    cfd_event evs[] = {
+        fx_report("r1", "WO-7", FX_T0, CFD_TIER_AAA, CFD_URGENCY_UNSPECIFIED),
+        fx_event("n1", "WO-7", CFD_MS_NOC_ALARM, FX_T0 - 20 * FX_MIN),
+        fx_event("n2", "WO-7", CFD_MS_NOC_ALARM, FX_T0 - 10 * FX_MIN),
+        fx_event("n3", "WO-7", CFD_MS_NOC_ALARM, FX_T0 + 5 * FX_MIN),
+        fx_event("a1", "WO-7", CFD_MS_ACCEPTED, FX_T0 + 1 * FX_MIN),
+        fx_event("o1", "WO-7", CFD_MS_ARRIVED_ON_SITE, FX_T0 + 40 * FX_MIN),
+        fx_event("o2", "WO-7", CFD_MS_ARRIVED_ON_SITE, FX_T0 + 50 * FX_MIN),
+        fx_event("s1", "WO-7", CFD_MS_SERVICE_RESTORED, FX_T0 + 90 * FX_MIN),
+        fx_event("g1", "WO-7", CFD_MS_CONFIRMATION_SIGNED, FX_T0 + 100 * FX_MIN),
+        fx_event("g2", "WO-7", CFD_MS_CONFIRMATION_SIGNED, FX_T0 + 105 * FX_MIN),
+        fx_event("c1", "WO-7", CFD_MS_CLOSED, FX_T0 + 120 * FX_MIN),
+    };
+
+    (void)state;
+    evs[1].alarm.alarm_id = "ALM-9";
+    evs[1].alarm.cleared = true; /* a clear does not start the clock */
+    evs[2].alarm.alarm_id = "ALM-3";
+    evs[3].alarm.alarm_id = "ALM-9";
+    evs[7].restoration.workaround = true;
+    evs[7].restoration.remote = true;
+    evs[9].signature.satisfaction = 4;
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+        apply_expect(rec, &evs[i], CFD_APPLY_CHANGED);
+    assert_int_equal(rec->state, CFD_STATE_CLOSED);
+    assert_int_equal(rec->first_alarm_at_ms, FX_T0 - 10 * FX_MIN);
+    assert_int_equal(rec->n_linked_alarms, 2);
+    assert_string_equal(rec->linked_alarms[0], "ALM-3");
+    assert_string_equal(rec->linked_alarms[1], "ALM-9");
+    assert_int_equal(rec->arrival_time_ms, FX_T0 + 40 * FX_MIN);
+    assert_int_equal(rec->customer_signed_at_ms, FX_T0 + 105 * FX_MIN);
+    assert_int_equal(rec->satisfaction, 4);
+    assert_int_equal(rec->service_end_time_ms, FX_T0 + 120 * FX_MIN);
+    assert_true(rec->workaround);
+    assert_true(rec->remote_restoration);
+    assert_int_equal(rec->version, 11);
+    assert_int_equal(cfd_record_as_of(rec), FX_T0 + 120 * FX_MIN);
+    assert_true(cfd_record_is_complete(rec));
+    assert_true(cfd_record_needs_emit(rec));
+    rec->emitted_version = rec->version;
+    assert_false(cfd_record_needs_emit(rec));
+    cfd_record_destroy(rec);
+}
+
+static void test_close_end_time_and_cancel(void **state)
+{
+    cfd_record *rec = cfd_record_new();
+    cfd_event rep = fx_report("r1", "WO-8", FX_T0, CFD_TIER_A, CFD_URGENCY_UNSPECIFIED);
+    cfd_event res = fx_event("s1", "WO-8", CFD_MS_SERVICE_RESTORED, FX_T0 + FX_HOUR);
+    cfd_event clo = fx_event("c1", "WO-8", CFD_MS_CLOSED, FX_T0 + 2 * FX_HOUR);
+    cfd_event reo = fx_event("z1", "WO-8", CFD_MS_REOPENED, FX_T0 + 3 * FX_HOUR);
+    cfd_event can = fx_event("x1", "WO-8", CFD_MS_CANCELLED, FX_T0 + 4 * FX_HOUR);
+
+    (void)state;
+    clo.close.service_end_time_ms = FX_T0 + 90 * FX_MIN;
+    can.change.reason = "duplicate report";
+    apply_expect(rec, &rep, CFD_APPLY_CHANGED);
+    assert_false(cfd_record_is_complete(rec));
+    assert_false(cfd_record_needs_emit(rec));
+    apply_expect(rec, &res, CFD_APPLY_CHANGED);
+    apply_expect(rec, &clo, CFD_APPLY_CHANGED);
+    assert_int_equal(rec->service_end_time_ms, FX_T0 + 90 * FX_MIN);
+    apply_expect(rec, &reo, CFD_APPLY_CHANGED);
+    assert_int_equal(rec->state, CFD_STATE_REOPENED);
+    assert_false(cfd_record_is_complete(rec));
+    apply_expect(rec, &can, CFD_APPLY_CHANGED);
+    assert_int_equal(rec->state, CFD_STATE_CANCELLED);
+    assert_string_equal(rec->cancel_reason, "duplicate report");
+    assert_true(cfd_record_needs_emit(rec));
+    cfd_record_destroy(rec);
+}
+
+/* ---- property: arrival order and duplicates do not matter ------------------------- */
+
+enum variant {
+    V_NONE,
+    V_CLEARED,      /* alarm: a clear */
+    V_ALARM2,       /* alarm: another alarm id */
+    V_ALT,          /* a later event of the kind with different payload */
+    V_BY_CUSTOMER,  /* appointment the customer asked for */
+    V_REMOTE,       /* restoration done remotely, by a workaround */
+    V_URGENT,       /* report: non-tiered, urgent */
+    V_AA,           /* report: AA, gold */
+    V_STANDARD,     /* report: standard tier */
+    V_CANCEL,       /* cancellation with a reason */
+    V_CLOSE_END,    /* close with an explicit service end */
+};
+
+typedef struct spec {
+    const char *id;
+    cfd_milestone kind;
+    int at_min; /* minutes after the work order's base time */
+    enum variant v;
+} spec;
+
+#define MAX_EVENTS 20
+
+typedef struct scenario {
+    const char *wo;
+    spec events[MAX_EVENTS];
+    /* When set, the events before it in time arrive before it and the rest after it,
+     * each side in random order: a reopened cycle cannot overtake its REOPENED. */
+    const char *barrier;
+} scenario;
+
+static const scenario scenarios[] = {
+    {"WO-P1", /* AAA full visit, alarms before the report, late and repeated events */
+     {{"n0", CFD_MS_NOC_ALARM, -10, V_CLEARED},
+      {"n1", CFD_MS_NOC_ALARM, -5, V_NONE},
+      {"r0", CFD_MS_REPORTED, 0, V_NONE},
+      {"a0", CFD_MS_ACCEPTED, 2, V_NONE},
+      {"d0", CFD_MS_DISPATCHED, 3, V_NONE},
+      {"e0", CFD_MS_ENGINEER_ACCEPTED, 4, V_NONE},
+      {"r1", CFD_MS_REPORTED, 5, V_ALT},
+      {"k0", CFD_MS_CUSTOMER_CONTACTED, 10, V_NONE},
+      {"t0", CFD_MS_DEPARTED, 20, V_NONE},
+      {"o0", CFD_MS_ARRIVED_ON_SITE, 50, V_NONE},
+      {"d1", CFD_MS_DISPATCHED, 55, V_ALT},
+      {"g0", CFD_MS_DIAGNOSED, 60, V_NONE},
+      {"g1", CFD_MS_DIAGNOSED, 70, V_ALT},
+      {"s0", CFD_MS_SERVICE_RESTORED, 120, V_NONE},
+      {"f0", CFD_MS_CONFIRMATION_SIGNED, 130, V_NONE},
+      {"c0", CFD_MS_CLOSED, 140, V_CLOSE_END}},
+     NULL},
+    {"WO-P2", /* AA gold, appointment asked by the customer */
+     {{"r0", CFD_MS_REPORTED, 0, V_AA},
+      {"a0", CFD_MS_ACCEPTED, 1, V_NONE},
+      {"k0", CFD_MS_CUSTOMER_CONTACTED, 20, V_NONE},
+      {"p0", CFD_MS_APPOINTMENT_SET, 25, V_BY_CUSTOMER},
+      {"t0", CFD_MS_DEPARTED, 150, V_NONE},
+      {"o0", CFD_MS_ARRIVED_ON_SITE, 170, V_NONE},
+      {"s0", CFD_MS_SERVICE_RESTORED, 200, V_NONE},
+      {"f0", CFD_MS_CONFIRMATION_SIGNED, 210, V_ALT},
+      {"c0", CFD_MS_CLOSED, 220, V_NONE}},
+     NULL},
+    {"WO-P3", /* urgent, non-tiered, restored remotely; the alarm repeats */
+     {{"n0", CFD_MS_NOC_ALARM, -30, V_ALARM2},
+      {"r0", CFD_MS_REPORTED, 0, V_URGENT},
+      {"a0", CFD_MS_ACCEPTED, 5, V_NONE},
+      {"n1", CFD_MS_NOC_ALARM, 10, V_ALARM2},
+      {"s0", CFD_MS_SERVICE_RESTORED, 60, V_REMOTE},
+      {"c0", CFD_MS_CLOSED, 70, V_NONE}},
+     NULL},
+    {"WO-P4", /* cancelled; an alarm after the cancel is informational */
+     {{"r0", CFD_MS_REPORTED, 0, V_NONE},
+      {"a0", CFD_MS_ACCEPTED, 3, V_NONE},
+      {"d0", CFD_MS_DISPATCHED, 5, V_NONE},
+      {"x0", CFD_MS_CANCELLED, 30, V_CANCEL},
+      {"n0", CFD_MS_NOC_ALARM, 40, V_NONE}},
+     NULL},
+    {"WO-P5", /* standard tier, closed, reopened, visited again, closed again */
+     {{"r0", CFD_MS_REPORTED, 0, V_STANDARD},
+      {"a0", CFD_MS_ACCEPTED, 1, V_NONE},
+      {"o0", CFD_MS_ARRIVED_ON_SITE, 30, V_NONE},
+      {"s0", CFD_MS_SERVICE_RESTORED, 60, V_NONE},
+      {"c0", CFD_MS_CLOSED, 70, V_NONE},
+      {"z0", CFD_MS_REOPENED, 100, V_NONE},
+      {"d0", CFD_MS_DISPATCHED, 105, V_ALT},
+      {"o1", CFD_MS_ARRIVED_ON_SITE, 130, V_ALT},
+      {"s1", CFD_MS_SERVICE_RESTORED, 150, V_REMOTE},
+      {"f0", CFD_MS_CONFIRMATION_SIGNED, 160, V_NONE},
+      {"c1", CFD_MS_CLOSED, 170, V_CLOSE_END}},
+     "z0"},
+    {"WO-P6", /* AAA, arrival far too late: breached on site */
+     {{"r0", CFD_MS_REPORTED, 0, V_NONE},
+      {"a0", CFD_MS_ACCEPTED, 1, V_NONE},
+      {"k0", CFD_MS_CUSTOMER_CONTACTED, 30, V_NONE},
+      {"o0", CFD_MS_ARRIVED_ON_SITE, 200, V_NONE},
+      {"s0", CFD_MS_SERVICE_RESTORED, 300, V_NONE},
+      {"c0", CFD_MS_CLOSED, 310, V_NONE}},
+     NULL},
+};
+#define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
+
+/* An event and the storage its id points into; never copied once built. */
+typedef struct built {
+    char id[48];
+    cfd_event ev;
+} built;
+
+static built pool[N_SCENARIOS][MAX_EVENTS];
+static size_t pool_n[N_SCENARIOS];
+
+static const char *const engineers_a[] = {"eng-1", "", "eng-2"};
+static const char *const engineers_b[] = {"eng-9"};
+static const char *const staff[] = {"helper-1"};
+
+static void build_event(built *b, const char *wo, const spec *s, int64_t base)
+{
+    snprintf(b->id, sizeof(b->id), "%s:%s", wo, s->id);
+    b->ev = fx_event(b->id, wo, s->kind, base + s->at_min * FX_MIN);
+    switch (s->kind) {
+    case CFD_MS_REPORTED:
+        if (s->v == V_ALT)
+            b->ev.report.problem_description = "line down again, second call";
+        if (s->v == V_URGENT) {
+            b->ev.report.customer.tier = CFD_TIER_UNSPECIFIED;
+            b->ev.report.urgency = CFD_URGENCY_URGENT;
+        }
+        if (s->v == V_AA) {
+            b->ev.report.customer.tier = CFD_TIER_AA;
+            b->ev.report.customer.gold = true;
+        }
+        if (s->v == V_STANDARD)
+            b->ev.report.customer.tier = CFD_TIER_STANDARD;
+        break;
+    case CFD_MS_DISPATCHED:
+        if (s->v == V_ALT)
+            b->ev.dispatch.contractor = "Contractor Two";
+        break;
+    case CFD_MS_ARRIVED_ON_SITE:
+        b->ev.arrival.engineers = s->v == V_ALT ? engineers_b : engineers_a;
+        b->ev.arrival.n_engineers = s->v == V_ALT ? 1 : 3;
+        b->ev.arrival.assisting_staff = staff;
+        b->ev.arrival.n_assisting_staff = s->v == V_ALT ? 0 : 1;
+        break;
+    case CFD_MS_APPOINTMENT_SET:
+        b->ev.appointment.time_ms = base + 180 * FX_MIN;
+        b->ev.appointment.requested_by_customer = s->v == V_BY_CUSTOMER;
+        break;
+    case CFD_MS_DIAGNOSED:
+        if (s->v == V_ALT) {
+            b->ev.diagnosis.cause = CFD_CAUSE_OTHER;
+            b->ev.diagnosis.cause_other = "construction work nearby";
+        }
+        break;
+    case CFD_MS_SERVICE_RESTORED:
+        b->ev.restoration.remote = s->v == V_REMOTE;
+        b->ev.restoration.workaround = s->v == V_REMOTE;
+        break;
+    case CFD_MS_CONFIRMATION_SIGNED:
+        if (s->v == V_ALT) {
+            b->ev.signature.customer_opinion = "fine";
+            b->ev.signature.engineer_signature = "eng-1";
+            b->ev.signature.corrective_actions = "replace patch cord";
+            b->ev.signature.suggestions = "faster please";
+            b->ev.signature.satisfaction = 3;
+        }
+        break;
+    case CFD_MS_CLOSED:
+        if (s->v == V_CLOSE_END)
+            b->ev.close.service_end_time_ms = base + (s->at_min - 5) * FX_MIN;
+        break;
+    case CFD_MS_CANCELLED:
+        b->ev.change.reason = "duplicate report";
+        break;
+    case CFD_MS_NOC_ALARM:
+        b->ev.alarm.cleared = s->v == V_CLEARED;
+        b->ev.alarm.alarm_id = s->v == V_ALARM2 ? "ALM-2" : s->v == V_CLEARED ? "ALM-0"
+                                                                                : "ALM-1";
+        break;
+    default:
+        break;
+    }
+}
+
+static void build_pool(void)
+{
+    for (size_t w = 0; w < N_SCENARIOS; w++) {
+        int64_t base = FX_T0 + (int64_t)w * 24 * FX_HOUR;
+        size_t n = 0;
+
+        while (n < MAX_EVENTS && scenarios[w].events[n].id != NULL) {
+            build_event(&pool[w][n], scenarios[w].wo, &scenarios[w].events[n], base);
+            n++;
+        }
+        pool_n[w] = n;
+    }
+}
+
+/* Re-applies parked events until none applies any more, as the worker does after
+ * every change. @returns how many are still parked. */
+static size_t drain_parked(cfd_record *rec, const cfd_event **parked, size_t n_parked)
+{
+    bool progress = true;
+
+    while (progress && n_parked > 0) {
+        progress = false;
+        for (size_t k = 0; k < n_parked;) {
+            cfd_apply_outcome out;
+            char err[160] = "";
+
+            if (cfd_record_apply(rec, parked[k], &pol, &out, err, sizeof(err)) != CFD_OK)
+                fail_msg("re-apply %s: %s", parked[k]->event_id, err);
+            if (out == CFD_APPLY_PARK) {
+                k++;
+                continue;
+            }
+            progress = progress || out == CFD_APPLY_CHANGED;
+            parked[k] = parked[--n_parked];
+        }
+    }
+    return n_parked;
+}
+
+/* Applies a stream as a worker would: parks what cannot apply yet (before the opening
+ * event, or before a milestone it needs) and re-applies the parked after a change. */
+static cfd_record *replay(const cfd_event *const *stream, size_t n)
+{
+    cfd_record *rec = cfd_record_new();
+    const cfd_event *parked[4 * MAX_EVENTS];
+    size_t n_parked = 0;
+
+    assert_non_null(rec);
+    for (size_t i = 0; i < n; i++) {
+        cfd_apply_outcome out;
+        char err[160] = "";
+
+        if (cfd_record_apply(rec, stream[i], &pol, &out, err, sizeof(err)) != CFD_OK)
+            fail_msg("apply %s: %s", stream[i]->event_id, err);
+        if (out == CFD_APPLY_PARK) {
+            assert_true(n_parked < sizeof(parked) / sizeof(parked[0]));
+            parked[n_parked++] = stream[i];
+        } else if (out == CFD_APPLY_CHANGED) {
+            n_parked = drain_parked(rec, parked, n_parked);
+        }
+    }
+    if (n_parked > 0)
+        fail_msg("%zu events still parked, first %s", n_parked, parked[0]->event_id);
+    return rec;
+}
+
+/* xorshift64*: deterministic, so a failure replays the same way. */
+static uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+static size_t rng_below(uint64_t *s, size_t n)
+{
+    return (size_t)(rng_next(s) % n);
+}
+
+static int by_time(const void *x, const void *y)
+{
+    const cfd_event *a = *(const cfd_event *const *)x, *b = *(const cfd_event *const *)y;
+
+    if (a->event_time_ms != b->event_time_ms)
+        return a->event_time_ms < b->event_time_ms ? -1 : 1;
+    return strcmp(a->event_id, b->event_id);
+}
+
+/* Hand-checked facts of the in-order records, so the property compares against
+ * something known to be right. */
+static void check_references(cfd_record *const *ref)
+{
+    const cfd_record *p1 = ref[0], *p2 = ref[1], *p3 = ref[2], *p4 = ref[3],
+                     *p5 = ref[4], *p6 = ref[5];
+    int64_t b1 = FX_T0, b2 = FX_T0 + 24 * FX_HOUR, b3 = FX_T0 + 48 * FX_HOUR,
+            b5 = FX_T0 + 96 * FX_HOUR, b6 = FX_T0 + 120 * FX_HOUR;
+
+    assert_int_equal(p1->state, CFD_STATE_CLOSED);
+    assert_int_equal(p1->version, 16);
+    assert_string_equal(p1->problem_description, "line down again, second call");
+    assert_string_equal(p1->contractor, "Contractor Two");
+    assert_int_equal(p1->cause, CFD_CAUSE_OTHER);
+    assert_int_equal(p1->first_alarm_at_ms, b1 - 5 * FX_MIN);
+    assert_int_equal(p1->n_linked_alarms, 2);
+    assert_int_equal(p1->n_engineers, 2);
+    assert_int_equal(p1->service_end_time_ms, b1 + 135 * FX_MIN);
+    /* AAA: contact by accept + 15 min, on site by accept + 1 h, restoration from the
+     * alarm (before the report) + 4 h. */
+    assert_int_equal(p1->sla[CFD_METRIC_CONTACT].deadline_ms, b1 + 17 * FX_MIN);
+    assert_int_equal(p1->sla[CFD_METRIC_CONTACT].status, CFD_MST_MET);
+    assert_int_equal(p1->sla[CFD_METRIC_ON_SITE].deadline_ms, b1 + 62 * FX_MIN);
+    assert_int_equal(p1->sla[CFD_METRIC_ON_SITE].status, CFD_MST_MET);
+    assert_int_equal(p1->sla[CFD_METRIC_RESTORATION].start_ms, b1 - 5 * FX_MIN);
+    assert_int_equal(p1->sla[CFD_METRIC_RESTORATION].deadline_ms, b1 + 235 * FX_MIN);
+
+    assert_int_equal(p2->customer.tier, CFD_TIER_AA);
+    assert_true(p2->appointment_by_customer);
+    assert_int_equal(p2->sla[CFD_METRIC_ON_SITE].deadline_ms, b2 + 180 * FX_MIN);
+    assert_int_equal(p2->sla[CFD_METRIC_ON_SITE].status, CFD_MST_MET);
+    assert_int_equal(p2->satisfaction, 3);
+
+    assert_int_equal(p3->sla[CFD_METRIC_ON_SITE].status, CFD_MST_NOT_APPLICABLE);
+    assert_int_equal(p3->sla[CFD_METRIC_RESTORATION].start_ms, b3 - 30 * FX_MIN);
+    assert_int_equal(p3->sla[CFD_METRIC_CONTACT].start_ms, b3); /* urgent: the report */
+    assert_int_equal(p3->n_linked_alarms, 1);
+    assert_true(p3->remote_restoration);
+
+    assert_int_equal(p4->state, CFD_STATE_CANCELLED);
+    assert_int_equal(p4->sla[CFD_METRIC_CONTACT].status, CFD_MST_NOT_APPLICABLE);
+    assert_string_equal(p4->cancel_reason, "duplicate report");
+
+    assert_int_equal(p5->state, CFD_STATE_CLOSED);
+    assert_int_equal(p5->arrival_time_ms, b5 + 30 * FX_MIN);
+    assert_int_equal(p5->n_engineers, 1);
+    assert_string_equal(p5->engineers[0], "eng-9");
+    assert_int_equal(p5->n_assisting_staff, 0);
+    assert_int_equal(p5->service_end_time_ms, b5 + 165 * FX_MIN);
+
+    assert_int_equal(p6->sla[CFD_METRIC_CONTACT].status, CFD_MST_BREACHED);
+    assert_int_equal(p6->sla[CFD_METRIC_ON_SITE].deadline_ms, b6 + 61 * FX_MIN);
+    assert_int_equal(p6->sla[CFD_METRIC_ON_SITE].status, CFD_MST_BREACHED);
+    assert_int_equal(p6->sla[CFD_METRIC_RESTORATION].status, CFD_MST_BREACHED);
+}
+
+static void shuffle(const cfd_event **v, size_t n, uint64_t *seed)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = rng_below(seed, i);
+        const cfd_event *t = v[i - 1];
+
+        v[i - 1] = v[j];
+        v[j] = t;
+    }
+}
+
+/* Fills stream with scenario w's events in a random order that respects its barrier.
+ * @returns the number of events. */
+static size_t shuffled_stream(size_t w, const cfd_event **stream, uint64_t *seed)
+{
+    const cfd_event *barrier = NULL;
+    size_t n = 0, before = 0;
+
+    for (size_t i = 0; i < pool_n[w]; i++)
+        if (scenarios[w].barrier != NULL &&
+            strcmp(scenarios[w].events[i].id, scenarios[w].barrier) == 0)
+            barrier = &pool[w][i].ev;
+    for (size_t i = 0; i < pool_n[w]; i++) {
+        const cfd_event *ev = &pool[w][i].ev;
+
+        if (barrier != NULL && ev != barrier && ev->event_time_ms < barrier->event_time_ms)
+            stream[n++] = ev;
+    }
+    before = n;
+    if (barrier != NULL)
+        stream[n++] = barrier;
+    for (size_t i = 0; i < pool_n[w]; i++) {
+        const cfd_event *ev = &pool[w][i].ev;
+
+        if (barrier == NULL || (ev != barrier && ev->event_time_ms >= barrier->event_time_ms))
+            stream[n++] = ev;
+    }
+    shuffle(stream, before, seed);
+    if (barrier != NULL)
+        shuffle(stream + before + 1, n - before - 1, seed);
+    else
+        shuffle(stream, n, seed);
+    return n;
+}
+
+#define PERMUTATIONS_PER_ORDER 400
+
+static void test_any_order_same_record(void **state)
+{
+    cfd_record *ref[N_SCENARIOS];
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    size_t runs = 0;
+
+    (void)state;
+    build_pool();
+    for (size_t w = 0; w < N_SCENARIOS; w++) {
+        const cfd_event *in_order[MAX_EVENTS];
+
+        for (size_t i = 0; i < pool_n[w]; i++)
+            in_order[i] = &pool[w][i].ev;
+        qsort(in_order, pool_n[w], sizeof(in_order[0]), by_time);
+        ref[w] = replay(in_order, pool_n[w]);
+        assert_int_equal(ref[w]->version, pool_n[w]);
+    }
+    check_references(ref);
+
+    for (size_t w = 0; w < N_SCENARIOS; w++) {
+        for (int p = 0; p < PERMUTATIONS_PER_ORDER; p++) {
+            const cfd_event *stream[3 * MAX_EVENTS];
+            size_t n, dups = rng_below(&seed, 6);
+            cfd_record *rec;
+
+            n = shuffled_stream(w, stream, &seed);
+            /* Redeliveries: copies of random events, somewhere after the original. */
+            for (size_t d = 0; d < dups; d++) {
+                size_t from = rng_below(&seed, n);
+                const cfd_event *copy = stream[from];
+                size_t at = from + 1 + rng_below(&seed, n - from);
+
+                memmove(&stream[at + 1], &stream[at], (n - at) * sizeof(stream[0]));
+                stream[at] = copy;
+                n++;
+            }
+            rec = replay(stream, n);
+            records_equal(rec, ref[w]);
+            cfd_record_destroy(rec);
+            runs++;
+        }
+    }
+    assert_true(runs >= 2000);
+    for (size_t w = 0; w < N_SCENARIOS; w++)
+        cfd_record_destroy(ref[w]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_copies_report),
+        cmocka_unit_test(test_no_pointer_into_event),
+        cmocka_unit_test(test_park_and_duplicate),
+        cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_other_work_order),
+        cmocka_unit_test(test_latest_payload_wins),
+        cmocka_unit_test(test_derived_fields),
+        cmocka_unit_test(test_close_end_time_and_cancel),
+        cmocka_unit_test(test_any_order_same_record),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
