@@ -15,156 +15,10 @@
 #include <json-c/json.h>
 
 #include "confirmd/codec.h"
-#include "harness.h"
+#include "harness_events.h"
 
-#define T0 1764043200000LL /* 2025-11-25T04:00:00Z, a Tuesday noon in Shanghai */
-#define MIN 60000LL
-
-/* --- building events ------------------------------------------------------------------ */
-
-/* Produces one event given as JSON (confirmd.v1.Event), keyed by its work order. */
-static void send_json(h_env *env, const char *fmt, ...) {
-    char json[4096], errstr[256];
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(json, sizeof(json), fmt, ap);
-    va_end(ap);
-    if (cfd_json_to_pb("Event", json, &buf, &len, errstr, sizeof(errstr))) {
-        fail_msg("bad test event %s: %s", json, errstr);
-    }
-    json_object *o = json_tokener_parse(json);
-    const char *wo = json_object_get_string(json_object_object_get(o, "work_order"));
-    assert_int_equal(h_produce(env, "confirmd.events", wo, buf, len), 0);
-    json_object_put(o);
-    free(buf);
-}
-
-static void send_report(h_env *env, const char *wo, const char *eid, int64_t t,
-                        const char *tier, int gold) {
-    send_json(env,
-              "{\"event_id\":\"%s\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
-              "\"event_time_ms\":%lld,\"fault_report\":{\"issuing_unit\":\"Liangping NOC\","
-              "\"customer\":{\"name\":\"重庆某某银行\",\"contact_person\":\"王经理\","
-              "\"contact_phone\":\"13800000000\",\"address\":\"梁平区双桂街道1号\","
-              "\"affected_service\":\"internet dedicated line\",\"tier\":\"%s\","
-              "\"gold\":%s,\"city\":\"Chongqing\"},\"network\":{\"circuit_id\":\"CQ-%s\"},"
-              "\"problem_description\":\"line down\"}}",
-              eid, wo, (long long)t, tier, gold ? "true" : "false", wo);
-}
-
-/* A milestone with an optional payload body (JSON object text, or "{}"). */
-static void send_ms(h_env *env, const char *wo, const char *eid, int64_t t,
-                    const char *payload, const char *body) {
-    send_json(env,
-              "{\"event_id\":\"%s\",\"work_order\":\"%s\",\"source\":\"SOURCE_FIELD_APP\","
-              "\"event_time_ms\":%lld,\"%s\":%s}",
-              eid, wo, (long long)t, payload, body);
-}
-
-/* A work order from report to close. arrive_min: minutes after acceptance. */
-static void send_full_order(h_env *env, const char *wo, const char *tier, int gold,
-                            int64_t t0, int arrive_min) {
-    char e[64];
-#define EID(s) (snprintf(e, sizeof(e), "%s-%s", wo, s), e)
-    send_report(env, wo, EID("rep"), t0, tier, gold);
-    send_ms(env, wo, EID("acc"), t0 + 1 * MIN, "accepted", "{\"operator_id\":\"op7\"}");
-    send_ms(env, wo, EID("dis"), t0 + 2 * MIN, "dispatched",
-            "{\"contractor\":\"Acme Maintenance\",\"engineer_id\":\"E42\"}");
-    send_ms(env, wo, EID("con"), t0 + 6 * MIN, "customer_contacted", "{}");
-    send_ms(env, wo, EID("arr"), t0 + (1 + arrive_min) * MIN, "arrived_on_site",
-            "{\"engineers\":[\"E42\"]}");
-    send_ms(env, wo, EID("dia"), t0 + (2 + arrive_min) * MIN, "diagnosed",
-            "{\"cause\":\"CAUSE_TRANSMISSION_LINE\",\"onsite_findings\":\"fiber cut\"}");
-    send_ms(env, wo, EID("res"), t0 + (30 + arrive_min) * MIN, "service_restored",
-            "{\"result\":\"RESULT_RESTORED\"}");
-    send_ms(env, wo, EID("sig"), t0 + (35 + arrive_min) * MIN, "confirmation_signed",
-            "{\"customer_opinion\":\"satisfied\",\"satisfaction\":5}");
-    send_ms(env, wo, EID("clo"), t0 + (36 + arrive_min) * MIN, "closed", "{}");
-#undef EID
-}
-
-/* --- reading outputs --------------------------------------------------------------------- */
-
-typedef struct collected {
-    json_object *items[256];
-    char *ids[256];
-    int n;
-    const char *type;
-} collected;
-
-static int collect_cb(const h_msg *m, void *opaque) {
-    collected *c = opaque;
-    char errstr[256];
-    char *json = cfd_pb_to_json(c->type, m->value, m->value_len, errstr, sizeof(errstr));
-    assert_non_null(json);
-    if (c->n < 256) {
-        c->items[c->n] = json_tokener_parse(json);
-        c->ids[c->n] = strdup(m->id ? m->id : "");
-        c->n++;
-    }
-    free(json);
-    return 0;
-}
-
-static void collected_free(collected *c) {
-    for (int i = 0; i < c->n; i++) {
-        json_object_put(c->items[i]);
-        free(c->ids[i]);
-    }
-    c->n = 0;
-}
-
-/* Reads topic until count messages arrived (or timeout). */
-static void collect(h_env *env, const char *topic, const char *type, int count,
-                    int timeout_ms, collected *out) {
-    out->type = type;
-    out->n = 0;
-    h_consumer *c = h_consume_open(env, topic);
-    assert_non_null(c);
-    h_consume_until(c, count, timeout_ms, collect_cb, out);
-    h_consume_close(c);
-}
-
-static const char *jstr(json_object *o, const char *path) {
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", path);
-    json_object *cur = o;
-    for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && cur;
-         tok = strtok_r(NULL, ".", &save))
-        cur = json_object_object_get(cur, tok);
-    return cur ? json_object_get_string(cur) : NULL;
-}
-
-static json_object *find_by(collected *c, const char *field, const char *value) {
-    for (int i = 0; i < c->n; i++) {
-        const char *v = jstr(c->items[i], field);
-        if (v && strcmp(v, value) == 0)
-            return c->items[i];
-    }
-    return NULL;
-}
-
-static int count_by(collected *c, const char *field, const char *value) {
-    int n = 0;
-    for (int i = 0; i < c->n; i++) {
-        const char *v = jstr(c->items[i], field);
-        if (v && strcmp(v, value) == 0)
-            n++;
-    }
-    return n;
-}
-
-static json_object *sla_of(json_object *rec, const char *metric) {
-    json_object *sla = json_object_object_get(rec, "sla");
-    for (size_t i = 0; sla && i < json_object_array_length(sla); i++) {
-        json_object *m = json_object_array_get_idx(sla, i);
-        if (strcmp(jstr(m, "metric"), metric) == 0)
-            return m;
-    }
-    return NULL;
-}
+#define T0 H_T0
+#define MIN H_MIN
 
 /* --- fixtures -------------------------------------------------------------------------- */
 
@@ -187,42 +41,42 @@ static int teardown(void **state) {
  * completed records, one on-site breach alert, nothing else. */
 static void test_records_and_breach(void **state) {
     h_env *env = *state;
-    collected recs, alerts;
+    h_collected recs, alerts;
 
-    send_full_order(env, "WO-A", "TIER_AAA", 1, T0, 50);
-    send_full_order(env, "WO-B", "TIER_AA", 0, T0, 160);
+    h_send_full_order(env, "WO-A", "TIER_AAA", 1, T0, 50);
+    h_send_full_order(env, "WO-B", "TIER_AA", 0, T0, 160);
     assert_true(h_worker_start(env, NULL) > 0);
 
-    collect(env, "confirmd.records", "ConfirmationRecord", 2, 30000, &recs);
+    h_collect(env, "confirmd.records", "ConfirmationRecord", 2, 30000, &recs);
     assert_int_equal(recs.n, 2);
-    json_object *a = find_by(&recs, "work_order", "WO-A");
-    json_object *b = find_by(&recs, "work_order", "WO-B");
+    json_object *a = h_find_by(&recs, "work_order", "WO-A");
+    json_object *b = h_find_by(&recs, "work_order", "WO-B");
     assert_non_null(a);
     assert_non_null(b);
-    assert_string_equal(jstr(a, "state"), "STATE_CLOSED");
-    assert_string_equal(jstr(a, "cause"), "CAUSE_TRANSMISSION_LINE");
-    assert_string_equal(jstr(a, "result"), "RESULT_RESTORED");
-    assert_string_equal(jstr(a, "customer.tier"), "TIER_AAA");
-    assert_string_equal(jstr(a, "customer_opinion"), "satisfied");
-    assert_string_equal(jstr(a, "version"), "9");
+    assert_string_equal(h_jstr(a, "state"), "STATE_CLOSED");
+    assert_string_equal(h_jstr(a, "cause"), "CAUSE_TRANSMISSION_LINE");
+    assert_string_equal(h_jstr(a, "result"), "RESULT_RESTORED");
+    assert_string_equal(h_jstr(a, "customer.tier"), "TIER_AAA");
+    assert_string_equal(h_jstr(a, "customer_opinion"), "satisfied");
+    assert_string_equal(h_jstr(a, "version"), "9");
     assert_int_equal(json_object_array_length(json_object_object_get(a, "timeline")), 9);
-    assert_string_equal(jstr(sla_of(a, "METRIC_CONTACT"), "status"), "METRIC_STATUS_MET");
-    assert_string_equal(jstr(sla_of(a, "METRIC_ON_SITE"), "status"), "METRIC_STATUS_MET");
-    assert_string_equal(jstr(sla_of(a, "METRIC_RESTORATION"), "status"),
+    assert_string_equal(h_jstr(h_sla_of(a, "METRIC_CONTACT"), "status"), "METRIC_STATUS_MET");
+    assert_string_equal(h_jstr(h_sla_of(a, "METRIC_ON_SITE"), "status"), "METRIC_STATUS_MET");
+    assert_string_equal(h_jstr(h_sla_of(a, "METRIC_RESTORATION"), "status"),
                         "METRIC_STATUS_MET");
     /* AA: on site within 2 h of acceptance; the engineer came after 2 h 40 min. */
-    assert_string_equal(jstr(sla_of(b, "METRIC_ON_SITE"), "status"),
+    assert_string_equal(h_jstr(h_sla_of(b, "METRIC_ON_SITE"), "status"),
                         "METRIC_STATUS_BREACHED");
     char deadline[32];
     snprintf(deadline, sizeof(deadline), "%lld", (long long)(T0 + 1 * MIN + 120 * MIN));
-    assert_string_equal(jstr(sla_of(b, "METRIC_ON_SITE"), "deadline_ms"), deadline);
-    assert_string_equal(jstr(sla_of(b, "METRIC_CONTACT"), "status"), "METRIC_STATUS_MET");
+    assert_string_equal(h_jstr(h_sla_of(b, "METRIC_ON_SITE"), "deadline_ms"), deadline);
+    assert_string_equal(h_jstr(h_sla_of(b, "METRIC_CONTACT"), "status"), "METRIC_STATUS_MET");
 
-    collect(env, "confirmd.alerts", "SlaAlert", 10, 4000, &alerts);
+    h_collect(env, "confirmd.alerts", "SlaAlert", 10, 4000, &alerts);
     assert_int_equal(alerts.n, 1);
-    assert_string_equal(jstr(alerts.items[0], "work_order"), "WO-B");
-    assert_string_equal(jstr(alerts.items[0], "kind"), "ALERT_KIND_BREACH");
-    assert_string_equal(jstr(alerts.items[0], "metric"), "METRIC_ON_SITE");
+    assert_string_equal(h_jstr(alerts.items[0], "work_order"), "WO-B");
+    assert_string_equal(h_jstr(alerts.items[0], "kind"), "ALERT_KIND_BREACH");
+    assert_string_equal(h_jstr(alerts.items[0], "metric"), "METRIC_ON_SITE");
     /* The alert never carries customer names, phones or addresses. */
     const char *text = json_object_to_json_string(alerts.items[0]);
     assert_null(strstr(text, "13800000000"));
@@ -237,41 +91,41 @@ static void test_records_and_breach(void **state) {
     assert_int_equal(fscanf(p, "%d", &hits), 1);
     pclose(p);
     assert_int_equal(hits, 0);
-    collected_free(&recs);
-    collected_free(&alerts);
+    h_collected_free(&recs);
+    h_collected_free(&alerts);
 }
 
 /* Garbage, a missing field and an impossible transition each become a dead letter
  * with its reason, and the partition keeps moving. */
 static void test_bad_input(void **state) {
     h_env *env = *state;
-    collected dls, recs;
+    h_collected dls, recs;
 
     assert_int_equal(h_produce(env, "confirmd.events", "WO-C", "\xff\x01garbage", 9), 0);
-    send_json(env, "{\"work_order\":\"WO-C\",\"event_time_ms\":%lld,\"accepted\":{}}",
+    h_send_json(env, "{\"work_order\":\"WO-C\",\"event_time_ms\":%lld,\"accepted\":{}}",
               (long long)T0); /* no event_id */
-    send_full_order(env, "WO-C", "TIER_A", 0, T0, 30);
+    h_send_full_order(env, "WO-C", "TIER_A", 0, T0, 30);
     /* Arrival after close: CLOSED -> ARRIVED is not a transition the lifecycle has. */
-    send_ms(env, "WO-C", "WO-C-late-arrival", T0 + 500 * MIN, "arrived_on_site", "{}");
-    send_ms(env, "WO-C", "WO-C-reopen", T0 + 600 * MIN, "reopened",
+    h_send_ms(env, "WO-C", "WO-C-late-arrival", T0 + 500 * MIN, "arrived_on_site", "{}");
+    h_send_ms(env, "WO-C", "WO-C-reopen", T0 + 600 * MIN, "reopened",
             "{\"reason\":\"fault returned\"}");
     assert_true(h_worker_start(env, NULL) > 0);
 
-    collect(env, "confirmd.deadletter", "DeadLetter", 3, 30000, &dls);
+    h_collect(env, "confirmd.deadletter", "DeadLetter", 3, 30000, &dls);
     assert_int_equal(dls.n, 3);
-    assert_int_equal(count_by(&dls, "reason", "DEAD_LETTER_UNDECODABLE"), 1);
-    assert_int_equal(count_by(&dls, "reason", "DEAD_LETTER_MISSING_FIELD"), 1);
-    json_object *tr = find_by(&dls, "reason", "DEAD_LETTER_INVALID_TRANSITION");
+    assert_int_equal(h_count_by(&dls, "reason", "DEAD_LETTER_UNDECODABLE"), 1);
+    assert_int_equal(h_count_by(&dls, "reason", "DEAD_LETTER_MISSING_FIELD"), 1);
+    json_object *tr = h_find_by(&dls, "reason", "DEAD_LETTER_INVALID_TRANSITION");
     assert_non_null(tr);
-    assert_string_equal(jstr(tr, "event_id"), "WO-C-late-arrival");
-    assert_non_null(strstr(jstr(tr, "detail"), "STATE_CLOSED -> MILESTONE_ARRIVED_ON_SITE"));
-    assert_string_equal(jstr(tr, "topic"), "confirmd.events");
-    assert_non_null(jstr(tr, "original"));
+    assert_string_equal(h_jstr(tr, "event_id"), "WO-C-late-arrival");
+    assert_non_null(strstr(h_jstr(tr, "detail"), "STATE_CLOSED -> MILESTONE_ARRIVED_ON_SITE"));
+    assert_string_equal(h_jstr(tr, "topic"), "confirmd.events");
+    assert_non_null(h_jstr(tr, "original"));
 
     /* The order itself completed; the reopen after the bad event was applied too. */
-    collect(env, "confirmd.records", "ConfirmationRecord", 1, 10000, &recs);
+    h_collect(env, "confirmd.records", "ConfirmationRecord", 1, 10000, &recs);
     assert_int_equal(recs.n, 1);
-    assert_string_equal(jstr(recs.items[0], "state"), "STATE_CLOSED");
+    assert_string_equal(h_jstr(recs.items[0], "state"), "STATE_CLOSED");
     redisContext *rc = h_redis_connect(env);
     assert_non_null(rc);
     /* The reopen came after: the stored state has moved on to REOPENED. */
@@ -288,19 +142,19 @@ static void test_bad_input(void **state) {
     freeReplyObject(g);
     freeReplyObject(r);
     redisFree(rc);
-    collected_free(&dls);
-    collected_free(&recs);
+    h_collected_free(&dls);
+    h_collected_free(&recs);
 }
 
 /* Milestones that arrive before the report are parked, then applied when the order
  * opens; a replayed event (same id) changes nothing. */
 static void test_parking_and_duplicates(void **state) {
     h_env *env = *state;
-    collected recs;
+    h_collected recs;
     assert_true(h_worker_start(env, NULL) > 0);
 
-    send_ms(env, "WO-D", "WO-D-acc", T0 + MIN, "accepted", "{}");
-    send_ms(env, "WO-D", "WO-D-con", T0 + 5 * MIN, "customer_contacted", "{}");
+    h_send_ms(env, "WO-D", "WO-D-acc", T0 + MIN, "accepted", "{}");
+    h_send_ms(env, "WO-D", "WO-D-con", T0 + 5 * MIN, "customer_contacted", "{}");
     /* Wait until the worker parked them durably, in a batch of its own. */
     redisContext *rc = h_redis_connect(env);
     int64_t until = h_now_ms() + 20000;
@@ -316,21 +170,21 @@ static void test_parking_and_duplicates(void **state) {
     }
     assert_int_equal(parked, 2);
 
-    send_report(env, "WO-D", "WO-D-rep", T0, "TIER_AAA", 0);
-    send_ms(env, "WO-D", "WO-D-con", T0 + 5 * MIN, "customer_contacted", "{}"); /* replay */
-    send_ms(env, "WO-D", "WO-D-res", T0 + 60 * MIN, "service_restored",
+    h_send_report(env, "WO-D", "WO-D-rep", T0, "TIER_AAA", 0);
+    h_send_ms(env, "WO-D", "WO-D-con", T0 + 5 * MIN, "customer_contacted", "{}"); /* replay */
+    h_send_ms(env, "WO-D", "WO-D-res", T0 + 60 * MIN, "service_restored",
             "{\"result\":\"RESULT_RESTORED\",\"remote\":true}");
-    send_ms(env, "WO-D", "WO-D-clo", T0 + 70 * MIN, "closed", "{}");
+    h_send_ms(env, "WO-D", "WO-D-clo", T0 + 70 * MIN, "closed", "{}");
 
-    collect(env, "confirmd.records", "ConfirmationRecord", 1, 20000, &recs);
+    h_collect(env, "confirmd.records", "ConfirmationRecord", 1, 20000, &recs);
     assert_int_equal(recs.n, 1);
     json_object *d = recs.items[0];
-    assert_string_equal(jstr(d, "version"), "5"); /* the replay is not counted */
-    assert_string_equal(jstr(d, "state"), "STATE_CLOSED");
+    assert_string_equal(h_jstr(d, "version"), "5"); /* the replay is not counted */
+    assert_string_equal(h_jstr(d, "state"), "STATE_CLOSED");
     char acc[32];
     snprintf(acc, sizeof(acc), "%lld", (long long)(T0 + MIN));
-    assert_string_equal(jstr(d, "accepted_at_ms"), acc);
-    assert_string_equal(jstr(sla_of(d, "METRIC_CONTACT"), "status"), "METRIC_STATUS_MET");
+    assert_string_equal(h_jstr(d, "accepted_at_ms"), acc);
+    assert_string_equal(h_jstr(h_sla_of(d, "METRIC_CONTACT"), "status"), "METRIC_STATUS_MET");
 
     redisReply *r = redisCommand(rc, "KEYS cfd:*:park*");
     for (size_t i = 0; i < r->elements; i++) {
@@ -341,7 +195,7 @@ static void test_parking_and_duplicates(void **state) {
     }
     freeReplyObject(r);
     redisFree(rc);
-    collected_free(&recs);
+    h_collected_free(&recs);
 }
 
 /* A milestone for an order that never opens goes to the dead-letter topic once the
@@ -349,15 +203,15 @@ static void test_parking_and_duplicates(void **state) {
 static void test_park_window_expiry(void **state) {
     h_env *env = *state;
     const char *args[] = {"worker.park_window=2s", NULL};
-    collected dls;
+    h_collected dls;
     assert_true(h_worker_start(env, args) > 0);
-    send_ms(env, "WO-NEVER", "WO-NEVER-arr", T0, "arrived_on_site", "{}");
-    collect(env, "confirmd.deadletter", "DeadLetter", 1, 30000, &dls);
+    h_send_ms(env, "WO-NEVER", "WO-NEVER-arr", T0, "arrived_on_site", "{}");
+    h_collect(env, "confirmd.deadletter", "DeadLetter", 1, 30000, &dls);
     assert_int_equal(dls.n, 1);
-    assert_string_equal(jstr(dls.items[0], "reason"), "DEAD_LETTER_UNKNOWN_WORK_ORDER");
-    assert_string_equal(jstr(dls.items[0], "work_order"), "WO-NEVER");
-    assert_non_null(jstr(dls.items[0], "original"));
-    collected_free(&dls);
+    assert_string_equal(h_jstr(dls.items[0], "reason"), "DEAD_LETTER_UNKNOWN_WORK_ORDER");
+    assert_string_equal(h_jstr(dls.items[0], "work_order"), "WO-NEVER");
+    assert_non_null(h_jstr(dls.items[0], "original"));
+    h_collected_free(&dls);
 }
 
 /* A worker whose partition was claimed by someone else is fenced: it writes nothing
@@ -366,11 +220,11 @@ static void test_fencing(void **state) {
     h_env *env = *state;
     pid_t w = h_worker_start(env, NULL);
     assert_true(w > 0);
-    send_full_order(env, "WO-E", "TIER_AA", 0, T0, 30);
-    collected recs;
-    collect(env, "confirmd.records", "ConfirmationRecord", 1, 30000, &recs);
+    h_send_full_order(env, "WO-E", "TIER_AA", 0, T0, 30);
+    h_collected recs;
+    h_collect(env, "confirmd.records", "ConfirmationRecord", 1, 30000, &recs);
     assert_int_equal(recs.n, 1);
-    collected_free(&recs);
+    h_collected_free(&recs);
 
     /* Another owner takes every partition (as a new group member would). */
     redisContext *rc = h_redis_connect(env);
@@ -378,7 +232,7 @@ static void test_fencing(void **state) {
     for (size_t i = 0; i < r->elements; i++)
         freeReplyObject(redisCommand(rc, "HINCRBY %s epoch 1", r->element[i]->str));
     freeReplyObject(r);
-    send_full_order(env, "WO-F", "TIER_AA", 0, T0, 30);
+    h_send_full_order(env, "WO-F", "TIER_AA", 0, T0, 30);
     assert_int_equal(h_worker_wait_exit(env, w, 30000), 3);
     r = redisCommand(rc, "KEYS cfd:*:wo:WO-F");
     assert_int_equal((int)r->elements, 0); /* the fenced batch wrote nothing */

@@ -1,0 +1,172 @@
+/*
+ * Event builders and output readers shared by the integration tests.
+ */
+#include "harness_events.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "confirmd/codec.h"
+
+#define T0 H_T0
+#define MIN H_MIN
+
+/* --- building events ------------------------------------------------------------------ */
+
+uint8_t *h_event_pb(size_t *len, const char *fmt, ...) {
+    char json[4096], errstr[256];
+    uint8_t *buf = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(json, sizeof(json), fmt, ap);
+    va_end(ap);
+    if (cfd_json_to_pb("Event", json, &buf, len, errstr, sizeof(errstr)))
+        fail_msg("bad test event %s: %s", json, errstr);
+    return buf;
+}
+
+/* Produces one event given as JSON (confirmd.v1.Event), keyed by its work order. */
+void h_send_json(h_env *env, const char *fmt, ...) {
+    char json[4096], errstr[256];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(json, sizeof(json), fmt, ap);
+    va_end(ap);
+    if (cfd_json_to_pb("Event", json, &buf, &len, errstr, sizeof(errstr))) {
+        fail_msg("bad test event %s: %s", json, errstr);
+    }
+    json_object *o = json_tokener_parse(json);
+    const char *wo = json_object_get_string(json_object_object_get(o, "work_order"));
+    assert_int_equal(h_produce(env, "confirmd.events", wo, buf, len), 0);
+    json_object_put(o);
+    free(buf);
+}
+
+void h_send_report(h_env *env, const char *wo, const char *eid, int64_t t,
+                        const char *tier, int gold) {
+    h_send_json(env,
+              "{\"event_id\":\"%s\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
+              "\"event_time_ms\":%lld,\"fault_report\":{\"issuing_unit\":\"Liangping NOC\","
+              "\"customer\":{\"name\":\"重庆某某银行\",\"contact_person\":\"王经理\","
+              "\"contact_phone\":\"13800000000\",\"address\":\"梁平区双桂街道1号\","
+              "\"affected_service\":\"internet dedicated line\",\"tier\":\"%s\","
+              "\"gold\":%s,\"city\":\"Chongqing\"},\"network\":{\"circuit_id\":\"CQ-%s\"},"
+              "\"problem_description\":\"line down\"}}",
+              eid, wo, (long long)t, tier, gold ? "true" : "false", wo);
+}
+
+/* A milestone with an optional payload body (JSON object text, or "{}"). */
+void h_send_ms(h_env *env, const char *wo, const char *eid, int64_t t,
+                    const char *payload, const char *body) {
+    h_send_json(env,
+              "{\"event_id\":\"%s\",\"work_order\":\"%s\",\"source\":\"SOURCE_FIELD_APP\","
+              "\"event_time_ms\":%lld,\"%s\":%s}",
+              eid, wo, (long long)t, payload, body);
+}
+
+/* A work order from report to close. arrive_min: minutes after acceptance. */
+void h_send_full_order(h_env *env, const char *wo, const char *tier, int gold,
+                            int64_t t0, int arrive_min) {
+    char e[64];
+#define EID(s) (snprintf(e, sizeof(e), "%s-%s", wo, s), e)
+    h_send_report(env, wo, EID("rep"), t0, tier, gold);
+    h_send_ms(env, wo, EID("acc"), t0 + 1 * MIN, "accepted", "{\"operator_id\":\"op7\"}");
+    h_send_ms(env, wo, EID("dis"), t0 + 2 * MIN, "dispatched",
+            "{\"contractor\":\"Acme Maintenance\",\"engineer_id\":\"E42\"}");
+    h_send_ms(env, wo, EID("con"), t0 + 6 * MIN, "customer_contacted", "{}");
+    h_send_ms(env, wo, EID("arr"), t0 + (1 + arrive_min) * MIN, "arrived_on_site",
+            "{\"engineers\":[\"E42\"]}");
+    h_send_ms(env, wo, EID("dia"), t0 + (2 + arrive_min) * MIN, "diagnosed",
+            "{\"cause\":\"CAUSE_TRANSMISSION_LINE\",\"onsite_findings\":\"fiber cut\"}");
+    h_send_ms(env, wo, EID("res"), t0 + (30 + arrive_min) * MIN, "service_restored",
+            "{\"result\":\"RESULT_RESTORED\"}");
+    h_send_ms(env, wo, EID("sig"), t0 + (35 + arrive_min) * MIN, "confirmation_signed",
+            "{\"customer_opinion\":\"satisfied\",\"satisfaction\":5}");
+    h_send_ms(env, wo, EID("clo"), t0 + (36 + arrive_min) * MIN, "closed", "{}");
+#undef EID
+}
+
+/* --- reading outputs --------------------------------------------------------------------- */
+
+
+
+static int collect_cb(const h_msg *m, void *opaque) {
+    h_collected *c = opaque;
+    char errstr[256];
+    char *json = cfd_pb_to_json(c->type, m->value, m->value_len, errstr, sizeof(errstr));
+    assert_non_null(json);
+    if (c->n < 256) {
+        c->items[c->n] = json_tokener_parse(json);
+        c->ids[c->n] = strdup(m->id ? m->id : "");
+        c->n++;
+    }
+    free(json);
+    return 0;
+}
+
+void h_collected_free(h_collected *c) {
+    for (int i = 0; i < c->n; i++) {
+        json_object_put(c->items[i]);
+        free(c->ids[i]);
+    }
+    c->n = 0;
+}
+
+/* Reads topic until count messages arrived (or timeout). */
+void h_collect(h_env *env, const char *topic, const char *type, int count,
+                    int timeout_ms, h_collected *out) {
+    out->type = type;
+    out->n = 0;
+    h_consumer *c = h_consume_open(env, topic);
+    assert_non_null(c);
+    h_consume_until(c, count, timeout_ms, collect_cb, out);
+    h_consume_close(c);
+}
+
+const char *h_jstr(json_object *o, const char *path) {
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", path);
+    json_object *cur = o;
+    for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && cur;
+         tok = strtok_r(NULL, ".", &save))
+        cur = json_object_object_get(cur, tok);
+    return cur ? json_object_get_string(cur) : NULL;
+}
+
+json_object *h_find_by(h_collected *c, const char *field, const char *value) {
+    for (int i = 0; i < c->n; i++) {
+        const char *v = h_jstr(c->items[i], field);
+        if (v && strcmp(v, value) == 0)
+            return c->items[i];
+    }
+    return NULL;
+}
+
+int h_count_by(h_collected *c, const char *field, const char *value) {
+    int n = 0;
+    for (int i = 0; i < c->n; i++) {
+        const char *v = h_jstr(c->items[i], field);
+        if (v && strcmp(v, value) == 0)
+            n++;
+    }
+    return n;
+}
+
+json_object *h_sla_of(json_object *rec, const char *metric) {
+    json_object *sla = json_object_object_get(rec, "sla");
+    for (size_t i = 0; sla && i < json_object_array_length(sla); i++) {
+        json_object *m = json_object_array_get_idx(sla, i);
+        if (strcmp(h_jstr(m, "metric"), metric) == 0)
+            return m;
+    }
+    return NULL;
+}
+

@@ -1,0 +1,55 @@
+/*
+ * Event builders and output readers shared by the integration tests: events are
+ * written as JSON (confirmd.v1.Event), converted by the codec and produced keyed by
+ * work order, exactly as confirmctl does; outputs are decoded to JSON for checks.
+ */
+#ifndef CFD_HARNESS_EVENTS_H
+#define CFD_HARNESS_EVENTS_H
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "harness.h"
+
+#define H_T0 1764043200000LL /* 2025-11-25T04:00:00Z, a Tuesday noon in Shanghai */
+#define H_MIN 60000LL
+
+typedef struct h_collected {
+    json_object *items[256];
+    char *ids[256];
+    int n;
+    const char *type;
+} h_collected;
+
+/* Produces one event given as printf-style JSON; fails the test if it is not an Event. */
+void h_send_json(h_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Encodes printf-style JSON as a confirmd.v1.Event; *len set; free() the result.
+ * Fails the test if it is not an Event. */
+uint8_t *h_event_pb(size_t *len, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A fault report opening wo (tier "TIER_AAA"...; the customer block is fictional PII). */
+void h_send_report(h_env *env, const char *wo, const char *eid, int64_t t, const char *tier,
+                   int gold);
+
+/* A milestone: payload is the oneof member name, body its JSON object text. */
+void h_send_ms(h_env *env, const char *wo, const char *eid, int64_t t, const char *payload,
+               const char *body);
+
+/* A work order from report to close (9 events); arrive_min after acceptance. */
+void h_send_full_order(h_env *env, const char *wo, const char *tier, int gold, int64_t t0,
+                       int arrive_min);
+
+/* Reads topic from the beginning until count messages or timeout, decoding as type. */
+void h_collect(h_env *env, const char *topic, const char *type, int count, int timeout_ms,
+               h_collected *out);
+void h_collected_free(h_collected *c);
+
+/* A string at a dotted path of a JSON object, or NULL. */
+const char *h_jstr(json_object *o, const char *path);
+json_object *h_find_by(h_collected *c, const char *field, const char *value);
+int h_count_by(h_collected *c, const char *field, const char *value);
+/* The SlaResult of metric ("METRIC_ON_SITE") in a record, or NULL. */
+json_object *h_sla_of(json_object *rec, const char *metric);
+
+#endif
