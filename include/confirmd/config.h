@@ -41,6 +41,7 @@ typedef struct cfd_config {
     int64_t poll_timeout_ms;
     int64_t park_window_ms;    /* how long an event for an unknown order is parked */
     char *log_level;
+    char *clock;               /* "system" or "simulated" */
 
     /* [redis] */
     char *redis_host;

@@ -9,6 +9,8 @@
  *   <prefix>:{pN}:outbox       hash: output id -> framed output not yet delivered
  *   <prefix>:{pN}:park:<order> list: framed events waiting for their order to open
  *   <prefix>:{pN}:parkidx      zset: order -> instant its parked events expire
+ *   <prefix>:{pN}:timers       zset: order -> next instant its SLA calls for an alert
+ *   <prefix>:clock             string: simulated now (ms), when worker.clock=simulated
  *
  * A cfd_txn collects a batch's writes; cfd_store_commit applies them in one Lua
  * script that first checks the epoch (a zombie worker is fenced) and the offsets
@@ -66,11 +68,24 @@ cfd_err cfd_store_get_parked(cfd_store *st, int32_t part, const char *order,
                              cfd_blob **items, size_t *n, char *errstr,
                              size_t errstr_size);
 
-/* Orders whose parked events expired at or before now_ms (at most max); *orders is
+typedef enum cfd_due_kind {
+    CFD_DUE_PARKED, /* orders whose parked events expire */
+    CFD_DUE_TIMER,  /* orders whose SLA calls for an alert */
+} cfd_due_kind;
+
+/* Orders of part due at or before now_ms (at most max, earliest first); *orders is
  * malloc'd, each string too: free with cfd_strv_free. */
-cfd_err cfd_store_parked_due(cfd_store *st, int32_t part, int64_t now_ms, size_t max,
-                             char ***orders, size_t *n, char *errstr,
-                             size_t errstr_size);
+cfd_err cfd_store_due(cfd_store *st, int32_t part, cfd_due_kind kind, int64_t now_ms,
+                      size_t max, char ***orders, size_t *n, char *errstr,
+                      size_t errstr_size);
+
+/* Sets the simulated clock; now_ms <= 0 unsets it (workers fall back to system time). */
+cfd_err cfd_store_set_sim_clock(cfd_store *st, int64_t now_ms, char *errstr,
+                                size_t errstr_size);
+
+/* Reads the simulated clock (*now_ms = 0 when it is not set). */
+cfd_err cfd_store_sim_clock(cfd_store *st, int64_t *now_ms, char *errstr,
+                            size_t errstr_size);
 void cfd_strv_free(char **v, size_t n);
 
 /* Calls fn for every undelivered output of part (HSCAN, so any size works). */
@@ -97,6 +112,8 @@ void cfd_txn_outbox(cfd_txn *tx, const char *id, const void *frame, size_t len);
 void cfd_txn_park(cfd_txn *tx, const char *order, const void *frame, size_t len,
                   int64_t expire_at_ms);
 void cfd_txn_unpark(cfd_txn *tx, const char *order);
+/* The order's next SLA instant becomes due_ms; 0 removes its timer. */
+void cfd_txn_timer(cfd_txn *tx, const char *order, int64_t due_ms);
 
 /*
  * Applies tx atomically.

@@ -47,6 +47,7 @@ typedef struct cfd_option {
 #define FIELD(f) offsetof(cfd_config, f)
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const clocks[] = {"system", "simulated", NULL};
 
 static const cfd_option options[] = {
     {.name = "worker.input_topics", .type = OPT_STRING, .def = "confirmd.events",
@@ -74,6 +75,12 @@ static const cfd_option options[] = {
     {.name = "worker.log_level", .type = OPT_ENUM, .def = "info", .choices = log_levels,
      .offset = FIELD(log_level),
      .desc = "Least severe log level written to stderr."},
+    {.name = "worker.clock", .type = OPT_ENUM, .def = "system", .choices = clocks,
+     .offset = FIELD(clock),
+     .desc = "Where SLA time comes from: `system`, or `simulated` for rehearsals and "
+             "tests: the instant stored in the Redis key `<key_prefix>:clock` (ms since "
+             "the epoch, set with `confirmctl clock`), the system clock while it is "
+             "unset."},
     {.name = "redis.host", .type = OPT_STRING, .def = "127.0.0.1", .flags = OPT_NONEMPTY,
      .offset = FIELD(redis_host),
      .desc = "Redis host name or address; unused when `redis.unix_socket` is set."},

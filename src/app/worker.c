@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "confirmd/codec.h"
+#include "confirmd/due.h"
 #include "confirmd/kafka.h"
 #include "confirmd/log.h"
 #include "confirmd/record.h"
@@ -22,6 +23,8 @@
 #define MAX_TOPICS 8
 #define DR_MAX_TRIES 5
 #define PARK_SWEEP_MS 1000
+#define TIMER_TICK_MS 200 /* alerts fire within this of their due time */
+#define TIMER_BATCH 256
 
 /* A batch whose outputs are in flight. */
 typedef struct pending_batch {
@@ -44,6 +47,7 @@ typedef struct slot {
     char **hdel;                 /* delivered output ids to drop from the outbox */
     size_t n_hdel, cap_hdel;
     int64_t next_sweep_ms;
+    int64_t next_tick_ms;
 } slot;
 
 /* Opaque of one produced output, freed by the delivery report. */
@@ -103,6 +107,8 @@ struct cfd_worker {
     char owner[160];
     cfd_err fatal; /* set from a callback; makes run() return */
     cfd_worker_stats stats;
+    bool simulated;  /* worker.clock = simulated: now comes from Redis */
+    int64_t sim_now; /* the simulated clock's last reading (0: not set yet) */
     /* per-batch scratch, reused */
     output *outs;
     size_t n_outs, cap_outs;
@@ -392,6 +398,21 @@ static void dead_letter(cfd_worker *w, const char *topic, int32_t part, int64_t 
     w->stats.dead_letters++;
 }
 
+/* Queues one alert; its output id is the alert id plus its kind, so a breach and its
+ * retraction are two outputs about one alert. */
+static void emit_alert(cfd_worker *w, const item *it, const cfd_alert *a) {
+    char id[320];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (cfd_codec_alert_encode(a, &buf, &len))
+        return;
+    snprintf(id, sizeof(id), "alert/%s/%s", a->alert_id, cfd_alert_kind_name(a->kind));
+    cfd_info(MOD, "alert %s %s work order %s", cfd_alert_kind_name(a->kind),
+             cfd_metric_name(a->metric), it->order);
+    add_output(w, id, CFD_OUT_ALERT, it->order, buf, len);
+    w->stats.alerts++;
+}
+
 /* Queues the alerts and the completed record that a change calls for. Called after
  * every change, so what is emitted does not depend on where batches begin and end. */
 static void emit_outputs(cfd_worker *w, item *it) {
@@ -401,16 +422,8 @@ static void emit_outputs(cfd_worker *w, item *it) {
     size_t len = 0;
     size_t n = cfd_record_collect_alerts(it->rec, cfd_clock_now(&w->clock), alerts,
                                          sizeof(alerts) / sizeof(alerts[0]));
-    for (size_t i = 0; i < n; i++) {
-        if (cfd_codec_alert_encode(&alerts[i], &buf, &len))
-            continue;
-        snprintf(id, sizeof(id), "alert/%s/%s", alerts[i].alert_id,
-                 cfd_alert_kind_name(alerts[i].kind));
-        cfd_info(MOD, "alert %s %s work order %s", cfd_alert_kind_name(alerts[i].kind),
-                 cfd_metric_name(alerts[i].metric), it->order);
-        add_output(w, id, CFD_OUT_ALERT, it->order, buf, len);
-        w->stats.alerts++;
-    }
+    for (size_t i = 0; i < n; i++)
+        emit_alert(w, it, &alerts[i]);
     if (cfd_record_needs_emit(it->rec) && !cfd_codec_record_encode(it->rec, &buf, &len)) {
         snprintf(id, sizeof(id), "rec/%s/v%" PRIu32, it->order, it->rec->version);
         cfd_info(MOD, "record %s v%" PRIu32 " %s", it->order, it->rec->version,
@@ -421,7 +434,8 @@ static void emit_outputs(cfd_worker *w, item *it) {
     }
 }
 
-/* Queues the order's state for the batch's write. */
+/* Queues the order's state and its next SLA instant (its durable timer) for the
+ * batch's write. */
 static void store_state(cfd_worker *w, item *it) {
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -429,6 +443,7 @@ static void store_state(cfd_worker *w, item *it) {
         cfd_txn_put_state(w->tx, it->order, buf, len);
         free(buf);
     }
+    cfd_txn_timer(w->tx, it->order, cfd_due_next(it->rec, w->pol));
 }
 
 /* --- applying a batch ------------------------------------------------------------------ */
@@ -760,7 +775,7 @@ static cfd_err sweep_parked(cfd_worker *w, int32_t part, slot *s) {
     int64_t backoff = 0;
     cfd_err err;
     do
-        err = cfd_store_parked_due(w->store, part, now, 64, &orders, &n, errstr,
+        err = cfd_store_due(w->store, part, CFD_DUE_PARKED, now, 64, &orders, &n, errstr,
                                    sizeof(errstr));
     while (redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
     if (err || n == 0)
@@ -799,6 +814,78 @@ static cfd_err sweep_parked(cfd_worker *w, int32_t part, slot *s) {
         item_free(&it);
     }
     err = batch_commit(w, part, s, NULL);
+out:
+    outs_clear(w);
+    cfd_strv_free(orders, n);
+    return err;
+}
+
+/* True when the worker has applied everything the broker had for part: only then
+ * may a timer fire, or a backlog of events that met their duties would first raise
+ * false alarms (which a retraction would then have to take back). */
+static bool caught_up(cfd_worker *w, int32_t part, const slot *s) {
+    for (size_t t = 0; t < w->n_topics; t++) {
+        int64_t lo = -1, hi = -1;
+        if (rd_kafka_get_watermark_offsets(w->consumer, w->topics[t], part, &lo, &hi))
+            continue;
+        if (hi >= 0 && s->applied[t] + 1 < hi)
+            return false;
+    }
+    return true;
+}
+
+/* Emits the time-driven alerts of the orders whose timers are due, and moves their
+ * timers to the next instant. One atomic write per tick, like a batch of events. */
+static cfd_err fire_timers(cfd_worker *w, int32_t part, slot *s, int64_t now) {
+    char errstr[512];
+    char **orders = NULL;
+    size_t n = 0;
+    int64_t backoff = 0;
+    cfd_err err;
+    do
+        err = cfd_store_due(w->store, part, CFD_DUE_TIMER, now, TIMER_BATCH, &orders, &n,
+                            errstr, sizeof(errstr));
+    while (redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
+    if (err || n == 0)
+        goto out;
+    batch b = {.items = calloc(n, sizeof(item)), .n_items = n};
+    cfd_blob *states = calloc(n, sizeof(cfd_blob));
+    cfd_blob **frames = calloc(n, sizeof(cfd_blob *));
+    size_t *n_frames = calloc(n, sizeof(size_t));
+    if (!b.items || !states || !frames || !n_frames)
+        abort();
+    backoff = 0;
+    do
+        err = cfd_store_load(w->store, part, (const char *const *)orders, n, states, frames,
+                             n_frames, errstr, sizeof(errstr));
+    while (redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
+    outs_clear(w);
+    cfd_txn_begin(w->tx, part, s->epoch);
+    for (size_t i = 0; !err && i < n; i++) {
+        item *it = &b.items[i];
+        cfd_alert alerts[32];
+        it->order = orders[i];
+        it->frames = frames[i]; /* freed with the item */
+        it->n_frames = n_frames[i];
+        if (!states[i].data ||
+            cfd_codec_state_decode(states[i].data, states[i].len, &it->rec, errstr,
+                                   sizeof(errstr))) {
+            cfd_txn_timer(w->tx, it->order, 0); /* nothing to time any more */
+            continue;
+        }
+        size_t k = cfd_due_collect(it->rec, w->pol, now, alerts,
+                                   sizeof(alerts) / sizeof(alerts[0]));
+        for (size_t j = 0; j < k; j++)
+            emit_alert(w, it, &alerts[j]);
+        store_state(w, it);
+    }
+    if (!err)
+        err = batch_commit(w, part, s, NULL);
+    cfd_blobs_clear(states, n);
+    free(states);
+    free(frames);
+    free(n_frames);
+    batch_free(&b);
 out:
     outs_clear(w);
     cfd_strv_free(orders, n);
@@ -922,6 +1009,25 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
         w->fatal = CFD_ERR;
 }
 
+/* --- the clock ------------------------------------------------------------------------ */
+
+static int64_t sim_now_ms(void *ctx) {
+    cfd_worker *w = ctx;
+    /* Until a rehearsal sets the clock, simulated time is the system's. */
+    return w->sim_now ? w->sim_now : cfd_clock_system().now_ms(NULL);
+}
+
+/* Reads the simulated clock once per loop, so every decision of a loop sees one now. */
+static void refresh_sim_clock(cfd_worker *w) {
+    char errstr[256];
+    int64_t now = 0;
+    if (cfd_store_sim_clock(w->store, &now, errstr, sizeof(errstr)) == CFD_OK) {
+        if (now && now != w->sim_now)
+            cfd_debug(MOD, "simulated clock at %" PRId64, now);
+        w->sim_now = now;
+    }
+}
+
 /* --- life cycle -------------------------------------------------------------------- */
 
 cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clock clock,
@@ -939,6 +1045,10 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
     w->pol = pol;
     w->clock = clock;
     w->stop = stop;
+    if (strcmp(cfg->clock, "simulated") == 0) {
+        w->simulated = true;
+        w->clock = (cfd_clock){.now_ms = sim_now_ms, .ctx = w};
+    }
     gethostname(host, sizeof(host) - 1);
     snprintf(w->owner, sizeof(w->owner), "%s/%d", host, (int)getpid());
 
@@ -1054,12 +1164,21 @@ cfd_err cfd_worker_run(cfd_worker *w) {
         flush_hdel(w);
         commit_offsets(w);
         int64_t mono = cfd_monotonic_ms();
+        if (w->simulated)
+            refresh_sim_clock(w);
+        int64_t now = cfd_clock_now(&w->clock);
         for (size_t p = 0; p < w->n_slots && !err; p++) {
             slot *s = &w->slots[p];
-            if (!s->owned || mono < s->next_sweep_ms)
+            if (!s->owned)
                 continue;
-            s->next_sweep_ms = mono + PARK_SWEEP_MS;
-            err = sweep_parked(w, (int32_t)p, s);
+            if (mono >= s->next_tick_ms && caught_up(w, (int32_t)p, s)) {
+                s->next_tick_ms = mono + TIMER_TICK_MS;
+                err = fire_timers(w, (int32_t)p, s, now);
+            }
+            if (!err && mono >= s->next_sweep_ms) {
+                s->next_sweep_ms = mono + PARK_SWEEP_MS;
+                err = sweep_parked(w, (int32_t)p, s);
+            }
         }
     }
     if (err == CFD_ERR_FENCED)

@@ -1,11 +1,12 @@
 -- Applies one batch of a partition atomically (see include/confirmd/store.h).
--- KEYS[1] meta hash, KEYS[2] outbox hash, KEYS[3] park index zset,
--- KEYS[4..] the work-order and park keys the ops name by index.
+-- KEYS[1] meta hash, KEYS[2] outbox hash, KEYS[3] park index zset, KEYS[4] timers zset,
+-- KEYS[5..] the work-order and park keys the ops name by index.
 -- ARGV[1] epoch, ARGV[2] number of offsets, then (topic, offset) pairs, then ops:
 --   S <key#> <state>               set a work order's state
 --   O <id> <frame>                 add an output to the outbox
 --   P <key#> <frame> <expire> <wo> park an event for an order not yet open
 --   U <key#> <wo>                  drop an order's parked events (it opened)
+--   T <wo> <due>                   the order's next SLA instant (0: none)
 if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then
   return redis.error_reply('FENCED partition owned by epoch ' ..
     tostring(redis.call('HGET', KEYS[1], 'epoch')))
@@ -39,6 +40,13 @@ while i <= #ARGV do
   elseif op == 'U' then
     redis.call('DEL', KEYS[tonumber(ARGV[i + 1])])
     redis.call('ZREM', KEYS[3], ARGV[i + 2])
+    i = i + 3
+  elseif op == 'T' then
+    if ARGV[i + 2] == '0' then
+      redis.call('ZREM', KEYS[4], ARGV[i + 1])
+    else
+      redis.call('ZADD', KEYS[4], ARGV[i + 2], ARGV[i + 1])
+    end
     i = i + 3
   else
     return redis.error_reply('BADOP ' .. tostring(op))

@@ -41,7 +41,7 @@ typedef struct argv_buf {
 struct cfd_txn {
     int32_t part;
     int64_t epoch;
-    argv_buf keys;   /* KEYS[4..] */
+    argv_buf keys;   /* KEYS[5..] */
     argv_buf ops;    /* ops part of ARGV */
     argv_buf offs;   /* (topic, offset) pairs */
     size_t n_writes; /* ops other than offsets */
@@ -248,6 +248,33 @@ cfd_err cfd_store_reconnect(cfd_store *st, char *errstr, size_t errstr_size) {
     return connect_once(st, errstr, errstr_size);
 }
 
+cfd_err cfd_store_set_sim_clock(cfd_store *st, int64_t now_ms, char *errstr,
+                                size_t errstr_size) {
+    redisReply *r = now_ms > 0
+                        ? redisCommand(st->rc, "SET %s:clock %lld", st->prefix, (long long)now_ms)
+                        : redisCommand(st->rc, "DEL %s:clock", st->prefix);
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        cfd_err err = reply_error(st, r, "set clock", errstr, errstr_size);
+        freeReplyObject(r);
+        return err;
+    }
+    freeReplyObject(r);
+    return CFD_OK;
+}
+
+cfd_err cfd_store_sim_clock(cfd_store *st, int64_t *now_ms, char *errstr,
+                            size_t errstr_size) {
+    redisReply *r = redisCommand(st->rc, "GET %s:clock", st->prefix);
+    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
+        cfd_err err = reply_error(st, r, "GET clock", errstr, errstr_size);
+        freeReplyObject(r);
+        return err;
+    }
+    *now_ms = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
+    freeReplyObject(r);
+    return CFD_OK;
+}
+
 cfd_err cfd_store_claim(cfd_store *st, int32_t part, const char *owner, int64_t *epoch,
                         char *errstr, size_t errstr_size) {
     char meta[256];
@@ -355,11 +382,11 @@ cfd_err cfd_store_get_parked(cfd_store *st, int32_t part, const char *order,
     return CFD_OK;
 }
 
-cfd_err cfd_store_parked_due(cfd_store *st, int32_t part, int64_t now_ms, size_t max,
-                             char ***orders, size_t *n, char *errstr,
-                             size_t errstr_size) {
+cfd_err cfd_store_due(cfd_store *st, int32_t part, cfd_due_kind kind, int64_t now_ms,
+                      size_t max, char ***orders, size_t *n, char *errstr,
+                      size_t errstr_size) {
     char key[256];
-    key_of(st, part, "parkidx", NULL, key, sizeof(key));
+    key_of(st, part, kind == CFD_DUE_PARKED ? "parkidx" : "timers", NULL, key, sizeof(key));
     redisReply *r = redisCommand(st->rc, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %llu", key,
                                  (long long)now_ms, (unsigned long long)max);
     if (!r || r->type != REDIS_REPLY_ARRAY) {
@@ -471,7 +498,7 @@ void cfd_txn_offset(cfd_txn *tx, const char *topic, int64_t offset) {
 /* Adds a key for KEYS[] and returns its 1-based index as the script sees it. */
 static size_t txn_key(cfd_txn *tx, const char *key) {
     argv_pushs(&tx->keys, key);
-    return tx->keys.n + 3;
+    return tx->keys.n + 4;
 }
 
 /* The store is needed only for the key prefix; transactions are built before commit,
@@ -516,8 +543,15 @@ void cfd_txn_unpark(cfd_txn *tx, const char *order) {
     tx->n_writes++;
 }
 
+void cfd_txn_timer(cfd_txn *tx, const char *order, int64_t due_ms) {
+    argv_pushs(&tx->ops, "T");
+    argv_pushs(&tx->ops, order);
+    argv_pushf(&tx->ops, "%" PRId64, due_ms > 0 ? due_ms : 0);
+    tx->n_writes++;
+}
+
 cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr_size) {
-    size_t n_keys = 3 + tx->keys.n;
+    size_t n_keys = 4 + tx->keys.n;
     size_t argc = 3 + n_keys + 2 + tx->offs.n + tx->ops.n;
     const char **argv = xmalloc(sizeof(char *) * argc);
     size_t *lens = xmalloc(sizeof(size_t) * argc);
@@ -531,8 +565,9 @@ cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr
     key_of(st, tx->part, "meta", NULL, keys[0], sizeof(keys[0]));
     key_of(st, tx->part, "outbox", NULL, keys[1], sizeof(keys[1]));
     key_of(st, tx->part, "parkidx", NULL, keys[2], sizeof(keys[2]));
+    key_of(st, tx->part, "timers", NULL, keys[3], sizeof(keys[3]));
     for (size_t i = 0; i < tx->keys.n; i++)
-        key_of(st, tx->part, tx->keys.v[i], NULL, keys[3 + i], sizeof(keys[3 + i]));
+        key_of(st, tx->part, tx->keys.v[i], NULL, keys[4 + i], sizeof(keys[4 + i]));
 
 #define PUSH(s, l) (argv[a] = (s), lens[a] = (l), a++)
     PUSH("EVALSHA", 7);

@@ -1,0 +1,37 @@
+/*
+ * Time-driven SLA alerts: what a running duty calls for as time passes with no new
+ * event (warnings at fractions of the allowed time, the breach at the deadline, and
+ * escalations to the next level of recipients after it), and the next instant at which
+ * that happens, which the worker keeps as a durable timer.
+ *
+ * Pure core: the caller passes "now". Event-driven alerts (a duty met late, a breach a
+ * late event disproved) come from cfd_record_collect_alerts; both share the record's
+ * alerts_sent bits, so one fact is alerted once whichever path sees it first.
+ */
+#ifndef CONFIRMD_DUE_H
+#define CONFIRMD_DUE_H
+
+#include "confirmd/record.h"
+
+/* Escalation steps after a breach; each goes one level of recipients higher. */
+#define CFD_ESCALATION_STEPS 3
+/* Interval between escalation steps (default; the policy file will carry it). */
+#define CFD_ESCALATION_DEFAULT_MS (30 * CFD_MIN_MS)
+
+/*
+ * @returns the earliest instant after which cfd_due_collect would emit an alert not yet
+ *          sent for rec, or 0 when nothing is pending (every duty met, not started,
+ *          or the order complete).
+ */
+int64_t cfd_due_next(const cfd_record *rec, const cfd_policy *pol);
+
+/*
+ * Alerts due at now_ms for the running duties of rec: warnings (ENGINEER), the
+ * breach (TEAM_LEADER) and escalations (DEPARTMENT_LEADER, then NOC_DUTY_MANAGER)
+ * every CFD_ESCALATION_DEFAULT_MS after the deadline. Marks them in rec->alerts_sent.
+ * @returns how many were written to out (at most max).
+ */
+size_t cfd_due_collect(cfd_record *rec, const cfd_policy *pol, int64_t now_ms,
+                       cfd_alert *out, size_t max);
+
+#endif
