@@ -1,0 +1,161 @@
+/*
+ * Time-driven SLA alerts (src/domain/due.c): which alert is due when, to whom, and
+ * the next instant the worker's timer must wake for.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "confirmd/due.h"
+
+#define MIN (60LL * 1000)
+#define T0 1764043200000LL
+
+/* An AAA order reported at T0 and accepted at T0 + 1 min: contact due T0 + 16 min,
+ * on site T0 + 61 min, restoration T0 + 4 h. With contacted_at, the call is made. */
+static cfd_record *aaa_order(const cfd_policy *pol, int64_t contacted_at) {
+    char errstr[128];
+    cfd_apply_outcome out;
+    cfd_event rep = {.event_id = "e1", .work_order = "WO-1", .event_time_ms = T0,
+                     .kind = CFD_MS_REPORTED};
+    rep.report.customer.tier = CFD_TIER_AAA;
+    cfd_event acc = {.event_id = "e2", .work_order = "WO-1", .event_time_ms = T0 + MIN,
+                     .kind = CFD_MS_ACCEPTED};
+    cfd_event con = {.event_id = "e3", .work_order = "WO-1", .event_time_ms = contacted_at,
+                     .kind = CFD_MS_CUSTOMER_CONTACTED};
+    cfd_record *rec = cfd_record_new();
+    assert_non_null(rec);
+    assert_int_equal(cfd_record_apply(rec, &rep, pol, &out, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_record_apply(rec, &acc, pol, &out, errstr, sizeof(errstr)), CFD_OK);
+    if (contacted_at)
+        assert_int_equal(cfd_record_apply(rec, &con, pol, &out, errstr, sizeof(errstr)),
+                         CFD_OK);
+    return rec;
+}
+
+typedef struct due_case {
+    const char *name;
+    int64_t now;              /* when the timer fires */
+    cfd_alert_kind kind;      /* first alert expected, NONE for none */
+    cfd_metric metric;
+    int32_t pct;
+    cfd_recipient to;
+    int64_t next_after;       /* cfd_due_next after collecting */
+} due_case;
+
+static const due_case cases[] = {
+    {"before the first warning: nothing", T0 + 8 * MIN, CFD_ALERT_NONE, 0, 0, 0,
+     T0 + MIN + 7 * MIN + 30000},
+    {"contact 50 % at 7.5 min after acceptance", T0 + 9 * MIN, CFD_ALERT_WARNING,
+     CFD_METRIC_CONTACT, 50, CFD_RECIPIENT_ENGINEER, T0 + MIN + 12 * MIN},
+    {"contact 80 % at 12 min", T0 + 14 * MIN, CFD_ALERT_WARNING, CFD_METRIC_CONTACT, 50,
+     CFD_RECIPIENT_ENGINEER, T0 + 16 * MIN + 1},
+    {"at the deadline itself: met, nothing new beyond warnings", T0 + 16 * MIN,
+     CFD_ALERT_WARNING, CFD_METRIC_CONTACT, 50, CFD_RECIPIENT_ENGINEER, T0 + 16 * MIN + 1},
+    {"after the deadline: breach to the team leader, warnings skipped", T0 + 17 * MIN,
+     CFD_ALERT_BREACH, CFD_METRIC_CONTACT, 100, CFD_RECIPIENT_TEAM_LEADER,
+     T0 + 31 * MIN /* the on-site duty's 50 % comes before the escalation */},
+    {"31 min after: breach and escalation together", T0 + 47 * MIN, CFD_ALERT_BREACH,
+     CFD_METRIC_CONTACT, 100, CFD_RECIPIENT_TEAM_LEADER, T0 + 49 * MIN /* on-site 80 % */},
+};
+
+/* Each case collects once at its instant; checks the first alert and the next timer. */
+static void test_due_table(void **state) {
+    (void)state;
+    cfd_policy pol;
+    cfd_policy_defaults(&pol);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const due_case *c = &cases[i];
+        cfd_record *rec = aaa_order(&pol, 0);
+        cfd_alert out[16];
+        size_t n = cfd_due_collect(rec, &pol, c->now, out, 16);
+        if (c->kind == CFD_ALERT_NONE) {
+            assert_int_equal(n, 0);
+        } else {
+            assert_true(n >= 1);
+            assert_int_equal(out[0].kind, c->kind);
+            assert_int_equal(out[0].metric, c->metric);
+            assert_int_equal(out[0].threshold_pct, c->pct);
+            assert_int_equal(out[0].recipients, c->to);
+            assert_int_equal(out[0].fired_at_ms, c->now);
+            assert_string_equal(out[0].work_order, "WO-1");
+        }
+        if (c->next_after != cfd_due_next(rec, &pol))
+            fail_msg("case '%s': next due %lld, expected %lld", c->name,
+                     (long long)cfd_due_next(rec, &pol), (long long)c->next_after);
+        cfd_record_destroy(rec);
+    }
+}
+
+/* Collected alerts are remembered: a second collect at the same instant yields none,
+ * and a sequence of ticks yields each fact once, in order. */
+static void test_each_fact_once(void **state) {
+    (void)state;
+    cfd_policy pol;
+    cfd_policy_defaults(&pol);
+    cfd_record *rec = aaa_order(&pol, 0);
+    cfd_alert out[16];
+    int warnings = 0, breaches = 0, escalations = 0;
+    for (int64_t t = T0; t <= T0 + 10 * 60 * MIN; t += MIN) {
+        size_t n = cfd_due_collect(rec, &pol, t, out, 16);
+        for (size_t i = 0; i < n; i++) {
+            if (out[i].metric != CFD_METRIC_CONTACT)
+                continue;
+            warnings += out[i].kind == CFD_ALERT_WARNING;
+            breaches += out[i].kind == CFD_ALERT_BREACH;
+            escalations += out[i].kind == CFD_ALERT_ESCALATION;
+        }
+        assert_int_equal(cfd_due_collect(rec, &pol, t, out, 16), 0);
+    }
+    assert_int_equal(warnings, 2);
+    assert_int_equal(breaches, 1);
+    assert_int_equal(escalations, CFD_ESCALATION_STEPS);
+    cfd_record_destroy(rec);
+}
+
+/* A duty met in time has nothing due; its timer moves on to the next duty. */
+static void test_met_duty_is_silent(void **state) {
+    (void)state;
+    cfd_policy pol;
+    cfd_policy_defaults(&pol);
+    cfd_record *rec = aaa_order(&pol, T0 + 5 * MIN);
+    cfd_alert out[16];
+    size_t n = cfd_due_collect(rec, &pol, T0 + 20 * MIN, out, 16);
+    for (size_t i = 0; i < n; i++)
+        assert_int_not_equal(out[i].metric, CFD_METRIC_CONTACT);
+    /* On site (1 h from T0 + 1 min): its 50 % warning at T0 + 31 min is next. */
+    assert_int_equal(cfd_due_next(rec, &pol), T0 + 31 * MIN);
+    cfd_record_destroy(rec);
+}
+
+/* Alert ids name the fact (order, metric, threshold), never the instant it fired. */
+static void test_ids_are_deterministic(void **state) {
+    (void)state;
+    cfd_policy pol;
+    cfd_policy_defaults(&pol);
+    cfd_record *a = aaa_order(&pol, 0), *b = aaa_order(&pol, 0);
+    cfd_alert x[16], y[16];
+    size_t n = cfd_due_collect(a, &pol, T0 + 17 * MIN, x, 16);
+    size_t m = cfd_due_collect(b, &pol, T0 + 18 * MIN, y, 16);
+    assert_int_equal(n, m);
+    assert_true(n > 0);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(x[i].alert_id, y[i].alert_id);
+    assert_string_equal(x[0].alert_id, "WO-1/METRIC_CONTACT/100");
+    cfd_record_destroy(a);
+    cfd_record_destroy(b);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_due_table),
+        cmocka_unit_test(test_each_fact_once),
+        cmocka_unit_test(test_met_duty_is_silent),
+        cmocka_unit_test(test_ids_are_deterministic),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
