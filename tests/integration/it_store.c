@@ -1,0 +1,237 @@
+/*
+ * The Redis store against a real redis-server: claims and fencing, the atomic batch
+ * commit and its replay skip, outbox, park lists, timers, frames.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "confirmd/store.h"
+#include "harness.h"
+
+typedef struct fixture {
+    h_env *env;
+    cfd_config *cfg;
+    cfd_store *st;
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof(*f));
+    char errstr[256], port[64];
+    f->env = h_env_new("store");
+    if (!f->env || h_redis_start(f->env))
+        return -1;
+    f->cfg = cfd_config_new();
+    snprintf(port, sizeof(port), "redis.port=%d", h_redis_port(f->env));
+    if (cfd_config_set_pair(f->cfg, port, errstr, sizeof(errstr)))
+        return -1;
+    f->st = cfd_store_new(f->cfg, errstr, sizeof(errstr));
+    if (!f->st)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    cfd_store_destroy(f->st);
+    cfd_config_destroy(f->cfg);
+    h_env_destroy(f->env);
+    free(f);
+    return 0;
+}
+
+typedef struct scan {
+    int n;
+    char ids[8][64];
+} scan;
+
+static void on_entry(const char *id, const void *frame, size_t len, void *ctx) {
+    scan *s = ctx;
+    cfd_output_kind kind;
+    const char *key;
+    size_t klen, plen;
+    const void *payload;
+    assert_int_equal(cfd_frame_output_parse(frame, len, &kind, &key, &klen, &payload, &plen),
+                     CFD_OK);
+    assert_int_equal(kind, CFD_OUT_ALERT);
+    assert_memory_equal(key, "WO-1", 4);
+    assert_memory_equal(payload, "alert-bytes", plen);
+    snprintf(s->ids[s->n++], sizeof(s->ids[0]), "%s", id);
+}
+
+/* A batch is written whole, once: a replay of the same offsets changes nothing. */
+static void test_commit_and_replay(void **state) {
+    fixture *f = *state;
+    char errstr[256];
+    int64_t epoch = 0, off = 0;
+    cfd_txn *tx = cfd_txn_new();
+    size_t flen;
+
+    assert_int_equal(cfd_store_claim(f->st, 3, "test", &epoch, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(epoch, 1);
+    assert_int_equal(cfd_store_applied_offset(f->st, 3, "ev", &off, errstr, sizeof(errstr)),
+                     CFD_OK);
+    assert_int_equal(off, -1);
+
+    void *frame = cfd_frame_output(CFD_OUT_ALERT, "WO-1", "alert-bytes", 11, &flen);
+    cfd_txn_begin(tx, 3, epoch);
+    cfd_txn_offset(tx, "ev", 41);
+    cfd_txn_offset(tx, "ev", 42); /* the highest offset of the batch wins */
+    cfd_txn_put_state(tx, "WO-1", "state-v1", 8);
+    cfd_txn_outbox(tx, "alert/x", frame, flen);
+    cfd_txn_timer(tx, "WO-1", 5000);
+    assert_int_equal(cfd_txn_size(tx), 3);
+    assert_int_equal(cfd_store_commit(f->st, tx, errstr, sizeof(errstr)), CFD_OK);
+
+    /* The same offsets again (a lost reply, retried) are skipped whole. */
+    cfd_txn_begin(tx, 3, epoch);
+    cfd_txn_offset(tx, "ev", 42);
+    cfd_txn_put_state(tx, "WO-1", "state-v2", 8);
+    assert_int_equal(cfd_store_commit(f->st, tx, errstr, sizeof(errstr)), CFD_OK);
+
+    const char *orders[] = {"WO-1", "WO-none"};
+    cfd_blob states[2];
+    cfd_blob *parked[2];
+    size_t n_parked[2];
+    assert_int_equal(cfd_store_load(f->st, 3, orders, 2, states, parked, n_parked, errstr,
+                                    sizeof(errstr)),
+                     CFD_OK);
+    assert_int_equal(states[0].len, 8);
+    assert_memory_equal(states[0].data, "state-v1", 8);
+    assert_null(states[1].data);
+    assert_int_equal(n_parked[0] + n_parked[1], 0);
+    cfd_blobs_clear(states, 2);
+    assert_int_equal(cfd_store_applied_offset(f->st, 3, "ev", &off, errstr, sizeof(errstr)),
+                     CFD_OK);
+    assert_int_equal(off, 42);
+
+    scan s = {0};
+    assert_int_equal(cfd_store_outbox_scan(f->st, 3, on_entry, &s, errstr, sizeof(errstr)),
+                     CFD_OK);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.ids[0], "alert/x");
+    const char *ids[] = {"alert/x"};
+    assert_int_equal(cfd_store_outbox_remove(f->st, 3, ids, 1, errstr, sizeof(errstr)),
+                     CFD_OK);
+    s.n = 0;
+    cfd_store_outbox_scan(f->st, 3, on_entry, &s, errstr, sizeof(errstr));
+    assert_int_equal(s.n, 0);
+
+    char **due = NULL;
+    size_t n_due = 0;
+    assert_int_equal(cfd_store_due(f->st, 3, CFD_DUE_TIMER, 4999, 10, &due, &n_due, errstr,
+                                   sizeof(errstr)),
+                     CFD_OK);
+    assert_int_equal(n_due, 0);
+    cfd_strv_free(due, n_due);
+    assert_int_equal(cfd_store_due(f->st, 3, CFD_DUE_TIMER, 5000, 10, &due, &n_due, errstr,
+                                   sizeof(errstr)),
+                     CFD_OK);
+    assert_int_equal(n_due, 1);
+    assert_string_equal(due[0], "WO-1");
+    cfd_strv_free(due, n_due);
+    free(frame);
+    cfd_txn_destroy(tx);
+}
+
+/* A newer claim fences the older epoch: its writes are refused and change nothing. */
+static void test_fencing(void **state) {
+    fixture *f = *state;
+    char errstr[256];
+    int64_t old_epoch = 0, new_epoch = 0, off = 0;
+    cfd_txn *tx = cfd_txn_new();
+    assert_int_equal(cfd_store_claim(f->st, 5, "a", &old_epoch, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_store_claim(f->st, 5, "b", &new_epoch, errstr, sizeof(errstr)), CFD_OK);
+    assert_true(new_epoch > old_epoch);
+    cfd_txn_begin(tx, 5, old_epoch);
+    cfd_txn_offset(tx, "ev", 7);
+    cfd_txn_put_state(tx, "WO-Z", "zombie", 6);
+    assert_int_equal(cfd_store_commit(f->st, tx, errstr, sizeof(errstr)), CFD_ERR_FENCED);
+    assert_int_equal(cfd_store_applied_offset(f->st, 5, "ev", &off, errstr, sizeof(errstr)),
+                     CFD_OK);
+    assert_int_equal(off, -1);
+    cfd_txn_destroy(tx);
+}
+
+/* Park lists keep their frames in order; the index expires by the first one parked. */
+static void test_park(void **state) {
+    fixture *f = *state;
+    char errstr[256], topic[64];
+    int64_t epoch = 0;
+    cfd_txn *tx = cfd_txn_new();
+    size_t flen;
+    assert_int_equal(cfd_store_claim(f->st, 1, "t", &epoch, errstr, sizeof(errstr)), CFD_OK);
+    cfd_txn_begin(tx, 1, epoch);
+    for (int i = 0; i < 2; i++) {
+        cfd_parked_ref ref = {.topic = "confirmd.events", .partition = 1, .offset = 10 + i,
+                              .expire_at_ms = 1000 + i, .payload = "ev", .payload_len = 2};
+        void *fr = cfd_frame_parked(&ref, &flen);
+        cfd_txn_park(tx, "WO-P", fr, flen, ref.expire_at_ms);
+        free(fr);
+    }
+    assert_int_equal(cfd_store_commit(f->st, tx, errstr, sizeof(errstr)), CFD_OK);
+    cfd_blob *items = NULL;
+    size_t n = 0;
+    assert_int_equal(cfd_store_get_parked(f->st, 1, "WO-P", &items, &n, errstr, sizeof(errstr)),
+                     CFD_OK);
+    assert_int_equal(n, 2);
+    cfd_parked_ref back;
+    assert_int_equal(cfd_frame_parked_parse(items[1].data, items[1].len, &back, topic,
+                                            sizeof(topic)),
+                     CFD_OK);
+    assert_string_equal(back.topic, "confirmd.events");
+    assert_int_equal(back.offset, 11);
+    assert_int_equal(back.expire_at_ms, 1001);
+    assert_int_equal(back.payload_len, 2);
+    cfd_blobs_clear(items, n);
+    free(items);
+    char **due = NULL;
+    size_t n_due = 0;
+    assert_int_equal(cfd_store_due(f->st, 1, CFD_DUE_PARKED, 1000, 10, &due, &n_due, errstr,
+                                   sizeof(errstr)),
+                     CFD_OK);
+    assert_int_equal(n_due, 1); /* NX: the first park's expiry holds */
+    cfd_strv_free(due, n_due);
+    cfd_txn_begin(tx, 1, epoch);
+    cfd_txn_unpark(tx, "WO-P");
+    assert_int_equal(cfd_store_commit(f->st, tx, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_store_get_parked(f->st, 1, "WO-P", &items, &n, errstr, sizeof(errstr)),
+                     CFD_OK);
+    assert_int_equal(n, 0);
+    free(items);
+    cfd_txn_destroy(tx);
+}
+
+/* Redis restarts between calls: the first call after reports an I/O error, a reconnect
+ * brings it back, and the script cache is reloaded on demand. */
+static void test_reconnect(void **state) {
+    fixture *f = *state;
+    char errstr[256];
+    int64_t epoch = 0;
+    assert_int_equal(h_redis_restart(f->env), 0);
+    cfd_err err = cfd_store_claim(f->st, 2, "t", &epoch, errstr, sizeof(errstr));
+    assert_int_equal(err, CFD_ERR_IO);
+    assert_int_equal(cfd_store_reconnect(f->st, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_store_claim(f->st, 2, "t", &epoch, errstr, sizeof(errstr)), CFD_OK);
+    cfd_txn *tx = cfd_txn_new();
+    cfd_txn_begin(tx, 2, epoch);
+    cfd_txn_offset(tx, "ev", 1);
+    assert_int_equal(cfd_store_commit(f->st, tx, errstr, sizeof(errstr)), CFD_OK);
+    cfd_txn_destroy(tx);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_commit_and_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fencing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_park, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
