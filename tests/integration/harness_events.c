@@ -19,6 +19,21 @@
 
 /* --- building events ------------------------------------------------------------------ */
 
+int h_setup_redis_broker(void **state) {
+    h_env *env = h_env_new("it");
+    if (!env || h_redis_start(env) || h_broker_start(env, NULL)) {
+        h_env_destroy(env);
+        return -1;
+    }
+    *state = env;
+    return 0;
+}
+
+int h_teardown_env(void **state) {
+    h_env_destroy(*state);
+    return 0;
+}
+
 uint8_t *h_event_pb(size_t *len, const char *fmt, ...) {
     char json[4096], errstr[256];
     uint8_t *buf = NULL;

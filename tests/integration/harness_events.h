@@ -24,6 +24,11 @@ typedef struct h_collected {
 /* Produces one event given as printf-style JSON; fails the test if it is not an Event. */
 void h_send_json(h_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* cmocka fixtures: a fresh env with redis-server and the broker (default topics) per
+ * test, named after the test program; torn down whatever the test's outcome. */
+int h_setup_redis_broker(void **state);
+int h_teardown_env(void **state);
+
 /* Encodes printf-style JSON as a confirmd.v1.Event; *len set; free() the result.
  * Fails the test if it is not an Event. */
 uint8_t *h_event_pb(size_t *len, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

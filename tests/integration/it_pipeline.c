@@ -20,21 +20,6 @@
 #define T0 H_T0
 #define MIN H_MIN
 
-/* --- fixtures -------------------------------------------------------------------------- */
-
-static int setup(void **state) {
-    h_env *env = h_env_new("pipeline");
-    if (!env || h_redis_start(env) || h_broker_start(env, NULL))
-        return -1;
-    *state = env;
-    return 0;
-}
-
-static int teardown(void **state) {
-    h_env_destroy(*state);
-    return 0;
-}
-
 /* --- tests ------------------------------------------------------------------------------ */
 
 /* An AAA gold order done in time and an AA order whose engineer arrives late: two
@@ -242,11 +227,11 @@ static void test_fencing(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_records_and_breach, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_parking_and_duplicates, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_park_window_expiry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fencing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_records_and_breach, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_bad_input, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_parking_and_duplicates, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_park_window_expiry, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_fencing, h_setup_redis_broker, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

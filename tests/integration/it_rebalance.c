@@ -213,22 +213,9 @@ static void test_rebalance_and_kill(void **state) {
     seen_free(&alerts);
 }
 
-static int setup(void **state) {
-    h_env *env = h_env_new("rebalance");
-    if (!env || h_redis_start(env) || h_broker_start(env, NULL))
-        return -1;
-    *state = env;
-    return 0;
-}
-
-static int teardown(void **state) {
-    h_env_destroy(*state);
-    return 0;
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_rebalance_and_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebalance_and_kill, h_setup_redis_broker, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

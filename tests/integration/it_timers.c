@@ -198,24 +198,11 @@ static void test_retraction(void **state) {
     h_consume_close(c);
 }
 
-static int setup(void **state) {
-    h_env *env = h_env_new("timers");
-    if (!env || h_redis_start(env) || h_broker_start(env, NULL))
-        return -1;
-    *state = env;
-    return 0;
-}
-
-static int teardown(void **state) {
-    h_env_destroy(*state);
-    return 0;
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_fire_on_time, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_survive_kill, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retraction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fire_on_time, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_survive_kill, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_retraction, h_setup_redis_broker, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
