@@ -39,7 +39,7 @@ static void set_clock(h_env *env, int64_t now) {
 static void open_order(h_env *env, const char *wo) {
     char e[64];
     snprintf(e, sizeof(e), "%s-rep", wo);
-    h_send_report(env, wo, e, T0, "TIER_AAA", 1);
+    h_send_report(env, wo, e, T0, "TIER_AAA", 0); /* not gold: no notification alert */
     snprintf(e, sizeof(e), "%s-acc", wo);
     h_send_ms(env, wo, e, T0 + MIN, "accepted", "{}");
 }
