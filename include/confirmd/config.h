@@ -42,6 +42,7 @@ typedef struct cfd_config {
     int64_t park_window_ms;    /* how long an event for an unknown order is parked */
     char *log_level;
     char *clock;               /* "system" or "simulated" */
+    char *policy_file;         /* SLA policy INI; "" = built-in defaults */
 
     /* [redis] */
     char *redis_host;

@@ -15,8 +15,6 @@
 
 /* Escalation steps after a breach; each goes one level of recipients higher. */
 #define CFD_ESCALATION_STEPS 3
-/* Interval between escalation steps (default; the policy file will carry it). */
-#define CFD_ESCALATION_DEFAULT_MS (30 * CFD_MIN_MS)
 
 /*
  * @returns the earliest instant after which cfd_due_collect would emit an alert not yet
@@ -28,7 +26,7 @@ int64_t cfd_due_next(const cfd_record *rec, const cfd_policy *pol);
 /*
  * Alerts due at now_ms for the running duties of rec: warnings (ENGINEER), the
  * breach (TEAM_LEADER) and escalations (DEPARTMENT_LEADER, then NOC_DUTY_MANAGER)
- * every CFD_ESCALATION_DEFAULT_MS after the deadline. Marks them in rec->alerts_sent.
+ * every pol->escalation_ms after the deadline. Marks them in rec->alerts_sent.
  * @returns how many were written to out (at most max).
  */
 size_t cfd_due_collect(cfd_record *rec, const cfd_policy *pol, int64_t now_ms,

@@ -16,6 +16,24 @@ typedef struct cfd_customer_ref {
     bool gold;
 } cfd_customer_ref;
 
+/* A note left at the door (到访留言); times 0 = absent. */
+typedef struct cfd_visit_note_ref {
+    int64_t visit_time_ms, leaving_time_ms;
+    const char *contact;
+} cfd_visit_note_ref;
+
+/* One handling of a replaced or faulty part (after-sales form). */
+typedef struct cfd_part_ref {
+    const char *name, *material_number, *serial_number;
+    int32_t quantity; /* 0 is read as 1 */
+    cfd_equipment_category category;
+    uint32_t fault_types; /* CFD_PART_FAULT_BIT() set */
+    const char *preliminary_cause;
+    cfd_responsible responsible;
+    const char *supplier_name;
+    const char *description;
+} cfd_part_ref;
+
 typedef struct cfd_event {
     const char *event_id;
     const char *work_order;
@@ -32,6 +50,8 @@ typedef struct cfd_event {
         const char *circuit_id, *access_point, *equipment;
         const char *problem_description;
         cfd_urgency urgency;
+        bool special;                    /* special fault: longer cause/report limits */
+        const char *previous_work_order; /* set by the caller for a repeat fault */
     } report;
 
     /* CFD_MS_DISPATCHED / CFD_MS_ENGINEER_ACCEPTED */
@@ -40,11 +60,38 @@ typedef struct cfd_event {
         const char *engineer_id;
     } dispatch;
 
-    /* CFD_MS_APPOINTMENT_SET */
+    /* CFD_MS_APPOINTMENT_SET / CFD_MS_APPOINTMENT_RESCHEDULED */
     struct {
         int64_t time_ms;
         bool requested_by_customer;
+        const char *reason; /* reschedule only */
     } appointment;
+
+    /* CFD_MS_CUSTOMER_ABSENT / CFD_MS_SIGNATURE_WAIVED */
+    struct {
+        cfd_visit_note_ref note;
+        bool note_left;                 /* absent only */
+        cfd_waiver reason;              /* waived only */
+        const char *detail;             /* waived only */
+    } visit;
+
+    /* CFD_MS_PART_REPLACED */
+    cfd_part_ref part;
+
+    /* CFD_MS_CLOCK_PAUSED / CFD_MS_CLOCK_RESUMED (resume: pause_id and end_ms) */
+    struct {
+        const char *pause_id;
+        cfd_pause_reason reason;
+        const char *evidence;
+        uint32_t metrics; /* bits 1u << cfd_metric; 0 means restoration only */
+        int64_t start_ms; /* 0: the event time */
+        int64_t end_ms;   /* 0: the event time */
+    } pause;
+
+    /* CFD_MS_EVENT_REPORT_SUBMITTED */
+    struct {
+        const char *report_id;
+    } event_report;
 
     /* CFD_MS_ARRIVED_ON_SITE */
     struct {

@@ -18,6 +18,10 @@ typedef struct cfd_timeline_entry {
     int64_t event_time_ms;
     char *event_id;
     cfd_source source;
+    /* The few payload facts that rules judge per event, not per latest event. */
+    int64_t appointment_time_ms; /* appointment set / rescheduled: the agreed time */
+    bool by_customer;            /* appointment set / rescheduled: customer asked */
+    int64_t waited_ms;           /* customer absent: leaving - visit time; 0 unknown */
 } cfd_timeline_entry;
 
 typedef struct cfd_sla_result {
@@ -28,7 +32,55 @@ typedef struct cfd_sla_result {
     int64_t actual_ms;
     int64_t paused_ms;
     cfd_metric_status status;
+    int64_t next_warning_ms; /* running and not paused: next warning instant, else 0 */
+    int64_t breach_at_ms;    /* running and not paused: the deadline, else 0 */
 } cfd_sla_result;
+
+/* One handling of a part (after-sales form); strings owned by the record. */
+typedef struct cfd_part_record {
+    char *event_id;
+    int64_t handled_at_ms;
+    char *name, *material_number, *serial_number;
+    int32_t quantity;
+    cfd_equipment_category category;
+    uint32_t fault_types; /* CFD_PART_FAULT_BIT() set */
+    char *preliminary_cause;
+    cfd_responsible responsible;
+    char *supplier_name;
+    char *description;
+    int32_t manufactured_on;     /* YYYYMMDD from the serial; 0 unknown */
+    int32_t age_in_service_days; /* at handling, when manufactured_on is known */
+} cfd_part_record;
+
+/* A pause of SLA clocks, merged from its ClockPaused / ClockResumed events; for each
+ * side the latest event (time, id) wins, so the merge does not depend on arrival. */
+typedef struct cfd_pause {
+    char *pause_id;
+    cfd_pause_reason reason;
+    char *reported_by;
+    char *evidence;
+    uint32_t metrics; /* bits 1u << cfd_metric; 0 = restoration only */
+    int64_t start_ms; /* 0 while only the resume is known */
+    int64_t end_ms;   /* 0 while open */
+    char *paused_event_id, *resumed_event_id;
+} cfd_pause;
+
+#define CFD_VIOLATION_DETAIL 96
+#define CFD_MAX_VIOLATIONS 32
+
+/* A violation of the contractor assessment; recomputed with the SLA. */
+typedef struct cfd_violation {
+    cfd_violation_code code;
+    int32_t points;
+    char detail[CFD_VIOLATION_DETAIL];
+    int64_t at_ms; /* decides the assessment month */
+    cfd_metric metric;
+} cfd_violation;
+
+typedef struct cfd_visit_note {
+    int64_t visit_time_ms, leaving_time_ms;
+    char *contact;
+} cfd_visit_note;
 
 typedef struct cfd_customer {
     char *name, *contact_person, *contact_phone, *address;
@@ -82,8 +134,28 @@ typedef struct cfd_record {
     char **linked_alarms;                 /* sorted, unique */
     size_t n_linked_alarms;
     uint32_t version; /* number of distinct events applied */
-    int32_t penalty_points;
+    int32_t penalty_points; /* sum of violations[].points */
     char *policy_version;
+
+    /* Side paths and the assessment. */
+    bool special;
+    char *previous_work_order;     /* a repeat fault of this earlier order */
+    cfd_part_record *parts;        /* sorted by (handled_at_ms, event_id) */
+    size_t n_parts;
+    cfd_pause *pauses;             /* sorted by pause_id */
+    size_t n_pauses;
+    cfd_violation violations[CFD_MAX_VIOLATIONS]; /* sorted by (at, code, detail) */
+    size_t n_violations;           /* further ones are dropped (never seen so far) */
+    int32_t customer_absences;
+    bool priority_appointment;     /* an appointment made after an absence */
+    int32_t reschedules;
+    cfd_waiver signature_waiver;
+    char *signature_waiver_detail;
+    cfd_visit_note visit_note;     /* from the latest absence or waiver */
+    char *event_report_id;
+    int64_t event_report_at_ms;
+    int64_t diagnosed_at_ms;
+    int64_t restored_at_ms;
 
     /* Worker bookkeeping, kept in Redis but not part of the emitted record. */
     uint64_t alerts_sent;     /* bits: see cfd_alert_bit() */
@@ -117,12 +189,43 @@ typedef enum cfd_apply_outcome {
  * in an open state, a predecessor is missing and the outcome is CFD_APPLY_PARK.
  * Events of a reopened order's new cycle must not overtake its REOPENED event: until it
  * arrives the order is closed and rejects them.
+ * Policy pinning: a record opened under another policy version than pol keeps the
+ * targets it was judged by (its SLA results' target_ms); the other figures come from
+ * pol. cfd_record_reevaluate() moves it to pol explicitly.
  * @returns CFD_OK with *outcome set, or CFD_ERR_TRANSITION / CFD_ERR_INVALID_VALUE
  * (another work order) / CFD_ERR_MISSING_FIELD (event fails cfd_event_validate) /
  * CFD_ERR (out of memory).
  */
 cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy *pol,
                          cfd_apply_outcome *outcome, char *errstr, size_t errstr_size);
+
+/*
+ * Re-judges rec's SLA results and violations under pol and pins pol's version: the
+ * explicit way to move a running work order to new figures. Pure apart from rec.
+ * @returns CFD_OK, or CFD_ERR (out of memory; rec is then unchanged).
+ */
+cfd_err cfd_record_reevaluate(cfd_record *rec, const cfd_policy *pol);
+
+/*
+ * Whether a fault reported on circuit_id at reported_at_ms is a repeat of earlier:
+ * earlier's result was "needs further observation", on the same circuit, and the new
+ * report falls within pol's observation window after earlier's service end (or its
+ * restoration). The worker looks earlier up and passes its work order as the new
+ * report's previous_work_order. @returns true for a repeat fault.
+ */
+bool cfd_record_is_repeat_of(const cfd_record *earlier, const char *circuit_id,
+                             int64_t reported_at_ms, const cfd_policy *pol);
+
+/*
+ * Reads the manufacturing date of a serial number in format fmt: a vendor prefix of
+ * ASCII letters, then the date's digits (YYYYMMDD, or YYMM meaning the 1st of that
+ * month in 20YY). @returns the date as YYYYMMDD, or 0 when it carries no valid date.
+ */
+int32_t cfd_part_serial_date(const char *serial, cfd_serial_date fmt);
+
+/* @returns the whole days from the (UTC) date yyyymmdd to at_ms; -1 when at_ms is
+ * before it or the date is 0. */
+int32_t cfd_part_age_days(int32_t yyyymmdd, int64_t at_ms);
 
 /* @returns true when the lifecycle allows the milestone m in state s. */
 bool cfd_lifecycle_is_valid(cfd_state s, cfd_milestone m);
@@ -160,7 +263,9 @@ typedef struct cfd_alert {
 
 /*
  * Alerts that the record's current SLA results call for and that were not yet emitted
- * (breaches, and retractions of breaches a late event disproved), fired at now_ms.
+ * (breaches, and retractions of breaches a late event disproved), fired at now_ms;
+ * and once per record, the gold notification of an accepted AAA gold order (to the
+ * network department leader) or AA gold order (to the team leader).
  * Marks them in rec->alerts_sent, so a second call returns none.
  * @returns how many were written to out (at most max).
  */
@@ -170,7 +275,8 @@ size_t cfd_record_collect_alerts(cfd_record *rec, int64_t now_ms, cfd_alert *out
 /*
  * Builds the deterministic alert id "<work order>/<metric name>/<pct>" into a->alert_id
  * from a->work_order, a->metric and a->threshold_pct. The kind is left out on purpose:
- * a retraction carries the same id as the breach it retracts.
+ * a retraction carries the same id as the breach it retracts. Record-level alerts
+ * (metric NONE) are named by kind instead: "<work order>/GOLD_NOTIFICATION".
  */
 void cfd_alert_make_id(cfd_alert *a);
 
@@ -188,5 +294,8 @@ typedef enum cfd_alert_slot {
 
 /* @returns the bit of rec->alerts_sent for (metric, slot); 0 when out of range. */
 uint64_t cfd_alert_bit(cfd_metric metric, cfd_alert_slot slot);
+
+/* Record-level alerts use the slots of metric NONE (bits 0..7), which no metric has. */
+#define CFD_ALERT_BIT_GOLD (1ULL << 0)
 
 #endif

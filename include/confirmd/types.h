@@ -92,8 +92,10 @@ typedef enum cfd_state {
     CFD_STATE_CLOSED = 12,
     CFD_STATE_CANCELLED = 13,
     CFD_STATE_REOPENED = 14,
+    CFD_STATE_CUSTOMER_ABSENT = 15,   /* visited, customer not there */
+    CFD_STATE_SIGNATURE_WAIVED = 16,  /* form completed without signature */
 } cfd_state;
-#define CFD_STATE_COUNT 15
+#define CFD_STATE_COUNT 17
 
 /* Milestones, one per event payload (values as confirmd.v1.Milestone). */
 typedef enum cfd_milestone {
@@ -113,16 +115,25 @@ typedef enum cfd_milestone {
     CFD_MS_CANCELLED = 13,
     CFD_MS_REOPENED = 14,
     CFD_MS_NOC_ALARM = 15,
+    CFD_MS_APPOINTMENT_RESCHEDULED = 16,
+    CFD_MS_CUSTOMER_ABSENT = 17,
+    CFD_MS_SIGNATURE_WAIVED = 18,
+    CFD_MS_PART_REPLACED = 19,
+    CFD_MS_CLOCK_PAUSED = 20,
+    CFD_MS_CLOCK_RESUMED = 21,
+    CFD_MS_EVENT_REPORT_SUBMITTED = 22,
 } cfd_milestone;
-#define CFD_MS_COUNT 16
+#define CFD_MS_COUNT 23
 
 typedef enum cfd_metric {
     CFD_METRIC_NONE = 0,
     CFD_METRIC_CONTACT = 1,
     CFD_METRIC_ON_SITE = 2,
     CFD_METRIC_RESTORATION = 3,
+    CFD_METRIC_CAUSE_IDENTIFIED = 4,
+    CFD_METRIC_EVENT_REPORT = 5,
 } cfd_metric;
-#define CFD_METRIC_COUNT 4 /* index 0 unused */
+#define CFD_METRIC_COUNT 6 /* index 0 unused */
 
 typedef enum cfd_metric_status {
     CFD_MST_UNSPECIFIED = 0,
@@ -160,6 +171,54 @@ typedef enum cfd_dl_reason {
     CFD_DL_INVALID_VALUE = 5,
 } cfd_dl_reason;
 
+typedef enum cfd_equipment_category {
+    CFD_EQUIPMENT_UNSPECIFIED = 0,
+    CFD_EQUIPMENT_WHOLE_UNIT = 1,
+    CFD_EQUIPMENT_COMPONENT = 2,
+    CFD_EQUIPMENT_SOFTWARE = 3,
+} cfd_equipment_category;
+
+typedef enum cfd_part_fault {
+    CFD_PART_FAULT_UNSPECIFIED = 0,
+    CFD_PART_FAULT_FUNCTION_DEFECT = 1,
+    CFD_PART_FAULT_MECHANICAL = 2,
+    CFD_PART_FAULT_DIMENSION_ERROR = 3,
+    CFD_PART_FAULT_APPEARANCE_DEFECT = 4,
+} cfd_part_fault;
+#define CFD_PART_FAULT_COUNT 5
+/* A set of fault types as bits: 1u << cfd_part_fault. */
+#define CFD_PART_FAULT_BIT(t) (1u << (unsigned)(t))
+
+typedef enum cfd_responsible {
+    CFD_RESPONSIBLE_UNSPECIFIED = 0,
+    CFD_RESPONSIBLE_CUSTOMER = 1,
+    CFD_RESPONSIBLE_CONTRACTOR = 2,
+    CFD_RESPONSIBLE_SUPPLIER = 3,
+} cfd_responsible;
+
+typedef enum cfd_pause_reason {
+    CFD_PAUSE_UNSPECIFIED = 0,
+    CFD_PAUSE_CUSTOMER = 1,
+    CFD_PAUSE_INTERCONNECTION = 2,
+    CFD_PAUSE_APPOINTMENT = 3,
+} cfd_pause_reason;
+
+typedef enum cfd_waiver {
+    CFD_WAIVER_UNSPECIFIED = 0,
+    CFD_WAIVER_REFUSED = 1,
+    CFD_WAIVER_UNREACHABLE = 2,
+} cfd_waiver;
+
+typedef enum cfd_violation_code {
+    CFD_VIOLATION_NONE = 0,
+    CFD_VIOLATION_LATE_ARRIVAL = 1,
+    CFD_VIOLATION_CAUSE_NOT_FOUND = 2,
+    CFD_VIOLATION_EVENT_REPORT_LATE = 3,
+    CFD_VIOLATION_NONCONFORMING_RECORD = 4,
+    CFD_VIOLATION_BROKEN_COMMITMENT = 5,
+} cfd_violation_code;
+#define CFD_VIOLATION_COUNT 6
+
 /* @returns a static upper-case name such as "STATE_CLOSED"; "?" when out of range. */
 const char *cfd_state_name(cfd_state s);
 const char *cfd_milestone_name(cfd_milestone m);
@@ -167,5 +226,6 @@ const char *cfd_metric_name(cfd_metric m);
 const char *cfd_tier_name(cfd_tier t);
 const char *cfd_alert_kind_name(cfd_alert_kind k);
 const char *cfd_err_name(cfd_err err);
+const char *cfd_violation_name(cfd_violation_code c);
 
 #endif

@@ -81,6 +81,11 @@ static const cfd_option options[] = {
              "tests: the instant stored in the Redis key `<key_prefix>:clock` (ms since "
              "the epoch, set with `confirmctl clock`), the system clock while it is "
              "unset."},
+    {.name = "worker.policy_file", .type = OPT_STRING, .def = "",
+     .offset = FIELD(policy_file),
+     .desc = "SLA policy INI file (every figure of the domain rules; see "
+             "`config/policy.ini`), loaded and validated at start-up; empty uses the "
+             "built-in defaults."},
     {.name = "redis.host", .type = OPT_STRING, .def = "127.0.0.1", .flags = OPT_NONEMPTY,
      .offset = FIELD(redis_host),
      .desc = "Redis host name or address; unused when `redis.unix_socket` is set."},

@@ -10,6 +10,7 @@
 #include "confirmd/config.h"
 #include "confirmd/log.h"
 #include "confirmd/policy.h"
+#include "confirmd/policy_file.h"
 #include "confirmd/worker.h"
 
 /* The one mutable global: set by the signal handler, polled by the worker. */
@@ -103,6 +104,11 @@ int main(int argc, char **argv) {
         goto out;
     }
     cfd_policy_defaults(&pol);
+    if (cfg->policy_file[0] != '\0' &&
+        cfd_policy_file_load(cfg->policy_file, &pol, errstr, sizeof(errstr))) {
+        fprintf(stderr, "confirmd: %s\n", errstr);
+        goto out;
+    }
     if (cfd_policy_validate(&pol, errstr, sizeof(errstr))) {
         fprintf(stderr, "confirmd: policy: %s\n", errstr);
         goto out;

@@ -84,6 +84,25 @@ static size_t codec_strv_fill(const char **dst, char *const *src, size_t n)
     return k;
 }
 
+static void codec_note_in(const Confirmd__V1__VisitNote *n, cfd_visit_note_ref *out)
+{
+    if (!n)
+        return;
+    out->visit_time_ms = n->visit_time_ms;
+    out->leaving_time_ms = n->leaving_time_ms;
+    out->contact = codec_opt(n->contact);
+}
+
+/* Repeated Metric -> bits 1u << metric (range-checked by codec_enums_valid). */
+static uint32_t codec_metric_bits(const Confirmd__V1__Metric *v, size_t n)
+{
+    uint32_t bits = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] > 0 && v[i] < 32)
+            bits |= 1u << v[i];
+    return bits;
+}
+
 /* Maps the payload of pb into de->ev. @returns CFD_OK or CFD_ERR (out of memory). */
 static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_event *de)
 {
@@ -96,6 +115,8 @@ static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_ev
         ev->report.issuing_unit = codec_opt(r->issuing_unit);
         ev->report.problem_description = codec_opt(r->problem_description);
         ev->report.urgency = (cfd_urgency)r->urgency;
+        ev->report.special = r->special;
+        ev->report.previous_work_order = codec_opt(r->previous_work_order);
         if (r->customer) {
             const Confirmd__V1__Customer *c = r->customer;
             cfd_customer_ref *cr = &ev->report.customer;
@@ -202,6 +223,63 @@ static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_ev
         ev->alarm.text = codec_opt(a->text);
         break;
     }
+    case CONFIRMD__V1__EVENT__PAYLOAD_APPOINTMENT_RESCHEDULED: {
+        const Confirmd__V1__AppointmentRescheduled *a = pb->appointment_rescheduled;
+        ev->kind = CFD_MS_APPOINTMENT_RESCHEDULED;
+        ev->appointment.time_ms = a->appointment_time_ms;
+        ev->appointment.requested_by_customer = a->requested_by_customer;
+        ev->appointment.reason = codec_opt(a->reason);
+        break;
+    }
+    case CONFIRMD__V1__EVENT__PAYLOAD_CUSTOMER_ABSENT:
+        ev->kind = CFD_MS_CUSTOMER_ABSENT;
+        codec_note_in(pb->customer_absent->note, &ev->visit.note);
+        ev->visit.note_left = pb->customer_absent->note_left;
+        break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_SIGNATURE_WAIVED:
+        ev->kind = CFD_MS_SIGNATURE_WAIVED;
+        codec_note_in(pb->signature_waived->note, &ev->visit.note);
+        ev->visit.reason = (cfd_waiver)pb->signature_waived->reason;
+        ev->visit.detail = codec_opt(pb->signature_waived->detail);
+        break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_PART_REPLACED: {
+        const Confirmd__V1__Part *pt = pb->part_replaced->part;
+        ev->kind = CFD_MS_PART_REPLACED;
+        if (!pt)
+            break; /* cfd_event_validate names the missing part name */
+        ev->part.name = codec_opt(pt->name);
+        ev->part.material_number = codec_opt(pt->material_number);
+        ev->part.serial_number = codec_opt(pt->serial_number);
+        ev->part.quantity = pt->quantity;
+        ev->part.category = (cfd_equipment_category)pt->category;
+        for (size_t i = 0; i < pt->n_fault_types; i++)
+            if (pt->fault_types[i] > 0 && pt->fault_types[i] < 32)
+                ev->part.fault_types |= CFD_PART_FAULT_BIT(pt->fault_types[i]);
+        ev->part.preliminary_cause = codec_opt(pt->preliminary_cause);
+        ev->part.responsible = (cfd_responsible)pt->responsible;
+        ev->part.supplier_name = codec_opt(pt->supplier_name);
+        ev->part.description = codec_opt(pt->description);
+        break;
+    }
+    case CONFIRMD__V1__EVENT__PAYLOAD_CLOCK_PAUSED: {
+        const Confirmd__V1__ClockPaused *c = pb->clock_paused;
+        ev->kind = CFD_MS_CLOCK_PAUSED;
+        ev->pause.pause_id = codec_opt(c->pause_id);
+        ev->pause.reason = (cfd_pause_reason)c->reason;
+        ev->pause.evidence = codec_opt(c->evidence);
+        ev->pause.start_ms = c->start_ms;
+        ev->pause.metrics = codec_metric_bits(c->metrics, c->n_metrics);
+        break;
+    }
+    case CONFIRMD__V1__EVENT__PAYLOAD_CLOCK_RESUMED:
+        ev->kind = CFD_MS_CLOCK_RESUMED;
+        ev->pause.pause_id = codec_opt(pb->clock_resumed->pause_id);
+        ev->pause.end_ms = pb->clock_resumed->end_ms;
+        break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_EVENT_REPORT_SUBMITTED:
+        ev->kind = CFD_MS_EVENT_REPORT_SUBMITTED;
+        ev->event_report.report_id = codec_opt(pb->event_report_submitted->report_id);
+        break;
     default: /* no payload: cfd_event_validate names it */
         ev->kind = CFD_MS_NONE;
         break;
@@ -288,12 +366,23 @@ typedef struct codec_record_pb {
     Confirmd__V1__TimelineEntry *timeline;     /* malloc'd */
     Confirmd__V1__TimelineEntry **timeline_ptr; /* malloc'd */
     char **strv; /* malloc'd: engineers, assisting staff, alarms, NULL as "" */
+    Confirmd__V1__PartRecord *parts;      /* malloc'd */
+    Confirmd__V1__PartRecord **parts_ptr; /* malloc'd */
+    Confirmd__V1__Part *part_msgs;        /* malloc'd */
+    Confirmd__V1__PartFaultType *fault_types; /* malloc'd, CFD_PART_FAULT_COUNT each */
+    Confirmd__V1__Pause *pauses;          /* malloc'd */
+    Confirmd__V1__Pause **pauses_ptr;     /* malloc'd */
+    Confirmd__V1__Metric *pause_metrics;  /* malloc'd, CFD_METRIC_COUNT each */
+    Confirmd__V1__Violation violations[CFD_MAX_VIOLATIONS];
+    Confirmd__V1__Violation *violations_ptr[CFD_MAX_VIOLATIONS];
+    Confirmd__V1__VisitNote visit_note;
 } codec_record_pb;
 
 static bool codec_sla_is_zero(const cfd_sla_result *s)
 {
     return !s->metric && !s->target_ms && !s->start_ms && !s->deadline_ms &&
-           !s->actual_ms && !s->paused_ms && !s->status;
+           !s->actual_ms && !s->paused_ms && !s->status && !s->next_warning_ms &&
+           !s->breach_at_ms;
 }
 
 static void codec_record_pb_release(codec_record_pb *p)
@@ -301,6 +390,143 @@ static void codec_record_pb_release(codec_record_pb *p)
     free(p->timeline);
     free(p->timeline_ptr);
     free(p->strv);
+    free(p->parts);
+    free(p->parts_ptr);
+    free(p->part_msgs);
+    free(p->fault_types);
+    free(p->pauses);
+    free(p->pauses_ptr);
+    free(p->pause_metrics);
+}
+
+/* Builds the parts of rec into p. @returns CFD_OK or CFD_ERR (out of memory). */
+static cfd_err codec_parts_build(const cfd_record *rec, codec_record_pb *p)
+{
+    size_t n = rec->n_parts;
+
+    if (n == 0)
+        return CFD_OK;
+    p->parts = calloc(n, sizeof *p->parts);
+    p->parts_ptr = calloc(n, sizeof *p->parts_ptr);
+    p->part_msgs = calloc(n, sizeof *p->part_msgs);
+    p->fault_types = calloc(n * CFD_PART_FAULT_COUNT, sizeof *p->fault_types);
+    if (!p->parts || !p->parts_ptr || !p->part_msgs || !p->fault_types)
+        return CFD_ERR;
+    for (size_t i = 0; i < n; i++) {
+        const cfd_part_record *src = &rec->parts[i];
+        Confirmd__V1__PartRecord *pr = &p->parts[i];
+        Confirmd__V1__Part *pt = &p->part_msgs[i];
+        Confirmd__V1__PartFaultType *ft = p->fault_types + i * CFD_PART_FAULT_COUNT;
+        size_t nft = 0;
+
+        confirmd__v1__part_record__init(pr);
+        confirmd__v1__part__init(pt);
+        pr->event_id = src->event_id;
+        pr->handled_at_ms = src->handled_at_ms;
+        pr->manufactured_on = src->manufactured_on;
+        pr->age_in_service_days = src->age_in_service_days;
+        pt->name = src->name;
+        pt->material_number = src->material_number;
+        pt->serial_number = src->serial_number;
+        pt->quantity = src->quantity;
+        pt->category = (Confirmd__V1__EquipmentCategory)src->category;
+        for (int t = 1; t < CFD_PART_FAULT_COUNT; t++)
+            if (src->fault_types & CFD_PART_FAULT_BIT(t))
+                ft[nft++] = (Confirmd__V1__PartFaultType)t;
+        pt->n_fault_types = nft;
+        pt->fault_types = nft ? ft : NULL;
+        pt->preliminary_cause = src->preliminary_cause;
+        pt->responsible = (Confirmd__V1__ResponsibleParty)src->responsible;
+        pt->supplier_name = src->supplier_name;
+        pt->description = src->description;
+        pr->part = pt;
+        p->parts_ptr[i] = pr;
+    }
+    p->rec.n_parts = n;
+    p->rec.parts = p->parts_ptr;
+    return CFD_OK;
+}
+
+/* Builds the pauses of rec into p. @returns CFD_OK or CFD_ERR (out of memory). */
+static cfd_err codec_pauses_build(const cfd_record *rec, codec_record_pb *p)
+{
+    size_t n = rec->n_pauses;
+
+    if (n == 0)
+        return CFD_OK;
+    p->pauses = calloc(n, sizeof *p->pauses);
+    p->pauses_ptr = calloc(n, sizeof *p->pauses_ptr);
+    p->pause_metrics = calloc(n * CFD_METRIC_COUNT, sizeof *p->pause_metrics);
+    if (!p->pauses || !p->pauses_ptr || !p->pause_metrics)
+        return CFD_ERR;
+    for (size_t i = 0; i < n; i++) {
+        const cfd_pause *src = &rec->pauses[i];
+        Confirmd__V1__Pause *pp = &p->pauses[i];
+        Confirmd__V1__Metric *ms = p->pause_metrics + i * CFD_METRIC_COUNT;
+        size_t nm = 0;
+
+        confirmd__v1__pause__init(pp);
+        pp->pause_id = src->pause_id;
+        pp->reason = (Confirmd__V1__PauseReason)src->reason;
+        pp->reported_by = src->reported_by;
+        pp->evidence = src->evidence;
+        for (int m = CFD_METRIC_CONTACT; m < CFD_METRIC_COUNT; m++)
+            if (src->metrics & (1u << m))
+                ms[nm++] = (Confirmd__V1__Metric)m;
+        pp->n_metrics = nm;
+        pp->metrics = nm ? ms : NULL;
+        pp->start_ms = src->start_ms;
+        pp->end_ms = src->end_ms;
+        pp->paused_event_id = src->paused_event_id;
+        pp->resumed_event_id = src->resumed_event_id;
+        p->pauses_ptr[i] = pp;
+    }
+    p->rec.n_pauses = n;
+    p->rec.pauses = p->pauses_ptr;
+    return CFD_OK;
+}
+
+/* The side paths and the assessment; no allocation beyond parts and pauses. */
+static cfd_err codec_extras_build(const cfd_record *rec, codec_record_pb *p)
+{
+    Confirmd__V1__ConfirmationRecord *r = &p->rec;
+
+    r->special = rec->special;
+    r->previous_work_order = rec->previous_work_order;
+    for (size_t i = 0; i < rec->n_violations && i < CFD_MAX_VIOLATIONS; i++) {
+        const cfd_violation *v = &rec->violations[i];
+        Confirmd__V1__Violation *pv = &p->violations[i];
+
+        confirmd__v1__violation__init(pv);
+        pv->code = (Confirmd__V1__ViolationCode)v->code;
+        pv->points = v->points;
+        pv->detail = (char *)v->detail;
+        pv->at_ms = v->at_ms;
+        pv->metric = (Confirmd__V1__Metric)v->metric;
+        p->violations_ptr[i] = pv;
+    }
+    r->n_violations = rec->n_violations;
+    r->violations = rec->n_violations ? p->violations_ptr : NULL;
+    r->customer_absences = rec->customer_absences;
+    r->priority_appointment = rec->priority_appointment;
+    r->reschedules = rec->reschedules;
+    r->signature_waiver = (Confirmd__V1__SignatureWaiver)rec->signature_waiver;
+    r->signature_waiver_detail = rec->signature_waiver_detail;
+    confirmd__v1__visit_note__init(&p->visit_note);
+    if (rec->visit_note.visit_time_ms || rec->visit_note.leaving_time_ms ||
+        rec->visit_note.contact) {
+        p->visit_note.visit_time_ms = rec->visit_note.visit_time_ms;
+        p->visit_note.leaving_time_ms = rec->visit_note.leaving_time_ms;
+        p->visit_note.contact = rec->visit_note.contact;
+        r->visit_note = &p->visit_note;
+    }
+    r->event_report_id = rec->event_report_id;
+    r->event_report_at_ms = rec->event_report_at_ms;
+    r->diagnosed_at_ms = rec->diagnosed_at_ms;
+    r->restored_at_ms = rec->restored_at_ms;
+    if (codec_parts_build(rec, p) || codec_pauses_build(rec, p))
+        return CFD_ERR;
+    return CFD_OK;
 }
 
 /* Copies n pointers to dst, with "" for NULL (packing a NULL entry would crash). */
@@ -403,6 +629,9 @@ static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
             pe->event_time_ms = te->event_time_ms;
             pe->event_id = te->event_id;
             pe->source = (Confirmd__V1__Source)te->source;
+            pe->appointment_time_ms = te->appointment_time_ms;
+            pe->by_customer = te->by_customer;
+            pe->waited_ms = te->waited_ms;
             p->timeline_ptr[i] = pe;
         }
         r->n_timeline = rec->n_timeline;
@@ -424,6 +653,8 @@ static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
         ps->actual_ms = s->actual_ms;
         ps->paused_ms = s->paused_ms;
         ps->status = (Confirmd__V1__MetricStatus)s->status;
+        ps->next_warning_ms = s->next_warning_ms;
+        ps->breach_at_ms = s->breach_at_ms;
         p->sla_ptr[ns++] = ps;
     }
     r->n_sla = ns;
@@ -435,6 +666,10 @@ static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
     r->version = rec->version;
     r->penalty_points = rec->penalty_points;
     r->policy_version = rec->policy_version;
+    if (codec_extras_build(rec, p)) {
+        codec_record_pb_release(p);
+        return CFD_ERR;
+    }
     return CFD_OK;
 }
 
@@ -544,6 +779,24 @@ static bool codec_record_pb_valid(const Confirmd__V1__ConfirmationRecord *r, cha
         }
         seen |= 1u << m;
     }
+    for (size_t i = 0; i < r->n_pauses; i++) {
+        if (!codec_opt(r->pauses[i]->pause_id) ||
+            (i > 0 && codec_strcmp0(r->pauses[i - 1]->pause_id, r->pauses[i]->pause_id) >= 0)) {
+            snprintf(errstr, errstr_size, "record.pauses[%zu]: no id, or not sorted and unique",
+                     i);
+            return false;
+        }
+    }
+    for (size_t i = 0; i < r->n_parts; i++) {
+        if (!codec_opt(r->parts[i]->event_id)) {
+            snprintf(errstr, errstr_size, "record.parts[%zu]: no event_id", i);
+            return false;
+        }
+    }
+    if (r->n_violations > CFD_MAX_VIOLATIONS) {
+        snprintf(errstr, errstr_size, "record.violations: more than %d", CFD_MAX_VIOLATIONS);
+        return false;
+    }
     for (size_t i = 1; i < r->n_linked_alarms; i++) {
         if (codec_strcmp0(r->linked_alarms[i - 1], r->linked_alarms[i]) >= 0) {
             snprintf(errstr, errstr_size, "record.linked_alarms: not sorted and unique");
@@ -551,6 +804,90 @@ static bool codec_record_pb_valid(const Confirmd__V1__ConfirmationRecord *r, cha
         }
     }
     return true;
+}
+
+/* Fills the side paths, parts, pauses and violations. @returns false when out of
+ * memory. */
+static bool codec_extras_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_record *rec)
+{
+    bool ok = true;
+
+    rec->special = r->special;
+    rec->previous_work_order = codec_dup(r->previous_work_order, &ok);
+    rec->customer_absences = r->customer_absences;
+    rec->priority_appointment = r->priority_appointment;
+    rec->reschedules = r->reschedules;
+    rec->signature_waiver = (cfd_waiver)r->signature_waiver;
+    rec->signature_waiver_detail = codec_dup(r->signature_waiver_detail, &ok);
+    if (r->visit_note) {
+        rec->visit_note.visit_time_ms = r->visit_note->visit_time_ms;
+        rec->visit_note.leaving_time_ms = r->visit_note->leaving_time_ms;
+        rec->visit_note.contact = codec_dup(r->visit_note->contact, &ok);
+    }
+    rec->event_report_id = codec_dup(r->event_report_id, &ok);
+    rec->event_report_at_ms = r->event_report_at_ms;
+    rec->diagnosed_at_ms = r->diagnosed_at_ms;
+    rec->restored_at_ms = r->restored_at_ms;
+    for (size_t i = 0; i < r->n_violations && i < CFD_MAX_VIOLATIONS; i++) {
+        const Confirmd__V1__Violation *pv = r->violations[i];
+        cfd_violation *v = &rec->violations[i];
+
+        v->code = (cfd_violation_code)pv->code;
+        v->points = pv->points;
+        snprintf(v->detail, sizeof v->detail, "%s", pv->detail ? pv->detail : "");
+        v->at_ms = pv->at_ms;
+        v->metric = (cfd_metric)pv->metric;
+        rec->n_violations = i + 1;
+    }
+    if (r->n_parts) {
+        if (!(rec->parts = calloc(r->n_parts, sizeof *rec->parts)))
+            return false;
+        rec->n_parts = r->n_parts;
+        for (size_t i = 0; i < r->n_parts; i++) {
+            const Confirmd__V1__PartRecord *pr = r->parts[i];
+            const Confirmd__V1__Part *pt = pr->part;
+            cfd_part_record *dst = &rec->parts[i];
+
+            dst->event_id = codec_dup(pr->event_id, &ok);
+            dst->handled_at_ms = pr->handled_at_ms;
+            dst->manufactured_on = pr->manufactured_on;
+            dst->age_in_service_days = pr->age_in_service_days;
+            if (!pt)
+                continue;
+            dst->name = codec_dup(pt->name, &ok);
+            dst->material_number = codec_dup(pt->material_number, &ok);
+            dst->serial_number = codec_dup(pt->serial_number, &ok);
+            dst->quantity = pt->quantity;
+            dst->category = (cfd_equipment_category)pt->category;
+            for (size_t k = 0; k < pt->n_fault_types; k++)
+                if (pt->fault_types[k] > 0 && pt->fault_types[k] < CFD_PART_FAULT_COUNT)
+                    dst->fault_types |= CFD_PART_FAULT_BIT(pt->fault_types[k]);
+            dst->preliminary_cause = codec_dup(pt->preliminary_cause, &ok);
+            dst->responsible = (cfd_responsible)pt->responsible;
+            dst->supplier_name = codec_dup(pt->supplier_name, &ok);
+            dst->description = codec_dup(pt->description, &ok);
+        }
+    }
+    if (r->n_pauses) {
+        if (!(rec->pauses = calloc(r->n_pauses, sizeof *rec->pauses)))
+            return false;
+        rec->n_pauses = r->n_pauses;
+        for (size_t i = 0; i < r->n_pauses; i++) {
+            const Confirmd__V1__Pause *pp = r->pauses[i];
+            cfd_pause *dst = &rec->pauses[i];
+
+            dst->pause_id = codec_dup(pp->pause_id, &ok);
+            dst->reason = (cfd_pause_reason)pp->reason;
+            dst->reported_by = codec_dup(pp->reported_by, &ok);
+            dst->evidence = codec_dup(pp->evidence, &ok);
+            dst->metrics = codec_metric_bits(pp->metrics, pp->n_metrics);
+            dst->start_ms = pp->start_ms;
+            dst->end_ms = pp->end_ms;
+            dst->paused_event_id = codec_dup(pp->paused_event_id, &ok);
+            dst->resumed_event_id = codec_dup(pp->resumed_event_id, &ok);
+        }
+    }
+    return ok;
 }
 
 /* Fills rec from a checked protobuf record. @returns false when out of memory. */
@@ -621,6 +958,9 @@ static bool codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
             te->event_time_ms = pe->event_time_ms;
             te->event_id = codec_dup(pe->event_id, &ok);
             te->source = (cfd_source)pe->source;
+            te->appointment_time_ms = pe->appointment_time_ms;
+            te->by_customer = pe->by_customer;
+            te->waited_ms = pe->waited_ms;
         }
     }
     for (size_t i = 0; i < r->n_sla; i++) {
@@ -633,13 +973,15 @@ static bool codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
         s->actual_ms = ps->actual_ms;
         s->paused_ms = ps->paused_ms;
         s->status = (cfd_metric_status)ps->status;
+        s->next_warning_ms = ps->next_warning_ms;
+        s->breach_at_ms = ps->breach_at_ms;
     }
     rec->linked_alarms = codec_dupv(r->linked_alarms, r->n_linked_alarms, &ok);
     rec->n_linked_alarms = rec->linked_alarms ? r->n_linked_alarms : 0;
     rec->version = r->version;
     rec->penalty_points = r->penalty_points;
     rec->policy_version = codec_dup(r->policy_version, &ok);
-    return ok;
+    return ok && codec_extras_from_pb(r, rec);
 }
 
 cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec, char *errstr,

@@ -28,6 +28,13 @@ uint64_t cfd_alert_bit(cfd_metric metric, cfd_alert_slot slot)
 
 void cfd_alert_make_id(cfd_alert *a)
 {
+    if (a->metric == CFD_METRIC_NONE) {
+        snprintf(a->alert_id, sizeof(a->alert_id), "%s/%s",
+                 a->work_order != NULL ? a->work_order : "",
+                 a->kind == CFD_ALERT_GOLD_NOTIFICATION ? "GOLD_NOTIFICATION"
+                                                        : cfd_alert_kind_name(a->kind));
+        return;
+    }
     snprintf(a->alert_id, sizeof(a->alert_id), "%s/%s/%d",
              a->work_order != NULL ? a->work_order : "", cfd_metric_name(a->metric),
              (int)a->threshold_pct);
@@ -52,6 +59,8 @@ static const char *metric_label(cfd_metric m)
     case CFD_METRIC_CONTACT: return "contact";
     case CFD_METRIC_ON_SITE: return "on-site";
     case CFD_METRIC_RESTORATION: return "restoration";
+    case CFD_METRIC_CAUSE_IDENTIFIED: return "cause identification";
+    case CFD_METRIC_EVENT_REPORT: return "event report";
     default: return "?";
     }
 }
@@ -63,6 +72,8 @@ static const char *actual_verb(cfd_metric m)
     case CFD_METRIC_CONTACT: return "contacted";
     case CFD_METRIC_ON_SITE: return "arrived";
     case CFD_METRIC_RESTORATION: return "restored";
+    case CFD_METRIC_CAUSE_IDENTIFIED: return "identified";
+    case CFD_METRIC_EVENT_REPORT: return "submitted";
     default: return "?";
     }
 }
@@ -129,6 +140,47 @@ static void fill_alert(cfd_alert *a, const cfd_record *rec, cfd_metric m,
 }
 
 /*
+ * 「金牌集团客户的本地集团客户业务」: an accepted AAA gold order notifies the branch
+ * network department's leader, an AA gold one the team leader (at acceptance,
+ * default). A and standard gold customers get no notification dispatch.
+ * @returns true when one was written to a.
+ */
+static bool gold_notification(cfd_alert *a, const cfd_record *rec, int64_t now_ms)
+{
+    cfd_recipient to;
+    char accepted[48];
+
+    if (!rec->customer.gold || rec->accepted_at_ms == 0 ||
+        (rec->alerts_sent & CFD_ALERT_BIT_GOLD))
+        return false;
+    if (rec->customer.tier == CFD_TIER_AAA)
+        to = CFD_RECIPIENT_DEPARTMENT_LEADER;
+    else if (rec->customer.tier == CFD_TIER_AA)
+        to = CFD_RECIPIENT_TEAM_LEADER;
+    else
+        return false;
+    memset(a, 0, sizeof(*a));
+    a->kind = CFD_ALERT_GOLD_NOTIFICATION;
+    a->work_order = rec->work_order;
+    a->metric = CFD_METRIC_NONE;
+    a->fired_at_ms = now_ms;
+    a->actual_ms = rec->accepted_at_ms;
+    a->recipients = to;
+    a->tier = rec->customer.tier;
+    a->gold = true;
+    a->city = rec->customer.city;
+    a->circuit_id = rec->circuit_id;
+    cfd_alert_make_id(a);
+    format_time(rec->accepted_at_ms, accepted, sizeof(accepted));
+    snprintf(a->message, sizeof(a->message),
+             "%s gold work order %s accepted %s: notify the %s", class_label(rec),
+             a->work_order, accepted,
+             to == CFD_RECIPIENT_DEPARTMENT_LEADER ? "network department leader"
+                                                   : "team leader");
+    return true;
+}
+
+/*
  * A breach is retracted at most once. Once MET, a metric stays MET as late events only
  * move its first actual earlier; only a new customer appointment can move the on-site
  * deadline, and a breach after a retraction is not alerted again (not modelled yet).
@@ -138,6 +190,10 @@ size_t cfd_record_collect_alerts(cfd_record *rec, int64_t now_ms, cfd_alert *out
 {
     size_t n = 0;
 
+    if (n < max && gold_notification(&out[n], rec, now_ms)) {
+        rec->alerts_sent |= CFD_ALERT_BIT_GOLD;
+        n++;
+    }
     for (int m = CFD_METRIC_CONTACT; m < CFD_METRIC_COUNT && n < max; m++) {
         uint64_t breach = cfd_alert_bit((cfd_metric)m, CFD_ALERT_SLOT_BREACH);
         uint64_t retracted = cfd_alert_bit((cfd_metric)m, CFD_ALERT_SLOT_RETRACTED);

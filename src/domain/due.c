@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sla.h"
+
 /* One instant a running duty may call for an alert. */
 typedef struct due_point {
     cfd_alert_slot slot;
@@ -24,14 +26,14 @@ static size_t due_points(const cfd_record *rec, const cfd_policy *pol, int m,
         return 0;
     if (r->actual_ms || !r->deadline_ms || cfd_record_is_complete(rec))
         return 0;
-    /* Fractions count back from the deadline, so pauses and appointment deadlines
-     * move the warnings with it. */
-    for (int k = 0; k < 2; k++) {
-        int pct = pol->warn_pct[k];
+    /* A clock that is paused right now moves no deadline closer: the event that
+     * resumes it recomputes the timer. */
+    if (r->status == CFD_MST_RUNNING && r->breach_at_ms == 0)
+        return 0;
+    for (int k = 0; k < 2; k++)
         pts[n++] = (due_point){k == 0 ? CFD_ALERT_SLOT_WARNING_1 : CFD_ALERT_SLOT_WARNING_2,
-                               CFD_ALERT_WARNING, pct, CFD_RECIPIENT_ENGINEER,
-                               r->deadline_ms - r->target_ms * (100 - pct) / 100};
-    }
+                               CFD_ALERT_WARNING, pol->warn_pct[k], CFD_RECIPIENT_ENGINEER,
+                               cfd_sla_warning_at(rec, pol, (cfd_metric)m, k)};
     /* The breach is due just after the deadline: meeting it at the deadline is met. */
     pts[n++] = (due_point){CFD_ALERT_SLOT_BREACH, CFD_ALERT_BREACH, 100,
                            CFD_RECIPIENT_TEAM_LEADER, r->deadline_ms + 1};
@@ -40,7 +42,7 @@ static size_t due_points(const cfd_record *rec, const cfd_policy *pol, int m,
                                   : CFD_RECIPIENT_NOC_DUTY_MANAGER;
         pts[n++] = (due_point){(cfd_alert_slot)(CFD_ALERT_SLOT_ESCALATION_1 + k - 1),
                                CFD_ALERT_ESCALATION, 100 + k, to,
-                               r->deadline_ms + 1 + (int64_t)k * CFD_ESCALATION_DEFAULT_MS};
+                               r->deadline_ms + 1 + (int64_t)k * pol->escalation_ms};
     }
     return n;
 }

@@ -67,6 +67,77 @@ static cfd_err validate_restoration(const cfd_event *ev, char *errstr,
     return CFD_OK;
 }
 
+static cfd_err validate_part(const cfd_event *ev, char *errstr, size_t errstr_size)
+{
+    const cfd_part_ref *p = &ev->part;
+    uint32_t known = 0;
+
+    for (int t = CFD_PART_FAULT_FUNCTION_DEFECT; t < CFD_PART_FAULT_COUNT; t++)
+        known |= CFD_PART_FAULT_BIT(t);
+    if (absent(p->name))
+        return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size, "missing field part.name");
+    if ((int)p->category < 0 || (int)p->category > CFD_EQUIPMENT_SOFTWARE)
+        return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,
+                    "invalid value part.category");
+    if ((int)p->responsible < 0 || (int)p->responsible > CFD_RESPONSIBLE_SUPPLIER)
+        return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,
+                    "invalid value part.responsible");
+    if (p->quantity < 0)
+        return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,
+                    "invalid value part.quantity");
+    if (p->fault_types & ~known)
+        return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,
+                    "invalid value part.fault_types");
+    return CFD_OK;
+}
+
+static cfd_err validate_pause(const cfd_event *ev, char *errstr, size_t errstr_size)
+{
+    uint32_t known = 0;
+
+    for (int m = CFD_METRIC_CONTACT; m < CFD_METRIC_COUNT; m++)
+        known |= 1u << m;
+    if (absent(ev->pause.pause_id))
+        return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size,
+                    "missing field pause.pause_id");
+    if (ev->pause.start_ms < 0 || ev->pause.end_ms < 0)
+        return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,
+                    "invalid value pause.start_ms/end_ms");
+    if (ev->kind == CFD_MS_CLOCK_RESUMED)
+        return CFD_OK;
+    /* Every pause carries its reason (customer, interconnection, appointment). */
+    if (ev->pause.reason == CFD_PAUSE_UNSPECIFIED)
+        return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size,
+                    "missing field pause.reason");
+    if ((int)ev->pause.reason < 0 || (int)ev->pause.reason > CFD_PAUSE_APPOINTMENT)
+        return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,
+                    "invalid value pause.reason");
+    if (ev->pause.metrics & ~known)
+        return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,
+                    "invalid value pause.metrics");
+    return CFD_OK;
+}
+
+static cfd_err validate_visit(const cfd_event *ev, char *errstr, size_t errstr_size)
+{
+    const cfd_visit_note_ref *n = &ev->visit.note;
+
+    if (n->visit_time_ms < 0 || n->leaving_time_ms < 0 ||
+        (n->visit_time_ms > 0 && n->leaving_time_ms > 0 &&
+         n->leaving_time_ms < n->visit_time_ms))
+        return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,
+                    "invalid value note: leaving before the visit");
+    if (ev->kind != CFD_MS_SIGNATURE_WAIVED)
+        return CFD_OK;
+    if (ev->visit.reason == CFD_WAIVER_UNSPECIFIED)
+        return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size,
+                    "missing field signature_waived.reason");
+    if ((int)ev->visit.reason < 0 || (int)ev->visit.reason > CFD_WAIVER_UNREACHABLE)
+        return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,
+                    "invalid value signature_waived.reason");
+    return CFD_OK;
+}
+
 /* Checks the payload selected by ev->kind. */
 static cfd_err validate_payload(const cfd_event *ev, char *errstr, size_t errstr_size)
 {
@@ -77,7 +148,16 @@ static cfd_err validate_payload(const cfd_event *ev, char *errstr, size_t errstr
         return validate_diagnosis(ev, errstr, errstr_size);
     case CFD_MS_SERVICE_RESTORED:
         return validate_restoration(ev, errstr, errstr_size);
+    case CFD_MS_PART_REPLACED:
+        return validate_part(ev, errstr, errstr_size);
+    case CFD_MS_CLOCK_PAUSED:
+    case CFD_MS_CLOCK_RESUMED:
+        return validate_pause(ev, errstr, errstr_size);
+    case CFD_MS_CUSTOMER_ABSENT:
+    case CFD_MS_SIGNATURE_WAIVED:
+        return validate_visit(ev, errstr, errstr_size);
     case CFD_MS_APPOINTMENT_SET:
+    case CFD_MS_APPOINTMENT_RESCHEDULED:
         if (ev->appointment.time_ms <= 0)
             return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size,
                         "missing field appointment.time_ms");

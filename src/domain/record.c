@@ -26,6 +26,26 @@ static void free_strv(char **v, size_t n)
     free(v);
 }
 
+static void part_free(cfd_part_record *p)
+{
+    free(p->event_id);
+    free(p->name);
+    free(p->material_number);
+    free(p->serial_number);
+    free(p->preliminary_cause);
+    free(p->supplier_name);
+    free(p->description);
+}
+
+static void pause_free(cfd_pause *p)
+{
+    free(p->pause_id);
+    free(p->reported_by);
+    free(p->evidence);
+    free(p->paused_event_id);
+    free(p->resumed_event_id);
+}
+
 void cfd_record_destroy(cfd_record *rec)
 {
     if (rec == NULL)
@@ -60,6 +80,16 @@ void cfd_record_destroy(cfd_record *rec)
     free(rec->timeline);
     free_strv(rec->linked_alarms, rec->n_linked_alarms);
     free(rec->policy_version);
+    free(rec->previous_work_order);
+    for (size_t i = 0; i < rec->n_parts; i++)
+        part_free(&rec->parts[i]);
+    free(rec->parts);
+    for (size_t i = 0; i < rec->n_pauses; i++)
+        pause_free(&rec->pauses[i]);
+    free(rec->pauses);
+    free(rec->signature_waiver_detail);
+    free(rec->visit_note.contact);
+    free(rec->event_report_id);
     free(rec);
 }
 
@@ -71,6 +101,23 @@ bool cfd_record_is_complete(const cfd_record *rec)
 bool cfd_record_needs_emit(const cfd_record *rec)
 {
     return cfd_record_is_complete(rec) && rec->version > rec->emitted_version;
+}
+
+bool cfd_record_is_repeat_of(const cfd_record *earlier, const char *circuit_id,
+                             int64_t reported_at_ms, const cfd_policy *pol)
+{
+    int64_t watched_from;
+
+    if (earlier == NULL || pol == NULL || circuit_id == NULL || earlier->circuit_id == NULL)
+        return false;
+    if (earlier->result != CFD_RESULT_NEEDS_OBSERVATION ||
+        strcmp(earlier->circuit_id, circuit_id) != 0)
+        return false;
+    /* The circuit is watched from the end of the service (or the restoration). */
+    watched_from = earlier->service_end_time_ms ? earlier->service_end_time_ms
+                                                : earlier->restored_at_ms;
+    return watched_from > 0 && reported_at_ms >= watched_from &&
+           reported_at_ms - watched_from <= pol->observation_window_ms;
 }
 
 int64_t cfd_record_as_of(const cfd_record *rec)
@@ -125,6 +172,17 @@ static cfd_err timeline_insert(cfd_record *rec, const cfd_event *ev, size_t *pos
                                     .event_time_ms = ev->event_time_ms,
                                     .event_id = id,
                                     .source = ev->source};
+    if (ev->kind == CFD_MS_APPOINTMENT_SET || ev->kind == CFD_MS_APPOINTMENT_RESCHEDULED) {
+        grown[i].appointment_time_ms = ev->appointment.time_ms;
+        grown[i].by_customer = ev->appointment.requested_by_customer;
+    }
+    if (ev->kind == CFD_MS_CUSTOMER_ABSENT && ev->visit.note.leaving_time_ms > 0) {
+        int64_t visit = ev->visit.note.visit_time_ms > 0 ? ev->visit.note.visit_time_ms
+                                                         : ev->event_time_ms;
+        int64_t waited = ev->visit.note.leaving_time_ms - visit;
+
+        grown[i].waited_ms = waited > 0 ? waited : 1; /* 0 means unknown */
+    }
     rec->n_timeline++;
     *pos = i;
     return CFD_OK;
@@ -194,18 +252,32 @@ static cfd_err fold_state(const cfd_record *rec, cfd_state *out, size_t *bad,
 /* Kinds that carry the same payload fields; the latest event of a group sets them. */
 static cfd_milestone payload_group(cfd_milestone m)
 {
-    return m == CFD_MS_ENGINEER_ACCEPTED ? CFD_MS_DISPATCHED : m;
+    switch (m) {
+    case CFD_MS_ENGINEER_ACCEPTED:
+        return CFD_MS_DISPATCHED;
+    case CFD_MS_APPOINTMENT_RESCHEDULED:
+        return CFD_MS_APPOINTMENT_SET;
+    default:
+        return m;
+    }
 }
 
-/* @returns true when no entry of ev's payload group sorts after ev. */
-static bool latest_of_group(const cfd_record *rec, const cfd_event *ev)
+/* The visit note comes from the latest absence or waiver, whichever it is. */
+static cfd_milestone note_group(cfd_milestone m)
 {
-    cfd_milestone g = payload_group(ev->kind);
+    return m == CFD_MS_SIGNATURE_WAIVED ? CFD_MS_CUSTOMER_ABSENT : m;
+}
+
+/* @returns true when no entry of ev's group (by group()) sorts after ev. */
+static bool latest_in(const cfd_record *rec, const cfd_event *ev,
+                      cfd_milestone (*group)(cfd_milestone))
+{
+    cfd_milestone g = group(ev->kind);
 
     for (size_t i = 0; i < rec->n_timeline; i++) {
         const cfd_timeline_entry *e = &rec->timeline[i];
 
-        if (payload_group(e->milestone) == g &&
+        if (group(e->milestone) == g &&
             event_order(e->event_time_ms, e->event_id, ev->event_time_ms,
                         ev->event_id) > 0)
             return false;
@@ -215,7 +287,7 @@ static bool latest_of_group(const cfd_record *rec, const cfd_event *ev)
 
 /* ---- staged changes: every allocation happens before the record changes ----------- */
 
-#define STAGE_MAX_STR 16
+#define STAGE_MAX_STR 24
 
 typedef struct stage {
     struct {
@@ -227,6 +299,9 @@ typedef struct stage {
     char **engineers, **staff;
     size_t n_engineers, n_staff;
     char *alarm_id; /* to link, not yet in rec->linked_alarms */
+    bool part;      /* rec->parts[n_parts] is staged: insert it at commit */
+    int pause;      /* 0, or 1 + the index of the staged pause (n_pauses when new) */
+    bool pause_side_paused, pause_side_resumed; /* which side the event sets */
     bool oom;
 } stage;
 
@@ -286,6 +361,7 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
         stage_str(st, &rec->access_point, ev->report.access_point);
         stage_str(st, &rec->equipment, ev->report.equipment);
         stage_str(st, &rec->problem_description, ev->report.problem_description);
+        stage_str(st, &rec->previous_work_order, ev->report.previous_work_order);
         break;
     case CFD_MS_DISPATCHED:
     case CFD_MS_ENGINEER_ACCEPTED:
@@ -315,9 +391,139 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
     case CFD_MS_CANCELLED:
         stage_str(st, &rec->cancel_reason, ev->change.reason);
         break;
+    case CFD_MS_SIGNATURE_WAIVED:
+        stage_str(st, &rec->signature_waiver_detail, ev->visit.detail);
+        break;
+    case CFD_MS_EVENT_REPORT_SUBMITTED:
+        stage_str(st, &rec->event_report_id, ev->event_report.report_id);
+        break;
     default:
         break;
     }
+}
+
+/* Makes room for one more element of an array of n (capacity is exactly n). */
+static void *grow_one(void *arr, size_t n, size_t size, bool *oom)
+{
+    void *grown = realloc(arr, (n + 1) * size);
+
+    if (grown == NULL) {
+        *oom = true;
+        return arr;
+    }
+    memset((char *)grown + n * size, 0, size);
+    return grown;
+}
+
+/* Stages the part of ev in the spare slot rec->parts[n_parts]. */
+static void stage_part(stage *st, cfd_record *rec, const cfd_event *ev)
+{
+    cfd_part_record *slot;
+
+    rec->parts = grow_one(rec->parts, rec->n_parts, sizeof(*rec->parts), &st->oom);
+    if (st->oom)
+        return;
+    slot = &rec->parts[rec->n_parts];
+    st->part = true;
+    stage_str(st, &slot->event_id, ev->event_id);
+    stage_str(st, &slot->name, ev->part.name);
+    stage_str(st, &slot->material_number, ev->part.material_number);
+    stage_str(st, &slot->serial_number, ev->part.serial_number);
+    stage_str(st, &slot->preliminary_cause, ev->part.preliminary_cause);
+    stage_str(st, &slot->supplier_name, ev->part.supplier_name);
+    stage_str(st, &slot->description, ev->part.description);
+}
+
+static int64_t entry_time(const cfd_record *rec, const char *event_id)
+{
+    for (size_t i = 0; event_id != NULL && i < rec->n_timeline; i++)
+        if (strcmp(rec->timeline[i].event_id, event_id) == 0)
+            return rec->timeline[i].event_time_ms;
+    return 0;
+}
+
+/* @returns true when ev sorts after the event named by event_id (or there is none). */
+static bool later_than(const cfd_record *rec, const cfd_event *ev, const char *event_id)
+{
+    if (event_id == NULL)
+        return true;
+    return event_order(ev->event_time_ms, ev->event_id, entry_time(rec, event_id),
+                       event_id) > 0;
+}
+
+/* Stages the merge of a ClockPaused / ClockResumed into its pause, new or known. */
+static void stage_pause(stage *st, cfd_record *rec, const cfd_event *ev)
+{
+    size_t i = 0;
+    cfd_pause *p;
+
+    while (i < rec->n_pauses && strcmp(rec->pauses[i].pause_id, ev->pause.pause_id) != 0)
+        i++;
+    if (i == rec->n_pauses) {
+        rec->pauses = grow_one(rec->pauses, rec->n_pauses, sizeof(*rec->pauses), &st->oom);
+        if (st->oom)
+            return;
+        stage_str(st, &rec->pauses[i].pause_id, ev->pause.pause_id);
+    }
+    p = &rec->pauses[i];
+    st->pause = (int)i + 1;
+    if (ev->kind == CFD_MS_CLOCK_PAUSED && later_than(rec, ev, p->paused_event_id)) {
+        st->pause_side_paused = true;
+        stage_str(st, &p->reported_by, ev->reported_by);
+        stage_str(st, &p->evidence, ev->pause.evidence);
+        stage_str(st, &p->paused_event_id, ev->event_id);
+    }
+    if (ev->kind == CFD_MS_CLOCK_RESUMED && later_than(rec, ev, p->resumed_event_id)) {
+        st->pause_side_resumed = true;
+        stage_str(st, &p->resumed_event_id, ev->event_id);
+    }
+}
+
+/* Moves the staged part (the spare slot) to its sorted place. */
+static void commit_part(cfd_record *rec, const cfd_event *ev)
+{
+    cfd_part_record p = rec->parts[rec->n_parts];
+    size_t i = rec->n_parts;
+
+    p.handled_at_ms = ev->event_time_ms;
+    p.quantity = ev->part.quantity > 0 ? ev->part.quantity : 1;
+    p.category = ev->part.category;
+    p.fault_types = ev->part.fault_types;
+    p.responsible = ev->part.responsible;
+    p.manufactured_on = 0;
+    p.age_in_service_days = 0;
+    while (i > 0 && event_order(rec->parts[i - 1].handled_at_ms, rec->parts[i - 1].event_id,
+                                p.handled_at_ms, p.event_id) > 0) {
+        rec->parts[i] = rec->parts[i - 1];
+        i--;
+    }
+    rec->parts[i] = p;
+    rec->n_parts++;
+}
+
+/* Sets the staged pause's scalars and moves a new one to its sorted place. */
+static void commit_pause(stage *st, cfd_record *rec, const cfd_event *ev)
+{
+    size_t i = (size_t)(st->pause - 1);
+    cfd_pause p = rec->pauses[i];
+
+    if (st->pause_side_paused) {
+        p.reason = ev->pause.reason;
+        p.metrics = ev->pause.metrics;
+        p.start_ms = ev->pause.start_ms > 0 ? ev->pause.start_ms : ev->event_time_ms;
+    }
+    if (st->pause_side_resumed)
+        p.end_ms = ev->pause.end_ms > 0 ? ev->pause.end_ms : ev->event_time_ms;
+    if (i < rec->n_pauses) {
+        rec->pauses[i] = p;
+        return;
+    }
+    while (i > 0 && strcmp(rec->pauses[i - 1].pause_id, p.pause_id) > 0) {
+        rec->pauses[i] = rec->pauses[i - 1];
+        i--;
+    }
+    rec->pauses[i] = p;
+    rec->n_pauses++;
 }
 
 static bool alarm_linked(const cfd_record *rec, const char *alarm_id)
@@ -389,7 +595,12 @@ static void set_payload_scalars(cfd_record *rec, const cfd_event *ev)
         rec->customer.tier = ev->report.customer.tier;
         rec->customer.gold = ev->report.customer.gold;
         rec->urgency = ev->report.urgency;
+        rec->special = ev->report.special;
         break;
+    case CFD_MS_SIGNATURE_WAIVED:
+        rec->signature_waiver = ev->visit.reason;
+        break;
+    case CFD_MS_APPOINTMENT_RESCHEDULED:
     case CFD_MS_APPOINTMENT_SET:
         rec->appointment_time_ms = ev->appointment.time_ms;
         rec->appointment_by_customer = ev->appointment.requested_by_customer;
@@ -415,14 +626,106 @@ static void set_payload_scalars(cfd_record *rec, const cfd_event *ev)
     }
 }
 
-/* Times that come from the timeline alone. */
+/* Times and counts that come from the timeline alone. */
 static void derive_from_timeline(cfd_record *rec)
 {
+    bool absent = false;
+
     rec->reported_at_ms = first_at(rec, CFD_MS_REPORTED);
     rec->accepted_at_ms = first_at(rec, CFD_MS_ACCEPTED);
     rec->arrival_time_ms = first_at(rec, CFD_MS_ARRIVED_ON_SITE);
     rec->customer_signed_at_ms = last_at(rec, CFD_MS_CONFIRMATION_SIGNED);
+    rec->diagnosed_at_ms = first_at(rec, CFD_MS_DIAGNOSED);
+    rec->restored_at_ms = first_at(rec, CFD_MS_SERVICE_RESTORED);
+    rec->event_report_at_ms = first_at(rec, CFD_MS_EVENT_REPORT_SUBMITTED);
+    rec->customer_absences = 0;
+    rec->reschedules = 0;
+    rec->priority_appointment = false;
+    for (size_t i = 0; i < rec->n_timeline; i++) {
+        cfd_milestone m = rec->timeline[i].milestone;
+
+        if (m == CFD_MS_CUSTOMER_ABSENT) {
+            rec->customer_absences++;
+            absent = true;
+        }
+        if (m == CFD_MS_APPOINTMENT_RESCHEDULED)
+            rec->reschedules++;
+        /* The second appointment after an absence is handled first (应优先处理). */
+        if (absent && (m == CFD_MS_APPOINTMENT_SET || m == CFD_MS_APPOINTMENT_RESCHEDULED))
+            rec->priority_appointment = true;
+    }
     rec->version = (uint32_t)rec->n_timeline;
+}
+
+/* Sets the visit note from ev, the latest absence or waiver. */
+static void set_visit_note_scalars(cfd_record *rec, const cfd_event *ev)
+{
+    rec->visit_note.visit_time_ms = ev->visit.note.visit_time_ms;
+    rec->visit_note.leaving_time_ms = ev->visit.note.leaving_time_ms;
+}
+
+/* Part ages depend on the policy's serial format, so they are derived with the SLA. */
+static void derive_part_ages(cfd_record *rec, const cfd_policy *pol)
+{
+    for (size_t i = 0; i < rec->n_parts; i++) {
+        cfd_part_record *p = &rec->parts[i];
+        int32_t age;
+
+        p->manufactured_on = cfd_part_serial_date(p->serial_number, pol->serial_date);
+        age = cfd_part_age_days(p->manufactured_on, p->handled_at_ms);
+        if (age < 0) /* made after it was handled: the serial's date is wrong */
+            p->manufactured_on = 0;
+        p->age_in_service_days = age < 0 ? 0 : age;
+    }
+}
+
+/* Under another policy than the record was opened with, the record keeps the targets
+ * it was judged by (a registry of versions would give back all the figures). */
+static const cfd_policy *pinned_policy(const cfd_record *rec, const cfd_policy *pol,
+                                       cfd_policy *scratch)
+{
+    cfd_sla_limits *lim;
+    int k = rec->special ? CFD_SPECIAL : CFD_ORDINARY;
+
+    if (rec->policy_version == NULL || strcmp(rec->policy_version, pol->version) == 0)
+        return pol;
+    *scratch = *pol;
+    lim = (cfd_sla_limits *)cfd_policy_limits(scratch, rec->customer.tier, rec->urgency,
+                                              NULL);
+    if (rec->sla[CFD_METRIC_CONTACT].target_ms > 0)
+        lim->contact_ms = rec->sla[CFD_METRIC_CONTACT].target_ms;
+    if (rec->sla[CFD_METRIC_ON_SITE].target_ms > 0)
+        lim->onsite_ms = rec->sla[CFD_METRIC_ON_SITE].target_ms;
+    if (rec->sla[CFD_METRIC_RESTORATION].target_ms > 0)
+        lim->restoration_ms = rec->sla[CFD_METRIC_RESTORATION].target_ms;
+    if (rec->sla[CFD_METRIC_CAUSE_IDENTIFIED].target_ms > 0)
+        scratch->cause_ms[k] = rec->sla[CFD_METRIC_CAUSE_IDENTIFIED].target_ms;
+    if (rec->sla[CFD_METRIC_EVENT_REPORT].target_ms > 0)
+        scratch->event_report_ms[k] = rec->sla[CFD_METRIC_EVENT_REPORT].target_ms;
+    return scratch;
+}
+
+/* Everything judged rather than recorded: part ages, SLA results, violations. */
+static void judge(cfd_record *rec, const cfd_policy *pol)
+{
+    derive_part_ages(rec, pol);
+    cfd_sla_update(rec, pol);
+    cfd_assessment_judge(rec, pol);
+}
+
+cfd_err cfd_record_reevaluate(cfd_record *rec, const cfd_policy *pol)
+{
+    char *version;
+
+    if (rec == NULL || pol == NULL)
+        return CFD_ERR;
+    if ((version = strdup(pol->version)) == NULL)
+        return CFD_ERR;
+    free(rec->policy_version);
+    rec->policy_version = version;
+    if (rec->state != CFD_STATE_NONE)
+        judge(rec, pol);
+    return CFD_OK;
 }
 
 static cfd_err fail(cfd_err err, char *errstr, size_t errstr_size, const char *msg)
@@ -455,7 +758,8 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
     cfd_apply_outcome ignored;
     cfd_state next = CFD_STATE_NONE, bad_from;
     size_t pos, bad;
-    bool opening, latest;
+    bool opening, latest, note_latest;
+    cfd_policy pinned;
     cfd_err err;
 
     if (outcome == NULL)
@@ -491,9 +795,17 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
         return CFD_OK;
     }
 
-    latest = latest_of_group(rec, ev);
+    latest = latest_in(rec, ev, payload_group);
+    note_latest = (ev->kind == CFD_MS_CUSTOMER_ABSENT || ev->kind == CFD_MS_SIGNATURE_WAIVED) &&
+                  latest_in(rec, ev, note_group);
     if (latest)
         stage_payload(&st, rec, ev);
+    if (note_latest)
+        stage_str(&st, &rec->visit_note.contact, ev->visit.note.contact);
+    if (ev->kind == CFD_MS_PART_REPLACED)
+        stage_part(&st, rec, ev);
+    if (ev->kind == CFD_MS_CLOCK_PAUSED || ev->kind == CFD_MS_CLOCK_RESUMED)
+        stage_pause(&st, rec, ev);
     if (opening) {
         stage_str(&st, &rec->work_order, ev->work_order);
         stage_str(&st, &rec->policy_version, pol->version);
@@ -509,13 +821,19 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
     stage_commit(&st, rec);
     if (latest)
         set_payload_scalars(rec, ev);
+    if (note_latest)
+        set_visit_note_scalars(rec, ev);
+    if (st.part)
+        commit_part(rec, ev);
+    if (st.pause)
+        commit_pause(&st, rec, ev);
     /* Min over uncleared alarms: commutative, so it needs no per-entry flag. */
     if (ev->kind == CFD_MS_NOC_ALARM && !ev->alarm.cleared &&
         (rec->first_alarm_at_ms == 0 || ev->event_time_ms < rec->first_alarm_at_ms))
         rec->first_alarm_at_ms = ev->event_time_ms;
     derive_from_timeline(rec);
     rec->state = next;
-    cfd_sla_update(rec, pol);
+    judge(rec, opening ? pol : pinned_policy(rec, pol, &pinned));
     *outcome = CFD_APPLY_CHANGED;
     return CFD_OK;
 }

@@ -1,13 +1,28 @@
 /*
- * Private to the domain core: the SLA clocks, recomputed by cfd_record_apply().
+ * Private to the domain core: the SLA clocks and the assessment's violations,
+ * recomputed by cfd_record_apply() and cfd_record_reevaluate().
  */
 #ifndef CFD_DOMAIN_SLA_H
 #define CFD_DOMAIN_SLA_H
 
 #include "confirmd/record.h"
 
-/* Recomputes rec->sla[CONTACT, ON_SITE, RESTORATION] from the record's timeline and
- * derived times under pol, judged at cfd_record_as_of(rec). */
+/* Recomputes rec->sla[every metric] from the record's timeline, pauses and derived
+ * times under pol, judged at cfd_record_as_of(rec). */
 void cfd_sla_update(cfd_record *rec, const cfd_policy *pol);
+
+/* The instant of warning `which` (0: pol->warn_pct[0], 1: [1]) of metric m: that
+ * fraction of the time that counts between its start and its deadline. 0 when the
+ * clock has not started. */
+int64_t cfd_sla_warning_at(const cfd_record *rec, const cfd_policy *pol, cfd_metric m,
+                           int which);
+
+/* Recomputes rec->violations and rec->penalty_points from the SLA results and the
+ * timeline (call after cfd_sla_update). */
+void cfd_assessment_judge(cfd_record *rec, const cfd_policy *pol);
+
+/* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian). */
+int64_t cfd_days_from_civil(int y, int m, int d);
+void cfd_civil_from_days(int64_t z, int *y, int *m, int *d);
 
 #endif

@@ -32,6 +32,8 @@ static const char *const state_names[CFD_STATE_COUNT] = {
     [CFD_STATE_CLOSED] = "STATE_CLOSED",
     [CFD_STATE_CANCELLED] = "STATE_CANCELLED",
     [CFD_STATE_REOPENED] = "STATE_REOPENED",
+    [CFD_STATE_CUSTOMER_ABSENT] = "STATE_CUSTOMER_ABSENT",
+    [CFD_STATE_SIGNATURE_WAIVED] = "STATE_SIGNATURE_WAIVED",
 };
 
 static const char *const milestone_names[CFD_MS_COUNT] = {
@@ -51,6 +53,13 @@ static const char *const milestone_names[CFD_MS_COUNT] = {
     [CFD_MS_CANCELLED] = "MILESTONE_CANCELLED",
     [CFD_MS_REOPENED] = "MILESTONE_REOPENED",
     [CFD_MS_NOC_ALARM] = "MILESTONE_NOC_ALARM",
+    [CFD_MS_APPOINTMENT_RESCHEDULED] = "MILESTONE_APPOINTMENT_RESCHEDULED",
+    [CFD_MS_CUSTOMER_ABSENT] = "MILESTONE_CUSTOMER_ABSENT",
+    [CFD_MS_SIGNATURE_WAIVED] = "MILESTONE_SIGNATURE_WAIVED",
+    [CFD_MS_PART_REPLACED] = "MILESTONE_PART_REPLACED",
+    [CFD_MS_CLOCK_PAUSED] = "MILESTONE_CLOCK_PAUSED",
+    [CFD_MS_CLOCK_RESUMED] = "MILESTONE_CLOCK_RESUMED",
+    [CFD_MS_EVENT_REPORT_SUBMITTED] = "MILESTONE_EVENT_REPORT_SUBMITTED",
 };
 
 static const char *const metric_names[CFD_METRIC_COUNT] = {
@@ -58,6 +67,8 @@ static const char *const metric_names[CFD_METRIC_COUNT] = {
     [CFD_METRIC_CONTACT] = "METRIC_CONTACT",
     [CFD_METRIC_ON_SITE] = "METRIC_ON_SITE",
     [CFD_METRIC_RESTORATION] = "METRIC_RESTORATION",
+    [CFD_METRIC_CAUSE_IDENTIFIED] = "METRIC_CAUSE_IDENTIFIED",
+    [CFD_METRIC_EVENT_REPORT] = "METRIC_EVENT_REPORT",
 };
 
 static const char *const tier_names[CFD_TIER_COUNT] = {
@@ -76,6 +87,15 @@ static const char *const alert_kind_names[] = {
     [CFD_ALERT_RETRACTED] = "ALERT_KIND_RETRACTED",
     [CFD_ALERT_GOLD_NOTIFICATION] = "ALERT_KIND_GOLD_NOTIFICATION",
     [CFD_ALERT_SEVERE_FAULT] = "ALERT_KIND_SEVERE_FAULT",
+};
+
+static const char *const violation_names[CFD_VIOLATION_COUNT] = {
+    [CFD_VIOLATION_NONE] = "VIOLATION_NONE",
+    [CFD_VIOLATION_LATE_ARRIVAL] = "VIOLATION_LATE_ARRIVAL",
+    [CFD_VIOLATION_CAUSE_NOT_FOUND] = "VIOLATION_CAUSE_NOT_FOUND",
+    [CFD_VIOLATION_EVENT_REPORT_LATE] = "VIOLATION_EVENT_REPORT_LATE",
+    [CFD_VIOLATION_NONCONFORMING_RECORD] = "VIOLATION_NONCONFORMING_RECORD",
+    [CFD_VIOLATION_BROKEN_COMMITMENT] = "VIOLATION_BROKEN_COMMITMENT",
 };
 
 /* Error codes are 0 and negative: indexed by -err. */
@@ -120,4 +140,9 @@ const char *cfd_alert_kind_name(cfd_alert_kind k)
 const char *cfd_err_name(cfd_err err)
 {
     return NAME_OF(err_names, -(int)err);
+}
+
+const char *cfd_violation_name(cfd_violation_code c)
+{
+    return NAME_OF(violation_names, c);
 }

@@ -57,15 +57,23 @@ static void test_records_and_breach(void **state) {
     assert_string_equal(h_jstr(h_sla_of(b, "METRIC_ON_SITE"), "deadline_ms"), deadline);
     assert_string_equal(h_jstr(h_sla_of(b, "METRIC_CONTACT"), "status"), "METRIC_STATUS_MET");
 
+    /* One breach (WO-B on site) and the gold notification of WO-A's acceptance. */
     h_collect(env, "confirmd.alerts", "SlaAlert", 10, 4000, &alerts);
-    assert_int_equal(alerts.n, 1);
-    assert_string_equal(h_jstr(alerts.items[0], "work_order"), "WO-B");
-    assert_string_equal(h_jstr(alerts.items[0], "kind"), "ALERT_KIND_BREACH");
-    assert_string_equal(h_jstr(alerts.items[0], "metric"), "METRIC_ON_SITE");
-    /* The alert never carries customer names, phones or addresses. */
-    const char *text = json_object_to_json_string(alerts.items[0]);
-    assert_null(strstr(text, "13800000000"));
-    assert_null(strstr(text, "王经理"));
+    assert_int_equal(alerts.n, 2);
+    assert_int_equal(h_count_by(&alerts, "kind", "ALERT_KIND_BREACH"), 1);
+    json_object *br = h_find_by(&alerts, "kind", "ALERT_KIND_BREACH");
+    assert_string_equal(h_jstr(br, "work_order"), "WO-B");
+    assert_string_equal(h_jstr(br, "metric"), "METRIC_ON_SITE");
+    json_object *gold = h_find_by(&alerts, "kind", "ALERT_KIND_GOLD_NOTIFICATION");
+    assert_non_null(gold);
+    assert_string_equal(h_jstr(gold, "work_order"), "WO-A");
+    assert_string_equal(h_jstr(gold, "recipients"), "RECIPIENT_DEPARTMENT_LEADER");
+    /* Alerts never carry customer names, phones or addresses. */
+    for (int i = 0; i < alerts.n; i++) {
+        const char *text = json_object_to_json_string(alerts.items[i]);
+        assert_null(strstr(text, "13800000000"));
+        assert_null(strstr(text, "王经理"));
+    }
 
     /* And neither does the worker's log. */
     char cmd[1024];

@@ -35,9 +35,14 @@ static cfd_record *open_aaa(const char *wo)
     cfd_event rep = fx_report("r", wo, FX_T0, CFD_TIER_AAA, CFD_URGENCY_UNSPECIFIED);
     cfd_event acc = fx_event("a", wo, CFD_MS_ACCEPTED, FX_T0);
 
+    cfd_alert gold;
+
     rep.report.customer.gold = true;
     apply_ok(rec, &rep);
     apply_ok(rec, &acc);
+    /* The gold notification comes first and once; the tests below are about SLAs. */
+    assert_int_equal(cfd_record_collect_alerts(rec, FX_T0, &gold, 1), 1);
+    assert_int_equal(gold.kind, CFD_ALERT_GOLD_NOTIFICATION);
     return rec;
 }
 
@@ -173,7 +178,7 @@ static void test_no_retraction_without_breach(void **state)
     apply_ok(rec, &con);
     assert_int_equal(rec->sla[CFD_METRIC_CONTACT].status, CFD_MST_MET);
     assert_int_equal(cfd_record_collect_alerts(rec, FX_T0, out, 4), 0);
-    assert_int_equal(rec->alerts_sent, 0);
+    assert_int_equal(rec->alerts_sent, CFD_ALERT_BIT_GOLD);
     cfd_record_destroy(rec);
 }
 
@@ -221,6 +226,89 @@ static void test_message_for_urgent(void **state)
     cfd_record_destroy(rec);
 }
 
+/* 「金牌集团客户」: AAA gold notifies the department leader, AA gold the team leader,
+ * once, at acceptance; A, standard and non-gold orders notify nobody. */
+static void test_gold_notification(void **state)
+{
+    static const struct {
+        const char *name;
+        cfd_tier tier;
+        bool gold, accepted;
+        cfd_recipient want; /* NONE: no notification */
+        const char *message;
+    } cases[] = {
+        {"AAA gold accepted: department leader", CFD_TIER_AAA, true, true,
+         CFD_RECIPIENT_DEPARTMENT_LEADER,
+         "AAA gold work order WO-G accepted 2026-01-01 09:05 UTC: notify the network "
+         "department leader"},
+        {"AA gold accepted: team leader", CFD_TIER_AA, true, true, CFD_RECIPIENT_TEAM_LEADER,
+         "AA gold work order WO-G accepted 2026-01-01 09:05 UTC: notify the team leader"},
+        {"AAA gold not accepted yet: nothing", CFD_TIER_AAA, true, false, CFD_RECIPIENT_NONE,
+         NULL},
+        {"A gold: no dispatch", CFD_TIER_A, true, true, CFD_RECIPIENT_NONE, NULL},
+        {"standard gold: no dispatch", CFD_TIER_STANDARD, true, true, CFD_RECIPIENT_NONE, NULL},
+        {"AAA not gold: nothing", CFD_TIER_AAA, false, true, CFD_RECIPIENT_NONE, NULL},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cfd_record *rec = cfd_record_new();
+        cfd_event rep = fx_report("r", "WO-G", FX_T0, cases[i].tier, CFD_URGENCY_UNSPECIFIED);
+        cfd_event acc = fx_event("a", "WO-G", CFD_MS_ACCEPTED, FX_T0 + 5 * FX_MIN);
+        cfd_alert out[4];
+        size_t n;
+
+        print_message("case: %s\n", cases[i].name);
+        rep.report.customer.gold = cases[i].gold;
+        apply_ok(rec, &rep);
+        if (cases[i].accepted)
+            apply_ok(rec, &acc);
+        n = cfd_record_collect_alerts(rec, FX_T0 + 6 * FX_MIN, out, 4);
+        if (cases[i].want == CFD_RECIPIENT_NONE) {
+            assert_int_equal(n, 0);
+        } else {
+            assert_int_equal(n, 1);
+            assert_int_equal(out[0].kind, CFD_ALERT_GOLD_NOTIFICATION);
+            assert_int_equal(out[0].recipients, cases[i].want);
+            assert_int_equal(out[0].metric, CFD_METRIC_NONE);
+            assert_string_equal(out[0].alert_id, "WO-G/GOLD_NOTIFICATION");
+            assert_int_equal(out[0].actual_ms, FX_T0 + 5 * FX_MIN);
+            assert_true(out[0].gold);
+            assert_string_equal(out[0].message, cases[i].message);
+            assert_null(strstr(out[0].message, "Acme"));
+            /* once */
+            assert_int_equal(cfd_record_collect_alerts(rec, FX_T0 + 7 * FX_MIN, out, 4), 0);
+        }
+        cfd_record_destroy(rec);
+    }
+}
+
+/* The new duties alert like the others: a late cause identification. */
+static void test_breach_new_metrics(void **state)
+{
+    cfd_record *rec = open_aaa("WO-F");
+    cfd_event arr = fx_event("o", "WO-F", CFD_MS_ARRIVED_ON_SITE, FX_T0 + 30 * FX_MIN);
+    cfd_event dia = fx_event("g", "WO-F", CFD_MS_DIAGNOSED, FX_T0 + 200 * FX_MIN);
+    cfd_alert out[8];
+    size_t n;
+    bool seen = false;
+
+    (void)state;
+    apply_ok(rec, &arr);
+    apply_ok(rec, &dia);
+    n = cfd_record_collect_alerts(rec, FX_T0 + 201 * FX_MIN, out, 8);
+    for (size_t i = 0; i < n; i++)
+        if (out[i].metric == CFD_METRIC_CAUSE_IDENTIFIED) {
+            seen = true;
+            assert_string_equal(out[i].alert_id, "WO-F/METRIC_CAUSE_IDENTIFIED/100");
+            assert_string_equal(out[i].message,
+                                "AAA work order WO-F: cause identification deadline "
+                                "2026-01-01 11:30 UTC breached (identified 50 min late)");
+        }
+    assert_true(seen);
+    cfd_record_destroy(rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +319,8 @@ int main(void)
         cmocka_unit_test(test_no_retraction_without_breach),
         cmocka_unit_test(test_max_respected),
         cmocka_unit_test(test_message_for_urgent),
+        cmocka_unit_test(test_gold_notification),
+        cmocka_unit_test(test_breach_new_metrics),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

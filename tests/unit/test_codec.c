@@ -158,6 +158,43 @@ static const enum_case enum_cases[] = {
     {CFD_METRIC_CONTACT, CONFIRMD__V1__METRIC__METRIC_CONTACT, &confirmd__v1__metric__descriptor, "METRIC_CONTACT"},
     {CFD_METRIC_ON_SITE, CONFIRMD__V1__METRIC__METRIC_ON_SITE, &confirmd__v1__metric__descriptor, "METRIC_ON_SITE"},
     {CFD_METRIC_RESTORATION, CONFIRMD__V1__METRIC__METRIC_RESTORATION, &confirmd__v1__metric__descriptor, "METRIC_RESTORATION"},
+    {CFD_STATE_CUSTOMER_ABSENT, CONFIRMD__V1__STATE__STATE_CUSTOMER_ABSENT, &confirmd__v1__state__descriptor, "STATE_CUSTOMER_ABSENT"},
+    {CFD_STATE_SIGNATURE_WAIVED, CONFIRMD__V1__STATE__STATE_SIGNATURE_WAIVED, &confirmd__v1__state__descriptor, "STATE_SIGNATURE_WAIVED"},
+    {CFD_MS_APPOINTMENT_RESCHEDULED, CONFIRMD__V1__MILESTONE__MILESTONE_APPOINTMENT_RESCHEDULED, &confirmd__v1__milestone__descriptor, "MILESTONE_APPOINTMENT_RESCHEDULED"},
+    {CFD_MS_CUSTOMER_ABSENT, CONFIRMD__V1__MILESTONE__MILESTONE_CUSTOMER_ABSENT, &confirmd__v1__milestone__descriptor, "MILESTONE_CUSTOMER_ABSENT"},
+    {CFD_MS_SIGNATURE_WAIVED, CONFIRMD__V1__MILESTONE__MILESTONE_SIGNATURE_WAIVED, &confirmd__v1__milestone__descriptor, "MILESTONE_SIGNATURE_WAIVED"},
+    {CFD_MS_PART_REPLACED, CONFIRMD__V1__MILESTONE__MILESTONE_PART_REPLACED, &confirmd__v1__milestone__descriptor, "MILESTONE_PART_REPLACED"},
+    {CFD_MS_CLOCK_PAUSED, CONFIRMD__V1__MILESTONE__MILESTONE_CLOCK_PAUSED, &confirmd__v1__milestone__descriptor, "MILESTONE_CLOCK_PAUSED"},
+    {CFD_MS_CLOCK_RESUMED, CONFIRMD__V1__MILESTONE__MILESTONE_CLOCK_RESUMED, &confirmd__v1__milestone__descriptor, "MILESTONE_CLOCK_RESUMED"},
+    {CFD_MS_EVENT_REPORT_SUBMITTED, CONFIRMD__V1__MILESTONE__MILESTONE_EVENT_REPORT_SUBMITTED, &confirmd__v1__milestone__descriptor, "MILESTONE_EVENT_REPORT_SUBMITTED"},
+    {CFD_METRIC_CAUSE_IDENTIFIED, CONFIRMD__V1__METRIC__METRIC_CAUSE_IDENTIFIED, &confirmd__v1__metric__descriptor, "METRIC_CAUSE_IDENTIFIED"},
+    {CFD_METRIC_EVENT_REPORT, CONFIRMD__V1__METRIC__METRIC_EVENT_REPORT, &confirmd__v1__metric__descriptor, "METRIC_EVENT_REPORT"},
+    {CFD_EQUIPMENT_UNSPECIFIED, CONFIRMD__V1__EQUIPMENT_CATEGORY__EQUIPMENT_CATEGORY_UNSPECIFIED, &confirmd__v1__equipment_category__descriptor, "EQUIPMENT_CATEGORY_UNSPECIFIED"},
+    {CFD_EQUIPMENT_WHOLE_UNIT, CONFIRMD__V1__EQUIPMENT_CATEGORY__EQUIPMENT_WHOLE_UNIT, &confirmd__v1__equipment_category__descriptor, "EQUIPMENT_WHOLE_UNIT"},
+    {CFD_EQUIPMENT_COMPONENT, CONFIRMD__V1__EQUIPMENT_CATEGORY__EQUIPMENT_COMPONENT, &confirmd__v1__equipment_category__descriptor, "EQUIPMENT_COMPONENT"},
+    {CFD_EQUIPMENT_SOFTWARE, CONFIRMD__V1__EQUIPMENT_CATEGORY__EQUIPMENT_SOFTWARE, &confirmd__v1__equipment_category__descriptor, "EQUIPMENT_SOFTWARE"},
+    {CFD_PART_FAULT_UNSPECIFIED, CONFIRMD__V1__PART_FAULT_TYPE__PART_FAULT_UNSPECIFIED, &confirmd__v1__part_fault_type__descriptor, "PART_FAULT_UNSPECIFIED"},
+    {CFD_PART_FAULT_FUNCTION_DEFECT, CONFIRMD__V1__PART_FAULT_TYPE__PART_FAULT_FUNCTION_DEFECT, &confirmd__v1__part_fault_type__descriptor, "PART_FAULT_FUNCTION_DEFECT"},
+    {CFD_PART_FAULT_MECHANICAL, CONFIRMD__V1__PART_FAULT_TYPE__PART_FAULT_MECHANICAL, &confirmd__v1__part_fault_type__descriptor, "PART_FAULT_MECHANICAL"},
+    {CFD_PART_FAULT_DIMENSION_ERROR, CONFIRMD__V1__PART_FAULT_TYPE__PART_FAULT_DIMENSION_ERROR, &confirmd__v1__part_fault_type__descriptor, "PART_FAULT_DIMENSION_ERROR"},
+    {CFD_PART_FAULT_APPEARANCE_DEFECT, CONFIRMD__V1__PART_FAULT_TYPE__PART_FAULT_APPEARANCE_DEFECT, &confirmd__v1__part_fault_type__descriptor, "PART_FAULT_APPEARANCE_DEFECT"},
+    {CFD_RESPONSIBLE_UNSPECIFIED, CONFIRMD__V1__RESPONSIBLE_PARTY__RESPONSIBLE_UNSPECIFIED, &confirmd__v1__responsible_party__descriptor, "RESPONSIBLE_UNSPECIFIED"},
+    {CFD_RESPONSIBLE_CUSTOMER, CONFIRMD__V1__RESPONSIBLE_PARTY__RESPONSIBLE_CUSTOMER, &confirmd__v1__responsible_party__descriptor, "RESPONSIBLE_CUSTOMER"},
+    {CFD_RESPONSIBLE_CONTRACTOR, CONFIRMD__V1__RESPONSIBLE_PARTY__RESPONSIBLE_CONTRACTOR, &confirmd__v1__responsible_party__descriptor, "RESPONSIBLE_CONTRACTOR"},
+    {CFD_RESPONSIBLE_SUPPLIER, CONFIRMD__V1__RESPONSIBLE_PARTY__RESPONSIBLE_SUPPLIER, &confirmd__v1__responsible_party__descriptor, "RESPONSIBLE_SUPPLIER"},
+    {CFD_PAUSE_UNSPECIFIED, CONFIRMD__V1__PAUSE_REASON__PAUSE_REASON_UNSPECIFIED, &confirmd__v1__pause_reason__descriptor, "PAUSE_REASON_UNSPECIFIED"},
+    {CFD_PAUSE_CUSTOMER, CONFIRMD__V1__PAUSE_REASON__PAUSE_CUSTOMER, &confirmd__v1__pause_reason__descriptor, "PAUSE_CUSTOMER"},
+    {CFD_PAUSE_INTERCONNECTION, CONFIRMD__V1__PAUSE_REASON__PAUSE_INTERCONNECTION, &confirmd__v1__pause_reason__descriptor, "PAUSE_INTERCONNECTION"},
+    {CFD_PAUSE_APPOINTMENT, CONFIRMD__V1__PAUSE_REASON__PAUSE_APPOINTMENT, &confirmd__v1__pause_reason__descriptor, "PAUSE_APPOINTMENT"},
+    {CFD_WAIVER_UNSPECIFIED, CONFIRMD__V1__SIGNATURE_WAIVER__SIGNATURE_WAIVER_UNSPECIFIED, &confirmd__v1__signature_waiver__descriptor, "SIGNATURE_WAIVER_UNSPECIFIED"},
+    {CFD_WAIVER_REFUSED, CONFIRMD__V1__SIGNATURE_WAIVER__SIGNATURE_REFUSED, &confirmd__v1__signature_waiver__descriptor, "SIGNATURE_REFUSED"},
+    {CFD_WAIVER_UNREACHABLE, CONFIRMD__V1__SIGNATURE_WAIVER__SIGNATURE_CUSTOMER_UNREACHABLE, &confirmd__v1__signature_waiver__descriptor, "SIGNATURE_CUSTOMER_UNREACHABLE"},
+    {CFD_VIOLATION_NONE, CONFIRMD__V1__VIOLATION_CODE__VIOLATION_UNSPECIFIED, &confirmd__v1__violation_code__descriptor, "VIOLATION_UNSPECIFIED"},
+    {CFD_VIOLATION_LATE_ARRIVAL, CONFIRMD__V1__VIOLATION_CODE__VIOLATION_LATE_ARRIVAL, &confirmd__v1__violation_code__descriptor, "VIOLATION_LATE_ARRIVAL"},
+    {CFD_VIOLATION_CAUSE_NOT_FOUND, CONFIRMD__V1__VIOLATION_CODE__VIOLATION_CAUSE_NOT_FOUND, &confirmd__v1__violation_code__descriptor, "VIOLATION_CAUSE_NOT_FOUND"},
+    {CFD_VIOLATION_EVENT_REPORT_LATE, CONFIRMD__V1__VIOLATION_CODE__VIOLATION_EVENT_REPORT_LATE, &confirmd__v1__violation_code__descriptor, "VIOLATION_EVENT_REPORT_LATE"},
+    {CFD_VIOLATION_NONCONFORMING_RECORD, CONFIRMD__V1__VIOLATION_CODE__VIOLATION_NONCONFORMING_RECORD, &confirmd__v1__violation_code__descriptor, "VIOLATION_NONCONFORMING_RECORD"},
+    {CFD_VIOLATION_BROKEN_COMMITMENT, CONFIRMD__V1__VIOLATION_CODE__VIOLATION_BROKEN_COMMITMENT, &confirmd__v1__violation_code__descriptor, "VIOLATION_BROKEN_COMMITMENT"},
     {CFD_MST_UNSPECIFIED, CONFIRMD__V1__METRIC_STATUS__METRIC_STATUS_UNSPECIFIED, &confirmd__v1__metric_status__descriptor, "METRIC_STATUS_UNSPECIFIED"},
     {CFD_MST_PENDING, CONFIRMD__V1__METRIC_STATUS__METRIC_STATUS_PENDING, &confirmd__v1__metric_status__descriptor, "METRIC_STATUS_PENDING"},
     {CFD_MST_RUNNING, CONFIRMD__V1__METRIC_STATUS__METRIC_STATUS_RUNNING, &confirmd__v1__metric_status__descriptor, "METRIC_STATUS_RUNNING"},
@@ -190,6 +227,9 @@ static void test_enum_coverage(void **state)
         &confirmd__v1__metric__descriptor,         &confirmd__v1__metric_status__descriptor,
         &confirmd__v1__alert_kind__descriptor,     &confirmd__v1__recipient_level__descriptor,
         &confirmd__v1__dead_letter_reason__descriptor,
+        &confirmd__v1__equipment_category__descriptor, &confirmd__v1__part_fault_type__descriptor,
+        &confirmd__v1__responsible_party__descriptor, &confirmd__v1__pause_reason__descriptor,
+        &confirmd__v1__signature_waiver__descriptor,  &confirmd__v1__violation_code__descriptor,
     };
     for (size_t d = 0; d < sizeof all / sizeof all[0]; d++) {
         unsigned n = 0;
@@ -201,6 +241,10 @@ static void test_enum_coverage(void **state)
     int_eq("state count", CFD_STATE_COUNT, confirmd__v1__state__descriptor.n_values);
     int_eq("milestone count", CFD_MS_COUNT, confirmd__v1__milestone__descriptor.n_values);
     int_eq("metric count", CFD_METRIC_COUNT, confirmd__v1__metric__descriptor.n_values);
+    int_eq("part fault count", CFD_PART_FAULT_COUNT,
+           confirmd__v1__part_fault_type__descriptor.n_values);
+    int_eq("violation count", CFD_VIOLATION_COUNT,
+           confirmd__v1__violation_code__descriptor.n_values);
 }
 
 /* The domain's names of non-zero members are the schema's names. */
@@ -910,14 +954,28 @@ static cfd_record *full_record(void)
     r->cancel_reason = strdup("n/a");
     r->n_timeline = 3;
     r->timeline = calloc(3, sizeof *r->timeline);
-    r->timeline[0] = (cfd_timeline_entry){CFD_MS_NOC_ALARM, T0 + 500, strdup("EV-A"), CFD_SOURCE_NOC};
-    r->timeline[1] = (cfd_timeline_entry){CFD_MS_REPORTED, T0 + 1000, strdup("EV-B"),
-                                          CFD_SOURCE_CUSTOMER};
-    r->timeline[2] = (cfd_timeline_entry){CFD_MS_ACCEPTED, T0 + 1000, strdup("EV-C"),
-                                          CFD_SOURCE_OPERATOR};
+    r->timeline[0] = (cfd_timeline_entry){.milestone = CFD_MS_NOC_ALARM, .event_time_ms = T0 + 500,
+                                          .event_id = strdup("EV-A"), .source = CFD_SOURCE_NOC};
+    r->timeline[1] = (cfd_timeline_entry){.milestone = CFD_MS_REPORTED, .event_time_ms = T0 + 1000,
+                                          .event_id = strdup("EV-B"),
+                                          .source = CFD_SOURCE_CUSTOMER};
+    r->timeline[2] = (cfd_timeline_entry){.milestone = CFD_MS_APPOINTMENT_RESCHEDULED,
+                                          .event_time_ms = T0 + 1000,
+                                          .event_id = strdup("EV-C"),
+                                          .source = CFD_SOURCE_OPERATOR,
+                                          .appointment_time_ms = T0 + 7200000,
+                                          .by_customer = true,
+                                          .waited_ms = 60000};
     for (int m = CFD_METRIC_CONTACT; m < CFD_METRIC_COUNT; m++)
-        r->sla[m] = (cfd_sla_result){(cfd_metric)m, 1000LL * m,  T0 + 2000,       T0 + 5000 * m,
-                                     T0 + 4000 * m, 100LL * m,   (cfd_metric_status)(m + 2)};
+        r->sla[m] = (cfd_sla_result){.metric = (cfd_metric)m,
+                                     .target_ms = 1000LL * m,
+                                     .start_ms = T0 + 2000,
+                                     .deadline_ms = T0 + 5000 * m,
+                                     .actual_ms = T0 + 4000 * m,
+                                     .paused_ms = 100LL * m,
+                                     .status = (cfd_metric_status)(m % 4 + 2),
+                                     .next_warning_ms = T0 + 3000 * m,
+                                     .breach_at_ms = T0 + 5000 * m};
     r->linked_alarms = strv(2, alarms);
     r->n_linked_alarms = 2;
     r->version = 17;
@@ -925,6 +983,50 @@ static cfd_record *full_record(void)
     r->policy_version = strdup("0123456789abcdef");
     r->alerts_sent = 0x8000000000000005ULL;
     r->emitted_version = 16;
+
+    r->special = true;
+    r->previous_work_order = strdup("WO-2025-0999");
+    r->n_parts = 2;
+    r->parts = calloc(2, sizeof *r->parts);
+    r->parts[0] = (cfd_part_record){.event_id = strdup("EV-P1"), .handled_at_ms = T0 + 900,
+                                    .name = strdup("光模块"), .material_number = strdup("M-1"),
+                                    .serial_number = strdup("HW20230415A01"), .quantity = 2,
+                                    .category = CFD_EQUIPMENT_COMPONENT,
+                                    .fault_types = CFD_PART_FAULT_BIT(1) | CFD_PART_FAULT_BIT(4),
+                                    .preliminary_cause = strdup("老化"),
+                                    .responsible = CFD_RESPONSIBLE_SUPPLIER,
+                                    .supplier_name = strdup("某供应商"),
+                                    .description = strdup("收光弱"),
+                                    .manufactured_on = 20230415, .age_in_service_days = 991};
+    r->parts[1] = (cfd_part_record){.event_id = strdup("EV-P2"), .handled_at_ms = T0 + 950,
+                                    .name = strdup("固件"), .quantity = 1,
+                                    .category = CFD_EQUIPMENT_SOFTWARE};
+    r->n_pauses = 2;
+    r->pauses = calloc(2, sizeof *r->pauses);
+    r->pauses[0] = (cfd_pause){.pause_id = strdup("P-1"), .reason = CFD_PAUSE_CUSTOMER,
+                               .reported_by = strdup("noc-1"), .evidence = strdup("call"),
+                               .metrics = 1u << CFD_METRIC_RESTORATION | 1u << CFD_METRIC_CONTACT,
+                               .start_ms = T0 + 100, .end_ms = T0 + 200,
+                               .paused_event_id = strdup("EV-X"),
+                               .resumed_event_id = strdup("EV-Y")};
+    r->pauses[1] = (cfd_pause){.pause_id = strdup("P-2"), .reason = CFD_PAUSE_INTERCONNECTION,
+                               .start_ms = T0 + 300};
+    r->n_violations = 2;
+    r->violations[0] = (cfd_violation){.code = CFD_VIOLATION_LATE_ARRIVAL, .points = 15,
+                                       .detail = "on site 5 min after the deadline",
+                                       .at_ms = T0 + 10, .metric = CFD_METRIC_ON_SITE};
+    r->violations[1] = (cfd_violation){.code = CFD_VIOLATION_BROKEN_COMMITMENT, .points = 5,
+                                       .detail = "reschedule notice", .at_ms = T0 + 20};
+    r->customer_absences = 1;
+    r->priority_appointment = true;
+    r->reschedules = 1;
+    r->signature_waiver = CFD_WAIVER_REFUSED;
+    r->signature_waiver_detail = strdup("客户拒签");
+    r->visit_note = (cfd_visit_note){T0 + 30, T0 + 40, strdup("13800000000")};
+    r->event_report_id = strdup("RPT-1");
+    r->event_report_at_ms = T0 + 50;
+    r->diagnosed_at_ms = T0 + 60;
+    r->restored_at_ms = T0 + 70;
     return r;
 }
 
@@ -988,6 +1090,10 @@ static void assert_record_equal(const cfd_record *a, const cfd_record *b)
                b->timeline[i].event_time_ms);
         str_eq("timeline.event_id", a->timeline[i].event_id, b->timeline[i].event_id);
         int_eq("timeline.source", a->timeline[i].source, b->timeline[i].source);
+        int_eq("timeline.appointment_time_ms", a->timeline[i].appointment_time_ms,
+               b->timeline[i].appointment_time_ms);
+        int_eq("timeline.by_customer", a->timeline[i].by_customer, b->timeline[i].by_customer);
+        int_eq("timeline.waited_ms", a->timeline[i].waited_ms, b->timeline[i].waited_ms);
     }
     for (int m = 0; m < CFD_METRIC_COUNT; m++) {
         const cfd_sla_result *x = &a->sla[m], *y = &b->sla[m];
@@ -998,7 +1104,64 @@ static void assert_record_equal(const cfd_record *a, const cfd_record *b)
         int_eq("sla.actual_ms", x->actual_ms, y->actual_ms);
         int_eq("sla.paused_ms", x->paused_ms, y->paused_ms);
         int_eq("sla.status", x->status, y->status);
+        int_eq("sla.next_warning_ms", x->next_warning_ms, y->next_warning_ms);
+        int_eq("sla.breach_at_ms", x->breach_at_ms, y->breach_at_ms);
     }
+    int_eq("special", a->special, b->special);
+    str_eq("previous_work_order", a->previous_work_order, b->previous_work_order);
+    int_eq("n_parts", (long long)a->n_parts, (long long)b->n_parts);
+    for (size_t i = 0; i < a->n_parts; i++) {
+        const cfd_part_record *x = &a->parts[i], *y = &b->parts[i];
+        str_eq("part.event_id", x->event_id, y->event_id);
+        int_eq("part.handled_at_ms", x->handled_at_ms, y->handled_at_ms);
+        str_eq("part.name", x->name, y->name);
+        str_eq("part.material_number", x->material_number, y->material_number);
+        str_eq("part.serial_number", x->serial_number, y->serial_number);
+        int_eq("part.quantity", x->quantity, y->quantity);
+        int_eq("part.category", x->category, y->category);
+        int_eq("part.fault_types", x->fault_types, y->fault_types);
+        str_eq("part.preliminary_cause", x->preliminary_cause, y->preliminary_cause);
+        int_eq("part.responsible", x->responsible, y->responsible);
+        str_eq("part.supplier_name", x->supplier_name, y->supplier_name);
+        str_eq("part.description", x->description, y->description);
+        int_eq("part.manufactured_on", x->manufactured_on, y->manufactured_on);
+        int_eq("part.age_in_service_days", x->age_in_service_days, y->age_in_service_days);
+    }
+    int_eq("n_pauses", (long long)a->n_pauses, (long long)b->n_pauses);
+    for (size_t i = 0; i < a->n_pauses; i++) {
+        const cfd_pause *x = &a->pauses[i], *y = &b->pauses[i];
+        str_eq("pause.pause_id", x->pause_id, y->pause_id);
+        int_eq("pause.reason", x->reason, y->reason);
+        str_eq("pause.reported_by", x->reported_by, y->reported_by);
+        str_eq("pause.evidence", x->evidence, y->evidence);
+        int_eq("pause.metrics", x->metrics, y->metrics);
+        int_eq("pause.start_ms", x->start_ms, y->start_ms);
+        int_eq("pause.end_ms", x->end_ms, y->end_ms);
+        str_eq("pause.paused_event_id", x->paused_event_id, y->paused_event_id);
+        str_eq("pause.resumed_event_id", x->resumed_event_id, y->resumed_event_id);
+    }
+    int_eq("n_violations", (long long)a->n_violations, (long long)b->n_violations);
+    for (size_t i = 0; i < a->n_violations; i++) {
+        const cfd_violation *x = &a->violations[i], *y = &b->violations[i];
+        int_eq("violation.code", x->code, y->code);
+        int_eq("violation.points", x->points, y->points);
+        str_eq("violation.detail", x->detail, y->detail);
+        int_eq("violation.at_ms", x->at_ms, y->at_ms);
+        int_eq("violation.metric", x->metric, y->metric);
+    }
+    int_eq("customer_absences", a->customer_absences, b->customer_absences);
+    int_eq("priority_appointment", a->priority_appointment, b->priority_appointment);
+    int_eq("reschedules", a->reschedules, b->reschedules);
+    int_eq("signature_waiver", a->signature_waiver, b->signature_waiver);
+    str_eq("signature_waiver_detail", a->signature_waiver_detail, b->signature_waiver_detail);
+    int_eq("visit_note.visit_time_ms", a->visit_note.visit_time_ms, b->visit_note.visit_time_ms);
+    int_eq("visit_note.leaving_time_ms", a->visit_note.leaving_time_ms,
+           b->visit_note.leaving_time_ms);
+    str_eq("visit_note.contact", a->visit_note.contact, b->visit_note.contact);
+    str_eq("event_report_id", a->event_report_id, b->event_report_id);
+    int_eq("event_report_at_ms", a->event_report_at_ms, b->event_report_at_ms);
+    int_eq("diagnosed_at_ms", a->diagnosed_at_ms, b->diagnosed_at_ms);
+    int_eq("restored_at_ms", a->restored_at_ms, b->restored_at_ms);
     strv_eq("linked_alarms", a->linked_alarms, a->n_linked_alarms, b->linked_alarms,
             b->n_linked_alarms);
     int_eq("version", a->version, b->version);
@@ -1019,8 +1182,11 @@ static cfd_record *sparse_record(void)
     cfd_record *r = cfd_record_new();
     r->work_order = strdup("WO-2");
     r->state = CFD_STATE_ACCEPTED;
-    r->sla[CFD_METRIC_ON_SITE] = (cfd_sla_result){CFD_METRIC_ON_SITE, 7200000, T0, T0 + 7200000,
-                                                  0, 0, CFD_MST_RUNNING};
+    r->sla[CFD_METRIC_ON_SITE] = (cfd_sla_result){.metric = CFD_METRIC_ON_SITE,
+                                                  .target_ms = 7200000,
+                                                  .start_ms = T0,
+                                                  .deadline_ms = T0 + 7200000,
+                                                  .status = CFD_MST_RUNNING};
     r->version = 2;
     return r;
 }
@@ -1079,8 +1245,8 @@ static void test_record_encode(void **state)
     assert_non_null(pb);
     assert_string_equal(pb->work_order, "WO-2026-0001");
     assert_int_equal(pb->state, CONFIRMD__V1__STATE__STATE_CLOSED);
-    assert_int_equal(pb->n_sla, 3);
-    for (size_t i = 0; i < 3; i++)
+    assert_int_equal(pb->n_sla, CFD_METRIC_COUNT - 1);
+    for (size_t i = 0; i < CFD_METRIC_COUNT - 1; i++)
         assert_int_equal(pb->sla[i]->metric, (int)i + 1);
     assert_int_equal(pb->n_timeline, 3);
     assert_string_equal(pb->timeline[2]->event_id, "EV-C");
@@ -1102,7 +1268,7 @@ static void smut_no_record(Confirmd__V1__WorkOrderState *s)
 
 static void smut_state(Confirmd__V1__WorkOrderState *s)
 {
-    s->record->state = (Confirmd__V1__State)15;
+    s->record->state = (Confirmd__V1__State)CFD_STATE_COUNT;
 }
 
 static void smut_tier(Confirmd__V1__WorkOrderState *s)
@@ -1117,7 +1283,7 @@ static void smut_cause(Confirmd__V1__WorkOrderState *s)
 
 static void smut_milestone(Confirmd__V1__WorkOrderState *s)
 {
-    s->record->timeline[1]->milestone = (Confirmd__V1__Milestone)16;
+    s->record->timeline[1]->milestone = (Confirmd__V1__Milestone)CFD_MS_COUNT;
 }
 
 static void smut_status(Confirmd__V1__WorkOrderState *s)
@@ -1361,6 +1527,115 @@ static void test_dl_reason(void **state)
         int_eq(cfd_err_name(cases[i].err), cfd_codec_dl_reason(cases[i].err), cases[i].want);
 }
 
+/* The side-path payloads decode into the domain event, JSON in (descriptor-driven). */
+static void test_event_decode_side_paths(void **state)
+{
+    static const struct {
+        const char *name, *json;
+        cfd_milestone kind;
+    } cases[] = {
+        {"rescheduled",
+         "{\"event_id\":\"e1\",\"work_order\":\"W\",\"event_time_ms\":5,"
+         "\"appointment_rescheduled\":{\"appointment_time_ms\":99,"
+         "\"requested_by_customer\":true,\"reason\":\"rain\"}}",
+         CFD_MS_APPOINTMENT_RESCHEDULED},
+        {"customer absent",
+         "{\"event_id\":\"e2\",\"work_order\":\"W\",\"event_time_ms\":5,"
+         "\"customer_absent\":{\"note\":{\"visit_time_ms\":5,\"leaving_time_ms\":9,"
+         "\"contact\":\"400\"},\"note_left\":true}}",
+         CFD_MS_CUSTOMER_ABSENT},
+        {"signature waived",
+         "{\"event_id\":\"e3\",\"work_order\":\"W\",\"event_time_ms\":5,"
+         "\"signature_waived\":{\"reason\":\"SIGNATURE_CUSTOMER_UNREACHABLE\","
+         "\"detail\":\"no answer\"}}",
+         CFD_MS_SIGNATURE_WAIVED},
+        {"part replaced",
+         "{\"event_id\":\"e4\",\"work_order\":\"W\",\"event_time_ms\":5,"
+         "\"part_replaced\":{\"part\":{\"name\":\"fan\",\"quantity\":2,"
+         "\"category\":\"EQUIPMENT_WHOLE_UNIT\",\"fault_types\":[\"PART_FAULT_MECHANICAL\","
+         "\"PART_FAULT_DIMENSION_ERROR\"],\"responsible\":\"RESPONSIBLE_SUPPLIER\","
+         "\"supplier_name\":\"S\",\"serial_number\":\"HW20230415\"}}}",
+         CFD_MS_PART_REPLACED},
+        {"clock paused",
+         "{\"event_id\":\"e5\",\"work_order\":\"W\",\"event_time_ms\":5,"
+         "\"clock_paused\":{\"pause_id\":\"p\",\"reason\":\"PAUSE_INTERCONNECTION\","
+         "\"evidence\":\"ticket 7\",\"metrics\":[\"METRIC_CONTACT\",\"METRIC_RESTORATION\"],"
+         "\"start_ms\":3}}",
+         CFD_MS_CLOCK_PAUSED},
+        {"clock resumed",
+         "{\"event_id\":\"e6\",\"work_order\":\"W\",\"event_time_ms\":5,"
+         "\"clock_resumed\":{\"pause_id\":\"p\",\"end_ms\":4}}",
+         CFD_MS_CLOCK_RESUMED},
+        {"event report",
+         "{\"event_id\":\"e7\",\"work_order\":\"W\",\"event_time_ms\":5,"
+         "\"event_report_submitted\":{\"report_id\":\"R-1\"}}",
+         CFD_MS_EVENT_REPORT_SUBMITTED},
+        {"special repeat report",
+         "{\"event_id\":\"e8\",\"work_order\":\"W\",\"event_time_ms\":5,"
+         "\"fault_report\":{\"special\":true,\"previous_work_order\":\"W0\"}}",
+         CFD_MS_REPORTED},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t *buf;
+        size_t len;
+        char errstr[256] = "";
+        cfd_decoded_event de;
+
+        print_message("case: %s\n", cases[i].name);
+        if (cfd_json_to_pb("Event", cases[i].json, &buf, &len, errstr, sizeof errstr))
+            fail_msg("json: %s", errstr);
+        if (cfd_codec_event_decode(buf, len, &de, errstr, sizeof errstr))
+            fail_msg("decode: %s", errstr);
+        assert_int_equal(de.ev.kind, cases[i].kind);
+        switch (de.ev.kind) {
+        case CFD_MS_APPOINTMENT_RESCHEDULED:
+            assert_int_equal(de.ev.appointment.time_ms, 99);
+            assert_true(de.ev.appointment.requested_by_customer);
+            assert_string_equal(de.ev.appointment.reason, "rain");
+            break;
+        case CFD_MS_CUSTOMER_ABSENT:
+            assert_int_equal(de.ev.visit.note.leaving_time_ms, 9);
+            assert_string_equal(de.ev.visit.note.contact, "400");
+            assert_true(de.ev.visit.note_left);
+            break;
+        case CFD_MS_SIGNATURE_WAIVED:
+            assert_int_equal(de.ev.visit.reason, CFD_WAIVER_UNREACHABLE);
+            assert_string_equal(de.ev.visit.detail, "no answer");
+            break;
+        case CFD_MS_PART_REPLACED:
+            assert_string_equal(de.ev.part.name, "fan");
+            assert_int_equal(de.ev.part.quantity, 2);
+            assert_int_equal(de.ev.part.category, CFD_EQUIPMENT_WHOLE_UNIT);
+            assert_int_equal(de.ev.part.fault_types,
+                             CFD_PART_FAULT_BIT(CFD_PART_FAULT_MECHANICAL) |
+                                 CFD_PART_FAULT_BIT(CFD_PART_FAULT_DIMENSION_ERROR));
+            assert_int_equal(de.ev.part.responsible, CFD_RESPONSIBLE_SUPPLIER);
+            break;
+        case CFD_MS_CLOCK_PAUSED:
+            assert_string_equal(de.ev.pause.pause_id, "p");
+            assert_int_equal(de.ev.pause.reason, CFD_PAUSE_INTERCONNECTION);
+            assert_int_equal(de.ev.pause.metrics,
+                             1u << CFD_METRIC_CONTACT | 1u << CFD_METRIC_RESTORATION);
+            assert_int_equal(de.ev.pause.start_ms, 3);
+            break;
+        case CFD_MS_CLOCK_RESUMED:
+            assert_int_equal(de.ev.pause.end_ms, 4);
+            break;
+        case CFD_MS_EVENT_REPORT_SUBMITTED:
+            assert_string_equal(de.ev.event_report.report_id, "R-1");
+            break;
+        default:
+            assert_true(de.ev.report.special);
+            assert_string_equal(de.ev.report.previous_work_order, "W0");
+            break;
+        }
+        cfd_codec_event_release(&de);
+        free(buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1368,6 +1643,7 @@ int main(void)
         cmocka_unit_test(test_enum_coverage),
         cmocka_unit_test(test_enum_names),
         cmocka_unit_test(test_event_decode_payloads),
+        cmocka_unit_test(test_event_decode_side_paths),
         cmocka_unit_test(test_event_decode_missing),
         cmocka_unit_test(test_event_ids),
         cmocka_unit_test(test_event_decode_garbage),

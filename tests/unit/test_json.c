@@ -301,7 +301,8 @@ static void test_json_record_bytes_stable(void **state)
     r->state = CFD_STATE_CLOSED;
     r->customer.tier = CFD_TIER_AAA;
     r->sla[CFD_METRIC_RESTORATION] =
-        (cfd_sla_result){CFD_METRIC_RESTORATION, 14400000, 1, 14400001, 9000, 0, CFD_MST_MET};
+        (cfd_sla_result){.metric = CFD_METRIC_RESTORATION, .target_ms = 14400000, .start_ms = 1,
+                         .deadline_ms = 14400001, .actual_ms = 9000, .status = CFD_MST_MET};
     r->version = 9;
     assert_int_equal(cfd_codec_record_encode(r, &buf, &len), CFD_OK);
     char *json = cfd_pb_to_json("ConfirmationRecord", buf, len, errstr, sizeof errstr);

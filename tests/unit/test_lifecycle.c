@@ -13,30 +13,44 @@
 
 /*
  * One character per milestone, in enum order:
- *   N R A D E C P T O G S F L X Z M
+ *   N R A D E C P T O G S F L X Z M Q B W K U V Y
  *   NONE REPORTED ACCEPTED DISPATCHED ENG_ACCEPTED CONTACTED APPOINTMENT DEPARTED
  *   ARRIVED DIAGNOSED RESTORED SIGNED CLOSED CANCELLED REOPENED NOC_ALARM
- * '.' illegal, '=' allowed and the state stays, '>' the state becomes the milestone's
- * own state (milestones and states share values up to REOPENED).
+ *   RESCHEDULED ABSENT WAIVED PART PAUSED RESUMED EVENT_REPORT
+ * '.' illegal, '=' allowed and the state stays, otherwise the letter of the next
+ * state: the chain states by their milestone's letter (R A D E C P T O G S F L X Z),
+ * B customer absent, W signature waived.
  */
 static const char *const expected[CFD_STATE_COUNT] = {
-    /*                              NRADECPTOGSFLXZM */
-    [CFD_STATE_NONE] =             ".>..............",
-    [CFD_STATE_REPORTED] =         ".=>>>>>>>>>..>.=",
-    [CFD_STATE_ACCEPTED] =         ".==>>>>>>>>..>.=",
-    [CFD_STATE_DISPATCHED] =       ".===>>>>>>>..>.=",
-    [CFD_STATE_ENGINEER_ACCEPTED] = ".====>>>>>>..>.=",
-    [CFD_STATE_CONTACTED] =        ".=====>>>>>..>.=",
-    [CFD_STATE_APPOINTED] =        ".======>>>>..>.=",
-    [CFD_STATE_DEPARTED] =         ".=======>>>..>.=",
-    [CFD_STATE_ON_SITE] =          ".========>>>.>.=",
-    [CFD_STATE_DIAGNOSED] =        ".=========>>.>.=",
-    [CFD_STATE_RESTORED] =         ".==========>>>>=",
-    [CFD_STATE_SIGNED] =           ".===========>>>=",
-    [CFD_STATE_CLOSED] =           "..............>=",
-    [CFD_STATE_CANCELLED] =        "..............>=",
-    [CFD_STATE_REOPENED] =         ".==>>>>>>>>..>==",
+    /*                              NRADECPTOGSFLXZMQBWKUVY */
+    [CFD_STATE_NONE] =             ".R.....................",
+    [CFD_STATE_REPORTED] =         ".=ADECPTOGS..X.=...====",
+    [CFD_STATE_ACCEPTED] =         ".==DECPTOGS..X.=.B.====",
+    [CFD_STATE_DISPATCHED] =       ".===ECPTOGS..X.=.B.====",
+    [CFD_STATE_ENGINEER_ACCEPTED] = ".====CPTOGS..X.=.B.====",
+    [CFD_STATE_CONTACTED] =        ".=====PTOGS..X.=.B.====",
+    [CFD_STATE_APPOINTED] =        ".======TOGS..X.==B.====",
+    [CFD_STATE_DEPARTED] =         ".=======OGS..X.=PB.====",
+    [CFD_STATE_ON_SITE] =          ".========GSF.X.==.W====",
+    [CFD_STATE_DIAGNOSED] =        ".=========SF.X.==.W====",
+    [CFD_STATE_RESTORED] =         ".==========FLXZ=..W====",
+    [CFD_STATE_SIGNED] =           ".===========LXZ=..=====",
+    [CFD_STATE_CLOSED] =           "..............Z=...====",
+    [CFD_STATE_CANCELLED] =        "..............Z=...====",
+    [CFD_STATE_REOPENED] =         ".==DECPTOGS..X==.B.====",
+    [CFD_STATE_CUSTOMER_ABSENT] =  ".=====PTOGS..X.=P=W====",
+    [CFD_STATE_SIGNATURE_WAIVED] = ".==========FLXZ=..=====",
 };
+
+/* @returns the state a letter of the table names. */
+static cfd_state state_of(char c)
+{
+    static const char letters[] = "?RADECPTOGSFLXZBW";
+
+    const char *p = strchr(letters, c);
+    assert_non_null(p);
+    return (cfd_state)(p - letters);
+}
 
 static void test_every_cell(void **state)
 {
@@ -51,10 +65,10 @@ static void test_every_cell(void **state)
             print_message("%s x %s\n", cfd_state_name((cfd_state)s),
                           cfd_milestone_name((cfd_milestone)m));
             assert_int_equal(valid, want != '.');
-            if (want == '>')
-                assert_int_equal(next, m);
-            else
+            if (want == '.' || want == '=')
                 assert_int_equal(next, s); /* stays; illegal also leaves it */
+            else
+                assert_int_equal(next, state_of(want));
         }
     }
 }
@@ -98,6 +112,29 @@ static void test_paths(void **state)
          CFD_STATE_ON_SITE},
         {"cancelled then alarm", {CFD_MS_REPORTED, CFD_MS_CANCELLED, CFD_MS_NOC_ALARM},
          CFD_STATE_CANCELLED},
+        {"appointment rescheduled, then visited",
+         {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_CUSTOMER_CONTACTED, CFD_MS_APPOINTMENT_SET,
+          CFD_MS_APPOINTMENT_RESCHEDULED, CFD_MS_DEPARTED, CFD_MS_ARRIVED_ON_SITE,
+          CFD_MS_SERVICE_RESTORED, CFD_MS_CONFIRMATION_SIGNED, CFD_MS_CLOSED},
+         CFD_STATE_CLOSED},
+        {"customer absent, second appointment, visit",
+         {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_APPOINTMENT_SET, CFD_MS_DEPARTED,
+          CFD_MS_CUSTOMER_ABSENT, CFD_MS_APPOINTMENT_SET, CFD_MS_ARRIVED_ON_SITE,
+          CFD_MS_SERVICE_RESTORED, CFD_MS_CLOSED},
+         CFD_STATE_CLOSED},
+        {"customer unreachable: completes with the reason",
+         {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_CUSTOMER_ABSENT, CFD_MS_SIGNATURE_WAIVED,
+          CFD_MS_CLOSED},
+         CFD_STATE_CLOSED},
+        {"signature refused after the repair",
+         {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_ARRIVED_ON_SITE, CFD_MS_SERVICE_RESTORED,
+          CFD_MS_SIGNATURE_WAIVED, CFD_MS_CLOSED},
+         CFD_STATE_CLOSED},
+        {"event report, part and pause after the close",
+         {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_SERVICE_RESTORED, CFD_MS_CLOSED,
+          CFD_MS_EVENT_REPORT_SUBMITTED, CFD_MS_PART_REPLACED, CFD_MS_CLOCK_PAUSED,
+          CFD_MS_CLOCK_RESUMED},
+         CFD_STATE_CLOSED},
     };
 
     (void)state;

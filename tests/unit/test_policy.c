@@ -145,9 +145,110 @@ static void test_validate_warnings(void **state)
     }
 }
 
+/* Every other default of shared/DOMAIN.md, by name. */
+static void test_other_defaults(void **state)
+{
+    cfd_policy p;
+
+    (void)state;
+    cfd_policy_defaults(&p);
+    assert_int_equal(p.cause_ms[CFD_ORDINARY], 2 * HOUR);      /* cause identified */
+    assert_int_equal(p.cause_ms[CFD_SPECIAL], 24 * HOUR);
+    assert_int_equal(p.event_report_ms[CFD_ORDINARY], 24 * HOUR); /* event report */
+    assert_int_equal(p.event_report_ms[CFD_SPECIAL], 72 * HOUR);
+    assert_int_equal(p.utc_offset_min, 480);                   /* Asia/Shanghai */
+    assert_int_equal(p.n_quiet, 2);
+    assert_int_equal(p.quiet[0].start_min, 12 * 60);           /* 12:00-14:30 */
+    assert_int_equal(p.quiet[0].end_min, 14 * 60 + 30);
+    assert_int_equal(p.quiet[1].start_min, 21 * 60);           /* 21:00-08:30 */
+    assert_int_equal(p.quiet[1].end_min, 8 * 60 + 30);
+    /* AAA, AA and urgent are emergencies; A, standard and general move. */
+    assert_false(p.tier[CFD_TIER_AAA].contact_quiet_moves);
+    assert_false(p.tier[CFD_TIER_AA].contact_quiet_moves);
+    assert_true(p.tier[CFD_TIER_A].contact_quiet_moves);
+    assert_true(p.tier[CFD_TIER_STANDARD].contact_quiet_moves);
+    assert_false(p.urgent.contact_quiet_moves);
+    assert_true(p.general.contact_quiet_moves);
+    assert_int_equal(p.reschedule_notice_ms, 2 * HOUR);        /* seed fact */
+    assert_int_equal(p.absent_wait_ms, 15 * MIN);              /* seed fact */
+    assert_int_equal(p.observation_window_ms, 7 * 24 * HOUR);
+    assert_int_equal(p.points.late_arrival, 15);
+    assert_int_equal(p.points.cause_late_per_day, 10);
+    assert_int_equal(p.points.event_report_late_per_day, 5);
+    assert_int_equal(p.points.nonconforming_per_item, 5);
+    assert_int_equal(p.points.broken_commitment, 5);
+    assert_int_equal(p.serial_date, CFD_SERIAL_DATE_YYYYMMDD);
+}
+
+/* Every figure is in the version: changing any one changes it. */
+static void test_version_covers_everything(void **state)
+{
+    static const char *const cases[] = {
+        "cause special",      "event report ordinary", "utc offset",
+        "quiet window",       "quiet move",            "reschedule notice",
+        "absent wait",        "observation window",    "late arrival points",
+        "serial format",
+    };
+    cfd_policy base;
+
+    (void)state;
+    cfd_policy_defaults(&base);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cfd_policy p = base;
+
+        print_message("case: %s\n", cases[i]);
+        switch (i) {
+        case 0: p.cause_ms[CFD_SPECIAL] += 1; break;
+        case 1: p.event_report_ms[CFD_ORDINARY] += 1; break;
+        case 2: p.utc_offset_min = 420; break;
+        case 3: p.quiet[0].end_min += 1; break;
+        case 4: p.tier[CFD_TIER_A].contact_quiet_moves = false; break;
+        case 5: p.reschedule_notice_ms += 1; break;
+        case 6: p.absent_wait_ms += 1; break;
+        case 7: p.observation_window_ms += 1; break;
+        case 8: p.points.late_arrival += 1; break;
+        default: p.serial_date = CFD_SERIAL_DATE_YYMM; break;
+        }
+        cfd_policy_seal(&p);
+        assert_string_not_equal(p.version, base.version);
+    }
+}
+
+static void test_validate_other_figures(void **state)
+{
+    static const char *const names[] = {
+        "cause 0", "event report 0", "offset +15 h", "quiet window past midnight",
+        "empty quiet window", "negative wait", "negative points", "serial format 7",
+    };
+    char err[128];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        cfd_policy p;
+
+        print_message("case: %s\n", names[i]);
+        cfd_policy_defaults(&p);
+        switch (i) {
+        case 0: p.cause_ms[CFD_ORDINARY] = 0; break;
+        case 1: p.event_report_ms[CFD_SPECIAL] = 0; break;
+        case 2: p.utc_offset_min = 15 * 60; break;
+        case 3: p.quiet[1].end_min = 1440; break;
+        case 4: p.quiet[0].end_min = p.quiet[0].start_min; break;
+        case 5: p.absent_wait_ms = -1; break;
+        case 6: p.points.broken_commitment = -5; break;
+        default: p.serial_date = (cfd_serial_date)7; break;
+        }
+        assert_int_equal(cfd_policy_validate(&p, err, sizeof(err)), CFD_ERR_INVALID_VALUE);
+        assert_true(strlen(err) > 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_other_defaults),
+        cmocka_unit_test(test_version_covers_everything),
+        cmocka_unit_test(test_validate_other_figures),
         cmocka_unit_test(test_default_limits),
         cmocka_unit_test(test_version_digest),
         cmocka_unit_test(test_validate_limits),

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "confirmd/codec.h"
 #include "confirmd/record.h"
 #include "domain_fixture.h"
 
@@ -437,6 +438,8 @@ enum variant {
     V_STANDARD,     /* report: standard tier */
     V_CANCEL,       /* cancellation with a reason */
     V_CLOSE_END,    /* close with an explicit service end */
+    V_REPAUSE,      /* pause: the same pause id reported again, later */
+    V_SPECIAL,      /* report: tier A, special fault, a repeat of an earlier order */
 };
 
 typedef struct spec {
@@ -446,7 +449,7 @@ typedef struct spec {
     enum variant v;
 } spec;
 
-#define MAX_EVENTS 20
+#define MAX_EVENTS 24
 
 typedef struct scenario {
     const char *wo;
@@ -522,6 +525,41 @@ static const scenario scenarios[] = {
       {"s0", CFD_MS_SERVICE_RESTORED, 300, V_NONE},
       {"c0", CFD_MS_CLOSED, 310, V_NONE}},
      NULL},
+    {"WO-P7", /* AA gold: rescheduled at short notice, customer absent, second
+               * appointment, a part handled twice, typed pauses (one reported twice,
+               * one retroactive), signature refused, event report after the close */
+     {{"r0", CFD_MS_REPORTED, 0, V_AA},
+      {"n0", CFD_MS_NOC_ALARM, 30, V_NONE},
+      {"a0", CFD_MS_ACCEPTED, 1, V_NONE},
+      {"k0", CFD_MS_CUSTOMER_CONTACTED, 10, V_NONE},
+      {"p0", CFD_MS_APPOINTMENT_SET, 15, V_NONE},
+      {"q0", CFD_MS_APPOINTMENT_RESCHEDULED, 100, V_NONE},
+      {"t0", CFD_MS_DEPARTED, 200, V_NONE},
+      {"b0", CFD_MS_CUSTOMER_ABSENT, 245, V_NONE},
+      {"p1", CFD_MS_APPOINTMENT_SET, 260, V_BY_CUSTOMER},
+      {"o0", CFD_MS_ARRIVED_ON_SITE, 390, V_NONE},
+      {"x0", CFD_MS_PART_REPLACED, 400, V_NONE},
+      {"u0", CFD_MS_CLOCK_PAUSED, 405, V_NONE},
+      {"u1", CFD_MS_CLOCK_PAUSED, 407, V_REPAUSE},
+      {"u2", CFD_MS_CLOCK_PAUSED, 410, V_ALT},
+      {"g0", CFD_MS_DIAGNOSED, 415, V_NONE},
+      {"x1", CFD_MS_PART_REPLACED, 420, V_ALT},
+      {"v0", CFD_MS_CLOCK_RESUMED, 430, V_NONE},
+      {"v1", CFD_MS_CLOCK_RESUMED, 450, V_ALT},
+      {"s0", CFD_MS_SERVICE_RESTORED, 460, V_NONE},
+      {"w0", CFD_MS_SIGNATURE_WAIVED, 470, V_NONE},
+      {"c0", CFD_MS_CLOSED, 480, V_NONE},
+      {"y0", CFD_MS_EVENT_REPORT_SUBMITTED, 2000, V_NONE}},
+     NULL},
+    {"WO-P8", /* A, special, a repeat fault: customer unreachable, closed with the
+               * reason and the visit note; a part reported before the visit */
+     {{"r0", CFD_MS_REPORTED, 0, V_SPECIAL},
+      {"a0", CFD_MS_ACCEPTED, 2, V_NONE},
+      {"x0", CFD_MS_PART_REPLACED, 50, V_NONE},
+      {"b0", CFD_MS_CUSTOMER_ABSENT, 60, V_ALT},
+      {"w0", CFD_MS_SIGNATURE_WAIVED, 90, V_ALT},
+      {"c0", CFD_MS_CLOSED, 100, V_NONE}},
+     NULL},
 };
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -556,6 +594,62 @@ static void build_event(built *b, const char *wo, const spec *s, int64_t base)
         }
         if (s->v == V_STANDARD)
             b->ev.report.customer.tier = CFD_TIER_STANDARD;
+        if (s->v == V_SPECIAL) {
+            b->ev.report.customer.tier = CFD_TIER_A;
+            b->ev.report.special = true;
+            b->ev.report.previous_work_order = "WO-P3";
+        }
+        break;
+    case CFD_MS_APPOINTMENT_RESCHEDULED:
+        b->ev.appointment.time_ms = base + 240 * FX_MIN;
+        b->ev.appointment.reason = "engineer delayed";
+        break;
+    case CFD_MS_CUSTOMER_ABSENT:
+        b->ev.visit.note.visit_time_ms = b->ev.event_time_ms;
+        b->ev.visit.note.leaving_time_ms =
+            b->ev.event_time_ms + (s->v == V_ALT ? 20 : 10) * FX_MIN;
+        b->ev.visit.note.contact = s->v == V_ALT ? "400-000-0001" : NULL;
+        b->ev.visit.note_left = s->v == V_ALT;
+        break;
+    case CFD_MS_SIGNATURE_WAIVED:
+        b->ev.visit.reason = s->v == V_ALT ? CFD_WAIVER_UNREACHABLE : CFD_WAIVER_REFUSED;
+        b->ev.visit.detail = s->v == V_ALT ? "no answer on three calls" : "refused to sign";
+        if (s->v == V_ALT) {
+            b->ev.visit.note.visit_time_ms = b->ev.event_time_ms - 5 * FX_MIN;
+            b->ev.visit.note.leaving_time_ms = b->ev.event_time_ms;
+            b->ev.visit.note.contact = "400-000-0002";
+        }
+        break;
+    case CFD_MS_PART_REPLACED:
+        b->ev.part.name = "optical module";
+        b->ev.part.material_number = "MAT-0042";
+        b->ev.part.serial_number = "HW20230415A0012";
+        b->ev.part.quantity = s->v == V_ALT ? 2 : 0;
+        b->ev.part.category = CFD_EQUIPMENT_COMPONENT;
+        b->ev.part.fault_types = s->v == V_ALT
+                                     ? CFD_PART_FAULT_BIT(CFD_PART_FAULT_MECHANICAL)
+                                     : CFD_PART_FAULT_BIT(CFD_PART_FAULT_FUNCTION_DEFECT) |
+                                           CFD_PART_FAULT_BIT(CFD_PART_FAULT_APPEARANCE_DEFECT);
+        b->ev.part.preliminary_cause = "laser ageing";
+        b->ev.part.responsible = CFD_RESPONSIBLE_SUPPLIER;
+        b->ev.part.supplier_name = "Vendor A";
+        break;
+    case CFD_MS_CLOCK_PAUSED:
+        b->ev.reported_by = "noc-op-1";
+        b->ev.pause.pause_id = s->v == V_ALT ? "p2" : "p1";
+        b->ev.pause.reason = s->v == V_ALT ? CFD_PAUSE_INTERCONNECTION : CFD_PAUSE_CUSTOMER;
+        b->ev.pause.evidence = s->v == V_REPAUSE ? "second report" : "customer asked to wait";
+        b->ev.pause.metrics = s->v == V_ALT ? 1u << CFD_METRIC_CONTACT |
+                                                  1u << CFD_METRIC_RESTORATION
+                                            : 0;
+        b->ev.pause.start_ms = b->ev.event_time_ms - (s->v == V_REPAUSE ? 2 : 5) * FX_MIN;
+        break;
+    case CFD_MS_CLOCK_RESUMED:
+        b->ev.pause.pause_id = s->v == V_ALT ? "p2" : "p1";
+        b->ev.pause.end_ms = s->v == V_ALT ? b->ev.event_time_ms - 10 * FX_MIN : 0;
+        break;
+    case CFD_MS_EVENT_REPORT_SUBMITTED:
+        b->ev.event_report.report_id = "RPT-7";
         break;
     case CFD_MS_DISPATCHED:
         if (s->v == V_ALT)
@@ -568,7 +662,7 @@ static void build_event(built *b, const char *wo, const spec *s, int64_t base)
         b->ev.arrival.n_assisting_staff = s->v == V_ALT ? 0 : 1;
         break;
     case CFD_MS_APPOINTMENT_SET:
-        b->ev.appointment.time_ms = base + 180 * FX_MIN;
+        b->ev.appointment.time_ms = base + (s->v == V_BY_CUSTOMER && s->at_min > 100 ? 380 : 180) * FX_MIN;
         b->ev.appointment.requested_by_customer = s->v == V_BY_CUSTOMER;
         break;
     case CFD_MS_DIAGNOSED:
@@ -696,6 +790,58 @@ static int by_time(const void *x, const void *y)
     return strcmp(a->event_id, b->event_id);
 }
 
+/* Hand-checked facts of the side-path scenarios. */
+static void check_side_paths(const cfd_record *p7, const cfd_record *p8)
+{
+    int64_t b7 = FX_T0 + 6 * 24 * FX_HOUR, b8 = FX_T0 + 7 * 24 * FX_HOUR;
+    int32_t sum = 0;
+    int codes[CFD_VIOLATION_COUNT] = {0};
+
+    assert_int_equal(p7->state, CFD_STATE_CLOSED);
+    assert_int_equal(p7->reschedules, 1);
+    assert_int_equal(p7->customer_absences, 1);
+    assert_true(p7->priority_appointment);
+    assert_true(p7->appointment_by_customer);
+    assert_int_equal(p7->appointment_time_ms, b7 + 380 * FX_MIN);
+    assert_int_equal(p7->signature_waiver, CFD_WAIVER_REFUSED);
+    assert_string_equal(p7->signature_waiver_detail, "refused to sign");
+    /* A part handled twice is reported once per handling, in handling order. */
+    assert_int_equal(p7->n_parts, 2);
+    assert_string_equal(p7->parts[0].event_id, "WO-P7:x0");
+    assert_int_equal(p7->parts[0].quantity, 1);
+    assert_int_equal(p7->parts[1].quantity, 2);
+    assert_int_equal(p7->parts[0].manufactured_on, 20230415);
+    assert_int_equal(p7->parts[0].age_in_service_days, 998); /* 2023-04-15 .. 2026-01-07 */
+    assert_int_equal(p7->parts[1].fault_types, CFD_PART_FAULT_BIT(CFD_PART_FAULT_MECHANICAL));
+    /* The later report of pause p1 wins; p2 was entered with its own end. */
+    assert_int_equal(p7->n_pauses, 2);
+    assert_string_equal(p7->pauses[0].pause_id, "p1");
+    assert_string_equal(p7->pauses[0].evidence, "second report");
+    assert_string_equal(p7->pauses[0].reported_by, "noc-op-1");
+    assert_int_equal(p7->pauses[0].start_ms, b7 + 405 * FX_MIN);
+    assert_int_equal(p7->pauses[0].end_ms, b7 + 430 * FX_MIN);
+    assert_int_equal(p7->pauses[1].end_ms, b7 + 440 * FX_MIN);
+    assert_int_equal(p7->pauses[1].reason, CFD_PAUSE_INTERCONNECTION);
+    assert_true(p7->sla[CFD_METRIC_RESTORATION].paused_ms > 0);
+    assert_int_equal(p7->sla[CFD_METRIC_EVENT_REPORT].status, CFD_MST_BREACHED);
+    for (size_t i = 0; i < p7->n_violations; i++) {
+        sum += p7->violations[i].points;
+        codes[p7->violations[i].code]++;
+    }
+    assert_int_equal(p7->penalty_points, sum);
+    /* reschedule notice 80 min before the agreed time, a 10 min wait */
+    assert_int_equal(codes[CFD_VIOLATION_BROKEN_COMMITMENT], 2);
+    assert_int_equal(codes[CFD_VIOLATION_EVENT_REPORT_LATE], 1);
+
+    assert_int_equal(p8->state, CFD_STATE_CLOSED);
+    assert_true(p8->special);
+    assert_string_equal(p8->previous_work_order, "WO-P3");
+    assert_int_equal(p8->signature_waiver, CFD_WAIVER_UNREACHABLE);
+    assert_string_equal(p8->visit_note.contact, "400-000-0002");
+    assert_int_equal(p8->visit_note.visit_time_ms, b8 + 85 * FX_MIN);
+    assert_int_equal(p8->sla[CFD_METRIC_ON_SITE].actual_ms, b8 + 60 * FX_MIN);
+}
+
 /* Hand-checked facts of the in-order records, so the property compares against
  * something known to be right. */
 static void check_references(cfd_record *const *ref)
@@ -750,6 +896,23 @@ static void check_references(cfd_record *const *ref)
     assert_int_equal(p6->sla[CFD_METRIC_ON_SITE].deadline_ms, b6 + 61 * FX_MIN);
     assert_int_equal(p6->sla[CFD_METRIC_ON_SITE].status, CFD_MST_BREACHED);
     assert_int_equal(p6->sla[CFD_METRIC_RESTORATION].status, CFD_MST_BREACHED);
+
+    check_side_paths(ref[6], ref[7]);
+}
+
+/* The byte-identical check: the encoded WorkOrderState covers every field, the side
+ * paths, parts, pauses and violations included. */
+static void state_bytes_equal(const cfd_record *a, const cfd_record *b)
+{
+    uint8_t *x, *y;
+    size_t nx, ny;
+
+    assert_int_equal(cfd_codec_state_encode(a, &x, &nx), CFD_OK);
+    assert_int_equal(cfd_codec_state_encode(b, &y, &ny), CFD_OK);
+    assert_int_equal(nx, ny);
+    assert_memory_equal(x, y, nx);
+    free(x);
+    free(y);
 }
 
 static void shuffle(const cfd_event **v, size_t n, uint64_t *seed)
@@ -797,7 +960,7 @@ static size_t shuffled_stream(size_t w, const cfd_event **stream, uint64_t *seed
     return n;
 }
 
-#define PERMUTATIONS_PER_ORDER 400
+#define PERMUTATIONS_PER_ORDER 1000
 
 static void test_any_order_same_record(void **state)
 {
@@ -837,11 +1000,13 @@ static void test_any_order_same_record(void **state)
             }
             rec = replay(stream, n);
             records_equal(rec, ref[w]);
+            state_bytes_equal(rec, ref[w]);
             cfd_record_destroy(rec);
             runs++;
         }
     }
-    assert_true(runs >= 2000);
+    print_message("%zu arrival orders, each byte-identical to the in-order record\n", runs);
+    assert_true(runs >= 8000);
     for (size_t w = 0; w < N_SCENARIOS; w++)
         cfd_record_destroy(ref[w]);
 }

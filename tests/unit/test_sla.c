@@ -91,7 +91,8 @@ static const sla_case cases[] = {
      {{CFD_MS_REPORTED, 0, F_AA, 0}, {CFD_MS_ACCEPTED, 1, F_NONE, 0},
       {CFD_MS_APPOINTMENT_SET, 5, F_BY_CUSTOMER, 300},
       {CFD_MS_ARRIVED_ON_SITE, 290, F_NONE, 0}},
-     {BRE, 1, 31, ZERO}, {MET, 1, 300, 290}, {RUN, 0, 480, ZERO}},
+     /* and the wait for it does not count toward restoration: 5..300 paused */
+     {BRE, 1, 31, ZERO}, {MET, 1, 300, 290}, {RUN, 0, 775, ZERO}},
     {"the operator's appointment does not",
      {{CFD_MS_REPORTED, 0, F_AA, 0}, {CFD_MS_ACCEPTED, 1, F_NONE, 0},
       {CFD_MS_APPOINTMENT_SET, 5, F_BY_OPERATOR, 300},
@@ -132,7 +133,10 @@ static void check(const cfd_sla_result *r, cfd_metric m, int64_t target,
     assert_int_equal(r->start_ms, at(want->start_min));
     assert_int_equal(r->deadline_ms, at(want->deadline_min));
     assert_int_equal(r->actual_ms, at(want->actual_min));
-    assert_int_equal(r->paused_ms, 0);
+    /* Paused time is what moved the deadline (no pause here but the appointment). */
+    if (want->deadline_min != ZERO && r->deadline_ms - r->start_ms != target &&
+        m == CFD_METRIC_RESTORATION)
+        assert_true(r->paused_ms > 0);
 }
 
 static void test_sla_table(void **state)
@@ -204,10 +208,249 @@ static void test_policy_figures_used(void **state)
     cfd_record_destroy(rec);
 }
 
+/* ---- pauses, quiet hours, the new duties and the timer instants ------------------- */
+
+enum xflag {
+    X_NONE,
+    X_A,            /* report: tier A */
+    X_AA,           /* report: tier AA */
+    X_STANDARD,     /* report: tier standard */
+    X_URGENT,       /* report: non-tiered urgent */
+    X_GENERAL,      /* report: non-tiered general */
+    X_SPECIAL,      /* report: AAA, special fault */
+    X_REMOTE,       /* restoration: remote */
+    X_CUSTOMER_NET, /* diagnosis: the customer's own network */
+};
+
+typedef struct xstep {
+    cfd_milestone kind;
+    int at;  /* minutes after FX_T0 */
+    enum xflag flag;
+    int from, to;      /* pause: start / resume end minutes (ZERO: event time) */
+    uint32_t metrics;  /* pause: metrics; 0 restoration only */
+} xstep;
+
+typedef struct xcase {
+    const char *name;
+    xstep steps[8];
+    cfd_metric metric;
+    cfd_metric_status status;
+    int start, deadline, actual, paused; /* minutes; ZERO = 0 */
+    int next_warning, breach_at;         /* minutes; ZERO = 0 */
+} xcase;
+
+#define REP(t, fl) {.kind = CFD_MS_REPORTED, .at = (t), .flag = (fl)}
+#define EV(k, t) {.kind = (k), .at = (t)}
+#define PAUSE(t, a, m) {.kind = CFD_MS_CLOCK_PAUSED, .at = (t), .from = (a), .metrics = (m)}
+#define RESUME(t, b) {.kind = CFD_MS_CLOCK_RESUMED, .at = (t), .to = (b)}
+#define BIT(m) (1u << (m))
+
+static const xcase xcases[] = {
+    {.name = "typed pause stops the restoration clock",
+     .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), PAUSE(10, ZERO, 0), RESUME(70, ZERO)},
+     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 300,
+     .actual = ZERO, .paused = 60, .next_warning = 180, .breach_at = 300},
+    {.name = "pause entered retroactively with its own start and end",
+     .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_NOC_ALARM, 100),
+               PAUSE(100, 20, 0), RESUME(100, 50)},
+     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 270,
+     .actual = ZERO, .paused = 30, .next_warning = 150, .breach_at = 270},
+    {.name = "open pause: running, no breach timer",
+     .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), PAUSE(30, ZERO, 0)},
+     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 240,
+     .actual = ZERO, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+    {.name = "pause defaults to restoration only: contact keeps counting",
+     .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), PAUSE(5, ZERO, 0), RESUME(65, ZERO)},
+     .metric = CFD_METRIC_CONTACT, .status = BRE, .start = 0, .deadline = 15,
+     .actual = ZERO, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+    {.name = "pause naming the contact metric moves its deadline",
+     .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0),
+               PAUSE(5, ZERO, BIT(CFD_METRIC_CONTACT)), RESUME(65, ZERO),
+               EV(CFD_MS_CUSTOMER_CONTACTED, 70)},
+     .metric = CFD_METRIC_CONTACT, .status = MET, .start = 0, .deadline = 75, .actual = 70,
+     .paused = 60, .next_warning = ZERO, .breach_at = ZERO},
+    {.name = "quiet hours: A contact due 12:00 local moves to 14:30",
+     .steps = {REP(-420, X_A), EV(CFD_MS_ACCEPTED, -420)},
+     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = -420, .deadline = -150,
+     .actual = ZERO, .paused = ZERO, .next_warning = -285, .breach_at = -150},
+    {.name = "quiet hours: standard contact due 22:00 local moves to 08:30 next day",
+     .steps = {REP(300, X_STANDARD), EV(CFD_MS_ACCEPTED, 300)},
+     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = 300, .deadline = 2370,
+     .actual = ZERO, .paused = ZERO, .next_warning = 1335, .breach_at = 2370},
+    {.name = "quiet hours: general contact moves too",
+     .steps = {REP(-300, X_GENERAL)},
+     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = -300, .deadline = 1290,
+     .actual = ZERO, .paused = ZERO, .next_warning = 495, .breach_at = 1290},
+    {.name = "quiet hours: AAA contact never moves",
+     .steps = {REP(-315, X_NONE), EV(CFD_MS_ACCEPTED, -315), EV(CFD_MS_NOC_ALARM, -305)},
+     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = -315, .deadline = -300,
+     .actual = ZERO, .paused = ZERO, .next_warning = -303, .breach_at = -300},
+    {.name = "quiet hours: AA contact never moves",
+     .steps = {REP(-330, X_AA), EV(CFD_MS_ACCEPTED, -330)},
+     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = -330, .deadline = -300,
+     .actual = ZERO, .paused = ZERO, .next_warning = -315, .breach_at = -300},
+    {.name = "quiet hours: urgent contact never moves",
+     .steps = {REP(-420, X_URGENT)},
+     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = -420, .deadline = -300,
+     .actual = ZERO, .paused = ZERO, .next_warning = -360, .breach_at = -300},
+    {.name = "quiet hours never move the on-site deadline",
+     .steps = {REP(-540, X_A), EV(CFD_MS_ACCEPTED, -540)},
+     .metric = CFD_METRIC_ON_SITE, .status = RUN, .start = -540, .deadline = -300,
+     .actual = ZERO, .paused = ZERO, .next_warning = -420, .breach_at = -300},
+    {.name = "cause identified within 2 h of the arrival (ordinary)",
+     .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_ARRIVED_ON_SITE, 30),
+               EV(CFD_MS_DIAGNOSED, 100)},
+     .metric = CFD_METRIC_CAUSE_IDENTIFIED, .status = MET, .start = 30, .deadline = 150,
+     .actual = 100, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+    {.name = "cause identified: special fault has 24 h",
+     .steps = {REP(0, X_SPECIAL), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_ARRIVED_ON_SITE, 30)},
+     .metric = CFD_METRIC_CAUSE_IDENTIFIED, .status = RUN, .start = 30, .deadline = 1470,
+     .actual = ZERO, .paused = ZERO, .next_warning = 750, .breach_at = 1470},
+    {.name = "cause identified: pending until the arrival",
+     .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0)},
+     .metric = CFD_METRIC_CAUSE_IDENTIFIED, .status = PEN, .start = ZERO, .deadline = ZERO,
+     .actual = ZERO, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+    {.name = "cause identified: remote fault counts from the acceptance",
+     .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0),
+               {.kind = CFD_MS_SERVICE_RESTORED, .at = 60, .flag = X_REMOTE}},
+     .metric = CFD_METRIC_CAUSE_IDENTIFIED, .status = RUN, .start = 0, .deadline = 120,
+     .actual = ZERO, .paused = ZERO, .next_warning = 96, .breach_at = 120},
+    {.name = "event report within 1 day of the restoration (ordinary): late",
+     .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_SERVICE_RESTORED, 60),
+               EV(CFD_MS_EVENT_REPORT_SUBMITTED, 1560)},
+     .metric = CFD_METRIC_EVENT_REPORT, .status = BRE, .start = 60, .deadline = 1500,
+     .actual = 1560, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+    {.name = "event report: special fault has 3 days",
+     .steps = {REP(0, X_SPECIAL), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_SERVICE_RESTORED, 60),
+               EV(CFD_MS_EVENT_REPORT_SUBMITTED, 2060)},
+     .metric = CFD_METRIC_EVENT_REPORT, .status = MET, .start = 60, .deadline = 4380,
+     .actual = 2060, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+    {.name = "customer's own network: restoration not attributable",
+     .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_ARRIVED_ON_SITE, 30),
+               {.kind = CFD_MS_DIAGNOSED, .at = 40, .flag = X_CUSTOMER_NET},
+               EV(CFD_MS_NOC_ALARM, 300)},
+     .metric = CFD_METRIC_RESTORATION, .status = NA, .start = 0, .deadline = 240,
+     .actual = ZERO, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+    {.name = "customer absent: the visit counts as on site",
+     .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_CUSTOMER_ABSENT, 50)},
+     .metric = CFD_METRIC_ON_SITE, .status = MET, .start = 0, .deadline = 60, .actual = 50,
+     .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+    {.name = "timers: next warning at 80 % once 50 % passed",
+     .steps = {REP(0, X_AA), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_NOC_ALARM, 16)},
+     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = 0, .deadline = 30,
+     .actual = ZERO, .paused = ZERO, .next_warning = 24, .breach_at = 30},
+    {.name = "timers: past both warnings only the breach remains",
+     .steps = {REP(0, X_AA), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_NOC_ALARM, 25)},
+     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = 0, .deadline = 30,
+     .actual = ZERO, .paused = ZERO, .next_warning = ZERO, .breach_at = 30},
+};
+
+static void test_extended_table(void **state)
+{
+    cfd_policy pol;
+
+    (void)state;
+    cfd_policy_defaults(&pol);
+    for (size_t i = 0; i < sizeof(xcases) / sizeof(xcases[0]); i++) {
+        const xcase *c = &xcases[i];
+        cfd_record *rec = cfd_record_new();
+        char ids[8][8];
+        const cfd_sla_result *r;
+
+        print_message("case: %s\n", c->name);
+        for (size_t k = 0; k < 8 && c->steps[k].kind != CFD_MS_NONE; k++) {
+            const xstep *s = &c->steps[k];
+            cfd_event ev;
+            cfd_apply_outcome out;
+            char err[128] = "";
+
+            snprintf(ids[k], sizeof(ids[k]), "e%zu", k);
+            ev = fx_event(ids[k], "WO-X", s->kind, at(s->at));
+            switch (s->flag) {
+            case X_A: ev.report.customer.tier = CFD_TIER_A; break;
+            case X_AA: ev.report.customer.tier = CFD_TIER_AA; break;
+            case X_STANDARD: ev.report.customer.tier = CFD_TIER_STANDARD; break;
+            case X_URGENT:
+            case X_GENERAL:
+                ev.report.customer.tier = CFD_TIER_UNSPECIFIED;
+                ev.report.urgency = s->flag == X_URGENT ? CFD_URGENCY_URGENT
+                                                        : CFD_URGENCY_GENERAL;
+                break;
+            case X_SPECIAL: ev.report.special = true; break;
+            case X_REMOTE: ev.restoration.remote = true; break;
+            case X_CUSTOMER_NET: ev.diagnosis.cause = CFD_CAUSE_CUSTOMER_NETWORK; break;
+            default: break;
+            }
+            if (s->kind == CFD_MS_CLOCK_PAUSED || s->kind == CFD_MS_CLOCK_RESUMED) {
+                ev.pause.pause_id = "p1";
+                ev.pause.reason = CFD_PAUSE_CUSTOMER;
+                ev.pause.evidence = "customer asked to wait";
+                ev.pause.metrics = s->metrics;
+                ev.pause.start_ms = s->kind == CFD_MS_CLOCK_PAUSED ? at(s->from) : 0;
+                ev.pause.end_ms = s->kind == CFD_MS_CLOCK_RESUMED ? at(s->to) : 0;
+            }
+            if (cfd_record_apply(rec, &ev, &pol, &out, err, sizeof(err)) != CFD_OK)
+                fail_msg("step %zu: %s", k, err);
+            assert_int_equal(out, CFD_APPLY_CHANGED);
+        }
+        r = &rec->sla[c->metric];
+        print_message("  got status %d start %lld deadline %lld actual %lld paused %lld "
+                      "warn %lld breach %lld (min)\n", r->status,
+                      (long long)(r->start_ms - FX_T0) / FX_MIN,
+                      (long long)(r->deadline_ms - FX_T0) / FX_MIN,
+                      (long long)(r->actual_ms - FX_T0) / FX_MIN,
+                      (long long)r->paused_ms / FX_MIN,
+                      (long long)(r->next_warning_ms - FX_T0) / FX_MIN,
+                      (long long)(r->breach_at_ms - FX_T0) / FX_MIN);
+        assert_int_equal(r->metric, c->metric);
+        assert_int_equal(r->status, c->status);
+        assert_int_equal(r->start_ms, at(c->start));
+        assert_int_equal(r->deadline_ms, at(c->deadline));
+        assert_int_equal(r->actual_ms, at(c->actual));
+        assert_int_equal(r->paused_ms, c->paused == ZERO ? 0 : c->paused * FX_MIN);
+        assert_int_equal(r->next_warning_ms, at(c->next_warning));
+        assert_int_equal(r->breach_at_ms, at(c->breach_at));
+        cfd_record_destroy(rec);
+    }
+}
+
+/* The operator's time zone is a fixed offset: quiet hours follow it. */
+static void test_quiet_end_offsets(void **state)
+{
+    static const struct {
+        const char *name;
+        int offset_min;
+        int at_min;   /* after FX_T0 = 2026-01-01 09:00 UTC */
+        int want_min; /* ZERO: unchanged */
+    } qcases[] = {
+        {"UTC+8 17:00 local is not quiet", 480, 0, ZERO},
+        {"UTC+8 12:00 local moves to 14:30", 480, -300, -150},
+        {"UTC+8 14:29 local moves to 14:30", 480, -151, -150},
+        {"UTC+8 14:30 local is not quiet", 480, -150, ZERO},
+        {"UTC+8 21:00 local moves to 08:30 next day", 480, 240, 930},
+        {"UTC+8 03:00 local moves to 08:30 same day", 480, 600, 930},
+        {"UTC 12:00 is quiet under offset 0", 0, 180, 330},
+    };
+    cfd_policy pol;
+
+    (void)state;
+    cfd_policy_defaults(&pol);
+    for (size_t i = 0; i < sizeof(qcases) / sizeof(qcases[0]); i++) {
+        int64_t t = at(qcases[i].at_min);
+
+        print_message("case: %s\n", qcases[i].name);
+        pol.utc_offset_min = qcases[i].offset_min;
+        assert_int_equal(cfd_policy_quiet_end(&pol, t),
+                         qcases[i].want_min == ZERO ? t : at(qcases[i].want_min));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sla_table),
+        cmocka_unit_test(test_extended_table),
+        cmocka_unit_test(test_quiet_end_offsets),
         cmocka_unit_test(test_policy_figures_used),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

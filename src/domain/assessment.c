@@ -1,0 +1,357 @@
+/*
+ * The contractor assessment (shared/DOMAIN.md, "Contractor assessment"): the
+ * violations of one record, judged from its SLA results and timeline, and their sums
+ * per contractor per month.
+ *
+ * Points (policy defaults, from the seed's assessment table):
+ *   late arrival (on-site deadline or agreed appointment missed)  15 each
+ *   cause not identified in time                                  10 per started day
+ *   event report late                                              5 per started day
+ *   closed record with a required item missing                     5 per item
+ *   broken service commitment: reschedule notice under 2 h, or
+ *   less than 15 min waited for an absent customer                 5 each
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "confirmd/assessment.h"
+#include "sla.h"
+
+/* ---- civil dates (Howard Hinnant's algorithms), pure integer arithmetic ---------- */
+
+int64_t cfd_days_from_civil(int y, int m, int d)
+{
+    int64_t yy = y - (m <= 2);
+    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+    int64_t yoe = yy - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+    return era * 146097 + doe - 719468;
+}
+
+void cfd_civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    int64_t era, doe, yoe, doy, mp;
+
+    z += 719468;
+    era = (z >= 0 ? z : z - 146096) / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* ---- one record's violations ----------------------------------------------------- */
+
+static void add(cfd_record *rec, cfd_violation_code code, int points, int64_t at,
+                cfd_metric metric, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void add(cfd_record *rec, cfd_violation_code code, int points, int64_t at,
+                cfd_metric metric, const char *fmt, ...)
+{
+    cfd_violation *v;
+    va_list ap;
+
+    if (rec->n_violations >= CFD_MAX_VIOLATIONS)
+        return;
+    v = &rec->violations[rec->n_violations++];
+    memset(v, 0, sizeof(*v));
+    v->code = code;
+    v->points = points;
+    v->at_ms = at;
+    v->metric = metric;
+    va_start(ap, fmt);
+    vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
+    va_end(ap);
+}
+
+static long long minutes(int64_t ms)
+{
+    return (long long)((ms + CFD_MIN_MS - 1) / CFD_MIN_MS);
+}
+
+/* Any started day counts as a day (default). */
+static int started_days(int64_t late_ms)
+{
+    int64_t days = (late_ms + CFD_DAY_MS - 1) / CFD_DAY_MS;
+
+    return days < 1 ? 1 : days > 10000 ? 10000 : (int)days;
+}
+
+static void judge_late_arrival(cfd_record *rec, const cfd_policy *pol)
+{
+    const cfd_sla_result *r = &rec->sla[CFD_METRIC_ON_SITE];
+    int64_t agreed = 0;
+
+    if (r->status == CFD_MST_BREACHED) {
+        if (r->actual_ms != 0)
+            add(rec, CFD_VIOLATION_LATE_ARRIVAL, pol->points.late_arrival, r->deadline_ms,
+                CFD_METRIC_ON_SITE, "on site %lld min after the deadline",
+                minutes(r->actual_ms - r->deadline_ms));
+        else
+            add(rec, CFD_VIOLATION_LATE_ARRIVAL, pol->points.late_arrival, r->deadline_ms,
+                CFD_METRIC_ON_SITE, "not on site by the deadline");
+        return;
+    }
+    /* 「提前5-10分钟到达」: arriving after the agreed appointment is late too. */
+    for (size_t i = 0; i < rec->n_timeline; i++) {
+        const cfd_timeline_entry *e = &rec->timeline[i];
+
+        if (e->milestone == CFD_MS_APPOINTMENT_SET ||
+            e->milestone == CFD_MS_APPOINTMENT_RESCHEDULED)
+            agreed = e->appointment_time_ms;
+        if (e->milestone == CFD_MS_ARRIVED_ON_SITE) {
+            if (agreed != 0 && e->event_time_ms > agreed)
+                add(rec, CFD_VIOLATION_LATE_ARRIVAL, pol->points.late_arrival,
+                    e->event_time_ms, CFD_METRIC_ON_SITE,
+                    "arrived %lld min after the agreed appointment",
+                    minutes(e->event_time_ms - agreed));
+            return;
+        }
+    }
+}
+
+/* A duty with points per started day late (cause identified, event report). */
+static void judge_per_day(cfd_record *rec, cfd_metric m, cfd_violation_code code,
+                          int per_day, const char *what)
+{
+    const cfd_sla_result *r = &rec->sla[m];
+    int64_t end = r->actual_ms != 0 ? r->actual_ms : cfd_record_as_of(rec);
+    int days;
+
+    if (r->status != CFD_MST_BREACHED)
+        return;
+    days = started_days(end - r->deadline_ms);
+    add(rec, code, per_day * days, r->deadline_ms, m, "%s %s %d started day(s) late", what,
+        r->actual_ms != 0 ? "done" : "still open,", days);
+}
+
+static void judge_commitments(cfd_record *rec, const cfd_policy *pol)
+{
+    int64_t agreed = 0;
+
+    for (size_t i = 0; i < rec->n_timeline; i++) {
+        const cfd_timeline_entry *e = &rec->timeline[i];
+
+        /* 「应至少提前2个小时通知客户」, unless the customer asked for the change. */
+        if (e->milestone == CFD_MS_APPOINTMENT_RESCHEDULED && !e->by_customer &&
+            agreed != 0 && agreed - e->event_time_ms < pol->reschedule_notice_ms)
+            add(rec, CFD_VIOLATION_BROKEN_COMMITMENT, pol->points.broken_commitment,
+                e->event_time_ms, CFD_METRIC_NONE,
+                "reschedule notice %lld min before the agreed time",
+                (long long)((agreed - e->event_time_ms) / CFD_MIN_MS));
+        if (e->milestone == CFD_MS_APPOINTMENT_SET ||
+            e->milestone == CFD_MS_APPOINTMENT_RESCHEDULED)
+            agreed = e->appointment_time_ms;
+        /* 「须在门口等候至少15分钟」 */
+        if (e->milestone == CFD_MS_CUSTOMER_ABSENT && e->waited_ms > 0 &&
+            e->waited_ms < pol->absent_wait_ms)
+            add(rec, CFD_VIOLATION_BROKEN_COMMITMENT, pol->points.broken_commitment,
+                e->event_time_ms, CFD_METRIC_NONE,
+                "waited %lld min for the absent customer",
+                (long long)(e->waited_ms / CFD_MIN_MS));
+    }
+}
+
+static bool absent(const char *s)
+{
+    return s == NULL || s[0] == '\0';
+}
+
+/* Was there a visit? A remote restoration without arrival needs no visit fields. */
+static bool visited(const cfd_record *rec)
+{
+    return rec->arrival_time_ms != 0 || !rec->remote_restoration;
+}
+
+/* The items a closed confirmation record must carry (the paper form's fields), in
+ * the order item_missing() checks them. */
+static const char *const required[] = {
+    "issuing_unit",      "customer.name", "customer.contact_phone", "network.circuit_id",
+    "problem_description", "cause",       "result",                 "engineers",
+    "onsite_findings",   "customer_signature", "engineer_signature",
+};
+
+/* @returns true when required item i is missing from rec. */
+static bool item_missing(const cfd_record *rec, size_t i)
+{
+    bool waived = rec->signature_waiver != CFD_WAIVER_UNSPECIFIED;
+
+    switch (i) {
+    case 0: return absent(rec->issuing_unit);
+    case 1: return absent(rec->customer.name);
+    case 2: return absent(rec->customer.contact_phone);
+    case 3: return absent(rec->circuit_id);
+    case 4: return absent(rec->problem_description);
+    case 5: return rec->cause == CFD_CAUSE_UNSPECIFIED;
+    case 6: return rec->result == CFD_RESULT_UNSPECIFIED;
+    case 7: return visited(rec) && rec->n_engineers == 0;
+    case 8: return visited(rec) && absent(rec->onsite_findings);
+    /* A refused or unreachable signature completes the form with its reason. */
+    case 9: return !waived && absent(rec->customer_signature);
+    case 10: return !waived && absent(rec->engineer_signature);
+    default: return false;
+    }
+}
+
+static void judge_record_items(cfd_record *rec, const cfd_policy *pol)
+{
+    if (rec->state != CFD_STATE_CLOSED)
+        return;
+    for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+        if (item_missing(rec, i))
+            add(rec, CFD_VIOLATION_NONCONFORMING_RECORD, pol->points.nonconforming_per_item,
+                rec->service_end_time_ms, CFD_METRIC_NONE, "closed without %s",
+                required[i]);
+}
+
+static int by_instant(const void *x, const void *y)
+{
+    const cfd_violation *a = x, *b = y;
+
+    if (a->at_ms != b->at_ms)
+        return a->at_ms < b->at_ms ? -1 : 1;
+    if (a->code != b->code)
+        return a->code < b->code ? -1 : 1;
+    return strcmp(a->detail, b->detail);
+}
+
+void cfd_assessment_judge(cfd_record *rec, const cfd_policy *pol)
+{
+    rec->n_violations = 0;
+    rec->penalty_points = 0;
+    judge_late_arrival(rec, pol);
+    judge_per_day(rec, CFD_METRIC_CAUSE_IDENTIFIED, CFD_VIOLATION_CAUSE_NOT_FOUND,
+                  pol->points.cause_late_per_day, "cause identification");
+    judge_per_day(rec, CFD_METRIC_EVENT_REPORT, CFD_VIOLATION_EVENT_REPORT_LATE,
+                  pol->points.event_report_late_per_day, "event report");
+    judge_record_items(rec, pol);
+    judge_commitments(rec, pol);
+    qsort(rec->violations, rec->n_violations, sizeof(rec->violations[0]), by_instant);
+    for (size_t i = 0; i < rec->n_violations; i++)
+        rec->penalty_points += rec->violations[i].points;
+}
+
+/* ---- sums per contractor per month ------------------------------------------------ */
+
+cfd_assessment *cfd_assessment_new(void)
+{
+    return calloc(1, sizeof(cfd_assessment));
+}
+
+void cfd_assessment_destroy(cfd_assessment *a)
+{
+    if (a == NULL)
+        return;
+    for (size_t i = 0; i < a->n_rows; i++)
+        free(a->rows[i].contractor);
+    free(a->rows);
+    free(a);
+}
+
+static int row_cmp(const char *c, int y, int m, const cfd_assessment_row *r)
+{
+    int k = strcmp(c, r->contractor);
+
+    if (k != 0)
+        return k;
+    if (y != r->year)
+        return y < r->year ? -1 : 1;
+    return (m > r->month) - (m < r->month);
+}
+
+/* @returns the index of the row or where it would go; *found says which. */
+static size_t row_search(const cfd_assessment *a, const char *c, int y, int m, bool *found)
+{
+    size_t lo = 0, hi = a->n_rows;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int k = row_cmp(c, y, m, &a->rows[mid]);
+
+        if (k == 0) {
+            *found = true;
+            return mid;
+        }
+        if (k < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    *found = false;
+    return lo;
+}
+
+const cfd_assessment_row *cfd_assessment_find(const cfd_assessment *a,
+                                              const char *contractor, int year, int month)
+{
+    bool found;
+    size_t i = row_search(a, contractor ? contractor : "", year, month, &found);
+
+    return found ? &a->rows[i] : NULL;
+}
+
+/* @returns the row for (c, y, m), inserting an empty one; NULL when out of memory. */
+static cfd_assessment_row *row_get(cfd_assessment *a, const char *c, int y, int m)
+{
+    bool found;
+    size_t i = row_search(a, c, y, m, &found);
+    cfd_assessment_row *grown;
+    char *copy;
+
+    if (found)
+        return &a->rows[i];
+    if ((copy = strdup(c)) == NULL)
+        return NULL;
+    grown = realloc(a->rows, (a->n_rows + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        free(copy);
+        return NULL;
+    }
+    a->rows = grown;
+    memmove(&grown[i + 1], &grown[i], (a->n_rows - i) * sizeof(*grown));
+    memset(&grown[i], 0, sizeof(*grown));
+    grown[i].contractor = copy;
+    grown[i].year = y;
+    grown[i].month = m;
+    a->n_rows++;
+    return &grown[i];
+}
+
+cfd_err cfd_assessment_add(cfd_assessment *a, const cfd_record *rec, const cfd_policy *pol)
+{
+    const char *c = rec->contractor ? rec->contractor : "";
+    /* One record counts once per month it touches. */
+    int seen[CFD_MAX_VIOLATIONS];
+    size_t n_seen = 0;
+
+    for (size_t i = 0; i < rec->n_violations; i++) {
+        const cfd_violation *v = &rec->violations[i];
+        int64_t local = v->at_ms + (int64_t)pol->utc_offset_min * CFD_MIN_MS;
+        int64_t day = local / CFD_DAY_MS - (local % CFD_DAY_MS < 0);
+        int y, m, d;
+        cfd_assessment_row *row;
+        bool counted = false;
+
+        cfd_civil_from_days(day, &y, &m, &d);
+        if ((row = row_get(a, c, y, m)) == NULL)
+            return CFD_ERR;
+        row->points += v->points;
+        row->violations++;
+        if ((int)v->code >= 0 && v->code < CFD_VIOLATION_COUNT)
+            row->by_code[v->code]++;
+        for (size_t k = 0; k < n_seen; k++)
+            counted = counted || seen[k] == y * 100 + m;
+        if (!counted) {
+            row->records++;
+            seen[n_seen++] = y * 100 + m;
+        }
+    }
+    return CFD_OK;
+}
