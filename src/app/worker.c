@@ -157,6 +157,35 @@ static void sleep_ms(int64_t ms) {
 }
 
 /*
+ * After a reconnect: checks that Redis still holds every offset this worker applied.
+ * A Redis that lost acknowledged writes (appendfsync everysec, then a crash) rolled
+ * state and offsets back together, and writing on top would skip the lost events for
+ * good: the worker must leave instead, so its successor resumes at Redis' offsets.
+ * A failed read proves nothing; the next command fails too and comes back here.
+ * @returns false when Redis is behind this worker.
+ */
+static bool redis_kept_applied(cfd_worker *w) {
+    char errstr[512];
+    for (size_t p = 0; p < w->n_slots; p++) {
+        slot *s = &w->slots[p];
+        for (size_t t = 0; s->owned && t < w->n_topics; t++) {
+            int64_t off = -1;
+            if (s->applied[t] < 0 ||
+                cfd_store_applied_offset(w->store, (int32_t)p, w->topics[t], &off, errstr,
+                                         sizeof(errstr)))
+                continue;
+            if (off < s->applied[t]) {
+                cfd_error(MOD, "redis lost writes: %s[%zu] applied offset is %" PRId64
+                               ", this worker applied up to %" PRId64,
+                          w->topics[t], p, off, s->applied[t]);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/*
  * Decides whether a Redis call that returned err should be tried again: while Redis
  * is unreachable the worker waits with capped exponential backoff and reconnects, so
  * an outage pauses consumption and never skips an event. *backoff starts at 0.
@@ -173,8 +202,13 @@ static bool redis_retry(cfd_worker *w, cfd_err err, int64_t *backoff, char *errs
     cfd_warn(MOD, "%s; retrying in %" PRId64 " ms", errstr, *backoff);
     sleep_ms(*backoff);
     rd_kafka_poll(w->producer, 0);
-    if (cfd_store_reconnect(w->store, errstr, errstr_size) == CFD_OK)
+    if (cfd_store_reconnect(w->store, errstr, errstr_size) == CFD_OK) {
         cfd_info(MOD, "redis reconnected");
+        if (!redis_kept_applied(w)) {
+            w->fatal = CFD_ERR_FENCED;
+            return false;
+        }
+    }
     return true;
 }
 
@@ -973,7 +1007,8 @@ static void on_assign(cfd_worker *w, rd_kafka_topic_partition_list_t *parts) {
     return;
 fail:
     cfd_error(MOD, "assignment: %s", errstr);
-    w->fatal = err ? err : CFD_ERR;
+    if (!w->fatal)
+        w->fatal = err ? err : CFD_ERR;
 }
 
 static void on_revoke(cfd_worker *w, rd_kafka_topic_partition_list_t *parts) {
@@ -1181,12 +1216,12 @@ cfd_err cfd_worker_run(cfd_worker *w) {
             }
         }
     }
-    if (err == CFD_ERR_FENCED)
-        cfd_error(MOD, "fenced: another worker owns a partition this one held; "
-                       "restart to rejoin the group");
-    free(msgs);
-    if (!err && w->fatal)
+    if (w->fatal == CFD_ERR_FENCED || (!err && w->fatal))
         err = w->fatal;
+    if (err == CFD_ERR_FENCED)
+        cfd_error(MOD, "fenced: another worker owns a partition this one held, or redis "
+                       "lost writes; restart to rejoin the group");
+    free(msgs);
     cfd_info(MOD, "stopping: leaving the group");
     rd_kafka_consumer_close(w->consumer);
     rd_kafka_flush(w->producer, 10000);

@@ -32,6 +32,7 @@
 #define H_MAX_ARGS 128
 #define H_MAX_TRACKED 256
 #define H_MAX_ENVS 32
+#define H_MAX_REDIS_ARGS 16
 
 /* A started child: the leader of its own process group. */
 typedef struct h_proc {
@@ -56,6 +57,10 @@ struct h_env {
     char group[128];
     int redis_port;
     h_proc redis;
+    /* extra redis-server arguments (h_redis_start_args), kept for restarts */
+    char redis_args[H_MAX_REDIS_ARGS][256];
+    int n_redis_args;
+    char redis_password[256]; /* from --requirepass: h_redis_connect() sends AUTH */
     h_proc broker;
     char bootstrap[1024];
     char broker_sock[H_PATH_MAX];
@@ -465,6 +470,16 @@ redisContext *h_redis_connect(h_env *env) {
     }
     tv.tv_sec = 5;
     redisSetTimeout(c, tv);
+    if (env->redis_password[0]) {
+        redisReply *r = redisCommand(c, "AUTH %s", env->redis_password);
+        bool ok = r && r->type != REDIS_REPLY_ERROR;
+        if (r)
+            freeReplyObject(r);
+        if (!ok) {
+            redisFree(c);
+            return NULL;
+        }
+    }
     return c;
 }
 
@@ -482,10 +497,27 @@ static bool redis_ping(h_env *env) {
         return false;
     r = redisCommand(c, "PING");
     ok = r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
+    /* A server whose default user is off answers, but only to say who may ask. */
+    ok = ok || (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOAUTH", 6) == 0);
     if (r)
         freeReplyObject(r);
     redisFree(c);
     return ok;
+}
+
+int h_redis_start_args(h_env *env, const char *const *extra) {
+    env->n_redis_args = 0;
+    env->redis_password[0] = '\0';
+    for (const char *const *e = extra; e && *e; e++) {
+        if (env->n_redis_args == H_MAX_REDIS_ARGS) {
+            h_log("more than %d extra redis arguments", H_MAX_REDIS_ARGS);
+            return -1;
+        }
+        snprintf(env->redis_args[env->n_redis_args++], sizeof(env->redis_args[0]), "%s", *e);
+        if (strcmp(*e, "--requirepass") == 0 && e[1])
+            snprintf(env->redis_password, sizeof(env->redis_password), "%s", e[1]);
+    }
+    return h_redis_start(env);
 }
 
 int h_redis_start(h_env *env) {
@@ -503,9 +535,13 @@ int h_redis_start(h_env *env) {
     snprintf(port, sizeof(port), "%d", env->redis_port);
     snprintf(log, sizeof(log), "%s/redis.log", env->dir);
     {
-        char *argv[] = {bin, "--port", port, "--bind", "127.0.0.1", "--save", "",
-                        "--appendonly", "yes", "--appendfsync", "everysec",
-                        "--dir", env->dir, "--daemonize", "no", NULL};
+        char *argv[16 + H_MAX_REDIS_ARGS] = {
+            bin, "--port", port, "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "yes", "--appendfsync", "everysec",
+            "--dir", env->dir, "--daemonize", "no", NULL};
+        for (int i = 0; i < env->n_redis_args; i++)
+            argv[15 + i] = env->redis_args[i];
+        argv[15 + env->n_redis_args] = NULL;
         memset(&env->redis, 0, sizeof(env->redis));
         if ((env->redis.pid = spawn(argv, log)) < 0) {
             env->redis.pid = 0;
@@ -752,6 +788,11 @@ static void argv_free(argv_builder *b) {
 }
 
 pid_t h_worker_start(h_env *env, const char *const *extra_set_args) {
+    return h_worker_start_cmd(env, NULL, NULL, extra_set_args);
+}
+
+pid_t h_worker_start_cmd(h_env *env, const char *const *wrapper, const char *program,
+                         const char *const *extra_set_args) {
     char bin[H_PATH_MAX];
     argv_builder b = {.argc = 0};
     const char *scope;
@@ -766,7 +807,12 @@ pid_t h_worker_start(h_env *env, const char *const *extra_set_args) {
         h_log("h_worker_start: start the broker first");
         return -1;
     }
-    snprintf(bin, sizeof(bin), "%s/confirmd", CFD_BIN_DIR);
+    if (program)
+        snprintf(bin, sizeof(bin), "%s", program);
+    else
+        snprintf(bin, sizeof(bin), "%s/confirmd", CFD_BIN_DIR);
+    for (const char *const *pre = wrapper; pre && *pre; pre++)
+        argv_add(&b, (char *)*pre);
     argv_add(&b, bin);
     if (env->worker_config[0]) {
         argv_add(&b, "-c");

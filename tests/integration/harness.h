@@ -55,6 +55,13 @@ int64_t h_now_ms(void);
  * @returns 0, or -1 (reason on stderr). */
 int h_redis_start(h_env *env);
 
+/* h_redis_start() with extra redis-server arguments after the harness's own (later
+ * ones win: "--appendfsync", "always"; "--requirepass", "pw"; "--user", "cfd on >pw
+ * ~cfd:* +@all"), NULL-terminated; they are kept for later starts and restarts. With
+ * --requirepass, h_redis_connect() authenticates as the default user.
+ * @returns 0, or -1 (reason on stderr). */
+int h_redis_start_args(h_env *env, const char *const *extra);
+
 /* Stops redis gracefully (SIGTERM: the AOF is flushed), SIGKILL after 10 s.
  * @returns 0, or -1 when it was not running. */
 int h_redis_stop(h_env *env);
@@ -109,6 +116,12 @@ void h_env_set_worker_config(h_env *env, const char *path);
  * stdout and stderr go to worker-<idx>.log, idx counting workers from 0.
  * @returns the pid, or -1. Does not wait for the worker to be ready. */
 pid_t h_worker_start(h_env *env, const char *const *extra_set_args);
+
+/* h_worker_start() running program (NULL: CFD_BIN_DIR/confirmd) behind wrapper, a
+ * NULL-terminated argv prefix such as {"valgrind", "--leak-check=full", NULL} (may be
+ * NULL). wrapper[0] must be an absolute path. @returns the pid (of the wrapper), or -1. */
+pid_t h_worker_start_cmd(h_env *env, const char *const *wrapper, const char *program,
+                         const char *const *extra_set_args);
 
 /* @returns the group id the env's workers use. */
 const char *h_worker_group(const h_env *env);

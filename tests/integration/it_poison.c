@@ -1,0 +1,210 @@
+/*
+ * Poison input through one live worker: ten thousand bad messages (random bytes,
+ * truncated events, protobuf of the wrong shape, events missing a field they need,
+ * enum values out of range) interleaved with the events of real work orders and of
+ * orders that never open. Every bad message must reach the dead-letter topic once per
+ * offset, every real order's record must be exactly what the domain core computes
+ * from its events alone, and the worker must still be consuming afterwards.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness_orders.h"
+
+#define N_POISON 10000
+#define N_ORDERS 40
+#define N_ORPHANS 100
+#define PARTS 8 /* confirmd.events partitions, the broker's default */
+#define SEED 0xC0FFEE7ULL
+
+/* One message of the storm, in production order. */
+typedef struct storm_msg {
+    char key[32];
+    uint8_t *buf;
+    size_t len;
+} storm_msg;
+
+static int setup(void **state) {
+    h_env *env = h_env_new("poison");
+    if (!env || h_redis_start(env) || h_broker_start(env, NULL))
+        return -1;
+    *state = env;
+    return 0;
+}
+
+static int teardown(void **state) {
+    h_env_destroy(*state);
+    return 0;
+}
+
+/* Greps a worker log for the sample customer's personal data. @returns the hits. */
+static int pii_hits(const char *log) {
+    static const char *const pii[] = {H_CUSTOMER_NAME, H_CUSTOMER_CONTACT, H_CUSTOMER_PHONE,
+                                      H_CUSTOMER_ADDRESS};
+    int hits = 0;
+    for (size_t i = 0; i < sizeof(pii) / sizeof(pii[0]); i++) {
+        int n = h_file_count(log, pii[i]);
+        assert_true(n >= 0);
+        hits += n;
+    }
+    return hits;
+}
+
+static void test_poison_storm(void **state) {
+    h_env *env = *state;
+    static h_event goods[N_ORDERS][H_ORDER_EVENTS];
+    static h_expect expect[N_ORDERS + 1];
+    static storm_msg storm[N_POISON + N_ORPHANS + N_ORDERS * H_ORDER_EVENTS];
+    size_t next_ev[N_ORDERS] = {0};
+    size_t n_storm = 0, left_poison = N_POISON, left_orphan = N_ORPHANS;
+    size_t left_good = N_ORDERS * H_ORDER_EVENTS;
+    int per_kind[H_POISON_KINDS] = {0};
+    uint64_t seed = SEED;
+    int64_t t_start = h_now_ms();
+    /* Simulated time, pinned before every deadline: the events alone decide the
+     * alerts. It moves past the park window once the real orders are done. */
+    const char *args[] = {"worker.clock=simulated", "worker.park_window=10min", NULL};
+
+    assert_int_equal(h_set_sim_clock(env, H_WL_T0), 0);
+    pid_t w = h_worker_start(env, args);
+    assert_true(w > 0);
+
+    for (int i = 0; i < N_ORDERS; i++) {
+        char wo[32];
+        snprintf(wo, sizeof(wo), "WO-P%03d", i);
+        assert_int_equal(h_order_events(wo, (unsigned)i, H_WL_T0 + i * 60000LL, goods[i]), 0);
+        assert_int_equal(h_oracle(goods[i], H_ORDER_EVENTS, &expect[i]), 0);
+        assert_true(expect[i].complete);
+    }
+
+    /* Interleave at random; each order's events keep their order. */
+    while (left_poison + left_orphan + left_good > 0) {
+        uint64_t r = h_rand(&seed) % (left_poison + left_orphan + left_good);
+        storm_msg *m = &storm[n_storm++];
+        if (r < left_good) {
+            size_t o;
+            do
+                o = h_rand(&seed) % N_ORDERS;
+            while (next_ev[o] == H_ORDER_EVENTS);
+            h_event *ev = &goods[o][next_ev[o]++];
+            snprintf(m->key, sizeof(m->key), "%s", ev->wo);
+            m->buf = malloc(ev->len);
+            memcpy(m->buf, ev->buf, ev->len);
+            m->len = ev->len;
+            left_good--;
+        } else if (r < left_good + left_orphan) {
+            /* A well-formed milestone of an order that never opens: parked, then
+             * dead-lettered when the window passes. */
+            h_event ev;
+            char json[512];
+            size_t k = N_ORPHANS - left_orphan--;
+            snprintf(json, sizeof(json),
+                     "{\"event_id\":\"ORPHAN-%zu-arr\",\"work_order\":\"ORPHAN-%zu\","
+                     "\"event_time_ms\":%lld,\"arrived_on_site\":{}}",
+                     k, k, (long long)H_WL_T0);
+            assert_int_equal(h_event_encode(json, &ev), 0);
+            snprintf(m->key, sizeof(m->key), "ORPHAN-%zu", k);
+            m->buf = ev.buf;
+            m->len = ev.len;
+        } else {
+            h_poison_kind kind = (h_poison_kind)(h_rand(&seed) % H_POISON_KINDS);
+            m->buf = malloc(512);
+            assert_int_equal(h_poison(&seed, kind, &goods[0][0], N_ORDERS * H_ORDER_EVENTS,
+                                      m->buf, 512, &m->len),
+                             0);
+            snprintf(m->key, sizeof(m->key), "bad%d-%zu", (int)kind, left_poison);
+            per_kind[kind]++;
+            left_poison--;
+        }
+    }
+    for (size_t i = 0; i < n_storm; i++) {
+        h_out_msg om = {storm[i].key, storm[i].buf, storm[i].len, NULL};
+        assert_int_equal(h_produce_async(env, "confirmd.events", &om), 0);
+    }
+    assert_int_equal(h_flush(env, 60000), 0);
+    printf("poison: produced %zu messages (random %d, truncated %d, wrong shape %d, "
+           "missing field %d, bad enum %d, orphans %d, good %d) in %lld ms\n",
+           n_storm, per_kind[0], per_kind[1], per_kind[2], per_kind[3], per_kind[4],
+           N_ORPHANS, N_ORDERS * H_ORDER_EVENTS, (long long)(h_now_ms() - t_start));
+
+    /* Every real order's state in Redis is the oracle's, byte for byte. */
+    assert_int_equal(h_wait_redis_records(env, expect, N_ORDERS, PARTS, 120000), 0);
+    assert_int_equal(h_set_sim_clock(env, H_WL_T0 + 24 * 3600 * 1000LL), 0);
+
+    /* Every bad message has its dead letter, once per offset. */
+    h_dl_report dl;
+    assert_int_equal(h_dl_check(env, "confirmd.events", (int)n_storm, "ORPHAN-",
+                                "confirmd.deadletter", 120000, &dl),
+                     0);
+    printf("poison: input %d, bad %d, dead letters %d (distinct offsets %d, duplicates "
+           "by id %d), missing %d, unexpected %d, wrong %d\n",
+           dl.input, dl.bad, dl.dead_letters, dl.distinct, dl.duplicates, dl.missing,
+           dl.unexpected, dl.wrong);
+    assert_int_equal(dl.bad, N_POISON + N_ORPHANS);
+    assert_int_equal(dl.distinct, dl.bad);
+    assert_int_equal(dl.missing, 0);
+    assert_int_equal(dl.unexpected, 0);
+    assert_int_equal(dl.wrong, 0);
+
+    /* The completed records and alerts are the oracle's too. */
+    h_out_report recs, alerts;
+    assert_int_equal(h_check_records_topic(env, "confirmd.records", expect, N_ORDERS,
+                                           30000, &recs), 0);
+    assert_int_equal(h_check_alerts_topic(env, "confirmd.alerts", expect, N_ORDERS, 30000,
+                                          &alerts), 0);
+    printf("poison: records %d (distinct %d, duplicates %d, missing %d, unexpected %d, "
+           "wrong %d); alerts %d (distinct %d, duplicates %d, missing %d, unexpected %d)\n",
+           recs.messages, recs.distinct, recs.duplicates, recs.missing, recs.unexpected,
+           recs.wrong, alerts.messages, alerts.distinct, alerts.duplicates, alerts.missing,
+           alerts.unexpected);
+    assert_int_equal(recs.distinct, N_ORDERS);
+    assert_int_equal(recs.missing + recs.unexpected + recs.wrong, 0);
+    assert_int_equal(alerts.missing + alerts.unexpected, 0);
+
+    /* After the storm the worker still consumes: one more order goes through. */
+    h_event after[H_ORDER_EVENTS];
+    assert_int_equal(h_order_events("WO-AFTER", 7, H_WL_T0, after), 0);
+    assert_int_equal(h_oracle(after, H_ORDER_EVENTS, &expect[N_ORDERS]), 0);
+    for (int i = 0; i < H_ORDER_EVENTS; i++) {
+        h_out_msg om = {after[i].wo, after[i].buf, after[i].len, NULL};
+        assert_int_equal(h_produce_async(env, "confirmd.events", &om), 0);
+    }
+    assert_int_equal(h_flush(env, 10000), 0);
+    assert_int_equal(h_wait_redis_records(env, &expect[N_ORDERS], 1, PARTS, 30000), 0);
+    assert_int_equal(h_check_records_topic(env, "confirmd.records", expect, N_ORDERS + 1,
+                                           30000, &recs), 0);
+    assert_int_equal(recs.distinct, N_ORDERS + 1);
+    assert_int_equal(recs.missing + recs.unexpected + recs.wrong, 0);
+    assert_true(h_worker_alive(env, w));
+
+    /* No customer's name, contact, phone or address in the worker's log. */
+    assert_int_equal(pii_hits(h_worker_log_path(env, 0)), 0);
+
+    assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
+    assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
+    printf("poison: done in %lld ms\n", (long long)(h_now_ms() - t_start));
+
+    for (int i = 0; i < H_ORDER_EVENTS; i++)
+        h_event_clear(&after[i]);
+    for (int i = 0; i <= N_ORDERS; i++)
+        h_expect_clear(&expect[i]);
+    for (int i = 0; i < N_ORDERS; i++)
+        for (int k = 0; k < H_ORDER_EVENTS; k++)
+            h_event_clear(&goods[i][k]);
+    for (size_t i = 0; i < n_storm; i++)
+        free(storm[i].buf);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_poison_storm, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
