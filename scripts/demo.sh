@@ -49,20 +49,39 @@ build/confirmd -c config/confirmd.ini --set "kafka.bootstrap.servers=$bs" \
 pids+=($!)
 
 say "feeding the sample events"
-grep -c '"event_id"' config/samples/demo-events.jsonl | sed 's/^/events in the sample file: /'
+events=$(grep -c '"event_id"' config/samples/demo-events.jsonl)
+echo "events in the sample file: $events (plus one undecodable message)"
 build/confirmctl produce -b "$bs" config/samples/demo-events.jsonl
 printf 'this is not a protobuf event\n' >"$tmp/bad.jsonl"
 build/confirmctl produce -b "$bs" --raw-invalid "$tmp/bad.jsonl" 2>/dev/null
 
+# Applied when the partitions' applied offsets in Redis account for every message.
+applied() {
+    local sum=0 off
+    for p in $(seq 0 7); do
+        off=$(redis-cli -p "$rport" hget "cfd:{p$p}:meta" off:confirmd.events)
+        [ -n "$off" ] && sum=$((sum + off + 1))
+    done
+    echo "$sum"
+}
+for _ in $(seq 300); do
+    [ "$(applied)" -ge $((events + 1)) ] && break
+    sleep 0.1
+done
+echo "applied: $(applied) messages"
+
 export TZ=${TZ:-Asia/Shanghai}
+tail_topic() {
+    build/confirmctl tail -b "$bs" -t "$1" --from-beginning --timeout-ms 2000 "${@:2}" || true
+}
 say "SLA alerts"
-build/confirmctl tail -b "$bs" -t confirmd.alerts --from-beginning --pretty -n 1 --timeout-ms 20000 || true
+tail_topic confirmd.alerts --pretty
 say "completed confirmation records"
-build/confirmctl tail -b "$bs" -t confirmd.records --from-beginning --pretty -n 3 --timeout-ms 20000 || true
+tail_topic confirmd.records --pretty
 say "dead letters"
-build/confirmctl tail -b "$bs" -t confirmd.deadletter --from-beginning --pretty -n 2 --timeout-ms 20000 || true
-say "one record in full (JSON)"
-build/confirmctl tail -b "$bs" -t confirmd.records --from-beginning -n 1 --timeout-ms 5000 || true
+tail_topic confirmd.deadletter --pretty
+say "the last record of WO-DEMO-1 in full (JSON)"
+tail_topic confirmd.records | grep '"WO-DEMO-1"' | tail -n 1
 
 say "worker log (no customer names, phones or addresses)"
 grep -E 'alert|record|dead letter|parked|duplicate' "$tmp/worker.log" | cut -c1-160 || true

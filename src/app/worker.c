@@ -84,6 +84,7 @@ typedef struct item {
     cfd_record *rec;   /* NULL while the order has no opening event */
     bool dirty;
     bool rewrite_park; /* an event left the Redis park list: write the list anew */
+    bool was_complete; /* the record was complete before the latest change */
     cfd_blob *frames;  /* park list as loaded (keeps payloads alive) */
     size_t n_frames;
     parked_ev *parked;
@@ -442,30 +443,40 @@ static void emit_alert(cfd_worker *w, const item *it, const cfd_alert *a) {
         return;
     snprintf(id, sizeof(id), "alert/%s/%s", a->alert_id, cfd_alert_kind_name(a->kind));
     cfd_info(MOD, "alert %s %s work order %s", cfd_alert_kind_name(a->kind),
-             cfd_metric_name(a->metric), it->order);
+             a->metric ? cfd_metric_name(a->metric) : "-", it->order);
     add_output(w, id, CFD_OUT_ALERT, it->order, buf, len);
     w->stats.alerts++;
 }
 
-/* Queues the alerts and the completed record that a change calls for. Called after
- * every change, so what is emitted does not depend on where batches begin and end. */
-static void emit_outputs(cfd_worker *w, item *it) {
-    cfd_alert alerts[32];
+/* Queues the record as completed, under the id of its version. */
+static void emit_record(cfd_worker *w, item *it) {
     char id[320];
     uint8_t *buf = NULL;
     size_t len = 0;
+    if (cfd_codec_record_encode(it->rec, &buf, &len))
+        return;
+    snprintf(id, sizeof(id), "rec/%s/v%" PRIu32, it->order, it->rec->version);
+    cfd_info(MOD, "record %s v%" PRIu32 " %s", it->order, it->rec->version,
+             cfd_state_name(it->rec->state));
+    add_output(w, id, CFD_OUT_RECORD, it->order, buf, len);
+    it->rec->emitted_version = it->rec->version;
+    w->stats.records++;
+}
+
+/* Queues the alerts a change calls for, and the record when this change completed
+ * the order: called after every change, so a completion is never hidden by a reopen
+ * later in the same batch. Amendments of an already completed record (late parts, an
+ * event report) are collapsed into one record per batch by process_batch. */
+static void emit_outputs(cfd_worker *w, item *it) {
+    cfd_alert alerts[32];
     size_t n = cfd_record_collect_alerts(it->rec, cfd_clock_now(&w->clock), alerts,
                                          sizeof(alerts) / sizeof(alerts[0]));
     for (size_t i = 0; i < n; i++)
         emit_alert(w, it, &alerts[i]);
-    if (cfd_record_needs_emit(it->rec) && !cfd_codec_record_encode(it->rec, &buf, &len)) {
-        snprintf(id, sizeof(id), "rec/%s/v%" PRIu32, it->order, it->rec->version);
-        cfd_info(MOD, "record %s v%" PRIu32 " %s", it->order, it->rec->version,
-                 cfd_state_name(it->rec->state));
-        add_output(w, id, CFD_OUT_RECORD, it->order, buf, len);
-        it->rec->emitted_version = it->rec->version;
-        w->stats.records++;
-    }
+    bool complete = cfd_record_is_complete(it->rec);
+    if (complete && !it->was_complete && cfd_record_needs_emit(it->rec))
+        emit_record(w, it);
+    it->was_complete = complete;
 }
 
 /* Queues the order's state and its next SLA instant (its durable timer) for the
@@ -722,6 +733,7 @@ static cfd_err batch_load(cfd_worker *w, batch *b, int32_t part) {
                       errstr);
             err = CFD_ERR;
         }
+        it->was_complete = it->rec && cfd_record_is_complete(it->rec);
         item_load_parked(w, it);
     }
     cfd_blobs_clear(states, n);
@@ -781,9 +793,13 @@ static cfd_err process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **m
             apply_message(w, &b, i, part, now);
     }
     for (size_t k = 0; k < b.n_items; k++) {
-        store_parked(w, &b.items[k]);
-        if (b.items[k].dirty)
-            store_state(w, &b.items[k]);
+        item *it = &b.items[k];
+        store_parked(w, it);
+        if (!it->dirty)
+            continue;
+        if (cfd_record_needs_emit(it->rec))
+            emit_record(w, it);
+        store_state(w, it);
     }
     for (size_t t = 0; t < w->n_topics; t++)
         if (offs[t] >= 0)
