@@ -1,0 +1,281 @@
+/*
+ * The worker's outputs: the outbox entries a batch writes, producing them once the
+ * batch is durable, delivery reports, outbox clean-up and the offsets they allow to
+ * commit.
+ */
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "confirmd/log.h"
+#include "worker_int.h"
+
+#define MOD "worker"
+
+static void outs_add(cfd_worker *w, const char *id, cfd_output_kind kind, const char *key,
+                     uint8_t *payload, size_t len) {
+    if (w->n_outs == w->cap_outs) {
+        w->cap_outs = w->cap_outs ? w->cap_outs * 2 : 64;
+        w->outs = wk_realloc(w->outs, w->cap_outs * sizeof(output));
+    }
+    w->outs[w->n_outs++] = (output){.id = wk_strdup(id), .kind = kind,
+                                    .key = wk_strdup(key), .payload = payload, .len = len};
+}
+
+void wk_outs_clear(cfd_worker *w) {
+    for (size_t i = 0; i < w->n_outs; i++) {
+        free(w->outs[i].id);
+        free(w->outs[i].key);
+        free(w->outs[i].payload);
+    }
+    w->n_outs = 0;
+}
+
+static rd_kafka_topic_t *out_topic(cfd_worker *w, cfd_output_kind kind) {
+    return kind == CFD_OUT_RECORD ? w->out_records
+           : kind == CFD_OUT_ALERT ? w->out_alerts : w->out_deadletter;
+}
+
+/* Produces one output; its delivery report updates the batch of seq. */
+static void produce(cfd_worker *w, int32_t part, uint32_t incarnation, uint64_t seq,
+                    const char *id, cfd_output_kind kind, const char *key, size_t key_len,
+                    const void *payload, size_t len) {
+    size_t idlen = strlen(id);
+    dr_ctx *dc = wk_realloc(NULL, sizeof(*dc) + idlen + 1);
+    dc->part = part;
+    dc->incarnation = incarnation;
+    dc->seq = seq;
+    dc->tries = 0;
+    memcpy(dc->id, id, idlen + 1);
+    for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            w->producer, RD_KAFKA_V_RKT(out_topic(w, kind)),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(key_len ? key : NULL, key_len),
+            RD_KAFKA_V_VALUE((void *)payload, len),
+            RD_KAFKA_V_HEADER("id", dc->id, (ssize_t)idlen), RD_KAFKA_V_OPAQUE(dc),
+            RD_KAFKA_V_END);
+        if (!err)
+            return;
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            /* It stays in the outbox and goes out again at the next claim. */
+            cfd_error(MOD, "produce %s: %s", id, rd_kafka_err2str(err));
+            free(dc);
+            return;
+        }
+        rd_kafka_poll(w->producer, 10); /* let deliveries drain the queue */
+    }
+}
+
+/* Marks one output of batch seq delivered and advances what may be committed. */
+static void batch_delivered(cfd_worker *w, slot *s, uint64_t seq) {
+    if (s->fifo_len == 0)
+        return;
+    uint64_t first = s->fifo[s->fifo_head].seq;
+    if (seq < first || seq - first >= s->fifo_len)
+        return;
+    pending_batch *b = &s->fifo[(s->fifo_head + (seq - first)) % s->fifo_cap];
+    if (b->pending)
+        b->pending--;
+    while (s->fifo_len && s->fifo[s->fifo_head].pending == 0) {
+        pending_batch *h = &s->fifo[s->fifo_head];
+        for (size_t t = 0; t < w->n_topics; t++) {
+            if (h->offs[t] > s->commit[t]) {
+                s->commit[t] = h->offs[t];
+                s->commit_dirty = true;
+            }
+        }
+        s->fifo_head = (s->fifo_head + 1) % s->fifo_cap;
+        s->fifo_len--;
+    }
+}
+
+void wk_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    cfd_worker *w = opaque;
+    dr_ctx *dc = m->_private;
+    (void)rk;
+    if (m->err) {
+        if (++dc->tries < DR_MAX_TRIES && !*w->stop) {
+            cfd_warn(MOD, "delivery of %s failed (%s); producing again", dc->id,
+                     rd_kafka_err2str(m->err));
+            if (rd_kafka_producev(w->producer, RD_KAFKA_V_RKT(m->rkt),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                  RD_KAFKA_V_KEY(m->key, m->key_len),
+                                  RD_KAFKA_V_VALUE(m->payload, m->len),
+                                  RD_KAFKA_V_HEADER("id", dc->id, -1),
+                                  RD_KAFKA_V_OPAQUE(dc), RD_KAFKA_V_END) == 0)
+                return;
+        }
+        /* Left in the outbox: the batch stays uncommitted in Kafka and the output is
+         * re-sent by whoever claims the partition next. */
+        cfd_error(MOD, "delivery of %s failed for good: %s (kept in the outbox)", dc->id,
+                  rd_kafka_err2str(m->err));
+        free(dc);
+        return;
+    }
+    slot *s = wk_slot_get(w, dc->part);
+    if (s->n_hdel == s->cap_hdel) {
+        s->cap_hdel = s->cap_hdel ? s->cap_hdel * 2 : 64;
+        s->hdel = wk_realloc(s->hdel, s->cap_hdel * sizeof(char *));
+    }
+    s->hdel[s->n_hdel++] = wk_strdup(dc->id);
+    if (dc->seq && s->owned && s->incarnation == dc->incarnation)
+        batch_delivered(w, s, dc->seq);
+    free(dc);
+}
+
+/* Drops delivered outputs from the outboxes (one HDEL per partition). */
+void wk_flush_hdel(cfd_worker *w) {
+    char errstr[512];
+    for (size_t p = 0; p < w->n_slots; p++) {
+        slot *s = &w->slots[p];
+        if (!s->n_hdel)
+            continue;
+        cfd_err err;
+        int64_t backoff = 0;
+        do
+            err = cfd_store_outbox_remove(w->store, (int32_t)p, (const char *const *)s->hdel, s->n_hdel, errstr, sizeof(errstr));
+        while (wk_redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
+        if (err)
+            return;
+        for (size_t i = 0; i < s->n_hdel; i++)
+            free(s->hdel[i]);
+        s->n_hdel = 0;
+    }
+}
+
+/* Commits, as a hint for tools and lag metrics, what is durable and delivered. */
+void wk_commit_offsets(cfd_worker *w) {
+    rd_kafka_topic_partition_list_t *l = NULL;
+    for (size_t p = 0; p < w->n_slots; p++) {
+        slot *s = &w->slots[p];
+        if (!s->owned || !s->commit_dirty)
+            continue;
+        for (size_t t = 0; t < w->n_topics; t++) {
+            if (s->commit[t] < 0)
+                continue;
+            if (!l)
+                l = rd_kafka_topic_partition_list_new(8);
+            rd_kafka_topic_partition_list_add(l, w->topics[t], (int32_t)p)->offset =
+                s->commit[t] + 1;
+        }
+        s->commit_dirty = false;
+    }
+    if (!l)
+        return;
+    rd_kafka_resp_err_t err = rd_kafka_commit(w->consumer, l, 1);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        cfd_warn(MOD, "offset commit: %s", rd_kafka_err2str(err));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Produces the outputs of a durable batch and tracks it until they are delivered. */
+void wk_batch_produce(cfd_worker *w, int32_t part, slot *s, const int64_t *offs) {
+    if (s->fifo_len == s->fifo_cap) {
+        size_t cap = s->fifo_cap ? s->fifo_cap * 2 : 16;
+        pending_batch *f = wk_realloc(NULL, cap * sizeof(*f));
+        for (size_t i = 0; i < s->fifo_len; i++)
+            f[i] = s->fifo[(s->fifo_head + i) % s->fifo_cap];
+        free(s->fifo);
+        s->fifo = f;
+        s->fifo_head = 0;
+        s->fifo_cap = cap;
+    }
+    pending_batch *b = &s->fifo[(s->fifo_head + s->fifo_len) % s->fifo_cap];
+    b->seq = ++s->next_seq;
+    b->pending = w->n_outs + 1; /* +1 held until every output is handed over */
+    for (size_t t = 0; t < MAX_TOPICS; t++)
+        b->offs[t] = offs ? offs[t] : -1;
+    s->fifo_len++;
+    for (size_t i = 0; i < w->n_outs; i++) {
+        output *o = &w->outs[i];
+        produce(w, part, s->incarnation, b->seq, o->id, o->kind, o->key, strlen(o->key),
+                o->payload, o->len);
+    }
+    batch_delivered(w, s, b->seq);
+}
+
+/* --- deciding outputs ----------------------------------------------------------------- */
+
+static void add_output(cfd_worker *w, const char *id, cfd_output_kind kind,
+                       const char *key, uint8_t *payload, size_t len) {
+    size_t flen;
+    void *frame = cfd_frame_output(kind, key, payload, len, &flen);
+    cfd_txn_outbox(w->tx, id, frame, flen);
+    free(frame);
+    outs_add(w, id, kind, key, payload, len);
+}
+
+void wk_dead_letter(cfd_worker *w, const char *topic, int32_t part, int64_t offset,
+                        const void *bytes, size_t len, cfd_err why, const char *detail,
+                        const char *order, const char *event_id) {
+    cfd_dead_letter dl = {.original = bytes, .original_len = len, .topic = topic,
+                          .partition = part, .offset = offset,
+                          .reason = cfd_codec_dl_reason(why), .detail = detail,
+                          .work_order = order, .event_id = event_id,
+                          .dead_at_ms = cfd_clock_now(&w->clock)};
+    uint8_t *buf = NULL;
+    size_t blen = 0;
+    char id[512];
+
+    /* The detail names fields and states, never customer data. */
+    cfd_warn(MOD, "dead letter %s[%" PRId32 "]@%" PRId64 " work order %s: %s", topic, part,
+             offset, order ? order : "-", detail);
+    if (cfd_codec_dead_letter_encode(&dl, &buf, &blen)) {
+        cfd_error(MOD, "cannot encode dead letter for %s@%" PRId64, topic, offset);
+        return;
+    }
+    snprintf(id, sizeof(id), "dl/%s/%" PRId32 "/%" PRId64, topic, part, offset);
+    add_output(w, id, CFD_OUT_DEAD_LETTER, order ? order : "", buf, blen);
+    w->stats.dead_letters++;
+}
+
+/* Queues one alert; its output id is the alert id plus its kind, so a breach and its
+ * retraction are two outputs about one alert. */
+void wk_emit_alert(cfd_worker *w, const item *it, const cfd_alert *a) {
+    char id[320];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (cfd_codec_alert_encode(a, &buf, &len))
+        return;
+    snprintf(id, sizeof(id), "alert/%s/%s", a->alert_id, cfd_alert_kind_name(a->kind));
+    cfd_info(MOD, "alert %s %s work order %s", cfd_alert_kind_name(a->kind),
+             a->metric ? cfd_metric_name(a->metric) : "-", it->order);
+    add_output(w, id, CFD_OUT_ALERT, it->order, buf, len);
+    w->stats.alerts++;
+}
+
+/* Queues the record as completed, under the id of its version. */
+void wk_emit_record(cfd_worker *w, item *it) {
+    char id[320];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (cfd_codec_record_encode(it->rec, &buf, &len))
+        return;
+    snprintf(id, sizeof(id), "rec/%s/v%" PRIu32, it->order, it->rec->version);
+    cfd_info(MOD, "record %s v%" PRIu32 " %s", it->order, it->rec->version,
+             cfd_state_name(it->rec->state));
+    add_output(w, id, CFD_OUT_RECORD, it->order, buf, len);
+    it->rec->emitted_version = it->rec->version;
+    w->stats.records++;
+}
+
+void wk_resend_one(const char *id, const void *frame, size_t len, void *ctx) {
+    void **args = ctx;
+    cfd_worker *w = args[0];
+    int32_t part = *(int32_t *)args[1];
+    cfd_output_kind kind;
+    const char *key;
+    size_t klen, plen;
+    const void *payload;
+    if (cfd_frame_output_parse(frame, len, &kind, &key, &klen, &payload, &plen)) {
+        cfd_error(MOD, "partition %" PRId32 ": unreadable outbox entry %s", part, id);
+        return;
+    }
+    produce(w, part, 0, 0, id, kind, key, klen, payload, plen);
+}
+

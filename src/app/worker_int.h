@@ -1,0 +1,145 @@
+/*
+ * Private to the worker (src/app/worker.c, outputs.c, apply.c): its state and the
+ * functions the three share. worker.c owns the loop and the partitions, outputs.c the
+ * outbox, producing and delivery tracking, apply.c the batches of events and timers.
+ */
+#ifndef CFD_APP_WORKER_INT_H
+#define CFD_APP_WORKER_INT_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "confirmd/codec.h"
+#include "confirmd/record.h"
+#include "confirmd/store.h"
+#include "confirmd/worker.h"
+
+#define MAX_TOPICS 8
+#define DR_MAX_TRIES 5
+#define PARK_SWEEP_MS 1000
+#define TIMER_TICK_MS 200 /* alerts fire within this of their due time */
+#define TIMER_BATCH 256
+#define MAX_TOPICS 8
+#define DR_MAX_TRIES 5
+#define PARK_SWEEP_MS 1000
+#define TIMER_TICK_MS 200 /* alerts fire within this of their due time */
+#define TIMER_BATCH 256
+
+/* A batch whose outputs are in flight. */
+typedef struct pending_batch {
+    uint64_t seq;
+    size_t pending;             /* outputs not yet delivered */
+    int64_t offs[MAX_TOPICS];   /* highest offset per input topic, -1 none */
+} pending_batch;
+
+/* What this worker knows of one partition number (all input topics share it). */
+typedef struct slot {
+    bool owned;
+    int64_t epoch;
+    uint32_t incarnation;        /* bumped on every claim: stale reports are ignored */
+    int64_t applied[MAX_TOPICS]; /* highest applied offset per input topic */
+    pending_batch *fifo;
+    size_t fifo_head, fifo_len, fifo_cap;
+    uint64_t next_seq;
+    int64_t commit[MAX_TOPICS];  /* highest offset safe to commit, -1 none */
+    bool commit_dirty;
+    char **hdel;                 /* delivered output ids to drop from the outbox */
+    size_t n_hdel, cap_hdel;
+    int64_t next_sweep_ms;
+    int64_t next_tick_ms;
+} slot;
+
+/* Opaque of one produced output, freed by the delivery report. */
+typedef struct dr_ctx {
+    int32_t part;
+    uint32_t incarnation;
+    uint64_t seq; /* 0: a re-sent outbox entry, not tied to a batch */
+    int tries;
+    char id[];
+} dr_ctx;
+
+/* An output decided during a batch, produced after the batch is durable. */
+typedef struct output {
+    char *id;
+    cfd_output_kind kind;
+    char *key;
+    uint8_t *payload;
+    size_t len;
+} output;
+
+/* An event waiting in an order's park list: for the order to open, or for a milestone
+ * it needs (a signature waits for the visit). */
+typedef struct parked_ev {
+    cfd_parked_ref ref;     /* payload borrowed from a message or a loaded frame */
+    char topic[256];
+    cfd_decoded_event de;
+    bool in_redis;          /* already in the Redis list */
+    bool done;              /* applied, dropped as duplicate, or dead-lettered */
+} parked_ev;
+
+/* One work order touched by a batch. */
+typedef struct item {
+    const char *order; /* borrowed from a decoded event */
+    cfd_record *rec;   /* NULL while the order has no opening event */
+    bool dirty;
+    bool rewrite_park; /* an event left the Redis park list: write the list anew */
+    bool was_complete; /* the record was complete before the latest change */
+    cfd_blob *frames;  /* park list as loaded (keeps payloads alive) */
+    size_t n_frames;
+    parked_ev *parked;
+    size_t n_parked, cap_parked;
+} item;
+
+struct cfd_worker {
+    const cfd_config *cfg;
+    const cfd_policy *pol;
+    cfd_clock clock;
+    volatile sig_atomic_t *stop;
+    rd_kafka_t *consumer;
+    rd_kafka_t *producer;
+    rd_kafka_topic_t *out_records, *out_alerts, *out_deadletter;
+    cfd_store *store;
+    cfd_txn *tx;
+    char *topics[MAX_TOPICS];
+    size_t n_topics;
+    slot *slots;
+    size_t n_slots;
+    char owner[160];
+    cfd_err fatal; /* set from a callback; makes run() return */
+    cfd_worker_stats stats;
+    bool simulated;  /* worker.clock = simulated: now comes from Redis */
+    int64_t sim_now; /* the simulated clock's last reading (0: not set yet) */
+    /* per-batch scratch, reused */
+    output *outs;
+    size_t n_outs, cap_outs;
+};
+
+/* worker.c */
+void *wk_realloc(void *p, size_t n);
+char *wk_strdup(const char *s);
+int wk_topic_index(const cfd_worker *w, const char *topic);
+slot *wk_slot_get(cfd_worker *w, int32_t part);
+void wk_sleep_ms(int64_t ms);
+/* @returns true when a Redis call that returned err should be made again (after a
+ * backoff and a reconnect); see worker.c. */
+bool wk_redis_retry(cfd_worker *w, cfd_err err, int64_t *backoff, char *errstr,
+                    size_t errstr_size);
+
+/* outputs.c */
+void wk_outs_clear(cfd_worker *w);
+void wk_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
+void wk_flush_hdel(cfd_worker *w);
+void wk_commit_offsets(cfd_worker *w);
+void wk_batch_produce(cfd_worker *w, int32_t part, slot *s, const int64_t *offs);
+void wk_dead_letter(cfd_worker *w, const char *topic, int32_t part, int64_t offset,
+                    const void *bytes, size_t len, cfd_err why, const char *detail,
+                    const char *order, const char *event_id);
+void wk_emit_alert(cfd_worker *w, const item *it, const cfd_alert *a);
+void wk_emit_record(cfd_worker *w, item *it);
+void wk_resend_one(const char *id, const void *frame, size_t len, void *ctx);
+
+/* apply.c */
+cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n);
+cfd_err wk_sweep_parked(cfd_worker *w, int32_t part, slot *s);
+cfd_err wk_fire_timers(cfd_worker *w, int32_t part, slot *s, int64_t now);
+
+#endif
