@@ -19,12 +19,13 @@
 
 #define PARTS 8
 #define DEFAULT_PW "Dflt-pw-7f3a9c"   /* requirepass: the default user */
-#define ACL_PW "Acl-only-pw-b81e52"   /* user cfd, keys cfd:* only */
+#define ACL_PW "Acl-only-pw-b81e52"   /* user cfd: keys cfd:*, no @dangerous */
 #define KAFKA_PW "Kafka-pw-4d20e1"      /* passed through, unused by the mock */
 
 static int setup(void **state) {
     const char *const redis_args[] = {"--requirepass", DEFAULT_PW, "--user", "cfd", "on",
-                                      ">" ACL_PW, "~cfd:*", "+@all", NULL};
+                                      ">" ACL_PW, "~cfd:*", "resetchannels", "+@all",
+                                      "-@dangerous", NULL};
     h_env *env = h_env_new("security");
     if (!env || h_redis_start_args(env, redis_args) || h_broker_start(env, NULL) ||
         h_set_sim_clock(env, H_WL_T0))

@@ -74,7 +74,7 @@ static void test_commit_and_replay(void **state) {
     size_t flen;
 
     assert_int_equal(cfd_store_claim(f->st, 3, "test", &epoch, errstr, sizeof(errstr)), CFD_OK);
-    assert_int_equal(epoch, 1);
+    assert_true(epoch > 1700000000000LL); /* never below Redis' clock in ms */
     assert_int_equal(cfd_store_applied_offset(f->st, 3, "ev", &off, errstr, sizeof(errstr)),
                      CFD_OK);
     assert_int_equal(off, -1);
