@@ -37,6 +37,8 @@ typedef struct cfd_config {
     char *records_topic;
     char *alerts_topic;
     char *deadletter_topic;
+    char *alarms_topic;        /* NOC alarms, keyed by network object; "" = off */
+    char *inventory_topic;     /* network objects (Circuit), compacted; "" = off */
     int batch_size;            /* max events applied per Redis round trip */
     int64_t poll_timeout_ms;
     int64_t park_window_ms;    /* how long an event for an unknown order is parked */

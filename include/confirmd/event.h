@@ -52,6 +52,7 @@ typedef struct cfd_event {
         cfd_urgency urgency;
         bool special;                    /* special fault: longer cause/report limits */
         const char *previous_work_order; /* set by the caller for a repeat fault */
+        const char *alarm_object;        /* the object whose NOC alarm opened it */
     } report;
 
     /* CFD_MS_DISPATCHED / CFD_MS_ENGINEER_ACCEPTED */

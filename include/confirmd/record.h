@@ -140,6 +140,7 @@ typedef struct cfd_record {
     /* Side paths and the assessment. */
     bool special;
     char *previous_work_order;     /* a repeat fault of this earlier order */
+    char *alarm_object;            /* the network object whose alarm opened it */
     cfd_part_record *parts;        /* sorted by (handled_at_ms, event_id) */
     size_t n_parts;
     cfd_pause *pauses;             /* sorted by pause_id */

@@ -10,6 +10,8 @@
  *   <prefix>:{pN}:park:<order> list: framed events waiting for their order to open
  *   <prefix>:{pN}:parkidx      zset: order -> instant its parked events expire
  *   <prefix>:{pN}:timers       zset: order -> next instant its SLA calls for an alert
+ *   <prefix>:{pN}:obj:<object> string: the network object's inventory record (Circuit)
+ *   <prefix>:{pN}:alm:<object> string: the object's AlarmState
  *   <prefix>:clock             string: simulated now (ms), when worker.clock=simulated
  *
  * A cfd_txn collects a batch's writes; cfd_store_commit applies them in one Lua
@@ -63,6 +65,12 @@ cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, s
                        cfd_blob *states, cfd_blob **parked, size_t *n_parked,
                        char *errstr, size_t errstr_size);
 
+/* Reads n keys "<kinds[i]>:<names[i]>" of part in one round trip; out[i].data is NULL
+ * when absent. The caller clears out. */
+cfd_err cfd_store_get(cfd_store *st, int32_t part, const char *const *kinds,
+                      const char *const *names, size_t n, cfd_blob *out, char *errstr,
+                      size_t errstr_size);
+
 /* Reads the parked events of an order; *items is malloc'd, cleared by the caller. */
 cfd_err cfd_store_get_parked(cfd_store *st, int32_t part, const char *order,
                              cfd_blob **items, size_t *n, char *errstr,
@@ -108,6 +116,10 @@ size_t cfd_txn_size(const cfd_txn *tx);
 /* The applied offset of topic becomes offset (the highest offset of the batch). */
 void cfd_txn_offset(cfd_txn *tx, const char *topic, int64_t offset);
 void cfd_txn_put_state(cfd_txn *tx, const char *order, const void *buf, size_t len);
+/* Sets or deletes the partition's key "<kind>:<name>" (e.g. "obj", "CQ-1"). */
+void cfd_txn_put(cfd_txn *tx, const char *kind, const char *name, const void *buf,
+                 size_t len);
+void cfd_txn_del(cfd_txn *tx, const char *kind, const char *name);
 void cfd_txn_outbox(cfd_txn *tx, const char *id, const void *frame, size_t len);
 void cfd_txn_park(cfd_txn *tx, const char *order, const void *frame, size_t len,
                   int64_t expire_at_ms);
@@ -128,6 +140,8 @@ typedef enum cfd_output_kind {
     CFD_OUT_RECORD = 'R',
     CFD_OUT_ALERT = 'A',
     CFD_OUT_DEAD_LETTER = 'D',
+    CFD_OUT_EVENT = 'E',  /* an event for the events topic (re-keyed by work order) */
+    CFD_OUT_NOTICE = 'N', /* a notice for the alarms topic (keyed by network object) */
 } cfd_output_kind;
 
 /* @returns a malloc'd frame of *len bytes, or NULL on out-of-memory. */

@@ -23,6 +23,7 @@ typedef enum cfd_err {
     CFD_ERR_FENCED = -7,         /* another worker owns the partition now */
     CFD_ERR_IO = -8,             /* Redis or Kafka unreachable: retry */
     CFD_ERR_CONFIG = -9,
+    CFD_ERR_UNKNOWN_OBJECT = -10, /* an alarm on a network object not in the inventory */
 } cfd_err;
 
 typedef enum cfd_tier {
@@ -169,6 +170,7 @@ typedef enum cfd_dl_reason {
     CFD_DL_INVALID_TRANSITION = 3,
     CFD_DL_UNKNOWN_WORK_ORDER = 4,
     CFD_DL_INVALID_VALUE = 5,
+    CFD_DL_UNKNOWN_NETWORK_OBJECT = 6,
 } cfd_dl_reason;
 
 typedef enum cfd_equipment_category {

@@ -27,8 +27,10 @@ static void emit_outputs(cfd_worker *w, item *it) {
     for (size_t i = 0; i < n; i++)
         wk_emit_alert(w, it, &alerts[i]);
     bool complete = cfd_record_is_complete(it->rec);
-    if (complete && !it->was_complete && cfd_record_needs_emit(it->rec))
+    if (complete && !it->was_complete && cfd_record_needs_emit(it->rec)) {
         wk_emit_record(w, it);
+        wk_emit_notice(w, it); /* the object's next major alarm opens a new order */
+    }
     it->was_complete = complete;
 }
 
@@ -318,17 +320,34 @@ static cfd_err batch_commit(cfd_worker *w, int32_t part, slot *s, const int64_t 
 
 /* Applies a partition's batch; see the file comment of worker.h. */
 cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs,
-                             size_t n) {
+                         size_t n) {
     slot *s = wk_slot_get(w, part);
-    batch b = {.msgs = msgs, .n = n};
+    rd_kafka_message_t **evs = calloc(n + 1, sizeof(*evs)), **noc = calloc(n + 1, sizeof(*noc));
+    size_t n_evs = 0, n_noc = 0;
     int64_t offs[MAX_TOPICS];
     int64_t now = cfd_clock_now(&w->clock);
-    cfd_err err;
+    batch b = {0};
+    cfd_err err = CFD_OK;
 
+    if (!evs || !noc)
+        abort();
     for (size_t t = 0; t < MAX_TOPICS; t++)
         offs[t] = -1;
+    for (size_t i = 0; i < n; i++) {
+        int t = wk_topic_index(w, rd_kafka_topic_name(msgs[i]->rkt));
+        if (t >= 0 && msgs[i]->offset > offs[t])
+            offs[t] = msgs[i]->offset;
+        if (t == w->alarms_t || t == w->inventory_t)
+            noc[n_noc++] = msgs[i];
+        else
+            evs[n_evs++] = msgs[i];
+    }
     wk_outs_clear(w);
     cfd_txn_begin(w->tx, part, s->epoch);
+    /* Alarms and inventory first: their events go out through Kafka anyway. */
+    if (n_noc && (err = wk_noc_batch(w, part, noc, n_noc)))
+        goto out;
+    b = (batch){.msgs = evs, .n = n_evs};
     batch_decode(w, &b, part);
     if ((err = batch_load(w, &b, part)))
         goto out;
@@ -336,13 +355,9 @@ cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs,
      * opened in another batch, may have parked events ready to go. */
     for (size_t k = 0; k < b.n_items; k++)
         drain_parked(w, &b.items[k]);
-    for (size_t i = 0; i < n; i++) {
-        int t = wk_topic_index(w, rd_kafka_topic_name(msgs[i]->rkt));
-        if (t >= 0 && msgs[i]->offset > offs[t])
-            offs[t] = msgs[i]->offset;
+    for (size_t i = 0; i < n_evs; i++)
         if (b.item_of[i] != SIZE_MAX)
             apply_message(w, &b, i, part, now);
-    }
     for (size_t k = 0; k < b.n_items; k++) {
         item *it = &b.items[k];
         store_parked(w, it);
@@ -364,6 +379,8 @@ cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs,
 out:
     batch_free(&b);
     wk_outs_clear(w);
+    free(evs);
+    free(noc);
     return err;
 }
 

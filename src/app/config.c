@@ -62,6 +62,15 @@ static const cfd_option options[] = {
     {.name = "worker.deadletter_topic", .type = OPT_STRING, .def = "confirmd.deadletter",
      .flags = OPT_NONEMPTY, .offset = FIELD(deadletter_topic),
      .desc = "Topic that receives events which cannot be applied, with the reason."},
+    {.name = "worker.alarms_topic", .type = OPT_STRING, .def = "confirmd.alarms",
+     .offset = FIELD(alarms_topic),
+     .desc = "Topic of NOC alarms (`confirmd.v1.Alarm`, keyed by network object); empty "
+             "turns the alarm stage off. Needs the input topic's partition count."},
+    {.name = "worker.inventory_topic", .type = OPT_STRING, .def = "confirmd.inventory",
+     .offset = FIELD(inventory_topic),
+     .desc = "Compacted topic of network objects (`confirmd.v1.Circuit`, keyed by object "
+             "id) the alarm stage looks alarms up in; empty turns it off. Needs the input "
+             "topic's partition count."},
     {.name = "worker.batch_size", .type = OPT_INT, .def = "500", .min = 1, .max = 10000,
      .offset = FIELD(batch_size),
      .desc = "Most events applied per Redis round trip."},

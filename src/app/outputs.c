@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "confirmd/log.h"
+#include "confirmd/noc_codec.h"
 #include "worker_int.h"
 
 #define MOD "worker"
@@ -36,8 +37,13 @@ void wk_outs_clear(cfd_worker *w) {
 }
 
 static rd_kafka_topic_t *out_topic(cfd_worker *w, cfd_output_kind kind) {
-    return kind == CFD_OUT_RECORD ? w->out_records
-           : kind == CFD_OUT_ALERT ? w->out_alerts : w->out_deadletter;
+    switch (kind) {
+    case CFD_OUT_RECORD: return w->out_records;
+    case CFD_OUT_ALERT: return w->out_alerts;
+    case CFD_OUT_EVENT: return w->out_events;
+    case CFD_OUT_NOTICE: return w->out_notices;
+    default: return w->out_deadletter;
+    }
 }
 
 /* Produces one output; its delivery report updates the batch of seq. */
@@ -201,7 +207,7 @@ void wk_batch_produce(cfd_worker *w, int32_t part, slot *s, const int64_t *offs)
 
 /* --- deciding outputs ----------------------------------------------------------------- */
 
-static void add_output(cfd_worker *w, const char *id, cfd_output_kind kind,
+void wk_add_output(cfd_worker *w, const char *id, cfd_output_kind kind,
                        const char *key, uint8_t *payload, size_t len) {
     size_t flen;
     void *frame = cfd_frame_output(kind, key, payload, len, &flen);
@@ -230,7 +236,7 @@ void wk_dead_letter(cfd_worker *w, const char *topic, int32_t part, int64_t offs
         return;
     }
     snprintf(id, sizeof(id), "dl/%s/%" PRId32 "/%" PRId64, topic, part, offset);
-    add_output(w, id, CFD_OUT_DEAD_LETTER, order ? order : "", buf, blen);
+    wk_add_output(w, id, CFD_OUT_DEAD_LETTER, order ? order : "", buf, blen);
     w->stats.dead_letters++;
 }
 
@@ -245,7 +251,7 @@ void wk_emit_alert(cfd_worker *w, const item *it, const cfd_alert *a) {
     snprintf(id, sizeof(id), "alert/%s/%s", a->alert_id, cfd_alert_kind_name(a->kind));
     cfd_info(MOD, "alert %s %s work order %s", cfd_alert_kind_name(a->kind),
              a->metric ? cfd_metric_name(a->metric) : "-", it->order);
-    add_output(w, id, CFD_OUT_ALERT, it->order, buf, len);
+    wk_add_output(w, id, CFD_OUT_ALERT, it->order, buf, len);
     w->stats.alerts++;
 }
 
@@ -259,7 +265,7 @@ void wk_emit_record(cfd_worker *w, item *it) {
     snprintf(id, sizeof(id), "rec/%s/v%" PRIu32, it->order, it->rec->version);
     cfd_info(MOD, "record %s v%" PRIu32 " %s", it->order, it->rec->version,
              cfd_state_name(it->rec->state));
-    add_output(w, id, CFD_OUT_RECORD, it->order, buf, len);
+    wk_add_output(w, id, CFD_OUT_RECORD, it->order, buf, len);
     it->rec->emitted_version = it->rec->version;
     w->stats.records++;
 }
@@ -279,3 +285,20 @@ void wk_resend_one(const char *id, const void *frame, size_t len, void *ctx) {
     produce(w, part, 0, 0, id, kind, key, klen, payload, plen);
 }
 
+
+void wk_emit_notice(cfd_worker *w, const item *it) {
+    const cfd_record *rec = it->rec;
+    char alarm_id[200], id[240];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (!rec->alarm_object || !w->out_notices)
+        return;
+    snprintf(alarm_id, sizeof(alarm_id), "closed-%s-v%" PRIu32, it->order, rec->version);
+    cfd_alarm notice = {.alarm_id = alarm_id, .network_object = rec->alarm_object,
+                        .event_time_ms = cfd_record_as_of(rec),
+                        .closed_work_order = it->order};
+    if (cfd_codec_alarm_encode(&notice, &buf, &len))
+        return;
+    snprintf(id, sizeof(id), "notice/%s/v%" PRIu32, it->order, rec->version);
+    wk_add_output(w, id, CFD_OUT_NOTICE, rec->alarm_object, buf, len);
+}

@@ -283,6 +283,19 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
     }
     for (int i = 0; i < topics->cnt; i++)
         w->topics[w->n_topics++] = wk_strdup(topics->elems[i].topic);
+    /* The NOC side shares the partitions (and the {pN} state) of the events. */
+    w->alarms_t = w->inventory_t = -1;
+    if (*cfg->alarms_topic && w->n_topics < MAX_TOPICS) {
+        w->alarms_t = (int)w->n_topics;
+        w->topics[w->n_topics++] = wk_strdup(cfg->alarms_topic);
+        rd_kafka_topic_partition_list_add(topics, cfg->alarms_topic, RD_KAFKA_PARTITION_UA);
+    }
+    if (*cfg->inventory_topic && w->n_topics < MAX_TOPICS) {
+        w->inventory_t = (int)w->n_topics;
+        w->topics[w->n_topics++] = wk_strdup(cfg->inventory_topic);
+        rd_kafka_topic_partition_list_add(topics, cfg->inventory_topic,
+                                          RD_KAFKA_PARTITION_UA);
+    }
 
     if (!(w->store = cfd_store_new(cfg, errstr, errstr_size)))
         goto fail;
@@ -300,6 +313,9 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
     w->out_records = rd_kafka_topic_new(w->producer, cfg->records_topic, NULL);
     w->out_alerts = rd_kafka_topic_new(w->producer, cfg->alerts_topic, NULL);
     w->out_deadletter = rd_kafka_topic_new(w->producer, cfg->deadletter_topic, NULL);
+    w->out_events = rd_kafka_topic_new(w->producer, w->topics[0], NULL);
+    if (w->alarms_t >= 0)
+        w->out_notices = rd_kafka_topic_new(w->producer, cfg->alarms_topic, NULL);
 
     if (!(conf = cfd_kafka_conf_new(cfg, CFD_KAFKA_CONSUMER, errstr, errstr_size)))
         goto fail;
@@ -426,6 +442,10 @@ void cfd_worker_destroy(cfd_worker *w) {
         rd_kafka_destroy(w->consumer);
     if (w->out_records)
         rd_kafka_topic_destroy(w->out_records);
+    if (w->out_events)
+        rd_kafka_topic_destroy(w->out_events);
+    if (w->out_notices)
+        rd_kafka_topic_destroy(w->out_notices);
     if (w->out_alerts)
         rd_kafka_topic_destroy(w->out_alerts);
     if (w->out_deadletter)

@@ -97,6 +97,9 @@ struct cfd_worker {
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
     rd_kafka_topic_t *out_records, *out_alerts, *out_deadletter;
+    rd_kafka_topic_t *out_events;  /* re-keyed events: the first input topic */
+    rd_kafka_topic_t *out_notices; /* closed-order notices: the alarms topic */
+    int alarms_t, inventory_t;     /* index in topics[] of those topics, -1 when off */
     cfd_store *store;
     cfd_txn *tx;
     char *topics[MAX_TOPICS];
@@ -136,6 +139,15 @@ void wk_dead_letter(cfd_worker *w, const char *topic, int32_t part, int64_t offs
 void wk_emit_alert(cfd_worker *w, const item *it, const cfd_alert *a);
 void wk_emit_record(cfd_worker *w, item *it);
 void wk_resend_one(const char *id, const void *frame, size_t len, void *ctx);
+/* Queues an output: written to the outbox in the batch's transaction, produced after. */
+void wk_add_output(cfd_worker *w, const char *id, cfd_output_kind kind, const char *key,
+                   uint8_t *payload, size_t len);
+/* Tells the NOC stage that the alarm-opened order of it completed. */
+void wk_emit_notice(cfd_worker *w, const item *it);
+
+/* noc.c */
+/* Applies a partition batch's inventory and alarm messages into w->tx and outputs. */
+cfd_err wk_noc_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n);
 
 /* apply.c */
 cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n);

@@ -174,8 +174,9 @@ static void ctl_produce_usage(FILE *out)
             "usage: confirmctl produce -b BROKERS [options] [FILE|-]\n"
             "\n"
             "Reads JSON lines, one confirmd.v1.Event per line (blank lines and lines\n"
-            "starting with # are skipped), and produces them keyed by work_order with the\n"
-            "idempotent producer. Every line is checked before anything is sent.\n"
+            "starting with # are skipped), and produces them keyed by work_order (by\n"
+            "network_object for Alarm, object_id for Circuit) with the idempotent\n"
+            "producer. Every line is checked before anything is sent.\n"
             "\n"
             "  -b, --brokers LIST     bootstrap servers (host:port,...)\n"
             "  -t, --topic TOPIC      topic (default " CTL_DEFAULT_TOPIC ")\n"
@@ -184,8 +185,9 @@ static void ctl_produce_usage(FILE *out)
             "                         (to exercise the dead-letter path) instead of failing\n"
             "      --shift-to-now     add (now - first event_time_ms of the file) to every\n"
             "                         nonzero *_time_ms field, so samples look current\n"
-            "      --type NAME        lines are another confirmd.v1 message (default Event),\n"
-            "                         e.g. SlaAlert to feed an alert consumer by hand\n"
+            "      --type NAME        lines are another confirmd.v1 message (default Event):\n"
+            "                         Alarm (-t confirmd.alarms), Circuit (inventory,\n"
+            "                         -t confirmd.inventory), SlaAlert to feed a consumer\n"
             "  -h, --help             this text\n"
             "\n"
             "Exits 0 when every message was delivered, 1 otherwise.\n");
@@ -258,9 +260,14 @@ static int ctl_line_to_msg(const char *type, char *line, bool shift, int64_t del
 
     memset(msg, 0, sizeof *msg);
     if (obj && json_object_is_type(obj, json_type_object)) {
-        const char *wo = ctl_json_str(obj, "work_order");
-        if (wo && *wo)
-            msg->key = strdup(wo);
+        /* The key that routes the message: work order, network object, object id. */
+        const char *key = ctl_json_str(obj, "work_order");
+        if (!key || !*key)
+            key = ctl_json_str(obj, "network_object");
+        if (!key || !*key)
+            key = ctl_json_str(obj, "object_id");
+        if (key && *key)
+            msg->key = strdup(key);
         if (shift) {
             ctl_shift_times(obj, delta);
             shifted = strdup(json_object_to_json_string_ext(
@@ -514,6 +521,10 @@ static const char *ctl_type_for_topic(const char *topic)
         return "SlaAlert";
     if (ctl_ends_with(topic, "deadletter"))
         return "DeadLetter";
+    if (ctl_ends_with(topic, "alarms"))
+        return "Alarm";
+    if (ctl_ends_with(topic, "inventory"))
+        return "Circuit";
     return "Event";
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec_int.h"
 #include "confirmd/codec.h"
 #include "confirmd/v1/alert.pb-c.h"
 #include "confirmd/v1/events.pb-c.h"
@@ -19,7 +20,7 @@
 #define CODEC_MAX_DEPTH 16
 
 /* proto3 cannot tell "" from absent; the domain uses NULL for absent. */
-static const char *codec_opt(const char *s)
+const char *codec_opt(const char *s)
 {
     return s && *s ? s : NULL;
 }
@@ -30,8 +31,8 @@ static const char *codec_opt(const char *s)
  * Walks m and checks every enum field holds a value its enum declares.
  * @returns true when all do; otherwise false with errstr naming the field path.
  */
-static bool codec_enums_valid(const ProtobufCMessage *m, const char *path, int depth,
-                              char *errstr, size_t errstr_size)
+bool codec_enums_valid(const ProtobufCMessage *m, const char *path, int depth,
+                       char *errstr, size_t errstr_size)
 {
     const ProtobufCMessageDescriptor *d = m->descriptor;
     if (depth > CODEC_MAX_DEPTH)
@@ -117,6 +118,7 @@ static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_ev
         ev->report.urgency = (cfd_urgency)r->urgency;
         ev->report.special = r->special;
         ev->report.previous_work_order = codec_opt(r->previous_work_order);
+        ev->report.alarm_object = codec_opt(r->alarm_object);
         if (r->customer) {
             const Confirmd__V1__Customer *c = r->customer;
             cfd_customer_ref *cr = &ev->report.customer;
@@ -493,6 +495,7 @@ static cfd_err codec_extras_build(const cfd_record *rec, codec_record_pb *p)
 
     r->special = rec->special;
     r->previous_work_order = rec->previous_work_order;
+    r->alarm_object = rec->alarm_object;
     for (size_t i = 0; i < rec->n_violations && i < CFD_MAX_VIOLATIONS; i++) {
         const cfd_violation *v = &rec->violations[i];
         Confirmd__V1__Violation *pv = &p->violations[i];
@@ -674,7 +677,7 @@ static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
 }
 
 /* Packs any message into a malloc'd buffer. */
-static cfd_err codec_pack(const ProtobufCMessage *m, uint8_t **buf, size_t *len)
+cfd_err codec_pack(const ProtobufCMessage *m, uint8_t **buf, size_t *len)
 {
     size_t n = protobuf_c_message_get_packed_size(m);
     *buf = malloc(n ? n : 1);
@@ -814,6 +817,7 @@ static bool codec_extras_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
 
     rec->special = r->special;
     rec->previous_work_order = codec_dup(r->previous_work_order, &ok);
+    rec->alarm_object = codec_dup(r->alarm_object, &ok);
     rec->customer_absences = r->customer_absences;
     rec->priority_appointment = r->priority_appointment;
     rec->reschedules = r->reschedules;
@@ -1075,6 +1079,8 @@ cfd_dl_reason cfd_codec_dl_reason(cfd_err err)
         return CFD_DL_UNKNOWN_WORK_ORDER;
     case CFD_ERR_INVALID_VALUE:
         return CFD_DL_INVALID_VALUE;
+    case CFD_ERR_UNKNOWN_OBJECT:
+        return CFD_DL_UNKNOWN_NETWORK_OBJECT;
     default: /* success, or a retryable failure: not a dead letter */
         return CFD_DL_NONE;
     }

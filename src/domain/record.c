@@ -81,6 +81,7 @@ void cfd_record_destroy(cfd_record *rec)
     free_strv(rec->linked_alarms, rec->n_linked_alarms);
     free(rec->policy_version);
     free(rec->previous_work_order);
+    free(rec->alarm_object);
     for (size_t i = 0; i < rec->n_parts; i++)
         part_free(&rec->parts[i]);
     free(rec->parts);
@@ -362,6 +363,7 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
         stage_str(st, &rec->equipment, ev->report.equipment);
         stage_str(st, &rec->problem_description, ev->report.problem_description);
         stage_str(st, &rec->previous_work_order, ev->report.previous_work_order);
+        stage_str(st, &rec->alarm_object, ev->report.alarm_object);
         break;
     case CFD_MS_DISPATCHED:
     case CFD_MS_ENGINEER_ACCEPTED:

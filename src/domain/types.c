@@ -110,6 +110,7 @@ static const char *const err_names[] = {
     [-CFD_ERR_FENCED] = "CFD_ERR_FENCED",
     [-CFD_ERR_IO] = "CFD_ERR_IO",
     [-CFD_ERR_CONFIG] = "CFD_ERR_CONFIG",
+    [-CFD_ERR_UNKNOWN_OBJECT] = "CFD_ERR_UNKNOWN_OBJECT",
 };
 
 const char *cfd_state_name(cfd_state s)

@@ -2,7 +2,8 @@
 -- KEYS[1] meta hash, KEYS[2] outbox hash, KEYS[3] park index zset, KEYS[4] timers zset,
 -- KEYS[5..] the work-order and park keys the ops name by index.
 -- ARGV[1] epoch, ARGV[2] number of offsets, then (topic, offset) pairs, then ops:
---   S <key#> <state>               set a work order's state
+--   S <key#> <value>               set a key (a work order's state, an object's ...)
+--   D <key#>                       delete a key
 --   O <id> <frame>                 add an output to the outbox
 --   P <key#> <frame> <expire> <wo> park an event for an order not yet open
 --   U <key#> <wo>                  drop an order's parked events (it opened)
@@ -30,6 +31,9 @@ while i <= #ARGV do
   if op == 'S' then
     redis.call('SET', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2])
     i = i + 3
+  elseif op == 'D' then
+    redis.call('DEL', KEYS[tonumber(ARGV[i + 1])])
+    i = i + 2
   elseif op == 'O' then
     redis.call('HSET', KEYS[2], ARGV[i + 1], ARGV[i + 2])
     i = i + 3

@@ -366,6 +366,36 @@ cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, s
     return err;
 }
 
+cfd_err cfd_store_get(cfd_store *st, int32_t part, const char *const *kinds,
+                      const char *const *names, size_t n, cfd_blob *out, char *errstr,
+                      size_t errstr_size) {
+    char key[512];
+    cfd_err err = CFD_OK;
+    for (size_t i = 0; i < n; i++) {
+        key_of(st, part, kinds[i], names[i], key, sizeof(key));
+        redisAppendCommand(st->rc, "GET %s", key);
+        out[i] = (cfd_blob){NULL, 0};
+    }
+    for (size_t i = 0; i < n; i++) {
+        redisReply *r = NULL;
+        if (redisGetReply(st->rc, (void **)&r) != REDIS_OK) {
+            err = reply_error(st, NULL, "GET", errstr, errstr_size);
+            break;
+        }
+        if (r->type == REDIS_REPLY_STRING) {
+            out[i].data = xmalloc(r->len);
+            memcpy(out[i].data, r->str, r->len);
+            out[i].len = r->len;
+        } else if (r->type != REDIS_REPLY_NIL && !err) {
+            err = reply_error(st, r, "GET", errstr, errstr_size);
+        }
+        freeReplyObject(r);
+    }
+    if (err)
+        cfd_blobs_clear(out, n);
+    return err;
+}
+
 cfd_err cfd_store_get_parked(cfd_store *st, int32_t part, const char *order,
                              cfd_blob **items, size_t *n, char *errstr,
                              size_t errstr_size) {
@@ -503,14 +533,28 @@ static size_t txn_key(cfd_txn *tx, const char *key) {
 
 /* The store is needed only for the key prefix; transactions are built before commit,
  * so keys are stored relative ("wo:<order>") and prefixed at commit time. */
-void cfd_txn_put_state(cfd_txn *tx, const char *order, const void *buf, size_t len) {
+void cfd_txn_put(cfd_txn *tx, const char *kind, const char *name, const void *buf,
+                 size_t len) {
     char rel[512];
-    snprintf(rel, sizeof(rel), "wo:%s", order);
+    snprintf(rel, sizeof(rel), "%s:%s", kind, name);
     size_t k = txn_key(tx, rel);
     argv_pushs(&tx->ops, "S");
     argv_pushf(&tx->ops, "%zu", k);
     argv_push(&tx->ops, buf, len);
     tx->n_writes++;
+}
+
+void cfd_txn_del(cfd_txn *tx, const char *kind, const char *name) {
+    char rel[512];
+    snprintf(rel, sizeof(rel), "%s:%s", kind, name);
+    size_t k = txn_key(tx, rel);
+    argv_pushs(&tx->ops, "D");
+    argv_pushf(&tx->ops, "%zu", k);
+    tx->n_writes++;
+}
+
+void cfd_txn_put_state(cfd_txn *tx, const char *order, const void *buf, size_t len) {
+    cfd_txn_put(tx, "wo", order, buf, len);
 }
 
 void cfd_txn_outbox(cfd_txn *tx, const char *id, const void *frame, size_t len) {
@@ -643,7 +687,8 @@ cfd_err cfd_frame_output_parse(const void *frame, size_t len, cfd_output_kind *k
         return CFD_ERR_DECODE;
     size_t klen = get_be(f + 1, 2);
     if (3 + klen > len || (f[0] != CFD_OUT_RECORD && f[0] != CFD_OUT_ALERT &&
-                           f[0] != CFD_OUT_DEAD_LETTER))
+                           f[0] != CFD_OUT_DEAD_LETTER && f[0] != CFD_OUT_EVENT &&
+                           f[0] != CFD_OUT_NOTICE))
         return CFD_ERR_DECODE;
     *kind = (cfd_output_kind)f[0];
     *key = (const char *)f + 3;

@@ -58,7 +58,8 @@ static const name_case cases[] = {
     {ERR, CFD_OK, "CFD_OK"},
     {ERR, CFD_ERR_TRANSITION, "CFD_ERR_TRANSITION"},
     {ERR, CFD_ERR_CONFIG, "CFD_ERR_CONFIG"},
-    {ERR, -10, "?"},
+    {ERR, CFD_ERR_UNKNOWN_OBJECT, "CFD_ERR_UNKNOWN_OBJECT"},
+    {ERR, -11, "?"},
     {ERR, 1, "?"},
 };
 
@@ -90,7 +91,7 @@ static void test_every_value_named(void **state)
         assert_string_not_equal(cfd_state_name((cfd_state)s), "?");
     for (int m = 0; m < CFD_MS_COUNT; m++)
         assert_string_not_equal(cfd_milestone_name((cfd_milestone)m), "?");
-    for (int e = CFD_ERR_CONFIG; e <= CFD_OK; e++)
+    for (int e = CFD_ERR_UNKNOWN_OBJECT; e <= CFD_OK; e++)
         assert_string_not_equal(cfd_err_name((cfd_err)e), "?");
     for (int k = CFD_ALERT_NONE; k <= CFD_ALERT_SEVERE_FAULT; k++)
         assert_string_not_equal(cfd_alert_kind_name((cfd_alert_kind)k), "?");

@@ -1,0 +1,90 @@
+/*
+ * NOC alarms and the network objects they are raised on: what an alarm means for
+ * work orders. Pure core: the worker loads an object's inventory record and alarm
+ * state, asks cfd_alarm_decide, stores the state, and produces the events it returns
+ * to the events topic keyed by work order (re-keying), so the records themselves are
+ * only ever advanced by the owner of the work order's partition.
+ *
+ *   a major or critical raise on an object with no open order   -> open one
+ *   a raise of an alarm id not yet linked                        -> link it
+ *   a repeat of a linked alarm (storm), a re-raise after a clear -> nothing (counted)
+ *   a clear of a linked alarm                                    -> evidence event
+ *   minor and warning alarms on an object with no open order     -> nothing
+ *   the order completed (a notice from confirmd itself)          -> the object is free
+ */
+#ifndef CONFIRMD_ALARM_H
+#define CONFIRMD_ALARM_H
+
+#include "confirmd/event.h"
+#include "confirmd/policy.h"
+
+typedef enum cfd_importance {
+    CFD_IMPORTANCE_ORDINARY = 0,
+    CFD_IMPORTANCE_PROVINCE_LEVEL = 1,
+    CFD_IMPORTANCE_CITY_DIAMOND = 2,
+    CFD_IMPORTANCE_CROSS_PROVINCE = 3,
+    CFD_IMPORTANCE_CROSS_CITY = 4,
+} cfd_importance;
+
+/* An inventory record; strings borrowed from the decoded message. */
+typedef struct cfd_circuit {
+    const char *object_id, *circuit_id, *service, *access_point, *equipment;
+    cfd_customer_ref customer;
+    bool diamond;
+    cfd_importance importance;
+    bool cross_city_rental;
+} cfd_circuit;
+
+/* An alarm (or a closed-order notice); strings borrowed. */
+typedef struct cfd_alarm {
+    const char *alarm_id;
+    const char *network_object;
+    cfd_alarm_severity severity;
+    bool cleared;
+    int64_t event_time_ms;
+    const char *text;
+    const char *closed_work_order; /* a notice, not an alarm, when set */
+} cfd_alarm;
+
+/* Per network object; every string owned. */
+typedef struct cfd_alarm_state {
+    char *work_order; /* the open order its alarms go to, NULL when none */
+    int64_t opened_at_ms;
+    char **alarm_ids; /* linked to work_order, sorted */
+    size_t n_alarm_ids;
+    char **cleared_ids; /* of those, cleared, sorted */
+    size_t n_cleared_ids;
+    uint64_t repeats;
+    char *last_work_order;
+    int64_t last_closed_at_ms;
+} cfd_alarm_state;
+
+typedef enum cfd_alarm_action {
+    CFD_ALARM_IGNORE = 0, /* nothing to tell the work order */
+    CFD_ALARM_OPEN,       /* a new work order: a fault report, then the alarm */
+    CFD_ALARM_LINK,       /* the alarm joins the open work order */
+    CFD_ALARM_CLEAR,      /* the alarm cleared: evidence of restoration */
+    CFD_ALARM_FREED,      /* the open work order completed */
+} cfd_alarm_action;
+
+/* @returns a zeroed state, or NULL on out-of-memory. */
+cfd_alarm_state *cfd_alarm_state_new(void);
+void cfd_alarm_state_destroy(cfd_alarm_state *st); /* NULL-safe */
+
+/* Checks the fields an alarm or a notice needs.
+ * @returns CFD_OK, or CFD_ERR_MISSING_FIELD with errstr naming the field. */
+cfd_err cfd_alarm_validate(const cfd_alarm *a, char *errstr, size_t errstr_size);
+
+/* Decides what the alarm means and updates st. @returns the action. */
+cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a);
+
+/* The events an action calls for, at most 2 (for OPEN: the fault report built from
+ * the inventory record, then the alarm), written to out with their ids in ids[i]
+ * (strings borrowed from st, a, c and ids). The order opened after a completed one
+ * within pol's observation window names it as previous_work_order (a repeat fault).
+ * @returns how many. */
+size_t cfd_alarm_events(const cfd_alarm_state *st, const cfd_alarm *a,
+                        const cfd_circuit *c, cfd_alarm_action action,
+                        const cfd_policy *pol, cfd_event out[2], char ids[2][160]);
+
+#endif

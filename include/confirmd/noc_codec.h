@@ -1,0 +1,45 @@
+/*
+ * Protobuf <-> domain for the NOC side (proto/confirmd/v1/inventory.proto): inventory
+ * records, alarms, the per-object alarm state, and the events the alarm stage sends to
+ * the events topic. Part of the codec: the only module that sees generated code.
+ */
+#ifndef CONFIRMD_NOC_CODEC_H
+#define CONFIRMD_NOC_CODEC_H
+
+#include "confirmd/alarm.h"
+
+/* A decoded Circuit; strings borrowed from pb. */
+typedef struct cfd_decoded_circuit {
+    cfd_circuit c;
+    void *pb;
+} cfd_decoded_circuit;
+
+/* A decoded Alarm; strings borrowed from pb. */
+typedef struct cfd_decoded_alarm {
+    cfd_alarm a;
+    void *pb;
+} cfd_decoded_alarm;
+
+/* @returns CFD_OK, CFD_ERR_DECODE or CFD_ERR_MISSING_FIELD (object_id) with errstr. */
+cfd_err cfd_codec_circuit_decode(const void *buf, size_t len, cfd_decoded_circuit *out,
+                                 char *errstr, size_t errstr_size);
+void cfd_codec_circuit_release(cfd_decoded_circuit *d); /* NULL-safe */
+
+/* Decodes and validates (cfd_alarm_validate) an Alarm. */
+cfd_err cfd_codec_alarm_decode(const void *buf, size_t len, cfd_decoded_alarm *out,
+                               char *errstr, size_t errstr_size);
+void cfd_codec_alarm_release(cfd_decoded_alarm *d); /* NULL-safe */
+
+/* Encodes an Alarm (the closed-order notice confirmd sends itself). */
+cfd_err cfd_codec_alarm_encode(const cfd_alarm *a, uint8_t **buf, size_t *len);
+
+/* AlarmState <-> bytes; decode makes a new state (*st, owned by the caller). */
+cfd_err cfd_codec_alarm_state_encode(const cfd_alarm_state *st, uint8_t **buf, size_t *len);
+cfd_err cfd_codec_alarm_state_decode(const void *buf, size_t len, cfd_alarm_state **st,
+                                     char *errstr, size_t errstr_size);
+
+/* Encodes an event the alarm stage produced: the fault report (CFD_MS_REPORTED) or
+ * the alarm (CFD_MS_NOC_ALARM). @returns CFD_ERR_INVALID_VALUE for other kinds. */
+cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len);
+
+#endif

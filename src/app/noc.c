@@ -1,0 +1,244 @@
+/*
+ * The worker's NOC stage: inventory records and alarms of a partition. Alarms are
+ * keyed by network object; what they mean for work orders (cfd_alarm_decide) becomes
+ * events produced to the events topic keyed by work order, so only the owner of a
+ * work order's partition ever advances its record (no two workers race on one).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "confirmd/log.h"
+#include "confirmd/noc_codec.h"
+#include "worker_int.h"
+
+#define MOD "noc"
+
+/* One network object touched by the batch. */
+typedef struct obj {
+    const char *id;           /* borrowed from a decoded message */
+    cfd_blob circuit_bytes;   /* inventory record: loaded, or set by this batch */
+    bool circuit_set;         /* this batch wrote or deleted the record */
+    cfd_decoded_circuit circuit;
+    bool circuit_decoded;
+    cfd_alarm_state *state;   /* loaded or new; NULL until an alarm needs it */
+    bool state_loaded;
+    bool dirty;
+} obj;
+
+typedef struct noc_batch {
+    obj *objs;
+    size_t n_objs;
+    cfd_decoded_alarm *alarms; /* per message; pb NULL when not an alarm */
+    size_t *obj_of;
+} noc_batch;
+
+static obj *obj_get(noc_batch *nb, const char *id) {
+    for (size_t i = 0; i < nb->n_objs; i++)
+        if (strcmp(nb->objs[i].id, id) == 0)
+            return &nb->objs[i];
+    obj *o = &nb->objs[nb->n_objs++];
+    memset(o, 0, sizeof(*o));
+    o->id = id;
+    return o;
+}
+
+static void noc_free(noc_batch *nb, size_t n) {
+    for (size_t i = 0; i < nb->n_objs; i++) {
+        obj *o = &nb->objs[i];
+        free(o->circuit_bytes.data);
+        cfd_codec_circuit_release(&o->circuit);
+        cfd_alarm_state_destroy(o->state);
+    }
+    for (size_t i = 0; i < n; i++)
+        cfd_codec_alarm_release(&nb->alarms[i]);
+    free(nb->objs);
+    free(nb->alarms);
+    free(nb->obj_of);
+}
+
+/* The events an alarm calls for, as outputs to the events topic. */
+static void emit_events(cfd_worker *w, obj *o, const cfd_alarm *a, cfd_alarm_action act) {
+    cfd_event evs[2];
+    char ids[2][160], id[200];
+    size_t n = cfd_alarm_events(o->state, a, &o->circuit.c, act, w->pol, evs, ids);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if (cfd_codec_event_encode(&evs[i], &buf, &len))
+            continue;
+        snprintf(id, sizeof(id), "ev/%s", evs[i].event_id);
+        wk_add_output(w, id, CFD_OUT_EVENT, evs[i].work_order, buf, len);
+    }
+    if (act == CFD_ALARM_OPEN)
+        cfd_info(MOD, "alarm %s on %s opened work order %s", a->alarm_id, a->network_object,
+                 o->state->work_order);
+}
+
+/* Decides one alarm message against its object. */
+static void apply_alarm(cfd_worker *w, rd_kafka_message_t *m, int32_t part, obj *o,
+                        const cfd_alarm *a) {
+    char errstr[256];
+    bool notice = a->closed_work_order != NULL;
+    if (!notice && !o->circuit_bytes.data) {
+        snprintf(errstr, sizeof(errstr), "unknown network object %s: not in the inventory",
+                 a->network_object);
+        wk_dead_letter(w, rd_kafka_topic_name(m->rkt), part, m->offset, m->payload, m->len,
+                       CFD_ERR_UNKNOWN_OBJECT, errstr, NULL, a->alarm_id);
+        return;
+    }
+    if (!notice && !o->circuit_decoded) {
+        if (cfd_codec_circuit_decode(o->circuit_bytes.data, o->circuit_bytes.len,
+                                     &o->circuit, errstr, sizeof(errstr))) {
+            wk_dead_letter(w, rd_kafka_topic_name(m->rkt), part, m->offset, m->payload,
+                           m->len, CFD_ERR_UNKNOWN_OBJECT, errstr, NULL, a->alarm_id);
+            return;
+        }
+        o->circuit_decoded = true;
+    }
+    if (!o->state && !(o->state = cfd_alarm_state_new()))
+        abort();
+    cfd_alarm_action act = cfd_alarm_decide(o->state, a);
+    if (act == CFD_ALARM_IGNORE) {
+        o->dirty = true; /* the repeat count moved */
+        return;
+    }
+    o->dirty = true;
+    if (act == CFD_ALARM_FREED)
+        cfd_info(MOD, "object %s: work order %s completed", a->network_object,
+                 a->closed_work_order);
+    else
+        emit_events(w, o, a, act);
+}
+
+/* Decodes the messages and loads their objects' records and alarm states. */
+static cfd_err noc_load(cfd_worker *w, noc_batch *nb, int32_t part, rd_kafka_message_t **msgs,
+                        size_t n, char **keep, size_t *n_keep) {
+    char errstr[512];
+    const char **kinds = calloc(2 * n + 1, sizeof(char *));
+    const char **names = calloc(2 * n + 1, sizeof(char *));
+    cfd_blob *blobs = calloc(2 * n + 1, sizeof(cfd_blob));
+    cfd_err err = CFD_OK;
+    int64_t backoff = 0;
+    if (!kinds || !names || !blobs)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_message_t *m = msgs[i];
+        nb->obj_of[i] = SIZE_MAX;
+        if (wk_topic_index(w, rd_kafka_topic_name(m->rkt)) == w->inventory_t) {
+            /* Keyed by object id: a tombstone (no value) has only its key. */
+            if (!m->key || !m->key_len)
+                continue;
+            char *id = strndup(m->key, m->key_len);
+            if (!id)
+                abort();
+            keep[(*n_keep)++] = id; /* lives as long as the batch */
+            nb->obj_of[i] = (size_t)(obj_get(nb, id) - nb->objs);
+            continue;
+        }
+        if (cfd_codec_alarm_decode(m->payload, m->len, &nb->alarms[i], errstr,
+                                   sizeof(errstr))) {
+            wk_dead_letter(w, rd_kafka_topic_name(m->rkt), part, m->offset, m->payload,
+                           m->len, CFD_ERR_DECODE, errstr, NULL, NULL);
+            continue;
+        }
+        nb->obj_of[i] = (size_t)(obj_get(nb, nb->alarms[i].a.network_object) - nb->objs);
+    }
+    for (size_t k = 0; k < nb->n_objs; k++) {
+        kinds[2 * k] = "obj";
+        kinds[2 * k + 1] = "alm";
+        names[2 * k] = names[2 * k + 1] = nb->objs[k].id;
+    }
+    do
+        err = cfd_store_get(w->store, part, kinds, names, 2 * nb->n_objs, blobs, errstr,
+                            sizeof(errstr));
+    while (wk_redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
+    for (size_t k = 0; !err && k < nb->n_objs; k++) {
+        obj *o = &nb->objs[k];
+        o->circuit_bytes = blobs[2 * k];
+        blobs[2 * k].data = NULL;
+        if (blobs[2 * k + 1].data &&
+            cfd_codec_alarm_state_decode(blobs[2 * k + 1].data, blobs[2 * k + 1].len,
+                                         &o->state, errstr, sizeof(errstr))) {
+            cfd_error(MOD, "object %s: stored alarm state unreadable: %s", o->id, errstr);
+            err = CFD_ERR;
+        }
+    }
+    cfd_blobs_clear(blobs, 2 * nb->n_objs);
+    free(blobs);
+    free(kinds);
+    free(names);
+    return err;
+}
+
+cfd_err wk_noc_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n) {
+    char errstr[256];
+    noc_batch nb = {.objs = calloc(n + 1, sizeof(obj)),
+                    .alarms = calloc(n + 1, sizeof(cfd_decoded_alarm)),
+                    .obj_of = calloc(n + 1, sizeof(size_t))};
+    char **keep = calloc(n + 1, sizeof(char *)); /* object ids copied from message keys */
+    size_t n_keep = 0;
+    cfd_err err;
+    if (!nb.objs || !nb.alarms || !nb.obj_of || !keep)
+        abort();
+    err = noc_load(w, &nb, part, msgs, n, keep, &n_keep);
+    /* The inventory first, so that alarms of this batch see its changes. */
+    for (size_t i = 0; !err && i < n; i++) {
+        rd_kafka_message_t *m = msgs[i];
+        if (nb.obj_of[i] == SIZE_MAX ||
+            wk_topic_index(w, rd_kafka_topic_name(m->rkt)) != w->inventory_t)
+            continue;
+        obj *o = &nb.objs[nb.obj_of[i]];
+        /* An inventory record: checked, then kept as given (or deleted). */
+        if (m->len) {
+            cfd_decoded_circuit dc;
+            if (cfd_codec_circuit_decode(m->payload, m->len, &dc, errstr, sizeof(errstr))) {
+                wk_dead_letter(w, rd_kafka_topic_name(m->rkt), part, m->offset, m->payload,
+                               m->len, CFD_ERR_DECODE, errstr, NULL, NULL);
+                continue;
+            }
+            cfd_codec_circuit_release(&dc);
+        }
+        free(o->circuit_bytes.data);
+        o->circuit_bytes = (cfd_blob){NULL, 0};
+        if (m->len) {
+            o->circuit_bytes.data = malloc(m->len);
+            if (!o->circuit_bytes.data)
+                abort();
+            memcpy(o->circuit_bytes.data, m->payload, m->len);
+            o->circuit_bytes.len = m->len;
+        }
+        cfd_codec_circuit_release(&o->circuit);
+        o->circuit_decoded = false;
+        o->circuit_set = true;
+    }
+    for (size_t i = 0; !err && i < n; i++) {
+        rd_kafka_message_t *m = msgs[i];
+        if (nb.obj_of[i] != SIZE_MAX &&
+            wk_topic_index(w, rd_kafka_topic_name(m->rkt)) == w->alarms_t)
+            apply_alarm(w, m, part, &nb.objs[nb.obj_of[i]], &nb.alarms[i].a);
+    }
+    for (size_t k = 0; !err && k < nb.n_objs; k++) {
+        obj *o = &nb.objs[k];
+        if (o->circuit_set) {
+            if (o->circuit_bytes.data)
+                cfd_txn_put(w->tx, "obj", o->id, o->circuit_bytes.data, o->circuit_bytes.len);
+            else
+                cfd_txn_del(w->tx, "obj", o->id);
+        }
+        if (o->dirty) {
+            uint8_t *buf = NULL;
+            size_t len = 0;
+            if (cfd_codec_alarm_state_encode(o->state, &buf, &len) == CFD_OK) {
+                cfd_txn_put(w->tx, "alm", o->id, buf, len);
+                free(buf);
+            }
+        }
+    }
+    noc_free(&nb, n);
+    for (size_t j = 0; j < n_keep; j++)
+        free(keep[j]);
+    free(keep);
+    return err;
+}

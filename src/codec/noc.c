@@ -1,0 +1,241 @@
+/*
+ * Protobuf <-> domain for inventory records, alarms and alarm state; see
+ * include/confirmd/noc_codec.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec_int.h"
+#include "confirmd/noc_codec.h"
+#include "confirmd/v1/events.pb-c.h"
+#include "confirmd/v1/inventory.pb-c.h"
+
+static void customer_in(const Confirmd__V1__Customer *c, cfd_customer_ref *out) {
+    memset(out, 0, sizeof(*out));
+    if (!c)
+        return;
+    out->name = codec_opt(c->name);
+    out->contact_person = codec_opt(c->contact_person);
+    out->contact_phone = codec_opt(c->contact_phone);
+    out->address = codec_opt(c->address);
+    out->affected_service = codec_opt(c->affected_service);
+    out->city = codec_opt(c->city);
+    out->customer_id = codec_opt(c->customer_id);
+    out->tier = (cfd_tier)c->tier;
+    out->gold = c->gold;
+}
+
+cfd_err cfd_codec_circuit_decode(const void *buf, size_t len, cfd_decoded_circuit *out,
+                                 char *errstr, size_t errstr_size) {
+    memset(out, 0, sizeof(*out));
+    Confirmd__V1__Circuit *pb = confirmd__v1__circuit__unpack(NULL, len, buf);
+    if (!pb) {
+        snprintf(errstr, errstr_size, "undecodable: not a confirmd.v1.Circuit (%zu bytes)",
+                 len);
+        return CFD_ERR_DECODE;
+    }
+    out->pb = pb;
+    if (!codec_enums_valid(&pb->base, "", 0, errstr, errstr_size)) {
+        cfd_codec_circuit_release(out);
+        return CFD_ERR_INVALID_VALUE;
+    }
+    if (!codec_opt(pb->object_id)) {
+        snprintf(errstr, errstr_size, "missing field object_id");
+        cfd_codec_circuit_release(out);
+        return CFD_ERR_MISSING_FIELD;
+    }
+    cfd_circuit *c = &out->c;
+    c->object_id = pb->object_id;
+    c->circuit_id = codec_opt(pb->circuit_id);
+    c->service = codec_opt(pb->service);
+    c->access_point = codec_opt(pb->access_point);
+    c->equipment = codec_opt(pb->equipment);
+    customer_in(pb->customer, &c->customer);
+    if (!c->customer.affected_service)
+        c->customer.affected_service = c->service;
+    c->diamond = pb->diamond;
+    c->importance = (cfd_importance)pb->importance;
+    c->cross_city_rental = pb->cross_city_rental;
+    return CFD_OK;
+}
+
+void cfd_codec_circuit_release(cfd_decoded_circuit *d) {
+    if (!d)
+        return;
+    confirmd__v1__circuit__free_unpacked(d->pb, NULL);
+    memset(d, 0, sizeof(*d));
+}
+
+cfd_err cfd_codec_alarm_decode(const void *buf, size_t len, cfd_decoded_alarm *out,
+                               char *errstr, size_t errstr_size) {
+    memset(out, 0, sizeof(*out));
+    Confirmd__V1__Alarm *pb = confirmd__v1__alarm__unpack(NULL, len, buf);
+    if (!pb) {
+        snprintf(errstr, errstr_size, "undecodable: not a confirmd.v1.Alarm (%zu bytes)", len);
+        return CFD_ERR_DECODE;
+    }
+    out->pb = pb;
+    if (!codec_enums_valid(&pb->base, "", 0, errstr, errstr_size)) {
+        cfd_codec_alarm_release(out);
+        return CFD_ERR_INVALID_VALUE;
+    }
+    cfd_alarm *a = &out->a;
+    a->alarm_id = codec_opt(pb->alarm_id);
+    a->network_object = codec_opt(pb->network_object);
+    a->severity = (cfd_alarm_severity)pb->severity;
+    a->cleared = pb->cleared;
+    a->event_time_ms = pb->event_time_ms;
+    a->text = codec_opt(pb->text);
+    a->closed_work_order = codec_opt(pb->closed_work_order);
+    cfd_err err = cfd_alarm_validate(a, errstr, errstr_size);
+    if (err)
+        cfd_codec_alarm_release(out);
+    return err;
+}
+
+void cfd_codec_alarm_release(cfd_decoded_alarm *d) {
+    if (!d)
+        return;
+    confirmd__v1__alarm__free_unpacked(d->pb, NULL);
+    memset(d, 0, sizeof(*d));
+}
+
+cfd_err cfd_codec_alarm_encode(const cfd_alarm *a, uint8_t **buf, size_t *len) {
+    Confirmd__V1__Alarm pb = CONFIRMD__V1__ALARM__INIT;
+    pb.alarm_id = (char *)(a->alarm_id ? a->alarm_id : "");
+    pb.network_object = (char *)(a->network_object ? a->network_object : "");
+    pb.severity = (Confirmd__V1__AlarmSeverity)a->severity;
+    pb.cleared = a->cleared;
+    pb.event_time_ms = a->event_time_ms;
+    pb.text = (char *)(a->text ? a->text : "");
+    pb.closed_work_order = (char *)(a->closed_work_order ? a->closed_work_order : "");
+    return codec_pack(&pb.base, buf, len);
+}
+
+cfd_err cfd_codec_alarm_state_encode(const cfd_alarm_state *st, uint8_t **buf, size_t *len) {
+    Confirmd__V1__AlarmState pb = CONFIRMD__V1__ALARM_STATE__INIT;
+    pb.work_order = st->work_order ? st->work_order : "";
+    pb.opened_at_ms = st->opened_at_ms;
+    pb.n_alarm_ids = st->n_alarm_ids;
+    pb.alarm_ids = st->alarm_ids;
+    pb.n_cleared_ids = st->n_cleared_ids;
+    pb.cleared_ids = st->cleared_ids;
+    pb.repeats = st->repeats;
+    pb.last_work_order = st->last_work_order ? st->last_work_order : "";
+    pb.last_closed_at_ms = st->last_closed_at_ms;
+    return codec_pack(&pb.base, buf, len);
+}
+
+static char **dupv(char **src, size_t n, bool *ok) {
+    if (!n)
+        return NULL;
+    char **v = calloc(n, sizeof(char *));
+    if (!v) {
+        *ok = false;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!(v[i] = strdup(src[i] ? src[i] : "")))
+            *ok = false;
+    return v;
+}
+
+static char *dup_opt(const char *s, bool *ok) {
+    if (!codec_opt(s))
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *ok = false;
+    return d;
+}
+
+cfd_err cfd_codec_alarm_state_decode(const void *buf, size_t len, cfd_alarm_state **out,
+                                     char *errstr, size_t errstr_size) {
+    bool ok = true;
+    Confirmd__V1__AlarmState *pb = confirmd__v1__alarm_state__unpack(NULL, len, buf);
+    if (!pb) {
+        snprintf(errstr, errstr_size, "undecodable: not a confirmd.v1.AlarmState");
+        return CFD_ERR_DECODE;
+    }
+    cfd_alarm_state *st = cfd_alarm_state_new();
+    if (!st) {
+        confirmd__v1__alarm_state__free_unpacked(pb, NULL);
+        return CFD_ERR;
+    }
+    st->work_order = dup_opt(pb->work_order, &ok);
+    st->opened_at_ms = pb->opened_at_ms;
+    st->alarm_ids = dupv(pb->alarm_ids, pb->n_alarm_ids, &ok);
+    st->n_alarm_ids = st->alarm_ids ? pb->n_alarm_ids : 0;
+    st->cleared_ids = dupv(pb->cleared_ids, pb->n_cleared_ids, &ok);
+    st->n_cleared_ids = st->cleared_ids ? pb->n_cleared_ids : 0;
+    st->repeats = pb->repeats;
+    st->last_work_order = dup_opt(pb->last_work_order, &ok);
+    st->last_closed_at_ms = pb->last_closed_at_ms;
+    confirmd__v1__alarm_state__free_unpacked(pb, NULL);
+    if (!ok) {
+        cfd_alarm_state_destroy(st);
+        snprintf(errstr, errstr_size, "out of memory");
+        return CFD_ERR;
+    }
+    *out = st;
+    return CFD_OK;
+}
+
+/* Borrowed "" for NULL: protobuf-c packs strings by pointer. */
+static char *s_or_empty(const char *s) { return (char *)(s ? s : ""); }
+
+cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len) {
+    Confirmd__V1__Event pb = CONFIRMD__V1__EVENT__INIT;
+    Confirmd__V1__FaultReport rep = CONFIRMD__V1__FAULT_REPORT__INIT;
+    Confirmd__V1__Customer cust = CONFIRMD__V1__CUSTOMER__INIT;
+    Confirmd__V1__Network net = CONFIRMD__V1__NETWORK__INIT;
+    Confirmd__V1__NocAlarm alarm = CONFIRMD__V1__NOC_ALARM__INIT;
+
+    pb.event_id = s_or_empty(ev->event_id);
+    pb.work_order = s_or_empty(ev->work_order);
+    pb.source = (Confirmd__V1__Source)ev->source;
+    pb.event_time_ms = ev->event_time_ms;
+    pb.ingest_time_ms = ev->ingest_time_ms;
+    pb.reported_by = s_or_empty(ev->reported_by);
+    switch (ev->kind) {
+    case CFD_MS_REPORTED: {
+        const cfd_customer_ref *c = &ev->report.customer;
+        cust.name = s_or_empty(c->name);
+        cust.contact_person = s_or_empty(c->contact_person);
+        cust.contact_phone = s_or_empty(c->contact_phone);
+        cust.address = s_or_empty(c->address);
+        cust.affected_service = s_or_empty(c->affected_service);
+        cust.tier = (Confirmd__V1__Tier)c->tier;
+        cust.gold = c->gold;
+        cust.city = s_or_empty(c->city);
+        cust.customer_id = s_or_empty(c->customer_id);
+        net.circuit_id = s_or_empty(ev->report.circuit_id);
+        net.access_point = s_or_empty(ev->report.access_point);
+        net.equipment = s_or_empty(ev->report.equipment);
+        rep.issuing_unit = s_or_empty(ev->report.issuing_unit);
+        rep.customer = &cust;
+        rep.network = &net;
+        rep.problem_description = s_or_empty(ev->report.problem_description);
+        rep.urgency = (Confirmd__V1__Urgency)ev->report.urgency;
+        rep.special = ev->report.special;
+        rep.previous_work_order = s_or_empty(ev->report.previous_work_order);
+        rep.alarm_object = s_or_empty(ev->report.alarm_object);
+        pb.payload_case = CONFIRMD__V1__EVENT__PAYLOAD_FAULT_REPORT;
+        pb.fault_report = &rep;
+        break;
+    }
+    case CFD_MS_NOC_ALARM:
+        alarm.alarm_id = s_or_empty(ev->alarm.alarm_id);
+        alarm.network_object = s_or_empty(ev->alarm.network_object);
+        alarm.severity = (Confirmd__V1__AlarmSeverity)ev->alarm.severity;
+        alarm.cleared = ev->alarm.cleared;
+        alarm.text = s_or_empty(ev->alarm.text);
+        pb.payload_case = CONFIRMD__V1__EVENT__PAYLOAD_NOC_ALARM;
+        pb.noc_alarm = &alarm;
+        break;
+    default:
+        return CFD_ERR_INVALID_VALUE;
+    }
+    return codec_pack(&pb.base, buf, len);
+}

@@ -1,0 +1,175 @@
+/*
+ * What an alarm means for work orders; see include/confirmd/alarm.h.
+ */
+#include "confirmd/alarm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+cfd_alarm_state *cfd_alarm_state_new(void) { return calloc(1, sizeof(cfd_alarm_state)); }
+
+static void strv_free(char **v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void cfd_alarm_state_destroy(cfd_alarm_state *st) {
+    if (!st)
+        return;
+    free(st->work_order);
+    strv_free(st->alarm_ids, st->n_alarm_ids);
+    strv_free(st->cleared_ids, st->n_cleared_ids);
+    free(st->last_work_order);
+    free(st);
+}
+
+static bool empty(const char *s) { return !s || !*s; }
+
+cfd_err cfd_alarm_validate(const cfd_alarm *a, char *errstr, size_t errstr_size) {
+    const char *missing = empty(a->network_object) ? "network_object"
+                          : empty(a->alarm_id)     ? "alarm_id"
+                          : a->event_time_ms <= 0  ? "event_time_ms"
+                                                   : NULL;
+    if (missing) {
+        snprintf(errstr, errstr_size, "missing field %s", missing);
+        return CFD_ERR_MISSING_FIELD;
+    }
+    if ((int)a->severity < CFD_ALARM_UNSPECIFIED || (int)a->severity > CFD_ALARM_CRITICAL) {
+        snprintf(errstr, errstr_size, "severity %d out of range", (int)a->severity);
+        return CFD_ERR_INVALID_VALUE;
+    }
+    return CFD_OK;
+}
+
+static bool has(char *const *v, size_t n, const char *s) {
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], s) == 0)
+            return true;
+    return false;
+}
+
+/* Inserts s keeping v sorted (so the stored state is canonical). */
+static void add_sorted(char ***v, size_t *n, const char *s) {
+    char **nv = realloc(*v, (*n + 1) * sizeof(char *));
+    char *copy = strdup(s);
+    if (!nv || !copy)
+        abort(); /* the core's policy, as hiredis': out of memory is not recoverable */
+    size_t i = *n;
+    while (i > 0 && strcmp(nv[i - 1], s) > 0) {
+        nv[i] = nv[i - 1];
+        i--;
+    }
+    nv[i] = copy;
+    *v = nv;
+    (*n)++;
+}
+
+static void set_str(char **dst, const char *s) {
+    free(*dst);
+    *dst = s ? strdup(s) : NULL;
+    if (s && !*dst)
+        abort();
+}
+
+static cfd_alarm_action decide_notice(cfd_alarm_state *st, const cfd_alarm *a) {
+    /* A notice for an order the object has already moved on from changes nothing. */
+    if (!st->work_order || strcmp(st->work_order, a->closed_work_order) != 0)
+        return CFD_ALARM_IGNORE;
+    set_str(&st->last_work_order, st->work_order);
+    st->last_closed_at_ms = a->event_time_ms;
+    set_str(&st->work_order, NULL);
+    strv_free(st->alarm_ids, st->n_alarm_ids);
+    strv_free(st->cleared_ids, st->n_cleared_ids);
+    st->alarm_ids = st->cleared_ids = NULL;
+    st->n_alarm_ids = st->n_cleared_ids = 0;
+    st->opened_at_ms = 0;
+    return CFD_ALARM_FREED;
+}
+
+cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a) {
+    if (!empty(a->closed_work_order))
+        return decide_notice(st, a);
+    bool linked = st->work_order && has(st->alarm_ids, st->n_alarm_ids, a->alarm_id);
+    if (a->cleared) {
+        if (!linked || has(st->cleared_ids, st->n_cleared_ids, a->alarm_id)) {
+            st->repeats++;
+            return CFD_ALARM_IGNORE;
+        }
+        add_sorted(&st->cleared_ids, &st->n_cleared_ids, a->alarm_id);
+        return CFD_ALARM_CLEAR;
+    }
+    if (linked) {
+        /* A storm of repeats, or flapping (raised again after its clear): the order
+         * already knows this alarm; never a second order for it. */
+        st->repeats++;
+        return CFD_ALARM_IGNORE;
+    }
+    if (st->work_order) {
+        add_sorted(&st->alarm_ids, &st->n_alarm_ids, a->alarm_id);
+        return CFD_ALARM_LINK;
+    }
+    if (a->severity < CFD_ALARM_MAJOR) {
+        st->repeats++;
+        return CFD_ALARM_IGNORE;
+    }
+    /* Deterministic: a replay of the alarm opens the same order. */
+    char wo[160];
+    snprintf(wo, sizeof(wo), "ALM-%s", a->alarm_id);
+    set_str(&st->work_order, wo);
+    st->opened_at_ms = a->event_time_ms;
+    add_sorted(&st->alarm_ids, &st->n_alarm_ids, a->alarm_id);
+    return CFD_ALARM_OPEN;
+}
+
+/* The alarm as an event of the order. */
+static void alarm_event(cfd_event *ev, const cfd_alarm_state *st, const cfd_alarm *a,
+                        char id[160]) {
+    memset(ev, 0, sizeof(*ev));
+    snprintf(id, 160, "alm-%s-%s", a->alarm_id, a->cleared ? "clear" : "raise");
+    ev->event_id = id;
+    ev->work_order = st->work_order;
+    ev->source = CFD_SOURCE_NOC;
+    ev->event_time_ms = a->event_time_ms;
+    ev->reported_by = "noc";
+    ev->kind = CFD_MS_NOC_ALARM;
+    ev->alarm.alarm_id = a->alarm_id;
+    ev->alarm.network_object = a->network_object;
+    ev->alarm.severity = a->severity;
+    ev->alarm.cleared = a->cleared;
+    ev->alarm.text = a->text;
+}
+
+size_t cfd_alarm_events(const cfd_alarm_state *st, const cfd_alarm *a,
+                        const cfd_circuit *c, cfd_alarm_action action,
+                        const cfd_policy *pol, cfd_event out[2], char ids[2][160]) {
+    size_t n = 0;
+    if (action == CFD_ALARM_OPEN) {
+        cfd_event *ev = &out[n];
+        memset(ev, 0, sizeof(*ev));
+        snprintf(ids[n], 160, "alm-open-%s", a->alarm_id);
+        ev->event_id = ids[n];
+        ev->work_order = st->work_order;
+        ev->source = CFD_SOURCE_NOC;
+        ev->event_time_ms = a->event_time_ms; /* the restoration clock starts here */
+        ev->reported_by = "noc";
+        ev->kind = CFD_MS_REPORTED;
+        ev->report.issuing_unit = "NOC monitoring";
+        ev->report.customer = c->customer;
+        ev->report.circuit_id = c->circuit_id;
+        ev->report.access_point = c->access_point;
+        ev->report.equipment = c->equipment;
+        ev->report.problem_description = a->text; /* the NOC's own words */
+        ev->report.alarm_object = a->network_object;
+        if (st->last_work_order && st->last_closed_at_ms &&
+            a->event_time_ms - st->last_closed_at_ms <= pol->observation_window_ms)
+            ev->report.previous_work_order = st->last_work_order;
+        n++;
+    }
+    if (action == CFD_ALARM_OPEN || action == CFD_ALARM_LINK || action == CFD_ALARM_CLEAR) {
+        alarm_event(&out[n], st, a, ids[n]);
+        n++;
+    }
+    return n;
+}

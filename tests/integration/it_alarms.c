@@ -1,0 +1,259 @@
+/*
+ * NOC alarms through the real broker and Redis: the inventory is loaded from its
+ * topic; a major alarm on a customer's circuit opens a work order whose restoration
+ * clock starts at the alarm; a storm of repeats and flapping open nothing more; a clear
+ * is recorded as evidence; an alarm on an unknown object is a dead letter; after the
+ * order completes, the next major alarm opens a new one, flagged as a repeat fault;
+ * two workers applying a work order's events while its alarms are re-keyed to it lose
+ * no update.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "confirmd/codec.h"
+#include "confirmd/noc_codec.h"
+#include "harness_events.h"
+
+#define T0 H_T0
+#define MIN H_MIN
+
+/* Produces one message given as JSON of a confirmd.v1 type, with its key. */
+static void send_typed(h_env *env, const char *topic, const char *type, const char *key,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void send_typed(h_env *env, const char *topic, const char *type, const char *key,
+                       const char *fmt, ...) {
+    char json[2048], errstr[256];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(json, sizeof(json), fmt, ap);
+    va_end(ap);
+    if (cfd_json_to_pb(type, json, &buf, &len, errstr, sizeof(errstr)))
+        fail_msg("bad %s %s: %s", type, json, errstr);
+    assert_int_equal(h_produce(env, topic, key, buf, len), 0);
+    free(buf);
+}
+
+static void send_circuit(h_env *env, const char *object, const char *tier) {
+    send_typed(env, "confirmd.inventory", "Circuit", object,
+               "{\"object_id\":\"%s\",\"circuit_id\":\"CIR-%s\",\"service\":\"internet\","
+               "\"customer\":{\"name\":\"重庆某某物流\",\"contact_phone\":\"13700000000\","
+               "\"tier\":\"%s\",\"city\":\"Chongqing\",\"customer_id\":\"K-%s\"}}",
+               object, object, tier, object);
+}
+
+/* A batch of n alarm messages (raise or clear) of one alarm id, asynchronously. */
+static void send_alarms(h_env *env, const char *object, const char *alarm_id, int64_t t,
+                        const char *severity, int cleared, int n) {
+    for (int i = 0; i < n; i++) {
+        char json[512], errstr[256];
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        snprintf(json, sizeof(json),
+                 "{\"alarm_id\":\"%s\",\"network_object\":\"%s\",\"severity\":\"%s\","
+                 "\"cleared\":%s,\"event_time_ms\":%lld,\"text\":\"LOS on line side\"}",
+                 alarm_id, object, severity, cleared ? "true" : "false",
+                 (long long)(t + i * 1000));
+        if (cfd_json_to_pb("Alarm", json, &buf, &len, errstr, sizeof(errstr)))
+            fail_msg("%s", errstr);
+        h_out_msg m = {.key = object, .value = buf, .len = len};
+        assert_int_equal(h_produce_async(env, "confirmd.alarms", &m), 0);
+        free(buf);
+    }
+    assert_int_equal(h_flush(env, 20000), 0);
+}
+
+/* The work orders whose state is in Redis and whose id starts with prefix. */
+static int count_orders(h_env *env, const char *pattern) {
+    redisContext *rc = h_redis_connect(env);
+    redisReply *r = redisCommand(rc, "KEYS cfd:*:wo:%s", pattern);
+    int n = r ? (int)r->elements : -1;
+    freeReplyObject(r);
+    redisFree(rc);
+    return n;
+}
+
+/* Reads the record state of wo from Redis (NULL when absent). */
+static cfd_record *load_record(h_env *env, const char *wo) {
+    redisContext *rc = h_redis_connect(env);
+    redisReply *r = redisCommand(rc, "KEYS cfd:*:wo:%s", wo);
+    cfd_record *rec = NULL;
+    if (r && r->elements == 1) {
+        redisReply *g = redisCommand(rc, "GET %s", r->element[0]->str);
+        char errstr[256];
+        if (g && g->type == REDIS_REPLY_STRING)
+            assert_int_equal(cfd_codec_state_decode(g->str, g->len, &rec, errstr,
+                                                    sizeof(errstr)),
+                             CFD_OK);
+        freeReplyObject(g);
+    }
+    freeReplyObject(r);
+    redisFree(rc);
+    return rec;
+}
+
+/* Waits until wo's record satisfies pred (bounded). */
+static cfd_record *wait_record(h_env *env, const char *wo, bool (*pred)(const cfd_record *),
+                               int timeout_ms) {
+    int64_t until = h_now_ms() + timeout_ms;
+    while (h_now_ms() < until) {
+        cfd_record *rec = load_record(env, wo);
+        if (rec && pred(rec))
+            return rec;
+        cfd_record_destroy(rec);
+        usleep(100 * 1000);
+    }
+    fail_msg("work order %s never reached the expected state", wo);
+    return NULL;
+}
+
+static bool opened(const cfd_record *r) { return r->state != CFD_STATE_NONE; }
+static bool has_clear(const cfd_record *r) { return r->version >= 3; }
+static bool closed(const cfd_record *r) { return r->state == CFD_STATE_CLOSED; }
+
+/* One alarm opens one order; its storm and its flapping open nothing more. */
+static void test_alarm_opens_one_order(void **state) {
+    h_env *env = *state;
+    send_circuit(env, "OBJ-1", "TIER_AAA");
+    assert_true(h_worker_start(env, NULL) > 0);
+
+    send_alarms(env, "OBJ-1", "A-1", T0, "ALARM_SEVERITY_CRITICAL", 0, 1);
+    cfd_record *rec = wait_record(env, "ALM-A-1", opened, 30000);
+    /* The restoration clock starts at the alarm. */
+    assert_int_equal(rec->sla[CFD_METRIC_RESTORATION].start_ms, T0);
+    assert_int_equal(rec->first_alarm_at_ms, T0);
+    assert_string_equal(rec->circuit_id, "CIR-OBJ-1");
+    assert_int_equal(rec->customer.tier, CFD_TIER_AAA);
+    assert_string_equal(rec->alarm_object, "OBJ-1");
+    cfd_record_destroy(rec);
+
+    /* A storm: the same alarm 1000 times. */
+    send_alarms(env, "OBJ-1", "A-1", T0 + MIN, "ALARM_SEVERITY_CRITICAL", 0, 1000);
+    /* Flapping: cleared and raised again and again. */
+    for (int i = 0; i < 5; i++) {
+        send_alarms(env, "OBJ-1", "A-1", T0 + (10 + 2 * i) * MIN, "ALARM_SEVERITY_CRITICAL",
+                    1, 1);
+        send_alarms(env, "OBJ-1", "A-1", T0 + (11 + 2 * i) * MIN, "ALARM_SEVERITY_CRITICAL",
+                    0, 1);
+    }
+    rec = wait_record(env, "ALM-A-1", has_clear, 30000);
+    /* The report, the alarm and its first clear: nothing from the repeats. */
+    assert_int_equal(rec->version, 3);
+    assert_int_equal(rec->n_linked_alarms, 1);
+    assert_string_equal(rec->linked_alarms[0], "A-1");
+    cfd_record_destroy(rec);
+    assert_int_equal(count_orders(env, "ALM-*"), 1);
+}
+
+/* Alarms on objects not in the inventory are dead letters with the reason. */
+static void test_unknown_object(void **state) {
+    h_env *env = *state;
+    h_collected dls;
+    assert_true(h_worker_start(env, NULL) > 0);
+    send_alarms(env, "OBJ-NOWHERE", "A-9", T0, "ALARM_SEVERITY_MAJOR", 0, 1);
+    h_collect(env, "confirmd.deadletter", "DeadLetter", 1, 30000, &dls);
+    assert_int_equal(dls.n, 1);
+    assert_string_equal(h_jstr(dls.items[0], "reason"), "DEAD_LETTER_UNKNOWN_NETWORK_OBJECT");
+    assert_string_equal(h_jstr(dls.items[0], "topic"), "confirmd.alarms");
+    assert_non_null(strstr(h_jstr(dls.items[0], "detail"), "OBJ-NOWHERE"));
+    h_collected_free(&dls);
+    assert_int_equal(count_orders(env, "ALM-*"), 0);
+}
+
+/* While the alarm stage keeps linking new alarms to an order, a second worker applies
+ * the field events of the same order: with the alarms re-keyed to the order's
+ * partition, one owner applies both streams and no update is lost. After the order
+ * closes, the next major alarm on the object opens a new order, a repeat fault. */
+static void test_two_workers_and_reopen(void **state) {
+    h_env *env = *state;
+    char wo[] = "ALM-B-0";
+    send_circuit(env, "OBJ-2", "TIER_AA");
+    send_circuit(env, "OBJ-3", "TIER_AA");
+    assert_true(h_worker_start(env, NULL) > 0);
+    assert_true(h_worker_start(env, NULL) > 0);
+    send_alarms(env, "OBJ-2", "B-0", T0, "ALARM_SEVERITY_MAJOR", 0, 1);
+    cfd_record_destroy(wait_record(env, wo, opened, 30000));
+
+    /* 40 more alarm ids on the object, interleaved with the field's milestones. */
+    const char *steps[] = {"accepted", "dispatched", "customer_contacted", "arrived_on_site"};
+    for (int i = 1; i <= 40; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "B-%d", i);
+        send_alarms(env, "OBJ-2", id, T0 + i * 1000, "ALARM_SEVERITY_MINOR", 0, 1);
+        if (i % 10 == 0) {
+            char eid[32];
+            snprintf(eid, sizeof(eid), "%s-f%d", wo, i / 10);
+            h_send_ms(env, wo, eid, T0 + (i / 10) * MIN, steps[i / 10 - 1], "{}");
+        }
+    }
+    h_send_ms(env, wo, "ALM-B-0-dia", T0 + 30 * MIN, "diagnosed",
+              "{\"cause\":\"CAUSE_TRANSMISSION_LINE\"}");
+    h_send_ms(env, wo, "ALM-B-0-res", T0 + 40 * MIN, "service_restored",
+              "{\"result\":\"RESULT_NEEDS_OBSERVATION\"}");
+    h_send_ms(env, wo, "ALM-B-0-sig", T0 + 45 * MIN, "confirmation_signed", "{}");
+    h_send_ms(env, wo, "ALM-B-0-clo", T0 + 50 * MIN, "closed", "{}");
+    cfd_record *rec = wait_record(env, wo, closed, 60000);
+    /* Every alarm and every milestone is there: 1 report + 41 alarms + 8 milestones. */
+    int64_t until = h_now_ms() + 30000;
+    while (rec->n_linked_alarms < 41 && h_now_ms() < until) {
+        cfd_record_destroy(rec);
+        usleep(200 * 1000);
+        rec = load_record(env, wo);
+    }
+    assert_int_equal(rec->n_linked_alarms, 41);
+    assert_int_equal(rec->version, 1 + 41 + 8);
+    cfd_record_destroy(rec);
+
+    /* The closed notice travels back to the object: wait until it is free again. */
+    int64_t until_free = h_now_ms() + 30000;
+    bool free_again = false;
+    while (!free_again && h_now_ms() < until_free) {
+        redisContext *rc = h_redis_connect(env);
+        redisReply *r = redisCommand(rc, "KEYS cfd:*:alm:OBJ-2");
+        if (r && r->elements == 1) {
+            redisReply *g = redisCommand(rc, "GET %s", r->element[0]->str);
+            cfd_alarm_state *st = NULL;
+            char errstr[128];
+            if (g && g->type == REDIS_REPLY_STRING &&
+                cfd_codec_alarm_state_decode(g->str, g->len, &st, errstr, sizeof(errstr)) ==
+                    CFD_OK) {
+                free_again = st->work_order == NULL && st->last_work_order &&
+                             strcmp(st->last_work_order, wo) == 0;
+                cfd_alarm_state_destroy(st);
+            }
+            freeReplyObject(g);
+        }
+        freeReplyObject(r);
+        redisFree(rc);
+        if (!free_again)
+            usleep(100 * 1000);
+    }
+    assert_true(free_again);
+    /* A new major alarm opens a new order, naming the earlier one (its result was
+     * "needs further observation"): a repeat fault. */
+    send_alarms(env, "OBJ-2", "B-NEW", T0 + 2 * 60 * MIN, "ALARM_SEVERITY_MAJOR", 0, 1);
+    rec = wait_record(env, "ALM-B-NEW", opened, 30000);
+    assert_non_null(rec->previous_work_order);
+    assert_string_equal(rec->previous_work_order, wo);
+    cfd_record_destroy(rec);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_alarm_opens_one_order, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_unknown_object, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_two_workers_and_reopen, h_setup_redis_broker,
+                                        h_teardown_env),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,235 @@
+/*
+ * What alarms mean for work orders (src/domain/alarm.c) and the NOC codec
+ * (src/codec/noc.c): a table of alarm sequences on one object and what each step
+ * decides, the events an opening produces, and the stored state's round trip.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "confirmd/codec.h"
+#include "confirmd/noc_codec.h"
+
+#define T0 1764043200000LL
+#define MIN (60LL * 1000)
+
+typedef struct step {
+    const char *alarm_id;
+    cfd_alarm_severity sev;
+    bool cleared;
+    const char *closed_wo; /* a notice */
+    cfd_alarm_action want;
+    const char *want_wo;   /* the object's open order after the step, NULL none */
+} step;
+
+typedef struct seq_case {
+    const char *name;
+    step steps[8];
+} seq_case;
+
+#define MAJ CFD_ALARM_MAJOR
+#define CRIT CFD_ALARM_CRITICAL
+#define MIN_SEV CFD_ALARM_MINOR
+
+static const seq_case cases[] = {
+    {"a major alarm opens an order; its repeats change nothing",
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1"},
+      {"a1", MAJ, false, NULL, CFD_ALARM_IGNORE, "ALM-a1"},
+      {"a1", CRIT, false, NULL, CFD_ALARM_IGNORE, "ALM-a1"}}},
+    {"a minor alarm with no order opens nothing; with one, it links",
+     {{"m1", MIN_SEV, false, NULL, CFD_ALARM_IGNORE, NULL},
+      {"c1", CRIT, false, NULL, CFD_ALARM_OPEN, "ALM-c1"},
+      {"m2", MIN_SEV, false, NULL, CFD_ALARM_LINK, "ALM-c1"}}},
+    {"a second alarm id on the object joins the open order",
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1"},
+      {"a2", CRIT, false, NULL, CFD_ALARM_LINK, "ALM-a1"}}},
+    {"flapping: the first clear is evidence, later cycles change nothing",
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1"},
+      {"a1", MAJ, true, NULL, CFD_ALARM_CLEAR, "ALM-a1"},
+      {"a1", MAJ, false, NULL, CFD_ALARM_IGNORE, "ALM-a1"},
+      {"a1", MAJ, true, NULL, CFD_ALARM_IGNORE, "ALM-a1"}}},
+    {"a clear of an alarm never linked is nothing",
+     {{"x1", MAJ, true, NULL, CFD_ALARM_IGNORE, NULL}}},
+    {"the order completed: the object is free, the next major alarm opens anew",
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1"},
+      {"n1", 0, false, "ALM-a1", CFD_ALARM_FREED, NULL},
+      {"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1"}}},
+    {"a notice for another order is stale",
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1"},
+      {"n1", 0, false, "ALM-zz", CFD_ALARM_IGNORE, "ALM-a1"}}},
+};
+
+static void test_decide_table(void **state) {
+    (void)state;
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        cfd_alarm_state *st = cfd_alarm_state_new();
+        for (size_t i = 0; i < 8 && cases[c].steps[i].alarm_id; i++) {
+            const step *s = &cases[c].steps[i];
+            cfd_alarm a = {.alarm_id = s->alarm_id, .network_object = "OBJ",
+                           .severity = s->sev, .cleared = s->cleared,
+                           .event_time_ms = T0 + (int64_t)i * MIN,
+                           .closed_work_order = s->closed_wo};
+            cfd_alarm_action got = cfd_alarm_decide(st, &a);
+            if (got != s->want)
+                fail_msg("case '%s' step %zu: action %d, expected %d", cases[c].name, i,
+                         (int)got, (int)s->want);
+            if (s->want_wo)
+                assert_string_equal(st->work_order, s->want_wo);
+            else
+                assert_null(st->work_order);
+        }
+        cfd_alarm_state_destroy(st);
+    }
+}
+
+/* An opening yields the fault report built from the inventory, then the alarm; a
+ * repeat fault names the order completed within the observation window. */
+static void test_open_events(void **state) {
+    (void)state;
+    cfd_policy pol;
+    cfd_policy_defaults(&pol);
+    cfd_circuit c = {.object_id = "OBJ", .circuit_id = "CIR-9", .access_point = "AP"};
+    c.customer.tier = CFD_TIER_AA;
+    c.customer.city = "Chongqing";
+    cfd_alarm_state *st = cfd_alarm_state_new();
+    cfd_alarm a = {.alarm_id = "a1", .network_object = "OBJ", .severity = CRIT,
+                   .event_time_ms = T0, .text = "LOS"};
+    cfd_event ev[2];
+    char ids[2][160];
+
+    assert_int_equal(cfd_alarm_decide(st, &a), CFD_ALARM_OPEN);
+    assert_int_equal(cfd_alarm_events(st, &a, &c, CFD_ALARM_OPEN, &pol, ev, ids), 2);
+    assert_int_equal(ev[0].kind, CFD_MS_REPORTED);
+    assert_string_equal(ev[0].work_order, "ALM-a1");
+    assert_string_equal(ev[0].event_id, "alm-open-a1");
+    assert_int_equal(ev[0].event_time_ms, T0);
+    assert_int_equal(ev[0].source, CFD_SOURCE_NOC);
+    assert_string_equal(ev[0].report.circuit_id, "CIR-9");
+    assert_int_equal(ev[0].report.customer.tier, CFD_TIER_AA);
+    assert_string_equal(ev[0].report.alarm_object, "OBJ");
+    assert_null(ev[0].report.previous_work_order);
+    assert_int_equal(ev[1].kind, CFD_MS_NOC_ALARM);
+    assert_string_equal(ev[1].event_id, "alm-a1-raise");
+    assert_int_equal(ev[1].alarm.severity, CRIT);
+
+    /* Completed, then a new alarm two days later: within 7 days, a repeat fault. */
+    cfd_alarm notice = {.alarm_id = "n", .network_object = "OBJ", .event_time_ms = T0 + MIN,
+                        .closed_work_order = "ALM-a1"};
+    assert_int_equal(cfd_alarm_decide(st, &notice), CFD_ALARM_FREED);
+    cfd_alarm b = {.alarm_id = "b1", .network_object = "OBJ", .severity = MAJ,
+                   .event_time_ms = T0 + 2 * 24 * 60 * MIN};
+    assert_int_equal(cfd_alarm_decide(st, &b), CFD_ALARM_OPEN);
+    assert_int_equal(cfd_alarm_events(st, &b, &c, CFD_ALARM_OPEN, &pol, ev, ids), 2);
+    assert_string_equal(ev[0].report.previous_work_order, "ALM-a1");
+
+    /* Freed again, and a new alarm ten days later: not a repeat any more. */
+    notice.closed_work_order = "ALM-b1";
+    notice.event_time_ms = b.event_time_ms + MIN;
+    assert_int_equal(cfd_alarm_decide(st, &notice), CFD_ALARM_FREED);
+    cfd_alarm d = {.alarm_id = "d1", .network_object = "OBJ", .severity = MAJ,
+                   .event_time_ms = notice.event_time_ms + 10 * 24 * 60 * MIN};
+    assert_int_equal(cfd_alarm_decide(st, &d), CFD_ALARM_OPEN);
+    cfd_alarm_events(st, &d, &c, CFD_ALARM_OPEN, &pol, ev, ids);
+    assert_null(ev[0].report.previous_work_order);
+    cfd_alarm_state_destroy(st);
+}
+
+/* The synthesized events go through the codec and come back as the same events. */
+static void test_event_encode_roundtrip(void **state) {
+    (void)state;
+    cfd_policy pol;
+    cfd_policy_defaults(&pol);
+    cfd_circuit c = {.object_id = "OBJ", .circuit_id = "CIR-9"};
+    c.customer.tier = CFD_TIER_AAA;
+    c.customer.gold = true;
+    cfd_alarm_state *st = cfd_alarm_state_new();
+    cfd_alarm a = {.alarm_id = "a1", .network_object = "OBJ", .severity = MAJ,
+                   .event_time_ms = T0, .text = "LOS"};
+    cfd_event ev[2];
+    char ids[2][160], errstr[128];
+    assert_int_equal(cfd_alarm_decide(st, &a), CFD_ALARM_OPEN);
+    size_t n = cfd_alarm_events(st, &a, &c, CFD_ALARM_OPEN, &pol, ev, ids);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        cfd_decoded_event de;
+        assert_int_equal(cfd_codec_event_encode(&ev[i], &buf, &len), CFD_OK);
+        assert_int_equal(cfd_codec_event_decode(buf, len, &de, errstr, sizeof(errstr)), CFD_OK);
+        assert_int_equal(de.ev.kind, ev[i].kind);
+        assert_string_equal(de.ev.event_id, ev[i].event_id);
+        assert_string_equal(de.ev.work_order, "ALM-a1");
+        if (de.ev.kind == CFD_MS_REPORTED) {
+            assert_true(de.ev.report.customer.gold);
+            assert_string_equal(de.ev.report.alarm_object, "OBJ");
+        } else {
+            assert_string_equal(de.ev.alarm.alarm_id, "a1");
+        }
+        cfd_codec_event_release(&de);
+        free(buf);
+    }
+    cfd_alarm_state_destroy(st);
+}
+
+static void test_state_roundtrip(void **state) {
+    (void)state;
+    cfd_alarm_state *st = cfd_alarm_state_new(), *back = NULL;
+    char errstr[128];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    const char *ids[] = {"z9", "a1", "m5"};
+    for (int i = 0; i < 3; i++) {
+        cfd_alarm a = {.alarm_id = ids[i], .network_object = "OBJ", .severity = MAJ,
+                       .event_time_ms = T0 + i};
+        cfd_alarm_decide(st, &a);
+    }
+    cfd_alarm clr = {.alarm_id = "m5", .network_object = "OBJ", .cleared = true,
+                     .event_time_ms = T0 + 9};
+    cfd_alarm_decide(st, &clr);
+    assert_int_equal(cfd_codec_alarm_state_encode(st, &buf, &len), CFD_OK);
+    assert_int_equal(cfd_codec_alarm_state_decode(buf, len, &back, errstr, sizeof(errstr)),
+                     CFD_OK);
+    assert_string_equal(back->work_order, "ALM-z9");
+    assert_int_equal(back->n_alarm_ids, 3);
+    assert_string_equal(back->alarm_ids[0], "a1"); /* kept sorted: canonical bytes */
+    assert_string_equal(back->alarm_ids[2], "z9");
+    assert_int_equal(back->n_cleared_ids, 1);
+    assert_string_equal(back->cleared_ids[0], "m5");
+    assert_int_equal(back->opened_at_ms, T0);
+    free(buf);
+    cfd_alarm_state_destroy(st);
+    cfd_alarm_state_destroy(back);
+    /* Garbage is refused, not misread. */
+    assert_int_equal(cfd_codec_alarm_state_decode("\xff\xff\xff", 3, &back, errstr,
+                                                  sizeof(errstr)),
+                     CFD_ERR_DECODE);
+}
+
+static void test_validate(void **state) {
+    (void)state;
+    char errstr[128];
+    cfd_alarm ok = {.alarm_id = "a", .network_object = "o", .event_time_ms = 1};
+    assert_int_equal(cfd_alarm_validate(&ok, errstr, sizeof(errstr)), CFD_OK);
+    cfd_alarm no_obj = {.alarm_id = "a", .event_time_ms = 1};
+    assert_int_equal(cfd_alarm_validate(&no_obj, errstr, sizeof(errstr)),
+                     CFD_ERR_MISSING_FIELD);
+    assert_string_equal(errstr, "missing field network_object");
+    cfd_alarm no_time = {.alarm_id = "a", .network_object = "o"};
+    assert_int_equal(cfd_alarm_validate(&no_time, errstr, sizeof(errstr)),
+                     CFD_ERR_MISSING_FIELD);
+    assert_string_equal(errstr, "missing field event_time_ms");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_decide_table),
+        cmocka_unit_test(test_open_events),
+        cmocka_unit_test(test_event_encode_roundtrip),
+        cmocka_unit_test(test_state_roundtrip),
+        cmocka_unit_test(test_validate),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
