@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: installs what is missing, builds, starts a
 # private redis-server and the embedded Kafka-protocol broker, runs one confirmd
-# worker, feeds the sample events (config/samples/demo-events.jsonl plus one
-# undecodable message), prints the alerts, completed records and dead letters, then
+# worker, feeds the inventory, the sample events and NOC alarms (config/samples/) plus
+# one undecodable message, prints the alerts, completed records and dead letters, then
 # stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,24 +48,36 @@ build/confirmd -c config/confirmd.ini --set "kafka.bootstrap.servers=$bs" \
     --set kafka.consumer.session.timeout.ms=6000 2>"$tmp/worker.log" &
 pids+=($!)
 
-say "feeding the sample events"
-events=$(grep -c '"event_id"' config/samples/demo-events.jsonl)
-echo "events in the sample file: $events (plus one undecodable message)"
+say "feeding the inventory, the sample events and the NOC alarms"
+build/confirmctl produce -b "$bs" -t confirmd.inventory --type Circuit config/samples/inventory.jsonl
 build/confirmctl produce -b "$bs" config/samples/demo-events.jsonl
+build/confirmctl produce -b "$bs" -t confirmd.alarms --type Alarm config/samples/demo-alarms.jsonl
 printf 'this is not a protobuf event\n' >"$tmp/bad.jsonl"
 build/confirmctl produce -b "$bs" --raw-invalid "$tmp/bad.jsonl" 2>/dev/null
 
-# Applied when the partitions' applied offsets in Redis account for every message.
+# Done when the partitions' applied offsets in Redis (events, alarms, inventory; the
+# alarm stage adds events of its own) stop moving.
 applied() {
     local sum=0 off
     for p in $(seq 0 7); do
-        off=$(redis-cli -p "$rport" hget "cfd:{p$p}:meta" off:confirmd.events)
-        [ -n "$off" ] && sum=$((sum + off + 1))
+        for t in confirmd.events confirmd.alarms confirmd.inventory; do
+            off=$(redis-cli -p "$rport" hget "cfd:{p$p}:meta" "off:$t")
+            [ -n "$off" ] && sum=$((sum + off + 1))
+        done
     done
     echo "$sum"
 }
+last=-1
+stable=0
 for _ in $(seq 300); do
-    [ "$(applied)" -ge $((events + 1)) ] && break
+    now=$(applied)
+    if [ "$now" -gt 0 ] && [ "$now" = "$last" ]; then
+        stable=$((stable + 1))
+        [ "$stable" -ge 10 ] && break
+    else
+        stable=0
+    fi
+    last=$now
     sleep 0.1
 done
 echo "applied: $(applied) messages"
@@ -80,6 +92,8 @@ say "completed confirmation records"
 tail_topic confirmd.records --pretty
 say "dead letters"
 tail_topic confirmd.deadletter --pretty
+say "the alarm-opened work order's state in Redis"
+redis-cli -p "$rport" --raw keys 'cfd:*:alm:*' | sed 's/^/alarm state: /'
 say "the last record of WO-DEMO-1 in full (JSON)"
 tail_topic confirmd.records | grep '"WO-DEMO-1"' | tail -n 1
 
