@@ -11,6 +11,9 @@
  *   a clear of a linked alarm                                    -> evidence event
  *   minor and warning alarms on an object with no open order     -> nothing
  *   the order completed (a notice from confirmd itself)          -> the object is free
+ *   a customer's report on the circuit (a notice from confirmd)  -> it joins the open
+ *        alarm-opened order (its own order is cancelled), or becomes the circuit's
+ *        open order that later alarms join
  */
 #ifndef CONFIRMD_ALARM_H
 #define CONFIRMD_ALARM_H
@@ -44,6 +47,9 @@ typedef struct cfd_alarm {
     int64_t event_time_ms;
     const char *text;
     const char *closed_work_order; /* a notice, not an alarm, when set */
+    const char *reported_work_order; /* a customer's report opened this order */
+    const void *report;              /* ... as this confirmd.v1.Event */
+    size_t report_len;
 } cfd_alarm;
 
 /* Per network object; every string owned. */
@@ -65,6 +71,8 @@ typedef enum cfd_alarm_action {
     CFD_ALARM_LINK,       /* the alarm joins the open work order */
     CFD_ALARM_CLEAR,      /* the alarm cleared: evidence of restoration */
     CFD_ALARM_FREED,      /* the open work order completed */
+    CFD_ALARM_JOIN,       /* a customer's report joins the alarm-opened order */
+    CFD_ALARM_ADOPT,      /* the customer's order is the circuit's open order now */
 } cfd_alarm_action;
 
 /* @returns a zeroed state, or NULL on out-of-memory. */

@@ -38,8 +38,9 @@ cfd_err cfd_codec_alarm_state_encode(const cfd_alarm_state *st, uint8_t **buf, s
 cfd_err cfd_codec_alarm_state_decode(const void *buf, size_t len, cfd_alarm_state **st,
                                      char *errstr, size_t errstr_size);
 
-/* Encodes an event the alarm stage produced: the fault report (CFD_MS_REPORTED) or
- * the alarm (CFD_MS_NOC_ALARM). @returns CFD_ERR_INVALID_VALUE for other kinds. */
+/* Encodes an event the alarm stage produced: a fault report (CFD_MS_REPORTED), an
+ * alarm (CFD_MS_NOC_ALARM) or a cancellation (CFD_MS_CANCELLED).
+ * @returns CFD_ERR_INVALID_VALUE for other kinds. */
 cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len);
 
 #endif

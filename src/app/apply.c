@@ -83,10 +83,9 @@ static bool apply_event(cfd_worker *w, item *it, const cfd_event *ev,
     cfd_apply_outcome outcome = CFD_APPLY_PARK;
     cfd_err err = CFD_OK;
 
-    if (!it->rec && cfd_event_opens_order(ev)) {
-        if (!(it->rec = cfd_record_new()))
-            abort();
-    }
+    bool opening = !it->rec && cfd_event_opens_order(ev);
+    if (opening && !(it->rec = cfd_record_new()))
+        abort();
     if (it->rec) {
         err = cfd_record_apply(it->rec, ev, w->pol, &outcome, errstr, sizeof(errstr));
         if (it->rec->state == CFD_STATE_NONE) { /* the opening event was refused */
@@ -105,6 +104,8 @@ static bool apply_event(cfd_worker *w, item *it, const cfd_event *ev,
     case CFD_APPLY_CHANGED:
         it->dirty = true;
         w->stats.applied++;
+        if (opening)
+            wk_emit_report_notice(w, it, ev, src->payload, src->payload_len);
         emit_outputs(w, it);
         return true;
     case CFD_APPLY_DUPLICATE:

@@ -58,29 +58,62 @@ static void noc_free(noc_batch *nb, size_t n) {
     free(nb->obj_of);
 }
 
+/* Produces one event to the events topic, keyed by its work order. */
+static void emit_event(cfd_worker *w, const cfd_event *ev) {
+    char id[200];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (cfd_codec_event_encode(ev, &buf, &len))
+        return;
+    snprintf(id, sizeof(id), "ev/%s", ev->event_id);
+    wk_add_output(w, id, CFD_OUT_EVENT, ev->work_order, buf, len);
+}
+
 /* The events an alarm calls for, as outputs to the events topic. */
 static void emit_events(cfd_worker *w, obj *o, const cfd_alarm *a, cfd_alarm_action act) {
     cfd_event evs[2];
-    char ids[2][160], id[200];
+    char ids[2][160];
     size_t n = cfd_alarm_events(o->state, a, &o->circuit.c, act, w->pol, evs, ids);
-    for (size_t i = 0; i < n; i++) {
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        if (cfd_codec_event_encode(&evs[i], &buf, &len))
-            continue;
-        snprintf(id, sizeof(id), "ev/%s", evs[i].event_id);
-        wk_add_output(w, id, CFD_OUT_EVENT, evs[i].work_order, buf, len);
-    }
+    for (size_t i = 0; i < n; i++)
+        emit_event(w, &evs[i]);
     if (act == CFD_ALARM_OPEN)
         cfd_info(MOD, "alarm %s on %s opened work order %s", a->alarm_id, a->network_object,
                  o->state->work_order);
+}
+
+/* A customer's report on a circuit whose alarm already opened an order: the report
+ * joins that order (keeping the earlier clock start), its own order is cancelled. */
+static void emit_join(cfd_worker *w, obj *o, const cfd_alarm *a) {
+    char errstr[256], eid[200], cid[200], reason[256];
+    cfd_decoded_event de;
+    if (cfd_codec_event_decode(a->report, a->report_len, &de, errstr, sizeof(errstr))) {
+        cfd_error(MOD, "report notice for %s unreadable: %s", a->reported_work_order, errstr);
+        return;
+    }
+    cfd_event joined = de.ev;
+    snprintf(eid, sizeof(eid), "join-%s", de.ev.event_id);
+    joined.event_id = eid;
+    joined.work_order = o->state->work_order;
+    joined.report.alarm_object = a->network_object;
+    emit_event(w, &joined);
+    snprintf(cid, sizeof(cid), "joined-%s", a->reported_work_order);
+    snprintf(reason, sizeof(reason), "duplicate report: joined %s, opened by a NOC alarm",
+             o->state->work_order);
+    cfd_event cancel = {.event_id = cid, .work_order = a->reported_work_order,
+                        .source = CFD_SOURCE_NOC, .event_time_ms = de.ev.event_time_ms,
+                        .reported_by = "noc", .kind = CFD_MS_CANCELLED};
+    cancel.change.reason = reason;
+    emit_event(w, &cancel);
+    cfd_info(MOD, "work order %s joins %s (circuit %s)", a->reported_work_order,
+             o->state->work_order, a->network_object);
+    cfd_codec_event_release(&de);
 }
 
 /* Decides one alarm message against its object. */
 static void apply_alarm(cfd_worker *w, rd_kafka_message_t *m, int32_t part, obj *o,
                         const cfd_alarm *a) {
     char errstr[256];
-    bool notice = a->closed_work_order != NULL;
+    bool notice = a->closed_work_order != NULL || a->reported_work_order != NULL;
     if (!notice && !o->circuit_bytes.data) {
         snprintf(errstr, sizeof(errstr), "unknown network object %s: not in the inventory",
                  a->network_object);
@@ -108,7 +141,9 @@ static void apply_alarm(cfd_worker *w, rd_kafka_message_t *m, int32_t part, obj 
     if (act == CFD_ALARM_FREED)
         cfd_info(MOD, "object %s: work order %s completed", a->network_object,
                  a->closed_work_order);
-    else
+    else if (act == CFD_ALARM_JOIN)
+        emit_join(w, o, a);
+    else if (act != CFD_ALARM_ADOPT)
         emit_events(w, o, a, act);
 }
 

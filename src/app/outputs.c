@@ -291,14 +291,35 @@ void wk_emit_notice(cfd_worker *w, const item *it) {
     char alarm_id[200], id[240];
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (!rec->alarm_object || !w->out_notices)
+    /* Keyed by the object the order is bound to: the one whose alarm opened it, or the
+     * circuit a customer reported on (see wk_emit_report_notice). */
+    const char *object = rec->alarm_object ? rec->alarm_object : rec->circuit_id;
+    if (!object || !w->out_notices)
         return;
     snprintf(alarm_id, sizeof(alarm_id), "closed-%s-v%" PRIu32, it->order, rec->version);
-    cfd_alarm notice = {.alarm_id = alarm_id, .network_object = rec->alarm_object,
+    cfd_alarm notice = {.alarm_id = alarm_id, .network_object = object,
                         .event_time_ms = cfd_record_as_of(rec),
                         .closed_work_order = it->order};
     if (cfd_codec_alarm_encode(&notice, &buf, &len))
         return;
     snprintf(id, sizeof(id), "notice/%s/v%" PRIu32, it->order, rec->version);
-    wk_add_output(w, id, CFD_OUT_NOTICE, rec->alarm_object, buf, len);
+    wk_add_output(w, id, CFD_OUT_NOTICE, object, buf, len);
+}
+
+void wk_emit_report_notice(cfd_worker *w, const item *it, const cfd_event *ev,
+                           const void *bytes, size_t len) {
+    char alarm_id[200], id[240];
+    uint8_t *buf = NULL;
+    size_t blen = 0;
+    const char *circuit = ev->report.circuit_id;
+    if (!circuit || ev->report.alarm_object || !w->out_notices)
+        return;
+    snprintf(alarm_id, sizeof(alarm_id), "report-%s", it->order);
+    cfd_alarm notice = {.alarm_id = alarm_id, .network_object = circuit,
+                        .event_time_ms = ev->event_time_ms, .reported_work_order = it->order,
+                        .report = bytes, .report_len = len};
+    if (cfd_codec_alarm_encode(&notice, &buf, &blen))
+        return;
+    snprintf(id, sizeof(id), "notice/report/%s", it->order);
+    wk_add_output(w, id, CFD_OUT_NOTICE, circuit, buf, blen);
 }

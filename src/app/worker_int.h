@@ -142,8 +142,12 @@ void wk_resend_one(const char *id, const void *frame, size_t len, void *ctx);
 /* Queues an output: written to the outbox in the batch's transaction, produced after. */
 void wk_add_output(cfd_worker *w, const char *id, cfd_output_kind kind, const char *key,
                    uint8_t *payload, size_t len);
-/* Tells the NOC stage that the alarm-opened order of it completed. */
+/* Tells the NOC stage that the order bound to an object completed. */
 void wk_emit_notice(cfd_worker *w, const item *it);
+/* Tells the NOC stage a customer's report (ev, as bytes) opened an order on a circuit,
+ * so that it joins an order the circuit's alarm opened, or the alarms join it. */
+void wk_emit_report_notice(cfd_worker *w, const item *it, const cfd_event *ev,
+                           const void *bytes, size_t len);
 
 /* noc.c */
 /* Applies a partition batch's inventory and alarm messages into w->tx and outputs. */

@@ -88,6 +88,9 @@ cfd_err cfd_codec_alarm_decode(const void *buf, size_t len, cfd_decoded_alarm *o
     a->event_time_ms = pb->event_time_ms;
     a->text = codec_opt(pb->text);
     a->closed_work_order = codec_opt(pb->closed_work_order);
+    a->reported_work_order = codec_opt(pb->reported_work_order);
+    a->report = pb->report.data;
+    a->report_len = pb->report.len;
     cfd_err err = cfd_alarm_validate(a, errstr, errstr_size);
     if (err)
         cfd_codec_alarm_release(out);
@@ -110,6 +113,9 @@ cfd_err cfd_codec_alarm_encode(const cfd_alarm *a, uint8_t **buf, size_t *len) {
     pb.event_time_ms = a->event_time_ms;
     pb.text = (char *)(a->text ? a->text : "");
     pb.closed_work_order = (char *)(a->closed_work_order ? a->closed_work_order : "");
+    pb.reported_work_order = (char *)(a->reported_work_order ? a->reported_work_order : "");
+    pb.report.data = (uint8_t *)a->report;
+    pb.report.len = a->report ? a->report_len : 0;
     return codec_pack(&pb.base, buf, len);
 }
 
@@ -191,6 +197,7 @@ cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len) 
     Confirmd__V1__Customer cust = CONFIRMD__V1__CUSTOMER__INIT;
     Confirmd__V1__Network net = CONFIRMD__V1__NETWORK__INIT;
     Confirmd__V1__NocAlarm alarm = CONFIRMD__V1__NOC_ALARM__INIT;
+    Confirmd__V1__Cancelled cancelled = CONFIRMD__V1__CANCELLED__INIT;
 
     pb.event_id = s_or_empty(ev->event_id);
     pb.work_order = s_or_empty(ev->work_order);
@@ -225,6 +232,11 @@ cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len) 
         pb.fault_report = &rep;
         break;
     }
+    case CFD_MS_CANCELLED:
+        cancelled.reason = s_or_empty(ev->change.reason);
+        pb.payload_case = CONFIRMD__V1__EVENT__PAYLOAD_CANCELLED;
+        pb.cancelled = &cancelled;
+        break;
     case CFD_MS_NOC_ALARM:
         alarm.alarm_id = s_or_empty(ev->alarm.alarm_id);
         alarm.network_object = s_or_empty(ev->alarm.network_object);

@@ -88,9 +88,21 @@ static cfd_alarm_action decide_notice(cfd_alarm_state *st, const cfd_alarm *a) {
     return CFD_ALARM_FREED;
 }
 
+static cfd_alarm_action decide_report(cfd_alarm_state *st, const cfd_alarm *a) {
+    if (st->work_order && strcmp(st->work_order, a->reported_work_order) == 0)
+        return CFD_ALARM_IGNORE; /* a replay of the notice */
+    if (st->work_order)
+        return CFD_ALARM_JOIN;
+    set_str(&st->work_order, a->reported_work_order);
+    st->opened_at_ms = a->event_time_ms;
+    return CFD_ALARM_ADOPT;
+}
+
 cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a) {
     if (!empty(a->closed_work_order))
         return decide_notice(st, a);
+    if (!empty(a->reported_work_order))
+        return decide_report(st, a);
     bool linked = st->work_order && has(st->alarm_ids, st->n_alarm_ids, a->alarm_id);
     if (a->cleared) {
         if (!linked || has(st->cleared_ids, st->n_cleared_ids, a->alarm_id)) {

@@ -116,6 +116,26 @@ static cfd_record *wait_record(h_env *env, const char *wo, bool (*pred)(const cf
 }
 
 static bool opened(const cfd_record *r) { return r->state != CFD_STATE_NONE; }
+static bool closed_or_cancelled(const cfd_record *r) {
+    return r->state == CFD_STATE_CLOSED || r->state == CFD_STATE_CANCELLED;
+}
+static bool has_alarm(const cfd_record *r) { return r->n_linked_alarms > 0; }
+static bool two_reports(const cfd_record *r) {
+    int n = 0;
+    for (size_t i = 0; i < r->n_timeline; i++)
+        n += r->timeline[i].milestone == CFD_MS_REPORTED;
+    return n == 2;
+}
+
+/* How many alarm states exist for an object (0 or 1). */
+static int count_alarm_states(h_env *env, const char *object) {
+    redisContext *rc = h_redis_connect(env);
+    redisReply *r = redisCommand(rc, "KEYS cfd:*:alm:%s", object);
+    int n = r ? (int)r->elements : -1;
+    freeReplyObject(r);
+    redisFree(rc);
+    return n;
+}
 static bool has_clear(const cfd_record *r) { return r->version >= 3; }
 static bool closed(const cfd_record *r) { return r->state == CFD_STATE_CLOSED; }
 
@@ -246,6 +266,61 @@ static void test_two_workers_and_reopen(void **state) {
     cfd_record_destroy(rec);
 }
 
+/* A customer report on a circuit whose alarm opened an order first joins it: the
+ * customer's own order is cancelled, the clock keeps the alarm's earlier start. And
+ * the other way round: a circuit the customer reported first binds the circuit's later
+ * alarms to the customer's order, so no second order is opened. */
+static void test_customer_report_joins(void **state) {
+    h_env *env = *state;
+    /* Circuit-level objects: the object is the circuit. */
+    send_typed(env, "confirmd.inventory", "Circuit", "CIR-J",
+               "{\"object_id\":\"CIR-J\",\"circuit_id\":\"CIR-J\","
+               "\"customer\":{\"tier\":\"TIER_AA\",\"customer_id\":\"K-J\"}}");
+    send_typed(env, "confirmd.inventory", "Circuit", "CIR-K",
+               "{\"object_id\":\"CIR-K\",\"circuit_id\":\"CIR-K\","
+               "\"customer\":{\"tier\":\"TIER_AA\",\"customer_id\":\"K-K\"}}");
+    assert_true(h_worker_start(env, NULL) > 0);
+
+    send_alarms(env, "CIR-J", "J-1", T0, "ALARM_SEVERITY_CRITICAL", 0, 1);
+    cfd_record_destroy(wait_record(env, "ALM-J-1", opened, 30000));
+    /* The customer calls 20 min later; the hotline opens its own order. */
+    h_send_json(env,
+                "{\"event_id\":\"WO-CUST-1-rep\",\"work_order\":\"WO-CUST-1\","
+                "\"source\":\"SOURCE_CUSTOMER\",\"event_time_ms\":%lld,\"fault_report\":"
+                "{\"customer\":{\"tier\":\"TIER_AA\",\"contact_person\":\"李工\"},"
+                "\"network\":{\"circuit_id\":\"CIR-J\"},\"problem_description\":\"down\"}}",
+                (long long)(T0 + 20 * MIN));
+    cfd_record *cust = wait_record(env, "WO-CUST-1", closed_or_cancelled, 30000);
+    assert_int_equal(cust->state, CFD_STATE_CANCELLED);
+    assert_non_null(strstr(cust->cancel_reason, "ALM-J-1"));
+    cfd_record_destroy(cust);
+    cfd_record *alm = wait_record(env, "ALM-J-1", two_reports, 30000);
+    /* The report's fields joined; the restoration clock kept the alarm's start. */
+    assert_string_equal(alm->customer.contact_person, "李工");
+    assert_int_equal(alm->reported_at_ms, T0);
+    assert_int_equal(alm->sla[CFD_METRIC_RESTORATION].start_ms, T0);
+    assert_string_equal(alm->alarm_object, "CIR-J");
+    cfd_record_destroy(alm);
+
+    /* CIR-K: the customer is first; the alarm that follows joins the customer's order. */
+    h_send_json(env,
+                "{\"event_id\":\"WO-CUST-2-rep\",\"work_order\":\"WO-CUST-2\","
+                "\"source\":\"SOURCE_CUSTOMER\",\"event_time_ms\":%lld,\"fault_report\":"
+                "{\"customer\":{\"tier\":\"TIER_AA\"},\"network\":{\"circuit_id\":\"CIR-K\"}}}",
+                (long long)T0);
+    cfd_record_destroy(wait_record(env, "WO-CUST-2", opened, 30000));
+    /* The report notice travels to the circuit's object first: wait for it. */
+    int64_t until = h_now_ms() + 20000;
+    while (count_alarm_states(env, "CIR-K") == 0 && h_now_ms() < until)
+        usleep(100 * 1000);
+    send_alarms(env, "CIR-K", "K-1", T0 + 5 * MIN, "ALARM_SEVERITY_CRITICAL", 0, 1);
+    cfd_record *k = wait_record(env, "WO-CUST-2", has_alarm, 30000);
+    assert_string_equal(k->linked_alarms[0], "K-1");
+    assert_int_equal(k->first_alarm_at_ms, T0 + 5 * MIN);
+    cfd_record_destroy(k);
+    assert_int_equal(count_orders(env, "ALM-K-*"), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_alarm_opens_one_order, h_setup_redis_broker,
@@ -253,6 +328,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_unknown_object, h_setup_redis_broker,
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_two_workers_and_reopen, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_customer_report_joins, h_setup_redis_broker,
                                         h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,6 +24,7 @@ typedef struct step {
     const char *closed_wo; /* a notice */
     cfd_alarm_action want;
     const char *want_wo;   /* the object's open order after the step, NULL none */
+    const char *reported;  /* a customer's report notice for this order */
 } step;
 
 typedef struct seq_case {
@@ -37,30 +38,39 @@ typedef struct seq_case {
 
 static const seq_case cases[] = {
     {"a major alarm opens an order; its repeats change nothing",
-     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1"},
-      {"a1", MAJ, false, NULL, CFD_ALARM_IGNORE, "ALM-a1"},
-      {"a1", CRIT, false, NULL, CFD_ALARM_IGNORE, "ALM-a1"}}},
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL},
+      {"a1", MAJ, false, NULL, CFD_ALARM_IGNORE, "ALM-a1", NULL},
+      {"a1", CRIT, false, NULL, CFD_ALARM_IGNORE, "ALM-a1", NULL}}},
     {"a minor alarm with no order opens nothing; with one, it links",
-     {{"m1", MIN_SEV, false, NULL, CFD_ALARM_IGNORE, NULL},
-      {"c1", CRIT, false, NULL, CFD_ALARM_OPEN, "ALM-c1"},
-      {"m2", MIN_SEV, false, NULL, CFD_ALARM_LINK, "ALM-c1"}}},
+     {{"m1", MIN_SEV, false, NULL, CFD_ALARM_IGNORE, NULL, NULL},
+      {"c1", CRIT, false, NULL, CFD_ALARM_OPEN, "ALM-c1", NULL},
+      {"m2", MIN_SEV, false, NULL, CFD_ALARM_LINK, "ALM-c1", NULL}}},
     {"a second alarm id on the object joins the open order",
-     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1"},
-      {"a2", CRIT, false, NULL, CFD_ALARM_LINK, "ALM-a1"}}},
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL},
+      {"a2", CRIT, false, NULL, CFD_ALARM_LINK, "ALM-a1", NULL}}},
     {"flapping: the first clear is evidence, later cycles change nothing",
-     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1"},
-      {"a1", MAJ, true, NULL, CFD_ALARM_CLEAR, "ALM-a1"},
-      {"a1", MAJ, false, NULL, CFD_ALARM_IGNORE, "ALM-a1"},
-      {"a1", MAJ, true, NULL, CFD_ALARM_IGNORE, "ALM-a1"}}},
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL},
+      {"a1", MAJ, true, NULL, CFD_ALARM_CLEAR, "ALM-a1", NULL},
+      {"a1", MAJ, false, NULL, CFD_ALARM_IGNORE, "ALM-a1", NULL},
+      {"a1", MAJ, true, NULL, CFD_ALARM_IGNORE, "ALM-a1", NULL}}},
     {"a clear of an alarm never linked is nothing",
-     {{"x1", MAJ, true, NULL, CFD_ALARM_IGNORE, NULL}}},
+     {{"x1", MAJ, true, NULL, CFD_ALARM_IGNORE, NULL, NULL}}},
     {"the order completed: the object is free, the next major alarm opens anew",
-     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1"},
-      {"n1", 0, false, "ALM-a1", CFD_ALARM_FREED, NULL},
-      {"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1"}}},
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL},
+      {"n1", 0, false, "ALM-a1", CFD_ALARM_FREED, NULL, NULL},
+      {"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL}}},
+    {"a customer's report joins the order an alarm opened first",
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL},
+      {"r1", 0, false, NULL, CFD_ALARM_JOIN, "ALM-a1", "WO-C"},
+      {"r1", 0, false, NULL, CFD_ALARM_JOIN, "ALM-a1", "WO-C"}}},
+    {"a customer's report first: the circuit's alarms join its order",
+     {{"r1", 0, false, NULL, CFD_ALARM_ADOPT, "WO-C", "WO-C"},
+      {"r1", 0, false, NULL, CFD_ALARM_IGNORE, "WO-C", "WO-C"},
+      {"a1", CRIT, false, NULL, CFD_ALARM_LINK, "WO-C", NULL},
+      {"n1", 0, false, "WO-C", CFD_ALARM_FREED, NULL, NULL}}},
     {"a notice for another order is stale",
-     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1"},
-      {"n1", 0, false, "ALM-zz", CFD_ALARM_IGNORE, "ALM-a1"}}},
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL},
+      {"n1", 0, false, "ALM-zz", CFD_ALARM_IGNORE, "ALM-a1", NULL}}},
 };
 
 static void test_decide_table(void **state) {
@@ -72,7 +82,8 @@ static void test_decide_table(void **state) {
             cfd_alarm a = {.alarm_id = s->alarm_id, .network_object = "OBJ",
                            .severity = s->sev, .cleared = s->cleared,
                            .event_time_ms = T0 + (int64_t)i * MIN,
-                           .closed_work_order = s->closed_wo};
+                           .closed_work_order = s->closed_wo,
+                           .reported_work_order = s->reported};
             cfd_alarm_action got = cfd_alarm_decide(st, &a);
             if (got != s->want)
                 fail_msg("case '%s' step %zu: action %d, expected %d", cases[c].name, i,
