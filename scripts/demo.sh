@@ -49,7 +49,7 @@ build/confirmd -c config/confirmd.ini --set "kafka.bootstrap.servers=$bs" \
 pids+=($!)
 
 say "feeding the inventory, the sample events and the NOC alarms"
-build/confirmctl produce -b "$bs" -t confirmd.inventory --type Circuit config/samples/inventory.jsonl
+build/confirmctl inventory -b "$bs" config/samples/inventory.csv
 build/confirmctl produce -b "$bs" config/samples/demo-events.jsonl
 build/confirmctl produce -b "$bs" -t confirmd.alarms --type Alarm config/samples/demo-alarms.jsonl
 printf 'this is not a protobuf event\n' >"$tmp/bad.jsonl"
