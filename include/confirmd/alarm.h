@@ -21,14 +21,6 @@
 #include "confirmd/event.h"
 #include "confirmd/policy.h"
 
-typedef enum cfd_importance {
-    CFD_IMPORTANCE_ORDINARY = 0,
-    CFD_IMPORTANCE_PROVINCE_LEVEL = 1,
-    CFD_IMPORTANCE_CITY_DIAMOND = 2,
-    CFD_IMPORTANCE_CROSS_PROVINCE = 3,
-    CFD_IMPORTANCE_CROSS_CITY = 4,
-} cfd_importance;
-
 /* An inventory record; strings borrowed from the decoded message. */
 typedef struct cfd_circuit {
     const char *object_id, *circuit_id, *service, *access_point, *equipment;

@@ -6,6 +6,7 @@
 #ifndef CONFIRMD_CODEC_H
 #define CONFIRMD_CODEC_H
 
+#include "confirmd/incident.h"
 #include "confirmd/record.h"
 
 /* A decoded event plus the protobuf message its strings borrow from. */
@@ -51,6 +52,9 @@ cfd_err cfd_codec_record_encode(const cfd_record *rec, uint8_t **buf, size_t *le
 /* Encodes a confirmd.v1.SlaAlert. */
 cfd_err cfd_codec_alert_encode(const cfd_alert *a, uint8_t **buf, size_t *len);
 
+/* Encodes a confirmd.v1.Incident. */
+cfd_err cfd_codec_incident_encode(const cfd_incident *inc, uint8_t **buf, size_t *len);
+
 /* A message that could not be applied. Strings and bytes are borrowed. */
 typedef struct cfd_dead_letter {
     const void *original;
@@ -76,7 +80,7 @@ cfd_dl_reason cfd_codec_dl_reason(cfd_err err);
  * JSON <-> protobuf, driven by the protobuf-c descriptors (field names as in the
  * .proto; enums by name or number; bytes as base64; int64 as number or string).
  * type_name is a short name in package confirmd.v1: "Event", "ConfirmationRecord",
- * "SlaAlert", "DeadLetter", "WorkOrderState".
+ * "SlaAlert", "Incident", "DeadLetter", "WorkOrderState".
  * @returns CFD_OK, or CFD_ERR_DECODE / CFD_ERR_INVALID_VALUE with errstr filled
  *          (unknown field names are an error, naming the field).
  */

@@ -37,6 +37,7 @@ typedef struct cfd_config {
     char *records_topic;
     char *alerts_topic;
     char *deadletter_topic;
+    char *incidents_topic;     /* severe faults (Incident), keyed by incident id */
     char *alarms_topic;        /* NOC alarms, keyed by network object; "" = off */
     char *inventory_topic;     /* network objects (Circuit), compacted; "" = off */
     int batch_size;            /* max events applied per Redis round trip */

@@ -18,8 +18,9 @@
 
 /*
  * @returns the earliest instant after which cfd_due_collect would emit an alert not yet
- *          sent for rec, or 0 when nothing is pending (every duty met, not started,
- *          or the order complete).
+ *          sent for rec, or cfd_incident_collect would open its severe fault
+ *          (include/confirmd/incident.h), or 0 when nothing is pending (every duty met,
+ *          not started, or the order complete).
  */
 int64_t cfd_due_next(const cfd_record *rec, const cfd_policy *pol);
 

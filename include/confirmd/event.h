@@ -14,6 +14,9 @@ typedef struct cfd_customer_ref {
     const char *affected_service, *city, *customer_id;
     cfd_tier tier;
     bool gold;
+    cfd_importance importance;
+    bool diamond;
+    bool cross_city_rental; /* city-level cross-city circuit rental */
 } cfd_customer_ref;
 
 /* A note left at the door (到访留言); times 0 = absent. */
@@ -53,6 +56,7 @@ typedef struct cfd_event {
         bool special;                    /* special fault: longer cause/report limits */
         const char *previous_work_order; /* set by the caller for a repeat fault */
         const char *alarm_object;        /* the object whose NOC alarm opened it */
+        bool full_interruption;          /* 全阻: no user can use the service */
     } report;
 
     /* CFD_MS_DISPATCHED / CFD_MS_ENGINEER_ACCEPTED */

@@ -22,6 +22,8 @@ typedef struct cfd_timeline_entry {
     int64_t appointment_time_ms; /* appointment set / rescheduled: the agreed time */
     bool by_customer;            /* appointment set / rescheduled: customer asked */
     int64_t waited_ms;           /* customer absent: leaving - visit time; 0 unknown */
+    cfd_cause cause;             /* diagnosed: the cause found then */
+    bool full_interruption;      /* fault report: it said 全阻 */
 } cfd_timeline_entry;
 
 typedef struct cfd_sla_result {
@@ -87,6 +89,9 @@ typedef struct cfd_customer {
     char *affected_service, *city, *customer_id;
     cfd_tier tier;
     bool gold;
+    cfd_importance importance;
+    bool diamond;
+    bool cross_city_rental;
 } cfd_customer;
 
 /* Every string is owned by the record (NULL = absent); cfd_record_destroy frees them. */
@@ -157,10 +162,13 @@ typedef struct cfd_record {
     int64_t event_report_at_ms;
     int64_t diagnosed_at_ms;
     int64_t restored_at_ms;
+    bool full_interruption;        /* 全阻: any of its fault reports said so (a customer's
+                                      report joining an alarm's order may not) */
 
     /* Worker bookkeeping, kept in Redis but not part of the emitted record. */
     uint64_t alerts_sent;     /* bits: see cfd_alert_bit() */
     uint32_t emitted_version; /* last version sent to the records topic */
+    uint32_t incident_version; /* version of the last Incident sent (incident.h) */
 } cfd_record;
 
 /* @returns a zeroed record, or NULL on out-of-memory. */
@@ -277,7 +285,8 @@ size_t cfd_record_collect_alerts(cfd_record *rec, int64_t now_ms, cfd_alert *out
  * Builds the deterministic alert id "<work order>/<metric name>/<pct>" into a->alert_id
  * from a->work_order, a->metric and a->threshold_pct. The kind is left out on purpose:
  * a retraction carries the same id as the breach it retracts. Record-level alerts
- * (metric NONE) are named by kind instead: "<work order>/GOLD_NOTIFICATION".
+ * (metric NONE) are named by kind instead: "<work order>/GOLD_NOTIFICATION",
+ * "<work order>/SEVERE_FAULT".
  */
 void cfd_alert_make_id(cfd_alert *a);
 
@@ -298,5 +307,10 @@ uint64_t cfd_alert_bit(cfd_metric metric, cfd_alert_slot slot);
 
 /* Record-level alerts use the slots of metric NONE (bits 0..7), which no metric has. */
 #define CFD_ALERT_BIT_GOLD (1ULL << 0)
+/* Severe fault (include/confirmd/incident.h): opened, closed, and whether the last
+ * Incident sent said excluded_from_assessment. */
+#define CFD_ALERT_BIT_INCIDENT_OPEN (1ULL << 1)
+#define CFD_ALERT_BIT_INCIDENT_CLOSED (1ULL << 2)
+#define CFD_ALERT_BIT_INCIDENT_EXCLUDED (1ULL << 3)
 
 #endif

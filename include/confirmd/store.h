@@ -142,6 +142,7 @@ typedef enum cfd_output_kind {
     CFD_OUT_DEAD_LETTER = 'D',
     CFD_OUT_EVENT = 'E',  /* an event for the events topic (re-keyed by work order) */
     CFD_OUT_NOTICE = 'N', /* a notice for the alarms topic (keyed by network object) */
+    CFD_OUT_INCIDENT = 'I', /* a severe fault's Incident (keyed by incident id) */
 } cfd_output_kind;
 
 /* @returns a malloc'd frame of *len bytes, or NULL on out-of-memory. */

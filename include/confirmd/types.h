@@ -35,6 +35,15 @@ typedef enum cfd_tier {
 } cfd_tier;
 #define CFD_TIER_COUNT 5
 
+/* Importance class of a customer's service (values as confirmd.v1.Importance). */
+typedef enum cfd_importance {
+    CFD_IMPORTANCE_ORDINARY = 0,
+    CFD_IMPORTANCE_PROVINCE_LEVEL = 1,
+    CFD_IMPORTANCE_CITY_DIAMOND = 2,
+    CFD_IMPORTANCE_CROSS_PROVINCE = 3,
+    CFD_IMPORTANCE_CROSS_CITY = 4,
+} cfd_importance;
+
 typedef enum cfd_urgency {
     CFD_URGENCY_UNSPECIFIED = 0,
     CFD_URGENCY_URGENT = 1,

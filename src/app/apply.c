@@ -13,8 +13,23 @@
 #include "confirmd/log.h"
 #include "worker_int.h"
 #include "confirmd/due.h"
+#include "confirmd/incident.h"
 
 #define MOD "worker"
+
+/* Queues the Incident messages of the order's severe fault that now calls for, and its
+ * SEVERE_FAULT alert when it opens. The event path judges at the latest event time (a
+ * backlog restored late still opens and closes it), the timer path at the clock. */
+static void emit_incidents(cfd_worker *w, item *it, int64_t now) {
+    cfd_incident incs[3];
+    cfd_alert alert;
+    bool has_alert;
+    size_t n = cfd_incident_collect(it->rec, now, incs, &alert, &has_alert);
+    for (size_t i = 0; i < n; i++)
+        wk_emit_incident(w, it, &incs[i]);
+    if (has_alert)
+        wk_emit_alert(w, it, &alert);
+}
 
 /* Queues the alerts a change calls for, and the record when this change completed
  * the order: called after every change, so a completion is never hidden by a reopen
@@ -26,6 +41,7 @@ static void emit_outputs(cfd_worker *w, item *it) {
                                          sizeof(alerts) / sizeof(alerts[0]));
     for (size_t i = 0; i < n; i++)
         wk_emit_alert(w, it, &alerts[i]);
+    emit_incidents(w, it, cfd_record_as_of(it->rec));
     bool complete = cfd_record_is_complete(it->rec);
     if (complete && !it->was_complete && cfd_record_needs_emit(it->rec)) {
         wk_emit_record(w, it);
@@ -482,6 +498,7 @@ cfd_err wk_fire_timers(cfd_worker *w, int32_t part, slot *s, int64_t now) {
                                    sizeof(alerts) / sizeof(alerts[0]));
         for (size_t j = 0; j < k; j++)
             wk_emit_alert(w, it, &alerts[j]);
+        emit_incidents(w, it, now);
         store_state(w, it);
     }
     if (!err)

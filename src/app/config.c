@@ -62,6 +62,10 @@ static const cfd_option options[] = {
     {.name = "worker.deadletter_topic", .type = OPT_STRING, .def = "confirmd.deadletter",
      .flags = OPT_NONEMPTY, .offset = FIELD(deadletter_topic),
      .desc = "Topic that receives events which cannot be applied, with the reason."},
+    {.name = "worker.incidents_topic", .type = OPT_STRING, .def = "confirmd.incidents",
+     .flags = OPT_NONEMPTY, .offset = FIELD(incidents_topic),
+     .desc = "Topic the severe faults (major incidents, `confirmd.v1.Incident`, keyed by "
+             "incident id) are produced to."},
     {.name = "worker.alarms_topic", .type = OPT_STRING, .def = "confirmd.alarms",
      .offset = FIELD(alarms_topic),
      .desc = "Topic of NOC alarms (`confirmd.v1.Alarm`, keyed by network object); empty "

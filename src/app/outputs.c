@@ -42,6 +42,7 @@ static rd_kafka_topic_t *out_topic(cfd_worker *w, cfd_output_kind kind) {
     case CFD_OUT_ALERT: return w->out_alerts;
     case CFD_OUT_EVENT: return w->out_events;
     case CFD_OUT_NOTICE: return w->out_notices;
+    case CFD_OUT_INCIDENT: return w->out_incidents;
     default: return w->out_deadletter;
     }
 }
@@ -268,6 +269,19 @@ void wk_emit_record(cfd_worker *w, item *it) {
     wk_add_output(w, id, CFD_OUT_RECORD, it->order, buf, len);
     it->rec->emitted_version = it->rec->version;
     w->stats.records++;
+}
+
+/* Queues an Incident under the id of its version: each change is one fact. */
+void wk_emit_incident(cfd_worker *w, const item *it, const cfd_incident *inc) {
+    char id[320];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (cfd_codec_incident_encode(inc, &buf, &len))
+        return;
+    snprintf(id, sizeof(id), "inc/%s/v%" PRIu32, inc->incident_id, inc->version);
+    cfd_info(MOD, "incident %s %s v%" PRIu32 " work order %s", inc->incident_id,
+             cfd_incident_status_name(inc->status), inc->version, it->order);
+    wk_add_output(w, id, CFD_OUT_INCIDENT, inc->incident_id, buf, len);
 }
 
 void wk_resend_one(const char *id, const void *frame, size_t len, void *ctx) {

@@ -313,6 +313,7 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
     w->out_records = rd_kafka_topic_new(w->producer, cfg->records_topic, NULL);
     w->out_alerts = rd_kafka_topic_new(w->producer, cfg->alerts_topic, NULL);
     w->out_deadletter = rd_kafka_topic_new(w->producer, cfg->deadletter_topic, NULL);
+    w->out_incidents = rd_kafka_topic_new(w->producer, cfg->incidents_topic, NULL);
     w->out_events = rd_kafka_topic_new(w->producer, w->topics[0], NULL);
     if (w->alarms_t >= 0)
         w->out_notices = rd_kafka_topic_new(w->producer, cfg->alarms_topic, NULL);
@@ -450,6 +451,8 @@ void cfd_worker_destroy(cfd_worker *w) {
         rd_kafka_topic_destroy(w->out_alerts);
     if (w->out_deadletter)
         rd_kafka_topic_destroy(w->out_deadletter);
+    if (w->out_incidents)
+        rd_kafka_topic_destroy(w->out_incidents);
     if (w->producer)
         rd_kafka_destroy(w->producer);
     for (size_t p = 0; p < w->n_slots; p++) {

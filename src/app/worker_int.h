@@ -99,6 +99,7 @@ struct cfd_worker {
     rd_kafka_topic_t *out_records, *out_alerts, *out_deadletter;
     rd_kafka_topic_t *out_events;  /* re-keyed events: the first input topic */
     rd_kafka_topic_t *out_notices; /* closed-order notices: the alarms topic */
+    rd_kafka_topic_t *out_incidents; /* severe faults */
     int alarms_t, inventory_t;     /* index in topics[] of those topics, -1 when off */
     cfd_store *store;
     cfd_txn *tx;
@@ -138,6 +139,8 @@ void wk_dead_letter(cfd_worker *w, const char *topic, int32_t part, int64_t offs
                     const char *order, const char *event_id);
 void wk_emit_alert(cfd_worker *w, const item *it, const cfd_alert *a);
 void wk_emit_record(cfd_worker *w, item *it);
+/* Queues one Incident message, keyed by its incident id. */
+void wk_emit_incident(cfd_worker *w, const item *it, const cfd_incident *inc);
 void wk_resend_one(const char *id, const void *frame, size_t len, void *ctx);
 /* Queues an output: written to the outbox in the batch's transaction, produced after. */
 void wk_add_output(cfd_worker *w, const char *id, cfd_output_kind kind, const char *key,

@@ -525,6 +525,8 @@ static const char *ctl_type_for_topic(const char *topic)
         return "Alarm";
     if (ctl_ends_with(topic, "inventory"))
         return "Circuit";
+    if (ctl_ends_with(topic, "incidents"))
+        return "Incident";
     return "Event";
 }
 

@@ -1,6 +1,6 @@
 /*
  * Protobuf <-> domain: input events, the state kept in Redis, emitted records,
- * alerts and dead letters.
+ * alerts, incidents and dead letters.
  *
  * Domain enums carry the protobuf values, so conversion is by value; what comes
  * from the wire is range-checked against the enum descriptors first, so the core
@@ -14,6 +14,7 @@
 #include "confirmd/codec.h"
 #include "confirmd/v1/alert.pb-c.h"
 #include "confirmd/v1/events.pb-c.h"
+#include "confirmd/v1/incident.pb-c.h"
 #include "confirmd/v1/record.pb-c.h"
 
 /* Message nesting never goes deeper than this in the schema. */
@@ -119,6 +120,7 @@ static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_ev
         ev->report.special = r->special;
         ev->report.previous_work_order = codec_opt(r->previous_work_order);
         ev->report.alarm_object = codec_opt(r->alarm_object);
+        ev->report.full_interruption = r->full_interruption;
         if (r->customer) {
             const Confirmd__V1__Customer *c = r->customer;
             cfd_customer_ref *cr = &ev->report.customer;
@@ -131,6 +133,9 @@ static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_ev
             cr->customer_id = codec_opt(c->customer_id);
             cr->tier = (cfd_tier)c->tier;
             cr->gold = c->gold;
+            cr->importance = (cfd_importance)c->importance;
+            cr->diamond = c->diamond;
+            cr->cross_city_rental = c->cross_city_rental;
         }
         if (r->network) {
             ev->report.circuit_id = codec_opt(r->network->circuit_id);
@@ -527,6 +532,7 @@ static cfd_err codec_extras_build(const cfd_record *rec, codec_record_pb *p)
     r->event_report_at_ms = rec->event_report_at_ms;
     r->diagnosed_at_ms = rec->diagnosed_at_ms;
     r->restored_at_ms = rec->restored_at_ms;
+    r->full_interruption = rec->full_interruption;
     if (codec_parts_build(rec, p) || codec_pauses_build(rec, p))
         return CFD_ERR;
     return CFD_OK;
@@ -560,7 +566,8 @@ static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
 
     const cfd_customer *c = &rec->customer;
     if (c->name || c->contact_person || c->contact_phone || c->address ||
-        c->affected_service || c->city || c->customer_id || c->tier || c->gold) {
+        c->affected_service || c->city || c->customer_id || c->tier || c->gold ||
+        c->importance || c->diamond || c->cross_city_rental) {
         p->customer.name = c->name;
         p->customer.contact_person = c->contact_person;
         p->customer.contact_phone = c->contact_phone;
@@ -570,6 +577,9 @@ static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
         p->customer.gold = c->gold;
         p->customer.city = c->city;
         p->customer.customer_id = c->customer_id;
+        p->customer.importance = (Confirmd__V1__Importance)c->importance;
+        p->customer.diamond = c->diamond;
+        p->customer.cross_city_rental = c->cross_city_rental;
         r->customer = &p->customer;
     }
     size_t nstr = rec->n_engineers + rec->n_assisting_staff + rec->n_linked_alarms;
@@ -635,6 +645,8 @@ static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
             pe->appointment_time_ms = te->appointment_time_ms;
             pe->by_customer = te->by_customer;
             pe->waited_ms = te->waited_ms;
+            pe->cause = (Confirmd__V1__CauseCategory)te->cause;
+            pe->full_interruption = te->full_interruption;
             p->timeline_ptr[i] = pe;
         }
         r->n_timeline = rec->n_timeline;
@@ -712,6 +724,7 @@ cfd_err cfd_codec_state_encode(const cfd_record *rec, uint8_t **buf, size_t *len
     st.record = &p.rec;
     st.alerts_sent = rec->alerts_sent;
     st.emitted_version = rec->emitted_version;
+    st.incident_version = rec->incident_version;
     cfd_err err = codec_pack(&st.base, buf, len);
     codec_record_pb_release(&p);
     return err;
@@ -818,6 +831,7 @@ static bool codec_extras_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
     rec->special = r->special;
     rec->previous_work_order = codec_dup(r->previous_work_order, &ok);
     rec->alarm_object = codec_dup(r->alarm_object, &ok);
+    rec->full_interruption = r->full_interruption;
     rec->customer_absences = r->customer_absences;
     rec->priority_appointment = r->priority_appointment;
     rec->reschedules = r->reschedules;
@@ -912,6 +926,9 @@ static bool codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
         rec->customer.customer_id = codec_dup(c->customer_id, &ok);
         rec->customer.tier = (cfd_tier)c->tier;
         rec->customer.gold = c->gold;
+        rec->customer.importance = (cfd_importance)c->importance;
+        rec->customer.diamond = c->diamond;
+        rec->customer.cross_city_rental = c->cross_city_rental;
     }
     rec->engineers = codec_dupv(r->engineers, r->n_engineers, &ok);
     rec->n_engineers = rec->engineers ? r->n_engineers : 0;
@@ -965,6 +982,8 @@ static bool codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
             te->appointment_time_ms = pe->appointment_time_ms;
             te->by_customer = pe->by_customer;
             te->waited_ms = pe->waited_ms;
+            te->cause = (cfd_cause)pe->cause;
+            te->full_interruption = pe->full_interruption;
         }
     }
     for (size_t i = 0; i < r->n_sla; i++) {
@@ -1017,6 +1036,7 @@ cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec, ch
     }
     out->alerts_sent = st->alerts_sent;
     out->emitted_version = st->emitted_version;
+    out->incident_version = st->incident_version;
     *rec = out;
     out = NULL;
     err = CFD_OK;
@@ -1046,6 +1066,31 @@ cfd_err cfd_codec_alert_encode(const cfd_alert *a, uint8_t **buf, size_t *len)
     pb.city = (char *)a->city;
     pb.circuit_id = (char *)a->circuit_id;
     pb.message = (char *)a->message;
+    return codec_pack(&pb.base, buf, len);
+}
+
+cfd_err cfd_codec_incident_encode(const cfd_incident *inc, uint8_t **buf, size_t *len)
+{
+    Confirmd__V1__Incident pb = CONFIRMD__V1__INCIDENT__INIT;
+    char *orders[1] = {(char *)inc->work_order};
+
+    pb.incident_id = (char *)inc->incident_id;
+    pb.kind = (Confirmd__V1__IncidentKind)inc->kind;
+    pb.status = (Confirmd__V1__IncidentStatus)inc->status;
+    pb.n_work_orders = inc->work_order ? 1 : 0;
+    pb.work_orders = inc->work_order ? orders : NULL;
+    pb.customer_id = (char *)inc->customer_id;
+    pb.city = (char *)inc->city;
+    pb.service = (char *)inc->service;
+    pb.tier = (Confirmd__V1__Tier)inc->tier;
+    pb.importance = (Confirmd__V1__Importance)inc->importance;
+    pb.started_at_ms = inc->started_at_ms;
+    pb.threshold_ms = inc->threshold_ms;
+    pb.opened_at_ms = inc->opened_at_ms;
+    pb.closed_at_ms = inc->closed_at_ms;
+    pb.ownership_unclear = inc->ownership_unclear;
+    pb.excluded_from_assessment = inc->excluded_from_assessment;
+    pb.version = inc->version;
     return codec_pack(&pb.base, buf, len);
 }
 

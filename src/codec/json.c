@@ -20,6 +20,7 @@
 #include "confirmd/codec.h"
 #include "confirmd/v1/alert.pb-c.h"
 #include "confirmd/v1/events.pb-c.h"
+#include "confirmd/v1/incident.pb-c.h"
 #include "confirmd/v1/inventory.pb-c.h"
 #include "confirmd/v1/record.pb-c.h"
 
@@ -32,6 +33,7 @@ static const ProtobufCMessageDescriptor *const json_roots[] = {
     &confirmd__v1__event__descriptor,
     &confirmd__v1__work_order_state__descriptor,
     &confirmd__v1__sla_alert__descriptor,
+    &confirmd__v1__incident__descriptor,
     &confirmd__v1__dead_letter__descriptor,
     &confirmd__v1__circuit__descriptor,
     &confirmd__v1__alarm__descriptor,

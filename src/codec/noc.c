@@ -24,6 +24,9 @@ static void customer_in(const Confirmd__V1__Customer *c, cfd_customer_ref *out) 
     out->customer_id = codec_opt(c->customer_id);
     out->tier = (cfd_tier)c->tier;
     out->gold = c->gold;
+    out->importance = (cfd_importance)c->importance;
+    out->diamond = c->diamond;
+    out->cross_city_rental = c->cross_city_rental;
 }
 
 cfd_err cfd_codec_circuit_decode(const void *buf, size_t len, cfd_decoded_circuit *out,
@@ -215,6 +218,9 @@ cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len) 
         cust.affected_service = s_or_empty(c->affected_service);
         cust.tier = (Confirmd__V1__Tier)c->tier;
         cust.gold = c->gold;
+        cust.importance = (Confirmd__V1__Importance)c->importance;
+        cust.diamond = c->diamond;
+        cust.cross_city_rental = c->cross_city_rental;
         cust.city = s_or_empty(c->city);
         cust.customer_id = s_or_empty(c->customer_id);
         net.circuit_id = s_or_empty(ev->report.circuit_id);
@@ -228,6 +234,7 @@ cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len) 
         rep.special = ev->report.special;
         rep.previous_work_order = s_or_empty(ev->report.previous_work_order);
         rep.alarm_object = s_or_empty(ev->report.alarm_object);
+        rep.full_interruption = ev->report.full_interruption;
         pb.payload_case = CONFIRMD__V1__EVENT__PAYLOAD_FAULT_REPORT;
         pb.fault_report = &rep;
         break;

@@ -169,6 +169,13 @@ size_t cfd_alarm_events(const cfd_alarm_state *st, const cfd_alarm *a,
         ev->kind = CFD_MS_REPORTED;
         ev->report.issuing_unit = "NOC monitoring";
         ev->report.customer = c->customer;
+        /* The circuit's own class fills what the customer block leaves unset. */
+        if (ev->report.customer.importance == CFD_IMPORTANCE_ORDINARY)
+            ev->report.customer.importance = c->importance;
+        ev->report.customer.diamond |= c->diamond;
+        ev->report.customer.cross_city_rental |= c->cross_city_rental;
+        /* A critical alarm: the service is down for all its users (全阻). */
+        ev->report.full_interruption = a->severity == CFD_ALARM_CRITICAL;
         ev->report.circuit_id = c->circuit_id;
         ev->report.access_point = c->access_point;
         ev->report.equipment = c->equipment;

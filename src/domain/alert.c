@@ -29,10 +29,14 @@ uint64_t cfd_alert_bit(cfd_metric metric, cfd_alert_slot slot)
 void cfd_alert_make_id(cfd_alert *a)
 {
     if (a->metric == CFD_METRIC_NONE) {
+        const char *kind = cfd_alert_kind_name(a->kind);
+        const char *prefix = "ALERT_KIND_";
+
+        /* "GOLD_NOTIFICATION", "SEVERE_FAULT": the kind without its enum prefix. */
+        if (strncmp(kind, prefix, strlen(prefix)) == 0)
+            kind += strlen(prefix);
         snprintf(a->alert_id, sizeof(a->alert_id), "%s/%s",
-                 a->work_order != NULL ? a->work_order : "",
-                 a->kind == CFD_ALERT_GOLD_NOTIFICATION ? "GOLD_NOTIFICATION"
-                                                        : cfd_alert_kind_name(a->kind));
+                 a->work_order != NULL ? a->work_order : "", kind);
         return;
     }
     snprintf(a->alert_id, sizeof(a->alert_id), "%s/%s/%d",

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "confirmd/incident.h"
 #include "sla.h"
 
 /* One instant a running duty may call for an alert. */
@@ -60,6 +61,10 @@ int64_t cfd_due_next(const cfd_record *rec, const cfd_policy *pol) {
             break; /* points are in time order */
         }
     }
+    /* A severe fault opens when the threshold passes unrestored, event or not. */
+    int64_t inc = cfd_incident_next(rec);
+    if (inc && (!next || inc < next))
+        next = inc;
     return next;
 }
 

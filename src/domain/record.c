@@ -177,6 +177,10 @@ static cfd_err timeline_insert(cfd_record *rec, const cfd_event *ev, size_t *pos
         grown[i].appointment_time_ms = ev->appointment.time_ms;
         grown[i].by_customer = ev->appointment.requested_by_customer;
     }
+    if (ev->kind == CFD_MS_DIAGNOSED)
+        grown[i].cause = ev->diagnosis.cause;
+    if (ev->kind == CFD_MS_REPORTED)
+        grown[i].full_interruption = ev->report.full_interruption;
     if (ev->kind == CFD_MS_CUSTOMER_ABSENT && ev->visit.note.leaving_time_ms > 0) {
         int64_t visit = ev->visit.note.visit_time_ms > 0 ? ev->visit.note.visit_time_ms
                                                          : ev->event_time_ms;
@@ -596,6 +600,9 @@ static void set_payload_scalars(cfd_record *rec, const cfd_event *ev)
     case CFD_MS_REPORTED:
         rec->customer.tier = ev->report.customer.tier;
         rec->customer.gold = ev->report.customer.gold;
+        rec->customer.importance = ev->report.customer.importance;
+        rec->customer.diamond = ev->report.customer.diamond;
+        rec->customer.cross_city_rental = ev->report.customer.cross_city_rental;
         rec->urgency = ev->report.urgency;
         rec->special = ev->report.special;
         break;
@@ -643,8 +650,11 @@ static void derive_from_timeline(cfd_record *rec)
     rec->customer_absences = 0;
     rec->reschedules = 0;
     rec->priority_appointment = false;
+    rec->full_interruption = false;
     for (size_t i = 0; i < rec->n_timeline; i++) {
         cfd_milestone m = rec->timeline[i].milestone;
+
+        rec->full_interruption |= rec->timeline[i].full_interruption;
 
         if (m == CFD_MS_CUSTOMER_ABSENT) {
             rec->customer_absences++;

@@ -688,7 +688,7 @@ cfd_err cfd_frame_output_parse(const void *frame, size_t len, cfd_output_kind *k
     size_t klen = get_be(f + 1, 2);
     if (3 + klen > len || (f[0] != CFD_OUT_RECORD && f[0] != CFD_OUT_ALERT &&
                            f[0] != CFD_OUT_DEAD_LETTER && f[0] != CFD_OUT_EVENT &&
-                           f[0] != CFD_OUT_NOTICE))
+                           f[0] != CFD_OUT_NOTICE && f[0] != CFD_OUT_INCIDENT))
         return CFD_ERR_DECODE;
     *kind = (cfd_output_kind)f[0];
     *key = (const char *)f + 3;

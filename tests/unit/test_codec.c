@@ -15,6 +15,7 @@
 #include "confirmd/codec.h"
 #include "confirmd/v1/alert.pb-c.h"
 #include "confirmd/v1/events.pb-c.h"
+#include "confirmd/v1/incident.pb-c.h"
 #include "confirmd/v1/record.pb-c.h"
 
 #define T0 1767225600000LL /* 2026-01-01T00:00:00Z */
@@ -124,6 +125,18 @@ static const enum_case enum_cases[] = {
     {CFD_ALARM_MINOR, CONFIRMD__V1__ALARM_SEVERITY__ALARM_SEVERITY_MINOR, &confirmd__v1__alarm_severity__descriptor, "ALARM_SEVERITY_MINOR"},
     {CFD_ALARM_MAJOR, CONFIRMD__V1__ALARM_SEVERITY__ALARM_SEVERITY_MAJOR, &confirmd__v1__alarm_severity__descriptor, "ALARM_SEVERITY_MAJOR"},
     {CFD_ALARM_CRITICAL, CONFIRMD__V1__ALARM_SEVERITY__ALARM_SEVERITY_CRITICAL, &confirmd__v1__alarm_severity__descriptor, "ALARM_SEVERITY_CRITICAL"},
+    {CFD_IMPORTANCE_ORDINARY, CONFIRMD__V1__IMPORTANCE__IMPORTANCE_UNSPECIFIED, &confirmd__v1__importance__descriptor, "IMPORTANCE_UNSPECIFIED"},
+    {CFD_IMPORTANCE_PROVINCE_LEVEL, CONFIRMD__V1__IMPORTANCE__IMPORTANCE_PROVINCE_LEVEL, &confirmd__v1__importance__descriptor, "IMPORTANCE_PROVINCE_LEVEL"},
+    {CFD_IMPORTANCE_CITY_DIAMOND, CONFIRMD__V1__IMPORTANCE__IMPORTANCE_CITY_DIAMOND, &confirmd__v1__importance__descriptor, "IMPORTANCE_CITY_DIAMOND"},
+    {CFD_IMPORTANCE_CROSS_PROVINCE, CONFIRMD__V1__IMPORTANCE__IMPORTANCE_CROSS_PROVINCE, &confirmd__v1__importance__descriptor, "IMPORTANCE_CROSS_PROVINCE"},
+    {CFD_IMPORTANCE_CROSS_CITY, CONFIRMD__V1__IMPORTANCE__IMPORTANCE_CROSS_CITY, &confirmd__v1__importance__descriptor, "IMPORTANCE_CROSS_CITY"},
+    {CFD_INCIDENT_KIND_UNSPECIFIED, CONFIRMD__V1__INCIDENT_KIND__INCIDENT_KIND_UNSPECIFIED, &confirmd__v1__incident_kind__descriptor, "INCIDENT_KIND_UNSPECIFIED"},
+    {CFD_INCIDENT_IMPORTANT_CUSTOMER_INTERRUPTION, CONFIRMD__V1__INCIDENT_KIND__INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION, &confirmd__v1__incident_kind__descriptor, "INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION"},
+    {CFD_INCIDENT_MULTI_CUSTOMER_CITY, CONFIRMD__V1__INCIDENT_KIND__INCIDENT_KIND_MULTI_CUSTOMER_CITY, &confirmd__v1__incident_kind__descriptor, "INCIDENT_KIND_MULTI_CUSTOMER_CITY"},
+    {CFD_INCIDENT_STATUS_UNSPECIFIED, CONFIRMD__V1__INCIDENT_STATUS__INCIDENT_STATUS_UNSPECIFIED, &confirmd__v1__incident_status__descriptor, "INCIDENT_STATUS_UNSPECIFIED"},
+    {CFD_INCIDENT_OPEN, CONFIRMD__V1__INCIDENT_STATUS__INCIDENT_STATUS_OPEN, &confirmd__v1__incident_status__descriptor, "INCIDENT_STATUS_OPEN"},
+    {CFD_INCIDENT_UPDATE, CONFIRMD__V1__INCIDENT_STATUS__INCIDENT_STATUS_UPDATE, &confirmd__v1__incident_status__descriptor, "INCIDENT_STATUS_UPDATE"},
+    {CFD_INCIDENT_CLOSED, CONFIRMD__V1__INCIDENT_STATUS__INCIDENT_STATUS_CLOSED, &confirmd__v1__incident_status__descriptor, "INCIDENT_STATUS_CLOSED"},
     {CFD_STATE_NONE, CONFIRMD__V1__STATE__STATE_UNSPECIFIED, &confirmd__v1__state__descriptor, "STATE_UNSPECIFIED"},
     {CFD_STATE_REPORTED, CONFIRMD__V1__STATE__STATE_REPORTED, &confirmd__v1__state__descriptor, "STATE_REPORTED"},
     {CFD_STATE_ACCEPTED, CONFIRMD__V1__STATE__STATE_ACCEPTED, &confirmd__v1__state__descriptor, "STATE_ACCEPTED"},
@@ -231,6 +244,8 @@ static void test_enum_coverage(void **state)
         &confirmd__v1__equipment_category__descriptor, &confirmd__v1__part_fault_type__descriptor,
         &confirmd__v1__responsible_party__descriptor, &confirmd__v1__pause_reason__descriptor,
         &confirmd__v1__signature_waiver__descriptor,  &confirmd__v1__violation_code__descriptor,
+        &confirmd__v1__importance__descriptor,     &confirmd__v1__incident_kind__descriptor,
+        &confirmd__v1__incident_status__descriptor,
     };
     for (size_t d = 0; d < sizeof all / sizeof all[0]; d++) {
         unsigned n = 0;
@@ -319,6 +334,9 @@ static void fill_report(Confirmd__V1__Event *e, payloads *p)
     p->customer.gold = 1;
     p->customer.city = "重庆";
     p->customer.customer_id = "C-1001";
+    p->customer.importance = CONFIRMD__V1__IMPORTANCE__IMPORTANCE_CROSS_CITY;
+    p->customer.cross_city_rental = 1;
+    p->report.full_interruption = 1;
     p->network.circuit_id = "CQ-LP-0001";
     p->network.access_point = "梁平汇聚机房";
     p->network.equipment = "OLT-7";
@@ -344,6 +362,10 @@ static void check_report(const cfd_event *ev)
     str_eq("customer_id", ev->report.customer.customer_id, "C-1001");
     int_eq("tier", ev->report.customer.tier, CFD_TIER_AAA);
     assert_true(ev->report.customer.gold);
+    int_eq("importance", ev->report.customer.importance, CFD_IMPORTANCE_CROSS_CITY);
+    assert_false(ev->report.customer.diamond);
+    assert_true(ev->report.customer.cross_city_rental);
+    assert_true(ev->report.full_interruption);
     str_eq("circuit_id", ev->report.circuit_id, "CQ-LP-0001");
     str_eq("access_point", ev->report.access_point, "梁平汇聚机房");
     str_eq("equipment", ev->report.equipment, "OLT-7");
@@ -920,6 +942,10 @@ static cfd_record *full_record(void)
     r->customer.customer_id = strdup("C-1001");
     r->customer.tier = CFD_TIER_AA;
     r->customer.gold = true;
+    r->customer.importance = CFD_IMPORTANCE_CROSS_CITY;
+    r->customer.diamond = true;
+    r->customer.cross_city_rental = true;
+    r->full_interruption = true;
     r->engineers = strv(2, engineers);
     r->n_engineers = 2;
     r->assisting_staff = strv(1, staff);
@@ -959,7 +985,9 @@ static cfd_record *full_record(void)
                                           .event_id = strdup("EV-A"), .source = CFD_SOURCE_NOC};
     r->timeline[1] = (cfd_timeline_entry){.milestone = CFD_MS_REPORTED, .event_time_ms = T0 + 1000,
                                           .event_id = strdup("EV-B"),
-                                          .source = CFD_SOURCE_CUSTOMER};
+                                          .source = CFD_SOURCE_CUSTOMER,
+                                          .cause = CFD_CAUSE_CUSTOMER_NETWORK,
+                                          .full_interruption = true};
     r->timeline[2] = (cfd_timeline_entry){.milestone = CFD_MS_APPOINTMENT_RESCHEDULED,
                                           .event_time_ms = T0 + 1000,
                                           .event_id = strdup("EV-C"),
@@ -984,6 +1012,7 @@ static cfd_record *full_record(void)
     r->policy_version = strdup("0123456789abcdef");
     r->alerts_sent = 0x8000000000000005ULL;
     r->emitted_version = 16;
+    r->incident_version = 3;
 
     r->special = true;
     r->previous_work_order = strdup("WO-2025-0999");
@@ -1052,6 +1081,11 @@ static void assert_record_equal(const cfd_record *a, const cfd_record *b)
     str_eq("customer.customer_id", a->customer.customer_id, b->customer.customer_id);
     int_eq("customer.tier", a->customer.tier, b->customer.tier);
     int_eq("customer.gold", a->customer.gold, b->customer.gold);
+    int_eq("customer.importance", a->customer.importance, b->customer.importance);
+    int_eq("customer.diamond", a->customer.diamond, b->customer.diamond);
+    int_eq("customer.cross_city_rental", a->customer.cross_city_rental,
+           b->customer.cross_city_rental);
+    int_eq("full_interruption", a->full_interruption, b->full_interruption);
     strv_eq("engineers", a->engineers, a->n_engineers, b->engineers, b->n_engineers);
     strv_eq("assisting_staff", a->assisting_staff, a->n_assisting_staff, b->assisting_staff,
             b->n_assisting_staff);
@@ -1095,6 +1129,9 @@ static void assert_record_equal(const cfd_record *a, const cfd_record *b)
                b->timeline[i].appointment_time_ms);
         int_eq("timeline.by_customer", a->timeline[i].by_customer, b->timeline[i].by_customer);
         int_eq("timeline.waited_ms", a->timeline[i].waited_ms, b->timeline[i].waited_ms);
+        int_eq("timeline.cause", a->timeline[i].cause, b->timeline[i].cause);
+        int_eq("timeline.full_interruption", a->timeline[i].full_interruption,
+               b->timeline[i].full_interruption);
     }
     for (int m = 0; m < CFD_METRIC_COUNT; m++) {
         const cfd_sla_result *x = &a->sla[m], *y = &b->sla[m];
@@ -1170,6 +1207,7 @@ static void assert_record_equal(const cfd_record *a, const cfd_record *b)
     str_eq("policy_version", a->policy_version, b->policy_version);
     assert_true(a->alerts_sent == b->alerts_sent);
     int_eq("emitted_version", a->emitted_version, b->emitted_version);
+    int_eq("incident_version", a->incident_version, b->incident_version);
 }
 
 static cfd_record *empty_record(void)
@@ -1470,6 +1508,42 @@ static void test_alert_encode(void **state)
     free(buf);
 }
 
+static void test_incident_encode(void **state)
+{
+    (void)state;
+    cfd_incident inc = {.kind = CFD_INCIDENT_IMPORTANT_CUSTOMER_INTERRUPTION,
+                        .status = CFD_INCIDENT_CLOSED, .work_order = "WO-9",
+                        .customer_id = "C-9", .city = "重庆", .service = "互联网专线",
+                        .tier = CFD_TIER_AAA, .importance = CFD_IMPORTANCE_PROVINCE_LEVEL,
+                        .started_at_ms = T0, .threshold_ms = 1800000,
+                        .opened_at_ms = T0 + 1800000, .closed_at_ms = T0 + 3600000,
+                        .ownership_unclear = true, .excluded_from_assessment = true,
+                        .version = 2};
+    snprintf(inc.incident_id, sizeof inc.incident_id, "INC-WO-9");
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(cfd_codec_incident_encode(&inc, &buf, &len), CFD_OK);
+    Confirmd__V1__Incident *pb = confirmd__v1__incident__unpack(NULL, len, buf);
+    assert_non_null(pb);
+    assert_string_equal(pb->incident_id, "INC-WO-9");
+    assert_int_equal(pb->kind,
+                     CONFIRMD__V1__INCIDENT_KIND__INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION);
+    assert_int_equal(pb->status, CONFIRMD__V1__INCIDENT_STATUS__INCIDENT_STATUS_CLOSED);
+    assert_int_equal(pb->n_work_orders, 1);
+    assert_string_equal(pb->work_orders[0], "WO-9");
+    assert_string_equal(pb->customer_id, "C-9");
+    assert_string_equal(pb->city, "重庆");
+    assert_string_equal(pb->service, "互联网专线");
+    assert_int_equal(pb->tier, CONFIRMD__V1__TIER__TIER_AAA);
+    assert_int_equal(pb->importance, CONFIRMD__V1__IMPORTANCE__IMPORTANCE_PROVINCE_LEVEL);
+    assert_true(pb->started_at_ms == T0 && pb->threshold_ms == 1800000);
+    assert_true(pb->opened_at_ms == T0 + 1800000 && pb->closed_at_ms == T0 + 3600000);
+    assert_true(pb->ownership_unclear && pb->excluded_from_assessment);
+    assert_int_equal(pb->version, 2);
+    confirmd__v1__incident__free_unpacked(pb, NULL);
+    free(buf);
+}
+
 static void test_dead_letter_encode(void **state)
 {
     (void)state;
@@ -1656,6 +1730,7 @@ int main(void)
         cmocka_unit_test(test_state_decode_rejects),
         cmocka_unit_test(test_state_decode_garbage),
         cmocka_unit_test(test_alert_encode),
+        cmocka_unit_test(test_incident_encode),
         cmocka_unit_test(test_dead_letter_encode),
         cmocka_unit_test(test_dl_reason),
     };

@@ -64,6 +64,12 @@ static const canon_case canon_cases[] = {
      "\"ALERT_KIND_BREACH\",\"work_order\":\"WO-2\",\"metric\":\"METRIC_ON_SITE\","
      "\"threshold_pct\":100,\"deadline_ms\":1767232800000,\"fired_at_ms\":1767235200000,"
      "\"recipients\":\"RECIPIENT_TEAM_LEADER\",\"tier\":\"TIER_AA\",\"gold\":true}"},
+    {"Incident",
+     "{\"incident_id\":\"INC-WO-3\",\"kind\":\"INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION\","
+     "\"status\":\"INCIDENT_STATUS_OPEN\",\"work_orders\":[\"WO-3\"],\"customer_id\":\"K-3\","
+     "\"importance\":\"IMPORTANCE_PROVINCE_LEVEL\",\"started_at_ms\":1767225600000,"
+     "\"threshold_ms\":1800000,\"opened_at_ms\":1767227400000,\"ownership_unclear\":true,"
+     "\"version\":1}"},
     {"DeadLetter", "{\"original\":\"3q0Avu8=\",\"topic\":\"confirmd.events\",\"partition\":3,"
                    "\"offset\":4711,\"reason\":\"DEAD_LETTER_UNDECODABLE\",\"detail\":"
                    "\"undecodable: not a confirmd.v1.Event (5 bytes)\",\"dead_at_ms\":9}"},
@@ -83,6 +89,8 @@ static const canon_case canon_cases[] = {
                            "\"state\":\"STATE_CLOSED\"}"},
     {"confirmd.v1.Event", "{\"event_id\":\"EV-4\",\"closed\":{}}"},
     {"Customer", "{\"name\":\"x\",\"tier\":\"TIER_STANDARD\"}"},
+    {"Customer", "{\"importance\":\"IMPORTANCE_CITY_DIAMOND\",\"diamond\":true,"
+                 "\"cross_city_rental\":true}"},
     {"Network", "{\"equipment\":\"OLT\"}"},
 };
 

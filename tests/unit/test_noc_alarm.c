@@ -106,6 +106,8 @@ static void test_open_events(void **state) {
     cfd_circuit c = {.object_id = "OBJ", .circuit_id = "CIR-9", .access_point = "AP"};
     c.customer.tier = CFD_TIER_AA;
     c.customer.city = "Chongqing";
+    c.importance = CFD_IMPORTANCE_CROSS_CITY;
+    c.cross_city_rental = true;
     cfd_alarm_state *st = cfd_alarm_state_new();
     cfd_alarm a = {.alarm_id = "a1", .network_object = "OBJ", .severity = CRIT,
                    .event_time_ms = T0, .text = "LOS"};
@@ -123,6 +125,11 @@ static void test_open_events(void **state) {
     assert_int_equal(ev[0].report.customer.tier, CFD_TIER_AA);
     assert_string_equal(ev[0].report.alarm_object, "OBJ");
     assert_null(ev[0].report.previous_work_order);
+    /* The circuit's class fills the customer block; a critical alarm is 全阻. */
+    assert_int_equal(ev[0].report.customer.importance, CFD_IMPORTANCE_CROSS_CITY);
+    assert_true(ev[0].report.customer.cross_city_rental);
+    assert_false(ev[0].report.customer.diamond);
+    assert_true(ev[0].report.full_interruption);
     assert_int_equal(ev[1].kind, CFD_MS_NOC_ALARM);
     assert_string_equal(ev[1].event_id, "alm-a1-raise");
     assert_int_equal(ev[1].alarm.severity, CRIT);
@@ -136,6 +143,7 @@ static void test_open_events(void **state) {
     assert_int_equal(cfd_alarm_decide(st, &b), CFD_ALARM_OPEN);
     assert_int_equal(cfd_alarm_events(st, &b, &c, CFD_ALARM_OPEN, &pol, ev, ids), 2);
     assert_string_equal(ev[0].report.previous_work_order, "ALM-a1");
+    assert_false(ev[0].report.full_interruption); /* major, not critical */
 
     /* Freed again, and a new alarm ten days later: not a repeat any more. */
     notice.closed_work_order = "ALM-b1";
@@ -157,6 +165,7 @@ static void test_event_encode_roundtrip(void **state) {
     cfd_circuit c = {.object_id = "OBJ", .circuit_id = "CIR-9"};
     c.customer.tier = CFD_TIER_AAA;
     c.customer.gold = true;
+    c.diamond = true;
     cfd_alarm_state *st = cfd_alarm_state_new();
     cfd_alarm a = {.alarm_id = "a1", .network_object = "OBJ", .severity = MAJ,
                    .event_time_ms = T0, .text = "LOS"};
@@ -175,6 +184,8 @@ static void test_event_encode_roundtrip(void **state) {
         assert_string_equal(de.ev.work_order, "ALM-a1");
         if (de.ev.kind == CFD_MS_REPORTED) {
             assert_true(de.ev.report.customer.gold);
+            assert_true(de.ev.report.customer.diamond);
+            assert_false(de.ev.report.full_interruption);
             assert_string_equal(de.ev.report.alarm_object, "OBJ");
         } else {
             assert_string_equal(de.ev.alarm.alarm_id, "a1");

@@ -1,0 +1,262 @@
+/*
+ * Severe faults through the real broker and Redis, on the simulated clock
+ * (worker.clock=simulated): an important customer's full interruption opens an
+ * incident once 30 min pass with no further event (Incident OPEN and a SEVERE_FAULT
+ * alert to the NOC duty manager); the restoration closes it; a later diagnosis of
+ * customer equipment updates it (excluded from the assessment, the incident stands).
+ * A non-diamond cross-city rental waits 8 h, not 30 min. A critical alarm on an
+ * important customer's circuit opens one the same way.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "confirmd/codec.h"
+#include "harness_events.h"
+
+#define T0 H_T0
+#define MIN H_MIN
+
+static const char *const sim[] = {"worker.clock=simulated", NULL};
+
+static void set_clock(h_env *env, int64_t now) {
+    redisContext *rc = h_redis_connect(env);
+    assert_non_null(rc);
+    redisReply *r = redisCommand(rc, "SET cfd:clock %lld", (long long)now);
+    assert_non_null(r);
+    freeReplyObject(r);
+    redisFree(rc);
+}
+
+/* A fault report of an important customer; importance as in the schema, e.g.
+ * "IMPORTANCE_PROVINCE_LEVEL". Not tiered: the general urgency's SLA instants are
+ * hours away, so nothing else fires. */
+static void send_important_report(h_env *env, const char *wo, const char *importance,
+                                  int rental) {
+    h_send_json(env,
+                "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
+                "\"event_time_ms\":%lld,\"fault_report\":{\"issuing_unit\":\"Liangping NOC\","
+                "\"customer\":{\"name\":\"重庆某某银行\",\"contact_phone\":\"13800000000\","
+                "\"affected_service\":\"internet dedicated line\",\"city\":\"Chongqing\","
+                "\"customer_id\":\"K-%s\",\"importance\":\"%s\",\"cross_city_rental\":%s},"
+                "\"network\":{\"circuit_id\":\"CQ-%s\"},\"problem_description\":\"line down\","
+                "\"full_interruption\":true}}",
+                wo, wo, (long long)T0, wo, importance, rental ? "true" : "false", wo);
+}
+
+/* Waits until the order's timer is in Redis; @returns its instant. */
+static int64_t wait_timer(h_env *env, const char *wo) {
+    redisContext *rc = h_redis_connect(env);
+    int64_t until = h_now_ms() + 30000, at = 0;
+    while (!at && h_now_ms() < until) {
+        redisReply *r = redisCommand(rc, "EVAL %s 0 %s",
+                         "for _, k in ipairs(redis.call('KEYS', 'cfd:*:timers')) do "
+                         "local s = redis.call('ZSCORE', k, ARGV[1]) "
+                         "if s then return s end end return false",
+                         wo);
+        if (r && r->type == REDIS_REPLY_STRING)
+            at = atoll(r->str);
+        freeReplyObject(r);
+        if (!at)
+            usleep(100 * 1000);
+    }
+    redisFree(rc);
+    assert_true(at > 0);
+    return at;
+}
+
+/* Waits until the worker has stored the inventory record of object. */
+static void wait_object(h_env *env, const char *object) {
+    redisContext *rc = h_redis_connect(env);
+    int64_t until = h_now_ms() + 30000;
+    bool found = false;
+    while (!found && h_now_ms() < until) {
+        redisReply *r = redisCommand(rc, "KEYS cfd:*:obj:%s", object);
+        found = r && r->type == REDIS_REPLY_ARRAY && r->elements == 1;
+        freeReplyObject(r);
+        if (!found)
+            usleep(100 * 1000);
+    }
+    redisFree(rc);
+    assert_true(found);
+}
+
+/* The next message of c decoded as type whose field equals value; fails on timeout. */
+static json_object *next_of(h_consumer *c, const char *type, const char *field,
+                            const char *value, int timeout_ms) {
+    int64_t until = h_now_ms() + timeout_ms;
+    while (h_now_ms() < until) {
+        h_msg m;
+        if (h_consume(c, 200, &m) != 1)
+            continue;
+        char errstr[256];
+        char *json = cfd_pb_to_json(type, m.value, m.value_len, errstr, sizeof(errstr));
+        h_msg_clear(&m);
+        assert_non_null(json);
+        json_object *o = json_tokener_parse(json);
+        free(json);
+        const char *v = h_jstr(o, field);
+        if (v && strcmp(v, value) == 0)
+            return o;
+        json_object_put(o);
+    }
+    fail_msg("no %s with %s=%s within %d ms", type, field, value, timeout_ms);
+    return NULL;
+}
+
+/* No message of c within ms. */
+static void expect_none(h_consumer *c, int ms) {
+    h_msg m;
+    int got = h_consume(c, ms, &m);
+    if (got == 1) {
+        char errstr[256];
+        char *json = cfd_pb_to_json("Incident", m.value, m.value_len, errstr, sizeof(errstr));
+        h_msg_clear(&m);
+        fail_msg("unexpected incident: %s", json ? json : errstr);
+    }
+    assert_int_equal(got, 0);
+}
+
+static void expect_incident(json_object *o, const char *status, const char *version) {
+    assert_non_null(o);
+    assert_string_equal(h_jstr(o, "status"), status);
+    assert_string_equal(h_jstr(o, "version"), version);
+    assert_string_equal(h_jstr(o, "kind"), "INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION");
+}
+
+static const char *ms(char *buf, int64_t t) {
+    snprintf(buf, 32, "%lld", (long long)t);
+    return buf;
+}
+
+/* Open at 30 min with no event, closed by the restoration, updated by the finding. */
+static void test_open_close_update(void **state) {
+    h_env *env = *state;
+    char b[32];
+    set_clock(env, T0);
+    assert_true(h_worker_start(env, sim) > 0);
+    h_consumer *inc = h_consume_open(env, "confirmd.incidents");
+    h_consumer *al = h_consume_open(env, "confirmd.alerts");
+    assert_non_null(inc);
+    assert_non_null(al);
+    send_important_report(env, "WO-S1", "IMPORTANCE_PROVINCE_LEVEL", 0);
+    assert_true(wait_timer(env, "WO-S1") == T0 + 30 * MIN + 1);
+
+    set_clock(env, T0 + 29 * MIN);
+    expect_none(inc, 1500);
+    set_clock(env, T0 + 31 * MIN);
+    int64_t t = h_now_ms();
+    json_object *o = next_of(inc, "Incident", "incident_id", "INC-WO-S1", 5000);
+    printf("incident opened %lld ms after the clock passed the threshold\n",
+           (long long)(h_now_ms() - t));
+    expect_incident(o, "INCIDENT_STATUS_OPEN", "1");
+    assert_string_equal(h_jstr(o, "customer_id"), "K-WO-S1");
+    assert_string_equal(h_jstr(o, "city"), "Chongqing");
+    assert_string_equal(h_jstr(o, "importance"), "IMPORTANCE_PROVINCE_LEVEL");
+    assert_string_equal(h_jstr(o, "started_at_ms"), ms(b, T0));
+    assert_string_equal(h_jstr(o, "threshold_ms"), ms(b, 30 * MIN));
+    assert_string_equal(h_jstr(o, "opened_at_ms"), ms(b, T0 + 30 * MIN));
+    assert_string_equal(h_jstr(o, "ownership_unclear"), "true");
+    assert_null(h_jstr(o, "excluded_from_assessment")); /* false: not on the wire */
+    json_object_put(o);
+    o = next_of(al, "SlaAlert", "kind", "ALERT_KIND_SEVERE_FAULT", 5000);
+    assert_string_equal(h_jstr(o, "alert_id"), "WO-S1/SEVERE_FAULT");
+    assert_string_equal(h_jstr(o, "recipients"), "RECIPIENT_NOC_DUTY_MANAGER");
+    assert_null(strstr(h_jstr(o, "message"), "银行")); /* never the customer's name */
+    json_object_put(o);
+
+    /* Restored at 50 min: closed. */
+    set_clock(env, T0 + 50 * MIN);
+    h_send_ms(env, "WO-S1", "WO-S1-res", T0 + 50 * MIN, "service_restored",
+              "{\"result\":\"RESULT_RESTORED\"}");
+    o = next_of(inc, "Incident", "incident_id", "INC-WO-S1", 10000);
+    expect_incident(o, "INCIDENT_STATUS_CLOSED", "2");
+    assert_string_equal(h_jstr(o, "closed_at_ms"), ms(b, T0 + 50 * MIN));
+    json_object_put(o);
+
+    /* Found to be the customer's equipment: excluded from the assessment only. */
+    h_send_ms(env, "WO-S1", "WO-S1-dia", T0 + 60 * MIN, "diagnosed",
+              "{\"cause\":\"CAUSE_CUSTOMER_EQUIPMENT\"}");
+    o = next_of(inc, "Incident", "incident_id", "INC-WO-S1", 10000);
+    expect_incident(o, "INCIDENT_STATUS_UPDATE", "3");
+    assert_string_equal(h_jstr(o, "excluded_from_assessment"), "true");
+    assert_string_equal(h_jstr(o, "closed_at_ms"), ms(b, T0 + 50 * MIN));
+    json_object_put(o);
+    expect_none(inc, 1500);
+    h_consume_close(inc);
+    h_consume_close(al);
+}
+
+/* A non-diamond cross-city rental is severe after 8 h, not 30 min. */
+static void test_rental_waits_8h(void **state) {
+    h_env *env = *state;
+    set_clock(env, T0);
+    assert_true(h_worker_start(env, sim) > 0);
+    h_consumer *inc = h_consume_open(env, "confirmd.incidents");
+    assert_non_null(inc);
+    send_important_report(env, "WO-S2", "IMPORTANCE_CROSS_CITY", 1);
+    assert_true(wait_timer(env, "WO-S2") == T0 + 8 * 60 * MIN + 1);
+    set_clock(env, T0 + 31 * MIN);
+    expect_none(inc, 2000);
+    set_clock(env, T0 + 8 * 60 * MIN + MIN);
+    json_object *o = next_of(inc, "Incident", "incident_id", "INC-WO-S2", 10000);
+    expect_incident(o, "INCIDENT_STATUS_OPEN", "1");
+    assert_string_equal(h_jstr(o, "threshold_ms"), "28800000");
+    json_object_put(o);
+    h_consume_close(inc);
+}
+
+/* A critical alarm on an important customer's circuit (the class from the inventory)
+ * is a full interruption: the incident opens at 30 min. */
+static void test_alarm_opened(void **state) {
+    h_env *env = *state;
+    char json[1024], errstr[256];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    set_clock(env, T0);
+    snprintf(json, sizeof(json),
+             "{\"object_id\":\"OBJ-S3\",\"circuit_id\":\"CIR-S3\",\"service\":\"internet\","
+             "\"importance\":\"IMPORTANCE_CROSS_PROVINCE\",\"customer\":{\"name\":\"某某物流\","
+             "\"city\":\"Chongqing\",\"customer_id\":\"K-S3\"}}");
+    assert_int_equal(cfd_json_to_pb("Circuit", json, &buf, &len, errstr, sizeof(errstr)), 0);
+    assert_int_equal(h_produce(env, "confirmd.inventory", "OBJ-S3", buf, len), 0);
+    free(buf);
+    assert_true(h_worker_start(env, sim) > 0);
+    h_consumer *inc = h_consume_open(env, "confirmd.incidents");
+    assert_non_null(inc);
+    wait_object(env, "OBJ-S3"); /* an alarm on an object not loaded yet is dead-lettered */
+    snprintf(json, sizeof(json),
+             "{\"alarm_id\":\"A-S3\",\"network_object\":\"OBJ-S3\","
+             "\"severity\":\"ALARM_SEVERITY_CRITICAL\",\"event_time_ms\":%lld,"
+             "\"text\":\"LOS\"}",
+             (long long)T0);
+    assert_int_equal(cfd_json_to_pb("Alarm", json, &buf, &len, errstr, sizeof(errstr)), 0);
+    assert_int_equal(h_produce(env, "confirmd.alarms", "OBJ-S3", buf, len), 0);
+    free(buf);
+    assert_true(wait_timer(env, "ALM-A-S3") > 0);
+    set_clock(env, T0 + 31 * MIN);
+    json_object *o = next_of(inc, "Incident", "incident_id", "INC-ALM-A-S3", 10000);
+    expect_incident(o, "INCIDENT_STATUS_OPEN", "1");
+    assert_string_equal(h_jstr(o, "importance"), "IMPORTANCE_CROSS_PROVINCE");
+    assert_string_equal(h_jstr(o, "customer_id"), "K-S3");
+    json_object_put(o);
+    h_consume_close(inc);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_open_close_update, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_rental_waits_8h, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_alarm_opened, h_setup_redis_broker,
+                                        h_teardown_env),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
