@@ -336,6 +336,47 @@ static cfd_err batch_commit(cfd_worker *w, int32_t part, slot *s, const int64_t 
 }
 
 /* Applies a partition's batch; see the file comment of worker.h. */
+/* True when the batch holds alarms of part but the inventory of part is not caught up
+ * yet (a worker starting on a backlog): looked up now, they would be dead-lettered as
+ * unknown objects that are only not loaded yet. */
+static bool alarms_wait_for_inventory(cfd_worker *w, int32_t part, const slot *s,
+                                      rd_kafka_message_t **msgs, size_t n) {
+    int64_t inv = -1;
+    bool alarms = false;
+    if (w->alarms_t < 0 || w->inventory_t < 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        int t = wk_topic_index(w, rd_kafka_topic_name(msgs[i]->rkt));
+        alarms |= t == w->alarms_t;
+        if (t == w->inventory_t && msgs[i]->offset > inv)
+            inv = msgs[i]->offset;
+    }
+    if (!alarms)
+        return false;
+    if (s->applied[w->inventory_t] > inv)
+        inv = s->applied[w->inventory_t];
+    /* Unknown watermarks (nothing fetched yet) do not hold alarms back: a missing
+     * inventory topic must not block them forever. One fetch answers for every
+     * partition of a broker, so the inventory's is known when alarms come. */
+    return wk_topic_behind(w, part, w->inventory_t, inv) > 0;
+}
+
+/* Makes the consumer deliver topic/part again from offset (messages not applied). */
+static void seek_back(cfd_worker *w, const char *topic, int32_t part, int64_t offset) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, part)->offset = offset;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(w->consumer, l, 5000);
+    if (e) {
+        cfd_warn(MOD, "seek %s[%" PRId32 "] to %" PRId64 ": %s", topic, part, offset,
+                 rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    } else {
+        cfd_debug(MOD, "alarms %s[%" PRId32 "] wait for the inventory to catch up", topic,
+                  part);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
 cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs,
                          size_t n) {
     slot *s = wk_slot_get(w, part);
@@ -350,8 +391,15 @@ cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs,
         abort();
     for (size_t t = 0; t < MAX_TOPICS; t++)
         offs[t] = -1;
+    bool defer = alarms_wait_for_inventory(w, part, s, msgs, n);
+    int64_t first_deferred = -1;
     for (size_t i = 0; i < n; i++) {
         int t = wk_topic_index(w, rd_kafka_topic_name(msgs[i]->rkt));
+        if (defer && t == w->alarms_t) {
+            if (first_deferred < 0 || msgs[i]->offset < first_deferred)
+                first_deferred = msgs[i]->offset;
+            continue;
+        }
         if (t >= 0 && msgs[i]->offset > offs[t])
             offs[t] = msgs[i]->offset;
         if (t == w->alarms_t || t == w->inventory_t)
@@ -359,6 +407,8 @@ cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs,
         else
             evs[n_evs++] = msgs[i];
     }
+    if (first_deferred >= 0)
+        seek_back(w, w->topics[w->alarms_t], part, first_deferred);
     wk_outs_clear(w);
     cfd_txn_begin(w->tx, part, s->epoch);
     /* Alarms and inventory first: their events go out through Kafka anyway. */

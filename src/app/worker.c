@@ -119,14 +119,17 @@ bool wk_redis_retry(cfd_worker *w, cfd_err err, int64_t *backoff, char *errstr,
  * may a timer fire, or a backlog of events that met their duties would first raise
  * false alarms (which a retraction would then have to take back). */
 static bool caught_up(cfd_worker *w, int32_t part, const slot *s) {
-    for (size_t t = 0; t < w->n_topics; t++) {
-        int64_t lo = -1, hi = -1;
-        if (rd_kafka_get_watermark_offsets(w->consumer, w->topics[t], part, &lo, &hi))
-            continue;
-        if (hi >= 0 && s->applied[t] + 1 < hi)
+    for (size_t t = 0; t < w->n_topics; t++)
+        if (wk_topic_behind(w, part, (int)t, s->applied[t]) > 0)
             return false;
-    }
     return true;
+}
+
+int64_t wk_topic_behind(cfd_worker *w, int32_t part, int t, int64_t applied) {
+    int64_t lo = -1, hi = -1;
+    if (rd_kafka_get_watermark_offsets(w->consumer, w->topics[t], part, &lo, &hi))
+        return -1; /* not fetched yet: nothing known */
+    return hi >= 0 && applied + 1 < hi ? hi - applied - 1 : 0;
 }
 
 /* --- partition ownership ---------------------------------------------------------------- */

@@ -122,6 +122,9 @@ void *wk_realloc(void *p, size_t n);
 char *wk_strdup(const char *s);
 int wk_topic_index(const cfd_worker *w, const char *topic);
 slot *wk_slot_get(cfd_worker *w, int32_t part);
+/* @returns how many messages of topics[t]/part the broker has beyond applied (as of
+ * the last fetch), 0 when none, -1 when nothing was fetched yet. */
+int64_t wk_topic_behind(cfd_worker *w, int32_t part, int t, int64_t applied);
 void wk_sleep_ms(int64_t ms);
 /* @returns true when a Redis call that returned err should be made again (after a
  * backoff and a reconnect); see worker.c. */

@@ -27,12 +27,13 @@
 
 #define H_DIR_MAX 256  /* the env's temp dir; files inside get H_PATH_MAX */
 #define H_PATH_MAX 512
-#define H_MAX_WORKERS 64
+#define H_MAX_WORKERS 256 /* the chaos test starts one per kill */
 #define H_MAX_CONSUMERS 32
 #define H_MAX_ARGS 128
 #define H_MAX_TRACKED 256
 #define H_MAX_ENVS 32
 #define H_MAX_REDIS_ARGS 16
+#define H_MAX_PRODUCER_CONF 8
 
 /* A started child: the leader of its own process group. */
 typedef struct h_proc {
@@ -72,6 +73,9 @@ struct h_env {
     h_consumer *consumers[H_MAX_CONSUMERS];
     int nconsumers;
     int reader_seq;
+    /* extra producer properties (h_producer_set), applied when it is created */
+    char producer_conf[H_MAX_PRODUCER_CONF][2][128];
+    int n_producer_conf;
 };
 
 /*
@@ -963,6 +967,12 @@ static rd_kafka_t *producer_get(h_env *env) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
+    for (int i = 0; i < env->n_producer_conf; i++) {
+        if (conf_set(conf, env->producer_conf[i][0], env->producer_conf[i][1])) {
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_opaque(conf, env);
     env->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
@@ -1003,6 +1013,22 @@ static int enqueue(rd_kafka_t *rk, const char *topic, const h_out_msg *msg,
         return -1;
     }
     rd_kafka_poll(rk, 0);
+    return 0;
+}
+
+int h_producer_set(h_env *env, const char *key, const char *value) {
+    if (env->producer) {
+        h_log("h_producer_set(%s): the producer exists already", key);
+        return -1;
+    }
+    if (env->n_producer_conf == H_MAX_PRODUCER_CONF || strlen(key) >= 128 ||
+        strlen(value) >= 128) {
+        h_log("h_producer_set(%s): too many or too long", key);
+        return -1;
+    }
+    snprintf(env->producer_conf[env->n_producer_conf][0], 128, "%s", key);
+    snprintf(env->producer_conf[env->n_producer_conf][1], 128, "%s", value);
+    env->n_producer_conf++;
     return 0;
 }
 
@@ -1065,6 +1091,33 @@ int h_produce_batch(h_env *env, const char *topic, const h_out_msg *msgs, size_t
         if (h_produce_async(env, topic, &msgs[i]) != 0)
             return -1;
     return h_flush(env, 30000) == 0 ? 0 : -1;
+}
+
+int h_topic_ends(h_env *env, const char *topic, int64_t *ends, int nparts,
+                 int timeout_ms) {
+    rd_kafka_t *rk = producer_get(env);
+    int64_t deadline = h_now_ms() + timeout_ms;
+
+    if (!rk)
+        return -1;
+    for (int p = 0; p < nparts; p++) {
+        for (;;) {
+            int64_t lo = -1, hi = -1;
+            int64_t left = deadline - h_now_ms();
+            rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+                rk, topic, p, &lo, &hi, left < 1000 ? 1000 : (int)(left < 5000 ? left : 5000));
+            if (!err) {
+                ends[p] = hi;
+                break;
+            }
+            if (h_now_ms() >= deadline) {
+                h_log("watermarks of %s[%d]: %s", topic, p, rd_kafka_err2str(err));
+                return -1;
+            }
+            sleep_ms(100);
+        }
+    }
+    return 0;
 }
 
 void h_msg_clear(h_msg *m) {

@@ -154,6 +154,11 @@ typedef struct h_out_msg {
     const char *id;
 } h_out_msg;
 
+/* Sets a librdkafka property of the env's producer ("enable.idempotence", "true"),
+ * after the harness's own; call before the first produce (the producer is created
+ * then, and again after h_broker_start*()). @returns 0 or -1. */
+int h_producer_set(h_env *env, const char *key, const char *value);
+
 /* Produces one message and waits (10 s at most) for its delivery report.
  * @returns 0 when delivered, -1 otherwise. */
 int h_produce(h_env *env, const char *topic, const char *key, const void *buf,
@@ -174,6 +179,12 @@ int h_produce_batch(h_env *env, const char *topic, const h_out_msg *msgs, size_t
  * @returns the number of delivery failures since the last flush (0 is success), or
  * -1 when messages are still in flight at the timeout. */
 int h_flush(h_env *env, int timeout_ms);
+
+/* Reads the high watermark (the offset the next message will get) of partitions
+ * 0..nparts-1 of topic into ends[], retrying until timeout_ms.
+ * @returns 0, or -1 (reason on stderr). */
+int h_topic_ends(h_env *env, const char *topic, int64_t *ends, int nparts,
+                 int timeout_ms);
 
 /* A consumed message; h_consume() allocates key, value and id, h_msg_clear() frees
  * them. key and value are NUL-terminated for convenience (not counted in len). */

@@ -321,6 +321,54 @@ static void test_customer_report_joins(void **state) {
     assert_int_equal(count_orders(env, "ALM-K-*"), 0);
 }
 
+/* A worker starting on a backlog of inventory and alarms: no alarm is looked up before
+ * the inventory has caught up, so none is taken for an unknown object. */
+static void test_backlog_waits_for_inventory(void **state) {
+    h_env *env = *state;
+    enum { N = 120 };
+    /* The inventory as one message set per record, the alarms as a few large ones: the
+     * mock broker returns one message set per partition and fetch, so the first fetch
+     * brings a partition's alarms with only the first of its inventory records. */
+    for (int i = 0; i < N; i++) {
+        char obj[32], json[256], errstr[128];
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        snprintf(obj, sizeof(obj), "BL-%03d", i);
+        snprintf(json, sizeof(json),
+                 "{\"object_id\":\"%s\",\"circuit_id\":\"%s\",\"customer\":"
+                 "{\"tier\":\"TIER_A\"}}", obj, obj);
+        assert_int_equal(cfd_json_to_pb("Circuit", json, &buf, &len, errstr, sizeof(errstr)),
+                         CFD_OK);
+        assert_int_equal(h_produce(env, "confirmd.inventory", obj, buf, len), 0);
+        free(buf);
+    }
+    for (int i = 0; i < N; i++) {
+        char obj[32], json[256], errstr[128];
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        snprintf(obj, sizeof(obj), "BL-%03d", i);
+        snprintf(json, sizeof(json),
+                 "{\"alarm_id\":\"BLA-%03d\",\"network_object\":\"%s\","
+                 "\"severity\":\"ALARM_SEVERITY_MAJOR\",\"event_time_ms\":%lld}",
+                 i, obj, (long long)(T0 + i * 1000));
+        assert_int_equal(cfd_json_to_pb("Alarm", json, &buf, &len, errstr, sizeof(errstr)),
+                         CFD_OK);
+        h_out_msg m = {.key = obj, .value = buf, .len = len};
+        assert_int_equal(h_produce_async(env, "confirmd.alarms", &m), 0);
+        free(buf);
+    }
+    assert_int_equal(h_flush(env, 20000), 0);
+    assert_true(h_worker_start(env, NULL) > 0);
+    int64_t until = h_now_ms() + 60000;
+    while (count_orders(env, "ALM-BLA-*") < N && h_now_ms() < until)
+        usleep(200 * 1000);
+    assert_int_equal(count_orders(env, "ALM-BLA-*"), N);
+    h_collected dls;
+    h_collect(env, "confirmd.deadletter", "DeadLetter", 1, 2000, &dls);
+    assert_int_equal(dls.n, 0);
+    h_collected_free(&dls);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_alarm_opens_one_order, h_setup_redis_broker,
@@ -331,6 +379,8 @@ int main(void) {
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_customer_report_joins, h_setup_redis_broker,
                                         h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_backlog_waits_for_inventory,
+                                        h_setup_redis_broker, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
