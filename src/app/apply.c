@@ -351,14 +351,13 @@ static bool alarms_wait_for_inventory(cfd_worker *w, int32_t part, const slot *s
         if (t == w->inventory_t && msgs[i]->offset > inv)
             inv = msgs[i]->offset;
     }
-    if (!alarms)
+    /* Without the inventory partition (no such topic) there is nothing to wait for. */
+    if (!alarms || !s->assigned[w->inventory_t])
         return false;
     if (s->applied[w->inventory_t] > inv)
         inv = s->applied[w->inventory_t];
-    /* Unknown watermarks (nothing fetched yet) do not hold alarms back: a missing
-     * inventory topic must not block them forever. One fetch answers for every
-     * partition of a broker, so the inventory's is known when alarms come. */
-    return wk_topic_behind(w, part, w->inventory_t, inv) > 0;
+    /* Behind, or not fetched at all yet (its position is still being resolved). */
+    return wk_topic_behind(w, part, w->inventory_t, inv) != 0;
 }
 
 /* Makes the consumer deliver topic/part again from offset (messages not applied). */

@@ -170,8 +170,10 @@ static void on_assign(cfd_worker *w, rd_kafka_topic_partition_list_t *parts) {
         while (wk_redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
         if (err)
             goto fail;
-        if (t >= 0)
+        if (t >= 0) {
             s->applied[t] = off;
+            s->assigned[t] = true;
+        }
         /* Redis, not Kafka, says what was applied: resume right after it. */
         tp->offset = off >= 0 ? off + 1 : RD_KAFKA_OFFSET_INVALID;
     }
@@ -213,6 +215,7 @@ static void on_revoke(cfd_worker *w, rd_kafka_topic_partition_list_t *parts) {
             cfd_info(MOD, "partition %" PRId32 " released", parts->elems[i].partition);
         s->owned = false;
         s->fifo_len = 0;
+        memset(s->assigned, 0, sizeof(s->assigned));
     }
     rd_kafka_assign(w->consumer, NULL);
 }

@@ -37,6 +37,7 @@ typedef struct slot {
     int64_t epoch;
     uint32_t incarnation;        /* bumped on every claim: stale reports are ignored */
     int64_t applied[MAX_TOPICS]; /* highest applied offset per input topic */
+    bool assigned[MAX_TOPICS];   /* topics[t] of this partition is assigned to us */
     pending_batch *fifo;
     size_t fifo_head, fifo_len, fifo_cap;
     uint64_t next_seq;
