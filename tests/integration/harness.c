@@ -524,14 +524,32 @@ int h_redis_start_args(h_env *env, const char *const *extra) {
     return h_redis_start(env);
 }
 
-int h_redis_start(h_env *env) {
+/* @returns the pid of the redis-server answering on the env's port, 0 when it does not
+ * say (AUTH needed), -1 when nothing answers. */
+static long redis_server_pid(h_env *env) {
+    redisContext *c = h_redis_connect(env);
+    long pid = -1;
+    if (!c)
+        return -1;
+    redisReply *r = redisCommand(c, "INFO server");
+    if (r && r->type == REDIS_REPLY_STRING) {
+        const char *p = strstr(r->str, "process_id:");
+        pid = p ? strtol(p + strlen("process_id:"), NULL, 10) : 0;
+    } else if (r && r->type == REDIS_REPLY_ERROR) {
+        pid = 0;
+    }
+    if (r)
+        freeReplyObject(r);
+    redisFree(c);
+    return pid;
+}
+
+/* Spawns redis-server on env->redis_port. @returns 0 when it answers and is ours, 1 when
+ * another test's server holds the port (pick another), -1 on failure. */
+static int redis_spawn(h_env *env) {
     char bin[H_PATH_MAX], port[16], log[H_PATH_MAX];
     int64_t deadline;
 
-    if (env->redis.pid > 0 && !proc_poll(&env->redis)) {
-        h_log("redis already running");
-        return -1;
-    }
     if (find_redis_server(bin, sizeof(bin)) != 0) {
         h_log("redis-server not found in PATH, /usr/bin or /usr/sbin");
         return -1;
@@ -553,11 +571,23 @@ int h_redis_start(h_env *env) {
         }
     }
     deadline = h_now_ms() + 10000;
-    while (!redis_ping(env)) {
+    for (;;) {
+        if (redis_ping(env)) {
+            /* Tests run in parallel: the server answering may be another test's, when
+             * both picked this port. Only ours will do. */
+            long pid = redis_server_pid(env);
+            if (pid == (long)env->redis.pid || (pid == 0 && !proc_poll(&env->redis)))
+                return 0;
+            if (pid > 0) {
+                h_log("port %d is another redis-server's (pid %ld)", env->redis_port, pid);
+                proc_stop(&env->redis, SIGKILL, 1000);
+                return 1;
+            }
+        }
         if (proc_poll(&env->redis)) {
             h_log("redis-server exited (code %d)", exit_code(env->redis.status));
             log_tail(log);
-            return -1;
+            return redis_ping(env) ? 1 : -1;
         }
         if (h_now_ms() >= deadline) {
             h_log("redis on port %d did not answer PING in 10 s", env->redis_port);
@@ -567,7 +597,22 @@ int h_redis_start(h_env *env) {
         }
         sleep_ms(20);
     }
-    return 0;
+}
+
+int h_redis_start(h_env *env) {
+    if (env->redis.pid > 0 && !proc_poll(&env->redis)) {
+        h_log("redis already running");
+        return -1;
+    }
+    for (int attempt = 0; attempt < 5; attempt++) {
+        int rc = redis_spawn(env);
+        if (rc <= 0)
+            return rc;
+        if ((env->redis_port = h_free_port()) < 0)
+            return -1;
+    }
+    h_log("no free port for redis-server after 5 attempts");
+    return -1;
 }
 
 int h_redis_stop(h_env *env) {
