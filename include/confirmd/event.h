@@ -119,7 +119,17 @@ typedef struct cfd_event {
         const char *result_other;
         bool workaround;
         bool remote;
+        int64_t permanent_fix_due_ms; /* with a workaround: the agreed fix time */
     } restoration;
+
+    /* CFD_MS_COMPLAINT */
+    struct {
+        const char *reason;
+        bool non_standard_work;
+    } complaint;
+
+    /* CFD_MS_PART_REPLACED: when the part was promised (0 = no promise) */
+    int64_t part_promised_at_ms;
 
     /* CFD_MS_CONFIRMATION_SIGNED */
     struct {

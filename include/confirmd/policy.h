@@ -51,6 +51,9 @@ typedef struct cfd_penalties {
     int event_report_late_per_day;
     int nonconforming_per_item; /* per missing item of a closed record */
     int broken_commitment;      /* each */
+    int complaint;              /* each complaint caused by non-standard work */
+    int temporary_fix_per_day;  /* per started day past the agreed permanent fix */
+    int parts_late_per_day;     /* per started day past the promised delivery */
 } cfd_penalties;
 
 /* Index of the ordinary / special figures of a duty. */

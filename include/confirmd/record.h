@@ -24,6 +24,10 @@ typedef struct cfd_timeline_entry {
     int64_t waited_ms;           /* customer absent: leaving - visit time; 0 unknown */
     cfd_cause cause;             /* diagnosed: the cause found then */
     bool full_interruption;      /* fault report: it said 全阻 */
+    int64_t due_ms;              /* restored with a workaround: the agreed permanent
+                                    fix; part replaced: when it was promised */
+    bool workaround;             /* restored: only a temporary fix */
+    bool non_standard;           /* complaint: caused by non-standard work */
 } cfd_timeline_entry;
 
 typedef struct cfd_sla_result {

@@ -132,8 +132,9 @@ typedef enum cfd_milestone {
     CFD_MS_CLOCK_PAUSED = 20,
     CFD_MS_CLOCK_RESUMED = 21,
     CFD_MS_EVENT_REPORT_SUBMITTED = 22,
+    CFD_MS_COMPLAINT = 23,
 } cfd_milestone;
-#define CFD_MS_COUNT 23
+#define CFD_MS_COUNT 24
 
 typedef enum cfd_metric {
     CFD_METRIC_NONE = 0,
@@ -227,8 +228,11 @@ typedef enum cfd_violation_code {
     CFD_VIOLATION_EVENT_REPORT_LATE = 3,
     CFD_VIOLATION_NONCONFORMING_RECORD = 4,
     CFD_VIOLATION_BROKEN_COMMITMENT = 5,
+    CFD_VIOLATION_COMPLAINT = 6,
+    CFD_VIOLATION_TEMPORARY_FIX_LATE = 7,
+    CFD_VIOLATION_PARTS_LATE = 8,
 } cfd_violation_code;
-#define CFD_VIOLATION_COUNT 6
+#define CFD_VIOLATION_COUNT 9
 
 /* @returns a static upper-case name such as "STATE_CLOSED"; "?" when out of range. */
 const char *cfd_state_name(cfd_state s);

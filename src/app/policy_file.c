@@ -62,6 +62,9 @@ static const pkey keys[] = {
     {"penalty.event_report_late_per_day", PK_POINTS, P(points.event_report_late_per_day)},
     {"penalty.nonconforming_per_item", PK_POINTS, P(points.nonconforming_per_item)},
     {"penalty.broken_commitment", PK_POINTS, P(points.broken_commitment)},
+    {"penalty.complaint", PK_POINTS, P(points.complaint)},
+    {"penalty.temporary_fix_per_day", PK_POINTS, P(points.temporary_fix_per_day)},
+    {"penalty.parts_late_per_day", PK_POINTS, P(points.parts_late_per_day)},
     {"parts.serial_date", PK_SERIAL, P(serial_date)},
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

@@ -196,6 +196,7 @@ static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_ev
         ev->restoration.result_other = codec_opt(pb->service_restored->result_other);
         ev->restoration.workaround = pb->service_restored->workaround;
         ev->restoration.remote = pb->service_restored->remote;
+        ev->restoration.permanent_fix_due_ms = pb->service_restored->permanent_fix_due_ms;
         break;
     case CONFIRMD__V1__EVENT__PAYLOAD_CONFIRMATION_SIGNED: {
         const Confirmd__V1__ConfirmationSigned *s = pb->confirmation_signed;
@@ -252,6 +253,7 @@ static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_ev
     case CONFIRMD__V1__EVENT__PAYLOAD_PART_REPLACED: {
         const Confirmd__V1__Part *pt = pb->part_replaced->part;
         ev->kind = CFD_MS_PART_REPLACED;
+        ev->part_promised_at_ms = pb->part_replaced->promised_at_ms;
         if (!pt)
             break; /* cfd_event_validate names the missing part name */
         ev->part.name = codec_opt(pt->name);
@@ -282,6 +284,11 @@ static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_ev
         ev->kind = CFD_MS_CLOCK_RESUMED;
         ev->pause.pause_id = codec_opt(pb->clock_resumed->pause_id);
         ev->pause.end_ms = pb->clock_resumed->end_ms;
+        break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_COMPLAINT:
+        ev->kind = CFD_MS_COMPLAINT;
+        ev->complaint.reason = codec_opt(pb->complaint->reason);
+        ev->complaint.non_standard_work = pb->complaint->non_standard_work;
         break;
     case CONFIRMD__V1__EVENT__PAYLOAD_EVENT_REPORT_SUBMITTED:
         ev->kind = CFD_MS_EVENT_REPORT_SUBMITTED;
@@ -647,6 +654,9 @@ static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
             pe->waited_ms = te->waited_ms;
             pe->cause = (Confirmd__V1__CauseCategory)te->cause;
             pe->full_interruption = te->full_interruption;
+            pe->due_ms = te->due_ms;
+            pe->workaround = te->workaround;
+            pe->non_standard = te->non_standard;
             p->timeline_ptr[i] = pe;
         }
         r->n_timeline = rec->n_timeline;
@@ -982,6 +992,9 @@ static bool codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
             te->appointment_time_ms = pe->appointment_time_ms;
             te->by_customer = pe->by_customer;
             te->waited_ms = pe->waited_ms;
+            te->due_ms = pe->due_ms;
+            te->workaround = pe->workaround;
+            te->non_standard = pe->non_standard;
             te->cause = (cfd_cause)pe->cause;
             te->full_interruption = pe->full_interruption;
         }

@@ -222,6 +222,44 @@ static int by_instant(const void *x, const void *y)
     return strcmp(a->detail, b->detail);
 }
 
+/* Complaints caused by non-standard work (投诉), each; only a temporary fix past the
+ * agreed permanent-fix time, and parts later than promised, per started day. */
+static void judge_complaints_and_delays(cfd_record *rec, const cfd_policy *pol)
+{
+    int64_t as_of = cfd_record_as_of(rec);
+
+    for (size_t i = 0; i < rec->n_timeline; i++) {
+        const cfd_timeline_entry *e = &rec->timeline[i];
+
+        if (e->milestone == CFD_MS_COMPLAINT && e->non_standard)
+            add(rec, CFD_VIOLATION_COMPLAINT, pol->points.complaint, e->event_time_ms,
+                CFD_METRIC_NONE, "complaint caused by non-standard work");
+        if (e->milestone == CFD_MS_PART_REPLACED && e->due_ms > 0 &&
+            e->event_time_ms > e->due_ms) {
+            int days = started_days(e->event_time_ms - e->due_ms);
+            add(rec, CFD_VIOLATION_PARTS_LATE, pol->points.parts_late_per_day * days,
+                e->due_ms, CFD_METRIC_NONE, "part %d started day(s) later than promised",
+                days);
+        }
+        if (e->milestone == CFD_MS_SERVICE_RESTORED && e->workaround && e->due_ms > 0) {
+            /* The permanent fix is the first later restoration without a workaround. */
+            int64_t fixed = 0;
+            for (size_t k = i + 1; k < rec->n_timeline && !fixed; k++)
+                if (rec->timeline[k].milestone == CFD_MS_SERVICE_RESTORED &&
+                    !rec->timeline[k].workaround)
+                    fixed = rec->timeline[k].event_time_ms;
+            int64_t end = fixed ? fixed : as_of;
+            if (end > e->due_ms) {
+                int days = started_days(end - e->due_ms);
+                add(rec, CFD_VIOLATION_TEMPORARY_FIX_LATE,
+                    pol->points.temporary_fix_per_day * days, e->due_ms, CFD_METRIC_NONE,
+                    "only a temporary fix %s %d started day(s) past the agreed time",
+                    fixed ? "until" : "still,", days);
+            }
+        }
+    }
+}
+
 void cfd_assessment_judge(cfd_record *rec, const cfd_policy *pol)
 {
     rec->n_violations = 0;
@@ -233,6 +271,7 @@ void cfd_assessment_judge(cfd_record *rec, const cfd_policy *pol)
                   pol->points.event_report_late_per_day, "event report");
     judge_record_items(rec, pol);
     judge_commitments(rec, pol);
+    judge_complaints_and_delays(rec, pol);
     qsort(rec->violations, rec->n_violations, sizeof(rec->violations[0]), by_instant);
     for (size_t i = 0; i < rec->n_violations; i++)
         rec->penalty_points += rec->violations[i].points;

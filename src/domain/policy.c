@@ -75,7 +75,10 @@ void cfd_policy_defaults(cfd_policy *p)
                                 .cause_late_per_day = 10,
                                 .event_report_late_per_day = 5,
                                 .nonconforming_per_item = 5,
-                                .broken_commitment = 5};
+                                .broken_commitment = 5,
+                                .complaint = 15,
+                                .temporary_fix_per_day = 10,
+                                .parts_late_per_day = 10};
     p->serial_date = CFD_SERIAL_DATE_YYYYMMDD;
     cfd_policy_seal(p);
 }
@@ -111,6 +114,9 @@ void cfd_policy_seal(cfd_policy *p)
     h = fnv1a_i64(h, p->points.event_report_late_per_day);
     h = fnv1a_i64(h, p->points.nonconforming_per_item);
     h = fnv1a_i64(h, p->points.broken_commitment);
+    h = fnv1a_i64(h, p->points.complaint);
+    h = fnv1a_i64(h, p->points.temporary_fix_per_day);
+    h = fnv1a_i64(h, p->points.parts_late_per_day);
     h = fnv1a_i64(h, p->serial_date);
     snprintf(p->version, sizeof(p->version), "%016" PRIx64, h);
 }
@@ -183,7 +189,8 @@ cfd_err cfd_policy_validate(const cfd_policy *p, char *errstr, size_t errstr_siz
         return invalid(errstr, errstr_size, "lifecycle figures must not be negative");
     if (pts->late_arrival < 0 || pts->cause_late_per_day < 0 ||
         pts->event_report_late_per_day < 0 || pts->nonconforming_per_item < 0 ||
-        pts->broken_commitment < 0)
+        pts->broken_commitment < 0 || pts->complaint < 0 ||
+        pts->temporary_fix_per_day < 0 || pts->parts_late_per_day < 0)
         return invalid(errstr, errstr_size, "penalty points must not be negative");
     if ((int)p->serial_date < CFD_SERIAL_DATE_NONE ||
         (int)p->serial_date > CFD_SERIAL_DATE_YYMM)

@@ -181,6 +181,14 @@ static cfd_err timeline_insert(cfd_record *rec, const cfd_event *ev, size_t *pos
         grown[i].cause = ev->diagnosis.cause;
     if (ev->kind == CFD_MS_REPORTED)
         grown[i].full_interruption = ev->report.full_interruption;
+    if (ev->kind == CFD_MS_SERVICE_RESTORED) {
+        grown[i].workaround = ev->restoration.workaround;
+        grown[i].due_ms = ev->restoration.workaround ? ev->restoration.permanent_fix_due_ms : 0;
+    }
+    if (ev->kind == CFD_MS_PART_REPLACED)
+        grown[i].due_ms = ev->part_promised_at_ms;
+    if (ev->kind == CFD_MS_COMPLAINT)
+        grown[i].non_standard = ev->complaint.non_standard_work;
     if (ev->kind == CFD_MS_CUSTOMER_ABSENT && ev->visit.note.leaving_time_ms > 0) {
         int64_t visit = ev->visit.note.visit_time_ms > 0 ? ev->visit.note.visit_time_ms
                                                          : ev->event_time_ms;

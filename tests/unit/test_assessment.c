@@ -30,6 +30,9 @@ enum aflag {
     A_BY_CUSTOMER, /* appointment / reschedule the customer asked for */
     A_REMOTE,      /* restoration: remote */
     A_FULL_FORM,   /* signature: customer and engineer signatures */
+    A_WORKAROUND,  /* restoration: a temporary fix, permanent fix agreed for arg */
+    A_NON_STANDARD, /* complaint: caused by non-standard work */
+    A_PROMISED,    /* part replaced: promised for arg */
 };
 
 typedef struct astep {
@@ -115,6 +118,33 @@ static const acase acases[] = {
     {"absent customer: waiting 15 min is fine",
      {OPEN(A_AA), SF(CFD_MS_CUSTOMER_ABSENT, 50, A_NONE, 65)},
      CFD_VIOLATION_NONE, 0, 0},
+    {"complaint caused by non-standard work: 15 each",
+     {OPEN(A_AA), SF(CFD_MS_COMPLAINT, 30, A_NON_STANDARD, 0),
+      SF(CFD_MS_COMPLAINT, 40, A_NON_STANDARD, 0)},
+     CFD_VIOLATION_COMPLAINT, 2, 30},
+    {"complaint not about the work: no violation",
+     {OPEN(A_AA), S(CFD_MS_COMPLAINT, 30)},
+     CFD_VIOLATION_NONE, 0, 0},
+    {"temporary fix, permanent fix a started day late: 10",
+     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_DIAGNOSED, 40),
+      SF(CFD_MS_SERVICE_RESTORED, 60, A_WORKAROUND, 120), S(CFD_MS_SERVICE_RESTORED, 121)},
+     CFD_VIOLATION_TEMPORARY_FIX_LATE, 1, 10},
+    {"temporary fix, still no permanent fix 2 days past the agreed time: 30",
+     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_DIAGNOSED, 40),
+      SF(CFD_MS_SERVICE_RESTORED, 60, A_WORKAROUND, 120), S(CFD_MS_EVENT_REPORT_SUBMITTED, 70),
+      S(CFD_MS_COMPLAINT, 120 + 2 * 24 * 60 + 1)},
+     CFD_VIOLATION_TEMPORARY_FIX_LATE, 1, 30},
+    {"temporary fix made permanent in time: no violation",
+     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_DIAGNOSED, 40),
+      SF(CFD_MS_SERVICE_RESTORED, 60, A_WORKAROUND, 120), S(CFD_MS_SERVICE_RESTORED, 110)},
+     CFD_VIOLATION_NONE, 0, 0},
+    {"part a day and a minute later than promised: 10 per started day, 20",
+     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_DIAGNOSED, 40),
+      SF(CFD_MS_PART_REPLACED, 60 + 24 * 60 + 1, A_PROMISED, 60)},
+     CFD_VIOLATION_PARTS_LATE, 1, 20},
+    {"part on time: no violation",
+     {OPEN(A_AA), SF(CFD_MS_PART_REPLACED, 50, A_PROMISED, 60)},
+     CFD_VIOLATION_NONE, 0, 0},
 };
 
 static cfd_event make_event(const astep *s, const char *id, const char *wo)
@@ -127,8 +157,20 @@ static cfd_event make_event(const astep *s, const char *id, const char *wo)
         ev.appointment.time_ms = FX_T0 + s->arg * FX_MIN;
         ev.appointment.requested_by_customer = s->flag == A_BY_CUSTOMER;
     }
-    if (s->kind == CFD_MS_SERVICE_RESTORED)
+    if (s->kind == CFD_MS_SERVICE_RESTORED) {
         ev.restoration.remote = s->flag == A_REMOTE;
+        ev.restoration.workaround = s->flag == A_WORKAROUND;
+        if (s->flag == A_WORKAROUND)
+            ev.restoration.permanent_fix_due_ms = FX_T0 + s->arg * FX_MIN;
+    }
+    if (s->kind == CFD_MS_COMPLAINT)
+        ev.complaint.non_standard_work = s->flag == A_NON_STANDARD;
+    if (s->kind == CFD_MS_PART_REPLACED) {
+        ev.part.name = "optical module";
+        ev.part.category = CFD_EQUIPMENT_COMPONENT;
+        if (s->flag == A_PROMISED)
+            ev.part_promised_at_ms = FX_T0 + s->arg * FX_MIN;
+    }
     static const char *const engineers[] = {"eng-1"};
 
     if (s->kind == CFD_MS_ARRIVED_ON_SITE && s->flag == A_FULL_FORM) {

@@ -22,24 +22,24 @@
  * B customer absent, W signature waived.
  */
 static const char *const expected[CFD_STATE_COUNT] = {
-    /*                              NRADECPTOGSFLXZMQBWKUVY */
-    [CFD_STATE_NONE] =             ".R.....................",
-    [CFD_STATE_REPORTED] =         ".=ADECPTOGS..X.=...====",
-    [CFD_STATE_ACCEPTED] =         ".==DECPTOGS..X.=.B.====",
-    [CFD_STATE_DISPATCHED] =       ".===ECPTOGS..X.=.B.====",
-    [CFD_STATE_ENGINEER_ACCEPTED] = ".====CPTOGS..X.=.B.====",
-    [CFD_STATE_CONTACTED] =        ".=====PTOGS..X.=.B.====",
-    [CFD_STATE_APPOINTED] =        ".======TOGS..X.==B.====",
-    [CFD_STATE_DEPARTED] =         ".=======OGS..X.=PB.====",
-    [CFD_STATE_ON_SITE] =          ".========GSF.X.==.W====",
-    [CFD_STATE_DIAGNOSED] =        ".=========SF.X.==.W====",
-    [CFD_STATE_RESTORED] =         ".==========FLXZ=..W====",
-    [CFD_STATE_SIGNED] =           ".===========LXZ=..=====",
-    [CFD_STATE_CLOSED] =           "..............Z=...====",
-    [CFD_STATE_CANCELLED] =        "..............Z=...====",
-    [CFD_STATE_REOPENED] =         ".==DECPTOGS..X==.B.====",
-    [CFD_STATE_CUSTOMER_ABSENT] =  ".=====PTOGS..X.=P=W====",
-    [CFD_STATE_SIGNATURE_WAIVED] = ".==========FLXZ=..=====",
+    /*                              NRADECPTOGSFLXZMQBWKUVYC */
+    [CFD_STATE_NONE] =             ".R......................",
+    [CFD_STATE_REPORTED] =         ".=ADECPTOGS..X.=...=====",
+    [CFD_STATE_ACCEPTED] =         ".==DECPTOGS..X.=.B.=====",
+    [CFD_STATE_DISPATCHED] =       ".===ECPTOGS..X.=.B.=====",
+    [CFD_STATE_ENGINEER_ACCEPTED] = ".====CPTOGS..X.=.B.=====",
+    [CFD_STATE_CONTACTED] =        ".=====PTOGS..X.=.B.=====",
+    [CFD_STATE_APPOINTED] =        ".======TOGS..X.==B.=====",
+    [CFD_STATE_DEPARTED] =         ".=======OGS..X.=PB.=====",
+    [CFD_STATE_ON_SITE] =          ".========GSF.X.==.W=====",
+    [CFD_STATE_DIAGNOSED] =        ".=========SF.X.==.W=====",
+    [CFD_STATE_RESTORED] =         ".==========FLXZ=..W=====",
+    [CFD_STATE_SIGNED] =           ".===========LXZ=..======",
+    [CFD_STATE_CLOSED] =           "..............Z=...=====",
+    [CFD_STATE_CANCELLED] =        "..............Z=...=====",
+    [CFD_STATE_REOPENED] =         ".==DECPTOGS..X==.B.=====",
+    [CFD_STATE_CUSTOMER_ABSENT] =  ".=====PTOGS..X.=P=W=====",
+    [CFD_STATE_SIGNATURE_WAIVED] = ".==========FLXZ=..======",
 };
 
 /* @returns the state a letter of the table names. */
