@@ -19,6 +19,18 @@
 
 /* --- building events ------------------------------------------------------------------ */
 
+const char *const h_simulated_clock[] = {"worker.clock=simulated", NULL};
+
+void h_set_clock(h_env *env, int64_t now) {
+    redisContext *rc = h_redis_connect(env);
+    assert_non_null(rc);
+    redisReply *r = redisCommand(rc, "SET cfd:clock %lld", (long long)now);
+    assert_non_null(r);
+    assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
+    freeReplyObject(r);
+    redisFree(rc);
+}
+
 int h_setup_redis_broker(void **state) {
     h_env *env = h_env_new("it");
     if (!env || h_redis_start(env) || h_broker_start(env, NULL)) {

@@ -24,6 +24,13 @@ typedef struct h_collected {
 /* Produces one event given as printf-style JSON; fails the test if it is not an Event. */
 void h_send_json(h_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* --set arguments for a worker on the simulated clock (NULL-terminated). */
+extern const char *const h_simulated_clock[];
+
+/* Moves the simulated clock (the Redis key cfd:clock) to now, as `confirmctl clock set`
+ * does; fails the test when Redis does not take it. */
+void h_set_clock(h_env *env, int64_t now);
+
 /* cmocka fixtures: a fresh env with redis-server and the broker (default topics) per
  * test, named after the test program; torn down whatever the test's outcome. */
 int h_setup_redis_broker(void **state);

@@ -23,16 +23,6 @@
 #define T0 H_T0
 #define MIN H_MIN
 
-static const char *const sim[] = {"worker.clock=simulated", NULL};
-
-static void set_clock(h_env *env, int64_t now) {
-    redisContext *rc = h_redis_connect(env);
-    assert_non_null(rc);
-    redisReply *r = redisCommand(rc, "SET cfd:clock %lld", (long long)now);
-    assert_non_null(r);
-    freeReplyObject(r);
-    redisFree(rc);
-}
 
 /* A fault report of an important customer; importance as in the schema, e.g.
  * "IMPORTANCE_PROVINCE_LEVEL". Not tiered: the general urgency's SLA instants are
@@ -139,8 +129,8 @@ static const char *ms(char *buf, int64_t t) {
 static void test_open_close_update(void **state) {
     h_env *env = *state;
     char b[32];
-    set_clock(env, T0);
-    assert_true(h_worker_start(env, sim) > 0);
+    h_set_clock(env, T0);
+    assert_true(h_worker_start(env, h_simulated_clock) > 0);
     h_consumer *inc = h_consume_open(env, "confirmd.incidents");
     h_consumer *al = h_consume_open(env, "confirmd.alerts");
     assert_non_null(inc);
@@ -148,9 +138,9 @@ static void test_open_close_update(void **state) {
     send_important_report(env, "WO-S1", "IMPORTANCE_PROVINCE_LEVEL", 0);
     assert_true(wait_timer(env, "WO-S1") == T0 + 30 * MIN + 1);
 
-    set_clock(env, T0 + 29 * MIN);
+    h_set_clock(env, T0 + 29 * MIN);
     expect_none(inc, 1500);
-    set_clock(env, T0 + 31 * MIN);
+    h_set_clock(env, T0 + 31 * MIN);
     int64_t t = h_now_ms();
     json_object *o = next_of(inc, "Incident", "incident_id", "INC-WO-S1", 5000);
     printf("incident opened %lld ms after the clock passed the threshold\n",
@@ -172,7 +162,7 @@ static void test_open_close_update(void **state) {
     json_object_put(o);
 
     /* Restored at 50 min: closed. */
-    set_clock(env, T0 + 50 * MIN);
+    h_set_clock(env, T0 + 50 * MIN);
     h_send_ms(env, "WO-S1", "WO-S1-res", T0 + 50 * MIN, "service_restored",
               "{\"result\":\"RESULT_RESTORED\"}");
     o = next_of(inc, "Incident", "incident_id", "INC-WO-S1", 10000);
@@ -196,15 +186,15 @@ static void test_open_close_update(void **state) {
 /* A non-diamond cross-city rental is severe after 8 h, not 30 min. */
 static void test_rental_waits_8h(void **state) {
     h_env *env = *state;
-    set_clock(env, T0);
-    assert_true(h_worker_start(env, sim) > 0);
+    h_set_clock(env, T0);
+    assert_true(h_worker_start(env, h_simulated_clock) > 0);
     h_consumer *inc = h_consume_open(env, "confirmd.incidents");
     assert_non_null(inc);
     send_important_report(env, "WO-S2", "IMPORTANCE_CROSS_CITY", 1);
     assert_true(wait_timer(env, "WO-S2") == T0 + 8 * 60 * MIN + 1);
-    set_clock(env, T0 + 31 * MIN);
+    h_set_clock(env, T0 + 31 * MIN);
     expect_none(inc, 2000);
-    set_clock(env, T0 + 8 * 60 * MIN + MIN);
+    h_set_clock(env, T0 + 8 * 60 * MIN + MIN);
     json_object *o = next_of(inc, "Incident", "incident_id", "INC-WO-S2", 10000);
     expect_incident(o, "INCIDENT_STATUS_OPEN", "1");
     assert_string_equal(h_jstr(o, "threshold_ms"), "28800000");
@@ -219,7 +209,7 @@ static void test_alarm_opened(void **state) {
     char json[1024], errstr[256];
     uint8_t *buf = NULL;
     size_t len = 0;
-    set_clock(env, T0);
+    h_set_clock(env, T0);
     snprintf(json, sizeof(json),
              "{\"object_id\":\"OBJ-S3\",\"circuit_id\":\"CIR-S3\",\"service\":\"internet\","
              "\"importance\":\"IMPORTANCE_CROSS_PROVINCE\",\"customer\":{\"name\":\"某某物流\","
@@ -227,7 +217,7 @@ static void test_alarm_opened(void **state) {
     assert_int_equal(cfd_json_to_pb("Circuit", json, &buf, &len, errstr, sizeof(errstr)), 0);
     assert_int_equal(h_produce(env, "confirmd.inventory", "OBJ-S3", buf, len), 0);
     free(buf);
-    assert_true(h_worker_start(env, sim) > 0);
+    assert_true(h_worker_start(env, h_simulated_clock) > 0);
     h_consumer *inc = h_consume_open(env, "confirmd.incidents");
     assert_non_null(inc);
     wait_object(env, "OBJ-S3"); /* an alarm on an object not loaded yet is dead-lettered */
@@ -240,7 +230,7 @@ static void test_alarm_opened(void **state) {
     assert_int_equal(h_produce(env, "confirmd.alarms", "OBJ-S3", buf, len), 0);
     free(buf);
     assert_true(wait_timer(env, "ALM-A-S3") > 0);
-    set_clock(env, T0 + 31 * MIN);
+    h_set_clock(env, T0 + 31 * MIN);
     json_object *o = next_of(inc, "Incident", "incident_id", "INC-ALM-A-S3", 10000);
     expect_incident(o, "INCIDENT_STATUS_OPEN", "1");
     assert_string_equal(h_jstr(o, "importance"), "IMPORTANCE_CROSS_PROVINCE");

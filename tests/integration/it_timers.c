@@ -23,16 +23,6 @@
 #define T0 H_T0
 #define MIN H_MIN
 
-static const char *const sim[] = {"worker.clock=simulated", NULL};
-
-static void set_clock(h_env *env, int64_t now) {
-    redisContext *rc = h_redis_connect(env);
-    assert_non_null(rc);
-    redisReply *r = redisCommand(rc, "SET cfd:clock %lld", (long long)now);
-    assert_non_null(r);
-    freeReplyObject(r);
-    redisFree(rc);
-}
 
 /* Opens an AAA work order accepted at T0 + 1 min: contact due T0 + 16 min, on site
  * T0 + 61 min, restoration (from the report) T0 + 4 h. */
@@ -96,18 +86,18 @@ static void expect(json_object *a, const char *kind, const char *metric, const c
  * each within a second, then the escalation. */
 static void test_fire_on_time(void **state) {
     h_env *env = *state;
-    set_clock(env, T0 + MIN);
-    assert_true(h_worker_start(env, sim) > 0);
+    h_set_clock(env, T0 + MIN);
+    assert_true(h_worker_start(env, h_simulated_clock) > 0);
     h_consumer *c = h_consume_open(env, "confirmd.alerts");
     open_order(env, "WO-T1");
     wait_timer(env, "WO-T1");
 
     /* 50 % of the 15 min contact duty: T0 + 1 min + 7.5 min. */
-    set_clock(env, T0 + MIN + 7 * MIN);
+    h_set_clock(env, T0 + MIN + 7 * MIN);
     int64_t t;
     h_msg none;
     assert_int_equal(h_consume(c, 1500, &none), 0); /* nothing is due yet */
-    set_clock(env, T0 + MIN + 8 * MIN);
+    h_set_clock(env, T0 + MIN + 8 * MIN);
     t = h_now_ms();
     json_object *a = next_alert(c, "WO-T1", 5000);
     int64_t lateness = h_now_ms() - t;
@@ -118,7 +108,7 @@ static void test_fire_on_time(void **state) {
     assert_true(lateness <= 1000);
 
     /* Past the deadline: the 80 % warning is overtaken, only the breach goes out. */
-    set_clock(env, T0 + 17 * MIN);
+    h_set_clock(env, T0 + 17 * MIN);
     t = h_now_ms();
     a = next_alert(c, "WO-T1", 5000);
     lateness = h_now_ms() - t;
@@ -133,7 +123,7 @@ static void test_fire_on_time(void **state) {
     assert_true(lateness <= 1000);
 
     /* 30 min after the breach: escalation to the department leader. */
-    set_clock(env, T0 + 47 * MIN);
+    h_set_clock(env, T0 + 47 * MIN);
     a = next_alert(c, "WO-T1", 5000);
     expect(a, "ALERT_KIND_ESCALATION", "METRIC_CONTACT", "101");
     assert_string_equal(h_jstr(a, "recipients"), "RECIPIENT_DEPARTMENT_LEADER");
@@ -145,19 +135,19 @@ static void test_fire_on_time(void **state) {
  * that takes the partition over fires them. */
 static void test_survive_kill(void **state) {
     h_env *env = *state;
-    set_clock(env, T0 + MIN);
-    pid_t a = h_worker_start(env, sim);
+    h_set_clock(env, T0 + MIN);
+    pid_t a = h_worker_start(env, h_simulated_clock);
     assert_true(a > 0);
     open_order(env, "WO-T2");
     wait_timer(env, "WO-T2");
     assert_int_equal(h_worker_kill(env, a, SIGKILL), 0);
     assert_true(h_worker_wait_exit(env, a, 5000) >= 0);
 
-    pid_t b = h_worker_start(env, sim);
+    pid_t b = h_worker_start(env, h_simulated_clock);
     assert_true(b > 0);
     assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 1), "claimed", 30000), 0);
     h_consumer *c = h_consume_open(env, "confirmd.alerts");
-    set_clock(env, T0 + 17 * MIN);
+    h_set_clock(env, T0 + 17 * MIN);
     json_object *al = next_alert(c, "WO-T2", 20000);
     expect(al, "ALERT_KIND_BREACH", "METRIC_CONTACT", "100");
     json_object_put(al);
@@ -173,12 +163,12 @@ static void test_survive_kill(void **state) {
  * same alert id; the timer then has nothing more to fire for that duty. */
 static void test_retraction(void **state) {
     h_env *env = *state;
-    set_clock(env, T0 + MIN);
-    assert_true(h_worker_start(env, sim) > 0);
+    h_set_clock(env, T0 + MIN);
+    assert_true(h_worker_start(env, h_simulated_clock) > 0);
     h_consumer *c = h_consume_open(env, "confirmd.alerts");
     open_order(env, "WO-T3");
     wait_timer(env, "WO-T3");
-    set_clock(env, T0 + 17 * MIN);
+    h_set_clock(env, T0 + 17 * MIN);
     json_object *a = next_alert(c, "WO-T3", 5000);
     expect(a, "ALERT_KIND_BREACH", "METRIC_CONTACT", "100");
     json_object_put(a);
@@ -191,7 +181,7 @@ static void test_retraction(void **state) {
     json_object_put(a);
 
     /* Long after: the contact duty escalates no more; the on-site one breaches. */
-    set_clock(env, T0 + 62 * MIN);
+    h_set_clock(env, T0 + 62 * MIN);
     a = next_alert(c, "WO-T3", 5000);
     assert_string_equal(h_jstr(a, "metric"), "METRIC_ON_SITE");
     json_object_put(a);
