@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -21,14 +22,26 @@
 
 const char *const h_simulated_clock[] = {"worker.clock=simulated", NULL};
 
-void h_set_clock(h_env *env, int64_t now) {
+int64_t h_wait_timer(h_env *env, const char *wo) {
     redisContext *rc = h_redis_connect(env);
+    int64_t until = h_now_ms() + 30000, at = 0;
     assert_non_null(rc);
-    redisReply *r = redisCommand(rc, "SET cfd:clock %lld", (long long)now);
-    assert_non_null(r);
-    assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
-    freeReplyObject(r);
+    while (!at && h_now_ms() < until) {
+        redisReply *r = redisCommand(rc, "EVAL %s 0 %s",
+                                     "for _, k in ipairs(redis.call('KEYS', 'cfd:*:timers')) do "
+                                     "local s = redis.call('ZSCORE', k, ARGV[1]) "
+                                     "if s then return s end end return false",
+                                     wo);
+        if (r && r->type == REDIS_REPLY_STRING)
+            at = atoll(r->str);
+        freeReplyObject(r);
+        if (!at)
+            usleep(100 * 1000);
+    }
     redisFree(rc);
+    if (!at)
+        fail_msg("no SLA timer for %s within 30 s", wo);
+    return at;
 }
 
 int h_setup_redis_broker(void **state) {

@@ -27,9 +27,9 @@ void h_send_json(h_env *env, const char *fmt, ...) __attribute__((format(printf,
 /* --set arguments for a worker on the simulated clock (NULL-terminated). */
 extern const char *const h_simulated_clock[];
 
-/* Moves the simulated clock (the Redis key cfd:clock) to now, as `confirmctl clock set`
- * does; fails the test when Redis does not take it. */
-void h_set_clock(h_env *env, int64_t now);
+/* Waits (30 s at most) until the order's SLA timer is in Redis, that is until its
+ * events were applied; fails the test otherwise. @returns the timer's instant. */
+int64_t h_wait_timer(h_env *env, const char *wo);
 
 /* cmocka fixtures: a fresh env with redis-server and the broker (default topics) per
  * test, named after the test program; torn down whatever the test's outcome. */

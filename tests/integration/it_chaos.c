@@ -43,6 +43,7 @@
 
 #include <cmocka.h>
 
+#include "harness_events.h"
 #include "harness_orders.h"
 
 #define TOPIC "confirmd.events"
@@ -665,11 +666,6 @@ static int setup(void **state) {
     return 0;
 }
 
-static int teardown(void **state) {
-    h_env_destroy(*state);
-    return 0;
-}
-
 static void test_chaos(void **state) {
     h_env *env = *state;
     int n_orders = env_int("CFD_CHAOS_ORDERS", 2000);
@@ -931,7 +927,7 @@ static void test_chaos(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_chaos, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chaos, setup, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 
 #include "confirmd/codec.h"
 #include "harness_events.h"
+#include "harness_orders.h"
 
 #define T0 H_T0
 #define MIN H_MIN
@@ -38,27 +39,6 @@ static void send_important_report(h_env *env, const char *wo, const char *import
                 "\"network\":{\"circuit_id\":\"CQ-%s\"},\"problem_description\":\"line down\","
                 "\"full_interruption\":true}}",
                 wo, wo, (long long)T0, wo, importance, rental ? "true" : "false", wo);
-}
-
-/* Waits until the order's timer is in Redis; @returns its instant. */
-static int64_t wait_timer(h_env *env, const char *wo) {
-    redisContext *rc = h_redis_connect(env);
-    int64_t until = h_now_ms() + 30000, at = 0;
-    while (!at && h_now_ms() < until) {
-        redisReply *r = redisCommand(rc, "EVAL %s 0 %s",
-                         "for _, k in ipairs(redis.call('KEYS', 'cfd:*:timers')) do "
-                         "local s = redis.call('ZSCORE', k, ARGV[1]) "
-                         "if s then return s end end return false",
-                         wo);
-        if (r && r->type == REDIS_REPLY_STRING)
-            at = atoll(r->str);
-        freeReplyObject(r);
-        if (!at)
-            usleep(100 * 1000);
-    }
-    redisFree(rc);
-    assert_true(at > 0);
-    return at;
 }
 
 /* Waits until the worker has stored the inventory record of object. */
@@ -129,18 +109,18 @@ static const char *ms(char *buf, int64_t t) {
 static void test_open_close_update(void **state) {
     h_env *env = *state;
     char b[32];
-    h_set_clock(env, T0);
+    assert_int_equal(h_set_sim_clock(env, T0), 0);
     assert_true(h_worker_start(env, h_simulated_clock) > 0);
     h_consumer *inc = h_consume_open(env, "confirmd.incidents");
     h_consumer *al = h_consume_open(env, "confirmd.alerts");
     assert_non_null(inc);
     assert_non_null(al);
     send_important_report(env, "WO-S1", "IMPORTANCE_PROVINCE_LEVEL", 0);
-    assert_true(wait_timer(env, "WO-S1") == T0 + 30 * MIN + 1);
+    assert_true(h_wait_timer(env, "WO-S1") == T0 + 30 * MIN + 1);
 
-    h_set_clock(env, T0 + 29 * MIN);
+    assert_int_equal(h_set_sim_clock(env, T0 + 29 * MIN), 0);
     expect_none(inc, 1500);
-    h_set_clock(env, T0 + 31 * MIN);
+    assert_int_equal(h_set_sim_clock(env, T0 + 31 * MIN), 0);
     int64_t t = h_now_ms();
     json_object *o = next_of(inc, "Incident", "incident_id", "INC-WO-S1", 5000);
     printf("incident opened %lld ms after the clock passed the threshold\n",
@@ -162,7 +142,7 @@ static void test_open_close_update(void **state) {
     json_object_put(o);
 
     /* Restored at 50 min: closed. */
-    h_set_clock(env, T0 + 50 * MIN);
+    assert_int_equal(h_set_sim_clock(env, T0 + 50 * MIN), 0);
     h_send_ms(env, "WO-S1", "WO-S1-res", T0 + 50 * MIN, "service_restored",
               "{\"result\":\"RESULT_RESTORED\"}");
     o = next_of(inc, "Incident", "incident_id", "INC-WO-S1", 10000);
@@ -186,15 +166,15 @@ static void test_open_close_update(void **state) {
 /* A non-diamond cross-city rental is severe after 8 h, not 30 min. */
 static void test_rental_waits_8h(void **state) {
     h_env *env = *state;
-    h_set_clock(env, T0);
+    assert_int_equal(h_set_sim_clock(env, T0), 0);
     assert_true(h_worker_start(env, h_simulated_clock) > 0);
     h_consumer *inc = h_consume_open(env, "confirmd.incidents");
     assert_non_null(inc);
     send_important_report(env, "WO-S2", "IMPORTANCE_CROSS_CITY", 1);
-    assert_true(wait_timer(env, "WO-S2") == T0 + 8 * 60 * MIN + 1);
-    h_set_clock(env, T0 + 31 * MIN);
+    assert_true(h_wait_timer(env, "WO-S2") == T0 + 8 * 60 * MIN + 1);
+    assert_int_equal(h_set_sim_clock(env, T0 + 31 * MIN), 0);
     expect_none(inc, 2000);
-    h_set_clock(env, T0 + 8 * 60 * MIN + MIN);
+    assert_int_equal(h_set_sim_clock(env, T0 + 8 * 60 * MIN + MIN), 0);
     json_object *o = next_of(inc, "Incident", "incident_id", "INC-WO-S2", 10000);
     expect_incident(o, "INCIDENT_STATUS_OPEN", "1");
     assert_string_equal(h_jstr(o, "threshold_ms"), "28800000");
@@ -209,7 +189,7 @@ static void test_alarm_opened(void **state) {
     char json[1024], errstr[256];
     uint8_t *buf = NULL;
     size_t len = 0;
-    h_set_clock(env, T0);
+    assert_int_equal(h_set_sim_clock(env, T0), 0);
     snprintf(json, sizeof(json),
              "{\"object_id\":\"OBJ-S3\",\"circuit_id\":\"CIR-S3\",\"service\":\"internet\","
              "\"importance\":\"IMPORTANCE_CROSS_PROVINCE\",\"customer\":{\"name\":\"某某物流\","
@@ -229,8 +209,8 @@ static void test_alarm_opened(void **state) {
     assert_int_equal(cfd_json_to_pb("Alarm", json, &buf, &len, errstr, sizeof(errstr)), 0);
     assert_int_equal(h_produce(env, "confirmd.alarms", "OBJ-S3", buf, len), 0);
     free(buf);
-    assert_true(wait_timer(env, "ALM-A-S3") > 0);
-    h_set_clock(env, T0 + 31 * MIN);
+    assert_true(h_wait_timer(env, "ALM-A-S3") > 0);
+    assert_int_equal(h_set_sim_clock(env, T0 + 31 * MIN), 0);
     json_object *o = next_of(inc, "Incident", "incident_id", "INC-ALM-A-S3", 10000);
     expect_incident(o, "INCIDENT_STATUS_OPEN", "1");
     assert_string_equal(h_jstr(o, "importance"), "IMPORTANCE_CROSS_PROVINCE");

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "harness_events.h"
 #include "harness_orders.h"
 
 #define N_POISON 10000
@@ -36,11 +37,6 @@ static int setup(void **state) {
     if (!env || h_redis_start(env) || h_broker_start(env, NULL))
         return -1;
     *state = env;
-    return 0;
-}
-
-static int teardown(void **state) {
-    h_env_destroy(*state);
     return 0;
 }
 
@@ -204,7 +200,7 @@ static void test_poison_storm(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_poison_storm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_poison_storm, setup, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

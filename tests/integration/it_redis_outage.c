@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "harness_events.h"
 #include "harness_orders.h"
 
 #define PARTS 8
@@ -44,11 +45,6 @@ static int setup(void **state) {
         h_set_sim_clock(env, H_WL_T0))
         return -1;
     *state = env;
-    return 0;
-}
-
-static int teardown(void **state) {
-    h_env_destroy(*state);
     return 0;
 }
 
@@ -284,9 +280,9 @@ static void test_kill9_lost_second(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_stop_and_restart, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill9, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_kill9_lost_second, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_and_restart, setup, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_kill9, setup, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_kill9_lost_second, setup, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

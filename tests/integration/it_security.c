@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "harness_events.h"
 #include "harness_orders.h"
 
 #define PARTS 8
@@ -31,11 +32,6 @@ static int setup(void **state) {
         h_set_sim_clock(env, H_WL_T0))
         return -1;
     *state = env;
-    return 0;
-}
-
-static int teardown(void **state) {
-    h_env_destroy(*state);
     return 0;
 }
 
@@ -134,8 +130,8 @@ static void test_wrong_password(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_acl_user, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_password, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acl_user, setup, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_wrong_password, setup, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

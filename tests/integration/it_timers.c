@@ -19,6 +19,7 @@
 
 #include "confirmd/codec.h"
 #include "harness_events.h"
+#include "harness_orders.h"
 
 #define T0 H_T0
 #define MIN H_MIN
@@ -55,26 +56,6 @@ static json_object *next_alert(h_consumer *c, const char *wo, int timeout_ms) {
     return NULL;
 }
 
-/* Waits until the order's timer is in Redis (its events were applied). */
-static void wait_timer(h_env *env, const char *wo) {
-    redisContext *rc = h_redis_connect(env);
-    int64_t until = h_now_ms() + 30000;
-    bool found = false;
-    while (!found && h_now_ms() < until) {
-        redisReply *r = redisCommand(rc, "EVAL %s 0 %s",
-                         "for _, k in ipairs(redis.call('KEYS', 'cfd:*:timers')) do "
-                         "if redis.call('ZSCORE', k, ARGV[1]) then return 1 end end "
-                         "return 0",
-                         wo);
-        found = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
-        freeReplyObject(r);
-        if (!found)
-            usleep(100 * 1000);
-    }
-    redisFree(rc);
-    assert_true(found);
-}
-
 static void expect(json_object *a, const char *kind, const char *metric, const char *pct) {
     assert_non_null(a);
     assert_string_equal(h_jstr(a, "kind"), kind);
@@ -86,18 +67,18 @@ static void expect(json_object *a, const char *kind, const char *metric, const c
  * each within a second, then the escalation. */
 static void test_fire_on_time(void **state) {
     h_env *env = *state;
-    h_set_clock(env, T0 + MIN);
+    assert_int_equal(h_set_sim_clock(env, T0 + MIN), 0);
     assert_true(h_worker_start(env, h_simulated_clock) > 0);
     h_consumer *c = h_consume_open(env, "confirmd.alerts");
     open_order(env, "WO-T1");
-    wait_timer(env, "WO-T1");
+    h_wait_timer(env, "WO-T1");
 
     /* 50 % of the 15 min contact duty: T0 + 1 min + 7.5 min. */
-    h_set_clock(env, T0 + MIN + 7 * MIN);
+    assert_int_equal(h_set_sim_clock(env, T0 + MIN + 7 * MIN), 0);
     int64_t t;
     h_msg none;
     assert_int_equal(h_consume(c, 1500, &none), 0); /* nothing is due yet */
-    h_set_clock(env, T0 + MIN + 8 * MIN);
+    assert_int_equal(h_set_sim_clock(env, T0 + MIN + 8 * MIN), 0);
     t = h_now_ms();
     json_object *a = next_alert(c, "WO-T1", 5000);
     int64_t lateness = h_now_ms() - t;
@@ -108,7 +89,7 @@ static void test_fire_on_time(void **state) {
     assert_true(lateness <= 1000);
 
     /* Past the deadline: the 80 % warning is overtaken, only the breach goes out. */
-    h_set_clock(env, T0 + 17 * MIN);
+    assert_int_equal(h_set_sim_clock(env, T0 + 17 * MIN), 0);
     t = h_now_ms();
     a = next_alert(c, "WO-T1", 5000);
     lateness = h_now_ms() - t;
@@ -123,7 +104,7 @@ static void test_fire_on_time(void **state) {
     assert_true(lateness <= 1000);
 
     /* 30 min after the breach: escalation to the department leader. */
-    h_set_clock(env, T0 + 47 * MIN);
+    assert_int_equal(h_set_sim_clock(env, T0 + 47 * MIN), 0);
     a = next_alert(c, "WO-T1", 5000);
     expect(a, "ALERT_KIND_ESCALATION", "METRIC_CONTACT", "101");
     assert_string_equal(h_jstr(a, "recipients"), "RECIPIENT_DEPARTMENT_LEADER");
@@ -135,11 +116,11 @@ static void test_fire_on_time(void **state) {
  * that takes the partition over fires them. */
 static void test_survive_kill(void **state) {
     h_env *env = *state;
-    h_set_clock(env, T0 + MIN);
+    assert_int_equal(h_set_sim_clock(env, T0 + MIN), 0);
     pid_t a = h_worker_start(env, h_simulated_clock);
     assert_true(a > 0);
     open_order(env, "WO-T2");
-    wait_timer(env, "WO-T2");
+    h_wait_timer(env, "WO-T2");
     assert_int_equal(h_worker_kill(env, a, SIGKILL), 0);
     assert_true(h_worker_wait_exit(env, a, 5000) >= 0);
 
@@ -147,7 +128,7 @@ static void test_survive_kill(void **state) {
     assert_true(b > 0);
     assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 1), "claimed", 30000), 0);
     h_consumer *c = h_consume_open(env, "confirmd.alerts");
-    h_set_clock(env, T0 + 17 * MIN);
+    assert_int_equal(h_set_sim_clock(env, T0 + 17 * MIN), 0);
     json_object *al = next_alert(c, "WO-T2", 20000);
     expect(al, "ALERT_KIND_BREACH", "METRIC_CONTACT", "100");
     json_object_put(al);
@@ -163,12 +144,12 @@ static void test_survive_kill(void **state) {
  * same alert id; the timer then has nothing more to fire for that duty. */
 static void test_retraction(void **state) {
     h_env *env = *state;
-    h_set_clock(env, T0 + MIN);
+    assert_int_equal(h_set_sim_clock(env, T0 + MIN), 0);
     assert_true(h_worker_start(env, h_simulated_clock) > 0);
     h_consumer *c = h_consume_open(env, "confirmd.alerts");
     open_order(env, "WO-T3");
-    wait_timer(env, "WO-T3");
-    h_set_clock(env, T0 + 17 * MIN);
+    h_wait_timer(env, "WO-T3");
+    assert_int_equal(h_set_sim_clock(env, T0 + 17 * MIN), 0);
     json_object *a = next_alert(c, "WO-T3", 5000);
     expect(a, "ALERT_KIND_BREACH", "METRIC_CONTACT", "100");
     json_object_put(a);
@@ -181,7 +162,7 @@ static void test_retraction(void **state) {
     json_object_put(a);
 
     /* Long after: the contact duty escalates no more; the on-site one breaches. */
-    h_set_clock(env, T0 + 62 * MIN);
+    assert_int_equal(h_set_sim_clock(env, T0 + 62 * MIN), 0);
     a = next_alert(c, "WO-T3", 5000);
     assert_string_equal(h_jstr(a, "metric"), "METRIC_ON_SITE");
     json_object_put(a);
