@@ -335,7 +335,6 @@ static cfd_err batch_commit(cfd_worker *w, int32_t part, slot *s, const int64_t 
     return CFD_OK;
 }
 
-/* Applies a partition's batch; see the file comment of worker.h. */
 /* True when the batch holds alarms of part but the inventory of part is not caught up
  * yet (a worker starting on a backlog): looked up now, they would be dead-lettered as
  * unknown objects that are only not loaded yet. */
@@ -376,6 +375,7 @@ static void seek_back(cfd_worker *w, const char *topic, int32_t part, int64_t of
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* Applies a partition's batch; see the file comment of worker.h. */
 cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs,
                          size_t n) {
     slot *s = wk_slot_get(w, part);

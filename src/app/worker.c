@@ -120,16 +120,18 @@ bool wk_redis_retry(cfd_worker *w, cfd_err err, int64_t *backoff, char *errstr,
  * false alarms (which a retraction would then have to take back). */
 static bool caught_up(cfd_worker *w, int32_t part, const slot *s) {
     for (size_t t = 0; t < w->n_topics; t++)
-        if (wk_topic_behind(w, part, (int)t, s->applied[t]) > 0)
+        if (s->assigned[t] && wk_topic_behind(w, part, (int)t, s->applied[t]) != 0)
             return false;
     return true;
 }
 
 int64_t wk_topic_behind(cfd_worker *w, int32_t part, int t, int64_t applied) {
     int64_t lo = -1, hi = -1;
-    if (rd_kafka_get_watermark_offsets(w->consumer, w->topics[t], part, &lo, &hi))
-        return -1; /* not fetched yet: nothing known */
-    return hi >= 0 && applied + 1 < hi ? hi - applied - 1 : 0;
+    /* Until the first fetch response the cached high watermark is
+     * RD_KAFKA_OFFSET_INVALID, not an error: that, too, is "nothing known yet". */
+    if (rd_kafka_get_watermark_offsets(w->consumer, w->topics[t], part, &lo, &hi) || hi < 0)
+        return -1;
+    return applied + 1 < hi ? hi - applied - 1 : 0;
 }
 
 /* --- partition ownership ---------------------------------------------------------------- */

@@ -18,11 +18,6 @@
 #define PARK_SWEEP_MS 1000
 #define TIMER_TICK_MS 200 /* alerts fire within this of their due time */
 #define TIMER_BATCH 256
-#define MAX_TOPICS 8
-#define DR_MAX_TRIES 5
-#define PARK_SWEEP_MS 1000
-#define TIMER_TICK_MS 200 /* alerts fire within this of their due time */
-#define TIMER_BATCH 256
 
 /* A batch whose outputs are in flight. */
 typedef struct pending_batch {
