@@ -55,12 +55,12 @@ build/confirmctl produce -b "$bs" -t confirmd.alarms --type Alarm config/samples
 printf 'this is not a protobuf event\n' >"$tmp/bad.jsonl"
 build/confirmctl produce -b "$bs" --raw-invalid "$tmp/bad.jsonl" 2>/dev/null
 
-# Done when the partitions' applied offsets in Redis (events, alarms, inventory; the
-# alarm stage adds events of its own) stop moving.
+# Done when the partitions' applied offsets in Redis (events, alarms, inventory, city
+# reports; the alarm and city stages add messages of their own) stop moving.
 applied() {
     local sum=0 off
     for p in $(seq 0 7); do
-        for t in confirmd.events confirmd.alarms confirmd.inventory; do
+        for t in confirmd.events confirmd.alarms confirmd.inventory confirmd.city-reports; do
             off=$(redis-cli -p "$rport" hget "cfd:{p$p}:meta" "off:$t")
             [ -n "$off" ] && sum=$((sum + off + 1))
         done
@@ -90,6 +90,8 @@ say "SLA alerts"
 tail_topic confirmd.alerts --pretty
 say "completed confirmation records"
 tail_topic confirmd.records --pretty
+say "severe faults (incidents)"
+tail_topic confirmd.incidents --pretty
 say "dead letters"
 tail_topic confirmd.deadletter --pretty
 say "the alarm-opened work order's state in Redis"
@@ -98,6 +100,6 @@ say "the last record of WO-DEMO-1 in full (JSON)"
 tail_topic confirmd.records | grep '"WO-DEMO-1"' | tail -n 1
 
 say "worker log (no customer names, phones or addresses)"
-grep -E 'alert|record|dead letter|parked|duplicate' "$tmp/worker.log" | cut -c1-160 || true
+grep -E 'alert|record|incident|dead letter|parked|duplicate' "$tmp/worker.log" | cut -c1-160 || true
 echo
 echo "demo: stopping redis, broker and worker"

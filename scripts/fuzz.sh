@@ -22,7 +22,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
         -DCMAKE_C_FLAGS=-Wno-unknown-warning-option \
         -DCFD_SANITIZE=ON >/dev/null
 fi
-cmake --build "$build" -j"$(nproc)" --target fuzz_event_decode fuzz_state_decode
+cmake --build "$build" -j"$(nproc)" --target fuzz_event_decode fuzz_state_decode fuzz_city_decode
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -33,7 +33,7 @@
 typedef enum cfd_incident_kind {
     CFD_INCIDENT_KIND_UNSPECIFIED = 0,
     CFD_INCIDENT_IMPORTANT_CUSTOMER_INTERRUPTION = 1,
-    CFD_INCIDENT_MULTI_CUSTOMER_CITY = 2, /* reserved: needs city-keyed state */
+    CFD_INCIDENT_MULTI_CUSTOMER_CITY = 2, /* see confirmd/city.h */
 } cfd_incident_kind;
 
 /* Values as confirmd.v1.IncidentStatus. */
@@ -61,7 +61,9 @@ typedef struct cfd_incident {
     char incident_id[160];
     cfd_incident_kind kind;
     cfd_incident_status status;
-    const char *work_order;
+    const char *work_order;          /* the one order, or NULL when work_orders is set */
+    const char *const *work_orders;  /* MULTI_CUSTOMER_CITY: the member orders */
+    size_t n_work_orders;
     const char *customer_id, *city, *service;
     cfd_tier tier;
     cfd_importance importance;
@@ -95,6 +97,16 @@ int64_t cfd_incident_next(const cfd_record *rec);
  */
 size_t cfd_incident_collect(cfd_record *rec, int64_t now_ms, cfd_incident out[3],
                             cfd_alert *alert, bool *has_alert);
+
+/*
+ * Fills what every SEVERE_FAULT alert has (the rest zero, the message empty): for owner
+ * (a work order, or a city incident's id: the alert id is "<owner>/SEVERE_FAULT"), due
+ * at deadline_ms, fired at now_ms, to the NOC duty manager; and since_ms written into
+ * since as "YYYY-MM-DD HH:MM UTC" for the message.
+ */
+void cfd_incident_alert_init(cfd_alert *a, const char *owner, const char *city,
+                             int64_t deadline_ms, int64_t now_ms, int64_t since_ms,
+                             char *since, size_t since_size);
 
 /* @returns "INCIDENT_STATUS_OPEN" etc.; "?" when out of range. */
 const char *cfd_incident_status_name(cfd_incident_status s);

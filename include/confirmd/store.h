@@ -79,6 +79,7 @@ cfd_err cfd_store_get_parked(cfd_store *st, int32_t part, const char *order,
 typedef enum cfd_due_kind {
     CFD_DUE_PARKED, /* orders whose parked events expire */
     CFD_DUE_TIMER,  /* orders whose SLA calls for an alert */
+    CFD_DUE_CITY,   /* city|service keys whose severe-fault rule needs a look */
 } cfd_due_kind;
 
 /* Orders of part due at or before now_ms (at most max, earliest first); *orders is
@@ -126,6 +127,8 @@ void cfd_txn_park(cfd_txn *tx, const char *order, const void *frame, size_t len,
 void cfd_txn_unpark(cfd_txn *tx, const char *order);
 /* The order's next SLA instant becomes due_ms; 0 removes its timer. */
 void cfd_txn_timer(cfd_txn *tx, const char *order, int64_t due_ms);
+/* The city|service key's next instant (CFD_DUE_CITY) becomes due_ms; 0 removes it. */
+void cfd_txn_city_timer(cfd_txn *tx, const char *key, int64_t due_ms);
 
 /*
  * Applies tx atomically.
@@ -143,6 +146,7 @@ typedef enum cfd_output_kind {
     CFD_OUT_EVENT = 'E',  /* an event for the events topic (re-keyed by work order) */
     CFD_OUT_NOTICE = 'N', /* a notice for the alarms topic (keyed by network object) */
     CFD_OUT_INCIDENT = 'I', /* a severe fault's Incident (keyed by incident id) */
+    CFD_OUT_CITY = 'C',     /* a CityReport for the city rule (keyed by city|service) */
 } cfd_output_kind;
 
 /* @returns a malloc'd frame of *len bytes, or NULL on out-of-memory. */

@@ -25,10 +25,7 @@ static void emit_incidents(cfd_worker *w, item *it, int64_t now) {
     cfd_alert alert;
     bool has_alert;
     size_t n = cfd_incident_collect(it->rec, now, incs, &alert, &has_alert);
-    for (size_t i = 0; i < n; i++)
-        wk_emit_incident(w, it, &incs[i]);
-    if (has_alert)
-        wk_emit_alert(w, it, &alert);
+    wk_emit_incidents(w, it->order, incs, n, has_alert ? &alert : NULL);
 }
 
 /* Queues the alerts a change calls for, and the record when this change completed
@@ -40,7 +37,7 @@ static void emit_outputs(cfd_worker *w, item *it) {
     size_t n = cfd_record_collect_alerts(it->rec, cfd_clock_now(&w->clock), alerts,
                                          sizeof(alerts) / sizeof(alerts[0]));
     for (size_t i = 0; i < n; i++)
-        wk_emit_alert(w, it, &alerts[i]);
+        wk_emit_alert(w, it->order, &alerts[i]);
     emit_incidents(w, it, cfd_record_as_of(it->rec));
     bool complete = cfd_record_is_complete(it->rec);
     if (complete && !it->was_complete && cfd_record_needs_emit(it->rec)) {
@@ -200,6 +197,7 @@ static void store_parked(cfd_worker *w, item *it) {
 
 static void item_free(item *it) {
     cfd_record_destroy(it->rec);
+    cfd_city_report_clear(&it->city);
     for (size_t k = 0; k < it->n_parked; k++)
         cfd_codec_event_release(&it->parked[k].de);
     free(it->parked);
@@ -304,6 +302,9 @@ static cfd_err batch_load(cfd_worker *w, batch *b, int32_t part) {
             err = CFD_ERR;
         }
         it->was_complete = it->rec && cfd_record_is_complete(it->rec);
+        cfd_city_report city;
+        it->in_city = it->rec && cfd_city_report_of(it->rec, &city) &&
+                      cfd_city_report_copy(&it->city, &city);
         item_load_parked(w, it);
     }
     cfd_blobs_clear(states, n);
@@ -319,7 +320,7 @@ static cfd_err batch_load(cfd_worker *w, batch *b, int32_t part) {
 }
 
 /* Commits the batch's transaction (retrying while Redis is away) and produces. */
-static cfd_err batch_commit(cfd_worker *w, int32_t part, slot *s, const int64_t *offs) {
+cfd_err wk_batch_commit(cfd_worker *w, int32_t part, slot *s, const int64_t *offs) {
     char errstr[512];
     cfd_err err;
     int64_t backoff = 0;
@@ -380,13 +381,14 @@ cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs,
                          size_t n) {
     slot *s = wk_slot_get(w, part);
     rd_kafka_message_t **evs = calloc(n + 1, sizeof(*evs)), **noc = calloc(n + 1, sizeof(*noc));
-    size_t n_evs = 0, n_noc = 0;
+    rd_kafka_message_t **city = calloc(n + 1, sizeof(*city));
+    size_t n_evs = 0, n_noc = 0, n_city = 0;
     int64_t offs[MAX_TOPICS];
     int64_t now = cfd_clock_now(&w->clock);
     batch b = {0};
     cfd_err err = CFD_OK;
 
-    if (!evs || !noc)
+    if (!evs || !noc || !city)
         abort();
     for (size_t t = 0; t < MAX_TOPICS; t++)
         offs[t] = -1;
@@ -403,6 +405,8 @@ cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs,
             offs[t] = msgs[i]->offset;
         if (t == w->alarms_t || t == w->inventory_t)
             noc[n_noc++] = msgs[i];
+        else if (t == w->city_t)
+            city[n_city++] = msgs[i];
         else
             evs[n_evs++] = msgs[i];
     }
@@ -412,6 +416,8 @@ cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs,
     cfd_txn_begin(w->tx, part, s->epoch);
     /* Alarms and inventory first: their events go out through Kafka anyway. */
     if (n_noc && (err = wk_noc_batch(w, part, noc, n_noc)))
+        goto out;
+    if (n_city && (err = wk_city_batch(w, part, city, n_city, now)))
         goto out;
     b = (batch){.msgs = evs, .n = n_evs};
     batch_decode(w, &b, part);
@@ -431,12 +437,13 @@ cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs,
             continue;
         if (cfd_record_needs_emit(it->rec))
             wk_emit_record(w, it);
+        wk_emit_city_report(w, it);
         store_state(w, it);
     }
     for (size_t t = 0; t < w->n_topics; t++)
         if (offs[t] >= 0)
             cfd_txn_offset(w->tx, w->topics[t], offs[t]);
-    if ((err = batch_commit(w, part, s, offs)))
+    if ((err = wk_batch_commit(w, part, s, offs)))
         goto out;
     w->stats.events += n;
     for (size_t t = 0; t < w->n_topics; t++)
@@ -447,6 +454,22 @@ out:
     wk_outs_clear(w);
     free(evs);
     free(noc);
+    free(city);
+    return err;
+}
+
+cfd_err wk_due(cfd_worker *w, int32_t part, cfd_due_kind kind, int64_t now, size_t max,
+               char ***names, size_t *n) {
+    char errstr[512];
+    int64_t backoff = 0;
+    cfd_err err;
+    do
+        err = cfd_store_due(w->store, part, kind, now, max, names, n, errstr, sizeof(errstr));
+    while (wk_redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
+    if (err) {
+        *names = NULL;
+        *n = 0;
+    }
     return err;
 }
 
@@ -456,12 +479,8 @@ cfd_err wk_sweep_parked(cfd_worker *w, int32_t part, slot *s) {
     char **orders = NULL;
     size_t n = 0;
     int64_t now = cfd_clock_now(&w->clock);
-    int64_t backoff = 0;
-    cfd_err err;
-    do
-        err = cfd_store_due(w->store, part, CFD_DUE_PARKED, now, 64, &orders, &n, errstr,
-                                   sizeof(errstr));
-    while (wk_redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
+    int64_t backoff;
+    cfd_err err = wk_due(w, part, CFD_DUE_PARKED, now, 64, &orders, &n);
     if (err || n == 0)
         goto out;
     wk_outs_clear(w);
@@ -497,7 +516,7 @@ cfd_err wk_sweep_parked(cfd_worker *w, int32_t part, slot *s) {
         store_parked(w, &it);
         item_free(&it);
     }
-    err = batch_commit(w, part, s, NULL);
+    err = wk_batch_commit(w, part, s, NULL);
 out:
     wk_outs_clear(w);
     cfd_strv_free(orders, n);
@@ -511,11 +530,7 @@ cfd_err wk_fire_timers(cfd_worker *w, int32_t part, slot *s, int64_t now) {
     char **orders = NULL;
     size_t n = 0;
     int64_t backoff = 0;
-    cfd_err err;
-    do
-        err = cfd_store_due(w->store, part, CFD_DUE_TIMER, now, TIMER_BATCH, &orders, &n,
-                            errstr, sizeof(errstr));
-    while (wk_redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
+    cfd_err err = wk_due(w, part, CFD_DUE_TIMER, now, TIMER_BATCH, &orders, &n);
     if (err || n == 0)
         goto out;
     batch b = {.items = calloc(n, sizeof(item)), .n_items = n};
@@ -524,7 +539,6 @@ cfd_err wk_fire_timers(cfd_worker *w, int32_t part, slot *s, int64_t now) {
     size_t *n_frames = calloc(n, sizeof(size_t));
     if (!b.items || !states || !frames || !n_frames)
         abort();
-    backoff = 0;
     do
         err = cfd_store_load(w->store, part, (const char *const *)orders, n, states, frames,
                              n_frames, errstr, sizeof(errstr));
@@ -546,12 +560,12 @@ cfd_err wk_fire_timers(cfd_worker *w, int32_t part, slot *s, int64_t now) {
         size_t k = cfd_due_collect(it->rec, w->pol, now, alerts,
                                    sizeof(alerts) / sizeof(alerts[0]));
         for (size_t j = 0; j < k; j++)
-            wk_emit_alert(w, it, &alerts[j]);
+            wk_emit_alert(w, it->order, &alerts[j]);
         emit_incidents(w, it, now);
         store_state(w, it);
     }
     if (!err)
-        err = batch_commit(w, part, s, NULL);
+        err = wk_batch_commit(w, part, s, NULL);
     cfd_blobs_clear(states, n);
     free(states);
     free(frames);

@@ -75,6 +75,12 @@ static const cfd_option options[] = {
      .desc = "Compacted topic of network objects (`confirmd.v1.Circuit`, keyed by object "
              "id) the alarm stage looks alarms up in; empty turns it off. Needs the input "
              "topic's partition count."},
+    {.name = "worker.city_reports_topic", .type = OPT_STRING,
+     .def = "confirmd.city-reports", .offset = FIELD(city_reports_topic),
+     .desc = "Internal topic of the multi-customer city rule of severe faults "
+             "(`confirmd.v1.CityReport`, keyed by `<city>|<service>`): workers produce to "
+             "it and consume it. Empty turns the rule off. Needs the input topic's "
+             "partition count."},
     {.name = "worker.batch_size", .type = OPT_INT, .def = "500", .min = 1, .max = 10000,
      .offset = FIELD(batch_size),
      .desc = "Most events applied per Redis round trip."},

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "confirmd/log.h"
+#include "confirmd/city_codec.h"
 #include "confirmd/noc_codec.h"
 #include "worker_int.h"
 
@@ -43,6 +44,7 @@ static rd_kafka_topic_t *out_topic(cfd_worker *w, cfd_output_kind kind) {
     case CFD_OUT_EVENT: return w->out_events;
     case CFD_OUT_NOTICE: return w->out_notices;
     case CFD_OUT_INCIDENT: return w->out_incidents;
+    case CFD_OUT_CITY: return w->out_city;
     default: return w->out_deadletter;
     }
 }
@@ -243,16 +245,16 @@ void wk_dead_letter(cfd_worker *w, const char *topic, int32_t part, int64_t offs
 
 /* Queues one alert; its output id is the alert id plus its kind, so a breach and its
  * retraction are two outputs about one alert. */
-void wk_emit_alert(cfd_worker *w, const item *it, const cfd_alert *a) {
+void wk_emit_alert(cfd_worker *w, const char *key, const cfd_alert *a) {
     char id[320];
     uint8_t *buf = NULL;
     size_t len = 0;
     if (cfd_codec_alert_encode(a, &buf, &len))
         return;
     snprintf(id, sizeof(id), "alert/%s/%s", a->alert_id, cfd_alert_kind_name(a->kind));
-    cfd_info(MOD, "alert %s %s work order %s", cfd_alert_kind_name(a->kind),
-             a->metric ? cfd_metric_name(a->metric) : "-", it->order);
-    wk_add_output(w, id, CFD_OUT_ALERT, it->order, buf, len);
+    cfd_info(MOD, "alert %s %s for %s", cfd_alert_kind_name(a->kind),
+             a->metric ? cfd_metric_name(a->metric) : "-", key);
+    wk_add_output(w, id, CFD_OUT_ALERT, key, buf, len);
     w->stats.alerts++;
 }
 
@@ -272,16 +274,64 @@ void wk_emit_record(cfd_worker *w, item *it) {
 }
 
 /* Queues an Incident under the id of its version: each change is one fact. */
-void wk_emit_incident(cfd_worker *w, const item *it, const cfd_incident *inc) {
+static void emit_incident(cfd_worker *w, const char *key, const cfd_incident *inc) {
     char id[320];
     uint8_t *buf = NULL;
     size_t len = 0;
     if (cfd_codec_incident_encode(inc, &buf, &len))
         return;
     snprintf(id, sizeof(id), "inc/%s/v%" PRIu32, inc->incident_id, inc->version);
-    cfd_info(MOD, "incident %s %s v%" PRIu32 " work order %s", inc->incident_id,
-             cfd_incident_status_name(inc->status), inc->version, it->order);
+    if (inc->n_work_orders)
+        cfd_info(MOD, "incident %s %s v%" PRIu32 ": %zu work orders", inc->incident_id,
+                 cfd_incident_status_name(inc->status), inc->version, inc->n_work_orders);
+    else
+        cfd_info(MOD, "incident %s %s v%" PRIu32 " work order %s", inc->incident_id,
+                 cfd_incident_status_name(inc->status), inc->version, key);
     wk_add_output(w, id, CFD_OUT_INCIDENT, inc->incident_id, buf, len);
+}
+
+void wk_emit_incidents(cfd_worker *w, const char *key, const cfd_incident *incs, size_t n,
+                       const cfd_alert *alert) {
+    for (size_t i = 0; i < n; i++)
+        emit_incident(w, key, &incs[i]);
+    if (alert)
+        wk_emit_alert(w, key, alert);
+}
+
+/* Queues r (version set by the caller) to the city reports topic, keyed by its key. */
+static void city_report_out(cfd_worker *w, const cfd_city_report *r) {
+    char id[400], key[300];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (cfd_codec_city_report_encode(r, &buf, &len))
+        return;
+    cfd_city_key(r->city, r->service, key, sizeof(key));
+    snprintf(id, sizeof(id), "city/%s/%s/v%" PRIu32, key, r->work_order, r->record_version);
+    wk_add_output(w, id, CFD_OUT_CITY, key, buf, len);
+}
+
+void wk_emit_city_report(cfd_worker *w, item *it) {
+    cfd_city_report now;
+    bool in = it->rec && cfd_city_report_of(it->rec, &now);
+    if (!w->out_city || (!in && !it->in_city))
+        return;
+    if (it->in_city && (!in || strcmp(now.city, it->city.city) != 0 ||
+                        strcmp(now.service, it->city.service) != 0)) {
+        /* Out of its former key (another city or service, or no longer taking part):
+         * there, its fault counts as ended now. */
+        cfd_city_report gone = it->city;
+        if (!gone.ended_at_ms)
+            gone.ended_at_ms = cfd_record_as_of(it->rec);
+        gone.record_version = it->rec->version;
+        city_report_out(w, &gone);
+    } else if (in && it->in_city && cfd_city_report_same(&now, &it->city)) {
+        return; /* nothing the rule reads changed */
+    }
+    if (in)
+        city_report_out(w, &now);
+    /* What the key now has: a second change in this batch compares with it. */
+    cfd_city_report_clear(&it->city);
+    it->in_city = in && cfd_city_report_copy(&it->city, &now);
 }
 
 void wk_resend_one(const char *id, const void *frame, size_t len, void *ctx) {

@@ -304,6 +304,13 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
         rd_kafka_topic_partition_list_add(topics, cfg->inventory_topic,
                                           RD_KAFKA_PARTITION_UA);
     }
+    w->city_t = -1;
+    if (*cfg->city_reports_topic && w->n_topics < MAX_TOPICS) {
+        w->city_t = (int)w->n_topics;
+        w->topics[w->n_topics++] = wk_strdup(cfg->city_reports_topic);
+        rd_kafka_topic_partition_list_add(topics, cfg->city_reports_topic,
+                                          RD_KAFKA_PARTITION_UA);
+    }
 
     if (!(w->store = cfd_store_new(cfg, errstr, errstr_size)))
         goto fail;
@@ -325,6 +332,8 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
     w->out_events = rd_kafka_topic_new(w->producer, w->topics[0], NULL);
     if (w->alarms_t >= 0)
         w->out_notices = rd_kafka_topic_new(w->producer, cfg->alarms_topic, NULL);
+    if (w->city_t >= 0)
+        w->out_city = rd_kafka_topic_new(w->producer, cfg->city_reports_topic, NULL);
 
     if (!(conf = cfd_kafka_conf_new(cfg, CFD_KAFKA_CONSUMER, errstr, errstr_size)))
         goto fail;
@@ -422,6 +431,8 @@ cfd_err cfd_worker_run(cfd_worker *w) {
             if (mono >= s->next_tick_ms && caught_up(w, (int32_t)p, s)) {
                 s->next_tick_ms = mono + TIMER_TICK_MS;
                 err = wk_fire_timers(w, (int32_t)p, s, now);
+                if (!err && w->city_t >= 0)
+                    err = wk_fire_city_timers(w, (int32_t)p, s, now);
             }
             if (!err && mono >= s->next_sweep_ms) {
                 s->next_sweep_ms = mono + PARK_SWEEP_MS;
@@ -461,6 +472,8 @@ void cfd_worker_destroy(cfd_worker *w) {
         rd_kafka_topic_destroy(w->out_deadletter);
     if (w->out_incidents)
         rd_kafka_topic_destroy(w->out_incidents);
+    if (w->out_city)
+        rd_kafka_topic_destroy(w->out_city);
     if (w->producer)
         rd_kafka_destroy(w->producer);
     for (size_t p = 0; p < w->n_slots; p++) {

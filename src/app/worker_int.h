@@ -8,6 +8,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "confirmd/city.h"
 #include "confirmd/codec.h"
 #include "confirmd/record.h"
 #include "confirmd/store.h"
@@ -79,6 +80,8 @@ typedef struct item {
     bool dirty;
     bool rewrite_park; /* an event left the Redis park list: write the list anew */
     bool was_complete; /* the record was complete before the latest change */
+    cfd_city_report city;  /* what the city rule had of the order, as loaded (owned) */
+    bool in_city;          /* the order took part in the city rule, as loaded */
     cfd_blob *frames;  /* park list as loaded (keeps payloads alive) */
     size_t n_frames;
     parked_ev *parked;
@@ -96,7 +99,9 @@ struct cfd_worker {
     rd_kafka_topic_t *out_events;  /* re-keyed events: the first input topic */
     rd_kafka_topic_t *out_notices; /* closed-order notices: the alarms topic */
     rd_kafka_topic_t *out_incidents; /* severe faults */
+    rd_kafka_topic_t *out_city;    /* city reports: the city reports topic */
     int alarms_t, inventory_t;     /* index in topics[] of those topics, -1 when off */
+    int city_t;                    /* index in topics[] of the city reports, -1 when off */
     cfd_store *store;
     cfd_txn *tx;
     char *topics[MAX_TOPICS];
@@ -136,10 +141,15 @@ void wk_batch_produce(cfd_worker *w, int32_t part, slot *s, const int64_t *offs)
 void wk_dead_letter(cfd_worker *w, const char *topic, int32_t part, int64_t offset,
                     const void *bytes, size_t len, cfd_err why, const char *detail,
                     const char *order, const char *event_id);
-void wk_emit_alert(cfd_worker *w, const item *it, const cfd_alert *a);
+void wk_emit_alert(cfd_worker *w, const char *key, const cfd_alert *a);
 void wk_emit_record(cfd_worker *w, item *it);
 /* Queues one Incident message, keyed by its incident id. */
-void wk_emit_incident(cfd_worker *w, const item *it, const cfd_incident *inc);
+/* Queues a severe fault's Incident messages (each under the id of its version) and,
+ * when it opened, its SEVERE_FAULT alert; key is the order or the city incident id. */
+void wk_emit_incidents(cfd_worker *w, const char *key, const cfd_incident *incs, size_t n,
+                       const cfd_alert *alert);
+/* Queues the order's CityReport when what the city rule has of it changed. */
+void wk_emit_city_report(cfd_worker *w, item *it);
 void wk_resend_one(const char *id, const void *frame, size_t len, void *ctx);
 /* Queues an output: written to the outbox in the batch's transaction, produced after. */
 void wk_add_output(cfd_worker *w, const char *id, cfd_output_kind kind, const char *key,
@@ -155,7 +165,21 @@ void wk_emit_report_notice(cfd_worker *w, const item *it, const cfd_event *ev,
 /* Applies a partition batch's inventory and alarm messages into w->tx and outputs. */
 cfd_err wk_noc_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n);
 
+/* city.c */
+/* Applies a partition batch's city reports into w->tx and outputs, judged at now. */
+cfd_err wk_city_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n,
+                      int64_t now);
+/* Judges the city keys whose timers are due at now, and commits. */
+cfd_err wk_fire_city_timers(cfd_worker *w, int32_t part, slot *s, int64_t now);
+
 /* apply.c */
+/* The names (orders, keys) of part's kind that are due at now, at most max (retrying
+ * while Redis is away); *names malloc'd (cfd_strv_free), NULL when none or on error. */
+cfd_err wk_due(cfd_worker *w, int32_t part, cfd_due_kind kind, int64_t now, size_t max,
+               char ***names, size_t *n);
+/* Commits w->tx (retrying while Redis is away), then produces its outputs; offs are
+ * the batch's highest offsets per input topic (NULL: a tick, no input). */
+cfd_err wk_batch_commit(cfd_worker *w, int32_t part, slot *s, const int64_t *offs);
 cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n);
 cfd_err wk_sweep_parked(cfd_worker *w, int32_t part, slot *s);
 cfd_err wk_fire_timers(cfd_worker *w, int32_t part, slot *s, int64_t now);

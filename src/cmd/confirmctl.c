@@ -527,6 +527,8 @@ static const char *ctl_type_for_topic(const char *topic)
         return "Circuit";
     if (ctl_ends_with(topic, "incidents"))
         return "Incident";
+    if (ctl_ends_with(topic, "city-reports"))
+        return "CityReport";
     return "Event";
 }
 
@@ -616,6 +618,30 @@ static void ctl_pretty_dead_letter(json_object *v)
            detail ? detail : "");
 }
 
+/* Incidents carry ids, classes and instants only: printed as they are. */
+static void ctl_pretty_incident(json_object *v)
+{
+    char t1[16], t2[16];
+    json_object *orders, *flag;
+    const char *city = ctl_json_str(v, "city"), *service = ctl_json_str(v, "service");
+
+    printf("INCIDENT %s %s v%" PRId64 " %s", ctl_json_str(v, "incident_id"),
+           ctl_strip(ctl_json_str(v, "status"), "INCIDENT_STATUS_"), ctl_json_i64(v, "version"),
+           ctl_strip(ctl_json_str(v, "kind"), "INCIDENT_KIND_"));
+    printf(" %s/%s orders", city ? city : "-", service ? service : "-");
+    if (json_object_object_get_ex(v, "work_orders", &orders))
+        for (size_t i = 0; i < json_object_array_length(orders); i++)
+            printf("%s%s", i ? "," : "=",
+                   json_object_get_string(json_object_array_get_idx(orders, i)));
+    printf(" severe since %s", ctl_clock(ctl_json_i64(v, "opened_at_ms"), t1, sizeof t1));
+    if (ctl_json_i64(v, "closed_at_ms"))
+        printf(" closed %s", ctl_clock(ctl_json_i64(v, "closed_at_ms"), t2, sizeof t2));
+    if (json_object_object_get_ex(v, "excluded_from_assessment", &flag) &&
+        json_object_get_boolean(flag))
+        printf(" excluded-from-assessment");
+    printf("\n");
+}
+
 static void ctl_pretty_event(json_object *v)
 {
     char t[16];
@@ -641,6 +667,8 @@ static void ctl_print_pretty(const char *type, const char *json)
         ctl_pretty_dead_letter(v);
     else if (strcmp(type, "Event") == 0)
         ctl_pretty_event(v);
+    else if (strcmp(type, "Incident") == 0)
+        ctl_pretty_incident(v);
     else
         printf("%s %s\n", type, json);
     json_object_put(v);

@@ -26,7 +26,7 @@ static volatile sig_atomic_t stop_requested;
 static const char *const default_topics[] = {
     "confirmd.events:8", "confirmd.records:4", "confirmd.alerts:4",
     "confirmd.deadletter:4", "confirmd.incidents:4", "confirmd.alarms:8",
-    "confirmd.inventory:8", NULL,
+    "confirmd.inventory:8", "confirmd.city-reports:8", NULL,
 };
 
 typedef struct broker_opts {
@@ -50,7 +50,7 @@ static void usage(FILE *out) {
             "                          confirmd.events:8 confirmd.records:4\n"
             "                          confirmd.alerts:4 confirmd.deadletter:4\n"
             "                          confirmd.incidents:4 confirmd.alarms:8\n"
-            "                          confirmd.inventory:8\n"
+            "                          confirmd.inventory:8 confirmd.city-reports:8\n"
             "  --bootstrap-file PATH   write the bootstrap servers there (atomically)\n"
             "                          once listening\n"
             "  --control PATH          unix socket taking one command per line,\n"

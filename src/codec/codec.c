@@ -1090,8 +1090,13 @@ cfd_err cfd_codec_incident_encode(const cfd_incident *inc, uint8_t **buf, size_t
     pb.incident_id = (char *)inc->incident_id;
     pb.kind = (Confirmd__V1__IncidentKind)inc->kind;
     pb.status = (Confirmd__V1__IncidentStatus)inc->status;
-    pb.n_work_orders = inc->work_order ? 1 : 0;
-    pb.work_orders = inc->work_order ? orders : NULL;
+    if (inc->n_work_orders) {
+        pb.n_work_orders = inc->n_work_orders;
+        pb.work_orders = (char **)inc->work_orders;
+    } else {
+        pb.n_work_orders = inc->work_order ? 1 : 0;
+        pb.work_orders = inc->work_order ? orders : NULL;
+    }
     pb.customer_id = (char *)inc->customer_id;
     pb.city = (char *)inc->city;
     pb.service = (char *)inc->service;

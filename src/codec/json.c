@@ -38,6 +38,7 @@ static const ProtobufCMessageDescriptor *const json_roots[] = {
     &confirmd__v1__circuit__descriptor,
     &confirmd__v1__alarm__descriptor,
     &confirmd__v1__alarm_state__descriptor,
+    &confirmd__v1__city_state__descriptor,
 };
 
 /* ---- type lookup ----------------------------------------------------------------- */

@@ -141,29 +141,38 @@ static const char *importance_label(const cfd_customer *c)
     return c->diamond ? "diamond" : "cross-city rental";
 }
 
+void cfd_incident_alert_init(cfd_alert *a, const char *owner, const char *city,
+                             int64_t deadline_ms, int64_t now_ms, int64_t since_ms,
+                             char *since, size_t since_size)
+{
+    time_t secs = (time_t)(since_ms / 1000);
+    struct tm tm;
+
+    if (gmtime_r(&secs, &tm) == NULL ||
+        strftime(since, since_size, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+        snprintf(since, since_size, "%lld ms", (long long)since_ms);
+    memset(a, 0, sizeof(*a));
+    a->kind = CFD_ALERT_SEVERE_FAULT;
+    a->work_order = owner;
+    a->metric = CFD_METRIC_NONE;
+    a->deadline_ms = deadline_ms;
+    a->fired_at_ms = now_ms;
+    a->recipients = CFD_RECIPIENT_NOC_DUTY_MANAGER;
+    a->city = city;
+    cfd_alert_make_id(a);
+}
+
 /* The SMS-by-level notification: facts only, never names, phones or addresses. */
 static void severe_alert(cfd_alert *a, const cfd_record *rec, const cfd_incident_view *v,
                          int64_t now_ms)
 {
     char since[48];
-    time_t secs = (time_t)(v->started_at_ms / 1000);
-    struct tm tm;
 
-    if (gmtime_r(&secs, &tm) == NULL ||
-        strftime(since, sizeof(since), "%Y-%m-%d %H:%M UTC", &tm) == 0)
-        snprintf(since, sizeof(since), "%lld ms", (long long)v->started_at_ms);
-    memset(a, 0, sizeof(*a));
-    a->kind = CFD_ALERT_SEVERE_FAULT;
-    a->work_order = rec->work_order;
-    a->metric = CFD_METRIC_NONE;
-    a->deadline_ms = v->opens_at_ms;
-    a->fired_at_ms = now_ms;
-    a->recipients = CFD_RECIPIENT_NOC_DUTY_MANAGER;
+    cfd_incident_alert_init(a, rec->work_order, rec->customer.city, v->opens_at_ms, now_ms,
+                            v->started_at_ms, since, sizeof(since));
     a->tier = rec->customer.tier;
     a->gold = rec->customer.gold;
-    a->city = rec->customer.city;
     a->circuit_id = rec->circuit_id;
-    cfd_alert_make_id(a);
     snprintf(a->message, sizeof(a->message),
              "severe fault INC-%s: %s customer %s fully interrupted since %s, over %lld min%s",
              rec->work_order ? rec->work_order : "?", importance_label(&rec->customer),

@@ -8,6 +8,7 @@
 --   P <key#> <frame> <expire> <wo> park an event for an order not yet open
 --   U <key#> <wo>                  drop an order's parked events (it opened)
 --   T <wo> <due>                   the order's next SLA instant (0: none)
+--   Z <key#> <member> <due>        a member's next instant in another zset (0: none)
 if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then
   return redis.error_reply('FENCED partition owned by epoch ' ..
     tostring(redis.call('HGET', KEYS[1], 'epoch')))
@@ -52,6 +53,14 @@ while i <= #ARGV do
       redis.call('ZADD', KEYS[4], ARGV[i + 2], ARGV[i + 1])
     end
     i = i + 3
+  elseif op == 'Z' then
+    local z = KEYS[tonumber(ARGV[i + 1])]
+    if ARGV[i + 3] == '0' then
+      redis.call('ZREM', z, ARGV[i + 2])
+    else
+      redis.call('ZADD', z, ARGV[i + 3], ARGV[i + 2])
+    end
+    i = i + 4
   else
     return redis.error_reply('BADOP ' .. tostring(op))
   end

@@ -416,7 +416,9 @@ cfd_err cfd_store_due(cfd_store *st, int32_t part, cfd_due_kind kind, int64_t no
                       size_t max, char ***orders, size_t *n, char *errstr,
                       size_t errstr_size) {
     char key[256];
-    key_of(st, part, kind == CFD_DUE_PARKED ? "parkidx" : "timers", NULL, key, sizeof(key));
+    key_of(st, part,
+           kind == CFD_DUE_PARKED ? "parkidx" : kind == CFD_DUE_CITY ? "ctimers" : "timers",
+           NULL, key, sizeof(key));
     redisReply *r = redisCommand(st->rc, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %llu", key,
                                  (long long)now_ms, (unsigned long long)max);
     if (!r || r->type != REDIS_REPLY_ARRAY) {
@@ -590,6 +592,15 @@ void cfd_txn_unpark(cfd_txn *tx, const char *order) {
 void cfd_txn_timer(cfd_txn *tx, const char *order, int64_t due_ms) {
     argv_pushs(&tx->ops, "T");
     argv_pushs(&tx->ops, order);
+    argv_pushf(&tx->ops, "%" PRId64, due_ms > 0 ? due_ms : 0);
+    tx->n_writes++;
+}
+
+void cfd_txn_city_timer(cfd_txn *tx, const char *key, int64_t due_ms) {
+    size_t k = txn_key(tx, "ctimers");
+    argv_pushs(&tx->ops, "Z");
+    argv_pushf(&tx->ops, "%zu", k);
+    argv_pushs(&tx->ops, key);
     argv_pushf(&tx->ops, "%" PRId64, due_ms > 0 ? due_ms : 0);
     tx->n_writes++;
 }

@@ -22,16 +22,18 @@
 
 const char *const h_simulated_clock[] = {"worker.clock=simulated", NULL};
 
-int64_t h_wait_timer(h_env *env, const char *wo) {
+int64_t h_wait_timer(h_env *env, const char *wo) { return h_wait_zset(env, "timers", wo); }
+
+int64_t h_wait_zset(h_env *env, const char *zset, const char *member) {
     redisContext *rc = h_redis_connect(env);
     int64_t until = h_now_ms() + 30000, at = 0;
     assert_non_null(rc);
     while (!at && h_now_ms() < until) {
-        redisReply *r = redisCommand(rc, "EVAL %s 0 %s",
-                                     "for _, k in ipairs(redis.call('KEYS', 'cfd:*:timers')) do "
-                                     "local s = redis.call('ZSCORE', k, ARGV[1]) "
+        redisReply *r = redisCommand(rc, "EVAL %s 0 %s %s",
+                                     "for _, k in ipairs(redis.call('KEYS', 'cfd:*:' .. ARGV[2])) "
+                                     "do local s = redis.call('ZSCORE', k, ARGV[1]) "
                                      "if s then return s end end return false",
-                                     wo);
+                                     member, zset);
         if (r && r->type == REDIS_REPLY_STRING)
             at = atoll(r->str);
         freeReplyObject(r);
@@ -40,7 +42,7 @@ int64_t h_wait_timer(h_env *env, const char *wo) {
     }
     redisFree(rc);
     if (!at)
-        fail_msg("no SLA timer for %s within 30 s", wo);
+        fail_msg("no %s entry for %s within 30 s", zset, member);
     return at;
 }
 

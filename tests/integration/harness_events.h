@@ -30,6 +30,9 @@ extern const char *const h_simulated_clock[];
 /* Waits (30 s at most) until the order's SLA timer is in Redis, that is until its
  * events were applied; fails the test otherwise. @returns the timer's instant. */
 int64_t h_wait_timer(h_env *env, const char *wo);
+/* Waits (30 s at most) until member is in the partition zset named zset ("timers",
+ * "ctimers", ...) of any partition; @returns its score (fails the test on timeout). */
+int64_t h_wait_zset(h_env *env, const char *zset, const char *member);
 
 /* cmocka fixtures: a fresh env with redis-server and the broker (default topics) per
  * test, named after the test program; torn down whatever the test's outcome. */

@@ -5,7 +5,10 @@
  * alert to the NOC duty manager); the restoration closes it; a later diagnosis of
  * customer equipment updates it (excluded from the assessment, the incident stands).
  * A non-diamond cross-city rental waits 8 h, not 30 min. A critical alarm on an
- * important customer's circuit opens one the same way.
+ * important customer's circuit opens one the same way. Three ordinary customers of
+ * one city and service reporting within 30 min, on orders two workers share, open
+ * exactly one city incident when the fault outlasts 30 min from the third report; a
+ * fourth customer joins it, another city does not, and the restorations close it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -219,6 +222,86 @@ static void test_alarm_opened(void **state) {
     h_consume_close(inc);
 }
 
+/* An ordinary customer's full interruption of the internet service in city at t. */
+static void send_city_report(h_env *env, const char *wo, const char *city, int64_t t) {
+    h_send_json(env,
+                "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
+                "\"event_time_ms\":%lld,\"fault_report\":{\"customer\":{\"name\":\"某某超市\","
+                "\"contact_phone\":\"13900000000\",\"affected_service\":\"internet\","
+                "\"city\":\"%s\",\"customer_id\":\"K-%s\"},\"network\":{\"circuit_id\":"
+                "\"CQ-%s\"},\"problem_description\":\"no internet\",\"full_interruption\":true}}",
+                wo, wo, (long long)t, city, wo, wo);
+}
+
+static void expect_city(json_object *o, const char *status, const char *version,
+                        size_t n_orders) {
+    assert_non_null(o);
+    assert_string_equal(h_jstr(o, "kind"), "INCIDENT_KIND_MULTI_CUSTOMER_CITY");
+    assert_string_equal(h_jstr(o, "status"), status);
+    assert_string_equal(h_jstr(o, "version"), version);
+    json_object *orders = NULL;
+    assert_true(json_object_object_get_ex(o, "work_orders", &orders));
+    assert_int_equal(json_object_array_length(orders), n_orders);
+}
+
+static void test_city_incident(void **state) {
+    h_env *env = *state;
+    char b[32];
+    const char *id = "INC-Chongqing|internet|1764044400000"; /* third report T0 + 20 min */
+    assert_int_equal(h_set_sim_clock(env, T0), 0);
+    assert_true(h_worker_start(env, h_simulated_clock) > 0);
+    assert_true(h_worker_start(env, h_simulated_clock) > 0);
+    h_consumer *inc = h_consume_open(env, "confirmd.incidents");
+    h_consumer *al = h_consume_open(env, "confirmd.alerts");
+    assert_non_null(inc);
+    assert_non_null(al);
+    /* Three customers within 30 min, and one in another city. */
+    send_city_report(env, "WO-C1", "Chongqing", T0);
+    send_city_report(env, "WO-C2", "Chongqing", T0 + 10 * MIN);
+    send_city_report(env, "WO-X1", "Chengdu", T0 + 12 * MIN);
+    send_city_report(env, "WO-C3", "Chongqing", T0 + 20 * MIN);
+    assert_true(h_wait_zset(env, "ctimers", "Chongqing|internet") == T0 + 50 * MIN + 1);
+    assert_int_equal(h_set_sim_clock(env, T0 + 50 * MIN), 0);
+    expect_none(inc, 1500); /* exactly 30 min after the third report is not more */
+
+    assert_int_equal(h_set_sim_clock(env, T0 + 51 * MIN), 0);
+    json_object *o = next_of(inc, "Incident", "incident_id", id, 10000);
+    expect_city(o, "INCIDENT_STATUS_OPEN", "1", 3);
+    assert_string_equal(h_jstr(o, "city"), "Chongqing");
+    assert_string_equal(h_jstr(o, "service"), "internet");
+    assert_string_equal(h_jstr(o, "started_at_ms"), ms(b, T0));
+    assert_string_equal(h_jstr(o, "opened_at_ms"), ms(b, T0 + 50 * MIN));
+    assert_string_equal(h_jstr(o, "ownership_unclear"), "true");
+    json_object_put(o);
+    o = next_of(al, "SlaAlert", "kind", "ALERT_KIND_SEVERE_FAULT", 10000);
+    assert_string_equal(h_jstr(o, "alert_id"), "INC-Chongqing|internet|1764044400000/SEVERE_FAULT");
+    assert_null(strstr(h_jstr(o, "message"), "超市")); /* never a customer's name */
+    json_object_put(o);
+    expect_none(inc, 1500); /* exactly one */
+
+    /* A fourth customer joins. */
+    send_city_report(env, "WO-C4", "Chongqing", T0 + 52 * MIN);
+    o = next_of(inc, "Incident", "incident_id", id, 10000);
+    expect_city(o, "INCIDENT_STATUS_UPDATE", "2", 4);
+    json_object_put(o);
+
+    /* Restored one by one: closed with the last. */
+    const char *orders[] = {"WO-C1", "WO-C2", "WO-C3", "WO-C4"};
+    for (int i = 0; i < 4; i++) {
+        char eid[32];
+        snprintf(eid, sizeof(eid), "%s-res", orders[i]);
+        h_send_ms(env, orders[i], eid, T0 + (60 + i) * MIN, "service_restored",
+                  "{\"result\":\"RESULT_RESTORED\"}");
+    }
+    o = next_of(inc, "Incident", "incident_id", id, 10000);
+    expect_city(o, "INCIDENT_STATUS_CLOSED", "3", 4);
+    assert_string_equal(h_jstr(o, "closed_at_ms"), ms(b, T0 + 63 * MIN));
+    json_object_put(o);
+    expect_none(inc, 1500);
+    h_consume_close(inc);
+    h_consume_close(al);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_close_update, h_setup_redis_broker,
@@ -226,6 +309,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_rental_waits_8h, h_setup_redis_broker,
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_alarm_opened, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_city_incident, h_setup_redis_broker,
                                         h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

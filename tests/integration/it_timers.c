@@ -135,7 +135,7 @@ static void test_survive_kill(void **state) {
     h_consume_close(c);
     /* It was the new owner that fired it. */
     assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 1),
-                                          "alert ALERT_KIND_BREACH METRIC_CONTACT work order WO-T2",
+                                          "alert ALERT_KIND_BREACH METRIC_CONTACT for WO-T2",
                                           5000),
                      0);
 }

@@ -40,6 +40,8 @@ static const struct key_case {
     {"worker.alarms_topic", K_STR, offsetof(cfd_config, alarms_topic), "confirmd.alarms", 0},
     {"worker.inventory_topic", K_STR, offsetof(cfd_config, inventory_topic),
      "confirmd.inventory", 0},
+    {"worker.city_reports_topic", K_STR, offsetof(cfd_config, city_reports_topic),
+     "confirmd.city-reports", 0},
     {"worker.batch_size", K_INT, offsetof(cfd_config, batch_size), NULL, 500},
     {"worker.poll_timeout", K_MS, offsetof(cfd_config, poll_timeout_ms), NULL, 100},
     {"worker.park_window", K_MS, offsetof(cfd_config, park_window_ms), NULL, 24 * 3600000LL},

@@ -1,0 +1,127 @@
+/*
+ * The multi-customer city rule of severe faults (严重故障): 3 or more ordinary group
+ * customers report the same service unusable in one city within 30 min, and the fault
+ * lasts more than 30 min from the third report.
+ *
+ * Work orders of one city and service live on many partitions, so the rule cannot be
+ * judged on a record. Each record that takes part (an ordinary customer, service fully
+ * interrupted, city and service known) sends a cfd_city_report of itself, keyed by
+ * "<city>|<service>", whenever what the rule needs of it changes; the owner of that
+ * key keeps a cfd_city_state and judges the rule there:
+ *
+ *   - A window: reports of distinct customers (customer id, else the work order) whose
+ *     report times span at most 30 min; its third report is the first instant 3
+ *     customers are in it. Reports already counted in an earlier incident of the key
+ *     do not count again.
+ *   - It is severe when, more than 30 min after the third report, the fault has not
+ *     ended for at least one of the window's orders (restored, closed or cancelled
+ *     counts as ended): treated as severe first, the incident OPENs then, with a
+ *     SEVERE_FAULT alert to the NOC duty manager, and the window's orders as members.
+ *   - While it is open, every further report of the key joins (UPDATE); so does a
+ *     change of the assessment: excluded when every member's cause was found not to be
+ *     the operator's (customer equipment or network) - the incident stands, it only
+ *     does not count. It CLOSEs when the fault ended for every member.
+ *
+ * Reports of an order arrive with its record version; the newest wins, so replays and
+ * re-sent outputs change nothing. Pure core: the caller passes "now".
+ */
+#ifndef CONFIRMD_CITY_H
+#define CONFIRMD_CITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "confirmd/incident.h"
+#include "confirmd/record.h"
+
+#define CFD_CITY_CUSTOMERS 3                   /* reports that make a window */
+#define CFD_CITY_WINDOW_MS (30 * 60 * 1000LL)  /* within which they come */
+#define CFD_CITY_LASTING_MS (30 * 60 * 1000LL) /* lasting more than this from the third */
+#define CFD_CITY_KEEP_MS (7 * 24 * 60 * 60 * 1000LL) /* a report out of any incident */
+#define CFD_CITY_MAX_REPORTS 4096              /* per key; the oldest ended go first */
+
+/* What the rule needs of one work order. Strings are owned by whoever holds it. */
+typedef struct cfd_city_report {
+    char *city, *service;       /* the key: both set */
+    char *work_order;
+    char *customer_id;          /* NULL: the order stands for its own customer */
+    int64_t reported_at_ms;     /* the restoration clock's start (report or alarm) */
+    int64_t ended_at_ms;        /* restored, closed or cancelled; 0 while interrupted */
+    bool ownership_unclear;     /* cause not known yet, or "other" */
+    bool excluded;              /* found not to be the operator's fault */
+    uint32_t record_version;
+    uint32_t incident;          /* in state: the key's incident (1-based) it is in; 0 none */
+} cfd_city_report;
+
+/* Per "<city>|<service>": the reports and the key's latest incident. */
+typedef struct cfd_city_state {
+    char *city, *service;
+    cfd_city_report *reports;   /* sorted by work order */
+    size_t n_reports, cap_reports;
+    uint32_t incidents;         /* incidents the key opened; the latest is number this */
+    bool open;                  /* the latest is open */
+    char incident_id[200];      /* the latest's id */
+    int64_t started_at_ms;      /* its window's first report */
+    int64_t third_report_ms;
+    int64_t opened_at_ms;       /* third_report_ms + CFD_CITY_LASTING_MS */
+    int64_t closed_at_ms;
+    uint32_t version;           /* of its last message */
+    uint32_t members_sent;      /* members its last message named */
+    bool excluded_sent;         /* excluded_from_assessment its last message said */
+    const char **members;       /* scratch: the member list of the messages collected */
+    size_t cap_members;
+} cfd_city_state;
+
+/*
+ * Fills *out from rec when rec takes part in the rule (see the file comment); its
+ * strings point into rec.
+ * @returns false when it does not (important customer, not fully interrupted, no city
+ *          or service, not reported).
+ */
+bool cfd_city_report_of(const cfd_record *rec, cfd_city_report *out);
+
+/* @returns true when a and b say the same to the rule (their versions aside). */
+bool cfd_city_report_same(const cfd_city_report *a, const cfd_city_report *b);
+
+/* Deep-copies src into dst (strings malloc'd; aborts on out-of-memory). @returns true. */
+bool cfd_city_report_copy(cfd_city_report *dst, const cfd_city_report *src);
+
+/* Frees the strings of a report that owns them (a decoded one) and zeroes it. */
+void cfd_city_report_clear(cfd_city_report *r);
+
+/* @returns a new empty state, or NULL on out-of-memory. */
+cfd_city_state *cfd_city_state_new(void);
+void cfd_city_state_destroy(cfd_city_state *st);
+
+/*
+ * Takes r (copied; its strings must not point into st) into st, unless st already
+ * has a newer or equal version of r's order. Sets the key when st has none.
+ * @returns true when st changed; false for an older version, or a report of another
+ *          key (which a caller should not send here).
+ */
+bool cfd_city_merge(cfd_city_state *st, const cfd_city_report *r);
+
+/*
+ * The Incident messages st calls for at now_ms, at most 3 (OPEN, UPDATE, CLOSED in
+ * that order), and into *alert the SEVERE_FAULT alert when one opens (*has_alert set).
+ * Marks them sent in st. The messages' strings and member lists point into st: encode
+ * them before st changes.
+ * @returns how many were written to out.
+ */
+size_t cfd_city_collect(cfd_city_state *st, int64_t now_ms, cfd_incident out[3],
+                        cfd_alert *alert, bool *has_alert);
+
+/* @returns the instant after which cfd_city_collect would open an incident with no
+ *          further report, or 0 when none is pending. */
+int64_t cfd_city_next(const cfd_city_state *st);
+
+/* Drops reports no incident can need any more: out of the open incident and older than
+ * CFD_CITY_KEEP_MS at now_ms (reported, or ended, that long ago); then the oldest ended
+ * ones beyond CFD_CITY_MAX_REPORTS. @returns how many were dropped. */
+size_t cfd_city_prune(cfd_city_state *st, int64_t now_ms);
+
+/* Writes "<city>|<service>" into buf. */
+void cfd_city_key(const char *city, const char *service, char *buf, size_t size);
+
+#endif

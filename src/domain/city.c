@@ -1,0 +1,453 @@
+/*
+ * The multi-customer city rule of severe faults; see include/confirmd/city.h.
+ */
+#include "confirmd/city.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static char *dup_or_null(const char *s)
+{
+    char *d;
+
+    if (s == NULL)
+        return NULL;
+    if ((d = strdup(s)) == NULL)
+        abort();
+    return d;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+void cfd_city_key(const char *city, const char *service, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s|%s", city ? city : "", service ? service : "");
+}
+
+bool cfd_city_report_of(const cfd_record *rec, cfd_city_report *out)
+{
+    const cfd_customer *c = &rec->customer;
+    cfd_incident_view v;
+
+    memset(out, 0, sizeof(*out));
+    if (cfd_incident_is_important(c) || !rec->full_interruption || rec->work_order == NULL ||
+        c->city == NULL || !*c->city || c->affected_service == NULL || !*c->affected_service)
+        return false;
+    cfd_incident_judge(rec, 0, &v);
+    if (v.started_at_ms == 0)
+        return false;
+    out->city = c->city;
+    out->service = c->affected_service;
+    out->work_order = rec->work_order;
+    out->customer_id = c->customer_id && *c->customer_id ? c->customer_id : NULL;
+    out->reported_at_ms = v.started_at_ms;
+    out->ended_at_ms = v.ended_at_ms;
+    out->ownership_unclear = v.ownership_unclear;
+    out->excluded = v.excluded;
+    out->record_version = rec->version;
+    return true;
+}
+
+bool cfd_city_report_same(const cfd_city_report *a, const cfd_city_report *b)
+{
+    return str_eq(a->city, b->city) && str_eq(a->service, b->service) &&
+           str_eq(a->work_order, b->work_order) && str_eq(a->customer_id, b->customer_id) &&
+           a->reported_at_ms == b->reported_at_ms && a->ended_at_ms == b->ended_at_ms &&
+           a->ownership_unclear == b->ownership_unclear && a->excluded == b->excluded;
+}
+
+bool cfd_city_report_copy(cfd_city_report *dst, const cfd_city_report *src)
+{
+    *dst = *src;
+    dst->city = dup_or_null(src->city);
+    dst->service = dup_or_null(src->service);
+    dst->work_order = dup_or_null(src->work_order);
+    dst->customer_id = dup_or_null(src->customer_id);
+    return true;
+}
+
+cfd_city_state *cfd_city_state_new(void)
+{
+    return calloc(1, sizeof(cfd_city_state));
+}
+
+void cfd_city_report_clear(cfd_city_report *r)
+{
+    free(r->city);
+    free(r->service);
+    free(r->work_order);
+    free(r->customer_id);
+    memset(r, 0, sizeof(*r));
+}
+
+void cfd_city_state_destroy(cfd_city_state *st)
+{
+    if (st == NULL)
+        return;
+    for (size_t i = 0; i < st->n_reports; i++)
+        cfd_city_report_clear(&st->reports[i]);
+    free(st->reports);
+    free(st->city);
+    free(st->service);
+    free(st->members);
+    free(st);
+}
+
+/* The index of order's report, or where it would go (sorted by work order). */
+static size_t find(const cfd_city_state *st, const char *order, bool *found)
+{
+    size_t lo = 0, hi = st->n_reports;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(st->reports[mid].work_order, order);
+
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+bool cfd_city_merge(cfd_city_state *st, const cfd_city_report *r)
+{
+    bool found;
+    size_t i;
+    uint32_t incident = 0;
+
+    if (r->work_order == NULL || r->city == NULL || r->service == NULL)
+        return false;
+    if (st->city == NULL || st->service == NULL) { /* a new key (or half of one) */
+        char *city = dup_or_null(r->city), *service = dup_or_null(r->service);
+
+        free(st->city);
+        free(st->service);
+        st->city = city;
+        st->service = service;
+    } else if (!str_eq(st->city, r->city) || !str_eq(st->service, r->service)) {
+        return false;
+    }
+    i = find(st, r->work_order, &found);
+    if (found) {
+        if (st->reports[i].record_version >= r->record_version)
+            return false;
+        incident = st->reports[i].incident;
+        cfd_city_report_clear(&st->reports[i]);
+    } else {
+        if (st->n_reports == st->cap_reports) {
+            st->cap_reports = st->cap_reports ? 2 * st->cap_reports : 8;
+            st->reports = realloc(st->reports, st->cap_reports * sizeof(*st->reports));
+            if (st->reports == NULL)
+                abort();
+        }
+        memmove(&st->reports[i + 1], &st->reports[i],
+                (st->n_reports - i) * sizeof(*st->reports));
+        st->n_reports++;
+    }
+    st->reports[i] = *r;
+    st->reports[i].city = dup_or_null(r->city);
+    st->reports[i].service = dup_or_null(r->service);
+    st->reports[i].work_order = dup_or_null(r->work_order);
+    st->reports[i].customer_id = dup_or_null(r->customer_id);
+    st->reports[i].incident = incident; /* membership is the state's, not the order's */
+    return true;
+}
+
+/* Who reported: the customer id, else the order itself. */
+static const char *who(const cfd_city_report *r)
+{
+    return r->customer_id ? r->customer_id : r->work_order;
+}
+
+/* The fault of r had not ended at t. */
+static bool lasting_at(const cfd_city_report *r, int64_t t)
+{
+    return r->ended_at_ms == 0 || r->ended_at_ms > t;
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const cfd_city_report *x = *(const cfd_city_report *const *)a;
+    const cfd_city_report *y = *(const cfd_city_report *const *)b;
+
+    if (x->reported_at_ms != y->reported_at_ms)
+        return x->reported_at_ms < y->reported_at_ms ? -1 : 1;
+    return strcmp(x->work_order, y->work_order);
+}
+
+/* A window of the rule: reports [first, last] of the time-sorted candidates. */
+typedef struct window {
+    size_t first, last;
+    int64_t third_ms;
+    int64_t lasting_until_ms; /* third_ms + CFD_CITY_LASTING_MS */
+} window;
+
+/* Distinct reporters among v[first..last]. */
+static size_t reporters(cfd_city_report *const *v, size_t first, size_t last)
+{
+    size_t n = 0;
+
+    for (size_t i = first; i <= last; i++) {
+        bool seen = false;
+
+        for (size_t j = first; j < i && !seen; j++)
+            seen = strcmp(who(v[j]), who(v[i])) == 0;
+        n += !seen;
+    }
+    return n;
+}
+
+/*
+ * Finds the first window whose fault lasts (or may still last) more than
+ * CFD_CITY_LASTING_MS after its third report, among the reports in no incident.
+ * @returns 1 when it is severe at now_ms, 0 when it may become so later (*next set to
+ *          the instant after which it would), -1 when no window can be.
+ */
+static int judge(int64_t now_ms, cfd_city_report *const *v, size_t n, window *w,
+                 int64_t *next)
+{
+    size_t first = 0;
+
+    *next = 0;
+    for (size_t last = 0; last < n; last++) {
+        bool lasts = false;
+
+        while (v[last]->reported_at_ms - v[first]->reported_at_ms > CFD_CITY_WINDOW_MS)
+            first++;
+        if (reporters(v, first, last) < CFD_CITY_CUSTOMERS)
+            continue;
+        w->first = first;
+        w->last = last;
+        w->third_ms = v[last]->reported_at_ms;
+        w->lasting_until_ms = w->third_ms + CFD_CITY_LASTING_MS;
+        /* "More than" 30 min: ended exactly at it is not severe. */
+        for (size_t i = first; i <= last; i++)
+            lasts |= lasting_at(v[i], w->lasting_until_ms);
+        if (!lasts)
+            continue;
+        if (now_ms > w->lasting_until_ms)
+            return 1;
+        *next = w->lasting_until_ms + 1;
+        return 0;
+    }
+    return -1;
+}
+
+/* The reports in no incident, sorted by report time; *n set. Caller frees. */
+static cfd_city_report **candidates(cfd_city_state *st, size_t *n)
+{
+    cfd_city_report **v = malloc((st->n_reports + 1) * sizeof(*v));
+
+    if (v == NULL)
+        abort();
+    *n = 0;
+    for (size_t i = 0; i < st->n_reports; i++)
+        if (st->reports[i].incident == 0)
+            v[(*n)++] = &st->reports[i];
+    qsort(v, *n, sizeof(*v), by_time);
+    return v;
+}
+
+int64_t cfd_city_next(const cfd_city_state *st)
+{
+    size_t n;
+    window w;
+    int64_t next = 0;
+    cfd_city_report **v;
+
+    if (st->open)
+        return 0;
+    v = candidates((cfd_city_state *)st, &n);
+    /* Judged at the earliest instant: a window severe already has no timer to wait for
+     * (cfd_city_collect opens it at once). */
+    if (judge(INT64_MIN, v, n, &w, &next) != 0)
+        next = 0;
+    free(v);
+    return next;
+}
+
+/* The members of the open incident, into st->members; @returns how many. */
+static size_t list_members(cfd_city_state *st, bool *unclear, bool *excluded,
+                           int64_t *ended)
+{
+    size_t n = 0;
+
+    *unclear = false;
+    *excluded = true;
+    *ended = 0;
+    for (size_t i = 0; i < st->n_reports; i++) {
+        const cfd_city_report *r = &st->reports[i];
+
+        if (r->incident != st->incidents)
+            continue;
+        if (n == st->cap_members) {
+            st->cap_members = st->cap_members ? 2 * st->cap_members : 8;
+            st->members = realloc(st->members, st->cap_members * sizeof(*st->members));
+            if (st->members == NULL)
+                abort();
+        }
+        st->members[n++] = r->work_order;
+        *unclear |= r->ownership_unclear;
+        *excluded &= r->excluded;
+        if (*ended >= 0)
+            *ended = r->ended_at_ms == 0 ? -1 : r->ended_at_ms > *ended ? r->ended_at_ms
+                                                                         : *ended;
+    }
+    if (n == 0)
+        *excluded = false;
+    return n;
+}
+
+static void fill(cfd_incident *inc, cfd_city_state *st, cfd_incident_status status,
+                 size_t n_members, bool unclear, bool excluded)
+{
+    memset(inc, 0, sizeof(*inc));
+    snprintf(inc->incident_id, sizeof(inc->incident_id), "%s", st->incident_id);
+    inc->kind = CFD_INCIDENT_MULTI_CUSTOMER_CITY;
+    inc->status = status;
+    inc->work_orders = st->members;
+    inc->n_work_orders = n_members;
+    inc->city = st->city;
+    inc->service = st->service;
+    inc->started_at_ms = st->started_at_ms;
+    inc->threshold_ms = CFD_CITY_LASTING_MS;
+    inc->opened_at_ms = st->opened_at_ms;
+    inc->closed_at_ms = status == CFD_INCIDENT_CLOSED ? st->closed_at_ms : 0;
+    inc->ownership_unclear = unclear;
+    inc->excluded_from_assessment = excluded;
+    inc->version = ++st->version;
+    st->members_sent = (uint32_t)n_members;
+    st->excluded_sent = excluded;
+}
+
+/* The SMS-by-level notification: facts only, never names, phones or addresses. */
+static void severe_alert(cfd_alert *a, const cfd_city_state *st, size_t n_members,
+                         bool unclear, int64_t now_ms)
+{
+    char since[48];
+
+    cfd_incident_alert_init(a, st->incident_id, st->city, st->opened_at_ms, now_ms,
+                            st->third_report_ms, since, sizeof(since));
+    snprintf(a->message, sizeof(a->message),
+             "severe fault %s: %zu group customers without %s in %s, the third reported at "
+             "%s, over %lld min%s",
+             st->incident_id, n_members, st->service, st->city, since,
+             (long long)(CFD_CITY_LASTING_MS / 60000),
+             unclear ? " (cause not known yet)" : "");
+}
+
+/* Opens the key's next incident on window w of the time-sorted candidates v. */
+static void open_incident(cfd_city_state *st, cfd_city_report **v, const window *w)
+{
+    st->incidents++;
+    st->open = true;
+    st->started_at_ms = v[w->first]->reported_at_ms;
+    st->third_report_ms = w->third_ms;
+    st->opened_at_ms = w->lasting_until_ms;
+    st->closed_at_ms = 0;
+    st->version = 0;
+    st->members_sent = 0;
+    st->excluded_sent = false;
+    snprintf(st->incident_id, sizeof(st->incident_id), "INC-%s|%s|%lld", st->city,
+             st->service, (long long)w->third_ms);
+    for (size_t i = w->first; i <= w->last; i++)
+        v[i]->incident = st->incidents;
+}
+
+size_t cfd_city_collect(cfd_city_state *st, int64_t now_ms, cfd_incident out[3],
+                        cfd_alert *alert, bool *has_alert)
+{
+    size_t n = 0, n_members;
+    bool unclear, excluded, opened = false;
+    int64_t ended;
+
+    *has_alert = false;
+    if (!st->open) {
+        size_t nv;
+        window w;
+        int64_t next;
+        cfd_city_report **v = candidates(st, &nv);
+
+        if (judge(now_ms, v, nv, &w, &next) == 1) {
+            open_incident(st, v, &w);
+            opened = true;
+        }
+        free(v);
+        if (!opened)
+            return 0;
+    }
+    /* While open, every further report of the key joins (not those before its window:
+     * they were judged apart from it). */
+    for (size_t i = 0; i < st->n_reports; i++)
+        if (st->reports[i].incident == 0 && st->reports[i].reported_at_ms >= st->started_at_ms)
+            st->reports[i].incident = st->incidents;
+    n_members = list_members(st, &unclear, &excluded, &ended);
+    if (opened) {
+        fill(&out[n++], st, CFD_INCIDENT_OPEN, n_members, unclear, excluded);
+        severe_alert(alert, st, n_members, unclear, now_ms);
+        *has_alert = true;
+    } else if (n_members != st->members_sent || excluded != st->excluded_sent) {
+        fill(&out[n++], st, CFD_INCIDENT_UPDATE, n_members, unclear, excluded);
+    }
+    if (ended > 0) {
+        st->open = false;
+        st->closed_at_ms = ended;
+        fill(&out[n++], st, CFD_INCIDENT_CLOSED, n_members, unclear, excluded);
+    }
+    return n;
+}
+
+size_t cfd_city_prune(cfd_city_state *st, int64_t now_ms)
+{
+    size_t kept = 0, dropped = 0;
+
+    for (size_t i = 0; i < st->n_reports; i++) {
+        cfd_city_report *r = &st->reports[i];
+        bool in_open = st->open && r->incident == st->incidents;
+        /* Kept a while after its incident closed: a late version of the order must find
+         * its membership, not count again in a new window. */
+        bool drop = !in_open && ((r->ended_at_ms != 0 &&
+                                  now_ms - r->ended_at_ms > CFD_CITY_KEEP_MS) ||
+                                 now_ms - r->reported_at_ms > CFD_CITY_KEEP_MS);
+
+        if (drop) {
+            cfd_city_report_clear(r);
+            dropped++;
+        } else {
+            st->reports[kept++] = *r;
+        }
+    }
+    st->n_reports = kept;
+    /* Bounded: the oldest ended reports out of the open incident go first. */
+    while (st->n_reports > CFD_CITY_MAX_REPORTS) {
+        size_t oldest = SIZE_MAX;
+
+        for (size_t i = 0; i < st->n_reports; i++) {
+            const cfd_city_report *r = &st->reports[i];
+
+            if ((st->open && r->incident == st->incidents) || r->ended_at_ms == 0)
+                continue;
+            if (oldest == SIZE_MAX || r->reported_at_ms < st->reports[oldest].reported_at_ms)
+                oldest = i;
+        }
+        if (oldest == SIZE_MAX)
+            break;
+        cfd_city_report_clear(&st->reports[oldest]);
+        memmove(&st->reports[oldest], &st->reports[oldest + 1],
+                (st->n_reports - oldest - 1) * sizeof(*st->reports));
+        st->n_reports--;
+        dropped++;
+    }
+    return dropped;
+}

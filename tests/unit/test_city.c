@@ -1,0 +1,405 @@
+/*
+ * The multi-customer city rule of severe faults (src/domain/city.c) and its codec
+ * (src/codec/city.c): which orders take part, the 30 min window of 3 customers, the
+ * lasting check 30 min after the third report, joining, exclusion, closing, a second
+ * incident of the same key, replays and arrival order, pruning and the round trip.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "confirmd/city.h"
+#include "confirmd/city_codec.h"
+
+#define MIN (60LL * 1000)
+#define T0 1764043200000LL
+
+/* A report of order wo by customer cust at T0 + at_min; ended/at offsets, 0 = none. */
+static cfd_city_report rep(const char *wo, const char *cust, int64_t at_min,
+                           int64_t ended_min, uint32_t version) {
+    cfd_city_report r = {.city = "Chongqing", .service = "internet", .work_order = (char *)wo,
+                         .customer_id = (char *)cust, .reported_at_ms = T0 + at_min * MIN,
+                         .ended_at_ms = ended_min ? T0 + ended_min * MIN : 0,
+                         .ownership_unclear = true, .record_version = version};
+    return r;
+}
+
+static void merge(cfd_city_state *st, cfd_city_report r) {
+    assert_true(cfd_city_merge(st, &r));
+}
+
+/* Collects at T0 + at_min (+ extra ms) and checks how many messages came out. */
+static size_t collect(cfd_city_state *st, int64_t at_ms, cfd_incident out[3],
+                      cfd_alert *alert, bool *has_alert) {
+    return cfd_city_collect(st, at_ms, out, alert, has_alert);
+}
+
+static void test_report_of(void **state) {
+    (void)state;
+    cfd_record *rec = cfd_record_new();
+    cfd_city_report r;
+    assert_non_null(rec);
+    rec->work_order = strdup("WO-1");
+    rec->version = 4;
+    rec->full_interruption = true;
+    rec->reported_at_ms = T0;
+    rec->customer.city = strdup("Chongqing");
+    rec->customer.affected_service = strdup("internet");
+    rec->customer.customer_id = strdup("C-1");
+    assert_true(cfd_city_report_of(rec, &r));
+    assert_string_equal(r.city, "Chongqing");
+    assert_string_equal(r.service, "internet");
+    assert_string_equal(r.work_order, "WO-1");
+    assert_string_equal(r.customer_id, "C-1");
+    assert_int_equal(r.reported_at_ms, T0);
+    assert_int_equal(r.ended_at_ms, 0);
+    assert_true(r.ownership_unclear);
+    assert_false(r.excluded);
+    assert_int_equal(r.record_version, 4);
+
+    /* Restored, and found to be the customer's own equipment. */
+    rec->restored_at_ms = T0 + 50 * MIN;
+    rec->cause = CFD_CAUSE_CUSTOMER_EQUIPMENT;
+    assert_true(cfd_city_report_of(rec, &r));
+    assert_int_equal(r.ended_at_ms, T0 + 50 * MIN);
+    assert_false(r.ownership_unclear);
+    assert_true(r.excluded);
+
+    /* An important customer has its own rule. */
+    rec->customer.importance = CFD_IMPORTANCE_PROVINCE_LEVEL;
+    assert_false(cfd_city_report_of(rec, &r));
+    rec->customer.importance = CFD_IMPORTANCE_ORDINARY;
+    rec->customer.diamond = true;
+    assert_false(cfd_city_report_of(rec, &r));
+    rec->customer.diamond = false;
+    /* Service still usable in part: not "unusable". */
+    rec->full_interruption = false;
+    assert_false(cfd_city_report_of(rec, &r));
+    rec->full_interruption = true;
+    /* No city: no key. */
+    free(rec->customer.city);
+    rec->customer.city = NULL;
+    assert_false(cfd_city_report_of(rec, &r));
+    cfd_record_destroy(rec);
+}
+
+/* Three customers within 30 min: severe just after 30 min from the third report. */
+static void test_three_within_window(void **state) {
+    (void)state;
+    cfd_city_state *st = cfd_city_state_new();
+    cfd_incident out[3];
+    cfd_alert alert;
+    bool has_alert;
+    merge(st, rep("WO-A", "C-A", 0, 0, 1));
+    merge(st, rep("WO-B", "C-B", 12, 0, 1));
+    assert_int_equal(cfd_city_next(st), 0); /* two customers are no window */
+    merge(st, rep("WO-C", "C-C", 30, 0, 1));
+    int64_t due = T0 + 60 * MIN + 1;
+    assert_int_equal(cfd_city_next(st), due);
+    /* Exactly 30 min after the third report is not "more than". */
+    assert_int_equal(collect(st, due - 1, out, &alert, &has_alert), 0);
+    assert_false(has_alert);
+    assert_int_equal(collect(st, due, out, &alert, &has_alert), 1);
+    assert_int_equal(out[0].kind, CFD_INCIDENT_MULTI_CUSTOMER_CITY);
+    assert_int_equal(out[0].status, CFD_INCIDENT_OPEN);
+    assert_string_equal(out[0].incident_id, "INC-Chongqing|internet|1764045000000");
+    assert_int_equal(out[0].n_work_orders, 3);
+    assert_string_equal(out[0].work_orders[0], "WO-A");
+    assert_string_equal(out[0].work_orders[2], "WO-C");
+    assert_null(out[0].work_order);
+    assert_string_equal(out[0].city, "Chongqing");
+    assert_string_equal(out[0].service, "internet");
+    assert_int_equal(out[0].started_at_ms, T0);
+    assert_int_equal(out[0].opened_at_ms, T0 + 60 * MIN);
+    assert_int_equal(out[0].threshold_ms, CFD_CITY_LASTING_MS);
+    assert_true(out[0].ownership_unclear);
+    assert_int_equal(out[0].version, 1);
+    assert_true(has_alert);
+    assert_int_equal(alert.kind, CFD_ALERT_SEVERE_FAULT);
+    assert_int_equal(alert.recipients, CFD_RECIPIENT_NOC_DUTY_MANAGER);
+    assert_string_equal(alert.alert_id, "INC-Chongqing|internet|1764045000000/SEVERE_FAULT");
+    assert_non_null(strstr(alert.message, "3 group customers without internet in Chongqing"));
+    /* Opened once: a second look says nothing, and no timer is pending. */
+    assert_int_equal(collect(st, due + MIN, out, &alert, &has_alert), 0);
+    assert_int_equal(cfd_city_next(st), 0);
+    cfd_city_state_destroy(st);
+}
+
+/* Reports further apart than 30 min, or the same customer twice, make no window. */
+static void test_no_window(void **state) {
+    (void)state;
+    cfd_incident out[3];
+    cfd_alert alert;
+    bool has_alert;
+    cfd_city_state *st = cfd_city_state_new();
+    merge(st, rep("WO-A", "C-A", 0, 0, 1));
+    merge(st, rep("WO-B", "C-B", 20, 0, 1));
+    merge(st, rep("WO-C", "C-C", 31, 0, 1)); /* 31 min after the first */
+    assert_int_equal(cfd_city_next(st), 0);
+    assert_int_equal(collect(st, T0 + 24 * 60 * MIN, out, &alert, &has_alert), 0);
+    cfd_city_state_destroy(st);
+
+    st = cfd_city_state_new();
+    merge(st, rep("WO-A", "C-A", 0, 0, 1));
+    merge(st, rep("WO-A2", "C-A", 5, 0, 1)); /* the same customer calls again */
+    merge(st, rep("WO-B", "C-B", 10, 0, 1));
+    assert_int_equal(cfd_city_next(st), 0);
+    assert_int_equal(collect(st, T0 + 24 * 60 * MIN, out, &alert, &has_alert), 0);
+    /* Orders without a customer id count as their own customers. */
+    merge(st, rep("WO-X", NULL, 15, 0, 1));
+    assert_int_equal(cfd_city_next(st), T0 + 45 * MIN + 1);
+    cfd_city_state_destroy(st);
+}
+
+typedef struct ended_case {
+    const char *name;
+    int64_t ended[3]; /* minutes from T0, 0 = not ended */
+    bool severe;
+} ended_case;
+
+/* Lasting more than 30 min from the third report (at T0 + 10 min): any order of the
+ * window not ended by T0 + 40 min. */
+static void test_lasting(void **state) {
+    (void)state;
+    static const ended_case cases[] = {
+        {"none ended", {0, 0, 0}, true},
+        {"all ended before", {20, 25, 39}, false},
+        {"the last ended exactly at 30 min", {20, 25, 40}, false},
+        {"one ended just after", {20, 25, 41}, true},
+        {"one still on", {20, 0, 39}, true},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const ended_case *c = &cases[i];
+        cfd_incident out[3];
+        cfd_alert alert;
+        bool has_alert;
+        cfd_city_state *st = cfd_city_state_new();
+        merge(st, rep("WO-A", "C-A", 0, c->ended[0], 1));
+        merge(st, rep("WO-B", "C-B", 5, c->ended[1], 1));
+        merge(st, rep("WO-C", "C-C", 10, c->ended[2], 1));
+        size_t n = collect(st, T0 + 60 * MIN, out, &alert, &has_alert);
+        if (c->severe != (n > 0 && out[0].status == CFD_INCIDENT_OPEN))
+            fail_msg("%s: severe %d, got %zu messages", c->name, c->severe, n);
+        /* Opened late (a backlog), an incident whose orders all ended closes at once. */
+        if (c->severe && c->ended[0] && c->ended[1] && c->ended[2]) {
+            assert_int_equal(n, 2);
+            assert_int_equal(out[1].status, CFD_INCIDENT_CLOSED);
+        }
+        cfd_city_state_destroy(st);
+    }
+}
+
+/* Joining customers, exclusion from the assessment, closing; replays change nothing. */
+static void test_join_exclude_close(void **state) {
+    (void)state;
+    cfd_incident out[3];
+    cfd_alert alert;
+    bool has_alert;
+    cfd_city_state *st = cfd_city_state_new();
+    merge(st, rep("WO-A", "C-A", 0, 0, 1));
+    merge(st, rep("WO-B", "C-B", 5, 0, 1));
+    merge(st, rep("WO-C", "C-C", 10, 0, 1));
+    assert_int_equal(collect(st, T0 + 41 * MIN, out, &alert, &has_alert), 1);
+
+    /* A fourth customer joins; a replay of an older version is ignored. */
+    merge(st, rep("WO-D", "C-D", 45, 0, 2));
+    cfd_city_report old = rep("WO-D", "C-D", 45, 50, 1);
+    assert_false(cfd_city_merge(st, &old));
+    assert_int_equal(collect(st, T0 + 46 * MIN, out, &alert, &has_alert), 1);
+    assert_int_equal(out[0].status, CFD_INCIDENT_UPDATE);
+    assert_int_equal(out[0].n_work_orders, 4);
+    assert_int_equal(out[0].version, 2);
+    assert_false(has_alert);
+    /* A report of another key is not taken. */
+    cfd_city_report other = rep("WO-E", "C-E", 45, 0, 1);
+    other.city = "Chengdu";
+    assert_false(cfd_city_merge(st, &other));
+
+    /* Every member found to be the customer's own fault: excluded, and it stands. */
+    static const struct { const char *wo, *cust; int64_t at; } m[] = {
+        {"WO-A", "C-A", 0}, {"WO-B", "C-B", 5}, {"WO-C", "C-C", 10}, {"WO-D", "C-D", 45}};
+    for (size_t i = 0; i < 4; i++) {
+        cfd_city_report r = rep(m[i].wo, m[i].cust, m[i].at, 0, 3);
+        r.excluded = true;
+        r.ownership_unclear = false;
+        merge(st, r);
+        assert_int_equal(collect(st, T0 + 50 * MIN, out, &alert, &has_alert), i == 3);
+    }
+    assert_true(out[0].excluded_from_assessment);
+    assert_false(out[0].ownership_unclear);
+    assert_int_equal(out[0].status, CFD_INCIDENT_UPDATE);
+
+    /* Closed when the fault ended for every member, at the last end. */
+    for (size_t i = 0; i < 4; i++) {
+        cfd_city_report r = rep(m[i].wo, m[i].cust, m[i].at, 90 - (int64_t)i, 4);
+        r.excluded = true;
+        merge(st, r);
+        assert_int_equal(collect(st, T0 + 100 * MIN, out, &alert, &has_alert), i == 3);
+    }
+    assert_int_equal(out[0].status, CFD_INCIDENT_CLOSED);
+    assert_int_equal(out[0].closed_at_ms, T0 + 90 * MIN);
+    assert_int_equal(out[0].version, 4);
+    assert_int_equal(collect(st, T0 + 200 * MIN, out, &alert, &has_alert), 0);
+
+    /* Later reports of the key make a new incident; the old members do not count. */
+    merge(st, rep("WO-F", "C-F", 300, 0, 1));
+    merge(st, rep("WO-G", "C-G", 305, 0, 1));
+    assert_int_equal(cfd_city_next(st), 0);
+    merge(st, rep("WO-H", "C-H", 310, 0, 1));
+    assert_int_equal(collect(st, T0 + 341 * MIN, out, &alert, &has_alert), 1);
+    assert_int_equal(out[0].status, CFD_INCIDENT_OPEN);
+    assert_int_equal(out[0].version, 1);
+    assert_int_equal(out[0].n_work_orders, 3);
+    assert_string_equal(out[0].work_orders[0], "WO-F");
+    assert_int_equal(st->incidents, 2);
+    cfd_city_state_destroy(st);
+}
+
+/* The same reports in any arrival order, with replays, give the same incident. */
+static void test_arrival_order(void **state) {
+    (void)state;
+    enum { N = 6, RUNS = 300 };
+    cfd_city_report all[N] = {
+        rep("WO-1", "C-1", 0, 0, 1),  rep("WO-2", "C-2", 40, 0, 1),
+        rep("WO-3", "C-3", 50, 0, 1), rep("WO-4", "C-4", 55, 120, 2),
+        rep("WO-5", "C-5", 65, 0, 1), rep("WO-6", "C-2", 66, 0, 1),
+    };
+    uint8_t *want = NULL;
+    size_t want_len = 0;
+    srand(7);
+    for (int run = 0; run < RUNS; run++) {
+        size_t idx[2 * N];
+        for (size_t i = 0; i < 2 * N; i++)
+            idx[i] = i % N; /* every report twice */
+        for (size_t i = 2 * N - 1; i > 0; i--) {
+            size_t j = (size_t)rand() % (i + 1), t = idx[i];
+            idx[i] = idx[j];
+            idx[j] = t;
+        }
+        cfd_city_state *st = cfd_city_state_new();
+        for (size_t i = 0; i < 2 * N; i++)
+            cfd_city_merge(st, &all[idx[i]]);
+        cfd_incident out[3];
+        cfd_alert alert;
+        bool has_alert;
+        size_t n = collect(st, T0 + 200 * MIN, out, &alert, &has_alert);
+        /* The window WO-2, WO-3, WO-4 (third at 55 min); WO-5 and WO-6 join, WO-1 is
+         * before the window. */
+        assert_int_equal(n, 1);
+        assert_string_equal(out[0].incident_id, "INC-Chongqing|internet|1764046500000");
+        assert_int_equal(out[0].n_work_orders, 5);
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        assert_int_equal(cfd_codec_city_state_encode(st, &buf, &len), CFD_OK);
+        if (!want) {
+            want = buf;
+            want_len = len;
+        } else {
+            assert_int_equal(len, want_len);
+            assert_memory_equal(buf, want, len);
+            free(buf);
+        }
+        cfd_city_state_destroy(st);
+    }
+    free(want);
+}
+
+static void test_prune(void **state) {
+    (void)state;
+    cfd_incident out[3];
+    cfd_alert alert;
+    bool has_alert;
+    cfd_city_state *st = cfd_city_state_new();
+    int64_t day = 24 * 60;
+    merge(st, rep("WO-A", "C-A", 0, 0, 1));   /* never ended: dropped after 7 days */
+    merge(st, rep("WO-B", "C-B", 0, 60, 1));  /* ended: dropped 7 days after */
+    merge(st, rep("WO-C", "C-C", 6 * day, 0, 1));
+    assert_int_equal(cfd_city_prune(st, T0 + 6 * day * MIN), 0);
+    assert_int_equal(cfd_city_prune(st, T0 + (7 * day + 61) * MIN), 2);
+    assert_int_equal(st->n_reports, 1);
+    assert_string_equal(st->reports[0].work_order, "WO-C");
+    /* Members of an open incident stay, however old. */
+    merge(st, rep("WO-D", "C-D", 6 * day + 1, 0, 1));
+    merge(st, rep("WO-E", "C-E", 6 * day + 2, 0, 1));
+    assert_int_equal(collect(st, T0 + (6 * day + 40) * MIN, out, &alert, &has_alert), 1);
+    assert_int_equal(cfd_city_prune(st, T0 + 30 * day * MIN), 0);
+    assert_int_equal(st->n_reports, 3);
+    cfd_city_state_destroy(st);
+}
+
+static void test_codec(void **state) {
+    (void)state;
+    char errstr[128];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    cfd_city_report in = rep("WO-A", "C-A", 5, 40, 7), out;
+    in.excluded = true;
+    assert_int_equal(cfd_codec_city_report_encode(&in, &buf, &len), CFD_OK);
+    assert_int_equal(cfd_codec_city_report_decode(buf, len, &out, errstr, sizeof(errstr)),
+                     CFD_OK);
+    assert_true(cfd_city_report_same(&in, &out));
+    assert_int_equal(out.record_version, 7);
+    cfd_city_report_clear(&out);
+    free(buf);
+
+    cfd_city_report bad = rep("WO-A", "C-A", 5, 0, 1);
+    bad.service = NULL;
+    assert_int_equal(cfd_codec_city_report_encode(&bad, &buf, &len), CFD_OK);
+    assert_int_equal(cfd_codec_city_report_decode(buf, len, &out, errstr, sizeof(errstr)),
+                     CFD_ERR_MISSING_FIELD);
+    assert_string_equal(errstr, "city report without service");
+    free(buf);
+    assert_int_equal(cfd_codec_city_report_decode("\xff\xff\xff", 3, &out, errstr,
+                                                  sizeof(errstr)),
+                     CFD_ERR_DECODE);
+
+    /* A state with an open incident survives the round trip byte for byte. */
+    cfd_incident incs[3];
+    cfd_alert alert;
+    bool has_alert;
+    cfd_city_state *st = cfd_city_state_new(), *back = NULL;
+    merge(st, rep("WO-A", "C-A", 0, 0, 1));
+    merge(st, rep("WO-B", NULL, 5, 0, 1));
+    merge(st, rep("WO-C", "C-C", 10, 0, 1));
+    assert_int_equal(collect(st, T0 + 41 * MIN, incs, &alert, &has_alert), 1);
+    assert_int_equal(cfd_codec_city_state_encode(st, &buf, &len), CFD_OK);
+    assert_int_equal(cfd_codec_city_state_decode(buf, len, &back, errstr, sizeof(errstr)),
+                     CFD_OK);
+    assert_true(back->open);
+    assert_int_equal(back->n_reports, 3);
+    assert_null(back->reports[1].customer_id);
+    assert_string_equal(back->incident_id, st->incident_id);
+    uint8_t *again = NULL;
+    size_t again_len = 0;
+    assert_int_equal(cfd_codec_city_state_encode(back, &again, &again_len), CFD_OK);
+    assert_int_equal(again_len, len);
+    assert_memory_equal(again, buf, len);
+    /* The decoded state goes on as the original would: a fourth customer joins. */
+    merge(back, rep("WO-D", "C-D", 20, 0, 1));
+    assert_int_equal(collect(back, T0 + 50 * MIN, incs, &alert, &has_alert), 1);
+    assert_int_equal(incs[0].status, CFD_INCIDENT_UPDATE);
+    assert_int_equal(incs[0].version, 2);
+    free(buf);
+    free(again);
+    cfd_city_state_destroy(st);
+    cfd_city_state_destroy(back);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_of),
+        cmocka_unit_test(test_three_within_window),
+        cmocka_unit_test(test_no_window),
+        cmocka_unit_test(test_lasting),
+        cmocka_unit_test(test_join_exclude_close),
+        cmocka_unit_test(test_arrival_order),
+        cmocka_unit_test(test_prune),
+        cmocka_unit_test(test_codec),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
