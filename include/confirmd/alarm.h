@@ -14,6 +14,9 @@
  *   a customer's report on the circuit (a notice from confirmd)  -> it joins the open
  *        alarm-opened order (its own order is cancelled), or becomes the circuit's
  *        open order that later alarms join
+ *   an alarm on another object of the circuit (a port, a piece of equipment) opened
+ *        an order (a notice to the circuit's object)   -> the circuit binds to it when
+ *        it has no open order, so a customer's report on the circuit joins it
  */
 #ifndef CONFIRMD_ALARM_H
 #define CONFIRMD_ALARM_H
@@ -42,6 +45,9 @@ typedef struct cfd_alarm {
     const char *reported_work_order; /* a customer's report opened this order */
     const void *report;              /* ... as this confirmd.v1.Event */
     size_t report_len;
+    const char *opened_work_order;   /* an alarm on another object of this circuit
+                                        opened this order (a notice) ... */
+    const char *opened_on;           /* ... on this object */
 } cfd_alarm;
 
 /* Per network object; every string owned. */
@@ -55,6 +61,7 @@ typedef struct cfd_alarm_state {
     uint64_t repeats;
     char *last_work_order;
     int64_t last_closed_at_ms;
+    char *opened_on; /* another object whose alarm opened work_order, NULL when none */
 } cfd_alarm_state;
 
 typedef enum cfd_alarm_action {
@@ -64,7 +71,8 @@ typedef enum cfd_alarm_action {
     CFD_ALARM_CLEAR,      /* the alarm cleared: evidence of restoration */
     CFD_ALARM_FREED,      /* the open work order completed */
     CFD_ALARM_JOIN,       /* a customer's report joins the alarm-opened order */
-    CFD_ALARM_ADOPT,      /* the customer's order is the circuit's open order now */
+    CFD_ALARM_ADOPT,      /* another order (a customer's, or one an alarm on another
+                             object of the circuit opened) is the open order now */
 } cfd_alarm_action;
 
 /* @returns a zeroed state, or NULL on out-of-memory. */

@@ -76,9 +76,15 @@ static void emit_events(cfd_worker *w, obj *o, const cfd_alarm *a, cfd_alarm_act
     size_t n = cfd_alarm_events(o->state, a, &o->circuit.c, act, w->pol, evs, ids);
     for (size_t i = 0; i < n; i++)
         emit_event(w, &evs[i]);
-    if (act == CFD_ALARM_OPEN)
-        cfd_info(MOD, "alarm %s on %s opened work order %s", a->alarm_id, a->network_object,
-                 o->state->work_order);
+    if (act != CFD_ALARM_OPEN)
+        return;
+    cfd_info(MOD, "alarm %s on %s opened work order %s", a->alarm_id, a->network_object,
+             o->state->work_order);
+    /* A port's or a piece of equipment's alarm: the circuit learns of the order too. */
+    const char *circuit = o->circuit.c.circuit_id;
+    if (circuit && *circuit && strcmp(circuit, a->network_object) != 0)
+        wk_emit_opened_notice(w, circuit, a->network_object, o->state->work_order,
+                              a->event_time_ms);
 }
 
 /* A customer's report on a circuit whose alarm already opened an order: the report
@@ -94,7 +100,9 @@ static void emit_join(cfd_worker *w, obj *o, const cfd_alarm *a) {
     snprintf(eid, sizeof(eid), "join-%s", de.ev.event_id);
     joined.event_id = eid;
     joined.work_order = o->state->work_order;
-    joined.report.alarm_object = a->network_object;
+    /* The object whose alarm opened the order: this one, or (this being its circuit)
+     * the port or equipment an opened notice named. */
+    joined.report.alarm_object = o->state->opened_on ? o->state->opened_on : a->network_object;
     emit_event(w, &joined);
     snprintf(cid, sizeof(cid), "joined-%s", a->reported_work_order);
     snprintf(reason, sizeof(reason), "duplicate report: joined %s, opened by a NOC alarm",
@@ -113,7 +121,8 @@ static void emit_join(cfd_worker *w, obj *o, const cfd_alarm *a) {
 static void apply_alarm(cfd_worker *w, rd_kafka_message_t *m, int32_t part, obj *o,
                         const cfd_alarm *a) {
     char errstr[256];
-    bool notice = a->closed_work_order != NULL || a->reported_work_order != NULL;
+    bool notice = a->closed_work_order != NULL || a->reported_work_order != NULL ||
+                  a->opened_work_order != NULL;
     if (!notice && !o->circuit_bytes.data) {
         snprintf(errstr, sizeof(errstr), "unknown network object %s: not in the inventory",
                  a->network_object);

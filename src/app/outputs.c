@@ -350,40 +350,59 @@ void wk_resend_one(const char *id, const void *frame, size_t len, void *ctx) {
 }
 
 
+/* Queues a notice (an Alarm message from confirmd itself) to the alarms topic, keyed by
+ * its network object, under the output id id. */
+static void notice_out(cfd_worker *w, const char *id, const cfd_alarm *notice) {
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (!w->out_notices || cfd_codec_alarm_encode(notice, &buf, &len))
+        return;
+    wk_add_output(w, id, CFD_OUT_NOTICE, notice->network_object, buf, len);
+}
+
 void wk_emit_notice(cfd_worker *w, const item *it) {
     const cfd_record *rec = it->rec;
     char alarm_id[200], id[240];
-    uint8_t *buf = NULL;
-    size_t len = 0;
     /* Keyed by the object the order is bound to: the one whose alarm opened it, or the
-     * circuit a customer reported on (see wk_emit_report_notice). */
+     * circuit a customer reported on (see wk_emit_report_notice); and the circuit too
+     * when a port's or a piece of equipment's alarm opened it (see
+     * wk_emit_opened_notice). */
     const char *object = rec->alarm_object ? rec->alarm_object : rec->circuit_id;
-    if (!object || !w->out_notices)
+    if (!object)
         return;
     snprintf(alarm_id, sizeof(alarm_id), "closed-%s-v%" PRIu32, it->order, rec->version);
     cfd_alarm notice = {.alarm_id = alarm_id, .network_object = object,
                         .event_time_ms = cfd_record_as_of(rec),
                         .closed_work_order = it->order};
-    if (cfd_codec_alarm_encode(&notice, &buf, &len))
-        return;
     snprintf(id, sizeof(id), "notice/%s/v%" PRIu32, it->order, rec->version);
-    wk_add_output(w, id, CFD_OUT_NOTICE, object, buf, len);
+    notice_out(w, id, &notice);
+    if (rec->alarm_object && rec->circuit_id && strcmp(rec->alarm_object, rec->circuit_id)) {
+        notice.network_object = rec->circuit_id;
+        snprintf(id, sizeof(id), "notice/%s/v%" PRIu32 "/circuit", it->order, rec->version);
+        notice_out(w, id, &notice);
+    }
+}
+
+void wk_emit_opened_notice(cfd_worker *w, const char *circuit, const char *object,
+                           const char *order, int64_t t) {
+    char alarm_id[200], id[240];
+    snprintf(alarm_id, sizeof(alarm_id), "opened-%s", order);
+    cfd_alarm notice = {.alarm_id = alarm_id, .network_object = circuit,
+                        .event_time_ms = t, .opened_work_order = order, .opened_on = object};
+    snprintf(id, sizeof(id), "notice/opened/%s", order);
+    notice_out(w, id, &notice);
 }
 
 void wk_emit_report_notice(cfd_worker *w, const item *it, const cfd_event *ev,
                            const void *bytes, size_t len) {
     char alarm_id[200], id[240];
-    uint8_t *buf = NULL;
-    size_t blen = 0;
     const char *circuit = ev->report.circuit_id;
-    if (!circuit || ev->report.alarm_object || !w->out_notices)
+    if (!circuit || ev->report.alarm_object)
         return;
     snprintf(alarm_id, sizeof(alarm_id), "report-%s", it->order);
     cfd_alarm notice = {.alarm_id = alarm_id, .network_object = circuit,
                         .event_time_ms = ev->event_time_ms, .reported_work_order = it->order,
                         .report = bytes, .report_len = len};
-    if (cfd_codec_alarm_encode(&notice, &buf, &blen))
-        return;
     snprintf(id, sizeof(id), "notice/report/%s", it->order);
-    wk_add_output(w, id, CFD_OUT_NOTICE, circuit, buf, blen);
+    notice_out(w, id, &notice);
 }

@@ -156,6 +156,10 @@ void wk_add_output(cfd_worker *w, const char *id, cfd_output_kind kind, const ch
                    uint8_t *payload, size_t len);
 /* Tells the NOC stage that the order bound to an object completed. */
 void wk_emit_notice(cfd_worker *w, const item *it);
+/* Tells the circuit's object that an alarm on object, another of its objects, opened
+ * order at t, so that a customer's report on the circuit joins that order. */
+void wk_emit_opened_notice(cfd_worker *w, const char *circuit, const char *object,
+                           const char *order, int64_t t);
 /* Tells the NOC stage a customer's report (ev, as bytes) opened an order on a circuit,
  * so that it joins an order the circuit's alarm opened, or the alarms join it. */
 void wk_emit_report_notice(cfd_worker *w, const item *it, const cfd_event *ev,

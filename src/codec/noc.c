@@ -92,6 +92,8 @@ cfd_err cfd_codec_alarm_decode(const void *buf, size_t len, cfd_decoded_alarm *o
     a->text = codec_opt(pb->text);
     a->closed_work_order = codec_opt(pb->closed_work_order);
     a->reported_work_order = codec_opt(pb->reported_work_order);
+    a->opened_work_order = codec_opt(pb->opened_work_order);
+    a->opened_on = codec_opt(pb->opened_on);
     a->report = pb->report.data;
     a->report_len = pb->report.len;
     cfd_err err = cfd_alarm_validate(a, errstr, errstr_size);
@@ -117,6 +119,8 @@ cfd_err cfd_codec_alarm_encode(const cfd_alarm *a, uint8_t **buf, size_t *len) {
     pb.text = (char *)(a->text ? a->text : "");
     pb.closed_work_order = (char *)(a->closed_work_order ? a->closed_work_order : "");
     pb.reported_work_order = (char *)(a->reported_work_order ? a->reported_work_order : "");
+    pb.opened_work_order = (char *)(a->opened_work_order ? a->opened_work_order : "");
+    pb.opened_on = (char *)(a->opened_on ? a->opened_on : "");
     pb.report.data = (uint8_t *)a->report;
     pb.report.len = a->report ? a->report_len : 0;
     return codec_pack(&pb.base, buf, len);
@@ -133,6 +137,7 @@ cfd_err cfd_codec_alarm_state_encode(const cfd_alarm_state *st, uint8_t **buf, s
     pb.repeats = st->repeats;
     pb.last_work_order = st->last_work_order ? st->last_work_order : "";
     pb.last_closed_at_ms = st->last_closed_at_ms;
+    pb.opened_on = st->opened_on ? st->opened_on : "";
     return codec_pack(&pb.base, buf, len);
 }
 
@@ -181,6 +186,7 @@ cfd_err cfd_codec_alarm_state_decode(const void *buf, size_t len, cfd_alarm_stat
     st->repeats = pb->repeats;
     st->last_work_order = dup_opt(pb->last_work_order, &ok);
     st->last_closed_at_ms = pb->last_closed_at_ms;
+    st->opened_on = dup_opt(pb->opened_on, &ok);
     confirmd__v1__alarm_state__free_unpacked(pb, NULL);
     if (!ok) {
         cfd_alarm_state_destroy(st);

@@ -22,6 +22,7 @@ void cfd_alarm_state_destroy(cfd_alarm_state *st) {
     strv_free(st->alarm_ids, st->n_alarm_ids);
     strv_free(st->cleared_ids, st->n_cleared_ids);
     free(st->last_work_order);
+    free(st->opened_on);
     free(st);
 }
 
@@ -80,12 +81,25 @@ static cfd_alarm_action decide_notice(cfd_alarm_state *st, const cfd_alarm *a) {
     set_str(&st->last_work_order, st->work_order);
     st->last_closed_at_ms = a->event_time_ms;
     set_str(&st->work_order, NULL);
+    set_str(&st->opened_on, NULL);
     strv_free(st->alarm_ids, st->n_alarm_ids);
     strv_free(st->cleared_ids, st->n_cleared_ids);
     st->alarm_ids = st->cleared_ids = NULL;
     st->n_alarm_ids = st->n_cleared_ids = 0;
     st->opened_at_ms = 0;
     return CFD_ALARM_FREED;
+}
+
+/* An order opened by an alarm on another object of this circuit. Where the circuit
+ * already has an open order (a customer reported first), both orders stay: which one
+ * the field works is the NOC's call, not a rule's. */
+static cfd_alarm_action decide_opened(cfd_alarm_state *st, const cfd_alarm *a) {
+    if (st->work_order)
+        return CFD_ALARM_IGNORE;
+    set_str(&st->work_order, a->opened_work_order);
+    set_str(&st->opened_on, empty(a->opened_on) ? NULL : a->opened_on);
+    st->opened_at_ms = a->event_time_ms;
+    return CFD_ALARM_ADOPT;
 }
 
 static cfd_alarm_action decide_report(cfd_alarm_state *st, const cfd_alarm *a) {
@@ -103,6 +117,8 @@ cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a) {
         return decide_notice(st, a);
     if (!empty(a->reported_work_order))
         return decide_report(st, a);
+    if (!empty(a->opened_work_order))
+        return decide_opened(st, a);
     bool linked = st->work_order && has(st->alarm_ids, st->n_alarm_ids, a->alarm_id);
     if (a->cleared) {
         if (!linked || has(st->cleared_ids, st->n_cleared_ids, a->alarm_id)) {

@@ -5,7 +5,7 @@
  * is recorded as evidence; an alarm on an unknown object is a dead letter; after the
  * order completes, the next major alarm opens a new one, flagged as a repeat fault;
  * two workers applying a work order's events while its alarms are re-keyed to it lose
- * no update.
+ * no update; a customer's report joins the order a port's alarm opened on its circuit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -321,6 +321,71 @@ static void test_customer_report_joins(void **state) {
     assert_int_equal(count_orders(env, "ALM-K-*"), 0);
 }
 
+/* The circuit's object binds to an order (or to none: NULL) within 20 s. */
+static bool wait_bound(h_env *env, const char *object, const char *wo) {
+    int64_t until = h_now_ms() + 20000;
+    while (h_now_ms() < until) {
+        redisContext *rc = h_redis_connect(env);
+        redisReply *r = redisCommand(rc, "KEYS cfd:*:alm:%s", object);
+        bool ok = false;
+        if (r && r->elements == 1) {
+            redisReply *g = redisCommand(rc, "GET %s", r->element[0]->str);
+            cfd_alarm_state *st = NULL;
+            char errstr[128];
+            if (g && g->type == REDIS_REPLY_STRING &&
+                cfd_codec_alarm_state_decode(g->str, g->len, &st, errstr, sizeof(errstr)) ==
+                    CFD_OK) {
+                ok = wo ? st->work_order && strcmp(st->work_order, wo) == 0 : !st->work_order;
+                cfd_alarm_state_destroy(st);
+            }
+            freeReplyObject(g);
+        }
+        freeReplyObject(r);
+        redisFree(rc);
+        if (ok)
+            return true;
+        usleep(100 * 1000);
+    }
+    return false;
+}
+
+/* An alarm on a port of the circuit (object id != circuit id) opens the order; the
+ * circuit learns of it, so the customer's report on the circuit joins it; when the
+ * order completes, port and circuit are both free again. */
+static void test_port_alarm_report_joins(void **state) {
+    h_env *env = *state;
+    send_typed(env, "confirmd.inventory", "Circuit", "PTN-7/1/3",
+               "{\"object_id\":\"PTN-7/1/3\",\"circuit_id\":\"CIR-P\","
+               "\"customer\":{\"tier\":\"TIER_AA\",\"customer_id\":\"K-P\"}}");
+    assert_true(h_worker_start(env, NULL) > 0);
+    send_alarms(env, "PTN-7/1/3", "P-1", T0, "ALARM_SEVERITY_CRITICAL", 0, 1);
+    cfd_record_destroy(wait_record(env, "ALM-P-1", opened, 30000));
+    assert_true(wait_bound(env, "CIR-P", "ALM-P-1"));
+    h_send_json(env,
+                "{\"event_id\":\"WO-CUST-P-rep\",\"work_order\":\"WO-CUST-P\","
+                "\"source\":\"SOURCE_CUSTOMER\",\"event_time_ms\":%lld,\"fault_report\":"
+                "{\"customer\":{\"tier\":\"TIER_AA\",\"contact_person\":\"王工\"},"
+                "\"network\":{\"circuit_id\":\"CIR-P\"},\"problem_description\":\"down\"}}",
+                (long long)(T0 + 10 * MIN));
+    cfd_record *cust = wait_record(env, "WO-CUST-P", closed_or_cancelled, 30000);
+    assert_int_equal(cust->state, CFD_STATE_CANCELLED);
+    assert_non_null(strstr(cust->cancel_reason, "ALM-P-1"));
+    cfd_record_destroy(cust);
+    cfd_record *alm = wait_record(env, "ALM-P-1", two_reports, 30000);
+    assert_string_equal(alm->customer.contact_person, "王工");
+    assert_int_equal(alm->sla[CFD_METRIC_RESTORATION].start_ms, T0);
+    cfd_record_destroy(alm);
+
+    /* Cancelled by the NOC: both objects are free again. */
+    h_send_json(env,
+                "{\"event_id\":\"ALM-P-1-can\",\"work_order\":\"ALM-P-1\","
+                "\"source\":\"SOURCE_OPERATOR\",\"event_time_ms\":%lld,"
+                "\"cancelled\":{\"reason\":\"restored before dispatch\"}}",
+                (long long)(T0 + 20 * MIN));
+    assert_true(wait_bound(env, "PTN-7/1/3", NULL));
+    assert_true(wait_bound(env, "CIR-P", NULL));
+}
+
 /* A worker starting on a backlog of inventory and alarms: no alarm is looked up before
  * the inventory has caught up, so none is taken for an unknown object. */
 static void test_backlog_waits_for_inventory(void **state) {
@@ -378,6 +443,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_two_workers_and_reopen, h_setup_redis_broker,
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_customer_report_joins, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_port_alarm_report_joins, h_setup_redis_broker,
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_backlog_waits_for_inventory,
                                         h_setup_redis_broker, h_teardown_env),

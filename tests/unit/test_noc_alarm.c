@@ -25,6 +25,7 @@ typedef struct step {
     cfd_alarm_action want;
     const char *want_wo;   /* the object's open order after the step, NULL none */
     const char *reported;  /* a customer's report notice for this order */
+    const char *opened;    /* another object of the circuit opened this order */
 } step;
 
 typedef struct seq_case {
@@ -38,39 +39,48 @@ typedef struct seq_case {
 
 static const seq_case cases[] = {
     {"a major alarm opens an order; its repeats change nothing",
-     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL},
-      {"a1", MAJ, false, NULL, CFD_ALARM_IGNORE, "ALM-a1", NULL},
-      {"a1", CRIT, false, NULL, CFD_ALARM_IGNORE, "ALM-a1", NULL}}},
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL, NULL},
+      {"a1", MAJ, false, NULL, CFD_ALARM_IGNORE, "ALM-a1", NULL, NULL},
+      {"a1", CRIT, false, NULL, CFD_ALARM_IGNORE, "ALM-a1", NULL, NULL}}},
     {"a minor alarm with no order opens nothing; with one, it links",
-     {{"m1", MIN_SEV, false, NULL, CFD_ALARM_IGNORE, NULL, NULL},
-      {"c1", CRIT, false, NULL, CFD_ALARM_OPEN, "ALM-c1", NULL},
-      {"m2", MIN_SEV, false, NULL, CFD_ALARM_LINK, "ALM-c1", NULL}}},
+     {{"m1", MIN_SEV, false, NULL, CFD_ALARM_IGNORE, NULL, NULL, NULL},
+      {"c1", CRIT, false, NULL, CFD_ALARM_OPEN, "ALM-c1", NULL, NULL},
+      {"m2", MIN_SEV, false, NULL, CFD_ALARM_LINK, "ALM-c1", NULL, NULL}}},
     {"a second alarm id on the object joins the open order",
-     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL},
-      {"a2", CRIT, false, NULL, CFD_ALARM_LINK, "ALM-a1", NULL}}},
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL, NULL},
+      {"a2", CRIT, false, NULL, CFD_ALARM_LINK, "ALM-a1", NULL, NULL}}},
     {"flapping: the first clear is evidence, later cycles change nothing",
-     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL},
-      {"a1", MAJ, true, NULL, CFD_ALARM_CLEAR, "ALM-a1", NULL},
-      {"a1", MAJ, false, NULL, CFD_ALARM_IGNORE, "ALM-a1", NULL},
-      {"a1", MAJ, true, NULL, CFD_ALARM_IGNORE, "ALM-a1", NULL}}},
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL, NULL},
+      {"a1", MAJ, true, NULL, CFD_ALARM_CLEAR, "ALM-a1", NULL, NULL},
+      {"a1", MAJ, false, NULL, CFD_ALARM_IGNORE, "ALM-a1", NULL, NULL},
+      {"a1", MAJ, true, NULL, CFD_ALARM_IGNORE, "ALM-a1", NULL, NULL}}},
     {"a clear of an alarm never linked is nothing",
-     {{"x1", MAJ, true, NULL, CFD_ALARM_IGNORE, NULL, NULL}}},
+     {{"x1", MAJ, true, NULL, CFD_ALARM_IGNORE, NULL, NULL, NULL}}},
     {"the order completed: the object is free, the next major alarm opens anew",
-     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL},
-      {"n1", 0, false, "ALM-a1", CFD_ALARM_FREED, NULL, NULL},
-      {"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL}}},
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL, NULL},
+      {"n1", 0, false, "ALM-a1", CFD_ALARM_FREED, NULL, NULL, NULL},
+      {"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL, NULL}}},
     {"a customer's report joins the order an alarm opened first",
-     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL},
-      {"r1", 0, false, NULL, CFD_ALARM_JOIN, "ALM-a1", "WO-C"},
-      {"r1", 0, false, NULL, CFD_ALARM_JOIN, "ALM-a1", "WO-C"}}},
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL, NULL},
+      {"r1", 0, false, NULL, CFD_ALARM_JOIN, "ALM-a1", "WO-C", NULL},
+      {"r1", 0, false, NULL, CFD_ALARM_JOIN, "ALM-a1", "WO-C", NULL}}},
     {"a customer's report first: the circuit's alarms join its order",
-     {{"r1", 0, false, NULL, CFD_ALARM_ADOPT, "WO-C", "WO-C"},
-      {"r1", 0, false, NULL, CFD_ALARM_IGNORE, "WO-C", "WO-C"},
-      {"a1", CRIT, false, NULL, CFD_ALARM_LINK, "WO-C", NULL},
-      {"n1", 0, false, "WO-C", CFD_ALARM_FREED, NULL, NULL}}},
+     {{"r1", 0, false, NULL, CFD_ALARM_ADOPT, "WO-C", "WO-C", NULL},
+      {"r1", 0, false, NULL, CFD_ALARM_IGNORE, "WO-C", "WO-C", NULL},
+      {"a1", CRIT, false, NULL, CFD_ALARM_LINK, "WO-C", NULL, NULL},
+      {"n1", 0, false, "WO-C", CFD_ALARM_FREED, NULL, NULL, NULL}}},
+    {"a port's alarm opened an order: the circuit binds to it, a report joins it",
+     {{"o1", 0, false, NULL, CFD_ALARM_ADOPT, "ALM-p1", NULL, "ALM-p1"},
+      {"o1", 0, false, NULL, CFD_ALARM_IGNORE, "ALM-p1", NULL, "ALM-p1"},
+      {"r1", 0, false, NULL, CFD_ALARM_JOIN, "ALM-p1", "WO-C", NULL},
+      {"a1", CRIT, false, NULL, CFD_ALARM_LINK, "ALM-p1", NULL, NULL},
+      {"n1", 0, false, "ALM-p1", CFD_ALARM_FREED, NULL, NULL, NULL}}},
+    {"a customer's order first: a port's order does not take the circuit over",
+     {{"r1", 0, false, NULL, CFD_ALARM_ADOPT, "WO-C", "WO-C", NULL},
+      {"o1", 0, false, NULL, CFD_ALARM_IGNORE, "WO-C", NULL, "ALM-p1"}}},
     {"a notice for another order is stale",
-     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL},
-      {"n1", 0, false, "ALM-zz", CFD_ALARM_IGNORE, "ALM-a1", NULL}}},
+     {{"a1", MAJ, false, NULL, CFD_ALARM_OPEN, "ALM-a1", NULL, NULL},
+      {"n1", 0, false, "ALM-zz", CFD_ALARM_IGNORE, "ALM-a1", NULL, NULL}}},
 };
 
 static void test_decide_table(void **state) {
@@ -83,7 +93,8 @@ static void test_decide_table(void **state) {
                            .severity = s->sev, .cleared = s->cleared,
                            .event_time_ms = T0 + (int64_t)i * MIN,
                            .closed_work_order = s->closed_wo,
-                           .reported_work_order = s->reported};
+                           .reported_work_order = s->reported,
+                           .opened_work_order = s->opened};
             cfd_alarm_action got = cfd_alarm_decide(st, &a);
             if (got != s->want)
                 fail_msg("case '%s' step %zu: action %d, expected %d", cases[c].name, i,
@@ -221,6 +232,26 @@ static void test_state_roundtrip(void **state) {
     assert_int_equal(back->n_cleared_ids, 1);
     assert_string_equal(back->cleared_ids[0], "m5");
     assert_int_equal(back->opened_at_ms, T0);
+    assert_null(back->opened_on);
+    free(buf);
+    cfd_alarm_state_destroy(st);
+    cfd_alarm_state_destroy(back);
+
+    /* A circuit bound by a port's opened notice keeps the port. */
+    st = cfd_alarm_state_new();
+    cfd_alarm opened = {.alarm_id = "opened-ALM-p1", .network_object = "CIR",
+                        .event_time_ms = T0, .opened_work_order = "ALM-p1",
+                        .opened_on = "PTN-1/2"};
+    assert_int_equal(cfd_alarm_decide(st, &opened), CFD_ALARM_ADOPT);
+    assert_int_equal(cfd_codec_alarm_state_encode(st, &buf, &len), CFD_OK);
+    assert_int_equal(cfd_codec_alarm_state_decode(buf, len, &back, errstr, sizeof(errstr)),
+                     CFD_OK);
+    assert_string_equal(back->work_order, "ALM-p1");
+    assert_string_equal(back->opened_on, "PTN-1/2");
+    cfd_alarm freed = {.alarm_id = "closed-ALM-p1", .network_object = "CIR",
+                       .event_time_ms = T0 + 1, .closed_work_order = "ALM-p1"};
+    assert_int_equal(cfd_alarm_decide(back, &freed), CFD_ALARM_FREED);
+    assert_null(back->opened_on);
     free(buf);
     cfd_alarm_state_destroy(st);
     cfd_alarm_state_destroy(back);
