@@ -188,6 +188,59 @@ static void test_unknown_object(void **state) {
     assert_int_equal(count_orders(env, "ALM-*"), 0);
 }
 
+/* The circuit's object binds to an order (or to none: NULL) within 20 s. */
+static bool wait_bound(h_env *env, const char *object, const char *wo) {
+    int64_t until = h_now_ms() + 20000;
+    while (h_now_ms() < until) {
+        redisContext *rc = h_redis_connect(env);
+        redisReply *r = redisCommand(rc, "KEYS cfd:*:alm:%s", object);
+        bool ok = false;
+        if (r && r->elements == 1) {
+            redisReply *g = redisCommand(rc, "GET %s", r->element[0]->str);
+            cfd_alarm_state *st = NULL;
+            char errstr[128];
+            if (g && g->type == REDIS_REPLY_STRING &&
+                cfd_codec_alarm_state_decode(g->str, g->len, &st, errstr, sizeof(errstr)) ==
+                    CFD_OK) {
+                ok = wo ? st->work_order && strcmp(st->work_order, wo) == 0 : !st->work_order;
+                cfd_alarm_state_destroy(st);
+            }
+            freeReplyObject(g);
+        }
+        freeReplyObject(r);
+        redisFree(rc);
+        if (ok)
+            return true;
+        usleep(100 * 1000);
+    }
+    return false;
+}
+
+/* A customer calls about circuit at t: the hotline opens order cust; the report joins
+ * alm, the order an alarm opened first (cust cancelled, alm's clock kept at T0, its
+ * alarm object the object whose alarm opened it). */
+static void expect_report_joins(h_env *env, const char *cust_wo, const char *circuit,
+                                const char *contact, int64_t t, const char *alm_wo,
+                                const char *alarm_object) {
+    h_send_json(env,
+                "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
+                "\"event_time_ms\":%lld,\"fault_report\":{\"customer\":{\"tier\":\"TIER_AA\","
+                "\"contact_person\":\"%s\"},\"network\":{\"circuit_id\":\"%s\"},"
+                "\"problem_description\":\"down\"}}",
+                cust_wo, cust_wo, (long long)t, contact, circuit);
+    cfd_record *cust = wait_record(env, cust_wo, closed_or_cancelled, 30000);
+    assert_int_equal(cust->state, CFD_STATE_CANCELLED);
+    assert_non_null(strstr(cust->cancel_reason, alm_wo));
+    cfd_record_destroy(cust);
+    cfd_record *alm = wait_record(env, alm_wo, two_reports, 30000);
+    /* The report's fields joined; the restoration clock kept the alarm's start. */
+    assert_string_equal(alm->customer.contact_person, contact);
+    assert_int_equal(alm->reported_at_ms, T0);
+    assert_int_equal(alm->sla[CFD_METRIC_RESTORATION].start_ms, T0);
+    assert_string_equal(alm->alarm_object, alarm_object);
+    cfd_record_destroy(alm);
+}
+
 /* While the alarm stage keeps linking new alarms to an order, a second worker applies
  * the field events of the same order: with the alarms re-keyed to the order's
  * partition, one owner applies both streams and no update is lost. After the order
@@ -233,30 +286,7 @@ static void test_two_workers_and_reopen(void **state) {
     cfd_record_destroy(rec);
 
     /* The closed notice travels back to the object: wait until it is free again. */
-    int64_t until_free = h_now_ms() + 30000;
-    bool free_again = false;
-    while (!free_again && h_now_ms() < until_free) {
-        redisContext *rc = h_redis_connect(env);
-        redisReply *r = redisCommand(rc, "KEYS cfd:*:alm:OBJ-2");
-        if (r && r->elements == 1) {
-            redisReply *g = redisCommand(rc, "GET %s", r->element[0]->str);
-            cfd_alarm_state *st = NULL;
-            char errstr[128];
-            if (g && g->type == REDIS_REPLY_STRING &&
-                cfd_codec_alarm_state_decode(g->str, g->len, &st, errstr, sizeof(errstr)) ==
-                    CFD_OK) {
-                free_again = st->work_order == NULL && st->last_work_order &&
-                             strcmp(st->last_work_order, wo) == 0;
-                cfd_alarm_state_destroy(st);
-            }
-            freeReplyObject(g);
-        }
-        freeReplyObject(r);
-        redisFree(rc);
-        if (!free_again)
-            usleep(100 * 1000);
-    }
-    assert_true(free_again);
+    assert_true(wait_bound(env, "OBJ-2", NULL));
     /* A new major alarm opens a new order, naming the earlier one (its result was
      * "needs further observation"): a repeat fault. */
     send_alarms(env, "OBJ-2", "B-NEW", T0 + 2 * 60 * MIN, "ALARM_SEVERITY_MAJOR", 0, 1);
@@ -284,23 +314,7 @@ static void test_customer_report_joins(void **state) {
     send_alarms(env, "CIR-J", "J-1", T0, "ALARM_SEVERITY_CRITICAL", 0, 1);
     cfd_record_destroy(wait_record(env, "ALM-J-1", opened, 30000));
     /* The customer calls 20 min later; the hotline opens its own order. */
-    h_send_json(env,
-                "{\"event_id\":\"WO-CUST-1-rep\",\"work_order\":\"WO-CUST-1\","
-                "\"source\":\"SOURCE_CUSTOMER\",\"event_time_ms\":%lld,\"fault_report\":"
-                "{\"customer\":{\"tier\":\"TIER_AA\",\"contact_person\":\"李工\"},"
-                "\"network\":{\"circuit_id\":\"CIR-J\"},\"problem_description\":\"down\"}}",
-                (long long)(T0 + 20 * MIN));
-    cfd_record *cust = wait_record(env, "WO-CUST-1", closed_or_cancelled, 30000);
-    assert_int_equal(cust->state, CFD_STATE_CANCELLED);
-    assert_non_null(strstr(cust->cancel_reason, "ALM-J-1"));
-    cfd_record_destroy(cust);
-    cfd_record *alm = wait_record(env, "ALM-J-1", two_reports, 30000);
-    /* The report's fields joined; the restoration clock kept the alarm's start. */
-    assert_string_equal(alm->customer.contact_person, "李工");
-    assert_int_equal(alm->reported_at_ms, T0);
-    assert_int_equal(alm->sla[CFD_METRIC_RESTORATION].start_ms, T0);
-    assert_string_equal(alm->alarm_object, "CIR-J");
-    cfd_record_destroy(alm);
+    expect_report_joins(env, "WO-CUST-1", "CIR-J", "李工", T0 + 20 * MIN, "ALM-J-1", "CIR-J");
 
     /* CIR-K: the customer is first; the alarm that follows joins the customer's order. */
     h_send_json(env,
@@ -321,34 +335,6 @@ static void test_customer_report_joins(void **state) {
     assert_int_equal(count_orders(env, "ALM-K-*"), 0);
 }
 
-/* The circuit's object binds to an order (or to none: NULL) within 20 s. */
-static bool wait_bound(h_env *env, const char *object, const char *wo) {
-    int64_t until = h_now_ms() + 20000;
-    while (h_now_ms() < until) {
-        redisContext *rc = h_redis_connect(env);
-        redisReply *r = redisCommand(rc, "KEYS cfd:*:alm:%s", object);
-        bool ok = false;
-        if (r && r->elements == 1) {
-            redisReply *g = redisCommand(rc, "GET %s", r->element[0]->str);
-            cfd_alarm_state *st = NULL;
-            char errstr[128];
-            if (g && g->type == REDIS_REPLY_STRING &&
-                cfd_codec_alarm_state_decode(g->str, g->len, &st, errstr, sizeof(errstr)) ==
-                    CFD_OK) {
-                ok = wo ? st->work_order && strcmp(st->work_order, wo) == 0 : !st->work_order;
-                cfd_alarm_state_destroy(st);
-            }
-            freeReplyObject(g);
-        }
-        freeReplyObject(r);
-        redisFree(rc);
-        if (ok)
-            return true;
-        usleep(100 * 1000);
-    }
-    return false;
-}
-
 /* An alarm on a port of the circuit (object id != circuit id) opens the order; the
  * circuit learns of it, so the customer's report on the circuit joins it; when the
  * order completes, port and circuit are both free again. */
@@ -361,20 +347,8 @@ static void test_port_alarm_report_joins(void **state) {
     send_alarms(env, "PTN-7/1/3", "P-1", T0, "ALARM_SEVERITY_CRITICAL", 0, 1);
     cfd_record_destroy(wait_record(env, "ALM-P-1", opened, 30000));
     assert_true(wait_bound(env, "CIR-P", "ALM-P-1"));
-    h_send_json(env,
-                "{\"event_id\":\"WO-CUST-P-rep\",\"work_order\":\"WO-CUST-P\","
-                "\"source\":\"SOURCE_CUSTOMER\",\"event_time_ms\":%lld,\"fault_report\":"
-                "{\"customer\":{\"tier\":\"TIER_AA\",\"contact_person\":\"王工\"},"
-                "\"network\":{\"circuit_id\":\"CIR-P\"},\"problem_description\":\"down\"}}",
-                (long long)(T0 + 10 * MIN));
-    cfd_record *cust = wait_record(env, "WO-CUST-P", closed_or_cancelled, 30000);
-    assert_int_equal(cust->state, CFD_STATE_CANCELLED);
-    assert_non_null(strstr(cust->cancel_reason, "ALM-P-1"));
-    cfd_record_destroy(cust);
-    cfd_record *alm = wait_record(env, "ALM-P-1", two_reports, 30000);
-    assert_string_equal(alm->customer.contact_person, "王工");
-    assert_int_equal(alm->sla[CFD_METRIC_RESTORATION].start_ms, T0);
-    cfd_record_destroy(alm);
+    expect_report_joins(env, "WO-CUST-P", "CIR-P", "王工", T0 + 10 * MIN, "ALM-P-1",
+                        "PTN-7/1/3");
 
     /* Cancelled by the NOC: both objects are free again. */
     h_send_json(env,
