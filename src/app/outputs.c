@@ -49,6 +49,95 @@ static rd_kafka_topic_t *out_topic(cfd_worker *w, cfd_output_kind kind) {
     }
 }
 
+#define RETRY_FIRST_MS 1000
+#define RETRY_MAX_MS 30000
+
+/* Takes r (and what it owns) into the retry queue. */
+static void push_retry(cfd_worker *w, const retry_msg *r) {
+    if (w->n_retries == w->cap_retries) {
+        w->cap_retries = w->cap_retries ? w->cap_retries * 2 : 16;
+        w->retries = wk_realloc(w->retries, w->cap_retries * sizeof(retry_msg));
+    }
+    w->retries[w->n_retries++] = *r;
+}
+
+/* When dc's output is tried again: backing off with its failures. */
+static int64_t retry_due(const dr_ctx *dc) {
+    int later = dc->tries - DR_MAX_TRIES; /* failures after the immediate ones */
+    int shift = later < 0 ? 0 : later > 5 ? 5 : later;
+    int64_t delay = (int64_t)RETRY_FIRST_MS << shift;
+    return cfd_monotonic_ms() + (delay > RETRY_MAX_MS ? RETRY_MAX_MS : delay);
+}
+
+/* Queues a copy of an output for wk_retry_outputs. */
+static void retry_later(cfd_worker *w, rd_kafka_topic_t *rkt, const void *key,
+                        size_t key_len, const void *payload, size_t len, dr_ctx *dc) {
+    retry_msg r = {.rkt = rkt, .key_len = key_len, .len = len, .dc = dc,
+                   .due_ms = retry_due(dc)};
+    r.key = key_len ? wk_realloc(NULL, key_len) : NULL;
+    if (key_len)
+        memcpy(r.key, key, key_len);
+    r.payload = wk_realloc(NULL, len ? len : 1);
+    memcpy(r.payload, payload, len);
+    push_retry(w, &r);
+}
+
+static rd_kafka_resp_err_t produce_dc(cfd_worker *w, rd_kafka_topic_t *rkt, const void *key,
+                                      size_t key_len, const void *payload, size_t len,
+                                      dr_ctx *dc) {
+    return rd_kafka_producev(w->producer, RD_KAFKA_V_RKT(rkt),
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_KEY(key_len ? key : NULL, key_len),
+                             RD_KAFKA_V_VALUE((void *)payload, len),
+                             RD_KAFKA_V_HEADER("id", dc->id, -1), RD_KAFKA_V_OPAQUE(dc),
+                             RD_KAFKA_V_END);
+}
+
+void wk_retry_outputs(cfd_worker *w) {
+    if (w->n_retries == 0)
+        return;
+    int64_t now = cfd_monotonic_ms();
+    retry_msg *v = w->retries;
+    size_t n = w->n_retries;
+    w->retries = NULL;
+    w->n_retries = w->cap_retries = 0;
+    for (size_t i = 0; i < n; i++) {
+        retry_msg *r = &v[i];
+        slot *s = wk_slot_get(w, r->dc->part);
+        bool ours = s->owned && (r->dc->seq == 0 || s->incarnation == r->dc->incarnation);
+        if (!ours) {
+            free(r->dc); /* the partition's next owner re-sends it from the outbox */
+        } else if (r->due_ms > now) {
+            push_retry(w, r);
+            continue;
+        } else {
+            rd_kafka_resp_err_t err =
+                produce_dc(w, r->rkt, r->key, r->key_len, r->payload, r->len, r->dc);
+            if (err) {
+                r->dc->tries++;
+                r->due_ms = retry_due(r->dc);
+                cfd_warn(MOD, "producing %s again: %s", r->dc->id, rd_kafka_err2str(err));
+                push_retry(w, r);
+                continue;
+            }
+        }
+        free(r->key);
+        free(r->payload);
+    }
+    free(v);
+}
+
+void wk_retries_free(cfd_worker *w) {
+    for (size_t i = 0; i < w->n_retries; i++) {
+        free(w->retries[i].key);
+        free(w->retries[i].payload);
+        free(w->retries[i].dc);
+    }
+    free(w->retries);
+    w->retries = NULL;
+    w->n_retries = w->cap_retries = 0;
+}
+
 /* Produces one output; its delivery report updates the batch of seq. */
 static void produce(cfd_worker *w, int32_t part, uint32_t incarnation, uint64_t seq,
                     const char *id, cfd_output_kind kind, const char *key, size_t key_len,
@@ -61,19 +150,14 @@ static void produce(cfd_worker *w, int32_t part, uint32_t incarnation, uint64_t 
     dc->tries = 0;
     memcpy(dc->id, id, idlen + 1);
     for (;;) {
-        rd_kafka_resp_err_t err = rd_kafka_producev(
-            w->producer, RD_KAFKA_V_RKT(out_topic(w, kind)),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(key_len ? key : NULL, key_len),
-            RD_KAFKA_V_VALUE((void *)payload, len),
-            RD_KAFKA_V_HEADER("id", dc->id, (ssize_t)idlen), RD_KAFKA_V_OPAQUE(dc),
-            RD_KAFKA_V_END);
+        rd_kafka_resp_err_t err = produce_dc(w, out_topic(w, kind), key, key_len, payload,
+                                             len, dc);
         if (!err)
             return;
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            /* It stays in the outbox and goes out again at the next claim. */
-            cfd_error(MOD, "produce %s: %s", id, rd_kafka_err2str(err));
-            free(dc);
+            /* It stays in the outbox, and is produced again in a while. */
+            cfd_error(MOD, "produce %s: %s; trying again later", id, rd_kafka_err2str(err));
+            retry_later(w, out_topic(w, kind), key, key_len, payload, len, dc);
             return;
         }
         rd_kafka_poll(w->producer, 10); /* let deliveries drain the queue */
@@ -111,19 +195,18 @@ void wk_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         if (++dc->tries < DR_MAX_TRIES && !*w->stop) {
             cfd_warn(MOD, "delivery of %s failed (%s); producing again", dc->id,
                      rd_kafka_err2str(m->err));
-            if (rd_kafka_producev(w->producer, RD_KAFKA_V_RKT(m->rkt),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                  RD_KAFKA_V_KEY(m->key, m->key_len),
-                                  RD_KAFKA_V_VALUE(m->payload, m->len),
-                                  RD_KAFKA_V_HEADER("id", dc->id, -1),
-                                  RD_KAFKA_V_OPAQUE(dc), RD_KAFKA_V_END) == 0)
+            if (produce_dc(w, m->rkt, m->key, m->key_len, m->payload, m->len, dc) == 0)
                 return;
         }
-        /* Left in the outbox: the batch stays uncommitted in Kafka and the output is
-         * re-sent by whoever claims the partition next. */
-        cfd_error(MOD, "delivery of %s failed for good: %s (kept in the outbox)", dc->id,
-                  rd_kafka_err2str(m->err));
-        free(dc);
+        /* Still in the outbox, the batch uncommitted in Kafka: produced again in a
+         * while (or, after a rebalance, by the partition's next owner). */
+        if (*w->stop) {
+            free(dc);
+            return;
+        }
+        cfd_error(MOD, "delivery of %s failed %d times: %s (kept in the outbox; trying "
+                       "again later)", dc->id, dc->tries, rd_kafka_err2str(m->err));
+        retry_later(w, m->rkt, m->key, m->key_len, m->payload, m->len, dc);
         return;
     }
     slot *s = wk_slot_get(w, dc->part);

@@ -418,6 +418,7 @@ cfd_err cfd_worker_run(cfd_worker *w) {
         for (size_t i = 0; i < n; i++)
             rd_kafka_message_destroy(msgs[i]);
         rd_kafka_poll(w->producer, 0);
+        wk_retry_outputs(w);
         wk_flush_hdel(w);
         wk_commit_offsets(w);
         int64_t mono = cfd_monotonic_ms();
@@ -487,6 +488,7 @@ void cfd_worker_destroy(cfd_worker *w) {
         free(w->topics[i]);
     wk_outs_clear(w);
     free(w->outs);
+    wk_retries_free(w);
     cfd_txn_destroy(w->tx);
     cfd_store_destroy(w->store);
     free(w);

@@ -45,6 +45,17 @@ typedef struct slot {
     int64_t next_tick_ms;
 } slot;
 
+/* An output whose delivery failed for good (or that the producer refused): produced
+ * again at due_ms while its partition stays with the same claim, so it is never left
+ * waiting in the outbox for the next rebalance. */
+typedef struct retry_msg {
+    rd_kafka_topic_t *rkt;      /* borrowed from the worker */
+    void *key, *payload;        /* owned copies */
+    size_t key_len, len;
+    struct dr_ctx *dc;          /* owned until produced again */
+    int64_t due_ms;             /* monotonic */
+} retry_msg;
+
 /* Opaque of one produced output, freed by the delivery report. */
 typedef struct dr_ctx {
     int32_t part;
@@ -113,6 +124,8 @@ struct cfd_worker {
     cfd_worker_stats stats;
     bool simulated;  /* worker.clock = simulated: now comes from Redis */
     int64_t sim_now; /* the simulated clock's last reading (0: not set yet) */
+    retry_msg *retries;  /* outputs to produce again later, see retry_msg */
+    size_t n_retries, cap_retries;
     /* per-batch scratch, reused */
     output *outs;
     size_t n_outs, cap_outs;
@@ -135,6 +148,11 @@ bool wk_redis_retry(cfd_worker *w, cfd_err err, int64_t *backoff, char *errstr,
 /* outputs.c */
 void wk_outs_clear(cfd_worker *w);
 void wk_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
+/* Produces again the outputs whose retry is due (those of partitions this claim no
+ * longer holds are dropped: the next owner re-sends the outbox). */
+void wk_retry_outputs(cfd_worker *w);
+/* Frees the retry queue (at shutdown). */
+void wk_retries_free(cfd_worker *w);
 void wk_flush_hdel(cfd_worker *w);
 void wk_commit_offsets(cfd_worker *w);
 void wk_batch_produce(cfd_worker *w, int32_t part, slot *s, const int64_t *offs);

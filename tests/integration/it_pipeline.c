@@ -16,6 +16,7 @@
 
 #include "confirmd/codec.h"
 #include "harness_events.h"
+#include "harness_orders.h"
 
 #define T0 H_T0
 #define MIN H_MIN
@@ -139,6 +140,43 @@ static void test_bad_input(void **state) {
     h_collected_free(&recs);
 }
 
+/* An output the broker keeps refusing (more times than the producer retries at once)
+ * is produced again a while later by the same worker, not left in the outbox until a
+ * rebalance; then it leaves the outbox. */
+static void test_output_refused_then_delivered(void **state) {
+    h_env *env = *state;
+    h_collected dls;
+    char reply[256];
+    assert_int_equal(h_produce(env, "confirmd.events", "WO-R", "\xff\x02refused", 9), 0);
+    /* Produce (API key 0) fails 8 times with a permanent error: 5 tries at once, then
+     * later ones. */
+    assert_int_equal(h_broker_ctl(env, "request-errors 0 10 8", reply, sizeof(reply)), 0);
+    assert_true(h_worker_start(env, NULL) > 0);
+    h_collect(env, "confirmd.deadletter", "DeadLetter", 1, 40000, &dls);
+    assert_int_equal(dls.n, 1);
+    assert_string_equal(h_jstr(dls.items[0], "reason"), "DEAD_LETTER_UNDECODABLE");
+    h_collected_free(&dls);
+    assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0), "trying again later",
+                                          5000),
+                     0);
+    /* Delivered by the worker that consumed it: no second claim of any partition. */
+    assert_int_equal(h_file_count(h_worker_log_path(env, 0), "claimed (epoch"), 8);
+    redisContext *rc = h_redis_connect(env);
+    int64_t until = h_now_ms() + 10000;
+    long long left = -1;
+    while (left != 0 && h_now_ms() < until) {
+        redisReply *r = redisCommand(rc, "EVAL %s 0", "local n = 0 for _, k in "
+                                     "ipairs(redis.call('KEYS', 'cfd:*:outbox')) do n = n + "
+                                     "redis.call('HLEN', k) end return n");
+        left = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+        freeReplyObject(r);
+        if (left)
+            usleep(100 * 1000);
+    }
+    redisFree(rc);
+    assert_int_equal(left, 0);
+}
+
 /* Milestones that arrive before the report are parked, then applied when the order
  * opens; a replayed event (same id) changes nothing. */
 static void test_parking_and_duplicates(void **state) {
@@ -237,6 +275,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_records_and_breach, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_bad_input, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_output_refused_then_delivered,
+                                        h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_parking_and_duplicates, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_park_window_expiry, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_fencing, h_setup_redis_broker, h_teardown_env),
