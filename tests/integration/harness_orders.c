@@ -611,6 +611,36 @@ static int dl_cb(const h_msg *m, void *opaque) {
     return x->rep->distinct >= x->want_distinct;
 }
 
+/* Names the bad input offsets without a dead letter, and whether the output still
+ * waits in a partition's outbox in Redis (not produced) or is nowhere (never written,
+ * or removed after a delivery the topic does not show). */
+static void dl_explain_missing(h_env *env, const dl_index *x) {
+    redisContext *rc = h_redis_connect(env);
+    int shown = 0;
+    for (int p = 0; p < DL_MAX_PARTS; p++) {
+        for (size_t off = 0; off < x->n[p]; off++) {
+            const dl_slot *s = &x->parts[p][off];
+            if (!s->seen || !s->bad || s->dead || shown++ >= 10)
+                continue;
+            char id[300];
+            snprintf(id, sizeof(id), "dl/%s/%d/%zu", x->topic, p, off);
+            redisReply *r = rc ? redisCommand(rc, "EVAL %s 0 %s",
+                                              "for _, k in ipairs(redis.call('KEYS', "
+                                              "'cfd:*:outbox')) do if redis.call('HEXISTS', "
+                                              "k, ARGV[1]) == 1 then return k end end "
+                                              "return false",
+                                              id)
+                               : NULL;
+            fprintf(stderr, "harness: no dead letter for %s (%s): %s%s\n", id, s->reason,
+                    r && r->type == REDIS_REPLY_STRING ? "still in the outbox " : "not in any outbox",
+                    r && r->type == REDIS_REPLY_STRING ? r->str : "");
+            freeReplyObject(r);
+        }
+    }
+    if (rc)
+        redisFree(rc);
+}
+
 int h_dl_check(h_env *env, const char *in_topic, int input_count,
                const char *orphan_prefix, const char *dl_topic, int timeout_ms,
                h_dl_report *rep) {
@@ -637,6 +667,8 @@ int h_dl_check(h_env *env, const char *in_topic, int input_count,
     h_consume_until(c, INT32_MAX, 2000, dl_cb, &x);
     h_consume_close(c);
     rep->missing = rep->bad - rep->distinct;
+    if (rep->missing)
+        dl_explain_missing(env, &x);
     rc = 0;
 out:
     for (int p = 0; p < DL_MAX_PARTS; p++) {
