@@ -8,9 +8,11 @@
  * important customer's circuit opens one the same way. Three ordinary customers of
  * one city and service reporting within 30 min, on orders two workers share, open
  * exactly one city incident when the fault outlasts 30 min from the third report; a
- * fourth customer joins it, another city does not, and the restorations close it.
+ * fourth customer joins it, another city does not, and the restorations close it. The
+ * city key's timer survives SIGKILL of its owner.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -302,6 +304,32 @@ static void test_city_incident(void **state) {
     h_consume_close(al);
 }
 
+/* The city key's state and timer live in Redis with its partition: after SIGKILL of
+ * the only worker, its successor opens the incident, once. */
+static void test_city_timer_survives_kill(void **state) {
+    h_env *env = *state;
+    const char *id = "INC-Wanzhou|internet|1764044400000";
+    assert_int_equal(h_set_sim_clock(env, T0), 0);
+    pid_t a = h_worker_start(env, h_simulated_clock);
+    assert_true(a > 0);
+    send_city_report(env, "WO-K1", "Wanzhou", T0);
+    send_city_report(env, "WO-K2", "Wanzhou", T0 + 5 * MIN);
+    send_city_report(env, "WO-K3", "Wanzhou", T0 + 20 * MIN);
+    assert_true(h_wait_zset(env, "ctimers", "Wanzhou|internet") == T0 + 50 * MIN + 1);
+    assert_int_equal(h_worker_kill(env, a, SIGKILL), 0);
+    assert_true(h_worker_wait_exit(env, a, 5000) >= 0);
+
+    h_consumer *inc = h_consume_open(env, "confirmd.incidents");
+    assert_non_null(inc);
+    assert_int_equal(h_set_sim_clock(env, T0 + 51 * MIN), 0);
+    assert_true(h_worker_start(env, h_simulated_clock) > 0);
+    json_object *o = next_of(inc, "Incident", "incident_id", id, 30000);
+    expect_city(o, "INCIDENT_STATUS_OPEN", "1", 3);
+    json_object_put(o);
+    expect_none(inc, 2000);
+    h_consume_close(inc);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_close_update, h_setup_redis_broker,
@@ -311,6 +339,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_alarm_opened, h_setup_redis_broker,
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_city_incident, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_city_timer_survives_kill, h_setup_redis_broker,
                                         h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
