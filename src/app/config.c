@@ -8,7 +8,6 @@
 #include "confirmd/config.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -16,6 +15,8 @@
 #include <strings.h>
 
 #include <librdkafka/rdkafka.h>
+
+#include "ini_file.h"
 
 typedef enum opt_type {
     OPT_STRING,
@@ -505,32 +506,11 @@ cfd_err cfd_config_apply_kafka(const cfd_config *cfg, int scope, struct rd_kafka
 
 /* ---- INI files --------------------------------------------------------------------- */
 
-/* State of one cfd_config_load_file(); the first error found is the one reported. */
-typedef struct load_ctx {
-    cfd_config *cfg;
-    FILE *fp;
-    int lineno;   /* line last handed to libinih */
-    int err_line; /* 0 while no error */
-    char err[512];
-} load_ctx;
-
-static void load_error(load_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void load_error(load_ctx *ctx, const char *fmt, ...) {
-    va_list ap;
-
-    if (ctx->err_line)
-        return;
-    ctx->err_line = ctx->lineno;
-    va_start(ap, fmt);
-    vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
-    va_end(ap);
-}
-
 /* A section is known if some option lives in it, or it is one of Kafka's. */
-static bool section_is_known(const char *name, size_t len) {
+static bool section_is_known(void *user, const char *name, size_t len) {
     static const char *const kafka_sections[] = {"kafka", "kafka.consumer", "kafka.producer"};
 
+    (void)user;
     for (size_t i = 0; i < sizeof(kafka_sections) / sizeof(kafka_sections[0]); i++) {
         if (strlen(kafka_sections[i]) == len && strncmp(kafka_sections[i], name, len) == 0)
             return true;
@@ -542,106 +522,27 @@ static bool section_is_known(const char *name, size_t len) {
     return false;
 }
 
-/*
- * Checks what libinih does not report to the handler: unknown (possibly empty)
- * sections, and indented lines, which libinih would take as the continuation of
- * the previous value. An indented line is blanked so it is never applied.
- */
-static void check_line(load_ctx *ctx, char *line) {
-    char *p = line;
-    char *end;
-
-    if (ctx->lineno == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
-        p += 3; /* UTF-8 byte order mark */
-    if (*p == ' ' || *p == '\t') {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p != '\0' && *p != '\r' && *p != '\n' && *p != ';' && *p != '#') {
-            load_error(ctx, "indented line: keys and [sections] must start in the first "
-                            "column (multi-line values are not supported)");
-            line[0] = '\0';
-        }
-        return;
-    }
-    if (*p == '[' && (end = strchr(p, ']')) != NULL) {
-        if (!section_is_known(p + 1, (size_t)(end - p - 1)))
-            load_error(ctx, "unknown section [%.*s]", (int)(end - p - 1), p + 1);
-    }
-}
-
-/* libinih reader: fgets() that counts lines and rejects lines too long to fit. */
-static char *read_line(char *buf, int size, void *stream) {
-    load_ctx *ctx = stream;
-    size_t len;
-    int c;
-
-    if (!fgets(buf, size, ctx->fp))
-        return NULL;
-    ctx->lineno++;
-    len = strlen(buf);
-    if (len > 0 && buf[len - 1] != '\n') {
-        c = fgetc(ctx->fp);
-        if (c != EOF && c != '\n') {
-            /* Skip the rest, so libinih's line count stays equal to ours. */
-            while (c != EOF && c != '\n')
-                c = fgetc(ctx->fp);
-            load_error(ctx, "line too long (at most %d characters)", size - 3);
-            buf[0] = '\0';
-            return buf;
-        }
-    }
-    check_line(ctx, buf);
-    return buf;
-}
-
-/* libinih handler: "[section] name = value" is the key "section.name". */
-static int on_value(void *user, const char *section, const char *name, const char *value) {
-    load_ctx *ctx = user;
+/* "[section] name = value" is the key "section.name". */
+static int on_value(void *user, const char *section, const char *name, const char *value,
+                    char *err, size_t err_size) {
+    cfd_config *cfg = user;
     char key[256];
-    char msg[sizeof(ctx->err)];
 
-    if (ctx->err_line)
-        return 1; /* report the first error only; nothing more is applied */
     if (*section == '\0') {
-        load_error(ctx, "'%s' is outside any section (put it under [worker], [redis] "
-                        "or [kafka])", name);
-        return 0;
+        snprintf(err, err_size, "'%s' is outside any section (put it under [worker], "
+                                "[redis] or [kafka])", name);
+        return -1;
     }
     if ((size_t)snprintf(key, sizeof(key), "%s.%s", section, name) >= sizeof(key)) {
-        load_error(ctx, "key too long: %s.%s", section, name);
-        return 0;
+        snprintf(err, err_size, "key too long: %s.%s", section, name);
+        return -1;
     }
-    if (cfd_config_set(ctx->cfg, key, value ? value : "", msg, sizeof(msg)) != CFD_OK) {
-        load_error(ctx, "%s", msg);
-        return 0;
-    }
-    return 1;
+    return cfd_config_set(cfg, key, value, err, err_size) == CFD_OK ? 0 : -1;
 }
 
 cfd_err cfd_config_load_file(cfd_config *cfg, const char *path, char *errstr,
                              size_t errstr_size) {
-    load_ctx ctx = {.cfg = cfg};
-    int rc;
-    bool read_failed;
-
-    ctx.fp = fopen(path, "r");
-    if (!ctx.fp)
-        return fail(errstr, errstr_size, "%s: error: cannot open: %s", path, strerror(errno));
-    rc = ini_parse_stream(read_line, &ctx, on_value, &ctx);
-    read_failed = ferror(ctx.fp) != 0;
-    fclose(ctx.fp);
-
-    if (rc < 0)
-        return fail(errstr, errstr_size, "%s: error: out of memory", path);
-    /* libinih returns the line of the first error, ours or its own syntax error. */
-    if (rc > 0 && (ctx.err_line == 0 || rc < ctx.err_line))
-        return fail(errstr, errstr_size,
-                    "%s:%d: error: syntax error: expected [section] or key = value", path, rc);
-    if (ctx.err_line)
-        return fail(errstr, errstr_size, "%s:%d: error: %s", path, ctx.err_line, ctx.err);
-    if (read_failed)
-        return fail(errstr, errstr_size, "%s:%d: error: read error", path, ctx.lineno);
-    return CFD_OK;
+    return cfd_ini_load(path, on_value, section_is_known, cfg, errstr, errstr_size);
 }
 
 /* ---- the reference ----------------------------------------------------------------- */

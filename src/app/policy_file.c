@@ -6,8 +6,6 @@
 #include "confirmd/policy_file.h"
 
 #include <errno.h>
-#include <ini.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 #include <strings.h>
 
 #include "confirmd/config.h"
+#include "ini_file.h"
 
 typedef enum pkey_type {
     PK_DURATION, /* int64_t ms: "15min", "4h", "1d" */
@@ -68,29 +67,6 @@ static const pkey keys[] = {
     {"parts.serial_date", PK_SERIAL, P(serial_date)},
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
-
-/* State of one load; the first error found is the one reported. */
-typedef struct pload {
-    cfd_policy *pol;
-    FILE *fp;
-    int lineno;
-    int err_line;
-    char err[256];
-} pload;
-
-static void perr(pload *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void perr(pload *ctx, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (ctx->err_line)
-        return;
-    ctx->err_line = ctx->lineno;
-    va_start(ap, fmt);
-    vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
-    va_end(ap);
-}
 
 /* "HH:MM" -> minutes after midnight; @returns -1 when malformed. */
 static int parse_hhmm(const char *s, const char **end)
@@ -205,62 +181,46 @@ static int pkey_set(const pkey *k, const char *v, cfd_policy *pol, const char **
     return -1;
 }
 
-static char *read_line(char *buf, int size, void *stream)
+/* A section is known if some key lives in it. */
+static bool section_is_known(void *user, const char *name, size_t len)
 {
-    pload *ctx = stream;
-
-    if (!fgets(buf, size, ctx->fp))
-        return NULL;
-    ctx->lineno++;
-    return buf;
+    (void)user;
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strncmp(keys[i].name, name, len) == 0 && keys[i].name[len] == '.')
+            return true;
+    return false;
 }
 
-static int on_value(void *user, const char *section, const char *name, const char *value)
+static int on_value(void *user, const char *section, const char *name, const char *value,
+                    char *err, size_t err_size)
 {
-    pload *ctx = user;
     char key[128];
     const char *want = "";
 
-    if (ctx->err_line)
-        return 1;
     snprintf(key, sizeof(key), "%s.%s", section, name);
     for (size_t i = 0; i < N_KEYS; i++) {
         if (strcmp(keys[i].name, key) != 0)
             continue;
-        if (pkey_set(&keys[i], value ? value : "", ctx->pol, &want) != 0) {
-            perr(ctx, "%s: '%s' is not %s", key, value ? value : "", want);
-            return 0;
+        if (pkey_set(&keys[i], value, user, &want) != 0) {
+            snprintf(err, err_size, "%s: '%s' is not %s", key, value, want);
+            return -1;
         }
-        return 1;
+        return 0;
     }
-    perr(ctx, "%s: unknown key", key);
-    return 0;
+    snprintf(err, err_size, "%s: unknown key", key);
+    return -1;
 }
 
 cfd_err cfd_policy_file_load(const char *path, cfd_policy *pol, char *errstr,
                              size_t errstr_size)
 {
-    pload ctx = {.pol = pol};
     char why[256];
-    int rc;
 
     cfd_policy_defaults(pol);
-    if ((ctx.fp = fopen(path, "r")) == NULL) {
-        snprintf(errstr, errstr_size, "%s: error: cannot open: %s", path, strerror(errno));
-        return CFD_ERR_CONFIG;
-    }
-    rc = ini_parse_stream(read_line, &ctx, on_value, &ctx);
-    fclose(ctx.fp);
-    if (rc > 0 && (ctx.err_line == 0 || rc < ctx.err_line)) {
-        snprintf(errstr, errstr_size, "%s:%d: error: syntax error", path, rc);
+    if (cfd_ini_load(path, on_value, section_is_known, pol, errstr, errstr_size) != CFD_OK)
         goto fail;
-    }
-    if (ctx.err_line) {
-        snprintf(errstr, errstr_size, "%s:%d: error: %s", path, ctx.err_line, ctx.err);
-        goto fail;
-    }
-    if (rc < 0 || cfd_policy_validate(pol, why, sizeof(why)) != CFD_OK) {
-        snprintf(errstr, errstr_size, "%s: error: %s", path, rc < 0 ? "out of memory" : why);
+    if (cfd_policy_validate(pol, why, sizeof(why)) != CFD_OK) {
+        snprintf(errstr, errstr_size, "%s: error: %s", path, why);
         goto fail;
     }
     cfd_policy_seal(pol);

@@ -82,7 +82,12 @@ static void test_errors(void **state)
         {"unknown key", "[sla.aaa]\ncontact = 15min\nrespond = 1h\n",
          ":3: error: sla.aaa.respond: unknown key"},
         {"unknown section", "[sla.gold]\ncontact = 1h\n",
-         ":2: error: sla.gold.contact: unknown key"},
+         ":1: error: unknown section [sla.gold]"},
+        {"indented line (not a continuation)", "[sla.aa]\nonsite = 2h\n  3h\n",
+         ":3: error: indented line: keys and [sections] must start in the first column "
+         "(multi-line values are not supported)"},
+        {"a line without =", "[sla.aa]\nonsite 2h\n",
+         ":2: error: syntax error: expected [section] or key = value"},
         {"bad duration", "[sla.aa]\nonsite = soon\n",
          ":2: error: sla.aa.onsite: 'soon' is not a positive duration such as 15min, 4h or 3d"},
         {"bad bool", "[sla.a]\nquiet_hours_move = perhaps\n",
@@ -101,7 +106,7 @@ static void test_errors(void **state)
          ": error: sla.aaa.contact must be positive"},
         {"warnings not increasing", "[sla]\nwarn_pct = 80, 50\n",
          ": error: sla.warn_pct must be increasing within (0, 100): 80, 50"},
-        {"syntax error", "[sla.aaa\ncontact = 1h\n", ":1: error: syntax error"},
+        {"syntax error", "[sla.aaa\ncontact = 1h\n", ":1: error: syntax error: expected [section] or key = value"},
     };
     cfd_policy p, d;
 
