@@ -10,10 +10,16 @@
  *   a repeat of a linked alarm (storm), a re-raise after a clear -> nothing (counted)
  *   a clear of a linked alarm                                    -> evidence event
  *   minor and warning alarms on an object with no open order     -> nothing
+ *   an alarm raised before the last order completed, arriving
+ *        after its completion notice                            -> linked to that order
  *   the order completed (a notice from confirmd itself)          -> the object is free
  *   a customer's report on the circuit (a notice from confirmd)  -> it joins the open
  *        alarm-opened order (its own order is cancelled), or becomes the circuit's
  *        open order that later alarms join
+ *   an alarm on an object of a customer with a customer id, and no open order of the
+ *        object's own                                  -> forwarded to the customer's
+ *        coordinator ("customer:<id>"), which decides it with the same rules: a storm
+ *        over many objects of one customer opens one order
  *   an alarm on another object of the circuit (a port, a piece of equipment) opened
  *        an order (a notice to the circuit's object)   -> the circuit binds to it when
  *        it has no open order, so a customer's report on the circuit joins it
@@ -48,7 +54,13 @@ typedef struct cfd_alarm {
     const char *opened_work_order;   /* an alarm on another object of this circuit
                                         opened this order (a notice) ... */
     const char *opened_on;           /* ... on this object */
+    const char *coordinator;         /* forwarded to this customer's coordinator ... */
+    const void *circuit;             /* ... with network_object's Circuit record */
+    size_t circuit_len;
 } cfd_alarm;
+
+/* The coordinator of a customer's alarms, "customer:<customer id>", into buf. */
+void cfd_alarm_coordinator(const char *customer_id, char *buf, size_t size);
 
 /* Per network object; every string owned. */
 typedef struct cfd_alarm_state {
@@ -71,6 +83,7 @@ typedef enum cfd_alarm_action {
     CFD_ALARM_CLEAR,      /* the alarm cleared: evidence of restoration */
     CFD_ALARM_FREED,      /* the open work order completed */
     CFD_ALARM_JOIN,       /* a customer's report joins the alarm-opened order */
+    CFD_ALARM_LATE,       /* raised before the last order completed: linked to it */
     CFD_ALARM_ADOPT,      /* another order (a customer's, or one an alarm on another
                              object of the circuit opened) is the open order now */
 } cfd_alarm_action;

@@ -41,6 +41,7 @@ typedef struct cfd_config {
     char *alarms_topic;        /* NOC alarms, keyed by network object; "" = off */
     char *inventory_topic;     /* network objects (Circuit), compacted; "" = off */
     char *city_reports_topic;  /* internal CityReport, keyed by city|service; "" = off */
+    bool alarm_by_customer;    /* alarms of a customer's objects decided together */
     int batch_size;            /* max events applied per Redis round trip */
     int64_t poll_timeout_ms;
     int64_t park_window_ms;    /* how long an event for an unknown order is parked */

@@ -82,6 +82,11 @@ static const cfd_option options[] = {
              "(`confirmd.v1.CityReport`, keyed by `<city>|<service>`): workers produce to "
              "it and consume it. Empty turns the rule off. Needs the input topic's "
              "partition count."},
+    {.name = "worker.alarms_by_customer", .type = OPT_BOOL, .def = "true",
+     .offset = FIELD(alarm_by_customer),
+     .desc = "Decide the alarms of all the objects of one customer (inventory "
+             "`customer_id`) together, on the customer's coordinator, so that a storm over "
+             "many objects opens one work order; false decides per object."},
     {.name = "worker.batch_size", .type = OPT_INT, .def = "500", .min = 1, .max = 10000,
      .offset = FIELD(batch_size),
      .desc = "Most events applied per Redis round trip."},

@@ -69,22 +69,24 @@ static void emit_event(cfd_worker *w, const cfd_event *ev) {
     wk_add_output(w, id, CFD_OUT_EVENT, ev->work_order, buf, len);
 }
 
-/* The events an alarm calls for, as outputs to the events topic. */
-static void emit_events(cfd_worker *w, obj *o, const cfd_alarm *a, cfd_alarm_action act) {
+/* The events an alarm calls for, as outputs to the events topic; c is the inventory
+ * record of the alarm's object. */
+static void emit_events(cfd_worker *w, obj *o, const cfd_alarm *a, const cfd_circuit *c,
+                        cfd_alarm_action act) {
     cfd_event evs[2];
     char ids[2][160];
-    size_t n = cfd_alarm_events(o->state, a, &o->circuit.c, act, w->pol, evs, ids);
+    size_t n = cfd_alarm_events(o->state, a, c, act, w->pol, evs, ids);
     for (size_t i = 0; i < n; i++)
         emit_event(w, &evs[i]);
     if (act != CFD_ALARM_OPEN)
         return;
     cfd_info(MOD, "alarm %s on %s opened work order %s", a->alarm_id, a->network_object,
              o->state->work_order);
-    /* A port's or a piece of equipment's alarm: the circuit learns of the order too. */
-    const char *circuit = o->circuit.c.circuit_id;
-    if (circuit && *circuit && strcmp(circuit, a->network_object) != 0)
-        wk_emit_opened_notice(w, circuit, a->network_object, o->state->work_order,
-                              a->event_time_ms);
+    /* Decided elsewhere than on the circuit itself (a port's or a piece of equipment's
+     * alarm, or the customer's coordinator): the circuit learns of the order too. */
+    const char *circuit = c->circuit_id;
+    if (circuit && *circuit && strcmp(circuit, o->id) != 0)
+        wk_emit_opened_notice(w, circuit, o->id, o->state->work_order, a->event_time_ms);
 }
 
 /* A customer's report on a circuit whose alarm already opened an order: the report
@@ -117,30 +119,8 @@ static void emit_join(cfd_worker *w, obj *o, const cfd_alarm *a) {
     cfd_codec_event_release(&de);
 }
 
-/* Decides one alarm message against its object. */
-static void apply_alarm(cfd_worker *w, rd_kafka_message_t *m, int32_t part, obj *o,
-                        const cfd_alarm *a) {
-    char errstr[256];
-    bool notice = a->closed_work_order != NULL || a->reported_work_order != NULL ||
-                  a->opened_work_order != NULL;
-    if (!notice && !o->circuit_bytes.data) {
-        snprintf(errstr, sizeof(errstr), "unknown network object %s: not in the inventory",
-                 a->network_object);
-        wk_dead_letter(w, rd_kafka_topic_name(m->rkt), part, m->offset, m->payload, m->len,
-                       CFD_ERR_UNKNOWN_OBJECT, errstr, NULL, a->alarm_id);
-        return;
-    }
-    if (!notice && !o->circuit_decoded) {
-        if (cfd_codec_circuit_decode(o->circuit_bytes.data, o->circuit_bytes.len,
-                                     &o->circuit, errstr, sizeof(errstr))) {
-            wk_dead_letter(w, rd_kafka_topic_name(m->rkt), part, m->offset, m->payload,
-                           m->len, CFD_ERR_UNKNOWN_OBJECT, errstr, NULL, a->alarm_id);
-            return;
-        }
-        o->circuit_decoded = true;
-    }
-    if (!o->state && !(o->state = cfd_alarm_state_new()))
-        abort();
+/* What the rules decide for a (an alarm, or a notice when c is NULL) on o's state. */
+static void apply_decided(cfd_worker *w, obj *o, const cfd_alarm *a, const cfd_circuit *c) {
     cfd_alarm_action act = cfd_alarm_decide(o->state, a);
     if (act == CFD_ALARM_IGNORE) {
         o->dirty = true; /* the repeat count moved */
@@ -152,8 +132,72 @@ static void apply_alarm(cfd_worker *w, rd_kafka_message_t *m, int32_t part, obj 
                  a->closed_work_order);
     else if (act == CFD_ALARM_JOIN)
         emit_join(w, o, a);
-    else if (act != CFD_ALARM_ADOPT)
-        emit_events(w, o, a, act);
+    else if (act != CFD_ALARM_ADOPT && c)
+        emit_events(w, o, a, c, act);
+}
+
+/* Forwards an alarm on o (of customer_id) to the customer's coordinator, with o's
+ * inventory record, under an id of its input position. */
+static void forward(cfd_worker *w, rd_kafka_message_t *m, int32_t part, const obj *o,
+                    const cfd_alarm *a, const char *customer_id) {
+    char coordinator[200], id[400];
+    cfd_alarm fwd = *a;
+    cfd_alarm_coordinator(customer_id, coordinator, sizeof(coordinator));
+    fwd.coordinator = coordinator;
+    fwd.circuit = o->circuit_bytes.data;
+    fwd.circuit_len = o->circuit_bytes.len;
+    snprintf(id, sizeof(id), "fwd/%s/%" PRId32 "/%" PRId64, rd_kafka_topic_name(m->rkt), part,
+             m->offset);
+    wk_emit_alarm_notice(w, id, &fwd);
+}
+
+/* Decides one alarm message against its object (or, forwarded, its coordinator). */
+static void apply_alarm(cfd_worker *w, rd_kafka_message_t *m, int32_t part, obj *o,
+                        const cfd_alarm *a) {
+    char errstr[256];
+    bool notice = a->closed_work_order != NULL || a->reported_work_order != NULL ||
+                  a->opened_work_order != NULL;
+    cfd_decoded_circuit fwd_circuit = {0}; /* a forwarded alarm's own record */
+    const cfd_circuit *c = NULL;
+    if (!notice && a->coordinator) {
+        if (cfd_codec_circuit_decode(a->circuit, a->circuit_len, &fwd_circuit, errstr,
+                                     sizeof(errstr))) {
+            wk_dead_letter(w, rd_kafka_topic_name(m->rkt), part, m->offset, m->payload,
+                           m->len, CFD_ERR_UNKNOWN_OBJECT, errstr, NULL, a->alarm_id);
+            return;
+        }
+        c = &fwd_circuit.c;
+    } else if (!notice) {
+        if (!o->circuit_bytes.data) {
+            snprintf(errstr, sizeof(errstr),
+                     "unknown network object %s: not in the inventory", a->network_object);
+            wk_dead_letter(w, rd_kafka_topic_name(m->rkt), part, m->offset, m->payload,
+                           m->len, CFD_ERR_UNKNOWN_OBJECT, errstr, NULL, a->alarm_id);
+            return;
+        }
+        if (!o->circuit_decoded) {
+            if (cfd_codec_circuit_decode(o->circuit_bytes.data, o->circuit_bytes.len,
+                                         &o->circuit, errstr, sizeof(errstr))) {
+                wk_dead_letter(w, rd_kafka_topic_name(m->rkt), part, m->offset, m->payload,
+                               m->len, CFD_ERR_UNKNOWN_OBJECT, errstr, NULL, a->alarm_id);
+                return;
+            }
+            o->circuit_decoded = true;
+        }
+        c = &o->circuit.c;
+        /* The object has no order of its own: the customer's coordinator decides, so
+         * that a storm over many objects of one customer opens one order. */
+        const char *customer = c->customer.customer_id;
+        if (customer && *customer && w->cfg->alarm_by_customer &&
+            !(o->state && o->state->work_order)) {
+            forward(w, m, part, o, a, customer);
+            return;
+        }
+    }
+    if (!o->state && !(o->state = cfd_alarm_state_new()))
+        abort();
+    apply_decided(w, o, a, c);
+    cfd_codec_circuit_release(&fwd_circuit);
 }
 
 /* Decodes the messages and loads their objects' records and alarm states. */
@@ -187,7 +231,11 @@ static cfd_err noc_load(cfd_worker *w, noc_batch *nb, int32_t part, rd_kafka_mes
                            m->len, CFD_ERR_DECODE, errstr, NULL, NULL);
             continue;
         }
-        nb->obj_of[i] = (size_t)(obj_get(nb, nb->alarms[i].a.network_object) - nb->objs);
+        /* A forwarded alarm is decided on its customer's coordinator. */
+        const cfd_alarm *a = &nb->alarms[i].a;
+        nb->obj_of[i] = (size_t)(obj_get(nb, a->coordinator ? a->coordinator
+                                                             : a->network_object) -
+                                 nb->objs);
     }
     for (size_t k = 0; k < nb->n_objs; k++) {
         kinds[2 * k] = "obj";

@@ -433,14 +433,13 @@ void wk_resend_one(const char *id, const void *frame, size_t len, void *ctx) {
 }
 
 
-/* Queues a notice (an Alarm message from confirmd itself) to the alarms topic, keyed by
- * its network object, under the output id id. */
-static void notice_out(cfd_worker *w, const char *id, const cfd_alarm *notice) {
+void wk_emit_alarm_notice(cfd_worker *w, const char *id, const cfd_alarm *notice) {
     uint8_t *buf = NULL;
     size_t len = 0;
     if (!w->out_notices || cfd_codec_alarm_encode(notice, &buf, &len))
         return;
-    wk_add_output(w, id, CFD_OUT_NOTICE, notice->network_object, buf, len);
+    wk_add_output(w, id, CFD_OUT_NOTICE,
+                  notice->coordinator ? notice->coordinator : notice->network_object, buf, len);
 }
 
 void wk_emit_notice(cfd_worker *w, const item *it) {
@@ -458,11 +457,11 @@ void wk_emit_notice(cfd_worker *w, const item *it) {
                         .event_time_ms = cfd_record_as_of(rec),
                         .closed_work_order = it->order};
     snprintf(id, sizeof(id), "notice/%s/v%" PRIu32, it->order, rec->version);
-    notice_out(w, id, &notice);
+    wk_emit_alarm_notice(w, id, &notice);
     if (rec->alarm_object && rec->circuit_id && strcmp(rec->alarm_object, rec->circuit_id)) {
         notice.network_object = rec->circuit_id;
         snprintf(id, sizeof(id), "notice/%s/v%" PRIu32 "/circuit", it->order, rec->version);
-        notice_out(w, id, &notice);
+        wk_emit_alarm_notice(w, id, &notice);
     }
 }
 
@@ -473,7 +472,7 @@ void wk_emit_opened_notice(cfd_worker *w, const char *circuit, const char *objec
     cfd_alarm notice = {.alarm_id = alarm_id, .network_object = circuit,
                         .event_time_ms = t, .opened_work_order = order, .opened_on = object};
     snprintf(id, sizeof(id), "notice/opened/%s", order);
-    notice_out(w, id, &notice);
+    wk_emit_alarm_notice(w, id, &notice);
 }
 
 void wk_emit_report_notice(cfd_worker *w, const item *it, const cfd_event *ev,
@@ -487,5 +486,5 @@ void wk_emit_report_notice(cfd_worker *w, const item *it, const cfd_event *ev,
                         .event_time_ms = ev->event_time_ms, .reported_work_order = it->order,
                         .report = bytes, .report_len = len};
     snprintf(id, sizeof(id), "notice/report/%s", it->order);
-    notice_out(w, id, &notice);
+    wk_emit_alarm_notice(w, id, &notice);
 }

@@ -8,6 +8,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "confirmd/alarm.h"
 #include "confirmd/city.h"
 #include "confirmd/codec.h"
 #include "confirmd/record.h"
@@ -174,6 +175,10 @@ void wk_add_output(cfd_worker *w, const char *id, cfd_output_kind kind, const ch
                    uint8_t *payload, size_t len);
 /* Tells the NOC stage that the order bound to an object completed. */
 void wk_emit_notice(cfd_worker *w, const item *it);
+/* Queues an Alarm message of confirmd's own (a notice, or an alarm forwarded to its
+ * customer's coordinator) to the alarms topic, keyed by the coordinator or else the
+ * network object, under the output id id. */
+void wk_emit_alarm_notice(cfd_worker *w, const char *id, const cfd_alarm *notice);
 /* Tells the circuit's object that an alarm on object, another of its objects, opened
  * order at t, so that a customer's report on the circuit joins that order. */
 void wk_emit_opened_notice(cfd_worker *w, const char *circuit, const char *object,

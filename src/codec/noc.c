@@ -94,6 +94,9 @@ cfd_err cfd_codec_alarm_decode(const void *buf, size_t len, cfd_decoded_alarm *o
     a->reported_work_order = codec_opt(pb->reported_work_order);
     a->opened_work_order = codec_opt(pb->opened_work_order);
     a->opened_on = codec_opt(pb->opened_on);
+    a->coordinator = codec_opt(pb->coordinator);
+    a->circuit = pb->circuit.data;
+    a->circuit_len = pb->circuit.len;
     a->report = pb->report.data;
     a->report_len = pb->report.len;
     cfd_err err = cfd_alarm_validate(a, errstr, errstr_size);
@@ -121,6 +124,9 @@ cfd_err cfd_codec_alarm_encode(const cfd_alarm *a, uint8_t **buf, size_t *len) {
     pb.reported_work_order = (char *)(a->reported_work_order ? a->reported_work_order : "");
     pb.opened_work_order = (char *)(a->opened_work_order ? a->opened_work_order : "");
     pb.opened_on = (char *)(a->opened_on ? a->opened_on : "");
+    pb.coordinator = (char *)(a->coordinator ? a->coordinator : "");
+    pb.circuit.data = (uint8_t *)a->circuit;
+    pb.circuit.len = a->circuit ? a->circuit_len : 0;
     pb.report.data = (uint8_t *)a->report;
     pb.report.len = a->report ? a->report_len : 0;
     return codec_pack(&pb.base, buf, len);

@@ -28,6 +28,10 @@ void cfd_alarm_state_destroy(cfd_alarm_state *st) {
 
 static bool empty(const char *s) { return !s || !*s; }
 
+void cfd_alarm_coordinator(const char *customer_id, char *buf, size_t size) {
+    snprintf(buf, size, "customer:%s", customer_id ? customer_id : "");
+}
+
 cfd_err cfd_alarm_validate(const cfd_alarm *a, char *errstr, size_t errstr_size) {
     const char *missing = empty(a->network_object) ? "network_object"
                           : empty(a->alarm_id)     ? "alarm_id"
@@ -138,6 +142,11 @@ cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a) {
         add_sorted(&st->alarm_ids, &st->n_alarm_ids, a->alarm_id);
         return CFD_ALARM_LINK;
     }
+    /* Raised before the last order completed, and arriving after its completion
+     * notice (a longer way round, e.g. through the customer's coordinator): it is that
+     * order's alarm, not a new fault. */
+    if (st->last_work_order && a->event_time_ms < st->last_closed_at_ms)
+        return CFD_ALARM_LATE;
     if (a->severity < CFD_ALARM_MAJOR) {
         st->repeats++;
         return CFD_ALARM_IGNORE;
@@ -151,13 +160,12 @@ cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a) {
     return CFD_ALARM_OPEN;
 }
 
-/* The alarm as an event of the order. */
-static void alarm_event(cfd_event *ev, const cfd_alarm_state *st, const cfd_alarm *a,
-                        char id[160]) {
+/* The alarm as an event of order wo. */
+static void alarm_event(cfd_event *ev, const char *wo, const cfd_alarm *a, char id[160]) {
     memset(ev, 0, sizeof(*ev));
     snprintf(id, 160, "alm-%s-%s", a->alarm_id, a->cleared ? "clear" : "raise");
     ev->event_id = id;
-    ev->work_order = st->work_order;
+    ev->work_order = wo;
     ev->source = CFD_SOURCE_NOC;
     ev->event_time_ms = a->event_time_ms;
     ev->reported_by = "noc";
@@ -196,14 +204,19 @@ size_t cfd_alarm_events(const cfd_alarm_state *st, const cfd_alarm *a,
         ev->report.access_point = c->access_point;
         ev->report.equipment = c->equipment;
         ev->report.problem_description = a->text; /* the NOC's own words */
-        ev->report.alarm_object = a->network_object;
+        /* The object whose state holds the order: the coordinator for a forwarded
+         * alarm; the completion notice goes there. */
+        ev->report.alarm_object = a->coordinator ? a->coordinator : a->network_object;
         if (st->last_work_order && st->last_closed_at_ms &&
             a->event_time_ms - st->last_closed_at_ms <= pol->observation_window_ms)
             ev->report.previous_work_order = st->last_work_order;
         n++;
     }
     if (action == CFD_ALARM_OPEN || action == CFD_ALARM_LINK || action == CFD_ALARM_CLEAR) {
-        alarm_event(&out[n], st, a, ids[n]);
+        alarm_event(&out[n], st->work_order, a, ids[n]);
+        n++;
+    } else if (action == CFD_ALARM_LATE) {
+        alarm_event(&out[n], st->last_work_order, a, ids[n]);
         n++;
     }
     return n;

@@ -5,7 +5,8 @@
  * is recorded as evidence; an alarm on an unknown object is a dead letter; after the
  * order completes, the next major alarm opens a new one, flagged as a repeat fault;
  * two workers applying a work order's events while its alarms are re-keyed to it lose
- * no update; a customer's report joins the order a port's alarm opened on its circuit.
+ * no update; a customer's report joins the order a port's alarm opened on its circuit;
+ * a storm over many objects of one customer opens one order.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -152,7 +153,8 @@ static void test_alarm_opens_one_order(void **state) {
     assert_int_equal(rec->first_alarm_at_ms, T0);
     assert_string_equal(rec->circuit_id, "CIR-OBJ-1");
     assert_int_equal(rec->customer.tier, CFD_TIER_AAA);
-    assert_string_equal(rec->alarm_object, "OBJ-1");
+    /* Decided on the customer's coordinator, which the completion frees. */
+    assert_string_equal(rec->alarm_object, "customer:K-OBJ-1");
     cfd_record_destroy(rec);
 
     /* A storm: the same alarm 1000 times. */
@@ -171,6 +173,50 @@ static void test_alarm_opens_one_order(void **state) {
     assert_string_equal(rec->linked_alarms[0], "A-1");
     cfd_record_destroy(rec);
     assert_int_equal(count_orders(env, "ALM-*"), 1);
+}
+
+/* A storm over many objects of one customer: every object's alarms (and their repeats)
+ * go to the customer's coordinator, which opens one order for them all; another
+ * customer's object opens its own. */
+static void test_customer_storm(void **state) {
+    h_env *env = *state;
+    const char *objs[] = {"S-PORT-1", "S-PORT-2", "S-NE-3", "S-NE-4"};
+    for (int i = 0; i < 4; i++)
+        send_typed(env, "confirmd.inventory", "Circuit", objs[i],
+                   "{\"object_id\":\"%s\",\"circuit_id\":\"CIR-S\",\"customer\":"
+                   "{\"tier\":\"TIER_A\",\"customer_id\":\"K-STORM\"}}",
+                   objs[i]);
+    send_circuit(env, "OBJ-OTHER", "TIER_A");
+    assert_true(h_worker_start(env, NULL) > 0);
+    assert_true(h_worker_start(env, NULL) > 0);
+    for (int i = 0; i < 4; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "ST-%d", i);
+        send_alarms(env, objs[i], id, T0 + i * 1000, "ALARM_SEVERITY_CRITICAL", 0, 50);
+    }
+    send_alarms(env, "OBJ-OTHER", "OT-1", T0, "ALARM_SEVERITY_MAJOR", 0, 1);
+    cfd_record_destroy(wait_record(env, "ALM-OT-1", opened, 30000));
+    /* One order for the customer, whichever alarm reached the coordinator first. */
+    int64_t until = h_now_ms() + 30000;
+    cfd_record *rec = NULL;
+    while (h_now_ms() < until) {
+        for (int i = 0; i < 4 && !rec; i++) {
+            char wo[32];
+            snprintf(wo, sizeof(wo), "ALM-ST-%d", i);
+            rec = load_record(env, wo);
+        }
+        if (rec && rec->n_linked_alarms == 4)
+            break;
+        cfd_record_destroy(rec);
+        rec = NULL;
+        usleep(200 * 1000);
+    }
+    assert_non_null(rec);
+    assert_int_equal(rec->n_linked_alarms, 4);
+    assert_string_equal(rec->alarm_object, "customer:K-STORM");
+    cfd_record_destroy(rec);
+    assert_int_equal(count_orders(env, "ALM-ST-*"), 1);
+    assert_int_equal(count_orders(env, "ALM-*"), 2);
 }
 
 /* Alarms on objects not in the inventory are dead letters with the reason. */
@@ -286,7 +332,7 @@ static void test_two_workers_and_reopen(void **state) {
     cfd_record_destroy(rec);
 
     /* The closed notice travels back to the object: wait until it is free again. */
-    assert_true(wait_bound(env, "OBJ-2", NULL));
+    assert_true(wait_bound(env, "customer:K-OBJ-2", NULL));
     /* A new major alarm opens a new order, naming the earlier one (its result was
      * "needs further observation"): a repeat fault. */
     send_alarms(env, "OBJ-2", "B-NEW", T0 + 2 * 60 * MIN, "ALARM_SEVERITY_MAJOR", 0, 1);
@@ -314,7 +360,8 @@ static void test_customer_report_joins(void **state) {
     send_alarms(env, "CIR-J", "J-1", T0, "ALARM_SEVERITY_CRITICAL", 0, 1);
     cfd_record_destroy(wait_record(env, "ALM-J-1", opened, 30000));
     /* The customer calls 20 min later; the hotline opens its own order. */
-    expect_report_joins(env, "WO-CUST-1", "CIR-J", "李工", T0 + 20 * MIN, "ALM-J-1", "CIR-J");
+    expect_report_joins(env, "WO-CUST-1", "CIR-J", "李工", T0 + 20 * MIN, "ALM-J-1",
+                        "customer:K-J");
 
     /* CIR-K: the customer is first; the alarm that follows joins the customer's order. */
     h_send_json(env,
@@ -348,7 +395,7 @@ static void test_port_alarm_report_joins(void **state) {
     cfd_record_destroy(wait_record(env, "ALM-P-1", opened, 30000));
     assert_true(wait_bound(env, "CIR-P", "ALM-P-1"));
     expect_report_joins(env, "WO-CUST-P", "CIR-P", "王工", T0 + 10 * MIN, "ALM-P-1",
-                        "PTN-7/1/3");
+                        "customer:K-P");
 
     /* Cancelled by the NOC: both objects are free again. */
     h_send_json(env,
@@ -356,7 +403,7 @@ static void test_port_alarm_report_joins(void **state) {
                 "\"source\":\"SOURCE_OPERATOR\",\"event_time_ms\":%lld,"
                 "\"cancelled\":{\"reason\":\"restored before dispatch\"}}",
                 (long long)(T0 + 20 * MIN));
-    assert_true(wait_bound(env, "PTN-7/1/3", NULL));
+    assert_true(wait_bound(env, "customer:K-P", NULL));
     assert_true(wait_bound(env, "CIR-P", NULL));
 }
 
@@ -411,6 +458,8 @@ static void test_backlog_waits_for_inventory(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_alarm_opens_one_order, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_customer_storm, h_setup_redis_broker,
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_unknown_object, h_setup_redis_broker,
                                         h_teardown_env),

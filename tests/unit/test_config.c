@@ -20,7 +20,7 @@
 #error "CFD_SOURCE_DIR must name the source tree"
 #endif
 
-enum kind { K_STR, K_INT, K_MS };
+enum kind { K_STR, K_INT, K_MS, K_BOOL };
 
 /* Every key in the table, with its field and its default: pins the key names. */
 static const struct key_case {
@@ -42,6 +42,7 @@ static const struct key_case {
      "confirmd.inventory", 0},
     {"worker.city_reports_topic", K_STR, offsetof(cfd_config, city_reports_topic),
      "confirmd.city-reports", 0},
+    {"worker.alarms_by_customer", K_BOOL, offsetof(cfd_config, alarm_by_customer), NULL, 1},
     {"worker.batch_size", K_INT, offsetof(cfd_config, batch_size), NULL, 500},
     {"worker.poll_timeout", K_MS, offsetof(cfd_config, poll_timeout_ms), NULL, 100},
     {"worker.park_window", K_MS, offsetof(cfd_config, park_window_ms), NULL, 24 * 3600000LL},
@@ -75,6 +76,8 @@ static const char *field_str(const cfd_config *cfg, const struct key_case *k) {
 
 static int64_t field_num(const cfd_config *cfg, const struct key_case *k) {
     const char *p = (const char *)cfg + k->offset;
+    if (k->kind == K_BOOL)
+        return *(const bool *)p;
     return k->kind == K_INT ? *(const int *)p : *(const int64_t *)p;
 }
 
@@ -127,6 +130,8 @@ static void test_set_good(void **state) {
         {"worker.poll_timeout", "1min", NULL, 60000},
         {"worker.park_window", "7d", NULL, 7 * 86400000LL},
         {"worker.park_window", "365d", NULL, 365 * 86400000LL},
+        {"worker.alarms_by_customer", "false", NULL, 0},
+        {"worker.alarms_by_customer", "on", NULL, 1},
         {"worker.log_level", "debug", "debug", 0},
         {"worker.log_level", "WARN", "warn", 0},
         {"redis.host", "redis.internal", "redis.internal", 0},

@@ -108,6 +108,38 @@ static void test_decide_table(void **state) {
     }
 }
 
+/* An alarm raised before the last order completed but decided after its completion
+ * notice (it came the longer way, through the customer's coordinator) is linked to
+ * that order, whatever its severity; one raised after opens a new order. */
+static void test_late_alarm(void **state) {
+    (void)state;
+    cfd_alarm_state *st = cfd_alarm_state_new();
+    cfd_alarm open = {.alarm_id = "a1", .network_object = "customer:K", .severity = MAJ,
+                      .event_time_ms = T0};
+    cfd_alarm done = {.alarm_id = "closed-ALM-a1", .network_object = "customer:K",
+                      .event_time_ms = T0 + 50 * MIN, .closed_work_order = "ALM-a1"};
+    cfd_alarm late = {.alarm_id = "a7", .network_object = "customer:K",
+                      .severity = CFD_ALARM_MINOR, .event_time_ms = T0 + 10 * MIN};
+    cfd_alarm after = {.alarm_id = "a8", .network_object = "customer:K", .severity = CRIT,
+                       .event_time_ms = T0 + 60 * MIN};
+    cfd_event evs[2];
+    char ids[2][160];
+    cfd_circuit c = {.object_id = "OBJ", .circuit_id = "CIR"};
+    cfd_policy pol;
+    cfd_policy_defaults(&pol);
+    assert_int_equal(cfd_alarm_decide(st, &open), CFD_ALARM_OPEN);
+    assert_int_equal(cfd_alarm_decide(st, &done), CFD_ALARM_FREED);
+    assert_int_equal(cfd_alarm_decide(st, &late), CFD_ALARM_LATE);
+    assert_null(st->work_order);
+    assert_int_equal(cfd_alarm_events(st, &late, &c, CFD_ALARM_LATE, &pol, evs, ids),
+                     1);
+    assert_string_equal(evs[0].work_order, "ALM-a1");
+    assert_string_equal(evs[0].event_id, "alm-a7-raise");
+    assert_int_equal(cfd_alarm_decide(st, &after), CFD_ALARM_OPEN);
+    assert_string_equal(st->work_order, "ALM-a8");
+    cfd_alarm_state_destroy(st);
+}
+
 /* An opening yields the fault report built from the inventory, then the alarm; a
  * repeat fault names the order completed within the observation window. */
 static void test_open_events(void **state) {
@@ -279,6 +311,7 @@ static void test_validate(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decide_table),
+        cmocka_unit_test(test_late_alarm),
         cmocka_unit_test(test_open_events),
         cmocka_unit_test(test_event_encode_roundtrip),
         cmocka_unit_test(test_state_roundtrip),
