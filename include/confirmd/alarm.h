@@ -19,7 +19,9 @@
  *   an alarm on an object of a customer with a customer id, and no open order of the
  *        object's own                                  -> forwarded to the customer's
  *        coordinator ("customer:<id>"), which decides it with the same rules: a storm
- *        over many objects of one customer opens one order
+ *        over many objects of one customer opens one order; a new alarm later than
+ *        the storm window after the open order's opening is sent back to its object,
+ *        which decides alone
  *   an alarm on another object of the circuit (a port, a piece of equipment) opened
  *        an order (a notice to the circuit's object)   -> the circuit binds to it when
  *        it has no open order, so a customer's report on the circuit joins it
@@ -57,6 +59,7 @@ typedef struct cfd_alarm {
     const char *coordinator;         /* forwarded to this customer's coordinator ... */
     const void *circuit;             /* ... with network_object's Circuit record */
     size_t circuit_len;
+    bool declined;                   /* sent back by the coordinator: decide alone */
 } cfd_alarm;
 
 /* The coordinator of a customer's alarms, "customer:<customer id>", into buf. */
@@ -95,6 +98,11 @@ void cfd_alarm_state_destroy(cfd_alarm_state *st); /* NULL-safe */
 /* Checks the fields an alarm or a notice needs.
  * @returns CFD_OK, or CFD_ERR_MISSING_FIELD with errstr naming the field. */
 cfd_err cfd_alarm_validate(const cfd_alarm *a, char *errstr, size_t errstr_size);
+
+/* @returns true when a, forwarded to the customer's coordinator whose state is st, is a
+ * new fault outside the storm window (pol->customer_storm_window_ms) of the open order:
+ * its object decides it alone. Pure; st is not changed. */
+bool cfd_alarm_declines(const cfd_alarm_state *st, const cfd_alarm *a, const cfd_policy *pol);
 
 /* Decides what the alarm means and updates st. @returns the action. */
 cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a);

@@ -76,6 +76,9 @@ typedef struct cfd_policy {
     int64_t reschedule_notice_ms;  /* notice before the agreed time: 2 h */
     int64_t absent_wait_ms;        /* wait for an absent customer: 15 min */
     int64_t observation_window_ms; /* repeat fault window: 7 d */
+    /* A new alarm on another object of a customer joins the customer's open
+     * alarm-opened order within this of its opening (a storm): 30 min. */
+    int64_t customer_storm_window_ms;
     cfd_penalties points;
     cfd_serial_date serial_date;
     char version[17];                    /* hex digest of the figures above */

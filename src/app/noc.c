@@ -188,7 +188,7 @@ static void apply_alarm(cfd_worker *w, rd_kafka_message_t *m, int32_t part, obj 
         /* The object has no order of its own: the customer's coordinator decides, so
          * that a storm over many objects of one customer opens one order. */
         const char *customer = c->customer.customer_id;
-        if (customer && *customer && w->cfg->alarm_by_customer &&
+        if (customer && *customer && w->cfg->alarm_by_customer && !a->declined &&
             !(o->state && o->state->work_order)) {
             forward(w, m, part, o, a, customer);
             return;
@@ -196,7 +196,20 @@ static void apply_alarm(cfd_worker *w, rd_kafka_message_t *m, int32_t part, obj 
     }
     if (!o->state && !(o->state = cfd_alarm_state_new()))
         abort();
-    apply_decided(w, o, a, c);
+    if (a->coordinator && !notice && cfd_alarm_declines(o->state, a, w->pol)) {
+        /* Too long after the customer's order opened to be the same storm. */
+        char id[400];
+        cfd_alarm back = *a;
+        back.coordinator = NULL;
+        back.circuit = NULL;
+        back.circuit_len = 0;
+        back.declined = true;
+        snprintf(id, sizeof(id), "decl/%s/%" PRId32 "/%" PRId64, rd_kafka_topic_name(m->rkt),
+                 part, m->offset);
+        wk_emit_alarm_notice(w, id, &back);
+    } else {
+        apply_decided(w, o, a, c);
+    }
     cfd_codec_circuit_release(&fwd_circuit);
 }
 

@@ -56,6 +56,7 @@ static const pkey keys[] = {
     {"lifecycle.reschedule_notice", PK_DURATION, P(reschedule_notice_ms)},
     {"lifecycle.absent_wait", PK_DURATION, P(absent_wait_ms)},
     {"lifecycle.observation_window", PK_DURATION, P(observation_window_ms)},
+    {"alarm.customer_storm_window", PK_DURATION, P(customer_storm_window_ms)},
     {"penalty.late_arrival", PK_POINTS, P(points.late_arrival)},
     {"penalty.cause_late_per_day", PK_POINTS, P(points.cause_late_per_day)},
     {"penalty.event_report_late_per_day", PK_POINTS, P(points.event_report_late_per_day)},

@@ -97,6 +97,7 @@ cfd_err cfd_codec_alarm_decode(const void *buf, size_t len, cfd_decoded_alarm *o
     a->coordinator = codec_opt(pb->coordinator);
     a->circuit = pb->circuit.data;
     a->circuit_len = pb->circuit.len;
+    a->declined = pb->declined;
     a->report = pb->report.data;
     a->report_len = pb->report.len;
     cfd_err err = cfd_alarm_validate(a, errstr, errstr_size);
@@ -127,6 +128,7 @@ cfd_err cfd_codec_alarm_encode(const cfd_alarm *a, uint8_t **buf, size_t *len) {
     pb.coordinator = (char *)(a->coordinator ? a->coordinator : "");
     pb.circuit.data = (uint8_t *)a->circuit;
     pb.circuit.len = a->circuit ? a->circuit_len : 0;
+    pb.declined = a->declined;
     pb.report.data = (uint8_t *)a->report;
     pb.report.len = a->report ? a->report_len : 0;
     return codec_pack(&pb.base, buf, len);

@@ -116,6 +116,13 @@ static cfd_alarm_action decide_report(cfd_alarm_state *st, const cfd_alarm *a) {
     return CFD_ALARM_ADOPT;
 }
 
+bool cfd_alarm_declines(const cfd_alarm_state *st, const cfd_alarm *a, const cfd_policy *pol) {
+    return st->work_order && !a->cleared && empty(a->closed_work_order) &&
+           empty(a->reported_work_order) && empty(a->opened_work_order) &&
+           !has(st->alarm_ids, st->n_alarm_ids, a->alarm_id) &&
+           a->event_time_ms - st->opened_at_ms > pol->customer_storm_window_ms;
+}
+
 cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a) {
     if (!empty(a->closed_work_order))
         return decide_notice(st, a);

@@ -71,6 +71,7 @@ void cfd_policy_defaults(cfd_policy *p)
     p->reschedule_notice_ms = 2 * CFD_HOUR_MS; /* seed: 「应至少提前2个小时通知客户」 */
     p->absent_wait_ms = 15 * CFD_MIN_MS;       /* seed: 等候至少15分钟 */
     p->observation_window_ms = 7 * CFD_DAY_MS;
+    p->customer_storm_window_ms = 30 * CFD_MIN_MS;
     p->points = (cfd_penalties){.late_arrival = 15,
                                 .cause_late_per_day = 10,
                                 .event_report_late_per_day = 5,
@@ -109,6 +110,7 @@ void cfd_policy_seal(cfd_policy *p)
     h = fnv1a_i64(h, p->reschedule_notice_ms);
     h = fnv1a_i64(h, p->absent_wait_ms);
     h = fnv1a_i64(h, p->observation_window_ms);
+    h = fnv1a_i64(h, p->customer_storm_window_ms);
     h = fnv1a_i64(h, p->points.late_arrival);
     h = fnv1a_i64(h, p->points.cause_late_per_day);
     h = fnv1a_i64(h, p->points.event_report_late_per_day);
@@ -185,7 +187,7 @@ cfd_err cfd_policy_validate(const cfd_policy *p, char *errstr, size_t errstr_siz
             p->quiet[i].start_min == p->quiet[i].end_min)
             return invalid(errstr, errstr_size, "time.quiet_hours: window out of the day");
     if (p->reschedule_notice_ms < 0 || p->absent_wait_ms < 0 ||
-        p->observation_window_ms <= 0)
+        p->observation_window_ms <= 0 || p->customer_storm_window_ms < 0)
         return invalid(errstr, errstr_size, "lifecycle figures must not be negative");
     if (pts->late_arrival < 0 || pts->cause_late_per_day < 0 ||
         pts->event_report_late_per_day < 0 || pts->nonconforming_per_item < 0 ||

@@ -177,11 +177,12 @@ static void test_alarm_opens_one_order(void **state) {
 
 /* A storm over many objects of one customer: every object's alarms (and their repeats)
  * go to the customer's coordinator, which opens one order for them all; another
- * customer's object opens its own. */
+ * customer's object opens its own, and so does a new alarm of the customer after the
+ * storm window. */
 static void test_customer_storm(void **state) {
     h_env *env = *state;
-    const char *objs[] = {"S-PORT-1", "S-PORT-2", "S-NE-3", "S-NE-4"};
-    for (int i = 0; i < 4; i++)
+    const char *objs[] = {"S-PORT-1", "S-PORT-2", "S-NE-3", "S-NE-4", "S-NE-5"};
+    for (int i = 0; i < 5; i++)
         send_typed(env, "confirmd.inventory", "Circuit", objs[i],
                    "{\"object_id\":\"%s\",\"circuit_id\":\"CIR-S\",\"customer\":"
                    "{\"tier\":\"TIER_A\",\"customer_id\":\"K-STORM\"}}",
@@ -217,6 +218,13 @@ static void test_customer_storm(void **state) {
     cfd_record_destroy(rec);
     assert_int_equal(count_orders(env, "ALM-ST-*"), 1);
     assert_int_equal(count_orders(env, "ALM-*"), 2);
+
+    /* 40 min later (the storm window is 30 min): a fault of its own on its object. */
+    send_alarms(env, objs[4], "ST-LATE", T0 + 40 * MIN, "ALARM_SEVERITY_CRITICAL", 0, 3);
+    rec = wait_record(env, "ALM-ST-LATE", opened, 30000);
+    assert_string_equal(rec->alarm_object, "S-NE-5");
+    cfd_record_destroy(rec);
+    assert_int_equal(count_orders(env, "ALM-ST-*"), 2);
 }
 
 /* Alarms on objects not in the inventory are dead letters with the reason. */

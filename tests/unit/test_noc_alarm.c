@@ -137,6 +137,21 @@ static void test_late_alarm(void **state) {
     assert_string_equal(evs[0].event_id, "alm-a7-raise");
     assert_int_equal(cfd_alarm_decide(st, &after), CFD_ALARM_OPEN);
     assert_string_equal(st->work_order, "ALM-a8");
+
+    /* The storm window of the open order (opened at T0 + 60 min; default 30 min). */
+    cfd_alarm storm = {.alarm_id = "a9", .network_object = "OBJ-2", .severity = MAJ,
+                       .event_time_ms = T0 + 90 * MIN, .coordinator = "customer:K"};
+    assert_false(cfd_alarm_declines(st, &storm, &pol)); /* exactly 30 min: still in it */
+    storm.event_time_ms++;
+    assert_true(cfd_alarm_declines(st, &storm, &pol));
+    cfd_alarm repeat = after; /* an alarm already linked is never sent back */
+    repeat.event_time_ms = T0 + 200 * MIN;
+    assert_false(cfd_alarm_declines(st, &repeat, &pol));
+    storm.cleared = true; /* nor a clear */
+    assert_false(cfd_alarm_declines(st, &storm, &pol));
+    pol.customer_storm_window_ms = 2 * 60 * MIN;
+    storm.cleared = false;
+    assert_false(cfd_alarm_declines(st, &storm, &pol));
     cfd_alarm_state_destroy(st);
 }
 
