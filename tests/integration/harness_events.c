@@ -73,23 +73,40 @@ uint8_t *h_event_pb(size_t *len, const char *fmt, ...) {
     return buf;
 }
 
-/* Produces one event given as JSON (confirmd.v1.Event), keyed by its work order. */
-void h_send_json(h_env *env, const char *fmt, ...) {
-    char json[4096], errstr[256];
+/* Produces json as a message of type to topic; key NULL: the JSON's field key_field. */
+static void send_json_as(h_env *env, const char *topic, const char *type, const char *key,
+                         const char *key_field, const char *json) {
+    char errstr[256];
     uint8_t *buf = NULL;
     size_t len = 0;
+    if (cfd_json_to_pb(type, json, &buf, &len, errstr, sizeof(errstr)))
+        fail_msg("bad test %s %s: %s", type, json, errstr);
+    json_object *o = key ? NULL : json_tokener_parse(json);
+    if (!key)
+        key = json_object_get_string(json_object_object_get(o, key_field));
+    assert_int_equal(h_produce(env, topic, key, buf, len), 0);
+    json_object_put(o);
+    free(buf);
+}
+
+/* Produces one event given as JSON (confirmd.v1.Event), keyed by its work order. */
+void h_send_json(h_env *env, const char *fmt, ...) {
+    char json[4096];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(json, sizeof(json), fmt, ap);
     va_end(ap);
-    if (cfd_json_to_pb("Event", json, &buf, &len, errstr, sizeof(errstr))) {
-        fail_msg("bad test event %s: %s", json, errstr);
-    }
-    json_object *o = json_tokener_parse(json);
-    const char *wo = json_object_get_string(json_object_object_get(o, "work_order"));
-    assert_int_equal(h_produce(env, "confirmd.events", wo, buf, len), 0);
-    json_object_put(o);
-    free(buf);
+    send_json_as(env, "confirmd.events", "Event", NULL, "work_order", json);
+}
+
+void h_send_typed(h_env *env, const char *topic, const char *type, const char *key,
+                  const char *fmt, ...) {
+    char json[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(json, sizeof(json), fmt, ap);
+    va_end(ap);
+    send_json_as(env, topic, type, key, NULL, json);
 }
 
 void h_send_report(h_env *env, const char *wo, const char *eid, int64_t t,

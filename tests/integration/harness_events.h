@@ -23,6 +23,10 @@ typedef struct h_collected {
 
 /* Produces one event given as printf-style JSON; fails the test if it is not an Event. */
 void h_send_json(h_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Produces one message given as JSON of a confirmd.v1 type (Circuit, Alarm, ...) to
+ * topic, keyed by key. */
+void h_send_typed(h_env *env, const char *topic, const char *type, const char *key,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* --set arguments for a worker on the simulated clock (NULL-terminated). */
 extern const char *const h_simulated_clock[];

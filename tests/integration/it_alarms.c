@@ -25,26 +25,8 @@
 #define T0 H_T0
 #define MIN H_MIN
 
-/* Produces one message given as JSON of a confirmd.v1 type, with its key. */
-static void send_typed(h_env *env, const char *topic, const char *type, const char *key,
-                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void send_typed(h_env *env, const char *topic, const char *type, const char *key,
-                       const char *fmt, ...) {
-    char json[2048], errstr[256];
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(json, sizeof(json), fmt, ap);
-    va_end(ap);
-    if (cfd_json_to_pb(type, json, &buf, &len, errstr, sizeof(errstr)))
-        fail_msg("bad %s %s: %s", type, json, errstr);
-    assert_int_equal(h_produce(env, topic, key, buf, len), 0);
-    free(buf);
-}
-
 static void send_circuit(h_env *env, const char *object, const char *tier) {
-    send_typed(env, "confirmd.inventory", "Circuit", object,
+    h_send_typed(env, "confirmd.inventory", "Circuit", object,
                "{\"object_id\":\"%s\",\"circuit_id\":\"CIR-%s\",\"service\":\"internet\","
                "\"customer\":{\"name\":\"重庆某某物流\",\"contact_phone\":\"13700000000\","
                "\"tier\":\"%s\",\"city\":\"Chongqing\",\"customer_id\":\"K-%s\"}}",
@@ -72,14 +54,19 @@ static void send_alarms(h_env *env, const char *object, const char *alarm_id, in
     assert_int_equal(h_flush(env, 20000), 0);
 }
 
-/* The work orders whose state is in Redis and whose id starts with prefix. */
-static int count_orders(h_env *env, const char *pattern) {
+/* How many keys "cfd:{pN}:<kind>:<pattern>" Redis holds, over all partitions. */
+static int count_keys(h_env *env, const char *kind, const char *pattern) {
     redisContext *rc = h_redis_connect(env);
-    redisReply *r = redisCommand(rc, "KEYS cfd:*:wo:%s", pattern);
+    redisReply *r = redisCommand(rc, "KEYS cfd:*:%s:%s", kind, pattern);
     int n = r ? (int)r->elements : -1;
     freeReplyObject(r);
     redisFree(rc);
     return n;
+}
+
+/* The work orders whose state is in Redis and whose id matches pattern. */
+static int count_orders(h_env *env, const char *pattern) {
+    return count_keys(env, "wo", pattern);
 }
 
 /* Reads the record state of wo from Redis (NULL when absent). */
@@ -130,12 +117,7 @@ static bool two_reports(const cfd_record *r) {
 
 /* How many alarm states exist for an object (0 or 1). */
 static int count_alarm_states(h_env *env, const char *object) {
-    redisContext *rc = h_redis_connect(env);
-    redisReply *r = redisCommand(rc, "KEYS cfd:*:alm:%s", object);
-    int n = r ? (int)r->elements : -1;
-    freeReplyObject(r);
-    redisFree(rc);
-    return n;
+    return count_keys(env, "alm", object);
 }
 static bool has_clear(const cfd_record *r) { return r->version >= 3; }
 static bool closed(const cfd_record *r) { return r->state == CFD_STATE_CLOSED; }
@@ -183,7 +165,7 @@ static void test_customer_storm(void **state) {
     h_env *env = *state;
     const char *objs[] = {"S-PORT-1", "S-PORT-2", "S-NE-3", "S-NE-4", "S-NE-5"};
     for (int i = 0; i < 5; i++)
-        send_typed(env, "confirmd.inventory", "Circuit", objs[i],
+        h_send_typed(env, "confirmd.inventory", "Circuit", objs[i],
                    "{\"object_id\":\"%s\",\"circuit_id\":\"CIR-S\",\"customer\":"
                    "{\"tier\":\"TIER_A\",\"customer_id\":\"K-STORM\"}}",
                    objs[i]);
@@ -357,10 +339,10 @@ static void test_two_workers_and_reopen(void **state) {
 static void test_customer_report_joins(void **state) {
     h_env *env = *state;
     /* Circuit-level objects: the object is the circuit. */
-    send_typed(env, "confirmd.inventory", "Circuit", "CIR-J",
+    h_send_typed(env, "confirmd.inventory", "Circuit", "CIR-J",
                "{\"object_id\":\"CIR-J\",\"circuit_id\":\"CIR-J\","
                "\"customer\":{\"tier\":\"TIER_AA\",\"customer_id\":\"K-J\"}}");
-    send_typed(env, "confirmd.inventory", "Circuit", "CIR-K",
+    h_send_typed(env, "confirmd.inventory", "Circuit", "CIR-K",
                "{\"object_id\":\"CIR-K\",\"circuit_id\":\"CIR-K\","
                "\"customer\":{\"tier\":\"TIER_AA\",\"customer_id\":\"K-K\"}}");
     assert_true(h_worker_start(env, NULL) > 0);
@@ -395,7 +377,7 @@ static void test_customer_report_joins(void **state) {
  * order completes, port and circuit are both free again. */
 static void test_port_alarm_report_joins(void **state) {
     h_env *env = *state;
-    send_typed(env, "confirmd.inventory", "Circuit", "PTN-7/1/3",
+    h_send_typed(env, "confirmd.inventory", "Circuit", "PTN-7/1/3",
                "{\"object_id\":\"PTN-7/1/3\",\"circuit_id\":\"CIR-P\","
                "\"customer\":{\"tier\":\"TIER_AA\",\"customer_id\":\"K-P\"}}");
     assert_true(h_worker_start(env, NULL) > 0);
@@ -424,17 +406,11 @@ static void test_backlog_waits_for_inventory(void **state) {
      * mock broker returns one message set per partition and fetch, so the first fetch
      * brings a partition's alarms with only the first of its inventory records. */
     for (int i = 0; i < N; i++) {
-        char obj[32], json[256], errstr[128];
-        uint8_t *buf = NULL;
-        size_t len = 0;
+        char obj[32];
         snprintf(obj, sizeof(obj), "BL-%03d", i);
-        snprintf(json, sizeof(json),
-                 "{\"object_id\":\"%s\",\"circuit_id\":\"%s\",\"customer\":"
-                 "{\"tier\":\"TIER_A\"}}", obj, obj);
-        assert_int_equal(cfd_json_to_pb("Circuit", json, &buf, &len, errstr, sizeof(errstr)),
-                         CFD_OK);
-        assert_int_equal(h_produce(env, "confirmd.inventory", obj, buf, len), 0);
-        free(buf);
+        h_send_typed(env, "confirmd.inventory", "Circuit", obj,
+                     "{\"object_id\":\"%s\",\"circuit_id\":\"%s\",\"customer\":"
+                     "{\"tier\":\"TIER_A\"}}", obj, obj);
     }
     for (int i = 0; i < N; i++) {
         char obj[32], json[256], errstr[128];

@@ -191,29 +191,20 @@ static void test_rental_waits_8h(void **state) {
  * is a full interruption: the incident opens at 30 min. */
 static void test_alarm_opened(void **state) {
     h_env *env = *state;
-    char json[1024], errstr[256];
-    uint8_t *buf = NULL;
-    size_t len = 0;
     assert_int_equal(h_set_sim_clock(env, T0), 0);
-    snprintf(json, sizeof(json),
-             "{\"object_id\":\"OBJ-S3\",\"circuit_id\":\"CIR-S3\",\"service\":\"internet\","
-             "\"importance\":\"IMPORTANCE_CROSS_PROVINCE\",\"customer\":{\"name\":\"某某物流\","
-             "\"city\":\"Chongqing\",\"customer_id\":\"K-S3\"}}");
-    assert_int_equal(cfd_json_to_pb("Circuit", json, &buf, &len, errstr, sizeof(errstr)), 0);
-    assert_int_equal(h_produce(env, "confirmd.inventory", "OBJ-S3", buf, len), 0);
-    free(buf);
+    h_send_typed(env, "confirmd.inventory", "Circuit", "OBJ-S3",
+                 "{\"object_id\":\"OBJ-S3\",\"circuit_id\":\"CIR-S3\",\"service\":\"internet\","
+                 "\"importance\":\"IMPORTANCE_CROSS_PROVINCE\",\"customer\":{\"name\":"
+                 "\"某某物流\",\"city\":\"Chongqing\",\"customer_id\":\"K-S3\"}}");
     assert_true(h_worker_start(env, h_simulated_clock) > 0);
     h_consumer *inc = h_consume_open(env, "confirmd.incidents");
     assert_non_null(inc);
     wait_object(env, "OBJ-S3"); /* an alarm on an object not loaded yet is dead-lettered */
-    snprintf(json, sizeof(json),
-             "{\"alarm_id\":\"A-S3\",\"network_object\":\"OBJ-S3\","
-             "\"severity\":\"ALARM_SEVERITY_CRITICAL\",\"event_time_ms\":%lld,"
-             "\"text\":\"LOS\"}",
-             (long long)T0);
-    assert_int_equal(cfd_json_to_pb("Alarm", json, &buf, &len, errstr, sizeof(errstr)), 0);
-    assert_int_equal(h_produce(env, "confirmd.alarms", "OBJ-S3", buf, len), 0);
-    free(buf);
+    h_send_typed(env, "confirmd.alarms", "Alarm", "OBJ-S3",
+                 "{\"alarm_id\":\"A-S3\",\"network_object\":\"OBJ-S3\","
+                 "\"severity\":\"ALARM_SEVERITY_CRITICAL\",\"event_time_ms\":%lld,"
+                 "\"text\":\"LOS\"}",
+                 (long long)T0);
     assert_true(h_wait_timer(env, "ALM-A-S3") > 0);
     assert_int_equal(h_set_sim_clock(env, T0 + 31 * MIN), 0);
     json_object *o = next_of(inc, "Incident", "incident_id", "INC-ALM-A-S3", 10000);
