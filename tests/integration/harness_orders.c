@@ -233,6 +233,17 @@ int h_file_count(const char *path, const char *needle) {
     return n;
 }
 
+int h_pii_hits(const char *log) {
+    static const char *const pii[] = {H_CUSTOMER_NAME, H_CUSTOMER_CONTACT, H_CUSTOMER_PHONE,
+                                      H_CUSTOMER_ADDRESS};
+    int hits = 0;
+    for (size_t i = 0; i < sizeof(pii) / sizeof(pii[0]); i++) {
+        int n = h_file_count(log, pii[i]);
+        hits += n > 0 ? n : 0; /* -1: no such log */
+    }
+    return hits;
+}
+
 char *h_base64(const void *p, size_t len) {
     static const char abc[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -76,6 +76,10 @@ int h_set_sim_clock(h_env *env, int64_t now_ms);
  * file cannot be read. */
 int h_file_count(const char *path, const char *needle);
 
+/* @returns how many times the sample customer's name, contact, phone or address appear
+ * in the log at path (0 also when the file does not exist: that worker never started). */
+int h_pii_hits(const char *log);
+
 /* @returns a malloc'd RFC 4648 base64 text of len bytes at p (as the JSON printer
  * writes bytes fields). */
 char *h_base64(const void *p, size_t len);

@@ -633,17 +633,6 @@ static id_stats id_scan(const idlist *l, const char *what) {
     return s;
 }
 
-static int pii_hits(const char *log) {
-    static const char *const pii[] = {H_CUSTOMER_NAME, H_CUSTOMER_CONTACT, H_CUSTOMER_PHONE,
-                                      H_CUSTOMER_ADDRESS};
-    int hits = 0;
-    for (size_t i = 0; i < sizeof(pii) / sizeof(pii[0]); i++) {
-        int n = h_file_count(log, pii[i]);
-        hits += n > 0 ? n : 0;
-    }
-    return hits;
-}
-
 static int sanitizer_hits(const char *log) {
     static const char *const marks[] = {"AddressSanitizer", "LeakSanitizer",
                                         "runtime error:"};
@@ -871,7 +860,7 @@ static void test_chaos(void **state) {
         c.leave_codes[h_worker_wait_exit(env, c.pool[i].pid, 30000) & 255]++;
     c.n_pool = 0;
     for (int i = 0; i < c.n_started; i++) {
-        pii += pii_hits(h_worker_log_path(env, i));
+        pii += h_pii_hits(h_worker_log_path(env, i));
         san += sanitizer_hits(h_worker_log_path(env, i));
     }
     int other_exits = 0, bad_leaves = 0;

@@ -40,19 +40,6 @@ static int setup(void **state) {
     return 0;
 }
 
-/* Greps a worker log for the sample customer's personal data. @returns the hits. */
-static int pii_hits(const char *log) {
-    static const char *const pii[] = {H_CUSTOMER_NAME, H_CUSTOMER_CONTACT, H_CUSTOMER_PHONE,
-                                      H_CUSTOMER_ADDRESS};
-    int hits = 0;
-    for (size_t i = 0; i < sizeof(pii) / sizeof(pii[0]); i++) {
-        int n = h_file_count(log, pii[i]);
-        assert_true(n >= 0);
-        hits += n;
-    }
-    return hits;
-}
-
 static void test_poison_storm(void **state) {
     h_env *env = *state;
     static h_event goods[N_ORDERS][H_ORDER_EVENTS];
@@ -181,7 +168,8 @@ static void test_poison_storm(void **state) {
     assert_true(h_worker_alive(env, w));
 
     /* No customer's name, contact, phone or address in the worker's log. */
-    assert_int_equal(pii_hits(h_worker_log_path(env, 0)), 0);
+    assert_true(h_file_count(h_worker_log_path(env, 0), "") >= 0); /* the log exists */
+    assert_int_equal(h_pii_hits(h_worker_log_path(env, 0)), 0);
 
     assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
     assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);

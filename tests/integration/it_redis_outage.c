@@ -130,17 +130,6 @@ static int count_topic(h_env *env, const char *topic, int timeout_ms) {
     return n;
 }
 
-static int pii_hits(const char *log) {
-    static const char *const pii[] = {H_CUSTOMER_NAME, H_CUSTOMER_CONTACT, H_CUSTOMER_PHONE,
-                                      H_CUSTOMER_ADDRESS};
-    int hits = 0;
-    for (size_t i = 0; i < sizeof(pii) / sizeof(pii[0]); i++) {
-        int n = h_file_count(log, pii[i]);
-        hits += n > 0 ? n : 0; /* -1: that worker never started */
-    }
-    return hits;
-}
-
 /* Redis stops cleanly (AOF flushed) while events keep coming, then comes back: the
  * worker waits, emits nothing meanwhile, then applies everything exactly once. */
 static void test_stop_and_restart(void **state) {
@@ -171,7 +160,7 @@ static void test_stop_and_restart(void **state) {
     assert_true(h_worker_alive(env, w));
     assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0), "redis reconnected",
                                           1000), 0);
-    assert_int_equal(pii_hits(h_worker_log_path(env, 0)), 0);
+    assert_int_equal(h_pii_hits(h_worker_log_path(env, 0)), 0);
     assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
     assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
     printf("stop/restart: %lld ms\n", (long long)(h_now_ms() - t0));
@@ -263,7 +252,7 @@ static void kill_mid_stream(h_env *env, bool lose_tail, const char *what) {
         assert_true(fenced); /* it must not write on top of a rolled-back state */
     check_all(env, wl, what);
     for (int i = 0; i < 2; i++)
-        assert_int_equal(pii_hits(h_worker_log_path(env, i)), 0);
+        assert_int_equal(h_pii_hits(h_worker_log_path(env, i)), 0);
     assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
     assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
     printf("%s: %lld ms\n", what, (long long)(h_now_ms() - t0));

@@ -33,12 +33,6 @@ static void merge(cfd_city_state *st, cfd_city_report r) {
     assert_true(cfd_city_merge(st, &r));
 }
 
-/* Collects at T0 + at_min (+ extra ms) and checks how many messages came out. */
-static size_t collect(cfd_city_state *st, int64_t at_ms, cfd_incident out[3],
-                      cfd_alert *alert, bool *has_alert) {
-    return cfd_city_collect(st, at_ms, out, alert, has_alert);
-}
-
 static void test_report_of(void **state) {
     (void)state;
     cfd_record *rec = cfd_record_new();
@@ -102,9 +96,9 @@ static void test_three_within_window(void **state) {
     int64_t due = T0 + 60 * MIN + 1;
     assert_int_equal(cfd_city_next(st), due);
     /* Exactly 30 min after the third report is not "more than". */
-    assert_int_equal(collect(st, due - 1, out, &alert, &has_alert), 0);
+    assert_int_equal(cfd_city_collect(st, due - 1, out, &alert, &has_alert), 0);
     assert_false(has_alert);
-    assert_int_equal(collect(st, due, out, &alert, &has_alert), 1);
+    assert_int_equal(cfd_city_collect(st, due, out, &alert, &has_alert), 1);
     assert_int_equal(out[0].kind, CFD_INCIDENT_MULTI_CUSTOMER_CITY);
     assert_int_equal(out[0].status, CFD_INCIDENT_OPEN);
     assert_string_equal(out[0].incident_id, "INC-Chongqing|internet|1764045000000");
@@ -125,7 +119,7 @@ static void test_three_within_window(void **state) {
     assert_string_equal(alert.alert_id, "INC-Chongqing|internet|1764045000000/SEVERE_FAULT");
     assert_non_null(strstr(alert.message, "3 group customers without internet in Chongqing"));
     /* Opened once: a second look says nothing, and no timer is pending. */
-    assert_int_equal(collect(st, due + MIN, out, &alert, &has_alert), 0);
+    assert_int_equal(cfd_city_collect(st, due + MIN, out, &alert, &has_alert), 0);
     assert_int_equal(cfd_city_next(st), 0);
     cfd_city_state_destroy(st);
 }
@@ -141,7 +135,7 @@ static void test_no_window(void **state) {
     merge(st, rep("WO-B", "C-B", 20, 0, 1));
     merge(st, rep("WO-C", "C-C", 31, 0, 1)); /* 31 min after the first */
     assert_int_equal(cfd_city_next(st), 0);
-    assert_int_equal(collect(st, T0 + 24 * 60 * MIN, out, &alert, &has_alert), 0);
+    assert_int_equal(cfd_city_collect(st, T0 + 24 * 60 * MIN, out, &alert, &has_alert), 0);
     cfd_city_state_destroy(st);
 
     st = cfd_city_state_new();
@@ -149,7 +143,7 @@ static void test_no_window(void **state) {
     merge(st, rep("WO-A2", "C-A", 5, 0, 1)); /* the same customer calls again */
     merge(st, rep("WO-B", "C-B", 10, 0, 1));
     assert_int_equal(cfd_city_next(st), 0);
-    assert_int_equal(collect(st, T0 + 24 * 60 * MIN, out, &alert, &has_alert), 0);
+    assert_int_equal(cfd_city_collect(st, T0 + 24 * 60 * MIN, out, &alert, &has_alert), 0);
     /* Orders without a customer id count as their own customers. */
     merge(st, rep("WO-X", NULL, 15, 0, 1));
     assert_int_equal(cfd_city_next(st), T0 + 45 * MIN + 1);
@@ -182,7 +176,7 @@ static void test_lasting(void **state) {
         merge(st, rep("WO-A", "C-A", 0, c->ended[0], 1));
         merge(st, rep("WO-B", "C-B", 5, c->ended[1], 1));
         merge(st, rep("WO-C", "C-C", 10, c->ended[2], 1));
-        size_t n = collect(st, T0 + 60 * MIN, out, &alert, &has_alert);
+        size_t n = cfd_city_collect(st, T0 + 60 * MIN, out, &alert, &has_alert);
         if (c->severe != (n > 0 && out[0].status == CFD_INCIDENT_OPEN))
             fail_msg("%s: severe %d, got %zu messages", c->name, c->severe, n);
         /* Opened late (a backlog), an incident whose orders all ended closes at once. */
@@ -204,13 +198,13 @@ static void test_join_exclude_close(void **state) {
     merge(st, rep("WO-A", "C-A", 0, 0, 1));
     merge(st, rep("WO-B", "C-B", 5, 0, 1));
     merge(st, rep("WO-C", "C-C", 10, 0, 1));
-    assert_int_equal(collect(st, T0 + 41 * MIN, out, &alert, &has_alert), 1);
+    assert_int_equal(cfd_city_collect(st, T0 + 41 * MIN, out, &alert, &has_alert), 1);
 
     /* A fourth customer joins; a replay of an older version is ignored. */
     merge(st, rep("WO-D", "C-D", 45, 0, 2));
     cfd_city_report old = rep("WO-D", "C-D", 45, 50, 1);
     assert_false(cfd_city_merge(st, &old));
-    assert_int_equal(collect(st, T0 + 46 * MIN, out, &alert, &has_alert), 1);
+    assert_int_equal(cfd_city_collect(st, T0 + 46 * MIN, out, &alert, &has_alert), 1);
     assert_int_equal(out[0].status, CFD_INCIDENT_UPDATE);
     assert_int_equal(out[0].n_work_orders, 4);
     assert_int_equal(out[0].version, 2);
@@ -228,7 +222,7 @@ static void test_join_exclude_close(void **state) {
         r.excluded = true;
         r.ownership_unclear = false;
         merge(st, r);
-        assert_int_equal(collect(st, T0 + 50 * MIN, out, &alert, &has_alert), i == 3);
+        assert_int_equal(cfd_city_collect(st, T0 + 50 * MIN, out, &alert, &has_alert), i == 3);
     }
     assert_true(out[0].excluded_from_assessment);
     assert_false(out[0].ownership_unclear);
@@ -239,19 +233,19 @@ static void test_join_exclude_close(void **state) {
         cfd_city_report r = rep(m[i].wo, m[i].cust, m[i].at, 90 - (int64_t)i, 4);
         r.excluded = true;
         merge(st, r);
-        assert_int_equal(collect(st, T0 + 100 * MIN, out, &alert, &has_alert), i == 3);
+        assert_int_equal(cfd_city_collect(st, T0 + 100 * MIN, out, &alert, &has_alert), i == 3);
     }
     assert_int_equal(out[0].status, CFD_INCIDENT_CLOSED);
     assert_int_equal(out[0].closed_at_ms, T0 + 90 * MIN);
     assert_int_equal(out[0].version, 4);
-    assert_int_equal(collect(st, T0 + 200 * MIN, out, &alert, &has_alert), 0);
+    assert_int_equal(cfd_city_collect(st, T0 + 200 * MIN, out, &alert, &has_alert), 0);
 
     /* Later reports of the key make a new incident; the old members do not count. */
     merge(st, rep("WO-F", "C-F", 300, 0, 1));
     merge(st, rep("WO-G", "C-G", 305, 0, 1));
     assert_int_equal(cfd_city_next(st), 0);
     merge(st, rep("WO-H", "C-H", 310, 0, 1));
-    assert_int_equal(collect(st, T0 + 341 * MIN, out, &alert, &has_alert), 1);
+    assert_int_equal(cfd_city_collect(st, T0 + 341 * MIN, out, &alert, &has_alert), 1);
     assert_int_equal(out[0].status, CFD_INCIDENT_OPEN);
     assert_int_equal(out[0].version, 1);
     assert_int_equal(out[0].n_work_orders, 3);
@@ -287,7 +281,7 @@ static void test_arrival_order(void **state) {
         cfd_incident out[3];
         cfd_alert alert;
         bool has_alert;
-        size_t n = collect(st, T0 + 200 * MIN, out, &alert, &has_alert);
+        size_t n = cfd_city_collect(st, T0 + 200 * MIN, out, &alert, &has_alert);
         /* The window WO-2, WO-3, WO-4 (third at 55 min); WO-5 and WO-6 join, WO-1 is
          * before the window. */
         assert_int_equal(n, 1);
@@ -326,7 +320,7 @@ static void test_prune(void **state) {
     /* Members of an open incident stay, however old. */
     merge(st, rep("WO-D", "C-D", 6 * day + 1, 0, 1));
     merge(st, rep("WO-E", "C-E", 6 * day + 2, 0, 1));
-    assert_int_equal(collect(st, T0 + (6 * day + 40) * MIN, out, &alert, &has_alert), 1);
+    assert_int_equal(cfd_city_collect(st, T0 + (6 * day + 40) * MIN, out, &alert, &has_alert), 1);
     assert_int_equal(cfd_city_prune(st, T0 + 30 * day * MIN), 0);
     assert_int_equal(st->n_reports, 3);
     cfd_city_state_destroy(st);
@@ -366,7 +360,7 @@ static void test_codec(void **state) {
     merge(st, rep("WO-A", "C-A", 0, 0, 1));
     merge(st, rep("WO-B", NULL, 5, 0, 1));
     merge(st, rep("WO-C", "C-C", 10, 0, 1));
-    assert_int_equal(collect(st, T0 + 41 * MIN, incs, &alert, &has_alert), 1);
+    assert_int_equal(cfd_city_collect(st, T0 + 41 * MIN, incs, &alert, &has_alert), 1);
     assert_int_equal(cfd_codec_city_state_encode(st, &buf, &len), CFD_OK);
     assert_int_equal(cfd_codec_city_state_decode(buf, len, &back, errstr, sizeof(errstr)),
                      CFD_OK);
@@ -381,7 +375,7 @@ static void test_codec(void **state) {
     assert_memory_equal(again, buf, len);
     /* The decoded state goes on as the original would: a fourth customer joins. */
     merge(back, rep("WO-D", "C-D", 20, 0, 1));
-    assert_int_equal(collect(back, T0 + 50 * MIN, incs, &alert, &has_alert), 1);
+    assert_int_equal(cfd_city_collect(back, T0 + 50 * MIN, incs, &alert, &has_alert), 1);
     assert_int_equal(incs[0].status, CFD_INCIDENT_UPDATE);
     assert_int_equal(incs[0].version, 2);
     free(buf);
