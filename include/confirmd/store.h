@@ -22,6 +22,7 @@
 #define CONFIRMD_STORE_H
 
 #include "confirmd/config.h"
+#include "confirmd/frame.h"
 
 typedef struct cfd_store cfd_store;
 typedef struct cfd_txn cfd_txn;
@@ -137,42 +138,5 @@ void cfd_txn_city_timer(cfd_txn *tx, const char *key, int64_t due_ms);
  *          CFD_ERR_IO (connection lost: reconnect and commit the same tx again).
  */
 cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr_size);
-
-/* Output frames, as kept in the outbox: which output topic, the Kafka key, payload. */
-typedef enum cfd_output_kind {
-    CFD_OUT_RECORD = 'R',
-    CFD_OUT_ALERT = 'A',
-    CFD_OUT_DEAD_LETTER = 'D',
-    CFD_OUT_EVENT = 'E',  /* an event for the events topic (re-keyed by work order) */
-    CFD_OUT_NOTICE = 'N', /* a notice for the alarms topic (keyed by network object) */
-    CFD_OUT_INCIDENT = 'I', /* a severe fault's Incident (keyed by incident id) */
-    CFD_OUT_CITY = 'C',     /* a CityReport for the city rule (keyed by city|service) */
-} cfd_output_kind;
-
-/* @returns a malloc'd frame of *len bytes, or NULL on out-of-memory. */
-void *cfd_frame_output(cfd_output_kind kind, const char *key, const void *payload,
-                       size_t payload_len, size_t *len);
-/* Splits a frame (pointers into it). @returns CFD_OK or CFD_ERR_DECODE. */
-cfd_err cfd_frame_output_parse(const void *frame, size_t len, cfd_output_kind *kind,
-                               const char **key, size_t *key_len, const void **payload,
-                               size_t *payload_len);
-
-/* A parked event: where it came from, when it expires, and its bytes. */
-typedef struct cfd_parked_ref {
-    const char *topic;
-    int32_t partition;
-    int64_t offset;
-    int64_t expire_at_ms;
-    const void *payload;
-    size_t payload_len;
-} cfd_parked_ref;
-
-/* @returns a malloc'd frame of *len bytes. */
-void *cfd_frame_parked(const cfd_parked_ref *ref, size_t *len);
-
-/* Splits a frame: ref->payload points into it, ref->topic into topic.
- * @returns CFD_OK or CFD_ERR_DECODE. */
-cfd_err cfd_frame_parked_parse(const void *frame, size_t len, cfd_parked_ref *ref,
-                               char *topic, size_t topic_size);
 
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "confirmd/alloc.h"
 #include "confirmd/log.h"
 #include "worker_int.h"
 #include "confirmd/due.h"
@@ -78,7 +79,7 @@ static size_t item_find(batch *b, const char *order) {
 static parked_ev *park_add(item *it) {
     if (it->n_parked == it->cap_parked) {
         it->cap_parked = it->cap_parked ? it->cap_parked * 2 : 4;
-        it->parked = wk_realloc(it->parked, it->cap_parked * sizeof(parked_ev));
+        it->parked = cfd_xrealloc(it->parked, it->cap_parked * sizeof(parked_ev));
     }
     parked_ev *p = &it->parked[it->n_parked++];
     memset(p, 0, sizeof(*p));
@@ -218,11 +219,9 @@ static void batch_free(batch *b) {
 /* Decodes every message and groups the good ones by work order. */
 static void batch_decode(cfd_worker *w, batch *b, int32_t part) {
     char errstr[256];
-    b->de = calloc(b->n, sizeof(*b->de));
-    b->items = calloc(b->n, sizeof(*b->items));
-    b->item_of = calloc(b->n, sizeof(*b->item_of));
-    if (!b->de || !b->items || !b->item_of)
-        abort();
+    b->de = cfd_xcalloc(b->n, sizeof(*b->de));
+    b->items = cfd_xcalloc(b->n, sizeof(*b->items));
+    b->item_of = cfd_xcalloc(b->n, sizeof(*b->item_of));
     for (size_t i = 0; i < b->n; i++) {
         rd_kafka_message_t *m = b->msgs[i];
         b->item_of[i] = SIZE_MAX;
@@ -273,14 +272,12 @@ static void item_load_parked(cfd_worker *w, item *it) {
 static cfd_err batch_load(cfd_worker *w, batch *b, int32_t part) {
     char errstr[512];
     size_t n = b->n_items;
-    const char **orders = calloc(n + 1, sizeof(char *));
-    cfd_blob *states = calloc(n + 1, sizeof(cfd_blob));
-    cfd_blob **frames = calloc(n + 1, sizeof(cfd_blob *));
-    size_t *n_frames = calloc(n + 1, sizeof(size_t));
+    const char **orders = cfd_xcalloc(n + 1, sizeof(char *));
+    cfd_blob *states = cfd_xcalloc(n + 1, sizeof(cfd_blob));
+    cfd_blob **frames = cfd_xcalloc(n + 1, sizeof(cfd_blob *));
+    size_t *n_frames = cfd_xcalloc(n + 1, sizeof(size_t));
     cfd_err err;
     int64_t backoff = 0;
-    if (!orders || !states || !frames || !n_frames)
-        abort();
     for (size_t i = 0; i < n; i++)
         orders[i] = b->items[i].order;
     do
@@ -380,16 +377,14 @@ static void seek_back(cfd_worker *w, const char *topic, int32_t part, int64_t of
 cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs,
                          size_t n) {
     slot *s = wk_slot_get(w, part);
-    rd_kafka_message_t **evs = calloc(n + 1, sizeof(*evs)), **noc = calloc(n + 1, sizeof(*noc));
-    rd_kafka_message_t **city = calloc(n + 1, sizeof(*city));
+    rd_kafka_message_t **evs = cfd_xcalloc(n + 1, sizeof(*evs)), **noc = cfd_xcalloc(n + 1, sizeof(*noc));
+    rd_kafka_message_t **city = cfd_xcalloc(n + 1, sizeof(*city));
     size_t n_evs = 0, n_noc = 0, n_city = 0;
     int64_t offs[MAX_TOPICS];
     int64_t now = cfd_clock_now(&w->clock);
     batch b = {0};
     cfd_err err = CFD_OK;
 
-    if (!evs || !noc || !city)
-        abort();
     for (size_t t = 0; t < MAX_TOPICS; t++)
         offs[t] = -1;
     bool defer = alarms_wait_for_inventory(w, part, s, msgs, n);
@@ -533,12 +528,10 @@ cfd_err wk_fire_timers(cfd_worker *w, int32_t part, slot *s, int64_t now) {
     cfd_err err = wk_due(w, part, CFD_DUE_TIMER, now, TIMER_BATCH, &orders, &n);
     if (err || n == 0)
         goto out;
-    batch b = {.items = calloc(n, sizeof(item)), .n_items = n};
-    cfd_blob *states = calloc(n, sizeof(cfd_blob));
-    cfd_blob **frames = calloc(n, sizeof(cfd_blob *));
-    size_t *n_frames = calloc(n, sizeof(size_t));
-    if (!b.items || !states || !frames || !n_frames)
-        abort();
+    batch b = {.items = cfd_xcalloc(n, sizeof(item)), .n_items = n};
+    cfd_blob *states = cfd_xcalloc(n, sizeof(cfd_blob));
+    cfd_blob **frames = cfd_xcalloc(n, sizeof(cfd_blob *));
+    size_t *n_frames = cfd_xcalloc(n, sizeof(size_t));
     do
         err = cfd_store_load(w->store, part, (const char *const *)orders, n, states, frames,
                              n_frames, errstr, sizeof(errstr));

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "confirmd/city_codec.h"
+#include "confirmd/alloc.h"
 #include "confirmd/log.h"
 #include "worker_int.h"
 
@@ -24,12 +25,10 @@ typedef struct city_key {
 /* Loads the states of keys[0..n) (a new one where Redis has none). */
 static cfd_err load_states(cfd_worker *w, int32_t part, city_key *keys, size_t n) {
     char errstr[512];
-    const char **kinds = calloc(n + 1, sizeof(char *)), **names = calloc(n + 1, sizeof(char *));
-    cfd_blob *blobs = calloc(n + 1, sizeof(cfd_blob));
+    const char **kinds = cfd_xcalloc(n + 1, sizeof(char *)), **names = cfd_xcalloc(n + 1, sizeof(char *));
+    cfd_blob *blobs = cfd_xcalloc(n + 1, sizeof(cfd_blob));
     int64_t backoff = 0;
     cfd_err err;
-    if (!kinds || !names || !blobs)
-        abort();
     for (size_t k = 0; k < n; k++) {
         kinds[k] = "city";
         names[k] = keys[k].key;
@@ -86,13 +85,11 @@ static void keys_free(city_key *keys, size_t n) {
 cfd_err wk_city_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n,
                       int64_t now) {
     char errstr[256];
-    cfd_city_report *reps = calloc(n + 1, sizeof(*reps));
-    size_t *key_of = calloc(n + 1, sizeof(size_t));
-    city_key *keys = calloc(n + 1, sizeof(city_key));
+    cfd_city_report *reps = cfd_xcalloc(n + 1, sizeof(*reps));
+    size_t *key_of = cfd_xcalloc(n + 1, sizeof(size_t));
+    city_key *keys = cfd_xcalloc(n + 1, sizeof(city_key));
     size_t n_keys = 0;
     cfd_err err;
-    if (!reps || !key_of || !keys)
-        abort();
     for (size_t i = 0; i < n; i++) {
         rd_kafka_message_t *m = msgs[i];
         char key[300];
@@ -135,9 +132,7 @@ cfd_err wk_fire_city_timers(cfd_worker *w, int32_t part, slot *s, int64_t now) {
         cfd_strv_free(due, n);
         return err;
     }
-    city_key *keys = calloc(n, sizeof(city_key));
-    if (!keys)
-        abort();
+    city_key *keys = cfd_xcalloc(n, sizeof(city_key));
     for (size_t k = 0; k < n; k++)
         snprintf(keys[k].key, sizeof(keys[k].key), "%s", due[k]);
     wk_outs_clear(w);

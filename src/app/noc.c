@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "confirmd/alloc.h"
 #include "confirmd/log.h"
 #include "confirmd/noc_codec.h"
 #include "worker_int.h"
@@ -217,13 +218,11 @@ static void apply_alarm(cfd_worker *w, rd_kafka_message_t *m, int32_t part, obj 
 static cfd_err noc_load(cfd_worker *w, noc_batch *nb, int32_t part, rd_kafka_message_t **msgs,
                         size_t n, char **keep, size_t *n_keep) {
     char errstr[512];
-    const char **kinds = calloc(2 * n + 1, sizeof(char *));
-    const char **names = calloc(2 * n + 1, sizeof(char *));
-    cfd_blob *blobs = calloc(2 * n + 1, sizeof(cfd_blob));
+    const char **kinds = cfd_xcalloc(2 * n + 1, sizeof(char *));
+    const char **names = cfd_xcalloc(2 * n + 1, sizeof(char *));
+    cfd_blob *blobs = cfd_xcalloc(2 * n + 1, sizeof(cfd_blob));
     cfd_err err = CFD_OK;
     int64_t backoff = 0;
-    if (!kinds || !names || !blobs)
-        abort();
     for (size_t i = 0; i < n; i++) {
         rd_kafka_message_t *m = msgs[i];
         nb->obj_of[i] = SIZE_MAX;
@@ -232,8 +231,6 @@ static cfd_err noc_load(cfd_worker *w, noc_batch *nb, int32_t part, rd_kafka_mes
             if (!m->key || !m->key_len)
                 continue;
             char *id = strndup(m->key, m->key_len);
-            if (!id)
-                abort();
             keep[(*n_keep)++] = id; /* lives as long as the batch */
             nb->obj_of[i] = (size_t)(obj_get(nb, id) - nb->objs);
             continue;
@@ -279,14 +276,12 @@ static cfd_err noc_load(cfd_worker *w, noc_batch *nb, int32_t part, rd_kafka_mes
 
 cfd_err wk_noc_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n) {
     char errstr[256];
-    noc_batch nb = {.objs = calloc(n + 1, sizeof(obj)),
-                    .alarms = calloc(n + 1, sizeof(cfd_decoded_alarm)),
-                    .obj_of = calloc(n + 1, sizeof(size_t))};
-    char **keep = calloc(n + 1, sizeof(char *)); /* object ids copied from message keys */
+    noc_batch nb = {.objs = cfd_xcalloc(n + 1, sizeof(obj)),
+                    .alarms = cfd_xcalloc(n + 1, sizeof(cfd_decoded_alarm)),
+                    .obj_of = cfd_xcalloc(n + 1, sizeof(size_t))};
+    char **keep = cfd_xcalloc(n + 1, sizeof(char *)); /* object ids copied from message keys */
     size_t n_keep = 0;
     cfd_err err;
-    if (!nb.objs || !nb.alarms || !nb.obj_of || !keep)
-        abort();
     err = noc_load(w, &nb, part, msgs, n, keep, &n_keep);
     /* The inventory first, so that alarms of this batch see its changes. */
     for (size_t i = 0; !err && i < n; i++) {
@@ -308,9 +303,7 @@ cfd_err wk_noc_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, siz
         free(o->circuit_bytes.data);
         o->circuit_bytes = (cfd_blob){NULL, 0};
         if (m->len) {
-            o->circuit_bytes.data = malloc(m->len);
-            if (!o->circuit_bytes.data)
-                abort();
+            o->circuit_bytes.data = cfd_xmalloc(m->len);
             memcpy(o->circuit_bytes.data, m->payload, m->len);
             o->circuit_bytes.len = m->len;
         }

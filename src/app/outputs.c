@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "confirmd/alloc.h"
 #include "confirmd/log.h"
 #include "confirmd/city_codec.h"
 #include "confirmd/noc_codec.h"
@@ -22,10 +23,10 @@ static void outs_add(cfd_worker *w, const char *id, cfd_output_kind kind, const 
                      uint8_t *payload, size_t len) {
     if (w->n_outs == w->cap_outs) {
         w->cap_outs = w->cap_outs ? w->cap_outs * 2 : 64;
-        w->outs = wk_realloc(w->outs, w->cap_outs * sizeof(output));
+        w->outs = cfd_xrealloc(w->outs, w->cap_outs * sizeof(output));
     }
-    w->outs[w->n_outs++] = (output){.id = wk_strdup(id), .kind = kind,
-                                    .key = wk_strdup(key), .payload = payload, .len = len};
+    w->outs[w->n_outs++] = (output){.id = cfd_xstrdup(id), .kind = kind,
+                                    .key = cfd_xstrdup(key), .payload = payload, .len = len};
 }
 
 void wk_outs_clear(cfd_worker *w) {
@@ -56,7 +57,7 @@ static rd_kafka_topic_t *out_topic(cfd_worker *w, cfd_output_kind kind) {
 static void push_retry(cfd_worker *w, const retry_msg *r) {
     if (w->n_retries == w->cap_retries) {
         w->cap_retries = w->cap_retries ? w->cap_retries * 2 : 16;
-        w->retries = wk_realloc(w->retries, w->cap_retries * sizeof(retry_msg));
+        w->retries = cfd_xrealloc(w->retries, w->cap_retries * sizeof(retry_msg));
     }
     w->retries[w->n_retries++] = *r;
 }
@@ -74,10 +75,10 @@ static void retry_later(cfd_worker *w, rd_kafka_topic_t *rkt, const void *key,
                         size_t key_len, const void *payload, size_t len, dr_ctx *dc) {
     retry_msg r = {.rkt = rkt, .key_len = key_len, .len = len, .dc = dc,
                    .due_ms = retry_due(dc)};
-    r.key = key_len ? wk_realloc(NULL, key_len) : NULL;
+    r.key = key_len ? cfd_xmalloc(key_len) : NULL;
     if (key_len)
         memcpy(r.key, key, key_len);
-    r.payload = wk_realloc(NULL, len ? len : 1);
+    r.payload = cfd_xmalloc(len ? len : 1);
     memcpy(r.payload, payload, len);
     push_retry(w, &r);
 }
@@ -143,7 +144,7 @@ static void produce(cfd_worker *w, int32_t part, uint32_t incarnation, uint64_t 
                     const char *id, cfd_output_kind kind, const char *key, size_t key_len,
                     const void *payload, size_t len) {
     size_t idlen = strlen(id);
-    dr_ctx *dc = wk_realloc(NULL, sizeof(*dc) + idlen + 1);
+    dr_ctx *dc = cfd_xmalloc(sizeof(*dc) + idlen + 1);
     dc->part = part;
     dc->incarnation = incarnation;
     dc->seq = seq;
@@ -212,9 +213,9 @@ void wk_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     slot *s = wk_slot_get(w, dc->part);
     if (s->n_hdel == s->cap_hdel) {
         s->cap_hdel = s->cap_hdel ? s->cap_hdel * 2 : 64;
-        s->hdel = wk_realloc(s->hdel, s->cap_hdel * sizeof(char *));
+        s->hdel = cfd_xrealloc(s->hdel, s->cap_hdel * sizeof(char *));
     }
-    s->hdel[s->n_hdel++] = wk_strdup(dc->id);
+    s->hdel[s->n_hdel++] = cfd_xstrdup(dc->id);
     if (dc->seq && s->owned && s->incarnation == dc->incarnation)
         batch_delivered(w, s, dc->seq);
     free(dc);
@@ -269,7 +270,7 @@ void wk_commit_offsets(cfd_worker *w) {
 void wk_batch_produce(cfd_worker *w, int32_t part, slot *s, const int64_t *offs) {
     if (s->fifo_len == s->fifo_cap) {
         size_t cap = s->fifo_cap ? s->fifo_cap * 2 : 16;
-        pending_batch *f = wk_realloc(NULL, cap * sizeof(*f));
+        pending_batch *f = cfd_xmalloc(cap * sizeof(*f));
         for (size_t i = 0; i < s->fifo_len; i++)
             f[i] = s->fifo[(s->fifo_head + i) % s->fifo_cap];
         free(s->fifo);
@@ -322,7 +323,11 @@ void wk_dead_letter(cfd_worker *w, const char *topic, int32_t part, int64_t offs
         return;
     }
     snprintf(id, sizeof(id), "dl/%s/%" PRId32 "/%" PRId64, topic, part, offset);
-    wk_add_output(w, id, CFD_OUT_DEAD_LETTER, order ? order : "", buf, blen);
+    /* Without a work order, keyed by where it came from: spread and compacted the
+     * same way every time, never a null key. */
+    char key[300];
+    snprintf(key, sizeof(key), "%s/%" PRId32, topic, part);
+    wk_add_output(w, id, CFD_OUT_DEAD_LETTER, order && *order ? order : key, buf, blen);
     w->stats.dead_letters++;
 }
 

@@ -13,27 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "confirmd/alloc.h"
 #include "confirmd/log.h"
 #include "worker_int.h"
 #include "confirmd/kafka.h"
 
 #define MOD "worker"
-
-void *wk_realloc(void *p, size_t n) {
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        fputs("confirmd: out of memory\n", stderr);
-        abort();
-    }
-    return q;
-}
-
-char *wk_strdup(const char *s) {
-    char *d = strdup(s ? s : "");
-    if (!d)
-        abort();
-    return d;
-}
 
 int wk_topic_index(const cfd_worker *w, const char *topic) {
     for (size_t i = 0; i < w->n_topics; i++)
@@ -47,7 +32,7 @@ slot *wk_slot_get(cfd_worker *w, int32_t part) {
         return NULL;
     if ((size_t)part >= w->n_slots) {
         size_t n = (size_t)part + 1;
-        w->slots = wk_realloc(w->slots, n * sizeof(slot));
+        w->slots = cfd_xrealloc(w->slots, n * sizeof(slot));
         memset(w->slots + w->n_slots, 0, (n - w->n_slots) * sizeof(slot));
         w->n_slots = n;
     }
@@ -263,15 +248,11 @@ static void refresh_sim_clock(cfd_worker *w) {
 
 cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clock clock,
                            volatile sig_atomic_t *stop, char *errstr, size_t errstr_size) {
-    cfd_worker *w = calloc(1, sizeof(*w));
+    cfd_worker *w = cfd_xcalloc(1, sizeof(*w));
     rd_kafka_conf_t *conf = NULL;
     rd_kafka_topic_partition_list_t *topics = NULL;
     char host[64] = "host";
 
-    if (!w) {
-        snprintf(errstr, errstr_size, "out of memory");
-        return NULL;
-    }
     w->cfg = cfg;
     w->pol = pol;
     w->clock = clock;
@@ -290,32 +271,31 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
         goto fail;
     }
     for (int i = 0; i < topics->cnt; i++)
-        w->topics[w->n_topics++] = wk_strdup(topics->elems[i].topic);
+        w->topics[w->n_topics++] = cfd_xstrdup(topics->elems[i].topic);
     /* The NOC side shares the partitions (and the {pN} state) of the events. */
     w->alarms_t = w->inventory_t = -1;
     if (*cfg->alarms_topic && w->n_topics < MAX_TOPICS) {
         w->alarms_t = (int)w->n_topics;
-        w->topics[w->n_topics++] = wk_strdup(cfg->alarms_topic);
+        w->topics[w->n_topics++] = cfd_xstrdup(cfg->alarms_topic);
         rd_kafka_topic_partition_list_add(topics, cfg->alarms_topic, RD_KAFKA_PARTITION_UA);
     }
     if (*cfg->inventory_topic && w->n_topics < MAX_TOPICS) {
         w->inventory_t = (int)w->n_topics;
-        w->topics[w->n_topics++] = wk_strdup(cfg->inventory_topic);
+        w->topics[w->n_topics++] = cfd_xstrdup(cfg->inventory_topic);
         rd_kafka_topic_partition_list_add(topics, cfg->inventory_topic,
                                           RD_KAFKA_PARTITION_UA);
     }
     w->city_t = -1;
     if (*cfg->city_reports_topic && w->n_topics < MAX_TOPICS) {
         w->city_t = (int)w->n_topics;
-        w->topics[w->n_topics++] = wk_strdup(cfg->city_reports_topic);
+        w->topics[w->n_topics++] = cfd_xstrdup(cfg->city_reports_topic);
         rd_kafka_topic_partition_list_add(topics, cfg->city_reports_topic,
                                           RD_KAFKA_PARTITION_UA);
     }
 
     if (!(w->store = cfd_store_new(cfg, errstr, errstr_size)))
         goto fail;
-    if (!(w->tx = cfd_txn_new()))
-        goto fail;
+    w->tx = cfd_txn_new();
 
     if (!(conf = cfd_kafka_conf_new(cfg, CFD_KAFKA_PRODUCER, errstr, errstr_size)))
         goto fail;
@@ -363,11 +343,9 @@ fail:
 
 /* Dispatches one poll's messages to their partitions' batches. */
 static cfd_err dispatch(cfd_worker *w, rd_kafka_message_t **msgs, size_t n) {
-    rd_kafka_message_t **group = malloc(sizeof(*group) * (n ? n : 1));
-    bool *done = calloc(n ? n : 1, sizeof(bool));
+    rd_kafka_message_t **group = cfd_xmalloc(sizeof(*group) * (n ? n : 1));
+    bool *done = cfd_xcalloc(n ? n : 1, sizeof(bool));
     cfd_err err = CFD_OK;
-    if (!group || !done)
-        abort();
     for (size_t i = 0; i < n && !err; i++) {
         if (done[i])
             continue;
@@ -394,10 +372,8 @@ static cfd_err dispatch(cfd_worker *w, rd_kafka_message_t **msgs, size_t n) {
 
 cfd_err cfd_worker_run(cfd_worker *w) {
     size_t cap = (size_t)w->cfg->batch_size;
-    rd_kafka_message_t **msgs = calloc(cap, sizeof(*msgs));
+    rd_kafka_message_t **msgs = cfd_xcalloc(cap, sizeof(*msgs));
     cfd_err err = CFD_OK;
-    if (!msgs)
-        abort();
     cfd_info(MOD, "consuming %s as %s", w->cfg->input_topics, w->owner);
     while (!*w->stop && !w->fatal && !err) {
         size_t n = 0;

@@ -133,8 +133,6 @@ struct cfd_worker {
 };
 
 /* worker.c */
-void *wk_realloc(void *p, size_t n);
-char *wk_strdup(const char *s);
 int wk_topic_index(const cfd_worker *w, const char *topic);
 slot *wk_slot_get(cfd_worker *w, int32_t part);
 /* @returns how many messages of topics[t]/part the broker has beyond applied (as of

@@ -4,6 +4,8 @@
  */
 #include "confirmd/store.h"
 
+#include "confirmd/alloc.h"
+
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -47,32 +49,13 @@ struct cfd_txn {
     size_t n_writes; /* ops other than offsets */
 };
 
-static void *xmalloc(size_t n) {
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        /* Same policy as hiredis' own allocator: out of memory is not recoverable. */
-        fputs("confirmd: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-static char *xstrdup(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *d = xmalloc(n);
-    memcpy(d, s, n);
-    return d;
-}
-
 static void argv_push(argv_buf *a, const void *data, size_t len) {
     if (a->n == a->cap) {
         a->cap = a->cap ? a->cap * 2 : 16;
-        a->v = realloc(a->v, a->cap * sizeof(*a->v));
-        a->len = realloc(a->len, a->cap * sizeof(*a->len));
-        if (!a->v || !a->len)
-            abort();
+        a->v = cfd_xrealloc(a->v, a->cap * sizeof(*a->v));
+        a->len = cfd_xrealloc(a->len, a->cap * sizeof(*a->len));
     }
-    char *copy = xmalloc(len + 1);
+    char *copy = cfd_xmalloc(len + 1);
     memcpy(copy, data, len);
     copy[len] = '\0';
     a->v[a->n] = copy;
@@ -211,19 +194,15 @@ out:
 }
 
 cfd_store *cfd_store_new(const cfd_config *cfg, char *errstr, size_t errstr_size) {
-    cfd_store *st = calloc(1, sizeof(*st));
-    if (!st) {
-        snprintf(errstr, errstr_size, "out of memory");
-        return NULL;
-    }
-    st->host = xstrdup(cfg->redis_host);
+    cfd_store *st = cfd_xcalloc(1, sizeof(*st));
+    st->host = cfd_xstrdup(cfg->redis_host);
     st->port = cfg->redis_port;
-    st->unix_socket = xstrdup(cfg->redis_unix_socket ? cfg->redis_unix_socket : "");
-    st->user = xstrdup(cfg->redis_user ? cfg->redis_user : "");
-    st->password = xstrdup(cfg->redis_password ? cfg->redis_password : "");
+    st->unix_socket = cfd_xstrdup(cfg->redis_unix_socket ? cfg->redis_unix_socket : "");
+    st->user = cfd_xstrdup(cfg->redis_user ? cfg->redis_user : "");
+    st->password = cfd_xstrdup(cfg->redis_password ? cfg->redis_password : "");
     st->db = cfg->redis_db;
     st->timeout_ms = cfg->redis_timeout_ms > 0 ? cfg->redis_timeout_ms : 2000;
-    st->prefix = xstrdup(cfg->redis_key_prefix);
+    st->prefix = cfd_xstrdup(cfg->redis_key_prefix);
     if (connect_once(st, errstr, errstr_size)) {
         cfd_store_destroy(st);
         return NULL;
@@ -307,11 +286,11 @@ cfd_err cfd_store_applied_offset(cfd_store *st, int32_t part, const char *topic,
 
 /* Copies a multi-bulk reply of strings into a blob array. */
 static cfd_blob *blobs_from_array(const redisReply *r, size_t *n) {
-    cfd_blob *items = xmalloc(sizeof(*items) * (r->elements ? r->elements : 1));
+    cfd_blob *items = cfd_xmalloc(sizeof(*items) * (r->elements ? r->elements : 1));
     for (size_t i = 0; i < r->elements; i++) {
         const redisReply *e = r->element[i];
         items[i].len = e->type == REDIS_REPLY_STRING ? e->len : 0;
-        items[i].data = xmalloc(items[i].len + 1);
+        items[i].data = cfd_xmalloc(items[i].len + 1);
         if (items[i].len)
             memcpy(items[i].data, e->str, items[i].len);
     }
@@ -343,7 +322,7 @@ cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, s
         }
         size_t k = i / 2;
         if (i % 2 == 0 && r->type == REDIS_REPLY_STRING) {
-            states[k].data = xmalloc(r->len);
+            states[k].data = cfd_xmalloc(r->len);
             memcpy(states[k].data, r->str, r->len);
             states[k].len = r->len;
         } else if (i % 2 == 1 && r->type == REDIS_REPLY_ARRAY) {
@@ -383,7 +362,7 @@ cfd_err cfd_store_get(cfd_store *st, int32_t part, const char *const *kinds,
             break;
         }
         if (r->type == REDIS_REPLY_STRING) {
-            out[i].data = xmalloc(r->len);
+            out[i].data = cfd_xmalloc(r->len);
             memcpy(out[i].data, r->str, r->len);
             out[i].len = r->len;
         } else if (r->type != REDIS_REPLY_NIL && !err) {
@@ -427,9 +406,9 @@ cfd_err cfd_store_due(cfd_store *st, int32_t part, cfd_due_kind kind, int64_t no
         return err;
     }
     *n = r->elements;
-    *orders = xmalloc(sizeof(char *) * (r->elements ? r->elements : 1));
+    *orders = cfd_xmalloc(sizeof(char *) * (r->elements ? r->elements : 1));
     for (size_t i = 0; i < r->elements; i++)
-        (*orders)[i] = xstrdup(r->element[i]->type == REDIS_REPLY_STRING
+        (*orders)[i] = cfd_xstrdup(r->element[i]->type == REDIS_REPLY_STRING
                                    ? r->element[i]->str : "");
     freeReplyObject(r);
     return CFD_OK;
@@ -464,8 +443,8 @@ cfd_err cfd_store_outbox_remove(cfd_store *st, int32_t part, const char *const *
         return CFD_OK;
     char key[256];
     key_of(st, part, "outbox", NULL, key, sizeof(key));
-    const char **argv = xmalloc(sizeof(char *) * (n + 2));
-    size_t *lens = xmalloc(sizeof(size_t) * (n + 2));
+    const char **argv = cfd_xmalloc(sizeof(char *) * (n + 2));
+    size_t *lens = cfd_xmalloc(sizeof(size_t) * (n + 2));
     argv[0] = "HDEL";
     argv[1] = key;
     for (size_t i = 0; i < n; i++)
@@ -486,7 +465,7 @@ cfd_err cfd_store_outbox_remove(cfd_store *st, int32_t part, const char *const *
 
 /* --- transactions ------------------------------------------------------------------ */
 
-cfd_txn *cfd_txn_new(void) { return calloc(1, sizeof(cfd_txn)); }
+cfd_txn *cfd_txn_new(void) { return cfd_xcalloc(1, sizeof(cfd_txn)); }
 
 void cfd_txn_destroy(cfd_txn *tx) {
     if (!tx)
@@ -517,7 +496,7 @@ void cfd_txn_offset(cfd_txn *tx, const char *topic, int64_t offset) {
                 char buf[32];
                 int n = snprintf(buf, sizeof(buf), "%" PRId64, offset);
                 free(tx->offs.v[i + 1]);
-                tx->offs.v[i + 1] = xstrdup(buf);
+                tx->offs.v[i + 1] = cfd_xstrdup(buf);
                 tx->offs.len[i + 1] = (size_t)n;
             }
             return;
@@ -608,9 +587,9 @@ void cfd_txn_city_timer(cfd_txn *tx, const char *key, int64_t due_ms) {
 cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr_size) {
     size_t n_keys = 4 + tx->keys.n;
     size_t argc = 3 + n_keys + 2 + tx->offs.n + tx->ops.n;
-    const char **argv = xmalloc(sizeof(char *) * argc);
-    size_t *lens = xmalloc(sizeof(size_t) * argc);
-    char (*keys)[512] = xmalloc(sizeof(*keys) * n_keys);
+    const char **argv = cfd_xmalloc(sizeof(char *) * argc);
+    size_t *lens = cfd_xmalloc(sizeof(size_t) * argc);
+    char (*keys)[512] = cfd_xmalloc(sizeof(*keys) * n_keys);
     char nkeys_s[24], epoch_s[24], noff_s[24];
     size_t a = 0;
 
@@ -658,90 +637,4 @@ cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr
     free(lens);
     free(keys);
     return err;
-}
-
-/* --- frames ------------------------------------------------------------------------ */
-
-static void put_be(uint8_t *p, uint64_t v, int bytes) {
-    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)(v & 0xff);
-}
-
-static uint64_t get_be(const uint8_t *p, int bytes) {
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-/* Output frame: kind (1) | key length (2, big-endian) | key | payload. */
-void *cfd_frame_output(cfd_output_kind kind, const char *key, const void *payload,
-                       size_t payload_len, size_t *len) {
-    size_t klen = strlen(key);
-    if (klen > 0xffff)
-        klen = 0xffff;
-    uint8_t *f = xmalloc(3 + klen + payload_len);
-    f[0] = (uint8_t)kind;
-    put_be(f + 1, klen, 2);
-    memcpy(f + 3, key, klen);
-    if (payload_len)
-        memcpy(f + 3 + klen, payload, payload_len);
-    *len = 3 + klen + payload_len;
-    return f;
-}
-
-cfd_err cfd_frame_output_parse(const void *frame, size_t len, cfd_output_kind *kind,
-                               const char **key, size_t *key_len, const void **payload,
-                               size_t *payload_len) {
-    const uint8_t *f = frame;
-    if (len < 3)
-        return CFD_ERR_DECODE;
-    size_t klen = get_be(f + 1, 2);
-    if (3 + klen > len || (f[0] != CFD_OUT_RECORD && f[0] != CFD_OUT_ALERT &&
-                           f[0] != CFD_OUT_DEAD_LETTER && f[0] != CFD_OUT_EVENT &&
-                           f[0] != CFD_OUT_NOTICE && f[0] != CFD_OUT_INCIDENT))
-        return CFD_ERR_DECODE;
-    *kind = (cfd_output_kind)f[0];
-    *key = (const char *)f + 3;
-    *key_len = klen;
-    *payload = f + 3 + klen;
-    *payload_len = len - 3 - klen;
-    return CFD_OK;
-}
-
-/* Parked frame: partition (4) | offset (8) | expiry (8) | topic length (2) | topic |
- * payload. */
-void *cfd_frame_parked(const cfd_parked_ref *ref, size_t *len) {
-    size_t tlen = strlen(ref->topic);
-    if (tlen > 0xffff)
-        tlen = 0xffff;
-    uint8_t *f = xmalloc(22 + tlen + ref->payload_len);
-    put_be(f, (uint32_t)ref->partition, 4);
-    put_be(f + 4, (uint64_t)ref->offset, 8);
-    put_be(f + 12, (uint64_t)ref->expire_at_ms, 8);
-    put_be(f + 20, tlen, 2);
-    memcpy(f + 22, ref->topic, tlen);
-    if (ref->payload_len)
-        memcpy(f + 22 + tlen, ref->payload, ref->payload_len);
-    *len = 22 + tlen + ref->payload_len;
-    return f;
-}
-
-cfd_err cfd_frame_parked_parse(const void *frame, size_t len, cfd_parked_ref *ref,
-                               char *topic, size_t topic_size) {
-    const uint8_t *f = frame;
-    if (len < 22)
-        return CFD_ERR_DECODE;
-    size_t tlen = get_be(f + 20, 2);
-    if (22 + tlen > len || tlen >= topic_size)
-        return CFD_ERR_DECODE;
-    memcpy(topic, f + 22, tlen);
-    topic[tlen] = '\0';
-    ref->topic = topic;
-    ref->partition = (int32_t)get_be(f, 4);
-    ref->offset = (int64_t)get_be(f + 4, 8);
-    ref->expire_at_ms = (int64_t)get_be(f + 12, 8);
-    ref->payload = f + 22 + tlen;
-    ref->payload_len = len - 22 - tlen;
-    return CFD_OK;
 }

@@ -610,12 +610,20 @@ static int dl_cb(const h_msg *m, void *opaque) {
     const char *offs = o ? jget(o, "offset") : NULL;
     const char *reason = o ? jget(o, "reason") : NULL;
     const char *orig = o ? jget(o, "original") : NULL;
+    const char *wo = o ? jget(o, "work_order") : NULL;
+    /* Keyed by its work order, or else by where it came from: never a null key. */
+    char want_key[300];
+    snprintf(want_key, sizeof(want_key), "%s/%d", x->topic, (int)p);
+    if (wo && *wo)
+        snprintf(want_key, sizeof(want_key), "%s", wo);
     if (!o || !topic || strcmp(topic, x->topic) != 0 || atoi(part ? part : "0") != p ||
         atoll(offs ? offs : "0") != off || !reason || strcmp(reason, s->reason) != 0 ||
-        strcmp(orig ? orig : "", s->b64) != 0) {
+        strcmp(orig ? orig : "", s->b64) != 0 || !m->key || strcmp(m->key, want_key) != 0) {
         if (x->rep->wrong++ < 5)
-            fprintf(stderr, "harness: dead letter %s: expected reason %s, got %s\n",
-                    m->id, s->reason, json ? json : errstr);
+            fprintf(stderr, "harness: dead letter %s (key %s, expected %s): expected reason "
+                            "%s, got %s\n",
+                    m->id, m->key ? m->key : "(null)", want_key, s->reason,
+                    json ? json : errstr);
     }
     json_object_put(o);
     free(json);
