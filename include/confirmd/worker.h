@@ -31,6 +31,7 @@ typedef struct cfd_worker_stats {
     uint64_t records;      /* completed records emitted */
     uint64_t batches;      /* Redis batch commits */
     uint64_t redis_retries;
+    uint64_t unreadable_states; /* stored states that did not decode (the worker stops) */
 } cfd_worker_stats;
 
 /*

@@ -56,6 +56,8 @@ static void store_state(cfd_worker *w, item *it) {
     if (cfd_codec_state_encode(it->rec, &buf, &len) == CFD_OK) {
         cfd_txn_put_state(w->tx, it->order, buf, len);
         free(buf);
+    } else {
+        wk_batch_fail(w, "state", it->order);
     }
     cfd_txn_timer(w->tx, it->order, cfd_due_next(it->rec, w->pol));
 }
@@ -245,14 +247,15 @@ static void batch_decode(cfd_worker *w, batch *b, int32_t part) {
 }
 
 /* Turns an order's loaded park list into parked events. */
-static void item_load_parked(cfd_worker *w, item *it) {
+static void item_load_parked(cfd_worker *w, int32_t part, item *it) {
     char errstr[256];
     for (size_t k = 0; k < it->n_frames; k++) {
         parked_ev *p = park_add(it);
         p->in_redis = true;
         if (cfd_frame_parked_parse(it->frames[k].data, it->frames[k].len, &p->ref, p->topic,
                                    sizeof(p->topic))) {
-            cfd_error(MOD, "work order %s: unreadable parked frame dropped", it->order);
+            wk_dead_letter_parked(w, part, it->order, k,
+                                  it->frames[k].data, it->frames[k].len);
             p->done = true;
             it->rewrite_park = true;
             continue;
@@ -293,16 +296,13 @@ static cfd_err batch_load(cfd_worker *w, batch *b, int32_t part) {
         if (states[i].data &&
             cfd_codec_state_decode(states[i].data, states[i].len, &it->rec, errstr,
                                    sizeof(errstr))) {
-            /* Refuse to overwrite what we cannot read: stop for an operator. */
-            cfd_error(MOD, "work order %s: stored state unreadable: %s", it->order,
-                      errstr);
-            err = CFD_ERR;
+            err = wk_state_unreadable(w, "work order", it->order, errstr);
         }
         it->was_complete = it->rec && cfd_record_is_complete(it->rec);
         cfd_city_report city;
         it->in_city = it->rec && cfd_city_report_of(it->rec, &city) &&
                       cfd_city_report_copy(&it->city, &city);
-        item_load_parked(w, it);
+        item_load_parked(w, part, it);
     }
     cfd_blobs_clear(states, n);
     for (size_t i = 0; i < n; i++) {
@@ -321,6 +321,13 @@ cfd_err wk_batch_commit(cfd_worker *w, int32_t part, slot *s, const int64_t *off
     char errstr[512];
     cfd_err err;
     int64_t backoff = 0;
+    if (w->batch_failed) {
+        /* Stop loudly rather than count its input applied without all it decided;
+         * the partition's next owner replays it from Redis' applied offset. */
+        cfd_error(MOD, "partition %" PRId32 ": a batch whose outputs could not all be "
+                       "built is not committed; stopping", part);
+        return CFD_ERR;
+    }
     do
         err = cfd_store_commit(w->store, w->tx, errstr, sizeof(errstr));
     while (wk_redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
@@ -497,7 +504,7 @@ cfd_err wk_sweep_parked(cfd_worker *w, int32_t part, slot *s) {
                             : "unknown work order: no opening event",
                  w->cfg->park_window_ms / 1000);
         cfd_blobs_clear(&state, 1);
-        item_load_parked(w, &it);
+        item_load_parked(w, part, &it);
         for (size_t k = 0; k < it.n_parked; k++) {
             parked_ev *p = &it.parked[k];
             if (p->done || p->ref.expire_at_ms > now)
@@ -538,16 +545,21 @@ cfd_err wk_fire_timers(cfd_worker *w, int32_t part, slot *s, int64_t now) {
     while (wk_redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
     wk_outs_clear(w);
     cfd_txn_begin(w->tx, part, s->epoch);
+    for (size_t i = 0; i < n; i++) {
+        b.items[i].order = orders[i];
+        b.items[i].frames = frames[i]; /* freed with the item */
+        b.items[i].n_frames = n_frames[i];
+    }
     for (size_t i = 0; !err && i < n; i++) {
         item *it = &b.items[i];
         cfd_alert alerts[32];
-        it->order = orders[i];
-        it->frames = frames[i]; /* freed with the item */
-        it->n_frames = n_frames[i];
-        if (!states[i].data ||
-            cfd_codec_state_decode(states[i].data, states[i].len, &it->rec, errstr,
-                                   sizeof(errstr))) {
+        if (!states[i].data) {
             cfd_txn_timer(w->tx, it->order, 0); /* nothing to time any more */
+            continue;
+        }
+        if (cfd_codec_state_decode(states[i].data, states[i].len, &it->rec, errstr,
+                                   sizeof(errstr))) {
+            err = wk_state_unreadable(w, "work order", it->order, errstr);
             continue;
         }
         size_t k = cfd_due_collect(it->rec, w->pol, now, alerts,

@@ -42,9 +42,7 @@ static cfd_err load_states(cfd_worker *w, int32_t part, city_key *keys, size_t n
                 abort();
         } else if (cfd_codec_city_state_decode(blobs[k].data, blobs[k].len, &keys[k].st,
                                                errstr, sizeof(errstr))) {
-            /* Refuse to overwrite what we cannot read: stop for an operator. */
-            cfd_error(MOD, "city key %s: stored state unreadable: %s", keys[k].key, errstr);
-            err = CFD_ERR;
+            err = wk_state_unreadable(w, "city key", keys[k].key, errstr);
         }
     }
     cfd_blobs_clear(blobs, n);
@@ -72,6 +70,8 @@ static void judge_and_store(cfd_worker *w, city_key *k, int64_t now) {
     } else if (cfd_codec_city_state_encode(k->st, &buf, &len) == CFD_OK) {
         cfd_txn_put(w->tx, "city", k->key, buf, len);
         free(buf);
+    } else {
+        wk_batch_fail(w, "city state", k->key);
     }
     cfd_txn_city_timer(w->tx, k->key, cfd_city_next(k->st));
 }

@@ -64,8 +64,10 @@ static void emit_event(cfd_worker *w, const cfd_event *ev) {
     char id[200];
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (cfd_codec_event_encode(ev, &buf, &len))
+    if (cfd_codec_event_encode(ev, &buf, &len)) {
+        wk_batch_fail(w, "event", ev->event_id);
         return;
+    }
     snprintf(id, sizeof(id), "ev/%s", ev->event_id);
     wk_add_output(w, id, CFD_OUT_EVENT, ev->work_order, buf, len);
 }
@@ -263,8 +265,7 @@ static cfd_err noc_load(cfd_worker *w, noc_batch *nb, int32_t part, rd_kafka_mes
         if (blobs[2 * k + 1].data &&
             cfd_codec_alarm_state_decode(blobs[2 * k + 1].data, blobs[2 * k + 1].len,
                                          &o->state, errstr, sizeof(errstr))) {
-            cfd_error(MOD, "object %s: stored alarm state unreadable: %s", o->id, errstr);
-            err = CFD_ERR;
+            err = wk_state_unreadable(w, "network object", o->id, errstr);
         }
     }
     cfd_blobs_clear(blobs, 2 * nb->n_objs);
@@ -331,6 +332,8 @@ cfd_err wk_noc_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, siz
             if (cfd_codec_alarm_state_encode(o->state, &buf, &len) == CFD_OK) {
                 cfd_txn_put(w->tx, "alm", o->id, buf, len);
                 free(buf);
+            } else {
+                wk_batch_fail(w, "alarm state", o->id);
             }
         }
     }

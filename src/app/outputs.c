@@ -36,6 +36,12 @@ void wk_outs_clear(cfd_worker *w) {
         free(w->outs[i].payload);
     }
     w->n_outs = 0;
+    w->batch_failed = false;
+}
+
+void wk_batch_fail(cfd_worker *w, const char *what, const char *name) {
+    cfd_error(MOD, "cannot encode the %s of %s: the batch is not committed", what, name);
+    w->batch_failed = true;
 }
 
 static rd_kafka_topic_t *out_topic(cfd_worker *w, cfd_output_kind kind) {
@@ -303,32 +309,50 @@ void wk_add_output(cfd_worker *w, const char *id, cfd_output_kind kind,
     outs_add(w, id, kind, key, payload, len);
 }
 
+/* Queues dl under the output id id. */
+static void dead_letter_out(cfd_worker *w, const char *id, cfd_dead_letter *dl) {
+    uint8_t *buf = NULL;
+    size_t blen = 0;
+    char key[300];
+    dl->dead_at_ms = cfd_clock_now(&w->clock);
+    /* The detail names fields and states, never customer data. */
+    cfd_warn(MOD, "dead letter %s[%" PRId32 "]@%" PRId64 " work order %s: %s", dl->topic,
+             dl->partition, dl->offset, dl->work_order ? dl->work_order : "-", dl->detail);
+    if (cfd_codec_dead_letter_encode(dl, &buf, &blen)) {
+        wk_batch_fail(w, "dead letter", id);
+        return;
+    }
+    /* Without a work order, keyed by where it came from: spread and compacted the
+     * same way every time, never a null key. */
+    snprintf(key, sizeof(key), "%s/%" PRId32, dl->topic, dl->partition);
+    wk_add_output(w, id, CFD_OUT_DEAD_LETTER,
+                  dl->work_order && *dl->work_order ? dl->work_order : key, buf, blen);
+    w->stats.dead_letters++;
+}
+
 void wk_dead_letter(cfd_worker *w, const char *topic, int32_t part, int64_t offset,
-                        const void *bytes, size_t len, cfd_err why, const char *detail,
-                        const char *order, const char *event_id) {
+                    const void *bytes, size_t len, cfd_err why, const char *detail,
+                    const char *order, const char *event_id) {
     cfd_dead_letter dl = {.original = bytes, .original_len = len, .topic = topic,
                           .partition = part, .offset = offset,
                           .reason = cfd_codec_dl_reason(why), .detail = detail,
-                          .work_order = order, .event_id = event_id,
-                          .dead_at_ms = cfd_clock_now(&w->clock)};
-    uint8_t *buf = NULL;
-    size_t blen = 0;
+                          .work_order = order, .event_id = event_id};
     char id[512];
-
-    /* The detail names fields and states, never customer data. */
-    cfd_warn(MOD, "dead letter %s[%" PRId32 "]@%" PRId64 " work order %s: %s", topic, part,
-             offset, order ? order : "-", detail);
-    if (cfd_codec_dead_letter_encode(&dl, &buf, &blen)) {
-        cfd_error(MOD, "cannot encode dead letter for %s@%" PRId64, topic, offset);
-        return;
-    }
     snprintf(id, sizeof(id), "dl/%s/%" PRId32 "/%" PRId64, topic, part, offset);
-    /* Without a work order, keyed by where it came from: spread and compacted the
-     * same way every time, never a null key. */
-    char key[300];
-    snprintf(key, sizeof(key), "%s/%" PRId32, topic, part);
-    wk_add_output(w, id, CFD_OUT_DEAD_LETTER, order && *order ? order : key, buf, blen);
-    w->stats.dead_letters++;
+    dead_letter_out(w, id, &dl);
+}
+
+void wk_dead_letter_parked(cfd_worker *w, int32_t part, const char *order, size_t index,
+                           const void *frame, size_t len) {
+    char detail[300], id[512];
+    snprintf(detail, sizeof(detail), "unreadable entry %zu of the park list of work order "
+                                     "%s (the whole entry is in original)", index, order);
+    cfd_dead_letter dl = {.original = frame, .original_len = len, .topic = w->topics[0],
+                          .partition = part, .offset = -1,
+                          .reason = cfd_codec_dl_reason(CFD_ERR_DECODE), .detail = detail,
+                          .work_order = order};
+    snprintf(id, sizeof(id), "dl/park/%s/%" PRId32 "/%zu", order, part, index);
+    dead_letter_out(w, id, &dl);
 }
 
 /* Queues one alert; its output id is the alert id plus its kind, so a breach and its
@@ -337,8 +361,10 @@ void wk_emit_alert(cfd_worker *w, const char *key, const cfd_alert *a) {
     char id[320];
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (cfd_codec_alert_encode(a, &buf, &len))
+    if (cfd_codec_alert_encode(a, &buf, &len)) {
+        wk_batch_fail(w, "alert", a->alert_id);
         return;
+    }
     snprintf(id, sizeof(id), "alert/%s/%s", a->alert_id, cfd_alert_kind_name(a->kind));
     cfd_info(MOD, "alert %s %s for %s", cfd_alert_kind_name(a->kind),
              a->metric ? cfd_metric_name(a->metric) : "-", key);
@@ -351,8 +377,10 @@ void wk_emit_record(cfd_worker *w, item *it) {
     char id[320];
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (cfd_codec_record_encode(it->rec, &buf, &len))
+    if (cfd_codec_record_encode(it->rec, &buf, &len)) {
+        wk_batch_fail(w, "record", it->order);
         return;
+    }
     snprintf(id, sizeof(id), "rec/%s/v%" PRIu32, it->order, it->rec->version);
     cfd_info(MOD, "record %s v%" PRIu32 " %s", it->order, it->rec->version,
              cfd_state_name(it->rec->state));
@@ -366,8 +394,10 @@ static void emit_incident(cfd_worker *w, const char *key, const cfd_incident *in
     char id[320];
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (cfd_codec_incident_encode(inc, &buf, &len))
+    if (cfd_codec_incident_encode(inc, &buf, &len)) {
+        wk_batch_fail(w, "incident", inc->incident_id);
         return;
+    }
     snprintf(id, sizeof(id), "inc/%s/v%" PRIu32, inc->incident_id, inc->version);
     if (inc->n_work_orders)
         cfd_info(MOD, "incident %s %s v%" PRIu32 ": %zu work orders", inc->incident_id,
@@ -391,8 +421,10 @@ static void city_report_out(cfd_worker *w, const cfd_city_report *r) {
     char id[400], key[300];
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (cfd_codec_city_report_encode(r, &buf, &len))
+    if (cfd_codec_city_report_encode(r, &buf, &len)) {
+        wk_batch_fail(w, "city report", r->work_order);
         return;
+    }
     cfd_city_key(r->city, r->service, key, sizeof(key));
     snprintf(id, sizeof(id), "city/%s/%s/v%" PRIu32, key, r->work_order, r->record_version);
     wk_add_output(w, id, CFD_OUT_CITY, key, buf, len);
@@ -441,8 +473,12 @@ void wk_resend_one(const char *id, const void *frame, size_t len, void *ctx) {
 void wk_emit_alarm_notice(cfd_worker *w, const char *id, const cfd_alarm *notice) {
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (!w->out_notices || cfd_codec_alarm_encode(notice, &buf, &len))
+    if (!w->out_notices)
         return;
+    if (cfd_codec_alarm_encode(notice, &buf, &len)) {
+        wk_batch_fail(w, "notice", id);
+        return;
+    }
     wk_add_output(w, id, CFD_OUT_NOTICE,
                   notice->coordinator ? notice->coordinator : notice->network_object, buf, len);
 }

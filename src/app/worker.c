@@ -100,6 +100,15 @@ bool wk_redis_retry(cfd_worker *w, cfd_err err, int64_t *backoff, char *errstr,
     return true;
 }
 
+cfd_err wk_state_unreadable(cfd_worker *w, const char *kind, const char *name,
+                            const char *why) {
+    w->stats.unreadable_states++;
+    cfd_error(MOD, "%s %s: stored state unreadable (%s); stopping rather than overwrite "
+                   "or drop it: see \"Unreadable state\" in docs/OPERATIONS.md",
+              kind, name, why);
+    return CFD_ERR_DECODE;
+}
+
 /* True when the worker has applied everything the broker had for part: only then
  * may a timer fire, or a backlog of events that met their duties would first raise
  * false alarms (which a retraction would then have to take back). */

@@ -122,6 +122,7 @@ struct cfd_worker {
     size_t n_slots;
     char owner[160];
     cfd_err fatal; /* set from a callback; makes run() return */
+    bool batch_failed; /* an output or a state of this batch could not be built */
     cfd_worker_stats stats;
     bool simulated;  /* worker.clock = simulated: now comes from Redis */
     int64_t sim_now; /* the simulated clock's last reading (0: not set yet) */
@@ -139,13 +140,24 @@ slot *wk_slot_get(cfd_worker *w, int32_t part);
  * the last fetch), 0 when none, -1 when nothing was fetched yet. */
 int64_t wk_topic_behind(cfd_worker *w, int32_t part, int t, int64_t applied);
 void wk_sleep_ms(int64_t ms);
+/* What every path does with a stored state (of kind "work order", "city key",
+ * "network object") that does not decode: never overwrite or drop what cannot be
+ * read; log it, count it, and stop for an operator (docs/OPERATIONS.md).
+ * @returns CFD_ERR_DECODE, for the caller to return. */
+cfd_err wk_state_unreadable(cfd_worker *w, const char *kind, const char *name,
+                            const char *why);
 /* @returns true when a Redis call that returned err should be made again (after a
  * backoff and a reconnect); see worker.c. */
 bool wk_redis_retry(cfd_worker *w, cfd_err err, int64_t *backoff, char *errstr,
                     size_t errstr_size);
 
 /* outputs.c */
+/* Starts a batch's outputs afresh (and forgets an earlier batch's failure). */
 void wk_outs_clear(cfd_worker *w);
+/* Records that what (an "alert", a "state"...) of name could not be encoded: the
+ * batch must not be committed, or that output or state would be lost while its input
+ * counts as applied. wk_batch_commit then refuses the batch and the worker stops. */
+void wk_batch_fail(cfd_worker *w, const char *what, const char *name);
 void wk_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
 /* Produces again the outputs whose retry is due (those of partitions this claim no
  * longer holds are dropped: the next owner re-sends the outbox). */
@@ -158,6 +170,10 @@ void wk_batch_produce(cfd_worker *w, int32_t part, slot *s, const int64_t *offs)
 void wk_dead_letter(cfd_worker *w, const char *topic, int32_t part, int64_t offset,
                     const void *bytes, size_t len, cfd_err why, const char *detail,
                     const char *order, const char *event_id);
+/* Dead-letters entry index of order's park list, whose frame does not parse: where
+ * it came from is unknown (offset -1), so the whole frame is the original. */
+void wk_dead_letter_parked(cfd_worker *w, int32_t part, const char *order, size_t index,
+                           const void *frame, size_t len);
 void wk_emit_alert(cfd_worker *w, const char *key, const cfd_alert *a);
 void wk_emit_record(cfd_worker *w, item *it);
 /* Queues one Incident message, keyed by its incident id. */

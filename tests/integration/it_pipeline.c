@@ -229,6 +229,51 @@ static void test_parking_and_duplicates(void **state) {
     h_collected_free(&recs);
 }
 
+/* A park-list entry that does not parse (written by hand, or damaged) is not dropped:
+ * it becomes a dead letter holding the whole entry, and the order moves on. */
+static void test_unreadable_parked_frame(void **state) {
+    h_env *env = *state;
+    h_collected dls;
+    assert_true(h_worker_start(env, NULL) > 0);
+    h_send_ms(env, "WO-U", "WO-U-acc", T0 + MIN, "accepted", "{}");
+    redisContext *rc = h_redis_connect(env);
+    assert_non_null(rc);
+    int64_t until = h_now_ms() + 20000;
+    long long parked = 0;
+    while (h_now_ms() < until && parked < 1) {
+        redisReply *r = redisCommand(rc, "EVAL %s 0",
+                                     "local k=redis.call('KEYS','cfd:*:park:WO-U') "
+                                     "if #k==0 then return 0 end "
+                                     "return redis.call('LLEN',k[1])");
+        parked = r && r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+        freeReplyObject(r);
+        usleep(100000);
+    }
+    assert_int_equal(parked, 1);
+    redisReply *r = redisCommand(rc, "EVAL %s 0 %b",
+                                 "local k=redis.call('KEYS','cfd:*:park:WO-U') "
+                                 "return redis.call('RPUSH',k[1],ARGV[1])",
+                                 "\x01\x02torn", (size_t)6);
+    assert_non_null(r);
+    assert_int_equal(r->integer, 2);
+    freeReplyObject(r);
+    redisFree(rc);
+
+    h_send_report(env, "WO-U", "WO-U-rep", T0, "TIER_AAA", 0);
+    h_collect(env, "confirmd.deadletter", "DeadLetter", 1, 20000, &dls);
+    assert_int_equal(dls.n, 1);
+    json_object *d = dls.items[0];
+    assert_string_equal(h_jstr(d, "reason"), "DEAD_LETTER_UNDECODABLE");
+    assert_string_equal(h_jstr(d, "work_order"), "WO-U");
+    assert_string_equal(h_jstr(d, "original"), "AQJ0b3Ju"); /* base64 of the entry */
+    assert_non_null(strstr(h_jstr(d, "detail"), "park list"));
+    h_collected_free(&dls);
+    /* The log names the entry (no customer data), once. */
+    assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0), "unreadable entry 1",
+                                          5000), 0);
+    assert_int_equal(h_file_count(h_worker_log_path(env, 0), "unreadable entry"), 1);
+}
+
 /* A milestone for an order that never opens goes to the dead-letter topic once the
  * park window has passed. */
 static void test_park_window_expiry(void **state) {
@@ -279,6 +324,8 @@ int main(void) {
                                         h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_parking_and_duplicates, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_park_window_expiry, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_unreadable_parked_frame, h_setup_redis_broker,
+                                        h_teardown_env),
         cmocka_unit_test_setup_teardown(test_fencing, h_setup_redis_broker, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -169,11 +169,55 @@ static void test_retraction(void **state) {
     h_consume_close(c);
 }
 
+/* A stored state that does not decode is never dropped by the timer path: the worker
+ * logs it, stops (exit status 1) and leaves the state and its timer for an operator,
+ * as the event path does. */
+static void test_unreadable_state_stops(void **state) {
+    h_env *env = *state;
+    assert_int_equal(h_set_sim_clock(env, T0 + MIN), 0);
+    pid_t w = h_worker_start(env, h_simulated_clock);
+    assert_true(w > 0);
+    open_order(env, "WO-T4");
+    int64_t due = h_wait_timer(env, "WO-T4");
+    assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
+    assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
+
+    /* Bytes that are no WorkOrderState, then the clock past the timer's instant. */
+    redisContext *rc = h_redis_connect(env);
+    assert_non_null(rc);
+    static const char corrupt[] =
+        "local ks = redis.call('KEYS', 'cfd:*:wo:' .. ARGV[1]) "
+        "for _, k in ipairs(ks) do redis.call('SET', k, ARGV[2]) end return #ks";
+    redisReply *r = redisCommand(rc, "EVAL %s 0 %s %b", corrupt, "WO-T4", "\xff\xff\x01", (size_t)3);
+    assert_non_null(r);
+    assert_int_equal(r->integer, 1);
+    freeReplyObject(r);
+    assert_int_equal(h_set_sim_clock(env, due + MIN), 0);
+
+    w = h_worker_start(env, h_simulated_clock);
+    assert_true(w > 0);
+    assert_int_equal(h_worker_wait_exit(env, w, 30000), 1);
+    assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 1),
+                                          "work order WO-T4: stored state unreadable", 1000),
+                     0);
+    /* Left as it was: the timer still due, the bytes untouched. */
+    assert_int_equal(h_wait_timer(env, "WO-T4"), due);
+    r = redisCommand(rc, "EVAL %s 0 %s", "local ks = redis.call('KEYS', 'cfd:*:wo:' .. "
+                                         "ARGV[1]) return redis.call('GET', ks[1])", "WO-T4");
+    assert_non_null(r);
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    assert_memory_equal(r->str, "\xff\xff\x01", 3);
+    freeReplyObject(r);
+    redisFree(rc);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_fire_on_time, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_survive_kill, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_retraction, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_unreadable_state_stops, h_setup_redis_broker,
+                                        h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
