@@ -117,9 +117,11 @@ size_t cfd_city_collect(cfd_city_state *st, int64_t now_ms, cfd_incident out[3],
 int64_t cfd_city_next(const cfd_city_state *st);
 
 /* Drops reports no incident can need any more: out of the open incident and older than
- * CFD_CITY_KEEP_MS at now_ms (reported, or ended, that long ago); then the oldest ended
- * ones beyond CFD_CITY_MAX_REPORTS. @returns how many were dropped. */
-size_t cfd_city_prune(cfd_city_state *st, int64_t now_ms);
+ * CFD_CITY_KEEP_MS (reported, or ended, that long) before the key's latest report or
+ * end, in event time, so a replay keeps what the first run kept whatever the clock
+ * says; then the oldest ended ones beyond CFD_CITY_MAX_REPORTS.
+ * @returns how many were dropped. */
+size_t cfd_city_prune(cfd_city_state *st);
 
 /* Writes "<city>|<service>" into buf. */
 void cfd_city_key(const char *city, const char *service, char *buf, size_t size);

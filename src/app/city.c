@@ -60,7 +60,7 @@ static void judge_and_store(cfd_worker *w, city_key *k, int64_t now) {
     bool has_alert;
     size_t n = cfd_city_collect(k->st, now, incs, &alert, &has_alert);
     wk_emit_incidents(w, k->st->incident_id, incs, n, has_alert ? &alert : NULL);
-    size_t dropped = cfd_city_prune(k->st, now);
+    size_t dropped = cfd_city_prune(k->st);
     if (dropped)
         cfd_debug(MOD, "city key %s: %zu old reports dropped", k->key, dropped);
     uint8_t *buf = NULL;

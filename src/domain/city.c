@@ -408,9 +408,19 @@ size_t cfd_city_collect(cfd_city_state *st, int64_t now_ms, cfd_incident out[3],
     return n;
 }
 
-size_t cfd_city_prune(cfd_city_state *st, int64_t now_ms)
+size_t cfd_city_prune(cfd_city_state *st)
 {
     size_t kept = 0, dropped = 0;
+    int64_t now_ms = 0; /* the key's own time: its latest report or end */
+
+    for (size_t i = 0; i < st->n_reports; i++) {
+        const cfd_city_report *r = &st->reports[i];
+
+        if (r->reported_at_ms > now_ms)
+            now_ms = r->reported_at_ms;
+        if (r->ended_at_ms > now_ms)
+            now_ms = r->ended_at_ms;
+    }
 
     for (size_t i = 0; i < st->n_reports; i++) {
         cfd_city_report *r = &st->reports[i];

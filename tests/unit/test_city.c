@@ -303,6 +303,8 @@ static void test_arrival_order(void **state) {
     free(want);
 }
 
+/* Pruning counts in event time, from the key's latest report or end, never the clock:
+ * the same reports keep the same reports whenever they are replayed. */
 static void test_prune(void **state) {
     (void)state;
     cfd_incident out[3];
@@ -313,17 +315,75 @@ static void test_prune(void **state) {
     merge(st, rep("WO-A", "C-A", 0, 0, 1));   /* never ended: dropped after 7 days */
     merge(st, rep("WO-B", "C-B", 0, 60, 1));  /* ended: dropped 7 days after */
     merge(st, rep("WO-C", "C-C", 6 * day, 0, 1));
-    assert_int_equal(cfd_city_prune(st, T0 + 6 * day * MIN), 0);
-    assert_int_equal(cfd_city_prune(st, T0 + (7 * day + 61) * MIN), 2);
-    assert_int_equal(st->n_reports, 1);
+    assert_int_equal(cfd_city_prune(st), 0);
+    /* A report 7 days and 61 min after the first moves the key's time on. */
+    merge(st, rep("WO-F", "C-F", 7 * day + 61, 0, 1));
+    assert_int_equal(cfd_city_prune(st), 2);
+    assert_int_equal(st->n_reports, 2);
     assert_string_equal(st->reports[0].work_order, "WO-C");
     /* Members of an open incident stay, however old. */
     merge(st, rep("WO-D", "C-D", 6 * day + 1, 0, 1));
     merge(st, rep("WO-E", "C-E", 6 * day + 2, 0, 1));
     assert_int_equal(cfd_city_collect(st, T0 + (6 * day + 40) * MIN, out, &alert, &has_alert), 1);
-    assert_int_equal(cfd_city_prune(st, T0 + 30 * day * MIN), 0);
-    assert_int_equal(st->n_reports, 3);
+    merge(st, rep("WO-G", "C-G", 30 * day, 0, 1)); /* joins the open incident too */
+    assert_int_equal(cfd_city_prune(st), 0);
+    assert_int_equal(st->n_reports, 5);
     cfd_city_state_destroy(st);
+}
+
+/* What a batch does with a key: merge its reports, judge at now, prune. */
+static size_t city_batch(cfd_city_state *st, const cfd_city_report *r, size_t n,
+                         int64_t now, char log[][120], size_t n_log) {
+    cfd_incident out[3];
+    cfd_alert alert;
+    bool has_alert;
+    for (size_t i = 0; i < n; i++)
+        cfd_city_merge(st, &r[i]);
+    size_t k = cfd_city_collect(st, now, out, &alert, &has_alert);
+    for (size_t i = 0; i < k; i++)
+        snprintf(log[n_log++], 120, "%s %s v%u members %zu closed %lld", out[i].incident_id,
+                 cfd_incident_status_name(out[i].status), (unsigned)out[i].version,
+                 out[i].n_work_orders, (long long)out[i].closed_at_ms);
+    cfd_city_prune(st);
+    return n_log;
+}
+
+/* A month-old outage replayed one report per batch (a backlog, a rebuild) opens and
+ * closes the same incident as when all its reports share one batch. */
+static void test_replay_month_old(void **state) {
+    (void)state;
+    const cfd_city_report scenario[] = {
+        rep("WO-A", "C-A", 0, 0, 1),  rep("WO-B", "C-B", 10, 0, 1),
+        rep("WO-C", "C-C", 20, 0, 1), rep("WO-A", "C-A", 0, 90, 2),
+        rep("WO-B", "C-B", 10, 95, 2), rep("WO-C", "C-C", 20, 100, 2),
+    };
+    const size_t n = sizeof(scenario) / sizeof(scenario[0]);
+    const int64_t now = T0 + 31 * 24 * 60 * MIN; /* the clock, a month later */
+    char one[8][120], all[8][120];
+    size_t n_one = 0, n_all;
+
+    cfd_city_state *st = cfd_city_state_new();
+    for (size_t i = 0; i < n; i++)
+        n_one = city_batch(st, &scenario[i], 1, now, one, n_one);
+    cfd_city_state_destroy(st);
+
+    /* All at once: the reports of the first three, then the ends. */
+    st = cfd_city_state_new();
+    n_all = city_batch(st, scenario, 3, now, all, 0);
+    n_all = city_batch(st, scenario + 3, 3, now, all, n_all);
+    cfd_city_state_destroy(st);
+
+    assert_int_equal(n_one, 2);
+    assert_int_equal(n_all, n_one);
+    for (size_t i = 0; i < n_one; i++)
+        assert_string_equal(one[i], all[i]);
+    char want[120];
+    snprintf(want, sizeof(want), "INC-Chongqing|internet|%lld INCIDENT_STATUS_OPEN v1 members 3 closed 0",
+             (long long)(T0 + 20 * MIN));
+    assert_string_equal(one[0], want);
+    snprintf(want, sizeof(want), "INC-Chongqing|internet|%lld INCIDENT_STATUS_CLOSED v2 members 3 closed %lld",
+             (long long)(T0 + 20 * MIN), (long long)(T0 + 100 * MIN));
+    assert_string_equal(one[1], want);
 }
 
 static void test_codec(void **state) {
@@ -393,6 +453,7 @@ int main(void) {
         cmocka_unit_test(test_join_exclude_close),
         cmocka_unit_test(test_arrival_order),
         cmocka_unit_test(test_prune),
+        cmocka_unit_test(test_replay_month_old),
         cmocka_unit_test(test_codec),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
