@@ -47,6 +47,7 @@ typedef struct cfd_config {
     int64_t park_window_ms;    /* how long an event for an unknown order is parked */
     char *log_level;
     char *clock;               /* "system" or "simulated" */
+    char *on_state_loss;       /* "refuse" or "replay": see worker.on_state_loss */
     char *policy_file;         /* SLA policy INI; "" = built-in defaults */
 
     /* [redis] */

@@ -24,6 +24,7 @@ typedef enum cfd_err {
     CFD_ERR_IO = -8,             /* Redis or Kafka unreachable: retry */
     CFD_ERR_CONFIG = -9,
     CFD_ERR_UNKNOWN_OBJECT = -10, /* an alarm on a network object not in the inventory */
+    CFD_ERR_STATE_LOST = -11,     /* Redis has no state for what Kafka says was applied */
 } cfd_err;
 
 typedef enum cfd_tier {

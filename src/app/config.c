@@ -49,6 +49,7 @@ typedef struct cfd_option {
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const clocks[] = {"system", "simulated", NULL};
+static const char *const state_loss[] = {"refuse", "replay", NULL};
 
 static const cfd_option options[] = {
     {.name = "worker.input_topics", .type = OPT_STRING, .def = "confirmd.events",
@@ -106,6 +107,14 @@ static const cfd_option options[] = {
              "tests: the instant stored in the Redis key `<key_prefix>:clock` (ms since "
              "the epoch, set with `confirmctl clock`), the system clock while it is "
              "unset."},
+    {.name = "worker.on_state_loss", .type = OPT_ENUM, .def = "refuse",
+     .choices = state_loss, .offset = FIELD(on_state_loss),
+     .desc = "What a worker does with a partition Redis has no applied offset for while "
+             "the consumer group has committed offsets for it, i.e. Redis lost its data "
+             "(restarted without persistence, failed over to an empty replica): `refuse` "
+             "consumes nothing, logs what to do and exits with status 4; `replay` "
+             "rebuilds the partition's state from the earliest offset its topics still "
+             "retain."},
     {.name = "worker.policy_file", .type = OPT_STRING, .def = "",
      .offset = FIELD(policy_file),
      .desc = "SLA policy INI file (every figure of the domain rules; see "

@@ -130,6 +130,61 @@ int64_t wk_topic_behind(cfd_worker *w, int32_t part, int t, int64_t applied) {
 
 /* --- partition ownership ---------------------------------------------------------------- */
 
+/*
+ * For the assigned partitions Redis has no applied offset for (tp->offset still
+ * RD_KAFKA_OFFSET_INVALID): a partition never consumed, or one whose state Redis lost
+ * (restarted without persistence, failed over to an empty replica). The group's
+ * committed offsets tell them apart: Kafka's commit only ever follows Redis' write. A
+ * lost partition is refused (worker.on_state_loss = refuse: resuming at the committed
+ * offsets would build records without their earlier events) or rebuilt from the
+ * earliest retained offset (replay).
+ * @returns CFD_OK, CFD_ERR_STATE_LOST (refused; errstr says what to do), or CFD_ERR_IO
+ *          when the committed offsets could not be read.
+ */
+static cfd_err check_state_loss(cfd_worker *w, rd_kafka_topic_partition_list_t *parts,
+                                char *errstr, size_t errstr_size) {
+    rd_kafka_topic_partition_list_t *fresh = rd_kafka_topic_partition_list_new(parts->cnt);
+    bool replay = strcmp(w->cfg->on_state_loss, "replay") == 0;
+    cfd_err err = CFD_OK;
+    for (int i = 0; i < parts->cnt; i++)
+        if (parts->elems[i].offset == RD_KAFKA_OFFSET_INVALID)
+            rd_kafka_topic_partition_list_add(fresh, parts->elems[i].topic,
+                                              parts->elems[i].partition);
+    rd_kafka_resp_err_t kerr =
+        fresh->cnt ? rd_kafka_committed(w->consumer, fresh, 30000) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (kerr) {
+        snprintf(errstr, errstr_size, "reading the group's committed offsets: %s",
+                 rd_kafka_err2str(kerr));
+        err = CFD_ERR_IO;
+    }
+    for (int i = 0; !kerr && i < fresh->cnt; i++) {
+        rd_kafka_topic_partition_t *c = &fresh->elems[i];
+        if (c->err || c->offset < 0)
+            continue; /* never consumed by this group: a new partition */
+        if (replay) {
+            cfd_warn(MOD, "%s[%" PRId32 "]: redis has no state for it but the group "
+                          "committed offset %" PRId64 ": rebuilding it from the earliest "
+                          "retained offset (worker.on_state_loss = replay)",
+                     c->topic, c->partition, c->offset);
+            rd_kafka_topic_partition_list_find(parts, c->topic, c->partition)->offset =
+                RD_KAFKA_OFFSET_BEGINNING;
+            continue;
+        }
+        cfd_error(MOD, "%s[%" PRId32 "]: redis has no state for it but the group committed "
+                       "offset %" PRId64 ": redis lost its data", c->topic, c->partition,
+                  c->offset);
+        snprintf(errstr, errstr_size,
+                 "redis lost the state of %s[%" PRId32 "]; nothing of it is consumed. "
+                 "Restore redis from its backup and restart, or restart with --set "
+                 "worker.on_state_loss=replay to rebuild it from the earliest retained "
+                 "offset (docs/OPERATIONS.md, \"Redis lost its data\")",
+                 c->topic, c->partition);
+        err = CFD_ERR_STATE_LOST;
+    }
+    rd_kafka_topic_partition_list_destroy(fresh);
+    return err;
+}
+
 /* Claims the partitions of a new assignment and positions them at Redis' offsets. */
 static void on_assign(cfd_worker *w, rd_kafka_topic_partition_list_t *parts) {
     char errstr[512];
@@ -173,6 +228,8 @@ static void on_assign(cfd_worker *w, rd_kafka_topic_partition_list_t *parts) {
         /* Redis, not Kafka, says what was applied: resume right after it. */
         tp->offset = off >= 0 ? off + 1 : RD_KAFKA_OFFSET_INVALID;
     }
+    if ((err = check_state_loss(w, parts, errstr, sizeof(errstr))))
+        goto fail;
     rd_kafka_resp_err_t kerr = rd_kafka_assign(w->consumer, parts);
     if (kerr)
         cfd_error(MOD, "assign: %s", rd_kafka_err2str(kerr));

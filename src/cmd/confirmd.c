@@ -36,8 +36,9 @@ static void usage(FILE *out) {
           "      --config-reference print the configuration reference (Markdown)\n"
           "  -h, --help             this help\n"
           "\n"
-          "Exit status: 0 stopped by SIGINT/SIGTERM; 1 bad configuration or start-up\n"
-          "failure; 3 fenced (another worker took over a partition: restart it).\n",
+          "Exit status: 0 stopped by SIGINT/SIGTERM; 1 bad configuration, start-up\n"
+          "failure or unreadable stored state; 3 fenced (another worker took over a\n"
+          "partition: restart it); 4 redis lost its data (see worker.on_state_loss).\n",
           out);
 }
 
@@ -137,13 +138,15 @@ int main(int argc, char **argv) {
     cfd_worker_stats st = cfd_worker_get_stats(w);
     cfd_info("main",
              "stopped: events=%llu applied=%llu duplicates=%llu parked=%llu "
-             "dead_letters=%llu alerts=%llu records=%llu batches=%llu redis_retries=%llu",
+             "dead_letters=%llu alerts=%llu records=%llu batches=%llu redis_retries=%llu "
+             "unreadable_states=%llu",
              (unsigned long long)st.events, (unsigned long long)st.applied,
              (unsigned long long)st.duplicates, (unsigned long long)st.parked,
              (unsigned long long)st.dead_letters, (unsigned long long)st.alerts,
              (unsigned long long)st.records, (unsigned long long)st.batches,
-             (unsigned long long)st.redis_retries);
-    rc = err == CFD_OK ? 0 : err == CFD_ERR_FENCED ? 3 : 1;
+             (unsigned long long)st.redis_retries,
+             (unsigned long long)st.unreadable_states);
+    rc = err == CFD_OK ? 0 : err == CFD_ERR_FENCED ? 3 : err == CFD_ERR_STATE_LOST ? 4 : 1;
 out:
     cfd_worker_destroy(w);
     cfd_config_destroy(cfg);

@@ -115,6 +115,7 @@ static const char *const err_names[] = {
     [-CFD_ERR_IO] = "CFD_ERR_IO",
     [-CFD_ERR_CONFIG] = "CFD_ERR_CONFIG",
     [-CFD_ERR_UNKNOWN_OBJECT] = "CFD_ERR_UNKNOWN_OBJECT",
+    [-CFD_ERR_STATE_LOST] = "CFD_ERR_STATE_LOST",
 };
 
 const char *cfd_state_name(cfd_state s)

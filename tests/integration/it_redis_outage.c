@@ -267,11 +267,64 @@ static void test_kill9_lost_second(void **state) {
     kill_mid_stream(*state, true, "kill -9, last second lost");
 }
 
+/* @returns how many keys match pattern in Redis. */
+static long long count_keys(h_env *env, const char *pattern) {
+    redisContext *rc = h_redis_connect(env);
+    assert_non_null(rc);
+    redisReply *r = redisCommand(rc, "EVAL %s 0 %s", "return #redis.call('KEYS', ARGV[1])",
+                                 pattern);
+    assert_non_null(r);
+    long long n = r->integer;
+    freeReplyObject(r);
+    redisFree(rc);
+    return n;
+}
+
+/* Redis lost everything (restarted without persistence, an empty replica promoted)
+ * while the group's committed offsets remain. By default the next worker consumes
+ * nothing of those partitions and exits with status 4, saying what to do; with
+ * worker.on_state_loss=replay it rebuilds every record from the earliest offsets. */
+static void test_state_lost(void **state) {
+    h_env *env = *state;
+    workload *wl = workload_new("WO-SL", 24, 0x51A7E105ULL);
+    const char *replay[] = {"worker.clock=simulated", "worker.on_state_loss=replay", NULL};
+
+    produce_orders(env, wl, 0, wl->n_orders);
+    pid_t w = h_worker_start(env, worker_args);
+    assert_true(w > 0);
+    check_all(env, wl, "before the loss");
+    pause_ms(3000); /* the delivered batches' offsets are committed to Kafka */
+    assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
+    assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
+
+    redisContext *rc = h_redis_connect(env);
+    assert_non_null(rc);
+    freeReplyObject(redisCommand(rc, "FLUSHALL"));
+    redisFree(rc);
+    assert_int_equal(h_set_sim_clock(env, H_WL_T0), 0);
+
+    w = h_worker_start(env, worker_args);
+    assert_true(w > 0);
+    assert_int_equal(h_worker_wait_exit(env, w, 60000), 4);
+    assert_true(h_file_count(h_worker_log_path(env, 1), "redis lost its data") > 0);
+    assert_true(h_file_count(h_worker_log_path(env, 1), "worker.on_state_loss=replay") > 0);
+    assert_int_equal(count_keys(env, "cfd:*:wo:*"), 0); /* nothing consumed */
+
+    w = h_worker_start(env, replay);
+    assert_true(w > 0);
+    check_all(env, wl, "replayed");
+    assert_true(h_file_count(h_worker_log_path(env, 2), "rebuilding it from the earliest") > 0);
+    assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
+    assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
+    workload_free(wl);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stop_and_restart, setup, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_kill9, setup, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_kill9_lost_second, setup, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_state_lost, setup, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
