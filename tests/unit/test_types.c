@@ -59,7 +59,8 @@ static const name_case cases[] = {
     {ERR, CFD_ERR_TRANSITION, "CFD_ERR_TRANSITION"},
     {ERR, CFD_ERR_CONFIG, "CFD_ERR_CONFIG"},
     {ERR, CFD_ERR_UNKNOWN_OBJECT, "CFD_ERR_UNKNOWN_OBJECT"},
-    {ERR, -11, "?"},
+    {ERR, CFD_ERR_STATE_LOST, "CFD_ERR_STATE_LOST"},
+    {ERR, -12, "?"},
     {ERR, 1, "?"},
 };
 
