@@ -9,7 +9,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config librdkafka-dev libhiredis-dev
-libprotobuf-c-dev protobuf-c-compiler libjson-c-dev libinih-dev libcmocka-dev
+libprotobuf-c-dev protobuf-c-compiler libjson-c-dev libinih-dev libcmocka-dev libssl-dev
 redis-server kcat clang libclang-rt-14-dev valgrind"
 
 check_only=0

@@ -58,7 +58,7 @@ cfd_err cfd_codec_incident_encode(const cfd_incident *inc, uint8_t **buf, size_t
 /* A message that could not be applied. Strings and bytes are borrowed. */
 typedef struct cfd_dead_letter {
     const void *original;
-    size_t original_len;
+    size_t original_len;   /* the whole message: its length and hash are encoded */
     const char *topic;
     int32_t partition;
     int64_t offset;
@@ -67,6 +67,8 @@ typedef struct cfd_dead_letter {
     const char *work_order; /* may be NULL */
     const char *event_id;   /* may be NULL */
     int64_t dead_at_ms;
+    size_t max_original;    /* at most this many bytes of original are encoded (0: none,
+                               SIZE_MAX: all); its length and hash always are */
 } cfd_dead_letter;
 
 /* Encodes a confirmd.v1.DeadLetter. */

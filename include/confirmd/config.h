@@ -43,6 +43,7 @@ typedef struct cfd_config {
     char *city_reports_topic;  /* internal CityReport, keyed by city|service; "" = off */
     bool alarm_by_customer;    /* alarms of a customer's objects decided together */
     int batch_size;            /* max events applied per Redis round trip */
+    int deadletter_max_original; /* bytes of the original a dead letter carries at most */
     int64_t poll_timeout_ms;
     int64_t park_window_ms;    /* how long an event for an unknown order is parked */
     char *log_level;

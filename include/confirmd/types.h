@@ -25,6 +25,7 @@ typedef enum cfd_err {
     CFD_ERR_CONFIG = -9,
     CFD_ERR_UNKNOWN_OBJECT = -10, /* an alarm on a network object not in the inventory */
     CFD_ERR_STATE_LOST = -11,     /* Redis has no state for what Kafka says was applied */
+    CFD_ERR_UNDELIVERED = -12,    /* stopped with outputs not delivered (in the outbox) */
 } cfd_err;
 
 typedef enum cfd_tier {
@@ -182,6 +183,7 @@ typedef enum cfd_dl_reason {
     CFD_DL_UNKNOWN_WORK_ORDER = 4,
     CFD_DL_INVALID_VALUE = 5,
     CFD_DL_UNKNOWN_NETWORK_OBJECT = 6,
+    CFD_DL_OUTPUT_REFUSED = 7,
 } cfd_dl_reason;
 
 typedef enum cfd_equipment_category {

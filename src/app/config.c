@@ -91,6 +91,11 @@ static const cfd_option options[] = {
     {.name = "worker.batch_size", .type = OPT_INT, .def = "500", .min = 1, .max = 10000,
      .offset = FIELD(batch_size),
      .desc = "Most events applied per Redis round trip."},
+    {.name = "worker.deadletter_max_original", .type = OPT_INT, .def = "65536", .min = 0,
+     .max = 1000000, .offset = FIELD(deadletter_max_original),
+     .desc = "Most bytes of the original message a dead letter carries; a longer message "
+             "is cut there, its whole length and SHA-256 are always given. Keep it well "
+             "under the dead-letter topic's `max.message.bytes`."},
     {.name = "worker.poll_timeout", .type = OPT_DURATION, .def = "100ms", .min = 1,
      .max = MS_MINUTE, .offset = FIELD(poll_timeout_ms),
      .desc = "How long one consumer poll waits for events."},

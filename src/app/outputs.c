@@ -100,6 +100,59 @@ static rd_kafka_resp_err_t produce_dc(cfd_worker *w, rd_kafka_topic_t *rkt, cons
                              RD_KAFKA_V_END);
 }
 
+/* True for a refusal of the message itself that no retry can change: too large for
+ * the producer's or the topic's limit, or a record the broker finds invalid. */
+static bool refused_for_good(rd_kafka_resp_err_t err) {
+    return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+           err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE ||
+           err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE ||
+           err == RD_KAFKA_RESP_ERR_INVALID_RECORD;
+}
+
+/*
+ * Puts, in place of an output refused for good, a dead letter saying so
+ * (DEAD_LETTER_OUTPUT_REFUSED: the output's topic, id and the broker's error, its first
+ * worker.deadletter_max_original bytes, length and SHA-256) on the dead-letter topic
+ * under the output's id and key: its delivery takes the output out of the outbox and
+ * lets its batch commit, so no partition waits for ever. Should that be refused too,
+ * the second dead letter carries no bytes of it; a third refusal is retried like any
+ * other failed delivery. Takes dc.
+ */
+static void replace_refused(cfd_worker *w, rd_kafka_topic_t *rkt, const void *key,
+                            size_t key_len, const void *payload, size_t len, dr_ctx *dc,
+                            rd_kafka_resp_err_t why) {
+    char detail[512];
+    snprintf(detail, sizeof(detail), "output %s to %s (%zu bytes) refused for good: %s",
+             dc->id, rd_kafka_topic_name(rkt), len, rd_kafka_err2str(why));
+    cfd_error(MOD, "%s; a dead letter takes its place", detail);
+    for (;;) {
+        cfd_dead_letter dl = {.original = payload, .original_len = len,
+                              .topic = rd_kafka_topic_name(rkt), .partition = -1,
+                              .offset = -1, .reason = CFD_DL_OUTPUT_REFUSED,
+                              .detail = detail, .dead_at_ms = cfd_clock_now(&w->clock),
+                              .max_original = dc->refused ? 0
+                                              : (size_t)w->cfg->deadletter_max_original};
+        uint8_t *buf = NULL;
+        size_t blen = 0;
+        dc->refused++;
+        if (cfd_codec_dead_letter_encode(&dl, &buf, &blen)) {
+            cfd_error(MOD, "cannot encode the dead letter for %s; kept in the outbox", dc->id);
+            free(dc); /* the partition's next owner sends the output again */
+            w->undelivered++;
+            return;
+        }
+        rd_kafka_resp_err_t err = produce_dc(w, w->out_deadletter, key, key_len, buf, blen, dc);
+        if (err && refused_for_good(err) && dc->refused < 2) {
+            free(buf);
+            continue;
+        }
+        if (err)
+            retry_later(w, w->out_deadletter, key, key_len, buf, blen, dc);
+        free(buf);
+        return;
+    }
+}
+
 void wk_retry_outputs(cfd_worker *w) {
     if (w->n_retries == 0)
         return;
@@ -120,7 +173,9 @@ void wk_retry_outputs(cfd_worker *w) {
         } else {
             rd_kafka_resp_err_t err =
                 produce_dc(w, r->rkt, r->key, r->key_len, r->payload, r->len, r->dc);
-            if (err) {
+            if (err && refused_for_good(err) && r->dc->refused < 2) {
+                replace_refused(w, r->rkt, r->key, r->key_len, r->payload, r->len, r->dc, err);
+            } else if (err) {
                 r->dc->tries++;
                 r->due_ms = retry_due(r->dc);
                 cfd_warn(MOD, "producing %s again: %s", r->dc->id, rd_kafka_err2str(err));
@@ -155,12 +210,17 @@ static void produce(cfd_worker *w, int32_t part, uint32_t incarnation, uint64_t 
     dc->incarnation = incarnation;
     dc->seq = seq;
     dc->tries = 0;
+    dc->refused = 0;
     memcpy(dc->id, id, idlen + 1);
     for (;;) {
         rd_kafka_resp_err_t err = produce_dc(w, out_topic(w, kind), key, key_len, payload,
                                              len, dc);
         if (!err)
             return;
+        if (refused_for_good(err)) {
+            replace_refused(w, out_topic(w, kind), key, key_len, payload, len, dc, err);
+            return;
+        }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             /* It stays in the outbox, and is produced again in a while. */
             cfd_error(MOD, "produce %s: %s; trying again later", id, rd_kafka_err2str(err));
@@ -198,6 +258,10 @@ void wk_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     cfd_worker *w = opaque;
     dr_ctx *dc = m->_private;
     (void)rk;
+    if (m->err && refused_for_good(m->err) && dc->refused < 2 && !*w->stop) {
+        replace_refused(w, m->rkt, m->key, m->key_len, m->payload, m->len, dc, m->err);
+        return;
+    }
     if (m->err) {
         if (++dc->tries < DR_MAX_TRIES && !*w->stop) {
             cfd_warn(MOD, "delivery of %s failed (%s); producing again", dc->id,
@@ -209,6 +273,7 @@ void wk_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
          * while (or, after a rebalance, by the partition's next owner). */
         if (*w->stop) {
             free(dc);
+            w->undelivered++;
             return;
         }
         cfd_error(MOD, "delivery of %s failed %d times: %s (kept in the outbox; trying "
@@ -315,6 +380,7 @@ static void dead_letter_out(cfd_worker *w, const char *id, cfd_dead_letter *dl) 
     size_t blen = 0;
     char key[300];
     dl->dead_at_ms = cfd_clock_now(&w->clock);
+    dl->max_original = (size_t)w->cfg->deadletter_max_original;
     /* The detail names fields and states, never customer data. */
     cfd_warn(MOD, "dead letter %s[%" PRId32 "]@%" PRId64 " work order %s: %s", dl->topic,
              dl->partition, dl->offset, dl->work_order ? dl->work_order : "-", dl->detail);

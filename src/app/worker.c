@@ -493,6 +493,15 @@ cfd_err cfd_worker_run(cfd_worker *w) {
     rd_kafka_consumer_close(w->consumer);
     rd_kafka_flush(w->producer, 10000);
     wk_flush_hdel(w);
+    /* Not lost (each waits in its partition's outbox for the next owner), but a stop
+     * that could not deliver everything says so, in the log and the exit status. */
+    size_t left = w->undelivered + w->n_retries + (size_t)rd_kafka_outq_len(w->producer);
+    if (left) {
+        cfd_error(MOD, "stopped with %zu outputs not delivered: they wait in the outbox, "
+                       "the partitions' next owner sends them", left);
+        if (!err)
+            err = CFD_ERR_UNDELIVERED;
+    }
     return err;
 }
 

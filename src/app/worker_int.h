@@ -63,6 +63,7 @@ typedef struct dr_ctx {
     uint32_t incarnation;
     uint64_t seq; /* 0: a re-sent outbox entry, not tied to a batch */
     int tries;
+    int refused; /* dead letters that took its place so far (see replace_refused) */
     char id[];
 } dr_ctx;
 
@@ -126,6 +127,7 @@ struct cfd_worker {
     cfd_worker_stats stats;
     bool simulated;  /* worker.clock = simulated: now comes from Redis */
     int64_t sim_now; /* the simulated clock's last reading (0: not set yet) */
+    size_t undelivered;  /* outputs given up at stop: they wait in the outbox */
     retry_msg *retries;  /* outputs to produce again later, see retry_msg */
     size_t n_retries, cap_retries;
     /* per-batch scratch, reused */

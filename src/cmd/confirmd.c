@@ -38,7 +38,9 @@ static void usage(FILE *out) {
           "\n"
           "Exit status: 0 stopped by SIGINT/SIGTERM; 1 bad configuration, start-up\n"
           "failure or unreadable stored state; 3 fenced (another worker took over a\n"
-          "partition: restart it); 4 redis lost its data (see worker.on_state_loss).\n",
+          "partition: restart it); 4 redis lost its data (see worker.on_state_loss);\n"
+          "5 stopped by SIGTERM/SIGINT with outputs not delivered (they wait in the\n"
+          "outbox for the partitions' next owner).\n",
           out);
 }
 
@@ -146,7 +148,11 @@ int main(int argc, char **argv) {
              (unsigned long long)st.records, (unsigned long long)st.batches,
              (unsigned long long)st.redis_retries,
              (unsigned long long)st.unreadable_states);
-    rc = err == CFD_OK ? 0 : err == CFD_ERR_FENCED ? 3 : err == CFD_ERR_STATE_LOST ? 4 : 1;
+    rc = err == CFD_OK                ? 0
+         : err == CFD_ERR_FENCED      ? 3
+         : err == CFD_ERR_STATE_LOST  ? 4
+         : err == CFD_ERR_UNDELIVERED ? 5
+                                      : 1;
 out:
     cfd_worker_destroy(w);
     cfd_config_destroy(cfg);

@@ -6,6 +6,7 @@
  * from the wire is range-checked against the enum descriptors first, so the core
  * never sees a value it cannot index with.
  */
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1116,8 +1117,17 @@ cfd_err cfd_codec_dead_letter_encode(const cfd_dead_letter *dl, uint8_t **buf, s
 {
     Confirmd__V1__DeadLetter pb = CONFIRMD__V1__DEAD_LETTER__INIT;
 
+    uint8_t sha[SHA256_DIGEST_LENGTH];
+    size_t n = dl->original ? dl->original_len : 0;
+
     pb.original.data = (uint8_t *)dl->original;
-    pb.original.len = dl->original ? dl->original_len : 0;
+    pb.original.len = n > dl->max_original ? dl->max_original : n;
+    pb.original_length = n;
+    if (n) {
+        SHA256(dl->original, n, sha);
+        pb.original_sha256.data = sha;
+        pb.original_sha256.len = sizeof(sha);
+    }
     pb.topic = (char *)dl->topic;
     pb.partition = dl->partition;
     pb.offset = dl->offset;

@@ -116,6 +116,7 @@ static const char *const err_names[] = {
     [-CFD_ERR_CONFIG] = "CFD_ERR_CONFIG",
     [-CFD_ERR_UNKNOWN_OBJECT] = "CFD_ERR_UNKNOWN_OBJECT",
     [-CFD_ERR_STATE_LOST] = "CFD_ERR_STATE_LOST",
+    [-CFD_ERR_UNDELIVERED] = "CFD_ERR_UNDELIVERED",
 };
 
 const char *cfd_state_name(cfd_state s)

@@ -4,6 +4,7 @@
  * read back from their topics.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -140,6 +141,27 @@ static void test_bad_input(void **state) {
     h_collected_free(&recs);
 }
 
+/* @returns how many outputs still wait in the outboxes once they are all delivered
+ * or timeout_ms passed. */
+static long long outbox_left(h_env *env, int timeout_ms) {
+    redisContext *rc = h_redis_connect(env);
+    int64_t until = h_now_ms() + timeout_ms;
+    long long left = -1;
+    assert_non_null(rc);
+    for (;;) {
+        redisReply *r = redisCommand(rc, "EVAL %s 0", "local n = 0 for _, k in "
+                                     "ipairs(redis.call('KEYS', 'cfd:*:outbox')) do n = n + "
+                                     "redis.call('HLEN', k) end return n");
+        left = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+        freeReplyObject(r);
+        if (left == 0 || h_now_ms() >= until)
+            break;
+        usleep(100 * 1000);
+    }
+    redisFree(rc);
+    return left;
+}
+
 /* An output the broker keeps refusing (more times than the producer retries at once)
  * is produced again a while later by the same worker, not left in the outbox until a
  * rebalance; then it leaves the outbox. */
@@ -148,9 +170,10 @@ static void test_output_refused_then_delivered(void **state) {
     h_collected dls;
     char reply[256];
     assert_int_equal(h_produce(env, "confirmd.events", "WO-R", "\xff\x02refused", 9), 0);
-    /* Produce (API key 0) fails 8 times with a permanent error: 5 tries at once, then
+    /* Produce (API key 0) fails 8 times with an error the producer does not retry
+     * (TOPIC_AUTHORIZATION_FAILED: an ACL an operator may fix): 5 tries at once, then
      * later ones. */
-    assert_int_equal(h_broker_ctl(env, "request-errors 0 10 8", reply, sizeof(reply)), 0);
+    assert_int_equal(h_broker_ctl(env, "request-errors 0 29 8", reply, sizeof(reply)), 0);
     assert_true(h_worker_start(env, NULL) > 0);
     h_collect(env, "confirmd.deadletter", "DeadLetter", 1, 40000, &dls);
     assert_int_equal(dls.n, 1);
@@ -161,20 +184,7 @@ static void test_output_refused_then_delivered(void **state) {
                      0);
     /* Delivered by the worker that consumed it: no second claim of any partition. */
     assert_int_equal(h_file_count(h_worker_log_path(env, 0), "claimed (epoch"), 8);
-    redisContext *rc = h_redis_connect(env);
-    int64_t until = h_now_ms() + 10000;
-    long long left = -1;
-    while (left != 0 && h_now_ms() < until) {
-        redisReply *r = redisCommand(rc, "EVAL %s 0", "local n = 0 for _, k in "
-                                     "ipairs(redis.call('KEYS', 'cfd:*:outbox')) do n = n + "
-                                     "redis.call('HLEN', k) end return n");
-        left = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-        freeReplyObject(r);
-        if (left)
-            usleep(100 * 1000);
-    }
-    redisFree(rc);
-    assert_int_equal(left, 0);
+    assert_int_equal(outbox_left(env, 10000), 0);
 }
 
 /* Milestones that arrive before the report are parked, then applied when the order
@@ -274,6 +284,97 @@ static void test_unreadable_parked_frame(void **state) {
     assert_int_equal(h_file_count(h_worker_log_path(env, 0), "unreadable entry"), 1);
 }
 
+/* A 1.5 MB message is dead-lettered with its first worker.deadletter_max_original
+ * bytes, its length and its SHA-256: the dead letter fits the topic, the partition
+ * moves on. */
+static void test_oversized_input(void **state) {
+    h_env *env = *state;
+    h_collected dls;
+    size_t big = 1500000;
+    uint8_t *buf = malloc(big);
+    assert_non_null(buf);
+    for (size_t i = 0; i < big; i++)
+        buf[i] = (uint8_t)(0xff - i % 7); /* no Event */
+    assert_int_equal(h_producer_set(env, "message.max.bytes", "2000000"), 0);
+    assert_int_equal(h_produce(env, "confirmd.events", "WO-BIG", buf, big), 0);
+    free(buf);
+    h_send_full_order(env, "WO-BIG", "TIER_A", 0, T0, 30); /* same partition, after it */
+    assert_true(h_worker_start(env, NULL) > 0);
+    h_collect(env, "confirmd.deadletter", "DeadLetter", 1, 30000, &dls);
+    assert_int_equal(dls.n, 1);
+    json_object *d = dls.items[0];
+    assert_string_equal(h_jstr(d, "reason"), "DEAD_LETTER_UNDECODABLE");
+    assert_string_equal(h_jstr(d, "original_length"), "1500000");
+    assert_int_equal(strlen(h_jstr(d, "original")), 4 * (65536 + 2) / 3); /* base64 */
+    assert_non_null(h_jstr(d, "original_sha256"));
+    h_collected_free(&dls);
+    h_collected recs;
+    h_collect(env, "confirmd.records", "ConfirmationRecord", 1, 20000, &recs);
+    assert_int_equal(recs.n, 1);
+    h_collected_free(&recs);
+    assert_int_equal(outbox_left(env, 10000), 0);
+}
+
+/* An output larger than the producer may send (here a record over a 1000-byte
+ * message.max.bytes) is refused for good: a dead letter of reason OUTPUT_REFUSED takes
+ * its place under its id, and it leaves the outbox instead of being retried for ever. */
+static void test_output_refused_for_good(void **state) {
+    h_env *env = *state;
+    const char *args[] = {"kafka.producer.message.max.bytes=1000",
+                          "worker.deadletter_max_original=400", NULL};
+    h_collected dls;
+    char text[1501];
+    memset(text, 'x', sizeof(text) - 1);
+    text[sizeof(text) - 1] = '\0';
+    /* A report with a long description; the full order's own report then repeats its
+     * event id and is dropped as a duplicate. */
+    h_send_json(env,
+                "{\"event_id\":\"WO-HUGE-rep\",\"work_order\":\"WO-HUGE\",\"event_time_ms\":%lld,"
+                "\"fault_report\":{\"customer\":{\"tier\":\"TIER_A\",\"city\":\"Chongqing\"},"
+                "\"network\":{\"circuit_id\":\"CQ-WO-HUGE\"},\"problem_description\":\"%s\"}}",
+                (long long)T0, text);
+    h_send_full_order(env, "WO-HUGE", "TIER_A", 0, T0, 30);
+    assert_true(h_worker_start(env, args) > 0);
+    json_object *d = NULL;
+    int64_t until = h_now_ms() + 30000;
+    while (!d && h_now_ms() < until) {
+        h_collect(env, "confirmd.deadletter", "DeadLetter", 64, 2000, &dls);
+        for (int i = 0; !d && i < dls.n; i++)
+            if (strcmp(h_jstr(dls.items[i], "topic"), "confirmd.records") == 0)
+                d = json_object_get(dls.items[i]);
+        h_collected_free(&dls);
+    }
+    assert_non_null(d);
+    assert_string_equal(h_jstr(d, "reason"), "DEAD_LETTER_OUTPUT_REFUSED");
+    assert_string_equal(h_jstr(d, "offset"), "-1");
+    assert_non_null(strstr(h_jstr(d, "detail"), "rec/WO-HUGE/v"));
+    assert_true(atoll(h_jstr(d, "original_length")) > 1000);
+    assert_int_equal(strlen(h_jstr(d, "original")), 4 * (400 + 2) / 3);
+    json_object_put(d);
+    assert_int_equal(outbox_left(env, 10000), 0);
+    assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0),
+                                          "a dead letter takes its place", 1000), 0);
+}
+
+/* A worker stopped while the broker refuses its outputs says so: the log names how
+ * many wait in the outbox, and the exit status is 5, not 0. */
+static void test_stop_with_undelivered(void **state) {
+    h_env *env = *state;
+    char reply[256];
+    assert_int_equal(h_produce(env, "confirmd.events", "WO-S", "\xff\x03stuck", 8), 0);
+    assert_int_equal(h_broker_ctl(env, "request-errors 0 29 100000", reply, sizeof(reply)), 0);
+    pid_t w = h_worker_start(env, NULL);
+    assert_true(w > 0);
+    assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0), "trying again later",
+                                          30000), 0);
+    assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
+    assert_int_equal(h_worker_wait_exit(env, w, 30000), 5);
+    assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0),
+                                          "outputs not delivered: they wait in the outbox",
+                                          1000), 0);
+    assert_true(outbox_left(env, 0) > 0);
+}
+
 /* A milestone for an order that never opens goes to the dead-letter topic once the
  * park window has passed. */
 static void test_park_window_expiry(void **state) {
@@ -325,6 +426,12 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_parking_and_duplicates, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_park_window_expiry, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_unreadable_parked_frame, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_oversized_input, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_output_refused_for_good, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_stop_with_undelivered, h_setup_redis_broker,
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_fencing, h_setup_redis_broker, h_teardown_env),
     };

@@ -94,6 +94,7 @@ static const enum_case enum_cases[] = {
     {CFD_DL_UNKNOWN_WORK_ORDER, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_UNKNOWN_WORK_ORDER, &confirmd__v1__dead_letter_reason__descriptor, "DEAD_LETTER_UNKNOWN_WORK_ORDER"},
     {CFD_DL_INVALID_VALUE, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_INVALID_VALUE, &confirmd__v1__dead_letter_reason__descriptor, "DEAD_LETTER_INVALID_VALUE"},
     {CFD_DL_UNKNOWN_NETWORK_OBJECT, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_UNKNOWN_NETWORK_OBJECT, &confirmd__v1__dead_letter_reason__descriptor, "DEAD_LETTER_UNKNOWN_NETWORK_OBJECT"},
+    {CFD_DL_OUTPUT_REFUSED, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_OUTPUT_REFUSED, &confirmd__v1__dead_letter_reason__descriptor, "DEAD_LETTER_OUTPUT_REFUSED"},
     {CFD_TIER_UNSPECIFIED, CONFIRMD__V1__TIER__TIER_UNSPECIFIED, &confirmd__v1__tier__descriptor, "TIER_UNSPECIFIED"},
     {CFD_TIER_AAA, CONFIRMD__V1__TIER__TIER_AAA, &confirmd__v1__tier__descriptor, "TIER_AAA"},
     {CFD_TIER_AA, CONFIRMD__V1__TIER__TIER_AA, &confirmd__v1__tier__descriptor, "TIER_AA"},
@@ -1554,7 +1555,7 @@ static void test_dead_letter_encode(void **state)
     static const uint8_t raw[] = {0xde, 0xad, 0x00, 0xbe, 0xef};
     cfd_dead_letter dl = {raw, sizeof raw, "confirmd.events", 3, 4711,
                           CFD_DL_INVALID_TRANSITION, "STATE_CLOSED -> MILESTONE_ARRIVED_ON_SITE",
-                          "WO-1", "EV-9", T0};
+                          "WO-1", "EV-9", T0, SIZE_MAX};
     uint8_t *buf;
     size_t len;
 
@@ -1582,6 +1583,24 @@ static void test_dead_letter_encode(void **state)
     pb = confirmd__v1__dead_letter__unpack(NULL, len, buf);
     assert_non_null(pb);
     assert_string_equal(pb->work_order, "");
+    confirmd__v1__dead_letter__free_unpacked(pb, NULL);
+    free(buf);
+
+    /* Longer than the cap: its first bytes, its whole length and its SHA-256. */
+    /* printf '\xde\xad\x00\xbe\xef' | sha256sum */
+    static const uint8_t sha_raw[32] = {
+        0x03, 0x5e, 0x11, 0x87, 0x49, 0xfb, 0x06, 0x72, 0xc2, 0xae, 0xf7, 0x35, 0xef,
+        0x09, 0x46, 0xcf, 0x51, 0xdd, 0x53, 0x85, 0x3b, 0x35, 0xa8, 0x0b, 0x11, 0x0c,
+        0x4e, 0x0c, 0x0a, 0x50, 0xcc, 0xd2};
+    dl.max_original = 2;
+    assert_int_equal(cfd_codec_dead_letter_encode(&dl, &buf, &len), CFD_OK);
+    pb = confirmd__v1__dead_letter__unpack(NULL, len, buf);
+    assert_non_null(pb);
+    assert_int_equal(pb->original.len, 2);
+    assert_memory_equal(pb->original.data, raw, 2);
+    assert_int_equal(pb->original_length, sizeof raw);
+    assert_int_equal(pb->original_sha256.len, 32);
+    assert_memory_equal(pb->original_sha256.data, sha_raw, 32);
     confirmd__v1__dead_letter__free_unpacked(pb, NULL);
     free(buf);
 }

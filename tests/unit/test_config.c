@@ -44,6 +44,8 @@ static const struct key_case {
      "confirmd.city-reports", 0},
     {"worker.alarms_by_customer", K_BOOL, offsetof(cfd_config, alarm_by_customer), NULL, 1},
     {"worker.batch_size", K_INT, offsetof(cfd_config, batch_size), NULL, 500},
+    {"worker.deadletter_max_original", K_INT, offsetof(cfd_config, deadletter_max_original),
+     NULL, 65536},
     {"worker.poll_timeout", K_MS, offsetof(cfd_config, poll_timeout_ms), NULL, 100},
     {"worker.park_window", K_MS, offsetof(cfd_config, park_window_ms), NULL, 24 * 3600000LL},
     {"worker.log_level", K_STR, offsetof(cfd_config, log_level), "info", 0},

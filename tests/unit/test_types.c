@@ -60,7 +60,8 @@ static const name_case cases[] = {
     {ERR, CFD_ERR_CONFIG, "CFD_ERR_CONFIG"},
     {ERR, CFD_ERR_UNKNOWN_OBJECT, "CFD_ERR_UNKNOWN_OBJECT"},
     {ERR, CFD_ERR_STATE_LOST, "CFD_ERR_STATE_LOST"},
-    {ERR, -12, "?"},
+    {ERR, CFD_ERR_UNDELIVERED, "CFD_ERR_UNDELIVERED"},
+    {ERR, -13, "?"},
     {ERR, 1, "?"},
 };
 
