@@ -364,20 +364,24 @@ static bool alarms_wait_for_inventory(cfd_worker *w, int32_t part, const slot *s
     return wk_topic_behind(w, part, w->inventory_t, inv) != 0;
 }
 
-/* Makes the consumer deliver topic/part again from offset (messages not applied). */
-static void seek_back(cfd_worker *w, const char *topic, int32_t part, int64_t offset) {
+/* Makes the consumer deliver topic/part again from offset (messages not applied).
+ * @returns CFD_OK, or CFD_ERR when the seek failed: the consumer would go on past the
+ * deferred messages, so the batch must not be committed (its successor resumes at
+ * Redis' applied offset). */
+static cfd_err seek_back(cfd_worker *w, const char *topic, int32_t part, int64_t offset) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, topic, part)->offset = offset;
     rd_kafka_error_t *e = rd_kafka_seek_partitions(w->consumer, l, 5000);
-    if (e) {
-        cfd_warn(MOD, "seek %s[%" PRId32 "] to %" PRId64 ": %s", topic, part, offset,
-                 rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-    } else {
-        cfd_debug(MOD, "alarms %s[%" PRId32 "] wait for the inventory to catch up", topic,
-                  part);
-    }
     rd_kafka_topic_partition_list_destroy(l);
+    if (e) {
+        cfd_error(MOD, "seek %s[%" PRId32 "] back to %" PRId64 " for alarms waiting for the "
+                       "inventory: %s; stopping before the batch is written, so that they "
+                       "are consumed again", topic, part, offset, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return CFD_ERR;
+    }
+    cfd_debug(MOD, "alarms %s[%" PRId32 "] wait for the inventory to catch up", topic, part);
+    return CFD_OK;
 }
 
 /* Applies a partition's batch; see the file comment of worker.h. */
@@ -412,9 +416,10 @@ cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs,
         else
             evs[n_evs++] = msgs[i];
     }
-    if (first_deferred >= 0)
-        seek_back(w, w->topics[w->alarms_t], part, first_deferred);
     wk_outs_clear(w);
+    if (first_deferred >= 0 &&
+        (err = seek_back(w, w->topics[w->alarms_t], part, first_deferred)))
+        goto out;
     cfd_txn_begin(w->tx, part, s->epoch);
     /* Alarms and inventory first: their events go out through Kafka anyway. */
     if (n_noc && (err = wk_noc_batch(w, part, noc, n_noc)))
