@@ -1,6 +1,7 @@
 /*
  * Unit tests for src/app/config.c: the option table, setters, INI loading, the
- * Kafka pass-through, the duration parser and the generated reference.
+ * Kafka pass-through keys (how the clients get them: test_kafka.c), the duration
+ * parser and the generated reference.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +13,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <librdkafka/rdkafka.h>
 
 #include "confirmd/config.h"
 
@@ -288,18 +288,8 @@ static void test_kafka_passthrough(void **state) {
         {"linger.ms", "5", CFD_KAFKA_PRODUCER},
         {"sasl.password", "hunter2", CFD_KAFKA_BOTH},
     };
-    static const struct {
-        int scope;
-        const char *client_id, *linger;
-    } applied[] = {
-        {CFD_KAFKA_CONSUMER, "consumer-id", "5"}, /* scoped value wins, order aside */
-        {CFD_KAFKA_PRODUCER, "shared-id", "5"},
-        {CFD_KAFKA_BOTH, "shared-id", NULL},
-    };
     (void)state;
     char err[512];
-    char buf[256];
-    size_t len;
     cfd_config *cfg = cfd_config_new();
 
     for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
@@ -309,25 +299,6 @@ static void test_kafka_passthrough(void **state) {
         assert_string_equal(cfg->kafka[i].key, want[i].key);
         assert_string_equal(cfg->kafka[i].value, want[i].value);
         assert_int_equal(cfg->kafka[i].scope, want[i].scope);
-    }
-
-    for (size_t i = 0; i < sizeof(applied) / sizeof(applied[0]); i++) {
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        assert_int_equal(cfd_config_apply_kafka(cfg, applied[i].scope, conf, err, sizeof(err)),
-                         CFD_OK);
-        len = sizeof(buf);
-        assert_int_equal(rd_kafka_conf_get(conf, "client.id", buf, &len), RD_KAFKA_CONF_OK);
-        assert_string_equal(buf, applied[i].client_id);
-        len = sizeof(buf);
-        assert_int_equal(rd_kafka_conf_get(conf, "bootstrap.servers", buf, &len),
-                         RD_KAFKA_CONF_OK);
-        assert_string_equal(buf, "h2:9092");
-        if (applied[i].linger && applied[i].scope == CFD_KAFKA_PRODUCER) {
-            len = sizeof(buf);
-            assert_int_equal(rd_kafka_conf_get(conf, "linger.ms", buf, &len), RD_KAFKA_CONF_OK);
-            assert_string_equal(buf, applied[i].linger);
-        }
-        rd_kafka_conf_destroy(conf);
     }
     cfd_config_destroy(cfg);
 }
