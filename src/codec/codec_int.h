@@ -11,9 +11,10 @@
 /* proto3 cannot tell "" from absent; the domain uses NULL for absent. */
 const char *codec_opt(const char *s);
 
-/* Walks m and checks every enum field holds a value its enum declares.
- * @returns true when all do; otherwise false with errstr naming the field path. */
-bool codec_enums_valid(const ProtobufCMessage *m, const char *path, int depth,
+/* Walks m and checks every enum field holds a value its enum declares and every
+ * string field is well-formed UTF-8.
+ * @returns true when all are; otherwise false with errstr naming the field path. */
+bool codec_values_valid(const ProtobufCMessage *m, const char *path, int depth,
                        char *errstr, size_t errstr_size);
 
 /* Packs any message into a malloc'd buffer. */
