@@ -1,15 +1,17 @@
 /*
  * libFuzzer target: arbitrary bytes through the city stage's decoders (the internal
  * CityReport topic and the CityState in Redis), then through the rule itself. The
- * first byte chooses: even, the rest is a CityReport merged into a small state that
- * is judged; odd, the rest is a CityState, which must encode again canonically and
- * take a judgement, a report and a prune without crashing.
+ * first byte chooses: even, the rest is a CityReport (its text UTF-8 when it
+ * decodes) merged into a small state that is judged; odd, the rest is a CityState,
+ * which must encode again canonically and take a judgement, a report and a prune
+ * without crashing.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "confirmd/city_codec.h"
+#include "confirmd/text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -54,6 +56,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (!r.city || !r.service || !r.work_order)
             abort();
+        const char *texts[] = {r.city, r.service, r.work_order, r.customer_id};
+        for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+            if (texts[i] && !cfd_utf8_valid(texts[i], strlen(texts[i])))
+                abort();
         cfd_city_merge(st, &seed);
         cfd_city_merge(st, &r);
         judge(st, r.reported_at_ms);
