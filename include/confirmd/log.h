@@ -3,7 +3,9 @@
  *
  * The level check happens in the macro, so a disabled level costs one comparison.
  * Never log customer names, phones or addresses: log work order numbers, event ids,
- * topics, partitions and offsets.
+ * topics, partitions and offsets. The message is escaped as a whole (cfd_text_escape):
+ * a newline, another control character or a byte that is not UTF-8 in a value shows
+ * as "\n", "\x1B", "\xFF", so input cannot forge a line or drive a terminal.
  */
 #ifndef CONFIRMD_LOG_H
 #define CONFIRMD_LOG_H

@@ -10,6 +10,8 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "confirmd/text.h"
+
 /* Set once at start-up, before any thread starts; read-only afterwards. */
 cfd_log_level cfd_log_threshold = CFD_LOG_INFO;
 
@@ -34,6 +36,7 @@ void cfd_log_write(cfd_log_level level, const char *module, const char *fmt, ...
     struct tm tm;
     char ts[32];
     char line[1024];
+    char shown[4 * sizeof(line)]; /* an escape is at most 6 bytes for 2 */
     va_list ap;
 
     gettimeofday(&tv, NULL);
@@ -42,7 +45,10 @@ void cfd_log_write(cfd_log_level level, const char *module, const char *fmt, ...
     va_start(ap, fmt);
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
+    /* The values printed come from the input (work orders, ids, broker errors): one
+     * escaping of the whole message keeps each on its line, whatever it holds. */
+    cfd_text_escape(shown, sizeof(shown), line, strlen(line));
     /* One fprintf per line so concurrent writers do not interleave mid-line. */
     fprintf(stderr, "%s.%03dZ %-5s [%s] %s\n", ts, (int)(tv.tv_usec / 1000),
-            level_names[level & 3], module, line);
+            level_names[level & 3], module, shown);
 }

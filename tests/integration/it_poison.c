@@ -5,7 +5,8 @@
  * orders that never open. Every bad message must reach the dead-letter topic once per
  * offset, every real order's record must be exactly what the domain core computes
  * from its events alone, and the worker must still be consuming afterwards. Text that
- * is not UTF-8 in any string field is refused the same way, naming the field.
+ * is not UTF-8 in any string field is refused the same way, naming the field, and a
+ * newline in a work order forges no line of the log.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -263,10 +264,44 @@ static void test_invalid_utf8(void **state) {
     h_collected_free(&recs);
 }
 
+/* A work order holding a newline forges no line, neither in the worker's log nor in
+ * `confirmctl tail --pretty`: the value is shown escaped, on its own line. */
+static void test_log_forgery(void **state) {
+    h_env *env = *state;
+    static const char forged[] = "2026-01-01T00:00:00.000Z ERROR [main] forged";
+    char cmd[1024], out[4096] = "";
+
+    /* No event id: a dead letter, whose log line names the work order. */
+    h_send_json(env, "{\"work_order\":\"WO-NL\\n%s\",\"event_time_ms\":%lld,\"accepted\":{}}",
+                forged, (long long)H_WL_T0);
+    pid_t w = h_worker_start(env, NULL);
+    assert_true(w > 0);
+    const char *log = h_worker_log_path(env, 0);
+    assert_int_equal(h_wait_file_contains(log, "WO-NL\\n2026-01-01T00:00:00.000Z ERROR", 30000),
+                     0);
+    assert_int_equal(h_file_count(log, forged), 1);
+    assert_int_equal(h_file_count(log, "dead letter"), 1);
+
+    snprintf(cmd, sizeof(cmd),
+             "%s/confirmctl tail -b %s -t confirmd.deadletter --from-beginning -n 1 --pretty",
+             CFD_BIN_DIR, h_bootstrap(env));
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    if (!strstr(out, "WO-NL\\n2026-01-01T00:00:00.000Z ERROR") || strchr(out, '\n') != out + n - 1)
+        fail_msg("confirmctl printed '%s'", out);
+    assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
+    assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_poison_storm, setup, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_invalid_utf8, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_log_forgery, h_setup_redis_broker,
                                         h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
