@@ -99,7 +99,12 @@ static const cfd_option options[] = {
              "dead-lettered."},
     {.name = "worker.log_level", .type = OPT_ENUM, .def = "info", .choices = log_levels,
      .offset = FIELD(log_level),
-     .desc = "Least severe log level written to stderr."},
+     .desc = "Least severe log level written to the log."},
+    {.name = "worker.log_file", .type = OPT_STRING, .def = "",
+     .offset = FIELD(log_file),
+     .desc = "File the log is appended to (created with mode 0640 when missing); empty "
+             "writes it to stderr. SIGHUP reopens it, so a rotation (rename, then "
+             "SIGHUP) loses no line."},
     {.name = "worker.clock", .type = OPT_ENUM, .def = "system", .choices = clocks,
      .offset = FIELD(clock),
      .desc = "Where SLA time comes from: `system`, or `simulated` for rehearsals and "

@@ -3,12 +3,15 @@
  */
 #include "confirmd/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "confirmd/text.h"
 
@@ -29,6 +32,21 @@ int cfd_log_level_parse(const char *name, cfd_log_level *out) {
         return 0;
     }
     return -1;
+}
+
+int cfd_log_open(const char *path, char *errstr, size_t errstr_size) {
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    /* dup2 swaps the descriptor in one step: a concurrent line goes whole to one file. */
+    fflush(stderr);
+    int rc = dup2(fd, STDERR_FILENO) < 0 ? -1 : 0;
+    if (rc)
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+    close(fd);
+    return rc;
 }
 
 void cfd_log_write(cfd_log_level level, const char *module, const char *fmt, ...) {

@@ -47,6 +47,7 @@ static const struct key_case {
     {"worker.poll_timeout", K_MS, offsetof(cfd_config, poll_timeout_ms), NULL, 100},
     {"worker.park_window", K_MS, offsetof(cfd_config, park_window_ms), NULL, 24 * 3600000LL},
     {"worker.log_level", K_STR, offsetof(cfd_config, log_level), "info", 0},
+    {"worker.log_file", K_STR, offsetof(cfd_config, log_file), "", 0},
     {"worker.clock", K_STR, offsetof(cfd_config, clock), "system", 0},
     {"worker.policy_file", K_STR, offsetof(cfd_config, policy_file), "", 0},
     {"redis.host", K_STR, offsetof(cfd_config, redis_host), "127.0.0.1", 0},

@@ -1,6 +1,6 @@
 /*
- * Unit tests for src/app/log.c: level names, and one line per message whatever the
- * values it prints hold.
+ * Unit tests for src/app/log.c: level names, one line per message whatever the
+ * values it prints hold, and the log file reopened after a rotation.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,6 +78,54 @@ static void test_log_long(void **state)
     free(text);
 }
 
+/* @returns how many lines of the file at path contain needle (-1: unreadable). */
+static int lines_with(const char *path, const char *needle)
+{
+    char line[1024];
+    int n = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* After a rotation (the file renamed away), reopening writes to a new file of the
+ * name; a path that cannot be opened leaves the log where it was. */
+static void test_log_reopen(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cfd-test-log-XXXXXX", path[64], rotated[72], err[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/confirmd.log", dir);
+    snprintf(rotated, sizeof(rotated), "%s.1", path);
+    int saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0);
+
+    assert_int_equal(cfd_log_open(path, err, sizeof(err)), 0);
+    cfd_log_write(CFD_LOG_INFO, "main", "before");
+    assert_int_equal(rename(path, rotated), 0);
+    cfd_log_write(CFD_LOG_INFO, "main", "rotated");
+    assert_int_equal(cfd_log_open(path, err, sizeof(err)), 0);
+    cfd_log_write(CFD_LOG_INFO, "main", "after");
+    assert_int_equal(cfd_log_open("/nonexistent/dir/confirmd.log", err, sizeof(err)), -1);
+    cfd_log_write(CFD_LOG_INFO, "main", "still");
+
+    assert_true(dup2(saved, STDERR_FILENO) >= 0);
+    close(saved);
+    assert_non_null(strstr(err, "/nonexistent/dir/confirmd.log: "));
+    assert_int_equal(lines_with(rotated, "[main] before"), 1);
+    assert_int_equal(lines_with(rotated, "[main] rotated"), 1);
+    assert_int_equal(lines_with(rotated, "[main] after"), 0);
+    assert_int_equal(lines_with(path, "[main] after"), 1);
+    assert_int_equal(lines_with(path, "[main] still"), 1);
+    unlink(path);
+    unlink(rotated);
+    rmdir(dir);
+}
+
 static void test_level_parse(void **state)
 {
     static const struct {
@@ -101,6 +149,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_log_escapes),
         cmocka_unit_test(test_log_long),
+        cmocka_unit_test(test_log_reopen),
         cmocka_unit_test(test_level_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
