@@ -69,7 +69,7 @@ cfd_err cfd_codec_city_report_decode(const void *buf, size_t len, cfd_city_repor
                  len);
         return CFD_ERR_DECODE;
     }
-    if (!codec_values_valid(&pb->base, "", 0, errstr, errstr_size)) {
+    if (!codec_values_valid(&pb->base, CODEC_CHECK_TEXT, errstr, errstr_size)) {
         confirmd__v1__city_report__free_unpacked(pb, NULL);
         return CFD_ERR_INVALID_VALUE;
     }

@@ -29,52 +29,42 @@ const char *codec_opt(const char *s)
 
 /* ---- value checks ---------------------------------------------------------------- */
 
-/* Writes "path.name" (or "name" at the top) into buf; a long path is cut, which still
- * names the field well enough. */
-static void codec_field_path(char *buf, size_t size, const char *path, const char *name)
-{
-    if (snprintf(buf, size, "%s%s%s", path, *path ? "." : "", name) < 0)
-        buf[0] = '\0';
-}
+/* One walk of codec_values_valid: what it checks, where it says what failed. */
+typedef struct codec_walk {
+    codec_check what;
+    char *errstr;
+    size_t errstr_size;
+} codec_walk;
 
-/* @returns true when element k of field f (base: its value, or its array) is good;
- * otherwise false with errstr naming fpath. */
-static bool codec_value_valid(const ProtobufCFieldDescriptor *f, const uint8_t *base,
-                              size_t k, bool repeated, const char *fpath, int depth,
-                              char *errstr, size_t errstr_size)
-{
-    char epath[288];
+static bool codec_walk_message(codec_walk *w, const ProtobufCMessage *m, const char *path,
+                               int depth);
 
-    if (repeated)
-        snprintf(epath, sizeof epath, "%s[%zu]", fpath, k);
-    else
-        snprintf(epath, sizeof epath, "%s", fpath);
+/* @returns true when the value of field f at elem is good; otherwise false with
+ * errstr naming path. */
+static bool codec_walk_value(codec_walk *w, const ProtobufCFieldDescriptor *f,
+                             const void *elem, const char *path, int depth)
+{
     if (f->type == PROTOBUF_C_TYPE_ENUM) {
-        int32_t v = ((const int32_t *)base)[k];
+        int32_t v = *(const int32_t *)elem;
         if (protobuf_c_enum_descriptor_get_value(f->descriptor, v))
             return true;
-        snprintf(errstr, errstr_size, "%s: %d is not a %s", epath, (int)v,
+        snprintf(w->errstr, w->errstr_size, "%s: %d is not a %s", path, (int)v,
                  ((const ProtobufCEnumDescriptor *)f->descriptor)->name);
         return false;
     }
     if (f->type == PROTOBUF_C_TYPE_STRING) {
-        const char *v = ((const char *const *)base)[k];
-        if (!v || cfd_utf8_valid(v, strlen(v)))
+        const char *v = *(const char *const *)elem;
+        if (w->what != CODEC_CHECK_TEXT || !v || cfd_utf8_valid(v, strlen(v)))
             return true;
-        snprintf(errstr, errstr_size, "%s: not valid UTF-8", epath);
+        snprintf(w->errstr, w->errstr_size, "%s: not valid UTF-8", path);
         return false;
     }
-    const ProtobufCMessage *sub = ((const ProtobufCMessage *const *)base)[k];
-    return !sub || codec_values_valid(sub, epath, depth + 1, errstr, errstr_size);
+    const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)elem;
+    return !sub || codec_walk_message(w, sub, path, depth + 1);
 }
 
-/*
- * Walks m and checks every enum field holds a value its enum declares and every
- * string field is well-formed UTF-8.
- * @returns true when all are; otherwise false with errstr naming the field path.
- */
-bool codec_values_valid(const ProtobufCMessage *m, const char *path, int depth,
-                        char *errstr, size_t errstr_size)
+static bool codec_walk_message(codec_walk *w, const ProtobufCMessage *m, const char *path,
+                               int depth)
 {
     const ProtobufCMessageDescriptor *d = m->descriptor;
     if (depth > CODEC_MAX_DEPTH)
@@ -89,16 +79,28 @@ bool codec_values_valid(const ProtobufCMessage *m, const char *path, int depth,
         if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && *(const uint32_t *)quant != f->id)
             continue;
 
-        char fpath[256];
-        codec_field_path(fpath, sizeof fpath, path, f->name);
         bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
         size_t n = repeated ? *(const size_t *)quant : 1;
         const uint8_t *base = repeated ? *(const uint8_t *const *)member : member;
-        for (size_t k = 0; k < n; k++)
-            if (!codec_value_valid(f, base, k, repeated, fpath, depth, errstr, errstr_size))
+        size_t size = f->type == PROTOBUF_C_TYPE_ENUM ? sizeof(int32_t) : sizeof(void *);
+        for (size_t k = 0; k < n; k++) {
+            /* "a.b" or "a.b[k]"; a path cut to fit still names the field well enough. */
+            char fpath[256];
+            int len = snprintf(fpath, sizeof fpath, "%s%s%s", path, *path ? "." : "", f->name);
+            if (repeated && len >= 0 && (size_t)len < sizeof fpath)
+                snprintf(fpath + len, sizeof fpath - (size_t)len, "[%zu]", k);
+            if (!codec_walk_value(w, f, base + k * size, fpath, depth))
                 return false;
+        }
     }
     return true;
+}
+
+bool codec_values_valid(const ProtobufCMessage *m, codec_check what, char *errstr,
+                        size_t errstr_size)
+{
+    codec_walk w = {what, errstr, errstr_size};
+    return codec_walk_message(&w, m, "", 0);
 }
 
 /* ---- events ---------------------------------------------------------------------- */
@@ -341,7 +343,7 @@ cfd_err cfd_codec_event_decode(const void *buf, size_t len, cfd_decoded_event *o
         return CFD_ERR_DECODE;
     }
     out->pb = pb;
-    if (!codec_values_valid(&pb->base, "", 0, errstr, errstr_size)) {
+    if (!codec_values_valid(&pb->base, CODEC_CHECK_TEXT, errstr, errstr_size)) {
         err = CFD_ERR_INVALID_VALUE;
         goto fail;
     }
@@ -1076,7 +1078,9 @@ cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec, ch
         snprintf(errstr, errstr_size, "WorkOrderState has no record");
         goto out;
     }
-    if (!codec_values_valid(&st->base, "", 0, errstr, errstr_size) ||
+    /* Text is not checked: a state stored before inputs were, holding bad text, must
+     * not stop its partition. */
+    if (!codec_values_valid(&st->base, CODEC_CHECK_ENUMS, errstr, errstr_size) ||
         !codec_record_pb_valid(st->record, errstr, errstr_size))
         goto out;
 

@@ -1409,6 +1409,15 @@ static cfd_record *sparse_record(void)
     return r;
 }
 
+/* Text that is not UTF-8, stored before inputs were checked: it must still decode,
+ * or the order's partition would stop. */
+static cfd_record *legacy_text_record(void)
+{
+    cfd_record *r = sparse_record();
+    r->customer.name = strdup("\xc0\xaf-old");
+    return r;
+}
+
 typedef struct record_case {
     const char *name;
     cfd_record *(*make)(void);
@@ -1418,6 +1427,7 @@ static const record_case record_cases[] = {
     {"fully populated", full_record},
     {"empty", empty_record},
     {"sparse sla", sparse_record},
+    {"text not UTF-8", legacy_text_record},
 };
 
 static void test_state_roundtrip(void **state)
