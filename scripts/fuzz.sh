@@ -4,7 +4,7 @@
 #
 #   scripts/fuzz.sh              60 s per fuzzer
 #   scripts/fuzz.sh 600          10 min per fuzzer
-#   scripts/fuzz.sh 600 state    only fuzz_state_decode
+#   scripts/fuzz.sh 600 state    only fuzz_state_decode (the word after fuzz_)
 #
 # Crash inputs are kept in build-fuzz/artifacts/; copy one to tests/fuzz/regressions/
 # (a name saying what it is) and unit.fuzz_regressions_* replay it in every build.
@@ -22,16 +22,20 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
         -DCMAKE_C_FLAGS=-Wno-unknown-warning-option \
         -DCFD_SANITIZE=ON >/dev/null
 fi
-cmake --build "$build" -j"$(nproc)" --target fuzz_event_decode fuzz_state_decode fuzz_city_decode
+# Every tests/fuzz/fuzz_<name>.c is a target, as tests/CMakeLists.txt registers them.
+fuzzers=$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
+cmake --build "$build" -j"$(nproc)" --target $fuzzers
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 status=0
-for corpus in event state; do
+for name in $fuzzers; do
+    corpus=${name#fuzz_}
+    corpus=${corpus%%_*} # the corpus is named by the first word after fuzz_
     [ -n "$only" ] && [ "$only" != "$corpus" ] && continue
-    echo "fuzz.sh: fuzz_${corpus}_decode for ${seconds} s"
-    tests/fuzz/run_fuzzer.sh "$build/tests/fuzz_${corpus}_decode" \
+    echo "fuzz.sh: $name for ${seconds} s"
+    tests/fuzz/run_fuzzer.sh "$build/tests/$name" \
         "tests/fuzz/corpus/$corpus" "$seconds" "$build/artifacts" || status=1
 done
 exit $status

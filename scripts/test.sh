@@ -24,10 +24,12 @@ fuzz_build=build-fuzz
 plain=$build/plain
 
 if command -v clang >/dev/null; then
+    # Every tests/fuzz/fuzz_<name>.c is a target, as tests/CMakeLists.txt registers them.
+    fuzzers=$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$//')
     # clang does not know gcc's -Wno-format-truncation: let it pass.
     CC=clang cmake -S . -B "$fuzz_build" -DCMAKE_BUILD_TYPE=Debug -DCFD_FUZZ=ON \
         -DCFD_SANITIZE=ON -DCMAKE_C_FLAGS=-Wno-unknown-warning-option >/dev/null
-    cmake --build "$fuzz_build" -j"$jobs" --target fuzz_event_decode fuzz_state_decode fuzz_city_decode
+    cmake --build "$fuzz_build" -j"$jobs" --target $fuzzers
 fi
 cmake -S . -B "$plain" -DCMAKE_BUILD_TYPE=Debug -DCFD_TESTS=OFF >/dev/null
 cmake --build "$plain" -j"$jobs" --target confirmd

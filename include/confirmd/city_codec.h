@@ -15,8 +15,9 @@
 cfd_err cfd_codec_city_report_encode(const cfd_city_report *r, uint8_t **buf, size_t *len);
 
 /* Decodes into *out, whose strings are then malloc'd (cfd_city_report_clear).
- * @returns CFD_ERR_DECODE for bytes that are no CityReport, CFD_ERR_MISSING_FIELD when
- *          city, service or work_order is empty. */
+ * @returns CFD_ERR_DECODE for bytes that are no CityReport, CFD_ERR_INVALID_VALUE for
+ *          a string that is not UTF-8, CFD_ERR_MISSING_FIELD when city, service or
+ *          work_order is empty. */
 cfd_err cfd_codec_city_report_decode(const void *buf, size_t len, cfd_city_report *out,
                                      char *errstr, size_t errstr_size);
 

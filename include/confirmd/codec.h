@@ -18,7 +18,8 @@ typedef struct cfd_decoded_event {
 
 /*
  * Decodes a confirmd.v1.Event into out->ev (strings borrowed from out->pb) and
- * validates it with cfd_event_validate.
+ * validates it: every enum a declared value, every string UTF-8 (errstr names the
+ * field, never its content), then cfd_event_validate.
  * @returns CFD_OK, CFD_ERR_DECODE (not an Event), CFD_ERR_MISSING_FIELD or
  *          CFD_ERR_INVALID_VALUE, with errstr filled; out is empty on error.
  */
@@ -30,7 +31,8 @@ void cfd_codec_event_release(cfd_decoded_event *de);
 
 /*
  * Best effort for dead letters: copies the work order and event id of bytes that
- * unpack as an Event, even one that fails validation ("" when absent or undecodable).
+ * unpack as an Event, even one that fails validation ("" when absent, undecodable or
+ * not UTF-8; cut between characters to fit).
  * @returns true when buf unpacked as an Event.
  */
 bool cfd_codec_event_ids(const void *buf, size_t len, char *work_order, size_t wo_size,
@@ -71,7 +73,9 @@ typedef struct cfd_dead_letter {
                                SIZE_MAX: all); its length and hash always are */
 } cfd_dead_letter;
 
-/* Encodes a confirmd.v1.DeadLetter. */
+/* Encodes a confirmd.v1.DeadLetter. Its text fields stay UTF-8 whatever dl holds: a
+ * detail is cut before its first bad byte, another field that is not UTF-8 is left
+ * out; the original bytes go as they are. */
 cfd_err cfd_codec_dead_letter_encode(const cfd_dead_letter *dl, uint8_t **buf,
                                      size_t *len);
 

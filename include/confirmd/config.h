@@ -5,7 +5,8 @@
  * Sources, later wins: built-in defaults, an INI file ("[redis]\nport = 6380" is the
  * key "redis.port"), then command-line "--set key=value" overrides.
  * Keys under "kafka." are not in the table: they pass straight to librdkafka
- * ("kafka.X" to both clients, "kafka.consumer.X" / "kafka.producer.X" to one) and are
+ * ("kafka.X" to both clients, "kafka.consumer.X" / "kafka.producer.X" to one, which
+ * wins over "kafka.X" whatever their order: cfd_kafka_conf_new in kafka.h) and are
  * checked with rd_kafka_conf_set() when set, so a bad one fails start-up too.
  */
 #ifndef CONFIRMD_CONFIG_H
@@ -29,8 +30,6 @@ typedef struct cfd_config_kv {
     int scope;   /* 0 both clients, 1 consumer only, 2 producer only */
 } cfd_config_kv;
 
-struct rd_kafka_conf_s; /* rd_kafka_conf_t, from <librdkafka/rdkafka.h> */
-
 typedef struct cfd_config {
     /* [worker] */
     char *input_topics;        /* comma-separated */
@@ -47,6 +46,7 @@ typedef struct cfd_config {
     int64_t poll_timeout_ms;
     int64_t park_window_ms;    /* how long an event for an unknown order is parked */
     char *log_level;
+    char *log_file;            /* "" = stderr */
     char *clock;               /* "system" or "simulated" */
     char *on_state_loss;       /* "refuse" or "replay": see worker.on_state_loss */
     char *policy_file;         /* SLA policy INI; "" = built-in defaults */
@@ -108,15 +108,5 @@ int cfd_parse_duration_ms(const char *text, int64_t *out);
  * @returns 0 on success, -1 on anything else.
  */
 int cfd_parse_bool(const char *text, bool *out);
-
-/*
- * Sets the passed-through properties for one client on conf: the shared ones
- * (scope CFD_KAFKA_BOTH) first, then those of `scope` (CFD_KAFKA_CONSUMER or
- * CFD_KAFKA_PRODUCER), so a scoped value wins whatever the order it was given in.
- * @returns CFD_OK or CFD_ERR_CONFIG with librdkafka's errstr ("kafka.X: ...").
- */
-cfd_err cfd_config_apply_kafka(const cfd_config *cfg, int scope,
-                               struct rd_kafka_conf_s *conf, char *errstr,
-                               size_t errstr_size);
 
 #endif

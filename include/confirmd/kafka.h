@@ -1,7 +1,9 @@
 /*
  * librdkafka client configuration from the confirmd config: service defaults first,
- * then the operator's kafka.* pass-through keys, then the settings the delivery
- * guarantee depends on (which an operator cannot turn off by accident).
+ * then the operator's kafka.* pass-through keys (the shared "kafka.X" ones, then the
+ * client's own "kafka.consumer.X" or "kafka.producer.X", so a scoped value wins
+ * whatever the order it was given in), then the settings the delivery guarantee
+ * depends on (which an operator cannot turn off by accident).
  */
 #ifndef CONFIRMD_KAFKA_H
 #define CONFIRMD_KAFKA_H

@@ -1,12 +1,17 @@
 /*
- * Logging: one line per message on stderr, "2026-11-25T11:47:25.123Z INFO  [mod] text".
+ * Logging: one line per message on stderr, "2026-11-25T11:47:25.123Z INFO  [mod] text";
+ * stderr is the log file when one is opened (cfd_log_open).
  *
  * The level check happens in the macro, so a disabled level costs one comparison.
  * Never log customer names, phones or addresses: log work order numbers, event ids,
- * topics, partitions and offsets.
+ * topics, partitions and offsets. The message is escaped as a whole (cfd_text_escape):
+ * a newline, another control character or a byte that is not UTF-8 in a value shows
+ * as "\n", "\x1B", "\xFF", so input cannot forge a line or drive a terminal.
  */
 #ifndef CONFIRMD_LOG_H
 #define CONFIRMD_LOG_H
+
+#include <stddef.h>
 
 typedef enum cfd_log_level {
     CFD_LOG_DEBUG = 0,
@@ -19,6 +24,14 @@ extern cfd_log_level cfd_log_threshold; /* set once at start-up */
 
 /* @returns 0 and sets *out for "debug", "info", "warn", "error"; -1 otherwise. */
 int cfd_log_level_parse(const char *name, cfd_log_level *out);
+
+/*
+ * Makes path the log: opens it for appending (created with mode 0640) in place of
+ * stderr, so librdkafka's own output goes there too. Called again after the file was
+ * rotated away, it reopens the name; every line goes whole to the old or the new file.
+ * @returns 0, or -1 with errstr filled (the log stays where it was).
+ */
+int cfd_log_open(const char *path, char *errstr, size_t errstr_size);
 
 void cfd_log_write(cfd_log_level level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -20,12 +20,14 @@ typedef struct cfd_decoded_alarm {
     void *pb;
 } cfd_decoded_alarm;
 
-/* @returns CFD_OK, CFD_ERR_DECODE or CFD_ERR_MISSING_FIELD (object_id) with errstr. */
+/* @returns CFD_OK, CFD_ERR_DECODE, CFD_ERR_INVALID_VALUE (an enum out of range, a
+ *          string not UTF-8) or CFD_ERR_MISSING_FIELD (object_id) with errstr. */
 cfd_err cfd_codec_circuit_decode(const void *buf, size_t len, cfd_decoded_circuit *out,
                                  char *errstr, size_t errstr_size);
 void cfd_codec_circuit_release(cfd_decoded_circuit *d); /* NULL-safe */
 
-/* Decodes and validates (cfd_alarm_validate) an Alarm. */
+/* Decodes and validates an Alarm: enums and UTF-8 as for a Circuit, then
+ * cfd_alarm_validate. */
 cfd_err cfd_codec_alarm_decode(const void *buf, size_t len, cfd_decoded_alarm *out,
                                char *errstr, size_t errstr_size);
 void cfd_codec_alarm_release(cfd_decoded_alarm *d); /* NULL-safe */

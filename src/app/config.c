@@ -105,7 +105,12 @@ static const cfd_option options[] = {
              "dead-lettered."},
     {.name = "worker.log_level", .type = OPT_ENUM, .def = "info", .choices = log_levels,
      .offset = FIELD(log_level),
-     .desc = "Least severe log level written to stderr."},
+     .desc = "Least severe log level written to the log."},
+    {.name = "worker.log_file", .type = OPT_STRING, .def = "",
+     .offset = FIELD(log_file),
+     .desc = "File the log is appended to (created with mode 0640 when missing); empty "
+             "writes it to stderr. SIGHUP reopens it, so a rotation (rename, then "
+             "SIGHUP) loses no line."},
     {.name = "worker.clock", .type = OPT_ENUM, .def = "system", .choices = clocks,
      .offset = FIELD(clock),
      .desc = "Where SLA time comes from: `system`, or `simulated` for rehearsals and "
@@ -355,17 +360,6 @@ static cfd_err option_set(cfd_config *cfg, const cfd_option *opt, const char *te
     return fail(errstr, errstr_size, "%s: unsupported option type", opt->name);
 }
 
-static const char *kafka_scope_prefix(int scope) {
-    switch (scope) {
-    case CFD_KAFKA_CONSUMER:
-        return "kafka.consumer.";
-    case CFD_KAFKA_PRODUCER:
-        return "kafka.producer.";
-    default:
-        return "kafka.";
-    }
-}
-
 /*
  * Sets "kafka.[consumer.|producer.]prop": checks it against librdkafka on a scratch
  * conf, then stores it, replacing an earlier value of the same scope and property.
@@ -498,29 +492,6 @@ void cfd_config_destroy(cfd_config *cfg) {
     }
     free(cfg->kafka);
     free(cfg);
-}
-
-cfd_err cfd_config_apply_kafka(const cfd_config *cfg, int scope, struct rd_kafka_conf_s *conf,
-                               char *errstr, size_t errstr_size) {
-    char rkerr[512];
-
-    /* Shared properties first, so the scoped ones override them. */
-    for (int pass = 0; pass < 2; pass++) {
-        int want = pass == 0 ? CFD_KAFKA_BOTH : scope;
-        if (pass == 1 && scope == CFD_KAFKA_BOTH)
-            break;
-        for (size_t i = 0; i < cfg->n_kafka; i++) {
-            const cfd_config_kv *kv = &cfg->kafka[i];
-            if (kv->scope != want)
-                continue;
-            rkerr[0] = '\0';
-            if (rd_kafka_conf_set(conf, kv->key, kv->value, rkerr, sizeof(rkerr)) !=
-                RD_KAFKA_CONF_OK)
-                return fail(errstr, errstr_size, "%s%s: %s", kafka_scope_prefix(kv->scope),
-                            kv->key, rkerr);
-        }
-    }
-    return CFD_OK;
 }
 
 /* ---- INI files --------------------------------------------------------------------- */

@@ -3,12 +3,17 @@
  */
 #include "confirmd/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "confirmd/text.h"
 
 /* Set once at start-up, before any thread starts; read-only afterwards. */
 cfd_log_level cfd_log_threshold = CFD_LOG_INFO;
@@ -29,11 +34,27 @@ int cfd_log_level_parse(const char *name, cfd_log_level *out) {
     return -1;
 }
 
+int cfd_log_open(const char *path, char *errstr, size_t errstr_size) {
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    /* dup2 swaps the descriptor in one step: a concurrent line goes whole to one file. */
+    fflush(stderr);
+    int rc = dup2(fd, STDERR_FILENO) < 0 ? -1 : 0;
+    if (rc)
+        snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
+    close(fd);
+    return rc;
+}
+
 void cfd_log_write(cfd_log_level level, const char *module, const char *fmt, ...) {
     struct timeval tv;
     struct tm tm;
     char ts[32];
     char line[1024];
+    char shown[4 * sizeof(line)]; /* an escape is at most 6 bytes for 2 */
     va_list ap;
 
     gettimeofday(&tv, NULL);
@@ -42,7 +63,10 @@ void cfd_log_write(cfd_log_level level, const char *module, const char *fmt, ...
     va_start(ap, fmt);
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
+    /* The values printed come from the input (work orders, ids, broker errors): one
+     * escaping of the whole message keeps each on its line, whatever it holds. */
+    cfd_text_escape(shown, sizeof(shown), line, strlen(line));
     /* One fprintf per line so concurrent writers do not interleave mid-line. */
     fprintf(stderr, "%s.%03dZ %-5s [%s] %s\n", ts, (int)(tv.tv_usec / 1000),
-            level_names[level & 3], module, line);
+            level_names[level & 3], module, shown);
 }

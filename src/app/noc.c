@@ -237,10 +237,11 @@ static cfd_err noc_load(cfd_worker *w, noc_batch *nb, int32_t part, rd_kafka_mes
             nb->obj_of[i] = (size_t)(obj_get(nb, id) - nb->objs);
             continue;
         }
-        if (cfd_codec_alarm_decode(m->payload, m->len, &nb->alarms[i], errstr,
-                                   sizeof(errstr))) {
+        cfd_err derr = cfd_codec_alarm_decode(m->payload, m->len, &nb->alarms[i], errstr,
+                                              sizeof(errstr));
+        if (derr) {
             wk_dead_letter(w, rd_kafka_topic_name(m->rkt), part, m->offset, m->payload,
-                           m->len, CFD_ERR_DECODE, errstr, NULL, NULL);
+                           m->len, derr, errstr, NULL, NULL);
             continue;
         }
         /* A forwarded alarm is decided on its customer's coordinator. */
@@ -294,9 +295,11 @@ cfd_err wk_noc_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, siz
         /* An inventory record: checked, then kept as given (or deleted). */
         if (m->len) {
             cfd_decoded_circuit dc;
-            if (cfd_codec_circuit_decode(m->payload, m->len, &dc, errstr, sizeof(errstr))) {
+            cfd_err derr = cfd_codec_circuit_decode(m->payload, m->len, &dc, errstr,
+                                                    sizeof(errstr));
+            if (derr) {
                 wk_dead_letter(w, rd_kafka_topic_name(m->rkt), part, m->offset, m->payload,
-                               m->len, CFD_ERR_DECODE, errstr, NULL, NULL);
+                               m->len, derr, errstr, NULL, NULL);
                 continue;
             }
             cfd_codec_circuit_release(&dc);

@@ -55,6 +55,39 @@ static int set_all(rd_kafka_conf_t *conf, const kv *v, size_t n, char *errstr,
     return 0;
 }
 
+/* Consumer-only keys given to both clients would make the producer warn. */
+static bool consumer_only(const char *key) {
+    return strcmp(key, "group.id") == 0 || strncmp(key, "session.", 8) == 0 ||
+           strncmp(key, "heartbeat.", 10) == 0 || strcmp(key, "auto.offset.reset") == 0 ||
+           strcmp(key, "partition.assignment.strategy") == 0 ||
+           strcmp(key, "max.poll.interval.ms") == 0;
+}
+
+/*
+ * Sets the operator's kafka.* properties for role on conf: the shared ones first, then
+ * the role's own, so a scoped value wins whatever their order in the file.
+ */
+static int set_passthrough(rd_kafka_conf_t *conf, const cfd_config *cfg, int role,
+                           char *errstr, size_t errstr_size) {
+    static const char *const prefix[] = {"kafka.", "kafka.consumer.", "kafka.producer."};
+
+    for (int pass = 0; pass < 2; pass++) {
+        int want = pass == 0 ? CFD_KAFKA_BOTH : role;
+        for (size_t i = 0; i < cfg->n_kafka; i++) {
+            const cfd_config_kv *p = &cfg->kafka[i];
+            char e[256];
+            if (p->scope != want ||
+                (want == CFD_KAFKA_BOTH && role != CFD_KAFKA_CONSUMER && consumer_only(p->key)))
+                continue;
+            if (rd_kafka_conf_set(conf, p->key, p->value, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
+                snprintf(errstr, errstr_size, "%s%s: %s", prefix[p->scope], p->key, e);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
     (void)rk;
     cfd_log_level l = level <= 3 ? CFD_LOG_ERROR : level <= 4 ? CFD_LOG_WARN
@@ -77,24 +110,8 @@ rd_kafka_conf_t *cfd_kafka_conf_new(const cfd_config *cfg, int role,
                  : set_all(conf, producer_defaults,
                            sizeof(producer_defaults) / sizeof(kv), errstr, errstr_size))
         goto fail;
-    for (size_t i = 0; i < cfg->n_kafka; i++) {
-        const cfd_config_kv *p = &cfg->kafka[i];
-        if (p->scope != 0 && p->scope != role)
-            continue;
-        /* Consumer-only keys given to both clients would make the producer warn. */
-        if (p->scope == 0 && !consumer &&
-            (strcmp(p->key, "group.id") == 0 || strncmp(p->key, "session.", 8) == 0 ||
-             strncmp(p->key, "heartbeat.", 10) == 0 ||
-             strcmp(p->key, "auto.offset.reset") == 0 ||
-             strcmp(p->key, "partition.assignment.strategy") == 0 ||
-             strcmp(p->key, "max.poll.interval.ms") == 0))
-            continue;
-        char e[256];
-        if (rd_kafka_conf_set(conf, p->key, p->value, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
-            snprintf(errstr, errstr_size, "kafka.%s: %s", p->key, e);
-            goto fail;
-        }
-    }
+    if (set_passthrough(conf, cfg, role, errstr, errstr_size))
+        goto fail;
     if (consumer ? set_all(conf, consumer_forced, sizeof(consumer_forced) / sizeof(kv),
                            errstr, errstr_size)
                  : set_all(conf, producer_forced, sizeof(producer_forced) / sizeof(kv),

@@ -28,6 +28,7 @@
 #include "confirmd/codec.h"
 #include "confirmd/config.h"
 #include "confirmd/store.h"
+#include "confirmd/text.h"
 
 #define CTL_DEFAULT_TOPIC "confirmd.events"
 #define CTL_MAX_PROPS 64
@@ -553,28 +554,27 @@ static const char *ctl_strip(const char *s, const char *prefix)
     return strncmp(s, prefix, n) == 0 ? s + n : s;
 }
 
-static void ctl_pretty_alert(json_object *v)
+static void ctl_pretty_alert(FILE *out, json_object *v)
 {
     char t1[16], t2[16], t3[16];
     int pct = (int)ctl_json_i64(v, "threshold_pct");
     const char *tier = ctl_json_str(v, "tier");
     json_object *gold;
 
-    printf("ALERT %s %s %s", ctl_strip(ctl_json_str(v, "kind"), "ALERT_KIND_"),
-           ctl_json_str(v, "work_order") ? ctl_json_str(v, "work_order") : "-",
-           ctl_json_str(v, "metric") ? ctl_json_str(v, "metric") : "-");
+    fprintf(out, "ALERT %s %s %s", ctl_strip(ctl_json_str(v, "kind"), "ALERT_KIND_"),
+            ctl_json_str(v, "work_order") ? ctl_json_str(v, "work_order") : "-",
+            ctl_json_str(v, "metric") ? ctl_json_str(v, "metric") : "-");
     if (pct && pct != 100)
-        printf(" %d%%", pct);
-    printf(" deadline %s", ctl_clock(ctl_json_i64(v, "deadline_ms"), t1, sizeof t1));
+        fprintf(out, " %d%%", pct);
+    fprintf(out, " deadline %s", ctl_clock(ctl_json_i64(v, "deadline_ms"), t1, sizeof t1));
     if (ctl_json_i64(v, "actual_ms"))
-        printf(" actual %s", ctl_clock(ctl_json_i64(v, "actual_ms"), t2, sizeof t2));
-    printf(" fired %s", ctl_clock(ctl_json_i64(v, "fired_at_ms"), t3, sizeof t3));
-    printf(" tier %s%s", tier ? ctl_strip(tier, "TIER_") : "-",
-           json_object_object_get_ex(v, "gold", &gold) && json_object_get_boolean(gold) ? " gold"
-                                                                                       : "");
+        fprintf(out, " actual %s", ctl_clock(ctl_json_i64(v, "actual_ms"), t2, sizeof t2));
+    fprintf(out, " fired %s", ctl_clock(ctl_json_i64(v, "fired_at_ms"), t3, sizeof t3));
+    bool is_gold = json_object_object_get_ex(v, "gold", &gold) && json_object_get_boolean(gold);
+    fprintf(out, " tier %s%s", tier ? ctl_strip(tier, "TIER_") : "-", is_gold ? " gold" : "");
     if (ctl_json_str(v, "recipients"))
-        printf(" -> %s", ctl_strip(ctl_json_str(v, "recipients"), "RECIPIENT_"));
-    printf("\n");
+        fprintf(out, " -> %s", ctl_strip(ctl_json_str(v, "recipients"), "RECIPIENT_"));
+    fprintf(out, "\n");
 }
 
 static const char *ctl_sla_status(json_object *v, const char *metric)
@@ -594,55 +594,56 @@ static const char *ctl_sla_status(json_object *v, const char *metric)
 }
 
 /* Customer names may be in the record; the summary sticks to the SLA facts. */
-static void ctl_pretty_record(json_object *v)
+static void ctl_pretty_record(FILE *out, json_object *v)
 {
     const char *wo = ctl_json_str(v, "work_order");
-    printf("RECORD %s v%" PRId64 " %s cause=%s result=%s contact %s on-site %s restoration %s",
-           wo ? wo : "-", ctl_json_i64(v, "version"),
-           ctl_json_str(v, "state") ? ctl_json_str(v, "state") : "-",
-           ctl_strip(ctl_json_str(v, "cause"), "CAUSE_"),
-           ctl_strip(ctl_json_str(v, "result"), "RESULT_"), ctl_sla_status(v, "METRIC_CONTACT"),
-           ctl_sla_status(v, "METRIC_ON_SITE"), ctl_sla_status(v, "METRIC_RESTORATION"));
+    fprintf(out,
+            "RECORD %s v%" PRId64 " %s cause=%s result=%s contact %s on-site %s restoration %s",
+            wo ? wo : "-", ctl_json_i64(v, "version"),
+            ctl_json_str(v, "state") ? ctl_json_str(v, "state") : "-",
+            ctl_strip(ctl_json_str(v, "cause"), "CAUSE_"),
+            ctl_strip(ctl_json_str(v, "result"), "RESULT_"), ctl_sla_status(v, "METRIC_CONTACT"),
+            ctl_sla_status(v, "METRIC_ON_SITE"), ctl_sla_status(v, "METRIC_RESTORATION"));
     if (ctl_json_i64(v, "penalty_points"))
-        printf(" penalty=%" PRId64, ctl_json_i64(v, "penalty_points"));
-    printf("\n");
+        fprintf(out, " penalty=%" PRId64, ctl_json_i64(v, "penalty_points"));
+    fprintf(out, "\n");
 }
 
-static void ctl_pretty_dead_letter(json_object *v)
+static void ctl_pretty_dead_letter(FILE *out, json_object *v)
 {
     const char *wo = ctl_json_str(v, "work_order"), *id = ctl_json_str(v, "event_id");
     const char *topic = ctl_json_str(v, "topic"), *detail = ctl_json_str(v, "detail");
-    printf("DEADLETTER %s %s %s %s[%" PRId64 "]@%" PRId64 ": %s\n",
-           ctl_strip(ctl_json_str(v, "reason"), "DEAD_LETTER_"), wo ? wo : "-", id ? id : "-",
-           topic ? topic : "-", ctl_json_i64(v, "partition"), ctl_json_i64(v, "offset"),
-           detail ? detail : "");
+    fprintf(out, "DEADLETTER %s %s %s %s[%" PRId64 "]@%" PRId64 ": %s\n",
+            ctl_strip(ctl_json_str(v, "reason"), "DEAD_LETTER_"), wo ? wo : "-", id ? id : "-",
+            topic ? topic : "-", ctl_json_i64(v, "partition"), ctl_json_i64(v, "offset"),
+            detail ? detail : "");
 }
 
 /* Incidents carry ids, classes and instants only: printed as they are. */
-static void ctl_pretty_incident(json_object *v)
+static void ctl_pretty_incident(FILE *out, json_object *v)
 {
     char t1[16], t2[16];
     json_object *orders, *flag;
     const char *city = ctl_json_str(v, "city"), *service = ctl_json_str(v, "service");
 
-    printf("INCIDENT %s %s v%" PRId64 " %s", ctl_json_str(v, "incident_id"),
-           ctl_strip(ctl_json_str(v, "status"), "INCIDENT_STATUS_"), ctl_json_i64(v, "version"),
-           ctl_strip(ctl_json_str(v, "kind"), "INCIDENT_KIND_"));
-    printf(" %s/%s orders", city ? city : "-", service ? service : "-");
+    fprintf(out, "INCIDENT %s %s v%" PRId64 " %s", ctl_json_str(v, "incident_id"),
+            ctl_strip(ctl_json_str(v, "status"), "INCIDENT_STATUS_"), ctl_json_i64(v, "version"),
+            ctl_strip(ctl_json_str(v, "kind"), "INCIDENT_KIND_"));
+    fprintf(out, " %s/%s orders", city ? city : "-", service ? service : "-");
     if (json_object_object_get_ex(v, "work_orders", &orders))
         for (size_t i = 0; i < json_object_array_length(orders); i++)
-            printf("%s%s", i ? "," : "=",
-                   json_object_get_string(json_object_array_get_idx(orders, i)));
-    printf(" severe since %s", ctl_clock(ctl_json_i64(v, "opened_at_ms"), t1, sizeof t1));
+            fprintf(out, "%s%s", i ? "," : "=",
+                    json_object_get_string(json_object_array_get_idx(orders, i)));
+    fprintf(out, " severe since %s", ctl_clock(ctl_json_i64(v, "opened_at_ms"), t1, sizeof t1));
     if (ctl_json_i64(v, "closed_at_ms"))
-        printf(" closed %s", ctl_clock(ctl_json_i64(v, "closed_at_ms"), t2, sizeof t2));
+        fprintf(out, " closed %s", ctl_clock(ctl_json_i64(v, "closed_at_ms"), t2, sizeof t2));
     if (json_object_object_get_ex(v, "excluded_from_assessment", &flag) &&
         json_object_get_boolean(flag))
-        printf(" excluded-from-assessment");
-    printf("\n");
+        fprintf(out, " excluded-from-assessment");
+    fprintf(out, "\n");
 }
 
-static void ctl_pretty_event(json_object *v)
+static void ctl_pretty_event(FILE *out, json_object *v)
 {
     char t[16];
     const char *payload = "-";
@@ -652,26 +653,43 @@ static void ctl_pretty_event(json_object *v)
             payload = key; /* the only object member of an Event is its payload */
     }
     const char *wo = ctl_json_str(v, "work_order"), *id = ctl_json_str(v, "event_id");
-    printf("EVENT %s %s %s at %s\n", wo ? wo : "-", id ? id : "-", payload,
-           ctl_clock(ctl_json_i64(v, "event_time_ms"), t, sizeof t));
+    fprintf(out, "EVENT %s %s %s at %s\n", wo ? wo : "-", id ? id : "-", payload,
+            ctl_clock(ctl_json_i64(v, "event_time_ms"), t, sizeof t));
 }
 
-static void ctl_print_pretty(const char *type, const char *json)
+static void ctl_print_pretty(FILE *out, const char *type, const char *json)
 {
     json_object *v = json_tokener_parse(json);
     if (strcmp(type, "SlaAlert") == 0)
-        ctl_pretty_alert(v);
+        ctl_pretty_alert(out, v);
     else if (strcmp(type, "ConfirmationRecord") == 0)
-        ctl_pretty_record(v);
+        ctl_pretty_record(out, v);
     else if (strcmp(type, "DeadLetter") == 0)
-        ctl_pretty_dead_letter(v);
+        ctl_pretty_dead_letter(out, v);
     else if (strcmp(type, "Event") == 0)
-        ctl_pretty_event(v);
+        ctl_pretty_event(out, v);
     else if (strcmp(type, "Incident") == 0)
-        ctl_pretty_incident(v);
+        ctl_pretty_incident(out, v);
     else
-        printf("%s %s\n", type, json);
+        fprintf(out, "%s %s\n", type, json);
     json_object_put(v);
+}
+
+/* Prints one summary line (text ends in its newline) with what the messages hold
+ * escaped, so a value with a newline or a terminal escape cannot fake a line. */
+static void ctl_put_line(const char *text, size_t len)
+{
+    if (len && text[len - 1] == '\n')
+        len--;
+    size_t size = 4 * len + 1; /* an escape is at most 6 bytes for 2 */
+    char *shown = malloc(size);
+    if (!shown) {
+        perror("confirmctl");
+        exit(1);
+    }
+    cfd_text_escape(shown, size, text, len);
+    printf("%s\n", shown);
+    free(shown);
 }
 
 static void ctl_print_message(const ctl_tail_opts *o, const rd_kafka_message_t *m)
@@ -682,11 +700,21 @@ static void ctl_print_message(const ctl_tail_opts *o, const rd_kafka_message_t *
     char *json = cfd_pb_to_json(type, m->payload, m->len, errstr, sizeof errstr);
 
     if (o->pretty) {
+        char *line = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&line, &len);
+        if (!out) {
+            perror("confirmctl");
+            exit(1);
+        }
         if (json)
-            ctl_print_pretty(type, json);
+            ctl_print_pretty(out, type, json);
         else
-            printf("UNDECODABLE %s[%d]@%" PRId64 ": %s\n", topic, (int)m->partition, m->offset,
-                   errstr);
+            fprintf(out, "UNDECODABLE %s[%d]@%" PRId64 ": %s\n", topic, (int)m->partition,
+                    m->offset, errstr);
+        fclose(out);
+        ctl_put_line(line, len);
+        free(line);
     } else if (o->meta) {
         json_object *w = json_object_new_object();
         json_object_object_add(w, "topic", json_object_new_string(topic));
@@ -943,8 +971,8 @@ static void ctl_codec_usage(FILE *out, const char *cmd)
             "  -h, --help             this text\n",
             cmd,
             dec ? "Reads one protobuf message (all of the input) and prints it as one JSON line."
-                : "Reads one JSON text (all of the input) and writes the protobuf bytes to\n"
-                  "stdout.");
+            : "Reads one JSON text (all of the input) and writes the protobuf bytes to\n"
+            "stdout.");
 }
 
 static int ctl_codec(int argc, char **argv, bool decode)
@@ -1126,7 +1154,7 @@ static int ctl_csv_to_jsonl(const char *path, FILE *out)
             if (*cells[i])
                 ctl_json_set_path(obj, names[i], cells[i]);
         fprintf(out, "%s\n", json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-                                                                      JSON_C_TO_STRING_NOSLASHESCAPE));
+                JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(obj);
         rows++;
     }

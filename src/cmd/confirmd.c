@@ -2,7 +2,9 @@
  * confirmd: the worker process. Wires config, policy, clock and worker together.
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,37 @@ static void on_signal(int sig) {
     stop_flag = 1;
 }
 
+/* What the SIGHUP thread needs: the log file to reopen, and when to stop. */
+typedef struct hup_ctx {
+    const char *log_file; /* "" when the log is stderr */
+    atomic_bool done;
+} hup_ctx;
+
+/*
+ * Takes SIGHUP (blocked in every other thread) for as long as the worker runs and
+ * reopens the log file, so a rotation loses no line; the log says what it did.
+ * Logging and reopening are not async-signal-safe, hence a thread, not a handler.
+ */
+static void *hup_loop(void *arg) {
+    hup_ctx *h = arg;
+    sigset_t set;
+    int sig;
+    char errstr[512];
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    while (sigwait(&set, &sig) == 0 && !atomic_load(&h->done)) {
+        if (!*h->log_file)
+            cfd_info("main", "SIGHUP: no log file configured, ignored");
+        else if (cfd_log_open(h->log_file, errstr, sizeof(errstr)))
+            cfd_error("main", "SIGHUP: cannot reopen the log file, still writing to the "
+                              "old one: %s", errstr);
+        else
+            cfd_info("main", "SIGHUP: log file reopened");
+    }
+    return NULL;
+}
+
 static void usage(FILE *out) {
     fputs("Usage: confirmd [-c FILE] [--set KEY=VALUE ...]\n"
           "\n"
@@ -35,6 +68,10 @@ static void usage(FILE *out) {
           "      --check            load and validate the configuration, then exit\n"
           "      --config-reference print the configuration reference (Markdown)\n"
           "  -h, --help             this help\n"
+          "\n"
+          "Signals: SIGINT, SIGTERM leave the group cleanly and stop; SIGHUP reopens\n"
+          "worker.log_file (after a rotation), or is logged and ignored without one;\n"
+          "SIGPIPE is ignored; SIGKILL loses nothing (the next owner resumes).\n"
           "\n"
           "Exit status: 0 stopped by SIGINT/SIGTERM; 1 bad configuration, start-up\n"
           "failure or unreadable stored state; 3 fenced (another worker took over a\n"
@@ -55,6 +92,14 @@ int main(int argc, char **argv) {
     int rc = 1;
     cfd_worker *w = NULL;
     cfd_policy pol;
+    hup_ctx hup = {.log_file = "", .done = false};
+    pthread_t hup_thread;
+    bool hup_started = false;
+    sigset_t hup_set;
+    /* Blocked before any thread starts, so only hup_loop ever takes SIGHUP. */
+    sigemptyset(&hup_set);
+    sigaddset(&hup_set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &hup_set, NULL);
     cfd_config *cfg = cfd_config_new();
     if (!cfg) {
         fputs("confirmd: out of memory\n", stderr);
@@ -122,12 +167,23 @@ int main(int argc, char **argv) {
         goto out;
     }
 
+    if (cfg->log_file[0] != '\0' &&
+        cfd_log_open(cfg->log_file, errstr, sizeof(errstr))) {
+        fprintf(stderr, "confirmd: worker.log_file: %s\n", errstr);
+        goto out;
+    }
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    hup.log_file = cfg->log_file;
+    if (pthread_create(&hup_thread, NULL, hup_loop, &hup) != 0) {
+        fputs("confirmd: cannot start the SIGHUP thread\n", stderr);
+        goto out;
+    }
+    hup_started = true;
 
     cfd_info("main", "confirmd starting: policy %s, input %s", pol.version,
              cfg->input_topics);
@@ -154,6 +210,11 @@ int main(int argc, char **argv) {
          : err == CFD_ERR_UNDELIVERED ? 5
                                       : 1;
 out:
+    if (hup_started) {
+        atomic_store(&hup.done, true);
+        pthread_kill(hup_thread, SIGHUP);
+        pthread_join(hup_thread, NULL);
+    }
     cfd_worker_destroy(w);
     cfd_config_destroy(cfg);
     return rc;

@@ -69,6 +69,10 @@ cfd_err cfd_codec_city_report_decode(const void *buf, size_t len, cfd_city_repor
                  len);
         return CFD_ERR_DECODE;
     }
+    if (!codec_values_valid(&pb->base, CODEC_CHECK_TEXT, errstr, errstr_size)) {
+        confirmd__v1__city_report__free_unpacked(pb, NULL);
+        return CFD_ERR_INVALID_VALUE;
+    }
     const char *missing = !codec_opt(pb->city)         ? "city"
                           : !codec_opt(pb->service)    ? "service"
                           : !codec_opt(pb->work_order) ? "work_order"

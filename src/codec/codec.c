@@ -13,6 +13,7 @@
 
 #include "codec_int.h"
 #include "confirmd/codec.h"
+#include "confirmd/text.h"
 #include "confirmd/v1/alert.pb-c.h"
 #include "confirmd/v1/events.pb-c.h"
 #include "confirmd/v1/incident.pb-c.h"
@@ -27,14 +28,44 @@ const char *codec_opt(const char *s)
     return s && *s ? s : NULL;
 }
 
-/* ---- enum range check ------------------------------------------------------------ */
+/* ---- value checks ---------------------------------------------------------------- */
 
-/*
- * Walks m and checks every enum field holds a value its enum declares.
- * @returns true when all do; otherwise false with errstr naming the field path.
- */
-bool codec_enums_valid(const ProtobufCMessage *m, const char *path, int depth,
-                       char *errstr, size_t errstr_size)
+/* One walk of codec_values_valid: what it checks, where it says what failed. */
+typedef struct codec_walk {
+    codec_check what;
+    char *errstr;
+    size_t errstr_size;
+} codec_walk;
+
+static bool codec_walk_message(codec_walk *w, const ProtobufCMessage *m, const char *path,
+                               int depth);
+
+/* @returns true when the value of field f at elem is good; otherwise false with
+ * errstr naming path. */
+static bool codec_walk_value(codec_walk *w, const ProtobufCFieldDescriptor *f,
+                             const void *elem, const char *path, int depth)
+{
+    if (f->type == PROTOBUF_C_TYPE_ENUM) {
+        int32_t v = *(const int32_t *)elem;
+        if (protobuf_c_enum_descriptor_get_value(f->descriptor, v))
+            return true;
+        snprintf(w->errstr, w->errstr_size, "%s: %d is not a %s", path, (int)v,
+                 ((const ProtobufCEnumDescriptor *)f->descriptor)->name);
+        return false;
+    }
+    if (f->type == PROTOBUF_C_TYPE_STRING) {
+        const char *v = *(const char *const *)elem;
+        if (w->what != CODEC_CHECK_TEXT || !v || cfd_utf8_valid(v, strlen(v)))
+            return true;
+        snprintf(w->errstr, w->errstr_size, "%s: not valid UTF-8", path);
+        return false;
+    }
+    const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)elem;
+    return !sub || codec_walk_message(w, sub, path, depth + 1);
+}
+
+static bool codec_walk_message(codec_walk *w, const ProtobufCMessage *m, const char *path,
+                               int depth)
 {
     const ProtobufCMessageDescriptor *d = m->descriptor;
     if (depth > CODEC_MAX_DEPTH)
@@ -43,36 +74,34 @@ bool codec_enums_valid(const ProtobufCMessage *m, const char *path, int depth,
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         const uint8_t *member = (const uint8_t *)m + f->offset;
         const uint8_t *quant = (const uint8_t *)m + f->quantifier_offset;
-        if (f->type != PROTOBUF_C_TYPE_ENUM && f->type != PROTOBUF_C_TYPE_MESSAGE)
+        if (f->type != PROTOBUF_C_TYPE_ENUM && f->type != PROTOBUF_C_TYPE_MESSAGE &&
+            f->type != PROTOBUF_C_TYPE_STRING)
             continue;
         if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && *(const uint32_t *)quant != f->id)
             continue;
 
-        char fpath[256];
-        if (snprintf(fpath, sizeof fpath, "%s%s%s", path, *path ? "." : "", f->name) < 0)
-            fpath[0] = '\0'; /* a truncated path still names the field well enough */
-        size_t n = 1;
-        const uint8_t *base = member;
-        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-            n = *(const size_t *)quant;
-            base = *(const uint8_t *const *)member;
-        }
+        bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
+        size_t n = repeated ? *(const size_t *)quant : 1;
+        const uint8_t *base = repeated ? *(const uint8_t *const *)member : member;
+        size_t size = f->type == PROTOBUF_C_TYPE_ENUM ? sizeof(int32_t) : sizeof(void *);
         for (size_t k = 0; k < n; k++) {
-            if (f->type == PROTOBUF_C_TYPE_ENUM) {
-                int32_t v = ((const int32_t *)base)[k];
-                if (!protobuf_c_enum_descriptor_get_value(f->descriptor, v)) {
-                    snprintf(errstr, errstr_size, "%s: %d is not a %s", fpath, (int)v,
-                             ((const ProtobufCEnumDescriptor *)f->descriptor)->name);
-                    return false;
-                }
-            } else {
-                const ProtobufCMessage *sub = ((const ProtobufCMessage *const *)base)[k];
-                if (sub && !codec_enums_valid(sub, fpath, depth + 1, errstr, errstr_size))
-                    return false;
-            }
+            /* "a.b" or "a.b[k]"; a path cut to fit still names the field well enough. */
+            char fpath[256];
+            int len = snprintf(fpath, sizeof fpath, "%s%s%s", path, *path ? "." : "", f->name);
+            if (repeated && len >= 0 && (size_t)len < sizeof fpath)
+                snprintf(fpath + len, sizeof fpath - (size_t)len, "[%zu]", k);
+            if (!codec_walk_value(w, f, base + k * size, fpath, depth))
+                return false;
         }
     }
     return true;
+}
+
+bool codec_values_valid(const ProtobufCMessage *m, codec_check what, char *errstr,
+                        size_t errstr_size)
+{
+    codec_walk w = {what, errstr, errstr_size};
+    return codec_walk_message(&w, m, "", 0);
 }
 
 /* ---- events ---------------------------------------------------------------------- */
@@ -96,7 +125,7 @@ static void codec_note_in(const Confirmd__V1__VisitNote *n, cfd_visit_note_ref *
     out->contact = codec_opt(n->contact);
 }
 
-/* Repeated Metric -> bits 1u << metric (range-checked by codec_enums_valid). */
+/* Repeated Metric -> bits 1u << metric (range-checked by codec_values_valid). */
 static uint32_t codec_metric_bits(const Confirmd__V1__Metric *v, size_t n)
 {
     uint32_t bits = 0;
@@ -315,7 +344,7 @@ cfd_err cfd_codec_event_decode(const void *buf, size_t len, cfd_decoded_event *o
         return CFD_ERR_DECODE;
     }
     out->pb = pb;
-    if (!codec_enums_valid(&pb->base, "", 0, errstr, errstr_size)) {
+    if (!codec_values_valid(&pb->base, CODEC_CHECK_TEXT, errstr, errstr_size)) {
         err = CFD_ERR_INVALID_VALUE;
         goto fail;
     }
@@ -351,6 +380,20 @@ void cfd_codec_event_release(cfd_decoded_event *de)
     memset(de, 0, sizeof *de);
 }
 
+/* Copies s into dst when it is UTF-8 ("" when not), cut between characters to fit. */
+static void codec_copy_text(char *dst, size_t size, const char *s)
+{
+    size_t n = s && cfd_utf8_valid(s, strlen(s)) ? strlen(s) : 0;
+
+    if (size == 0)
+        return;
+    if (n >= size)
+        n = cfd_utf8_valid_len(s, size - 1);
+    if (n)
+        memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
 bool cfd_codec_event_ids(const void *buf, size_t len, char *work_order, size_t wo_size,
                          char *event_id, size_t id_size)
 {
@@ -361,10 +404,8 @@ bool cfd_codec_event_ids(const void *buf, size_t len, char *work_order, size_t w
     Confirmd__V1__Event *pb = confirmd__v1__event__unpack(NULL, len, buf);
     if (!pb)
         return false;
-    if (wo_size)
-        snprintf(work_order, wo_size, "%s", pb->work_order ? pb->work_order : "");
-    if (id_size)
-        snprintf(event_id, id_size, "%s", pb->event_id ? pb->event_id : "");
+    codec_copy_text(work_order, wo_size, pb->work_order);
+    codec_copy_text(event_id, id_size, pb->event_id);
     confirmd__v1__event__free_unpacked(pb, NULL);
     return true;
 }
@@ -1038,7 +1079,9 @@ cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec, ch
         snprintf(errstr, errstr_size, "WorkOrderState has no record");
         goto out;
     }
-    if (!codec_enums_valid(&st->base, "", 0, errstr, errstr_size) ||
+    /* Text is not checked: a state stored before inputs were, holding bad text, must
+     * not stop its partition. */
+    if (!codec_values_valid(&st->base, CODEC_CHECK_ENUMS, errstr, errstr_size) ||
         !codec_record_pb_valid(st->record, errstr, errstr_size))
         goto out;
 
@@ -1113,12 +1156,21 @@ cfd_err cfd_codec_incident_encode(const cfd_incident *inc, uint8_t **buf, size_t
     return codec_pack(&pb.base, buf, len);
 }
 
+/* Text fields must hold UTF-8, or consumers in other languages refuse the whole
+ * message. @returns s when it is UTF-8, NULL (left out) otherwise. */
+static const char *codec_text_or_null(const char *s)
+{
+    return s && cfd_utf8_valid(s, strlen(s)) ? s : NULL;
+}
+
 cfd_err cfd_codec_dead_letter_encode(const cfd_dead_letter *dl, uint8_t **buf, size_t *len)
 {
     Confirmd__V1__DeadLetter pb = CONFIRMD__V1__DEAD_LETTER__INIT;
 
     uint8_t sha[SHA256_DIGEST_LENGTH];
     size_t n = dl->original ? dl->original_len : 0;
+    char *detail = NULL;
+    cfd_err err;
 
     pb.original.data = (uint8_t *)dl->original;
     pb.original.len = n > dl->max_original ? dl->max_original : n;
@@ -1128,15 +1180,24 @@ cfd_err cfd_codec_dead_letter_encode(const cfd_dead_letter *dl, uint8_t **buf, s
         pb.original_sha256.data = sha;
         pb.original_sha256.len = sizeof(sha);
     }
-    pb.topic = (char *)dl->topic;
+    pb.topic = (char *)codec_text_or_null(dl->topic);
     pb.partition = dl->partition;
     pb.offset = dl->offset;
     pb.reason = (Confirmd__V1__DeadLetterReason)dl->reason;
-    pb.detail = (char *)dl->detail;
-    pb.work_order = (char *)dl->work_order;
-    pb.event_id = (char *)dl->event_id;
+    /* A detail cut to fit a buffer may end in half a character: drop it. */
+    pb.detail = (char *)codec_text_or_null(dl->detail);
+    if (dl->detail && !pb.detail) {
+        detail = strndup(dl->detail, cfd_utf8_valid_len(dl->detail, strlen(dl->detail)));
+        if (!detail)
+            return CFD_ERR;
+        pb.detail = detail;
+    }
+    pb.work_order = (char *)codec_text_or_null(dl->work_order);
+    pb.event_id = (char *)codec_text_or_null(dl->event_id);
     pb.dead_at_ms = dl->dead_at_ms;
-    return codec_pack(&pb.base, buf, len);
+    err = codec_pack(&pb.base, buf, len);
+    free(detail);
+    return err;
 }
 
 cfd_dl_reason cfd_codec_dl_reason(cfd_err err)

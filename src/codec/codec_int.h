@@ -11,10 +11,17 @@
 /* proto3 cannot tell "" from absent; the domain uses NULL for absent. */
 const char *codec_opt(const char *s);
 
-/* Walks m and checks every enum field holds a value its enum declares.
- * @returns true when all do; otherwise false with errstr naming the field path. */
-bool codec_enums_valid(const ProtobufCMessage *m, const char *path, int depth,
-                       char *errstr, size_t errstr_size);
+/* What codec_values_valid checks. */
+typedef enum codec_check {
+    CODEC_CHECK_ENUMS, /* every enum field holds a value its enum declares */
+    CODEC_CHECK_TEXT,  /* that, and every string field is well-formed UTF-8 */
+} codec_check;
+
+/* Walks m and its sub-messages and checks what says.
+ * @returns true when all is well; otherwise false with errstr naming the field path
+ *          ("fault_report.customer.name", "arrived_on_site.engineers[1]"). */
+bool codec_values_valid(const ProtobufCMessage *m, codec_check what, char *errstr,
+                        size_t errstr_size);
 
 /* Packs any message into a malloc'd buffer. */
 cfd_err codec_pack(const ProtobufCMessage *m, uint8_t **buf, size_t *len);

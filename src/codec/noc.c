@@ -39,7 +39,7 @@ cfd_err cfd_codec_circuit_decode(const void *buf, size_t len, cfd_decoded_circui
         return CFD_ERR_DECODE;
     }
     out->pb = pb;
-    if (!codec_enums_valid(&pb->base, "", 0, errstr, errstr_size)) {
+    if (!codec_values_valid(&pb->base, CODEC_CHECK_TEXT, errstr, errstr_size)) {
         cfd_codec_circuit_release(out);
         return CFD_ERR_INVALID_VALUE;
     }
@@ -79,7 +79,7 @@ cfd_err cfd_codec_alarm_decode(const void *buf, size_t len, cfd_decoded_alarm *o
         return CFD_ERR_DECODE;
     }
     out->pb = pb;
-    if (!codec_enums_valid(&pb->base, "", 0, errstr, errstr_size)) {
+    if (!codec_values_valid(&pb->base, CODEC_CHECK_TEXT, errstr, errstr_size)) {
         cfd_codec_alarm_release(out);
         return CFD_ERR_INVALID_VALUE;
     }

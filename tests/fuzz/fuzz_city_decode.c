@@ -1,15 +1,17 @@
 /*
  * libFuzzer target: arbitrary bytes through the city stage's decoders (the internal
  * CityReport topic and the CityState in Redis), then through the rule itself. The
- * first byte chooses: even, the rest is a CityReport merged into a small state that
- * is judged; odd, the rest is a CityState, which must encode again canonically and
- * take a judgement, a report and a prune without crashing.
+ * first byte chooses: even, the rest is a CityReport (its text UTF-8 when it
+ * decodes) merged into a small state that is judged; odd, the rest is a CityState,
+ * which must encode again canonically and take a judgement, a report and a prune
+ * without crashing.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "confirmd/city_codec.h"
+#include "confirmd/text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -46,13 +48,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfd_err err = cfd_codec_city_report_decode(data + 1, size - 1, &r, errstr,
                                                    sizeof errstr);
         if (err) {
-            if (err != CFD_ERR_DECODE && err != CFD_ERR_MISSING_FIELD)
+            if (err != CFD_ERR_DECODE && err != CFD_ERR_MISSING_FIELD &&
+                err != CFD_ERR_INVALID_VALUE)
                 abort();
             cfd_city_state_destroy(st);
             return 0;
         }
         if (!r.city || !r.service || !r.work_order)
             abort();
+        const char *texts[] = {r.city, r.service, r.work_order, r.customer_id};
+        for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+            if (texts[i] && !cfd_utf8_valid(texts[i], strlen(texts[i])))
+                abort();
         cfd_city_merge(st, &seed);
         cfd_city_merge(st, &r);
         judge(st, r.reported_at_ms);

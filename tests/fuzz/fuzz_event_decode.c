@@ -1,12 +1,15 @@
 /*
  * libFuzzer target: arbitrary bytes through the input-event decoder, then through the
- * JSON printer. Neither may crash, leak, or leave a half-filled result.
+ * JSON printer. Neither may crash, leak, or leave a half-filled result; an event that
+ * decodes holds only UTF-8 text, which its printed form (every string of the message;
+ * bytes print as base64) confirms.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "confirmd/codec.h"
+#include "confirmd/text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -14,6 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     cfd_decoded_event de;
     char errstr[256];
+    bool decoded = false;
 
     if (cfd_codec_event_decode(data, size, &de, errstr, sizeof errstr)) {
         if (de.pb || de.strv || de.ev.event_id)
@@ -26,6 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (strlen(de.ev.arrival.engineers[i]) == 0)
                 abort();
         cfd_codec_event_release(&de);
+        decoded = true;
     }
 
     /* The dead-letter helper agrees with the JSON printer on what unpacks. */
@@ -34,6 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     char *json = cfd_pb_to_json("Event", data, size, errstr, sizeof errstr);
     if (unpacked != (json != NULL))
+        abort();
+    if (decoded && !cfd_utf8_valid(json, strlen(json)))
         abort();
     if (json) {
         /* What prints must parse back. */

@@ -4,7 +4,9 @@
  * enum values out of range) interleaved with the events of real work orders and of
  * orders that never open. Every bad message must reach the dead-letter topic once per
  * offset, every real order's record must be exactly what the domain core computes
- * from its events alone, and the worker must still be consuming afterwards.
+ * from its events alone, and the worker must still be consuming afterwards. Text that
+ * is not UTF-8 in any string field is refused the same way, naming the field, and a
+ * newline in a work order forges no line of the log.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -186,9 +188,121 @@ static void test_poison_storm(void **state) {
         free(storm[i].buf);
 }
 
+/* Overwrites the placeholder "@@@@" in buf with 4 bytes of bad text: the protobuf
+ * lengths stay right, only the text is no longer UTF-8. */
+static void spoil_text(uint8_t *buf, size_t len, const char bad[4]) {
+    for (size_t i = 0; i + 4 <= len; i++) {
+        if (memcmp(buf + i, "@@@@", 4) == 0) {
+            memcpy(buf + i, bad, 4);
+            return;
+        }
+    }
+    fail_msg("no placeholder in the event");
+}
+
+/* Events whose text is not UTF-8, each in another field: each becomes a dead letter
+ * INVALID_VALUE that names the field and carries the original bytes, never the bad
+ * text in one of its own string fields; the order's good events still apply. */
+static void test_invalid_utf8(void **state) {
+    h_env *env = *state;
+    static const struct {
+        const char *id, *json, *bad, *field, *work_order;
+    } cases[] = {
+        {"EV-U8-1", "\"work_order\":\"WO-@@@@\",\"accepted\":{}", "\xed\xa0\x80!",
+         "work_order", NULL},
+        {"EV-U8-2", "\"work_order\":\"WO-U8\",\"fault_report\":{\"customer\":"
+         "{\"name\":\"客户@@@@\",\"tier\":\"TIER_A\"}}", "\xc0\xaf\xc0\xaf",
+         "fault_report.customer.name", "WO-U8"},
+        {"EV-U8-3", "\"work_order\":\"WO-U8\",\"arrived_on_site\":{\"engineers\":"
+         "[\"李强\",\"@@@@\"]}", "\xf4\x90\x80\x80", "arrived_on_site.engineers[1]",
+         "WO-U8"},
+        {"EV-U8-4", "\"work_order\":\"WO-U8\",\"diagnosed\":{\"cause\":"
+         "\"CAUSE_OTHER\",\"cause_other\":\"断@@@@\"}", "\xe6\x96\xad\xe6",
+         "diagnosed.cause_other", "WO-U8"},
+    };
+    enum { N = sizeof(cases) / sizeof(cases[0]) };
+    char *originals[N];
+    h_collected dls, recs;
+
+    for (size_t i = 0; i < N; i++) {
+        size_t len;
+        uint8_t *buf = h_event_pb(&len, "{\"event_id\":\"%s\",\"event_time_ms\":%lld,%s}",
+                                  cases[i].id, (long long)H_WL_T0, cases[i].json);
+        spoil_text(buf, len, cases[i].bad);
+        assert_int_equal(h_produce(env, "confirmd.events", "WO-U8", buf, len), 0);
+        originals[i] = h_base64(buf, len);
+        free(buf);
+    }
+    h_send_full_order(env, "WO-U8", "TIER_A", 0, H_WL_T0, 30);
+    pid_t w = h_worker_start(env, NULL);
+    assert_true(w > 0);
+
+    h_collect(env, "confirmd.deadletter", "DeadLetter", N, 30000, &dls);
+    assert_int_equal(dls.n, N);
+    for (size_t i = 0; i < N; i++) {
+        json_object *dl = h_find_by(&dls, "event_id", cases[i].id);
+        if (!dl)
+            fail_msg("no dead letter for %s", cases[i].id);
+        assert_string_equal(h_jstr(dl, "reason"), "DEAD_LETTER_INVALID_VALUE");
+        const char *detail = h_jstr(dl, "detail");
+        if (!detail || !strstr(detail, cases[i].field) || !strstr(detail, "UTF-8"))
+            fail_msg("%s: detail '%s' does not name %s", cases[i].id, detail, cases[i].field);
+        assert_string_equal(h_jstr(dl, "original"), originals[i]);
+        if (cases[i].work_order)
+            assert_string_equal(h_jstr(dl, "work_order"), cases[i].work_order);
+        else
+            assert_null(h_jstr(dl, "work_order"));
+        free(originals[i]);
+    }
+    /* The good events around them went through. */
+    h_collect(env, "confirmd.records", "ConfirmationRecord", 1, 30000, &recs);
+    assert_int_equal(recs.n, 1);
+    assert_string_equal(h_jstr(recs.items[0], "work_order"), "WO-U8");
+    assert_int_equal(h_pii_hits(h_worker_log_path(env, 0)), 0);
+    assert_true(h_worker_alive(env, w));
+    h_collected_free(&dls);
+    h_collected_free(&recs);
+}
+
+/* A work order holding a newline forges no line, neither in the worker's log nor in
+ * `confirmctl tail --pretty`: the value is shown escaped, on its own line. */
+static void test_log_forgery(void **state) {
+    h_env *env = *state;
+    static const char forged[] = "2026-01-01T00:00:00.000Z ERROR [main] forged";
+    char cmd[1024], out[4096] = "";
+
+    /* No event id: a dead letter, whose log line names the work order. */
+    h_send_json(env, "{\"work_order\":\"WO-NL\\n%s\",\"event_time_ms\":%lld,\"accepted\":{}}",
+                forged, (long long)H_WL_T0);
+    pid_t w = h_worker_start(env, NULL);
+    assert_true(w > 0);
+    const char *log = h_worker_log_path(env, 0);
+    assert_int_equal(h_wait_file_contains(log, "WO-NL\\n2026-01-01T00:00:00.000Z ERROR", 30000),
+                     0);
+    assert_int_equal(h_file_count(log, forged), 1);
+    assert_int_equal(h_file_count(log, "dead letter"), 1);
+
+    snprintf(cmd, sizeof(cmd),
+             "%s/confirmctl tail -b %s -t confirmd.deadletter --from-beginning -n 1 --pretty",
+             CFD_BIN_DIR, h_bootstrap(env));
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    if (!strstr(out, "WO-NL\\n2026-01-01T00:00:00.000Z ERROR") || strchr(out, '\n') != out + n - 1)
+        fail_msg("confirmctl printed '%s'", out);
+    assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
+    assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_poison_storm, setup, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_invalid_utf8, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_log_forgery, h_setup_redis_broker,
+                                        h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

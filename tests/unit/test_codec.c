@@ -1,6 +1,7 @@
 /*
  * Unit tests of the codec's domain side: event decoding, the state kept in Redis,
- * emitted records, alerts, dead letters, and the enum values shared with the schema.
+ * emitted records, alerts, dead letters, the enum values shared with the schema, and
+ * the UTF-8 check of every string field of events, alarms and inventory records.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,9 +14,11 @@
 #include <cmocka.h>
 
 #include "confirmd/codec.h"
+#include "confirmd/noc_codec.h"
 #include "confirmd/v1/alert.pb-c.h"
 #include "confirmd/v1/events.pb-c.h"
 #include "confirmd/v1/incident.pb-c.h"
+#include "confirmd/v1/inventory.pb-c.h"
 #include "confirmd/v1/record.pb-c.h"
 
 #define T0 1767225600000LL /* 2026-01-01T00:00:00Z */
@@ -808,9 +811,181 @@ static void test_event_ids(void **state)
     assert_string_equal(id, "EV-00"); /* truncated to the buffer */
     free(buf);
 
+    /* The ids are text: never invalid UTF-8, never cut inside a character. */
+    e.work_order = "WO-\xed\xa0\x80-1"; /* a surrogate */
+    e.event_id = "EV-重庆"; /* a cut at 5 bytes is inside 重 */
+    buf = pack(&e.base, &len);
+    assert_true(cfd_codec_event_ids(buf, len, wo, sizeof wo, id, sizeof id));
+    assert_string_equal(wo, "");
+    assert_string_equal(id, "EV-");
+
     assert_false(cfd_codec_event_ids("\xff", 1, wo, sizeof wo, id, sizeof id));
     assert_string_equal(wo, "");
     assert_string_equal(id, "");
+    free(buf);
+}
+
+/* ---- UTF-8 in string fields ------------------------------------------------------- */
+
+/* Text that is not UTF-8, put between "X-" and "-1" in one string field. */
+static const struct {
+    const char *name, *bytes;
+} bad_utf8[] = {
+    {"overlong 2-byte '/'", "\xc0\xaf"},
+    {"overlong 2-byte U+007F", "\xc1\xbf"},
+    {"overlong 3-byte", "\xe0\x80\xaf"},
+    {"overlong 4-byte", "\xf0\x80\x80\xaf"},
+    {"surrogate U+D800", "\xed\xa0\x80"},
+    {"surrogate U+DFFF", "\xed\xbf\xbf"},
+    {"truncated 2-byte", "\xc3"},
+    {"truncated 3-byte", "\xe4\xb8"},
+    {"truncated 4-byte", "\xf0\x9f\x98"},
+    {"above U+10FFFF", "\xf4\x90\x80\x80"},
+    {"lead byte 0xF5", "\xf5\x80\x80\x80"},
+    {"lone continuation", "\x80"},
+    {"0xFE", "\xfe"},
+    {"0xFF", "\xff"},
+};
+
+/* Text that is: Chinese, the edges of each length, a 4-byte emoji. */
+static const char *const good_utf8[] = {
+    "重庆梁平互联网专线", "\x7f", "\xc2\x80\xdf\xbf", "\xe0\xa0\x80\xef\xbf\xbf",
+    "\xed\x9f\xbf\xee\x80\x80", "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf", "😀",
+};
+
+/* Each puts s into one string field of a valid message. */
+static void spoil_work_order(Confirmd__V1__Event *e, payloads *p, char *s)
+{
+    fill_accepted(e, p);
+    e->work_order = s;
+}
+
+static void spoil_customer_name(Confirmd__V1__Event *e, payloads *p, char *s)
+{
+    fill_report(e, p);
+    p->customer.name = s;
+}
+
+static void spoil_engineer(Confirmd__V1__Event *e, payloads *p, char *s)
+{
+    fill_arrived(e, p);
+    p->engineers[2] = s;
+}
+
+static void spoil_event_alarm_text(Confirmd__V1__Event *e, payloads *p, char *s)
+{
+    fill_alarm(e, p);
+    p->alarm.text = s;
+}
+
+static void spoil_alarm_object(Confirmd__V1__Alarm *a, char *s) { a->network_object = s; }
+
+static void spoil_alarm_text(Confirmd__V1__Alarm *a, char *s) { a->text = s; }
+
+static void spoil_circuit_object(Confirmd__V1__Circuit *c, char *s) { c->object_id = s; }
+
+static void spoil_circuit_city(Confirmd__V1__Circuit *c, char *s) { c->customer->city = s; }
+
+/* One string field of an event, an alarm or an inventory record (one spoiler set). */
+typedef struct utf8_field {
+    const char *path; /* what the error must name */
+    void (*event)(Confirmd__V1__Event *e, payloads *p, char *s);
+    void (*alarm)(Confirmd__V1__Alarm *a, char *s);
+    void (*circuit)(Confirmd__V1__Circuit *c, char *s);
+} utf8_field;
+
+static const utf8_field utf8_fields[] = {
+    {"work_order", spoil_work_order, NULL, NULL},
+    {"fault_report.customer.name", spoil_customer_name, NULL, NULL},
+    {"arrived_on_site.engineers[2]", spoil_engineer, NULL, NULL},
+    {"noc_alarm.text", spoil_event_alarm_text, NULL, NULL},
+    {"network_object", NULL, spoil_alarm_object, NULL},
+    {"text", NULL, spoil_alarm_text, NULL},
+    {"object_id", NULL, NULL, spoil_circuit_object},
+    {"customer.city", NULL, NULL, spoil_circuit_city},
+};
+
+/* Packs a valid message with s in field f, decodes it with the decoder of its topic
+ * and releases the result. @returns the decoder's verdict. */
+static cfd_err utf8_probe(const utf8_field *f, char *s, char *errstr, size_t errstr_size)
+{
+    Confirmd__V1__Event e;
+    payloads p;
+    Confirmd__V1__Alarm a;
+    Confirmd__V1__Circuit c;
+    Confirmd__V1__Customer cust;
+    cfd_decoded_event de;
+    cfd_decoded_alarm da;
+    cfd_decoded_circuit dc;
+    size_t len;
+    uint8_t *buf;
+    cfd_err err;
+
+    if (f->event) {
+        base_event(&e);
+        f->event(&e, &p, s);
+        buf = pack(&e.base, &len);
+        err = cfd_codec_event_decode(buf, len, &de, errstr, errstr_size);
+        if (err)
+            assert_released(&de);
+        cfd_codec_event_release(&de);
+    } else if (f->alarm) {
+        confirmd__v1__alarm__init(&a);
+        a.alarm_id = "NOC-1";
+        a.network_object = "CQLP-DL-1";
+        a.severity = CONFIRMD__V1__ALARM_SEVERITY__ALARM_SEVERITY_MAJOR;
+        a.event_time_ms = T0;
+        f->alarm(&a, s);
+        buf = pack(&a.base, &len);
+        err = cfd_codec_alarm_decode(buf, len, &da, errstr, errstr_size);
+        if (err)
+            assert_null(da.pb);
+        cfd_codec_alarm_release(&da);
+    } else {
+        confirmd__v1__circuit__init(&c);
+        confirmd__v1__customer__init(&cust);
+        c.object_id = "CQLP-DL-1";
+        cust.city = "重庆梁平";
+        c.customer = &cust;
+        f->circuit(&c, s);
+        buf = pack(&c.base, &len);
+        err = cfd_codec_circuit_decode(buf, len, &dc, errstr, errstr_size);
+        if (err)
+            assert_null(dc.pb);
+        cfd_codec_circuit_release(&dc);
+    }
+    free(buf);
+    return err;
+}
+
+/* Invalid UTF-8 in any string field is an invalid value naming the field; valid
+ * multi-byte text passes. */
+static void test_decode_utf8(void **state)
+{
+    (void)state;
+    for (size_t f = 0; f < sizeof utf8_fields / sizeof utf8_fields[0]; f++) {
+        for (size_t i = 0; i < sizeof bad_utf8 / sizeof bad_utf8[0]; i++) {
+            char text[32], errstr[256] = "";
+            snprintf(text, sizeof text, "X-%s-1", bad_utf8[i].bytes);
+            cfd_err err = utf8_probe(&utf8_fields[f], text, errstr, sizeof errstr);
+            if (err != CFD_ERR_INVALID_VALUE || !strstr(errstr, utf8_fields[f].path) ||
+                !strstr(errstr, "UTF-8")) {
+                print_error("%s, %s: %d \"%s\"\n", utf8_fields[f].path, bad_utf8[i].name,
+                            (int)err, errstr);
+                fail();
+            }
+        }
+        for (size_t i = 0; i < sizeof good_utf8 / sizeof good_utf8[0]; i++) {
+            char text[64], errstr[256] = "";
+            snprintf(text, sizeof text, "X-%s-1", good_utf8[i]);
+            cfd_err err = utf8_probe(&utf8_fields[f], text, errstr, sizeof errstr);
+            if (err != CFD_OK) {
+                print_error("%s, good text %zu: %d \"%s\"\n", utf8_fields[f].path, i, (int)err,
+                            errstr);
+                fail();
+            }
+        }
+    }
 }
 
 /* ---- event decode: garbage -------------------------------------------------------- */
@@ -1235,6 +1410,15 @@ static cfd_record *sparse_record(void)
     return r;
 }
 
+/* Text that is not UTF-8, stored before inputs were checked: it must still decode,
+ * or the order's partition would stop. */
+static cfd_record *legacy_text_record(void)
+{
+    cfd_record *r = sparse_record();
+    r->customer.name = strdup("\xc0\xaf-old");
+    return r;
+}
+
 typedef struct record_case {
     const char *name;
     cfd_record *(*make)(void);
@@ -1244,6 +1428,7 @@ static const record_case record_cases[] = {
     {"fully populated", full_record},
     {"empty", empty_record},
     {"sparse sla", sparse_record},
+    {"text not UTF-8", legacy_text_record},
 };
 
 static void test_state_roundtrip(void **state)
@@ -1376,8 +1561,8 @@ static const state_bad_case state_bad_cases[] = {
     {"state out of range", smut_state, "record.state"},
     {"tier out of range", smut_tier, "record.customer.tier"},
     {"cause out of range", smut_cause, "record.cause"},
-    {"milestone out of range", smut_milestone, "record.timeline.milestone"},
-    {"status out of range", smut_status, "record.sla.status"},
+    {"milestone out of range", smut_milestone, "record.timeline[1].milestone"},
+    {"status out of range", smut_status, "record.sla[0].status"},
     {"metric repeated", smut_sla_dup, "sla"},
     {"metric unspecified", smut_sla_zero, "sla"},
     {"timeline out of order", smut_timeline_order, "timeline"},
@@ -1586,6 +1771,21 @@ static void test_dead_letter_encode(void **state)
     confirmd__v1__dead_letter__free_unpacked(pb, NULL);
     free(buf);
 
+    /* Text fields stay UTF-8 whatever they are given: a detail is cut before its first
+     * bad byte, an id that is not text is left out; the bytes go as they are. */
+    dl.detail = "work_order: not valid UTF-8 \xe9\x87";
+    dl.work_order = "WO-\xff-1";
+    dl.event_id = "EV-\xc0\xaf";
+    assert_int_equal(cfd_codec_dead_letter_encode(&dl, &buf, &len), CFD_OK);
+    pb = confirmd__v1__dead_letter__unpack(NULL, len, buf);
+    assert_non_null(pb);
+    assert_memory_equal(pb->original.data, raw, sizeof raw);
+    assert_string_equal(pb->detail, "work_order: not valid UTF-8 ");
+    assert_string_equal(pb->work_order, "");
+    assert_string_equal(pb->event_id, "");
+    confirmd__v1__dead_letter__free_unpacked(pb, NULL);
+    free(buf);
+
     /* Longer than the cap: its first bytes, its whole length and its SHA-256. */
     /* printf '\xde\xad\x00\xbe\xef' | sha256sum */
     static const uint8_t sha_raw[32] = {
@@ -1745,6 +1945,7 @@ int main(void)
         cmocka_unit_test(test_event_decode_side_paths),
         cmocka_unit_test(test_event_decode_missing),
         cmocka_unit_test(test_event_ids),
+        cmocka_unit_test(test_decode_utf8),
         cmocka_unit_test(test_event_decode_garbage),
         cmocka_unit_test(test_event_decode_random),
         cmocka_unit_test(test_event_decode_truncated),

@@ -1,0 +1,99 @@
+/*
+ * UTF-8 checks and one-line escaping; see include/confirmd/text.h.
+ */
+#include "confirmd/text.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+size_t cfd_utf8_char_len(const char *s, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    size_t n;
+    uint8_t lo = 0x80, hi = 0xBF; /* the second byte's range */
+
+    if (len == 0)
+        return 0;
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] < 0xC2) /* continuation byte, or an overlong 2-byte lead */
+        return 0;
+    if (p[0] < 0xE0) {
+        n = 2;
+    } else if (p[0] < 0xF0) {
+        n = 3;
+        if (p[0] == 0xE0)
+            lo = 0xA0; /* overlong */
+        else if (p[0] == 0xED)
+            hi = 0x9F; /* surrogates */
+    } else if (p[0] < 0xF5) {
+        n = 4;
+        if (p[0] == 0xF0)
+            lo = 0x90; /* overlong */
+        else if (p[0] == 0xF4)
+            hi = 0x8F; /* above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (len < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+size_t cfd_utf8_valid_len(const char *s, size_t len)
+{
+    size_t i = 0, n;
+
+    while (i < len && (n = cfd_utf8_char_len(s + i, len - i)) != 0)
+        i += n;
+    return i;
+}
+
+bool cfd_utf8_valid(const char *s, size_t len)
+{
+    return cfd_utf8_valid_len(s, len) == len;
+}
+
+size_t cfd_text_escape(char *dst, size_t size, const char *s, size_t len)
+{
+    size_t out = 0;
+
+    if (size == 0)
+        return 0;
+    for (size_t i = 0; i < len;) {
+        const uint8_t c = (uint8_t)s[i];
+        size_t n = cfd_utf8_char_len(s + i, len - i);
+        char esc[8];
+        const char *piece = esc;
+        size_t plen;
+
+        if (n == 1 && c == '\\')
+            piece = "\\\\";
+        else if (n == 1 && c == '\n')
+            piece = "\\n";
+        else if (n == 1 && c == '\r')
+            piece = "\\r";
+        else if (n == 1 && c == '\t')
+            piece = "\\t";
+        else if (n == 0 || c < 0x20 || c == 0x7F)
+            snprintf(esc, sizeof esc, "\\x%02X", c);
+        else if (n == 2 && c == 0xC2 && (uint8_t)s[i + 1] < 0xA0)
+            snprintf(esc, sizeof esc, "\\u%04X", (unsigned)(uint8_t)s[i + 1]);
+        else
+            piece = NULL; /* the character itself */
+        if (n == 0)
+            n = 1;
+        plen = piece ? strlen(piece) : n;
+        if (out + plen >= size)
+            break;
+        memcpy(dst + out, piece ? piece : s + i, plen);
+        out += plen;
+        i += n;
+    }
+    dst[out] = '\0';
+    return out;
+}

@@ -1,0 +1,3 @@
+
+NOC-2CQLP-PTN960-07/1/3(Ат€«Ј3bcustomer:CQ-GC-000733jA
+CQLP-PTN960-07/1/3CQLP-DL-20417BйЗНеЇЖжҐБеє≥JCQ-GC-000733
