@@ -116,6 +116,9 @@ size_t cfd_city_collect(cfd_city_state *st, int64_t now_ms, cfd_incident out[3],
  *          further report, or 0 when none is pending. */
 int64_t cfd_city_next(const cfd_city_state *st);
 
+/* @returns the key's own time: its latest report or end (event time), 0 when none. */
+int64_t cfd_city_as_of(const cfd_city_state *st);
+
 /* Drops reports no incident can need any more: out of the open incident and older than
  * CFD_CITY_KEEP_MS (reported, or ended, that long) before the key's latest report or
  * end, in event time, so a replay keeps what the first run kept whatever the clock

@@ -364,24 +364,27 @@ static bool alarms_wait_for_inventory(cfd_worker *w, int32_t part, const slot *s
     return wk_topic_behind(w, part, w->inventory_t, inv) != 0;
 }
 
-/* Makes the consumer deliver topic/part again from offset (messages not applied).
- * @returns CFD_OK, or CFD_ERR when the seek failed: the consumer would go on past the
- * deferred messages, so the batch must not be committed (its successor resumes at
- * Redis' applied offset). */
-static cfd_err seek_back(cfd_worker *w, const char *topic, int32_t part, int64_t offset) {
+void wk_alarms_seek_back(cfd_worker *w, int32_t part, slot *s, int64_t offset) {
+    const char *topic = w->topics[w->alarms_t];
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, topic, part)->offset = offset;
     rd_kafka_error_t *e = rd_kafka_seek_partitions(w->consumer, l, 5000);
     rd_kafka_topic_partition_list_destroy(l);
     if (e) {
-        cfd_error(MOD, "seek %s[%" PRId32 "] back to %" PRId64 " for alarms waiting for the "
-                       "inventory: %s; stopping before the batch is written, so that they "
-                       "are consumed again", topic, part, offset, rd_kafka_error_string(e));
+        if (!s->alarms_reseek)
+            cfd_warn(MOD, "seek %s[%" PRId32 "] back to %" PRId64 " for alarms waiting for "
+                          "the inventory: %s; holding its alarms until a seek succeeds",
+                     topic, part, offset, rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
-        return CFD_ERR;
+        s->alarms_reseek = offset + 1;
+        return;
     }
-    cfd_debug(MOD, "alarms %s[%" PRId32 "] wait for the inventory to catch up", topic, part);
-    return CFD_OK;
+    if (s->alarms_reseek)
+        cfd_info(MOD, "seek %s[%" PRId32 "] back to %" PRId64 " done", topic, part, offset);
+    else
+        cfd_debug(MOD, "alarms %s[%" PRId32 "] wait for the inventory to catch up", topic,
+                  part);
+    s->alarms_reseek = 0;
 }
 
 /* Applies a partition's batch; see the file comment of worker.h. */
@@ -416,15 +419,14 @@ cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs,
         else
             evs[n_evs++] = msgs[i];
     }
+    if (first_deferred >= 0)
+        wk_alarms_seek_back(w, part, s, first_deferred);
     wk_outs_clear(w);
-    if (first_deferred >= 0 &&
-        (err = seek_back(w, w->topics[w->alarms_t], part, first_deferred)))
-        goto out;
     cfd_txn_begin(w->tx, part, s->epoch);
     /* Alarms and inventory first: their events go out through Kafka anyway. */
     if (n_noc && (err = wk_noc_batch(w, part, noc, n_noc)))
         goto out;
-    if (n_city && (err = wk_city_batch(w, part, city, n_city, now)))
+    if (n_city && (err = wk_city_batch(w, part, city, n_city)))
         goto out;
     b = (batch){.msgs = evs, .n = n_evs};
     batch_decode(w, &b, part);

@@ -82,8 +82,7 @@ static void keys_free(city_key *keys, size_t n) {
     free(keys);
 }
 
-cfd_err wk_city_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n,
-                      int64_t now) {
+cfd_err wk_city_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n) {
     char errstr[256];
     cfd_city_report *reps = cfd_xcalloc(n + 1, sizeof(*reps));
     size_t *key_of = cfd_xcalloc(n + 1, sizeof(size_t));
@@ -115,7 +114,7 @@ cfd_err wk_city_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, si
             cfd_debug(MOD, "city report of %s v%" PRIu32 " changes nothing",
                       reps[i].work_order, reps[i].record_version);
     for (size_t k = 0; !err && k < n_keys; k++)
-        judge_and_store(w, &keys[k], now);
+        judge_and_store(w, &keys[k], cfd_city_as_of(keys[k].st));
     for (size_t i = 0; i < n; i++)
         cfd_city_report_clear(&reps[i]);
     free(reps);

@@ -150,8 +150,17 @@ static cfd_err check_state_loss(cfd_worker *w, rd_kafka_topic_partition_list_t *
         if (parts->elems[i].offset == RD_KAFKA_OFFSET_INVALID)
             rd_kafka_topic_partition_list_add(fresh, parts->elems[i].topic,
                                               parts->elems[i].partition);
-    rd_kafka_resp_err_t kerr =
-        fresh->cnt ? rd_kafka_committed(w->consumer, fresh, 30000) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_resp_err_t kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+    /* The coordinator may be moving or the broker failing requests for a while: ask
+     * again with backoff, as for Redis, before giving up on the assignment. */
+    for (int64_t backoff = 100; fresh->cnt && !*w->stop; backoff *= 2) {
+        kerr = rd_kafka_committed(w->consumer, fresh, 10000);
+        if (!kerr || backoff > 6400)
+            break;
+        cfd_warn(MOD, "reading the group's committed offsets: %s; retrying in %" PRId64
+                      " ms", rd_kafka_err2str(kerr), backoff);
+        wk_sleep_ms(backoff);
+    }
     if (kerr) {
         snprintf(errstr, errstr_size, "reading the group's committed offsets: %s",
                  rd_kafka_err2str(kerr));
@@ -423,8 +432,11 @@ static cfd_err dispatch(cfd_worker *w, rd_kafka_message_t **msgs, size_t n) {
                 continue;
             done[j] = true;
             int t = wk_topic_index(w, rd_kafka_topic_name(msgs[j]->rkt));
-            /* Not ours any more, or already applied (an overlap after a seek). */
-            if (!s->owned || t < 0 || msgs[j]->offset <= s->applied[t])
+            /* Not ours any more, or already applied (an overlap after a seek), or alarms
+             * held back until a failed seek back succeeds. */
+            if (!s->owned || t < 0 || msgs[j]->offset <= s->applied[t] ||
+                (t == w->alarms_t && s->alarms_reseek &&
+                 msgs[j]->offset >= s->alarms_reseek - 1))
                 continue;
             group[k++] = msgs[j];
         }
@@ -471,6 +483,8 @@ cfd_err cfd_worker_run(cfd_worker *w) {
             slot *s = &w->slots[p];
             if (!s->owned)
                 continue;
+            if (s->alarms_reseek)
+                wk_alarms_seek_back(w, (int32_t)p, s, s->alarms_reseek - 1);
             if (mono >= s->next_tick_ms && caught_up(w, (int32_t)p, s)) {
                 s->next_tick_ms = mono + TIMER_TICK_MS;
                 err = wk_fire_timers(w, (int32_t)p, s, now);

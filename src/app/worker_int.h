@@ -40,6 +40,10 @@ typedef struct slot {
     uint64_t next_seq;
     int64_t commit[MAX_TOPICS];  /* highest offset safe to commit, -1 none */
     bool commit_dirty;
+    /* Alarms deferred for the inventory whose seek back failed: 1 + the offset to
+     * seek the alarms topic back to (0: none). Until a seek succeeds (tried again every
+     * loop), alarms at or after it are not applied: they come again after it. */
+    int64_t alarms_reseek;
     char **hdel;                 /* delivered output ids to drop from the outbox */
     size_t n_hdel, cap_hdel;
     int64_t next_sweep_ms;
@@ -209,9 +213,10 @@ void wk_emit_report_notice(cfd_worker *w, const item *it, const cfd_event *ev,
 cfd_err wk_noc_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n);
 
 /* city.c */
-/* Applies a partition batch's city reports into w->tx and outputs, judged at now. */
-cfd_err wk_city_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n,
-                      int64_t now);
+/* Applies a partition batch's city reports into w->tx and outputs, each key judged at
+ * its own latest report or end (event time: a backlog or a replay gives the incidents
+ * the live run gave); what only time can tell is left to the key's timer. */
+cfd_err wk_city_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n);
 /* Judges the city keys whose timers are due at now, and commits. */
 cfd_err wk_fire_city_timers(cfd_worker *w, int32_t part, slot *s, int64_t now);
 
@@ -224,6 +229,9 @@ cfd_err wk_due(cfd_worker *w, int32_t part, cfd_due_kind kind, int64_t now, size
  * the batch's highest offsets per input topic (NULL: a tick, no input). */
 cfd_err wk_batch_commit(cfd_worker *w, int32_t part, slot *s, const int64_t *offs);
 cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n);
+/* Makes the consumer deliver part's alarms again from offset (deferred, not applied);
+ * when the seek fails, s->alarms_reseek holds them back and the loop tries again. */
+void wk_alarms_seek_back(cfd_worker *w, int32_t part, slot *s, int64_t offset);
 cfd_err wk_sweep_parked(cfd_worker *w, int32_t part, slot *s);
 cfd_err wk_fire_timers(cfd_worker *w, int32_t part, slot *s, int64_t now);
 

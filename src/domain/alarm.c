@@ -78,7 +78,21 @@ static void set_str(char **dst, const char *s) {
         abort();
 }
 
+/* True when order is the object's last completed order: a notice about it that comes
+ * after its completion (re-sent from an outbox after a crash, or overtaken by the
+ * completion) must not bind the object to it again. */
+static bool completed_already(const cfd_alarm_state *st, const char *order) {
+    return st->last_work_order && strcmp(st->last_work_order, order) == 0;
+}
+
 static cfd_alarm_action decide_notice(cfd_alarm_state *st, const cfd_alarm *a) {
+    if (!st->work_order && a->event_time_ms >= st->last_closed_at_ms) {
+        /* Completed before the notice that would have bound it arrived: remember it,
+         * so that notice changes nothing when it comes. */
+        set_str(&st->last_work_order, a->closed_work_order);
+        st->last_closed_at_ms = a->event_time_ms;
+        return CFD_ALARM_IGNORE;
+    }
     /* A notice for an order the object has already moved on from changes nothing. */
     if (!st->work_order || strcmp(st->work_order, a->closed_work_order) != 0)
         return CFD_ALARM_IGNORE;
@@ -98,7 +112,7 @@ static cfd_alarm_action decide_notice(cfd_alarm_state *st, const cfd_alarm *a) {
  * already has an open order (a customer reported first), both orders stay: which one
  * the field works is the NOC's call, not a rule's. */
 static cfd_alarm_action decide_opened(cfd_alarm_state *st, const cfd_alarm *a) {
-    if (st->work_order)
+    if (st->work_order || completed_already(st, a->opened_work_order))
         return CFD_ALARM_IGNORE;
     set_str(&st->work_order, a->opened_work_order);
     set_str(&st->opened_on, empty(a->opened_on) ? NULL : a->opened_on);
@@ -107,8 +121,9 @@ static cfd_alarm_action decide_opened(cfd_alarm_state *st, const cfd_alarm *a) {
 }
 
 static cfd_alarm_action decide_report(cfd_alarm_state *st, const cfd_alarm *a) {
-    if (st->work_order && strcmp(st->work_order, a->reported_work_order) == 0)
-        return CFD_ALARM_IGNORE; /* a replay of the notice */
+    if ((st->work_order && strcmp(st->work_order, a->reported_work_order) == 0) ||
+        completed_already(st, a->reported_work_order))
+        return CFD_ALARM_IGNORE; /* a replay of the notice, or a late one */
     if (st->work_order)
         return CFD_ALARM_JOIN;
     set_str(&st->work_order, a->reported_work_order);

@@ -408,19 +408,25 @@ size_t cfd_city_collect(cfd_city_state *st, int64_t now_ms, cfd_incident out[3],
     return n;
 }
 
-size_t cfd_city_prune(cfd_city_state *st)
+int64_t cfd_city_as_of(const cfd_city_state *st)
 {
-    size_t kept = 0, dropped = 0;
-    int64_t now_ms = 0; /* the key's own time: its latest report or end */
+    int64_t t = 0;
 
     for (size_t i = 0; i < st->n_reports; i++) {
         const cfd_city_report *r = &st->reports[i];
 
-        if (r->reported_at_ms > now_ms)
-            now_ms = r->reported_at_ms;
-        if (r->ended_at_ms > now_ms)
-            now_ms = r->ended_at_ms;
+        if (r->reported_at_ms > t)
+            t = r->reported_at_ms;
+        if (r->ended_at_ms > t)
+            t = r->ended_at_ms;
     }
+    return t;
+}
+
+size_t cfd_city_prune(cfd_city_state *st)
+{
+    size_t kept = 0, dropped = 0;
+    int64_t now_ms = cfd_city_as_of(st); /* the key's own time, not the clock */
 
     for (size_t i = 0; i < st->n_reports; i++) {
         cfd_city_report *r = &st->reports[i];

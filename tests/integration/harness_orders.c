@@ -53,6 +53,7 @@ int h_order_events(const char *wo, unsigned variant, int64_t t0,
      * that breach the on-site limit of some tiers (alerts). */
     static const int arrivals[] = {30, 50, 100, 160, 300};
     const char *tier = tiers[variant % 3];
+    bool city = variant % 4 == 1; /* takes part in the city rule */
     int gold = (variant / 3) % 2;
     int arr = arrivals[(variant / 6) % 5];
     char json[4096];
@@ -83,9 +84,14 @@ int h_order_events(const char *wo, unsigned variant, int64_t t0,
              "NOC\",\"customer\":{\"name\":\"" H_CUSTOMER_NAME "\",\"contact_person\":\""
              H_CUSTOMER_CONTACT "\",\"contact_phone\":\"" H_CUSTOMER_PHONE "\","
              "\"address\":\"" H_CUSTOMER_ADDRESS "\",\"affected_service\":\"internet "
-             "dedicated line\",\"tier\":\"%s\",\"gold\":%s,\"city\":\"Chongqing\"},"
-             "\"network\":{\"circuit_id\":\"CQ-%s\"},\"problem_description\":\"line down\"}}",
-             wo, wo, t0, tier, gold ? "true" : "false", wo);
+             "dedicated line\",\"tier\":\"%s\",\"gold\":%s,%s\"city\":\"Chongqing\"},"
+             "\"network\":{\"circuit_id\":\"CQ-%s\"},\"problem_description\":\"line down\""
+             "%s}}",
+             wo, wo, t0, tier, gold ? "true" : "false",
+             /* One customer for all of them: the city rule needs 3 distinct customers,
+              * so their reports flow and are kept but open no incident. */
+             city ? "\"customer_id\":\"CQ-GC-SHARED-01\"," : "", wo,
+             city ? ",\"full_interruption\":true" : "");
     rc |= h_event_encode(json, &out[0]);
     for (int i = 0; i < H_ORDER_EVENTS - 1; i++) {
         snprintf(json, sizeof(json),
@@ -160,6 +166,8 @@ int h_oracle(const h_event *evs, size_t n, h_expect *out) {
     }
     out->version = rec->version;
     out->complete = cfd_record_is_complete(rec);
+    cfd_city_report city;
+    out->in_city = cfd_city_report_of(rec, &city) && cfd_city_report_copy(&out->city, &city);
     if (cfd_codec_record_encode(rec, &out->record, &out->record_len))
         goto out;
     rc = 0;
@@ -177,6 +185,8 @@ void h_expect_clear(h_expect *e) {
         return;
     free(e->record);
     e->record = NULL;
+    cfd_city_report_clear(&e->city);
+    e->in_city = false;
 }
 
 int h_redis_record(redisContext *rc, const char *wo, int nparts, uint8_t **out,

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "confirmd/city.h"
 #include "harness.h"
 
 #define H_ORDER_EVENTS 9           /* report, accept, dispatch ... close */
@@ -40,7 +41,10 @@ void h_event_clear(h_event *ev);
 
 /* Fills out[] with the events of work order wo from fault report to close, in order.
  * variant picks the tier, the gold flag and how late the engineer arrives (some
- * variants breach the on-site SLA, so alerts are expected). @returns 0 or -1. */
+ * variants breach the on-site SLA, so alerts are expected); every 4th (variant % 4 ==
+ * 1) reports the service fully interrupted for one shared customer id, so its order
+ * takes part in the city rule (city reports through the outbox) without ever making
+ * the 3 distinct customers of an incident. @returns 0 or -1. */
 int h_order_events(const char *wo, unsigned variant, int64_t t0,
                    h_event out[H_ORDER_EVENTS]);
 
@@ -53,6 +57,8 @@ typedef struct h_expect {
     bool complete;        /* CLOSED or CANCELLED: a record is emitted */
     char alert_ids[8][320]; /* output ids ("alert/...") the worker must emit */
     int n_alerts;
+    bool in_city;         /* the order takes part in the city rule: city holds it */
+    cfd_city_report city; /* what the city rule must have of the final record (owned) */
 } h_expect;
 
 /* The oracle: folds the n events of one order (in the order given) through the

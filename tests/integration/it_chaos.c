@@ -25,6 +25,11 @@
  *     has its dead letter (by partition/offset, reason, original bytes);
  *   - no output id was ever seen with two different payloads (records, alerts and
  *     dead letters: the simulated clock is pinned, so even an alert's fired_at repeats);
+ *   - every fourth order reports its service fully interrupted, so its city reports go
+ *     through the outboxes to the city stage while workers die: every city key holds
+ *     exactly the last report of each of its orders that the oracle's record gives;
+ *     every order's notices reach its circuit's object in the alarm stage: each
+ *     object names its order as the last completed one and is bound to none;
  *   - no customer name, contact or phone in any worker's log; no sanitizer report.
  *
  * Size: CFD_CHAOS_ORDERS (default 2000) orders, CFD_CHAOS_KILLS (default 20) kills;
@@ -43,6 +48,8 @@
 
 #include <cmocka.h>
 
+#include "confirmd/city_codec.h"
+#include "confirmd/noc_codec.h"
 #include "harness_events.h"
 #include "harness_orders.h"
 
@@ -644,6 +651,170 @@ static int sanitizer_hits(const char *log) {
     return hits;
 }
 
+/* --- the city stage and the alarm stage ---------------------------------------------- */
+
+typedef struct stage_report {
+    int city_missing, city_wrong, city_unexpected, city_expected;
+    int objects_missing, objects_bound, objects_wrong; /* the orders' circuit objects */
+} stage_report;
+
+static bool same_city_report(const cfd_city_report *a, const cfd_city_report *b) {
+    return strcmp(a->work_order, b->work_order) == 0 &&
+           strcmp(a->customer_id ? a->customer_id : "", b->customer_id ? b->customer_id : "") ==
+               0 &&
+           a->reported_at_ms == b->reported_at_ms && a->ended_at_ms == b->ended_at_ms &&
+           a->ownership_unclear == b->ownership_unclear && a->excluded == b->excluded;
+}
+
+/* Compares what the city keys in Redis hold with the oracle's final records (every
+ * order's last city report arrived, through outboxes and kills), and counts the
+ * network objects whose alarm state is still bound to an order (every order completed,
+ * so every completion notice must have arrived). */
+static stage_report stage_scan(h_env *env, const workload *wl) {
+    stage_report r = {0};
+    char errstr[256];
+    bool *seen = calloc((size_t)wl->n + 1, sizeof(bool));
+    redisContext *rc = h_redis_connect(env);
+    assert_non_null(rc);
+    assert_non_null(seen);
+    redisReply *keys = redisCommand(rc, "KEYS cfd:*:city:*");
+    assert_non_null(keys);
+    for (size_t k = 0; k < keys->elements; k++) {
+        redisReply *g = redisCommand(rc, "GET %s", keys->element[k]->str);
+        cfd_city_state *st = NULL;
+        if (!g || g->type != REDIS_REPLY_STRING ||
+            cfd_codec_city_state_decode(g->str, g->len, &st, errstr, sizeof(errstr))) {
+            r.city_wrong++;
+            freeReplyObject(g);
+            continue;
+        }
+        for (size_t i = 0; i < st->n_reports; i++) {
+            int n = -1;
+            const cfd_city_report *got = &st->reports[i];
+            if (sscanf(got->work_order, "WO-C-%d", &n) != 1 || n < 0 || n >= wl->n ||
+                !wl->exp[n].in_city) {
+                r.city_unexpected++;
+                continue;
+            }
+            seen[n] = true;
+            r.city_wrong += !same_city_report(got, &wl->exp[n].city);
+        }
+        cfd_city_state_destroy(st);
+        freeReplyObject(g);
+    }
+    freeReplyObject(keys);
+    for (int i = 0; i < wl->n; i++) {
+        r.city_expected += wl->exp[i].in_city;
+        r.city_missing += wl->exp[i].in_city && !seen[i];
+    }
+    /* Every order's circuit CQ-<order> is an object its notices reached: its state
+     * names the order as the last completed one and binds no order. */
+    memset(seen, 0, (size_t)wl->n + 1);
+    keys = redisCommand(rc, "KEYS cfd:*:alm:CQ-WO-C-*");
+    assert_non_null(keys);
+    for (size_t k = 0; k < keys->elements; k++) {
+        redisReply *g = redisCommand(rc, "GET %s", keys->element[k]->str);
+        cfd_alarm_state *st = NULL;
+        int n = -1;
+        const char *obj = strstr(keys->element[k]->str, ":alm:CQ-");
+        if (!obj || sscanf(obj, ":alm:CQ-WO-C-%d", &n) != 1 || n < 0 || n >= wl->n) {
+            r.objects_wrong++;
+        } else if (!g || g->type != REDIS_REPLY_STRING ||
+                   cfd_codec_alarm_state_decode(g->str, g->len, &st, errstr,
+                                                sizeof(errstr))) {
+            r.objects_wrong++;
+        } else {
+            seen[n] = true;
+            r.objects_bound += st->work_order != NULL;
+            r.objects_wrong += !st->last_work_order ||
+                               strcmp(st->last_work_order, wl->exp[n].wo) != 0;
+        }
+        cfd_alarm_state_destroy(st);
+        freeReplyObject(g);
+    }
+    freeReplyObject(keys);
+    for (int i = 0; i < wl->n; i++)
+        r.objects_missing += !seen[i];
+    redisFree(rc);
+    free(seen);
+    return r;
+}
+
+typedef struct city_trace {
+    const char *wo;
+    int on_topic;          /* its reports on the city-reports topic */
+    char last[160];        /* the last of them: version, partition, offset */
+} city_trace;
+
+static int city_trace_cb(const h_msg *m, void *opaque) {
+    city_trace *t = opaque;
+    cfd_city_report r = {0};
+    char errstr[256];
+    if (cfd_codec_city_report_decode(m->value, m->value_len, &r, errstr, sizeof(errstr)))
+        return 0;
+    if (strcmp(r.work_order, t->wo) == 0) {
+        t->on_topic++;
+        snprintf(t->last, sizeof(t->last), "v%u at [%d]@%lld, ended %lld", r.record_version,
+                 (int)m->partition, (long long)m->offset, (long long)r.ended_at_ms);
+    }
+    cfd_city_report_clear(&r);
+    return 0;
+}
+
+/* Names the first city orders missing from the keys, and whether their reports are on
+ * the topic (the city stage did not keep them) or not (never produced). */
+static void stage_explain(h_env *env, const workload *wl) {
+    int shown = 0;
+    for (int i = 0; i < wl->n && shown < 3; i++) {
+        const h_expect *e = &wl->exp[i];
+        if (!e->in_city)
+            continue;
+        city_trace t = {.wo = e->wo};
+        redisContext *rc = h_redis_connect(env);
+        redisReply *keys = rc ? redisCommand(rc, "KEYS cfd:*:city:*") : NULL;
+        bool kept = false;
+        for (size_t k = 0; keys && k < keys->elements && !kept; k++) {
+            redisReply *g = redisCommand(rc, "GET %s", keys->element[k]->str);
+            cfd_city_state *st = NULL;
+            char errstr[256];
+            if (g && g->type == REDIS_REPLY_STRING &&
+                !cfd_codec_city_state_decode(g->str, g->len, &st, errstr, sizeof(errstr)))
+                for (size_t j = 0; j < st->n_reports && !kept; j++)
+                    kept = strcmp(st->reports[j].work_order, e->wo) == 0;
+            cfd_city_state_destroy(st);
+            freeReplyObject(g);
+        }
+        freeReplyObject(keys);
+        if (rc)
+            redisFree(rc);
+        if (kept)
+            continue;
+        h_consumer *c = h_consume_open(env, "confirmd.city-reports");
+        h_consume_until(c, INT32_MAX, 3000, city_trace_cb, &t);
+        h_consume_close(c);
+        fprintf(stderr, "chaos: city report of %s (record v%u) not in its key: %d on the "
+                        "topic%s%s\n", e->wo, e->version, t.on_topic,
+                t.on_topic ? ", the last " : "", t.last);
+        shown++;
+    }
+}
+
+/* Waits up to timeout_ms for the city keys and the objects to settle (their inputs come
+ * through topics of their own after the events drained). */
+static stage_report stage_wait(h_env *env, const workload *wl, int timeout_ms) {
+    int64_t until = h_now_ms() + timeout_ms;
+    stage_report r;
+    for (;;) {
+        r = stage_scan(env, wl);
+        if (r.city_missing + r.city_wrong + r.city_unexpected + r.objects_missing +
+                    r.objects_bound + r.objects_wrong ==
+                0 ||
+            h_now_ms() >= until)
+            return r;
+        pause_ms(500);
+    }
+}
+
 /* --- the test ------------------------------------------------------------------------- */
 
 static int setup(void **state) {
@@ -781,6 +952,10 @@ static void test_chaos(void **state) {
 
     /* Redis: every order's state is the oracle's record, byte for byte. */
     int lost_state = h_wait_redis_records(env, wl->exp, (size_t)wl->n, PARTS, 10000);
+    /* The city keys hold every city order's last report; no object is left bound. */
+    stage_report sr = stage_wait(env, wl, 60000);
+    if (sr.city_missing)
+        stage_explain(env, wl);
 
     /* Records: the final version of every order, with the oracle's bytes; earlier
      * versions only of the same order (an amendment after a close). */
@@ -845,8 +1020,10 @@ static void test_chaos(void **state) {
         claims += h_file_count(h_worker_log_path(env, i), "partition 0 claimed") > 0
                       ? h_file_count(h_worker_log_path(env, i), "partition 0 claimed")
                       : 0;
-    int lost = lost_state + rec_missing + alert_missing + dl.missing;
-    int wrong = rec_wrong + rs.conflicts + rec_unexpected + dl.wrong + dl.unexpected;
+    int lost = lost_state + rec_missing + alert_missing + dl.missing + sr.city_missing +
+               sr.objects_missing;
+    int wrong = rec_wrong + rs.conflicts + rec_unexpected + dl.wrong + dl.unexpected +
+                sr.city_wrong + sr.city_unexpected + sr.objects_bound + sr.objects_wrong;
     int dups = rs.duplicates + as.duplicates + ds.duplicates;
 
     /* Graceful stop: every worker leaves with status 0 (and, under ASan, leak-free). */
@@ -883,6 +1060,11 @@ static void test_chaos(void **state) {
            rec_unexpected, rs.conflicts, alerts.n, as.distinct, n_alerts, alert_missing,
            alert_unexpected, as.conflicts, dls.n, dl.bad, dl.missing, dl.wrong, dl.unexpected,
            ds.conflicts, lost_state);
+    printf("chaos: city reports of %d orders (missing %d, wrong %d, unexpected %d); the "
+           "orders' circuit objects: no notice %d, still bound to an order %d, wrong last "
+           "order %d\n",
+           sr.city_expected, sr.city_missing, sr.city_wrong, sr.city_unexpected,
+           sr.objects_missing, sr.objects_bound, sr.objects_wrong);
     printf("chaos: %d workers started, %d kills and %d graceful leaves of workers owning "
            "partitions (%d leaves not status 0), %d joins, exits by themselves:%s; partition 0 "
            "claimed %d times; chaos %" PRId64 " ms, drain %" PRId64 " ms, total %" PRId64

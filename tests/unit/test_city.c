@@ -331,15 +331,16 @@ static void test_prune(void **state) {
     cfd_city_state_destroy(st);
 }
 
-/* What a batch does with a key: merge its reports, judge at now, prune. */
+/* What a worker's batch does with a key: merge its reports, judge at the key's own
+ * time, prune. */
 static size_t city_batch(cfd_city_state *st, const cfd_city_report *r, size_t n,
-                         int64_t now, char log[][120], size_t n_log) {
+                         char log[][120], size_t n_log) {
     cfd_incident out[3];
     cfd_alert alert;
     bool has_alert;
     for (size_t i = 0; i < n; i++)
         cfd_city_merge(st, &r[i]);
-    size_t k = cfd_city_collect(st, now, out, &alert, &has_alert);
+    size_t k = cfd_city_collect(st, cfd_city_as_of(st), out, &alert, &has_alert);
     for (size_t i = 0; i < k; i++)
         snprintf(log[n_log++], 120, "%s %s v%u members %zu closed %lld", out[i].incident_id,
                  cfd_incident_status_name(out[i].status), (unsigned)out[i].version,
@@ -348,8 +349,9 @@ static size_t city_batch(cfd_city_state *st, const cfd_city_report *r, size_t n,
     return n_log;
 }
 
-/* A month-old outage replayed one report per batch (a backlog, a rebuild) opens and
- * closes the same incident as when all its reports share one batch. */
+/* A month-old outage replayed one report per batch (a backlog, a rebuild: the clock is
+ * a month later) opens and closes the same incident as when all its reports share one
+ * batch. */
 static void test_replay_month_old(void **state) {
     (void)state;
     const cfd_city_report scenario[] = {
@@ -358,19 +360,18 @@ static void test_replay_month_old(void **state) {
         rep("WO-B", "C-B", 10, 95, 2), rep("WO-C", "C-C", 20, 100, 2),
     };
     const size_t n = sizeof(scenario) / sizeof(scenario[0]);
-    const int64_t now = T0 + 31 * 24 * 60 * MIN; /* the clock, a month later */
     char one[8][120], all[8][120];
     size_t n_one = 0, n_all;
 
     cfd_city_state *st = cfd_city_state_new();
     for (size_t i = 0; i < n; i++)
-        n_one = city_batch(st, &scenario[i], 1, now, one, n_one);
+        n_one = city_batch(st, &scenario[i], 1, one, n_one);
     cfd_city_state_destroy(st);
 
     /* All at once: the reports of the first three, then the ends. */
     st = cfd_city_state_new();
-    n_all = city_batch(st, scenario, 3, now, all, 0);
-    n_all = city_batch(st, scenario + 3, 3, now, all, n_all);
+    n_all = city_batch(st, scenario, 3, all, 0);
+    n_all = city_batch(st, scenario + 3, 3, all, n_all);
     cfd_city_state_destroy(st);
 
     assert_int_equal(n_one, 2);
