@@ -59,7 +59,7 @@ typedef struct cfd_event {
         bool full_interruption;          /* 全阻: no user can use the service */
     } report;
 
-    /* CFD_MS_DISPATCHED / CFD_MS_ENGINEER_ACCEPTED */
+    /* CFD_MS_DISPATCHED (both) / CFD_MS_ENGINEER_ACCEPTED (engineer_id only) */
     struct {
         const char *contractor;
         const char *engineer_id;

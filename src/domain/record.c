@@ -266,8 +266,6 @@ static cfd_err fold_state(const cfd_record *rec, cfd_state *out, size_t *bad,
 static cfd_milestone payload_group(cfd_milestone m)
 {
     switch (m) {
-    case CFD_MS_ENGINEER_ACCEPTED:
-        return CFD_MS_DISPATCHED;
     case CFD_MS_APPOINTMENT_RESCHEDULED:
         return CFD_MS_APPOINTMENT_SET;
     default:
@@ -377,8 +375,8 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
         stage_str(st, &rec->previous_work_order, ev->report.previous_work_order);
         stage_str(st, &rec->alarm_object, ev->report.alarm_object);
         break;
+    /* The engineer's acceptance names no contractor: only a dispatch sets it. */
     case CFD_MS_DISPATCHED:
-    case CFD_MS_ENGINEER_ACCEPTED:
         stage_str(st, &rec->contractor, ev->dispatch.contractor);
         break;
     case CFD_MS_ARRIVED_ON_SITE:

@@ -245,6 +245,28 @@ static void test_park_window_expiry(void **state) {
     h_collected_free(&dls);
 }
 
+/* The engineer's acceptance names no contractor: the dispatch's contractor stays on
+ * the completed record, so its penalty points can be summed per contractor. */
+static void test_contractor_kept(void **state) {
+    h_env *env = *state;
+    h_collected recs;
+
+    h_send_full_order(env, "WO-K", "TIER_AA", 0, T0, 30);
+    h_send_ms(env, "WO-K", "WO-K-eng", T0 + 3 * MIN, "engineer_accepted",
+              "{\"engineer_id\":\"E42\"}");
+    assert_true(h_worker_start(env, NULL) > 0);
+    /* Completed at v9 (unless one batch took all ten events), then at v10 with the
+     * acceptance that was produced after the close. */
+    h_collect(env, "confirmd.records", "ConfirmationRecord", 2, 15000, &recs);
+    assert_true(recs.n >= 1);
+    assert_non_null(h_find_by(&recs, "version", "10"));
+    for (int i = 0; i < recs.n; i++) {
+        assert_non_null(h_jstr(recs.items[i], "contractor"));
+        assert_string_equal(h_jstr(recs.items[i], "contractor"), "Acme Maintenance");
+    }
+    h_collected_free(&recs);
+}
+
 /* A worker whose partition was claimed by someone else is fenced: it writes nothing
  * more and exits with status 3. */
 static void test_fencing(void **state) {
@@ -279,6 +301,7 @@ int main(void) {
                                         h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_parking_and_duplicates, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_park_window_expiry, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_contractor_kept, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_fencing, h_setup_redis_broker, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

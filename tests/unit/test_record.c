@@ -328,16 +328,16 @@ static void test_latest_payload_wins(void **state)
     cfd_event d_late = fx_event("d2", "WO-6", CFD_MS_DIAGNOSED, FX_T0 + 30 * FX_MIN);
     cfd_event d_early = fx_event("d1", "WO-6", CFD_MS_DIAGNOSED, FX_T0 + 20 * FX_MIN);
     cfd_event disp = fx_event("x1", "WO-6", CFD_MS_DISPATCHED, FX_T0 + 2 * FX_MIN);
-    cfd_event eng = fx_event("x2", "WO-6", CFD_MS_ENGINEER_ACCEPTED, FX_T0 + 3 * FX_MIN);
+    cfd_event redisp = fx_event("x2", "WO-6", CFD_MS_DISPATCHED, FX_T0 + 3 * FX_MIN);
 
     (void)state;
     d_late.diagnosis.cause = CFD_CAUSE_OTHER;
     d_late.diagnosis.cause_other = "rodents";
     d_late.diagnosis.onsite_findings = NULL;
     d_early.diagnosis.cause = CFD_CAUSE_CUSTOMER_NETWORK;
-    eng.dispatch.contractor = "Contractor Two";
+    redisp.dispatch.contractor = "Contractor Two";
     apply_expect(rec, &rep, CFD_APPLY_CHANGED);
-    apply_expect(rec, &eng, CFD_APPLY_CHANGED);
+    apply_expect(rec, &redisp, CFD_APPLY_CHANGED);
     apply_expect(rec, &disp, CFD_APPLY_CHANGED);
     apply_expect(rec, &d_late, CFD_APPLY_CHANGED);
     apply_expect(rec, &d_early, CFD_APPLY_CHANGED);
@@ -347,6 +347,57 @@ static void test_latest_payload_wins(void **state)
     assert_string_equal(rec->contractor, "Contractor Two");
     assert_int_equal(rec->state, CFD_STATE_DIAGNOSED);
     cfd_record_destroy(rec);
+}
+
+/* A milestone sets only what it carries: the engineer's acceptance names no contractor,
+ * so it leaves the dispatch's, whatever the arrival order. */
+typedef struct carry_step {
+    const char *id;
+    cfd_milestone kind;
+    int at_min;
+    const char *contractor; /* dispatched only */
+} carry_step;
+
+typedef struct carry_case {
+    const char *name;
+    carry_step steps[4]; /* in arrival order, after the report */
+    const char *want_contractor;
+} carry_case;
+
+static const carry_case carry_cases[] = {
+    {"engineer accepts after the dispatch",
+     {{"d1", CFD_MS_DISPATCHED, 2, "Contractor One"}, {"e1", CFD_MS_ENGINEER_ACCEPTED, 3, NULL}},
+     "Contractor One"},
+    {"engineer acceptance arrives first",
+     {{"e1", CFD_MS_ENGINEER_ACCEPTED, 3, NULL}, {"d1", CFD_MS_DISPATCHED, 2, "Contractor One"}},
+     "Contractor One"},
+    {"re-dispatch after the acceptance names the new contractor",
+     {{"d1", CFD_MS_DISPATCHED, 2, "Contractor One"}, {"e1", CFD_MS_ENGINEER_ACCEPTED, 3, NULL},
+      {"d2", CFD_MS_DISPATCHED, 4, "Contractor Two"}, {"e2", CFD_MS_ENGINEER_ACCEPTED, 5, NULL}},
+     "Contractor Two"},
+    {"acceptance alone", {{"e1", CFD_MS_ENGINEER_ACCEPTED, 3, NULL}}, NULL},
+};
+
+static void test_milestone_sets_only_what_it_carries(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(carry_cases) / sizeof(carry_cases[0]); i++) {
+        const carry_case *c = &carry_cases[i];
+        cfd_record *rec = cfd_record_new();
+        cfd_event ev = fx_report("r1", "WO-C1", FX_T0, CFD_TIER_AAA, CFD_URGENCY_UNSPECIFIED);
+
+        print_message("case: %s\n", c->name);
+        apply_expect(rec, &ev, CFD_APPLY_CHANGED);
+        for (size_t k = 0; k < 4 && c->steps[k].id != NULL; k++) {
+            const carry_step *s = &c->steps[k];
+
+            ev = fx_event(s->id, "WO-C1", s->kind, FX_T0 + s->at_min * FX_MIN);
+            ev.dispatch.contractor = s->contractor;
+            apply_expect(rec, &ev, CFD_APPLY_CHANGED);
+        }
+        eq_str("contractor", rec->contractor, c->want_contractor);
+        cfd_record_destroy(rec);
+    }
 }
 
 static void test_derived_fields(void **state)
@@ -1020,6 +1071,7 @@ int main(void)
         cmocka_unit_test(test_rejections),
         cmocka_unit_test(test_other_work_order),
         cmocka_unit_test(test_latest_payload_wins),
+        cmocka_unit_test(test_milestone_sets_only_what_it_carries),
         cmocka_unit_test(test_derived_fields),
         cmocka_unit_test(test_close_end_time_and_cancel),
         cmocka_unit_test(test_any_order_same_record),
