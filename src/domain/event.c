@@ -30,6 +30,12 @@ static cfd_err validate_report(const cfd_event *ev, char *errstr, size_t errstr_
     if ((int)urgency < CFD_URGENCY_UNSPECIFIED || (int)urgency > CFD_URGENCY_GENERAL)
         return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,
                     "invalid value report.urgency");
+    /* Alarms, repeat faults and the city rule key on the network object: the circuit,
+     * or for an order a NOC alarm opened, the object it was raised on (an inventory
+     * record may name no circuit). */
+    if (absent(ev->report.circuit_id) && absent(ev->report.alarm_object))
+        return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size,
+                    "missing field fault_report.network.circuit_id");
     return CFD_OK;
 }
 

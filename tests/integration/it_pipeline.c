@@ -98,6 +98,11 @@ static void test_bad_input(void **state) {
     assert_int_equal(h_produce(env, "confirmd.events", "WO-C", "\xff\x01garbage", 9), 0);
     h_send_json(env, "{\"work_order\":\"WO-C\",\"event_time_ms\":%lld,\"accepted\":{}}",
               (long long)T0); /* no event_id */
+    /* A report that names no circuit opens nothing: the field is named. */
+    h_send_json(env, "{\"event_id\":\"WO-C0-rep\",\"work_order\":\"WO-C0\","
+                     "\"event_time_ms\":%lld,\"fault_report\":{\"customer\":"
+                     "{\"tier\":\"TIER_A\"},\"problem_description\":\"down\"}}",
+                (long long)T0);
     h_send_full_order(env, "WO-C", "TIER_A", 0, T0, 30);
     /* Arrival after close: CLOSED -> ARRIVED is not a transition the lifecycle has. */
     h_send_ms(env, "WO-C", "WO-C-late-arrival", T0 + 500 * MIN, "arrived_on_site", "{}");
@@ -105,10 +110,16 @@ static void test_bad_input(void **state) {
             "{\"reason\":\"fault returned\"}");
     assert_true(h_worker_start(env, NULL) > 0);
 
-    h_collect(env, "confirmd.deadletter", "DeadLetter", 3, 30000, &dls);
-    assert_int_equal(dls.n, 3);
+    h_collect(env, "confirmd.deadletter", "DeadLetter", 4, 30000, &dls);
+    assert_int_equal(dls.n, 4);
     assert_int_equal(h_count_by(&dls, "reason", "DEAD_LETTER_UNDECODABLE"), 1);
-    assert_int_equal(h_count_by(&dls, "reason", "DEAD_LETTER_MISSING_FIELD"), 1);
+    assert_int_equal(h_count_by(&dls, "reason", "DEAD_LETTER_MISSING_FIELD"), 2);
+    int named = 0;
+    for (int i = 0; i < dls.n; i++) {
+        const char *detail = h_jstr(dls.items[i], "detail");
+        named += detail && strstr(detail, "missing field fault_report.network.circuit_id");
+    }
+    assert_int_equal(named, 1);
     json_object *tr = h_find_by(&dls, "reason", "DEAD_LETTER_INVALID_TRANSITION");
     assert_non_null(tr);
     assert_string_equal(h_jstr(tr, "event_id"), "WO-C-late-arrival");
@@ -120,6 +131,7 @@ static void test_bad_input(void **state) {
     h_collect(env, "confirmd.records", "ConfirmationRecord", 1, 10000, &recs);
     assert_int_equal(recs.n, 1);
     assert_string_equal(h_jstr(recs.items[0], "state"), "STATE_CLOSED");
+    assert_string_equal(h_jstr(recs.items[0], "work_order"), "WO-C");
     redisContext *rc = h_redis_connect(env);
     assert_non_null(rc);
     /* The reopen came after: the stored state has moved on to REOPENED. */

@@ -378,10 +378,14 @@ static void check_report(const cfd_event *ev)
     int_eq("source", ev->source, CFD_SOURCE_CUSTOMER);
 }
 
-/* A report without customer and network blocks: everything absent, nothing crashes. */
+/* A report without customer block, its network only the circuit it needs: everything
+ * else absent, nothing crashes. */
 static void fill_report_bare(Confirmd__V1__Event *e, payloads *p)
 {
     confirmd__v1__fault_report__init(&p->report);
+    confirmd__v1__network__init(&p->network);
+    p->network.circuit_id = "CQ-LP-0002";
+    p->report.network = &p->network;
     e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_FAULT_REPORT;
     e->fault_report = &p->report;
 }
@@ -389,7 +393,8 @@ static void fill_report_bare(Confirmd__V1__Event *e, payloads *p)
 static void check_report_bare(const cfd_event *ev)
 {
     assert_null(ev->report.customer.name);
-    assert_null(ev->report.circuit_id);
+    str_eq("circuit_id", ev->report.circuit_id, "CQ-LP-0002");
+    assert_null(ev->report.access_point);
     assert_null(ev->report.issuing_unit);
     int_eq("tier", ev->report.customer.tier, CFD_TIER_UNSPECIFIED);
     assert_false(ev->report.customer.gold);
@@ -719,6 +724,12 @@ static void mut_bad_tier(Confirmd__V1__Event *e, payloads *p)
     p->customer.tier = (Confirmd__V1__Tier)42;
 }
 
+static void mut_no_circuit(Confirmd__V1__Event *e, payloads *p)
+{
+    fill_report(e, p);
+    p->report.network = NULL;
+}
+
 static void mut_cause_other_no_text(Confirmd__V1__Event *e, payloads *p)
 {
     fill_diagnosed(e, p);
@@ -757,6 +768,8 @@ static const bad_case bad_cases[] = {
     {"no payload", mut_no_payload, CFD_ERR_MISSING_FIELD, "payload"},
     {"source out of range", mut_bad_source, CFD_ERR_INVALID_VALUE, "source"},
     {"tier out of range", mut_bad_tier, CFD_ERR_INVALID_VALUE, "fault_report.customer.tier"},
+    {"report without circuit", mut_no_circuit, CFD_ERR_MISSING_FIELD,
+     "fault_report.network.circuit_id"},
     {"CAUSE_OTHER without text", mut_cause_other_no_text, CFD_ERR_MISSING_FIELD,
      "cause_other"},
     {"result out of range", mut_bad_result, CFD_ERR_INVALID_VALUE, "result"},
@@ -1652,7 +1665,8 @@ static void test_event_decode_side_paths(void **state)
          CFD_MS_EVENT_REPORT_SUBMITTED},
         {"special repeat report",
          "{\"event_id\":\"e8\",\"work_order\":\"W\",\"event_time_ms\":5,"
-         "\"fault_report\":{\"special\":true,\"previous_work_order\":\"W0\"}}",
+         "\"fault_report\":{\"special\":true,\"previous_work_order\":\"W0\","
+         "\"network\":{\"circuit_id\":\"C-1\"}}}",
          CFD_MS_REPORTED},
     };
 

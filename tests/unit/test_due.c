@@ -23,6 +23,7 @@ static cfd_record *aaa_order(const cfd_policy *pol, int64_t contacted_at) {
     cfd_event rep = {.event_id = "e1", .work_order = "WO-1", .event_time_ms = T0,
                      .kind = CFD_MS_REPORTED};
     rep.report.customer.tier = CFD_TIER_AAA;
+    rep.report.circuit_id = "CQ-1";
     cfd_event acc = {.event_id = "e2", .work_order = "WO-1", .event_time_ms = T0 + MIN,
                      .kind = CFD_MS_ACCEPTED};
     cfd_event con = {.event_id = "e3", .work_order = "WO-1", .event_time_ms = contacted_at,

@@ -55,6 +55,7 @@ static cfd_record *order(const facts *f, const cfd_policy *pol) {
     cfd_event rep = {.event_id = "e-rep", .work_order = "WO-1", .event_time_ms = T0,
                      .kind = CFD_MS_REPORTED};
     rep.report.customer.customer_id = "C-1";
+    rep.report.circuit_id = "CQ-1";
     rep.report.customer.city = "Chongqing";
     rep.report.customer.affected_service = "internet";
     rep.report.customer.importance = f->importance;
