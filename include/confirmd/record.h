@@ -21,7 +21,11 @@ typedef struct cfd_timeline_entry {
     /* The few payload facts that rules judge per event, not per latest event. */
     int64_t appointment_time_ms; /* appointment set / rescheduled: the agreed time */
     bool by_customer;            /* appointment set / rescheduled: customer asked */
-    int64_t waited_ms;           /* customer absent: leaving - visit time; 0 unknown */
+    int64_t waited_ms;           /* customer absent: leaving - visit time when the
+                                    note gives both; 0 otherwise */
+    int64_t left_at_ms;          /* customer absent: the note's leaving time when it
+                                    gives no visit time (the wait then counts from
+                                    the arrival); 0 none */
     cfd_cause cause;             /* diagnosed: the cause found then */
     bool full_interruption;      /* fault report: it said 全阻 */
     int64_t due_ms;              /* restored with a workaround: the agreed permanent

@@ -652,6 +652,7 @@ static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
             pe->appointment_time_ms = te->appointment_time_ms;
             pe->by_customer = te->by_customer;
             pe->waited_ms = te->waited_ms;
+            pe->left_at_ms = te->left_at_ms;
             pe->cause = (Confirmd__V1__CauseCategory)te->cause;
             pe->full_interruption = te->full_interruption;
             pe->due_ms = te->due_ms;
@@ -992,6 +993,7 @@ static bool codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
             te->appointment_time_ms = pe->appointment_time_ms;
             te->by_customer = pe->by_customer;
             te->waited_ms = pe->waited_ms;
+            te->left_at_ms = pe->left_at_ms;
             te->due_ms = pe->due_ms;
             te->workaround = pe->workaround;
             te->non_standard = pe->non_standard;

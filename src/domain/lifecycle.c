@@ -55,9 +55,10 @@
  *   acceptance, and SIGNED/CLOSED wait for a new visit or restoration.
  * - RESCHEDULED needs an appointment to move (APPOINTED, DEPARTED: the visit is put
  *   off, CUSTOMER_ABSENT: the second appointment); on site it only fills the timeline.
- * - CUSTOMER_ABSENT comes instead of an arrival: after acceptance and before the
- *   engineer is on site. From it a second appointment, a new departure or arrival, a
- *   remote restoration or a waiver move on.
+ * - CUSTOMER_ABSENT: the engineer at the door finds nobody. It comes after the arrival
+ *   (the seed's case: at the door at the agreed time) or instead of one, any time after
+ *   acceptance; once diagnosed, the customer was there. From it a second appointment,
+ *   a new departure or arrival, a remote restoration or a waiver move on.
  * - A repeated REPORTED in an open order only updates the report's fields; after
  *   CLOSED/CANCELLED a new report is a new work order, not this one.
  * - NOC_ALARM, PART, PAUSED, RESUMED, EVENT_REPORT and COMPLAINT are informational
@@ -75,7 +76,7 @@ static const signed char transitions[CFD_STATE_COUNT][CFD_MS_COUNT] = {
     [CON] =             {ILL, STAY, STAY, STAY, STAY, STAY, APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, ILL,  ABS,  ILL,  STAY, STAY, STAY, STAY, STAY},
     [APT] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, STAY, ABS,  ILL,  STAY, STAY, STAY, STAY, STAY},
     [DEP] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, APT,  ABS,  ILL,  STAY, STAY, STAY, STAY, STAY},
-    [ONS] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, DIA,  RES,  SIG,  ILL,  CAN,  ILL,  STAY, STAY, ILL,  WAI,  STAY, STAY, STAY, STAY, STAY},
+    [ONS] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, DIA,  RES,  SIG,  ILL,  CAN,  ILL,  STAY, STAY, ABS,  WAI,  STAY, STAY, STAY, STAY, STAY},
     [DIA] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, RES,  SIG,  ILL,  CAN,  ILL,  STAY, STAY, ILL,  WAI,  STAY, STAY, STAY, STAY, STAY},
     [RES] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, SIG,  CLO,  CAN,  REO,  STAY, ILL,  ILL,  WAI,  STAY, STAY, STAY, STAY, STAY},
     [SIG] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, CLO,  CAN,  REO,  STAY, ILL,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY},

@@ -189,12 +189,16 @@ static cfd_err timeline_insert(cfd_record *rec, const cfd_event *ev, size_t *pos
         grown[i].due_ms = ev->part_promised_at_ms;
     if (ev->kind == CFD_MS_COMPLAINT)
         grown[i].non_standard = ev->complaint.non_standard_work;
-    if (ev->kind == CFD_MS_CUSTOMER_ABSENT && ev->visit.note.leaving_time_ms > 0) {
-        int64_t visit = ev->visit.note.visit_time_ms > 0 ? ev->visit.note.visit_time_ms
-                                                         : ev->event_time_ms;
-        int64_t waited = ev->visit.note.leaving_time_ms - visit;
+    if (ev->kind == CFD_MS_CUSTOMER_ABSENT) {
+        const cfd_visit_note_ref *n = &ev->visit.note;
+        int64_t waited = n->leaving_time_ms - n->visit_time_ms;
 
-        grown[i].waited_ms = waited > 0 ? waited : 1; /* 0 means unknown */
+        /* Without a visit time the wait starts at the arrival before it, which the
+         * assessment finds in the timeline. */
+        if (n->visit_time_ms > 0 && n->leaving_time_ms > 0)
+            grown[i].waited_ms = waited > 0 ? waited : 1; /* 0 means unknown */
+        else
+            grown[i].left_at_ms = n->leaving_time_ms;
     }
     rec->n_timeline++;
     *pos = i;

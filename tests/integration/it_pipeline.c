@@ -279,6 +279,70 @@ static void test_contractor_kept(void **state) {
     h_collected_free(&recs);
 }
 
+/* The seed's absent customer: the engineer at the door at the agreed time, nobody
+ * home, gone after 5 min. The absence is applied after the arrival, not parked; the
+ * short wait costs the contractor 5 points; the second appointment has priority and
+ * the order completes with every event applied. */
+static void send_customer_appointment(h_env *env, const char *eid, int64_t t, int64_t at) {
+    char body[128];
+    snprintf(body, sizeof(body), "{\"appointment_time_ms\":%lld,"
+             "\"requested_by_customer\":true}", (long long)at);
+    h_send_ms(env, "WO-AB", eid, t, "appointment_set", body);
+}
+
+static void test_customer_absent_after_arrival(void **state) {
+    h_env *env = *state;
+    h_collected recs;
+
+    h_send_report(env, "WO-AB", "WO-AB-rep", T0, "TIER_AA", 0);
+    h_send_ms(env, "WO-AB", "WO-AB-acc", T0 + 1 * MIN, "accepted", "{}");
+    h_send_ms(env, "WO-AB", "WO-AB-dis", T0 + 2 * MIN, "dispatched",
+              "{\"contractor\":\"Acme Maintenance\"}");
+    h_send_ms(env, "WO-AB", "WO-AB-con", T0 + 6 * MIN, "customer_contacted", "{}");
+    send_customer_appointment(env, "WO-AB-apt1", T0 + 10 * MIN, T0 + 60 * MIN);
+    h_send_ms(env, "WO-AB", "WO-AB-arr1", T0 + 58 * MIN, "arrived_on_site",
+              "{\"engineers\":[\"E42\"]}");
+    h_send_ms(env, "WO-AB", "WO-AB-abs", T0 + 63 * MIN, "customer_absent", "{}");
+    send_customer_appointment(env, "WO-AB-apt2", T0 + 70 * MIN, T0 + 100 * MIN);
+    h_send_ms(env, "WO-AB", "WO-AB-arr2", T0 + 98 * MIN, "arrived_on_site",
+              "{\"engineers\":[\"E42\"]}");
+    h_send_ms(env, "WO-AB", "WO-AB-dia", T0 + 105 * MIN, "diagnosed",
+              "{\"cause\":\"CAUSE_TRANSMISSION_LINE\",\"onsite_findings\":\"fiber cut\"}");
+    h_send_ms(env, "WO-AB", "WO-AB-res", T0 + 120 * MIN, "service_restored",
+              "{\"result\":\"RESULT_RESTORED\"}");
+    h_send_ms(env, "WO-AB", "WO-AB-sig", T0 + 125 * MIN, "confirmation_signed",
+              "{\"customer_signature\":\"王\",\"engineer_signature\":\"E42\"}");
+    h_send_ms(env, "WO-AB", "WO-AB-clo", T0 + 130 * MIN, "closed", "{}");
+    assert_true(h_worker_start(env, NULL) > 0);
+
+    h_collect(env, "confirmd.records", "ConfirmationRecord", 1, 30000, &recs);
+    assert_int_equal(recs.n, 1);
+    json_object *r = recs.items[0];
+    assert_string_equal(h_jstr(r, "state"), "STATE_CLOSED");
+    assert_string_equal(h_jstr(r, "version"), "13"); /* nothing left parked */
+    assert_string_equal(h_jstr(r, "customer_absences"), "1");
+    assert_string_equal(h_jstr(r, "priority_appointment"), "true");
+    json_object *vs = json_object_object_get(r, "violations");
+    int short_waits = 0;
+    for (size_t i = 0; vs && i < json_object_array_length(vs); i++) {
+        json_object *v = json_object_array_get_idx(vs, i);
+        if (strcmp(h_jstr(v, "code"), "VIOLATION_BROKEN_COMMITMENT") == 0) {
+            assert_string_equal(h_jstr(v, "detail"), "waited 5 min for the absent customer");
+            assert_string_equal(h_jstr(v, "points"), "5");
+            short_waits++;
+        }
+    }
+    assert_int_equal(short_waits, 1);
+    h_collected_free(&recs);
+
+    redisContext *rc = h_redis_connect(env);
+    assert_non_null(rc);
+    redisReply *k = redisCommand(rc, "KEYS cfd:*:park:WO-AB");
+    assert_int_equal((int)k->elements, 0);
+    freeReplyObject(k);
+    redisFree(rc);
+}
+
 /* A worker whose partition was claimed by someone else is fenced: it writes nothing
  * more and exits with status 3. */
 static void test_fencing(void **state) {
@@ -314,6 +378,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_parking_and_duplicates, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_park_window_expiry, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_contractor_kept, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_customer_absent_after_arrival, h_setup_redis_broker,
+                                        h_teardown_env),
         cmocka_unit_test_setup_teardown(test_fencing, h_setup_redis_broker, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

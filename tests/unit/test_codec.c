@@ -1011,7 +1011,8 @@ static cfd_record *full_record(void)
                                           .source = CFD_SOURCE_OPERATOR,
                                           .appointment_time_ms = T0 + 7200000,
                                           .by_customer = true,
-                                          .waited_ms = 60000};
+                                          .waited_ms = 60000,
+                                          .left_at_ms = T0 + 900000};
     for (int m = CFD_METRIC_CONTACT; m < CFD_METRIC_COUNT; m++)
         r->sla[m] = (cfd_sla_result){.metric = (cfd_metric)m,
                                      .target_ms = 1000LL * m,
@@ -1146,6 +1147,7 @@ static void assert_record_equal(const cfd_record *a, const cfd_record *b)
                b->timeline[i].appointment_time_ms);
         int_eq("timeline.by_customer", a->timeline[i].by_customer, b->timeline[i].by_customer);
         int_eq("timeline.waited_ms", a->timeline[i].waited_ms, b->timeline[i].waited_ms);
+        int_eq("timeline.left_at_ms", a->timeline[i].left_at_ms, b->timeline[i].left_at_ms);
         int_eq("timeline.cause", a->timeline[i].cause, b->timeline[i].cause);
         int_eq("timeline.full_interruption", a->timeline[i].full_interruption,
                b->timeline[i].full_interruption);

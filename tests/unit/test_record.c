@@ -400,6 +400,58 @@ static void test_milestone_sets_only_what_it_carries(void **state)
     }
 }
 
+/* The customer absent at the door after the arrival: applied, not parked; the second
+ * appointment gets priority and the next visit goes on from there. */
+typedef struct absent_case {
+    const char *name;
+    cfd_milestone steps[8]; /* after report and acceptance, 10 min apart */
+    cfd_state want_state;
+    int32_t want_absences;
+    bool want_priority;
+} absent_case;
+
+static const absent_case absent_cases[] = {
+    {"absent after the arrival", {CFD_MS_ARRIVED_ON_SITE, CFD_MS_CUSTOMER_ABSENT},
+     CFD_STATE_CUSTOMER_ABSENT, 1, false},
+    {"second appointment after it has priority",
+     {CFD_MS_ARRIVED_ON_SITE, CFD_MS_CUSTOMER_ABSENT, CFD_MS_APPOINTMENT_SET},
+     CFD_STATE_APPOINTED, 1, true},
+    {"second visit goes on to the close",
+     {CFD_MS_ARRIVED_ON_SITE, CFD_MS_CUSTOMER_ABSENT, CFD_MS_APPOINTMENT_SET,
+      CFD_MS_ARRIVED_ON_SITE, CFD_MS_DIAGNOSED, CFD_MS_SERVICE_RESTORED,
+      CFD_MS_CONFIRMATION_SIGNED, CFD_MS_CLOSED},
+     CFD_STATE_CLOSED, 1, true},
+    {"unreachable after the arrival: completed with the reason",
+     {CFD_MS_ARRIVED_ON_SITE, CFD_MS_CUSTOMER_ABSENT, CFD_MS_SIGNATURE_WAIVED,
+      CFD_MS_CLOSED},
+     CFD_STATE_CLOSED, 1, false},
+};
+
+static void test_customer_absent_at_the_door(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(absent_cases) / sizeof(absent_cases[0]); i++) {
+        const absent_case *c = &absent_cases[i];
+        cfd_record *rec = cfd_record_new();
+        static const char *const ids[] = {"s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"};
+        cfd_event ev = fx_report("r1", "WO-AB", FX_T0, CFD_TIER_AA, CFD_URGENCY_UNSPECIFIED);
+
+        print_message("case: %s\n", c->name);
+        apply_expect(rec, &ev, CFD_APPLY_CHANGED);
+        ev = fx_event("a1", "WO-AB", CFD_MS_ACCEPTED, FX_T0 + FX_MIN);
+        apply_expect(rec, &ev, CFD_APPLY_CHANGED);
+        for (size_t k = 0; k < 8 && c->steps[k] != CFD_MS_NONE; k++) {
+            ev = fx_event(ids[k], "WO-AB", c->steps[k], FX_T0 + (int64_t)(k + 1) * 10 * FX_MIN);
+            ev.visit.reason = CFD_WAIVER_UNREACHABLE;
+            apply_expect(rec, &ev, CFD_APPLY_CHANGED);
+        }
+        assert_int_equal(rec->state, c->want_state);
+        assert_int_equal(rec->customer_absences, c->want_absences);
+        assert_int_equal(rec->priority_appointment, c->want_priority);
+        cfd_record_destroy(rec);
+    }
+}
+
 static void test_derived_fields(void **state)
 {
     cfd_record *rec = cfd_record_new();
@@ -491,6 +543,7 @@ enum variant {
     V_CLOSE_END,    /* close with an explicit service end */
     V_REPAUSE,      /* pause: the same pause id reported again, later */
     V_SPECIAL,      /* report: tier A, special fault, a repeat of an earlier order */
+    V_AT_DOOR,      /* absence: after the arrival, the note gives only the leaving time */
 };
 
 typedef struct spec {
@@ -611,6 +664,20 @@ static const scenario scenarios[] = {
       {"w0", CFD_MS_SIGNATURE_WAIVED, 90, V_ALT},
       {"c0", CFD_MS_CLOSED, 100, V_NONE}},
      NULL},
+    {"WO-P9", /* AA: at the door at the agreed time, nobody home; a second
+               * appointment the customer asks for, then the visit */
+     {{"r0", CFD_MS_REPORTED, 0, V_AA},
+      {"a0", CFD_MS_ACCEPTED, 1, V_NONE},
+      {"p0", CFD_MS_APPOINTMENT_SET, 10, V_NONE},
+      {"o0", CFD_MS_ARRIVED_ON_SITE, 175, V_NONE},
+      {"b0", CFD_MS_CUSTOMER_ABSENT, 185, V_AT_DOOR},
+      {"p1", CFD_MS_APPOINTMENT_SET, 190, V_BY_CUSTOMER},
+      {"o1", CFD_MS_ARRIVED_ON_SITE, 370, V_ALT},
+      {"g0", CFD_MS_DIAGNOSED, 380, V_NONE},
+      {"s0", CFD_MS_SERVICE_RESTORED, 400, V_NONE},
+      {"c0", CFD_MS_CONFIRMATION_SIGNED, 410, V_NONE},
+      {"z0", CFD_MS_CLOSED, 420, V_NONE}},
+     NULL},
 };
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -656,7 +723,7 @@ static void build_event(built *b, const char *wo, const spec *s, int64_t base)
         b->ev.appointment.reason = "engineer delayed";
         break;
     case CFD_MS_CUSTOMER_ABSENT:
-        b->ev.visit.note.visit_time_ms = b->ev.event_time_ms;
+        b->ev.visit.note.visit_time_ms = s->v == V_AT_DOOR ? 0 : b->ev.event_time_ms;
         b->ev.visit.note.leaving_time_ms =
             b->ev.event_time_ms + (s->v == V_ALT ? 20 : 10) * FX_MIN;
         b->ev.visit.note.contact = s->v == V_ALT ? "400-000-0001" : NULL;
@@ -949,6 +1016,14 @@ static void check_references(cfd_record *const *ref)
     assert_int_equal(p6->sla[CFD_METRIC_RESTORATION].status, CFD_MST_BREACHED);
 
     check_side_paths(ref[6], ref[7]);
+
+    /* WO-P9: the absence after the arrival is applied; 20 min at the door is enough. */
+    assert_int_equal(ref[8]->state, CFD_STATE_CLOSED);
+    assert_int_equal(ref[8]->customer_absences, 1);
+    assert_true(ref[8]->priority_appointment);
+    assert_int_equal(ref[8]->arrival_time_ms, FX_T0 + 8 * 24 * FX_HOUR + 175 * FX_MIN);
+    for (size_t i = 0; i < ref[8]->n_violations; i++)
+        assert_int_not_equal(ref[8]->violations[i].code, CFD_VIOLATION_BROKEN_COMMITMENT);
 }
 
 /* The byte-identical check: the encoded WorkOrderState covers every field, the side
@@ -1072,6 +1147,7 @@ int main(void)
         cmocka_unit_test(test_other_work_order),
         cmocka_unit_test(test_latest_payload_wins),
         cmocka_unit_test(test_milestone_sets_only_what_it_carries),
+        cmocka_unit_test(test_customer_absent_at_the_door),
         cmocka_unit_test(test_derived_fields),
         cmocka_unit_test(test_close_end_time_and_cancel),
         cmocka_unit_test(test_any_order_same_record),
