@@ -204,8 +204,6 @@ typedef enum cfd_apply_outcome {
  * (the timeline is re-folded): when the fold then fails at a closed or cancelled state,
  * there or at any later entry, the event is rejected (CFD_ERR_TRANSITION); when it fails
  * in an open state, a predecessor is missing and the outcome is CFD_APPLY_PARK.
- * Events of a reopened order's new cycle must not overtake its REOPENED event: until it
- * arrives the order is closed and rejects them.
  * Policy pinning: a record opened under another policy version than pol keeps the
  * targets it was judged by (its SLA results' target_ms); the other figures come from
  * pol. cfd_record_reevaluate() moves it to pol explicitly.

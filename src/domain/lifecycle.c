@@ -49,8 +49,9 @@
  * - CLOSED needs RESTORED, SIGNED or WAIVED. Closing a diagnosed-but-unrestored order
  *   without a signature is not modelled; CANCELLED covers orders that end without a
  *   repair.
- * - REOPENED ("the fault returns") needs a restoration to undo: RESTORED, SIGNED,
- *   WAIVED or the terminal states. A second REOPENED while reopened is a repeat.
+ * - REOPENED ("the fault returns" before the close) needs a restoration to undo:
+ *   RESTORED, SIGNED or WAIVED. A second REOPENED while reopened is a repeat. After
+ *   CLOSED or CANCELLED a returning fault is a new work order, never a reopen.
  * - REOPENED rows like ACCEPTED: the engineer goes again, so the chain restarts after
  *   acceptance, and SIGNED/CLOSED wait for a new visit or restoration.
  * - RESCHEDULED needs an appointment to move (APPOINTED, DEPARTED: the visit is put
@@ -80,8 +81,8 @@ static const signed char transitions[CFD_STATE_COUNT][CFD_MS_COUNT] = {
     [DIA] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, RES,  SIG,  ILL,  CAN,  ILL,  STAY, STAY, ILL,  WAI,  STAY, STAY, STAY, STAY, STAY},
     [RES] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, SIG,  CLO,  CAN,  REO,  STAY, ILL,  ILL,  WAI,  STAY, STAY, STAY, STAY, STAY},
     [SIG] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, CLO,  CAN,  REO,  STAY, ILL,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY},
-    [CLO] =             {ILL, ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  REO,  STAY, ILL,  ILL,  ILL,  STAY, STAY, STAY, STAY, STAY},
-    [CAN] =             {ILL, ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  REO,  STAY, ILL,  ILL,  ILL,  STAY, STAY, STAY, STAY, STAY},
+    [CLO] =             {ILL, ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  STAY, ILL,  ILL,  ILL,  STAY, STAY, STAY, STAY, STAY},
+    [CAN] =             {ILL, ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  STAY, ILL,  ILL,  ILL,  STAY, STAY, STAY, STAY, STAY},
     [REO] =             {ILL, STAY, STAY, DSP,  ENG,  CON,  APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  STAY, STAY, ILL,  ABS,  ILL,  STAY, STAY, STAY, STAY, STAY},
     [ABS] =             {ILL, STAY, STAY, STAY, STAY, STAY, APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, APT,  STAY, WAI,  STAY, STAY, STAY, STAY, STAY},
     [WAI] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, SIG,  CLO,  CAN,  REO,  STAY, ILL,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY},
