@@ -505,7 +505,7 @@ cfd_err wk_sweep_parked(cfd_worker *w, int32_t part, slot *s) {
         item_load_parked(w, &it);
         for (size_t k = 0; k < it.n_parked; k++) {
             parked_ev *p = &it.parked[k];
-            if (p->done || p->ref.expire_at_ms > now)
+            if (p->done || p->ref.expire_at_ms >= now) /* only after the window */
                 continue;
             wk_dead_letter(w, p->topic, p->ref.partition, p->ref.offset, p->ref.payload,
                         p->ref.payload_len, opened ? CFD_ERR_TRANSITION

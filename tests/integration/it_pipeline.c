@@ -348,6 +348,31 @@ static void test_customer_absent_after_arrival(void **state) {
     redisFree(rc);
 }
 
+/* "Only after" the window: an event parked at T is kept at T + 24 h exactly and
+ * dead-lettered once the clock passes it. */
+static void test_park_window_edge(void **state) {
+    h_env *env = *state;
+    const int64_t now = T0 + 7 * 24 * 60 * MIN, window = 24 * 60 * MIN;
+    h_collected dls;
+    assert_int_equal(h_set_sim_clock(env, now), 0);
+    assert_true(h_worker_start(env, h_simulated_clock) > 0);
+    h_send_ms(env, "WO-EDGE", "WO-EDGE-acc", T0, "accepted", "{}");
+    assert_true(h_wait_zset(env, "parkidx", "WO-EDGE") == now + window);
+
+    h_consumer *dl = h_consume_open(env, "confirmd.deadletter");
+    assert_non_null(dl);
+    assert_int_equal(h_set_sim_clock(env, now + window), 0);
+    h_msg m;
+    assert_int_equal(h_consume(dl, 2000, &m), 0); /* several ticks at the edge: kept */
+    h_consume_close(dl);
+    assert_int_equal(h_set_sim_clock(env, now + window + 1), 0);
+    h_collect(env, "confirmd.deadletter", "DeadLetter", 1, 30000, &dls);
+    assert_int_equal(dls.n, 1);
+    assert_string_equal(h_jstr(dls.items[0], "reason"), "DEAD_LETTER_UNKNOWN_WORK_ORDER");
+    assert_string_equal(h_jstr(dls.items[0], "event_id"), "WO-EDGE-acc");
+    h_collected_free(&dls);
+}
+
 /* A worker whose partition was claimed by someone else is fenced: it writes nothing
  * more and exits with status 3. */
 static void test_fencing(void **state) {
@@ -382,6 +407,7 @@ int main(void) {
                                         h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_parking_and_duplicates, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_park_window_expiry, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_park_window_edge, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_contractor_kept, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_customer_absent_after_arrival, h_setup_redis_broker,
                                         h_teardown_env),
