@@ -6,9 +6,9 @@
  * Pauses: a clock does not count while a pause that concerns its metric runs (typed
  * pauses from ClockPaused / ClockResumed; restoration only by default), nor, for the
  * restoration, between agreeing an appointment the customer asked for and that
- * appointment. The deadline is where the counted time reaches the target: a walk over
- * the merged pause intervals. An open pause lasts, as far as the record knows, until
- * the latest event.
+ * appointment or the arrival, whichever is first. Overlapping pauses count once. The
+ * deadline is where the counted time reaches the target: a walk over the merged pause
+ * intervals. An open pause lasts, as far as the record knows, until the latest event.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -81,19 +81,27 @@ static size_t pauses_of(const cfd_record *rec, cfd_metric m, int64_t as_of,
             continue;
         out[n++] = (interval){p->start_ms, end};
     }
-    /* 「以用户提出的时间为优先」: the wait for the customer's appointment does not count. */
+    /* 「以用户提出的时间为优先」: the wait for the customer's appointment does not count.
+     * It runs to the appointment or the engineer at the door, whichever is first: once
+     * on site (engineers come 5-10 min early), time counts again. */
     if (m == CFD_METRIC_RESTORATION && rec->appointment_by_customer && n < MAX_INTERVALS) {
-        int64_t agreed = 0;
+        int64_t agreed = 0, until = rec->appointment_time_ms;
 
         for (size_t i = 0; i < rec->n_timeline; i++) {
             const cfd_timeline_entry *e = &rec->timeline[i];
 
             if (e->milestone == CFD_MS_APPOINTMENT_SET ||
-                e->milestone == CFD_MS_APPOINTMENT_RESCHEDULED)
+                e->milestone == CFD_MS_APPOINTMENT_RESCHEDULED) {
                 agreed = e->event_time_ms; /* the latest appointment's agreement */
+                until = rec->appointment_time_ms;
+            }
+            if ((e->milestone == CFD_MS_ARRIVED_ON_SITE ||
+                 e->milestone == CFD_MS_CUSTOMER_ABSENT) &&
+                agreed > 0 && e->event_time_ms < until)
+                until = e->event_time_ms;
         }
-        if (agreed > 0 && rec->appointment_time_ms > agreed)
-            out[n++] = (interval){agreed, rec->appointment_time_ms};
+        if (agreed > 0 && until > agreed)
+            out[n++] = (interval){agreed, until};
     }
     qsort(out, n, sizeof(*out), by_start);
     for (size_t i = 0; i < n; i++) {
