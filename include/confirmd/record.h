@@ -278,14 +278,15 @@ typedef struct cfd_alert {
 
 /*
  * Alerts that the record's current SLA results call for and that were not yet emitted
- * (breaches, and retractions of breaches a late event disproved), fired at now_ms;
+ * (breaches, and retractions of breaches a late event disproved, both to the breach's
+ * level of pol's recipient chain), fired at now_ms;
  * and once per record, the gold notification of an accepted AAA gold order (to the
  * network department leader) or AA gold order (to the team leader).
  * Marks them in rec->alerts_sent, so a second call returns none.
  * @returns how many were written to out (at most max).
  */
-size_t cfd_record_collect_alerts(cfd_record *rec, int64_t now_ms, cfd_alert *out,
-                                 size_t max);
+size_t cfd_record_collect_alerts(cfd_record *rec, const cfd_policy *pol, int64_t now_ms,
+                                 cfd_alert *out, size_t max);
 
 /*
  * Builds the deterministic alert id "<work order>/<metric name>/<pct>" into a->alert_id

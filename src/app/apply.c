@@ -34,7 +34,7 @@ static void emit_incidents(cfd_worker *w, item *it, int64_t now) {
  * event report) are collapsed into one record per batch by wk_process_batch. */
 static void emit_outputs(cfd_worker *w, item *it) {
     cfd_alert alerts[32];
-    size_t n = cfd_record_collect_alerts(it->rec, cfd_clock_now(&w->clock), alerts,
+    size_t n = cfd_record_collect_alerts(it->rec, w->pol, cfd_clock_now(&w->clock), alerts,
                                          sizeof(alerts) / sizeof(alerts[0]));
     for (size_t i = 0; i < n; i++)
         wk_emit_alert(w, it->order, &alerts[i]);

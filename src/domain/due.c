@@ -31,16 +31,21 @@ static size_t due_points(const cfd_record *rec, const cfd_policy *pol, int m,
      * resumes it recomputes the timer. */
     if (r->status == CFD_MST_RUNNING && r->breach_at_ms == 0)
         return 0;
+    /* Each step goes one level of the policy's chain higher than the one before. */
     for (int k = 0; k < 2; k++)
         pts[n++] = (due_point){k == 0 ? CFD_ALERT_SLOT_WARNING_1 : CFD_ALERT_SLOT_WARNING_2,
-                               CFD_ALERT_WARNING, pol->warn_pct[k], CFD_RECIPIENT_ENGINEER,
+                               CFD_ALERT_WARNING, pol->warn_pct[k],
+                               cfd_policy_step_recipient(pol, k),
                                cfd_sla_warning_at(rec, pol, (cfd_metric)m, k)};
     /* The breach is due just after the deadline: meeting it at the deadline is met. */
     pts[n++] = (due_point){CFD_ALERT_SLOT_BREACH, CFD_ALERT_BREACH, 100,
-                           CFD_RECIPIENT_TEAM_LEADER, r->deadline_ms + 1};
+                           cfd_policy_step_recipient(pol, CFD_STEP_BREACH),
+                           r->deadline_ms + 1};
     for (int k = 1; k <= CFD_ESCALATION_STEPS; k++) {
-        cfd_recipient to = k == 1 ? CFD_RECIPIENT_DEPARTMENT_LEADER
-                                  : CFD_RECIPIENT_NOC_DUTY_MANAGER;
+        cfd_recipient to = cfd_policy_step_recipient(pol, CFD_STEP_BREACH + k);
+
+        if (to == CFD_RECIPIENT_NONE) /* the top of the chain was reached */
+            break;
         pts[n++] = (due_point){(cfd_alert_slot)(CFD_ALERT_SLOT_ESCALATION_1 + k - 1),
                                CFD_ALERT_ESCALATION, 100 + k, to,
                                r->deadline_ms + 1 + (int64_t)k * pol->escalation_ms};

@@ -57,11 +57,13 @@ static const due_case cases[] = {
      CFD_RECIPIENT_ENGINEER, T0 + 16 * MIN + 1},
     {"at the deadline itself: met, nothing new beyond warnings", T0 + 16 * MIN,
      CFD_ALERT_WARNING, CFD_METRIC_CONTACT, 50, CFD_RECIPIENT_ENGINEER, T0 + 16 * MIN + 1},
-    {"after the deadline: breach to the team leader, warnings skipped", T0 + 17 * MIN,
-     CFD_ALERT_BREACH, CFD_METRIC_CONTACT, 100, CFD_RECIPIENT_TEAM_LEADER,
+    {"after the deadline: breach to the department leader, warnings skipped",
+     T0 + 17 * MIN, CFD_ALERT_BREACH, CFD_METRIC_CONTACT, 100,
+     CFD_RECIPIENT_DEPARTMENT_LEADER,
      T0 + 31 * MIN /* the on-site duty's 50 % comes before the escalation */},
     {"31 min after: breach and escalation together", T0 + 47 * MIN, CFD_ALERT_BREACH,
-     CFD_METRIC_CONTACT, 100, CFD_RECIPIENT_TEAM_LEADER, T0 + 49 * MIN /* on-site 80 % */},
+     CFD_METRIC_CONTACT, 100, CFD_RECIPIENT_DEPARTMENT_LEADER,
+     T0 + 49 * MIN /* on-site 80 % */},
 };
 
 /* Each case collects once at its instant; checks the first alert and the next timer. */
@@ -114,8 +116,62 @@ static void test_each_fact_once(void **state) {
     }
     assert_int_equal(warnings, 2);
     assert_int_equal(breaches, 1);
-    assert_int_equal(escalations, CFD_ESCALATION_STEPS);
+    assert_int_equal(escalations, pol.n_chain - 3); /* one per level above the breach */
     cfd_record_destroy(rec);
+}
+
+/* Each step of one duty goes one level higher than the step before it, along the
+ * policy's chain; there is no step past its top. */
+typedef struct climb_case {
+    const char *name;
+    cfd_recipient chain[CFD_CHAIN_MAX];
+    int n_chain;
+    cfd_alert_kind kinds[CFD_CHAIN_MAX]; /* the contact duty's alerts, in order */
+    int n_alerts;
+} climb_case;
+
+#define ENG CFD_RECIPIENT_ENGINEER
+#define TL CFD_RECIPIENT_TEAM_LEADER
+#define DL CFD_RECIPIENT_DEPARTMENT_LEADER
+#define NOC CFD_RECIPIENT_NOC_DUTY_MANAGER
+#define W CFD_ALERT_WARNING
+
+static const climb_case climb_cases[] = {
+    {"default: engineer, team leader, department leader, NOC duty manager",
+     {ENG, TL, DL, NOC}, 4, {W, W, CFD_ALERT_BREACH, CFD_ALERT_ESCALATION}, 4},
+    {"a chain of three: warnings, breach, no escalation", {TL, DL, NOC}, 3,
+     {W, W, CFD_ALERT_BREACH}, 3},
+};
+
+static void test_recipients_climb(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof(climb_cases) / sizeof(climb_cases[0]); i++) {
+        const climb_case *c = &climb_cases[i];
+        cfd_policy pol;
+        cfd_policy_defaults(&pol);
+        memcpy(pol.chain, c->chain, sizeof(pol.chain));
+        pol.n_chain = c->n_chain;
+        cfd_policy_seal(&pol);
+        assert_int_equal(cfd_policy_validate(&pol, NULL, 0), CFD_OK);
+        cfd_record *rec = aaa_order(&pol, 0);
+        cfd_alert out[16];
+        int n = 0;
+
+        print_message("case: %s\n", c->name);
+        for (int64_t t = T0; t <= T0 + 10 * 60 * MIN; t += MIN) {
+            size_t k = cfd_due_collect(rec, &pol, t, out, 16);
+            for (size_t j = 0; j < k; j++) {
+                if (out[j].metric != CFD_METRIC_CONTACT)
+                    continue;
+                assert_true(n < c->n_alerts);
+                assert_int_equal(out[j].kind, c->kinds[n]);
+                assert_int_equal(out[j].recipients, c->chain[n]);
+                n++;
+            }
+        }
+        assert_int_equal(n, c->n_alerts);
+        cfd_record_destroy(rec);
+    }
 }
 
 /* A duty met in time has nothing due; its timer moves on to the next duty. */
@@ -155,6 +211,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_due_table),
         cmocka_unit_test(test_each_fact_once),
+        cmocka_unit_test(test_recipients_climb),
         cmocka_unit_test(test_met_duty_is_silent),
         cmocka_unit_test(test_ids_are_deterministic),
     };
