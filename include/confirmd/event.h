@@ -57,6 +57,7 @@ typedef struct cfd_event {
         const char *previous_work_order; /* set by the caller for a repeat fault */
         const char *alarm_object;        /* the object whose NOC alarm opened it */
         bool full_interruption;          /* 全阻: no user can use the service */
+        bool terminal_complaint;         /* terminal complaint: the standard duties */
     } report;
 
     /* CFD_MS_DISPATCHED (both) / CFD_MS_ENGINEER_ACCEPTED (engineer_id only) */

@@ -172,6 +172,8 @@ typedef struct cfd_record {
     int64_t restored_at_ms;
     bool full_interruption;        /* 全阻: any of its fault reports said so (a customer's
                                       report joining an alarm's order may not) */
+    bool terminal_complaint;       /* about a terminal, not the line: the standard
+                                      duties whatever the tier (latest report) */
 
     /* Worker bookkeeping, kept in Redis but not part of the emitted record. */
     uint64_t alerts_sent;     /* bits: see cfd_alert_bit() */

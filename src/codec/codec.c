@@ -121,6 +121,7 @@ static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_ev
         ev->report.previous_work_order = codec_opt(r->previous_work_order);
         ev->report.alarm_object = codec_opt(r->alarm_object);
         ev->report.full_interruption = r->full_interruption;
+        ev->report.terminal_complaint = r->terminal_complaint;
         if (r->customer) {
             const Confirmd__V1__Customer *c = r->customer;
             cfd_customer_ref *cr = &ev->report.customer;
@@ -540,6 +541,7 @@ static cfd_err codec_extras_build(const cfd_record *rec, codec_record_pb *p)
     r->diagnosed_at_ms = rec->diagnosed_at_ms;
     r->restored_at_ms = rec->restored_at_ms;
     r->full_interruption = rec->full_interruption;
+    r->terminal_complaint = rec->terminal_complaint;
     if (codec_parts_build(rec, p) || codec_pauses_build(rec, p))
         return CFD_ERR;
     return CFD_OK;
@@ -843,6 +845,7 @@ static bool codec_extras_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
     rec->previous_work_order = codec_dup(r->previous_work_order, &ok);
     rec->alarm_object = codec_dup(r->alarm_object, &ok);
     rec->full_interruption = r->full_interruption;
+    rec->terminal_complaint = r->terminal_complaint;
     rec->customer_absences = r->customer_absences;
     rec->priority_appointment = r->priority_appointment;
     rec->reschedules = r->reschedules;

@@ -249,6 +249,7 @@ cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len) 
         rep.previous_work_order = s_or_empty(ev->report.previous_work_order);
         rep.alarm_object = s_or_empty(ev->report.alarm_object);
         rep.full_interruption = ev->report.full_interruption;
+        rep.terminal_complaint = ev->report.terminal_complaint;
         pb.payload_case = CONFIRMD__V1__EVENT__PAYLOAD_FAULT_REPORT;
         pb.fault_report = &rep;
         break;

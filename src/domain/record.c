@@ -615,6 +615,7 @@ static void set_payload_scalars(cfd_record *rec, const cfd_event *ev)
         rec->customer.cross_city_rental = ev->report.customer.cross_city_rental;
         rec->urgency = ev->report.urgency;
         rec->special = ev->report.special;
+        rec->terminal_complaint = ev->report.terminal_complaint;
         break;
     case CFD_MS_SIGNATURE_WAIVED:
         rec->signature_waiver = ev->visit.reason;
@@ -712,7 +713,7 @@ static const cfd_policy *pinned_policy(const cfd_record *rec, const cfd_policy *
     if (rec->policy_version == NULL || strcmp(rec->policy_version, pol->version) == 0)
         return pol;
     *scratch = *pol;
-    lim = (cfd_sla_limits *)cfd_policy_limits(scratch, rec->customer.tier, rec->urgency,
+    lim = (cfd_sla_limits *)cfd_policy_limits(scratch, cfd_sla_duty_tier(rec), rec->urgency,
                                               NULL);
     if (rec->sla[CFD_METRIC_CONTACT].target_ms > 0)
         lim->contact_ms = rec->sla[CFD_METRIC_CONTACT].target_ms;

@@ -234,11 +234,18 @@ static bool customer_caused(const cfd_record *rec)
            rec->cause == CFD_CAUSE_CUSTOMER_NETWORK;
 }
 
+cfd_tier cfd_sla_duty_tier(const cfd_record *rec)
+{
+    /* 「属于电话、手机等终端类故障投诉,如不涉及专线和业务平台的,均按照普通级业务的相关要求
+     * 处理」: ordinary level whatever the tier. */
+    return rec->terminal_complaint ? CFD_TIER_STANDARD : rec->customer.tier;
+}
+
 void cfd_sla_update(cfd_record *rec, const cfd_policy *pol)
 {
     bool from_report = false;
     const cfd_sla_limits *lim =
-        cfd_policy_limits(pol, rec->customer.tier, rec->urgency, &from_report);
+        cfd_policy_limits(pol, cfd_sla_duty_tier(rec), rec->urgency, &from_report);
     int k = rec->special ? CFD_SPECIAL : CFD_ORDINARY;
     int64_t as_of = cfd_record_as_of(rec);
     /* Tiers count from acceptance (受理), urgency classes from the report. */

@@ -7,6 +7,10 @@
 
 #include "confirmd/record.h"
 
+/* The tier whose duties rec owes: its customer's, or standard for a complaint about a
+ * terminal that involves neither the line nor a service platform. */
+cfd_tier cfd_sla_duty_tier(const cfd_record *rec);
+
 /* Recomputes rec->sla[every metric] from the record's timeline, pauses and derived
  * times under pol, judged at cfd_record_as_of(rec). */
 void cfd_sla_update(cfd_record *rec, const cfd_policy *pol);

@@ -341,6 +341,7 @@ static void fill_report(Confirmd__V1__Event *e, payloads *p)
     p->customer.importance = CONFIRMD__V1__IMPORTANCE__IMPORTANCE_CROSS_CITY;
     p->customer.cross_city_rental = 1;
     p->report.full_interruption = 1;
+    p->report.terminal_complaint = 1;
     p->network.circuit_id = "CQ-LP-0001";
     p->network.access_point = "梁平汇聚机房";
     p->network.equipment = "OLT-7";
@@ -370,6 +371,7 @@ static void check_report(const cfd_event *ev)
     assert_false(ev->report.customer.diamond);
     assert_true(ev->report.customer.cross_city_rental);
     assert_true(ev->report.full_interruption);
+    assert_true(ev->report.terminal_complaint);
     str_eq("circuit_id", ev->report.circuit_id, "CQ-LP-0001");
     str_eq("access_point", ev->report.access_point, "梁平汇聚机房");
     str_eq("equipment", ev->report.equipment, "OLT-7");
@@ -963,6 +965,7 @@ static cfd_record *full_record(void)
     r->customer.diamond = true;
     r->customer.cross_city_rental = true;
     r->full_interruption = true;
+    r->terminal_complaint = true;
     r->engineers = strv(2, engineers);
     r->n_engineers = 2;
     r->assisting_staff = strv(1, staff);
@@ -1104,6 +1107,7 @@ static void assert_record_equal(const cfd_record *a, const cfd_record *b)
     int_eq("customer.cross_city_rental", a->customer.cross_city_rental,
            b->customer.cross_city_rental);
     int_eq("full_interruption", a->full_interruption, b->full_interruption);
+    int_eq("terminal_complaint", a->terminal_complaint, b->terminal_complaint);
     strv_eq("engineers", a->engineers, a->n_engineers, b->engineers, b->n_engineers);
     strv_eq("assisting_staff", a->assisting_staff, a->n_assisting_staff, b->assisting_staff,
             b->n_assisting_staff);

@@ -222,6 +222,7 @@ enum xflag {
     X_REMOTE,       /* restoration: remote */
     X_CUSTOMER_NET, /* diagnosis: the customer's own network */
     X_BY_CUSTOMER,  /* appointment the customer asked for, at .to minutes */
+    X_TERMINAL,     /* report: AAA, a complaint about a terminal (phone, handset) */
 };
 
 typedef struct xstep {
@@ -356,6 +357,15 @@ static const xcase xcases[] = {
                RESUME(350, ZERO), EV(CFD_MS_ARRIVED_ON_SITE, 290), EV(CFD_MS_NOC_ALARM, 400)},
      .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 825,
      .actual = ZERO, .paused = 345, .next_warning = 585, .breach_at = 825},
+    /* 「属于电话、手机等终端类故障投诉…均按照普通级业务的相关要求处理」 */
+    {.name = "terminal complaint of an AAA customer: standard contact duty",
+     .steps = {REP(0, X_TERMINAL), EV(CFD_MS_ACCEPTED, 2)},
+     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = 2, .deadline = 1442,
+     .actual = ZERO, .paused = ZERO, .next_warning = 722, .breach_at = 1442},
+    {.name = "terminal complaint of an AAA customer: standard restoration duty",
+     .steps = {REP(0, X_TERMINAL), EV(CFD_MS_ACCEPTED, 2)},
+     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 2880,
+     .actual = ZERO, .paused = ZERO, .next_warning = 1440, .breach_at = 2880},
     {.name = "customer absent: the visit counts as on site",
      .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_CUSTOMER_ABSENT, 50)},
      .metric = CFD_METRIC_ON_SITE, .status = MET, .start = 0, .deadline = 60, .actual = 50,
@@ -404,6 +414,7 @@ static void test_extended_table(void **state)
             case X_SPECIAL: ev.report.special = true; break;
             case X_REMOTE: ev.restoration.remote = true; break;
             case X_CUSTOMER_NET: ev.diagnosis.cause = CFD_CAUSE_CUSTOMER_NETWORK; break;
+            case X_TERMINAL: ev.report.terminal_complaint = true; break;
             case X_BY_CUSTOMER:
                 ev.appointment.time_ms = at(s->to);
                 ev.appointment.requested_by_customer = true;
