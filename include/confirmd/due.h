@@ -29,7 +29,9 @@ int64_t cfd_due_next(const cfd_record *rec, const cfd_policy *pol);
  * Alerts due at now_ms for the running duties of rec: the two warnings, the breach and
  * the escalations every pol->escalation_ms after the deadline, each to the next level
  * of pol->chain (by default ENGINEER, TEAM_LEADER, DEPARTMENT_LEADER, then
- * NOC_DUTY_MANAGER). Marks them in rec->alerts_sent.
+ * NOC_DUTY_MANAGER); and once for an AAA order whose cause is still unknown at
+ * pol->aaa_parallel_pct of the cause duty, the call-in of every discipline's
+ * specialists (CFD_ALERT_PARALLEL_SPECIALISTS). Marks them in rec->alerts_sent.
  * @returns how many were written to out (at most max).
  */
 size_t cfd_due_collect(cfd_record *rec, const cfd_policy *pol, int64_t now_ms,

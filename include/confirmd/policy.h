@@ -77,6 +77,9 @@ typedef struct cfd_policy {
     int n_chain;
     int64_t cause_ms[2];                 /* cause identified: 2 h / 24 h */
     int64_t event_report_ms[2];          /* event report submitted: 1 d / 3 d */
+    /* AAA, cause still unknown at this percent of the cause duty: specialists of every
+     * discipline join in parallel; 0 (default) means at its first warning. */
+    int aaa_parallel_pct;
     /* Operator time zone as a fixed offset east of UTC (default +480, China has no
      * daylight saving time); the core never asks the C library for a zone. */
     int utc_offset_min;

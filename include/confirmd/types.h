@@ -163,6 +163,7 @@ typedef enum cfd_alert_kind {
     CFD_ALERT_RETRACTED = 4,
     CFD_ALERT_GOLD_NOTIFICATION = 5,
     CFD_ALERT_SEVERE_FAULT = 6,
+    CFD_ALERT_PARALLEL_SPECIALISTS = 7, /* AAA, cause still unknown: every discipline */
 } cfd_alert_kind;
 
 typedef enum cfd_recipient {
@@ -171,6 +172,7 @@ typedef enum cfd_recipient {
     CFD_RECIPIENT_TEAM_LEADER = 2,
     CFD_RECIPIENT_DEPARTMENT_LEADER = 3,
     CFD_RECIPIENT_NOC_DUTY_MANAGER = 4,
+    CFD_RECIPIENT_ALL_SPECIALISTS = 5, /* every discipline the fault may involve */
 } cfd_recipient;
 
 typedef enum cfd_dl_reason {

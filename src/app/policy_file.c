@@ -19,6 +19,7 @@ typedef enum pkey_type {
     PK_DURATION, /* int64_t ms: "15min", "4h", "1d" */
     PK_BOOL,     /* bool */
     PK_POINTS,   /* int, >= 0 */
+    PK_PERCENT,  /* int, 0..100 */
     PK_WARN,     /* int[2]: "50, 80" */
     PK_OFFSET,   /* int minutes east of UTC: "+480", "-300" */
     PK_QUIET,    /* quiet windows: "12:00-14:30, 21:00-08:30" or "none" */
@@ -53,6 +54,7 @@ static const pkey keys[] = {
     {"duties.cause_special", PK_DURATION, P(cause_ms[CFD_SPECIAL])},
     {"duties.event_report_ordinary", PK_DURATION, P(event_report_ms[CFD_ORDINARY])},
     {"duties.event_report_special", PK_DURATION, P(event_report_ms[CFD_SPECIAL])},
+    {"duties.aaa_parallel_pct", PK_PERCENT, P(aaa_parallel_pct)},
     {"time.utc_offset", PK_OFFSET, P(utc_offset_min)},
     {"time.quiet_hours", PK_QUIET, P(quiet)},
     {"lifecycle.reschedule_notice", PK_DURATION, P(reschedule_notice_ms)},
@@ -191,6 +193,12 @@ static int pkey_set(const pkey *k, const char *v, cfd_policy *pol, const char **
     case PK_POINTS:
         *want = "a whole number of points, 0..1000";
         if (parse_int(v, 0, 1000, &n))
+            return -1;
+        *(int *)field = (int)n;
+        return 0;
+    case PK_PERCENT:
+        *want = "a percentage 0..100";
+        if (parse_int(v, 0, 100, &n))
             return -1;
         *(int *)field = (int)n;
         return 0;

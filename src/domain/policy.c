@@ -108,6 +108,7 @@ void cfd_policy_seal(cfd_policy *p)
         h = fnv1a_i64(h, p->cause_ms[i]);
         h = fnv1a_i64(h, p->event_report_ms[i]);
     }
+    h = fnv1a_i64(h, p->aaa_parallel_pct);
     h = fnv1a_i64(h, p->utc_offset_min);
     h = fnv1a_i64(h, p->n_quiet);
     for (int i = 0; i < p->n_quiet && i < CFD_QUIET_MAX; i++) {
@@ -185,6 +186,8 @@ cfd_err cfd_policy_validate(const cfd_policy *p, char *errstr, size_t errstr_siz
         return invalid(errstr, errstr_size, "duties.cause_* must be positive");
     if (p->event_report_ms[0] <= 0 || p->event_report_ms[1] <= 0)
         return invalid(errstr, errstr_size, "duties.event_report_* must be positive");
+    if (p->aaa_parallel_pct < 0 || p->aaa_parallel_pct > 100)
+        return invalid(errstr, errstr_size, "duties.aaa_parallel_pct must be within 0..100");
     if (p->escalation_ms <= 0)
         return invalid(errstr, errstr_size, "sla.escalation_interval must be positive");
     if (p->utc_offset_min < -14 * 60 || p->utc_offset_min > 14 * 60)

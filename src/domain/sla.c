@@ -156,17 +156,24 @@ static int64_t warning_at(const cfd_sla_result *r, int pct, const interval *iv, 
     return walk(r->start_ms, counted * pct / 100, iv, n);
 }
 
-int64_t cfd_sla_warning_at(const cfd_record *rec, const cfd_policy *pol, cfd_metric m,
-                           int which)
+int64_t cfd_sla_fraction_at(const cfd_record *rec, cfd_metric m, int pct)
 {
     interval iv[MAX_INTERVALS + 1];
     const cfd_sla_result *r = &rec->sla[m];
     size_t n;
 
-    if (r->start_ms == 0 || r->deadline_ms == 0 || which < 0 || which > 1)
+    if (r->start_ms == 0 || r->deadline_ms == 0)
         return 0;
     n = pauses_of(rec, m, cfd_record_as_of(rec), iv);
-    return warning_at(r, pol->warn_pct[which], iv, n);
+    return warning_at(r, pct, iv, n);
+}
+
+int64_t cfd_sla_warning_at(const cfd_record *rec, const cfd_policy *pol, cfd_metric m,
+                           int which)
+{
+    if (which < 0 || which > 1)
+        return 0;
+    return cfd_sla_fraction_at(rec, m, pol->warn_pct[which]);
 }
 
 typedef struct clock_in {

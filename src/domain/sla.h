@@ -21,6 +21,10 @@ void cfd_sla_update(cfd_record *rec, const cfd_policy *pol);
 int64_t cfd_sla_warning_at(const cfd_record *rec, const cfd_policy *pol, cfd_metric m,
                            int which);
 
+/* The instant pct percent of metric m's counted time has passed; 0 when the clock has
+ * not started. */
+int64_t cfd_sla_fraction_at(const cfd_record *rec, cfd_metric m, int pct);
+
 /* Recomputes rec->violations and rec->penalty_points from the SLA results and the
  * timeline (call after cfd_sla_update). */
 void cfd_assessment_judge(cfd_record *rec, const cfd_policy *pol);

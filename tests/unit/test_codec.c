@@ -82,11 +82,13 @@ static const enum_case enum_cases[] = {
     {CFD_ALERT_RETRACTED, CONFIRMD__V1__ALERT_KIND__ALERT_KIND_RETRACTED, &confirmd__v1__alert_kind__descriptor, "ALERT_KIND_RETRACTED"},
     {CFD_ALERT_GOLD_NOTIFICATION, CONFIRMD__V1__ALERT_KIND__ALERT_KIND_GOLD_NOTIFICATION, &confirmd__v1__alert_kind__descriptor, "ALERT_KIND_GOLD_NOTIFICATION"},
     {CFD_ALERT_SEVERE_FAULT, CONFIRMD__V1__ALERT_KIND__ALERT_KIND_SEVERE_FAULT, &confirmd__v1__alert_kind__descriptor, "ALERT_KIND_SEVERE_FAULT"},
+    {CFD_ALERT_PARALLEL_SPECIALISTS, CONFIRMD__V1__ALERT_KIND__ALERT_KIND_PARALLEL_SPECIALISTS, &confirmd__v1__alert_kind__descriptor, "ALERT_KIND_PARALLEL_SPECIALISTS"},
     {CFD_RECIPIENT_NONE, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_UNSPECIFIED, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_UNSPECIFIED"},
     {CFD_RECIPIENT_ENGINEER, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_ENGINEER, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_ENGINEER"},
     {CFD_RECIPIENT_TEAM_LEADER, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_TEAM_LEADER, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_TEAM_LEADER"},
     {CFD_RECIPIENT_DEPARTMENT_LEADER, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_DEPARTMENT_LEADER, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_DEPARTMENT_LEADER"},
     {CFD_RECIPIENT_NOC_DUTY_MANAGER, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_NOC_DUTY_MANAGER, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_NOC_DUTY_MANAGER"},
+    {CFD_RECIPIENT_ALL_SPECIALISTS, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_ALL_SPECIALISTS, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_ALL_SPECIALISTS"},
     {CFD_DL_NONE, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_REASON_UNSPECIFIED, &confirmd__v1__dead_letter_reason__descriptor, "DEAD_LETTER_REASON_UNSPECIFIED"},
     {CFD_DL_UNDECODABLE, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_UNDECODABLE, &confirmd__v1__dead_letter_reason__descriptor, "DEAD_LETTER_UNDECODABLE"},
     {CFD_DL_MISSING_FIELD, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_MISSING_FIELD, &confirmd__v1__dead_letter_reason__descriptor, "DEAD_LETTER_MISSING_FIELD"},
@@ -283,7 +285,7 @@ static void test_enum_names(void **state)
     for (int t = 1; t < CFD_TIER_COUNT; t++)
         str_eq("tier", cfd_tier_name((cfd_tier)t),
                protobuf_c_enum_descriptor_get_value(&confirmd__v1__tier__descriptor, t)->name);
-    for (int k = 1; k <= CFD_ALERT_SEVERE_FAULT; k++)
+    for (int k = 1; k <= CFD_ALERT_PARALLEL_SPECIALISTS; k++)
         str_eq("alert kind", cfd_alert_kind_name((cfd_alert_kind)k),
                protobuf_c_enum_descriptor_get_value(&confirmd__v1__alert_kind__descriptor, k)->name);
 }

@@ -50,7 +50,7 @@ static void test_values_applied(void **state)
                                  "[sla]\nwarn_pct = 40, 90\n"
                                  "recipients = team_leader, department_leader, "
                                  "noc_duty_manager\n"
-                                 "[duties]\ncause_special = 12h\n"
+                                 "[duties]\ncause_special = 12h\naaa_parallel_pct = 75\n"
                                  "[time]\nutc_offset = -300\nquiet_hours = 22:00-07:00\n"
                                  "[penalty]\nlate_arrival = 20\n"
                                  "[parts]\nserial_date = YYMM\n");
@@ -70,6 +70,7 @@ static void test_values_applied(void **state)
     assert_int_equal(p.chain[0], CFD_RECIPIENT_TEAM_LEADER);
     assert_int_equal(p.chain[2], CFD_RECIPIENT_NOC_DUTY_MANAGER);
     assert_int_equal(p.cause_ms[CFD_SPECIAL], 12 * 3600000LL);
+    assert_int_equal(p.aaa_parallel_pct, 75);
     assert_int_equal(p.utc_offset_min, -300);
     assert_int_equal(p.n_quiet, 1);
     assert_int_equal(p.quiet[0].start_min, 22 * 60);
