@@ -118,6 +118,11 @@ cfd_err cfd_policy_validate(const cfd_policy *p, char *errstr, size_t errstr_siz
 const cfd_sla_limits *cfd_policy_limits(const cfd_policy *p, cfd_tier tier,
                                         cfd_urgency urgency, bool *from_report);
 
+/* @returns true when a fault at t_ms falls within p's observation window of a circuit
+ * watched from watched_from_ms (a "needs further observation" order's service end):
+ * a repeat fault. */
+bool cfd_policy_in_observation(const cfd_policy *p, int64_t watched_from_ms, int64_t t_ms);
+
 /*
  * Who hears step `step` of one timed duty: 0 the first warning, 1 the second, 2 the
  * breach, 3.. the escalations. @returns CFD_RECIPIENT_NONE past the chain's top: that

@@ -227,8 +227,8 @@ cfd_err cfd_record_reevaluate(cfd_record *rec, const cfd_policy *pol);
  * Whether a fault reported on circuit_id at reported_at_ms is a repeat of earlier:
  * earlier's result was "needs further observation", on the same circuit, and the new
  * report falls within pol's observation window after earlier's service end (or its
- * restoration). The worker looks earlier up and passes its work order as the new
- * report's previous_work_order. @returns true for a repeat fault.
+ * restoration). The NOC stage applies the same rule from the circuit's last completed
+ * order (include/confirmd/alarm.h). @returns true for a repeat fault.
  */
 bool cfd_record_is_repeat_of(const cfd_record *earlier, const char *circuit_id,
                              int64_t reported_at_ms, const cfd_policy *pol);

@@ -133,8 +133,9 @@ typedef enum cfd_milestone {
     CFD_MS_CLOCK_RESUMED = 21,
     CFD_MS_EVENT_REPORT_SUBMITTED = 22,
     CFD_MS_COMPLAINT = 23,
+    CFD_MS_REPEAT_FAULT = 24, /* the service linked the order to an earlier one */
 } cfd_milestone;
-#define CFD_MS_COUNT 24
+#define CFD_MS_COUNT 25
 
 typedef enum cfd_metric {
     CFD_METRIC_NONE = 0,

@@ -291,6 +291,10 @@ static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_ev
         ev->complaint.reason = codec_opt(pb->complaint->reason);
         ev->complaint.non_standard_work = pb->complaint->non_standard_work;
         break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_REPEAT_FAULT:
+        ev->kind = CFD_MS_REPEAT_FAULT;
+        ev->repeat.previous_work_order = codec_opt(pb->repeat_fault->previous_work_order);
+        break;
     case CONFIRMD__V1__EVENT__PAYLOAD_EVENT_REPORT_SUBMITTED:
         ev->kind = CFD_MS_EVENT_REPORT_SUBMITTED;
         ev->event_report.report_id = codec_opt(pb->event_report_submitted->report_id);

@@ -176,6 +176,11 @@ static cfd_err validate_payload(const cfd_event *ev, char *errstr, size_t errstr
             return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,
                         "invalid value alarm.severity");
         return CFD_OK;
+    case CFD_MS_REPEAT_FAULT:
+        if (absent(ev->repeat.previous_work_order))
+            return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size,
+                        "missing field repeat_fault.previous_work_order");
+        return CFD_OK;
     case CFD_MS_CONFIRMATION_SIGNED:
         if (ev->signature.satisfaction < 0 || ev->signature.satisfaction > 5)
             return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,

@@ -235,6 +235,12 @@ const cfd_sla_limits *cfd_policy_limits(const cfd_policy *p, cfd_tier tier,
     return urgency == CFD_URGENCY_URGENT ? &p->urgent : &p->general;
 }
 
+bool cfd_policy_in_observation(const cfd_policy *p, int64_t watched_from_ms, int64_t t_ms)
+{
+    return watched_from_ms > 0 && t_ms >= watched_from_ms &&
+           t_ms - watched_from_ms <= p->observation_window_ms;
+}
+
 cfd_recipient cfd_policy_step_recipient(const cfd_policy *p, int step)
 {
     if (step < 0 || step >= p->n_chain || step >= CFD_CHAIN_MAX)

@@ -117,8 +117,7 @@ bool cfd_record_is_repeat_of(const cfd_record *earlier, const char *circuit_id,
     /* The circuit is watched from the end of the service (or the restoration). */
     watched_from = earlier->service_end_time_ms ? earlier->service_end_time_ms
                                                 : earlier->restored_at_ms;
-    return watched_from > 0 && reported_at_ms >= watched_from &&
-           reported_at_ms - watched_from <= pol->observation_window_ms;
+    return cfd_policy_in_observation(pol, watched_from, reported_at_ms);
 }
 
 int64_t cfd_record_as_of(const cfd_record *rec)
@@ -212,6 +211,14 @@ static void timeline_remove(cfd_record *rec, size_t pos)
     memmove(&rec->timeline[pos], &rec->timeline[pos + 1],
             (rec->n_timeline - pos - 1) * sizeof(rec->timeline[0]));
     rec->n_timeline--;
+}
+
+static bool timeline_has_kind(const cfd_record *rec, cfd_milestone m)
+{
+    for (size_t i = 0; i < rec->n_timeline; i++)
+        if (rec->timeline[i].milestone == m)
+            return true;
+    return false;
 }
 
 static int64_t first_at(const cfd_record *rec, cfd_milestone m)
@@ -376,7 +383,10 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
         stage_str(st, &rec->access_point, ev->report.access_point);
         stage_str(st, &rec->equipment, ev->report.equipment);
         stage_str(st, &rec->problem_description, ev->report.problem_description);
-        stage_str(st, &rec->previous_work_order, ev->report.previous_work_order);
+        /* The service's own link (REPEAT_FAULT) wins over a caller's, whatever the
+         * arrival order: a report sets it only while the timeline has none. */
+        if (!timeline_has_kind(rec, CFD_MS_REPEAT_FAULT))
+            stage_str(st, &rec->previous_work_order, ev->report.previous_work_order);
         stage_str(st, &rec->alarm_object, ev->report.alarm_object);
         break;
     /* The engineer's acceptance names no contractor: only a dispatch sets it. */
@@ -412,6 +422,9 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
         break;
     case CFD_MS_EVENT_REPORT_SUBMITTED:
         stage_str(st, &rec->event_report_id, ev->event_report.report_id);
+        break;
+    case CFD_MS_REPEAT_FAULT:
+        stage_str(st, &rec->previous_work_order, ev->repeat.previous_work_order);
         break;
     default:
         break;

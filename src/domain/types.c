@@ -61,6 +61,7 @@ static const char *const milestone_names[CFD_MS_COUNT] = {
     [CFD_MS_CLOCK_RESUMED] = "MILESTONE_CLOCK_RESUMED",
     [CFD_MS_EVENT_REPORT_SUBMITTED] = "MILESTONE_EVENT_REPORT_SUBMITTED",
     [CFD_MS_COMPLAINT] = "MILESTONE_COMPLAINT",
+    [CFD_MS_REPEAT_FAULT] = "MILESTONE_REPEAT_FAULT",
 };
 
 static const char *const metric_names[CFD_METRIC_COUNT] = {

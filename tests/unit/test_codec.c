@@ -184,6 +184,7 @@ static const enum_case enum_cases[] = {
     {CFD_MS_CLOCK_RESUMED, CONFIRMD__V1__MILESTONE__MILESTONE_CLOCK_RESUMED, &confirmd__v1__milestone__descriptor, "MILESTONE_CLOCK_RESUMED"},
     {CFD_MS_EVENT_REPORT_SUBMITTED, CONFIRMD__V1__MILESTONE__MILESTONE_EVENT_REPORT_SUBMITTED, &confirmd__v1__milestone__descriptor, "MILESTONE_EVENT_REPORT_SUBMITTED"},
     {CFD_MS_COMPLAINT, CONFIRMD__V1__MILESTONE__MILESTONE_COMPLAINT, &confirmd__v1__milestone__descriptor, "MILESTONE_COMPLAINT"},
+    {CFD_MS_REPEAT_FAULT, CONFIRMD__V1__MILESTONE__MILESTONE_REPEAT_FAULT, &confirmd__v1__milestone__descriptor, "MILESTONE_REPEAT_FAULT"},
     {CFD_METRIC_CAUSE_IDENTIFIED, CONFIRMD__V1__METRIC__METRIC_CAUSE_IDENTIFIED, &confirmd__v1__metric__descriptor, "METRIC_CAUSE_IDENTIFIED"},
     {CFD_METRIC_EVENT_REPORT, CONFIRMD__V1__METRIC__METRIC_EVENT_REPORT, &confirmd__v1__metric__descriptor, "METRIC_EVENT_REPORT"},
     {CFD_EQUIPMENT_UNSPECIFIED, CONFIRMD__V1__EQUIPMENT_CATEGORY__EQUIPMENT_CATEGORY_UNSPECIFIED, &confirmd__v1__equipment_category__descriptor, "EQUIPMENT_CATEGORY_UNSPECIFIED"},
@@ -1676,6 +1677,10 @@ static void test_event_decode_side_paths(void **state)
          "\"fault_report\":{\"special\":true,\"previous_work_order\":\"W0\","
          "\"network\":{\"circuit_id\":\"C-1\"}}}",
          CFD_MS_REPORTED},
+        {"repeat fault linked by the service",
+         "{\"event_id\":\"e9\",\"work_order\":\"W\",\"event_time_ms\":5,"
+         "\"repeat_fault\":{\"previous_work_order\":\"W0\"}}",
+         CFD_MS_REPEAT_FAULT},
     };
 
     (void)state;
@@ -1727,6 +1732,9 @@ static void test_event_decode_side_paths(void **state)
             break;
         case CFD_MS_EVENT_REPORT_SUBMITTED:
             assert_string_equal(de.ev.event_report.report_id, "R-1");
+            break;
+        case CFD_MS_REPEAT_FAULT:
+            assert_string_equal(de.ev.repeat.previous_work_order, "W0");
             break;
         default:
             assert_true(de.ev.report.special);

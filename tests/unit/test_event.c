@@ -157,6 +157,10 @@ static const validate_case cases[] = {
      {BASE, .kind = CFD_MS_CONFIRMATION_SIGNED, .signature = {.satisfaction = -1}},
      CFD_ERR_INVALID_VALUE, "invalid value signed.satisfaction (0..5)"},
     {"cancel without reason", {BASE, .kind = CFD_MS_CANCELLED}, CFD_OK, NULL},
+    {"repeat fault without the earlier order", {BASE, .kind = CFD_MS_REPEAT_FAULT},
+     CFD_ERR_MISSING_FIELD, "missing field repeat_fault.previous_work_order"},
+    {"repeat fault", {BASE, .kind = CFD_MS_REPEAT_FAULT,
+                      .repeat = {.previous_work_order = "WO-0"}}, CFD_OK, NULL},
 };
 
 static void test_validate_table(void **state)

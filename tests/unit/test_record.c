@@ -458,6 +458,63 @@ static void test_customer_absent_at_the_door(void **state)
     }
 }
 
+/* A repeat fault linked by the service (its own event) names the earlier order, and a
+ * later report (which does not carry it) never takes it away, in any arrival order. */
+typedef struct repeat_case {
+    const char *name;
+    const char *report_prev;  /* the opening report's previous_work_order */
+    const char *linked;       /* the service's REPEAT_FAULT; NULL none */
+    bool second_report;       /* a second report (the customer calls again), later */
+    const char *want;
+} repeat_case;
+
+static cfd_record *replay(const cfd_event *const *stream, size_t n);
+
+static const repeat_case repeat_cases[] = {
+    {"linked by the service", NULL, "WO-EARLIER", true, "WO-EARLIER"},
+    {"the caller's link stays without the service's", "WO-CALLER", NULL, false,
+     "WO-CALLER"},
+    {"the service's link wins over the caller's", "WO-CALLER", "WO-EARLIER", false,
+     "WO-EARLIER"},
+    {"no link", NULL, NULL, true, NULL},
+};
+
+static void test_repeat_fault_linked(void **state)
+{
+    static const size_t perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+                                       {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(repeat_cases) / sizeof(repeat_cases[0]); i++) {
+        const repeat_case *c = &repeat_cases[i];
+        cfd_event evs[3];
+        size_t n = 0;
+
+        print_message("case: %s\n", c->name);
+        evs[n] = fx_report("r1", "WO-RF", FX_T0, CFD_TIER_AA, CFD_URGENCY_UNSPECIFIED);
+        evs[n++].report.previous_work_order = c->report_prev;
+        if (c->linked != NULL) {
+            evs[n] = fx_event("l1", "WO-RF", CFD_MS_REPEAT_FAULT, FX_T0);
+            evs[n++].repeat.previous_work_order = c->linked;
+        }
+        if (c->second_report)
+            evs[n++] = fx_report("r2", "WO-RF", FX_T0 + 30 * FX_MIN, CFD_TIER_AA,
+                                 CFD_URGENCY_UNSPECIFIED);
+        for (size_t p = 0; p < 6; p++) {
+            const cfd_event *stream[3];
+            size_t k = 0;
+            cfd_record *rec;
+
+            for (size_t j = 0; j < 3; j++)
+                if (perms[p][j] < n)
+                    stream[k++] = &evs[perms[p][j]];
+            rec = replay(stream, k);
+            eq_str("previous_work_order", rec->previous_work_order, c->want);
+            cfd_record_destroy(rec);
+        }
+    }
+}
+
 static void test_derived_fields(void **state)
 {
     cfd_record *rec = cfd_record_new();
@@ -1124,6 +1181,7 @@ int main(void)
         cmocka_unit_test(test_latest_payload_wins),
         cmocka_unit_test(test_milestone_sets_only_what_it_carries),
         cmocka_unit_test(test_customer_absent_at_the_door),
+        cmocka_unit_test(test_repeat_fault_linked),
         cmocka_unit_test(test_derived_fields),
         cmocka_unit_test(test_close_end_time_and_cancel),
         cmocka_unit_test(test_any_order_same_record),
