@@ -1118,6 +1118,8 @@ cfd_err cfd_codec_incident_encode(const cfd_incident *inc, uint8_t **buf, size_t
     pb.ownership_unclear = inc->ownership_unclear;
     pb.excluded_from_assessment = inc->excluded_from_assessment;
     pb.version = inc->version;
+    pb.rule = (Confirmd__V1__IncidentRule)inc->rule;
+    pb.decided_at_ms = inc->decided_at_ms;
     return codec_pack(&pb.base, buf, len);
 }
 

@@ -135,6 +135,10 @@ static const enum_case enum_cases[] = {
     {CFD_INCIDENT_KIND_UNSPECIFIED, CONFIRMD__V1__INCIDENT_KIND__INCIDENT_KIND_UNSPECIFIED, &confirmd__v1__incident_kind__descriptor, "INCIDENT_KIND_UNSPECIFIED"},
     {CFD_INCIDENT_IMPORTANT_CUSTOMER_INTERRUPTION, CONFIRMD__V1__INCIDENT_KIND__INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION, &confirmd__v1__incident_kind__descriptor, "INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION"},
     {CFD_INCIDENT_MULTI_CUSTOMER_CITY, CONFIRMD__V1__INCIDENT_KIND__INCIDENT_KIND_MULTI_CUSTOMER_CITY, &confirmd__v1__incident_kind__descriptor, "INCIDENT_KIND_MULTI_CUSTOMER_CITY"},
+    {CFD_INCIDENT_RULE_UNSPECIFIED, CONFIRMD__V1__INCIDENT_RULE__INCIDENT_RULE_UNSPECIFIED, &confirmd__v1__incident_rule__descriptor, "INCIDENT_RULE_UNSPECIFIED"},
+    {CFD_INCIDENT_RULE_IMPORTANT_CUSTOMER, CONFIRMD__V1__INCIDENT_RULE__INCIDENT_RULE_IMPORTANT_CUSTOMER, &confirmd__v1__incident_rule__descriptor, "INCIDENT_RULE_IMPORTANT_CUSTOMER"},
+    {CFD_INCIDENT_RULE_CROSS_CITY_RENTAL, CONFIRMD__V1__INCIDENT_RULE__INCIDENT_RULE_CROSS_CITY_RENTAL, &confirmd__v1__incident_rule__descriptor, "INCIDENT_RULE_CROSS_CITY_RENTAL"},
+    {CFD_INCIDENT_RULE_MULTI_CUSTOMER_CITY, CONFIRMD__V1__INCIDENT_RULE__INCIDENT_RULE_MULTI_CUSTOMER_CITY, &confirmd__v1__incident_rule__descriptor, "INCIDENT_RULE_MULTI_CUSTOMER_CITY"},
     {CFD_INCIDENT_STATUS_UNSPECIFIED, CONFIRMD__V1__INCIDENT_STATUS__INCIDENT_STATUS_UNSPECIFIED, &confirmd__v1__incident_status__descriptor, "INCIDENT_STATUS_UNSPECIFIED"},
     {CFD_INCIDENT_OPEN, CONFIRMD__V1__INCIDENT_STATUS__INCIDENT_STATUS_OPEN, &confirmd__v1__incident_status__descriptor, "INCIDENT_STATUS_OPEN"},
     {CFD_INCIDENT_UPDATE, CONFIRMD__V1__INCIDENT_STATUS__INCIDENT_STATUS_UPDATE, &confirmd__v1__incident_status__descriptor, "INCIDENT_STATUS_UPDATE"},
@@ -252,6 +256,7 @@ static void test_enum_coverage(void **state)
         &confirmd__v1__responsible_party__descriptor, &confirmd__v1__pause_reason__descriptor,
         &confirmd__v1__signature_waiver__descriptor,  &confirmd__v1__violation_code__descriptor,
         &confirmd__v1__importance__descriptor,     &confirmd__v1__incident_kind__descriptor,
+        &confirmd__v1__incident_rule__descriptor,
         &confirmd__v1__incident_status__descriptor,
     };
     for (size_t d = 0; d < sizeof all / sizeof all[0]; d++) {
@@ -1544,7 +1549,8 @@ static void test_incident_encode(void **state)
                         .started_at_ms = T0, .threshold_ms = 1800000,
                         .opened_at_ms = T0 + 1800000, .closed_at_ms = T0 + 3600000,
                         .ownership_unclear = true, .excluded_from_assessment = true,
-                        .version = 2};
+                        .version = 2, .rule = CFD_INCIDENT_RULE_CROSS_CITY_RENTAL,
+                        .decided_at_ms = T0 + 3600500};
     snprintf(inc.incident_id, sizeof inc.incident_id, "INC-WO-9");
     uint8_t *buf;
     size_t len;
@@ -1566,6 +1572,8 @@ static void test_incident_encode(void **state)
     assert_true(pb->opened_at_ms == T0 + 1800000 && pb->closed_at_ms == T0 + 3600000);
     assert_true(pb->ownership_unclear && pb->excluded_from_assessment);
     assert_int_equal(pb->version, 2);
+    assert_int_equal(pb->rule, CONFIRMD__V1__INCIDENT_RULE__INCIDENT_RULE_CROSS_CITY_RENTAL);
+    assert_true(pb->decided_at_ms == T0 + 3600500);
     confirmd__v1__incident__free_unpacked(pb, NULL);
     free(buf);
 }
