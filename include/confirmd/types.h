@@ -222,6 +222,7 @@ typedef enum cfd_waiver {
     CFD_WAIVER_UNSPECIFIED = 0,
     CFD_WAIVER_REFUSED = 1,
     CFD_WAIVER_UNREACHABLE = 2,
+    CFD_WAIVER_REMOTE_RESTORATION = 3, /* restored remotely: no visit, nobody to sign */
 } cfd_waiver;
 
 typedef enum cfd_violation_code {

@@ -203,7 +203,10 @@ static const char *const required[] = {
 /* @returns true when required item i is missing from rec. */
 static bool item_missing(const cfd_record *rec, size_t i)
 {
-    bool waived = rec->signature_waiver != CFD_WAIVER_UNSPECIFIED;
+    /* "Restored remotely, nobody to sign" does not hold once someone was on site. */
+    bool waived = rec->signature_waiver != CFD_WAIVER_UNSPECIFIED &&
+                  (rec->signature_waiver != CFD_WAIVER_REMOTE_RESTORATION ||
+                   rec->arrival_time_ms == 0);
 
     switch (i) {
     case 0: return absent(rec->issuing_unit);

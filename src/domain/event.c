@@ -138,7 +138,7 @@ static cfd_err validate_visit(const cfd_event *ev, char *errstr, size_t errstr_s
     if (ev->visit.reason == CFD_WAIVER_UNSPECIFIED)
         return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size,
                     "missing field signature_waived.reason");
-    if ((int)ev->visit.reason < 0 || (int)ev->visit.reason > CFD_WAIVER_UNREACHABLE)
+    if ((int)ev->visit.reason < 0 || (int)ev->visit.reason > CFD_WAIVER_REMOTE_RESTORATION)
         return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,
                     "invalid value signature_waived.reason");
     return CFD_OK;

@@ -90,6 +90,16 @@ static const acase acases[] = {
      {OPEN(A_NONE), SF(CFD_MS_SERVICE_RESTORED, 60, A_REMOTE, 0),
       S(CFD_MS_SIGNATURE_WAIVED, 65), S(CFD_MS_CLOSED, 70)},
      CFD_VIOLATION_NONCONFORMING_RECORD, 1, 5},
+    /* Restored remotely: no visit, nobody to sign; a visited order cannot say so. */
+    {"restored remotely, closed without signature: only the cause is missing",
+     {OPEN(A_NONE), SF(CFD_MS_SERVICE_RESTORED, 60, A_REMOTE, 0),
+      SF(CFD_MS_SIGNATURE_WAIVED, 65, A_REMOTE, 0), S(CFD_MS_CLOSED, 70)},
+     CFD_VIOLATION_NONCONFORMING_RECORD, 1, 5},
+    {"visited, then waived as remote: both signatures are missing",
+     {OPEN(A_NONE), SF(CFD_MS_ARRIVED_ON_SITE, 30, A_FULL_FORM, 0), S(CFD_MS_DIAGNOSED, 35),
+      S(CFD_MS_SERVICE_RESTORED, 40), SF(CFD_MS_SIGNATURE_WAIVED, 45, A_REMOTE, 0),
+      S(CFD_MS_CLOSED, 50)},
+     CFD_VIOLATION_NONCONFORMING_RECORD, 2, 10},
     {"a visited order closed without engineers and findings",
      {OPEN(A_NONE), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_SERVICE_RESTORED, 40),
       SF(CFD_MS_CONFIRMATION_SIGNED, 45, A_FULL_FORM, 0), S(CFD_MS_CLOSED, 50)},
@@ -204,7 +214,8 @@ static cfd_event make_event(const astep *s, const char *id, const char *wo)
     if (s->kind == CFD_MS_CUSTOMER_ABSENT && s->arg != 0)
         ev.visit.note.leaving_time_ms = FX_T0 + s->arg * FX_MIN;
     if (s->kind == CFD_MS_SIGNATURE_WAIVED)
-        ev.visit.reason = CFD_WAIVER_REFUSED;
+        ev.visit.reason = s->flag == A_REMOTE ? CFD_WAIVER_REMOTE_RESTORATION
+                                              : CFD_WAIVER_REFUSED;
     return ev;
 }
 
