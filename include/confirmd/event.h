@@ -61,6 +61,11 @@ typedef struct cfd_event {
         bool terminal_complaint;         /* terminal complaint: the standard duties */
     } report;
 
+    /* CFD_MS_ACCEPTED */
+    struct {
+        const char *issuing_unit; /* accepted for this unit (出具单位); NULL: the report's */
+    } accept;
+
     /* CFD_MS_DISPATCHED (both) / CFD_MS_ENGINEER_ACCEPTED (engineer_id only) */
     struct {
         const char *contractor;

@@ -147,6 +147,7 @@ static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_ev
     }
     case CONFIRMD__V1__EVENT__PAYLOAD_ACCEPTED:
         ev->kind = CFD_MS_ACCEPTED;
+        ev->accept.issuing_unit = codec_opt(pb->accepted->issuing_unit);
         break;
     case CONFIRMD__V1__EVENT__PAYLOAD_DISPATCHED:
         ev->kind = CFD_MS_DISPATCHED;
@@ -659,6 +660,7 @@ static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
             pe->by_customer = te->by_customer;
             pe->waited_ms = te->waited_ms;
             pe->left_at_ms = te->left_at_ms;
+            pe->names_issuing_unit = te->names_issuing_unit;
             pe->cause = (Confirmd__V1__CauseCategory)te->cause;
             pe->full_interruption = te->full_interruption;
             pe->due_ms = te->due_ms;
@@ -1001,6 +1003,7 @@ static bool codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
             te->by_customer = pe->by_customer;
             te->waited_ms = pe->waited_ms;
             te->left_at_ms = pe->left_at_ms;
+            te->names_issuing_unit = pe->names_issuing_unit;
             te->due_ms = pe->due_ms;
             te->workaround = pe->workaround;
             te->non_standard = pe->non_standard;

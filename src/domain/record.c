@@ -188,6 +188,8 @@ static cfd_err timeline_insert(cfd_record *rec, const cfd_event *ev, size_t *pos
         grown[i].due_ms = ev->part_promised_at_ms;
     if (ev->kind == CFD_MS_COMPLAINT)
         grown[i].non_standard = ev->complaint.non_standard_work;
+    if (ev->kind == CFD_MS_ACCEPTED)
+        grown[i].names_issuing_unit = !absent(ev->accept.issuing_unit);
     if (ev->kind == CFD_MS_CUSTOMER_ABSENT) {
         const cfd_visit_note_ref *n = &ev->visit.note;
         int64_t waited = n->leaving_time_ms - n->visit_time_ms;
@@ -218,6 +220,21 @@ static bool timeline_has_kind(const cfd_record *rec, cfd_milestone m)
     for (size_t i = 0; i < rec->n_timeline; i++)
         if (rec->timeline[i].milestone == m)
             return true;
+    return false;
+}
+
+/* @returns true when the timeline has an acceptance naming the issuing unit that sorts
+ * after ev (any such acceptance when ev is NULL). */
+static bool timeline_has_unit_acceptance(const cfd_record *rec, const cfd_event *ev)
+{
+    for (size_t i = 0; i < rec->n_timeline; i++) {
+        const cfd_timeline_entry *e = &rec->timeline[i];
+
+        if (e->milestone == CFD_MS_ACCEPTED && e->names_issuing_unit &&
+            (ev == NULL || event_order(e->event_time_ms, e->event_id, ev->event_time_ms,
+                                       ev->event_id) > 0))
+            return true;
+    }
     return false;
 }
 
@@ -370,7 +387,9 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
 {
     switch (ev->kind) {
     case CFD_MS_REPORTED:
-        stage_str(st, &rec->issuing_unit, ev->report.issuing_unit);
+        /* An operator who accepted the order for another unit said so: that wins. */
+        if (!timeline_has_unit_acceptance(rec, NULL))
+            stage_str(st, &rec->issuing_unit, ev->report.issuing_unit);
         stage_str(st, &rec->customer.name, ev->report.customer.name);
         stage_str(st, &rec->customer.contact_person, ev->report.customer.contact_person);
         stage_str(st, &rec->customer.contact_phone, ev->report.customer.contact_phone);
@@ -836,6 +855,11 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
                   latest_in(rec, ev, note_group);
     if (latest)
         stage_payload(&st, rec, ev);
+    /* The issuing unit comes from the latest acceptance that names one, if any: not
+     * from the latest acceptance, which may name none. */
+    if (ev->kind == CFD_MS_ACCEPTED && !absent(ev->accept.issuing_unit) &&
+        !timeline_has_unit_acceptance(rec, ev))
+        stage_str(&st, &rec->issuing_unit, ev->accept.issuing_unit);
     if (note_latest)
         stage_str(&st, &rec->visit_note.contact, ev->visit.note.contact);
     if (ev->kind == CFD_MS_PART_REPLACED)

@@ -415,8 +415,14 @@ static void fill_accepted(Confirmd__V1__Event *e, payloads *p)
 {
     confirmd__v1__accepted__init(&p->accepted);
     p->accepted.operator_id = "noc-3";
+    p->accepted.issuing_unit = "万州分公司";
     e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_ACCEPTED;
     e->accepted = &p->accepted;
+}
+
+static void check_accepted(const cfd_event *ev)
+{
+    str_eq("accept.issuing_unit", ev->accept.issuing_unit, "万州分公司");
 }
 
 static void check_nothing(const cfd_event *ev)
@@ -645,7 +651,7 @@ typedef struct payload_case {
 static const payload_case payload_cases[] = {
     {"fault_report", fill_report, check_report, CFD_MS_REPORTED},
     {"fault_report bare", fill_report_bare, check_report_bare, CFD_MS_REPORTED},
-    {"accepted", fill_accepted, check_nothing, CFD_MS_ACCEPTED},
+    {"accepted", fill_accepted, check_accepted, CFD_MS_ACCEPTED},
     {"dispatched", fill_dispatched, check_dispatched, CFD_MS_DISPATCHED},
     {"engineer_accepted", fill_engineer_accepted, check_engineer_accepted,
      CFD_MS_ENGINEER_ACCEPTED},
@@ -1024,7 +1030,8 @@ static cfd_record *full_record(void)
                                           .appointment_time_ms = T0 + 7200000,
                                           .by_customer = true,
                                           .waited_ms = 60000,
-                                          .left_at_ms = T0 + 900000};
+                                          .left_at_ms = T0 + 900000,
+                                          .names_issuing_unit = true};
     for (int m = CFD_METRIC_CONTACT; m < CFD_METRIC_COUNT; m++)
         r->sla[m] = (cfd_sla_result){.metric = (cfd_metric)m,
                                      .target_ms = 1000LL * m,
@@ -1161,6 +1168,8 @@ static void assert_record_equal(const cfd_record *a, const cfd_record *b)
         int_eq("timeline.by_customer", a->timeline[i].by_customer, b->timeline[i].by_customer);
         int_eq("timeline.waited_ms", a->timeline[i].waited_ms, b->timeline[i].waited_ms);
         int_eq("timeline.left_at_ms", a->timeline[i].left_at_ms, b->timeline[i].left_at_ms);
+        int_eq("timeline.names_issuing_unit", a->timeline[i].names_issuing_unit,
+               b->timeline[i].names_issuing_unit);
         int_eq("timeline.cause", a->timeline[i].cause, b->timeline[i].cause);
         int_eq("timeline.full_interruption", a->timeline[i].full_interruption,
                b->timeline[i].full_interruption);

@@ -479,11 +479,30 @@ static const repeat_case repeat_cases[] = {
     {"no link", NULL, NULL, true, NULL},
 };
 
-static void test_repeat_fault_linked(void **state)
+/* Replays evs[0..n) (n <= 3) in every arrival order: the string field `name` at
+ * offset off of each record must be want. */
+static void str_in_every_order(const cfd_event *evs, size_t n, const char *name, size_t off,
+                               const char *want)
 {
     static const size_t perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
                                        {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
 
+    for (size_t p = 0; p < 6; p++) {
+        const cfd_event *stream[3];
+        size_t k = 0;
+        cfd_record *rec;
+
+        for (size_t j = 0; j < 3; j++)
+            if (perms[p][j] < n)
+                stream[k++] = &evs[perms[p][j]];
+        rec = replay(stream, k);
+        eq_str(name, *(char **)((char *)rec + off), want);
+        cfd_record_destroy(rec);
+    }
+}
+
+static void test_repeat_fault_linked(void **state)
+{
     (void)state;
     for (size_t i = 0; i < sizeof(repeat_cases) / sizeof(repeat_cases[0]); i++) {
         const repeat_case *c = &repeat_cases[i];
@@ -500,18 +519,42 @@ static void test_repeat_fault_linked(void **state)
         if (c->second_report)
             evs[n++] = fx_report("r2", "WO-RF", FX_T0 + 30 * FX_MIN, CFD_TIER_AA,
                                  CFD_URGENCY_UNSPECIFIED);
-        for (size_t p = 0; p < 6; p++) {
-            const cfd_event *stream[3];
-            size_t k = 0;
-            cfd_record *rec;
+        str_in_every_order(evs, n, "previous_work_order",
+                           offsetof(cfd_record, previous_work_order), c->want);
+    }
+}
 
-            for (size_t j = 0; j < 3; j++)
-                if (perms[p][j] < n)
-                    stream[k++] = &evs[perms[p][j]];
-            rec = replay(stream, k);
-            eq_str("previous_work_order", rec->previous_work_order, c->want);
-            cfd_record_destroy(rec);
-        }
+/* The issuing unit (出具单位) is the report's, unless an operator accepts the order
+ * for another unit: the latest acceptance that names one wins, in any arrival order. */
+typedef struct unit_case {
+    const char *name;
+    const char *accepted_for[2]; /* units named by two acceptances (NULL: none) */
+    const char *want;
+} unit_case;
+
+static const unit_case unit_cases[] = {
+    {"the report's unit", {NULL, NULL}, "Liangping branch"},
+    {"accepted for another unit", {"Wanzhou branch", NULL}, "Wanzhou branch"},
+    {"a later acceptance naming none keeps it", {"Wanzhou branch", NULL}, "Wanzhou branch"},
+    {"the latest acceptance naming one wins", {"Wanzhou branch", "Kaizhou branch"},
+     "Kaizhou branch"},
+};
+
+static void test_issuing_unit_of_acceptance(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(unit_cases) / sizeof(unit_cases[0]); i++) {
+        const unit_case *c = &unit_cases[i];
+        cfd_event evs[3];
+
+        print_message("case: %s\n", c->name);
+        evs[0] = fx_report("r1", "WO-IU", FX_T0, CFD_TIER_AA, CFD_URGENCY_UNSPECIFIED);
+        evs[1] = fx_event("a1", "WO-IU", CFD_MS_ACCEPTED, FX_T0 + FX_MIN);
+        evs[1].accept.issuing_unit = c->accepted_for[0];
+        evs[2] = fx_event("a2", "WO-IU", CFD_MS_ACCEPTED, FX_T0 + 2 * FX_MIN);
+        evs[2].accept.issuing_unit = c->accepted_for[1];
+        str_in_every_order(evs, 3, "issuing_unit", offsetof(cfd_record, issuing_unit),
+                           c->want);
     }
 }
 
@@ -1182,6 +1225,7 @@ int main(void)
         cmocka_unit_test(test_milestone_sets_only_what_it_carries),
         cmocka_unit_test(test_customer_absent_at_the_door),
         cmocka_unit_test(test_repeat_fault_linked),
+        cmocka_unit_test(test_issuing_unit_of_acceptance),
         cmocka_unit_test(test_derived_fields),
         cmocka_unit_test(test_close_end_time_and_cancel),
         cmocka_unit_test(test_any_order_same_record),
