@@ -32,7 +32,8 @@ typedef struct cfd_timeline_entry {
                                     fix; part replaced: when it was promised */
     bool workaround;             /* restored: only a temporary fix */
     bool non_standard;           /* complaint: caused by non-standard work */
-    bool names_issuing_unit;     /* accepted: it named the unit accepted for */
+    bool named;                  /* it named the party its kind sets: accepted, the
+                                    issuing unit; dispatched, the contractor */
 } cfd_timeline_entry;
 
 typedef struct cfd_sla_result {

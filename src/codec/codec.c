@@ -660,7 +660,7 @@ static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
             pe->by_customer = te->by_customer;
             pe->waited_ms = te->waited_ms;
             pe->left_at_ms = te->left_at_ms;
-            pe->names_issuing_unit = te->names_issuing_unit;
+            pe->named = te->named;
             pe->cause = (Confirmd__V1__CauseCategory)te->cause;
             pe->full_interruption = te->full_interruption;
             pe->due_ms = te->due_ms;
@@ -1003,7 +1003,7 @@ static bool codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
             te->by_customer = pe->by_customer;
             te->waited_ms = pe->waited_ms;
             te->left_at_ms = pe->left_at_ms;
-            te->names_issuing_unit = pe->names_issuing_unit;
+            te->named = pe->named;
             te->due_ms = pe->due_ms;
             te->workaround = pe->workaround;
             te->non_standard = pe->non_standard;

@@ -189,7 +189,9 @@ static cfd_err timeline_insert(cfd_record *rec, const cfd_event *ev, size_t *pos
     if (ev->kind == CFD_MS_COMPLAINT)
         grown[i].non_standard = ev->complaint.non_standard_work;
     if (ev->kind == CFD_MS_ACCEPTED)
-        grown[i].names_issuing_unit = !absent(ev->accept.issuing_unit);
+        grown[i].named = !absent(ev->accept.issuing_unit);
+    if (ev->kind == CFD_MS_DISPATCHED)
+        grown[i].named = !absent(ev->dispatch.contractor);
     if (ev->kind == CFD_MS_CUSTOMER_ABSENT) {
         const cfd_visit_note_ref *n = &ev->visit.note;
         int64_t waited = n->leaving_time_ms - n->visit_time_ms;
@@ -223,14 +225,14 @@ static bool timeline_has_kind(const cfd_record *rec, cfd_milestone m)
     return false;
 }
 
-/* @returns true when the timeline has an acceptance naming the issuing unit that sorts
- * after ev (any such acceptance when ev is NULL). */
-static bool timeline_has_unit_acceptance(const cfd_record *rec, const cfd_event *ev)
+/* @returns true when the timeline has an entry of kind m that named its party (see
+ * cfd_timeline_entry.named) sorting after ev (any such entry when ev is NULL). */
+static bool named_after(const cfd_record *rec, cfd_milestone m, const cfd_event *ev)
 {
     for (size_t i = 0; i < rec->n_timeline; i++) {
         const cfd_timeline_entry *e = &rec->timeline[i];
 
-        if (e->milestone == CFD_MS_ACCEPTED && e->names_issuing_unit &&
+        if (e->milestone == m && e->named &&
             (ev == NULL || event_order(e->event_time_ms, e->event_id, ev->event_time_ms,
                                        ev->event_id) > 0))
             return true;
@@ -388,7 +390,7 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
     switch (ev->kind) {
     case CFD_MS_REPORTED:
         /* An operator who accepted the order for another unit said so: that wins. */
-        if (!timeline_has_unit_acceptance(rec, NULL))
+        if (!named_after(rec, CFD_MS_ACCEPTED, NULL))
             stage_str(st, &rec->issuing_unit, ev->report.issuing_unit);
         stage_str(st, &rec->customer.name, ev->report.customer.name);
         stage_str(st, &rec->customer.contact_person, ev->report.customer.contact_person);
@@ -407,10 +409,6 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
         if (!timeline_has_kind(rec, CFD_MS_REPEAT_FAULT))
             stage_str(st, &rec->previous_work_order, ev->report.previous_work_order);
         stage_str(st, &rec->alarm_object, ev->report.alarm_object);
-        break;
-    /* The engineer's acceptance names no contractor: only a dispatch sets it. */
-    case CFD_MS_DISPATCHED:
-        stage_str(st, &rec->contractor, ev->dispatch.contractor);
         break;
     case CFD_MS_ARRIVED_ON_SITE:
         st->arrival = true;
@@ -855,11 +853,15 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
                   latest_in(rec, ev, note_group);
     if (latest)
         stage_payload(&st, rec, ev);
-    /* The issuing unit comes from the latest acceptance that names one, if any: not
-     * from the latest acceptance, which may name none. */
+    /* Each milestone sets only what it carries: the issuing unit comes from the latest
+     * acceptance that names one, the contractor from the latest dispatch that names
+     * one, not from the latest of their kind, which may name none. */
     if (ev->kind == CFD_MS_ACCEPTED && !absent(ev->accept.issuing_unit) &&
-        !timeline_has_unit_acceptance(rec, ev))
+        !named_after(rec, CFD_MS_ACCEPTED, ev))
         stage_str(&st, &rec->issuing_unit, ev->accept.issuing_unit);
+    if (ev->kind == CFD_MS_DISPATCHED && !absent(ev->dispatch.contractor) &&
+        !named_after(rec, CFD_MS_DISPATCHED, ev))
+        stage_str(&st, &rec->contractor, ev->dispatch.contractor);
     if (note_latest)
         stage_str(&st, &rec->visit_note.contact, ev->visit.note.contact);
     if (ev->kind == CFD_MS_PART_REPLACED)

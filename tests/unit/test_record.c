@@ -382,6 +382,12 @@ static const carry_case carry_cases[] = {
       {"d2", CFD_MS_DISPATCHED, 4, "Contractor Two"}, {"e2", CFD_MS_ENGINEER_ACCEPTED, 5, NULL}},
      "Contractor Two"},
     {"acceptance alone", {{"e1", CFD_MS_ENGINEER_ACCEPTED, 3, NULL}}, NULL},
+    {"a re-dispatch naming no contractor keeps it",
+     {{"d1", CFD_MS_DISPATCHED, 2, "Contractor One"}, {"d2", CFD_MS_DISPATCHED, 4, NULL}},
+     "Contractor One"},
+    {"... whatever the arrival order",
+     {{"d2", CFD_MS_DISPATCHED, 4, NULL}, {"d1", CFD_MS_DISPATCHED, 2, "Contractor One"}},
+     "Contractor One"},
 };
 
 static void test_milestone_sets_only_what_it_carries(void **state)
