@@ -29,6 +29,24 @@ static int64_t first_at(const cfd_record *rec, cfd_milestone m)
     return 0;
 }
 
+/* The arrival of the first visit the customer did not miss: an absence after an
+ * arrival (at the door, nobody home) ends that visit, the next arrival starts anew.
+ * 0 when there is none yet. */
+static int64_t visit_arrival(const cfd_record *rec)
+{
+    int64_t arrived = 0;
+
+    for (size_t i = 0; i < rec->n_timeline; i++) {
+        cfd_milestone m = rec->timeline[i].milestone;
+
+        if (m == CFD_MS_ARRIVED_ON_SITE && arrived == 0)
+            arrived = rec->timeline[i].event_time_ms;
+        if (m == CFD_MS_CUSTOMER_ABSENT)
+            arrived = 0;
+    }
+    return arrived;
+}
+
 /* @returns the earlier of two times, 0 meaning "not yet". */
 static int64_t earliest(int64_t a, int64_t b)
 {
@@ -260,9 +278,10 @@ void cfd_sla_update(cfd_record *rec, const cfd_policy *pol)
     int64_t arrived = first_at(rec, CFD_MS_ARRIVED_ON_SITE);
     /* The engineer who found the customer absent was on site in time all the same. */
     int64_t on_site = earliest(arrived, first_at(rec, CFD_MS_CUSTOMER_ABSENT));
-    /* Cause identification counts from the arrival, or for a fault handled without a
-     * visit from the duty start (default). */
-    int64_t cause_start = arrived != 0 ? arrived
+    /* Cause identification counts from the arrival of a visit the customer did not
+     * miss, or for a fault handled without a visit from the duty start (default). */
+    int64_t visited = visit_arrival(rec);
+    int64_t cause_start = visited != 0 ? visited
                           : (rec->remote_restoration || rec->diagnosed_at_ms) ? start
                                                                                : 0;
     clock_in clocks[CFD_METRIC_COUNT] = {
