@@ -60,6 +60,9 @@ typedef struct cfd_alarm {
     const void *circuit;             /* ... with network_object's Circuit record */
     size_t circuit_len;
     bool declined;                   /* sent back by the coordinator: decide alone */
+    bool closed_needs_observation;   /* with closed_work_order: its result was "needs
+                                        further observation" ... */
+    int64_t closed_watched_from_ms;  /* ... watched from its service end */
 } cfd_alarm;
 
 /* The coordinator of a customer's alarms, "customer:<customer id>", into buf. */
@@ -76,6 +79,8 @@ typedef struct cfd_alarm_state {
     uint64_t repeats;
     char *last_work_order;
     int64_t last_closed_at_ms;
+    bool last_needs_observation; /* last_work_order ended "needs further observation" */
+    int64_t last_watched_from_ms;
     char *opened_on; /* another object whose alarm opened work_order, NULL when none */
 } cfd_alarm_state;
 
@@ -107,11 +112,18 @@ bool cfd_alarm_declines(const cfd_alarm_state *st, const cfd_alarm *a, const cfd
 /* Decides what the alarm means and updates st. @returns the action. */
 cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a);
 
+/* @returns the order a new fault on st's object at t_ms repeats: the last completed one
+ * when it ended "needs further observation" and t_ms is within pol's observation
+ * window of its service end; NULL otherwise. */
+const char *cfd_alarm_repeat_of(const cfd_alarm_state *st, int64_t t_ms,
+                                const cfd_policy *pol);
+
 /* The events an action calls for, at most 2 (for OPEN: the fault report built from
  * the inventory record, then the alarm), written to out with their ids in ids[i]
- * (strings borrowed from st, a, c and ids). The order opened after a completed one
- * within pol's observation window names it as previous_work_order (a repeat fault).
- * @returns how many. */
+ * (strings borrowed from st, a, c and ids). A repeat fault (cfd_alarm_repeat_of) is
+ * linked to the earlier order whatever opened it: an alarm's report names it as
+ * previous_work_order; a customer's report (ADOPT of a report notice, c may be NULL)
+ * gets a REPEAT_FAULT event of its own. @returns how many. */
 size_t cfd_alarm_events(const cfd_alarm_state *st, const cfd_alarm *a,
                         const cfd_circuit *c, cfd_alarm_action action,
                         const cfd_policy *pol, cfd_event out[2], char ids[2][160]);

@@ -13,7 +13,8 @@
 
 #include "confirmd/record.h"
 
-/* Escalation steps after a breach; each goes one level of recipients higher. */
+/* Escalation slots after a breach; each goes one level of the policy's recipient
+ * chain higher, so only the levels above the breach's are used (one by default). */
 #define CFD_ESCALATION_STEPS 3
 
 /*
@@ -25,9 +26,12 @@
 int64_t cfd_due_next(const cfd_record *rec, const cfd_policy *pol);
 
 /*
- * Alerts due at now_ms for the running duties of rec: warnings (ENGINEER), the
- * breach (TEAM_LEADER) and escalations (DEPARTMENT_LEADER, then NOC_DUTY_MANAGER)
- * every pol->escalation_ms after the deadline. Marks them in rec->alerts_sent.
+ * Alerts due at now_ms for the running duties of rec: the two warnings, the breach and
+ * the escalations every pol->escalation_ms after the deadline, each to the next level
+ * of pol->chain (by default ENGINEER, TEAM_LEADER, DEPARTMENT_LEADER, then
+ * NOC_DUTY_MANAGER); and once for an AAA order whose cause is still unknown at
+ * pol->aaa_parallel_pct of the cause duty, the call-in of every discipline's
+ * specialists (CFD_ALERT_PARALLEL_SPECIALISTS). Marks them in rec->alerts_sent.
  * @returns how many were written to out (at most max).
  */
 size_t cfd_due_collect(cfd_record *rec, const cfd_policy *pol, int64_t now_ms,

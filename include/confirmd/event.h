@@ -54,12 +54,19 @@ typedef struct cfd_event {
         const char *problem_description;
         cfd_urgency urgency;
         bool special;                    /* special fault: longer cause/report limits */
-        const char *previous_work_order; /* set by the caller for a repeat fault */
+        const char *previous_work_order; /* a caller's repeat-fault link; the service's
+                                            (CFD_MS_REPEAT_FAULT) wins */
         const char *alarm_object;        /* the object whose NOC alarm opened it */
         bool full_interruption;          /* 全阻: no user can use the service */
+        bool terminal_complaint;         /* terminal complaint: the standard duties */
     } report;
 
-    /* CFD_MS_DISPATCHED / CFD_MS_ENGINEER_ACCEPTED */
+    /* CFD_MS_ACCEPTED */
+    struct {
+        const char *issuing_unit; /* accepted for this unit (出具单位); NULL: the report's */
+    } accept;
+
+    /* CFD_MS_DISPATCHED (both) / CFD_MS_ENGINEER_ACCEPTED (engineer_id only) */
     struct {
         const char *contractor;
         const char *engineer_id;
@@ -121,6 +128,11 @@ typedef struct cfd_event {
         bool remote;
         int64_t permanent_fix_due_ms; /* with a workaround: the agreed fix time */
     } restoration;
+
+    /* CFD_MS_REPEAT_FAULT */
+    struct {
+        const char *previous_work_order;
+    } repeat;
 
     /* CFD_MS_COMPLAINT */
     struct {

@@ -36,6 +36,14 @@ typedef enum cfd_incident_kind {
     CFD_INCIDENT_MULTI_CUSTOMER_CITY = 2, /* see confirmd/city.h */
 } cfd_incident_kind;
 
+/* Which severe-fault rule opened an incident (values as confirmd.v1.IncidentRule). */
+typedef enum cfd_incident_rule {
+    CFD_INCIDENT_RULE_UNSPECIFIED = 0,
+    CFD_INCIDENT_RULE_IMPORTANT_CUSTOMER = 1,  /* full interruption over 30 min */
+    CFD_INCIDENT_RULE_CROSS_CITY_RENTAL = 2,   /* non-diamond city-level rental: 8 h */
+    CFD_INCIDENT_RULE_MULTI_CUSTOMER_CITY = 3, /* 3 ordinary customers of one city */
+} cfd_incident_rule;
+
 /* Values as confirmd.v1.IncidentStatus. */
 typedef enum cfd_incident_status {
     CFD_INCIDENT_STATUS_UNSPECIFIED = 0,
@@ -47,6 +55,7 @@ typedef enum cfd_incident_status {
 /* What the rules say of a record at an instant. */
 typedef struct cfd_incident_view {
     bool important;
+    cfd_incident_rule rule; /* the rule whose threshold applies */
     int64_t threshold_ms;
     int64_t started_at_ms;  /* the restoration clock's start; 0 not started */
     int64_t opens_at_ms;    /* started_at_ms + threshold_ms; 0 when not applicable */
@@ -60,6 +69,7 @@ typedef struct cfd_incident_view {
 typedef struct cfd_incident {
     char incident_id[160];
     cfd_incident_kind kind;
+    cfd_incident_rule rule;
     cfd_incident_status status;
     const char *work_order;          /* the one order, or NULL when work_orders is set */
     const char *const *work_orders;  /* MULTI_CUSTOMER_CITY: the member orders */
@@ -71,6 +81,7 @@ typedef struct cfd_incident {
     bool ownership_unclear;
     bool excluded_from_assessment;
     uint32_t version;
+    int64_t decided_at_ms; /* when the service decided this message (the "now" passed) */
 } cfd_incident;
 
 /* @returns true for an important customer (see the file comment). */

@@ -56,6 +56,12 @@ typedef struct cfd_penalties {
     int parts_late_per_day;     /* per started day past the promised delivery */
 } cfd_penalties;
 
+/* Who hears each step of one timed duty, one level higher each (shared/DOMAIN.md):
+ * the first warning, the second, the breach, then one escalation per level left. */
+#define CFD_CHAIN_MIN 3 /* two warnings and the breach */
+#define CFD_CHAIN_MAX 4 /* there are four levels */
+#define CFD_STEP_BREACH 2 /* the breach's step: after the two warnings */
+
 /* Index of the ordinary / special figures of a duty. */
 #define CFD_ORDINARY 0
 #define CFD_SPECIAL 1
@@ -66,8 +72,14 @@ typedef struct cfd_policy {
     cfd_sla_limits general;
     int warn_pct[2];                     /* warning fractions, default 50, 80 */
     int64_t escalation_ms;               /* between escalation steps after a breach: 30 min */
+    cfd_recipient chain[CFD_CHAIN_MAX];  /* strictly rising; default engineer, team leader,
+                                            department leader, NOC duty manager */
+    int n_chain;
     int64_t cause_ms[2];                 /* cause identified: 2 h / 24 h */
     int64_t event_report_ms[2];          /* event report submitted: 1 d / 3 d */
+    /* AAA, cause still unknown at this percent of the cause duty: specialists of every
+     * discipline join in parallel; 0 (default) means at its first warning. */
+    int aaa_parallel_pct;
     /* Operator time zone as a fixed offset east of UTC (default +480, China has no
      * daylight saving time); the core never asks the C library for a zone. */
     int utc_offset_min;
@@ -92,7 +104,8 @@ void cfd_policy_seal(cfd_policy *p);
 
 /*
  * Checks every limit is positive, warnings are increasing in (0, 100), the offset is
- * within +-14 h, quiet windows are inside the day and points are not negative.
+ * within +-14 h, quiet windows are inside the day, points are not negative and the
+ * recipient chain has 3 or 4 strictly rising levels.
  * @returns CFD_OK or CFD_ERR_INVALID_VALUE with errstr naming the figure.
  */
 cfd_err cfd_policy_validate(const cfd_policy *p, char *errstr, size_t errstr_size);
@@ -104,6 +117,18 @@ cfd_err cfd_policy_validate(const cfd_policy *p, char *errstr, size_t errstr_siz
  */
 const cfd_sla_limits *cfd_policy_limits(const cfd_policy *p, cfd_tier tier,
                                         cfd_urgency urgency, bool *from_report);
+
+/* @returns true when a fault at t_ms falls within p's observation window of a circuit
+ * watched from watched_from_ms (a "needs further observation" order's service end):
+ * a repeat fault. */
+bool cfd_policy_in_observation(const cfd_policy *p, int64_t watched_from_ms, int64_t t_ms);
+
+/*
+ * Who hears step `step` of one timed duty: 0 the first warning, 1 the second, 2 the
+ * breach, 3.. the escalations. @returns CFD_RECIPIENT_NONE past the chain's top: that
+ * step does not exist.
+ */
+cfd_recipient cfd_policy_step_recipient(const cfd_policy *p, int step);
 
 /*
  * When t_ms falls inside a quiet window (operator-local time), @returns the instant

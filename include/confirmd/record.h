@@ -21,13 +21,19 @@ typedef struct cfd_timeline_entry {
     /* The few payload facts that rules judge per event, not per latest event. */
     int64_t appointment_time_ms; /* appointment set / rescheduled: the agreed time */
     bool by_customer;            /* appointment set / rescheduled: customer asked */
-    int64_t waited_ms;           /* customer absent: leaving - visit time; 0 unknown */
+    int64_t waited_ms;           /* customer absent: leaving - visit time when the
+                                    note gives both; 0 otherwise */
+    int64_t left_at_ms;          /* customer absent: the note's leaving time when it
+                                    gives no visit time (the wait then counts from
+                                    the arrival); 0 none */
     cfd_cause cause;             /* diagnosed: the cause found then */
     bool full_interruption;      /* fault report: it said 全阻 */
     int64_t due_ms;              /* restored with a workaround: the agreed permanent
                                     fix; part replaced: when it was promised */
     bool workaround;             /* restored: only a temporary fix */
     bool non_standard;           /* complaint: caused by non-standard work */
+    bool named;                  /* it named the party its kind sets: accepted, the
+                                    issuing unit; dispatched, the contractor */
 } cfd_timeline_entry;
 
 typedef struct cfd_sla_result {
@@ -168,6 +174,8 @@ typedef struct cfd_record {
     int64_t restored_at_ms;
     bool full_interruption;        /* 全阻: any of its fault reports said so (a customer's
                                       report joining an alarm's order may not) */
+    bool terminal_complaint;       /* about a terminal, not the line: the standard
+                                      duties whatever the tier (latest report) */
 
     /* Worker bookkeeping, kept in Redis but not part of the emitted record. */
     uint64_t alerts_sent;     /* bits: see cfd_alert_bit() */
@@ -200,8 +208,6 @@ typedef enum cfd_apply_outcome {
  * (the timeline is re-folded): when the fold then fails at a closed or cancelled state,
  * there or at any later entry, the event is rejected (CFD_ERR_TRANSITION); when it fails
  * in an open state, a predecessor is missing and the outcome is CFD_APPLY_PARK.
- * Events of a reopened order's new cycle must not overtake its REOPENED event: until it
- * arrives the order is closed and rejects them.
  * Policy pinning: a record opened under another policy version than pol keeps the
  * targets it was judged by (its SLA results' target_ms); the other figures come from
  * pol. cfd_record_reevaluate() moves it to pol explicitly.
@@ -223,8 +229,8 @@ cfd_err cfd_record_reevaluate(cfd_record *rec, const cfd_policy *pol);
  * Whether a fault reported on circuit_id at reported_at_ms is a repeat of earlier:
  * earlier's result was "needs further observation", on the same circuit, and the new
  * report falls within pol's observation window after earlier's service end (or its
- * restoration). The worker looks earlier up and passes its work order as the new
- * report's previous_work_order. @returns true for a repeat fault.
+ * restoration). The NOC stage applies the same rule from the circuit's last completed
+ * order (include/confirmd/alarm.h). @returns true for a repeat fault.
  */
 bool cfd_record_is_repeat_of(const cfd_record *earlier, const char *circuit_id,
                              int64_t reported_at_ms, const cfd_policy *pol);
@@ -276,14 +282,15 @@ typedef struct cfd_alert {
 
 /*
  * Alerts that the record's current SLA results call for and that were not yet emitted
- * (breaches, and retractions of breaches a late event disproved), fired at now_ms;
+ * (breaches, and retractions of breaches a late event disproved, both to the breach's
+ * level of pol's recipient chain), fired at now_ms;
  * and once per record, the gold notification of an accepted AAA gold order (to the
  * network department leader) or AA gold order (to the team leader).
  * Marks them in rec->alerts_sent, so a second call returns none.
  * @returns how many were written to out (at most max).
  */
-size_t cfd_record_collect_alerts(cfd_record *rec, int64_t now_ms, cfd_alert *out,
-                                 size_t max);
+size_t cfd_record_collect_alerts(cfd_record *rec, const cfd_policy *pol, int64_t now_ms,
+                                 cfd_alert *out, size_t max);
 
 /*
  * Builds the deterministic alert id "<work order>/<metric name>/<pct>" into a->alert_id
@@ -316,5 +323,7 @@ uint64_t cfd_alert_bit(cfd_metric metric, cfd_alert_slot slot);
 #define CFD_ALERT_BIT_INCIDENT_OPEN (1ULL << 1)
 #define CFD_ALERT_BIT_INCIDENT_CLOSED (1ULL << 2)
 #define CFD_ALERT_BIT_INCIDENT_EXCLUDED (1ULL << 3)
+/* AAA, cause still unknown: the specialists of every discipline were called in. */
+#define CFD_ALERT_BIT_PARALLEL (1ULL << 4)
 
 #endif

@@ -135,8 +135,9 @@ typedef enum cfd_milestone {
     CFD_MS_CLOCK_RESUMED = 21,
     CFD_MS_EVENT_REPORT_SUBMITTED = 22,
     CFD_MS_COMPLAINT = 23,
+    CFD_MS_REPEAT_FAULT = 24, /* the service linked the order to an earlier one */
 } cfd_milestone;
-#define CFD_MS_COUNT 24
+#define CFD_MS_COUNT 25
 
 typedef enum cfd_metric {
     CFD_METRIC_NONE = 0,
@@ -165,6 +166,7 @@ typedef enum cfd_alert_kind {
     CFD_ALERT_RETRACTED = 4,
     CFD_ALERT_GOLD_NOTIFICATION = 5,
     CFD_ALERT_SEVERE_FAULT = 6,
+    CFD_ALERT_PARALLEL_SPECIALISTS = 7, /* AAA, cause still unknown: every discipline */
 } cfd_alert_kind;
 
 typedef enum cfd_recipient {
@@ -173,6 +175,7 @@ typedef enum cfd_recipient {
     CFD_RECIPIENT_TEAM_LEADER = 2,
     CFD_RECIPIENT_DEPARTMENT_LEADER = 3,
     CFD_RECIPIENT_NOC_DUTY_MANAGER = 4,
+    CFD_RECIPIENT_ALL_SPECIALISTS = 5, /* every discipline the fault may involve */
 } cfd_recipient;
 
 typedef enum cfd_dl_reason {
@@ -222,6 +225,7 @@ typedef enum cfd_waiver {
     CFD_WAIVER_UNSPECIFIED = 0,
     CFD_WAIVER_REFUSED = 1,
     CFD_WAIVER_UNREACHABLE = 2,
+    CFD_WAIVER_REMOTE_RESTORATION = 3, /* restored remotely: no visit, nobody to sign */
 } cfd_waiver;
 
 typedef enum cfd_violation_code {

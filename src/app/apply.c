@@ -35,7 +35,7 @@ static void emit_incidents(cfd_worker *w, item *it, int64_t now) {
  * event report) are collapsed into one record per batch by wk_process_batch. */
 static void emit_outputs(cfd_worker *w, item *it) {
     cfd_alert alerts[32];
-    size_t n = cfd_record_collect_alerts(it->rec, cfd_clock_now(&w->clock), alerts,
+    size_t n = cfd_record_collect_alerts(it->rec, w->pol, cfd_clock_now(&w->clock), alerts,
                                          sizeof(alerts) / sizeof(alerts[0]));
     for (size_t i = 0; i < n; i++)
         wk_emit_alert(w, it->order, &alerts[i]);
@@ -514,7 +514,7 @@ cfd_err wk_sweep_parked(cfd_worker *w, int32_t part, slot *s) {
         item_load_parked(w, part, &it);
         for (size_t k = 0; k < it.n_parked; k++) {
             parked_ev *p = &it.parked[k];
-            if (p->done || p->ref.expire_at_ms > now)
+            if (p->done || p->ref.expire_at_ms >= now) /* only after the window */
                 continue;
             wk_dead_letter(w, p->topic, p->ref.partition, p->ref.offset, p->ref.payload,
                         p->ref.payload_len, opened ? CFD_ERR_TRANSITION

@@ -73,7 +73,7 @@ static void emit_event(cfd_worker *w, const cfd_event *ev) {
 }
 
 /* The events an alarm calls for, as outputs to the events topic; c is the inventory
- * record of the alarm's object. */
+ * record of the alarm's object (NULL for a customer's report notice). */
 static void emit_events(cfd_worker *w, obj *o, const cfd_alarm *a, const cfd_circuit *c,
                         cfd_alarm_action act) {
     cfd_event evs[2];
@@ -135,7 +135,7 @@ static void apply_decided(cfd_worker *w, obj *o, const cfd_alarm *a, const cfd_c
                  a->closed_work_order);
     else if (act == CFD_ALARM_JOIN)
         emit_join(w, o, a);
-    else if (act != CFD_ALARM_ADOPT && c)
+    else if (c || act == CFD_ALARM_ADOPT) /* ADOPT: a repeat-fault link, if any */
         emit_events(w, o, a, c, act);
 }
 

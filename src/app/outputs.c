@@ -562,7 +562,11 @@ void wk_emit_notice(cfd_worker *w, const item *it) {
     snprintf(alarm_id, sizeof(alarm_id), "closed-%s-v%" PRIu32, it->order, rec->version);
     cfd_alarm notice = {.alarm_id = alarm_id, .network_object = object,
                         .event_time_ms = cfd_record_as_of(rec),
-                        .closed_work_order = it->order};
+                        .closed_work_order = it->order,
+                        .closed_needs_observation = rec->result == CFD_RESULT_NEEDS_OBSERVATION,
+                        .closed_watched_from_ms = rec->service_end_time_ms
+                                                      ? rec->service_end_time_ms
+                                                      : rec->restored_at_ms};
     snprintf(id, sizeof(id), "notice/%s/v%" PRIu32, it->order, rec->version);
     wk_emit_alarm_notice(w, id, &notice);
     if (rec->alarm_object && rec->circuit_id && strcmp(rec->alarm_object, rec->circuit_id)) {

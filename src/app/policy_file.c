@@ -19,10 +19,12 @@ typedef enum pkey_type {
     PK_DURATION, /* int64_t ms: "15min", "4h", "1d" */
     PK_BOOL,     /* bool */
     PK_POINTS,   /* int, >= 0 */
+    PK_PERCENT,  /* int, 0..100 */
     PK_WARN,     /* int[2]: "50, 80" */
     PK_OFFSET,   /* int minutes east of UTC: "+480", "-300" */
     PK_QUIET,    /* quiet windows: "12:00-14:30, 21:00-08:30" or "none" */
     PK_SERIAL,   /* cfd_serial_date: "YYYYMMDD", "YYMM", "none" */
+    PK_CHAIN,    /* recipient chain: "engineer, team_leader, ..." */
 } pkey_type;
 
 typedef struct pkey {
@@ -47,10 +49,12 @@ static const pkey keys[] = {
     ROW("sla.general", general),
     {"sla.warn_pct", PK_WARN, P(warn_pct)},
     {"sla.escalation_interval", PK_DURATION, P(escalation_ms)},
+    {"sla.recipients", PK_CHAIN, P(chain)},
     {"duties.cause_ordinary", PK_DURATION, P(cause_ms[CFD_ORDINARY])},
     {"duties.cause_special", PK_DURATION, P(cause_ms[CFD_SPECIAL])},
     {"duties.event_report_ordinary", PK_DURATION, P(event_report_ms[CFD_ORDINARY])},
     {"duties.event_report_special", PK_DURATION, P(event_report_ms[CFD_SPECIAL])},
+    {"duties.aaa_parallel_pct", PK_PERCENT, P(aaa_parallel_pct)},
     {"time.utc_offset", PK_OFFSET, P(utc_offset_min)},
     {"time.quiet_hours", PK_QUIET, P(quiet)},
     {"lifecycle.reschedule_notice", PK_DURATION, P(reschedule_notice_ms)},
@@ -80,6 +84,21 @@ static int parse_hhmm(const char *s, const char **end)
     return h * 60 + m;
 }
 
+/* Steps *p over the spaces and the comma after an item of a list. @returns 0, or -1
+ * when something else follows the item. */
+static int list_next(const char **p)
+{
+    while (**p == ' ')
+        (*p)++;
+    if (**p == ',')
+        (*p)++;
+    else if (**p != '\0')
+        return -1;
+    while (**p == ' ')
+        (*p)++;
+    return 0;
+}
+
 static int parse_quiet(const char *v, cfd_policy *pol)
 {
     const char *p = v;
@@ -98,17 +117,44 @@ static int parse_quiet(const char *v, cfd_policy *pol)
             (b = parse_hhmm(p, &p)) < 0 || a == b)
             return -1;
         pol->quiet[n++] = (cfd_quiet_window){a, b};
-        while (*p == ' ')
-            p++;
-        if (*p == ',')
-            p++;
-        else if (*p != '\0')
+        if (list_next(&p))
             return -1;
-        while (*p == ' ')
-            p++;
     }
     pol->n_quiet = n;
     return 0;
+}
+
+/* "engineer, team_leader, department_leader" -> pol->chain, in order; whether it
+ * rises and is long enough is cfd_policy_validate's to say. */
+static int parse_chain(const char *v, cfd_policy *pol)
+{
+    static const char *const names[] = {
+        [CFD_RECIPIENT_ENGINEER] = "engineer",
+        [CFD_RECIPIENT_TEAM_LEADER] = "team_leader",
+        [CFD_RECIPIENT_DEPARTMENT_LEADER] = "department_leader",
+        [CFD_RECIPIENT_NOC_DUTY_MANAGER] = "noc_duty_manager",
+    };
+    const char *p = v;
+    int n = 0;
+
+    while (*p == ' ')
+        p++;
+    while (*p) {
+        size_t len = strcspn(p, ", ");
+        int r;
+
+        for (r = CFD_RECIPIENT_ENGINEER; r <= CFD_RECIPIENT_NOC_DUTY_MANAGER; r++)
+            if (strlen(names[r]) == len && strncasecmp(p, names[r], len) == 0)
+                break;
+        if (len == 0 || r > CFD_RECIPIENT_NOC_DUTY_MANAGER || n == CFD_CHAIN_MAX)
+            return -1;
+        pol->chain[n++] = (cfd_recipient)r;
+        p += len;
+        if (list_next(&p))
+            return -1;
+    }
+    pol->n_chain = n;
+    return n > 0 ? 0 : -1;
 }
 
 static int parse_int(const char *v, long lo, long hi, long *out)
@@ -150,6 +196,12 @@ static int pkey_set(const pkey *k, const char *v, cfd_policy *pol, const char **
             return -1;
         *(int *)field = (int)n;
         return 0;
+    case PK_PERCENT:
+        *want = "a percentage 0..100";
+        if (parse_int(v, 0, 100, &n))
+            return -1;
+        *(int *)field = (int)n;
+        return 0;
     case PK_WARN:
         *want = "two percentages such as 50, 80";
         if (sscanf(v, "%ld , %ld %c", &a, &b, &tail) != 2 || a < 0 || b < 0 || a > 100 ||
@@ -167,6 +219,10 @@ static int pkey_set(const pkey *k, const char *v, cfd_policy *pol, const char **
     case PK_QUIET:
         *want = "HH:MM-HH:MM windows separated by commas, or none";
         return parse_quiet(v, pol);
+    case PK_CHAIN:
+        *want = "3 or 4 of engineer, team_leader, department_leader, noc_duty_manager, "
+                "separated by commas";
+        return parse_chain(v, pol);
     case PK_SERIAL:
         *want = "YYYYMMDD, YYMM or none";
         if (strcasecmp(v, "YYYYMMDD") == 0)

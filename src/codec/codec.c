@@ -151,6 +151,7 @@ static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_ev
         ev->report.previous_work_order = codec_opt(r->previous_work_order);
         ev->report.alarm_object = codec_opt(r->alarm_object);
         ev->report.full_interruption = r->full_interruption;
+        ev->report.terminal_complaint = r->terminal_complaint;
         if (r->customer) {
             const Confirmd__V1__Customer *c = r->customer;
             cfd_customer_ref *cr = &ev->report.customer;
@@ -176,6 +177,7 @@ static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_ev
     }
     case CONFIRMD__V1__EVENT__PAYLOAD_ACCEPTED:
         ev->kind = CFD_MS_ACCEPTED;
+        ev->accept.issuing_unit = codec_opt(pb->accepted->issuing_unit);
         break;
     case CONFIRMD__V1__EVENT__PAYLOAD_DISPATCHED:
         ev->kind = CFD_MS_DISPATCHED;
@@ -319,6 +321,10 @@ static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_ev
         ev->kind = CFD_MS_COMPLAINT;
         ev->complaint.reason = codec_opt(pb->complaint->reason);
         ev->complaint.non_standard_work = pb->complaint->non_standard_work;
+        break;
+    case CONFIRMD__V1__EVENT__PAYLOAD_REPEAT_FAULT:
+        ev->kind = CFD_MS_REPEAT_FAULT;
+        ev->repeat.previous_work_order = codec_opt(pb->repeat_fault->previous_work_order);
         break;
     case CONFIRMD__V1__EVENT__PAYLOAD_EVENT_REPORT_SUBMITTED:
         ev->kind = CFD_MS_EVENT_REPORT_SUBMITTED;
@@ -582,6 +588,7 @@ static cfd_err codec_extras_build(const cfd_record *rec, codec_record_pb *p)
     r->diagnosed_at_ms = rec->diagnosed_at_ms;
     r->restored_at_ms = rec->restored_at_ms;
     r->full_interruption = rec->full_interruption;
+    r->terminal_complaint = rec->terminal_complaint;
     if (codec_parts_build(rec, p) || codec_pauses_build(rec, p))
         return CFD_ERR;
     return CFD_OK;
@@ -694,6 +701,8 @@ static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
             pe->appointment_time_ms = te->appointment_time_ms;
             pe->by_customer = te->by_customer;
             pe->waited_ms = te->waited_ms;
+            pe->left_at_ms = te->left_at_ms;
+            pe->named = te->named;
             pe->cause = (Confirmd__V1__CauseCategory)te->cause;
             pe->full_interruption = te->full_interruption;
             pe->due_ms = te->due_ms;
@@ -884,6 +893,7 @@ static bool codec_extras_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
     rec->previous_work_order = codec_dup(r->previous_work_order, &ok);
     rec->alarm_object = codec_dup(r->alarm_object, &ok);
     rec->full_interruption = r->full_interruption;
+    rec->terminal_complaint = r->terminal_complaint;
     rec->customer_absences = r->customer_absences;
     rec->priority_appointment = r->priority_appointment;
     rec->reschedules = r->reschedules;
@@ -1034,6 +1044,8 @@ static bool codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
             te->appointment_time_ms = pe->appointment_time_ms;
             te->by_customer = pe->by_customer;
             te->waited_ms = pe->waited_ms;
+            te->left_at_ms = pe->left_at_ms;
+            te->named = pe->named;
             te->due_ms = pe->due_ms;
             te->workaround = pe->workaround;
             te->non_standard = pe->non_standard;
@@ -1153,6 +1165,8 @@ cfd_err cfd_codec_incident_encode(const cfd_incident *inc, uint8_t **buf, size_t
     pb.ownership_unclear = inc->ownership_unclear;
     pb.excluded_from_assessment = inc->excluded_from_assessment;
     pb.version = inc->version;
+    pb.rule = (Confirmd__V1__IncidentRule)inc->rule;
+    pb.decided_at_ms = inc->decided_at_ms;
     return codec_pack(&pb.base, buf, len);
 }
 

@@ -98,6 +98,8 @@ cfd_err cfd_codec_alarm_decode(const void *buf, size_t len, cfd_decoded_alarm *o
     a->circuit = pb->circuit.data;
     a->circuit_len = pb->circuit.len;
     a->declined = pb->declined;
+    a->closed_needs_observation = pb->closed_needs_observation;
+    a->closed_watched_from_ms = pb->closed_watched_from_ms;
     a->report = pb->report.data;
     a->report_len = pb->report.len;
     cfd_err err = cfd_alarm_validate(a, errstr, errstr_size);
@@ -129,6 +131,8 @@ cfd_err cfd_codec_alarm_encode(const cfd_alarm *a, uint8_t **buf, size_t *len) {
     pb.circuit.data = (uint8_t *)a->circuit;
     pb.circuit.len = a->circuit ? a->circuit_len : 0;
     pb.declined = a->declined;
+    pb.closed_needs_observation = a->closed_needs_observation;
+    pb.closed_watched_from_ms = a->closed_watched_from_ms;
     pb.report.data = (uint8_t *)a->report;
     pb.report.len = a->report ? a->report_len : 0;
     return codec_pack(&pb.base, buf, len);
@@ -145,6 +149,8 @@ cfd_err cfd_codec_alarm_state_encode(const cfd_alarm_state *st, uint8_t **buf, s
     pb.repeats = st->repeats;
     pb.last_work_order = st->last_work_order ? st->last_work_order : "";
     pb.last_closed_at_ms = st->last_closed_at_ms;
+    pb.last_needs_observation = st->last_needs_observation;
+    pb.last_watched_from_ms = st->last_watched_from_ms;
     pb.opened_on = st->opened_on ? st->opened_on : "";
     return codec_pack(&pb.base, buf, len);
 }
@@ -194,6 +200,8 @@ cfd_err cfd_codec_alarm_state_decode(const void *buf, size_t len, cfd_alarm_stat
     st->repeats = pb->repeats;
     st->last_work_order = dup_opt(pb->last_work_order, &ok);
     st->last_closed_at_ms = pb->last_closed_at_ms;
+    st->last_needs_observation = pb->last_needs_observation;
+    st->last_watched_from_ms = pb->last_watched_from_ms;
     st->opened_on = dup_opt(pb->opened_on, &ok);
     confirmd__v1__alarm_state__free_unpacked(pb, NULL);
     if (!ok) {
@@ -215,6 +223,7 @@ cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len) 
     Confirmd__V1__Network net = CONFIRMD__V1__NETWORK__INIT;
     Confirmd__V1__NocAlarm alarm = CONFIRMD__V1__NOC_ALARM__INIT;
     Confirmd__V1__Cancelled cancelled = CONFIRMD__V1__CANCELLED__INIT;
+    Confirmd__V1__RepeatFault repeat = CONFIRMD__V1__REPEAT_FAULT__INIT;
 
     pb.event_id = s_or_empty(ev->event_id);
     pb.work_order = s_or_empty(ev->work_order);
@@ -249,6 +258,7 @@ cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len) 
         rep.previous_work_order = s_or_empty(ev->report.previous_work_order);
         rep.alarm_object = s_or_empty(ev->report.alarm_object);
         rep.full_interruption = ev->report.full_interruption;
+        rep.terminal_complaint = ev->report.terminal_complaint;
         pb.payload_case = CONFIRMD__V1__EVENT__PAYLOAD_FAULT_REPORT;
         pb.fault_report = &rep;
         break;
@@ -257,6 +267,11 @@ cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len) 
         cancelled.reason = s_or_empty(ev->change.reason);
         pb.payload_case = CONFIRMD__V1__EVENT__PAYLOAD_CANCELLED;
         pb.cancelled = &cancelled;
+        break;
+    case CFD_MS_REPEAT_FAULT:
+        repeat.previous_work_order = s_or_empty(ev->repeat.previous_work_order);
+        pb.payload_case = CONFIRMD__V1__EVENT__PAYLOAD_REPEAT_FAULT;
+        pb.repeat_fault = &repeat;
         break;
     case CFD_MS_NOC_ALARM:
         alarm.alarm_id = s_or_empty(ev->alarm.alarm_id);

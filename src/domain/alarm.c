@@ -85,19 +85,25 @@ static bool completed_already(const cfd_alarm_state *st, const char *order) {
     return st->last_work_order && strcmp(st->last_work_order, order) == 0;
 }
 
+/* Makes the completed order of notice a the object's last one. */
+static void remember_completed(cfd_alarm_state *st, const cfd_alarm *a) {
+    set_str(&st->last_work_order, a->closed_work_order);
+    st->last_closed_at_ms = a->event_time_ms;
+    st->last_needs_observation = a->closed_needs_observation;
+    st->last_watched_from_ms = a->closed_watched_from_ms;
+}
+
 static cfd_alarm_action decide_notice(cfd_alarm_state *st, const cfd_alarm *a) {
     if (!st->work_order && a->event_time_ms >= st->last_closed_at_ms) {
         /* Completed before the notice that would have bound it arrived: remember it,
          * so that notice changes nothing when it comes. */
-        set_str(&st->last_work_order, a->closed_work_order);
-        st->last_closed_at_ms = a->event_time_ms;
+        remember_completed(st, a);
         return CFD_ALARM_IGNORE;
     }
     /* A notice for an order the object has already moved on from changes nothing. */
     if (!st->work_order || strcmp(st->work_order, a->closed_work_order) != 0)
         return CFD_ALARM_IGNORE;
-    set_str(&st->last_work_order, st->work_order);
-    st->last_closed_at_ms = a->event_time_ms;
+    remember_completed(st, a);
     set_str(&st->work_order, NULL);
     set_str(&st->opened_on, NULL);
     strv_free(st->alarm_ids, st->n_alarm_ids);
@@ -182,21 +188,35 @@ cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a) {
     return CFD_ALARM_OPEN;
 }
 
-/* The alarm as an event of order wo. */
-static void alarm_event(cfd_event *ev, const char *wo, const cfd_alarm *a, char id[160]) {
+/* Starts *ev as the NOC's event `kind` of order wo at t, named id. */
+static void noc_event(cfd_event *ev, const char *id, const char *wo, cfd_milestone kind,
+                      int64_t t) {
     memset(ev, 0, sizeof(*ev));
-    snprintf(id, 160, "alm-%s-%s", a->alarm_id, a->cleared ? "clear" : "raise");
     ev->event_id = id;
     ev->work_order = wo;
     ev->source = CFD_SOURCE_NOC;
-    ev->event_time_ms = a->event_time_ms;
+    ev->event_time_ms = t;
     ev->reported_by = "noc";
-    ev->kind = CFD_MS_NOC_ALARM;
+    ev->kind = kind;
+}
+
+/* The alarm as an event of order wo. */
+static void alarm_event(cfd_event *ev, const char *wo, const cfd_alarm *a, char id[160]) {
+    snprintf(id, 160, "alm-%s-%s", a->alarm_id, a->cleared ? "clear" : "raise");
+    noc_event(ev, id, wo, CFD_MS_NOC_ALARM, a->event_time_ms);
     ev->alarm.alarm_id = a->alarm_id;
     ev->alarm.network_object = a->network_object;
     ev->alarm.severity = a->severity;
     ev->alarm.cleared = a->cleared;
     ev->alarm.text = a->text;
+}
+
+const char *cfd_alarm_repeat_of(const cfd_alarm_state *st, int64_t t_ms,
+                                const cfd_policy *pol) {
+    if (!st->last_work_order || !st->last_needs_observation ||
+        !cfd_policy_in_observation(pol, st->last_watched_from_ms, t_ms))
+        return NULL;
+    return st->last_work_order;
 }
 
 size_t cfd_alarm_events(const cfd_alarm_state *st, const cfd_alarm *a,
@@ -205,14 +225,9 @@ size_t cfd_alarm_events(const cfd_alarm_state *st, const cfd_alarm *a,
     size_t n = 0;
     if (action == CFD_ALARM_OPEN) {
         cfd_event *ev = &out[n];
-        memset(ev, 0, sizeof(*ev));
         snprintf(ids[n], 160, "alm-open-%s", a->alarm_id);
-        ev->event_id = ids[n];
-        ev->work_order = st->work_order;
-        ev->source = CFD_SOURCE_NOC;
-        ev->event_time_ms = a->event_time_ms; /* the restoration clock starts here */
-        ev->reported_by = "noc";
-        ev->kind = CFD_MS_REPORTED;
+        /* At the alarm's time: the restoration clock starts there. */
+        noc_event(ev, ids[n], st->work_order, CFD_MS_REPORTED, a->event_time_ms);
         ev->report.issuing_unit = "NOC monitoring";
         ev->report.customer = c->customer;
         /* The circuit's own class fills what the customer block leaves unset. */
@@ -229,9 +244,16 @@ size_t cfd_alarm_events(const cfd_alarm_state *st, const cfd_alarm *a,
         /* The object whose state holds the order: the coordinator for a forwarded
          * alarm; the completion notice goes there. */
         ev->report.alarm_object = a->coordinator ? a->coordinator : a->network_object;
-        if (st->last_work_order && st->last_closed_at_ms &&
-            a->event_time_ms - st->last_closed_at_ms <= pol->observation_window_ms)
-            ev->report.previous_work_order = st->last_work_order;
+        ev->report.previous_work_order = cfd_alarm_repeat_of(st, a->event_time_ms, pol);
+        n++;
+    }
+    /* A customer's report opened the circuit's order: the service links it. */
+    const char *earlier = cfd_alarm_repeat_of(st, a->event_time_ms, pol);
+    if (action == CFD_ALARM_ADOPT && !empty(a->reported_work_order) && earlier) {
+        snprintf(ids[n], 160, "repeat-%s", a->reported_work_order);
+        noc_event(&out[n], ids[n], a->reported_work_order, CFD_MS_REPEAT_FAULT,
+                  a->event_time_ms);
+        out[n].repeat.previous_work_order = earlier;
         n++;
     }
     if (action == CFD_ALARM_OPEN || action == CFD_ALARM_LINK || action == CFD_ALARM_CLEAR) {

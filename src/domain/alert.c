@@ -121,8 +121,9 @@ static void write_message(cfd_alert *a, const cfd_record *rec)
     }
 }
 
-static void fill_alert(cfd_alert *a, const cfd_record *rec, cfd_metric m,
-                       cfd_alert_kind kind, int64_t now_ms)
+/* A breach, or its retraction, to the breach's level of pol's recipient chain. */
+static void fill_alert(cfd_alert *a, const cfd_record *rec, const cfd_policy *pol,
+                       cfd_metric m, cfd_alert_kind kind, int64_t now_ms)
 {
     const cfd_sla_result *r = &rec->sla[m];
 
@@ -134,7 +135,7 @@ static void fill_alert(cfd_alert *a, const cfd_record *rec, cfd_metric m,
     a->deadline_ms = r->deadline_ms;
     a->fired_at_ms = now_ms;
     a->actual_ms = r->actual_ms;
-    a->recipients = CFD_RECIPIENT_TEAM_LEADER;
+    a->recipients = cfd_policy_step_recipient(pol, CFD_STEP_BREACH);
     a->tier = rec->customer.tier;
     a->gold = rec->customer.gold;
     a->city = rec->customer.city;
@@ -189,8 +190,8 @@ static bool gold_notification(cfd_alert *a, const cfd_record *rec, int64_t now_m
  * move its first actual earlier; only a new customer appointment can move the on-site
  * deadline, and a breach after a retraction is not alerted again (not modelled yet).
  */
-size_t cfd_record_collect_alerts(cfd_record *rec, int64_t now_ms, cfd_alert *out,
-                                 size_t max)
+size_t cfd_record_collect_alerts(cfd_record *rec, const cfd_policy *pol, int64_t now_ms,
+                                 cfd_alert *out, size_t max)
 {
     size_t n = 0;
 
@@ -204,11 +205,11 @@ size_t cfd_record_collect_alerts(cfd_record *rec, int64_t now_ms, cfd_alert *out
         cfd_metric_status status = rec->sla[m].status;
 
         if (status == CFD_MST_BREACHED && !(rec->alerts_sent & breach)) {
-            fill_alert(&out[n++], rec, (cfd_metric)m, CFD_ALERT_BREACH, now_ms);
+            fill_alert(&out[n++], rec, pol, (cfd_metric)m, CFD_ALERT_BREACH, now_ms);
             rec->alerts_sent |= breach;
         } else if ((rec->alerts_sent & breach) && status == CFD_MST_MET &&
                    !(rec->alerts_sent & retracted)) {
-            fill_alert(&out[n++], rec, (cfd_metric)m, CFD_ALERT_RETRACTED, now_ms);
+            fill_alert(&out[n++], rec, pol, (cfd_metric)m, CFD_ALERT_RETRACTED, now_ms);
             rec->alerts_sent |= retracted;
         }
     }

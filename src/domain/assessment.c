@@ -132,9 +132,25 @@ static void judge_per_day(cfd_record *rec, cfd_metric m, cfd_violation_code code
         r->actual_ms != 0 ? "done" : "still open,", days);
 }
 
+/* How long the engineer waited at the door of an absent customer: the note's times
+ * when it gives both; else from the arrival of this visit (the engineer is at the door
+ * at the agreed time), or the absence itself, to the note's leaving time, or after an
+ * arrival to the absence's report. @returns 0 when unknown. */
+static int64_t absent_wait(const cfd_timeline_entry *e, int64_t arrived)
+{
+    int64_t from = arrived != 0 ? arrived : e->event_time_ms;
+    int64_t to = e->left_at_ms != 0 ? e->left_at_ms : arrived != 0 ? e->event_time_ms : 0;
+
+    if (e->waited_ms > 0)
+        return e->waited_ms;
+    if (to == 0)
+        return 0;
+    return to > from ? to - from : 1;
+}
+
 static void judge_commitments(cfd_record *rec, const cfd_policy *pol)
 {
-    int64_t agreed = 0;
+    int64_t agreed = 0, arrived = 0;
 
     for (size_t i = 0; i < rec->n_timeline; i++) {
         const cfd_timeline_entry *e = &rec->timeline[i];
@@ -149,13 +165,19 @@ static void judge_commitments(cfd_record *rec, const cfd_policy *pol)
         if (e->milestone == CFD_MS_APPOINTMENT_SET ||
             e->milestone == CFD_MS_APPOINTMENT_RESCHEDULED)
             agreed = e->appointment_time_ms;
+        if (e->milestone == CFD_MS_ARRIVED_ON_SITE && arrived == 0)
+            arrived = e->event_time_ms;
         /* 「须在门口等候至少15分钟」 */
-        if (e->milestone == CFD_MS_CUSTOMER_ABSENT && e->waited_ms > 0 &&
-            e->waited_ms < pol->absent_wait_ms)
-            add(rec, CFD_VIOLATION_BROKEN_COMMITMENT, pol->points.broken_commitment,
-                e->event_time_ms, CFD_METRIC_NONE,
-                "waited %lld min for the absent customer",
-                (long long)(e->waited_ms / CFD_MIN_MS));
+        if (e->milestone == CFD_MS_CUSTOMER_ABSENT) {
+            int64_t waited = absent_wait(e, arrived);
+
+            if (waited > 0 && waited < pol->absent_wait_ms)
+                add(rec, CFD_VIOLATION_BROKEN_COMMITMENT, pol->points.broken_commitment,
+                    e->event_time_ms, CFD_METRIC_NONE,
+                    "waited %lld min for the absent customer",
+                    (long long)(waited / CFD_MIN_MS));
+            arrived = 0; /* the next visit waits from its own arrival */
+        }
     }
 }
 
@@ -181,7 +203,10 @@ static const char *const required[] = {
 /* @returns true when required item i is missing from rec. */
 static bool item_missing(const cfd_record *rec, size_t i)
 {
-    bool waived = rec->signature_waiver != CFD_WAIVER_UNSPECIFIED;
+    /* "Restored remotely, nobody to sign" does not hold once someone was on site. */
+    bool waived = rec->signature_waiver != CFD_WAIVER_UNSPECIFIED &&
+                  (rec->signature_waiver != CFD_WAIVER_REMOTE_RESTORATION ||
+                   rec->arrival_time_ms == 0);
 
     switch (i) {
     case 0: return absent(rec->issuing_unit);

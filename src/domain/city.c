@@ -310,11 +310,13 @@ static size_t list_members(cfd_city_state *st, bool *unclear, bool *excluded,
 }
 
 static void fill(cfd_incident *inc, cfd_city_state *st, cfd_incident_status status,
-                 size_t n_members, bool unclear, bool excluded)
+                 size_t n_members, bool unclear, bool excluded, int64_t now_ms)
 {
     memset(inc, 0, sizeof(*inc));
     snprintf(inc->incident_id, sizeof(inc->incident_id), "%s", st->incident_id);
     inc->kind = CFD_INCIDENT_MULTI_CUSTOMER_CITY;
+    inc->rule = CFD_INCIDENT_RULE_MULTI_CUSTOMER_CITY;
+    inc->decided_at_ms = now_ms;
     inc->status = status;
     inc->work_orders = st->members;
     inc->n_work_orders = n_members;
@@ -394,16 +396,16 @@ size_t cfd_city_collect(cfd_city_state *st, int64_t now_ms, cfd_incident out[3],
             st->reports[i].incident = st->incidents;
     n_members = list_members(st, &unclear, &excluded, &ended);
     if (opened) {
-        fill(&out[n++], st, CFD_INCIDENT_OPEN, n_members, unclear, excluded);
+        fill(&out[n++], st, CFD_INCIDENT_OPEN, n_members, unclear, excluded, now_ms);
         severe_alert(alert, st, n_members, unclear, now_ms);
         *has_alert = true;
     } else if (n_members != st->members_sent || excluded != st->excluded_sent) {
-        fill(&out[n++], st, CFD_INCIDENT_UPDATE, n_members, unclear, excluded);
+        fill(&out[n++], st, CFD_INCIDENT_UPDATE, n_members, unclear, excluded, now_ms);
     }
     if (ended > 0) {
         st->open = false;
         st->closed_at_ms = ended;
-        fill(&out[n++], st, CFD_INCIDENT_CLOSED, n_members, unclear, excluded);
+        fill(&out[n++], st, CFD_INCIDENT_CLOSED, n_members, unclear, excluded, now_ms);
     }
     return n;
 }

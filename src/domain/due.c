@@ -31,21 +31,59 @@ static size_t due_points(const cfd_record *rec, const cfd_policy *pol, int m,
      * resumes it recomputes the timer. */
     if (r->status == CFD_MST_RUNNING && r->breach_at_ms == 0)
         return 0;
+    /* Each step goes one level of the policy's chain higher than the one before. */
     for (int k = 0; k < 2; k++)
         pts[n++] = (due_point){k == 0 ? CFD_ALERT_SLOT_WARNING_1 : CFD_ALERT_SLOT_WARNING_2,
-                               CFD_ALERT_WARNING, pol->warn_pct[k], CFD_RECIPIENT_ENGINEER,
+                               CFD_ALERT_WARNING, pol->warn_pct[k],
+                               cfd_policy_step_recipient(pol, k),
                                cfd_sla_warning_at(rec, pol, (cfd_metric)m, k)};
     /* The breach is due just after the deadline: meeting it at the deadline is met. */
     pts[n++] = (due_point){CFD_ALERT_SLOT_BREACH, CFD_ALERT_BREACH, 100,
-                           CFD_RECIPIENT_TEAM_LEADER, r->deadline_ms + 1};
+                           cfd_policy_step_recipient(pol, CFD_STEP_BREACH),
+                           r->deadline_ms + 1};
     for (int k = 1; k <= CFD_ESCALATION_STEPS; k++) {
-        cfd_recipient to = k == 1 ? CFD_RECIPIENT_DEPARTMENT_LEADER
-                                  : CFD_RECIPIENT_NOC_DUTY_MANAGER;
+        cfd_recipient to = cfd_policy_step_recipient(pol, CFD_STEP_BREACH + k);
+
+        if (to == CFD_RECIPIENT_NONE) /* the top of the chain was reached */
+            break;
         pts[n++] = (due_point){(cfd_alert_slot)(CFD_ALERT_SLOT_ESCALATION_1 + k - 1),
                                CFD_ALERT_ESCALATION, 100 + k, to,
                                r->deadline_ms + 1 + (int64_t)k * pol->escalation_ms};
     }
     return n;
+}
+
+/* 「如不能准确定位故障原因,涉及专业并行介入处理」: an AAA order whose cause is still
+ * unknown at the policy's point of the cause duty calls in every discipline, once.
+ * @returns that instant, or 0 when the rule does not apply (or was applied). */
+static int64_t parallel_at(const cfd_record *rec, const cfd_policy *pol) {
+    const cfd_sla_result *r = &rec->sla[CFD_METRIC_CAUSE_IDENTIFIED];
+    if (cfd_sla_duty_tier(rec) != CFD_TIER_AAA || rec->diagnosed_at_ms != 0 ||
+        (rec->alerts_sent & CFD_ALERT_BIT_PARALLEL) || cfd_record_is_complete(rec))
+        return 0;
+    if (r->status != CFD_MST_RUNNING && r->status != CFD_MST_BREACHED)
+        return 0;
+    if (pol->aaa_parallel_pct == 0) /* default: with the duty's first warning */
+        return cfd_sla_warning_at(rec, pol, CFD_METRIC_CAUSE_IDENTIFIED, 0);
+    return cfd_sla_fraction_at(rec, CFD_METRIC_CAUSE_IDENTIFIED, pol->aaa_parallel_pct);
+}
+
+static void fill_parallel(cfd_alert *a, const cfd_record *rec, int64_t now_ms) {
+    memset(a, 0, sizeof(*a));
+    a->kind = CFD_ALERT_PARALLEL_SPECIALISTS;
+    a->work_order = rec->work_order;
+    a->metric = CFD_METRIC_NONE; /* one per order: "<order>/PARALLEL_SPECIALISTS" */
+    a->deadline_ms = rec->sla[CFD_METRIC_CAUSE_IDENTIFIED].deadline_ms;
+    a->fired_at_ms = now_ms;
+    a->recipients = CFD_RECIPIENT_ALL_SPECIALISTS;
+    a->tier = rec->customer.tier;
+    a->gold = rec->customer.gold;
+    a->city = rec->customer.city;
+    a->circuit_id = rec->circuit_id;
+    cfd_alert_make_id(a);
+    snprintf(a->message, sizeof(a->message),
+             "%s AAA: cause still unknown, specialists of every discipline join in parallel",
+             rec->work_order ? rec->work_order : "?");
 }
 
 int64_t cfd_due_next(const cfd_record *rec, const cfd_policy *pol) {
@@ -61,6 +99,9 @@ int64_t cfd_due_next(const cfd_record *rec, const cfd_policy *pol) {
             break; /* points are in time order */
         }
     }
+    int64_t par = parallel_at(rec, pol);
+    if (par && (!next || par < next))
+        next = par;
     /* A severe fault opens when the threshold passes unrestored, event or not. */
     int64_t inc = cfd_incident_next(rec);
     if (inc && (!next || inc < next))
@@ -116,6 +157,11 @@ size_t cfd_due_collect(cfd_record *rec, const cfd_policy *pol, int64_t now_ms,
             fill(&out[n_out++], rec, m, &pts[i], now_ms);
             rec->alerts_sent |= bit;
         }
+    }
+    int64_t par = parallel_at(rec, pol);
+    if (par && par <= now_ms && n_out < max) {
+        fill_parallel(&out[n_out++], rec, now_ms);
+        rec->alerts_sent |= CFD_ALERT_BIT_PARALLEL;
     }
     return n_out;
 }

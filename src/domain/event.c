@@ -30,6 +30,12 @@ static cfd_err validate_report(const cfd_event *ev, char *errstr, size_t errstr_
     if ((int)urgency < CFD_URGENCY_UNSPECIFIED || (int)urgency > CFD_URGENCY_GENERAL)
         return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,
                     "invalid value report.urgency");
+    /* Alarms, repeat faults and the city rule key on the network object: the circuit,
+     * or for an order a NOC alarm opened, the object it was raised on (an inventory
+     * record may name no circuit). */
+    if (absent(ev->report.circuit_id) && absent(ev->report.alarm_object))
+        return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size,
+                    "missing field fault_report.network.circuit_id");
     return CFD_OK;
 }
 
@@ -132,7 +138,7 @@ static cfd_err validate_visit(const cfd_event *ev, char *errstr, size_t errstr_s
     if (ev->visit.reason == CFD_WAIVER_UNSPECIFIED)
         return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size,
                     "missing field signature_waived.reason");
-    if ((int)ev->visit.reason < 0 || (int)ev->visit.reason > CFD_WAIVER_UNREACHABLE)
+    if ((int)ev->visit.reason < 0 || (int)ev->visit.reason > CFD_WAIVER_REMOTE_RESTORATION)
         return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,
                     "invalid value signature_waived.reason");
     return CFD_OK;
@@ -169,6 +175,11 @@ static cfd_err validate_payload(const cfd_event *ev, char *errstr, size_t errstr
         if ((int)ev->alarm.severity < 0 || (int)ev->alarm.severity > CFD_ALARM_CRITICAL)
             return fail(CFD_ERR_INVALID_VALUE, errstr, errstr_size,
                         "invalid value alarm.severity");
+        return CFD_OK;
+    case CFD_MS_REPEAT_FAULT:
+        if (absent(ev->repeat.previous_work_order))
+            return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size,
+                        "missing field repeat_fault.previous_work_order");
         return CFD_OK;
     case CFD_MS_CONFIRMATION_SIGNED:
         if (ev->signature.satisfaction < 0 || ev->signature.satisfaction > 5)

@@ -61,6 +61,9 @@ void cfd_incident_judge(const cfd_record *rec, int64_t now_ms, cfd_incident_view
     memset(v, 0, sizeof(*v));
     v->important = cfd_incident_is_important(&rec->customer);
     v->threshold_ms = cfd_incident_threshold(&rec->customer);
+    v->rule = v->threshold_ms == CFD_INCIDENT_RENTAL_THRESHOLD_MS
+                  ? CFD_INCIDENT_RULE_CROSS_CITY_RENTAL
+                  : CFD_INCIDENT_RULE_IMPORTANT_CUSTOMER;
     /* The restoration clock's start: the report or the first alarm, whichever first. */
     v->started_at_ms = report == 0 ? alarm : (alarm == 0 || report < alarm) ? report : alarm;
     v->ended_at_ms = rec->restored_at_ms ? rec->restored_at_ms : completed_at(rec);
@@ -104,7 +107,7 @@ const char *cfd_incident_status_name(cfd_incident_status s)
 }
 
 static void fill(cfd_incident *inc, cfd_record *rec, const cfd_incident_view *v,
-                 cfd_incident_status status)
+                 cfd_incident_status status, int64_t now_ms)
 {
     bool closed = rec->alerts_sent & CFD_ALERT_BIT_INCIDENT_CLOSED;
 
@@ -112,6 +115,8 @@ static void fill(cfd_incident *inc, cfd_record *rec, const cfd_incident_view *v,
     snprintf(inc->incident_id, sizeof(inc->incident_id), "INC-%s",
              rec->work_order ? rec->work_order : "");
     inc->kind = CFD_INCIDENT_IMPORTANT_CUSTOMER_INTERRUPTION;
+    inc->rule = v->rule;
+    inc->decided_at_ms = now_ms;
     inc->status = status;
     inc->work_order = rec->work_order;
     inc->customer_id = rec->customer.customer_id;
@@ -195,18 +200,18 @@ size_t cfd_incident_collect(cfd_record *rec, int64_t now_ms, cfd_incident out[3]
         rec->alerts_sent |= CFD_ALERT_BIT_INCIDENT_OPEN;
         if (v.excluded)
             rec->alerts_sent |= CFD_ALERT_BIT_INCIDENT_EXCLUDED;
-        fill(&out[n++], rec, &v, CFD_INCIDENT_OPEN);
+        fill(&out[n++], rec, &v, CFD_INCIDENT_OPEN, now_ms);
         severe_alert(alert, rec, &v, now_ms);
         *has_alert = true;
     } else if (v.excluded != !!(rec->alerts_sent & CFD_ALERT_BIT_INCIDENT_EXCLUDED)) {
         rec->alerts_sent ^= CFD_ALERT_BIT_INCIDENT_EXCLUDED;
-        fill(&out[n++], rec, &v, CFD_INCIDENT_UPDATE);
+        fill(&out[n++], rec, &v, CFD_INCIDENT_UPDATE, now_ms);
     }
     /* Once opened the incident stands: a restoration (even one a late event dates
      * before the threshold) closes it. */
     if (!(rec->alerts_sent & CFD_ALERT_BIT_INCIDENT_CLOSED) && v.ended_at_ms != 0) {
         rec->alerts_sent |= CFD_ALERT_BIT_INCIDENT_CLOSED;
-        fill(&out[n++], rec, &v, CFD_INCIDENT_CLOSED);
+        fill(&out[n++], rec, &v, CFD_INCIDENT_CLOSED, now_ms);
     }
     return n;
 }

@@ -37,7 +37,7 @@
  * Row: the current state. Column: the milestone, in enum order
  *   NONE REPORTED ACCEPTED DISPATCHED ENG_ACCEPTED CONTACTED APPOINTMENT DEPARTED
  *   ARRIVED DIAGNOSED RESTORED SIGNED CLOSED CANCELLED REOPENED NOC_ALARM
- *   RESCHEDULED ABSENT WAIVED PART PAUSED RESUMED EVENT_REPORT COMPLAINT
+ *   RESCHEDULED ABSENT WAIVED PART PAUSED RESUMED EVENT_REPORT COMPLAINT REPEAT_FAULT
  * Cell: the next state, STAY or ILL. MILESTONE_NONE is never valid.
  *
  * Non-obvious cells:
@@ -49,41 +49,44 @@
  * - CLOSED needs RESTORED, SIGNED or WAIVED. Closing a diagnosed-but-unrestored order
  *   without a signature is not modelled; CANCELLED covers orders that end without a
  *   repair.
- * - REOPENED ("the fault returns") needs a restoration to undo: RESTORED, SIGNED,
- *   WAIVED or the terminal states. A second REOPENED while reopened is a repeat.
+ * - REOPENED ("the fault returns" before the close) needs a restoration to undo:
+ *   RESTORED, SIGNED or WAIVED. A second REOPENED while reopened is a repeat. After
+ *   CLOSED or CANCELLED a returning fault is a new work order, never a reopen.
  * - REOPENED rows like ACCEPTED: the engineer goes again, so the chain restarts after
  *   acceptance, and SIGNED/CLOSED wait for a new visit or restoration.
  * - RESCHEDULED needs an appointment to move (APPOINTED, DEPARTED: the visit is put
  *   off, CUSTOMER_ABSENT: the second appointment); on site it only fills the timeline.
- * - CUSTOMER_ABSENT comes instead of an arrival: after acceptance and before the
- *   engineer is on site. From it a second appointment, a new departure or arrival, a
- *   remote restoration or a waiver move on.
+ * - CUSTOMER_ABSENT: the engineer at the door finds nobody. It comes after the arrival
+ *   (the seed's case: at the door at the agreed time) or instead of one, any time after
+ *   acceptance; once diagnosed, the customer was there. From it a second appointment,
+ *   a new departure or arrival, a remote restoration or a waiver move on.
  * - A repeated REPORTED in an open order only updates the report's fields; after
  *   CLOSED/CANCELLED a new report is a new work order, not this one.
- * - NOC_ALARM, PART, PAUSED, RESUMED, EVENT_REPORT and COMPLAINT are informational
- *   everywhere once the order is open, terminal states included: the event report is due after the
- *   close, and parts and pauses may be entered retroactively. In NONE they are parked
- *   by cfd_record_apply.
+ * - NOC_ALARM, PART, PAUSED, RESUMED, EVENT_REPORT, COMPLAINT and REPEAT_FAULT are
+ *   informational everywhere once the order is open, terminal states included: the
+ *   event report is due after the close, parts and pauses may be entered
+ *   retroactively, and the service's repeat-fault link may come late. In NONE they
+ *   are parked by cfd_record_apply.
  */
 static const signed char transitions[CFD_STATE_COUNT][CFD_MS_COUNT] = {
-    /*                   NONE REP   ACC   DSP   ENG   CON   APT   DEP   ARR   DIA   RES   SIG   CLO   CAN   REO   ALM   RSC   ABS   WAI   PRT   PAU   RSM   EVR   CMP */
-    [CFD_STATE_NONE] =  {ILL, REP,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL, ILL},
-    [REP] =             {ILL, STAY, ACC,  DSP,  ENG,  CON,  APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, ILL,  ILL,  ILL,  STAY, STAY, STAY, STAY, STAY},
-    [ACC] =             {ILL, STAY, STAY, DSP,  ENG,  CON,  APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, ILL,  ABS,  ILL,  STAY, STAY, STAY, STAY, STAY},
-    [DSP] =             {ILL, STAY, STAY, STAY, ENG,  CON,  APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, ILL,  ABS,  ILL,  STAY, STAY, STAY, STAY, STAY},
-    [ENG] =             {ILL, STAY, STAY, STAY, STAY, CON,  APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, ILL,  ABS,  ILL,  STAY, STAY, STAY, STAY, STAY},
-    [CON] =             {ILL, STAY, STAY, STAY, STAY, STAY, APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, ILL,  ABS,  ILL,  STAY, STAY, STAY, STAY, STAY},
-    [APT] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, STAY, ABS,  ILL,  STAY, STAY, STAY, STAY, STAY},
-    [DEP] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, APT,  ABS,  ILL,  STAY, STAY, STAY, STAY, STAY},
-    [ONS] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, DIA,  RES,  SIG,  ILL,  CAN,  ILL,  STAY, STAY, ILL,  WAI,  STAY, STAY, STAY, STAY, STAY},
-    [DIA] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, RES,  SIG,  ILL,  CAN,  ILL,  STAY, STAY, ILL,  WAI,  STAY, STAY, STAY, STAY, STAY},
-    [RES] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, SIG,  CLO,  CAN,  REO,  STAY, ILL,  ILL,  WAI,  STAY, STAY, STAY, STAY, STAY},
-    [SIG] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, CLO,  CAN,  REO,  STAY, ILL,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY},
-    [CLO] =             {ILL, ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  REO,  STAY, ILL,  ILL,  ILL,  STAY, STAY, STAY, STAY, STAY},
-    [CAN] =             {ILL, ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  REO,  STAY, ILL,  ILL,  ILL,  STAY, STAY, STAY, STAY, STAY},
-    [REO] =             {ILL, STAY, STAY, DSP,  ENG,  CON,  APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  STAY, STAY, ILL,  ABS,  ILL,  STAY, STAY, STAY, STAY, STAY},
-    [ABS] =             {ILL, STAY, STAY, STAY, STAY, STAY, APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, APT,  STAY, WAI,  STAY, STAY, STAY, STAY, STAY},
-    [WAI] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, SIG,  CLO,  CAN,  REO,  STAY, ILL,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY},
+    /*                   NONE REP   ACC   DSP   ENG   CON   APT   DEP   ARR   DIA   RES   SIG   CLO   CAN   REO   ALM   RSC   ABS   WAI   PRT   PAU   RSM   EVR   CMP   RPT */
+    [CFD_STATE_NONE] =  {ILL, REP,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL, ILL, ILL},
+    [REP] =             {ILL, STAY, ACC,  DSP,  ENG,  CON,  APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, ILL,  ILL,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY},
+    [ACC] =             {ILL, STAY, STAY, DSP,  ENG,  CON,  APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, ILL,  ABS,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY},
+    [DSP] =             {ILL, STAY, STAY, STAY, ENG,  CON,  APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, ILL,  ABS,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY},
+    [ENG] =             {ILL, STAY, STAY, STAY, STAY, CON,  APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, ILL,  ABS,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY},
+    [CON] =             {ILL, STAY, STAY, STAY, STAY, STAY, APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, ILL,  ABS,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY},
+    [APT] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, STAY, ABS,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY},
+    [DEP] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, APT,  ABS,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY},
+    [ONS] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, DIA,  RES,  SIG,  ILL,  CAN,  ILL,  STAY, STAY, ABS,  WAI,  STAY, STAY, STAY, STAY, STAY, STAY},
+    [DIA] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, RES,  SIG,  ILL,  CAN,  ILL,  STAY, STAY, ILL,  WAI,  STAY, STAY, STAY, STAY, STAY, STAY},
+    [RES] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, SIG,  CLO,  CAN,  REO,  STAY, ILL,  ILL,  WAI,  STAY, STAY, STAY, STAY, STAY, STAY},
+    [SIG] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, CLO,  CAN,  REO,  STAY, ILL,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY, STAY},
+    [CLO] =             {ILL, ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  STAY, ILL,  ILL,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY},
+    [CAN] =             {ILL, ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  ILL,  STAY, ILL,  ILL,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY},
+    [REO] =             {ILL, STAY, STAY, DSP,  ENG,  CON,  APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  STAY, STAY, ILL,  ABS,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY},
+    [ABS] =             {ILL, STAY, STAY, STAY, STAY, STAY, APT,  DEP,  ONS,  DIA,  RES,  ILL,  ILL,  CAN,  ILL,  STAY, APT,  STAY, WAI,  STAY, STAY, STAY, STAY, STAY, STAY},
+    [WAI] =             {ILL, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, STAY, SIG,  CLO,  CAN,  REO,  STAY, ILL,  ILL,  STAY, STAY, STAY, STAY, STAY, STAY, STAY},
 };
 
 static int cell(cfd_state s, cfd_milestone m)

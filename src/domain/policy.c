@@ -25,6 +25,11 @@ static const cfd_sla_limits default_urgent = {2 * CFD_HOUR_MS, 4 * CFD_HOUR_MS,
 static const cfd_sla_limits default_general = {24 * CFD_HOUR_MS, 48 * CFD_HOUR_MS,
                                                48 * CFD_HOUR_MS, true};
 
+/* Each step of one duty one level higher (default). */
+static const cfd_recipient default_chain[] = {
+    CFD_RECIPIENT_ENGINEER, CFD_RECIPIENT_TEAM_LEADER, CFD_RECIPIENT_DEPARTMENT_LEADER,
+    CFD_RECIPIENT_NOC_DUTY_MANAGER};
+
 /* Hainan complaint-handling norms: avoid 12:00-14:30 and 21:00-08:30. */
 static const cfd_quiet_window default_quiet[] = {{12 * 60, 14 * 60 + 30},
                                                  {21 * 60, 8 * 60 + 30}};
@@ -61,6 +66,8 @@ void cfd_policy_defaults(cfd_policy *p)
     p->warn_pct[0] = 50;
     p->warn_pct[1] = 80;
     p->escalation_ms = 30 * CFD_MIN_MS; /* default: the seeds name the levels, not the pace */
+    memcpy(p->chain, default_chain, sizeof(default_chain));
+    p->n_chain = (int)(sizeof(default_chain) / sizeof(default_chain[0]));
     p->cause_ms[CFD_ORDINARY] = 2 * CFD_HOUR_MS;
     p->cause_ms[CFD_SPECIAL] = 24 * CFD_HOUR_MS;
     p->event_report_ms[CFD_ORDINARY] = 1 * CFD_DAY_MS;
@@ -101,6 +108,7 @@ void cfd_policy_seal(cfd_policy *p)
         h = fnv1a_i64(h, p->cause_ms[i]);
         h = fnv1a_i64(h, p->event_report_ms[i]);
     }
+    h = fnv1a_i64(h, p->aaa_parallel_pct);
     h = fnv1a_i64(h, p->utc_offset_min);
     h = fnv1a_i64(h, p->n_quiet);
     for (int i = 0; i < p->n_quiet && i < CFD_QUIET_MAX; i++) {
@@ -120,6 +128,9 @@ void cfd_policy_seal(cfd_policy *p)
     h = fnv1a_i64(h, p->points.temporary_fix_per_day);
     h = fnv1a_i64(h, p->points.parts_late_per_day);
     h = fnv1a_i64(h, p->serial_date);
+    h = fnv1a_i64(h, p->n_chain);
+    for (int i = 0; i < p->n_chain && i < CFD_CHAIN_MAX; i++)
+        h = fnv1a_i64(h, p->chain[i]);
     snprintf(p->version, sizeof(p->version), "%016" PRIx64, h);
 }
 
@@ -175,6 +186,8 @@ cfd_err cfd_policy_validate(const cfd_policy *p, char *errstr, size_t errstr_siz
         return invalid(errstr, errstr_size, "duties.cause_* must be positive");
     if (p->event_report_ms[0] <= 0 || p->event_report_ms[1] <= 0)
         return invalid(errstr, errstr_size, "duties.event_report_* must be positive");
+    if (p->aaa_parallel_pct < 0 || p->aaa_parallel_pct > 100)
+        return invalid(errstr, errstr_size, "duties.aaa_parallel_pct must be within 0..100");
     if (p->escalation_ms <= 0)
         return invalid(errstr, errstr_size, "sla.escalation_interval must be positive");
     if (p->utc_offset_min < -14 * 60 || p->utc_offset_min > 14 * 60)
@@ -194,6 +207,15 @@ cfd_err cfd_policy_validate(const cfd_policy *p, char *errstr, size_t errstr_siz
         pts->broken_commitment < 0 || pts->complaint < 0 ||
         pts->temporary_fix_per_day < 0 || pts->parts_late_per_day < 0)
         return invalid(errstr, errstr_size, "penalty points must not be negative");
+    if (p->n_chain < CFD_CHAIN_MIN || p->n_chain > CFD_CHAIN_MAX)
+        return invalid(errstr, errstr_size, "sla.recipients must name 3 or 4 levels "
+                                            "(warning, warning, breach, escalation)");
+    for (int i = 0; i < p->n_chain; i++)
+        if (p->chain[i] < CFD_RECIPIENT_ENGINEER ||
+            p->chain[i] > CFD_RECIPIENT_NOC_DUTY_MANAGER ||
+            (i > 0 && p->chain[i] <= p->chain[i - 1]))
+            return invalid(errstr, errstr_size,
+                           "sla.recipients must go one level higher at each step");
     if ((int)p->serial_date < CFD_SERIAL_DATE_NONE ||
         (int)p->serial_date > CFD_SERIAL_DATE_YYMM)
         return invalid(errstr, errstr_size, "parts.serial_date is not a known format");
@@ -211,6 +233,19 @@ const cfd_sla_limits *cfd_policy_limits(const cfd_policy *p, cfd_tier tier,
     if (tiered)
         return &p->tier[tier];
     return urgency == CFD_URGENCY_URGENT ? &p->urgent : &p->general;
+}
+
+bool cfd_policy_in_observation(const cfd_policy *p, int64_t watched_from_ms, int64_t t_ms)
+{
+    return watched_from_ms > 0 && t_ms >= watched_from_ms &&
+           t_ms - watched_from_ms <= p->observation_window_ms;
+}
+
+cfd_recipient cfd_policy_step_recipient(const cfd_policy *p, int step)
+{
+    if (step < 0 || step >= p->n_chain || step >= CFD_CHAIN_MAX)
+        return CFD_RECIPIENT_NONE;
+    return p->chain[step];
 }
 
 /* Floor division and modulo for negative instants (before 1970 local). */

@@ -117,8 +117,7 @@ bool cfd_record_is_repeat_of(const cfd_record *earlier, const char *circuit_id,
     /* The circuit is watched from the end of the service (or the restoration). */
     watched_from = earlier->service_end_time_ms ? earlier->service_end_time_ms
                                                 : earlier->restored_at_ms;
-    return watched_from > 0 && reported_at_ms >= watched_from &&
-           reported_at_ms - watched_from <= pol->observation_window_ms;
+    return cfd_policy_in_observation(pol, watched_from, reported_at_ms);
 }
 
 int64_t cfd_record_as_of(const cfd_record *rec)
@@ -189,12 +188,20 @@ static cfd_err timeline_insert(cfd_record *rec, const cfd_event *ev, size_t *pos
         grown[i].due_ms = ev->part_promised_at_ms;
     if (ev->kind == CFD_MS_COMPLAINT)
         grown[i].non_standard = ev->complaint.non_standard_work;
-    if (ev->kind == CFD_MS_CUSTOMER_ABSENT && ev->visit.note.leaving_time_ms > 0) {
-        int64_t visit = ev->visit.note.visit_time_ms > 0 ? ev->visit.note.visit_time_ms
-                                                         : ev->event_time_ms;
-        int64_t waited = ev->visit.note.leaving_time_ms - visit;
+    if (ev->kind == CFD_MS_ACCEPTED)
+        grown[i].named = !absent(ev->accept.issuing_unit);
+    if (ev->kind == CFD_MS_DISPATCHED)
+        grown[i].named = !absent(ev->dispatch.contractor);
+    if (ev->kind == CFD_MS_CUSTOMER_ABSENT) {
+        const cfd_visit_note_ref *n = &ev->visit.note;
+        int64_t waited = n->leaving_time_ms - n->visit_time_ms;
 
-        grown[i].waited_ms = waited > 0 ? waited : 1; /* 0 means unknown */
+        /* Without a visit time the wait starts at the arrival before it, which the
+         * assessment finds in the timeline. */
+        if (n->visit_time_ms > 0 && n->leaving_time_ms > 0)
+            grown[i].waited_ms = waited > 0 ? waited : 1; /* 0 means unknown */
+        else
+            grown[i].left_at_ms = n->leaving_time_ms;
     }
     rec->n_timeline++;
     *pos = i;
@@ -208,6 +215,29 @@ static void timeline_remove(cfd_record *rec, size_t pos)
     memmove(&rec->timeline[pos], &rec->timeline[pos + 1],
             (rec->n_timeline - pos - 1) * sizeof(rec->timeline[0]));
     rec->n_timeline--;
+}
+
+static bool timeline_has_kind(const cfd_record *rec, cfd_milestone m)
+{
+    for (size_t i = 0; i < rec->n_timeline; i++)
+        if (rec->timeline[i].milestone == m)
+            return true;
+    return false;
+}
+
+/* @returns true when the timeline has an entry of kind m that named its party (see
+ * cfd_timeline_entry.named) sorting after ev (any such entry when ev is NULL). */
+static bool named_after(const cfd_record *rec, cfd_milestone m, const cfd_event *ev)
+{
+    for (size_t i = 0; i < rec->n_timeline; i++) {
+        const cfd_timeline_entry *e = &rec->timeline[i];
+
+        if (e->milestone == m && e->named &&
+            (ev == NULL || event_order(e->event_time_ms, e->event_id, ev->event_time_ms,
+                                       ev->event_id) > 0))
+            return true;
+    }
+    return false;
 }
 
 static int64_t first_at(const cfd_record *rec, cfd_milestone m)
@@ -266,8 +296,6 @@ static cfd_err fold_state(const cfd_record *rec, cfd_state *out, size_t *bad,
 static cfd_milestone payload_group(cfd_milestone m)
 {
     switch (m) {
-    case CFD_MS_ENGINEER_ACCEPTED:
-        return CFD_MS_DISPATCHED;
     case CFD_MS_APPOINTMENT_RESCHEDULED:
         return CFD_MS_APPOINTMENT_SET;
     default:
@@ -361,7 +389,9 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
 {
     switch (ev->kind) {
     case CFD_MS_REPORTED:
-        stage_str(st, &rec->issuing_unit, ev->report.issuing_unit);
+        /* An operator who accepted the order for another unit said so: that wins. */
+        if (!named_after(rec, CFD_MS_ACCEPTED, NULL))
+            stage_str(st, &rec->issuing_unit, ev->report.issuing_unit);
         stage_str(st, &rec->customer.name, ev->report.customer.name);
         stage_str(st, &rec->customer.contact_person, ev->report.customer.contact_person);
         stage_str(st, &rec->customer.contact_phone, ev->report.customer.contact_phone);
@@ -374,12 +404,11 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
         stage_str(st, &rec->access_point, ev->report.access_point);
         stage_str(st, &rec->equipment, ev->report.equipment);
         stage_str(st, &rec->problem_description, ev->report.problem_description);
-        stage_str(st, &rec->previous_work_order, ev->report.previous_work_order);
+        /* The service's own link (REPEAT_FAULT) wins over a caller's, whatever the
+         * arrival order: a report sets it only while the timeline has none. */
+        if (!timeline_has_kind(rec, CFD_MS_REPEAT_FAULT))
+            stage_str(st, &rec->previous_work_order, ev->report.previous_work_order);
         stage_str(st, &rec->alarm_object, ev->report.alarm_object);
-        break;
-    case CFD_MS_DISPATCHED:
-    case CFD_MS_ENGINEER_ACCEPTED:
-        stage_str(st, &rec->contractor, ev->dispatch.contractor);
         break;
     case CFD_MS_ARRIVED_ON_SITE:
         st->arrival = true;
@@ -410,6 +439,9 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
         break;
     case CFD_MS_EVENT_REPORT_SUBMITTED:
         stage_str(st, &rec->event_report_id, ev->event_report.report_id);
+        break;
+    case CFD_MS_REPEAT_FAULT:
+        stage_str(st, &rec->previous_work_order, ev->repeat.previous_work_order);
         break;
     default:
         break;
@@ -613,6 +645,7 @@ static void set_payload_scalars(cfd_record *rec, const cfd_event *ev)
         rec->customer.cross_city_rental = ev->report.customer.cross_city_rental;
         rec->urgency = ev->report.urgency;
         rec->special = ev->report.special;
+        rec->terminal_complaint = ev->report.terminal_complaint;
         break;
     case CFD_MS_SIGNATURE_WAIVED:
         rec->signature_waiver = ev->visit.reason;
@@ -710,7 +743,7 @@ static const cfd_policy *pinned_policy(const cfd_record *rec, const cfd_policy *
     if (rec->policy_version == NULL || strcmp(rec->policy_version, pol->version) == 0)
         return pol;
     *scratch = *pol;
-    lim = (cfd_sla_limits *)cfd_policy_limits(scratch, rec->customer.tier, rec->urgency,
+    lim = (cfd_sla_limits *)cfd_policy_limits(scratch, cfd_sla_duty_tier(rec), rec->urgency,
                                               NULL);
     if (rec->sla[CFD_METRIC_CONTACT].target_ms > 0)
         lim->contact_ms = rec->sla[CFD_METRIC_CONTACT].target_ms;
@@ -820,6 +853,15 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
                   latest_in(rec, ev, note_group);
     if (latest)
         stage_payload(&st, rec, ev);
+    /* Each milestone sets only what it carries: the issuing unit comes from the latest
+     * acceptance that names one, the contractor from the latest dispatch that names
+     * one, not from the latest of their kind, which may name none. */
+    if (ev->kind == CFD_MS_ACCEPTED && !absent(ev->accept.issuing_unit) &&
+        !named_after(rec, CFD_MS_ACCEPTED, ev))
+        stage_str(&st, &rec->issuing_unit, ev->accept.issuing_unit);
+    if (ev->kind == CFD_MS_DISPATCHED && !absent(ev->dispatch.contractor) &&
+        !named_after(rec, CFD_MS_DISPATCHED, ev))
+        stage_str(&st, &rec->contractor, ev->dispatch.contractor);
     if (note_latest)
         stage_str(&st, &rec->visit_note.contact, ev->visit.note.contact);
     if (ev->kind == CFD_MS_PART_REPLACED)

@@ -6,9 +6,9 @@
  * Pauses: a clock does not count while a pause that concerns its metric runs (typed
  * pauses from ClockPaused / ClockResumed; restoration only by default), nor, for the
  * restoration, between agreeing an appointment the customer asked for and that
- * appointment. The deadline is where the counted time reaches the target: a walk over
- * the merged pause intervals. An open pause lasts, as far as the record knows, until
- * the latest event.
+ * appointment or the arrival, whichever is first. Overlapping pauses count once. The
+ * deadline is where the counted time reaches the target: a walk over the merged pause
+ * intervals. An open pause lasts, as far as the record knows, until the latest event.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +27,24 @@ static int64_t first_at(const cfd_record *rec, cfd_milestone m)
         if (rec->timeline[i].milestone == m)
             return rec->timeline[i].event_time_ms;
     return 0;
+}
+
+/* The arrival of the first visit the customer did not miss: an absence after an
+ * arrival (at the door, nobody home) ends that visit, the next arrival starts anew.
+ * 0 when there is none yet. */
+static int64_t visit_arrival(const cfd_record *rec)
+{
+    int64_t arrived = 0;
+
+    for (size_t i = 0; i < rec->n_timeline; i++) {
+        cfd_milestone m = rec->timeline[i].milestone;
+
+        if (m == CFD_MS_ARRIVED_ON_SITE && arrived == 0)
+            arrived = rec->timeline[i].event_time_ms;
+        if (m == CFD_MS_CUSTOMER_ABSENT)
+            arrived = 0;
+    }
+    return arrived;
 }
 
 /* @returns the earlier of two times, 0 meaning "not yet". */
@@ -81,19 +99,27 @@ static size_t pauses_of(const cfd_record *rec, cfd_metric m, int64_t as_of,
             continue;
         out[n++] = (interval){p->start_ms, end};
     }
-    /* 「以用户提出的时间为优先」: the wait for the customer's appointment does not count. */
+    /* 「以用户提出的时间为优先」: the wait for the customer's appointment does not count.
+     * It runs to the appointment or the engineer at the door, whichever is first: once
+     * on site (engineers come 5-10 min early), time counts again. */
     if (m == CFD_METRIC_RESTORATION && rec->appointment_by_customer && n < MAX_INTERVALS) {
-        int64_t agreed = 0;
+        int64_t agreed = 0, until = rec->appointment_time_ms;
 
         for (size_t i = 0; i < rec->n_timeline; i++) {
             const cfd_timeline_entry *e = &rec->timeline[i];
 
             if (e->milestone == CFD_MS_APPOINTMENT_SET ||
-                e->milestone == CFD_MS_APPOINTMENT_RESCHEDULED)
+                e->milestone == CFD_MS_APPOINTMENT_RESCHEDULED) {
                 agreed = e->event_time_ms; /* the latest appointment's agreement */
+                until = rec->appointment_time_ms;
+            }
+            if ((e->milestone == CFD_MS_ARRIVED_ON_SITE ||
+                 e->milestone == CFD_MS_CUSTOMER_ABSENT) &&
+                agreed > 0 && e->event_time_ms < until)
+                until = e->event_time_ms;
         }
-        if (agreed > 0 && rec->appointment_time_ms > agreed)
-            out[n++] = (interval){agreed, rec->appointment_time_ms};
+        if (agreed > 0 && until > agreed)
+            out[n++] = (interval){agreed, until};
     }
     qsort(out, n, sizeof(*out), by_start);
     for (size_t i = 0; i < n; i++) {
@@ -148,17 +174,24 @@ static int64_t warning_at(const cfd_sla_result *r, int pct, const interval *iv, 
     return walk(r->start_ms, counted * pct / 100, iv, n);
 }
 
-int64_t cfd_sla_warning_at(const cfd_record *rec, const cfd_policy *pol, cfd_metric m,
-                           int which)
+int64_t cfd_sla_fraction_at(const cfd_record *rec, cfd_metric m, int pct)
 {
     interval iv[MAX_INTERVALS + 1];
     const cfd_sla_result *r = &rec->sla[m];
     size_t n;
 
-    if (r->start_ms == 0 || r->deadline_ms == 0 || which < 0 || which > 1)
+    if (r->start_ms == 0 || r->deadline_ms == 0)
         return 0;
     n = pauses_of(rec, m, cfd_record_as_of(rec), iv);
-    return warning_at(r, pol->warn_pct[which], iv, n);
+    return warning_at(r, pct, iv, n);
+}
+
+int64_t cfd_sla_warning_at(const cfd_record *rec, const cfd_policy *pol, cfd_metric m,
+                           int which)
+{
+    if (which < 0 || which > 1)
+        return 0;
+    return cfd_sla_fraction_at(rec, m, pol->warn_pct[which]);
 }
 
 typedef struct clock_in {
@@ -226,11 +259,18 @@ static bool customer_caused(const cfd_record *rec)
            rec->cause == CFD_CAUSE_CUSTOMER_NETWORK;
 }
 
+cfd_tier cfd_sla_duty_tier(const cfd_record *rec)
+{
+    /* 「属于电话、手机等终端类故障投诉,如不涉及专线和业务平台的,均按照普通级业务的相关要求
+     * 处理」: ordinary level whatever the tier. */
+    return rec->terminal_complaint ? CFD_TIER_STANDARD : rec->customer.tier;
+}
+
 void cfd_sla_update(cfd_record *rec, const cfd_policy *pol)
 {
     bool from_report = false;
     const cfd_sla_limits *lim =
-        cfd_policy_limits(pol, rec->customer.tier, rec->urgency, &from_report);
+        cfd_policy_limits(pol, cfd_sla_duty_tier(rec), rec->urgency, &from_report);
     int k = rec->special ? CFD_SPECIAL : CFD_ORDINARY;
     int64_t as_of = cfd_record_as_of(rec);
     /* Tiers count from acceptance (受理), urgency classes from the report. */
@@ -238,9 +278,10 @@ void cfd_sla_update(cfd_record *rec, const cfd_policy *pol)
     int64_t arrived = first_at(rec, CFD_MS_ARRIVED_ON_SITE);
     /* The engineer who found the customer absent was on site in time all the same. */
     int64_t on_site = earliest(arrived, first_at(rec, CFD_MS_CUSTOMER_ABSENT));
-    /* Cause identification counts from the arrival, or for a fault handled without a
-     * visit from the duty start (default). */
-    int64_t cause_start = arrived != 0 ? arrived
+    /* Cause identification counts from the arrival of a visit the customer did not
+     * miss, or for a fault handled without a visit from the duty start (default). */
+    int64_t visited = visit_arrival(rec);
+    int64_t cause_start = visited != 0 ? visited
                           : (rec->remote_restoration || rec->diagnosed_at_ms) ? start
                                                                                : 0;
     clock_in clocks[CFD_METRIC_COUNT] = {

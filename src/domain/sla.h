@@ -7,6 +7,10 @@
 
 #include "confirmd/record.h"
 
+/* The tier whose duties rec owes: its customer's, or standard for a complaint about a
+ * terminal that involves neither the line nor a service platform. */
+cfd_tier cfd_sla_duty_tier(const cfd_record *rec);
+
 /* Recomputes rec->sla[every metric] from the record's timeline, pauses and derived
  * times under pol, judged at cfd_record_as_of(rec). */
 void cfd_sla_update(cfd_record *rec, const cfd_policy *pol);
@@ -16,6 +20,10 @@ void cfd_sla_update(cfd_record *rec, const cfd_policy *pol);
  * clock has not started. */
 int64_t cfd_sla_warning_at(const cfd_record *rec, const cfd_policy *pol, cfd_metric m,
                            int which);
+
+/* The instant pct percent of metric m's counted time has passed; 0 when the clock has
+ * not started. */
+int64_t cfd_sla_fraction_at(const cfd_record *rec, cfd_metric m, int pct);
 
 /* Recomputes rec->violations and rec->penalty_points from the SLA results and the
  * timeline (call after cfd_sla_update). */

@@ -107,9 +107,9 @@ int h_order_events(const char *wo, unsigned variant, int64_t t0,
 }
 
 /* Queues the alert ids a change calls for, as the worker's emit_outputs() does. */
-static void oracle_alerts(cfd_record *rec, h_expect *out) {
+static void oracle_alerts(cfd_record *rec, const cfd_policy *pol, h_expect *out) {
     cfd_alert alerts[32];
-    size_t n = cfd_record_collect_alerts(rec, H_WL_T0, alerts, 32);
+    size_t n = cfd_record_collect_alerts(rec, pol, H_WL_T0, alerts, 32);
     for (size_t i = 0; i < n; i++) {
         char id[320];
         bool seen = false;
@@ -160,7 +160,7 @@ int h_oracle(const h_event *evs, size_t n, h_expect *out) {
             done[i] = true;
             if (oc == CFD_APPLY_CHANGED) {
                 progress = true;
-                oracle_alerts(rec, out);
+                oracle_alerts(rec, &pol, out);
             }
         }
     }

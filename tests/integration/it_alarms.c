@@ -397,6 +397,40 @@ static void test_port_alarm_report_joins(void **state) {
     assert_true(wait_bound(env, "CIR-P", NULL));
 }
 
+/* A customer's report on a circuit whose last order ended "needs further observation"
+ * two days before: the service links the new order to it (a repeat fault), as it does
+ * for an order an alarm opens; the caller names nothing. */
+static bool linked_to_first(const cfd_record *r) {
+    return r->previous_work_order && strcmp(r->previous_work_order, "WO-RF-1") == 0;
+}
+
+static void send_customer_report(h_env *env, const char *wo, const char *circuit,
+                                 int64_t t) {
+    h_send_json(env,
+                "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
+                "\"event_time_ms\":%lld,\"fault_report\":{\"customer\":{\"tier\":\"TIER_AA\"},"
+                "\"network\":{\"circuit_id\":\"%s\"}}}",
+                wo, wo, (long long)t, circuit);
+}
+
+static void test_customer_report_repeat_fault(void **state) {
+    h_env *env = *state;
+    assert_true(h_worker_start(env, NULL) > 0);
+    send_customer_report(env, "WO-RF-1", "CIR-R", T0);
+    assert_true(wait_bound(env, "CIR-R", "WO-RF-1"));
+    h_send_ms(env, "WO-RF-1", "WO-RF-1-acc", T0 + MIN, "accepted", "{}");
+    h_send_ms(env, "WO-RF-1", "WO-RF-1-res", T0 + 60 * MIN, "service_restored",
+              "{\"result\":\"RESULT_NEEDS_OBSERVATION\",\"remote\":true}");
+    h_send_ms(env, "WO-RF-1", "WO-RF-1-clo", T0 + 70 * MIN, "closed", "{}");
+    cfd_record_destroy(wait_record(env, "WO-RF-1", closed, 30000));
+    assert_true(wait_bound(env, "CIR-R", NULL)); /* the completion freed the circuit */
+
+    send_customer_report(env, "WO-RF-2", "CIR-R", T0 + 2 * 24 * 60 * MIN);
+    cfd_record *rec = wait_record(env, "WO-RF-2", linked_to_first, 30000);
+    assert_int_equal(rec->state, CFD_STATE_REPORTED);
+    cfd_record_destroy(rec);
+}
+
 /* A worker starting on a backlog of inventory and alarms: no alarm is looked up before
  * the inventory has caught up, so none is taken for an unknown object. */
 static void test_backlog_waits_for_inventory(void **state) {
@@ -450,6 +484,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_two_workers_and_reopen, h_setup_redis_broker,
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_customer_report_joins, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_customer_report_repeat_fault, h_setup_redis_broker,
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_port_alarm_report_joins, h_setup_redis_broker,
                                         h_teardown_env),

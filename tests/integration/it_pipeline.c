@@ -99,31 +99,48 @@ static void test_bad_input(void **state) {
     assert_int_equal(h_produce(env, "confirmd.events", "WO-C", "\xff\x01garbage", 9), 0);
     h_send_json(env, "{\"work_order\":\"WO-C\",\"event_time_ms\":%lld,\"accepted\":{}}",
               (long long)T0); /* no event_id */
+    /* A report that names no circuit opens nothing: the field is named. */
+    h_send_json(env, "{\"event_id\":\"WO-C0-rep\",\"work_order\":\"WO-C0\","
+                     "\"event_time_ms\":%lld,\"fault_report\":{\"customer\":"
+                     "{\"tier\":\"TIER_A\"},\"problem_description\":\"down\"}}",
+                (long long)T0);
     h_send_full_order(env, "WO-C", "TIER_A", 0, T0, 30);
-    /* Arrival after close: CLOSED -> ARRIVED is not a transition the lifecycle has. */
+    /* Arrival after close: CLOSED -> ARRIVED is not a transition the lifecycle has;
+     * neither is a reopen: after close a returning fault is a new work order. */
     h_send_ms(env, "WO-C", "WO-C-late-arrival", T0 + 500 * MIN, "arrived_on_site", "{}");
     h_send_ms(env, "WO-C", "WO-C-reopen", T0 + 600 * MIN, "reopened",
             "{\"reason\":\"fault returned\"}");
     assert_true(h_worker_start(env, NULL) > 0);
 
-    h_collect(env, "confirmd.deadletter", "DeadLetter", 3, 30000, &dls);
-    assert_int_equal(dls.n, 3);
+    h_collect(env, "confirmd.deadletter", "DeadLetter", 5, 30000, &dls);
+    assert_int_equal(dls.n, 5);
     assert_int_equal(h_count_by(&dls, "reason", "DEAD_LETTER_UNDECODABLE"), 1);
-    assert_int_equal(h_count_by(&dls, "reason", "DEAD_LETTER_MISSING_FIELD"), 1);
-    json_object *tr = h_find_by(&dls, "reason", "DEAD_LETTER_INVALID_TRANSITION");
+    assert_int_equal(h_count_by(&dls, "reason", "DEAD_LETTER_MISSING_FIELD"), 2);
+    int named = 0;
+    for (int i = 0; i < dls.n; i++) {
+        const char *detail = h_jstr(dls.items[i], "detail");
+        named += detail && strstr(detail, "missing field fault_report.network.circuit_id");
+    }
+    assert_int_equal(named, 1);
+    assert_int_equal(h_count_by(&dls, "reason", "DEAD_LETTER_INVALID_TRANSITION"), 2);
+    json_object *tr = h_find_by(&dls, "event_id", "WO-C-late-arrival");
     assert_non_null(tr);
-    assert_string_equal(h_jstr(tr, "event_id"), "WO-C-late-arrival");
+    assert_string_equal(h_jstr(tr, "reason"), "DEAD_LETTER_INVALID_TRANSITION");
     assert_non_null(strstr(h_jstr(tr, "detail"), "STATE_CLOSED -> MILESTONE_ARRIVED_ON_SITE"));
     assert_string_equal(h_jstr(tr, "topic"), "confirmd.events");
     assert_non_null(h_jstr(tr, "original"));
+    json_object *reo = h_find_by(&dls, "event_id", "WO-C-reopen");
+    assert_non_null(reo);
+    assert_string_equal(h_jstr(reo, "reason"), "DEAD_LETTER_INVALID_TRANSITION");
+    assert_non_null(strstr(h_jstr(reo, "detail"), "STATE_CLOSED -> MILESTONE_REOPENED"));
 
-    /* The order itself completed; the reopen after the bad event was applied too. */
+    /* The order itself completed and stays closed. */
     h_collect(env, "confirmd.records", "ConfirmationRecord", 1, 10000, &recs);
     assert_int_equal(recs.n, 1);
     assert_string_equal(h_jstr(recs.items[0], "state"), "STATE_CLOSED");
+    assert_string_equal(h_jstr(recs.items[0], "work_order"), "WO-C");
     redisContext *rc = h_redis_connect(env);
     assert_non_null(rc);
-    /* The reopen came after: the stored state has moved on to REOPENED. */
     redisReply *r = redisCommand(rc, "KEYS cfd:*:wo:WO-C");
     assert_int_equal((int)r->elements, 1);
     redisReply *g = redisCommand(rc, "GET %s", r->element[0]->str);
@@ -131,8 +148,8 @@ static void test_bad_input(void **state) {
     char errstr[256];
     assert_int_equal(cfd_codec_state_decode(g->str, g->len, &rec, errstr, sizeof(errstr)),
                      CFD_OK);
-    assert_int_equal(rec->state, CFD_STATE_REOPENED);
-    assert_int_equal(rec->version, 10);
+    assert_int_equal(rec->state, CFD_STATE_CLOSED);
+    assert_int_equal(rec->version, 9);
     cfd_record_destroy(rec);
     freeReplyObject(g);
     freeReplyObject(r);
@@ -391,6 +408,117 @@ static void test_park_window_expiry(void **state) {
     h_collected_free(&dls);
 }
 
+/* The engineer's acceptance names no contractor: the dispatch's contractor stays on
+ * the completed record, so its penalty points can be summed per contractor. */
+static void test_contractor_kept(void **state) {
+    h_env *env = *state;
+    h_collected recs;
+
+    h_send_full_order(env, "WO-K", "TIER_AA", 0, T0, 30);
+    h_send_ms(env, "WO-K", "WO-K-eng", T0 + 3 * MIN, "engineer_accepted",
+              "{\"engineer_id\":\"E42\"}");
+    assert_true(h_worker_start(env, NULL) > 0);
+    /* Completed at v9 (unless one batch took all ten events), then at v10 with the
+     * acceptance that was produced after the close. */
+    h_collect(env, "confirmd.records", "ConfirmationRecord", 2, 15000, &recs);
+    assert_true(recs.n >= 1);
+    assert_non_null(h_find_by(&recs, "version", "10"));
+    for (int i = 0; i < recs.n; i++) {
+        assert_non_null(h_jstr(recs.items[i], "contractor"));
+        assert_string_equal(h_jstr(recs.items[i], "contractor"), "Acme Maintenance");
+    }
+    h_collected_free(&recs);
+}
+
+/* The seed's absent customer: the engineer at the door at the agreed time, nobody
+ * home, gone after 5 min. The absence is applied after the arrival, not parked; the
+ * short wait costs the contractor 5 points; the second appointment has priority and
+ * the order completes with every event applied. */
+static void send_customer_appointment(h_env *env, const char *eid, int64_t t, int64_t at) {
+    char body[128];
+    snprintf(body, sizeof(body), "{\"appointment_time_ms\":%lld,"
+             "\"requested_by_customer\":true}", (long long)at);
+    h_send_ms(env, "WO-AB", eid, t, "appointment_set", body);
+}
+
+static void test_customer_absent_after_arrival(void **state) {
+    h_env *env = *state;
+    h_collected recs;
+
+    h_send_report(env, "WO-AB", "WO-AB-rep", T0, "TIER_AA", 0);
+    h_send_ms(env, "WO-AB", "WO-AB-acc", T0 + 1 * MIN, "accepted", "{}");
+    h_send_ms(env, "WO-AB", "WO-AB-dis", T0 + 2 * MIN, "dispatched",
+              "{\"contractor\":\"Acme Maintenance\"}");
+    h_send_ms(env, "WO-AB", "WO-AB-con", T0 + 6 * MIN, "customer_contacted", "{}");
+    send_customer_appointment(env, "WO-AB-apt1", T0 + 10 * MIN, T0 + 60 * MIN);
+    h_send_ms(env, "WO-AB", "WO-AB-arr1", T0 + 58 * MIN, "arrived_on_site",
+              "{\"engineers\":[\"E42\"]}");
+    h_send_ms(env, "WO-AB", "WO-AB-abs", T0 + 63 * MIN, "customer_absent", "{}");
+    send_customer_appointment(env, "WO-AB-apt2", T0 + 70 * MIN, T0 + 100 * MIN);
+    h_send_ms(env, "WO-AB", "WO-AB-arr2", T0 + 98 * MIN, "arrived_on_site",
+              "{\"engineers\":[\"E42\"]}");
+    h_send_ms(env, "WO-AB", "WO-AB-dia", T0 + 105 * MIN, "diagnosed",
+              "{\"cause\":\"CAUSE_TRANSMISSION_LINE\",\"onsite_findings\":\"fiber cut\"}");
+    h_send_ms(env, "WO-AB", "WO-AB-res", T0 + 120 * MIN, "service_restored",
+              "{\"result\":\"RESULT_RESTORED\"}");
+    h_send_ms(env, "WO-AB", "WO-AB-sig", T0 + 125 * MIN, "confirmation_signed",
+              "{\"customer_signature\":\"王\",\"engineer_signature\":\"E42\"}");
+    h_send_ms(env, "WO-AB", "WO-AB-clo", T0 + 130 * MIN, "closed", "{}");
+    assert_true(h_worker_start(env, NULL) > 0);
+
+    h_collect(env, "confirmd.records", "ConfirmationRecord", 1, 30000, &recs);
+    assert_int_equal(recs.n, 1);
+    json_object *r = recs.items[0];
+    assert_string_equal(h_jstr(r, "state"), "STATE_CLOSED");
+    assert_string_equal(h_jstr(r, "version"), "13"); /* nothing left parked */
+    assert_string_equal(h_jstr(r, "customer_absences"), "1");
+    assert_string_equal(h_jstr(r, "priority_appointment"), "true");
+    json_object *vs = json_object_object_get(r, "violations");
+    int short_waits = 0;
+    for (size_t i = 0; vs && i < json_object_array_length(vs); i++) {
+        json_object *v = json_object_array_get_idx(vs, i);
+        if (strcmp(h_jstr(v, "code"), "VIOLATION_BROKEN_COMMITMENT") == 0) {
+            assert_string_equal(h_jstr(v, "detail"), "waited 5 min for the absent customer");
+            assert_string_equal(h_jstr(v, "points"), "5");
+            short_waits++;
+        }
+    }
+    assert_int_equal(short_waits, 1);
+    h_collected_free(&recs);
+
+    redisContext *rc = h_redis_connect(env);
+    assert_non_null(rc);
+    redisReply *k = redisCommand(rc, "KEYS cfd:*:park:WO-AB");
+    assert_int_equal((int)k->elements, 0);
+    freeReplyObject(k);
+    redisFree(rc);
+}
+
+/* "Only after" the window: an event parked at T is kept at T + 24 h exactly and
+ * dead-lettered once the clock passes it. */
+static void test_park_window_edge(void **state) {
+    h_env *env = *state;
+    const int64_t now = T0 + 7 * 24 * 60 * MIN, window = 24 * 60 * MIN;
+    h_collected dls;
+    assert_int_equal(h_set_sim_clock(env, now), 0);
+    assert_true(h_worker_start(env, h_simulated_clock) > 0);
+    h_send_ms(env, "WO-EDGE", "WO-EDGE-acc", T0, "accepted", "{}");
+    assert_true(h_wait_zset(env, "parkidx", "WO-EDGE") == now + window);
+
+    h_consumer *dl = h_consume_open(env, "confirmd.deadletter");
+    assert_non_null(dl);
+    assert_int_equal(h_set_sim_clock(env, now + window), 0);
+    h_msg m;
+    assert_int_equal(h_consume(dl, 2000, &m), 0); /* several ticks at the edge: kept */
+    h_consume_close(dl);
+    assert_int_equal(h_set_sim_clock(env, now + window + 1), 0);
+    h_collect(env, "confirmd.deadletter", "DeadLetter", 1, 30000, &dls);
+    assert_int_equal(dls.n, 1);
+    assert_string_equal(h_jstr(dls.items[0], "reason"), "DEAD_LETTER_UNKNOWN_WORK_ORDER");
+    assert_string_equal(h_jstr(dls.items[0], "event_id"), "WO-EDGE-acc");
+    h_collected_free(&dls);
+}
+
 /* A worker whose partition was claimed by someone else is fenced: it writes nothing
  * more and exits with status 3. */
 static void test_fencing(void **state) {
@@ -432,6 +560,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_output_refused_for_good, h_setup_redis_broker,
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_stop_with_undelivered, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_park_window_edge, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_contractor_kept, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_customer_absent_after_arrival, h_setup_redis_broker,
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_fencing, h_setup_redis_broker, h_teardown_env),
     };

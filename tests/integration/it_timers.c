@@ -95,7 +95,8 @@ static void test_fire_on_time(void **state) {
     lateness = h_now_ms() - t;
     expect(a, "ALERT_KIND_BREACH", "METRIC_CONTACT", "100");
     assert_string_equal(h_jstr(a, "alert_id"), "WO-T1/METRIC_CONTACT/100");
-    assert_string_equal(h_jstr(a, "recipients"), "RECIPIENT_TEAM_LEADER");
+    /* Each step one level higher: the breach is the third, whatever was overtaken. */
+    assert_string_equal(h_jstr(a, "recipients"), "RECIPIENT_DEPARTMENT_LEADER");
     char deadline[32];
     snprintf(deadline, sizeof(deadline), "%lld", (long long)(T0 + 16 * MIN));
     assert_string_equal(h_jstr(a, "deadline_ms"), deadline);
@@ -103,11 +104,11 @@ static void test_fire_on_time(void **state) {
     printf("breach fired %lld ms after the clock passed its due time\n", (long long)lateness);
     assert_true(lateness <= 1000);
 
-    /* 30 min after the breach: escalation to the department leader. */
+    /* 30 min after the breach: escalation to the NOC duty manager, the top. */
     assert_int_equal(h_set_sim_clock(env, T0 + 47 * MIN), 0);
     a = next_alert(c, "WO-T1", 5000);
     expect(a, "ALERT_KIND_ESCALATION", "METRIC_CONTACT", "101");
-    assert_string_equal(h_jstr(a, "recipients"), "RECIPIENT_DEPARTMENT_LEADER");
+    assert_string_equal(h_jstr(a, "recipients"), "RECIPIENT_NOC_DUTY_MANAGER");
     json_object_put(a);
     h_consume_close(c);
 }

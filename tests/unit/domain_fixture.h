@@ -38,8 +38,10 @@ static inline cfd_event fx_event(const char *id, const char *wo, cfd_milestone k
         ev.report.problem_description = "line down";
         break;
     case CFD_MS_DISPATCHED:
-    case CFD_MS_ENGINEER_ACCEPTED:
         ev.dispatch.contractor = "Contractor One";
+        ev.dispatch.engineer_id = "eng-1";
+        break;
+    case CFD_MS_ENGINEER_ACCEPTED: /* names the engineer only, as on the wire */
         ev.dispatch.engineer_id = "eng-1";
         break;
     case CFD_MS_APPOINTMENT_SET:

@@ -41,7 +41,7 @@ static cfd_record *open_aaa(const char *wo)
     apply_ok(rec, &rep);
     apply_ok(rec, &acc);
     /* The gold notification comes first and once; the tests below are about SLAs. */
-    assert_int_equal(cfd_record_collect_alerts(rec, FX_T0, &gold, 1), 1);
+    assert_int_equal(cfd_record_collect_alerts(rec, &pol, FX_T0, &gold, 1), 1);
     assert_int_equal(gold.kind, CFD_ALERT_GOLD_NOTIFICATION);
     return rec;
 }
@@ -103,9 +103,9 @@ static void test_breach_met_late(void **state)
     int64_t now = FX_T0 + 21 * FX_MIN;
 
     (void)state;
-    assert_int_equal(cfd_record_collect_alerts(rec, now, out, 4), 0);
+    assert_int_equal(cfd_record_collect_alerts(rec, &pol, now, out, 4), 0);
     apply_ok(rec, &con);
-    assert_int_equal(cfd_record_collect_alerts(rec, now, out, 4), 1);
+    assert_int_equal(cfd_record_collect_alerts(rec, &pol, now, out, 4), 1);
     assert_int_equal(out[0].kind, CFD_ALERT_BREACH);
     assert_string_equal(out[0].alert_id, "WO-A/METRIC_CONTACT/100");
     assert_string_equal(out[0].work_order, "WO-A");
@@ -114,7 +114,8 @@ static void test_breach_met_late(void **state)
     assert_int_equal(out[0].deadline_ms, FX_T0 + 15 * FX_MIN);
     assert_int_equal(out[0].actual_ms, FX_T0 + 20 * FX_MIN);
     assert_int_equal(out[0].fired_at_ms, now);
-    assert_int_equal(out[0].recipients, CFD_RECIPIENT_TEAM_LEADER);
+    /* The breach is the duty's third step: the chain's third level. */
+    assert_int_equal(out[0].recipients, CFD_RECIPIENT_DEPARTMENT_LEADER);
     assert_int_equal(out[0].tier, CFD_TIER_AAA);
     assert_true(out[0].gold);
     assert_string_equal(out[0].city, "Chongqing");
@@ -126,7 +127,7 @@ static void test_breach_met_late(void **state)
     assert_null(strstr(out[0].message, "Acme"));
     assert_null(strstr(out[0].message, "13800000000"));
     assert_true(rec->alerts_sent & cfd_alert_bit(CFD_METRIC_CONTACT, CFD_ALERT_SLOT_BREACH));
-    assert_int_equal(cfd_record_collect_alerts(rec, now, out, 4), 0);
+    assert_int_equal(cfd_record_collect_alerts(rec, &pol, now, out, 4), 0);
     cfd_record_destroy(rec);
 }
 
@@ -143,7 +144,7 @@ static void test_breach_then_retraction(void **state)
     (void)state;
     apply_ok(rec, &con);
     apply_ok(rec, &alarm);
-    assert_int_equal(cfd_record_collect_alerts(rec, FX_T0 + 71 * FX_MIN, out, 4), 1);
+    assert_int_equal(cfd_record_collect_alerts(rec, &pol, FX_T0 + 71 * FX_MIN, out, 4), 1);
     assert_int_equal(out[0].kind, CFD_ALERT_BREACH);
     assert_int_equal(out[0].metric, CFD_METRIC_ON_SITE);
     assert_int_equal(out[0].actual_ms, 0);
@@ -154,7 +155,7 @@ static void test_breach_then_retraction(void **state)
 
     apply_ok(rec, &arr);
     assert_int_equal(rec->sla[CFD_METRIC_ON_SITE].status, CFD_MST_MET);
-    assert_int_equal(cfd_record_collect_alerts(rec, FX_T0 + 80 * FX_MIN, out, 4), 1);
+    assert_int_equal(cfd_record_collect_alerts(rec, &pol, FX_T0 + 80 * FX_MIN, out, 4), 1);
     assert_int_equal(out[0].kind, CFD_ALERT_RETRACTED);
     assert_string_equal(out[0].alert_id, breach_id);
     assert_string_equal(out[0].alert_id, "WO-B/METRIC_ON_SITE/100");
@@ -163,7 +164,7 @@ static void test_breach_then_retraction(void **state)
     assert_string_equal(out[0].message, "AAA work order WO-B: on-site breach retracted "
                                          "(arrived 2026-01-01 09:50 UTC, deadline "
                                          "2026-01-01 10:00 UTC)");
-    assert_int_equal(cfd_record_collect_alerts(rec, FX_T0 + 90 * FX_MIN, out, 4), 0);
+    assert_int_equal(cfd_record_collect_alerts(rec, &pol, FX_T0 + 90 * FX_MIN, out, 4), 0);
     cfd_record_destroy(rec);
 }
 
@@ -177,7 +178,7 @@ static void test_no_retraction_without_breach(void **state)
     (void)state;
     apply_ok(rec, &con);
     assert_int_equal(rec->sla[CFD_METRIC_CONTACT].status, CFD_MST_MET);
-    assert_int_equal(cfd_record_collect_alerts(rec, FX_T0, out, 4), 0);
+    assert_int_equal(cfd_record_collect_alerts(rec, &pol, FX_T0, out, 4), 0);
     assert_int_equal(rec->alerts_sent, CFD_ALERT_BIT_GOLD);
     cfd_record_destroy(rec);
 }
@@ -193,7 +194,7 @@ static void test_max_respected(void **state)
     (void)state;
     apply_ok(rec, &alarm); /* contact, on site and restoration all breached */
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(cfd_record_collect_alerts(rec, FX_T0, out, 1), 1);
+        assert_int_equal(cfd_record_collect_alerts(rec, &pol, FX_T0, out, 1), 1);
         assert_int_equal(out[0].kind, CFD_ALERT_BREACH);
         seen[i] = out[0].metric;
     }
@@ -203,8 +204,8 @@ static void test_max_respected(void **state)
     assert_string_equal(out[0].message, "AAA work order WO-D: restoration deadline "
                                          "2026-01-01 13:00 UTC breached (not restored "
                                          "yet)");
-    assert_int_equal(cfd_record_collect_alerts(rec, FX_T0, out, 1), 0);
-    assert_int_equal(cfd_record_collect_alerts(rec, FX_T0, out, 0), 0);
+    assert_int_equal(cfd_record_collect_alerts(rec, &pol, FX_T0, out, 1), 0);
+    assert_int_equal(cfd_record_collect_alerts(rec, &pol, FX_T0, out, 0), 0);
     cfd_record_destroy(rec);
 }
 
@@ -219,7 +220,7 @@ static void test_message_for_urgent(void **state)
     (void)state;
     apply_ok(rec, &rep);
     apply_ok(rec, &con);
-    assert_int_equal(cfd_record_collect_alerts(rec, FX_T0, out, 4), 1);
+    assert_int_equal(cfd_record_collect_alerts(rec, &pol, FX_T0, out, 4), 1);
     assert_string_equal(out[0].message, "urgent work order WO-E: contact deadline "
                                          "2026-01-01 11:00 UTC breached (contacted 1 min "
                                          "late)");
@@ -263,7 +264,7 @@ static void test_gold_notification(void **state)
         apply_ok(rec, &rep);
         if (cases[i].accepted)
             apply_ok(rec, &acc);
-        n = cfd_record_collect_alerts(rec, FX_T0 + 6 * FX_MIN, out, 4);
+        n = cfd_record_collect_alerts(rec, &pol, FX_T0 + 6 * FX_MIN, out, 4);
         if (cases[i].want == CFD_RECIPIENT_NONE) {
             assert_int_equal(n, 0);
         } else {
@@ -277,7 +278,7 @@ static void test_gold_notification(void **state)
             assert_string_equal(out[0].message, cases[i].message);
             assert_null(strstr(out[0].message, "Acme"));
             /* once */
-            assert_int_equal(cfd_record_collect_alerts(rec, FX_T0 + 7 * FX_MIN, out, 4), 0);
+            assert_int_equal(cfd_record_collect_alerts(rec, &pol, FX_T0 + 7 * FX_MIN, out, 4), 0);
         }
         cfd_record_destroy(rec);
     }
@@ -296,7 +297,7 @@ static void test_breach_new_metrics(void **state)
     (void)state;
     apply_ok(rec, &arr);
     apply_ok(rec, &dia);
-    n = cfd_record_collect_alerts(rec, FX_T0 + 201 * FX_MIN, out, 8);
+    n = cfd_record_collect_alerts(rec, &pol, FX_T0 + 201 * FX_MIN, out, 8);
     for (size_t i = 0; i < n; i++)
         if (out[i].metric == CFD_METRIC_CAUSE_IDENTIFIED) {
             seen = true;

@@ -33,6 +33,8 @@ enum aflag {
     A_WORKAROUND,  /* restoration: a temporary fix, permanent fix agreed for arg */
     A_NON_STANDARD, /* complaint: caused by non-standard work */
     A_PROMISED,    /* part replaced: promised for arg */
+    A_AT_DOOR,     /* customer absent: the note gives only the leaving time, arg (0:
+                      no note at all) */
 };
 
 typedef struct astep {
@@ -88,6 +90,16 @@ static const acase acases[] = {
      {OPEN(A_NONE), SF(CFD_MS_SERVICE_RESTORED, 60, A_REMOTE, 0),
       S(CFD_MS_SIGNATURE_WAIVED, 65), S(CFD_MS_CLOSED, 70)},
      CFD_VIOLATION_NONCONFORMING_RECORD, 1, 5},
+    /* Restored remotely: no visit, nobody to sign; a visited order cannot say so. */
+    {"restored remotely, closed without signature: only the cause is missing",
+     {OPEN(A_NONE), SF(CFD_MS_SERVICE_RESTORED, 60, A_REMOTE, 0),
+      SF(CFD_MS_SIGNATURE_WAIVED, 65, A_REMOTE, 0), S(CFD_MS_CLOSED, 70)},
+     CFD_VIOLATION_NONCONFORMING_RECORD, 1, 5},
+    {"visited, then waived as remote: both signatures are missing",
+     {OPEN(A_NONE), SF(CFD_MS_ARRIVED_ON_SITE, 30, A_FULL_FORM, 0), S(CFD_MS_DIAGNOSED, 35),
+      S(CFD_MS_SERVICE_RESTORED, 40), SF(CFD_MS_SIGNATURE_WAIVED, 45, A_REMOTE, 0),
+      S(CFD_MS_CLOSED, 50)},
+     CFD_VIOLATION_NONCONFORMING_RECORD, 2, 10},
     {"a visited order closed without engineers and findings",
      {OPEN(A_NONE), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_SERVICE_RESTORED, 40),
       SF(CFD_MS_CONFIRMATION_SIGNED, 45, A_FULL_FORM, 0), S(CFD_MS_CLOSED, 50)},
@@ -118,6 +130,24 @@ static const acase acases[] = {
     {"absent customer: waiting 15 min is fine",
      {OPEN(A_AA), SF(CFD_MS_CUSTOMER_ABSENT, 50, A_NONE, 65)},
      CFD_VIOLATION_NONE, 0, 0},
+    /* 「须在门口等候至少15分钟」 after the arrival at the agreed time. */
+    {"absent after the arrival: 5 min at the door breaks the commitment",
+     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 60), SF(CFD_MS_CUSTOMER_ABSENT, 65, A_AT_DOOR, 0)},
+     CFD_VIOLATION_BROKEN_COMMITMENT, 1, 5},
+    {"absent after the arrival: 20 min at the door is fine",
+     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 60), SF(CFD_MS_CUSTOMER_ABSENT, 80, A_AT_DOOR, 0)},
+     CFD_VIOLATION_NONE, 0, 0},
+    {"absent after the arrival: the note's leaving time counts from the arrival",
+     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 60), SF(CFD_MS_CUSTOMER_ABSENT, 62, A_AT_DOOR, 78)},
+     CFD_VIOLATION_NONE, 0, 0},
+    {"absent after the arrival: leaving 10 min after it is too early",
+     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 60), SF(CFD_MS_CUSTOMER_ABSENT, 75, A_AT_DOOR, 70)},
+     CFD_VIOLATION_BROKEN_COMMITMENT, 1, 5},
+    {"second visit absent again: its wait counts from its own arrival",
+     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 60), SF(CFD_MS_CUSTOMER_ABSENT, 80, A_AT_DOOR, 0),
+      SF(CFD_MS_APPOINTMENT_SET, 85, A_NONE, 150), S(CFD_MS_ARRIVED_ON_SITE, 145),
+      SF(CFD_MS_CUSTOMER_ABSENT, 150, A_AT_DOOR, 0)},
+     CFD_VIOLATION_BROKEN_COMMITMENT, 1, 5},
     {"complaint caused by non-standard work: 15 each",
      {OPEN(A_AA), SF(CFD_MS_COMPLAINT, 30, A_NON_STANDARD, 0),
       SF(CFD_MS_COMPLAINT, 40, A_NON_STANDARD, 0)},
@@ -179,12 +209,13 @@ static cfd_event make_event(const astep *s, const char *id, const char *wo)
     }
     if (s->kind == CFD_MS_CONFIRMATION_SIGNED && s->flag == A_FULL_FORM)
         ev.signature.engineer_signature = "eng-1";
-    if (s->kind == CFD_MS_CUSTOMER_ABSENT) {
+    if (s->kind == CFD_MS_CUSTOMER_ABSENT && s->flag != A_AT_DOOR)
         ev.visit.note.visit_time_ms = ev.event_time_ms;
+    if (s->kind == CFD_MS_CUSTOMER_ABSENT && s->arg != 0)
         ev.visit.note.leaving_time_ms = FX_T0 + s->arg * FX_MIN;
-    }
     if (s->kind == CFD_MS_SIGNATURE_WAIVED)
-        ev.visit.reason = CFD_WAIVER_REFUSED;
+        ev.visit.reason = s->flag == A_REMOTE ? CFD_WAIVER_REMOTE_RESTORATION
+                                              : CFD_WAIVER_REFUSED;
     return ev;
 }
 

@@ -113,6 +113,8 @@ static void test_three_within_window(void **state) {
     assert_int_equal(out[0].threshold_ms, CFD_CITY_LASTING_MS);
     assert_true(out[0].ownership_unclear);
     assert_int_equal(out[0].version, 1);
+    assert_int_equal(out[0].rule, CFD_INCIDENT_RULE_MULTI_CUSTOMER_CITY);
+    assert_int_equal(out[0].decided_at_ms, due);
     assert_true(has_alert);
     assert_int_equal(alert.kind, CFD_ALERT_SEVERE_FAULT);
     assert_int_equal(alert.recipients, CFD_RECIPIENT_NOC_DUTY_MANAGER);

@@ -85,11 +85,13 @@ static const enum_case enum_cases[] = {
     {CFD_ALERT_RETRACTED, CONFIRMD__V1__ALERT_KIND__ALERT_KIND_RETRACTED, &confirmd__v1__alert_kind__descriptor, "ALERT_KIND_RETRACTED"},
     {CFD_ALERT_GOLD_NOTIFICATION, CONFIRMD__V1__ALERT_KIND__ALERT_KIND_GOLD_NOTIFICATION, &confirmd__v1__alert_kind__descriptor, "ALERT_KIND_GOLD_NOTIFICATION"},
     {CFD_ALERT_SEVERE_FAULT, CONFIRMD__V1__ALERT_KIND__ALERT_KIND_SEVERE_FAULT, &confirmd__v1__alert_kind__descriptor, "ALERT_KIND_SEVERE_FAULT"},
+    {CFD_ALERT_PARALLEL_SPECIALISTS, CONFIRMD__V1__ALERT_KIND__ALERT_KIND_PARALLEL_SPECIALISTS, &confirmd__v1__alert_kind__descriptor, "ALERT_KIND_PARALLEL_SPECIALISTS"},
     {CFD_RECIPIENT_NONE, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_UNSPECIFIED, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_UNSPECIFIED"},
     {CFD_RECIPIENT_ENGINEER, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_ENGINEER, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_ENGINEER"},
     {CFD_RECIPIENT_TEAM_LEADER, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_TEAM_LEADER, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_TEAM_LEADER"},
     {CFD_RECIPIENT_DEPARTMENT_LEADER, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_DEPARTMENT_LEADER, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_DEPARTMENT_LEADER"},
     {CFD_RECIPIENT_NOC_DUTY_MANAGER, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_NOC_DUTY_MANAGER, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_NOC_DUTY_MANAGER"},
+    {CFD_RECIPIENT_ALL_SPECIALISTS, CONFIRMD__V1__RECIPIENT_LEVEL__RECIPIENT_ALL_SPECIALISTS, &confirmd__v1__recipient_level__descriptor, "RECIPIENT_ALL_SPECIALISTS"},
     {CFD_DL_NONE, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_REASON_UNSPECIFIED, &confirmd__v1__dead_letter_reason__descriptor, "DEAD_LETTER_REASON_UNSPECIFIED"},
     {CFD_DL_UNDECODABLE, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_UNDECODABLE, &confirmd__v1__dead_letter_reason__descriptor, "DEAD_LETTER_UNDECODABLE"},
     {CFD_DL_MISSING_FIELD, CONFIRMD__V1__DEAD_LETTER_REASON__DEAD_LETTER_MISSING_FIELD, &confirmd__v1__dead_letter_reason__descriptor, "DEAD_LETTER_MISSING_FIELD"},
@@ -137,6 +139,10 @@ static const enum_case enum_cases[] = {
     {CFD_INCIDENT_KIND_UNSPECIFIED, CONFIRMD__V1__INCIDENT_KIND__INCIDENT_KIND_UNSPECIFIED, &confirmd__v1__incident_kind__descriptor, "INCIDENT_KIND_UNSPECIFIED"},
     {CFD_INCIDENT_IMPORTANT_CUSTOMER_INTERRUPTION, CONFIRMD__V1__INCIDENT_KIND__INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION, &confirmd__v1__incident_kind__descriptor, "INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION"},
     {CFD_INCIDENT_MULTI_CUSTOMER_CITY, CONFIRMD__V1__INCIDENT_KIND__INCIDENT_KIND_MULTI_CUSTOMER_CITY, &confirmd__v1__incident_kind__descriptor, "INCIDENT_KIND_MULTI_CUSTOMER_CITY"},
+    {CFD_INCIDENT_RULE_UNSPECIFIED, CONFIRMD__V1__INCIDENT_RULE__INCIDENT_RULE_UNSPECIFIED, &confirmd__v1__incident_rule__descriptor, "INCIDENT_RULE_UNSPECIFIED"},
+    {CFD_INCIDENT_RULE_IMPORTANT_CUSTOMER, CONFIRMD__V1__INCIDENT_RULE__INCIDENT_RULE_IMPORTANT_CUSTOMER, &confirmd__v1__incident_rule__descriptor, "INCIDENT_RULE_IMPORTANT_CUSTOMER"},
+    {CFD_INCIDENT_RULE_CROSS_CITY_RENTAL, CONFIRMD__V1__INCIDENT_RULE__INCIDENT_RULE_CROSS_CITY_RENTAL, &confirmd__v1__incident_rule__descriptor, "INCIDENT_RULE_CROSS_CITY_RENTAL"},
+    {CFD_INCIDENT_RULE_MULTI_CUSTOMER_CITY, CONFIRMD__V1__INCIDENT_RULE__INCIDENT_RULE_MULTI_CUSTOMER_CITY, &confirmd__v1__incident_rule__descriptor, "INCIDENT_RULE_MULTI_CUSTOMER_CITY"},
     {CFD_INCIDENT_STATUS_UNSPECIFIED, CONFIRMD__V1__INCIDENT_STATUS__INCIDENT_STATUS_UNSPECIFIED, &confirmd__v1__incident_status__descriptor, "INCIDENT_STATUS_UNSPECIFIED"},
     {CFD_INCIDENT_OPEN, CONFIRMD__V1__INCIDENT_STATUS__INCIDENT_STATUS_OPEN, &confirmd__v1__incident_status__descriptor, "INCIDENT_STATUS_OPEN"},
     {CFD_INCIDENT_UPDATE, CONFIRMD__V1__INCIDENT_STATUS__INCIDENT_STATUS_UPDATE, &confirmd__v1__incident_status__descriptor, "INCIDENT_STATUS_UPDATE"},
@@ -186,6 +192,7 @@ static const enum_case enum_cases[] = {
     {CFD_MS_CLOCK_RESUMED, CONFIRMD__V1__MILESTONE__MILESTONE_CLOCK_RESUMED, &confirmd__v1__milestone__descriptor, "MILESTONE_CLOCK_RESUMED"},
     {CFD_MS_EVENT_REPORT_SUBMITTED, CONFIRMD__V1__MILESTONE__MILESTONE_EVENT_REPORT_SUBMITTED, &confirmd__v1__milestone__descriptor, "MILESTONE_EVENT_REPORT_SUBMITTED"},
     {CFD_MS_COMPLAINT, CONFIRMD__V1__MILESTONE__MILESTONE_COMPLAINT, &confirmd__v1__milestone__descriptor, "MILESTONE_COMPLAINT"},
+    {CFD_MS_REPEAT_FAULT, CONFIRMD__V1__MILESTONE__MILESTONE_REPEAT_FAULT, &confirmd__v1__milestone__descriptor, "MILESTONE_REPEAT_FAULT"},
     {CFD_METRIC_CAUSE_IDENTIFIED, CONFIRMD__V1__METRIC__METRIC_CAUSE_IDENTIFIED, &confirmd__v1__metric__descriptor, "METRIC_CAUSE_IDENTIFIED"},
     {CFD_METRIC_EVENT_REPORT, CONFIRMD__V1__METRIC__METRIC_EVENT_REPORT, &confirmd__v1__metric__descriptor, "METRIC_EVENT_REPORT"},
     {CFD_EQUIPMENT_UNSPECIFIED, CONFIRMD__V1__EQUIPMENT_CATEGORY__EQUIPMENT_CATEGORY_UNSPECIFIED, &confirmd__v1__equipment_category__descriptor, "EQUIPMENT_CATEGORY_UNSPECIFIED"},
@@ -208,6 +215,7 @@ static const enum_case enum_cases[] = {
     {CFD_WAIVER_UNSPECIFIED, CONFIRMD__V1__SIGNATURE_WAIVER__SIGNATURE_WAIVER_UNSPECIFIED, &confirmd__v1__signature_waiver__descriptor, "SIGNATURE_WAIVER_UNSPECIFIED"},
     {CFD_WAIVER_REFUSED, CONFIRMD__V1__SIGNATURE_WAIVER__SIGNATURE_REFUSED, &confirmd__v1__signature_waiver__descriptor, "SIGNATURE_REFUSED"},
     {CFD_WAIVER_UNREACHABLE, CONFIRMD__V1__SIGNATURE_WAIVER__SIGNATURE_CUSTOMER_UNREACHABLE, &confirmd__v1__signature_waiver__descriptor, "SIGNATURE_CUSTOMER_UNREACHABLE"},
+    {CFD_WAIVER_REMOTE_RESTORATION, CONFIRMD__V1__SIGNATURE_WAIVER__SIGNATURE_REMOTE_RESTORATION, &confirmd__v1__signature_waiver__descriptor, "SIGNATURE_REMOTE_RESTORATION"},
     {CFD_VIOLATION_NONE, CONFIRMD__V1__VIOLATION_CODE__VIOLATION_UNSPECIFIED, &confirmd__v1__violation_code__descriptor, "VIOLATION_UNSPECIFIED"},
     {CFD_VIOLATION_LATE_ARRIVAL, CONFIRMD__V1__VIOLATION_CODE__VIOLATION_LATE_ARRIVAL, &confirmd__v1__violation_code__descriptor, "VIOLATION_LATE_ARRIVAL"},
     {CFD_VIOLATION_CAUSE_NOT_FOUND, CONFIRMD__V1__VIOLATION_CODE__VIOLATION_CAUSE_NOT_FOUND, &confirmd__v1__violation_code__descriptor, "VIOLATION_CAUSE_NOT_FOUND"},
@@ -253,6 +261,7 @@ static void test_enum_coverage(void **state)
         &confirmd__v1__responsible_party__descriptor, &confirmd__v1__pause_reason__descriptor,
         &confirmd__v1__signature_waiver__descriptor,  &confirmd__v1__violation_code__descriptor,
         &confirmd__v1__importance__descriptor,     &confirmd__v1__incident_kind__descriptor,
+        &confirmd__v1__incident_rule__descriptor,
         &confirmd__v1__incident_status__descriptor,
     };
     for (size_t d = 0; d < sizeof all / sizeof all[0]; d++) {
@@ -287,7 +296,7 @@ static void test_enum_names(void **state)
     for (int t = 1; t < CFD_TIER_COUNT; t++)
         str_eq("tier", cfd_tier_name((cfd_tier)t),
                protobuf_c_enum_descriptor_get_value(&confirmd__v1__tier__descriptor, t)->name);
-    for (int k = 1; k <= CFD_ALERT_SEVERE_FAULT; k++)
+    for (int k = 1; k <= CFD_ALERT_PARALLEL_SPECIALISTS; k++)
         str_eq("alert kind", cfd_alert_kind_name((cfd_alert_kind)k),
                protobuf_c_enum_descriptor_get_value(&confirmd__v1__alert_kind__descriptor, k)->name);
 }
@@ -345,6 +354,7 @@ static void fill_report(Confirmd__V1__Event *e, payloads *p)
     p->customer.importance = CONFIRMD__V1__IMPORTANCE__IMPORTANCE_CROSS_CITY;
     p->customer.cross_city_rental = 1;
     p->report.full_interruption = 1;
+    p->report.terminal_complaint = 1;
     p->network.circuit_id = "CQ-LP-0001";
     p->network.access_point = "梁平汇聚机房";
     p->network.equipment = "OLT-7";
@@ -374,6 +384,7 @@ static void check_report(const cfd_event *ev)
     assert_false(ev->report.customer.diamond);
     assert_true(ev->report.customer.cross_city_rental);
     assert_true(ev->report.full_interruption);
+    assert_true(ev->report.terminal_complaint);
     str_eq("circuit_id", ev->report.circuit_id, "CQ-LP-0001");
     str_eq("access_point", ev->report.access_point, "梁平汇聚机房");
     str_eq("equipment", ev->report.equipment, "OLT-7");
@@ -382,10 +393,14 @@ static void check_report(const cfd_event *ev)
     int_eq("source", ev->source, CFD_SOURCE_CUSTOMER);
 }
 
-/* A report without customer and network blocks: everything absent, nothing crashes. */
+/* A report without customer block, its network only the circuit it needs: everything
+ * else absent, nothing crashes. */
 static void fill_report_bare(Confirmd__V1__Event *e, payloads *p)
 {
     confirmd__v1__fault_report__init(&p->report);
+    confirmd__v1__network__init(&p->network);
+    p->network.circuit_id = "CQ-LP-0002";
+    p->report.network = &p->network;
     e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_FAULT_REPORT;
     e->fault_report = &p->report;
 }
@@ -393,7 +408,8 @@ static void fill_report_bare(Confirmd__V1__Event *e, payloads *p)
 static void check_report_bare(const cfd_event *ev)
 {
     assert_null(ev->report.customer.name);
-    assert_null(ev->report.circuit_id);
+    str_eq("circuit_id", ev->report.circuit_id, "CQ-LP-0002");
+    assert_null(ev->report.access_point);
     assert_null(ev->report.issuing_unit);
     int_eq("tier", ev->report.customer.tier, CFD_TIER_UNSPECIFIED);
     assert_false(ev->report.customer.gold);
@@ -403,8 +419,14 @@ static void fill_accepted(Confirmd__V1__Event *e, payloads *p)
 {
     confirmd__v1__accepted__init(&p->accepted);
     p->accepted.operator_id = "noc-3";
+    p->accepted.issuing_unit = "万州分公司";
     e->payload_case = CONFIRMD__V1__EVENT__PAYLOAD_ACCEPTED;
     e->accepted = &p->accepted;
+}
+
+static void check_accepted(const cfd_event *ev)
+{
+    str_eq("accept.issuing_unit", ev->accept.issuing_unit, "万州分公司");
 }
 
 static void check_nothing(const cfd_event *ev)
@@ -633,7 +655,7 @@ typedef struct payload_case {
 static const payload_case payload_cases[] = {
     {"fault_report", fill_report, check_report, CFD_MS_REPORTED},
     {"fault_report bare", fill_report_bare, check_report_bare, CFD_MS_REPORTED},
-    {"accepted", fill_accepted, check_nothing, CFD_MS_ACCEPTED},
+    {"accepted", fill_accepted, check_accepted, CFD_MS_ACCEPTED},
     {"dispatched", fill_dispatched, check_dispatched, CFD_MS_DISPATCHED},
     {"engineer_accepted", fill_engineer_accepted, check_engineer_accepted,
      CFD_MS_ENGINEER_ACCEPTED},
@@ -723,6 +745,12 @@ static void mut_bad_tier(Confirmd__V1__Event *e, payloads *p)
     p->customer.tier = (Confirmd__V1__Tier)42;
 }
 
+static void mut_no_circuit(Confirmd__V1__Event *e, payloads *p)
+{
+    fill_report(e, p);
+    p->report.network = NULL;
+}
+
 static void mut_cause_other_no_text(Confirmd__V1__Event *e, payloads *p)
 {
     fill_diagnosed(e, p);
@@ -761,6 +789,8 @@ static const bad_case bad_cases[] = {
     {"no payload", mut_no_payload, CFD_ERR_MISSING_FIELD, "payload"},
     {"source out of range", mut_bad_source, CFD_ERR_INVALID_VALUE, "source"},
     {"tier out of range", mut_bad_tier, CFD_ERR_INVALID_VALUE, "fault_report.customer.tier"},
+    {"report without circuit", mut_no_circuit, CFD_ERR_MISSING_FIELD,
+     "fault_report.network.circuit_id"},
     {"CAUSE_OTHER without text", mut_cause_other_no_text, CFD_ERR_MISSING_FIELD,
      "cause_other"},
     {"result out of range", mut_bad_result, CFD_ERR_INVALID_VALUE, "result"},
@@ -1126,6 +1156,7 @@ static cfd_record *full_record(void)
     r->customer.diamond = true;
     r->customer.cross_city_rental = true;
     r->full_interruption = true;
+    r->terminal_complaint = true;
     r->engineers = strv(2, engineers);
     r->n_engineers = 2;
     r->assisting_staff = strv(1, staff);
@@ -1174,7 +1205,9 @@ static cfd_record *full_record(void)
                                           .source = CFD_SOURCE_OPERATOR,
                                           .appointment_time_ms = T0 + 7200000,
                                           .by_customer = true,
-                                          .waited_ms = 60000};
+                                          .waited_ms = 60000,
+                                          .left_at_ms = T0 + 900000,
+                                          .named = true};
     for (int m = CFD_METRIC_CONTACT; m < CFD_METRIC_COUNT; m++)
         r->sla[m] = (cfd_sla_result){.metric = (cfd_metric)m,
                                      .target_ms = 1000LL * m,
@@ -1266,6 +1299,7 @@ static void assert_record_equal(const cfd_record *a, const cfd_record *b)
     int_eq("customer.cross_city_rental", a->customer.cross_city_rental,
            b->customer.cross_city_rental);
     int_eq("full_interruption", a->full_interruption, b->full_interruption);
+    int_eq("terminal_complaint", a->terminal_complaint, b->terminal_complaint);
     strv_eq("engineers", a->engineers, a->n_engineers, b->engineers, b->n_engineers);
     strv_eq("assisting_staff", a->assisting_staff, a->n_assisting_staff, b->assisting_staff,
             b->n_assisting_staff);
@@ -1309,6 +1343,9 @@ static void assert_record_equal(const cfd_record *a, const cfd_record *b)
                b->timeline[i].appointment_time_ms);
         int_eq("timeline.by_customer", a->timeline[i].by_customer, b->timeline[i].by_customer);
         int_eq("timeline.waited_ms", a->timeline[i].waited_ms, b->timeline[i].waited_ms);
+        int_eq("timeline.left_at_ms", a->timeline[i].left_at_ms, b->timeline[i].left_at_ms);
+        int_eq("timeline.named", a->timeline[i].named,
+               b->timeline[i].named);
         int_eq("timeline.cause", a->timeline[i].cause, b->timeline[i].cause);
         int_eq("timeline.full_interruption", a->timeline[i].full_interruption,
                b->timeline[i].full_interruption);
@@ -1708,7 +1745,8 @@ static void test_incident_encode(void **state)
                         .started_at_ms = T0, .threshold_ms = 1800000,
                         .opened_at_ms = T0 + 1800000, .closed_at_ms = T0 + 3600000,
                         .ownership_unclear = true, .excluded_from_assessment = true,
-                        .version = 2};
+                        .version = 2, .rule = CFD_INCIDENT_RULE_CROSS_CITY_RENTAL,
+                        .decided_at_ms = T0 + 3600500};
     snprintf(inc.incident_id, sizeof inc.incident_id, "INC-WO-9");
     uint8_t *buf;
     size_t len;
@@ -1730,6 +1768,8 @@ static void test_incident_encode(void **state)
     assert_true(pb->opened_at_ms == T0 + 1800000 && pb->closed_at_ms == T0 + 3600000);
     assert_true(pb->ownership_unclear && pb->excluded_from_assessment);
     assert_int_equal(pb->version, 2);
+    assert_int_equal(pb->rule, CONFIRMD__V1__INCIDENT_RULE__INCIDENT_RULE_CROSS_CITY_RENTAL);
+    assert_true(pb->decided_at_ms == T0 + 3600500);
     confirmd__v1__incident__free_unpacked(pb, NULL);
     free(buf);
 }
@@ -1871,8 +1911,13 @@ static void test_event_decode_side_paths(void **state)
          CFD_MS_EVENT_REPORT_SUBMITTED},
         {"special repeat report",
          "{\"event_id\":\"e8\",\"work_order\":\"W\",\"event_time_ms\":5,"
-         "\"fault_report\":{\"special\":true,\"previous_work_order\":\"W0\"}}",
+         "\"fault_report\":{\"special\":true,\"previous_work_order\":\"W0\","
+         "\"network\":{\"circuit_id\":\"C-1\"}}}",
          CFD_MS_REPORTED},
+        {"repeat fault linked by the service",
+         "{\"event_id\":\"e9\",\"work_order\":\"W\",\"event_time_ms\":5,"
+         "\"repeat_fault\":{\"previous_work_order\":\"W0\"}}",
+         CFD_MS_REPEAT_FAULT},
     };
 
     (void)state;
@@ -1924,6 +1969,9 @@ static void test_event_decode_side_paths(void **state)
             break;
         case CFD_MS_EVENT_REPORT_SUBMITTED:
             assert_string_equal(de.ev.event_report.report_id, "R-1");
+            break;
+        case CFD_MS_REPEAT_FAULT:
+            assert_string_equal(de.ev.repeat.previous_work_order, "W0");
             break;
         default:
             assert_true(de.ev.report.special);

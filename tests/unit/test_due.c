@@ -23,6 +23,7 @@ static cfd_record *aaa_order(const cfd_policy *pol, int64_t contacted_at) {
     cfd_event rep = {.event_id = "e1", .work_order = "WO-1", .event_time_ms = T0,
                      .kind = CFD_MS_REPORTED};
     rep.report.customer.tier = CFD_TIER_AAA;
+    rep.report.circuit_id = "CQ-1";
     cfd_event acc = {.event_id = "e2", .work_order = "WO-1", .event_time_ms = T0 + MIN,
                      .kind = CFD_MS_ACCEPTED};
     cfd_event con = {.event_id = "e3", .work_order = "WO-1", .event_time_ms = contacted_at,
@@ -56,11 +57,13 @@ static const due_case cases[] = {
      CFD_RECIPIENT_ENGINEER, T0 + 16 * MIN + 1},
     {"at the deadline itself: met, nothing new beyond warnings", T0 + 16 * MIN,
      CFD_ALERT_WARNING, CFD_METRIC_CONTACT, 50, CFD_RECIPIENT_ENGINEER, T0 + 16 * MIN + 1},
-    {"after the deadline: breach to the team leader, warnings skipped", T0 + 17 * MIN,
-     CFD_ALERT_BREACH, CFD_METRIC_CONTACT, 100, CFD_RECIPIENT_TEAM_LEADER,
+    {"after the deadline: breach to the department leader, warnings skipped",
+     T0 + 17 * MIN, CFD_ALERT_BREACH, CFD_METRIC_CONTACT, 100,
+     CFD_RECIPIENT_DEPARTMENT_LEADER,
      T0 + 31 * MIN /* the on-site duty's 50 % comes before the escalation */},
     {"31 min after: breach and escalation together", T0 + 47 * MIN, CFD_ALERT_BREACH,
-     CFD_METRIC_CONTACT, 100, CFD_RECIPIENT_TEAM_LEADER, T0 + 49 * MIN /* on-site 80 % */},
+     CFD_METRIC_CONTACT, 100, CFD_RECIPIENT_DEPARTMENT_LEADER,
+     T0 + 49 * MIN /* on-site 80 % */},
 };
 
 /* Each case collects once at its instant; checks the first alert and the next timer. */
@@ -113,8 +116,169 @@ static void test_each_fact_once(void **state) {
     }
     assert_int_equal(warnings, 2);
     assert_int_equal(breaches, 1);
-    assert_int_equal(escalations, CFD_ESCALATION_STEPS);
+    assert_int_equal(escalations, pol.n_chain - 3); /* one per level above the breach */
     cfd_record_destroy(rec);
+}
+
+/* Each step of one duty goes one level higher than the step before it, along the
+ * policy's chain; there is no step past its top. */
+typedef struct climb_case {
+    const char *name;
+    cfd_recipient chain[CFD_CHAIN_MAX];
+    int n_chain;
+    cfd_alert_kind kinds[CFD_CHAIN_MAX]; /* the contact duty's alerts, in order */
+    int n_alerts;
+} climb_case;
+
+#define ENG CFD_RECIPIENT_ENGINEER
+#define TL CFD_RECIPIENT_TEAM_LEADER
+#define DL CFD_RECIPIENT_DEPARTMENT_LEADER
+#define NOC CFD_RECIPIENT_NOC_DUTY_MANAGER
+#define W CFD_ALERT_WARNING
+
+static const climb_case climb_cases[] = {
+    {"default: engineer, team leader, department leader, NOC duty manager",
+     {ENG, TL, DL, NOC}, 4, {W, W, CFD_ALERT_BREACH, CFD_ALERT_ESCALATION}, 4},
+    {"a chain of three: warnings, breach, no escalation", {TL, DL, NOC}, 3,
+     {W, W, CFD_ALERT_BREACH}, 3},
+};
+
+static void test_recipients_climb(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof(climb_cases) / sizeof(climb_cases[0]); i++) {
+        const climb_case *c = &climb_cases[i];
+        cfd_policy pol;
+        cfd_policy_defaults(&pol);
+        memcpy(pol.chain, c->chain, sizeof(pol.chain));
+        pol.n_chain = c->n_chain;
+        cfd_policy_seal(&pol);
+        assert_int_equal(cfd_policy_validate(&pol, NULL, 0), CFD_OK);
+        cfd_record *rec = aaa_order(&pol, 0);
+        cfd_alert out[16];
+        int n = 0;
+
+        print_message("case: %s\n", c->name);
+        for (int64_t t = T0; t <= T0 + 10 * 60 * MIN; t += MIN) {
+            size_t k = cfd_due_collect(rec, &pol, t, out, 16);
+            for (size_t j = 0; j < k; j++) {
+                if (out[j].metric != CFD_METRIC_CONTACT)
+                    continue;
+                assert_true(n < c->n_alerts);
+                assert_int_equal(out[j].kind, c->kinds[n]);
+                assert_int_equal(out[j].recipients, c->chain[n]);
+                n++;
+            }
+        }
+        assert_int_equal(n, c->n_alerts);
+        cfd_record_destroy(rec);
+    }
+}
+
+/* 「如不能准确定位故障原因,涉及专业并行介入处理」: an AAA order whose cause is still
+ * unknown at the policy's point of the cause duty (default its first warning) calls in
+ * the specialists of every discipline, once, an alert of its own. */
+typedef struct parallel_case {
+    const char *name;
+    cfd_tier tier;
+    bool terminal;        /* a terminal complaint: the standard duties */
+    int diagnosed_min;    /* 0: not yet */
+    int pct;              /* pol.aaa_parallel_pct; 0 the first warning */
+    int64_t now;
+    bool want;
+    int64_t due;          /* the instant cfd_due_next names before collecting */
+} parallel_case;
+
+/* Arrival at T0 + 10 min: the cause duty (2 h) runs from there. */
+static const parallel_case parallel_cases[] = {
+    {"AAA, cause unknown at the first warning", CFD_TIER_AAA, false, 0, 0, T0 + 70 * MIN,
+     true, T0 + 70 * MIN},
+    {"AAA, before that point: nothing yet", CFD_TIER_AAA, false, 0, 0, T0 + 69 * MIN,
+     false, T0 + 70 * MIN},
+    {"AAA, the point configured at 80 %", CFD_TIER_AAA, false, 0, 80, T0 + 106 * MIN, true,
+     T0 + 106 * MIN},
+    {"AAA, cause found in time: nothing", CFD_TIER_AAA, false, 40, 0, T0 + 70 * MIN, false,
+     0},
+    {"AA: not a rule of its tier", CFD_TIER_AA, false, 0, 0, T0 + 70 * MIN, false, 0},
+    {"AAA terminal complaint: ordinary level", CFD_TIER_AAA, true, 0, 0, T0 + 70 * MIN,
+     false, 0},
+};
+
+static void apply_at(cfd_record *rec, const cfd_policy *pol, cfd_event ev) {
+    cfd_apply_outcome out;
+    char errstr[128];
+    if (cfd_record_apply(rec, &ev, pol, &out, errstr, sizeof(errstr)) != CFD_OK)
+        fail_msg("%s: %s", ev.event_id, errstr);
+}
+
+/* The first due instant of the parallel call-in, from cfd_due_next's answers while
+ * the other duties' alerts are collected away. */
+static int64_t parallel_due(cfd_record *rec, const cfd_policy *pol, int64_t until) {
+    cfd_alert out[16];
+    for (int64_t next = cfd_due_next(rec, pol); next != 0 && next <= until;
+         next = cfd_due_next(rec, pol)) {
+        cfd_record probe = *rec; /* shallow: only alerts_sent changes */
+        size_t n = cfd_due_collect(&probe, pol, next, out, 16);
+        for (size_t i = 0; i < n; i++)
+            if (out[i].kind == CFD_ALERT_PARALLEL_SPECIALISTS)
+                return next;
+        if (probe.alerts_sent == rec->alerts_sent)
+            break; /* an instant of another kind (a severe fault): not ours */
+        rec->alerts_sent = probe.alerts_sent;
+    }
+    return 0;
+}
+
+static void test_aaa_parallel_specialists(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof(parallel_cases) / sizeof(parallel_cases[0]); i++) {
+        const parallel_case *c = &parallel_cases[i];
+        cfd_policy pol;
+        cfd_policy_defaults(&pol);
+        pol.aaa_parallel_pct = c->pct;
+        cfd_policy_seal(&pol);
+        cfd_record *rec = cfd_record_new();
+        cfd_event ev = {.event_id = "e1", .work_order = "WO-P", .event_time_ms = T0,
+                        .kind = CFD_MS_REPORTED};
+        ev.report.customer.tier = c->tier;
+        ev.report.circuit_id = "CQ-1";
+        ev.report.terminal_complaint = c->terminal;
+
+        print_message("case: %s\n", c->name);
+        apply_at(rec, &pol, ev);
+        apply_at(rec, &pol, (cfd_event){.event_id = "e2", .work_order = "WO-P",
+                                        .event_time_ms = T0 + MIN, .kind = CFD_MS_ACCEPTED});
+        apply_at(rec, &pol, (cfd_event){.event_id = "e3", .work_order = "WO-P",
+                                        .event_time_ms = T0 + 10 * MIN,
+                                        .kind = CFD_MS_ARRIVED_ON_SITE});
+        if (c->diagnosed_min) {
+            ev = (cfd_event){.event_id = "e4", .work_order = "WO-P",
+                             .event_time_ms = T0 + c->diagnosed_min * MIN,
+                             .kind = CFD_MS_DIAGNOSED};
+            ev.diagnosis.cause = CFD_CAUSE_TRANSMISSION_LINE;
+            apply_at(rec, &pol, ev);
+        }
+        uint64_t sent = rec->alerts_sent;
+        assert_int_equal(parallel_due(rec, &pol, T0 + 10 * 60 * MIN), c->due);
+        rec->alerts_sent = sent;
+
+        cfd_alert out[16];
+        size_t n = cfd_due_collect(rec, &pol, c->now, out, 16);
+        int found = 0;
+        for (size_t k = 0; k < n; k++) {
+            if (out[k].kind != CFD_ALERT_PARALLEL_SPECIALISTS)
+                continue;
+            found++;
+            assert_int_equal(out[k].recipients, CFD_RECIPIENT_ALL_SPECIALISTS);
+            assert_string_equal(out[k].alert_id, "WO-P/PARALLEL_SPECIALISTS");
+            assert_int_equal(out[k].fired_at_ms, c->now);
+        }
+        assert_int_equal(found, c->want ? 1 : 0);
+        /* Once only. */
+        n = c->want ? cfd_due_collect(rec, &pol, c->now + 60 * MIN, out, 16) : 0;
+        for (size_t k = 0; k < n; k++)
+            assert_int_not_equal(out[k].kind, CFD_ALERT_PARALLEL_SPECIALISTS);
+        cfd_record_destroy(rec);
+    }
 }
 
 /* A duty met in time has nothing due; its timer moves on to the next duty. */
@@ -154,6 +318,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_due_table),
         cmocka_unit_test(test_each_fact_once),
+        cmocka_unit_test(test_recipients_climb),
+        cmocka_unit_test(test_aaa_parallel_specialists),
         cmocka_unit_test(test_met_duty_is_silent),
         cmocka_unit_test(test_ids_are_deterministic),
     };

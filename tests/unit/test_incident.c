@@ -55,6 +55,7 @@ static cfd_record *order(const facts *f, const cfd_policy *pol) {
     cfd_event rep = {.event_id = "e-rep", .work_order = "WO-1", .event_time_ms = T0,
                      .kind = CFD_MS_REPORTED};
     rep.report.customer.customer_id = "C-1";
+    rep.report.circuit_id = "CQ-1";
     rep.report.customer.city = "Chongqing";
     rep.report.customer.affected_service = "internet";
     rep.report.customer.importance = f->importance;
@@ -168,6 +169,9 @@ static void test_transitions(void **state) {
     assert_int_equal(alert.recipients, CFD_RECIPIENT_NOC_DUTY_MANAGER);
     assert_string_equal(alert.alert_id, "WO-1/SEVERE_FAULT");
     assert_true(alert.fired_at_ms == T0 + 31 * MIN);
+    /* The rule that opened it, and when the service decided it (not the threshold). */
+    assert_int_equal(inc[0].rule, CFD_INCIDENT_RULE_IMPORTANT_CUSTOMER);
+    assert_true(inc[0].decided_at_ms == T0 + 31 * MIN);
     assert_null(strstr(alert.message, "Acme")); /* no names */
     assert_int_equal(cfd_incident_collect(rec, T0 + 40 * MIN, inc, &alert, &has_alert), 0);
     assert_int_equal(cfd_incident_next(rec), 0);
@@ -177,6 +181,7 @@ static void test_transitions(void **state) {
     assert_false(has_alert);
     assert_int_equal(inc[0].status, CFD_INCIDENT_CLOSED);
     assert_int_equal(inc[0].version, 2);
+    assert_true(inc[0].decided_at_ms == T0 + 50 * MIN);
     assert_true(inc[0].closed_at_ms == T0 + 50 * MIN);
 
     diagnose(rec, "e-dia", T0 + 60 * MIN, CUST_EQ, &pol);
@@ -188,6 +193,41 @@ static void test_transitions(void **state) {
     assert_true(inc[0].closed_at_ms == T0 + 50 * MIN); /* still closed */
     assert_int_equal(cfd_incident_collect(rec, T0 + 61 * MIN, inc, &alert, &has_alert), 0);
     cfd_record_destroy(rec);
+}
+
+/* Each severe-fault rule names itself: the 30 min rule of important customers and the
+ * 8 h rule of non-diamond city-level cross-city circuit rentals. */
+static void test_rule_named(void **state) {
+    static const struct {
+        const char *name;
+        facts f;
+        int64_t at;
+        cfd_incident_rule want;
+    } rule_cases[] = {
+        {"province-level: the 30 min rule", {PROV, .full = true}, 31 * MIN,
+         CFD_INCIDENT_RULE_IMPORTANT_CUSTOMER},
+        {"non-diamond cross-city rental: the 8 h rule", {XCITY, .rental = true, .full = true},
+         8 * HOUR + MIN, CFD_INCIDENT_RULE_CROSS_CITY_RENTAL},
+        {"diamond cross-city rental: the 30 min rule",
+         {XCITY, .diamond = true, .rental = true, .full = true}, 31 * MIN,
+         CFD_INCIDENT_RULE_IMPORTANT_CUSTOMER},
+    };
+    (void)state;
+    cfd_policy pol;
+    cfd_policy_defaults(&pol);
+    for (size_t i = 0; i < sizeof(rule_cases) / sizeof(rule_cases[0]); i++) {
+        cfd_record *rec = order(&rule_cases[i].f, &pol);
+        cfd_incident inc[3];
+        cfd_alert alert;
+        bool has_alert;
+        print_message("case: %s\n", rule_cases[i].name);
+        assert_int_equal(cfd_incident_collect(rec, T0 + rule_cases[i].at, inc, &alert, &has_alert),
+                         1);
+        assert_int_equal(inc[0].kind, CFD_INCIDENT_IMPORTANT_CUSTOMER_INTERRUPTION);
+        assert_int_equal(inc[0].rule, rule_cases[i].want);
+        assert_true(inc[0].decided_at_ms == T0 + rule_cases[i].at);
+        cfd_record_destroy(rec);
+    }
 }
 
 /* A backlog: the restoration arrives late with nothing fired yet; judged at its time,
@@ -245,6 +285,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_judge_table),
         cmocka_unit_test(test_transitions),
+        cmocka_unit_test(test_rule_named),
         cmocka_unit_test(test_backlog_open_and_close),
         cmocka_unit_test(test_next),
     };

@@ -255,7 +255,7 @@ typedef struct oneof_case {
 } oneof_case;
 
 static const oneof_case oneof_cases[] = {
-    {"\"fault_report\":{}", CFD_MS_REPORTED},
+    {"\"fault_report\":{\"network\":{\"circuit_id\":\"C\"}}", CFD_MS_REPORTED},
     {"\"accepted\":{}", CFD_MS_ACCEPTED},
     {"\"dispatched\":{\"contractor\":\"c\"}", CFD_MS_DISPATCHED},
     {"\"engineer_accepted\":{}", CFD_MS_ENGINEER_ACCEPTED},

@@ -13,33 +13,33 @@
 
 /*
  * One character per milestone, in enum order:
- *   N R A D E C P T O G S F L X Z M Q B W K U V Y
+ *   N R A D E C P T O G S F L X Z M Q B W K U V Y C J
  *   NONE REPORTED ACCEPTED DISPATCHED ENG_ACCEPTED CONTACTED APPOINTMENT DEPARTED
  *   ARRIVED DIAGNOSED RESTORED SIGNED CLOSED CANCELLED REOPENED NOC_ALARM
- *   RESCHEDULED ABSENT WAIVED PART PAUSED RESUMED EVENT_REPORT
+ *   RESCHEDULED ABSENT WAIVED PART PAUSED RESUMED EVENT_REPORT COMPLAINT REPEAT_FAULT
  * '.' illegal, '=' allowed and the state stays, otherwise the letter of the next
  * state: the chain states by their milestone's letter (R A D E C P T O G S F L X Z),
  * B customer absent, W signature waived.
  */
 static const char *const expected[CFD_STATE_COUNT] = {
-    /*                              NRADECPTOGSFLXZMQBWKUVYC */
-    [CFD_STATE_NONE] =             ".R......................",
-    [CFD_STATE_REPORTED] =         ".=ADECPTOGS..X.=...=====",
-    [CFD_STATE_ACCEPTED] =         ".==DECPTOGS..X.=.B.=====",
-    [CFD_STATE_DISPATCHED] =       ".===ECPTOGS..X.=.B.=====",
-    [CFD_STATE_ENGINEER_ACCEPTED] = ".====CPTOGS..X.=.B.=====",
-    [CFD_STATE_CONTACTED] =        ".=====PTOGS..X.=.B.=====",
-    [CFD_STATE_APPOINTED] =        ".======TOGS..X.==B.=====",
-    [CFD_STATE_DEPARTED] =         ".=======OGS..X.=PB.=====",
-    [CFD_STATE_ON_SITE] =          ".========GSF.X.==.W=====",
-    [CFD_STATE_DIAGNOSED] =        ".=========SF.X.==.W=====",
-    [CFD_STATE_RESTORED] =         ".==========FLXZ=..W=====",
-    [CFD_STATE_SIGNED] =           ".===========LXZ=..======",
-    [CFD_STATE_CLOSED] =           "..............Z=...=====",
-    [CFD_STATE_CANCELLED] =        "..............Z=...=====",
-    [CFD_STATE_REOPENED] =         ".==DECPTOGS..X==.B.=====",
-    [CFD_STATE_CUSTOMER_ABSENT] =  ".=====PTOGS..X.=P=W=====",
-    [CFD_STATE_SIGNATURE_WAIVED] = ".==========FLXZ=..======",
+    /*                              NRADECPTOGSFLXZMQBWKUVYCJ */
+    [CFD_STATE_NONE] =             ".R.......................",
+    [CFD_STATE_REPORTED] =         ".=ADECPTOGS..X.=...======",
+    [CFD_STATE_ACCEPTED] =         ".==DECPTOGS..X.=.B.======",
+    [CFD_STATE_DISPATCHED] =       ".===ECPTOGS..X.=.B.======",
+    [CFD_STATE_ENGINEER_ACCEPTED] = ".====CPTOGS..X.=.B.======",
+    [CFD_STATE_CONTACTED] =        ".=====PTOGS..X.=.B.======",
+    [CFD_STATE_APPOINTED] =        ".======TOGS..X.==B.======",
+    [CFD_STATE_DEPARTED] =         ".=======OGS..X.=PB.======",
+    [CFD_STATE_ON_SITE] =          ".========GSF.X.==BW======",
+    [CFD_STATE_DIAGNOSED] =        ".=========SF.X.==.W======",
+    [CFD_STATE_RESTORED] =         ".==========FLXZ=..W======",
+    [CFD_STATE_SIGNED] =           ".===========LXZ=..=======",
+    [CFD_STATE_CLOSED] =           "...............=...======",
+    [CFD_STATE_CANCELLED] =        "...............=...======",
+    [CFD_STATE_REOPENED] =         ".==DECPTOGS..X==.B.======",
+    [CFD_STATE_CUSTOMER_ABSENT] =  ".=====PTOGS..X.=P=W======",
+    [CFD_STATE_SIGNATURE_WAIVED] = ".==========FLXZ=..=======",
 };
 
 /* @returns the state a letter of the table names. */
@@ -101,9 +101,9 @@ static void test_paths(void **state)
          {CFD_MS_REPORTED, CFD_MS_NOC_ALARM, CFD_MS_ACCEPTED, CFD_MS_SERVICE_RESTORED,
           CFD_MS_CLOSED},
          CFD_STATE_CLOSED},
-        {"reopened and closed again",
+        {"reopened before the close, closed after the second visit",
          {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_ARRIVED_ON_SITE,
-          CFD_MS_SERVICE_RESTORED, CFD_MS_CLOSED, CFD_MS_REOPENED, CFD_MS_DISPATCHED,
+          CFD_MS_SERVICE_RESTORED, CFD_MS_CONFIRMATION_SIGNED, CFD_MS_REOPENED, CFD_MS_DISPATCHED,
           CFD_MS_ARRIVED_ON_SITE, CFD_MS_SERVICE_RESTORED, CFD_MS_CONFIRMATION_SIGNED,
           CFD_MS_CLOSED},
          CFD_STATE_CLOSED},
@@ -121,6 +121,13 @@ static void test_paths(void **state)
          {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_APPOINTMENT_SET, CFD_MS_DEPARTED,
           CFD_MS_CUSTOMER_ABSENT, CFD_MS_APPOINTMENT_SET, CFD_MS_ARRIVED_ON_SITE,
           CFD_MS_SERVICE_RESTORED, CFD_MS_CLOSED},
+         CFD_STATE_CLOSED},
+        /* The seed's case: at the door at the agreed time, nobody home. */
+        {"customer absent after the arrival, second appointment, visit",
+         {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_APPOINTMENT_SET, CFD_MS_ARRIVED_ON_SITE,
+          CFD_MS_CUSTOMER_ABSENT, CFD_MS_APPOINTMENT_SET, CFD_MS_ARRIVED_ON_SITE,
+          CFD_MS_DIAGNOSED, CFD_MS_SERVICE_RESTORED, CFD_MS_CONFIRMATION_SIGNED,
+          CFD_MS_CLOSED},
          CFD_STATE_CLOSED},
         {"customer unreachable: completes with the reason",
          {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_CUSTOMER_ABSENT, CFD_MS_SIGNATURE_WAIVED,

@@ -204,9 +204,11 @@ static void test_open_events(void **state) {
     assert_string_equal(ev[1].event_id, "alm-a1-raise");
     assert_int_equal(ev[1].alarm.severity, CRIT);
 
-    /* Completed, then a new alarm two days later: within 7 days, a repeat fault. */
+    /* Completed "needs further observation", then a new alarm two days later: within
+     * 7 days, a repeat fault. */
     cfd_alarm notice = {.alarm_id = "n", .network_object = "OBJ", .event_time_ms = T0 + MIN,
-                        .closed_work_order = "ALM-a1"};
+                        .closed_work_order = "ALM-a1", .closed_needs_observation = true,
+                        .closed_watched_from_ms = T0 + MIN};
     assert_int_equal(cfd_alarm_decide(st, &notice), CFD_ALARM_FREED);
     cfd_alarm b = {.alarm_id = "b1", .network_object = "OBJ", .severity = MAJ,
                    .event_time_ms = T0 + 2 * 24 * 60 * MIN};
@@ -217,7 +219,7 @@ static void test_open_events(void **state) {
 
     /* Freed again, and a new alarm ten days later: not a repeat any more. */
     notice.closed_work_order = "ALM-b1";
-    notice.event_time_ms = b.event_time_ms + MIN;
+    notice.event_time_ms = notice.closed_watched_from_ms = b.event_time_ms + MIN;
     assert_int_equal(cfd_alarm_decide(st, &notice), CFD_ALARM_FREED);
     cfd_alarm d = {.alarm_id = "d1", .network_object = "OBJ", .severity = MAJ,
                    .event_time_ms = notice.event_time_ms + 10 * 24 * 60 * MIN};
@@ -225,6 +227,87 @@ static void test_open_events(void **state) {
     cfd_alarm_events(st, &d, &c, CFD_ALARM_OPEN, &pol, ev, ids);
     assert_null(ev[0].report.previous_work_order);
     cfd_alarm_state_destroy(st);
+}
+
+/* 「需要进一步观察」: a new fault on the circuit within the observation window of an order
+ * that ended "needs further observation" is a repeat fault, linked by the service
+ * whatever opened it: an alarm (in its fault report) or a customer's report (an event
+ * of its own to the customer's order). */
+typedef struct repeat_case {
+    const char *name;
+    bool needs_observation; /* the completed order's result */
+    int days_after;         /* the new fault, after the watch began */
+    bool by_report;         /* a customer's report opened it, else an alarm */
+    const char *want;       /* the earlier order named, or NULL */
+} repeat_case;
+
+static const repeat_case repeat_cases[] = {
+    {"alarm 2 days after a watched order: repeat", true, 2, false, "ALM-a1"},
+    {"alarm after a restored order: a new fault", false, 2, false, NULL},
+    {"report 2 days after a watched order: linked by the service", true, 2, true, "ALM-a1"},
+    {"report exactly 7 days after: still a repeat", true, 7, true, "ALM-a1"},
+    {"report 8 days after: a new fault", true, 8, true, NULL},
+    {"report after a restored order: a new fault", false, 2, true, NULL},
+};
+
+static void test_repeat_fault_linked(void **state) {
+    (void)state;
+    cfd_policy pol;
+    cfd_policy_defaults(&pol);
+    cfd_circuit c = {.object_id = "CIR", .circuit_id = "CIR"};
+    for (size_t i = 0; i < sizeof(repeat_cases) / sizeof(repeat_cases[0]); i++) {
+        const repeat_case *rc = &repeat_cases[i];
+        cfd_alarm_state *st = cfd_alarm_state_new();
+        cfd_event ev[2];
+        char ids[2][160];
+        int64_t watched = T0 + 60 * MIN, t = watched + rc->days_after * 24 * 60 * MIN;
+
+        print_message("case: %s\n", rc->name);
+        cfd_alarm a = {.alarm_id = "a1", .network_object = "CIR", .severity = MAJ,
+                       .event_time_ms = T0};
+        assert_int_equal(cfd_alarm_decide(st, &a), CFD_ALARM_OPEN);
+        cfd_alarm done = {.alarm_id = "closed-ALM-a1", .network_object = "CIR",
+                          .event_time_ms = watched + MIN, .closed_work_order = "ALM-a1",
+                          .closed_needs_observation = rc->needs_observation,
+                          .closed_watched_from_ms = watched};
+        assert_int_equal(cfd_alarm_decide(st, &done), CFD_ALARM_FREED);
+        if (rc->by_report) {
+            cfd_alarm rep = {.alarm_id = "report-WO-C2", .network_object = "CIR",
+                             .event_time_ms = t, .reported_work_order = "WO-C2"};
+            assert_int_equal(cfd_alarm_decide(st, &rep), CFD_ALARM_ADOPT);
+            size_t n = cfd_alarm_events(st, &rep, NULL, CFD_ALARM_ADOPT, &pol, ev, ids);
+            assert_int_equal(n, rc->want ? 1 : 0);
+            if (rc->want) {
+                assert_int_equal(ev[0].kind, CFD_MS_REPEAT_FAULT);
+                assert_string_equal(ev[0].work_order, "WO-C2");
+                assert_string_equal(ev[0].event_id, "repeat-WO-C2");
+                assert_int_equal(ev[0].event_time_ms, t);
+                assert_string_equal(ev[0].repeat.previous_work_order, rc->want);
+                /* It travels through the events topic like the others. */
+                uint8_t *buf = NULL;
+                size_t len = 0;
+                char errstr[128];
+                cfd_decoded_event de;
+                assert_int_equal(cfd_codec_event_encode(&ev[0], &buf, &len), CFD_OK);
+                assert_int_equal(cfd_codec_event_decode(buf, len, &de, errstr, sizeof(errstr)),
+                                 CFD_OK);
+                assert_int_equal(de.ev.kind, CFD_MS_REPEAT_FAULT);
+                assert_string_equal(de.ev.repeat.previous_work_order, rc->want);
+                cfd_codec_event_release(&de);
+                free(buf);
+            }
+        } else {
+            cfd_alarm b = {.alarm_id = "b1", .network_object = "CIR", .severity = MAJ,
+                           .event_time_ms = t};
+            assert_int_equal(cfd_alarm_decide(st, &b), CFD_ALARM_OPEN);
+            assert_int_equal(cfd_alarm_events(st, &b, &c, CFD_ALARM_OPEN, &pol, ev, ids), 2);
+            if (rc->want)
+                assert_string_equal(ev[0].report.previous_work_order, rc->want);
+            else
+                assert_null(ev[0].report.previous_work_order);
+        }
+        cfd_alarm_state_destroy(st);
+    }
 }
 
 /* The synthesized events go through the codec and come back as the same events. */
@@ -308,9 +391,20 @@ static void test_state_roundtrip(void **state) {
     assert_string_equal(back->work_order, "ALM-p1");
     assert_string_equal(back->opened_on, "PTN-1/2");
     cfd_alarm freed = {.alarm_id = "closed-ALM-p1", .network_object = "CIR",
-                       .event_time_ms = T0 + 1, .closed_work_order = "ALM-p1"};
+                       .event_time_ms = T0 + 1, .closed_work_order = "ALM-p1",
+                       .closed_needs_observation = true, .closed_watched_from_ms = T0};
     assert_int_equal(cfd_alarm_decide(back, &freed), CFD_ALARM_FREED);
     assert_null(back->opened_on);
+    free(buf);
+    /* The completed order's watch survives storage. */
+    assert_int_equal(cfd_codec_alarm_state_encode(back, &buf, &len), CFD_OK);
+    cfd_alarm_state_destroy(st);
+    st = back;
+    assert_int_equal(cfd_codec_alarm_state_decode(buf, len, &back, errstr, sizeof(errstr)),
+                     CFD_OK);
+    assert_string_equal(back->last_work_order, "ALM-p1");
+    assert_true(back->last_needs_observation);
+    assert_int_equal(back->last_watched_from_ms, T0);
     free(buf);
     cfd_alarm_state_destroy(st);
     cfd_alarm_state_destroy(back);
@@ -340,6 +434,7 @@ int main(void) {
         cmocka_unit_test(test_decide_table),
         cmocka_unit_test(test_late_alarm),
         cmocka_unit_test(test_open_events),
+        cmocka_unit_test(test_repeat_fault_linked),
         cmocka_unit_test(test_event_encode_roundtrip),
         cmocka_unit_test(test_state_roundtrip),
         cmocka_unit_test(test_validate),

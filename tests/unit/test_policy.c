@@ -178,6 +178,12 @@ static void test_other_defaults(void **state)
     assert_int_equal(p.points.nonconforming_per_item, 5);
     assert_int_equal(p.points.broken_commitment, 5);
     assert_int_equal(p.serial_date, CFD_SERIAL_DATE_YYYYMMDD);
+    /* Each step of a duty one level higher: warning, warning, breach, escalation. */
+    assert_int_equal(p.n_chain, 4);
+    assert_int_equal(p.chain[0], CFD_RECIPIENT_ENGINEER);
+    assert_int_equal(p.chain[1], CFD_RECIPIENT_TEAM_LEADER);
+    assert_int_equal(p.chain[2], CFD_RECIPIENT_DEPARTMENT_LEADER);
+    assert_int_equal(p.chain[3], CFD_RECIPIENT_NOC_DUTY_MANAGER);
 }
 
 /* Every figure is in the version: changing any one changes it. */
@@ -187,7 +193,7 @@ static void test_version_covers_everything(void **state)
         "cause special",      "event report ordinary", "utc offset",
         "quiet window",       "quiet move",            "reschedule notice",
         "absent wait",        "observation window",    "late arrival points",
-        "serial format",
+        "serial format",      "recipient chain",       "AAA parallel point",
     };
     cfd_policy base;
 
@@ -207,7 +213,9 @@ static void test_version_covers_everything(void **state)
         case 6: p.absent_wait_ms += 1; break;
         case 7: p.observation_window_ms += 1; break;
         case 8: p.points.late_arrival += 1; break;
-        default: p.serial_date = CFD_SERIAL_DATE_YYMM; break;
+        case 9: p.serial_date = CFD_SERIAL_DATE_YYMM; break;
+        case 10: p.n_chain = 3; break;
+        default: p.aaa_parallel_pct = 80; break;
         }
         cfd_policy_seal(&p);
         assert_string_not_equal(p.version, base.version);
@@ -219,6 +227,7 @@ static void test_validate_other_figures(void **state)
     static const char *const names[] = {
         "cause 0", "event report 0", "offset +15 h", "quiet window past midnight",
         "empty quiet window", "negative wait", "negative points", "serial format 7",
+        "chain not climbing", "chain too short", "AAA parallel point past 100 %",
     };
     char err[128];
 
@@ -236,7 +245,10 @@ static void test_validate_other_figures(void **state)
         case 4: p.quiet[0].end_min = p.quiet[0].start_min; break;
         case 5: p.absent_wait_ms = -1; break;
         case 6: p.points.broken_commitment = -5; break;
-        default: p.serial_date = (cfd_serial_date)7; break;
+        case 7: p.serial_date = (cfd_serial_date)7; break;
+        case 8: p.chain[1] = CFD_RECIPIENT_ENGINEER; break;
+        case 9: p.n_chain = 2; break;
+        default: p.aaa_parallel_pct = 101; break;
         }
         assert_int_equal(cfd_policy_validate(&p, err, sizeof(err)), CFD_ERR_INVALID_VALUE);
         assert_true(strlen(err) > 0);

@@ -48,7 +48,9 @@ static void test_values_applied(void **state)
     const char *path = temp_file("[sla.aaa]\ncontact = 10min\n"
                                  "[sla.a]\nquiet_hours_move = false\n"
                                  "[sla]\nwarn_pct = 40, 90\n"
-                                 "[duties]\ncause_special = 12h\n"
+                                 "recipients = team_leader, department_leader, "
+                                 "noc_duty_manager\n"
+                                 "[duties]\ncause_special = 12h\naaa_parallel_pct = 75\n"
                                  "[time]\nutc_offset = -300\nquiet_hours = 22:00-07:00\n"
                                  "[penalty]\nlate_arrival = 20\n"
                                  "[parts]\nserial_date = YYMM\n");
@@ -64,7 +66,11 @@ static void test_values_applied(void **state)
     assert_false(p.tier[CFD_TIER_A].contact_quiet_moves);
     assert_int_equal(p.warn_pct[0], 40);
     assert_int_equal(p.warn_pct[1], 90);
+    assert_int_equal(p.n_chain, 3);
+    assert_int_equal(p.chain[0], CFD_RECIPIENT_TEAM_LEADER);
+    assert_int_equal(p.chain[2], CFD_RECIPIENT_NOC_DUTY_MANAGER);
     assert_int_equal(p.cause_ms[CFD_SPECIAL], 12 * 3600000LL);
+    assert_int_equal(p.aaa_parallel_pct, 75);
     assert_int_equal(p.utc_offset_min, -300);
     assert_int_equal(p.n_quiet, 1);
     assert_int_equal(p.quiet[0].start_min, 22 * 60);
@@ -106,6 +112,14 @@ static void test_errors(void **state)
          ": error: sla.aaa.contact must be positive"},
         {"warnings not increasing", "[sla]\nwarn_pct = 80, 50\n",
          ": error: sla.warn_pct must be increasing within (0, 100): 80, 50"},
+        {"unknown recipient", "[sla]\nrecipients = engineer, boss, noc_duty_manager\n",
+         ":2: error: sla.recipients: 'engineer, boss, noc_duty_manager' is not 3 or 4 of "
+         "engineer, team_leader, department_leader, noc_duty_manager, separated by commas"},
+        {"recipients not climbing", "[sla]\nrecipients = engineer, engineer, team_leader\n",
+         ": error: sla.recipients must go one level higher at each step"},
+        {"too few recipients", "[sla]\nrecipients = engineer, team_leader\n",
+         ": error: sla.recipients must name 3 or 4 levels (warning, warning, breach, "
+         "escalation)"},
         {"syntax error", "[sla.aaa\ncontact = 1h\n", ":1: error: syntax error: expected [section] or key = value"},
     };
     cfd_policy p, d;

@@ -253,6 +253,12 @@ static const reject_case reject_cases[] = {
      CFD_ERR_TRANSITION, "STATE_CLOSED -> MILESTONE_REPORTED"},
     {"reopen before restoration", {CFD_MS_REPORTED, CFD_MS_ACCEPTED}, CFD_MS_REOPENED,
      10, CFD_OK, "STATE_ACCEPTED -> MILESTONE_REOPENED"},
+    /* After close a returning fault is a new work order, never a reopen. */
+    {"reopen after close",
+     {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_SERVICE_RESTORED, CFD_MS_CLOSED},
+     CFD_MS_REOPENED, 10, CFD_ERR_TRANSITION, "STATE_CLOSED -> MILESTONE_REOPENED"},
+    {"reopen after cancel", {CFD_MS_REPORTED, CFD_MS_CANCELLED}, CFD_MS_REOPENED, 10,
+     CFD_ERR_TRANSITION, "STATE_CANCELLED -> MILESTONE_REOPENED"},
     /* A late cancel sorted before the close breaks the close that follows it. */
     {"late cancel before close",
      {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_SERVICE_RESTORED, CFD_MS_CLOSED},
@@ -328,16 +334,16 @@ static void test_latest_payload_wins(void **state)
     cfd_event d_late = fx_event("d2", "WO-6", CFD_MS_DIAGNOSED, FX_T0 + 30 * FX_MIN);
     cfd_event d_early = fx_event("d1", "WO-6", CFD_MS_DIAGNOSED, FX_T0 + 20 * FX_MIN);
     cfd_event disp = fx_event("x1", "WO-6", CFD_MS_DISPATCHED, FX_T0 + 2 * FX_MIN);
-    cfd_event eng = fx_event("x2", "WO-6", CFD_MS_ENGINEER_ACCEPTED, FX_T0 + 3 * FX_MIN);
+    cfd_event redisp = fx_event("x2", "WO-6", CFD_MS_DISPATCHED, FX_T0 + 3 * FX_MIN);
 
     (void)state;
     d_late.diagnosis.cause = CFD_CAUSE_OTHER;
     d_late.diagnosis.cause_other = "rodents";
     d_late.diagnosis.onsite_findings = NULL;
     d_early.diagnosis.cause = CFD_CAUSE_CUSTOMER_NETWORK;
-    eng.dispatch.contractor = "Contractor Two";
+    redisp.dispatch.contractor = "Contractor Two";
     apply_expect(rec, &rep, CFD_APPLY_CHANGED);
-    apply_expect(rec, &eng, CFD_APPLY_CHANGED);
+    apply_expect(rec, &redisp, CFD_APPLY_CHANGED);
     apply_expect(rec, &disp, CFD_APPLY_CHANGED);
     apply_expect(rec, &d_late, CFD_APPLY_CHANGED);
     apply_expect(rec, &d_early, CFD_APPLY_CHANGED);
@@ -347,6 +353,215 @@ static void test_latest_payload_wins(void **state)
     assert_string_equal(rec->contractor, "Contractor Two");
     assert_int_equal(rec->state, CFD_STATE_DIAGNOSED);
     cfd_record_destroy(rec);
+}
+
+/* A milestone sets only what it carries: the engineer's acceptance names no contractor,
+ * so it leaves the dispatch's, whatever the arrival order. */
+typedef struct carry_step {
+    const char *id;
+    cfd_milestone kind;
+    int at_min;
+    const char *contractor; /* dispatched only */
+} carry_step;
+
+typedef struct carry_case {
+    const char *name;
+    carry_step steps[4]; /* in arrival order, after the report */
+    const char *want_contractor;
+} carry_case;
+
+static const carry_case carry_cases[] = {
+    {"engineer accepts after the dispatch",
+     {{"d1", CFD_MS_DISPATCHED, 2, "Contractor One"}, {"e1", CFD_MS_ENGINEER_ACCEPTED, 3, NULL}},
+     "Contractor One"},
+    {"engineer acceptance arrives first",
+     {{"e1", CFD_MS_ENGINEER_ACCEPTED, 3, NULL}, {"d1", CFD_MS_DISPATCHED, 2, "Contractor One"}},
+     "Contractor One"},
+    {"re-dispatch after the acceptance names the new contractor",
+     {{"d1", CFD_MS_DISPATCHED, 2, "Contractor One"}, {"e1", CFD_MS_ENGINEER_ACCEPTED, 3, NULL},
+      {"d2", CFD_MS_DISPATCHED, 4, "Contractor Two"}, {"e2", CFD_MS_ENGINEER_ACCEPTED, 5, NULL}},
+     "Contractor Two"},
+    {"acceptance alone", {{"e1", CFD_MS_ENGINEER_ACCEPTED, 3, NULL}}, NULL},
+    {"a re-dispatch naming no contractor keeps it",
+     {{"d1", CFD_MS_DISPATCHED, 2, "Contractor One"}, {"d2", CFD_MS_DISPATCHED, 4, NULL}},
+     "Contractor One"},
+    {"... whatever the arrival order",
+     {{"d2", CFD_MS_DISPATCHED, 4, NULL}, {"d1", CFD_MS_DISPATCHED, 2, "Contractor One"}},
+     "Contractor One"},
+};
+
+static void test_milestone_sets_only_what_it_carries(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(carry_cases) / sizeof(carry_cases[0]); i++) {
+        const carry_case *c = &carry_cases[i];
+        cfd_record *rec = cfd_record_new();
+        cfd_event ev = fx_report("r1", "WO-C1", FX_T0, CFD_TIER_AAA, CFD_URGENCY_UNSPECIFIED);
+
+        print_message("case: %s\n", c->name);
+        apply_expect(rec, &ev, CFD_APPLY_CHANGED);
+        for (size_t k = 0; k < 4 && c->steps[k].id != NULL; k++) {
+            const carry_step *s = &c->steps[k];
+
+            ev = fx_event(s->id, "WO-C1", s->kind, FX_T0 + s->at_min * FX_MIN);
+            ev.dispatch.contractor = s->contractor;
+            apply_expect(rec, &ev, CFD_APPLY_CHANGED);
+        }
+        eq_str("contractor", rec->contractor, c->want_contractor);
+        cfd_record_destroy(rec);
+    }
+}
+
+/* The customer absent at the door after the arrival: applied, not parked; the second
+ * appointment gets priority and the next visit goes on from there. */
+typedef struct absent_case {
+    const char *name;
+    cfd_milestone steps[8]; /* after report and acceptance, 10 min apart */
+    cfd_state want_state;
+    int32_t want_absences;
+    bool want_priority;
+} absent_case;
+
+static const absent_case absent_cases[] = {
+    {"absent after the arrival", {CFD_MS_ARRIVED_ON_SITE, CFD_MS_CUSTOMER_ABSENT},
+     CFD_STATE_CUSTOMER_ABSENT, 1, false},
+    {"second appointment after it has priority",
+     {CFD_MS_ARRIVED_ON_SITE, CFD_MS_CUSTOMER_ABSENT, CFD_MS_APPOINTMENT_SET},
+     CFD_STATE_APPOINTED, 1, true},
+    {"second visit goes on to the close",
+     {CFD_MS_ARRIVED_ON_SITE, CFD_MS_CUSTOMER_ABSENT, CFD_MS_APPOINTMENT_SET,
+      CFD_MS_ARRIVED_ON_SITE, CFD_MS_DIAGNOSED, CFD_MS_SERVICE_RESTORED,
+      CFD_MS_CONFIRMATION_SIGNED, CFD_MS_CLOSED},
+     CFD_STATE_CLOSED, 1, true},
+    {"unreachable after the arrival: completed with the reason",
+     {CFD_MS_ARRIVED_ON_SITE, CFD_MS_CUSTOMER_ABSENT, CFD_MS_SIGNATURE_WAIVED,
+      CFD_MS_CLOSED},
+     CFD_STATE_CLOSED, 1, false},
+};
+
+static void test_customer_absent_at_the_door(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(absent_cases) / sizeof(absent_cases[0]); i++) {
+        const absent_case *c = &absent_cases[i];
+        cfd_record *rec = cfd_record_new();
+        static const char *const ids[] = {"s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"};
+        cfd_event ev = fx_report("r1", "WO-AB", FX_T0, CFD_TIER_AA, CFD_URGENCY_UNSPECIFIED);
+
+        print_message("case: %s\n", c->name);
+        apply_expect(rec, &ev, CFD_APPLY_CHANGED);
+        ev = fx_event("a1", "WO-AB", CFD_MS_ACCEPTED, FX_T0 + FX_MIN);
+        apply_expect(rec, &ev, CFD_APPLY_CHANGED);
+        for (size_t k = 0; k < 8 && c->steps[k] != CFD_MS_NONE; k++) {
+            ev = fx_event(ids[k], "WO-AB", c->steps[k], FX_T0 + (int64_t)(k + 1) * 10 * FX_MIN);
+            ev.visit.reason = CFD_WAIVER_UNREACHABLE;
+            apply_expect(rec, &ev, CFD_APPLY_CHANGED);
+        }
+        assert_int_equal(rec->state, c->want_state);
+        assert_int_equal(rec->customer_absences, c->want_absences);
+        assert_int_equal(rec->priority_appointment, c->want_priority);
+        cfd_record_destroy(rec);
+    }
+}
+
+/* A repeat fault linked by the service (its own event) names the earlier order, and a
+ * later report (which does not carry it) never takes it away, in any arrival order. */
+typedef struct repeat_case {
+    const char *name;
+    const char *report_prev;  /* the opening report's previous_work_order */
+    const char *linked;       /* the service's REPEAT_FAULT; NULL none */
+    bool second_report;       /* a second report (the customer calls again), later */
+    const char *want;
+} repeat_case;
+
+static cfd_record *replay(const cfd_event *const *stream, size_t n);
+
+static const repeat_case repeat_cases[] = {
+    {"linked by the service", NULL, "WO-EARLIER", true, "WO-EARLIER"},
+    {"the caller's link stays without the service's", "WO-CALLER", NULL, false,
+     "WO-CALLER"},
+    {"the service's link wins over the caller's", "WO-CALLER", "WO-EARLIER", false,
+     "WO-EARLIER"},
+    {"no link", NULL, NULL, true, NULL},
+};
+
+/* Replays evs[0..n) (n <= 3) in every arrival order: the string field `name` at
+ * offset off of each record must be want. */
+static void str_in_every_order(const cfd_event *evs, size_t n, const char *name, size_t off,
+                               const char *want)
+{
+    static const size_t perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+                                       {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+
+    for (size_t p = 0; p < 6; p++) {
+        const cfd_event *stream[3];
+        size_t k = 0;
+        cfd_record *rec;
+
+        for (size_t j = 0; j < 3; j++)
+            if (perms[p][j] < n)
+                stream[k++] = &evs[perms[p][j]];
+        rec = replay(stream, k);
+        eq_str(name, *(char **)((char *)rec + off), want);
+        cfd_record_destroy(rec);
+    }
+}
+
+static void test_repeat_fault_linked(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(repeat_cases) / sizeof(repeat_cases[0]); i++) {
+        const repeat_case *c = &repeat_cases[i];
+        cfd_event evs[3];
+        size_t n = 0;
+
+        print_message("case: %s\n", c->name);
+        evs[n] = fx_report("r1", "WO-RF", FX_T0, CFD_TIER_AA, CFD_URGENCY_UNSPECIFIED);
+        evs[n++].report.previous_work_order = c->report_prev;
+        if (c->linked != NULL) {
+            evs[n] = fx_event("l1", "WO-RF", CFD_MS_REPEAT_FAULT, FX_T0);
+            evs[n++].repeat.previous_work_order = c->linked;
+        }
+        if (c->second_report)
+            evs[n++] = fx_report("r2", "WO-RF", FX_T0 + 30 * FX_MIN, CFD_TIER_AA,
+                                 CFD_URGENCY_UNSPECIFIED);
+        str_in_every_order(evs, n, "previous_work_order",
+                           offsetof(cfd_record, previous_work_order), c->want);
+    }
+}
+
+/* The issuing unit (出具单位) is the report's, unless an operator accepts the order
+ * for another unit: the latest acceptance that names one wins, in any arrival order. */
+typedef struct unit_case {
+    const char *name;
+    const char *accepted_for[2]; /* units named by two acceptances (NULL: none) */
+    const char *want;
+} unit_case;
+
+static const unit_case unit_cases[] = {
+    {"the report's unit", {NULL, NULL}, "Liangping branch"},
+    {"accepted for another unit", {"Wanzhou branch", NULL}, "Wanzhou branch"},
+    {"a later acceptance naming none keeps it", {"Wanzhou branch", NULL}, "Wanzhou branch"},
+    {"the latest acceptance naming one wins", {"Wanzhou branch", "Kaizhou branch"},
+     "Kaizhou branch"},
+};
+
+static void test_issuing_unit_of_acceptance(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(unit_cases) / sizeof(unit_cases[0]); i++) {
+        const unit_case *c = &unit_cases[i];
+        cfd_event evs[3];
+
+        print_message("case: %s\n", c->name);
+        evs[0] = fx_report("r1", "WO-IU", FX_T0, CFD_TIER_AA, CFD_URGENCY_UNSPECIFIED);
+        evs[1] = fx_event("a1", "WO-IU", CFD_MS_ACCEPTED, FX_T0 + FX_MIN);
+        evs[1].accept.issuing_unit = c->accepted_for[0];
+        evs[2] = fx_event("a2", "WO-IU", CFD_MS_ACCEPTED, FX_T0 + 2 * FX_MIN);
+        evs[2].accept.issuing_unit = c->accepted_for[1];
+        str_in_every_order(evs, 3, "issuing_unit", offsetof(cfd_record, issuing_unit),
+                           c->want);
+    }
 }
 
 static void test_derived_fields(void **state)
@@ -402,8 +617,9 @@ static void test_close_end_time_and_cancel(void **state)
     cfd_event rep = fx_report("r1", "WO-8", FX_T0, CFD_TIER_A, CFD_URGENCY_UNSPECIFIED);
     cfd_event res = fx_event("s1", "WO-8", CFD_MS_SERVICE_RESTORED, FX_T0 + FX_HOUR);
     cfd_event clo = fx_event("c1", "WO-8", CFD_MS_CLOSED, FX_T0 + 2 * FX_HOUR);
-    cfd_event reo = fx_event("z1", "WO-8", CFD_MS_REOPENED, FX_T0 + 3 * FX_HOUR);
+    cfd_event reo = fx_event("z1", "WO-8", CFD_MS_REOPENED, FX_T0 + 80 * FX_MIN);
     cfd_event can = fx_event("x1", "WO-8", CFD_MS_CANCELLED, FX_T0 + 4 * FX_HOUR);
+    cfd_record *rec2 = cfd_record_new();
 
     (void)state;
     clo.close.service_end_time_ms = FX_T0 + 90 * FX_MIN;
@@ -414,14 +630,20 @@ static void test_close_end_time_and_cancel(void **state)
     apply_expect(rec, &res, CFD_APPLY_CHANGED);
     apply_expect(rec, &clo, CFD_APPLY_CHANGED);
     assert_int_equal(rec->service_end_time_ms, FX_T0 + 90 * FX_MIN);
-    apply_expect(rec, &reo, CFD_APPLY_CHANGED);
-    assert_int_equal(rec->state, CFD_STATE_REOPENED);
-    assert_false(cfd_record_is_complete(rec));
-    apply_expect(rec, &can, CFD_APPLY_CHANGED);
-    assert_int_equal(rec->state, CFD_STATE_CANCELLED);
-    assert_string_equal(rec->cancel_reason, "duplicate report");
     assert_true(cfd_record_needs_emit(rec));
     cfd_record_destroy(rec);
+
+    /* The fault returns before the close: reopened, then cancelled. */
+    apply_expect(rec2, &rep, CFD_APPLY_CHANGED);
+    apply_expect(rec2, &res, CFD_APPLY_CHANGED);
+    apply_expect(rec2, &reo, CFD_APPLY_CHANGED);
+    assert_int_equal(rec2->state, CFD_STATE_REOPENED);
+    assert_false(cfd_record_is_complete(rec2));
+    apply_expect(rec2, &can, CFD_APPLY_CHANGED);
+    assert_int_equal(rec2->state, CFD_STATE_CANCELLED);
+    assert_string_equal(rec2->cancel_reason, "duplicate report");
+    assert_true(cfd_record_needs_emit(rec2));
+    cfd_record_destroy(rec2);
 }
 
 /* ---- property: arrival order and duplicates do not matter ------------------------- */
@@ -440,6 +662,7 @@ enum variant {
     V_CLOSE_END,    /* close with an explicit service end */
     V_REPAUSE,      /* pause: the same pause id reported again, later */
     V_SPECIAL,      /* report: tier A, special fault, a repeat of an earlier order */
+    V_AT_DOOR,      /* absence: after the arrival, the note gives only the leaving time */
 };
 
 typedef struct spec {
@@ -454,9 +677,6 @@ typedef struct spec {
 typedef struct scenario {
     const char *wo;
     spec events[MAX_EVENTS];
-    /* When set, the events before it in time arrive before it and the rest after it,
-     * each side in random order: a reopened cycle cannot overtake its REOPENED. */
-    const char *barrier;
 } scenario;
 
 static const scenario scenarios[] = {
@@ -476,8 +696,7 @@ static const scenario scenarios[] = {
       {"g1", CFD_MS_DIAGNOSED, 70, V_ALT},
       {"s0", CFD_MS_SERVICE_RESTORED, 120, V_NONE},
       {"f0", CFD_MS_CONFIRMATION_SIGNED, 130, V_NONE},
-      {"c0", CFD_MS_CLOSED, 140, V_CLOSE_END}},
-     NULL},
+      {"c0", CFD_MS_CLOSED, 140, V_CLOSE_END}}},
     {"WO-P2", /* AA gold, appointment asked by the customer */
      {{"r0", CFD_MS_REPORTED, 0, V_AA},
       {"a0", CFD_MS_ACCEPTED, 1, V_NONE},
@@ -487,44 +706,39 @@ static const scenario scenarios[] = {
       {"o0", CFD_MS_ARRIVED_ON_SITE, 170, V_NONE},
       {"s0", CFD_MS_SERVICE_RESTORED, 200, V_NONE},
       {"f0", CFD_MS_CONFIRMATION_SIGNED, 210, V_ALT},
-      {"c0", CFD_MS_CLOSED, 220, V_NONE}},
-     NULL},
+      {"c0", CFD_MS_CLOSED, 220, V_NONE}}},
     {"WO-P3", /* urgent, non-tiered, restored remotely; the alarm repeats */
      {{"n0", CFD_MS_NOC_ALARM, -30, V_ALARM2},
       {"r0", CFD_MS_REPORTED, 0, V_URGENT},
       {"a0", CFD_MS_ACCEPTED, 5, V_NONE},
       {"n1", CFD_MS_NOC_ALARM, 10, V_ALARM2},
       {"s0", CFD_MS_SERVICE_RESTORED, 60, V_REMOTE},
-      {"c0", CFD_MS_CLOSED, 70, V_NONE}},
-     NULL},
+      {"c0", CFD_MS_CLOSED, 70, V_NONE}}},
     {"WO-P4", /* cancelled; an alarm after the cancel is informational */
      {{"r0", CFD_MS_REPORTED, 0, V_NONE},
       {"a0", CFD_MS_ACCEPTED, 3, V_NONE},
       {"d0", CFD_MS_DISPATCHED, 5, V_NONE},
       {"x0", CFD_MS_CANCELLED, 30, V_CANCEL},
-      {"n0", CFD_MS_NOC_ALARM, 40, V_NONE}},
-     NULL},
-    {"WO-P5", /* standard tier, closed, reopened, visited again, closed again */
+      {"n0", CFD_MS_NOC_ALARM, 40, V_NONE}}},
+    {"WO-P5", /* standard tier, restored, the fault returns before the close: reopened,
+               * visited again, closed */
      {{"r0", CFD_MS_REPORTED, 0, V_STANDARD},
       {"a0", CFD_MS_ACCEPTED, 1, V_NONE},
       {"o0", CFD_MS_ARRIVED_ON_SITE, 30, V_NONE},
       {"s0", CFD_MS_SERVICE_RESTORED, 60, V_NONE},
-      {"c0", CFD_MS_CLOSED, 70, V_NONE},
       {"z0", CFD_MS_REOPENED, 100, V_NONE},
       {"d0", CFD_MS_DISPATCHED, 105, V_ALT},
       {"o1", CFD_MS_ARRIVED_ON_SITE, 130, V_ALT},
       {"s1", CFD_MS_SERVICE_RESTORED, 150, V_REMOTE},
       {"f0", CFD_MS_CONFIRMATION_SIGNED, 160, V_NONE},
-      {"c1", CFD_MS_CLOSED, 170, V_CLOSE_END}},
-     "z0"},
+      {"c1", CFD_MS_CLOSED, 170, V_CLOSE_END}}},
     {"WO-P6", /* AAA, arrival far too late: breached on site */
      {{"r0", CFD_MS_REPORTED, 0, V_NONE},
       {"a0", CFD_MS_ACCEPTED, 1, V_NONE},
       {"k0", CFD_MS_CUSTOMER_CONTACTED, 30, V_NONE},
       {"o0", CFD_MS_ARRIVED_ON_SITE, 200, V_NONE},
       {"s0", CFD_MS_SERVICE_RESTORED, 300, V_NONE},
-      {"c0", CFD_MS_CLOSED, 310, V_NONE}},
-     NULL},
+      {"c0", CFD_MS_CLOSED, 310, V_NONE}}},
     {"WO-P7", /* AA gold: rescheduled at short notice, customer absent, second
                * appointment, a part handled twice, typed pauses (one reported twice,
                * one retroactive), signature refused, event report after the close */
@@ -549,8 +763,7 @@ static const scenario scenarios[] = {
       {"s0", CFD_MS_SERVICE_RESTORED, 460, V_NONE},
       {"w0", CFD_MS_SIGNATURE_WAIVED, 470, V_NONE},
       {"c0", CFD_MS_CLOSED, 480, V_NONE},
-      {"y0", CFD_MS_EVENT_REPORT_SUBMITTED, 2000, V_NONE}},
-     NULL},
+      {"y0", CFD_MS_EVENT_REPORT_SUBMITTED, 2000, V_NONE}}},
     {"WO-P8", /* A, special, a repeat fault: customer unreachable, closed with the
                * reason and the visit note; a part reported before the visit */
      {{"r0", CFD_MS_REPORTED, 0, V_SPECIAL},
@@ -558,8 +771,20 @@ static const scenario scenarios[] = {
       {"x0", CFD_MS_PART_REPLACED, 50, V_NONE},
       {"b0", CFD_MS_CUSTOMER_ABSENT, 60, V_ALT},
       {"w0", CFD_MS_SIGNATURE_WAIVED, 90, V_ALT},
-      {"c0", CFD_MS_CLOSED, 100, V_NONE}},
-     NULL},
+      {"c0", CFD_MS_CLOSED, 100, V_NONE}}},
+    {"WO-P9", /* AA: at the door at the agreed time, nobody home; a second
+               * appointment the customer asks for, then the visit */
+     {{"r0", CFD_MS_REPORTED, 0, V_AA},
+      {"a0", CFD_MS_ACCEPTED, 1, V_NONE},
+      {"p0", CFD_MS_APPOINTMENT_SET, 10, V_NONE},
+      {"o0", CFD_MS_ARRIVED_ON_SITE, 175, V_NONE},
+      {"b0", CFD_MS_CUSTOMER_ABSENT, 185, V_AT_DOOR},
+      {"p1", CFD_MS_APPOINTMENT_SET, 190, V_BY_CUSTOMER},
+      {"o1", CFD_MS_ARRIVED_ON_SITE, 370, V_ALT},
+      {"g0", CFD_MS_DIAGNOSED, 380, V_NONE},
+      {"s0", CFD_MS_SERVICE_RESTORED, 400, V_NONE},
+      {"c0", CFD_MS_CONFIRMATION_SIGNED, 410, V_NONE},
+      {"z0", CFD_MS_CLOSED, 420, V_NONE}}},
 };
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -605,7 +830,7 @@ static void build_event(built *b, const char *wo, const spec *s, int64_t base)
         b->ev.appointment.reason = "engineer delayed";
         break;
     case CFD_MS_CUSTOMER_ABSENT:
-        b->ev.visit.note.visit_time_ms = b->ev.event_time_ms;
+        b->ev.visit.note.visit_time_ms = s->v == V_AT_DOOR ? 0 : b->ev.event_time_ms;
         b->ev.visit.note.leaving_time_ms =
             b->ev.event_time_ms + (s->v == V_ALT ? 20 : 10) * FX_MIN;
         b->ev.visit.note.contact = s->v == V_ALT ? "400-000-0001" : NULL;
@@ -898,6 +1123,14 @@ static void check_references(cfd_record *const *ref)
     assert_int_equal(p6->sla[CFD_METRIC_RESTORATION].status, CFD_MST_BREACHED);
 
     check_side_paths(ref[6], ref[7]);
+
+    /* WO-P9: the absence after the arrival is applied; 20 min at the door is enough. */
+    assert_int_equal(ref[8]->state, CFD_STATE_CLOSED);
+    assert_int_equal(ref[8]->customer_absences, 1);
+    assert_true(ref[8]->priority_appointment);
+    assert_int_equal(ref[8]->arrival_time_ms, FX_T0 + 8 * 24 * FX_HOUR + 175 * FX_MIN);
+    for (size_t i = 0; i < ref[8]->n_violations; i++)
+        assert_int_not_equal(ref[8]->violations[i].code, CFD_VIOLATION_BROKEN_COMMITMENT);
 }
 
 /* The byte-identical check: the encoded WorkOrderState covers every field, the side
@@ -926,38 +1159,13 @@ static void shuffle(const cfd_event **v, size_t n, uint64_t *seed)
     }
 }
 
-/* Fills stream with scenario w's events in a random order that respects its barrier.
- * @returns the number of events. */
+/* Fills stream with scenario w's events in a random order. @returns their number. */
 static size_t shuffled_stream(size_t w, const cfd_event **stream, uint64_t *seed)
 {
-    const cfd_event *barrier = NULL;
-    size_t n = 0, before = 0;
-
     for (size_t i = 0; i < pool_n[w]; i++)
-        if (scenarios[w].barrier != NULL &&
-            strcmp(scenarios[w].events[i].id, scenarios[w].barrier) == 0)
-            barrier = &pool[w][i].ev;
-    for (size_t i = 0; i < pool_n[w]; i++) {
-        const cfd_event *ev = &pool[w][i].ev;
-
-        if (barrier != NULL && ev != barrier && ev->event_time_ms < barrier->event_time_ms)
-            stream[n++] = ev;
-    }
-    before = n;
-    if (barrier != NULL)
-        stream[n++] = barrier;
-    for (size_t i = 0; i < pool_n[w]; i++) {
-        const cfd_event *ev = &pool[w][i].ev;
-
-        if (barrier == NULL || (ev != barrier && ev->event_time_ms >= barrier->event_time_ms))
-            stream[n++] = ev;
-    }
-    shuffle(stream, before, seed);
-    if (barrier != NULL)
-        shuffle(stream + before + 1, n - before - 1, seed);
-    else
-        shuffle(stream, n, seed);
-    return n;
+        stream[i] = &pool[w][i].ev;
+    shuffle(stream, pool_n[w], seed);
+    return pool_n[w];
 }
 
 #define PERMUTATIONS_PER_ORDER 1000
@@ -1020,6 +1228,10 @@ int main(void)
         cmocka_unit_test(test_rejections),
         cmocka_unit_test(test_other_work_order),
         cmocka_unit_test(test_latest_payload_wins),
+        cmocka_unit_test(test_milestone_sets_only_what_it_carries),
+        cmocka_unit_test(test_customer_absent_at_the_door),
+        cmocka_unit_test(test_repeat_fault_linked),
+        cmocka_unit_test(test_issuing_unit_of_acceptance),
         cmocka_unit_test(test_derived_fields),
         cmocka_unit_test(test_close_end_time_and_cancel),
         cmocka_unit_test(test_any_order_same_record),

@@ -91,8 +91,9 @@ static const sla_case cases[] = {
      {{CFD_MS_REPORTED, 0, F_AA, 0}, {CFD_MS_ACCEPTED, 1, F_NONE, 0},
       {CFD_MS_APPOINTMENT_SET, 5, F_BY_CUSTOMER, 300},
       {CFD_MS_ARRIVED_ON_SITE, 290, F_NONE, 0}},
-     /* and the wait for it does not count toward restoration: 5..300 paused */
-     {BRE, 1, 31, ZERO}, {MET, 1, 300, 290}, {RUN, 0, 775, ZERO}},
+     /* and the wait for it does not count toward restoration: paused from its
+      * agreement to the arrival, 5..290, the engineer being early */
+     {BRE, 1, 31, ZERO}, {MET, 1, 300, 290}, {RUN, 0, 765, ZERO}},
     {"the operator's appointment does not",
      {{CFD_MS_REPORTED, 0, F_AA, 0}, {CFD_MS_ACCEPTED, 1, F_NONE, 0},
       {CFD_MS_APPOINTMENT_SET, 5, F_BY_OPERATOR, 300},
@@ -220,6 +221,8 @@ enum xflag {
     X_SPECIAL,      /* report: AAA, special fault */
     X_REMOTE,       /* restoration: remote */
     X_CUSTOMER_NET, /* diagnosis: the customer's own network */
+    X_BY_CUSTOMER,  /* appointment the customer asked for, at .to minutes */
+    X_TERMINAL,     /* report: AAA, a complaint about a terminal (phone, handset) */
 };
 
 typedef struct xstep {
@@ -243,6 +246,7 @@ typedef struct xcase {
 #define EV(k, t) {.kind = (k), .at = (t)}
 #define PAUSE(t, a, m) {.kind = CFD_MS_CLOCK_PAUSED, .at = (t), .from = (a), .metrics = (m)}
 #define RESUME(t, b) {.kind = CFD_MS_CLOCK_RESUMED, .at = (t), .to = (b)}
+#define APPT(t, b) {.kind = CFD_MS_APPOINTMENT_SET, .at = (t), .flag = X_BY_CUSTOMER, .to = (b)}
 #define BIT(m) (1u << (m))
 
 static const xcase xcases[] = {
@@ -302,6 +306,12 @@ static const xcase xcases[] = {
                EV(CFD_MS_DIAGNOSED, 100)},
      .metric = CFD_METRIC_CAUSE_IDENTIFIED, .status = MET, .start = 30, .deadline = 150,
      .actual = 100, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+    {.name = "cause identified: a visit the customer missed does not start it",
+     .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_ARRIVED_ON_SITE, 30),
+               EV(CFD_MS_CUSTOMER_ABSENT, 45), EV(CFD_MS_ARRIVED_ON_SITE, 200),
+               EV(CFD_MS_DIAGNOSED, 250)},
+     .metric = CFD_METRIC_CAUSE_IDENTIFIED, .status = MET, .start = 200, .deadline = 320,
+     .actual = 250, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
     {.name = "cause identified: special fault has 24 h",
      .steps = {REP(0, X_SPECIAL), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_ARRIVED_ON_SITE, 30)},
      .metric = CFD_METRIC_CAUSE_IDENTIFIED, .status = RUN, .start = 30, .deadline = 1470,
@@ -331,6 +341,37 @@ static const xcase xcases[] = {
                EV(CFD_MS_NOC_ALARM, 300)},
      .metric = CFD_METRIC_RESTORATION, .status = NA, .start = 0, .deadline = 240,
      .actual = ZERO, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+    /* The appointment's wait runs to the appointment or the arrival, whichever is
+     * first; an explicit pause over the same time counts once. */
+    {.name = "appointment wait ends at an early arrival",
+     .steps = {REP(0, X_AA), EV(CFD_MS_ACCEPTED, 1), APPT(5, 300),
+               EV(CFD_MS_ARRIVED_ON_SITE, 290), EV(CFD_MS_NOC_ALARM, 400)},
+     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 765,
+     .actual = ZERO, .paused = 285, .next_warning = 525, .breach_at = 765},
+    {.name = "appointment wait ends at the appointment when the engineer is late",
+     .steps = {REP(0, X_AA), EV(CFD_MS_ACCEPTED, 1), APPT(5, 300),
+               EV(CFD_MS_ARRIVED_ON_SITE, 320), EV(CFD_MS_NOC_ALARM, 400)},
+     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 775,
+     .actual = ZERO, .paused = 295, .next_warning = 535, .breach_at = 775},
+    {.name = "appointment wait and a pause within it count once",
+     .steps = {REP(0, X_AA), EV(CFD_MS_ACCEPTED, 1), APPT(5, 300), PAUSE(100, ZERO, 0),
+               RESUME(200, ZERO), EV(CFD_MS_ARRIVED_ON_SITE, 290), EV(CFD_MS_NOC_ALARM, 400)},
+     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 765,
+     .actual = ZERO, .paused = 285, .next_warning = 525, .breach_at = 765},
+    {.name = "appointment wait and a pause past the arrival: their union counts",
+     .steps = {REP(0, X_AA), EV(CFD_MS_ACCEPTED, 1), APPT(5, 300), PAUSE(250, ZERO, 0),
+               RESUME(350, ZERO), EV(CFD_MS_ARRIVED_ON_SITE, 290), EV(CFD_MS_NOC_ALARM, 400)},
+     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 825,
+     .actual = ZERO, .paused = 345, .next_warning = 585, .breach_at = 825},
+    /* 「属于电话、手机等终端类故障投诉…均按照普通级业务的相关要求处理」 */
+    {.name = "terminal complaint of an AAA customer: standard contact duty",
+     .steps = {REP(0, X_TERMINAL), EV(CFD_MS_ACCEPTED, 2)},
+     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = 2, .deadline = 1442,
+     .actual = ZERO, .paused = ZERO, .next_warning = 722, .breach_at = 1442},
+    {.name = "terminal complaint of an AAA customer: standard restoration duty",
+     .steps = {REP(0, X_TERMINAL), EV(CFD_MS_ACCEPTED, 2)},
+     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 2880,
+     .actual = ZERO, .paused = ZERO, .next_warning = 1440, .breach_at = 2880},
     {.name = "customer absent: the visit counts as on site",
      .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_CUSTOMER_ABSENT, 50)},
      .metric = CFD_METRIC_ON_SITE, .status = MET, .start = 0, .deadline = 60, .actual = 50,
@@ -379,6 +420,11 @@ static void test_extended_table(void **state)
             case X_SPECIAL: ev.report.special = true; break;
             case X_REMOTE: ev.restoration.remote = true; break;
             case X_CUSTOMER_NET: ev.diagnosis.cause = CFD_CAUSE_CUSTOMER_NETWORK; break;
+            case X_TERMINAL: ev.report.terminal_complaint = true; break;
+            case X_BY_CUSTOMER:
+                ev.appointment.time_ms = at(s->to);
+                ev.appointment.requested_by_customer = true;
+                break;
             default: break;
             }
             if (s->kind == CFD_MS_CLOCK_PAUSED || s->kind == CFD_MS_CLOCK_RESUMED) {

@@ -54,7 +54,8 @@ static const name_case cases[] = {
     {ALERT_KIND, CFD_ALERT_BREACH, "ALERT_KIND_BREACH"},
     {ALERT_KIND, CFD_ALERT_RETRACTED, "ALERT_KIND_RETRACTED"},
     {ALERT_KIND, CFD_ALERT_SEVERE_FAULT, "ALERT_KIND_SEVERE_FAULT"},
-    {ALERT_KIND, 7, "?"},
+    {ALERT_KIND, CFD_ALERT_PARALLEL_SPECIALISTS, "ALERT_KIND_PARALLEL_SPECIALISTS"},
+    {ALERT_KIND, 8, "?"},
     {ERR, CFD_OK, "CFD_OK"},
     {ERR, CFD_ERR_TRANSITION, "CFD_ERR_TRANSITION"},
     {ERR, CFD_ERR_CONFIG, "CFD_ERR_CONFIG"},
@@ -95,7 +96,7 @@ static void test_every_value_named(void **state)
         assert_string_not_equal(cfd_milestone_name((cfd_milestone)m), "?");
     for (int e = CFD_ERR_UNKNOWN_OBJECT; e <= CFD_OK; e++)
         assert_string_not_equal(cfd_err_name((cfd_err)e), "?");
-    for (int k = CFD_ALERT_NONE; k <= CFD_ALERT_SEVERE_FAULT; k++)
+    for (int k = CFD_ALERT_NONE; k <= CFD_ALERT_PARALLEL_SPECIALISTS; k++)
         assert_string_not_equal(cfd_alert_kind_name((cfd_alert_kind)k), "?");
 }
 
