@@ -2,7 +2,8 @@
  * libFuzzer target: arbitrary bytes through the input-event decoder, then through the
  * JSON printer. Neither may crash, leak, or leave a half-filled result; an event that
  * decodes holds only UTF-8 text, which its printed form (every string of the message;
- * bytes print as base64) confirms.
+ * bytes print as base64) confirms. Its dead letter, as the worker builds it, is bounded
+ * by the cap on the original bytes, not by the input, and holds only UTF-8 text.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,10 +17,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     cfd_decoded_event de;
-    char errstr[256];
+    char errstr[256], detail[256] = "";
     bool decoded = false;
 
-    if (cfd_codec_event_decode(data, size, &de, errstr, sizeof errstr)) {
+    if (cfd_codec_event_decode(data, size, &de, detail, sizeof detail)) {
         if (de.pb || de.strv || de.ev.event_id)
             abort();
     } else {
@@ -51,5 +52,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(buf);
         free(json);
     }
+
+    cfd_dead_letter dl = {.original = data, .original_len = size, .topic = "confirmd.events",
+                          .partition = 1, .offset = 2, .reason = CFD_DL_UNDECODABLE,
+                          .detail = detail, .work_order = unpacked ? wo : NULL,
+                          .event_id = unpacked ? id : NULL, .max_original = size / 2};
+    uint8_t *dlb;
+    size_t dll;
+    if (cfd_codec_dead_letter_encode(&dl, &dlb, &dll))
+        abort();
+    if (dll > size / 2 + strlen(detail) + 2 * 64 + 128) /* text, hash, numbers, tags */
+        abort();
+    char *dj = cfd_pb_to_json("DeadLetter", dlb, dll, errstr, sizeof errstr);
+    if (!dj || !cfd_utf8_valid(dj, strlen(dj)))
+        abort();
+    free(dj);
+    free(dlb);
     return 0;
 }
