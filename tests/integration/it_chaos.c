@@ -789,12 +789,42 @@ static void stage_explain(h_env *env, const workload *wl) {
             redisFree(rc);
         if (kept)
             continue;
+        /* The whole topic (to its ends), the city stage's position in it, and the
+         * outboxes: produced and not applied, or never produced, or still waiting. */
+        int64_t ends[PARTS], total = 0;
+        if (h_topic_ends(env, "confirmd.city-reports", ends, PARTS, 10000) == 0)
+            for (int p = 0; p < PARTS; p++)
+                total += ends[p];
         h_consumer *c = h_consume_open(env, "confirmd.city-reports");
-        h_consume_until(c, INT32_MAX, 3000, city_trace_cb, &t);
+        int read = h_consume_until(c, (int)total, 30000, city_trace_cb, &t);
         h_consume_close(c);
+        char applied[400] = "", *ap = applied;
+        long long in_outbox = -1;
+        rc = h_redis_connect(env);
+        for (int p = 0; rc && p < PARTS; p++) {
+            redisReply *o = redisCommand(rc, "HGET cfd:{p%d}:meta off:confirmd.city-reports", p);
+            if (o && o->type == REDIS_REPLY_STRING)
+                ap += snprintf(ap, sizeof(applied) - (size_t)(ap - applied), " [%d] %s/%lld", p,
+                               o->str, (long long)ends[p]);
+            freeReplyObject(o);
+        }
+        redisReply *ob = rc ? redisCommand(rc, "EVAL %s 0 %s",
+                                           "local n = 0 for _, k in ipairs(redis.call('KEYS', "
+                                           "'cfd:*:outbox')) do for _, f in ipairs(redis.call("
+                                           "'HKEYS', k)) do if string.find(f, ARGV[1], 1, true) "
+                                           "then n = n + 1 end end end return n",
+                                           e->wo)
+                            : NULL;
+        if (ob && ob->type == REDIS_REPLY_INTEGER)
+            in_outbox = ob->integer;
+        freeReplyObject(ob);
+        if (rc)
+            redisFree(rc);
         fprintf(stderr, "chaos: city report of %s (record v%u) not in its key: %d on the "
-                        "topic%s%s\n", e->wo, e->version, t.on_topic,
-                t.on_topic ? ", the last " : "", t.last);
+                        "topic (read %d of %lld)%s%s; outbox entries naming it %lld; city "
+                        "stage applied/end:%s\n",
+                e->wo, e->version, t.on_topic, read, (long long)total,
+                t.on_topic ? ", the last " : "", t.last, in_outbox, applied);
         shown++;
     }
 }
