@@ -625,8 +625,9 @@ static void ctl_pretty_incident(FILE *out, json_object *v)
     char t1[16], t2[16];
     json_object *orders, *flag;
     const char *city = ctl_json_str(v, "city"), *service = ctl_json_str(v, "service");
+    const char *id = ctl_json_str(v, "incident_id");
 
-    fprintf(out, "INCIDENT %s %s v%" PRId64 " %s", ctl_json_str(v, "incident_id"),
+    fprintf(out, "INCIDENT %s %s v%" PRId64 " %s", id ? id : "-",
             ctl_strip(ctl_json_str(v, "status"), "INCIDENT_STATUS_"), ctl_json_i64(v, "version"),
             ctl_strip(ctl_json_str(v, "kind"), "INCIDENT_KIND_"));
     fprintf(out, " %s/%s orders", city ? city : "-", service ? service : "-");
