@@ -96,7 +96,7 @@ typedef enum cfd_alarm_action {
                              object of the circuit opened) is the open order now */
 } cfd_alarm_action;
 
-/* @returns a zeroed state, or NULL on out-of-memory. */
+/* @returns a zeroed state (never NULL, see confirmd/alloc.h). */
 cfd_alarm_state *cfd_alarm_state_new(void);
 void cfd_alarm_state_destroy(cfd_alarm_state *st); /* NULL-safe */
 

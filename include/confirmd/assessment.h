@@ -24,7 +24,7 @@ typedef struct cfd_assessment {
     size_t n_rows;
 } cfd_assessment;
 
-/* @returns an empty assessment, or NULL on out-of-memory. */
+/* @returns an empty assessment (never NULL, see confirmd/alloc.h). */
 cfd_assessment *cfd_assessment_new(void);
 
 /* Frees a and its rows. NULL-safe. */
@@ -33,9 +33,8 @@ void cfd_assessment_destroy(cfd_assessment *a);
 /*
  * Adds rec's violations to a, each in the month of its instant (local time under
  * pol->utc_offset_min). Records must be added once each.
- * @returns CFD_OK, or CFD_ERR (out of memory; a may hold part of rec then).
  */
-cfd_err cfd_assessment_add(cfd_assessment *a, const cfd_record *rec, const cfd_policy *pol);
+void cfd_assessment_add(cfd_assessment *a, const cfd_record *rec, const cfd_policy *pol);
 
 /* @returns the row of (contractor, year, month) or NULL. contractor NULL means "". */
 const cfd_assessment_row *cfd_assessment_find(const cfd_assessment *a,

@@ -90,7 +90,7 @@ bool cfd_city_report_copy(cfd_city_report *dst, const cfd_city_report *src);
 /* Frees the strings of a report that owns them (a decoded one) and zeroes it. */
 void cfd_city_report_clear(cfd_city_report *r);
 
-/* @returns a new empty state, or NULL on out-of-memory. */
+/* @returns a new empty state (never NULL, see confirmd/alloc.h). */
 cfd_city_state *cfd_city_state_new(void);
 void cfd_city_state_destroy(cfd_city_state *st);
 

@@ -11,8 +11,8 @@
 #include "confirmd/city.h"
 #include "confirmd/types.h"
 
-/* @returns CFD_OK with *buf malloc'd, or CFD_ERR on out-of-memory. */
-cfd_err cfd_codec_city_report_encode(const cfd_city_report *r, uint8_t **buf, size_t *len);
+/* Encodes r into *buf (malloc'd, *len bytes). */
+void cfd_codec_city_report_encode(const cfd_city_report *r, uint8_t **buf, size_t *len);
 
 /* Decodes into *out, whose strings are then malloc'd (cfd_city_report_clear).
  * @returns CFD_ERR_DECODE for bytes that are no CityReport, CFD_ERR_INVALID_VALUE for
@@ -21,7 +21,7 @@ cfd_err cfd_codec_city_report_encode(const cfd_city_report *r, uint8_t **buf, si
 cfd_err cfd_codec_city_report_decode(const void *buf, size_t len, cfd_city_report *out,
                                      char *errstr, size_t errstr_size);
 
-cfd_err cfd_codec_city_state_encode(const cfd_city_state *st, uint8_t **buf, size_t *len);
+void cfd_codec_city_state_encode(const cfd_city_state *st, uint8_t **buf, size_t *len);
 
 /* @returns CFD_OK with *out new (cfd_city_state_destroy), or CFD_ERR_DECODE. */
 cfd_err cfd_codec_city_state_decode(const void *buf, size_t len, cfd_city_state **out,

@@ -1,7 +1,8 @@
 /*
  * Protobuf <-> domain conversion. The only module that includes generated code.
  *
- * Encoders return a malloc'd buffer the caller frees with free().
+ * Encoders return a malloc'd buffer the caller frees with free(); they cannot fail
+ * (out of memory aborts, see confirmd/alloc.h), decoders can.
  */
 #ifndef CONFIRMD_CODEC_H
 #define CONFIRMD_CODEC_H
@@ -39,7 +40,7 @@ bool cfd_codec_event_ids(const void *buf, size_t len, char *work_order, size_t w
                          char *event_id, size_t id_size);
 
 /* Encodes rec and its bookkeeping as a confirmd.v1.WorkOrderState (what Redis keeps). */
-cfd_err cfd_codec_state_encode(const cfd_record *rec, uint8_t **buf, size_t *len);
+void cfd_codec_state_encode(const cfd_record *rec, uint8_t **buf, size_t *len);
 
 /*
  * Decodes a WorkOrderState into a new record (*rec, owned by the caller).
@@ -49,13 +50,13 @@ cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec,
                                char *errstr, size_t errstr_size);
 
 /* Encodes the emitted form: a confirmd.v1.ConfirmationRecord. */
-cfd_err cfd_codec_record_encode(const cfd_record *rec, uint8_t **buf, size_t *len);
+void cfd_codec_record_encode(const cfd_record *rec, uint8_t **buf, size_t *len);
 
 /* Encodes a confirmd.v1.SlaAlert. */
-cfd_err cfd_codec_alert_encode(const cfd_alert *a, uint8_t **buf, size_t *len);
+void cfd_codec_alert_encode(const cfd_alert *a, uint8_t **buf, size_t *len);
 
 /* Encodes a confirmd.v1.Incident. */
-cfd_err cfd_codec_incident_encode(const cfd_incident *inc, uint8_t **buf, size_t *len);
+void cfd_codec_incident_encode(const cfd_incident *inc, uint8_t **buf, size_t *len);
 
 /* A message that could not be applied. Strings and bytes are borrowed. */
 typedef struct cfd_dead_letter {
@@ -76,8 +77,7 @@ typedef struct cfd_dead_letter {
 /* Encodes a confirmd.v1.DeadLetter. Its text fields stay UTF-8 whatever dl holds: a
  * detail is cut before its first bad byte, another field that is not UTF-8 is left
  * out; the original bytes go as they are. */
-cfd_err cfd_codec_dead_letter_encode(const cfd_dead_letter *dl, uint8_t **buf,
-                                     size_t *len);
+void cfd_codec_dead_letter_encode(const cfd_dead_letter *dl, uint8_t **buf, size_t *len);
 
 /* @returns the dead-letter reason for a decode/validate/apply error code. */
 cfd_dl_reason cfd_codec_dl_reason(cfd_err err);

@@ -67,7 +67,7 @@ typedef struct cfd_config {
     size_t n_kafka;
 } cfd_config;
 
-/* @returns a config holding every default, or NULL on out-of-memory. */
+/* @returns a config holding every default (never NULL, see confirmd/alloc.h). */
 cfd_config *cfd_config_new(void);
 
 /* NULL-safe. */

@@ -33,10 +33,10 @@ cfd_err cfd_codec_alarm_decode(const void *buf, size_t len, cfd_decoded_alarm *o
 void cfd_codec_alarm_release(cfd_decoded_alarm *d); /* NULL-safe */
 
 /* Encodes an Alarm (the closed-order notice confirmd sends itself). */
-cfd_err cfd_codec_alarm_encode(const cfd_alarm *a, uint8_t **buf, size_t *len);
+void cfd_codec_alarm_encode(const cfd_alarm *a, uint8_t **buf, size_t *len);
 
 /* AlarmState <-> bytes; decode makes a new state (*st, owned by the caller). */
-cfd_err cfd_codec_alarm_state_encode(const cfd_alarm_state *st, uint8_t **buf, size_t *len);
+void cfd_codec_alarm_state_encode(const cfd_alarm_state *st, uint8_t **buf, size_t *len);
 cfd_err cfd_codec_alarm_state_decode(const void *buf, size_t len, cfd_alarm_state **st,
                                      char *errstr, size_t errstr_size);
 

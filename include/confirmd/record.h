@@ -183,7 +183,7 @@ typedef struct cfd_record {
     uint32_t incident_version; /* version of the last Incident sent (incident.h) */
 } cfd_record;
 
-/* @returns a zeroed record, or NULL on out-of-memory. */
+/* @returns a zeroed record (never NULL, see confirmd/alloc.h). */
 cfd_record *cfd_record_new(void);
 
 /* Frees rec and every string it owns. NULL-safe. */
@@ -212,8 +212,7 @@ typedef enum cfd_apply_outcome {
  * targets it was judged by (its SLA results' target_ms); the other figures come from
  * pol. cfd_record_reevaluate() moves it to pol explicitly.
  * @returns CFD_OK with *outcome set, or CFD_ERR_TRANSITION / CFD_ERR_INVALID_VALUE
- * (another work order) / CFD_ERR_MISSING_FIELD (event fails cfd_event_validate) /
- * CFD_ERR (out of memory).
+ * (another work order) / CFD_ERR_MISSING_FIELD (event fails cfd_event_validate).
  */
 cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy *pol,
                          cfd_apply_outcome *outcome, char *errstr, size_t errstr_size);
@@ -221,7 +220,7 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
 /*
  * Re-judges rec's SLA results and violations under pol and pins pol's version: the
  * explicit way to move a running work order to new figures. Pure apart from rec.
- * @returns CFD_OK, or CFD_ERR (out of memory; rec is then unchanged).
+ * @returns CFD_OK, or CFD_ERR (rec or pol is NULL).
  */
 cfd_err cfd_record_reevaluate(cfd_record *rec, const cfd_policy *pol);
 

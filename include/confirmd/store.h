@@ -107,7 +107,7 @@ cfd_err cfd_store_outbox_scan(cfd_store *st, int32_t part, cfd_outbox_fn fn, voi
 cfd_err cfd_store_outbox_remove(cfd_store *st, int32_t part, const char *const *ids,
                                 size_t n, char *errstr, size_t errstr_size);
 
-/* @returns a transaction for part under epoch, or NULL on out-of-memory. */
+/* @returns an empty transaction (never NULL, see confirmd/alloc.h); cfd_txn_begin() starts it. */
 cfd_txn *cfd_txn_new(void);
 void cfd_txn_destroy(cfd_txn *tx);
 void cfd_txn_begin(cfd_txn *tx, int32_t part, int64_t epoch);

@@ -53,12 +53,9 @@ static void emit_outputs(cfd_worker *w, item *it) {
 static void store_state(cfd_worker *w, item *it) {
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (cfd_codec_state_encode(it->rec, &buf, &len) == CFD_OK) {
-        cfd_txn_put_state(w->tx, it->order, buf, len);
-        free(buf);
-    } else {
-        wk_batch_fail(w, "state", it->order);
-    }
+    cfd_codec_state_encode(it->rec, &buf, &len);
+    cfd_txn_put_state(w->tx, it->order, buf, len);
+    free(buf);
     cfd_txn_timer(w->tx, it->order, cfd_due_next(it->rec, w->pol));
 }
 
@@ -100,8 +97,8 @@ static bool apply_event(cfd_worker *w, item *it, const cfd_event *ev,
     cfd_err err = CFD_OK;
 
     bool opening = !it->rec && cfd_event_opens_order(ev);
-    if (opening && !(it->rec = cfd_record_new()))
-        abort();
+    if (opening)
+        it->rec = cfd_record_new();
     if (it->rec) {
         err = cfd_record_apply(it->rec, ev, w->pol, &outcome, errstr, sizeof(errstr));
         if (it->rec->state == CFD_STATE_NONE) { /* the opening event was refused */

@@ -38,8 +38,7 @@ static cfd_err load_states(cfd_worker *w, int32_t part, city_key *keys, size_t n
     while (wk_redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
     for (size_t k = 0; !err && k < n; k++) {
         if (!blobs[k].data) {
-            if (!(keys[k].st = cfd_city_state_new()))
-                abort();
+            keys[k].st = cfd_city_state_new();
         } else if (cfd_codec_city_state_decode(blobs[k].data, blobs[k].len, &keys[k].st,
                                                errstr, sizeof(errstr))) {
             err = wk_state_unreadable(w, "city key", keys[k].key, errstr);
@@ -67,11 +66,10 @@ static void judge_and_store(cfd_worker *w, city_key *k, int64_t now) {
     size_t len = 0;
     if (k->st->n_reports == 0 && !k->st->open) {
         cfd_txn_del(w->tx, "city", k->key); /* nothing left to remember */
-    } else if (cfd_codec_city_state_encode(k->st, &buf, &len) == CFD_OK) {
+    } else {
+        cfd_codec_city_state_encode(k->st, &buf, &len);
         cfd_txn_put(w->tx, "city", k->key, buf, len);
         free(buf);
-    } else {
-        wk_batch_fail(w, "city state", k->key);
     }
     cfd_txn_city_timer(w->tx, k->key, cfd_city_next(k->st));
 }

@@ -16,6 +16,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "confirmd/alloc.h"
 #include "ini_file.h"
 
 typedef enum opt_type {
@@ -287,15 +288,9 @@ static int parse_int(const char *text, long long *out) {
 }
 
 /* Replaces the string at *slot with a copy of text. */
-static cfd_err replace_string(char **slot, const char *text, const char *name,
-                              char *errstr, size_t errstr_size) {
-    char *copy = strdup(text);
-
-    if (!copy)
-        return fail(errstr, errstr_size, "%s: out of memory", name);
+static void replace_string(char **slot, const char *text) {
     free(*slot);
-    *slot = copy;
-    return CFD_OK;
+    *slot = cfd_xstrdup(text);
 }
 
 /*
@@ -315,13 +310,15 @@ static cfd_err option_set(cfd_config *cfg, const cfd_option *opt, const char *te
     case OPT_STRING:
         if ((opt->flags & OPT_NONEMPTY) && *text == '\0')
             return fail(errstr, errstr_size, "%s: must not be empty", opt->name);
-        return replace_string((char **)field, text, opt->name, errstr, errstr_size);
+        replace_string((char **)field, text);
+        return CFD_OK;
 
     case OPT_ENUM:
         for (size_t i = 0; opt->choices[i]; i++) {
-            if (strcasecmp(text, opt->choices[i]) == 0)
-                return replace_string((char **)field, opt->choices[i], opt->name, errstr,
-                                      errstr_size);
+            if (strcasecmp(text, opt->choices[i]) == 0) {
+                replace_string((char **)field, opt->choices[i]);
+                return CFD_OK;
+            }
         }
         format_choices(opt, lo, sizeof(lo));
         return fail(errstr, errstr_size, "%s: '%s' is not one of %s", opt->name, shown, lo);
@@ -371,8 +368,8 @@ static cfd_err kafka_set(cfd_config *cfg, const char *key, const char *value, ch
     char rkerr[512];
     rd_kafka_conf_t *scratch;
     rd_kafka_conf_res_t res;
-    cfd_config_kv *kv, *grown;
-    char *kcopy, *vcopy;
+    cfd_config_kv *kv;
+    char *vcopy;
 
     if (strncmp(prop, "consumer.", 9) == 0) {
         scope = CFD_KAFKA_CONSUMER;
@@ -391,9 +388,7 @@ static cfd_err kafka_set(cfd_config *cfg, const char *key, const char *value, ch
     if (res != RD_KAFKA_CONF_OK)
         return fail(errstr, errstr_size, "%s: %s", key, rkerr);
 
-    vcopy = strdup(value);
-    if (!vcopy)
-        return fail(errstr, errstr_size, "%s: out of memory", key);
+    vcopy = cfd_xstrdup(value);
     for (size_t i = 0; i < cfg->n_kafka; i++) {
         kv = &cfg->kafka[i];
         if (kv->scope == scope && strcmp(kv->key, prop) == 0) {
@@ -402,17 +397,9 @@ static cfd_err kafka_set(cfd_config *cfg, const char *key, const char *value, ch
             return CFD_OK;
         }
     }
-    kcopy = strdup(prop);
-    grown = realloc(cfg->kafka, (cfg->n_kafka + 1) * sizeof(*cfg->kafka));
-    if (!kcopy || !grown) {
-        free(kcopy);
-        free(vcopy);
-        if (grown)
-            cfg->kafka = grown;
-        return fail(errstr, errstr_size, "%s: out of memory", key);
-    }
-    cfg->kafka = grown;
-    cfg->kafka[cfg->n_kafka++] = (cfd_config_kv){.key = kcopy, .value = vcopy, .scope = scope};
+    cfg->kafka = cfd_xrealloc(cfg->kafka, (cfg->n_kafka + 1) * sizeof(*cfg->kafka));
+    cfg->kafka[cfg->n_kafka++] =
+        (cfd_config_kv){.key = cfd_xstrdup(prop), .value = vcopy, .scope = scope};
     return CFD_OK;
 }
 
@@ -434,13 +421,13 @@ static bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* @returns a copy of [start, end) without surrounding whitespace, or NULL. */
+/* @returns a copy of [start, end) without surrounding whitespace. */
 static char *strip_copy(const char *start, const char *end) {
     while (start < end && is_space(*start))
         start++;
     while (end > start && is_space(end[-1]))
         end--;
-    return strndup(start, (size_t)(end - start));
+    return cfd_xstrndup(start, (size_t)(end - start));
 }
 
 cfd_err cfd_config_set_pair(cfd_config *cfg, const char *pair, char *errstr,
@@ -453,9 +440,7 @@ cfd_err cfd_config_set_pair(cfd_config *cfg, const char *pair, char *errstr,
         return fail(errstr, errstr_size, "'%s': expected key=value", pair ? pair : "");
     key = strip_copy(pair, eq);
     value = strip_copy(eq + 1, eq + strlen(eq));
-    if (!key || !value)
-        err = fail(errstr, errstr_size, "out of memory");
-    else if (*key == '\0')
+    if (*key == '\0')
         err = fail(errstr, errstr_size, "'%s': expected key=value, the key is empty", pair);
     else
         err = cfd_config_set(cfg, key, value, errstr, errstr_size);
@@ -465,17 +450,11 @@ cfd_err cfd_config_set_pair(cfd_config *cfg, const char *pair, char *errstr,
 }
 
 cfd_config *cfd_config_new(void) {
-    cfd_config *cfg = calloc(1, sizeof(*cfg));
+    cfd_config *cfg = cfd_xcalloc(1, sizeof(*cfg));
 
-    if (!cfg)
-        return NULL;
-    for (size_t i = 0; i < N_OPTIONS; i++) {
-        /* Defaults are checked by the unit tests, so only out-of-memory fails here. */
-        if (option_set(cfg, &options[i], options[i].def, NULL, 0) != CFD_OK) {
-            cfd_config_destroy(cfg);
-            return NULL;
-        }
-    }
+    /* Defaults are checked by the unit tests, so none fails here. */
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        (void)option_set(cfg, &options[i], options[i].def, NULL, 0);
     return cfg;
 }
 

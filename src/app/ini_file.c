@@ -113,7 +113,7 @@ cfd_err cfd_ini_load(const char *path, cfd_ini_value_fn value_fn,
     read_failed = ferror(ctx.fp) != 0;
     fclose(ctx.fp);
 
-    if (rc < 0)
+    if (rc < 0) /* inih's own allocation failed */
         snprintf(errstr, errstr_size, "%s: error: out of memory", path);
     /* libinih returns the line of the first error, ours or its own syntax error. */
     else if (rc > 0 && (ctx.err_line == 0 || rc < ctx.err_line))

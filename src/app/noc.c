@@ -197,8 +197,8 @@ static void apply_alarm(cfd_worker *w, rd_kafka_message_t *m, int32_t part, obj 
             return;
         }
     }
-    if (!o->state && !(o->state = cfd_alarm_state_new()))
-        abort();
+    if (!o->state)
+        o->state = cfd_alarm_state_new();
     if (a->coordinator && !notice && cfd_alarm_declines(o->state, a, w->pol)) {
         /* Too long after the customer's order opened to be the same storm. */
         char id[400];
@@ -232,7 +232,7 @@ static cfd_err noc_load(cfd_worker *w, noc_batch *nb, int32_t part, rd_kafka_mes
             /* Keyed by object id: a tombstone (no value) has only its key. */
             if (!m->key || !m->key_len)
                 continue;
-            char *id = strndup(m->key, m->key_len);
+            char *id = cfd_xstrndup(m->key, m->key_len);
             keep[(*n_keep)++] = id; /* lives as long as the batch */
             nb->obj_of[i] = (size_t)(obj_get(nb, id) - nb->objs);
             continue;
@@ -332,12 +332,9 @@ cfd_err wk_noc_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, siz
         if (o->dirty) {
             uint8_t *buf = NULL;
             size_t len = 0;
-            if (cfd_codec_alarm_state_encode(o->state, &buf, &len) == CFD_OK) {
-                cfd_txn_put(w->tx, "alm", o->id, buf, len);
-                free(buf);
-            } else {
-                wk_batch_fail(w, "alarm state", o->id);
-            }
+            cfd_codec_alarm_state_encode(o->state, &buf, &len);
+            cfd_txn_put(w->tx, "alm", o->id, buf, len);
+            free(buf);
         }
     }
     noc_free(&nb, n);

@@ -135,12 +135,7 @@ static void replace_refused(cfd_worker *w, rd_kafka_topic_t *rkt, const void *ke
         uint8_t *buf = NULL;
         size_t blen = 0;
         dc->refused++;
-        if (cfd_codec_dead_letter_encode(&dl, &buf, &blen)) {
-            cfd_error(MOD, "cannot encode the dead letter for %s; kept in the outbox", dc->id);
-            free(dc); /* the partition's next owner sends the output again */
-            w->undelivered++;
-            return;
-        }
+        cfd_codec_dead_letter_encode(&dl, &buf, &blen);
         rd_kafka_resp_err_t err = produce_dc(w, w->out_deadletter, key, key_len, buf, blen, dc);
         if (err && refused_for_good(err) && dc->refused < 2) {
             free(buf);
@@ -384,10 +379,7 @@ static void dead_letter_out(cfd_worker *w, const char *id, cfd_dead_letter *dl) 
     /* The detail names fields and states, never customer data. */
     cfd_warn(MOD, "dead letter %s[%" PRId32 "]@%" PRId64 " work order %s: %s", dl->topic,
              dl->partition, dl->offset, dl->work_order ? dl->work_order : "-", dl->detail);
-    if (cfd_codec_dead_letter_encode(dl, &buf, &blen)) {
-        wk_batch_fail(w, "dead letter", id);
-        return;
-    }
+    cfd_codec_dead_letter_encode(dl, &buf, &blen);
     /* Without a work order, keyed by where it came from: spread and compacted the
      * same way every time, never a null key. */
     snprintf(key, sizeof(key), "%s/%" PRId32, dl->topic, dl->partition);
@@ -427,10 +419,7 @@ void wk_emit_alert(cfd_worker *w, const char *key, const cfd_alert *a) {
     char id[320];
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (cfd_codec_alert_encode(a, &buf, &len)) {
-        wk_batch_fail(w, "alert", a->alert_id);
-        return;
-    }
+    cfd_codec_alert_encode(a, &buf, &len);
     snprintf(id, sizeof(id), "alert/%s/%s", a->alert_id, cfd_alert_kind_name(a->kind));
     cfd_info(MOD, "alert %s %s for %s", cfd_alert_kind_name(a->kind),
              a->metric ? cfd_metric_name(a->metric) : "-", key);
@@ -443,10 +432,7 @@ void wk_emit_record(cfd_worker *w, item *it) {
     char id[320];
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (cfd_codec_record_encode(it->rec, &buf, &len)) {
-        wk_batch_fail(w, "record", it->order);
-        return;
-    }
+    cfd_codec_record_encode(it->rec, &buf, &len);
     snprintf(id, sizeof(id), "rec/%s/v%" PRIu32, it->order, it->rec->version);
     cfd_info(MOD, "record %s v%" PRIu32 " %s", it->order, it->rec->version,
              cfd_state_name(it->rec->state));
@@ -460,10 +446,7 @@ static void emit_incident(cfd_worker *w, const char *key, const cfd_incident *in
     char id[320];
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (cfd_codec_incident_encode(inc, &buf, &len)) {
-        wk_batch_fail(w, "incident", inc->incident_id);
-        return;
-    }
+    cfd_codec_incident_encode(inc, &buf, &len);
     snprintf(id, sizeof(id), "inc/%s/v%" PRIu32, inc->incident_id, inc->version);
     if (inc->n_work_orders)
         cfd_info(MOD, "incident %s %s v%" PRIu32 ": %zu work orders", inc->incident_id,
@@ -487,10 +470,7 @@ static void city_report_out(cfd_worker *w, const cfd_city_report *r) {
     char id[400], key[300];
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (cfd_codec_city_report_encode(r, &buf, &len)) {
-        wk_batch_fail(w, "city report", r->work_order);
-        return;
-    }
+    cfd_codec_city_report_encode(r, &buf, &len);
     cfd_city_key(r->city, r->service, key, sizeof(key));
     snprintf(id, sizeof(id), "city/%s/%s/v%" PRIu32, key, r->work_order, r->record_version);
     wk_add_output(w, id, CFD_OUT_CITY, key, buf, len);
@@ -541,10 +521,7 @@ void wk_emit_alarm_notice(cfd_worker *w, const char *id, const cfd_alarm *notice
     size_t len = 0;
     if (!w->out_notices)
         return;
-    if (cfd_codec_alarm_encode(notice, &buf, &len)) {
-        wk_batch_fail(w, "notice", id);
-        return;
-    }
+    cfd_codec_alarm_encode(notice, &buf, &len);
     wk_add_output(w, id, CFD_OUT_NOTICE,
                   notice->coordinator ? notice->coordinator : notice->network_object, buf, len);
 }

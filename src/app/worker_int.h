@@ -127,7 +127,7 @@ struct cfd_worker {
     size_t n_slots;
     char owner[160];
     cfd_err fatal; /* set from a callback; makes run() return */
-    bool batch_failed; /* an output or a state of this batch could not be built */
+    bool batch_failed; /* an output of this batch could not be built (wk_batch_fail) */
     cfd_worker_stats stats;
     bool simulated;  /* worker.clock = simulated: now comes from Redis */
     int64_t sim_now; /* the simulated clock's last reading (0: not set yet) */
@@ -160,9 +160,10 @@ bool wk_redis_retry(cfd_worker *w, cfd_err err, int64_t *backoff, char *errstr,
 /* outputs.c */
 /* Starts a batch's outputs afresh (and forgets an earlier batch's failure). */
 void wk_outs_clear(cfd_worker *w);
-/* Records that what (an "alert", a "state"...) of name could not be encoded: the
- * batch must not be committed, or that output or state would be lost while its input
- * counts as applied. wk_batch_commit then refuses the batch and the worker stops. */
+/* Records that what (an "event" of the alarm stage) of name could not be encoded
+ * (out of memory aborts instead, see confirmd/alloc.h): the batch must not be
+ * committed, or that output would be lost while its input counts as applied.
+ * wk_batch_commit then refuses the batch and the worker stops. */
 void wk_batch_fail(cfd_worker *w, const char *what, const char *name);
 void wk_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
 /* Produces again the outputs whose retry is due (those of partitions this claim no

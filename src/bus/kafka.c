@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "confirmd/alloc.h"
 #include "confirmd/log.h"
 
 #define MOD "kafka"
@@ -126,9 +127,7 @@ fail:
 
 rd_kafka_topic_partition_list_t *cfd_kafka_topic_list(const char *csv) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
-    char *copy = strdup(csv), *save = NULL;
-    if (!copy)
-        return l;
+    char *copy = cfd_xstrdup(csv), *save = NULL;
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         while (*t == ' ')
             t++;

@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "confirmd/alloc.h"
 #include "confirmd/log.h"
 
 #define MOCKCTL_MAX_ARGS 8
@@ -358,9 +359,7 @@ int cfd_mockctl_apply(rd_kafka_mock_cluster_t *mcluster, const cfd_mockctl_cmd *
                  cmd->rtt_ms);
         break;
     case CFD_MOCKCTL_REQUEST_ERRORS: {
-        rd_kafka_resp_err_t *errs = calloc((size_t)cmd->count, sizeof(*errs));
-        if (!errs)
-            return reply_fmt(reply, reply_size, 0, "out of memory");
+        rd_kafka_resp_err_t *errs = cfd_xcalloc((size_t)cmd->count, sizeof(*errs));
         for (int i = 0; i < cmd->count; i++)
             errs[i] = cmd->err;
         rd_kafka_mock_push_request_errors_array(mcluster, cmd->api_key,
@@ -438,10 +437,7 @@ cfd_mockctl_server *cfd_mockctl_server_new(rd_kafka_mock_cluster_t *mcluster,
         snprintf(errstr, errstr_size, "control socket path too long: %s", path);
         return NULL;
     }
-    if (!(srv = calloc(1, sizeof(*srv)))) {
-        snprintf(errstr, errstr_size, "out of memory");
-        return NULL;
-    }
+    srv = cfd_xcalloc(1, sizeof(*srv));
     srv->mcluster = mcluster;
     for (int i = 0; i < MOCKCTL_MAX_CLIENTS; i++)
         srv->clients[i].fd = -1;

@@ -25,6 +25,7 @@
 #include <json-c/json.h>
 #include <librdkafka/rdkafka.h>
 
+#include "confirmd/alloc.h"
 #include "confirmd/codec.h"
 #include "confirmd/config.h"
 #include "confirmd/store.h"
@@ -111,20 +112,15 @@ static int64_t ctl_mono_ms(void)
 static uint8_t *ctl_read_all(FILE *f, size_t *len)
 {
     size_t cap = 4096, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
+    uint8_t *buf = cfd_xmalloc(cap);
+    for (;;) {
         n += fread(buf + n, 1, cap - n, f);
         if (n < cap)
             break;
-        uint8_t *grown = realloc(buf, cap * 2);
-        if (!grown) {
-            free(buf);
-            return NULL;
-        }
-        buf = grown;
         cap *= 2;
+        buf = cfd_xrealloc(buf, cap);
     }
-    if (buf && ferror(f)) {
+    if (ferror(f)) {
         free(buf);
         return NULL;
     }
@@ -268,10 +264,10 @@ static int ctl_line_to_msg(const char *type, char *line, bool shift, int64_t del
         if (!key || !*key)
             key = ctl_json_str(obj, "object_id");
         if (key && *key)
-            msg->key = strdup(key);
+            msg->key = cfd_xstrdup(key);
         if (shift) {
             ctl_shift_times(obj, delta);
-            shifted = strdup(json_object_to_json_string_ext(
+            shifted = cfd_xstrdup(json_object_to_json_string_ext(
                 obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
             text = shifted;
         }
@@ -282,7 +278,7 @@ static int ctl_line_to_msg(const char *type, char *line, bool shift, int64_t del
     if (cfd_json_to_pb(type, text, &msg->value, &msg->len, errstr, errstr_size)) {
         if (raw_invalid) {
             msg->len = strlen(line);
-            msg->value = (uint8_t *)strdup(line);
+            msg->value = (uint8_t *)cfd_xstrdup(line);
         } else {
             free(msg->key);
             msg->key = NULL;
@@ -389,10 +385,7 @@ static int ctl_produce(int argc, char **argv)
             line[--got] = '\0';
         if (nlines == cap) {
             cap = cap ? cap * 2 : 64;
-            char **grown = realloc(lines, cap * sizeof *lines);
-            if (!grown)
-                goto out;
-            lines = grown;
+            lines = cfd_xrealloc(lines, cap * sizeof *lines);
         }
         lines[nlines++] = line;
         line = NULL;
@@ -404,9 +397,7 @@ static int ctl_produce(int argc, char **argv)
 
     /* Check every line before sending any, so a typo does not send half a file. */
     int64_t delta = shift ? ctl_now_ms() - ctl_first_event_time(lines, nlines) : 0;
-    msgs = calloc(nlines ? nlines : 1, sizeof *msgs);
-    if (!msgs)
-        goto out;
+    msgs = cfd_xcalloc(nlines, sizeof *msgs);
     int bad = 0;
     for (size_t i = 0; i < nlines; i++) {
         char errstr[512];
@@ -625,8 +616,9 @@ static void ctl_pretty_incident(FILE *out, json_object *v)
     char t1[16], t2[16];
     json_object *orders, *flag;
     const char *city = ctl_json_str(v, "city"), *service = ctl_json_str(v, "service");
+    const char *id = ctl_json_str(v, "incident_id");
 
-    fprintf(out, "INCIDENT %s %s v%" PRId64 " %s", ctl_json_str(v, "incident_id"),
+    fprintf(out, "INCIDENT %s %s v%" PRId64 " %s", id ? id : "-",
             ctl_strip(ctl_json_str(v, "status"), "INCIDENT_STATUS_"), ctl_json_i64(v, "version"),
             ctl_strip(ctl_json_str(v, "kind"), "INCIDENT_KIND_"));
     fprintf(out, " %s/%s orders", city ? city : "-", service ? service : "-");
@@ -682,11 +674,7 @@ static void ctl_put_line(const char *text, size_t len)
     if (len && text[len - 1] == '\n')
         len--;
     size_t size = 4 * len + 1; /* an escape is at most 6 bytes for 2 */
-    char *shown = malloc(size);
-    if (!shown) {
-        perror("confirmctl");
-        exit(1);
-    }
+    char *shown = cfd_xmalloc(size);
     cfd_text_escape(shown, size, text, len);
     printf("%s\n", shown);
     free(shown);
@@ -1023,19 +1011,17 @@ static int ctl_codec(int argc, char **argv, bool decode)
         }
     } else {
         /* The codec takes a C string: stop at the first NUL. */
-        char *text = realloc(data, len + 1);
-        if (text) {
-            data = (uint8_t *)text;
-            text[len] = '\0';
-            uint8_t *buf;
-            size_t blen;
-            if (cfd_json_to_pb(type, text, &buf, &blen, errstr, sizeof errstr) == CFD_OK) {
-                rc = fwrite(buf, 1, blen, stdout) == blen && fflush(stdout) == 0 ? CTL_EXIT_OK
-                                                                                 : CTL_EXIT_FAIL;
-                free(buf);
-            } else {
-                fprintf(stderr, "confirmctl: %s\n", errstr);
-            }
+        char *text = cfd_xrealloc(data, len + 1);
+        data = (uint8_t *)text;
+        text[len] = '\0';
+        uint8_t *buf;
+        size_t blen;
+        if (cfd_json_to_pb(type, text, &buf, &blen, errstr, sizeof errstr) == CFD_OK) {
+            rc = fwrite(buf, 1, blen, stdout) == blen && fflush(stdout) == 0 ? CTL_EXIT_OK
+                                                                             : CTL_EXIT_FAIL;
+            free(buf);
+        } else {
+            fprintf(stderr, "confirmctl: %s\n", errstr);
         }
     }
     free(data);
@@ -1271,8 +1257,6 @@ static int ctl_simclock(int argc, char **argv)
     int rc = CTL_EXIT_USAGE, c;
     cfd_store *st = NULL;
     cfd_config *cfg = cfd_config_new();
-    if (!cfg)
-        return CTL_EXIT_FAIL;
     while ((c = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
         cfd_err err = CFD_OK;
         switch (c) {

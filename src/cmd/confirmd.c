@@ -101,10 +101,6 @@ int main(int argc, char **argv) {
     sigaddset(&hup_set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &hup_set, NULL);
     cfd_config *cfg = cfd_config_new();
-    if (!cfg) {
-        fputs("confirmd: out of memory\n", stderr);
-        return 1;
-    }
 
     /* The file first, then --set overrides in order, whatever their position. */
     for (int pass = 0; pass < 2; pass++) {

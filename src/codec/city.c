@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "codec_int.h"
+#include "confirmd/alloc.h"
 #include "confirmd/city_codec.h"
 #include "confirmd/v1/incident.pb-c.h"
 
@@ -27,37 +28,25 @@ static void report_out(const cfd_city_report *r, Confirmd__V1__CityReport *pb) {
     pb->incident = r->incident;
 }
 
-/* A copy of s, NULL for ""; false on out-of-memory. */
-static bool dup_opt(const char *s, char **out) {
-    *out = NULL;
-    if (!codec_opt(s))
-        return true;
-    return (*out = strdup(s)) != NULL;
-}
-
-static bool report_in(const Confirmd__V1__CityReport *pb, cfd_city_report *r) {
+static void report_in(const Confirmd__V1__CityReport *pb, cfd_city_report *r) {
     memset(r, 0, sizeof(*r));
-    /* Every copy is tried (and its pointer set) whatever the others did: clear frees. */
-    bool ok = dup_opt(pb->city, &r->city);
-    ok = dup_opt(pb->service, &r->service) && ok;
-    ok = dup_opt(pb->work_order, &r->work_order) && ok;
-    ok = dup_opt(pb->customer_id, &r->customer_id) && ok;
+    r->city = codec_dup(pb->city);
+    r->service = codec_dup(pb->service);
+    r->work_order = codec_dup(pb->work_order);
+    r->customer_id = codec_dup(pb->customer_id);
     r->reported_at_ms = pb->reported_at_ms;
     r->ended_at_ms = pb->ended_at_ms;
     r->ownership_unclear = pb->ownership_unclear;
     r->excluded = pb->excluded;
     r->record_version = pb->record_version;
     r->incident = pb->incident;
-    if (!ok)
-        cfd_city_report_clear(r);
-    return ok;
 }
 
-cfd_err cfd_codec_city_report_encode(const cfd_city_report *r, uint8_t **buf, size_t *len) {
+void cfd_codec_city_report_encode(const cfd_city_report *r, uint8_t **buf, size_t *len) {
     Confirmd__V1__CityReport pb;
     report_out(r, &pb);
     pb.incident = 0; /* membership is the receiving state's */
-    return codec_pack(&pb.base, buf, len);
+    codec_pack(&pb.base, buf, len);
 }
 
 cfd_err cfd_codec_city_report_decode(const void *buf, size_t len, cfd_city_report *out,
@@ -82,25 +71,16 @@ cfd_err cfd_codec_city_report_decode(const void *buf, size_t len, cfd_city_repor
         confirmd__v1__city_report__free_unpacked(pb, NULL);
         return CFD_ERR_MISSING_FIELD;
     }
-    bool ok = report_in(pb, out);
+    report_in(pb, out);
     out->incident = 0;
     confirmd__v1__city_report__free_unpacked(pb, NULL);
-    if (!ok) {
-        snprintf(errstr, errstr_size, "out of memory");
-        return CFD_ERR;
-    }
     return CFD_OK;
 }
 
-cfd_err cfd_codec_city_state_encode(const cfd_city_state *st, uint8_t **buf, size_t *len) {
+void cfd_codec_city_state_encode(const cfd_city_state *st, uint8_t **buf, size_t *len) {
     Confirmd__V1__CityState pb = CONFIRMD__V1__CITY_STATE__INIT;
-    Confirmd__V1__CityReport *reps = calloc(st->n_reports + 1, sizeof(*reps));
-    Confirmd__V1__CityReport **ptrs = calloc(st->n_reports + 1, sizeof(*ptrs));
-    if (!reps || !ptrs) {
-        free(reps);
-        free(ptrs);
-        return CFD_ERR;
-    }
+    Confirmd__V1__CityReport *reps = cfd_xcalloc(st->n_reports + 1, sizeof(*reps));
+    Confirmd__V1__CityReport **ptrs = cfd_xcalloc(st->n_reports + 1, sizeof(*ptrs));
     for (size_t i = 0; i < st->n_reports; i++) {
         report_out(&st->reports[i], &reps[i]);
         ptrs[i] = &reps[i];
@@ -119,10 +99,9 @@ cfd_err cfd_codec_city_state_encode(const cfd_city_state *st, uint8_t **buf, siz
     pb.version = st->version;
     pb.members_sent = st->members_sent;
     pb.excluded_sent = st->excluded_sent;
-    cfd_err err = codec_pack(&pb.base, buf, len);
+    codec_pack(&pb.base, buf, len);
     free(reps);
     free(ptrs);
-    return err;
 }
 
 cfd_err cfd_codec_city_state_decode(const void *buf, size_t len, cfd_city_state **out,
@@ -133,43 +112,34 @@ cfd_err cfd_codec_city_state_decode(const void *buf, size_t len, cfd_city_state 
         return CFD_ERR_DECODE;
     }
     cfd_city_state *st = cfd_city_state_new();
-    bool ok = st != NULL;
-    if (ok) {
-        ok = dup_opt(pb->city, &st->city);
-        ok = dup_opt(pb->service, &st->service) && ok;
-        st->reports = calloc(pb->n_reports + 1, sizeof(*st->reports));
-        ok &= st->reports != NULL;
-        st->cap_reports = st->reports ? pb->n_reports + 1 : 0;
-        for (size_t i = 0; ok && i < pb->n_reports; i++) {
-            /* Kept sorted and unique by work order, or merging would misplace. */
-            if (!codec_opt(pb->reports[i]->work_order) ||
-                (i > 0 && strcmp(pb->reports[i - 1]->work_order,
-                                 pb->reports[i]->work_order) >= 0)) {
-                snprintf(errstr, errstr_size, "CityState reports not sorted by work order");
-                cfd_city_state_destroy(st);
-                confirmd__v1__city_state__free_unpacked(pb, NULL);
-                return CFD_ERR_DECODE;
-            }
-            ok = report_in(pb->reports[i], &st->reports[i]);
-            st->n_reports += ok;
+    st->city = codec_dup(pb->city);
+    st->service = codec_dup(pb->service);
+    st->reports = cfd_xcalloc(pb->n_reports + 1, sizeof(*st->reports));
+    st->cap_reports = pb->n_reports + 1;
+    for (size_t i = 0; i < pb->n_reports; i++) {
+        /* Kept sorted and unique by work order, or merging would misplace. */
+        if (!codec_opt(pb->reports[i]->work_order) ||
+            (i > 0 && strcmp(pb->reports[i - 1]->work_order,
+                             pb->reports[i]->work_order) >= 0)) {
+            snprintf(errstr, errstr_size, "CityState reports not sorted by work order");
+            cfd_city_state_destroy(st);
+            confirmd__v1__city_state__free_unpacked(pb, NULL);
+            return CFD_ERR_DECODE;
         }
-        snprintf(st->incident_id, sizeof(st->incident_id), "%s", s_or_empty(pb->incident_id));
-        st->incidents = pb->incidents;
-        st->open = pb->open;
-        st->started_at_ms = pb->started_at_ms;
-        st->third_report_ms = pb->third_report_ms;
-        st->opened_at_ms = pb->opened_at_ms;
-        st->closed_at_ms = pb->closed_at_ms;
-        st->version = pb->version;
-        st->members_sent = pb->members_sent;
-        st->excluded_sent = pb->excluded_sent;
+        report_in(pb->reports[i], &st->reports[i]);
+        st->n_reports++;
     }
+    snprintf(st->incident_id, sizeof(st->incident_id), "%s", s_or_empty(pb->incident_id));
+    st->incidents = pb->incidents;
+    st->open = pb->open;
+    st->started_at_ms = pb->started_at_ms;
+    st->third_report_ms = pb->third_report_ms;
+    st->opened_at_ms = pb->opened_at_ms;
+    st->closed_at_ms = pb->closed_at_ms;
+    st->version = pb->version;
+    st->members_sent = pb->members_sent;
+    st->excluded_sent = pb->excluded_sent;
     confirmd__v1__city_state__free_unpacked(pb, NULL);
-    if (!ok) {
-        cfd_city_state_destroy(st);
-        snprintf(errstr, errstr_size, "out of memory");
-        return CFD_ERR;
-    }
     *out = st;
     return CFD_OK;
 }

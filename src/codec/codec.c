@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "codec_int.h"
+#include "confirmd/alloc.h"
 #include "confirmd/codec.h"
 #include "confirmd/text.h"
 #include "confirmd/v1/alert.pb-c.h"
@@ -26,6 +27,21 @@
 const char *codec_opt(const char *s)
 {
     return s && *s ? s : NULL;
+}
+
+char *codec_dup(const char *s)
+{
+    return codec_opt(s) ? cfd_xstrdup(s) : NULL;
+}
+
+char **codec_dupv(char *const *src, size_t n)
+{
+    if (n == 0)
+        return NULL;
+    char **v = cfd_xcalloc(n, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = cfd_xstrdup(src[i]);
+    return v;
 }
 
 /* ---- value checks ---------------------------------------------------------------- */
@@ -135,8 +151,8 @@ static uint32_t codec_metric_bits(const Confirmd__V1__Metric *v, size_t n)
     return bits;
 }
 
-/* Maps the payload of pb into de->ev. @returns CFD_OK or CFD_ERR (out of memory). */
-static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_event *de)
+/* Maps the payload of pb into de->ev. */
+static void codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_event *de)
 {
     cfd_event *ev = &de->ev;
 
@@ -205,9 +221,7 @@ static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_ev
         size_t total = a->n_engineers + a->n_assisting_staff;
         if (total == 0)
             break;
-        de->strv = malloc(total * sizeof *de->strv);
-        if (!de->strv)
-            return CFD_ERR;
+        de->strv = cfd_xmalloc(total * sizeof *de->strv);
         ev->arrival.engineers = de->strv;
         ev->arrival.n_engineers = codec_strv_fill(de->strv, a->engineers, a->n_engineers);
         const char **staff = de->strv + ev->arrival.n_engineers;
@@ -334,7 +348,6 @@ static cfd_err codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_ev
         ev->kind = CFD_MS_NONE;
         break;
     }
-    return CFD_OK;
 }
 
 cfd_err cfd_codec_event_decode(const void *buf, size_t len, cfd_decoded_event *out,
@@ -362,11 +375,7 @@ cfd_err cfd_codec_event_decode(const void *buf, size_t len, cfd_decoded_event *o
     ev->event_time_ms = pb->event_time_ms;
     ev->ingest_time_ms = pb->ingest_time_ms;
     ev->reported_by = codec_opt(pb->reported_by);
-    err = codec_event_payload(pb, out);
-    if (err) {
-        snprintf(errstr, errstr_size, "out of memory");
-        goto fail;
-    }
+    codec_event_payload(pb, out);
     err = cfd_event_validate(ev, errstr, errstr_size);
     if (err)
         goto fail;
@@ -461,19 +470,17 @@ static void codec_record_pb_release(codec_record_pb *p)
     free(p->pause_metrics);
 }
 
-/* Builds the parts of rec into p. @returns CFD_OK or CFD_ERR (out of memory). */
-static cfd_err codec_parts_build(const cfd_record *rec, codec_record_pb *p)
+/* Builds the parts of rec into p. */
+static void codec_parts_build(const cfd_record *rec, codec_record_pb *p)
 {
     size_t n = rec->n_parts;
 
     if (n == 0)
-        return CFD_OK;
-    p->parts = calloc(n, sizeof *p->parts);
-    p->parts_ptr = calloc(n, sizeof *p->parts_ptr);
-    p->part_msgs = calloc(n, sizeof *p->part_msgs);
-    p->fault_types = calloc(n * CFD_PART_FAULT_COUNT, sizeof *p->fault_types);
-    if (!p->parts || !p->parts_ptr || !p->part_msgs || !p->fault_types)
-        return CFD_ERR;
+        return;
+    p->parts = cfd_xcalloc(n, sizeof *p->parts);
+    p->parts_ptr = cfd_xcalloc(n, sizeof *p->parts_ptr);
+    p->part_msgs = cfd_xcalloc(n, sizeof *p->part_msgs);
+    p->fault_types = cfd_xcalloc(n * CFD_PART_FAULT_COUNT, sizeof *p->fault_types);
     for (size_t i = 0; i < n; i++) {
         const cfd_part_record *src = &rec->parts[i];
         Confirmd__V1__PartRecord *pr = &p->parts[i];
@@ -506,21 +513,18 @@ static cfd_err codec_parts_build(const cfd_record *rec, codec_record_pb *p)
     }
     p->rec.n_parts = n;
     p->rec.parts = p->parts_ptr;
-    return CFD_OK;
 }
 
-/* Builds the pauses of rec into p. @returns CFD_OK or CFD_ERR (out of memory). */
-static cfd_err codec_pauses_build(const cfd_record *rec, codec_record_pb *p)
+/* Builds the pauses of rec into p. */
+static void codec_pauses_build(const cfd_record *rec, codec_record_pb *p)
 {
     size_t n = rec->n_pauses;
 
     if (n == 0)
-        return CFD_OK;
-    p->pauses = calloc(n, sizeof *p->pauses);
-    p->pauses_ptr = calloc(n, sizeof *p->pauses_ptr);
-    p->pause_metrics = calloc(n * CFD_METRIC_COUNT, sizeof *p->pause_metrics);
-    if (!p->pauses || !p->pauses_ptr || !p->pause_metrics)
-        return CFD_ERR;
+        return;
+    p->pauses = cfd_xcalloc(n, sizeof *p->pauses);
+    p->pauses_ptr = cfd_xcalloc(n, sizeof *p->pauses_ptr);
+    p->pause_metrics = cfd_xcalloc(n * CFD_METRIC_COUNT, sizeof *p->pause_metrics);
     for (size_t i = 0; i < n; i++) {
         const cfd_pause *src = &rec->pauses[i];
         Confirmd__V1__Pause *pp = &p->pauses[i];
@@ -545,11 +549,10 @@ static cfd_err codec_pauses_build(const cfd_record *rec, codec_record_pb *p)
     }
     p->rec.n_pauses = n;
     p->rec.pauses = p->pauses_ptr;
-    return CFD_OK;
 }
 
 /* The side paths and the assessment; no allocation beyond parts and pauses. */
-static cfd_err codec_extras_build(const cfd_record *rec, codec_record_pb *p)
+static void codec_extras_build(const cfd_record *rec, codec_record_pb *p)
 {
     Confirmd__V1__ConfirmationRecord *r = &p->rec;
 
@@ -589,9 +592,8 @@ static cfd_err codec_extras_build(const cfd_record *rec, codec_record_pb *p)
     r->restored_at_ms = rec->restored_at_ms;
     r->full_interruption = rec->full_interruption;
     r->terminal_complaint = rec->terminal_complaint;
-    if (codec_parts_build(rec, p) || codec_pauses_build(rec, p))
-        return CFD_ERR;
-    return CFD_OK;
+    codec_parts_build(rec, p);
+    codec_pauses_build(rec, p);
 }
 
 /* Copies n pointers to dst, with "" for NULL (packing a NULL entry would crash). */
@@ -604,11 +606,8 @@ static char **codec_strv_copy(char **base, size_t off, char *const *src, size_t 
     return base + off;
 }
 
-/*
- * Builds the protobuf view of rec in p (borrowing rec's strings).
- * @returns CFD_OK, or CFD_ERR when out of memory (p needs no release then).
- */
-static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
+/* Builds the protobuf view of rec in p (borrowing rec's strings); release p after. */
+static void codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
 {
     Confirmd__V1__ConfirmationRecord *r = &p->rec;
 
@@ -639,11 +638,8 @@ static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
         r->customer = &p->customer;
     }
     size_t nstr = rec->n_engineers + rec->n_assisting_staff + rec->n_linked_alarms;
-    if (nstr) {
-        p->strv = malloc(nstr * sizeof *p->strv);
-        if (!p->strv)
-            return CFD_ERR;
-    }
+    if (nstr)
+        p->strv = cfd_xmalloc(nstr * sizeof *p->strv);
     r->n_engineers = rec->n_engineers;
     r->engineers = codec_strv_copy(p->strv, 0, rec->engineers, rec->n_engineers);
     r->n_assisting_staff = rec->n_assisting_staff;
@@ -684,12 +680,8 @@ static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
     r->cancel_reason = rec->cancel_reason;
 
     if (rec->n_timeline) {
-        p->timeline = calloc(rec->n_timeline, sizeof *p->timeline);
-        p->timeline_ptr = calloc(rec->n_timeline, sizeof *p->timeline_ptr);
-        if (!p->timeline || !p->timeline_ptr) {
-            codec_record_pb_release(p);
-            return CFD_ERR;
-        }
+        p->timeline = cfd_xcalloc(rec->n_timeline, sizeof *p->timeline);
+        p->timeline_ptr = cfd_xcalloc(rec->n_timeline, sizeof *p->timeline_ptr);
         for (size_t i = 0; i < rec->n_timeline; i++) {
             const cfd_timeline_entry *te = &rec->timeline[i];
             Confirmd__V1__TimelineEntry *pe = &p->timeline[i];
@@ -742,82 +734,35 @@ static cfd_err codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
     r->version = rec->version;
     r->penalty_points = rec->penalty_points;
     r->policy_version = rec->policy_version;
-    if (codec_extras_build(rec, p)) {
-        codec_record_pb_release(p);
-        return CFD_ERR;
-    }
-    return CFD_OK;
+    codec_extras_build(rec, p);
 }
 
 /* Packs any message into a malloc'd buffer. */
-cfd_err codec_pack(const ProtobufCMessage *m, uint8_t **buf, size_t *len)
+void codec_pack(const ProtobufCMessage *m, uint8_t **buf, size_t *len)
 {
-    size_t n = protobuf_c_message_get_packed_size(m);
-    *buf = malloc(n ? n : 1);
-    if (!*buf) {
-        *len = 0;
-        return CFD_ERR;
-    }
+    *buf = cfd_xmalloc(protobuf_c_message_get_packed_size(m));
     *len = protobuf_c_message_pack(m, *buf);
-    return CFD_OK;
 }
 
-cfd_err cfd_codec_record_encode(const cfd_record *rec, uint8_t **buf, size_t *len)
+void cfd_codec_record_encode(const cfd_record *rec, uint8_t **buf, size_t *len)
 {
     codec_record_pb p;
-    *buf = NULL;
-    *len = 0;
-    if (codec_record_pb_build(rec, &p))
-        return CFD_ERR;
-    cfd_err err = codec_pack(&p.rec.base, buf, len);
+    codec_record_pb_build(rec, &p);
+    codec_pack(&p.rec.base, buf, len);
     codec_record_pb_release(&p);
-    return err;
 }
 
-cfd_err cfd_codec_state_encode(const cfd_record *rec, uint8_t **buf, size_t *len)
+void cfd_codec_state_encode(const cfd_record *rec, uint8_t **buf, size_t *len)
 {
     codec_record_pb p;
     Confirmd__V1__WorkOrderState st = CONFIRMD__V1__WORK_ORDER_STATE__INIT;
-    *buf = NULL;
-    *len = 0;
-    if (codec_record_pb_build(rec, &p))
-        return CFD_ERR;
+    codec_record_pb_build(rec, &p);
     st.record = &p.rec;
     st.alerts_sent = rec->alerts_sent;
     st.emitted_version = rec->emitted_version;
     st.incident_version = rec->incident_version;
-    cfd_err err = codec_pack(&st.base, buf, len);
+    codec_pack(&st.base, buf, len);
     codec_record_pb_release(&p);
-    return err;
-}
-
-/* strdup of a non-empty string; *ok goes false when out of memory. */
-static char *codec_dup(const char *s, bool *ok)
-{
-    if (!codec_opt(s))
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
-        *ok = false;
-    return d;
-}
-
-/* Copies a repeated string field; empty entries are kept as "" so indices hold. */
-static char **codec_dupv(char *const *src, size_t n, bool *ok)
-{
-    if (n == 0)
-        return NULL;
-    char **v = calloc(n, sizeof *v);
-    if (!v) {
-        *ok = false;
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        v[i] = strdup(src[i] ? src[i] : "");
-        if (!v[i])
-            *ok = false;
-    }
-    return v;
 }
 
 static int codec_strcmp0(const char *a, const char *b)
@@ -883,28 +828,25 @@ static bool codec_record_pb_valid(const Confirmd__V1__ConfirmationRecord *r, cha
     return true;
 }
 
-/* Fills the side paths, parts, pauses and violations. @returns false when out of
- * memory. */
-static bool codec_extras_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_record *rec)
+/* Fills the side paths, parts, pauses and violations. */
+static void codec_extras_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_record *rec)
 {
-    bool ok = true;
-
     rec->special = r->special;
-    rec->previous_work_order = codec_dup(r->previous_work_order, &ok);
-    rec->alarm_object = codec_dup(r->alarm_object, &ok);
+    rec->previous_work_order = codec_dup(r->previous_work_order);
+    rec->alarm_object = codec_dup(r->alarm_object);
     rec->full_interruption = r->full_interruption;
     rec->terminal_complaint = r->terminal_complaint;
     rec->customer_absences = r->customer_absences;
     rec->priority_appointment = r->priority_appointment;
     rec->reschedules = r->reschedules;
     rec->signature_waiver = (cfd_waiver)r->signature_waiver;
-    rec->signature_waiver_detail = codec_dup(r->signature_waiver_detail, &ok);
+    rec->signature_waiver_detail = codec_dup(r->signature_waiver_detail);
     if (r->visit_note) {
         rec->visit_note.visit_time_ms = r->visit_note->visit_time_ms;
         rec->visit_note.leaving_time_ms = r->visit_note->leaving_time_ms;
-        rec->visit_note.contact = codec_dup(r->visit_note->contact, &ok);
+        rec->visit_note.contact = codec_dup(r->visit_note->contact);
     }
-    rec->event_report_id = codec_dup(r->event_report_id, &ok);
+    rec->event_report_id = codec_dup(r->event_report_id);
     rec->event_report_at_ms = r->event_report_at_ms;
     rec->diagnosed_at_ms = r->diagnosed_at_ms;
     rec->restored_at_ms = r->restored_at_ms;
@@ -920,106 +862,101 @@ static bool codec_extras_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
         rec->n_violations = i + 1;
     }
     if (r->n_parts) {
-        if (!(rec->parts = calloc(r->n_parts, sizeof *rec->parts)))
-            return false;
+        rec->parts = cfd_xcalloc(r->n_parts, sizeof *rec->parts);
         rec->n_parts = r->n_parts;
         for (size_t i = 0; i < r->n_parts; i++) {
             const Confirmd__V1__PartRecord *pr = r->parts[i];
             const Confirmd__V1__Part *pt = pr->part;
             cfd_part_record *dst = &rec->parts[i];
 
-            dst->event_id = codec_dup(pr->event_id, &ok);
+            dst->event_id = codec_dup(pr->event_id);
             dst->handled_at_ms = pr->handled_at_ms;
             dst->manufactured_on = pr->manufactured_on;
             dst->age_in_service_days = pr->age_in_service_days;
             if (!pt)
                 continue;
-            dst->name = codec_dup(pt->name, &ok);
-            dst->material_number = codec_dup(pt->material_number, &ok);
-            dst->serial_number = codec_dup(pt->serial_number, &ok);
+            dst->name = codec_dup(pt->name);
+            dst->material_number = codec_dup(pt->material_number);
+            dst->serial_number = codec_dup(pt->serial_number);
             dst->quantity = pt->quantity;
             dst->category = (cfd_equipment_category)pt->category;
             for (size_t k = 0; k < pt->n_fault_types; k++)
                 if (pt->fault_types[k] > 0 && pt->fault_types[k] < CFD_PART_FAULT_COUNT)
                     dst->fault_types |= CFD_PART_FAULT_BIT(pt->fault_types[k]);
-            dst->preliminary_cause = codec_dup(pt->preliminary_cause, &ok);
+            dst->preliminary_cause = codec_dup(pt->preliminary_cause);
             dst->responsible = (cfd_responsible)pt->responsible;
-            dst->supplier_name = codec_dup(pt->supplier_name, &ok);
-            dst->description = codec_dup(pt->description, &ok);
+            dst->supplier_name = codec_dup(pt->supplier_name);
+            dst->description = codec_dup(pt->description);
         }
     }
     if (r->n_pauses) {
-        if (!(rec->pauses = calloc(r->n_pauses, sizeof *rec->pauses)))
-            return false;
+        rec->pauses = cfd_xcalloc(r->n_pauses, sizeof *rec->pauses);
         rec->n_pauses = r->n_pauses;
         for (size_t i = 0; i < r->n_pauses; i++) {
             const Confirmd__V1__Pause *pp = r->pauses[i];
             cfd_pause *dst = &rec->pauses[i];
 
-            dst->pause_id = codec_dup(pp->pause_id, &ok);
+            dst->pause_id = codec_dup(pp->pause_id);
             dst->reason = (cfd_pause_reason)pp->reason;
-            dst->reported_by = codec_dup(pp->reported_by, &ok);
-            dst->evidence = codec_dup(pp->evidence, &ok);
+            dst->reported_by = codec_dup(pp->reported_by);
+            dst->evidence = codec_dup(pp->evidence);
             dst->metrics = codec_metric_bits(pp->metrics, pp->n_metrics);
             dst->start_ms = pp->start_ms;
             dst->end_ms = pp->end_ms;
-            dst->paused_event_id = codec_dup(pp->paused_event_id, &ok);
-            dst->resumed_event_id = codec_dup(pp->resumed_event_id, &ok);
+            dst->paused_event_id = codec_dup(pp->paused_event_id);
+            dst->resumed_event_id = codec_dup(pp->resumed_event_id);
         }
     }
-    return ok;
 }
 
-/* Fills rec from a checked protobuf record. @returns false when out of memory. */
-static bool codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_record *rec)
+/* Fills rec from a checked protobuf record. */
+static void codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_record *rec)
 {
-    bool ok = true;
-
-    rec->work_order = codec_dup(r->work_order, &ok);
-    rec->issuing_unit = codec_dup(r->issuing_unit, &ok);
+    rec->work_order = codec_dup(r->work_order);
+    rec->issuing_unit = codec_dup(r->issuing_unit);
     if (r->customer) {
         const Confirmd__V1__Customer *c = r->customer;
-        rec->customer.name = codec_dup(c->name, &ok);
-        rec->customer.contact_person = codec_dup(c->contact_person, &ok);
-        rec->customer.contact_phone = codec_dup(c->contact_phone, &ok);
-        rec->customer.address = codec_dup(c->address, &ok);
-        rec->customer.affected_service = codec_dup(c->affected_service, &ok);
-        rec->customer.city = codec_dup(c->city, &ok);
-        rec->customer.customer_id = codec_dup(c->customer_id, &ok);
+        rec->customer.name = codec_dup(c->name);
+        rec->customer.contact_person = codec_dup(c->contact_person);
+        rec->customer.contact_phone = codec_dup(c->contact_phone);
+        rec->customer.address = codec_dup(c->address);
+        rec->customer.affected_service = codec_dup(c->affected_service);
+        rec->customer.city = codec_dup(c->city);
+        rec->customer.customer_id = codec_dup(c->customer_id);
         rec->customer.tier = (cfd_tier)c->tier;
         rec->customer.gold = c->gold;
         rec->customer.importance = (cfd_importance)c->importance;
         rec->customer.diamond = c->diamond;
         rec->customer.cross_city_rental = c->cross_city_rental;
     }
-    rec->engineers = codec_dupv(r->engineers, r->n_engineers, &ok);
+    rec->engineers = codec_dupv(r->engineers, r->n_engineers);
     rec->n_engineers = rec->engineers ? r->n_engineers : 0;
-    rec->assisting_staff = codec_dupv(r->assisting_staff, r->n_assisting_staff, &ok);
+    rec->assisting_staff = codec_dupv(r->assisting_staff, r->n_assisting_staff);
     rec->n_assisting_staff = rec->assisting_staff ? r->n_assisting_staff : 0;
     rec->arrival_time_ms = r->arrival_time_ms;
     rec->service_end_time_ms = r->service_end_time_ms;
     if (r->network) {
-        rec->circuit_id = codec_dup(r->network->circuit_id, &ok);
-        rec->access_point = codec_dup(r->network->access_point, &ok);
-        rec->equipment = codec_dup(r->network->equipment, &ok);
+        rec->circuit_id = codec_dup(r->network->circuit_id);
+        rec->access_point = codec_dup(r->network->access_point);
+        rec->equipment = codec_dup(r->network->equipment);
     }
-    rec->problem_description = codec_dup(r->problem_description, &ok);
-    rec->onsite_findings = codec_dup(r->onsite_findings, &ok);
+    rec->problem_description = codec_dup(r->problem_description);
+    rec->onsite_findings = codec_dup(r->onsite_findings);
     rec->cause = (cfd_cause)r->cause;
-    rec->cause_other = codec_dup(r->cause_other, &ok);
+    rec->cause_other = codec_dup(r->cause_other);
     rec->result = (cfd_result)r->result;
-    rec->result_other = codec_dup(r->result_other, &ok);
-    rec->customer_opinion = codec_dup(r->customer_opinion, &ok);
-    rec->customer_signature = codec_dup(r->customer_signature, &ok);
+    rec->result_other = codec_dup(r->result_other);
+    rec->customer_opinion = codec_dup(r->customer_opinion);
+    rec->customer_signature = codec_dup(r->customer_signature);
     rec->customer_signed_at_ms = r->customer_signed_at_ms;
-    rec->engineer_signature = codec_dup(r->engineer_signature, &ok);
-    rec->corrective_actions = codec_dup(r->corrective_actions, &ok);
+    rec->engineer_signature = codec_dup(r->engineer_signature);
+    rec->corrective_actions = codec_dup(r->corrective_actions);
     rec->satisfaction = r->satisfaction;
-    rec->suggestions = codec_dup(r->suggestions, &ok);
+    rec->suggestions = codec_dup(r->suggestions);
 
     rec->state = (cfd_state)r->state;
     rec->urgency = (cfd_urgency)r->urgency;
-    rec->contractor = codec_dup(r->contractor, &ok);
+    rec->contractor = codec_dup(r->contractor);
     rec->reported_at_ms = r->reported_at_ms;
     rec->accepted_at_ms = r->accepted_at_ms;
     rec->first_alarm_at_ms = r->first_alarm_at_ms;
@@ -1027,19 +964,17 @@ static bool codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
     rec->appointment_by_customer = r->appointment_by_customer;
     rec->remote_restoration = r->remote_restoration;
     rec->workaround = r->workaround;
-    rec->cancel_reason = codec_dup(r->cancel_reason, &ok);
+    rec->cancel_reason = codec_dup(r->cancel_reason);
 
     if (r->n_timeline) {
-        rec->timeline = calloc(r->n_timeline, sizeof *rec->timeline);
-        if (!rec->timeline)
-            return false;
+        rec->timeline = cfd_xcalloc(r->n_timeline, sizeof *rec->timeline);
         rec->n_timeline = r->n_timeline;
         for (size_t i = 0; i < r->n_timeline; i++) {
             const Confirmd__V1__TimelineEntry *pe = r->timeline[i];
             cfd_timeline_entry *te = &rec->timeline[i];
             te->milestone = (cfd_milestone)pe->milestone;
             te->event_time_ms = pe->event_time_ms;
-            te->event_id = codec_dup(pe->event_id, &ok);
+            te->event_id = codec_dup(pe->event_id);
             te->source = (cfd_source)pe->source;
             te->appointment_time_ms = pe->appointment_time_ms;
             te->by_customer = pe->by_customer;
@@ -1066,12 +1001,12 @@ static bool codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
         s->next_warning_ms = ps->next_warning_ms;
         s->breach_at_ms = ps->breach_at_ms;
     }
-    rec->linked_alarms = codec_dupv(r->linked_alarms, r->n_linked_alarms, &ok);
+    rec->linked_alarms = codec_dupv(r->linked_alarms, r->n_linked_alarms);
     rec->n_linked_alarms = rec->linked_alarms ? r->n_linked_alarms : 0;
     rec->version = r->version;
     rec->penalty_points = r->penalty_points;
-    rec->policy_version = codec_dup(r->policy_version, &ok);
-    return ok && codec_extras_from_pb(r, rec);
+    rec->policy_version = codec_dup(r->policy_version);
+    codec_extras_from_pb(r, rec);
 }
 
 cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec, char *errstr,
@@ -1098,11 +1033,7 @@ cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec, ch
         goto out;
 
     out = cfd_record_new();
-    if (!out || !codec_record_from_pb(st->record, out)) {
-        snprintf(errstr, errstr_size, "out of memory");
-        err = CFD_ERR;
-        goto out;
-    }
+    codec_record_from_pb(st->record, out);
     out->alerts_sent = st->alerts_sent;
     out->emitted_version = st->emitted_version;
     out->incident_version = st->incident_version;
@@ -1117,7 +1048,7 @@ out:
 
 /* ---- alerts and dead letters ---------------------------------------------------- */
 
-cfd_err cfd_codec_alert_encode(const cfd_alert *a, uint8_t **buf, size_t *len)
+void cfd_codec_alert_encode(const cfd_alert *a, uint8_t **buf, size_t *len)
 {
     Confirmd__V1__SlaAlert pb = CONFIRMD__V1__SLA_ALERT__INIT;
 
@@ -1135,10 +1066,10 @@ cfd_err cfd_codec_alert_encode(const cfd_alert *a, uint8_t **buf, size_t *len)
     pb.city = (char *)a->city;
     pb.circuit_id = (char *)a->circuit_id;
     pb.message = (char *)a->message;
-    return codec_pack(&pb.base, buf, len);
+    codec_pack(&pb.base, buf, len);
 }
 
-cfd_err cfd_codec_incident_encode(const cfd_incident *inc, uint8_t **buf, size_t *len)
+void cfd_codec_incident_encode(const cfd_incident *inc, uint8_t **buf, size_t *len)
 {
     Confirmd__V1__Incident pb = CONFIRMD__V1__INCIDENT__INIT;
     char *orders[1] = {(char *)inc->work_order};
@@ -1167,7 +1098,7 @@ cfd_err cfd_codec_incident_encode(const cfd_incident *inc, uint8_t **buf, size_t
     pb.version = inc->version;
     pb.rule = (Confirmd__V1__IncidentRule)inc->rule;
     pb.decided_at_ms = inc->decided_at_ms;
-    return codec_pack(&pb.base, buf, len);
+    codec_pack(&pb.base, buf, len);
 }
 
 /* Text fields must hold UTF-8, or consumers in other languages refuse the whole
@@ -1177,14 +1108,13 @@ static const char *codec_text_or_null(const char *s)
     return s && cfd_utf8_valid(s, strlen(s)) ? s : NULL;
 }
 
-cfd_err cfd_codec_dead_letter_encode(const cfd_dead_letter *dl, uint8_t **buf, size_t *len)
+void cfd_codec_dead_letter_encode(const cfd_dead_letter *dl, uint8_t **buf, size_t *len)
 {
     Confirmd__V1__DeadLetter pb = CONFIRMD__V1__DEAD_LETTER__INIT;
 
     uint8_t sha[SHA256_DIGEST_LENGTH];
     size_t n = dl->original ? dl->original_len : 0;
     char *detail = NULL;
-    cfd_err err;
 
     pb.original.data = (uint8_t *)dl->original;
     pb.original.len = n > dl->max_original ? dl->max_original : n;
@@ -1201,17 +1131,14 @@ cfd_err cfd_codec_dead_letter_encode(const cfd_dead_letter *dl, uint8_t **buf, s
     /* A detail cut to fit a buffer may end in half a character: drop it. */
     pb.detail = (char *)codec_text_or_null(dl->detail);
     if (dl->detail && !pb.detail) {
-        detail = strndup(dl->detail, cfd_utf8_valid_len(dl->detail, strlen(dl->detail)));
-        if (!detail)
-            return CFD_ERR;
+        detail = cfd_xstrndup(dl->detail, cfd_utf8_valid_len(dl->detail, strlen(dl->detail)));
         pb.detail = detail;
     }
     pb.work_order = (char *)codec_text_or_null(dl->work_order);
     pb.event_id = (char *)codec_text_or_null(dl->event_id);
     pb.dead_at_ms = dl->dead_at_ms;
-    err = codec_pack(&pb.base, buf, len);
+    codec_pack(&pb.base, buf, len);
     free(detail);
-    return err;
 }
 
 cfd_dl_reason cfd_codec_dl_reason(cfd_err err)

@@ -23,7 +23,14 @@ typedef enum codec_check {
 bool codec_values_valid(const ProtobufCMessage *m, codec_check what, char *errstr,
                         size_t errstr_size);
 
-/* Packs any message into a malloc'd buffer. */
-cfd_err codec_pack(const ProtobufCMessage *m, uint8_t **buf, size_t *len);
+/* Packs any message into a malloc'd buffer (never fails, see confirmd/alloc.h). */
+void codec_pack(const ProtobufCMessage *m, uint8_t **buf, size_t *len);
+
+/* @returns a malloc'd copy of s, or NULL when s is absent (NULL or ""). */
+char *codec_dup(const char *s);
+
+/* @returns a malloc'd copy of a repeated string field (NULL when n is 0); absent
+ *          entries become "" so indices hold. */
+char **codec_dupv(char *const *src, size_t n);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include <json-c/json.h>
 
+#include "confirmd/alloc.h"
 #include "confirmd/codec.h"
 #include "confirmd/v1/alert.pb-c.h"
 #include "confirmd/v1/events.pb-c.h"
@@ -81,9 +82,7 @@ static const char b64_alphabet[] =
 
 static char *b64_encode(const uint8_t *in, size_t len)
 {
-    char *out = malloc(4 * ((len + 2) / 3) + 1);
-    if (!out)
-        return NULL;
+    char *out = cfd_xmalloc(4 * ((len + 2) / 3) + 1);
     char *o = out;
     size_t i = 0;
     for (; i + 2 < len; i += 3) {
@@ -130,9 +129,7 @@ static int b64_decode(const char *in, size_t len, uint8_t **out, size_t *out_len
         return -1;
     if (len == 0)
         return 0;
-    uint8_t *buf = malloc(len * 3 / 4 + 1);
-    if (!buf)
-        return -1;
+    uint8_t *buf = cfd_xmalloc(len * 3 / 4 + 1);
     size_t n = 0;
     uint32_t acc = 0;
     int bits = 0;
@@ -360,12 +357,7 @@ static cfd_err json_to_value(const ProtobufCFieldDescriptor *f, json_object *v,
     case PROTOBUF_C_TYPE_STRING: {
         if (!json_object_is_type(v, json_type_string))
             return json_type_error(c, path, "a string", v);
-        char *s = strdup(json_object_get_string(v));
-        if (!s) {
-            snprintf(c->errstr, c->errstr_size, "out of memory");
-            return CFD_ERR;
-        }
-        *(char **)member = s;
+        *(char **)member = cfd_xstrdup(json_object_get_string(v));
         return CFD_OK;
     }
     case PROTOBUF_C_TYPE_BYTES: {
@@ -397,11 +389,7 @@ static cfd_err json_to_repeated(ProtobufCMessage *m, const ProtobufCFieldDescrip
     if (n == 0)
         return CFD_OK;
     size_t esz = json_elem_size(f->type);
-    uint8_t *arr = calloc(n, esz);
-    if (!arr) {
-        snprintf(c->errstr, c->errstr_size, "out of memory");
-        return CFD_ERR;
-    }
+    uint8_t *arr = cfd_xcalloc(n, esz);
     size_t *count = (size_t *)((uint8_t *)m + f->quantifier_offset);
     *(void **)((uint8_t *)m + f->offset) = arr;
     *count = 0;
@@ -429,11 +417,7 @@ static cfd_err json_to_message(const ProtobufCMessageDescriptor *d, json_object 
         snprintf(c->errstr, c->errstr_size, "field \"%s\": nested too deeply", path);
         return CFD_ERR_INVALID_VALUE;
     }
-    ProtobufCMessage *m = calloc(1, d->sizeof_message);
-    if (!m) {
-        snprintf(c->errstr, c->errstr_size, "out of memory");
-        return CFD_ERR;
-    }
+    ProtobufCMessage *m = cfd_xcalloc(1, d->sizeof_message);
     d->message_init(m);
 
     cfd_err err = CFD_OK;
@@ -515,7 +499,7 @@ cfd_err cfd_json_to_pb(const char *type_name, const char *json, uint8_t **buf,
     size_t jlen = strlen(json);
     tok = json_tokener_new();
     if (!tok) {
-        snprintf(errstr, errstr_size, "out of memory");
+        snprintf(errstr, errstr_size, "out of memory"); /* json-c's own allocation */
         return CFD_ERR;
     }
     root = json_tokener_parse_ex(tok, json, (int)(jlen > INT_MAX ? INT_MAX : jlen));
@@ -547,13 +531,7 @@ cfd_err cfd_json_to_pb(const char *type_name, const char *json, uint8_t **buf,
         err = CFD_ERR_INVALID_VALUE;
         goto out;
     }
-    size_t n = protobuf_c_message_get_packed_size(m);
-    *buf = malloc(n ? n : 1);
-    if (!*buf) {
-        snprintf(errstr, errstr_size, "out of memory");
-        err = CFD_ERR;
-        goto out;
-    }
+    *buf = cfd_xmalloc(protobuf_c_message_get_packed_size(m));
     *len = protobuf_c_message_pack(m, *buf);
 out:
     protobuf_c_message_free_unpacked(m, NULL);
@@ -602,8 +580,6 @@ static json_object *json_from_value(const ProtobufCFieldDescriptor *f, const voi
     case PROTOBUF_C_TYPE_BYTES: {
         const ProtobufCBinaryData *bd = member;
         char *s = b64_encode(bd->data, bd->len);
-        if (!s)
-            return NULL;
         json_object *o = json_object_new_string(s);
         free(s);
         return o;
@@ -699,12 +675,12 @@ char *cfd_pb_to_json(const char *type_name, const void *buf, size_t len, char *e
         snprintf(errstr, errstr_size, "undecodable: not a %s (%zu bytes)", d->name, len);
         return NULL;
     }
-    char *text = NULL;
     json_object *obj = json_from_message(m, 0);
-    if (obj)
-        text = strdup(json_object_to_json_string_ext(
-            obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    if (!text)
+    const char *js = obj ? json_object_to_json_string_ext(
+                               obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+                         : NULL;
+    char *text = js ? cfd_xstrdup(js) : NULL;
+    if (!text) /* json-c's own allocation failed */
         snprintf(errstr, errstr_size, "out of memory");
     json_object_put(obj);
     protobuf_c_message_free_unpacked(m, NULL);

@@ -115,7 +115,7 @@ void cfd_codec_alarm_release(cfd_decoded_alarm *d) {
     memset(d, 0, sizeof(*d));
 }
 
-cfd_err cfd_codec_alarm_encode(const cfd_alarm *a, uint8_t **buf, size_t *len) {
+void cfd_codec_alarm_encode(const cfd_alarm *a, uint8_t **buf, size_t *len) {
     Confirmd__V1__Alarm pb = CONFIRMD__V1__ALARM__INIT;
     pb.alarm_id = (char *)(a->alarm_id ? a->alarm_id : "");
     pb.network_object = (char *)(a->network_object ? a->network_object : "");
@@ -135,10 +135,10 @@ cfd_err cfd_codec_alarm_encode(const cfd_alarm *a, uint8_t **buf, size_t *len) {
     pb.closed_watched_from_ms = a->closed_watched_from_ms;
     pb.report.data = (uint8_t *)a->report;
     pb.report.len = a->report ? a->report_len : 0;
-    return codec_pack(&pb.base, buf, len);
+    codec_pack(&pb.base, buf, len);
 }
 
-cfd_err cfd_codec_alarm_state_encode(const cfd_alarm_state *st, uint8_t **buf, size_t *len) {
+void cfd_codec_alarm_state_encode(const cfd_alarm_state *st, uint8_t **buf, size_t *len) {
     Confirmd__V1__AlarmState pb = CONFIRMD__V1__ALARM_STATE__INIT;
     pb.work_order = st->work_order ? st->work_order : "";
     pb.opened_at_ms = st->opened_at_ms;
@@ -152,63 +152,30 @@ cfd_err cfd_codec_alarm_state_encode(const cfd_alarm_state *st, uint8_t **buf, s
     pb.last_needs_observation = st->last_needs_observation;
     pb.last_watched_from_ms = st->last_watched_from_ms;
     pb.opened_on = st->opened_on ? st->opened_on : "";
-    return codec_pack(&pb.base, buf, len);
-}
-
-static char **dupv(char **src, size_t n, bool *ok) {
-    if (!n)
-        return NULL;
-    char **v = calloc(n, sizeof(char *));
-    if (!v) {
-        *ok = false;
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!(v[i] = strdup(src[i] ? src[i] : "")))
-            *ok = false;
-    return v;
-}
-
-static char *dup_opt(const char *s, bool *ok) {
-    if (!codec_opt(s))
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
-        *ok = false;
-    return d;
+    codec_pack(&pb.base, buf, len);
 }
 
 cfd_err cfd_codec_alarm_state_decode(const void *buf, size_t len, cfd_alarm_state **out,
                                      char *errstr, size_t errstr_size) {
-    bool ok = true;
     Confirmd__V1__AlarmState *pb = confirmd__v1__alarm_state__unpack(NULL, len, buf);
     if (!pb) {
         snprintf(errstr, errstr_size, "undecodable: not a confirmd.v1.AlarmState");
         return CFD_ERR_DECODE;
     }
     cfd_alarm_state *st = cfd_alarm_state_new();
-    if (!st) {
-        confirmd__v1__alarm_state__free_unpacked(pb, NULL);
-        return CFD_ERR;
-    }
-    st->work_order = dup_opt(pb->work_order, &ok);
+    st->work_order = codec_dup(pb->work_order);
     st->opened_at_ms = pb->opened_at_ms;
-    st->alarm_ids = dupv(pb->alarm_ids, pb->n_alarm_ids, &ok);
+    st->alarm_ids = codec_dupv(pb->alarm_ids, pb->n_alarm_ids);
     st->n_alarm_ids = st->alarm_ids ? pb->n_alarm_ids : 0;
-    st->cleared_ids = dupv(pb->cleared_ids, pb->n_cleared_ids, &ok);
+    st->cleared_ids = codec_dupv(pb->cleared_ids, pb->n_cleared_ids);
     st->n_cleared_ids = st->cleared_ids ? pb->n_cleared_ids : 0;
     st->repeats = pb->repeats;
-    st->last_work_order = dup_opt(pb->last_work_order, &ok);
+    st->last_work_order = codec_dup(pb->last_work_order);
     st->last_closed_at_ms = pb->last_closed_at_ms;
     st->last_needs_observation = pb->last_needs_observation;
     st->last_watched_from_ms = pb->last_watched_from_ms;
-    st->opened_on = dup_opt(pb->opened_on, &ok);
+    st->opened_on = codec_dup(pb->opened_on);
     confirmd__v1__alarm_state__free_unpacked(pb, NULL);
-    if (!ok) {
-        cfd_alarm_state_destroy(st);
-        snprintf(errstr, errstr_size, "out of memory");
-        return CFD_ERR;
-    }
     *out = st;
     return CFD_OK;
 }
@@ -285,5 +252,6 @@ cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len) 
     default:
         return CFD_ERR_INVALID_VALUE;
     }
-    return codec_pack(&pb.base, buf, len);
+    codec_pack(&pb.base, buf, len);
+    return CFD_OK;
 }

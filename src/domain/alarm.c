@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-cfd_alarm_state *cfd_alarm_state_new(void) { return calloc(1, sizeof(cfd_alarm_state)); }
+#include "confirmd/alloc.h"
+
+cfd_alarm_state *cfd_alarm_state_new(void) { return cfd_xcalloc(1, sizeof(cfd_alarm_state)); }
 
 static void strv_free(char **v, size_t n) {
     for (size_t i = 0; i < n; i++)
@@ -57,10 +59,8 @@ static bool has(char *const *v, size_t n, const char *s) {
 
 /* Inserts s keeping v sorted (so the stored state is canonical). */
 static void add_sorted(char ***v, size_t *n, const char *s) {
-    char **nv = realloc(*v, (*n + 1) * sizeof(char *));
-    char *copy = strdup(s);
-    if (!nv || !copy)
-        abort(); /* the core's policy, as hiredis': out of memory is not recoverable */
+    char **nv = cfd_xrealloc(*v, (*n + 1) * sizeof(char *));
+    char *copy = cfd_xstrdup(s);
     size_t i = *n;
     while (i > 0 && strcmp(nv[i - 1], s) > 0) {
         nv[i] = nv[i - 1];
@@ -73,9 +73,7 @@ static void add_sorted(char ***v, size_t *n, const char *s) {
 
 static void set_str(char **dst, const char *s) {
     free(*dst);
-    *dst = s ? strdup(s) : NULL;
-    if (s && !*dst)
-        abort();
+    *dst = s ? cfd_xstrdup(s) : NULL;
 }
 
 /* True when order is the object's last completed order: a notice about it that comes

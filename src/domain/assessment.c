@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "confirmd/alloc.h"
 #include "confirmd/assessment.h"
 #include "sla.h"
 
@@ -306,7 +307,7 @@ void cfd_assessment_judge(cfd_record *rec, const cfd_policy *pol)
 
 cfd_assessment *cfd_assessment_new(void)
 {
-    return calloc(1, sizeof(cfd_assessment));
+    return cfd_xcalloc(1, sizeof(cfd_assessment));
 }
 
 void cfd_assessment_destroy(cfd_assessment *a)
@@ -361,34 +362,27 @@ const cfd_assessment_row *cfd_assessment_find(const cfd_assessment *a,
     return found ? &a->rows[i] : NULL;
 }
 
-/* @returns the row for (c, y, m), inserting an empty one; NULL when out of memory. */
+/* @returns the row for (c, y, m), inserting an empty one. */
 static cfd_assessment_row *row_get(cfd_assessment *a, const char *c, int y, int m)
 {
     bool found;
     size_t i = row_search(a, c, y, m, &found);
     cfd_assessment_row *grown;
-    char *copy;
 
     if (found)
         return &a->rows[i];
-    if ((copy = strdup(c)) == NULL)
-        return NULL;
-    grown = realloc(a->rows, (a->n_rows + 1) * sizeof(*grown));
-    if (grown == NULL) {
-        free(copy);
-        return NULL;
-    }
+    grown = cfd_xrealloc(a->rows, (a->n_rows + 1) * sizeof(*grown));
     a->rows = grown;
     memmove(&grown[i + 1], &grown[i], (a->n_rows - i) * sizeof(*grown));
     memset(&grown[i], 0, sizeof(*grown));
-    grown[i].contractor = copy;
+    grown[i].contractor = cfd_xstrdup(c);
     grown[i].year = y;
     grown[i].month = m;
     a->n_rows++;
     return &grown[i];
 }
 
-cfd_err cfd_assessment_add(cfd_assessment *a, const cfd_record *rec, const cfd_policy *pol)
+void cfd_assessment_add(cfd_assessment *a, const cfd_record *rec, const cfd_policy *pol)
 {
     const char *c = rec->contractor ? rec->contractor : "";
     /* One record counts once per month it touches. */
@@ -404,8 +398,7 @@ cfd_err cfd_assessment_add(cfd_assessment *a, const cfd_record *rec, const cfd_p
         bool counted = false;
 
         cfd_civil_from_days(day, &y, &m, &d);
-        if ((row = row_get(a, c, y, m)) == NULL)
-            return CFD_ERR;
+        row = row_get(a, c, y, m);
         row->points += v->points;
         row->violations++;
         if ((int)v->code >= 0 && v->code < CFD_VIOLATION_COUNT)
@@ -417,5 +410,4 @@ cfd_err cfd_assessment_add(cfd_assessment *a, const cfd_record *rec, const cfd_p
             seen[n_seen++] = y * 100 + m;
         }
     }
-    return CFD_OK;
 }

@@ -8,15 +8,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "confirmd/alloc.h"
+
 static char *dup_or_null(const char *s)
 {
-    char *d;
-
-    if (s == NULL)
-        return NULL;
-    if ((d = strdup(s)) == NULL)
-        abort();
-    return d;
+    return s == NULL ? NULL : cfd_xstrdup(s);
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -73,7 +69,7 @@ bool cfd_city_report_copy(cfd_city_report *dst, const cfd_city_report *src)
 
 cfd_city_state *cfd_city_state_new(void)
 {
-    return calloc(1, sizeof(cfd_city_state));
+    return cfd_xcalloc(1, sizeof(cfd_city_state));
 }
 
 void cfd_city_report_clear(cfd_city_report *r)
@@ -147,9 +143,7 @@ bool cfd_city_merge(cfd_city_state *st, const cfd_city_report *r)
     } else {
         if (st->n_reports == st->cap_reports) {
             st->cap_reports = st->cap_reports ? 2 * st->cap_reports : 8;
-            st->reports = realloc(st->reports, st->cap_reports * sizeof(*st->reports));
-            if (st->reports == NULL)
-                abort();
+            st->reports = cfd_xrealloc(st->reports, st->cap_reports * sizeof(*st->reports));
         }
         memmove(&st->reports[i + 1], &st->reports[i],
                 (st->n_reports - i) * sizeof(*st->reports));
@@ -247,10 +241,8 @@ static int judge(int64_t now_ms, cfd_city_report *const *v, size_t n, window *w,
 /* The reports in no incident, sorted by report time; *n set. Caller frees. */
 static cfd_city_report **candidates(cfd_city_state *st, size_t *n)
 {
-    cfd_city_report **v = malloc((st->n_reports + 1) * sizeof(*v));
+    cfd_city_report **v = cfd_xmalloc((st->n_reports + 1) * sizeof(*v));
 
-    if (v == NULL)
-        abort();
     *n = 0;
     for (size_t i = 0; i < st->n_reports; i++)
         if (st->reports[i].incident == 0)
@@ -293,9 +285,7 @@ static size_t list_members(cfd_city_state *st, bool *unclear, bool *excluded,
             continue;
         if (n == st->cap_members) {
             st->cap_members = st->cap_members ? 2 * st->cap_members : 8;
-            st->members = realloc(st->members, st->cap_members * sizeof(*st->members));
-            if (st->members == NULL)
-                abort();
+            st->members = cfd_xrealloc(st->members, st->cap_members * sizeof(*st->members));
         }
         st->members[n++] = r->work_order;
         *unclear |= r->ownership_unclear;

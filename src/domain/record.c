@@ -11,12 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "confirmd/alloc.h"
 #include "confirmd/record.h"
 #include "sla.h"
 
 cfd_record *cfd_record_new(void)
 {
-    return calloc(1, sizeof(cfd_record));
+    return cfd_xcalloc(1, sizeof(cfd_record));
 }
 
 static void free_strv(char **v, size_t n)
@@ -149,20 +150,14 @@ static bool timeline_has(const cfd_record *rec, const char *event_id)
     return false;
 }
 
-/* Inserts ev at its sorted place; *pos tells where. @returns CFD_OK or CFD_ERR (OOM). */
-static cfd_err timeline_insert(cfd_record *rec, const cfd_event *ev, size_t *pos)
+/* Inserts ev at its sorted place; *pos tells where. */
+static void timeline_insert(cfd_record *rec, const cfd_event *ev, size_t *pos)
 {
     cfd_timeline_entry *grown;
-    char *id = strdup(ev->event_id);
+    char *id = cfd_xstrdup(ev->event_id);
     size_t i = rec->n_timeline;
 
-    if (id == NULL)
-        return CFD_ERR;
-    grown = realloc(rec->timeline, (rec->n_timeline + 1) * sizeof(*grown));
-    if (grown == NULL) {
-        free(id);
-        return CFD_ERR;
-    }
+    grown = cfd_xrealloc(rec->timeline, (rec->n_timeline + 1) * sizeof(*grown));
     rec->timeline = grown;
     while (i > 0 && event_order(grown[i - 1].event_time_ms, grown[i - 1].event_id,
                                 ev->event_time_ms, id) > 0)
@@ -205,7 +200,6 @@ static cfd_err timeline_insert(cfd_record *rec, const cfd_event *ev, size_t *pos
     }
     rec->n_timeline++;
     *pos = i;
-    return CFD_OK;
 }
 
 /* Undoes timeline_insert(); the array keeps its capacity. */
@@ -326,7 +320,7 @@ static bool latest_in(const cfd_record *rec, const cfd_event *ev,
     return true;
 }
 
-/* ---- staged changes: every allocation happens before the record changes ----------- */
+/* ---- staged changes: read against the record as it was, then committed together --- */
 
 #define STAGE_MAX_STR 24
 
@@ -343,23 +337,18 @@ typedef struct stage {
     bool part;      /* rec->parts[n_parts] is staged: insert it at commit */
     int pause;      /* 0, or 1 + the index of the staged pause (n_pauses when new) */
     bool pause_side_paused, pause_side_resumed; /* which side the event sets */
-    bool oom;
 } stage;
 
 /* Stages *dst = copy of src; NULL and "" both stage NULL (absent). */
 static void stage_str(stage *st, char **dst, const char *src)
 {
-    char *val = NULL;
-
-    if (!absent(src) && (val = strdup(src)) == NULL)
-        st->oom = true;
     st->str[st->n_str].dst = dst;
-    st->str[st->n_str].val = val;
+    st->str[st->n_str].val = absent(src) ? NULL : cfd_xstrdup(src);
     st->n_str++;
 }
 
 /* @returns a copy of the present strings of v (absent ones dropped). */
-static char **copy_strv(const char *const *v, size_t n, size_t *n_out, bool *oom)
+static char **copy_strv(const char *const *v, size_t n, size_t *n_out)
 {
     char **copy;
     size_t k = 0;
@@ -367,19 +356,10 @@ static char **copy_strv(const char *const *v, size_t n, size_t *n_out, bool *oom
     *n_out = 0;
     if (n == 0)
         return NULL;
-    if ((copy = calloc(n, sizeof(*copy))) == NULL) {
-        *oom = true;
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (absent(v[i]))
-            continue;
-        if ((copy[k] = strdup(v[i])) == NULL) {
-            *oom = true;
-            break;
-        }
-        k++;
-    }
+    copy = cfd_xcalloc(n, sizeof(*copy));
+    for (size_t i = 0; i < n; i++)
+        if (!absent(v[i]))
+            copy[k++] = cfd_xstrdup(v[i]);
     *n_out = k;
     return copy;
 }
@@ -413,9 +393,9 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
     case CFD_MS_ARRIVED_ON_SITE:
         st->arrival = true;
         st->engineers = copy_strv(ev->arrival.engineers, ev->arrival.n_engineers,
-                                  &st->n_engineers, &st->oom);
+                                  &st->n_engineers);
         st->staff = copy_strv(ev->arrival.assisting_staff, ev->arrival.n_assisting_staff,
-                              &st->n_staff, &st->oom);
+                              &st->n_staff);
         break;
     case CFD_MS_DIAGNOSED:
         stage_str(st, &rec->cause_other, ev->diagnosis.cause_other);
@@ -449,14 +429,10 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
 }
 
 /* Makes room for one more element of an array of n (capacity is exactly n). */
-static void *grow_one(void *arr, size_t n, size_t size, bool *oom)
+static void *grow_one(void *arr, size_t n, size_t size)
 {
-    void *grown = realloc(arr, (n + 1) * size);
+    void *grown = cfd_xrealloc(arr, (n + 1) * size);
 
-    if (grown == NULL) {
-        *oom = true;
-        return arr;
-    }
     memset((char *)grown + n * size, 0, size);
     return grown;
 }
@@ -466,9 +442,7 @@ static void stage_part(stage *st, cfd_record *rec, const cfd_event *ev)
 {
     cfd_part_record *slot;
 
-    rec->parts = grow_one(rec->parts, rec->n_parts, sizeof(*rec->parts), &st->oom);
-    if (st->oom)
-        return;
+    rec->parts = grow_one(rec->parts, rec->n_parts, sizeof(*rec->parts));
     slot = &rec->parts[rec->n_parts];
     st->part = true;
     stage_str(st, &slot->event_id, ev->event_id);
@@ -506,9 +480,7 @@ static void stage_pause(stage *st, cfd_record *rec, const cfd_event *ev)
     while (i < rec->n_pauses && strcmp(rec->pauses[i].pause_id, ev->pause.pause_id) != 0)
         i++;
     if (i == rec->n_pauses) {
-        rec->pauses = grow_one(rec->pauses, rec->n_pauses, sizeof(*rec->pauses), &st->oom);
-        if (st->oom)
-            return;
+        rec->pauses = grow_one(rec->pauses, rec->n_pauses, sizeof(*rec->pauses));
         stage_str(st, &rec->pauses[i].pause_id, ev->pause.pause_id);
     }
     p = &rec->pauses[i];
@@ -583,27 +555,11 @@ static bool alarm_linked(const cfd_record *rec, const char *alarm_id)
 /* Stages the link of a new alarm id; grows rec->linked_alarms' capacity already. */
 static void stage_alarm(stage *st, cfd_record *rec, const char *alarm_id)
 {
-    char **grown;
-
     if (alarm_linked(rec, alarm_id))
         return;
-    grown = realloc(rec->linked_alarms, (rec->n_linked_alarms + 1) * sizeof(*grown));
-    if (grown == NULL) {
-        st->oom = true;
-        return;
-    }
-    rec->linked_alarms = grown;
-    if ((st->alarm_id = strdup(alarm_id)) == NULL)
-        st->oom = true;
-}
-
-static void stage_discard(stage *st)
-{
-    for (size_t i = 0; i < st->n_str; i++)
-        free(st->str[i].val);
-    free_strv(st->engineers, st->n_engineers);
-    free_strv(st->staff, st->n_staff);
-    free(st->alarm_id);
+    rec->linked_alarms = cfd_xrealloc(rec->linked_alarms,
+                                      (rec->n_linked_alarms + 1) * sizeof(*rec->linked_alarms));
+    st->alarm_id = cfd_xstrdup(alarm_id);
 }
 
 /* Moves the staged values into rec; the stage owns nothing afterwards. */
@@ -768,14 +724,10 @@ static void judge(cfd_record *rec, const cfd_policy *pol)
 
 cfd_err cfd_record_reevaluate(cfd_record *rec, const cfd_policy *pol)
 {
-    char *version;
-
     if (rec == NULL || pol == NULL)
         return CFD_ERR;
-    if ((version = strdup(pol->version)) == NULL)
-        return CFD_ERR;
     free(rec->policy_version);
-    rec->policy_version = version;
+    rec->policy_version = cfd_xstrdup(pol->version);
     if (rec->state != CFD_STATE_NONE)
         judge(rec, pol);
     return CFD_OK;
@@ -834,8 +786,7 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
         return CFD_OK;
     }
 
-    if (timeline_insert(rec, ev, &pos))
-        return fail(CFD_ERR, errstr, errstr_size, "out of memory");
+    timeline_insert(rec, ev, &pos);
     if (fold_state(rec, &next, &bad, &bad_from)) {
         describe_transition(rec, bad, pos, bad_from, errstr, errstr_size);
         timeline_remove(rec, pos);
@@ -874,11 +825,6 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
     }
     if (ev->kind == CFD_MS_NOC_ALARM)
         stage_alarm(&st, rec, ev->alarm.alarm_id);
-    if (st.oom) {
-        stage_discard(&st);
-        timeline_remove(rec, pos);
-        return fail(CFD_ERR, errstr, errstr_size, "out of memory");
-    }
 
     stage_commit(&st, rec);
     if (latest)

@@ -77,10 +77,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         return 0;
     }
-    if (cfd_codec_city_state_encode(st, &buf, &len) ||
-        cfd_codec_city_state_decode(buf, len, &again, errstr, sizeof errstr) ||
-        cfd_codec_city_state_encode(again, &buf2, &len2) || len != len2 ||
-        memcmp(buf, buf2, len))
+    cfd_codec_city_state_encode(st, &buf, &len);
+    if (cfd_codec_city_state_decode(buf, len, &again, errstr, sizeof errstr))
+        abort();
+    cfd_codec_city_state_encode(again, &buf2, &len2);
+    if (len != len2 || memcmp(buf, buf2, len))
         abort();
     /* A report of the state's own key (copies: a report never points into a state). */
     char *city = strdup(st->city ? st->city : "C"), *service = strdup(st->service ? st->service : "S");

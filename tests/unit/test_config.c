@@ -113,7 +113,6 @@ static void assert_defaults(const cfd_config *cfg) {
 static void test_defaults(void **state) {
     (void)state;
     cfd_config *cfg = cfd_config_new();
-    assert_non_null(cfg);
     assert_defaults(cfg);
     assert_int_equal(cfg->n_kafka, 0);
     cfd_config_destroy(cfg);

@@ -29,7 +29,6 @@ static cfd_record *aaa_order(const cfd_policy *pol, int64_t contacted_at) {
     cfd_event con = {.event_id = "e3", .work_order = "WO-1", .event_time_ms = contacted_at,
                      .kind = CFD_MS_CUSTOMER_CONTACTED};
     cfd_record *rec = cfd_record_new();
-    assert_non_null(rec);
     assert_int_equal(cfd_record_apply(rec, &rep, pol, &out, errstr, sizeof(errstr)), CFD_OK);
     assert_int_equal(cfd_record_apply(rec, &acc, pol, &out, errstr, sizeof(errstr)), CFD_OK);
     if (contacted_at)

@@ -63,7 +63,6 @@ static cfd_record *order(const facts *f, const cfd_policy *pol) {
     rep.report.customer.cross_city_rental = f->rental;
     rep.report.full_interruption = f->full;
     cfd_record *rec = cfd_record_new();
-    assert_non_null(rec);
     apply_ok(rec, &rep, pol);
     if (f->diagnosed)
         diagnose(rec, "e-dia", T0 + f->diagnosed, f->cause, pol);

@@ -65,7 +65,6 @@ static void test_conf_precedence(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char err[512], buf[256];
         cfd_config *cfg = cfd_config_new();
-        assert_non_null(cfg);
         for (size_t k = 0; k < 3 && cases[i].pairs[k]; k++)
             assert_int_equal(cfd_config_set_pair(cfg, cases[i].pairs[k], err, sizeof(err)),
                              CFD_OK);
