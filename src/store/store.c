@@ -122,8 +122,17 @@ static cfd_err reply_error(cfd_store *st, redisReply *r, const char *what, char 
         return CFD_ERR_IO;
     }
     if (r->type == REDIS_REPLY_ERROR) {
+        /* Answers of a Redis that is up but cannot serve yet (loading its data after a
+         * restart, running a long script, a replica without its master): wait and try
+         * again, as for a lost connection, rather than stop the worker. */
+        static const char *const transient[] = {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN"};
         snprintf(errstr, errstr_size, "redis %s: %s", what, r->str);
-        return strncmp(r->str, "FENCED", 6) == 0 ? CFD_ERR_FENCED : CFD_ERR;
+        if (strncmp(r->str, "FENCED", 6) == 0)
+            return CFD_ERR_FENCED;
+        for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++)
+            if (strncmp(r->str, transient[i], strlen(transient[i])) == 0)
+                return CFD_ERR_IO;
+        return CFD_ERR;
     }
     snprintf(errstr, errstr_size, "redis %s: unexpected reply type %d", what, r->type);
     return CFD_ERR;
