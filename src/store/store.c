@@ -171,7 +171,9 @@ static cfd_err connect_once(cfd_store *st, char *errstr, size_t errstr_size) {
         goto out;
     }
     redisSetTimeout(st->rc, tv);
-    redisEnableKeepAlive(st->rc);
+    /* TCP only: on a unix socket the option fails and leaves the context in error. */
+    if (!(st->unix_socket && *st->unix_socket))
+        redisEnableKeepAlive(st->rc);
     if (st->password && *st->password) {
         if (st->user && *st->user)
             r = redisCommand(st->rc, "AUTH %s %s", st->user, st->password);

@@ -226,12 +226,46 @@ static void test_reconnect(void **state) {
     cfd_txn_destroy(tx);
 }
 
+/* redis.unix_socket, the fastest local path: the store connects through it, claims a
+ * partition and commits a batch. */
+static void test_unix_socket(void **state) {
+    (void)state;
+    char errstr[256], sock[600], opt[700];
+    int64_t epoch = 0, off = -1;
+    h_env *env = h_env_new("store-unix");
+    assert_non_null(env);
+    snprintf(sock, sizeof(sock), "%s/redis.sock", h_env_dir(env));
+    const char *args[] = {"--unixsocket", sock, NULL};
+    assert_int_equal(h_redis_start_args(env, args), 0);
+    cfd_config *cfg = cfd_config_new();
+    snprintf(opt, sizeof(opt), "redis.unix_socket=%s", sock);
+    assert_int_equal(cfd_config_set_pair(cfg, opt, errstr, sizeof(errstr)), 0);
+    assert_int_equal(cfd_config_set_pair(cfg, "redis.port=1", errstr, sizeof(errstr)), 0);
+    cfd_store *st = cfd_store_new(cfg, errstr, sizeof(errstr));
+    if (!st)
+        fail_msg("unix socket: %s", errstr);
+    assert_int_equal(cfd_store_claim(st, 2, "test", &epoch, errstr, sizeof(errstr)), CFD_OK);
+    cfd_txn *tx = cfd_txn_new();
+    cfd_txn_begin(tx, 2, epoch);
+    cfd_txn_offset(tx, "ev", 7);
+    cfd_txn_put_state(tx, "WO-U", "state", 5);
+    assert_int_equal(cfd_store_commit(st, tx, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_store_applied_offset(st, 2, "ev", &off, errstr, sizeof(errstr)),
+                     CFD_OK);
+    assert_int_equal(off, 7);
+    cfd_txn_destroy(tx);
+    cfd_store_destroy(st);
+    cfd_config_destroy(cfg);
+    h_env_destroy(env);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_commit_and_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fencing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_park, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
+        cmocka_unit_test(test_unix_socket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
