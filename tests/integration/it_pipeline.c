@@ -204,6 +204,24 @@ static void test_output_refused_then_delivered(void **state) {
     assert_int_equal(outbox_left(env, 10000), 0);
 }
 
+/* Waits up to 20 s until order wo's park list in Redis holds n events.
+ * @returns how many it holds at the end. */
+static long long wait_parked(redisContext *rc, const char *wo, long long n) {
+    int64_t until = h_now_ms() + 20000;
+    long long parked = 0;
+    while (h_now_ms() < until && parked < n) {
+        redisReply *r = redisCommand(rc, "EVAL %s 0 %s",
+                                     "local k=redis.call('KEYS','cfd:*:park:' .. ARGV[1]) "
+                                     "if #k==0 then return 0 end "
+                                     "return redis.call('LLEN',k[1])", wo);
+        parked = r && r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+        freeReplyObject(r);
+        if (parked < n)
+            usleep(100000);
+    }
+    return parked;
+}
+
 /* Milestones that arrive before the report are parked, then applied when the order
  * opens; a replayed event (same id) changes nothing. */
 static void test_parking_and_duplicates(void **state) {
@@ -215,18 +233,7 @@ static void test_parking_and_duplicates(void **state) {
     h_send_ms(env, "WO-D", "WO-D-con", T0 + 5 * MIN, "customer_contacted", "{}");
     /* Wait until the worker parked them durably, in a batch of its own. */
     redisContext *rc = h_redis_connect(env);
-    int64_t until = h_now_ms() + 20000;
-    long long parked = 0;
-    while (h_now_ms() < until && parked < 2) {
-        redisReply *r = redisCommand(rc, "EVAL %s 0",
-                                     "local k=redis.call('KEYS','cfd:*:park:WO-D') "
-                                     "if #k==0 then return 0 end "
-                                     "return redis.call('LLEN',k[1])");
-        parked = r && r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
-        freeReplyObject(r);
-        usleep(100000);
-    }
-    assert_int_equal(parked, 2);
+    assert_int_equal(wait_parked(rc, "WO-D", 2), 2);
 
     h_send_report(env, "WO-D", "WO-D-rep", T0, "TIER_AAA", 0);
     h_send_ms(env, "WO-D", "WO-D-con", T0 + 5 * MIN, "customer_contacted", "{}"); /* replay */
@@ -265,18 +272,7 @@ static void test_unreadable_parked_frame(void **state) {
     h_send_ms(env, "WO-U", "WO-U-acc", T0 + MIN, "accepted", "{}");
     redisContext *rc = h_redis_connect(env);
     assert_non_null(rc);
-    int64_t until = h_now_ms() + 20000;
-    long long parked = 0;
-    while (h_now_ms() < until && parked < 1) {
-        redisReply *r = redisCommand(rc, "EVAL %s 0",
-                                     "local k=redis.call('KEYS','cfd:*:park:WO-U') "
-                                     "if #k==0 then return 0 end "
-                                     "return redis.call('LLEN',k[1])");
-        parked = r && r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
-        freeReplyObject(r);
-        usleep(100000);
-    }
-    assert_int_equal(parked, 1);
+    assert_int_equal(wait_parked(rc, "WO-U", 1), 1);
     redisReply *r = redisCommand(rc, "EVAL %s 0 %b",
                                  "local k=redis.call('KEYS','cfd:*:park:WO-U') "
                                  "return redis.call('RPUSH',k[1],ARGV[1])",
