@@ -5,12 +5,13 @@
 #   scripts/deps.sh            install what is missing
 #   scripts/deps.sh --check    only report what is missing (exit 1 if anything is)
 #
-# Written for Debian bookworm (librdkafka 2.0.2, hiredis 0.14.1, redis 7.0).
+# Written for Debian bookworm (librdkafka 2.0.2, hiredis 0.14.1, redis 7.0). Java 17 and
+# Maven run Apache Kafka for the tests (scripts/kafka.sh, tools/kafka/pom.xml).
 set -eu
 
 PACKAGES="build-essential cmake pkg-config librdkafka-dev libhiredis-dev
 libprotobuf-c-dev protobuf-c-compiler libjson-c-dev libinih-dev libcmocka-dev libssl-dev
-redis-server kcat clang libclang-rt-14-dev valgrind"
+redis-server kcat clang libclang-rt-14-dev valgrind openjdk-17-jre-headless maven"
 
 check_only=0
 case "${1:-}" in
