@@ -12,8 +12,12 @@
 
 #include "confirmd/config.h"
 
+/* The role of an admin client (confirmctl topics): service defaults, nothing forced,
+ * and of the pass-through keys only the shared "kafka.X" ones (SASL, TLS). */
+enum { CFD_KAFKA_ADMIN = 3 };
+
 /*
- * role is CFD_KAFKA_CONSUMER or CFD_KAFKA_PRODUCER (config.h).
+ * role is CFD_KAFKA_CONSUMER or CFD_KAFKA_PRODUCER (config.h), or CFD_KAFKA_ADMIN.
  * @returns a new configuration for role (the caller owns it until rd_kafka_new takes
  *          it), or NULL with errstr filled.
  */

@@ -34,6 +34,9 @@ static const kv producer_defaults[] = {
     {"batch.num.messages", "10000"},
     {"message.timeout.ms", "300000"},
 };
+static const kv admin_defaults[] = {
+    {"bootstrap.servers", "localhost:9092"},
+};
 
 /* Settings the guarantee rests on: applied last. */
 static const kv consumer_forced[] = {
@@ -44,6 +47,20 @@ static const kv consumer_forced[] = {
 static const kv producer_forced[] = {
     {"enable.idempotence", "true"},
     {"acks", "all"},
+};
+
+#define KVS(a) a, sizeof(a) / sizeof(a[0])
+
+/* Each role's defaults and forced settings, by role number. */
+static const struct {
+    const kv *defaults;
+    size_t n_defaults;
+    const kv *forced;
+    size_t n_forced;
+} roles[] = {
+    [CFD_KAFKA_CONSUMER] = {KVS(consumer_defaults), KVS(consumer_forced)},
+    [CFD_KAFKA_PRODUCER] = {KVS(producer_defaults), KVS(producer_forced)},
+    [CFD_KAFKA_ADMIN] = {KVS(admin_defaults), NULL, 0},
 };
 
 static int set_all(rd_kafka_conf_t *conf, const kv *v, size_t n, char *errstr,
@@ -98,25 +115,22 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 
 rd_kafka_conf_t *cfd_kafka_conf_new(const cfd_config *cfg, int role,
                                     char *errstr, size_t errstr_size) {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char client_id[128], host[64] = "host";
-    bool consumer = role == CFD_KAFKA_CONSUMER;
 
+    if (role < CFD_KAFKA_CONSUMER || role > CFD_KAFKA_ADMIN) {
+        snprintf(errstr, errstr_size, "no librdkafka client role %d", role);
+        return NULL;
+    }
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
     gethostname(host, sizeof(host) - 1);
     snprintf(client_id, sizeof(client_id), "confirmd-%s-%d", host, (int)getpid());
     if (rd_kafka_conf_set(conf, "client.id", client_id, errstr, errstr_size))
         goto fail;
-    if (consumer ? set_all(conf, consumer_defaults,
-                           sizeof(consumer_defaults) / sizeof(kv), errstr, errstr_size)
-                 : set_all(conf, producer_defaults,
-                           sizeof(producer_defaults) / sizeof(kv), errstr, errstr_size))
+    if (set_all(conf, roles[role].defaults, roles[role].n_defaults, errstr, errstr_size))
         goto fail;
     if (set_passthrough(conf, cfg, role, errstr, errstr_size))
         goto fail;
-    if (consumer ? set_all(conf, consumer_forced, sizeof(consumer_forced) / sizeof(kv),
-                           errstr, errstr_size)
-                 : set_all(conf, producer_forced, sizeof(producer_forced) / sizeof(kv),
-                           errstr, errstr_size))
+    if (set_all(conf, roles[role].forced, roles[role].n_forced, errstr, errstr_size))
         goto fail;
     rd_kafka_conf_set_log_cb(conf, log_cb);
     return conf;

@@ -1,7 +1,7 @@
 /*
  * Unit tests for src/bus/kafka.c: the librdkafka configuration the worker builds for
- * each client from the service defaults, the kafka.* pass-through keys and the
- * settings the delivery guarantee forces.
+ * each client (and confirmctl for its admin client) from the service defaults, the
+ * kafka.* pass-through keys and the settings the delivery guarantee forces.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,7 +26,8 @@ static const char *conf_get(rd_kafka_conf_t *conf, const char *prop, char *buf, 
 }
 
 /* A scoped key wins over a shared one whatever their order; each client gets its own
- * scope only; consumer-only shared keys stay off the producer; forced keys win. */
+ * scope only; consumer-only shared keys stay off the producer and the admin client;
+ * forced keys win. */
 static void test_conf_precedence(void **state)
 {
     static const struct {
@@ -59,6 +60,17 @@ static void test_conf_precedence(void **state)
         {{"kafka.consumer.enable.auto.commit=true"}, CFD_KAFKA_CONSUMER,
          "enable.auto.commit", "false"},
         {{"kafka.producer.acks=1", "kafka.acks=0"}, CFD_KAFKA_PRODUCER, "acks", "-1"},
+        /* An admin client takes the shared keys (SASL, TLS) and nothing else. */
+        {{"kafka.security.protocol=sasl_ssl"}, CFD_KAFKA_ADMIN, "security.protocol",
+         "sasl_ssl"},
+        {{"kafka.bootstrap.servers=b1:9092"}, CFD_KAFKA_ADMIN, "bootstrap.servers", "b1:9092"},
+        {{"kafka.producer.bootstrap.servers=p:9092"}, CFD_KAFKA_ADMIN, "bootstrap.servers",
+         "localhost:9092"},
+        {{"kafka.consumer.client.id=c", "kafka.producer.client.id=p", "kafka.client.id=s"},
+         CFD_KAFKA_ADMIN, "client.id", "s"},
+        {{"kafka.group.id=mine"}, CFD_KAFKA_ADMIN, "group.id", ""},
+        {{"kafka.linger.ms=50"}, CFD_KAFKA_ADMIN, "linger.ms", "50"},
+        {{NULL}, CFD_KAFKA_ADMIN, "enable.idempotence", "false"},
     };
     (void)state;
 
