@@ -10,6 +10,7 @@
  * mapping, so this file knows no field of the schema except work_order and the
  * *_time_ms convention (for --shift-to-now) and what --pretty summarises.
  *   clock    the simulated SLA clock of rehearsals and tests (Redis)
+ *   topics   create the service's topics through the admin API (confirmctl_topics.c)
  */
 #define _XOPEN_SOURCE 700 /* strptime */
 #include <errno.h>
@@ -30,16 +31,14 @@
 #include "confirmd/config.h"
 #include "confirmd/store.h"
 #include "confirmd/text.h"
+#include "confirmctl.h"
 
 #define CTL_DEFAULT_TOPIC "confirmd.events"
 #define CTL_MAX_PROPS 64
 #define CTL_MAX_TOPICS 32
 #define CTL_FLUSH_MS 30000
 
-/* Exit codes. */
-enum { CTL_EXIT_OK = 0, CTL_EXIT_FAIL = 1, CTL_EXIT_USAGE = 2 };
-
-static volatile sig_atomic_t ctl_stop;
+volatile sig_atomic_t ctl_stop;
 
 static void ctl_on_signal(int sig)
 {
@@ -101,7 +100,12 @@ static int64_t ctl_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t ctl_mono_ms(void)
+bool ctl_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0 || strcmp(arg, "help") == 0;
+}
+
+int64_t ctl_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -1341,6 +1345,7 @@ static void ctl_usage(FILE *out)
             "  encode    JSON -> protobuf bytes\n"
             "  clock     get, set or advance the simulated SLA clock (rehearsals, tests)\n"
             "  inventory load network objects from CSV or JSON lines (alarm lookups)\n"
+            "  topics    create the Kafka topics the service uses (admin API), list topics\n"
             "\n"
             "Run \"confirmctl COMMAND --help\" for a command's options.\n");
 }
@@ -1352,7 +1357,7 @@ int main(int argc, char **argv)
         return CTL_EXIT_USAGE;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+    if (ctl_is_help(cmd)) {
         ctl_usage(stdout);
         return CTL_EXIT_OK;
     }
@@ -1376,6 +1381,8 @@ int main(int argc, char **argv)
         return ctl_simclock(argc - 1, argv + 1);
     if (strcmp(cmd, "inventory") == 0)
         return ctl_inventory(argc - 1, argv + 1);
+    if (strcmp(cmd, "topics") == 0)
+        return ctl_topics(argc - 1, argv + 1);
     fprintf(stderr, "confirmctl: unknown command \"%s\"\n\n", cmd);
     ctl_usage(stderr);
     return CTL_EXIT_USAGE;
