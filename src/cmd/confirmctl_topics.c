@@ -598,9 +598,9 @@ static size_t topics_create_missing(topics_client *tc, const cfd_topic_set *set,
 }
 
 /*
- * Reads the metadata again until every topic just created shows all its partitions
- * (a new topic reaches every broker's metadata shortly after CreateTopics returns),
- * then judges those rows by it; without metadata they stay missing.
+ * Reads the metadata again until every topic just created shows in it (a new topic
+ * reaches every broker's metadata shortly after CreateTopics returns), then judges
+ * those rows by it; without metadata they stay missing.
  */
 static void topics_confirm(topics_client *tc, const cfd_topic_set *set, topic_row *rows)
 {
@@ -613,7 +613,7 @@ static void topics_confirm(topics_client *tc, const cfd_topic_set *set, topic_ro
             const rd_kafka_metadata_topic_t *t = topics_find(md, set->specs[i].name);
             if (rows[i].state == CFD_TOPIC_MISSING && rows[i].status &&
                 strcmp(rows[i].status, "failed") != 0 &&
-                (!t || t->err || t->partition_cnt < set->specs[i].partitions))
+                (!t || t->err || t->partition_cnt == 0))
                 all = false;
         }
         if (all || ctl_stop || ctl_mono_ms() >= tc->deadline) {
@@ -628,7 +628,8 @@ static void topics_confirm(topics_client *tc, const cfd_topic_set *set, topic_ro
                 if (rows[i].state == CFD_TOPIC_MISSING) {
                     rows[i].status = "failed";
                     snprintf(rows[i].why, sizeof rows[i].why,
-                             "created, but not in the metadata within %ld ms", tc->timeout_ms);
+                             "created, but not in the metadata within %ld ms (no Describe "
+                             "permission on it?)", tc->timeout_ms);
                 }
             }
             free(fresh);
