@@ -153,12 +153,13 @@ cfd_topic_state cfd_topic_check(const cfd_topic_spec *spec, const cfd_topic_seen
         why[0] = '\0';
     if (!seen->exists)
         return CFD_TOPIC_MISSING;
-    if (seen->partitions != spec->partitions)
-        why_add(&n, why, why_size, "%d partitions, %d asked%s", seen->partitions,
-                spec->partitions,
-                spec->copartitioned ? " (the input, alarms, inventory and city-reports "
-                                      "topics share one count)"
-                                    : "");
+    /* Only the co-partitioned topics must have the count: an output topic made
+     * earlier with another (the embedded broker's 4, a deployment's own) is fine. */
+    if (spec->copartitioned && seen->partitions != spec->partitions)
+        why_add(&n, why, why_size,
+                "%d partitions, %d asked (the input, alarms, inventory and city-reports "
+                "topics share one count)",
+                seen->partitions, spec->partitions);
     if (spec->replication > 0 && seen->replication != spec->replication)
         why_add(&n, why, why_size, "replication factor %d, %d asked", seen->replication,
                 spec->replication);

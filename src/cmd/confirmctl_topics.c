@@ -29,8 +29,7 @@
 #define TOPICS_DEFAULT_TIMEOUT_MS 30000
 #define TOPICS_POLL_MS 200
 
-static void topics_usage(FILE *out)
-{
+static void topics_usage(FILE *out) {
     fprintf(out,
             "usage: confirmctl topics create [options]\n"
             "       confirmctl topics list [options]\n"
@@ -43,8 +42,7 @@ static void topics_usage(FILE *out)
             "for their options.\n");
 }
 
-static void topics_create_usage(FILE *out)
-{
+static void topics_create_usage(FILE *out) {
     fprintf(out,
             "usage: confirmctl topics create [-b BROKERS] [-c FILE] [--set KEY=VALUE]...\n"
             "           [-p N] [-r R] [--min-insync-replicas M] [-X prop=value]...\n"
@@ -86,8 +84,7 @@ static void topics_create_usage(FILE *out)
             TOPICS_DEFAULT_PARTITIONS, TOPICS_DEFAULT_TIMEOUT_MS);
 }
 
-static void topics_list_usage(FILE *out)
-{
+static void topics_list_usage(FILE *out) {
     fprintf(out,
             "usage: confirmctl topics list [-b BROKERS] [-c FILE] [--set KEY=VALUE]...\n"
             "           [-X prop=value]... [--timeout-ms MS]\n"
@@ -117,8 +114,7 @@ typedef struct topics_opts {
 } topics_opts;
 
 /* Parses a decimal integer in min..max. @returns 0, or -1 after saying why. */
-static int topics_parse_long(const char *what, const char *text, long min, long max, long *out)
-{
+static int topics_parse_long(const char *what, const char *text, long min, long max, long *out) {
     char *end;
     long v = strtol(text, &end, 10);
     if (!*text || *end || v < min || v > max) {
@@ -136,8 +132,7 @@ static int topics_parse_long(const char *what, const char *text, long min, long 
  * pass-through keys live, so cfd_kafka_conf_new gives it to the admin client).
  */
 static cfd_err topics_override(cfd_config *cfg, int opt, const char *arg, char *errstr,
-                               size_t errstr_size)
-{
+                               size_t errstr_size) {
     char key[256];
     const char *eq = strchr(arg, '=');
     if (opt == 's')
@@ -158,8 +153,7 @@ static cfd_err topics_override(cfd_config *cfg, int opt, const char *arg, char *
  * configuration file first, then --set, -X and -b in the order given, whatever their
  * positions. @returns CTL_EXIT_OK, CTL_EXIT_USAGE after saying why, or -1 for --help.
  */
-static int topics_parse(int argc, char **argv, topics_opts *o)
-{
+static int topics_parse(int argc, char **argv, topics_opts *o) {
     enum { OPT_MIN_ISR = 256, OPT_TIMEOUT, OPT_DRY_RUN };
     static const struct option longopts[] = {
         {"brokers", required_argument, NULL, 'b'},
@@ -256,8 +250,7 @@ typedef struct topics_client {
     "the cluster names no controller among its brokers, so it takes no admin request "     \
     "(the embedded broker, librdkafka's mock cluster, has none)"
 
-static void topics_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
-{
+static void topics_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     topics_client *tc = opaque;
     (void)rk;
     (void)err;
@@ -265,8 +258,7 @@ static void topics_error_cb(rd_kafka_t *rk, int err, const char *reason, void *o
 }
 
 /* Starts an admin client for cfg. @returns 0, or -1 after saying why. */
-static int topics_client_open(topics_client *tc, const cfd_config *cfg, long timeout_ms)
-{
+static int topics_client_open(topics_client *tc, const cfd_config *cfg, long timeout_ms) {
     char errstr[512];
     size_t len = sizeof tc->brokers;
 
@@ -294,8 +286,7 @@ static int topics_client_open(topics_client *tc, const cfd_config *cfg, long tim
     return 0;
 }
 
-static void topics_client_close(topics_client *tc)
-{
+static void topics_client_close(topics_client *tc) {
     if (tc->q)
         rd_kafka_queue_destroy(tc->q);
     if (tc->rk)
@@ -303,15 +294,13 @@ static void topics_client_close(topics_client *tc)
 }
 
 /* @returns the milliseconds left before the deadline, at least 1. */
-static int topics_left_ms(const topics_client *tc)
-{
+static int topics_left_ms(const topics_client *tc) {
     int64_t left = tc->deadline - ctl_mono_ms();
     return left < 1 ? 1 : (int)left;
 }
 
 /* Says why nothing came back: interrupted, or the brokers gave no answer in time. */
-static void topics_no_answer(const topics_client *tc, const char *what, const char *err)
-{
+static void topics_no_answer(const topics_client *tc, const char *what, const char *err) {
     if (ctl_stop)
         fprintf(stderr, "confirmctl: %s: interrupted\n", what);
     else
@@ -324,8 +313,7 @@ static void topics_no_answer(const topics_client *tc, const char *what, const ch
  * again until the deadline while no broker answers.
  * @returns the metadata, or NULL after saying why.
  */
-static const rd_kafka_metadata_t *topics_metadata(topics_client *tc)
-{
+static const rd_kafka_metadata_t *topics_metadata(topics_client *tc) {
     for (;;) {
         const rd_kafka_metadata_t *md = NULL;
         int left = topics_left_ms(tc);
@@ -349,8 +337,7 @@ static const rd_kafka_metadata_t *topics_metadata(topics_client *tc)
 }
 
 /* Waits for the result of an admin request. @returns the event, or NULL after saying why. */
-static rd_kafka_event_t *topics_wait(topics_client *tc, const char *what)
-{
+static rd_kafka_event_t *topics_wait(topics_client *tc, const char *what) {
     /* librdkafka answers by the request timeout (the deadline); the second is a margin. */
     while (!ctl_stop && ctl_mono_ms() < tc->deadline + 1000) {
         rd_kafka_event_t *ev = rd_kafka_queue_poll(tc->q, TOPICS_POLL_MS);
@@ -363,8 +350,7 @@ static rd_kafka_event_t *topics_wait(topics_client *tc, const char *what)
 }
 
 /* @returns admin options for op that time out at the deadline. */
-static rd_kafka_AdminOptions_t *topics_admin_options(topics_client *tc, rd_kafka_admin_op_t op)
-{
+static rd_kafka_AdminOptions_t *topics_admin_options(topics_client *tc, rd_kafka_admin_op_t op) {
     char errstr[256];
     rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(tc->rk, op);
     int left = topics_left_ms(tc);
@@ -377,8 +363,7 @@ static rd_kafka_AdminOptions_t *topics_admin_options(topics_client *tc, rd_kafka
 /* ---- list ------------------------------------------------------------------------------ */
 
 /* @returns the fewest replicas of any partition of t (0 without partitions). */
-static int topics_replication(const rd_kafka_metadata_topic_t *t)
-{
+static int topics_replication(const rd_kafka_metadata_topic_t *t) {
     int min = 0;
     for (int p = 0; p < t->partition_cnt; p++)
         if (p == 0 || t->partitions[p].replica_cnt < min)
@@ -386,14 +371,12 @@ static int topics_replication(const rd_kafka_metadata_topic_t *t)
     return min;
 }
 
-static int topics_by_name(const void *a, const void *b)
-{
+static int topics_by_name(const void *a, const void *b) {
     const rd_kafka_metadata_topic_t *const *x = a, *const *y = b;
     return strcmp((*x)->topic, (*y)->topic);
 }
 
-static int topics_list(topics_client *tc)
-{
+static int topics_list(topics_client *tc) {
     const rd_kafka_metadata_t *md = topics_metadata(tc);
     if (!md)
         return CTL_EXIT_FAIL;
@@ -428,8 +411,7 @@ typedef struct topic_row {
 } topic_row;
 
 static const rd_kafka_metadata_topic_t *topics_find(const rd_kafka_metadata_t *md,
-                                                    const char *name)
-{
+                                                    const char *name) {
     for (int i = 0; i < md->topic_cnt; i++)
         if (strcmp(md->topics[i].topic, name) == 0)
             return &md->topics[i];
@@ -438,8 +420,7 @@ static const rd_kafka_metadata_topic_t *topics_find(const rd_kafka_metadata_t *m
 
 /* Fills rows[i].seen from the metadata (configs untouched). */
 static void topics_seen_from(const rd_kafka_metadata_t *md, const cfd_topic_set *set,
-                             topic_row *rows)
-{
+                             topic_row *rows) {
     for (size_t i = 0; i < set->n; i++) {
         const rd_kafka_metadata_topic_t *t = topics_find(md, set->specs[i].name);
         rows[i].seen.exists = t && t->err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
@@ -455,8 +436,7 @@ static void topics_seen_from(const rd_kafka_metadata_t *md, const cfd_topic_set 
  * @returns the event to destroy once the rows are printed, or NULL.
  */
 static rd_kafka_event_t *topics_describe(topics_client *tc, const cfd_topic_set *set,
-                                         topic_row *rows)
-{
+                                         topic_row *rows) {
     rd_kafka_ConfigResource_t **res = cfd_xcalloc(set->n + 1, sizeof *res);
     size_t n = 0;
     for (size_t i = 0; i < set->n; i++)
@@ -504,8 +484,7 @@ static rd_kafka_event_t *topics_describe(topics_client *tc, const cfd_topic_set 
 }
 
 /* Sets a row's state from what is seen of it, and a status word when none is set. */
-static void topics_judge(const cfd_topic_spec *spec, topic_row *row)
-{
+static void topics_judge(const cfd_topic_spec *spec, topic_row *row) {
     row->state = cfd_topic_check(spec, &row->seen, row->why, sizeof row->why);
     if (row->state == CFD_TOPIC_DIFFERS)
         row->status = "differs";
@@ -514,8 +493,7 @@ static void topics_judge(const cfd_topic_spec *spec, topic_row *row)
 }
 
 /* @returns a hint for a CreateTopics error that is not the topic's fault, or "". */
-static const char *topics_create_hint(rd_kafka_resp_err_t err)
-{
+static const char *topics_create_hint(rd_kafka_resp_err_t err) {
     if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
         err == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION)
         return " (the broker has no CreateTopics, or not the version -r -1 needs: give -r "
@@ -531,8 +509,7 @@ static const char *topics_create_hint(rd_kafka_resp_err_t err)
  * @returns the number created or found existing.
  */
 static size_t topics_create_missing(topics_client *tc, const cfd_topic_set *set,
-                                    topic_row *rows)
-{
+                                    topic_row *rows) {
     rd_kafka_NewTopic_t **nts = cfd_xcalloc(set->n + 1, sizeof *nts);
     size_t n = 0, done = 0;
     char errstr[512];
@@ -602,8 +579,7 @@ static size_t topics_create_missing(topics_client *tc, const cfd_topic_set *set,
  * reaches every broker's metadata shortly after CreateTopics returns), then judges
  * those rows by it; without metadata they stay missing.
  */
-static void topics_confirm(topics_client *tc, const cfd_topic_set *set, topic_row *rows)
-{
+static void topics_confirm(topics_client *tc, const cfd_topic_set *set, topic_row *rows) {
     for (;;) {
         const rd_kafka_metadata_t *md = topics_metadata(tc);
         if (!md)
@@ -642,8 +618,7 @@ static void topics_confirm(topics_client *tc, const cfd_topic_set *set, topic_ro
 }
 
 /* Prints one line per topic, then on stderr why any differs or failed. */
-static void topics_print(const cfd_topic_set *set, const topic_row *rows)
-{
+static void topics_print(const cfd_topic_set *set, const topic_row *rows) {
     char (*configs)[256] = cfd_xcalloc(set->n + 1, sizeof *configs);
     int width = 5, cwidth = 7;
     for (size_t i = 0; i < set->n; i++) {
@@ -673,8 +648,7 @@ static void topics_print(const cfd_topic_set *set, const topic_row *rows)
     free(configs);
 }
 
-static int topics_create(topics_client *tc, const topics_opts *o)
-{
+static int topics_create(topics_client *tc, const topics_opts *o) {
     char errstr[512];
     cfd_topic_set *set = cfd_topic_set_new(o->cfg, &o->topic, errstr, sizeof errstr);
     if (!set) {
@@ -726,8 +700,7 @@ out:
 
 /* ---- the command ------------------------------------------------------------------------ */
 
-int ctl_topics(int argc, char **argv)
-{
+int ctl_topics(int argc, char **argv) {
     const char *sub = argc < 2 ? "" : argv[1];
     bool create = strcmp(sub, "create") == 0;
     if (ctl_is_help(sub)) {
