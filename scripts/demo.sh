@@ -4,9 +4,22 @@
 # worker, feeds the inventory, the sample events and NOC alarms (config/samples/) plus
 # one undecodable message, prints the alerts, completed records and dead letters, then
 # stops everything it started.
+#
+#   scripts/demo.sh           on the embedded broker (fast, nothing to fetch)
+#   scripts/demo.sh --kafka   the same on a one-node Apache Kafka (KRaft) cluster that
+#                             scripts/kafka.sh starts (jars fetched from Maven Central
+#                             once), with the topics made by `confirmctl topics create`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+
+kafka=0
+case "${1:-}" in
+    --kafka) kafka=1 ;;
+    "") ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) echo "demo.sh: unknown argument: $1 (try --help)" >&2; exit 2 ;;
+esac
 
 scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -17,6 +30,7 @@ pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    [ "$kafka" -eq 0 ] || scripts/kafka.sh stop "$tmp/kafka" >/dev/null 2>&1 || true
     if [ -n "${CFD_KEEP_TMP:-}" ]; then echo "demo: kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
@@ -28,18 +42,29 @@ free_port() {
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-say "starting redis-server (AOF on) and the embedded broker"
+if [ "$kafka" -eq 1 ]; then
+    say "starting redis-server (AOF on) and Apache Kafka (one KRaft node)"
+else
+    say "starting redis-server (AOF on) and the embedded broker"
+fi
 rport=$(free_port)
 redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly yes \
     --appendfsync everysec --dir "$tmp" --logfile "$tmp/redis.log" &
 pids+=($!)
-build/confirmd-broker --bootstrap-file "$tmp/bootstrap" >"$tmp/broker.out" 2>"$tmp/broker.log" &
-pids+=($!)
+if [ "$kafka" -eq 1 ]; then
+    bs=$(scripts/kafka.sh start "$tmp/kafka" --watch $$)
+    build/confirmctl topics create -b "$bs" --partitions 8
+else
+    build/confirmd-broker --bootstrap-file "$tmp/bootstrap" >"$tmp/broker.out" \
+        2>"$tmp/broker.log" &
+    pids+=($!)
+fi
 for _ in $(seq 100); do
-    [ -s "$tmp/bootstrap" ] && redis-cli -p "$rport" ping >/dev/null 2>&1 && break
+    { [ "$kafka" -eq 1 ] || [ -s "$tmp/bootstrap" ]; } &&
+        redis-cli -p "$rport" ping >/dev/null 2>&1 && break
     sleep 0.1
 done
-bs=$(cat "$tmp/bootstrap")
+[ "$kafka" -eq 1 ] || bs=$(cat "$tmp/bootstrap")
 echo "redis 127.0.0.1:$rport, broker $bs"
 
 say "starting one confirmd worker (log: worker.log)"

@@ -4,10 +4,12 @@
 # directory. The jars come from Maven Central through tools/kafka/pom.xml (the one
 # place the Kafka version is pinned), cached in the user's Maven repository.
 #
-#   scripts/kafka.sh start DIR [--brokers N] [--props FILE]
+#   scripts/kafka.sh start DIR [--brokers N] [--props FILE] [--watch PID]
 #       format and start N nodes (default 1) in DIR, wait until every broker serves
 #       metadata, print the bootstrap servers (also in DIR/bootstrap). FILE holds
-#       extra server properties appended to every node's (later keys win).
+#       extra server properties appended to every node's (later keys win; @NODE@ and
+#       @DIR@ become the node's id and directory). --watch: the nodes die with
+#       process PID (a test), even when it is killed.
 #   scripts/kafka.sh stop DIR             stop every node of DIR (SIGTERM, then SIGKILL)
 #   scripts/kafka.sh stop-node DIR I [--kill]   stop node I (1..N); --kill: SIGKILL
 #   scripts/kafka.sh start-node DIR I     start node I again on its ports and data
@@ -23,7 +25,7 @@ tools=$root/tools/kafka
 cpfile=$tools/target/classpath.txt
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
 # The classpath, fetched once: mvn resolves the pom's dependencies into ~/.m2.
 classpath() {
@@ -86,6 +88,13 @@ launch() { # DIR I
         -Djava.awt.headless=true -Dlog4j2.configurationFile="$tools/log4j2.properties" \
         -cp "$cp" kafka.Kafka "$nd/server.properties" >>"$nd/kafka.log" 2>&1 </dev/null &
     echo $! >"$nd/pid"
+    if [ -s "$dir/watch" ]; then
+        local watched java=$!
+        watched=$(cat "$dir/watch")
+        setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do
+            sleep 1; done; kill -KILL "$2" 2>/dev/null' watchdog "$watched" "$java" \
+            </dev/null >/dev/null 2>&1 &
+    fi
 }
 
 # Waits until the cluster's metadata lists every node as a broker.
@@ -109,11 +118,12 @@ wait_ready() { # DIR N
 }
 
 cmd_start() {
-    local dir="" n=1 props="" ports voters="" bs="" cluster rf isr
+    local dir="" n=1 props="" watch="" ports voters="" bs="" cluster rf isr
     while [ $# -gt 0 ]; do
         case "$1" in
             --brokers) n=${2:?}; shift 2 ;;
             --props) props=${2:?}; shift 2 ;;
+            --watch) watch=${2:?}; shift 2 ;;
             -*) die "unknown option: $1" ;;
             *) [ -z "$dir" ] || die "one DIR only"; dir=$1; shift ;;
         esac
@@ -127,7 +137,8 @@ cmd_start() {
     for i in $(seq 5); do
         node_running "$dir" "$i" && die "node $i of $dir is running: stop it first"
     done
-    rm -rf "$dir"/node-* "$dir/bootstrap"
+    rm -rf "$dir"/node-* "$dir/bootstrap" "$dir/watch"
+    [ -z "$watch" ] || echo "$watch" >"$dir/watch"
     classpath >/dev/null
 
     read -r -a ports <<<"$(free_ports $((2 * n)))"

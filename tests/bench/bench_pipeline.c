@@ -1,6 +1,7 @@
 /*
  * End-to-end throughput of one worker: a backlog of milestone events is loaded into
- * the embedded broker, then one confirmd worker applies it against a real
+ * the embedded broker (or Apache Kafka: scripts/bench.sh --kafka), then one confirmd
+ * worker applies it against a real
  * redis-server with AOF on (appendfsync everysec). Prints events/s from the first
  * applied batch to the last, the worker's peak memory and Redis' memory.
  *

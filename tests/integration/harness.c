@@ -62,7 +62,9 @@ struct h_env {
     char redis_args[H_MAX_REDIS_ARGS][256];
     int n_redis_args;
     char redis_password[256]; /* from --requirepass: h_redis_connect() sends AUTH */
-    h_proc broker;
+    h_proc broker;            /* confirmd-broker */
+    bool kafka;               /* Apache Kafka (scripts/kafka.sh) runs instead */
+    char kafka_dir[H_PATH_MAX];
     char bootstrap[1024];
     char broker_sock[H_PATH_MAX];
     char worker_config[H_PATH_MAX];
@@ -646,7 +648,7 @@ static int read_small_file(const char *path, char *buf, size_t n) {
     return len > 0 ? 0 : -1;
 }
 
-int h_broker_start_n(h_env *env, int nbrokers, const char *topics_spec) {
+static int mock_start(h_env *env, int nbrokers, const char *topics_spec) {
     char bin[H_PATH_MAX], bsfile[H_PATH_MAX], log[H_PATH_MAX], nb[16];
     char specs[4096];
     char *argv[H_MAX_ARGS];
@@ -714,6 +716,101 @@ int h_broker_start_n(h_env *env, int nbrokers, const char *topics_spec) {
     return 0;
 }
 
+/* Runs argv (argv[0] an absolute path) to completion, output appended to log_path.
+ * @returns its exit code, or -1 when it could not start or ran past timeout_ms. */
+static int run_tool(char *const argv[], const char *log_path, int timeout_ms) {
+    h_proc p = {0};
+
+    if ((p.pid = spawn(argv, log_path)) < 0)
+        return -1;
+    if (!proc_wait(&p, timeout_ms)) {
+        h_log("%s ran longer than %d ms: killed", argv[0], timeout_ms);
+        proc_stop(&p, SIGKILL, 5000);
+        return -1;
+    }
+    return exit_code(p.status);
+}
+
+/* Runs scripts/kafka.sh COMMAND on the env's cluster directory, then the
+ * NULL-terminated args. @returns 0 or -1 (the script's log tail on stderr). */
+static int kafka_sh(h_env *env, const char *command, const char *const *args) {
+    char script[H_PATH_MAX], log[H_PATH_MAX];
+    char *argv[H_MAX_ARGS];
+    int argc = 0, rc;
+
+    snprintf(script, sizeof(script), "%s/scripts/kafka.sh", CFD_SOURCE_DIR);
+    snprintf(log, sizeof(log), "%s/kafka.sh.log", env->dir);
+    argv[argc++] = script;
+    argv[argc++] = (char *)command;
+    argv[argc++] = env->kafka_dir;
+    for (; args && *args && argc < H_MAX_ARGS - 1; args++)
+        argv[argc++] = (char *)*args;
+    argv[argc] = NULL;
+    if ((rc = run_tool(argv, log, 180000)) != 0) {
+        h_log("scripts/kafka.sh %s exited with %d", command, rc);
+        log_tail(log);
+        return -1;
+    }
+    return 0;
+}
+
+/* @returns the partition count topics_spec gives confirmd.events, 8 without one. */
+static int spec_event_partitions(const char *topics_spec) {
+    const char *p = topics_spec ? strstr(topics_spec, "confirmd.events:") : NULL;
+    int n = p ? atoi(p + strlen("confirmd.events:")) : 0;
+    return n > 0 ? n : 8;
+}
+
+/* Starts an Apache Kafka cluster of nbrokers nodes in the env's directory, dying
+ * with this process, and creates the service's topics the way an operator does:
+ * `confirmctl topics create`, all with confirmd.events' partition count. */
+static int kafka_start(h_env *env, int nbrokers, const char *topics_spec) {
+    char bin[H_PATH_MAX], log[H_PATH_MAX], bsfile[H_PATH_MAX], nb[16], watch[32], np[16];
+    const char *args[] = {"--brokers", nb, "--watch", watch, NULL};
+    char *argv[] = {bin, "topics", "create", "-b", env->bootstrap, "--partitions", np, NULL};
+    int64_t t0 = h_now_ms();
+    int rc;
+
+    snprintf(env->kafka_dir, sizeof(env->kafka_dir), "%s/kafka", env->dir);
+    snprintf(nb, sizeof(nb), "%d", nbrokers);
+    snprintf(watch, sizeof(watch), "%ld", (long)getpid());
+    snprintf(np, sizeof(np), "%d", spec_event_partitions(topics_spec));
+    producer_drop(env);
+    env->kafka = true; /* from here on, h_broker_stop() stops whatever did start */
+    if (kafka_sh(env, "start", args) != 0)
+        return -1;
+    snprintf(bsfile, sizeof(bsfile), "%s/bootstrap", env->kafka_dir);
+    if (read_small_file(bsfile, env->bootstrap, sizeof(env->bootstrap)) != 0) {
+        h_log("no bootstrap servers in %s", bsfile);
+        return -1;
+    }
+    fprintf(stderr, "harness: Apache Kafka, %d node(s) at %s, up in %.1f s\n", nbrokers,
+            env->bootstrap, (double)(h_now_ms() - t0) / 1000.0);
+    snprintf(bin, sizeof(bin), "%s/confirmctl", CFD_BIN_DIR);
+    snprintf(log, sizeof(log), "%s/topics.log", env->dir);
+    if ((rc = run_tool(argv, log, 60000)) != 0) {
+        h_log("confirmctl topics create exited with %d", rc);
+        log_tail(log);
+        env->bootstrap[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+bool h_broker_is_kafka(void) {
+    const char *kind = getenv("CFD_TEST_BROKER");
+    return kind && strcmp(kind, "kafka") == 0;
+}
+
+int h_broker_start_n(h_env *env, int nbrokers, const char *topics_spec) {
+    if (h_bootstrap(env)) {
+        h_log("broker already running");
+        return -1;
+    }
+    return h_broker_is_kafka() ? kafka_start(env, nbrokers, topics_spec)
+                               : mock_start(env, nbrokers, topics_spec);
+}
+
 int h_broker_start(h_env *env, const char *topics_spec) {
     return h_broker_start_n(env, 1, topics_spec);
 }
@@ -731,6 +828,10 @@ int h_broker_ctl(h_env *env, const char *cmd, char *reply, size_t n) {
 
     if (reply && n)
         reply[0] = '\0';
+    if (env->kafka) {
+        h_log("control command \"%s\": Apache Kafka has no control socket", cmd);
+        return -1;
+    }
     cmdlen = (size_t)snprintf(line, sizeof(line), "%s\n", cmd);
     if (cmdlen >= sizeof(line) || !env->broker_sock[0] ||
         strlen(env->broker_sock) >= sizeof(sa.sun_path))
@@ -770,6 +871,12 @@ out:
 }
 
 int h_broker_stop(h_env *env) {
+    if (env->kafka) {
+        producer_drop(env);
+        env->kafka = false;
+        env->bootstrap[0] = '\0';
+        return kafka_sh(env, "stop", NULL);
+    }
     if (env->broker.pid <= 0 || proc_poll(&env->broker))
         return -1;
     producer_drop(env); /* or it logs the broker's departure at length */
@@ -778,6 +885,30 @@ int h_broker_stop(h_env *env) {
         proc_stop(&env->broker, SIGKILL, 5000);
     env->bootstrap[0] = '\0';
     return 0;
+}
+
+int h_broker_node_down(h_env *env, int id, bool hard) {
+    char cmd[64], sid[16];
+    const char *args[] = {sid, hard ? "--kill" : NULL, NULL};
+
+    if (env->kafka) {
+        snprintf(sid, sizeof(sid), "%d", id);
+        return kafka_sh(env, "stop-node", args);
+    }
+    snprintf(cmd, sizeof(cmd), "broker-down %d", id);
+    return h_broker_ctl(env, cmd, NULL, 0);
+}
+
+int h_broker_node_up(h_env *env, int id) {
+    char cmd[64], sid[16];
+    const char *args[] = {sid, NULL};
+
+    if (env->kafka) {
+        snprintf(sid, sizeof(sid), "%d", id);
+        return kafka_sh(env, "start-node", args);
+    }
+    snprintf(cmd, sizeof(cmd), "broker-up %d", id);
+    return h_broker_ctl(env, cmd, NULL, 0);
 }
 
 /* --- confirmd workers ---------------------------------------------------------------- */
@@ -1105,6 +1236,44 @@ int h_produce_id(h_env *env, const char *topic, const char *key, const void *buf
     return rc;
 }
 
+int h_topic_config(h_env *env, const char *topic, const char *key, const char *value) {
+    rd_kafka_t *rk;
+    rd_kafka_ConfigResource_t *res;
+    rd_kafka_queue_t *q;
+    rd_kafka_event_t *ev;
+    int rc = -1;
+
+    if (!env->kafka)
+        return 0; /* the mock enforces no topic configs */
+    if (!(rk = producer_get(env)))
+        return -1;
+    res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+    rd_kafka_ConfigResource_set_config(res, key, value);
+    q = rd_kafka_queue_new(rk);
+    rd_kafka_AlterConfigs(rk, &res, 1, NULL, q);
+    ev = rd_kafka_queue_poll(q, 30000);
+    if (!ev) {
+        h_log("alter config of %s: no answer in 30 s", topic);
+    } else if (rd_kafka_event_error(ev)) {
+        h_log("alter config of %s: %s", topic, rd_kafka_event_error_string(ev));
+    } else {
+        size_t n;
+        const rd_kafka_ConfigResource_t **r =
+            rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(ev),
+                                                   &n);
+        if (n == 1 && rd_kafka_ConfigResource_error(r[0]) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            rc = 0;
+        else
+            h_log("alter config of %s: %s", topic,
+                  n == 1 ? rd_kafka_ConfigResource_error_string(r[0]) : "no result");
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_ConfigResource_destroy(res);
+    return rc;
+}
+
 int h_produce(h_env *env, const char *topic, const char *key, const void *buf,
               size_t len) {
     return h_produce_id(env, topic, key, buf, len, NULL);
@@ -1163,6 +1332,46 @@ int h_topic_ends(h_env *env, const char *topic, int64_t *ends, int nparts,
         }
     }
     return 0;
+}
+
+int h_group_committed(h_env *env, const char *topic, int64_t *offsets, int nparts) {
+    char errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_topic_partition_list_t *parts;
+    rd_kafka_resp_err_t err;
+    rd_kafka_t *rk;
+    int rc = 0;
+
+    if (!h_bootstrap(env)) {
+        h_log("committed offsets: no broker running");
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    /* A consumer of the group that never subscribes: it only asks the coordinator. */
+    if (conf_set(conf, "bootstrap.servers", env->bootstrap) ||
+        conf_set(conf, "group.id", env->group) ||
+        conf_set(conf, "client.id", "cfd-harness-committed")) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr)))) {
+        h_log("committed offsets: %s", errstr);
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    parts = rd_kafka_topic_partition_list_new(nparts);
+    for (int p = 0; p < nparts; p++)
+        rd_kafka_topic_partition_list_add(parts, topic, p);
+    if ((err = rd_kafka_committed(rk, parts, 10000))) {
+        h_log("committed offsets of %s: %s", topic, rd_kafka_err2str(err));
+        rc = -1;
+    } else {
+        for (int p = 0; p < nparts; p++)
+            offsets[p] = parts->elems[p].err ? -1 : parts->elems[p].offset;
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    rd_kafka_destroy(rk);
+    return rc;
 }
 
 void h_msg_clear(h_msg *m) {

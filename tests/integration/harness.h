@@ -80,21 +80,41 @@ redisContext *h_redis_connect(h_env *env);
 /* @returns the env's redis port. */
 int h_redis_port(const h_env *env);
 
-/* --- confirmd-broker ----------------------------------------------------------------- */
+/* --- the broker: confirmd-broker or Apache Kafka ----------------------------------- */
+
+/* @returns true when the tests run on Apache Kafka (environment CFD_TEST_BROKER=kafka,
+ * which ctest sets for the label kafka): h_broker_start*() then start a KRaft cluster
+ * with scripts/kafka.sh in the env's directory and create the service's topics with
+ * `confirmctl topics create` (8 partitions each); h_broker_ctl() fails (fault
+ * injection is the mock's); h_broker_node_down()/up() stop and start real nodes. */
+bool h_broker_is_kafka(void);
 
 /* Starts CFD_BIN_DIR/confirmd-broker with nbrokers brokers, a control socket and a
  * bootstrap file in the temp dir, and waits for the bootstrap file (10 s at most).
  * topics_spec is "NAME:PARTITIONS[,NAME:PARTITIONS...]", or NULL for the broker's
  * defaults (confirmd.events:8, confirmd.records:4, confirmd.alerts:4,
- * confirmd.deadletter:4). The log is broker.log. @returns 0 or -1. */
+ * confirmd.deadletter:4, ...). The log is broker.log. On Apache Kafka (see
+ * h_broker_is_kafka()) a cluster of nbrokers nodes instead, whose logs are under
+ * kafka/ in the temp dir; every service topic gets the partition count topics_spec
+ * gives confirmd.events (8 without). @returns 0 or -1. */
 int h_broker_start_n(h_env *env, int nbrokers, const char *topics_spec);
 
 /* h_broker_start_n() with one broker (id 1). */
 int h_broker_start(h_env *env, const char *topics_spec);
 
 /* Asks the broker to shut down, SIGKILL after 5 s. Its data is gone: the mock keeps
- * everything in memory. @returns 0, or -1 when it was not running. */
+ * everything in memory (a Kafka cluster is stopped; its data stays until the env is
+ * destroyed). @returns 0, or -1 when it was not running. */
 int h_broker_stop(h_env *env);
+
+/* Takes broker id (1..nbrokers) down: on Apache Kafka stops its node, with SIGKILL
+ * when hard, else a controlled shutdown; on the mock, "broker-down ID" (connections
+ * refused). @returns 0 or -1. */
+int h_broker_node_down(h_env *env, int id, bool hard);
+
+/* Brings broker id back (the node restarts on its ports and data).
+ * @returns 0 or -1; a Kafka node may take seconds more to serve. */
+int h_broker_node_up(h_env *env, int id);
 
 /* @returns the bootstrap servers string, or NULL when no broker runs. */
 const char *h_bootstrap(const h_env *env);
@@ -159,6 +179,11 @@ typedef struct h_out_msg {
  * then, and again after h_broker_start*()). @returns 0 or -1. */
 int h_producer_set(h_env *env, const char *key, const char *value);
 
+/* Sets one config of a topic on Apache Kafka ("max.message.bytes", "2000000")
+ * through the admin API (AlterConfigs: the topic's other dynamic configs return to
+ * their defaults); a no-op on the mock, which enforces none. @returns 0 or -1. */
+int h_topic_config(h_env *env, const char *topic, const char *key, const char *value);
+
 /* Produces one message and waits (10 s at most) for its delivery report.
  * @returns 0 when delivered, -1 otherwise. */
 int h_produce(h_env *env, const char *topic, const char *key, const void *buf,
@@ -185,6 +210,11 @@ int h_flush(h_env *env, int timeout_ms);
  * @returns 0, or -1 (reason on stderr). */
 int h_topic_ends(h_env *env, const char *topic, int64_t *ends, int nparts,
                  int timeout_ms);
+
+/* Reads the env's consumer group's committed offsets of partitions 0..nparts-1 of
+ * topic into offsets[] (RD_KAFKA_OFFSET_INVALID, -1001, where none is committed).
+ * @returns 0, or -1 (reason on stderr). */
+int h_group_committed(h_env *env, const char *topic, int64_t *offsets, int nparts);
 
 /* A consumed message; h_consume() allocates key, value and id, h_msg_clear() frees
  * them. key and value are NUL-terminated for convenience (not counted in len). */

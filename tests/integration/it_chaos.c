@@ -55,7 +55,8 @@
 
 #define TOPIC "confirmd.events"
 #define PARTS 8     /* the broker's default for confirmd.events */
-#define OUT_PARTS 4 /* records, alerts, dead letters */
+#define OUT_PARTS_MAX 8 /* records, alerts, dead letters: 4 on the mock, 8 on Kafka */
+#define KAFKA_NODES 3
 #define MAX_SEQ (H_ORDER_EVENTS + 4)
 #define POOL_MAX 16
 #define WANT_WORKERS 3
@@ -63,14 +64,8 @@
 /* Simulated time pinned before every deadline: only the events decide the alerts, and
  * an output repeated after a crash carries the same instant (same bytes). */
 static const char *const worker_args[] = {
-    "worker.clock=simulated",
-    /* The mock broker checks the sequences of an idempotent producer only when it is
-     * transactional: a request that fails while a later one to the same partition
-     * succeeds is acknowledged by librdkafka as stored (sound against Kafka, which
-     * would refuse the later one as out of order), though the mock never stored it.
-     * One request in flight per connection keeps the chaos's injected Produce errors
-     * from turning into such losses of the test double. */
-    "kafka.producer.max.in.flight.requests.per.connection=1", NULL};
+    "worker.clock=simulated", NULL};
+
 
 /* --- the workload ------------------------------------------------------------------- */
 
@@ -337,6 +332,9 @@ typedef struct chaos {
     int n_pool;
     int n_started;
     int kills, joins, leaves, faults, redis_restarts;
+    int node_down;        /* Apache Kafka: the node that is down (1..3), 0: none */
+    int64_t node_up_at;   /* when it comes back */
+    int node_kills, node_stops;
     int exits_other[256]; /* exits nobody asked for, by code */
     int leave_codes[256]; /* exit codes of graceful leaves */
 } chaos;
@@ -497,7 +495,35 @@ static void inject_fault(chaos *c, bool *rtt_on) {
     *rtt_on = strncmp(faults[k], "rtt", 3) == 0;
 }
 
+/* Apache Kafka: one of the 3 nodes at a time goes down, killed with SIGKILL (2 in 3)
+ * or stopped cleanly, and comes back 2-6 s later (the next goes 2-5 s after): leaders fail over, the group
+ * coordinator moves, in-flight requests die; min.insync.replicas=2 keeps acks=all
+ * writes going with one node down. */
+static void node_fault(chaos *c, int64_t now) {
+    if (c->node_down) {
+        assert_int_equal(h_broker_node_up(c->env, c->node_down), 0);
+        c->node_down = 0;
+        return;
+    }
+    int id = rnd(c, 1, KAFKA_NODES);
+    bool hard = rnd(c, 0, 2) != 0;
+    assert_int_equal(h_broker_node_down(c->env, id, hard), 0);
+    c->node_down = id;
+    c->node_up_at = now + rnd(c, 2000, 6000);
+    c->faults++;
+    if (hard)
+        c->node_kills++;
+    else
+        c->node_stops++;
+}
+
 static void clear_faults(chaos *c) {
+    if (h_broker_is_kafka()) {
+        if (c->node_down)
+            assert_int_equal(h_broker_node_up(c->env, c->node_down), 0);
+        c->node_down = 0;
+        return;
+    }
     ctl(c, "clear-request-errors Produce", false);
     ctl(c, "clear-request-errors Fetch", false);
     ctl(c, "clear-request-errors OffsetCommit", false);
@@ -593,11 +619,12 @@ static int idrec_cmp(const void *a, const void *b) {
 
 /* Reads the whole topic (as many messages as its watermarks say) and sorts by id. */
 static void read_topic(h_env *env, const char *topic, idlist *l) {
-    int64_t ends[OUT_PARTS];
+    int64_t ends[OUT_PARTS_MAX];
     int64_t total = 0;
+    int nparts = h_broker_is_kafka() ? 8 : 4;
     memset(l, 0, sizeof(*l));
-    assert_int_equal(h_topic_ends(env, topic, ends, OUT_PARTS, 10000), 0);
-    for (int p = 0; p < OUT_PARTS; p++)
+    assert_int_equal(h_topic_ends(env, topic, ends, nparts, 10000), 0);
+    for (int p = 0; p < nparts; p++)
         total += ends[p];
     h_consumer *cons = h_consume_open(env, topic);
     assert_non_null(cons);
@@ -857,7 +884,8 @@ static stage_report stage_wait(h_env *env, const workload *wl, int timeout_ms) {
 
 static int setup(void **state) {
     h_env *env = h_env_new("chaos");
-    if (!env || h_redis_start(env) || h_broker_start(env, NULL) ||
+    if (!env || h_redis_start(env) ||
+        h_broker_start_n(env, h_broker_is_kafka() ? KAFKA_NODES : 1, NULL) ||
         h_set_sim_clock(env, H_WL_T0))
         return -1;
     *state = env;
@@ -905,7 +933,7 @@ static void test_chaos(void **state) {
     int64_t broker_up_at = 0, waiting_since = 0, armed_at = 0;
     int n_restarts = 1 + n_kills / 40, waves_sent = 0, pending = 0, strikes = 0;
     int n_leaves = 1 + n_kills / 10;
-    bool broker_was_down = false;
+    bool broker_was_down = h_broker_is_kafka(); /* there, node_fault() takes nodes down */
     int64_t wave_every = phase_ms / n_waves;
     while (waves_sent < n_waves || c.kills < n_kills || c.redis_restarts < n_restarts ||
            broker_down || !broker_was_down) {
@@ -951,7 +979,13 @@ static void test_chaos(void **state) {
         }
         if (next_kill == INT64_MAX && someone_owns(&c)) /* after the restarts: while */
             next_kill = now + rnd(&c, 0, 400);          /* the backlog is worked on */
-        if (now >= next_fault) {
+        if (h_broker_is_kafka()) {
+            if (c.node_down ? now >= c.node_up_at : now >= next_fault) {
+                node_fault(&c, now);
+                if (!c.node_down)
+                    next_fault = now + rnd(&c, 2000, 5000);
+            }
+        } else if (now >= next_fault) {
             inject_fault(&c, &rtt_on);
             next_fault = now + rnd(&c, 2000, 3500);
         }
@@ -1110,6 +1144,10 @@ static void test_chaos(void **state) {
            c.n_started, c.kills, c.leaves, bad_leaves, c.joins,
            other_exits ? exits : " none", claims, t_chaos, t_drain, h_now_ms() - t_start,
            pii, san);
+    if (h_broker_is_kafka())
+        printf("chaos: Apache Kafka, %d nodes: %d killed with SIGKILL, %d stopped cleanly, "
+               "each back 2-6 s later\n",
+               KAFKA_NODES, c.node_kills, c.node_stops);
     printf("chaos: events %" PRId64 ", kills %d, rebalances %d, faults %d, redis restarts "
            "%d, lost %d, duplicates-by-id %d, wrong records %d\n",
            in_total, c.kills, claims, c.faults, c.redis_restarts, lost, dups, wrong);

@@ -17,6 +17,7 @@
 
 #include "confirmd/codec.h"
 #include "harness_events.h"
+#include "harness_orders.h"
 
 #define N_ORDERS 160
 #define N_STEPS 9
@@ -213,9 +214,69 @@ static void test_rebalance_and_kill(void **state) {
     seen_free(&alerts);
 }
 
+#define EVENT_PARTS 8 /* confirmd.events, on either broker */
+
+/* Waits until the group has committed every offset of confirmd.events. */
+static void wait_all_committed(h_env *env, int timeout_ms) {
+    int64_t ends[EVENT_PARTS], done[EVENT_PARTS];
+    int64_t until = h_now_ms() + timeout_ms;
+    assert_int_equal(h_topic_ends(env, "confirmd.events", ends, EVENT_PARTS, 10000), 0);
+    for (;;) {
+        int behind = 0;
+        assert_int_equal(h_group_committed(env, "confirmd.events", done, EVENT_PARTS), 0);
+        for (int p = 0; p < EVENT_PARTS; p++)
+            behind += ends[p] > 0 && done[p] != ends[p];
+        if (behind == 0)
+            return;
+        if (h_now_ms() >= until)
+            fail_msg("%d partitions of confirmd.events not committed to their end", behind);
+        usleep(200 * 1000);
+    }
+}
+
+/* The group's last member leaves (SIGTERM) and the group stays empty while events
+ * arrive; a new member then resumes exactly where the last one stopped: everything
+ * the first applied was committed when it left, nothing is applied or sent twice. */
+static void test_group_emptied_then_rejoined(void **state) {
+    h_env *env = *state;
+    seen recs = {0};
+    char id[128];
+
+    pid_t a = h_worker_start(env, NULL);
+    assert_true(a > 0);
+    send_wave(env, 0);
+    wait_all_committed(env, 60000);
+    assert_int_equal(h_worker_kill(env, a, SIGTERM), 0);
+    assert_int_equal(h_worker_wait_exit(env, a, 20000), 0);
+    assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0), "released", 1000), 0);
+
+    send_wave(env, 1); /* nobody in the group */
+    pid_t b = h_worker_start(env, NULL);
+    assert_true(b > 0);
+    assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 1), "claimed", 30000), 0);
+    wait_all_committed(env, 60000);
+
+    read_ids(env, "confirmd.records", N_ORDERS / 2, 30000, &recs);
+    assert_int_equal(recs.n, N_ORDERS / 2);
+    for (int i = 0; i < N_ORDERS / 2; i++) {
+        snprintf(id, sizeof(id), "rec/WO-R-%03d/v9", i);
+        assert_true(seen_has(&recs, id));
+    }
+    /* A clean hand-over replays nothing: each record exactly once. */
+    assert_int_equal(recs.copies, 0);
+    /* The newcomer found wave 0 done: it applied only wave 1's orders. */
+    for (int i = 0; i < N_ORDERS / 2; i++) {
+        snprintf(id, sizeof(id), "record WO-R-%03d ", i);
+        assert_int_equal(h_file_count(h_worker_log_path(env, 1), id), i < N_ORDERS / 4 ? 0 : 1);
+    }
+    seen_free(&recs);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rebalance_and_kill, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_group_emptied_then_rejoined, h_setup_redis_broker,
+                                        h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
