@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -319,12 +320,54 @@ static void test_state_lost(void **state) {
     workload_free(wl);
 }
 
+/* Redis up but busy (a script running past busy-reply-threshold answers every other
+ * client BUSY, as LOADING does after a restart): the worker waits and retries like
+ * for a lost connection instead of stopping, then applies everything exactly once. */
+static void test_redis_busy(void **state) {
+    h_env *env = *state;
+    workload *wl = workload_new("WO-B", 40, 0xB05EULL);
+    pid_t w = h_worker_start(env, worker_args);
+    assert_true(w > 0);
+    produce_orders(env, wl, 0, 20);
+    assert_int_equal(h_wait_redis_records(env, wl->exp, 20, PARTS, 60000), 0);
+
+    redisContext *rc = h_redis_connect(env);
+    assert_non_null(rc);
+    freeReplyObject(redisCommand(rc, "CONFIG SET busy-reply-threshold 100"));
+    pid_t busy = fork();
+    assert_true(busy >= 0);
+    if (busy == 0) {
+        /* A script that spins for 3 s: from 100 ms on, everybody else gets BUSY. */
+        redisReply *r = redisCommand(
+            rc, "EVAL %s 0",
+            "local t = redis.call('TIME') "
+            "while true do local n = redis.call('TIME') "
+            "if (n[1] - t[1]) * 1000000 + (n[2] - t[2]) > 3000000 then break end end "
+            "return 1");
+        _exit(r && r->type == REDIS_REPLY_INTEGER ? 0 : 1);
+    }
+    pause_ms(300);
+    produce_orders(env, wl, 20, 40);
+    int status = 0;
+    assert_int_equal(waitpid(busy, &status, 0), busy);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    redisFree(rc);
+
+    check_all(env, wl, "after BUSY");
+    assert_true(h_worker_alive(env, w));
+    assert_true(h_file_count(h_worker_log_path(env, 0), "BUSY") > 0);
+    assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
+    assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
+    workload_free(wl);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stop_and_restart, setup, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_kill9, setup, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_kill9_lost_second, setup, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_state_lost, setup, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_redis_busy, setup, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
