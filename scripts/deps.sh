@@ -7,11 +7,14 @@
 #
 # Written for Debian bookworm (librdkafka 2.0.2, hiredis 0.14.1, redis 7.0). Java 17 and
 # Maven run Apache Kafka for the tests (scripts/kafka.sh, tools/kafka/pom.xml).
+# docker-compose (1.29) validates docker/compose.yaml (tests/compose_check.sh); without
+# its recommended docker.io it installs no Docker engine.
 set -eu
 
 PACKAGES="build-essential cmake pkg-config librdkafka-dev libhiredis-dev
 libprotobuf-c-dev protobuf-c-compiler libjson-c-dev libinih-dev libcmocka-dev libssl-dev
-redis-server kcat clang libclang-rt-14-dev valgrind openjdk-17-jre-headless maven"
+redis-server kcat clang libclang-rt-14-dev valgrind openjdk-17-jre-headless maven
+docker-compose"
 
 check_only=0
 case "${1:-}" in
