@@ -763,11 +763,15 @@ static int spec_event_partitions(const char *topics_spec) {
 
 /* Starts an Apache Kafka cluster of nbrokers nodes in the env's directory, dying
  * with this process, and creates the service's topics the way an operator does:
- * `confirmctl topics create`, all with confirmd.events' partition count. */
+ * `confirmctl topics create`, all with confirmd.events' partition count (and, on 3
+ * nodes or more, replication factor 3 and min.insync.replicas 2). */
 static int kafka_start(h_env *env, int nbrokers, const char *topics_spec) {
     char bin[H_PATH_MAX], log[H_PATH_MAX], bsfile[H_PATH_MAX], nb[16], watch[32], np[16];
     const char *args[] = {"--brokers", nb, "--watch", watch, NULL};
-    char *argv[] = {bin, "topics", "create", "-b", env->bootstrap, "--partitions", np, NULL};
+    /* On 3 nodes as in production: every write on 2 replicas at least. */
+    char *argv[] = {bin, "topics", "create", "-b", env->bootstrap, "--partitions", np,
+                    nbrokers >= 3 ? "--replication-factor" : NULL, "3",
+                    "--min-insync-replicas", "2", NULL};
     int64_t t0 = h_now_ms();
     int rc;
 
