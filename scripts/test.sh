@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds with AddressSanitizer + UndefinedBehaviorSanitizer
 # and runs the whole test suite through one ctest run: unit, integration (real
-# redis-server, embedded Kafka-protocol broker), the fuzzers for a bounded time each
-# (label fuzz) and one worker under valgrind (label valgrind).
+# redis-server, embedded Kafka-protocol broker), chaos, the same integration and chaos
+# tests on Apache Kafka (label kafka: KRaft clusters started by scripts/kafka.sh, the
+# jars fetched from Maven Central once), the fuzzers for a bounded time each (label
+# fuzz) and one worker under valgrind (label valgrind).
 #
 #   scripts/test.sh              everything
 #   scripts/test.sh -L unit      extra arguments go to ctest
