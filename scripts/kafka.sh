@@ -5,11 +5,22 @@
 # place the Kafka version is pinned), cached in the user's Maven repository.
 #
 #   scripts/kafka.sh start DIR [--brokers N] [--props FILE] [--watch PID]
+#                              [--sasl-ssl PEM [--sasl-user USER PASSWORD]...]
 #       format and start N nodes (default 1) in DIR, wait until every broker serves
 #       metadata, print the bootstrap servers (also in DIR/bootstrap). FILE holds
 #       extra server properties appended to every node's (later keys win; @NODE@ and
 #       @DIR@ become the node's id and directory). --watch: the nodes die with
 #       process PID (a test), even when it is killed.
+#       --sasl-ssl: one more listener per node for clients, SASL_SSL (mechanisms
+#       SCRAM-SHA-512 and PLAIN), on a free port of its own; PEM holds the brokers'
+#       private key (unencrypted PKCS#8) and certificate chain. Its bootstrap servers
+#       go to DIR/bootstrap-sasl; brokers and controllers still talk PLAINTEXT among
+#       themselves. --sasl-user (repeatable): a client account, as a SCRAM-SHA-512
+#       credential written at format time and a PLAIN user of the listener (USER and
+#       PASSWORD: letters, digits and ._~+- only). librdkafka before 2.6.1 cannot
+#       log in with SCRAM to Kafka 4 (its client-final nonce is refused): PLAIN,
+#       over TLS, is what those clients use. CFD_KAFKA_FORMAT_ARGS adds other
+#       StorageTool format arguments (split on spaces).
 #   scripts/kafka.sh stop DIR             stop every node of DIR (SIGTERM, then SIGKILL)
 #   scripts/kafka.sh stop-node DIR I [--kill]   stop node I (1..N); --kill: SIGKILL
 #   scripts/kafka.sh start-node DIR I     start node I again on its ports and data
@@ -118,12 +129,21 @@ wait_ready() { # DIR N
 }
 
 cmd_start() {
-    local dir="" n=1 props="" watch="" ports voters="" bs="" cluster rf isr
+    local dir="" n=1 props="" watch="" pem="" ports voters="" bs="" bs_sasl="" cluster rf isr
+    local -a scram=()
+    local plain=""
     while [ $# -gt 0 ]; do
         case "$1" in
             --brokers) n=${2:?}; shift 2 ;;
             --props) props=${2:?}; shift 2 ;;
             --watch) watch=${2:?}; shift 2 ;;
+            --sasl-ssl) pem=${2:?}; shift 2 ;;
+            --sasl-user)
+                [[ "${2:-}" =~ ^[A-Za-z0-9._~+-]+$ && "${3:-}" =~ ^[A-Za-z0-9._~+-]+$ ]] ||
+                    die "--sasl-user USER PASSWORD: letters, digits and ._~+- only"
+                scram+=(--add-scram "SCRAM-SHA-512=[name=$2,password=$3]")
+                plain+=" user_$2=\"$3\""
+                shift 3 ;;
             -*) die "unknown option: $1" ;;
             *) [ -z "$dir" ] || die "one DIR only"; dir=$1; shift ;;
         esac
@@ -131,17 +151,23 @@ cmd_start() {
     [ -n "$dir" ] || die "start: DIR missing"
     [[ "$n" =~ ^[1-5]$ ]] || die "--brokers: 1 to 5"
     [ -z "$props" ] || [ -r "$props" ] || die "--props: cannot read $props"
+    [ -n "$pem" ] || [ ${#scram[@]} -eq 0 ] || die "--sasl-user needs --sasl-ssl"
+    if [ -n "$pem" ]; then
+        [ -r "$pem" ] || die "--sasl-ssl: cannot read $pem"
+        pem=$(cd "$(dirname "$pem")" && pwd)/$(basename "$pem")
+    fi
     command -v kcat >/dev/null || die "kcat not found (scripts/deps.sh installs it)"
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     for i in $(seq 5); do
         node_running "$dir" "$i" && die "node $i of $dir is running: stop it first"
     done
-    rm -rf "$dir"/node-* "$dir/bootstrap" "$dir/watch"
+    rm -rf "$dir"/node-* "$dir/bootstrap" "$dir/bootstrap-sasl" "$dir/watch"
     [ -z "$watch" ] || echo "$watch" >"$dir/watch"
     classpath >/dev/null
 
-    read -r -a ports <<<"$(free_ports $((2 * n)))"
+    # Per node: the PLAINTEXT port, the controller's, and the SASL_SSL one (at the end).
+    read -r -a ports <<<"$(free_ports $((3 * n)))"
     rf=$((n < 3 ? n : 3))
     isr=$((n <= 2 ? 1 : 2))
     for i in $(seq "$n"); do
@@ -153,14 +179,22 @@ cmd_start() {
     [ -n "$cluster" ] || die "StorageTool random-uuid printed nothing"
     for i in $(seq "$n"); do
         local nd=$dir/node-$i bport=${ports[$((2 * i - 2))]} cport=${ports[$((2 * i - 1))]}
+        local sport=${ports[$((2 * n + i - 1))]} listeners advertised
+        listeners=PLAINTEXT://127.0.0.1:$bport,CONTROLLER://127.0.0.1:$cport
+        advertised=PLAINTEXT://127.0.0.1:$bport
+        if [ -n "$pem" ]; then
+            listeners+=,SASL_SSL://127.0.0.1:$sport
+            advertised+=,SASL_SSL://127.0.0.1:$sport
+            bs_sasl+="${bs_sasl:+,}127.0.0.1:$sport"
+        fi
         mkdir -p "$nd"
         cat >"$nd/server.properties" <<EOF
 # Node $i of a $n-node KRaft cluster made by scripts/kafka.sh (combined roles).
 process.roles=broker,controller
 node.id=$i
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$bport,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$bport
+listeners=$listeners
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL
@@ -184,6 +218,18 @@ log.segment.bytes=16777216
 log.retention.check.interval.ms=60000
 unclean.leader.election.enable=false
 EOF
+        if [ -n "$pem" ]; then
+            cat >>"$nd/server.properties" <<EOF
+# Clients may also come in over SASL_SSL: SCRAM-SHA-512 (credentials written at
+# format time) or PLAIN (the users below).
+sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required$plain;
+ssl.keystore.type=PEM
+ssl.keystore.location=$pem
+ssl.client.auth=none
+EOF
+        fi
         if [ -n "$props" ]; then
             { echo "# from $props"; sed "s|@NODE@|$i|g; s|@DIR@|$nd|g" "$props"; } \
                 >>"$nd/server.properties"
@@ -192,10 +238,11 @@ EOF
         "$(java_bin)" -cp "$(classpath)" \
             -Dlog4j2.configurationFile="$tools/log4j2.properties" \
             kafka.tools.StorageTool format -t "$cluster" -c "$nd/server.properties" \
-            ${CFD_KAFKA_FORMAT_ARGS:-} >"$nd/format.log" 2>&1 ||
+            "${scram[@]}" ${CFD_KAFKA_FORMAT_ARGS:-} >"$nd/format.log" 2>&1 ||
             { tail -n 20 "$nd/format.log" >&2; die "formatting node $i failed"; }
     done
     echo "$bs" >"$dir/bootstrap"
+    [ -z "$bs_sasl" ] || echo "$bs_sasl" >"$dir/bootstrap-sasl"
     echo "$n" >"$dir/nodes"
     for i in $(seq "$n"); do launch "$dir" "$i"; done
     wait_ready "$dir" "$n"

@@ -26,6 +26,7 @@ typedef enum cfd_err {
     CFD_ERR_UNKNOWN_OBJECT = -10, /* an alarm on a network object not in the inventory */
     CFD_ERR_STATE_LOST = -11,     /* Redis has no state for what Kafka says was applied */
     CFD_ERR_UNDELIVERED = -12,    /* stopped with outputs not delivered (in the outbox) */
+    CFD_ERR_REFUSED = -13,        /* Kafka refused the login or the TLS handshake */
 } cfd_err;
 
 typedef enum cfd_tier {

@@ -357,6 +357,12 @@ static cfd_err option_set(cfd_config *cfg, const cfd_option *opt, const char *te
     return fail(errstr, errstr_size, "%s: unsupported option type", opt->name);
 }
 
+/* @returns true for a librdkafka property whose value is a secret (sasl.password,
+ * ssl.key.password, ssl.keystore.password, sasl.oauthbearer.client.secret, ...). */
+static bool kafka_secret(const char *prop) {
+    return strstr(prop, "password") || strstr(prop, "secret");
+}
+
 /*
  * Sets "kafka.[consumer.|producer.]prop": checks it against librdkafka on a scratch
  * conf, then stores it, replacing an earlier value of the same scope and property.
@@ -385,8 +391,9 @@ static cfd_err kafka_set(cfd_config *cfg, const char *key, const char *value, ch
     scratch = rd_kafka_conf_new();
     res = rd_kafka_conf_set(scratch, prop, value, rkerr, sizeof(rkerr));
     rd_kafka_conf_destroy(scratch);
-    if (res != RD_KAFKA_CONF_OK)
-        return fail(errstr, errstr_size, "%s: %s", key, rkerr);
+    if (res != RD_KAFKA_CONF_OK) /* librdkafka's message may quote the value */
+        return fail(errstr, errstr_size, "%s: %s", key,
+                    kafka_secret(prop) ? "invalid value (not shown: secret)" : rkerr);
 
     vcopy = cfd_xstrdup(value);
     for (size_t i = 0; i < cfg->n_kafka; i++) {
@@ -650,8 +657,34 @@ void cfd_config_write_reference(FILE *out) {
           "## Secrets\n"
           "\n"
           "`redis.password` is never printed or logged, not even in error messages. "
-          "Kafka credentials such as `kafka.sasl.password` go to librdkafka unchanged. "
+          "Kafka credentials such as `kafka.sasl.password` go to librdkafka unchanged "
+          "and are never logged either: confirmd prints no configuration, and a "
+          "`kafka.*` key whose name contains `password` or `secret` "
+          "(`kafka.sasl.password`, `kafka.ssl.key.password`, "
+          "`kafka.ssl.keystore.password`, `kafka.sasl.oauthbearer.client.secret`) has "
+          "its value left out of error messages. "
           "Keep the INI file readable only by the service user; a value given with "
-          "`--set` is visible in the process list.\n",
+          "`--set` is visible in the process list.\n"
+          "\n"
+          "## Kafka over SASL_SSL\n"
+          "\n"
+          "```ini\n"
+          "[kafka]\n"
+          "bootstrap.servers = kafka1:9093,kafka2:9093\n"
+          "security.protocol = SASL_SSL\n"
+          "sasl.mechanisms = PLAIN\n"
+          "sasl.username = confirmd\n"
+          "sasl.password = long-random-password\n"
+          "ssl.ca.location = /etc/confirmd/kafka-ca.pem\n"
+          "```\n"
+          "\n"
+          "`ssl.ca.location` is the CA certificate (PEM) that signed the brokers' "
+          "certificates; without it the system's CAs are used. The same keys on the "
+          "command line: `--set kafka.sasl.password=...`; for `confirmctl`, "
+          "`-X sasl.password=...` (the `kafka.` prefix is optional there). "
+          "`sasl.mechanisms = SCRAM-SHA-512` works with Kafka 3.x, and with Kafka 4 only "
+          "from librdkafka 2.6.1 on: Debian bookworm's 2.0.2 sends a SCRAM nonce that "
+          "Kafka 4 refuses (`invalid credentials`), so use PLAIN there. A refused login "
+          "or TLS handshake stops confirmd with exit status 6 (docs/OPERATIONS.md).\n",
           out);
 }

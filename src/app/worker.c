@@ -296,8 +296,16 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
     cfd_worker *w = opaque;
     (void)rk;
     cfd_error(MOD, "kafka: %s: %s", rd_kafka_err2name(err), reason);
-    if (err == RD_KAFKA_RESP_ERR__FATAL)
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
         w->fatal = CFD_ERR;
+    } else if (cfd_kafka_refused(err) && !w->fatal) {
+        /* Retrying with the same credentials and CA cannot succeed: stop, so that the
+         * supervisor and the operator see it at once instead of a worker that never
+         * consumes. */
+        cfd_error(MOD, "kafka: SASL login or TLS handshake failed: check the kafka.sasl.* "
+                       "and kafka.ssl.* settings; stopping");
+        w->fatal = CFD_ERR_REFUSED;
+    }
 }
 
 /* --- the clock ------------------------------------------------------------------------ */

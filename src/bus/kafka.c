@@ -147,6 +147,10 @@ fail:
     return NULL;
 }
 
+bool cfd_kafka_refused(int err) {
+    return err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL;
+}
+
 rd_kafka_topic_partition_list_t *cfd_kafka_topic_list(const char *csv) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
     char *copy = cfd_xstrdup(csv), *save = NULL;

@@ -29,6 +29,7 @@
 #include "confirmd/alloc.h"
 #include "confirmd/codec.h"
 #include "confirmd/config.h"
+#include "confirmd/kafka.h"
 #include "confirmd/store.h"
 #include "confirmd/text.h"
 #include "confirmctl.h"
@@ -47,6 +48,35 @@ static void ctl_on_signal(int sig)
 }
 
 /* ---- shared helpers -------------------------------------------------------------- */
+
+static char ctl_refusal[512]; /* why the brokers refused this client, "" while they did not */
+
+void ctl_kafka_error(int err, const char *reason)
+{
+    if (cfd_kafka_refused(err) && !ctl_refusal[0])
+        snprintf(ctl_refusal, sizeof ctl_refusal, "%s", reason);
+}
+
+bool ctl_refused(void)
+{
+    static bool said;
+
+    if (!ctl_refusal[0])
+        return false;
+    if (!said)
+        fprintf(stderr, "confirmctl: SASL login or TLS handshake with the brokers failed "
+                        "(check the sasl.* and ssl.* properties): %s\n", ctl_refusal);
+    said = true;
+    return true;
+}
+
+static void ctl_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    (void)rk;
+    (void)opaque;
+    fprintf(stderr, "confirmctl: kafka: %s: %s\n", rd_kafka_err2name(err), reason);
+    ctl_kafka_error(err, reason);
+}
 
 /* librdkafka properties from -X, in order. */
 typedef struct ctl_props {
@@ -86,6 +116,7 @@ static rd_kafka_conf_t *ctl_conf_new(const char *brokers, const ctl_props *props
         if (rd_kafka_conf_set(conf, name, eq + 1, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
             goto fail;
     }
+    rd_kafka_conf_set_error_cb(conf, ctl_error_cb);
     return conf;
 fail:
     fprintf(stderr, "confirmctl: %s\n", errstr);
@@ -442,7 +473,8 @@ static int ctl_produce(int argc, char **argv)
 
     if (ctl_send_all(rk, topic, msgs, nmsgs) == 0) {
         int64_t deadline = ctl_mono_ms() + CTL_FLUSH_MS;
-        while (rd_kafka_outq_len(rk) > 0 && ctl_mono_ms() < deadline && !ctl_stop)
+        while (rd_kafka_outq_len(rk) > 0 && ctl_mono_ms() < deadline && !ctl_stop &&
+               !ctl_refused())
             rd_kafka_flush(rk, 100);
     }
     size_t pending = nmsgs - ctx.delivered - ctx.failed;
@@ -767,8 +799,12 @@ static int ctl_assign_all(rd_kafka_t *rk, const ctl_tail_opts *o)
                 err = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
             if (md)
                 rd_kafka_metadata_destroy(md);
+            rd_kafka_poll(rk, 0); /* serves the error callback */
+            if (ctl_refused())
+                goto fail_topic;
             if (ctl_mono_ms() >= deadline || ctl_stop) {
                 fprintf(stderr, "confirmctl: topic %s: %s\n", o->topics[i], rd_kafka_err2str(err));
+            fail_topic:
                 rd_kafka_topic_destroy(rkt);
                 goto out;
             }
@@ -913,15 +949,20 @@ static int ctl_tail(int argc, char **argv)
         return CTL_EXIT_FAIL;
     }
     conf = NULL; /* rd_kafka_new() took ownership */
-    rd_kafka_poll_set_consumer(rk);
 
     int rc = CTL_EXIT_FAIL;
+    /* Assigning serves the main queue (errors) itself, with rd_kafka_poll(), which is
+     * no longer allowed once it is redirected to the consumer's. */
+    if (o.group)
+        rd_kafka_poll_set_consumer(rk);
     if ((o.group ? ctl_subscribe(rk, &o) : ctl_assign_all(rk, &o)) != 0)
         goto out;
+    if (!o.group)
+        rd_kafka_poll_set_consumer(rk);
 
     long seen = 0;
     int64_t idle_since = ctl_mono_ms();
-    while (!ctl_stop && (o.count == 0 || seen < o.count)) {
+    while (!ctl_stop && (o.count == 0 || seen < o.count) && !ctl_refused()) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
         if (!m) {
             if (ctl_mono_ms() - idle_since >= o.timeout_ms)
@@ -938,8 +979,8 @@ static int ctl_tail(int argc, char **argv)
         }
         rd_kafka_message_destroy(m);
     }
-    rc = o.count == 0 || seen >= o.count ? CTL_EXIT_OK : CTL_EXIT_FAIL;
-    if (rc)
+    rc = (o.count == 0 || seen >= o.count) && !ctl_refusal[0] ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+    if (rc && !ctl_refusal[0])
         fprintf(stderr, "confirmctl: %ld of %ld messages before timeout\n", seen, o.count);
 out:
     rd_kafka_consumer_close(rk);

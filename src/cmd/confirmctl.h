@@ -21,6 +21,13 @@ bool ctl_is_help(const char *arg);
 /* @returns a monotonic clock in milliseconds, for deadlines. */
 int64_t ctl_mono_ms(void);
 
+/* For a librdkafka error callback: keeps the first refusal by the brokers (a failed
+ * SASL login or TLS handshake, see cfd_kafka_refused()), which retrying cannot cure. */
+void ctl_kafka_error(int err, const char *reason);
+
+/* When the brokers refused this client, says so on stderr (once) and @returns true. */
+bool ctl_refused(void);
+
 /* confirmctl_topics.c: "confirmctl topics create|list"; argv[0] is "topics". */
 int ctl_topics(int argc, char **argv);
 

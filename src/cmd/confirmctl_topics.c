@@ -253,8 +253,8 @@ typedef struct topics_client {
 static void topics_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     topics_client *tc = opaque;
     (void)rk;
-    (void)err;
     snprintf(tc->last_error, sizeof tc->last_error, "%s", reason);
+    ctl_kafka_error(err, reason);
 }
 
 /* Starts an admin client for cfg. @returns 0, or -1 after saying why. */
@@ -301,6 +301,8 @@ static int topics_left_ms(const topics_client *tc) {
 
 /* Says why nothing came back: interrupted, or the brokers gave no answer in time. */
 static void topics_no_answer(const topics_client *tc, const char *what, const char *err) {
+    if (ctl_refused())
+        return;
     if (ctl_stop)
         fprintf(stderr, "confirmctl: %s: interrupted\n", what);
     else
@@ -329,7 +331,7 @@ static const rd_kafka_metadata_t *topics_metadata(topics_client *tc) {
             return md;
         }
         rd_kafka_poll(tc->rk, TOPICS_POLL_MS); /* serves the error callback, paces retries */
-        if (ctl_stop || ctl_mono_ms() >= tc->deadline) {
+        if (ctl_stop || ctl_mono_ms() >= tc->deadline || ctl_refused()) {
             topics_no_answer(tc, "metadata", rd_kafka_err2str(err));
             return NULL;
         }
@@ -339,7 +341,7 @@ static const rd_kafka_metadata_t *topics_metadata(topics_client *tc) {
 /* Waits for the result of an admin request. @returns the event, or NULL after saying why. */
 static rd_kafka_event_t *topics_wait(topics_client *tc, const char *what) {
     /* librdkafka answers by the request timeout (the deadline); the second is a margin. */
-    while (!ctl_stop && ctl_mono_ms() < tc->deadline + 1000) {
+    while (!ctl_stop && ctl_mono_ms() < tc->deadline + 1000 && !ctl_refused()) {
         rd_kafka_event_t *ev = rd_kafka_queue_poll(tc->q, TOPICS_POLL_MS);
         if (ev)
             return ev;

@@ -204,6 +204,7 @@ int main(int argc, char **argv) {
          : err == CFD_ERR_FENCED      ? 3
          : err == CFD_ERR_STATE_LOST  ? 4
          : err == CFD_ERR_UNDELIVERED ? 5
+         : err == CFD_ERR_REFUSED     ? 6
                                       : 1;
 out:
     if (hup_started) {

@@ -119,6 +119,7 @@ static const char *const err_names[] = {
     [-CFD_ERR_UNKNOWN_OBJECT] = "CFD_ERR_UNKNOWN_OBJECT",
     [-CFD_ERR_STATE_LOST] = "CFD_ERR_STATE_LOST",
     [-CFD_ERR_UNDELIVERED] = "CFD_ERR_UNDELIVERED",
+    [-CFD_ERR_REFUSED] = "CFD_ERR_REFUSED",
 };
 
 const char *cfd_state_name(cfd_state s)

@@ -66,6 +66,12 @@ struct h_env {
     bool kafka;               /* Apache Kafka (scripts/kafka.sh) runs instead */
     char kafka_dir[H_PATH_MAX];
     char bootstrap[1024];
+    /* h_broker_sasl_ssl(): the brokers' key and certificate chain, the CA, the user */
+    char sasl_pem[H_PATH_MAX];
+    char sasl_ca[H_PATH_MAX];
+    char sasl_user[64];
+    char sasl_password[128];
+    char bootstrap_sasl[1024];
     char broker_sock[H_PATH_MAX];
     char worker_config[H_PATH_MAX];
     h_worker workers[H_MAX_WORKERS];
@@ -767,7 +773,8 @@ static int spec_event_partitions(const char *topics_spec) {
  * nodes or more, replication factor 3 and min.insync.replicas 2). */
 static int kafka_start(h_env *env, int nbrokers, const char *topics_spec) {
     char bin[H_PATH_MAX], log[H_PATH_MAX], bsfile[H_PATH_MAX], nb[16], watch[32], np[16];
-    const char *args[] = {"--brokers", nb, "--watch", watch, NULL};
+    const char *args[] = {"--brokers", nb, "--watch", watch, NULL, NULL, NULL, NULL, NULL,
+                          NULL};
     /* On 3 nodes as in production: every write on 2 replicas at least. */
     char *argv[] = {bin, "topics", "create", "-b", env->bootstrap, "--partitions", np,
                     nbrokers >= 3 ? "--replication-factor" : NULL, "3",
@@ -780,9 +787,23 @@ static int kafka_start(h_env *env, int nbrokers, const char *topics_spec) {
     snprintf(watch, sizeof(watch), "%ld", (long)getpid());
     snprintf(np, sizeof(np), "%d", spec_event_partitions(topics_spec));
     producer_drop(env);
+    if (env->sasl_pem[0]) {
+        args[4] = "--sasl-ssl";
+        args[5] = env->sasl_pem;
+        args[6] = "--sasl-user";
+        args[7] = env->sasl_user;
+        args[8] = env->sasl_password;
+    }
     env->kafka = true; /* from here on, h_broker_stop() stops whatever did start */
     if (kafka_sh(env, "start", args) != 0)
         return -1;
+    snprintf(bsfile, sizeof(bsfile), "%s/bootstrap-sasl", env->kafka_dir);
+    env->bootstrap_sasl[0] = '\0';
+    if (env->sasl_pem[0] &&
+        read_small_file(bsfile, env->bootstrap_sasl, sizeof(env->bootstrap_sasl)) != 0) {
+        h_log("no SASL_SSL bootstrap servers in %s", bsfile);
+        return -1;
+    }
     snprintf(bsfile, sizeof(bsfile), "%s/bootstrap", env->kafka_dir);
     if (read_small_file(bsfile, env->bootstrap, sizeof(env->bootstrap)) != 0) {
         h_log("no bootstrap servers in %s", bsfile);
@@ -821,6 +842,69 @@ int h_broker_start(h_env *env, const char *topics_spec) {
 
 const char *h_bootstrap(const h_env *env) {
     return env->bootstrap[0] ? env->bootstrap : NULL;
+}
+
+/* openssl through the shell, in the env's tls/ directory: $1 and $2 are arg1, arg2. */
+static int tls_sh(h_env *env, const char *script, const char *arg1, const char *arg2) {
+    char dir[H_PATH_MAX], log[H_PATH_MAX];
+    char *argv[] = {"/bin/sh", "-c", (char *)script, "tls", dir, (char *)arg1,
+                    (char *)arg2, NULL};
+    int rc;
+
+    snprintf(dir, sizeof(dir), "%s/tls", env->dir);
+    snprintf(log, sizeof(log), "%s/openssl.log", dir);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        h_log("%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if ((rc = run_tool(argv, log, 60000)) != 0) {
+        h_log("openssl exited with %d", rc);
+        log_tail(log);
+        return -1;
+    }
+    return 0;
+}
+
+int h_tls_ca(h_env *env, const char *name, char *path, size_t n) {
+    static const char script[] =
+        "set -e; cd \"$1\"; openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+        "-subj \"/CN=confirmd test CA $2\" -keyout \"$2.key\" -out \"$2.pem\"";
+
+    if (tls_sh(env, script, name, "") != 0)
+        return -1;
+    snprintf(path, n, "%s/tls/%s.pem", env->dir, name);
+    return 0;
+}
+
+int h_broker_sasl_ssl(h_env *env, const char *user, const char *password) {
+    /* A key and a certificate for 127.0.0.1 and localhost signed by the CA, then one
+     * PEM file with the key (PKCS#8) and the chain, as Kafka's PEM keystore wants. */
+    static const char script[] =
+        "set -e; cd \"$1\"; openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
+        "-keyout broker.key -out broker.csr; "
+        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' >broker.ext; "
+        "openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+        "-extfile broker.ext -out broker.crt; cat broker.key broker.crt ca.pem >broker.pem";
+
+    if (!h_broker_is_kafka()) {
+        h_log("h_broker_sasl_ssl: the embedded broker has no TLS (CFD_TEST_BROKER=kafka)");
+        return -1;
+    }
+    if (h_tls_ca(env, "ca", env->sasl_ca, sizeof(env->sasl_ca)) != 0 ||
+        tls_sh(env, script, "", "") != 0)
+        return -1;
+    snprintf(env->sasl_pem, sizeof(env->sasl_pem), "%s/tls/broker.pem", env->dir);
+    snprintf(env->sasl_user, sizeof(env->sasl_user), "%s", user);
+    snprintf(env->sasl_password, sizeof(env->sasl_password), "%s", password);
+    return 0;
+}
+
+const char *h_bootstrap_sasl(const h_env *env) {
+    return env->bootstrap[0] && env->bootstrap_sasl[0] ? env->bootstrap_sasl : NULL;
+}
+
+const char *h_tls_ca_path(const h_env *env) {
+    return env->sasl_ca[0] ? env->sasl_ca : NULL;
 }
 
 int h_broker_ctl(h_env *env, const char *cmd, char *reply, size_t n) {

@@ -119,6 +119,26 @@ int h_broker_node_up(h_env *env, int id);
 /* @returns the bootstrap servers string, or NULL when no broker runs. */
 const char *h_bootstrap(const h_env *env);
 
+/* Makes a self-signed test CA with openssl in the env's directory: tls/<name>.pem
+ * (certificate) and tls/<name>.key. Copies the certificate's path to path.
+ * @returns 0 or -1 (openssl's output in tls/openssl.log). */
+int h_tls_ca(h_env *env, const char *name, char *path, size_t n);
+
+/* On Apache Kafka, before h_broker_start*(): the cluster gets one more listener per
+ * node for clients, SASL_SSL, accepting user/password with SCRAM-SHA-512 and PLAIN,
+ * its certificate (for 127.0.0.1 and localhost) signed by the test CA "ca" of
+ * h_tls_ca(); the harness's own clients and `confirmctl topics create` stay on
+ * PLAINTEXT. user and password: letters, digits and ._~+- only.
+ * @returns 0, or -1 on the mock (which has no TLS) or when openssl fails. */
+int h_broker_sasl_ssl(h_env *env, const char *user, const char *password);
+
+/* @returns the SASL_SSL bootstrap servers, or NULL when the cluster has none. */
+const char *h_bootstrap_sasl(const h_env *env);
+
+/* @returns the path of the CA certificate (PEM) that signed the brokers' SASL_SSL
+ * certificate, or NULL before h_broker_sasl_ssl(). */
+const char *h_tls_ca_path(const h_env *env);
+
 /* Sends one control command (see include/confirmd/mockctl.h) and copies the answer
  * line, without its newline, to reply (may be NULL).
  * @returns 0 when the answer starts with "OK", -1 otherwise. */

@@ -3,7 +3,7 @@
  * works, and never writes its password to the log, even at debug level; a worker with
  * a wrong password, or none, stops at start-up with a clear error and exit status 1.
  * (TLS and SASL to Kafka are librdkafka's, set through kafka.* keys: the mock broker
- * cannot test them; see docs/OPERATIONS.md.)
+ * cannot test them; kafka.it_kafka_security does, on Apache Kafka.)
  */
 #include <setjmp.h>
 #include <signal.h>

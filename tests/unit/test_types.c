@@ -62,7 +62,8 @@ static const name_case cases[] = {
     {ERR, CFD_ERR_UNKNOWN_OBJECT, "CFD_ERR_UNKNOWN_OBJECT"},
     {ERR, CFD_ERR_STATE_LOST, "CFD_ERR_STATE_LOST"},
     {ERR, CFD_ERR_UNDELIVERED, "CFD_ERR_UNDELIVERED"},
-    {ERR, -13, "?"},
+    {ERR, CFD_ERR_REFUSED, "CFD_ERR_REFUSED"},
+    {ERR, -14, "?"},
     {ERR, 1, "?"},
 };
 
