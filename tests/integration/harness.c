@@ -1450,7 +1450,12 @@ int h_group_committed(h_env *env, const char *topic, int64_t *offsets, int npart
     parts = rd_kafka_topic_partition_list_new(nparts);
     for (int p = 0; p < nparts; p++)
         rd_kafka_topic_partition_list_add(parts, topic, p);
-    if ((err = rd_kafka_committed(rk, parts, 10000))) {
+    /* The coordinator may be moving or loading (NOT_COORDINATOR,
+     * COORDINATOR_LOAD_IN_PROGRESS on a real cluster): ask again for up to 30 s. */
+    for (int64_t until = h_now_ms() + 30000;
+         (err = rd_kafka_committed(rk, parts, 10000)) && h_now_ms() < until;)
+        sleep_ms(200);
+    if (err) {
         h_log("committed offsets of %s: %s", topic, rd_kafka_err2str(err));
         rc = -1;
     } else {

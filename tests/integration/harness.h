@@ -232,7 +232,8 @@ int h_topic_ends(h_env *env, const char *topic, int64_t *ends, int nparts,
                  int timeout_ms);
 
 /* Reads the env's consumer group's committed offsets of partitions 0..nparts-1 of
- * topic into offsets[] (RD_KAFKA_OFFSET_INVALID, -1001, where none is committed).
+ * topic into offsets[] (RD_KAFKA_OFFSET_INVALID, -1001, where none is committed),
+ * asking again for up to 30 s while the group's coordinator moves or loads.
  * @returns 0, or -1 (reason on stderr). */
 int h_group_committed(h_env *env, const char *topic, int64_t *offsets, int nparts);
 
