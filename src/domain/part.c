@@ -4,7 +4,8 @@
  */
 #include <ctype.h>
 
-#include "sla.h"
+#include "civil_date.h"
+#include "confirmd/record.h"
 
 static bool valid_date(int y, int m, int d)
 {

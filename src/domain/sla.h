@@ -29,8 +29,4 @@ int64_t cfd_sla_fraction_at(const cfd_record *rec, cfd_metric m, int pct);
  * timeline (call after cfd_sla_update). */
 void cfd_assessment_judge(cfd_record *rec, const cfd_policy *pol);
 
-/* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian). */
-int64_t cfd_days_from_civil(int y, int m, int d);
-void cfd_civil_from_days(int64_t z, int *y, int *m, int *d);
-
 #endif
