@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 
+#include "confirmd/store.h"
 #include "confirmd/types.h"
 
 /* Which client a passed-through property goes to: cfd_config_kv.scope. */
@@ -96,6 +97,9 @@ cfd_err cfd_config_set_pair(cfd_config *cfg, const char *pair, char *errstr,
 
 /* Writes the configuration reference (Markdown) generated from the table. */
 void cfd_config_write_reference(FILE *out);
+
+/* @returns the Redis options of cfg ([redis]); its strings stay cfg's. */
+cfd_store_opts cfd_config_store_opts(const cfd_config *cfg);
 
 /*
  * Parses a duration: a number with unit ms, s, min, h or d ("500ms", "24h"); a bare

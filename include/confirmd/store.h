@@ -21,7 +21,6 @@
 #ifndef CONFIRMD_STORE_H
 #define CONFIRMD_STORE_H
 
-#include "confirmd/config.h"
 #include "confirmd/frame.h"
 
 typedef struct cfd_store cfd_store;
@@ -35,11 +34,24 @@ typedef struct cfd_blob {
 /* Frees every blob's data and zeroes them. */
 void cfd_blobs_clear(cfd_blob *blobs, size_t n);
 
+/* Where and how to reach Redis. The app fills it from [redis] (cfd_config_store_opts). */
+typedef struct cfd_store_opts {
+    const char *host;
+    int port;
+    const char *unix_socket; /* preferred over host/port when set; NULL or "" = none */
+    const char *user;        /* NULL or "" = AUTH with the password alone */
+    const char *password;    /* NULL or "" = no AUTH; never logged */
+    int db;                  /* SELECTed when not 0 */
+    int64_t timeout_ms;      /* connect and command timeout; <= 0 = 2 s */
+    const char *key_prefix;  /* every key starts with "<key_prefix>:" */
+} cfd_store_opts;
+
 /*
- * Connects to Redis as cfg says (AUTH and SELECT included) and loads the scripts.
+ * Connects to Redis as opts says (AUTH and SELECT included) and loads the scripts.
+ * The strings of opts are copied.
  * @returns the store, or NULL with errstr filled.
  */
-cfd_store *cfd_store_new(const cfd_config *cfg, char *errstr, size_t errstr_size);
+cfd_store *cfd_store_new(const cfd_store_opts *opts, char *errstr, size_t errstr_size);
 
 /* NULL-safe. */
 void cfd_store_destroy(cfd_store *st);

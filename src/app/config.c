@@ -688,3 +688,16 @@ void cfd_config_write_reference(FILE *out) {
           "or TLS handshake stops confirmd with exit status 6 (docs/OPERATIONS.md).\n",
           out);
 }
+
+cfd_store_opts cfd_config_store_opts(const cfd_config *cfg) {
+    return (cfd_store_opts){
+        .host = cfg->redis_host,
+        .port = cfg->redis_port,
+        .unix_socket = cfg->redis_unix_socket,
+        .user = cfg->redis_user,
+        .password = cfg->redis_password,
+        .db = cfg->redis_db,
+        .timeout_ms = cfg->redis_timeout_ms,
+        .key_prefix = cfg->redis_key_prefix,
+    };
+}

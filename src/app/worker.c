@@ -376,7 +376,8 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
                                           RD_KAFKA_PARTITION_UA);
     }
 
-    if (!(w->store = cfd_store_new(cfg, errstr, errstr_size)))
+    const cfd_store_opts store_opts = cfd_config_store_opts(cfg);
+    if (!(w->store = cfd_store_new(&store_opts, errstr, errstr_size)))
         goto fail;
     w->tx = cfd_txn_new();
 

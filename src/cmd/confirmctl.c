@@ -1327,7 +1327,8 @@ static int ctl_simclock(int argc, char **argv)
         fprintf(stderr, "confirmctl: clock %s: bad or missing value\n", what);
         goto out;
     }
-    if (!(st = cfd_store_new(cfg, errstr, sizeof errstr))) {
+    const cfd_store_opts store_opts = cfd_config_store_opts(cfg);
+    if (!(st = cfd_store_new(&store_opts, errstr, sizeof errstr))) {
         fprintf(stderr, "confirmctl: %s\n", errstr);
         rc = CTL_EXIT_FAIL;
         goto out;

@@ -204,16 +204,16 @@ out:
     return err;
 }
 
-cfd_store *cfd_store_new(const cfd_config *cfg, char *errstr, size_t errstr_size) {
+cfd_store *cfd_store_new(const cfd_store_opts *opts, char *errstr, size_t errstr_size) {
     cfd_store *st = cfd_xcalloc(1, sizeof(*st));
-    st->host = cfd_xstrdup(cfg->redis_host);
-    st->port = cfg->redis_port;
-    st->unix_socket = cfd_xstrdup(cfg->redis_unix_socket ? cfg->redis_unix_socket : "");
-    st->user = cfd_xstrdup(cfg->redis_user ? cfg->redis_user : "");
-    st->password = cfd_xstrdup(cfg->redis_password ? cfg->redis_password : "");
-    st->db = cfg->redis_db;
-    st->timeout_ms = cfg->redis_timeout_ms > 0 ? cfg->redis_timeout_ms : 2000;
-    st->prefix = cfd_xstrdup(cfg->redis_key_prefix);
+    st->host = cfd_xstrdup(opts->host);
+    st->port = opts->port;
+    st->unix_socket = cfd_xstrdup(opts->unix_socket ? opts->unix_socket : "");
+    st->user = cfd_xstrdup(opts->user ? opts->user : "");
+    st->password = cfd_xstrdup(opts->password ? opts->password : "");
+    st->db = opts->db;
+    st->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 2000;
+    st->prefix = cfd_xstrdup(opts->key_prefix);
     if (connect_once(st, errstr, errstr_size)) {
         cfd_store_destroy(st);
         return NULL;

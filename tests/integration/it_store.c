@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "confirmd/config.h"
 #include "confirmd/store.h"
 #include "harness.h"
 
@@ -30,7 +31,8 @@ static int setup(void **state) {
     snprintf(port, sizeof(port), "redis.port=%d", h_redis_port(f->env));
     if (cfd_config_set_pair(f->cfg, port, errstr, sizeof(errstr)))
         return -1;
-    f->st = cfd_store_new(f->cfg, errstr, sizeof(errstr));
+    const cfd_store_opts opts = cfd_config_store_opts(f->cfg);
+    f->st = cfd_store_new(&opts, errstr, sizeof(errstr));
     if (!f->st)
         return -1;
     *state = f;
@@ -241,7 +243,8 @@ static void test_unix_socket(void **state) {
     snprintf(opt, sizeof(opt), "redis.unix_socket=%s", sock);
     assert_int_equal(cfd_config_set_pair(cfg, opt, errstr, sizeof(errstr)), 0);
     assert_int_equal(cfd_config_set_pair(cfg, "redis.port=1", errstr, sizeof(errstr)), 0);
-    cfd_store *st = cfd_store_new(cfg, errstr, sizeof(errstr));
+    const cfd_store_opts opts = cfd_config_store_opts(cfg);
+    cfd_store *st = cfd_store_new(&opts, errstr, sizeof(errstr));
     if (!st)
         fail_msg("unix socket: %s", errstr);
     assert_int_equal(cfd_store_claim(st, 2, "test", &epoch, errstr, sizeof(errstr)), CFD_OK);
