@@ -14,22 +14,9 @@
 
 #include <stdio.h>
 
+#include "confirmd/kafka.h"
 #include "confirmd/store.h"
 #include "confirmd/types.h"
-
-/* Which client a passed-through property goes to: cfd_config_kv.scope. */
-enum {
-    CFD_KAFKA_BOTH = 0,     /* "kafka.X" */
-    CFD_KAFKA_CONSUMER = 1, /* "kafka.consumer.X" */
-    CFD_KAFKA_PRODUCER = 2, /* "kafka.producer.X" */
-};
-
-/* A librdkafka property passed through. */
-typedef struct cfd_config_kv {
-    char *key;   /* without the "kafka." / "kafka.consumer." / "kafka.producer." */
-    char *value;
-    int scope;   /* 0 both clients, 1 consumer only, 2 producer only */
-} cfd_config_kv;
 
 typedef struct cfd_config {
     /* [worker] */
@@ -64,7 +51,7 @@ typedef struct cfd_config {
     int64_t redis_retry_max_ms; /* backoff ceiling while Redis is unreachable */
 
     /* [kafka] pass-through, in the order given */
-    cfd_config_kv *kafka;
+    cfd_kafka_prop *kafka;
     size_t n_kafka;
 } cfd_config;
 
@@ -100,6 +87,9 @@ void cfd_config_write_reference(FILE *out);
 
 /* @returns the Redis options of cfg ([redis]); its strings stay cfg's. */
 cfd_store_opts cfd_config_store_opts(const cfd_config *cfg);
+
+/* @returns the librdkafka pass-through properties of cfg (kafka.*); they stay cfg's. */
+cfd_kafka_opts cfd_config_kafka_opts(const cfd_config *cfg);
 
 /*
  * Parses a duration: a number with unit ms, s, min, h or d ("500ms", "24h"); a bare

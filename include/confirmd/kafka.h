@@ -1,6 +1,6 @@
 /*
- * librdkafka client configuration from the confirmd config: service defaults first,
- * then the operator's kafka.* pass-through keys (the shared "kafka.X" ones, then the
+ * librdkafka client configuration from the operator's kafka.* properties: service
+ * defaults first, then the pass-through keys (the shared "kafka.X" ones, then the
  * client's own "kafka.consumer.X" or "kafka.producer.X", so a scoped value wins
  * whatever the order it was given in), then the settings the delivery guarantee
  * depends on (which an operator cannot turn off by accident).
@@ -12,18 +12,37 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "confirmd/config.h"
+/* Which client a passed-through property goes to (cfd_kafka_prop.scope), and the
+ * role of the client cfd_kafka_conf_new configures. */
+enum {
+    CFD_KAFKA_BOTH = 0,     /* "kafka.X" */
+    CFD_KAFKA_CONSUMER = 1, /* "kafka.consumer.X" */
+    CFD_KAFKA_PRODUCER = 2, /* "kafka.producer.X" */
+    /* The role of an admin client (confirmctl topics): service defaults, nothing
+     * forced, and of the pass-through keys only the shared "kafka.X" ones (SASL, TLS). */
+    CFD_KAFKA_ADMIN = 3,
+};
 
-/* The role of an admin client (confirmctl topics): service defaults, nothing forced,
- * and of the pass-through keys only the shared "kafka.X" ones (SASL, TLS). */
-enum { CFD_KAFKA_ADMIN = 3 };
+/* A librdkafka property passed through. */
+typedef struct cfd_kafka_prop {
+    char *key;   /* without the "kafka." / "kafka.consumer." / "kafka.producer." */
+    char *value;
+    int scope;   /* CFD_KAFKA_BOTH, _CONSUMER or _PRODUCER */
+} cfd_kafka_prop;
+
+/* What the clients are configured from. The app fills it from its kafka.* keys
+ * (cfd_config_kafka_opts). */
+typedef struct cfd_kafka_opts {
+    const cfd_kafka_prop *props; /* in the order given */
+    size_t n_props;
+} cfd_kafka_opts;
 
 /*
- * role is CFD_KAFKA_CONSUMER or CFD_KAFKA_PRODUCER (config.h), or CFD_KAFKA_ADMIN.
+ * role is CFD_KAFKA_CONSUMER, CFD_KAFKA_PRODUCER or CFD_KAFKA_ADMIN.
  * @returns a new configuration for role (the caller owns it until rd_kafka_new takes
  *          it), or NULL with errstr filled.
  */
-rd_kafka_conf_t *cfd_kafka_conf_new(const cfd_config *cfg, int role,
+rd_kafka_conf_t *cfd_kafka_conf_new(const cfd_kafka_opts *opts, int role,
                                     char *errstr, size_t errstr_size);
 
 /*

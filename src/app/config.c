@@ -374,7 +374,7 @@ static cfd_err kafka_set(cfd_config *cfg, const char *key, const char *value, ch
     char rkerr[512];
     rd_kafka_conf_t *scratch;
     rd_kafka_conf_res_t res;
-    cfd_config_kv *kv;
+    cfd_kafka_prop *kv;
     char *vcopy;
 
     if (strncmp(prop, "consumer.", 9) == 0) {
@@ -406,7 +406,7 @@ static cfd_err kafka_set(cfd_config *cfg, const char *key, const char *value, ch
     }
     cfg->kafka = cfd_xrealloc(cfg->kafka, (cfg->n_kafka + 1) * sizeof(*cfg->kafka));
     cfg->kafka[cfg->n_kafka++] =
-        (cfd_config_kv){.key = cfd_xstrdup(prop), .value = vcopy, .scope = scope};
+        (cfd_kafka_prop){.key = cfd_xstrdup(prop), .value = vcopy, .scope = scope};
     return CFD_OK;
 }
 
@@ -700,4 +700,8 @@ cfd_store_opts cfd_config_store_opts(const cfd_config *cfg) {
         .timeout_ms = cfg->redis_timeout_ms,
         .key_prefix = cfg->redis_key_prefix,
     };
+}
+
+cfd_kafka_opts cfd_config_kafka_opts(const cfd_config *cfg) {
+    return (cfd_kafka_opts){.props = cfg->kafka, .n_props = cfg->n_kafka};
 }

@@ -377,11 +377,12 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
     }
 
     const cfd_store_opts store_opts = cfd_config_store_opts(cfg);
+    const cfd_kafka_opts kafka_opts = cfd_config_kafka_opts(cfg);
     if (!(w->store = cfd_store_new(&store_opts, errstr, errstr_size)))
         goto fail;
     w->tx = cfd_txn_new();
 
-    if (!(conf = cfd_kafka_conf_new(cfg, CFD_KAFKA_PRODUCER, errstr, errstr_size)))
+    if (!(conf = cfd_kafka_conf_new(&kafka_opts, CFD_KAFKA_PRODUCER, errstr, errstr_size)))
         goto fail;
     rd_kafka_conf_set_opaque(conf, w);
     rd_kafka_conf_set_dr_msg_cb(conf, wk_dr_cb);
@@ -399,7 +400,7 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
     if (w->city_t >= 0)
         w->out_city = rd_kafka_topic_new(w->producer, cfg->city_reports_topic, NULL);
 
-    if (!(conf = cfd_kafka_conf_new(cfg, CFD_KAFKA_CONSUMER, errstr, errstr_size)))
+    if (!(conf = cfd_kafka_conf_new(&kafka_opts, CFD_KAFKA_CONSUMER, errstr, errstr_size)))
         goto fail;
     rd_kafka_conf_set_opaque(conf, w);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);

@@ -3,6 +3,7 @@
  */
 #include "confirmd/kafka.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,14 +94,14 @@ static bool consumer_only(const char *key) {
  * Sets the operator's kafka.* properties for role on conf: the shared ones first, then
  * the role's own, so a scoped value wins whatever their order in the file.
  */
-static int set_passthrough(rd_kafka_conf_t *conf, const cfd_config *cfg, int role,
+static int set_passthrough(rd_kafka_conf_t *conf, const cfd_kafka_opts *opts, int role,
                            char *errstr, size_t errstr_size) {
     static const char *const prefix[] = {"kafka.", "kafka.consumer.", "kafka.producer."};
 
     for (int pass = 0; pass < 2; pass++) {
         int want = pass == 0 ? CFD_KAFKA_BOTH : role;
-        for (size_t i = 0; i < cfg->n_kafka; i++) {
-            const cfd_config_kv *p = &cfg->kafka[i];
+        for (size_t i = 0; i < opts->n_props; i++) {
+            const cfd_kafka_prop *p = &opts->props[i];
             char e[256];
             if (p->scope != want ||
                 (want == CFD_KAFKA_BOTH && role != CFD_KAFKA_CONSUMER && consumer_only(p->key)))
@@ -121,7 +122,7 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
     cfd_log(l, "rdkafka", "%s: %s", fac, buf);
 }
 
-rd_kafka_conf_t *cfd_kafka_conf_new(const cfd_config *cfg, int role,
+rd_kafka_conf_t *cfd_kafka_conf_new(const cfd_kafka_opts *opts, int role,
                                     char *errstr, size_t errstr_size) {
     char client_id[128], host[64] = "host";
 
@@ -136,7 +137,7 @@ rd_kafka_conf_t *cfd_kafka_conf_new(const cfd_config *cfg, int role,
         goto fail;
     if (set_all(conf, roles[role].defaults, roles[role].n_defaults, errstr, errstr_size))
         goto fail;
-    if (set_passthrough(conf, cfg, role, errstr, errstr_size))
+    if (set_passthrough(conf, opts, role, errstr, errstr_size))
         goto fail;
     if (set_all(conf, roles[role].forced, roles[role].n_forced, errstr, errstr_size))
         goto fail;

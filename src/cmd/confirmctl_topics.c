@@ -263,7 +263,8 @@ static int topics_client_open(topics_client *tc, const cfd_config *cfg, long tim
     size_t len = sizeof tc->brokers;
 
     memset(tc, 0, sizeof *tc);
-    rd_kafka_conf_t *conf = cfd_kafka_conf_new(cfg, CFD_KAFKA_ADMIN, errstr, sizeof errstr);
+    const cfd_kafka_opts kafka_opts = cfd_config_kafka_opts(cfg);
+    rd_kafka_conf_t *conf = cfd_kafka_conf_new(&kafka_opts, CFD_KAFKA_ADMIN, errstr, sizeof errstr);
     if (!conf) {
         fprintf(stderr, "confirmctl: %s\n", errstr);
         return -1;

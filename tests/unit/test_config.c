@@ -285,7 +285,7 @@ static void test_kafka_passthrough(void **state) {
         "kafka.bootstrap.servers=h2:9092", /* replaces, keeps its place */
         "kafka.sasl.password=hunter2",
     };
-    static const cfd_config_kv want[] = {
+    static const cfd_kafka_prop want[] = {
         {"bootstrap.servers", "h2:9092", CFD_KAFKA_BOTH},
         {"client.id", "consumer-id", CFD_KAFKA_CONSUMER},
         {"client.id", "shared-id", CFD_KAFKA_BOTH},

@@ -80,7 +80,8 @@ static void test_conf_precedence(void **state)
         for (size_t k = 0; k < 3 && cases[i].pairs[k]; k++)
             assert_int_equal(cfd_config_set_pair(cfg, cases[i].pairs[k], err, sizeof(err)),
                              CFD_OK);
-        rd_kafka_conf_t *conf = cfd_kafka_conf_new(cfg, cases[i].role, err, sizeof(err));
+        const cfd_kafka_opts opts = cfd_config_kafka_opts(cfg);
+        rd_kafka_conf_t *conf = cfd_kafka_conf_new(&opts, cases[i].role, err, sizeof(err));
         if (!conf)
             fail_msg("case %zu: %s", i, err);
         const char *got = conf_get(conf, cases[i].prop, buf, sizeof(buf));
