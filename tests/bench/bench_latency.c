@@ -1,0 +1,211 @@
+/*
+ * Event -> output latency at a fixed offered load, and the worker's memory over that
+ * time (a soak): the seeded workload of common.h (work orders of recent hours, a tenth
+ * still open, some late, out of order or delivered twice) is produced at RATE events/s
+ * for SECONDS while one worker applies it. For each order that completes, the latency
+ * is from the moment the message that completed its set of events was handed to the
+ * producer (its linger, 5 ms, included) to the moment its record is read from
+ * confirmd.records here (fetch wait included), on one monotonic clock.
+ *
+ *   bench_latency [RATE [SECONDS]]      defaults: 5000 events/s for 20 s
+ *
+ * Prints p50/p99/max, the load actually offered, CPU per event of the worker and of
+ * redis-server under that load, and the worker's RSS after a warm-up order and at the
+ * end (scripts/bench.sh --soak 600 runs it for 10 minutes). Not a test: it measures.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "common.h"
+
+#define PARTITIONS 16
+
+/* A reader of every partition of topic from the start that fetches every 10 ms at
+ * most: the harness's reader keeps librdkafka's 500 ms fetch wait, which the embedded
+ * broker serves in full, and would measure that instead of the worker. */
+static rd_kafka_t *reader_open(h_env *env, const char *topic, int partitions) {
+    char errstr[256], group[160];
+    snprintf(group, sizeof(group), "%s-reader", h_worker_group(env));
+    const char *kv[] = {"bootstrap.servers", h_bootstrap(env), "group.id", group,
+                        "enable.auto.commit", "false", "fetch.wait.max.ms", "10", NULL};
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    for (int i = 0; kv[i]; i += 2)
+        if (rd_kafka_conf_set(conf, kv[i], kv[i + 1], errstr, sizeof(errstr)) !=
+            RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+    if (!rk)
+        return NULL;
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(partitions);
+    for (int p = 0; p < partitions; p++)
+        rd_kafka_topic_partition_list_add(l, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    return rk;
+}
+
+/* Waits up to timeout_ms for a record. @returns the index of the work order named in
+ * its id "rec/WO-L-<n>/v<version>", -1 for another, -2 when none came. */
+static int read_record(rd_kafka_t *rk, int timeout_ms) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, timeout_ms);
+    rd_kafka_headers_t *hdrs;
+    const void *id = NULL;
+    size_t len = 0;
+    char buf[128];
+    int n = -1;
+    if (!m)
+        return -2;
+    if (m->err) {
+        fprintf(stderr, "bench_latency: reader: %s\n", rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
+        return -2;
+    }
+    if ( rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        rd_kafka_header_get_last(hdrs, "id", &id, &len) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        id && len < sizeof(buf)) {
+        memcpy(buf, id, len);
+        buf[len] = '\0';
+        if (sscanf(buf, "rec/WO-L-%d/", &n) != 1)
+            n = -1;
+    }
+    rd_kafka_message_destroy(m);
+    return n;
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+        puts("usage: bench_latency [RATE [SECONDS]]");
+        return 0;
+    }
+    int rate = argc > 1 ? atoi(argv[1]) : 5000;
+    int seconds = argc > 2 ? atoi(argv[2]) : 20;
+    if (rate <= 0 || seconds <= 0) {
+        fprintf(stderr, "bench_latency: RATE and SECONDS must be positive\n");
+        return 2;
+    }
+    size_t n_msgs = (size_t)rate * (size_t)seconds;
+    int orders = (int)(n_msgs / 8) + 1;
+    /* Orders of the last hours, the last ones opened about now. */
+    int64_t span = 4 * 3600000LL;
+    b_workload *wl = b_workload_new(orders, b_wall_ms() - span, span / orders, 33);
+    h_event warm[H_ORDER_EVENTS];
+    char topics[256];
+    snprintf(topics, sizeof(topics),
+             "confirmd.events:%d,confirmd.records:%d,confirmd.alerts:4,confirmd.deadletter:4",
+             PARTITIONS, PARTITIONS);
+    h_env *env = h_env_new("bench-latency");
+    if (!wl || h_order_events("WO-WARM", 0, b_wall_ms() - span, warm) || !env || h_redis_start(env) || h_broker_start(env, topics)) {
+        fprintf(stderr, "bench_latency: cannot start redis or the broker\n");
+        return 1;
+    }
+    if (n_msgs > wl->n_msgs)
+        n_msgs = wl->n_msgs;
+    const char *args[] = {"worker.log_level=warn", NULL};
+    pid_t w = h_worker_start(env, args);
+    rd_kafka_t *c = reader_open(env, "confirmd.records", PARTITIONS);
+    if (!c) {
+        fprintf(stderr, "bench_latency: cannot open the reader\n");
+        return 1;
+    }
+    redisContext *rc = h_redis_connect(env);
+    pid_t redis_pid = (pid_t)b_redis_info(rc, "process_id");
+
+    /* Warm up: one whole order through the worker. */
+    for (int k = 0; k < H_ORDER_EVENTS; k++) {
+        h_out_msg m = {.key = warm[k].wo, .value = warm[k].buf, .len = warm[k].len};
+        h_produce_async(env, "confirmd.events", &m);
+    }
+    h_flush(env, 30000);
+    int64_t warm_until = h_now_ms() + 60000;
+    while (read_record(c, 100) == -2 && h_now_ms() < warm_until)
+        ;
+    if (h_now_ms() >= warm_until) {
+        fprintf(stderr, "bench_latency: the warm-up order got no record\n");
+        return 1;
+    }
+    long start_kb = b_status_kb(w, "VmRSS");
+    int64_t wcpu0 = b_cpu_us(w), rcpu0 = b_cpu_us(redis_pid);
+
+    int64_t *sent_at = calloc((size_t)orders, sizeof(int64_t));
+    int64_t *lat = calloc((size_t)orders, sizeof(int64_t));
+    size_t n_lat = 0, sent = 0, expected = 0;
+    printf("offering %d events/s for %d s (%zu events)...\n", rate, seconds, n_msgs);
+    int64_t t0 = h_now_ms(), end = 0, deadline = 0;
+    for (;;) {
+        int64_t now = h_now_ms();
+        size_t due = (size_t)((now - t0) * rate / 1000);
+        for (; sent < n_msgs && sent < due; sent++) {
+            const b_msg *bm = &wl->msgs[sent];
+            h_out_msg m = {.key = bm->key, .value = bm->buf, .len = bm->len};
+            if (h_produce_async(env, "confirmd.events", &m)) {
+                fprintf(stderr, "bench_latency: produce failed\n");
+                return 1;
+            }
+            if (bm->completes) {
+                sent_at[bm->order] = h_now_ms();
+                expected++;
+            }
+        }
+        if (sent == n_msgs && !end) {
+            end = h_now_ms();
+            deadline = end + 30000;
+        }
+        int got = 0, o;
+        while ((o = read_record(c, 0)) != -2) {
+            if (o >= 0 && o < orders && sent_at[o] > 0) {
+                lat[n_lat++] = h_now_ms() - sent_at[o];
+                sent_at[o] = -1; /* counted once */
+            }
+            got++;
+        }
+        if (end && (n_lat == expected || h_now_ms() > deadline))
+            break;
+        if (!got)
+            usleep(500);
+    }
+    int64_t wcpu = b_cpu_us(w) - wcpu0, rcpu = b_cpu_us(redis_pid) - rcpu0;
+    long end_kb = b_status_kb(w, "VmRSS");
+    double offered = (double)n_msgs * 1000.0 / (double)(end - t0 > 0 ? end - t0 : 1);
+    h_flush(env, 30000);
+    int64_t p50 = b_quantile(lat, n_lat, 0.50), p99 = b_quantile(lat, n_lat, 0.99);
+    int64_t max = n_lat ? lat[n_lat - 1] : 0;
+    printf("offered %.0f events/s for %.1f s; %zu of %zu completed orders' records read: "
+           "latency p50 %" PRId64 " ms, p99 %" PRId64 " ms, max %" PRId64 " ms\n",
+           offered, (double)(end - t0) / 1000.0, n_lat, expected, p50, p99, max);
+    printf("CPU per event under this load: worker %.1f us, redis-server %.1f us; worker RSS "
+           "%.1f MiB after warm-up, %.1f MiB at the end\n",
+           (double)wcpu / (double)n_msgs, (double)rcpu / (double)n_msgs, start_kb / 1024.0,
+           end_kb / 1024.0);
+    b_row("latency p50", (double)p50, "ms",
+          "event completing an order -> its record read; %.0f events/s offered", offered);
+    b_row("latency p99", (double)p99, "ms", "%zu of %zu records", n_lat, expected);
+    b_row("latency max", (double)max, "ms", "worker with librdkafka's fetch.wait.max.ms (500 ms)");
+    b_row("CPU at fixed load, worker", (double)wcpu / (double)n_msgs, "us/event",
+          "small batches at %.0f events/s", offered);
+    b_row("CPU at fixed load, redis", (double)rcpu / (double)n_msgs, "us/event",
+          "redis-server");
+    b_row("worker RSS at start", start_kb / 1024.0, "MiB", "VmRSS after a warm-up order");
+    b_row("worker RSS after soak", end_kb / 1024.0, "MiB", "VmRSS after %.0f s at %.0f events/s",
+          (double)(end - t0) / 1000.0, offered);
+    redisFree(rc);
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+    h_worker_kill(env, w, SIGTERM);
+    h_worker_wait_exit(env, w, 20000);
+    h_env_destroy(env);
+    free(sent_at);
+    free(lat);
+    b_workload_free(wl);
+    for (int k = 0; k < H_ORDER_EVENTS; k++)
+        h_event_clear(&warm[k]);
+    return n_lat == expected ? 0 : 1;
+}
