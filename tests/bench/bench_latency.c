@@ -5,7 +5,8 @@
  * for SECONDS while one worker applies it. For each order that completes, the latency
  * is from the moment the message that completed its set of events was handed to the
  * producer (its linger, 5 ms, included) to the moment its record is read from
- * confirmd.records here (fetch wait included), on one monotonic clock.
+ * confirmd.records here (b_reader_open(): fetches wait 10 ms at most), on one
+ * monotonic clock.
  *
  *   bench_latency [RATE [SECONDS]]      defaults: 5000 events/s for 20 s
  *
@@ -20,43 +21,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <librdkafka/rdkafka.h>
-
 #include "common.h"
 
 #define PARTITIONS 16
 
-/* A reader of every partition of topic from the start that fetches every 10 ms at
- * most: the harness's reader keeps librdkafka's 500 ms fetch wait, which the embedded
- * broker serves in full, and would measure that instead of the worker. */
-static rd_kafka_t *reader_open(h_env *env, const char *topic, int partitions) {
-    char errstr[256], group[160];
-    snprintf(group, sizeof(group), "%s-reader", h_worker_group(env));
-    const char *kv[] = {"bootstrap.servers", h_bootstrap(env), "group.id", group,
-                        "enable.auto.commit", "false", "fetch.wait.max.ms", "10", NULL};
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    for (int i = 0; kv[i]; i += 2)
-        if (rd_kafka_conf_set(conf, kv[i], kv[i + 1], errstr, sizeof(errstr)) !=
-            RD_KAFKA_CONF_OK) {
-            rd_kafka_conf_destroy(conf);
-            return NULL;
-        }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-    if (!rk)
-        return NULL;
-    rd_kafka_poll_set_consumer(rk);
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(partitions);
-    for (int p = 0; p < partitions; p++)
-        rd_kafka_topic_partition_list_add(l, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_assign(rk, l);
-    rd_kafka_topic_partition_list_destroy(l);
-    return rk;
-}
-
 /* Waits up to timeout_ms for a record. @returns the index of the work order named in
  * its id "rec/WO-L-<n>/v<version>", -1 for another, -2 when none came. */
 static int read_record(rd_kafka_t *rk, int timeout_ms) {
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, timeout_ms);
+    rd_kafka_message_t *m = b_reader_next(rk, timeout_ms);
     rd_kafka_headers_t *hdrs;
     const void *id = NULL;
     size_t len = 0;
@@ -64,11 +36,6 @@ static int read_record(rd_kafka_t *rk, int timeout_ms) {
     int n = -1;
     if (!m)
         return -2;
-    if (m->err) {
-        fprintf(stderr, "bench_latency: reader: %s\n", rd_kafka_message_errstr(m));
-        rd_kafka_message_destroy(m);
-        return -2;
-    }
     if ( rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
         rd_kafka_header_get_last(hdrs, "id", &id, &len) == RD_KAFKA_RESP_ERR_NO_ERROR &&
         id && len < sizeof(buf)) {
@@ -111,7 +78,7 @@ int main(int argc, char **argv) {
         n_msgs = wl->n_msgs;
     const char *args[] = {"worker.log_level=warn", NULL};
     pid_t w = h_worker_start(env, args);
-    rd_kafka_t *c = reader_open(env, "confirmd.records", PARTITIONS);
+    rd_kafka_t *c = b_reader_open(env, "confirmd.records");
     if (!c) {
         fprintf(stderr, "bench_latency: cannot open the reader\n");
         return 1;
@@ -197,8 +164,7 @@ int main(int argc, char **argv) {
     b_row("worker RSS after soak", end_kb / 1024.0, "MiB", "VmRSS after %.0f s at %.0f events/s",
           (double)(end - t0) / 1000.0, offered);
     redisFree(rc);
-    rd_kafka_consumer_close(c);
-    rd_kafka_destroy(c);
+    b_reader_close(c);
     h_worker_kill(env, w, SIGTERM);
     h_worker_wait_exit(env, w, 20000);
     h_env_destroy(env);

@@ -187,6 +187,52 @@ long long b_redis_info(redisContext *rc, const char *field) {
     return v;
 }
 
+rd_kafka_t *b_reader_open(h_env *env, const char *topic) {
+    static int readers;
+    char errstr[256], group[160];
+    snprintf(group, sizeof(group), "%s-reader-%d", h_worker_group(env), ++readers);
+    const char *kv[] = {"bootstrap.servers", h_bootstrap(env), "group.id", group,
+                        "auto.offset.reset", "earliest", "enable.auto.commit", "false",
+                        "fetch.wait.max.ms", "10", NULL};
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    for (int i = 0; kv[i]; i += 2)
+        if (rd_kafka_conf_set(conf, kv[i], kv[i + 1], errstr, sizeof(errstr)) !=
+            RD_KAFKA_CONF_OK) {
+            fprintf(stderr, "bench: reader: %s\n", errstr);
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+    if (!rk) {
+        fprintf(stderr, "bench: reader: %s\n", errstr);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    return rk;
+}
+
+rd_kafka_message_t *b_reader_next(rd_kafka_t *rk, int timeout_ms) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, timeout_ms);
+    if (m && m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            fprintf(stderr, "bench: reader: %s\n", rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
+void b_reader_close(rd_kafka_t *rk) {
+    if (!rk)
+        return;
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+}
+
 void b_row(const char *measure, double value, const char *unit, const char *note_fmt, ...) {
     char note[256];
     va_list ap;

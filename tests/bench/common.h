@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "harness_orders.h"
 
 /* One message of the workload, in delivery order. */
@@ -68,6 +70,19 @@ long b_status_kb(pid_t pid, const char *field);
 
 /* @returns an integer field of redis' INFO ("used_memory", "process_id"), or -1. */
 long long b_redis_info(redisContext *rc, const char *field);
+
+/* Opens a reader of topic from its start, in a group of its own, whose fetches wait
+ * 10 ms at most: the harness's reader keeps librdkafka's 500 ms, which the embedded
+ * broker serves in full, and would add that to what a benchmark measures. The group
+ * join takes a few seconds: open it before the measured part. @returns it, or NULL. */
+rd_kafka_t *b_reader_open(h_env *env, const char *topic);
+
+/* @returns the next message (rd_kafka_message_destroy() it) within timeout_ms, or NULL;
+ * consumer errors are logged and skipped. */
+rd_kafka_message_t *b_reader_next(rd_kafka_t *rk, int timeout_ms);
+
+/* Closes and destroys a reader. NULL-safe. */
+void b_reader_close(rd_kafka_t *rk);
 
 /* Prints one row of the table: value whole from 100 up, else to 3 significant digits;
  * note is printf-style and may be empty. */
