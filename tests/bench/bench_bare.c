@@ -11,9 +11,10 @@
  *
  *   bench_bare [ORDERS [PARTITIONS]]      defaults: 20000 orders, 16 partitions
  *
- * Prints messages/s from the first message consumed to the last commit, and the CPU
- * time per message of this process (its clients' threads included) and of
- * redis-server. Not a test: it measures. Run by scripts/bench.sh.
+ * Prints messages/s from the first message consumed to the last batch stored (as
+ * bench_pipeline counts from its first to its last batch applied; the time to the last
+ * commit is printed too), and the CPU time per message of this process (its clients'
+ * threads included) and of redis-server, to the last commit. Not a test: it measures. Run by scripts/bench.sh.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -57,7 +58,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         fprintf(stderr, "bench_bare: delivery failed: %s\n", rd_kafka_err2str(m->err));
     }
     ps->delivered++;
-    g->pending--;
+    if (g)
+        g->pending--;
 }
 
 static rd_kafka_t *client(rd_kafka_type_t type, const char *const *kv, void *opaque) {
@@ -204,6 +206,14 @@ int main(int argc, char **argv) {
                            "partition.assignment.strategy", "range", NULL};
     int64_t cpu0 = b_cpu_us(getpid()), rcpu0 = b_cpu_us(redis_pid);
     rd_kafka_t *prod = client(RD_KAFKA_PRODUCER, pconf, ps);
+    /* The idempotent producer gets its producer id first (most of a second on the
+     * embedded broker): one output before the pipe starts, as in a running service. */
+    if (rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(OUT_TOPIC), RD_KAFKA_V_VALUE("warm-up", 7),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) ||
+        rd_kafka_flush(prod, 30000) || ps->failed) {
+        fprintf(stderr, "bench_bare: the producer is not ready\n");
+        return 1;
+    }
     rd_kafka_t *cons = client(RD_KAFKA_CONSUMER, cconf, ps);
     rd_kafka_poll_set_consumer(cons);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
@@ -213,7 +223,7 @@ int main(int argc, char **argv) {
 
     rd_kafka_message_t *msgs[POLL_MAX];
     long consumed = 0, total = (long)wl->n_msgs;
-    int64_t first = 0, deadline = h_now_ms() + 600000;
+    int64_t first = 0, stored = 0, deadline = h_now_ms() + 600000;
     while ((consumed < total || ps->tail != ps->head) && h_now_ms() < deadline) {
         int n = 0;
         while (n < POLL_MAX) {
@@ -239,6 +249,7 @@ int main(int argc, char **argv) {
                 g->next[p] = -1;
             ps->head = (ps->head + 1) % RING;
             store(rc, sha, msgs, n);
+            stored = h_now_ms();
             for (int i = 0; i < n; i++) {
                 rd_kafka_message_t *m = msgs[i];
                 if (m->partition >= 0 && m->partition < MAX_PARTS)
@@ -257,18 +268,19 @@ int main(int argc, char **argv) {
         rd_kafka_poll(prod, 0);
         commit_delivered(cons, ps, consumed == total && ps->tail != ps->head);
     }
-    int64_t last = h_now_ms();
+    int64_t committed = h_now_ms();
     int64_t cpu = b_cpu_us(getpid()) - cpu0, rcpu = b_cpu_us(redis_pid) - rcpu0;
     if (consumed < total || ps->failed) {
         fprintf(stderr, "bench_bare: %ld of %ld messages piped, %ld deliveries failed\n",
                 consumed, total, ps->failed);
         return 1;
     }
-    double secs = (double)(last - first) / 1000.0;
+    double secs = (double)(stored - first) / 1000.0;
     double rate = secs > 0 ? (double)total / secs : 0;
-    printf("bare pipe: %ld messages in %.2f s: %.0f msgs/s; CPU per message: this "
-           "process %.1f us, redis-server %.1f us\n",
-           total, secs, rate, (double)cpu / (double)total, (double)rcpu / (double)total);
+    printf("bare pipe: %ld messages stored in %.2f s (%.2f s to the last commit): %.0f "
+           "msgs/s; CPU per message: this process %.1f us, redis-server %.1f us\n",
+           total, secs, (double)(committed - first) / 1000.0, rate,
+           (double)cpu / (double)total, (double)rcpu / (double)total);
     b_row("bare pipe throughput", rate, "msgs/s",
           "consume, 1 EVALSHA per partition batch, produce, commit after delivery; %ld msgs",
           total);
