@@ -110,8 +110,8 @@ static void commit_delivered(rd_kafka_t *consumer, pipe_state *ps, bool sync) {
 
 /* Stores one poll's messages, one EVALSHA per partition, pipelined. */
 static void store(redisContext *rc, const char *sha, rd_kafka_message_t **msgs, int n) {
-    static const char *argv[2 * POLL_MAX + 4];
-    static size_t argl[2 * POLL_MAX + 4];
+    static const char *argv[2 * POLL_MAX + 5]; /* EVALSHA sha n meta keys offset values */
+    static size_t argl[2 * POLL_MAX + 5];
     static char keys[POLL_MAX][96], meta[MAX_PARTS][32], offs[MAX_PARTS][24];
     int calls = 0;
     for (int p = 0; p < MAX_PARTS; p++) {
