@@ -52,6 +52,10 @@ else
     size=full orders=20000 open_timers=1000000 due_timers=2000 core=20000 cg=2000
     seconds=${soak:-20}
 fi
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$bin/CMakeCache.txt")
+if grep -q '^CFD_SANITIZE:BOOL=ON' "$bin/CMakeCache.txt"; then
+    build_type="$build_type with sanitizers (figures not comparable)"
+fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cfd-bench-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 rows=$tmp/rows
@@ -81,7 +85,9 @@ run core "$core"
 
 # Instructions per event of the apply path: callgrind counts only bench_core's apply
 # loop (apply_all), stable on a busy machine where time is not.
-if command -v valgrind >/dev/null; then
+if ldd "$bin/tests/bench_core" | grep -q libasan; then
+    printf 'apply path instructions\t-\tinstr/event\tskipped: a sanitizer build, which valgrind cannot run\n' >>"$rows"
+elif command -v valgrind >/dev/null; then
     echo "== callgrind bench_core $cg" >&2
     if valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" --collect-atstart=no \
         '--toggle-collect=apply_all*' "$bin/tests/bench_core" "$cg" >"$tmp/out" 2>"$tmp/err"; then
@@ -100,7 +106,7 @@ fi
 echo "confirmd benchmarks: nproc $(nproc), load average $load_start at start," \
     "$(cut -d' ' -f1-3 /proc/loadavg) at the end; broker $broker; redis-server" \
     "$(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), AOF everysec;" \
-    "$size size, Release"
+    "$size size, $build_type"
 # The ratio of the first two throughputs, after confirmd's.
 awk -F'\t' '
     { print }
