@@ -126,7 +126,7 @@ confirmd / bare pipe|confirmd CPU, worker|confirmd CPU, redis|redis bytes per wo
 redis bytes per open record|redis bytes per completed record|worker RSS at the first batch
 worker peak RSS, backlog|latency p50|latency p99|latency max|CPU at fixed load, worker
 CPU at fixed load, redis|worker RSS at start|worker RSS after soak|SLA timer lateness p50
-SLA timer lateness p99|redis bytes per timer|core apply time|apply path instructions"
+SLA timer lateness p99|redis bytes per timer|core apply time|apply path instructions|replay"
     bad=0
     while IFS= read -r m; do
         row=$(awk -F'\t' -v m="$m" '$1 == m { print; exit }' "$tmp/all")

@@ -11,7 +11,9 @@
  * duplicates included), the CPU time per event of the worker (from its start, so its
  * start and group join are included) and of redis-server, the worker's memory, and
  * Redis' bytes: per work order overall (INFO used_memory before and after), and per
- * state key of an open and of a completed order (MEMORY USAGE of a sample).
+ * state key of an open and of a completed order (MEMORY USAGE of a sample). Then
+ * Redis loses its data (FLUSHALL) and a worker with worker.on_state_loss = replay
+ * rebuilds every state from the events topic: records rebuilt per second.
  *
  * Not a test: it asserts nothing about speed, it measures. Run by scripts/bench.sh.
  */
@@ -63,6 +65,38 @@ static double state_bytes(redisContext *rc, const b_workload *wl, int partitions
     return n ? (double)sum / n : 0;
 }
 
+typedef struct run {
+    int64_t first, last; /* when the first and the last batch were applied */
+    int64_t wcpu, rcpu;  /* CPU time of the worker (from its start) and of redis-server */
+    long start_kb;       /* the worker's RSS at its first batch */
+} run;
+
+/* Starts a worker with extra args and waits (10 minutes at most) until it applied
+ * total events. @returns its pid, or -1 (reason on stderr). */
+static pid_t run_worker(h_env *env, redisContext *rc, pid_t redis_pid, int partitions,
+                        long long total, const char *const *args, run *r) {
+    int64_t rcpu0 = b_cpu_us(redis_pid), deadline = h_now_ms() + 600000;
+    long long done = 0;
+    pid_t w = h_worker_start(env, args);
+    memset(r, 0, sizeof(*r));
+    while (w > 0 && h_now_ms() < deadline) {
+        done = applied(rc, partitions);
+        if (done > 0 && !r->first) {
+            r->first = h_now_ms();
+            r->start_kb = b_status_kb(w, "VmRSS");
+        }
+        if (done >= total) {
+            r->last = h_now_ms();
+            r->wcpu = b_cpu_us(w);
+            r->rcpu = b_cpu_us(redis_pid) - rcpu0;
+            return w;
+        }
+        usleep(10000);
+    }
+    fprintf(stderr, "bench: only %lld of %lld events applied in time\n", done, total);
+    return -1;
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--help") == 0) {
         puts("usage: bench_pipeline [ORDERS [PARTITIONS]]");
@@ -96,36 +130,18 @@ int main(int argc, char **argv) {
     pid_t redis_pid = (pid_t)b_redis_info(rc, "process_id");
     long long mem0 = b_redis_info(rc, "used_memory");
     const char *args[] = {"worker.log_level=warn", NULL};
-    int64_t rcpu0 = b_cpu_us(redis_pid);
-    pid_t w = h_worker_start(env, args);
-    int64_t first = 0, last = 0, deadline = h_now_ms() + 600000, wcpu = 0, rcpu = 0;
-    long long done = 0;
-    long start_kb = 0;
-    while (h_now_ms() < deadline) {
-        done = applied(rc, partitions);
-        if (done > 0 && !first) {
-            first = h_now_ms();
-            start_kb = b_status_kb(w, "VmRSS");
-        }
-        if (done >= total) {
-            last = h_now_ms();
-            wcpu = b_cpu_us(w);
-            rcpu = b_cpu_us(redis_pid) - rcpu0;
-            break;
-        }
-        usleep(10000);
-    }
-    if (!last) {
-        fprintf(stderr, "bench: only %lld of %lld events applied in time\n", done, total);
+    run r;
+    pid_t w = run_worker(env, rc, redis_pid, partitions, total, args, &r);
+    if (w < 0)
         return 1;
-    }
     long end_kb = b_status_kb(w, "VmRSS"), peak_kb = b_status_kb(w, "VmHWM");
     long long mem1 = b_redis_info(rc, "used_memory");
     double open_b = state_bytes(rc, wl, partitions, false);
     double done_b = state_bytes(rc, wl, partitions, true);
-    redisFree(rc);
 
-    double secs = (double)(last - first) / 1000.0, rate = secs > 0 ? (double)total / secs : 0;
+    int64_t wcpu = r.wcpu, rcpu = r.rcpu;
+    long start_kb = r.start_kb;
+    double secs = (double)(r.last - r.first) / 1000.0, rate = secs > 0 ? (double)total / secs : 0;
     printf("applied %lld events in %.2f s: %.0f events/s (one worker, AOF everysec)\n", total,
            secs, rate);
     printf("CPU per event: worker %.1f us, redis-server %.1f us\n", (double)wcpu / (double)total,
@@ -148,6 +164,23 @@ int main(int argc, char **argv) {
     b_row("worker peak RSS, backlog", peak_kb / 1024.0, "MiB", "VmHWM");
     h_worker_kill(env, w, SIGTERM);
     h_worker_wait_exit(env, w, 20000);
+
+    /* Replay: Redis loses everything; a worker told to rebuild reads the events topic
+     * again from its start. */
+    redisReply *fl = redisCommand(rc, "FLUSHALL");
+    freeReplyObject(fl);
+    const char *replay[] = {"worker.log_level=warn", "worker.on_state_loss=replay", NULL};
+    w = run_worker(env, rc, redis_pid, partitions, total, replay, &r);
+    if (w < 0)
+        return 1;
+    secs = (double)(r.last - r.first) / 1000.0;
+    printf("replay: %d work orders rebuilt from %lld events in %.2f s\n", orders, total, secs);
+    b_row("replay", secs > 0 ? orders / secs : 0, "records/s",
+          "states rebuilt from the events topic after Redis lost them; %.0f events/s",
+          secs > 0 ? (double)total / secs : 0);
+    h_worker_kill(env, w, SIGTERM);
+    h_worker_wait_exit(env, w, 20000);
+    redisFree(rc);
     h_env_destroy(env);
     b_workload_free(wl);
     return 0;
