@@ -8,7 +8,8 @@
  * confirmd.records here (b_reader_open(): fetches wait 10 ms at most), on one
  * monotonic clock.
  *
- *   bench_latency [RATE [SECONDS]]      defaults: 5000 events/s for 20 s
+ *   bench_latency [RATE [SECONDS [KEY=VALUE...]]]   defaults: 5000 events/s for 20 s;
+ *                                                  KEY=VALUE: worker settings (--set)
  *
  * Prints p50/p99/max, the load actually offered, CPU per event of the worker and of
  * redis-server under that load, and the worker's RSS after a warm-up order and at the
@@ -50,7 +51,7 @@ static int read_record(rd_kafka_t *rk, int timeout_ms) {
 
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-        puts("usage: bench_latency [RATE [SECONDS]]");
+        puts("usage: bench_latency [RATE [SECONDS [KEY=VALUE...]]]");
         return 0;
     }
     int rate = argc > 1 ? atoi(argv[1]) : 5000;
@@ -76,7 +77,11 @@ int main(int argc, char **argv) {
     }
     if (n_msgs > wl->n_msgs)
         n_msgs = wl->n_msgs;
-    const char *args[] = {"worker.log_level=warn", NULL};
+    const char **args = calloc((size_t)argc + 2, sizeof(*args));
+    int n_args = 0;
+    args[n_args++] = "worker.log_level=warn";
+    for (int i = 3; i < argc; i++)
+        args[n_args++] = argv[i];
     pid_t w = h_worker_start(env, args);
     rd_kafka_t *c = b_reader_open(env, "confirmd.records");
     if (!c) {
@@ -168,6 +173,7 @@ int main(int argc, char **argv) {
     h_worker_kill(env, w, SIGTERM);
     h_worker_wait_exit(env, w, 20000);
     h_env_destroy(env);
+    free(args);
     free(sent_at);
     free(lat);
     b_workload_free(wl);
