@@ -17,68 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "confirmd/codec.h"
-#include "confirmd/due.h"
 #include "common.h"
 #include "harness_events.h"
 
 #define PARTITIONS 8
-
-/* An opened, accepted AAA order: its contact duty's 50 % warning is due at due_ms. */
-static cfd_record *make_order(const cfd_policy *pol, int i, int64_t due_ms) {
-    char wo[32], e1[40], e2[40], errstr[128];
-    cfd_apply_outcome out;
-    /* Contact: 15 min from acceptance; 50 % is 7.5 min after it. */
-    int64_t accepted = due_ms - 450000;
-    snprintf(wo, sizeof(wo), "WO-T%07d", i);
-    snprintf(e1, sizeof(e1), "%s-rep", wo);
-    snprintf(e2, sizeof(e2), "%s-acc", wo);
-    cfd_event rep = {.event_id = e1, .work_order = wo, .event_time_ms = accepted - 60000,
-                     .kind = CFD_MS_REPORTED};
-    rep.report.customer.tier = CFD_TIER_AAA;
-    rep.report.circuit_id = "C-1";
-    cfd_event acc = {.event_id = e2, .work_order = wo, .event_time_ms = accepted,
-                     .kind = CFD_MS_ACCEPTED};
-    cfd_record *rec = cfd_record_new();
-    if (cfd_record_apply(rec, &rep, pol, &out, errstr, sizeof(errstr)) ||
-        cfd_record_apply(rec, &acc, pol, &out, errstr, sizeof(errstr))) {
-        fprintf(stderr, "bench: cannot build order %d: %s\n", i, errstr);
-        exit(1);
-    }
-    return rec;
-}
-
-/* Loads the orders' states and timers, pipelined. */
-static void load(redisContext *rc, const cfd_policy *pol, int open, int sample,
-                 int64_t window_start, int64_t window_ms) {
-    int pending = 0;
-    for (int i = 0; i < open; i++) {
-        /* The sample is spread over the window; the rest are due in a day or more. */
-        int64_t due = i < sample ? window_start + (int64_t)i * window_ms / sample
-                                 : window_start + 86400000LL + i;
-        cfd_record *rec = make_order(pol, i, due);
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        int p = i % PARTITIONS;
-        cfd_codec_state_encode(rec, &buf, &len);
-        redisAppendCommand(rc, "SET cfd:{p%d}:wo:%s %b", p, rec->work_order, buf, len);
-        redisAppendCommand(rc, "ZADD cfd:{p%d}:timers %lld %s", p,
-                           (long long)cfd_due_next(rec, pol), rec->work_order);
-        pending += 2;
-        free(buf);
-        cfd_record_destroy(rec);
-        if (pending >= 2000 || i == open - 1) {
-            for (; pending; pending--) {
-                redisReply *r = NULL;
-                if (redisGetReply(rc, (void **)&r) != REDIS_OK) {
-                    fprintf(stderr, "bench: redis load failed\n");
-                    exit(1);
-                }
-                freeReplyObject(r);
-            }
-        }
-    }
-}
 
 static long long redis_bytes(redisContext *rc, const char *pattern_fmt) {
     long long total = 0;
@@ -117,7 +59,10 @@ int main(int argc, char **argv) {
     int64_t window_start = b_wall_ms() + est_load_ms + 8000, window_ms = 10000;
     printf("loading %d open work orders with timers (%d due within %lld s)...\n", open,
            sample, (long long)(window_ms / 1000));
-    load(rc, &pol, open, sample, window_start, window_ms);
+    if (b_timers_load(rc, &pol, PARTITIONS, open, sample, window_start, window_ms)) {
+        fprintf(stderr, "bench: redis load failed\n");
+        return 1;
+    }
     printf("loaded in %.1f s\n", (h_now_ms() - t_load) / 1000.0);
     if (b_wall_ms() + 5000 > window_start) {
         fprintf(stderr, "bench: loading took too long for the window; use fewer orders\n");
@@ -142,23 +87,10 @@ int main(int argc, char **argv) {
         rd_kafka_message_t *m = b_reader_next(c, 200);
         if (!m)
             continue;
-        int64_t got = b_wall_ms();
-        char errstr[128];
-        char *json = cfd_pb_to_json("SlaAlert", m->payload, m->len, errstr, sizeof(errstr));
+        int64_t lateness = b_warning_lateness(m, NULL);
         rd_kafka_message_destroy(m);
-        json_object *o = json ? json_tokener_parse(json) : NULL;
-        free(json);
-        if (!o)
-            continue;
-        const char *kind = h_jstr(o, "kind");
-        const char *dl = h_jstr(o, "deadline_ms");
-        if (kind && strcmp(kind, "ALERT_KIND_WARNING") == 0 && dl) {
-            /* The 50 % warning of a 15 min duty is due 7.5 min before the deadline;
-             * lateness is measured from that instant (wall clock) to arrival here. */
-            int64_t due = strtoll(dl, NULL, 10) - 450000;
-            late[n++] = got - due;
-        }
-        json_object_put(o);
+        if (lateness != INT64_MIN)
+            late[n++] = lateness;
     }
     b_reader_close(c);
     if (n == 0) {

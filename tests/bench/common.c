@@ -10,6 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "confirmd/codec.h"
+#include "confirmd/due.h"
+#include "harness_events.h"
+
 #define MAX_SEQ (H_ORDER_EVENTS + 1)
 #define IN_FLIGHT 256
 
@@ -185,6 +189,79 @@ long long b_redis_info(redisContext *rc, const char *field) {
         v = strtoll(p + strlen(needle), NULL, 10);
     freeReplyObject(r);
     return v;
+}
+
+/* An opened, accepted AAA order: its contact duty's 50 % warning is due at due_ms. */
+static cfd_record *make_order(const cfd_policy *pol, int i, int64_t due_ms) {
+    char wo[32], e1[40], e2[40], errstr[128];
+    cfd_apply_outcome out;
+    /* Contact: 15 min from acceptance; 50 % is 7.5 min after it. */
+    int64_t accepted = due_ms - 450000;
+    snprintf(wo, sizeof(wo), "WO-T%07d", i);
+    snprintf(e1, sizeof(e1), "%s-rep", wo);
+    snprintf(e2, sizeof(e2), "%s-acc", wo);
+    cfd_event rep = {.event_id = e1, .work_order = wo, .event_time_ms = accepted - 60000,
+                     .kind = CFD_MS_REPORTED};
+    rep.report.customer.tier = CFD_TIER_AAA;
+    rep.report.circuit_id = "C-1";
+    cfd_event acc = {.event_id = e2, .work_order = wo, .event_time_ms = accepted,
+                     .kind = CFD_MS_ACCEPTED};
+    cfd_record *rec = cfd_record_new();
+    if (cfd_record_apply(rec, &rep, pol, &out, errstr, sizeof(errstr)) ||
+        cfd_record_apply(rec, &acc, pol, &out, errstr, sizeof(errstr))) {
+        fprintf(stderr, "bench: cannot build order %d: %s\n", i, errstr);
+        exit(1);
+    }
+    return rec;
+}
+
+int b_timers_load(redisContext *rc, const cfd_policy *pol, int partitions, int open,
+                  int sample, int64_t window_start, int64_t window_ms) {
+    int pending = 0;
+    for (int i = 0; i < open; i++) {
+        /* The sample is spread over the window; the rest are due in a day or more. */
+        int64_t due = i < sample ? window_start + (int64_t)i * window_ms / sample
+                                 : window_start + 86400000LL + i;
+        cfd_record *rec = make_order(pol, i, due);
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        int p = i % partitions;
+        cfd_codec_state_encode(rec, &buf, &len);
+        redisAppendCommand(rc, "SET cfd:{p%d}:wo:%s %b", p, rec->work_order, buf, len);
+        redisAppendCommand(rc, "ZADD cfd:{p%d}:timers %lld %s", p,
+                           (long long)cfd_due_next(rec, pol), rec->work_order);
+        pending += 2;
+        free(buf);
+        cfd_record_destroy(rec);
+        if (pending >= 2000 || i == open - 1) {
+            for (; pending; pending--) {
+                redisReply *r = NULL;
+                if (redisGetReply(rc, (void **)&r) != REDIS_OK)
+                    return -1;
+                freeReplyObject(r);
+            }
+        }
+    }
+    return 0;
+}
+
+int64_t b_warning_lateness(const rd_kafka_message_t *m, const char *prefix) {
+    char errstr[128];
+    int64_t got = b_wall_ms(), late = INT64_MIN;
+    char *json = cfd_pb_to_json("SlaAlert", m->payload, m->len, errstr, sizeof(errstr));
+    json_object *o = json ? json_tokener_parse(json) : NULL;
+    free(json);
+    if (!o)
+        return INT64_MIN;
+    const char *kind = h_jstr(o, "kind"), *dl = h_jstr(o, "deadline_ms");
+    const char *wo = h_jstr(o, "work_order");
+    if (kind && strcmp(kind, "ALERT_KIND_WARNING") == 0 && dl &&
+        (!prefix || (wo && strncmp(wo, prefix, strlen(prefix)) == 0)))
+        /* The 50 % warning of a 15 min duty is due 7.5 min before the deadline;
+         * lateness is measured from that instant (wall clock) to arrival here. */
+        late = got - (strtoll(dl, NULL, 10) - 450000);
+    json_object_put(o);
+    return late;
 }
 
 rd_kafka_t *b_reader_open(h_env *env, const char *topic) {

@@ -16,6 +16,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "confirmd/policy.h"
 #include "harness_orders.h"
 
 /* One message of the workload, in delivery order. */
@@ -83,6 +84,18 @@ rd_kafka_message_t *b_reader_next(rd_kafka_t *rk, int timeout_ms);
 
 /* Closes and destroys a reader. NULL-safe. */
 void b_reader_close(rd_kafka_t *rk);
+
+/* Loads open AAA work orders WO-T<n>, accepted, not yet contacted, straight into Redis
+ * (states and timers, partition n % partitions, pipelined): the contact duty's 50 %
+ * warning of the first sample is due within [window_start, window_start + window_ms)
+ * on the wall clock, the others' a day later. @returns 0 or -1. */
+int b_timers_load(redisContext *rc, const cfd_policy *pol, int partitions, int open,
+                  int sample, int64_t window_start, int64_t window_ms);
+
+/* @returns how late (ms, wall clock, now) the SlaAlert m is when it is the 50 % warning
+ * of one of b_timers_load()'s orders whose work order starts with prefix (NULL: any),
+ * INT64_MIN otherwise. */
+int64_t b_warning_lateness(const rd_kafka_message_t *m, const char *prefix);
 
 /* Prints one row of the table: value whole from 100 up, else to 3 significant digits;
  * note is printf-style and may be empty. */
