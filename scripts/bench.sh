@@ -3,7 +3,7 @@
 # one table (measure, value, unit, note) headed by the core count, the load average
 # and the broker, from one run of each benchmark on the same kind of broker and Redis.
 #
-#   scripts/bench.sh                  the full table (about 3 minutes)
+#   scripts/bench.sh                  the full table (about 5 minutes)
 #   scripts/bench.sh --small          a CI-sized table (under 2 minutes)
 #   scripts/bench.sh --kafka ...      on Apache Kafka (scripts/kafka.sh) instead of the
 #                                     embedded broker
@@ -47,9 +47,11 @@ fi
 
 if [ "$small" = 1 ]; then
     size=small orders=2000 open_timers=20000 due_timers=500 core=2000 cg=200
+    alarms=20000 objects=1000
     seconds=${soak:-5}
 else
     size=full orders=20000 open_timers=1000000 due_timers=2000 core=20000 cg=2000
+    alarms=1000000 objects=10000
     seconds=${soak:-20}
 fi
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$bin/CMakeCache.txt")
@@ -81,6 +83,7 @@ run bare "$orders" 16
 run pipeline "$orders" 16
 run latency "$rate" "$seconds"
 run timers "$open_timers" "$due_timers"
+run storm "$alarms" "$objects"
 run core "$core"
 
 # Instructions per event of the apply path: callgrind counts only bench_core's apply
@@ -126,7 +129,8 @@ confirmd / bare pipe|confirmd CPU, worker|confirmd CPU, redis|redis bytes per wo
 redis bytes per open record|redis bytes per completed record|worker RSS at the first batch
 worker peak RSS, backlog|latency p50|latency p99|latency max|CPU at fixed load, worker
 CPU at fixed load, redis|worker RSS at start|worker RSS after soak|SLA timer lateness p50
-SLA timer lateness p99|redis bytes per timer|core apply time|apply path instructions|replay"
+SLA timer lateness p99|redis bytes per timer|core apply time|apply path instructions|replay
+alarm storm absorbed|SLA lateness in the storm p50|SLA lateness in the storm p99"
     bad=0
     while IFS= read -r m; do
         row=$(awk -F'\t' -v m="$m" '$1 == m { print; exit }' "$tmp/all")
