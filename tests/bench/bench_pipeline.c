@@ -28,18 +28,6 @@
 
 #define SAMPLE 200
 
-/* @returns the sum over partitions of (applied offset + 1) of the events topic. */
-static long long applied(redisContext *rc, int partitions) {
-    long long sum = 0;
-    for (int p = 0; p < partitions; p++) {
-        redisReply *r = redisCommand(rc, "HGET cfd:{p%d}:meta off:confirmd.events", p);
-        if (r && r->type == REDIS_REPLY_STRING)
-            sum += strtoll(r->str, NULL, 10) + 1;
-        freeReplyObject(r);
-    }
-    return sum;
-}
-
 /* @returns the mean MEMORY USAGE of the state keys of up to SAMPLE orders that are
  * (complete) or are not (!complete) complete, 0 when none was found. */
 static double state_bytes(redisContext *rc, const b_workload *wl, int partitions,
@@ -80,7 +68,7 @@ static pid_t run_worker(h_env *env, redisContext *rc, pid_t redis_pid, int parti
     pid_t w = h_worker_start(env, args);
     memset(r, 0, sizeof(*r));
     while (w > 0 && h_now_ms() < deadline) {
-        done = applied(rc, partitions);
+        done = b_applied(rc, "confirmd.events", partitions);
         if (done > 0 && !r->first) {
             r->first = h_now_ms();
             r->start_kb = b_status_kb(w, "VmRSS");

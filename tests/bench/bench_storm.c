@@ -43,18 +43,6 @@ static int produce_json(h_env *env, const char *topic, const char *type, const c
     return rc;
 }
 
-/* @returns the sum over partitions of (applied offset + 1) of topic. */
-static long long applied(redisContext *rc, const char *topic) {
-    long long sum = 0;
-    for (int p = 0; p < PARTITIONS; p++) {
-        redisReply *r = redisCommand(rc, "HGET cfd:{p%d}:meta off:%s", p, topic);
-        if (r && r->type == REDIS_REPLY_STRING)
-            sum += strtoll(r->str, NULL, 10) + 1;
-        freeReplyObject(r);
-    }
-    return sum;
-}
-
 /* @returns the sum of topic's high watermarks, -1 when they cannot be read. */
 static long long ends(h_env *env, const char *topic) {
     int64_t e[PARTITIONS];
@@ -145,11 +133,13 @@ int main(int argc, char **argv) {
         if (h_now_ms() < next_check)
             continue;
         next_check = h_now_ms() + 50;
-        long long a = applied(rc, "confirmd.alarms") + applied(rc, "confirmd.inventory");
+        long long a = b_applied(rc, "confirmd.alarms", PARTITIONS) +
+                      b_applied(rc, "confirmd.inventory", PARTITIONS);
         if (a > objects && !first)
             first = h_now_ms();
         bool caught_up = a >= total && a >= ends(env, "confirmd.alarms") + objects &&
-                         applied(rc, "confirmd.events") >= ends(env, "confirmd.events");
+                         b_applied(rc, "confirmd.events", PARTITIONS) >=
+                             ends(env, "confirmd.events");
         if (caught_up && !done)
             done = h_now_ms();
         else if (!caught_up && done && h_now_ms() < done + 1000)

@@ -264,6 +264,17 @@ int64_t b_warning_lateness(const rd_kafka_message_t *m, const char *prefix) {
     return late;
 }
 
+long long b_applied(redisContext *rc, const char *topic, int partitions) {
+    long long sum = 0;
+    for (int p = 0; p < partitions; p++) {
+        redisReply *r = redisCommand(rc, "HGET cfd:{p%d}:meta off:%s", p, topic);
+        if (r && r->type == REDIS_REPLY_STRING)
+            sum += strtoll(r->str, NULL, 10) + 1;
+        freeReplyObject(r);
+    }
+    return sum;
+}
+
 rd_kafka_t *b_reader_open(h_env *env, const char *topic) {
     static int readers;
     char errstr[256], group[160];

@@ -72,6 +72,10 @@ long b_status_kb(pid_t pid, const char *field);
 /* @returns an integer field of redis' INFO ("used_memory", "process_id"), or -1. */
 long long b_redis_info(redisContext *rc, const char *field);
 
+/* @returns the sum over partitions 0..partitions-1 of (the offset of topic the workers
+ * applied + 1): how many of its messages are applied. */
+long long b_applied(redisContext *rc, const char *topic, int partitions);
+
 /* Opens a reader of topic from its start, in a group of its own, whose fetches wait
  * 10 ms at most: the harness's reader keeps librdkafka's 500 ms, which the embedded
  * broker serves in full, and would add that to what a benchmark measures. The group
