@@ -3,7 +3,7 @@
 # one table (measure, value, unit, note) headed by the core count, the load average
 # and the broker, from one run of each benchmark on the same kind of broker and Redis.
 #
-#   scripts/bench.sh                  the full table (about 5 minutes)
+#   scripts/bench.sh                  the full table (about 2 minutes on 2 cores)
 #   scripts/bench.sh --small          a CI-sized table (under 2 minutes)
 #   scripts/bench.sh --kafka ...      on Apache Kafka (scripts/kafka.sh) instead of the
 #                                     embedded broker
