@@ -169,7 +169,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_bare: 1 to %d partitions\n", MAX_PARTS);
         return 2;
     }
-    b_workload *wl = b_workload_new(orders, H_WL_T0, 60000, 14);
+    b_workload *wl = b_workload_new(orders, 0, H_WL_T0, 60000, 14);
     h_env *env = h_env_new("bench-bare");
     snprintf(topics, sizeof(topics), IN_TOPIC ":%d," OUT_TOPIC ":%d", partitions, partitions);
     if (!wl || !env || h_redis_start(env) || h_broker_start(env, topics)) {

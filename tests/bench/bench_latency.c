@@ -25,6 +25,40 @@
 #include "common.h"
 
 #define PARTITIONS 16
+#define CHUNK_SECONDS 30
+
+/* The workload is built CHUNK_SECONDS of load at a time (a 10-minute soak's would not
+ * fit in memory at once); building one pauses the feed briefly, and the load catches
+ * up. Orders are numbered across chunks. */
+typedef struct feed {
+    b_workload *wl; /* the chunk being sent */
+    size_t at;      /* its next message */
+    int base;       /* the number of its first order */
+    int per_chunk;  /* orders per chunk */
+    int64_t *sent_at; /* per order: when its completing message was sent, -1 once read */
+    int64_t *lat;     /* latencies measured */
+    int cap;          /* orders sent_at and lat hold */
+} feed;
+
+static int feed_next(feed *f, int64_t t0, int64_t span) {
+    if (f->wl)
+        f->base += f->wl->n_orders;
+    b_workload_free(f->wl);
+    f->wl = b_workload_new(f->per_chunk, f->base, t0, span / f->per_chunk,
+                           33 + (uint64_t)f->base);
+    f->at = 0;
+    int cap = f->base + f->per_chunk;
+    int64_t *s = realloc(f->sent_at, (size_t)cap * sizeof(int64_t));
+    int64_t *l = s ? realloc(f->lat, (size_t)cap * sizeof(int64_t)) : NULL;
+    if (s)
+        f->sent_at = s;
+    if (!f->wl || !s || !l)
+        return -1;
+    f->lat = l;
+    memset(&f->sent_at[f->cap], 0, (size_t)(cap - f->cap) * sizeof(int64_t));
+    f->cap = cap;
+    return 0;
+}
 
 /* Waits up to timeout_ms for a record. @returns the index of the work order named in
  * its id "rec/WO-L-<n>/v<version>", -1 for another, -2 when none came. */
@@ -61,22 +95,19 @@ int main(int argc, char **argv) {
         return 2;
     }
     size_t n_msgs = (size_t)rate * (size_t)seconds;
-    int orders = (int)(n_msgs / 8) + 1;
-    /* Orders of the last hours, the last ones opened about now. */
-    int64_t span = 4 * 3600000LL;
-    b_workload *wl = b_workload_new(orders, b_wall_ms() - span, span / orders, 33);
-    h_event warm[H_ORDER_EVENTS];
+    feed f = {.per_chunk = rate * (seconds < CHUNK_SECONDS ? seconds : CHUNK_SECONDS) / 8 + 1};
     char topics[256];
     snprintf(topics, sizeof(topics),
              "confirmd.events:%d,confirmd.records:%d,confirmd.alerts:4,confirmd.deadletter:4",
              PARTITIONS, PARTITIONS);
     h_env *env = h_env_new("bench-latency");
-    if (!wl || h_order_events("WO-WARM", 0, b_wall_ms() - span, warm) || !env || h_redis_start(env) || h_broker_start(env, topics)) {
+    int64_t span = 4 * 3600000LL; /* the orders' events happen in the last hours */
+    h_event warm[H_ORDER_EVENTS];
+    if (h_order_events("WO-WARM", 0, b_wall_ms() - span, warm) || !env ||
+        h_redis_start(env) || h_broker_start(env, topics)) {
         fprintf(stderr, "bench_latency: cannot start redis or the broker\n");
         return 1;
     }
-    if (n_msgs > wl->n_msgs)
-        n_msgs = wl->n_msgs;
     const char **args = calloc((size_t)argc + 2, sizeof(*args));
     int n_args = 0;
     args[n_args++] = "worker.log_level=warn";
@@ -107,8 +138,6 @@ int main(int argc, char **argv) {
     long start_kb = b_status_kb(w, "VmRSS");
     int64_t wcpu0 = b_cpu_us(w), rcpu0 = b_cpu_us(redis_pid);
 
-    int64_t *sent_at = calloc((size_t)orders, sizeof(int64_t));
-    int64_t *lat = calloc((size_t)orders, sizeof(int64_t));
     size_t n_lat = 0, sent = 0, expected = 0;
     printf("offering %d events/s for %d s (%zu events)...\n", rate, seconds, n_msgs);
     int64_t t0 = h_now_ms(), end = 0, deadline = 0;
@@ -116,14 +145,18 @@ int main(int argc, char **argv) {
         int64_t now = h_now_ms();
         size_t due = (size_t)((now - t0) * rate / 1000);
         for (; sent < n_msgs && sent < due; sent++) {
-            const b_msg *bm = &wl->msgs[sent];
+            if ((!f.wl || f.at == f.wl->n_msgs) && feed_next(&f, b_wall_ms() - span, span)) {
+                fprintf(stderr, "bench_latency: cannot build the workload\n");
+                return 1;
+            }
+            const b_msg *bm = &f.wl->msgs[f.at++];
             h_out_msg m = {.key = bm->key, .value = bm->buf, .len = bm->len};
             if (h_produce_async(env, "confirmd.events", &m)) {
                 fprintf(stderr, "bench_latency: produce failed\n");
                 return 1;
             }
             if (bm->completes) {
-                sent_at[bm->order] = h_now_ms();
+                f.sent_at[f.base + bm->order] = h_now_ms();
                 expected++;
             }
         }
@@ -133,9 +166,9 @@ int main(int argc, char **argv) {
         }
         int got = 0, o;
         while ((o = read_record(c, 0)) != -2) {
-            if (o >= 0 && o < orders && sent_at[o] > 0) {
-                lat[n_lat++] = h_now_ms() - sent_at[o];
-                sent_at[o] = -1; /* counted once */
+            if (o >= 0 && o < f.cap && f.sent_at[o] > 0) {
+                f.lat[n_lat++] = h_now_ms() - f.sent_at[o];
+                f.sent_at[o] = -1; /* counted once */
             }
             got++;
         }
@@ -148,8 +181,8 @@ int main(int argc, char **argv) {
     long end_kb = b_status_kb(w, "VmRSS");
     double offered = (double)n_msgs * 1000.0 / (double)(end - t0 > 0 ? end - t0 : 1);
     h_flush(env, 30000);
-    int64_t p50 = b_quantile(lat, n_lat, 0.50), p99 = b_quantile(lat, n_lat, 0.99);
-    int64_t max = n_lat ? lat[n_lat - 1] : 0;
+    int64_t p50 = b_quantile(f.lat, n_lat, 0.50), p99 = b_quantile(f.lat, n_lat, 0.99);
+    int64_t max = n_lat ? f.lat[n_lat - 1] : 0;
     printf("offered %.0f events/s for %.1f s; %zu of %zu completed orders' records read: "
            "latency p50 %" PRId64 " ms, p99 %" PRId64 " ms, max %" PRId64 " ms\n",
            offered, (double)(end - t0) / 1000.0, n_lat, expected, p50, p99, max);
@@ -174,9 +207,9 @@ int main(int argc, char **argv) {
     h_worker_wait_exit(env, w, 20000);
     h_env_destroy(env);
     free(args);
-    free(sent_at);
-    free(lat);
-    b_workload_free(wl);
+    free(f.sent_at);
+    free(f.lat);
+    b_workload_free(f.wl);
     for (int k = 0; k < H_ORDER_EVENTS; k++)
         h_event_clear(&warm[k]);
     return n_lat == expected ? 0 : 1;

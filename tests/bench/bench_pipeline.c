@@ -93,7 +93,7 @@ int main(int argc, char **argv) {
     int orders = argc > 1 ? atoi(argv[1]) : 20000;
     int partitions = argc > 2 ? atoi(argv[2]) : 16;
     char topics[256];
-    b_workload *wl = b_workload_new(orders, H_WL_T0, 60000, 14);
+    b_workload *wl = b_workload_new(orders, 0, H_WL_T0, 60000, 14);
     h_env *env = h_env_new("bench");
 
     snprintf(topics, sizeof(topics),

@@ -67,7 +67,7 @@ static void plan(b_workload *wl, b_order *o, seq *s, uint64_t *seed) {
     }
 }
 
-b_workload *b_workload_new(int n, int64_t t0, int64_t step_ms, uint64_t seed) {
+b_workload *b_workload_new(int n, int first, int64_t t0, int64_t step_ms, uint64_t seed) {
     b_workload *wl = calloc(1, sizeof(*wl));
     seq *seqs = calloc((size_t)(n > 0 ? n : 1), sizeof(seq));
     if (!wl || !seqs || n <= 0)
@@ -79,7 +79,7 @@ b_workload *b_workload_new(int n, int64_t t0, int64_t step_ms, uint64_t seed) {
         goto fail;
     for (int i = 0; i < n; i++) {
         char wo[32];
-        snprintf(wo, sizeof(wo), "WO-L-%07d", i);
+        snprintf(wo, sizeof(wo), "WO-L-%07d", first + i);
         if (h_order_events(wo, (unsigned)i, t0 + i * step_ms, wl->orders[i].ev))
             goto fail;
         plan(wl, &wl->orders[i], &seqs[i], &seed);

@@ -24,7 +24,7 @@ typedef struct b_msg {
     const char *key; /* the work order (borrowed from the order's events) */
     const uint8_t *buf;
     size_t len;
-    int order;      /* index of its work order */
+    int order;      /* index of its work order in the workload */
     bool completes; /* after this message every event of a complete order was sent */
 } b_msg;
 
@@ -49,9 +49,9 @@ typedef struct b_workload {
     size_t n_msgs;
 } b_workload;
 
-/* Builds n orders whose first events happen from t0 on, one every step_ms, from seed.
- * @returns the workload, or NULL (reason on stderr). */
-b_workload *b_workload_new(int n, int64_t t0, int64_t step_ms, uint64_t seed);
+/* Builds n orders WO-L-<first>... WO-L-<first + n - 1> whose first events happen from t0
+ * on, one every step_ms, from seed. @returns the workload, or NULL (reason on stderr). */
+b_workload *b_workload_new(int n, int first, int64_t t0, int64_t step_ms, uint64_t seed);
 void b_workload_free(b_workload *wl);
 
 /* Produces the workload's messages [from, to) to topic keyed by work order, and waits
