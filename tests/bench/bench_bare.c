@@ -14,7 +14,8 @@
  * Prints messages/s from the first message consumed to the last batch stored (as
  * bench_pipeline counts from its first to its last batch applied; the time to the last
  * commit is printed too), and the CPU time per message of this process (its clients'
- * threads included) and of redis-server, to the last commit. Not a test: it measures. Run by scripts/bench.sh.
+ * threads included) and of redis-server, to the last commit. Not a test: it measures.
+ * Run by scripts/bench.sh.
  */
 #include <inttypes.h>
 #include <stdio.h>
