@@ -113,7 +113,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_storm: cannot load the timers\n");
         return 1;
     }
-    const char *args[] = {"worker.log_level=warn", NULL};
+    const char *args[] = {"worker.log_level=warn", "worker.alarms_by_customer=true", NULL};
     pid_t w = h_worker_start(env, args);
     int64_t *late = calloc(SAMPLE, sizeof(int64_t));
     int n = 0, during = 0;
