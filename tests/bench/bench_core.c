@@ -110,6 +110,42 @@ static void build(order_events *o, int n, uint64_t *seed)
     o->order[PER_ORDER - 1] = o->order[PER_ORDER / 2];
 }
 
+/* Applies every order's events as the worker does, re-applying the parked ones after
+ * each change; adds the calls to *events and the parks to *parked. Not inlined: under
+ * callgrind (scripts/bench.sh) only this function is measured (--toggle-collect). */
+__attribute__((noinline)) static void apply_all(const order_events *o, int orders,
+                                                const cfd_policy *pol, long *events,
+                                                long *parked)
+{
+    for (int n = 0; n < orders; n++) {
+        cfd_record *rec = cfd_record_new();
+        const cfd_event *wait[PER_ORDER];
+        int n_wait = 0;
+
+        for (int k = 0; k < PER_ORDER; k++) {
+            cfd_apply_outcome out;
+
+            cfd_record_apply(rec, &o[n].ev[o[n].order[k]], pol, &out, NULL, 0);
+            (*events)++;
+            if (out == CFD_APPLY_PARK) {
+                wait[n_wait++] = &o[n].ev[o[n].order[k]];
+                (*parked)++;
+            } else if (out == CFD_APPLY_CHANGED) {
+                /* re-apply the parked, as the worker does */
+                for (int i = 0; i < n_wait;) {
+                    cfd_record_apply(rec, wait[i], pol, &out, NULL, 0);
+                    (*events)++;
+                    if (out == CFD_APPLY_PARK)
+                        i++;
+                    else
+                        wait[i] = wait[--n_wait];
+                }
+            }
+        }
+        cfd_record_destroy(rec);
+    }
+}
+
 static double now_ns(void)
 {
     struct timespec ts;
@@ -133,37 +169,14 @@ int main(int argc, char **argv)
     for (int n = 0; n < orders; n++)
         build(&o[n], n, &seed);
     t0 = now_ns();
-    for (int n = 0; n < orders; n++) {
-        cfd_record *rec = cfd_record_new();
-        const cfd_event *wait[PER_ORDER];
-        int n_wait = 0;
-
-        for (int k = 0; k < PER_ORDER; k++) {
-            cfd_apply_outcome out;
-
-            cfd_record_apply(rec, &o[n].ev[o[n].order[k]], &pol, &out, NULL, 0);
-            events++;
-            if (out == CFD_APPLY_PARK) {
-                wait[n_wait++] = &o[n].ev[o[n].order[k]];
-                parked++;
-            } else if (out == CFD_APPLY_CHANGED) {
-                /* re-apply the parked, as the worker does */
-                for (int i = 0; i < n_wait;) {
-                    cfd_record_apply(rec, wait[i], &pol, &out, NULL, 0);
-                    events++;
-                    if (out == CFD_APPLY_PARK)
-                        i++;
-                    else
-                        wait[i] = wait[--n_wait];
-                }
-            }
-        }
-        cfd_record_destroy(rec);
-    }
+    apply_all(o, orders, &pol, &events, &parked);
     t1 = now_ns();
     printf("bench_core: %d work orders, %ld cfd_record_apply calls (%ld parked), "
            "%.0f ns per event\n",
            orders, events, parked, (t1 - t0) / (double)events);
+    printf("ROW\tcore apply time\t%.0f\tns/event\tcfd_record_apply alone, %d events of %d "
+           "orders, parks re-applied\n",
+           (t1 - t0) / (double)(orders * PER_ORDER), orders * PER_ORDER, orders);
     free(o);
     return 0;
 }

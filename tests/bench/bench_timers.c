@@ -3,7 +3,8 @@
  * contacted), each with its durable SLA timer; SAMPLE of them are due within a few
  * seconds of wall-clock time, the rest far later. One worker on the system clock fires
  * them; the bench reads the alerts and prints how late each warning was against its
- * due instant (p50/p99/max), and the Redis memory the timers and states use.
+ * due instant (p50/p99/max), and the Redis memory the timers and states use. The alerts
+ * are read with b_reader_open() (fetches wait 10 ms at most).
  *
  *   bench_timers [OPEN [SAMPLE]]      defaults: 100000 open, 2000 due soon
  *
@@ -14,82 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "confirmd/codec.h"
-#include "confirmd/due.h"
+#include "common.h"
 #include "harness_events.h"
 
 #define PARTITIONS 8
-
-/* Timers are wall-clock instants; h_now_ms() is monotonic. */
-static int64_t wall_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int cmp_i64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* An opened, accepted AAA order: its contact duty's 50 % warning is due at due_ms. */
-static cfd_record *make_order(const cfd_policy *pol, int i, int64_t due_ms) {
-    char wo[32], e1[40], e2[40], errstr[128];
-    cfd_apply_outcome out;
-    /* Contact: 15 min from acceptance; 50 % is 7.5 min after it. */
-    int64_t accepted = due_ms - 450000;
-    snprintf(wo, sizeof(wo), "WO-T%07d", i);
-    snprintf(e1, sizeof(e1), "%s-rep", wo);
-    snprintf(e2, sizeof(e2), "%s-acc", wo);
-    cfd_event rep = {.event_id = e1, .work_order = wo, .event_time_ms = accepted - 60000,
-                     .kind = CFD_MS_REPORTED};
-    rep.report.customer.tier = CFD_TIER_AAA;
-    rep.report.circuit_id = "C-1";
-    cfd_event acc = {.event_id = e2, .work_order = wo, .event_time_ms = accepted,
-                     .kind = CFD_MS_ACCEPTED};
-    cfd_record *rec = cfd_record_new();
-    if (cfd_record_apply(rec, &rep, pol, &out, errstr, sizeof(errstr)) ||
-        cfd_record_apply(rec, &acc, pol, &out, errstr, sizeof(errstr))) {
-        fprintf(stderr, "bench: cannot build order %d: %s\n", i, errstr);
-        exit(1);
-    }
-    return rec;
-}
-
-/* Loads the orders' states and timers, pipelined. */
-static void load(redisContext *rc, const cfd_policy *pol, int open, int sample,
-                 int64_t window_start, int64_t window_ms) {
-    int pending = 0;
-    for (int i = 0; i < open; i++) {
-        /* The sample is spread over the window; the rest are due in a day or more. */
-        int64_t due = i < sample ? window_start + (int64_t)i * window_ms / sample
-                                 : window_start + 86400000LL + i;
-        cfd_record *rec = make_order(pol, i, due);
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        int p = i % PARTITIONS;
-        cfd_codec_state_encode(rec, &buf, &len);
-        redisAppendCommand(rc, "SET cfd:{p%d}:wo:%s %b", p, rec->work_order, buf, len);
-        redisAppendCommand(rc, "ZADD cfd:{p%d}:timers %lld %s", p,
-                           (long long)cfd_due_next(rec, pol), rec->work_order);
-        pending += 2;
-        free(buf);
-        cfd_record_destroy(rec);
-        if (pending >= 2000 || i == open - 1) {
-            for (; pending; pending--) {
-                redisReply *r = NULL;
-                if (redisGetReply(rc, (void **)&r) != REDIS_OK) {
-                    fprintf(stderr, "bench: redis load failed\n");
-                    exit(1);
-                }
-                freeReplyObject(r);
-            }
-        }
-    }
-}
 
 static long long redis_bytes(redisContext *rc, const char *pattern_fmt) {
     long long total = 0;
@@ -125,12 +56,15 @@ int main(int argc, char **argv) {
     int64_t t_load = h_now_ms();
     /* Load first, then place the window after the worker's first assignment (~3 s). */
     int64_t est_load_ms = (int64_t)open / 40;
-    int64_t window_start = wall_ms() + est_load_ms + 8000, window_ms = 10000;
+    int64_t window_start = b_wall_ms() + est_load_ms + 8000, window_ms = 10000;
     printf("loading %d open work orders with timers (%d due within %lld s)...\n", open,
            sample, (long long)(window_ms / 1000));
-    load(rc, &pol, open, sample, window_start, window_ms);
+    if (b_timers_load(rc, &pol, PARTITIONS, open, sample, window_start, window_ms)) {
+        fprintf(stderr, "bench: redis load failed\n");
+        return 1;
+    }
     printf("loaded in %.1f s\n", (h_now_ms() - t_load) / 1000.0);
-    if (wall_ms() + 5000 > window_start) {
+    if (b_wall_ms() + 5000 > window_start) {
         fprintf(stderr, "bench: loading took too long for the window; use fewer orders\n");
         return 1;
     }
@@ -145,44 +79,38 @@ int main(int argc, char **argv) {
     const char *args[] = {getenv("CFD_BENCH_DEBUG") ? "worker.log_level=debug"
                                                     : "worker.log_level=warn", NULL};
     pid_t w = h_worker_start(env, args);
-    h_consumer *c = h_consume_open(env, "confirmd.alerts");
+    rd_kafka_t *c = b_reader_open(env, "confirmd.alerts");
     int64_t *late = calloc((size_t)sample, sizeof(int64_t));
     int n = 0;
     int64_t until = window_start + window_ms + 15000;
-    while (n < sample && wall_ms() < until) {
-        h_msg m;
-        if (h_consume(c, 200, &m) != 1)
+    while (n < sample && b_wall_ms() < until) {
+        rd_kafka_message_t *m = b_reader_next(c, 200);
+        if (!m)
             continue;
-        int64_t got = wall_ms();
-        char errstr[128];
-        char *json = cfd_pb_to_json("SlaAlert", m.value, m.value_len, errstr, sizeof(errstr));
-        h_msg_clear(&m);
-        json_object *o = json ? json_tokener_parse(json) : NULL;
-        free(json);
-        if (!o)
-            continue;
-        const char *kind = h_jstr(o, "kind");
-        const char *dl = h_jstr(o, "deadline_ms");
-        if (kind && strcmp(kind, "ALERT_KIND_WARNING") == 0 && dl) {
-            /* The 50 % warning of a 15 min duty is due 7.5 min before the deadline;
-             * lateness is measured from that instant (wall clock) to arrival here. */
-            int64_t due = strtoll(dl, NULL, 10) - 450000;
-            late[n++] = got - due;
-        }
-        json_object_put(o);
+        int64_t lateness = b_warning_lateness(m, NULL);
+        rd_kafka_message_destroy(m);
+        if (lateness != INT64_MIN)
+            late[n++] = lateness;
     }
-    h_consume_close(c);
+    b_reader_close(c);
     if (n == 0) {
         fprintf(stderr, "bench: no alert arrived\n");
         return 1;
     }
-    qsort(late, (size_t)n, sizeof(int64_t), cmp_i64);
+    b_quantile(late, (size_t)n, 0.5); /* sorts */
     printf("open timers %d: %d warnings fired; lateness due -> alert consumed: "
            "p50 %lld ms, p99 %lld ms, max %lld ms\n",
            open, n, (long long)late[n / 2], (long long)late[(n * 99) / 100],
            (long long)late[n - 1]);
     printf("redis: timers %.1f MiB (%.0f B per timer), all data %.1f MiB\n",
            timers_b / 1048576.0, (double)timers_b / open, used / 1048576.0);
+    printf("ROW\tSLA timer lateness p50\t%lld\tms\tdue -> alert read, %d open timers, %d "
+           "due in %lld s\n",
+           (long long)late[n / 2], open, sample, (long long)(window_ms / 1000));
+    printf("ROW\tSLA timer lateness p99\t%lld\tms\t%d of %d warnings read\n",
+           (long long)late[(n * 99) / 100], n, sample);
+    printf("ROW\tredis bytes per timer\t%.0f\tB\tMEMORY USAGE of the timer zsets / %d\n",
+           (double)timers_b / open, open);
     free(late);
     redisFree(rc);
     h_worker_kill(env, w, SIGTERM);
