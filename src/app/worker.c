@@ -30,12 +30,7 @@ int wk_topic_index(const cfd_worker *w, const char *topic) {
 slot *wk_slot_get(cfd_worker *w, int32_t part) {
     if (part < 0)
         return NULL;
-    if ((size_t)part >= w->n_slots) {
-        size_t n = (size_t)part + 1;
-        w->slots = cfd_xrealloc(w->slots, n * sizeof(slot));
-        memset(w->slots + w->n_slots, 0, (n - w->n_slots) * sizeof(slot));
-        w->n_slots = n;
-    }
+    w->slots = cfd_xgrow(w->slots, &w->n_slots, (size_t)part + 1, sizeof(slot));
     return &w->slots[part];
 }
 
