@@ -33,6 +33,7 @@ confirmd/store.h        store
 cfd_scripts.h           store private
 confirmd/kafka.h        bus
 confirmd/mockctl.h      bus
+confirmd/producer.h     bus
 confirmd/config.h       app
 confirmd/policy_file.h  app
 confirmd/topics.h       app

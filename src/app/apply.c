@@ -314,7 +314,7 @@ static cfd_err batch_load(cfd_worker *w, batch *b, int32_t part) {
 }
 
 /* Commits the batch's transaction (retrying while Redis is away) and produces. */
-cfd_err wk_batch_commit(cfd_worker *w, int32_t part, slot *s, const int64_t *offs) {
+cfd_err wk_batch_commit(cfd_worker *w, int32_t part, const int64_t *offs) {
     char errstr[512];
     cfd_err err;
     int64_t backoff = 0;
@@ -333,7 +333,7 @@ cfd_err wk_batch_commit(cfd_worker *w, int32_t part, slot *s, const int64_t *off
         return err;
     }
     w->stats.batches++;
-    wk_batch_produce(w, part, s, offs);
+    wk_batch_produce(w, part, offs);
     return CFD_OK;
 }
 
@@ -449,7 +449,7 @@ cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs,
     for (size_t t = 0; t < w->n_topics; t++)
         if (offs[t] >= 0)
             cfd_txn_offset(w->tx, w->topics[t], offs[t]);
-    if ((err = wk_batch_commit(w, part, s, offs)))
+    if ((err = wk_batch_commit(w, part, offs)))
         goto out;
     w->stats.events += n;
     for (size_t t = 0; t < w->n_topics; t++)
@@ -522,7 +522,7 @@ cfd_err wk_sweep_parked(cfd_worker *w, int32_t part, slot *s) {
         store_parked(w, &it);
         item_free(&it);
     }
-    err = wk_batch_commit(w, part, s, NULL);
+    err = wk_batch_commit(w, part, NULL);
 out:
     wk_outs_clear(w);
     cfd_strv_free(orders, n);
@@ -574,7 +574,7 @@ cfd_err wk_fire_timers(cfd_worker *w, int32_t part, slot *s, int64_t now) {
         store_state(w, it);
     }
     if (!err)
-        err = wk_batch_commit(w, part, s, NULL);
+        err = wk_batch_commit(w, part, NULL);
     cfd_blobs_clear(states, n);
     free(states);
     free(frames);

@@ -84,7 +84,7 @@ bool wk_redis_retry(cfd_worker *w, cfd_err err, int64_t *backoff, char *errstr,
     w->stats.redis_retries++;
     cfd_warn(MOD, "%s; retrying in %" PRId64 " ms", errstr, *backoff);
     wk_sleep_ms(*backoff);
-    rd_kafka_poll(w->producer, 0);
+    cfd_producer_poll(w->producer, 0);
     if (cfd_store_reconnect(w->store, errstr, errstr_size) == CFD_OK) {
         cfd_info(MOD, "redis reconnected");
         if (!redis_kept_applied(w)) {
@@ -207,11 +207,10 @@ static void on_assign(cfd_worker *w, rd_kafka_topic_partition_list_t *parts) {
             while (wk_redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
             if (err)
                 goto fail;
-            free(s->fifo);
             memset(s, 0, offsetof(slot, hdel));
             s->owned = true;
             s->epoch = epoch;
-            s->incarnation = (uint32_t)epoch;
+            cfd_producer_claim(w->producer, tp->partition, (uint32_t)epoch);
             for (size_t k = 0; k < MAX_TOPICS; k++)
                 s->applied[k] = s->commit[k] = -1;
             cfd_info(MOD, "partition %" PRId32 " claimed (epoch %" PRId64 ")",
@@ -264,14 +263,14 @@ fail:
 static void on_revoke(cfd_worker *w, rd_kafka_topic_partition_list_t *parts) {
     /* Hand over cleanly: outputs delivered and dropped from the outbox. What is still
      * in flight stays in the outbox, and the next owner sends it again. */
-    rd_kafka_flush(w->producer, 10000);
+    cfd_producer_flush(w->producer, 10000);
     wk_flush_hdel(w);
     for (int i = 0; i < parts->cnt; i++) {
         slot *s = wk_slot_get(w, parts->elems[i].partition);
         if (s->owned)
             cfd_info(MOD, "partition %" PRId32 " released", parts->elems[i].partition);
         s->owned = false;
-        s->fifo_len = 0;
+        cfd_producer_release(w->producer, parts->elems[i].partition);
         memset(s->assigned, 0, sizeof(s->assigned));
     }
     rd_kafka_assign(w->consumer, NULL);
@@ -287,9 +286,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         on_revoke(w, parts);
 }
 
-static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
-    cfd_worker *w = opaque;
-    (void)rk;
+void wk_kafka_error(cfd_worker *w, int err, const char *reason) {
     cfd_error(MOD, "kafka: %s: %s", rd_kafka_err2name(err), reason);
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         w->fatal = CFD_ERR;
@@ -301,6 +298,11 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
                        "and kafka.ssl.* settings; stopping");
         w->fatal = CFD_ERR_REFUSED;
     }
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    (void)rk;
+    wk_kafka_error(opaque, err, reason);
 }
 
 /* --- the clock ------------------------------------------------------------------------ */
@@ -377,23 +379,8 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
         goto fail;
     w->tx = cfd_txn_new();
 
-    if (!(conf = cfd_kafka_conf_new(&kafka_opts, CFD_KAFKA_PRODUCER, errstr, errstr_size)))
+    if (!(w->producer = wk_producer_new(w, &kafka_opts, errstr, errstr_size)))
         goto fail;
-    rd_kafka_conf_set_opaque(conf, w);
-    rd_kafka_conf_set_dr_msg_cb(conf, wk_dr_cb);
-    rd_kafka_conf_set_error_cb(conf, error_cb);
-    if (!(w->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size)))
-        goto fail;
-    conf = NULL; /* rd_kafka_new took it */
-    w->out_records = rd_kafka_topic_new(w->producer, cfg->records_topic, NULL);
-    w->out_alerts = rd_kafka_topic_new(w->producer, cfg->alerts_topic, NULL);
-    w->out_deadletter = rd_kafka_topic_new(w->producer, cfg->deadletter_topic, NULL);
-    w->out_incidents = rd_kafka_topic_new(w->producer, cfg->incidents_topic, NULL);
-    w->out_events = rd_kafka_topic_new(w->producer, w->topics[0], NULL);
-    if (w->alarms_t >= 0)
-        w->out_notices = rd_kafka_topic_new(w->producer, cfg->alarms_topic, NULL);
-    if (w->city_t >= 0)
-        w->out_city = rd_kafka_topic_new(w->producer, cfg->city_reports_topic, NULL);
 
     if (!(conf = cfd_kafka_conf_new(&kafka_opts, CFD_KAFKA_CONSUMER, errstr, errstr_size)))
         goto fail;
@@ -476,8 +463,8 @@ cfd_err cfd_worker_run(cfd_worker *w) {
         err = dispatch(w, msgs, n);
         for (size_t i = 0; i < n; i++)
             rd_kafka_message_destroy(msgs[i]);
-        rd_kafka_poll(w->producer, 0);
-        wk_retry_outputs(w);
+        cfd_producer_poll(w->producer, 0);
+        cfd_producer_retry(w->producer);
         wk_flush_hdel(w);
         wk_commit_offsets(w);
         int64_t mono = cfd_monotonic_ms();
@@ -510,11 +497,11 @@ cfd_err cfd_worker_run(cfd_worker *w) {
     free(msgs);
     cfd_info(MOD, "stopping: leaving the group");
     rd_kafka_consumer_close(w->consumer);
-    rd_kafka_flush(w->producer, 10000);
+    cfd_producer_flush(w->producer, 10000);
     wk_flush_hdel(w);
     /* Not lost (each waits in its partition's outbox for the next owner), but a stop
      * that could not deliver everything says so, in the log and the exit status. */
-    size_t left = w->undelivered + w->n_retries + (size_t)rd_kafka_outq_len(w->producer);
+    size_t left = cfd_producer_undelivered(w->producer);
     if (left) {
         cfd_error(MOD, "stopped with %zu outputs not delivered: they wait in the outbox, "
                        "the partitions' next owner sends them", left);
@@ -531,24 +518,8 @@ void cfd_worker_destroy(cfd_worker *w) {
         return;
     if (w->consumer)
         rd_kafka_destroy(w->consumer);
-    if (w->out_records)
-        rd_kafka_topic_destroy(w->out_records);
-    if (w->out_events)
-        rd_kafka_topic_destroy(w->out_events);
-    if (w->out_notices)
-        rd_kafka_topic_destroy(w->out_notices);
-    if (w->out_alerts)
-        rd_kafka_topic_destroy(w->out_alerts);
-    if (w->out_deadletter)
-        rd_kafka_topic_destroy(w->out_deadletter);
-    if (w->out_incidents)
-        rd_kafka_topic_destroy(w->out_incidents);
-    if (w->out_city)
-        rd_kafka_topic_destroy(w->out_city);
-    if (w->producer)
-        rd_kafka_destroy(w->producer);
+    cfd_producer_destroy(w->producer);
     for (size_t p = 0; p < w->n_slots; p++) {
-        free(w->slots[p].fifo);
         for (size_t i = 0; i < w->slots[p].n_hdel; i++)
             free(w->slots[p].hdel[i]);
         free(w->slots[p].hdel);
@@ -558,7 +529,6 @@ void cfd_worker_destroy(cfd_worker *w) {
         free(w->topics[i]);
     wk_outs_clear(w);
     free(w->outs);
-    wk_retries_free(w);
     cfd_txn_destroy(w->tx);
     cfd_store_destroy(w->store);
     free(w);
