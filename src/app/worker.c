@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "confirmd/alloc.h"
@@ -32,11 +31,6 @@ slot *wk_slot_get(cfd_worker *w, int32_t part) {
         return NULL;
     w->slots = cfd_xgrow(w->slots, &w->n_slots, (size_t)part + 1, sizeof(slot));
     return &w->slots[part];
-}
-
-void wk_sleep_ms(int64_t ms) {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
 }
 
 /*
@@ -83,7 +77,7 @@ bool wk_redis_retry(cfd_worker *w, cfd_err err, int64_t *backoff, char *errstr,
         *backoff = w->cfg->redis_retry_max_ms;
     w->stats.redis_retries++;
     cfd_warn(MOD, "%s; retrying in %" PRId64 " ms", errstr, *backoff);
-    wk_sleep_ms(*backoff);
+    cfd_sleep_ms(*backoff);
     cfd_producer_poll(w->producer, 0);
     if (cfd_store_reconnect(w->store, errstr, errstr_size) == CFD_OK) {
         cfd_info(MOD, "redis reconnected");
@@ -154,7 +148,7 @@ static cfd_err check_state_loss(cfd_worker *w, rd_kafka_topic_partition_list_t *
             break;
         cfd_warn(MOD, "reading the group's committed offsets: %s; retrying in %" PRId64
                       " ms", rd_kafka_err2str(kerr), backoff);
-        wk_sleep_ms(backoff);
+        cfd_sleep_ms(backoff);
     }
     if (kerr) {
         snprintf(errstr, errstr_size, "reading the group's committed offsets: %s",

@@ -106,7 +106,6 @@ slot *wk_slot_get(cfd_worker *w, int32_t part);
 /* @returns how many messages of topics[t]/part the broker has beyond applied (as of
  * the last fetch), 0 when none, -1 when nothing was fetched yet. */
 int64_t wk_topic_behind(cfd_worker *w, int32_t part, int t, int64_t applied);
-void wk_sleep_ms(int64_t ms);
 /* What every path does with a stored state (of kind "work order", "city key",
  * "network object") that does not decode: never overwrite or drop what cannot be
  * read; log it, count it, and stop for an operator (docs/OPERATIONS.md).
