@@ -353,10 +353,14 @@ size_t cfd_producer_undelivered(const cfd_producer *p) {
     return p->undelivered + p->n_retries + (size_t)rd_kafka_outq_len(p->rk);
 }
 
+static void producer_conf(rd_kafka_conf_t *conf) {
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+}
+
 cfd_producer *cfd_producer_new(const cfd_producer_opts *opts, const cfd_producer_cbs *cbs,
                                char *errstr, size_t errstr_size) {
     cfd_producer *p = cfd_xcalloc(1, sizeof(*p));
-    rd_kafka_conf_t *conf = NULL;
 
     p->cbs = *cbs;
     p->n_offsets = opts->n_offsets;
@@ -367,14 +371,9 @@ cfd_producer *cfd_producer_new(const cfd_producer_opts *opts, const cfd_producer
                  opts->n_offsets, CFD_PRODUCER_MAX_OFFSETS);
         goto fail;
     }
-    if (!(conf = cfd_kafka_conf_new(opts->kafka, CFD_KAFKA_PRODUCER, errstr, errstr_size)))
+    if (!(p->rk = cfd_kafka_new(opts->kafka, CFD_KAFKA_PRODUCER, p, producer_conf, errstr,
+                                errstr_size)))
         goto fail;
-    rd_kafka_conf_set_opaque(conf, p);
-    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
-    rd_kafka_conf_set_error_cb(conf, error_cb);
-    if (!(p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size)))
-        goto fail;
-    conf = NULL; /* rd_kafka_new took it */
     p->topics = cfd_xcalloc(opts->n_topics ? opts->n_topics : 1, sizeof(out_topic));
     for (size_t i = 0; i < opts->n_topics; i++) {
         const cfd_producer_topic *t = &opts->topics[i];
@@ -389,8 +388,6 @@ cfd_producer *cfd_producer_new(const cfd_producer_opts *opts, const cfd_producer
     }
     return p;
 fail:
-    if (conf)
-        rd_kafka_conf_destroy(conf);
     cfd_producer_destroy(p);
     return NULL;
 }
