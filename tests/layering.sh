@@ -31,6 +31,7 @@ confirmd/v1/            codec private
 confirmd/frame.h        store
 confirmd/store.h        store
 cfd_scripts.h           store private
+confirmd/consumer.h     bus
 confirmd/kafka.h        bus
 confirmd/mockctl.h      bus
 confirmd/producer.h     bus

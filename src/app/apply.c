@@ -358,21 +358,17 @@ static bool alarms_wait_for_inventory(cfd_worker *w, int32_t part, const slot *s
     if (s->applied[w->inventory_t] > inv)
         inv = s->applied[w->inventory_t];
     /* Behind, or not fetched at all yet (its position is still being resolved). */
-    return wk_topic_behind(w, part, w->inventory_t, inv) != 0;
+    return cfd_consumer_behind(w->consumer, w->topics[w->inventory_t], part, inv) != 0;
 }
 
 void wk_alarms_seek_back(cfd_worker *w, int32_t part, slot *s, int64_t offset) {
     const char *topic = w->topics[w->alarms_t];
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, topic, part)->offset = offset;
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(w->consumer, l, 5000);
-    rd_kafka_topic_partition_list_destroy(l);
-    if (e) {
+    char errstr[512];
+    if (cfd_consumer_seek(w->consumer, topic, part, offset, errstr, sizeof(errstr))) {
         if (!s->alarms_reseek)
             cfd_warn(MOD, "seek %s[%" PRId32 "] back to %" PRId64 " for alarms waiting for "
                           "the inventory: %s; holding its alarms until a seek succeeds",
-                     topic, part, offset, rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
+                     topic, part, offset, errstr);
         s->alarms_reseek = offset + 1;
         return;
     }

@@ -84,10 +84,6 @@ static void replace_refused(void *ctx, const cfd_producer_refusal *r, uint8_t **
     cfd_codec_dead_letter_encode(&dl, buf, len);
 }
 
-static void on_kafka_error(void *ctx, int err, const char *reason) {
-    wk_kafka_error(ctx, err, reason);
-}
-
 cfd_producer *wk_producer_new(cfd_worker *w, const cfd_kafka_opts *kafka, char *errstr,
                               size_t errstr_size) {
     const cfd_config *cfg = w->cfg;
@@ -106,7 +102,7 @@ cfd_producer *wk_producer_new(cfd_worker *w, const cfd_kafka_opts *kafka, char *
         .log_module = MOD};
     const cfd_producer_cbs cbs = {.ctx = w, .delivered = on_delivered,
                                   .batch_delivered = on_batch_delivered,
-                                  .replace = replace_refused, .error = on_kafka_error};
+                                  .replace = replace_refused, .error = wk_kafka_error};
     return cfd_producer_new(&opts, &cbs, errstr, errstr_size);
 }
 
@@ -149,9 +145,7 @@ void wk_commit_offsets(cfd_worker *w) {
     }
     if (!l)
         return;
-    rd_kafka_resp_err_t err = rd_kafka_commit(w->consumer, l, 1);
-    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        cfd_warn(MOD, "offset commit: %s", rd_kafka_err2str(err));
+    cfd_consumer_commit(w->consumer, l);
     rd_kafka_topic_partition_list_destroy(l);
 }
 

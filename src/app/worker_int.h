@@ -12,6 +12,7 @@
 #include "confirmd/alarm.h"
 #include "confirmd/city.h"
 #include "confirmd/codec.h"
+#include "confirmd/consumer.h"
 #include "confirmd/producer.h"
 #include "confirmd/record.h"
 #include "confirmd/store.h"
@@ -79,7 +80,7 @@ struct cfd_worker {
     const cfd_policy *pol;
     cfd_clock clock;
     volatile sig_atomic_t *stop;
-    rd_kafka_t *consumer;
+    cfd_consumer *consumer;
     cfd_producer *producer;
     int alarms_t, inventory_t;     /* index in topics[] of those topics, -1 when off */
     int city_t;                    /* index in topics[] of the city reports, -1 when off */
@@ -103,9 +104,6 @@ struct cfd_worker {
 /* worker.c */
 int wk_topic_index(const cfd_worker *w, const char *topic);
 slot *wk_slot_get(cfd_worker *w, int32_t part);
-/* @returns how many messages of topics[t]/part the broker has beyond applied (as of
- * the last fetch), 0 when none, -1 when nothing was fetched yet. */
-int64_t wk_topic_behind(cfd_worker *w, int32_t part, int t, int64_t applied);
 /* What every path does with a stored state (of kind "work order", "city key",
  * "network object") that does not decode: never overwrite or drop what cannot be
  * read; log it, count it, and stop for an operator (docs/OPERATIONS.md).
@@ -118,7 +116,7 @@ bool wk_redis_retry(cfd_worker *w, cfd_err err, int64_t *backoff, char *errstr,
                     size_t errstr_size);
 /* What a Kafka client's error callback reports (err is an rd_kafka_resp_err_t): a
  * fatal error or a refused login stops the worker. */
-void wk_kafka_error(cfd_worker *w, int err, const char *reason);
+void wk_kafka_error(void *ctx, int err, const char *reason);
 
 /* outputs.c */
 /* Starts a batch's outputs afresh (and forgets an earlier batch's failure). */
