@@ -31,8 +31,10 @@ confirmd/v1/            codec private
 confirmd/frame.h        store
 confirmd/store.h        store
 cfd_scripts.h           store private
+confirmd/consumer.h     bus
 confirmd/kafka.h        bus
 confirmd/mockctl.h      bus
+confirmd/producer.h     bus
 confirmd/config.h       app
 confirmd/policy_file.h  app
 confirmd/topics.h       app

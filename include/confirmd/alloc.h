@@ -16,6 +16,9 @@ void *cfd_xmalloc(size_t n);
 void *cfd_xcalloc(size_t n, size_t size);
 /* @returns p resized to n bytes (at least one), never NULL. */
 void *cfd_xrealloc(void *p, size_t n);
+/* Grows v, an array of *n elements of size bytes, to want elements when it has fewer;
+ * the new ones are zeroed and *n is updated. @returns v or its new place, never NULL. */
+void *cfd_xgrow(void *v, size_t *n, size_t want, size_t size);
 /* @returns a copy of s ("" for NULL), never NULL. */
 char *cfd_xstrdup(const char *s);
 /* @returns a NUL-terminated copy of the n bytes at s, never NULL. */

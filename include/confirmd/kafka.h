@@ -46,6 +46,16 @@ rd_kafka_conf_t *cfd_kafka_conf_new(const cfd_kafka_opts *opts, int role,
                                     char *errstr, size_t errstr_size);
 
 /*
+ * Creates a client of role (CFD_KAFKA_CONSUMER or CFD_KAFKA_PRODUCER) configured as by
+ * cfd_kafka_conf_new, with opaque, after set (NULL: none) added to the configuration
+ * what the caller needs (its callbacks).
+ * @returns the client, or NULL with errstr filled.
+ */
+rd_kafka_t *cfd_kafka_new(const cfd_kafka_opts *opts, int role, void *opaque,
+                          void (*set)(rd_kafka_conf_t *conf), char *errstr,
+                          size_t errstr_size);
+
+/*
  * @returns true when err, given to an error callback, means the brokers refused this
  * client: its SASL login (RD_KAFKA_RESP_ERR__AUTHENTICATION: wrong user or password,
  * mechanism not enabled) or the TLS handshake (RD_KAFKA_RESP_ERR__SSL: a broker

@@ -314,7 +314,7 @@ static cfd_err batch_load(cfd_worker *w, batch *b, int32_t part) {
 }
 
 /* Commits the batch's transaction (retrying while Redis is away) and produces. */
-cfd_err wk_batch_commit(cfd_worker *w, int32_t part, slot *s, const int64_t *offs) {
+cfd_err wk_batch_commit(cfd_worker *w, int32_t part, const int64_t *offs) {
     char errstr[512];
     cfd_err err;
     int64_t backoff = 0;
@@ -333,7 +333,7 @@ cfd_err wk_batch_commit(cfd_worker *w, int32_t part, slot *s, const int64_t *off
         return err;
     }
     w->stats.batches++;
-    wk_batch_produce(w, part, s, offs);
+    wk_batch_produce(w, part, offs);
     return CFD_OK;
 }
 
@@ -358,21 +358,17 @@ static bool alarms_wait_for_inventory(cfd_worker *w, int32_t part, const slot *s
     if (s->applied[w->inventory_t] > inv)
         inv = s->applied[w->inventory_t];
     /* Behind, or not fetched at all yet (its position is still being resolved). */
-    return wk_topic_behind(w, part, w->inventory_t, inv) != 0;
+    return cfd_consumer_behind(w->consumer, w->topics[w->inventory_t], part, inv) != 0;
 }
 
 void wk_alarms_seek_back(cfd_worker *w, int32_t part, slot *s, int64_t offset) {
     const char *topic = w->topics[w->alarms_t];
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, topic, part)->offset = offset;
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(w->consumer, l, 5000);
-    rd_kafka_topic_partition_list_destroy(l);
-    if (e) {
+    char errstr[512];
+    if (cfd_consumer_seek(w->consumer, topic, part, offset, errstr, sizeof(errstr))) {
         if (!s->alarms_reseek)
             cfd_warn(MOD, "seek %s[%" PRId32 "] back to %" PRId64 " for alarms waiting for "
                           "the inventory: %s; holding its alarms until a seek succeeds",
-                     topic, part, offset, rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
+                     topic, part, offset, errstr);
         s->alarms_reseek = offset + 1;
         return;
     }
@@ -449,7 +445,7 @@ cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs,
     for (size_t t = 0; t < w->n_topics; t++)
         if (offs[t] >= 0)
             cfd_txn_offset(w->tx, w->topics[t], offs[t]);
-    if ((err = wk_batch_commit(w, part, s, offs)))
+    if ((err = wk_batch_commit(w, part, offs)))
         goto out;
     w->stats.events += n;
     for (size_t t = 0; t < w->n_topics; t++)
@@ -522,7 +518,7 @@ cfd_err wk_sweep_parked(cfd_worker *w, int32_t part, slot *s) {
         store_parked(w, &it);
         item_free(&it);
     }
-    err = wk_batch_commit(w, part, s, NULL);
+    err = wk_batch_commit(w, part, NULL);
 out:
     wk_outs_clear(w);
     cfd_strv_free(orders, n);
@@ -574,7 +570,7 @@ cfd_err wk_fire_timers(cfd_worker *w, int32_t part, slot *s, int64_t now) {
         store_state(w, it);
     }
     if (!err)
-        err = wk_batch_commit(w, part, s, NULL);
+        err = wk_batch_commit(w, part, NULL);
     cfd_blobs_clear(states, n);
     free(states);
     free(frames);

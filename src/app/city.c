@@ -138,7 +138,7 @@ cfd_err wk_fire_city_timers(cfd_worker *w, int32_t part, slot *s, int64_t now) {
     for (size_t k = 0; !err && k < n; k++)
         judge_and_store(w, &keys[k], now);
     if (!err)
-        err = wk_batch_commit(w, part, s, NULL);
+        err = wk_batch_commit(w, part, NULL);
     wk_outs_clear(w);
     keys_free(keys, n);
     cfd_strv_free(due, n);

@@ -1,7 +1,7 @@
 /*
- * The worker's outputs: the outbox entries a batch writes, producing them once the
- * batch is durable, delivery reports, outbox clean-up and the offsets they allow to
- * commit.
+ * The worker's outputs: the outbox entries a batch writes, handing them to the
+ * producer once the batch is durable, and what its reports mean here: outbox clean-up,
+ * the offsets they allow to commit, the dead letter that replaces a refused output.
  */
 #include <inttypes.h>
 #include <stddef.h>
@@ -44,247 +44,66 @@ void wk_batch_fail(cfd_worker *w, const char *what, const char *name) {
     w->batch_failed = true;
 }
 
-static rd_kafka_topic_t *out_topic(cfd_worker *w, cfd_output_kind kind) {
-    switch (kind) {
-    case CFD_OUT_RECORD: return w->out_records;
-    case CFD_OUT_ALERT: return w->out_alerts;
-    case CFD_OUT_EVENT: return w->out_events;
-    case CFD_OUT_NOTICE: return w->out_notices;
-    case CFD_OUT_INCIDENT: return w->out_incidents;
-    case CFD_OUT_CITY: return w->out_city;
-    default: return w->out_deadletter;
-    }
-}
-
-#define RETRY_FIRST_MS 1000
-#define RETRY_MAX_MS 30000
-
-/* Takes r (and what it owns) into the retry queue. */
-static void push_retry(cfd_worker *w, const retry_msg *r) {
-    if (w->n_retries == w->cap_retries) {
-        w->cap_retries = w->cap_retries ? w->cap_retries * 2 : 16;
-        w->retries = cfd_xrealloc(w->retries, w->cap_retries * sizeof(retry_msg));
-    }
-    w->retries[w->n_retries++] = *r;
-}
-
-/* When dc's output is tried again: backing off with its failures. */
-static int64_t retry_due(const dr_ctx *dc) {
-    int later = dc->tries - DR_MAX_TRIES; /* failures after the immediate ones */
-    int shift = later < 0 ? 0 : later > 5 ? 5 : later;
-    int64_t delay = (int64_t)RETRY_FIRST_MS << shift;
-    return cfd_monotonic_ms() + (delay > RETRY_MAX_MS ? RETRY_MAX_MS : delay);
-}
-
-/* Queues a copy of an output for wk_retry_outputs. */
-static void retry_later(cfd_worker *w, rd_kafka_topic_t *rkt, const void *key,
-                        size_t key_len, const void *payload, size_t len, dr_ctx *dc) {
-    retry_msg r = {.rkt = rkt, .key_len = key_len, .len = len, .dc = dc,
-                   .due_ms = retry_due(dc)};
-    r.key = key_len ? cfd_xmalloc(key_len) : NULL;
-    if (key_len)
-        memcpy(r.key, key, key_len);
-    r.payload = cfd_xmalloc(len ? len : 1);
-    memcpy(r.payload, payload, len);
-    push_retry(w, &r);
-}
-
-static rd_kafka_resp_err_t produce_dc(cfd_worker *w, rd_kafka_topic_t *rkt, const void *key,
-                                      size_t key_len, const void *payload, size_t len,
-                                      dr_ctx *dc) {
-    return rd_kafka_producev(w->producer, RD_KAFKA_V_RKT(rkt),
-                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                             RD_KAFKA_V_KEY(key_len ? key : NULL, key_len),
-                             RD_KAFKA_V_VALUE((void *)payload, len),
-                             RD_KAFKA_V_HEADER("id", dc->id, -1), RD_KAFKA_V_OPAQUE(dc),
-                             RD_KAFKA_V_END);
-}
-
-/* True for a refusal of the message itself that no retry can change: too large for
- * the producer's or the topic's limit, or a record the broker finds invalid. */
-static bool refused_for_good(rd_kafka_resp_err_t err) {
-    return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
-           err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE ||
-           err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE ||
-           err == RD_KAFKA_RESP_ERR_INVALID_RECORD;
-}
-
-/*
- * Puts, in place of an output refused for good, a dead letter saying so
- * (DEAD_LETTER_OUTPUT_REFUSED: the output's topic, id and the broker's error, its first
- * worker.deadletter_max_original bytes, length and SHA-256) on the dead-letter topic
- * under the output's id and key: its delivery takes the output out of the outbox and
- * lets its batch commit, so no partition waits for ever. Should that be refused too,
- * the second dead letter carries no bytes of it; a third refusal is retried like any
- * other failed delivery. Takes dc.
- */
-static void replace_refused(cfd_worker *w, rd_kafka_topic_t *rkt, const void *key,
-                            size_t key_len, const void *payload, size_t len, dr_ctx *dc,
-                            rd_kafka_resp_err_t why) {
-    char detail[512];
-    snprintf(detail, sizeof(detail), "output %s to %s (%zu bytes) refused for good: %s",
-             dc->id, rd_kafka_topic_name(rkt), len, rd_kafka_err2str(why));
-    cfd_error(MOD, "%s; a dead letter takes its place", detail);
-    for (;;) {
-        cfd_dead_letter dl = {.original = payload, .original_len = len,
-                              .topic = rd_kafka_topic_name(rkt), .partition = -1,
-                              .offset = -1, .reason = CFD_DL_OUTPUT_REFUSED,
-                              .detail = detail, .dead_at_ms = cfd_clock_now(&w->clock),
-                              .max_original = dc->refused ? 0
-                                              : (size_t)w->cfg->deadletter_max_original};
-        uint8_t *buf = NULL;
-        size_t blen = 0;
-        dc->refused++;
-        cfd_codec_dead_letter_encode(&dl, &buf, &blen);
-        rd_kafka_resp_err_t err = produce_dc(w, w->out_deadletter, key, key_len, buf, blen, dc);
-        if (err && refused_for_good(err) && dc->refused < 2) {
-            free(buf);
-            continue;
-        }
-        if (err)
-            retry_later(w, w->out_deadletter, key, key_len, buf, blen, dc);
-        free(buf);
-        return;
-    }
-}
-
-void wk_retry_outputs(cfd_worker *w) {
-    if (w->n_retries == 0)
-        return;
-    int64_t now = cfd_monotonic_ms();
-    retry_msg *v = w->retries;
-    size_t n = w->n_retries;
-    w->retries = NULL;
-    w->n_retries = w->cap_retries = 0;
-    for (size_t i = 0; i < n; i++) {
-        retry_msg *r = &v[i];
-        slot *s = wk_slot_get(w, r->dc->part);
-        bool ours = s->owned && (r->dc->seq == 0 || s->incarnation == r->dc->incarnation);
-        if (!ours) {
-            free(r->dc); /* the partition's next owner re-sends it from the outbox */
-        } else if (r->due_ms > now) {
-            push_retry(w, r);
-            continue;
-        } else {
-            rd_kafka_resp_err_t err =
-                produce_dc(w, r->rkt, r->key, r->key_len, r->payload, r->len, r->dc);
-            if (err && refused_for_good(err) && r->dc->refused < 2) {
-                replace_refused(w, r->rkt, r->key, r->key_len, r->payload, r->len, r->dc, err);
-            } else if (err) {
-                r->dc->tries++;
-                r->due_ms = retry_due(r->dc);
-                cfd_warn(MOD, "producing %s again: %s", r->dc->id, rd_kafka_err2str(err));
-                push_retry(w, r);
-                continue;
-            }
-        }
-        free(r->key);
-        free(r->payload);
-    }
-    free(v);
-}
-
-void wk_retries_free(cfd_worker *w) {
-    for (size_t i = 0; i < w->n_retries; i++) {
-        free(w->retries[i].key);
-        free(w->retries[i].payload);
-        free(w->retries[i].dc);
-    }
-    free(w->retries);
-    w->retries = NULL;
-    w->n_retries = w->cap_retries = 0;
-}
-
-/* Produces one output; its delivery report updates the batch of seq. */
-static void produce(cfd_worker *w, int32_t part, uint32_t incarnation, uint64_t seq,
-                    const char *id, cfd_output_kind kind, const char *key, size_t key_len,
-                    const void *payload, size_t len) {
-    size_t idlen = strlen(id);
-    dr_ctx *dc = cfd_xmalloc(sizeof(*dc) + idlen + 1);
-    dc->part = part;
-    dc->incarnation = incarnation;
-    dc->seq = seq;
-    dc->tries = 0;
-    dc->refused = 0;
-    memcpy(dc->id, id, idlen + 1);
-    for (;;) {
-        rd_kafka_resp_err_t err = produce_dc(w, out_topic(w, kind), key, key_len, payload,
-                                             len, dc);
-        if (!err)
-            return;
-        if (refused_for_good(err)) {
-            replace_refused(w, out_topic(w, kind), key, key_len, payload, len, dc, err);
-            return;
-        }
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            /* It stays in the outbox, and is produced again in a while. */
-            cfd_error(MOD, "produce %s: %s; trying again later", id, rd_kafka_err2str(err));
-            retry_later(w, out_topic(w, kind), key, key_len, payload, len, dc);
-            return;
-        }
-        rd_kafka_poll(w->producer, 10); /* let deliveries drain the queue */
-    }
-}
-
-/* Marks one output of batch seq delivered and advances what may be committed. */
-static void batch_delivered(cfd_worker *w, slot *s, uint64_t seq) {
-    if (s->fifo_len == 0)
-        return;
-    uint64_t first = s->fifo[s->fifo_head].seq;
-    if (seq < first || seq - first >= s->fifo_len)
-        return;
-    pending_batch *b = &s->fifo[(s->fifo_head + (seq - first)) % s->fifo_cap];
-    if (b->pending)
-        b->pending--;
-    while (s->fifo_len && s->fifo[s->fifo_head].pending == 0) {
-        pending_batch *h = &s->fifo[s->fifo_head];
-        for (size_t t = 0; t < w->n_topics; t++) {
-            if (h->offs[t] > s->commit[t]) {
-                s->commit[t] = h->offs[t];
-                s->commit_dirty = true;
-            }
-        }
-        s->fifo_head = (s->fifo_head + 1) % s->fifo_cap;
-        s->fifo_len--;
-    }
-}
-
-void wk_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
-    cfd_worker *w = opaque;
-    dr_ctx *dc = m->_private;
-    (void)rk;
-    if (m->err && refused_for_good(m->err) && dc->refused < 2 && !*w->stop) {
-        replace_refused(w, m->rkt, m->key, m->key_len, m->payload, m->len, dc, m->err);
-        return;
-    }
-    if (m->err) {
-        if (++dc->tries < DR_MAX_TRIES && !*w->stop) {
-            cfd_warn(MOD, "delivery of %s failed (%s); producing again", dc->id,
-                     rd_kafka_err2str(m->err));
-            if (produce_dc(w, m->rkt, m->key, m->key_len, m->payload, m->len, dc) == 0)
-                return;
-        }
-        /* Still in the outbox, the batch uncommitted in Kafka: produced again in a
-         * while (or, after a rebalance, by the partition's next owner). */
-        if (*w->stop) {
-            free(dc);
-            w->undelivered++;
-            return;
-        }
-        cfd_error(MOD, "delivery of %s failed %d times: %s (kept in the outbox; trying "
-                       "again later)", dc->id, dc->tries, rd_kafka_err2str(m->err));
-        retry_later(w, m->rkt, m->key, m->key_len, m->payload, m->len, dc);
-        return;
-    }
-    slot *s = wk_slot_get(w, dc->part);
+/* A delivered output leaves its partition's outbox (in wk_flush_hdel, one HDEL a
+ * partition). */
+static void on_delivered(void *ctx, int32_t part, const char *id) {
+    slot *s = wk_slot_get(ctx, part);
     if (s->n_hdel == s->cap_hdel) {
         s->cap_hdel = s->cap_hdel ? s->cap_hdel * 2 : 64;
         s->hdel = cfd_xrealloc(s->hdel, s->cap_hdel * sizeof(char *));
     }
-    s->hdel[s->n_hdel++] = cfd_xstrdup(dc->id);
-    if (dc->seq && s->owned && s->incarnation == dc->incarnation)
-        batch_delivered(w, s, dc->seq);
-    free(dc);
+    s->hdel[s->n_hdel++] = cfd_xstrdup(id);
+}
+
+/* A batch of part is delivered, and every one before it: its offsets may be committed. */
+static void on_batch_delivered(void *ctx, int32_t part, const int64_t *offs) {
+    cfd_worker *w = ctx;
+    slot *s = wk_slot_get(w, part);
+    for (size_t t = 0; t < w->n_topics; t++) {
+        if (offs[t] > s->commit[t]) {
+            s->commit[t] = offs[t];
+            s->commit_dirty = true;
+        }
+    }
+}
+
+/*
+ * What takes the place of an output refused for good: a dead letter saying so
+ * (DEAD_LETTER_OUTPUT_REFUSED: the output's topic, id and the broker's error, its first
+ * worker.deadletter_max_original bytes, length and SHA-256; none of its bytes when
+ * such a dead letter was refused already).
+ */
+static void replace_refused(void *ctx, const cfd_producer_refusal *r, uint8_t **buf,
+                            size_t *len) {
+    cfd_worker *w = ctx;
+    cfd_dead_letter dl = {.original = r->payload, .original_len = r->len, .topic = r->topic,
+                          .partition = -1, .offset = -1, .reason = CFD_DL_OUTPUT_REFUSED,
+                          .detail = r->detail, .dead_at_ms = cfd_clock_now(&w->clock),
+                          .max_original = r->bare ? 0
+                                                  : (size_t)w->cfg->deadletter_max_original};
+    cfd_codec_dead_letter_encode(&dl, buf, len);
+}
+
+cfd_producer *wk_producer_new(cfd_worker *w, const cfd_kafka_opts *kafka, char *errstr,
+                              size_t errstr_size) {
+    const cfd_config *cfg = w->cfg;
+    const cfd_producer_topic topics[] = {
+        {CFD_OUT_RECORD, cfg->records_topic},
+        {CFD_OUT_ALERT, cfg->alerts_topic},
+        {CFD_OUT_DEAD_LETTER, cfg->deadletter_topic},
+        {CFD_OUT_INCIDENT, cfg->incidents_topic},
+        {CFD_OUT_EVENT, w->topics[0]},      /* re-keyed events: the first input topic */
+        {CFD_OUT_NOTICE, w->alarms_t >= 0 ? cfg->alarms_topic : NULL},
+        {CFD_OUT_CITY, w->city_t >= 0 ? cfg->city_reports_topic : NULL},
+    };
+    const cfd_producer_opts opts = {
+        .kafka = kafka, .topics = topics, .n_topics = sizeof(topics) / sizeof(topics[0]),
+        .deadletter_kind = CFD_OUT_DEAD_LETTER, .n_offsets = w->n_topics, .stop = w->stop,
+        .log_module = MOD};
+    const cfd_producer_cbs cbs = {.ctx = w, .delivered = on_delivered,
+                                  .batch_delivered = on_batch_delivered,
+                                  .replace = replace_refused, .error = wk_kafka_error};
+    return cfd_producer_new(&opts, &cbs, errstr, errstr_size);
 }
 
 /* Drops delivered outputs from the outboxes (one HDEL per partition). */
@@ -326,36 +145,18 @@ void wk_commit_offsets(cfd_worker *w) {
     }
     if (!l)
         return;
-    rd_kafka_resp_err_t err = rd_kafka_commit(w->consumer, l, 1);
-    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        cfd_warn(MOD, "offset commit: %s", rd_kafka_err2str(err));
+    cfd_consumer_commit(w->consumer, l);
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* Produces the outputs of a durable batch and tracks it until they are delivered. */
-void wk_batch_produce(cfd_worker *w, int32_t part, slot *s, const int64_t *offs) {
-    if (s->fifo_len == s->fifo_cap) {
-        size_t cap = s->fifo_cap ? s->fifo_cap * 2 : 16;
-        pending_batch *f = cfd_xmalloc(cap * sizeof(*f));
-        for (size_t i = 0; i < s->fifo_len; i++)
-            f[i] = s->fifo[(s->fifo_head + i) % s->fifo_cap];
-        free(s->fifo);
-        s->fifo = f;
-        s->fifo_head = 0;
-        s->fifo_cap = cap;
-    }
-    pending_batch *b = &s->fifo[(s->fifo_head + s->fifo_len) % s->fifo_cap];
-    b->seq = ++s->next_seq;
-    b->pending = w->n_outs + 1; /* +1 held until every output is handed over */
-    for (size_t t = 0; t < MAX_TOPICS; t++)
-        b->offs[t] = offs ? offs[t] : -1;
-    s->fifo_len++;
+void wk_batch_produce(cfd_worker *w, int32_t part, const int64_t *offs) {
+    uint64_t b = cfd_producer_batch_begin(w->producer, part, offs);
     for (size_t i = 0; i < w->n_outs; i++) {
         output *o = &w->outs[i];
-        produce(w, part, s->incarnation, b->seq, o->id, o->kind, o->key, strlen(o->key),
-                o->payload, o->len);
+        cfd_producer_send(w->producer, part, b, o->id, o->kind, o->key, strlen(o->key),
+                          o->payload, o->len);
     }
-    batch_delivered(w, s, b->seq);
+    cfd_producer_batch_end(w->producer, part, b);
 }
 
 /* --- deciding outputs ----------------------------------------------------------------- */
@@ -479,7 +280,7 @@ static void city_report_out(cfd_worker *w, const cfd_city_report *r) {
 void wk_emit_city_report(cfd_worker *w, item *it) {
     cfd_city_report now;
     bool in = it->rec && cfd_city_report_of(it->rec, &now);
-    if (!w->out_city || (!in && !it->in_city))
+    if (w->city_t < 0 || (!in && !it->in_city))
         return;
     if (it->in_city && (!in || strcmp(now.city, it->city.city) != 0 ||
                         strcmp(now.service, it->city.service) != 0)) {
@@ -512,14 +313,14 @@ void wk_resend_one(const char *id, const void *frame, size_t len, void *ctx) {
         cfd_error(MOD, "partition %" PRId32 ": unreadable outbox entry %s", part, id);
         return;
     }
-    produce(w, part, 0, 0, id, kind, key, klen, payload, plen);
+    cfd_producer_send(w->producer, part, 0, id, kind, key, klen, payload, plen);
 }
 
 
 void wk_emit_alarm_notice(cfd_worker *w, const char *id, const cfd_alarm *notice) {
     uint8_t *buf = NULL;
     size_t len = 0;
-    if (!w->out_notices)
+    if (w->alarms_t < 0)
         return;
     cfd_codec_alarm_encode(notice, &buf, &len);
     wk_add_output(w, id, CFD_OUT_NOTICE,

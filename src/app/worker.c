@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "confirmd/alloc.h"
@@ -30,18 +29,8 @@ int wk_topic_index(const cfd_worker *w, const char *topic) {
 slot *wk_slot_get(cfd_worker *w, int32_t part) {
     if (part < 0)
         return NULL;
-    if ((size_t)part >= w->n_slots) {
-        size_t n = (size_t)part + 1;
-        w->slots = cfd_xrealloc(w->slots, n * sizeof(slot));
-        memset(w->slots + w->n_slots, 0, (n - w->n_slots) * sizeof(slot));
-        w->n_slots = n;
-    }
+    w->slots = cfd_xgrow(w->slots, &w->n_slots, (size_t)part + 1, sizeof(slot));
     return &w->slots[part];
-}
-
-void wk_sleep_ms(int64_t ms) {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
 }
 
 /*
@@ -88,8 +77,8 @@ bool wk_redis_retry(cfd_worker *w, cfd_err err, int64_t *backoff, char *errstr,
         *backoff = w->cfg->redis_retry_max_ms;
     w->stats.redis_retries++;
     cfd_warn(MOD, "%s; retrying in %" PRId64 " ms", errstr, *backoff);
-    wk_sleep_ms(*backoff);
-    rd_kafka_poll(w->producer, 0);
+    cfd_sleep_ms(*backoff);
+    cfd_producer_poll(w->producer, 0);
     if (cfd_store_reconnect(w->store, errstr, errstr_size) == CFD_OK) {
         cfd_info(MOD, "redis reconnected");
         if (!redis_kept_applied(w)) {
@@ -114,18 +103,10 @@ cfd_err wk_state_unreadable(cfd_worker *w, const char *kind, const char *name,
  * false alarms (which a retraction would then have to take back). */
 static bool caught_up(cfd_worker *w, int32_t part, const slot *s) {
     for (size_t t = 0; t < w->n_topics; t++)
-        if (s->assigned[t] && wk_topic_behind(w, part, (int)t, s->applied[t]) != 0)
+        if (s->assigned[t] &&
+            cfd_consumer_behind(w->consumer, w->topics[t], part, s->applied[t]) != 0)
             return false;
     return true;
-}
-
-int64_t wk_topic_behind(cfd_worker *w, int32_t part, int t, int64_t applied) {
-    int64_t lo = -1, hi = -1;
-    /* Until the first fetch response the cached high watermark is
-     * RD_KAFKA_OFFSET_INVALID, not an error: that, too, is "nothing known yet". */
-    if (rd_kafka_get_watermark_offsets(w->consumer, w->topics[t], part, &lo, &hi) || hi < 0)
-        return -1;
-    return applied + 1 < hi ? hi - applied - 1 : 0;
 }
 
 /* --- partition ownership ---------------------------------------------------------------- */
@@ -150,17 +131,7 @@ static cfd_err check_state_loss(cfd_worker *w, rd_kafka_topic_partition_list_t *
         if (parts->elems[i].offset == RD_KAFKA_OFFSET_INVALID)
             rd_kafka_topic_partition_list_add(fresh, parts->elems[i].topic,
                                               parts->elems[i].partition);
-    rd_kafka_resp_err_t kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
-    /* The coordinator may be moving or the broker failing requests for a while: ask
-     * again with backoff, as for Redis, before giving up on the assignment. */
-    for (int64_t backoff = 100; fresh->cnt && !*w->stop; backoff *= 2) {
-        kerr = rd_kafka_committed(w->consumer, fresh, 10000);
-        if (!kerr || backoff > 6400)
-            break;
-        cfd_warn(MOD, "reading the group's committed offsets: %s; retrying in %" PRId64
-                      " ms", rd_kafka_err2str(kerr), backoff);
-        wk_sleep_ms(backoff);
-    }
+    int kerr = cfd_consumer_committed(w->consumer, fresh);
     if (kerr) {
         snprintf(errstr, errstr_size, "reading the group's committed offsets: %s",
                  rd_kafka_err2str(kerr));
@@ -194,8 +165,17 @@ static cfd_err check_state_loss(cfd_worker *w, rd_kafka_topic_partition_list_t *
     return err;
 }
 
-/* Claims the partitions of a new assignment and positions them at Redis' offsets. */
-static void on_assign(cfd_worker *w, rd_kafka_topic_partition_list_t *parts) {
+/* An assignment that cannot be taken, or whose outbox cannot be read, stops the worker. */
+static void assignment_failed(cfd_worker *w, cfd_err err, const char *errstr) {
+    cfd_error(MOD, "assignment: %s", errstr);
+    if (!w->fatal)
+        w->fatal = err ? err : CFD_ERR;
+}
+
+/* Claims the partitions of a new assignment and positions them at Redis' offsets.
+ * @returns 0 to take it. */
+static int on_assign(void *ctx, rd_kafka_topic_partition_list_t *parts) {
+    cfd_worker *w = ctx;
     char errstr[512];
     cfd_err err = CFD_OK;
     int64_t backoff;
@@ -212,11 +192,10 @@ static void on_assign(cfd_worker *w, rd_kafka_topic_partition_list_t *parts) {
             while (wk_redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
             if (err)
                 goto fail;
-            free(s->fifo);
             memset(s, 0, offsetof(slot, hdel));
             s->owned = true;
             s->epoch = epoch;
-            s->incarnation = (uint32_t)epoch;
+            cfd_producer_claim(w->producer, tp->partition, (uint32_t)epoch);
             for (size_t k = 0; k < MAX_TOPICS; k++)
                 s->applied[k] = s->commit[k] = -1;
             cfd_info(MOD, "partition %" PRId32 " claimed (epoch %" PRId64 ")",
@@ -239,9 +218,16 @@ static void on_assign(cfd_worker *w, rd_kafka_topic_partition_list_t *parts) {
     }
     if ((err = check_state_loss(w, parts, errstr, sizeof(errstr))))
         goto fail;
-    rd_kafka_resp_err_t kerr = rd_kafka_assign(w->consumer, parts);
-    if (kerr)
-        cfd_error(MOD, "assign: %s", rd_kafka_err2str(kerr));
+    return 0;
+fail:
+    assignment_failed(w, err, errstr);
+    return -1;
+}
+
+/* Sends the outboxes of the partitions just assigned again. */
+static void on_assigned(void *ctx, const rd_kafka_topic_partition_list_t *parts) {
+    cfd_worker *w = ctx;
+    char errstr[512];
     for (int i = 0; i < parts->cnt; i++) {
         int32_t part = parts->elems[i].partition;
         void *args[2] = {w, &part};
@@ -251,50 +237,37 @@ static void on_assign(cfd_worker *w, rd_kafka_topic_partition_list_t *parts) {
                 first = false;
         if (!first)
             continue;
-        backoff = 0;
+        cfd_err err;
+        int64_t backoff = 0;
         do
             err = cfd_store_outbox_scan(w->store, part, wk_resend_one, args, errstr,
                                         sizeof(errstr));
         while (wk_redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
-        if (err)
-            goto fail;
+        if (err) {
+            assignment_failed(w, err, errstr);
+            return;
+        }
     }
-    return;
-fail:
-    cfd_error(MOD, "assignment: %s", errstr);
-    if (!w->fatal)
-        w->fatal = err ? err : CFD_ERR;
 }
 
-static void on_revoke(cfd_worker *w, rd_kafka_topic_partition_list_t *parts) {
+static void on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts) {
+    cfd_worker *w = ctx;
     /* Hand over cleanly: outputs delivered and dropped from the outbox. What is still
      * in flight stays in the outbox, and the next owner sends it again. */
-    rd_kafka_flush(w->producer, 10000);
+    cfd_producer_flush(w->producer, 10000);
     wk_flush_hdel(w);
     for (int i = 0; i < parts->cnt; i++) {
         slot *s = wk_slot_get(w, parts->elems[i].partition);
         if (s->owned)
             cfd_info(MOD, "partition %" PRId32 " released", parts->elems[i].partition);
         s->owned = false;
-        s->fifo_len = 0;
+        cfd_producer_release(w->producer, parts->elems[i].partition);
         memset(s->assigned, 0, sizeof(s->assigned));
     }
-    rd_kafka_assign(w->consumer, NULL);
 }
 
-static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
-    cfd_worker *w = opaque;
-    (void)rk;
-    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
-        on_assign(w, parts);
-    else
-        on_revoke(w, parts);
-}
-
-static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
-    cfd_worker *w = opaque;
-    (void)rk;
+void wk_kafka_error(void *ctx, int err, const char *reason) {
+    cfd_worker *w = ctx;
     cfd_error(MOD, "kafka: %s: %s", rd_kafka_err2name(err), reason);
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         w->fatal = CFD_ERR;
@@ -329,11 +302,38 @@ static void refresh_sim_clock(cfd_worker *w) {
 
 /* --- life cycle -------------------------------------------------------------------- */
 
+/* One partition's messages of a poll: applied as one batch, but for those not ours any
+ * more, already applied (an overlap after a seek), or alarms held back until a failed
+ * seek back succeeds. */
+static cfd_err on_messages(void *ctx, int32_t part, rd_kafka_message_t **msgs, size_t n) {
+    cfd_worker *w = ctx;
+    slot *s = wk_slot_get(w, part);
+    size_t k = 0;
+    for (size_t j = 0; j < n; j++) {
+        int t = wk_topic_index(w, rd_kafka_topic_name(msgs[j]->rkt));
+        if (!s->owned || t < 0 || msgs[j]->offset <= s->applied[t] ||
+            (t == w->alarms_t && s->alarms_reseek &&
+             msgs[j]->offset >= s->alarms_reseek - 1))
+            continue;
+        msgs[k++] = msgs[j];
+    }
+    return k ? wk_process_batch(w, part, msgs, k) : CFD_OK;
+}
+
+static cfd_consumer *consumer_new(cfd_worker *w, const cfd_kafka_opts *kafka, char *errstr,
+                                  size_t errstr_size) {
+    const cfd_consumer_opts opts = {
+        .kafka = kafka, .topics = (const char *const *)w->topics, .n_topics = w->n_topics,
+        .max_messages = (size_t)w->cfg->batch_size, .stop = w->stop, .log_module = MOD};
+    const cfd_consumer_cbs cbs = {.ctx = w, .assign = on_assign, .assigned = on_assigned,
+                                  .revoke = on_revoke, .batch = on_messages,
+                                  .error = wk_kafka_error};
+    return cfd_consumer_new(&opts, &cbs, errstr, errstr_size);
+}
+
 cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clock clock,
                            volatile sig_atomic_t *stop, char *errstr, size_t errstr_size) {
     cfd_worker *w = cfd_xcalloc(1, sizeof(*w));
-    rd_kafka_conf_t *conf = NULL;
-    rd_kafka_topic_partition_list_t *topics = NULL;
     char host[64] = "host";
 
     w->cfg = cfg;
@@ -347,33 +347,30 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
     gethostname(host, sizeof(host) - 1);
     snprintf(w->owner, sizeof(w->owner), "%s/%d", host, (int)getpid());
 
-    topics = cfd_kafka_topic_list(cfg->input_topics);
-    if (topics->cnt == 0 || topics->cnt > MAX_TOPICS) {
+    rd_kafka_topic_partition_list_t *inputs = cfd_kafka_topic_list(cfg->input_topics);
+    bool inputs_ok = inputs->cnt > 0 && inputs->cnt <= MAX_TOPICS;
+    for (int i = 0; inputs_ok && i < inputs->cnt; i++)
+        w->topics[w->n_topics++] = cfd_xstrdup(inputs->elems[i].topic);
+    rd_kafka_topic_partition_list_destroy(inputs);
+    if (!inputs_ok) {
         snprintf(errstr, errstr_size, "worker.input_topics: give 1 to %d topics",
                  MAX_TOPICS);
         goto fail;
     }
-    for (int i = 0; i < topics->cnt; i++)
-        w->topics[w->n_topics++] = cfd_xstrdup(topics->elems[i].topic);
     /* The NOC side shares the partitions (and the {pN} state) of the events. */
     w->alarms_t = w->inventory_t = -1;
     if (*cfg->alarms_topic && w->n_topics < MAX_TOPICS) {
         w->alarms_t = (int)w->n_topics;
         w->topics[w->n_topics++] = cfd_xstrdup(cfg->alarms_topic);
-        rd_kafka_topic_partition_list_add(topics, cfg->alarms_topic, RD_KAFKA_PARTITION_UA);
     }
     if (*cfg->inventory_topic && w->n_topics < MAX_TOPICS) {
         w->inventory_t = (int)w->n_topics;
         w->topics[w->n_topics++] = cfd_xstrdup(cfg->inventory_topic);
-        rd_kafka_topic_partition_list_add(topics, cfg->inventory_topic,
-                                          RD_KAFKA_PARTITION_UA);
     }
     w->city_t = -1;
     if (*cfg->city_reports_topic && w->n_topics < MAX_TOPICS) {
         w->city_t = (int)w->n_topics;
         w->topics[w->n_topics++] = cfd_xstrdup(cfg->city_reports_topic);
-        rd_kafka_topic_partition_list_add(topics, cfg->city_reports_topic,
-                                          RD_KAFKA_PARTITION_UA);
     }
 
     const cfd_store_opts store_opts = cfd_config_store_opts(cfg);
@@ -382,107 +379,24 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
         goto fail;
     w->tx = cfd_txn_new();
 
-    if (!(conf = cfd_kafka_conf_new(&kafka_opts, CFD_KAFKA_PRODUCER, errstr, errstr_size)))
+    if (!(w->producer = wk_producer_new(w, &kafka_opts, errstr, errstr_size)))
         goto fail;
-    rd_kafka_conf_set_opaque(conf, w);
-    rd_kafka_conf_set_dr_msg_cb(conf, wk_dr_cb);
-    rd_kafka_conf_set_error_cb(conf, error_cb);
-    if (!(w->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size)))
-        goto fail;
-    conf = NULL; /* rd_kafka_new took it */
-    w->out_records = rd_kafka_topic_new(w->producer, cfg->records_topic, NULL);
-    w->out_alerts = rd_kafka_topic_new(w->producer, cfg->alerts_topic, NULL);
-    w->out_deadletter = rd_kafka_topic_new(w->producer, cfg->deadletter_topic, NULL);
-    w->out_incidents = rd_kafka_topic_new(w->producer, cfg->incidents_topic, NULL);
-    w->out_events = rd_kafka_topic_new(w->producer, w->topics[0], NULL);
-    if (w->alarms_t >= 0)
-        w->out_notices = rd_kafka_topic_new(w->producer, cfg->alarms_topic, NULL);
-    if (w->city_t >= 0)
-        w->out_city = rd_kafka_topic_new(w->producer, cfg->city_reports_topic, NULL);
 
-    if (!(conf = cfd_kafka_conf_new(&kafka_opts, CFD_KAFKA_CONSUMER, errstr, errstr_size)))
+    if (!(w->consumer = consumer_new(w, &kafka_opts, errstr, errstr_size)))
         goto fail;
-    rd_kafka_conf_set_opaque(conf, w);
-    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
-    rd_kafka_conf_set_error_cb(conf, error_cb);
-    if (!(w->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size)))
-        goto fail;
-    conf = NULL;
-    rd_kafka_poll_set_consumer(w->consumer);
-    rd_kafka_resp_err_t err = rd_kafka_subscribe(w->consumer, topics);
-    if (err) {
-        snprintf(errstr, errstr_size, "subscribe %s: %s", cfg->input_topics,
-                 rd_kafka_err2str(err));
-        goto fail;
-    }
-    rd_kafka_topic_partition_list_destroy(topics);
     return w;
 fail:
-    if (conf)
-        rd_kafka_conf_destroy(conf);
-    if (topics)
-        rd_kafka_topic_partition_list_destroy(topics);
     cfd_worker_destroy(w);
     return NULL;
 }
 
-/* Dispatches one poll's messages to their partitions' batches. */
-static cfd_err dispatch(cfd_worker *w, rd_kafka_message_t **msgs, size_t n) {
-    rd_kafka_message_t **group = cfd_xmalloc(sizeof(*group) * (n ? n : 1));
-    bool *done = cfd_xcalloc(n ? n : 1, sizeof(bool));
-    cfd_err err = CFD_OK;
-    for (size_t i = 0; i < n && !err; i++) {
-        if (done[i])
-            continue;
-        int32_t part = msgs[i]->partition;
-        slot *s = wk_slot_get(w, part);
-        size_t k = 0;
-        for (size_t j = i; j < n; j++) {
-            if (done[j] || msgs[j]->partition != part)
-                continue;
-            done[j] = true;
-            int t = wk_topic_index(w, rd_kafka_topic_name(msgs[j]->rkt));
-            /* Not ours any more, or already applied (an overlap after a seek), or alarms
-             * held back until a failed seek back succeeds. */
-            if (!s->owned || t < 0 || msgs[j]->offset <= s->applied[t] ||
-                (t == w->alarms_t && s->alarms_reseek &&
-                 msgs[j]->offset >= s->alarms_reseek - 1))
-                continue;
-            group[k++] = msgs[j];
-        }
-        if (k)
-            err = wk_process_batch(w, part, group, k);
-    }
-    free(group);
-    free(done);
-    return err;
-}
-
 cfd_err cfd_worker_run(cfd_worker *w) {
-    size_t cap = (size_t)w->cfg->batch_size;
-    rd_kafka_message_t **msgs = cfd_xcalloc(cap, sizeof(*msgs));
     cfd_err err = CFD_OK;
     cfd_info(MOD, "consuming %s as %s", w->cfg->input_topics, w->owner);
     while (!*w->stop && !w->fatal && !err) {
-        size_t n = 0;
-        int timeout = (int)w->cfg->poll_timeout_ms;
-        while (n < cap) {
-            rd_kafka_message_t *m = rd_kafka_consumer_poll(w->consumer, n ? 0 : timeout);
-            if (!m)
-                break;
-            if (m->err) {
-                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                    cfd_warn(MOD, "consume: %s", rd_kafka_message_errstr(m));
-                rd_kafka_message_destroy(m);
-                continue;
-            }
-            msgs[n++] = m;
-        }
-        err = dispatch(w, msgs, n);
-        for (size_t i = 0; i < n; i++)
-            rd_kafka_message_destroy(msgs[i]);
-        rd_kafka_poll(w->producer, 0);
-        wk_retry_outputs(w);
+        err = cfd_consumer_poll(w->consumer, (int)w->cfg->poll_timeout_ms);
+        cfd_producer_poll(w->producer, 0);
+        cfd_producer_retry(w->producer);
         wk_flush_hdel(w);
         wk_commit_offsets(w);
         int64_t mono = cfd_monotonic_ms();
@@ -512,14 +426,13 @@ cfd_err cfd_worker_run(cfd_worker *w) {
     if (err == CFD_ERR_FENCED)
         cfd_error(MOD, "fenced: another worker owns a partition this one held, or redis "
                        "lost writes; restart to rejoin the group");
-    free(msgs);
     cfd_info(MOD, "stopping: leaving the group");
-    rd_kafka_consumer_close(w->consumer);
-    rd_kafka_flush(w->producer, 10000);
+    cfd_consumer_close(w->consumer);
+    cfd_producer_flush(w->producer, 10000);
     wk_flush_hdel(w);
     /* Not lost (each waits in its partition's outbox for the next owner), but a stop
      * that could not deliver everything says so, in the log and the exit status. */
-    size_t left = w->undelivered + w->n_retries + (size_t)rd_kafka_outq_len(w->producer);
+    size_t left = cfd_producer_undelivered(w->producer);
     if (left) {
         cfd_error(MOD, "stopped with %zu outputs not delivered: they wait in the outbox, "
                        "the partitions' next owner sends them", left);
@@ -534,26 +447,9 @@ cfd_worker_stats cfd_worker_get_stats(const cfd_worker *w) { return w->stats; }
 void cfd_worker_destroy(cfd_worker *w) {
     if (!w)
         return;
-    if (w->consumer)
-        rd_kafka_destroy(w->consumer);
-    if (w->out_records)
-        rd_kafka_topic_destroy(w->out_records);
-    if (w->out_events)
-        rd_kafka_topic_destroy(w->out_events);
-    if (w->out_notices)
-        rd_kafka_topic_destroy(w->out_notices);
-    if (w->out_alerts)
-        rd_kafka_topic_destroy(w->out_alerts);
-    if (w->out_deadletter)
-        rd_kafka_topic_destroy(w->out_deadletter);
-    if (w->out_incidents)
-        rd_kafka_topic_destroy(w->out_incidents);
-    if (w->out_city)
-        rd_kafka_topic_destroy(w->out_city);
-    if (w->producer)
-        rd_kafka_destroy(w->producer);
+    cfd_consumer_destroy(w->consumer);
+    cfd_producer_destroy(w->producer);
     for (size_t p = 0; p < w->n_slots; p++) {
-        free(w->slots[p].fifo);
         for (size_t i = 0; i < w->slots[p].n_hdel; i++)
             free(w->slots[p].hdel[i]);
         free(w->slots[p].hdel);
@@ -563,7 +459,6 @@ void cfd_worker_destroy(cfd_worker *w) {
         free(w->topics[i]);
     wk_outs_clear(w);
     free(w->outs);
-    wk_retries_free(w);
     cfd_txn_destroy(w->tx);
     cfd_store_destroy(w->store);
     free(w);

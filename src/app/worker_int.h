@@ -1,7 +1,8 @@
 /*
  * Private to the worker (src/app/worker.c, outputs.c, apply.c): its state and the
  * functions the three share. worker.c owns the loop and the partitions, outputs.c the
- * outbox, producing and delivery tracking, apply.c the batches of events and timers.
+ * outputs a batch decides and what the producer (src/bus/producer.c) reports of them,
+ * apply.c the batches of events and timers.
  */
 #ifndef CFD_APP_WORKER_INT_H
 #define CFD_APP_WORKER_INT_H
@@ -11,33 +12,23 @@
 #include "confirmd/alarm.h"
 #include "confirmd/city.h"
 #include "confirmd/codec.h"
+#include "confirmd/consumer.h"
+#include "confirmd/producer.h"
 #include "confirmd/record.h"
 #include "confirmd/store.h"
 #include "confirmd/worker.h"
 
-#define MAX_TOPICS 8
-#define DR_MAX_TRIES 5
+#define MAX_TOPICS CFD_PRODUCER_MAX_OFFSETS /* a batch's offsets: one per input topic */
 #define PARK_SWEEP_MS 1000
 #define TIMER_TICK_MS 200 /* alerts fire within this of their due time */
 #define TIMER_BATCH 256
-
-/* A batch whose outputs are in flight. */
-typedef struct pending_batch {
-    uint64_t seq;
-    size_t pending;             /* outputs not yet delivered */
-    int64_t offs[MAX_TOPICS];   /* highest offset per input topic, -1 none */
-} pending_batch;
 
 /* What this worker knows of one partition number (all input topics share it). */
 typedef struct slot {
     bool owned;
     int64_t epoch;
-    uint32_t incarnation;        /* bumped on every claim: stale reports are ignored */
     int64_t applied[MAX_TOPICS]; /* highest applied offset per input topic */
     bool assigned[MAX_TOPICS];   /* topics[t] of this partition is assigned to us */
-    pending_batch *fifo;
-    size_t fifo_head, fifo_len, fifo_cap;
-    uint64_t next_seq;
     int64_t commit[MAX_TOPICS];  /* highest offset safe to commit, -1 none */
     bool commit_dirty;
     /* Alarms deferred for the inventory whose seek back failed: 1 + the offset to
@@ -49,27 +40,6 @@ typedef struct slot {
     int64_t next_sweep_ms;
     int64_t next_tick_ms;
 } slot;
-
-/* An output whose delivery failed for good (or that the producer refused): produced
- * again at due_ms while its partition stays with the same claim, so it is never left
- * waiting in the outbox for the next rebalance. */
-typedef struct retry_msg {
-    rd_kafka_topic_t *rkt;      /* borrowed from the worker */
-    void *key, *payload;        /* owned copies */
-    size_t key_len, len;
-    struct dr_ctx *dc;          /* owned until produced again */
-    int64_t due_ms;             /* monotonic */
-} retry_msg;
-
-/* Opaque of one produced output, freed by the delivery report. */
-typedef struct dr_ctx {
-    int32_t part;
-    uint32_t incarnation;
-    uint64_t seq; /* 0: a re-sent outbox entry, not tied to a batch */
-    int tries;
-    int refused; /* dead letters that took its place so far (see replace_refused) */
-    char id[];
-} dr_ctx;
 
 /* An output decided during a batch, produced after the batch is durable. */
 typedef struct output {
@@ -110,13 +80,8 @@ struct cfd_worker {
     const cfd_policy *pol;
     cfd_clock clock;
     volatile sig_atomic_t *stop;
-    rd_kafka_t *consumer;
-    rd_kafka_t *producer;
-    rd_kafka_topic_t *out_records, *out_alerts, *out_deadletter;
-    rd_kafka_topic_t *out_events;  /* re-keyed events: the first input topic */
-    rd_kafka_topic_t *out_notices; /* closed-order notices: the alarms topic */
-    rd_kafka_topic_t *out_incidents; /* severe faults */
-    rd_kafka_topic_t *out_city;    /* city reports: the city reports topic */
+    cfd_consumer *consumer;
+    cfd_producer *producer;
     int alarms_t, inventory_t;     /* index in topics[] of those topics, -1 when off */
     int city_t;                    /* index in topics[] of the city reports, -1 when off */
     cfd_store *store;
@@ -131,9 +96,6 @@ struct cfd_worker {
     cfd_worker_stats stats;
     bool simulated;  /* worker.clock = simulated: now comes from Redis */
     int64_t sim_now; /* the simulated clock's last reading (0: not set yet) */
-    size_t undelivered;  /* outputs given up at stop: they wait in the outbox */
-    retry_msg *retries;  /* outputs to produce again later, see retry_msg */
-    size_t n_retries, cap_retries;
     /* per-batch scratch, reused */
     output *outs;
     size_t n_outs, cap_outs;
@@ -142,10 +104,6 @@ struct cfd_worker {
 /* worker.c */
 int wk_topic_index(const cfd_worker *w, const char *topic);
 slot *wk_slot_get(cfd_worker *w, int32_t part);
-/* @returns how many messages of topics[t]/part the broker has beyond applied (as of
- * the last fetch), 0 when none, -1 when nothing was fetched yet. */
-int64_t wk_topic_behind(cfd_worker *w, int32_t part, int t, int64_t applied);
-void wk_sleep_ms(int64_t ms);
 /* What every path does with a stored state (of kind "work order", "city key",
  * "network object") that does not decode: never overwrite or drop what cannot be
  * read; log it, count it, and stop for an operator (docs/OPERATIONS.md).
@@ -156,6 +114,9 @@ cfd_err wk_state_unreadable(cfd_worker *w, const char *kind, const char *name,
  * backoff and a reconnect); see worker.c. */
 bool wk_redis_retry(cfd_worker *w, cfd_err err, int64_t *backoff, char *errstr,
                     size_t errstr_size);
+/* What a Kafka client's error callback reports (err is an rd_kafka_resp_err_t): a
+ * fatal error or a refused login stops the worker. */
+void wk_kafka_error(void *ctx, int err, const char *reason);
 
 /* outputs.c */
 /* Starts a batch's outputs afresh (and forgets an earlier batch's failure). */
@@ -165,15 +126,15 @@ void wk_outs_clear(cfd_worker *w);
  * committed, or that output would be lost while its input counts as applied.
  * wk_batch_commit then refuses the batch and the worker stops. */
 void wk_batch_fail(cfd_worker *w, const char *what, const char *name);
-void wk_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
-/* Produces again the outputs whose retry is due (those of partitions this claim no
- * longer holds are dropped: the next owner re-sends the outbox). */
-void wk_retry_outputs(cfd_worker *w);
-/* Frees the retry queue (at shutdown). */
-void wk_retries_free(cfd_worker *w);
+/* Creates the worker's producer: its topics by output kind, its reports to the worker.
+ * @returns it, or NULL with errstr filled. */
+cfd_producer *wk_producer_new(cfd_worker *w, const cfd_kafka_opts *kafka, char *errstr,
+                              size_t errstr_size);
 void wk_flush_hdel(cfd_worker *w);
 void wk_commit_offsets(cfd_worker *w);
-void wk_batch_produce(cfd_worker *w, int32_t part, slot *s, const int64_t *offs);
+/* Produces the outputs of a durable batch of part whose offsets are offs (NULL: none);
+ * they may be committed once every output is delivered. */
+void wk_batch_produce(cfd_worker *w, int32_t part, const int64_t *offs);
 void wk_dead_letter(cfd_worker *w, const char *topic, int32_t part, int64_t offset,
                     const void *bytes, size_t len, cfd_err why, const char *detail,
                     const char *order, const char *event_id);
@@ -228,7 +189,7 @@ cfd_err wk_due(cfd_worker *w, int32_t part, cfd_due_kind kind, int64_t now, size
                char ***names, size_t *n);
 /* Commits w->tx (retrying while Redis is away), then produces its outputs; offs are
  * the batch's highest offsets per input topic (NULL: a tick, no input). */
-cfd_err wk_batch_commit(cfd_worker *w, int32_t part, slot *s, const int64_t *offs);
+cfd_err wk_batch_commit(cfd_worker *w, int32_t part, const int64_t *offs);
 cfd_err wk_process_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n);
 /* Makes the consumer deliver part's alarms again from offset (deferred, not applied);
  * when the seek fails, s->alarms_reseek holds them back and the loop tries again. */

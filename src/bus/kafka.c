@@ -148,6 +148,23 @@ fail:
     return NULL;
 }
 
+rd_kafka_t *cfd_kafka_new(const cfd_kafka_opts *opts, int role, void *opaque,
+                          void (*set)(rd_kafka_conf_t *conf), char *errstr,
+                          size_t errstr_size) {
+    rd_kafka_conf_t *conf = cfd_kafka_conf_new(opts, role, errstr, errstr_size);
+    if (!conf)
+        return NULL;
+    rd_kafka_conf_set_opaque(conf, opaque);
+    if (set)
+        set(conf);
+    rd_kafka_t *rk = rd_kafka_new(role == CFD_KAFKA_CONSUMER ? RD_KAFKA_CONSUMER
+                                                             : RD_KAFKA_PRODUCER,
+                                  conf, errstr, errstr_size);
+    if (!rk)
+        rd_kafka_conf_destroy(conf); /* rd_kafka_new takes it only when it succeeds */
+    return rk;
+}
+
 bool cfd_kafka_refused(int err) {
     return err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL;
 }

@@ -92,10 +92,56 @@ static void test_conf_precedence(void **state)
     }
 }
 
+static int n_set; /* calls of count_set */
+static void count_set(rd_kafka_conf_t *conf)
+{
+    (void)conf;
+    n_set++;
+}
+
+/* cfd_kafka_new: the client of the role asked for, with the caller's opaque and
+ * settings; a refused property is named in errstr and nothing is left behind. */
+static void test_client_new(void **state)
+{
+    static const struct {
+        cfd_kafka_prop prop;
+        int role;
+        rd_kafka_type_t type; /* when made */
+        const char *err;      /* in errstr, NULL: made */
+    } cases[] = {
+        {{"client.id", "x", CFD_KAFKA_BOTH}, CFD_KAFKA_CONSUMER, RD_KAFKA_CONSUMER, NULL},
+        {{"client.id", "x", CFD_KAFKA_BOTH}, CFD_KAFKA_PRODUCER, RD_KAFKA_PRODUCER, NULL},
+        {{"no.such.property", "1", CFD_KAFKA_BOTH}, CFD_KAFKA_PRODUCER, RD_KAFKA_PRODUCER,
+         "kafka.no.such.property"},
+    };
+    int opaque;
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const cfd_kafka_opts opts = {&cases[i].prop, 1};
+        char err[512] = "";
+        n_set = 0;
+        rd_kafka_t *rk = cfd_kafka_new(&opts, cases[i].role, &opaque, count_set, err,
+                                       sizeof(err));
+        if (cases[i].err) {
+            assert_null(rk);
+            if (!strstr(err, cases[i].err))
+                fail_msg("case %zu: '%s' does not name %s", i, err, cases[i].err);
+            continue;
+        }
+        if (!rk)
+            fail_msg("case %zu: %s", i, err);
+        assert_int_equal(n_set, 1);
+        assert_int_equal(rd_kafka_type(rk), cases[i].type);
+        assert_ptr_equal(rd_kafka_opaque(rk), &opaque);
+        rd_kafka_destroy(rk);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conf_precedence),
+        cmocka_unit_test(test_client_new),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

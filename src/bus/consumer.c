@@ -1,0 +1,185 @@
+/*
+ * The consumer: polling, handing each partition's messages to the app, rebalances,
+ * seeks, committed offsets. See include/confirmd/consumer.h.
+ */
+#include "confirmd/consumer.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "confirmd/alloc.h"
+#include "confirmd/clock.h"
+#include "confirmd/log.h"
+
+struct cfd_consumer {
+    rd_kafka_t *rk;
+    cfd_consumer_cbs cbs;
+    volatile sig_atomic_t *stop;
+    const char *mod;
+    size_t cap;                /* messages per poll */
+    rd_kafka_message_t **msgs; /* one poll's messages */
+    rd_kafka_message_t **group; /* one partition's of them */
+    bool *done;                /* msgs[i] handed over already */
+};
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    cfd_consumer *c = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (c->cbs.assign(c->cbs.ctx, parts))
+            return;
+        rd_kafka_resp_err_t kerr = rd_kafka_assign(rk, parts);
+        if (kerr)
+            cfd_error(c->mod, "assign: %s", rd_kafka_err2str(kerr));
+        c->cbs.assigned(c->cbs.ctx, parts);
+        return;
+    }
+    c->cbs.revoke(c->cbs.ctx, parts);
+    rd_kafka_assign(rk, NULL);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    cfd_consumer *c = opaque;
+    (void)rk;
+    c->cbs.error(c->cbs.ctx, err, reason);
+}
+
+static void consumer_conf(rd_kafka_conf_t *conf) {
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+}
+
+cfd_consumer *cfd_consumer_new(const cfd_consumer_opts *opts, const cfd_consumer_cbs *cbs,
+                               char *errstr, size_t errstr_size) {
+    cfd_consumer *c = cfd_xcalloc(1, sizeof(*c));
+
+    c->cbs = *cbs;
+    c->stop = opts->stop;
+    c->mod = opts->log_module;
+    c->cap = opts->max_messages ? opts->max_messages : 1;
+    c->msgs = cfd_xcalloc(c->cap, sizeof(*c->msgs));
+    c->group = cfd_xcalloc(c->cap, sizeof(*c->group));
+    c->done = cfd_xcalloc(c->cap, sizeof(*c->done));
+    if (!(c->rk = cfd_kafka_new(opts->kafka, CFD_KAFKA_CONSUMER, c, consumer_conf, errstr,
+                                errstr_size)))
+        goto fail;
+    rd_kafka_poll_set_consumer(c->rk);
+    rd_kafka_topic_partition_list_t *topics =
+        rd_kafka_topic_partition_list_new((int)opts->n_topics);
+    for (size_t i = 0; i < opts->n_topics; i++)
+        rd_kafka_topic_partition_list_add(topics, opts->topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (err) {
+        char names[512] = "";
+        for (size_t i = 0, at = 0; i < opts->n_topics && at < sizeof(names); i++)
+            at += (size_t)snprintf(names + at, sizeof(names) - at, "%s%s", i ? "," : "",
+                                   opts->topics[i]);
+        snprintf(errstr, errstr_size, "subscribe %s: %s", names, rd_kafka_err2str(err));
+        goto fail;
+    }
+    return c;
+fail:
+    cfd_consumer_destroy(c);
+    return NULL;
+}
+
+void cfd_consumer_destroy(cfd_consumer *c) {
+    if (!c)
+        return;
+    if (c->rk)
+        rd_kafka_destroy(c->rk);
+    free(c->msgs);
+    free(c->group);
+    free(c->done);
+    free(c);
+}
+
+/* Hands the n messages of one poll to the app, one partition at a time. */
+static cfd_err dispatch(cfd_consumer *c, size_t n) {
+    cfd_err err = CFD_OK;
+    memset(c->done, 0, n * sizeof(*c->done));
+    for (size_t i = 0; i < n && !err; i++) {
+        if (c->done[i])
+            continue;
+        int32_t part = c->msgs[i]->partition;
+        size_t k = 0;
+        for (size_t j = i; j < n; j++) {
+            if (c->done[j] || c->msgs[j]->partition != part)
+                continue;
+            c->done[j] = true;
+            c->group[k++] = c->msgs[j];
+        }
+        err = c->cbs.batch(c->cbs.ctx, part, c->group, k);
+    }
+    return err;
+}
+
+cfd_err cfd_consumer_poll(cfd_consumer *c, int timeout_ms) {
+    size_t n = 0;
+    while (n < c->cap) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, n ? 0 : timeout_ms);
+        if (!m)
+            break;
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                cfd_warn(c->mod, "consume: %s", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        c->msgs[n++] = m;
+    }
+    cfd_err err = dispatch(c, n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_message_destroy(c->msgs[i]);
+    return err;
+}
+
+int64_t cfd_consumer_behind(cfd_consumer *c, const char *topic, int32_t part,
+                            int64_t applied) {
+    int64_t lo = -1, hi = -1;
+    /* Until the first fetch response the cached high watermark is
+     * RD_KAFKA_OFFSET_INVALID, not an error: that, too, is "nothing known yet". */
+    if (rd_kafka_get_watermark_offsets(c->rk, topic, part, &lo, &hi) || hi < 0)
+        return -1;
+    return applied + 1 < hi ? hi - applied - 1 : 0;
+}
+
+int cfd_consumer_seek(cfd_consumer *c, const char *topic, int32_t part, int64_t offset,
+                      char *errstr, size_t errstr_size) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, part)->offset = offset;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, l, 5000);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (!e)
+        return 0;
+    snprintf(errstr, errstr_size, "%s", rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    return -1;
+}
+
+int cfd_consumer_committed(cfd_consumer *c, rd_kafka_topic_partition_list_t *l) {
+    rd_kafka_resp_err_t kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+    /* The coordinator may be moving or the broker failing requests for a while: ask
+     * again with backoff before giving up. */
+    for (int64_t backoff = 100; l->cnt && !*c->stop; backoff *= 2) {
+        kerr = rd_kafka_committed(c->rk, l, 10000);
+        if (!kerr || backoff > 6400)
+            break;
+        cfd_warn(c->mod, "reading the group's committed offsets: %s; retrying in %" PRId64
+                         " ms", rd_kafka_err2str(kerr), backoff);
+        cfd_sleep_ms(backoff);
+    }
+    return kerr;
+}
+
+void cfd_consumer_commit(cfd_consumer *c, const rd_kafka_topic_partition_list_t *l) {
+    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, l, 1);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        cfd_warn(c->mod, "offset commit: %s", rd_kafka_err2str(err));
+}
+
+void cfd_consumer_close(cfd_consumer *c) { rd_kafka_consumer_close(c->rk); }

@@ -1,0 +1,208 @@
+/*
+ * Unit tests for src/bus/consumer.c, against librdkafka's in-process mock cluster: the
+ * app says where an assigned partition resumes, each poll's messages come one
+ * partition at a time, a seek makes a partition come again, committed offsets are
+ * read back, an assignment the app refuses is not taken.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "confirmd/clock.h"
+#include "confirmd/consumer.h"
+
+#include <librdkafka/rdkafka_mock.h> /* after rdkafka.h (consumer.h) */
+
+#define PARTS 2
+#define PER_PART 5
+
+/* What the callbacks saw. */
+typedef struct seen {
+    bool refuse;                 /* refuse every assignment */
+    int64_t resume[PARTS];       /* where assign says each partition resumes */
+    int n_assigns, n_assigned, n_revokes;
+    int64_t got[PARTS][32];      /* offsets received, per partition */
+    size_t n_got[PARTS];
+    int n_batches;
+    bool mixed;                  /* a batch held more than one partition */
+} seen;
+
+static int on_assign(void *ctx, rd_kafka_topic_partition_list_t *parts) {
+    seen *s = ctx;
+    s->n_assigns++;
+    for (int i = 0; i < parts->cnt; i++)
+        parts->elems[i].offset = s->resume[parts->elems[i].partition];
+    return s->refuse ? -1 : 0;
+}
+
+static void on_assigned(void *ctx, const rd_kafka_topic_partition_list_t *parts) {
+    seen *s = ctx;
+    (void)parts;
+    s->n_assigned++;
+}
+
+static void on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts) {
+    seen *s = ctx;
+    (void)parts;
+    s->n_revokes++;
+}
+
+static cfd_err on_batch(void *ctx, int32_t part, rd_kafka_message_t **msgs, size_t n) {
+    seen *s = ctx;
+    s->n_batches++;
+    for (size_t i = 0; i < n; i++) {
+        s->mixed |= msgs[i]->partition != part;
+        if (s->n_got[part] < 32)
+            s->got[part][s->n_got[part]++] = msgs[i]->offset;
+    }
+    return CFD_OK;
+}
+
+static void on_error(void *ctx, int err, const char *reason) {
+    (void)ctx;
+    (void)err;
+    (void)reason;
+}
+
+static volatile sig_atomic_t stop_flag;
+
+typedef struct fixture {
+    rd_kafka_t *owner; /* holds the mock cluster */
+    char bootstraps[256];
+} fixture;
+
+/* A one-broker mock cluster with topic "in" of PARTS partitions, PER_PART messages
+ * in each. */
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof(*f));
+    char errstr[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "test.mock.num.brokers", "1", errstr, sizeof(errstr));
+    f->owner = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    assert_non_null(f->owner);
+    rd_kafka_mock_cluster_t *mc = rd_kafka_handle_mock_cluster(f->owner);
+    snprintf(f->bootstraps, sizeof(f->bootstraps), "%s", rd_kafka_mock_cluster_bootstraps(mc));
+    assert_int_equal(rd_kafka_mock_topic_create(mc, "in", PARTS, 1), 0);
+    for (int p = 0; p < PARTS; p++)
+        for (int i = 0; i < PER_PART; i++)
+            assert_int_equal(rd_kafka_producev(f->owner, RD_KAFKA_V_TOPIC("in"),
+                                               RD_KAFKA_V_PARTITION(p),
+                                               RD_KAFKA_V_VALUE("x", 1), RD_KAFKA_V_END),
+                             0);
+    assert_int_equal(rd_kafka_flush(f->owner, 10000), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    rd_kafka_destroy(f->owner);
+    free(f);
+    return 0;
+}
+
+static cfd_consumer *consumer_new(const fixture *f, seen *s, const char *group) {
+    const cfd_kafka_prop props[] = {
+        {"bootstrap.servers", (char *)f->bootstraps, CFD_KAFKA_BOTH},
+        {"group.id", (char *)group, CFD_KAFKA_CONSUMER},
+        {"session.timeout.ms", "6000", CFD_KAFKA_CONSUMER},
+    };
+    const cfd_kafka_opts kafka = {props, 3};
+    const char *const topics[] = {"in"};
+    const cfd_consumer_opts opts = {.kafka = &kafka, .topics = topics, .n_topics = 1,
+                                    .max_messages = 100, .stop = &stop_flag,
+                                    .log_module = "test"};
+    const cfd_consumer_cbs cbs = {.ctx = s, .assign = on_assign, .assigned = on_assigned,
+                                  .revoke = on_revoke, .batch = on_batch,
+                                  .error = on_error};
+    char errstr[512];
+    cfd_consumer *c = cfd_consumer_new(&opts, &cbs, errstr, sizeof(errstr));
+    if (!c)
+        fail_msg("cfd_consumer_new: %s", errstr);
+    return c;
+}
+
+static size_t total(const seen *s) {
+    size_t n = 0;
+    for (int p = 0; p < PARTS; p++)
+        n += s->n_got[p];
+    return n;
+}
+
+/* Polls until want messages came in all (or 30 s). */
+static void poll_until(cfd_consumer *c, const seen *s, size_t want) {
+    int64_t until = cfd_monotonic_ms() + 30000;
+    while (total(s) < want && cfd_monotonic_ms() < until)
+        assert_int_equal(cfd_consumer_poll(c, 100), CFD_OK);
+    assert_int_equal(total(s), want);
+}
+
+/* Partition 0 resumes at 2 (the app's word), partition 1 at the start (nothing
+ * committed); each batch holds one partition; after a seek back, partition 1 comes
+ * again from there. Then commits are read back. */
+static void test_resume_dispatch_seek_commit(void **state) {
+    fixture *f = *state;
+    seen s = {.resume = {2, RD_KAFKA_OFFSET_INVALID}};
+    cfd_consumer *c = consumer_new(f, &s, "g1");
+    poll_until(c, &s, (PER_PART - 2) + PER_PART);
+    assert_int_equal(s.n_assigns, 1);
+    assert_int_equal(s.n_assigned, 1);
+    assert_false(s.mixed);
+    assert_int_equal(s.got[0][0], 2);
+    assert_int_equal(s.got[1][0], 0);
+    assert_int_equal(s.got[1][PER_PART - 1], PER_PART - 1);
+    assert_int_equal(cfd_consumer_behind(c, "in", 1, PER_PART - 1), 0);
+    assert_int_equal(cfd_consumer_behind(c, "in", 1, 1), PER_PART - 2);
+
+    char errstr[256];
+    assert_int_equal(cfd_consumer_seek(c, "in", 1, 3, errstr, sizeof(errstr)), 0);
+    poll_until(c, &s, (PER_PART - 2) + PER_PART + 2);
+    assert_int_equal(s.got[1][PER_PART], 3);
+    assert_int_equal(s.got[1][PER_PART + 1], 4);
+
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, "in", 0)->offset = 4;
+    cfd_consumer_commit(c, l);
+    int64_t until = cfd_monotonic_ms() + 10000;
+    do {
+        assert_int_equal(cfd_consumer_poll(c, 100), CFD_OK); /* serves the commit */
+        l->elems[0].offset = RD_KAFKA_OFFSET_INVALID;
+        assert_int_equal(cfd_consumer_committed(c, l), 0);
+    } while (l->elems[0].offset != 4 && cfd_monotonic_ms() < until);
+    assert_int_equal(l->elems[0].offset, 4);
+    rd_kafka_topic_partition_list_destroy(l);
+
+    cfd_consumer_close(c);
+    assert_int_equal(s.n_revokes, 1);
+    cfd_consumer_destroy(c);
+}
+
+/* An assignment the app refuses is not taken: nothing is consumed. */
+static void test_refused_assignment(void **state) {
+    fixture *f = *state;
+    seen s = {.refuse = true, .resume = {RD_KAFKA_OFFSET_INVALID, RD_KAFKA_OFFSET_INVALID}};
+    cfd_consumer *c = consumer_new(f, &s, "g2");
+    int64_t until = cfd_monotonic_ms() + 30000;
+    while (s.n_assigns == 0 && cfd_monotonic_ms() < until)
+        assert_int_equal(cfd_consumer_poll(c, 100), CFD_OK);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(cfd_consumer_poll(c, 100), CFD_OK);
+    assert_int_equal(s.n_assigns, 1);
+    assert_int_equal(s.n_assigned, 0);
+    assert_int_equal(total(&s), 0);
+    cfd_consumer_destroy(c);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_resume_dispatch_seek_commit),
+        cmocka_unit_test(test_refused_assignment),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,180 @@
+/*
+ * Unit tests for src/bus/producer.c, against librdkafka's in-process mock cluster:
+ * batches handed back in order once delivered, reports of an earlier claim ignored,
+ * an output refused for good replaced by what the app builds, under its id.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "confirmd/clock.h"
+#include "confirmd/producer.h"
+
+enum { KIND_OUT = 'O', KIND_DL = 'D' };
+
+/* What the callbacks saw. */
+typedef struct seen {
+    char delivered[16][64];
+    size_t n_delivered;
+    int64_t batch_offs[16];
+    size_t n_batches;
+    char refused_detail[512];
+    size_t n_refused;
+    bool bare;
+} seen;
+
+static void on_delivered(void *ctx, int32_t part, const char *id) {
+    seen *s = ctx;
+    assert_int_equal(part, 0);
+    assert_true(s->n_delivered < 16);
+    snprintf(s->delivered[s->n_delivered++], 64, "%s", id);
+}
+
+static void on_batch_delivered(void *ctx, int32_t part, const int64_t *offs) {
+    seen *s = ctx;
+    assert_int_equal(part, 0);
+    assert_int_equal(offs[1], -1); /* one offset per batch: the rest is none */
+    s->batch_offs[s->n_batches++] = offs[0];
+}
+
+static void on_replace(void *ctx, const cfd_producer_refusal *r, uint8_t **buf,
+                       size_t *len) {
+    seen *s = ctx;
+    snprintf(s->refused_detail, sizeof(s->refused_detail), "%s", r->detail);
+    s->bare = r->bare;
+    s->n_refused++;
+    *buf = (uint8_t *)strdup("replacement");
+    *len = strlen("replacement");
+}
+
+static void on_error(void *ctx, int err, const char *reason) {
+    (void)ctx;
+    (void)err;
+    (void)reason;
+}
+
+static volatile sig_atomic_t stop_flag;
+
+/* A producer on a one-broker mock cluster; message.max.bytes 10000. */
+static cfd_producer *producer_new(seen *s) {
+    static const cfd_kafka_prop props[] = {
+        {"test.mock.num.brokers", "1", CFD_KAFKA_BOTH},
+        {"message.max.bytes", "10000", CFD_KAFKA_PRODUCER},
+    };
+    static const cfd_kafka_opts kafka = {props, 2};
+    static const cfd_producer_topic topics[] = {{KIND_OUT, "out"}, {KIND_DL, "dl"}};
+    const cfd_producer_opts opts = {.kafka = &kafka, .topics = topics, .n_topics = 2,
+                                    .deadletter_kind = KIND_DL, .n_offsets = 1,
+                                    .stop = &stop_flag, .log_module = "test"};
+    const cfd_producer_cbs cbs = {.ctx = s, .delivered = on_delivered,
+                                  .batch_delivered = on_batch_delivered,
+                                  .replace = on_replace, .error = on_error};
+    char errstr[512];
+    cfd_producer *p = cfd_producer_new(&opts, &cbs, errstr, sizeof(errstr));
+    if (!p)
+        fail_msg("cfd_producer_new: %s", errstr);
+    return p;
+}
+
+/* Polls until n outputs are delivered (or 30 s). */
+static void wait_delivered(cfd_producer *p, const seen *s, size_t n) {
+    int64_t until = cfd_monotonic_ms() + 30000;
+    while (s->n_delivered < n && cfd_monotonic_ms() < until)
+        cfd_producer_poll(p, 100);
+    assert_int_equal(s->n_delivered, n);
+}
+
+static void send_out(cfd_producer *p, uint64_t batch, const char *id, size_t len) {
+    char *payload = calloc(1, len);
+    cfd_producer_send(p, 0, batch, id, KIND_OUT, "k", 1, payload, len);
+    free(payload);
+}
+
+/* Batches come back in the order they were opened, each once all of it is delivered;
+ * an empty batch at once, when nothing before it is in flight. */
+static void test_batches_in_order(void **state) {
+    seen s = {0};
+    (void)state;
+    cfd_producer *p = producer_new(&s);
+    cfd_producer_claim(p, 0, 7);
+    const int64_t a = 5, b = 9, c = 12;
+    uint64_t ba = cfd_producer_batch_begin(p, 0, &a);
+    send_out(p, ba, "a/1", 10);
+    send_out(p, ba, "a/2", 10);
+    cfd_producer_batch_end(p, 0, ba);
+    uint64_t bb = cfd_producer_batch_begin(p, 0, &b);
+    send_out(p, bb, "b/1", 10);
+    cfd_producer_batch_end(p, 0, bb);
+    assert_int_equal(s.n_batches, 0);
+    wait_delivered(p, &s, 3);
+    assert_int_equal(s.n_batches, 2);
+    assert_int_equal(s.batch_offs[0], a);
+    assert_int_equal(s.batch_offs[1], b);
+    uint64_t bc = cfd_producer_batch_begin(p, 0, &c);
+    cfd_producer_batch_end(p, 0, bc);
+    assert_int_equal(s.n_batches, 3);
+    assert_int_equal(s.batch_offs[2], c);
+    cfd_producer_flush(p, 10000);
+    assert_int_equal(cfd_producer_undelivered(p), 0);
+    cfd_producer_destroy(p);
+}
+
+/* A batch of an earlier claim is not handed back; its outputs still count delivered
+ * (they leave the outbox). Outputs of no batch are delivered too. */
+static void test_earlier_claim_ignored(void **state) {
+    seen s = {0};
+    (void)state;
+    cfd_producer *p = producer_new(&s);
+    const int64_t a = 3, b = 4;
+    cfd_producer_claim(p, 0, 1);
+    uint64_t ba = cfd_producer_batch_begin(p, 0, &a);
+    send_out(p, ba, "old/1", 10);
+    cfd_producer_batch_end(p, 0, ba);
+    cfd_producer_release(p, 0);
+    cfd_producer_claim(p, 0, 2);
+    send_out(p, 0, "resent/1", 10);
+    uint64_t bb = cfd_producer_batch_begin(p, 0, &b);
+    send_out(p, bb, "new/1", 10);
+    cfd_producer_batch_end(p, 0, bb);
+    wait_delivered(p, &s, 3);
+    assert_int_equal(s.n_batches, 1);
+    assert_int_equal(s.batch_offs[0], b);
+    cfd_producer_destroy(p);
+}
+
+/* An output larger than message.max.bytes is refused at once: what the app builds goes
+ * in its place, under its id, and its batch is delivered. */
+static void test_refused_replaced(void **state) {
+    seen s = {0};
+    (void)state;
+    cfd_producer *p = producer_new(&s);
+    const int64_t a = 8;
+    cfd_producer_claim(p, 0, 1);
+    uint64_t ba = cfd_producer_batch_begin(p, 0, &a);
+    send_out(p, ba, "big/1", 20000);
+    cfd_producer_batch_end(p, 0, ba);
+    assert_int_equal(s.n_refused, 1);
+    assert_false(s.bare);
+    assert_non_null(strstr(s.refused_detail, "output big/1 to out (20000 bytes) refused "
+                                             "for good: "));
+    wait_delivered(p, &s, 1);
+    assert_string_equal(s.delivered[0], "big/1");
+    assert_int_equal(s.n_batches, 1);
+    assert_int_equal(s.batch_offs[0], a);
+    cfd_producer_destroy(p);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_batches_in_order),
+        cmocka_unit_test(test_earlier_claim_ignored),
+        cmocka_unit_test(test_refused_replaced),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
