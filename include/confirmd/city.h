@@ -87,6 +87,18 @@ bool cfd_city_report_same(const cfd_city_report *a, const cfd_city_report *b);
 /* Deep-copies src into dst (strings malloc'd; aborts on out-of-memory). @returns true. */
 bool cfd_city_report_copy(cfd_city_report *dst, const cfd_city_report *src);
 
+/*
+ * What the rule must hear of an order whose record changed: rec as it is now (NULL:
+ * none) against what the rule had of it (was, when in_was). Fills out[0..n): first,
+ * when the order left its former key (another city or service, or no longer taking
+ * part), its report there with its fault ended (at rec's latest event time unless it
+ * ended before); then its report now, when it takes part and anything the rule reads
+ * changed. The reports' strings point into rec and was.
+ * @returns n (0..2); 0 when the rule has nothing new to hear.
+ */
+size_t cfd_city_report_changes(const cfd_record *rec, const cfd_city_report *was,
+                               bool in_was, cfd_city_report out[2]);
+
 /* Frees the strings of a report that owns them (a decoded one) and zeroes it. */
 void cfd_city_report_clear(cfd_city_report *r);
 

@@ -2,8 +2,8 @@
  * The consumer: one consumer-group member reading the input topics. Each poll's
  * messages are handed to the app one partition at a time, in the order they came;
  * assignments and revocations (eager: the whole assignment at once) go through the
- * app, which says where each partition resumes. Offsets are committed only when the
- * app says so (cfd_consumer_commit), never automatically.
+ * app, which says where each partition resumes. Offsets are committed only as far as
+ * the app marks them done (cfd_consumer_done), never automatically.
  *
  * Single-threaded: every callback runs inside cfd_consumer_poll or _close.
  */
@@ -19,23 +19,46 @@
 
 typedef struct cfd_consumer cfd_consumer;
 
+/* Where a partition resumes (cfd_topic_part.offset set by the assign callback). */
+#define CFD_OFFSET_COMMITTED (-1001) /* at the group's committed offset */
+#define CFD_OFFSET_BEGINNING (-2)    /* at the earliest retained offset */
+
+/* One message, borrowed for the callback it is given to. */
+typedef struct cfd_msg {
+    const char *topic;
+    size_t topic_index; /* its index in cfd_consumer_opts.topics */
+    int32_t partition;
+    int64_t offset;
+    const void *key;    /* NULL when it has none */
+    size_t key_len;
+    const void *payload; /* NULL for a tombstone */
+    size_t len;
+} cfd_msg;
+
+/* One partition of one topic, with an offset. */
+typedef struct cfd_topic_part {
+    const char *topic;
+    size_t topic_index; /* its index in cfd_consumer_opts.topics */
+    int32_t partition;
+    int64_t offset;
+} cfd_topic_part;
+
 /* What the consumer tells the app; every callback is required. ctx is passed back. */
 typedef struct cfd_consumer_cbs {
     void *ctx;
-    /* A new assignment: the app sets each parts->elems[i].offset to where the
-     * partition resumes (RD_KAFKA_OFFSET_INVALID: the group's committed offset).
+    /* A new assignment: the app sets each parts[i].offset to where the partition
+     * resumes (an offset, CFD_OFFSET_COMMITTED or CFD_OFFSET_BEGINNING).
      * @returns 0 to take the assignment, else it is not taken. */
-    int (*assign)(void *ctx, rd_kafka_topic_partition_list_t *parts);
+    int (*assign)(void *ctx, cfd_topic_part *parts, size_t n);
     /* After the assignment was taken (its messages are not fetched yet). */
-    void (*assigned)(void *ctx, const rd_kafka_topic_partition_list_t *parts);
-    /* Before parts are taken away. */
-    void (*revoke)(void *ctx, const rd_kafka_topic_partition_list_t *parts);
+    void (*assigned)(void *ctx, const cfd_topic_part *parts, size_t n);
+    /* Before parts are taken away; what the app marks done in it is still committed. */
+    void (*revoke)(void *ctx, const cfd_topic_part *parts, size_t n);
     /* One partition's messages of a poll (n > 0), in the order they came; borrowed for
-     * the call, which may reorder or drop entries of msgs (not destroy them).
+     * the call, which may reorder or drop entries of msgs.
      * @returns CFD_OK, else the poll stops and returns it. */
-    cfd_err (*batch)(void *ctx, int32_t part, rd_kafka_message_t **msgs, size_t n);
-    /* librdkafka's error callback (err is an rd_kafka_resp_err_t). */
-    void (*error)(void *ctx, int err, const char *reason);
+    cfd_err (*batch)(void *ctx, int32_t part, cfd_msg *msgs, size_t n);
+    cfd_kafka_error_fn error;
 } cfd_consumer_cbs;
 
 typedef struct cfd_consumer_opts {
@@ -58,7 +81,8 @@ cfd_consumer *cfd_consumer_new(const cfd_consumer_opts *opts, const cfd_consumer
 void cfd_consumer_destroy(cfd_consumer *c);
 
 /* Polls up to timeout_ms for messages (then takes what is ready, up to max_messages),
- * serves rebalances, and hands each partition's messages to cbs->batch.
+ * serves rebalances, hands each partition's messages to cbs->batch, and commits what
+ * was marked done since the last poll.
  * @returns CFD_OK, or the first batch result that is not. */
 cfd_err cfd_consumer_poll(cfd_consumer *c, int timeout_ms);
 
@@ -69,11 +93,15 @@ int64_t cfd_consumer_behind(cfd_consumer *c, const char *topic, int32_t part,
 /* Makes topic/part be consumed again from offset. @returns 0, or -1 with errstr. */
 int cfd_consumer_seek(cfd_consumer *c, const char *topic, int32_t part, int64_t offset,
                       char *errstr, size_t errstr_size);
-/* Reads the group's committed offsets of l into it, asking again with backoff while
- * the coordinator moves. @returns 0, or an rd_kafka_resp_err_t. */
-int cfd_consumer_committed(cfd_consumer *c, rd_kafka_topic_partition_list_t *l);
-/* Commits l's offsets (asynchronously; a failure is logged). */
-void cfd_consumer_commit(cfd_consumer *c, const rd_kafka_topic_partition_list_t *l);
+/* Reads the group's committed offsets of parts[0..n) into their offset (-1: none),
+ * asking again with backoff while the coordinator moves.
+ * @returns 0, or -1 with errstr filled. */
+int cfd_consumer_committed(cfd_consumer *c, cfd_topic_part *parts, size_t n, char *errstr,
+                           size_t errstr_size);
+/* Marks every message of topics[topic_index]/part up to offset as done (applied and
+ * its outputs delivered): committed at the next poll, or at once when the partition
+ * is revoked. Marks of partitions not held are ignored. */
+void cfd_consumer_done(cfd_consumer *c, size_t topic_index, int32_t part, int64_t offset);
 /* Leaves the group (revoking what it holds). */
 void cfd_consumer_close(cfd_consumer *c);
 

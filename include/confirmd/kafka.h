@@ -10,7 +10,12 @@
 
 #include <stdbool.h>
 
-#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+/* librdkafka's own types stay inside the bus: only its programs and src/bus include
+ * <librdkafka/rdkafka.h>. */
+struct rd_kafka_s;
+struct rd_kafka_conf_s;
 
 /* Which client a passed-through property goes to (cfd_kafka_prop.scope), and the
  * role of the client cfd_kafka_conf_new configures. */
@@ -42,7 +47,7 @@ typedef struct cfd_kafka_opts {
  * @returns a new configuration for role (the caller owns it until rd_kafka_new takes
  *          it), or NULL with errstr filled.
  */
-rd_kafka_conf_t *cfd_kafka_conf_new(const cfd_kafka_opts *opts, int role,
+struct rd_kafka_conf_s *cfd_kafka_conf_new(const cfd_kafka_opts *opts, int role,
                                     char *errstr, size_t errstr_size);
 
 /*
@@ -51,21 +56,40 @@ rd_kafka_conf_t *cfd_kafka_conf_new(const cfd_kafka_opts *opts, int role,
  * what the caller needs (its callbacks).
  * @returns the client, or NULL with errstr filled.
  */
-rd_kafka_t *cfd_kafka_new(const cfd_kafka_opts *opts, int role, void *opaque,
-                          void (*set)(rd_kafka_conf_t *conf), char *errstr,
+struct rd_kafka_s *cfd_kafka_new(const cfd_kafka_opts *opts, int role, void *opaque,
+                                 void (*set)(struct rd_kafka_conf_s *conf), char *errstr,
+                                 size_t errstr_size);
+
+/* What an error a client reports means for the app. */
+typedef enum cfd_kafka_fault {
+    CFD_KAFKA_TRANSIENT, /* the client goes on trying by itself */
+    CFD_KAFKA_FATAL,     /* the client cannot go on */
+    /* The brokers refused this client: its SASL login (wrong user or password,
+     * mechanism not enabled) or the TLS handshake (a broker certificate that
+     * ssl.ca.location does not trust, a host name that does not match). librdkafka
+     * 2.0.2 reports both as non-fatal errors and tries again for ever with the same
+     * settings, which cannot succeed until the settings (or the brokers) change. */
+    CFD_KAFKA_REFUSED,
+} cfd_kafka_fault;
+
+/* An error callback of the bus's clients: what is "<error name>: <reason>". */
+typedef void (*cfd_kafka_error_fn)(void *ctx, cfd_kafka_fault fault, const char *what);
+
+/* @returns what err (an rd_kafka_resp_err_t given to an error callback) means. */
+cfd_kafka_fault cfd_kafka_fault_of(int err);
+
+/* Calls fn with what err and reason say (for a librdkafka error callback). */
+void cfd_kafka_report(cfd_kafka_error_fn fn, void *ctx, int err, const char *reason);
+
+/* Checks one librdkafka property against librdkafka itself.
+ * @returns true when it takes value, else false with errstr filled (librdkafka's words,
+ *          which may quote the value). */
+bool cfd_kafka_prop_check(const char *prop, const char *value, char *errstr,
                           size_t errstr_size);
 
-/*
- * @returns true when err, given to an error callback, means the brokers refused this
- * client: its SASL login (RD_KAFKA_RESP_ERR__AUTHENTICATION: wrong user or password,
- * mechanism not enabled) or the TLS handshake (RD_KAFKA_RESP_ERR__SSL: a broker
- * certificate that ssl.ca.location does not trust, a host name that does not match).
- * librdkafka 2.0.2 reports both as non-fatal errors and tries again for ever with the
- * same settings, which cannot succeed until the settings (or the brokers) change.
- */
-bool cfd_kafka_refused(int err);
-
-/* Splits a comma-separated topic list into a new partition list (partition -1). */
-rd_kafka_topic_partition_list_t *cfd_kafka_topic_list(const char *csv);
+/* Splits a comma-separated topic list (blanks around names ignored) into at most max
+ * names (malloc'd; the caller frees each). @returns how many there are, which may be
+ * more than max. */
+size_t cfd_kafka_topic_names(const char *csv, char **names, size_t max);
 
 #endif

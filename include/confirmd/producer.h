@@ -52,8 +52,7 @@ typedef struct cfd_producer_cbs {
     void (*batch_delivered)(void *ctx, int32_t part, const int64_t *offs);
     /* Fills *buf (malloc'd, the producer frees it) and *len with what replaces r. */
     void (*replace)(void *ctx, const cfd_producer_refusal *r, uint8_t **buf, size_t *len);
-    /* librdkafka's error callback (err is an rd_kafka_resp_err_t). */
-    void (*error)(void *ctx, int err, const char *reason);
+    cfd_kafka_error_fn error;
 } cfd_producer_cbs;
 
 typedef struct cfd_producer_opts {

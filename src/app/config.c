@@ -14,8 +14,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <librdkafka/rdkafka.h>
-
 #include "confirmd/alloc.h"
 #include "ini_file.h"
 
@@ -372,8 +370,6 @@ static cfd_err kafka_set(cfd_config *cfg, const char *key, const char *value, ch
     const char *prop = key + strlen(kafka_prefix);
     int scope = CFD_KAFKA_BOTH;
     char rkerr[512];
-    rd_kafka_conf_t *scratch;
-    rd_kafka_conf_res_t res;
     cfd_kafka_prop *kv;
     char *vcopy;
 
@@ -387,11 +383,8 @@ static cfd_err kafka_set(cfd_config *cfg, const char *key, const char *value, ch
     if (*prop == '\0')
         return fail(errstr, errstr_size, "%s: no librdkafka property named", key);
 
-    rkerr[0] = '\0';
-    scratch = rd_kafka_conf_new();
-    res = rd_kafka_conf_set(scratch, prop, value, rkerr, sizeof(rkerr));
-    rd_kafka_conf_destroy(scratch);
-    if (res != RD_KAFKA_CONF_OK) /* librdkafka's message may quote the value */
+    if (!cfd_kafka_prop_check(prop, value, rkerr, sizeof(rkerr)))
+        /* librdkafka's message may quote the value */
         return fail(errstr, errstr_size, "%s: %s", key,
                     kafka_secret(prop) ? "invalid value (not shown: secret)" : rkerr);
 

@@ -92,10 +92,12 @@ cfd_topic_set *cfd_topic_set_new(const cfd_config *cfg, const cfd_topic_opts *op
 
     cfd_topic_set *set = cfd_xcalloc(1, sizeof(*set));
     /* Split as the worker splits it, so the names are the ones it subscribes to. */
-    rd_kafka_topic_partition_list_t *inputs = cfd_kafka_topic_list(cfg->input_topics);
-    for (int i = 0; i < inputs->cnt; i++)
-        set_add(set, inputs->elems[i].topic, "worker.input_topics", true, NULL, opts);
-    rd_kafka_topic_partition_list_destroy(inputs);
+    char *inputs[64];
+    size_t n = cfd_kafka_topic_names(cfg->input_topics, inputs, 64);
+    for (size_t i = 0; i < n && i < 64; i++) {
+        set_add(set, inputs[i], "worker.input_topics", true, NULL, opts);
+        free(inputs[i]);
+    }
     for (size_t i = 0; i < sizeof(fixed_topics) / sizeof(fixed_topics[0]); i++) {
         const char *name = *(char *const *)((const char *)cfg + fixed_topics[i].offset);
         if (*name) /* empty: the stage is off */

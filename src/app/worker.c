@@ -1,7 +1,9 @@
 /*
- * The worker loop: consume, apply per partition batch, fire timers, commit offsets
- * once delivered; partition ownership and the clock. See include/confirmd/worker.h
- * for the guarantee, apply.c for batches, outputs.c for the outbox and producing.
+ * The worker: wires the stages (stage.h) to the bus and the store. It consumes, hands
+ * each partition's messages to the stages as one batch, commits the batch in one
+ * atomic write, produces its outputs and marks its offsets done once delivered; it
+ * ticks the stages' timers, owns the partitions (claims, fencing, where each resumes)
+ * and the clock. See include/confirmd/worker.h for the guarantee.
  */
 #include "confirmd/worker.h"
 
@@ -13,25 +15,75 @@
 #include <unistd.h>
 
 #include "confirmd/alloc.h"
-#include "confirmd/log.h"
-#include "worker_int.h"
+#include "confirmd/codec.h"
+#include "confirmd/consumer.h"
 #include "confirmd/kafka.h"
+#include "confirmd/log.h"
+#include "confirmd/producer.h"
+#include "batch.h"
+#include "outbox.h"
+#include "stage.h"
 
 #define MOD "worker"
+#define MAX_TOPICS CFD_PRODUCER_MAX_OFFSETS /* a batch's offsets: one per input topic */
+#define TICK_MS 200 /* timers fire within this of their due time */
 
-int wk_topic_index(const cfd_worker *w, const char *topic) {
+/* The stages, in the order a partition's batch applies them. */
+static const cfd_stage *const stages[] = {&cfd_alarm_stage, &cfd_city_stage,
+                                          &cfd_event_stage};
+#define N_STAGES (sizeof(stages) / sizeof(stages[0]))
+
+/* What this worker knows of one partition number (all input topics share it). */
+typedef struct slot {
+    bool owned;
+    int64_t epoch;
+    int64_t applied[MAX_TOPICS]; /* highest applied offset per input topic */
+    bool assigned[MAX_TOPICS];   /* topics[t] of this partition is assigned to us */
+    /* Messages a stage deferred and whose seek back failed: 1 + the offset to seek
+     * topics[t] back to (0: none). Until a seek succeeds (tried again every loop),
+     * messages of it at or after that offset are not applied: they come again. */
+    int64_t reseek[MAX_TOPICS];
+    int64_t next_tick_ms;
+} slot;
+
+struct cfd_worker {
+    const cfd_config *cfg;
+    cfd_clock clock;
+    volatile sig_atomic_t *stop;
+    cfd_consumer *consumer;
+    cfd_producer *producer;
+    cfd_store *store;
+    cfd_outbox *outbox;
+    cfd_env env;
+    cfd_batch batch;
+    char *topics[MAX_TOPICS];     /* every stage's, in the order of stages[] */
+    size_t stage_of[MAX_TOPICS];  /* topics[t] is read by stages[stage_of[t]] */
+    bool stage_on[N_STAGES];      /* the stage reads at least one topic */
+    size_t n_topics;
+    slot *slots;
+    size_t n_slots;
+    cfd_msg *group;               /* one stage's messages of a batch */
+    size_t cap_group;
+    char owner[160];
+    cfd_err fatal; /* set from a callback; makes run() return */
+    cfd_worker_stats stats;
+    bool simulated;  /* worker.clock = simulated: now comes from Redis */
+    int64_t sim_now; /* the simulated clock's last reading (0: not set yet) */
+};
+
+static int topic_index(const cfd_worker *w, const char *topic) {
     for (size_t i = 0; i < w->n_topics; i++)
         if (strcmp(w->topics[i], topic) == 0)
             return (int)i;
     return -1;
 }
 
-slot *wk_slot_get(cfd_worker *w, int32_t part) {
-    if (part < 0)
-        return NULL;
+static slot *slot_get(cfd_worker *w, int32_t part) {
     w->slots = cfd_xgrow(w->slots, &w->n_slots, (size_t)part + 1, sizeof(slot));
     return &w->slots[part];
 }
+
+/* --- Redis ------------------------------------------------------------------------- */
 
 /*
  * After a reconnect: checks that Redis still holds every offset this worker applied.
@@ -68,8 +120,9 @@ static bool redis_kept_applied(cfd_worker *w) {
  * an outage pauses consumption and never skips an event. *backoff starts at 0.
  * @returns true to call again.
  */
-bool wk_redis_retry(cfd_worker *w, cfd_err err, int64_t *backoff, char *errstr,
+static bool redis_retry(void *ctx, cfd_err err, int64_t *backoff, char *errstr,
                         size_t errstr_size) {
+    cfd_worker *w = ctx;
     if (err != CFD_ERR_IO || *w->stop)
         return false;
     *backoff = *backoff ? *backoff * 2 : 50;
@@ -89,13 +142,21 @@ bool wk_redis_retry(cfd_worker *w, cfd_err err, int64_t *backoff, char *errstr,
     return true;
 }
 
-cfd_err wk_state_unreadable(cfd_worker *w, const char *kind, const char *name,
-                            const char *why) {
-    w->stats.unreadable_states++;
-    cfd_error(MOD, "%s %s: stored state unreadable (%s); stopping rather than overwrite "
-                   "or drop it: see \"Unreadable state\" in docs/OPERATIONS.md",
-              kind, name, why);
-    return CFD_ERR_DECODE;
+/* True when the worker has applied everything the broker had for part's topics[t]
+ * (up to seen at least); true too when it does not read that partition. */
+static bool topic_caught_up(cfd_worker *w, const slot *s, size_t t, int32_t part,
+                            int64_t seen) {
+    if (!s->assigned[t])
+        return true;
+    if (s->applied[t] > seen)
+        seen = s->applied[t];
+    return cfd_consumer_behind(w->consumer, w->topics[t], part, seen) == 0;
+}
+
+static bool env_caught_up(void *ctx, const char *topic, int32_t part, int64_t seen) {
+    cfd_worker *w = ctx;
+    int t = topic_index(w, topic);
+    return t < 0 || topic_caught_up(w, slot_get(w, part), (size_t)t, part, seen);
 }
 
 /* True when the worker has applied everything the broker had for part: only then
@@ -103,17 +164,146 @@ cfd_err wk_state_unreadable(cfd_worker *w, const char *kind, const char *name,
  * false alarms (which a retraction would then have to take back). */
 static bool caught_up(cfd_worker *w, int32_t part, const slot *s) {
     for (size_t t = 0; t < w->n_topics; t++)
-        if (s->assigned[t] &&
-            cfd_consumer_behind(w->consumer, w->topics[t], part, s->applied[t]) != 0)
+        if (!topic_caught_up(w, s, t, part, -1))
             return false;
     return true;
+}
+
+/* --- batches ----------------------------------------------------------------------- */
+
+/* Commits the worker's batch (retrying while Redis is away), then produces its outputs;
+ * offs are its highest offsets per topic (NULL: a tick, no input). */
+static cfd_err batch_commit(cfd_worker *w, const int64_t *offs) {
+    cfd_batch *b = &w->batch;
+    char errstr[512];
+    cfd_err err;
+    if (b->failed) {
+        /* Stop loudly rather than count its input applied without all it decided;
+         * the partition's next owner replays it from Redis' applied offset. */
+        cfd_error(MOD, "partition %" PRId32 ": a batch whose outputs could not all be "
+                       "built is not committed; stopping", b->part);
+        return CFD_ERR;
+    }
+    CFD_REDIS(&w->env, err, errstr, cfd_store_commit(w->store, b->tx, errstr, sizeof(errstr)));
+    if (err) {
+        cfd_error(MOD, "partition %" PRId32 ": %s", b->part, errstr);
+        return err;
+    }
+    w->stats.batches++;
+    uint64_t pb = cfd_producer_batch_begin(w->producer, b->part, offs);
+    for (size_t i = 0; i < b->n_outs; i++) {
+        const cfd_output *o = &b->outs[i];
+        cfd_producer_send(w->producer, b->part, pb, o->id, o->kind, o->key, strlen(o->key),
+                          o->payload, o->len);
+    }
+    cfd_producer_batch_end(w->producer, b->part, pb);
+    return CFD_OK;
+}
+
+/* Makes the consumer deliver topics[t] of part again from offset (deferred, not
+ * applied); when the seek fails, s->reseek holds them back and the loop tries again. */
+static void seek_back(cfd_worker *w, int32_t part, slot *s, size_t t, int64_t offset) {
+    char errstr[512];
+    if (cfd_consumer_seek(w->consumer, w->topics[t], part, offset, errstr, sizeof(errstr))) {
+        if (!s->reseek[t])
+            cfd_warn(MOD, "seek %s[%" PRId32 "] back to %" PRId64 " for deferred messages: "
+                          "%s; holding them until a seek succeeds",
+                     w->topics[t], part, offset, errstr);
+        s->reseek[t] = offset + 1;
+        return;
+    }
+    if (s->reseek[t])
+        cfd_info(MOD, "seek %s[%" PRId32 "] back to %" PRId64 " done", w->topics[t], part,
+                 offset);
+    else
+        cfd_debug(MOD, "%s[%" PRId32 "] from %" PRId64 " deferred", w->topics[t], part,
+                  offset);
+    s->reseek[t] = 0;
+}
+
+/* Applies one partition's messages: each stage's share in the order of stages[], one
+ * commit, then the outputs. */
+static cfd_err apply_batch(cfd_worker *w, int32_t part, slot *s, const cfd_msg *msgs,
+                           size_t n) {
+    cfd_batch *b = &w->batch;
+    int64_t offs[MAX_TOPICS];
+    size_t applied = 0;
+    cfd_err err = CFD_OK;
+    if (n > w->cap_group) {
+        w->cap_group = n;
+        w->group = cfd_xrealloc(w->group, n * sizeof(*w->group));
+    }
+    cfd_batch_begin(b, part, s->epoch);
+    for (size_t st = 0; st < N_STAGES && !err; st++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (w->stage_of[msgs[i].topic_index] == st)
+                w->group[k++] = msgs[i];
+        if (k)
+            err = stages[st]->batch(b, w->group, k);
+    }
+    if (err)
+        return err;
+    for (size_t t = 0; t < MAX_TOPICS; t++)
+        offs[t] = -1;
+    for (size_t i = 0; i < n; i++) {
+        const cfd_msg *m = &msgs[i];
+        if (b->defer_from >= 0 && m->offset >= b->defer_from &&
+            strcmp(m->topic, b->defer_topic) == 0)
+            continue;
+        applied++;
+        if (m->offset > offs[m->topic_index])
+            offs[m->topic_index] = m->offset;
+    }
+    if (b->defer_from >= 0)
+        seek_back(w, part, s, (size_t)topic_index(w, b->defer_topic), b->defer_from);
+    for (size_t t = 0; t < w->n_topics; t++)
+        if (offs[t] >= 0)
+            cfd_txn_offset(b->tx, w->topics[t], offs[t]);
+    if ((err = batch_commit(w, offs)))
+        return err;
+    w->stats.events += applied;
+    for (size_t t = 0; t < w->n_topics; t++)
+        if (offs[t] > s->applied[t])
+            s->applied[t] = offs[t];
+    return CFD_OK;
+}
+
+/* One partition's messages of a poll: applied as one batch, but for those not ours any
+ * more, already applied (an overlap after a seek), or held back until a failed seek
+ * back succeeds. */
+static cfd_err on_messages(void *ctx, int32_t part, cfd_msg *msgs, size_t n) {
+    cfd_worker *w = ctx;
+    slot *s = slot_get(w, part);
+    size_t k = 0;
+    for (size_t j = 0; j < n; j++) {
+        size_t t = msgs[j].topic_index;
+        if (!s->owned || t >= w->n_topics || msgs[j].offset <= s->applied[t] ||
+            (s->reseek[t] && msgs[j].offset >= s->reseek[t] - 1))
+            continue;
+        msgs[k++] = msgs[j];
+    }
+    return k ? apply_batch(w, part, s, msgs, k) : CFD_OK;
+}
+
+/* The stages' time-driven work of part at now, as one batch. */
+static cfd_err tick(cfd_worker *w, int32_t part, slot *s, int64_t now) {
+    cfd_batch *b = &w->batch;
+    cfd_err err = CFD_OK;
+    cfd_batch_begin(b, part, s->epoch);
+    for (size_t st = 0; st < N_STAGES && !err; st++)
+        if (w->stage_on[st] && stages[st]->tick)
+            err = stages[st]->tick(b, now);
+    if (!err && !cfd_batch_is_empty(b))
+        err = batch_commit(w, NULL);
+    return err;
 }
 
 /* --- partition ownership ---------------------------------------------------------------- */
 
 /*
- * For the assigned partitions Redis has no applied offset for (tp->offset still
- * RD_KAFKA_OFFSET_INVALID): a partition never consumed, or one whose state Redis lost
+ * For the assigned partitions Redis has no applied offset for (offset still
+ * CFD_OFFSET_COMMITTED): a partition never consumed, or one whose state Redis lost
  * (restarted without persistence, failed over to an empty replica). The group's
  * committed offsets tell them apart: Kafka's commit only ever follows Redis' write. A
  * lost partition is refused (worker.on_state_loss = refuse: resuming at the committed
@@ -122,32 +312,30 @@ static bool caught_up(cfd_worker *w, int32_t part, const slot *s) {
  * @returns CFD_OK, CFD_ERR_STATE_LOST (refused; errstr says what to do), or CFD_ERR_IO
  *          when the committed offsets could not be read.
  */
-static cfd_err check_state_loss(cfd_worker *w, rd_kafka_topic_partition_list_t *parts,
+static cfd_err check_state_loss(cfd_worker *w, cfd_topic_part *parts, size_t n,
                                 char *errstr, size_t errstr_size) {
-    rd_kafka_topic_partition_list_t *fresh = rd_kafka_topic_partition_list_new(parts->cnt);
+    cfd_topic_part *fresh = cfd_xcalloc(n + 1, sizeof(*fresh));
+    size_t *at = cfd_xcalloc(n + 1, sizeof(*at));
+    size_t n_fresh = 0;
     bool replay = strcmp(w->cfg->on_state_loss, "replay") == 0;
     cfd_err err = CFD_OK;
-    for (int i = 0; i < parts->cnt; i++)
-        if (parts->elems[i].offset == RD_KAFKA_OFFSET_INVALID)
-            rd_kafka_topic_partition_list_add(fresh, parts->elems[i].topic,
-                                              parts->elems[i].partition);
-    int kerr = cfd_consumer_committed(w->consumer, fresh);
-    if (kerr) {
-        snprintf(errstr, errstr_size, "reading the group's committed offsets: %s",
-                 rd_kafka_err2str(kerr));
+    for (size_t i = 0; i < n; i++)
+        if (parts[i].offset == CFD_OFFSET_COMMITTED) {
+            at[n_fresh] = i;
+            fresh[n_fresh++] = parts[i];
+        }
+    if (n_fresh && cfd_consumer_committed(w->consumer, fresh, n_fresh, errstr, errstr_size))
         err = CFD_ERR_IO;
-    }
-    for (int i = 0; !kerr && i < fresh->cnt; i++) {
-        rd_kafka_topic_partition_t *c = &fresh->elems[i];
-        if (c->err || c->offset < 0)
+    for (size_t i = 0; !err && i < n_fresh; i++) {
+        cfd_topic_part *c = &fresh[i];
+        if (c->offset < 0)
             continue; /* never consumed by this group: a new partition */
         if (replay) {
             cfd_warn(MOD, "%s[%" PRId32 "]: redis has no state for it but the group "
                           "committed offset %" PRId64 ": rebuilding it from the earliest "
                           "retained offset (worker.on_state_loss = replay)",
                      c->topic, c->partition, c->offset);
-            rd_kafka_topic_partition_list_find(parts, c->topic, c->partition)->offset =
-                RD_KAFKA_OFFSET_BEGINNING;
+            parts[at[i]].offset = CFD_OFFSET_BEGINNING;
             continue;
         }
         cfd_error(MOD, "%s[%" PRId32 "]: redis has no state for it but the group committed "
@@ -161,7 +349,8 @@ static cfd_err check_state_loss(cfd_worker *w, rd_kafka_topic_partition_list_t *
                  c->topic, c->partition);
         err = CFD_ERR_STATE_LOST;
     }
-    rd_kafka_topic_partition_list_destroy(fresh);
+    free(fresh);
+    free(at);
     return err;
 }
 
@@ -174,49 +363,42 @@ static void assignment_failed(cfd_worker *w, cfd_err err, const char *errstr) {
 
 /* Claims the partitions of a new assignment and positions them at Redis' offsets.
  * @returns 0 to take it. */
-static int on_assign(void *ctx, rd_kafka_topic_partition_list_t *parts) {
+static int on_assign(void *ctx, cfd_topic_part *parts, size_t n) {
     cfd_worker *w = ctx;
     char errstr[512];
     cfd_err err = CFD_OK;
-    int64_t backoff;
-    for (int i = 0; i < parts->cnt; i++) {
-        rd_kafka_topic_partition_t *tp = &parts->elems[i];
-        slot *s = wk_slot_get(w, tp->partition);
-        int t = wk_topic_index(w, tp->topic);
+    for (size_t i = 0; i < n; i++) {
+        cfd_topic_part *tp = &parts[i];
+        slot *s = slot_get(w, tp->partition);
+        size_t t = tp->topic_index;
         if (!s->owned) {
             int64_t epoch = 0;
-            backoff = 0;
-            do
-                err = cfd_store_claim(w->store, tp->partition, w->owner, &epoch, errstr,
-                                      sizeof(errstr));
-            while (wk_redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
+            CFD_REDIS(&w->env, err, errstr,
+                      cfd_store_claim(w->store, tp->partition, w->owner, &epoch, errstr,
+                                      sizeof(errstr)));
             if (err)
                 goto fail;
-            memset(s, 0, offsetof(slot, hdel));
-            s->owned = true;
-            s->epoch = epoch;
+            *s = (slot){.owned = true, .epoch = epoch};
             cfd_producer_claim(w->producer, tp->partition, (uint32_t)epoch);
             for (size_t k = 0; k < MAX_TOPICS; k++)
-                s->applied[k] = s->commit[k] = -1;
+                s->applied[k] = -1;
             cfd_info(MOD, "partition %" PRId32 " claimed (epoch %" PRId64 ")",
                      tp->partition, epoch);
         }
         int64_t off = -1;
-        backoff = 0;
-        do
-            err = cfd_store_applied_offset(w->store, tp->partition, tp->topic, &off,
-                                           errstr, sizeof(errstr));
-        while (wk_redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
+        CFD_REDIS(&w->env, err, errstr,
+                  cfd_store_applied_offset(w->store, tp->partition, tp->topic, &off, errstr,
+                                           sizeof(errstr)));
         if (err)
             goto fail;
-        if (t >= 0) {
+        if (t < w->n_topics) {
             s->applied[t] = off;
             s->assigned[t] = true;
         }
         /* Redis, not Kafka, says what was applied: resume right after it. */
-        tp->offset = off >= 0 ? off + 1 : RD_KAFKA_OFFSET_INVALID;
+        tp->offset = off >= 0 ? off + 1 : CFD_OFFSET_COMMITTED;
     }
-    if ((err = check_state_loss(w, parts, errstr, sizeof(errstr))))
+    if ((err = check_state_loss(w, parts, n, errstr, sizeof(errstr))))
         goto fail;
     return 0;
 fail:
@@ -225,53 +407,44 @@ fail:
 }
 
 /* Sends the outboxes of the partitions just assigned again. */
-static void on_assigned(void *ctx, const rd_kafka_topic_partition_list_t *parts) {
+static void on_assigned(void *ctx, const cfd_topic_part *parts, size_t n) {
     cfd_worker *w = ctx;
-    char errstr[512];
-    for (int i = 0; i < parts->cnt; i++) {
-        int32_t part = parts->elems[i].partition;
-        void *args[2] = {w, &part};
+    for (size_t i = 0; i < n; i++) {
+        int32_t part = parts[i].partition;
         bool first = true;
-        for (int j = 0; j < i; j++)
-            if (parts->elems[j].partition == part)
+        for (size_t j = 0; j < i; j++)
+            if (parts[j].partition == part)
                 first = false;
-        if (!first)
-            continue;
-        cfd_err err;
-        int64_t backoff = 0;
-        do
-            err = cfd_store_outbox_scan(w->store, part, wk_resend_one, args, errstr,
-                                        sizeof(errstr));
-        while (wk_redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
+        cfd_err err = first ? cfd_outbox_resend(w->outbox, w->producer, part) : CFD_OK;
         if (err) {
-            assignment_failed(w, err, errstr);
+            assignment_failed(w, err, "the outbox could not be read");
             return;
         }
     }
 }
 
-static void on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts) {
+static void on_revoke(void *ctx, const cfd_topic_part *parts, size_t n) {
     cfd_worker *w = ctx;
     /* Hand over cleanly: outputs delivered and dropped from the outbox. What is still
      * in flight stays in the outbox, and the next owner sends it again. */
     cfd_producer_flush(w->producer, 10000);
-    wk_flush_hdel(w);
-    for (int i = 0; i < parts->cnt; i++) {
-        slot *s = wk_slot_get(w, parts->elems[i].partition);
+    cfd_outbox_flush(w->outbox);
+    for (size_t i = 0; i < n; i++) {
+        slot *s = slot_get(w, parts[i].partition);
         if (s->owned)
-            cfd_info(MOD, "partition %" PRId32 " released", parts->elems[i].partition);
+            cfd_info(MOD, "partition %" PRId32 " released", parts[i].partition);
         s->owned = false;
-        cfd_producer_release(w->producer, parts->elems[i].partition);
+        cfd_producer_release(w->producer, parts[i].partition);
         memset(s->assigned, 0, sizeof(s->assigned));
     }
 }
 
-void wk_kafka_error(void *ctx, int err, const char *reason) {
+static void on_kafka_error(void *ctx, cfd_kafka_fault fault, const char *what) {
     cfd_worker *w = ctx;
-    cfd_error(MOD, "kafka: %s: %s", rd_kafka_err2name(err), reason);
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    cfd_error(MOD, "kafka: %s", what);
+    if (fault == CFD_KAFKA_FATAL) {
         w->fatal = CFD_ERR;
-    } else if (cfd_kafka_refused(err) && !w->fatal) {
+    } else if (fault == CFD_KAFKA_REFUSED && !w->fatal) {
         /* Retrying with the same credentials and CA cannot succeed: stop, so that the
          * supervisor and the operator see it at once instead of a worker that never
          * consumes. */
@@ -279,6 +452,38 @@ void wk_kafka_error(void *ctx, int err, const char *reason) {
                        "and kafka.ssl.* settings; stopping");
         w->fatal = CFD_ERR_REFUSED;
     }
+}
+
+/* --- what the producer reports ------------------------------------------------------- */
+
+static void on_delivered(void *ctx, int32_t part, const char *id) {
+    cfd_worker *w = ctx;
+    cfd_outbox_delivered(w->outbox, part, id);
+}
+
+/* A batch of part is delivered, and every one before it: its offsets may be committed. */
+static void on_batch_delivered(void *ctx, int32_t part, const int64_t *offs) {
+    cfd_worker *w = ctx;
+    for (size_t t = 0; t < w->n_topics; t++)
+        if (offs[t] >= 0)
+            cfd_consumer_done(w->consumer, t, part, offs[t]);
+}
+
+/*
+ * What takes the place of an output refused for good: a dead letter saying so
+ * (DEAD_LETTER_OUTPUT_REFUSED: the output's topic, id and the broker's error, its first
+ * worker.deadletter_max_original bytes, length and SHA-256; none of its bytes when
+ * such a dead letter was refused already).
+ */
+static void replace_refused(void *ctx, const cfd_producer_refusal *r, uint8_t **buf,
+                            size_t *len) {
+    cfd_worker *w = ctx;
+    cfd_dead_letter dl = {.original = r->payload, .original_len = r->len, .topic = r->topic,
+                          .partition = -1, .offset = -1, .reason = CFD_DL_OUTPUT_REFUSED,
+                          .detail = r->detail, .dead_at_ms = cfd_clock_now(&w->clock),
+                          .max_original = r->bare ? 0
+                                                  : (size_t)w->cfg->deadletter_max_original};
+    cfd_codec_dead_letter_encode(&dl, buf, len);
 }
 
 /* --- the clock ------------------------------------------------------------------------ */
@@ -302,22 +507,69 @@ static void refresh_sim_clock(cfd_worker *w) {
 
 /* --- life cycle -------------------------------------------------------------------- */
 
-/* One partition's messages of a poll: applied as one batch, but for those not ours any
- * more, already applied (an overlap after a seek), or alarms held back until a failed
- * seek back succeeds. */
-static cfd_err on_messages(void *ctx, int32_t part, rd_kafka_message_t **msgs, size_t n) {
-    cfd_worker *w = ctx;
-    slot *s = wk_slot_get(w, part);
-    size_t k = 0;
-    for (size_t j = 0; j < n; j++) {
-        int t = wk_topic_index(w, rd_kafka_topic_name(msgs[j]->rkt));
-        if (!s->owned || t < 0 || msgs[j]->offset <= s->applied[t] ||
-            (t == w->alarms_t && s->alarms_reseek &&
-             msgs[j]->offset >= s->alarms_reseek - 1))
-            continue;
-        msgs[k++] = msgs[j];
+/* Collects the stages' topics. @returns false with errstr filled when they do not fit
+ * or one is read twice. */
+static bool wire_topics(cfd_worker *w, char *errstr, size_t errstr_size) {
+    for (size_t st = 0; st < N_STAGES; st++) {
+        char *names[MAX_TOPICS];
+        size_t room = MAX_TOPICS - w->n_topics;
+        size_t n = stages[st]->topics(w->cfg, names, room);
+        for (size_t i = 0; i < n && i < room; i++) {
+            if (topic_index(w, names[i]) >= 0) {
+                snprintf(errstr, errstr_size, "topic %s is read twice (by the %s stage and "
+                         "another): give each input its own topic", names[i],
+                         stages[st]->name);
+                for (size_t j = i; j < n && j < room; j++)
+                    free(names[j]);
+                return false;
+            }
+            w->stage_of[w->n_topics] = st;
+            w->topics[w->n_topics++] = names[i];
+        }
+        if (n > room) {
+            snprintf(errstr, errstr_size, "at most %d input topics in all (events, alarms, "
+                     "inventory, city reports)", MAX_TOPICS);
+            return false;
+        }
+        w->stage_on[st] = n > 0;
     }
-    return k ? wk_process_batch(w, part, msgs, k) : CFD_OK;
+    bool events = false;
+    for (size_t st = 0; st < N_STAGES; st++)
+        events |= stages[st] == &cfd_event_stage && w->stage_on[st];
+    if (!events) {
+        snprintf(errstr, errstr_size, "worker.input_topics: give at least one topic");
+        return false;
+    }
+    return true;
+}
+
+static cfd_producer *producer_new(cfd_worker *w, const cfd_kafka_opts *kafka, char *errstr,
+                                  size_t errstr_size) {
+    const cfd_config *cfg = w->cfg;
+    char *events = NULL; /* re-keyed events go to the first input topic */
+    cfd_kafka_topic_names(cfg->input_topics, &events, 1);
+    const cfd_producer_topic topics[] = {
+        {CFD_OUT_RECORD, cfg->records_topic},
+        {CFD_OUT_ALERT, cfg->alerts_topic},
+        {CFD_OUT_DEAD_LETTER, cfg->deadletter_topic},
+        {CFD_OUT_INCIDENT, cfg->incidents_topic},
+        {CFD_OUT_EVENT, events},
+        {CFD_OUT_NOTICE, *cfg->alarms_topic ? cfg->alarms_topic : NULL},
+        {CFD_OUT_CITY, *cfg->city_reports_topic ? cfg->city_reports_topic : NULL},
+    };
+    const size_t n_kinds = sizeof(topics) / sizeof(topics[0]);
+    for (size_t i = 0; i < n_kinds; i++)
+        w->env.routed[topics[i].kind & 0xff] = topics[i].name != NULL;
+    const cfd_producer_opts opts = {
+        .kafka = kafka, .topics = topics, .n_topics = n_kinds,
+        .deadletter_kind = CFD_OUT_DEAD_LETTER, .n_offsets = w->n_topics, .stop = w->stop,
+        .log_module = MOD};
+    const cfd_producer_cbs cbs = {.ctx = w, .delivered = on_delivered,
+                                  .batch_delivered = on_batch_delivered,
+                                  .replace = replace_refused, .error = on_kafka_error};
+    cfd_producer *p = cfd_producer_new(&opts, &cbs, errstr, errstr_size);
+    free(events);
+    return p;
 }
 
 static cfd_consumer *consumer_new(cfd_worker *w, const cfd_kafka_opts *kafka, char *errstr,
@@ -327,7 +579,7 @@ static cfd_consumer *consumer_new(cfd_worker *w, const cfd_kafka_opts *kafka, ch
         .max_messages = (size_t)w->cfg->batch_size, .stop = w->stop, .log_module = MOD};
     const cfd_consumer_cbs cbs = {.ctx = w, .assign = on_assign, .assigned = on_assigned,
                                   .revoke = on_revoke, .batch = on_messages,
-                                  .error = wk_kafka_error};
+                                  .error = on_kafka_error};
     return cfd_consumer_new(&opts, &cbs, errstr, errstr_size);
 }
 
@@ -337,7 +589,6 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
     char host[64] = "host";
 
     w->cfg = cfg;
-    w->pol = pol;
     w->clock = clock;
     w->stop = stop;
     if (strcmp(cfg->clock, "simulated") == 0) {
@@ -346,42 +597,20 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
     }
     gethostname(host, sizeof(host) - 1);
     snprintf(w->owner, sizeof(w->owner), "%s/%d", host, (int)getpid());
-
-    rd_kafka_topic_partition_list_t *inputs = cfd_kafka_topic_list(cfg->input_topics);
-    bool inputs_ok = inputs->cnt > 0 && inputs->cnt <= MAX_TOPICS;
-    for (int i = 0; inputs_ok && i < inputs->cnt; i++)
-        w->topics[w->n_topics++] = cfd_xstrdup(inputs->elems[i].topic);
-    rd_kafka_topic_partition_list_destroy(inputs);
-    if (!inputs_ok) {
-        snprintf(errstr, errstr_size, "worker.input_topics: give 1 to %d topics",
-                 MAX_TOPICS);
+    if (!wire_topics(w, errstr, errstr_size))
         goto fail;
-    }
-    /* The NOC side shares the partitions (and the {pN} state) of the events. */
-    w->alarms_t = w->inventory_t = -1;
-    if (*cfg->alarms_topic && w->n_topics < MAX_TOPICS) {
-        w->alarms_t = (int)w->n_topics;
-        w->topics[w->n_topics++] = cfd_xstrdup(cfg->alarms_topic);
-    }
-    if (*cfg->inventory_topic && w->n_topics < MAX_TOPICS) {
-        w->inventory_t = (int)w->n_topics;
-        w->topics[w->n_topics++] = cfd_xstrdup(cfg->inventory_topic);
-    }
-    w->city_t = -1;
-    if (*cfg->city_reports_topic && w->n_topics < MAX_TOPICS) {
-        w->city_t = (int)w->n_topics;
-        w->topics[w->n_topics++] = cfd_xstrdup(cfg->city_reports_topic);
-    }
 
     const cfd_store_opts store_opts = cfd_config_store_opts(cfg);
     const cfd_kafka_opts kafka_opts = cfd_config_kafka_opts(cfg);
     if (!(w->store = cfd_store_new(&store_opts, errstr, errstr_size)))
         goto fail;
-    w->tx = cfd_txn_new();
-
-    if (!(w->producer = wk_producer_new(w, &kafka_opts, errstr, errstr_size)))
+    w->env = (cfd_env){.cfg = cfg, .pol = pol, .clock = &w->clock, .store = w->store,
+                       .stats = &w->stats, .ctx = w, .redis_retry = redis_retry,
+                       .caught_up = env_caught_up};
+    cfd_batch_init(&w->batch, &w->env);
+    w->outbox = cfd_outbox_new(&w->env);
+    if (!(w->producer = producer_new(w, &kafka_opts, errstr, errstr_size)))
         goto fail;
-
     if (!(w->consumer = consumer_new(w, &kafka_opts, errstr, errstr_size)))
         goto fail;
     return w;
@@ -397,8 +626,7 @@ cfd_err cfd_worker_run(cfd_worker *w) {
         err = cfd_consumer_poll(w->consumer, (int)w->cfg->poll_timeout_ms);
         cfd_producer_poll(w->producer, 0);
         cfd_producer_retry(w->producer);
-        wk_flush_hdel(w);
-        wk_commit_offsets(w);
+        cfd_outbox_flush(w->outbox);
         int64_t mono = cfd_monotonic_ms();
         if (w->simulated)
             refresh_sim_clock(w);
@@ -407,17 +635,12 @@ cfd_err cfd_worker_run(cfd_worker *w) {
             slot *s = &w->slots[p];
             if (!s->owned)
                 continue;
-            if (s->alarms_reseek)
-                wk_alarms_seek_back(w, (int32_t)p, s, s->alarms_reseek - 1);
+            for (size_t t = 0; t < w->n_topics; t++)
+                if (s->reseek[t])
+                    seek_back(w, (int32_t)p, s, t, s->reseek[t] - 1);
             if (mono >= s->next_tick_ms && caught_up(w, (int32_t)p, s)) {
-                s->next_tick_ms = mono + TIMER_TICK_MS;
-                err = wk_fire_timers(w, (int32_t)p, s, now);
-                if (!err && w->city_t >= 0)
-                    err = wk_fire_city_timers(w, (int32_t)p, s, now);
-            }
-            if (!err && mono >= s->next_sweep_ms) {
-                s->next_sweep_ms = mono + PARK_SWEEP_MS;
-                err = wk_sweep_parked(w, (int32_t)p, s);
+                s->next_tick_ms = mono + TICK_MS;
+                err = tick(w, (int32_t)p, s, now);
             }
         }
     }
@@ -429,7 +652,7 @@ cfd_err cfd_worker_run(cfd_worker *w) {
     cfd_info(MOD, "stopping: leaving the group");
     cfd_consumer_close(w->consumer);
     cfd_producer_flush(w->producer, 10000);
-    wk_flush_hdel(w);
+    cfd_outbox_flush(w->outbox);
     /* Not lost (each waits in its partition's outbox for the next owner), but a stop
      * that could not deliver everything says so, in the log and the exit status. */
     size_t left = cfd_producer_undelivered(w->producer);
@@ -449,18 +672,13 @@ void cfd_worker_destroy(cfd_worker *w) {
         return;
     cfd_consumer_destroy(w->consumer);
     cfd_producer_destroy(w->producer);
-    for (size_t p = 0; p < w->n_slots; p++) {
-        for (size_t i = 0; i < w->slots[p].n_hdel; i++)
-            free(w->slots[p].hdel[i]);
-        free(w->slots[p].hdel);
-    }
+    cfd_outbox_destroy(w->outbox);
     free(w->slots);
+    free(w->group);
     for (size_t i = 0; i < w->n_topics; i++)
         free(w->topics[i]);
-    wk_outs_clear(w);
-    free(w->outs);
-    cfd_txn_destroy(w->tx);
+    if (w->batch.env)
+        cfd_batch_release(&w->batch);
     cfd_store_destroy(w->store);
     free(w);
 }
-

@@ -5,6 +5,7 @@
 #include "confirmd/consumer.h"
 
 #include <inttypes.h>
+#include <librdkafka/rdkafka.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,37 +15,118 @@
 #include "confirmd/clock.h"
 #include "confirmd/log.h"
 
+/* The highest offset of one topic's partition that may be committed. */
+typedef struct mark {
+    int64_t offset; /* -1: none */
+    bool held;      /* in the current assignment */
+    bool dirty;     /* not committed yet */
+} mark;
+
 struct cfd_consumer {
     rd_kafka_t *rk;
     cfd_consumer_cbs cbs;
     volatile sig_atomic_t *stop;
     const char *mod;
+    char **topics;             /* subscribed, in the app's order */
+    size_t n_topics;
     size_t cap;                /* messages per poll */
     rd_kafka_message_t **msgs; /* one poll's messages */
-    rd_kafka_message_t **group; /* one partition's of them */
+    cfd_msg *group;            /* one partition's of them */
     bool *done;                /* msgs[i] handed over already */
+    mark *marks;               /* [partition * n_topics + topic index] */
+    size_t n_marks;
 };
+
+static size_t topic_index(const cfd_consumer *c, const char *topic) {
+    for (size_t t = 0; t < c->n_topics; t++)
+        if (strcmp(c->topics[t], topic) == 0)
+            return t;
+    return SIZE_MAX;
+}
+
+static mark *mark_of(cfd_consumer *c, size_t t, int32_t part) {
+    if (part < 0 || t >= c->n_topics)
+        return NULL;
+    size_t i = (size_t)part * c->n_topics + t, had = c->n_marks;
+    c->marks = cfd_xgrow(c->marks, &c->n_marks, i + 1, sizeof(mark));
+    for (size_t k = had; k < c->n_marks; k++)
+        c->marks[k].offset = -1;
+    return &c->marks[i];
+}
+
+/* Commits the marks not committed yet: of the partitions being revoked (revoked),
+ * else of those held. */
+static void commit_marks(cfd_consumer *c, bool revoked) {
+    rd_kafka_topic_partition_list_t *l = NULL;
+    for (size_t i = 0; i < c->n_marks; i++) {
+        mark *m = &c->marks[i];
+        if (!m->dirty || m->held == revoked || m->offset < 0)
+            continue;
+        if (!l)
+            l = rd_kafka_topic_partition_list_new(8);
+        rd_kafka_topic_partition_list_add(l, c->topics[i % c->n_topics],
+                                          (int32_t)(i / c->n_topics))->offset = m->offset + 1;
+        m->dirty = false;
+    }
+    if (!l)
+        return;
+    /* Held: asynchronously, the loop goes on. Revoked: before they go (the next owner
+     * reads it as the group's position). */
+    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, l, revoked ? 0 : 1);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        cfd_warn(c->mod, "offset commit: %s", rd_kafka_err2str(err));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* parts as the app sees them (topic names borrowed from parts). */
+static cfd_topic_part *parts_in(cfd_consumer *c, const rd_kafka_topic_partition_list_t *l) {
+    cfd_topic_part *v = cfd_xcalloc((size_t)l->cnt + 1, sizeof(*v));
+    for (int i = 0; i < l->cnt; i++)
+        v[i] = (cfd_topic_part){.topic = l->elems[i].topic,
+                                .topic_index = topic_index(c, l->elems[i].topic),
+                                .partition = l->elems[i].partition,
+                                .offset = l->elems[i].offset};
+    return v;
+}
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
     cfd_consumer *c = opaque;
+    cfd_topic_part *v = parts_in(c, parts);
+    size_t n = (size_t)parts->cnt;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        if (c->cbs.assign(c->cbs.ctx, parts))
-            return;
-        rd_kafka_resp_err_t kerr = rd_kafka_assign(rk, parts);
-        if (kerr)
-            cfd_error(c->mod, "assign: %s", rd_kafka_err2str(kerr));
-        c->cbs.assigned(c->cbs.ctx, parts);
+        if (c->cbs.assign(c->cbs.ctx, v, n) == 0) {
+            for (size_t i = 0; i < n; i++) {
+                parts->elems[i].offset = v[i].offset == CFD_OFFSET_COMMITTED
+                                             ? RD_KAFKA_OFFSET_INVALID
+                                             : v[i].offset;
+                mark *m = mark_of(c, v[i].topic_index, v[i].partition);
+                if (m)
+                    *m = (mark){.offset = -1, .held = true};
+            }
+            rd_kafka_resp_err_t kerr = rd_kafka_assign(rk, parts);
+            if (kerr)
+                cfd_error(c->mod, "assign: %s", rd_kafka_err2str(kerr));
+            c->cbs.assigned(c->cbs.ctx, v, n);
+        }
+        free(v);
         return;
     }
-    c->cbs.revoke(c->cbs.ctx, parts);
+    c->cbs.revoke(c->cbs.ctx, v, n);
+    for (size_t i = 0; i < n; i++) {
+        mark *m = mark_of(c, v[i].topic_index, v[i].partition);
+        if (m)
+            m->held = false;
+    }
+    commit_marks(c, true); /* what was done before they go, while still a member */
+    free(v);
     rd_kafka_assign(rk, NULL);
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     cfd_consumer *c = opaque;
     (void)rk;
-    c->cbs.error(c->cbs.ctx, err, reason);
+    cfd_kafka_report(c->cbs.error, c->cbs.ctx, err, reason);
 }
 
 static void consumer_conf(rd_kafka_conf_t *conf) {
@@ -61,6 +143,9 @@ cfd_consumer *cfd_consumer_new(const cfd_consumer_opts *opts, const cfd_consumer
     c->mod = opts->log_module;
     c->cap = opts->max_messages ? opts->max_messages : 1;
     c->msgs = cfd_xcalloc(c->cap, sizeof(*c->msgs));
+    c->topics = cfd_xcalloc(opts->n_topics + 1, sizeof(char *));
+    for (size_t i = 0; i < opts->n_topics; i++)
+        c->topics[c->n_topics++] = cfd_xstrdup(opts->topics[i]);
     c->group = cfd_xcalloc(c->cap, sizeof(*c->group));
     c->done = cfd_xcalloc(c->cap, sizeof(*c->done));
     if (!(c->rk = cfd_kafka_new(opts->kafka, CFD_KAFKA_CONSUMER, c, consumer_conf, errstr,
@@ -92,9 +177,13 @@ void cfd_consumer_destroy(cfd_consumer *c) {
         return;
     if (c->rk)
         rd_kafka_destroy(c->rk);
+    for (size_t i = 0; i < c->n_topics; i++)
+        free(c->topics[i]);
+    free(c->topics);
     free(c->msgs);
     free(c->group);
     free(c->done);
+    free(c->marks);
     free(c);
 }
 
@@ -110,8 +199,13 @@ static cfd_err dispatch(cfd_consumer *c, size_t n) {
         for (size_t j = i; j < n; j++) {
             if (c->done[j] || c->msgs[j]->partition != part)
                 continue;
+            rd_kafka_message_t *m = c->msgs[j];
+            const char *topic = rd_kafka_topic_name(m->rkt);
             c->done[j] = true;
-            c->group[k++] = c->msgs[j];
+            c->group[k++] = (cfd_msg){.topic = topic, .topic_index = topic_index(c, topic),
+                                      .partition = part, .offset = m->offset,
+                                      .key = m->key, .key_len = m->key_len,
+                                      .payload = m->payload, .len = m->len};
         }
         err = c->cbs.batch(c->cbs.ctx, part, c->group, k);
     }
@@ -135,6 +229,7 @@ cfd_err cfd_consumer_poll(cfd_consumer *c, int timeout_ms) {
     cfd_err err = dispatch(c, n);
     for (size_t i = 0; i < n; i++)
         rd_kafka_message_destroy(c->msgs[i]);
+    commit_marks(c, false);
     return err;
 }
 
@@ -161,11 +256,15 @@ int cfd_consumer_seek(cfd_consumer *c, const char *topic, int32_t part, int64_t 
     return -1;
 }
 
-int cfd_consumer_committed(cfd_consumer *c, rd_kafka_topic_partition_list_t *l) {
+int cfd_consumer_committed(cfd_consumer *c, cfd_topic_part *parts, size_t n, char *errstr,
+                           size_t errstr_size) {
     rd_kafka_resp_err_t kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(l, parts[i].topic, parts[i].partition);
     /* The coordinator may be moving or the broker failing requests for a while: ask
      * again with backoff before giving up. */
-    for (int64_t backoff = 100; l->cnt && !*c->stop; backoff *= 2) {
+    for (int64_t backoff = 100; n && !*c->stop; backoff *= 2) {
         kerr = rd_kafka_committed(c->rk, l, 10000);
         if (!kerr || backoff > 6400)
             break;
@@ -173,13 +272,21 @@ int cfd_consumer_committed(cfd_consumer *c, rd_kafka_topic_partition_list_t *l) 
                          " ms", rd_kafka_err2str(kerr), backoff);
         cfd_sleep_ms(backoff);
     }
-    return kerr;
+    for (size_t i = 0; !kerr && i < n; i++)
+        parts[i].offset = l->elems[i].err || l->elems[i].offset < 0 ? -1 : l->elems[i].offset;
+    rd_kafka_topic_partition_list_destroy(l);
+    if (kerr)
+        snprintf(errstr, errstr_size, "reading the group's committed offsets: %s",
+                 rd_kafka_err2str(kerr));
+    return kerr ? -1 : 0;
 }
 
-void cfd_consumer_commit(cfd_consumer *c, const rd_kafka_topic_partition_list_t *l) {
-    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, l, 1);
-    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        cfd_warn(c->mod, "offset commit: %s", rd_kafka_err2str(err));
+void cfd_consumer_done(cfd_consumer *c, size_t topic_index, int32_t part, int64_t offset) {
+    mark *m = mark_of(c, topic_index, part);
+    if (m && m->held && offset > m->offset) {
+        m->offset = offset;
+        m->dirty = true;
+    }
 }
 
 void cfd_consumer_close(cfd_consumer *c) { rd_kafka_consumer_close(c->rk); }

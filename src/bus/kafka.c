@@ -3,6 +3,7 @@
  */
 #include "confirmd/kafka.h"
 
+#include <librdkafka/rdkafka.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,22 +166,41 @@ rd_kafka_t *cfd_kafka_new(const cfd_kafka_opts *opts, int role, void *opaque,
     return rk;
 }
 
-bool cfd_kafka_refused(int err) {
-    return err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL;
+cfd_kafka_fault cfd_kafka_fault_of(int err) {
+    if (err == RD_KAFKA_RESP_ERR__FATAL)
+        return CFD_KAFKA_FATAL;
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL)
+        return CFD_KAFKA_REFUSED;
+    return CFD_KAFKA_TRANSIENT;
 }
 
-rd_kafka_topic_partition_list_t *cfd_kafka_topic_list(const char *csv) {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(4);
+void cfd_kafka_report(cfd_kafka_error_fn fn, void *ctx, int err, const char *reason) {
+    char what[1024];
+    snprintf(what, sizeof(what), "%s: %s", rd_kafka_err2name(err), reason);
+    fn(ctx, cfd_kafka_fault_of(err), what);
+}
+
+bool cfd_kafka_prop_check(const char *prop, const char *value, char *errstr,
+                          size_t errstr_size) {
+    rd_kafka_conf_t *scratch = rd_kafka_conf_new();
+    errstr[0] = '\0';
+    rd_kafka_conf_res_t res = rd_kafka_conf_set(scratch, prop, value, errstr, errstr_size);
+    rd_kafka_conf_destroy(scratch);
+    return res == RD_KAFKA_CONF_OK;
+}
+
+size_t cfd_kafka_topic_names(const char *csv, char **names, size_t max) {
     char *copy = cfd_xstrdup(csv), *save = NULL;
+    size_t n = 0;
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         while (*t == ' ')
             t++;
-        size_t n = strlen(t);
-        while (n && t[n - 1] == ' ')
-            t[--n] = '\0';
-        if (n)
-            rd_kafka_topic_partition_list_add(l, t, RD_KAFKA_PARTITION_UA);
+        size_t len = strlen(t);
+        while (len && t[len - 1] == ' ')
+            t[--len] = '\0';
+        if (len && n++ < max)
+            names[n - 1] = cfd_xstrdup(t);
     }
     free(copy);
-    return l;
+    return n;
 }

@@ -5,6 +5,7 @@
  */
 #include "confirmd/producer.h"
 
+#include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,7 +271,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     cfd_producer *p = opaque;
     (void)rk;
-    p->cbs.error(p->cbs.ctx, err, reason);
+    cfd_kafka_report(p->cbs.error, p->cbs.ctx, err, reason);
 }
 
 void cfd_producer_send(cfd_producer *p, int32_t part, uint64_t batch, const char *id,

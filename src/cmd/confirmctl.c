@@ -53,7 +53,7 @@ static char ctl_refusal[512]; /* why the brokers refused this client, "" while t
 
 void ctl_kafka_error(int err, const char *reason)
 {
-    if (cfd_kafka_refused(err) && !ctl_refusal[0])
+    if (cfd_kafka_fault_of(err) == CFD_KAFKA_REFUSED && !ctl_refusal[0])
         snprintf(ctl_refusal, sizeof ctl_refusal, "%s", reason);
 }
 

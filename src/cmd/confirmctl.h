@@ -22,7 +22,7 @@ bool ctl_is_help(const char *arg);
 int64_t ctl_mono_ms(void);
 
 /* For a librdkafka error callback: keeps the first refusal by the brokers (a failed
- * SASL login or TLS handshake, see cfd_kafka_refused()), which retrying cannot cure. */
+ * SASL login or TLS handshake, see CFD_KAFKA_REFUSED), which retrying cannot cure. */
 void ctl_kafka_error(int err, const char *reason);
 
 /* When the brokers refused this client, says so on stderr (once) and @returns true. */

@@ -67,6 +67,29 @@ bool cfd_city_report_copy(cfd_city_report *dst, const cfd_city_report *src)
     return true;
 }
 
+size_t cfd_city_report_changes(const cfd_record *rec, const cfd_city_report *was,
+                               bool in_was, cfd_city_report out[2])
+{
+    cfd_city_report now;
+    bool in = rec && cfd_city_report_of(rec, &now);
+    size_t n = 0;
+    if (!in && !in_was)
+        return 0;
+    if (in_was && (!in || strcmp(now.city, was->city) != 0 ||
+                   strcmp(now.service, was->service) != 0)) {
+        /* Out of its former key: there, its fault counts as ended now. */
+        out[n] = *was;
+        if (!out[n].ended_at_ms)
+            out[n].ended_at_ms = cfd_record_as_of(rec);
+        out[n++].record_version = rec->version;
+    } else if (in && in_was && cfd_city_report_same(&now, was)) {
+        return 0; /* nothing the rule reads changed */
+    }
+    if (in)
+        out[n++] = now;
+    return n;
+}
+
 cfd_city_state *cfd_city_state_new(void)
 {
     return cfd_xcalloc(1, sizeof(cfd_city_state));

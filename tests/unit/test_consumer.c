@@ -1,8 +1,9 @@
 /*
  * Unit tests for src/bus/consumer.c, against librdkafka's in-process mock cluster: the
  * app says where an assigned partition resumes, each poll's messages come one
- * partition at a time, a seek makes a partition come again, committed offsets are
- * read back, an assignment the app refuses is not taken.
+ * partition at a time, a seek makes a partition come again, what the app marks done
+ * is committed (at the next poll, and at a revocation) and read back, an assignment
+ * the app refuses is not taken.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +18,8 @@
 #include "confirmd/clock.h"
 #include "confirmd/consumer.h"
 
-#include <librdkafka/rdkafka_mock.h> /* after rdkafka.h (consumer.h) */
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 
 #define PARTS 2
 #define PER_PART 5
@@ -33,41 +35,52 @@ typedef struct seen {
     bool mixed;                  /* a batch held more than one partition */
 } seen;
 
-static int on_assign(void *ctx, rd_kafka_topic_partition_list_t *parts) {
+static int on_assign(void *ctx, cfd_topic_part *parts, size_t n) {
     seen *s = ctx;
     s->n_assigns++;
-    for (int i = 0; i < parts->cnt; i++)
-        parts->elems[i].offset = s->resume[parts->elems[i].partition];
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(parts[i].topic, "in");
+        assert_int_equal(parts[i].topic_index, 0);
+        parts[i].offset = s->resume[parts[i].partition];
+    }
     return s->refuse ? -1 : 0;
 }
 
-static void on_assigned(void *ctx, const rd_kafka_topic_partition_list_t *parts) {
+static void on_assigned(void *ctx, const cfd_topic_part *parts, size_t n) {
     seen *s = ctx;
     (void)parts;
+    (void)n;
     s->n_assigned++;
 }
 
-static void on_revoke(void *ctx, const rd_kafka_topic_partition_list_t *parts) {
+static cfd_consumer *revoking; /* marks partition 1 done up to 2 when revoked */
+
+static void on_revoke(void *ctx, const cfd_topic_part *parts, size_t n) {
     seen *s = ctx;
     (void)parts;
+    (void)n;
     s->n_revokes++;
+    if (revoking)
+        cfd_consumer_done(revoking, 0, 1, 2);
 }
 
-static cfd_err on_batch(void *ctx, int32_t part, rd_kafka_message_t **msgs, size_t n) {
+static cfd_err on_batch(void *ctx, int32_t part, cfd_msg *msgs, size_t n) {
     seen *s = ctx;
     s->n_batches++;
     for (size_t i = 0; i < n; i++) {
-        s->mixed |= msgs[i]->partition != part;
+        s->mixed |= msgs[i].partition != part;
+        assert_string_equal(msgs[i].topic, "in");
+        assert_int_equal(msgs[i].len, 1);
         if (s->n_got[part] < 32)
-            s->got[part][s->n_got[part]++] = msgs[i]->offset;
+            s->got[part][s->n_got[part]++] = msgs[i].offset;
     }
     return CFD_OK;
 }
 
-static void on_error(void *ctx, int err, const char *reason) {
+static void on_error(void *ctx, cfd_kafka_fault fault, const char *what) {
     (void)ctx;
-    (void)err;
-    (void)reason;
+    (void)fault;
+    (void)what;
 }
 
 static volatile sig_atomic_t stop_flag;
@@ -148,7 +161,7 @@ static void poll_until(cfd_consumer *c, const seen *s, size_t want) {
  * again from there. Then commits are read back. */
 static void test_resume_dispatch_seek_commit(void **state) {
     fixture *f = *state;
-    seen s = {.resume = {2, RD_KAFKA_OFFSET_INVALID}};
+    seen s = {.resume = {2, CFD_OFFSET_COMMITTED}};
     cfd_consumer *c = consumer_new(f, &s, "g1");
     poll_until(c, &s, (PER_PART - 2) + PER_PART);
     assert_int_equal(s.n_assigns, 1);
@@ -166,27 +179,39 @@ static void test_resume_dispatch_seek_commit(void **state) {
     assert_int_equal(s.got[1][PER_PART], 3);
     assert_int_equal(s.got[1][PER_PART + 1], 4);
 
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, "in", 0)->offset = 4;
-    cfd_consumer_commit(c, l);
+    /* Done up to 3 (then a lower mark, which changes nothing): committed is 4, the
+     * next offset to read. */
+    cfd_consumer_done(c, 0, 0, 3);
+    cfd_consumer_done(c, 0, 0, 1);
+    cfd_consumer_done(c, 0, 7, 3); /* not held: ignored */
+    cfd_topic_part tp[2] = {{.topic = "in", .partition = 0}, {.topic = "in", .partition = 1}};
     int64_t until = cfd_monotonic_ms() + 10000;
     do {
-        assert_int_equal(cfd_consumer_poll(c, 100), CFD_OK); /* serves the commit */
-        l->elems[0].offset = RD_KAFKA_OFFSET_INVALID;
-        assert_int_equal(cfd_consumer_committed(c, l), 0);
-    } while (l->elems[0].offset != 4 && cfd_monotonic_ms() < until);
-    assert_int_equal(l->elems[0].offset, 4);
-    rd_kafka_topic_partition_list_destroy(l);
+        assert_int_equal(cfd_consumer_poll(c, 100), CFD_OK); /* commits, serves it */
+        assert_int_equal(cfd_consumer_committed(c, tp, 2, errstr, sizeof(errstr)), 0);
+    } while (tp[0].offset != 4 && cfd_monotonic_ms() < until);
+    assert_int_equal(tp[0].offset, 4);
+    assert_int_equal(tp[1].offset, -1); /* nothing marked: nothing committed */
 
+    /* What is marked done while the partitions are revoked is still committed. */
+    revoking = c;
     cfd_consumer_close(c);
+    revoking = NULL;
     assert_int_equal(s.n_revokes, 1);
+    cfd_consumer_destroy(c);
+    seen s2 = {.resume = {CFD_OFFSET_COMMITTED, CFD_OFFSET_COMMITTED}};
+    c = consumer_new(f, &s2, "g1");
+    tp[0].offset = tp[1].offset = 0;
+    assert_int_equal(cfd_consumer_committed(c, tp, 2, errstr, sizeof(errstr)), 0);
+    assert_int_equal(tp[0].offset, 4);
+    assert_int_equal(tp[1].offset, 3);
     cfd_consumer_destroy(c);
 }
 
 /* An assignment the app refuses is not taken: nothing is consumed. */
 static void test_refused_assignment(void **state) {
     fixture *f = *state;
-    seen s = {.refuse = true, .resume = {RD_KAFKA_OFFSET_INVALID, RD_KAFKA_OFFSET_INVALID}};
+    seen s = {.refuse = true, .resume = {CFD_OFFSET_COMMITTED, CFD_OFFSET_COMMITTED}};
     cfd_consumer *c = consumer_new(f, &s, "g2");
     int64_t until = cfd_monotonic_ms() + 30000;
     while (s.n_assigns == 0 && cfd_monotonic_ms() < until)

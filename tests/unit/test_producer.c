@@ -53,10 +53,10 @@ static void on_replace(void *ctx, const cfd_producer_refusal *r, uint8_t **buf,
     *len = strlen("replacement");
 }
 
-static void on_error(void *ctx, int err, const char *reason) {
+static void on_error(void *ctx, cfd_kafka_fault fault, const char *what) {
     (void)ctx;
-    (void)err;
-    (void)reason;
+    (void)fault;
+    (void)what;
 }
 
 static volatile sig_atomic_t stop_flag;

@@ -1,5 +1,5 @@
 /*
- * The worker's NOC stage: inventory records and alarms of a partition. Alarms are
+ * The alarm stage: inventory records and NOC alarms of a partition. Alarms are
  * keyed by network object; what they mean for work orders (cfd_alarm_decide) becomes
  * events produced to the events topic keyed by work order, so only the owner of a
  * work order's partition ever advances its record (no two workers race on one).
@@ -10,11 +10,13 @@
 #include <string.h>
 
 #include "confirmd/alloc.h"
+#include "confirmd/codec.h"
 #include "confirmd/log.h"
 #include "confirmd/noc_codec.h"
-#include "worker_int.h"
+#include "emit.h"
+#include "stage.h"
 
-#define MOD "noc"
+#define MOD "alarm"
 
 /* One network object touched by the batch. */
 typedef struct obj {
@@ -28,14 +30,14 @@ typedef struct obj {
     bool dirty;
 } obj;
 
-typedef struct noc_batch {
+typedef struct objects {
     obj *objs;
     size_t n_objs;
     cfd_decoded_alarm *alarms; /* per message; pb NULL when not an alarm */
     size_t *obj_of;
-} noc_batch;
+} objects;
 
-static obj *obj_get(noc_batch *nb, const char *id) {
+static obj *obj_get(objects *nb, const char *id) {
     for (size_t i = 0; i < nb->n_objs; i++)
         if (strcmp(nb->objs[i].id, id) == 0)
             return &nb->objs[i];
@@ -45,7 +47,7 @@ static obj *obj_get(noc_batch *nb, const char *id) {
     return o;
 }
 
-static void noc_free(noc_batch *nb, size_t n) {
+static void objects_free(objects *nb, size_t n) {
     for (size_t i = 0; i < nb->n_objs; i++) {
         obj *o = &nb->objs[i];
         free(o->circuit_bytes.data);
@@ -59,28 +61,15 @@ static void noc_free(noc_batch *nb, size_t n) {
     free(nb->obj_of);
 }
 
-/* Produces one event to the events topic, keyed by its work order. */
-static void emit_event(cfd_worker *w, const cfd_event *ev) {
-    char id[200];
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    if (cfd_codec_event_encode(ev, &buf, &len)) {
-        wk_batch_fail(w, "event", ev->event_id);
-        return;
-    }
-    snprintf(id, sizeof(id), "ev/%s", ev->event_id);
-    wk_add_output(w, id, CFD_OUT_EVENT, ev->work_order, buf, len);
-}
-
 /* The events an alarm calls for, as outputs to the events topic; c is the inventory
  * record of the alarm's object (NULL for a customer's report notice). */
-static void emit_events(cfd_worker *w, obj *o, const cfd_alarm *a, const cfd_circuit *c,
+static void emit_events(cfd_batch *b, obj *o, const cfd_alarm *a, const cfd_circuit *c,
                         cfd_alarm_action act) {
     cfd_event evs[2];
     char ids[2][160];
-    size_t n = cfd_alarm_events(o->state, a, c, act, w->pol, evs, ids);
+    size_t n = cfd_alarm_events(o->state, a, c, act, b->env->pol, evs, ids);
     for (size_t i = 0; i < n; i++)
-        emit_event(w, &evs[i]);
+        cfd_emit_event(b, &evs[i]);
     if (act != CFD_ALARM_OPEN)
         return;
     cfd_info(MOD, "alarm %s on %s opened work order %s", a->alarm_id, a->network_object,
@@ -89,12 +78,12 @@ static void emit_events(cfd_worker *w, obj *o, const cfd_alarm *a, const cfd_cir
      * alarm, or the customer's coordinator): the circuit learns of the order too. */
     const char *circuit = c->circuit_id;
     if (circuit && *circuit && strcmp(circuit, o->id) != 0)
-        wk_emit_opened_notice(w, circuit, o->id, o->state->work_order, a->event_time_ms);
+        cfd_emit_opened_notice(b, circuit, o->id, o->state->work_order, a->event_time_ms);
 }
 
 /* A customer's report on a circuit whose alarm already opened an order: the report
  * joins that order (keeping the earlier clock start), its own order is cancelled. */
-static void emit_join(cfd_worker *w, obj *o, const cfd_alarm *a) {
+static void emit_join(cfd_batch *b, obj *o, const cfd_alarm *a) {
     char errstr[256], eid[200], cid[200], reason[256];
     cfd_decoded_event de;
     if (cfd_codec_event_decode(a->report, a->report_len, &de, errstr, sizeof(errstr))) {
@@ -108,7 +97,7 @@ static void emit_join(cfd_worker *w, obj *o, const cfd_alarm *a) {
     /* The object whose alarm opened the order: this one, or (this being its circuit)
      * the port or equipment an opened notice named. */
     joined.report.alarm_object = o->state->opened_on ? o->state->opened_on : a->network_object;
-    emit_event(w, &joined);
+    cfd_emit_event(b, &joined);
     snprintf(cid, sizeof(cid), "joined-%s", a->reported_work_order);
     snprintf(reason, sizeof(reason), "duplicate report: joined %s, opened by a NOC alarm",
              o->state->work_order);
@@ -116,14 +105,14 @@ static void emit_join(cfd_worker *w, obj *o, const cfd_alarm *a) {
                         .source = CFD_SOURCE_NOC, .event_time_ms = de.ev.event_time_ms,
                         .reported_by = "noc", .kind = CFD_MS_CANCELLED};
     cancel.change.reason = reason;
-    emit_event(w, &cancel);
+    cfd_emit_event(b, &cancel);
     cfd_info(MOD, "work order %s joins %s (circuit %s)", a->reported_work_order,
              o->state->work_order, a->network_object);
     cfd_codec_event_release(&de);
 }
 
 /* What the rules decide for a (an alarm, or a notice when c is NULL) on o's state. */
-static void apply_decided(cfd_worker *w, obj *o, const cfd_alarm *a, const cfd_circuit *c) {
+static void apply_decided(cfd_batch *b, obj *o, const cfd_alarm *a, const cfd_circuit *c) {
     cfd_alarm_action act = cfd_alarm_decide(o->state, a);
     if (act == CFD_ALARM_IGNORE) {
         o->dirty = true; /* the repeat count moved */
@@ -134,14 +123,14 @@ static void apply_decided(cfd_worker *w, obj *o, const cfd_alarm *a, const cfd_c
         cfd_info(MOD, "object %s: work order %s completed", a->network_object,
                  a->closed_work_order);
     else if (act == CFD_ALARM_JOIN)
-        emit_join(w, o, a);
+        emit_join(b, o, a);
     else if (c || act == CFD_ALARM_ADOPT) /* ADOPT: a repeat-fault link, if any */
-        emit_events(w, o, a, c, act);
+        emit_events(b, o, a, c, act);
 }
 
 /* Forwards an alarm on o (of customer_id) to the customer's coordinator, with o's
  * inventory record, under an id of its input position. */
-static void forward(cfd_worker *w, rd_kafka_message_t *m, int32_t part, const obj *o,
+static void forward(cfd_batch *b, const cfd_msg *m, const obj *o,
                     const cfd_alarm *a, const char *customer_id) {
     char coordinator[200], id[400];
     cfd_alarm fwd = *a;
@@ -149,13 +138,13 @@ static void forward(cfd_worker *w, rd_kafka_message_t *m, int32_t part, const ob
     fwd.coordinator = coordinator;
     fwd.circuit = o->circuit_bytes.data;
     fwd.circuit_len = o->circuit_bytes.len;
-    snprintf(id, sizeof(id), "fwd/%s/%" PRId32 "/%" PRId64, rd_kafka_topic_name(m->rkt), part,
+    snprintf(id, sizeof(id), "fwd/%s/%" PRId32 "/%" PRId64, m->topic, m->partition,
              m->offset);
-    wk_emit_alarm_notice(w, id, &fwd);
+    cfd_emit_alarm(b, id, &fwd);
 }
 
 /* Decides one alarm message against its object (or, forwarded, its coordinator). */
-static void apply_alarm(cfd_worker *w, rd_kafka_message_t *m, int32_t part, obj *o,
+static void apply_alarm(cfd_batch *b, const cfd_msg *m, obj *o,
                         const cfd_alarm *a) {
     char errstr[256];
     bool notice = a->closed_work_order != NULL || a->reported_work_order != NULL ||
@@ -165,8 +154,7 @@ static void apply_alarm(cfd_worker *w, rd_kafka_message_t *m, int32_t part, obj 
     if (!notice && a->coordinator) {
         if (cfd_codec_circuit_decode(a->circuit, a->circuit_len, &fwd_circuit, errstr,
                                      sizeof(errstr))) {
-            wk_dead_letter(w, rd_kafka_topic_name(m->rkt), part, m->offset, m->payload,
-                           m->len, CFD_ERR_UNKNOWN_OBJECT, errstr, NULL, a->alarm_id);
+            cfd_batch_dead_letter(b, m, CFD_ERR_UNKNOWN_OBJECT, errstr, NULL, a->alarm_id);
             return;
         }
         c = &fwd_circuit.c;
@@ -174,15 +162,13 @@ static void apply_alarm(cfd_worker *w, rd_kafka_message_t *m, int32_t part, obj 
         if (!o->circuit_bytes.data) {
             snprintf(errstr, sizeof(errstr),
                      "unknown network object %s: not in the inventory", a->network_object);
-            wk_dead_letter(w, rd_kafka_topic_name(m->rkt), part, m->offset, m->payload,
-                           m->len, CFD_ERR_UNKNOWN_OBJECT, errstr, NULL, a->alarm_id);
+            cfd_batch_dead_letter(b, m, CFD_ERR_UNKNOWN_OBJECT, errstr, NULL, a->alarm_id);
             return;
         }
         if (!o->circuit_decoded) {
             if (cfd_codec_circuit_decode(o->circuit_bytes.data, o->circuit_bytes.len,
                                          &o->circuit, errstr, sizeof(errstr))) {
-                wk_dead_letter(w, rd_kafka_topic_name(m->rkt), part, m->offset, m->payload,
-                               m->len, CFD_ERR_UNKNOWN_OBJECT, errstr, NULL, a->alarm_id);
+                cfd_batch_dead_letter(b, m, CFD_ERR_UNKNOWN_OBJECT, errstr, NULL, a->alarm_id);
                 return;
             }
             o->circuit_decoded = true;
@@ -191,15 +177,15 @@ static void apply_alarm(cfd_worker *w, rd_kafka_message_t *m, int32_t part, obj 
         /* The object has no order of its own: the customer's coordinator decides, so
          * that a storm over many objects of one customer opens one order. */
         const char *customer = c->customer.customer_id;
-        if (customer && *customer && w->cfg->alarm_by_customer && !a->declined &&
+        if (customer && *customer && b->env->cfg->alarm_by_customer && !a->declined &&
             !(o->state && o->state->work_order)) {
-            forward(w, m, part, o, a, customer);
+            forward(b, m, o, a, customer);
             return;
         }
     }
     if (!o->state)
         o->state = cfd_alarm_state_new();
-    if (a->coordinator && !notice && cfd_alarm_declines(o->state, a, w->pol)) {
+    if (a->coordinator && !notice && cfd_alarm_declines(o->state, a, b->env->pol)) {
         /* Too long after the customer's order opened to be the same storm. */
         char id[400];
         cfd_alarm back = *a;
@@ -207,28 +193,31 @@ static void apply_alarm(cfd_worker *w, rd_kafka_message_t *m, int32_t part, obj 
         back.circuit = NULL;
         back.circuit_len = 0;
         back.declined = true;
-        snprintf(id, sizeof(id), "decl/%s/%" PRId32 "/%" PRId64, rd_kafka_topic_name(m->rkt),
-                 part, m->offset);
-        wk_emit_alarm_notice(w, id, &back);
+        snprintf(id, sizeof(id), "decl/%s/%" PRId32 "/%" PRId64, m->topic, m->partition,
+                 m->offset);
+        cfd_emit_alarm(b, id, &back);
     } else {
-        apply_decided(w, o, a, c);
+        apply_decided(b, o, a, c);
     }
     cfd_codec_circuit_release(&fwd_circuit);
 }
 
+static bool is_inventory(const cfd_batch *b, const cfd_msg *m) {
+    return strcmp(m->topic, b->env->cfg->inventory_topic) == 0;
+}
+
 /* Decodes the messages and loads their objects' records and alarm states. */
-static cfd_err noc_load(cfd_worker *w, noc_batch *nb, int32_t part, rd_kafka_message_t **msgs,
-                        size_t n, char **keep, size_t *n_keep) {
+static cfd_err objects_load(cfd_batch *b, objects *nb, const cfd_msg *msgs, size_t n,
+                            char **keep, size_t *n_keep) {
     char errstr[512];
     const char **kinds = cfd_xcalloc(2 * n + 1, sizeof(char *));
     const char **names = cfd_xcalloc(2 * n + 1, sizeof(char *));
     cfd_blob *blobs = cfd_xcalloc(2 * n + 1, sizeof(cfd_blob));
     cfd_err err = CFD_OK;
-    int64_t backoff = 0;
     for (size_t i = 0; i < n; i++) {
-        rd_kafka_message_t *m = msgs[i];
+        const cfd_msg *m = &msgs[i];
         nb->obj_of[i] = SIZE_MAX;
-        if (wk_topic_index(w, rd_kafka_topic_name(m->rkt)) == w->inventory_t) {
+        if (is_inventory(b, m)) {
             /* Keyed by object id: a tombstone (no value) has only its key. */
             if (!m->key || !m->key_len)
                 continue;
@@ -240,8 +229,7 @@ static cfd_err noc_load(cfd_worker *w, noc_batch *nb, int32_t part, rd_kafka_mes
         cfd_err derr = cfd_codec_alarm_decode(m->payload, m->len, &nb->alarms[i], errstr,
                                               sizeof(errstr));
         if (derr) {
-            wk_dead_letter(w, rd_kafka_topic_name(m->rkt), part, m->offset, m->payload,
-                           m->len, derr, errstr, NULL, NULL);
+            cfd_batch_dead_letter(b, m, derr, errstr, NULL, NULL);
             continue;
         }
         /* A forwarded alarm is decided on its customer's coordinator. */
@@ -255,10 +243,9 @@ static cfd_err noc_load(cfd_worker *w, noc_batch *nb, int32_t part, rd_kafka_mes
         kinds[2 * k + 1] = "alm";
         names[2 * k] = names[2 * k + 1] = nb->objs[k].id;
     }
-    do
-        err = cfd_store_get(w->store, part, kinds, names, 2 * nb->n_objs, blobs, errstr,
-                            sizeof(errstr));
-    while (wk_redis_retry(w, err, &backoff, errstr, sizeof(errstr)));
+    CFD_REDIS(b->env, err, errstr,
+              cfd_store_get(b->env->store, b->part, kinds, names, 2 * nb->n_objs, blobs,
+                            errstr, sizeof(errstr)));
     for (size_t k = 0; !err && k < nb->n_objs; k++) {
         obj *o = &nb->objs[k];
         o->circuit_bytes = blobs[2 * k];
@@ -266,7 +253,7 @@ static cfd_err noc_load(cfd_worker *w, noc_batch *nb, int32_t part, rd_kafka_mes
         if (blobs[2 * k + 1].data &&
             cfd_codec_alarm_state_decode(blobs[2 * k + 1].data, blobs[2 * k + 1].len,
                                          &o->state, errstr, sizeof(errstr))) {
-            err = wk_state_unreadable(w, "network object", o->id, errstr);
+            err = cfd_batch_unreadable(b, "network object", o->id, errstr);
         }
     }
     cfd_blobs_clear(blobs, 2 * nb->n_objs);
@@ -276,70 +263,111 @@ static cfd_err noc_load(cfd_worker *w, noc_batch *nb, int32_t part, rd_kafka_mes
     return err;
 }
 
-cfd_err wk_noc_batch(cfd_worker *w, int32_t part, rd_kafka_message_t **msgs, size_t n) {
+/* Applies an inventory record (checked, then kept as given) or its deletion to o. */
+static void apply_inventory(cfd_batch *b, const cfd_msg *m, obj *o) {
     char errstr[256];
-    noc_batch nb = {.objs = cfd_xcalloc(n + 1, sizeof(obj)),
-                    .alarms = cfd_xcalloc(n + 1, sizeof(cfd_decoded_alarm)),
-                    .obj_of = cfd_xcalloc(n + 1, sizeof(size_t))};
+    if (m->len) {
+        cfd_decoded_circuit dc;
+        cfd_err derr = cfd_codec_circuit_decode(m->payload, m->len, &dc, errstr,
+                                                sizeof(errstr));
+        if (derr) {
+            cfd_batch_dead_letter(b, m, derr, errstr, NULL, NULL);
+            return;
+        }
+        cfd_codec_circuit_release(&dc);
+    }
+    free(o->circuit_bytes.data);
+    o->circuit_bytes = (cfd_blob){NULL, 0};
+    if (m->len) {
+        o->circuit_bytes.data = cfd_xmalloc(m->len);
+        memcpy(o->circuit_bytes.data, m->payload, m->len);
+        o->circuit_bytes.len = m->len;
+    }
+    cfd_codec_circuit_release(&o->circuit);
+    o->circuit_decoded = false;
+    o->circuit_set = true;
+}
+
+/*
+ * A worker starting on a backlog may fetch alarms before the inventory they refer to:
+ * looked up now, they would be dead-lettered as unknown objects that are only not
+ * loaded yet. While the inventory of the partition is behind (this batch's inventory
+ * included), the batch's alarms are deferred: consumed again later.
+ * @returns the number of messages kept, the others deferred.
+ */
+static size_t defer_alarms(cfd_batch *b, cfd_msg *msgs, size_t n) {
+    const char *inventory = b->env->cfg->inventory_topic;
+    int64_t inv = -1;
+    bool alarms = false;
+    if (!*inventory)
+        return n;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_inventory(b, &msgs[i]))
+            alarms = true;
+        else if (msgs[i].offset > inv)
+            inv = msgs[i].offset;
+    }
+    if (!alarms || cfd_batch_caught_up(b, inventory, inv))
+        return n;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (is_inventory(b, &msgs[i]))
+            msgs[k++] = msgs[i];
+        else
+            cfd_batch_defer(b, &msgs[i]);
+    }
+    return k;
+}
+
+static cfd_err alarm_batch(cfd_batch *b, const cfd_msg *in, size_t n) {
+    cfd_msg *msgs = cfd_xcalloc(n + 1, sizeof(*msgs));
+    memcpy(msgs, in, n * sizeof(*msgs));
+    n = defer_alarms(b, msgs, n);
+    objects nb = {.objs = cfd_xcalloc(n + 1, sizeof(obj)),
+                  .alarms = cfd_xcalloc(n + 1, sizeof(cfd_decoded_alarm)),
+                  .obj_of = cfd_xcalloc(n + 1, sizeof(size_t))};
     char **keep = cfd_xcalloc(n + 1, sizeof(char *)); /* object ids copied from message keys */
     size_t n_keep = 0;
-    cfd_err err;
-    err = noc_load(w, &nb, part, msgs, n, keep, &n_keep);
+    cfd_err err = objects_load(b, &nb, msgs, n, keep, &n_keep);
     /* The inventory first, so that alarms of this batch see its changes. */
-    for (size_t i = 0; !err && i < n; i++) {
-        rd_kafka_message_t *m = msgs[i];
-        if (nb.obj_of[i] == SIZE_MAX ||
-            wk_topic_index(w, rd_kafka_topic_name(m->rkt)) != w->inventory_t)
-            continue;
-        obj *o = &nb.objs[nb.obj_of[i]];
-        /* An inventory record: checked, then kept as given (or deleted). */
-        if (m->len) {
-            cfd_decoded_circuit dc;
-            cfd_err derr = cfd_codec_circuit_decode(m->payload, m->len, &dc, errstr,
-                                                    sizeof(errstr));
-            if (derr) {
-                wk_dead_letter(w, rd_kafka_topic_name(m->rkt), part, m->offset, m->payload,
-                               m->len, derr, errstr, NULL, NULL);
-                continue;
-            }
-            cfd_codec_circuit_release(&dc);
-        }
-        free(o->circuit_bytes.data);
-        o->circuit_bytes = (cfd_blob){NULL, 0};
-        if (m->len) {
-            o->circuit_bytes.data = cfd_xmalloc(m->len);
-            memcpy(o->circuit_bytes.data, m->payload, m->len);
-            o->circuit_bytes.len = m->len;
-        }
-        cfd_codec_circuit_release(&o->circuit);
-        o->circuit_decoded = false;
-        o->circuit_set = true;
-    }
-    for (size_t i = 0; !err && i < n; i++) {
-        rd_kafka_message_t *m = msgs[i];
-        if (nb.obj_of[i] != SIZE_MAX &&
-            wk_topic_index(w, rd_kafka_topic_name(m->rkt)) == w->alarms_t)
-            apply_alarm(w, m, part, &nb.objs[nb.obj_of[i]], &nb.alarms[i].a);
-    }
+    for (size_t i = 0; !err && i < n; i++)
+        if (nb.obj_of[i] != SIZE_MAX && is_inventory(b, &msgs[i]))
+            apply_inventory(b, &msgs[i], &nb.objs[nb.obj_of[i]]);
+    for (size_t i = 0; !err && i < n; i++)
+        if (nb.obj_of[i] != SIZE_MAX && !is_inventory(b, &msgs[i]))
+            apply_alarm(b, &msgs[i], &nb.objs[nb.obj_of[i]], &nb.alarms[i].a);
     for (size_t k = 0; !err && k < nb.n_objs; k++) {
         obj *o = &nb.objs[k];
         if (o->circuit_set) {
             if (o->circuit_bytes.data)
-                cfd_txn_put(w->tx, "obj", o->id, o->circuit_bytes.data, o->circuit_bytes.len);
+                cfd_txn_put(b->tx, "obj", o->id, o->circuit_bytes.data, o->circuit_bytes.len);
             else
-                cfd_txn_del(w->tx, "obj", o->id);
+                cfd_txn_del(b->tx, "obj", o->id);
         }
         if (o->dirty) {
             uint8_t *buf = NULL;
             size_t len = 0;
             cfd_codec_alarm_state_encode(o->state, &buf, &len);
-            cfd_txn_put(w->tx, "alm", o->id, buf, len);
+            cfd_txn_put(b->tx, "alm", o->id, buf, len);
             free(buf);
         }
     }
-    noc_free(&nb, n);
+    objects_free(&nb, n);
     for (size_t j = 0; j < n_keep; j++)
         free(keep[j]);
     free(keep);
+    free(msgs);
     return err;
 }
+
+static size_t alarm_topics(const cfd_config *cfg, char **names, size_t max) {
+    size_t n = 0;
+    if (*cfg->alarms_topic && n++ < max)
+        names[n - 1] = cfd_xstrdup(cfg->alarms_topic);
+    if (*cfg->inventory_topic && n++ < max)
+        names[n - 1] = cfd_xstrdup(cfg->inventory_topic);
+    return n;
+}
+
+const cfd_stage cfd_alarm_stage = {.name = "alarms", .topics = alarm_topics,
+                                   .batch = alarm_batch, .tick = NULL};
