@@ -1455,6 +1455,26 @@ static cfd_record *legacy_text_record(void)
     return r;
 }
 
+/* A state far larger than the decoder's stack buffer (8 KiB): its messages and strings
+ * spill to the heap, which must hold them as well. */
+static cfd_record *large_record(void)
+{
+    cfd_record *r = full_record();
+    for (size_t i = 0; i < r->n_timeline; i++)
+        free(r->timeline[i].event_id);
+    free(r->timeline);
+    r->n_timeline = 400;
+    r->timeline = calloc(r->n_timeline, sizeof *r->timeline);
+    for (size_t i = 0; i < r->n_timeline; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "WO-2026-0001-a-long-event-identifier-%04zu", i);
+        r->timeline[i] = (cfd_timeline_entry){.milestone = CFD_MS_NOC_ALARM,
+                                              .event_time_ms = T0 + (int64_t)i * 1000,
+                                              .event_id = strdup(id)};
+    }
+    return r;
+}
+
 typedef struct record_case {
     const char *name;
     cfd_record *(*make)(void);
@@ -1465,6 +1485,7 @@ static const record_case record_cases[] = {
     {"empty", empty_record},
     {"sparse sla", sparse_record},
     {"text not UTF-8", legacy_text_record},
+    {"larger than the decoder's stack buffer", large_record},
 };
 
 static void test_state_roundtrip(void **state)
