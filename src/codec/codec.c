@@ -779,6 +779,19 @@ void cfd_codec_state_encode(const cfd_record *rec, uint8_t **buf, size_t *len)
     st.incident_version = rec->incident_version;
     codec_pack(&st.base, buf, len);
     codec_record_pb_release(&p);
+
+    /* A completed order's state is read again only for a late event: keep it compact
+     * (about half the bytes). An open one is read per event: keep it a bare protobuf. */
+    if (rec->state == CFD_STATE_CLOSED || rec->state == CFD_STATE_CANCELLED) {
+        uint8_t *compact;
+        size_t compact_len;
+        codec_state_compact(*buf, *len, &compact, &compact_len);
+        if (compact) {
+            free(*buf);
+            *buf = compact;
+            *len = compact_len;
+        }
+    }
 }
 
 static int codec_strcmp0(const char *a, const char *b)
@@ -1084,6 +1097,15 @@ cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec, ch
     cfd_record *out = NULL;
 
     *rec = NULL;
+    uint8_t *raw = NULL;
+    if (codec_state_is_compact(buf, len)) {
+        size_t raw_len;
+        if ((err = codec_state_expand(buf, len, &raw, &raw_len, errstr, errstr_size)))
+            return err;
+        buf = raw;
+        len = raw_len;
+        err = CFD_ERR_DECODE;
+    }
     codec_arena arena;
     codec_arena_init(&arena);
     Confirmd__V1__WorkOrderState *st =
@@ -1092,6 +1114,7 @@ cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec, ch
         snprintf(errstr, errstr_size,
                  "undecodable: not a confirmd.v1.WorkOrderState (%zu bytes)", len);
         codec_arena_release(&arena);
+        free(raw);
         return CFD_ERR_DECODE;
     }
     if (!st->record) {
@@ -1115,6 +1138,7 @@ cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec, ch
 out:
     cfd_record_destroy(out);
     codec_arena_release(&arena);
+    free(raw);
     return err;
 }
 
