@@ -86,25 +86,39 @@ run timers "$open_timers" "$due_timers"
 run storm "$alarms" "$objects"
 run core "$core"
 
-# Instructions per event of the apply path: callgrind counts only bench_core's apply
-# loop (apply_all), stable on a busy machine where time is not.
-if ldd "$bin/tests/bench_core" | grep -q libasan; then
-    printf 'apply path instructions\t-\tinstr/event\tskipped: a sanitizer build, which valgrind cannot run\n' >>"$rows"
-elif command -v valgrind >/dev/null; then
-    echo "== callgrind bench_core $cg" >&2
+# Instructions per event under callgrind, counted only inside one function of
+# bench_core (stable on a busy machine where time is not). Arguments: the row's
+# measure, the function, the bench_core row whose note gives the event count ("<n>
+# events"), and the note.
+callgrind_row() {
+    local measure=$1 fn=$2 from=$3 note=$4
+    if ldd "$bin/tests/bench_core" | grep -q libasan; then
+        printf '%s\t-\tinstr/event\tskipped: a sanitizer build, which valgrind cannot run\n' "$measure" >>"$rows"
+        return
+    elif ! command -v valgrind >/dev/null; then
+        printf '%s\t-\tinstr/event\tskipped: valgrind not installed\n' "$measure" >>"$rows"
+        return
+    fi
+    echo "== callgrind bench_core $cg, $fn" >&2
     if valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" --collect-atstart=no \
-        '--toggle-collect=apply_all*' "$bin/tests/bench_core" "$cg" >"$tmp/out" 2>"$tmp/err"; then
+        "--toggle-collect=$fn*" "$bin/tests/bench_core" "$cg" >"$tmp/out" 2>"$tmp/err"; then
         ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$tmp/cg")
-        events=$(sed -n 's/^ROW\tcore apply time\t[^\t]*\t[^\t]*\tcfd_record_apply alone, \([0-9]*\) events.*/\1/p' "$tmp/out")
-        printf 'apply path instructions\t%s\tinstr/event\tcallgrind, cfd_record_apply of %s events, parks re-applied\n' \
-            "$(awk -v i="$ir" -v e="$events" 'BEGIN { printf "%.0f", i / e }')" "$events" >>"$rows"
+        events=$(awk -F'\t' -v m="$from" '$1 == "ROW" && $2 == m { print $5 }' "$tmp/out" |
+            sed -n 's/.* \([0-9]*\) events.*/\1/p')
+        printf '%s\t%s\tinstr/event\tcallgrind, %s events: %s\n' "$measure" \
+            "$(awk -v i="$ir" -v e="$events" 'BEGIN { printf "%.0f", i / e }')" "$events" \
+            "$note" >>"$rows"
     else
         failed=1
         cat "$tmp/err" >&2
     fi
-else
-    printf 'apply path instructions\t-\tinstr/event\tskipped: valgrind not installed\n' >>"$rows"
-fi
+}
+# The apply path is cfd_record_apply alone (apply_all, parks re-applied); the state
+# path what a worker does per event around it (state_all: decode, apply, encode).
+callgrind_row "apply path instructions" apply_all "core apply time" \
+    "cfd_record_apply, parks re-applied"
+callgrind_row "state path instructions" state_all "state path time" \
+    "state decode + cfd_record_apply + state encode"
 
 echo "confirmd benchmarks: nproc $(nproc), load average $load_start at start," \
     "$(cut -d' ' -f1-3 /proc/loadavg) at the end; broker $broker; redis-server" \
@@ -130,6 +144,7 @@ redis bytes per open record|redis bytes per completed record|worker RSS at the f
 worker peak RSS, backlog|latency p50|latency p99|latency max|CPU at fixed load, worker
 CPU at fixed load, redis|worker RSS at start|worker RSS after soak|SLA timer lateness p50
 SLA timer lateness p99|redis bytes per timer|core apply time|apply path instructions|replay
+state path time|state path instructions|completed state size
 alarm storm absorbed|SLA lateness in the storm p50|SLA lateness in the storm p99"
     bad=0
     while IFS= read -r m; do

@@ -12,7 +12,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config librdkafka-dev libhiredis-dev
-libprotobuf-c-dev protobuf-c-compiler libjson-c-dev libinih-dev libcmocka-dev libssl-dev
+libprotobuf-c-dev protobuf-c-compiler libjson-c-dev libinih-dev libcmocka-dev libssl-dev zlib1g-dev
 redis-server kcat clang libclang-rt-14-dev valgrind openjdk-17-jre-headless maven
 docker-compose"
 

@@ -7,6 +7,7 @@
  * never sees a value it cannot index with.
  */
 #include <openssl/sha.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,9 +47,12 @@ char **codec_dupv(char *const *src, size_t n)
 
 /* ---- value checks ---------------------------------------------------------------- */
 
-/* One walk of codec_values_valid: what it checks, where it says what failed. */
+/* One walk of codec_values_valid: what it checks, and whether it says where a check
+ * failed. The path of a field is formatted only when reporting: the walk that finds
+ * nothing wrong (nearly every one) costs no snprintf per field. */
 typedef struct codec_walk {
     codec_check what;
+    bool report;
     char *errstr;
     size_t errstr_size;
 } codec_walk;
@@ -56,8 +60,8 @@ typedef struct codec_walk {
 static bool codec_walk_message(codec_walk *w, const ProtobufCMessage *m, const char *path,
                                int depth);
 
-/* @returns true when the value of field f at elem is good; otherwise false with
- * errstr naming path. */
+/* @returns true when the value of field f at elem is good; otherwise false, with
+ * errstr naming path when reporting. */
 static bool codec_walk_value(codec_walk *w, const ProtobufCFieldDescriptor *f,
                              const void *elem, const char *path, int depth)
 {
@@ -65,15 +69,17 @@ static bool codec_walk_value(codec_walk *w, const ProtobufCFieldDescriptor *f,
         int32_t v = *(const int32_t *)elem;
         if (protobuf_c_enum_descriptor_get_value(f->descriptor, v))
             return true;
-        snprintf(w->errstr, w->errstr_size, "%s: %d is not a %s", path, (int)v,
-                 ((const ProtobufCEnumDescriptor *)f->descriptor)->name);
+        if (w->report)
+            snprintf(w->errstr, w->errstr_size, "%s: %d is not a %s", path, (int)v,
+                     ((const ProtobufCEnumDescriptor *)f->descriptor)->name);
         return false;
     }
     if (f->type == PROTOBUF_C_TYPE_STRING) {
         const char *v = *(const char *const *)elem;
         if (w->what != CODEC_CHECK_TEXT || !v || cfd_utf8_valid(v, strlen(v)))
             return true;
-        snprintf(w->errstr, w->errstr_size, "%s: not valid UTF-8", path);
+        if (w->report)
+            snprintf(w->errstr, w->errstr_size, "%s: not valid UTF-8", path);
         return false;
     }
     const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)elem;
@@ -93,6 +99,8 @@ static bool codec_walk_message(codec_walk *w, const ProtobufCMessage *m, const c
         if (f->type != PROTOBUF_C_TYPE_ENUM && f->type != PROTOBUF_C_TYPE_MESSAGE &&
             f->type != PROTOBUF_C_TYPE_STRING)
             continue;
+        if (f->type == PROTOBUF_C_TYPE_STRING && w->what != CODEC_CHECK_TEXT)
+            continue;
         if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && *(const uint32_t *)quant != f->id)
             continue;
 
@@ -103,10 +111,13 @@ static bool codec_walk_message(codec_walk *w, const ProtobufCMessage *m, const c
         for (size_t k = 0; k < n; k++) {
             /* "a.b" or "a.b[k]"; a path cut to fit still names the field well enough. */
             char fpath[256];
-            int len = snprintf(fpath, sizeof fpath, "%s%s%s", path, *path ? "." : "", f->name);
-            if (repeated && len >= 0 && (size_t)len < sizeof fpath)
-                snprintf(fpath + len, sizeof fpath - (size_t)len, "[%zu]", k);
-            if (!codec_walk_value(w, f, base + k * size, fpath, depth))
+            if (w->report) {
+                int len = snprintf(fpath, sizeof fpath, "%s%s%s", path, *path ? "." : "",
+                                   f->name);
+                if (repeated && len >= 0 && (size_t)len < sizeof fpath)
+                    snprintf(fpath + len, sizeof fpath - (size_t)len, "[%zu]", k);
+            }
+            if (!codec_walk_value(w, f, base + k * size, w->report ? fpath : path, depth))
                 return false;
         }
     }
@@ -116,8 +127,13 @@ static bool codec_walk_message(codec_walk *w, const ProtobufCMessage *m, const c
 bool codec_values_valid(const ProtobufCMessage *m, codec_check what, char *errstr,
                         size_t errstr_size)
 {
-    codec_walk w = {what, errstr, errstr_size};
-    return codec_walk_message(&w, m, "", 0);
+    codec_walk w = {what, false, errstr, errstr_size};
+    if (codec_walk_message(&w, m, "", 0))
+        return true;
+    /* Walk again to say where: the cost of the path is paid only for bad input. */
+    w.report = true;
+    codec_walk_message(&w, m, "", 0);
+    return false;
 }
 
 /* ---- events ---------------------------------------------------------------------- */
@@ -763,6 +779,19 @@ void cfd_codec_state_encode(const cfd_record *rec, uint8_t **buf, size_t *len)
     st.incident_version = rec->incident_version;
     codec_pack(&st.base, buf, len);
     codec_record_pb_release(&p);
+
+    /* A completed order's state is read again only for a late event: keep it compact
+     * (about half the bytes). An open one is read per event: keep it a bare protobuf. */
+    if (rec->state == CFD_STATE_CLOSED || rec->state == CFD_STATE_CANCELLED) {
+        uint8_t *compact;
+        size_t compact_len;
+        codec_state_compact(*buf, *len, &compact, &compact_len);
+        if (compact) {
+            free(*buf);
+            *buf = compact;
+            *len = compact_len;
+        }
+    }
 }
 
 static int codec_strcmp0(const char *a, const char *b)
@@ -1009,6 +1038,58 @@ static void codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
     codec_extras_from_pb(r, rec);
 }
 
+/* An unpack allocator that bumps through a buffer on the stack and takes more from the
+ * heap only for a large state: the dozens of small messages and strings of one state
+ * cost no malloc/free each, and are all freed at once. */
+typedef struct codec_chunk {
+    struct codec_chunk *next;
+    max_align_t data[];
+} codec_chunk;
+
+typedef struct codec_arena {
+    ProtobufCAllocator allocator;
+    size_t used;
+    codec_chunk *chunks; /* heap blocks beyond buf, freed by codec_arena_release */
+    max_align_t buf[8192 / sizeof(max_align_t)];
+} codec_arena;
+
+static void *codec_arena_alloc(void *ctx, size_t size)
+{
+    codec_arena *a = ctx;
+    size_t need = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t);
+    if (size && need <= sizeof a->buf / sizeof a->buf[0] - a->used) {
+        void *p = &a->buf[a->used];
+        a->used += need;
+        return p;
+    }
+    codec_chunk *c = cfd_xmalloc(sizeof *c + need * sizeof(max_align_t) + 1);
+    c->next = a->chunks;
+    a->chunks = c;
+    return c->data;
+}
+
+static void codec_arena_free(void *ctx, void *p)
+{
+    (void)ctx; /* everything goes at once in codec_arena_release */
+    (void)p;
+}
+
+static void codec_arena_init(codec_arena *a)
+{
+    a->allocator = (ProtobufCAllocator){codec_arena_alloc, codec_arena_free, a};
+    a->used = 0;
+    a->chunks = NULL;
+}
+
+static void codec_arena_release(codec_arena *a)
+{
+    while (a->chunks) {
+        codec_chunk *next = a->chunks->next;
+        free(a->chunks);
+        a->chunks = next;
+    }
+}
+
 cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec, char *errstr,
                                size_t errstr_size)
 {
@@ -1016,10 +1097,24 @@ cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec, ch
     cfd_record *out = NULL;
 
     *rec = NULL;
-    Confirmd__V1__WorkOrderState *st = confirmd__v1__work_order_state__unpack(NULL, len, buf);
+    uint8_t *raw = NULL;
+    if (codec_state_is_compact(buf, len)) {
+        size_t raw_len;
+        if ((err = codec_state_expand(buf, len, &raw, &raw_len, errstr, errstr_size)))
+            return err;
+        buf = raw;
+        len = raw_len;
+        err = CFD_ERR_DECODE;
+    }
+    codec_arena arena;
+    codec_arena_init(&arena);
+    Confirmd__V1__WorkOrderState *st =
+        confirmd__v1__work_order_state__unpack(&arena.allocator, len, buf);
     if (!st) {
         snprintf(errstr, errstr_size,
                  "undecodable: not a confirmd.v1.WorkOrderState (%zu bytes)", len);
+        codec_arena_release(&arena);
+        free(raw);
         return CFD_ERR_DECODE;
     }
     if (!st->record) {
@@ -1042,7 +1137,8 @@ cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec, ch
     err = CFD_OK;
 out:
     cfd_record_destroy(out);
-    confirmd__v1__work_order_state__free_unpacked(st, NULL);
+    codec_arena_release(&arena);
+    free(raw);
     return err;
 }
 

@@ -33,4 +33,17 @@ char *codec_dup(const char *s);
  *          entries become "" so indices hold. */
 char **codec_dupv(char *const *src, size_t n);
 
+/* The compact form of a stored state (state_pack.c): raw, a packed WorkOrderState,
+ * deflated behind a format mark. *out is malloc'd, or NULL when it would not be
+ * smaller than raw. */
+void codec_state_compact(const uint8_t *raw, size_t len, uint8_t **out, size_t *out_len);
+
+/* @returns true when buf holds a stored state in a compact form, not a bare protobuf. */
+bool codec_state_is_compact(const void *buf, size_t len);
+
+/* Inflates a compact state into *raw (malloc'd, the WorkOrderState protobuf).
+ * @returns CFD_OK, or CFD_ERR_DECODE with errstr filled (unknown format, corrupt). */
+cfd_err codec_state_expand(const void *buf, size_t len, uint8_t **raw, size_t *raw_len,
+                           char *errstr, size_t errstr_size);
+
 #endif

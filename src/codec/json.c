@@ -17,6 +17,8 @@
 
 #include <json-c/json.h>
 
+#include "codec_int.h"
+
 #include "confirmd/alloc.h"
 #include "confirmd/codec.h"
 #include "confirmd/v1/alert.pb-c.h"
@@ -670,7 +672,18 @@ char *cfd_pb_to_json(const char *type_name, const void *buf, size_t len, char *e
                  type_name ? type_name : "(null)");
         return NULL;
     }
+    /* A stored state may be in its compact form (what Redis keeps for a completed
+     * order): show the WorkOrderState inside. */
+    uint8_t *raw = NULL;
+    if (d == &confirmd__v1__work_order_state__descriptor && codec_state_is_compact(buf, len)) {
+        size_t raw_len;
+        if (codec_state_expand(buf, len, &raw, &raw_len, errstr, errstr_size))
+            return NULL;
+        buf = raw;
+        len = raw_len;
+    }
     ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, len, buf);
+    free(raw);
     if (!m) {
         snprintf(errstr, errstr_size, "undecodable: not a %s (%zu bytes)", d->name, len);
         return NULL;

@@ -5,13 +5,16 @@
  * contact, alarm, departure, arrival, a part, a pause and its resume, diagnosis,
  * restoration, signature, close, event report), delivered in time order with every
  * fifth order shuffled and one duplicate redelivery per order. Pure core: no codec,
- * no I/O. Usage: bench_core [work orders, default 20000]
+ * no I/O. Then the state path alone: each event's stored state decoded, the event
+ * applied, the state encoded again, as a worker does per event, and the mean size of a
+ * completed order's state. Usage: bench_core [work orders, default 20000]
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "confirmd/codec.h"
 #include "confirmd/record.h"
 
 #define PER_ORDER 17
@@ -146,6 +149,40 @@ __attribute__((noinline)) static void apply_all(const order_events *o, int order
     }
 }
 
+/* Decodes the stored state, applies the event and encodes the state again, per event,
+ * as the worker does (parked events are left parked: the core alone measures them);
+ * adds the completed orders' state bytes to *done_bytes. Not inlined: callgrind
+ * measures only this function with --toggle-collect=state_all. */
+__attribute__((noinline)) static void state_all(const order_events *o, int orders,
+                                                const cfd_policy *pol, long *events,
+                                                long *done_bytes)
+{
+    for (int n = 0; n < orders; n++) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+
+        for (int k = 0; k < PER_ORDER; k++) {
+            cfd_record *rec = NULL;
+            cfd_apply_outcome out;
+            char errstr[256];
+
+            if (buf && cfd_codec_state_decode(buf, len, &rec, errstr, sizeof(errstr))) {
+                fprintf(stderr, "bench_core: %s\n", errstr);
+                exit(1);
+            }
+            if (!rec)
+                rec = cfd_record_new();
+            cfd_record_apply(rec, &o[n].ev[o[n].order[k]], pol, &out, NULL, 0);
+            (*events)++;
+            free(buf);
+            cfd_codec_state_encode(rec, &buf, &len);
+            cfd_record_destroy(rec);
+        }
+        *done_bytes += (long)len;
+        free(buf);
+    }
+}
+
 static double now_ns(void)
 {
     struct timespec ts;
@@ -177,6 +214,18 @@ int main(int argc, char **argv)
     printf("ROW\tcore apply time\t%.0f\tns/event\tcfd_record_apply alone, %d events of %d "
            "orders, parks re-applied\n",
            (t1 - t0) / (double)(orders * PER_ORDER), orders * PER_ORDER, orders);
+    long st_events = 0, done_bytes = 0;
+    t0 = now_ns();
+    state_all(o, orders, &pol, &st_events, &done_bytes);
+    t1 = now_ns();
+    printf("bench_core: state path %.0f ns per event, completed state %.0f B\n",
+           (t1 - t0) / (double)st_events, (double)done_bytes / orders);
+    printf("ROW\tstate path time\t%.0f\tns/event\tstate decode, apply, state encode, %ld "
+           "events\n",
+           (t1 - t0) / (double)st_events, st_events);
+    printf("ROW\tcompleted state size\t%.0f\tB\tencoded state of a completed order, "
+           "%d orders\n",
+           (double)done_bytes / orders, orders);
     free(o);
     return 0;
 }

@@ -1455,6 +1455,26 @@ static cfd_record *legacy_text_record(void)
     return r;
 }
 
+/* A state far larger than the decoder's stack buffer (8 KiB): its messages and strings
+ * spill to the heap, which must hold them as well. */
+static cfd_record *large_record(void)
+{
+    cfd_record *r = full_record();
+    for (size_t i = 0; i < r->n_timeline; i++)
+        free(r->timeline[i].event_id);
+    free(r->timeline);
+    r->n_timeline = 400;
+    r->timeline = calloc(r->n_timeline, sizeof *r->timeline);
+    for (size_t i = 0; i < r->n_timeline; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "WO-2026-0001-a-long-event-identifier-%04zu", i);
+        r->timeline[i] = (cfd_timeline_entry){.milestone = CFD_MS_NOC_ALARM,
+                                              .event_time_ms = T0 + (int64_t)i * 1000,
+                                              .event_id = strdup(id)};
+    }
+    return r;
+}
+
 typedef struct record_case {
     const char *name;
     cfd_record *(*make)(void);
@@ -1465,6 +1485,7 @@ static const record_case record_cases[] = {
     {"empty", empty_record},
     {"sparse sla", sparse_record},
     {"text not UTF-8", legacy_text_record},
+    {"larger than the decoder's stack buffer", large_record},
 };
 
 static void test_state_roundtrip(void **state)
@@ -1494,6 +1515,96 @@ static void test_state_roundtrip(void **state)
         cfd_record_destroy(a);
         cfd_record_destroy(b);
     }
+}
+
+/* A completed order's state is stored compact (format 1: 0x00 0x01, deflated), an open
+ * one as a bare protobuf; a completed state stored bare, as before, still decodes. */
+static void test_state_compact(void **state)
+{
+    (void)state;
+    cfd_record *closed = full_record(), *back = NULL;
+    uint8_t *buf, *bare;
+    size_t len, bare_len;
+    char errstr[256] = "";
+
+    cfd_codec_state_encode(closed, &buf, &len);
+    assert_true(len >= 2);
+    assert_int_equal(buf[0], 0x00);
+    assert_int_equal(buf[1], 0x01);
+
+    /* Its JSON is the WorkOrderState inside; back to protobuf, that is the bare form
+     * the code before wrote, which must decode to the same record. */
+    char *json = cfd_pb_to_json("WorkOrderState", buf, len, errstr, sizeof errstr);
+    assert_true(json && strstr(json, "\"STATE_CLOSED\""));
+    cfd_err err = cfd_json_to_pb("WorkOrderState", json, &bare, &bare_len, errstr,
+                                 sizeof errstr);
+    assert_int_equal(err, CFD_OK);
+    assert_int_not_equal(bare[0], 0x00);
+    assert_true(len < bare_len);
+    assert_int_equal(cfd_codec_state_decode(bare, bare_len, &back, errstr, sizeof errstr),
+                     CFD_OK);
+    assert_record_equal(closed, back);
+    cfd_record_destroy(back);
+    back = NULL;
+
+    /* Reopened, it is stored bare again. */
+    closed->state = CFD_STATE_REOPENED;
+    uint8_t *open_buf;
+    size_t open_len;
+    cfd_codec_state_encode(closed, &open_buf, &open_len);
+    assert_int_equal(open_len, bare_len);
+    assert_int_not_equal(open_buf[0], 0x00);
+    free(open_buf);
+    free(json);
+    free(bare);
+    free(buf);
+    cfd_record_destroy(closed);
+}
+
+/* Compact bytes that are not a state are reported unreadable, never read. */
+static void test_state_compact_corrupt(void **state)
+{
+    (void)state;
+    uint8_t *buf;
+    size_t len;
+    cfd_record *closed = full_record();
+    cfd_codec_state_encode(closed, &buf, &len);
+    cfd_record_destroy(closed);
+
+    static const struct {
+        const char *name;
+        size_t at;       /* byte changed (SIZE_MAX: none) */
+        uint8_t value;
+        size_t cut;      /* bytes kept (0: all) */
+        const char *errpart;
+    } cases[] = {
+        {"unknown format", 1, 0x02, 0, "unknown format 3"},
+        {"mark alone", SIZE_MAX, 0, 1, "unknown format"},
+        {"length cut", SIZE_MAX, 0, 3, "cut short"},
+        {"stream cut", SIZE_MAX, 0, 20, "does not inflate"},
+        {"length changed", 2, 0xff, 0, "does not inflate"},
+        {"stream flipped", 10, 0x5a, 0, "undecodable"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t *bad = malloc(len);
+        memcpy(bad, buf, len);
+        if (cases[i].at != SIZE_MAX)
+            bad[cases[i].at] ^= cases[i].value;
+        cfd_record *out = (cfd_record *)&out;
+        char errstr[256] = "";
+        int_eq(cases[i].name,
+               cfd_codec_state_decode(bad, cases[i].cut ? cases[i].cut : len, &out, errstr,
+                                      sizeof errstr),
+               CFD_ERR_DECODE);
+        assert_null(out);
+        if (!strstr(errstr, cases[i].errpart)) {
+            print_error("%s: \"%s\" does not name %s\n", cases[i].name, errstr,
+                        cases[i].errpart);
+            fail();
+        }
+        free(bad);
+    }
+    free(buf);
 }
 
 /* The emitted record carries every metric in metric order and no bookkeeping. */
@@ -1612,6 +1723,7 @@ static void test_state_decode_rejects(void **state)
     cfd_record *r = full_record();
     uint8_t *good;
     size_t good_len;
+    r->state = CFD_STATE_SIGNED; /* open: stored as a bare protobuf, which is mutated */
     cfd_codec_state_encode(r, &good, &good_len);
     cfd_record_destroy(r);
 
@@ -1999,6 +2111,8 @@ int main(void)
         cmocka_unit_test(test_state_roundtrip),
         cmocka_unit_test(test_record_encode),
         cmocka_unit_test(test_state_decode_rejects),
+        cmocka_unit_test(test_state_compact),
+        cmocka_unit_test(test_state_compact_corrupt),
         cmocka_unit_test(test_state_decode_garbage),
         cmocka_unit_test(test_alert_encode),
         cmocka_unit_test(test_incident_encode),
