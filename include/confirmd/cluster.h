@@ -9,8 +9,8 @@
  *   and of any reachable node (known masters first, then the seeds) whenever it is
  *   refreshed: after a MOVED, after a connection failed, or when a slot has no master.
  * - One connection per master, opened on first use (AUTH when a password is set) and
- *   kept; a connection that fails is dropped and opened again on next use. Nothing
- *   is sent to replicas.
+ *   kept; a connection that fails is dropped and opened again on next use. Other nodes
+ *   (seeds, replicas) are asked for CLUSTER SLOTS only, and not kept connected.
  * - MOVED updates the slot's master at once and marks the map for refreshing; ASK
  *   sends ASKING and then the one command to the named node, without touching the map.
  *   A command that got either reply was not executed, so sending it again is exact.
@@ -141,10 +141,12 @@ typedef struct cfd_cluster_cmd {
  * so answered, where the answer says (up to max_redirects rounds), so every command is
  * executed once. Commands redirected by an ASK run after those that were not: keep a
  * pipeline to commands whose order between keys does not matter (reads, a script).
- * @returns CFD_OK with every reply set (error replies other than redirections are
- *          replies), or CFD_ERR_IO (a connection failed or redirections did not end:
- *          some commands may have run, every replies[i] is NULL; send again only what
- *          is idempotent, as the store's scripts are).
+ * Error replies other than these are replies: TRYAGAIN (a multi-key command or script
+ * whose keys are split between the two masters of a slot being migrated) and
+ * CLUSTERDOWN (no master for a slot, during a failover) call for trying again later.
+ * @returns CFD_OK with every reply set, or CFD_ERR_IO (a connection failed or
+ *          redirections did not end: some commands may have run, every replies[i] is
+ *          NULL; send again only what is idempotent, as the store's scripts are).
  */
 cfd_err cfd_cluster_pipeline(cfd_cluster *cl, int slot, const cfd_cluster_cmd *cmds,
                              size_t n, redisReply **replies, char *errstr,

@@ -23,7 +23,6 @@ typedef struct cl_node {
     redisContext *rc; /* NULL until used, or after it failed */
     size_t n_loaded;  /* scripts loaded on rc: cl->scripts[0..n_loaded) */
     bool master;      /* owns slots in the current map */
-    bool seed;
 } cl_node;
 
 struct cfd_cluster {
@@ -105,8 +104,7 @@ static long node_parse(cfd_cluster *cl, const char *s, size_t len) {
     return (long)node_get(cl, s, (size_t)(colon - s), (int)port);
 }
 
-static void node_drop(cfd_cluster *cl, cl_node *nd) {
-    (void)cl;
+static void node_drop(cl_node *nd) {
     if (nd->rc)
         redisFree(nd->rc);
     nd->rc = NULL;
@@ -257,7 +255,7 @@ static cfd_err map_read(cfd_cluster *cl, size_t idx, char *errstr, size_t errstr
     /* Connections are kept to masters only. */
     for (size_t i = 0; i < cl->n_nodes; i++)
         if (!cl->nodes[i].master)
-            node_drop(cl, &cl->nodes[i]);
+            node_drop(&cl->nodes[i]);
     cl->stale = false;
     cl->stats.refreshes++;
     cfd_debug(MOD, "slot map read from %s:%d: %zu masters", cl->nodes[idx].host,
@@ -300,13 +298,11 @@ cfd_cluster *cfd_cluster_new(const cfd_cluster_opts *opts, bool *not_cluster,
         size_t len = strcspn(p, " ,");
         if (len == 0)
             break;
-        long idx = node_parse(cl, p, len);
-        if (idx < 0) {
+        if (node_parse(cl, p, len) < 0) {
             snprintf(errstr, errstr_size, "redis cluster seed \"%.*s\": not host:port",
                      (int)len, p);
             goto fail;
         }
-        cl->nodes[idx].seed = true;
         p += len;
     }
     if (cl->n_nodes == 0) {
@@ -336,7 +332,7 @@ void cfd_cluster_destroy(cfd_cluster *cl) {
     if (!cl)
         return;
     for (size_t i = 0; i < cl->n_nodes; i++) {
-        node_drop(cl, &cl->nodes[i]);
+        node_drop(&cl->nodes[i]);
         free(cl->nodes[i].host);
     }
     for (size_t i = 0; i < cl->n_scripts; i++)
@@ -474,7 +470,7 @@ void cfd_cluster_failed(cfd_cluster *cl, redisContext *c) {
         if (c && cl->nodes[i].rc == c) {
             cfd_warn(MOD, "connection to %s:%d lost: %s", cl->nodes[i].host,
                      cl->nodes[i].port, c->errstr[0] ? c->errstr : "protocol error");
-            node_drop(cl, &cl->nodes[i]);
+            node_drop(&cl->nodes[i]);
             cl->stats.conn_lost++;
         }
     }
