@@ -7,14 +7,16 @@
 #
 # Written for Debian bookworm (librdkafka 2.0.2, hiredis 0.14.1, redis 7.0). Java 17 and
 # Maven run Apache Kafka for the tests (scripts/kafka.sh, tools/kafka/pom.xml).
+# redis-tools (redis-cli, which redis-server pulls in anyway) joins the test harness's
+# Redis Cluster (tests/integration/harness.c, h_cluster_start()).
 # docker-compose (1.29) validates docker/compose.yaml (tests/compose_check.sh); without
 # its recommended docker.io it installs no Docker engine.
 set -eu
 
 PACKAGES="build-essential cmake pkg-config librdkafka-dev libhiredis-dev
-libprotobuf-c-dev protobuf-c-compiler libjson-c-dev libinih-dev libcmocka-dev libssl-dev zlib1g-dev
-redis-server kcat clang libclang-rt-14-dev valgrind openjdk-17-jre-headless maven
-docker-compose"
+libprotobuf-c-dev protobuf-c-compiler libjson-c-dev libinih-dev libcmocka-dev libssl-dev
+zlib1g-dev redis-server redis-tools kcat clang libclang-rt-14-dev valgrind
+openjdk-17-jre-headless maven docker-compose"
 
 check_only=0
 case "${1:-}" in

@@ -28,6 +28,7 @@ confirmd/city_codec.h   codec
 confirmd/codec.h        codec
 confirmd/noc_codec.h    codec
 confirmd/v1/            codec private
+confirmd/cluster.h      store
 confirmd/frame.h        store
 confirmd/store.h        store
 cfd_scripts.h           store private

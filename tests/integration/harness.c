@@ -34,6 +34,7 @@
 #define H_MAX_ENVS 32
 #define H_MAX_REDIS_ARGS 16
 #define H_MAX_PRODUCER_CONF 8
+#define H_MAX_CLUSTER_NODES 12
 
 /* A started child: the leader of its own process group. */
 typedef struct h_proc {
@@ -62,6 +63,11 @@ struct h_env {
     char redis_args[H_MAX_REDIS_ARGS][256];
     int n_redis_args;
     char redis_password[256]; /* from --requirepass: h_redis_connect() sends AUTH */
+    /* h_cluster_start(): the Redis Cluster's nodes, each in cluster-<i>/ */
+    h_proc cluster[H_MAX_CLUSTER_NODES];
+    int cluster_port[H_MAX_CLUSTER_NODES];
+    int n_cluster;
+    char cluster_seeds[H_MAX_CLUSTER_NODES * 24];
     h_proc broker;            /* confirmd-broker */
     bool kafka;               /* Apache Kafka (scripts/kafka.sh) runs instead */
     char kafka_dir[H_PATH_MAX];
@@ -339,9 +345,9 @@ static bool port_bindable(int port, int *bound) {
  * client socket before redis binds it (or between a stop and a restart). So pick
  * below that range, at random, and fall back to bind(0).
  */
-int h_free_port(void) {
-    static unsigned seed;
-    int low = 32768, high, port;
+/* @returns the lowest port of the kernel's ephemeral range. */
+static int ephemeral_low(void) {
+    int low = 32768, high;
     FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
 
     if (f) {
@@ -349,6 +355,13 @@ int h_free_port(void) {
             low = 32768;
         fclose(f);
     }
+    return low;
+}
+
+int h_free_port(void) {
+    static unsigned seed;
+    int low = ephemeral_low(), port;
+
     if (!seed)
         seed = (unsigned)getpid() ^ (unsigned)h_now_ms();
     for (int i = 0; low > 11000 && i < 200; i++) {
@@ -444,6 +457,8 @@ void h_env_destroy(h_env *env) {
     producer_drop(env);
     h_broker_stop(env);
     h_redis_stop(env);
+    for (int i = 0; i < env->n_cluster; i++)
+        proc_stop(&env->cluster[i], SIGKILL, 5000);
     for (int i = 0; i < H_MAX_ENVS; i++)
         if (live_envs[i] == env)
             live_envs[i] = NULL;
@@ -456,24 +471,25 @@ void h_env_destroy(h_env *env) {
 
 /* --- redis-server ------------------------------------------------------------------- */
 
-/* Finds redis-server in PATH, then in /usr/bin and /usr/sbin. */
-static int find_redis_server(char *out, size_t n) {
+/* Finds program (redis-server, redis-cli) in PATH, then in /usr/bin and /usr/sbin. */
+static int find_program(const char *program, char *out, size_t n) {
     const char *path = getenv("PATH");
     char dirs[4096];
     char *save = NULL;
 
     snprintf(dirs, sizeof(dirs), "%s:/usr/bin:/usr/sbin", path ? path : "");
     for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-        snprintf(out, n, "%s/redis-server", d);
+        snprintf(out, n, "%s/%s", d, program);
         if (access(out, X_OK) == 0)
             return 0;
     }
     return -1;
 }
 
-redisContext *h_redis_connect(h_env *env) {
+/* @returns a connection to the env's redis-server on port (AUTH as the env's), or NULL. */
+static redisContext *redis_connect_port(const h_env *env, int port) {
     struct timeval tv = {2, 0};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", env->redis_port, tv);
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
 
     if (!c || c->err) {
         if (c)
@@ -495,13 +511,17 @@ redisContext *h_redis_connect(h_env *env) {
     return c;
 }
 
+redisContext *h_redis_connect(h_env *env) {
+    return redis_connect_port(env, env->redis_port);
+}
+
 int h_redis_port(const h_env *env) {
     return env->redis_port;
 }
 
-/* @returns true when redis answers PING with PONG (not LOADING). */
-static bool redis_ping(h_env *env) {
-    redisContext *c = h_redis_connect(env);
+/* @returns true when the redis on port answers PING with PONG (not LOADING). */
+static bool redis_ping(h_env *env, int port) {
+    redisContext *c = redis_connect_port(env, port);
     redisReply *r;
     bool ok;
 
@@ -532,10 +552,10 @@ int h_redis_start_args(h_env *env, const char *const *extra) {
     return h_redis_start(env);
 }
 
-/* @returns the pid of the redis-server answering on the env's port, 0 when it does not
- * say (AUTH needed), -1 when nothing answers. */
-static long redis_server_pid(h_env *env) {
-    redisContext *c = h_redis_connect(env);
+/* @returns the pid of the redis-server answering on port, 0 when it does not say (AUTH
+ * needed), -1 when nothing answers. */
+static long redis_server_pid(h_env *env, int port) {
+    redisContext *c = redis_connect_port(env, port);
     long pid = -1;
     if (!c)
         return -1;
@@ -552,59 +572,72 @@ static long redis_server_pid(h_env *env) {
     return pid;
 }
 
-/* Spawns redis-server on env->redis_port. @returns 0 when it answers and is ours, 1 when
- * another test's server holds the port (pick another), -1 on failure. */
-static int redis_spawn(h_env *env) {
-    char bin[H_PATH_MAX], port[16], log[H_PATH_MAX];
+/* Spawns redis-server on port into *proc, its data in dir and its output in log, with
+ * the n_extra arguments extra after the harness's own. @returns 0 when it answers and
+ * is ours, 1 when another test's server holds the port (pick another), -1 on failure. */
+static int redis_spawn_at(h_env *env, int port, const char *dir, const char *log,
+                          h_proc *proc, char *const *extra, int n_extra) {
+    char bin[H_PATH_MAX], port_s[16];
     int64_t deadline;
 
-    if (find_redis_server(bin, sizeof(bin)) != 0) {
+    if (find_program("redis-server", bin, sizeof(bin)) != 0) {
         h_log("redis-server not found in PATH, /usr/bin or /usr/sbin");
         return -1;
     }
-    snprintf(port, sizeof(port), "%d", env->redis_port);
-    snprintf(log, sizeof(log), "%s/redis.log", env->dir);
+    snprintf(port_s, sizeof(port_s), "%d", port);
     {
         char *argv[16 + H_MAX_REDIS_ARGS] = {
-            bin, "--port", port, "--bind", "127.0.0.1", "--save", "",
+            bin, "--port", port_s, "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "yes", "--appendfsync", "everysec",
-            "--dir", env->dir, "--daemonize", "no", NULL};
-        for (int i = 0; i < env->n_redis_args; i++)
-            argv[15 + i] = env->redis_args[i];
-        argv[15 + env->n_redis_args] = NULL;
-        memset(&env->redis, 0, sizeof(env->redis));
-        if ((env->redis.pid = spawn(argv, log)) < 0) {
-            env->redis.pid = 0;
+            "--dir", (char *)dir, "--daemonize", "no", NULL};
+        for (int i = 0; i < n_extra && i < H_MAX_REDIS_ARGS; i++)
+            argv[15 + i] = extra[i];
+        argv[15 + (n_extra < H_MAX_REDIS_ARGS ? n_extra : H_MAX_REDIS_ARGS)] = NULL;
+        memset(proc, 0, sizeof(*proc));
+        if ((proc->pid = spawn(argv, log)) < 0) {
+            proc->pid = 0;
             return -1;
         }
     }
     deadline = h_now_ms() + 10000;
     for (;;) {
-        if (redis_ping(env)) {
+        if (redis_ping(env, port)) {
             /* Tests run in parallel: the server answering may be another test's, when
              * both picked this port. Only ours will do. */
-            long pid = redis_server_pid(env);
-            if (pid == (long)env->redis.pid || (pid == 0 && !proc_poll(&env->redis)))
+            long pid = redis_server_pid(env, port);
+            if (pid == (long)proc->pid || (pid == 0 && !proc_poll(proc)))
                 return 0;
             if (pid > 0) {
-                h_log("port %d is another redis-server's (pid %ld)", env->redis_port, pid);
-                proc_stop(&env->redis, SIGKILL, 1000);
+                h_log("port %d is another redis-server's (pid %ld)", port, pid);
+                proc_stop(proc, SIGKILL, 1000);
                 return 1;
             }
         }
-        if (proc_poll(&env->redis)) {
-            h_log("redis-server exited (code %d)", exit_code(env->redis.status));
+        if (proc_poll(proc)) {
+            h_log("redis-server exited (code %d)", exit_code(proc->status));
             log_tail(log);
-            return redis_ping(env) ? 1 : -1;
+            return redis_ping(env, port) ? 1 : -1;
         }
         if (h_now_ms() >= deadline) {
-            h_log("redis on port %d did not answer PING in 10 s", env->redis_port);
+            h_log("redis on port %d did not answer PING in 10 s", port);
             log_tail(log);
-            proc_stop(&env->redis, SIGKILL, 1000);
+            proc_stop(proc, SIGKILL, 1000);
             return -1;
         }
         sleep_ms(20);
     }
+}
+
+/* Spawns the env's redis-server on env->redis_port; see redis_spawn_at(). */
+static int redis_spawn(h_env *env) {
+    char log[H_PATH_MAX];
+    char *extra[H_MAX_REDIS_ARGS];
+
+    snprintf(log, sizeof(log), "%s/redis.log", env->dir);
+    for (int i = 0; i < env->n_redis_args; i++)
+        extra[i] = env->redis_args[i];
+    return redis_spawn_at(env, env->redis_port, env->dir, log, &env->redis, extra,
+                          env->n_redis_args);
 }
 
 int h_redis_start(h_env *env) {
@@ -997,6 +1030,159 @@ int h_broker_node_up(h_env *env, int id) {
     }
     snprintf(cmd, sizeof(cmd), "broker-up %d", id);
     return h_broker_ctl(env, cmd, NULL, 0);
+}
+
+/* --- Redis Cluster ------------------------------------------------------------------- */
+
+/* @returns true when the node on port says cluster_state:ok and, when it is a replica,
+ * that its link to its master is up (the first full sync done). */
+static bool cluster_node_ok(h_env *env, int port) {
+    redisContext *c = redis_connect_port(env, port);
+    redisReply *r, *repl;
+    bool ok;
+
+    if (!c)
+        return false;
+    r = redisCommand(c, "CLUSTER INFO");
+    repl = redisCommand(c, "INFO replication");
+    ok = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_state:ok") &&
+         repl && repl->type == REDIS_REPLY_STRING &&
+         (strstr(repl->str, "role:master") || strstr(repl->str, "master_link_status:up"));
+    if (r)
+        freeReplyObject(r);
+    if (repl)
+        freeReplyObject(repl);
+    redisFree(c);
+    return ok;
+}
+
+/* @returns a free port for a cluster node whose cluster bus port (port + 10000) is free
+ * too, both below the ephemeral range (see h_free_port()), or -1. */
+static int cluster_free_port(void) {
+    for (int i = 0; i < 200; i++) {
+        int port = h_free_port(), bus;
+        if (port > 0 && port + 10000 < ephemeral_low() && port_bindable(port + 10000, &bus))
+            return port;
+    }
+    return -1;
+}
+
+int h_cluster_start(h_env *env, int masters, int replicas) {
+    char cli[H_PATH_MAX], log[H_PATH_MAX], reps[16];
+    char addrs[H_MAX_CLUSTER_NODES][24];
+    char *argv[H_MAX_CLUSTER_NODES + 16];
+    /* A replica's first sync starts at once, not after the default 5 s delay. */
+    char *extra[] = {"--cluster-enabled", "yes", "--cluster-node-timeout", "1000",
+                     "--cluster-config-file", "nodes.conf", "--repl-diskless-sync-delay", "0"};
+    int n = masters * (1 + replicas), argc = 0;
+
+    if (env->n_cluster > 0 || masters < 3 || replicas < 0 || n > H_MAX_CLUSTER_NODES) {
+        h_log("h_cluster_start: %d masters with %d replicas each: not possible here",
+              masters, replicas);
+        return -1;
+    }
+    if (find_program("redis-cli", cli, sizeof(cli)) != 0) {
+        h_log("redis-cli not found in PATH, /usr/bin or /usr/sbin");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        char dir[H_PATH_MAX];
+        int rc = 1;
+
+        snprintf(dir, sizeof(dir), "%s/cluster-%d", env->dir, i);
+        snprintf(log, sizeof(log), "%s/redis.log", dir);
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+            h_log("mkdir %s: %s", dir, strerror(errno));
+            return -1;
+        }
+        /* Parallel tests may take the port or its bus port first: try another. */
+        for (int attempt = 0; attempt < 5 && rc != 0; attempt++) {
+            char conf[H_PATH_MAX];
+            snprintf(conf, sizeof(conf), "%s/nodes.conf", dir);
+            unlink(conf); /* a failed attempt's identity */
+            if ((env->cluster_port[i] = cluster_free_port()) < 0)
+                return -1;
+            rc = redis_spawn_at(env, env->cluster_port[i], dir, log, &env->cluster[i],
+                                extra, (int)(sizeof(extra) / sizeof(extra[0])));
+        }
+        if (rc != 0)
+            return -1;
+        env->n_cluster = i + 1;
+        snprintf(addrs[i], sizeof(addrs[i]), "127.0.0.1:%d", env->cluster_port[i]);
+    }
+    snprintf(reps, sizeof(reps), "%d", replicas);
+    argv[argc++] = cli;
+    argv[argc++] = "--cluster";
+    argv[argc++] = "create";
+    for (int i = 0; i < n; i++)
+        argv[argc++] = addrs[i];
+    argv[argc++] = "--cluster-replicas";
+    argv[argc++] = reps;
+    argv[argc++] = "--cluster-yes";
+    argv[argc] = NULL;
+    snprintf(log, sizeof(log), "%s/cluster-create.log", env->dir);
+    if (run_tool(argv, log, 60000) != 0) {
+        h_log("redis-cli --cluster create failed");
+        log_tail(log);
+        return -1;
+    }
+    env->cluster_seeds[0] = '\0';
+    for (int i = 0; i < n; i++)
+        snprintf(env->cluster_seeds + strlen(env->cluster_seeds),
+                 sizeof(env->cluster_seeds) - strlen(env->cluster_seeds), "%s%s",
+                 i ? "," : "", addrs[i]);
+    return h_cluster_wait_ok(env, 30000);
+}
+
+int h_cluster_wait_ok(h_env *env, int timeout_ms) {
+    int64_t deadline = h_now_ms() + timeout_ms;
+
+    for (;;) {
+        bool ok = env->n_cluster > 0;
+        for (int i = 0; i < env->n_cluster && ok; i++)
+            ok = proc_poll(&env->cluster[i]) || cluster_node_ok(env, env->cluster_port[i]);
+        if (ok)
+            return 0;
+        if (h_now_ms() >= deadline) {
+            h_log("the Redis Cluster was not ok (state, replicas' links) in %d ms",
+                  timeout_ms);
+            return -1;
+        }
+        sleep_ms(50);
+    }
+}
+
+int h_cluster_size(const h_env *env) {
+    return env->n_cluster;
+}
+
+int h_cluster_port(const h_env *env, int idx) {
+    return idx >= 0 && idx < env->n_cluster ? env->cluster_port[idx] : -1;
+}
+
+int h_cluster_index(const h_env *env, int port) {
+    for (int i = 0; i < env->n_cluster; i++)
+        if (env->cluster_port[i] == port)
+            return i;
+    return -1;
+}
+
+const char *h_cluster_seeds(const h_env *env) {
+    return env->n_cluster > 0 ? env->cluster_seeds : NULL;
+}
+
+redisContext *h_cluster_connect(h_env *env, int idx) {
+    return idx >= 0 && idx < env->n_cluster ? redis_connect_port(env, env->cluster_port[idx])
+                                            : NULL;
+}
+
+int h_cluster_kill(h_env *env, int idx) {
+    return idx >= 0 && idx < env->n_cluster ? proc_stop(&env->cluster[idx], SIGKILL, 5000)
+                                            : -1;
+}
+
+bool h_cluster_alive(h_env *env, int idx) {
+    return idx >= 0 && idx < env->n_cluster && !proc_poll(&env->cluster[idx]);
 }
 
 /* --- confirmd workers ---------------------------------------------------------------- */

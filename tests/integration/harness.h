@@ -80,6 +80,42 @@ redisContext *h_redis_connect(h_env *env);
 /* @returns the env's redis port. */
 int h_redis_port(const h_env *env);
 
+/* --- Redis Cluster ------------------------------------------------------------------- */
+
+/* Starts masters * (1 + replicas) redis-servers with --cluster-enabled yes
+ * --cluster-node-timeout 1000 (AOF on, as h_redis_start()) on free loopback ports whose
+ * cluster bus ports (port + 10000) are free too, each in cluster-<idx>/ of the temp dir
+ * (log redis.log there), joins them with `redis-cli --cluster create ...
+ * --cluster-replicas replicas --cluster-yes` (cluster-create.log) and waits for
+ * h_cluster_wait_ok(). masters >= 3; h_env_destroy() kills the nodes.
+ * @returns 0, or -1 (reason on stderr). */
+int h_cluster_start(h_env *env, int masters, int replicas);
+
+/* Waits up to timeout_ms until every node still running says cluster_state:ok and
+ * every replica among them has its link to its master up. @returns 0, or -1 on timeout. */
+int h_cluster_wait_ok(h_env *env, int timeout_ms);
+
+/* @returns the number of nodes h_cluster_start() started (0 before). */
+int h_cluster_size(const h_env *env);
+
+/* @returns the port of node idx (0..h_cluster_size()-1), or -1. */
+int h_cluster_port(const h_env *env, int idx);
+
+/* @returns the index of the node on port, or -1. */
+int h_cluster_index(const h_env *env, int port);
+
+/* @returns "127.0.0.1:port,..." of every node, or NULL before h_cluster_start(). */
+const char *h_cluster_seeds(const h_env *env);
+
+/* @returns a connection to node idx (5 s command timeout), or NULL. redisFree() it. */
+redisContext *h_cluster_connect(h_env *env, int idx);
+
+/* Kills node idx with SIGKILL. @returns 0, or -1 when it was not running. */
+int h_cluster_kill(h_env *env, int idx);
+
+/* @returns true while node idx runs. */
+bool h_cluster_alive(h_env *env, int idx);
+
 /* --- the broker: confirmd-broker or Apache Kafka ----------------------------------- */
 
 /* @returns true when the tests run on Apache Kafka (environment CFD_TEST_BROKER=kafka,

@@ -1,0 +1,397 @@
+/*
+ * The Redis Cluster router (src/store/cluster.c) against a real cluster of 3 masters
+ * and 3 replicas: keys of many partitions written and read through the right masters,
+ * a slot migrated between masters mid-run (ASK while it moves, MOVED after), a master
+ * killed with SIGKILL and its replica promoted, a script cache flushed; and a Redis
+ * without cluster support recognised.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "confirmd/cluster.h"
+#include "harness.h"
+
+#define N_PARTS 64
+#define N_KEYS 20 /* per partition */
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void key_of(char *out, size_t n, int part, int k) {
+    snprintf(out, n, "cfd:{p%d}:wo:WO-%d", part, k);
+}
+
+static int part_slot(int part) {
+    char key[64];
+    key_of(key, sizeof(key), part, 0);
+    return cfd_cluster_key_slot(key, strlen(key));
+}
+
+/*
+ * One pipeline for partition part: SET (value "<gen>-<part>-<k>") or GET of its
+ * N_KEYS keys. For GET, counts the values that are not the generation's.
+ * @returns the number of wrong replies, or -1 when the router gave up (errstr).
+ */
+static int part_io(cfd_cluster *cl, int part, bool set, int gen, char *errstr,
+                   size_t errstr_size) {
+    char keys[N_KEYS][64], vals[N_KEYS][64];
+    const char *argv[N_KEYS][3];
+    cfd_cluster_cmd cmds[N_KEYS];
+    redisReply *replies[N_KEYS];
+    int wrong = 0;
+
+    for (int k = 0; k < N_KEYS; k++) {
+        key_of(keys[k], sizeof(keys[k]), part, k);
+        snprintf(vals[k], sizeof(vals[k]), "%d-%d-%d", gen, part, k);
+        argv[k][0] = set ? "SET" : "GET";
+        argv[k][1] = keys[k];
+        argv[k][2] = vals[k];
+        cmds[k] = (cfd_cluster_cmd){.argc = set ? 3 : 2, .argv = argv[k]};
+    }
+    if (cfd_cluster_pipeline(cl, part_slot(part), cmds, N_KEYS, replies, errstr,
+                             errstr_size) != CFD_OK)
+        return -1;
+    for (int k = 0; k < N_KEYS; k++) {
+        const redisReply *r = replies[k];
+        bool ok = set ? r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0
+                      : r->type == REDIS_REPLY_STRING && strcmp(r->str, vals[k]) == 0;
+        if (!ok && wrong++ == 0)
+            fprintf(stderr, "it_cluster: %s %s: type %d \"%s\"\n", argv[k][0], keys[k],
+                    r->type, r->str ? r->str : "");
+        freeReplyObject(replies[k]);
+    }
+    return wrong;
+}
+
+/* part_io() on every partition. @returns the wrong replies in all, -1 on a failure. */
+static int all_io(cfd_cluster *cl, bool set, int gen) {
+    char errstr[256];
+    int wrong = 0;
+    for (int p = 0; p < N_PARTS; p++) {
+        int w = part_io(cl, p, set, gen, errstr, sizeof(errstr));
+        if (w < 0) {
+            fprintf(stderr, "it_cluster: partition %d: %s\n", p, errstr);
+            return -1;
+        }
+        wrong += w;
+    }
+    return wrong;
+}
+
+/* @returns the port of "host:port". */
+static int addr_port(const char *addr) {
+    const char *colon = strrchr(addr, ':');
+    return colon ? atoi(colon + 1) : -1;
+}
+
+/* @returns the cluster node index of slot's master as the router sees it. */
+static int slot_owner(cfd_cluster *cl, h_env *env, int slot) {
+    char addr[64];
+    cfd_cluster_slot_master(cl, slot, addr, sizeof(addr));
+    return h_cluster_index(env, addr_port(addr));
+}
+
+/* Runs a command on node idx directly. @returns the reply (free it), never NULL. */
+static redisReply *node_cmd(h_env *env, int idx, const char *fmt, ...) {
+    redisContext *c = h_cluster_connect(env, idx);
+    assert_non_null(c);
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    redisFree(c);
+    assert_non_null(r);
+    return r;
+}
+
+static void node_id(h_env *env, int idx, char *out, size_t n) {
+    redisReply *r = node_cmd(env, idx, "CLUSTER MYID");
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    snprintf(out, n, "%s", r->str);
+    freeReplyObject(r);
+}
+
+/* Moves the keys of slot (at most half of them when half) from src to dst. */
+static int migrate_keys(h_env *env, int src, int dst, int slot, bool half) {
+    redisReply *keys = node_cmd(env, src, "CLUSTER GETKEYSINSLOT %d 1000", slot);
+    int moved = 0;
+    assert_int_equal(keys->type, REDIS_REPLY_ARRAY);
+    size_t n = half ? keys->elements / 2 : keys->elements;
+    for (size_t i = 0; i < n; i++) {
+        redisReply *r = node_cmd(env, src, "MIGRATE 127.0.0.1 %d %s 0 5000",
+                                 h_cluster_port(env, dst), keys->element[i]->str);
+        if (r->type != REDIS_REPLY_STATUS)
+            fail_msg("MIGRATE %s: %s", keys->element[i]->str, r->str ? r->str : "?");
+        freeReplyObject(r);
+        moved++;
+    }
+    freeReplyObject(keys);
+    return moved;
+}
+
+static void test_not_cluster(void **state) {
+    (void)state;
+    h_env *env = h_env_new("cluster-off");
+    assert_non_null(env);
+    assert_int_equal(h_redis_start(env), 0);
+    char seeds[64], errstr[256];
+    snprintf(seeds, sizeof(seeds), "127.0.0.1:%d", h_redis_port(env));
+    cfd_cluster_opts opts = {.seeds = seeds, .timeout_ms = 1000};
+    bool not_cluster = false;
+    cfd_cluster *cl = cfd_cluster_new(&opts, &not_cluster, errstr, sizeof(errstr));
+    assert_null(cl);
+    assert_true(not_cluster);
+    assert_non_null(strstr(errstr, "cluster support disabled"));
+    h_env_destroy(env);
+}
+
+static void test_cluster(void **state) {
+    (void)state;
+    char errstr[256], sha[41];
+    h_env *env = h_env_new("cluster");
+    assert_non_null(env);
+    int64_t t0 = h_now_ms();
+    assert_int_equal(h_cluster_start(env, 3, 1), 0);
+    fprintf(stderr, "it_cluster: 3 masters + 3 replicas up in %lld ms: %s\n",
+            (long long)(h_now_ms() - t0), h_cluster_seeds(env));
+
+    /* One seed is enough: the router learns the other masters from it. */
+    char seed[32];
+    snprintf(seed, sizeof(seed), "127.0.0.1:%d", h_cluster_port(env, 0));
+    cfd_cluster_opts opts = {.seeds = seed, .timeout_ms = 1000};
+    cfd_cluster *cl = cfd_cluster_new(&opts, NULL, errstr, sizeof(errstr));
+    if (!cl)
+        fail_msg("cfd_cluster_new: %s", errstr);
+    assert_int_equal(cfd_cluster_masters(cl), 3);
+    static const char script[] = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
+    assert_int_equal(cfd_cluster_script_add(cl, script, sha, errstr, sizeof(errstr)), CFD_OK);
+
+    /* Every partition, through its master. */
+    assert_int_equal(all_io(cl, true, 1), 0);
+    assert_int_equal(all_io(cl, false, 1), 0);
+    int per_master[6] = {0};
+    for (int p = 0; p < N_PARTS; p++) {
+        char key[64];
+        key_of(key, sizeof(key), p, 0);
+        int owner = slot_owner(cl, env, part_slot(p));
+        assert_true(owner >= 0);
+        per_master[owner]++;
+        /* The server agrees on the slot, and its master holds the key: no redirection. */
+        redisReply *r = node_cmd(env, owner, "CLUSTER KEYSLOT %s", key);
+        assert_int_equal(r->integer, part_slot(p));
+        freeReplyObject(r);
+        redisContext *c = cfd_cluster_conn_for_key(cl, key, errstr, sizeof(errstr));
+        assert_non_null(c);
+        r = redisCommand(c, "GET %s", key);
+        assert_non_null(r);
+        assert_int_equal(r->type, REDIS_REPLY_STRING);
+        freeReplyObject(r);
+    }
+    int n_owners = 0;
+    for (int i = 0; i < 6; i++)
+        n_owners += per_master[i] > 0;
+    assert_int_equal(n_owners, 3);
+
+    /* A script through EVALSHA on each partition's master. */
+    for (int p = 0; p < N_PARTS; p++) {
+        char key[64];
+        snprintf(key, sizeof(key), "cfd:{p%d}:n", p);
+        const char *argv[] = {"EVALSHA", sha, "1", key, "5"};
+        redisReply *r = cfd_cluster_command(cl, key, 5, argv, NULL, errstr, sizeof(errstr));
+        if (!r)
+            fail_msg("EVALSHA: %s", errstr);
+        assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+        assert_int_equal(r->integer, 5);
+        freeReplyObject(r);
+    }
+
+    /* --- a slot moves from one master to another, while the router reads and writes */
+    const int mp = 7, slot = part_slot(mp);
+    int src = slot_owner(cl, env, slot), dst = -1;
+    for (int p = 0; p < N_PARTS && dst < 0; p++) {
+        int o = slot_owner(cl, env, part_slot(p));
+        if (o != src)
+            dst = o;
+    }
+    assert_true(src >= 0 && dst >= 0);
+    char src_id[64], dst_id[64];
+    node_id(env, src, src_id, sizeof(src_id));
+    node_id(env, dst, dst_id, sizeof(dst_id));
+    cfd_cluster_stats before, after;
+    cfd_cluster_stats_get(cl, &before);
+    redisReply *r = node_cmd(env, dst, "CLUSTER SETSLOT %d IMPORTING %s", slot, src_id);
+    assert_int_equal(r->type, REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    r = node_cmd(env, src, "CLUSTER SETSLOT %d MIGRATING %s", slot, dst_id);
+    assert_int_equal(r->type, REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    int half = migrate_keys(env, src, dst, slot, true);
+    assert_true(half > 0);
+    /* Half the keys are on dst now: the router follows ASK for them. */
+    assert_int_equal(part_io(cl, mp, false, 1, errstr, sizeof(errstr)), 0);
+    cfd_cluster_stats_get(cl, &after);
+    assert_true(after.ask > before.ask);
+    /* The connection-level API: the caller sends ASKING itself. */
+    {
+        redisReply *keys = node_cmd(env, dst, "CLUSTER GETKEYSINSLOT %d 1", slot);
+        assert_int_equal(keys->elements, 1);
+        redisContext *c = cfd_cluster_conn_for_slot(cl, slot, errstr, sizeof(errstr));
+        assert_non_null(c);
+        r = redisCommand(c, "GET %s", keys->element[0]->str);
+        redisContext *ask = NULL;
+        assert_int_equal(cfd_cluster_redirected(cl, r, &ask, errstr, sizeof(errstr)),
+                         CFD_CLUSTER_ASK);
+        assert_non_null(ask);
+        freeReplyObject(r);
+        freeReplyObject(redisCommand(ask, "ASKING"));
+        r = redisCommand(ask, "GET %s", keys->element[0]->str);
+        assert_int_equal(r->type, REDIS_REPLY_STRING);
+        freeReplyObject(r);
+        freeReplyObject(keys);
+    }
+    /* A key new to the slot is created on dst (ASK), the rest rewritten where they are. */
+    {
+        const char *argv[] = {"SET", "cfd:{p7}:wo:NEW", "new"};
+        r = cfd_cluster_command(cl, argv[1], 3, argv, NULL, errstr, sizeof(errstr));
+        if (!r)
+            fail_msg("SET during migration: %s", errstr);
+        assert_int_equal(r->type, REDIS_REPLY_STATUS);
+        freeReplyObject(r);
+        redisContext *c = h_cluster_connect(env, dst);
+        assert_non_null(c);
+        freeReplyObject(redisCommand(c, "ASKING"));
+        r = redisCommand(c, "EXISTS %s", argv[1]);
+        assert_int_equal(r->integer, 1); /* created on dst */
+        freeReplyObject(r);
+        redisFree(c);
+    }
+    assert_int_equal(part_io(cl, mp, true, 2, errstr, sizeof(errstr)), 0);
+    assert_int_equal(part_io(cl, mp, false, 2, errstr, sizeof(errstr)), 0);
+    int rest = migrate_keys(env, src, dst, slot, false);
+    for (int i = 0; i < h_cluster_size(env); i++) {
+        r = node_cmd(env, i, "CLUSTER SETSLOT %d NODE %s", slot, dst_id);
+        freeReplyObject(r); /* a replica refuses; its master tells it */
+    }
+    /* The slot is dst's for good: MOVED, the map read again, then straight to dst. */
+    assert_int_equal(part_io(cl, mp, false, 2, errstr, sizeof(errstr)), 0);
+    cfd_cluster_stats_get(cl, &after);
+    assert_true(after.moved > before.moved);
+    assert_int_equal(slot_owner(cl, env, slot), dst);
+    assert_int_equal(part_io(cl, mp, false, 2, errstr, sizeof(errstr)), 0);
+    {
+        const char *argv[] = {"GET", "cfd:{p7}:wo:NEW"};
+        r = cfd_cluster_command(cl, argv[1], 2, argv, NULL, errstr, sizeof(errstr));
+        assert_non_null(r);
+        assert_string_equal(r->str, "new");
+        freeReplyObject(r);
+    }
+    fprintf(stderr,
+            "it_cluster: slot %d (partition %d) moved from node %d to node %d: %d + %d "
+            "keys migrated, %llu ASK and %llu MOVED followed\n",
+            slot, mp, src, dst, half, rest, (unsigned long long)(after.ask - before.ask),
+            (unsigned long long)(after.moved - before.moved));
+    assert_int_equal(all_io(cl, true, 3), 0);
+
+    /* --- a script cache lost: NOSCRIPT, loaded again, the command resent */
+    {
+        r = node_cmd(env, dst, "SCRIPT FLUSH");
+        freeReplyObject(r);
+        const char *argv[] = {"EVALSHA", sha, "1", "cfd:{p7}:n", "1"};
+        r = cfd_cluster_command(cl, argv[3], 5, argv, NULL, errstr, sizeof(errstr));
+        if (!r)
+            fail_msg("EVALSHA after SCRIPT FLUSH: %s", errstr);
+        assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+        assert_int_equal(r->integer, 6);
+        freeReplyObject(r);
+        cfd_cluster_stats_get(cl, &after);
+        assert_int_equal(after.noscript, 1);
+    }
+
+    /* --- a master dies (SIGKILL), its replica is promoted */
+    const int fp = 11, fslot = part_slot(fp);
+    int victim = slot_owner(cl, env, fslot);
+    assert_true(victim >= 0);
+    /* What was acknowledged reached a replica: WAIT on the router's own connections. */
+    for (int p = 0; p < N_PARTS; p++) {
+        char key[64];
+        key_of(key, sizeof(key), p, 0);
+        redisContext *c = cfd_cluster_conn_for_key(cl, key, errstr, sizeof(errstr));
+        assert_non_null(c);
+        int64_t t = h_now_ms();
+        r = redisCommand(c, "WAIT 1 800");
+        if (!r)
+            fail_msg("WAIT on partition %d's master: %s after %lld ms", p, c->errstr,
+                     (long long)(h_now_ms() - t));
+        assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+        if (r->integer != 1) {
+            redisReply *i = redisCommand(c, "INFO replication");
+            fail_msg("WAIT p%d: %lld; %s", p, r->integer, i ? i->str : "");
+        }
+        freeReplyObject(r);
+    }
+    cfd_cluster_stats_get(cl, &before);
+    int64_t killed_at = h_now_ms();
+    assert_int_equal(h_cluster_kill(env, victim), 0);
+    int failures = 0, w = -1;
+    while (h_now_ms() - killed_at < 30000) {
+        w = part_io(cl, fp, false, 3, errstr, sizeof(errstr));
+        if (w >= 0)
+            break;
+        if (failures++ == 0)
+            fprintf(stderr, "it_cluster: after the kill: %s\n", errstr);
+        sleep_ms(100);
+    }
+    int64_t recovered_ms = h_now_ms() - killed_at;
+    assert_int_equal(w, 0);
+    int promoted = slot_owner(cl, env, fslot);
+    assert_true(promoted >= 0 && promoted != victim && h_cluster_alive(env, promoted));
+    assert_int_equal(h_cluster_wait_ok(env, 30000), 0);
+    /* Nothing acknowledged is lost; the new master takes writes and scripts. */
+    assert_int_equal(all_io(cl, false, 3), 0);
+    assert_int_equal(all_io(cl, true, 4), 0);
+    assert_int_equal(all_io(cl, false, 4), 0);
+    {
+        char key[64];
+        snprintf(key, sizeof(key), "cfd:{p%d}:n", fp);
+        const char *argv[] = {"EVALSHA", sha, "1", key, "1"};
+        r = cfd_cluster_command(cl, key, 5, argv, NULL, errstr, sizeof(errstr));
+        if (!r)
+            fail_msg("EVALSHA after failover: %s", errstr);
+        assert_int_equal(r->integer, 6);
+        freeReplyObject(r);
+    }
+    cfd_cluster_stats_get(cl, &after);
+    assert_true(after.conn_lost > before.conn_lost);
+    assert_int_equal(cfd_cluster_masters(cl), 3);
+    fprintf(stderr,
+            "it_cluster: master node %d killed, node %d promoted; partition %d served "
+            "again after %lld ms (%d failed tries); lost 0, wrong 0\n",
+            victim, promoted, fp, (long long)recovered_ms, failures);
+    fprintf(stderr,
+            "it_cluster: figures: partitions %d, keys %d, migrations 1, failovers 1, "
+            "ASK %llu, MOVED %llu, map reads %llu, connects %llu, connections lost %llu, "
+            "NOSCRIPT %llu\n",
+            N_PARTS, N_PARTS * N_KEYS + 1, (unsigned long long)after.ask,
+            (unsigned long long)after.moved, (unsigned long long)after.refreshes,
+            (unsigned long long)after.connects, (unsigned long long)after.conn_lost,
+            (unsigned long long)after.noscript);
+    cfd_cluster_destroy(cl);
+    h_env_destroy(env);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_not_cluster),
+        cmocka_unit_test(test_cluster),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
