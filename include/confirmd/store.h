@@ -95,6 +95,11 @@ typedef enum cfd_due_kind {
     CFD_DUE_CITY,   /* city|service keys whose severe-fault rule needs a look */
 } cfd_due_kind;
 
+/* The earliest instant anything of part is due (an SLA timer, a city key's timer, a
+ * park window): *at_ms, INT64_MAX when nothing is. */
+cfd_err cfd_store_next_due(cfd_store *st, int32_t part, int64_t *at_ms, char *errstr,
+                           size_t errstr_size);
+
 /* Orders of part due at or before now_ms (at most max, earliest first); *orders is
  * malloc'd, each string too: free with cfd_strv_free. */
 cfd_err cfd_store_due(cfd_store *st, int32_t part, cfd_due_kind kind, int64_t now_ms,
@@ -142,6 +147,9 @@ void cfd_txn_unpark(cfd_txn *tx, const char *order);
 void cfd_txn_timer(cfd_txn *tx, const char *order, int64_t due_ms);
 /* The city|service key's next instant (CFD_DUE_CITY) becomes due_ms; 0 removes it. */
 void cfd_txn_city_timer(cfd_txn *tx, const char *key, int64_t due_ms);
+/* @returns the earliest instant a timer or park window the transaction sets is due
+ * (INT64_MAX: none), for the worker to wake up then. */
+int64_t cfd_txn_next_due(const cfd_txn *tx);
 
 /*
  * Applies tx atomically.

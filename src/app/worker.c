@@ -26,7 +26,12 @@
 
 #define MOD "worker"
 #define MAX_TOPICS CFD_PRODUCER_MAX_OFFSETS /* a batch's offsets: one per input topic */
-#define TICK_MS 200 /* timers fire within this of their due time */
+/* A partition's timers are ticked when the earliest of them is due (its instant read
+ * from Redis after each tick, and lowered by each batch that sets an earlier one), at
+ * most once every TICK_MIN_MS, and their instant read again at least every
+ * DUE_REREAD_MS. */
+#define TICK_MIN_MS 5
+#define DUE_REREAD_MS 1000
 
 /* The stages, in the order a partition's batch applies them. */
 static const cfd_stage *const stages[] = {&cfd_alarm_stage, &cfd_city_stage,
@@ -43,7 +48,10 @@ typedef struct slot {
      * topics[t] back to (0: none). Until a seek succeeds (tried again every loop),
      * messages of it at or after that offset are not applied: they come again. */
     int64_t reseek[MAX_TOPICS];
-    int64_t next_tick_ms;
+    bool ready;             /* caught up at the last look: its timers may fire */
+    int64_t next_due;       /* clock time its earliest timer is due (INT64_MAX: none) */
+    int64_t next_tick_mono; /* not ticked before this (monotonic) */
+    int64_t reread_mono;    /* next_due read from Redis again at this (monotonic) */
 } slot;
 
 struct cfd_worker {
@@ -169,6 +177,25 @@ static bool caught_up(cfd_worker *w, int32_t part, const slot *s) {
     return true;
 }
 
+/* --- the clock ------------------------------------------------------------------------ */
+
+static int64_t sim_now_ms(void *ctx) {
+    cfd_worker *w = ctx;
+    /* Until a rehearsal sets the clock, simulated time is the system's. */
+    return w->sim_now ? w->sim_now : cfd_clock_system().now_ms(NULL);
+}
+
+/* Reads the simulated clock once per loop, so every decision of a loop sees one now. */
+static void refresh_sim_clock(cfd_worker *w) {
+    char errstr[256];
+    int64_t now = 0;
+    if (cfd_store_sim_clock(w->store, &now, errstr, sizeof(errstr)) == CFD_OK) {
+        if (now && now != w->sim_now)
+            cfd_debug(MOD, "simulated clock at %" PRId64, now);
+        w->sim_now = now;
+    }
+}
+
 /* --- batches ----------------------------------------------------------------------- */
 
 /* Commits the worker's batch (retrying while Redis is away), then produces its outputs;
@@ -262,6 +289,8 @@ static cfd_err apply_batch(cfd_worker *w, int32_t part, slot *s, const cfd_msg *
             cfd_txn_offset(b->tx, w->topics[t], offs[t]);
     if ((err = batch_commit(w, offs)))
         return err;
+    if (cfd_txn_next_due(b->tx) < s->next_due)
+        s->next_due = cfd_txn_next_due(b->tx);
     w->stats.events += applied;
     for (size_t t = 0; t < w->n_topics; t++)
         if (offs[t] > s->applied[t])
@@ -286,8 +315,21 @@ static cfd_err on_messages(void *ctx, int32_t part, cfd_msg *msgs, size_t n) {
     return k ? apply_batch(w, part, s, msgs, k) : CFD_OK;
 }
 
-/* The stages' time-driven work of part at now, as one batch. */
-static cfd_err tick(cfd_worker *w, int32_t part, slot *s, int64_t now) {
+/* Reads when part's earliest timer is due. */
+static cfd_err read_next_due(cfd_worker *w, int32_t part, slot *s, int64_t mono) {
+    char errstr[512];
+    cfd_err err;
+    CFD_REDIS(&w->env, err, errstr,
+              cfd_store_next_due(w->store, part, &s->next_due, errstr, sizeof(errstr)));
+    if (err)
+        cfd_error(MOD, "partition %" PRId32 ": %s", part, errstr);
+    s->reread_mono = mono + DUE_REREAD_MS;
+    return err;
+}
+
+/* The stages' time-driven work of part at now, as one batch; then when part is due
+ * next. */
+static cfd_err tick(cfd_worker *w, int32_t part, slot *s, int64_t now, int64_t mono) {
     cfd_batch *b = &w->batch;
     cfd_err err = CFD_OK;
     cfd_batch_begin(b, part, s->epoch);
@@ -296,7 +338,51 @@ static cfd_err tick(cfd_worker *w, int32_t part, slot *s, int64_t now) {
             err = stages[st]->tick(b, now);
     if (!err && !cfd_batch_is_empty(b))
         err = batch_commit(w, NULL);
+    s->next_tick_mono = mono + TICK_MIN_MS;
+    return err ? err : read_next_due(w, part, s, mono);
+}
+
+/* Ticks the owned partitions that are caught up and due. */
+static cfd_err tick_due(cfd_worker *w) {
+    cfd_err err = CFD_OK;
+    int64_t mono = cfd_monotonic_ms();
+    if (w->simulated)
+        refresh_sim_clock(w);
+    int64_t now = cfd_clock_now(&w->clock);
+    for (size_t p = 0; p < w->n_slots && !err; p++) {
+        slot *s = &w->slots[p];
+        if (!s->owned)
+            continue;
+        for (size_t t = 0; t < w->n_topics; t++)
+            if (s->reseek[t])
+                seek_back(w, (int32_t)p, s, t, s->reseek[t] - 1);
+        s->ready = caught_up(w, (int32_t)p, s);
+        if (!s->ready)
+            continue;
+        if (mono >= s->reread_mono)
+            err = read_next_due(w, (int32_t)p, s, mono);
+        if (!err && now >= s->next_due && mono >= s->next_tick_mono)
+            err = tick(w, (int32_t)p, s, now, mono);
+    }
     return err;
+}
+
+/* How long the next poll may wait: until the earliest timer of a partition that may
+ * tick is due, at most worker.poll_timeout. */
+static int poll_wait_ms(cfd_worker *w) {
+    int64_t wait = w->cfg->poll_timeout_ms;
+    int64_t now = cfd_clock_now(&w->clock), mono = cfd_monotonic_ms();
+    for (size_t p = 0; p < w->n_slots; p++) {
+        const slot *s = &w->slots[p];
+        if (!s->owned || !s->ready || s->next_due == INT64_MAX)
+            continue;
+        int64_t until = s->next_due - now;
+        if (s->next_tick_mono - mono > until)
+            until = s->next_tick_mono - mono;
+        if (until < wait)
+            wait = until < 0 ? 0 : until;
+    }
+    return (int)wait;
 }
 
 /* --- partition ownership ---------------------------------------------------------------- */
@@ -378,7 +464,7 @@ static int on_assign(void *ctx, cfd_topic_part *parts, size_t n) {
                                       sizeof(errstr)));
             if (err)
                 goto fail;
-            *s = (slot){.owned = true, .epoch = epoch};
+            *s = (slot){.owned = true, .epoch = epoch, .next_due = INT64_MAX};
             cfd_producer_claim(w->producer, tp->partition, (uint32_t)epoch);
             for (size_t k = 0; k < MAX_TOPICS; k++)
                 s->applied[k] = -1;
@@ -484,25 +570,6 @@ static void replace_refused(void *ctx, const cfd_producer_refusal *r, uint8_t **
                           .max_original = r->bare ? 0
                                                   : (size_t)w->cfg->deadletter_max_original};
     cfd_codec_dead_letter_encode(&dl, buf, len);
-}
-
-/* --- the clock ------------------------------------------------------------------------ */
-
-static int64_t sim_now_ms(void *ctx) {
-    cfd_worker *w = ctx;
-    /* Until a rehearsal sets the clock, simulated time is the system's. */
-    return w->sim_now ? w->sim_now : cfd_clock_system().now_ms(NULL);
-}
-
-/* Reads the simulated clock once per loop, so every decision of a loop sees one now. */
-static void refresh_sim_clock(cfd_worker *w) {
-    char errstr[256];
-    int64_t now = 0;
-    if (cfd_store_sim_clock(w->store, &now, errstr, sizeof(errstr)) == CFD_OK) {
-        if (now && now != w->sim_now)
-            cfd_debug(MOD, "simulated clock at %" PRId64, now);
-        w->sim_now = now;
-    }
 }
 
 /* --- life cycle -------------------------------------------------------------------- */
@@ -623,26 +690,12 @@ cfd_err cfd_worker_run(cfd_worker *w) {
     cfd_err err = CFD_OK;
     cfd_info(MOD, "consuming %s as %s", w->cfg->input_topics, w->owner);
     while (!*w->stop && !w->fatal && !err) {
-        err = cfd_consumer_poll(w->consumer, (int)w->cfg->poll_timeout_ms);
+        err = cfd_consumer_poll(w->consumer, poll_wait_ms(w));
         cfd_producer_poll(w->producer, 0);
         cfd_producer_retry(w->producer);
         cfd_outbox_flush(w->outbox);
-        int64_t mono = cfd_monotonic_ms();
-        if (w->simulated)
-            refresh_sim_clock(w);
-        int64_t now = cfd_clock_now(&w->clock);
-        for (size_t p = 0; p < w->n_slots && !err; p++) {
-            slot *s = &w->slots[p];
-            if (!s->owned)
-                continue;
-            for (size_t t = 0; t < w->n_topics; t++)
-                if (s->reseek[t])
-                    seek_back(w, (int32_t)p, s, t, s->reseek[t] - 1);
-            if (mono >= s->next_tick_ms && caught_up(w, (int32_t)p, s)) {
-                s->next_tick_ms = mono + TICK_MS;
-                err = tick(w, (int32_t)p, s, now);
-            }
-        }
+        if (!err)
+            err = tick_due(w);
     }
     if (w->fatal == CFD_ERR_FENCED || (!err && w->fatal))
         err = w->fatal;

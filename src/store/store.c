@@ -47,6 +47,7 @@ struct cfd_txn {
     argv_buf ops;    /* ops part of ARGV */
     argv_buf offs;   /* (topic, offset) pairs */
     size_t n_writes; /* ops other than offsets */
+    int64_t next_due; /* the earliest instant a timer or park window it sets is due */
 };
 
 static void argv_push(argv_buf *a, const void *data, size_t len) {
@@ -487,6 +488,14 @@ void cfd_txn_destroy(cfd_txn *tx) {
     free(tx);
 }
 
+/* Keeps the earliest instant the transaction makes due. */
+static void txn_due(cfd_txn *tx, int64_t due_ms) {
+    if (due_ms > 0 && due_ms < tx->next_due)
+        tx->next_due = due_ms;
+}
+
+int64_t cfd_txn_next_due(const cfd_txn *tx) { return tx->next_due; }
+
 void cfd_txn_begin(cfd_txn *tx, int32_t part, int64_t epoch) {
     argv_clear(&tx->keys);
     argv_clear(&tx->ops);
@@ -494,6 +503,7 @@ void cfd_txn_begin(cfd_txn *tx, int32_t part, int64_t epoch) {
     tx->part = part;
     tx->epoch = epoch;
     tx->n_writes = 0;
+    tx->next_due = INT64_MAX;
 }
 
 bool cfd_txn_is_empty(const cfd_txn *tx) { return tx->n_writes == 0; }
@@ -567,6 +577,7 @@ void cfd_txn_park(cfd_txn *tx, const char *order, const void *frame, size_t len,
     argv_pushf(&tx->ops, "%" PRId64, expire_at_ms);
     argv_pushs(&tx->ops, order);
     tx->n_writes++;
+    txn_due(tx, expire_at_ms);
 }
 
 void cfd_txn_unpark(cfd_txn *tx, const char *order) {
@@ -584,6 +595,7 @@ void cfd_txn_timer(cfd_txn *tx, const char *order, int64_t due_ms) {
     argv_pushs(&tx->ops, order);
     argv_pushf(&tx->ops, "%" PRId64, due_ms > 0 ? due_ms : 0);
     tx->n_writes++;
+    txn_due(tx, due_ms);
 }
 
 void cfd_txn_city_timer(cfd_txn *tx, const char *key, int64_t due_ms) {
@@ -593,6 +605,7 @@ void cfd_txn_city_timer(cfd_txn *tx, const char *key, int64_t due_ms) {
     argv_pushs(&tx->ops, key);
     argv_pushf(&tx->ops, "%" PRId64, due_ms > 0 ? due_ms : 0);
     tx->n_writes++;
+    txn_due(tx, due_ms);
 }
 
 cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr_size) {
@@ -647,5 +660,35 @@ cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr
     free(argv);
     free(lens);
     free(keys);
+    return err;
+}
+
+cfd_err cfd_store_next_due(cfd_store *st, int32_t part, int64_t *at_ms, char *errstr,
+                           size_t errstr_size) {
+    static const char *const sets[] = {"timers", "ctimers", "parkidx"};
+    const size_t n = sizeof(sets) / sizeof(sets[0]);
+    char key[256];
+    cfd_err err = CFD_OK;
+    *at_ms = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        key_of(st, part, sets[i], NULL, key, sizeof(key));
+        redisAppendCommand(st->rc, "ZRANGE %s 0 0 WITHSCORES", key);
+    }
+    for (size_t i = 0; i < n; i++) {
+        redisReply *r = NULL;
+        if (redisGetReply(st->rc, (void **)&r) != REDIS_OK) {
+            err = reply_error(st, NULL, "ZRANGE", errstr, errstr_size);
+            break;
+        }
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+            r->element[1]->type == REDIS_REPLY_STRING) {
+            int64_t at = strtoll(r->element[1]->str, NULL, 10);
+            if (at < *at_ms)
+                *at_ms = at;
+        } else if (r->type != REDIS_REPLY_ARRAY && !err) {
+            err = reply_error(st, r, "ZRANGE", errstr, errstr_size);
+        }
+        freeReplyObject(r);
+    }
     return err;
 }
