@@ -26,7 +26,7 @@ confirmd/record.h       domain
 confirmd/types.h        domain
 confirmd/city_codec.h   codec
 confirmd/codec.h        codec
-confirmd/noc_codec.h    codec
+confirmd/alarm_codec.h    codec
 confirmd/v1/            codec private
 confirmd/frame.h        store
 confirmd/store.h        store

@@ -163,7 +163,7 @@ typedef struct cfd_event {
         const char *reason;
     } change;
 
-    /* CFD_MS_NOC_ALARM */
+    /* CFD_MS_ALARM */
     struct {
         const char *alarm_id;
         const char *network_object;

@@ -14,7 +14,7 @@
 #include "confirmd/alloc.h"
 #include "confirmd/log.h"
 #include "confirmd/city_codec.h"
-#include "confirmd/noc_codec.h"
+#include "confirmd/alarm_codec.h"
 #include "worker_int.h"
 
 #define MOD "worker"

@@ -269,7 +269,7 @@ static void codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_event
         break;
     case CONFIRMD__V1__EVENT__PAYLOAD_NOC_ALARM: {
         const Confirmd__V1__NocAlarm *a = pb->noc_alarm;
-        ev->kind = CFD_MS_NOC_ALARM;
+        ev->kind = CFD_MS_ALARM;
         ev->alarm.alarm_id = codec_opt(a->alarm_id);
         ev->alarm.network_object = codec_opt(a->network_object);
         ev->alarm.severity = (cfd_alarm_severity)a->severity;

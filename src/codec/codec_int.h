@@ -1,5 +1,5 @@
 /*
- * Private to the codec: helpers codec.c and noc.c share.
+ * Private to the codec: helpers codec.c, alarm_codec.c and city.c share.
  */
 #ifndef CFD_CODEC_INT_H
 #define CFD_CODEC_INT_H

@@ -823,7 +823,7 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
         stage_str(&st, &rec->work_order, ev->work_order);
         stage_str(&st, &rec->policy_version, pol->version);
     }
-    if (ev->kind == CFD_MS_NOC_ALARM)
+    if (ev->kind == CFD_MS_ALARM)
         stage_alarm(&st, rec, ev->alarm.alarm_id);
 
     stage_commit(&st, rec);
@@ -836,7 +836,7 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
     if (st.pause)
         commit_pause(&st, rec, ev);
     /* Min over uncleared alarms: commutative, so it needs no per-entry flag. */
-    if (ev->kind == CFD_MS_NOC_ALARM && !ev->alarm.cleared &&
+    if (ev->kind == CFD_MS_ALARM && !ev->alarm.cleared &&
         (rec->first_alarm_at_ms == 0 || ev->event_time_ms < rec->first_alarm_at_ms))
         rec->first_alarm_at_ms = ev->event_time_ms;
     derive_from_timeline(rec);

@@ -1,13 +1,13 @@
 /*
  * Protobuf <-> domain for inventory records, alarms and alarm state; see
- * include/confirmd/noc_codec.h.
+ * include/confirmd/alarm_codec.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec_int.h"
-#include "confirmd/noc_codec.h"
+#include "confirmd/alarm_codec.h"
 #include "confirmd/v1/events.pb-c.h"
 #include "confirmd/v1/inventory.pb-c.h"
 
@@ -240,7 +240,7 @@ cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len) 
         pb.payload_case = CONFIRMD__V1__EVENT__PAYLOAD_REPEAT_FAULT;
         pb.repeat_fault = &repeat;
         break;
-    case CFD_MS_NOC_ALARM:
+    case CFD_MS_ALARM:
         alarm.alarm_id = s_or_empty(ev->alarm.alarm_id);
         alarm.network_object = s_or_empty(ev->alarm.network_object);
         alarm.severity = (Confirmd__V1__AlarmSeverity)ev->alarm.severity;

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "confirmd/alarm_codec.h"
 #include "confirmd/codec.h"
-#include "confirmd/noc_codec.h"
 #include "confirmd/text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
