@@ -10,6 +10,7 @@
 
 #include "confirmd/alloc.h"
 #include "confirmd/kafka.h"
+#include "confirmd/text.h"
 #include "confirmctl.h"
 
 volatile sig_atomic_t ctl_stop;
@@ -19,7 +20,7 @@ static char ctl_refusal[512]; /* why the brokers refused this client, "" while t
 void ctl_kafka_error(int err, const char *reason)
 {
     if (cfd_kafka_refused(err) && !ctl_refusal[0])
-        snprintf(ctl_refusal, sizeof ctl_refusal, "%s", reason);
+        cfd_text_copy(ctl_refusal, sizeof ctl_refusal, reason);
 }
 
 bool ctl_kafka_refused(void)

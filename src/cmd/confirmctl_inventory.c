@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "confirmd/text.h"
 #include "confirmctl.h"
 
 static void ctl_inventory_usage(FILE *out)
@@ -72,7 +73,7 @@ static int ctl_csv_split(char *line, char **cells, int max)
 static void ctl_json_set_path(json_object *obj, const char *path, const char *value)
 {
     char buf[256];
-    snprintf(buf, sizeof buf, "%s", path);
+    cfd_text_copy(buf, sizeof buf, path);
     char *dot = strchr(buf, '.');
     if (dot) {
         *dot = '\0';

@@ -29,19 +29,19 @@ const char *codec_opt(const char *s)
     return s && *s ? s : NULL;
 }
 
-char *codec_dup(const char *s)
+char *codec_pb_str(const char *s)
 {
-    return codec_opt(s) ? cfd_xstrdup(s) : NULL;
+    return (char *)(s ? s : "");
 }
 
-char **codec_dupv(char *const *src, size_t n)
+char *codec_dup(const char *s)
 {
-    if (n == 0)
-        return NULL;
-    char **v = cfd_xcalloc(n, sizeof *v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = cfd_xstrdup(src[i]);
-    return v;
+    return cfd_text_dup(codec_opt(s));
+}
+
+char **codec_dupv(char *const *src, size_t n, size_t *n_out)
+{
+    return cfd_strv_dup((const char *const *)src, n, n_out);
 }
 
 /* ---- value checks ---------------------------------------------------------------- */
@@ -395,18 +395,10 @@ void cfd_codec_event_release(cfd_decoded_event *de)
     memset(de, 0, sizeof *de);
 }
 
-/* Copies s into dst when it is UTF-8 ("" when not), cut between characters to fit. */
-static void codec_copy_text(char *dst, size_t size, const char *s)
+/* @returns s when it is UTF-8, "" when not (an id is shown only when it is text). */
+static const char *codec_utf8_or_empty(const char *s)
 {
-    size_t n = s && cfd_utf8_valid(s, strlen(s)) ? strlen(s) : 0;
-
-    if (size == 0)
-        return;
-    if (n >= size)
-        n = cfd_utf8_valid_len(s, size - 1);
-    if (n)
-        memcpy(dst, s, n);
-    dst[n] = '\0';
+    return s && cfd_utf8_valid(s, strlen(s)) ? s : "";
 }
 
 bool cfd_codec_event_ids(const void *buf, size_t len, char *work_order, size_t wo_size,
@@ -419,8 +411,8 @@ bool cfd_codec_event_ids(const void *buf, size_t len, char *work_order, size_t w
     Confirmd__V1__Event *pb = confirmd__v1__event__unpack(NULL, len, buf);
     if (!pb)
         return false;
-    codec_copy_text(work_order, wo_size, pb->work_order);
-    codec_copy_text(event_id, id_size, pb->event_id);
+    cfd_text_copy(work_order, wo_size, codec_utf8_or_empty(pb->work_order));
+    cfd_text_copy(event_id, id_size, codec_utf8_or_empty(pb->event_id));
     confirmd__v1__event__free_unpacked(pb, NULL);
     return true;
 }
@@ -856,7 +848,7 @@ static void codec_extras_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
 
         v->code = (cfd_violation_code)pv->code;
         v->points = pv->points;
-        snprintf(v->detail, sizeof v->detail, "%s", pv->detail ? pv->detail : "");
+        cfd_text_copy(v->detail, sizeof v->detail, pv->detail);
         v->at_ms = pv->at_ms;
         v->metric = (cfd_metric)pv->metric;
         rec->n_violations = i + 1;
@@ -929,10 +921,9 @@ static void codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
         rec->customer.diamond = c->diamond;
         rec->customer.cross_city_rental = c->cross_city_rental;
     }
-    rec->engineers = codec_dupv(r->engineers, r->n_engineers);
-    rec->n_engineers = rec->engineers ? r->n_engineers : 0;
-    rec->assisting_staff = codec_dupv(r->assisting_staff, r->n_assisting_staff);
-    rec->n_assisting_staff = rec->assisting_staff ? r->n_assisting_staff : 0;
+    rec->engineers = codec_dupv(r->engineers, r->n_engineers, &rec->n_engineers);
+    rec->assisting_staff =
+        codec_dupv(r->assisting_staff, r->n_assisting_staff, &rec->n_assisting_staff);
     rec->arrival_time_ms = r->arrival_time_ms;
     rec->service_end_time_ms = r->service_end_time_ms;
     if (r->network) {
@@ -1001,8 +992,7 @@ static void codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
         s->next_warning_ms = ps->next_warning_ms;
         s->breach_at_ms = ps->breach_at_ms;
     }
-    rec->linked_alarms = codec_dupv(r->linked_alarms, r->n_linked_alarms);
-    rec->n_linked_alarms = rec->linked_alarms ? r->n_linked_alarms : 0;
+    rec->linked_alarms = codec_dupv(r->linked_alarms, r->n_linked_alarms, &rec->n_linked_alarms);
     rec->version = r->version;
     rec->penalty_points = r->penalty_points;
     rec->policy_version = codec_dup(r->policy_version);

@@ -11,6 +11,10 @@
 /* proto3 cannot tell "" from absent; the domain uses NULL for absent. */
 const char *codec_opt(const char *s);
 
+/* The other way: a domain string for a generated message's field, "" for NULL
+ * (borrowed: protobuf-c packs strings by pointer). */
+char *codec_pb_str(const char *s);
+
 /* What codec_values_valid checks. */
 typedef enum codec_check {
     CODEC_CHECK_ENUMS, /* every enum field holds a value its enum declares */
@@ -26,11 +30,12 @@ bool codec_values_valid(const ProtobufCMessage *m, codec_check what, char *errst
 /* Packs any message into a malloc'd buffer (never fails, see confirmd/alloc.h). */
 void codec_pack(const ProtobufCMessage *m, uint8_t **buf, size_t *len);
 
-/* @returns a malloc'd copy of s, or NULL when s is absent (NULL or ""). */
+/* proto3's presence on top of the base copies (confirmd/text.h): an empty string is
+ * absent. @returns a malloc'd copy of s, or NULL when s is absent (NULL or ""). */
 char *codec_dup(const char *s);
 
-/* @returns a malloc'd copy of a repeated string field (NULL when n is 0); absent
- *          entries become "" so indices hold. */
-char **codec_dupv(char *const *src, size_t n);
+/* @returns a malloc'd copy of the present strings of a repeated field (cfd_strv_dup),
+ *          *n_out their count. */
+char **codec_dupv(char *const *src, size_t n, size_t *n_out);
 
 #endif

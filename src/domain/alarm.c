@@ -8,21 +8,16 @@
 #include <string.h>
 
 #include "confirmd/alloc.h"
+#include "confirmd/text.h"
 
 cfd_alarm_state *cfd_alarm_state_new(void) { return cfd_xcalloc(1, sizeof(cfd_alarm_state)); }
-
-static void strv_free(char **v, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
 
 void cfd_alarm_state_destroy(cfd_alarm_state *st) {
     if (!st)
         return;
     free(st->work_order);
-    strv_free(st->alarm_ids, st->n_alarm_ids);
-    strv_free(st->cleared_ids, st->n_cleared_ids);
+    cfd_strv_free(st->alarm_ids, st->n_alarm_ids);
+    cfd_strv_free(st->cleared_ids, st->n_cleared_ids);
     free(st->last_work_order);
     free(st->opened_on);
     free(st);
@@ -73,7 +68,7 @@ static void add_sorted(char ***v, size_t *n, const char *s) {
 
 static void set_str(char **dst, const char *s) {
     free(*dst);
-    *dst = s ? cfd_xstrdup(s) : NULL;
+    *dst = cfd_text_dup(s);
 }
 
 /* True when order is the object's last completed order: a notice about it that comes
@@ -104,8 +99,8 @@ static cfd_alarm_action decide_notice(cfd_alarm_state *st, const cfd_alarm *a) {
     remember_completed(st, a);
     set_str(&st->work_order, NULL);
     set_str(&st->opened_on, NULL);
-    strv_free(st->alarm_ids, st->n_alarm_ids);
-    strv_free(st->cleared_ids, st->n_cleared_ids);
+    cfd_strv_free(st->alarm_ids, st->n_alarm_ids);
+    cfd_strv_free(st->cleared_ids, st->n_cleared_ids);
     st->alarm_ids = st->cleared_ids = NULL;
     st->n_alarm_ids = st->n_cleared_ids = 0;
     st->opened_at_ms = 0;

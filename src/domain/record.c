@@ -13,18 +13,12 @@
 
 #include "confirmd/alloc.h"
 #include "confirmd/record.h"
+#include "confirmd/text.h"
 #include "sla.h"
 
 cfd_record *cfd_record_new(void)
 {
     return cfd_xcalloc(1, sizeof(cfd_record));
-}
-
-static void free_strv(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
 }
 
 static void part_free(cfd_part_record *p)
@@ -60,8 +54,8 @@ void cfd_record_destroy(cfd_record *rec)
     free(rec->customer.affected_service);
     free(rec->customer.city);
     free(rec->customer.customer_id);
-    free_strv(rec->engineers, rec->n_engineers);
-    free_strv(rec->assisting_staff, rec->n_assisting_staff);
+    cfd_strv_free(rec->engineers, rec->n_engineers);
+    cfd_strv_free(rec->assisting_staff, rec->n_assisting_staff);
     free(rec->circuit_id);
     free(rec->access_point);
     free(rec->equipment);
@@ -79,7 +73,7 @@ void cfd_record_destroy(cfd_record *rec)
     for (size_t i = 0; i < rec->n_timeline; i++)
         free(rec->timeline[i].event_id);
     free(rec->timeline);
-    free_strv(rec->linked_alarms, rec->n_linked_alarms);
+    cfd_strv_free(rec->linked_alarms, rec->n_linked_alarms);
     free(rec->policy_version);
     free(rec->previous_work_order);
     free(rec->alarm_object);
@@ -347,23 +341,6 @@ static void stage_str(stage *st, char **dst, const char *src)
     st->n_str++;
 }
 
-/* @returns a copy of the present strings of v (absent ones dropped). */
-static char **copy_strv(const char *const *v, size_t n, size_t *n_out)
-{
-    char **copy;
-    size_t k = 0;
-
-    *n_out = 0;
-    if (n == 0)
-        return NULL;
-    copy = cfd_xcalloc(n, sizeof(*copy));
-    for (size_t i = 0; i < n; i++)
-        if (!absent(v[i]))
-            copy[k++] = cfd_xstrdup(v[i]);
-    *n_out = k;
-    return copy;
-}
-
 /* Stages the string fields of ev's payload. */
 static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
 {
@@ -392,10 +369,10 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
         break;
     case CFD_MS_ARRIVED_ON_SITE:
         st->arrival = true;
-        st->engineers = copy_strv(ev->arrival.engineers, ev->arrival.n_engineers,
-                                  &st->n_engineers);
-        st->staff = copy_strv(ev->arrival.assisting_staff, ev->arrival.n_assisting_staff,
-                              &st->n_staff);
+        st->engineers = cfd_strv_dup(ev->arrival.engineers, ev->arrival.n_engineers,
+                                     &st->n_engineers);
+        st->staff = cfd_strv_dup(ev->arrival.assisting_staff, ev->arrival.n_assisting_staff,
+                                 &st->n_staff);
         break;
     case CFD_MS_DIAGNOSED:
         stage_str(st, &rec->cause_other, ev->diagnosis.cause_other);
@@ -570,8 +547,8 @@ static void stage_commit(stage *st, cfd_record *rec)
         *st->str[i].dst = st->str[i].val;
     }
     if (st->arrival) {
-        free_strv(rec->engineers, rec->n_engineers);
-        free_strv(rec->assisting_staff, rec->n_assisting_staff);
+        cfd_strv_free(rec->engineers, rec->n_engineers);
+        cfd_strv_free(rec->assisting_staff, rec->n_assisting_staff);
         rec->engineers = st->engineers;
         rec->n_engineers = st->n_engineers;
         rec->assisting_staff = st->staff;
