@@ -11,24 +11,6 @@
 #include "confirmd/v1/events.pb-c.h"
 #include "confirmd/v1/inventory.pb-c.h"
 
-static void customer_in(const Confirmd__V1__Customer *c, cfd_customer_ref *out) {
-    memset(out, 0, sizeof(*out));
-    if (!c)
-        return;
-    out->name = codec_opt(c->name);
-    out->contact_person = codec_opt(c->contact_person);
-    out->contact_phone = codec_opt(c->contact_phone);
-    out->address = codec_opt(c->address);
-    out->affected_service = codec_opt(c->affected_service);
-    out->city = codec_opt(c->city);
-    out->customer_id = codec_opt(c->customer_id);
-    out->tier = (cfd_tier)c->tier;
-    out->gold = c->gold;
-    out->importance = (cfd_importance)c->importance;
-    out->diamond = c->diamond;
-    out->cross_city_rental = c->cross_city_rental;
-}
-
 cfd_err cfd_codec_circuit_decode(const void *buf, size_t len, cfd_decoded_circuit *out,
                                  char *errstr, size_t errstr_size) {
     memset(out, 0, sizeof(*out));
@@ -54,7 +36,7 @@ cfd_err cfd_codec_circuit_decode(const void *buf, size_t len, cfd_decoded_circui
     c->service = codec_opt(pb->service);
     c->access_point = codec_opt(pb->access_point);
     c->equipment = codec_opt(pb->equipment);
-    customer_in(pb->customer, &c->customer);
+    codec_customer_from_pb(pb->customer, &c->customer);
     if (!c->customer.affected_service)
         c->customer.affected_service = c->service;
     c->diamond = pb->diamond;
@@ -195,19 +177,7 @@ cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len) 
     pb.reported_by = codec_pb_str(ev->reported_by);
     switch (ev->kind) {
     case CFD_MS_REPORTED: {
-        const cfd_customer_ref *c = &ev->report.customer;
-        cust.name = codec_pb_str(c->name);
-        cust.contact_person = codec_pb_str(c->contact_person);
-        cust.contact_phone = codec_pb_str(c->contact_phone);
-        cust.address = codec_pb_str(c->address);
-        cust.affected_service = codec_pb_str(c->affected_service);
-        cust.tier = (Confirmd__V1__Tier)c->tier;
-        cust.gold = c->gold;
-        cust.importance = (Confirmd__V1__Importance)c->importance;
-        cust.diamond = c->diamond;
-        cust.cross_city_rental = c->cross_city_rental;
-        cust.city = codec_pb_str(c->city);
-        cust.customer_id = codec_pb_str(c->customer_id);
+        codec_customer_to_pb(&ev->report.customer, &cust);
         net.circuit_id = codec_pb_str(ev->report.circuit_id);
         net.access_point = codec_pb_str(ev->report.access_point);
         net.equipment = codec_pb_str(ev->report.equipment);

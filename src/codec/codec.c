@@ -34,6 +34,42 @@ char *codec_pb_str(const char *s)
     return (char *)(s ? s : "");
 }
 
+void codec_customer_from_pb(const Confirmd__V1__Customer *c, cfd_customer *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!c)
+        return;
+    out->name = codec_opt(c->name);
+    out->contact_person = codec_opt(c->contact_person);
+    out->contact_phone = codec_opt(c->contact_phone);
+    out->address = codec_opt(c->address);
+    out->affected_service = codec_opt(c->affected_service);
+    out->city = codec_opt(c->city);
+    out->customer_id = codec_opt(c->customer_id);
+    out->tier = (cfd_tier)c->tier;
+    out->gold = c->gold;
+    out->importance = (cfd_importance)c->importance;
+    out->diamond = c->diamond;
+    out->cross_city_rental = c->cross_city_rental;
+}
+
+void codec_customer_to_pb(const cfd_customer *c, Confirmd__V1__Customer *out)
+{
+    confirmd__v1__customer__init(out);
+    out->name = codec_pb_str(c->name);
+    out->contact_person = codec_pb_str(c->contact_person);
+    out->contact_phone = codec_pb_str(c->contact_phone);
+    out->address = codec_pb_str(c->address);
+    out->affected_service = codec_pb_str(c->affected_service);
+    out->tier = (Confirmd__V1__Tier)c->tier;
+    out->gold = c->gold;
+    out->city = codec_pb_str(c->city);
+    out->customer_id = codec_pb_str(c->customer_id);
+    out->importance = (Confirmd__V1__Importance)c->importance;
+    out->diamond = c->diamond;
+    out->cross_city_rental = c->cross_city_rental;
+}
+
 char *codec_dup(const char *s)
 {
     return cfd_text_dup(codec_opt(s));
@@ -168,22 +204,7 @@ static void codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_event
         ev->report.alarm_object = codec_opt(r->alarm_object);
         ev->report.full_interruption = r->full_interruption;
         ev->report.terminal_complaint = r->terminal_complaint;
-        if (r->customer) {
-            const Confirmd__V1__Customer *c = r->customer;
-            cfd_customer_ref *cr = &ev->report.customer;
-            cr->name = codec_opt(c->name);
-            cr->contact_person = codec_opt(c->contact_person);
-            cr->contact_phone = codec_opt(c->contact_phone);
-            cr->address = codec_opt(c->address);
-            cr->affected_service = codec_opt(c->affected_service);
-            cr->city = codec_opt(c->city);
-            cr->customer_id = codec_opt(c->customer_id);
-            cr->tier = (cfd_tier)c->tier;
-            cr->gold = c->gold;
-            cr->importance = (cfd_importance)c->importance;
-            cr->diamond = c->diamond;
-            cr->cross_city_rental = c->cross_city_rental;
-        }
+        codec_customer_from_pb(r->customer, &ev->report.customer);
         if (r->network) {
             ev->report.circuit_id = codec_opt(r->network->circuit_id);
             ev->report.access_point = codec_opt(r->network->access_point);
@@ -605,7 +626,6 @@ static void codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
 
     memset(p, 0, sizeof *p);
     confirmd__v1__confirmation_record__init(r);
-    confirmd__v1__customer__init(&p->customer);
     confirmd__v1__network__init(&p->network);
 
     r->work_order = rec->work_order;
@@ -615,18 +635,7 @@ static void codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
     if (c->name || c->contact_person || c->contact_phone || c->address ||
         c->affected_service || c->city || c->customer_id || c->tier || c->gold ||
         c->importance || c->diamond || c->cross_city_rental) {
-        p->customer.name = c->name;
-        p->customer.contact_person = c->contact_person;
-        p->customer.contact_phone = c->contact_phone;
-        p->customer.address = c->address;
-        p->customer.affected_service = c->affected_service;
-        p->customer.tier = (Confirmd__V1__Tier)c->tier;
-        p->customer.gold = c->gold;
-        p->customer.city = c->city;
-        p->customer.customer_id = c->customer_id;
-        p->customer.importance = (Confirmd__V1__Importance)c->importance;
-        p->customer.diamond = c->diamond;
-        p->customer.cross_city_rental = c->cross_city_rental;
+        codec_customer_to_pb(c, &p->customer);
         r->customer = &p->customer;
     }
     size_t nstr = rec->n_engineers + rec->n_assisting_staff + rec->n_linked_alarms;
@@ -906,21 +915,9 @@ static void codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
 {
     rec->work_order = codec_dup(r->work_order);
     rec->issuing_unit = codec_dup(r->issuing_unit);
-    if (r->customer) {
-        const Confirmd__V1__Customer *c = r->customer;
-        rec->customer.name = codec_dup(c->name);
-        rec->customer.contact_person = codec_dup(c->contact_person);
-        rec->customer.contact_phone = codec_dup(c->contact_phone);
-        rec->customer.address = codec_dup(c->address);
-        rec->customer.affected_service = codec_dup(c->affected_service);
-        rec->customer.city = codec_dup(c->city);
-        rec->customer.customer_id = codec_dup(c->customer_id);
-        rec->customer.tier = (cfd_tier)c->tier;
-        rec->customer.gold = c->gold;
-        rec->customer.importance = (cfd_importance)c->importance;
-        rec->customer.diamond = c->diamond;
-        rec->customer.cross_city_rental = c->cross_city_rental;
-    }
+    cfd_customer customer; /* borrowed from r, copied into rec */
+    codec_customer_from_pb(r->customer, &customer);
+    cfd_customer_copy(&rec->customer, &customer);
     rec->engineers = codec_dupv(r->engineers, r->n_engineers, &rec->n_engineers);
     rec->assisting_staff =
         codec_dupv(r->assisting_staff, r->n_assisting_staff, &rec->n_assisting_staff);

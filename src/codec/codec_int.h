@@ -6,10 +6,19 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "confirmd/customer.h"
 #include "confirmd/types.h"
+#include "confirmd/v1/common.pb-c.h"
 
 /* proto3 cannot tell "" from absent; the domain uses NULL for absent. */
 const char *codec_opt(const char *s);
+
+/* The customer block, message -> domain: strings borrowed from c (absent ones NULL);
+ * all zero when c is NULL. */
+void codec_customer_from_pb(const Confirmd__V1__Customer *c, cfd_customer *out);
+
+/* The customer block, domain -> message: *out initialised, strings borrowed from c. */
+void codec_customer_to_pb(const cfd_customer *c, Confirmd__V1__Customer *out);
 
 /* The other way: a domain string for a generated message's field, "" for NULL
  * (borrowed: protobuf-c packs strings by pointer). */

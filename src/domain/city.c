@@ -33,10 +33,11 @@ bool cfd_city_report_of(const cfd_record *rec, cfd_city_report *out)
     cfd_incident_judge(rec, 0, &v);
     if (v.started_at_ms == 0)
         return false;
-    out->city = c->city;
-    out->service = c->affected_service;
+    /* Borrowed from rec (a report's strings are char * for the state that owns them). */
+    out->city = (char *)c->city;
+    out->service = (char *)c->affected_service;
     out->work_order = rec->work_order;
-    out->customer_id = c->customer_id && *c->customer_id ? c->customer_id : NULL;
+    out->customer_id = c->customer_id && *c->customer_id ? (char *)c->customer_id : NULL;
     out->reported_at_ms = v.started_at_ms;
     out->ended_at_ms = v.ended_at_ms;
     out->ownership_unclear = v.ownership_unclear;

@@ -47,13 +47,7 @@ void cfd_record_destroy(cfd_record *rec)
         return;
     free(rec->work_order);
     free(rec->issuing_unit);
-    free(rec->customer.name);
-    free(rec->customer.contact_person);
-    free(rec->customer.contact_phone);
-    free(rec->customer.address);
-    free(rec->customer.affected_service);
-    free(rec->customer.city);
-    free(rec->customer.customer_id);
+    cfd_customer_clear(&rec->customer);
     cfd_strv_free(rec->engineers, rec->n_engineers);
     cfd_strv_free(rec->assisting_staff, rec->n_assisting_staff);
     free(rec->circuit_id);
@@ -324,6 +318,8 @@ typedef struct stage {
         char *val;
     } str[STAGE_MAX_STR];
     size_t n_str;
+    bool report;           /* the customer block below replaces the record's */
+    cfd_customer customer; /* owned copies */
     bool arrival; /* engineers and staff below replace the record's */
     char **engineers, **staff;
     size_t n_engineers, n_staff;
@@ -349,14 +345,8 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
         /* An operator who accepted the order for another unit said so: that wins. */
         if (!named_after(rec, CFD_MS_ACCEPTED, NULL))
             stage_str(st, &rec->issuing_unit, ev->report.issuing_unit);
-        stage_str(st, &rec->customer.name, ev->report.customer.name);
-        stage_str(st, &rec->customer.contact_person, ev->report.customer.contact_person);
-        stage_str(st, &rec->customer.contact_phone, ev->report.customer.contact_phone);
-        stage_str(st, &rec->customer.address, ev->report.customer.address);
-        stage_str(st, &rec->customer.affected_service,
-                  ev->report.customer.affected_service);
-        stage_str(st, &rec->customer.city, ev->report.customer.city);
-        stage_str(st, &rec->customer.customer_id, ev->report.customer.customer_id);
+        st->report = true;
+        cfd_customer_copy(&st->customer, &ev->report.customer);
         stage_str(st, &rec->circuit_id, ev->report.circuit_id);
         stage_str(st, &rec->access_point, ev->report.access_point);
         stage_str(st, &rec->equipment, ev->report.equipment);
@@ -546,6 +536,10 @@ static void stage_commit(stage *st, cfd_record *rec)
         free(*st->str[i].dst);
         *st->str[i].dst = st->str[i].val;
     }
+    if (st->report) {
+        cfd_customer_clear(&rec->customer);
+        rec->customer = st->customer;
+    }
     if (st->arrival) {
         cfd_strv_free(rec->engineers, rec->n_engineers);
         cfd_strv_free(rec->assisting_staff, rec->n_assisting_staff);
@@ -571,11 +565,6 @@ static void set_payload_scalars(cfd_record *rec, const cfd_event *ev)
 {
     switch (ev->kind) {
     case CFD_MS_REPORTED:
-        rec->customer.tier = ev->report.customer.tier;
-        rec->customer.gold = ev->report.customer.gold;
-        rec->customer.importance = ev->report.customer.importance;
-        rec->customer.diamond = ev->report.customer.diamond;
-        rec->customer.cross_city_rental = ev->report.customer.cross_city_rental;
         rec->urgency = ev->report.urgency;
         rec->special = ev->report.special;
         rec->terminal_complaint = ev->report.terminal_complaint;
