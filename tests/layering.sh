@@ -18,15 +18,16 @@ confirmd/text.h         base
 confirmd/alarm.h        domain
 confirmd/assessment.h   domain
 confirmd/city.h         domain
+confirmd/customer.h     domain
 confirmd/due.h          domain
 confirmd/event.h        domain
 confirmd/incident.h     domain
 confirmd/policy.h       domain
 confirmd/record.h       domain
 confirmd/types.h        domain
+confirmd/alarm_codec.h  codec
 confirmd/city_codec.h   codec
 confirmd/codec.h        codec
-confirmd/noc_codec.h    codec
 confirmd/v1/            codec private
 confirmd/cluster.h      store private
 confirmd/frame.h        store

@@ -35,7 +35,7 @@
 /* An inventory record; strings borrowed from the decoded message. */
 typedef struct cfd_circuit {
     const char *object_id, *circuit_id, *service, *access_point, *equipment;
-    cfd_customer_ref customer;
+    cfd_customer customer;
     bool diamond;
     cfd_importance importance;
     bool cross_city_rental;

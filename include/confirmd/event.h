@@ -7,17 +7,8 @@
 #ifndef CONFIRMD_EVENT_H
 #define CONFIRMD_EVENT_H
 
+#include "confirmd/customer.h"
 #include "confirmd/types.h"
-
-typedef struct cfd_customer_ref {
-    const char *name, *contact_person, *contact_phone, *address;
-    const char *affected_service, *city, *customer_id;
-    cfd_tier tier;
-    bool gold;
-    cfd_importance importance;
-    bool diamond;
-    bool cross_city_rental; /* city-level cross-city circuit rental */
-} cfd_customer_ref;
 
 /* A note left at the door (到访留言); times 0 = absent. */
 typedef struct cfd_visit_note_ref {
@@ -49,7 +40,7 @@ typedef struct cfd_event {
     /* CFD_MS_REPORTED */
     struct {
         const char *issuing_unit;
-        cfd_customer_ref customer;
+        cfd_customer customer;
         const char *circuit_id, *access_point, *equipment;
         const char *problem_description;
         cfd_urgency urgency;
@@ -163,7 +154,7 @@ typedef struct cfd_event {
         const char *reason;
     } change;
 
-    /* CFD_MS_NOC_ALARM */
+    /* CFD_MS_ALARM */
     struct {
         const char *alarm_id;
         const char *network_object;

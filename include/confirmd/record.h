@@ -94,22 +94,12 @@ typedef struct cfd_visit_note {
     char *contact;
 } cfd_visit_note;
 
-typedef struct cfd_customer {
-    char *name, *contact_person, *contact_phone, *address;
-    char *affected_service, *city, *customer_id;
-    cfd_tier tier;
-    bool gold;
-    cfd_importance importance;
-    bool diamond;
-    bool cross_city_rental;
-} cfd_customer;
-
 /* Every string is owned by the record (NULL = absent); cfd_record_destroy frees them. */
 typedef struct cfd_record {
     /* Paper form. */
     char *work_order;
     char *issuing_unit;
-    cfd_customer customer;
+    cfd_customer customer; /* owned copies (cfd_customer_copy) */
     char **engineers;
     size_t n_engineers;
     char **assisting_staff;

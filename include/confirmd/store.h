@@ -22,6 +22,7 @@
 #define CONFIRMD_STORE_H
 
 #include "confirmd/frame.h"
+#include "confirmd/text.h" /* cfd_strv_free, for cfd_store_due's orders */
 
 typedef struct cfd_store cfd_store;
 typedef struct cfd_txn cfd_txn;
@@ -113,7 +114,6 @@ cfd_err cfd_store_set_sim_clock(cfd_store *st, int64_t now_ms, char *errstr,
 /* Reads the simulated clock (*now_ms = 0 when it is not set). */
 cfd_err cfd_store_sim_clock(cfd_store *st, int64_t *now_ms, char *errstr,
                             size_t errstr_size);
-void cfd_strv_free(char **v, size_t n);
 
 /* Calls fn for every undelivered output of part (HSCAN, so any size works). */
 typedef void (*cfd_outbox_fn)(const char *id, const void *frame, size_t len, void *ctx);

@@ -1,6 +1,7 @@
 /*
- * Untrusted text: UTF-8 well-formedness, and escaping for one-line output (logs,
- * summaries). Every layer may use it; it does no I/O.
+ * Text: UTF-8 well-formedness, escaping for one-line output (logs, summaries), and
+ * the one way to copy a string or a string vector. Every layer may use it; it does no
+ * I/O.
  */
 #ifndef CONFIRMD_TEXT_H
 #define CONFIRMD_TEXT_H
@@ -31,5 +32,30 @@ bool cfd_utf8_valid(const char *s, size_t len);
  * @returns the length written, without the NUL.
  */
 size_t cfd_text_escape(char *dst, size_t size, const char *s, size_t len);
+
+/* ---- copying: truncating into a buffer, or allocating ------------------------------ */
+
+/*
+ * Truncating copy: s (NULL as "") into dst[size], cut before the first character that
+ * does not fit whole (a multi-byte UTF-8 character is never split). dst is always
+ * NUL-terminated when size > 0.
+ * @returns strlen(s), as strlcpy does: the copy was cut when that is >= size.
+ */
+size_t cfd_text_copy(char *dst, size_t size, const char *s);
+
+/* Allocating copy. @returns a malloc'd copy of s, or NULL when s is NULL (never NULL
+ *          otherwise: out of memory aborts, see confirmd/alloc.h). */
+char *cfd_text_dup(const char *s);
+
+/*
+ * Allocating copy of a string vector, keeping only the present strings (NULL and ""
+ * are left out), in order.
+ * @returns a malloc'd vector of malloc'd strings and *n_out their count; NULL (and 0)
+ *          when none is present. Free with cfd_strv_free.
+ */
+char **cfd_strv_dup(const char *const *v, size_t n, size_t *n_out);
+
+/* Frees the n strings of v and v itself. NULL-safe. */
+void cfd_strv_free(char **v, size_t n);
 
 #endif

@@ -12,7 +12,7 @@
 #include "confirmd/alloc.h"
 #include "confirmd/codec.h"
 #include "confirmd/log.h"
-#include "confirmd/noc_codec.h"
+#include "confirmd/alarm_codec.h"
 #include "emit.h"
 #include "stage.h"
 

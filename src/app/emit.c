@@ -13,7 +13,7 @@
 #include "confirmd/city_codec.h"
 #include "confirmd/codec.h"
 #include "confirmd/log.h"
-#include "confirmd/noc_codec.h"
+#include "confirmd/alarm_codec.h"
 
 #define MOD "worker"
 

@@ -1,11 +1,14 @@
 /*
- * UTF-8 checks and one-line escaping; see include/confirmd/text.h.
+ * UTF-8 checks, one-line escaping and string copies; see include/confirmd/text.h.
  */
 #include "confirmd/text.h"
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "confirmd/alloc.h"
 
 size_t cfd_utf8_char_len(const char *s, size_t len)
 {
@@ -96,4 +99,51 @@ size_t cfd_text_escape(char *dst, size_t size, const char *s, size_t len)
     }
     dst[out] = '\0';
     return out;
+}
+
+size_t cfd_text_copy(char *dst, size_t size, const char *s)
+{
+    size_t len = s ? strlen(s) : 0, n = len;
+
+    if (size == 0)
+        return len;
+    if (n >= size) {
+        n = size - 1;
+        while (n > 0 && ((uint8_t)s[n] & 0xC0) == 0x80) /* s[n] continues a character */
+            n--;
+    }
+    if (n)
+        memcpy(dst, s, n);
+    dst[n] = '\0';
+    return len;
+}
+
+char *cfd_text_dup(const char *s)
+{
+    return s ? cfd_xstrdup(s) : NULL;
+}
+
+char **cfd_strv_dup(const char *const *v, size_t n, size_t *n_out)
+{
+    char **copy = NULL;
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i] || !v[i][0])
+            continue;
+        if (!copy)
+            copy = cfd_xcalloc(n - i, sizeof *copy);
+        copy[k++] = cfd_xstrdup(v[i]);
+    }
+    *n_out = k;
+    return copy;
+}
+
+void cfd_strv_free(char **v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
 }

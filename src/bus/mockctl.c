@@ -20,6 +20,7 @@
 
 #include "confirmd/alloc.h"
 #include "confirmd/log.h"
+#include "confirmd/text.h"
 
 #define MOCKCTL_MAX_ARGS 8
 #define MOCKCTL_LINE_MAX 1024
@@ -146,16 +147,15 @@ int cfd_mockctl_topic_spec_parse(const char *spec, char *name, size_t name_size,
     return 0;
 }
 
-/* Copies a name argument into dst (CFD_MOCKCTL_NAME_MAX bytes).
+/* Sets dst (CFD_MOCKCTL_NAME_MAX bytes) to a name argument, which is never cut.
  * @returns 0, or -1 with errstr filled when it does not fit. */
-static int copy_name(char *dst, const char *src, char *errstr, size_t errstr_size) {
-    size_t len = strlen(src);
+static int set_name(char *dst, const char *src, char *errstr, size_t errstr_size) {
+    size_t len = cfd_text_copy(dst, CFD_MOCKCTL_NAME_MAX, src);
 
     if (len >= CFD_MOCKCTL_NAME_MAX) {
         snprintf(errstr, errstr_size, "name too long (%zu bytes)", len);
         return -1;
     }
-    memcpy(dst, src, len + 1);
     return 0;
 }
 
@@ -217,7 +217,7 @@ static int parse_args(cfd_mockctl_cmd *cmd, char **argv, char *errstr,
         cmd->count = (int)v;
         return 0;
     case CFD_MOCKCTL_TOPIC_CREATE:
-        if (copy_name(cmd->name, argv[0], errstr, errstr_size))
+        if (set_name(cmd->name, argv[0], errstr, errstr_size))
             return -1;
         if (parse_long(argv[1], 1, 100000, &v))
             return bad_arg(errstr, errstr_size, "partition count", argv[1]);
@@ -229,13 +229,13 @@ static int parse_args(cfd_mockctl_cmd *cmd, char **argv, char *errstr,
         }
         return 0;
     case CFD_MOCKCTL_TOPIC_ERROR:
-        if (copy_name(cmd->name, argv[0], errstr, errstr_size))
+        if (set_name(cmd->name, argv[0], errstr, errstr_size))
             return -1;
         if (cfd_mockctl_err_parse(argv[1], &cmd->err))
             return bad_arg(errstr, errstr_size, "error code", argv[1]);
         return 0;
     case CFD_MOCKCTL_PARTITION_LEADER:
-        if (copy_name(cmd->name, argv[0], errstr, errstr_size))
+        if (set_name(cmd->name, argv[0], errstr, errstr_size))
             return -1;
         if (parse_long(argv[1], 0, INT32_MAX, &v))
             return bad_arg(errstr, errstr_size, "partition", argv[1]);
@@ -251,7 +251,7 @@ static int parse_args(cfd_mockctl_cmd *cmd, char **argv, char *errstr,
             strcpy(cmd->key_type, "transaction");
         else
             return bad_arg(errstr, errstr_size, "coordinator type (group|txn)", argv[0]);
-        if (copy_name(cmd->name, argv[1], errstr, errstr_size))
+        if (set_name(cmd->name, argv[1], errstr, errstr_size))
             return -1;
         if (parse_long(argv[2], 0, INT32_MAX, &v))
             return bad_arg(errstr, errstr_size, "broker id", argv[2]);

@@ -22,6 +22,7 @@
 #include "confirmd/alloc.h"
 #include "confirmd/config.h"
 #include "confirmd/kafka.h"
+#include "confirmd/text.h"
 #include "confirmd/topics.h"
 #include "confirmctl.h"
 
@@ -253,7 +254,7 @@ typedef struct topics_client {
 static void topics_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     topics_client *tc = opaque;
     (void)rk;
-    snprintf(tc->last_error, sizeof tc->last_error, "%s", reason);
+    cfd_text_copy(tc->last_error, sizeof tc->last_error, reason);
     ctl_kafka_error(err, reason);
 }
 
@@ -525,7 +526,7 @@ static size_t topics_create_missing(topics_client *tc, const cfd_topic_set *set,
                                                         sizeof errstr);
         if (!nt) {
             rows[i].status = "failed";
-            snprintf(rows[i].why, sizeof rows[i].why, "%s", errstr);
+            cfd_text_copy(rows[i].why, sizeof rows[i].why, errstr);
             continue;
         }
         for (size_t k = 0; k < spec->n_configs; k++)

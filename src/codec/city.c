@@ -9,17 +9,15 @@
 #include "codec_int.h"
 #include "confirmd/alloc.h"
 #include "confirmd/city_codec.h"
+#include "confirmd/text.h"
 #include "confirmd/v1/incident.pb-c.h"
-
-/* Borrowed "" for NULL: protobuf-c packs strings by pointer. */
-static char *s_or_empty(const char *s) { return (char *)(s ? s : ""); }
 
 static void report_out(const cfd_city_report *r, Confirmd__V1__CityReport *pb) {
     confirmd__v1__city_report__init(pb);
-    pb->city = s_or_empty(r->city);
-    pb->service = s_or_empty(r->service);
-    pb->work_order = s_or_empty(r->work_order);
-    pb->customer_id = s_or_empty(r->customer_id);
+    pb->city = codec_pb_str(r->city);
+    pb->service = codec_pb_str(r->service);
+    pb->work_order = codec_pb_str(r->work_order);
+    pb->customer_id = codec_pb_str(r->customer_id);
     pb->reported_at_ms = r->reported_at_ms;
     pb->ended_at_ms = r->ended_at_ms;
     pb->ownership_unclear = r->ownership_unclear;
@@ -85,8 +83,8 @@ void cfd_codec_city_state_encode(const cfd_city_state *st, uint8_t **buf, size_t
         report_out(&st->reports[i], &reps[i]);
         ptrs[i] = &reps[i];
     }
-    pb.city = s_or_empty(st->city);
-    pb.service = s_or_empty(st->service);
+    pb.city = codec_pb_str(st->city);
+    pb.service = codec_pb_str(st->service);
     pb.n_reports = st->n_reports;
     pb.reports = ptrs;
     pb.incidents = st->incidents;
@@ -129,7 +127,7 @@ cfd_err cfd_codec_city_state_decode(const void *buf, size_t len, cfd_city_state 
         report_in(pb->reports[i], &st->reports[i]);
         st->n_reports++;
     }
-    snprintf(st->incident_id, sizeof(st->incident_id), "%s", s_or_empty(pb->incident_id));
+    cfd_text_copy(st->incident_id, sizeof(st->incident_id), pb->incident_id);
     st->incidents = pb->incidents;
     st->open = pb->open;
     st->started_at_ms = pb->started_at_ms;

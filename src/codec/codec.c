@@ -30,19 +30,55 @@ const char *codec_opt(const char *s)
     return s && *s ? s : NULL;
 }
 
-char *codec_dup(const char *s)
+char *codec_pb_str(const char *s)
 {
-    return codec_opt(s) ? cfd_xstrdup(s) : NULL;
+    return (char *)(s ? s : "");
 }
 
-char **codec_dupv(char *const *src, size_t n)
+void codec_customer_from_pb(const Confirmd__V1__Customer *c, cfd_customer *out)
 {
-    if (n == 0)
-        return NULL;
-    char **v = cfd_xcalloc(n, sizeof *v);
-    for (size_t i = 0; i < n; i++)
-        v[i] = cfd_xstrdup(src[i]);
-    return v;
+    memset(out, 0, sizeof *out);
+    if (!c)
+        return;
+    out->name = codec_opt(c->name);
+    out->contact_person = codec_opt(c->contact_person);
+    out->contact_phone = codec_opt(c->contact_phone);
+    out->address = codec_opt(c->address);
+    out->affected_service = codec_opt(c->affected_service);
+    out->city = codec_opt(c->city);
+    out->customer_id = codec_opt(c->customer_id);
+    out->tier = (cfd_tier)c->tier;
+    out->gold = c->gold;
+    out->importance = (cfd_importance)c->importance;
+    out->diamond = c->diamond;
+    out->cross_city_rental = c->cross_city_rental;
+}
+
+void codec_customer_to_pb(const cfd_customer *c, Confirmd__V1__Customer *out)
+{
+    confirmd__v1__customer__init(out);
+    out->name = codec_pb_str(c->name);
+    out->contact_person = codec_pb_str(c->contact_person);
+    out->contact_phone = codec_pb_str(c->contact_phone);
+    out->address = codec_pb_str(c->address);
+    out->affected_service = codec_pb_str(c->affected_service);
+    out->tier = (Confirmd__V1__Tier)c->tier;
+    out->gold = c->gold;
+    out->city = codec_pb_str(c->city);
+    out->customer_id = codec_pb_str(c->customer_id);
+    out->importance = (Confirmd__V1__Importance)c->importance;
+    out->diamond = c->diamond;
+    out->cross_city_rental = c->cross_city_rental;
+}
+
+char *codec_dup(const char *s)
+{
+    return cfd_text_dup(codec_opt(s));
+}
+
+char **codec_dupv(char *const *src, size_t n, size_t *n_out)
+{
+    return cfd_strv_dup((const char *const *)src, n, n_out);
 }
 
 /* ---- value checks ---------------------------------------------------------------- */
@@ -184,22 +220,7 @@ static void codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_event
         ev->report.alarm_object = codec_opt(r->alarm_object);
         ev->report.full_interruption = r->full_interruption;
         ev->report.terminal_complaint = r->terminal_complaint;
-        if (r->customer) {
-            const Confirmd__V1__Customer *c = r->customer;
-            cfd_customer_ref *cr = &ev->report.customer;
-            cr->name = codec_opt(c->name);
-            cr->contact_person = codec_opt(c->contact_person);
-            cr->contact_phone = codec_opt(c->contact_phone);
-            cr->address = codec_opt(c->address);
-            cr->affected_service = codec_opt(c->affected_service);
-            cr->city = codec_opt(c->city);
-            cr->customer_id = codec_opt(c->customer_id);
-            cr->tier = (cfd_tier)c->tier;
-            cr->gold = c->gold;
-            cr->importance = (cfd_importance)c->importance;
-            cr->diamond = c->diamond;
-            cr->cross_city_rental = c->cross_city_rental;
-        }
+        codec_customer_from_pb(r->customer, &ev->report.customer);
         if (r->network) {
             ev->report.circuit_id = codec_opt(r->network->circuit_id);
             ev->report.access_point = codec_opt(r->network->access_point);
@@ -285,7 +306,7 @@ static void codec_event_payload(const Confirmd__V1__Event *pb, cfd_decoded_event
         break;
     case CONFIRMD__V1__EVENT__PAYLOAD_NOC_ALARM: {
         const Confirmd__V1__NocAlarm *a = pb->noc_alarm;
-        ev->kind = CFD_MS_NOC_ALARM;
+        ev->kind = CFD_MS_ALARM;
         ev->alarm.alarm_id = codec_opt(a->alarm_id);
         ev->alarm.network_object = codec_opt(a->network_object);
         ev->alarm.severity = (cfd_alarm_severity)a->severity;
@@ -411,18 +432,10 @@ void cfd_codec_event_release(cfd_decoded_event *de)
     memset(de, 0, sizeof *de);
 }
 
-/* Copies s into dst when it is UTF-8 ("" when not), cut between characters to fit. */
-static void codec_copy_text(char *dst, size_t size, const char *s)
+/* @returns s when it is UTF-8, "" when not (an id is shown only when it is text). */
+static const char *codec_utf8_or_empty(const char *s)
 {
-    size_t n = s && cfd_utf8_valid(s, strlen(s)) ? strlen(s) : 0;
-
-    if (size == 0)
-        return;
-    if (n >= size)
-        n = cfd_utf8_valid_len(s, size - 1);
-    if (n)
-        memcpy(dst, s, n);
-    dst[n] = '\0';
+    return s && cfd_utf8_valid(s, strlen(s)) ? s : "";
 }
 
 bool cfd_codec_event_ids(const void *buf, size_t len, char *work_order, size_t wo_size,
@@ -435,8 +448,8 @@ bool cfd_codec_event_ids(const void *buf, size_t len, char *work_order, size_t w
     Confirmd__V1__Event *pb = confirmd__v1__event__unpack(NULL, len, buf);
     if (!pb)
         return false;
-    codec_copy_text(work_order, wo_size, pb->work_order);
-    codec_copy_text(event_id, id_size, pb->event_id);
+    cfd_text_copy(work_order, wo_size, codec_utf8_or_empty(pb->work_order));
+    cfd_text_copy(event_id, id_size, codec_utf8_or_empty(pb->event_id));
     confirmd__v1__event__free_unpacked(pb, NULL);
     return true;
 }
@@ -629,7 +642,6 @@ static void codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
 
     memset(p, 0, sizeof *p);
     confirmd__v1__confirmation_record__init(r);
-    confirmd__v1__customer__init(&p->customer);
     confirmd__v1__network__init(&p->network);
 
     r->work_order = rec->work_order;
@@ -639,18 +651,7 @@ static void codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
     if (c->name || c->contact_person || c->contact_phone || c->address ||
         c->affected_service || c->city || c->customer_id || c->tier || c->gold ||
         c->importance || c->diamond || c->cross_city_rental) {
-        p->customer.name = c->name;
-        p->customer.contact_person = c->contact_person;
-        p->customer.contact_phone = c->contact_phone;
-        p->customer.address = c->address;
-        p->customer.affected_service = c->affected_service;
-        p->customer.tier = (Confirmd__V1__Tier)c->tier;
-        p->customer.gold = c->gold;
-        p->customer.city = c->city;
-        p->customer.customer_id = c->customer_id;
-        p->customer.importance = (Confirmd__V1__Importance)c->importance;
-        p->customer.diamond = c->diamond;
-        p->customer.cross_city_rental = c->cross_city_rental;
+        codec_customer_to_pb(c, &p->customer);
         r->customer = &p->customer;
     }
     size_t nstr = rec->n_engineers + rec->n_assisting_staff + rec->n_linked_alarms;
@@ -885,7 +886,7 @@ static void codec_extras_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
 
         v->code = (cfd_violation_code)pv->code;
         v->points = pv->points;
-        snprintf(v->detail, sizeof v->detail, "%s", pv->detail ? pv->detail : "");
+        cfd_text_copy(v->detail, sizeof v->detail, pv->detail);
         v->at_ms = pv->at_ms;
         v->metric = (cfd_metric)pv->metric;
         rec->n_violations = i + 1;
@@ -943,25 +944,12 @@ static void codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
 {
     rec->work_order = codec_dup(r->work_order);
     rec->issuing_unit = codec_dup(r->issuing_unit);
-    if (r->customer) {
-        const Confirmd__V1__Customer *c = r->customer;
-        rec->customer.name = codec_dup(c->name);
-        rec->customer.contact_person = codec_dup(c->contact_person);
-        rec->customer.contact_phone = codec_dup(c->contact_phone);
-        rec->customer.address = codec_dup(c->address);
-        rec->customer.affected_service = codec_dup(c->affected_service);
-        rec->customer.city = codec_dup(c->city);
-        rec->customer.customer_id = codec_dup(c->customer_id);
-        rec->customer.tier = (cfd_tier)c->tier;
-        rec->customer.gold = c->gold;
-        rec->customer.importance = (cfd_importance)c->importance;
-        rec->customer.diamond = c->diamond;
-        rec->customer.cross_city_rental = c->cross_city_rental;
-    }
-    rec->engineers = codec_dupv(r->engineers, r->n_engineers);
-    rec->n_engineers = rec->engineers ? r->n_engineers : 0;
-    rec->assisting_staff = codec_dupv(r->assisting_staff, r->n_assisting_staff);
-    rec->n_assisting_staff = rec->assisting_staff ? r->n_assisting_staff : 0;
+    cfd_customer customer; /* borrowed from r, copied into rec */
+    codec_customer_from_pb(r->customer, &customer);
+    cfd_customer_copy(&rec->customer, &customer);
+    rec->engineers = codec_dupv(r->engineers, r->n_engineers, &rec->n_engineers);
+    rec->assisting_staff =
+        codec_dupv(r->assisting_staff, r->n_assisting_staff, &rec->n_assisting_staff);
     rec->arrival_time_ms = r->arrival_time_ms;
     rec->service_end_time_ms = r->service_end_time_ms;
     if (r->network) {
@@ -1030,8 +1018,7 @@ static void codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
         s->next_warning_ms = ps->next_warning_ms;
         s->breach_at_ms = ps->breach_at_ms;
     }
-    rec->linked_alarms = codec_dupv(r->linked_alarms, r->n_linked_alarms);
-    rec->n_linked_alarms = rec->linked_alarms ? r->n_linked_alarms : 0;
+    rec->linked_alarms = codec_dupv(r->linked_alarms, r->n_linked_alarms, &rec->n_linked_alarms);
     rec->version = r->version;
     rec->penalty_points = r->penalty_points;
     rec->policy_version = codec_dup(r->policy_version);

@@ -1,15 +1,28 @@
 /*
- * Private to the codec: helpers codec.c and noc.c share.
+ * Private to the codec: helpers codec.c, alarm_codec.c and city.c share.
  */
 #ifndef CFD_CODEC_INT_H
 #define CFD_CODEC_INT_H
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "confirmd/customer.h"
 #include "confirmd/types.h"
+#include "confirmd/v1/common.pb-c.h"
 
 /* proto3 cannot tell "" from absent; the domain uses NULL for absent. */
 const char *codec_opt(const char *s);
+
+/* The customer block, message -> domain: strings borrowed from c (absent ones NULL);
+ * all zero when c is NULL. */
+void codec_customer_from_pb(const Confirmd__V1__Customer *c, cfd_customer *out);
+
+/* The customer block, domain -> message: *out initialised, strings borrowed from c. */
+void codec_customer_to_pb(const cfd_customer *c, Confirmd__V1__Customer *out);
+
+/* The other way: a domain string for a generated message's field, "" for NULL
+ * (borrowed: protobuf-c packs strings by pointer). */
+char *codec_pb_str(const char *s);
 
 /* What codec_values_valid checks. */
 typedef enum codec_check {
@@ -26,12 +39,13 @@ bool codec_values_valid(const ProtobufCMessage *m, codec_check what, char *errst
 /* Packs any message into a malloc'd buffer (never fails, see confirmd/alloc.h). */
 void codec_pack(const ProtobufCMessage *m, uint8_t **buf, size_t *len);
 
-/* @returns a malloc'd copy of s, or NULL when s is absent (NULL or ""). */
+/* proto3's presence on top of the base copies (confirmd/text.h): an empty string is
+ * absent. @returns a malloc'd copy of s, or NULL when s is absent (NULL or ""). */
 char *codec_dup(const char *s);
 
-/* @returns a malloc'd copy of a repeated string field (NULL when n is 0); absent
- *          entries become "" so indices hold. */
-char **codec_dupv(char *const *src, size_t n);
+/* @returns a malloc'd copy of the present strings of a repeated field (cfd_strv_dup),
+ *          *n_out their count. */
+char **codec_dupv(char *const *src, size_t n, size_t *n_out);
 
 /* The compact form of a stored state (state_pack.c): raw, a packed WorkOrderState,
  * deflated behind a format mark. *out is malloc'd, or NULL when it would not be

@@ -21,6 +21,7 @@
 
 #include "confirmd/alloc.h"
 #include "confirmd/codec.h"
+#include "confirmd/text.h"
 #include "confirmd/v1/alert.pb-c.h"
 #include "confirmd/v1/events.pb-c.h"
 #include "confirmd/v1/incident.pb-c.h"
@@ -692,7 +693,7 @@ char *cfd_pb_to_json(const char *type_name, const void *buf, size_t len, char *e
     const char *js = obj ? json_object_to_json_string_ext(
                                obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
                          : NULL;
-    char *text = js ? cfd_xstrdup(js) : NULL;
+    char *text = cfd_text_dup(js);
     if (!text) /* json-c's own allocation failed */
         snprintf(errstr, errstr_size, "out of memory");
     json_object_put(obj);

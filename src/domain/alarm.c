@@ -8,21 +8,16 @@
 #include <string.h>
 
 #include "confirmd/alloc.h"
+#include "confirmd/text.h"
 
 cfd_alarm_state *cfd_alarm_state_new(void) { return cfd_xcalloc(1, sizeof(cfd_alarm_state)); }
-
-static void strv_free(char **v, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
 
 void cfd_alarm_state_destroy(cfd_alarm_state *st) {
     if (!st)
         return;
     free(st->work_order);
-    strv_free(st->alarm_ids, st->n_alarm_ids);
-    strv_free(st->cleared_ids, st->n_cleared_ids);
+    cfd_strv_free(st->alarm_ids, st->n_alarm_ids);
+    cfd_strv_free(st->cleared_ids, st->n_cleared_ids);
     free(st->last_work_order);
     free(st->opened_on);
     free(st);
@@ -73,7 +68,7 @@ static void add_sorted(char ***v, size_t *n, const char *s) {
 
 static void set_str(char **dst, const char *s) {
     free(*dst);
-    *dst = s ? cfd_xstrdup(s) : NULL;
+    *dst = cfd_text_dup(s);
 }
 
 /* True when order is the object's last completed order: a notice about it that comes
@@ -104,8 +99,8 @@ static cfd_alarm_action decide_notice(cfd_alarm_state *st, const cfd_alarm *a) {
     remember_completed(st, a);
     set_str(&st->work_order, NULL);
     set_str(&st->opened_on, NULL);
-    strv_free(st->alarm_ids, st->n_alarm_ids);
-    strv_free(st->cleared_ids, st->n_cleared_ids);
+    cfd_strv_free(st->alarm_ids, st->n_alarm_ids);
+    cfd_strv_free(st->cleared_ids, st->n_cleared_ids);
     st->alarm_ids = st->cleared_ids = NULL;
     st->n_alarm_ids = st->n_cleared_ids = 0;
     st->opened_at_ms = 0;
@@ -186,9 +181,9 @@ cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a) {
     return CFD_ALARM_OPEN;
 }
 
-/* Starts *ev as the NOC's event `kind` of order wo at t, named id. */
-static void noc_event(cfd_event *ev, const char *id, const char *wo, cfd_milestone kind,
-                      int64_t t) {
+/* Starts *ev as the alarm side's event `kind` (source NOC) of order wo at t, named id. */
+static void alarm_event_start(cfd_event *ev, const char *id, const char *wo,
+                              cfd_milestone kind, int64_t t) {
     memset(ev, 0, sizeof(*ev));
     ev->event_id = id;
     ev->work_order = wo;
@@ -201,7 +196,7 @@ static void noc_event(cfd_event *ev, const char *id, const char *wo, cfd_milesto
 /* The alarm as an event of order wo. */
 static void alarm_event(cfd_event *ev, const char *wo, const cfd_alarm *a, char id[160]) {
     snprintf(id, 160, "alm-%s-%s", a->alarm_id, a->cleared ? "clear" : "raise");
-    noc_event(ev, id, wo, CFD_MS_NOC_ALARM, a->event_time_ms);
+    alarm_event_start(ev, id, wo, CFD_MS_ALARM, a->event_time_ms);
     ev->alarm.alarm_id = a->alarm_id;
     ev->alarm.network_object = a->network_object;
     ev->alarm.severity = a->severity;
@@ -225,7 +220,7 @@ size_t cfd_alarm_events(const cfd_alarm_state *st, const cfd_alarm *a,
         cfd_event *ev = &out[n];
         snprintf(ids[n], 160, "alm-open-%s", a->alarm_id);
         /* At the alarm's time: the restoration clock starts there. */
-        noc_event(ev, ids[n], st->work_order, CFD_MS_REPORTED, a->event_time_ms);
+        alarm_event_start(ev, ids[n], st->work_order, CFD_MS_REPORTED, a->event_time_ms);
         ev->report.issuing_unit = "NOC monitoring";
         ev->report.customer = c->customer;
         /* The circuit's own class fills what the customer block leaves unset. */
@@ -249,8 +244,8 @@ size_t cfd_alarm_events(const cfd_alarm_state *st, const cfd_alarm *a,
     const char *earlier = cfd_alarm_repeat_of(st, a->event_time_ms, pol);
     if (action == CFD_ALARM_ADOPT && !empty(a->reported_work_order) && earlier) {
         snprintf(ids[n], 160, "repeat-%s", a->reported_work_order);
-        noc_event(&out[n], ids[n], a->reported_work_order, CFD_MS_REPEAT_FAULT,
-                  a->event_time_ms);
+        alarm_event_start(&out[n], ids[n], a->reported_work_order, CFD_MS_REPEAT_FAULT,
+                          a->event_time_ms);
         out[n].repeat.previous_work_order = earlier;
         n++;
     }

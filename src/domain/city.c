@@ -9,11 +9,7 @@
 #include <time.h>
 
 #include "confirmd/alloc.h"
-
-static char *dup_or_null(const char *s)
-{
-    return s == NULL ? NULL : cfd_xstrdup(s);
-}
+#include "confirmd/text.h"
 
 static bool str_eq(const char *a, const char *b)
 {
@@ -37,10 +33,11 @@ bool cfd_city_report_of(const cfd_record *rec, cfd_city_report *out)
     cfd_incident_judge(rec, 0, &v);
     if (v.started_at_ms == 0)
         return false;
-    out->city = c->city;
-    out->service = c->affected_service;
+    /* Borrowed from rec (a report's strings are char * for the state that owns them). */
+    out->city = (char *)c->city;
+    out->service = (char *)c->affected_service;
     out->work_order = rec->work_order;
-    out->customer_id = c->customer_id && *c->customer_id ? c->customer_id : NULL;
+    out->customer_id = c->customer_id && *c->customer_id ? (char *)c->customer_id : NULL;
     out->reported_at_ms = v.started_at_ms;
     out->ended_at_ms = v.ended_at_ms;
     out->ownership_unclear = v.ownership_unclear;
@@ -60,10 +57,10 @@ bool cfd_city_report_same(const cfd_city_report *a, const cfd_city_report *b)
 bool cfd_city_report_copy(cfd_city_report *dst, const cfd_city_report *src)
 {
     *dst = *src;
-    dst->city = dup_or_null(src->city);
-    dst->service = dup_or_null(src->service);
-    dst->work_order = dup_or_null(src->work_order);
-    dst->customer_id = dup_or_null(src->customer_id);
+    dst->city = cfd_text_dup(src->city);
+    dst->service = cfd_text_dup(src->service);
+    dst->work_order = cfd_text_dup(src->work_order);
+    dst->customer_id = cfd_text_dup(src->customer_id);
     return true;
 }
 
@@ -148,7 +145,7 @@ bool cfd_city_merge(cfd_city_state *st, const cfd_city_report *r)
     if (r->work_order == NULL || r->city == NULL || r->service == NULL)
         return false;
     if (st->city == NULL || st->service == NULL) { /* a new key (or half of one) */
-        char *city = dup_or_null(r->city), *service = dup_or_null(r->service);
+        char *city = cfd_text_dup(r->city), *service = cfd_text_dup(r->service);
 
         free(st->city);
         free(st->service);
@@ -173,10 +170,10 @@ bool cfd_city_merge(cfd_city_state *st, const cfd_city_report *r)
         st->n_reports++;
     }
     st->reports[i] = *r;
-    st->reports[i].city = dup_or_null(r->city);
-    st->reports[i].service = dup_or_null(r->service);
-    st->reports[i].work_order = dup_or_null(r->work_order);
-    st->reports[i].customer_id = dup_or_null(r->customer_id);
+    st->reports[i].city = cfd_text_dup(r->city);
+    st->reports[i].service = cfd_text_dup(r->service);
+    st->reports[i].work_order = cfd_text_dup(r->work_order);
+    st->reports[i].customer_id = cfd_text_dup(r->customer_id);
     st->reports[i].incident = incident; /* membership is the state's, not the order's */
     return true;
 }
@@ -326,7 +323,7 @@ static void fill(cfd_incident *inc, cfd_city_state *st, cfd_incident_status stat
                  size_t n_members, bool unclear, bool excluded, int64_t now_ms)
 {
     memset(inc, 0, sizeof(*inc));
-    snprintf(inc->incident_id, sizeof(inc->incident_id), "%s", st->incident_id);
+    cfd_text_copy(inc->incident_id, sizeof(inc->incident_id), st->incident_id);
     inc->kind = CFD_INCIDENT_MULTI_CUSTOMER_CITY;
     inc->rule = CFD_INCIDENT_RULE_MULTI_CUSTOMER_CITY;
     inc->decided_at_ms = now_ms;

@@ -168,7 +168,7 @@ static cfd_err validate_payload(const cfd_event *ev, char *errstr, size_t errstr
             return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size,
                         "missing field appointment.time_ms");
         return CFD_OK;
-    case CFD_MS_NOC_ALARM:
+    case CFD_MS_ALARM:
         if (absent(ev->alarm.alarm_id))
             return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size,
                         "missing field alarm.alarm_id");

@@ -36,7 +36,7 @@
 /*
  * Row: the current state. Column: the milestone, in enum order
  *   NONE REPORTED ACCEPTED DISPATCHED ENG_ACCEPTED CONTACTED APPOINTMENT DEPARTED
- *   ARRIVED DIAGNOSED RESTORED SIGNED CLOSED CANCELLED REOPENED NOC_ALARM
+ *   ARRIVED DIAGNOSED RESTORED SIGNED CLOSED CANCELLED REOPENED ALARM
  *   RESCHEDULED ABSENT WAIVED PART PAUSED RESUMED EVENT_REPORT COMPLAINT REPEAT_FAULT
  * Cell: the next state, STAY or ILL. MILESTONE_NONE is never valid.
  *
@@ -62,7 +62,7 @@
  *   a new departure or arrival, a remote restoration or a waiver move on.
  * - A repeated REPORTED in an open order only updates the report's fields; after
  *   CLOSED/CANCELLED a new report is a new work order, not this one.
- * - NOC_ALARM, PART, PAUSED, RESUMED, EVENT_REPORT, COMPLAINT and REPEAT_FAULT are
+ * - ALARM, PART, PAUSED, RESUMED, EVENT_REPORT, COMPLAINT and REPEAT_FAULT are
  *   informational everywhere once the order is open, terminal states included: the
  *   event report is due after the close, parts and pauses may be entered
  *   retroactively, and the service's repeat-fault link may come late. In NONE they

@@ -13,18 +13,12 @@
 
 #include "confirmd/alloc.h"
 #include "confirmd/record.h"
+#include "confirmd/text.h"
 #include "sla.h"
 
 cfd_record *cfd_record_new(void)
 {
     return cfd_xcalloc(1, sizeof(cfd_record));
-}
-
-static void free_strv(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
 }
 
 static void part_free(cfd_part_record *p)
@@ -53,15 +47,9 @@ void cfd_record_destroy(cfd_record *rec)
         return;
     free(rec->work_order);
     free(rec->issuing_unit);
-    free(rec->customer.name);
-    free(rec->customer.contact_person);
-    free(rec->customer.contact_phone);
-    free(rec->customer.address);
-    free(rec->customer.affected_service);
-    free(rec->customer.city);
-    free(rec->customer.customer_id);
-    free_strv(rec->engineers, rec->n_engineers);
-    free_strv(rec->assisting_staff, rec->n_assisting_staff);
+    cfd_customer_clear(&rec->customer);
+    cfd_strv_free(rec->engineers, rec->n_engineers);
+    cfd_strv_free(rec->assisting_staff, rec->n_assisting_staff);
     free(rec->circuit_id);
     free(rec->access_point);
     free(rec->equipment);
@@ -79,7 +67,7 @@ void cfd_record_destroy(cfd_record *rec)
     for (size_t i = 0; i < rec->n_timeline; i++)
         free(rec->timeline[i].event_id);
     free(rec->timeline);
-    free_strv(rec->linked_alarms, rec->n_linked_alarms);
+    cfd_strv_free(rec->linked_alarms, rec->n_linked_alarms);
     free(rec->policy_version);
     free(rec->previous_work_order);
     free(rec->alarm_object);
@@ -330,6 +318,8 @@ typedef struct stage {
         char *val;
     } str[STAGE_MAX_STR];
     size_t n_str;
+    bool report;           /* the customer block below replaces the record's */
+    cfd_customer customer; /* owned copies */
     bool arrival; /* engineers and staff below replace the record's */
     char **engineers, **staff;
     size_t n_engineers, n_staff;
@@ -347,23 +337,6 @@ static void stage_str(stage *st, char **dst, const char *src)
     st->n_str++;
 }
 
-/* @returns a copy of the present strings of v (absent ones dropped). */
-static char **copy_strv(const char *const *v, size_t n, size_t *n_out)
-{
-    char **copy;
-    size_t k = 0;
-
-    *n_out = 0;
-    if (n == 0)
-        return NULL;
-    copy = cfd_xcalloc(n, sizeof(*copy));
-    for (size_t i = 0; i < n; i++)
-        if (!absent(v[i]))
-            copy[k++] = cfd_xstrdup(v[i]);
-    *n_out = k;
-    return copy;
-}
-
 /* Stages the string fields of ev's payload. */
 static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
 {
@@ -372,14 +345,8 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
         /* An operator who accepted the order for another unit said so: that wins. */
         if (!named_after(rec, CFD_MS_ACCEPTED, NULL))
             stage_str(st, &rec->issuing_unit, ev->report.issuing_unit);
-        stage_str(st, &rec->customer.name, ev->report.customer.name);
-        stage_str(st, &rec->customer.contact_person, ev->report.customer.contact_person);
-        stage_str(st, &rec->customer.contact_phone, ev->report.customer.contact_phone);
-        stage_str(st, &rec->customer.address, ev->report.customer.address);
-        stage_str(st, &rec->customer.affected_service,
-                  ev->report.customer.affected_service);
-        stage_str(st, &rec->customer.city, ev->report.customer.city);
-        stage_str(st, &rec->customer.customer_id, ev->report.customer.customer_id);
+        st->report = true;
+        cfd_customer_copy(&st->customer, &ev->report.customer);
         stage_str(st, &rec->circuit_id, ev->report.circuit_id);
         stage_str(st, &rec->access_point, ev->report.access_point);
         stage_str(st, &rec->equipment, ev->report.equipment);
@@ -392,10 +359,10 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
         break;
     case CFD_MS_ARRIVED_ON_SITE:
         st->arrival = true;
-        st->engineers = copy_strv(ev->arrival.engineers, ev->arrival.n_engineers,
-                                  &st->n_engineers);
-        st->staff = copy_strv(ev->arrival.assisting_staff, ev->arrival.n_assisting_staff,
-                              &st->n_staff);
+        st->engineers = cfd_strv_dup(ev->arrival.engineers, ev->arrival.n_engineers,
+                                     &st->n_engineers);
+        st->staff = cfd_strv_dup(ev->arrival.assisting_staff, ev->arrival.n_assisting_staff,
+                                 &st->n_staff);
         break;
     case CFD_MS_DIAGNOSED:
         stage_str(st, &rec->cause_other, ev->diagnosis.cause_other);
@@ -569,9 +536,13 @@ static void stage_commit(stage *st, cfd_record *rec)
         free(*st->str[i].dst);
         *st->str[i].dst = st->str[i].val;
     }
+    if (st->report) {
+        cfd_customer_clear(&rec->customer);
+        rec->customer = st->customer;
+    }
     if (st->arrival) {
-        free_strv(rec->engineers, rec->n_engineers);
-        free_strv(rec->assisting_staff, rec->n_assisting_staff);
+        cfd_strv_free(rec->engineers, rec->n_engineers);
+        cfd_strv_free(rec->assisting_staff, rec->n_assisting_staff);
         rec->engineers = st->engineers;
         rec->n_engineers = st->n_engineers;
         rec->assisting_staff = st->staff;
@@ -594,11 +565,6 @@ static void set_payload_scalars(cfd_record *rec, const cfd_event *ev)
 {
     switch (ev->kind) {
     case CFD_MS_REPORTED:
-        rec->customer.tier = ev->report.customer.tier;
-        rec->customer.gold = ev->report.customer.gold;
-        rec->customer.importance = ev->report.customer.importance;
-        rec->customer.diamond = ev->report.customer.diamond;
-        rec->customer.cross_city_rental = ev->report.customer.cross_city_rental;
         rec->urgency = ev->report.urgency;
         rec->special = ev->report.special;
         rec->terminal_complaint = ev->report.terminal_complaint;
@@ -823,7 +789,7 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
         stage_str(&st, &rec->work_order, ev->work_order);
         stage_str(&st, &rec->policy_version, pol->version);
     }
-    if (ev->kind == CFD_MS_NOC_ALARM)
+    if (ev->kind == CFD_MS_ALARM)
         stage_alarm(&st, rec, ev->alarm.alarm_id);
 
     stage_commit(&st, rec);
@@ -836,7 +802,7 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
     if (st.pause)
         commit_pause(&st, rec, ev);
     /* Min over uncleared alarms: commutative, so it needs no per-entry flag. */
-    if (ev->kind == CFD_MS_NOC_ALARM && !ev->alarm.cleared &&
+    if (ev->kind == CFD_MS_ALARM && !ev->alarm.cleared &&
         (rec->first_alarm_at_ms == 0 || ev->event_time_ms < rec->first_alarm_at_ms))
         rec->first_alarm_at_ms = ev->event_time_ms;
     derive_from_timeline(rec);

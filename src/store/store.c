@@ -97,13 +97,6 @@ void cfd_blobs_clear(cfd_blob *blobs, size_t n) {
     }
 }
 
-void cfd_strv_free(char **v, size_t n) {
-    if (!v)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
 
 /* Key of part: "<prefix>:{p<N>}:<suffix>". */
 static void key_of(const cfd_store *st, int32_t part, const char *suffix, const char *order,

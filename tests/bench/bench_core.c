@@ -32,7 +32,7 @@ static void build(order_events *o, int n, uint64_t *seed)
 {
     static const cfd_milestone kinds[PER_ORDER - 1] = {
         CFD_MS_REPORTED,        CFD_MS_ACCEPTED,        CFD_MS_DISPATCHED,
-        CFD_MS_ENGINEER_ACCEPTED, CFD_MS_CUSTOMER_CONTACTED, CFD_MS_NOC_ALARM,
+        CFD_MS_ENGINEER_ACCEPTED, CFD_MS_CUSTOMER_CONTACTED, CFD_MS_ALARM,
         CFD_MS_DEPARTED,        CFD_MS_ARRIVED_ON_SITE, CFD_MS_PART_REPLACED,
         CFD_MS_CLOCK_PAUSED,    CFD_MS_CLOCK_RESUMED,   CFD_MS_DIAGNOSED,
         CFD_MS_SERVICE_RESTORED, CFD_MS_CONFIRMATION_SIGNED, CFD_MS_CLOSED,
@@ -63,7 +63,7 @@ static void build(order_events *o, int n, uint64_t *seed)
         case CFD_MS_DISPATCHED:
             ev->dispatch.contractor = "Contractor One";
             break;
-        case CFD_MS_NOC_ALARM:
+        case CFD_MS_ALARM:
             ev->alarm.alarm_id = "ALM-1";
             ev->alarm.severity = CFD_ALARM_MAJOR;
             break;

@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
+#include "confirmd/alarm_codec.h"
 #include "confirmd/codec.h"
-#include "confirmd/noc_codec.h"
 #include "harness_events.h"
 
 #define T0 H_T0

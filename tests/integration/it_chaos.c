@@ -48,8 +48,8 @@
 
 #include <cmocka.h>
 
+#include "confirmd/alarm_codec.h"
 #include "confirmd/city_codec.h"
-#include "confirmd/noc_codec.h"
 #include "harness_events.h"
 #include "harness_orders.h"
 

@@ -58,7 +58,7 @@ static inline cfd_event fx_event(const char *id, const char *wo, cfd_milestone k
         ev.signature.customer_signature = "signed";
         ev.signature.satisfaction = 5;
         break;
-    case CFD_MS_NOC_ALARM:
+    case CFD_MS_ALARM:
         ev.source = CFD_SOURCE_NOC;
         ev.alarm.alarm_id = "ALM-1";
         ev.alarm.severity = CFD_ALARM_MAJOR;

@@ -136,7 +136,7 @@ static void test_breach_then_retraction(void **state)
 {
     cfd_record *rec = open_aaa("WO-B");
     cfd_event con = fx_event("c", "WO-B", CFD_MS_CUSTOMER_CONTACTED, FX_T0 + 5 * FX_MIN);
-    cfd_event alarm = fx_event("n", "WO-B", CFD_MS_NOC_ALARM, FX_T0 + 70 * FX_MIN);
+    cfd_event alarm = fx_event("n", "WO-B", CFD_MS_ALARM, FX_T0 + 70 * FX_MIN);
     cfd_event arr = fx_event("o", "WO-B", CFD_MS_ARRIVED_ON_SITE, FX_T0 + 50 * FX_MIN);
     cfd_alert out[4];
     char breach_id[160];
@@ -187,7 +187,7 @@ static void test_no_retraction_without_breach(void **state)
 static void test_max_respected(void **state)
 {
     cfd_record *rec = open_aaa("WO-D");
-    cfd_event alarm = fx_event("n", "WO-D", CFD_MS_NOC_ALARM, FX_T0 + 5 * FX_HOUR);
+    cfd_event alarm = fx_event("n", "WO-D", CFD_MS_ALARM, FX_T0 + 5 * FX_HOUR);
     cfd_alert out[1];
     cfd_metric seen[3];
 

@@ -73,7 +73,7 @@ static const acase acases[] = {
      {OPEN(A_NONE), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_DIAGNOSED, 150 + 1441)},
      CFD_VIOLATION_CAUSE_NOT_FOUND, 1, 20},
     {"cause still not found: judged at the latest event",
-     {OPEN(A_NONE), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_NOC_ALARM, 160)},
+     {OPEN(A_NONE), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_ALARM, 160)},
      CFD_VIOLATION_CAUSE_NOT_FOUND, 1, 10},
     {"event report late: 5 per started day",
      {OPEN(A_NONE), S(CFD_MS_DIAGNOSED, 30), SF(CFD_MS_SERVICE_RESTORED, 60, A_REMOTE, 0),
@@ -436,7 +436,7 @@ static void test_policy_pinning(void **state)
     static const astep open_only[] = {OPEN(A_NONE)};
     cfd_record *rec = build(open_only, 2, "WO-PIN");
     cfd_policy stricter = pol;
-    cfd_event alarm = fx_event("n", "WO-PIN", CFD_MS_NOC_ALARM, FX_T0 + 12 * FX_MIN);
+    cfd_event alarm = fx_event("n", "WO-PIN", CFD_MS_ALARM, FX_T0 + 12 * FX_MIN);
     cfd_apply_outcome out;
     char opened_under[17];
 

@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
+#include "confirmd/alarm_codec.h"
 #include "confirmd/codec.h"
-#include "confirmd/noc_codec.h"
 #include "confirmd/v1/alert.pb-c.h"
 #include "confirmd/v1/events.pb-c.h"
 #include "confirmd/v1/incident.pb-c.h"
@@ -177,7 +177,7 @@ static const enum_case enum_cases[] = {
     {CFD_MS_CLOSED, CONFIRMD__V1__MILESTONE__MILESTONE_CLOSED, &confirmd__v1__milestone__descriptor, "MILESTONE_CLOSED"},
     {CFD_MS_CANCELLED, CONFIRMD__V1__MILESTONE__MILESTONE_CANCELLED, &confirmd__v1__milestone__descriptor, "MILESTONE_CANCELLED"},
     {CFD_MS_REOPENED, CONFIRMD__V1__MILESTONE__MILESTONE_REOPENED, &confirmd__v1__milestone__descriptor, "MILESTONE_REOPENED"},
-    {CFD_MS_NOC_ALARM, CONFIRMD__V1__MILESTONE__MILESTONE_NOC_ALARM, &confirmd__v1__milestone__descriptor, "MILESTONE_NOC_ALARM"},
+    {CFD_MS_ALARM, CONFIRMD__V1__MILESTONE__MILESTONE_NOC_ALARM, &confirmd__v1__milestone__descriptor, "MILESTONE_NOC_ALARM"},
     {CFD_METRIC_NONE, CONFIRMD__V1__METRIC__METRIC_UNSPECIFIED, &confirmd__v1__metric__descriptor, "METRIC_UNSPECIFIED"},
     {CFD_METRIC_CONTACT, CONFIRMD__V1__METRIC__METRIC_CONTACT, &confirmd__v1__metric__descriptor, "METRIC_CONTACT"},
     {CFD_METRIC_ON_SITE, CONFIRMD__V1__METRIC__METRIC_ON_SITE, &confirmd__v1__metric__descriptor, "METRIC_ON_SITE"},
@@ -670,7 +670,7 @@ static const payload_case payload_cases[] = {
     {"closed", fill_closed, check_closed, CFD_MS_CLOSED},
     {"cancelled", fill_cancelled, check_change, CFD_MS_CANCELLED},
     {"reopened", fill_reopened, check_change, CFD_MS_REOPENED},
-    {"noc_alarm", fill_alarm, check_alarm, CFD_MS_NOC_ALARM},
+    {"noc_alarm", fill_alarm, check_alarm, CFD_MS_ALARM},
 };
 
 static void test_event_decode_payloads(void **state)
@@ -1191,7 +1191,7 @@ static cfd_record *full_record(void)
     r->cancel_reason = strdup("n/a");
     r->n_timeline = 3;
     r->timeline = calloc(3, sizeof *r->timeline);
-    r->timeline[0] = (cfd_timeline_entry){.milestone = CFD_MS_NOC_ALARM, .event_time_ms = T0 + 500,
+    r->timeline[0] = (cfd_timeline_entry){.milestone = CFD_MS_ALARM, .event_time_ms = T0 + 500,
                                           .event_id = strdup("EV-A"), .source = CFD_SOURCE_NOC};
     r->timeline[1] = (cfd_timeline_entry){.milestone = CFD_MS_REPORTED, .event_time_ms = T0 + 1000,
                                           .event_id = strdup("EV-B"),
@@ -1468,7 +1468,7 @@ static cfd_record *large_record(void)
     for (size_t i = 0; i < r->n_timeline; i++) {
         char id[64];
         snprintf(id, sizeof id, "WO-2026-0001-a-long-event-identifier-%04zu", i);
-        r->timeline[i] = (cfd_timeline_entry){.milestone = CFD_MS_NOC_ALARM,
+        r->timeline[i] = (cfd_timeline_entry){.milestone = CFD_MS_ALARM,
                                               .event_time_ms = T0 + (int64_t)i * 1000,
                                               .event_id = strdup(id)};
     }

@@ -269,7 +269,7 @@ static const oneof_case oneof_cases[] = {
     {"\"closed\":{}", CFD_MS_CLOSED},
     {"\"cancelled\":{\"reason\":\"dup\"}", CFD_MS_CANCELLED},
     {"\"reopened\":{}", CFD_MS_REOPENED},
-    {"\"noc_alarm\":{\"alarm_id\":\"A\"}", CFD_MS_NOC_ALARM},
+    {"\"noc_alarm\":{\"alarm_id\":\"A\"}", CFD_MS_ALARM},
 };
 
 static void test_json_oneof_to_event(void **state)

@@ -15,7 +15,7 @@
  * One character per milestone, in enum order:
  *   N R A D E C P T O G S F L X Z M Q B W K U V Y C J
  *   NONE REPORTED ACCEPTED DISPATCHED ENG_ACCEPTED CONTACTED APPOINTMENT DEPARTED
- *   ARRIVED DIAGNOSED RESTORED SIGNED CLOSED CANCELLED REOPENED NOC_ALARM
+ *   ARRIVED DIAGNOSED RESTORED SIGNED CLOSED CANCELLED REOPENED ALARM
  *   RESCHEDULED ABSENT WAIVED PART PAUSED RESUMED EVENT_REPORT COMPLAINT REPEAT_FAULT
  * '.' illegal, '=' allowed and the state stays, otherwise the letter of the next
  * state: the chain states by their milestone's letter (R A D E C P T O G S F L X Z),
@@ -98,7 +98,7 @@ static void test_paths(void **state)
           CFD_MS_CONFIRMATION_SIGNED, CFD_MS_CLOSED},
          CFD_STATE_CLOSED},
         {"remote restoration",
-         {CFD_MS_REPORTED, CFD_MS_NOC_ALARM, CFD_MS_ACCEPTED, CFD_MS_SERVICE_RESTORED,
+         {CFD_MS_REPORTED, CFD_MS_ALARM, CFD_MS_ACCEPTED, CFD_MS_SERVICE_RESTORED,
           CFD_MS_CLOSED},
          CFD_STATE_CLOSED},
         {"reopened before the close, closed after the second visit",
@@ -110,7 +110,7 @@ static void test_paths(void **state)
         {"late dispatch on site",
          {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_ARRIVED_ON_SITE, CFD_MS_DISPATCHED},
          CFD_STATE_ON_SITE},
-        {"cancelled then alarm", {CFD_MS_REPORTED, CFD_MS_CANCELLED, CFD_MS_NOC_ALARM},
+        {"cancelled then alarm", {CFD_MS_REPORTED, CFD_MS_CANCELLED, CFD_MS_ALARM},
          CFD_STATE_CANCELLED},
         {"appointment rescheduled, then visited",
          {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_CUSTOMER_CONTACTED, CFD_MS_APPOINTMENT_SET,

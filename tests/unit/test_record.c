@@ -203,7 +203,7 @@ static void test_park_and_duplicate(void **state)
 {
     cfd_record *rec = cfd_record_new();
     cfd_event acc = fx_event("a1", "WO-3", CFD_MS_ACCEPTED, FX_T0 + FX_MIN);
-    cfd_event alarm = fx_event("n1", "WO-3", CFD_MS_NOC_ALARM, FX_T0 - FX_MIN);
+    cfd_event alarm = fx_event("n1", "WO-3", CFD_MS_ALARM, FX_T0 - FX_MIN);
     cfd_event rep = fx_report("r1", "WO-3", FX_T0, CFD_TIER_AAA, CFD_URGENCY_UNSPECIFIED);
 
     (void)state;
@@ -569,9 +569,9 @@ static void test_derived_fields(void **state)
     cfd_record *rec = cfd_record_new();
     cfd_event evs[] = {
         fx_report("r1", "WO-7", FX_T0, CFD_TIER_AAA, CFD_URGENCY_UNSPECIFIED),
-        fx_event("n1", "WO-7", CFD_MS_NOC_ALARM, FX_T0 - 20 * FX_MIN),
-        fx_event("n2", "WO-7", CFD_MS_NOC_ALARM, FX_T0 - 10 * FX_MIN),
-        fx_event("n3", "WO-7", CFD_MS_NOC_ALARM, FX_T0 + 5 * FX_MIN),
+        fx_event("n1", "WO-7", CFD_MS_ALARM, FX_T0 - 20 * FX_MIN),
+        fx_event("n2", "WO-7", CFD_MS_ALARM, FX_T0 - 10 * FX_MIN),
+        fx_event("n3", "WO-7", CFD_MS_ALARM, FX_T0 + 5 * FX_MIN),
         fx_event("a1", "WO-7", CFD_MS_ACCEPTED, FX_T0 + 1 * FX_MIN),
         fx_event("o1", "WO-7", CFD_MS_ARRIVED_ON_SITE, FX_T0 + 40 * FX_MIN),
         fx_event("o2", "WO-7", CFD_MS_ARRIVED_ON_SITE, FX_T0 + 50 * FX_MIN),
@@ -681,8 +681,8 @@ typedef struct scenario {
 
 static const scenario scenarios[] = {
     {"WO-P1", /* AAA full visit, alarms before the report, late and repeated events */
-     {{"n0", CFD_MS_NOC_ALARM, -10, V_CLEARED},
-      {"n1", CFD_MS_NOC_ALARM, -5, V_NONE},
+     {{"n0", CFD_MS_ALARM, -10, V_CLEARED},
+      {"n1", CFD_MS_ALARM, -5, V_NONE},
       {"r0", CFD_MS_REPORTED, 0, V_NONE},
       {"a0", CFD_MS_ACCEPTED, 2, V_NONE},
       {"d0", CFD_MS_DISPATCHED, 3, V_NONE},
@@ -708,10 +708,10 @@ static const scenario scenarios[] = {
       {"f0", CFD_MS_CONFIRMATION_SIGNED, 210, V_ALT},
       {"c0", CFD_MS_CLOSED, 220, V_NONE}}},
     {"WO-P3", /* urgent, non-tiered, restored remotely; the alarm repeats */
-     {{"n0", CFD_MS_NOC_ALARM, -30, V_ALARM2},
+     {{"n0", CFD_MS_ALARM, -30, V_ALARM2},
       {"r0", CFD_MS_REPORTED, 0, V_URGENT},
       {"a0", CFD_MS_ACCEPTED, 5, V_NONE},
-      {"n1", CFD_MS_NOC_ALARM, 10, V_ALARM2},
+      {"n1", CFD_MS_ALARM, 10, V_ALARM2},
       {"s0", CFD_MS_SERVICE_RESTORED, 60, V_REMOTE},
       {"c0", CFD_MS_CLOSED, 70, V_NONE}}},
     {"WO-P4", /* cancelled; an alarm after the cancel is informational */
@@ -719,7 +719,7 @@ static const scenario scenarios[] = {
       {"a0", CFD_MS_ACCEPTED, 3, V_NONE},
       {"d0", CFD_MS_DISPATCHED, 5, V_NONE},
       {"x0", CFD_MS_CANCELLED, 30, V_CANCEL},
-      {"n0", CFD_MS_NOC_ALARM, 40, V_NONE}}},
+      {"n0", CFD_MS_ALARM, 40, V_NONE}}},
     {"WO-P5", /* standard tier, restored, the fault returns before the close: reopened,
                * visited again, closed */
      {{"r0", CFD_MS_REPORTED, 0, V_STANDARD},
@@ -743,7 +743,7 @@ static const scenario scenarios[] = {
                * appointment, a part handled twice, typed pauses (one reported twice,
                * one retroactive), signature refused, event report after the close */
      {{"r0", CFD_MS_REPORTED, 0, V_AA},
-      {"n0", CFD_MS_NOC_ALARM, 30, V_NONE},
+      {"n0", CFD_MS_ALARM, 30, V_NONE},
       {"a0", CFD_MS_ACCEPTED, 1, V_NONE},
       {"k0", CFD_MS_CUSTOMER_CONTACTED, 10, V_NONE},
       {"p0", CFD_MS_APPOINTMENT_SET, 15, V_NONE},
@@ -916,7 +916,7 @@ static void build_event(built *b, const char *wo, const spec *s, int64_t base)
     case CFD_MS_CANCELLED:
         b->ev.change.reason = "duplicate report";
         break;
-    case CFD_MS_NOC_ALARM:
+    case CFD_MS_ALARM:
         b->ev.alarm.cleared = s->v == V_CLEARED;
         b->ev.alarm.alarm_id = s->v == V_ALARM2 ? "ALM-2" : s->v == V_CLEARED ? "ALM-0"
                                                                                 : "ALM-1";

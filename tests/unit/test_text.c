@@ -1,10 +1,12 @@
 /*
- * Unit tests for src/base/text.c: UTF-8 well-formedness and one-line escaping.
+ * Unit tests for src/base/text.c: UTF-8 well-formedness, one-line escaping and the
+ * string copies.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -79,13 +81,16 @@ static void test_utf8_valid(void **state)
     }
 }
 
+/* A string, the size of the buffer it goes into, and what the buffer holds after. */
+typedef struct sized_case {
+    const char *in;
+    size_t size;
+    const char *want;
+} sized_case;
+
 static void test_text_escape(void **state)
 {
-    static const struct {
-        const char *in;
-        size_t size;
-        const char *want;
-    } cases[] = {
+    static const sized_case cases[] = {
         {"WO-1", 64, "WO-1"},
         {"WO-1\n2026-01-01T00:00:00.000Z ERROR [main] forged", 64,
          "WO-1\\n2026-01-01T00:00:00.000Z ERROR [main] forged"},
@@ -112,12 +117,68 @@ static void test_text_escape(void **state)
     }
 }
 
+/* The truncating copy: cut before a character that does not fit whole. */
+static void test_text_copy(void **state)
+{
+    static const sized_case cases[] = {
+        {"WO-1", 64, "WO-1"},
+        {NULL, 8, ""},
+        {"", 8, ""},
+        {"abcd", 4, "abc"},
+        {"abcd", 5, "abcd"},
+        {"重庆", 7, "重庆"},
+        {"重庆", 6, "重"},
+        {"重庆", 4, "重"},
+        {"重庆", 3, ""},
+        {"x", 1, ""},
+    };
+    (void)state;
+    for (const sized_case *c = cases; c < cases + sizeof(cases) / sizeof(cases[0]); c++) {
+        char out[128] = "########";
+        size_t len = cfd_text_copy(out, c->size, c->in);
+        if (strcmp(out, c->want) != 0)
+            fail_msg("\"%s\" in %zu bytes: '%s', want '%s'", c->in ? c->in : "(null)", c->size,
+                     out, c->want);
+        assert_int_equal(len, c->in ? strlen(c->in) : 0);
+    }
+    char untouched = '#';
+    assert_int_equal(cfd_text_copy(&untouched, 0, "abc"), 3);
+    assert_int_equal(untouched, '#');
+}
+
+/* The allocating copies: NULL stays NULL; a vector keeps its present strings only. */
+static void test_text_dup(void **state)
+{
+    (void)state;
+    assert_null(cfd_text_dup(NULL));
+    char *s = cfd_text_dup("");
+    assert_string_equal(s, "");
+    free(s);
+    s = cfd_text_dup("重庆");
+    assert_string_equal(s, "重庆");
+    free(s);
+
+    const char *v[] = {"a", NULL, "", "b"};
+    size_t n = 99;
+    char **copy = cfd_strv_dup(v, 4, &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(copy[0], "a");
+    assert_string_equal(copy[1], "b");
+    cfd_strv_free(copy, n);
+    assert_null(cfd_strv_dup(v + 1, 2, &n));
+    assert_int_equal(n, 0);
+    assert_null(cfd_strv_dup(NULL, 0, &n));
+    cfd_strv_free(NULL, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_char_len),
         cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_text_escape),
+        cmocka_unit_test(test_text_copy),
+        cmocka_unit_test(test_text_dup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "confirmd/alarm_codec.h"
 #include "confirmd/codec.h"
-#include "confirmd/noc_codec.h"
 #include "confirmd/text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,7 +52,7 @@ static void circuit(const uint8_t *data, size_t size)
         return;
     }
     const cfd_circuit *c = &dc.c;
-    const cfd_customer_ref *cu = &c->customer;
+    const cfd_customer *cu = &c->customer;
     const char *texts[] = {c->object_id, c->circuit_id, c->service, c->access_point,
                            c->equipment, cu->name, cu->contact_person, cu->contact_phone,
                            cu->address, cu->affected_service, cu->city, cu->customer_id};

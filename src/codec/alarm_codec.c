@@ -1,33 +1,15 @@
 /*
  * Protobuf <-> domain for inventory records, alarms and alarm state; see
- * include/confirmd/noc_codec.h.
+ * include/confirmd/alarm_codec.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec_int.h"
-#include "confirmd/noc_codec.h"
+#include "confirmd/alarm_codec.h"
 #include "confirmd/v1/events.pb-c.h"
 #include "confirmd/v1/inventory.pb-c.h"
-
-static void customer_in(const Confirmd__V1__Customer *c, cfd_customer_ref *out) {
-    memset(out, 0, sizeof(*out));
-    if (!c)
-        return;
-    out->name = codec_opt(c->name);
-    out->contact_person = codec_opt(c->contact_person);
-    out->contact_phone = codec_opt(c->contact_phone);
-    out->address = codec_opt(c->address);
-    out->affected_service = codec_opt(c->affected_service);
-    out->city = codec_opt(c->city);
-    out->customer_id = codec_opt(c->customer_id);
-    out->tier = (cfd_tier)c->tier;
-    out->gold = c->gold;
-    out->importance = (cfd_importance)c->importance;
-    out->diamond = c->diamond;
-    out->cross_city_rental = c->cross_city_rental;
-}
 
 cfd_err cfd_codec_circuit_decode(const void *buf, size_t len, cfd_decoded_circuit *out,
                                  char *errstr, size_t errstr_size) {
@@ -54,7 +36,7 @@ cfd_err cfd_codec_circuit_decode(const void *buf, size_t len, cfd_decoded_circui
     c->service = codec_opt(pb->service);
     c->access_point = codec_opt(pb->access_point);
     c->equipment = codec_opt(pb->equipment);
-    customer_in(pb->customer, &c->customer);
+    codec_customer_from_pb(pb->customer, &c->customer);
     if (!c->customer.affected_service)
         c->customer.affected_service = c->service;
     c->diamond = pb->diamond;
@@ -165,10 +147,8 @@ cfd_err cfd_codec_alarm_state_decode(const void *buf, size_t len, cfd_alarm_stat
     cfd_alarm_state *st = cfd_alarm_state_new();
     st->work_order = codec_dup(pb->work_order);
     st->opened_at_ms = pb->opened_at_ms;
-    st->alarm_ids = codec_dupv(pb->alarm_ids, pb->n_alarm_ids);
-    st->n_alarm_ids = st->alarm_ids ? pb->n_alarm_ids : 0;
-    st->cleared_ids = codec_dupv(pb->cleared_ids, pb->n_cleared_ids);
-    st->n_cleared_ids = st->cleared_ids ? pb->n_cleared_ids : 0;
+    st->alarm_ids = codec_dupv(pb->alarm_ids, pb->n_alarm_ids, &st->n_alarm_ids);
+    st->cleared_ids = codec_dupv(pb->cleared_ids, pb->n_cleared_ids, &st->n_cleared_ids);
     st->repeats = pb->repeats;
     st->last_work_order = codec_dup(pb->last_work_order);
     st->last_closed_at_ms = pb->last_closed_at_ms;
@@ -180,9 +160,6 @@ cfd_err cfd_codec_alarm_state_decode(const void *buf, size_t len, cfd_alarm_stat
     return CFD_OK;
 }
 
-/* Borrowed "" for NULL: protobuf-c packs strings by pointer. */
-static char *s_or_empty(const char *s) { return (char *)(s ? s : ""); }
-
 cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len) {
     Confirmd__V1__Event pb = CONFIRMD__V1__EVENT__INIT;
     Confirmd__V1__FaultReport rep = CONFIRMD__V1__FAULT_REPORT__INIT;
@@ -192,38 +169,26 @@ cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len) 
     Confirmd__V1__Cancelled cancelled = CONFIRMD__V1__CANCELLED__INIT;
     Confirmd__V1__RepeatFault repeat = CONFIRMD__V1__REPEAT_FAULT__INIT;
 
-    pb.event_id = s_or_empty(ev->event_id);
-    pb.work_order = s_or_empty(ev->work_order);
+    pb.event_id = codec_pb_str(ev->event_id);
+    pb.work_order = codec_pb_str(ev->work_order);
     pb.source = (Confirmd__V1__Source)ev->source;
     pb.event_time_ms = ev->event_time_ms;
     pb.ingest_time_ms = ev->ingest_time_ms;
-    pb.reported_by = s_or_empty(ev->reported_by);
+    pb.reported_by = codec_pb_str(ev->reported_by);
     switch (ev->kind) {
     case CFD_MS_REPORTED: {
-        const cfd_customer_ref *c = &ev->report.customer;
-        cust.name = s_or_empty(c->name);
-        cust.contact_person = s_or_empty(c->contact_person);
-        cust.contact_phone = s_or_empty(c->contact_phone);
-        cust.address = s_or_empty(c->address);
-        cust.affected_service = s_or_empty(c->affected_service);
-        cust.tier = (Confirmd__V1__Tier)c->tier;
-        cust.gold = c->gold;
-        cust.importance = (Confirmd__V1__Importance)c->importance;
-        cust.diamond = c->diamond;
-        cust.cross_city_rental = c->cross_city_rental;
-        cust.city = s_or_empty(c->city);
-        cust.customer_id = s_or_empty(c->customer_id);
-        net.circuit_id = s_or_empty(ev->report.circuit_id);
-        net.access_point = s_or_empty(ev->report.access_point);
-        net.equipment = s_or_empty(ev->report.equipment);
-        rep.issuing_unit = s_or_empty(ev->report.issuing_unit);
+        codec_customer_to_pb(&ev->report.customer, &cust);
+        net.circuit_id = codec_pb_str(ev->report.circuit_id);
+        net.access_point = codec_pb_str(ev->report.access_point);
+        net.equipment = codec_pb_str(ev->report.equipment);
+        rep.issuing_unit = codec_pb_str(ev->report.issuing_unit);
         rep.customer = &cust;
         rep.network = &net;
-        rep.problem_description = s_or_empty(ev->report.problem_description);
+        rep.problem_description = codec_pb_str(ev->report.problem_description);
         rep.urgency = (Confirmd__V1__Urgency)ev->report.urgency;
         rep.special = ev->report.special;
-        rep.previous_work_order = s_or_empty(ev->report.previous_work_order);
-        rep.alarm_object = s_or_empty(ev->report.alarm_object);
+        rep.previous_work_order = codec_pb_str(ev->report.previous_work_order);
+        rep.alarm_object = codec_pb_str(ev->report.alarm_object);
         rep.full_interruption = ev->report.full_interruption;
         rep.terminal_complaint = ev->report.terminal_complaint;
         pb.payload_case = CONFIRMD__V1__EVENT__PAYLOAD_FAULT_REPORT;
@@ -231,21 +196,21 @@ cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len) 
         break;
     }
     case CFD_MS_CANCELLED:
-        cancelled.reason = s_or_empty(ev->change.reason);
+        cancelled.reason = codec_pb_str(ev->change.reason);
         pb.payload_case = CONFIRMD__V1__EVENT__PAYLOAD_CANCELLED;
         pb.cancelled = &cancelled;
         break;
     case CFD_MS_REPEAT_FAULT:
-        repeat.previous_work_order = s_or_empty(ev->repeat.previous_work_order);
+        repeat.previous_work_order = codec_pb_str(ev->repeat.previous_work_order);
         pb.payload_case = CONFIRMD__V1__EVENT__PAYLOAD_REPEAT_FAULT;
         pb.repeat_fault = &repeat;
         break;
-    case CFD_MS_NOC_ALARM:
-        alarm.alarm_id = s_or_empty(ev->alarm.alarm_id);
-        alarm.network_object = s_or_empty(ev->alarm.network_object);
+    case CFD_MS_ALARM:
+        alarm.alarm_id = codec_pb_str(ev->alarm.alarm_id);
+        alarm.network_object = codec_pb_str(ev->alarm.network_object);
         alarm.severity = (Confirmd__V1__AlarmSeverity)ev->alarm.severity;
         alarm.cleared = ev->alarm.cleared;
-        alarm.text = s_or_empty(ev->alarm.text);
+        alarm.text = codec_pb_str(ev->alarm.text);
         pb.payload_case = CONFIRMD__V1__EVENT__PAYLOAD_NOC_ALARM;
         pb.noc_alarm = &alarm;
         break;

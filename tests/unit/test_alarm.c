@@ -1,6 +1,6 @@
 /*
- * What alarms mean for work orders (src/domain/alarm.c) and the NOC codec
- * (src/codec/noc.c): a table of alarm sequences on one object and what each step
+ * What alarms mean for work orders (src/domain/alarm.c) and the alarm codec
+ * (src/codec/alarm_codec.c): a table of alarm sequences on one object and what each step
  * decides, the events an opening produces, and the stored state's round trip.
  */
 #include <setjmp.h>
@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
+#include "confirmd/alarm_codec.h"
 #include "confirmd/codec.h"
-#include "confirmd/noc_codec.h"
 
 #define T0 1764043200000LL
 #define MIN (60LL * 1000)
@@ -200,7 +200,7 @@ static void test_open_events(void **state) {
     assert_true(ev[0].report.customer.cross_city_rental);
     assert_false(ev[0].report.customer.diamond);
     assert_true(ev[0].report.full_interruption);
-    assert_int_equal(ev[1].kind, CFD_MS_NOC_ALARM);
+    assert_int_equal(ev[1].kind, CFD_MS_ALARM);
     assert_string_equal(ev[1].event_id, "alm-a1-raise");
     assert_int_equal(ev[1].alarm.severity, CRIT);
 

@@ -1,10 +1,10 @@
 /*
- * Protobuf <-> domain for the NOC side (proto/confirmd/v1/inventory.proto): inventory
+ * Protobuf <-> domain for the alarm side (proto/confirmd/v1/inventory.proto): inventory
  * records, alarms, the per-object alarm state, and the events the alarm stage sends to
  * the events topic. Part of the codec: the only module that sees generated code.
  */
-#ifndef CONFIRMD_NOC_CODEC_H
-#define CONFIRMD_NOC_CODEC_H
+#ifndef CONFIRMD_ALARM_CODEC_H
+#define CONFIRMD_ALARM_CODEC_H
 
 #include "confirmd/alarm.h"
 
@@ -41,7 +41,7 @@ cfd_err cfd_codec_alarm_state_decode(const void *buf, size_t len, cfd_alarm_stat
                                      char *errstr, size_t errstr_size);
 
 /* Encodes an event the alarm stage produced: a fault report (CFD_MS_REPORTED), an
- * alarm (CFD_MS_NOC_ALARM) or a cancellation (CFD_MS_CANCELLED).
+ * alarm (CFD_MS_ALARM) or a cancellation (CFD_MS_CANCELLED).
  * @returns CFD_ERR_INVALID_VALUE for other kinds. */
 cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len);
 
