@@ -12,6 +12,7 @@
 #include "confirmd/city_codec.h"
 #include "confirmd/alloc.h"
 #include "confirmd/log.h"
+#include "confirmd/text.h"
 #include "emit.h"
 #include "stage.h"
 
@@ -103,7 +104,7 @@ static cfd_err city_batch(cfd_batch *b, const cfd_msg *msgs, size_t n) {
         while (k < n_keys && strcmp(keys[k].key, key) != 0)
             k++;
         if (k == n_keys)
-            snprintf(keys[n_keys++].key, sizeof(keys[0].key), "%s", key);
+            cfd_text_copy(keys[n_keys++].key, sizeof(keys[0].key), key);
         key_of[i] = k;
     }
     err = load_states(b, keys, n_keys);
@@ -132,7 +133,7 @@ static cfd_err city_tick(cfd_batch *b, int64_t now) {
     }
     city_key *keys = cfd_xcalloc(n, sizeof(city_key));
     for (size_t k = 0; k < n; k++)
-        snprintf(keys[k].key, sizeof(keys[k].key), "%s", due[k]);
+        cfd_text_copy(keys[k].key, sizeof(keys[k].key), due[k]);
     err = load_states(b, keys, n);
     for (size_t k = 0; !err && k < n; k++)
         judge_and_store(b, &keys[k], now);

@@ -18,6 +18,7 @@
 #include "confirmd/incident.h"
 #include "confirmd/kafka.h"
 #include "confirmd/log.h"
+#include "confirmd/text.h"
 #include "emit.h"
 #include "stage.h"
 
@@ -210,7 +211,7 @@ static void apply_message(cfd_batch *bt, orders *b, size_t i, int64_t now) {
     if (!apply_event(bt, it, &b->de[i].ev, &src)) {
         parked_ev *p = park_add(it);
         p->ref = src;
-        snprintf(p->topic, sizeof(p->topic), "%s", src.topic);
+        cfd_text_copy(p->topic, sizeof(p->topic), src.topic);
         p->ref.topic = p->topic;
         p->de = b->de[i]; /* the item takes the decoded event over */
         memset(&b->de[i], 0, sizeof(b->de[i]));

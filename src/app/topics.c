@@ -11,6 +11,7 @@
 
 #include "confirmd/alloc.h"
 #include "confirmd/kafka.h"
+#include "confirmd/text.h"
 
 #define MAX_PARTITIONS 100000
 #define MAX_REPLICATION 32767 /* an INT16 in CreateTopics */
@@ -42,7 +43,7 @@ static const struct {
 static void spec_add_conf(cfd_topic_spec *spec, const char *name, const char *value) {
     cfd_topic_conf *c = &spec->configs[spec->n_configs++];
     c->name = name;
-    snprintf(c->value, sizeof(c->value), "%s", value);
+    cfd_text_copy(c->value, sizeof(c->value), value);
 }
 
 /* Adds name unless the set has it already. */
