@@ -31,6 +31,7 @@
 
 #include "confirmd/event.h"
 #include "confirmd/policy.h"
+#include "confirmd/record.h"
 
 /* An inventory record; strings borrowed from the decoded message. */
 typedef struct cfd_circuit {
@@ -127,5 +128,50 @@ const char *cfd_alarm_repeat_of(const cfd_alarm_state *st, int64_t t_ms,
 size_t cfd_alarm_events(const cfd_alarm_state *st, const cfd_alarm *a,
                         const cfd_circuit *c, cfd_alarm_action action,
                         const cfd_policy *pol, cfd_event out[2], char ids[2][160]);
+
+/* --- what the stages tell each other (src/domain/alarm_notice.c) -------------------- */
+
+/* A notice confirmd sends itself on the alarms topic (an Alarm with one of its
+ * *_work_order fields set), with the output id that makes it one fact. Filled in
+ * place: notice.alarm_id points into alarm_id, so the struct is not to be copied. */
+typedef struct cfd_alarm_notice {
+    cfd_alarm notice;
+    char id[240];
+    char alarm_id[200];
+} cfd_alarm_notice;
+
+/* The notices telling the alarm stage that order (rec, complete) completed: to the
+ * object bound to it (the one whose alarm opened it, else the circuit a customer
+ * reported on), and to the circuit too when an alarm on another of its objects opened
+ * it, so each object's next major alarm opens a new order. @returns how many (0..2). */
+size_t cfd_alarm_completion_notices(const cfd_record *rec, const char *order,
+                                    cfd_alarm_notice out[2]);
+
+/* The notice telling circuit that an alarm on object, another of its objects (a port,
+ * a piece of equipment, or the customer's coordinator), opened order at t_ms, so that
+ * a customer's report on the circuit joins that order.
+ * @returns false when none is needed (no circuit, or the alarm is on the circuit). */
+bool cfd_alarm_opened_notice(const char *circuit, const char *object, const char *order,
+                             int64_t t_ms, cfd_alarm_notice *out);
+
+/* The notice telling the alarm stage that a customer's report ev (as bytes) opened
+ * order on a circuit, so that it joins an order the circuit's alarm opened, or the
+ * alarms join it. @returns false when none is needed (the report names no circuit, or
+ * an alarm opened the order). */
+bool cfd_alarm_report_notice(const cfd_event *ev, const char *order, const void *bytes,
+                             size_t len, cfd_alarm_notice *out);
+
+/* A customer's report joining the order an alarm opened (CFD_ALARM_JOIN): the report
+ * re-addressed to st's open order, keeping its earlier clock start, and the
+ * cancellation of the report's own order. Filled in place (the events point into it). */
+typedef struct cfd_alarm_join {
+    cfd_event joined, cancel;
+    char joined_id[200], cancel_id[200], reason[256];
+} cfd_alarm_join;
+
+/* Fills out for report (the decoded report a carried, a: the report notice that st's
+ * object decided as CFD_ALARM_JOIN). Strings borrowed from st, a, report and out. */
+void cfd_alarm_join_events(const cfd_alarm_state *st, const cfd_alarm *a,
+                           const cfd_event *report, cfd_alarm_join *out);
 
 #endif

@@ -76,36 +76,22 @@ static void emit_events(cfd_batch *b, obj *o, const cfd_alarm *a, const cfd_circ
              o->state->work_order);
     /* Decided elsewhere than on the circuit itself (a port's or a piece of equipment's
      * alarm, or the customer's coordinator): the circuit learns of the order too. */
-    const char *circuit = c->circuit_id;
-    if (circuit && *circuit && strcmp(circuit, o->id) != 0)
-        cfd_emit_opened_notice(b, circuit, o->id, o->state->work_order, a->event_time_ms);
+    cfd_emit_opened_notice(b, c->circuit_id, o->id, o->state->work_order, a->event_time_ms);
 }
 
 /* A customer's report on a circuit whose alarm already opened an order: the report
  * joins that order (keeping the earlier clock start), its own order is cancelled. */
 static void emit_join(cfd_batch *b, obj *o, const cfd_alarm *a) {
-    char errstr[256], eid[200], cid[200], reason[256];
+    char errstr[256];
     cfd_decoded_event de;
+    cfd_alarm_join join;
     if (cfd_codec_event_decode(a->report, a->report_len, &de, errstr, sizeof(errstr))) {
         cfd_error(MOD, "report notice for %s unreadable: %s", a->reported_work_order, errstr);
         return;
     }
-    cfd_event joined = de.ev;
-    snprintf(eid, sizeof(eid), "join-%s", de.ev.event_id);
-    joined.event_id = eid;
-    joined.work_order = o->state->work_order;
-    /* The object whose alarm opened the order: this one, or (this being its circuit)
-     * the port or equipment an opened notice named. */
-    joined.report.alarm_object = o->state->opened_on ? o->state->opened_on : a->network_object;
-    cfd_emit_event(b, &joined);
-    snprintf(cid, sizeof(cid), "joined-%s", a->reported_work_order);
-    snprintf(reason, sizeof(reason), "duplicate report: joined %s, opened by a NOC alarm",
-             o->state->work_order);
-    cfd_event cancel = {.event_id = cid, .work_order = a->reported_work_order,
-                        .source = CFD_SOURCE_NOC, .event_time_ms = de.ev.event_time_ms,
-                        .reported_by = "noc", .kind = CFD_MS_CANCELLED};
-    cancel.change.reason = reason;
-    cfd_emit_event(b, &cancel);
+    cfd_alarm_join_events(o->state, a, &de.ev, &join);
+    cfd_emit_event(b, &join.joined);
+    cfd_emit_event(b, &join.cancel);
     cfd_info(MOD, "work order %s joins %s (circuit %s)", a->reported_work_order,
              o->state->work_order, a->network_object);
     cfd_codec_event_release(&de);

@@ -88,53 +88,24 @@ void cfd_emit_alarm(cfd_batch *b, const char *id, const cfd_alarm *notice) {
 }
 
 void cfd_emit_completion_notice(cfd_batch *b, const char *order, const cfd_record *rec) {
-    char alarm_id[200], id[240];
-    /* Keyed by the object the order is bound to: the one whose alarm opened it, or the
-     * circuit a customer reported on (see cfd_emit_report_notice); and the circuit too
-     * when a port's or a piece of equipment's alarm opened it (see
-     * cfd_emit_opened_notice). */
-    const char *object = rec->alarm_object ? rec->alarm_object : rec->circuit_id;
-    if (!object)
-        return;
-    snprintf(alarm_id, sizeof(alarm_id), "closed-%s-v%" PRIu32, order, rec->version);
-    cfd_alarm notice = {.alarm_id = alarm_id, .network_object = object,
-                        .event_time_ms = cfd_record_as_of(rec),
-                        .closed_work_order = order,
-                        .closed_needs_observation = rec->result == CFD_RESULT_NEEDS_OBSERVATION,
-                        .closed_watched_from_ms = rec->service_end_time_ms
-                                                      ? rec->service_end_time_ms
-                                                      : rec->restored_at_ms};
-    snprintf(id, sizeof(id), "notice/%s/v%" PRIu32, order, rec->version);
-    cfd_emit_alarm(b, id, &notice);
-    if (rec->alarm_object && rec->circuit_id && strcmp(rec->alarm_object, rec->circuit_id)) {
-        notice.network_object = rec->circuit_id;
-        snprintf(id, sizeof(id), "notice/%s/v%" PRIu32 "/circuit", order, rec->version);
-        cfd_emit_alarm(b, id, &notice);
-    }
+    cfd_alarm_notice out[2];
+    size_t n = cfd_alarm_completion_notices(rec, order, out);
+    for (size_t i = 0; i < n; i++)
+        cfd_emit_alarm(b, out[i].id, &out[i].notice);
 }
 
 void cfd_emit_opened_notice(cfd_batch *b, const char *circuit, const char *object,
-                           const char *order, int64_t t) {
-    char alarm_id[200], id[240];
-    snprintf(alarm_id, sizeof(alarm_id), "opened-%s", order);
-    cfd_alarm notice = {.alarm_id = alarm_id, .network_object = circuit,
-                        .event_time_ms = t, .opened_work_order = order, .opened_on = object};
-    snprintf(id, sizeof(id), "notice/opened/%s", order);
-    cfd_emit_alarm(b, id, &notice);
+                            const char *order, int64_t t) {
+    cfd_alarm_notice out;
+    if (cfd_alarm_opened_notice(circuit, object, order, t, &out))
+        cfd_emit_alarm(b, out.id, &out.notice);
 }
 
 void cfd_emit_report_notice(cfd_batch *b, const char *order, const cfd_event *ev,
-                           const void *bytes, size_t len) {
-    char alarm_id[200], id[240];
-    const char *circuit = ev->report.circuit_id;
-    if (!circuit || ev->report.alarm_object)
-        return;
-    snprintf(alarm_id, sizeof(alarm_id), "report-%s", order);
-    cfd_alarm notice = {.alarm_id = alarm_id, .network_object = circuit,
-                        .event_time_ms = ev->event_time_ms, .reported_work_order = order,
-                        .report = bytes, .report_len = len};
-    snprintf(id, sizeof(id), "notice/report/%s", order);
-    cfd_emit_alarm(b, id, &notice);
+                            const void *bytes, size_t len) {
+    cfd_alarm_notice out;
+    if (cfd_alarm_report_notice(ev, order, bytes, len, &out))
+        cfd_emit_alarm(b, out.id, &out.notice);
 }
 
 void cfd_emit_event(cfd_batch *b, const cfd_event *ev) {

@@ -29,15 +29,14 @@ void cfd_emit_city_report(cfd_batch *b, const cfd_city_report *r);
  * coordinator) to the alarms topic, keyed by the coordinator or else the network
  * object, under the output id id. */
 void cfd_emit_alarm(cfd_batch *b, const char *id, const cfd_alarm *notice);
-/* Tells the alarm stage that order, bound to an object, completed: the object's next
- * major alarm opens a new order. */
+/* The notices of cfd_alarm_completion_notices: order, bound to an object, completed. */
 void cfd_emit_completion_notice(cfd_batch *b, const char *order, const cfd_record *rec);
-/* Tells the circuit that an alarm on object, another of its objects, opened order at
- * t, so that a customer's report on the circuit joins that order. */
+/* The notice of cfd_alarm_opened_notice, when one is needed: an alarm on object, another
+ * of circuit's objects, opened order at t. */
 void cfd_emit_opened_notice(cfd_batch *b, const char *circuit, const char *object,
                             const char *order, int64_t t);
-/* Tells the alarm stage a customer's report ev (bytes) opened order on a circuit, so
- * that it joins an order the circuit's alarm opened, or the alarms join it. */
+/* The notice of cfd_alarm_report_notice, when one is needed: a customer's report ev
+ * (bytes) opened order on a circuit. */
 void cfd_emit_report_notice(cfd_batch *b, const char *order, const cfd_event *ev,
                             const void *bytes, size_t len);
 /* An event to the events topic, keyed by its work order, under "ev/<event id>". */

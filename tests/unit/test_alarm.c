@@ -429,6 +429,88 @@ static void test_validate(void **state) {
     assert_string_equal(errstr, "missing field event_time_ms");
 }
 
+
+/* Which objects hear of a completed order, under which ids. */
+static void test_completion_notices(void **state) {
+    (void)state;
+    cfd_record *rec = cfd_record_new();
+    cfd_alarm_notice out[2];
+    rec->version = 7;
+    rec->result = CFD_RESULT_NEEDS_OBSERVATION;
+    rec->service_end_time_ms = 5000;
+    assert_int_equal(cfd_alarm_completion_notices(rec, "WO-1", out), 0); /* unbound */
+
+    rec->circuit_id = strdup("CIRCUIT-1"); /* a customer's report on the circuit */
+    assert_int_equal(cfd_alarm_completion_notices(rec, "WO-1", out), 1);
+    assert_string_equal(out[0].notice.network_object, "CIRCUIT-1");
+    assert_string_equal(out[0].id, "notice/WO-1/v7");
+    assert_string_equal(out[0].notice.alarm_id, "closed-WO-1-v7");
+    assert_string_equal(out[0].notice.closed_work_order, "WO-1");
+    assert_true(out[0].notice.closed_needs_observation);
+    assert_int_equal(out[0].notice.closed_watched_from_ms, 5000);
+
+    rec->alarm_object = strdup("PORT-9"); /* a port's alarm opened it: both hear */
+    assert_int_equal(cfd_alarm_completion_notices(rec, "WO-1", out), 2);
+    assert_string_equal(out[0].notice.network_object, "PORT-9");
+    assert_string_equal(out[1].notice.network_object, "CIRCUIT-1");
+    assert_string_equal(out[1].id, "notice/WO-1/v7/circuit");
+    assert_ptr_equal(out[1].notice.alarm_id, out[1].alarm_id);
+    cfd_record_destroy(rec);
+}
+
+/* The circuit hears of an order another of its objects' alarms opened; a customer's
+ * report on a circuit is told to the alarm stage unless an alarm opened it. */
+static void test_opened_and_report_notices(void **state) {
+    (void)state;
+    cfd_alarm_notice n;
+    assert_false(cfd_alarm_opened_notice("C-1", "C-1", "WO-2", 10, &n)); /* itself */
+    assert_false(cfd_alarm_opened_notice("", "PORT-1", "WO-2", 10, &n));
+    assert_false(cfd_alarm_opened_notice(NULL, "PORT-1", "WO-2", 10, &n));
+    assert_true(cfd_alarm_opened_notice("C-1", "PORT-1", "WO-2", 10, &n));
+    assert_string_equal(n.notice.network_object, "C-1");
+    assert_string_equal(n.notice.opened_on, "PORT-1");
+    assert_string_equal(n.notice.opened_work_order, "WO-2");
+    assert_string_equal(n.id, "notice/opened/WO-2");
+    assert_int_equal(n.notice.event_time_ms, 10);
+
+    cfd_event ev = {.event_id = "e1", .work_order = "WO-3", .event_time_ms = 20};
+    assert_false(cfd_alarm_report_notice(&ev, "WO-3", "x", 1, &n)); /* no circuit */
+    ev.report.circuit_id = "C-1";
+    assert_true(cfd_alarm_report_notice(&ev, "WO-3", "x", 1, &n));
+    assert_string_equal(n.notice.network_object, "C-1");
+    assert_string_equal(n.notice.reported_work_order, "WO-3");
+    assert_string_equal(n.id, "notice/report/WO-3");
+    assert_int_equal(n.notice.report_len, 1);
+    ev.report.alarm_object = "PORT-1"; /* an alarm opened it: nothing to tell */
+    assert_false(cfd_alarm_report_notice(&ev, "WO-3", "x", 1, &n));
+}
+
+/* A customer's report joins the alarm-opened order; its own order is cancelled. */
+static void test_join_events(void **state) {
+    (void)state;
+    cfd_alarm_state *st = cfd_alarm_state_new();
+    st->work_order = strdup("WO-ALARM");
+    cfd_alarm a = {.alarm_id = "report-WO-CUST", .network_object = "C-1",
+                   .reported_work_order = "WO-CUST"};
+    cfd_event report = {.event_id = "r1", .work_order = "WO-CUST", .event_time_ms = 30,
+                        .kind = CFD_MS_REPORTED};
+    cfd_alarm_join j;
+    cfd_alarm_join_events(st, &a, &report, &j);
+    assert_string_equal(j.joined.work_order, "WO-ALARM");
+    assert_string_equal(j.joined.event_id, "join-r1");
+    assert_string_equal(j.joined.report.alarm_object, "C-1");
+    assert_int_equal(j.joined.event_time_ms, 30);
+    assert_string_equal(j.cancel.work_order, "WO-CUST");
+    assert_string_equal(j.cancel.event_id, "joined-WO-CUST");
+    assert_int_equal(j.cancel.kind, CFD_MS_CANCELLED);
+    assert_int_equal(j.cancel.source, CFD_SOURCE_NOC);
+    assert_non_null(strstr(j.cancel.change.reason, "WO-ALARM"));
+    st->opened_on = strdup("PORT-1"); /* a port's alarm opened it */
+    cfd_alarm_join_events(st, &a, &report, &j);
+    assert_string_equal(j.joined.report.alarm_object, "PORT-1");
+    cfd_alarm_state_destroy(st);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decide_table),
@@ -438,6 +520,9 @@ int main(void) {
         cmocka_unit_test(test_event_encode_roundtrip),
         cmocka_unit_test(test_state_roundtrip),
         cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_completion_notices),
+        cmocka_unit_test(test_opened_and_report_notices),
+        cmocka_unit_test(test_join_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
