@@ -31,7 +31,6 @@ struct cfd_store {
     char *prefix;
     char apply_sha[41];
     char claim_sha[41];
-    char load_sha[41];
 };
 
 /* A growable argv of binary-safe strings. */
@@ -255,9 +254,7 @@ static cfd_err connect_once(cfd_store *st, char *errstr, size_t errstr_size) {
     }
     if ((err = load_script(st, cfd_script_apply, st->apply_sha, errstr, errstr_size)))
         goto out;
-    if ((err = load_script(st, cfd_script_claim, st->claim_sha, errstr, errstr_size)))
-        goto out;
-    err = load_script(st, cfd_script_load, st->load_sha, errstr, errstr_size);
+    err = load_script(st, cfd_script_claim, st->claim_sha, errstr, errstr_size);
 out:
     freeReplyObject(r);
     return err;
@@ -368,9 +365,17 @@ static cfd_blob *blobs_from_array(const redisReply *r, size_t *n) {
     return items;
 }
 
-/* One EVALSHA of load.lua: per order its state and, only for an order the park index
- * names, its park list (a GET and an LRANGE per order before, the LRANGE nearly always
- * empty). */
+/* Sends the command argv[0..n) with its arguments' lengths. */
+static void append_argv(cfd_store *st, const char **argv, size_t *lens, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        lens[i] = strlen(argv[i]);
+    redisAppendCommandArgv(st->rc, (int)n, argv, lens);
+}
+
+/* An MGET of the states and a ZMSCORE of the orders in the park index, pipelined; then,
+ * only when some order is in the index, an LRANGE of each such order's park list. A
+ * GET and an LRANGE per order before, the LRANGE nearly always empty, cost Redis
+ * about 2.5 times the CPU at 8 orders a batch (a Lua script reading the same, 4.5). */
 cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, size_t n,
                        cfd_blob *states, cfd_blob **parked, size_t *n_parked,
                        char *errstr, size_t errstr_size) {
@@ -381,36 +386,68 @@ cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, s
     }
     if (n == 0)
         return CFD_OK;
-    script_call c;
+    const char **argv = cfd_xmalloc(sizeof(char *) * (n + 2));
+    size_t *lens = cfd_xmalloc(sizeof(size_t) * (n + 2));
+    char (*keys)[512] = cfd_xmalloc(sizeof(*keys) * (n + 1));
+    bool *in_index = cfd_xcalloc(n, sizeof(bool));
+    redisReply *r[2] = {NULL, NULL};
+    size_t n_indexed = 0;
     cfd_err err = CFD_OK;
-    call_begin(&c, 1 + 2 * n, n);
-    key_of(st, part, "parkidx", NULL, c.keys[0], sizeof(c.keys[0]));
+
+    argv[0] = "MGET";
     for (size_t i = 0; i < n; i++) {
-        key_of(st, part, "wo", orders[i], c.keys[1 + 2 * i], sizeof(c.keys[0]));
-        key_of(st, part, "park", orders[i], c.keys[2 + 2 * i], sizeof(c.keys[0]));
-        call_arg(&c, orders[i], strlen(orders[i]));
+        key_of(st, part, "wo", orders[i], keys[i], sizeof(keys[i]));
+        argv[1 + i] = keys[i];
     }
-    redisReply *r = call_run(st, &c, cfd_script_load, st->load_sha, errstr, errstr_size);
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 * n) {
-        err = reply_error(st, r, "load", errstr, errstr_size);
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const redisReply *s = r->element[2 * i], *p = r->element[2 * i + 1];
-        if ((s->type != REDIS_REPLY_STRING && s->type != REDIS_REPLY_NIL) ||
-            p->type != REDIS_REPLY_ARRAY) {
-            snprintf(errstr, errstr_size, "redis load: unexpected reply for %s", orders[i]);
-            err = CFD_ERR;
-            break;
+    append_argv(st, argv, lens, n + 1);
+    key_of(st, part, "parkidx", NULL, keys[n], sizeof(keys[n]));
+    argv[0] = "ZMSCORE";
+    argv[1] = keys[n];
+    for (size_t i = 0; i < n; i++)
+        argv[2 + i] = orders[i];
+    append_argv(st, argv, lens, n + 2);
+    /* Read both replies even after an error, so the pipeline stays in step. */
+    for (size_t k = 0; k < 2; k++)
+        if (redisGetReply(st->rc, (void **)&r[k]) != REDIS_OK) {
+            err = reply_error(st, NULL, "load", errstr, errstr_size);
+            goto out;
         }
+    for (size_t k = 0; k < 2; k++)
+        if (r[k]->type != REDIS_REPLY_ARRAY || r[k]->elements != n) {
+            err = reply_error(st, r[k], k ? "ZMSCORE parkidx" : "MGET", errstr, errstr_size);
+            goto out;
+        }
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *s = r[0]->element[i];
         if (s->type == REDIS_REPLY_STRING) {
             states[i].data = cfd_xmalloc(s->len ? s->len : 1);
             memcpy(states[i].data, s->str, s->len);
             states[i].len = s->len;
         }
-        if (p->elements)
-            parked[i] = blobs_from_array(p, &n_parked[i]);
+        in_index[i] = r[1]->element[i]->type != REDIS_REPLY_NIL;
+        n_indexed += in_index[i];
     }
+    for (size_t i = 0; i < n; i++)
+        if (in_index[i]) {
+            key_of(st, part, "park", orders[i], keys[0], sizeof(keys[0]));
+            redisAppendCommand(st->rc, "LRANGE %s 0 -1", keys[0]);
+        }
+    for (size_t i = 0; i < n && n_indexed; i++) {
+        redisReply *lr = NULL;
+        if (!in_index[i])
+            continue;
+        n_indexed--;
+        if (redisGetReply(st->rc, (void **)&lr) != REDIS_OK) {
+            err = reply_error(st, NULL, "LRANGE parked", errstr, errstr_size);
+            break;
+        }
+        if (lr->type == REDIS_REPLY_ARRAY && lr->elements)
+            parked[i] = blobs_from_array(lr, &n_parked[i]);
+        else if (lr->type != REDIS_REPLY_ARRAY && !err)
+            err = reply_error(st, lr, "LRANGE parked", errstr, errstr_size);
+        freeReplyObject(lr);
+    }
+out:
     if (err) {
         cfd_blobs_clear(states, n);
         for (size_t i = 0; i < n; i++) {
@@ -420,9 +457,12 @@ cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, s
             n_parked[i] = 0;
         }
     }
-out:
-    freeReplyObject(r);
-    call_free(&c);
+    freeReplyObject(r[0]);
+    freeReplyObject(r[1]);
+    free(in_index);
+    free(keys);
+    free(lens);
+    free(argv);
     return err;
 }
 
