@@ -72,9 +72,11 @@ cfd_err cfd_store_claim(cfd_store *st, int32_t part, const char *owner, int64_t 
 cfd_err cfd_store_applied_offset(cfd_store *st, int32_t part, const char *topic,
                                  int64_t *offset, char *errstr, size_t errstr_size);
 
-/* Reads the states and parked events of n work orders in one round trip.
- * states[i].data is NULL when the order has no state; parked[i] is a malloc'd array
- * of n_parked[i] frames (NULL when none). The caller clears both. */
+/* Reads the states and parked events of n work orders in one round trip (a second one
+ * only when some order is in the park index, which every park and unpark keeps in the
+ * same atomic write: no other park list is read). Needs Redis 6.2 (ZMSCORE). states[i].data is NULL when the order has no state;
+ * parked[i] is a malloc'd array of n_parked[i] frames (NULL when none). The caller
+ * clears both. */
 cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, size_t n,
                        cfd_blob *states, cfd_blob **parked, size_t *n_parked,
                        char *errstr, size_t errstr_size);

@@ -146,6 +146,62 @@ static cfd_err load_script(cfd_store *st, const char *body, char sha[41], char *
     return CFD_OK;
 }
 
+/* One EVALSHA: "EVALSHA <sha> <numkeys>", the keys (filled in place by the caller),
+ * then the script's ARGV (borrowed, not copied). */
+typedef struct script_call {
+    const char **argv;
+    size_t *lens;
+    size_t n, n_keys;
+    char (*keys)[512];
+    char nkeys_s[24];
+} script_call;
+
+/* Readies a call of n_keys keys and n_args arguments; the caller fills c->keys. */
+static void call_begin(script_call *c, size_t n_keys, size_t n_args) {
+    c->argv = cfd_xmalloc(sizeof(char *) * (3 + n_keys + n_args));
+    c->lens = cfd_xmalloc(sizeof(size_t) * (3 + n_keys + n_args));
+    c->keys = cfd_xmalloc(sizeof(*c->keys) * (n_keys ? n_keys : 1));
+    c->n_keys = n_keys;
+    snprintf(c->nkeys_s, sizeof(c->nkeys_s), "%zu", n_keys);
+    c->n = 3 + n_keys; /* EVALSHA, sha and keys are set by call_run */
+}
+
+static void call_arg(script_call *c, const char *s, size_t len) {
+    c->argv[c->n] = s;
+    c->lens[c->n++] = len;
+}
+
+/* Sends the call; when Redis restarted without its script cache, loads the script
+ * (body) again and sends once more. @returns the reply (freed by the caller), NULL
+ * when the connection failed. */
+static redisReply *call_run(cfd_store *st, script_call *c, const char *body, char sha[41],
+                            char *errstr, size_t errstr_size) {
+    c->argv[0] = "EVALSHA";
+    c->lens[0] = 7;
+    c->argv[1] = sha;
+    c->lens[1] = 40;
+    c->argv[2] = c->nkeys_s;
+    c->lens[2] = strlen(c->nkeys_s);
+    for (size_t i = 0; i < c->n_keys; i++) {
+        c->argv[3 + i] = c->keys[i];
+        c->lens[3 + i] = strlen(c->keys[i]);
+    }
+    redisReply *r = redisCommandArgv(st->rc, (int)c->n, c->argv, c->lens);
+    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+        freeReplyObject(r);
+        r = NULL;
+        if (load_script(st, body, sha, errstr, errstr_size) == CFD_OK)
+            r = redisCommandArgv(st->rc, (int)c->n, c->argv, c->lens);
+    }
+    return r;
+}
+
+static void call_free(script_call *c) {
+    free(c->argv);
+    free(c->lens);
+    free(c->keys);
+}
+
 static cfd_err connect_once(cfd_store *st, char *errstr, size_t errstr_size) {
     struct timeval tv = {.tv_sec = st->timeout_ms / 1000,
                          .tv_usec = (st->timeout_ms % 1000) * 1000};
@@ -303,41 +359,89 @@ static cfd_blob *blobs_from_array(const redisReply *r, size_t *n) {
     return items;
 }
 
+/* Sends the command argv[0..n) with its arguments' lengths. */
+static void append_argv(cfd_store *st, const char **argv, size_t *lens, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        lens[i] = strlen(argv[i]);
+    redisAppendCommandArgv(st->rc, (int)n, argv, lens);
+}
+
+/* An MGET of the states and a ZMSCORE of the orders in the park index, pipelined; then,
+ * only when some order is in the index, an LRANGE of each such order's park list. A
+ * GET and an LRANGE per order before, the LRANGE nearly always empty, cost Redis
+ * about 2.5 times the CPU at 8 orders a batch (a Lua script reading the same, 4.5). */
 cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, size_t n,
                        cfd_blob *states, cfd_blob **parked, size_t *n_parked,
                        char *errstr, size_t errstr_size) {
-    char key[512];
-    cfd_err err = CFD_OK;
-
     for (size_t i = 0; i < n; i++) {
-        key_of(st, part, "wo", orders[i], key, sizeof(key));
-        redisAppendCommand(st->rc, "GET %s", key);
-        key_of(st, part, "park", orders[i], key, sizeof(key));
-        redisAppendCommand(st->rc, "LRANGE %s 0 -1", key);
         states[i] = (cfd_blob){NULL, 0};
         parked[i] = NULL;
         n_parked[i] = 0;
     }
-    /* Read every reply even after an error, so the pipeline stays in step. */
-    for (size_t i = 0; i < 2 * n; i++) {
-        redisReply *r = NULL;
-        if (redisGetReply(st->rc, (void **)&r) != REDIS_OK) {
+    if (n == 0)
+        return CFD_OK;
+    const char **argv = cfd_xmalloc(sizeof(char *) * (n + 2));
+    size_t *lens = cfd_xmalloc(sizeof(size_t) * (n + 2));
+    char (*keys)[512] = cfd_xmalloc(sizeof(*keys) * (n + 1));
+    bool *in_index = cfd_xcalloc(n, sizeof(bool));
+    redisReply *r[2] = {NULL, NULL};
+    size_t n_indexed = 0;
+    cfd_err err = CFD_OK;
+
+    argv[0] = "MGET";
+    for (size_t i = 0; i < n; i++) {
+        key_of(st, part, "wo", orders[i], keys[i], sizeof(keys[i]));
+        argv[1 + i] = keys[i];
+    }
+    append_argv(st, argv, lens, n + 1);
+    key_of(st, part, "parkidx", NULL, keys[n], sizeof(keys[n]));
+    argv[0] = "ZMSCORE";
+    argv[1] = keys[n];
+    for (size_t i = 0; i < n; i++)
+        argv[2 + i] = orders[i];
+    append_argv(st, argv, lens, n + 2);
+    /* Read both replies even after an error, so the pipeline stays in step. */
+    for (size_t k = 0; k < 2; k++)
+        if (redisGetReply(st->rc, (void **)&r[k]) != REDIS_OK) {
             err = reply_error(st, NULL, "load", errstr, errstr_size);
+            goto out;
+        }
+    for (size_t k = 0; k < 2; k++)
+        if (r[k]->type != REDIS_REPLY_ARRAY || r[k]->elements != n) {
+            err = reply_error(st, r[k], k ? "ZMSCORE parkidx" : "MGET", errstr, errstr_size);
+            goto out;
+        }
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *s = r[0]->element[i];
+        if (s->type == REDIS_REPLY_STRING) {
+            states[i].data = cfd_xmalloc(s->len ? s->len : 1);
+            memcpy(states[i].data, s->str, s->len);
+            states[i].len = s->len;
+        }
+        in_index[i] = r[1]->element[i]->type != REDIS_REPLY_NIL;
+        n_indexed += in_index[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        if (in_index[i]) {
+            key_of(st, part, "park", orders[i], keys[0], sizeof(keys[0]));
+            redisAppendCommand(st->rc, "LRANGE %s 0 -1", keys[0]);
+        }
+    for (size_t i = 0; i < n && n_indexed; i++) {
+        redisReply *lr = NULL;
+        if (!in_index[i])
+            continue;
+        n_indexed--;
+        if (redisGetReply(st->rc, (void **)&lr) != REDIS_OK) {
+            err = reply_error(st, NULL, "LRANGE parked", errstr, errstr_size);
             break;
         }
-        size_t k = i / 2;
-        if (i % 2 == 0 && r->type == REDIS_REPLY_STRING) {
-            states[k].data = cfd_xmalloc(r->len);
-            memcpy(states[k].data, r->str, r->len);
-            states[k].len = r->len;
-        } else if (i % 2 == 1 && r->type == REDIS_REPLY_ARRAY) {
-            if (r->elements)
-                parked[k] = blobs_from_array(r, &n_parked[k]);
-        } else if (r->type != REDIS_REPLY_NIL && !err) {
-            err = reply_error(st, r, "load", errstr, errstr_size);
-        }
-        freeReplyObject(r);
+        if (lr->type == REDIS_REPLY_ARRAY && lr->elements)
+            parked[i] = blobs_from_array(lr, &n_parked[i]);
+        else if (lr->type != REDIS_REPLY_ARRAY && !err)
+            err = reply_error(st, lr, "LRANGE parked", errstr, errstr_size);
+        freeReplyObject(lr);
     }
+out:
     if (err) {
         cfd_blobs_clear(states, n);
         for (size_t i = 0; i < n; i++) {
@@ -347,6 +451,12 @@ cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, s
             n_parked[i] = 0;
         }
     }
+    freeReplyObject(r[0]);
+    freeReplyObject(r[1]);
+    free(in_index);
+    free(keys);
+    free(lens);
+    free(argv);
     return err;
 }
 
@@ -602,46 +712,26 @@ void cfd_txn_city_timer(cfd_txn *tx, const char *key, int64_t due_ms) {
 }
 
 cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr_size) {
-    size_t n_keys = 4 + tx->keys.n;
-    size_t argc = 3 + n_keys + 2 + tx->offs.n + tx->ops.n;
-    const char **argv = cfd_xmalloc(sizeof(char *) * argc);
-    size_t *lens = cfd_xmalloc(sizeof(size_t) * argc);
-    char (*keys)[512] = cfd_xmalloc(sizeof(*keys) * n_keys);
-    char nkeys_s[24], epoch_s[24], noff_s[24];
-    size_t a = 0;
+    script_call c;
+    char epoch_s[24], noff_s[24];
 
-    snprintf(nkeys_s, sizeof(nkeys_s), "%zu", n_keys);
+    call_begin(&c, 4 + tx->keys.n, 2 + tx->offs.n + tx->ops.n);
+    key_of(st, tx->part, "meta", NULL, c.keys[0], sizeof(c.keys[0]));
+    key_of(st, tx->part, "outbox", NULL, c.keys[1], sizeof(c.keys[1]));
+    key_of(st, tx->part, "parkidx", NULL, c.keys[2], sizeof(c.keys[2]));
+    key_of(st, tx->part, "timers", NULL, c.keys[3], sizeof(c.keys[3]));
+    for (size_t i = 0; i < tx->keys.n; i++)
+        key_of(st, tx->part, tx->keys.v[i], NULL, c.keys[4 + i], sizeof(c.keys[4 + i]));
     snprintf(epoch_s, sizeof(epoch_s), "%" PRId64, tx->epoch);
     snprintf(noff_s, sizeof(noff_s), "%zu", tx->offs.n / 2);
-    key_of(st, tx->part, "meta", NULL, keys[0], sizeof(keys[0]));
-    key_of(st, tx->part, "outbox", NULL, keys[1], sizeof(keys[1]));
-    key_of(st, tx->part, "parkidx", NULL, keys[2], sizeof(keys[2]));
-    key_of(st, tx->part, "timers", NULL, keys[3], sizeof(keys[3]));
-    for (size_t i = 0; i < tx->keys.n; i++)
-        key_of(st, tx->part, tx->keys.v[i], NULL, keys[4 + i], sizeof(keys[4 + i]));
-
-#define PUSH(s, l) (argv[a] = (s), lens[a] = (l), a++)
-    PUSH("EVALSHA", 7);
-    PUSH(st->apply_sha, 40);
-    PUSH(nkeys_s, strlen(nkeys_s));
-    for (size_t i = 0; i < n_keys; i++)
-        PUSH(keys[i], strlen(keys[i]));
-    PUSH(epoch_s, strlen(epoch_s));
-    PUSH(noff_s, strlen(noff_s));
+    call_arg(&c, epoch_s, strlen(epoch_s));
+    call_arg(&c, noff_s, strlen(noff_s));
     for (size_t i = 0; i < tx->offs.n; i++)
-        PUSH(tx->offs.v[i], tx->offs.len[i]);
+        call_arg(&c, tx->offs.v[i], tx->offs.len[i]);
     for (size_t i = 0; i < tx->ops.n; i++)
-        PUSH(tx->ops.v[i], tx->ops.len[i]);
-#undef PUSH
+        call_arg(&c, tx->ops.v[i], tx->ops.len[i]);
 
-    redisReply *r = redisCommandArgv(st->rc, (int)a, argv, lens);
-    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
-        /* Redis restarted without its script cache: load again and retry once. */
-        freeReplyObject(r);
-        r = NULL;
-        if (load_script(st, cfd_script_apply, st->apply_sha, errstr, errstr_size) == CFD_OK)
-            r = redisCommandArgv(st->rc, (int)a, argv, lens);
-    }
+    redisReply *r = call_run(st, &c, cfd_script_apply, st->apply_sha, errstr, errstr_size);
     cfd_err err = CFD_OK;
     if (!r || (r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_STRING)) {
         err = reply_error(st, r, "apply", errstr, errstr_size);
@@ -650,9 +740,7 @@ cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr
                   tx->part);
     }
     freeReplyObject(r);
-    free(argv);
-    free(lens);
-    free(keys);
+    call_free(&c);
     return err;
 }
 

@@ -67,6 +67,34 @@ static void on_entry(const char *id, const void *frame, size_t len, void *ctx) {
     snprintf(s->ids[s->n++], sizeof(s->ids[0]), "%s", id);
 }
 
+/* Loads n (at most 4) orders of part and checks each one's state (want_states[i],
+ * NULL: none) and how many frames it has parked. */
+static void load_check(fixture *f, int32_t part, const char *const *orders, size_t n,
+                       const char *const *want_states, const size_t *want_parked) {
+    cfd_blob states[4];
+    cfd_blob *parked[4];
+    size_t n_parked[4];
+    char errstr[256];
+    assert_true(n <= 4);
+    assert_int_equal(cfd_store_load(f->st, part, orders, n, states, parked, n_parked,
+                                    errstr, sizeof(errstr)),
+                     CFD_OK);
+    for (size_t i = 0; i < n; i++) {
+        if (want_states[i]) {
+            assert_int_equal(states[i].len, strlen(want_states[i]));
+            assert_memory_equal(states[i].data, want_states[i], states[i].len);
+        } else {
+            assert_null(states[i].data);
+        }
+        assert_int_equal(n_parked[i], want_parked[i]);
+        for (size_t k = 0; k < n_parked[i]; k++) /* frames "f0", "f1", ... in order */
+            assert_true(parked[i][k].len == 2 && parked[i][k].data[1] == (char)('0' + k));
+        cfd_blobs_clear(parked[i], n_parked[i]);
+        free(parked[i]);
+    }
+    cfd_blobs_clear(states, n);
+}
+
 /* A batch is written whole, once: a replay of the same offsets changes nothing. */
 static void test_commit_and_replay(void **state) {
     fixture *f = *state;
@@ -97,18 +125,8 @@ static void test_commit_and_replay(void **state) {
     cfd_txn_put_state(tx, "WO-1", "state-v2", 8);
     assert_int_equal(cfd_store_commit(f->st, tx, errstr, sizeof(errstr)), CFD_OK);
 
-    const char *orders[] = {"WO-1", "WO-none"};
-    cfd_blob states[2];
-    cfd_blob *parked[2];
-    size_t n_parked[2];
-    assert_int_equal(cfd_store_load(f->st, 3, orders, 2, states, parked, n_parked, errstr,
-                                    sizeof(errstr)),
-                     CFD_OK);
-    assert_int_equal(states[0].len, 8);
-    assert_memory_equal(states[0].data, "state-v1", 8);
-    assert_null(states[1].data);
-    assert_int_equal(n_parked[0] + n_parked[1], 0);
-    cfd_blobs_clear(states, 2);
+    const char *orders[] = {"WO-1", "WO-none"}, *want[] = {"state-v1", NULL};
+    load_check(f, 3, orders, 2, want, (const size_t[]){0, 0});
     assert_int_equal(cfd_store_applied_offset(f->st, 3, "ev", &off, errstr, sizeof(errstr)),
                      CFD_OK);
     assert_int_equal(off, 42);
@@ -210,6 +228,57 @@ static void test_park(void **state) {
     cfd_txn_destroy(tx);
 }
 
+/* @returns how many times Redis ran cmd since the last CONFIG RESETSTAT. */
+static long long calls_of(redisContext *rc, const char *cmd) {
+    redisReply *r = redisCommand(rc, "INFO commandstats");
+    char needle[64];
+    snprintf(needle, sizeof(needle), "cmdstat_%s:calls=", cmd);
+    const char *p = r && r->type == REDIS_REPLY_STRING ? strstr(r->str, needle) : NULL;
+    long long n = p ? strtoll(p + strlen(needle), NULL, 10) : 0;
+    freeReplyObject(r);
+    return n;
+}
+
+static void command(redisContext *rc, const char *cmd) {
+    redisReply *r = redisCommand(rc, cmd);
+    assert_true(r && r->type != REDIS_REPLY_ERROR);
+    freeReplyObject(r);
+}
+
+/* A batch's load reads every state in one command and a park list only for an order
+ * the park index names (parked path), none for the others (not-parked path). */
+static void test_load_reads_indexed_park_lists(void **state) {
+    fixture *f = *state;
+    char errstr[256];
+    int64_t epoch = 0;
+    redisContext *rc = h_redis_connect(f->env);
+    cfd_txn *tx = cfd_txn_new();
+    assert_int_equal(cfd_store_claim(f->st, 4, "t", &epoch, errstr, sizeof(errstr)), CFD_OK);
+    cfd_txn_begin(tx, 4, epoch);
+    cfd_txn_offset(tx, "ev", 1);
+    cfd_txn_put_state(tx, "WO-S", "state", 5);
+    cfd_txn_park(tx, "WO-P", "f0", 2, 1000);
+    cfd_txn_park(tx, "WO-P", "f1", 2, 1001);
+    assert_int_equal(cfd_store_commit(f->st, tx, errstr, sizeof(errstr)), CFD_OK);
+
+    const char *orders[] = {"WO-S", "WO-P", "WO-none"}, *want[] = {"state", NULL, NULL};
+    command(rc, "CONFIG RESETSTAT");
+    load_check(f, 4, orders, 3, want, (const size_t[]){0, 2, 0});
+    assert_int_equal(calls_of(rc, "mget"), 1);
+    assert_int_equal(calls_of(rc, "zmscore"), 1);
+    assert_int_equal(calls_of(rc, "lrange"), 1); /* WO-P's list only */
+
+    cfd_txn_begin(tx, 4, epoch);
+    cfd_txn_offset(tx, "ev", 2);
+    cfd_txn_unpark(tx, "WO-P");
+    assert_int_equal(cfd_store_commit(f->st, tx, errstr, sizeof(errstr)), CFD_OK);
+    command(rc, "CONFIG RESETSTAT");
+    load_check(f, 4, orders, 3, want, (const size_t[]){0, 0, 0});
+    assert_int_equal(calls_of(rc, "lrange"), 0); /* nothing parked: no list read */
+    cfd_txn_destroy(tx);
+    redisFree(rc);
+}
+
 /* Redis restarts between calls: the first call after reports an I/O error, a reconnect
  * brings it back, and the script cache is reloaded on demand. */
 static void test_reconnect(void **state) {
@@ -267,6 +336,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_commit_and_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fencing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_park, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_reads_indexed_park_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
         cmocka_unit_test(test_unix_socket),
     };
