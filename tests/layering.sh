@@ -20,6 +20,7 @@ confirmd/assessment.h   domain
 confirmd/city.h         domain
 confirmd/customer.h     domain
 confirmd/due.h          domain
+confirmd/duty.h         domain
 confirmd/event.h        domain
 confirmd/incident.h     domain
 confirmd/policy.h       domain

@@ -16,6 +16,7 @@ typedef struct cfd_assessment_row {
     uint32_t violations;
     uint32_t records;                        /* records with a violation that month */
     uint32_t by_code[CFD_VIOLATION_COUNT];   /* violations per code */
+    int32_t points_by_code[CFD_VIOLATION_COUNT]; /* their points per code (items) */
 } cfd_assessment_row;
 
 /* Rows sorted by (contractor, year, month). */

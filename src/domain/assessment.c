@@ -374,8 +374,10 @@ void cfd_assessment_add(cfd_assessment *a, const cfd_record *rec, const cfd_poli
         row = row_get(a, c, y, m);
         row->points += v->points;
         row->violations++;
-        if ((int)v->code >= 0 && v->code < CFD_VIOLATION_COUNT)
+        if ((int)v->code >= 0 && v->code < CFD_VIOLATION_COUNT) {
             row->by_code[v->code]++;
+            row->points_by_code[v->code] += v->points;
+        }
         for (size_t k = 0; k < n_seen; k++)
             counted = counted || seen[k] == y * 100 + m;
         if (!counted) {

@@ -321,6 +321,7 @@ static void test_monthly_sums(void **state)
     assert_int_equal(row->violations, 1);
     assert_int_equal(row->records, 1);
     assert_int_equal(row->by_code[CFD_VIOLATION_LATE_ARRIVAL], 1);
+    assert_int_equal(row->points_by_code[CFD_VIOLATION_LATE_ARRIVAL], 15);
     row = cfd_assessment_find(as, "Contractor One", 2026, 2);
     assert_non_null(row);
     assert_int_equal(row->points, 15);
