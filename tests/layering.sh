@@ -32,6 +32,7 @@ confirmd/codec.h        codec
 confirmd/v1/            codec private
 confirmd/cluster.h      store private
 confirmd/frame.h        store
+confirmd/inspect.h      store
 confirmd/store.h        store
 cfd_scripts.h           store private
 confirmd/consumer.h     bus
