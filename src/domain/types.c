@@ -104,6 +104,13 @@ static const char *const violation_names[CFD_VIOLATION_COUNT] = {
     [CFD_VIOLATION_PARTS_LATE] = "VIOLATION_PARTS_LATE",
 };
 
+static const char *const pause_reason_names[] = {
+    [CFD_PAUSE_UNSPECIFIED] = "PAUSE_REASON_UNSPECIFIED",
+    [CFD_PAUSE_CUSTOMER] = "PAUSE_CUSTOMER",
+    [CFD_PAUSE_INTERCONNECTION] = "PAUSE_INTERCONNECTION",
+    [CFD_PAUSE_APPOINTMENT] = "PAUSE_APPOINTMENT",
+};
+
 /* Error codes are 0 and negative: indexed by -err. */
 static const char *const err_names[] = {
     [-CFD_OK] = "CFD_OK",
@@ -155,4 +162,9 @@ const char *cfd_err_name(cfd_err err)
 const char *cfd_violation_name(cfd_violation_code c)
 {
     return NAME_OF(violation_names, c);
+}
+
+const char *cfd_pause_reason_name(cfd_pause_reason r)
+{
+    return NAME_OF(pause_reason_names, r);
 }
