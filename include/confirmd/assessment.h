@@ -37,6 +37,10 @@ void cfd_assessment_destroy(cfd_assessment *a);
  */
 void cfd_assessment_add(cfd_assessment *a, const cfd_record *rec, const cfd_policy *pol);
 
+/* The operator-local month (pol->utc_offset_min) of instant at_ms, the one a violation
+ * at that instant counts in. */
+void cfd_assessment_month_of(const cfd_policy *pol, int64_t at_ms, int *year, int *month);
+
 /* @returns the row of (contractor, year, month) or NULL. contractor NULL means "". */
 const cfd_assessment_row *cfd_assessment_find(const cfd_assessment *a,
                                               const char *contractor, int year,

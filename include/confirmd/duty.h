@@ -46,6 +46,14 @@ typedef struct cfd_duty {
     const char *rule;    /* what the duty is, in words (static text) */
     const char *start_why; /* what started its clock (static text) */
     int32_t points;      /* penalty points of the record's violations of this duty */
+    /* Alerts of the duty the worker sent (the record's alerts_sent): the highest step
+     * of the policy's chain reached (-1 none; 0, 1 the warnings, 2 the breach, 3.. the
+     * escalations) and who heard it; whether the breach was retracted; and when the
+     * next escalation is due while the duty is overdue (0: none left). */
+    int last_step;
+    cfd_recipient last_recipient;
+    bool retracted;
+    int64_t next_escalation_ms;
     size_t n_pauses;
     cfd_duty_pause pauses[CFD_DUTY_MAX_PAUSES]; /* by start; further ones are left out */
 } cfd_duty;

@@ -11,6 +11,8 @@
  *   topics     the service's topics (admin API)          confirmctl_topics.c
  *   show       one work order's record and SLA duties    confirmctl_show.c
  *   open       open work orders by urgency               confirmctl_open.c
+ *   breaches   breaches and escalations of open orders   confirmctl_breaches.c
+ *   assessment the monthly contractor assessment         confirmctl_assessment.c
  *
  * What they share is in confirmctl_common.c; what the commands reading the store
  * share, in confirmctl_view.c.
@@ -42,6 +44,8 @@ static void ctl_usage(FILE *out)
             "  topics    create the Kafka topics the service uses (admin API), list topics\n"
             "  show      one work order's record, timeline and SLA duties (Redis)\n"
             "  open      open work orders with their next SLA instant, most urgent first\n"
+            "  breaches  current breaches and escalations of open work orders\n"
+            "  assessment the monthly contractor assessment (penalty points)\n"
             "\n"
             "Run \"confirmctl COMMAND --help\" for a command's options.\n");
 }
@@ -83,6 +87,10 @@ int main(int argc, char **argv)
         return ctl_show(argc - 1, argv + 1);
     if (strcmp(cmd, "open") == 0)
         return ctl_open(argc - 1, argv + 1);
+    if (strcmp(cmd, "breaches") == 0)
+        return ctl_breaches(argc - 1, argv + 1);
+    if (strcmp(cmd, "assessment") == 0)
+        return ctl_assessment(argc - 1, argv + 1);
     fprintf(stderr, "confirmctl: unknown command \"%s\"\n\n", cmd);
     ctl_usage(stderr);
     return CTL_EXIT_USAGE;

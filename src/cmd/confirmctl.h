@@ -134,6 +134,12 @@ int ctl_view_open(ctl_view *v);
  * @returns the record (cfd_record_destroy it), or NULL. */
 cfd_record *ctl_view_decode(const char *order, const void *buf, size_t len);
 
+/* Calls fn with every stored record of every partition (borrowed for the call).
+ * @returns 0, or -1 when Redis failed or a state did not decode (said on stderr; the
+ * other records were still given). */
+typedef void (*ctl_record_fn)(int32_t part, const cfd_record *rec, void *ctx);
+int ctl_view_each_record(ctl_view *v, ctl_record_fn fn, void *ctx);
+
 /* Writes ms as operator-local time with its offset ("2025-11-25T12:16:00+08:00"),
  * "-" for 0. @returns buf. */
 const char *ctl_view_time(const ctl_view *v, int64_t ms, char *buf, size_t size);
@@ -173,5 +179,11 @@ int ctl_show(int argc, char **argv);
 
 /* confirmctl_open.c: "confirmctl open". */
 int ctl_open(int argc, char **argv);
+
+/* confirmctl_breaches.c: "confirmctl breaches". */
+int ctl_breaches(int argc, char **argv);
+
+/* confirmctl_assessment.c: "confirmctl assessment". */
+int ctl_assessment(int argc, char **argv);
 
 #endif

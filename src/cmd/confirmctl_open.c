@@ -50,7 +50,6 @@ typedef struct ctl_open_ctx {
     const char *tier, *city, *contractor;
     ctl_open_row *rows;
     size_t n, cap;
-    int unreadable;
 } ctl_open_ctx;
 
 static bool ctl_tier_matches(cfd_tier t, const char *want)
@@ -59,22 +58,16 @@ static bool ctl_tier_matches(cfd_tier t, const char *want)
     return strcmp(name, want) == 0 || strcmp(name + strlen("TIER_"), want) == 0;
 }
 
-static int ctl_open_add(int32_t part, const char *order, const void *buf, size_t len,
-                        void *opaque)
+static void ctl_open_add(int32_t part, const cfd_record *rec, void *opaque)
 {
     ctl_open_ctx *x = opaque;
-    cfd_record *rec = ctl_view_decode(order, buf, len);
     ctl_open_row r = {0};
 
-    if (!rec) {
-        x->unreadable++;
-        return 0;
-    }
     if (cfd_record_is_complete(rec) || (x->tier && !ctl_tier_matches(rec->customer.tier, x->tier)) ||
         (x->city && strcmp(rec->customer.city ? rec->customer.city : "", x->city) != 0) ||
         (x->contractor && strcmp(rec->contractor ? rec->contractor : "", x->contractor) != 0))
-        goto out;
-    r.order = cfd_xstrdup(order);
+        return;
+    r.order = cfd_xstrdup(rec->work_order);
     r.part = part;
     r.state = rec->state;
     r.tier = rec->customer.tier;
@@ -99,9 +92,6 @@ static int ctl_open_add(int32_t part, const char *order, const void *buf, size_t
         x->rows = cfd_xrealloc(x->rows, x->cap * sizeof(*x->rows));
     }
     x->rows[x->n++] = r;
-out:
-    cfd_record_destroy(rec);
-    return 0;
 }
 
 /* Overdue and nearest deadlines first; orders owing no timed duty last. */
@@ -193,8 +183,7 @@ int ctl_open(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     ctl_view *v = ctl_view_new();
     ctl_open_ctx x = {.v = v};
-    int rc = CTL_EXIT_USAGE, c;
-    char errstr[512];
+    int rc = CTL_EXIT_USAGE, c, failed;
 
     while ((c = ctl_view_getopt(v, argc, argv, opts)) != -1) {
         switch (c) {
@@ -212,15 +201,13 @@ int ctl_open(int argc, char **argv)
     rc = CTL_EXIT_FAIL;
     if (ctl_view_open(v))
         goto out;
-    if (cfd_inspect_states(v->in, ctl_open_add, &x, errstr, sizeof errstr)) {
-        fprintf(stderr, "confirmctl: %s\n", errstr);
-        goto out;
-    }
+    failed = ctl_view_each_record(v, ctl_open_add, &x);
     if (ctl_open_timers(v, &x))
         goto out;
-    qsort(x.rows, x.n, sizeof(*x.rows), ctl_by_urgency);
+    if (x.n)
+        qsort(x.rows, x.n, sizeof(*x.rows), ctl_by_urgency);
     ctl_open_print(v, &x);
-    rc = x.unreadable ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+    rc = failed ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 out:
     for (size_t i = 0; i < x.n; i++) {
         free(x.rows[i].order);

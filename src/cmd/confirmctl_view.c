@@ -114,6 +114,38 @@ cfd_record *ctl_view_decode(const char *order, const void *buf, size_t len)
     return rec;
 }
 
+typedef struct ctl_each {
+    ctl_record_fn fn;
+    void *ctx;
+    int unreadable;
+} ctl_each;
+
+static int ctl_each_state(int32_t part, const char *order, const void *buf, size_t len,
+                          void *opaque)
+{
+    ctl_each *e = opaque;
+    cfd_record *rec = ctl_view_decode(order, buf, len);
+
+    if (rec)
+        e->fn(part, rec, e->ctx);
+    else
+        e->unreadable++;
+    cfd_record_destroy(rec);
+    return 0;
+}
+
+int ctl_view_each_record(ctl_view *v, ctl_record_fn fn, void *ctx)
+{
+    char errstr[512];
+    ctl_each e = {fn, ctx, 0};
+
+    if (cfd_inspect_states(v->in, ctl_each_state, &e, errstr, sizeof errstr)) {
+        fprintf(stderr, "confirmctl: %s\n", errstr);
+        return -1;
+    }
+    return e.unreadable ? -1 : 0;
+}
+
 const char *ctl_view_time(const ctl_view *v, int64_t ms, char *buf, size_t size)
 {
     int off = v->pol->utc_offset_min;

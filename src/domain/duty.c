@@ -88,6 +88,34 @@ static cfd_duty_state state_of(const cfd_sla_result *r, int64_t at)
     return r->breach_at_ms == 0 ? CFD_DUTY_PAUSED : CFD_DUTY_RUNNING;
 }
 
+/* The steps of the duty's chain that were sent, and the next escalation. */
+static void judge_steps(const cfd_record *rec, const cfd_policy *pol, cfd_duty *out)
+{
+    static const cfd_alert_slot slots[] = {
+        CFD_ALERT_SLOT_WARNING_1,    CFD_ALERT_SLOT_WARNING_2,    CFD_ALERT_SLOT_BREACH,
+        CFD_ALERT_SLOT_ESCALATION_1, CFD_ALERT_SLOT_ESCALATION_2, CFD_ALERT_SLOT_ESCALATION_3,
+    };
+    const int n = (int)(sizeof(slots) / sizeof(slots[0]));
+
+    out->last_step = -1;
+    for (int k = 0; k < n; k++)
+        if (rec->alerts_sent & cfd_alert_bit(out->metric, slots[k]))
+            out->last_step = k;
+    if (out->last_step >= 0)
+        out->last_recipient = cfd_policy_step_recipient(pol, out->last_step);
+    out->retracted = (rec->alerts_sent & cfd_alert_bit(out->metric, CFD_ALERT_SLOT_RETRACTED)) != 0;
+    if (out->state != CFD_DUTY_OVERDUE)
+        return;
+    /* due.c: escalation k is due escalation_ms * k after the breach instant. */
+    for (int k = out->last_step < CFD_STEP_BREACH ? 1 : out->last_step - CFD_STEP_BREACH + 1;
+         k < n - CFD_STEP_BREACH; k++) {
+        if (cfd_policy_step_recipient(pol, CFD_STEP_BREACH + k) == CFD_RECIPIENT_NONE)
+            break;
+        out->next_escalation_ms = out->deadline_ms + 1 + (int64_t)k * pol->escalation_ms;
+        break;
+    }
+}
+
 void cfd_duty_judge(const cfd_record *rec, const cfd_policy *pol, cfd_metric m,
                     int64_t now_ms, cfd_duty *out)
 {
@@ -99,6 +127,7 @@ void cfd_duty_judge(const cfd_record *rec, const cfd_policy *pol, cfd_metric m,
 
     memset(out, 0, sizeof(*out));
     out->metric = m;
+    out->last_step = -1;
     if (m <= CFD_METRIC_NONE || m >= CFD_METRIC_COUNT)
         return;
     cfd_sla_judge_at(rec, cfd_record_pinned_policy(rec, pol, &scratch), at, sla);
@@ -120,6 +149,7 @@ void cfd_duty_judge(const cfd_record *rec, const cfd_policy *pol, cfd_metric m,
         if (rec->violations[i].metric == m)
             out->points += rec->violations[i].points;
     collect_pauses(rec, m, out);
+    judge_steps(rec, pol, out);
 }
 
 bool cfd_duty_is_breach(cfd_duty_state s)

@@ -111,6 +111,15 @@ static const char *const pause_reason_names[] = {
     [CFD_PAUSE_APPOINTMENT] = "PAUSE_APPOINTMENT",
 };
 
+static const char *const recipient_names[] = {
+    [CFD_RECIPIENT_NONE] = "RECIPIENT_UNSPECIFIED",
+    [CFD_RECIPIENT_ENGINEER] = "RECIPIENT_ENGINEER",
+    [CFD_RECIPIENT_TEAM_LEADER] = "RECIPIENT_TEAM_LEADER",
+    [CFD_RECIPIENT_DEPARTMENT_LEADER] = "RECIPIENT_DEPARTMENT_LEADER",
+    [CFD_RECIPIENT_NOC_DUTY_MANAGER] = "RECIPIENT_NOC_DUTY_MANAGER",
+    [CFD_RECIPIENT_ALL_SPECIALISTS] = "RECIPIENT_ALL_SPECIALISTS",
+};
+
 /* Error codes are 0 and negative: indexed by -err. */
 static const char *const err_names[] = {
     [-CFD_OK] = "CFD_OK",
@@ -167,4 +176,9 @@ const char *cfd_violation_name(cfd_violation_code c)
 const char *cfd_pause_reason_name(cfd_pause_reason r)
 {
     return NAME_OF(pause_reason_names, r);
+}
+
+const char *cfd_recipient_name(cfd_recipient r)
+{
+    return NAME_OF(recipient_names, r);
 }

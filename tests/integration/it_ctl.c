@@ -256,10 +256,138 @@ static void test_open(void **state) {
     assert_no_customer_data(out);
 }
 
-int main(void) {
+/* The element of array key whose work_order is wo and, when metric is not NULL, whose
+ * metric is metric; fails the test when there is none. */
+static json_object *row_of(json_object *doc, const char *key, const char *wo,
+                           const char *metric) {
+    json_object *arr;
+    assert_true(json_object_object_get_ex(doc, key, &arr));
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        json_object *e = json_object_array_get_idx(arr, i);
+        json_object *m;
+        if (strcmp(jstr(e, "work_order"), wo) == 0 &&
+            (!metric || (json_object_object_get_ex(e, "metric", &m) &&
+                         strcmp(json_object_get_string(m), metric) == 0)))
+            return e;
+    }
+    fail_msg("no %s of %s %s", key, wo, metric ? metric : "");
+    return NULL;
+}
+
+static size_t count_of(json_object *doc, const char *key) {
+    json_object *arr;
+    assert_true(json_object_object_get_ex(doc, key, &arr));
+    return json_object_array_length(arr);
+}
+
+/* Breaches of open orders at the clock, with the alerts the worker sent for them. */
+static void test_breaches(void **state) {
+    h_env *env = *state;
+    static char out[1 << 16];
+    feed(env);
+
+    /* T0 + 40 min: WO-C2's contact (due T0 + 31 min) is overdue; the worker sent the
+     * breach. WO-C3's late arrival is a closed order's: not current. */
+    assert_int_equal(h_set_sim_clock(env, T0 + 40 * MIN), 0);
+    timer_after(env, "WO-C2", T0 + 40 * MIN);
+    json_object *doc = ctl_json(env, "breaches");
+    assert_int_equal(count_of(doc, "breaches"), 1);
+    json_object *b = row_of(doc, "breaches", "WO-C2", "METRIC_CONTACT");
+    assert_string_equal(jstr(b, "kind"), "OVERDUE");
+    assert_int_equal(jint(b, "deadline_ms"), T0 + 31 * MIN);
+    assert_int_equal(jint(b, "late_ms"), 9 * MIN);
+    assert_string_equal(jstr(b, "last_alert"), "BREACH");
+    assert_string_equal(jstr(b, "last_recipient"), "RECIPIENT_DEPARTMENT_LEADER");
+    assert_int_equal(jint(b, "next_escalation_ms"), T0 + 61 * MIN + 1);
+    json_object_put(doc);
+
+    /* T0 + 62 min: WO-C2 escalated to the top of the chain; WO-C1 missed its arrival. */
+    assert_int_equal(h_set_sim_clock(env, T0 + 62 * MIN), 0);
+    timer_after(env, "WO-C2", T0 + 62 * MIN);
+    timer_after(env, "WO-C1", T0 + 62 * MIN);
+    doc = ctl_json(env, "breaches");
+    assert_int_equal(count_of(doc, "breaches"), 2);
+    json_object *arr;
+    assert_true(json_object_object_get_ex(doc, "breaches", &arr));
+    assert_string_equal(jstr(json_object_array_get_idx(arr, 0), "work_order"), "WO-C2");
+    b = row_of(doc, "breaches", "WO-C2", "METRIC_CONTACT");
+    assert_string_equal(jstr(b, "last_alert"), "ESCALATION_1");
+    assert_string_equal(jstr(b, "last_recipient"), "RECIPIENT_NOC_DUTY_MANAGER");
+    assert_int_equal(jint(b, "next_escalation_ms"), 0);
+    b = row_of(doc, "breaches", "WO-C1", "METRIC_ON_SITE");
+    assert_string_equal(jstr(b, "kind"), "OVERDUE");
+    assert_int_equal(jint(b, "late_ms"), MIN);
+    assert_string_equal(jstr(b, "last_alert"), "BREACH");
+    json_object_put(doc);
+
+    assert_int_equal(ctl(env, out, sizeof(out), "breaches"), 0);
+    printf("%s", out);
+    assert_non_null(strstr(out, "2 breaches and escalations of open work orders at "
+                                "2025-11-25T13:02:00+08:00"));
+    assert_non_null(strstr(out, "ESCALATION_1 to RECIPIENT_NOC_DUTY_MANAGER"));
+    assert_no_customer_data(out);
+}
+
+/* The month's points per contractor and per item, from the records. */
+static void test_assessment(void **state) {
+    h_env *env = *state;
+    static char out[1 << 16];
+    feed(env);
+
+    /* WO-C3: the late arrival (15) and two items missing when it closed (5 each). */
+    json_object *doc = ctl_json(env, "assessment --month 2025-11");
+    assert_int_equal(jint(doc, "points"), 25);
+    assert_int_equal(count_of(doc, "contractors"), 1);
+    json_object *arr, *c, *items, *late, *list;
+    assert_true(json_object_object_get_ex(doc, "contractors", &arr));
+    c = json_object_array_get_idx(arr, 0);
+    assert_string_equal(jstr(c, "contractor"), "Acme Maintenance");
+    assert_int_equal(jint(c, "points"), 25);
+    assert_int_equal(jint(c, "records"), 1);
+    assert_true(json_object_object_get_ex(c, "items", &items));
+    assert_true(json_object_object_get_ex(items, "VIOLATION_LATE_ARRIVAL", &late));
+    assert_int_equal(jint(late, "count"), 1);
+    assert_int_equal(jint(late, "points"), 15);
+    assert_true(json_object_object_get_ex(items, "VIOLATION_NONCONFORMING_RECORD", &late));
+    assert_int_equal(jint(late, "count"), 2);
+    assert_int_equal(jint(late, "points"), 10);
+    assert_true(json_object_object_get_ex(c, "violation_list", &list));
+    assert_int_equal(json_object_array_length(list), 3);
+    json_object *v = json_object_array_get_idx(list, 0);
+    assert_string_equal(jstr(v, "work_order"), "WO-C3");
+    assert_string_equal(jstr(v, "code"), "VIOLATION_LATE_ARRIVAL");
+    assert_int_equal(jint(v, "at_ms"), T0 + 61 * MIN);
+    assert_string_equal(jstr(v, "detail"), "on site 30 min after the deadline");
+    json_object_put(doc);
+
+    doc = ctl_json(env, "assessment --month 2025-12");
+    assert_int_equal(jint(doc, "points"), 0);
+    assert_int_equal(count_of(doc, "contractors"), 0);
+    json_object_put(doc);
+    doc = ctl_json(env, "assessment --month 2025-11 --contractor Other");
+    assert_int_equal(count_of(doc, "contractors"), 0);
+    json_object_put(doc);
+
+    assert_int_equal(ctl(env, out, sizeof(out), "assessment --month 2025-11"), 0);
+    printf("%s", out);
+    assert_non_null(strstr(out, "Acme Maintenance: 25 points, 3 violations in 1 records"));
+    assert_non_null(strstr(out, "VIOLATION_LATE_ARRIVAL                1 x     15 points"));
+    assert_non_null(strstr(out, "VIOLATION_NONCONFORMING_RECORD        2 x     10 points"));
+    assert_non_null(strstr(out, "closed without engineer_signature"));
+    assert_non_null(strstr(out, "assessment 2025-11: 1 contractors, 25 points"));
+    assert_int_equal(ctl(env, out, sizeof(out), "assessment --month 2025-13"), 2);
+    assert_int_equal(ctl(env, out, sizeof(out), "assessment"), 2);
+}
+
+int main(int argc, char **argv) {
+    /* A test's name as the argument runs that test alone. */
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_show, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_open, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_breaches, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_assessment, h_setup_redis_broker, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

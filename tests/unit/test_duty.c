@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "confirmd/due.h"
 #include "confirmd/duty.h"
 #include "domain_fixture.h"
 
@@ -139,11 +140,40 @@ static void test_points(void **state) {
     cfd_record_destroy(rec);
 }
 
+/* The steps the worker sent (as cfd_due_collect marks them) and the next escalation. */
+static void test_escalation(void **state) {
+    (void)state;
+    cfd_policy pol;
+    cfd_alert alerts[8];
+    cfd_duty d;
+    cfd_policy_defaults(&pol);
+    cfd_record *rec = aaa_order(&pol, 0, false);
+    const int64_t deadline = T0 + 16 * MIN;
+
+    cfd_duty_judge(rec, &pol, CFD_METRIC_CONTACT, T0 + 10 * MIN, &d);
+    assert_int_equal(d.last_step, -1);
+    assert_int_equal(d.next_escalation_ms, 0);
+    assert_true(cfd_due_collect(rec, &pol, T0 + 17 * MIN, alerts, 8) > 0);
+    cfd_duty_judge(rec, &pol, CFD_METRIC_CONTACT, T0 + 20 * MIN, &d);
+    assert_int_equal(d.state, CFD_DUTY_OVERDUE);
+    assert_int_equal(d.last_step, CFD_STEP_BREACH);
+    assert_int_equal(d.last_recipient, CFD_RECIPIENT_DEPARTMENT_LEADER);
+    assert_int_equal(d.next_escalation_ms, deadline + 1 + pol.escalation_ms);
+    assert_true(cfd_due_collect(rec, &pol, deadline + 1 + pol.escalation_ms, alerts, 8) > 0);
+    cfd_duty_judge(rec, &pol, CFD_METRIC_CONTACT, T0 + 60 * MIN, &d);
+    assert_int_equal(d.last_step, CFD_STEP_BREACH + 1);
+    assert_int_equal(d.last_recipient, CFD_RECIPIENT_NOC_DUTY_MANAGER);
+    assert_int_equal(d.next_escalation_ms, 0); /* the top of the chain */
+    assert_false(d.retracted);
+    cfd_record_destroy(rec);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_pause_trail),
         cmocka_unit_test(test_points),
+        cmocka_unit_test(test_escalation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
