@@ -68,6 +68,14 @@ typedef struct cfd_inspect_meta {
 cfd_err cfd_inspect_meta_get(cfd_inspect *in, int32_t part, cfd_inspect_meta *out,
                              char *errstr, size_t errstr_size);
 
+/* Calls fn for at most max undelivered outputs of part (HSCAN: any size works). */
+cfd_err cfd_inspect_outbox(cfd_inspect *in, int32_t part, size_t max, cfd_outbox_fn fn,
+                           void *ctx, char *errstr, size_t errstr_size);
+
+/* Reads the offset of topic that part applied last (*offset = -1: none). */
+cfd_err cfd_inspect_applied(cfd_inspect *in, int32_t part, const char *topic,
+                            int64_t *offset, char *errstr, size_t errstr_size);
+
 /* Reads the simulated clock (*now_ms = 0 when it is not set). */
 cfd_err cfd_inspect_sim_clock(cfd_inspect *in, int64_t *now_ms, char *errstr,
                               size_t errstr_size);

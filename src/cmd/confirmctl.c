@@ -13,6 +13,8 @@
  *   open       open work orders by urgency               confirmctl_open.c
  *   breaches   breaches and escalations of open orders   confirmctl_breaches.c
  *   assessment the monthly contractor assessment         confirmctl_assessment.c
+ *   outbox     outputs waiting to be delivered           confirmctl_outbox.c
+ *   lag        applied offsets vs high watermarks        confirmctl_lag.c
  *
  * What they share is in confirmctl_common.c; what the commands reading the store
  * share, in confirmctl_view.c.
@@ -46,6 +48,8 @@ static void ctl_usage(FILE *out)
             "  open      open work orders with their next SLA instant, most urgent first\n"
             "  breaches  current breaches and escalations of open work orders\n"
             "  assessment the monthly contractor assessment (penalty points)\n"
+            "  outbox    outputs waiting to be delivered, per partition\n"
+            "  lag       how far each partition is behind (Redis vs the brokers)\n"
             "\n"
             "Run \"confirmctl COMMAND --help\" for a command's options.\n");
 }
@@ -91,6 +95,10 @@ int main(int argc, char **argv)
         return ctl_breaches(argc - 1, argv + 1);
     if (strcmp(cmd, "assessment") == 0)
         return ctl_assessment(argc - 1, argv + 1);
+    if (strcmp(cmd, "outbox") == 0)
+        return ctl_outbox(argc - 1, argv + 1);
+    if (strcmp(cmd, "lag") == 0)
+        return ctl_lag(argc - 1, argv + 1);
     fprintf(stderr, "confirmctl: unknown command \"%s\"\n\n", cmd);
     ctl_usage(stderr);
     return CTL_EXIT_USAGE;

@@ -120,11 +120,12 @@ typedef struct ctl_view {
 ctl_view *ctl_view_new(void);
 void ctl_view_destroy(ctl_view *v);
 
-/* getopt_long over CTL_VIEW_SHORT plus the command's short options and opts (which
- * start with CTL_VIEW_LONG), taking the view's own options itself.
+/* getopt_long over CTL_VIEW_SHORT plus the command's short options (shorts) and opts
+ * (which start with CTL_VIEW_LONG), taking the view's own options itself.
  * @returns the next option that is the command's, -1 at the end, '?' on a bad one
  * (a bad value said on stderr). */
-int ctl_view_getopt(ctl_view *v, int argc, char **argv, const struct option *opts);
+int ctl_view_getopt(ctl_view *v, int argc, char **argv, const char *shorts,
+                    const struct option *opts);
 
 /* Connects to Redis, loads the policy file, reads the worker's clock (unless --at) and
  * how many partitions the store knows. @returns 0, or -1 (said on stderr). */
@@ -185,5 +186,11 @@ int ctl_breaches(int argc, char **argv);
 
 /* confirmctl_assessment.c: "confirmctl assessment". */
 int ctl_assessment(int argc, char **argv);
+
+/* confirmctl_outbox.c: "confirmctl outbox". */
+int ctl_outbox(int argc, char **argv);
+
+/* confirmctl_lag.c: "confirmctl lag". */
+int ctl_lag(int argc, char **argv);
 
 #endif

@@ -185,7 +185,7 @@ int ctl_assessment(int argc, char **argv)
     int rc = CTL_EXIT_USAGE, c, failed;
     char tail;
 
-    while ((c = ctl_view_getopt(v, argc, argv, opts)) != -1) {
+    while ((c = ctl_view_getopt(v, argc, argv, "", opts)) != -1) {
         switch (c) {
         case 'm':
             if (sscanf(optarg, "%4d-%2d%c", &x.year, &x.month, &tail) != 2 || x.month < 1 ||

@@ -194,7 +194,7 @@ int ctl_breaches(int argc, char **argv)
     ctl_breach_list x = {.v = v};
     int rc = CTL_EXIT_USAGE, c, failed;
 
-    while ((c = ctl_view_getopt(v, argc, argv, opts)) != -1) {
+    while ((c = ctl_view_getopt(v, argc, argv, "", opts)) != -1) {
         switch (c) {
         case 'h': ctl_breaches_usage(stdout); rc = CTL_EXIT_OK; goto out;
         default: ctl_breaches_usage(stderr); goto out;

@@ -185,7 +185,7 @@ int ctl_open(int argc, char **argv)
     ctl_open_ctx x = {.v = v};
     int rc = CTL_EXIT_USAGE, c, failed;
 
-    while ((c = ctl_view_getopt(v, argc, argv, opts)) != -1) {
+    while ((c = ctl_view_getopt(v, argc, argv, "", opts)) != -1) {
         switch (c) {
         case 't': x.tier = optarg; break;
         case 'y': x.city = optarg; break;

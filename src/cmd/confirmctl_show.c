@@ -306,7 +306,7 @@ int ctl_show(int argc, char **argv)
     int32_t part;
     char errstr[512];
 
-    while ((c = ctl_view_getopt(v, argc, argv, opts)) != -1) {
+    while ((c = ctl_view_getopt(v, argc, argv, "", opts)) != -1) {
         switch (c) {
         case 'e': o.explain = true; break;
         case 'C': v->customer = true; break;

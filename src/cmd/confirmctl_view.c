@@ -61,11 +61,14 @@ static int ctl_view_option(ctl_view *v, int c, const char *arg)
     return 1;
 }
 
-int ctl_view_getopt(ctl_view *v, int argc, char **argv, const struct option *opts)
+int ctl_view_getopt(ctl_view *v, int argc, char **argv, const char *shorts,
+                    const struct option *opts)
 {
+    char all[64];
     int c, k;
 
-    while ((c = getopt_long(argc, argv, CTL_VIEW_SHORT, opts, NULL)) != -1) {
+    snprintf(all, sizeof all, "%s%s", CTL_VIEW_SHORT, shorts);
+    while ((c = getopt_long(argc, argv, all, opts, NULL)) != -1) {
         if ((k = ctl_view_option(v, c, optarg)) < 0)
             return '?';
         if (k == 0)

@@ -296,3 +296,40 @@ cfd_err cfd_inspect_sim_clock(cfd_inspect *in, int64_t *now_ms, char *errstr,
     freeReplyObject(r);
     return CFD_OK;
 }
+
+cfd_err cfd_inspect_outbox(cfd_inspect *in, int32_t part, size_t max, cfd_outbox_fn fn,
+                           void *ctx, char *errstr, size_t errstr_size)
+{
+    char cursor[32] = "0";
+    size_t given = 0;
+
+    do {
+        redisReply *r = redisCommand(in->rc, "HSCAN %s:{p%" PRId32 "}:outbox %s COUNT 500",
+                                     in->prefix, part, cursor);
+
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+            r->element[0]->type != REDIS_REPLY_STRING ||
+            r->element[1]->type != REDIS_REPLY_ARRAY)
+            return fail(in, r, "HSCAN outbox", errstr, errstr_size);
+        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+        for (size_t i = 0; i + 1 < r->element[1]->elements && given < max; i += 2, given++) {
+            const redisReply *id = r->element[1]->element[i], *f = r->element[1]->element[i + 1];
+            fn(id->str, f->str, f->len, ctx);
+        }
+        freeReplyObject(r);
+    } while (given < max && strcmp(cursor, "0") != 0);
+    return CFD_OK;
+}
+
+cfd_err cfd_inspect_applied(cfd_inspect *in, int32_t part, const char *topic,
+                            int64_t *offset, char *errstr, size_t errstr_size)
+{
+    redisReply *r = redisCommand(in->rc, "HGET %s:{p%" PRId32 "}:meta off:%s", in->prefix,
+                                 part, topic);
+
+    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL))
+        return fail(in, r, "HGET offset", errstr, errstr_size);
+    *offset = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : -1;
+    freeReplyObject(r);
+    return CFD_OK;
+}

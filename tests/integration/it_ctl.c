@@ -8,12 +8,14 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "confirmd/frame.h"
 #include "harness_events.h"
 #include "harness_orders.h"
 
@@ -101,9 +103,10 @@ static void wait_shown(h_env *env, const char *wo, const char *needle) {
  * WO-C2: AA, accepted T0 + 1 min: contact due T0 + 31 min.
  * WO-C3: AAA, closed; the engineer arrived 30 min after the on-site deadline (15 points).
  */
-static void feed(h_env *env) {
+static pid_t feed(h_env *env) {
     assert_int_equal(h_set_sim_clock(env, T0 + MIN), 0);
-    assert_true(h_worker_start(env, h_simulated_clock) > 0);
+    pid_t w = h_worker_start(env, h_simulated_clock);
+    assert_true(w > 0);
     h_send_report(env, "WO-C1", "c1-rep", T0, "TIER_AAA", 0);
     h_send_ms(env, "WO-C1", "c1-acc", T0 + MIN, "accepted", "{}");
     h_send_ms(env, "WO-C1", "c1-dis", T0 + 2 * MIN, "dispatched",
@@ -119,6 +122,7 @@ static void feed(h_env *env) {
     h_wait_timer(env, "WO-C2");
     wait_shown(env, "WO-C1", "c1-pau"); /* the last event of WO-C1 */
     wait_shown(env, "WO-C3", "STATE_CLOSED"); /* a closed order has no timer */
+    return w;
 }
 
 static void test_show(void **state) {
@@ -379,6 +383,95 @@ static void test_assessment(void **state) {
     assert_int_equal(ctl(env, out, sizeof(out), "assessment"), 2);
 }
 
+/* Nothing waits once the worker delivered; an output left by a worker that died before
+ * its delivery report is listed with its partition, kind and key. */
+static void test_outbox(void **state) {
+    h_env *env = *state;
+    static char out[1 << 16];
+    pid_t w = feed(env);
+    assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
+    assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
+
+    json_object *doc = ctl_json(env, "outbox");
+    assert_int_equal(jint(doc, "total"), 0);
+    assert_int_equal(count_of(doc, "partitions"), 8);
+    json_object_put(doc);
+
+    size_t len;
+    void *frame = cfd_frame_output(CFD_OUT_ALERT, "WO-C2", "0123456789", 10, &len);
+    redisContext *rc = h_redis_connect(env);
+    assert_non_null(rc);
+    redisReply *r = redisCommand(rc, "HSET cfd:{p5}:outbox alert/WO-C2/METRIC_CONTACT/100 %b",
+                                 frame, len);
+    assert_non_null(r);
+    freeReplyObject(r);
+    redisFree(rc);
+    free(frame);
+
+    doc = ctl_json(env, "outbox");
+    assert_int_equal(jint(doc, "total"), 1);
+    json_object *parts, *p5, *outs, *o;
+    assert_true(json_object_object_get_ex(doc, "partitions", &parts));
+    p5 = json_object_array_get_idx(parts, 5);
+    assert_int_equal(jint(p5, "outbox"), 1);
+    assert_true(jint(p5, "epoch") > 0);
+    assert_true(json_object_object_get_ex(p5, "outputs", &outs));
+    assert_int_equal(json_object_array_length(outs), 1);
+    o = json_object_array_get_idx(outs, 0);
+    assert_string_equal(jstr(o, "id"), "alert/WO-C2/METRIC_CONTACT/100");
+    assert_string_equal(jstr(o, "kind"), "alert");
+    assert_string_equal(jstr(o, "key"), "WO-C2");
+    assert_int_equal(jint(o, "bytes"), 10);
+    json_object_put(doc);
+
+    assert_int_equal(ctl(env, out, sizeof(out), "outbox"), 0);
+    printf("%s", out);
+    assert_non_null(strstr(out, "partition   5       1 waiting"));
+    assert_non_null(strstr(out, "1 outputs waiting in 8 partitions"));
+}
+
+/* Caught up: no lag; events the stopped worker has not applied: the lag of their
+ * partition. */
+static void test_lag(void **state) {
+    h_env *env = *state;
+    static char out[1 << 16];
+    char args[256];
+    pid_t w = feed(env);
+    assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
+    assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
+    snprintf(args, sizeof(args), "lag -b %s", h_bootstrap(env));
+
+    json_object *doc = ctl_json(env, args);
+    assert_int_equal(jint(doc, "total"), 0);
+    json_object_put(doc);
+
+    doc = ctl_json(env, "show WO-C2");
+    int64_t part = jint(doc, "partition");
+    json_object_put(doc);
+    h_send_ms(env, "WO-C2", "c2-dis", T0 + 2 * MIN, "dispatched", "{}");
+    h_send_ms(env, "WO-C2", "c2-con", T0 + 3 * MIN, "customer_contacted", "{}");
+
+    doc = ctl_json(env, args);
+    assert_int_equal(jint(doc, "total"), 2);
+    json_object *arr;
+    assert_true(json_object_object_get_ex(doc, "partitions", &arr));
+    bool seen = false;
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        json_object *e = json_object_array_get_idx(arr, i);
+        if (strcmp(jstr(e, "topic"), "confirmd.events") != 0 || jint(e, "partition") != part)
+            continue;
+        assert_int_equal(jint(e, "lag"), 2);
+        assert_int_equal(jint(e, "high_watermark"), jint(e, "applied") + 3);
+        seen = true;
+    }
+    assert_true(seen);
+    json_object_put(doc);
+
+    assert_int_equal(ctl(env, out, sizeof(out), "%s", args), 0);
+    printf("%s", out);
+    assert_non_null(strstr(out, "total lag 2"));
+}
+
 int main(int argc, char **argv) {
     /* A test's name as the argument runs that test alone. */
     if (argc > 1)
@@ -388,6 +481,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test_setup_teardown(test_open, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_breaches, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_assessment, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_outbox, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_lag, h_setup_redis_broker, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
