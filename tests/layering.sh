@@ -20,6 +20,7 @@ confirmd/assessment.h   domain
 confirmd/city.h         domain
 confirmd/customer.h     domain
 confirmd/due.h          domain
+confirmd/duty.h         domain
 confirmd/event.h        domain
 confirmd/incident.h     domain
 confirmd/policy.h       domain
@@ -31,6 +32,7 @@ confirmd/codec.h        codec
 confirmd/v1/            codec private
 confirmd/cluster.h      store private
 confirmd/frame.h        store
+confirmd/inspect.h      store
 confirmd/store.h        store
 cfd_scripts.h           store private
 confirmd/consumer.h     bus

@@ -16,6 +16,7 @@ typedef struct cfd_assessment_row {
     uint32_t violations;
     uint32_t records;                        /* records with a violation that month */
     uint32_t by_code[CFD_VIOLATION_COUNT];   /* violations per code */
+    int32_t points_by_code[CFD_VIOLATION_COUNT]; /* their points per code (items) */
 } cfd_assessment_row;
 
 /* Rows sorted by (contractor, year, month). */
@@ -35,6 +36,10 @@ void cfd_assessment_destroy(cfd_assessment *a);
  * pol->utc_offset_min). Records must be added once each.
  */
 void cfd_assessment_add(cfd_assessment *a, const cfd_record *rec, const cfd_policy *pol);
+
+/* The operator-local month (pol->utc_offset_min) of instant at_ms, the one a violation
+ * at that instant counts in. */
+void cfd_assessment_month_of(const cfd_policy *pol, int64_t at_ms, int *year, int *month);
 
 /* @returns the row of (contractor, year, month) or NULL. contractor NULL means "". */
 const cfd_assessment_row *cfd_assessment_find(const cfd_assessment *a,

@@ -250,5 +250,7 @@ const char *cfd_tier_name(cfd_tier t);
 const char *cfd_alert_kind_name(cfd_alert_kind k);
 const char *cfd_err_name(cfd_err err);
 const char *cfd_violation_name(cfd_violation_code c);
+const char *cfd_pause_reason_name(cfd_pause_reason r);
+const char *cfd_recipient_name(cfd_recipient r);
 
 #endif

@@ -9,8 +9,15 @@
  *   inventory  network objects -> the inventory topic    confirmctl_inventory.c
  *   clock      the simulated SLA clock (Redis)           confirmctl_clock.c
  *   topics     the service's topics (admin API)          confirmctl_topics.c
+ *   show       one work order's record and SLA duties    confirmctl_show.c
+ *   open       open work orders by urgency               confirmctl_open.c
+ *   breaches   breaches and escalations of open orders   confirmctl_breaches.c
+ *   assessment the monthly contractor assessment         confirmctl_assessment.c
+ *   outbox     outputs waiting to be delivered           confirmctl_outbox.c
+ *   lag        applied offsets vs high watermarks        confirmctl_lag.c
  *
- * What they share is in confirmctl_common.c.
+ * What they share is in confirmctl_common.c; what the commands reading the store
+ * share, in confirmctl_view.c.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +44,12 @@ static void ctl_usage(FILE *out)
             "  clock     get, set or advance the simulated SLA clock (rehearsals, tests)\n"
             "  inventory load network objects from CSV or JSON lines (alarm lookups)\n"
             "  topics    create the Kafka topics the service uses (admin API), list topics\n"
+            "  show      one work order's record, timeline and SLA duties (Redis)\n"
+            "  open      open work orders with their next SLA instant, most urgent first\n"
+            "  breaches  current breaches and escalations of open work orders\n"
+            "  assessment the monthly contractor assessment (penalty points)\n"
+            "  outbox    outputs waiting to be delivered, per partition\n"
+            "  lag       how far each partition is behind (Redis vs the brokers)\n"
             "\n"
             "Run \"confirmctl COMMAND --help\" for a command's options.\n");
 }
@@ -74,6 +87,18 @@ int main(int argc, char **argv)
         return ctl_inventory(argc - 1, argv + 1);
     if (strcmp(cmd, "topics") == 0)
         return ctl_topics(argc - 1, argv + 1);
+    if (strcmp(cmd, "show") == 0)
+        return ctl_show(argc - 1, argv + 1);
+    if (strcmp(cmd, "open") == 0)
+        return ctl_open(argc - 1, argv + 1);
+    if (strcmp(cmd, "breaches") == 0)
+        return ctl_breaches(argc - 1, argv + 1);
+    if (strcmp(cmd, "assessment") == 0)
+        return ctl_assessment(argc - 1, argv + 1);
+    if (strcmp(cmd, "outbox") == 0)
+        return ctl_outbox(argc - 1, argv + 1);
+    if (strcmp(cmd, "lag") == 0)
+        return ctl_lag(argc - 1, argv + 1);
     fprintf(stderr, "confirmctl: unknown command \"%s\"\n\n", cmd);
     ctl_usage(stderr);
     return CTL_EXIT_USAGE;

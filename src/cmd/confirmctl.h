@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <getopt.h>
+
 #include <json-c/json.h>
 #include <librdkafka/rdkafka.h>
 
@@ -75,6 +77,84 @@ bool ctl_skip_line(const char *line);
 
 bool ctl_ends_with(const char *s, const char *suffix);
 
+/* Parses ms since the epoch or an ISO 8601 UTC instant ("2025-11-25T04:00:00Z").
+ * @returns 0 or -1. */
+int ctl_parse_instant(const char *text, int64_t *out);
+
+/* ---- confirmctl_view.c: what the commands that read the store share ----------------- */
+
+/* Forward declarations keep this header free of the store's and the domain's. */
+typedef struct cfd_config cfd_config;
+typedef struct cfd_inspect cfd_inspect;
+typedef struct cfd_record cfd_record;
+
+/* A read-only look at the store, as the worker of the same configuration sees it. */
+typedef struct ctl_view {
+    cfd_config *cfg;
+    cfd_inspect *in;
+    struct cfd_policy *pol; /* the configuration's policy file, or the defaults */
+    int64_t now_ms;         /* the worker's clock: the simulated one when configured */
+    bool simulated;
+    int32_t nparts;         /* partitions the store knows */
+    bool json;              /* --json: one JSON document on stdout */
+    bool customer;          /* --customer: show customer names, phones, addresses */
+} ctl_view;
+
+/* The options every such command takes, for getopt_long: -c/--config, -s/--set,
+ * --json, --at; CTL_VIEW_SHORT is their short-option text. */
+#define CTL_VIEW_SHORT "c:s:jh"
+#define CTL_VIEW_LONG                                                                    \
+    {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},     \
+        {"json", no_argument, NULL, 'j'}, {"at", required_argument, NULL, 'T'},          \
+        {"help", no_argument, NULL, 'h'}
+#define CTL_VIEW_HELP                                                                    \
+    "  -c, --config FILE     confirmd configuration file (redis.*, worker.clock,\n"     \
+    "                        worker.policy_file), as the worker is given\n"             \
+    "  -s, --set KEY=VALUE   override one configuration key\n"                          \
+    "      --at TIME         judge at TIME (ms or YYYY-MM-DDTHH:MM:SSZ) instead of the\n" \
+    "                        worker's clock\n"                                          \
+    "      --json            one JSON document instead of text\n"                       \
+    "  -h, --help            this text\n"
+
+/* @returns a view holding the configuration's defaults (never NULL). */
+ctl_view *ctl_view_new(void);
+void ctl_view_destroy(ctl_view *v);
+
+/* getopt_long over CTL_VIEW_SHORT plus the command's short options (shorts) and opts
+ * (which start with CTL_VIEW_LONG), taking the view's own options itself.
+ * @returns the next option that is the command's, -1 at the end, '?' on a bad one
+ * (a bad value said on stderr). */
+int ctl_view_getopt(ctl_view *v, int argc, char **argv, const char *shorts,
+                    const struct option *opts);
+
+/* Connects to Redis, loads the policy file, reads the worker's clock (unless --at) and
+ * how many partitions the store knows. @returns 0, or -1 (said on stderr). */
+int ctl_view_open(ctl_view *v);
+
+/* Decodes a stored state; says on stderr which order could not be decoded.
+ * @returns the record (cfd_record_destroy it), or NULL. */
+cfd_record *ctl_view_decode(const char *order, const void *buf, size_t len);
+
+/* Calls fn with every stored record of every partition (borrowed for the call).
+ * @returns 0, or -1 when Redis failed or a state did not decode (said on stderr; the
+ * other records were still given). */
+typedef void (*ctl_record_fn)(int32_t part, const cfd_record *rec, void *ctx);
+int ctl_view_each_record(ctl_view *v, ctl_record_fn fn, void *ctx);
+
+/* Writes ms as operator-local time with its offset ("2025-11-25T12:16:00+08:00"),
+ * "-" for 0. @returns buf. */
+const char *ctl_view_time(const ctl_view *v, int64_t ms, char *buf, size_t size);
+
+/* Writes a duration as "1d02h", "1h05m", "4m30s", "-4m" (negative: overdue).
+ * @returns buf. */
+const char *ctl_duration(int64_t ms, char *buf, size_t size);
+
+/* Prints obj as the command's JSON document (pretty, one per run) and releases it. */
+void ctl_json_print(json_object *obj);
+
+/* @returns s escaped to stay on one line of text output ("" for NULL), in buf. */
+const char *ctl_text(const char *s, char *buf, size_t size);
+
 /* ---- the commands: argv[0] is the command's name ------------------------------------ */
 
 /* confirmctl_produce.c: "confirmctl produce". */
@@ -94,5 +174,23 @@ int ctl_clock(int argc, char **argv);
 
 /* confirmctl_topics.c: "confirmctl topics create|list". */
 int ctl_topics(int argc, char **argv);
+
+/* confirmctl_show.c: "confirmctl show WORK_ORDER". */
+int ctl_show(int argc, char **argv);
+
+/* confirmctl_open.c: "confirmctl open". */
+int ctl_open(int argc, char **argv);
+
+/* confirmctl_breaches.c: "confirmctl breaches". */
+int ctl_breaches(int argc, char **argv);
+
+/* confirmctl_assessment.c: "confirmctl assessment". */
+int ctl_assessment(int argc, char **argv);
+
+/* confirmctl_outbox.c: "confirmctl outbox". */
+int ctl_outbox(int argc, char **argv);
+
+/* confirmctl_lag.c: "confirmctl lag". */
+int ctl_lag(int argc, char **argv);
 
 #endif

@@ -2,7 +2,6 @@
  * confirmctl clock: get, set, advance or unset the simulated SLA clock of rehearsals
  * and tests, in Redis, reached as confirmd would with the same configuration.
  */
-#define _XOPEN_SOURCE 700 /* strptime */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,24 +31,6 @@ static void ctl_clock_usage(FILE *out)
             "  -c, --config FILE     confirmd configuration file\n"
             "  -s, --set KEY=VALUE   override one configuration key\n"
             "  -h, --help            this text\n");
-}
-
-/* Parses ms since the epoch or an ISO 8601 UTC instant. @returns 0 or -1. */
-static int ctl_parse_instant(const char *text, int64_t *out)
-{
-    char *end = NULL;
-    long long v = strtoll(text, &end, 10);
-    if (end && *end == '\0' && v > 0) {
-        *out = v;
-        return 0;
-    }
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    end = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!end || (strcmp(end, "Z") != 0 && *end != '\0'))
-        return -1;
-    *out = (int64_t)timegm(&tm) * 1000;
-    return 0;
 }
 
 int ctl_clock(int argc, char **argv)

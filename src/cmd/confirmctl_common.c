@@ -2,6 +2,7 @@
  * What the confirmctl commands share (confirmctl.h): the stop flag, the brokers'
  * refusal, librdkafka configuration from -b and -X, input files and JSON fields.
  */
+#define _XOPEN_SOURCE 700 /* strptime */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,4 +174,21 @@ bool ctl_ends_with(const char *s, const char *suffix)
 {
     size_t ls = strlen(s), lx = strlen(suffix);
     return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+int ctl_parse_instant(const char *text, int64_t *out)
+{
+    char *end = NULL;
+    long long v = strtoll(text, &end, 10);
+    if (end && *end == '\0' && v > 0) {
+        *out = v;
+        return 0;
+    }
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    end = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!end || (strcmp(end, "Z") != 0 && *end != '\0'))
+        return -1;
+    *out = (int64_t)timegm(&tm) * 1000;
+    return 0;
 }

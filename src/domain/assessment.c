@@ -355,6 +355,15 @@ static cfd_assessment_row *row_get(cfd_assessment *a, const char *c, int y, int 
     return &grown[i];
 }
 
+void cfd_assessment_month_of(const cfd_policy *pol, int64_t at_ms, int *year, int *month)
+{
+    int64_t local = at_ms + (int64_t)pol->utc_offset_min * CFD_MIN_MS;
+    int64_t day = local / CFD_DAY_MS - (local % CFD_DAY_MS < 0);
+    int d;
+
+    cfd_civil_from_days(day, year, month, &d);
+}
+
 void cfd_assessment_add(cfd_assessment *a, const cfd_record *rec, const cfd_policy *pol)
 {
     const char *c = rec->contractor ? rec->contractor : "";
@@ -364,18 +373,18 @@ void cfd_assessment_add(cfd_assessment *a, const cfd_record *rec, const cfd_poli
 
     for (size_t i = 0; i < rec->n_violations; i++) {
         const cfd_violation *v = &rec->violations[i];
-        int64_t local = v->at_ms + (int64_t)pol->utc_offset_min * CFD_MIN_MS;
-        int64_t day = local / CFD_DAY_MS - (local % CFD_DAY_MS < 0);
-        int y, m, d;
+        int y, m;
         cfd_assessment_row *row;
         bool counted = false;
 
-        cfd_civil_from_days(day, &y, &m, &d);
+        cfd_assessment_month_of(pol, v->at_ms, &y, &m);
         row = row_get(a, c, y, m);
         row->points += v->points;
         row->violations++;
-        if ((int)v->code >= 0 && v->code < CFD_VIOLATION_COUNT)
+        if ((int)v->code >= 0 && v->code < CFD_VIOLATION_COUNT) {
             row->by_code[v->code]++;
+            row->points_by_code[v->code] += v->points;
+        }
         for (size_t k = 0; k < n_seen; k++)
             counted = counted || seen[k] == y * 100 + m;
         if (!counted) {

@@ -656,8 +656,8 @@ static void derive_part_ages(cfd_record *rec, const cfd_policy *pol)
 
 /* Under another policy than the record was opened with, the record keeps the targets
  * it was judged by (a registry of versions would give back all the figures). */
-static const cfd_policy *pinned_policy(const cfd_record *rec, const cfd_policy *pol,
-                                       cfd_policy *scratch)
+const cfd_policy *cfd_record_pinned_policy(const cfd_record *rec, const cfd_policy *pol,
+                                           cfd_policy *scratch)
 {
     cfd_sla_limits *lim;
     int k = rec->special ? CFD_SPECIAL : CFD_ORDINARY;
@@ -807,7 +807,7 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
         rec->first_alarm_at_ms = ev->event_time_ms;
     derive_from_timeline(rec);
     rec->state = next;
-    judge(rec, opening ? pol : pinned_policy(rec, pol, &pinned));
+    judge(rec, opening ? pol : cfd_record_pinned_policy(rec, pol, &pinned));
     *outcome = CFD_APPLY_CHANGED;
     return CFD_OK;
 }

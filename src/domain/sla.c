@@ -71,6 +71,37 @@ static uint32_t pause_metrics(const cfd_pause *p)
     return p->metrics ? p->metrics : 1u << CFD_METRIC_RESTORATION;
 }
 
+bool cfd_sla_pause_concerns(const cfd_pause *p, cfd_metric m)
+{
+    return (pause_metrics(p) & (1u << m)) != 0;
+}
+
+bool cfd_sla_appointment_wait(const cfd_record *rec, int64_t *from_ms, int64_t *until_ms)
+{
+    int64_t agreed = 0, until = rec->appointment_time_ms;
+
+    if (!rec->appointment_by_customer)
+        return false;
+    for (size_t i = 0; i < rec->n_timeline; i++) {
+        const cfd_timeline_entry *e = &rec->timeline[i];
+
+        if (e->milestone == CFD_MS_APPOINTMENT_SET ||
+            e->milestone == CFD_MS_APPOINTMENT_RESCHEDULED) {
+            agreed = e->event_time_ms; /* the latest appointment's agreement */
+            until = rec->appointment_time_ms;
+        }
+        if ((e->milestone == CFD_MS_ARRIVED_ON_SITE ||
+             e->milestone == CFD_MS_CUSTOMER_ABSENT) &&
+            agreed > 0 && e->event_time_ms < until)
+            until = e->event_time_ms;
+    }
+    if (agreed <= 0 || until <= agreed)
+        return false;
+    *from_ms = agreed;
+    *until_ms = until;
+    return true;
+}
+
 /* @returns true when a pause of metric m started and has no end yet. */
 static bool open_pause(const cfd_record *rec, cfd_metric m, int64_t as_of)
 {
@@ -102,23 +133,10 @@ static size_t pauses_of(const cfd_record *rec, cfd_metric m, int64_t as_of,
     /* 「以用户提出的时间为优先」: the wait for the customer's appointment does not count.
      * It runs to the appointment or the engineer at the door, whichever is first: once
      * on site (engineers come 5-10 min early), time counts again. */
-    if (m == CFD_METRIC_RESTORATION && rec->appointment_by_customer && n < MAX_INTERVALS) {
-        int64_t agreed = 0, until = rec->appointment_time_ms;
+    if (m == CFD_METRIC_RESTORATION && n < MAX_INTERVALS) {
+        int64_t agreed, until;
 
-        for (size_t i = 0; i < rec->n_timeline; i++) {
-            const cfd_timeline_entry *e = &rec->timeline[i];
-
-            if (e->milestone == CFD_MS_APPOINTMENT_SET ||
-                e->milestone == CFD_MS_APPOINTMENT_RESCHEDULED) {
-                agreed = e->event_time_ms; /* the latest appointment's agreement */
-                until = rec->appointment_time_ms;
-            }
-            if ((e->milestone == CFD_MS_ARRIVED_ON_SITE ||
-                 e->milestone == CFD_MS_CUSTOMER_ABSENT) &&
-                agreed > 0 && e->event_time_ms < until)
-                until = e->event_time_ms;
-        }
-        if (agreed > 0 && until > agreed)
+        if (cfd_sla_appointment_wait(rec, &agreed, &until))
             out[n++] = (interval){agreed, until};
     }
     qsort(out, n, sizeof(*out), by_start);
@@ -268,11 +286,16 @@ cfd_tier cfd_sla_duty_tier(const cfd_record *rec)
 
 void cfd_sla_update(cfd_record *rec, const cfd_policy *pol)
 {
+    cfd_sla_judge_at(rec, pol, cfd_record_as_of(rec), rec->sla);
+}
+
+void cfd_sla_judge_at(const cfd_record *rec, const cfd_policy *pol, int64_t as_of,
+                      cfd_sla_result out[CFD_METRIC_COUNT])
+{
     bool from_report = false;
     const cfd_sla_limits *lim =
         cfd_policy_limits(pol, cfd_sla_duty_tier(rec), rec->urgency, &from_report);
     int k = rec->special ? CFD_SPECIAL : CFD_ORDINARY;
-    int64_t as_of = cfd_record_as_of(rec);
     /* Tiers count from acceptance (受理), urgency classes from the report. */
     int64_t start = from_report ? rec->reported_at_ms : rec->accepted_at_ms;
     int64_t arrived = first_at(rec, CFD_MS_ARRIVED_ON_SITE);
@@ -306,16 +329,16 @@ void cfd_sla_update(cfd_record *rec, const cfd_policy *pol)
     };
 
     for (int m = CFD_METRIC_CONTACT; m < CFD_METRIC_COUNT; m++)
-        judge_clock(&rec->sla[m], &clocks[m], rec, pol, as_of);
+        judge_clock(&out[m], &clocks[m], rec, pol, as_of);
 
     /* Not every fault needs a visit: a remote restoration skips arrival. */
     if (rec->remote_restoration && on_site == 0)
-        rec->sla[CFD_METRIC_ON_SITE].status = CFD_MST_NOT_APPLICABLE;
+        out[CFD_METRIC_ON_SITE].status = CFD_MST_NOT_APPLICABLE;
     if (customer_caused(rec))
-        rec->sla[CFD_METRIC_RESTORATION].status = CFD_MST_NOT_APPLICABLE;
+        out[CFD_METRIC_RESTORATION].status = CFD_MST_NOT_APPLICABLE;
     /* A cancelled order owes nothing more: its open clocks stop counting. */
     for (int m = CFD_METRIC_CONTACT; m < CFD_METRIC_COUNT; m++) {
-        cfd_sla_result *r = &rec->sla[m];
+        cfd_sla_result *r = &out[m];
 
         if (rec->state == CFD_STATE_CANCELLED && r->actual_ms == 0)
             r->status = CFD_MST_NOT_APPLICABLE;

@@ -104,6 +104,22 @@ static const char *const violation_names[CFD_VIOLATION_COUNT] = {
     [CFD_VIOLATION_PARTS_LATE] = "VIOLATION_PARTS_LATE",
 };
 
+static const char *const pause_reason_names[] = {
+    [CFD_PAUSE_UNSPECIFIED] = "PAUSE_REASON_UNSPECIFIED",
+    [CFD_PAUSE_CUSTOMER] = "PAUSE_CUSTOMER",
+    [CFD_PAUSE_INTERCONNECTION] = "PAUSE_INTERCONNECTION",
+    [CFD_PAUSE_APPOINTMENT] = "PAUSE_APPOINTMENT",
+};
+
+static const char *const recipient_names[] = {
+    [CFD_RECIPIENT_NONE] = "RECIPIENT_UNSPECIFIED",
+    [CFD_RECIPIENT_ENGINEER] = "RECIPIENT_ENGINEER",
+    [CFD_RECIPIENT_TEAM_LEADER] = "RECIPIENT_TEAM_LEADER",
+    [CFD_RECIPIENT_DEPARTMENT_LEADER] = "RECIPIENT_DEPARTMENT_LEADER",
+    [CFD_RECIPIENT_NOC_DUTY_MANAGER] = "RECIPIENT_NOC_DUTY_MANAGER",
+    [CFD_RECIPIENT_ALL_SPECIALISTS] = "RECIPIENT_ALL_SPECIALISTS",
+};
+
 /* Error codes are 0 and negative: indexed by -err. */
 static const char *const err_names[] = {
     [-CFD_OK] = "CFD_OK",
@@ -155,4 +171,14 @@ const char *cfd_err_name(cfd_err err)
 const char *cfd_violation_name(cfd_violation_code c)
 {
     return NAME_OF(violation_names, c);
+}
+
+const char *cfd_pause_reason_name(cfd_pause_reason r)
+{
+    return NAME_OF(pause_reason_names, r);
+}
+
+const char *cfd_recipient_name(cfd_recipient r)
+{
+    return NAME_OF(recipient_names, r);
 }

@@ -321,6 +321,7 @@ static void test_monthly_sums(void **state)
     assert_int_equal(row->violations, 1);
     assert_int_equal(row->records, 1);
     assert_int_equal(row->by_code[CFD_VIOLATION_LATE_ARRIVAL], 1);
+    assert_int_equal(row->points_by_code[CFD_VIOLATION_LATE_ARRIVAL], 15);
     row = cfd_assessment_find(as, "Contractor One", 2026, 2);
     assert_non_null(row);
     assert_int_equal(row->points, 15);
@@ -329,6 +330,11 @@ static void test_monthly_sums(void **state)
     assert_int_equal(row->points, 15);
     assert_null(cfd_assessment_find(as, "Contractor Two", 2026, 2));
     assert_null(cfd_assessment_find(as, NULL, 2026, 1));
+    int y, m;
+    cfd_assessment_month_of(&pol, jan31_17utc, &y, &m);
+    assert_int_equal(y * 100 + m, 202602);
+    cfd_assessment_month_of(&pol, jan31_17utc - FX_HOUR * 8 - 1, &y, &m);
+    assert_int_equal(y * 100 + m, 202601);
     cfd_assessment_destroy(as);
     cfd_assessment_destroy(as2);
     cfd_assessment_destroy(NULL);

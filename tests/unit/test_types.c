@@ -7,7 +7,7 @@
 
 #include "confirmd/types.h"
 
-typedef enum { STATE, MILESTONE, METRIC, TIER, ALERT_KIND, ERR } name_fn;
+typedef enum { STATE, MILESTONE, METRIC, TIER, ALERT_KIND, ERR, PAUSE_REASON, RECIPIENT } name_fn;
 
 typedef struct {
     name_fn fn;
@@ -65,6 +65,12 @@ static const name_case cases[] = {
     {ERR, CFD_ERR_REFUSED, "CFD_ERR_REFUSED"},
     {ERR, -14, "?"},
     {ERR, 1, "?"},
+    {PAUSE_REASON, CFD_PAUSE_CUSTOMER, "PAUSE_CUSTOMER"},
+    {PAUSE_REASON, CFD_PAUSE_APPOINTMENT, "PAUSE_APPOINTMENT"},
+    {PAUSE_REASON, 4, "?"},
+    {RECIPIENT, CFD_RECIPIENT_TEAM_LEADER, "RECIPIENT_TEAM_LEADER"},
+    {RECIPIENT, CFD_RECIPIENT_ALL_SPECIALISTS, "RECIPIENT_ALL_SPECIALISTS"},
+    {RECIPIENT, 6, "?"},
 };
 
 static const char *call(name_fn fn, int v)
@@ -76,6 +82,8 @@ static const char *call(name_fn fn, int v)
     case TIER: return cfd_tier_name((cfd_tier)v);
     case ALERT_KIND: return cfd_alert_kind_name((cfd_alert_kind)v);
     case ERR: return cfd_err_name((cfd_err)v);
+    case PAUSE_REASON: return cfd_pause_reason_name((cfd_pause_reason)v);
+    case RECIPIENT: return cfd_recipient_name((cfd_recipient)v);
     }
     return NULL;
 }
