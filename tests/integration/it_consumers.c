@@ -46,6 +46,14 @@ static int run(const char *cmd, char *out, size_t size) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* @returns how many times needle occurs in text. */
+static int count_of(const char *text, const char *needle) {
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
 /* Five orders of three tiers, one of them amended after its close, and one message
  * that is no event: records, alerts, a dead letter and completion notices. MTTR
  * (report to restoration) is 30 min + the arrival: AAA 80 and 70, AA 190 and 130,
@@ -159,6 +167,20 @@ static void test_examples(void **state) {
     assert_non_null(strstr(out, "\"workOrder\":\"WO-"));
     assert_non_null(strstr(out, "\"reportedAtMs\":\"1764043200000\""));
     assert_non_null(strstr(out, "\"state\":\"STATE_CLOSED\""));
+
+    /* ... which is what Python's protobuf library prints of the same message. */
+    snprintf(cmd, sizeof(cmd), "%s/confirmctl tail -b %s -t confirmd.records "
+             "--from-beginning -n 6 --json=proto3 | PYTHONPATH=%s/python %s -c '%s'",
+             CFD_BIN_DIR, h_bootstrap(env), CFD_BIN_DIR, CFD_PYTHON3,
+             "import json, sys\n"
+             "from google.protobuf import json_format\n"
+             "from confirmd.v1 import record_pb2\n"
+             "for line in sys.stdin:\n"
+             "    rec = json_format.Parse(line, record_pb2.ConfirmationRecord())\n"
+             "    same = json.loads(json_format.MessageToJson(rec)) == json.loads(line)\n"
+             "    print(rec.work_order, rec.version, same)\n");
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    assert_int_equal(count_of(out, " True\n"), 6);
 }
 
 int main(void) {
