@@ -11,12 +11,16 @@
 # Redis Cluster (tests/integration/harness.c, h_cluster_start()).
 # docker-compose (1.29) validates docker/compose.yaml (tests/compose_check.sh); without
 # its recommended docker.io it installs no Docker engine.
+# protobuf-compiler (protoc) builds the schema's FileDescriptorSet and the Python modules
+# of the consumer examples (docs/CONSUMERS.md), which run on python3-confluent-kafka and
+# python3-protobuf; kcat with protoc --decode is the other example.
 set -eu
 
 PACKAGES="build-essential cmake pkg-config librdkafka-dev libhiredis-dev
 libprotobuf-c-dev protobuf-c-compiler libjson-c-dev libinih-dev libcmocka-dev libssl-dev
 zlib1g-dev redis-server redis-tools kcat clang libclang-rt-14-dev valgrind
-openjdk-17-jre-headless maven docker-compose"
+openjdk-17-jre-headless maven docker-compose protobuf-compiler python3-protobuf
+python3-confluent-kafka"
 
 check_only=0
 case "${1:-}" in

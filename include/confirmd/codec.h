@@ -93,8 +93,33 @@ cfd_dl_reason cfd_codec_dl_reason(cfd_err err);
 cfd_err cfd_json_to_pb(const char *type_name, const char *json, uint8_t **buf,
                        size_t *len, char *errstr, size_t errstr_size);
 
-/* @returns a malloc'd one-line JSON text of the message, or NULL with errstr filled. */
+/* How cfd_pb_to_json_as prints a message. */
+typedef enum cfd_json_form {
+    CFD_JSON_PROTO,  /* field names as in the .proto, 64-bit integers as numbers */
+    CFD_JSON_PROTO3, /* the canonical proto3 JSON mapping: lowerCamelCase names,
+                        64-bit integers as strings, enums by name, bytes as base64 */
+} cfd_json_form;
+
+/* @returns a malloc'd one-line JSON text of the message (type_name short or full),
+ * or NULL with errstr filled. */
+char *cfd_pb_to_json_as(const char *type_name, cfd_json_form form, const void *buf,
+                        size_t len, char *errstr, size_t errstr_size);
+/* cfd_pb_to_json_as in the CFD_JSON_PROTO form. */
 char *cfd_pb_to_json(const char *type_name, const void *buf, size_t len, char *errstr,
                      size_t errstr_size);
+
+/* @returns the full protobuf name ("confirmd.v1.SlaAlert") of a confirmd.v1 message
+ * given by short or full name, or NULL when there is none. */
+const char *cfd_pb_type_name(const char *type_name);
+
+/* The full names of the messages the worker produces, for its "type" header
+ * (tests/unit/test_json.c checks them against the schema). */
+#define CFD_PB_RECORD "confirmd.v1.ConfirmationRecord"
+#define CFD_PB_ALERT "confirmd.v1.SlaAlert"
+#define CFD_PB_DEAD_LETTER "confirmd.v1.DeadLetter"
+#define CFD_PB_EVENT "confirmd.v1.Event"
+#define CFD_PB_ALARM "confirmd.v1.Alarm"
+#define CFD_PB_INCIDENT "confirmd.v1.Incident"
+#define CFD_PB_CITY_REPORT "confirmd.v1.CityReport"
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * The producer: sends a worker's outputs to Kafka, each with the header "id", and
- * follows them to delivery. An output that fails is produced again (at once a few
+ * The producer: sends a worker's outputs to Kafka, each with the headers "id" and
+ * "type" (the full protobuf name of what its kind carries), and follows them to
+ * delivery. An output that fails is produced again (at once a few
  * times, then later with backoff, while its partition stays with the same claim); one
  * the brokers refuse for good (the message itself: too large, invalid) is replaced by
  * bytes the app builds and sent to the dead-letter topic. Outputs go out in batches,
@@ -26,10 +27,12 @@
 
 typedef struct cfd_producer cfd_producer;
 
-/* Where outputs of one kind go. */
+/* Where outputs of one kind go, and what they are. */
 typedef struct cfd_producer_topic {
     int kind;         /* the app's output kind */
     const char *name; /* NULL: the app produces no output of this kind */
+    const char *type; /* the "type" header: the message's full protobuf name
+                       * ("confirmd.v1.ConfirmationRecord"); NULL: no such header */
 } cfd_producer_topic;
 
 /* An output refused for good, for the app to replace. */
@@ -59,7 +62,8 @@ typedef struct cfd_producer_opts {
     const cfd_kafka_opts *kafka;        /* the client's kafka.* properties */
     const cfd_producer_topic *topics;   /* one per kind */
     size_t n_topics;
-    int deadletter_kind; /* its topic takes replacements and kinds not in topics */
+    int deadletter_kind; /* its topic takes replacements (with its type) and kinds not
+                          * in topics (with no type) */
     size_t n_offsets;    /* offsets per batch, at most CFD_PRODUCER_MAX_OFFSETS */
     volatile sig_atomic_t *stop; /* once set, failed deliveries are given up */
     const char *log_module;      /* the module its log lines name */

@@ -616,13 +616,14 @@ static cfd_producer *producer_new(cfd_worker *w, const cfd_kafka_opts *kafka, ch
     char *events = NULL; /* re-keyed events go to the first input topic */
     cfd_kafka_topic_names(cfg->input_topics, &events, 1);
     const cfd_producer_topic topics[] = {
-        {CFD_OUT_RECORD, cfg->records_topic},
-        {CFD_OUT_ALERT, cfg->alerts_topic},
-        {CFD_OUT_DEAD_LETTER, cfg->deadletter_topic},
-        {CFD_OUT_INCIDENT, cfg->incidents_topic},
-        {CFD_OUT_EVENT, events},
-        {CFD_OUT_NOTICE, *cfg->alarms_topic ? cfg->alarms_topic : NULL},
-        {CFD_OUT_CITY, *cfg->city_reports_topic ? cfg->city_reports_topic : NULL},
+        {CFD_OUT_RECORD, cfg->records_topic, CFD_PB_RECORD},
+        {CFD_OUT_ALERT, cfg->alerts_topic, CFD_PB_ALERT},
+        {CFD_OUT_DEAD_LETTER, cfg->deadletter_topic, CFD_PB_DEAD_LETTER},
+        {CFD_OUT_INCIDENT, cfg->incidents_topic, CFD_PB_INCIDENT},
+        {CFD_OUT_EVENT, events, CFD_PB_EVENT},
+        {CFD_OUT_NOTICE, *cfg->alarms_topic ? cfg->alarms_topic : NULL, CFD_PB_ALARM},
+        {CFD_OUT_CITY, *cfg->city_reports_topic ? cfg->city_reports_topic : NULL,
+         CFD_PB_CITY_REPORT},
     };
     const size_t n_kinds = sizeof(topics) / sizeof(topics[0]);
     for (size_t i = 0; i < n_kinds; i++)

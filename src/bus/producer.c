@@ -34,8 +34,16 @@ typedef struct prod_part {
     uint64_t next_seq;
 } prod_part;
 
+/* Where one kind goes. */
+typedef struct out_topic {
+    int kind;
+    rd_kafka_topic_t *rkt; /* NULL: no such output */
+    char *type;            /* the "type" header, owned; NULL: none */
+} out_topic;
+
 /* Opaque of one produced output, freed by the delivery report. */
 typedef struct dr_ctx {
+    const out_topic *to; /* where it was last produced, borrowed from the producer */
     int32_t part;
     uint32_t incarnation;
     uint64_t seq; /* 0: a re-sent outbox entry, not tied to a batch */
@@ -48,25 +56,20 @@ typedef struct dr_ctx {
  * again at due_ms while its partition stays with the same claim, so it is never left
  * waiting in the outbox for the next rebalance. */
 typedef struct retry_msg {
-    rd_kafka_topic_t *rkt;      /* borrowed from the producer */
+    const out_topic *to;        /* borrowed from the producer */
     void *key, *payload;        /* owned copies */
     size_t key_len, len;
     dr_ctx *dc;                 /* owned until produced again */
     int64_t due_ms;             /* monotonic */
 } retry_msg;
 
-/* Where one kind goes. */
-typedef struct out_topic {
-    int kind;
-    rd_kafka_topic_t *rkt; /* NULL: no such output */
-} out_topic;
-
 struct cfd_producer {
     rd_kafka_t *rk;
     cfd_producer_cbs cbs;
     out_topic *topics;
     size_t n_topics;
-    rd_kafka_topic_t *deadletter; /* borrowed from topics */
+    const out_topic *deadletter; /* one of topics: where replacements go */
+    out_topic stray; /* the dead-letter topic with no "type": where unknown kinds go */
     size_t n_offsets;
     volatile sig_atomic_t *stop;
     const char *mod;
@@ -82,11 +85,11 @@ static prod_part *part_get(cfd_producer *p, int32_t part) {
     return &p->parts[part];
 }
 
-static rd_kafka_topic_t *topic_of(const cfd_producer *p, int kind) {
+static const out_topic *topic_of(const cfd_producer *p, int kind) {
     for (size_t i = 0; i < p->n_topics; i++)
         if (p->topics[i].kind == kind)
-            return p->topics[i].rkt;
-    return p->deadletter;
+            return &p->topics[i];
+    return &p->stray;
 }
 
 /* Takes r (and what it owns) into the retry queue. */
@@ -107,9 +110,9 @@ static int64_t retry_due(const dr_ctx *dc) {
 }
 
 /* Queues a copy of an output for cfd_producer_retry. */
-static void retry_later(cfd_producer *p, rd_kafka_topic_t *rkt, const void *key,
+static void retry_later(cfd_producer *p, const out_topic *to, const void *key,
                         size_t key_len, const void *payload, size_t len, dr_ctx *dc) {
-    retry_msg r = {.rkt = rkt, .key_len = key_len, .len = len, .dc = dc,
+    retry_msg r = {.to = to, .key_len = key_len, .len = len, .dc = dc,
                    .due_ms = retry_due(dc)};
     r.key = key_len ? cfd_xmalloc(key_len) : NULL;
     if (key_len)
@@ -119,15 +122,23 @@ static void retry_later(cfd_producer *p, rd_kafka_topic_t *rkt, const void *key,
     push_retry(p, &r);
 }
 
-static rd_kafka_resp_err_t produce_dc(cfd_producer *p, rd_kafka_topic_t *rkt,
+/* Produces one output to `to` with its headers: "id", and "type" (the message's full
+ * protobuf name) when the kind has one. */
+static rd_kafka_resp_err_t produce_dc(cfd_producer *p, const out_topic *to,
                                       const void *key, size_t key_len, const void *payload,
                                       size_t len, dr_ctx *dc) {
-    return rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt),
-                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                             RD_KAFKA_V_KEY(key_len ? key : NULL, key_len),
-                             RD_KAFKA_V_VALUE((void *)payload, len),
-                             RD_KAFKA_V_HEADER("id", dc->id, -1), RD_KAFKA_V_OPAQUE(dc),
-                             RD_KAFKA_V_END);
+    rd_kafka_headers_t *hdrs = rd_kafka_headers_new(2);
+    rd_kafka_header_add(hdrs, "id", -1, dc->id, -1);
+    if (to->type)
+        rd_kafka_header_add(hdrs, "type", -1, to->type, -1);
+    dc->to = to;
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        p->rk, RD_KAFKA_V_RKT(to->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(key_len ? key : NULL, key_len), RD_KAFKA_V_VALUE((void *)payload, len),
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(dc), RD_KAFKA_V_END);
+    if (err) /* on success the message took the headers */
+        rd_kafka_headers_destroy(hdrs);
+    return err;
 }
 
 /* True for a refusal of the message itself that no retry can change: too large for
@@ -146,15 +157,15 @@ static bool refused_for_good(rd_kafka_resp_err_t err) {
  * ever. Should that be refused too, the second replacement carries no bytes of it; a
  * third refusal is retried like any other failed delivery. Takes dc.
  */
-static void replace_refused(cfd_producer *p, rd_kafka_topic_t *rkt, const void *key,
+static void replace_refused(cfd_producer *p, const out_topic *to, const void *key,
                             size_t key_len, const void *payload, size_t len, dr_ctx *dc,
                             rd_kafka_resp_err_t why) {
     char detail[512];
     snprintf(detail, sizeof(detail), "output %s to %s (%zu bytes) refused for good: %s",
-             dc->id, rd_kafka_topic_name(rkt), len, rd_kafka_err2str(why));
+             dc->id, rd_kafka_topic_name(to->rkt), len, rd_kafka_err2str(why));
     cfd_error(p->mod, "%s; a dead letter takes its place", detail);
     for (;;) {
-        cfd_producer_refusal r = {.id = dc->id, .topic = rd_kafka_topic_name(rkt),
+        cfd_producer_refusal r = {.id = dc->id, .topic = rd_kafka_topic_name(to->rkt),
                                   .payload = payload, .len = len, .detail = detail,
                                   .bare = dc->refused > 0};
         uint8_t *buf = NULL;
@@ -192,9 +203,9 @@ void cfd_producer_retry(cfd_producer *p) {
             continue;
         } else {
             rd_kafka_resp_err_t err =
-                produce_dc(p, r->rkt, r->key, r->key_len, r->payload, r->len, r->dc);
+                produce_dc(p, r->to, r->key, r->key_len, r->payload, r->len, r->dc);
             if (err && refused_for_good(err) && r->dc->refused < 2) {
-                replace_refused(p, r->rkt, r->key, r->key_len, r->payload, r->len, r->dc, err);
+                replace_refused(p, r->to, r->key, r->key_len, r->payload, r->len, r->dc, err);
             } else if (err) {
                 r->dc->tries++;
                 r->due_ms = retry_due(r->dc);
@@ -239,14 +250,14 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     dr_ctx *dc = m->_private;
     (void)rk;
     if (m->err && refused_for_good(m->err) && dc->refused < 2 && !*p->stop) {
-        replace_refused(p, m->rkt, m->key, m->key_len, m->payload, m->len, dc, m->err);
+        replace_refused(p, dc->to, m->key, m->key_len, m->payload, m->len, dc, m->err);
         return;
     }
     if (m->err) {
         if (++dc->tries < DR_MAX_TRIES && !*p->stop) {
             cfd_warn(p->mod, "delivery of %s failed (%s); producing again", dc->id,
                      rd_kafka_err2str(m->err));
-            if (produce_dc(p, m->rkt, m->key, m->key_len, m->payload, m->len, dc) == 0)
+            if (produce_dc(p, dc->to, m->key, m->key_len, m->payload, m->len, dc) == 0)
                 return;
         }
         /* Still in the outbox, the batch uncommitted in Kafka: produced again in a
@@ -258,7 +269,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         }
         cfd_error(p->mod, "delivery of %s failed %d times: %s (kept in the outbox; trying "
                           "again later)", dc->id, dc->tries, rd_kafka_err2str(m->err));
-        retry_later(p, m->rkt, m->key, m->key_len, m->payload, m->len, dc);
+        retry_later(p, dc->to, m->key, m->key_len, m->payload, m->len, dc);
         return;
     }
     p->cbs.delivered(p->cbs.ctx, dc->part, dc->id);
@@ -289,20 +300,20 @@ void cfd_producer_send(cfd_producer *p, int32_t part, uint64_t batch, const char
     pending_batch *b = batch ? batch_find(pp, batch) : NULL;
     if (b)
         b->pending++;
-    rd_kafka_topic_t *rkt = topic_of(p, kind);
+    const out_topic *to = topic_of(p, kind);
     for (;;) {
-        rd_kafka_resp_err_t err = produce_dc(p, rkt, key, key_len, payload, len, dc);
+        rd_kafka_resp_err_t err = produce_dc(p, to, key, key_len, payload, len, dc);
         if (!err)
             return;
         if (refused_for_good(err)) {
-            replace_refused(p, rkt, key, key_len, payload, len, dc, err);
+            replace_refused(p, to, key, key_len, payload, len, dc, err);
             return;
         }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             /* It stays in the outbox, and is produced again in a while. */
             cfd_error(p->mod, "produce %s: %s; trying again later", id,
                       rd_kafka_err2str(err));
-            retry_later(p, rkt, key, key_len, payload, len, dc);
+            retry_later(p, to, key, key_len, payload, len, dc);
             return;
         }
         rd_kafka_poll(p->rk, 10); /* let deliveries drain the queue */
@@ -379,14 +390,16 @@ cfd_producer *cfd_producer_new(const cfd_producer_opts *opts, const cfd_producer
     for (size_t i = 0; i < opts->n_topics; i++) {
         const cfd_producer_topic *t = &opts->topics[i];
         p->topics[p->n_topics++] = (out_topic){
-            .kind = t->kind, .rkt = t->name ? rd_kafka_topic_new(p->rk, t->name, NULL) : NULL};
-        if (t->kind == opts->deadletter_kind)
-            p->deadletter = p->topics[i].rkt;
+            .kind = t->kind, .rkt = t->name ? rd_kafka_topic_new(p->rk, t->name, NULL) : NULL,
+            .type = t->type ? cfd_xstrdup(t->type) : NULL};
+        if (t->kind == opts->deadletter_kind && p->topics[i].rkt)
+            p->deadletter = &p->topics[i];
     }
     if (!p->deadletter) {
         snprintf(errstr, errstr_size, "producer: no dead-letter topic");
         goto fail;
     }
+    p->stray = (out_topic){.kind = opts->deadletter_kind, .rkt = p->deadletter->rkt};
     return p;
 fail:
     cfd_producer_destroy(p);
@@ -396,9 +409,11 @@ fail:
 void cfd_producer_destroy(cfd_producer *p) {
     if (!p)
         return;
-    for (size_t i = 0; i < p->n_topics; i++)
+    for (size_t i = 0; i < p->n_topics; i++) {
         if (p->topics[i].rkt)
             rd_kafka_topic_destroy(p->topics[i].rkt);
+        free(p->topics[i].type);
+    }
     free(p->topics);
     if (p->rk)
         rd_kafka_destroy(p->rk);

@@ -1,7 +1,8 @@
 /*
  * confirmctl tail: Kafka -> JSON lines, or one-line summaries (--pretty), decoded by
- * topic name through the codec's descriptor-driven mapping; this file knows no field
- * of the schema except what --pretty summarises.
+ * the message's "type" header (else by topic name) through the codec's
+ * descriptor-driven mapping; this file knows no field of the schema except what
+ * --pretty summarises.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -26,7 +27,8 @@ static void ctl_tail_usage(FILE *out)
     fprintf(out,
             "usage: confirmctl tail -b BROKERS -t TOPIC[,TOPIC...] [options]\n"
             "\n"
-            "Prints one JSON line per message, decoded by topic name: *records ->\n"
+            "Prints one JSON line per message, decoded as its \"type\" header names (what\n"
+            "confirmd produces carries one), else by topic name: *records ->\n"
             "ConfirmationRecord, *alerts -> SlaAlert, *deadletter -> DeadLetter, anything\n"
             "else -> Event. Without -g every partition is assigned directly (no group).\n"
             "\n"
@@ -37,7 +39,12 @@ static void ctl_tail_usage(FILE *out)
             "      --timeout-ms MS    stop after MS without a message (default 10000)\n"
             "      --from-beginning   start at the oldest message (default: new ones only)\n"
             "      --type NAME        decode every message as NAME (e.g. Event)\n"
-            "      --meta             wrap as {\"topic\",\"partition\",\"offset\",\"key\",\"id\",\"value\"}\n"
+            "      --json[=FORM]      the JSON form: proto (default: the .proto's field\n"
+            "                         names, 64-bit integers as numbers) or proto3 (the\n"
+            "                         canonical proto3 JSON: lowerCamelCase names, 64-bit\n"
+            "                         integers as strings, enums by name)\n"
+            "      --meta             wrap as {\"topic\",\"partition\",\"offset\",\"key\",\"id\",\"type\",\n"
+            "                         \"value\"}\n"
             "      --pretty           one human-readable summary line per message\n"
             "  -X prop=value          librdkafka property, repeatable\n"
             "  -h, --help             this text\n");
@@ -51,7 +58,8 @@ typedef struct ctl_tail_opts {
     long count; /* 0: unlimited */
     long timeout_ms;
     bool from_beginning, meta, pretty;
-    const char *type; /* NULL: by topic name */
+    const char *type; /* NULL: by the "type" header, else by topic name */
+    cfd_json_form form;
     ctl_props props;
 } ctl_tail_opts;
 
@@ -202,6 +210,8 @@ static void ctl_pretty_event(FILE *out, json_object *v)
 static void ctl_print_pretty(FILE *out, const char *type, const char *json)
 {
     json_object *v = json_tokener_parse(json);
+    const char *dot = strrchr(type, '.');
+    type = dot ? dot + 1 : type; /* a full name from the "type" header */
     if (strcmp(type, "SlaAlert") == 0)
         ctl_pretty_alert(out, v);
     else if (strcmp(type, "ConfirmationRecord") == 0)
@@ -230,12 +240,29 @@ static void ctl_put_line(const char *text, size_t len)
     free(shown);
 }
 
+/* @returns a json string of header name's last value, or NULL (a json null) if none. */
+static json_object *ctl_header_json(const rd_kafka_message_t *m, const char *name)
+{
+    rd_kafka_headers_t *hdrs = NULL;
+    const void *v = NULL;
+    size_t len = 0;
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        rd_kafka_header_get_last(hdrs, name, &v, &len) == RD_KAFKA_RESP_ERR_NO_ERROR && v)
+        return json_object_new_string_len(v, (int)len);
+    return NULL;
+}
+
 static void ctl_print_message(const ctl_tail_opts *o, const rd_kafka_message_t *m)
 {
     const char *topic = rd_kafka_topic_name(m->rkt);
-    const char *type = o->type ? o->type : ctl_type_for_topic(topic);
+    json_object *header_type = ctl_header_json(m, "type");
+    const char *type = o->type             ? o->type
+                       : header_type       ? json_object_get_string(header_type)
+                                           : ctl_type_for_topic(topic);
     char errstr[256];
-    char *json = cfd_pb_to_json(type, m->payload, m->len, errstr, sizeof errstr);
+    /* --pretty reads the .proto's field names */
+    char *json = cfd_pb_to_json_as(type, o->pretty ? CFD_JSON_PROTO : o->form, m->payload,
+                                   m->len, errstr, sizeof errstr);
 
     if (o->pretty) {
         char *line = NULL;
@@ -260,15 +287,8 @@ static void ctl_print_message(const ctl_tail_opts *o, const rd_kafka_message_t *
         json_object_object_add(w, "offset", json_object_new_int64(m->offset));
         json_object_object_add(w, "key", m->key ? json_object_new_string_len(m->key, (int)m->key_len)
                                                 : NULL);
-        rd_kafka_headers_t *hdrs = NULL;
-        const void *idv = NULL;
-        size_t idlen = 0;
-        if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-            rd_kafka_header_get_last(hdrs, "id", &idv, &idlen) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-            idv)
-            json_object_object_add(w, "id", json_object_new_string_len(idv, (int)idlen));
-        else
-            json_object_object_add(w, "id", NULL);
+        json_object_object_add(w, "id", ctl_header_json(m, "id"));
+        json_object_object_add(w, "type", json_object_get(header_type));
         json_object_object_add(w, "value", json ? json_tokener_parse(json) : NULL);
         if (!json)
             json_object_object_add(w, "error", json_object_new_string(errstr));
@@ -282,6 +302,7 @@ static void ctl_print_message(const ctl_tail_opts *o, const rd_kafka_message_t *
     }
     fflush(stdout);
     free(json);
+    json_object_put(header_type);
 }
 
 /*
@@ -373,6 +394,7 @@ static int ctl_tail_parse(int argc, char **argv, ctl_tail_opts *o)
         {"from-beginning", no_argument, NULL, 'B'},
         {"type", required_argument, NULL, 'y'},
         {"meta", no_argument, NULL, 'm'},
+        {"json", optional_argument, NULL, 'j'},
         {"pretty", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -402,6 +424,14 @@ static int ctl_tail_parse(int argc, char **argv, ctl_tail_opts *o)
         case 'B': o->from_beginning = true; break;
         case 'y': o->type = optarg; break;
         case 'm': o->meta = true; break;
+        case 'j':
+            if (!optarg || strcmp(optarg, "proto") == 0)
+                o->form = CFD_JSON_PROTO;
+            else if (strcmp(optarg, "proto3") == 0)
+                o->form = CFD_JSON_PROTO3;
+            else
+                return CTL_EXIT_USAGE;
+            break;
         case 'p': o->pretty = true; break;
         case 'X':
             if (ctl_props_add(&o->props, optarg))

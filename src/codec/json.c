@@ -5,7 +5,9 @@
  * Mapping (a subset of the proto3 JSON mapping, with the .proto field names):
  * enums by name or number (printed by name), 64-bit integers as numbers or strings
  * (printed as numbers), bytes as base64, null as absent. Printing omits scalars at
- * their default value, except members of a oneof, which print whenever set.
+ * their default value, except members of a oneof, which print whenever set. Printing
+ * in the CFD_JSON_PROTO3 form is the canonical mapping: lowerCamelCase names, 64-bit
+ * integers as strings, non-finite doubles as "NaN" / "Infinity" / "-Infinity".
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -545,10 +547,33 @@ out:
 
 /* ---- protobuf -> JSON ------------------------------------------------------------- */
 
-static json_object *json_from_message(const ProtobufCMessage *m, int depth);
+static json_object *json_from_message(const ProtobufCMessage *m, cfd_json_form form,
+                                     int depth);
+
+/* A 64-bit integer: a number, or in proto3 JSON a string (JavaScript's doubles lose
+ * precision above 2^53). */
+static json_object *json_from_i64(int64_t v, bool is_unsigned, cfd_json_form form)
+{
+    char text[24];
+    if (form != CFD_JSON_PROTO3)
+        return is_unsigned ? json_object_new_uint64((uint64_t)v) : json_object_new_int64(v);
+    if (is_unsigned)
+        snprintf(text, sizeof text, "%" PRIu64, (uint64_t)v);
+    else
+        snprintf(text, sizeof text, "%" PRId64, v);
+    return json_object_new_string(text);
+}
+
+/* A double; proto3 JSON spells the values JSON has no number for as strings. */
+static json_object *json_from_double(double v, cfd_json_form form)
+{
+    if (form == CFD_JSON_PROTO3 && !isfinite(v))
+        return json_object_new_string(isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+    return json_object_new_double(v);
+}
 
 static json_object *json_from_value(const ProtobufCFieldDescriptor *f, const void *member,
-                                    int depth)
+                                    cfd_json_form form, int depth)
 {
     switch (f->type) {
     case PROTOBUF_C_TYPE_INT32:
@@ -561,14 +586,14 @@ static json_object *json_from_value(const ProtobufCFieldDescriptor *f, const voi
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
     case PROTOBUF_C_TYPE_SFIXED64:
-        return json_object_new_int64(*(const int64_t *)member);
+        return json_from_i64(*(const int64_t *)member, false, form);
     case PROTOBUF_C_TYPE_UINT64:
     case PROTOBUF_C_TYPE_FIXED64:
-        return json_object_new_uint64(*(const uint64_t *)member);
+        return json_from_i64(*(const int64_t *)member, true, form);
     case PROTOBUF_C_TYPE_FLOAT:
-        return json_object_new_double(*(const float *)member);
+        return json_from_double(*(const float *)member, form);
     case PROTOBUF_C_TYPE_DOUBLE:
-        return json_object_new_double(*(const double *)member);
+        return json_from_double(*(const double *)member, form);
     case PROTOBUF_C_TYPE_BOOL:
         return json_object_new_boolean(*(const protobuf_c_boolean *)member != 0);
     case PROTOBUF_C_TYPE_ENUM: {
@@ -589,7 +614,7 @@ static json_object *json_from_value(const ProtobufCFieldDescriptor *f, const voi
     }
     case PROTOBUF_C_TYPE_MESSAGE: {
         const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)member;
-        return sub ? json_from_message(sub, depth + 1) : json_object_new_object();
+        return sub ? json_from_message(sub, form, depth + 1) : json_object_new_object();
     }
     }
     return NULL;
@@ -624,7 +649,26 @@ static bool json_is_default(const ProtobufCFieldDescriptor *f, const void *membe
     }
 }
 
-static json_object *json_from_message(const ProtobufCMessage *m, int depth)
+/* The proto3 JSON name of a field: protoc's rule, each letter after an underscore in
+ * upper case and the underscores dropped ("work_order" -> "workOrder"). */
+static const char *json_camel_name(const char *name, char *out, size_t size)
+{
+    size_t n = 0;
+    bool upper = false;
+    for (; *name && n + 1 < size; name++) {
+        if (*name == '_') {
+            upper = true;
+            continue;
+        }
+        out[n++] = upper && *name >= 'a' && *name <= 'z' ? (char)(*name - 'a' + 'A') : *name;
+        upper = false;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static json_object *json_from_message(const ProtobufCMessage *m, cfd_json_form form,
+                                     int depth)
 {
     const ProtobufCMessageDescriptor *d = m->descriptor;
     json_object *obj = json_object_new_object();
@@ -644,28 +688,45 @@ static json_object *json_from_message(const ProtobufCMessage *m, int depth)
             size_t esz = json_elem_size(f->type);
             v = json_object_new_array();
             for (size_t k = 0; v && k < n; k++)
-                json_object_array_add(v, json_from_value(f, arr + k * esz, depth));
+                json_object_array_add(v, json_from_value(f, arr + k * esz, form, depth));
         } else if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
             if (*(const uint32_t *)quant != f->id)
                 continue;
-            v = json_from_value(f, member, depth);
+            v = json_from_value(f, member, form, depth);
         } else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset &&
                    f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE) {
             if (!*(const protobuf_c_boolean *)quant)
                 continue;
-            v = json_from_value(f, member, depth);
+            v = json_from_value(f, member, form, depth);
         } else {
             if (f->label != PROTOBUF_C_LABEL_REQUIRED && json_is_default(f, member))
                 continue;
-            v = json_from_value(f, member, depth);
+            v = json_from_value(f, member, form, depth);
         }
-        json_object_object_add(obj, f->name, v);
+        char camel[128];
+        json_object_object_add(obj,
+                               form == CFD_JSON_PROTO3
+                                   ? json_camel_name(f->name, camel, sizeof camel)
+                                   : f->name,
+                               v);
     }
     return obj;
 }
 
+const char *cfd_pb_type_name(const char *type_name)
+{
+    const ProtobufCMessageDescriptor *d = json_descriptor(type_name);
+    return d ? d->name : NULL;
+}
+
 char *cfd_pb_to_json(const char *type_name, const void *buf, size_t len, char *errstr,
                      size_t errstr_size)
+{
+    return cfd_pb_to_json_as(type_name, CFD_JSON_PROTO, buf, len, errstr, errstr_size);
+}
+
+char *cfd_pb_to_json_as(const char *type_name, cfd_json_form form, const void *buf,
+                        size_t len, char *errstr, size_t errstr_size)
 {
     const ProtobufCMessageDescriptor *d = json_descriptor(type_name);
     if (!d) {
@@ -689,7 +750,7 @@ char *cfd_pb_to_json(const char *type_name, const void *buf, size_t len, char *e
         snprintf(errstr, errstr_size, "undecodable: not a %s (%zu bytes)", d->name, len);
         return NULL;
     }
-    json_object *obj = json_from_message(m, 0);
+    json_object *obj = json_from_message(m, form, 0);
     const char *js = obj ? json_object_to_json_string_ext(
                                obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
                          : NULL;

@@ -1657,6 +1657,7 @@ void h_msg_clear(h_msg *m) {
     free(m->key);
     free(m->value);
     free(m->id);
+    free(m->type);
     memset(m, 0, sizeof(*m));
 }
 
@@ -1795,10 +1796,13 @@ int h_consume(h_consumer *c, int timeout_ms, h_msg *out) {
         out->value = dup_bytes(m->payload ? m->payload : "", m->len);
         out->value_len = m->len;
         out->timestamp_ms = rd_kafka_message_timestamp(m, NULL);
-        if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-            rd_kafka_header_get_last(hdrs, "id", &val, &size) ==
+        if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (rd_kafka_header_get_last(hdrs, "id", &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR)
+                out->id = dup_bytes(val ? val : "", size);
+            if (rd_kafka_header_get_last(hdrs, "type", &val, &size) ==
                 RD_KAFKA_RESP_ERR_NO_ERROR)
-            out->id = dup_bytes(val ? val : "", size);
+                out->type = dup_bytes(val ? val : "", size);
+        }
         rd_kafka_message_destroy(m);
         return 1;
     }

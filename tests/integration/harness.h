@@ -273,7 +273,7 @@ int h_topic_ends(h_env *env, const char *topic, int64_t *ends, int nparts,
  * @returns 0, or -1 (reason on stderr). */
 int h_group_committed(h_env *env, const char *topic, int64_t *offsets, int nparts);
 
-/* A consumed message; h_consume() allocates key, value and id, h_msg_clear() frees
+/* A consumed message; h_consume() allocates key, value, id and type, h_msg_clear() frees
  * them. key and value are NUL-terminated for convenience (not counted in len). */
 typedef struct h_msg {
     char topic[256];
@@ -284,6 +284,7 @@ typedef struct h_msg {
     char *value;
     size_t value_len;
     char *id; /* header "id", NULL when absent */
+    char *type; /* header "type", NULL when absent */
     int64_t timestamp_ms;
 } h_msg;
 

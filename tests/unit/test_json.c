@@ -327,6 +327,71 @@ static void test_json_record_bytes_stable(void **state)
     cfd_record_destroy(r);
 }
 
+/* ---- the canonical proto3 form ---------------------------------------------------- */
+
+typedef struct proto3_case {
+    const char *type;
+    const char *in;  /* .proto names */
+    const char *out; /* what the proto3 form prints */
+} proto3_case;
+
+static const proto3_case proto3_cases[] = {
+    /* lowerCamelCase names, int64 as strings, enums by name, nested and repeated */
+    {"SlaAlert",
+     "{\"alert_id\":\"WO-1/METRIC_ON_SITE/100\",\"kind\":\"ALERT_KIND_BREACH\","
+     "\"work_order\":\"WO-1\",\"deadline_ms\":1767232800000,\"threshold_pct\":100}",
+     "{\"alertId\":\"WO-1/METRIC_ON_SITE/100\",\"kind\":\"ALERT_KIND_BREACH\","
+     "\"workOrder\":\"WO-1\",\"thresholdPct\":100,\"deadlineMs\":\"1767232800000\"}"},
+    {"Event",
+     "{\"event_id\":\"E\",\"event_time_ms\":-5,\"arrived_on_site\":{\"engineers\":"
+     "[\"a\",\"b\"]}}",
+     "{\"eventId\":\"E\",\"eventTimeMs\":\"-5\",\"arrivedOnSite\":{\"engineers\":"
+     "[\"a\",\"b\"]}}"},
+    /* bytes as base64 */
+    {"DeadLetter", "{\"original\":\"AAEC\",\"original_length\":3}",
+     "{\"original\":\"AAEC\",\"originalLength\":\"3\"}"},
+};
+
+static void test_json_proto3_form(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof proto3_cases / sizeof proto3_cases[0]; i++) {
+        const proto3_case *c = &proto3_cases[i];
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        char errstr[256] = "";
+        assert_int_equal(cfd_json_to_pb(c->type, c->in, &buf, &len, errstr, sizeof errstr),
+                         CFD_OK);
+        char *out = cfd_pb_to_json_as(c->type, CFD_JSON_PROTO3, buf, len, errstr,
+                                      sizeof errstr);
+        assert_non_null(out);
+        assert_string_equal(out, c->out);
+        free(out);
+        free(buf);
+    }
+}
+
+/* The "type" header's names are the schema's full names, found by short or full name. */
+static void test_pb_type_names(void **state)
+{
+    static const struct {
+        const char *short_name, *full_name;
+    } names[] = {
+        {"ConfirmationRecord", CFD_PB_RECORD}, {"SlaAlert", CFD_PB_ALERT},
+        {"DeadLetter", CFD_PB_DEAD_LETTER},    {"Event", CFD_PB_EVENT},
+        {"Alarm", CFD_PB_ALARM},               {"Incident", CFD_PB_INCIDENT},
+        {"CityReport", CFD_PB_CITY_REPORT},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        assert_non_null(cfd_pb_type_name(names[i].short_name));
+        assert_string_equal(cfd_pb_type_name(names[i].short_name), names[i].full_name);
+        assert_string_equal(cfd_pb_type_name(names[i].full_name), names[i].full_name);
+    }
+    assert_null(cfd_pb_type_name("NoSuchType"));
+    assert_null(cfd_pb_type_name(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +401,8 @@ int main(void)
         cmocka_unit_test(test_pb_to_json_errors),
         cmocka_unit_test(test_json_oneof_to_event),
         cmocka_unit_test(test_json_record_bytes_stable),
+        cmocka_unit_test(test_json_proto3_form),
+        cmocka_unit_test(test_pb_type_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
