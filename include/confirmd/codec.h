@@ -122,4 +122,8 @@ const char *cfd_pb_type_name(const char *type_name);
 #define CFD_PB_INCIDENT "confirmd.v1.Incident"
 #define CFD_PB_CITY_REPORT "confirmd.v1.CityReport"
 
+/* Frees what the codec keeps per thread between calls (the state compressor's
+ * contexts and digested dictionary); the codec still works after it. */
+void cfd_codec_thread_release(void);
+
 #endif

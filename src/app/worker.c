@@ -734,5 +734,6 @@ void cfd_worker_destroy(cfd_worker *w) {
     if (w->batch.env)
         cfd_batch_release(&w->batch);
     cfd_store_destroy(w->store);
+    cfd_codec_thread_release();
     free(w);
 }

@@ -48,7 +48,7 @@ char *codec_dup(const char *s);
 char **codec_dupv(char *const *src, size_t n, size_t *n_out);
 
 /* The compact form of a stored state (state_pack.c): raw, a packed WorkOrderState,
- * deflated behind a format mark. *out is malloc'd, or NULL when it would not be
+ * compressed behind a format mark. *out is malloc'd, or NULL when it would not be
  * smaller than raw. */
 void codec_state_compact(const uint8_t *raw, size_t len, uint8_t **out, size_t *out_len);
 

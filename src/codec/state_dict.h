@@ -2,11 +2,11 @@
  * The preset dictionary of compact stored states, format 1 (state_pack.c): the
  * WorkOrderStates of two typical completed orders (full milestone sequences, SLA
  * results, a part, a pause, the violations a closed record without signatures gets),
- * their free text replaced by neutral text of the same shape. Deflate finds here the
+ * their free text replaced by neutral text of the same shape. The compressor finds the
  * field tags, enum values, lengths and time prefixes every state shares, so a
  * completed state of about 900 bytes shrinks to about 400.
  *
- * Never change these bytes: states stored under format 1 inflate only with them. A
+ * Never change these bytes: states stored under format 1 expand only with them. A
  * better dictionary is a new format number beside this one.
  */
 #ifndef CFD_STATE_DICT_H

@@ -1517,7 +1517,7 @@ static void test_state_roundtrip(void **state)
     }
 }
 
-/* A completed order's state is stored compact (format 1: 0x00 0x01, deflated), an open
+/* A completed order's state is stored compact (format 1: 0x00 0x01, Zstandard), an open
  * one as a bare protobuf; a completed state stored bare, as before, still decodes. */
 static void test_state_compact(void **state)
 {
@@ -1581,8 +1581,8 @@ static void test_state_compact_corrupt(void **state)
         {"unknown format", 1, 0x02, 0, "unknown format 3"},
         {"mark alone", SIZE_MAX, 0, 1, "unknown format"},
         {"length cut", SIZE_MAX, 0, 3, "cut short"},
-        {"stream cut", SIZE_MAX, 0, 20, "does not inflate"},
-        {"length changed", 2, 0xff, 0, "does not inflate"},
+        {"stream cut", SIZE_MAX, 0, 20, "does not expand"},
+        {"length changed", 2, 0xff, 0, "does not expand"},
         {"stream flipped", 10, 0x5a, 0, "undecodable"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
