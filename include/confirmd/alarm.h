@@ -50,20 +50,20 @@ typedef struct cfd_alarm {
     bool cleared;
     int64_t event_time_ms;
     const char *text;
-    const char *closed_work_order; /* a notice, not an alarm, when set */
+    const char *closed_work_order;   /* a notice, not an alarm, when set */
     const char *reported_work_order; /* a customer's report opened this order */
     const void *report;              /* ... as this confirmd.v1.Event */
     size_t report_len;
-    const char *opened_work_order;   /* an alarm on another object of this circuit
+    const char *opened_work_order; /* an alarm on another object of this circuit
                                         opened this order (a notice) ... */
-    const char *opened_on;           /* ... on this object */
-    const char *coordinator;         /* forwarded to this customer's coordinator ... */
-    const void *circuit;             /* ... with network_object's Circuit record */
+    const char *opened_on;         /* ... on this object */
+    const char *coordinator;       /* forwarded to this customer's coordinator ... */
+    const void *circuit;           /* ... with network_object's Circuit record */
     size_t circuit_len;
-    bool declined;                   /* sent back by the coordinator: decide alone */
-    bool closed_needs_observation;   /* with closed_work_order: its result was "needs
+    bool declined;                  /* sent back by the coordinator: decide alone */
+    bool closed_needs_observation;  /* with closed_work_order: its result was "needs
                                         further observation" ... */
-    int64_t closed_watched_from_ms;  /* ... watched from its service end */
+    int64_t closed_watched_from_ms; /* ... watched from its service end */
 } cfd_alarm;
 
 /* The coordinator of a customer's alarms, "customer:<customer id>", into buf. */
@@ -108,7 +108,8 @@ cfd_err cfd_alarm_validate(const cfd_alarm *a, char *errstr, size_t errstr_size)
 /* @returns true when a, forwarded to the customer's coordinator whose state is st, is a
  * new fault outside the storm window (pol->customer_storm_window_ms) of the open order:
  * its object decides it alone. Pure; st is not changed. */
-bool cfd_alarm_declines(const cfd_alarm_state *st, const cfd_alarm *a, const cfd_policy *pol);
+bool cfd_alarm_declines(const cfd_alarm_state *st, const cfd_alarm *a,
+                        const cfd_policy *pol);
 
 /* Decides what the alarm means and updates st. @returns the action. */
 cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a);
@@ -125,9 +126,9 @@ const char *cfd_alarm_repeat_of(const cfd_alarm_state *st, int64_t t_ms,
  * linked to the earlier order whatever opened it: an alarm's report names it as
  * previous_work_order; a customer's report (ADOPT of a report notice, c may be NULL)
  * gets a REPEAT_FAULT event of its own. @returns how many. */
-size_t cfd_alarm_events(const cfd_alarm_state *st, const cfd_alarm *a,
-                        const cfd_circuit *c, cfd_alarm_action action,
-                        const cfd_policy *pol, cfd_event out[2], char ids[2][160]);
+size_t cfd_alarm_events(const cfd_alarm_state *st, const cfd_alarm *a, const cfd_circuit *c,
+                        cfd_alarm_action action, const cfd_policy *pol, cfd_event out[2],
+                        char ids[2][160]);
 
 /* --- what the stages tell each other (src/domain/alarm_notice.c) -------------------- */
 

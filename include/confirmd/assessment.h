@@ -14,8 +14,8 @@ typedef struct cfd_assessment_row {
     int year, month;  /* operator-local month (policy offset) of the violations */
     int32_t points;
     uint32_t violations;
-    uint32_t records;                        /* records with a violation that month */
-    uint32_t by_code[CFD_VIOLATION_COUNT];   /* violations per code */
+    uint32_t records;                            /* records with a violation that month */
+    uint32_t by_code[CFD_VIOLATION_COUNT];       /* violations per code */
     int32_t points_by_code[CFD_VIOLATION_COUNT]; /* their points per code (items) */
 } cfd_assessment_row;
 
@@ -43,7 +43,6 @@ void cfd_assessment_month_of(const cfd_policy *pol, int64_t at_ms, int *year, in
 
 /* @returns the row of (contractor, year, month) or NULL. contractor NULL means "". */
 const cfd_assessment_row *cfd_assessment_find(const cfd_assessment *a,
-                                              const char *contractor, int year,
-                                              int month);
+                                              const char *contractor, int year, int month);
 
 #endif

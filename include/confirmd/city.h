@@ -39,37 +39,37 @@
 #define CFD_CITY_WINDOW_MS (30 * 60 * 1000LL)  /* within which they come */
 #define CFD_CITY_LASTING_MS (30 * 60 * 1000LL) /* lasting more than this from the third */
 #define CFD_CITY_KEEP_MS (7 * 24 * 60 * 60 * 1000LL) /* a report out of any incident */
-#define CFD_CITY_MAX_REPORTS 4096              /* per key; the oldest ended go first */
+#define CFD_CITY_MAX_REPORTS 4096 /* per key; the oldest ended go first */
 
 /* What the rule needs of one work order. Strings are owned by whoever holds it. */
 typedef struct cfd_city_report {
-    char *city, *service;       /* the key: both set */
+    char *city, *service; /* the key: both set */
     char *work_order;
-    char *customer_id;          /* NULL: the order stands for its own customer */
-    int64_t reported_at_ms;     /* the restoration clock's start (report or alarm) */
-    int64_t ended_at_ms;        /* restored, closed or cancelled; 0 while interrupted */
-    bool ownership_unclear;     /* cause not known yet, or "other" */
-    bool excluded;              /* found not to be the operator's fault */
+    char *customer_id;      /* NULL: the order stands for its own customer */
+    int64_t reported_at_ms; /* the restoration clock's start (report or alarm) */
+    int64_t ended_at_ms;    /* restored, closed or cancelled; 0 while interrupted */
+    bool ownership_unclear; /* cause not known yet, or "other" */
+    bool excluded;          /* found not to be the operator's fault */
     uint32_t record_version;
-    uint32_t incident;          /* in state: the key's incident (1-based) it is in; 0 none */
+    uint32_t incident; /* in state: the key's incident (1-based) it is in; 0 none */
 } cfd_city_report;
 
 /* Per "<city>|<service>": the reports and the key's latest incident. */
 typedef struct cfd_city_state {
     char *city, *service;
-    cfd_city_report *reports;   /* sorted by work order */
+    cfd_city_report *reports; /* sorted by work order */
     size_t n_reports, cap_reports;
-    uint32_t incidents;         /* incidents the key opened; the latest is number this */
-    bool open;                  /* the latest is open */
-    char incident_id[200];      /* the latest's id */
-    int64_t started_at_ms;      /* its window's first report */
+    uint32_t incidents;    /* incidents the key opened; the latest is number this */
+    bool open;             /* the latest is open */
+    char incident_id[200]; /* the latest's id */
+    int64_t started_at_ms; /* its window's first report */
     int64_t third_report_ms;
-    int64_t opened_at_ms;       /* third_report_ms + CFD_CITY_LASTING_MS */
+    int64_t opened_at_ms; /* third_report_ms + CFD_CITY_LASTING_MS */
     int64_t closed_at_ms;
-    uint32_t version;           /* of its last message */
-    uint32_t members_sent;      /* members its last message named */
-    bool excluded_sent;         /* excluded_from_assessment its last message said */
-    const char **members;       /* scratch: the member list of the messages collected */
+    uint32_t version;      /* of its last message */
+    uint32_t members_sent; /* members its last message named */
+    bool excluded_sent;    /* excluded_from_assessment its last message said */
+    const char **members;  /* scratch: the member list of the messages collected */
     size_t cap_members;
 } cfd_city_state;
 

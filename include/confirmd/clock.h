@@ -21,6 +21,9 @@ int64_t cfd_monotonic_ms(void);
 /* Sleeps ms milliseconds (less when a signal interrupts it). */
 void cfd_sleep_ms(int64_t ms);
 
-static inline int64_t cfd_clock_now(const cfd_clock *c) { return c->now_ms(c->ctx); }
+static inline int64_t cfd_clock_now(const cfd_clock *c)
+{
+    return c->now_ms(c->ctx);
+}
 
 #endif

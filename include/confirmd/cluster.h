@@ -49,12 +49,12 @@ typedef struct cfd_cluster_opts {
 
 /* What the router has done since it was made, for logs, metrics and tests. */
 typedef struct cfd_cluster_stats {
-    uint64_t moved;      /* MOVED replies followed */
-    uint64_t ask;        /* ASK replies followed */
-    uint64_t refreshes;  /* slot maps read (the first included) */
-    uint64_t connects;   /* master connections opened */
-    uint64_t conn_lost;  /* master connections dropped after an I/O error */
-    uint64_t noscript;   /* NOSCRIPT replies answered by loading the scripts */
+    uint64_t moved;     /* MOVED replies followed */
+    uint64_t ask;       /* ASK replies followed */
+    uint64_t refreshes; /* slot maps read (the first included) */
+    uint64_t connects;  /* master connections opened */
+    uint64_t conn_lost; /* master connections dropped after an I/O error */
+    uint64_t noscript;  /* NOSCRIPT replies answered by loading the scripts */
 } cfd_cluster_stats;
 
 /* --- slots (pure, no I/O) ------------------------------------------------------------ */
@@ -78,8 +78,8 @@ int cfd_cluster_key_slot(const void *key, size_t len);
  * caller falls back to one Redis at that address.
  * @returns the router, or NULL with errstr filled.
  */
-cfd_cluster *cfd_cluster_new(const cfd_cluster_opts *opts, bool *not_cluster,
-                             char *errstr, size_t errstr_size);
+cfd_cluster *cfd_cluster_new(const cfd_cluster_opts *opts, bool *not_cluster, char *errstr,
+                             size_t errstr_size);
 
 /* Closes every connection. NULL-safe. */
 void cfd_cluster_destroy(cfd_cluster *cl);
@@ -155,8 +155,8 @@ cfd_err cfd_cluster_pipeline(cfd_cluster *cl, int slot, const cfd_cluster_cmd *c
 /* cfd_cluster_pipeline() of one command, routed by the slot of key.
  * @returns the reply (free it), or NULL with errstr filled (see CFD_ERR_IO above). */
 redisReply *cfd_cluster_command(cfd_cluster *cl, const char *key, int argc,
-                                const char *const *argv, const size_t *lens,
-                                char *errstr, size_t errstr_size);
+                                const char *const *argv, const size_t *lens, char *errstr,
+                                size_t errstr_size);
 
 /* Copies the router's counters into *out. */
 void cfd_cluster_stats_get(const cfd_cluster *cl, cfd_cluster_stats *out);

@@ -13,7 +13,7 @@
 /* A decoded event plus the protobuf message its strings borrow from. */
 typedef struct cfd_decoded_event {
     cfd_event ev;
-    void *pb; /* the unpacked confirmd.v1.Event; owned */
+    void *pb;          /* the unpacked confirmd.v1.Event; owned */
     const char **strv; /* pointer arrays for repeated strings; owned */
 } cfd_decoded_event;
 
@@ -46,8 +46,8 @@ void cfd_codec_state_encode(const cfd_record *rec, uint8_t **buf, size_t *len);
  * Decodes a WorkOrderState into a new record (*rec, owned by the caller).
  * @returns CFD_OK or CFD_ERR_DECODE with errstr filled.
  */
-cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec,
-                               char *errstr, size_t errstr_size);
+cfd_err cfd_codec_state_decode(const void *buf, size_t len, cfd_record **rec, char *errstr,
+                               size_t errstr_size);
 
 /* Encodes the emitted form: a confirmd.v1.ConfirmationRecord. */
 void cfd_codec_record_encode(const cfd_record *rec, uint8_t **buf, size_t *len);
@@ -61,7 +61,7 @@ void cfd_codec_incident_encode(const cfd_incident *inc, uint8_t **buf, size_t *l
 /* A message that could not be applied. Strings and bytes are borrowed. */
 typedef struct cfd_dead_letter {
     const void *original;
-    size_t original_len;   /* the whole message: its length and hash are encoded */
+    size_t original_len; /* the whole message: its length and hash are encoded */
     const char *topic;
     int32_t partition;
     int64_t offset;
@@ -70,7 +70,7 @@ typedef struct cfd_dead_letter {
     const char *work_order; /* may be NULL */
     const char *event_id;   /* may be NULL */
     int64_t dead_at_ms;
-    size_t max_original;    /* at most this many bytes of original are encoded (0: none,
+    size_t max_original; /* at most this many bytes of original are encoded (0: none,
                                SIZE_MAX: all); its length and hash always are */
 } cfd_dead_letter;
 
@@ -90,8 +90,8 @@ cfd_dl_reason cfd_codec_dl_reason(cfd_err err);
  * @returns CFD_OK, or CFD_ERR_DECODE / CFD_ERR_INVALID_VALUE with errstr filled
  *          (unknown field names are an error, naming the field).
  */
-cfd_err cfd_json_to_pb(const char *type_name, const char *json, uint8_t **buf,
-                       size_t *len, char *errstr, size_t errstr_size);
+cfd_err cfd_json_to_pb(const char *type_name, const char *json, uint8_t **buf, size_t *len,
+                       char *errstr, size_t errstr_size);
 
 /* How cfd_pb_to_json_as prints a message. */
 typedef enum cfd_json_form {

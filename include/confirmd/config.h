@@ -20,31 +20,31 @@
 
 typedef struct cfd_config {
     /* [worker] */
-    char *input_topics;        /* comma-separated */
+    char *input_topics; /* comma-separated */
     char *records_topic;
     char *alerts_topic;
     char *deadletter_topic;
-    char *incidents_topic;     /* severe faults (Incident), keyed by incident id */
-    char *alarms_topic;        /* NOC alarms, keyed by network object; "" = off */
-    char *inventory_topic;     /* network objects (Circuit), compacted; "" = off */
-    char *city_reports_topic;  /* internal CityReport, keyed by city|service; "" = off */
-    bool alarm_by_customer;    /* alarms of a customer's objects decided together */
-    int batch_size;            /* max events applied per Redis round trip */
+    char *incidents_topic;       /* severe faults (Incident), keyed by incident id */
+    char *alarms_topic;          /* NOC alarms, keyed by network object; "" = off */
+    char *inventory_topic;       /* network objects (Circuit), compacted; "" = off */
+    char *city_reports_topic;    /* internal CityReport, keyed by city|service; "" = off */
+    bool alarm_by_customer;      /* alarms of a customer's objects decided together */
+    int batch_size;              /* max events applied per Redis round trip */
     int deadletter_max_original; /* bytes of the original a dead letter carries at most */
     int64_t poll_timeout_ms;
-    int64_t park_window_ms;    /* how long an event for an unknown order is parked */
+    int64_t park_window_ms; /* how long an event for an unknown order is parked */
     char *log_level;
-    char *log_file;            /* "" = stderr */
-    char *clock;               /* "system" or "simulated" */
-    char *on_state_loss;       /* "refuse" or "replay": see worker.on_state_loss */
-    char *policy_file;         /* SLA policy INI; "" = built-in defaults */
+    char *log_file;      /* "" = stderr */
+    char *clock;         /* "system" or "simulated" */
+    char *on_state_loss; /* "refuse" or "replay": see worker.on_state_loss */
+    char *policy_file;   /* SLA policy INI; "" = built-in defaults */
 
     /* [redis] */
     char *redis_host;
     int redis_port;
-    char *redis_unix_socket;   /* preferred over host/port when set */
+    char *redis_unix_socket; /* preferred over host/port when set */
     char *redis_user;
-    char *redis_password;      /* never logged */
+    char *redis_password; /* never logged */
     int redis_db;
     int64_t redis_timeout_ms;
     char *redis_key_prefix;
@@ -75,8 +75,8 @@ cfd_err cfd_config_load_file(cfd_config *cfg, const char *path, char *errstr,
  * Sets one key ("redis.port", "kafka.bootstrap.servers") from its text form.
  * @returns CFD_OK or CFD_ERR_CONFIG with errstr filled ("redis.port: not an integer").
  */
-cfd_err cfd_config_set(cfd_config *cfg, const char *key, const char *value,
-                       char *errstr, size_t errstr_size);
+cfd_err cfd_config_set(cfd_config *cfg, const char *key, const char *value, char *errstr,
+                       size_t errstr_size);
 
 /* Same as cfd_config_set for "key=value" text, as given to --set. */
 cfd_err cfd_config_set_pair(cfd_config *cfg, const char *pair, char *errstr,

@@ -29,7 +29,7 @@ typedef struct cfd_msg {
     size_t topic_index; /* its index in cfd_consumer_opts.topics */
     int32_t partition;
     int64_t offset;
-    const void *key;    /* NULL when it has none */
+    const void *key; /* NULL when it has none */
     size_t key_len;
     const void *payload; /* NULL for a tombstone */
     size_t len;
@@ -62,12 +62,12 @@ typedef struct cfd_consumer_cbs {
 } cfd_consumer_cbs;
 
 typedef struct cfd_consumer_opts {
-    const cfd_kafka_opts *kafka;  /* the client's kafka.* properties */
-    const char *const *topics;    /* to subscribe to */
+    const cfd_kafka_opts *kafka; /* the client's kafka.* properties */
+    const char *const *topics;   /* to subscribe to */
     size_t n_topics;
-    size_t max_messages;          /* at most this many per poll */
-    volatile sig_atomic_t *stop;  /* once set, reads of committed offsets stop retrying */
-    const char *log_module;       /* the module its log lines name */
+    size_t max_messages;         /* at most this many per poll */
+    volatile sig_atomic_t *stop; /* once set, reads of committed offsets stop retrying */
+    const char *log_module;      /* the module its log lines name */
 } cfd_consumer_opts;
 
 /*

@@ -36,16 +36,16 @@ typedef struct cfd_duty_pause {
 typedef struct cfd_duty {
     cfd_metric metric;
     cfd_duty_state state;
-    int64_t target_ms;   /* the allowed time, as the record was judged */
-    int64_t start_ms;    /* 0 while pending */
-    int64_t deadline_ms; /* at the instant judged (an open pause pushes it on) */
-    int64_t actual_ms;   /* when it was met; 0 not yet */
-    int64_t paused_ms;   /* time not counted, overlaps once */
-    int64_t left_ms;     /* running or paused: deadline - now; overdue: negative */
+    int64_t target_ms;         /* the allowed time, as the record was judged */
+    int64_t start_ms;          /* 0 while pending */
+    int64_t deadline_ms;       /* at the instant judged (an open pause pushes it on) */
+    int64_t actual_ms;         /* when it was met; 0 not yet */
+    int64_t paused_ms;         /* time not counted, overlaps once */
+    int64_t left_ms;           /* running or paused: deadline - now; overdue: negative */
     bool appointment_deadline; /* the customer's appointment replaced the limit */
-    const char *rule;    /* what the duty is, in words (static text) */
-    const char *start_why; /* what started its clock (static text) */
-    int32_t points;      /* penalty points of the record's violations of this duty */
+    const char *rule;          /* what the duty is, in words (static text) */
+    const char *start_why;     /* what started its clock (static text) */
+    int32_t points;            /* penalty points of the record's violations of this duty */
     /* Alerts of the duty the worker sent (the record's alerts_sent): the highest step
      * of the policy's chain reached (-1 none; 0, 1 the warnings, 2 the breach, 3.. the
      * escalations) and who heard it; whether the breach was retracted; and when the

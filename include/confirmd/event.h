@@ -54,7 +54,8 @@ typedef struct cfd_event {
 
     /* CFD_MS_ACCEPTED */
     struct {
-        const char *issuing_unit; /* accepted for this unit (出具单位); NULL: the report's */
+        const char
+            *issuing_unit; /* accepted for this unit (出具单位); NULL: the report's */
     } accept;
 
     /* CFD_MS_DISPATCHED (both) / CFD_MS_ENGINEER_ACCEPTED (engineer_id only) */
@@ -73,9 +74,9 @@ typedef struct cfd_event {
     /* CFD_MS_CUSTOMER_ABSENT / CFD_MS_SIGNATURE_WAIVED */
     struct {
         cfd_visit_note_ref note;
-        bool note_left;                 /* absent only */
-        cfd_waiver reason;              /* waived only */
-        const char *detail;             /* waived only */
+        bool note_left;     /* absent only */
+        cfd_waiver reason;  /* waived only */
+        const char *detail; /* waived only */
     } visit;
 
     /* CFD_MS_PART_REPLACED */

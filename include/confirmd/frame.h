@@ -14,14 +14,14 @@
 
 /* X(NAME, tag byte, name): every output kind, the one table the enum, the writer and
  * the parser are made from. */
-#define CFD_OUTPUT_KINDS(X)                                                             \
-    X(RECORD, 'R', "record")        /* ConfirmationRecord, keyed by work order */      \
-    X(ALERT, 'A', "alert")          /* SlaAlert, keyed by work order or incident */    \
-    X(DEAD_LETTER, 'D', "dead-letter")                                                \
-    X(EVENT, 'E', "event")          /* an event for the events topic (by order) */     \
-    X(NOTICE, 'N', "notice")        /* an Alarm for the alarms topic (by object) */    \
-    X(INCIDENT, 'I', "incident")    /* a severe fault's Incident (by incident id) */   \
-    X(CITY, 'C', "city-report")     /* a CityReport for the city rule (city|service) */
+#define CFD_OUTPUT_KINDS(X)                                                       \
+    X(RECORD, 'R', "record") /* ConfirmationRecord, keyed by work order */        \
+    X(ALERT, 'A', "alert")   /* SlaAlert, keyed by work order or incident */      \
+    X(DEAD_LETTER, 'D', "dead-letter")                                            \
+    X(EVENT, 'E', "event")       /* an event for the events topic (by order) */   \
+    X(NOTICE, 'N', "notice")     /* an Alarm for the alarms topic (by object) */  \
+    X(INCIDENT, 'I', "incident") /* a severe fault's Incident (by incident id) */ \
+    X(CITY, 'C', "city-report")  /* a CityReport for the city rule (city|service) */
 
 typedef enum cfd_output_kind {
 #define CFD_OUTPUT_KIND_ENUM(name, tag, str) CFD_OUT_##name = tag,

@@ -71,8 +71,8 @@ typedef struct cfd_incident {
     cfd_incident_kind kind;
     cfd_incident_rule rule;
     cfd_incident_status status;
-    const char *work_order;          /* the one order, or NULL when work_orders is set */
-    const char *const *work_orders;  /* MULTI_CUSTOMER_CITY: the member orders */
+    const char *work_order;         /* the one order, or NULL when work_orders is set */
+    const char *const *work_orders; /* MULTI_CUSTOMER_CITY: the member orders */
     size_t n_work_orders;
     const char *customer_id, *city, *service;
     cfd_tier tier;

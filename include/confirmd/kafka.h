@@ -30,9 +30,9 @@ enum {
 
 /* A librdkafka property passed through. */
 typedef struct cfd_kafka_prop {
-    char *key;   /* without the "kafka." / "kafka.consumer." / "kafka.producer." */
+    char *key; /* without the "kafka." / "kafka.consumer." / "kafka.producer." */
     char *value;
-    int scope;   /* CFD_KAFKA_BOTH, _CONSUMER or _PRODUCER */
+    int scope; /* CFD_KAFKA_BOTH, _CONSUMER or _PRODUCER */
 } cfd_kafka_prop;
 
 /* What the clients are configured from. The app fills it from its kafka.* keys
@@ -48,7 +48,7 @@ typedef struct cfd_kafka_opts {
  *          it), or NULL with errstr filled.
  */
 struct rd_kafka_conf_s *cfd_kafka_conf_new(const cfd_kafka_opts *opts, int role,
-                                    char *errstr, size_t errstr_size);
+                                           char *errstr, size_t errstr_size);
 
 /*
  * Creates a client of role (CFD_KAFKA_CONSUMER or CFD_KAFKA_PRODUCER) configured as by

@@ -36,10 +36,10 @@ int cfd_log_open(const char *path, char *errstr, size_t errstr_size);
 void cfd_log_write(cfd_log_level level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define cfd_log(level, module, ...)                                                   \
-    do {                                                                               \
-        if ((level) >= cfd_log_threshold)                                              \
-            cfd_log_write((level), (module), __VA_ARGS__);                             \
+#define cfd_log(level, module, ...)                        \
+    do {                                                   \
+        if ((level) >= cfd_log_threshold)                  \
+            cfd_log_write((level), (module), __VA_ARGS__); \
     } while (0)
 
 #define cfd_debug(mod, ...) cfd_log(CFD_LOG_DEBUG, mod, __VA_ARGS__)

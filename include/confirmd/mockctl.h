@@ -58,10 +58,10 @@ typedef struct cfd_mockctl_cmd {
     int32_t broker_id;
     int16_t api_key;
     rd_kafka_resp_err_t err;
-    int count;      /* errors to push, partitions to create */
+    int count; /* errors to push, partitions to create */
     int rtt_ms;
     int32_t partition;
-    int replication; /* topic-create; 0 means 1 */
+    int replication;                 /* topic-create; 0 means 1 */
     char name[CFD_MOCKCTL_NAME_MAX]; /* topic, group id or transactional id */
     char key_type[16];               /* "group" or "transaction" */
 } cfd_mockctl_cmd;

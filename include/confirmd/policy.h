@@ -46,8 +46,8 @@ typedef enum cfd_serial_date {
 
 /* Penalty points of the contractor assessment (考核). */
 typedef struct cfd_penalties {
-    int late_arrival;           /* each */
-    int cause_late_per_day;     /* per started day late */
+    int late_arrival;       /* each */
+    int cause_late_per_day; /* per started day late */
     int event_report_late_per_day;
     int nonconforming_per_item; /* per missing item of a closed record */
     int broken_commitment;      /* each */
@@ -58,8 +58,8 @@ typedef struct cfd_penalties {
 
 /* Who hears each step of one timed duty, one level higher each (shared/DOMAIN.md):
  * the first warning, the second, the breach, then one escalation per level left. */
-#define CFD_CHAIN_MIN 3 /* two warnings and the breach */
-#define CFD_CHAIN_MAX 4 /* there are four levels */
+#define CFD_CHAIN_MIN 3   /* two warnings and the breach */
+#define CFD_CHAIN_MAX 4   /* there are four levels */
 #define CFD_STEP_BREACH 2 /* the breach's step: after the two warnings */
 
 /* Index of the ordinary / special figures of a duty. */
@@ -70,13 +70,13 @@ typedef struct cfd_policy {
     cfd_sla_limits tier[CFD_TIER_COUNT]; /* [CFD_TIER_UNSPECIFIED] unused */
     cfd_sla_limits urgent;               /* non-tiered, counted from the report */
     cfd_sla_limits general;
-    int warn_pct[2];                     /* warning fractions, default 50, 80 */
-    int64_t escalation_ms;               /* between escalation steps after a breach: 30 min */
-    cfd_recipient chain[CFD_CHAIN_MAX];  /* strictly rising; default engineer, team leader,
+    int warn_pct[2];       /* warning fractions, default 50, 80 */
+    int64_t escalation_ms; /* between escalation steps after a breach: 30 min */
+    cfd_recipient chain[CFD_CHAIN_MAX]; /* strictly rising; default engineer, team leader,
                                             department leader, NOC duty manager */
     int n_chain;
-    int64_t cause_ms[2];                 /* cause identified: 2 h / 24 h */
-    int64_t event_report_ms[2];          /* event report submitted: 1 d / 3 d */
+    int64_t cause_ms[2];        /* cause identified: 2 h / 24 h */
+    int64_t event_report_ms[2]; /* event report submitted: 1 d / 3 d */
     /* AAA, cause still unknown at this percent of the cause duty: specialists of every
      * discipline join in parallel; 0 (default) means at its first warning. */
     int aaa_parallel_pct;
@@ -93,7 +93,7 @@ typedef struct cfd_policy {
     int64_t customer_storm_window_ms;
     cfd_penalties points;
     cfd_serial_date serial_date;
-    char version[17];                    /* hex digest of the figures above */
+    char version[17]; /* hex digest of the figures above */
 } cfd_policy;
 
 /* Fills p with the seed values and the documented defaults, and sets p->version. */

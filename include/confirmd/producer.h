@@ -37,8 +37,8 @@ typedef struct cfd_producer_topic {
 
 /* An output refused for good, for the app to replace. */
 typedef struct cfd_producer_refusal {
-    const char *id;     /* the output id, kept by the replacement */
-    const char *topic;  /* where it was refused */
+    const char *id;    /* the output id, kept by the replacement */
+    const char *topic; /* where it was refused */
     const void *payload;
     size_t len;
     const char *detail; /* "output <id> to <topic> (<len> bytes) refused for good: ..." */
@@ -59,8 +59,8 @@ typedef struct cfd_producer_cbs {
 } cfd_producer_cbs;
 
 typedef struct cfd_producer_opts {
-    const cfd_kafka_opts *kafka;        /* the client's kafka.* properties */
-    const cfd_producer_topic *topics;   /* one per kind */
+    const cfd_kafka_opts *kafka;      /* the client's kafka.* properties */
+    const cfd_producer_topic *topics; /* one per kind */
     size_t n_topics;
     int deadletter_kind; /* its topic takes replacements (with its type) and kinds not
                           * in topics (with no type) */

@@ -138,38 +138,38 @@ typedef struct cfd_record {
     cfd_sla_result sla[CFD_METRIC_COUNT]; /* indexed by cfd_metric; [0] unused */
     char **linked_alarms;                 /* sorted, unique */
     size_t n_linked_alarms;
-    uint32_t version; /* number of distinct events applied */
+    uint32_t version;       /* number of distinct events applied */
     int32_t penalty_points; /* sum of violations[].points */
     char *policy_version;
 
     /* Side paths and the assessment. */
     bool special;
-    char *previous_work_order;     /* a repeat fault of this earlier order */
-    char *alarm_object;            /* the network object whose alarm opened it */
-    cfd_part_record *parts;        /* sorted by (handled_at_ms, event_id) */
+    char *previous_work_order; /* a repeat fault of this earlier order */
+    char *alarm_object;        /* the network object whose alarm opened it */
+    cfd_part_record *parts;    /* sorted by (handled_at_ms, event_id) */
     size_t n_parts;
-    cfd_pause *pauses;             /* sorted by pause_id */
+    cfd_pause *pauses; /* sorted by pause_id */
     size_t n_pauses;
     cfd_violation violations[CFD_MAX_VIOLATIONS]; /* sorted by (at, code, detail) */
-    size_t n_violations;           /* further ones are dropped (never seen so far) */
+    size_t n_violations; /* further ones are dropped (never seen so far) */
     int32_t customer_absences;
-    bool priority_appointment;     /* an appointment made after an absence */
+    bool priority_appointment; /* an appointment made after an absence */
     int32_t reschedules;
     cfd_waiver signature_waiver;
     char *signature_waiver_detail;
-    cfd_visit_note visit_note;     /* from the latest absence or waiver */
+    cfd_visit_note visit_note; /* from the latest absence or waiver */
     char *event_report_id;
     int64_t event_report_at_ms;
     int64_t diagnosed_at_ms;
     int64_t restored_at_ms;
-    bool full_interruption;        /* 全阻: any of its fault reports said so (a customer's
+    bool full_interruption;  /* 全阻: any of its fault reports said so (a customer's
                                       report joining an alarm's order may not) */
-    bool terminal_complaint;       /* about a terminal, not the line: the standard
+    bool terminal_complaint; /* about a terminal, not the line: the standard
                                       duties whatever the tier (latest report) */
 
     /* Worker bookkeeping, kept in Redis but not part of the emitted record. */
-    uint64_t alerts_sent;     /* bits: see cfd_alert_bit() */
-    uint32_t emitted_version; /* last version sent to the records topic */
+    uint64_t alerts_sent;      /* bits: see cfd_alert_bit() */
+    uint32_t emitted_version;  /* last version sent to the records topic */
     uint32_t incident_version; /* version of the last Incident sent (incident.h) */
 } cfd_record;
 
@@ -295,11 +295,11 @@ typedef enum cfd_alert_slot {
     CFD_ALERT_SLOT_WARNING_1 = 0, /* first warning, policy warn_pct[0] */
     CFD_ALERT_SLOT_WARNING_2,     /* second warning, policy warn_pct[1] */
     CFD_ALERT_SLOT_BREACH,
-    CFD_ALERT_SLOT_RETRACTED,     /* the breach was retracted */
+    CFD_ALERT_SLOT_RETRACTED, /* the breach was retracted */
     CFD_ALERT_SLOT_ESCALATION_1,
     CFD_ALERT_SLOT_ESCALATION_2,
     CFD_ALERT_SLOT_ESCALATION_3,
-    CFD_ALERT_SLOT_COUNT,         /* at most 8 */
+    CFD_ALERT_SLOT_COUNT, /* at most 8 */
 } cfd_alert_slot;
 
 /* @returns the bit of rec->alerts_sent for (metric, slot); 0 when out of range. */

@@ -78,8 +78,8 @@ cfd_err cfd_store_applied_offset(cfd_store *st, int32_t part, const char *topic,
  * parked[i] is a malloc'd array of n_parked[i] frames (NULL when none). The caller
  * clears both. */
 cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, size_t n,
-                       cfd_blob *states, cfd_blob **parked, size_t *n_parked,
-                       char *errstr, size_t errstr_size);
+                       cfd_blob *states, cfd_blob **parked, size_t *n_parked, char *errstr,
+                       size_t errstr_size);
 
 /* Reads n keys "<kinds[i]>:<names[i]>" of part in one round trip; out[i].data is NULL
  * when absent. The caller clears out. */
@@ -89,8 +89,7 @@ cfd_err cfd_store_get(cfd_store *st, int32_t part, const char *const *kinds,
 
 /* Reads the parked events of an order; *items is malloc'd, cleared by the caller. */
 cfd_err cfd_store_get_parked(cfd_store *st, int32_t part, const char *order,
-                             cfd_blob **items, size_t *n, char *errstr,
-                             size_t errstr_size);
+                             cfd_blob **items, size_t *n, char *errstr, size_t errstr_size);
 
 typedef enum cfd_due_kind {
     CFD_DUE_PARKED, /* orders whose parked events expire */

@@ -29,10 +29,10 @@ typedef struct cfd_topic_conf {
 /* One topic as the service needs it. */
 typedef struct cfd_topic_spec {
     char *name;
-    const char *key;     /* the configuration key naming it: "worker.inventory_topic" */
+    const char *key; /* the configuration key naming it: "worker.inventory_topic" */
     int partitions;
-    int replication;     /* -1: the broker's default.replication.factor */
-    bool copartitioned;  /* must have the input topic's partition count */
+    int replication;    /* -1: the broker's default.replication.factor */
+    bool copartitioned; /* must have the input topic's partition count */
     size_t n_configs;
     cfd_topic_conf configs[CFD_TOPIC_MAX_CONFIGS];
 } cfd_topic_spec;

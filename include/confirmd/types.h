@@ -14,14 +14,14 @@
 /* Error codes: 0 is success so `if (err)` reads naturally. */
 typedef enum cfd_err {
     CFD_OK = 0,
-    CFD_ERR = -1,                /* generic failure, see errstr */
-    CFD_ERR_DECODE = -2,         /* bytes are not a valid message */
-    CFD_ERR_MISSING_FIELD = -3,  /* a required field is absent */
-    CFD_ERR_TRANSITION = -4,     /* illegal lifecycle transition */
-    CFD_ERR_UNKNOWN_ORDER = -5,  /* no record for the work order */
-    CFD_ERR_INVALID_VALUE = -6,  /* a field's value is out of range */
-    CFD_ERR_FENCED = -7,         /* another worker owns the partition now */
-    CFD_ERR_IO = -8,             /* Redis or Kafka unreachable: retry */
+    CFD_ERR = -1,               /* generic failure, see errstr */
+    CFD_ERR_DECODE = -2,        /* bytes are not a valid message */
+    CFD_ERR_MISSING_FIELD = -3, /* a required field is absent */
+    CFD_ERR_TRANSITION = -4,    /* illegal lifecycle transition */
+    CFD_ERR_UNKNOWN_ORDER = -5, /* no record for the work order */
+    CFD_ERR_INVALID_VALUE = -6, /* a field's value is out of range */
+    CFD_ERR_FENCED = -7,        /* another worker owns the partition now */
+    CFD_ERR_IO = -8,            /* Redis or Kafka unreachable: retry */
     CFD_ERR_CONFIG = -9,
     CFD_ERR_UNKNOWN_OBJECT = -10, /* an alarm on a network object not in the inventory */
     CFD_ERR_STATE_LOST = -11,     /* Redis has no state for what Kafka says was applied */
@@ -105,8 +105,8 @@ typedef enum cfd_state {
     CFD_STATE_CLOSED = 12,
     CFD_STATE_CANCELLED = 13,
     CFD_STATE_REOPENED = 14,
-    CFD_STATE_CUSTOMER_ABSENT = 15,   /* visited, customer not there */
-    CFD_STATE_SIGNATURE_WAIVED = 16,  /* form completed without signature */
+    CFD_STATE_CUSTOMER_ABSENT = 15,  /* visited, customer not there */
+    CFD_STATE_SIGNATURE_WAIVED = 16, /* form completed without signature */
 } cfd_state;
 #define CFD_STATE_COUNT 17
 

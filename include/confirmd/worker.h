@@ -28,8 +28,8 @@ typedef struct cfd_worker_stats {
     uint64_t parked;       /* events parked for an order not yet open */
     uint64_t dead_letters; /* messages sent to the dead-letter topic */
     uint64_t alerts;
-    uint64_t records;      /* completed records emitted */
-    uint64_t batches;      /* Redis batch commits */
+    uint64_t records; /* completed records emitted */
+    uint64_t batches; /* Redis batch commits */
     uint64_t redis_retries;
     uint64_t unreadable_states; /* stored states that did not decode (the worker stops) */
 } cfd_worker_stats;

@@ -20,12 +20,12 @@
 
 /* One network object touched by the batch. */
 typedef struct obj {
-    const char *id;           /* borrowed from a decoded message */
-    cfd_blob circuit_bytes;   /* inventory record: loaded, or set by this batch */
-    bool circuit_set;         /* this batch wrote or deleted the record */
+    const char *id;         /* borrowed from a decoded message */
+    cfd_blob circuit_bytes; /* inventory record: loaded, or set by this batch */
+    bool circuit_set;       /* this batch wrote or deleted the record */
     cfd_decoded_circuit circuit;
     bool circuit_decoded;
-    cfd_alarm_state *state;   /* loaded or new; NULL until an alarm needs it */
+    cfd_alarm_state *state; /* loaded or new; NULL until an alarm needs it */
     bool state_loaded;
     bool dirty;
 } obj;
@@ -37,7 +37,8 @@ typedef struct objects {
     size_t *obj_of;
 } objects;
 
-static obj *obj_get(objects *nb, const char *id) {
+static obj *obj_get(objects *nb, const char *id)
+{
     for (size_t i = 0; i < nb->n_objs; i++)
         if (strcmp(nb->objs[i].id, id) == 0)
             return &nb->objs[i];
@@ -47,7 +48,8 @@ static obj *obj_get(objects *nb, const char *id) {
     return o;
 }
 
-static void objects_free(objects *nb, size_t n) {
+static void objects_free(objects *nb, size_t n)
+{
     for (size_t i = 0; i < nb->n_objs; i++) {
         obj *o = &nb->objs[i];
         free(o->circuit_bytes.data);
@@ -64,7 +66,8 @@ static void objects_free(objects *nb, size_t n) {
 /* The events an alarm calls for, as outputs to the events topic; c is the inventory
  * record of the alarm's object (NULL for a customer's report notice). */
 static void emit_events(cfd_batch *b, obj *o, const cfd_alarm *a, const cfd_circuit *c,
-                        cfd_alarm_action act) {
+                        cfd_alarm_action act)
+{
     cfd_event evs[2];
     char ids[2][160];
     size_t n = cfd_alarm_events(o->state, a, c, act, b->env->pol, evs, ids);
@@ -81,12 +84,14 @@ static void emit_events(cfd_batch *b, obj *o, const cfd_alarm *a, const cfd_circ
 
 /* A customer's report on a circuit whose alarm already opened an order: the report
  * joins that order (keeping the earlier clock start), its own order is cancelled. */
-static void emit_join(cfd_batch *b, obj *o, const cfd_alarm *a) {
+static void emit_join(cfd_batch *b, obj *o, const cfd_alarm *a)
+{
     char errstr[256];
     cfd_decoded_event de;
     cfd_alarm_join join;
     if (cfd_codec_event_decode(a->report, a->report_len, &de, errstr, sizeof(errstr))) {
-        cfd_error(MOD, "report notice for %s unreadable: %s", a->reported_work_order, errstr);
+        cfd_error(MOD, "report notice for %s unreadable: %s", a->reported_work_order,
+                  errstr);
         return;
     }
     cfd_alarm_join_events(o->state, a, &de.ev, &join);
@@ -98,7 +103,8 @@ static void emit_join(cfd_batch *b, obj *o, const cfd_alarm *a) {
 }
 
 /* What the rules decide for a (an alarm, or a notice when c is NULL) on o's state. */
-static void apply_decided(cfd_batch *b, obj *o, const cfd_alarm *a, const cfd_circuit *c) {
+static void apply_decided(cfd_batch *b, obj *o, const cfd_alarm *a, const cfd_circuit *c)
+{
     cfd_alarm_action act = cfd_alarm_decide(o->state, a);
     if (act == CFD_ALARM_IGNORE) {
         o->dirty = true; /* the repeat count moved */
@@ -116,8 +122,9 @@ static void apply_decided(cfd_batch *b, obj *o, const cfd_alarm *a, const cfd_ci
 
 /* Forwards an alarm on o (of customer_id) to the customer's coordinator, with o's
  * inventory record, under an id of its input position. */
-static void forward(cfd_batch *b, const cfd_msg *m, const obj *o,
-                    const cfd_alarm *a, const char *customer_id) {
+static void forward(cfd_batch *b, const cfd_msg *m, const obj *o, const cfd_alarm *a,
+                    const char *customer_id)
+{
     char coordinator[200], id[400];
     cfd_alarm fwd = *a;
     cfd_alarm_coordinator(customer_id, coordinator, sizeof(coordinator));
@@ -130,8 +137,8 @@ static void forward(cfd_batch *b, const cfd_msg *m, const obj *o,
 }
 
 /* Decides one alarm message against its object (or, forwarded, its coordinator). */
-static void apply_alarm(cfd_batch *b, const cfd_msg *m, obj *o,
-                        const cfd_alarm *a) {
+static void apply_alarm(cfd_batch *b, const cfd_msg *m, obj *o, const cfd_alarm *a)
+{
     char errstr[256];
     bool notice = a->closed_work_order != NULL || a->reported_work_order != NULL ||
                   a->opened_work_order != NULL;
@@ -154,7 +161,8 @@ static void apply_alarm(cfd_batch *b, const cfd_msg *m, obj *o,
         if (!o->circuit_decoded) {
             if (cfd_codec_circuit_decode(o->circuit_bytes.data, o->circuit_bytes.len,
                                          &o->circuit, errstr, sizeof(errstr))) {
-                cfd_batch_dead_letter(b, m, CFD_ERR_UNKNOWN_OBJECT, errstr, NULL, a->alarm_id);
+                cfd_batch_dead_letter(b, m, CFD_ERR_UNKNOWN_OBJECT, errstr, NULL,
+                                      a->alarm_id);
                 return;
             }
             o->circuit_decoded = true;
@@ -188,13 +196,15 @@ static void apply_alarm(cfd_batch *b, const cfd_msg *m, obj *o,
     cfd_codec_circuit_release(&fwd_circuit);
 }
 
-static bool is_inventory(const cfd_batch *b, const cfd_msg *m) {
+static bool is_inventory(const cfd_batch *b, const cfd_msg *m)
+{
     return strcmp(m->topic, b->env->cfg->inventory_topic) == 0;
 }
 
 /* Decodes the messages and loads their objects' records and alarm states. */
 static cfd_err objects_load(cfd_batch *b, objects *nb, const cfd_msg *msgs, size_t n,
-                            char **keep, size_t *n_keep) {
+                            char **keep, size_t *n_keep)
+{
     char errstr[512];
     const char **kinds = cfd_xcalloc(2 * n + 1, sizeof(char *));
     const char **names = cfd_xcalloc(2 * n + 1, sizeof(char *));
@@ -220,9 +230,9 @@ static cfd_err objects_load(cfd_batch *b, objects *nb, const cfd_msg *msgs, size
         }
         /* A forwarded alarm is decided on its customer's coordinator. */
         const cfd_alarm *a = &nb->alarms[i].a;
-        nb->obj_of[i] = (size_t)(obj_get(nb, a->coordinator ? a->coordinator
-                                                             : a->network_object) -
-                                 nb->objs);
+        nb->obj_of[i] =
+            (size_t)(obj_get(nb, a->coordinator ? a->coordinator : a->network_object) -
+                     nb->objs);
     }
     for (size_t k = 0; k < nb->n_objs; k++) {
         kinds[2 * k] = "obj";
@@ -250,12 +260,13 @@ static cfd_err objects_load(cfd_batch *b, objects *nb, const cfd_msg *msgs, size
 }
 
 /* Applies an inventory record (checked, then kept as given) or its deletion to o. */
-static void apply_inventory(cfd_batch *b, const cfd_msg *m, obj *o) {
+static void apply_inventory(cfd_batch *b, const cfd_msg *m, obj *o)
+{
     char errstr[256];
     if (m->len) {
         cfd_decoded_circuit dc;
-        cfd_err derr = cfd_codec_circuit_decode(m->payload, m->len, &dc, errstr,
-                                                sizeof(errstr));
+        cfd_err derr =
+            cfd_codec_circuit_decode(m->payload, m->len, &dc, errstr, sizeof(errstr));
         if (derr) {
             cfd_batch_dead_letter(b, m, derr, errstr, NULL, NULL);
             return;
@@ -281,7 +292,8 @@ static void apply_inventory(cfd_batch *b, const cfd_msg *m, obj *o) {
  * included), the batch's alarms are deferred: consumed again later.
  * @returns the number of messages kept, the others deferred.
  */
-static size_t defer_alarms(cfd_batch *b, cfd_msg *msgs, size_t n) {
+static size_t defer_alarms(cfd_batch *b, cfd_msg *msgs, size_t n)
+{
     const char *inventory = b->env->cfg->inventory_topic;
     int64_t inv = -1;
     bool alarms = false;
@@ -305,14 +317,16 @@ static size_t defer_alarms(cfd_batch *b, cfd_msg *msgs, size_t n) {
     return k;
 }
 
-static cfd_err alarm_batch(cfd_batch *b, const cfd_msg *in, size_t n) {
+static cfd_err alarm_batch(cfd_batch *b, const cfd_msg *in, size_t n)
+{
     cfd_msg *msgs = cfd_xcalloc(n + 1, sizeof(*msgs));
     memcpy(msgs, in, n * sizeof(*msgs));
     n = defer_alarms(b, msgs, n);
     objects nb = {.objs = cfd_xcalloc(n + 1, sizeof(obj)),
                   .alarms = cfd_xcalloc(n + 1, sizeof(cfd_decoded_alarm)),
                   .obj_of = cfd_xcalloc(n + 1, sizeof(size_t))};
-    char **keep = cfd_xcalloc(n + 1, sizeof(char *)); /* object ids copied from message keys */
+    char **keep =
+        cfd_xcalloc(n + 1, sizeof(char *)); /* object ids copied from message keys */
     size_t n_keep = 0;
     cfd_err err = objects_load(b, &nb, msgs, n, keep, &n_keep);
     /* The inventory first, so that alarms of this batch see its changes. */
@@ -326,7 +340,8 @@ static cfd_err alarm_batch(cfd_batch *b, const cfd_msg *in, size_t n) {
         obj *o = &nb.objs[k];
         if (o->circuit_set) {
             if (o->circuit_bytes.data)
-                cfd_txn_put(b->tx, "obj", o->id, o->circuit_bytes.data, o->circuit_bytes.len);
+                cfd_txn_put(b->tx, "obj", o->id, o->circuit_bytes.data,
+                            o->circuit_bytes.len);
             else
                 cfd_txn_del(b->tx, "obj", o->id);
         }
@@ -346,7 +361,8 @@ static cfd_err alarm_batch(cfd_batch *b, const cfd_msg *in, size_t n) {
     return err;
 }
 
-static size_t alarm_topics(const cfd_config *cfg, char **names, size_t max) {
+static size_t alarm_topics(const cfd_config *cfg, char **names, size_t max)
+{
     size_t n = 0;
     if (*cfg->alarms_topic && n++ < max)
         names[n - 1] = cfd_xstrdup(cfg->alarms_topic);
@@ -355,5 +371,5 @@ static size_t alarm_topics(const cfd_config *cfg, char **names, size_t max) {
     return n;
 }
 
-const cfd_stage cfd_alarm_stage = {.name = "alarms", .topics = alarm_topics,
-                                   .batch = alarm_batch, .tick = NULL};
+const cfd_stage cfd_alarm_stage = {
+    .name = "alarms", .topics = alarm_topics, .batch = alarm_batch, .tick = NULL};

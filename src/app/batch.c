@@ -15,14 +15,16 @@
 
 #define MOD "worker"
 
-void cfd_batch_init(cfd_batch *b, const cfd_env *env) {
+void cfd_batch_init(cfd_batch *b, const cfd_env *env)
+{
     memset(b, 0, sizeof(*b));
     b->env = env;
     b->tx = cfd_txn_new();
     b->defer_from = -1;
 }
 
-static void outs_clear(cfd_batch *b) {
+static void outs_clear(cfd_batch *b)
+{
     for (size_t i = 0; i < b->n_outs; i++) {
         free(b->outs[i].id);
         free(b->outs[i].key);
@@ -31,14 +33,16 @@ static void outs_clear(cfd_batch *b) {
     b->n_outs = 0;
 }
 
-void cfd_batch_release(cfd_batch *b) {
+void cfd_batch_release(cfd_batch *b)
+{
     outs_clear(b);
     free(b->outs);
     cfd_txn_destroy(b->tx);
     memset(b, 0, sizeof(*b));
 }
 
-void cfd_batch_begin(cfd_batch *b, int32_t part, int64_t epoch) {
+void cfd_batch_begin(cfd_batch *b, int32_t part, int64_t epoch)
+{
     outs_clear(b);
     b->part = part;
     b->failed = false;
@@ -47,14 +51,19 @@ void cfd_batch_begin(cfd_batch *b, int32_t part, int64_t epoch) {
     cfd_txn_begin(b->tx, part, epoch);
 }
 
-bool cfd_batch_is_empty(const cfd_batch *b) {
+bool cfd_batch_is_empty(const cfd_batch *b)
+{
     return b->n_outs == 0 && cfd_txn_is_empty(b->tx);
 }
 
-int64_t cfd_batch_now(const cfd_batch *b) { return cfd_clock_now(b->env->clock); }
+int64_t cfd_batch_now(const cfd_batch *b)
+{
+    return cfd_clock_now(b->env->clock);
+}
 
 void cfd_batch_output(cfd_batch *b, const char *id, cfd_output_kind kind, const char *key,
-                      uint8_t *payload, size_t len) {
+                      uint8_t *payload, size_t len)
+{
     if (!b->env->routed[kind & 0xff]) {
         free(payload);
         return;
@@ -67,27 +76,33 @@ void cfd_batch_output(cfd_batch *b, const char *id, cfd_output_kind kind, const 
         b->cap_outs = b->cap_outs ? b->cap_outs * 2 : 64;
         b->outs = cfd_xrealloc(b->outs, b->cap_outs * sizeof(*b->outs));
     }
-    b->outs[b->n_outs++] = (cfd_output){.id = cfd_xstrdup(id), .kind = kind,
-                                        .key = cfd_xstrdup(key), .payload = payload,
+    b->outs[b->n_outs++] = (cfd_output){.id = cfd_xstrdup(id),
+                                        .kind = kind,
+                                        .key = cfd_xstrdup(key),
+                                        .payload = payload,
                                         .len = len};
 }
 
-void cfd_batch_fail(cfd_batch *b, const char *what, const char *name) {
+void cfd_batch_fail(cfd_batch *b, const char *what, const char *name)
+{
     cfd_error(MOD, "cannot encode the %s of %s: the batch is not committed", what, name);
     b->failed = true;
 }
 
 cfd_err cfd_batch_unreadable(cfd_batch *b, const char *kind, const char *name,
-                             const char *why) {
+                             const char *why)
+{
     b->env->stats->unreadable_states++;
-    cfd_error(MOD, "%s %s: stored state unreadable (%s); stopping rather than overwrite "
-                   "or drop it: see \"Unreadable state\" in docs/OPERATIONS.md",
+    cfd_error(MOD,
+              "%s %s: stored state unreadable (%s); stopping rather than overwrite "
+              "or drop it: see \"Unreadable state\" in docs/OPERATIONS.md",
               kind, name, why);
     return CFD_ERR_DECODE;
 }
 
 /* Queues dl under the output id id. */
-static void dead_letter(cfd_batch *b, const char *id, cfd_dead_letter *dl) {
+static void dead_letter(cfd_batch *b, const char *id, cfd_dead_letter *dl)
+{
     char key[300];
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -106,11 +121,17 @@ static void dead_letter(cfd_batch *b, const char *id, cfd_dead_letter *dl) {
 }
 
 void cfd_batch_dead_letter(cfd_batch *b, const cfd_msg *m, cfd_err why, const char *detail,
-                           const char *order, const char *event_id) {
-    cfd_dead_letter dl = {.original = m->payload, .original_len = m->len, .topic = m->topic,
-                          .partition = m->partition, .offset = m->offset,
-                          .reason = cfd_codec_dl_reason(why), .detail = detail,
-                          .work_order = order, .event_id = event_id};
+                           const char *order, const char *event_id)
+{
+    cfd_dead_letter dl = {.original = m->payload,
+                          .original_len = m->len,
+                          .topic = m->topic,
+                          .partition = m->partition,
+                          .offset = m->offset,
+                          .reason = cfd_codec_dl_reason(why),
+                          .detail = detail,
+                          .work_order = order,
+                          .event_id = event_id};
     char id[512];
     snprintf(id, sizeof(id), "dl/%s/%" PRId32 "/%" PRId64, m->topic, m->partition,
              m->offset);
@@ -118,31 +139,41 @@ void cfd_batch_dead_letter(cfd_batch *b, const cfd_msg *m, cfd_err why, const ch
 }
 
 void cfd_batch_dead_letter_parked(cfd_batch *b, const char *topic, const char *order,
-                                  size_t index, const void *frame, size_t len) {
+                                  size_t index, const void *frame, size_t len)
+{
     char detail[300], id[512];
-    snprintf(detail, sizeof(detail), "unreadable entry %zu of the park list of work order "
-                                     "%s (the whole entry is in original)", index, order);
-    cfd_dead_letter dl = {.original = frame, .original_len = len, .topic = topic,
-                          .partition = b->part, .offset = -1,
-                          .reason = cfd_codec_dl_reason(CFD_ERR_DECODE), .detail = detail,
+    snprintf(detail, sizeof(detail),
+             "unreadable entry %zu of the park list of work order "
+             "%s (the whole entry is in original)",
+             index, order);
+    cfd_dead_letter dl = {.original = frame,
+                          .original_len = len,
+                          .topic = topic,
+                          .partition = b->part,
+                          .offset = -1,
+                          .reason = cfd_codec_dl_reason(CFD_ERR_DECODE),
+                          .detail = detail,
                           .work_order = order};
     snprintf(id, sizeof(id), "dl/park/%s/%" PRId32 "/%zu", order, b->part, index);
     dead_letter(b, id, &dl);
 }
 
-void cfd_batch_defer(cfd_batch *b, const cfd_msg *m) {
+void cfd_batch_defer(cfd_batch *b, const cfd_msg *m)
+{
     if (b->defer_from < 0 || m->offset < b->defer_from) {
         b->defer_topic = m->topic;
         b->defer_from = m->offset;
     }
 }
 
-bool cfd_batch_caught_up(const cfd_batch *b, const char *topic, int64_t seen) {
+bool cfd_batch_caught_up(const cfd_batch *b, const char *topic, int64_t seen)
+{
     return b->env->caught_up(b->env->ctx, topic, b->part, seen);
 }
 
 cfd_err cfd_batch_due(cfd_batch *b, cfd_due_kind kind, int64_t now, size_t max,
-                      char ***names, size_t *n) {
+                      char ***names, size_t *n)
+{
     char errstr[512];
     cfd_err err;
     CFD_REDIS(b->env, err, errstr,

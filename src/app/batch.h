@@ -54,21 +54,21 @@ typedef struct cfd_batch {
     cfd_txn *tx;
     cfd_output *outs;
     size_t n_outs, cap_outs;
-    bool failed;              /* an output could not be built: not to be committed */
-    const char *defer_topic;  /* messages of it from defer_from on are not applied */
-    int64_t defer_from;       /* -1: none */
+    bool failed;             /* an output could not be built: not to be committed */
+    const char *defer_topic; /* messages of it from defer_from on are not applied */
+    int64_t defer_from;      /* -1: none */
 } cfd_batch;
 
 /* Makes call (a cfd_store_* call that fills errstr, an array) again while Redis is
  * away, as env->redis_retry says; err holds its last result. The one retry loop of the
  * app: an outage pauses the worker, it never skips. */
-#define CFD_REDIS(env, err, errstr, call)                                               \
-    do {                                                                                \
-        int64_t backoff_ = 0;                                                           \
-        do                                                                              \
-            (err) = (call);                                                             \
-        while ((env)->redis_retry((env)->ctx, (err), &backoff_, (errstr),               \
-                                  sizeof(errstr)));                                     \
+#define CFD_REDIS(env, err, errstr, call)                                                \
+    do {                                                                                 \
+        int64_t backoff_ = 0;                                                            \
+        do                                                                               \
+            (err) = (call);                                                              \
+        while (                                                                          \
+            (env)->redis_retry((env)->ctx, (err), &backoff_, (errstr), sizeof(errstr))); \
     } while (0)
 
 /* --- life cycle (the worker's) ------------------------------------------------------ */

@@ -26,9 +26,11 @@ typedef struct city_key {
 } city_key;
 
 /* Loads the states of keys[0..n) (a new one where Redis has none). */
-static cfd_err load_states(cfd_batch *b, city_key *keys, size_t n) {
+static cfd_err load_states(cfd_batch *b, city_key *keys, size_t n)
+{
     char errstr[512];
-    const char **kinds = cfd_xcalloc(n + 1, sizeof(char *)), **names = cfd_xcalloc(n + 1, sizeof(char *));
+    const char **kinds = cfd_xcalloc(n + 1, sizeof(char *)),
+               **names = cfd_xcalloc(n + 1, sizeof(char *));
     cfd_blob *blobs = cfd_xcalloc(n + 1, sizeof(cfd_blob));
     cfd_err err;
     for (size_t k = 0; k < n; k++) {
@@ -55,7 +57,8 @@ static cfd_err load_states(cfd_batch *b, city_key *keys, size_t n) {
 
 /* Judges a key at now: queues its Incident messages and alert, and writes its state
  * and its next instant into the batch's transaction. */
-static void judge_and_store(cfd_batch *b, city_key *k, int64_t now) {
+static void judge_and_store(cfd_batch *b, city_key *k, int64_t now)
+{
     cfd_incident incs[3];
     cfd_alert alert;
     bool has_alert;
@@ -76,13 +79,15 @@ static void judge_and_store(cfd_batch *b, city_key *k, int64_t now) {
     cfd_txn_city_timer(b->tx, k->key, cfd_city_next(k->st));
 }
 
-static void keys_free(city_key *keys, size_t n) {
+static void keys_free(city_key *keys, size_t n)
+{
     for (size_t k = 0; k < n; k++)
         cfd_city_state_destroy(keys[k].st);
     free(keys);
 }
 
-static cfd_err city_batch(cfd_batch *b, const cfd_msg *msgs, size_t n) {
+static cfd_err city_batch(cfd_batch *b, const cfd_msg *msgs, size_t n)
+{
     char errstr[256];
     cfd_city_report *reps = cfd_xcalloc(n + 1, sizeof(*reps));
     size_t *key_of = cfd_xcalloc(n + 1, sizeof(size_t));
@@ -123,7 +128,8 @@ static cfd_err city_batch(cfd_batch *b, const cfd_msg *msgs, size_t n) {
 }
 
 /* Judges the city keys whose timers are due at now. */
-static cfd_err city_tick(cfd_batch *b, int64_t now) {
+static cfd_err city_tick(cfd_batch *b, int64_t now)
+{
     char **due = NULL;
     size_t n = 0;
     cfd_err err = cfd_batch_due(b, CFD_DUE_CITY, now, CITY_TICK_KEYS, &due, &n);
@@ -142,7 +148,8 @@ static cfd_err city_tick(cfd_batch *b, int64_t now) {
     return err;
 }
 
-static size_t city_topics(const cfd_config *cfg, char **names, size_t max) {
+static size_t city_topics(const cfd_config *cfg, char **names, size_t max)
+{
     if (!*cfg->city_reports_topic)
         return 0;
     if (max)
@@ -150,5 +157,5 @@ static size_t city_topics(const cfd_config *cfg, char **names, size_t max) {
     return 1;
 }
 
-const cfd_stage cfd_city_stage = {.name = "city", .topics = city_topics,
-                                  .batch = city_batch, .tick = city_tick};
+const cfd_stage cfd_city_stage = {
+    .name = "city", .topics = city_topics, .batch = city_batch, .tick = city_tick};

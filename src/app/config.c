@@ -31,11 +31,11 @@ typedef enum opt_type {
 typedef struct cfd_option {
     const char *name; /* "section.key" */
     opt_type type;
-    const char *def;             /* default, in the same text form a file uses */
-    int64_t min, max;            /* OPT_INT, OPT_DURATION (ms) */
-    const char *const *choices;  /* OPT_ENUM, NULL-terminated */
-    unsigned flags;              /* OPT_SECRET, OPT_NONEMPTY */
-    size_t offset;               /* of the field in cfd_config */
+    const char *def;            /* default, in the same text form a file uses */
+    int64_t min, max;           /* OPT_INT, OPT_DURATION (ms) */
+    const char *const *choices; /* OPT_ENUM, NULL-terminated */
+    unsigned flags;             /* OPT_SECRET, OPT_NONEMPTY */
+    size_t offset;              /* of the field in cfd_config */
     const char *desc;
 } cfd_option;
 
@@ -51,111 +51,193 @@ static const char *const clocks[] = {"system", "simulated", NULL};
 static const char *const state_loss[] = {"refuse", "replay", NULL};
 
 static const cfd_option options[] = {
-    {.name = "worker.input_topics", .type = OPT_STRING, .def = "confirmd.events",
-     .flags = OPT_NONEMPTY, .offset = FIELD(input_topics),
+    {.name = "worker.input_topics",
+     .type = OPT_STRING,
+     .def = "confirmd.events",
+     .flags = OPT_NONEMPTY,
+     .offset = FIELD(input_topics),
      .desc = "Comma-separated Kafka topics of milestone events to consume."},
-    {.name = "worker.records_topic", .type = OPT_STRING, .def = "confirmd.records",
-     .flags = OPT_NONEMPTY, .offset = FIELD(records_topic),
+    {.name = "worker.records_topic",
+     .type = OPT_STRING,
+     .def = "confirmd.records",
+     .flags = OPT_NONEMPTY,
+     .offset = FIELD(records_topic),
      .desc = "Topic the confirmation records are produced to."},
-    {.name = "worker.alerts_topic", .type = OPT_STRING, .def = "confirmd.alerts",
-     .flags = OPT_NONEMPTY, .offset = FIELD(alerts_topic),
+    {.name = "worker.alerts_topic",
+     .type = OPT_STRING,
+     .def = "confirmd.alerts",
+     .flags = OPT_NONEMPTY,
+     .offset = FIELD(alerts_topic),
      .desc = "Topic the SLA alerts are produced to."},
-    {.name = "worker.deadletter_topic", .type = OPT_STRING, .def = "confirmd.deadletter",
-     .flags = OPT_NONEMPTY, .offset = FIELD(deadletter_topic),
+    {.name = "worker.deadletter_topic",
+     .type = OPT_STRING,
+     .def = "confirmd.deadletter",
+     .flags = OPT_NONEMPTY,
+     .offset = FIELD(deadletter_topic),
      .desc = "Topic that receives events which cannot be applied, with the reason."},
-    {.name = "worker.incidents_topic", .type = OPT_STRING, .def = "confirmd.incidents",
-     .flags = OPT_NONEMPTY, .offset = FIELD(incidents_topic),
+    {.name = "worker.incidents_topic",
+     .type = OPT_STRING,
+     .def = "confirmd.incidents",
+     .flags = OPT_NONEMPTY,
+     .offset = FIELD(incidents_topic),
      .desc = "Topic the severe faults (major incidents, `confirmd.v1.Incident`, keyed by "
              "incident id) are produced to."},
-    {.name = "worker.alarms_topic", .type = OPT_STRING, .def = "confirmd.alarms",
+    {.name = "worker.alarms_topic",
+     .type = OPT_STRING,
+     .def = "confirmd.alarms",
      .offset = FIELD(alarms_topic),
      .desc = "Topic of NOC alarms (`confirmd.v1.Alarm`, keyed by network object); empty "
              "turns the alarm stage off. Needs the input topic's partition count."},
-    {.name = "worker.inventory_topic", .type = OPT_STRING, .def = "confirmd.inventory",
+    {.name = "worker.inventory_topic",
+     .type = OPT_STRING,
+     .def = "confirmd.inventory",
      .offset = FIELD(inventory_topic),
      .desc = "Compacted topic of network objects (`confirmd.v1.Circuit`, keyed by object "
              "id) the alarm stage looks alarms up in; empty turns it off. Needs the input "
              "topic's partition count."},
-    {.name = "worker.city_reports_topic", .type = OPT_STRING,
-     .def = "confirmd.city-reports", .offset = FIELD(city_reports_topic),
+    {.name = "worker.city_reports_topic",
+     .type = OPT_STRING,
+     .def = "confirmd.city-reports",
+     .offset = FIELD(city_reports_topic),
      .desc = "Internal topic of the multi-customer city rule of severe faults "
              "(`confirmd.v1.CityReport`, keyed by `<city>|<service>`): workers produce to "
              "it and consume it. Empty turns the rule off. Needs the input topic's "
              "partition count."},
-    {.name = "worker.alarms_by_customer", .type = OPT_BOOL, .def = "true",
+    {.name = "worker.alarms_by_customer",
+     .type = OPT_BOOL,
+     .def = "true",
      .offset = FIELD(alarm_by_customer),
      .desc = "Decide the alarms of all the objects of one customer (inventory "
              "`customer_id`) together, on the customer's coordinator, so that a storm over "
              "many objects opens one work order; false decides per object."},
-    {.name = "worker.batch_size", .type = OPT_INT, .def = "500", .min = 1, .max = 10000,
+    {.name = "worker.batch_size",
+     .type = OPT_INT,
+     .def = "500",
+     .min = 1,
+     .max = 10000,
      .offset = FIELD(batch_size),
      .desc = "Most events applied per Redis round trip."},
-    {.name = "worker.deadletter_max_original", .type = OPT_INT, .def = "65536", .min = 0,
-     .max = 1000000, .offset = FIELD(deadletter_max_original),
+    {.name = "worker.deadletter_max_original",
+     .type = OPT_INT,
+     .def = "65536",
+     .min = 0,
+     .max = 1000000,
+     .offset = FIELD(deadletter_max_original),
      .desc = "Most bytes of the original message a dead letter carries; a longer message "
              "is cut there, its whole length and SHA-256 are always given. Keep it well "
              "under the dead-letter topic's `max.message.bytes`."},
-    {.name = "worker.poll_timeout", .type = OPT_DURATION, .def = "100ms", .min = 1,
-     .max = MS_MINUTE, .offset = FIELD(poll_timeout_ms),
+    {.name = "worker.poll_timeout",
+     .type = OPT_DURATION,
+     .def = "100ms",
+     .min = 1,
+     .max = MS_MINUTE,
+     .offset = FIELD(poll_timeout_ms),
      .desc = "How long one consumer poll waits for events."},
-    {.name = "worker.park_window", .type = OPT_DURATION, .def = "24h", .min = 1,
-     .max = 365 * MS_DAY, .offset = FIELD(park_window_ms),
+    {.name = "worker.park_window",
+     .type = OPT_DURATION,
+     .def = "24h",
+     .min = 1,
+     .max = 365 * MS_DAY,
+     .offset = FIELD(park_window_ms),
      .desc = "How long an event for an unknown work order is parked before it is "
              "dead-lettered."},
-    {.name = "worker.log_level", .type = OPT_ENUM, .def = "info", .choices = log_levels,
+    {.name = "worker.log_level",
+     .type = OPT_ENUM,
+     .def = "info",
+     .choices = log_levels,
      .offset = FIELD(log_level),
      .desc = "Least severe log level written to the log."},
-    {.name = "worker.log_file", .type = OPT_STRING, .def = "",
+    {.name = "worker.log_file",
+     .type = OPT_STRING,
+     .def = "",
      .offset = FIELD(log_file),
      .desc = "File the log is appended to (created with mode 0640 when missing); empty "
              "writes it to stderr. SIGHUP reopens it, so a rotation (rename, then "
              "SIGHUP) loses no line."},
-    {.name = "worker.clock", .type = OPT_ENUM, .def = "system", .choices = clocks,
+    {.name = "worker.clock",
+     .type = OPT_ENUM,
+     .def = "system",
+     .choices = clocks,
      .offset = FIELD(clock),
      .desc = "Where SLA time comes from: `system`, or `simulated` for rehearsals and "
              "tests: the instant stored in the Redis key `<key_prefix>:clock` (ms since "
              "the epoch, set with `confirmctl clock`), the system clock while it is "
              "unset."},
-    {.name = "worker.on_state_loss", .type = OPT_ENUM, .def = "refuse",
-     .choices = state_loss, .offset = FIELD(on_state_loss),
+    {.name = "worker.on_state_loss",
+     .type = OPT_ENUM,
+     .def = "refuse",
+     .choices = state_loss,
+     .offset = FIELD(on_state_loss),
      .desc = "What a worker does with a partition Redis has no applied offset for while "
              "the consumer group has committed offsets for it, i.e. Redis lost its data "
              "(restarted without persistence, failed over to an empty replica): `refuse` "
              "consumes nothing, logs what to do and exits with status 4; `replay` "
              "rebuilds the partition's state from the earliest offset its topics still "
              "retain."},
-    {.name = "worker.policy_file", .type = OPT_STRING, .def = "",
+    {.name = "worker.policy_file",
+     .type = OPT_STRING,
+     .def = "",
      .offset = FIELD(policy_file),
      .desc = "SLA policy INI file (every figure of the domain rules; see "
              "`config/policy.ini`), loaded and validated at start-up; empty uses the "
              "built-in defaults."},
-    {.name = "redis.host", .type = OPT_STRING, .def = "127.0.0.1", .flags = OPT_NONEMPTY,
+    {.name = "redis.host",
+     .type = OPT_STRING,
+     .def = "127.0.0.1",
+     .flags = OPT_NONEMPTY,
      .offset = FIELD(redis_host),
      .desc = "Redis host name or address; unused when `redis.unix_socket` is set."},
-    {.name = "redis.port", .type = OPT_INT, .def = "6379", .min = 1, .max = 65535,
+    {.name = "redis.port",
+     .type = OPT_INT,
+     .def = "6379",
+     .min = 1,
+     .max = 65535,
      .offset = FIELD(redis_port),
      .desc = "Redis TCP port."},
-    {.name = "redis.unix_socket", .type = OPT_STRING, .def = "",
+    {.name = "redis.unix_socket",
+     .type = OPT_STRING,
+     .def = "",
      .offset = FIELD(redis_unix_socket),
      .desc = "Path of the Redis Unix socket; when set it is used instead of host and "
              "port."},
-    {.name = "redis.user", .type = OPT_STRING, .def = "", .offset = FIELD(redis_user),
+    {.name = "redis.user",
+     .type = OPT_STRING,
+     .def = "",
+     .offset = FIELD(redis_user),
      .desc = "Redis ACL user name; empty sends `AUTH password` alone when a password "
              "is set."},
-    {.name = "redis.password", .type = OPT_STRING, .def = "", .flags = OPT_SECRET,
+    {.name = "redis.password",
+     .type = OPT_STRING,
+     .def = "",
+     .flags = OPT_SECRET,
      .offset = FIELD(redis_password),
      .desc = "Redis password; empty sends no `AUTH`. Secret: never printed or logged."},
-    {.name = "redis.db", .type = OPT_INT, .def = "0", .min = 0, .max = INT_MAX,
+    {.name = "redis.db",
+     .type = OPT_INT,
+     .def = "0",
+     .min = 0,
+     .max = INT_MAX,
      .offset = FIELD(redis_db),
      .desc = "Redis database number selected after connecting."},
-    {.name = "redis.timeout", .type = OPT_DURATION, .def = "2s", .min = 1,
-     .max = 5 * MS_MINUTE, .offset = FIELD(redis_timeout_ms),
+    {.name = "redis.timeout",
+     .type = OPT_DURATION,
+     .def = "2s",
+     .min = 1,
+     .max = 5 * MS_MINUTE,
+     .offset = FIELD(redis_timeout_ms),
      .desc = "Timeout for connecting to Redis and for each command."},
-    {.name = "redis.key_prefix", .type = OPT_STRING, .def = "cfd", .flags = OPT_NONEMPTY,
+    {.name = "redis.key_prefix",
+     .type = OPT_STRING,
+     .def = "cfd",
+     .flags = OPT_NONEMPTY,
      .offset = FIELD(redis_key_prefix),
      .desc = "Prefix of every Redis key, so several deployments can share one Redis."},
-    {.name = "redis.retry_max", .type = OPT_DURATION, .def = "5s", .min = 1,
-     .max = MS_HOUR, .offset = FIELD(redis_retry_max_ms),
+    {.name = "redis.retry_max",
+     .type = OPT_DURATION,
+     .def = "5s",
+     .min = 1,
+     .max = MS_HOUR,
+     .offset = FIELD(redis_retry_max_ms),
      .desc = "Longest wait between reconnection attempts while Redis is unreachable."},
 };
 
@@ -168,15 +250,16 @@ static const struct {
     const char *suffix;
     int64_t ms;
 } duration_units[] = {
-    {"ms", 1}, {"min", MS_MINUTE}, {"s", MS_SECOND}, {"m", MS_MINUTE},
-    {"h", MS_HOUR}, {"d", MS_DAY},
+    {"ms", 1},        {"min", MS_MINUTE}, {"s", MS_SECOND},
+    {"m", MS_MINUTE}, {"h", MS_HOUR},     {"d", MS_DAY},
 };
 
 static cfd_err fail(char *errstr, size_t errstr_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Fills errstr (if any) and @returns CFD_ERR_CONFIG, so callers can `return fail()`. */
-static cfd_err fail(char *errstr, size_t errstr_size, const char *fmt, ...) {
+static cfd_err fail(char *errstr, size_t errstr_size, const char *fmt, ...)
+{
     va_list ap;
 
     if (errstr && errstr_size) {
@@ -187,7 +270,8 @@ static cfd_err fail(char *errstr, size_t errstr_size, const char *fmt, ...) {
     return CFD_ERR_CONFIG;
 }
 
-static const cfd_option *option_find(const char *name) {
+static const cfd_option *option_find(const char *name)
+{
     for (size_t i = 0; i < N_OPTIONS; i++) {
         if (strcmp(options[i].name, name) == 0)
             return &options[i];
@@ -196,7 +280,8 @@ static const cfd_option *option_find(const char *name) {
 }
 
 /* Writes ms in the largest unit that divides it exactly: "100ms", "24h". */
-static void format_duration(int64_t ms, char *buf, size_t size) {
+static void format_duration(int64_t ms, char *buf, size_t size)
+{
     static const struct {
         const char *suffix;
         int64_t ms;
@@ -212,7 +297,8 @@ static void format_duration(int64_t ms, char *buf, size_t size) {
 }
 
 /* Writes an enum's choices as "debug, info, warn, error". */
-static void format_choices(const cfd_option *opt, char *buf, size_t size) {
+static void format_choices(const cfd_option *opt, char *buf, size_t size)
+{
     size_t used = 0;
 
     buf[0] = '\0';
@@ -224,7 +310,8 @@ static void format_choices(const cfd_option *opt, char *buf, size_t size) {
     }
 }
 
-int cfd_parse_duration_ms(const char *text, int64_t *out) {
+int cfd_parse_duration_ms(const char *text, int64_t *out)
+{
     const char *p = text;
     int64_t n = 0;
 
@@ -251,7 +338,8 @@ int cfd_parse_duration_ms(const char *text, int64_t *out) {
     return -1;
 }
 
-int cfd_parse_bool(const char *text, bool *out) {
+int cfd_parse_bool(const char *text, bool *out)
+{
     static const char *const yes[] = {"true", "yes", "on", "1"};
     static const char *const no[] = {"false", "no", "off", "0"};
 
@@ -271,10 +359,12 @@ int cfd_parse_bool(const char *text, bool *out) {
 }
 
 /* Decimal integer with an optional '-': no spaces, no '+', no hex. */
-static int parse_int(const char *text, long long *out) {
+static int parse_int(const char *text, long long *out)
+{
     char *end;
 
-    if (!((*text >= '0' && *text <= '9') || (*text == '-' && text[1] >= '0' && text[1] <= '9')))
+    if (!((*text >= '0' && *text <= '9') ||
+          (*text == '-' && text[1] >= '0' && text[1] <= '9')))
         return -1;
     errno = 0;
     *out = strtoll(text, &end, 10);
@@ -286,7 +376,8 @@ static int parse_int(const char *text, long long *out) {
 }
 
 /* Replaces the string at *slot with a copy of text. */
-static void replace_string(char **slot, const char *text) {
+static void replace_string(char **slot, const char *text)
+{
     free(*slot);
     *slot = cfd_xstrdup(text);
 }
@@ -296,7 +387,8 @@ static void replace_string(char **slot, const char *text) {
  * Error messages show the text unless the option is secret.
  */
 static cfd_err option_set(cfd_config *cfg, const cfd_option *opt, const char *text,
-                          char *errstr, size_t errstr_size) {
+                          char *errstr, size_t errstr_size)
+{
     char *field = (char *)cfg + opt->offset;
     const char *shown = (opt->flags & OPT_SECRET) ? "(secret)" : text;
     char lo[128], hi[32];
@@ -332,23 +424,25 @@ static cfd_err option_set(cfd_config *cfg, const cfd_option *opt, const char *te
 
     case OPT_DURATION:
         if (cfd_parse_duration_ms(text, &ms) != 0)
-            return fail(errstr, errstr_size,
-                        "%s: not a duration: '%s' (expected e.g. 500ms, 30s, 5min, 24h, 7d)",
-                        opt->name, shown);
+            return fail(
+                errstr, errstr_size,
+                "%s: not a duration: '%s' (expected e.g. 500ms, 30s, 5min, 24h, 7d)",
+                opt->name, shown);
         if (ms < opt->min || ms > opt->max) {
             format_duration(opt->min, lo, sizeof(lo));
             format_duration(opt->max, hi, sizeof(hi));
-            return fail(errstr, errstr_size, "%s: %s is out of range %s..%s", opt->name, shown,
-                        lo, hi);
+            return fail(errstr, errstr_size, "%s: %s is out of range %s..%s", opt->name,
+                        shown, lo, hi);
         }
         *(int64_t *)field = ms;
         return CFD_OK;
 
     case OPT_BOOL:
         if (cfd_parse_bool(text, &b) != 0)
-            return fail(errstr, errstr_size,
-                        "%s: not a boolean: '%s' (expected true/false, yes/no, on/off, 1/0)",
-                        opt->name, shown);
+            return fail(
+                errstr, errstr_size,
+                "%s: not a boolean: '%s' (expected true/false, yes/no, on/off, 1/0)",
+                opt->name, shown);
         *(bool *)field = b;
         return CFD_OK;
     }
@@ -357,7 +451,8 @@ static cfd_err option_set(cfd_config *cfg, const cfd_option *opt, const char *te
 
 /* @returns true for a librdkafka property whose value is a secret (sasl.password,
  * ssl.key.password, ssl.keystore.password, sasl.oauthbearer.client.secret, ...). */
-static bool kafka_secret(const char *prop) {
+static bool kafka_secret(const char *prop)
+{
     return strstr(prop, "password") || strstr(prop, "secret");
 }
 
@@ -366,7 +461,8 @@ static bool kafka_secret(const char *prop) {
  * conf, then stores it, replacing an earlier value of the same scope and property.
  */
 static cfd_err kafka_set(cfd_config *cfg, const char *key, const char *value, char *errstr,
-                         size_t errstr_size) {
+                         size_t errstr_size)
+{
     const char *prop = key + strlen(kafka_prefix);
     int scope = CFD_KAFKA_BOTH;
     char rkerr[512];
@@ -404,7 +500,8 @@ static cfd_err kafka_set(cfd_config *cfg, const char *key, const char *value, ch
 }
 
 cfd_err cfd_config_set(cfd_config *cfg, const char *key, const char *value, char *errstr,
-                       size_t errstr_size) {
+                       size_t errstr_size)
+{
     const cfd_option *opt;
 
     if (!key || !value)
@@ -417,12 +514,14 @@ cfd_err cfd_config_set(cfd_config *cfg, const char *key, const char *value, char
     return option_set(cfg, opt, value, errstr, errstr_size);
 }
 
-static bool is_space(char c) {
+static bool is_space(char c)
+{
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
 /* @returns a copy of [start, end) without surrounding whitespace. */
-static char *strip_copy(const char *start, const char *end) {
+static char *strip_copy(const char *start, const char *end)
+{
     while (start < end && is_space(*start))
         start++;
     while (end > start && is_space(end[-1]))
@@ -431,7 +530,8 @@ static char *strip_copy(const char *start, const char *end) {
 }
 
 cfd_err cfd_config_set_pair(cfd_config *cfg, const char *pair, char *errstr,
-                            size_t errstr_size) {
+                            size_t errstr_size)
+{
     const char *eq = pair ? strchr(pair, '=') : NULL;
     char *key = NULL, *value = NULL;
     cfd_err err;
@@ -449,7 +549,8 @@ cfd_err cfd_config_set_pair(cfd_config *cfg, const char *pair, char *errstr,
     return err;
 }
 
-cfd_config *cfd_config_new(void) {
+cfd_config *cfd_config_new(void)
+{
     cfd_config *cfg = cfd_xcalloc(1, sizeof(*cfg));
 
     /* Defaults are checked by the unit tests, so none fails here. */
@@ -458,7 +559,8 @@ cfd_config *cfd_config_new(void) {
     return cfg;
 }
 
-void cfd_config_destroy(cfd_config *cfg) {
+void cfd_config_destroy(cfd_config *cfg)
+{
     if (!cfg)
         return;
     for (size_t i = 0; i < N_OPTIONS; i++) {
@@ -476,8 +578,10 @@ void cfd_config_destroy(cfd_config *cfg) {
 /* ---- INI files --------------------------------------------------------------------- */
 
 /* A section is known if some option lives in it, or it is one of Kafka's. */
-static bool section_is_known(void *user, const char *name, size_t len) {
-    static const char *const kafka_sections[] = {"kafka", "kafka.consumer", "kafka.producer"};
+static bool section_is_known(void *user, const char *name, size_t len)
+{
+    static const char *const kafka_sections[] = {"kafka", "kafka.consumer",
+                                                 "kafka.producer"};
 
     (void)user;
     for (size_t i = 0; i < sizeof(kafka_sections) / sizeof(kafka_sections[0]); i++) {
@@ -493,13 +597,16 @@ static bool section_is_known(void *user, const char *name, size_t len) {
 
 /* "[section] name = value" is the key "section.name". */
 static int on_value(void *user, const char *section, const char *name, const char *value,
-                    char *err, size_t err_size) {
+                    char *err, size_t err_size)
+{
     cfd_config *cfg = user;
     char key[256];
 
     if (*section == '\0') {
-        snprintf(err, err_size, "'%s' is outside any section (put it under [worker], "
-                                "[redis] or [kafka])", name);
+        snprintf(err, err_size,
+                 "'%s' is outside any section (put it under [worker], "
+                 "[redis] or [kafka])",
+                 name);
         return -1;
     }
     if ((size_t)snprintf(key, sizeof(key), "%s.%s", section, name) >= sizeof(key)) {
@@ -510,13 +617,15 @@ static int on_value(void *user, const char *section, const char *name, const cha
 }
 
 cfd_err cfd_config_load_file(cfd_config *cfg, const char *path, char *errstr,
-                             size_t errstr_size) {
+                             size_t errstr_size)
+{
     return cfd_ini_load(path, on_value, section_is_known, cfg, errstr, errstr_size);
 }
 
 /* ---- the reference ----------------------------------------------------------------- */
 
-static void write_type(FILE *out, const cfd_option *opt) {
+static void write_type(FILE *out, const cfd_option *opt)
+{
     char lo[128], hi[32];
 
     switch (opt->type) {
@@ -541,7 +650,8 @@ static void write_type(FILE *out, const cfd_option *opt) {
     }
 }
 
-static bool type_is_used(opt_type type) {
+static bool type_is_used(opt_type type)
+{
     for (size_t i = 0; i < N_OPTIONS; i++) {
         if (options[i].type == type)
             return true;
@@ -549,7 +659,8 @@ static bool type_is_used(opt_type type) {
     return false;
 }
 
-void cfd_config_write_reference(FILE *out) {
+void cfd_config_write_reference(FILE *out)
+{
     static const struct {
         opt_type type;
         const char *text;
@@ -682,7 +793,8 @@ void cfd_config_write_reference(FILE *out) {
           out);
 }
 
-cfd_store_opts cfd_config_store_opts(const cfd_config *cfg) {
+cfd_store_opts cfd_config_store_opts(const cfd_config *cfg)
+{
     return (cfd_store_opts){
         .host = cfg->redis_host,
         .port = cfg->redis_port,
@@ -695,6 +807,7 @@ cfd_store_opts cfd_config_store_opts(const cfd_config *cfg) {
     };
 }
 
-cfd_kafka_opts cfd_config_kafka_opts(const cfd_config *cfg) {
+cfd_kafka_opts cfd_config_kafka_opts(const cfd_config *cfg)
+{
     return (cfd_kafka_opts){.props = cfg->kafka, .n_props = cfg->n_kafka};
 }

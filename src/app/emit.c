@@ -19,7 +19,8 @@
 
 /* Queues one alert; its output id is the alert id plus its kind, so a breach and its
  * retraction are two outputs about one alert. */
-void cfd_emit_alert(cfd_batch *b, const char *key, const cfd_alert *a) {
+void cfd_emit_alert(cfd_batch *b, const char *key, const cfd_alert *a)
+{
     char id[320];
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -32,7 +33,8 @@ void cfd_emit_alert(cfd_batch *b, const char *key, const cfd_alert *a) {
 }
 
 /* Queues the record as completed, under the id of its version. */
-void cfd_emit_record(cfd_batch *b, const char *order, cfd_record *rec) {
+void cfd_emit_record(cfd_batch *b, const char *order, cfd_record *rec)
+{
     char id[320];
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -46,7 +48,8 @@ void cfd_emit_record(cfd_batch *b, const char *order, cfd_record *rec) {
 }
 
 /* Queues an Incident under the id of its version: each change is one fact. */
-static void emit_incident(cfd_batch *b, const char *key, const cfd_incident *inc) {
+static void emit_incident(cfd_batch *b, const char *key, const cfd_incident *inc)
+{
     char id[320];
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -62,14 +65,16 @@ static void emit_incident(cfd_batch *b, const char *key, const cfd_incident *inc
 }
 
 void cfd_emit_incidents(cfd_batch *b, const char *key, const cfd_incident *incs, size_t n,
-                       const cfd_alert *alert) {
+                        const cfd_alert *alert)
+{
     for (size_t i = 0; i < n; i++)
         emit_incident(b, key, &incs[i]);
     if (alert)
         cfd_emit_alert(b, key, alert);
 }
 
-void cfd_emit_city_report(cfd_batch *b, const cfd_city_report *r) {
+void cfd_emit_city_report(cfd_batch *b, const cfd_city_report *r)
+{
     char id[400], key[300];
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -79,15 +84,18 @@ void cfd_emit_city_report(cfd_batch *b, const cfd_city_report *r) {
     cfd_batch_output(b, id, CFD_OUT_CITY, key, buf, len);
 }
 
-void cfd_emit_alarm(cfd_batch *b, const char *id, const cfd_alarm *notice) {
+void cfd_emit_alarm(cfd_batch *b, const char *id, const cfd_alarm *notice)
+{
     uint8_t *buf = NULL;
     size_t len = 0;
     cfd_codec_alarm_encode(notice, &buf, &len);
     cfd_batch_output(b, id, CFD_OUT_NOTICE,
-                  notice->coordinator ? notice->coordinator : notice->network_object, buf, len);
+                     notice->coordinator ? notice->coordinator : notice->network_object,
+                     buf, len);
 }
 
-void cfd_emit_completion_notice(cfd_batch *b, const char *order, const cfd_record *rec) {
+void cfd_emit_completion_notice(cfd_batch *b, const char *order, const cfd_record *rec)
+{
     cfd_alarm_notice out[2];
     size_t n = cfd_alarm_completion_notices(rec, order, out);
     for (size_t i = 0; i < n; i++)
@@ -95,20 +103,23 @@ void cfd_emit_completion_notice(cfd_batch *b, const char *order, const cfd_recor
 }
 
 void cfd_emit_opened_notice(cfd_batch *b, const char *circuit, const char *object,
-                            const char *order, int64_t t) {
+                            const char *order, int64_t t)
+{
     cfd_alarm_notice out;
     if (cfd_alarm_opened_notice(circuit, object, order, t, &out))
         cfd_emit_alarm(b, out.id, &out.notice);
 }
 
 void cfd_emit_report_notice(cfd_batch *b, const char *order, const cfd_event *ev,
-                            const void *bytes, size_t len) {
+                            const void *bytes, size_t len)
+{
     cfd_alarm_notice out;
     if (cfd_alarm_report_notice(ev, order, bytes, len, &out))
         cfd_emit_alarm(b, out.id, &out.notice);
 }
 
-void cfd_emit_event(cfd_batch *b, const cfd_event *ev) {
+void cfd_emit_event(cfd_batch *b, const cfd_event *ev)
+{
     char id[200];
     uint8_t *buf = NULL;
     size_t len = 0;

@@ -29,11 +29,11 @@
 /* An event waiting in an order's park list: for the order to open, or for a milestone
  * it needs (a signature waits for the visit). */
 typedef struct parked_ev {
-    cfd_parked_ref ref;     /* payload borrowed from a message or a loaded frame */
+    cfd_parked_ref ref; /* payload borrowed from a message or a loaded frame */
     char topic[256];
     cfd_decoded_event de;
-    bool in_redis;          /* already in the Redis list */
-    bool done;              /* applied, dropped as duplicate, or dead-lettered */
+    bool in_redis; /* already in the Redis list */
+    bool done;     /* applied, dropped as duplicate, or dead-lettered */
 } parked_ev;
 
 /* One work order touched by a batch. */
@@ -41,11 +41,11 @@ typedef struct item {
     const char *order; /* borrowed from a decoded event */
     cfd_record *rec;   /* NULL while the order has no opening event */
     bool dirty;
-    bool rewrite_park; /* an event left the Redis park list: write the list anew */
-    bool was_complete; /* the record was complete before the latest change */
-    cfd_city_report city;  /* what the city rule had of the order, as loaded (owned) */
-    bool in_city;          /* the order took part in the city rule, as loaded */
-    cfd_blob *frames;  /* park list as loaded (keeps payloads alive) */
+    bool rewrite_park;    /* an event left the Redis park list: write the list anew */
+    bool was_complete;    /* the record was complete before the latest change */
+    cfd_city_report city; /* what the city rule had of the order, as loaded (owned) */
+    bool in_city;         /* the order took part in the city rule, as loaded */
+    cfd_blob *frames;     /* park list as loaded (keeps payloads alive) */
     size_t n_frames;
     parked_ev *parked;
     size_t n_parked, cap_parked;
@@ -54,7 +54,8 @@ typedef struct item {
 /* Queues the Incident messages of the order's severe fault that now calls for, and its
  * SEVERE_FAULT alert when it opens. The event path judges at the latest event time (a
  * backlog restored late still opens and closes it), the timer path at the clock. */
-static void emit_incidents(cfd_batch *b, item *it, int64_t now) {
+static void emit_incidents(cfd_batch *b, item *it, int64_t now)
+{
     cfd_incident incs[3];
     cfd_alert alert;
     bool has_alert;
@@ -66,7 +67,8 @@ static void emit_incidents(cfd_batch *b, item *it, int64_t now) {
  * the order: called after every change, so a completion is never hidden by a reopen
  * later in the same batch. Amendments of an already completed record (late parts, an
  * event report) are collapsed into one record per batch by event_batch. */
-static void emit_outputs(cfd_batch *b, item *it) {
+static void emit_outputs(cfd_batch *b, item *it)
+{
     cfd_alert alerts[32];
     size_t n = cfd_record_collect_alerts(it->rec, b->env->pol, cfd_batch_now(b), alerts,
                                          sizeof(alerts) / sizeof(alerts[0]));
@@ -83,7 +85,8 @@ static void emit_outputs(cfd_batch *b, item *it) {
 
 /* Queues the order's state and its next SLA instant (its durable timer) for the
  * batch's write. */
-static void store_state(cfd_batch *b, item *it) {
+static void store_state(cfd_batch *b, item *it)
+{
     uint8_t *buf = NULL;
     size_t len = 0;
     cfd_codec_state_encode(it->rec, &buf, &len);
@@ -102,14 +105,16 @@ typedef struct orders {
     size_t *item_of; /* message index -> item index, SIZE_MAX when undecodable */
 } orders;
 
-static size_t item_find(orders *b, const char *order) {
+static size_t item_find(orders *b, const char *order)
+{
     for (size_t i = 0; i < b->n_items; i++)
         if (strcmp(b->items[i].order, order) == 0)
             return i;
     return SIZE_MAX;
 }
 
-static parked_ev *park_add(item *it) {
+static parked_ev *park_add(item *it)
+{
     if (it->n_parked == it->cap_parked) {
         it->cap_parked = it->cap_parked ? it->cap_parked * 2 : 4;
         it->parked = cfd_xrealloc(it->parked, it->cap_parked * sizeof(parked_ev));
@@ -122,9 +127,13 @@ static parked_ev *park_add(item *it) {
 /* Dead-letters the event a parked reference (or a message) points at. */
 static void dead_letter_parked_ref(cfd_batch *b, const cfd_parked_ref *r, cfd_err why,
                                    const char *detail, const char *order,
-                                   const char *event_id) {
-    cfd_msg m = {.topic = r->topic, .partition = r->partition, .offset = r->offset,
-                 .payload = r->payload, .len = r->payload_len};
+                                   const char *event_id)
+{
+    cfd_msg m = {.topic = r->topic,
+                 .partition = r->partition,
+                 .offset = r->offset,
+                 .payload = r->payload,
+                 .len = r->payload_len};
     cfd_batch_dead_letter(b, &m, why, detail, order, event_id);
 }
 
@@ -134,7 +143,8 @@ static void dead_letter_parked_ref(cfd_batch *b, const cfd_parked_ref *r, cfd_er
  * @returns true when the event left the park (applied, duplicate or dead-lettered).
  */
 static bool apply_event(cfd_batch *b, item *it, const cfd_event *ev,
-                        const cfd_parked_ref *src) {
+                        const cfd_parked_ref *src)
+{
     char errstr[256];
     cfd_apply_outcome outcome = CFD_APPLY_PARK;
     cfd_err err = CFD_OK;
@@ -177,7 +187,8 @@ static bool apply_event(cfd_batch *b, item *it, const cfd_event *ev,
 }
 
 /* Retries the parked events of an order after a change, until none applies. */
-static void drain_parked(cfd_batch *b, item *it) {
+static void drain_parked(cfd_batch *b, item *it)
+{
     bool progress = true;
     while (progress && it->rec) {
         progress = false;
@@ -199,13 +210,16 @@ static void drain_parked(cfd_batch *b, item *it) {
 }
 
 /* Applies message i of the batch to its order. */
-static void apply_message(cfd_batch *bt, orders *b, size_t i, int64_t now) {
+static void apply_message(cfd_batch *bt, orders *b, size_t i, int64_t now)
+{
     const cfd_msg *m = &b->msgs[i];
     item *it = &b->items[b->item_of[i]];
-    cfd_parked_ref src = {.topic = m->topic, .partition = m->partition,
+    cfd_parked_ref src = {.topic = m->topic,
+                          .partition = m->partition,
                           .offset = m->offset,
                           .expire_at_ms = now + bt->env->cfg->park_window_ms,
-                          .payload = m->payload, .payload_len = m->len};
+                          .payload = m->payload,
+                          .payload_len = m->len};
     bool dirty_before = it->dirty;
     it->dirty = false;
     if (!apply_event(bt, it, &b->de[i].ev, &src)) {
@@ -223,7 +237,8 @@ static void apply_message(cfd_batch *bt, orders *b, size_t i, int64_t now) {
 }
 
 /* Writes the order's park list: appends new entries, or rewrites it when some left. */
-static void store_parked(cfd_batch *b, item *it) {
+static void store_parked(cfd_batch *b, item *it)
+{
     size_t flen;
     if (it->rewrite_park)
         cfd_txn_unpark(b->tx, it->order);
@@ -237,7 +252,8 @@ static void store_parked(cfd_batch *b, item *it) {
     }
 }
 
-static void item_free(item *it) {
+static void item_free(item *it)
+{
     cfd_record_destroy(it->rec);
     cfd_city_report_clear(&it->city);
     for (size_t k = 0; k < it->n_parked; k++)
@@ -247,7 +263,8 @@ static void item_free(item *it) {
     free(it->frames);
 }
 
-static void orders_free(orders *b) {
+static void orders_free(orders *b)
+{
     for (size_t i = 0; i < b->n; i++)
         cfd_codec_event_release(&b->de[i]);
     for (size_t i = 0; i < b->n_items; i++)
@@ -258,7 +275,8 @@ static void orders_free(orders *b) {
 }
 
 /* Decodes every message and groups the good ones by work order. */
-static void orders_decode(cfd_batch *bt, orders *b) {
+static void orders_decode(cfd_batch *bt, orders *b)
+{
     char errstr[256];
     b->de = cfd_xcalloc(b->n + 1, sizeof(*b->de));
     b->items = cfd_xcalloc(b->n + 1, sizeof(*b->items));
@@ -266,8 +284,8 @@ static void orders_decode(cfd_batch *bt, orders *b) {
     for (size_t i = 0; i < b->n; i++) {
         const cfd_msg *m = &b->msgs[i];
         b->item_of[i] = SIZE_MAX;
-        cfd_err err = cfd_codec_event_decode(m->payload, m->len, &b->de[i], errstr,
-                                             sizeof(errstr));
+        cfd_err err =
+            cfd_codec_event_decode(m->payload, m->len, &b->de[i], errstr, sizeof(errstr));
         if (err) {
             char wo[128], eid[128];
             cfd_codec_event_ids(m->payload, m->len, wo, sizeof(wo), eid, sizeof(eid));
@@ -285,7 +303,8 @@ static void orders_decode(cfd_batch *bt, orders *b) {
 }
 
 /* Dead-letters entry k of the order's loaded park list, which does not parse. */
-static void dead_letter_park_entry(cfd_batch *b, const item *it, size_t k) {
+static void dead_letter_park_entry(cfd_batch *b, const item *it, size_t k)
+{
     char *topic = NULL; /* where it came from is unknown: named after the first input */
     cfd_kafka_topic_names(b->env->cfg->input_topics, &topic, 1);
     cfd_batch_dead_letter_parked(b, topic ? topic : "", it->order, k, it->frames[k].data,
@@ -294,7 +313,8 @@ static void dead_letter_park_entry(cfd_batch *b, const item *it, size_t k) {
 }
 
 /* Turns an order's loaded park list into parked events. */
-static void item_load_parked(cfd_batch *b, item *it) {
+static void item_load_parked(cfd_batch *b, item *it)
+{
     char errstr[256];
     for (size_t k = 0; k < it->n_frames; k++) {
         parked_ev *p = park_add(it);
@@ -318,7 +338,8 @@ static void item_load_parked(cfd_batch *b, item *it) {
 
 /* Loads the items' records and park lists in one round trip (retrying while Redis is
  * away); a record that does not decode stops the batch (cfd_batch_unreadable). */
-static cfd_err items_load(cfd_batch *b, item *items, size_t n) {
+static cfd_err items_load(cfd_batch *b, item *items, size_t n)
+{
     char errstr[512];
     const char **names = cfd_xcalloc(n + 1, sizeof(char *));
     cfd_blob *states = cfd_xcalloc(n + 1, sizeof(cfd_blob));
@@ -336,9 +357,8 @@ static cfd_err items_load(cfd_batch *b, item *items, size_t n) {
         it->n_frames = n_frames[i];
         frames[i] = NULL; /* the item owns them now */
         n_frames[i] = 0;
-        if (states[i].data &&
-            cfd_codec_state_decode(states[i].data, states[i].len, &it->rec, errstr,
-                                   sizeof(errstr)))
+        if (states[i].data && cfd_codec_state_decode(states[i].data, states[i].len,
+                                                     &it->rec, errstr, sizeof(errstr)))
             err = cfd_batch_unreadable(b, "work order", it->order, errstr);
     }
     cfd_blobs_clear(states, n);
@@ -355,7 +375,8 @@ static cfd_err items_load(cfd_batch *b, item *items, size_t n) {
 
 /* Loads the batch's orders, with what the city rule had of each and their parked
  * events. */
-static cfd_err orders_load(cfd_batch *bt, orders *b) {
+static cfd_err orders_load(cfd_batch *bt, orders *b)
+{
     cfd_err err = items_load(bt, b->items, b->n_items);
     for (size_t i = 0; !err && i < b->n_items; i++) {
         item *it = &b->items[i];
@@ -370,7 +391,8 @@ static cfd_err orders_load(cfd_batch *bt, orders *b) {
 
 /* Queues what the city rule must hear of the order's change (see
  * cfd_city_report_changes), and remembers what the rule now has of it. */
-static void emit_city_reports(cfd_batch *b, item *it) {
+static void emit_city_reports(cfd_batch *b, item *it)
+{
     cfd_city_report out[2], now;
     size_t n = cfd_city_report_changes(it->rec, &it->city, it->in_city, out);
     for (size_t k = 0; k < n; k++)
@@ -383,7 +405,8 @@ static void emit_city_reports(cfd_batch *b, item *it) {
                   cfd_city_report_copy(&it->city, &now);
 }
 
-static cfd_err event_batch(cfd_batch *bt, const cfd_msg *msgs, size_t n) {
+static cfd_err event_batch(cfd_batch *bt, const cfd_msg *msgs, size_t n)
+{
     int64_t now = cfd_batch_now(bt);
     orders b = {.msgs = msgs, .n = n};
     cfd_err err;
@@ -421,7 +444,8 @@ typedef struct due_orders {
 
 /* Loads the orders of kind due at now, at most max. */
 static cfd_err due_load(cfd_batch *b, cfd_due_kind kind, int64_t now, size_t max,
-                        due_orders *d) {
+                        due_orders *d)
+{
     cfd_err err = cfd_batch_due(b, kind, now, max, &d->names, &d->n);
     d->items = cfd_xcalloc(d->n + 1, sizeof(item));
     for (size_t i = 0; i < d->n; i++)
@@ -429,7 +453,8 @@ static cfd_err due_load(cfd_batch *b, cfd_due_kind kind, int64_t now, size_t max
     return err || !d->n ? err : items_load(b, d->items, d->n);
 }
 
-static void due_free(due_orders *d) {
+static void due_free(due_orders *d)
+{
     for (size_t i = 0; i < d->n; i++)
         item_free(&d->items[i]);
     free(d->items);
@@ -437,7 +462,8 @@ static void due_free(due_orders *d) {
 }
 
 /* Dead-letters parked events whose window has passed; keeps the others parked. */
-static cfd_err sweep_parked(cfd_batch *b, int64_t now) {
+static cfd_err sweep_parked(cfd_batch *b, int64_t now)
+{
     due_orders d = {0};
     cfd_err err = due_load(b, CFD_DUE_PARKED, now, SWEEP_BATCH, &d);
     for (size_t i = 0; !err && i < d.n; i++) {
@@ -467,7 +493,8 @@ static cfd_err sweep_parked(cfd_batch *b, int64_t now) {
 
 /* Emits the time-driven alerts of the orders whose timers are due, and moves their
  * timers to the next instant. */
-static cfd_err fire_timers(cfd_batch *b, int64_t now) {
+static cfd_err fire_timers(cfd_batch *b, int64_t now)
+{
     due_orders d = {0};
     cfd_err err = due_load(b, CFD_DUE_TIMER, now, TIMER_BATCH, &d);
     for (size_t i = 0; !err && i < d.n; i++) {
@@ -488,14 +515,16 @@ static cfd_err fire_timers(cfd_batch *b, int64_t now) {
     return err;
 }
 
-static cfd_err event_tick(cfd_batch *b, int64_t now) {
+static cfd_err event_tick(cfd_batch *b, int64_t now)
+{
     cfd_err err = fire_timers(b, now);
     return err ? err : sweep_parked(b, now);
 }
 
-static size_t event_topics(const cfd_config *cfg, char **names, size_t max) {
+static size_t event_topics(const cfd_config *cfg, char **names, size_t max)
+{
     return cfd_kafka_topic_names(cfg->input_topics, names, max);
 }
 
-const cfd_stage cfd_event_stage = {.name = "events", .topics = event_topics,
-                                   .batch = event_batch, .tick = event_tick};
+const cfd_stage cfd_event_stage = {
+    .name = "events", .topics = event_topics, .batch = event_batch, .tick = event_tick};

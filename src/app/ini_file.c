@@ -20,9 +20,11 @@ typedef struct ini_load {
     char err[512];
 } ini_load;
 
-static void load_error(ini_load *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void load_error(ini_load *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-static void load_error(ini_load *ctx, const char *fmt, ...) {
+static void load_error(ini_load *ctx, const char *fmt, ...)
+{
     va_list ap;
 
     if (ctx->err_line)
@@ -38,7 +40,8 @@ static void load_error(ini_load *ctx, const char *fmt, ...) {
  * sections, and indented lines, which libinih would take as the continuation of
  * the previous value. An indented line is blanked so it is never applied.
  */
-static void check_line(ini_load *ctx, char *line) {
+static void check_line(ini_load *ctx, char *line)
+{
     char *p = line;
     char *end;
 
@@ -60,7 +63,8 @@ static void check_line(ini_load *ctx, char *line) {
 }
 
 /* libinih reader: fgets() that counts lines and rejects lines too long to fit. */
-static char *read_line(char *buf, int size, void *stream) {
+static char *read_line(char *buf, int size, void *stream)
+{
     ini_load *ctx = stream;
     size_t len;
     int c;
@@ -84,13 +88,15 @@ static char *read_line(char *buf, int size, void *stream) {
     return buf;
 }
 
-static int on_value(void *user, const char *section, const char *name, const char *value) {
+static int on_value(void *user, const char *section, const char *name, const char *value)
+{
     ini_load *ctx = user;
     char msg[sizeof(ctx->err)];
 
     if (ctx->err_line)
         return 1; /* report the first error only; nothing more is applied */
-    if (ctx->on_value(ctx->user, section, name, value ? value : "", msg, sizeof(msg)) != 0) {
+    if (ctx->on_value(ctx->user, section, name, value ? value : "", msg, sizeof(msg)) !=
+        0) {
         load_error(ctx, "%s", msg);
         return 0;
     }
@@ -99,7 +105,8 @@ static int on_value(void *user, const char *section, const char *name, const cha
 
 cfd_err cfd_ini_load(const char *path, cfd_ini_value_fn value_fn,
                      cfd_ini_section_fn known_section, void *user, char *errstr,
-                     size_t errstr_size) {
+                     size_t errstr_size)
+{
     ini_load ctx = {.on_value = value_fn, .known_section = known_section, .user = user};
     int rc;
     bool read_failed;

@@ -23,13 +23,15 @@ struct cfd_outbox {
     size_t n_parts;
 };
 
-cfd_outbox *cfd_outbox_new(const cfd_env *env) {
+cfd_outbox *cfd_outbox_new(const cfd_env *env)
+{
     cfd_outbox *ob = cfd_xcalloc(1, sizeof(*ob));
     ob->env = env;
     return ob;
 }
 
-void cfd_outbox_destroy(cfd_outbox *ob) {
+void cfd_outbox_destroy(cfd_outbox *ob)
+{
     if (!ob)
         return;
     for (size_t p = 0; p < ob->n_parts; p++) {
@@ -41,7 +43,8 @@ void cfd_outbox_destroy(cfd_outbox *ob) {
     free(ob);
 }
 
-void cfd_outbox_delivered(cfd_outbox *ob, int32_t part, const char *id) {
+void cfd_outbox_delivered(cfd_outbox *ob, int32_t part, const char *id)
+{
     if (part < 0)
         return;
     ob->parts = cfd_xgrow(ob->parts, &ob->n_parts, (size_t)part + 1, sizeof(delivered));
@@ -53,7 +56,8 @@ void cfd_outbox_delivered(cfd_outbox *ob, int32_t part, const char *id) {
     d->ids[d->n++] = cfd_xstrdup(id);
 }
 
-cfd_err cfd_outbox_flush(cfd_outbox *ob) {
+cfd_err cfd_outbox_flush(cfd_outbox *ob)
+{
     char errstr[512];
     for (size_t p = 0; p < ob->n_parts; p++) {
         delivered *d = &ob->parts[p];
@@ -78,7 +82,8 @@ typedef struct resend {
     int32_t part;
 } resend;
 
-static void resend_one(const char *id, const void *frame, size_t len, void *ctx) {
+static void resend_one(const char *id, const void *frame, size_t len, void *ctx)
+{
     const resend *r = ctx;
     cfd_output_kind kind;
     const char *key;
@@ -91,7 +96,8 @@ static void resend_one(const char *id, const void *frame, size_t len, void *ctx)
     cfd_producer_send(r->producer, r->part, 0, id, kind, key, klen, payload, plen);
 }
 
-cfd_err cfd_outbox_resend(cfd_outbox *ob, cfd_producer *p, int32_t part) {
+cfd_err cfd_outbox_resend(cfd_outbox *ob, cfd_producer *p, int32_t part)
+{
     char errstr[512];
     resend r = {.producer = p, .part = part};
     cfd_err err;

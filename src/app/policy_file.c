@@ -34,11 +34,13 @@ typedef struct pkey {
 } pkey;
 
 #define P(f) offsetof(cfd_policy, f)
-#define ROW(sec, f) \
-    {sec ".contact", PK_DURATION, P(f.contact_ms)},           \
-    {sec ".onsite", PK_DURATION, P(f.onsite_ms)},             \
-    {sec ".restoration", PK_DURATION, P(f.restoration_ms)},   \
-    {sec ".quiet_hours_move", PK_BOOL, P(f.contact_quiet_moves)}
+#define ROW(sec, f)                                                \
+    {sec ".contact", PK_DURATION, P(f.contact_ms)},                \
+        {sec ".onsite", PK_DURATION, P(f.onsite_ms)},              \
+        {sec ".restoration", PK_DURATION, P(f.restoration_ms)},    \
+    {                                                              \
+        sec ".quiet_hours_move", PK_BOOL, P(f.contact_quiet_moves) \
+    }
 
 static const pkey keys[] = {
     ROW("sla.aaa", tier[CFD_TIER_AAA]),

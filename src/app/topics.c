@@ -40,15 +40,18 @@ static const struct {
     {"worker.city_reports_topic", offsetof(cfd_config, city_reports_topic), true, NULL},
 };
 
-static void spec_add_conf(cfd_topic_spec *spec, const char *name, const char *value) {
+static void spec_add_conf(cfd_topic_spec *spec, const char *name, const char *value)
+{
     cfd_topic_conf *c = &spec->configs[spec->n_configs++];
     c->name = name;
     cfd_text_copy(c->value, sizeof(c->value), value);
 }
 
 /* Adds name unless the set has it already. */
-static void set_add(cfd_topic_set *set, const char *name, const char *key, bool copartitioned,
-                    const char *cleanup_policy, const cfd_topic_opts *opts) {
+static void set_add(cfd_topic_set *set, const char *name, const char *key,
+                    bool copartitioned, const char *cleanup_policy,
+                    const cfd_topic_opts *opts)
+{
     for (size_t i = 0; i < set->n; i++)
         if (strcmp(set->specs[i].name, name) == 0)
             return;
@@ -70,7 +73,8 @@ static void set_add(cfd_topic_set *set, const char *name, const char *key, bool 
 }
 
 cfd_topic_set *cfd_topic_set_new(const cfd_config *cfg, const cfd_topic_opts *opts,
-                                 char *errstr, size_t errstr_size) {
+                                 char *errstr, size_t errstr_size)
+{
     if (opts->partitions < 1 || opts->partitions > MAX_PARTITIONS) {
         snprintf(errstr, errstr_size, "partitions: %d is out of range 1..%d",
                  opts->partitions, MAX_PARTITIONS);
@@ -78,9 +82,10 @@ cfd_topic_set *cfd_topic_set_new(const cfd_config *cfg, const cfd_topic_opts *op
     }
     if (opts->replication != -1 &&
         (opts->replication < 1 || opts->replication > MAX_REPLICATION)) {
-        snprintf(errstr, errstr_size,
-                 "replication factor: %d is out of range 1..%d (or -1, the broker's default)",
-                 opts->replication, MAX_REPLICATION);
+        snprintf(
+            errstr, errstr_size,
+            "replication factor: %d is out of range 1..%d (or -1, the broker's default)",
+            opts->replication, MAX_REPLICATION);
         return NULL;
     }
     int max_isr = opts->replication > 0 ? opts->replication : MAX_REPLICATION;
@@ -108,7 +113,8 @@ cfd_topic_set *cfd_topic_set_new(const cfd_config *cfg, const cfd_topic_opts *op
     return set;
 }
 
-void cfd_topic_set_destroy(cfd_topic_set *set) {
+void cfd_topic_set_destroy(cfd_topic_set *set)
+{
     if (!set)
         return;
     for (size_t i = 0; i < set->n; i++)
@@ -117,7 +123,8 @@ void cfd_topic_set_destroy(cfd_topic_set *set) {
     free(set);
 }
 
-const char *cfd_topic_spec_configs(const cfd_topic_spec *spec, char *buf, size_t size) {
+const char *cfd_topic_spec_configs(const cfd_topic_spec *spec, char *buf, size_t size)
+{
     size_t used = 0;
     snprintf(buf, size, "-");
     for (size_t i = 0; i < spec->n_configs && used < size; i++) {
@@ -134,7 +141,8 @@ const char *cfd_topic_spec_configs(const cfd_topic_spec *spec, char *buf, size_t
 static void why_add(int *n, char *why, size_t why_size, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static void why_add(int *n, char *why, size_t why_size, const char *fmt, ...) {
+static void why_add(int *n, char *why, size_t why_size, const char *fmt, ...)
+{
     size_t used = why_size ? strlen(why) : 0;
     va_list ap;
     (*n)++;
@@ -150,7 +158,8 @@ static void why_add(int *n, char *why, size_t why_size, const char *fmt, ...) {
 }
 
 cfd_topic_state cfd_topic_check(const cfd_topic_spec *spec, const cfd_topic_seen *seen,
-                                char *why, size_t why_size) {
+                                char *why, size_t why_size)
+{
     int n = 0;
     if (why_size)
         why[0] = '\0';
@@ -169,13 +178,14 @@ cfd_topic_state cfd_topic_check(const cfd_topic_spec *spec, const cfd_topic_seen
     for (size_t i = 0; i < spec->n_configs; i++) {
         const cfd_topic_conf *c = &spec->configs[i];
         if (seen->configs[i] && strcmp(seen->configs[i], c->value) != 0)
-            why_add(&n, why, why_size, "%s=%s, %s asked", c->name, seen->configs[i], c->value);
+            why_add(&n, why, why_size, "%s=%s, %s asked", c->name, seen->configs[i],
+                    c->value);
         if (strcmp(c->name, "min.insync.replicas") == 0 &&
             seen->replication < atoi(c->value))
             why_add(&n, why, why_size,
                     "replication factor %d is below min.insync.replicas=%s: every write "
-                    "with acks=all (the worker's) would be refused", seen->replication,
-                    c->value);
+                    "with acks=all (the worker's) would be refused",
+                    seen->replication, c->value);
     }
     return n ? CFD_TOPIC_DIFFERS : CFD_TOPIC_EXISTS;
 }

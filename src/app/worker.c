@@ -64,13 +64,13 @@ struct cfd_worker {
     cfd_outbox *outbox;
     cfd_env env;
     cfd_batch batch;
-    char *topics[MAX_TOPICS];     /* every stage's, in the order of stages[] */
-    size_t stage_of[MAX_TOPICS];  /* topics[t] is read by stages[stage_of[t]] */
-    bool stage_on[N_STAGES];      /* the stage reads at least one topic */
+    char *topics[MAX_TOPICS];    /* every stage's, in the order of stages[] */
+    size_t stage_of[MAX_TOPICS]; /* topics[t] is read by stages[stage_of[t]] */
+    bool stage_on[N_STAGES];     /* the stage reads at least one topic */
     size_t n_topics;
     slot *slots;
     size_t n_slots;
-    cfd_msg *group;               /* one stage's messages of a batch */
+    cfd_msg *group; /* one stage's messages of a batch */
     size_t cap_group;
     char owner[160];
     cfd_err fatal; /* set from a callback; makes run() return */
@@ -79,14 +79,16 @@ struct cfd_worker {
     int64_t sim_now; /* the simulated clock's last reading (0: not set yet) */
 };
 
-static int topic_index(const cfd_worker *w, const char *topic) {
+static int topic_index(const cfd_worker *w, const char *topic)
+{
     for (size_t i = 0; i < w->n_topics; i++)
         if (strcmp(w->topics[i], topic) == 0)
             return (int)i;
     return -1;
 }
 
-static slot *slot_get(cfd_worker *w, int32_t part) {
+static slot *slot_get(cfd_worker *w, int32_t part)
+{
     w->slots = cfd_xgrow(w->slots, &w->n_slots, (size_t)part + 1, sizeof(slot));
     return &w->slots[part];
 }
@@ -101,7 +103,8 @@ static slot *slot_get(cfd_worker *w, int32_t part) {
  * A failed read proves nothing; the next command fails too and comes back here.
  * @returns false when Redis is behind this worker.
  */
-static bool redis_kept_applied(cfd_worker *w) {
+static bool redis_kept_applied(cfd_worker *w)
+{
     char errstr[512];
     for (size_t p = 0; p < w->n_slots; p++) {
         slot *s = &w->slots[p];
@@ -112,8 +115,9 @@ static bool redis_kept_applied(cfd_worker *w) {
                                          sizeof(errstr)))
                 continue;
             if (off < s->applied[t]) {
-                cfd_error(MOD, "redis lost writes: %s[%zu] applied offset is %" PRId64
-                               ", this worker applied up to %" PRId64,
+                cfd_error(MOD,
+                          "redis lost writes: %s[%zu] applied offset is %" PRId64
+                          ", this worker applied up to %" PRId64,
                           w->topics[t], p, off, s->applied[t]);
                 return false;
             }
@@ -129,7 +133,8 @@ static bool redis_kept_applied(cfd_worker *w) {
  * @returns true to call again.
  */
 static bool redis_retry(void *ctx, cfd_err err, int64_t *backoff, char *errstr,
-                        size_t errstr_size) {
+                        size_t errstr_size)
+{
     cfd_worker *w = ctx;
     if (err != CFD_ERR_IO || *w->stop)
         return false;
@@ -153,7 +158,8 @@ static bool redis_retry(void *ctx, cfd_err err, int64_t *backoff, char *errstr,
 /* True when the worker has applied everything the broker had for part's topics[t]
  * (up to seen at least); true too when it does not read that partition. */
 static bool topic_caught_up(cfd_worker *w, const slot *s, size_t t, int32_t part,
-                            int64_t seen) {
+                            int64_t seen)
+{
     if (!s->assigned[t])
         return true;
     if (s->applied[t] > seen)
@@ -161,7 +167,8 @@ static bool topic_caught_up(cfd_worker *w, const slot *s, size_t t, int32_t part
     return cfd_consumer_behind(w->consumer, w->topics[t], part, seen) == 0;
 }
 
-static bool env_caught_up(void *ctx, const char *topic, int32_t part, int64_t seen) {
+static bool env_caught_up(void *ctx, const char *topic, int32_t part, int64_t seen)
+{
     cfd_worker *w = ctx;
     int t = topic_index(w, topic);
     return t < 0 || topic_caught_up(w, slot_get(w, part), (size_t)t, part, seen);
@@ -170,7 +177,8 @@ static bool env_caught_up(void *ctx, const char *topic, int32_t part, int64_t se
 /* True when the worker has applied everything the broker had for part: only then
  * may a timer fire, or a backlog of events that met their duties would first raise
  * false alarms (which a retraction would then have to take back). */
-static bool caught_up(cfd_worker *w, int32_t part, const slot *s) {
+static bool caught_up(cfd_worker *w, int32_t part, const slot *s)
+{
     for (size_t t = 0; t < w->n_topics; t++)
         if (!topic_caught_up(w, s, t, part, -1))
             return false;
@@ -179,14 +187,16 @@ static bool caught_up(cfd_worker *w, int32_t part, const slot *s) {
 
 /* --- the clock ------------------------------------------------------------------------ */
 
-static int64_t sim_now_ms(void *ctx) {
+static int64_t sim_now_ms(void *ctx)
+{
     cfd_worker *w = ctx;
     /* Until a rehearsal sets the clock, simulated time is the system's. */
     return w->sim_now ? w->sim_now : cfd_clock_system().now_ms(NULL);
 }
 
 /* Reads the simulated clock once per loop, so every decision of a loop sees one now. */
-static void refresh_sim_clock(cfd_worker *w) {
+static void refresh_sim_clock(cfd_worker *w)
+{
     char errstr[256];
     int64_t now = 0;
     if (cfd_store_sim_clock(w->store, &now, errstr, sizeof(errstr)) == CFD_OK) {
@@ -200,18 +210,22 @@ static void refresh_sim_clock(cfd_worker *w) {
 
 /* Commits the worker's batch (retrying while Redis is away), then produces its outputs;
  * offs are its highest offsets per topic (NULL: a tick, no input). */
-static cfd_err batch_commit(cfd_worker *w, const int64_t *offs) {
+static cfd_err batch_commit(cfd_worker *w, const int64_t *offs)
+{
     cfd_batch *b = &w->batch;
     char errstr[512];
     cfd_err err;
     if (b->failed) {
         /* Stop loudly rather than count its input applied without all it decided;
          * the partition's next owner replays it from Redis' applied offset. */
-        cfd_error(MOD, "partition %" PRId32 ": a batch whose outputs could not all be "
-                       "built is not committed; stopping", b->part);
+        cfd_error(MOD,
+                  "partition %" PRId32 ": a batch whose outputs could not all be "
+                  "built is not committed; stopping",
+                  b->part);
         return CFD_ERR;
     }
-    CFD_REDIS(&w->env, err, errstr, cfd_store_commit(w->store, b->tx, errstr, sizeof(errstr)));
+    CFD_REDIS(&w->env, err, errstr,
+              cfd_store_commit(w->store, b->tx, errstr, sizeof(errstr)));
     if (err) {
         cfd_error(MOD, "partition %" PRId32 ": %s", b->part, errstr);
         return err;
@@ -229,12 +243,15 @@ static cfd_err batch_commit(cfd_worker *w, const int64_t *offs) {
 
 /* Makes the consumer deliver topics[t] of part again from offset (deferred, not
  * applied); when the seek fails, s->reseek holds them back and the loop tries again. */
-static void seek_back(cfd_worker *w, int32_t part, slot *s, size_t t, int64_t offset) {
+static void seek_back(cfd_worker *w, int32_t part, slot *s, size_t t, int64_t offset)
+{
     char errstr[512];
-    if (cfd_consumer_seek(w->consumer, w->topics[t], part, offset, errstr, sizeof(errstr))) {
+    if (cfd_consumer_seek(w->consumer, w->topics[t], part, offset, errstr,
+                          sizeof(errstr))) {
         if (!s->reseek[t])
-            cfd_warn(MOD, "seek %s[%" PRId32 "] back to %" PRId64 " for deferred messages: "
-                          "%s; holding them until a seek succeeds",
+            cfd_warn(MOD,
+                     "seek %s[%" PRId32 "] back to %" PRId64 " for deferred messages: "
+                     "%s; holding them until a seek succeeds",
                      w->topics[t], part, offset, errstr);
         s->reseek[t] = offset + 1;
         return;
@@ -251,7 +268,8 @@ static void seek_back(cfd_worker *w, int32_t part, slot *s, size_t t, int64_t of
 /* Applies one partition's messages: each stage's share in the order of stages[], one
  * commit, then the outputs. */
 static cfd_err apply_batch(cfd_worker *w, int32_t part, slot *s, const cfd_msg *msgs,
-                           size_t n) {
+                           size_t n)
+{
     cfd_batch *b = &w->batch;
     int64_t offs[MAX_TOPICS];
     size_t applied = 0;
@@ -301,7 +319,8 @@ static cfd_err apply_batch(cfd_worker *w, int32_t part, slot *s, const cfd_msg *
 /* One partition's messages of a poll: applied as one batch, but for those not ours any
  * more, already applied (an overlap after a seek), or held back until a failed seek
  * back succeeds. */
-static cfd_err on_messages(void *ctx, int32_t part, cfd_msg *msgs, size_t n) {
+static cfd_err on_messages(void *ctx, int32_t part, cfd_msg *msgs, size_t n)
+{
     cfd_worker *w = ctx;
     slot *s = slot_get(w, part);
     size_t k = 0;
@@ -316,7 +335,8 @@ static cfd_err on_messages(void *ctx, int32_t part, cfd_msg *msgs, size_t n) {
 }
 
 /* Reads when part's earliest timer is due. */
-static cfd_err read_next_due(cfd_worker *w, int32_t part, slot *s, int64_t mono) {
+static cfd_err read_next_due(cfd_worker *w, int32_t part, slot *s, int64_t mono)
+{
     char errstr[512];
     cfd_err err;
     CFD_REDIS(&w->env, err, errstr,
@@ -329,7 +349,8 @@ static cfd_err read_next_due(cfd_worker *w, int32_t part, slot *s, int64_t mono)
 
 /* The stages' time-driven work of part at now, as one batch; then when part is due
  * next. */
-static cfd_err tick(cfd_worker *w, int32_t part, slot *s, int64_t now, int64_t mono) {
+static cfd_err tick(cfd_worker *w, int32_t part, slot *s, int64_t now, int64_t mono)
+{
     cfd_batch *b = &w->batch;
     cfd_err err = CFD_OK;
     cfd_batch_begin(b, part, s->epoch);
@@ -343,7 +364,8 @@ static cfd_err tick(cfd_worker *w, int32_t part, slot *s, int64_t now, int64_t m
 }
 
 /* Ticks the owned partitions that are caught up and due. */
-static cfd_err tick_due(cfd_worker *w) {
+static cfd_err tick_due(cfd_worker *w)
+{
     cfd_err err = CFD_OK;
     int64_t mono = cfd_monotonic_ms();
     if (w->simulated)
@@ -369,7 +391,8 @@ static cfd_err tick_due(cfd_worker *w) {
 
 /* How long the next poll may wait: until the earliest timer of a partition that may
  * tick is due, at most worker.poll_timeout. */
-static int poll_wait_ms(cfd_worker *w) {
+static int poll_wait_ms(cfd_worker *w)
+{
     int64_t wait = w->cfg->poll_timeout_ms;
     int64_t now = cfd_clock_now(&w->clock), mono = cfd_monotonic_ms();
     for (size_t p = 0; p < w->n_slots; p++) {
@@ -399,7 +422,8 @@ static int poll_wait_ms(cfd_worker *w) {
  *          when the committed offsets could not be read.
  */
 static cfd_err check_state_loss(cfd_worker *w, cfd_topic_part *parts, size_t n,
-                                char *errstr, size_t errstr_size) {
+                                char *errstr, size_t errstr_size)
+{
     cfd_topic_part *fresh = cfd_xcalloc(n + 1, sizeof(*fresh));
     size_t *at = cfd_xcalloc(n + 1, sizeof(*at));
     size_t n_fresh = 0;
@@ -417,16 +441,18 @@ static cfd_err check_state_loss(cfd_worker *w, cfd_topic_part *parts, size_t n,
         if (c->offset < 0)
             continue; /* never consumed by this group: a new partition */
         if (replay) {
-            cfd_warn(MOD, "%s[%" PRId32 "]: redis has no state for it but the group "
-                          "committed offset %" PRId64 ": rebuilding it from the earliest "
-                          "retained offset (worker.on_state_loss = replay)",
+            cfd_warn(MOD,
+                     "%s[%" PRId32 "]: redis has no state for it but the group "
+                     "committed offset %" PRId64 ": rebuilding it from the earliest "
+                     "retained offset (worker.on_state_loss = replay)",
                      c->topic, c->partition, c->offset);
             parts[at[i]].offset = CFD_OFFSET_BEGINNING;
             continue;
         }
-        cfd_error(MOD, "%s[%" PRId32 "]: redis has no state for it but the group committed "
-                       "offset %" PRId64 ": redis lost its data", c->topic, c->partition,
-                  c->offset);
+        cfd_error(MOD,
+                  "%s[%" PRId32 "]: redis has no state for it but the group committed "
+                  "offset %" PRId64 ": redis lost its data",
+                  c->topic, c->partition, c->offset);
         snprintf(errstr, errstr_size,
                  "redis lost the state of %s[%" PRId32 "]; nothing of it is consumed. "
                  "Restore redis from its backup and restart, or restart with --set "
@@ -441,7 +467,8 @@ static cfd_err check_state_loss(cfd_worker *w, cfd_topic_part *parts, size_t n,
 }
 
 /* An assignment that cannot be taken, or whose outbox cannot be read, stops the worker. */
-static void assignment_failed(cfd_worker *w, cfd_err err, const char *errstr) {
+static void assignment_failed(cfd_worker *w, cfd_err err, const char *errstr)
+{
     cfd_error(MOD, "assignment: %s", errstr);
     if (!w->fatal)
         w->fatal = err ? err : CFD_ERR;
@@ -449,7 +476,8 @@ static void assignment_failed(cfd_worker *w, cfd_err err, const char *errstr) {
 
 /* Claims the partitions of a new assignment and positions them at Redis' offsets.
  * @returns 0 to take it. */
-static int on_assign(void *ctx, cfd_topic_part *parts, size_t n) {
+static int on_assign(void *ctx, cfd_topic_part *parts, size_t n)
+{
     cfd_worker *w = ctx;
     char errstr[512];
     cfd_err err = CFD_OK;
@@ -493,7 +521,8 @@ fail:
 }
 
 /* Sends the outboxes of the partitions just assigned again. */
-static void on_assigned(void *ctx, const cfd_topic_part *parts, size_t n) {
+static void on_assigned(void *ctx, const cfd_topic_part *parts, size_t n)
+{
     cfd_worker *w = ctx;
     for (size_t i = 0; i < n; i++) {
         int32_t part = parts[i].partition;
@@ -509,7 +538,8 @@ static void on_assigned(void *ctx, const cfd_topic_part *parts, size_t n) {
     }
 }
 
-static void on_revoke(void *ctx, const cfd_topic_part *parts, size_t n) {
+static void on_revoke(void *ctx, const cfd_topic_part *parts, size_t n)
+{
     cfd_worker *w = ctx;
     /* Hand over cleanly: outputs delivered and dropped from the outbox. What is still
      * in flight stays in the outbox, and the next owner sends it again. */
@@ -525,7 +555,8 @@ static void on_revoke(void *ctx, const cfd_topic_part *parts, size_t n) {
     }
 }
 
-static void on_kafka_error(void *ctx, cfd_kafka_fault fault, const char *what) {
+static void on_kafka_error(void *ctx, cfd_kafka_fault fault, const char *what)
+{
     cfd_worker *w = ctx;
     cfd_error(MOD, "kafka: %s", what);
     if (fault == CFD_KAFKA_FATAL) {
@@ -542,13 +573,15 @@ static void on_kafka_error(void *ctx, cfd_kafka_fault fault, const char *what) {
 
 /* --- what the producer reports ------------------------------------------------------- */
 
-static void on_delivered(void *ctx, int32_t part, const char *id) {
+static void on_delivered(void *ctx, int32_t part, const char *id)
+{
     cfd_worker *w = ctx;
     cfd_outbox_delivered(w->outbox, part, id);
 }
 
 /* A batch of part is delivered, and every one before it: its offsets may be committed. */
-static void on_batch_delivered(void *ctx, int32_t part, const int64_t *offs) {
+static void on_batch_delivered(void *ctx, int32_t part, const int64_t *offs)
+{
     cfd_worker *w = ctx;
     for (size_t t = 0; t < w->n_topics; t++)
         if (offs[t] >= 0)
@@ -562,13 +595,19 @@ static void on_batch_delivered(void *ctx, int32_t part, const int64_t *offs) {
  * such a dead letter was refused already).
  */
 static void replace_refused(void *ctx, const cfd_producer_refusal *r, uint8_t **buf,
-                            size_t *len) {
+                            size_t *len)
+{
     cfd_worker *w = ctx;
-    cfd_dead_letter dl = {.original = r->payload, .original_len = r->len, .topic = r->topic,
-                          .partition = -1, .offset = -1, .reason = CFD_DL_OUTPUT_REFUSED,
-                          .detail = r->detail, .dead_at_ms = cfd_clock_now(&w->clock),
-                          .max_original = r->bare ? 0
-                                                  : (size_t)w->cfg->deadletter_max_original};
+    cfd_dead_letter dl = {.original = r->payload,
+                          .original_len = r->len,
+                          .topic = r->topic,
+                          .partition = -1,
+                          .offset = -1,
+                          .reason = CFD_DL_OUTPUT_REFUSED,
+                          .detail = r->detail,
+                          .dead_at_ms = cfd_clock_now(&w->clock),
+                          .max_original =
+                              r->bare ? 0 : (size_t)w->cfg->deadletter_max_original};
     cfd_codec_dead_letter_encode(&dl, buf, len);
 }
 
@@ -576,16 +615,18 @@ static void replace_refused(void *ctx, const cfd_producer_refusal *r, uint8_t **
 
 /* Collects the stages' topics. @returns false with errstr filled when they do not fit
  * or one is read twice. */
-static bool wire_topics(cfd_worker *w, char *errstr, size_t errstr_size) {
+static bool wire_topics(cfd_worker *w, char *errstr, size_t errstr_size)
+{
     for (size_t st = 0; st < N_STAGES; st++) {
         char *names[MAX_TOPICS];
         size_t room = MAX_TOPICS - w->n_topics;
         size_t n = stages[st]->topics(w->cfg, names, room);
         for (size_t i = 0; i < n && i < room; i++) {
             if (topic_index(w, names[i]) >= 0) {
-                snprintf(errstr, errstr_size, "topic %s is read twice (by the %s stage and "
-                         "another): give each input its own topic", names[i],
-                         stages[st]->name);
+                snprintf(errstr, errstr_size,
+                         "topic %s is read twice (by the %s stage and "
+                         "another): give each input its own topic",
+                         names[i], stages[st]->name);
                 for (size_t j = i; j < n && j < room; j++)
                     free(names[j]);
                 return false;
@@ -594,8 +635,10 @@ static bool wire_topics(cfd_worker *w, char *errstr, size_t errstr_size) {
             w->topics[w->n_topics++] = names[i];
         }
         if (n > room) {
-            snprintf(errstr, errstr_size, "at most %d input topics in all (events, alarms, "
-                     "inventory, city reports)", MAX_TOPICS);
+            snprintf(errstr, errstr_size,
+                     "at most %d input topics in all (events, alarms, "
+                     "inventory, city reports)",
+                     MAX_TOPICS);
             return false;
         }
         w->stage_on[st] = n > 0;
@@ -611,7 +654,8 @@ static bool wire_topics(cfd_worker *w, char *errstr, size_t errstr_size) {
 }
 
 static cfd_producer *producer_new(cfd_worker *w, const cfd_kafka_opts *kafka, char *errstr,
-                                  size_t errstr_size) {
+                                  size_t errstr_size)
+{
     const cfd_config *cfg = w->cfg;
     char *events = NULL; /* re-keyed events go to the first input topic */
     cfd_kafka_topic_names(cfg->input_topics, &events, 1);
@@ -628,31 +672,44 @@ static cfd_producer *producer_new(cfd_worker *w, const cfd_kafka_opts *kafka, ch
     const size_t n_kinds = sizeof(topics) / sizeof(topics[0]);
     for (size_t i = 0; i < n_kinds; i++)
         w->env.routed[topics[i].kind & 0xff] = topics[i].name != NULL;
-    const cfd_producer_opts opts = {
-        .kafka = kafka, .topics = topics, .n_topics = n_kinds,
-        .deadletter_kind = CFD_OUT_DEAD_LETTER, .n_offsets = w->n_topics, .stop = w->stop,
-        .log_module = MOD};
-    const cfd_producer_cbs cbs = {.ctx = w, .delivered = on_delivered,
+    const cfd_producer_opts opts = {.kafka = kafka,
+                                    .topics = topics,
+                                    .n_topics = n_kinds,
+                                    .deadletter_kind = CFD_OUT_DEAD_LETTER,
+                                    .n_offsets = w->n_topics,
+                                    .stop = w->stop,
+                                    .log_module = MOD};
+    const cfd_producer_cbs cbs = {.ctx = w,
+                                  .delivered = on_delivered,
                                   .batch_delivered = on_batch_delivered,
-                                  .replace = replace_refused, .error = on_kafka_error};
+                                  .replace = replace_refused,
+                                  .error = on_kafka_error};
     cfd_producer *p = cfd_producer_new(&opts, &cbs, errstr, errstr_size);
     free(events);
     return p;
 }
 
 static cfd_consumer *consumer_new(cfd_worker *w, const cfd_kafka_opts *kafka, char *errstr,
-                                  size_t errstr_size) {
-    const cfd_consumer_opts opts = {
-        .kafka = kafka, .topics = (const char *const *)w->topics, .n_topics = w->n_topics,
-        .max_messages = (size_t)w->cfg->batch_size, .stop = w->stop, .log_module = MOD};
-    const cfd_consumer_cbs cbs = {.ctx = w, .assign = on_assign, .assigned = on_assigned,
-                                  .revoke = on_revoke, .batch = on_messages,
+                                  size_t errstr_size)
+{
+    const cfd_consumer_opts opts = {.kafka = kafka,
+                                    .topics = (const char *const *)w->topics,
+                                    .n_topics = w->n_topics,
+                                    .max_messages = (size_t)w->cfg->batch_size,
+                                    .stop = w->stop,
+                                    .log_module = MOD};
+    const cfd_consumer_cbs cbs = {.ctx = w,
+                                  .assign = on_assign,
+                                  .assigned = on_assigned,
+                                  .revoke = on_revoke,
+                                  .batch = on_messages,
                                   .error = on_kafka_error};
     return cfd_consumer_new(&opts, &cbs, errstr, errstr_size);
 }
 
 cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clock clock,
-                           volatile sig_atomic_t *stop, char *errstr, size_t errstr_size) {
+                           volatile sig_atomic_t *stop, char *errstr, size_t errstr_size)
+{
     cfd_worker *w = cfd_xcalloc(1, sizeof(*w));
     char host[64] = "host";
 
@@ -672,8 +729,13 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
     const cfd_kafka_opts kafka_opts = cfd_config_kafka_opts(cfg);
     if (!(w->store = cfd_store_new(&store_opts, errstr, errstr_size)))
         goto fail;
-    w->env = (cfd_env){.cfg = cfg, .pol = pol, .clock = &w->clock, .store = w->store,
-                       .stats = &w->stats, .ctx = w, .redis_retry = redis_retry,
+    w->env = (cfd_env){.cfg = cfg,
+                       .pol = pol,
+                       .clock = &w->clock,
+                       .store = w->store,
+                       .stats = &w->stats,
+                       .ctx = w,
+                       .redis_retry = redis_retry,
                        .caught_up = env_caught_up};
     cfd_batch_init(&w->batch, &w->env);
     w->outbox = cfd_outbox_new(&w->env);
@@ -687,7 +749,8 @@ fail:
     return NULL;
 }
 
-cfd_err cfd_worker_run(cfd_worker *w) {
+cfd_err cfd_worker_run(cfd_worker *w)
+{
     cfd_err err = CFD_OK;
     cfd_info(MOD, "consuming %s as %s", w->cfg->input_topics, w->owner);
     while (!*w->stop && !w->fatal && !err) {
@@ -711,17 +774,23 @@ cfd_err cfd_worker_run(cfd_worker *w) {
      * that could not deliver everything says so, in the log and the exit status. */
     size_t left = cfd_producer_undelivered(w->producer);
     if (left) {
-        cfd_error(MOD, "stopped with %zu outputs not delivered: they wait in the outbox, "
-                       "the partitions' next owner sends them", left);
+        cfd_error(MOD,
+                  "stopped with %zu outputs not delivered: they wait in the outbox, "
+                  "the partitions' next owner sends them",
+                  left);
         if (!err)
             err = CFD_ERR_UNDELIVERED;
     }
     return err;
 }
 
-cfd_worker_stats cfd_worker_get_stats(const cfd_worker *w) { return w->stats; }
+cfd_worker_stats cfd_worker_get_stats(const cfd_worker *w)
+{
+    return w->stats;
+}
 
-void cfd_worker_destroy(cfd_worker *w) {
+void cfd_worker_destroy(cfd_worker *w)
+{
     if (!w)
         return;
     cfd_consumer_destroy(w->consumer);

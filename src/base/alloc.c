@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *checked(void *p) {
+static void *checked(void *p)
+{
     if (!p) {
         fputs("confirmd: out of memory\n", stderr);
         abort();
@@ -12,15 +13,23 @@ static void *checked(void *p) {
     return p;
 }
 
-void *cfd_xmalloc(size_t n) { return checked(malloc(n ? n : 1)); }
+void *cfd_xmalloc(size_t n)
+{
+    return checked(malloc(n ? n : 1));
+}
 
-void *cfd_xcalloc(size_t n, size_t size) {
+void *cfd_xcalloc(size_t n, size_t size)
+{
     return checked(n && size ? calloc(n, size) : calloc(1, 1));
 }
 
-void *cfd_xrealloc(void *p, size_t n) { return checked(realloc(p, n ? n : 1)); }
+void *cfd_xrealloc(void *p, size_t n)
+{
+    return checked(realloc(p, n ? n : 1));
+}
 
-void *cfd_xgrow(void *v, size_t *n, size_t want, size_t size) {
+void *cfd_xgrow(void *v, size_t *n, size_t want, size_t size)
+{
     if (want <= *n)
         return v;
     v = cfd_xrealloc(v, want * size);
@@ -29,9 +38,13 @@ void *cfd_xgrow(void *v, size_t *n, size_t want, size_t size) {
     return v;
 }
 
-char *cfd_xstrdup(const char *s) { return cfd_xstrndup(s ? s : "", s ? strlen(s) : 0); }
+char *cfd_xstrdup(const char *s)
+{
+    return cfd_xstrndup(s ? s : "", s ? strlen(s) : 0);
+}
 
-char *cfd_xstrndup(const char *s, size_t n) {
+char *cfd_xstrndup(const char *s, size_t n)
+{
     char *d = cfd_xmalloc(n + 1);
     if (n)
         memcpy(d, s, n);

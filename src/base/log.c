@@ -20,7 +20,8 @@ cfd_log_level cfd_log_threshold = CFD_LOG_INFO;
 
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 
-int cfd_log_level_parse(const char *name, cfd_log_level *out) {
+int cfd_log_level_parse(const char *name, cfd_log_level *out)
+{
     for (int i = 0; i < 4; i++) {
         if (strcasecmp(name, level_names[i]) == 0) {
             *out = (cfd_log_level)i;
@@ -34,7 +35,8 @@ int cfd_log_level_parse(const char *name, cfd_log_level *out) {
     return -1;
 }
 
-int cfd_log_open(const char *path, char *errstr, size_t errstr_size) {
+int cfd_log_open(const char *path, char *errstr, size_t errstr_size)
+{
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) {
         snprintf(errstr, errstr_size, "%s: %s", path, strerror(errno));
@@ -49,7 +51,8 @@ int cfd_log_open(const char *path, char *errstr, size_t errstr_size) {
     return rc;
 }
 
-void cfd_log_write(cfd_log_level level, const char *module, const char *fmt, ...) {
+void cfd_log_write(cfd_log_level level, const char *module, const char *fmt, ...)
+{
     struct timeval tv;
     struct tm tm;
     char ts[32];

@@ -27,7 +27,7 @@ struct cfd_consumer {
     cfd_consumer_cbs cbs;
     volatile sig_atomic_t *stop;
     const char *mod;
-    char **topics;             /* subscribed, in the app's order */
+    char **topics; /* subscribed, in the app's order */
     size_t n_topics;
     size_t cap;                /* messages per poll */
     rd_kafka_message_t **msgs; /* one poll's messages */
@@ -37,14 +37,16 @@ struct cfd_consumer {
     size_t n_marks;
 };
 
-static size_t topic_index(const cfd_consumer *c, const char *topic) {
+static size_t topic_index(const cfd_consumer *c, const char *topic)
+{
     for (size_t t = 0; t < c->n_topics; t++)
         if (strcmp(c->topics[t], topic) == 0)
             return t;
     return SIZE_MAX;
 }
 
-static mark *mark_of(cfd_consumer *c, size_t t, int32_t part) {
+static mark *mark_of(cfd_consumer *c, size_t t, int32_t part)
+{
     if (part < 0 || t >= c->n_topics)
         return NULL;
     size_t i = (size_t)part * c->n_topics + t, had = c->n_marks;
@@ -56,7 +58,8 @@ static mark *mark_of(cfd_consumer *c, size_t t, int32_t part) {
 
 /* Commits the marks not committed yet: of the partitions being revoked (revoked),
  * else of those held. */
-static void commit_marks(cfd_consumer *c, bool revoked) {
+static void commit_marks(cfd_consumer *c, bool revoked)
+{
     rd_kafka_topic_partition_list_t *l = NULL;
     for (size_t i = 0; i < c->n_marks; i++) {
         mark *m = &c->marks[i];
@@ -65,7 +68,8 @@ static void commit_marks(cfd_consumer *c, bool revoked) {
         if (!l)
             l = rd_kafka_topic_partition_list_new(8);
         rd_kafka_topic_partition_list_add(l, c->topics[i % c->n_topics],
-                                          (int32_t)(i / c->n_topics))->offset = m->offset + 1;
+                                          (int32_t)(i / c->n_topics))
+            ->offset = m->offset + 1;
         m->dirty = false;
     }
     if (!l)
@@ -79,7 +83,8 @@ static void commit_marks(cfd_consumer *c, bool revoked) {
 }
 
 /* parts as the app sees them (topic names borrowed from parts). */
-static cfd_topic_part *parts_in(cfd_consumer *c, const rd_kafka_topic_partition_list_t *l) {
+static cfd_topic_part *parts_in(cfd_consumer *c, const rd_kafka_topic_partition_list_t *l)
+{
     cfd_topic_part *v = cfd_xcalloc((size_t)l->cnt + 1, sizeof(*v));
     for (int i = 0; i < l->cnt; i++)
         v[i] = (cfd_topic_part){.topic = l->elems[i].topic,
@@ -90,7 +95,8 @@ static cfd_topic_part *parts_in(cfd_consumer *c, const rd_kafka_topic_partition_
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
     cfd_consumer *c = opaque;
     cfd_topic_part *v = parts_in(c, parts);
     size_t n = (size_t)parts->cnt;
@@ -123,19 +129,22 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     rd_kafka_assign(rk, NULL);
 }
 
-static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
     cfd_consumer *c = opaque;
     (void)rk;
     cfd_kafka_report(c->cbs.error, c->cbs.ctx, err, reason);
 }
 
-static void consumer_conf(rd_kafka_conf_t *conf) {
+static void consumer_conf(rd_kafka_conf_t *conf)
+{
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
 }
 
 cfd_consumer *cfd_consumer_new(const cfd_consumer_opts *opts, const cfd_consumer_cbs *cbs,
-                               char *errstr, size_t errstr_size) {
+                               char *errstr, size_t errstr_size)
+{
     cfd_consumer *c = cfd_xcalloc(1, sizeof(*c));
 
     c->cbs = *cbs;
@@ -172,7 +181,8 @@ fail:
     return NULL;
 }
 
-void cfd_consumer_destroy(cfd_consumer *c) {
+void cfd_consumer_destroy(cfd_consumer *c)
+{
     if (!c)
         return;
     if (c->rk)
@@ -188,7 +198,8 @@ void cfd_consumer_destroy(cfd_consumer *c) {
 }
 
 /* Hands the n messages of one poll to the app, one partition at a time. */
-static cfd_err dispatch(cfd_consumer *c, size_t n) {
+static cfd_err dispatch(cfd_consumer *c, size_t n)
+{
     cfd_err err = CFD_OK;
     memset(c->done, 0, n * sizeof(*c->done));
     for (size_t i = 0; i < n && !err; i++) {
@@ -202,17 +213,22 @@ static cfd_err dispatch(cfd_consumer *c, size_t n) {
             rd_kafka_message_t *m = c->msgs[j];
             const char *topic = rd_kafka_topic_name(m->rkt);
             c->done[j] = true;
-            c->group[k++] = (cfd_msg){.topic = topic, .topic_index = topic_index(c, topic),
-                                      .partition = part, .offset = m->offset,
-                                      .key = m->key, .key_len = m->key_len,
-                                      .payload = m->payload, .len = m->len};
+            c->group[k++] = (cfd_msg){.topic = topic,
+                                      .topic_index = topic_index(c, topic),
+                                      .partition = part,
+                                      .offset = m->offset,
+                                      .key = m->key,
+                                      .key_len = m->key_len,
+                                      .payload = m->payload,
+                                      .len = m->len};
         }
         err = c->cbs.batch(c->cbs.ctx, part, c->group, k);
     }
     return err;
 }
 
-cfd_err cfd_consumer_poll(cfd_consumer *c, int timeout_ms) {
+cfd_err cfd_consumer_poll(cfd_consumer *c, int timeout_ms)
+{
     size_t n = 0;
     while (n < c->cap) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, n ? 0 : timeout_ms);
@@ -234,7 +250,8 @@ cfd_err cfd_consumer_poll(cfd_consumer *c, int timeout_ms) {
 }
 
 int64_t cfd_consumer_behind(cfd_consumer *c, const char *topic, int32_t part,
-                            int64_t applied) {
+                            int64_t applied)
+{
     int64_t lo = -1, hi = -1;
     /* Until the first fetch response the cached high watermark is
      * RD_KAFKA_OFFSET_INVALID, not an error: that, too, is "nothing known yet". */
@@ -244,7 +261,8 @@ int64_t cfd_consumer_behind(cfd_consumer *c, const char *topic, int32_t part,
 }
 
 int cfd_consumer_seek(cfd_consumer *c, const char *topic, int32_t part, int64_t offset,
-                      char *errstr, size_t errstr_size) {
+                      char *errstr, size_t errstr_size)
+{
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, topic, part)->offset = offset;
     rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, l, 5000);
@@ -257,7 +275,8 @@ int cfd_consumer_seek(cfd_consumer *c, const char *topic, int32_t part, int64_t 
 }
 
 int cfd_consumer_committed(cfd_consumer *c, cfd_topic_part *parts, size_t n, char *errstr,
-                           size_t errstr_size) {
+                           size_t errstr_size)
+{
     rd_kafka_resp_err_t kerr = RD_KAFKA_RESP_ERR_NO_ERROR;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
     for (size_t i = 0; i < n; i++)
@@ -268,12 +287,14 @@ int cfd_consumer_committed(cfd_consumer *c, cfd_topic_part *parts, size_t n, cha
         kerr = rd_kafka_committed(c->rk, l, 10000);
         if (!kerr || backoff > 6400)
             break;
-        cfd_warn(c->mod, "reading the group's committed offsets: %s; retrying in %" PRId64
-                         " ms", rd_kafka_err2str(kerr), backoff);
+        cfd_warn(c->mod,
+                 "reading the group's committed offsets: %s; retrying in %" PRId64 " ms",
+                 rd_kafka_err2str(kerr), backoff);
         cfd_sleep_ms(backoff);
     }
     for (size_t i = 0; !kerr && i < n; i++)
-        parts[i].offset = l->elems[i].err || l->elems[i].offset < 0 ? -1 : l->elems[i].offset;
+        parts[i].offset =
+            l->elems[i].err || l->elems[i].offset < 0 ? -1 : l->elems[i].offset;
     rd_kafka_topic_partition_list_destroy(l);
     if (kerr)
         snprintf(errstr, errstr_size, "reading the group's committed offsets: %s",
@@ -281,7 +302,8 @@ int cfd_consumer_committed(cfd_consumer *c, cfd_topic_part *parts, size_t n, cha
     return kerr ? -1 : 0;
 }
 
-void cfd_consumer_done(cfd_consumer *c, size_t topic_index, int32_t part, int64_t offset) {
+void cfd_consumer_done(cfd_consumer *c, size_t topic_index, int32_t part, int64_t offset)
+{
     mark *m = mark_of(c, topic_index, part);
     if (m && m->held && offset > m->offset) {
         m->offset = offset;
@@ -289,4 +311,7 @@ void cfd_consumer_done(cfd_consumer *c, size_t topic_index, int32_t part, int64_
     }
 }
 
-void cfd_consumer_close(cfd_consumer *c) { rd_kafka_consumer_close(c->rk); }
+void cfd_consumer_close(cfd_consumer *c)
+{
+    rd_kafka_consumer_close(c->rk);
+}

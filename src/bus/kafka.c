@@ -78,7 +78,8 @@ static const struct {
 };
 
 static int set_all(rd_kafka_conf_t *conf, const kv *v, size_t n, char *errstr,
-                   size_t errstr_size) {
+                   size_t errstr_size)
+{
     for (size_t i = 0; i < n; i++) {
         if (rd_kafka_conf_set(conf, v[i].key, v[i].value, errstr, errstr_size) !=
             RD_KAFKA_CONF_OK)
@@ -88,7 +89,8 @@ static int set_all(rd_kafka_conf_t *conf, const kv *v, size_t n, char *errstr,
 }
 
 /* Consumer-only keys given to both clients would make the producer warn. */
-static bool consumer_only(const char *key) {
+static bool consumer_only(const char *key)
+{
     return strcmp(key, "group.id") == 0 || strncmp(key, "session.", 8) == 0 ||
            strncmp(key, "heartbeat.", 10) == 0 || strcmp(key, "auto.offset.reset") == 0 ||
            strcmp(key, "partition.assignment.strategy") == 0 ||
@@ -100,7 +102,8 @@ static bool consumer_only(const char *key) {
  * the role's own, so a scoped value wins whatever their order in the file.
  */
 static int set_passthrough(rd_kafka_conf_t *conf, const cfd_kafka_opts *opts, int role,
-                           char *errstr, size_t errstr_size) {
+                           char *errstr, size_t errstr_size)
+{
     static const char *const prefix[] = {"kafka.", "kafka.consumer.", "kafka.producer."};
 
     for (int pass = 0; pass < 2; pass++) {
@@ -108,10 +111,11 @@ static int set_passthrough(rd_kafka_conf_t *conf, const cfd_kafka_opts *opts, in
         for (size_t i = 0; i < opts->n_props; i++) {
             const cfd_kafka_prop *p = &opts->props[i];
             char e[256];
-            if (p->scope != want ||
-                (want == CFD_KAFKA_BOTH && role != CFD_KAFKA_CONSUMER && consumer_only(p->key)))
+            if (p->scope != want || (want == CFD_KAFKA_BOTH && role != CFD_KAFKA_CONSUMER &&
+                                     consumer_only(p->key)))
                 continue;
-            if (rd_kafka_conf_set(conf, p->key, p->value, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
+            if (rd_kafka_conf_set(conf, p->key, p->value, e, sizeof(e)) !=
+                RD_KAFKA_CONF_OK) {
                 snprintf(errstr, errstr_size, "%s%s: %s", prefix[p->scope], p->key, e);
                 return -1;
             }
@@ -120,15 +124,19 @@ static int set_passthrough(rd_kafka_conf_t *conf, const cfd_kafka_opts *opts, in
     return 0;
 }
 
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
     (void)rk;
-    cfd_log_level l = level <= 3 ? CFD_LOG_ERROR : level <= 4 ? CFD_LOG_WARN
-                      : level <= 6 ? CFD_LOG_INFO : CFD_LOG_DEBUG;
+    cfd_log_level l = level <= 3   ? CFD_LOG_ERROR
+                      : level <= 4 ? CFD_LOG_WARN
+                      : level <= 6 ? CFD_LOG_INFO
+                                   : CFD_LOG_DEBUG;
     cfd_log(l, "rdkafka", "%s: %s", fac, buf);
 }
 
-rd_kafka_conf_t *cfd_kafka_conf_new(const cfd_kafka_opts *opts, int role,
-                                    char *errstr, size_t errstr_size) {
+rd_kafka_conf_t *cfd_kafka_conf_new(const cfd_kafka_opts *opts, int role, char *errstr,
+                                    size_t errstr_size)
+{
     char client_id[128], host[64] = "host";
 
     if (role < CFD_KAFKA_CONSUMER || role > CFD_KAFKA_ADMIN) {
@@ -155,22 +163,24 @@ fail:
 
 rd_kafka_t *cfd_kafka_new(const cfd_kafka_opts *opts, int role, void *opaque,
                           void (*set)(rd_kafka_conf_t *conf), char *errstr,
-                          size_t errstr_size) {
+                          size_t errstr_size)
+{
     rd_kafka_conf_t *conf = cfd_kafka_conf_new(opts, role, errstr, errstr_size);
     if (!conf)
         return NULL;
     rd_kafka_conf_set_opaque(conf, opaque);
     if (set)
         set(conf);
-    rd_kafka_t *rk = rd_kafka_new(role == CFD_KAFKA_CONSUMER ? RD_KAFKA_CONSUMER
-                                                             : RD_KAFKA_PRODUCER,
-                                  conf, errstr, errstr_size);
+    rd_kafka_t *rk =
+        rd_kafka_new(role == CFD_KAFKA_CONSUMER ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER,
+                     conf, errstr, errstr_size);
     if (!rk)
         rd_kafka_conf_destroy(conf); /* rd_kafka_new takes it only when it succeeds */
     return rk;
 }
 
-cfd_kafka_fault cfd_kafka_fault_of(int err) {
+cfd_kafka_fault cfd_kafka_fault_of(int err)
+{
     if (err == RD_KAFKA_RESP_ERR__FATAL)
         return CFD_KAFKA_FATAL;
     if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR__SSL)
@@ -178,14 +188,16 @@ cfd_kafka_fault cfd_kafka_fault_of(int err) {
     return CFD_KAFKA_TRANSIENT;
 }
 
-void cfd_kafka_report(cfd_kafka_error_fn fn, void *ctx, int err, const char *reason) {
+void cfd_kafka_report(cfd_kafka_error_fn fn, void *ctx, int err, const char *reason)
+{
     char what[1024];
     snprintf(what, sizeof(what), "%s: %s", rd_kafka_err2name(err), reason);
     fn(ctx, cfd_kafka_fault_of(err), what);
 }
 
 bool cfd_kafka_prop_check(const char *prop, const char *value, char *errstr,
-                          size_t errstr_size) {
+                          size_t errstr_size)
+{
     rd_kafka_conf_t *scratch = rd_kafka_conf_new();
     errstr[0] = '\0';
     rd_kafka_conf_res_t res = rd_kafka_conf_set(scratch, prop, value, errstr, errstr_size);
@@ -193,7 +205,8 @@ bool cfd_kafka_prop_check(const char *prop, const char *value, char *errstr,
     return res == RD_KAFKA_CONF_OK;
 }
 
-size_t cfd_kafka_topic_names(const char *csv, char **names, size_t max) {
+size_t cfd_kafka_topic_names(const char *csv, char **names, size_t max)
+{
     char *copy = cfd_xstrdup(csv), *save = NULL;
     size_t n = 0;
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {

@@ -31,15 +31,31 @@ static const struct {
     const char *name;
     int16_t key;
 } api_keys[] = {
-    {"Produce", 0},          {"Fetch", 1},           {"ListOffsets", 2},
-    {"Metadata", 3},         {"OffsetCommit", 8},    {"OffsetFetch", 9},
-    {"FindCoordinator", 10}, {"JoinGroup", 11},      {"Heartbeat", 12},
-    {"LeaveGroup", 13},      {"SyncGroup", 14},      {"DescribeGroups", 15},
-    {"ListGroups", 16},      {"SaslHandshake", 17},  {"ApiVersions", 18},
-    {"CreateTopics", 19},    {"DeleteTopics", 20},   {"DeleteRecords", 21},
-    {"InitProducerId", 22},  {"OffsetForLeaderEpoch", 23},
-    {"AddPartitionsToTxn", 24}, {"AddOffsetsToTxn", 25}, {"EndTxn", 26},
-    {"TxnOffsetCommit", 28}, {"SaslAuthenticate", 36},
+    {"Produce", 0},
+    {"Fetch", 1},
+    {"ListOffsets", 2},
+    {"Metadata", 3},
+    {"OffsetCommit", 8},
+    {"OffsetFetch", 9},
+    {"FindCoordinator", 10},
+    {"JoinGroup", 11},
+    {"Heartbeat", 12},
+    {"LeaveGroup", 13},
+    {"SyncGroup", 14},
+    {"DescribeGroups", 15},
+    {"ListGroups", 16},
+    {"SaslHandshake", 17},
+    {"ApiVersions", 18},
+    {"CreateTopics", 19},
+    {"DeleteTopics", 20},
+    {"DeleteRecords", 21},
+    {"InitProducerId", 22},
+    {"OffsetForLeaderEpoch", 23},
+    {"AddPartitionsToTxn", 24},
+    {"AddOffsetsToTxn", 25},
+    {"EndTxn", 26},
+    {"TxnOffsetCommit", 28},
+    {"SaslAuthenticate", 36},
 };
 
 /* Command names, their argument counts (min..max) and their usage line. */
@@ -55,8 +71,7 @@ static const struct {
     {"broker-down", CFD_MOCKCTL_BROKER_DOWN, 1, 1, "broker-down ID"},
     {"broker-up", CFD_MOCKCTL_BROKER_UP, 1, 1, "broker-up ID"},
     {"rtt", CFD_MOCKCTL_RTT, 2, 2, "rtt ID MS"},
-    {"request-errors", CFD_MOCKCTL_REQUEST_ERRORS, 3, 3,
-     "request-errors APIKEY ERR COUNT"},
+    {"request-errors", CFD_MOCKCTL_REQUEST_ERRORS, 3, 3, "request-errors APIKEY ERR COUNT"},
     {"clear-request-errors", CFD_MOCKCTL_CLEAR_REQUEST_ERRORS, 1, 1,
      "clear-request-errors APIKEY"},
     {"broker-request-error-rtts", CFD_MOCKCTL_BROKER_REQUEST_ERROR_RTTS, 5, 5,
@@ -74,7 +89,8 @@ static const struct {
 
 /* Parses a base-10 integer in [min, max] that fills the whole string.
  * @returns 0 and sets *out, -1 otherwise. */
-static int parse_long(const char *s, long min, long max, long *out) {
+static int parse_long(const char *s, long min, long max, long *out)
+{
     char *end;
     long v;
 
@@ -88,7 +104,8 @@ static int parse_long(const char *s, long min, long max, long *out) {
     return 0;
 }
 
-int cfd_mockctl_api_key_parse(const char *s) {
+int cfd_mockctl_api_key_parse(const char *s)
+{
     long v;
 
     for (size_t i = 0; i < sizeof(api_keys) / sizeof(api_keys[0]); i++)
@@ -99,7 +116,8 @@ int cfd_mockctl_api_key_parse(const char *s) {
     return -1;
 }
 
-int cfd_mockctl_err_parse(const char *s, rd_kafka_resp_err_t *err) {
+int cfd_mockctl_err_parse(const char *s, rd_kafka_resp_err_t *err)
+{
     static const char prefix[] = "RD_KAFKA_RESP_ERR_";
     const struct rd_kafka_err_desc *descs;
     size_t cnt;
@@ -122,7 +140,8 @@ int cfd_mockctl_err_parse(const char *s, rd_kafka_resp_err_t *err) {
 }
 
 int cfd_mockctl_topic_spec_parse(const char *spec, char *name, size_t name_size,
-                                 int *partitions, char *errstr, size_t errstr_size) {
+                                 int *partitions, char *errstr, size_t errstr_size)
+{
     const char *colon = strrchr(spec, ':');
     size_t len;
     long v;
@@ -137,8 +156,7 @@ int cfd_mockctl_topic_spec_parse(const char *spec, char *name, size_t name_size,
         return -1;
     }
     if (parse_long(colon + 1, 1, 100000, &v) != 0) {
-        snprintf(errstr, errstr_size, "partition count in \"%s\" is not 1..100000",
-                 spec);
+        snprintf(errstr, errstr_size, "partition count in \"%s\" is not 1..100000", spec);
         return -1;
     }
     memcpy(name, spec, len);
@@ -149,7 +167,8 @@ int cfd_mockctl_topic_spec_parse(const char *spec, char *name, size_t name_size,
 
 /* Sets dst (CFD_MOCKCTL_NAME_MAX bytes) to a name argument, which is never cut.
  * @returns 0, or -1 with errstr filled when it does not fit. */
-static int set_name(char *dst, const char *src, char *errstr, size_t errstr_size) {
+static int set_name(char *dst, const char *src, char *errstr, size_t errstr_size)
+{
     size_t len = cfd_text_copy(dst, CFD_MOCKCTL_NAME_MAX, src);
 
     if (len >= CFD_MOCKCTL_NAME_MAX) {
@@ -160,15 +179,15 @@ static int set_name(char *dst, const char *src, char *errstr, size_t errstr_size
 }
 
 /* Fills errstr with "bad <what> \"<value>\"" and returns -1. */
-static int bad_arg(char *errstr, size_t errstr_size, const char *what,
-                   const char *value) {
+static int bad_arg(char *errstr, size_t errstr_size, const char *what, const char *value)
+{
     snprintf(errstr, errstr_size, "bad %s \"%s\"", what, value);
     return -1;
 }
 
 /* Fills the fields of cmd from the arguments of its command. */
-static int parse_args(cfd_mockctl_cmd *cmd, char **argv, char *errstr,
-                      size_t errstr_size) {
+static int parse_args(cfd_mockctl_cmd *cmd, char **argv, char *errstr, size_t errstr_size)
+{
     long v;
     int key;
 
@@ -263,7 +282,8 @@ static int parse_args(cfd_mockctl_cmd *cmd, char **argv, char *errstr,
 }
 
 int cfd_mockctl_parse(const char *line, cfd_mockctl_cmd *cmd, char *errstr,
-                      size_t errstr_size) {
+                      size_t errstr_size)
+{
     char buf[MOCKCTL_LINE_MAX];
     char *argv[MOCKCTL_MAX_ARGS + 1] = {0};
     char *save = NULL, *tok;
@@ -305,7 +325,8 @@ int cfd_mockctl_parse(const char *line, cfd_mockctl_cmd *cmd, char *errstr,
 /* Writes "OK <fmt...>" or "ERR <fmt...>" into reply. @returns 0 for OK, -1. */
 static int reply_fmt(char *reply, size_t reply_size, int ok, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static int reply_fmt(char *reply, size_t reply_size, int ok, const char *fmt, ...) {
+static int reply_fmt(char *reply, size_t reply_size, int ok, const char *fmt, ...)
+{
     va_list ap;
     int n = snprintf(reply, reply_size, "%s", ok ? "OK " : "ERR ");
 
@@ -318,14 +339,16 @@ static int reply_fmt(char *reply, size_t reply_size, int ok, const char *fmt, ..
 
 /* Answers for an rd_kafka_mock call's result. */
 static int reply_err(char *reply, size_t reply_size, rd_kafka_resp_err_t err,
-                     const char *what) {
+                     const char *what)
+{
     if (err)
         return reply_fmt(reply, reply_size, 0, "%s: %s", what, rd_kafka_err2str(err));
     return reply_fmt(reply, reply_size, 1, "%s", what);
 }
 
 int cfd_mockctl_apply(rd_kafka_mock_cluster_t *mcluster, const cfd_mockctl_cmd *cmd,
-                      char *reply, size_t reply_size) {
+                      char *reply, size_t reply_size)
+{
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
     char what[CFD_MOCKCTL_NAME_MAX + 64];
 
@@ -339,8 +362,8 @@ int cfd_mockctl_apply(rd_kafka_mock_cluster_t *mcluster, const cfd_mockctl_cmd *
         size_t off = 0;
         off += (size_t)snprintf(reply, reply_size, "OK");
         for (size_t i = 0; i < N_COMMANDS && off < reply_size; i++)
-            off += (size_t)snprintf(reply + off, reply_size - off, "%s%s",
-                                    i ? "; " : " ", commands[i].usage);
+            off += (size_t)snprintf(reply + off, reply_size - off, "%s%s", i ? "; " : " ",
+                                    commands[i].usage);
         return 0;
     }
     case CFD_MOCKCTL_SHUTDOWN:
@@ -362,8 +385,8 @@ int cfd_mockctl_apply(rd_kafka_mock_cluster_t *mcluster, const cfd_mockctl_cmd *
         rd_kafka_resp_err_t *errs = cfd_xcalloc((size_t)cmd->count, sizeof(*errs));
         for (int i = 0; i < cmd->count; i++)
             errs[i] = cmd->err;
-        rd_kafka_mock_push_request_errors_array(mcluster, cmd->api_key,
-                                                (size_t)cmd->count, errs);
+        rd_kafka_mock_push_request_errors_array(mcluster, cmd->api_key, (size_t)cmd->count,
+                                                errs);
         free(errs);
         snprintf(what, sizeof(what), "next %d requests of api key %d fail with %s",
                  cmd->count, (int)cmd->api_key, rd_kafka_err2name(cmd->err));
@@ -429,7 +452,8 @@ struct cfd_mockctl_server {
 
 cfd_mockctl_server *cfd_mockctl_server_new(rd_kafka_mock_cluster_t *mcluster,
                                            const char *path, char *errstr,
-                                           size_t errstr_size) {
+                                           size_t errstr_size)
+{
     struct sockaddr_un sa;
     cfd_mockctl_server *srv;
 
@@ -464,14 +488,16 @@ cfd_mockctl_server *cfd_mockctl_server_new(rd_kafka_mock_cluster_t *mcluster,
 }
 
 /* Closes one client connection and frees its slot. */
-static void client_close(mockctl_client *c) {
+static void client_close(mockctl_client *c)
+{
     close(c->fd);
     c->fd = -1;
     c->len = 0;
 }
 
 /* Accepts every pending connection into a free slot. */
-static int server_accept(cfd_mockctl_server *srv) {
+static int server_accept(cfd_mockctl_server *srv)
+{
     for (;;) {
         int fd = accept(srv->listen_fd, NULL, NULL);
         int slot = -1;
@@ -500,7 +526,8 @@ static int server_accept(cfd_mockctl_server *srv) {
 }
 
 /* Answers one line. @returns 1 for a shutdown request, 0 otherwise. */
-static int server_answer(cfd_mockctl_server *srv, mockctl_client *c, const char *line) {
+static int server_answer(cfd_mockctl_server *srv, mockctl_client *c, const char *line)
+{
     char reply[MOCKCTL_LINE_MAX + 64];
     char errstr[256];
     cfd_mockctl_cmd cmd;
@@ -524,15 +551,16 @@ static int server_answer(cfd_mockctl_server *srv, mockctl_client *c, const char 
 
 /* Reads what a client sent and answers each complete line.
  * @returns 1 when a shutdown was requested, 0 otherwise. */
-static int client_read(cfd_mockctl_server *srv, mockctl_client *c) {
+static int client_read(cfd_mockctl_server *srv, mockctl_client *c)
+{
     int shutdown = 0;
 
     for (;;) {
         ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
         char *start, *nl;
 
-        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN &&
-                       errno != EWOULDBLOCK)) {
+        if (n == 0 ||
+            (n < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) {
             client_close(c);
             return shutdown;
         }
@@ -562,7 +590,8 @@ static int client_read(cfd_mockctl_server *srv, mockctl_client *c) {
     }
 }
 
-int cfd_mockctl_server_poll(cfd_mockctl_server *srv, int timeout_ms) {
+int cfd_mockctl_server_poll(cfd_mockctl_server *srv, int timeout_ms)
+{
     struct pollfd pfd[MOCKCTL_MAX_CLIENTS + 1];
     int idx[MOCKCTL_MAX_CLIENTS + 1];
     nfds_t n = 0;
@@ -589,7 +618,8 @@ int cfd_mockctl_server_poll(cfd_mockctl_server *srv, int timeout_ms) {
     return shutdown;
 }
 
-void cfd_mockctl_server_destroy(cfd_mockctl_server *srv) {
+void cfd_mockctl_server_destroy(cfd_mockctl_server *srv)
+{
     if (!srv)
         return;
     for (int i = 0; i < MOCKCTL_MAX_CLIENTS; i++)

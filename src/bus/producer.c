@@ -56,11 +56,11 @@ typedef struct dr_ctx {
  * again at due_ms while its partition stays with the same claim, so it is never left
  * waiting in the outbox for the next rebalance. */
 typedef struct retry_msg {
-    const out_topic *to;        /* borrowed from the producer */
-    void *key, *payload;        /* owned copies */
+    const out_topic *to; /* borrowed from the producer */
+    void *key, *payload; /* owned copies */
     size_t key_len, len;
-    dr_ctx *dc;                 /* owned until produced again */
-    int64_t due_ms;             /* monotonic */
+    dr_ctx *dc;     /* owned until produced again */
+    int64_t due_ms; /* monotonic */
 } retry_msg;
 
 struct cfd_producer {
@@ -75,17 +75,19 @@ struct cfd_producer {
     const char *mod;
     prod_part *parts;
     size_t n_parts;
-    size_t undelivered;  /* outputs given up at stop */
-    retry_msg *retries;  /* outputs to produce again later, see retry_msg */
+    size_t undelivered; /* outputs given up at stop */
+    retry_msg *retries; /* outputs to produce again later, see retry_msg */
     size_t n_retries, cap_retries;
 };
 
-static prod_part *part_get(cfd_producer *p, int32_t part) {
+static prod_part *part_get(cfd_producer *p, int32_t part)
+{
     p->parts = cfd_xgrow(p->parts, &p->n_parts, (size_t)part + 1, sizeof(prod_part));
     return &p->parts[part];
 }
 
-static const out_topic *topic_of(const cfd_producer *p, int kind) {
+static const out_topic *topic_of(const cfd_producer *p, int kind)
+{
     for (size_t i = 0; i < p->n_topics; i++)
         if (p->topics[i].kind == kind)
             return &p->topics[i];
@@ -93,7 +95,8 @@ static const out_topic *topic_of(const cfd_producer *p, int kind) {
 }
 
 /* Takes r (and what it owns) into the retry queue. */
-static void push_retry(cfd_producer *p, const retry_msg *r) {
+static void push_retry(cfd_producer *p, const retry_msg *r)
+{
     if (p->n_retries == p->cap_retries) {
         p->cap_retries = p->cap_retries ? p->cap_retries * 2 : 16;
         p->retries = cfd_xrealloc(p->retries, p->cap_retries * sizeof(retry_msg));
@@ -102,7 +105,8 @@ static void push_retry(cfd_producer *p, const retry_msg *r) {
 }
 
 /* When dc's output is tried again: backing off with its failures. */
-static int64_t retry_due(const dr_ctx *dc) {
+static int64_t retry_due(const dr_ctx *dc)
+{
     int later = dc->tries - DR_MAX_TRIES; /* failures after the immediate ones */
     int shift = later < 0 ? 0 : later > 5 ? 5 : later;
     int64_t delay = (int64_t)RETRY_FIRST_MS << shift;
@@ -111,9 +115,10 @@ static int64_t retry_due(const dr_ctx *dc) {
 
 /* Queues a copy of an output for cfd_producer_retry. */
 static void retry_later(cfd_producer *p, const out_topic *to, const void *key,
-                        size_t key_len, const void *payload, size_t len, dr_ctx *dc) {
-    retry_msg r = {.to = to, .key_len = key_len, .len = len, .dc = dc,
-                   .due_ms = retry_due(dc)};
+                        size_t key_len, const void *payload, size_t len, dr_ctx *dc)
+{
+    retry_msg r = {
+        .to = to, .key_len = key_len, .len = len, .dc = dc, .due_ms = retry_due(dc)};
     r.key = key_len ? cfd_xmalloc(key_len) : NULL;
     if (key_len)
         memcpy(r.key, key, key_len);
@@ -124,9 +129,10 @@ static void retry_later(cfd_producer *p, const out_topic *to, const void *key,
 
 /* Produces one output to `to` with its headers: "id", and "type" (the message's full
  * protobuf name) when the kind has one. */
-static rd_kafka_resp_err_t produce_dc(cfd_producer *p, const out_topic *to,
-                                      const void *key, size_t key_len, const void *payload,
-                                      size_t len, dr_ctx *dc) {
+static rd_kafka_resp_err_t produce_dc(cfd_producer *p, const out_topic *to, const void *key,
+                                      size_t key_len, const void *payload, size_t len,
+                                      dr_ctx *dc)
+{
     rd_kafka_headers_t *hdrs = rd_kafka_headers_new(2);
     rd_kafka_header_add(hdrs, "id", -1, dc->id, -1);
     if (to->type)
@@ -134,8 +140,9 @@ static rd_kafka_resp_err_t produce_dc(cfd_producer *p, const out_topic *to,
     dc->to = to;
     rd_kafka_resp_err_t err = rd_kafka_producev(
         p->rk, RD_KAFKA_V_RKT(to->rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(key_len ? key : NULL, key_len), RD_KAFKA_V_VALUE((void *)payload, len),
-        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(dc), RD_KAFKA_V_END);
+        RD_KAFKA_V_KEY(key_len ? key : NULL, key_len),
+        RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_HEADERS(hdrs),
+        RD_KAFKA_V_OPAQUE(dc), RD_KAFKA_V_END);
     if (err) /* on success the message took the headers */
         rd_kafka_headers_destroy(hdrs);
     return err;
@@ -143,7 +150,8 @@ static rd_kafka_resp_err_t produce_dc(cfd_producer *p, const out_topic *to,
 
 /* True for a refusal of the message itself that no retry can change: too large for
  * the producer's or the topic's limit, or a record the broker finds invalid. */
-static bool refused_for_good(rd_kafka_resp_err_t err) {
+static bool refused_for_good(rd_kafka_resp_err_t err)
+{
     return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
            err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE ||
            err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE ||
@@ -159,14 +167,18 @@ static bool refused_for_good(rd_kafka_resp_err_t err) {
  */
 static void replace_refused(cfd_producer *p, const out_topic *to, const void *key,
                             size_t key_len, const void *payload, size_t len, dr_ctx *dc,
-                            rd_kafka_resp_err_t why) {
+                            rd_kafka_resp_err_t why)
+{
     char detail[512];
     snprintf(detail, sizeof(detail), "output %s to %s (%zu bytes) refused for good: %s",
              dc->id, rd_kafka_topic_name(to->rkt), len, rd_kafka_err2str(why));
     cfd_error(p->mod, "%s; a dead letter takes its place", detail);
     for (;;) {
-        cfd_producer_refusal r = {.id = dc->id, .topic = rd_kafka_topic_name(to->rkt),
-                                  .payload = payload, .len = len, .detail = detail,
+        cfd_producer_refusal r = {.id = dc->id,
+                                  .topic = rd_kafka_topic_name(to->rkt),
+                                  .payload = payload,
+                                  .len = len,
+                                  .detail = detail,
                                   .bare = dc->refused > 0};
         uint8_t *buf = NULL;
         size_t blen = 0;
@@ -184,7 +196,8 @@ static void replace_refused(cfd_producer *p, const out_topic *to, const void *ke
     }
 }
 
-void cfd_producer_retry(cfd_producer *p) {
+void cfd_producer_retry(cfd_producer *p)
+{
     if (p->n_retries == 0)
         return;
     int64_t now = cfd_monotonic_ms();
@@ -205,11 +218,13 @@ void cfd_producer_retry(cfd_producer *p) {
             rd_kafka_resp_err_t err =
                 produce_dc(p, r->to, r->key, r->key_len, r->payload, r->len, r->dc);
             if (err && refused_for_good(err) && r->dc->refused < 2) {
-                replace_refused(p, r->to, r->key, r->key_len, r->payload, r->len, r->dc, err);
+                replace_refused(p, r->to, r->key, r->key_len, r->payload, r->len, r->dc,
+                                err);
             } else if (err) {
                 r->dc->tries++;
                 r->due_ms = retry_due(r->dc);
-                cfd_warn(p->mod, "producing %s again: %s", r->dc->id, rd_kafka_err2str(err));
+                cfd_warn(p->mod, "producing %s again: %s", r->dc->id,
+                         rd_kafka_err2str(err));
                 push_retry(p, r);
                 continue;
             }
@@ -221,7 +236,8 @@ void cfd_producer_retry(cfd_producer *p) {
 }
 
 /* @returns part's open batch seq, or NULL when it is not in flight under this claim. */
-static pending_batch *batch_find(prod_part *pp, uint64_t seq) {
+static pending_batch *batch_find(prod_part *pp, uint64_t seq)
+{
     if (pp->fifo_len == 0)
         return NULL;
     uint64_t first = pp->fifo[pp->fifo_head].seq;
@@ -232,7 +248,8 @@ static pending_batch *batch_find(prod_part *pp, uint64_t seq) {
 
 /* Marks one output of batch seq delivered and hands back the offsets of the batches
  * now delivered, in order. */
-static void batch_delivered(cfd_producer *p, int32_t part, prod_part *pp, uint64_t seq) {
+static void batch_delivered(cfd_producer *p, int32_t part, prod_part *pp, uint64_t seq)
+{
     pending_batch *b = batch_find(pp, seq);
     if (!b)
         return;
@@ -245,7 +262,8 @@ static void batch_delivered(cfd_producer *p, int32_t part, prod_part *pp, uint64
     }
 }
 
-static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
     cfd_producer *p = opaque;
     dr_ctx *dc = m->_private;
     (void)rk;
@@ -267,8 +285,10 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
             p->undelivered++;
             return;
         }
-        cfd_error(p->mod, "delivery of %s failed %d times: %s (kept in the outbox; trying "
-                          "again later)", dc->id, dc->tries, rd_kafka_err2str(m->err));
+        cfd_error(p->mod,
+                  "delivery of %s failed %d times: %s (kept in the outbox; trying "
+                  "again later)",
+                  dc->id, dc->tries, rd_kafka_err2str(m->err));
         retry_later(p, dc->to, m->key, m->key_len, m->payload, m->len, dc);
         return;
     }
@@ -279,7 +299,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     free(dc);
 }
 
-static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
     cfd_producer *p = opaque;
     (void)rk;
     cfd_kafka_report(p->cbs.error, p->cbs.ctx, err, reason);
@@ -287,7 +308,8 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
 
 void cfd_producer_send(cfd_producer *p, int32_t part, uint64_t batch, const char *id,
                        int kind, const void *key, size_t key_len, const void *payload,
-                       size_t len) {
+                       size_t len)
+{
     prod_part *pp = part_get(p, part);
     size_t idlen = strlen(id);
     dr_ctx *dc = cfd_xmalloc(sizeof(*dc) + idlen + 1);
@@ -320,7 +342,8 @@ void cfd_producer_send(cfd_producer *p, int32_t part, uint64_t batch, const char
     }
 }
 
-uint64_t cfd_producer_batch_begin(cfd_producer *p, int32_t part, const int64_t *offs) {
+uint64_t cfd_producer_batch_begin(cfd_producer *p, int32_t part, const int64_t *offs)
+{
     prod_part *pp = part_get(p, part);
     if (pp->fifo_len == pp->fifo_cap) {
         size_t cap = pp->fifo_cap ? pp->fifo_cap * 2 : 16;
@@ -341,37 +364,49 @@ uint64_t cfd_producer_batch_begin(cfd_producer *p, int32_t part, const int64_t *
     return b->seq;
 }
 
-void cfd_producer_batch_end(cfd_producer *p, int32_t part, uint64_t batch) {
+void cfd_producer_batch_end(cfd_producer *p, int32_t part, uint64_t batch)
+{
     batch_delivered(p, part, part_get(p, part), batch);
 }
 
-void cfd_producer_claim(cfd_producer *p, int32_t part, uint32_t incarnation) {
+void cfd_producer_claim(cfd_producer *p, int32_t part, uint32_t incarnation)
+{
     prod_part *pp = part_get(p, part);
     free(pp->fifo);
     *pp = (prod_part){.held = true, .incarnation = incarnation};
 }
 
-void cfd_producer_release(cfd_producer *p, int32_t part) {
+void cfd_producer_release(cfd_producer *p, int32_t part)
+{
     prod_part *pp = part_get(p, part);
     pp->held = false;
     pp->fifo_len = 0;
 }
 
-void cfd_producer_poll(cfd_producer *p, int timeout_ms) { rd_kafka_poll(p->rk, timeout_ms); }
+void cfd_producer_poll(cfd_producer *p, int timeout_ms)
+{
+    rd_kafka_poll(p->rk, timeout_ms);
+}
 
-void cfd_producer_flush(cfd_producer *p, int timeout_ms) { rd_kafka_flush(p->rk, timeout_ms); }
+void cfd_producer_flush(cfd_producer *p, int timeout_ms)
+{
+    rd_kafka_flush(p->rk, timeout_ms);
+}
 
-size_t cfd_producer_undelivered(const cfd_producer *p) {
+size_t cfd_producer_undelivered(const cfd_producer *p)
+{
     return p->undelivered + p->n_retries + (size_t)rd_kafka_outq_len(p->rk);
 }
 
-static void producer_conf(rd_kafka_conf_t *conf) {
+static void producer_conf(rd_kafka_conf_t *conf)
+{
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
 }
 
 cfd_producer *cfd_producer_new(const cfd_producer_opts *opts, const cfd_producer_cbs *cbs,
-                               char *errstr, size_t errstr_size) {
+                               char *errstr, size_t errstr_size)
+{
     cfd_producer *p = cfd_xcalloc(1, sizeof(*p));
 
     p->cbs = *cbs;
@@ -389,9 +424,10 @@ cfd_producer *cfd_producer_new(const cfd_producer_opts *opts, const cfd_producer
     p->topics = cfd_xcalloc(opts->n_topics ? opts->n_topics : 1, sizeof(out_topic));
     for (size_t i = 0; i < opts->n_topics; i++) {
         const cfd_producer_topic *t = &opts->topics[i];
-        p->topics[p->n_topics++] = (out_topic){
-            .kind = t->kind, .rkt = t->name ? rd_kafka_topic_new(p->rk, t->name, NULL) : NULL,
-            .type = t->type ? cfd_xstrdup(t->type) : NULL};
+        p->topics[p->n_topics++] =
+            (out_topic){.kind = t->kind,
+                        .rkt = t->name ? rd_kafka_topic_new(p->rk, t->name, NULL) : NULL,
+                        .type = t->type ? cfd_xstrdup(t->type) : NULL};
         if (t->kind == opts->deadletter_kind && p->topics[i].rkt)
             p->deadletter = &p->topics[i];
     }
@@ -406,7 +442,8 @@ fail:
     return NULL;
 }
 
-void cfd_producer_destroy(cfd_producer *p) {
+void cfd_producer_destroy(cfd_producer *p)
+{
     if (!p)
         return;
     for (size_t i = 0; i < p->n_topics; i++) {

@@ -33,25 +33,26 @@ static void ctl_on_signal(int sig)
 
 static void ctl_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: confirmctl COMMAND [options]\n"
-            "\n"
-            "Commands:\n"
-            "  produce   send JSON lines as confirmd.v1.Event messages to Kafka\n"
-            "  tail      print messages of confirmd topics as JSON or summaries\n"
-            "  decode    protobuf bytes -> JSON\n"
-            "  encode    JSON -> protobuf bytes\n"
-            "  clock     get, set or advance the simulated SLA clock (rehearsals, tests)\n"
-            "  inventory load network objects from CSV or JSON lines (alarm lookups)\n"
-            "  topics    create the Kafka topics the service uses (admin API), list topics\n"
-            "  show      one work order's record, timeline and SLA duties (Redis)\n"
-            "  open      open work orders with their next SLA instant, most urgent first\n"
-            "  breaches  current breaches and escalations of open work orders\n"
-            "  assessment the monthly contractor assessment (penalty points)\n"
-            "  outbox    outputs waiting to be delivered, per partition\n"
-            "  lag       how far each partition is behind (Redis vs the brokers)\n"
-            "\n"
-            "Run \"confirmctl COMMAND --help\" for a command's options.\n");
+    fprintf(
+        out,
+        "usage: confirmctl COMMAND [options]\n"
+        "\n"
+        "Commands:\n"
+        "  produce   send JSON lines as confirmd.v1.Event messages to Kafka\n"
+        "  tail      print messages of confirmd topics as JSON or summaries\n"
+        "  decode    protobuf bytes -> JSON\n"
+        "  encode    JSON -> protobuf bytes\n"
+        "  clock     get, set or advance the simulated SLA clock (rehearsals, tests)\n"
+        "  inventory load network objects from CSV or JSON lines (alarm lookups)\n"
+        "  topics    create the Kafka topics the service uses (admin API), list topics\n"
+        "  show      one work order's record, timeline and SLA duties (Redis)\n"
+        "  open      open work orders with their next SLA instant, most urgent first\n"
+        "  breaches  current breaches and escalations of open work orders\n"
+        "  assessment the monthly contractor assessment (penalty points)\n"
+        "  outbox    outputs waiting to be delivered, per partition\n"
+        "  lag       how far each partition is behind (Redis vs the brokers)\n"
+        "\n"
+        "Run \"confirmctl COMMAND --help\" for a command's options.\n");
 }
 
 int main(int argc, char **argv)

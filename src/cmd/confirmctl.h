@@ -95,25 +95,27 @@ typedef struct ctl_view {
     struct cfd_policy *pol; /* the configuration's policy file, or the defaults */
     int64_t now_ms;         /* the worker's clock: the simulated one when configured */
     bool simulated;
-    int32_t nparts;         /* partitions the store knows */
-    bool json;              /* --json: one JSON document on stdout */
-    bool customer;          /* --customer: show customer names, phones, addresses */
+    int32_t nparts; /* partitions the store knows */
+    bool json;      /* --json: one JSON document on stdout */
+    bool customer;  /* --customer: show customer names, phones, addresses */
 } ctl_view;
 
 /* The options every such command takes, for getopt_long: -c/--config, -s/--set,
  * --json, --at; CTL_VIEW_SHORT is their short-option text. */
 #define CTL_VIEW_SHORT "c:s:jh"
-#define CTL_VIEW_LONG                                                                    \
-    {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},     \
-        {"json", no_argument, NULL, 'j'}, {"at", required_argument, NULL, 'T'},          \
-        {"help", no_argument, NULL, 'h'}
-#define CTL_VIEW_HELP                                                                    \
-    "  -c, --config FILE     confirmd configuration file (redis.*, worker.clock,\n"     \
-    "                        worker.policy_file), as the worker is given\n"             \
-    "  -s, --set KEY=VALUE   override one configuration key\n"                          \
+#define CTL_VIEW_LONG                                                                \
+    {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'}, \
+        {"json", no_argument, NULL, 'j'}, {"at", required_argument, NULL, 'T'},      \
+    {                                                                                \
+        "help", no_argument, NULL, 'h'                                               \
+    }
+#define CTL_VIEW_HELP                                                                     \
+    "  -c, --config FILE     confirmd configuration file (redis.*, worker.clock,\n"       \
+    "                        worker.policy_file), as the worker is given\n"               \
+    "  -s, --set KEY=VALUE   override one configuration key\n"                            \
     "      --at TIME         judge at TIME (ms or YYYY-MM-DDTHH:MM:SSZ) instead of the\n" \
-    "                        worker's clock\n"                                          \
-    "      --json            one JSON document instead of text\n"                       \
+    "                        worker's clock\n"                                            \
+    "      --json            one JSON document instead of text\n"                         \
     "  -h, --help            this text\n"
 
 /* @returns a view holding the configuration's defaults (never NULL). */

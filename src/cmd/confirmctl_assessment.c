@@ -25,9 +25,8 @@ static void ctl_assessment_usage(FILE *out)
             "Records Redis no longer holds are not counted.\n"
             "\n"
             "      --month YYYY-MM   the month (required)\n"
-            "      --contractor C    only contractor C (\"\" for orders never dispatched)\n"
-            CTL_VIEW_HELP
-            "\n"
+            "      --contractor C    only contractor C (\"\" for orders never "
+            "dispatched)\n" CTL_VIEW_HELP "\n"
             "Exit status: 0 printed, 1 Redis unreachable, 2 usage.\n");
 }
 
@@ -64,8 +63,8 @@ static void ctl_assess_add(int32_t part, const cfd_record *rec, void *opaque)
             x->cap = x->cap ? 2 * x->cap : 64;
             x->items = cfd_xrealloc(x->items, x->cap * sizeof(*x->items));
         }
-        x->items[x->n++] = (ctl_item){cfd_xstrdup(rec->work_order), cfd_xstrdup(c),
-                                      rec->violations[i]};
+        x->items[x->n++] =
+            (ctl_item){cfd_xstrdup(rec->work_order), cfd_xstrdup(c), rec->violations[i]};
     }
 }
 
@@ -105,8 +104,10 @@ static json_object *ctl_row_json(const ctl_assess *x, const cfd_assessment_row *
             continue;
         json_object *e = json_object_new_object();
         json_object_object_add(e, "work_order", json_object_new_string(it->order));
-        json_object_object_add(e, "code", json_object_new_string(cfd_violation_name(it->v.code)));
-        json_object_object_add(e, "metric", json_object_new_string(cfd_metric_name(it->v.metric)));
+        json_object_object_add(e, "code",
+                               json_object_new_string(cfd_violation_name(it->v.code)));
+        json_object_object_add(e, "metric",
+                               json_object_new_string(cfd_metric_name(it->v.metric)));
         json_object_object_add(e, "points", json_object_new_int(it->v.points));
         json_object_object_add(e, "at_ms", json_object_new_int64(it->v.at_ms));
         json_object_object_add(e, "detail", json_object_new_string(it->v.detail));
@@ -121,7 +122,8 @@ static void ctl_row_text(const ctl_assess *x, const cfd_assessment_row *r)
     char name[256], at[64], o[256], d[256];
 
     printf("\n%s: %d points, %u violations in %u records\n",
-           r->contractor[0] ? ctl_text(r->contractor, name, sizeof name) : "(not dispatched)",
+           r->contractor[0] ? ctl_text(r->contractor, name, sizeof name)
+                            : "(not dispatched)",
            r->points, r->violations, r->records);
     for (int k = 1; k < CFD_VIOLATION_COUNT; k++)
         if (r->by_code[k])
@@ -190,13 +192,21 @@ int ctl_assessment(int argc, char **argv)
         case 'm':
             if (sscanf(optarg, "%4d-%2d%c", &x.year, &x.month, &tail) != 2 || x.month < 1 ||
                 x.month > 12) {
-                fprintf(stderr, "confirmctl: --month: expected YYYY-MM, got \"%s\"\n", optarg);
+                fprintf(stderr, "confirmctl: --month: expected YYYY-MM, got \"%s\"\n",
+                        optarg);
                 goto out;
             }
             break;
-        case 'k': x.contractor = optarg; break;
-        case 'h': ctl_assessment_usage(stdout); rc = CTL_EXIT_OK; goto out;
-        default: ctl_assessment_usage(stderr); goto out;
+        case 'k':
+            x.contractor = optarg;
+            break;
+        case 'h':
+            ctl_assessment_usage(stdout);
+            rc = CTL_EXIT_OK;
+            goto out;
+        default:
+            ctl_assessment_usage(stderr);
+            goto out;
         }
     }
     if (optind != argc || !x.year) {

@@ -15,20 +15,19 @@
 
 static void ctl_breaches_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: confirmctl breaches [options]\n"
-            "\n"
-            "Lists the current breaches of the open work orders: every duty past its\n"
-            "deadline and not met (OVERDUE) or met late (MET_LATE) at the worker's clock,\n"
-            "overdue ones first, oldest deadline first, with the last alert the worker\n"
-            "sent for it (warning, breach, escalation) and to whom, and when the next\n"
-            "escalation is due; then the orders escalated as a whole: AAA orders whose\n"
-            "specialists of every discipline were called in, and open severe faults.\n"
-            "Reads every stored state: a pass over the keyspace.\n"
-            "\n"
-            CTL_VIEW_HELP
-            "\n"
-            "Exit status: 0 listed (also when there is none), 1 Redis unreachable, 2 usage.\n");
+    fprintf(
+        out,
+        "usage: confirmctl breaches [options]\n"
+        "\n"
+        "Lists the current breaches of the open work orders: every duty past its\n"
+        "deadline and not met (OVERDUE) or met late (MET_LATE) at the worker's clock,\n"
+        "overdue ones first, oldest deadline first, with the last alert the worker\n"
+        "sent for it (warning, breach, escalation) and to whom, and when the next\n"
+        "escalation is due; then the orders escalated as a whole: AAA orders whose\n"
+        "specialists of every discipline were called in, and open severe faults.\n"
+        "Reads every stored state: a pass over the keyspace.\n"
+        "\n" CTL_VIEW_HELP "\n"
+        "Exit status: 0 listed (also when there is none), 1 Redis unreachable, 2 usage.\n");
 }
 
 typedef struct ctl_breach {
@@ -86,7 +85,9 @@ static void ctl_breaches_of(int32_t part, const cfd_record *rec, void *opaque)
 /* Overdue duties first, then met late, then whole-order escalations; oldest first. */
 static int ctl_breach_rank(const ctl_breach *b)
 {
-    return b->duty.metric == CFD_METRIC_NONE ? 2 : b->duty.state == CFD_DUTY_OVERDUE ? 0 : 1;
+    return b->duty.metric == CFD_METRIC_NONE   ? 2
+           : b->duty.state == CFD_DUTY_OVERDUE ? 0
+                                               : 1;
 }
 
 static int ctl_by_breach(const void *a, const void *b)
@@ -127,20 +128,21 @@ static json_object *ctl_breach_json(const ctl_breach *b)
     json_object_object_add(e, "kind", json_object_new_string(b->what));
     if (b->duty.metric == CFD_METRIC_NONE)
         return e;
-    json_object_object_add(e, "metric", json_object_new_string(cfd_metric_name(b->duty.metric)));
+    json_object_object_add(e, "metric",
+                           json_object_new_string(cfd_metric_name(b->duty.metric)));
     json_object_object_add(e, "deadline_ms", json_object_new_int64(b->duty.deadline_ms));
     json_object_object_add(e, "actual_ms", json_object_new_int64(b->duty.actual_ms));
-    json_object_object_add(e, "late_ms",
-                           json_object_new_int64(b->duty.actual_ms
-                                                     ? b->duty.actual_ms - b->duty.deadline_ms
-                                                     : -b->duty.left_ms));
-    json_object_object_add(e, "last_alert",
-                           json_object_new_string(ctl_step_name(b->duty.last_step, step,
-                                                                sizeof step)));
-    json_object_object_add(e, "last_recipient",
-                           json_object_new_string(b->duty.last_step >= 0
-                                                      ? cfd_recipient_name(b->duty.last_recipient)
-                                                      : ""));
+    json_object_object_add(
+        e, "late_ms",
+        json_object_new_int64(b->duty.actual_ms ? b->duty.actual_ms - b->duty.deadline_ms
+                                                : -b->duty.left_ms));
+    json_object_object_add(
+        e, "last_alert",
+        json_object_new_string(ctl_step_name(b->duty.last_step, step, sizeof step)));
+    json_object_object_add(
+        e, "last_recipient",
+        json_object_new_string(
+            b->duty.last_step >= 0 ? cfd_recipient_name(b->duty.last_recipient) : ""));
     json_object_object_add(e, "retracted", json_object_new_boolean(b->duty.retracted));
     json_object_object_add(e, "next_escalation_ms",
                            json_object_new_int64(b->duty.next_escalation_ms));
@@ -174,14 +176,16 @@ static void ctl_breaches_print(const ctl_view *v, const ctl_breach_list *x)
             printf("%-20s %s\n", ctl_text(r->order, o, sizeof o), r->what);
             continue;
         }
-        snprintf(last, sizeof last, "%s%s%s%s", ctl_step_name(d->last_step, step, sizeof step),
+        snprintf(last, sizeof last, "%s%s%s%s",
+                 ctl_step_name(d->last_step, step, sizeof step),
                  d->last_step >= 0 ? " to " : "",
                  d->last_step >= 0 ? cfd_recipient_name(d->last_recipient) : "",
                  d->retracted ? " (retracted)" : "");
-        printf("%-20s %-9s %-24s %-26s %-8s %-42s %-26s %s\n", ctl_text(r->order, o, sizeof o),
-               r->what, cfd_metric_name(d->metric), ctl_view_time(v, d->deadline_ms, a, sizeof a),
-               ctl_duration(d->actual_ms ? d->actual_ms - d->deadline_ms : -d->left_ms, late,
-                            sizeof late),
+        printf("%-20s %-9s %-24s %-26s %-8s %-42s %-26s %s\n",
+               ctl_text(r->order, o, sizeof o), r->what, cfd_metric_name(d->metric),
+               ctl_view_time(v, d->deadline_ms, a, sizeof a),
+               ctl_duration(d->actual_ms ? d->actual_ms - d->deadline_ms : -d->left_ms,
+                            late, sizeof late),
                last, ctl_view_time(v, d->next_escalation_ms, b, sizeof b),
                ctl_text(r->contractor, con, sizeof con));
     }
@@ -196,8 +200,13 @@ int ctl_breaches(int argc, char **argv)
 
     while ((c = ctl_view_getopt(v, argc, argv, "", opts)) != -1) {
         switch (c) {
-        case 'h': ctl_breaches_usage(stdout); rc = CTL_EXIT_OK; goto out;
-        default: ctl_breaches_usage(stderr); goto out;
+        case 'h':
+            ctl_breaches_usage(stdout);
+            rc = CTL_EXIT_OK;
+            goto out;
+        default:
+            ctl_breaches_usage(stderr);
+            goto out;
         }
     }
     if (optind != argc) {

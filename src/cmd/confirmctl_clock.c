@@ -46,10 +46,19 @@ int ctl_clock(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "c:s:h", opts, NULL)) != -1) {
         cfd_err err = CFD_OK;
         switch (c) {
-        case 'c': err = cfd_config_load_file(cfg, optarg, errstr, sizeof errstr); break;
-        case 's': err = cfd_config_set_pair(cfg, optarg, errstr, sizeof errstr); break;
-        case 'h': ctl_clock_usage(stdout); rc = CTL_EXIT_OK; goto out;
-        default: ctl_clock_usage(stderr); goto out;
+        case 'c':
+            err = cfd_config_load_file(cfg, optarg, errstr, sizeof errstr);
+            break;
+        case 's':
+            err = cfd_config_set_pair(cfg, optarg, errstr, sizeof errstr);
+            break;
+        case 'h':
+            ctl_clock_usage(stdout);
+            rc = CTL_EXIT_OK;
+            goto out;
+        default:
+            ctl_clock_usage(stderr);
+            goto out;
         }
         if (err) {
             fprintf(stderr, "confirmctl: %s\n", errstr);
@@ -81,7 +90,8 @@ int ctl_clock(int argc, char **argv)
         now = step;
     } else if (strcmp(what, "advance") == 0) {
         if (!now) {
-            fprintf(stderr, "confirmctl: clock advance: the clock is unset; set it first\n");
+            fprintf(stderr,
+                    "confirmctl: clock advance: the clock is unset; set it first\n");
             goto out;
         }
         now += step;

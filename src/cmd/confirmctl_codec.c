@@ -15,19 +15,21 @@
 static void ctl_codec_usage(FILE *out, const char *cmd)
 {
     bool dec = strcmp(cmd, "decode") == 0;
-    fprintf(out,
-            "usage: confirmctl %s --type NAME [FILE|-]\n"
-            "\n"
-            "%s\n"
-            "NAME is a confirmd.v1 message: Event, ConfirmationRecord, WorkOrderState,\n"
-            "SlaAlert, DeadLetter (or any other message of the schema).\n"
-            "\n"
-            "  -T, --type NAME        message type\n"
-            "  -h, --help             this text\n",
-            cmd,
-            dec ? "Reads one protobuf message (all of the input) and prints it as one JSON line."
+    fprintf(
+        out,
+        "usage: confirmctl %s --type NAME [FILE|-]\n"
+        "\n"
+        "%s\n"
+        "NAME is a confirmd.v1 message: Event, ConfirmationRecord, WorkOrderState,\n"
+        "SlaAlert, DeadLetter (or any other message of the schema).\n"
+        "\n"
+        "  -T, --type NAME        message type\n"
+        "  -h, --help             this text\n",
+        cmd,
+        dec ? "Reads one protobuf message (all of the input) and prints it as one JSON "
+              "line."
             : "Reads one JSON text (all of the input) and writes the protobuf bytes to\n"
-            "stdout.");
+              "stdout.");
 }
 
 int ctl_codec(int argc, char **argv, bool decode)
@@ -42,9 +44,15 @@ int ctl_codec(int argc, char **argv, bool decode)
 
     while ((c = getopt_long(argc, argv, "T:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'T': type = optarg; break;
-        case 'h': ctl_codec_usage(stdout, argv[0]); return CTL_EXIT_OK;
-        default: ctl_codec_usage(stderr, argv[0]); return CTL_EXIT_USAGE;
+        case 'T':
+            type = optarg;
+            break;
+        case 'h':
+            ctl_codec_usage(stdout, argv[0]);
+            return CTL_EXIT_OK;
+        default:
+            ctl_codec_usage(stderr, argv[0]);
+            return CTL_EXIT_USAGE;
         }
     }
     if (optind < argc)
@@ -84,8 +92,9 @@ int ctl_codec(int argc, char **argv, bool decode)
         uint8_t *buf;
         size_t blen;
         if (cfd_json_to_pb(type, text, &buf, &blen, errstr, sizeof errstr) == CFD_OK) {
-            rc = fwrite(buf, 1, blen, stdout) == blen && fflush(stdout) == 0 ? CTL_EXIT_OK
-                                                                             : CTL_EXIT_FAIL;
+            rc = fwrite(buf, 1, blen, stdout) == blen && fflush(stdout) == 0
+                     ? CTL_EXIT_OK
+                     : CTL_EXIT_FAIL;
             free(buf);
         } else {
             fprintf(stderr, "confirmctl: %s\n", errstr);

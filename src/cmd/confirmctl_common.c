@@ -16,7 +16,8 @@
 
 volatile sig_atomic_t ctl_stop;
 
-static char ctl_refusal[512]; /* why the brokers refused this client, "" while they did not */
+static char
+    ctl_refusal[512]; /* why the brokers refused this client, "" while they did not */
 
 void ctl_kafka_error(int err, const char *reason)
 {
@@ -36,8 +37,10 @@ bool ctl_refused(void)
     if (!ctl_refusal[0])
         return false;
     if (!said)
-        fprintf(stderr, "confirmctl: SASL login or TLS handshake with the brokers failed "
-                        "(check the sasl.* and ssl.* properties): %s\n", ctl_refusal);
+        fprintf(stderr,
+                "confirmctl: SASL login or TLS handshake with the brokers failed "
+                "(check the sasl.* and ssl.* properties): %s\n",
+                ctl_refusal);
     said = true;
     return true;
 }
@@ -79,7 +82,8 @@ rd_kafka_conf_t *ctl_conf_new(const char *brokers, const ctl_props *props)
         if (strncmp(kv, "kafka.", 6) == 0)
             kv += 6;
         snprintf(name, sizeof name, "%.*s", (int)(eq - kv), kv);
-        if (rd_kafka_conf_set(conf, name, eq + 1, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
+        if (rd_kafka_conf_set(conf, name, eq + 1, errstr, sizeof errstr) !=
+            RD_KAFKA_CONF_OK)
             goto fail;
     }
     rd_kafka_conf_set_error_cb(conf, ctl_error_cb);
@@ -149,7 +153,8 @@ void ctl_close_input(FILE *f)
 const char *ctl_json_str(json_object *o, const char *key)
 {
     json_object *v;
-    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+    if (!o || !json_object_object_get_ex(o, key, &v) ||
+        !json_object_is_type(v, json_type_string))
         return NULL;
     return json_object_get_string(v);
 }

@@ -16,17 +16,18 @@
 
 static void ctl_inventory_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: confirmctl inventory -b BROKERS [-t TOPIC] [-X prop=value] FILE\n"
-            "\n"
-            "Loads network objects (confirmd.v1.Circuit) into the compacted inventory topic\n"
-            "(default confirmd.inventory), keyed by object_id. FILE is JSON lines, or CSV\n"
-            "when its name ends in .csv: a header row of Circuit field names, nested ones\n"
-            "dotted (object_id,circuit_id,customer.name,customer.tier,customer.city,...);\n"
-            "true/false are booleans, enums by name (TIER_AA, IMPORTANCE_CROSS_CITY).\n"
-            "Fields may be quoted with \"; an empty cell leaves the field unset.\n"
-            "\n"
-            "  -h, --help             this text\n");
+    fprintf(
+        out,
+        "usage: confirmctl inventory -b BROKERS [-t TOPIC] [-X prop=value] FILE\n"
+        "\n"
+        "Loads network objects (confirmd.v1.Circuit) into the compacted inventory topic\n"
+        "(default confirmd.inventory), keyed by object_id. FILE is JSON lines, or CSV\n"
+        "when its name ends in .csv: a header row of Circuit field names, nested ones\n"
+        "dotted (object_id,circuit_id,customer.name,customer.tier,customer.city,...);\n"
+        "true/false are booleans, enums by name (TIER_AA, IMPORTANCE_CROSS_CITY).\n"
+        "Fields may be quoted with \"; an empty cell leaves the field unset.\n"
+        "\n"
+        "  -h, --help             this text\n");
 }
 
 /* Splits one CSV line into at most max cells (quotes with "" escapes); in place.
@@ -114,8 +115,8 @@ static int ctl_csv_to_jsonl(const char *path, FILE *out)
             continue;
         int n = ctl_csv_split(line, cells, 64);
         if (n != n_names) {
-            fprintf(stderr, "confirmctl: %s:%d: %d cells, the header has %d\n", path, lineno,
-                    n, n_names);
+            fprintf(stderr, "confirmctl: %s:%d: %d cells, the header has %d\n", path,
+                    lineno, n, n_names);
             fclose(in);
             return -1;
         }
@@ -123,8 +124,9 @@ static int ctl_csv_to_jsonl(const char *path, FILE *out)
         for (int i = 0; i < n; i++)
             if (*cells[i])
                 ctl_json_set_path(obj, names[i], cells[i]);
-        fprintf(out, "%s\n", json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-                JSON_C_TO_STRING_NOSLASHESCAPE));
+        fprintf(out, "%s\n",
+                json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(obj);
         rows++;
     }
@@ -144,16 +146,24 @@ int ctl_inventory(int argc, char **argv)
     pargs[np++] = "produce";
     while ((c = getopt_long(argc, argv, "b:t:X:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'b': brokers = optarg; break;
-        case 't': topic = optarg; break;
+        case 'b':
+            brokers = optarg;
+            break;
+        case 't':
+            topic = optarg;
+            break;
         case 'X':
             if (np < 56) {
                 pargs[np++] = "-X";
                 pargs[np++] = optarg;
             }
             break;
-        case 'h': ctl_inventory_usage(stdout); return CTL_EXIT_OK;
-        default: ctl_inventory_usage(stderr); return CTL_EXIT_USAGE;
+        case 'h':
+            ctl_inventory_usage(stdout);
+            return CTL_EXIT_OK;
+        default:
+            ctl_inventory_usage(stderr);
+            return CTL_EXIT_USAGE;
         }
     }
     if (!brokers || optind + 1 != argc) {

@@ -14,21 +14,21 @@
 
 static void ctl_lag_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: confirmctl lag [-b BROKERS] [options]\n"
-            "\n"
-            "Per input topic of the configuration (worker.input_topics, and the alarms,\n"
-            "inventory and city-report topics when set) and partition: the offset Redis\n"
-            "says was applied last (where the partition's owner resumes; Kafka's committed\n"
-            "offsets are only a hint), the broker's high watermark, and the lag: messages\n"
-            "not applied yet. Redis, not the consumer group, decides, so this is the lag\n"
-            "that matters for the records and the timers (which fire only once a\n"
-            "partition is caught up).\n"
-            "\n"
-            "  -b, --brokers LIST    bootstrap servers (default: kafka.bootstrap.servers)\n"
-            CTL_VIEW_HELP
-            "\n"
-            "Exit status: 0 printed, 1 Redis or the brokers unreachable, 2 usage.\n");
+    fprintf(
+        out,
+        "usage: confirmctl lag [-b BROKERS] [options]\n"
+        "\n"
+        "Per input topic of the configuration (worker.input_topics, and the alarms,\n"
+        "inventory and city-report topics when set) and partition: the offset Redis\n"
+        "says was applied last (where the partition's owner resumes; Kafka's committed\n"
+        "offsets are only a hint), the broker's high watermark, and the lag: messages\n"
+        "not applied yet. Redis, not the consumer group, decides, so this is the lag\n"
+        "that matters for the records and the timers (which fire only once a\n"
+        "partition is caught up).\n"
+        "\n"
+        "  -b, --brokers LIST    bootstrap servers (default: "
+        "kafka.bootstrap.servers)\n" CTL_VIEW_HELP "\n"
+        "Exit status: 0 printed, 1 Redis or the brokers unreachable, 2 usage.\n");
 }
 
 /* The topics whose offsets the worker applies, from the configuration. */
@@ -40,7 +40,8 @@ static size_t ctl_lag_topics(const cfd_config *cfg, char *buf, size_t size,
 
     snprintf(buf, size, "%s,%s,%s,%s", cfg->input_topics, cfg->alarms_topic,
              cfg->inventory_topic, cfg->city_reports_topic);
-    for (char *t = strtok_r(buf, ",", &save); t && n < max; t = strtok_r(NULL, ",", &save)) {
+    for (char *t = strtok_r(buf, ",", &save); t && n < max;
+         t = strtok_r(NULL, ",", &save)) {
         t += strspn(t, " ");
         if (*t)
             topics[n++] = t;
@@ -68,7 +69,8 @@ static rd_kafka_t *ctl_lag_client(const cfd_config *cfg)
 {
     char errstr[512];
     const cfd_kafka_opts kopts = cfd_config_kafka_opts(cfg);
-    rd_kafka_conf_t *conf = cfd_kafka_conf_new(&kopts, CFD_KAFKA_ADMIN, errstr, sizeof errstr);
+    rd_kafka_conf_t *conf =
+        cfd_kafka_conf_new(&kopts, CFD_KAFKA_ADMIN, errstr, sizeof errstr);
     rd_kafka_t *rk;
 
     if (!conf) {
@@ -85,9 +87,8 @@ static rd_kafka_t *ctl_lag_client(const cfd_config *cfg)
 
 int ctl_lag(int argc, char **argv)
 {
-    static const struct option opts[] = {CTL_VIEW_LONG,
-                                         {"brokers", required_argument, NULL, 'b'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        CTL_VIEW_LONG, {"brokers", required_argument, NULL, 'b'}, {NULL, 0, NULL, 0}};
     ctl_view *v = ctl_view_new();
     rd_kafka_t *rk = NULL;
     json_object *doc = NULL, *arr = NULL;
@@ -105,8 +106,13 @@ int ctl_lag(int argc, char **argv)
                 goto out;
             }
             break;
-        case 'h': ctl_lag_usage(stdout); rc = CTL_EXIT_OK; goto out;
-        default: ctl_lag_usage(stderr); goto out;
+        case 'h':
+            ctl_lag_usage(stdout);
+            rc = CTL_EXIT_OK;
+            goto out;
+        default:
+            ctl_lag_usage(stderr);
+            goto out;
         }
     }
     if (optind != argc) {
@@ -141,7 +147,8 @@ int ctl_lag(int argc, char **argv)
             }
             err = rd_kafka_query_watermark_offsets(rk, topics[t], p, &lo, &hi, 10000);
             if (err) {
-                fprintf(stderr, "confirmctl: %s[%d]: %s\n", topics[t], p, rd_kafka_err2str(err));
+                fprintf(stderr, "confirmctl: %s[%d]: %s\n", topics[t], p,
+                        rd_kafka_err2str(err));
                 goto out;
             }
             /* Not applied yet: everything still retained is to come. */

@@ -15,21 +15,21 @@
 
 static void ctl_open_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: confirmctl open [options]\n"
-            "\n"
-            "Lists the open work orders (not closed or cancelled) of every partition, the\n"
-            "most urgent first: by the nearest deadline of a duty still owed (overdue ones\n"
-            "first), with the duty, the time left at the worker's clock and the order's\n"
-            "next SLA instant (its timer: the next warning, breach or escalation). Reads\n"
-            "every stored state: a pass over the keyspace.\n"
-            "\n"
-            "      --tier T          only tier T (AAA, AA, A, STANDARD)\n"
-            "      --city C          only orders in city C\n"
-            "      --contractor C    only orders dispatched to contractor C\n"
-            CTL_VIEW_HELP
-            "\n"
-            "Exit status: 0 listed (also when none is open), 1 Redis unreachable, 2 usage.\n");
+    fprintf(
+        out,
+        "usage: confirmctl open [options]\n"
+        "\n"
+        "Lists the open work orders (not closed or cancelled) of every partition, the\n"
+        "most urgent first: by the nearest deadline of a duty still owed (overdue ones\n"
+        "first), with the duty, the time left at the worker's clock and the order's\n"
+        "next SLA instant (its timer: the next warning, breach or escalation). Reads\n"
+        "every stored state: a pass over the keyspace.\n"
+        "\n"
+        "      --tier T          only tier T (AAA, AA, A, STANDARD)\n"
+        "      --city C          only orders in city C\n"
+        "      --contractor C    only orders dispatched to contractor C\n" CTL_VIEW_HELP
+        "\n"
+        "Exit status: 0 listed (also when none is open), 1 Redis unreachable, 2 usage.\n");
 }
 
 typedef struct ctl_open_row {
@@ -38,11 +38,11 @@ typedef struct ctl_open_row {
     cfd_state state;
     cfd_tier tier;
     char *city, *contractor;
-    cfd_metric metric;   /* the duty with the nearest deadline; NONE when none is owed */
+    cfd_metric metric; /* the duty with the nearest deadline; NONE when none is owed */
     cfd_duty_state duty_state;
     int64_t deadline_ms, left_ms;
-    int64_t next_ms;     /* the timer; 0 when none */
-    int breaches;        /* duties overdue or met late */
+    int64_t next_ms; /* the timer; 0 when none */
+    int breaches;    /* duties overdue or met late */
 } ctl_open_row;
 
 typedef struct ctl_open_ctx {
@@ -63,9 +63,11 @@ static void ctl_open_add(int32_t part, const cfd_record *rec, void *opaque)
     ctl_open_ctx *x = opaque;
     ctl_open_row r = {0};
 
-    if (cfd_record_is_complete(rec) || (x->tier && !ctl_tier_matches(rec->customer.tier, x->tier)) ||
+    if (cfd_record_is_complete(rec) ||
+        (x->tier && !ctl_tier_matches(rec->customer.tier, x->tier)) ||
         (x->city && strcmp(rec->customer.city ? rec->customer.city : "", x->city) != 0) ||
-        (x->contractor && strcmp(rec->contractor ? rec->contractor : "", x->contractor) != 0))
+        (x->contractor &&
+         strcmp(rec->contractor ? rec->contractor : "", x->contractor) != 0))
         return;
     r.order = cfd_xstrdup(rec->work_order);
     r.part = part;
@@ -140,13 +142,18 @@ static void ctl_open_print(const ctl_view *v, const ctl_open_ctx *x)
             json_object *e = json_object_new_object();
             json_object_object_add(e, "work_order", json_object_new_string(r->order));
             json_object_object_add(e, "partition", json_object_new_int(r->part));
-            json_object_object_add(e, "state", json_object_new_string(cfd_state_name(r->state)));
-            json_object_object_add(e, "tier", json_object_new_string(cfd_tier_name(r->tier)));
+            json_object_object_add(e, "state",
+                                   json_object_new_string(cfd_state_name(r->state)));
+            json_object_object_add(e, "tier",
+                                   json_object_new_string(cfd_tier_name(r->tier)));
             json_object_object_add(e, "city", json_object_new_string(r->city));
             json_object_object_add(e, "contractor", json_object_new_string(r->contractor));
-            json_object_object_add(e, "metric", json_object_new_string(cfd_metric_name(r->metric)));
-            json_object_object_add(e, "duty_state",
-                                   json_object_new_string(r->metric ? cfd_duty_state_name(r->duty_state) : ""));
+            json_object_object_add(e, "metric",
+                                   json_object_new_string(cfd_metric_name(r->metric)));
+            json_object_object_add(
+                e, "duty_state",
+                json_object_new_string(r->metric ? cfd_duty_state_name(r->duty_state)
+                                                 : ""));
             json_object_object_add(e, "deadline_ms", json_object_new_int64(r->deadline_ms));
             json_object_object_add(e, "left_ms", json_object_new_int64(r->left_ms));
             json_object_object_add(e, "next_sla_ms", json_object_new_int64(r->next_ms));
@@ -169,7 +176,8 @@ static void ctl_open_print(const ctl_view *v, const ctl_open_ctx *x)
                cfd_tier_name(r->tier), r->metric ? cfd_metric_name(r->metric) : "-",
                r->metric ? ctl_duration(r->left_ms, left, sizeof left) : "-",
                ctl_view_time(v, r->deadline_ms, a, sizeof a),
-               ctl_view_time(v, r->next_ms, b, sizeof b), ctl_text(r->city, city, sizeof city),
+               ctl_view_time(v, r->next_ms, b, sizeof b),
+               ctl_text(r->city, city, sizeof city),
                ctl_text(r->contractor, con, sizeof con));
     }
 }
@@ -187,11 +195,22 @@ int ctl_open(int argc, char **argv)
 
     while ((c = ctl_view_getopt(v, argc, argv, "", opts)) != -1) {
         switch (c) {
-        case 't': x.tier = optarg; break;
-        case 'y': x.city = optarg; break;
-        case 'k': x.contractor = optarg; break;
-        case 'h': ctl_open_usage(stdout); rc = CTL_EXIT_OK; goto out;
-        default: ctl_open_usage(stderr); goto out;
+        case 't':
+            x.tier = optarg;
+            break;
+        case 'y':
+            x.city = optarg;
+            break;
+        case 'k':
+            x.contractor = optarg;
+            break;
+        case 'h':
+            ctl_open_usage(stdout);
+            rc = CTL_EXIT_OK;
+            goto out;
+        default:
+            ctl_open_usage(stderr);
+            goto out;
         }
     }
     if (optind != argc) {

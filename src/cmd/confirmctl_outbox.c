@@ -22,9 +22,8 @@ static void ctl_outbox_usage(FILE *out)
             "cannot be reached (see the owner's log); a partition without an owner keeps\n"
             "its outbox until its next owner re-sends it.\n"
             "\n"
-            "      --list N          list up to N outputs per partition (default 10, 0: none)\n"
-            CTL_VIEW_HELP
-            "\n"
+            "      --list N          list up to N outputs per partition (default 10, 0: "
+            "none)\n" CTL_VIEW_HELP "\n"
             "Exit status: 0 printed, 1 Redis unreachable, 2 usage.\n");
 }
 
@@ -48,9 +47,11 @@ static void ctl_outbox_entry(const char *id, const void *frame, size_t len, void
     if (p->list) {
         json_object *e = json_object_new_object();
         json_object_object_add(e, "id", json_object_new_string(id));
-        json_object_object_add(e, "kind", json_object_new_string(kind_name ? kind_name : "?"));
+        json_object_object_add(e, "kind",
+                               json_object_new_string(kind_name ? kind_name : "?"));
         json_object_object_add(e, "key", json_object_new_string(keybuf));
-        json_object_object_add(e, "bytes", json_object_new_int64((int64_t)(ok ? payload_len : len)));
+        json_object_object_add(e, "bytes",
+                               json_object_new_int64((int64_t)(ok ? payload_len : len)));
         json_object_array_add(p->list, e);
         return;
     }
@@ -61,9 +62,8 @@ static void ctl_outbox_entry(const char *id, const void *frame, size_t len, void
 
 int ctl_outbox(int argc, char **argv)
 {
-    static const struct option opts[] = {CTL_VIEW_LONG,
-                                         {"list", required_argument, NULL, 'n'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        CTL_VIEW_LONG, {"list", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
     ctl_view *v = ctl_view_new();
     json_object *doc = NULL, *parts = NULL;
     int rc = CTL_EXIT_USAGE, c;
@@ -76,12 +76,18 @@ int ctl_outbox(int argc, char **argv)
         case 'n':
             list = strtol(optarg, &end, 10);
             if (*end || list < 0) {
-                fprintf(stderr, "confirmctl: --list: expected a count, got \"%s\"\n", optarg);
+                fprintf(stderr, "confirmctl: --list: expected a count, got \"%s\"\n",
+                        optarg);
                 goto out;
             }
             break;
-        case 'h': ctl_outbox_usage(stdout); rc = CTL_EXIT_OK; goto out;
-        default: ctl_outbox_usage(stderr); goto out;
+        case 'h':
+            ctl_outbox_usage(stdout);
+            rc = CTL_EXIT_OK;
+            goto out;
+        default:
+            ctl_outbox_usage(stderr);
+            goto out;
         }
     }
     if (optind != argc) {
@@ -114,7 +120,8 @@ int ctl_outbox(int argc, char **argv)
             json_object_array_add(parts, e);
         } else {
             printf("partition %3d  %6lld waiting  owner %s (epoch %lld)\n", p,
-                   (long long)m.outbox, m.owner[0] ? ctl_text(m.owner, owner, sizeof owner) : "-",
+                   (long long)m.outbox,
+                   m.owner[0] ? ctl_text(m.owner, owner, sizeof owner) : "-",
                    (long long)m.epoch);
         }
         if (m.outbox && list &&

@@ -22,27 +22,28 @@
 
 static void ctl_produce_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: confirmctl produce -b BROKERS [options] [FILE|-]\n"
-            "\n"
-            "Reads JSON lines, one confirmd.v1.Event per line (blank lines and lines\n"
-            "starting with # are skipped), and produces them keyed by work_order (by\n"
-            "network_object for Alarm, object_id for Circuit) with the idempotent\n"
-            "producer. Every line is checked before anything is sent.\n"
-            "\n"
-            "  -b, --brokers LIST     bootstrap servers (host:port,...)\n"
-            "  -t, --topic TOPIC      topic (default " CTL_DEFAULT_TOPIC ")\n"
-            "  -X prop=value          librdkafka property, repeatable (\"kafka.\" prefix ok)\n"
-            "      --raw-invalid      send a line that is not a valid Event as its raw bytes\n"
-            "                         (to exercise the dead-letter path) instead of failing\n"
-            "      --shift-to-now     add (now - first event_time_ms of the file) to every\n"
-            "                         nonzero *_time_ms field, so samples look current\n"
-            "      --type NAME        lines are another confirmd.v1 message (default Event):\n"
-            "                         Alarm (-t confirmd.alarms), Circuit (inventory,\n"
-            "                         -t confirmd.inventory), SlaAlert to feed a consumer\n"
-            "  -h, --help             this text\n"
-            "\n"
-            "Exits 0 when every message was delivered, 1 otherwise.\n");
+    fprintf(
+        out,
+        "usage: confirmctl produce -b BROKERS [options] [FILE|-]\n"
+        "\n"
+        "Reads JSON lines, one confirmd.v1.Event per line (blank lines and lines\n"
+        "starting with # are skipped), and produces them keyed by work_order (by\n"
+        "network_object for Alarm, object_id for Circuit) with the idempotent\n"
+        "producer. Every line is checked before anything is sent.\n"
+        "\n"
+        "  -b, --brokers LIST     bootstrap servers (host:port,...)\n"
+        "  -t, --topic TOPIC      topic (default " CTL_DEFAULT_TOPIC ")\n"
+        "  -X prop=value          librdkafka property, repeatable (\"kafka.\" prefix ok)\n"
+        "      --raw-invalid      send a line that is not a valid Event as its raw bytes\n"
+        "                         (to exercise the dead-letter path) instead of failing\n"
+        "      --shift-to-now     add (now - first event_time_ms of the file) to every\n"
+        "                         nonzero *_time_ms field, so samples look current\n"
+        "      --type NAME        lines are another confirmd.v1 message (default Event):\n"
+        "                         Alarm (-t confirmd.alarms), Circuit (inventory,\n"
+        "                         -t confirmd.inventory), SlaAlert to feed a consumer\n"
+        "  -h, --help             this text\n"
+        "\n"
+        "Exits 0 when every message was delivered, 1 otherwise.\n");
 }
 
 /* One line of the input, ready to send. */
@@ -83,7 +84,8 @@ static void ctl_shift_times(json_object *o, int64_t delta)
     {
         size_t kl = strlen(key);
         if (kl >= 8 && strcmp(key + kl - 8, "_time_ms") == 0 &&
-            (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_string))) {
+            (json_object_is_type(v, json_type_int) ||
+             json_object_is_type(v, json_type_string))) {
             int64_t t = ctl_json_i64(o, key);
             if (t != 0)
                 json_object_object_add(o, key, json_object_new_int64(t + delta));
@@ -145,8 +147,9 @@ static int64_t ctl_first_event_time(char **lines, size_t n)
         if (ctl_skip_line(lines[i]))
             continue;
         json_object *obj = json_tokener_parse(lines[i]);
-        int64_t t = json_object_is_type(obj, json_type_object) ? ctl_json_i64(obj, "event_time_ms")
-                                                               : 0;
+        int64_t t = json_object_is_type(obj, json_type_object)
+                        ? ctl_json_i64(obj, "event_time_ms")
+                        : 0;
         json_object_put(obj);
         if (t)
             return t;
@@ -168,7 +171,8 @@ static int ctl_send_all(rd_kafka_t *rk, const char *topic, ctl_msg *msgs, size_t
             rd_kafka_poll(rk, 100);
         }
         if (err) {
-            fprintf(stderr, "confirmctl: produce to %s: %s\n", topic, rd_kafka_err2str(err));
+            fprintf(stderr, "confirmctl: produce to %s: %s\n", topic,
+                    rd_kafka_err2str(err));
             return -1;
         }
         rd_kafka_poll(rk, 0);
@@ -194,17 +198,31 @@ int ctl_produce(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, "b:t:X:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'b': brokers = optarg; break;
-        case 't': topic = optarg; break;
+        case 'b':
+            brokers = optarg;
+            break;
+        case 't':
+            topic = optarg;
+            break;
         case 'X':
             if (ctl_props_add(&props, optarg))
                 return CTL_EXIT_USAGE;
             break;
-        case 'r': raw_invalid = true; break;
-        case 's': shift = true; break;
-        case 'y': type = optarg; break;
-        case 'h': ctl_produce_usage(stdout); return CTL_EXIT_OK;
-        default: ctl_produce_usage(stderr); return CTL_EXIT_USAGE;
+        case 'r':
+            raw_invalid = true;
+            break;
+        case 's':
+            shift = true;
+            break;
+        case 'y':
+            type = optarg;
+            break;
+        case 'h':
+            ctl_produce_usage(stdout);
+            return CTL_EXIT_OK;
+        default:
+            ctl_produce_usage(stderr);
+            return CTL_EXIT_USAGE;
         }
     }
     if (optind < argc)

@@ -16,23 +16,23 @@
 
 static void ctl_show_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: confirmctl show [options] WORK_ORDER\n"
-            "\n"
-            "Prints a work order's confirmation record as the store holds it, its timeline\n"
-            "and its SLA duties (deadline, state and time left at the worker's clock: the\n"
-            "simulated one when worker.clock=simulated). Every partition is looked at, so\n"
-            "it does not matter which partitioner the order's producer used.\n"
-            "\n"
-            "      --explain         each duty's audit trail: the rule and policy version,\n"
-            "                        what started its clock, every pause with its reason\n"
-            "                        and evidence, the deadline, when it was met, the\n"
-            "                        verdict and the penalty points\n"
-            "      --customer        also print the customer's name, contact, phone and\n"
-            "                        address and the signatures (left out by default)\n"
-            CTL_VIEW_HELP
-            "\n"
-            "Exit status: 0 shown, 1 not found or Redis unreachable, 2 usage.\n");
+    fprintf(
+        out,
+        "usage: confirmctl show [options] WORK_ORDER\n"
+        "\n"
+        "Prints a work order's confirmation record as the store holds it, its timeline\n"
+        "and its SLA duties (deadline, state and time left at the worker's clock: the\n"
+        "simulated one when worker.clock=simulated). Every partition is looked at, so\n"
+        "it does not matter which partitioner the order's producer used.\n"
+        "\n"
+        "      --explain         each duty's audit trail: the rule and policy version,\n"
+        "                        what started its clock, every pause with its reason\n"
+        "                        and evidence, the deadline, when it was met, the\n"
+        "                        verdict and the penalty points\n"
+        "      --customer        also print the customer's name, contact, phone and\n"
+        "                        address and the signatures (left out by "
+        "default)\n" CTL_VIEW_HELP "\n"
+        "Exit status: 0 shown, 1 not found or Redis unreachable, 2 usage.\n");
 }
 
 /* Customer data the dedicated-line rules keep off site (shared/DOMAIN.md). */
@@ -89,7 +89,8 @@ static json_object *ctl_duty_json(const cfd_record *rec, const cfd_duty *d, bool
 
     json_object_object_add(o, "metric", ctl_str(cfd_metric_name(d->metric)));
     json_object_object_add(o, "state", ctl_str(cfd_duty_state_name(d->state)));
-    json_object_object_add(o, "breach", json_object_new_boolean(cfd_duty_is_breach(d->state)));
+    json_object_object_add(o, "breach",
+                           json_object_new_boolean(cfd_duty_is_breach(d->state)));
     json_object_object_add(o, "target_ms", ctl_i64(d->target_ms));
     json_object_object_add(o, "start_ms", ctl_i64(d->start_ms));
     json_object_object_add(o, "deadline_ms", ctl_i64(d->deadline_ms));
@@ -142,7 +143,8 @@ typedef struct ctl_show_opts {
 } ctl_show_opts;
 
 static void ctl_show_json(const ctl_view *v, const ctl_show_opts *o, int32_t part,
-                          const cfd_record *rec, json_object *record, const cfd_duty *duties)
+                          const cfd_record *rec, json_object *record,
+                          const cfd_duty *duties)
 {
     json_object *doc = json_object_new_object(), *arr = json_object_new_array();
 
@@ -150,7 +152,8 @@ static void ctl_show_json(const ctl_view *v, const ctl_show_opts *o, int32_t par
     json_object_object_add(doc, "partition", json_object_new_int(part));
     json_object_object_add(doc, "now_ms", ctl_i64(v->now_ms));
     json_object_object_add(doc, "clock", ctl_str(v->simulated ? "simulated" : "system"));
-    json_object_object_add(doc, "open", json_object_new_boolean(!cfd_record_is_complete(rec)));
+    json_object_object_add(doc, "open",
+                           json_object_new_boolean(!cfd_record_is_complete(rec)));
     for (int m = CFD_METRIC_CONTACT; m < CFD_METRIC_COUNT; m++)
         json_object_array_add(arr, ctl_duty_json(rec, &duties[m], o->explain));
     json_object_object_add(doc, "duties", arr);
@@ -254,11 +257,12 @@ static void ctl_explain_duty(const ctl_view *v, const cfd_record *rec, const cfd
             printf(", reported by %s", ctl_text(p->pause->reported_by, txt, sizeof txt));
         printf(", evidence \"%s\"\n", ctl_text(p->pause->evidence, txt, sizeof txt));
     }
-    printf("  paused     %s in all (overlaps once)\n", ctl_duration(d->paused_ms, t, sizeof t));
+    printf("  paused     %s in all (overlaps once)\n",
+           ctl_duration(d->paused_ms, t, sizeof t));
     printf("  deadline   %s%s\n", ctl_view_time(v, d->deadline_ms, a, sizeof a),
            d->appointment_deadline ? " (the customer's appointment)" : "");
-    printf("  actual     %s\n", d->actual_ms ? ctl_view_time(v, d->actual_ms, a, sizeof a)
-                                             : "not yet");
+    printf("  actual     %s\n",
+           d->actual_ms ? ctl_view_time(v, d->actual_ms, a, sizeof a) : "not yet");
     printf("  verdict    %s%s\n", cfd_duty_state_name(d->state),
            cfd_duty_is_breach(d->state) ? " (breach)" : "");
     printf("  points     %d\n", d->points);
@@ -271,7 +275,8 @@ static void ctl_explain_duty(const ctl_view *v, const cfd_record *rec, const cfd
 }
 
 static void ctl_show_text(const ctl_view *v, const ctl_show_opts *o, int32_t part,
-                          const cfd_record *rec, json_object *record, const cfd_duty *duties)
+                          const cfd_record *rec, json_object *record,
+                          const cfd_duty *duties)
 {
     char txt[256];
 
@@ -308,10 +313,19 @@ int ctl_show(int argc, char **argv)
 
     while ((c = ctl_view_getopt(v, argc, argv, "", opts)) != -1) {
         switch (c) {
-        case 'e': o.explain = true; break;
-        case 'C': v->customer = true; break;
-        case 'h': ctl_show_usage(stdout); rc = CTL_EXIT_OK; goto out;
-        default: ctl_show_usage(stderr); goto out;
+        case 'e':
+            o.explain = true;
+            break;
+        case 'C':
+            v->customer = true;
+            break;
+        case 'h':
+            ctl_show_usage(stdout);
+            rc = CTL_EXIT_OK;
+            goto out;
+        default:
+            ctl_show_usage(stderr);
+            goto out;
         }
     }
     if (optind + 1 != argc) {

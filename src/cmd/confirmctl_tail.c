@@ -24,30 +24,32 @@
 
 static void ctl_tail_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: confirmctl tail -b BROKERS -t TOPIC[,TOPIC...] [options]\n"
-            "\n"
-            "Prints one JSON line per message, decoded as its \"type\" header names (what\n"
-            "confirmd produces carries one), else by topic name: *records ->\n"
-            "ConfirmationRecord, *alerts -> SlaAlert, *deadletter -> DeadLetter, anything\n"
-            "else -> Event. Without -g every partition is assigned directly (no group).\n"
-            "\n"
-            "  -b, --brokers LIST     bootstrap servers\n"
-            "  -t, --topic LIST       topic(s), comma separated\n"
-            "  -g, --group ID         consume as a member of group ID (subscribe)\n"
-            "  -n, --count N          stop after N messages; exit 1 if fewer arrived\n"
-            "      --timeout-ms MS    stop after MS without a message (default 10000)\n"
-            "      --from-beginning   start at the oldest message (default: new ones only)\n"
-            "      --type NAME        decode every message as NAME (e.g. Event)\n"
-            "      --json[=FORM]      the JSON form: proto (default: the .proto's field\n"
-            "                         names, 64-bit integers as numbers) or proto3 (the\n"
-            "                         canonical proto3 JSON: lowerCamelCase names, 64-bit\n"
-            "                         integers as strings, enums by name)\n"
-            "      --meta             wrap as {\"topic\",\"partition\",\"offset\",\"key\",\"id\",\"type\",\n"
-            "                         \"value\"}\n"
-            "      --pretty           one human-readable summary line per message\n"
-            "  -X prop=value          librdkafka property, repeatable\n"
-            "  -h, --help             this text\n");
+    fprintf(
+        out,
+        "usage: confirmctl tail -b BROKERS -t TOPIC[,TOPIC...] [options]\n"
+        "\n"
+        "Prints one JSON line per message, decoded as its \"type\" header names (what\n"
+        "confirmd produces carries one), else by topic name: *records ->\n"
+        "ConfirmationRecord, *alerts -> SlaAlert, *deadletter -> DeadLetter, anything\n"
+        "else -> Event. Without -g every partition is assigned directly (no group).\n"
+        "\n"
+        "  -b, --brokers LIST     bootstrap servers\n"
+        "  -t, --topic LIST       topic(s), comma separated\n"
+        "  -g, --group ID         consume as a member of group ID (subscribe)\n"
+        "  -n, --count N          stop after N messages; exit 1 if fewer arrived\n"
+        "      --timeout-ms MS    stop after MS without a message (default 10000)\n"
+        "      --from-beginning   start at the oldest message (default: new ones only)\n"
+        "      --type NAME        decode every message as NAME (e.g. Event)\n"
+        "      --json[=FORM]      the JSON form: proto (default: the .proto's field\n"
+        "                         names, 64-bit integers as numbers) or proto3 (the\n"
+        "                         canonical proto3 JSON: lowerCamelCase names, 64-bit\n"
+        "                         integers as strings, enums by name)\n"
+        "      --meta             wrap as "
+        "{\"topic\",\"partition\",\"offset\",\"key\",\"id\",\"type\",\n"
+        "                         \"value\"}\n"
+        "      --pretty           one human-readable summary line per message\n"
+        "  -X prop=value          librdkafka property, repeatable\n"
+        "  -h, --help             this text\n");
 }
 
 typedef struct ctl_tail_opts {
@@ -119,8 +121,10 @@ static void ctl_pretty_alert(FILE *out, json_object *v)
     if (ctl_json_i64(v, "actual_ms"))
         fprintf(out, " actual %s", ctl_hms(ctl_json_i64(v, "actual_ms"), t2, sizeof t2));
     fprintf(out, " fired %s", ctl_hms(ctl_json_i64(v, "fired_at_ms"), t3, sizeof t3));
-    bool is_gold = json_object_object_get_ex(v, "gold", &gold) && json_object_get_boolean(gold);
-    fprintf(out, " tier %s%s", tier ? ctl_strip(tier, "TIER_") : "-", is_gold ? " gold" : "");
+    bool is_gold =
+        json_object_object_get_ex(v, "gold", &gold) && json_object_get_boolean(gold);
+    fprintf(out, " tier %s%s", tier ? ctl_strip(tier, "TIER_") : "-",
+            is_gold ? " gold" : "");
     if (ctl_json_str(v, "recipients"))
         fprintf(out, " -> %s", ctl_strip(ctl_json_str(v, "recipients"), "RECIPIENT_"));
     fprintf(out, "\n");
@@ -129,7 +133,8 @@ static void ctl_pretty_alert(FILE *out, json_object *v)
 static const char *ctl_sla_status(json_object *v, const char *metric)
 {
     json_object *sla;
-    if (!json_object_object_get_ex(v, "sla", &sla) || !json_object_is_type(sla, json_type_array))
+    if (!json_object_object_get_ex(v, "sla", &sla) ||
+        !json_object_is_type(sla, json_type_array))
         return "-";
     for (size_t i = 0; i < json_object_array_length(sla); i++) {
         json_object *s = json_object_array_get_idx(sla, i);
@@ -147,12 +152,14 @@ static void ctl_pretty_record(FILE *out, json_object *v)
 {
     const char *wo = ctl_json_str(v, "work_order");
     fprintf(out,
-            "RECORD %s v%" PRId64 " %s cause=%s result=%s contact %s on-site %s restoration %s",
+            "RECORD %s v%" PRId64
+            " %s cause=%s result=%s contact %s on-site %s restoration %s",
             wo ? wo : "-", ctl_json_i64(v, "version"),
             ctl_json_str(v, "state") ? ctl_json_str(v, "state") : "-",
             ctl_strip(ctl_json_str(v, "cause"), "CAUSE_"),
-            ctl_strip(ctl_json_str(v, "result"), "RESULT_"), ctl_sla_status(v, "METRIC_CONTACT"),
-            ctl_sla_status(v, "METRIC_ON_SITE"), ctl_sla_status(v, "METRIC_RESTORATION"));
+            ctl_strip(ctl_json_str(v, "result"), "RESULT_"),
+            ctl_sla_status(v, "METRIC_CONTACT"), ctl_sla_status(v, "METRIC_ON_SITE"),
+            ctl_sla_status(v, "METRIC_RESTORATION"));
     if (ctl_json_i64(v, "penalty_points"))
         fprintf(out, " penalty=%" PRId64, ctl_json_i64(v, "penalty_points"));
     fprintf(out, "\n");
@@ -163,9 +170,9 @@ static void ctl_pretty_dead_letter(FILE *out, json_object *v)
     const char *wo = ctl_json_str(v, "work_order"), *id = ctl_json_str(v, "event_id");
     const char *topic = ctl_json_str(v, "topic"), *detail = ctl_json_str(v, "detail");
     fprintf(out, "DEADLETTER %s %s %s %s[%" PRId64 "]@%" PRId64 ": %s\n",
-            ctl_strip(ctl_json_str(v, "reason"), "DEAD_LETTER_"), wo ? wo : "-", id ? id : "-",
-            topic ? topic : "-", ctl_json_i64(v, "partition"), ctl_json_i64(v, "offset"),
-            detail ? detail : "");
+            ctl_strip(ctl_json_str(v, "reason"), "DEAD_LETTER_"), wo ? wo : "-",
+            id ? id : "-", topic ? topic : "-", ctl_json_i64(v, "partition"),
+            ctl_json_i64(v, "offset"), detail ? detail : "");
 }
 
 /* Incidents carry ids, classes and instants only: printed as they are. */
@@ -177,14 +184,16 @@ static void ctl_pretty_incident(FILE *out, json_object *v)
     const char *id = ctl_json_str(v, "incident_id");
 
     fprintf(out, "INCIDENT %s %s v%" PRId64 " %s", id ? id : "-",
-            ctl_strip(ctl_json_str(v, "status"), "INCIDENT_STATUS_"), ctl_json_i64(v, "version"),
+            ctl_strip(ctl_json_str(v, "status"), "INCIDENT_STATUS_"),
+            ctl_json_i64(v, "version"),
             ctl_strip(ctl_json_str(v, "kind"), "INCIDENT_KIND_"));
     fprintf(out, " %s/%s orders", city ? city : "-", service ? service : "-");
     if (json_object_object_get_ex(v, "work_orders", &orders))
         for (size_t i = 0; i < json_object_array_length(orders); i++)
             fprintf(out, "%s%s", i ? "," : "=",
                     json_object_get_string(json_object_array_get_idx(orders, i)));
-    fprintf(out, " severe since %s", ctl_hms(ctl_json_i64(v, "opened_at_ms"), t1, sizeof t1));
+    fprintf(out, " severe since %s",
+            ctl_hms(ctl_json_i64(v, "opened_at_ms"), t1, sizeof t1));
     if (ctl_json_i64(v, "closed_at_ms"))
         fprintf(out, " closed %s", ctl_hms(ctl_json_i64(v, "closed_at_ms"), t2, sizeof t2));
     if (json_object_object_get_ex(v, "excluded_from_assessment", &flag) &&
@@ -256,9 +265,9 @@ static void ctl_print_message(const ctl_tail_opts *o, const rd_kafka_message_t *
 {
     const char *topic = rd_kafka_topic_name(m->rkt);
     json_object *header_type = ctl_header_json(m, "type");
-    const char *type = o->type             ? o->type
-                       : header_type       ? json_object_get_string(header_type)
-                                           : ctl_type_for_topic(topic);
+    const char *type = o->type       ? o->type
+                       : header_type ? json_object_get_string(header_type)
+                                     : ctl_type_for_topic(topic);
     char errstr[256];
     /* --pretty reads the .proto's field names */
     char *json = cfd_pb_to_json_as(type, o->pretty ? CFD_JSON_PROTO : o->form, m->payload,
@@ -285,8 +294,8 @@ static void ctl_print_message(const ctl_tail_opts *o, const rd_kafka_message_t *
         json_object_object_add(w, "topic", json_object_new_string(topic));
         json_object_object_add(w, "partition", json_object_new_int(m->partition));
         json_object_object_add(w, "offset", json_object_new_int64(m->offset));
-        json_object_object_add(w, "key", m->key ? json_object_new_string_len(m->key, (int)m->key_len)
-                                                : NULL);
+        json_object_object_add(
+            w, "key", m->key ? json_object_new_string_len(m->key, (int)m->key_len) : NULL);
         json_object_object_add(w, "id", ctl_header_json(m, "id"));
         json_object_object_add(w, "type", json_object_get(header_type));
         json_object_object_add(w, "value", json ? json_tokener_parse(json) : NULL);
@@ -298,7 +307,8 @@ static void ctl_print_message(const ctl_tail_opts *o, const rd_kafka_message_t *
     } else if (json) {
         printf("%s\n", json);
     } else {
-        fprintf(stderr, "%s[%d]@%" PRId64 ": %s\n", topic, (int)m->partition, m->offset, errstr);
+        fprintf(stderr, "%s[%d]@%" PRId64 ": %s\n", topic, (int)m->partition, m->offset,
+                errstr);
     }
     fflush(stdout);
     free(json);
@@ -325,20 +335,22 @@ static int ctl_assign_all(rd_kafka_t *rk, const ctl_tail_opts *o)
                 for (int p = 0; p < md->topics[0].partition_cnt; p++)
                     rd_kafka_topic_partition_list_add(parts, o->topics[i],
                                                       md->topics[0].partitions[p].id)
-                        ->offset = o->from_beginning ? RD_KAFKA_OFFSET_BEGINNING
-                                                     : RD_KAFKA_OFFSET_END;
+                        ->offset =
+                        o->from_beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
                 rd_kafka_metadata_destroy(md);
                 break;
             }
             if (!err)
-                err = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+                err = md->topic_cnt == 1 ? md->topics[0].err
+                                         : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
             if (md)
                 rd_kafka_metadata_destroy(md);
             rd_kafka_poll(rk, 0); /* serves the error callback */
             if (ctl_refused())
                 goto fail_topic;
             if (ctl_mono_ms() >= deadline || ctl_stop) {
-                fprintf(stderr, "confirmctl: topic %s: %s\n", o->topics[i], rd_kafka_err2str(err));
+                fprintf(stderr, "confirmctl: topic %s: %s\n", o->topics[i],
+                        rd_kafka_err2str(err));
             fail_topic:
                 rd_kafka_topic_destroy(rkt);
                 goto out;
@@ -375,7 +387,8 @@ static int ctl_subscribe(rd_kafka_t *rk, const ctl_tail_opts *o)
 /* Splits a comma list into o->topics (pointers into list, which is modified). */
 static int ctl_split_topics(ctl_tail_opts *o, char *list)
 {
-    for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *t = strtok_r(list, ",", &save); t;
+         t = strtok_r(NULL, ",", &save)) {
         if (o->ntopics == CTL_MAX_TOPICS)
             return -1;
         o->topics[o->ntopics++] = t;
@@ -405,12 +418,16 @@ static int ctl_tail_parse(int argc, char **argv, ctl_tail_opts *o)
     o->timeout_ms = 10000;
     while ((c = getopt_long(argc, argv, "b:t:g:n:X:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'b': o->brokers = optarg; break;
+        case 'b':
+            o->brokers = optarg;
+            break;
         case 't':
             if (ctl_split_topics(o, optarg))
                 return CTL_EXIT_USAGE;
             break;
-        case 'g': o->group = optarg; break;
+        case 'g':
+            o->group = optarg;
+            break;
         case 'n':
             o->count = strtol(optarg, &end, 10);
             if (*end || o->count < 0)
@@ -421,9 +438,15 @@ static int ctl_tail_parse(int argc, char **argv, ctl_tail_opts *o)
             if (*end || o->timeout_ms < 0)
                 return CTL_EXIT_USAGE;
             break;
-        case 'B': o->from_beginning = true; break;
-        case 'y': o->type = optarg; break;
-        case 'm': o->meta = true; break;
+        case 'B':
+            o->from_beginning = true;
+            break;
+        case 'y':
+            o->type = optarg;
+            break;
+        case 'm':
+            o->meta = true;
+            break;
         case 'j':
             if (!optarg || strcmp(optarg, "proto") == 0)
                 o->form = CFD_JSON_PROTO;
@@ -432,13 +455,17 @@ static int ctl_tail_parse(int argc, char **argv, ctl_tail_opts *o)
             else
                 return CTL_EXIT_USAGE;
             break;
-        case 'p': o->pretty = true; break;
+        case 'p':
+            o->pretty = true;
+            break;
         case 'X':
             if (ctl_props_add(&o->props, optarg))
                 return CTL_EXIT_USAGE;
             break;
-        case 'h': return -1;
-        default: return CTL_EXIT_USAGE;
+        case 'h':
+            return -1;
+        default:
+            return CTL_EXIT_USAGE;
         }
     }
     if (!o->brokers || o->ntopics == 0 || optind < argc)
@@ -479,8 +506,8 @@ int ctl_tail(int argc, char **argv)
     };
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
         if (settings[i].value &&
-            rd_kafka_conf_set(conf, settings[i].name, settings[i].value, errstr, sizeof errstr) !=
-                RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_set(conf, settings[i].name, settings[i].value, errstr,
+                              sizeof errstr) != RD_KAFKA_CONF_OK) {
             fprintf(stderr, "confirmctl: %s\n", errstr);
             rd_kafka_conf_destroy(conf);
             return CTL_EXIT_USAGE;
@@ -523,7 +550,8 @@ int ctl_tail(int argc, char **argv)
         }
         rd_kafka_message_destroy(m);
     }
-    rc = (o.count == 0 || seen >= o.count) && !ctl_kafka_refused() ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+    rc = (o.count == 0 || seen >= o.count) && !ctl_kafka_refused() ? CTL_EXIT_OK
+                                                                   : CTL_EXIT_FAIL;
     if (rc && !ctl_kafka_refused())
         fprintf(stderr, "confirmctl: %ld of %ld messages before timeout\n", seen, o.count);
 out:

@@ -30,7 +30,8 @@
 #define TOPICS_DEFAULT_TIMEOUT_MS 30000
 #define TOPICS_POLL_MS 200
 
-static void topics_usage(FILE *out) {
+static void topics_usage(FILE *out)
+{
     fprintf(out,
             "usage: confirmctl topics create [options]\n"
             "       confirmctl topics list [options]\n"
@@ -43,7 +44,8 @@ static void topics_usage(FILE *out) {
             "for their options.\n");
 }
 
-static void topics_create_usage(FILE *out) {
+static void topics_create_usage(FILE *out)
+{
     fprintf(out,
             "usage: confirmctl topics create [-b BROKERS] [-c FILE] [--set KEY=VALUE]...\n"
             "           [-p N] [-r R] [--min-insync-replicas M] [-X prop=value]...\n"
@@ -85,23 +87,25 @@ static void topics_create_usage(FILE *out) {
             TOPICS_DEFAULT_PARTITIONS, TOPICS_DEFAULT_TIMEOUT_MS);
 }
 
-static void topics_list_usage(FILE *out) {
-    fprintf(out,
-            "usage: confirmctl topics list [-b BROKERS] [-c FILE] [--set KEY=VALUE]...\n"
-            "           [-X prop=value]... [--timeout-ms MS]\n"
-            "\n"
-            "Lists the cluster's topics, internal ones (__consumer_offsets...) left out:\n"
-            "name, partition count and replication (the fewest replicas of any\n"
-            "partition), from the metadata.\n"
-            "\n"
-            "  -b, --brokers LIST     bootstrap servers (default: the configuration's\n"
-            "                         kafka.bootstrap.servers)\n"
-            "  -c, --config FILE      confirmd configuration file (its kafka.* keys)\n"
-            "  -s, --set KEY=VALUE    override one configuration key, repeatable\n"
-            "  -X prop=value          librdkafka property, repeatable (\"kafka.\" prefix ok)\n"
-            "      --timeout-ms MS    give up after MS (default %d)\n"
-            "  -h, --help             this text\n",
-            TOPICS_DEFAULT_TIMEOUT_MS);
+static void topics_list_usage(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: confirmctl topics list [-b BROKERS] [-c FILE] [--set KEY=VALUE]...\n"
+        "           [-X prop=value]... [--timeout-ms MS]\n"
+        "\n"
+        "Lists the cluster's topics, internal ones (__consumer_offsets...) left out:\n"
+        "name, partition count and replication (the fewest replicas of any\n"
+        "partition), from the metadata.\n"
+        "\n"
+        "  -b, --brokers LIST     bootstrap servers (default: the configuration's\n"
+        "                         kafka.bootstrap.servers)\n"
+        "  -c, --config FILE      confirmd configuration file (its kafka.* keys)\n"
+        "  -s, --set KEY=VALUE    override one configuration key, repeatable\n"
+        "  -X prop=value          librdkafka property, repeatable (\"kafka.\" prefix ok)\n"
+        "      --timeout-ms MS    give up after MS (default %d)\n"
+        "  -h, --help             this text\n",
+        TOPICS_DEFAULT_TIMEOUT_MS);
 }
 
 /* ---- options ------------------------------------------------------------------------ */
@@ -115,7 +119,9 @@ typedef struct topics_opts {
 } topics_opts;
 
 /* Parses a decimal integer in min..max. @returns 0, or -1 after saying why. */
-static int topics_parse_long(const char *what, const char *text, long min, long max, long *out) {
+static int topics_parse_long(const char *what, const char *text, long min, long max,
+                             long *out)
+{
     char *end;
     long v = strtol(text, &end, 10);
     if (!*text || *end || v < min || v > max) {
@@ -133,7 +139,8 @@ static int topics_parse_long(const char *what, const char *text, long min, long 
  * pass-through keys live, so cfd_kafka_conf_new gives it to the admin client).
  */
 static cfd_err topics_override(cfd_config *cfg, int opt, const char *arg, char *errstr,
-                               size_t errstr_size) {
+                               size_t errstr_size)
+{
     char key[256];
     const char *eq = strchr(arg, '=');
     if (opt == 's')
@@ -154,7 +161,8 @@ static cfd_err topics_override(cfd_config *cfg, int opt, const char *arg, char *
  * configuration file first, then --set, -X and -b in the order given, whatever their
  * positions. @returns CTL_EXIT_OK, CTL_EXIT_USAGE after saying why, or -1 for --help.
  */
-static int topics_parse(int argc, char **argv, topics_opts *o) {
+static int topics_parse(int argc, char **argv, topics_opts *o)
+{
     enum { OPT_MIN_ISR = 256, OPT_TIMEOUT, OPT_DRY_RUN };
     static const struct option longopts[] = {
         {"brokers", required_argument, NULL, 'b'},
@@ -179,7 +187,8 @@ static int topics_parse(int argc, char **argv, topics_opts *o) {
         optind = 1;
         while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
             cfd_err err = CFD_OK;
-            if (!o->create && (c == 'p' || c == 'r' || c == OPT_MIN_ISR || c == OPT_DRY_RUN)) {
+            if (!o->create &&
+                (c == 'p' || c == 'r' || c == OPT_MIN_ISR || c == OPT_DRY_RUN)) {
                 fprintf(stderr, "confirmctl: %s is an option of topics create\n",
                         argv[optind - 1]);
                 return CTL_EXIT_USAGE;
@@ -217,9 +226,13 @@ static int topics_parse(int argc, char **argv, topics_opts *o) {
                 if (topics_parse_long("--timeout-ms", optarg, 1, 3600000, &o->timeout_ms))
                     return CTL_EXIT_USAGE;
                 break;
-            case OPT_DRY_RUN: o->dry_run = true; break;
-            case 'h': return -1;
-            default: return CTL_EXIT_USAGE;
+            case OPT_DRY_RUN:
+                o->dry_run = true;
+                break;
+            case 'h':
+                return -1;
+            default:
+                return CTL_EXIT_USAGE;
             }
             if (err) {
                 fprintf(stderr, "confirmctl: %s\n", errstr);
@@ -240,18 +253,19 @@ typedef struct topics_client {
     rd_kafka_t *rk;
     rd_kafka_queue_t *q; /* admin results */
     char brokers[512];
-    int64_t deadline;    /* ctl_mono_ms() */
+    int64_t deadline; /* ctl_mono_ms() */
     long timeout_ms;
     bool controller;      /* the metadata names a controller among the brokers */
     char last_error[512]; /* librdkafka's latest error callback, for "no answer" */
 } topics_client;
 
 /* Why admin requests are not sent to a cluster without a controller. */
-#define TOPICS_NO_CONTROLLER                                                               \
-    "the cluster names no controller among its brokers, so it takes no admin request "     \
+#define TOPICS_NO_CONTROLLER                                                           \
+    "the cluster names no controller among its brokers, so it takes no admin request " \
     "(the embedded broker, librdkafka's mock cluster, has none)"
 
-static void topics_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+static void topics_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
     topics_client *tc = opaque;
     (void)rk;
     cfd_text_copy(tc->last_error, sizeof tc->last_error, reason);
@@ -259,13 +273,15 @@ static void topics_error_cb(rd_kafka_t *rk, int err, const char *reason, void *o
 }
 
 /* Starts an admin client for cfg. @returns 0, or -1 after saying why. */
-static int topics_client_open(topics_client *tc, const cfd_config *cfg, long timeout_ms) {
+static int topics_client_open(topics_client *tc, const cfd_config *cfg, long timeout_ms)
+{
     char errstr[512];
     size_t len = sizeof tc->brokers;
 
     memset(tc, 0, sizeof *tc);
     const cfd_kafka_opts kafka_opts = cfd_config_kafka_opts(cfg);
-    rd_kafka_conf_t *conf = cfd_kafka_conf_new(&kafka_opts, CFD_KAFKA_ADMIN, errstr, sizeof errstr);
+    rd_kafka_conf_t *conf =
+        cfd_kafka_conf_new(&kafka_opts, CFD_KAFKA_ADMIN, errstr, sizeof errstr);
     if (!conf) {
         fprintf(stderr, "confirmctl: %s\n", errstr);
         return -1;
@@ -288,7 +304,8 @@ static int topics_client_open(topics_client *tc, const cfd_config *cfg, long tim
     return 0;
 }
 
-static void topics_client_close(topics_client *tc) {
+static void topics_client_close(topics_client *tc)
+{
     if (tc->q)
         rd_kafka_queue_destroy(tc->q);
     if (tc->rk)
@@ -296,13 +313,15 @@ static void topics_client_close(topics_client *tc) {
 }
 
 /* @returns the milliseconds left before the deadline, at least 1. */
-static int topics_left_ms(const topics_client *tc) {
+static int topics_left_ms(const topics_client *tc)
+{
     int64_t left = tc->deadline - ctl_mono_ms();
     return left < 1 ? 1 : (int)left;
 }
 
 /* Says why nothing came back: interrupted, or the brokers gave no answer in time. */
-static void topics_no_answer(const topics_client *tc, const char *what, const char *err) {
+static void topics_no_answer(const topics_client *tc, const char *what, const char *err)
+{
     if (ctl_refused())
         return;
     if (ctl_stop)
@@ -317,7 +336,8 @@ static void topics_no_answer(const topics_client *tc, const char *what, const ch
  * again until the deadline while no broker answers.
  * @returns the metadata, or NULL after saying why.
  */
-static const rd_kafka_metadata_t *topics_metadata(topics_client *tc) {
+static const rd_kafka_metadata_t *topics_metadata(topics_client *tc)
+{
     for (;;) {
         const rd_kafka_metadata_t *md = NULL;
         int left = topics_left_ms(tc);
@@ -332,7 +352,8 @@ static const rd_kafka_metadata_t *topics_metadata(topics_client *tc) {
                 tc->controller |= md->brokers[b].id == id;
             return md;
         }
-        rd_kafka_poll(tc->rk, TOPICS_POLL_MS); /* serves the error callback, paces retries */
+        rd_kafka_poll(tc->rk,
+                      TOPICS_POLL_MS); /* serves the error callback, paces retries */
         if (ctl_stop || ctl_mono_ms() >= tc->deadline || ctl_refused()) {
             topics_no_answer(tc, "metadata", rd_kafka_err2str(err));
             return NULL;
@@ -341,7 +362,8 @@ static const rd_kafka_metadata_t *topics_metadata(topics_client *tc) {
 }
 
 /* Waits for the result of an admin request. @returns the event, or NULL after saying why. */
-static rd_kafka_event_t *topics_wait(topics_client *tc, const char *what) {
+static rd_kafka_event_t *topics_wait(topics_client *tc, const char *what)
+{
     /* librdkafka answers by the request timeout (the deadline); the second is a margin. */
     while (!ctl_stop && ctl_mono_ms() < tc->deadline + 1000 && !ctl_refused()) {
         rd_kafka_event_t *ev = rd_kafka_queue_poll(tc->q, TOPICS_POLL_MS);
@@ -354,7 +376,9 @@ static rd_kafka_event_t *topics_wait(topics_client *tc, const char *what) {
 }
 
 /* @returns admin options for op that time out at the deadline. */
-static rd_kafka_AdminOptions_t *topics_admin_options(topics_client *tc, rd_kafka_admin_op_t op) {
+static rd_kafka_AdminOptions_t *topics_admin_options(topics_client *tc,
+                                                     rd_kafka_admin_op_t op)
+{
     char errstr[256];
     rd_kafka_AdminOptions_t *opts = rd_kafka_AdminOptions_new(tc->rk, op);
     int left = topics_left_ms(tc);
@@ -367,7 +391,8 @@ static rd_kafka_AdminOptions_t *topics_admin_options(topics_client *tc, rd_kafka
 /* ---- list ------------------------------------------------------------------------------ */
 
 /* @returns the fewest replicas of any partition of t (0 without partitions). */
-static int topics_replication(const rd_kafka_metadata_topic_t *t) {
+static int topics_replication(const rd_kafka_metadata_topic_t *t)
+{
     int min = 0;
     for (int p = 0; p < t->partition_cnt; p++)
         if (p == 0 || t->partitions[p].replica_cnt < min)
@@ -375,16 +400,19 @@ static int topics_replication(const rd_kafka_metadata_topic_t *t) {
     return min;
 }
 
-static int topics_by_name(const void *a, const void *b) {
+static int topics_by_name(const void *a, const void *b)
+{
     const rd_kafka_metadata_topic_t *const *x = a, *const *y = b;
     return strcmp((*x)->topic, (*y)->topic);
 }
 
-static int topics_list(topics_client *tc) {
+static int topics_list(topics_client *tc)
+{
     const rd_kafka_metadata_t *md = topics_metadata(tc);
     if (!md)
         return CTL_EXIT_FAIL;
-    const rd_kafka_metadata_topic_t **shown = cfd_xcalloc((size_t)md->topic_cnt + 1, sizeof *shown);
+    const rd_kafka_metadata_topic_t **shown =
+        cfd_xcalloc((size_t)md->topic_cnt + 1, sizeof *shown);
     int n = 0, width = 5;
     for (int i = 0; i < md->topic_cnt; i++) {
         const rd_kafka_metadata_topic_t *t = &md->topics[i];
@@ -415,7 +443,8 @@ typedef struct topic_row {
 } topic_row;
 
 static const rd_kafka_metadata_topic_t *topics_find(const rd_kafka_metadata_t *md,
-                                                    const char *name) {
+                                                    const char *name)
+{
     for (int i = 0; i < md->topic_cnt; i++)
         if (strcmp(md->topics[i].topic, name) == 0)
             return &md->topics[i];
@@ -424,7 +453,8 @@ static const rd_kafka_metadata_topic_t *topics_find(const rd_kafka_metadata_t *m
 
 /* Fills rows[i].seen from the metadata (configs untouched). */
 static void topics_seen_from(const rd_kafka_metadata_t *md, const cfd_topic_set *set,
-                             topic_row *rows) {
+                             topic_row *rows)
+{
     for (size_t i = 0; i < set->n; i++) {
         const rd_kafka_metadata_topic_t *t = topics_find(md, set->specs[i].name);
         rows[i].seen.exists = t && t->err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
@@ -440,13 +470,14 @@ static void topics_seen_from(const rd_kafka_metadata_t *md, const cfd_topic_set 
  * @returns the event to destroy once the rows are printed, or NULL.
  */
 static rd_kafka_event_t *topics_describe(topics_client *tc, const cfd_topic_set *set,
-                                         topic_row *rows) {
+                                         topic_row *rows)
+{
     rd_kafka_ConfigResource_t **res = cfd_xcalloc(set->n + 1, sizeof *res);
     size_t n = 0;
     for (size_t i = 0; i < set->n; i++)
         if (rows[i].seen.exists && set->specs[i].n_configs)
-            res[n++] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC,
-                                                   set->specs[i].name);
+            res[n++] =
+                rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, set->specs[i].name);
     rd_kafka_event_t *ev = NULL;
     if (n && !tc->controller) {
         fprintf(stderr, "confirmctl: warning: the configs of existing topics are not "
@@ -463,8 +494,10 @@ static rd_kafka_event_t *topics_describe(topics_client *tc, const cfd_topic_set 
     if (!ev)
         return NULL;
     if (rd_kafka_event_error(ev)) {
-        fprintf(stderr, "confirmctl: warning: the configs of existing topics are not "
-                        "checked: %s\n", rd_kafka_event_error_string(ev));
+        fprintf(stderr,
+                "confirmctl: warning: the configs of existing topics are not "
+                "checked: %s\n",
+                rd_kafka_event_error_string(ev));
         return ev;
     }
     size_t cnt = 0;
@@ -477,7 +510,8 @@ static rd_kafka_event_t *topics_describe(topics_client *tc, const cfd_topic_set 
             i++;
         if (i == set->n || rd_kafka_ConfigResource_error(got[r]))
             continue;
-        const rd_kafka_ConfigEntry_t **entries = rd_kafka_ConfigResource_configs(got[r], &ne);
+        const rd_kafka_ConfigEntry_t **entries =
+            rd_kafka_ConfigResource_configs(got[r], &ne);
         for (size_t k = 0; k < set->specs[i].n_configs; k++)
             for (size_t e = 0; e < ne; e++)
                 if (strcmp(rd_kafka_ConfigEntry_name(entries[e]),
@@ -488,7 +522,8 @@ static rd_kafka_event_t *topics_describe(topics_client *tc, const cfd_topic_set 
 }
 
 /* Sets a row's state from what is seen of it, and a status word when none is set. */
-static void topics_judge(const cfd_topic_spec *spec, topic_row *row) {
+static void topics_judge(const cfd_topic_spec *spec, topic_row *row)
+{
     row->state = cfd_topic_check(spec, &row->seen, row->why, sizeof row->why);
     if (row->state == CFD_TOPIC_DIFFERS)
         row->status = "differs";
@@ -497,7 +532,8 @@ static void topics_judge(const cfd_topic_spec *spec, topic_row *row) {
 }
 
 /* @returns a hint for a CreateTopics error that is not the topic's fault, or "". */
-static const char *topics_create_hint(rd_kafka_resp_err_t err) {
+static const char *topics_create_hint(rd_kafka_resp_err_t err)
+{
     if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
         err == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION)
         return " (the broker has no CreateTopics, or not the version -r -1 needs: give -r "
@@ -513,7 +549,8 @@ static const char *topics_create_hint(rd_kafka_resp_err_t err) {
  * @returns the number created or found existing.
  */
 static size_t topics_create_missing(topics_client *tc, const cfd_topic_set *set,
-                                    topic_row *rows) {
+                                    topic_row *rows)
+{
     rd_kafka_NewTopic_t **nts = cfd_xcalloc(set->n + 1, sizeof *nts);
     size_t n = 0, done = 0;
     char errstr[512];
@@ -521,9 +558,8 @@ static size_t topics_create_missing(topics_client *tc, const cfd_topic_set *set,
         const cfd_topic_spec *spec = &set->specs[i];
         if (rows[i].state != CFD_TOPIC_MISSING)
             continue;
-        rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(spec->name, spec->partitions,
-                                                        spec->replication, errstr,
-                                                        sizeof errstr);
+        rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(
+            spec->name, spec->partitions, spec->replication, errstr, sizeof errstr);
         if (!nt) {
             rows[i].status = "failed";
             cfd_text_copy(rows[i].why, sizeof rows[i].why, errstr);
@@ -535,7 +571,8 @@ static size_t topics_create_missing(topics_client *tc, const cfd_topic_set *set,
     }
     rd_kafka_event_t *ev = NULL;
     if (n && tc->controller) {
-        rd_kafka_AdminOptions_t *opts = topics_admin_options(tc, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+        rd_kafka_AdminOptions_t *opts =
+            topics_admin_options(tc, RD_KAFKA_ADMIN_OP_CREATETOPICS);
         rd_kafka_CreateTopics(tc->rk, nts, n, opts, tc->q);
         rd_kafka_AdminOptions_destroy(opts);
         ev = topics_wait(tc, "create topics");
@@ -546,18 +583,18 @@ static size_t topics_create_missing(topics_client *tc, const cfd_topic_set *set,
     rd_kafka_resp_err_t all = ev ? rd_kafka_event_error(ev) : RD_KAFKA_RESP_ERR__TIMED_OUT;
     size_t cnt = 0;
     const rd_kafka_topic_result_t **res =
-        ev && !all ? rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev),
-                                                         &cnt)
+        ev && !all ? rd_kafka_CreateTopics_result_topics(
+                         rd_kafka_event_CreateTopics_result(ev), &cnt)
                    : NULL;
     for (size_t i = 0; i < set->n; i++) {
         if (rows[i].state != CFD_TOPIC_MISSING || rows[i].status)
             continue;
         rd_kafka_resp_err_t err = all;
         const char *msg = !tc->controller ? TOPICS_NO_CONTROLLER
-                                            ": give confirmd-broker --topic NAME:PARTITIONS "
-                                            "for each topic instead"
-                          : ev && all     ? rd_kafka_event_error_string(ev)
-                                          : "no answer";
+                              ": give confirmd-broker --topic NAME:PARTITIONS "
+                              "for each topic instead"
+                          : ev && all ? rd_kafka_event_error_string(ev)
+                                      : "no answer";
         for (size_t r = 0; r < cnt; r++) {
             if (strcmp(rd_kafka_topic_result_name(res[r]), set->specs[i].name) == 0) {
                 err = rd_kafka_topic_result_error(res[r]);
@@ -569,8 +606,8 @@ static size_t topics_create_missing(topics_client *tc, const cfd_topic_set *set,
             done++;
         } else {
             rows[i].status = "failed";
-            snprintf(rows[i].why, sizeof rows[i].why, "%s%s", msg ? msg : rd_kafka_err2str(err),
-                     topics_create_hint(err));
+            snprintf(rows[i].why, sizeof rows[i].why, "%s%s",
+                     msg ? msg : rd_kafka_err2str(err), topics_create_hint(err));
         }
     }
     if (ev)
@@ -583,7 +620,8 @@ static size_t topics_create_missing(topics_client *tc, const cfd_topic_set *set,
  * reaches every broker's metadata shortly after CreateTopics returns), then judges
  * those rows by it; without metadata they stay missing.
  */
-static void topics_confirm(topics_client *tc, const cfd_topic_set *set, topic_row *rows) {
+static void topics_confirm(topics_client *tc, const cfd_topic_set *set, topic_row *rows)
+{
     for (;;) {
         const rd_kafka_metadata_t *md = topics_metadata(tc);
         if (!md)
@@ -603,13 +641,15 @@ static void topics_confirm(topics_client *tc, const cfd_topic_set *set, topic_ro
                 if (rows[i].state != CFD_TOPIC_MISSING || !rows[i].status ||
                     strcmp(rows[i].status, "failed") == 0)
                     continue;
-                rows[i].seen = fresh[i].seen; /* configs unknown: as CreateTopics set them */
+                rows[i].seen =
+                    fresh[i].seen; /* configs unknown: as CreateTopics set them */
                 topics_judge(&set->specs[i], &rows[i]);
                 if (rows[i].state == CFD_TOPIC_MISSING) {
                     rows[i].status = "failed";
                     snprintf(rows[i].why, sizeof rows[i].why,
                              "created, but not in the metadata within %ld ms (no Describe "
-                             "permission on it?)", tc->timeout_ms);
+                             "permission on it?)",
+                             tc->timeout_ms);
                 }
             }
             free(fresh);
@@ -622,8 +662,9 @@ static void topics_confirm(topics_client *tc, const cfd_topic_set *set, topic_ro
 }
 
 /* Prints one line per topic, then on stderr why any differs or failed. */
-static void topics_print(const cfd_topic_set *set, const topic_row *rows) {
-    char (*configs)[256] = cfd_xcalloc(set->n + 1, sizeof *configs);
+static void topics_print(const cfd_topic_set *set, const topic_row *rows)
+{
+    char(*configs)[256] = cfd_xcalloc(set->n + 1, sizeof *configs);
     int width = 5, cwidth = 7;
     for (size_t i = 0; i < set->n; i++) {
         cfd_topic_spec_configs(&set->specs[i], configs[i], sizeof configs[i]);
@@ -652,7 +693,8 @@ static void topics_print(const cfd_topic_set *set, const topic_row *rows) {
     free(configs);
 }
 
-static int topics_create(topics_client *tc, const topics_opts *o) {
+static int topics_create(topics_client *tc, const topics_opts *o)
+{
     char errstr[512];
     cfd_topic_set *set = cfd_topic_set_new(o->cfg, &o->topic, errstr, sizeof errstr);
     if (!set) {
@@ -669,8 +711,9 @@ static int topics_create(topics_client *tc, const topics_opts *o) {
     topics_seen_from(md, set, rows);
     rd_kafka_metadata_destroy(md);
     if (o->topic.min_insync > brokers) {
-        fprintf(stderr, "confirmctl: --min-insync-replicas %d: the cluster has %d broker%s, "
-                        "so every write with acks=all (the worker's) would be refused\n",
+        fprintf(stderr,
+                "confirmctl: --min-insync-replicas %d: the cluster has %d broker%s, "
+                "so every write with acks=all (the worker's) would be refused\n",
                 o->topic.min_insync, brokers, brokers == 1 ? "" : "s");
         goto out;
     }
@@ -704,7 +747,8 @@ out:
 
 /* ---- the command ------------------------------------------------------------------------ */
 
-int ctl_topics(int argc, char **argv) {
+int ctl_topics(int argc, char **argv)
+{
     const char *sub = argc < 2 ? "" : argv[1];
     bool create = strcmp(sub, "create") == 0;
     if (ctl_is_help(sub)) {
@@ -724,7 +768,8 @@ int ctl_topics(int argc, char **argv) {
         (o.create ? topics_create_usage : topics_list_usage)(stdout);
         rc = CTL_EXIT_OK;
     } else if (rc) { /* what was wrong is said already */
-        fprintf(stderr, "confirmctl: \"confirmctl topics %s --help\" lists the options\n", sub);
+        fprintf(stderr, "confirmctl: \"confirmctl topics %s --help\" lists the options\n",
+                sub);
     } else {
         topics_client tc;
         rc = CTL_EXIT_USAGE; /* a configuration librdkafka refuses */

@@ -43,16 +43,23 @@ static int ctl_view_option(ctl_view *v, int c, const char *arg)
     cfd_err err = CFD_OK;
 
     switch (c) {
-    case 'c': err = cfd_config_load_file(v->cfg, arg, errstr, sizeof errstr); break;
-    case 's': err = cfd_config_set_pair(v->cfg, arg, errstr, sizeof errstr); break;
-    case 'j': v->json = true; return 1;
+    case 'c':
+        err = cfd_config_load_file(v->cfg, arg, errstr, sizeof errstr);
+        break;
+    case 's':
+        err = cfd_config_set_pair(v->cfg, arg, errstr, sizeof errstr);
+        break;
+    case 'j':
+        v->json = true;
+        return 1;
     case 'T':
         if (ctl_parse_instant(arg, &v->now_ms)) {
             fprintf(stderr, "confirmctl: --at: bad instant \"%s\"\n", arg);
             return -1;
         }
         return 1;
-    default: return 0;
+    default:
+        return 0;
     }
     if (err) {
         fprintf(stderr, "confirmctl: %s\n", errstr);
@@ -90,8 +97,8 @@ int ctl_view_open(ctl_view *v)
     if (!(v->in = cfd_inspect_new(&opts, errstr, sizeof errstr)))
         goto fail;
     v->simulated = strcmp(v->cfg->clock, "simulated") == 0;
-    if (!v->now_ms && v->simulated && cfd_inspect_sim_clock(v->in, &v->now_ms, errstr,
-                                                            sizeof errstr))
+    if (!v->now_ms && v->simulated &&
+        cfd_inspect_sim_clock(v->in, &v->now_ms, errstr, sizeof errstr))
         goto fail;
     if (!v->now_ms) /* the system clock, or a simulated clock not set yet */
         v->now_ms = ctl_now_ms();

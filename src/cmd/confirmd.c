@@ -18,7 +18,8 @@
 /* The one mutable global: set by the signal handler, polled by the worker. */
 static volatile sig_atomic_t stop_flag;
 
-static void on_signal(int sig) {
+static void on_signal(int sig)
+{
     (void)sig;
     stop_flag = 1;
 }
@@ -34,7 +35,8 @@ typedef struct hup_ctx {
  * reopens the log file, so a rotation loses no line; the log says what it did.
  * Logging and reopening are not async-signal-safe, hence a thread, not a handler.
  */
-static void *hup_loop(void *arg) {
+static void *hup_loop(void *arg)
+{
     hup_ctx *h = arg;
     sigset_t set;
     int sig;
@@ -46,15 +48,18 @@ static void *hup_loop(void *arg) {
         if (!*h->log_file)
             cfd_info("main", "SIGHUP: no log file configured, ignored");
         else if (cfd_log_open(h->log_file, errstr, sizeof(errstr)))
-            cfd_error("main", "SIGHUP: cannot reopen the log file, still writing to the "
-                              "old one: %s", errstr);
+            cfd_error("main",
+                      "SIGHUP: cannot reopen the log file, still writing to the "
+                      "old one: %s",
+                      errstr);
         else
             cfd_info("main", "SIGHUP: log file reopened");
     }
     return NULL;
 }
 
-static void usage(FILE *out) {
+static void usage(FILE *out)
+{
     fputs("Usage: confirmd [-c FILE] [--set KEY=VALUE ...]\n"
           "\n"
           "Consumes fault reports, work-order milestones and NOC alarms from Kafka,\n"
@@ -81,11 +86,14 @@ static void usage(FILE *out) {
           out);
 }
 
-int main(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},
-        {"check", no_argument, NULL, 'k'},        {"config-reference", no_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"set", required_argument, NULL, 's'},
+                                         {"check", no_argument, NULL, 'k'},
+                                         {"config-reference", no_argument, NULL, 'r'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     char errstr[512];
     const char *path = NULL;
     bool check_only = false;
@@ -163,8 +171,7 @@ int main(int argc, char **argv) {
         goto out;
     }
 
-    if (cfg->log_file[0] != '\0' &&
-        cfd_log_open(cfg->log_file, errstr, sizeof(errstr))) {
+    if (cfg->log_file[0] != '\0' && cfd_log_open(cfg->log_file, errstr, sizeof(errstr))) {
         fprintf(stderr, "confirmd: worker.log_file: %s\n", errstr);
         goto out;
     }

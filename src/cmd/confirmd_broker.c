@@ -24,9 +24,9 @@
 static volatile sig_atomic_t stop_requested;
 
 static const char *const default_topics[] = {
-    "confirmd.events:8", "confirmd.records:4", "confirmd.alerts:4",
-    "confirmd.deadletter:4", "confirmd.incidents:4", "confirmd.alarms:8",
-    "confirmd.inventory:8", "confirmd.city-reports:8", NULL,
+    "confirmd.events:8",     "confirmd.records:4",      "confirmd.alerts:4",
+    "confirmd.deadletter:4", "confirmd.incidents:4",    "confirmd.alarms:8",
+    "confirmd.inventory:8",  "confirmd.city-reports:8", NULL,
 };
 
 typedef struct broker_opts {
@@ -37,7 +37,8 @@ typedef struct broker_opts {
     const char *control;
 } broker_opts;
 
-static void usage(FILE *out) {
+static void usage(FILE *out)
+{
     fprintf(out,
             "usage: confirmd-broker [options]\n"
             "\n"
@@ -61,14 +62,16 @@ static void usage(FILE *out) {
             "Prints \"confirmd-broker: listening on <bootstrap>\" on stdout once up.\n");
 }
 
-static void on_signal(int sig) {
+static void on_signal(int sig)
+{
     (void)sig;
     stop_requested = 1;
 }
 
 /* Routes librdkafka's log lines (from its threads) into our log format. */
 static void on_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac,
-                           const char *buf) {
+                           const char *buf)
+{
     (void)rk;
     if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, "bootstrap.servers"))
         return; /* the host instance is never meant to connect anywhere */
@@ -81,7 +84,8 @@ static void on_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac,
 }
 
 /* Parses the command line into *o. @returns 0, 1 after --help, -1 on error. */
-static int parse_opts(int argc, char **argv, broker_opts *o) {
+static int parse_opts(int argc, char **argv, broker_opts *o)
+{
     static const struct option longopts[] = {
         {"brokers", required_argument, NULL, 'b'},
         {"topic", required_argument, NULL, 't'},
@@ -142,7 +146,8 @@ static int parse_opts(int argc, char **argv, broker_opts *o) {
 }
 
 /* Creates every topic of the NULL-terminated specs list. @returns 0 or -1. */
-static int create_topics(rd_kafka_mock_cluster_t *mcluster, const char *const *specs) {
+static int create_topics(rd_kafka_mock_cluster_t *mcluster, const char *const *specs)
+{
     char name[CFD_MOCKCTL_NAME_MAX], errstr[256];
     rd_kafka_resp_err_t err;
     int parts;
@@ -164,7 +169,8 @@ static int create_topics(rd_kafka_mock_cluster_t *mcluster, const char *const *s
 
 /* Writes text to path through a temporary file and rename(), so a reader never
  * sees a partial file. @returns 0 or -1. */
-static int write_file_atomic(const char *path, const char *text) {
+static int write_file_atomic(const char *path, const char *text)
+{
     char tmp[4096];
     size_t len = strlen(text);
     int fd;
@@ -174,8 +180,7 @@ static int write_file_atomic(const char *path, const char *text) {
         return -1;
     if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
         return -1;
-    if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
-        close(fd) != 0) {
+    if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || close(fd) != 0) {
         unlink(tmp);
         return -1;
     }
@@ -186,7 +191,8 @@ static int write_file_atomic(const char *path, const char *text) {
     return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     char errstr[512];
     broker_opts opts;
     rd_kafka_conf_t *conf;
@@ -210,8 +216,8 @@ int main(int argc, char **argv) {
     /* The mock cluster needs a client instance to host its thread. */
     conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, on_rdkafka_log);
-    if (rd_kafka_conf_set(conf, "client.id", "confirmd-broker", errstr,
-                          sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf, "client.id", "confirmd-broker", errstr, sizeof(errstr)) !=
+        RD_KAFKA_CONF_OK) {
         cfd_error("broker", "%s", errstr);
         rd_kafka_conf_destroy(conf);
         return 1;

@@ -12,7 +12,8 @@
 #include "confirmd/v1/inventory.pb-c.h"
 
 cfd_err cfd_codec_circuit_decode(const void *buf, size_t len, cfd_decoded_circuit *out,
-                                 char *errstr, size_t errstr_size) {
+                                 char *errstr, size_t errstr_size)
+{
     memset(out, 0, sizeof(*out));
     Confirmd__V1__Circuit *pb = confirmd__v1__circuit__unpack(NULL, len, buf);
     if (!pb) {
@@ -45,7 +46,8 @@ cfd_err cfd_codec_circuit_decode(const void *buf, size_t len, cfd_decoded_circui
     return CFD_OK;
 }
 
-void cfd_codec_circuit_release(cfd_decoded_circuit *d) {
+void cfd_codec_circuit_release(cfd_decoded_circuit *d)
+{
     if (!d)
         return;
     confirmd__v1__circuit__free_unpacked(d->pb, NULL);
@@ -53,11 +55,13 @@ void cfd_codec_circuit_release(cfd_decoded_circuit *d) {
 }
 
 cfd_err cfd_codec_alarm_decode(const void *buf, size_t len, cfd_decoded_alarm *out,
-                               char *errstr, size_t errstr_size) {
+                               char *errstr, size_t errstr_size)
+{
     memset(out, 0, sizeof(*out));
     Confirmd__V1__Alarm *pb = confirmd__v1__alarm__unpack(NULL, len, buf);
     if (!pb) {
-        snprintf(errstr, errstr_size, "undecodable: not a confirmd.v1.Alarm (%zu bytes)", len);
+        snprintf(errstr, errstr_size, "undecodable: not a confirmd.v1.Alarm (%zu bytes)",
+                 len);
         return CFD_ERR_DECODE;
     }
     out->pb = pb;
@@ -90,14 +94,16 @@ cfd_err cfd_codec_alarm_decode(const void *buf, size_t len, cfd_decoded_alarm *o
     return err;
 }
 
-void cfd_codec_alarm_release(cfd_decoded_alarm *d) {
+void cfd_codec_alarm_release(cfd_decoded_alarm *d)
+{
     if (!d)
         return;
     confirmd__v1__alarm__free_unpacked(d->pb, NULL);
     memset(d, 0, sizeof(*d));
 }
 
-void cfd_codec_alarm_encode(const cfd_alarm *a, uint8_t **buf, size_t *len) {
+void cfd_codec_alarm_encode(const cfd_alarm *a, uint8_t **buf, size_t *len)
+{
     Confirmd__V1__Alarm pb = CONFIRMD__V1__ALARM__INIT;
     pb.alarm_id = (char *)(a->alarm_id ? a->alarm_id : "");
     pb.network_object = (char *)(a->network_object ? a->network_object : "");
@@ -120,7 +126,8 @@ void cfd_codec_alarm_encode(const cfd_alarm *a, uint8_t **buf, size_t *len) {
     codec_pack(&pb.base, buf, len);
 }
 
-void cfd_codec_alarm_state_encode(const cfd_alarm_state *st, uint8_t **buf, size_t *len) {
+void cfd_codec_alarm_state_encode(const cfd_alarm_state *st, uint8_t **buf, size_t *len)
+{
     Confirmd__V1__AlarmState pb = CONFIRMD__V1__ALARM_STATE__INIT;
     pb.work_order = st->work_order ? st->work_order : "";
     pb.opened_at_ms = st->opened_at_ms;
@@ -138,7 +145,8 @@ void cfd_codec_alarm_state_encode(const cfd_alarm_state *st, uint8_t **buf, size
 }
 
 cfd_err cfd_codec_alarm_state_decode(const void *buf, size_t len, cfd_alarm_state **out,
-                                     char *errstr, size_t errstr_size) {
+                                     char *errstr, size_t errstr_size)
+{
     Confirmd__V1__AlarmState *pb = confirmd__v1__alarm_state__unpack(NULL, len, buf);
     if (!pb) {
         snprintf(errstr, errstr_size, "undecodable: not a confirmd.v1.AlarmState");
@@ -160,7 +168,8 @@ cfd_err cfd_codec_alarm_state_decode(const void *buf, size_t len, cfd_alarm_stat
     return CFD_OK;
 }
 
-cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len) {
+cfd_err cfd_codec_event_encode(const cfd_event *ev, uint8_t **buf, size_t *len)
+{
     Confirmd__V1__Event pb = CONFIRMD__V1__EVENT__INIT;
     Confirmd__V1__FaultReport rep = CONFIRMD__V1__FAULT_REPORT__INIT;
     Confirmd__V1__Customer cust = CONFIRMD__V1__CUSTOMER__INIT;

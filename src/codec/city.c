@@ -12,7 +12,8 @@
 #include "confirmd/text.h"
 #include "confirmd/v1/incident.pb-c.h"
 
-static void report_out(const cfd_city_report *r, Confirmd__V1__CityReport *pb) {
+static void report_out(const cfd_city_report *r, Confirmd__V1__CityReport *pb)
+{
     confirmd__v1__city_report__init(pb);
     pb->city = codec_pb_str(r->city);
     pb->service = codec_pb_str(r->service);
@@ -26,7 +27,8 @@ static void report_out(const cfd_city_report *r, Confirmd__V1__CityReport *pb) {
     pb->incident = r->incident;
 }
 
-static void report_in(const Confirmd__V1__CityReport *pb, cfd_city_report *r) {
+static void report_in(const Confirmd__V1__CityReport *pb, cfd_city_report *r)
+{
     memset(r, 0, sizeof(*r));
     r->city = codec_dup(pb->city);
     r->service = codec_dup(pb->service);
@@ -40,7 +42,8 @@ static void report_in(const Confirmd__V1__CityReport *pb, cfd_city_report *r) {
     r->incident = pb->incident;
 }
 
-void cfd_codec_city_report_encode(const cfd_city_report *r, uint8_t **buf, size_t *len) {
+void cfd_codec_city_report_encode(const cfd_city_report *r, uint8_t **buf, size_t *len)
+{
     Confirmd__V1__CityReport pb;
     report_out(r, &pb);
     pb.incident = 0; /* membership is the receiving state's */
@@ -48,12 +51,13 @@ void cfd_codec_city_report_encode(const cfd_city_report *r, uint8_t **buf, size_
 }
 
 cfd_err cfd_codec_city_report_decode(const void *buf, size_t len, cfd_city_report *out,
-                                     char *errstr, size_t errstr_size) {
+                                     char *errstr, size_t errstr_size)
+{
     Confirmd__V1__CityReport *pb = confirmd__v1__city_report__unpack(NULL, len, buf);
     memset(out, 0, sizeof(*out));
     if (!pb) {
-        snprintf(errstr, errstr_size, "undecodable: not a confirmd.v1.CityReport (%zu bytes)",
-                 len);
+        snprintf(errstr, errstr_size,
+                 "undecodable: not a confirmd.v1.CityReport (%zu bytes)", len);
         return CFD_ERR_DECODE;
     }
     if (!codec_values_valid(&pb->base, CODEC_CHECK_TEXT, errstr, errstr_size)) {
@@ -75,7 +79,8 @@ cfd_err cfd_codec_city_report_decode(const void *buf, size_t len, cfd_city_repor
     return CFD_OK;
 }
 
-void cfd_codec_city_state_encode(const cfd_city_state *st, uint8_t **buf, size_t *len) {
+void cfd_codec_city_state_encode(const cfd_city_state *st, uint8_t **buf, size_t *len)
+{
     Confirmd__V1__CityState pb = CONFIRMD__V1__CITY_STATE__INIT;
     Confirmd__V1__CityReport *reps = cfd_xcalloc(st->n_reports + 1, sizeof(*reps));
     Confirmd__V1__CityReport **ptrs = cfd_xcalloc(st->n_reports + 1, sizeof(*ptrs));
@@ -103,7 +108,8 @@ void cfd_codec_city_state_encode(const cfd_city_state *st, uint8_t **buf, size_t
 }
 
 cfd_err cfd_codec_city_state_decode(const void *buf, size_t len, cfd_city_state **out,
-                                    char *errstr, size_t errstr_size) {
+                                    char *errstr, size_t errstr_size)
+{
     Confirmd__V1__CityState *pb = confirmd__v1__city_state__unpack(NULL, len, buf);
     if (!pb) {
         snprintf(errstr, errstr_size, "undecodable: not a confirmd.v1.CityState");
@@ -117,8 +123,8 @@ cfd_err cfd_codec_city_state_decode(const void *buf, size_t len, cfd_city_state 
     for (size_t i = 0; i < pb->n_reports; i++) {
         /* Kept sorted and unique by work order, or merging would misplace. */
         if (!codec_opt(pb->reports[i]->work_order) ||
-            (i > 0 && strcmp(pb->reports[i - 1]->work_order,
-                             pb->reports[i]->work_order) >= 0)) {
+            (i > 0 &&
+             strcmp(pb->reports[i - 1]->work_order, pb->reports[i]->work_order) >= 0)) {
             snprintf(errstr, errstr_size, "CityState reports not sorted by work order");
             cfd_city_state_destroy(st);
             confirmd__v1__city_state__free_unpacked(pb, NULL);

@@ -463,16 +463,16 @@ typedef struct codec_record_pb {
     Confirmd__V1__Network network;
     Confirmd__V1__SlaResult sla[CFD_METRIC_COUNT];
     Confirmd__V1__SlaResult *sla_ptr[CFD_METRIC_COUNT];
-    Confirmd__V1__TimelineEntry *timeline;     /* malloc'd */
+    Confirmd__V1__TimelineEntry *timeline;      /* malloc'd */
     Confirmd__V1__TimelineEntry **timeline_ptr; /* malloc'd */
     char **strv; /* malloc'd: engineers, assisting staff, alarms, NULL as "" */
-    Confirmd__V1__PartRecord *parts;      /* malloc'd */
-    Confirmd__V1__PartRecord **parts_ptr; /* malloc'd */
-    Confirmd__V1__Part *part_msgs;        /* malloc'd */
+    Confirmd__V1__PartRecord *parts;          /* malloc'd */
+    Confirmd__V1__PartRecord **parts_ptr;     /* malloc'd */
+    Confirmd__V1__Part *part_msgs;            /* malloc'd */
     Confirmd__V1__PartFaultType *fault_types; /* malloc'd, CFD_PART_FAULT_COUNT each */
-    Confirmd__V1__Pause *pauses;          /* malloc'd */
-    Confirmd__V1__Pause **pauses_ptr;     /* malloc'd */
-    Confirmd__V1__Metric *pause_metrics;  /* malloc'd, CFD_METRIC_COUNT each */
+    Confirmd__V1__Pause *pauses;              /* malloc'd */
+    Confirmd__V1__Pause **pauses_ptr;         /* malloc'd */
+    Confirmd__V1__Metric *pause_metrics;      /* malloc'd, CFD_METRIC_COUNT each */
     Confirmd__V1__Violation violations[CFD_MAX_VIOLATIONS];
     Confirmd__V1__Violation *violations_ptr[CFD_MAX_VIOLATIONS];
     Confirmd__V1__VisitNote visit_note;
@@ -660,8 +660,8 @@ static void codec_record_pb_build(const cfd_record *rec, codec_record_pb *p)
     r->n_engineers = rec->n_engineers;
     r->engineers = codec_strv_copy(p->strv, 0, rec->engineers, rec->n_engineers);
     r->n_assisting_staff = rec->n_assisting_staff;
-    r->assisting_staff =
-        codec_strv_copy(p->strv, rec->n_engineers, rec->assisting_staff, rec->n_assisting_staff);
+    r->assisting_staff = codec_strv_copy(p->strv, rec->n_engineers, rec->assisting_staff,
+                                         rec->n_assisting_staff);
     r->arrival_time_ms = rec->arrival_time_ms;
     r->service_end_time_ms = rec->service_end_time_ms;
     if (rec->circuit_id || rec->access_point || rec->equipment) {
@@ -816,7 +816,8 @@ static bool codec_record_pb_valid(const Confirmd__V1__ConfirmationRecord *r, cha
     for (size_t i = 1; i < r->n_timeline; i++) {
         const Confirmd__V1__TimelineEntry *a = r->timeline[i - 1], *b = r->timeline[i];
         if (a->event_time_ms > b->event_time_ms ||
-            (a->event_time_ms == b->event_time_ms && codec_strcmp0(a->event_id, b->event_id) > 0)) {
+            (a->event_time_ms == b->event_time_ms &&
+             codec_strcmp0(a->event_id, b->event_id) > 0)) {
             snprintf(errstr, errstr_size, "record.timeline: entry %zu out of order", i);
             return false;
         }
@@ -825,17 +826,18 @@ static bool codec_record_pb_valid(const Confirmd__V1__ConfirmationRecord *r, cha
     for (size_t i = 0; i < r->n_sla; i++) {
         int m = r->sla[i]->metric;
         if (m <= CFD_METRIC_NONE || m >= CFD_METRIC_COUNT || (seen & 1u << m)) {
-            snprintf(errstr, errstr_size, "record.sla[%zu]: metric %d missing or repeated", i,
-                     m);
+            snprintf(errstr, errstr_size, "record.sla[%zu]: metric %d missing or repeated",
+                     i, m);
             return false;
         }
         seen |= 1u << m;
     }
     for (size_t i = 0; i < r->n_pauses; i++) {
         if (!codec_opt(r->pauses[i]->pause_id) ||
-            (i > 0 && codec_strcmp0(r->pauses[i - 1]->pause_id, r->pauses[i]->pause_id) >= 0)) {
-            snprintf(errstr, errstr_size, "record.pauses[%zu]: no id, or not sorted and unique",
-                     i);
+            (i > 0 &&
+             codec_strcmp0(r->pauses[i - 1]->pause_id, r->pauses[i]->pause_id) >= 0)) {
+            snprintf(errstr, errstr_size,
+                     "record.pauses[%zu]: no id, or not sorted and unique", i);
             return false;
         }
     }
@@ -846,7 +848,8 @@ static bool codec_record_pb_valid(const Confirmd__V1__ConfirmationRecord *r, cha
         }
     }
     if (r->n_violations > CFD_MAX_VIOLATIONS) {
-        snprintf(errstr, errstr_size, "record.violations: more than %d", CFD_MAX_VIOLATIONS);
+        snprintf(errstr, errstr_size, "record.violations: more than %d",
+                 CFD_MAX_VIOLATIONS);
         return false;
     }
     for (size_t i = 1; i < r->n_linked_alarms; i++) {
@@ -1018,7 +1021,8 @@ static void codec_record_from_pb(const Confirmd__V1__ConfirmationRecord *r, cfd_
         s->next_warning_ms = ps->next_warning_ms;
         s->breach_at_ms = ps->breach_at_ms;
     }
-    rec->linked_alarms = codec_dupv(r->linked_alarms, r->n_linked_alarms, &rec->n_linked_alarms);
+    rec->linked_alarms =
+        codec_dupv(r->linked_alarms, r->n_linked_alarms, &rec->n_linked_alarms);
     rec->version = r->version;
     rec->penalty_points = r->penalty_points;
     rec->policy_version = codec_dup(r->policy_version);
@@ -1214,7 +1218,8 @@ void cfd_codec_dead_letter_encode(const cfd_dead_letter *dl, uint8_t **buf, size
     /* A detail cut to fit a buffer may end in half a character: drop it. */
     pb.detail = (char *)codec_text_or_null(dl->detail);
     if (dl->detail && !pb.detail) {
-        detail = cfd_xstrndup(dl->detail, cfd_utf8_valid_len(dl->detail, strlen(dl->detail)));
+        detail =
+            cfd_xstrndup(dl->detail, cfd_utf8_valid_len(dl->detail, strlen(dl->detail)));
         pb.detail = detail;
     }
     pb.work_order = (char *)codec_text_or_null(dl->work_order);

@@ -36,21 +36,17 @@
 
 /* Messages from which every message of the schema can be reached. */
 static const ProtobufCMessageDescriptor *const json_roots[] = {
-    &confirmd__v1__event__descriptor,
-    &confirmd__v1__work_order_state__descriptor,
-    &confirmd__v1__sla_alert__descriptor,
-    &confirmd__v1__incident__descriptor,
-    &confirmd__v1__dead_letter__descriptor,
-    &confirmd__v1__circuit__descriptor,
-    &confirmd__v1__alarm__descriptor,
-    &confirmd__v1__alarm_state__descriptor,
+    &confirmd__v1__event__descriptor,       &confirmd__v1__work_order_state__descriptor,
+    &confirmd__v1__sla_alert__descriptor,   &confirmd__v1__incident__descriptor,
+    &confirmd__v1__dead_letter__descriptor, &confirmd__v1__circuit__descriptor,
+    &confirmd__v1__alarm__descriptor,       &confirmd__v1__alarm_state__descriptor,
     &confirmd__v1__city_state__descriptor,
 };
 
 /* ---- type lookup ----------------------------------------------------------------- */
 
-static const ProtobufCMessageDescriptor *
-json_find_in(const ProtobufCMessageDescriptor *d, const char *name, int depth)
+static const ProtobufCMessageDescriptor *json_find_in(const ProtobufCMessageDescriptor *d,
+                                                      const char *name, int depth)
 {
     if (strcmp(d->short_name, name) == 0 || strcmp(d->name, name) == 0)
         return d;
@@ -60,7 +56,8 @@ json_find_in(const ProtobufCMessageDescriptor *d, const char *name, int depth)
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         if (f->type != PROTOBUF_C_TYPE_MESSAGE)
             continue;
-        const ProtobufCMessageDescriptor *hit = json_find_in(f->descriptor, name, depth + 1);
+        const ProtobufCMessageDescriptor *hit =
+            json_find_in(f->descriptor, name, depth + 1);
         if (hit)
             return hit;
     }
@@ -431,7 +428,8 @@ static cfd_err json_to_message(const ProtobufCMessageDescriptor *d, json_object 
         char fpath[512];
         if (snprintf(fpath, sizeof fpath, "%s%s%s", path, *path ? "." : "", key) < 0)
             fpath[0] = '\0'; /* a truncated path still names the field well enough */
-        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, key);
+        const ProtobufCFieldDescriptor *f =
+            protobuf_c_message_descriptor_get_field_by_name(d, key);
         if (!f) {
             snprintf(c->errstr, c->errstr_size, "unknown field \"%s\" (not in %s)", fpath,
                      d->name);
@@ -463,7 +461,8 @@ static cfd_err json_to_message(const ProtobufCMessageDescriptor *d, json_object 
             memset(member, 0, json_elem_size(f->type));
             *which = f->id;
         } else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset &&
-                   f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE) {
+                   f->type != PROTOBUF_C_TYPE_STRING &&
+                   f->type != PROTOBUF_C_TYPE_MESSAGE) {
             *(protobuf_c_boolean *)((uint8_t *)m + f->quantifier_offset) = 1;
         }
         err = json_to_value(f, v, fpath, depth, c, member);
@@ -479,8 +478,8 @@ out:
     return CFD_OK;
 }
 
-cfd_err cfd_json_to_pb(const char *type_name, const char *json, uint8_t **buf,
-                       size_t *len, char *errstr, size_t errstr_size)
+cfd_err cfd_json_to_pb(const char *type_name, const char *json, uint8_t **buf, size_t *len,
+                       char *errstr, size_t errstr_size)
 {
     json_ctx c = {errstr, errstr_size};
     json_tokener *tok = NULL;
@@ -548,7 +547,7 @@ out:
 /* ---- protobuf -> JSON ------------------------------------------------------------- */
 
 static json_object *json_from_message(const ProtobufCMessage *m, cfd_json_form form,
-                                     int depth);
+                                      int depth);
 
 /* A 64-bit integer: a number, or in proto3 JSON a string (JavaScript's doubles lose
  * precision above 2^53). */
@@ -598,7 +597,8 @@ static json_object *json_from_value(const ProtobufCFieldDescriptor *f, const voi
         return json_object_new_boolean(*(const protobuf_c_boolean *)member != 0);
     case PROTOBUF_C_TYPE_ENUM: {
         int32_t v = *(const int32_t *)member;
-        const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(f->descriptor, v);
+        const ProtobufCEnumValue *ev =
+            protobuf_c_enum_descriptor_get_value(f->descriptor, v);
         return ev ? json_object_new_string(ev->name) : json_object_new_int64(v);
     }
     case PROTOBUF_C_TYPE_STRING: {
@@ -660,7 +660,8 @@ static const char *json_camel_name(const char *name, char *out, size_t size)
             upper = true;
             continue;
         }
-        out[n++] = upper && *name >= 'a' && *name <= 'z' ? (char)(*name - 'a' + 'A') : *name;
+        out[n++] =
+            upper && *name >= 'a' && *name <= 'z' ? (char)(*name - 'a' + 'A') : *name;
         upper = false;
     }
     out[n] = '\0';
@@ -668,7 +669,7 @@ static const char *json_camel_name(const char *name, char *out, size_t size)
 }
 
 static json_object *json_from_message(const ProtobufCMessage *m, cfd_json_form form,
-                                     int depth)
+                                      int depth)
 {
     const ProtobufCMessageDescriptor *d = m->descriptor;
     json_object *obj = json_object_new_object();
@@ -694,7 +695,8 @@ static json_object *json_from_message(const ProtobufCMessage *m, cfd_json_form f
                 continue;
             v = json_from_value(f, member, form, depth);
         } else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset &&
-                   f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE) {
+                   f->type != PROTOBUF_C_TYPE_STRING &&
+                   f->type != PROTOBUF_C_TYPE_MESSAGE) {
             if (!*(const protobuf_c_boolean *)quant)
                 continue;
             v = json_from_value(f, member, form, depth);
@@ -737,7 +739,8 @@ char *cfd_pb_to_json_as(const char *type_name, cfd_json_form form, const void *b
     /* A stored state may be in its compact form (what Redis keeps for a completed
      * order): show the WorkOrderState inside. */
     uint8_t *raw = NULL;
-    if (d == &confirmd__v1__work_order_state__descriptor && codec_state_is_compact(buf, len)) {
+    if (d == &confirmd__v1__work_order_state__descriptor &&
+        codec_state_is_compact(buf, len)) {
         size_t raw_len;
         if (codec_state_expand(buf, len, &raw, &raw_len, errstr, errstr_size))
             return NULL;

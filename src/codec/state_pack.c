@@ -57,8 +57,8 @@ static bool compressor_ready(void)
         ZSTD_CCtx_setParameter(zs.cctx, ZSTD_c_dictIDFlag, 0);
     }
     if (!zs.cdict)
-        zs.cdict = ZSTD_createCDict(codec_state_dict_v1, sizeof codec_state_dict_v1,
-                                    STATE_LEVEL);
+        zs.cdict =
+            ZSTD_createCDict(codec_state_dict_v1, sizeof codec_state_dict_v1, STATE_LEVEL);
     return zs.cctx && zs.cdict;
 }
 
@@ -113,14 +113,16 @@ cfd_err codec_state_expand(const void *buf, size_t len, uint8_t **raw, size_t *r
     *raw = NULL;
     *raw_len = 0;
     if (len < 2 || p[1] != STATE_FORMAT_ZSTD) {
-        snprintf(errstr, errstr_size, "undecodable: stored state of unknown format %d "
-                 "(%zu bytes)", len < 2 ? -1 : (int)p[1], len);
+        snprintf(errstr, errstr_size,
+                 "undecodable: stored state of unknown format %d "
+                 "(%zu bytes)",
+                 len < 2 ? -1 : (int)p[1], len);
         return CFD_ERR_DECODE;
     }
     for (unsigned shift = 0;; shift += 7) {
         if (head >= len || shift > 28) {
-            snprintf(errstr, errstr_size, "undecodable: compact state cut short (%zu bytes)",
-                     len);
+            snprintf(errstr, errstr_size,
+                     "undecodable: compact state cut short (%zu bytes)", len);
             return CFD_ERR_DECODE;
         }
         n |= (size_t)(p[head] & 0x7f) << shift;
@@ -137,7 +139,8 @@ cfd_err codec_state_expand(const void *buf, size_t len, uint8_t **raw, size_t *r
         return CFD_ERR_DECODE;
     }
     uint8_t *out = cfd_xmalloc(n);
-    size_t got = ZSTD_decompress_usingDDict(zs.dctx, out, n, p + head, len - head, zs.ddict);
+    size_t got =
+        ZSTD_decompress_usingDDict(zs.dctx, out, n, p + head, len - head, zs.ddict);
     /* Exactly n bytes, or the bytes are not a state. */
     if (ZSTD_isError(got) || got != n) {
         snprintf(errstr, errstr_size,

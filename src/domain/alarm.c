@@ -10,9 +10,13 @@
 #include "confirmd/alloc.h"
 #include "confirmd/text.h"
 
-cfd_alarm_state *cfd_alarm_state_new(void) { return cfd_xcalloc(1, sizeof(cfd_alarm_state)); }
+cfd_alarm_state *cfd_alarm_state_new(void)
+{
+    return cfd_xcalloc(1, sizeof(cfd_alarm_state));
+}
 
-void cfd_alarm_state_destroy(cfd_alarm_state *st) {
+void cfd_alarm_state_destroy(cfd_alarm_state *st)
+{
     if (!st)
         return;
     free(st->work_order);
@@ -23,13 +27,18 @@ void cfd_alarm_state_destroy(cfd_alarm_state *st) {
     free(st);
 }
 
-static bool empty(const char *s) { return !s || !*s; }
+static bool empty(const char *s)
+{
+    return !s || !*s;
+}
 
-void cfd_alarm_coordinator(const char *customer_id, char *buf, size_t size) {
+void cfd_alarm_coordinator(const char *customer_id, char *buf, size_t size)
+{
     snprintf(buf, size, "customer:%s", customer_id ? customer_id : "");
 }
 
-cfd_err cfd_alarm_validate(const cfd_alarm *a, char *errstr, size_t errstr_size) {
+cfd_err cfd_alarm_validate(const cfd_alarm *a, char *errstr, size_t errstr_size)
+{
     const char *missing = empty(a->network_object) ? "network_object"
                           : empty(a->alarm_id)     ? "alarm_id"
                           : a->event_time_ms <= 0  ? "event_time_ms"
@@ -45,7 +54,8 @@ cfd_err cfd_alarm_validate(const cfd_alarm *a, char *errstr, size_t errstr_size)
     return CFD_OK;
 }
 
-static bool has(char *const *v, size_t n, const char *s) {
+static bool has(char *const *v, size_t n, const char *s)
+{
     for (size_t i = 0; i < n; i++)
         if (strcmp(v[i], s) == 0)
             return true;
@@ -53,7 +63,8 @@ static bool has(char *const *v, size_t n, const char *s) {
 }
 
 /* Inserts s keeping v sorted (so the stored state is canonical). */
-static void add_sorted(char ***v, size_t *n, const char *s) {
+static void add_sorted(char ***v, size_t *n, const char *s)
+{
     char **nv = cfd_xrealloc(*v, (*n + 1) * sizeof(char *));
     char *copy = cfd_xstrdup(s);
     size_t i = *n;
@@ -66,7 +77,8 @@ static void add_sorted(char ***v, size_t *n, const char *s) {
     (*n)++;
 }
 
-static void set_str(char **dst, const char *s) {
+static void set_str(char **dst, const char *s)
+{
     free(*dst);
     *dst = cfd_text_dup(s);
 }
@@ -74,19 +86,22 @@ static void set_str(char **dst, const char *s) {
 /* True when order is the object's last completed order: a notice about it that comes
  * after its completion (re-sent from an outbox after a crash, or overtaken by the
  * completion) must not bind the object to it again. */
-static bool completed_already(const cfd_alarm_state *st, const char *order) {
+static bool completed_already(const cfd_alarm_state *st, const char *order)
+{
     return st->last_work_order && strcmp(st->last_work_order, order) == 0;
 }
 
 /* Makes the completed order of notice a the object's last one. */
-static void remember_completed(cfd_alarm_state *st, const cfd_alarm *a) {
+static void remember_completed(cfd_alarm_state *st, const cfd_alarm *a)
+{
     set_str(&st->last_work_order, a->closed_work_order);
     st->last_closed_at_ms = a->event_time_ms;
     st->last_needs_observation = a->closed_needs_observation;
     st->last_watched_from_ms = a->closed_watched_from_ms;
 }
 
-static cfd_alarm_action decide_notice(cfd_alarm_state *st, const cfd_alarm *a) {
+static cfd_alarm_action decide_notice(cfd_alarm_state *st, const cfd_alarm *a)
+{
     if (!st->work_order && a->event_time_ms >= st->last_closed_at_ms) {
         /* Completed before the notice that would have bound it arrived: remember it,
          * so that notice changes nothing when it comes. */
@@ -110,7 +125,8 @@ static cfd_alarm_action decide_notice(cfd_alarm_state *st, const cfd_alarm *a) {
 /* An order opened by an alarm on another object of this circuit. Where the circuit
  * already has an open order (a customer reported first), both orders stay: which one
  * the field works is the NOC's call, not a rule's. */
-static cfd_alarm_action decide_opened(cfd_alarm_state *st, const cfd_alarm *a) {
+static cfd_alarm_action decide_opened(cfd_alarm_state *st, const cfd_alarm *a)
+{
     if (st->work_order || completed_already(st, a->opened_work_order))
         return CFD_ALARM_IGNORE;
     set_str(&st->work_order, a->opened_work_order);
@@ -119,7 +135,8 @@ static cfd_alarm_action decide_opened(cfd_alarm_state *st, const cfd_alarm *a) {
     return CFD_ALARM_ADOPT;
 }
 
-static cfd_alarm_action decide_report(cfd_alarm_state *st, const cfd_alarm *a) {
+static cfd_alarm_action decide_report(cfd_alarm_state *st, const cfd_alarm *a)
+{
     if ((st->work_order && strcmp(st->work_order, a->reported_work_order) == 0) ||
         completed_already(st, a->reported_work_order))
         return CFD_ALARM_IGNORE; /* a replay of the notice, or a late one */
@@ -130,14 +147,17 @@ static cfd_alarm_action decide_report(cfd_alarm_state *st, const cfd_alarm *a) {
     return CFD_ALARM_ADOPT;
 }
 
-bool cfd_alarm_declines(const cfd_alarm_state *st, const cfd_alarm *a, const cfd_policy *pol) {
+bool cfd_alarm_declines(const cfd_alarm_state *st, const cfd_alarm *a,
+                        const cfd_policy *pol)
+{
     return st->work_order && !a->cleared && empty(a->closed_work_order) &&
            empty(a->reported_work_order) && empty(a->opened_work_order) &&
            !has(st->alarm_ids, st->n_alarm_ids, a->alarm_id) &&
            a->event_time_ms - st->opened_at_ms > pol->customer_storm_window_ms;
 }
 
-cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a) {
+cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a)
+{
     if (!empty(a->closed_work_order))
         return decide_notice(st, a);
     if (!empty(a->reported_work_order))
@@ -183,7 +203,8 @@ cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a) {
 
 /* Starts *ev as the alarm side's event `kind` (source NOC) of order wo at t, named id. */
 static void alarm_event_start(cfd_event *ev, const char *id, const char *wo,
-                              cfd_milestone kind, int64_t t) {
+                              cfd_milestone kind, int64_t t)
+{
     memset(ev, 0, sizeof(*ev));
     ev->event_id = id;
     ev->work_order = wo;
@@ -194,7 +215,8 @@ static void alarm_event_start(cfd_event *ev, const char *id, const char *wo,
 }
 
 /* The alarm as an event of order wo. */
-static void alarm_event(cfd_event *ev, const char *wo, const cfd_alarm *a, char id[160]) {
+static void alarm_event(cfd_event *ev, const char *wo, const cfd_alarm *a, char id[160])
+{
     snprintf(id, 160, "alm-%s-%s", a->alarm_id, a->cleared ? "clear" : "raise");
     alarm_event_start(ev, id, wo, CFD_MS_ALARM, a->event_time_ms);
     ev->alarm.alarm_id = a->alarm_id;
@@ -205,16 +227,18 @@ static void alarm_event(cfd_event *ev, const char *wo, const cfd_alarm *a, char 
 }
 
 const char *cfd_alarm_repeat_of(const cfd_alarm_state *st, int64_t t_ms,
-                                const cfd_policy *pol) {
+                                const cfd_policy *pol)
+{
     if (!st->last_work_order || !st->last_needs_observation ||
         !cfd_policy_in_observation(pol, st->last_watched_from_ms, t_ms))
         return NULL;
     return st->last_work_order;
 }
 
-size_t cfd_alarm_events(const cfd_alarm_state *st, const cfd_alarm *a,
-                        const cfd_circuit *c, cfd_alarm_action action,
-                        const cfd_policy *pol, cfd_event out[2], char ids[2][160]) {
+size_t cfd_alarm_events(const cfd_alarm_state *st, const cfd_alarm *a, const cfd_circuit *c,
+                        cfd_alarm_action action, const cfd_policy *pol, cfd_event out[2],
+                        char ids[2][160])
+{
     size_t n = 0;
     if (action == CFD_ALARM_OPEN) {
         cfd_event *ev = &out[n];

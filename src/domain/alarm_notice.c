@@ -10,7 +10,8 @@
 #include <string.h>
 
 size_t cfd_alarm_completion_notices(const cfd_record *rec, const char *order,
-                                    cfd_alarm_notice out[2]) {
+                                    cfd_alarm_notice out[2])
+{
     /* Bound to the object whose alarm opened it, or the circuit a customer reported
      * on (cfd_alarm_report_notice); and the circuit too when a port's or a piece of
      * equipment's alarm opened it (cfd_alarm_opened_notice). */
@@ -28,43 +29,52 @@ size_t cfd_alarm_completion_notices(const cfd_record *rec, const char *order,
         snprintf(o->id, sizeof(o->id), "notice/%s/v%" PRIu32 "%s", order, rec->version,
                  i ? "/circuit" : "");
         o->notice = (cfd_alarm){
-            .alarm_id = o->alarm_id, .network_object = objects[i],
-            .event_time_ms = cfd_record_as_of(rec), .closed_work_order = order,
+            .alarm_id = o->alarm_id,
+            .network_object = objects[i],
+            .event_time_ms = cfd_record_as_of(rec),
+            .closed_work_order = order,
             .closed_needs_observation = rec->result == CFD_RESULT_NEEDS_OBSERVATION,
-            .closed_watched_from_ms = rec->service_end_time_ms ? rec->service_end_time_ms
-                                                               : rec->restored_at_ms};
+            .closed_watched_from_ms =
+                rec->service_end_time_ms ? rec->service_end_time_ms : rec->restored_at_ms};
     }
     return n;
 }
 
 bool cfd_alarm_opened_notice(const char *circuit, const char *object, const char *order,
-                             int64_t t_ms, cfd_alarm_notice *out) {
+                             int64_t t_ms, cfd_alarm_notice *out)
+{
     if (!circuit || !*circuit || strcmp(circuit, object) == 0)
         return false;
     snprintf(out->alarm_id, sizeof(out->alarm_id), "opened-%s", order);
     snprintf(out->id, sizeof(out->id), "notice/opened/%s", order);
-    out->notice = (cfd_alarm){.alarm_id = out->alarm_id, .network_object = circuit,
-                              .event_time_ms = t_ms, .opened_work_order = order,
+    out->notice = (cfd_alarm){.alarm_id = out->alarm_id,
+                              .network_object = circuit,
+                              .event_time_ms = t_ms,
+                              .opened_work_order = order,
                               .opened_on = object};
     return true;
 }
 
 bool cfd_alarm_report_notice(const cfd_event *ev, const char *order, const void *bytes,
-                             size_t len, cfd_alarm_notice *out) {
+                             size_t len, cfd_alarm_notice *out)
+{
     const char *circuit = ev->report.circuit_id;
     if (!circuit || ev->report.alarm_object)
         return false;
     snprintf(out->alarm_id, sizeof(out->alarm_id), "report-%s", order);
     snprintf(out->id, sizeof(out->id), "notice/report/%s", order);
-    out->notice = (cfd_alarm){.alarm_id = out->alarm_id, .network_object = circuit,
+    out->notice = (cfd_alarm){.alarm_id = out->alarm_id,
+                              .network_object = circuit,
                               .event_time_ms = ev->event_time_ms,
-                              .reported_work_order = order, .report = bytes,
+                              .reported_work_order = order,
+                              .report = bytes,
                               .report_len = len};
     return true;
 }
 
 void cfd_alarm_join_events(const cfd_alarm_state *st, const cfd_alarm *a,
-                           const cfd_event *report, cfd_alarm_join *out) {
+                           const cfd_event *report, cfd_alarm_join *out)
+{
     out->joined = *report;
     snprintf(out->joined_id, sizeof(out->joined_id), "join-%s", report->event_id);
     out->joined.event_id = out->joined_id;
@@ -79,6 +89,7 @@ void cfd_alarm_join_events(const cfd_alarm_state *st, const cfd_alarm *a,
                               .work_order = a->reported_work_order,
                               .source = CFD_SOURCE_NOC,
                               .event_time_ms = report->event_time_ms,
-                              .reported_by = "noc", .kind = CFD_MS_CANCELLED};
+                              .reported_by = "noc",
+                              .kind = CFD_MS_CANCELLED};
     out->cancel.change.reason = out->reason;
 }

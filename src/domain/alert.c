@@ -16,7 +16,7 @@
 #define BREACH_PCT 100
 
 _Static_assert(CFD_ALERT_SLOT_COUNT <= SLOTS_PER_METRIC, "alert slots overflow");
-_Static_assert(CFD_METRIC_COUNT * SLOTS_PER_METRIC <= 64, "alerts_sent too narrow");
+_Static_assert(CFD_METRIC_COUNT *SLOTS_PER_METRIC <= 64, "alerts_sent too narrow");
 
 uint64_t cfd_alert_bit(cfd_metric metric, cfd_alert_slot slot)
 {
@@ -48,11 +48,16 @@ void cfd_alert_make_id(cfd_alert *a)
 static const char *class_label(const cfd_record *rec)
 {
     switch (rec->customer.tier) {
-    case CFD_TIER_AAA: return "AAA";
-    case CFD_TIER_AA: return "AA";
-    case CFD_TIER_A: return "A";
-    case CFD_TIER_STANDARD: return "standard";
-    default: break;
+    case CFD_TIER_AAA:
+        return "AAA";
+    case CFD_TIER_AA:
+        return "AA";
+    case CFD_TIER_A:
+        return "A";
+    case CFD_TIER_STANDARD:
+        return "standard";
+    default:
+        break;
     }
     return rec->urgency == CFD_URGENCY_URGENT ? "urgent" : "general";
 }
@@ -60,12 +65,18 @@ static const char *class_label(const cfd_record *rec)
 static const char *metric_label(cfd_metric m)
 {
     switch (m) {
-    case CFD_METRIC_CONTACT: return "contact";
-    case CFD_METRIC_ON_SITE: return "on-site";
-    case CFD_METRIC_RESTORATION: return "restoration";
-    case CFD_METRIC_CAUSE_IDENTIFIED: return "cause identification";
-    case CFD_METRIC_EVENT_REPORT: return "event report";
-    default: return "?";
+    case CFD_METRIC_CONTACT:
+        return "contact";
+    case CFD_METRIC_ON_SITE:
+        return "on-site";
+    case CFD_METRIC_RESTORATION:
+        return "restoration";
+    case CFD_METRIC_CAUSE_IDENTIFIED:
+        return "cause identification";
+    case CFD_METRIC_EVENT_REPORT:
+        return "event report";
+    default:
+        return "?";
     }
 }
 
@@ -73,12 +84,18 @@ static const char *metric_label(cfd_metric m)
 static const char *actual_verb(cfd_metric m)
 {
     switch (m) {
-    case CFD_METRIC_CONTACT: return "contacted";
-    case CFD_METRIC_ON_SITE: return "arrived";
-    case CFD_METRIC_RESTORATION: return "restored";
-    case CFD_METRIC_CAUSE_IDENTIFIED: return "identified";
-    case CFD_METRIC_EVENT_REPORT: return "submitted";
-    default: return "?";
+    case CFD_METRIC_CONTACT:
+        return "contacted";
+    case CFD_METRIC_ON_SITE:
+        return "arrived";
+    case CFD_METRIC_RESTORATION:
+        return "restored";
+    case CFD_METRIC_CAUSE_IDENTIFIED:
+        return "identified";
+    case CFD_METRIC_EVENT_REPORT:
+        return "submitted";
+    default:
+        return "?";
     }
 }
 

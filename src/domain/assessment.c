@@ -24,7 +24,8 @@
 /* ---- one record's violations ----------------------------------------------------- */
 
 static void add(cfd_record *rec, cfd_violation_code code, int points, int64_t at,
-                cfd_metric metric, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+                cfd_metric metric, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 static void add(cfd_record *rec, cfd_violation_code code, int points, int64_t at,
                 cfd_metric metric, const char *fmt, ...)
@@ -169,9 +170,17 @@ static bool visited(const cfd_record *rec)
 /* The items a closed confirmation record must carry (the paper form's fields), in
  * the order item_missing() checks them. */
 static const char *const required[] = {
-    "issuing_unit",      "customer.name", "customer.contact_phone", "network.circuit_id",
-    "problem_description", "cause",       "result",                 "engineers",
-    "onsite_findings",   "customer_signature", "engineer_signature",
+    "issuing_unit",
+    "customer.name",
+    "customer.contact_phone",
+    "network.circuit_id",
+    "problem_description",
+    "cause",
+    "result",
+    "engineers",
+    "onsite_findings",
+    "customer_signature",
+    "engineer_signature",
 };
 
 /* @returns true when required item i is missing from rec. */
@@ -183,19 +192,31 @@ static bool item_missing(const cfd_record *rec, size_t i)
                    rec->arrival_time_ms == 0);
 
     switch (i) {
-    case 0: return absent(rec->issuing_unit);
-    case 1: return absent(rec->customer.name);
-    case 2: return absent(rec->customer.contact_phone);
-    case 3: return absent(rec->circuit_id);
-    case 4: return absent(rec->problem_description);
-    case 5: return rec->cause == CFD_CAUSE_UNSPECIFIED;
-    case 6: return rec->result == CFD_RESULT_UNSPECIFIED;
-    case 7: return visited(rec) && rec->n_engineers == 0;
-    case 8: return visited(rec) && absent(rec->onsite_findings);
+    case 0:
+        return absent(rec->issuing_unit);
+    case 1:
+        return absent(rec->customer.name);
+    case 2:
+        return absent(rec->customer.contact_phone);
+    case 3:
+        return absent(rec->circuit_id);
+    case 4:
+        return absent(rec->problem_description);
+    case 5:
+        return rec->cause == CFD_CAUSE_UNSPECIFIED;
+    case 6:
+        return rec->result == CFD_RESULT_UNSPECIFIED;
+    case 7:
+        return visited(rec) && rec->n_engineers == 0;
+    case 8:
+        return visited(rec) && absent(rec->onsite_findings);
     /* A refused or unreachable signature completes the form with its reason. */
-    case 9: return !waived && absent(rec->customer_signature);
-    case 10: return !waived && absent(rec->engineer_signature);
-    default: return false;
+    case 9:
+        return !waived && absent(rec->customer_signature);
+    case 10:
+        return !waived && absent(rec->engineer_signature);
+    default:
+        return false;
     }
 }
 

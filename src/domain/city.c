@@ -27,8 +27,9 @@ bool cfd_city_report_of(const cfd_record *rec, cfd_city_report *out)
     cfd_incident_view v;
 
     memset(out, 0, sizeof(*out));
-    if (cfd_incident_is_important(c) || !rec->full_interruption || rec->work_order == NULL ||
-        c->city == NULL || !*c->city || c->affected_service == NULL || !*c->affected_service)
+    if (cfd_incident_is_important(c) || !rec->full_interruption ||
+        rec->work_order == NULL || c->city == NULL || !*c->city ||
+        c->affected_service == NULL || !*c->affected_service)
         return false;
     cfd_incident_judge(rec, 0, &v);
     if (v.started_at_ms == 0)
@@ -311,8 +312,9 @@ static size_t list_members(cfd_city_state *st, bool *unclear, bool *excluded,
         *unclear |= r->ownership_unclear;
         *excluded &= r->excluded;
         if (*ended >= 0)
-            *ended = r->ended_at_ms == 0 ? -1 : r->ended_at_ms > *ended ? r->ended_at_ms
-                                                                         : *ended;
+            *ended = r->ended_at_ms == 0       ? -1
+                     : r->ended_at_ms > *ended ? r->ended_at_ms
+                                               : *ended;
     }
     if (n == 0)
         *excluded = false;
@@ -402,7 +404,8 @@ size_t cfd_city_collect(cfd_city_state *st, int64_t now_ms, cfd_incident out[3],
     /* While open, every further report of the key joins (not those before its window:
      * they were judged apart from it). */
     for (size_t i = 0; i < st->n_reports; i++)
-        if (st->reports[i].incident == 0 && st->reports[i].reported_at_ms >= st->started_at_ms)
+        if (st->reports[i].incident == 0 &&
+            st->reports[i].reported_at_ms >= st->started_at_ms)
             st->reports[i].incident = st->incidents;
     n_members = list_members(st, &unclear, &excluded, &ended);
     if (opened) {
@@ -445,9 +448,9 @@ size_t cfd_city_prune(cfd_city_state *st)
         bool in_open = st->open && r->incident == st->incidents;
         /* Kept a while after its incident closed: a late version of the order must find
          * its membership, not count again in a new window. */
-        bool drop = !in_open && ((r->ended_at_ms != 0 &&
-                                  now_ms - r->ended_at_ms > CFD_CITY_KEEP_MS) ||
-                                 now_ms - r->reported_at_ms > CFD_CITY_KEEP_MS);
+        bool drop = !in_open &&
+                    ((r->ended_at_ms != 0 && now_ms - r->ended_at_ms > CFD_CITY_KEEP_MS) ||
+                     now_ms - r->reported_at_ms > CFD_CITY_KEEP_MS);
 
         if (drop) {
             cfd_city_report_clear(r);
@@ -466,7 +469,8 @@ size_t cfd_city_prune(cfd_city_state *st)
 
             if ((st->open && r->incident == st->incidents) || r->ended_at_ms == 0)
                 continue;
-            if (oldest == SIZE_MAX || r->reported_at_ms < st->reports[oldest].reported_at_ms)
+            if (oldest == SIZE_MAX ||
+                r->reported_at_ms < st->reports[oldest].reported_at_ms)
                 oldest = i;
         }
         if (oldest == SIZE_MAX)

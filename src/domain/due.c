@@ -20,7 +20,8 @@ typedef struct due_point {
 
 /* The points of metric m in time order; @returns how many. */
 static size_t due_points(const cfd_record *rec, const cfd_policy *pol, int m,
-                         due_point *pts) {
+                         due_point *pts)
+{
     const cfd_sla_result *r = &rec->sla[m];
     size_t n = 0;
     if (r->status != CFD_MST_RUNNING && r->status != CFD_MST_BREACHED)
@@ -38,9 +39,9 @@ static size_t due_points(const cfd_record *rec, const cfd_policy *pol, int m,
                                cfd_policy_step_recipient(pol, k),
                                cfd_sla_warning_at(rec, pol, (cfd_metric)m, k)};
     /* The breach is due just after the deadline: meeting it at the deadline is met. */
-    pts[n++] = (due_point){CFD_ALERT_SLOT_BREACH, CFD_ALERT_BREACH, 100,
-                           cfd_policy_step_recipient(pol, CFD_STEP_BREACH),
-                           r->deadline_ms + 1};
+    pts[n++] =
+        (due_point){CFD_ALERT_SLOT_BREACH, CFD_ALERT_BREACH, 100,
+                    cfd_policy_step_recipient(pol, CFD_STEP_BREACH), r->deadline_ms + 1};
     for (int k = 1; k <= CFD_ESCALATION_STEPS; k++) {
         cfd_recipient to = cfd_policy_step_recipient(pol, CFD_STEP_BREACH + k);
 
@@ -56,7 +57,8 @@ static size_t due_points(const cfd_record *rec, const cfd_policy *pol, int m,
 /* 「如不能准确定位故障原因,涉及专业并行介入处理」: an AAA order whose cause is still
  * unknown at the policy's point of the cause duty calls in every discipline, once.
  * @returns that instant, or 0 when the rule does not apply (or was applied). */
-static int64_t parallel_at(const cfd_record *rec, const cfd_policy *pol) {
+static int64_t parallel_at(const cfd_record *rec, const cfd_policy *pol)
+{
     const cfd_sla_result *r = &rec->sla[CFD_METRIC_CAUSE_IDENTIFIED];
     if (cfd_sla_duty_tier(rec) != CFD_TIER_AAA || rec->diagnosed_at_ms != 0 ||
         (rec->alerts_sent & CFD_ALERT_BIT_PARALLEL) || cfd_record_is_complete(rec))
@@ -68,7 +70,8 @@ static int64_t parallel_at(const cfd_record *rec, const cfd_policy *pol) {
     return cfd_sla_fraction_at(rec, CFD_METRIC_CAUSE_IDENTIFIED, pol->aaa_parallel_pct);
 }
 
-static void fill_parallel(cfd_alert *a, const cfd_record *rec, int64_t now_ms) {
+static void fill_parallel(cfd_alert *a, const cfd_record *rec, int64_t now_ms)
+{
     memset(a, 0, sizeof(*a));
     a->kind = CFD_ALERT_PARALLEL_SPECIALISTS;
     a->work_order = rec->work_order;
@@ -81,12 +84,14 @@ static void fill_parallel(cfd_alert *a, const cfd_record *rec, int64_t now_ms) {
     a->city = rec->customer.city;
     a->circuit_id = rec->circuit_id;
     cfd_alert_make_id(a);
-    snprintf(a->message, sizeof(a->message),
-             "%s AAA: cause still unknown, specialists of every discipline join in parallel",
-             rec->work_order ? rec->work_order : "?");
+    snprintf(
+        a->message, sizeof(a->message),
+        "%s AAA: cause still unknown, specialists of every discipline join in parallel",
+        rec->work_order ? rec->work_order : "?");
 }
 
-int64_t cfd_due_next(const cfd_record *rec, const cfd_policy *pol) {
+int64_t cfd_due_next(const cfd_record *rec, const cfd_policy *pol)
+{
     due_point pts[8];
     int64_t next = 0;
     for (int m = 1; m < CFD_METRIC_COUNT; m++) {
@@ -110,7 +115,8 @@ int64_t cfd_due_next(const cfd_record *rec, const cfd_policy *pol) {
 }
 
 static void fill(cfd_alert *a, const cfd_record *rec, int m, const due_point *p,
-                 int64_t now_ms) {
+                 int64_t now_ms)
+{
     const cfd_sla_result *r = &rec->sla[m];
     memset(a, 0, sizeof(*a));
     a->kind = p->kind;
@@ -140,7 +146,8 @@ static void fill(cfd_alert *a, const cfd_record *rec, int m, const due_point *p,
 }
 
 size_t cfd_due_collect(cfd_record *rec, const cfd_policy *pol, int64_t now_ms,
-                       cfd_alert *out, size_t max) {
+                       cfd_alert *out, size_t max)
+{
     due_point pts[8];
     size_t n_out = 0;
     for (int m = 1; m < CFD_METRIC_COUNT; m++) {

@@ -92,8 +92,9 @@ static cfd_duty_state state_of(const cfd_sla_result *r, int64_t at)
 static void judge_steps(const cfd_record *rec, const cfd_policy *pol, cfd_duty *out)
 {
     static const cfd_alert_slot slots[] = {
-        CFD_ALERT_SLOT_WARNING_1,    CFD_ALERT_SLOT_WARNING_2,    CFD_ALERT_SLOT_BREACH,
-        CFD_ALERT_SLOT_ESCALATION_1, CFD_ALERT_SLOT_ESCALATION_2, CFD_ALERT_SLOT_ESCALATION_3,
+        CFD_ALERT_SLOT_WARNING_1,    CFD_ALERT_SLOT_WARNING_2,
+        CFD_ALERT_SLOT_BREACH,       CFD_ALERT_SLOT_ESCALATION_1,
+        CFD_ALERT_SLOT_ESCALATION_2, CFD_ALERT_SLOT_ESCALATION_3,
     };
     const int n = (int)(sizeof(slots) / sizeof(slots[0]));
 
@@ -103,11 +104,13 @@ static void judge_steps(const cfd_record *rec, const cfd_policy *pol, cfd_duty *
             out->last_step = k;
     if (out->last_step >= 0)
         out->last_recipient = cfd_policy_step_recipient(pol, out->last_step);
-    out->retracted = (rec->alerts_sent & cfd_alert_bit(out->metric, CFD_ALERT_SLOT_RETRACTED)) != 0;
+    out->retracted =
+        (rec->alerts_sent & cfd_alert_bit(out->metric, CFD_ALERT_SLOT_RETRACTED)) != 0;
     if (out->state != CFD_DUTY_OVERDUE)
         return;
     /* due.c: escalation k is due escalation_ms * k after the breach instant. */
-    for (int k = out->last_step < CFD_STEP_BREACH ? 1 : out->last_step - CFD_STEP_BREACH + 1;
+    for (int k = out->last_step < CFD_STEP_BREACH ? 1
+                                                  : out->last_step - CFD_STEP_BREACH + 1;
          k < n - CFD_STEP_BREACH; k++) {
         if (cfd_policy_step_recipient(pol, CFD_STEP_BREACH + k) == CFD_RECIPIENT_NONE)
             break;
@@ -160,9 +163,12 @@ bool cfd_duty_is_breach(cfd_duty_state s)
 const char *cfd_duty_state_name(cfd_duty_state s)
 {
     static const char *const names[] = {
-        [CFD_DUTY_PENDING] = "PENDING",   [CFD_DUTY_RUNNING] = "RUNNING",
-        [CFD_DUTY_PAUSED] = "PAUSED",     [CFD_DUTY_OVERDUE] = "OVERDUE",
-        [CFD_DUTY_MET] = "MET",           [CFD_DUTY_MET_LATE] = "MET_LATE",
+        [CFD_DUTY_PENDING] = "PENDING",
+        [CFD_DUTY_RUNNING] = "RUNNING",
+        [CFD_DUTY_PAUSED] = "PAUSED",
+        [CFD_DUTY_OVERDUE] = "OVERDUE",
+        [CFD_DUTY_MET] = "MET",
+        [CFD_DUTY_MET_LATE] = "MET_LATE",
         [CFD_DUTY_NOT_APPLICABLE] = "NOT_APPLICABLE",
     };
 

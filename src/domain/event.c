@@ -56,8 +56,7 @@ static cfd_err validate_diagnosis(const cfd_event *ev, char *errstr, size_t errs
     return CFD_OK;
 }
 
-static cfd_err validate_restoration(const cfd_event *ev, char *errstr,
-                                    size_t errstr_size)
+static cfd_err validate_restoration(const cfd_event *ev, char *errstr, size_t errstr_size)
 {
     cfd_result result = ev->restoration.result;
 
@@ -201,11 +200,9 @@ cfd_err cfd_event_validate(const cfd_event *ev, char *errstr, size_t errstr_size
     if (ev == NULL)
         return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size, "missing event");
     if (absent(ev->event_id))
-        return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size,
-                    "missing field event_id");
+        return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size, "missing field event_id");
     if (absent(ev->work_order))
-        return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size,
-                    "missing field work_order");
+        return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size, "missing field work_order");
     if (ev->event_time_ms <= 0)
         return fail(CFD_ERR_MISSING_FIELD, errstr, errstr_size,
                     "missing field event_time_ms");

@@ -20,7 +20,7 @@ static bool is_diamond(const cfd_customer *c)
 int64_t cfd_incident_threshold(const cfd_customer *c)
 {
     return c->cross_city_rental && !is_diamond(c) ? CFD_INCIDENT_RENTAL_THRESHOLD_MS
-                                                   : CFD_INCIDENT_THRESHOLD_MS;
+                                                  : CFD_INCIDENT_THRESHOLD_MS;
 }
 
 /* Customer equipment or the customer's own network: not the operator's fault. */
@@ -65,9 +65,12 @@ void cfd_incident_judge(const cfd_record *rec, int64_t now_ms, cfd_incident_view
                   ? CFD_INCIDENT_RULE_CROSS_CITY_RENTAL
                   : CFD_INCIDENT_RULE_IMPORTANT_CUSTOMER;
     /* The restoration clock's start: the report or the first alarm, whichever first. */
-    v->started_at_ms = report == 0 ? alarm : (alarm == 0 || report < alarm) ? report : alarm;
+    v->started_at_ms = report == 0                      ? alarm
+                       : (alarm == 0 || report < alarm) ? report
+                                                        : alarm;
     v->ended_at_ms = rec->restored_at_ms ? rec->restored_at_ms : completed_at(rec);
-    v->ownership_unclear = rec->cause == CFD_CAUSE_UNSPECIFIED || rec->cause == CFD_CAUSE_OTHER;
+    v->ownership_unclear =
+        rec->cause == CFD_CAUSE_UNSPECIFIED || rec->cause == CFD_CAUSE_OTHER;
     v->excluded = customer_caused(rec->cause);
     if (!v->important || !rec->full_interruption || v->started_at_ms == 0)
         return;
@@ -99,10 +102,14 @@ int64_t cfd_incident_next(const cfd_record *rec)
 const char *cfd_incident_status_name(cfd_incident_status s)
 {
     switch (s) {
-    case CFD_INCIDENT_OPEN: return "INCIDENT_STATUS_OPEN";
-    case CFD_INCIDENT_UPDATE: return "INCIDENT_STATUS_UPDATE";
-    case CFD_INCIDENT_CLOSED: return "INCIDENT_STATUS_CLOSED";
-    default: return "?";
+    case CFD_INCIDENT_OPEN:
+        return "INCIDENT_STATUS_OPEN";
+    case CFD_INCIDENT_UPDATE:
+        return "INCIDENT_STATUS_UPDATE";
+    case CFD_INCIDENT_CLOSED:
+        return "INCIDENT_STATUS_CLOSED";
+    default:
+        return "?";
     }
 }
 
@@ -137,11 +144,16 @@ static void fill(cfd_incident *inc, cfd_record *rec, const cfd_incident_view *v,
 static const char *importance_label(const cfd_customer *c)
 {
     switch (c->importance) {
-    case CFD_IMPORTANCE_PROVINCE_LEVEL: return "province-level";
-    case CFD_IMPORTANCE_CITY_DIAMOND: return "city diamond";
-    case CFD_IMPORTANCE_CROSS_PROVINCE: return "cross-province line";
-    case CFD_IMPORTANCE_CROSS_CITY: return "cross-city line";
-    default: break;
+    case CFD_IMPORTANCE_PROVINCE_LEVEL:
+        return "province-level";
+    case CFD_IMPORTANCE_CITY_DIAMOND:
+        return "city diamond";
+    case CFD_IMPORTANCE_CROSS_PROVINCE:
+        return "cross-province line";
+    case CFD_IMPORTANCE_CROSS_CITY:
+        return "cross-city line";
+    default:
+        break;
     }
     return c->diamond ? "diamond" : "cross-city rental";
 }
@@ -178,12 +190,13 @@ static void severe_alert(cfd_alert *a, const cfd_record *rec, const cfd_incident
     a->tier = rec->customer.tier;
     a->gold = rec->customer.gold;
     a->circuit_id = rec->circuit_id;
-    snprintf(a->message, sizeof(a->message),
-             "severe fault INC-%s: %s customer %s fully interrupted since %s, over %lld min%s",
-             rec->work_order ? rec->work_order : "?", importance_label(&rec->customer),
-             rec->customer.customer_id ? rec->customer.customer_id : "?", since,
-             (long long)(v->threshold_ms / 60000),
-             v->ownership_unclear ? " (cause not known yet)" : "");
+    snprintf(
+        a->message, sizeof(a->message),
+        "severe fault INC-%s: %s customer %s fully interrupted since %s, over %lld min%s",
+        rec->work_order ? rec->work_order : "?", importance_label(&rec->customer),
+        rec->customer.customer_id ? rec->customer.customer_id : "?", since,
+        (long long)(v->threshold_ms / 60000),
+        v->ownership_unclear ? " (cause not known yet)" : "");
 }
 
 size_t cfd_incident_collect(cfd_record *rec, int64_t now_ms, cfd_incident out[3],

@@ -65,7 +65,8 @@ void cfd_policy_defaults(cfd_policy *p)
     p->general = default_general;
     p->warn_pct[0] = 50;
     p->warn_pct[1] = 80;
-    p->escalation_ms = 30 * CFD_MIN_MS; /* default: the seeds name the levels, not the pace */
+    p->escalation_ms =
+        30 * CFD_MIN_MS; /* default: the seeds name the levels, not the pace */
     memcpy(p->chain, default_chain, sizeof(default_chain));
     p->n_chain = (int)(sizeof(default_chain) / sizeof(default_chain[0]));
     p->cause_ms[CFD_ORDINARY] = 2 * CFD_HOUR_MS;
@@ -76,7 +77,7 @@ void cfd_policy_defaults(cfd_policy *p)
     memcpy(p->quiet, default_quiet, sizeof(default_quiet));
     p->n_quiet = (int)(sizeof(default_quiet) / sizeof(default_quiet[0]));
     p->reschedule_notice_ms = 2 * CFD_HOUR_MS; /* seed: 「应至少提前2个小时通知客户」 */
-    p->absent_wait_ms = 15 * CFD_MIN_MS;       /* seed: 等候至少15分钟 */
+    p->absent_wait_ms = 15 * CFD_MIN_MS; /* seed: 等候至少15分钟 */
     p->observation_window_ms = 7 * CFD_DAY_MS;
     p->customer_storm_window_ms = 30 * CFD_MIN_MS;
     p->points = (cfd_penalties){.late_arrival = 15,
@@ -161,9 +162,10 @@ static cfd_err check_limits(const cfd_sla_limits *l, const char *row, char *errs
 
 cfd_err cfd_policy_validate(const cfd_policy *p, char *errstr, size_t errstr_size)
 {
-    static const char *const rows[CFD_TIER_COUNT] = {
-        [CFD_TIER_AAA] = "aaa", [CFD_TIER_AA] = "aa", [CFD_TIER_A] = "a",
-        [CFD_TIER_STANDARD] = "standard"};
+    static const char *const rows[CFD_TIER_COUNT] = {[CFD_TIER_AAA] = "aaa",
+                                                     [CFD_TIER_AA] = "aa",
+                                                     [CFD_TIER_A] = "a",
+                                                     [CFD_TIER_STANDARD] = "standard"};
     const cfd_penalties *pts = &p->points;
     cfd_err err;
 
@@ -174,8 +176,7 @@ cfd_err cfd_policy_validate(const cfd_policy *p, char *errstr, size_t errstr_siz
         return err;
     if ((err = check_limits(&p->general, "general", errstr, errstr_size)))
         return err;
-    if (p->warn_pct[0] <= 0 || p->warn_pct[0] >= p->warn_pct[1] ||
-        p->warn_pct[1] >= 100) {
+    if (p->warn_pct[0] <= 0 || p->warn_pct[0] >= p->warn_pct[1] || p->warn_pct[1] >= 100) {
         if (errstr != NULL && errstr_size > 0)
             snprintf(errstr, errstr_size,
                      "sla.warn_pct must be increasing within (0, 100): %d, %d",
@@ -187,7 +188,8 @@ cfd_err cfd_policy_validate(const cfd_policy *p, char *errstr, size_t errstr_siz
     if (p->event_report_ms[0] <= 0 || p->event_report_ms[1] <= 0)
         return invalid(errstr, errstr_size, "duties.event_report_* must be positive");
     if (p->aaa_parallel_pct < 0 || p->aaa_parallel_pct > 100)
-        return invalid(errstr, errstr_size, "duties.aaa_parallel_pct must be within 0..100");
+        return invalid(errstr, errstr_size,
+                       "duties.aaa_parallel_pct must be within 0..100");
     if (p->escalation_ms <= 0)
         return invalid(errstr, errstr_size, "sla.escalation_interval must be positive");
     if (p->utc_offset_min < -14 * 60 || p->utc_offset_min > 14 * 60)
@@ -208,8 +210,9 @@ cfd_err cfd_policy_validate(const cfd_policy *p, char *errstr, size_t errstr_siz
         pts->temporary_fix_per_day < 0 || pts->parts_late_per_day < 0)
         return invalid(errstr, errstr_size, "penalty points must not be negative");
     if (p->n_chain < CFD_CHAIN_MIN || p->n_chain > CFD_CHAIN_MAX)
-        return invalid(errstr, errstr_size, "sla.recipients must name 3 or 4 levels "
-                                            "(warning, warning, breach, escalation)");
+        return invalid(errstr, errstr_size,
+                       "sla.recipients must name 3 or 4 levels "
+                       "(warning, warning, breach, escalation)");
     for (int i = 0; i < p->n_chain; i++)
         if (p->chain[i] < CFD_RECIPIENT_ENGINEER ||
             p->chain[i] > CFD_RECIPIENT_NOC_DUTY_MANAGER ||
@@ -261,7 +264,8 @@ int64_t cfd_policy_quiet_end(const cfd_policy *p, int64_t t_ms)
     int64_t tod = local - midnight;
 
     for (int i = 0; i < p->n_quiet && i < CFD_QUIET_MAX; i++) {
-        int64_t s = p->quiet[i].start_min * CFD_MIN_MS, e = p->quiet[i].end_min * CFD_MIN_MS;
+        int64_t s = p->quiet[i].start_min * CFD_MIN_MS,
+                e = p->quiet[i].end_min * CFD_MIN_MS;
         int64_t end_local;
 
         if (s < e && tod >= s && tod < e)

@@ -165,7 +165,8 @@ static void timeline_insert(cfd_record *rec, const cfd_event *ev, size_t *pos)
         grown[i].full_interruption = ev->report.full_interruption;
     if (ev->kind == CFD_MS_SERVICE_RESTORED) {
         grown[i].workaround = ev->restoration.workaround;
-        grown[i].due_ms = ev->restoration.workaround ? ev->restoration.permanent_fix_due_ms : 0;
+        grown[i].due_ms =
+            ev->restoration.workaround ? ev->restoration.permanent_fix_due_ms : 0;
     }
     if (ev->kind == CFD_MS_PART_REPLACED)
         grown[i].due_ms = ev->part_promised_at_ms;
@@ -301,8 +302,7 @@ static bool latest_in(const cfd_record *rec, const cfd_event *ev,
         const cfd_timeline_entry *e = &rec->timeline[i];
 
         if (group(e->milestone) == g &&
-            event_order(e->event_time_ms, e->event_id, ev->event_time_ms,
-                        ev->event_id) > 0)
+            event_order(e->event_time_ms, e->event_id, ev->event_time_ms, ev->event_id) > 0)
             return false;
     }
     return true;
@@ -320,7 +320,7 @@ typedef struct stage {
     size_t n_str;
     bool report;           /* the customer block below replaces the record's */
     cfd_customer customer; /* owned copies */
-    bool arrival; /* engineers and staff below replace the record's */
+    bool arrival;          /* engineers and staff below replace the record's */
     char **engineers, **staff;
     size_t n_engineers, n_staff;
     char *alarm_id; /* to link, not yet in rec->linked_alarms */
@@ -359,8 +359,8 @@ static void stage_payload(stage *st, cfd_record *rec, const cfd_event *ev)
         break;
     case CFD_MS_ARRIVED_ON_SITE:
         st->arrival = true;
-        st->engineers = cfd_strv_dup(ev->arrival.engineers, ev->arrival.n_engineers,
-                                     &st->n_engineers);
+        st->engineers =
+            cfd_strv_dup(ev->arrival.engineers, ev->arrival.n_engineers, &st->n_engineers);
         st->staff = cfd_strv_dup(ev->arrival.assisting_staff, ev->arrival.n_assisting_staff,
                                  &st->n_staff);
         break;
@@ -524,8 +524,8 @@ static void stage_alarm(stage *st, cfd_record *rec, const char *alarm_id)
 {
     if (alarm_linked(rec, alarm_id))
         return;
-    rec->linked_alarms = cfd_xrealloc(rec->linked_alarms,
-                                      (rec->n_linked_alarms + 1) * sizeof(*rec->linked_alarms));
+    rec->linked_alarms = cfd_xrealloc(rec->linked_alarms, (rec->n_linked_alarms + 1) *
+                                                              sizeof(*rec->linked_alarms));
     st->alarm_id = cfd_xstrdup(alarm_id);
 }
 
@@ -766,8 +766,9 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
     }
 
     latest = latest_in(rec, ev, payload_group);
-    note_latest = (ev->kind == CFD_MS_CUSTOMER_ABSENT || ev->kind == CFD_MS_SIGNATURE_WAIVED) &&
-                  latest_in(rec, ev, note_group);
+    note_latest =
+        (ev->kind == CFD_MS_CUSTOMER_ABSENT || ev->kind == CFD_MS_SIGNATURE_WAIVED) &&
+        latest_in(rec, ev, note_group);
     if (latest)
         stage_payload(&st, rec, ev);
     /* Each milestone sets only what it carries: the issuing unit comes from the latest

@@ -116,8 +116,7 @@ static bool open_pause(const cfd_record *rec, cfd_metric m, int64_t as_of)
 }
 
 /* Collects the pauses of metric m, sorted and merged. @returns how many. */
-static size_t pauses_of(const cfd_record *rec, cfd_metric m, int64_t as_of,
-                        interval *out)
+static size_t pauses_of(const cfd_record *rec, cfd_metric m, int64_t as_of, interval *out)
 {
     size_t n = 0, k = 0;
 
@@ -186,8 +185,8 @@ static int64_t paused_within(int64_t from, int64_t to, const interval *iv, size_
 /* Warnings come at fractions of the time that counts between start and deadline. */
 static int64_t warning_at(const cfd_sla_result *r, int pct, const interval *iv, size_t n)
 {
-    int64_t counted = r->deadline_ms - r->start_ms -
-                      paused_within(r->start_ms, r->deadline_ms, iv, n);
+    int64_t counted =
+        r->deadline_ms - r->start_ms - paused_within(r->start_ms, r->deadline_ms, iv, n);
 
     return walk(r->start_ms, counted * pct / 100, iv, n);
 }
@@ -304,17 +303,16 @@ void cfd_sla_judge_at(const cfd_record *rec, const cfd_policy *pol, int64_t as_o
     /* Cause identification counts from the arrival of a visit the customer did not
      * miss, or for a fault handled without a visit from the duty start (default). */
     int64_t visited = visit_arrival(rec);
-    int64_t cause_start = visited != 0 ? visited
+    int64_t cause_start = visited != 0                                        ? visited
                           : (rec->remote_restoration || rec->diagnosed_at_ms) ? start
-                                                                               : 0;
+                                                                              : 0;
     clock_in clocks[CFD_METRIC_COUNT] = {
         [CFD_METRIC_CONTACT] = {CFD_METRIC_CONTACT, lim->contact_ms, start,
                                 first_at(rec, CFD_MS_CUSTOMER_CONTACTED), 0,
                                 lim->contact_quiet_moves},
         /* The customer's time has priority over the on-site limit. */
         [CFD_METRIC_ON_SITE] = {CFD_METRIC_ON_SITE, lim->onsite_ms, start, on_site,
-                                rec->appointment_by_customer ? rec->appointment_time_ms
-                                                             : 0,
+                                rec->appointment_by_customer ? rec->appointment_time_ms : 0,
                                 false},
         /* The restoration clock starts at the report or the alarm, whichever first. */
         [CFD_METRIC_RESTORATION] = {CFD_METRIC_RESTORATION, lim->restoration_ms,

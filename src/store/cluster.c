@@ -41,7 +41,8 @@ struct cfd_cluster {
 
 /* --- slots --------------------------------------------------------------------------- */
 
-uint16_t cfd_cluster_crc16(const void *buf, size_t len) {
+uint16_t cfd_cluster_crc16(const void *buf, size_t len)
+{
     const unsigned char *p = buf;
     uint16_t crc = 0;
     for (size_t i = 0; i < len; i++) {
@@ -52,7 +53,8 @@ uint16_t cfd_cluster_crc16(const void *buf, size_t len) {
     return crc;
 }
 
-int cfd_cluster_key_slot(const void *key, size_t len) {
+int cfd_cluster_key_slot(const void *key, size_t len)
+{
     const char *k = key;
     const char *open = memchr(k, '{', len);
     if (open) {
@@ -69,7 +71,8 @@ int cfd_cluster_key_slot(const void *key, size_t len) {
 /* --- nodes and connections ----------------------------------------------------------- */
 
 /* @returns the index of host:port, added when new. */
-static size_t node_get(cfd_cluster *cl, const char *host, size_t host_len, int port) {
+static size_t node_get(cfd_cluster *cl, const char *host, size_t host_len, int port)
+{
     for (size_t i = 0; i < cl->n_nodes; i++)
         if (cl->nodes[i].port == port && strlen(cl->nodes[i].host) == host_len &&
             memcmp(cl->nodes[i].host, host, host_len) == 0)
@@ -84,7 +87,8 @@ static size_t node_get(cfd_cluster *cl, const char *host, size_t host_len, int p
 
 /* Parses "host:port" (the last colon splits, so an IPv6 host works) into a node.
  * @returns its index, or -1 when s is not an address. */
-static long node_parse(cfd_cluster *cl, const char *s, size_t len) {
+static long node_parse(cfd_cluster *cl, const char *s, size_t len)
+{
     const char *colon = NULL;
     for (size_t i = 0; i < len; i++)
         if (s[i] == ':')
@@ -104,7 +108,8 @@ static long node_parse(cfd_cluster *cl, const char *s, size_t len) {
     return (long)node_get(cl, s, (size_t)(colon - s), (int)port);
 }
 
-static void node_drop(cl_node *nd) {
+static void node_drop(cl_node *nd)
+{
     if (nd->rc)
         redisFree(nd->rc);
     nd->rc = NULL;
@@ -114,7 +119,8 @@ static void node_drop(cl_node *nd) {
 /* @returns CFD_OK when r is a reply of the wanted type; else fills errstr. */
 static cfd_err reply_check(const redisContext *c, const redisReply *r, int type,
                            const char *what, const cl_node *nd, char *errstr,
-                           size_t errstr_size) {
+                           size_t errstr_size)
+{
     if (r && r->type == type)
         return CFD_OK;
     if (!r) {
@@ -126,14 +132,15 @@ static cfd_err reply_check(const redisContext *c, const redisReply *r, int type,
         snprintf(errstr, errstr_size, "redis %s:%d %s: %s", nd->host, nd->port, what,
                  r->str);
     else
-        snprintf(errstr, errstr_size, "redis %s:%d %s: unexpected reply type %d",
-                 nd->host, nd->port, what, r->type);
+        snprintf(errstr, errstr_size, "redis %s:%d %s: unexpected reply type %d", nd->host,
+                 nd->port, what, r->type);
     return CFD_ERR;
 }
 
 /* Opens nd's connection when it has none (AUTH included). @returns it, or NULL. */
 static redisContext *node_conn(cfd_cluster *cl, cl_node *nd, char *errstr,
-                               size_t errstr_size) {
+                               size_t errstr_size)
+{
     if (nd->rc)
         return nd->rc;
     struct timeval tv = {.tv_sec = cl->timeout_ms / 1000,
@@ -152,7 +159,8 @@ static redisContext *node_conn(cfd_cluster *cl, cl_node *nd, char *errstr,
         redisReply *r = *cl->user ? redisCommand(c, "AUTH %s %s", cl->user, cl->password)
                                   : redisCommand(c, "AUTH %s", cl->password);
         /* The reply text never contains the password. */
-        cfd_err err = reply_check(c, r, REDIS_REPLY_STATUS, "AUTH", nd, errstr, errstr_size);
+        cfd_err err =
+            reply_check(c, r, REDIS_REPLY_STATUS, "AUTH", nd, errstr, errstr_size);
         freeReplyObject(r);
         if (err) {
             redisFree(c);
@@ -168,11 +176,12 @@ static redisContext *node_conn(cfd_cluster *cl, cl_node *nd, char *errstr,
 /* Loads the scripts nd's connection has not loaded yet.
  * @returns CFD_OK, CFD_ERR_IO (the connection is dropped) or CFD_ERR. */
 static cfd_err node_load_scripts(cfd_cluster *cl, cl_node *nd, char *errstr,
-                                 size_t errstr_size) {
+                                 size_t errstr_size)
+{
     while (nd->n_loaded < cl->n_scripts) {
         redisReply *r = redisCommand(nd->rc, "SCRIPT LOAD %s", cl->scripts[nd->n_loaded]);
-        cfd_err err = reply_check(nd->rc, r, REDIS_REPLY_STRING, "SCRIPT LOAD", nd,
-                                  errstr, errstr_size);
+        cfd_err err = reply_check(nd->rc, r, REDIS_REPLY_STRING, "SCRIPT LOAD", nd, errstr,
+                                  errstr_size);
         freeReplyObject(r);
         if (err) {
             if (err == CFD_ERR_IO)
@@ -186,7 +195,8 @@ static cfd_err node_load_scripts(cfd_cluster *cl, cl_node *nd, char *errstr,
 
 /* A master's connection with every script loaded. @returns it, or NULL. */
 static redisContext *master_conn(cfd_cluster *cl, cl_node *nd, char *errstr,
-                                 size_t errstr_size) {
+                                 size_t errstr_size)
+{
     if (!node_conn(cl, nd, errstr, errstr_size) ||
         node_load_scripts(cl, nd, errstr, errstr_size) != CFD_OK) {
         cl->stale = true;
@@ -202,7 +212,8 @@ static redisContext *master_conn(cfd_cluster *cl, cl_node *nd, char *errstr,
  * @returns CFD_OK, CFD_ERR_CONFIG when the node is no cluster node, CFD_ERR_IO or
  *          CFD_ERR.
  */
-static cfd_err map_read(cfd_cluster *cl, size_t idx, char *errstr, size_t errstr_size) {
+static cfd_err map_read(cfd_cluster *cl, size_t idx, char *errstr, size_t errstr_size)
+{
     redisContext *c = node_conn(cl, &cl->nodes[idx], errstr, errstr_size);
     if (!c)
         return CFD_ERR_IO;
@@ -212,7 +223,8 @@ static cfd_err map_read(cfd_cluster *cl, size_t idx, char *errstr, size_t errstr
     if (err) {
         if (err == CFD_ERR_IO)
             cfd_cluster_failed(cl, c);
-        else if (r && r->type == REDIS_REPLY_ERROR && strstr(r->str, "cluster support disabled"))
+        else if (r && r->type == REDIS_REPLY_ERROR &&
+                 strstr(r->str, "cluster support disabled"))
             err = CFD_ERR_CONFIG;
         freeReplyObject(r);
         return err;
@@ -233,7 +245,8 @@ static cfd_err map_read(cfd_cluster *cl, size_t idx, char *errstr, size_t errstr
         /* No endpoint, or "?": the node is reached where we asked, on its own port. */
         const char *h = cl->nodes[idx].host;
         size_t hlen = strlen(h);
-        if (host->type == REDIS_REPLY_STRING && host->len > 0 && strcmp(host->str, "?") != 0) {
+        if (host->type == REDIS_REPLY_STRING && host->len > 0 &&
+            strcmp(host->str, "?") != 0) {
             h = host->str;
             hlen = host->len;
         }
@@ -263,7 +276,8 @@ static cfd_err map_read(cfd_cluster *cl, size_t idx, char *errstr, size_t errstr
     return CFD_OK;
 }
 
-cfd_err cfd_cluster_refresh(cfd_cluster *cl, char *errstr, size_t errstr_size) {
+cfd_err cfd_cluster_refresh(cfd_cluster *cl, char *errstr, size_t errstr_size)
+{
     /* Masters of the map first (they know it best), then every other node: the seeds,
      * replicas promoted since, targets of redirections. */
     for (int pass = 0; pass < 2; pass++) {
@@ -280,8 +294,9 @@ cfd_err cfd_cluster_refresh(cfd_cluster *cl, char *errstr, size_t errstr_size) {
 
 /* --- the router ---------------------------------------------------------------------- */
 
-cfd_cluster *cfd_cluster_new(const cfd_cluster_opts *opts, bool *not_cluster,
-                             char *errstr, size_t errstr_size) {
+cfd_cluster *cfd_cluster_new(const cfd_cluster_opts *opts, bool *not_cluster, char *errstr,
+                             size_t errstr_size)
+{
     cfd_cluster *cl = cfd_xcalloc(1, sizeof(*cl));
     cl->user = cfd_xstrdup(opts->user);
     cl->password = cfd_xstrdup(opts->password);
@@ -328,7 +343,8 @@ fail:
     return NULL;
 }
 
-void cfd_cluster_destroy(cfd_cluster *cl) {
+void cfd_cluster_destroy(cfd_cluster *cl)
+{
     if (!cl)
         return;
     for (size_t i = 0; i < cl->n_nodes; i++) {
@@ -345,7 +361,8 @@ void cfd_cluster_destroy(cfd_cluster *cl) {
 }
 
 cfd_err cfd_cluster_script_add(cfd_cluster *cl, const char *body, char sha[41],
-                               char *errstr, size_t errstr_size) {
+                               char *errstr, size_t errstr_size)
+{
     if (cl->stale)
         cfd_cluster_refresh(cl, errstr, errstr_size);
     sha[0] = '\0';
@@ -390,7 +407,8 @@ cfd_err cfd_cluster_script_add(cfd_cluster *cl, const char *body, char sha[41],
 
 /* @returns the index of slot's master, reading the map first when it is stale or has
  * none, or -1 (errstr filled). */
-static long slot_node(cfd_cluster *cl, int slot, char *errstr, size_t errstr_size) {
+static long slot_node(cfd_cluster *cl, int slot, char *errstr, size_t errstr_size)
+{
     if (slot < 0 || slot >= CFD_CLUSTER_SLOTS) {
         snprintf(errstr, errstr_size, "redis cluster: no slot %d", slot);
         return -1;
@@ -406,13 +424,15 @@ static long slot_node(cfd_cluster *cl, int slot, char *errstr, size_t errstr_siz
 }
 
 redisContext *cfd_cluster_conn_for_slot(cfd_cluster *cl, int slot, char *errstr,
-                                        size_t errstr_size) {
+                                        size_t errstr_size)
+{
     long idx = slot_node(cl, slot, errstr, errstr_size);
     return idx < 0 ? NULL : master_conn(cl, &cl->nodes[idx], errstr, errstr_size);
 }
 
 redisContext *cfd_cluster_conn_for_key(cfd_cluster *cl, const char *key, char *errstr,
-                                       size_t errstr_size) {
+                                       size_t errstr_size)
+{
     return cfd_cluster_conn_for_slot(cl, cfd_cluster_key_slot(key, strlen(key)), errstr,
                                      errstr_size);
 }
@@ -422,7 +442,8 @@ redisContext *cfd_cluster_conn_for_key(cfd_cluster *cl, const char *key, char *e
  * (-1 when the reply names none: the map must be read again).
  */
 static cfd_cluster_redirect redirect_parse(cfd_cluster *cl, const redisReply *r,
-                                           long *target) {
+                                           long *target)
+{
     *target = -1;
     if (!r || r->type != REDIS_REPLY_ERROR)
         return CFD_CLUSTER_REPLY;
@@ -453,7 +474,8 @@ static cfd_cluster_redirect redirect_parse(cfd_cluster *cl, const redisReply *r,
 
 cfd_cluster_redirect cfd_cluster_redirected(cfd_cluster *cl, const redisReply *r,
                                             redisContext **ask, char *errstr,
-                                            size_t errstr_size) {
+                                            size_t errstr_size)
+{
     long target;
     cfd_cluster_redirect kind = redirect_parse(cl, r, &target);
     if (ask)
@@ -465,7 +487,8 @@ cfd_cluster_redirect cfd_cluster_redirected(cfd_cluster *cl, const redisReply *r
     return kind;
 }
 
-void cfd_cluster_failed(cfd_cluster *cl, redisContext *c) {
+void cfd_cluster_failed(cfd_cluster *cl, redisContext *c)
+{
     for (size_t i = 0; i < cl->n_nodes; i++) {
         if (c && cl->nodes[i].rc == c) {
             cfd_warn(MOD, "connection to %s:%d lost: %s", cl->nodes[i].host,
@@ -490,10 +513,11 @@ typedef struct pending {
  * target), reads their replies, and keeps in next[] those to send again.
  * @returns CFD_OK or CFD_ERR_IO.
  */
-static cfd_err send_batch(cfd_cluster *cl, int slot, long target, const cfd_cluster_cmd *cmds,
-                          const pending *todo, size_t n_todo, bool *sent,
-                          redisReply **replies, pending *next, size_t *n_next,
-                          char *errstr, size_t errstr_size) {
+static cfd_err send_batch(cfd_cluster *cl, int slot, long target,
+                          const cfd_cluster_cmd *cmds, const pending *todo, size_t n_todo,
+                          bool *sent, redisReply **replies, pending *next, size_t *n_next,
+                          char *errstr, size_t errstr_size)
+{
     bool asking = target >= 0;
     long key = target;
     cfd_err err = CFD_OK;
@@ -562,7 +586,8 @@ lost:
 
 cfd_err cfd_cluster_pipeline(cfd_cluster *cl, int slot, const cfd_cluster_cmd *cmds,
                              size_t n, redisReply **replies, char *errstr,
-                             size_t errstr_size) {
+                             size_t errstr_size)
+{
     pending *todo = cfd_xmalloc(sizeof(*todo) * (n ? n : 1));
     pending *next = cfd_xmalloc(sizeof(*next) * (n ? n : 1));
     bool *sent = cfd_xmalloc(sizeof(*sent) * (n ? n : 1));
@@ -575,8 +600,9 @@ cfd_err cfd_cluster_pipeline(cfd_cluster *cl, int slot, const cfd_cluster_cmd *c
     }
     for (int round = 0; n_todo > 0 && !err; round++) {
         if (round > cl->max_redirects) {
-            snprintf(errstr, errstr_size, "redis cluster: slot %d: more than %d redirections",
-                     slot, cl->max_redirects);
+            snprintf(errstr, errstr_size,
+                     "redis cluster: slot %d: more than %d redirections", slot,
+                     cl->max_redirects);
             err = CFD_ERR_IO;
             break;
         }
@@ -605,8 +631,9 @@ cfd_err cfd_cluster_pipeline(cfd_cluster *cl, int slot, const cfd_cluster_cmd *c
 }
 
 redisReply *cfd_cluster_command(cfd_cluster *cl, const char *key, int argc,
-                                const char *const *argv, const size_t *lens,
-                                char *errstr, size_t errstr_size) {
+                                const char *const *argv, const size_t *lens, char *errstr,
+                                size_t errstr_size)
+{
     cfd_cluster_cmd cmd = {.argc = argc, .argv = argv, .lens = lens};
     redisReply *r = NULL;
     if (cfd_cluster_pipeline(cl, cfd_cluster_key_slot(key, strlen(key)), &cmd, 1, &r,
@@ -617,18 +644,21 @@ redisReply *cfd_cluster_command(cfd_cluster *cl, const char *key, int argc,
 
 /* --- what the router knows ----------------------------------------------------------- */
 
-void cfd_cluster_stats_get(const cfd_cluster *cl, cfd_cluster_stats *out) {
+void cfd_cluster_stats_get(const cfd_cluster *cl, cfd_cluster_stats *out)
+{
     *out = cl->stats;
 }
 
-size_t cfd_cluster_masters(const cfd_cluster *cl) {
+size_t cfd_cluster_masters(const cfd_cluster *cl)
+{
     size_t n = 0;
     for (size_t i = 0; i < cl->n_nodes; i++)
         n += cl->nodes[i].master;
     return n;
 }
 
-void cfd_cluster_slot_master(const cfd_cluster *cl, int slot, char *out, size_t n) {
+void cfd_cluster_slot_master(const cfd_cluster *cl, int slot, char *out, size_t n)
+{
     if (slot < 0 || slot >= CFD_CLUSTER_SLOTS || cl->slots[slot] < 0)
         snprintf(out, n, "%s", "");
     else

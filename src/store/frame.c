@@ -7,21 +7,27 @@
 
 #include "confirmd/alloc.h"
 
-const char *cfd_output_kind_name(int tag) {
+const char *cfd_output_kind_name(int tag)
+{
     switch (tag) {
-#define CFD_OUTPUT_KIND_CASE(name, tag_, str) case tag_: return str;
+#define CFD_OUTPUT_KIND_CASE(name, tag_, str) \
+    case tag_:                                \
+        return str;
         CFD_OUTPUT_KINDS(CFD_OUTPUT_KIND_CASE)
 #undef CFD_OUTPUT_KIND_CASE
-    default: return NULL;
+    default:
+        return NULL;
     }
 }
 
-static void put_be(uint8_t *p, uint64_t v, int bytes) {
+static void put_be(uint8_t *p, uint64_t v, int bytes)
+{
     for (int i = bytes - 1; i >= 0; i--, v >>= 8)
         p[i] = (uint8_t)(v & 0xff);
 }
 
-static uint64_t get_be(const uint8_t *p, int bytes) {
+static uint64_t get_be(const uint8_t *p, int bytes)
+{
     uint64_t v = 0;
     for (int i = 0; i < bytes; i++)
         v = (v << 8) | p[i];
@@ -29,7 +35,8 @@ static uint64_t get_be(const uint8_t *p, int bytes) {
 }
 
 void *cfd_frame_output(cfd_output_kind kind, const char *key, const void *payload,
-                       size_t payload_len, size_t *len) {
+                       size_t payload_len, size_t *len)
+{
     size_t klen = strlen(key);
     if (klen > 0xffff)
         klen = 0xffff;
@@ -45,7 +52,8 @@ void *cfd_frame_output(cfd_output_kind kind, const char *key, const void *payloa
 
 cfd_err cfd_frame_output_parse(const void *frame, size_t len, cfd_output_kind *kind,
                                const char **key, size_t *key_len, const void **payload,
-                               size_t *payload_len) {
+                               size_t *payload_len)
+{
     const uint8_t *f = frame;
     if (len < 3)
         return CFD_ERR_DECODE;
@@ -60,7 +68,8 @@ cfd_err cfd_frame_output_parse(const void *frame, size_t len, cfd_output_kind *k
     return CFD_OK;
 }
 
-void *cfd_frame_parked(const cfd_parked_ref *ref, size_t *len) {
+void *cfd_frame_parked(const cfd_parked_ref *ref, size_t *len)
+{
     size_t tlen = strlen(ref->topic);
     if (tlen > 0xffff)
         tlen = 0xffff;
@@ -77,7 +86,8 @@ void *cfd_frame_parked(const cfd_parked_ref *ref, size_t *len) {
 }
 
 cfd_err cfd_frame_parked_parse(const void *frame, size_t len, cfd_parked_ref *ref,
-                               char *topic, size_t topic_size) {
+                               char *topic, size_t topic_size)
+{
     const uint8_t *f = frame;
     if (len < 22)
         return CFD_ERR_DECODE;

@@ -39,7 +39,8 @@ static cfd_err run_ok(cfd_inspect *in, redisReply *r, const char *what, char *er
                       size_t errstr_size)
 {
     if (!r || r->type == REDIS_REPLY_ERROR)
-        return fail(in, r, what, errstr, errstr_size); /* the reply never holds the password */
+        return fail(in, r, what, errstr,
+                    errstr_size); /* the reply never holds the password */
     freeReplyObject(r);
     return CFD_OK;
 }
@@ -63,12 +64,13 @@ cfd_inspect *cfd_inspect_new(const cfd_store_opts *o, char *errstr, size_t errst
     redisSetTimeout(in->rc, tv);
     if (o->password && *o->password &&
         run_ok(in,
-               o->user && *o->user ? redisCommand(in->rc, "AUTH %s %s", o->user, o->password)
-                                   : redisCommand(in->rc, "AUTH %s", o->password),
+               o->user && *o->user
+                   ? redisCommand(in->rc, "AUTH %s %s", o->user, o->password)
+                   : redisCommand(in->rc, "AUTH %s", o->password),
                "AUTH", errstr, errstr_size))
         goto fail;
-    if (o->db && run_ok(in, redisCommand(in->rc, "SELECT %d", o->db), "SELECT", errstr,
-                        errstr_size))
+    if (o->db &&
+        run_ok(in, redisCommand(in->rc, "SELECT %d", o->db), "SELECT", errstr, errstr_size))
         goto fail;
     return in;
 fail:
@@ -107,7 +109,8 @@ static void replies_free(redisReply **r, size_t n)
         freeReplyObject(r[i]);
 }
 
-cfd_err cfd_inspect_partitions(cfd_inspect *in, int32_t *n, char *errstr, size_t errstr_size)
+cfd_err cfd_inspect_partitions(cfd_inspect *in, int32_t *n, char *errstr,
+                               size_t errstr_size)
 {
     redisReply *r[CFD_INSPECT_MAX_PARTS];
     cfd_err err;
@@ -218,7 +221,8 @@ cfd_err cfd_inspect_states(cfd_inspect *in, cfd_inspect_state_fn fn, void *ctx,
     glob_escape(in->prefix, prefix, sizeof(prefix));
     snprintf(pattern, sizeof(pattern), "%s:{p*}:wo:*", prefix);
     do {
-        redisReply *r = redisCommand(in->rc, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
+        redisReply *r =
+            redisCommand(in->rc, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
 
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
             r->element[0]->type != REDIS_REPLY_STRING ||
@@ -244,8 +248,8 @@ cfd_err cfd_inspect_timers(cfd_inspect *in, int32_t part, cfd_inspect_timer **ti
     *timers = cfd_xcalloc(r->elements / 2 + 1, sizeof(**timers));
     for (size_t i = 0; i + 1 < r->elements; i += 2) {
         (*timers)[*n].order = cfd_xstrdup(r->element[i]->str ? r->element[i]->str : "");
-        (*timers)[*n].at_ms = strtoll(r->element[i + 1]->str ? r->element[i + 1]->str : "0",
-                                      NULL, 10);
+        (*timers)[*n].at_ms =
+            strtoll(r->element[i + 1]->str ? r->element[i + 1]->str : "0", NULL, 10);
         (*n)++;
     }
     freeReplyObject(r);
@@ -266,7 +270,8 @@ cfd_err cfd_inspect_meta_get(cfd_inspect *in, int32_t part, cfd_inspect_meta *ou
     cfd_err err;
 
     memset(out, 0, sizeof(*out));
-    redisAppendCommand(in->rc, "HMGET %s:{p%" PRId32 "}:meta epoch owner", in->prefix, part);
+    redisAppendCommand(in->rc, "HMGET %s:{p%" PRId32 "}:meta epoch owner", in->prefix,
+                       part);
     redisAppendCommand(in->rc, "HLEN %s:{p%" PRId32 "}:outbox", in->prefix, part);
     err = replies(in, 2, r, "HMGET meta", errstr, errstr_size);
     if (!err && (r[0]->type != REDIS_REPLY_ARRAY || r[0]->elements != 2 ||
@@ -312,8 +317,10 @@ cfd_err cfd_inspect_outbox(cfd_inspect *in, int32_t part, size_t max, cfd_outbox
             r->element[1]->type != REDIS_REPLY_ARRAY)
             return fail(in, r, "HSCAN outbox", errstr, errstr_size);
         snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-        for (size_t i = 0; i + 1 < r->element[1]->elements && given < max; i += 2, given++) {
-            const redisReply *id = r->element[1]->element[i], *f = r->element[1]->element[i + 1];
+        for (size_t i = 0; i + 1 < r->element[1]->elements && given < max;
+             i += 2, given++) {
+            const redisReply *id = r->element[1]->element[i],
+                             *f = r->element[1]->element[i + 1];
             fn(id->str, f->str, f->len, ctx);
         }
         freeReplyObject(r);
@@ -324,8 +331,8 @@ cfd_err cfd_inspect_outbox(cfd_inspect *in, int32_t part, size_t max, cfd_outbox
 cfd_err cfd_inspect_applied(cfd_inspect *in, int32_t part, const char *topic,
                             int64_t *offset, char *errstr, size_t errstr_size)
 {
-    redisReply *r = redisCommand(in->rc, "HGET %s:{p%" PRId32 "}:meta off:%s", in->prefix,
-                                 part, topic);
+    redisReply *r =
+        redisCommand(in->rc, "HGET %s:{p%" PRId32 "}:meta off:%s", in->prefix, part, topic);
 
     if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL))
         return fail(in, r, "HGET offset", errstr, errstr_size);

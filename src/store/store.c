@@ -43,14 +43,15 @@ typedef struct argv_buf {
 struct cfd_txn {
     int32_t part;
     int64_t epoch;
-    argv_buf keys;   /* KEYS[5..] */
-    argv_buf ops;    /* ops part of ARGV */
-    argv_buf offs;   /* (topic, offset) pairs */
-    size_t n_writes; /* ops other than offsets */
+    argv_buf keys;    /* KEYS[5..] */
+    argv_buf ops;     /* ops part of ARGV */
+    argv_buf offs;    /* (topic, offset) pairs */
+    size_t n_writes;  /* ops other than offsets */
     int64_t next_due; /* the earliest instant a timer or park window it sets is due */
 };
 
-static void argv_push(argv_buf *a, const void *data, size_t len) {
+static void argv_push(argv_buf *a, const void *data, size_t len)
+{
     if (a->n == a->cap) {
         a->cap = a->cap ? a->cap * 2 : 16;
         a->v = cfd_xrealloc(a->v, a->cap * sizeof(*a->v));
@@ -64,10 +65,15 @@ static void argv_push(argv_buf *a, const void *data, size_t len) {
     a->n++;
 }
 
-static void argv_pushs(argv_buf *a, const char *s) { argv_push(a, s, strlen(s)); }
+static void argv_pushs(argv_buf *a, const char *s)
+{
+    argv_push(a, s, strlen(s));
+}
 
-static void argv_pushf(argv_buf *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void argv_pushf(argv_buf *a, const char *fmt, ...) {
+static void argv_pushf(argv_buf *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void argv_pushf(argv_buf *a, const char *fmt, ...)
+{
     char buf[512];
     va_list ap;
     va_start(ap, fmt);
@@ -76,20 +82,23 @@ static void argv_pushf(argv_buf *a, const char *fmt, ...) {
     argv_push(a, buf, n < 0 ? 0 : (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-static void argv_clear(argv_buf *a) {
+static void argv_clear(argv_buf *a)
+{
     for (size_t i = 0; i < a->n; i++)
         free(a->v[i]);
     a->n = 0;
 }
 
-static void argv_free(argv_buf *a) {
+static void argv_free(argv_buf *a)
+{
     argv_clear(a);
     free(a->v);
     free(a->len);
     memset(a, 0, sizeof(*a));
 }
 
-void cfd_blobs_clear(cfd_blob *blobs, size_t n) {
+void cfd_blobs_clear(cfd_blob *blobs, size_t n)
+{
     for (size_t i = 0; i < n; i++) {
         free(blobs[i].data);
         blobs[i].data = NULL;
@@ -97,10 +106,10 @@ void cfd_blobs_clear(cfd_blob *blobs, size_t n) {
     }
 }
 
-
 /* Key of part: "<prefix>:{p<N>}:<suffix>". */
 static void key_of(const cfd_store *st, int32_t part, const char *suffix, const char *order,
-                   char *out, size_t n) {
+                   char *out, size_t n)
+{
     if (order)
         snprintf(out, n, "%s:{p%" PRId32 "}:%s:%s", st->prefix, part, suffix, order);
     else
@@ -109,7 +118,8 @@ static void key_of(const cfd_store *st, int32_t part, const char *suffix, const 
 
 /* Fills errstr from a failed reply or connection and classifies the failure. */
 static cfd_err reply_error(cfd_store *st, redisReply *r, const char *what, char *errstr,
-                           size_t errstr_size) {
+                           size_t errstr_size)
+{
     if (!r) {
         snprintf(errstr, errstr_size, "redis %s: %s", what,
                  st->rc && st->rc->errstr[0] ? st->rc->errstr : "connection lost");
@@ -119,7 +129,8 @@ static cfd_err reply_error(cfd_store *st, redisReply *r, const char *what, char 
         /* Answers of a Redis that is up but cannot serve yet (loading its data after a
          * restart, running a long script, a replica without its master): wait and try
          * again, as for a lost connection, rather than stop the worker. */
-        static const char *const transient[] = {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN"};
+        static const char *const transient[] = {"LOADING", "BUSY", "MASTERDOWN",
+                                                "TRYAGAIN"};
         snprintf(errstr, errstr_size, "redis %s: %s", what, r->str);
         if (strncmp(r->str, "FENCED", 6) == 0)
             return CFD_ERR_FENCED;
@@ -133,7 +144,8 @@ static cfd_err reply_error(cfd_store *st, redisReply *r, const char *what, char 
 }
 
 static cfd_err load_script(cfd_store *st, const char *body, char sha[41], char *errstr,
-                           size_t errstr_size) {
+                           size_t errstr_size)
+{
     redisReply *r = redisCommand(st->rc, "SCRIPT LOAD %s", body);
     if (!r || r->type != REDIS_REPLY_STRING || r->len != 40) {
         cfd_err err = reply_error(st, r, "SCRIPT LOAD", errstr, errstr_size);
@@ -157,7 +169,8 @@ typedef struct script_call {
 } script_call;
 
 /* Readies a call of n_keys keys and n_args arguments; the caller fills c->keys. */
-static void call_begin(script_call *c, size_t n_keys, size_t n_args) {
+static void call_begin(script_call *c, size_t n_keys, size_t n_args)
+{
     c->argv = cfd_xmalloc(sizeof(char *) * (3 + n_keys + n_args));
     c->lens = cfd_xmalloc(sizeof(size_t) * (3 + n_keys + n_args));
     c->keys = cfd_xmalloc(sizeof(*c->keys) * (n_keys ? n_keys : 1));
@@ -166,7 +179,8 @@ static void call_begin(script_call *c, size_t n_keys, size_t n_args) {
     c->n = 3 + n_keys; /* EVALSHA, sha and keys are set by call_run */
 }
 
-static void call_arg(script_call *c, const char *s, size_t len) {
+static void call_arg(script_call *c, const char *s, size_t len)
+{
     c->argv[c->n] = s;
     c->lens[c->n++] = len;
 }
@@ -175,7 +189,8 @@ static void call_arg(script_call *c, const char *s, size_t len) {
  * (body) again and sends once more. @returns the reply (freed by the caller), NULL
  * when the connection failed. */
 static redisReply *call_run(cfd_store *st, script_call *c, const char *body, char sha[41],
-                            char *errstr, size_t errstr_size) {
+                            char *errstr, size_t errstr_size)
+{
     c->argv[0] = "EVALSHA";
     c->lens[0] = 7;
     c->argv[1] = sha;
@@ -196,13 +211,15 @@ static redisReply *call_run(cfd_store *st, script_call *c, const char *body, cha
     return r;
 }
 
-static void call_free(script_call *c) {
+static void call_free(script_call *c)
+{
     free(c->argv);
     free(c->lens);
     free(c->keys);
 }
 
-static cfd_err connect_once(cfd_store *st, char *errstr, size_t errstr_size) {
+static cfd_err connect_once(cfd_store *st, char *errstr, size_t errstr_size)
+{
     struct timeval tv = {.tv_sec = st->timeout_ms / 1000,
                          .tv_usec = (st->timeout_ms % 1000) * 1000};
     redisReply *r = NULL;
@@ -216,8 +233,8 @@ static cfd_err connect_once(cfd_store *st, char *errstr, size_t errstr_size) {
         st->rc = redisConnectWithTimeout(st->host, st->port, tv);
     if (!st->rc || st->rc->err) {
         snprintf(errstr, errstr_size, "redis connect %s:%d: %s",
-                 st->unix_socket && *st->unix_socket ? st->unix_socket : st->host,
-                 st->port, st->rc ? st->rc->errstr : "out of memory");
+                 st->unix_socket && *st->unix_socket ? st->unix_socket : st->host, st->port,
+                 st->rc ? st->rc->errstr : "out of memory");
         goto out;
     }
     redisSetTimeout(st->rc, tv);
@@ -254,7 +271,8 @@ out:
     return err;
 }
 
-cfd_store *cfd_store_new(const cfd_store_opts *opts, char *errstr, size_t errstr_size) {
+cfd_store *cfd_store_new(const cfd_store_opts *opts, char *errstr, size_t errstr_size)
+{
     cfd_store *st = cfd_xcalloc(1, sizeof(*st));
     st->host = cfd_xstrdup(opts->host);
     st->port = opts->port;
@@ -271,7 +289,8 @@ cfd_store *cfd_store_new(const cfd_store_opts *opts, char *errstr, size_t errstr
     return st;
 }
 
-void cfd_store_destroy(cfd_store *st) {
+void cfd_store_destroy(cfd_store *st)
+{
     if (!st)
         return;
     if (st->rc)
@@ -284,15 +303,17 @@ void cfd_store_destroy(cfd_store *st) {
     free(st);
 }
 
-cfd_err cfd_store_reconnect(cfd_store *st, char *errstr, size_t errstr_size) {
+cfd_err cfd_store_reconnect(cfd_store *st, char *errstr, size_t errstr_size)
+{
     return connect_once(st, errstr, errstr_size);
 }
 
 cfd_err cfd_store_set_sim_clock(cfd_store *st, int64_t now_ms, char *errstr,
-                                size_t errstr_size) {
-    redisReply *r = now_ms > 0
-                        ? redisCommand(st->rc, "SET %s:clock %lld", st->prefix, (long long)now_ms)
-                        : redisCommand(st->rc, "DEL %s:clock", st->prefix);
+                                size_t errstr_size)
+{
+    redisReply *r = now_ms > 0 ? redisCommand(st->rc, "SET %s:clock %lld", st->prefix,
+                                              (long long)now_ms)
+                               : redisCommand(st->rc, "DEL %s:clock", st->prefix);
     if (!r || r->type == REDIS_REPLY_ERROR) {
         cfd_err err = reply_error(st, r, "set clock", errstr, errstr_size);
         freeReplyObject(r);
@@ -303,7 +324,8 @@ cfd_err cfd_store_set_sim_clock(cfd_store *st, int64_t now_ms, char *errstr,
 }
 
 cfd_err cfd_store_sim_clock(cfd_store *st, int64_t *now_ms, char *errstr,
-                            size_t errstr_size) {
+                            size_t errstr_size)
+{
     redisReply *r = redisCommand(st->rc, "GET %s:clock", st->prefix);
     if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
         cfd_err err = reply_error(st, r, "GET clock", errstr, errstr_size);
@@ -316,7 +338,8 @@ cfd_err cfd_store_sim_clock(cfd_store *st, int64_t *now_ms, char *errstr,
 }
 
 cfd_err cfd_store_claim(cfd_store *st, int32_t part, const char *owner, int64_t *epoch,
-                        char *errstr, size_t errstr_size) {
+                        char *errstr, size_t errstr_size)
+{
     char meta[256];
     key_of(st, part, "meta", NULL, meta, sizeof(meta));
     redisReply *r = redisCommand(st->rc, "EVALSHA %s 1 %s %s", st->claim_sha, meta, owner);
@@ -331,7 +354,8 @@ cfd_err cfd_store_claim(cfd_store *st, int32_t part, const char *owner, int64_t 
 }
 
 cfd_err cfd_store_applied_offset(cfd_store *st, int32_t part, const char *topic,
-                                 int64_t *offset, char *errstr, size_t errstr_size) {
+                                 int64_t *offset, char *errstr, size_t errstr_size)
+{
     char meta[256];
     key_of(st, part, "meta", NULL, meta, sizeof(meta));
     redisReply *r = redisCommand(st->rc, "HGET %s off:%s", meta, topic);
@@ -346,7 +370,8 @@ cfd_err cfd_store_applied_offset(cfd_store *st, int32_t part, const char *topic,
 }
 
 /* Copies a multi-bulk reply of strings into a blob array. */
-static cfd_blob *blobs_from_array(const redisReply *r, size_t *n) {
+static cfd_blob *blobs_from_array(const redisReply *r, size_t *n)
+{
     cfd_blob *items = cfd_xmalloc(sizeof(*items) * (r->elements ? r->elements : 1));
     for (size_t i = 0; i < r->elements; i++) {
         const redisReply *e = r->element[i];
@@ -360,7 +385,8 @@ static cfd_blob *blobs_from_array(const redisReply *r, size_t *n) {
 }
 
 /* Sends the command argv[0..n) with its arguments' lengths. */
-static void append_argv(cfd_store *st, const char **argv, size_t *lens, size_t n) {
+static void append_argv(cfd_store *st, const char **argv, size_t *lens, size_t n)
+{
     for (size_t i = 0; i < n; i++)
         lens[i] = strlen(argv[i]);
     redisAppendCommandArgv(st->rc, (int)n, argv, lens);
@@ -371,8 +397,9 @@ static void append_argv(cfd_store *st, const char **argv, size_t *lens, size_t n
  * GET and an LRANGE per order before, the LRANGE nearly always empty, cost Redis
  * about 2.5 times the CPU at 8 orders a batch (a Lua script reading the same, 4.5). */
 cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, size_t n,
-                       cfd_blob *states, cfd_blob **parked, size_t *n_parked,
-                       char *errstr, size_t errstr_size) {
+                       cfd_blob *states, cfd_blob **parked, size_t *n_parked, char *errstr,
+                       size_t errstr_size)
+{
     for (size_t i = 0; i < n; i++) {
         states[i] = (cfd_blob){NULL, 0};
         parked[i] = NULL;
@@ -382,7 +409,7 @@ cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, s
         return CFD_OK;
     const char **argv = cfd_xmalloc(sizeof(char *) * (n + 2));
     size_t *lens = cfd_xmalloc(sizeof(size_t) * (n + 2));
-    char (*keys)[512] = cfd_xmalloc(sizeof(*keys) * (n + 1));
+    char(*keys)[512] = cfd_xmalloc(sizeof(*keys) * (n + 1));
     bool *in_index = cfd_xcalloc(n, sizeof(bool));
     redisReply *r[2] = {NULL, NULL};
     size_t n_indexed = 0;
@@ -408,7 +435,8 @@ cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, s
         }
     for (size_t k = 0; k < 2; k++)
         if (r[k]->type != REDIS_REPLY_ARRAY || r[k]->elements != n) {
-            err = reply_error(st, r[k], k ? "ZMSCORE parkidx" : "MGET", errstr, errstr_size);
+            err =
+                reply_error(st, r[k], k ? "ZMSCORE parkidx" : "MGET", errstr, errstr_size);
             goto out;
         }
     for (size_t i = 0; i < n; i++) {
@@ -462,7 +490,8 @@ out:
 
 cfd_err cfd_store_get(cfd_store *st, int32_t part, const char *const *kinds,
                       const char *const *names, size_t n, cfd_blob *out, char *errstr,
-                      size_t errstr_size) {
+                      size_t errstr_size)
+{
     char key[512];
     cfd_err err = CFD_OK;
     for (size_t i = 0; i < n; i++) {
@@ -491,8 +520,8 @@ cfd_err cfd_store_get(cfd_store *st, int32_t part, const char *const *kinds,
 }
 
 cfd_err cfd_store_get_parked(cfd_store *st, int32_t part, const char *order,
-                             cfd_blob **items, size_t *n, char *errstr,
-                             size_t errstr_size) {
+                             cfd_blob **items, size_t *n, char *errstr, size_t errstr_size)
+{
     char key[512];
     key_of(st, part, "park", order, key, sizeof(key));
     redisReply *r = redisCommand(st->rc, "LRANGE %s 0 -1", key);
@@ -508,10 +537,13 @@ cfd_err cfd_store_get_parked(cfd_store *st, int32_t part, const char *order,
 
 cfd_err cfd_store_due(cfd_store *st, int32_t part, cfd_due_kind kind, int64_t now_ms,
                       size_t max, char ***orders, size_t *n, char *errstr,
-                      size_t errstr_size) {
+                      size_t errstr_size)
+{
     char key[256];
     key_of(st, part,
-           kind == CFD_DUE_PARKED ? "parkidx" : kind == CFD_DUE_CITY ? "ctimers" : "timers",
+           kind == CFD_DUE_PARKED ? "parkidx"
+           : kind == CFD_DUE_CITY ? "ctimers"
+                                  : "timers",
            NULL, key, sizeof(key));
     redisReply *r = redisCommand(st->rc, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %llu", key,
                                  (long long)now_ms, (unsigned long long)max);
@@ -523,14 +555,15 @@ cfd_err cfd_store_due(cfd_store *st, int32_t part, cfd_due_kind kind, int64_t no
     *n = r->elements;
     *orders = cfd_xmalloc(sizeof(char *) * (r->elements ? r->elements : 1));
     for (size_t i = 0; i < r->elements; i++)
-        (*orders)[i] = cfd_xstrdup(r->element[i]->type == REDIS_REPLY_STRING
-                                   ? r->element[i]->str : "");
+        (*orders)[i] = cfd_xstrdup(
+            r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : "");
     freeReplyObject(r);
     return CFD_OK;
 }
 
 cfd_err cfd_store_outbox_scan(cfd_store *st, int32_t part, cfd_outbox_fn fn, void *ctx,
-                              char *errstr, size_t errstr_size) {
+                              char *errstr, size_t errstr_size)
+{
     char key[256];
     char cursor[32] = "0";
     key_of(st, part, "outbox", NULL, key, sizeof(key));
@@ -553,7 +586,8 @@ cfd_err cfd_store_outbox_scan(cfd_store *st, int32_t part, cfd_outbox_fn fn, voi
 }
 
 cfd_err cfd_store_outbox_remove(cfd_store *st, int32_t part, const char *const *ids,
-                                size_t n, char *errstr, size_t errstr_size) {
+                                size_t n, char *errstr, size_t errstr_size)
+{
     if (n == 0)
         return CFD_OK;
     char key[256];
@@ -580,9 +614,13 @@ cfd_err cfd_store_outbox_remove(cfd_store *st, int32_t part, const char *const *
 
 /* --- transactions ------------------------------------------------------------------ */
 
-cfd_txn *cfd_txn_new(void) { return cfd_xcalloc(1, sizeof(cfd_txn)); }
+cfd_txn *cfd_txn_new(void)
+{
+    return cfd_xcalloc(1, sizeof(cfd_txn));
+}
 
-void cfd_txn_destroy(cfd_txn *tx) {
+void cfd_txn_destroy(cfd_txn *tx)
+{
     if (!tx)
         return;
     argv_free(&tx->keys);
@@ -592,14 +630,19 @@ void cfd_txn_destroy(cfd_txn *tx) {
 }
 
 /* Keeps the earliest instant the transaction makes due. */
-static void txn_due(cfd_txn *tx, int64_t due_ms) {
+static void txn_due(cfd_txn *tx, int64_t due_ms)
+{
     if (due_ms > 0 && due_ms < tx->next_due)
         tx->next_due = due_ms;
 }
 
-int64_t cfd_txn_next_due(const cfd_txn *tx) { return tx->next_due; }
+int64_t cfd_txn_next_due(const cfd_txn *tx)
+{
+    return tx->next_due;
+}
 
-void cfd_txn_begin(cfd_txn *tx, int32_t part, int64_t epoch) {
+void cfd_txn_begin(cfd_txn *tx, int32_t part, int64_t epoch)
+{
     argv_clear(&tx->keys);
     argv_clear(&tx->ops);
     argv_clear(&tx->offs);
@@ -609,11 +652,18 @@ void cfd_txn_begin(cfd_txn *tx, int32_t part, int64_t epoch) {
     tx->next_due = INT64_MAX;
 }
 
-bool cfd_txn_is_empty(const cfd_txn *tx) { return tx->n_writes == 0; }
+bool cfd_txn_is_empty(const cfd_txn *tx)
+{
+    return tx->n_writes == 0;
+}
 
-size_t cfd_txn_size(const cfd_txn *tx) { return tx->n_writes; }
+size_t cfd_txn_size(const cfd_txn *tx)
+{
+    return tx->n_writes;
+}
 
-void cfd_txn_offset(cfd_txn *tx, const char *topic, int64_t offset) {
+void cfd_txn_offset(cfd_txn *tx, const char *topic, int64_t offset)
+{
     for (size_t i = 0; i < tx->offs.n; i += 2) {
         if (strcmp(tx->offs.v[i], topic) == 0) {
             if (strtoll(tx->offs.v[i + 1], NULL, 10) < offset) {
@@ -631,7 +681,8 @@ void cfd_txn_offset(cfd_txn *tx, const char *topic, int64_t offset) {
 }
 
 /* Adds a key for KEYS[] and returns its 1-based index as the script sees it. */
-static size_t txn_key(cfd_txn *tx, const char *key) {
+static size_t txn_key(cfd_txn *tx, const char *key)
+{
     argv_pushs(&tx->keys, key);
     return tx->keys.n + 4;
 }
@@ -639,7 +690,8 @@ static size_t txn_key(cfd_txn *tx, const char *key) {
 /* The store is needed only for the key prefix; transactions are built before commit,
  * so keys are stored relative ("wo:<order>") and prefixed at commit time. */
 void cfd_txn_put(cfd_txn *tx, const char *kind, const char *name, const void *buf,
-                 size_t len) {
+                 size_t len)
+{
     char rel[512];
     snprintf(rel, sizeof(rel), "%s:%s", kind, name);
     size_t k = txn_key(tx, rel);
@@ -649,7 +701,8 @@ void cfd_txn_put(cfd_txn *tx, const char *kind, const char *name, const void *bu
     tx->n_writes++;
 }
 
-void cfd_txn_del(cfd_txn *tx, const char *kind, const char *name) {
+void cfd_txn_del(cfd_txn *tx, const char *kind, const char *name)
+{
     char rel[512];
     snprintf(rel, sizeof(rel), "%s:%s", kind, name);
     size_t k = txn_key(tx, rel);
@@ -658,11 +711,13 @@ void cfd_txn_del(cfd_txn *tx, const char *kind, const char *name) {
     tx->n_writes++;
 }
 
-void cfd_txn_put_state(cfd_txn *tx, const char *order, const void *buf, size_t len) {
+void cfd_txn_put_state(cfd_txn *tx, const char *order, const void *buf, size_t len)
+{
     cfd_txn_put(tx, "wo", order, buf, len);
 }
 
-void cfd_txn_outbox(cfd_txn *tx, const char *id, const void *frame, size_t len) {
+void cfd_txn_outbox(cfd_txn *tx, const char *id, const void *frame, size_t len)
+{
     argv_pushs(&tx->ops, "O");
     argv_pushs(&tx->ops, id);
     argv_push(&tx->ops, frame, len);
@@ -670,7 +725,8 @@ void cfd_txn_outbox(cfd_txn *tx, const char *id, const void *frame, size_t len) 
 }
 
 void cfd_txn_park(cfd_txn *tx, const char *order, const void *frame, size_t len,
-                  int64_t expire_at_ms) {
+                  int64_t expire_at_ms)
+{
     char rel[512];
     snprintf(rel, sizeof(rel), "park:%s", order);
     size_t k = txn_key(tx, rel);
@@ -683,7 +739,8 @@ void cfd_txn_park(cfd_txn *tx, const char *order, const void *frame, size_t len,
     txn_due(tx, expire_at_ms);
 }
 
-void cfd_txn_unpark(cfd_txn *tx, const char *order) {
+void cfd_txn_unpark(cfd_txn *tx, const char *order)
+{
     char rel[512];
     snprintf(rel, sizeof(rel), "park:%s", order);
     size_t k = txn_key(tx, rel);
@@ -693,7 +750,8 @@ void cfd_txn_unpark(cfd_txn *tx, const char *order) {
     tx->n_writes++;
 }
 
-void cfd_txn_timer(cfd_txn *tx, const char *order, int64_t due_ms) {
+void cfd_txn_timer(cfd_txn *tx, const char *order, int64_t due_ms)
+{
     argv_pushs(&tx->ops, "T");
     argv_pushs(&tx->ops, order);
     argv_pushf(&tx->ops, "%" PRId64, due_ms > 0 ? due_ms : 0);
@@ -701,7 +759,8 @@ void cfd_txn_timer(cfd_txn *tx, const char *order, int64_t due_ms) {
     txn_due(tx, due_ms);
 }
 
-void cfd_txn_city_timer(cfd_txn *tx, const char *key, int64_t due_ms) {
+void cfd_txn_city_timer(cfd_txn *tx, const char *key, int64_t due_ms)
+{
     size_t k = txn_key(tx, "ctimers");
     argv_pushs(&tx->ops, "Z");
     argv_pushf(&tx->ops, "%zu", k);
@@ -711,7 +770,8 @@ void cfd_txn_city_timer(cfd_txn *tx, const char *key, int64_t due_ms) {
     txn_due(tx, due_ms);
 }
 
-cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr_size) {
+cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr_size)
+{
     script_call c;
     char epoch_s[24], noff_s[24];
 
@@ -736,8 +796,7 @@ cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr
     if (!r || (r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_STRING)) {
         err = reply_error(st, r, "apply", errstr, errstr_size);
     } else if (strcmp(r->str, "APPLIED") == 0) {
-        cfd_debug(MOD, "partition %" PRId32 ": batch already applied, skipped",
-                  tx->part);
+        cfd_debug(MOD, "partition %" PRId32 ": batch already applied, skipped", tx->part);
     }
     freeReplyObject(r);
     call_free(&c);
@@ -745,7 +804,8 @@ cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr
 }
 
 cfd_err cfd_store_next_due(cfd_store *st, int32_t part, int64_t *at_ms, char *errstr,
-                           size_t errstr_size) {
+                           size_t errstr_size)
+{
     static const char *const sets[] = {"timers", "ctimers", "parkidx"};
     const size_t n = sizeof(sets) / sizeof(sets[0]);
     char key[256];

@@ -33,10 +33,9 @@
 #define MAX_PARTS 64
 #define RING 64
 
-static const char script[] =
-    "for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[i]) end\n"
-    "redis.call('HSET', KEYS[1], 'off', ARGV[1])\n"
-    "return #KEYS - 1\n";
+static const char script[] = "for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[i]) end\n"
+                             "redis.call('HSET', KEYS[1], 'off', ARGV[1])\n"
+                             "return #KEYS - 1\n";
 
 /* The outputs of one poll and the offsets to commit once they are all delivered. */
 typedef struct group {
@@ -50,7 +49,8 @@ typedef struct pipe_state {
     long delivered, failed;
 } pipe_state;
 
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
     pipe_state *ps = opaque;
     group *g = m->_private;
     (void)rk;
@@ -63,7 +63,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         g->pending--;
 }
 
-static rd_kafka_t *client(rd_kafka_type_t type, const char *const *kv, void *opaque) {
+static rd_kafka_t *client(rd_kafka_type_t type, const char *const *kv, void *opaque)
+{
     char errstr[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     for (; kv[0]; kv += 2)
@@ -84,7 +85,8 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *const *kv, void *opa
 }
 
 /* Commits the offsets of every leading group whose outputs were all delivered. */
-static void commit_delivered(rd_kafka_t *consumer, pipe_state *ps, bool sync) {
+static void commit_delivered(rd_kafka_t *consumer, pipe_state *ps, bool sync)
+{
     int64_t next[MAX_PARTS];
     bool any = false;
     for (int p = 0; p < MAX_PARTS; p++)
@@ -110,7 +112,8 @@ static void commit_delivered(rd_kafka_t *consumer, pipe_state *ps, bool sync) {
 }
 
 /* Stores one poll's messages, one EVALSHA per partition, pipelined. */
-static void store(redisContext *rc, const char *sha, rd_kafka_message_t **msgs, int n) {
+static void store(redisContext *rc, const char *sha, rd_kafka_message_t **msgs, int n)
+{
     static const char *argv[2 * POLL_MAX + 5]; /* EVALSHA sha n meta keys offset values */
     static size_t argl[2 * POLL_MAX + 5];
     static char keys[POLL_MAX][96], meta[MAX_PARTS][32], offs[MAX_PARTS][24];
@@ -150,7 +153,8 @@ static void store(redisContext *rc, const char *sha, rd_kafka_message_t **msgs, 
     }
     for (; calls; calls--) {
         redisReply *r = NULL;
-        if (redisGetReply(rc, (void **)&r) != REDIS_OK || !r || r->type == REDIS_REPLY_ERROR) {
+        if (redisGetReply(rc, (void **)&r) != REDIS_OK || !r ||
+            r->type == REDIS_REPLY_ERROR) {
             fprintf(stderr, "bench_bare: redis: %s\n", r ? r->str : rc->errstr);
             exit(1);
         }
@@ -158,7 +162,8 @@ static void store(redisContext *rc, const char *sha, rd_kafka_message_t **msgs, 
     }
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc > 1 && strcmp(argv[1], "--help") == 0) {
         puts("usage: bench_bare [ORDERS [PARTITIONS]]");
         return 0;
@@ -172,7 +177,8 @@ int main(int argc, char **argv) {
     }
     b_workload *wl = b_workload_new(orders, 0, H_WL_T0, 60000, 14);
     h_env *env = h_env_new("bench-bare");
-    snprintf(topics, sizeof(topics), IN_TOPIC ":%d," OUT_TOPIC ":%d", partitions, partitions);
+    snprintf(topics, sizeof(topics), IN_TOPIC ":%d," OUT_TOPIC ":%d", partitions,
+             partitions);
     if (!wl || !env || h_redis_start(env) || h_broker_start(env, topics)) {
         fprintf(stderr, "bench_bare: cannot start redis or the broker\n");
         return 1;
@@ -197,14 +203,32 @@ int main(int argc, char **argv) {
 
     pipe_state *ps = calloc(1, sizeof(*ps));
     snprintf(group_id, sizeof(group_id), "%s-bare", h_worker_group(env));
-    const char *pconf[] = {"bootstrap.servers", h_bootstrap(env),
-                           "enable.idempotence", "true", "acks", "all",
-                           "max.in.flight.requests.per.connection", "1",
-                           "linger.ms", "5", "batch.num.messages", "10000", NULL};
-    const char *cconf[] = {"bootstrap.servers", h_bootstrap(env), "group.id", group_id,
-                           "auto.offset.reset", "earliest", "enable.auto.commit", "false",
-                           "enable.auto.offset.store", "false",
-                           "partition.assignment.strategy", "range", NULL};
+    const char *pconf[] = {"bootstrap.servers",
+                           h_bootstrap(env),
+                           "enable.idempotence",
+                           "true",
+                           "acks",
+                           "all",
+                           "max.in.flight.requests.per.connection",
+                           "1",
+                           "linger.ms",
+                           "5",
+                           "batch.num.messages",
+                           "10000",
+                           NULL};
+    const char *cconf[] = {"bootstrap.servers",
+                           h_bootstrap(env),
+                           "group.id",
+                           group_id,
+                           "auto.offset.reset",
+                           "earliest",
+                           "enable.auto.commit",
+                           "false",
+                           "enable.auto.offset.store",
+                           "false",
+                           "partition.assignment.strategy",
+                           "range",
+                           NULL};
     int64_t cpu0 = b_cpu_us(getpid()), rcpu0 = b_cpu_us(redis_pid);
     rd_kafka_t *prod = client(RD_KAFKA_PRODUCER, pconf, ps);
     /* The idempotent producer gets its producer id first (most of a second on the
@@ -259,8 +283,8 @@ int main(int argc, char **argv) {
                                          RD_KAFKA_V_KEY(m->key, m->key_len),
                                          RD_KAFKA_V_VALUE(m->payload, m->len),
                                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                         RD_KAFKA_V_OPAQUE(g), RD_KAFKA_V_END) ==
-                       RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                                         RD_KAFKA_V_OPAQUE(g),
+                                         RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
                     rd_kafka_poll(prod, 5);
                 rd_kafka_message_destroy(m);
             }
@@ -282,9 +306,10 @@ int main(int argc, char **argv) {
            "msgs/s; CPU per message: this process %.1f us, redis-server %.1f us\n",
            total, secs, (double)(committed - first) / 1000.0, rate,
            (double)cpu / (double)total, (double)rcpu / (double)total);
-    b_row("bare pipe throughput", rate, "msgs/s",
-          "consume, 1 EVALSHA per partition batch, produce, commit after delivery; %ld msgs",
-          total);
+    b_row(
+        "bare pipe throughput", rate, "msgs/s",
+        "consume, 1 EVALSHA per partition batch, produce, commit after delivery; %ld msgs",
+        total);
     b_row("bare pipe CPU, client", (double)cpu / (double)total, "us/msg",
           "this process, librdkafka threads included");
     b_row("bare pipe CPU, redis", (double)rcpu / (double)total, "us/msg", "redis-server");

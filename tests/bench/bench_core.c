@@ -30,13 +30,22 @@ static const char *const engineers[] = {"eng-1", "eng-2"};
 
 static void build(order_events *o, int n, uint64_t *seed)
 {
-    static const cfd_milestone kinds[PER_ORDER - 1] = {
-        CFD_MS_REPORTED,        CFD_MS_ACCEPTED,        CFD_MS_DISPATCHED,
-        CFD_MS_ENGINEER_ACCEPTED, CFD_MS_CUSTOMER_CONTACTED, CFD_MS_ALARM,
-        CFD_MS_DEPARTED,        CFD_MS_ARRIVED_ON_SITE, CFD_MS_PART_REPLACED,
-        CFD_MS_CLOCK_PAUSED,    CFD_MS_CLOCK_RESUMED,   CFD_MS_DIAGNOSED,
-        CFD_MS_SERVICE_RESTORED, CFD_MS_CONFIRMATION_SIGNED, CFD_MS_CLOSED,
-        CFD_MS_EVENT_REPORT_SUBMITTED};
+    static const cfd_milestone kinds[PER_ORDER - 1] = {CFD_MS_REPORTED,
+                                                       CFD_MS_ACCEPTED,
+                                                       CFD_MS_DISPATCHED,
+                                                       CFD_MS_ENGINEER_ACCEPTED,
+                                                       CFD_MS_CUSTOMER_CONTACTED,
+                                                       CFD_MS_ALARM,
+                                                       CFD_MS_DEPARTED,
+                                                       CFD_MS_ARRIVED_ON_SITE,
+                                                       CFD_MS_PART_REPLACED,
+                                                       CFD_MS_CLOCK_PAUSED,
+                                                       CFD_MS_CLOCK_RESUMED,
+                                                       CFD_MS_DIAGNOSED,
+                                                       CFD_MS_SERVICE_RESTORED,
+                                                       CFD_MS_CONFIRMATION_SIGNED,
+                                                       CFD_MS_CLOSED,
+                                                       CFD_MS_EVENT_REPORT_SUBMITTED};
     int64_t t = 1767225600000LL + (int64_t)n * 60000;
 
     snprintf(o->wo, sizeof(o->wo), "WO-B-%d", n);

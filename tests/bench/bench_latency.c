@@ -31,16 +31,17 @@
  * fit in memory at once); building one pauses the feed briefly, and the load catches
  * up. Orders are numbered across chunks. */
 typedef struct feed {
-    b_workload *wl; /* the chunk being sent */
-    size_t at;      /* its next message */
-    int base;       /* the number of its first order */
-    int per_chunk;  /* orders per chunk */
+    b_workload *wl;   /* the chunk being sent */
+    size_t at;        /* its next message */
+    int base;         /* the number of its first order */
+    int per_chunk;    /* orders per chunk */
     int64_t *sent_at; /* per order: when its completing message was sent, -1 once read */
     int64_t *lat;     /* latencies measured */
     int cap;          /* orders sent_at and lat hold */
 } feed;
 
-static int feed_next(feed *f, int64_t t0, int64_t span) {
+static int feed_next(feed *f, int64_t t0, int64_t span)
+{
     if (f->wl)
         f->base += f->wl->n_orders;
     b_workload_free(f->wl);
@@ -62,7 +63,8 @@ static int feed_next(feed *f, int64_t t0, int64_t span) {
 
 /* Waits up to timeout_ms for a record. @returns the index of the work order named in
  * its id "rec/WO-L-<n>/v<version>", -1 for another, -2 when none came. */
-static int read_record(rd_kafka_t *rk, int timeout_ms) {
+static int read_record(rd_kafka_t *rk, int timeout_ms)
+{
     rd_kafka_message_t *m = b_reader_next(rk, timeout_ms);
     rd_kafka_headers_t *hdrs;
     const void *id = NULL;
@@ -71,7 +73,7 @@ static int read_record(rd_kafka_t *rk, int timeout_ms) {
     int n = -1;
     if (!m)
         return -2;
-    if ( rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
         rd_kafka_header_get_last(hdrs, "id", &id, &len) == RD_KAFKA_RESP_ERR_NO_ERROR &&
         id && len < sizeof(buf)) {
         memcpy(buf, id, len);
@@ -83,7 +85,8 @@ static int read_record(rd_kafka_t *rk, int timeout_ms) {
     return n;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc > 1 && strcmp(argv[1], "--help") == 0) {
         puts("usage: bench_latency [RATE [SECONDS [KEY=VALUE...]]]");
         return 0;
@@ -95,11 +98,13 @@ int main(int argc, char **argv) {
         return 2;
     }
     size_t n_msgs = (size_t)rate * (size_t)seconds;
-    feed f = {.per_chunk = rate * (seconds < CHUNK_SECONDS ? seconds : CHUNK_SECONDS) / 8 + 1};
+    feed f = {.per_chunk =
+                  rate * (seconds < CHUNK_SECONDS ? seconds : CHUNK_SECONDS) / 8 + 1};
     char topics[256];
-    snprintf(topics, sizeof(topics),
-             "confirmd.events:%d,confirmd.records:%d,confirmd.alerts:4,confirmd.deadletter:4",
-             PARTITIONS, PARTITIONS);
+    snprintf(
+        topics, sizeof(topics),
+        "confirmd.events:%d,confirmd.records:%d,confirmd.alerts:4,confirmd.deadletter:4",
+        PARTITIONS, PARTITIONS);
     h_env *env = h_env_new("bench-latency");
     int64_t span = 4 * 3600000LL; /* the orders' events happen in the last hours */
     h_event warm[H_ORDER_EVENTS];
@@ -145,7 +150,8 @@ int main(int argc, char **argv) {
         int64_t now = h_now_ms();
         size_t due = (size_t)((now - t0) * rate / 1000);
         for (; sent < n_msgs && sent < due; sent++) {
-            if ((!f.wl || f.at == f.wl->n_msgs) && feed_next(&f, b_wall_ms() - span, span)) {
+            if ((!f.wl || f.at == f.wl->n_msgs) &&
+                feed_next(&f, b_wall_ms() - span, span)) {
                 fprintf(stderr, "bench_latency: cannot build the workload\n");
                 return 1;
             }
@@ -186,21 +192,23 @@ int main(int argc, char **argv) {
     printf("offered %.0f events/s for %.1f s; %zu of %zu completed orders' records read: "
            "latency p50 %" PRId64 " ms, p99 %" PRId64 " ms, max %" PRId64 " ms\n",
            offered, (double)(end - t0) / 1000.0, n_lat, expected, p50, p99, max);
-    printf("CPU per event under this load: worker %.1f us, redis-server %.1f us; worker RSS "
-           "%.1f MiB after warm-up, %.1f MiB at the end\n",
-           (double)wcpu / (double)n_msgs, (double)rcpu / (double)n_msgs, start_kb / 1024.0,
-           end_kb / 1024.0);
+    printf(
+        "CPU per event under this load: worker %.1f us, redis-server %.1f us; worker RSS "
+        "%.1f MiB after warm-up, %.1f MiB at the end\n",
+        (double)wcpu / (double)n_msgs, (double)rcpu / (double)n_msgs, start_kb / 1024.0,
+        end_kb / 1024.0);
     b_row("latency p50", (double)p50, "ms",
           "event completing an order -> its record read; %.0f events/s offered", offered);
     b_row("latency p99", (double)p99, "ms", "%zu of %zu records", n_lat, expected);
-    b_row("latency max", (double)max, "ms", "worker with its defaults (fetch.wait.max.ms 10 ms)");
+    b_row("latency max", (double)max, "ms",
+          "worker with its defaults (fetch.wait.max.ms 10 ms)");
     b_row("CPU at fixed load, worker", (double)wcpu / (double)n_msgs, "us/event",
           "small batches at %.0f events/s", offered);
     b_row("CPU at fixed load, redis", (double)rcpu / (double)n_msgs, "us/event",
           "redis-server");
     b_row("worker RSS at start", start_kb / 1024.0, "MiB", "VmRSS after a warm-up order");
-    b_row("worker RSS after soak", end_kb / 1024.0, "MiB", "VmRSS after %.0f s at %.0f events/s",
-          (double)(end - t0) / 1000.0, offered);
+    b_row("worker RSS after soak", end_kb / 1024.0, "MiB",
+          "VmRSS after %.0f s at %.0f events/s", (double)(end - t0) / 1000.0, offered);
     redisFree(rc);
     b_reader_close(c);
     h_worker_kill(env, w, SIGTERM);

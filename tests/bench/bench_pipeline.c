@@ -31,7 +31,8 @@
 /* @returns the mean MEMORY USAGE of the state keys of up to SAMPLE orders that are
  * (complete) or are not (!complete) complete, 0 when none was found. */
 static double state_bytes(redisContext *rc, const b_workload *wl, int partitions,
-                          bool complete) {
+                          bool complete)
+{
     long long sum = 0;
     int n = 0;
     for (int i = 0; i < wl->n_orders && n < SAMPLE; i++) {
@@ -62,7 +63,8 @@ typedef struct run {
 /* Starts a worker with extra args and waits (10 minutes at most) until it applied
  * total events. @returns its pid, or -1 (reason on stderr). */
 static pid_t run_worker(h_env *env, redisContext *rc, pid_t redis_pid, int partitions,
-                        long long total, const char *const *args, run *r) {
+                        long long total, const char *const *args, run *r)
+{
     int64_t rcpu0 = b_cpu_us(redis_pid), deadline = h_now_ms() + 600000;
     long long done = 0;
     pid_t w = h_worker_start(env, args);
@@ -85,7 +87,8 @@ static pid_t run_worker(h_env *env, redisContext *rc, pid_t redis_pid, int parti
     return -1;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc > 1 && strcmp(argv[1], "--help") == 0) {
         puts("usage: bench_pipeline [ORDERS [PARTITIONS]]");
         return 0;
@@ -96,9 +99,10 @@ int main(int argc, char **argv) {
     b_workload *wl = b_workload_new(orders, 0, H_WL_T0, 60000, 14);
     h_env *env = h_env_new("bench");
 
-    snprintf(topics, sizeof(topics),
-             "confirmd.events:%d,confirmd.records:%d,confirmd.alerts:4,confirmd.deadletter:4",
-             partitions, partitions);
+    snprintf(
+        topics, sizeof(topics),
+        "confirmd.events:%d,confirmd.records:%d,confirmd.alerts:4,confirmd.deadletter:4",
+        partitions, partitions);
     if (!wl || !env || h_redis_start(env) || h_broker_start(env, topics)) {
         fprintf(stderr, "bench: cannot start redis or the broker\n");
         return 1;
@@ -106,7 +110,8 @@ int main(int argc, char **argv) {
     long long total = (long long)wl->n_msgs;
     printf("loading %lld events (%d work orders: %d complete, %d open; %d out of order, "
            "%d with an event twice) into %d partitions...\n",
-           total, orders, wl->complete, wl->open, wl->reordered, wl->duplicated, partitions);
+           total, orders, wl->complete, wl->open, wl->reordered, wl->duplicated,
+           partitions);
     int64_t t_load = h_now_ms();
     if (b_workload_load(env, "confirmd.events", wl, 0, wl->n_msgs)) {
         fprintf(stderr, "bench: delivery failed\n");
@@ -129,11 +134,12 @@ int main(int argc, char **argv) {
 
     int64_t wcpu = r.wcpu, rcpu = r.rcpu;
     long start_kb = r.start_kb;
-    double secs = (double)(r.last - r.first) / 1000.0, rate = secs > 0 ? (double)total / secs : 0;
-    printf("applied %lld events in %.2f s: %.0f events/s (one worker, AOF everysec)\n", total,
-           secs, rate);
-    printf("CPU per event: worker %.1f us, redis-server %.1f us\n", (double)wcpu / (double)total,
-           (double)rcpu / (double)total);
+    double secs = (double)(r.last - r.first) / 1000.0,
+           rate = secs > 0 ? (double)total / secs : 0;
+    printf("applied %lld events in %.2f s: %.0f events/s (one worker, AOF everysec)\n",
+           total, secs, rate);
+    printf("CPU per event: worker %.1f us, redis-server %.1f us\n",
+           (double)wcpu / (double)total, (double)rcpu / (double)total);
     printf("worker RSS %.1f MiB at the first batch, %.1f MiB at the end, peak %.1f MiB; "
            "redis +%.1f MiB for %d work orders\n",
            start_kb / 1024.0, end_kb / 1024.0, peak_kb / 1024.0,
@@ -162,7 +168,8 @@ int main(int argc, char **argv) {
     if (w < 0)
         return 1;
     secs = (double)(r.last - r.first) / 1000.0;
-    printf("replay: %d work orders rebuilt from %lld events in %.2f s\n", orders, total, secs);
+    printf("replay: %d work orders rebuilt from %lld events in %.2f s\n", orders, total,
+           secs);
     b_row("replay", secs > 0 ? orders / secs : 0, "records/s",
           "states rebuilt from the events topic after Redis lost them; %.0f events/s",
           secs > 0 ? (double)total / secs : 0);

@@ -30,7 +30,8 @@
 #define SAMPLE 2000
 
 static int produce_json(h_env *env, const char *topic, const char *type, const char *key,
-                        const char *json) {
+                        const char *json)
+{
     char errstr[256];
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -45,7 +46,8 @@ static int produce_json(h_env *env, const char *topic, const char *type, const c
 }
 
 /* @returns the sum of topic's high watermarks, -1 when they cannot be read. */
-static long long ends(h_env *env, const char *topic) {
+static long long ends(h_env *env, const char *topic)
+{
     int64_t e[PARTITIONS];
     long long sum = 0;
     if (h_topic_ends(env, topic, e, PARTITIONS, 5000))
@@ -55,7 +57,8 @@ static long long ends(h_env *env, const char *topic) {
     return sum;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc > 1 && strcmp(argv[1], "--help") == 0) {
         puts("usage: bench_storm [ALARMS [OBJECTS]]");
         return 0;
@@ -74,10 +77,11 @@ int main(int argc, char **argv) {
     char json[512], obj[32];
     for (int o = 0; o < objects; o++) {
         snprintf(obj, sizeof(obj), "NE-%05d", o);
-        snprintf(json, sizeof(json),
-                 "{\"object_id\":\"%s\",\"circuit_id\":\"CIR-%05d\",\"service\":\"internet\","
-                 "\"customer\":{\"tier\":\"TIER_A\",\"customer_id\":\"K-%04d\"}}",
-                 obj, o, o / PER_CUSTOMER);
+        snprintf(
+            json, sizeof(json),
+            "{\"object_id\":\"%s\",\"circuit_id\":\"CIR-%05d\",\"service\":\"internet\","
+            "\"customer\":{\"tier\":\"TIER_A\",\"customer_id\":\"K-%04d\"}}",
+            obj, o, o / PER_CUSTOMER);
         if (produce_json(env, "confirmd.inventory", "Circuit", obj, json))
             return 1;
     }
@@ -109,7 +113,8 @@ int main(int argc, char **argv) {
     cfd_policy_defaults(&pol);
     int64_t window_start = b_wall_ms() + 3000, window_ms = 10000;
     rd_kafka_t *c = b_reader_open(env, "confirmd.alerts");
-    if (!c || b_timers_load(rc, &pol, PARTITIONS, SAMPLE, SAMPLE, window_start, window_ms)) {
+    if (!c ||
+        b_timers_load(rc, &pol, PARTITIONS, SAMPLE, SAMPLE, window_start, window_ms)) {
         fprintf(stderr, "bench_storm: cannot load the timers\n");
         return 1;
     }
@@ -120,8 +125,8 @@ int main(int argc, char **argv) {
     int64_t first = 0, done = 0, until = h_now_ms() + 900000, next_check = 0;
     long long total = alarms + objects;
     int64_t window_end = window_start + window_ms + 15000; /* wall clock */
-    while (h_now_ms() < until &&
-           (!done || h_now_ms() < done + 1000 || (n < SAMPLE && b_wall_ms() < window_end))) {
+    while (h_now_ms() < until && (!done || h_now_ms() < done + 1000 ||
+                                  (n < SAMPLE && b_wall_ms() < window_end))) {
         rd_kafka_message_t *m = b_reader_next(c, 20);
         if (m) {
             int64_t lateness = b_warning_lateness(m, "WO-T");
@@ -138,9 +143,9 @@ int main(int argc, char **argv) {
                       b_applied(rc, "confirmd.inventory", PARTITIONS);
         if (a > objects && !first)
             first = h_now_ms();
-        bool caught_up = a >= total && a >= ends(env, "confirmd.alarms") + objects &&
-                         b_applied(rc, "confirmd.events", PARTITIONS) >=
-                             ends(env, "confirmd.events");
+        bool caught_up =
+            a >= total && a >= ends(env, "confirmd.alarms") + objects &&
+            b_applied(rc, "confirmd.events", PARTITIONS) >= ends(env, "confirmd.events");
         if (caught_up && !done)
             done = h_now_ms();
         else if (!caught_up && done && h_now_ms() < done + 1000)
@@ -158,11 +163,12 @@ int main(int argc, char **argv) {
     int64_t p50 = b_quantile(late, (size_t)n, 0.5), p99 = b_quantile(late, (size_t)n, 0.99);
     int64_t max = n ? late[n - 1] : 0;
     double secs = (double)(done - first) / 1000.0;
-    printf("storm of %ld alarms absorbed in %.1f s (%.0f alarms/s), %ld work orders opened; "
-           "unrelated warnings: %d read (%d before it was absorbed), lateness p50 %" PRId64
-           " ms, p99 %" PRId64 " ms, max %" PRId64 " ms\n",
-           alarms, secs, secs > 0 ? (double)alarms / secs : 0.0, orders, n, during, p50,
-           p99, max);
+    printf(
+        "storm of %ld alarms absorbed in %.1f s (%.0f alarms/s), %ld work orders opened; "
+        "unrelated warnings: %d read (%d before it was absorbed), lateness p50 %" PRId64
+        " ms, p99 %" PRId64 " ms, max %" PRId64 " ms\n",
+        alarms, secs, secs > 0 ? (double)alarms / secs : 0.0, orders, n, during, p50, p99,
+        max);
     b_row("alarm storm absorbed", secs, "s",
           "%ld alarms on %d objects, customer coordination on; %ld orders opened", alarms,
           objects, orders);

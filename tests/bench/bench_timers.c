@@ -22,7 +22,8 @@
 
 #define PARTITIONS 8
 
-static long long redis_bytes(redisContext *rc, const char *pattern_fmt) {
+static long long redis_bytes(redisContext *rc, const char *pattern_fmt)
+{
     long long total = 0;
     for (int p = 0; p < PARTITIONS; p++) {
         char key[64];
@@ -35,7 +36,8 @@ static long long redis_bytes(redisContext *rc, const char *pattern_fmt) {
     return total;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc > 1 && strcmp(argv[1], "--help") == 0) {
         puts("usage: bench_timers [OPEN [SAMPLE]]");
         return 0;
@@ -77,7 +79,8 @@ int main(int argc, char **argv) {
     freeReplyObject(r);
 
     const char *args[] = {getenv("CFD_BENCH_DEBUG") ? "worker.log_level=debug"
-                                                    : "worker.log_level=warn", NULL};
+                                                    : "worker.log_level=warn",
+                          NULL};
     pid_t w = h_worker_start(env, args);
     rd_kafka_t *c = b_reader_open(env, "confirmd.alerts");
     int64_t *late = calloc((size_t)sample, sizeof(int64_t));

@@ -23,7 +23,8 @@ typedef struct seq {
     int n;
 } seq;
 
-static void seq_move(seq *s, int from, int to) {
+static void seq_move(seq *s, int from, int to)
+{
     int v = s->at[from];
     if (from < to)
         memmove(&s->at[from], &s->at[from + 1], (size_t)(to - from) * sizeof(int));
@@ -35,7 +36,8 @@ static void seq_move(seq *s, int from, int to) {
 /* Decides how order o reaches the topic (events: 0 report, 1 acceptance, 2 dispatch,
  * 3 contact, 4 arrival, 5 diagnosis, 6 restoration, 7 signature, 8 close). The
  * reorderings are those the chaos test proves leave the record unchanged. */
-static void plan(b_workload *wl, b_order *o, seq *s, uint64_t *seed) {
+static void plan(b_workload *wl, b_order *o, seq *s, uint64_t *seed)
+{
     unsigned r = (unsigned)(h_rand(seed) % 100);
     o->n_events = r < 10 ? 2 + (int)(h_rand(seed) % 6) : H_ORDER_EVENTS;
     s->n = o->n_events;
@@ -67,7 +69,8 @@ static void plan(b_workload *wl, b_order *o, seq *s, uint64_t *seed) {
     }
 }
 
-b_workload *b_workload_new(int n, int first, int64_t t0, int64_t step_ms, uint64_t seed) {
+b_workload *b_workload_new(int n, int first, int64_t t0, int64_t step_ms, uint64_t seed)
+{
     b_workload *wl = calloc(1, sizeof(*wl));
     seq *seqs = calloc((size_t)(n > 0 ? n : 1), sizeof(seq));
     if (!wl || !seqs || n <= 0)
@@ -98,10 +101,13 @@ b_workload *b_workload_new(int n, int first, int64_t t0, int64_t step_ms, uint64
         const h_event *e = &o->ev[seqs[i].at[next[j]]];
         unsigned before = sent[j];
         sent[j] |= 1u << seqs[i].at[next[j]];
-        wl->msgs[wl->n_msgs++] = (b_msg){
-            .key = e->wo, .buf = e->buf, .len = e->len, .order = i,
-            .completes = o->n_events == H_ORDER_EVENTS && before != sent[j] &&
-                         sent[j] == (1u << H_ORDER_EVENTS) - 1};
+        wl->msgs[wl->n_msgs++] =
+            (b_msg){.key = e->wo,
+                    .buf = e->buf,
+                    .len = e->len,
+                    .order = i,
+                    .completes = o->n_events == H_ORDER_EVENTS && before != sent[j] &&
+                                 sent[j] == (1u << H_ORDER_EVENTS) - 1};
         if (++next[j] == seqs[i].n) {
             live[j] = live[--nlive];
             next[j] = next[nlive];
@@ -117,7 +123,8 @@ fail:
     return NULL;
 }
 
-void b_workload_free(b_workload *wl) {
+void b_workload_free(b_workload *wl)
+{
     if (!wl)
         return;
     for (int i = 0; wl->orders && i < wl->n_orders; i++)
@@ -129,23 +136,26 @@ void b_workload_free(b_workload *wl) {
 }
 
 int b_workload_load(h_env *env, const char *topic, const b_workload *wl, size_t from,
-                    size_t to) {
+                    size_t to)
+{
     for (size_t i = from; i < to && i < wl->n_msgs; i++) {
-        h_out_msg m = {.key = wl->msgs[i].key, .value = wl->msgs[i].buf,
-                       .len = wl->msgs[i].len};
+        h_out_msg m = {
+            .key = wl->msgs[i].key, .value = wl->msgs[i].buf, .len = wl->msgs[i].len};
         if (h_produce_async(env, topic, &m))
             return -1;
     }
     return h_flush(env, 120000) == 0 ? 0 : -1;
 }
 
-int64_t b_wall_ms(void) {
+int64_t b_wall_ms(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t b_cpu_us(pid_t pid) {
+int64_t b_cpu_us(pid_t pid)
+{
     char path[64], buf[1024];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
@@ -158,13 +168,15 @@ int64_t b_cpu_us(pid_t pid) {
      * and stime are fields 14 and 15. */
     char *p = strrchr(buf, ')');
     unsigned long long utime = 0, stime = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-                     &utime, &stime) != 2)
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                     &stime) != 2)
         return -1;
-    return (int64_t)((utime + stime) * 1000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK));
+    return (int64_t)((utime + stime) * 1000000ULL /
+                     (unsigned long long)sysconf(_SC_CLK_TCK));
 }
 
-long b_status_kb(pid_t pid, const char *field) {
+long b_status_kb(pid_t pid, const char *field)
+{
     char path[64], line[256];
     size_t len = strlen(field);
     long kb = -1;
@@ -179,7 +191,8 @@ long b_status_kb(pid_t pid, const char *field) {
     return kb;
 }
 
-long long b_redis_info(redisContext *rc, const char *field) {
+long long b_redis_info(redisContext *rc, const char *field)
+{
     redisReply *r = redisCommand(rc, "INFO");
     long long v = -1;
     char needle[128];
@@ -192,7 +205,8 @@ long long b_redis_info(redisContext *rc, const char *field) {
 }
 
 /* An opened, accepted AAA order: its contact duty's 50 % warning is due at due_ms. */
-static cfd_record *make_order(const cfd_policy *pol, int i, int64_t due_ms) {
+static cfd_record *make_order(const cfd_policy *pol, int i, int64_t due_ms)
+{
     char wo[32], e1[40], e2[40], errstr[128];
     cfd_apply_outcome out;
     /* Contact: 15 min from acceptance; 50 % is 7.5 min after it. */
@@ -200,11 +214,15 @@ static cfd_record *make_order(const cfd_policy *pol, int i, int64_t due_ms) {
     snprintf(wo, sizeof(wo), "WO-T%07d", i);
     snprintf(e1, sizeof(e1), "%s-rep", wo);
     snprintf(e2, sizeof(e2), "%s-acc", wo);
-    cfd_event rep = {.event_id = e1, .work_order = wo, .event_time_ms = accepted - 60000,
+    cfd_event rep = {.event_id = e1,
+                     .work_order = wo,
+                     .event_time_ms = accepted - 60000,
                      .kind = CFD_MS_REPORTED};
     rep.report.customer.tier = CFD_TIER_AAA;
     rep.report.circuit_id = "C-1";
-    cfd_event acc = {.event_id = e2, .work_order = wo, .event_time_ms = accepted,
+    cfd_event acc = {.event_id = e2,
+                     .work_order = wo,
+                     .event_time_ms = accepted,
                      .kind = CFD_MS_ACCEPTED};
     cfd_record *rec = cfd_record_new();
     if (cfd_record_apply(rec, &rep, pol, &out, errstr, sizeof(errstr)) ||
@@ -216,7 +234,8 @@ static cfd_record *make_order(const cfd_policy *pol, int i, int64_t due_ms) {
 }
 
 int b_timers_load(redisContext *rc, const cfd_policy *pol, int partitions, int open,
-                  int sample, int64_t window_start, int64_t window_ms) {
+                  int sample, int64_t window_start, int64_t window_ms)
+{
     int pending = 0;
     for (int i = 0; i < open; i++) {
         /* The sample is spread over the window; the rest are due in a day or more. */
@@ -245,7 +264,8 @@ int b_timers_load(redisContext *rc, const cfd_policy *pol, int partitions, int o
     return 0;
 }
 
-int64_t b_warning_lateness(const rd_kafka_message_t *m, const char *prefix) {
+int64_t b_warning_lateness(const rd_kafka_message_t *m, const char *prefix)
+{
     char errstr[128];
     int64_t got = b_wall_ms(), late = INT64_MIN;
     char *json = cfd_pb_to_json("SlaAlert", m->payload, m->len, errstr, sizeof(errstr));
@@ -264,7 +284,8 @@ int64_t b_warning_lateness(const rd_kafka_message_t *m, const char *prefix) {
     return late;
 }
 
-long long b_applied(redisContext *rc, const char *topic, int partitions) {
+long long b_applied(redisContext *rc, const char *topic, int partitions)
+{
     long long sum = 0;
     for (int p = 0; p < partitions; p++) {
         redisReply *r = redisCommand(rc, "HGET cfd:{p%d}:meta off:%s", p, topic);
@@ -275,13 +296,22 @@ long long b_applied(redisContext *rc, const char *topic, int partitions) {
     return sum;
 }
 
-rd_kafka_t *b_reader_open(h_env *env, const char *topic) {
+rd_kafka_t *b_reader_open(h_env *env, const char *topic)
+{
     static int readers;
     char errstr[256], group[160];
     snprintf(group, sizeof(group), "%s-reader-%d", h_worker_group(env), ++readers);
-    const char *kv[] = {"bootstrap.servers", h_bootstrap(env), "group.id", group,
-                        "auto.offset.reset", "earliest", "enable.auto.commit", "false",
-                        "fetch.wait.max.ms", "10", NULL};
+    const char *kv[] = {"bootstrap.servers",
+                        h_bootstrap(env),
+                        "group.id",
+                        group,
+                        "auto.offset.reset",
+                        "earliest",
+                        "enable.auto.commit",
+                        "false",
+                        "fetch.wait.max.ms",
+                        "10",
+                        NULL};
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     for (int i = 0; kv[i]; i += 2)
         if (rd_kafka_conf_set(conf, kv[i], kv[i + 1], errstr, sizeof(errstr)) !=
@@ -303,7 +333,8 @@ rd_kafka_t *b_reader_open(h_env *env, const char *topic) {
     return rk;
 }
 
-rd_kafka_message_t *b_reader_next(rd_kafka_t *rk, int timeout_ms) {
+rd_kafka_message_t *b_reader_next(rd_kafka_t *rk, int timeout_ms)
+{
     rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, timeout_ms);
     if (m && m->err) {
         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -314,14 +345,16 @@ rd_kafka_message_t *b_reader_next(rd_kafka_t *rk, int timeout_ms) {
     return m;
 }
 
-void b_reader_close(rd_kafka_t *rk) {
+void b_reader_close(rd_kafka_t *rk)
+{
     if (!rk)
         return;
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
 }
 
-void b_row(const char *measure, double value, const char *unit, const char *note_fmt, ...) {
+void b_row(const char *measure, double value, const char *unit, const char *note_fmt, ...)
+{
     char note[256];
     va_list ap;
     va_start(ap, note_fmt);
@@ -334,12 +367,14 @@ void b_row(const char *measure, double value, const char *unit, const char *note
     fflush(stdout);
 }
 
-static int cmp_i64(const void *a, const void *b) {
+static int cmp_i64(const void *a, const void *b)
+{
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
 }
 
-int64_t b_quantile(int64_t *v, size_t n, double q) {
+int64_t b_quantile(int64_t *v, size_t n, double q)
+{
     if (n == 0)
         return 0;
     qsort(v, n, sizeof(*v), cmp_i64);

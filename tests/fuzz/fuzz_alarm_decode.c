@@ -25,7 +25,8 @@ static void text_ok(const char *s)
 /* A decoder's verdict: a refusal is one of the decode errors. */
 static void refusal_ok(cfd_err err)
 {
-    if (err != CFD_ERR_DECODE && err != CFD_ERR_INVALID_VALUE && err != CFD_ERR_MISSING_FIELD)
+    if (err != CFD_ERR_DECODE && err != CFD_ERR_INVALID_VALUE &&
+        err != CFD_ERR_MISSING_FIELD)
         abort();
 }
 
@@ -53,9 +54,10 @@ static void circuit(const uint8_t *data, size_t size)
     }
     const cfd_circuit *c = &dc.c;
     const cfd_customer *cu = &c->customer;
-    const char *texts[] = {c->object_id, c->circuit_id, c->service, c->access_point,
-                           c->equipment, cu->name, cu->contact_person, cu->contact_phone,
-                           cu->address, cu->affected_service, cu->city, cu->customer_id};
+    const char *texts[] = {c->object_id,         c->circuit_id,     c->service,
+                           c->access_point,      c->equipment,      cu->name,
+                           cu->contact_person,   cu->contact_phone, cu->address,
+                           cu->affected_service, cu->city,          cu->customer_id};
     if (!c->object_id || !*c->object_id)
         abort();
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
@@ -77,9 +79,10 @@ static void alarm(const uint8_t *data, size_t size)
         return;
     }
     const cfd_alarm *a = &da.a;
-    const char *texts[] = {a->alarm_id, a->network_object, a->text, a->closed_work_order,
-                           a->reported_work_order, a->opened_work_order, a->opened_on,
-                           a->coordinator};
+    const char *texts[] = {
+        a->alarm_id,          a->network_object,      a->text,
+        a->closed_work_order, a->reported_work_order, a->opened_work_order,
+        a->opened_on,         a->coordinator};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         text_ok(texts[i]);
     json_ok("Alarm", data, size);

@@ -43,10 +43,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (data[0] % 2 == 0) {
         cfd_city_report r;
         cfd_city_state *st = cfd_city_state_new();
-        cfd_city_report seed = {.city = "C", .service = "S", .work_order = "WO-0",
-                                .reported_at_ms = T0, .record_version = 1};
-        cfd_err err = cfd_codec_city_report_decode(data + 1, size - 1, &r, errstr,
-                                                   sizeof errstr);
+        cfd_city_report seed = {.city = "C",
+                                .service = "S",
+                                .work_order = "WO-0",
+                                .reported_at_ms = T0,
+                                .record_version = 1};
+        cfd_err err =
+            cfd_codec_city_report_decode(data + 1, size - 1, &r, errstr, sizeof errstr);
         if (err) {
             if (err != CFD_ERR_DECODE && err != CFD_ERR_MISSING_FIELD &&
                 err != CFD_ERR_INVALID_VALUE)
@@ -71,7 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfd_city_state *st = NULL, *again = NULL;
     uint8_t *buf = NULL, *buf2 = NULL;
     size_t len, len2;
-    cfd_err err = cfd_codec_city_state_decode(data + 1, size - 1, &st, errstr, sizeof errstr);
+    cfd_err err =
+        cfd_codec_city_state_decode(data + 1, size - 1, &st, errstr, sizeof errstr);
     if (err) {
         if (st || err != CFD_ERR_DECODE)
             abort();
@@ -84,11 +88,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (len != len2 || memcmp(buf, buf2, len))
         abort();
     /* A report of the state's own key (copies: a report never points into a state). */
-    char *city = strdup(st->city ? st->city : "C"), *service = strdup(st->service ? st->service : "S");
+    char *city = strdup(st->city ? st->city : "C"),
+         *service = strdup(st->service ? st->service : "S");
     if (!city || !service)
         abort();
-    cfd_city_report r = {.city = city, .service = service, .work_order = "WO-FUZZ",
-                         .reported_at_ms = T0, .record_version = 1};
+    cfd_city_report r = {.city = city,
+                         .service = service,
+                         .work_order = "WO-FUZZ",
+                         .reported_at_ms = T0,
+                         .record_version = 1};
     cfd_city_merge(st, &r);
     free(city);
     free(service);

@@ -53,10 +53,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(json);
     }
 
-    cfd_dead_letter dl = {.original = data, .original_len = size, .topic = "confirmd.events",
-                          .partition = 1, .offset = 2, .reason = CFD_DL_UNDECODABLE,
-                          .detail = detail, .work_order = unpacked ? wo : NULL,
-                          .event_id = unpacked ? id : NULL, .max_original = size / 2};
+    cfd_dead_letter dl = {.original = data,
+                          .original_len = size,
+                          .topic = "confirmd.events",
+                          .partition = 1,
+                          .offset = 2,
+                          .reason = CFD_DL_UNDECODABLE,
+                          .detail = detail,
+                          .work_order = unpacked ? wo : NULL,
+                          .event_id = unpacked ? id : NULL,
+                          .max_original = size / 2};
     uint8_t *dlb;
     size_t dll;
     cfd_codec_dead_letter_encode(&dl, &dlb, &dll);

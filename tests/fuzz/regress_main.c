@@ -15,7 +15,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Runs one file through the target. @returns 0, or -1 when it cannot be read. */
-static int replay_file(const char *path) {
+static int replay_file(const char *path)
+{
     FILE *f = fopen(path, "rb");
     uint8_t *buf = NULL;
     size_t len = 0, cap = 0, n;
@@ -53,7 +54,8 @@ static int replay_file(const char *path) {
     return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     int files = 0, errors = 0;
 
     for (int i = 1; i < argc; i++) {

@@ -25,7 +25,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#define H_DIR_MAX 256  /* the env's temp dir; files inside get H_PATH_MAX */
+#define H_DIR_MAX 256 /* the env's temp dir; files inside get H_PATH_MAX */
 #define H_PATH_MAX 512
 #define H_MAX_WORKERS 256 /* the chaos test starts one per kill */
 #define H_MAX_CONSUMERS 32
@@ -38,8 +38,8 @@
 
 /* A started child: the leader of its own process group. */
 typedef struct h_proc {
-    pid_t pid;   /* 0: never started or already reaped */
-    int status;  /* wait status once reaped */
+    pid_t pid;  /* 0: never started or already reaped */
+    int status; /* wait status once reaped */
     bool reaped;
 } h_proc;
 
@@ -68,8 +68,8 @@ struct h_env {
     int cluster_port[H_MAX_CLUSTER_NODES];
     int n_cluster;
     char cluster_seeds[H_MAX_CLUSTER_NODES * 24];
-    h_proc broker;            /* confirmd-broker */
-    bool kafka;               /* Apache Kafka (scripts/kafka.sh) runs instead */
+    h_proc broker; /* confirmd-broker */
+    bool kafka;    /* Apache Kafka (scripts/kafka.sh) runs instead */
     char kafka_dir[H_PATH_MAX];
     char bootstrap[1024];
     /* h_broker_sasl_ssl(): the brokers' key and certificate chain, the CA, the user */
@@ -101,7 +101,8 @@ static h_env *live_envs[H_MAX_ENVS];
 static bool hooks_installed;
 
 static void h_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void h_log(const char *fmt, ...) {
+static void h_log(const char *fmt, ...)
+{
     va_list ap;
 
     fputs("harness: ", stderr);
@@ -111,14 +112,16 @@ static void h_log(const char *fmt, ...) {
     fputc('\n', stderr);
 }
 
-int64_t h_now_ms(void) {
+int64_t h_now_ms(void)
+{
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int ms) {
+static void sleep_ms(int ms)
+{
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
@@ -127,31 +130,34 @@ static void sleep_ms(int ms) {
 
 /* --- process tracking ------------------------------------------------------------ */
 
-static void track(pid_t pid) {
+static void track(pid_t pid)
+{
     for (int i = 0; i < H_MAX_TRACKED; i++) {
         if (tracked[i] == 0) {
             tracked[i] = pid;
             return;
         }
     }
-    h_log("more than %d live children: pid %ld is not tracked", H_MAX_TRACKED,
-          (long)pid);
+    h_log("more than %d live children: pid %ld is not tracked", H_MAX_TRACKED, (long)pid);
 }
 
-static void untrack(pid_t pid) {
+static void untrack(pid_t pid)
+{
     for (int i = 0; i < H_MAX_TRACKED; i++)
         if (tracked[i] == pid)
             tracked[i] = 0;
 }
 
 /* Async-signal-safe: SIGKILLs every tracked process group. */
-static void kill_all_tracked(void) {
+static void kill_all_tracked(void)
+{
     for (int i = 0; i < H_MAX_TRACKED; i++)
         if (tracked[i] > 0)
             kill(-tracked[i], SIGKILL);
 }
 
-static void on_exit_hook(void) {
+static void on_exit_hook(void)
+{
     kill_all_tracked();
     for (int i = 0; i < H_MAX_TRACKED; i++) {
         if (tracked[i] > 0) {
@@ -166,13 +172,15 @@ static void on_exit_hook(void) {
                     live_envs[i]->name, live_envs[i]->dir);
 }
 
-static void on_fatal_signal(int sig) {
+static void on_fatal_signal(int sig)
+{
     kill_all_tracked();
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
-static void install_hooks(void) {
+static void install_hooks(void)
+{
     struct sigaction sa;
 
     if (hooks_installed)
@@ -193,7 +201,8 @@ static void install_hooks(void) {
  * /dev/null and stdout+stderr appended to log_path. The child gets SIGKILL if we
  * die. @returns the pid, or -1.
  */
-static pid_t spawn(char *const argv[], const char *log_path) {
+static pid_t spawn(char *const argv[], const char *log_path)
+{
     pid_t parent = getpid();
     pid_t pid;
     int logfd, nullfd;
@@ -246,7 +255,8 @@ static pid_t spawn(char *const argv[], const char *log_path) {
 }
 
 /* Reaps p if it has exited. @returns true when it is no longer running. */
-static bool proc_poll(h_proc *p) {
+static bool proc_poll(h_proc *p)
+{
     pid_t r;
 
     if (p->pid <= 0 || p->reaped)
@@ -262,7 +272,8 @@ static bool proc_poll(h_proc *p) {
 }
 
 /* Waits up to timeout_ms for p to exit. @returns true when it has. */
-static bool proc_wait(h_proc *p, int timeout_ms) {
+static bool proc_wait(h_proc *p, int timeout_ms)
+{
     int64_t deadline = h_now_ms() + timeout_ms;
 
     while (!proc_poll(p)) {
@@ -275,13 +286,13 @@ static bool proc_wait(h_proc *p, int timeout_ms) {
 
 /* Sends sig to p, waits up to grace_ms, then SIGKILLs its whole group.
  * @returns 0, or -1 when p was not running. */
-static int proc_stop(h_proc *p, int sig, int grace_ms) {
+static int proc_stop(h_proc *p, int sig, int grace_ms)
+{
     if (p->pid <= 0 || proc_poll(p))
         return -1;
     kill(p->pid, sig);
     if (!proc_wait(p, grace_ms)) {
-        h_log("pid %ld ignored signal %d for %d ms: SIGKILL", (long)p->pid, sig,
-              grace_ms);
+        h_log("pid %ld ignored signal %d for %d ms: SIGKILL", (long)p->pid, sig, grace_ms);
         kill(-p->pid, SIGKILL);
         proc_wait(p, 5000);
     }
@@ -289,7 +300,8 @@ static int proc_stop(h_proc *p, int sig, int grace_ms) {
 }
 
 /* Converts a wait status into an exit code, 128 + signal when killed. */
-static int exit_code(int status) {
+static int exit_code(int status)
+{
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     if (WIFSIGNALED(status))
@@ -298,7 +310,8 @@ static int exit_code(int status) {
 }
 
 /* Prints the last lines of a log, to explain a failed start. */
-static void log_tail(const char *path) {
+static void log_tail(const char *path)
+{
     char buf[2048];
     FILE *f = fopen(path, "r");
     long size;
@@ -318,7 +331,8 @@ static void log_tail(const char *path) {
 /* --- environment ------------------------------------------------------------------ */
 
 /* @returns true when 127.0.0.1:port (0: any) can be bound; *bound gets the port. */
-static bool port_bindable(int port, int *bound) {
+static bool port_bindable(int port, int *bound)
+{
     struct sockaddr_in sa;
     socklen_t len = sizeof(sa);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -346,7 +360,8 @@ static bool port_bindable(int port, int *bound) {
  * below that range, at random, and fall back to bind(0).
  */
 /* @returns the lowest port of the kernel's ephemeral range. */
-static int ephemeral_low(void) {
+static int ephemeral_low(void)
+{
     int low = 32768, high;
     FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
 
@@ -358,7 +373,8 @@ static int ephemeral_low(void) {
     return low;
 }
 
-int h_free_port(void) {
+int h_free_port(void)
+{
     static unsigned seed;
     int low = ephemeral_low(), port;
 
@@ -372,7 +388,8 @@ int h_free_port(void) {
     return port_bindable(0, &port) ? port : -1;
 }
 
-h_env *h_env_new(const char *name) {
+h_env *h_env_new(const char *name)
+{
     static unsigned seq;
     const char *tmp = getenv("TMPDIR");
     h_env *env;
@@ -394,8 +411,8 @@ h_env *h_env_new(const char *name) {
             *p = '_';
     if (!tmp || !*tmp)
         tmp = "/tmp";
-    if ((size_t)snprintf(env->dir, sizeof(env->dir), "%s/cfd-%s-XXXXXX", tmp,
-                         env->name) >= sizeof(env->dir)) {
+    if ((size_t)snprintf(env->dir, sizeof(env->dir), "%s/cfd-%s-XXXXXX", tmp, env->name) >=
+        sizeof(env->dir)) {
         h_log("TMPDIR too long: %s", tmp);
         free(env);
         return NULL;
@@ -405,8 +422,8 @@ h_env *h_env_new(const char *name) {
         free(env);
         return NULL;
     }
-    snprintf(env->group, sizeof(env->group), "cfd-it-%s-%ld-%u", env->name,
-             (long)getpid(), seq++);
+    snprintf(env->group, sizeof(env->group), "cfd-it-%s-%ld-%u", env->name, (long)getpid(),
+             seq++);
     if ((env->redis_port = h_free_port()) < 0) {
         h_log("no free port");
         rmdir(env->dir);
@@ -417,11 +434,13 @@ h_env *h_env_new(const char *name) {
     return env;
 }
 
-const char *h_env_dir(const h_env *env) {
+const char *h_env_dir(const h_env *env)
+{
     return env->dir;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
     (void)st;
     (void)flag;
     (void)ftw;
@@ -430,7 +449,8 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 }
 
 /* Drops the env's producer: at teardown, or when it points at a broker that is gone. */
-static void producer_drop(h_env *env) {
+static void producer_drop(h_env *env)
+{
     if (!env->producer)
         return;
     rd_kafka_purge(env->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
@@ -439,7 +459,8 @@ static void producer_drop(h_env *env) {
     env->producer = NULL;
 }
 
-void h_env_destroy(h_env *env) {
+void h_env_destroy(h_env *env)
+{
     int64_t deadline = h_now_ms() + 5000;
 
     if (!env)
@@ -472,7 +493,8 @@ void h_env_destroy(h_env *env) {
 /* --- redis-server ------------------------------------------------------------------- */
 
 /* Finds program (redis-server, redis-cli) in PATH, then in /usr/bin and /usr/sbin. */
-static int find_program(const char *program, char *out, size_t n) {
+static int find_program(const char *program, char *out, size_t n)
+{
     const char *path = getenv("PATH");
     char dirs[4096];
     char *save = NULL;
@@ -487,7 +509,8 @@ static int find_program(const char *program, char *out, size_t n) {
 }
 
 /* @returns a connection to the env's redis-server on port (AUTH as the env's), or NULL. */
-static redisContext *redis_connect_port(const h_env *env, int port) {
+static redisContext *redis_connect_port(const h_env *env, int port)
+{
     struct timeval tv = {2, 0};
     redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
 
@@ -511,16 +534,19 @@ static redisContext *redis_connect_port(const h_env *env, int port) {
     return c;
 }
 
-redisContext *h_redis_connect(h_env *env) {
+redisContext *h_redis_connect(h_env *env)
+{
     return redis_connect_port(env, env->redis_port);
 }
 
-int h_redis_port(const h_env *env) {
+int h_redis_port(const h_env *env)
+{
     return env->redis_port;
 }
 
 /* @returns true when the redis on port answers PING with PONG (not LOADING). */
-static bool redis_ping(h_env *env, int port) {
+static bool redis_ping(h_env *env, int port)
+{
     redisContext *c = redis_connect_port(env, port);
     redisReply *r;
     bool ok;
@@ -537,7 +563,8 @@ static bool redis_ping(h_env *env, int port) {
     return ok;
 }
 
-int h_redis_start_args(h_env *env, const char *const *extra) {
+int h_redis_start_args(h_env *env, const char *const *extra)
+{
     env->n_redis_args = 0;
     env->redis_password[0] = '\0';
     for (const char *const *e = extra; e && *e; e++) {
@@ -545,7 +572,8 @@ int h_redis_start_args(h_env *env, const char *const *extra) {
             h_log("more than %d extra redis arguments", H_MAX_REDIS_ARGS);
             return -1;
         }
-        snprintf(env->redis_args[env->n_redis_args++], sizeof(env->redis_args[0]), "%s", *e);
+        snprintf(env->redis_args[env->n_redis_args++], sizeof(env->redis_args[0]), "%s",
+                 *e);
         if (strcmp(*e, "--requirepass") == 0 && e[1])
             snprintf(env->redis_password, sizeof(env->redis_password), "%s", e[1]);
     }
@@ -554,7 +582,8 @@ int h_redis_start_args(h_env *env, const char *const *extra) {
 
 /* @returns the pid of the redis-server answering on port, 0 when it does not say (AUTH
  * needed), -1 when nothing answers. */
-static long redis_server_pid(h_env *env, int port) {
+static long redis_server_pid(h_env *env, int port)
+{
     redisContext *c = redis_connect_port(env, port);
     long pid = -1;
     if (!c)
@@ -576,7 +605,8 @@ static long redis_server_pid(h_env *env, int port) {
  * the n_extra arguments extra after the harness's own. @returns 0 when it answers and
  * is ours, 1 when another test's server holds the port (pick another), -1 on failure. */
 static int redis_spawn_at(h_env *env, int port, const char *dir, const char *log,
-                          h_proc *proc, char *const *extra, int n_extra) {
+                          h_proc *proc, char *const *extra, int n_extra)
+{
     char bin[H_PATH_MAX], port_s[16];
     int64_t deadline;
 
@@ -587,9 +617,10 @@ static int redis_spawn_at(h_env *env, int port, const char *dir, const char *log
     snprintf(port_s, sizeof(port_s), "%d", port);
     {
         char *argv[16 + H_MAX_REDIS_ARGS] = {
-            bin, "--port", port_s, "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "yes", "--appendfsync", "everysec",
-            "--dir", (char *)dir, "--daemonize", "no", NULL};
+            bin,         "--port",        port_s,     "--bind",
+            "127.0.0.1", "--save",        "",         "--appendonly",
+            "yes",       "--appendfsync", "everysec", "--dir",
+            (char *)dir, "--daemonize",   "no",       NULL};
         for (int i = 0; i < n_extra && i < H_MAX_REDIS_ARGS; i++)
             argv[15 + i] = extra[i];
         argv[15 + (n_extra < H_MAX_REDIS_ARGS ? n_extra : H_MAX_REDIS_ARGS)] = NULL;
@@ -629,7 +660,8 @@ static int redis_spawn_at(h_env *env, int port, const char *dir, const char *log
 }
 
 /* Spawns the env's redis-server on env->redis_port; see redis_spawn_at(). */
-static int redis_spawn(h_env *env) {
+static int redis_spawn(h_env *env)
+{
     char log[H_PATH_MAX];
     char *extra[H_MAX_REDIS_ARGS];
 
@@ -640,7 +672,8 @@ static int redis_spawn(h_env *env) {
                           env->n_redis_args);
 }
 
-int h_redis_start(h_env *env) {
+int h_redis_start(h_env *env)
+{
     if (env->redis.pid > 0 && !proc_poll(&env->redis)) {
         h_log("redis already running");
         return -1;
@@ -656,15 +689,18 @@ int h_redis_start(h_env *env) {
     return -1;
 }
 
-int h_redis_stop(h_env *env) {
+int h_redis_stop(h_env *env)
+{
     return proc_stop(&env->redis, SIGTERM, 10000);
 }
 
-int h_redis_kill(h_env *env) {
+int h_redis_kill(h_env *env)
+{
     return proc_stop(&env->redis, SIGKILL, 5000);
 }
 
-int h_redis_restart(h_env *env) {
+int h_redis_restart(h_env *env)
+{
     if (h_redis_stop(env) != 0)
         h_log("redis was not running; starting it");
     return h_redis_start(env);
@@ -673,7 +709,8 @@ int h_redis_restart(h_env *env) {
 /* --- confirmd-broker ----------------------------------------------------------------- */
 
 /* Reads a whole small file into buf, stripping a trailing newline. @returns 0/-1. */
-static int read_small_file(const char *path, char *buf, size_t n) {
+static int read_small_file(const char *path, char *buf, size_t n)
+{
     FILE *f = fopen(path, "r");
     size_t len;
 
@@ -687,7 +724,8 @@ static int read_small_file(const char *path, char *buf, size_t n) {
     return len > 0 ? 0 : -1;
 }
 
-static int mock_start(h_env *env, int nbrokers, const char *topics_spec) {
+static int mock_start(h_env *env, int nbrokers, const char *topics_spec)
+{
     char bin[H_PATH_MAX], bsfile[H_PATH_MAX], log[H_PATH_MAX], nb[16];
     char specs[4096];
     char *argv[H_MAX_ARGS];
@@ -704,8 +742,7 @@ static int mock_start(h_env *env, int nbrokers, const char *topics_spec) {
     snprintf(log, sizeof(log), "%s/broker.log", env->dir);
     if ((size_t)snprintf(env->broker_sock, sizeof(env->broker_sock), "%s/broker.sock",
                          env->dir) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-        h_log("control socket path too long: %s (set a shorter TMPDIR)",
-              env->broker_sock);
+        h_log("control socket path too long: %s (set a shorter TMPDIR)", env->broker_sock);
         env->broker_sock[0] = '\0';
         return -1;
     }
@@ -757,7 +794,8 @@ static int mock_start(h_env *env, int nbrokers, const char *topics_spec) {
 
 /* Runs argv (argv[0] an absolute path) to completion, output appended to log_path.
  * @returns its exit code, or -1 when it could not start or ran past timeout_ms. */
-static int run_tool(char *const argv[], const char *log_path, int timeout_ms) {
+static int run_tool(char *const argv[], const char *log_path, int timeout_ms)
+{
     h_proc p = {0};
 
     if ((p.pid = spawn(argv, log_path)) < 0)
@@ -772,7 +810,8 @@ static int run_tool(char *const argv[], const char *log_path, int timeout_ms) {
 
 /* Runs scripts/kafka.sh COMMAND on the env's cluster directory, then the
  * NULL-terminated args. @returns 0 or -1 (the script's log tail on stderr). */
-static int kafka_sh(h_env *env, const char *command, const char *const *args) {
+static int kafka_sh(h_env *env, const char *command, const char *const *args)
+{
     char script[H_PATH_MAX], log[H_PATH_MAX];
     char *argv[H_MAX_ARGS];
     int argc = 0, rc;
@@ -794,7 +833,8 @@ static int kafka_sh(h_env *env, const char *command, const char *const *args) {
 }
 
 /* @returns the partition count topics_spec gives confirmd.events, 8 without one. */
-static int spec_event_partitions(const char *topics_spec) {
+static int spec_event_partitions(const char *topics_spec)
+{
     const char *p = topics_spec ? strstr(topics_spec, "confirmd.events:") : NULL;
     int n = p ? atoi(p + strlen("confirmd.events:")) : 0;
     return n > 0 ? n : 8;
@@ -804,14 +844,24 @@ static int spec_event_partitions(const char *topics_spec) {
  * with this process, and creates the service's topics the way an operator does:
  * `confirmctl topics create`, all with confirmd.events' partition count (and, on 3
  * nodes or more, replication factor 3 and min.insync.replicas 2). */
-static int kafka_start(h_env *env, int nbrokers, const char *topics_spec) {
+static int kafka_start(h_env *env, int nbrokers, const char *topics_spec)
+{
     char bin[H_PATH_MAX], log[H_PATH_MAX], bsfile[H_PATH_MAX], nb[16], watch[32], np[16];
-    const char *args[] = {"--brokers", nb, "--watch", watch, NULL, NULL, NULL, NULL, NULL,
-                          NULL};
+    const char *args[] = {"--brokers", nb,   "--watch", watch, NULL,
+                          NULL,        NULL, NULL,      NULL,  NULL};
     /* On 3 nodes as in production: every write on 2 replicas at least. */
-    char *argv[] = {bin, "topics", "create", "-b", env->bootstrap, "--partitions", np,
-                    nbrokers >= 3 ? "--replication-factor" : NULL, "3",
-                    "--min-insync-replicas", "2", NULL};
+    char *argv[] = {bin,
+                    "topics",
+                    "create",
+                    "-b",
+                    env->bootstrap,
+                    "--partitions",
+                    np,
+                    nbrokers >= 3 ? "--replication-factor" : NULL,
+                    "3",
+                    "--min-insync-replicas",
+                    "2",
+                    NULL};
     int64_t t0 = h_now_ms();
     int rc;
 
@@ -855,12 +905,14 @@ static int kafka_start(h_env *env, int nbrokers, const char *topics_spec) {
     return 0;
 }
 
-bool h_broker_is_kafka(void) {
+bool h_broker_is_kafka(void)
+{
     const char *kind = getenv("CFD_TEST_BROKER");
     return kind && strcmp(kind, "kafka") == 0;
 }
 
-int h_broker_start_n(h_env *env, int nbrokers, const char *topics_spec) {
+int h_broker_start_n(h_env *env, int nbrokers, const char *topics_spec)
+{
     if (h_bootstrap(env)) {
         h_log("broker already running");
         return -1;
@@ -869,19 +921,22 @@ int h_broker_start_n(h_env *env, int nbrokers, const char *topics_spec) {
                                : mock_start(env, nbrokers, topics_spec);
 }
 
-int h_broker_start(h_env *env, const char *topics_spec) {
+int h_broker_start(h_env *env, const char *topics_spec)
+{
     return h_broker_start_n(env, 1, topics_spec);
 }
 
-const char *h_bootstrap(const h_env *env) {
+const char *h_bootstrap(const h_env *env)
+{
     return env->bootstrap[0] ? env->bootstrap : NULL;
 }
 
 /* openssl through the shell, in the env's tls/ directory: $1 and $2 are arg1, arg2. */
-static int tls_sh(h_env *env, const char *script, const char *arg1, const char *arg2) {
+static int tls_sh(h_env *env, const char *script, const char *arg1, const char *arg2)
+{
     char dir[H_PATH_MAX], log[H_PATH_MAX];
-    char *argv[] = {"/bin/sh", "-c", (char *)script, "tls", dir, (char *)arg1,
-                    (char *)arg2, NULL};
+    char *argv[] = {"/bin/sh", "-c",         (char *)script, "tls",
+                    dir,       (char *)arg1, (char *)arg2,   NULL};
     int rc;
 
     snprintf(dir, sizeof(dir), "%s/tls", env->dir);
@@ -898,7 +953,8 @@ static int tls_sh(h_env *env, const char *script, const char *arg1, const char *
     return 0;
 }
 
-int h_tls_ca(h_env *env, const char *name, char *path, size_t n) {
+int h_tls_ca(h_env *env, const char *name, char *path, size_t n)
+{
     static const char script[] =
         "set -e; cd \"$1\"; openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
         "-subj \"/CN=confirmd test CA $2\" -keyout \"$2.key\" -out \"$2.pem\"";
@@ -909,7 +965,8 @@ int h_tls_ca(h_env *env, const char *name, char *path, size_t n) {
     return 0;
 }
 
-int h_broker_sasl_ssl(h_env *env, const char *user, const char *password) {
+int h_broker_sasl_ssl(h_env *env, const char *user, const char *password)
+{
     /* A key and a certificate for 127.0.0.1 and localhost signed by the CA, then one
      * PEM file with the key (PKCS#8) and the chain, as Kafka's PEM keystore wants. */
     static const char script[] =
@@ -932,15 +989,18 @@ int h_broker_sasl_ssl(h_env *env, const char *user, const char *password) {
     return 0;
 }
 
-const char *h_bootstrap_sasl(const h_env *env) {
+const char *h_bootstrap_sasl(const h_env *env)
+{
     return env->bootstrap[0] && env->bootstrap_sasl[0] ? env->bootstrap_sasl : NULL;
 }
 
-const char *h_tls_ca_path(const h_env *env) {
+const char *h_tls_ca_path(const h_env *env)
+{
     return env->sasl_ca[0] ? env->sasl_ca : NULL;
 }
 
-int h_broker_ctl(h_env *env, const char *cmd, char *reply, size_t n) {
+int h_broker_ctl(h_env *env, const char *cmd, char *reply, size_t n)
+{
     char line[1024], buf[4096];
     struct sockaddr_un sa;
     size_t len = 0, cmdlen;
@@ -991,7 +1051,8 @@ out:
     return rc;
 }
 
-int h_broker_stop(h_env *env) {
+int h_broker_stop(h_env *env)
+{
     if (env->kafka) {
         producer_drop(env);
         env->kafka = false;
@@ -1008,7 +1069,8 @@ int h_broker_stop(h_env *env) {
     return 0;
 }
 
-int h_broker_node_down(h_env *env, int id, bool hard) {
+int h_broker_node_down(h_env *env, int id, bool hard)
+{
     char cmd[64], sid[16];
     const char *args[] = {sid, hard ? "--kill" : NULL, NULL};
 
@@ -1020,7 +1082,8 @@ int h_broker_node_down(h_env *env, int id, bool hard) {
     return h_broker_ctl(env, cmd, NULL, 0);
 }
 
-int h_broker_node_up(h_env *env, int id) {
+int h_broker_node_up(h_env *env, int id)
+{
     char cmd[64], sid[16];
     const char *args[] = {sid, NULL};
 
@@ -1036,7 +1099,8 @@ int h_broker_node_up(h_env *env, int id) {
 
 /* @returns true when the node on port says cluster_state:ok and, when it is a replica,
  * that its link to its master is up (the first full sync done). */
-static bool cluster_node_ok(h_env *env, int port) {
+static bool cluster_node_ok(h_env *env, int port)
+{
     redisContext *c = redis_connect_port(env, port);
     redisReply *r, *repl;
     bool ok;
@@ -1045,8 +1109,8 @@ static bool cluster_node_ok(h_env *env, int port) {
         return false;
     r = redisCommand(c, "CLUSTER INFO");
     repl = redisCommand(c, "INFO replication");
-    ok = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_state:ok") &&
-         repl && repl->type == REDIS_REPLY_STRING &&
+    ok = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_state:ok") && repl &&
+         repl->type == REDIS_REPLY_STRING &&
          (strstr(repl->str, "role:master") || strstr(repl->str, "master_link_status:up"));
     if (r)
         freeReplyObject(r);
@@ -1058,7 +1122,8 @@ static bool cluster_node_ok(h_env *env, int port) {
 
 /* @returns a free port for a cluster node whose cluster bus port (port + 10000) is free
  * too, both below the ephemeral range (see h_free_port()), or -1. */
-static int cluster_free_port(void) {
+static int cluster_free_port(void)
+{
     for (int i = 0; i < 200; i++) {
         int port = h_free_port(), bus;
         if (port > 0 && port + 10000 < ephemeral_low() && port_bindable(port + 10000, &bus))
@@ -1067,13 +1132,15 @@ static int cluster_free_port(void) {
     return -1;
 }
 
-int h_cluster_start(h_env *env, int masters, int replicas) {
+int h_cluster_start(h_env *env, int masters, int replicas)
+{
     char cli[H_PATH_MAX], log[H_PATH_MAX], reps[16];
     char addrs[H_MAX_CLUSTER_NODES][24];
     char *argv[H_MAX_CLUSTER_NODES + 16];
     /* A replica's first sync starts at once, not after the default 5 s delay. */
-    char *extra[] = {"--cluster-enabled", "yes", "--cluster-node-timeout", "1000",
-                     "--cluster-config-file", "nodes.conf", "--repl-diskless-sync-delay", "0"};
+    char *extra[] = {
+        "--cluster-enabled",     "yes",        "--cluster-node-timeout",     "1000",
+        "--cluster-config-file", "nodes.conf", "--repl-diskless-sync-delay", "0"};
     int n = masters * (1 + replicas), argc = 0;
 
     if (env->n_cluster > 0 || masters < 3 || replicas < 0 || n > H_MAX_CLUSTER_NODES) {
@@ -1134,7 +1201,8 @@ int h_cluster_start(h_env *env, int masters, int replicas) {
     return h_cluster_wait_ok(env, 30000);
 }
 
-int h_cluster_wait_ok(h_env *env, int timeout_ms) {
+int h_cluster_wait_ok(h_env *env, int timeout_ms)
+{
     int64_t deadline = h_now_ms() + timeout_ms;
 
     for (;;) {
@@ -1152,46 +1220,56 @@ int h_cluster_wait_ok(h_env *env, int timeout_ms) {
     }
 }
 
-int h_cluster_size(const h_env *env) {
+int h_cluster_size(const h_env *env)
+{
     return env->n_cluster;
 }
 
-int h_cluster_port(const h_env *env, int idx) {
+int h_cluster_port(const h_env *env, int idx)
+{
     return idx >= 0 && idx < env->n_cluster ? env->cluster_port[idx] : -1;
 }
 
-int h_cluster_index(const h_env *env, int port) {
+int h_cluster_index(const h_env *env, int port)
+{
     for (int i = 0; i < env->n_cluster; i++)
         if (env->cluster_port[i] == port)
             return i;
     return -1;
 }
 
-const char *h_cluster_seeds(const h_env *env) {
+const char *h_cluster_seeds(const h_env *env)
+{
     return env->n_cluster > 0 ? env->cluster_seeds : NULL;
 }
 
-redisContext *h_cluster_connect(h_env *env, int idx) {
-    return idx >= 0 && idx < env->n_cluster ? redis_connect_port(env, env->cluster_port[idx])
-                                            : NULL;
+redisContext *h_cluster_connect(h_env *env, int idx)
+{
+    return idx >= 0 && idx < env->n_cluster
+               ? redis_connect_port(env, env->cluster_port[idx])
+               : NULL;
 }
 
-int h_cluster_kill(h_env *env, int idx) {
+int h_cluster_kill(h_env *env, int idx)
+{
     return idx >= 0 && idx < env->n_cluster ? proc_stop(&env->cluster[idx], SIGKILL, 5000)
                                             : -1;
 }
 
-bool h_cluster_alive(h_env *env, int idx) {
+bool h_cluster_alive(h_env *env, int idx)
+{
     return idx >= 0 && idx < env->n_cluster && !proc_poll(&env->cluster[idx]);
 }
 
 /* --- confirmd workers ---------------------------------------------------------------- */
 
-void h_env_set_worker_config(h_env *env, const char *path) {
+void h_env_set_worker_config(h_env *env, const char *path)
+{
     snprintf(env->worker_config, sizeof(env->worker_config), "%s", path ? path : "");
 }
 
-const char *h_worker_group(const h_env *env) {
+const char *h_worker_group(const h_env *env)
+{
     return env->group;
 }
 
@@ -1204,7 +1282,8 @@ typedef struct argv_builder {
     bool failed;
 } argv_builder;
 
-static void argv_add(argv_builder *b, char *arg) {
+static void argv_add(argv_builder *b, char *arg)
+{
     if (b->argc + 2 >= H_MAX_ARGS) {
         b->failed = true;
         return;
@@ -1216,7 +1295,8 @@ static void argv_add(argv_builder *b, char *arg) {
 /* Appends "--set" and the formatted "key=value". */
 static void argv_set(argv_builder *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static void argv_set(argv_builder *b, const char *fmt, ...) {
+static void argv_set(argv_builder *b, const char *fmt, ...)
+{
     va_list ap;
     char *kv;
     int r;
@@ -1236,17 +1316,20 @@ static void argv_set(argv_builder *b, const char *fmt, ...) {
     argv_add(b, kv);
 }
 
-static void argv_free(argv_builder *b) {
+static void argv_free(argv_builder *b)
+{
     for (int i = 0; i < b->nowned; i++)
         free(b->owned[i]);
 }
 
-pid_t h_worker_start(h_env *env, const char *const *extra_set_args) {
+pid_t h_worker_start(h_env *env, const char *const *extra_set_args)
+{
     return h_worker_start_cmd(env, NULL, NULL, extra_set_args);
 }
 
 pid_t h_worker_start_cmd(h_env *env, const char *const *wrapper, const char *program,
-                         const char *const *extra_set_args) {
+                         const char *const *extra_set_args)
+{
     char bin[H_PATH_MAX];
     argv_builder b = {.argc = 0};
     const char *scope;
@@ -1297,23 +1380,26 @@ pid_t h_worker_start_cmd(h_env *env, const char *const *wrapper, const char *pro
     return pid;
 }
 
-const char *h_worker_log_path(h_env *env, int idx) {
+const char *h_worker_log_path(h_env *env, int idx)
+{
     if (idx < 0 || idx >= H_MAX_WORKERS)
         return NULL;
     if (idx >= env->nworkers)
-        snprintf(env->workers[idx].log, sizeof(env->workers[idx].log),
-                 "%s/worker-%d.log", env->dir, idx);
+        snprintf(env->workers[idx].log, sizeof(env->workers[idx].log), "%s/worker-%d.log",
+                 env->dir, idx);
     return env->workers[idx].log;
 }
 
-static h_worker *worker_find(h_env *env, pid_t pid) {
+static h_worker *worker_find(h_env *env, pid_t pid)
+{
     for (int i = 0; i < env->nworkers; i++)
         if (env->workers[i].proc.pid == pid)
             return &env->workers[i];
     return NULL;
 }
 
-int h_worker_kill(h_env *env, pid_t pid, int sig) {
+int h_worker_kill(h_env *env, pid_t pid, int sig)
+{
     h_worker *w = worker_find(env, pid);
 
     if (!w || proc_poll(&w->proc))
@@ -1321,7 +1407,8 @@ int h_worker_kill(h_env *env, pid_t pid, int sig) {
     return kill(pid, sig) == 0 ? 0 : -1;
 }
 
-int h_worker_wait_exit(h_env *env, pid_t pid, int timeout_ms) {
+int h_worker_wait_exit(h_env *env, pid_t pid, int timeout_ms)
+{
     h_worker *w = worker_find(env, pid);
 
     if (!w || !proc_wait(&w->proc, timeout_ms))
@@ -1329,13 +1416,15 @@ int h_worker_wait_exit(h_env *env, pid_t pid, int timeout_ms) {
     return exit_code(w->proc.status);
 }
 
-bool h_worker_alive(h_env *env, pid_t pid) {
+bool h_worker_alive(h_env *env, pid_t pid)
+{
     h_worker *w = worker_find(env, pid);
 
     return w && !proc_poll(&w->proc);
 }
 
-int h_wait_file_contains(const char *path, const char *needle, int timeout_ms) {
+int h_wait_file_contains(const char *path, const char *needle, int timeout_ms)
+{
     int64_t deadline = h_now_ms() + timeout_ms;
 
     for (;;) {
@@ -1368,7 +1457,8 @@ typedef struct sync_dr {
     rd_kafka_resp_err_t err;
 } sync_dr;
 
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
     h_env *env = opaque;
     sync_dr *s = m->_private;
 
@@ -1388,7 +1478,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 }
 
 /* Sets a librdkafka property. @returns 0 or -1 (logged). */
-static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v) {
+static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v)
+{
     char errstr[256];
 
     if (rd_kafka_conf_set(conf, k, v, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
@@ -1399,7 +1490,8 @@ static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v) {
 }
 
 /* @returns the env's producer, created on first use; NULL without a broker. */
-static rd_kafka_t *producer_get(h_env *env) {
+static rd_kafka_t *producer_get(h_env *env)
+{
     char errstr[256];
     rd_kafka_conf_t *conf;
 
@@ -1412,8 +1504,7 @@ static rd_kafka_t *producer_get(h_env *env) {
     conf = rd_kafka_conf_new();
     if (conf_set(conf, "bootstrap.servers", env->bootstrap) ||
         conf_set(conf, "client.id", "cfd-harness") || conf_set(conf, "acks", "all") ||
-        conf_set(conf, "linger.ms", "5") ||
-        conf_set(conf, "message.timeout.ms", "30000")) {
+        conf_set(conf, "linger.ms", "5") || conf_set(conf, "message.timeout.ms", "30000")) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -1435,8 +1526,8 @@ static rd_kafka_t *producer_get(h_env *env) {
 
 /* Enqueues one message with opaque as its delivery state; retries for 10 s while
  * the local queue is full. @returns 0 or -1. */
-static int enqueue(rd_kafka_t *rk, const char *topic, const h_out_msg *msg,
-                   void *opaque) {
+static int enqueue(rd_kafka_t *rk, const char *topic, const h_out_msg *msg, void *opaque)
+{
     int64_t deadline = h_now_ms() + 10000;
     rd_kafka_resp_err_t err;
 
@@ -1452,8 +1543,8 @@ static int enqueue(rd_kafka_t *rk, const char *topic, const h_out_msg *msg,
             err = rd_kafka_producev(
                 rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                 RD_KAFKA_V_KEY(msg->key, msg->key ? strlen(msg->key) : 0),
-                RD_KAFKA_V_VALUE((void *)msg->value, msg->len),
-                RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+                RD_KAFKA_V_VALUE((void *)msg->value, msg->len), RD_KAFKA_V_OPAQUE(opaque),
+                RD_KAFKA_V_END);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || h_now_ms() >= deadline)
             break;
         rd_kafka_poll(rk, 50);
@@ -1466,7 +1557,8 @@ static int enqueue(rd_kafka_t *rk, const char *topic, const h_out_msg *msg,
     return 0;
 }
 
-int h_producer_set(h_env *env, const char *key, const char *value) {
+int h_producer_set(h_env *env, const char *key, const char *value)
+{
     if (env->producer) {
         h_log("h_producer_set(%s): the producer exists already", key);
         return -1;
@@ -1483,7 +1575,8 @@ int h_producer_set(h_env *env, const char *key, const char *value) {
 }
 
 int h_produce_id(h_env *env, const char *topic, const char *key, const void *buf,
-                 size_t len, const char *id) {
+                 size_t len, const char *id)
+{
     h_out_msg msg = {key, buf, len, id};
     rd_kafka_t *rk = producer_get(env);
     int64_t deadline = h_now_ms() + 10000;
@@ -1510,7 +1603,8 @@ int h_produce_id(h_env *env, const char *topic, const char *key, const void *buf
     return rc;
 }
 
-int h_topic_config(h_env *env, const char *topic, const char *key, const char *value) {
+int h_topic_config(h_env *env, const char *topic, const char *key, const char *value)
+{
     rd_kafka_t *rk;
     rd_kafka_ConfigResource_t *res;
     rd_kafka_queue_t *q;
@@ -1532,9 +1626,8 @@ int h_topic_config(h_env *env, const char *topic, const char *key, const char *v
         h_log("alter config of %s: %s", topic, rd_kafka_event_error_string(ev));
     } else {
         size_t n;
-        const rd_kafka_ConfigResource_t **r =
-            rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(ev),
-                                                   &n);
+        const rd_kafka_ConfigResource_t **r = rd_kafka_AlterConfigs_result_resources(
+            rd_kafka_event_AlterConfigs_result(ev), &n);
         if (n == 1 && rd_kafka_ConfigResource_error(r[0]) == RD_KAFKA_RESP_ERR_NO_ERROR)
             rc = 0;
         else
@@ -1548,18 +1641,20 @@ int h_topic_config(h_env *env, const char *topic, const char *key, const char *v
     return rc;
 }
 
-int h_produce(h_env *env, const char *topic, const char *key, const void *buf,
-              size_t len) {
+int h_produce(h_env *env, const char *topic, const char *key, const void *buf, size_t len)
+{
     return h_produce_id(env, topic, key, buf, len, NULL);
 }
 
-int h_produce_async(h_env *env, const char *topic, const h_out_msg *msg) {
+int h_produce_async(h_env *env, const char *topic, const h_out_msg *msg)
+{
     rd_kafka_t *rk = producer_get(env);
 
     return rk ? enqueue(rk, topic, msg, NULL) : -1;
 }
 
-int h_flush(h_env *env, int timeout_ms) {
+int h_flush(h_env *env, int timeout_ms)
+{
     int failures;
 
     if (!env->producer)
@@ -1574,15 +1669,16 @@ int h_flush(h_env *env, int timeout_ms) {
     return failures;
 }
 
-int h_produce_batch(h_env *env, const char *topic, const h_out_msg *msgs, size_t n) {
+int h_produce_batch(h_env *env, const char *topic, const h_out_msg *msgs, size_t n)
+{
     for (size_t i = 0; i < n; i++)
         if (h_produce_async(env, topic, &msgs[i]) != 0)
             return -1;
     return h_flush(env, 30000) == 0 ? 0 : -1;
 }
 
-int h_topic_ends(h_env *env, const char *topic, int64_t *ends, int nparts,
-                 int timeout_ms) {
+int h_topic_ends(h_env *env, const char *topic, int64_t *ends, int nparts, int timeout_ms)
+{
     rd_kafka_t *rk = producer_get(env);
     int64_t deadline = h_now_ms() + timeout_ms;
 
@@ -1593,7 +1689,8 @@ int h_topic_ends(h_env *env, const char *topic, int64_t *ends, int nparts,
             int64_t lo = -1, hi = -1;
             int64_t left = deadline - h_now_ms();
             rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-                rk, topic, p, &lo, &hi, left < 1000 ? 1000 : (int)(left < 5000 ? left : 5000));
+                rk, topic, p, &lo, &hi,
+                left < 1000 ? 1000 : (int)(left < 5000 ? left : 5000));
             if (!err) {
                 ends[p] = hi;
                 break;
@@ -1608,7 +1705,8 @@ int h_topic_ends(h_env *env, const char *topic, int64_t *ends, int nparts,
     return 0;
 }
 
-int h_group_committed(h_env *env, const char *topic, int64_t *offsets, int nparts) {
+int h_group_committed(h_env *env, const char *topic, int64_t *offsets, int nparts)
+{
     char errstr[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_topic_partition_list_t *parts;
@@ -1653,7 +1751,8 @@ int h_group_committed(h_env *env, const char *topic, int64_t *offsets, int npart
     return rc;
 }
 
-void h_msg_clear(h_msg *m) {
+void h_msg_clear(h_msg *m)
+{
     free(m->key);
     free(m->value);
     free(m->id);
@@ -1662,7 +1761,8 @@ void h_msg_clear(h_msg *m) {
 }
 
 /* @returns a NUL-terminated copy of len bytes at p, NULL for NULL p. */
-static char *dup_bytes(const void *p, size_t len) {
+static char *dup_bytes(const void *p, size_t len)
+{
     char *s;
 
     if (!p)
@@ -1676,7 +1776,8 @@ static char *dup_bytes(const void *p, size_t len) {
 
 /* Assigns every partition of topic from the beginning, waiting up to 10 s for
  * its metadata. @returns 0 or -1. */
-static int assign_all(rd_kafka_t *rk, const char *topic) {
+static int assign_all(rd_kafka_t *rk, const char *topic)
+{
     int64_t deadline = h_now_ms() + 10000;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     const struct rd_kafka_metadata *md = NULL;
@@ -1718,7 +1819,8 @@ out:
     return rc;
 }
 
-h_consumer *h_consume_open(h_env *env, const char *topic) {
+h_consumer *h_consume_open(h_env *env, const char *topic)
+{
     char errstr[256], group[200];
     rd_kafka_conf_t *conf;
     h_consumer *c;
@@ -1763,7 +1865,8 @@ h_consumer *h_consume_open(h_env *env, const char *topic) {
     return c;
 }
 
-int h_consume(h_consumer *c, int timeout_ms, h_msg *out) {
+int h_consume(h_consumer *c, int timeout_ms, h_msg *out)
+{
     int64_t deadline = h_now_ms() + timeout_ms;
 
     memset(out, 0, sizeof(*out));
@@ -1797,7 +1900,8 @@ int h_consume(h_consumer *c, int timeout_ms, h_msg *out) {
         out->value_len = m->len;
         out->timestamp_ms = rd_kafka_message_timestamp(m, NULL);
         if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            if (rd_kafka_header_get_last(hdrs, "id", &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            if (rd_kafka_header_get_last(hdrs, "id", &val, &size) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR)
                 out->id = dup_bytes(val ? val : "", size);
             if (rd_kafka_header_get_last(hdrs, "type", &val, &size) ==
                 RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -1808,8 +1912,8 @@ int h_consume(h_consumer *c, int timeout_ms, h_msg *out) {
     }
 }
 
-int h_consume_until(h_consumer *c, int count, int timeout_ms, h_msg_cb cb,
-                    void *opaque) {
+int h_consume_until(h_consumer *c, int count, int timeout_ms, h_msg_cb cb, void *opaque)
+{
     int64_t deadline = h_now_ms() + timeout_ms;
     int n = 0;
 
@@ -1833,7 +1937,8 @@ int h_consume_until(h_consumer *c, int count, int timeout_ms, h_msg_cb cb,
     return n;
 }
 
-void h_consume_close(h_consumer *c) {
+void h_consume_close(h_consumer *c)
+{
     h_env *env;
 
     if (!c)

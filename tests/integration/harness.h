@@ -242,8 +242,7 @@ int h_topic_config(h_env *env, const char *topic, const char *key, const char *v
 
 /* Produces one message and waits (10 s at most) for its delivery report.
  * @returns 0 when delivered, -1 otherwise. */
-int h_produce(h_env *env, const char *topic, const char *key, const void *buf,
-              size_t len);
+int h_produce(h_env *env, const char *topic, const char *key, const void *buf, size_t len);
 
 /* Same as h_produce() with a header "id". */
 int h_produce_id(h_env *env, const char *topic, const char *key, const void *buf,
@@ -264,8 +263,7 @@ int h_flush(h_env *env, int timeout_ms);
 /* Reads the high watermark (the offset the next message will get) of partitions
  * 0..nparts-1 of topic into ends[], retrying until timeout_ms.
  * @returns 0, or -1 (reason on stderr). */
-int h_topic_ends(h_env *env, const char *topic, int64_t *ends, int nparts,
-                 int timeout_ms);
+int h_topic_ends(h_env *env, const char *topic, int64_t *ends, int nparts, int timeout_ms);
 
 /* Reads the env's consumer group's committed offsets of partitions 0..nparts-1 of
  * topic into offsets[] (RD_KAFKA_OFFSET_INVALID, -1001, where none is committed),
@@ -283,7 +281,7 @@ typedef struct h_msg {
     size_t key_len;
     char *value;
     size_t value_len;
-    char *id; /* header "id", NULL when absent */
+    char *id;   /* header "id", NULL when absent */
     char *type; /* header "type", NULL when absent */
     int64_t timestamp_ms;
 } h_msg;
@@ -305,8 +303,7 @@ typedef int (*h_msg_cb)(const h_msg *m, void *opaque);
 
 /* Consumes until count messages were seen, cb asked to stop, or timeout_ms passed.
  * cb may be NULL. @returns the number of messages consumed. */
-int h_consume_until(h_consumer *c, int count, int timeout_ms, h_msg_cb cb,
-                    void *opaque);
+int h_consume_until(h_consumer *c, int count, int timeout_ms, h_msg_cb cb, void *opaque);
 
 /* Closes the consumer. NULL-safe; h_env_destroy() closes any left open. */
 void h_consume_close(h_consumer *c);

@@ -22,18 +22,23 @@
 
 const char *const h_simulated_clock[] = {"worker.clock=simulated", NULL};
 
-int64_t h_wait_timer(h_env *env, const char *wo) { return h_wait_zset(env, "timers", wo); }
+int64_t h_wait_timer(h_env *env, const char *wo)
+{
+    return h_wait_zset(env, "timers", wo);
+}
 
-int64_t h_wait_zset(h_env *env, const char *zset, const char *member) {
+int64_t h_wait_zset(h_env *env, const char *zset, const char *member)
+{
     redisContext *rc = h_redis_connect(env);
     int64_t until = h_now_ms() + 30000, at = 0;
     assert_non_null(rc);
     while (!at && h_now_ms() < until) {
-        redisReply *r = redisCommand(rc, "EVAL %s 0 %s %s",
-                                     "for _, k in ipairs(redis.call('KEYS', 'cfd:*:' .. ARGV[2])) "
-                                     "do local s = redis.call('ZSCORE', k, ARGV[1]) "
-                                     "if s then return s end end return false",
-                                     member, zset);
+        redisReply *r =
+            redisCommand(rc, "EVAL %s 0 %s %s",
+                         "for _, k in ipairs(redis.call('KEYS', 'cfd:*:' .. ARGV[2])) "
+                         "do local s = redis.call('ZSCORE', k, ARGV[1]) "
+                         "if s then return s end end return false",
+                         member, zset);
         if (r && r->type == REDIS_REPLY_STRING)
             at = atoll(r->str);
         freeReplyObject(r);
@@ -46,7 +51,8 @@ int64_t h_wait_zset(h_env *env, const char *zset, const char *member) {
     return at;
 }
 
-int h_setup_redis_broker(void **state) {
+int h_setup_redis_broker(void **state)
+{
     h_env *env = h_env_new("it");
     if (!env || h_redis_start(env) || h_broker_start(env, NULL)) {
         h_env_destroy(env);
@@ -56,12 +62,14 @@ int h_setup_redis_broker(void **state) {
     return 0;
 }
 
-int h_teardown_env(void **state) {
+int h_teardown_env(void **state)
+{
     h_env_destroy(*state);
     return 0;
 }
 
-uint8_t *h_event_pb(size_t *len, const char *fmt, ...) {
+uint8_t *h_event_pb(size_t *len, const char *fmt, ...)
+{
     char json[4096], errstr[256];
     uint8_t *buf = NULL;
     va_list ap;
@@ -75,7 +83,8 @@ uint8_t *h_event_pb(size_t *len, const char *fmt, ...) {
 
 /* Produces json as a message of type to topic; key NULL: the JSON's field key_field. */
 static void send_json_as(h_env *env, const char *topic, const char *type, const char *key,
-                         const char *key_field, const char *json) {
+                         const char *key_field, const char *json)
+{
     char errstr[256];
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -90,7 +99,8 @@ static void send_json_as(h_env *env, const char *topic, const char *type, const 
 }
 
 /* Produces one event given as JSON (confirmd.v1.Event), keyed by its work order. */
-void h_send_json(h_env *env, const char *fmt, ...) {
+void h_send_json(h_env *env, const char *fmt, ...)
+{
     char json[4096];
     va_list ap;
     va_start(ap, fmt);
@@ -100,7 +110,8 @@ void h_send_json(h_env *env, const char *fmt, ...) {
 }
 
 void h_send_typed(h_env *env, const char *topic, const char *type, const char *key,
-                  const char *fmt, ...) {
+                  const char *fmt, ...)
+{
     char json[4096];
     va_list ap;
     va_start(ap, fmt);
@@ -109,55 +120,59 @@ void h_send_typed(h_env *env, const char *topic, const char *type, const char *k
     send_json_as(env, topic, type, key, NULL, json);
 }
 
-void h_send_report(h_env *env, const char *wo, const char *eid, int64_t t,
-                        const char *tier, int gold) {
-    h_send_json(env,
-              "{\"event_id\":\"%s\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
-              "\"event_time_ms\":%lld,\"fault_report\":{\"issuing_unit\":\"Liangping NOC\","
-              "\"customer\":{\"name\":\"重庆某某银行\",\"contact_person\":\"王经理\","
-              "\"contact_phone\":\"13800000000\",\"address\":\"梁平区双桂街道1号\","
-              "\"affected_service\":\"internet dedicated line\",\"tier\":\"%s\","
-              "\"gold\":%s,\"city\":\"Chongqing\"},\"network\":{\"circuit_id\":\"CQ-%s\"},"
-              "\"problem_description\":\"line down\"}}",
-              eid, wo, (long long)t, tier, gold ? "true" : "false", wo);
+void h_send_report(h_env *env, const char *wo, const char *eid, int64_t t, const char *tier,
+                   int gold)
+{
+    h_send_json(
+        env,
+        "{\"event_id\":\"%s\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
+        "\"event_time_ms\":%lld,\"fault_report\":{\"issuing_unit\":\"Liangping NOC\","
+        "\"customer\":{\"name\":\"重庆某某银行\",\"contact_person\":\"王经理\","
+        "\"contact_phone\":\"13800000000\",\"address\":\"梁平区双桂街道1号\","
+        "\"affected_service\":\"internet dedicated line\",\"tier\":\"%s\","
+        "\"gold\":%s,\"city\":\"Chongqing\"},\"network\":{\"circuit_id\":\"CQ-%s\"},"
+        "\"problem_description\":\"line down\"}}",
+        eid, wo, (long long)t, tier, gold ? "true" : "false", wo);
 }
 
 /* A milestone with an optional payload body (JSON object text, or "{}"). */
-void h_send_ms(h_env *env, const char *wo, const char *eid, int64_t t,
-                    const char *payload, const char *body) {
-    h_send_json(env,
-              "{\"event_id\":\"%s\",\"work_order\":\"%s\",\"source\":\"SOURCE_FIELD_APP\","
-              "\"event_time_ms\":%lld,\"%s\":%s}",
-              eid, wo, (long long)t, payload, body);
+void h_send_ms(h_env *env, const char *wo, const char *eid, int64_t t, const char *payload,
+               const char *body)
+{
+    h_send_json(
+        env,
+        "{\"event_id\":\"%s\",\"work_order\":\"%s\",\"source\":\"SOURCE_FIELD_APP\","
+        "\"event_time_ms\":%lld,\"%s\":%s}",
+        eid, wo, (long long)t, payload, body);
 }
 
 /* A work order from report to close. arrive_min: minutes after acceptance. */
-void h_send_full_order(h_env *env, const char *wo, const char *tier, int gold,
-                            int64_t t0, int arrive_min) {
+void h_send_full_order(h_env *env, const char *wo, const char *tier, int gold, int64_t t0,
+                       int arrive_min)
+{
     char e[64];
 #define EID(s) (snprintf(e, sizeof(e), "%s-%s", wo, s), e)
     h_send_report(env, wo, EID("rep"), t0, tier, gold);
     h_send_ms(env, wo, EID("acc"), t0 + 1 * MIN, "accepted", "{\"operator_id\":\"op7\"}");
     h_send_ms(env, wo, EID("dis"), t0 + 2 * MIN, "dispatched",
-            "{\"contractor\":\"Acme Maintenance\",\"engineer_id\":\"E42\"}");
+              "{\"contractor\":\"Acme Maintenance\",\"engineer_id\":\"E42\"}");
     h_send_ms(env, wo, EID("con"), t0 + 6 * MIN, "customer_contacted", "{}");
     h_send_ms(env, wo, EID("arr"), t0 + (1 + arrive_min) * MIN, "arrived_on_site",
-            "{\"engineers\":[\"E42\"]}");
+              "{\"engineers\":[\"E42\"]}");
     h_send_ms(env, wo, EID("dia"), t0 + (2 + arrive_min) * MIN, "diagnosed",
-            "{\"cause\":\"CAUSE_TRANSMISSION_LINE\",\"onsite_findings\":\"fiber cut\"}");
+              "{\"cause\":\"CAUSE_TRANSMISSION_LINE\",\"onsite_findings\":\"fiber cut\"}");
     h_send_ms(env, wo, EID("res"), t0 + (30 + arrive_min) * MIN, "service_restored",
-            "{\"result\":\"RESULT_RESTORED\"}");
+              "{\"result\":\"RESULT_RESTORED\"}");
     h_send_ms(env, wo, EID("sig"), t0 + (35 + arrive_min) * MIN, "confirmation_signed",
-            "{\"customer_opinion\":\"satisfied\",\"satisfaction\":5}");
+              "{\"customer_opinion\":\"satisfied\",\"satisfaction\":5}");
     h_send_ms(env, wo, EID("clo"), t0 + (36 + arrive_min) * MIN, "closed", "{}");
 #undef EID
 }
 
 /* --- reading outputs --------------------------------------------------------------------- */
 
-
-
-static int collect_cb(const h_msg *m, void *opaque) {
+static int collect_cb(const h_msg *m, void *opaque)
+{
     h_collected *c = opaque;
     char errstr[256];
     char *json = cfd_pb_to_json(c->type, m->value, m->value_len, errstr, sizeof(errstr));
@@ -171,7 +186,8 @@ static int collect_cb(const h_msg *m, void *opaque) {
     return 0;
 }
 
-void h_collected_free(h_collected *c) {
+void h_collected_free(h_collected *c)
+{
     for (int i = 0; i < c->n; i++) {
         json_object_put(c->items[i]);
         free(c->ids[i]);
@@ -180,8 +196,9 @@ void h_collected_free(h_collected *c) {
 }
 
 /* Reads topic until count messages arrived (or timeout). */
-void h_collect(h_env *env, const char *topic, const char *type, int count,
-                    int timeout_ms, h_collected *out) {
+void h_collect(h_env *env, const char *topic, const char *type, int count, int timeout_ms,
+               h_collected *out)
+{
     out->type = type;
     out->n = 0;
     h_consumer *c = h_consume_open(env, topic);
@@ -190,7 +207,8 @@ void h_collect(h_env *env, const char *topic, const char *type, int count,
     h_consume_close(c);
 }
 
-const char *h_jstr(json_object *o, const char *path) {
+const char *h_jstr(json_object *o, const char *path)
+{
     char buf[256];
     snprintf(buf, sizeof(buf), "%s", path);
     json_object *cur = o;
@@ -200,7 +218,8 @@ const char *h_jstr(json_object *o, const char *path) {
     return cur ? json_object_get_string(cur) : NULL;
 }
 
-json_object *h_find_by(h_collected *c, const char *field, const char *value) {
+json_object *h_find_by(h_collected *c, const char *field, const char *value)
+{
     for (int i = 0; i < c->n; i++) {
         const char *v = h_jstr(c->items[i], field);
         if (v && strcmp(v, value) == 0)
@@ -209,7 +228,8 @@ json_object *h_find_by(h_collected *c, const char *field, const char *value) {
     return NULL;
 }
 
-int h_count_by(h_collected *c, const char *field, const char *value) {
+int h_count_by(h_collected *c, const char *field, const char *value)
+{
     int n = 0;
     for (int i = 0; i < c->n; i++) {
         const char *v = h_jstr(c->items[i], field);
@@ -219,7 +239,8 @@ int h_count_by(h_collected *c, const char *field, const char *value) {
     return n;
 }
 
-json_object *h_sla_of(json_object *rec, const char *metric) {
+json_object *h_sla_of(json_object *rec, const char *metric)
+{
     json_object *sla = json_object_object_get(rec, "sla");
     for (size_t i = 0; sla && i < json_object_array_length(sla); i++) {
         json_object *m = json_object_array_get_idx(sla, i);
@@ -228,4 +249,3 @@ json_object *h_sla_of(json_object *rec, const char *metric) {
     }
     return NULL;
 }
-

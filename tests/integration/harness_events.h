@@ -45,7 +45,8 @@ int h_teardown_env(void **state);
 
 /* Encodes printf-style JSON as a confirmd.v1.Event; *len set; free() the result.
  * Fails the test if it is not an Event. */
-uint8_t *h_event_pb(size_t *len, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+uint8_t *h_event_pb(size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* A fault report opening wo (tier "TIER_AAA"...; the customer block is fictional PII). */
 void h_send_report(h_env *env, const char *wo, const char *eid, int64_t t, const char *tier,

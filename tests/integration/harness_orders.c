@@ -17,7 +17,8 @@
 
 #define MIN_MS 60000LL
 
-int h_event_encode(const char *json, h_event *ev) {
+int h_event_encode(const char *json, h_event *ev)
+{
     char errstr[256];
     json_object *o = json_tokener_parse(json);
 
@@ -38,7 +39,8 @@ int h_event_encode(const char *json, h_event *ev) {
     return 0;
 }
 
-void h_event_clear(h_event *ev) {
+void h_event_clear(h_event *ev)
+{
     if (!ev)
         return;
     free(ev->buf);
@@ -47,7 +49,8 @@ void h_event_clear(h_event *ev) {
 }
 
 int h_order_events(const char *wo, unsigned variant, int64_t t0,
-                   h_event out[H_ORDER_EVENTS]) {
+                   h_event out[H_ORDER_EVENTS])
+{
     static const char *const tiers[] = {"TIER_AAA", "TIER_AA", "TIER_A"};
     /* Minutes from acceptance to arrival: in time for every tier, then later ones
      * that breach the on-site limit of some tiers (alerts). */
@@ -78,20 +81,22 @@ int h_order_events(const char *wo, unsigned variant, int64_t t0,
         {"clo", t0 + (36 + arr) * MIN_MS, "closed", "{}"},
     };
 
-    snprintf(json, sizeof(json),
-             "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
-             "\"event_time_ms\":%" PRId64 ",\"fault_report\":{\"issuing_unit\":\"Liangping "
-             "NOC\",\"customer\":{\"name\":\"" H_CUSTOMER_NAME "\",\"contact_person\":\""
-             H_CUSTOMER_CONTACT "\",\"contact_phone\":\"" H_CUSTOMER_PHONE "\","
-             "\"address\":\"" H_CUSTOMER_ADDRESS "\",\"affected_service\":\"internet "
-             "dedicated line\",\"tier\":\"%s\",\"gold\":%s,%s\"city\":\"Chongqing\"},"
-             "\"network\":{\"circuit_id\":\"CQ-%s\"},\"problem_description\":\"line down\""
-             "%s}}",
-             wo, wo, t0, tier, gold ? "true" : "false",
-             /* One customer for all of them: the city rule needs 3 distinct customers,
+    snprintf(
+        json, sizeof(json),
+        "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
+        "\"event_time_ms\":%" PRId64 ",\"fault_report\":{\"issuing_unit\":\"Liangping "
+        "NOC\",\"customer\":{\"name\":\"" H_CUSTOMER_NAME
+        "\",\"contact_person\":\"" H_CUSTOMER_CONTACT
+        "\",\"contact_phone\":\"" H_CUSTOMER_PHONE "\","
+        "\"address\":\"" H_CUSTOMER_ADDRESS "\",\"affected_service\":\"internet "
+        "dedicated line\",\"tier\":\"%s\",\"gold\":%s,%s\"city\":\"Chongqing\"},"
+        "\"network\":{\"circuit_id\":\"CQ-%s\"},\"problem_description\":\"line down\""
+        "%s}}",
+        wo, wo, t0, tier, gold ? "true" : "false",
+        /* One customer for all of them: the city rule needs 3 distinct customers,
               * so their reports flow and are kept but open no incident. */
-             city ? "\"customer_id\":\"CQ-GC-SHARED-01\"," : "", wo,
-             city ? ",\"full_interruption\":true" : "");
+        city ? "\"customer_id\":\"CQ-GC-SHARED-01\"," : "", wo,
+        city ? ",\"full_interruption\":true" : "");
     rc |= h_event_encode(json, &out[0]);
     for (int i = 0; i < H_ORDER_EVENTS - 1; i++) {
         snprintf(json, sizeof(json),
@@ -107,7 +112,8 @@ int h_order_events(const char *wo, unsigned variant, int64_t t0,
 }
 
 /* Queues the alert ids a change calls for, as the worker's emit_outputs() does. */
-static void oracle_alerts(cfd_record *rec, const cfd_policy *pol, h_expect *out) {
+static void oracle_alerts(cfd_record *rec, const cfd_policy *pol, h_expect *out)
+{
     cfd_alert alerts[32];
     size_t n = cfd_record_collect_alerts(rec, pol, H_WL_T0, alerts, 32);
     for (size_t i = 0; i < n; i++) {
@@ -122,7 +128,8 @@ static void oracle_alerts(cfd_record *rec, const cfd_policy *pol, h_expect *out)
     }
 }
 
-int h_oracle(const h_event *evs, size_t n, h_expect *out) {
+int h_oracle(const h_event *evs, size_t n, h_expect *out)
+{
     cfd_policy pol;
     cfd_record *rec = cfd_record_new();
     cfd_decoded_event *de = calloc(n ? n : 1, sizeof(*de));
@@ -136,7 +143,8 @@ int h_oracle(const h_event *evs, size_t n, h_expect *out) {
     cfd_policy_defaults(&pol);
     snprintf(out->wo, sizeof(out->wo), "%s", n ? evs[0].wo : "");
     for (size_t i = 0; i < n; i++) {
-        if (cfd_codec_event_decode(evs[i].buf, evs[i].len, &de[i], errstr, sizeof(errstr))) {
+        if (cfd_codec_event_decode(evs[i].buf, evs[i].len, &de[i], errstr,
+                                   sizeof(errstr))) {
             fprintf(stderr, "harness: oracle: event %s: %s\n", evs[i].id, errstr);
             goto out;
         }
@@ -167,7 +175,8 @@ int h_oracle(const h_event *evs, size_t n, h_expect *out) {
     out->version = rec->version;
     out->complete = cfd_record_is_complete(rec);
     cfd_city_report city;
-    out->in_city = cfd_city_report_of(rec, &city) && cfd_city_report_copy(&out->city, &city);
+    out->in_city =
+        cfd_city_report_of(rec, &city) && cfd_city_report_copy(&out->city, &city);
     cfd_codec_record_encode(rec, &out->record, &out->record_len);
     rc = 0;
 out:
@@ -179,7 +188,8 @@ out:
     return rc;
 }
 
-void h_expect_clear(h_expect *e) {
+void h_expect_clear(h_expect *e)
+{
     if (!e)
         return;
     free(e->record);
@@ -188,8 +198,9 @@ void h_expect_clear(h_expect *e) {
     e->in_city = false;
 }
 
-int h_redis_record(redisContext *rc, const char *wo, int nparts, uint8_t **out,
-                   size_t *len, uint32_t *version) {
+int h_redis_record(redisContext *rc, const char *wo, int nparts, uint8_t **out, size_t *len,
+                   uint32_t *version)
+{
     char errstr[256];
     for (int p = 0; p < nparts; p++) {
         redisReply *r = redisCommand(rc, "GET cfd:{p%d}:wo:%s", p, wo);
@@ -216,7 +227,8 @@ int h_redis_record(redisContext *rc, const char *wo, int nparts, uint8_t **out,
     return 0;
 }
 
-int h_set_sim_clock(h_env *env, int64_t now_ms) {
+int h_set_sim_clock(h_env *env, int64_t now_ms)
+{
     redisContext *rc = h_redis_connect(env);
     redisReply *r = rc ? redisCommand(rc, "SET cfd:clock %lld", (long long)now_ms) : NULL;
     int ok = r && r->type == REDIS_REPLY_STATUS;
@@ -227,7 +239,8 @@ int h_set_sim_clock(h_env *env, int64_t now_ms) {
     return ok ? 0 : -1;
 }
 
-int h_file_count(const char *path, const char *needle) {
+int h_file_count(const char *path, const char *needle)
+{
     FILE *f = fopen(path, "r");
     char *line = NULL;
     size_t cap = 0;
@@ -242,7 +255,8 @@ int h_file_count(const char *path, const char *needle) {
     return n;
 }
 
-int h_pii_hits(const char *log) {
+int h_pii_hits(const char *log)
+{
     static const char *const pii[] = {H_CUSTOMER_NAME, H_CUSTOMER_CONTACT, H_CUSTOMER_PHONE,
                                       H_CUSTOMER_ADDRESS};
     int hits = 0;
@@ -253,7 +267,8 @@ int h_pii_hits(const char *log) {
     return hits;
 }
 
-char *h_base64(const void *p, size_t len) {
+char *h_base64(const void *p, size_t len)
+{
     static const char abc[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const uint8_t *in = p;
@@ -282,7 +297,8 @@ char *h_base64(const void *p, size_t len) {
 
 /* --- poison --------------------------------------------------------------------------- */
 
-uint64_t h_rand(uint64_t *seed) {
+uint64_t h_rand(uint64_t *seed)
+{
     uint64_t x = *seed ? *seed : 0x9e3779b97f4a7c15ULL;
     x ^= x >> 12;
     x ^= x << 25;
@@ -297,14 +313,16 @@ typedef struct pbw {
     size_t n, cap;
 } pbw;
 
-static void pb_raw(pbw *w, const void *p, size_t n) {
+static void pb_raw(pbw *w, const void *p, size_t n)
+{
     if (w->n + n > w->cap)
         n = w->cap - w->n;
     memcpy(w->b + w->n, p, n);
     w->n += n;
 }
 
-static void pb_varint(pbw *w, uint64_t v) {
+static void pb_varint(pbw *w, uint64_t v)
+{
     uint8_t tmp[10];
     size_t n = 0;
     do {
@@ -314,21 +332,27 @@ static void pb_varint(pbw *w, uint64_t v) {
     pb_raw(w, tmp, n);
 }
 
-static void pb_int(pbw *w, int field, int64_t v) {
+static void pb_int(pbw *w, int field, int64_t v)
+{
     pb_varint(w, (uint64_t)field << 3);
     pb_varint(w, (uint64_t)v); /* negative: ten bytes, as protobuf sends them */
 }
 
-static void pb_bytes(pbw *w, int field, const void *p, size_t n) {
+static void pb_bytes(pbw *w, int field, const void *p, size_t n)
+{
     pb_varint(w, (uint64_t)field << 3 | 2);
     pb_varint(w, n);
     pb_raw(w, p, n);
 }
 
-static void pb_str(pbw *w, int field, const char *s) { pb_bytes(w, field, s, strlen(s)); }
+static void pb_str(pbw *w, int field, const char *s)
+{
+    pb_bytes(w, field, s, strlen(s));
+}
 
 /* The envelope of an event with every field it needs, payload left to the caller. */
-static void pb_envelope(pbw *w, const char *wo, uint64_t n) {
+static void pb_envelope(pbw *w, const char *wo, uint64_t n)
+{
     char id[96];
     snprintf(id, sizeof(id), "%s-poison-%" PRIu64, wo, n);
     pb_str(w, 1, id);
@@ -336,7 +360,8 @@ static void pb_envelope(pbw *w, const char *wo, uint64_t n) {
     pb_int(w, 4, H_WL_T0 + (int64_t)(n % 1000) * 1000);
 }
 
-static void poison_random(uint64_t *seed, pbw *w) {
+static void poison_random(uint64_t *seed, pbw *w)
+{
     size_t n = h_rand(seed) % 201;
     for (size_t i = 0; i < n; i++) {
         uint8_t c = (uint8_t)h_rand(seed);
@@ -344,7 +369,8 @@ static void poison_random(uint64_t *seed, pbw *w) {
     }
 }
 
-static void poison_wrong_shape(uint64_t *seed, pbw *w, const char *wo) {
+static void poison_wrong_shape(uint64_t *seed, pbw *w, const char *wo)
+{
     char json[1024], rnd[48];
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -356,25 +382,29 @@ static void poison_wrong_shape(uint64_t *seed, pbw *w, const char *wo) {
     rnd[sizeof(rnd) - 1] = '\0';
     switch (r % 4) {
     case 0: /* an alert where an event belongs */
-        snprintf(json, sizeof(json),
-                 "{\"alert_id\":\"%s/METRIC_ON_SITE/100\",\"kind\":\"ALERT_KIND_BREACH\","
-                 "\"work_order\":\"%s\",\"metric\":\"METRIC_ON_SITE\",\"threshold_pct\":100,"
-                 "\"deadline_ms\":%" PRId64 "}", wo, wo, H_WL_T0);
+        snprintf(
+            json, sizeof(json),
+            "{\"alert_id\":\"%s/METRIC_ON_SITE/100\",\"kind\":\"ALERT_KIND_BREACH\","
+            "\"work_order\":\"%s\",\"metric\":\"METRIC_ON_SITE\",\"threshold_pct\":100,"
+            "\"deadline_ms\":%" PRId64 "}",
+            wo, wo, H_WL_T0);
         if (!cfd_json_to_pb("SlaAlert", json, &buf, &len, errstr, sizeof(errstr)))
             pb_raw(w, buf, len);
         break;
     case 1: /* a dead letter: its fields 1..6 fit the envelope's types, no payload */
-        snprintf(json, sizeof(json),
-                 "{\"original\":\"AAEC\",\"topic\":\"%s\",\"partition\":1,\"offset\":%" PRIu64
-                 ",\"reason\":\"DEAD_LETTER_UNDECODABLE\",\"detail\":\"%s\"}",
-                 wo, r % 100000, rnd);
+        snprintf(
+            json, sizeof(json),
+            "{\"original\":\"AAEC\",\"topic\":\"%s\",\"partition\":1,\"offset\":%" PRIu64
+            ",\"reason\":\"DEAD_LETTER_UNDECODABLE\",\"detail\":\"%s\"}",
+            wo, r % 100000, rnd);
         if (!cfd_json_to_pb("DeadLetter", json, &buf, &len, errstr, sizeof(errstr)))
             pb_raw(w, buf, len);
         break;
     case 2: /* a completed record */
         snprintf(json, sizeof(json),
                  "{\"work_order\":\"%s\",\"issuing_unit\":\"%s\",\"engineers\":[\"E1\"],"
-                 "\"arrival_time_ms\":%" PRId64 "}", wo, rnd, H_WL_T0);
+                 "\"arrival_time_ms\":%" PRId64 "}",
+                 wo, rnd, H_WL_T0);
         if (!cfd_json_to_pb("ConfirmationRecord", json, &buf, &len, errstr, sizeof(errstr)))
             pb_raw(w, buf, len);
         break;
@@ -391,7 +421,8 @@ static void poison_wrong_shape(uint64_t *seed, pbw *w, const char *wo) {
     free(buf);
 }
 
-static void poison_missing(uint64_t *seed, pbw *w, const char *wo, uint64_t n) {
+static void poison_missing(uint64_t *seed, pbw *w, const char *wo, uint64_t n)
+{
     char id[96];
     pbw sub = {.b = (uint8_t[64]){0}, .cap = 64};
     snprintf(id, sizeof(id), "%s-missing-%" PRIu64, wo, n);
@@ -439,7 +470,8 @@ static void poison_missing(uint64_t *seed, pbw *w, const char *wo, uint64_t n) {
     }
 }
 
-static void poison_bad_enum(uint64_t *seed, pbw *w, const char *wo, uint64_t n) {
+static void poison_bad_enum(uint64_t *seed, pbw *w, const char *wo, uint64_t n)
+{
     pbw sub = {.b = (uint8_t[64]){0}, .cap = 64};
     pbw cust = {.b = (uint8_t[64]){0}, .cap = 64};
     int64_t bad = (h_rand(seed) % 3 == 0) ? -1 : 40 + (int64_t)(h_rand(seed) % 1000);
@@ -475,7 +507,8 @@ static void poison_bad_enum(uint64_t *seed, pbw *w, const char *wo, uint64_t n) 
 }
 
 int h_poison(uint64_t *seed, h_poison_kind kind, const h_event *goods, size_t n_goods,
-             uint8_t *buf, size_t cap, size_t *len) {
+             uint8_t *buf, size_t cap, size_t *len)
+{
     char errstr[256];
     for (int attempt = 0; attempt < 100; attempt++) {
         pbw w = {.b = buf, .cap = cap};
@@ -519,11 +552,11 @@ int h_poison(uint64_t *seed, h_poison_kind kind, const h_event *goods, size_t n_
 
 /* What is known of one input offset. */
 typedef struct dl_slot {
-    bool seen;       /* read back from the input topic */
+    bool seen; /* read back from the input topic */
     bool bad;
-    int dead;        /* dead letters read for it */
+    int dead;           /* dead letters read for it */
     const char *reason; /* expected reason name */
-    char *b64;       /* original bytes, as the dead letter prints them */
+    char *b64;          /* original bytes, as the dead letter prints them */
 } dl_slot;
 
 typedef struct dl_index {
@@ -535,7 +568,8 @@ typedef struct dl_index {
     int want_distinct;
 } dl_index;
 
-static dl_slot *dl_slot_get(dl_index *x, int32_t p, int64_t off, bool grow) {
+static dl_slot *dl_slot_get(dl_index *x, int32_t p, int64_t off, bool grow)
+{
     if (p < 0 || p >= DL_MAX_PARTS || off < 0)
         return NULL;
     if ((size_t)off >= x->n[p]) {
@@ -549,7 +583,8 @@ static dl_slot *dl_slot_get(dl_index *x, int32_t p, int64_t off, bool grow) {
     return &x->parts[p][off];
 }
 
-static const char *reason_name(cfd_err err) {
+static const char *reason_name(cfd_err err)
+{
     static const char *const names[] = {
         "DEAD_LETTER_REASON_UNSPECIFIED", "DEAD_LETTER_UNDECODABLE",
         "DEAD_LETTER_MISSING_FIELD",      "DEAD_LETTER_INVALID_TRANSITION",
@@ -558,7 +593,8 @@ static const char *reason_name(cfd_err err) {
     return r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 
-static int dl_input_cb(const h_msg *m, void *opaque) {
+static int dl_input_cb(const h_msg *m, void *opaque)
+{
     dl_index *x = opaque;
     cfd_decoded_event de;
     char errstr[256];
@@ -567,7 +603,8 @@ static int dl_input_cb(const h_msg *m, void *opaque) {
         return 0;
     s->seen = true;
     x->rep->input++;
-    cfd_err err = cfd_codec_event_decode(m->value, m->value_len, &de, errstr, sizeof(errstr));
+    cfd_err err =
+        cfd_codec_event_decode(m->value, m->value_len, &de, errstr, sizeof(errstr));
     if (err) {
         s->bad = true;
         s->reason = reason_name(err);
@@ -586,12 +623,14 @@ static int dl_input_cb(const h_msg *m, void *opaque) {
     return 0;
 }
 
-static const char *jget(json_object *o, const char *k) {
+static const char *jget(json_object *o, const char *k)
+{
     json_object *v = json_object_object_get(o, k);
     return v ? json_object_get_string(v) : NULL;
 }
 
-static int dl_cb(const h_msg *m, void *opaque) {
+static int dl_cb(const h_msg *m, void *opaque)
+{
     dl_index *x = opaque;
     char prefix[300], errstr[256];
     int32_t p = -1;
@@ -612,7 +651,8 @@ static int dl_cb(const h_msg *m, void *opaque) {
         return 0;
     }
     x->rep->distinct++;
-    char *json = cfd_pb_to_json("DeadLetter", m->value, m->value_len, errstr, sizeof(errstr));
+    char *json =
+        cfd_pb_to_json("DeadLetter", m->value, m->value_len, errstr, sizeof(errstr));
     json_object *o = json ? json_tokener_parse(json) : NULL;
     const char *topic = o ? jget(o, "topic") : NULL;
     const char *part = o ? jget(o, "partition") : NULL;
@@ -629,8 +669,9 @@ static int dl_cb(const h_msg *m, void *opaque) {
         atoll(offs ? offs : "0") != off || !reason || strcmp(reason, s->reason) != 0 ||
         strcmp(orig ? orig : "", s->b64) != 0 || !m->key || strcmp(m->key, want_key) != 0) {
         if (x->rep->wrong++ < 5)
-            fprintf(stderr, "harness: dead letter %s (key %s, expected %s): expected reason "
-                            "%s, got %s\n",
+            fprintf(stderr,
+                    "harness: dead letter %s (key %s, expected %s): expected reason "
+                    "%s, got %s\n",
                     m->id, m->key ? m->key : "(null)", want_key, s->reason,
                     json ? json : errstr);
     }
@@ -642,7 +683,8 @@ static int dl_cb(const h_msg *m, void *opaque) {
 /* Names the bad input offsets without a dead letter, and whether the output still
  * waits in a partition's outbox in Redis (not produced) or is nowhere (never written,
  * or removed after a delivery the topic does not show). */
-static void dl_explain_missing(h_env *env, const dl_index *x) {
+static void dl_explain_missing(h_env *env, const dl_index *x)
+{
     redisContext *rc = h_redis_connect(env);
     int shown = 0;
     for (int p = 0; p < DL_MAX_PARTS; p++) {
@@ -652,15 +694,17 @@ static void dl_explain_missing(h_env *env, const dl_index *x) {
                 continue;
             char id[300];
             snprintf(id, sizeof(id), "dl/%s/%d/%zu", x->topic, p, off);
-            redisReply *r = rc ? redisCommand(rc, "EVAL %s 0 %s",
-                                              "for _, k in ipairs(redis.call('KEYS', "
-                                              "'cfd:*:outbox')) do if redis.call('HEXISTS', "
-                                              "k, ARGV[1]) == 1 then return k end end "
-                                              "return false",
-                                              id)
-                               : NULL;
+            redisReply *r =
+                rc ? redisCommand(rc, "EVAL %s 0 %s",
+                                  "for _, k in ipairs(redis.call('KEYS', "
+                                  "'cfd:*:outbox')) do if redis.call('HEXISTS', "
+                                  "k, ARGV[1]) == 1 then return k end end "
+                                  "return false",
+                                  id)
+                   : NULL;
             fprintf(stderr, "harness: no dead letter for %s (%s): %s%s\n", id, s->reason,
-                    r && r->type == REDIS_REPLY_STRING ? "still in the outbox " : "not in any outbox",
+                    r && r->type == REDIS_REPLY_STRING ? "still in the outbox "
+                                                       : "not in any outbox",
                     r && r->type == REDIS_REPLY_STRING ? r->str : "");
             freeReplyObject(r);
         }
@@ -669,9 +713,9 @@ static void dl_explain_missing(h_env *env, const dl_index *x) {
         redisFree(rc);
 }
 
-int h_dl_check(h_env *env, const char *in_topic, int input_count,
-               const char *orphan_prefix, const char *dl_topic, int timeout_ms,
-               h_dl_report *rep) {
+int h_dl_check(h_env *env, const char *in_topic, int input_count, const char *orphan_prefix,
+               const char *dl_topic, int timeout_ms, h_dl_report *rep)
+{
     dl_index x = {.orphan_prefix = orphan_prefix, .topic = in_topic, .rep = rep};
     h_consumer *c;
     int rc = -1;
@@ -710,7 +754,8 @@ out:
 /* --- outputs ------------------------------------------------------------------------ */
 
 int h_wait_redis_records(h_env *env, const h_expect *exp, size_t n, int nparts,
-                         int timeout_ms) {
+                         int timeout_ms)
+{
     int64_t deadline = h_now_ms() + timeout_ms;
     bool *ok = calloc(n ? n : 1, sizeof(bool));
     size_t n_ok = 0;
@@ -732,7 +777,8 @@ int h_wait_redis_records(h_env *env, const h_expect *exp, size_t n, int nparts,
                 rc = NULL;
                 break;
             }
-            if (r == 1 && len == exp[i].record_len && memcmp(buf, exp[i].record, len) == 0) {
+            if (r == 1 && len == exp[i].record_len &&
+                memcmp(buf, exp[i].record, len) == 0) {
                 ok[i] = true;
                 n_ok++;
             }
@@ -752,8 +798,9 @@ int h_wait_redis_records(h_env *env, const h_expect *exp, size_t n, int nparts,
         uint32_t version = 0;
         int r = rc ? h_redis_record(rc, exp[i].wo, nparts, &buf, &len, &version) : -1;
         fprintf(stderr, "harness: work order %s: %s (version %u, expected %u)\n", exp[i].wo,
-                r == 1 ? "record differs from the oracle" : r == 0 ? "no state in redis"
-                                                                  : "redis unreadable",
+                r == 1   ? "record differs from the oracle"
+                : r == 0 ? "no state in redis"
+                         : "redis unreadable",
                 version, exp[i].version);
         free(buf);
         shown++;
@@ -768,24 +815,27 @@ int h_wait_redis_records(h_env *env, const h_expect *exp, size_t n, int nparts,
 typedef struct out_index {
     const h_expect **by_wo;
     size_t n;
-    uint8_t *seen;        /* per expected order: bit k = alert k seen; bit 7 = record */
-    uint8_t **first;      /* per expected order: first record copy seen */
+    uint8_t *seen;   /* per expected order: bit k = alert k seen; bit 7 = record */
+    uint8_t **first; /* per expected order: first record copy seen */
     size_t *first_len;
     int want;
     h_out_report *rep;
     bool alerts;
 } out_index;
 
-static int cmp_expect(const void *a, const void *b) {
+static int cmp_expect(const void *a, const void *b)
+{
     return strcmp((*(const h_expect *const *)a)->wo, (*(const h_expect *const *)b)->wo);
 }
 
-static int cmp_key(const void *key, const void *e) {
+static int cmp_key(const void *key, const void *e)
+{
     return strcmp(key, (*(const h_expect *const *)e)->wo);
 }
 
 /* @returns the index (in by_wo) of the order named by id after prefix, or -1. */
-static long out_find(out_index *x, const char *id, const char *prefix, const char **rest) {
+static long out_find(out_index *x, const char *id, const char *prefix, const char **rest)
+{
     char wo[128];
     size_t pl = strlen(prefix);
     if (!id || strncmp(id, prefix, pl) != 0)
@@ -800,7 +850,8 @@ static long out_find(out_index *x, const char *id, const char *prefix, const cha
     return e ? (long)(e - x->by_wo) : -1;
 }
 
-static int out_cb(const h_msg *m, void *opaque) {
+static int out_cb(const h_msg *m, void *opaque)
+{
     out_index *x = opaque;
     const char *rest = NULL;
     long k = out_find(x, m->id, x->alerts ? "alert/" : "rec/", &rest);
@@ -839,7 +890,8 @@ static int out_cb(const h_msg *m, void *opaque) {
             if (m->value_len != x->first_len[k] ||
                 memcmp(m->value, x->first[k], m->value_len) != 0) {
                 if (x->rep->wrong++ < 5)
-                    fprintf(stderr, "harness: record %s emitted twice, differently\n", m->id);
+                    fprintf(stderr, "harness: record %s emitted twice, differently\n",
+                            m->id);
             }
             return 0;
         }
@@ -857,7 +909,8 @@ static int out_cb(const h_msg *m, void *opaque) {
 }
 
 static int check_topic(h_env *env, const char *topic, const h_expect *exp, size_t n,
-                       int timeout_ms, h_out_report *rep, bool alerts) {
+                       int timeout_ms, h_out_report *rep, bool alerts)
+{
     out_index x = {.n = n, .rep = rep, .alerts = alerts};
     h_consumer *c;
     int rc = -1;
@@ -899,11 +952,13 @@ out:
 }
 
 int h_check_records_topic(h_env *env, const char *topic, const h_expect *exp, size_t n,
-                          int timeout_ms, h_out_report *rep) {
+                          int timeout_ms, h_out_report *rep)
+{
     return check_topic(env, topic, exp, n, timeout_ms, rep, false);
 }
 
 int h_check_alerts_topic(h_env *env, const char *topic, const h_expect *exp, size_t n,
-                         int timeout_ms, h_out_report *rep) {
+                         int timeout_ms, h_out_report *rep)
+{
     return check_topic(env, topic, exp, n, timeout_ms, rep, true);
 }

@@ -16,7 +16,7 @@
 #include "confirmd/city.h"
 #include "harness.h"
 
-#define H_ORDER_EVENTS 9           /* report, accept, dispatch ... close */
+#define H_ORDER_EVENTS 9                 /* report, accept, dispatch ... close */
 #define H_WL_T0 ((int64_t)1764043200000) /* 2025-11-25T04:00:00Z */
 /* The sample customer every generated order carries: tests grep logs for these. */
 #define H_CUSTOMER_NAME "重庆某某银行"
@@ -54,7 +54,7 @@ typedef struct h_expect {
     uint8_t *record; /* ConfirmationRecord of the final state */
     size_t record_len;
     uint32_t version;
-    bool complete;        /* CLOSED or CANCELLED: a record is emitted */
+    bool complete;          /* CLOSED or CANCELLED: a record is emitted */
     char alert_ids[8][320]; /* output ids ("alert/...") the worker must emit */
     int n_alerts;
     bool in_city;         /* the order takes part in the city rule: city holds it */
@@ -70,8 +70,8 @@ void h_expect_clear(h_expect *e);
 /* Reads work order wo's state from Redis (key prefix "cfd", partitions 0..nparts-1)
  * as its ConfirmationRecord bytes (*out malloc'd) and version.
  * @returns 1 when found, 0 when absent, -1 on an error (logged). */
-int h_redis_record(redisContext *rc, const char *wo, int nparts, uint8_t **out,
-                   size_t *len, uint32_t *version);
+int h_redis_record(redisContext *rc, const char *wo, int nparts, uint8_t **out, size_t *len,
+                   uint32_t *version);
 
 /* Sets the simulated clock the workers read with worker.clock=simulated (key
  * "cfd:clock"). Tests pin it before their events' deadlines, so that only the events
@@ -94,11 +94,11 @@ char *h_base64(const void *p, size_t len);
 
 /* Kinds of bad input h_poison() makes. */
 typedef enum h_poison_kind {
-    H_POISON_RANDOM = 0,   /* random bytes, 0..200 of them */
-    H_POISON_TRUNCATED,    /* a valid event cut short */
-    H_POISON_WRONG_SHAPE,  /* valid protobuf of another message, or of random fields */
-    H_POISON_MISSING,      /* a well-formed event without a field it needs */
-    H_POISON_BAD_ENUM,     /* an enum value the schema does not declare */
+    H_POISON_RANDOM = 0,  /* random bytes, 0..200 of them */
+    H_POISON_TRUNCATED,   /* a valid event cut short */
+    H_POISON_WRONG_SHAPE, /* valid protobuf of another message, or of random fields */
+    H_POISON_MISSING,     /* a well-formed event without a field it needs */
+    H_POISON_BAD_ENUM,    /* an enum value the schema does not declare */
     H_POISON_KINDS,
 } h_poison_kind;
 
@@ -134,9 +134,8 @@ typedef struct h_dl_report {
  * the same id), each with the right position, reason and original bytes.
  * @returns 0 when the comparison could be made (see rep), -1 otherwise.
  */
-int h_dl_check(h_env *env, const char *in_topic, int input_count,
-               const char *orphan_prefix, const char *dl_topic, int timeout_ms,
-               h_dl_report *rep);
+int h_dl_check(h_env *env, const char *in_topic, int input_count, const char *orphan_prefix,
+               const char *dl_topic, int timeout_ms, h_dl_report *rep);
 
 /* --- outputs ------------------------------------------------------------------------ */
 

@@ -25,17 +25,20 @@
 #define T0 H_T0
 #define MIN H_MIN
 
-static void send_circuit(h_env *env, const char *object, const char *tier) {
-    h_send_typed(env, "confirmd.inventory", "Circuit", object,
-               "{\"object_id\":\"%s\",\"circuit_id\":\"CIR-%s\",\"service\":\"internet\","
-               "\"customer\":{\"name\":\"重庆某某物流\",\"contact_phone\":\"13700000000\","
-               "\"tier\":\"%s\",\"city\":\"Chongqing\",\"customer_id\":\"K-%s\"}}",
-               object, object, tier, object);
+static void send_circuit(h_env *env, const char *object, const char *tier)
+{
+    h_send_typed(
+        env, "confirmd.inventory", "Circuit", object,
+        "{\"object_id\":\"%s\",\"circuit_id\":\"CIR-%s\",\"service\":\"internet\","
+        "\"customer\":{\"name\":\"重庆某某物流\",\"contact_phone\":\"13700000000\","
+        "\"tier\":\"%s\",\"city\":\"Chongqing\",\"customer_id\":\"K-%s\"}}",
+        object, object, tier, object);
 }
 
 /* A batch of n alarm messages (raise or clear) of one alarm id, asynchronously. */
 static void send_alarms(h_env *env, const char *object, const char *alarm_id, int64_t t,
-                        const char *severity, int cleared, int n) {
+                        const char *severity, int cleared, int n)
+{
     for (int i = 0; i < n; i++) {
         char json[512], errstr[256];
         uint8_t *buf = NULL;
@@ -55,7 +58,8 @@ static void send_alarms(h_env *env, const char *object, const char *alarm_id, in
 }
 
 /* How many keys "cfd:{pN}:<kind>:<pattern>" Redis holds, over all partitions. */
-static int count_keys(h_env *env, const char *kind, const char *pattern) {
+static int count_keys(h_env *env, const char *kind, const char *pattern)
+{
     redisContext *rc = h_redis_connect(env);
     redisReply *r = redisCommand(rc, "KEYS cfd:*:%s:%s", kind, pattern);
     int n = r ? (int)r->elements : -1;
@@ -65,12 +69,14 @@ static int count_keys(h_env *env, const char *kind, const char *pattern) {
 }
 
 /* The work orders whose state is in Redis and whose id matches pattern. */
-static int count_orders(h_env *env, const char *pattern) {
+static int count_orders(h_env *env, const char *pattern)
+{
     return count_keys(env, "wo", pattern);
 }
 
 /* Reads the record state of wo from Redis (NULL when absent). */
-static cfd_record *load_record(h_env *env, const char *wo) {
+static cfd_record *load_record(h_env *env, const char *wo)
+{
     redisContext *rc = h_redis_connect(env);
     redisReply *r = redisCommand(rc, "KEYS cfd:*:wo:%s", wo);
     cfd_record *rec = NULL;
@@ -78,9 +84,9 @@ static cfd_record *load_record(h_env *env, const char *wo) {
         redisReply *g = redisCommand(rc, "GET %s", r->element[0]->str);
         char errstr[256];
         if (g && g->type == REDIS_REPLY_STRING)
-            assert_int_equal(cfd_codec_state_decode(g->str, g->len, &rec, errstr,
-                                                    sizeof(errstr)),
-                             CFD_OK);
+            assert_int_equal(
+                cfd_codec_state_decode(g->str, g->len, &rec, errstr, sizeof(errstr)),
+                CFD_OK);
         freeReplyObject(g);
     }
     freeReplyObject(r);
@@ -90,7 +96,8 @@ static cfd_record *load_record(h_env *env, const char *wo) {
 
 /* Waits until wo's record satisfies pred (bounded). */
 static cfd_record *wait_record(h_env *env, const char *wo, bool (*pred)(const cfd_record *),
-                               int timeout_ms) {
+                               int timeout_ms)
+{
     int64_t until = h_now_ms() + timeout_ms;
     while (h_now_ms() < until) {
         cfd_record *rec = load_record(env, wo);
@@ -103,12 +110,20 @@ static cfd_record *wait_record(h_env *env, const char *wo, bool (*pred)(const cf
     return NULL;
 }
 
-static bool opened(const cfd_record *r) { return r->state != CFD_STATE_NONE; }
-static bool closed_or_cancelled(const cfd_record *r) {
+static bool opened(const cfd_record *r)
+{
+    return r->state != CFD_STATE_NONE;
+}
+static bool closed_or_cancelled(const cfd_record *r)
+{
     return r->state == CFD_STATE_CLOSED || r->state == CFD_STATE_CANCELLED;
 }
-static bool has_alarm(const cfd_record *r) { return r->n_linked_alarms > 0; }
-static bool two_reports(const cfd_record *r) {
+static bool has_alarm(const cfd_record *r)
+{
+    return r->n_linked_alarms > 0;
+}
+static bool two_reports(const cfd_record *r)
+{
     int n = 0;
     for (size_t i = 0; i < r->n_timeline; i++)
         n += r->timeline[i].milestone == CFD_MS_REPORTED;
@@ -116,14 +131,22 @@ static bool two_reports(const cfd_record *r) {
 }
 
 /* How many alarm states exist for an object (0 or 1). */
-static int count_alarm_states(h_env *env, const char *object) {
+static int count_alarm_states(h_env *env, const char *object)
+{
     return count_keys(env, "alm", object);
 }
-static bool has_clear(const cfd_record *r) { return r->version >= 3; }
-static bool closed(const cfd_record *r) { return r->state == CFD_STATE_CLOSED; }
+static bool has_clear(const cfd_record *r)
+{
+    return r->version >= 3;
+}
+static bool closed(const cfd_record *r)
+{
+    return r->state == CFD_STATE_CLOSED;
+}
 
 /* One alarm opens one order; its storm and its flapping open nothing more. */
-static void test_alarm_opens_one_order(void **state) {
+static void test_alarm_opens_one_order(void **state)
+{
     h_env *env = *state;
     send_circuit(env, "OBJ-1", "TIER_AAA");
     assert_true(h_worker_start(env, NULL) > 0);
@@ -161,14 +184,15 @@ static void test_alarm_opens_one_order(void **state) {
  * go to the customer's coordinator, which opens one order for them all; another
  * customer's object opens its own, and so does a new alarm of the customer after the
  * storm window. */
-static void test_customer_storm(void **state) {
+static void test_customer_storm(void **state)
+{
     h_env *env = *state;
     const char *objs[] = {"S-PORT-1", "S-PORT-2", "S-NE-3", "S-NE-4", "S-NE-5"};
     for (int i = 0; i < 5; i++)
         h_send_typed(env, "confirmd.inventory", "Circuit", objs[i],
-                   "{\"object_id\":\"%s\",\"circuit_id\":\"CIR-S\",\"customer\":"
-                   "{\"tier\":\"TIER_A\",\"customer_id\":\"K-STORM\"}}",
-                   objs[i]);
+                     "{\"object_id\":\"%s\",\"circuit_id\":\"CIR-S\",\"customer\":"
+                     "{\"tier\":\"TIER_A\",\"customer_id\":\"K-STORM\"}}",
+                     objs[i]);
     send_circuit(env, "OBJ-OTHER", "TIER_A");
     assert_true(h_worker_start(env, NULL) > 0);
     assert_true(h_worker_start(env, NULL) > 0);
@@ -210,14 +234,16 @@ static void test_customer_storm(void **state) {
 }
 
 /* Alarms on objects not in the inventory are dead letters with the reason. */
-static void test_unknown_object(void **state) {
+static void test_unknown_object(void **state)
+{
     h_env *env = *state;
     h_collected dls;
     assert_true(h_worker_start(env, NULL) > 0);
     send_alarms(env, "OBJ-NOWHERE", "A-9", T0, "ALARM_SEVERITY_MAJOR", 0, 1);
     h_collect(env, "confirmd.deadletter", "DeadLetter", 1, 30000, &dls);
     assert_int_equal(dls.n, 1);
-    assert_string_equal(h_jstr(dls.items[0], "reason"), "DEAD_LETTER_UNKNOWN_NETWORK_OBJECT");
+    assert_string_equal(h_jstr(dls.items[0], "reason"),
+                        "DEAD_LETTER_UNKNOWN_NETWORK_OBJECT");
     assert_string_equal(h_jstr(dls.items[0], "topic"), "confirmd.alarms");
     assert_non_null(strstr(h_jstr(dls.items[0], "detail"), "OBJ-NOWHERE"));
     h_collected_free(&dls);
@@ -225,7 +251,8 @@ static void test_unknown_object(void **state) {
 }
 
 /* The circuit's object binds to an order (or to none: NULL) within 20 s. */
-static bool wait_bound(h_env *env, const char *object, const char *wo) {
+static bool wait_bound(h_env *env, const char *object, const char *wo)
+{
     int64_t until = h_now_ms() + 20000;
     while (h_now_ms() < until) {
         redisContext *rc = h_redis_connect(env);
@@ -238,7 +265,8 @@ static bool wait_bound(h_env *env, const char *object, const char *wo) {
             if (g && g->type == REDIS_REPLY_STRING &&
                 cfd_codec_alarm_state_decode(g->str, g->len, &st, errstr, sizeof(errstr)) ==
                     CFD_OK) {
-                ok = wo ? st->work_order && strcmp(st->work_order, wo) == 0 : !st->work_order;
+                ok = wo ? st->work_order && strcmp(st->work_order, wo) == 0
+                        : !st->work_order;
                 cfd_alarm_state_destroy(st);
             }
             freeReplyObject(g);
@@ -257,13 +285,15 @@ static bool wait_bound(h_env *env, const char *object, const char *wo) {
  * alarm object the object whose alarm opened it). */
 static void expect_report_joins(h_env *env, const char *cust_wo, const char *circuit,
                                 const char *contact, int64_t t, const char *alm_wo,
-                                const char *alarm_object) {
-    h_send_json(env,
-                "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
-                "\"event_time_ms\":%lld,\"fault_report\":{\"customer\":{\"tier\":\"TIER_AA\","
-                "\"contact_person\":\"%s\"},\"network\":{\"circuit_id\":\"%s\"},"
-                "\"problem_description\":\"down\"}}",
-                cust_wo, cust_wo, (long long)t, contact, circuit);
+                                const char *alarm_object)
+{
+    h_send_json(
+        env,
+        "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
+        "\"event_time_ms\":%lld,\"fault_report\":{\"customer\":{\"tier\":\"TIER_AA\","
+        "\"contact_person\":\"%s\"},\"network\":{\"circuit_id\":\"%s\"},"
+        "\"problem_description\":\"down\"}}",
+        cust_wo, cust_wo, (long long)t, contact, circuit);
     cfd_record *cust = wait_record(env, cust_wo, closed_or_cancelled, 30000);
     assert_int_equal(cust->state, CFD_STATE_CANCELLED);
     assert_non_null(strstr(cust->cancel_reason, alm_wo));
@@ -281,7 +311,8 @@ static void expect_report_joins(h_env *env, const char *cust_wo, const char *cir
  * the field events of the same order: with the alarms re-keyed to the order's
  * partition, one owner applies both streams and no update is lost. After the order
  * closes, the next major alarm on the object opens a new order, a repeat fault. */
-static void test_two_workers_and_reopen(void **state) {
+static void test_two_workers_and_reopen(void **state)
+{
     h_env *env = *state;
     char wo[] = "ALM-B-0";
     send_circuit(env, "OBJ-2", "TIER_AA");
@@ -292,7 +323,8 @@ static void test_two_workers_and_reopen(void **state) {
     cfd_record_destroy(wait_record(env, wo, opened, 30000));
 
     /* 40 more alarm ids on the object, interleaved with the field's milestones. */
-    const char *steps[] = {"accepted", "dispatched", "customer_contacted", "arrived_on_site"};
+    const char *steps[] = {"accepted", "dispatched", "customer_contacted",
+                           "arrived_on_site"};
     for (int i = 1; i <= 40; i++) {
         char id[16];
         snprintf(id, sizeof(id), "B-%d", i);
@@ -336,15 +368,16 @@ static void test_two_workers_and_reopen(void **state) {
  * customer's own order is cancelled, the clock keeps the alarm's earlier start. And
  * the other way round: a circuit the customer reported first binds the circuit's later
  * alarms to the customer's order, so no second order is opened. */
-static void test_customer_report_joins(void **state) {
+static void test_customer_report_joins(void **state)
+{
     h_env *env = *state;
     /* Circuit-level objects: the object is the circuit. */
     h_send_typed(env, "confirmd.inventory", "Circuit", "CIR-J",
-               "{\"object_id\":\"CIR-J\",\"circuit_id\":\"CIR-J\","
-               "\"customer\":{\"tier\":\"TIER_AA\",\"customer_id\":\"K-J\"}}");
+                 "{\"object_id\":\"CIR-J\",\"circuit_id\":\"CIR-J\","
+                 "\"customer\":{\"tier\":\"TIER_AA\",\"customer_id\":\"K-J\"}}");
     h_send_typed(env, "confirmd.inventory", "Circuit", "CIR-K",
-               "{\"object_id\":\"CIR-K\",\"circuit_id\":\"CIR-K\","
-               "\"customer\":{\"tier\":\"TIER_AA\",\"customer_id\":\"K-K\"}}");
+                 "{\"object_id\":\"CIR-K\",\"circuit_id\":\"CIR-K\","
+                 "\"customer\":{\"tier\":\"TIER_AA\",\"customer_id\":\"K-K\"}}");
     assert_true(h_worker_start(env, NULL) > 0);
 
     send_alarms(env, "CIR-J", "J-1", T0, "ALARM_SEVERITY_CRITICAL", 0, 1);
@@ -354,11 +387,12 @@ static void test_customer_report_joins(void **state) {
                         "customer:K-J");
 
     /* CIR-K: the customer is first; the alarm that follows joins the customer's order. */
-    h_send_json(env,
-                "{\"event_id\":\"WO-CUST-2-rep\",\"work_order\":\"WO-CUST-2\","
-                "\"source\":\"SOURCE_CUSTOMER\",\"event_time_ms\":%lld,\"fault_report\":"
-                "{\"customer\":{\"tier\":\"TIER_AA\"},\"network\":{\"circuit_id\":\"CIR-K\"}}}",
-                (long long)T0);
+    h_send_json(
+        env,
+        "{\"event_id\":\"WO-CUST-2-rep\",\"work_order\":\"WO-CUST-2\","
+        "\"source\":\"SOURCE_CUSTOMER\",\"event_time_ms\":%lld,\"fault_report\":"
+        "{\"customer\":{\"tier\":\"TIER_AA\"},\"network\":{\"circuit_id\":\"CIR-K\"}}}",
+        (long long)T0);
     cfd_record_destroy(wait_record(env, "WO-CUST-2", opened, 30000));
     /* The report notice travels to the circuit's object first: wait for it. */
     int64_t until = h_now_ms() + 20000;
@@ -375,11 +409,12 @@ static void test_customer_report_joins(void **state) {
 /* An alarm on a port of the circuit (object id != circuit id) opens the order; the
  * circuit learns of it, so the customer's report on the circuit joins it; when the
  * order completes, port and circuit are both free again. */
-static void test_port_alarm_report_joins(void **state) {
+static void test_port_alarm_report_joins(void **state)
+{
     h_env *env = *state;
     h_send_typed(env, "confirmd.inventory", "Circuit", "PTN-7/1/3",
-               "{\"object_id\":\"PTN-7/1/3\",\"circuit_id\":\"CIR-P\","
-               "\"customer\":{\"tier\":\"TIER_AA\",\"customer_id\":\"K-P\"}}");
+                 "{\"object_id\":\"PTN-7/1/3\",\"circuit_id\":\"CIR-P\","
+                 "\"customer\":{\"tier\":\"TIER_AA\",\"customer_id\":\"K-P\"}}");
     assert_true(h_worker_start(env, NULL) > 0);
     send_alarms(env, "PTN-7/1/3", "P-1", T0, "ALARM_SEVERITY_CRITICAL", 0, 1);
     cfd_record_destroy(wait_record(env, "ALM-P-1", opened, 30000));
@@ -400,20 +435,23 @@ static void test_port_alarm_report_joins(void **state) {
 /* A customer's report on a circuit whose last order ended "needs further observation"
  * two days before: the service links the new order to it (a repeat fault), as it does
  * for an order an alarm opens; the caller names nothing. */
-static bool linked_to_first(const cfd_record *r) {
+static bool linked_to_first(const cfd_record *r)
+{
     return r->previous_work_order && strcmp(r->previous_work_order, "WO-RF-1") == 0;
 }
 
-static void send_customer_report(h_env *env, const char *wo, const char *circuit,
-                                 int64_t t) {
-    h_send_json(env,
-                "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
-                "\"event_time_ms\":%lld,\"fault_report\":{\"customer\":{\"tier\":\"TIER_AA\"},"
-                "\"network\":{\"circuit_id\":\"%s\"}}}",
-                wo, wo, (long long)t, circuit);
+static void send_customer_report(h_env *env, const char *wo, const char *circuit, int64_t t)
+{
+    h_send_json(
+        env,
+        "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
+        "\"event_time_ms\":%lld,\"fault_report\":{\"customer\":{\"tier\":\"TIER_AA\"},"
+        "\"network\":{\"circuit_id\":\"%s\"}}}",
+        wo, wo, (long long)t, circuit);
 }
 
-static void test_customer_report_repeat_fault(void **state) {
+static void test_customer_report_repeat_fault(void **state)
+{
     h_env *env = *state;
     assert_true(h_worker_start(env, NULL) > 0);
     send_customer_report(env, "WO-RF-1", "CIR-R", T0);
@@ -433,7 +471,8 @@ static void test_customer_report_repeat_fault(void **state) {
 
 /* A worker starting on a backlog of inventory and alarms: no alarm is looked up before
  * the inventory has caught up, so none is taken for an unknown object. */
-static void test_backlog_waits_for_inventory(void **state) {
+static void test_backlog_waits_for_inventory(void **state)
+{
     h_env *env = *state;
     enum { N = 120 };
     /* The inventory as one message set per record, the alarms as a few large ones: the
@@ -444,7 +483,8 @@ static void test_backlog_waits_for_inventory(void **state) {
         snprintf(obj, sizeof(obj), "BL-%03d", i);
         h_send_typed(env, "confirmd.inventory", "Circuit", obj,
                      "{\"object_id\":\"%s\",\"circuit_id\":\"%s\",\"customer\":"
-                     "{\"tier\":\"TIER_A\"}}", obj, obj);
+                     "{\"tier\":\"TIER_A\"}}",
+                     obj, obj);
     }
     for (int i = 0; i < N; i++) {
         char obj[32], json[256], errstr[128];
@@ -473,7 +513,8 @@ static void test_backlog_waits_for_inventory(void **state) {
     h_collected_free(&dls);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_alarm_opens_one_order, h_setup_redis_broker,
                                         h_teardown_env),
@@ -485,8 +526,8 @@ int main(void) {
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_customer_report_joins, h_setup_redis_broker,
                                         h_teardown_env),
-        cmocka_unit_test_setup_teardown(test_customer_report_repeat_fault, h_setup_redis_broker,
-                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_customer_report_repeat_fault,
+                                        h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_port_alarm_report_joins, h_setup_redis_broker,
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_backlog_waits_for_inventory,

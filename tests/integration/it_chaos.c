@@ -54,7 +54,7 @@
 #include "harness_orders.h"
 
 #define TOPIC "confirmd.events"
-#define PARTS 8     /* the broker's default for confirmd.events */
+#define PARTS 8         /* the broker's default for confirmd.events */
 #define OUT_PARTS_MAX 8 /* records, alerts, dead letters: 4 on the mock, 8 on Kafka */
 #define KAFKA_NODES 3
 #define MAX_SEQ (H_ORDER_EVENTS + 4)
@@ -63,9 +63,7 @@
 
 /* Simulated time pinned before every deadline: only the events decide the alerts, and
  * an output repeated after a crash carries the same instant (same bytes). */
-static const char *const worker_args[] = {
-    "worker.clock=simulated", NULL};
-
+static const char *const worker_args[] = {"worker.clock=simulated", NULL};
 
 /* --- the workload ------------------------------------------------------------------- */
 
@@ -80,9 +78,9 @@ typedef struct order {
     h_event ev[H_ORDER_EVENTS];
     int seq[MAX_SEQ]; /* indices into ev in delivery order; -1: the bad message */
     int nseq;
-    int split;        /* items from here on go to wave `late_wave` */
+    int split; /* items from here on go to wave `late_wave` */
     int wave, late_wave;
-    uint8_t *bad;     /* a bad message keyed by this order, or NULL */
+    uint8_t *bad; /* a bad message keyed by this order, or NULL */
     size_t bad_len;
 } order;
 
@@ -98,12 +96,14 @@ typedef struct workload {
     int path_alerts; /* orders whose alerts depend on the delivery order */
 } workload;
 
-static int env_int(const char *name, int def) {
+static int env_int(const char *name, int def)
+{
     const char *v = getenv(name);
     return v && *v ? atoi(v) : def;
 }
 
-static uint64_t fnv(const void *p, size_t n) {
+static uint64_t fnv(const void *p, size_t n)
+{
     uint64_t h = 1469598103934665603ULL;
     for (size_t i = 0; i < n; i++)
         h = (h ^ ((const uint8_t *)p)[i]) * 1099511628211ULL;
@@ -111,7 +111,8 @@ static uint64_t fnv(const void *p, size_t n) {
 }
 
 /* Moves seq[from] to position to (shifting the rest). */
-static void seq_move(int *seq, int n, int from, int to) {
+static void seq_move(int *seq, int n, int from, int to)
+{
     int v = seq[from];
     if (from < to)
         memmove(&seq[from], &seq[from + 1], (size_t)(to - from) * sizeof(int));
@@ -121,7 +122,8 @@ static void seq_move(int *seq, int n, int from, int to) {
     (void)n;
 }
 
-static bool same_alerts(const h_expect *a, const h_expect *b) {
+static bool same_alerts(const h_expect *a, const h_expect *b)
+{
     if (a->n_alerts != b->n_alerts)
         return false;
     for (int i = 0; i < a->n_alerts; i++) {
@@ -137,7 +139,8 @@ static bool same_alerts(const h_expect *a, const h_expect *b) {
 /* Builds order i's events, its delivery sequence and its oracle; the oracle of the
  * sequence as delivered must equal the one of the events in order (the record is a
  * function of the set of events), or the workload itself would be ambiguous. */
-static void order_build(workload *wl, int i, uint64_t *seed) {
+static void order_build(workload *wl, int i, uint64_t *seed)
+{
     order *o = &wl->o[i];
     char wo[32];
     h_expect *canon = &wl->canon[i];
@@ -192,8 +195,9 @@ static void order_build(workload *wl, int i, uint64_t *seed) {
         char order_s[64] = "", *p = order_s;
         for (int k = 0; k < n; k++)
             p += snprintf(p, sizeof(order_s) - (size_t)(p - order_s), " %d", o->seq[k]);
-        fprintf(stderr, "chaos: order %s: the record depends on the delivery order: events"
-                        "%s give v%u, %zu bytes; in order v%u, %zu bytes\n",
+        fprintf(stderr,
+                "chaos: order %s: the record depends on the delivery order: events"
+                "%s give v%u, %zu bytes; in order v%u, %zu bytes\n",
                 wo, order_s, wl->exp[i].version, wl->exp[i].record_len, canon->version,
                 canon->record_len);
         fail();
@@ -206,8 +210,8 @@ static void order_build(workload *wl, int i, uint64_t *seed) {
         uint8_t buf[512];
         size_t len = 0;
         h_poison_kind kind = (h_poison_kind)(h_rand(seed) % H_POISON_KINDS);
-        assert_int_equal(h_poison(seed, kind, o->ev, H_ORDER_EVENTS, buf, sizeof(buf), &len),
-                         0);
+        assert_int_equal(
+            h_poison(seed, kind, o->ev, H_ORDER_EVENTS, buf, sizeof(buf), &len), 0);
         o->bad = malloc(len ? len : 1);
         memcpy(o->bad, buf, len);
         o->bad_len = len;
@@ -231,7 +235,8 @@ static void order_build(workload *wl, int i, uint64_t *seed) {
     }
 }
 
-static wire order_item(const order *o, int k) {
+static wire order_item(const order *o, int k)
+{
     if (o->seq[k] < 0)
         return (wire){o->ev[0].wo, o->bad, o->bad_len};
     const h_event *e = &o->ev[o->seq[k]];
@@ -240,7 +245,8 @@ static wire order_item(const order *o, int k) {
 
 /* Lays the orders' items out in waves, interleaving the orders of a wave at random
  * while keeping each order's own sequence. */
-static void waves_build(workload *wl, uint64_t *seed) {
+static void waves_build(workload *wl, uint64_t *seed)
+{
     wl->waves = calloc((size_t)wl->n_waves, sizeof(*wl->waves));
     wl->wave_len = calloc((size_t)wl->n_waves, sizeof(int));
     int *from = malloc((size_t)wl->n * sizeof(int)); /* next item per order in this wave */
@@ -282,7 +288,8 @@ static void waves_build(workload *wl, uint64_t *seed) {
     free(live);
 }
 
-static workload *workload_new(int n, int n_waves, uint64_t seed) {
+static workload *workload_new(int n, int n_waves, uint64_t seed)
+{
     workload *wl = calloc(1, sizeof(*wl));
     assert_non_null(wl);
     wl->n = n;
@@ -299,7 +306,8 @@ static workload *workload_new(int n, int n_waves, uint64_t seed) {
     return wl;
 }
 
-static void workload_free(workload *wl) {
+static void workload_free(workload *wl)
+{
     for (int i = 0; i < wl->n; i++) {
         for (int k = 0; k < H_ORDER_EVENTS; k++)
             h_event_clear(&wl->o[i].ev[k]);
@@ -332,30 +340,34 @@ typedef struct chaos {
     int n_pool;
     int n_started;
     int kills, joins, leaves, faults, redis_restarts;
-    int node_down;        /* Apache Kafka: the node that is down (1..3), 0: none */
-    int64_t node_up_at;   /* when it comes back */
+    int node_down;      /* Apache Kafka: the node that is down (1..3), 0: none */
+    int64_t node_up_at; /* when it comes back */
     int node_kills, node_stops;
     int exits_other[256]; /* exits nobody asked for, by code */
     int leave_codes[256]; /* exit codes of graceful leaves */
 } chaos;
 
-static void pause_ms(int ms) {
+static void pause_ms(int ms)
+{
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
-static int rnd(chaos *c, int lo, int hi) { /* in [lo, hi] */
+static int rnd(chaos *c, int lo, int hi)
+{ /* in [lo, hi] */
     return lo + (int)(h_rand(&c->seed) % (uint64_t)(hi - lo + 1));
 }
 
-static void worker_start(chaos *c) {
+static void worker_start(chaos *c)
+{
     pid_t pid = h_worker_start(c->env, worker_args);
     assert_true(pid > 0);
     assert_true(c->n_pool < POOL_MAX);
     c->pool[c->n_pool++] = (member){.pid = pid, .idx = c->n_started++};
 }
 
-static int active(const chaos *c) {
+static int active(const chaos *c)
+{
     int n = 0;
     for (int i = 0; i < c->n_pool; i++)
         n += !c->pool[i].leaving;
@@ -363,7 +375,8 @@ static int active(const chaos *c) {
 }
 
 /* @returns true when every worker is past its start-up (connected to Redis). */
-static bool all_started(chaos *c) {
+static bool all_started(chaos *c)
+{
     for (int i = 0; i < c->n_pool; i++)
         if (h_file_count(h_worker_log_path(c->env, c->pool[i].idx), "consuming ") <= 0)
             return false;
@@ -372,14 +385,16 @@ static bool all_started(chaos *c) {
 
 static int owned_partitions(chaos *c, int idx);
 
-static bool someone_owns(chaos *c) {
+static bool someone_owns(chaos *c)
+{
     for (int i = 0; i < c->n_pool; i++)
         if (!c->pool[i].leaving && owned_partitions(c, c->pool[i].idx) > 0)
             return true;
     return false;
 }
 
-static void send_wave(h_env *env, const workload *wl, int w) {
+static void send_wave(h_env *env, const workload *wl, int w)
+{
     for (int i = 0; i < wl->wave_len[w]; i++) {
         const wire *m = &wl->waves[w][i];
         h_out_msg om = {m->key, m->buf, m->len, NULL};
@@ -389,7 +404,8 @@ static void send_wave(h_env *env, const workload *wl, int w) {
 
 /* Reaps workers that exited; restarts those nobody asked to leave (as a supervisor
  * with Restart=on-failure would). */
-static void supervise(chaos *c, bool restart) {
+static void supervise(chaos *c, bool restart)
+{
     for (int i = 0; i < c->n_pool;) {
         member *m = &c->pool[i];
         int code = h_worker_wait_exit(c->env, m->pid, 0);
@@ -413,7 +429,8 @@ static void supervise(chaos *c, bool restart) {
 
 /* @returns how many partitions the worker's log says it owns (claims minus
  * releases: an eager revoke releases every partition it owned). */
-static int owned_partitions(chaos *c, int idx) {
+static int owned_partitions(chaos *c, int idx)
+{
     int claimed = h_file_count(h_worker_log_path(c->env, idx), " claimed (epoch");
     int released = h_file_count(h_worker_log_path(c->env, idx), " released");
     return claimed < 0 ? 0 : claimed - (released < 0 ? 0 : released);
@@ -429,7 +446,8 @@ static int owned_partitions(chaos *c, int idx) {
  * consume, restart both, wait for the new assignment, again.
  * @returns true when a worker was stopped.
  */
-static bool strike(chaos *c, int *pending, bool gently) {
+static bool strike(chaos *c, int *pending, bool gently)
+{
     int owning[POOL_MAX], n_owning = 0;
     for (int i = 0; i < c->n_pool; i++)
         if (!c->pool[i].leaving && owned_partitions(c, c->pool[i].idx) > 0)
@@ -458,7 +476,8 @@ static bool strike(chaos *c, int *pending, bool gently) {
     return true;
 }
 
-static void restart_pending(chaos *c, int *pending) {
+static void restart_pending(chaos *c, int *pending)
+{
     for (; *pending > 0; (*pending)--) {
         worker_start(c);
         c->joins++;
@@ -467,7 +486,8 @@ static void restart_pending(chaos *c, int *pending) {
 
 /* --- broker faults -------------------------------------------------------------------- */
 
-static void ctl(chaos *c, const char *cmd, bool count) {
+static void ctl(chaos *c, const char *cmd, bool count)
+{
     char reply[256];
     if (h_broker_ctl(c->env, cmd, reply, sizeof(reply)) != 0) {
         fprintf(stderr, "chaos: broker control \"%s\": %s\n", cmd, reply);
@@ -476,7 +496,8 @@ static void ctl(chaos *c, const char *cmd, bool count) {
     c->faults += count;
 }
 
-static void inject_fault(chaos *c, bool *rtt_on) {
+static void inject_fault(chaos *c, bool *rtt_on)
+{
     static const char *const faults[] = {
         "request-errors Produce NOT_ENOUGH_REPLICAS 4",
         "request-errors Produce NOT_LEADER_FOR_PARTITION 3",
@@ -499,7 +520,8 @@ static void inject_fault(chaos *c, bool *rtt_on) {
  * or stopped cleanly, and comes back 2-6 s later (the next goes 2-5 s after): leaders fail over, the group
  * coordinator moves, in-flight requests die; min.insync.replicas=2 keeps acks=all
  * writes going with one node down. */
-static void node_fault(chaos *c, int64_t now) {
+static void node_fault(chaos *c, int64_t now)
+{
     if (c->node_down) {
         assert_int_equal(h_broker_node_up(c->env, c->node_down), 0);
         c->node_down = 0;
@@ -517,7 +539,8 @@ static void node_fault(chaos *c, int64_t now) {
         c->node_stops++;
 }
 
-static void clear_faults(chaos *c) {
+static void clear_faults(chaos *c)
+{
     if (h_broker_is_kafka()) {
         if (c->node_down)
             assert_int_equal(h_broker_node_up(c->env, c->node_down), 0);
@@ -535,7 +558,8 @@ static void clear_faults(chaos *c) {
 /* Waits until, for every partition, Redis' applied offset is the topic's last offset,
  * the outbox is empty and nothing is parked; supervises meanwhile.
  * @returns 0 when drained, -1 at the timeout (the state is printed). */
-static int wait_drained(chaos *c, const int64_t *ends, int timeout_ms) {
+static int wait_drained(chaos *c, const int64_t *ends, int timeout_ms)
+{
     int64_t deadline = h_now_ms() + timeout_ms;
     redisContext *rc = NULL;
     char state[1024];
@@ -563,8 +587,9 @@ static int wait_drained(chaos *c, const int64_t *ends, int timeout_ms) {
                     done = false;
                 if (n < sizeof(state))
                     n += (size_t)snprintf(state + n, sizeof(state) - n,
-                                          " p%d applied %lld/%lld outbox %lld parked %lld", p,
-                                          off, (long long)ends[p] - 1, o->integer, k->integer);
+                                          " p%d applied %lld/%lld outbox %lld parked %lld",
+                                          p, off, (long long)ends[p] - 1, o->integer,
+                                          k->integer);
             }
             if (a)
                 freeReplyObject(a);
@@ -600,7 +625,8 @@ typedef struct idlist {
     int n, cap;
 } idlist;
 
-static int idlist_cb(const h_msg *m, void *opaque) {
+static int idlist_cb(const h_msg *m, void *opaque)
+{
     idlist *l = opaque;
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 4096;
@@ -611,14 +637,16 @@ static int idlist_cb(const h_msg *m, void *opaque) {
     return 0;
 }
 
-static int idrec_cmp(const void *a, const void *b) {
+static int idrec_cmp(const void *a, const void *b)
+{
     const idrec *x = a, *y = b;
     int c = strcmp(x->id, y->id);
     return c ? c : (x->digest > y->digest) - (x->digest < y->digest);
 }
 
 /* Reads the whole topic (as many messages as its watermarks say) and sorts by id. */
-static void read_topic(h_env *env, const char *topic, idlist *l) {
+static void read_topic(h_env *env, const char *topic, idlist *l)
+{
     int64_t ends[OUT_PARTS_MAX];
     int64_t total = 0;
     int nparts = h_broker_is_kafka() ? 8 : 4;
@@ -631,20 +659,23 @@ static void read_topic(h_env *env, const char *topic, idlist *l) {
     h_consume_until(cons, (int)total, 60000, idlist_cb, l);
     h_consume_close(cons);
     if (l->n != total) {
-        fprintf(stderr, "chaos: read %d of %" PRId64 " messages of %s\n", l->n, total, topic);
+        fprintf(stderr, "chaos: read %d of %" PRId64 " messages of %s\n", l->n, total,
+                topic);
         fail();
     }
     qsort(l->v, (size_t)l->n, sizeof(idrec), idrec_cmp);
 }
 
-static void idlist_free(idlist *l) {
+static void idlist_free(idlist *l)
+{
     for (int i = 0; i < l->n; i++)
         free(l->v[i].id);
     free(l->v);
 }
 
 /* @returns the first entry with this id, or NULL. */
-static const idrec *idlist_find(const idlist *l, const char *id) {
+static const idrec *idlist_find(const idlist *l, const char *id)
+{
     int lo = 0, hi = l->n;
     while (lo < hi) {
         int mid = (lo + hi) / 2;
@@ -660,7 +691,8 @@ typedef struct id_stats {
     int distinct, duplicates, conflicts; /* conflicts: one id, two payloads */
 } id_stats;
 
-static id_stats id_scan(const idlist *l, const char *what) {
+static id_stats id_scan(const idlist *l, const char *what)
+{
     id_stats s = {0};
     for (int i = 0; i < l->n; i++) {
         if (i > 0 && strcmp(l->v[i].id, l->v[i - 1].id) == 0) {
@@ -675,7 +707,8 @@ static id_stats id_scan(const idlist *l, const char *what) {
     return s;
 }
 
-static int sanitizer_hits(const char *log) {
+static int sanitizer_hits(const char *log)
+{
     static const char *const marks[] = {"AddressSanitizer", "LeakSanitizer",
                                         "runtime error:"};
     int hits = 0;
@@ -693,10 +726,11 @@ typedef struct stage_report {
     int objects_missing, objects_bound, objects_wrong; /* the orders' circuit objects */
 } stage_report;
 
-static bool same_city_report(const cfd_city_report *a, const cfd_city_report *b) {
+static bool same_city_report(const cfd_city_report *a, const cfd_city_report *b)
+{
     return strcmp(a->work_order, b->work_order) == 0 &&
-           strcmp(a->customer_id ? a->customer_id : "", b->customer_id ? b->customer_id : "") ==
-               0 &&
+           strcmp(a->customer_id ? a->customer_id : "",
+                  b->customer_id ? b->customer_id : "") == 0 &&
            a->reported_at_ms == b->reported_at_ms && a->ended_at_ms == b->ended_at_ms &&
            a->ownership_unclear == b->ownership_unclear && a->excluded == b->excluded;
 }
@@ -705,7 +739,8 @@ static bool same_city_report(const cfd_city_report *a, const cfd_city_report *b)
  * order's last city report arrived, through outboxes and kills), and counts the
  * network objects whose alarm state is still bound to an order (every order completed,
  * so every completion notice must have arrived). */
-static stage_report stage_scan(h_env *env, const workload *wl) {
+static stage_report stage_scan(h_env *env, const workload *wl)
+{
     stage_report r = {0};
     char errstr[256];
     bool *seen = calloc((size_t)wl->n + 1, sizeof(bool));
@@ -761,8 +796,8 @@ static stage_report stage_scan(h_env *env, const workload *wl) {
         } else {
             seen[n] = true;
             r.objects_bound += st->work_order != NULL;
-            r.objects_wrong += !st->last_work_order ||
-                               strcmp(st->last_work_order, wl->exp[n].wo) != 0;
+            r.objects_wrong +=
+                !st->last_work_order || strcmp(st->last_work_order, wl->exp[n].wo) != 0;
         }
         cfd_alarm_state_destroy(st);
         freeReplyObject(g);
@@ -777,11 +812,12 @@ static stage_report stage_scan(h_env *env, const workload *wl) {
 
 typedef struct city_trace {
     const char *wo;
-    int on_topic;          /* its reports on the city-reports topic */
-    char last[160];        /* the last of them: version, partition, offset */
+    int on_topic;   /* its reports on the city-reports topic */
+    char last[160]; /* the last of them: version, partition, offset */
 } city_trace;
 
-static int city_trace_cb(const h_msg *m, void *opaque) {
+static int city_trace_cb(const h_msg *m, void *opaque)
+{
     city_trace *t = opaque;
     cfd_city_report r = {0};
     char errstr[256];
@@ -798,7 +834,8 @@ static int city_trace_cb(const h_msg *m, void *opaque) {
 
 /* Names the first city orders missing from the keys, and whether their reports are on
  * the topic (the city stage did not keep them) or not (never produced). */
-static void stage_explain(h_env *env, const workload *wl) {
+static void stage_explain(h_env *env, const workload *wl)
+{
     int shown = 0;
     for (int i = 0; i < wl->n && shown < 3; i++) {
         const h_expect *e = &wl->exp[i];
@@ -837,27 +874,30 @@ static void stage_explain(h_env *env, const workload *wl) {
         long long in_outbox = -1;
         rc = h_redis_connect(env);
         for (int p = 0; rc && p < PARTS; p++) {
-            redisReply *o = redisCommand(rc, "HGET cfd:{p%d}:meta off:confirmd.city-reports", p);
+            redisReply *o =
+                redisCommand(rc, "HGET cfd:{p%d}:meta off:confirmd.city-reports", p);
             if (o && o->type == REDIS_REPLY_STRING)
-                ap += snprintf(ap, sizeof(applied) - (size_t)(ap - applied), " [%d] %s/%lld", p,
-                               o->str, (long long)ends[p]);
+                ap += snprintf(ap, sizeof(applied) - (size_t)(ap - applied),
+                               " [%d] %s/%lld", p, o->str, (long long)ends[p]);
             freeReplyObject(o);
         }
-        redisReply *ob = rc ? redisCommand(rc, "EVAL %s 0 %s",
-                                           "local n = 0 for _, k in ipairs(redis.call('KEYS', "
-                                           "'cfd:*:outbox')) do for _, f in ipairs(redis.call("
-                                           "'HKEYS', k)) do if string.find(f, ARGV[1], 1, true) "
-                                           "then n = n + 1 end end end return n",
-                                           e->wo)
-                            : NULL;
+        redisReply *ob =
+            rc ? redisCommand(rc, "EVAL %s 0 %s",
+                              "local n = 0 for _, k in ipairs(redis.call('KEYS', "
+                              "'cfd:*:outbox')) do for _, f in ipairs(redis.call("
+                              "'HKEYS', k)) do if string.find(f, ARGV[1], 1, true) "
+                              "then n = n + 1 end end end return n",
+                              e->wo)
+               : NULL;
         if (ob && ob->type == REDIS_REPLY_INTEGER)
             in_outbox = ob->integer;
         freeReplyObject(ob);
         if (rc)
             redisFree(rc);
-        fprintf(stderr, "chaos: city report of %s (record v%u) not in its key: %d on the "
-                        "topic (read %d of %lld)%s%s; outbox entries naming it %lld; city "
-                        "stage applied/end:%s\n",
+        fprintf(stderr,
+                "chaos: city report of %s (record v%u) not in its key: %d on the "
+                "topic (read %d of %lld)%s%s; outbox entries naming it %lld; city "
+                "stage applied/end:%s\n",
                 e->wo, e->version, t.on_topic, read, (long long)total,
                 t.on_topic ? ", the last " : "", t.last, in_outbox, applied);
         shown++;
@@ -866,7 +906,8 @@ static void stage_explain(h_env *env, const workload *wl) {
 
 /* Waits up to timeout_ms for the city keys and the objects to settle (their inputs come
  * through topics of their own after the events drained). */
-static stage_report stage_wait(h_env *env, const workload *wl, int timeout_ms) {
+static stage_report stage_wait(h_env *env, const workload *wl, int timeout_ms)
+{
     int64_t until = h_now_ms() + timeout_ms;
     stage_report r;
     for (;;) {
@@ -882,7 +923,8 @@ static stage_report stage_wait(h_env *env, const workload *wl, int timeout_ms) {
 
 /* --- the test ------------------------------------------------------------------------- */
 
-static int setup(void **state) {
+static int setup(void **state)
+{
     h_env *env = h_env_new("chaos");
     if (!env || h_redis_start(env) ||
         h_broker_start_n(env, h_broker_is_kafka() ? KAFKA_NODES : 1, NULL) ||
@@ -892,13 +934,15 @@ static int setup(void **state) {
     return 0;
 }
 
-static void test_chaos(void **state) {
+static void test_chaos(void **state)
+{
     h_env *env = *state;
     int n_orders = env_int("CFD_CHAOS_ORDERS", 2000);
     int n_kills = env_int("CFD_CHAOS_KILLS", 20);
     const char *seed_s = getenv("CFD_CHAOS_SEED");
-    uint64_t seed = seed_s && *seed_s ? strtoull(seed_s, NULL, 0)
-                                      : (uint64_t)time(NULL) * 2654435761ULL ^ (uint64_t)getpid();
+    uint64_t seed = seed_s && *seed_s
+                        ? strtoull(seed_s, NULL, 0)
+                        : (uint64_t)time(NULL) * 2654435761ULL ^ (uint64_t)getpid();
     int64_t t_start = h_now_ms();
     chaos c = {.env = env, .seed = seed ^ 0xc4a05ULL};
     bool rtt_on = false, broker_down = false;
@@ -916,11 +960,12 @@ static void test_chaos(void **state) {
     int n_msgs = 0;
     for (int w = 0; w < n_waves; w++)
         n_msgs += wl->wave_len[w];
-    printf("chaos: workload: %d messages: %d events (%d repeated), %d bad; %d orders "
-           "reordered (%d of them with alerts that depend on it), %d opened late, %d spread "
-           "over waves; built in %" PRId64 " ms\n",
-           n_msgs, wl->good, wl->dups, wl->bad, wl->reordered, wl->path_alerts, wl->early,
-           wl->spread, h_now_ms() - t_start);
+    printf(
+        "chaos: workload: %d messages: %d events (%d repeated), %d bad; %d orders "
+        "reordered (%d of them with alerts that depend on it), %d opened late, %d spread "
+        "over waves; built in %" PRId64 " ms\n",
+        n_msgs, wl->good, wl->dups, wl->bad, wl->reordered, wl->path_alerts, wl->early,
+        wl->spread, h_now_ms() - t_start);
 
     for (int i = 0; i < WANT_WORKERS; i++)
         worker_start(&c);
@@ -939,8 +984,9 @@ static void test_chaos(void **state) {
            broker_down || !broker_was_down) {
         int64_t now = h_now_ms();
         if (now - t0 > 3 * phase_ms + 60000) {
-            fprintf(stderr, "chaos: the chaos phase is stuck: %d of %d kills, %d waves of "
-                            "%d, %d workers, %d to restart\n",
+            fprintf(stderr,
+                    "chaos: the chaos phase is stuck: %d of %d kills, %d waves of "
+                    "%d, %d workers, %d to restart\n",
                     c.kills, n_kills, waves_sent, n_waves, c.n_pool, pending);
             fail();
         }
@@ -1084,8 +1130,8 @@ static void test_chaos(void **state) {
 
     /* Dead letters: one per bad input offset, right reason and bytes. */
     h_dl_report dl;
-    assert_int_equal(h_dl_check(env, TOPIC, (int)in_total, NULL, "confirmd.deadletter",
-                                30000, &dl), 0);
+    assert_int_equal(
+        h_dl_check(env, TOPIC, (int)in_total, NULL, "confirmd.deadletter", 30000, &dl), 0);
 
     int claims = 0, pii = 0, san = 0;
     for (int i = 0; i < c.n_started; i++)
@@ -1121,26 +1167,29 @@ static void test_chaos(void **state) {
                            c.exits_other[k], k);
         if (k != 0 && c.leave_codes[k]) {
             bad_leaves += c.leave_codes[k];
-            fprintf(stderr, "chaos: %d graceful leaves with status %d\n", c.leave_codes[k], k);
+            fprintf(stderr, "chaos: %d graceful leaves with status %d\n", c.leave_codes[k],
+                    k);
         }
     }
 
-    printf("chaos: input %" PRId64 " messages (%d produced); records %d (%d distinct, %d "
-           "amended versions, missing %d, wrong %d, unexpected %d, conflicts %d); alerts %d "
-           "(%d distinct of %d expected, missing %d, unexpected %d, conflicts %d); dead "
-           "letters %d for %d bad (missing %d, wrong %d, unexpected %d, conflicts %d); "
-           "redis states wrong or missing %d\n",
-           in_total, n_msgs, recs.n, rs.distinct, amended, rec_missing, rec_wrong,
-           rec_unexpected, rs.conflicts, alerts.n, as.distinct, n_alerts, alert_missing,
-           alert_unexpected, as.conflicts, dls.n, dl.bad, dl.missing, dl.wrong, dl.unexpected,
-           ds.conflicts, lost_state);
+    printf(
+        "chaos: input %" PRId64 " messages (%d produced); records %d (%d distinct, %d "
+        "amended versions, missing %d, wrong %d, unexpected %d, conflicts %d); alerts %d "
+        "(%d distinct of %d expected, missing %d, unexpected %d, conflicts %d); dead "
+        "letters %d for %d bad (missing %d, wrong %d, unexpected %d, conflicts %d); "
+        "redis states wrong or missing %d\n",
+        in_total, n_msgs, recs.n, rs.distinct, amended, rec_missing, rec_wrong,
+        rec_unexpected, rs.conflicts, alerts.n, as.distinct, n_alerts, alert_missing,
+        alert_unexpected, as.conflicts, dls.n, dl.bad, dl.missing, dl.wrong, dl.unexpected,
+        ds.conflicts, lost_state);
     printf("chaos: city reports of %d orders (missing %d, wrong %d, unexpected %d); the "
            "orders' circuit objects: no notice %d, still bound to an order %d, wrong last "
            "order %d\n",
            sr.city_expected, sr.city_missing, sr.city_wrong, sr.city_unexpected,
            sr.objects_missing, sr.objects_bound, sr.objects_wrong);
     printf("chaos: %d workers started, %d kills and %d graceful leaves of workers owning "
-           "partitions (%d leaves not status 0), %d joins, exits by themselves:%s; partition 0 "
+           "partitions (%d leaves not status 0), %d joins, exits by themselves:%s; "
+           "partition 0 "
            "claimed %d times; chaos %" PRId64 " ms, drain %" PRId64 " ms, total %" PRId64
            " ms; pii %d, sanitizer reports %d\n",
            c.n_started, c.kills, c.leaves, bad_leaves, c.joins,
@@ -1159,7 +1208,8 @@ static void test_chaos(void **state) {
     assert_int_equal(wrong, 0);
     assert_int_equal(alert_unexpected, 0);
     assert_int_equal(as.conflicts + ds.conflicts, 0);
-    assert_true(dl.bad >= wl->bad); /* more only if the broker stored a retried send twice */
+    assert_true(dl.bad >=
+                wl->bad); /* more only if the broker stored a retried send twice */
     assert_true(c.kills >= n_kills);
     assert_int_equal(pii, 0);
     assert_int_equal(san, 0);
@@ -1174,7 +1224,8 @@ static void test_chaos(void **state) {
     workload_free(wl);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_chaos, setup, h_teardown_env),
     };

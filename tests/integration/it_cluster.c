@@ -21,16 +21,19 @@
 #define N_PARTS 64
 #define N_KEYS 20 /* per partition */
 
-static void sleep_ms(int ms) {
+static void sleep_ms(int ms)
+{
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
-static void key_of(char *out, size_t n, int part, int k) {
+static void key_of(char *out, size_t n, int part, int k)
+{
     snprintf(out, n, "cfd:{p%d}:wo:WO-%d", part, k);
 }
 
-static int part_slot(int part) {
+static int part_slot(int part)
+{
     char key[64];
     key_of(key, sizeof(key), part, 0);
     return cfd_cluster_key_slot(key, strlen(key));
@@ -42,7 +45,8 @@ static int part_slot(int part) {
  * @returns the number of wrong replies, or -1 when the router gave up (errstr).
  */
 static int part_io(cfd_cluster *cl, int part, bool set, int gen, char *errstr,
-                   size_t errstr_size) {
+                   size_t errstr_size)
+{
     char keys[N_KEYS][64], vals[N_KEYS][64];
     const char *argv[N_KEYS][3];
     cfd_cluster_cmd cmds[N_KEYS];
@@ -73,7 +77,8 @@ static int part_io(cfd_cluster *cl, int part, bool set, int gen, char *errstr,
 }
 
 /* part_io() on every partition. @returns the wrong replies in all, -1 on a failure. */
-static int all_io(cfd_cluster *cl, bool set, int gen) {
+static int all_io(cfd_cluster *cl, bool set, int gen)
+{
     char errstr[256];
     int wrong = 0;
     for (int p = 0; p < N_PARTS; p++) {
@@ -88,20 +93,23 @@ static int all_io(cfd_cluster *cl, bool set, int gen) {
 }
 
 /* @returns the port of "host:port". */
-static int addr_port(const char *addr) {
+static int addr_port(const char *addr)
+{
     const char *colon = strrchr(addr, ':');
     return colon ? atoi(colon + 1) : -1;
 }
 
 /* @returns the cluster node index of slot's master as the router sees it. */
-static int slot_owner(cfd_cluster *cl, h_env *env, int slot) {
+static int slot_owner(cfd_cluster *cl, h_env *env, int slot)
+{
     char addr[64];
     cfd_cluster_slot_master(cl, slot, addr, sizeof(addr));
     return h_cluster_index(env, addr_port(addr));
 }
 
 /* Runs a command on node idx directly. @returns the reply (free it), never NULL. */
-static redisReply *node_cmd(h_env *env, int idx, const char *fmt, ...) {
+static redisReply *node_cmd(h_env *env, int idx, const char *fmt, ...)
+{
     redisContext *c = h_cluster_connect(env, idx);
     assert_non_null(c);
     va_list ap;
@@ -113,7 +121,8 @@ static redisReply *node_cmd(h_env *env, int idx, const char *fmt, ...) {
     return r;
 }
 
-static void node_id(h_env *env, int idx, char *out, size_t n) {
+static void node_id(h_env *env, int idx, char *out, size_t n)
+{
     redisReply *r = node_cmd(env, idx, "CLUSTER MYID");
     assert_int_equal(r->type, REDIS_REPLY_STRING);
     snprintf(out, n, "%s", r->str);
@@ -121,7 +130,8 @@ static void node_id(h_env *env, int idx, char *out, size_t n) {
 }
 
 /* Moves the keys of slot (at most half of them when half) from src to dst. */
-static int migrate_keys(h_env *env, int src, int dst, int slot, bool half) {
+static int migrate_keys(h_env *env, int src, int dst, int slot, bool half)
+{
     redisReply *keys = node_cmd(env, src, "CLUSTER GETKEYSINSLOT %d 1000", slot);
     int moved = 0;
     assert_int_equal(keys->type, REDIS_REPLY_ARRAY);
@@ -138,7 +148,8 @@ static int migrate_keys(h_env *env, int src, int dst, int slot, bool half) {
     return moved;
 }
 
-static void test_not_cluster(void **state) {
+static void test_not_cluster(void **state)
+{
     (void)state;
     h_env *env = h_env_new("cluster-off");
     assert_non_null(env);
@@ -154,7 +165,8 @@ static void test_not_cluster(void **state) {
     h_env_destroy(env);
 }
 
-static void test_cluster(void **state) {
+static void test_cluster(void **state)
+{
     (void)state;
     char errstr[256], sha[41];
     h_env *env = h_env_new("cluster");
@@ -173,7 +185,8 @@ static void test_cluster(void **state) {
         fail_msg("cfd_cluster_new: %s", errstr);
     assert_int_equal(cfd_cluster_masters(cl), 3);
     static const char script[] = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
-    assert_int_equal(cfd_cluster_script_add(cl, script, sha, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_cluster_script_add(cl, script, sha, errstr, sizeof(errstr)),
+                     CFD_OK);
 
     /* Every partition, through its master. */
     assert_int_equal(all_io(cl, true, 1), 0);
@@ -388,7 +401,8 @@ static void test_cluster(void **state) {
     h_env_destroy(env);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_not_cluster),
         cmocka_unit_test(test_cluster),

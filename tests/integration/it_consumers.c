@@ -35,7 +35,8 @@ static const struct {
 
 /* Runs cmd through the shell; its stdout (at most size - 1 bytes) goes to out.
  * @returns its exit status, or -1. */
-static int run(const char *cmd, char *out, size_t size) {
+static int run(const char *cmd, char *out, size_t size)
+{
     FILE *p = popen(cmd, "r");
     if (!p)
         return -1;
@@ -47,7 +48,8 @@ static int run(const char *cmd, char *out, size_t size) {
 }
 
 /* @returns how many times needle occurs in text. */
-static int count_of(const char *text, const char *needle) {
+static int count_of(const char *text, const char *needle)
+{
     int n = 0;
     for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
         n++;
@@ -58,7 +60,8 @@ static int count_of(const char *text, const char *needle) {
  * that is no event: records, alerts, a dead letter and completion notices. MTTR
  * (report to restoration) is 30 min + the arrival: AAA 80 and 70, AA 190 and 130,
  * A 60; the AA order at 160 min breaches its on-site duty (2 h from acceptance). */
-static void run_scenario(h_env *env) {
+static void run_scenario(h_env *env)
+{
     h_send_full_order(env, "WO-AAA-1", "TIER_AAA", 1, T0, 50);
     h_send_full_order(env, "WO-AAA-2", "TIER_AAA", 0, T0, 40);
     h_send_full_order(env, "WO-AA-1", "TIER_AA", 0, T0, 160);
@@ -84,7 +87,8 @@ static void run_scenario(h_env *env) {
 /* Every message an output id marks (the worker's, not the test's inputs) has the
  * "type" of its topic and decodes as it; records, alerts, dead letters and notices
  * were all seen. */
-static void test_type_header(void **state) {
+static void test_type_header(void **state)
+{
     h_env *env = *state;
     run_scenario(env);
     int typed[sizeof(outputs) / sizeof(outputs[0])] = {0};
@@ -98,8 +102,8 @@ static void test_type_header(void **state) {
                 if (!m.type || strcmp(m.type, outputs[t].type) != 0)
                     fail_msg("%s output %s: type %s, not %s", outputs[t].topic, m.id,
                              m.type ? m.type : "(none)", outputs[t].type);
-                char *json = cfd_pb_to_json(m.type, m.value, m.value_len, errstr,
-                                            sizeof(errstr));
+                char *json =
+                    cfd_pb_to_json(m.type, m.value, m.value_len, errstr, sizeof(errstr));
                 if (!json)
                     fail_msg("%s output %s: %s", outputs[t].topic, m.id, errstr);
                 free(json);
@@ -116,7 +120,8 @@ static void test_type_header(void **state) {
 }
 
 /* The guide's examples against the scenario's outputs. */
-static void test_examples(void **state) {
+static void test_examples(void **state)
+{
     h_env *env = *state;
     char cmd[2048], out[16384];
     run_scenario(env);
@@ -138,21 +143,26 @@ static void test_examples(void **state) {
     FILE *f = fopen(path, "wb");
     assert_int_equal(fwrite(breach.value, 1, breach.value_len, f), breach.value_len);
     fclose(f);
-    snprintf(cmd, sizeof(cmd), "kcat -P -b %s -t confirmd.alerts -k '%s' -H 'id=%s' "
-             "-H 'type=%s' %s", h_bootstrap(env), breach.key, breach.id, breach.type, path);
+    snprintf(cmd, sizeof(cmd),
+             "kcat -P -b %s -t confirmd.alerts -k '%s' -H 'id=%s' "
+             "-H 'type=%s' %s",
+             h_bootstrap(env), breach.key, breach.id, breach.type, path);
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
     h_msg_clear(&breach);
 
-    snprintf(cmd, sizeof(cmd), "PYTHONPATH=%s/python %s %s/docs/examples/mttr_by_tier.py "
-             "-b %s --idle 5", CFD_BIN_DIR, CFD_PYTHON3, CFD_SOURCE_DIR, h_bootstrap(env));
+    snprintf(cmd, sizeof(cmd),
+             "PYTHONPATH=%s/python %s %s/docs/examples/mttr_by_tier.py "
+             "-b %s --idle 5",
+             CFD_BIN_DIR, CFD_PYTHON3, CFD_SOURCE_DIR, h_bootstrap(env));
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
     assert_string_equal(out, "TIER_AAA orders=2 mttr_min=75.0 breaches=0\n"
                              "TIER_AA orders=2 mttr_min=160.0 breaches=1\n"
                              "TIER_A orders=1 mttr_min=60.0 breaches=0\n");
 
-    snprintf(cmd, sizeof(cmd), "PATH=%s:$PATH %s/docs/examples/kcat_decode.sh %s "
-             "%s/confirmd-v1.desc", CFD_PROTOC_DIR, CFD_SOURCE_DIR, h_bootstrap(env),
-             CFD_BIN_DIR);
+    snprintf(cmd, sizeof(cmd),
+             "PATH=%s:$PATH %s/docs/examples/kcat_decode.sh %s "
+             "%s/confirmd-v1.desc",
+             CFD_PROTOC_DIR, CFD_SOURCE_DIR, h_bootstrap(env), CFD_BIN_DIR);
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "type=confirmd.v1.ConfirmationRecord"));
     assert_non_null(strstr(out, "work_order: \"WO-"));
@@ -160,8 +170,10 @@ static void test_examples(void **state) {
     assert_non_null(strstr(out, "tier: TIER_A"));
 
     /* confirmctl tail: proto3 JSON, decoded by the "type" header. */
-    snprintf(cmd, sizeof(cmd), "%s/confirmctl tail -b %s -t confirmd.records "
-             "--from-beginning -n 1 --json=proto3 --meta", CFD_BIN_DIR, h_bootstrap(env));
+    snprintf(cmd, sizeof(cmd),
+             "%s/confirmctl tail -b %s -t confirmd.records "
+             "--from-beginning -n 1 --json=proto3 --meta",
+             CFD_BIN_DIR, h_bootstrap(env));
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "\"type\":\"confirmd.v1.ConfirmationRecord\""));
     assert_non_null(strstr(out, "\"workOrder\":\"WO-"));
@@ -169,7 +181,8 @@ static void test_examples(void **state) {
     assert_non_null(strstr(out, "\"state\":\"STATE_CLOSED\""));
 
     /* ... which is what Python's protobuf library prints of the same message. */
-    snprintf(cmd, sizeof(cmd), "%s/confirmctl tail -b %s -t confirmd.records "
+    snprintf(cmd, sizeof(cmd),
+             "%s/confirmctl tail -b %s -t confirmd.records "
              "--from-beginning -n 6 --json=proto3 | PYTHONPATH=%s/python %s -c '%s'",
              CFD_BIN_DIR, h_bootstrap(env), CFD_BIN_DIR, CFD_PYTHON3,
              "import json, sys\n"
@@ -183,11 +196,13 @@ static void test_examples(void **state) {
     assert_int_equal(count_of(out, " True\n"), 6);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_type_header, h_setup_redis_broker,
                                         h_teardown_env),
-        cmocka_unit_test_setup_teardown(test_examples, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_examples, h_setup_redis_broker,
+                                        h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

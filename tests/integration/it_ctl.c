@@ -26,7 +26,8 @@
  * stdout into out. @returns its exit status. */
 static int ctl(h_env *env, char *out, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static int ctl(h_env *env, char *out, size_t n, const char *fmt, ...) {
+static int ctl(h_env *env, char *out, size_t n, const char *fmt, ...)
+{
     char args[512], cmd[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -45,7 +46,8 @@ static int ctl(h_env *env, char *out, size_t n, const char *fmt, ...) {
 }
 
 /* confirmctl ARGS --json, parsed; fails the test unless it exits 0 with JSON. */
-static json_object *ctl_json(h_env *env, const char *args) {
+static json_object *ctl_json(h_env *env, const char *args)
+{
     static char out[1 << 20];
     assert_int_equal(ctl(env, out, sizeof(out), "%s --json", args), 0);
     json_object *o = json_tokener_parse(out);
@@ -54,20 +56,23 @@ static json_object *ctl_json(h_env *env, const char *args) {
     return o;
 }
 
-static int64_t jint(json_object *o, const char *key) {
+static int64_t jint(json_object *o, const char *key)
+{
     json_object *v;
     assert_true(json_object_object_get_ex(o, key, &v));
     return json_object_get_int64(v);
 }
 
-static const char *jstr(json_object *o, const char *key) {
+static const char *jstr(json_object *o, const char *key)
+{
     json_object *v;
     assert_true(json_object_object_get_ex(o, key, &v));
     return json_object_get_string(v);
 }
 
 /* The duty of metric in a show --json document. */
-static json_object *duty(json_object *doc, const char *metric) {
+static json_object *duty(json_object *doc, const char *metric)
+{
     json_object *arr;
     assert_true(json_object_object_get_ex(doc, "duties", &arr));
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
@@ -79,7 +84,8 @@ static json_object *duty(json_object *doc, const char *metric) {
     return NULL;
 }
 
-static void assert_no_customer_data(const char *out) {
+static void assert_no_customer_data(const char *out)
+{
     assert_null(strstr(out, H_CUSTOMER_NAME));
     assert_null(strstr(out, H_CUSTOMER_CONTACT));
     assert_null(strstr(out, H_CUSTOMER_PHONE));
@@ -87,7 +93,8 @@ static void assert_no_customer_data(const char *out) {
 }
 
 /* Waits (30 s at most) until `confirmctl show wo` prints needle. */
-static void wait_shown(h_env *env, const char *wo, const char *needle) {
+static void wait_shown(h_env *env, const char *wo, const char *needle)
+{
     static char out[1 << 16];
     for (int i = 0; i < 300; i++) {
         if (ctl(env, out, sizeof(out), "show %s", wo) == 0 && strstr(out, needle))
@@ -103,7 +110,8 @@ static void wait_shown(h_env *env, const char *wo, const char *needle) {
  * WO-C2: AA, accepted T0 + 1 min: contact due T0 + 31 min.
  * WO-C3: AAA, closed; the engineer arrived 30 min after the on-site deadline (15 points).
  */
-static pid_t feed(h_env *env) {
+static pid_t feed(h_env *env)
+{
     assert_int_equal(h_set_sim_clock(env, T0 + MIN), 0);
     pid_t w = h_worker_start(env, h_simulated_clock);
     assert_true(w > 0);
@@ -120,12 +128,13 @@ static pid_t feed(h_env *env) {
     h_send_full_order(env, "WO-C3", "TIER_AAA", 0, T0, 90);
     h_wait_timer(env, "WO-C1");
     h_wait_timer(env, "WO-C2");
-    wait_shown(env, "WO-C1", "c1-pau"); /* the last event of WO-C1 */
+    wait_shown(env, "WO-C1", "c1-pau");       /* the last event of WO-C1 */
     wait_shown(env, "WO-C3", "STATE_CLOSED"); /* a closed order has no timer */
     return w;
 }
 
-static void test_show(void **state) {
+static void test_show(void **state)
+{
     h_env *env = *state;
     static char out[1 << 16];
     feed(env);
@@ -201,7 +210,8 @@ static void test_show(void **state) {
 
 /* Waits (30 s at most) until the worker moved wo's timer past t (it fired what was due
  * at t). @returns the timer. */
-static int64_t timer_after(h_env *env, const char *wo, int64_t t) {
+static int64_t timer_after(h_env *env, const char *wo, int64_t t)
+{
     for (int i = 0; i < 300; i++) {
         int64_t at = h_wait_timer(env, wo);
         if (at > t)
@@ -213,7 +223,8 @@ static int64_t timer_after(h_env *env, const char *wo, int64_t t) {
 }
 
 /* The open orders, most urgent first, with their timers; filters; closed ones left out. */
-static void test_open(void **state) {
+static void test_open(void **state)
+{
     h_env *env = *state;
     static char out[1 << 16];
     feed(env);
@@ -263,7 +274,8 @@ static void test_open(void **state) {
 /* The element of array key whose work_order is wo and, when metric is not NULL, whose
  * metric is metric; fails the test when there is none. */
 static json_object *row_of(json_object *doc, const char *key, const char *wo,
-                           const char *metric) {
+                           const char *metric)
+{
     json_object *arr;
     assert_true(json_object_object_get_ex(doc, key, &arr));
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
@@ -278,14 +290,16 @@ static json_object *row_of(json_object *doc, const char *key, const char *wo,
     return NULL;
 }
 
-static size_t count_of(json_object *doc, const char *key) {
+static size_t count_of(json_object *doc, const char *key)
+{
     json_object *arr;
     assert_true(json_object_object_get_ex(doc, key, &arr));
     return json_object_array_length(arr);
 }
 
 /* Breaches of open orders at the clock, with the alerts the worker sent for them. */
-static void test_breaches(void **state) {
+static void test_breaches(void **state)
+{
     h_env *env = *state;
     static char out[1 << 16];
     feed(env);
@@ -333,7 +347,8 @@ static void test_breaches(void **state) {
 }
 
 /* The month's points per contractor and per item, from the records. */
-static void test_assessment(void **state) {
+static void test_assessment(void **state)
+{
     h_env *env = *state;
     static char out[1 << 16];
     feed(env);
@@ -385,7 +400,8 @@ static void test_assessment(void **state) {
 
 /* Nothing waits once the worker delivered; an output left by a worker that died before
  * its delivery report is listed with its partition, kind and key. */
-static void test_outbox(void **state) {
+static void test_outbox(void **state)
+{
     h_env *env = *state;
     static char out[1 << 16];
     pid_t w = feed(env);
@@ -401,8 +417,8 @@ static void test_outbox(void **state) {
     void *frame = cfd_frame_output(CFD_OUT_ALERT, "WO-C2", "0123456789", 10, &len);
     redisContext *rc = h_redis_connect(env);
     assert_non_null(rc);
-    redisReply *r = redisCommand(rc, "HSET cfd:{p5}:outbox alert/WO-C2/METRIC_CONTACT/100 %b",
-                                 frame, len);
+    redisReply *r = redisCommand(
+        rc, "HSET cfd:{p5}:outbox alert/WO-C2/METRIC_CONTACT/100 %b", frame, len);
     assert_non_null(r);
     freeReplyObject(r);
     redisFree(rc);
@@ -432,7 +448,8 @@ static void test_outbox(void **state) {
 
 /* Caught up: no lag; events the stopped worker has not applied: the lag of their
  * partition. */
-static void test_lag(void **state) {
+static void test_lag(void **state)
+{
     h_env *env = *state;
     static char out[1 << 16];
     char args[256];
@@ -458,7 +475,8 @@ static void test_lag(void **state) {
     bool seen = false;
     for (size_t i = 0; i < json_object_array_length(arr); i++) {
         json_object *e = json_object_array_get_idx(arr, i);
-        if (strcmp(jstr(e, "topic"), "confirmd.events") != 0 || jint(e, "partition") != part)
+        if (strcmp(jstr(e, "topic"), "confirmd.events") != 0 ||
+            jint(e, "partition") != part)
             continue;
         assert_int_equal(jint(e, "lag"), 2);
         assert_int_equal(jint(e, "high_watermark"), jint(e, "applied") + 3);
@@ -472,15 +490,18 @@ static void test_lag(void **state) {
     assert_non_null(strstr(out, "total lag 2"));
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     /* A test's name as the argument runs that test alone. */
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_show, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_open, h_setup_redis_broker, h_teardown_env),
-        cmocka_unit_test_setup_teardown(test_breaches, h_setup_redis_broker, h_teardown_env),
-        cmocka_unit_test_setup_teardown(test_assessment, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_breaches, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_assessment, h_setup_redis_broker,
+                                        h_teardown_env),
         cmocka_unit_test_setup_teardown(test_outbox, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_lag, h_setup_redis_broker, h_teardown_env),
     };

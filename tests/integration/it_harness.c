@@ -17,19 +17,22 @@
 
 #include "harness.h"
 
-static int env_setup(void **state) {
+static int env_setup(void **state)
+{
     h_env *env = h_env_new("harness");
 
     *state = env;
     return env ? 0 : -1;
 }
 
-static int env_teardown(void **state) {
+static int env_teardown(void **state)
+{
     h_env_destroy(*state);
     return 0;
 }
 
-static void test_redis_set_get(void **state) {
+static void test_redis_set_get(void **state)
+{
     h_env *env = *state;
     redisContext *c;
     redisReply *r;
@@ -66,7 +69,8 @@ typedef struct seen {
 } seen;
 
 /* Checks one consumed message against what test_broker_roundtrip produced. */
-static int check_msg(const h_msg *m, void *opaque) {
+static int check_msg(const h_msg *m, void *opaque)
+{
     seen *s = opaque;
     char want[32];
     int i;
@@ -90,7 +94,8 @@ static int check_msg(const h_msg *m, void *opaque) {
     return 0;
 }
 
-static void test_broker_roundtrip(void **state) {
+static void test_broker_roundtrip(void **state)
+{
     h_env *env = *state;
     h_out_msg msgs[100];
     char keys[100][16], values[100][32];
@@ -133,7 +138,8 @@ static void test_broker_roundtrip(void **state) {
     h_consume_close(c);
 }
 
-static void test_broker_control(void **state) {
+static void test_broker_control(void **state)
+{
     h_env *env = *state;
     char reply[512];
 
@@ -150,8 +156,7 @@ static void test_broker_control(void **state) {
     assert_true(strncmp(reply, "ERR", 3) == 0);
     assert_int_equal(h_broker_ctl(env, "no-such-command", reply, sizeof(reply)), -1);
     /* The default topics exist, and a created one takes messages. */
-    assert_int_equal(h_broker_ctl(env, "topic-create it.created 3", reply,
-                                  sizeof(reply)),
+    assert_int_equal(h_broker_ctl(env, "topic-create it.created 3", reply, sizeof(reply)),
                      0);
     assert_int_equal(h_produce(env, "confirmd.events", "k", "v", 1), 0);
     assert_int_equal(h_produce(env, "it.created", "k", "v", 1), 0);
@@ -164,7 +169,8 @@ static void test_broker_control(void **state) {
     assert_null(h_bootstrap(env));
 }
 
-static void test_redis_restart_keeps_aof(void **state) {
+static void test_redis_restart_keeps_aof(void **state)
+{
     h_env *env = *state;
     redisContext *c;
     redisReply *r;
@@ -189,7 +195,8 @@ static void test_redis_restart_keeps_aof(void **state) {
 }
 
 /* A spawned child that dies is noticed, and its exit code reported. */
-static void test_worker_lifecycle(void **state) {
+static void test_worker_lifecycle(void **state)
+{
     h_env *env = *state;
     const char *const extra[] = {"worker.log_level=debug", NULL};
     pid_t pid;
@@ -208,7 +215,8 @@ static void test_worker_lifecycle(void **state) {
     assert_int_equal(access(h_worker_log_path(env, 0), R_OK), 0);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_redis_set_get, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_broker_roundtrip, env_setup, env_teardown),

@@ -29,25 +29,27 @@
 #define T0 H_T0
 #define MIN H_MIN
 
-
 /* A fault report of an important customer; importance as in the schema, e.g.
  * "IMPORTANCE_PROVINCE_LEVEL". Not tiered: the general urgency's SLA instants are
  * hours away, so nothing else fires. */
 static void send_important_report(h_env *env, const char *wo, const char *importance,
-                                  int rental) {
-    h_send_json(env,
-                "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
-                "\"event_time_ms\":%lld,\"fault_report\":{\"issuing_unit\":\"Liangping NOC\","
-                "\"customer\":{\"name\":\"重庆某某银行\",\"contact_phone\":\"13800000000\","
-                "\"affected_service\":\"internet dedicated line\",\"city\":\"Chongqing\","
-                "\"customer_id\":\"K-%s\",\"importance\":\"%s\",\"cross_city_rental\":%s},"
-                "\"network\":{\"circuit_id\":\"CQ-%s\"},\"problem_description\":\"line down\","
-                "\"full_interruption\":true}}",
-                wo, wo, (long long)T0, wo, importance, rental ? "true" : "false", wo);
+                                  int rental)
+{
+    h_send_json(
+        env,
+        "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
+        "\"event_time_ms\":%lld,\"fault_report\":{\"issuing_unit\":\"Liangping NOC\","
+        "\"customer\":{\"name\":\"重庆某某银行\",\"contact_phone\":\"13800000000\","
+        "\"affected_service\":\"internet dedicated line\",\"city\":\"Chongqing\","
+        "\"customer_id\":\"K-%s\",\"importance\":\"%s\",\"cross_city_rental\":%s},"
+        "\"network\":{\"circuit_id\":\"CQ-%s\"},\"problem_description\":\"line down\","
+        "\"full_interruption\":true}}",
+        wo, wo, (long long)T0, wo, importance, rental ? "true" : "false", wo);
 }
 
 /* Waits until the worker has stored the inventory record of object. */
-static void wait_object(h_env *env, const char *object) {
+static void wait_object(h_env *env, const char *object)
+{
     redisContext *rc = h_redis_connect(env);
     int64_t until = h_now_ms() + 30000;
     bool found = false;
@@ -64,7 +66,8 @@ static void wait_object(h_env *env, const char *object) {
 
 /* The next message of c decoded as type whose field equals value; fails on timeout. */
 static json_object *next_of(h_consumer *c, const char *type, const char *field,
-                            const char *value, int timeout_ms) {
+                            const char *value, int timeout_ms)
+{
     int64_t until = h_now_ms() + timeout_ms;
     while (h_now_ms() < until) {
         h_msg m;
@@ -86,32 +89,37 @@ static json_object *next_of(h_consumer *c, const char *type, const char *field,
 }
 
 /* No message of c within ms. */
-static void expect_none(h_consumer *c, int ms) {
+static void expect_none(h_consumer *c, int ms)
+{
     h_msg m;
     int got = h_consume(c, ms, &m);
     if (got == 1) {
         char errstr[256];
-        char *json = cfd_pb_to_json("Incident", m.value, m.value_len, errstr, sizeof(errstr));
+        char *json =
+            cfd_pb_to_json("Incident", m.value, m.value_len, errstr, sizeof(errstr));
         h_msg_clear(&m);
         fail_msg("unexpected incident: %s", json ? json : errstr);
     }
     assert_int_equal(got, 0);
 }
 
-static void expect_incident(json_object *o, const char *status, const char *version) {
+static void expect_incident(json_object *o, const char *status, const char *version)
+{
     assert_non_null(o);
     assert_string_equal(h_jstr(o, "status"), status);
     assert_string_equal(h_jstr(o, "version"), version);
     assert_string_equal(h_jstr(o, "kind"), "INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION");
 }
 
-static const char *ms(char *buf, int64_t t) {
+static const char *ms(char *buf, int64_t t)
+{
     snprintf(buf, 32, "%lld", (long long)t);
     return buf;
 }
 
 /* Open at 30 min with no event, closed by the restoration, updated by the finding. */
-static void test_open_close_update(void **state) {
+static void test_open_close_update(void **state)
+{
     h_env *env = *state;
     char b[32];
     assert_int_equal(h_set_sim_clock(env, T0), 0);
@@ -169,7 +177,8 @@ static void test_open_close_update(void **state) {
 }
 
 /* A non-diamond cross-city rental is severe after 8 h, not 30 min. */
-static void test_rental_waits_8h(void **state) {
+static void test_rental_waits_8h(void **state)
+{
     h_env *env = *state;
     assert_int_equal(h_set_sim_clock(env, T0), 0);
     assert_true(h_worker_start(env, h_simulated_clock) > 0);
@@ -189,13 +198,15 @@ static void test_rental_waits_8h(void **state) {
 
 /* A critical alarm on an important customer's circuit (the class from the inventory)
  * is a full interruption: the incident opens at 30 min. */
-static void test_alarm_opened(void **state) {
+static void test_alarm_opened(void **state)
+{
     h_env *env = *state;
     assert_int_equal(h_set_sim_clock(env, T0), 0);
-    h_send_typed(env, "confirmd.inventory", "Circuit", "OBJ-S3",
-                 "{\"object_id\":\"OBJ-S3\",\"circuit_id\":\"CIR-S3\",\"service\":\"internet\","
-                 "\"importance\":\"IMPORTANCE_CROSS_PROVINCE\",\"customer\":{\"name\":"
-                 "\"某某物流\",\"city\":\"Chongqing\",\"customer_id\":\"K-S3\"}}");
+    h_send_typed(
+        env, "confirmd.inventory", "Circuit", "OBJ-S3",
+        "{\"object_id\":\"OBJ-S3\",\"circuit_id\":\"CIR-S3\",\"service\":\"internet\","
+        "\"importance\":\"IMPORTANCE_CROSS_PROVINCE\",\"customer\":{\"name\":"
+        "\"某某物流\",\"city\":\"Chongqing\",\"customer_id\":\"K-S3\"}}");
     assert_true(h_worker_start(env, h_simulated_clock) > 0);
     h_consumer *inc = h_consume_open(env, "confirmd.incidents");
     assert_non_null(inc);
@@ -216,18 +227,21 @@ static void test_alarm_opened(void **state) {
 }
 
 /* An ordinary customer's full interruption of the internet service in city at t. */
-static void send_city_report(h_env *env, const char *wo, const char *city, int64_t t) {
-    h_send_json(env,
-                "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
-                "\"event_time_ms\":%lld,\"fault_report\":{\"customer\":{\"name\":\"某某超市\","
-                "\"contact_phone\":\"13900000000\",\"affected_service\":\"internet\","
-                "\"city\":\"%s\",\"customer_id\":\"K-%s\"},\"network\":{\"circuit_id\":"
-                "\"CQ-%s\"},\"problem_description\":\"no internet\",\"full_interruption\":true}}",
-                wo, wo, (long long)t, city, wo, wo);
+static void send_city_report(h_env *env, const char *wo, const char *city, int64_t t)
+{
+    h_send_json(
+        env,
+        "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
+        "\"event_time_ms\":%lld,\"fault_report\":{\"customer\":{\"name\":\"某某超市\","
+        "\"contact_phone\":\"13900000000\",\"affected_service\":\"internet\","
+        "\"city\":\"%s\",\"customer_id\":\"K-%s\"},\"network\":{\"circuit_id\":"
+        "\"CQ-%s\"},\"problem_description\":\"no internet\",\"full_interruption\":true}}",
+        wo, wo, (long long)t, city, wo, wo);
 }
 
 static void expect_city(json_object *o, const char *status, const char *version,
-                        size_t n_orders) {
+                        size_t n_orders)
+{
     assert_non_null(o);
     assert_string_equal(h_jstr(o, "kind"), "INCIDENT_KIND_MULTI_CUSTOMER_CITY");
     assert_string_equal(h_jstr(o, "status"), status);
@@ -237,7 +251,8 @@ static void expect_city(json_object *o, const char *status, const char *version,
     assert_int_equal(json_object_array_length(orders), n_orders);
 }
 
-static void test_city_incident(void **state) {
+static void test_city_incident(void **state)
+{
     h_env *env = *state;
     char b[32];
     const char *id = "INC-Chongqing|internet|1764044400000"; /* third report T0 + 20 min */
@@ -267,7 +282,8 @@ static void test_city_incident(void **state) {
     assert_string_equal(h_jstr(o, "ownership_unclear"), "true");
     json_object_put(o);
     o = next_of(al, "SlaAlert", "kind", "ALERT_KIND_SEVERE_FAULT", 10000);
-    assert_string_equal(h_jstr(o, "alert_id"), "INC-Chongqing|internet|1764044400000/SEVERE_FAULT");
+    assert_string_equal(h_jstr(o, "alert_id"),
+                        "INC-Chongqing|internet|1764044400000/SEVERE_FAULT");
     assert_null(strstr(h_jstr(o, "message"), "超市")); /* never a customer's name */
     json_object_put(o);
     expect_none(inc, 1500); /* exactly one */
@@ -297,7 +313,8 @@ static void test_city_incident(void **state) {
 
 /* The city key's state and timer live in Redis with its partition: after SIGKILL of
  * the only worker, its successor opens the incident, once. */
-static void test_city_timer_survives_kill(void **state) {
+static void test_city_timer_survives_kill(void **state)
+{
     h_env *env = *state;
     const char *id = "INC-Wanzhou|internet|1764044400000";
     assert_int_equal(h_set_sim_clock(env, T0), 0);
@@ -321,7 +338,8 @@ static void test_city_timer_survives_kill(void **state) {
     h_consume_close(inc);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_close_update, h_setup_redis_broker,
                                         h_teardown_env),

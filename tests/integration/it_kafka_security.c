@@ -30,7 +30,7 @@
 
 #define USER "confirmd"
 #define PW "Sasl-pw-5c81e2"      /* the account's password */
-#define WRONG_PW "wrong-pw-93d7"  /* a password the brokers do not know */
+#define WRONG_PW "wrong-pw-93d7" /* a password the brokers do not know */
 #define EXIT_REFUSED 6           /* confirmd's exit status for a refused login */
 #define REFUSED_LINE "SASL login or TLS handshake failed"
 #define CTL_REFUSED "SASL login or TLS handshake with the brokers failed"
@@ -42,11 +42,13 @@ typedef struct sec_state {
     int nctl;           /* confirmctl runs so far, for their output files */
 } sec_state;
 
-static const char *mechanism(void) {
+static const char *mechanism(void)
+{
     return rd_kafka_version() >= SCRAM_OK_VERSION ? "SCRAM-SHA-512" : "PLAIN";
 }
 
-static int setup(void **state) {
+static int setup(void **state)
+{
     static sec_state st;
     memset(&st, 0, sizeof(st));
     if (!h_broker_is_kafka()) {
@@ -64,14 +66,16 @@ static int setup(void **state) {
     return 0;
 }
 
-static int teardown(void **state) {
+static int teardown(void **state)
+{
     sec_state *st = *state;
     h_env_destroy(st->env);
     return 0;
 }
 
 /* Fails the test when the file at path holds a password. */
-static void assert_no_secret(const char *path) {
+static void assert_no_secret(const char *path)
+{
     assert_int_equal(h_file_count(path, PW), 0);
     assert_int_equal(h_file_count(path, WRONG_PW), 0);
 }
@@ -79,7 +83,8 @@ static void assert_no_secret(const char *path) {
 /* Writes an INI file for the worker, as an operator would (mode 0600), and uses it
  * for the next workers. */
 static void worker_ini(sec_state *st, const char *mech, const char *password,
-                       const char *ca) {
+                       const char *ca)
+{
     char path[600];
     snprintf(path, sizeof(path), "%s/worker.ini", h_env_dir(st->env));
     FILE *f = fopen(path, "w");
@@ -99,7 +104,8 @@ static void worker_ini(sec_state *st, const char *mech, const char *password,
 
 /* Starts a worker on the SASL_SSL listener with the INI file of worker_ini().
  * *idx is set to its log's index. */
-static pid_t worker_start(sec_state *st, int *idx) {
+static pid_t worker_start(sec_state *st, int *idx)
+{
     char bs[1100];
     const char *args[] = {bs, "worker.log_level=debug", NULL};
     *idx = 0;
@@ -112,7 +118,8 @@ static pid_t worker_start(sec_state *st, int *idx) {
 }
 
 /* Prints a file to stdout, for a failing check. */
-static void show(const char *path) {
+static void show(const char *path)
+{
     char cmd[700];
     snprintf(cmd, sizeof(cmd), "cat %s", path);
     if (system(cmd) != 0)
@@ -121,7 +128,8 @@ static void show(const char *path) {
 
 /* Starts a worker whose login must be refused: it must exit with status 6 within 30 s,
  * its log holding REFUSED_LINE and want. */
-static void expect_worker_refused(sec_state *st, const char *want) {
+static void expect_worker_refused(sec_state *st, const char *want)
+{
     int idx;
     int64_t t0 = h_now_ms();
     pid_t w = worker_start(st, &idx);
@@ -142,7 +150,8 @@ static void expect_worker_refused(sec_state *st, const char *want) {
  * output (stdout and stderr) to a file whose path is copied to out.
  * @returns its exit status. */
 static int ctl(sec_state *st, char *out, size_t n, const char *mech, const char *password,
-               const char *ca, const char *args) {
+               const char *ca, const char *args)
+{
     char cmd[4096];
     snprintf(out, n, "%s/ctl-%d.out", h_env_dir(st->env), st->nctl++);
     snprintf(cmd, sizeof(cmd),
@@ -156,7 +165,8 @@ static int ctl(sec_state *st, char *out, size_t n, const char *mech, const char 
 
 /* confirmctl args must fail with status 1 within 30 s, saying CTL_REFUSED and want. */
 static void expect_ctl_refused(sec_state *st, const char *password, const char *ca,
-                               const char *args, const char *want) {
+                               const char *args, const char *want)
+{
     char out[600];
     int64_t t0 = h_now_ms();
     int rc = ctl(st, out, sizeof(out), mechanism(), password, ca, args);
@@ -165,14 +175,16 @@ static void expect_ctl_refused(sec_state *st, const char *password, const char *
         h_file_count(out, want) < 1) {
         show(out);
         fail_msg("confirmctl %s: exit status %d after %lld ms (want 1 within 30 s) with "
-                 "\"%s\" and \"%s\"", args, rc, (long long)took, CTL_REFUSED, want);
+                 "\"%s\" and \"%s\"",
+                 args, rc, (long long)took, CTL_REFUSED, want);
     }
     printf("confirmctl %s refused, exit 1 after %.1f s\n", args, (double)took / 1000.0);
     assert_no_secret(out);
 }
 
 /* The worker logs in through SASL_SSL, applies an order and publishes its record. */
-static void test_worker(void **state) {
+static void test_worker(void **state)
+{
     sec_state *st = *state;
     h_collected recs;
     int idx;
@@ -197,19 +209,23 @@ static void test_worker(void **state) {
 
 /* Writes one event for confirmctl produce; copies "produce -t confirmd.events FILE"
  * to args. */
-static void produce_args(sec_state *st, char *args, size_t n) {
+static void produce_args(sec_state *st, char *args, size_t n)
+{
     char events[600];
     snprintf(events, sizeof(events), "%s/ctl-events.jsonl", h_env_dir(st->env));
     FILE *f = fopen(events, "w");
     assert_non_null(f);
-    fprintf(f, "{\"work_order\":\"WO-CTL\",\"event_id\":\"WO-CTL-acc\",\"event_time_ms\":%lld,"
-               "\"accepted\":{\"operator_id\":\"op7\"}}\n", (long long)H_T0);
+    fprintf(f,
+            "{\"work_order\":\"WO-CTL\",\"event_id\":\"WO-CTL-acc\",\"event_time_ms\":%lld,"
+            "\"accepted\":{\"operator_id\":\"op7\"}}\n",
+            (long long)H_T0);
     fclose(f);
     snprintf(args, n, "produce -t confirmd.events %s", events);
 }
 
 /* confirmctl lists the topics, produces and tails through the SASL_SSL listener. */
-static void test_confirmctl(void **state) {
+static void test_confirmctl(void **state)
+{
     sec_state *st = *state;
     char out[600], args[1000];
     const char *ca = h_tls_ca_path(st->env);
@@ -223,15 +239,17 @@ static void test_confirmctl(void **state) {
     assert_int_equal(h_file_count(out, "produced 1 events"), 1);
     assert_no_secret(out);
 
-    assert_int_equal(ctl(st, out, sizeof(out), mechanism(), PW, ca,
-                         "tail -t confirmd.records --from-beginning -n 1 --timeout-ms 20000"),
-                     0);
+    assert_int_equal(
+        ctl(st, out, sizeof(out), mechanism(), PW, ca,
+            "tail -t confirmd.records --from-beginning -n 1 --timeout-ms 20000"),
+        0);
     assert_int_equal(h_file_count(out, "WO-SASL1"), 1);
     assert_no_secret(out);
 }
 
 /* A wrong password: the worker stops with status 6, confirmctl with 1, both saying why. */
-static void test_wrong_password(void **state) {
+static void test_wrong_password(void **state)
+{
     sec_state *st = *state;
     const char *ca = h_tls_ca_path(st->env);
     char args[1000];
@@ -246,7 +264,8 @@ static void test_wrong_password(void **state) {
 }
 
 /* A CA that did not sign the brokers' certificate: the TLS handshake fails. */
-static void test_untrusted_certificate(void **state) {
+static void test_untrusted_certificate(void **state)
+{
     sec_state *st = *state;
 
     worker_ini(st, mechanism(), PW, st->other_ca);
@@ -258,7 +277,8 @@ static void test_untrusted_certificate(void **state) {
 
 /* librdkafka before 2.6.1 cannot log in to Kafka 4 with SCRAM, even with the right
  * password: the worker reports that refusal like any other (docs/OPERATIONS.md). */
-static void test_scram_old_librdkafka(void **state) {
+static void test_scram_old_librdkafka(void **state)
+{
     sec_state *st = *state;
 
     if (rd_kafka_version() >= SCRAM_OK_VERSION)
@@ -267,7 +287,8 @@ static void test_scram_old_librdkafka(void **state) {
     expect_worker_refused(st, "invalid credentials with SASL mechanism SCRAM-SHA-512");
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_worker),
         cmocka_unit_test(test_confirmctl),

@@ -26,7 +26,8 @@
 
 /* An AAA gold order done in time and an AA order whose engineer arrives late: two
  * completed records, one on-site breach alert, nothing else. */
-static void test_records_and_breach(void **state) {
+static void test_records_and_breach(void **state)
+{
     h_env *env = *state;
     h_collected recs, alerts;
 
@@ -47,8 +48,10 @@ static void test_records_and_breach(void **state) {
     assert_string_equal(h_jstr(a, "customer_opinion"), "satisfied");
     assert_string_equal(h_jstr(a, "version"), "9");
     assert_int_equal(json_object_array_length(json_object_object_get(a, "timeline")), 9);
-    assert_string_equal(h_jstr(h_sla_of(a, "METRIC_CONTACT"), "status"), "METRIC_STATUS_MET");
-    assert_string_equal(h_jstr(h_sla_of(a, "METRIC_ON_SITE"), "status"), "METRIC_STATUS_MET");
+    assert_string_equal(h_jstr(h_sla_of(a, "METRIC_CONTACT"), "status"),
+                        "METRIC_STATUS_MET");
+    assert_string_equal(h_jstr(h_sla_of(a, "METRIC_ON_SITE"), "status"),
+                        "METRIC_STATUS_MET");
     assert_string_equal(h_jstr(h_sla_of(a, "METRIC_RESTORATION"), "status"),
                         "METRIC_STATUS_MET");
     /* AA: on site within 2 h of acceptance; the engineer came after 2 h 40 min. */
@@ -57,7 +60,8 @@ static void test_records_and_breach(void **state) {
     char deadline[32];
     snprintf(deadline, sizeof(deadline), "%lld", (long long)(T0 + 1 * MIN + 120 * MIN));
     assert_string_equal(h_jstr(h_sla_of(b, "METRIC_ON_SITE"), "deadline_ms"), deadline);
-    assert_string_equal(h_jstr(h_sla_of(b, "METRIC_CONTACT"), "status"), "METRIC_STATUS_MET");
+    assert_string_equal(h_jstr(h_sla_of(b, "METRIC_CONTACT"), "status"),
+                        "METRIC_STATUS_MET");
 
     /* One breach (WO-B on site) and the gold notification of WO-A's acceptance. */
     h_collect(env, "confirmd.alerts", "SlaAlert", 10, 4000, &alerts);
@@ -92,24 +96,26 @@ static void test_records_and_breach(void **state) {
 
 /* Garbage, a missing field and an impossible transition each become a dead letter
  * with its reason, and the partition keeps moving. */
-static void test_bad_input(void **state) {
+static void test_bad_input(void **state)
+{
     h_env *env = *state;
     h_collected dls, recs;
 
     assert_int_equal(h_produce(env, "confirmd.events", "WO-C", "\xff\x01garbage", 9), 0);
     h_send_json(env, "{\"work_order\":\"WO-C\",\"event_time_ms\":%lld,\"accepted\":{}}",
-              (long long)T0); /* no event_id */
+                (long long)T0); /* no event_id */
     /* A report that names no circuit opens nothing: the field is named. */
-    h_send_json(env, "{\"event_id\":\"WO-C0-rep\",\"work_order\":\"WO-C0\","
-                     "\"event_time_ms\":%lld,\"fault_report\":{\"customer\":"
-                     "{\"tier\":\"TIER_A\"},\"problem_description\":\"down\"}}",
+    h_send_json(env,
+                "{\"event_id\":\"WO-C0-rep\",\"work_order\":\"WO-C0\","
+                "\"event_time_ms\":%lld,\"fault_report\":{\"customer\":"
+                "{\"tier\":\"TIER_A\"},\"problem_description\":\"down\"}}",
                 (long long)T0);
     h_send_full_order(env, "WO-C", "TIER_A", 0, T0, 30);
     /* Arrival after close: CLOSED -> ARRIVED is not a transition the lifecycle has;
      * neither is a reopen: after close a returning fault is a new work order. */
     h_send_ms(env, "WO-C", "WO-C-late-arrival", T0 + 500 * MIN, "arrived_on_site", "{}");
     h_send_ms(env, "WO-C", "WO-C-reopen", T0 + 600 * MIN, "reopened",
-            "{\"reason\":\"fault returned\"}");
+              "{\"reason\":\"fault returned\"}");
     assert_true(h_worker_start(env, NULL) > 0);
 
     h_collect(env, "confirmd.deadletter", "DeadLetter", 5, 30000, &dls);
@@ -126,7 +132,8 @@ static void test_bad_input(void **state) {
     json_object *tr = h_find_by(&dls, "event_id", "WO-C-late-arrival");
     assert_non_null(tr);
     assert_string_equal(h_jstr(tr, "reason"), "DEAD_LETTER_INVALID_TRANSITION");
-    assert_non_null(strstr(h_jstr(tr, "detail"), "STATE_CLOSED -> MILESTONE_ARRIVED_ON_SITE"));
+    assert_non_null(
+        strstr(h_jstr(tr, "detail"), "STATE_CLOSED -> MILESTONE_ARRIVED_ON_SITE"));
     assert_string_equal(h_jstr(tr, "topic"), "confirmd.events");
     assert_non_null(h_jstr(tr, "original"));
     json_object *reo = h_find_by(&dls, "event_id", "WO-C-reopen");
@@ -160,15 +167,18 @@ static void test_bad_input(void **state) {
 
 /* @returns how many outputs still wait in the outboxes once they are all delivered
  * or timeout_ms passed. */
-static long long outbox_left(h_env *env, int timeout_ms) {
+static long long outbox_left(h_env *env, int timeout_ms)
+{
     redisContext *rc = h_redis_connect(env);
     int64_t until = h_now_ms() + timeout_ms;
     long long left = -1;
     assert_non_null(rc);
     for (;;) {
-        redisReply *r = redisCommand(rc, "EVAL %s 0", "local n = 0 for _, k in "
-                                     "ipairs(redis.call('KEYS', 'cfd:*:outbox')) do n = n + "
-                                     "redis.call('HLEN', k) end return n");
+        redisReply *r =
+            redisCommand(rc, "EVAL %s 0",
+                         "local n = 0 for _, k in "
+                         "ipairs(redis.call('KEYS', 'cfd:*:outbox')) do n = n + "
+                         "redis.call('HLEN', k) end return n");
         left = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
         freeReplyObject(r);
         if (left == 0 || h_now_ms() >= until)
@@ -182,7 +192,8 @@ static long long outbox_left(h_env *env, int timeout_ms) {
 /* An output the broker keeps refusing (more times than the producer retries at once)
  * is produced again a while later by the same worker, not left in the outbox until a
  * rebalance; then it leaves the outbox. */
-static void test_output_refused_then_delivered(void **state) {
+static void test_output_refused_then_delivered(void **state)
+{
     h_env *env = *state;
     h_collected dls;
     char reply[256];
@@ -198,9 +209,8 @@ static void test_output_refused_then_delivered(void **state) {
     assert_int_equal(dls.n, 1);
     assert_string_equal(h_jstr(dls.items[0], "reason"), "DEAD_LETTER_UNDECODABLE");
     h_collected_free(&dls);
-    assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0), "trying again later",
-                                          5000),
-                     0);
+    assert_int_equal(
+        h_wait_file_contains(h_worker_log_path(env, 0), "trying again later", 5000), 0);
     /* Delivered by the worker that consumed it: no second claim of any partition. */
     assert_int_equal(h_file_count(h_worker_log_path(env, 0), "claimed (epoch"), 8);
     assert_int_equal(outbox_left(env, 10000), 0);
@@ -208,14 +218,16 @@ static void test_output_refused_then_delivered(void **state) {
 
 /* Waits up to 20 s until order wo's park list in Redis holds n events.
  * @returns how many it holds at the end. */
-static long long wait_parked(redisContext *rc, const char *wo, long long n) {
+static long long wait_parked(redisContext *rc, const char *wo, long long n)
+{
     int64_t until = h_now_ms() + 20000;
     long long parked = 0;
     while (h_now_ms() < until && parked < n) {
         redisReply *r = redisCommand(rc, "EVAL %s 0 %s",
                                      "local k=redis.call('KEYS','cfd:*:park:' .. ARGV[1]) "
                                      "if #k==0 then return 0 end "
-                                     "return redis.call('LLEN',k[1])", wo);
+                                     "return redis.call('LLEN',k[1])",
+                                     wo);
         parked = r && r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
         freeReplyObject(r);
         if (parked < n)
@@ -226,7 +238,8 @@ static long long wait_parked(redisContext *rc, const char *wo, long long n) {
 
 /* Milestones that arrive before the report are parked, then applied when the order
  * opens; a replayed event (same id) changes nothing. */
-static void test_parking_and_duplicates(void **state) {
+static void test_parking_and_duplicates(void **state)
+{
     h_env *env = *state;
     h_collected recs;
     assert_true(h_worker_start(env, NULL) > 0);
@@ -238,9 +251,10 @@ static void test_parking_and_duplicates(void **state) {
     assert_int_equal(wait_parked(rc, "WO-D", 2), 2);
 
     h_send_report(env, "WO-D", "WO-D-rep", T0, "TIER_AAA", 0);
-    h_send_ms(env, "WO-D", "WO-D-con", T0 + 5 * MIN, "customer_contacted", "{}"); /* replay */
+    h_send_ms(env, "WO-D", "WO-D-con", T0 + 5 * MIN, "customer_contacted",
+              "{}"); /* replay */
     h_send_ms(env, "WO-D", "WO-D-res", T0 + 60 * MIN, "service_restored",
-            "{\"result\":\"RESULT_RESTORED\",\"remote\":true}");
+              "{\"result\":\"RESULT_RESTORED\",\"remote\":true}");
     h_send_ms(env, "WO-D", "WO-D-clo", T0 + 70 * MIN, "closed", "{}");
 
     h_collect(env, "confirmd.records", "ConfirmationRecord", 1, 20000, &recs);
@@ -251,7 +265,8 @@ static void test_parking_and_duplicates(void **state) {
     char acc[32];
     snprintf(acc, sizeof(acc), "%lld", (long long)(T0 + MIN));
     assert_string_equal(h_jstr(d, "accepted_at_ms"), acc);
-    assert_string_equal(h_jstr(h_sla_of(d, "METRIC_CONTACT"), "status"), "METRIC_STATUS_MET");
+    assert_string_equal(h_jstr(h_sla_of(d, "METRIC_CONTACT"), "status"),
+                        "METRIC_STATUS_MET");
 
     redisReply *r = redisCommand(rc, "KEYS cfd:*:park*");
     for (size_t i = 0; i < r->elements; i++) {
@@ -267,7 +282,8 @@ static void test_parking_and_duplicates(void **state) {
 
 /* A park-list entry that does not parse (written by hand, or damaged) is not dropped:
  * it becomes a dead letter holding the whole entry, and the order moves on. */
-static void test_unreadable_parked_frame(void **state) {
+static void test_unreadable_parked_frame(void **state)
+{
     h_env *env = *state;
     h_collected dls;
     assert_true(h_worker_start(env, NULL) > 0);
@@ -294,15 +310,16 @@ static void test_unreadable_parked_frame(void **state) {
     assert_non_null(strstr(h_jstr(d, "detail"), "park list"));
     h_collected_free(&dls);
     /* The log names the entry (no customer data), once. */
-    assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0), "unreadable entry 1",
-                                          5000), 0);
+    assert_int_equal(
+        h_wait_file_contains(h_worker_log_path(env, 0), "unreadable entry 1", 5000), 0);
     assert_int_equal(h_file_count(h_worker_log_path(env, 0), "unreadable entry"), 1);
 }
 
 /* A 1.5 MB message is dead-lettered with its first worker.deadletter_max_original
  * bytes, its length and its SHA-256: the dead letter fits the topic, the partition
  * moves on. */
-static void test_oversized_input(void **state) {
+static void test_oversized_input(void **state)
+{
     h_env *env = *state;
     h_collected dls;
     size_t big = 1500000;
@@ -337,7 +354,8 @@ static void test_oversized_input(void **state) {
 /* An output larger than the producer may send (here a record over a 1000-byte
  * message.max.bytes) is refused for good: a dead letter of reason OUTPUT_REFUSED takes
  * its place under its id, and it leaves the outbox instead of being retried for ever. */
-static void test_output_refused_for_good(void **state) {
+static void test_output_refused_for_good(void **state)
+{
     h_env *env = *state;
     const char *args[] = {"kafka.producer.message.max.bytes=1000",
                           "worker.deadletter_max_original=400", NULL};
@@ -347,11 +365,12 @@ static void test_output_refused_for_good(void **state) {
     text[sizeof(text) - 1] = '\0';
     /* A report with a long description; the full order's own report then repeats its
      * event id and is dropped as a duplicate. */
-    h_send_json(env,
-                "{\"event_id\":\"WO-HUGE-rep\",\"work_order\":\"WO-HUGE\",\"event_time_ms\":%lld,"
-                "\"fault_report\":{\"customer\":{\"tier\":\"TIER_A\",\"city\":\"Chongqing\"},"
-                "\"network\":{\"circuit_id\":\"CQ-WO-HUGE\"},\"problem_description\":\"%s\"}}",
-                (long long)T0, text);
+    h_send_json(
+        env,
+        "{\"event_id\":\"WO-HUGE-rep\",\"work_order\":\"WO-HUGE\",\"event_time_ms\":%lld,"
+        "\"fault_report\":{\"customer\":{\"tier\":\"TIER_A\",\"city\":\"Chongqing\"},"
+        "\"network\":{\"circuit_id\":\"CQ-WO-HUGE\"},\"problem_description\":\"%s\"}}",
+        (long long)T0, text);
     h_send_full_order(env, "WO-HUGE", "TIER_A", 0, T0, 30);
     assert_true(h_worker_start(env, args) > 0);
     json_object *d = NULL;
@@ -372,33 +391,38 @@ static void test_output_refused_for_good(void **state) {
     json_object_put(d);
     assert_int_equal(outbox_left(env, 10000), 0);
     assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0),
-                                          "a dead letter takes its place", 1000), 0);
+                                          "a dead letter takes its place", 1000),
+                     0);
 }
 
 /* A worker stopped while the broker refuses its outputs says so: the log names how
  * many wait in the outbox, and the exit status is 5, not 0. */
-static void test_stop_with_undelivered(void **state) {
+static void test_stop_with_undelivered(void **state)
+{
     h_env *env = *state;
     char reply[256];
     if (h_broker_is_kafka())
         skip(); /* injected Produce errors are the embedded broker's */
     assert_int_equal(h_produce(env, "confirmd.events", "WO-S", "\xff\x03stuck", 8), 0);
-    assert_int_equal(h_broker_ctl(env, "request-errors 0 29 100000", reply, sizeof(reply)), 0);
+    assert_int_equal(h_broker_ctl(env, "request-errors 0 29 100000", reply, sizeof(reply)),
+                     0);
     pid_t w = h_worker_start(env, NULL);
     assert_true(w > 0);
-    assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0), "trying again later",
-                                          30000), 0);
+    assert_int_equal(
+        h_wait_file_contains(h_worker_log_path(env, 0), "trying again later", 30000), 0);
     assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
     assert_int_equal(h_worker_wait_exit(env, w, 30000), 5);
     assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0),
                                           "outputs not delivered: they wait in the outbox",
-                                          1000), 0);
+                                          1000),
+                     0);
     assert_true(outbox_left(env, 0) > 0);
 }
 
 /* A milestone for an order that never opens goes to the dead-letter topic once the
  * park window has passed. */
-static void test_park_window_expiry(void **state) {
+static void test_park_window_expiry(void **state)
+{
     h_env *env = *state;
     const char *args[] = {"worker.park_window=2s", NULL};
     h_collected dls;
@@ -414,7 +438,8 @@ static void test_park_window_expiry(void **state) {
 
 /* The engineer's acceptance names no contractor: the dispatch's contractor stays on
  * the completed record, so its penalty points can be summed per contractor. */
-static void test_contractor_kept(void **state) {
+static void test_contractor_kept(void **state)
+{
     h_env *env = *state;
     h_collected recs;
 
@@ -438,14 +463,18 @@ static void test_contractor_kept(void **state) {
  * home, gone after 5 min. The absence is applied after the arrival, not parked; the
  * short wait costs the contractor 5 points; the second appointment has priority and
  * the order completes with every event applied. */
-static void send_customer_appointment(h_env *env, const char *eid, int64_t t, int64_t at) {
+static void send_customer_appointment(h_env *env, const char *eid, int64_t t, int64_t at)
+{
     char body[128];
-    snprintf(body, sizeof(body), "{\"appointment_time_ms\":%lld,"
-             "\"requested_by_customer\":true}", (long long)at);
+    snprintf(body, sizeof(body),
+             "{\"appointment_time_ms\":%lld,"
+             "\"requested_by_customer\":true}",
+             (long long)at);
     h_send_ms(env, "WO-AB", eid, t, "appointment_set", body);
 }
 
-static void test_customer_absent_after_arrival(void **state) {
+static void test_customer_absent_after_arrival(void **state)
+{
     h_env *env = *state;
     h_collected recs;
 
@@ -482,7 +511,8 @@ static void test_customer_absent_after_arrival(void **state) {
     for (size_t i = 0; vs && i < json_object_array_length(vs); i++) {
         json_object *v = json_object_array_get_idx(vs, i);
         if (strcmp(h_jstr(v, "code"), "VIOLATION_BROKEN_COMMITMENT") == 0) {
-            assert_string_equal(h_jstr(v, "detail"), "waited 5 min for the absent customer");
+            assert_string_equal(h_jstr(v, "detail"),
+                                "waited 5 min for the absent customer");
             assert_string_equal(h_jstr(v, "points"), "5");
             short_waits++;
         }
@@ -500,7 +530,8 @@ static void test_customer_absent_after_arrival(void **state) {
 
 /* "Only after" the window: an event parked at T is kept at T + 24 h exactly and
  * dead-lettered once the clock passes it. */
-static void test_park_window_edge(void **state) {
+static void test_park_window_edge(void **state)
+{
     h_env *env = *state;
     const int64_t now = T0 + 7 * 24 * 60 * MIN, window = 24 * 60 * MIN;
     h_collected dls;
@@ -525,7 +556,8 @@ static void test_park_window_edge(void **state) {
 
 /* A worker whose partition was claimed by someone else is fenced: it writes nothing
  * more and exits with status 3. */
-static void test_fencing(void **state) {
+static void test_fencing(void **state)
+{
     h_env *env = *state;
     pid_t w = h_worker_start(env, NULL);
     assert_true(w > 0);
@@ -549,14 +581,19 @@ static void test_fencing(void **state) {
     redisFree(rc);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_records_and_breach, h_setup_redis_broker, h_teardown_env),
-        cmocka_unit_test_setup_teardown(test_bad_input, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_records_and_breach, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_bad_input, h_setup_redis_broker,
+                                        h_teardown_env),
         cmocka_unit_test_setup_teardown(test_output_refused_then_delivered,
                                         h_setup_redis_broker, h_teardown_env),
-        cmocka_unit_test_setup_teardown(test_parking_and_duplicates, h_setup_redis_broker, h_teardown_env),
-        cmocka_unit_test_setup_teardown(test_park_window_expiry, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_parking_and_duplicates, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_park_window_expiry, h_setup_redis_broker,
+                                        h_teardown_env),
         cmocka_unit_test_setup_teardown(test_unreadable_parked_frame, h_setup_redis_broker,
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_oversized_input, h_setup_redis_broker,
@@ -565,10 +602,12 @@ int main(void) {
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_stop_with_undelivered, h_setup_redis_broker,
                                         h_teardown_env),
-        cmocka_unit_test_setup_teardown(test_park_window_edge, h_setup_redis_broker, h_teardown_env),
-        cmocka_unit_test_setup_teardown(test_contractor_kept, h_setup_redis_broker, h_teardown_env),
-        cmocka_unit_test_setup_teardown(test_customer_absent_after_arrival, h_setup_redis_broker,
+        cmocka_unit_test_setup_teardown(test_park_window_edge, h_setup_redis_broker,
                                         h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_contractor_kept, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_customer_absent_after_arrival,
+                                        h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_fencing, h_setup_redis_broker, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

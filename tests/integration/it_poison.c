@@ -34,7 +34,8 @@ typedef struct storm_msg {
     size_t len;
 } storm_msg;
 
-static int setup(void **state) {
+static int setup(void **state)
+{
     h_env *env = h_env_new("poison");
     if (!env || h_redis_start(env) || h_broker_start(env, NULL))
         return -1;
@@ -42,7 +43,8 @@ static int setup(void **state) {
     return 0;
 }
 
-static void test_poison_storm(void **state) {
+static void test_poison_storm(void **state)
+{
     h_env *env = *state;
     static h_event goods[N_ORDERS][H_ORDER_EVENTS];
     static h_expect expect[N_ORDERS + 1];
@@ -64,7 +66,8 @@ static void test_poison_storm(void **state) {
     for (int i = 0; i < N_ORDERS; i++) {
         char wo[32];
         snprintf(wo, sizeof(wo), "WO-P%03d", i);
-        assert_int_equal(h_order_events(wo, (unsigned)i, H_WL_T0 + i * 60000LL, goods[i]), 0);
+        assert_int_equal(h_order_events(wo, (unsigned)i, H_WL_T0 + i * 60000LL, goods[i]),
+                         0);
         assert_int_equal(h_oracle(goods[i], H_ORDER_EVENTS, &expect[i]), 0);
         assert_true(expect[i].complete);
     }
@@ -140,10 +143,10 @@ static void test_poison_storm(void **state) {
 
     /* The completed records and alerts are the oracle's too. */
     h_out_report recs, alerts;
-    assert_int_equal(h_check_records_topic(env, "confirmd.records", expect, N_ORDERS,
-                                           30000, &recs), 0);
-    assert_int_equal(h_check_alerts_topic(env, "confirmd.alerts", expect, N_ORDERS, 30000,
-                                          &alerts), 0);
+    assert_int_equal(
+        h_check_records_topic(env, "confirmd.records", expect, N_ORDERS, 30000, &recs), 0);
+    assert_int_equal(
+        h_check_alerts_topic(env, "confirmd.alerts", expect, N_ORDERS, 30000, &alerts), 0);
     printf("poison: records %d (distinct %d, duplicates %d, missing %d, unexpected %d, "
            "wrong %d); alerts %d (distinct %d, duplicates %d, missing %d, unexpected %d)\n",
            recs.messages, recs.distinct, recs.duplicates, recs.missing, recs.unexpected,
@@ -163,8 +166,9 @@ static void test_poison_storm(void **state) {
     }
     assert_int_equal(h_flush(env, 10000), 0);
     assert_int_equal(h_wait_redis_records(env, &expect[N_ORDERS], 1, PARTS, 30000), 0);
-    assert_int_equal(h_check_records_topic(env, "confirmd.records", expect, N_ORDERS + 1,
-                                           30000, &recs), 0);
+    assert_int_equal(
+        h_check_records_topic(env, "confirmd.records", expect, N_ORDERS + 1, 30000, &recs),
+        0);
     assert_int_equal(recs.distinct, N_ORDERS + 1);
     assert_int_equal(recs.missing + recs.unexpected + recs.wrong, 0);
     assert_true(h_worker_alive(env, w));
@@ -190,7 +194,8 @@ static void test_poison_storm(void **state) {
 
 /* Overwrites the placeholder "@@@@" in buf with 4 bytes of bad text: the protobuf
  * lengths stay right, only the text is no longer UTF-8. */
-static void spoil_text(uint8_t *buf, size_t len, const char bad[4]) {
+static void spoil_text(uint8_t *buf, size_t len, const char bad[4])
+{
     for (size_t i = 0; i + 4 <= len; i++) {
         if (memcmp(buf + i, "@@@@", 4) == 0) {
             memcpy(buf + i, bad, 4);
@@ -203,22 +208,26 @@ static void spoil_text(uint8_t *buf, size_t len, const char bad[4]) {
 /* Events whose text is not UTF-8, each in another field: each becomes a dead letter
  * INVALID_VALUE that names the field and carries the original bytes, never the bad
  * text in one of its own string fields; the order's good events still apply. */
-static void test_invalid_utf8(void **state) {
+static void test_invalid_utf8(void **state)
+{
     h_env *env = *state;
     static const struct {
         const char *id, *json, *bad, *field, *work_order;
     } cases[] = {
         {"EV-U8-1", "\"work_order\":\"WO-@@@@\",\"accepted\":{}", "\xed\xa0\x80!",
          "work_order", NULL},
-        {"EV-U8-2", "\"work_order\":\"WO-U8\",\"fault_report\":{\"customer\":"
-         "{\"name\":\"客户@@@@\",\"tier\":\"TIER_A\"}}", "\xc0\xaf\xc0\xaf",
-         "fault_report.customer.name", "WO-U8"},
-        {"EV-U8-3", "\"work_order\":\"WO-U8\",\"arrived_on_site\":{\"engineers\":"
-         "[\"李强\",\"@@@@\"]}", "\xf4\x90\x80\x80", "arrived_on_site.engineers[1]",
-         "WO-U8"},
-        {"EV-U8-4", "\"work_order\":\"WO-U8\",\"diagnosed\":{\"cause\":"
-         "\"CAUSE_OTHER\",\"cause_other\":\"断@@@@\"}", "\xe6\x96\xad\xe6",
-         "diagnosed.cause_other", "WO-U8"},
+        {"EV-U8-2",
+         "\"work_order\":\"WO-U8\",\"fault_report\":{\"customer\":"
+         "{\"name\":\"客户@@@@\",\"tier\":\"TIER_A\"}}",
+         "\xc0\xaf\xc0\xaf", "fault_report.customer.name", "WO-U8"},
+        {"EV-U8-3",
+         "\"work_order\":\"WO-U8\",\"arrived_on_site\":{\"engineers\":"
+         "[\"李强\",\"@@@@\"]}",
+         "\xf4\x90\x80\x80", "arrived_on_site.engineers[1]", "WO-U8"},
+        {"EV-U8-4",
+         "\"work_order\":\"WO-U8\",\"diagnosed\":{\"cause\":"
+         "\"CAUSE_OTHER\",\"cause_other\":\"断@@@@\"}",
+         "\xe6\x96\xad\xe6", "diagnosed.cause_other", "WO-U8"},
     };
     enum { N = sizeof(cases) / sizeof(cases[0]) };
     char *originals[N];
@@ -246,7 +255,8 @@ static void test_invalid_utf8(void **state) {
         assert_string_equal(h_jstr(dl, "reason"), "DEAD_LETTER_INVALID_VALUE");
         const char *detail = h_jstr(dl, "detail");
         if (!detail || !strstr(detail, cases[i].field) || !strstr(detail, "UTF-8"))
-            fail_msg("%s: detail '%s' does not name %s", cases[i].id, detail, cases[i].field);
+            fail_msg("%s: detail '%s' does not name %s", cases[i].id, detail,
+                     cases[i].field);
         assert_string_equal(h_jstr(dl, "original"), originals[i]);
         if (cases[i].work_order)
             assert_string_equal(h_jstr(dl, "work_order"), cases[i].work_order);
@@ -266,37 +276,42 @@ static void test_invalid_utf8(void **state) {
 
 /* A work order holding a newline forges no line, neither in the worker's log nor in
  * `confirmctl tail --pretty`: the value is shown escaped, on its own line. */
-static void test_log_forgery(void **state) {
+static void test_log_forgery(void **state)
+{
     h_env *env = *state;
     static const char forged[] = "2026-01-01T00:00:00.000Z ERROR [main] forged";
     char cmd[1024], out[4096] = "";
 
     /* No event id: a dead letter, whose log line names the work order. */
-    h_send_json(env, "{\"work_order\":\"WO-NL\\n%s\",\"event_time_ms\":%lld,\"accepted\":{}}",
+    h_send_json(env,
+                "{\"work_order\":\"WO-NL\\n%s\",\"event_time_ms\":%lld,\"accepted\":{}}",
                 forged, (long long)H_WL_T0);
     pid_t w = h_worker_start(env, NULL);
     assert_true(w > 0);
     const char *log = h_worker_log_path(env, 0);
-    assert_int_equal(h_wait_file_contains(log, "WO-NL\\n2026-01-01T00:00:00.000Z ERROR", 30000),
-                     0);
+    assert_int_equal(
+        h_wait_file_contains(log, "WO-NL\\n2026-01-01T00:00:00.000Z ERROR", 30000), 0);
     assert_int_equal(h_file_count(log, forged), 1);
     assert_int_equal(h_file_count(log, "dead letter"), 1);
 
-    snprintf(cmd, sizeof(cmd),
-             "%s/confirmctl tail -b %s -t confirmd.deadletter --from-beginning -n 1 --pretty",
-             CFD_BIN_DIR, h_bootstrap(env));
+    snprintf(
+        cmd, sizeof(cmd),
+        "%s/confirmctl tail -b %s -t confirmd.deadletter --from-beginning -n 1 --pretty",
+        CFD_BIN_DIR, h_bootstrap(env));
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t n = fread(out, 1, sizeof(out) - 1, p);
     out[n] = '\0';
     assert_int_equal(pclose(p), 0);
-    if (!strstr(out, "WO-NL\\n2026-01-01T00:00:00.000Z ERROR") || strchr(out, '\n') != out + n - 1)
+    if (!strstr(out, "WO-NL\\n2026-01-01T00:00:00.000Z ERROR") ||
+        strchr(out, '\n') != out + n - 1)
         fail_msg("confirmctl printed '%s'", out);
     assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
     assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_poison_storm, setup, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_invalid_utf8, h_setup_redis_broker,

@@ -24,56 +24,78 @@
 #define N_WAVES 4
 
 /* Event k of order i; orders with i % 4 == 0 arrive 3 h after acceptance (AA: 2 h). */
-static uint8_t *order_event(int i, int k, size_t *len) {
+static uint8_t *order_event(int i, int k, size_t *len)
+{
     char wo[32];
     int64_t t = H_T0 + (int64_t)i * H_MIN;
     int late = i % 4 == 0 ? 180 : 60;
     snprintf(wo, sizeof(wo), "WO-R-%03d", i);
     switch (k) {
     case 0:
-        return h_event_pb(len,
-                          "{\"event_id\":\"%s-0\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
-                          "\"fault_report\":{\"customer\":{\"tier\":\"TIER_AA\",\"name\":\"某某公司\","
-                          "\"contact_phone\":\"13811112222\"},\"network\":{\"circuit_id\":\"C-%d\"}}}",
-                          wo, wo, (long long)t, i);
+        return h_event_pb(
+            len,
+            "{\"event_id\":\"%s-0\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
+            "\"fault_report\":{\"customer\":{\"tier\":\"TIER_AA\",\"name\":\"某某公司\","
+            "\"contact_phone\":\"13811112222\"},\"network\":{\"circuit_id\":\"C-%d\"}}}",
+            wo, wo, (long long)t, i);
     case 1:
-        return h_event_pb(len, "{\"event_id\":\"%s-1\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
-                               "\"accepted\":{}}", wo, wo, (long long)(t + H_MIN));
+        return h_event_pb(
+            len,
+            "{\"event_id\":\"%s-1\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
+            "\"accepted\":{}}",
+            wo, wo, (long long)(t + H_MIN));
     case 2:
-        return h_event_pb(len, "{\"event_id\":\"%s-2\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
-                               "\"dispatched\":{\"contractor\":\"Acme\"}}",
-                          wo, wo, (long long)(t + 2 * H_MIN));
+        return h_event_pb(
+            len,
+            "{\"event_id\":\"%s-2\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
+            "\"dispatched\":{\"contractor\":\"Acme\"}}",
+            wo, wo, (long long)(t + 2 * H_MIN));
     case 3:
-        return h_event_pb(len, "{\"event_id\":\"%s-3\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
-                               "\"customer_contacted\":{}}", wo, wo, (long long)(t + 5 * H_MIN));
+        return h_event_pb(
+            len,
+            "{\"event_id\":\"%s-3\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
+            "\"customer_contacted\":{}}",
+            wo, wo, (long long)(t + 5 * H_MIN));
     case 4:
-        return h_event_pb(len, "{\"event_id\":\"%s-4\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
-                               "\"arrived_on_site\":{}}",
-                          wo, wo, (long long)(t + (1 + late) * H_MIN));
+        return h_event_pb(
+            len,
+            "{\"event_id\":\"%s-4\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
+            "\"arrived_on_site\":{}}",
+            wo, wo, (long long)(t + (1 + late) * H_MIN));
     case 5:
-        return h_event_pb(len, "{\"event_id\":\"%s-5\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
-                               "\"diagnosed\":{\"cause\":\"CAUSE_OPERATOR_EQUIPMENT\"}}",
-                          wo, wo, (long long)(t + (5 + late) * H_MIN));
+        return h_event_pb(
+            len,
+            "{\"event_id\":\"%s-5\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
+            "\"diagnosed\":{\"cause\":\"CAUSE_OPERATOR_EQUIPMENT\"}}",
+            wo, wo, (long long)(t + (5 + late) * H_MIN));
     case 6:
-        return h_event_pb(len, "{\"event_id\":\"%s-6\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
-                               "\"service_restored\":{\"result\":\"RESULT_RESTORED\"}}",
-                          wo, wo, (long long)(t + (20 + late) * H_MIN));
+        return h_event_pb(
+            len,
+            "{\"event_id\":\"%s-6\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
+            "\"service_restored\":{\"result\":\"RESULT_RESTORED\"}}",
+            wo, wo, (long long)(t + (20 + late) * H_MIN));
     case 7:
-        return h_event_pb(len, "{\"event_id\":\"%s-7\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
-                               "\"confirmation_signed\":{\"satisfaction\":4}}",
-                          wo, wo, (long long)(t + (25 + late) * H_MIN));
+        return h_event_pb(
+            len,
+            "{\"event_id\":\"%s-7\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
+            "\"confirmation_signed\":{\"satisfaction\":4}}",
+            wo, wo, (long long)(t + (25 + late) * H_MIN));
     default:
-        return h_event_pb(len, "{\"event_id\":\"%s-8\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
-                               "\"closed\":{}}", wo, wo, (long long)(t + (26 + late) * H_MIN));
+        return h_event_pb(
+            len,
+            "{\"event_id\":\"%s-8\",\"work_order\":\"%s\",\"event_time_ms\":%lld,"
+            "\"closed\":{}}",
+            wo, wo, (long long)(t + (26 + late) * H_MIN));
     }
 }
 
 /* Produces wave w: its orders' events, interleaved step by step across the orders. */
-static void send_wave(h_env *env, int w) {
+static void send_wave(h_env *env, int w)
+{
     int per = N_ORDERS / N_WAVES;
     h_out_msg *msgs = calloc((size_t)per * N_STEPS, sizeof(*msgs));
     uint8_t **bufs = calloc((size_t)per * N_STEPS, sizeof(*bufs));
-    char (*keys)[32] = calloc((size_t)per, sizeof(*keys));
+    char(*keys)[32] = calloc((size_t)per, sizeof(*keys));
     size_t n = 0;
     for (int i = 0; i < per; i++)
         snprintf(keys[i], sizeof(keys[i]), "WO-R-%03d", w * per + i);
@@ -100,14 +122,16 @@ typedef struct seen {
     int n, copies, conflicts;
 } seen;
 
-static uint64_t fnv(const void *p, size_t n) {
+static uint64_t fnv(const void *p, size_t n)
+{
     uint64_t h = 1469598103934665603ULL;
     for (size_t i = 0; i < n; i++)
         h = (h ^ ((const uint8_t *)p)[i]) * 1099511628211ULL;
     return h;
 }
 
-static int seen_cb(const h_msg *m, void *opaque) {
+static int seen_cb(const h_msg *m, void *opaque)
+{
     seen *s = opaque;
     uint64_t d = fnv(m->value, m->value_len);
     assert_non_null(m->id);
@@ -125,20 +149,23 @@ static int seen_cb(const h_msg *m, void *opaque) {
     return 0;
 }
 
-static bool seen_has(const seen *s, const char *id) {
+static bool seen_has(const seen *s, const char *id)
+{
     for (int i = 0; i < s->n; i++)
         if (strcmp(s->id[i], id) == 0)
             return true;
     return false;
 }
 
-static void seen_free(seen *s) {
+static void seen_free(seen *s)
+{
     for (int i = 0; i < s->n; i++)
         free(s->id[i]);
 }
 
 /* Reads a topic until `distinct` different ids were seen (or the timeout). */
-static void read_ids(h_env *env, const char *topic, int distinct, int timeout_ms, seen *s) {
+static void read_ids(h_env *env, const char *topic, int distinct, int timeout_ms, seen *s)
+{
     h_consumer *c = h_consume_open(env, topic);
     int64_t until = h_now_ms() + timeout_ms;
     assert_non_null(c);
@@ -149,7 +176,8 @@ static void read_ids(h_env *env, const char *topic, int distinct, int timeout_ms
     h_consume_close(c);
 }
 
-static void test_rebalance_and_kill(void **state) {
+static void test_rebalance_and_kill(void **state)
+{
     h_env *env = *state;
     seen recs = {0}, alerts = {0};
     char id[128];
@@ -157,7 +185,8 @@ static void test_rebalance_and_kill(void **state) {
     pid_t a = h_worker_start(env, NULL);
     assert_true(a > 0);
     send_wave(env, 0);
-    assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0), "record WO", 30000), 0);
+    assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0), "record WO", 30000),
+                     0);
     pid_t b = h_worker_start(env, NULL); /* joins: a rebalance splits the partitions */
     assert_true(b > 0);
     assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 1), "claimed", 30000), 0);
@@ -198,8 +227,8 @@ static void test_rebalance_and_kill(void **state) {
         redisReply *g = redisCommand(rc, "GET %s", r->element[i]->str);
         cfd_record *rec = NULL;
         char errstr[256];
-        assert_int_equal(cfd_codec_state_decode(g->str, g->len, &rec, errstr, sizeof(errstr)),
-                         CFD_OK);
+        assert_int_equal(
+            cfd_codec_state_decode(g->str, g->len, &rec, errstr, sizeof(errstr)), CFD_OK);
         assert_int_equal(rec->version, 9);
         assert_int_equal(rec->state, CFD_STATE_CLOSED);
         cfd_record_destroy(rec);
@@ -217,7 +246,8 @@ static void test_rebalance_and_kill(void **state) {
 #define EVENT_PARTS 8 /* confirmd.events, on either broker */
 
 /* Waits until the group has committed every offset of confirmd.events. */
-static void wait_all_committed(h_env *env, int timeout_ms) {
+static void wait_all_committed(h_env *env, int timeout_ms)
+{
     int64_t ends[EVENT_PARTS], done[EVENT_PARTS];
     int64_t until = h_now_ms() + timeout_ms;
     assert_int_equal(h_topic_ends(env, "confirmd.events", ends, EVENT_PARTS, 10000), 0);
@@ -237,7 +267,8 @@ static void wait_all_committed(h_env *env, int timeout_ms) {
 /* The group's last member leaves (SIGTERM) and the group stays empty while events
  * arrive; a new member then resumes exactly where the last one stopped: everything
  * the first applied was committed when it left, nothing is applied or sent twice. */
-static void test_group_emptied_then_rejoined(void **state) {
+static void test_group_emptied_then_rejoined(void **state)
+{
     h_env *env = *state;
     seen recs = {0};
     char id[128];
@@ -267,16 +298,19 @@ static void test_group_emptied_then_rejoined(void **state) {
     /* The newcomer found wave 0 done: it applied only wave 1's orders. */
     for (int i = 0; i < N_ORDERS / 2; i++) {
         snprintf(id, sizeof(id), "record WO-R-%03d ", i);
-        assert_int_equal(h_file_count(h_worker_log_path(env, 1), id), i < N_ORDERS / 4 ? 0 : 1);
+        assert_int_equal(h_file_count(h_worker_log_path(env, 1), id),
+                         i < N_ORDERS / 4 ? 0 : 1);
     }
     seen_free(&recs);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_rebalance_and_kill, h_setup_redis_broker, h_teardown_env),
-        cmocka_unit_test_setup_teardown(test_group_emptied_then_rejoined, h_setup_redis_broker,
+        cmocka_unit_test_setup_teardown(test_rebalance_and_kill, h_setup_redis_broker,
                                         h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_group_emptied_then_rejoined,
+                                        h_setup_redis_broker, h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,11 +36,12 @@ typedef struct workload {
     h_event ev[MAX_ORDERS][H_ORDER_EVENTS];
     h_expect exp[MAX_ORDERS];
     int n_orders;
-    int produced;   /* messages produced to confirmd.events */
+    int produced; /* messages produced to confirmd.events */
     uint64_t seed;
 } workload;
 
-static int setup(void **state) {
+static int setup(void **state)
+{
     h_env *env = h_env_new("redis-outage");
     if (!env || h_redis_start(env) || h_broker_start(env, NULL) ||
         h_set_sim_clock(env, H_WL_T0))
@@ -49,12 +50,14 @@ static int setup(void **state) {
     return 0;
 }
 
-static void pause_ms(int ms) {
+static void pause_ms(int ms)
+{
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
-static workload *workload_new(const char *prefix, int n_orders, uint64_t seed) {
+static workload *workload_new(const char *prefix, int n_orders, uint64_t seed)
+{
     workload *wl = calloc(1, sizeof(*wl));
     assert_non_null(wl);
     wl->n_orders = n_orders;
@@ -62,13 +65,15 @@ static workload *workload_new(const char *prefix, int n_orders, uint64_t seed) {
     for (int i = 0; i < n_orders; i++) {
         char wo[32];
         snprintf(wo, sizeof(wo), "%s%03d", prefix, i);
-        assert_int_equal(h_order_events(wo, (unsigned)i, H_WL_T0 + i * 60000LL, wl->ev[i]), 0);
+        assert_int_equal(h_order_events(wo, (unsigned)i, H_WL_T0 + i * 60000LL, wl->ev[i]),
+                         0);
         assert_int_equal(h_oracle(wl->ev[i], H_ORDER_EVENTS, &wl->exp[i]), 0);
     }
     return wl;
 }
 
-static void workload_free(workload *wl) {
+static void workload_free(workload *wl)
+{
     for (int i = 0; i < wl->n_orders; i++) {
         h_expect_clear(&wl->exp[i]);
         for (int k = 0; k < H_ORDER_EVENTS; k++)
@@ -78,7 +83,8 @@ static void workload_free(workload *wl) {
 }
 
 /* Produces orders [from, to), each followed by one bad message; waits for delivery. */
-static void produce_orders(h_env *env, workload *wl, int from, int to) {
+static void produce_orders(h_env *env, workload *wl, int from, int to)
+{
     uint8_t bad[512];
     size_t len;
     for (int i = from; i < to; i++) {
@@ -87,8 +93,9 @@ static void produce_orders(h_env *env, workload *wl, int from, int to) {
             assert_int_equal(h_produce_async(env, "confirmd.events", &m), 0);
         }
         h_poison_kind kind = (h_poison_kind)(h_rand(&wl->seed) % H_POISON_KINDS);
-        assert_int_equal(h_poison(&wl->seed, kind, wl->ev[0], H_ORDER_EVENTS, bad,
-                                  sizeof(bad), &len), 0);
+        assert_int_equal(
+            h_poison(&wl->seed, kind, wl->ev[0], H_ORDER_EVENTS, bad, sizeof(bad), &len),
+            0);
         h_out_msg m = {wl->ev[i][0].wo, bad, len, NULL};
         assert_int_equal(h_produce_async(env, "confirmd.events", &m), 0);
         wl->produced += H_ORDER_EVENTS + 1;
@@ -97,24 +104,28 @@ static void produce_orders(h_env *env, workload *wl, int from, int to) {
 }
 
 /* Checks Redis state, the records, alerts and dead-letter topics against the oracle. */
-static void check_all(h_env *env, workload *wl, const char *what) {
+static void check_all(h_env *env, workload *wl, const char *what)
+{
     h_out_report recs, alerts;
     h_dl_report dl;
     assert_int_equal(h_wait_redis_records(env, wl->exp, (size_t)wl->n_orders, PARTS, 60000),
                      0);
     assert_int_equal(h_check_records_topic(env, "confirmd.records", wl->exp,
-                                           (size_t)wl->n_orders, 30000, &recs), 0);
+                                           (size_t)wl->n_orders, 30000, &recs),
+                     0);
     assert_int_equal(h_check_alerts_topic(env, "confirmd.alerts", wl->exp,
-                                          (size_t)wl->n_orders, 30000, &alerts), 0);
+                                          (size_t)wl->n_orders, 30000, &alerts),
+                     0);
     assert_int_equal(h_dl_check(env, "confirmd.events", wl->produced, NULL,
-                                "confirmd.deadletter", 30000, &dl), 0);
+                                "confirmd.deadletter", 30000, &dl),
+                     0);
     printf("%s: records %d (distinct %d, duplicates by id %d, missing %d, unexpected %d, "
            "wrong %d); alerts %d (distinct %d, duplicates %d, missing %d); dead letters %d "
            "for %d bad (duplicates %d, missing %d, unexpected %d, wrong %d)\n",
            what, recs.messages, recs.distinct, recs.duplicates, recs.missing,
            recs.unexpected, recs.wrong, alerts.messages, alerts.distinct, alerts.duplicates,
-           alerts.missing, dl.dead_letters, dl.bad, dl.duplicates, dl.missing, dl.unexpected,
-           dl.wrong);
+           alerts.missing, dl.dead_letters, dl.bad, dl.duplicates, dl.missing,
+           dl.unexpected, dl.wrong);
     assert_int_equal(recs.distinct, wl->n_orders);
     assert_int_equal(recs.missing + recs.unexpected + recs.wrong, 0);
     assert_int_equal(alerts.missing + alerts.unexpected, 0);
@@ -123,7 +134,8 @@ static void check_all(h_env *env, workload *wl, const char *what) {
 }
 
 /* @returns how many messages the topic holds, reading for at most timeout_ms. */
-static int count_topic(h_env *env, const char *topic, int timeout_ms) {
+static int count_topic(h_env *env, const char *topic, int timeout_ms)
+{
     h_consumer *c = h_consume_open(env, topic);
     assert_non_null(c);
     int n = h_consume_until(c, INT32_MAX, timeout_ms, NULL, NULL);
@@ -133,7 +145,8 @@ static int count_topic(h_env *env, const char *topic, int timeout_ms) {
 
 /* Redis stops cleanly (AOF flushed) while events keep coming, then comes back: the
  * worker waits, emits nothing meanwhile, then applies everything exactly once. */
-static void test_stop_and_restart(void **state) {
+static void test_stop_and_restart(void **state)
+{
     h_env *env = *state;
     workload *wl = workload_new("WO-S", 40, 0x5106ULL);
     int64_t t0 = h_now_ms();
@@ -159,8 +172,8 @@ static void test_stop_and_restart(void **state) {
     assert_int_equal(h_redis_start(env), 0);
     check_all(env, wl, "stop/restart");
     assert_true(h_worker_alive(env, w));
-    assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0), "redis reconnected",
-                                          1000), 0);
+    assert_int_equal(
+        h_wait_file_contains(h_worker_log_path(env, 0), "redis reconnected", 1000), 0);
     assert_int_equal(h_pii_hits(h_worker_log_path(env, 0)), 0);
     assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
     assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
@@ -170,7 +183,8 @@ static void test_stop_and_restart(void **state) {
 
 /* @returns the path of redis' newest incremental AOF file in dir (Redis 7 keeps a
  * base file and incremental ones under appendonlydir/). */
-static void newest_incr_aof(const char *dir, char *out, size_t n) {
+static void newest_incr_aof(const char *dir, char *out, size_t n)
+{
     char sub[600];
     snprintf(sub, sizeof(sub), "%s/appendonlydir", dir);
     DIR *d = opendir(sub);
@@ -193,14 +207,16 @@ static void newest_incr_aof(const char *dir, char *out, size_t n) {
     assert_true(best >= 0);
 }
 
-static long file_size(const char *path) {
+static long file_size(const char *path)
+{
     struct stat st;
     return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
 /* The worker's fate after Redis came back: still running, or fenced (exit 3) and
  * replaced by a new one. @returns the running worker. */
-static pid_t survive_or_replace(h_env *env, pid_t w, bool *fenced) {
+static pid_t survive_or_replace(h_env *env, pid_t w, bool *fenced)
+{
     int code = h_worker_wait_exit(env, w, 15000);
     *fenced = code == 3;
     if (code == -1)
@@ -217,7 +233,8 @@ static pid_t survive_or_replace(h_env *env, pid_t w, bool *fenced) {
  * set, the AOF is also cut back to its size a second before the kill: what a machine
  * crash does to writes that were acknowledged but not yet fsynced.
  */
-static void kill_mid_stream(h_env *env, bool lose_tail, const char *what) {
+static void kill_mid_stream(h_env *env, bool lose_tail, const char *what)
+{
     workload *wl = workload_new(lose_tail ? "WO-L" : "WO-K", 90, 0x4b11ULL + lose_tail);
     int64_t t0 = h_now_ms();
     char aof[700];
@@ -247,8 +264,8 @@ static void kill_mid_stream(h_env *env, bool lose_tail, const char *what) {
     produce_orders(env, wl, 60, 90);
 
     w = survive_or_replace(env, w, &fenced);
-    printf("%s: the worker %s\n", what, fenced ? "was fenced (exit 3) and replaced"
-                                                : "continued");
+    printf("%s: the worker %s\n", what,
+           fenced ? "was fenced (exit 3) and replaced" : "continued");
     if (lose_tail)
         assert_true(fenced); /* it must not write on top of a rolled-back state */
     check_all(env, wl, what);
@@ -260,20 +277,23 @@ static void kill_mid_stream(h_env *env, bool lose_tail, const char *what) {
     workload_free(wl);
 }
 
-static void test_kill9(void **state) {
+static void test_kill9(void **state)
+{
     kill_mid_stream(*state, false, "kill -9");
 }
 
-static void test_kill9_lost_second(void **state) {
+static void test_kill9_lost_second(void **state)
+{
     kill_mid_stream(*state, true, "kill -9, last second lost");
 }
 
 /* @returns how many keys match pattern in Redis. */
-static long long count_keys(h_env *env, const char *pattern) {
+static long long count_keys(h_env *env, const char *pattern)
+{
     redisContext *rc = h_redis_connect(env);
     assert_non_null(rc);
-    redisReply *r = redisCommand(rc, "EVAL %s 0 %s", "return #redis.call('KEYS', ARGV[1])",
-                                 pattern);
+    redisReply *r =
+        redisCommand(rc, "EVAL %s 0 %s", "return #redis.call('KEYS', ARGV[1])", pattern);
     assert_non_null(r);
     long long n = r->integer;
     freeReplyObject(r);
@@ -285,7 +305,8 @@ static long long count_keys(h_env *env, const char *pattern) {
  * while the group's committed offsets remain. By default the next worker consumes
  * nothing of those partitions and exits with status 4, saying what to do; with
  * worker.on_state_loss=replay it rebuilds every record from the earliest offsets. */
-static void test_state_lost(void **state) {
+static void test_state_lost(void **state)
+{
     h_env *env = *state;
     workload *wl = workload_new("WO-SL", 24, 0x51A7E105ULL);
     const char *replay[] = {"worker.clock=simulated", "worker.on_state_loss=replay", NULL};
@@ -314,7 +335,8 @@ static void test_state_lost(void **state) {
     w = h_worker_start(env, replay);
     assert_true(w > 0);
     check_all(env, wl, "replayed");
-    assert_true(h_file_count(h_worker_log_path(env, 2), "rebuilding it from the earliest") > 0);
+    assert_true(h_file_count(h_worker_log_path(env, 2), "rebuilding it from the earliest") >
+                0);
     assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
     assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
     workload_free(wl);
@@ -323,7 +345,8 @@ static void test_state_lost(void **state) {
 /* Redis up but busy (a script running past busy-reply-threshold answers every other
  * client BUSY, as LOADING does after a restart): the worker waits and retries like
  * for a lost connection instead of stopping, then applies everything exactly once. */
-static void test_redis_busy(void **state) {
+static void test_redis_busy(void **state)
+{
     h_env *env = *state;
     workload *wl = workload_new("WO-B", 40, 0xB05EULL);
     pid_t w = h_worker_start(env, worker_args);
@@ -361,7 +384,8 @@ static void test_redis_busy(void **state) {
     workload_free(wl);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stop_and_restart, setup, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_kill9, setup, h_teardown_env),

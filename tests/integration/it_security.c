@@ -19,14 +19,15 @@
 #include "harness_orders.h"
 
 #define PARTS 8
-#define DEFAULT_PW "Dflt-pw-7f3a9c"   /* requirepass: the default user */
-#define ACL_PW "Acl-only-pw-b81e52"   /* user cfd: keys cfd:*, no @dangerous */
-#define KAFKA_PW "Kafka-pw-4d20e1"      /* passed through, unused by the mock */
+#define DEFAULT_PW "Dflt-pw-7f3a9c" /* requirepass: the default user */
+#define ACL_PW "Acl-only-pw-b81e52" /* user cfd: keys cfd:*, no @dangerous */
+#define KAFKA_PW "Kafka-pw-4d20e1"  /* passed through, unused by the mock */
 
-static int setup(void **state) {
-    const char *const redis_args[] = {"--requirepass", DEFAULT_PW, "--user", "cfd", "on",
-                                      ">" ACL_PW, "~cfd:*", "resetchannels", "+@all",
-                                      "-@dangerous", NULL};
+static int setup(void **state)
+{
+    const char *const redis_args[] = {
+        "--requirepass", DEFAULT_PW,      "--user", "cfd",         "on", ">" ACL_PW,
+        "~cfd:*",        "resetchannels", "+@all",  "-@dangerous", NULL};
     h_env *env = h_env_new("security");
     if (!env || h_redis_start_args(env, redis_args) || h_broker_start(env, NULL) ||
         h_set_sim_clock(env, H_WL_T0))
@@ -36,7 +37,8 @@ static int setup(void **state) {
 }
 
 /* Fails the test when the log at path holds any of the secrets. */
-static void assert_no_secret(const char *path) {
+static void assert_no_secret(const char *path)
+{
     assert_int_equal(h_file_count(path, DEFAULT_PW), 0);
     assert_int_equal(h_file_count(path, ACL_PW), 0);
     assert_int_equal(h_file_count(path, "wrong-pw-"), 0);
@@ -45,7 +47,8 @@ static void assert_no_secret(const char *path) {
 
 /* The ACL user, given in a config file (not on the command line, where any local
  * user could read it), processes orders; debug logging shows no secret. */
-static void test_acl_user(void **state) {
+static void test_acl_user(void **state)
+{
     h_env *env = *state;
     char path[600];
     h_event ev[2][H_ORDER_EVENTS];
@@ -55,8 +58,10 @@ static void test_acl_user(void **state) {
     snprintf(path, sizeof(path), "%s/worker.ini", h_env_dir(env));
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fprintf(f, "[redis]\nuser = cfd\npassword = %s\n[kafka]\nsasl.username = cfd\n"
-               "sasl.password = %s\n", ACL_PW, KAFKA_PW);
+    fprintf(f,
+            "[redis]\nuser = cfd\npassword = %s\n[kafka]\nsasl.username = cfd\n"
+            "sasl.password = %s\n",
+            ACL_PW, KAFKA_PW);
     fclose(f);
     h_env_set_worker_config(env, path);
     pid_t w = h_worker_start(env, args);
@@ -98,7 +103,8 @@ static void test_acl_user(void **state) {
 /* Starts a worker with extra --set arguments and expects it to stop at start-up with
  * exit status 1 and a log line holding want. @returns the log path. */
 static const char *expect_startup_failure(h_env *env, const char *const *args,
-                                          const char *want) {
+                                          const char *want)
+{
     int idx = 0;
     while (h_file_count(h_worker_log_path(env, idx), "") >= 0)
         idx++; /* the next worker's log */
@@ -117,7 +123,8 @@ static const char *expect_startup_failure(h_env *env, const char *const *args,
     return log;
 }
 
-static void test_wrong_password(void **state) {
+static void test_wrong_password(void **state)
+{
     h_env *env = *state;
     const char *acl[] = {"worker.log_level=debug", "redis.user=cfd",
                          "redis.password=wrong-pw-1", NULL};
@@ -128,7 +135,8 @@ static void test_wrong_password(void **state) {
     assert_no_secret(expect_startup_failure(env, none, "NOAUTH"));
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_acl_user, setup, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_wrong_password, setup, h_teardown_env),

@@ -17,7 +17,8 @@
 #include "harness_events.h"
 
 /* One order through the worker: its record is the n-th on the records topic. */
-static void order_applied(h_env *env, const char *wo, int n) {
+static void order_applied(h_env *env, const char *wo, int n)
+{
     h_collected recs;
     h_send_full_order(env, wo, "TIER_A", 0, H_T0, 30);
     h_collect(env, "confirmd.records", "ConfirmationRecord", n, 30000, &recs);
@@ -27,7 +28,8 @@ static void order_applied(h_env *env, const char *wo, int n) {
 }
 
 /* Without a log file, SIGHUP is logged and changes nothing. */
-static void test_sighup_without_log_file(void **state) {
+static void test_sighup_without_log_file(void **state)
+{
     h_env *env = *state;
     pid_t w = h_worker_start(env, NULL);
     const char *log = h_worker_log_path(env, 0);
@@ -35,8 +37,8 @@ static void test_sighup_without_log_file(void **state) {
     assert_true(w > 0);
     order_applied(env, "WO-HUP-1", 1);
     assert_int_equal(h_worker_kill(env, w, SIGHUP), 0);
-    assert_int_equal(h_wait_file_contains(log, "SIGHUP: no log file configured, ignored",
-                                          10000), 0);
+    assert_int_equal(
+        h_wait_file_contains(log, "SIGHUP: no log file configured, ignored", 10000), 0);
     assert_true(h_worker_alive(env, w));
     order_applied(env, "WO-HUP-2", 2);
     assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
@@ -45,7 +47,8 @@ static void test_sighup_without_log_file(void **state) {
 
 /* With worker.log_file, SIGHUP after a rotation (the file renamed away) makes the
  * worker write to a new file of the configured name. */
-static void test_sighup_reopens_log_file(void **state) {
+static void test_sighup_reopens_log_file(void **state)
+{
     h_env *env = *state;
     char path[512], rotated[520], set[560];
 
@@ -71,7 +74,8 @@ static void test_sighup_reopens_log_file(void **state) {
     assert_int_equal(h_wait_file_contains(rotated, "consuming", 1000), 0);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sighup_without_log_file, h_setup_redis_broker,
                                         h_teardown_env),

@@ -21,7 +21,8 @@ typedef struct fixture {
     cfd_store *st;
 } fixture;
 
-static int setup(void **state) {
+static int setup(void **state)
+{
     fixture *f = calloc(1, sizeof(*f));
     char errstr[256], port[64];
     f->env = h_env_new("store");
@@ -39,7 +40,8 @@ static int setup(void **state) {
     return 0;
 }
 
-static int teardown(void **state) {
+static int teardown(void **state)
+{
     fixture *f = *state;
     cfd_store_destroy(f->st);
     cfd_config_destroy(f->cfg);
@@ -53,14 +55,15 @@ typedef struct scan {
     char ids[8][64];
 } scan;
 
-static void on_entry(const char *id, const void *frame, size_t len, void *ctx) {
+static void on_entry(const char *id, const void *frame, size_t len, void *ctx)
+{
     scan *s = ctx;
     cfd_output_kind kind;
     const char *key;
     size_t klen, plen;
     const void *payload;
-    assert_int_equal(cfd_frame_output_parse(frame, len, &kind, &key, &klen, &payload, &plen),
-                     CFD_OK);
+    assert_int_equal(
+        cfd_frame_output_parse(frame, len, &kind, &key, &klen, &payload, &plen), CFD_OK);
     assert_int_equal(kind, CFD_OUT_ALERT);
     assert_memory_equal(key, "WO-1", 4);
     assert_memory_equal(payload, "alert-bytes", plen);
@@ -70,7 +73,8 @@ static void on_entry(const char *id, const void *frame, size_t len, void *ctx) {
 /* Loads n (at most 4) orders of part and checks each one's state (want_states[i],
  * NULL: none) and how many frames it has parked. */
 static void load_check(fixture *f, int32_t part, const char *const *orders, size_t n,
-                       const char *const *want_states, const size_t *want_parked) {
+                       const char *const *want_states, const size_t *want_parked)
+{
     cfd_blob states[4];
     cfd_blob *parked[4];
     size_t n_parked[4];
@@ -96,14 +100,16 @@ static void load_check(fixture *f, int32_t part, const char *const *orders, size
 }
 
 /* A batch is written whole, once: a replay of the same offsets changes nothing. */
-static void test_commit_and_replay(void **state) {
+static void test_commit_and_replay(void **state)
+{
     fixture *f = *state;
     char errstr[256];
     int64_t epoch = 0, off = 0;
     cfd_txn *tx = cfd_txn_new();
     size_t flen;
 
-    assert_int_equal(cfd_store_claim(f->st, 3, "test", &epoch, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_store_claim(f->st, 3, "test", &epoch, errstr, sizeof(errstr)),
+                     CFD_OK);
     assert_true(epoch > 1700000000000LL); /* never below Redis' clock in ms */
     assert_int_equal(cfd_store_applied_offset(f->st, 3, "ev", &off, errstr, sizeof(errstr)),
                      CFD_OK);
@@ -161,13 +167,16 @@ static void test_commit_and_replay(void **state) {
 }
 
 /* A newer claim fences the older epoch: its writes are refused and change nothing. */
-static void test_fencing(void **state) {
+static void test_fencing(void **state)
+{
     fixture *f = *state;
     char errstr[256];
     int64_t old_epoch = 0, new_epoch = 0, off = 0;
     cfd_txn *tx = cfd_txn_new();
-    assert_int_equal(cfd_store_claim(f->st, 5, "a", &old_epoch, errstr, sizeof(errstr)), CFD_OK);
-    assert_int_equal(cfd_store_claim(f->st, 5, "b", &new_epoch, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_store_claim(f->st, 5, "a", &old_epoch, errstr, sizeof(errstr)),
+                     CFD_OK);
+    assert_int_equal(cfd_store_claim(f->st, 5, "b", &new_epoch, errstr, sizeof(errstr)),
+                     CFD_OK);
     assert_true(new_epoch > old_epoch);
     cfd_txn_begin(tx, 5, old_epoch);
     cfd_txn_offset(tx, "ev", 7);
@@ -180,17 +189,23 @@ static void test_fencing(void **state) {
 }
 
 /* Park lists keep their frames in order; the index expires by the first one parked. */
-static void test_park(void **state) {
+static void test_park(void **state)
+{
     fixture *f = *state;
     char errstr[256], topic[64];
     int64_t epoch = 0;
     cfd_txn *tx = cfd_txn_new();
     size_t flen;
-    assert_int_equal(cfd_store_claim(f->st, 1, "t", &epoch, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_store_claim(f->st, 1, "t", &epoch, errstr, sizeof(errstr)),
+                     CFD_OK);
     cfd_txn_begin(tx, 1, epoch);
     for (int i = 0; i < 2; i++) {
-        cfd_parked_ref ref = {.topic = "confirmd.events", .partition = 1, .offset = 10 + i,
-                              .expire_at_ms = 1000 + i, .payload = "ev", .payload_len = 2};
+        cfd_parked_ref ref = {.topic = "confirmd.events",
+                              .partition = 1,
+                              .offset = 10 + i,
+                              .expire_at_ms = 1000 + i,
+                              .payload = "ev",
+                              .payload_len = 2};
         void *fr = cfd_frame_parked(&ref, &flen);
         cfd_txn_park(tx, "WO-P", fr, flen, ref.expire_at_ms);
         free(fr);
@@ -198,13 +213,13 @@ static void test_park(void **state) {
     assert_int_equal(cfd_store_commit(f->st, tx, errstr, sizeof(errstr)), CFD_OK);
     cfd_blob *items = NULL;
     size_t n = 0;
-    assert_int_equal(cfd_store_get_parked(f->st, 1, "WO-P", &items, &n, errstr, sizeof(errstr)),
-                     CFD_OK);
+    assert_int_equal(
+        cfd_store_get_parked(f->st, 1, "WO-P", &items, &n, errstr, sizeof(errstr)), CFD_OK);
     assert_int_equal(n, 2);
     cfd_parked_ref back;
-    assert_int_equal(cfd_frame_parked_parse(items[1].data, items[1].len, &back, topic,
-                                            sizeof(topic)),
-                     CFD_OK);
+    assert_int_equal(
+        cfd_frame_parked_parse(items[1].data, items[1].len, &back, topic, sizeof(topic)),
+        CFD_OK);
     assert_string_equal(back.topic, "confirmd.events");
     assert_int_equal(back.offset, 11);
     assert_int_equal(back.expire_at_ms, 1001);
@@ -221,15 +236,16 @@ static void test_park(void **state) {
     cfd_txn_begin(tx, 1, epoch);
     cfd_txn_unpark(tx, "WO-P");
     assert_int_equal(cfd_store_commit(f->st, tx, errstr, sizeof(errstr)), CFD_OK);
-    assert_int_equal(cfd_store_get_parked(f->st, 1, "WO-P", &items, &n, errstr, sizeof(errstr)),
-                     CFD_OK);
+    assert_int_equal(
+        cfd_store_get_parked(f->st, 1, "WO-P", &items, &n, errstr, sizeof(errstr)), CFD_OK);
     assert_int_equal(n, 0);
     free(items);
     cfd_txn_destroy(tx);
 }
 
 /* @returns how many times Redis ran cmd since the last CONFIG RESETSTAT. */
-static long long calls_of(redisContext *rc, const char *cmd) {
+static long long calls_of(redisContext *rc, const char *cmd)
+{
     redisReply *r = redisCommand(rc, "INFO commandstats");
     char needle[64];
     snprintf(needle, sizeof(needle), "cmdstat_%s:calls=", cmd);
@@ -239,7 +255,8 @@ static long long calls_of(redisContext *rc, const char *cmd) {
     return n;
 }
 
-static void command(redisContext *rc, const char *cmd) {
+static void command(redisContext *rc, const char *cmd)
+{
     redisReply *r = redisCommand(rc, cmd);
     assert_true(r && r->type != REDIS_REPLY_ERROR);
     freeReplyObject(r);
@@ -247,13 +264,15 @@ static void command(redisContext *rc, const char *cmd) {
 
 /* A batch's load reads every state in one command and a park list only for an order
  * the park index names (parked path), none for the others (not-parked path). */
-static void test_load_reads_indexed_park_lists(void **state) {
+static void test_load_reads_indexed_park_lists(void **state)
+{
     fixture *f = *state;
     char errstr[256];
     int64_t epoch = 0;
     redisContext *rc = h_redis_connect(f->env);
     cfd_txn *tx = cfd_txn_new();
-    assert_int_equal(cfd_store_claim(f->st, 4, "t", &epoch, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_store_claim(f->st, 4, "t", &epoch, errstr, sizeof(errstr)),
+                     CFD_OK);
     cfd_txn_begin(tx, 4, epoch);
     cfd_txn_offset(tx, "ev", 1);
     cfd_txn_put_state(tx, "WO-S", "state", 5);
@@ -281,7 +300,8 @@ static void test_load_reads_indexed_park_lists(void **state) {
 
 /* Redis restarts between calls: the first call after reports an I/O error, a reconnect
  * brings it back, and the script cache is reloaded on demand. */
-static void test_reconnect(void **state) {
+static void test_reconnect(void **state)
+{
     fixture *f = *state;
     char errstr[256];
     int64_t epoch = 0;
@@ -289,7 +309,8 @@ static void test_reconnect(void **state) {
     cfd_err err = cfd_store_claim(f->st, 2, "t", &epoch, errstr, sizeof(errstr));
     assert_int_equal(err, CFD_ERR_IO);
     assert_int_equal(cfd_store_reconnect(f->st, errstr, sizeof(errstr)), CFD_OK);
-    assert_int_equal(cfd_store_claim(f->st, 2, "t", &epoch, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_store_claim(f->st, 2, "t", &epoch, errstr, sizeof(errstr)),
+                     CFD_OK);
     cfd_txn *tx = cfd_txn_new();
     cfd_txn_begin(tx, 2, epoch);
     cfd_txn_offset(tx, "ev", 1);
@@ -299,7 +320,8 @@ static void test_reconnect(void **state) {
 
 /* redis.unix_socket, the fastest local path: the store connects through it, claims a
  * partition and commits a batch. */
-static void test_unix_socket(void **state) {
+static void test_unix_socket(void **state)
+{
     (void)state;
     char errstr[256], sock[600], opt[700];
     int64_t epoch = 0, off = -1;
@@ -316,7 +338,8 @@ static void test_unix_socket(void **state) {
     cfd_store *st = cfd_store_new(&opts, errstr, sizeof(errstr));
     if (!st)
         fail_msg("unix socket: %s", errstr);
-    assert_int_equal(cfd_store_claim(st, 2, "test", &epoch, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_store_claim(st, 2, "test", &epoch, errstr, sizeof(errstr)),
+                     CFD_OK);
     cfd_txn *tx = cfd_txn_new();
     cfd_txn_begin(tx, 2, epoch);
     cfd_txn_offset(tx, "ev", 7);
@@ -331,12 +354,14 @@ static void test_unix_socket(void **state) {
     h_env_destroy(env);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_commit_and_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fencing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_park, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_load_reads_indexed_park_lists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_reads_indexed_park_lists, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
         cmocka_unit_test(test_unix_socket),
     };

@@ -24,10 +24,10 @@
 #define T0 H_T0
 #define MIN H_MIN
 
-
 /* Opens an AAA work order accepted at T0 + 1 min: contact due T0 + 16 min, on site
  * T0 + 61 min, restoration (from the report) T0 + 4 h. */
-static void open_order(h_env *env, const char *wo) {
+static void open_order(h_env *env, const char *wo)
+{
     char e[64];
     snprintf(e, sizeof(e), "%s-rep", wo);
     h_send_report(env, wo, e, T0, "TIER_AAA", 0); /* not gold: no notification alert */
@@ -36,14 +36,16 @@ static void open_order(h_env *env, const char *wo) {
 }
 
 /* Waits for the next alert (skipping those not about wo); fails on timeout. */
-static json_object *next_alert(h_consumer *c, const char *wo, int timeout_ms) {
+static json_object *next_alert(h_consumer *c, const char *wo, int timeout_ms)
+{
     int64_t until = h_now_ms() + timeout_ms;
     while (h_now_ms() < until) {
         h_msg m;
         if (h_consume(c, 200, &m) != 1)
             continue;
         char errstr[256];
-        char *json = cfd_pb_to_json("SlaAlert", m.value, m.value_len, errstr, sizeof(errstr));
+        char *json =
+            cfd_pb_to_json("SlaAlert", m.value, m.value_len, errstr, sizeof(errstr));
         h_msg_clear(&m);
         assert_non_null(json);
         json_object *o = json_tokener_parse(json);
@@ -56,7 +58,8 @@ static json_object *next_alert(h_consumer *c, const char *wo, int timeout_ms) {
     return NULL;
 }
 
-static void expect(json_object *a, const char *kind, const char *metric, const char *pct) {
+static void expect(json_object *a, const char *kind, const char *metric, const char *pct)
+{
     assert_non_null(a);
     assert_string_equal(h_jstr(a, "kind"), kind);
     assert_string_equal(h_jstr(a, "metric"), metric);
@@ -65,7 +68,8 @@ static void expect(json_object *a, const char *kind, const char *metric, const c
 
 /* With no further event, the warnings and the breach come when the clock passes them,
  * each within a second, then the escalation. */
-static void test_fire_on_time(void **state) {
+static void test_fire_on_time(void **state)
+{
     h_env *env = *state;
     assert_int_equal(h_set_sim_clock(env, T0 + MIN), 0);
     assert_true(h_worker_start(env, h_simulated_clock) > 0);
@@ -85,7 +89,8 @@ static void test_fire_on_time(void **state) {
     expect(a, "ALERT_KIND_WARNING", "METRIC_CONTACT", "50");
     assert_string_equal(h_jstr(a, "recipients"), "RECIPIENT_ENGINEER");
     json_object_put(a);
-    printf("warning fired %lld ms after the clock passed its due time\n", (long long)lateness);
+    printf("warning fired %lld ms after the clock passed its due time\n",
+           (long long)lateness);
     assert_true(lateness <= 1000);
 
     /* Past the deadline: the 80 % warning is overtaken, only the breach goes out. */
@@ -101,7 +106,8 @@ static void test_fire_on_time(void **state) {
     snprintf(deadline, sizeof(deadline), "%lld", (long long)(T0 + 16 * MIN));
     assert_string_equal(h_jstr(a, "deadline_ms"), deadline);
     json_object_put(a);
-    printf("breach fired %lld ms after the clock passed its due time\n", (long long)lateness);
+    printf("breach fired %lld ms after the clock passed its due time\n",
+           (long long)lateness);
     assert_true(lateness <= 1000);
 
     /* 30 min after the breach: escalation to the NOC duty manager, the top. */
@@ -115,7 +121,8 @@ static void test_fire_on_time(void **state) {
 
 /* The timers live in Redis with the partition: after SIGKILL of the owner, the worker
  * that takes the partition over fires them. */
-static void test_survive_kill(void **state) {
+static void test_survive_kill(void **state)
+{
     h_env *env = *state;
     assert_int_equal(h_set_sim_clock(env, T0 + MIN), 0);
     pid_t a = h_worker_start(env, h_simulated_clock);
@@ -135,15 +142,16 @@ static void test_survive_kill(void **state) {
     json_object_put(al);
     h_consume_close(c);
     /* It was the new owner that fired it. */
-    assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 1),
-                                          "alert ALERT_KIND_BREACH METRIC_CONTACT for WO-T2",
-                                          5000),
-                     0);
+    assert_int_equal(
+        h_wait_file_contains(h_worker_log_path(env, 1),
+                             "alert ALERT_KIND_BREACH METRIC_CONTACT for WO-T2", 5000),
+        0);
 }
 
 /* A late milestone showing the duty was met in time retracts the breach, under the
  * same alert id; the timer then has nothing more to fire for that duty. */
-static void test_retraction(void **state) {
+static void test_retraction(void **state)
+{
     h_env *env = *state;
     assert_int_equal(h_set_sim_clock(env, T0 + MIN), 0);
     assert_true(h_worker_start(env, h_simulated_clock) > 0);
@@ -173,7 +181,8 @@ static void test_retraction(void **state) {
 /* A stored state that does not decode is never dropped by the timer path: the worker
  * logs it, stops (exit status 1) and leaves the state and its timer for an operator,
  * as the event path does. */
-static void test_unreadable_state_stops(void **state) {
+static void test_unreadable_state_stops(void **state)
+{
     h_env *env = *state;
     assert_int_equal(h_set_sim_clock(env, T0 + MIN), 0);
     pid_t w = h_worker_start(env, h_simulated_clock);
@@ -189,7 +198,8 @@ static void test_unreadable_state_stops(void **state) {
     static const char corrupt[] =
         "local ks = redis.call('KEYS', 'cfd:*:wo:' .. ARGV[1]) "
         "for _, k in ipairs(ks) do redis.call('SET', k, ARGV[2]) end return #ks";
-    redisReply *r = redisCommand(rc, "EVAL %s 0 %s %b", corrupt, "WO-T4", "\xff\xff\x01", (size_t)3);
+    redisReply *r =
+        redisCommand(rc, "EVAL %s 0 %s %b", corrupt, "WO-T4", "\xff\xff\x01", (size_t)3);
     assert_non_null(r);
     assert_int_equal(r->integer, 1);
     freeReplyObject(r);
@@ -199,12 +209,15 @@ static void test_unreadable_state_stops(void **state) {
     assert_true(w > 0);
     assert_int_equal(h_worker_wait_exit(env, w, 30000), 1);
     assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 1),
-                                          "work order WO-T4: stored state unreadable", 1000),
+                                          "work order WO-T4: stored state unreadable",
+                                          1000),
                      0);
     /* Left as it was: the timer still due, the bytes untouched. */
     assert_int_equal(h_wait_timer(env, "WO-T4"), due);
-    r = redisCommand(rc, "EVAL %s 0 %s", "local ks = redis.call('KEYS', 'cfd:*:wo:' .. "
-                                         "ARGV[1]) return redis.call('GET', ks[1])", "WO-T4");
+    r = redisCommand(rc, "EVAL %s 0 %s",
+                     "local ks = redis.call('KEYS', 'cfd:*:wo:' .. "
+                     "ARGV[1]) return redis.call('GET', ks[1])",
+                     "WO-T4");
     assert_non_null(r);
     assert_int_equal(r->type, REDIS_REPLY_STRING);
     assert_memory_equal(r->str, "\xff\xff\x01", 3);
@@ -212,11 +225,15 @@ static void test_unreadable_state_stops(void **state) {
     redisFree(rc);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_fire_on_time, h_setup_redis_broker, h_teardown_env),
-        cmocka_unit_test_setup_teardown(test_survive_kill, h_setup_redis_broker, h_teardown_env),
-        cmocka_unit_test_setup_teardown(test_retraction, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_fire_on_time, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_survive_kill, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_retraction, h_setup_redis_broker,
+                                        h_teardown_env),
         cmocka_unit_test_setup_teardown(test_unreadable_state_stops, h_setup_redis_broker,
                                         h_teardown_env),
     };

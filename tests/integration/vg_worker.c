@@ -24,13 +24,14 @@
 
 static const char *valgrind_bin, *confirmd_bin;
 
-static void test_worker_under_valgrind(void **state) {
+static void test_worker_under_valgrind(void **state)
+{
     (void)state;
     h_env *env = h_env_new("valgrind");
     h_event ev[N_ORDERS][H_ORDER_EVENTS];
     h_expect exp[N_ORDERS];
-    const char *wrapper[] = {valgrind_bin, "--leak-check=full", "--error-exitcode=1",
-                             "--track-fds=no", "--num-callers=30", NULL};
+    const char *wrapper[] = {valgrind_bin,     "--leak-check=full", "--error-exitcode=1",
+                             "--track-fds=no", "--num-callers=30",  NULL};
     const char *args[] = {"worker.clock=simulated", NULL};
     uint8_t bad[] = {0xff, 0x01, 'g', 'a', 'r', 'b', 'a', 'g', 'e'};
     int64_t t0 = h_now_ms();
@@ -59,8 +60,8 @@ static void test_worker_under_valgrind(void **state) {
     /* Valgrind runs the worker some 20 times slower: generous, bounded waits. */
     assert_int_equal(h_wait_redis_records(env, exp, N_ORDERS, PARTS, 180000), 0);
     h_out_report recs;
-    assert_int_equal(h_check_records_topic(env, "confirmd.records", exp, N_ORDERS, 60000,
-                                           &recs), 0);
+    assert_int_equal(
+        h_check_records_topic(env, "confirmd.records", exp, N_ORDERS, 60000, &recs), 0);
     assert_int_equal(recs.distinct, N_ORDERS);
     assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
     int code = h_worker_wait_exit(env, w, 180000);
@@ -85,7 +86,8 @@ static void test_worker_under_valgrind(void **state) {
     h_env_destroy(env);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_worker_under_valgrind),
     };

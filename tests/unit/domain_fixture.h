@@ -70,8 +70,8 @@ static inline cfd_event fx_event(const char *id, const char *wo, cfd_milestone k
 }
 
 /* A fault report for a tiered (tier != UNSPECIFIED) or an urgency-class customer. */
-static inline cfd_event fx_report(const char *id, const char *wo, int64_t t,
-                                  cfd_tier tier, cfd_urgency urgency)
+static inline cfd_event fx_report(const char *id, const char *wo, int64_t t, cfd_tier tier,
+                                  cfd_urgency urgency)
 {
     cfd_event ev = fx_event(id, wo, CFD_MS_REPORTED, t);
 

@@ -23,9 +23,9 @@ typedef struct step {
     bool cleared;
     const char *closed_wo; /* a notice */
     cfd_alarm_action want;
-    const char *want_wo;   /* the object's open order after the step, NULL none */
-    const char *reported;  /* a customer's report notice for this order */
-    const char *opened;    /* another object of the circuit opened this order */
+    const char *want_wo;  /* the object's open order after the step, NULL none */
+    const char *reported; /* a customer's report notice for this order */
+    const char *opened;   /* another object of the circuit opened this order */
 } step;
 
 typedef struct seq_case {
@@ -95,14 +95,17 @@ static const seq_case cases[] = {
       {"n1", 0, false, "ALM-zz", CFD_ALARM_IGNORE, "ALM-a1", NULL, NULL}}},
 };
 
-static void test_decide_table(void **state) {
+static void test_decide_table(void **state)
+{
     (void)state;
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         cfd_alarm_state *st = cfd_alarm_state_new();
         for (size_t i = 0; i < 8 && cases[c].steps[i].alarm_id; i++) {
             const step *s = &cases[c].steps[i];
-            cfd_alarm a = {.alarm_id = s->alarm_id, .network_object = "OBJ",
-                           .severity = s->sev, .cleared = s->cleared,
+            cfd_alarm a = {.alarm_id = s->alarm_id,
+                           .network_object = "OBJ",
+                           .severity = s->sev,
+                           .cleared = s->cleared,
                            .event_time_ms = T0 + (int64_t)i * MIN,
                            .closed_work_order = s->closed_wo,
                            .reported_work_order = s->reported,
@@ -123,16 +126,25 @@ static void test_decide_table(void **state) {
 /* An alarm raised before the last order completed but decided after its completion
  * notice (it came the longer way, through the customer's coordinator) is linked to
  * that order, whatever its severity; one raised after opens a new order. */
-static void test_late_alarm(void **state) {
+static void test_late_alarm(void **state)
+{
     (void)state;
     cfd_alarm_state *st = cfd_alarm_state_new();
-    cfd_alarm open = {.alarm_id = "a1", .network_object = "customer:K", .severity = MAJ,
+    cfd_alarm open = {.alarm_id = "a1",
+                      .network_object = "customer:K",
+                      .severity = MAJ,
                       .event_time_ms = T0};
-    cfd_alarm done = {.alarm_id = "closed-ALM-a1", .network_object = "customer:K",
-                      .event_time_ms = T0 + 50 * MIN, .closed_work_order = "ALM-a1"};
-    cfd_alarm late = {.alarm_id = "a7", .network_object = "customer:K",
-                      .severity = CFD_ALARM_MINOR, .event_time_ms = T0 + 10 * MIN};
-    cfd_alarm after = {.alarm_id = "a8", .network_object = "customer:K", .severity = CRIT,
+    cfd_alarm done = {.alarm_id = "closed-ALM-a1",
+                      .network_object = "customer:K",
+                      .event_time_ms = T0 + 50 * MIN,
+                      .closed_work_order = "ALM-a1"};
+    cfd_alarm late = {.alarm_id = "a7",
+                      .network_object = "customer:K",
+                      .severity = CFD_ALARM_MINOR,
+                      .event_time_ms = T0 + 10 * MIN};
+    cfd_alarm after = {.alarm_id = "a8",
+                       .network_object = "customer:K",
+                       .severity = CRIT,
                        .event_time_ms = T0 + 60 * MIN};
     cfd_event evs[2];
     char ids[2][160];
@@ -143,16 +155,18 @@ static void test_late_alarm(void **state) {
     assert_int_equal(cfd_alarm_decide(st, &done), CFD_ALARM_FREED);
     assert_int_equal(cfd_alarm_decide(st, &late), CFD_ALARM_LATE);
     assert_null(st->work_order);
-    assert_int_equal(cfd_alarm_events(st, &late, &c, CFD_ALARM_LATE, &pol, evs, ids),
-                     1);
+    assert_int_equal(cfd_alarm_events(st, &late, &c, CFD_ALARM_LATE, &pol, evs, ids), 1);
     assert_string_equal(evs[0].work_order, "ALM-a1");
     assert_string_equal(evs[0].event_id, "alm-a7-raise");
     assert_int_equal(cfd_alarm_decide(st, &after), CFD_ALARM_OPEN);
     assert_string_equal(st->work_order, "ALM-a8");
 
     /* The storm window of the open order (opened at T0 + 60 min; default 30 min). */
-    cfd_alarm storm = {.alarm_id = "a9", .network_object = "OBJ-2", .severity = MAJ,
-                       .event_time_ms = T0 + 90 * MIN, .coordinator = "customer:K"};
+    cfd_alarm storm = {.alarm_id = "a9",
+                       .network_object = "OBJ-2",
+                       .severity = MAJ,
+                       .event_time_ms = T0 + 90 * MIN,
+                       .coordinator = "customer:K"};
     assert_false(cfd_alarm_declines(st, &storm, &pol)); /* exactly 30 min: still in it */
     storm.event_time_ms++;
     assert_true(cfd_alarm_declines(st, &storm, &pol));
@@ -169,7 +183,8 @@ static void test_late_alarm(void **state) {
 
 /* An opening yields the fault report built from the inventory, then the alarm; a
  * repeat fault names the order completed within the observation window. */
-static void test_open_events(void **state) {
+static void test_open_events(void **state)
+{
     (void)state;
     cfd_policy pol;
     cfd_policy_defaults(&pol);
@@ -179,8 +194,11 @@ static void test_open_events(void **state) {
     c.importance = CFD_IMPORTANCE_CROSS_CITY;
     c.cross_city_rental = true;
     cfd_alarm_state *st = cfd_alarm_state_new();
-    cfd_alarm a = {.alarm_id = "a1", .network_object = "OBJ", .severity = CRIT,
-                   .event_time_ms = T0, .text = "LOS"};
+    cfd_alarm a = {.alarm_id = "a1",
+                   .network_object = "OBJ",
+                   .severity = CRIT,
+                   .event_time_ms = T0,
+                   .text = "LOS"};
     cfd_event ev[2];
     char ids[2][160];
 
@@ -206,11 +224,16 @@ static void test_open_events(void **state) {
 
     /* Completed "needs further observation", then a new alarm two days later: within
      * 7 days, a repeat fault. */
-    cfd_alarm notice = {.alarm_id = "n", .network_object = "OBJ", .event_time_ms = T0 + MIN,
-                        .closed_work_order = "ALM-a1", .closed_needs_observation = true,
+    cfd_alarm notice = {.alarm_id = "n",
+                        .network_object = "OBJ",
+                        .event_time_ms = T0 + MIN,
+                        .closed_work_order = "ALM-a1",
+                        .closed_needs_observation = true,
                         .closed_watched_from_ms = T0 + MIN};
     assert_int_equal(cfd_alarm_decide(st, &notice), CFD_ALARM_FREED);
-    cfd_alarm b = {.alarm_id = "b1", .network_object = "OBJ", .severity = MAJ,
+    cfd_alarm b = {.alarm_id = "b1",
+                   .network_object = "OBJ",
+                   .severity = MAJ,
                    .event_time_ms = T0 + 2 * 24 * 60 * MIN};
     assert_int_equal(cfd_alarm_decide(st, &b), CFD_ALARM_OPEN);
     assert_int_equal(cfd_alarm_events(st, &b, &c, CFD_ALARM_OPEN, &pol, ev, ids), 2);
@@ -221,7 +244,9 @@ static void test_open_events(void **state) {
     notice.closed_work_order = "ALM-b1";
     notice.event_time_ms = notice.closed_watched_from_ms = b.event_time_ms + MIN;
     assert_int_equal(cfd_alarm_decide(st, &notice), CFD_ALARM_FREED);
-    cfd_alarm d = {.alarm_id = "d1", .network_object = "OBJ", .severity = MAJ,
+    cfd_alarm d = {.alarm_id = "d1",
+                   .network_object = "OBJ",
+                   .severity = MAJ,
                    .event_time_ms = notice.event_time_ms + 10 * 24 * 60 * MIN};
     assert_int_equal(cfd_alarm_decide(st, &d), CFD_ALARM_OPEN);
     cfd_alarm_events(st, &d, &c, CFD_ALARM_OPEN, &pol, ev, ids);
@@ -250,7 +275,8 @@ static const repeat_case repeat_cases[] = {
     {"report after a restored order: a new fault", false, 2, true, NULL},
 };
 
-static void test_repeat_fault_linked(void **state) {
+static void test_repeat_fault_linked(void **state)
+{
     (void)state;
     cfd_policy pol;
     cfd_policy_defaults(&pol);
@@ -263,17 +289,23 @@ static void test_repeat_fault_linked(void **state) {
         int64_t watched = T0 + 60 * MIN, t = watched + rc->days_after * 24 * 60 * MIN;
 
         print_message("case: %s\n", rc->name);
-        cfd_alarm a = {.alarm_id = "a1", .network_object = "CIR", .severity = MAJ,
+        cfd_alarm a = {.alarm_id = "a1",
+                       .network_object = "CIR",
+                       .severity = MAJ,
                        .event_time_ms = T0};
         assert_int_equal(cfd_alarm_decide(st, &a), CFD_ALARM_OPEN);
-        cfd_alarm done = {.alarm_id = "closed-ALM-a1", .network_object = "CIR",
-                          .event_time_ms = watched + MIN, .closed_work_order = "ALM-a1",
+        cfd_alarm done = {.alarm_id = "closed-ALM-a1",
+                          .network_object = "CIR",
+                          .event_time_ms = watched + MIN,
+                          .closed_work_order = "ALM-a1",
                           .closed_needs_observation = rc->needs_observation,
                           .closed_watched_from_ms = watched};
         assert_int_equal(cfd_alarm_decide(st, &done), CFD_ALARM_FREED);
         if (rc->by_report) {
-            cfd_alarm rep = {.alarm_id = "report-WO-C2", .network_object = "CIR",
-                             .event_time_ms = t, .reported_work_order = "WO-C2"};
+            cfd_alarm rep = {.alarm_id = "report-WO-C2",
+                             .network_object = "CIR",
+                             .event_time_ms = t,
+                             .reported_work_order = "WO-C2"};
             assert_int_equal(cfd_alarm_decide(st, &rep), CFD_ALARM_ADOPT);
             size_t n = cfd_alarm_events(st, &rep, NULL, CFD_ALARM_ADOPT, &pol, ev, ids);
             assert_int_equal(n, rc->want ? 1 : 0);
@@ -289,18 +321,21 @@ static void test_repeat_fault_linked(void **state) {
                 char errstr[128];
                 cfd_decoded_event de;
                 assert_int_equal(cfd_codec_event_encode(&ev[0], &buf, &len), CFD_OK);
-                assert_int_equal(cfd_codec_event_decode(buf, len, &de, errstr, sizeof(errstr)),
-                                 CFD_OK);
+                assert_int_equal(
+                    cfd_codec_event_decode(buf, len, &de, errstr, sizeof(errstr)), CFD_OK);
                 assert_int_equal(de.ev.kind, CFD_MS_REPEAT_FAULT);
                 assert_string_equal(de.ev.repeat.previous_work_order, rc->want);
                 cfd_codec_event_release(&de);
                 free(buf);
             }
         } else {
-            cfd_alarm b = {.alarm_id = "b1", .network_object = "CIR", .severity = MAJ,
+            cfd_alarm b = {.alarm_id = "b1",
+                           .network_object = "CIR",
+                           .severity = MAJ,
                            .event_time_ms = t};
             assert_int_equal(cfd_alarm_decide(st, &b), CFD_ALARM_OPEN);
-            assert_int_equal(cfd_alarm_events(st, &b, &c, CFD_ALARM_OPEN, &pol, ev, ids), 2);
+            assert_int_equal(cfd_alarm_events(st, &b, &c, CFD_ALARM_OPEN, &pol, ev, ids),
+                             2);
             if (rc->want)
                 assert_string_equal(ev[0].report.previous_work_order, rc->want);
             else
@@ -311,7 +346,8 @@ static void test_repeat_fault_linked(void **state) {
 }
 
 /* The synthesized events go through the codec and come back as the same events. */
-static void test_event_encode_roundtrip(void **state) {
+static void test_event_encode_roundtrip(void **state)
+{
     (void)state;
     cfd_policy pol;
     cfd_policy_defaults(&pol);
@@ -320,8 +356,11 @@ static void test_event_encode_roundtrip(void **state) {
     c.customer.gold = true;
     c.diamond = true;
     cfd_alarm_state *st = cfd_alarm_state_new();
-    cfd_alarm a = {.alarm_id = "a1", .network_object = "OBJ", .severity = MAJ,
-                   .event_time_ms = T0, .text = "LOS"};
+    cfd_alarm a = {.alarm_id = "a1",
+                   .network_object = "OBJ",
+                   .severity = MAJ,
+                   .event_time_ms = T0,
+                   .text = "LOS"};
     cfd_event ev[2];
     char ids[2][160], errstr[128];
     assert_int_equal(cfd_alarm_decide(st, &a), CFD_ALARM_OPEN);
@@ -331,7 +370,8 @@ static void test_event_encode_roundtrip(void **state) {
         size_t len = 0;
         cfd_decoded_event de;
         assert_int_equal(cfd_codec_event_encode(&ev[i], &buf, &len), CFD_OK);
-        assert_int_equal(cfd_codec_event_decode(buf, len, &de, errstr, sizeof(errstr)), CFD_OK);
+        assert_int_equal(cfd_codec_event_decode(buf, len, &de, errstr, sizeof(errstr)),
+                         CFD_OK);
         assert_int_equal(de.ev.kind, ev[i].kind);
         assert_string_equal(de.ev.event_id, ev[i].event_id);
         assert_string_equal(de.ev.work_order, "ALM-a1");
@@ -349,7 +389,8 @@ static void test_event_encode_roundtrip(void **state) {
     cfd_alarm_state_destroy(st);
 }
 
-static void test_state_roundtrip(void **state) {
+static void test_state_roundtrip(void **state)
+{
     (void)state;
     cfd_alarm_state *st = cfd_alarm_state_new(), *back = NULL;
     char errstr[128];
@@ -357,11 +398,15 @@ static void test_state_roundtrip(void **state) {
     size_t len = 0;
     const char *ids[] = {"z9", "a1", "m5"};
     for (int i = 0; i < 3; i++) {
-        cfd_alarm a = {.alarm_id = ids[i], .network_object = "OBJ", .severity = MAJ,
+        cfd_alarm a = {.alarm_id = ids[i],
+                       .network_object = "OBJ",
+                       .severity = MAJ,
                        .event_time_ms = T0 + i};
         cfd_alarm_decide(st, &a);
     }
-    cfd_alarm clr = {.alarm_id = "m5", .network_object = "OBJ", .cleared = true,
+    cfd_alarm clr = {.alarm_id = "m5",
+                     .network_object = "OBJ",
+                     .cleared = true,
                      .event_time_ms = T0 + 9};
     cfd_alarm_decide(st, &clr);
     cfd_codec_alarm_state_encode(st, &buf, &len);
@@ -381,8 +426,10 @@ static void test_state_roundtrip(void **state) {
 
     /* A circuit bound by a port's opened notice keeps the port. */
     st = cfd_alarm_state_new();
-    cfd_alarm opened = {.alarm_id = "opened-ALM-p1", .network_object = "CIR",
-                        .event_time_ms = T0, .opened_work_order = "ALM-p1",
+    cfd_alarm opened = {.alarm_id = "opened-ALM-p1",
+                        .network_object = "CIR",
+                        .event_time_ms = T0,
+                        .opened_work_order = "ALM-p1",
                         .opened_on = "PTN-1/2"};
     assert_int_equal(cfd_alarm_decide(st, &opened), CFD_ALARM_ADOPT);
     cfd_codec_alarm_state_encode(st, &buf, &len);
@@ -390,9 +437,12 @@ static void test_state_roundtrip(void **state) {
                      CFD_OK);
     assert_string_equal(back->work_order, "ALM-p1");
     assert_string_equal(back->opened_on, "PTN-1/2");
-    cfd_alarm freed = {.alarm_id = "closed-ALM-p1", .network_object = "CIR",
-                       .event_time_ms = T0 + 1, .closed_work_order = "ALM-p1",
-                       .closed_needs_observation = true, .closed_watched_from_ms = T0};
+    cfd_alarm freed = {.alarm_id = "closed-ALM-p1",
+                       .network_object = "CIR",
+                       .event_time_ms = T0 + 1,
+                       .closed_work_order = "ALM-p1",
+                       .closed_needs_observation = true,
+                       .closed_watched_from_ms = T0};
     assert_int_equal(cfd_alarm_decide(back, &freed), CFD_ALARM_FREED);
     assert_null(back->opened_on);
     free(buf);
@@ -409,12 +459,13 @@ static void test_state_roundtrip(void **state) {
     cfd_alarm_state_destroy(st);
     cfd_alarm_state_destroy(back);
     /* Garbage is refused, not misread. */
-    assert_int_equal(cfd_codec_alarm_state_decode("\xff\xff\xff", 3, &back, errstr,
-                                                  sizeof(errstr)),
-                     CFD_ERR_DECODE);
+    assert_int_equal(
+        cfd_codec_alarm_state_decode("\xff\xff\xff", 3, &back, errstr, sizeof(errstr)),
+        CFD_ERR_DECODE);
 }
 
-static void test_validate(void **state) {
+static void test_validate(void **state)
+{
     (void)state;
     char errstr[128];
     cfd_alarm ok = {.alarm_id = "a", .network_object = "o", .event_time_ms = 1};
@@ -429,9 +480,9 @@ static void test_validate(void **state) {
     assert_string_equal(errstr, "missing field event_time_ms");
 }
 
-
 /* Which objects hear of a completed order, under which ids. */
-static void test_completion_notices(void **state) {
+static void test_completion_notices(void **state)
+{
     (void)state;
     cfd_record *rec = cfd_record_new();
     cfd_alarm_notice out[2];
@@ -460,7 +511,8 @@ static void test_completion_notices(void **state) {
 
 /* The circuit hears of an order another of its objects' alarms opened; a customer's
  * report on a circuit is told to the alarm stage unless an alarm opened it. */
-static void test_opened_and_report_notices(void **state) {
+static void test_opened_and_report_notices(void **state)
+{
     (void)state;
     cfd_alarm_notice n;
     assert_false(cfd_alarm_opened_notice("C-1", "C-1", "WO-2", 10, &n)); /* itself */
@@ -486,13 +538,17 @@ static void test_opened_and_report_notices(void **state) {
 }
 
 /* A customer's report joins the alarm-opened order; its own order is cancelled. */
-static void test_join_events(void **state) {
+static void test_join_events(void **state)
+{
     (void)state;
     cfd_alarm_state *st = cfd_alarm_state_new();
     st->work_order = strdup("WO-ALARM");
-    cfd_alarm a = {.alarm_id = "report-WO-CUST", .network_object = "C-1",
+    cfd_alarm a = {.alarm_id = "report-WO-CUST",
+                   .network_object = "C-1",
                    .reported_work_order = "WO-CUST"};
-    cfd_event report = {.event_id = "r1", .work_order = "WO-CUST", .event_time_ms = 30,
+    cfd_event report = {.event_id = "r1",
+                        .work_order = "WO-CUST",
+                        .event_time_ms = 30,
                         .kind = CFD_MS_REPORTED};
     cfd_alarm_join j;
     cfd_alarm_join_events(st, &a, &report, &j);
@@ -511,7 +567,8 @@ static void test_join_events(void **state) {
     cfd_alarm_state_destroy(st);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decide_table),
         cmocka_unit_test(test_late_alarm),

@@ -121,12 +121,13 @@ static void test_breach_met_late(void **state)
     assert_string_equal(out[0].city, "Chongqing");
     assert_string_equal(out[0].circuit_id, "CQ-LP-0001");
     assert_string_equal(out[0].message, "AAA work order WO-A: contact deadline "
-                                         "2026-01-01 09:15 UTC breached (contacted 5 min "
-                                         "late)");
+                                        "2026-01-01 09:15 UTC breached (contacted 5 min "
+                                        "late)");
     /* Confidential customer data never goes into an alert. */
     assert_null(strstr(out[0].message, "Acme"));
     assert_null(strstr(out[0].message, "13800000000"));
-    assert_true(rec->alerts_sent & cfd_alert_bit(CFD_METRIC_CONTACT, CFD_ALERT_SLOT_BREACH));
+    assert_true(rec->alerts_sent &
+                cfd_alert_bit(CFD_METRIC_CONTACT, CFD_ALERT_SLOT_BREACH));
     assert_int_equal(cfd_record_collect_alerts(rec, &pol, now, out, 4), 0);
     cfd_record_destroy(rec);
 }
@@ -149,8 +150,8 @@ static void test_breach_then_retraction(void **state)
     assert_int_equal(out[0].metric, CFD_METRIC_ON_SITE);
     assert_int_equal(out[0].actual_ms, 0);
     assert_string_equal(out[0].message, "AAA work order WO-B: on-site deadline "
-                                         "2026-01-01 10:00 UTC breached (not arrived "
-                                         "yet)");
+                                        "2026-01-01 10:00 UTC breached (not arrived "
+                                        "yet)");
     strcpy(breach_id, out[0].alert_id);
 
     apply_ok(rec, &arr);
@@ -162,8 +163,8 @@ static void test_breach_then_retraction(void **state)
     assert_int_equal(out[0].actual_ms, FX_T0 + 50 * FX_MIN);
     assert_int_equal(out[0].fired_at_ms, FX_T0 + 80 * FX_MIN);
     assert_string_equal(out[0].message, "AAA work order WO-B: on-site breach retracted "
-                                         "(arrived 2026-01-01 09:50 UTC, deadline "
-                                         "2026-01-01 10:00 UTC)");
+                                        "(arrived 2026-01-01 09:50 UTC, deadline "
+                                        "2026-01-01 10:00 UTC)");
     assert_int_equal(cfd_record_collect_alerts(rec, &pol, FX_T0 + 90 * FX_MIN, out, 4), 0);
     cfd_record_destroy(rec);
 }
@@ -202,8 +203,8 @@ static void test_max_respected(void **state)
     assert_int_equal(seen[1], CFD_METRIC_ON_SITE);
     assert_int_equal(seen[2], CFD_METRIC_RESTORATION);
     assert_string_equal(out[0].message, "AAA work order WO-D: restoration deadline "
-                                         "2026-01-01 13:00 UTC breached (not restored "
-                                         "yet)");
+                                        "2026-01-01 13:00 UTC breached (not restored "
+                                        "yet)");
     assert_int_equal(cfd_record_collect_alerts(rec, &pol, FX_T0, out, 1), 0);
     assert_int_equal(cfd_record_collect_alerts(rec, &pol, FX_T0, out, 0), 0);
     cfd_record_destroy(rec);
@@ -222,8 +223,8 @@ static void test_message_for_urgent(void **state)
     apply_ok(rec, &con);
     assert_int_equal(cfd_record_collect_alerts(rec, &pol, FX_T0, out, 4), 1);
     assert_string_equal(out[0].message, "urgent work order WO-E: contact deadline "
-                                         "2026-01-01 11:00 UTC breached (contacted 1 min "
-                                         "late)");
+                                        "2026-01-01 11:00 UTC breached (contacted 1 min "
+                                        "late)");
     cfd_record_destroy(rec);
 }
 
@@ -242,19 +243,22 @@ static void test_gold_notification(void **state)
          CFD_RECIPIENT_DEPARTMENT_LEADER,
          "AAA gold work order WO-G accepted 2026-01-01 09:05 UTC: notify the network "
          "department leader"},
-        {"AA gold accepted: team leader", CFD_TIER_AA, true, true, CFD_RECIPIENT_TEAM_LEADER,
+        {"AA gold accepted: team leader", CFD_TIER_AA, true, true,
+         CFD_RECIPIENT_TEAM_LEADER,
          "AA gold work order WO-G accepted 2026-01-01 09:05 UTC: notify the team leader"},
-        {"AAA gold not accepted yet: nothing", CFD_TIER_AAA, true, false, CFD_RECIPIENT_NONE,
-         NULL},
+        {"AAA gold not accepted yet: nothing", CFD_TIER_AAA, true, false,
+         CFD_RECIPIENT_NONE, NULL},
         {"A gold: no dispatch", CFD_TIER_A, true, true, CFD_RECIPIENT_NONE, NULL},
-        {"standard gold: no dispatch", CFD_TIER_STANDARD, true, true, CFD_RECIPIENT_NONE, NULL},
+        {"standard gold: no dispatch", CFD_TIER_STANDARD, true, true, CFD_RECIPIENT_NONE,
+         NULL},
         {"AAA not gold: nothing", CFD_TIER_AAA, false, true, CFD_RECIPIENT_NONE, NULL},
     };
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         cfd_record *rec = cfd_record_new();
-        cfd_event rep = fx_report("r", "WO-G", FX_T0, cases[i].tier, CFD_URGENCY_UNSPECIFIED);
+        cfd_event rep =
+            fx_report("r", "WO-G", FX_T0, cases[i].tier, CFD_URGENCY_UNSPECIFIED);
         cfd_event acc = fx_event("a", "WO-G", CFD_MS_ACCEPTED, FX_T0 + 5 * FX_MIN);
         cfd_alert out[4];
         size_t n;
@@ -278,7 +282,8 @@ static void test_gold_notification(void **state)
             assert_string_equal(out[0].message, cases[i].message);
             assert_null(strstr(out[0].message, "Acme"));
             /* once */
-            assert_int_equal(cfd_record_collect_alerts(rec, &pol, FX_T0 + 7 * FX_MIN, out, 4), 0);
+            assert_int_equal(
+                cfd_record_collect_alerts(rec, &pol, FX_T0 + 7 * FX_MIN, out, 4), 0);
         }
         cfd_record_destroy(rec);
     }

@@ -26,22 +26,22 @@ static int setup(void **state)
 
 enum aflag {
     A_NONE,
-    A_AA,          /* report: tier AA */
-    A_BY_CUSTOMER, /* appointment / reschedule the customer asked for */
-    A_REMOTE,      /* restoration: remote */
-    A_FULL_FORM,   /* signature: customer and engineer signatures */
-    A_WORKAROUND,  /* restoration: a temporary fix, permanent fix agreed for arg */
+    A_AA,           /* report: tier AA */
+    A_BY_CUSTOMER,  /* appointment / reschedule the customer asked for */
+    A_REMOTE,       /* restoration: remote */
+    A_FULL_FORM,    /* signature: customer and engineer signatures */
+    A_WORKAROUND,   /* restoration: a temporary fix, permanent fix agreed for arg */
     A_NON_STANDARD, /* complaint: caused by non-standard work */
-    A_PROMISED,    /* part replaced: promised for arg */
-    A_AT_DOOR,     /* customer absent: the note gives only the leaving time, arg (0:
+    A_PROMISED,     /* part replaced: promised for arg */
+    A_AT_DOOR,      /* customer absent: the note gives only the leaving time, arg (0:
                       no note at all) */
 };
 
 typedef struct astep {
     cfd_milestone kind;
-    int at;     /* minutes after FX_T0 */
+    int at; /* minutes after FX_T0 */
     enum aflag flag;
-    int arg;    /* appointment time / leaving time, minutes after FX_T0 */
+    int arg; /* appointment time / leaving time, minutes after FX_T0 */
 } astep;
 
 typedef struct acase {
@@ -52,129 +52,204 @@ typedef struct acase {
     int32_t points;          /* the record's penalty points */
 } acase;
 
-#define S(k, t) {.kind = (k), .at = (t)}
-#define SF(k, t, f, a) {.kind = (k), .at = (t), .flag = (f), .arg = (a)}
+#define S(k, t)                \
+    {                          \
+        .kind = (k), .at = (t) \
+    }
+#define SF(k, t, f, a)                                  \
+    {                                                   \
+        .kind = (k), .at = (t), .flag = (f), .arg = (a) \
+    }
 #define OPEN(tier) SF(CFD_MS_REPORTED, 0, tier, 0), S(CFD_MS_ACCEPTED, 0)
 
 static const acase acases[] = {
     {"late arrival: the on-site deadline missed costs 15",
      {OPEN(A_NONE), S(CFD_MS_ARRIVED_ON_SITE, 70)},
-     CFD_VIOLATION_LATE_ARRIVAL, 1, 15},
+     CFD_VIOLATION_LATE_ARRIVAL,
+     1,
+     15},
     {"late arrival: after the agreed appointment costs 15",
      {OPEN(A_AA), SF(CFD_MS_APPOINTMENT_SET, 5, A_NONE, 60), S(CFD_MS_ARRIVED_ON_SITE, 70)},
-     CFD_VIOLATION_LATE_ARRIVAL, 1, 15},
+     CFD_VIOLATION_LATE_ARRIVAL,
+     1,
+     15},
     {"arrival before the appointment: no violation",
      {OPEN(A_AA), SF(CFD_MS_APPOINTMENT_SET, 5, A_NONE, 60), S(CFD_MS_ARRIVED_ON_SITE, 55)},
-     CFD_VIOLATION_NONE, 0, 0},
+     CFD_VIOLATION_NONE,
+     0,
+     0},
     {"cause not found in time: 10 for a started day",
      {OPEN(A_NONE), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_DIAGNOSED, 151)},
-     CFD_VIOLATION_CAUSE_NOT_FOUND, 1, 10},
+     CFD_VIOLATION_CAUSE_NOT_FOUND,
+     1,
+     10},
     {"cause not found in time: 20 for two started days",
      {OPEN(A_NONE), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_DIAGNOSED, 150 + 1441)},
-     CFD_VIOLATION_CAUSE_NOT_FOUND, 1, 20},
+     CFD_VIOLATION_CAUSE_NOT_FOUND,
+     1,
+     20},
     {"cause still not found: judged at the latest event",
      {OPEN(A_NONE), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_ALARM, 160)},
-     CFD_VIOLATION_CAUSE_NOT_FOUND, 1, 10},
+     CFD_VIOLATION_CAUSE_NOT_FOUND,
+     1,
+     10},
     {"event report late: 5 per started day",
      {OPEN(A_NONE), S(CFD_MS_DIAGNOSED, 30), SF(CFD_MS_SERVICE_RESTORED, 60, A_REMOTE, 0),
       S(CFD_MS_EVENT_REPORT_SUBMITTED, 60 + 3 * 1440 + 1)},
-     CFD_VIOLATION_EVENT_REPORT_LATE, 1, 15},
+     CFD_VIOLATION_EVENT_REPORT_LATE,
+     1,
+     15},
     {"event report within a day: no violation",
      {OPEN(A_NONE), S(CFD_MS_DIAGNOSED, 30), SF(CFD_MS_SERVICE_RESTORED, 60, A_REMOTE, 0),
       S(CFD_MS_EVENT_REPORT_SUBMITTED, 600)},
-     CFD_VIOLATION_NONE, 0, 0},
+     CFD_VIOLATION_NONE,
+     0,
+     0},
     {"closed without cause and signatures: 5 per missing item",
      {OPEN(A_NONE), SF(CFD_MS_SERVICE_RESTORED, 60, A_REMOTE, 0), S(CFD_MS_CLOSED, 70)},
-     CFD_VIOLATION_NONCONFORMING_RECORD, 3, 15},
+     CFD_VIOLATION_NONCONFORMING_RECORD,
+     3,
+     15},
     {"a waived signature completes the form: only the cause is missing",
      {OPEN(A_NONE), SF(CFD_MS_SERVICE_RESTORED, 60, A_REMOTE, 0),
       S(CFD_MS_SIGNATURE_WAIVED, 65), S(CFD_MS_CLOSED, 70)},
-     CFD_VIOLATION_NONCONFORMING_RECORD, 1, 5},
+     CFD_VIOLATION_NONCONFORMING_RECORD,
+     1,
+     5},
     /* Restored remotely: no visit, nobody to sign; a visited order cannot say so. */
     {"restored remotely, closed without signature: only the cause is missing",
      {OPEN(A_NONE), SF(CFD_MS_SERVICE_RESTORED, 60, A_REMOTE, 0),
       SF(CFD_MS_SIGNATURE_WAIVED, 65, A_REMOTE, 0), S(CFD_MS_CLOSED, 70)},
-     CFD_VIOLATION_NONCONFORMING_RECORD, 1, 5},
+     CFD_VIOLATION_NONCONFORMING_RECORD,
+     1,
+     5},
     {"visited, then waived as remote: both signatures are missing",
      {OPEN(A_NONE), SF(CFD_MS_ARRIVED_ON_SITE, 30, A_FULL_FORM, 0), S(CFD_MS_DIAGNOSED, 35),
       S(CFD_MS_SERVICE_RESTORED, 40), SF(CFD_MS_SIGNATURE_WAIVED, 45, A_REMOTE, 0),
       S(CFD_MS_CLOSED, 50)},
-     CFD_VIOLATION_NONCONFORMING_RECORD, 2, 10},
+     CFD_VIOLATION_NONCONFORMING_RECORD,
+     2,
+     10},
     {"a visited order closed without engineers and findings",
      {OPEN(A_NONE), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_SERVICE_RESTORED, 40),
       SF(CFD_MS_CONFIRMATION_SIGNED, 45, A_FULL_FORM, 0), S(CFD_MS_CLOSED, 50)},
-     CFD_VIOLATION_NONCONFORMING_RECORD, 3, 15},
+     CFD_VIOLATION_NONCONFORMING_RECORD,
+     3,
+     15},
     {"a complete form: no violation",
      {OPEN(A_NONE), SF(CFD_MS_ARRIVED_ON_SITE, 30, A_FULL_FORM, 0), S(CFD_MS_DIAGNOSED, 35),
       S(CFD_MS_SERVICE_RESTORED, 40), SF(CFD_MS_CONFIRMATION_SIGNED, 45, A_FULL_FORM, 0),
       S(CFD_MS_CLOSED, 50)},
-     CFD_VIOLATION_NONE, 0, 0},
+     CFD_VIOLATION_NONE,
+     0,
+     0},
     {"cancelled: the form is not judged",
      {OPEN(A_NONE), S(CFD_MS_CANCELLED, 5)},
-     CFD_VIOLATION_NONE, 0, 0},
+     CFD_VIOLATION_NONE,
+     0,
+     0},
     {"reschedule notice under 2 h: a broken service commitment, 5",
      {OPEN(A_AA), SF(CFD_MS_APPOINTMENT_SET, 5, A_NONE, 180),
       SF(CFD_MS_APPOINTMENT_RESCHEDULED, 100, A_NONE, 240)},
-     CFD_VIOLATION_BROKEN_COMMITMENT, 1, 5},
+     CFD_VIOLATION_BROKEN_COMMITMENT,
+     1,
+     5},
     {"reschedule notice of exactly 2 h: fine",
      {OPEN(A_AA), SF(CFD_MS_APPOINTMENT_SET, 5, A_NONE, 180),
       SF(CFD_MS_APPOINTMENT_RESCHEDULED, 60, A_NONE, 240)},
-     CFD_VIOLATION_NONE, 0, 0},
+     CFD_VIOLATION_NONE,
+     0,
+     0},
     {"reschedule the customer asked for: fine",
      {OPEN(A_AA), SF(CFD_MS_APPOINTMENT_SET, 5, A_NONE, 180),
       SF(CFD_MS_APPOINTMENT_RESCHEDULED, 170, A_BY_CUSTOMER, 240)},
-     CFD_VIOLATION_NONE, 0, 0},
+     CFD_VIOLATION_NONE,
+     0,
+     0},
     {"absent customer: waiting under 15 min breaks the commitment",
      {OPEN(A_AA), SF(CFD_MS_CUSTOMER_ABSENT, 50, A_NONE, 60)},
-     CFD_VIOLATION_BROKEN_COMMITMENT, 1, 5},
+     CFD_VIOLATION_BROKEN_COMMITMENT,
+     1,
+     5},
     {"absent customer: waiting 15 min is fine",
      {OPEN(A_AA), SF(CFD_MS_CUSTOMER_ABSENT, 50, A_NONE, 65)},
-     CFD_VIOLATION_NONE, 0, 0},
+     CFD_VIOLATION_NONE,
+     0,
+     0},
     /* 「须在门口等候至少15分钟」 after the arrival at the agreed time. */
     {"absent after the arrival: 5 min at the door breaks the commitment",
-     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 60), SF(CFD_MS_CUSTOMER_ABSENT, 65, A_AT_DOOR, 0)},
-     CFD_VIOLATION_BROKEN_COMMITMENT, 1, 5},
+     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 60),
+      SF(CFD_MS_CUSTOMER_ABSENT, 65, A_AT_DOOR, 0)},
+     CFD_VIOLATION_BROKEN_COMMITMENT,
+     1,
+     5},
     {"absent after the arrival: 20 min at the door is fine",
-     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 60), SF(CFD_MS_CUSTOMER_ABSENT, 80, A_AT_DOOR, 0)},
-     CFD_VIOLATION_NONE, 0, 0},
+     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 60),
+      SF(CFD_MS_CUSTOMER_ABSENT, 80, A_AT_DOOR, 0)},
+     CFD_VIOLATION_NONE,
+     0,
+     0},
     {"absent after the arrival: the note's leaving time counts from the arrival",
-     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 60), SF(CFD_MS_CUSTOMER_ABSENT, 62, A_AT_DOOR, 78)},
-     CFD_VIOLATION_NONE, 0, 0},
+     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 60),
+      SF(CFD_MS_CUSTOMER_ABSENT, 62, A_AT_DOOR, 78)},
+     CFD_VIOLATION_NONE,
+     0,
+     0},
     {"absent after the arrival: leaving 10 min after it is too early",
-     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 60), SF(CFD_MS_CUSTOMER_ABSENT, 75, A_AT_DOOR, 70)},
-     CFD_VIOLATION_BROKEN_COMMITMENT, 1, 5},
+     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 60),
+      SF(CFD_MS_CUSTOMER_ABSENT, 75, A_AT_DOOR, 70)},
+     CFD_VIOLATION_BROKEN_COMMITMENT,
+     1,
+     5},
     {"second visit absent again: its wait counts from its own arrival",
-     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 60), SF(CFD_MS_CUSTOMER_ABSENT, 80, A_AT_DOOR, 0),
+     {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 60),
+      SF(CFD_MS_CUSTOMER_ABSENT, 80, A_AT_DOOR, 0),
       SF(CFD_MS_APPOINTMENT_SET, 85, A_NONE, 150), S(CFD_MS_ARRIVED_ON_SITE, 145),
       SF(CFD_MS_CUSTOMER_ABSENT, 150, A_AT_DOOR, 0)},
-     CFD_VIOLATION_BROKEN_COMMITMENT, 1, 5},
+     CFD_VIOLATION_BROKEN_COMMITMENT,
+     1,
+     5},
     {"complaint caused by non-standard work: 15 each",
      {OPEN(A_AA), SF(CFD_MS_COMPLAINT, 30, A_NON_STANDARD, 0),
       SF(CFD_MS_COMPLAINT, 40, A_NON_STANDARD, 0)},
-     CFD_VIOLATION_COMPLAINT, 2, 30},
+     CFD_VIOLATION_COMPLAINT,
+     2,
+     30},
     {"complaint not about the work: no violation",
      {OPEN(A_AA), S(CFD_MS_COMPLAINT, 30)},
-     CFD_VIOLATION_NONE, 0, 0},
+     CFD_VIOLATION_NONE,
+     0,
+     0},
     {"temporary fix, permanent fix a started day late: 10",
      {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_DIAGNOSED, 40),
       SF(CFD_MS_SERVICE_RESTORED, 60, A_WORKAROUND, 120), S(CFD_MS_SERVICE_RESTORED, 121)},
-     CFD_VIOLATION_TEMPORARY_FIX_LATE, 1, 10},
+     CFD_VIOLATION_TEMPORARY_FIX_LATE,
+     1,
+     10},
     {"temporary fix, still no permanent fix 2 days past the agreed time: 30",
      {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_DIAGNOSED, 40),
-      SF(CFD_MS_SERVICE_RESTORED, 60, A_WORKAROUND, 120), S(CFD_MS_EVENT_REPORT_SUBMITTED, 70),
-      S(CFD_MS_COMPLAINT, 120 + 2 * 24 * 60 + 1)},
-     CFD_VIOLATION_TEMPORARY_FIX_LATE, 1, 30},
+      SF(CFD_MS_SERVICE_RESTORED, 60, A_WORKAROUND, 120),
+      S(CFD_MS_EVENT_REPORT_SUBMITTED, 70), S(CFD_MS_COMPLAINT, 120 + 2 * 24 * 60 + 1)},
+     CFD_VIOLATION_TEMPORARY_FIX_LATE,
+     1,
+     30},
     {"temporary fix made permanent in time: no violation",
      {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_DIAGNOSED, 40),
       SF(CFD_MS_SERVICE_RESTORED, 60, A_WORKAROUND, 120), S(CFD_MS_SERVICE_RESTORED, 110)},
-     CFD_VIOLATION_NONE, 0, 0},
+     CFD_VIOLATION_NONE,
+     0,
+     0},
     {"part a day and a minute later than promised: 10 per started day, 20",
      {OPEN(A_AA), S(CFD_MS_ARRIVED_ON_SITE, 30), S(CFD_MS_DIAGNOSED, 40),
       SF(CFD_MS_PART_REPLACED, 60 + 24 * 60 + 1, A_PROMISED, 60)},
-     CFD_VIOLATION_PARTS_LATE, 1, 20},
+     CFD_VIOLATION_PARTS_LATE,
+     1,
+     20},
     {"part on time: no violation",
      {OPEN(A_AA), SF(CFD_MS_PART_REPLACED, 50, A_PROMISED, 60)},
-     CFD_VIOLATION_NONE, 0, 0},
+     CFD_VIOLATION_NONE,
+     0,
+     0},
 };
 
 static cfd_event make_event(const astep *s, const char *id, const char *wo)
@@ -214,8 +289,8 @@ static cfd_event make_event(const astep *s, const char *id, const char *wo)
     if (s->kind == CFD_MS_CUSTOMER_ABSENT && s->arg != 0)
         ev.visit.note.leaving_time_ms = FX_T0 + s->arg * FX_MIN;
     if (s->kind == CFD_MS_SIGNATURE_WAIVED)
-        ev.visit.reason = s->flag == A_REMOTE ? CFD_WAIVER_REMOTE_RESTORATION
-                                              : CFD_WAIVER_REFUSED;
+        ev.visit.reason =
+            s->flag == A_REMOTE ? CFD_WAIVER_REMOTE_RESTORATION : CFD_WAIVER_REFUSED;
     return ev;
 }
 
@@ -366,7 +441,8 @@ static void test_serial_date(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         print_message("case: %s\n", cases[i].name);
-        assert_int_equal(cfd_part_serial_date(cases[i].serial, cases[i].fmt), cases[i].want);
+        assert_int_equal(cfd_part_serial_date(cases[i].serial, cases[i].fmt),
+                         cases[i].want);
     }
     /* 2023-04-15 to 2026-01-01 09:00 UTC: 992 whole days. */
     assert_int_equal(cfd_part_age_days(20230415, FX_T0), 992);
@@ -471,12 +547,9 @@ static void test_policy_pinning(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_violation_table),
-        cmocka_unit_test(test_points_from_policy),
-        cmocka_unit_test(test_monthly_sums),
-        cmocka_unit_test(test_serial_date),
-        cmocka_unit_test(test_part_on_record),
-        cmocka_unit_test(test_repeat_fault),
+        cmocka_unit_test(test_violation_table), cmocka_unit_test(test_points_from_policy),
+        cmocka_unit_test(test_monthly_sums),    cmocka_unit_test(test_serial_date),
+        cmocka_unit_test(test_part_on_record),  cmocka_unit_test(test_repeat_fault),
         cmocka_unit_test(test_policy_pinning),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

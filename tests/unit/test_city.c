@@ -21,19 +21,26 @@
 
 /* A report of order wo by customer cust at T0 + at_min; ended/at offsets, 0 = none. */
 static cfd_city_report rep(const char *wo, const char *cust, int64_t at_min,
-                           int64_t ended_min, uint32_t version) {
-    cfd_city_report r = {.city = "Chongqing", .service = "internet", .work_order = (char *)wo,
-                         .customer_id = (char *)cust, .reported_at_ms = T0 + at_min * MIN,
+                           int64_t ended_min, uint32_t version)
+{
+    cfd_city_report r = {.city = "Chongqing",
+                         .service = "internet",
+                         .work_order = (char *)wo,
+                         .customer_id = (char *)cust,
+                         .reported_at_ms = T0 + at_min * MIN,
                          .ended_at_ms = ended_min ? T0 + ended_min * MIN : 0,
-                         .ownership_unclear = true, .record_version = version};
+                         .ownership_unclear = true,
+                         .record_version = version};
     return r;
 }
 
-static void merge(cfd_city_state *st, cfd_city_report r) {
+static void merge(cfd_city_state *st, cfd_city_report r)
+{
     assert_true(cfd_city_merge(st, &r));
 }
 
-static void test_report_of(void **state) {
+static void test_report_of(void **state)
+{
     (void)state;
     cfd_record *rec = cfd_record_new();
     cfd_city_report r;
@@ -82,7 +89,8 @@ static void test_report_of(void **state) {
 }
 
 /* Three customers within 30 min: severe just after 30 min from the third report. */
-static void test_three_within_window(void **state) {
+static void test_three_within_window(void **state)
+{
     (void)state;
     cfd_city_state *st = cfd_city_state_new();
     cfd_incident out[3];
@@ -117,8 +125,10 @@ static void test_three_within_window(void **state) {
     assert_true(has_alert);
     assert_int_equal(alert.kind, CFD_ALERT_SEVERE_FAULT);
     assert_int_equal(alert.recipients, CFD_RECIPIENT_NOC_DUTY_MANAGER);
-    assert_string_equal(alert.alert_id, "INC-Chongqing|internet|1764045000000/SEVERE_FAULT");
-    assert_non_null(strstr(alert.message, "3 group customers without internet in Chongqing"));
+    assert_string_equal(alert.alert_id,
+                        "INC-Chongqing|internet|1764045000000/SEVERE_FAULT");
+    assert_non_null(
+        strstr(alert.message, "3 group customers without internet in Chongqing"));
     /* Opened once: a second look says nothing, and no timer is pending. */
     assert_int_equal(cfd_city_collect(st, due + MIN, out, &alert, &has_alert), 0);
     assert_int_equal(cfd_city_next(st), 0);
@@ -126,7 +136,8 @@ static void test_three_within_window(void **state) {
 }
 
 /* Reports further apart than 30 min, or the same customer twice, make no window. */
-static void test_no_window(void **state) {
+static void test_no_window(void **state)
+{
     (void)state;
     cfd_incident out[3];
     cfd_alert alert;
@@ -159,7 +170,8 @@ typedef struct ended_case {
 
 /* Lasting more than 30 min from the third report (at T0 + 10 min): any order of the
  * window not ended by T0 + 40 min. */
-static void test_lasting(void **state) {
+static void test_lasting(void **state)
+{
     (void)state;
     static const ended_case cases[] = {
         {"none ended", {0, 0, 0}, true},
@@ -190,7 +202,8 @@ static void test_lasting(void **state) {
 }
 
 /* Joining customers, exclusion from the assessment, closing; replays change nothing. */
-static void test_join_exclude_close(void **state) {
+static void test_join_exclude_close(void **state)
+{
     (void)state;
     cfd_incident out[3];
     cfd_alert alert;
@@ -216,14 +229,18 @@ static void test_join_exclude_close(void **state) {
     assert_false(cfd_city_merge(st, &other));
 
     /* Every member found to be the customer's own fault: excluded, and it stands. */
-    static const struct { const char *wo, *cust; int64_t at; } m[] = {
+    static const struct {
+        const char *wo, *cust;
+        int64_t at;
+    } m[] = {
         {"WO-A", "C-A", 0}, {"WO-B", "C-B", 5}, {"WO-C", "C-C", 10}, {"WO-D", "C-D", 45}};
     for (size_t i = 0; i < 4; i++) {
         cfd_city_report r = rep(m[i].wo, m[i].cust, m[i].at, 0, 3);
         r.excluded = true;
         r.ownership_unclear = false;
         merge(st, r);
-        assert_int_equal(cfd_city_collect(st, T0 + 50 * MIN, out, &alert, &has_alert), i == 3);
+        assert_int_equal(cfd_city_collect(st, T0 + 50 * MIN, out, &alert, &has_alert),
+                         i == 3);
     }
     assert_true(out[0].excluded_from_assessment);
     assert_false(out[0].ownership_unclear);
@@ -234,7 +251,8 @@ static void test_join_exclude_close(void **state) {
         cfd_city_report r = rep(m[i].wo, m[i].cust, m[i].at, 90 - (int64_t)i, 4);
         r.excluded = true;
         merge(st, r);
-        assert_int_equal(cfd_city_collect(st, T0 + 100 * MIN, out, &alert, &has_alert), i == 3);
+        assert_int_equal(cfd_city_collect(st, T0 + 100 * MIN, out, &alert, &has_alert),
+                         i == 3);
     }
     assert_int_equal(out[0].status, CFD_INCIDENT_CLOSED);
     assert_int_equal(out[0].closed_at_ms, T0 + 90 * MIN);
@@ -256,7 +274,8 @@ static void test_join_exclude_close(void **state) {
 }
 
 /* The same reports in any arrival order, with replays, give the same incident. */
-static void test_arrival_order(void **state) {
+static void test_arrival_order(void **state)
+{
     (void)state;
     enum { N = 6, RUNS = 300 };
     cfd_city_report all[N] = {
@@ -306,15 +325,16 @@ static void test_arrival_order(void **state) {
 
 /* Pruning counts in event time, from the key's latest report or end, never the clock:
  * the same reports keep the same reports whenever they are replayed. */
-static void test_prune(void **state) {
+static void test_prune(void **state)
+{
     (void)state;
     cfd_incident out[3];
     cfd_alert alert;
     bool has_alert;
     cfd_city_state *st = cfd_city_state_new();
     int64_t day = 24 * 60;
-    merge(st, rep("WO-A", "C-A", 0, 0, 1));   /* never ended: dropped after 7 days */
-    merge(st, rep("WO-B", "C-B", 0, 60, 1));  /* ended: dropped 7 days after */
+    merge(st, rep("WO-A", "C-A", 0, 0, 1));  /* never ended: dropped after 7 days */
+    merge(st, rep("WO-B", "C-B", 0, 60, 1)); /* ended: dropped 7 days after */
     merge(st, rep("WO-C", "C-C", 6 * day, 0, 1));
     assert_int_equal(cfd_city_prune(st), 0);
     /* A report 7 days and 61 min after the first moves the key's time on. */
@@ -325,7 +345,8 @@ static void test_prune(void **state) {
     /* Members of an open incident stay, however old. */
     merge(st, rep("WO-D", "C-D", 6 * day + 1, 0, 1));
     merge(st, rep("WO-E", "C-E", 6 * day + 2, 0, 1));
-    assert_int_equal(cfd_city_collect(st, T0 + (6 * day + 40) * MIN, out, &alert, &has_alert), 1);
+    assert_int_equal(
+        cfd_city_collect(st, T0 + (6 * day + 40) * MIN, out, &alert, &has_alert), 1);
     merge(st, rep("WO-G", "C-G", 30 * day, 0, 1)); /* joins the open incident too */
     assert_int_equal(cfd_city_prune(st), 0);
     assert_int_equal(st->n_reports, 5);
@@ -335,7 +356,8 @@ static void test_prune(void **state) {
 /* What a worker's batch does with a key: merge its reports, judge at the key's own
  * time, prune. */
 static size_t city_batch(cfd_city_state *st, const cfd_city_report *r, size_t n,
-                         char log[][120], size_t n_log) {
+                         char log[][120], size_t n_log)
+{
     cfd_incident out[3];
     cfd_alert alert;
     bool has_alert;
@@ -353,11 +375,12 @@ static size_t city_batch(cfd_city_state *st, const cfd_city_report *r, size_t n,
 /* A month-old outage replayed one report per batch (a backlog, a rebuild: the clock is
  * a month later) opens and closes the same incident as when all its reports share one
  * batch. */
-static void test_replay_month_old(void **state) {
+static void test_replay_month_old(void **state)
+{
     (void)state;
     const cfd_city_report scenario[] = {
-        rep("WO-A", "C-A", 0, 0, 1),  rep("WO-B", "C-B", 10, 0, 1),
-        rep("WO-C", "C-C", 20, 0, 1), rep("WO-A", "C-A", 0, 90, 2),
+        rep("WO-A", "C-A", 0, 0, 1),   rep("WO-B", "C-B", 10, 0, 1),
+        rep("WO-C", "C-C", 20, 0, 1),  rep("WO-A", "C-A", 0, 90, 2),
         rep("WO-B", "C-B", 10, 95, 2), rep("WO-C", "C-C", 20, 100, 2),
     };
     const size_t n = sizeof(scenario) / sizeof(scenario[0]);
@@ -380,15 +403,18 @@ static void test_replay_month_old(void **state) {
     for (size_t i = 0; i < n_one; i++)
         assert_string_equal(one[i], all[i]);
     char want[120];
-    snprintf(want, sizeof(want), "INC-Chongqing|internet|%lld INCIDENT_STATUS_OPEN v1 members 3 closed 0",
+    snprintf(want, sizeof(want),
+             "INC-Chongqing|internet|%lld INCIDENT_STATUS_OPEN v1 members 3 closed 0",
              (long long)(T0 + 20 * MIN));
     assert_string_equal(one[0], want);
-    snprintf(want, sizeof(want), "INC-Chongqing|internet|%lld INCIDENT_STATUS_CLOSED v2 members 3 closed %lld",
+    snprintf(want, sizeof(want),
+             "INC-Chongqing|internet|%lld INCIDENT_STATUS_CLOSED v2 members 3 closed %lld",
              (long long)(T0 + 20 * MIN), (long long)(T0 + 100 * MIN));
     assert_string_equal(one[1], want);
 }
 
-static void test_codec(void **state) {
+static void test_codec(void **state)
+{
     (void)state;
     char errstr[128];
     uint8_t *buf = NULL;
@@ -410,9 +436,9 @@ static void test_codec(void **state) {
                      CFD_ERR_MISSING_FIELD);
     assert_string_equal(errstr, "city report without service");
     free(buf);
-    assert_int_equal(cfd_codec_city_report_decode("\xff\xff\xff", 3, &out, errstr,
-                                                  sizeof(errstr)),
-                     CFD_ERR_DECODE);
+    assert_int_equal(
+        cfd_codec_city_report_decode("\xff\xff\xff", 3, &out, errstr, sizeof(errstr)),
+        CFD_ERR_DECODE);
 
     /* A state with an open incident survives the round trip byte for byte. */
     cfd_incident incs[3];
@@ -446,7 +472,8 @@ static void test_codec(void **state) {
     cfd_city_state_destroy(back);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_of),
         cmocka_unit_test(test_three_within_window),

@@ -12,7 +12,8 @@
 
 #include "confirmd/cluster.h"
 
-static void test_crc16(void **state) {
+static void test_crc16(void **state)
+{
     (void)state;
     /* The specification's check value of CRC16-CCITT (XMODEM). */
     assert_int_equal(cfd_cluster_crc16("123456789", 9), 0x31C3);
@@ -20,7 +21,8 @@ static void test_crc16(void **state) {
 }
 
 /* Each key, and its slot as `CLUSTER KEYSLOT` of Redis 7.0 answers. */
-static void test_key_slot(void **state) {
+static void test_key_slot(void **state)
+{
     static const struct {
         const char *key;
         int slot;
@@ -53,15 +55,17 @@ static void test_key_slot(void **state) {
 }
 
 /* Binary keys: the length counts, not a NUL. */
-static void test_key_slot_binary(void **state) {
+static void test_key_slot_binary(void **state)
+{
     (void)state;
     assert_int_equal(cfd_cluster_key_slot("foo\0bar", 3), 12182);
     assert_int_equal(cfd_cluster_key_slot("x{foo}\0z", 8), 12182);
     assert_int_not_equal(cfd_cluster_key_slot("foo\0bar", 7), 12182);
 }
 
-static void test_bad_seeds(void **state) {
-    static const char *const seeds[] = {NULL, "", " , ", "localhost", ":6379",
+static void test_bad_seeds(void **state)
+{
+    static const char *const seeds[] = {NULL,  "",        " , ",   "localhost", ":6379",
                                         "h:0", "h:65536", "h:12x", "h:"};
     (void)state;
     for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
@@ -76,7 +80,8 @@ static void test_bad_seeds(void **state) {
     }
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc16),
         cmocka_unit_test(test_key_slot),

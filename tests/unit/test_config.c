@@ -30,14 +30,18 @@ static const struct key_case {
     const char *def_str;
     int64_t def_num;
 } keys[] = {
-    {"worker.input_topics", K_STR, offsetof(cfd_config, input_topics), "confirmd.events", 0},
-    {"worker.records_topic", K_STR, offsetof(cfd_config, records_topic), "confirmd.records", 0},
-    {"worker.alerts_topic", K_STR, offsetof(cfd_config, alerts_topic), "confirmd.alerts", 0},
+    {"worker.input_topics", K_STR, offsetof(cfd_config, input_topics), "confirmd.events",
+     0},
+    {"worker.records_topic", K_STR, offsetof(cfd_config, records_topic), "confirmd.records",
+     0},
+    {"worker.alerts_topic", K_STR, offsetof(cfd_config, alerts_topic), "confirmd.alerts",
+     0},
     {"worker.deadletter_topic", K_STR, offsetof(cfd_config, deadletter_topic),
      "confirmd.deadletter", 0},
     {"worker.incidents_topic", K_STR, offsetof(cfd_config, incidents_topic),
      "confirmd.incidents", 0},
-    {"worker.alarms_topic", K_STR, offsetof(cfd_config, alarms_topic), "confirmd.alarms", 0},
+    {"worker.alarms_topic", K_STR, offsetof(cfd_config, alarms_topic), "confirmd.alarms",
+     0},
     {"worker.inventory_topic", K_STR, offsetof(cfd_config, inventory_topic),
      "confirmd.inventory", 0},
     {"worker.city_reports_topic", K_STR, offsetof(cfd_config, city_reports_topic),
@@ -47,7 +51,8 @@ static const struct key_case {
     {"worker.deadletter_max_original", K_INT, offsetof(cfd_config, deadletter_max_original),
      NULL, 65536},
     {"worker.poll_timeout", K_MS, offsetof(cfd_config, poll_timeout_ms), NULL, 100},
-    {"worker.park_window", K_MS, offsetof(cfd_config, park_window_ms), NULL, 24 * 3600000LL},
+    {"worker.park_window", K_MS, offsetof(cfd_config, park_window_ms), NULL,
+     24 * 3600000LL},
     {"worker.log_level", K_STR, offsetof(cfd_config, log_level), "info", 0},
     {"worker.log_file", K_STR, offsetof(cfd_config, log_file), "", 0},
     {"worker.clock", K_STR, offsetof(cfd_config, clock), "system", 0},
@@ -65,7 +70,8 @@ static const struct key_case {
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
-static const struct key_case *key_find(const char *key) {
+static const struct key_case *key_find(const char *key)
+{
     for (size_t i = 0; i < N_KEYS; i++) {
         if (strcmp(keys[i].key, key) == 0)
             return &keys[i];
@@ -74,11 +80,13 @@ static const struct key_case *key_find(const char *key) {
     return NULL;
 }
 
-static const char *field_str(const cfd_config *cfg, const struct key_case *k) {
+static const char *field_str(const cfd_config *cfg, const struct key_case *k)
+{
     return *(char *const *)((const char *)cfg + k->offset);
 }
 
-static int64_t field_num(const cfd_config *cfg, const struct key_case *k) {
+static int64_t field_num(const cfd_config *cfg, const struct key_case *k)
+{
     const char *p = (const char *)cfg + k->offset;
     if (k->kind == K_BOOL)
         return *(const bool *)p;
@@ -86,7 +94,8 @@ static int64_t field_num(const cfd_config *cfg, const struct key_case *k) {
 }
 
 /* Asserts that every field and the Kafka list of a and b are equal. */
-static void assert_config_equal(const cfd_config *a, const cfd_config *b) {
+static void assert_config_equal(const cfd_config *a, const cfd_config *b)
+{
     for (size_t i = 0; i < N_KEYS; i++) {
         if (keys[i].kind == K_STR)
             assert_string_equal(field_str(a, &keys[i]), field_str(b, &keys[i]));
@@ -101,7 +110,8 @@ static void assert_config_equal(const cfd_config *a, const cfd_config *b) {
     }
 }
 
-static void assert_defaults(const cfd_config *cfg) {
+static void assert_defaults(const cfd_config *cfg)
+{
     for (size_t i = 0; i < N_KEYS; i++) {
         if (keys[i].kind == K_STR)
             assert_string_equal(field_str(cfg, &keys[i]), keys[i].def_str);
@@ -110,7 +120,8 @@ static void assert_defaults(const cfd_config *cfg) {
     }
 }
 
-static void test_defaults(void **state) {
+static void test_defaults(void **state)
+{
     (void)state;
     cfd_config *cfg = cfd_config_new();
     assert_defaults(cfg);
@@ -119,7 +130,8 @@ static void test_defaults(void **state) {
     cfd_config_destroy(NULL);
 }
 
-static void test_set_good(void **state) {
+static void test_set_good(void **state)
+{
     static const struct {
         const char *key, *value;
         const char *want_str; /* for string keys */
@@ -156,8 +168,8 @@ static void test_set_good(void **state) {
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct key_case *k = key_find(cases[i].key);
         err[0] = '\0';
-        assert_int_equal(cfd_config_set(cfg, cases[i].key, cases[i].value, err, sizeof(err)),
-                         CFD_OK);
+        assert_int_equal(
+            cfd_config_set(cfg, cases[i].key, cases[i].value, err, sizeof(err)), CFD_OK);
         assert_string_equal(err, "");
         if (k->kind == K_STR)
             assert_string_equal(field_str(cfg, k), cases[i].want_str);
@@ -167,7 +179,8 @@ static void test_set_good(void **state) {
     cfd_config_destroy(cfg);
 }
 
-static void test_set_bad(void **state) {
+static void test_set_bad(void **state)
+{
     static const struct {
         const char *key, *value, *err;
     } cases[] = {
@@ -185,17 +198,21 @@ static void test_set_bad(void **state) {
         {"redis.db", "-1", "redis.db: -1 is out of range 0..2147483647"},
         {"redis.db", "2147483648", "redis.db: 2147483648 is out of range 0..2147483647"},
         {"worker.poll_timeout", "0", "worker.poll_timeout: 0 is out of range 1ms..1min"},
-        {"worker.poll_timeout", "61s", "worker.poll_timeout: 61s is out of range 1ms..1min"},
+        {"worker.poll_timeout", "61s",
+         "worker.poll_timeout: 61s is out of range 1ms..1min"},
         {"worker.park_window", "3x",
-         "worker.park_window: not a duration: '3x' (expected e.g. 500ms, 30s, 5min, 24h, 7d)"},
-        {"worker.park_window", "366d", "worker.park_window: 366d is out of range 1ms..365d"},
+         "worker.park_window: not a duration: '3x' (expected e.g. 500ms, 30s, 5min, 24h, "
+         "7d)"},
+        {"worker.park_window", "366d",
+         "worker.park_window: 366d is out of range 1ms..365d"},
         {"redis.timeout", "-1s",
          "redis.timeout: not a duration: '-1s' (expected e.g. 500ms, 30s, 5min, 24h, 7d)"},
         {"redis.timeout", "6min", "redis.timeout: 6min is out of range 1ms..5min"},
         {"redis.retry_max", "2h", "redis.retry_max: 2h is out of range 1ms..1h"},
         {"worker.log_level", "verbose",
          "worker.log_level: 'verbose' is not one of debug, info, warn, error"},
-        {"worker.log_level", "", "worker.log_level: '' is not one of debug, info, warn, error"},
+        {"worker.log_level", "",
+         "worker.log_level: '' is not one of debug, info, warn, error"},
         {"worker.on_state_loss", "resume",
          "worker.on_state_loss: 'resume' is not one of refuse, replay"},
         {"worker.input_topics", "", "worker.input_topics: must not be empty"},
@@ -224,8 +241,9 @@ static void test_set_bad(void **state) {
     cfd_config *cfg = cfd_config_new();
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        assert_int_equal(cfd_config_set(cfg, cases[i].key, cases[i].value, err, sizeof(err)),
-                         CFD_ERR_CONFIG);
+        assert_int_equal(
+            cfd_config_set(cfg, cases[i].key, cases[i].value, err, sizeof(err)),
+            CFD_ERR_CONFIG);
         assert_string_equal(err, cases[i].err);
     }
     /* A rejected value leaves the old one in place. */
@@ -236,7 +254,8 @@ static void test_set_bad(void **state) {
     cfd_config_destroy(cfg);
 }
 
-static void test_set_pair(void **state) {
+static void test_set_pair(void **state)
+{
     static const struct {
         const char *pair;
         const char *err;        /* NULL: accepted */
@@ -252,7 +271,8 @@ static void test_set_pair(void **state) {
         {"=5", "'=5': expected key=value, the key is empty", NULL, NULL},
         {"a=b=c", "a: unknown key", NULL, NULL},
         {"redis.port=", "redis.port: not an integer: ''", NULL, NULL},
-        {"kafka.bogus=1", "kafka.bogus: No such configuration property: \"bogus\"", NULL, NULL},
+        {"kafka.bogus=1", "kafka.bogus: No such configuration property: \"bogus\"", NULL,
+         NULL},
     };
     (void)state;
     char err[512];
@@ -266,8 +286,9 @@ static void test_set_pair(void **state) {
             assert_string_equal(err, cases[i].err);
         } else {
             assert_int_equal(rc, CFD_OK);
-            assert_int_equal(cfd_config_set(want, cases[i].key, cases[i].want, err, sizeof(err)),
-                             CFD_OK);
+            assert_int_equal(
+                cfd_config_set(want, cases[i].key, cases[i].want, err, sizeof(err)),
+                CFD_OK);
         }
         assert_config_equal(got, want);
         cfd_config_destroy(got);
@@ -275,7 +296,8 @@ static void test_set_pair(void **state) {
     }
 }
 
-static void test_kafka_passthrough(void **state) {
+static void test_kafka_passthrough(void **state)
+{
     static const char *const pairs[] = {
         "kafka.bootstrap.servers=h1:9092",
         "kafka.consumer.client.id=consumer-id",
@@ -308,7 +330,8 @@ static void test_kafka_passthrough(void **state) {
     cfd_config_destroy(cfg);
 }
 
-static void test_parse_duration(void **state) {
+static void test_parse_duration(void **state)
+{
     static const struct {
         const char *text;
         int rc;
@@ -356,15 +379,16 @@ static void test_parse_duration(void **state) {
     }
 }
 
-static void test_parse_bool(void **state) {
+static void test_parse_bool(void **state)
+{
     static const struct {
         const char *text;
         int rc;
         bool value;
     } cases[] = {
-        {"true", 0, true}, {"TRUE", 0, true}, {"yes", 0, true}, {"on", 0, true},
-        {"1", 0, true}, {"false", 0, false}, {"No", 0, false}, {"off", 0, false},
-        {"0", 0, false}, {"", -1, false}, {"2", -1, false}, {"truthy", -1, false},
+        {"true", 0, true},   {"TRUE", 0, true},   {"yes", 0, true}, {"on", 0, true},
+        {"1", 0, true},      {"false", 0, false}, {"No", 0, false}, {"off", 0, false},
+        {"0", 0, false},     {"", -1, false},     {"2", -1, false}, {"truthy", -1, false},
         {" yes", -1, false},
     };
     (void)state;
@@ -378,7 +402,8 @@ static void test_parse_bool(void **state) {
 }
 
 /* Writes text to a new temporary file; @returns its malloc'd path. */
-static char *write_temp(const char *text) {
+static char *write_temp(const char *text)
+{
     const char *dir = getenv("TMPDIR");
     char *path;
     int fd;
@@ -396,7 +421,8 @@ static char *write_temp(const char *text) {
     return path;
 }
 
-static char *long_line_file(void) {
+static char *long_line_file(void)
+{
     char *text = malloc(512);
     assert_non_null(text);
     strcpy(text, "[redis]\nhost = ");
@@ -405,15 +431,17 @@ static char *long_line_file(void) {
     return text;
 }
 
-static void test_file_errors(void **state) {
+static void test_file_errors(void **state)
+{
     static const struct {
         const char *text;
         const char *err; /* after "path" */
     } cases[] = {
-        {"[worker]\nbatch_size = 0\n", ":2: error: worker.batch_size: 0 is out of range 1..10000"},
-        {"; comment\nbatch_size = 5\n",
-         ":2: error: 'batch_size' is outside any section (put it under [worker], [redis] or "
-         "[kafka])"},
+        {"[worker]\nbatch_size = 0\n",
+         ":2: error: worker.batch_size: 0 is out of range 1..10000"},
+        {"; comment\nbatch_size = 5\n", ":2: error: 'batch_size' is outside any section "
+                                        "(put it under [worker], [redis] or "
+                                        "[kafka])"},
         {"[worker]\n\n[redsi]\nport = 1\n", ":3: error: unknown section [redsi]"},
         {"[worker]\n[bogus]\n", ":2: error: unknown section [bogus]"},
         {"[ redis ]\nport = 1\n", ":1: error: unknown section [ redis ]"},
@@ -425,8 +453,10 @@ static void test_file_errors(void **state) {
         {"[redis]\n\t[worker]\n",
          ":2: error: indented line: keys and [sections] must start in the first column "
          "(multi-line values are not supported)"},
-        {"[redis]\nport 6380\n", ":2: error: syntax error: expected [section] or key = value"},
-        {"[redis\nport = 1\n", ":1: error: syntax error: expected [section] or key = value"},
+        {"[redis]\nport 6380\n",
+         ":2: error: syntax error: expected [section] or key = value"},
+        {"[redis\nport = 1\n",
+         ":1: error: syntax error: expected [section] or key = value"},
         {"[worker]\nbad line\nbatch_size = 0\n",
          ":2: error: syntax error: expected [section] or key = value"},
         {"[worker]\nbatch_size = 0\nbad line\n",
@@ -437,7 +467,8 @@ static void test_file_errors(void **state) {
         {"[worker]\r\n\r\nlog_level = loud\r\n",
          ":3: error: worker.log_level: 'loud' is not one of debug, info, warn, error"},
         {"[kafka]\nbootstrap.servers = h:1\nno.such.thing = 1\n",
-         ":3: error: kafka.no.such.thing: No such configuration property: \"no.such.thing\""},
+         ":3: error: kafka.no.such.thing: No such configuration property: "
+         "\"no.such.thing\""},
         {"[kafka.producer]\nbatch.num.messages = lots\n",
          ":2: error: kafka.producer.batch.num.messages: Invalid value for configuration "
          "property \"batch.num.messages\""},
@@ -461,15 +492,16 @@ static void test_file_errors(void **state) {
     }
 
     cfd_config *cfg = cfd_config_new();
-    assert_int_equal(cfd_config_load_file(cfg, CFD_SOURCE_DIR "/no/such/file.ini", err,
-                                          sizeof(err)),
-                     CFD_ERR_CONFIG);
+    assert_int_equal(
+        cfd_config_load_file(cfg, CFD_SOURCE_DIR "/no/such/file.ini", err, sizeof(err)),
+        CFD_ERR_CONFIG);
     assert_string_equal(err, CFD_SOURCE_DIR
                         "/no/such/file.ini: error: cannot open: No such file or directory");
     cfd_config_destroy(cfg);
 }
 
-static void test_file_good(void **state) {
+static void test_file_good(void **state)
+{
     static const struct {
         const char *text;
         const char *const pairs[4]; /* the same settings as --set pairs */
@@ -513,7 +545,8 @@ static void test_file_good(void **state) {
 }
 
 /* @returns the reference as a malloc'd string. */
-static char *reference_text(void) {
+static char *reference_text(void)
+{
     char *text = NULL;
     size_t size = 0;
     FILE *out = open_memstream(&text, &size);
@@ -524,7 +557,8 @@ static char *reference_text(void) {
     return text;
 }
 
-static char *read_source_file(const char *rel) {
+static char *read_source_file(const char *rel)
+{
     char path[1024];
     FILE *fp;
     long size;
@@ -546,7 +580,8 @@ static char *read_source_file(const char *rel) {
     return text;
 }
 
-static void test_reference(void **state) {
+static void test_reference(void **state)
+{
     (void)state;
     char *ref = reference_text();
     char row[128];
@@ -573,7 +608,8 @@ static void test_reference(void **state) {
     free(ref);
 }
 
-static void test_sample_file(void **state) {
+static void test_sample_file(void **state)
+{
     (void)state;
     char err[1024];
     char needle[128];
@@ -585,12 +621,12 @@ static void test_sample_file(void **state) {
     if (cfd_config_load_file(cfg, CFD_SOURCE_DIR "/config/confirmd.ini", err, sizeof(err)))
         fail_msg("%s", err);
     /* The sample shows the defaults, and every key. */
-    assert_int_equal(cfd_config_set(defaults, "kafka.bootstrap.servers", "localhost:9092", err,
-                                    sizeof(err)),
+    assert_int_equal(cfd_config_set(defaults, "kafka.bootstrap.servers", "localhost:9092",
+                                    err, sizeof(err)),
                      CFD_OK);
-    assert_int_equal(cfd_config_set(defaults, "kafka.consumer.group.id", "confirmd", err,
-                                    sizeof(err)),
-                     CFD_OK);
+    assert_int_equal(
+        cfd_config_set(defaults, "kafka.consumer.group.id", "confirmd", err, sizeof(err)),
+        CFD_OK);
     assert_config_equal(cfg, defaults);
     for (size_t i = 0; i < N_KEYS; i++) {
         snprintf(needle, sizeof(needle), "\n%s =", strchr(keys[i].key, '.') + 1);
@@ -602,18 +638,14 @@ static void test_sample_file(void **state) {
     cfd_config_destroy(defaults);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_set_good),
-        cmocka_unit_test(test_set_bad),
-        cmocka_unit_test(test_set_pair),
-        cmocka_unit_test(test_kafka_passthrough),
-        cmocka_unit_test(test_parse_duration),
-        cmocka_unit_test(test_parse_bool),
-        cmocka_unit_test(test_file_errors),
-        cmocka_unit_test(test_file_good),
-        cmocka_unit_test(test_reference),
+        cmocka_unit_test(test_defaults),          cmocka_unit_test(test_set_good),
+        cmocka_unit_test(test_set_bad),           cmocka_unit_test(test_set_pair),
+        cmocka_unit_test(test_kafka_passthrough), cmocka_unit_test(test_parse_duration),
+        cmocka_unit_test(test_parse_bool),        cmocka_unit_test(test_file_errors),
+        cmocka_unit_test(test_file_good),         cmocka_unit_test(test_reference),
         cmocka_unit_test(test_sample_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,16 +26,17 @@
 
 /* What the callbacks saw. */
 typedef struct seen {
-    bool refuse;                 /* refuse every assignment */
-    int64_t resume[PARTS];       /* where assign says each partition resumes */
+    bool refuse;           /* refuse every assignment */
+    int64_t resume[PARTS]; /* where assign says each partition resumes */
     int n_assigns, n_assigned, n_revokes;
-    int64_t got[PARTS][32];      /* offsets received, per partition */
+    int64_t got[PARTS][32]; /* offsets received, per partition */
     size_t n_got[PARTS];
     int n_batches;
-    bool mixed;                  /* a batch held more than one partition */
+    bool mixed; /* a batch held more than one partition */
 } seen;
 
-static int on_assign(void *ctx, cfd_topic_part *parts, size_t n) {
+static int on_assign(void *ctx, cfd_topic_part *parts, size_t n)
+{
     seen *s = ctx;
     s->n_assigns++;
     for (size_t i = 0; i < n; i++) {
@@ -46,7 +47,8 @@ static int on_assign(void *ctx, cfd_topic_part *parts, size_t n) {
     return s->refuse ? -1 : 0;
 }
 
-static void on_assigned(void *ctx, const cfd_topic_part *parts, size_t n) {
+static void on_assigned(void *ctx, const cfd_topic_part *parts, size_t n)
+{
     seen *s = ctx;
     (void)parts;
     (void)n;
@@ -55,7 +57,8 @@ static void on_assigned(void *ctx, const cfd_topic_part *parts, size_t n) {
 
 static cfd_consumer *revoking; /* marks partition 1 done up to 2 when revoked */
 
-static void on_revoke(void *ctx, const cfd_topic_part *parts, size_t n) {
+static void on_revoke(void *ctx, const cfd_topic_part *parts, size_t n)
+{
     seen *s = ctx;
     (void)parts;
     (void)n;
@@ -64,7 +67,8 @@ static void on_revoke(void *ctx, const cfd_topic_part *parts, size_t n) {
         cfd_consumer_done(revoking, 0, 1, 2);
 }
 
-static cfd_err on_batch(void *ctx, int32_t part, cfd_msg *msgs, size_t n) {
+static cfd_err on_batch(void *ctx, int32_t part, cfd_msg *msgs, size_t n)
+{
     seen *s = ctx;
     s->n_batches++;
     for (size_t i = 0; i < n; i++) {
@@ -77,7 +81,8 @@ static cfd_err on_batch(void *ctx, int32_t part, cfd_msg *msgs, size_t n) {
     return CFD_OK;
 }
 
-static void on_error(void *ctx, cfd_kafka_fault fault, const char *what) {
+static void on_error(void *ctx, cfd_kafka_fault fault, const char *what)
+{
     (void)ctx;
     (void)fault;
     (void)what;
@@ -92,7 +97,8 @@ typedef struct fixture {
 
 /* A one-broker mock cluster with topic "in" of PARTS partitions, PER_PART messages
  * in each. */
-static int setup(void **state) {
+static int setup(void **state)
+{
     fixture *f = calloc(1, sizeof(*f));
     char errstr[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -100,7 +106,8 @@ static int setup(void **state) {
     f->owner = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     assert_non_null(f->owner);
     rd_kafka_mock_cluster_t *mc = rd_kafka_handle_mock_cluster(f->owner);
-    snprintf(f->bootstraps, sizeof(f->bootstraps), "%s", rd_kafka_mock_cluster_bootstraps(mc));
+    snprintf(f->bootstraps, sizeof(f->bootstraps), "%s",
+             rd_kafka_mock_cluster_bootstraps(mc));
     assert_int_equal(rd_kafka_mock_topic_create(mc, "in", PARTS, 1), 0);
     for (int p = 0; p < PARTS; p++)
         for (int i = 0; i < PER_PART; i++)
@@ -113,14 +120,16 @@ static int setup(void **state) {
     return 0;
 }
 
-static int teardown(void **state) {
+static int teardown(void **state)
+{
     fixture *f = *state;
     rd_kafka_destroy(f->owner);
     free(f);
     return 0;
 }
 
-static cfd_consumer *consumer_new(const fixture *f, seen *s, const char *group) {
+static cfd_consumer *consumer_new(const fixture *f, seen *s, const char *group)
+{
     const cfd_kafka_prop props[] = {
         {"bootstrap.servers", (char *)f->bootstraps, CFD_KAFKA_BOTH},
         {"group.id", (char *)group, CFD_KAFKA_CONSUMER},
@@ -128,11 +137,17 @@ static cfd_consumer *consumer_new(const fixture *f, seen *s, const char *group) 
     };
     const cfd_kafka_opts kafka = {props, 3};
     const char *const topics[] = {"in"};
-    const cfd_consumer_opts opts = {.kafka = &kafka, .topics = topics, .n_topics = 1,
-                                    .max_messages = 100, .stop = &stop_flag,
+    const cfd_consumer_opts opts = {.kafka = &kafka,
+                                    .topics = topics,
+                                    .n_topics = 1,
+                                    .max_messages = 100,
+                                    .stop = &stop_flag,
                                     .log_module = "test"};
-    const cfd_consumer_cbs cbs = {.ctx = s, .assign = on_assign, .assigned = on_assigned,
-                                  .revoke = on_revoke, .batch = on_batch,
+    const cfd_consumer_cbs cbs = {.ctx = s,
+                                  .assign = on_assign,
+                                  .assigned = on_assigned,
+                                  .revoke = on_revoke,
+                                  .batch = on_batch,
                                   .error = on_error};
     char errstr[512];
     cfd_consumer *c = cfd_consumer_new(&opts, &cbs, errstr, sizeof(errstr));
@@ -141,7 +156,8 @@ static cfd_consumer *consumer_new(const fixture *f, seen *s, const char *group) 
     return c;
 }
 
-static size_t total(const seen *s) {
+static size_t total(const seen *s)
+{
     size_t n = 0;
     for (int p = 0; p < PARTS; p++)
         n += s->n_got[p];
@@ -149,7 +165,8 @@ static size_t total(const seen *s) {
 }
 
 /* Polls until want messages came in all (or 30 s). */
-static void poll_until(cfd_consumer *c, const seen *s, size_t want) {
+static void poll_until(cfd_consumer *c, const seen *s, size_t want)
+{
     int64_t until = cfd_monotonic_ms() + 30000;
     while (total(s) < want && cfd_monotonic_ms() < until)
         assert_int_equal(cfd_consumer_poll(c, 100), CFD_OK);
@@ -159,7 +176,8 @@ static void poll_until(cfd_consumer *c, const seen *s, size_t want) {
 /* Partition 0 resumes at 2 (the app's word), partition 1 at the start (nothing
  * committed); each batch holds one partition; after a seek back, partition 1 comes
  * again from there. Then commits are read back. */
-static void test_resume_dispatch_seek_commit(void **state) {
+static void test_resume_dispatch_seek_commit(void **state)
+{
     fixture *f = *state;
     seen s = {.resume = {2, CFD_OFFSET_COMMITTED}};
     cfd_consumer *c = consumer_new(f, &s, "g1");
@@ -184,7 +202,8 @@ static void test_resume_dispatch_seek_commit(void **state) {
     cfd_consumer_done(c, 0, 0, 3);
     cfd_consumer_done(c, 0, 0, 1);
     cfd_consumer_done(c, 0, 7, 3); /* not held: ignored */
-    cfd_topic_part tp[2] = {{.topic = "in", .partition = 0}, {.topic = "in", .partition = 1}};
+    cfd_topic_part tp[2] = {{.topic = "in", .partition = 0},
+                            {.topic = "in", .partition = 1}};
     int64_t until = cfd_monotonic_ms() + 10000;
     do {
         assert_int_equal(cfd_consumer_poll(c, 100), CFD_OK); /* commits, serves it */
@@ -209,7 +228,8 @@ static void test_resume_dispatch_seek_commit(void **state) {
 }
 
 /* An assignment the app refuses is not taken: nothing is consumed. */
-static void test_refused_assignment(void **state) {
+static void test_refused_assignment(void **state)
+{
     fixture *f = *state;
     seen s = {.refuse = true, .resume = {CFD_OFFSET_COMMITTED, CFD_OFFSET_COMMITTED}};
     cfd_consumer *c = consumer_new(f, &s, "g2");
@@ -224,7 +244,8 @@ static void test_refused_assignment(void **state) {
     cfd_consumer_destroy(c);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resume_dispatch_seek_commit),
         cmocka_unit_test(test_refused_assignment),

@@ -16,10 +16,18 @@ static void test_copy_and_clear(void **state)
 {
     char name[] = "重庆渝梁精密制造有限公司";
     const cfd_customer src = {
-        .name = name, .contact_person = "陈静", .contact_phone = "", .address = NULL,
-        .affected_service = "互联网专线 100M", .city = "重庆梁平", .customer_id = "CQ-1",
-        .tier = CFD_TIER_AAA, .gold = true, .importance = CFD_IMPORTANCE_CROSS_CITY,
-        .diamond = true, .cross_city_rental = true,
+        .name = name,
+        .contact_person = "陈静",
+        .contact_phone = "",
+        .address = NULL,
+        .affected_service = "互联网专线 100M",
+        .city = "重庆梁平",
+        .customer_id = "CQ-1",
+        .tier = CFD_TIER_AAA,
+        .gold = true,
+        .importance = CFD_IMPORTANCE_CROSS_CITY,
+        .diamond = true,
+        .cross_city_rental = true,
     };
     cfd_customer c;
 

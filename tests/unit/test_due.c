@@ -17,20 +17,29 @@
 
 /* An AAA order reported at T0 and accepted at T0 + 1 min: contact due T0 + 16 min,
  * on site T0 + 61 min, restoration T0 + 4 h. With contacted_at, the call is made. */
-static cfd_record *aaa_order(const cfd_policy *pol, int64_t contacted_at) {
+static cfd_record *aaa_order(const cfd_policy *pol, int64_t contacted_at)
+{
     char errstr[128];
     cfd_apply_outcome out;
-    cfd_event rep = {.event_id = "e1", .work_order = "WO-1", .event_time_ms = T0,
+    cfd_event rep = {.event_id = "e1",
+                     .work_order = "WO-1",
+                     .event_time_ms = T0,
                      .kind = CFD_MS_REPORTED};
     rep.report.customer.tier = CFD_TIER_AAA;
     rep.report.circuit_id = "CQ-1";
-    cfd_event acc = {.event_id = "e2", .work_order = "WO-1", .event_time_ms = T0 + MIN,
+    cfd_event acc = {.event_id = "e2",
+                     .work_order = "WO-1",
+                     .event_time_ms = T0 + MIN,
                      .kind = CFD_MS_ACCEPTED};
-    cfd_event con = {.event_id = "e3", .work_order = "WO-1", .event_time_ms = contacted_at,
+    cfd_event con = {.event_id = "e3",
+                     .work_order = "WO-1",
+                     .event_time_ms = contacted_at,
                      .kind = CFD_MS_CUSTOMER_CONTACTED};
     cfd_record *rec = cfd_record_new();
-    assert_int_equal(cfd_record_apply(rec, &rep, pol, &out, errstr, sizeof(errstr)), CFD_OK);
-    assert_int_equal(cfd_record_apply(rec, &acc, pol, &out, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_record_apply(rec, &rep, pol, &out, errstr, sizeof(errstr)),
+                     CFD_OK);
+    assert_int_equal(cfd_record_apply(rec, &acc, pol, &out, errstr, sizeof(errstr)),
+                     CFD_OK);
     if (contacted_at)
         assert_int_equal(cfd_record_apply(rec, &con, pol, &out, errstr, sizeof(errstr)),
                          CFD_OK);
@@ -39,12 +48,12 @@ static cfd_record *aaa_order(const cfd_policy *pol, int64_t contacted_at) {
 
 typedef struct due_case {
     const char *name;
-    int64_t now;              /* when the timer fires */
-    cfd_alert_kind kind;      /* first alert expected, NONE for none */
+    int64_t now;         /* when the timer fires */
+    cfd_alert_kind kind; /* first alert expected, NONE for none */
     cfd_metric metric;
     int32_t pct;
     cfd_recipient to;
-    int64_t next_after;       /* cfd_due_next after collecting */
+    int64_t next_after; /* cfd_due_next after collecting */
 } due_case;
 
 static const due_case cases[] = {
@@ -56,9 +65,8 @@ static const due_case cases[] = {
      CFD_RECIPIENT_ENGINEER, T0 + 16 * MIN + 1},
     {"at the deadline itself: met, nothing new beyond warnings", T0 + 16 * MIN,
      CFD_ALERT_WARNING, CFD_METRIC_CONTACT, 50, CFD_RECIPIENT_ENGINEER, T0 + 16 * MIN + 1},
-    {"after the deadline: breach to the department leader, warnings skipped",
-     T0 + 17 * MIN, CFD_ALERT_BREACH, CFD_METRIC_CONTACT, 100,
-     CFD_RECIPIENT_DEPARTMENT_LEADER,
+    {"after the deadline: breach to the department leader, warnings skipped", T0 + 17 * MIN,
+     CFD_ALERT_BREACH, CFD_METRIC_CONTACT, 100, CFD_RECIPIENT_DEPARTMENT_LEADER,
      T0 + 31 * MIN /* the on-site duty's 50 % comes before the escalation */},
     {"31 min after: breach and escalation together", T0 + 47 * MIN, CFD_ALERT_BREACH,
      CFD_METRIC_CONTACT, 100, CFD_RECIPIENT_DEPARTMENT_LEADER,
@@ -66,7 +74,8 @@ static const due_case cases[] = {
 };
 
 /* Each case collects once at its instant; checks the first alert and the next timer. */
-static void test_due_table(void **state) {
+static void test_due_table(void **state)
+{
     (void)state;
     cfd_policy pol;
     cfd_policy_defaults(&pol);
@@ -95,7 +104,8 @@ static void test_due_table(void **state) {
 
 /* Collected alerts are remembered: a second collect at the same instant yields none,
  * and a sequence of ticks yields each fact once, in order. */
-static void test_each_fact_once(void **state) {
+static void test_each_fact_once(void **state)
+{
     (void)state;
     cfd_policy pol;
     cfd_policy_defaults(&pol);
@@ -137,12 +147,19 @@ typedef struct climb_case {
 
 static const climb_case climb_cases[] = {
     {"default: engineer, team leader, department leader, NOC duty manager",
-     {ENG, TL, DL, NOC}, 4, {W, W, CFD_ALERT_BREACH, CFD_ALERT_ESCALATION}, 4},
-    {"a chain of three: warnings, breach, no escalation", {TL, DL, NOC}, 3,
-     {W, W, CFD_ALERT_BREACH}, 3},
+     {ENG, TL, DL, NOC},
+     4,
+     {W, W, CFD_ALERT_BREACH, CFD_ALERT_ESCALATION},
+     4},
+    {"a chain of three: warnings, breach, no escalation",
+     {TL, DL, NOC},
+     3,
+     {W, W, CFD_ALERT_BREACH},
+     3},
 };
 
-static void test_recipients_climb(void **state) {
+static void test_recipients_climb(void **state)
+{
     (void)state;
     for (size_t i = 0; i < sizeof(climb_cases) / sizeof(climb_cases[0]); i++) {
         const climb_case *c = &climb_cases[i];
@@ -179,20 +196,20 @@ static void test_recipients_climb(void **state) {
 typedef struct parallel_case {
     const char *name;
     cfd_tier tier;
-    bool terminal;        /* a terminal complaint: the standard duties */
-    int diagnosed_min;    /* 0: not yet */
-    int pct;              /* pol.aaa_parallel_pct; 0 the first warning */
+    bool terminal;     /* a terminal complaint: the standard duties */
+    int diagnosed_min; /* 0: not yet */
+    int pct;           /* pol.aaa_parallel_pct; 0 the first warning */
     int64_t now;
     bool want;
-    int64_t due;          /* the instant cfd_due_next names before collecting */
+    int64_t due; /* the instant cfd_due_next names before collecting */
 } parallel_case;
 
 /* Arrival at T0 + 10 min: the cause duty (2 h) runs from there. */
 static const parallel_case parallel_cases[] = {
     {"AAA, cause unknown at the first warning", CFD_TIER_AAA, false, 0, 0, T0 + 70 * MIN,
      true, T0 + 70 * MIN},
-    {"AAA, before that point: nothing yet", CFD_TIER_AAA, false, 0, 0, T0 + 69 * MIN,
-     false, T0 + 70 * MIN},
+    {"AAA, before that point: nothing yet", CFD_TIER_AAA, false, 0, 0, T0 + 69 * MIN, false,
+     T0 + 70 * MIN},
     {"AAA, the point configured at 80 %", CFD_TIER_AAA, false, 0, 80, T0 + 106 * MIN, true,
      T0 + 106 * MIN},
     {"AAA, cause found in time: nothing", CFD_TIER_AAA, false, 40, 0, T0 + 70 * MIN, false,
@@ -202,7 +219,8 @@ static const parallel_case parallel_cases[] = {
      false, 0},
 };
 
-static void apply_at(cfd_record *rec, const cfd_policy *pol, cfd_event ev) {
+static void apply_at(cfd_record *rec, const cfd_policy *pol, cfd_event ev)
+{
     cfd_apply_outcome out;
     char errstr[128];
     if (cfd_record_apply(rec, &ev, pol, &out, errstr, sizeof(errstr)) != CFD_OK)
@@ -211,7 +229,8 @@ static void apply_at(cfd_record *rec, const cfd_policy *pol, cfd_event ev) {
 
 /* The first due instant of the parallel call-in, from cfd_due_next's answers while
  * the other duties' alerts are collected away. */
-static int64_t parallel_due(cfd_record *rec, const cfd_policy *pol, int64_t until) {
+static int64_t parallel_due(cfd_record *rec, const cfd_policy *pol, int64_t until)
+{
     cfd_alert out[16];
     for (int64_t next = cfd_due_next(rec, pol); next != 0 && next <= until;
          next = cfd_due_next(rec, pol)) {
@@ -227,7 +246,8 @@ static int64_t parallel_due(cfd_record *rec, const cfd_policy *pol, int64_t unti
     return 0;
 }
 
-static void test_aaa_parallel_specialists(void **state) {
+static void test_aaa_parallel_specialists(void **state)
+{
     (void)state;
     for (size_t i = 0; i < sizeof(parallel_cases) / sizeof(parallel_cases[0]); i++) {
         const parallel_case *c = &parallel_cases[i];
@@ -236,7 +256,9 @@ static void test_aaa_parallel_specialists(void **state) {
         pol.aaa_parallel_pct = c->pct;
         cfd_policy_seal(&pol);
         cfd_record *rec = cfd_record_new();
-        cfd_event ev = {.event_id = "e1", .work_order = "WO-P", .event_time_ms = T0,
+        cfd_event ev = {.event_id = "e1",
+                        .work_order = "WO-P",
+                        .event_time_ms = T0,
                         .kind = CFD_MS_REPORTED};
         ev.report.customer.tier = c->tier;
         ev.report.circuit_id = "CQ-1";
@@ -244,13 +266,19 @@ static void test_aaa_parallel_specialists(void **state) {
 
         print_message("case: %s\n", c->name);
         apply_at(rec, &pol, ev);
-        apply_at(rec, &pol, (cfd_event){.event_id = "e2", .work_order = "WO-P",
-                                        .event_time_ms = T0 + MIN, .kind = CFD_MS_ACCEPTED});
-        apply_at(rec, &pol, (cfd_event){.event_id = "e3", .work_order = "WO-P",
-                                        .event_time_ms = T0 + 10 * MIN,
-                                        .kind = CFD_MS_ARRIVED_ON_SITE});
+        apply_at(rec, &pol,
+                 (cfd_event){.event_id = "e2",
+                             .work_order = "WO-P",
+                             .event_time_ms = T0 + MIN,
+                             .kind = CFD_MS_ACCEPTED});
+        apply_at(rec, &pol,
+                 (cfd_event){.event_id = "e3",
+                             .work_order = "WO-P",
+                             .event_time_ms = T0 + 10 * MIN,
+                             .kind = CFD_MS_ARRIVED_ON_SITE});
         if (c->diagnosed_min) {
-            ev = (cfd_event){.event_id = "e4", .work_order = "WO-P",
+            ev = (cfd_event){.event_id = "e4",
+                             .work_order = "WO-P",
                              .event_time_ms = T0 + c->diagnosed_min * MIN,
                              .kind = CFD_MS_DIAGNOSED};
             ev.diagnosis.cause = CFD_CAUSE_TRANSMISSION_LINE;
@@ -281,7 +309,8 @@ static void test_aaa_parallel_specialists(void **state) {
 }
 
 /* A duty met in time has nothing due; its timer moves on to the next duty. */
-static void test_met_duty_is_silent(void **state) {
+static void test_met_duty_is_silent(void **state)
+{
     (void)state;
     cfd_policy pol;
     cfd_policy_defaults(&pol);
@@ -296,7 +325,8 @@ static void test_met_duty_is_silent(void **state) {
 }
 
 /* Alert ids name the fact (order, metric, threshold), never the instant it fired. */
-static void test_ids_are_deterministic(void **state) {
+static void test_ids_are_deterministic(void **state)
+{
     (void)state;
     cfd_policy pol;
     cfd_policy_defaults(&pol);
@@ -313,7 +343,8 @@ static void test_ids_are_deterministic(void **state) {
     cfd_record_destroy(b);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_due_table),
         cmocka_unit_test(test_each_fact_once),

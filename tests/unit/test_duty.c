@@ -17,7 +17,8 @@
 #define MIN (60LL * 1000)
 #define T0 1764043200000LL
 
-static void apply(cfd_record *rec, const cfd_policy *pol, cfd_event ev) {
+static void apply(cfd_record *rec, const cfd_policy *pol, cfd_event ev)
+{
     char errstr[128];
     cfd_apply_outcome out;
     assert_int_equal(cfd_record_apply(rec, &ev, pol, &out, errstr, sizeof(errstr)), CFD_OK);
@@ -27,7 +28,8 @@ static void apply(cfd_record *rec, const cfd_policy *pol, cfd_event ev) {
 /* An AAA order reported at T0, accepted at T0 + 1 min (contact due T0 + 16 min, on
  * site T0 + 61 min, restoration T0 + 4 h); contacted at contacted_at when not 0; a
  * customer's pause of the restoration from T0 + 30 min when paused. */
-static cfd_record *aaa_order(const cfd_policy *pol, int64_t contacted_at, bool paused) {
+static cfd_record *aaa_order(const cfd_policy *pol, int64_t contacted_at, bool paused)
+{
     cfd_event pau = fx_event("e4", "WO-1", CFD_MS_CLOCK_PAUSED, T0 + 30 * MIN);
     pau.pause.pause_id = "p1";
     pau.pause.reason = CFD_PAUSE_CUSTOMER;
@@ -36,8 +38,7 @@ static cfd_record *aaa_order(const cfd_policy *pol, int64_t contacted_at, bool p
     apply(rec, pol, fx_report("e1", "WO-1", T0, CFD_TIER_AAA, 0));
     apply(rec, pol, fx_event("e2", "WO-1", CFD_MS_ACCEPTED, T0 + MIN));
     if (contacted_at)
-        apply(rec, pol,
-              fx_event("e3", "WO-1", CFD_MS_CUSTOMER_CONTACTED, contacted_at));
+        apply(rec, pol, fx_event("e3", "WO-1", CFD_MS_CUSTOMER_CONTACTED, contacted_at));
     if (paused)
         apply(rec, pol, pau);
     return rec;
@@ -65,8 +66,8 @@ static const duty_case cases[] = {
      CFD_METRIC_CONTACT, T0 + 20 * MIN, CFD_DUTY_OVERDUE, T0 + 16 * MIN, -4 * MIN, 0, 0},
     {"contact made in time: met, whatever the clock", T0 + 10 * MIN, false,
      CFD_METRIC_CONTACT, T0 + 5 * 60 * MIN, CFD_DUTY_MET, T0 + 16 * MIN, 0, 0, 0},
-    {"contact made late: met late", T0 + 20 * MIN, false, CFD_METRIC_CONTACT,
-     T0 + 30 * MIN, CFD_DUTY_MET_LATE, T0 + 16 * MIN, 0, 0, 0},
+    {"contact made late: met late", T0 + 20 * MIN, false, CFD_METRIC_CONTACT, T0 + 30 * MIN,
+     CFD_DUTY_MET_LATE, T0 + 16 * MIN, 0, 0, 0},
     {"on site overdue at the clock", 0, false, CFD_METRIC_ON_SITE, T0 + 70 * MIN,
      CFD_DUTY_OVERDUE, T0 + 61 * MIN, -9 * MIN, 0, 0},
     {"restoration paused by the customer: the deadline moves with the clock", 0, true,
@@ -80,7 +81,8 @@ static const duty_case cases[] = {
      CFD_METRIC_ON_SITE, T0, CFD_DUTY_RUNNING, T0 + 61 * MIN, 41 * MIN, 0, 0},
 };
 
-static void test_cases(void **state) {
+static void test_cases(void **state)
+{
     (void)state;
     cfd_policy pol;
     cfd_policy_defaults(&pol);
@@ -101,7 +103,8 @@ static void test_cases(void **state) {
 }
 
 /* The pause is told with its reason and evidence; the wait it caused is counted. */
-static void test_pause_trail(void **state) {
+static void test_pause_trail(void **state)
+{
     (void)state;
     cfd_policy pol;
     cfd_policy_defaults(&pol);
@@ -115,14 +118,16 @@ static void test_pause_trail(void **state) {
     assert_int_equal(d.pauses[0].pause->reason, CFD_PAUSE_CUSTOMER);
     assert_string_equal(d.pauses[0].pause->evidence, "call log 10:32");
     assert_int_equal(d.paused_ms, 20 * MIN);
-    assert_string_equal(d.start_why, "the fault report (before any alarm: whichever came first)");
+    assert_string_equal(d.start_why,
+                        "the fault report (before any alarm: whichever came first)");
     cfd_duty_judge(rec, &pol, CFD_METRIC_CONTACT, T0 + 50 * MIN, &d);
     assert_string_equal(d.start_why, "the acceptance (tier limits count from 受理)");
     cfd_record_destroy(rec);
 }
 
 /* A late arrival's points belong to the on-site duty. */
-static void test_points(void **state) {
+static void test_points(void **state)
+{
     (void)state;
     cfd_policy pol;
     cfd_policy_defaults(&pol);
@@ -141,7 +146,8 @@ static void test_points(void **state) {
 }
 
 /* The steps the worker sent (as cfd_due_collect marks them) and the next escalation. */
-static void test_escalation(void **state) {
+static void test_escalation(void **state)
+{
     (void)state;
     cfd_policy pol;
     cfd_alert alerts[8];
@@ -159,7 +165,8 @@ static void test_escalation(void **state) {
     assert_int_equal(d.last_step, CFD_STEP_BREACH);
     assert_int_equal(d.last_recipient, CFD_RECIPIENT_DEPARTMENT_LEADER);
     assert_int_equal(d.next_escalation_ms, deadline + 1 + pol.escalation_ms);
-    assert_true(cfd_due_collect(rec, &pol, deadline + 1 + pol.escalation_ms, alerts, 8) > 0);
+    assert_true(cfd_due_collect(rec, &pol, deadline + 1 + pol.escalation_ms, alerts, 8) >
+                0);
     cfd_duty_judge(rec, &pol, CFD_METRIC_CONTACT, T0 + 60 * MIN, &d);
     assert_int_equal(d.last_step, CFD_STEP_BREACH + 1);
     assert_int_equal(d.last_recipient, CFD_RECIPIENT_NOC_DUTY_MANAGER);
@@ -168,7 +175,8 @@ static void test_escalation(void **state) {
     cfd_record_destroy(rec);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_pause_trail),

@@ -28,7 +28,8 @@ static const kind_case kinds[] = {
     {CFD_OUT_CITY, "city-report", "重庆梁平|互联网专线"},
 };
 
-static void test_output_round_trip(void **state) {
+static void test_output_round_trip(void **state)
+{
     (void)state;
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         const kind_case *c = &kinds[i];
@@ -37,8 +38,8 @@ static void test_output_round_trip(void **state) {
         const char *key;
         const void *payload;
         void *f = cfd_frame_output(c->kind, c->key, "\x00payload", 8, &flen);
-        assert_int_equal(cfd_frame_output_parse(f, flen, &kind, &key, &klen, &payload, &plen),
-                         CFD_OK);
+        assert_int_equal(
+            cfd_frame_output_parse(f, flen, &kind, &key, &klen, &payload, &plen), CFD_OK);
         assert_int_equal(kind, c->kind);
         assert_int_equal(klen, strlen(c->key));
         assert_memory_equal(key, c->key, klen);
@@ -55,7 +56,8 @@ typedef struct {
     size_t len;
 } bad_case;
 
-static void test_output_refused(void **state) {
+static void test_output_refused(void **state)
+{
     (void)state;
     static const bad_case bad[] = {
         {"empty", "", 0},
@@ -68,18 +70,23 @@ static void test_output_refused(void **state) {
         cfd_output_kind kind;
         const char *key;
         const void *payload;
-        assert_int_equal(cfd_frame_output_parse(bad[i].bytes, bad[i].len, &kind, &key, &klen,
-                                                &payload, &plen),
+        assert_int_equal(cfd_frame_output_parse(bad[i].bytes, bad[i].len, &kind, &key,
+                                                &klen, &payload, &plen),
                          CFD_ERR_DECODE);
     }
     assert_null(cfd_output_kind_name('Z'));
     assert_null(cfd_output_kind_name(0));
 }
 
-static void test_parked_round_trip(void **state) {
+static void test_parked_round_trip(void **state)
+{
     (void)state;
-    cfd_parked_ref in = {.topic = "confirmd.events", .partition = 7, .offset = 1234567890123,
-                         .expire_at_ms = 1767232800000, .payload = "ev", .payload_len = 2};
+    cfd_parked_ref in = {.topic = "confirmd.events",
+                         .partition = 7,
+                         .offset = 1234567890123,
+                         .expire_at_ms = 1767232800000,
+                         .payload = "ev",
+                         .payload_len = 2};
     cfd_parked_ref out;
     char topic[64];
     size_t len;
@@ -92,12 +99,14 @@ static void test_parked_round_trip(void **state) {
     assert_int_equal(out.payload_len, 2);
     assert_memory_equal(out.payload, "ev", 2);
     /* Truncated, or a topic longer than the caller's buffer: refused. */
-    assert_int_equal(cfd_frame_parked_parse(f, 21, &out, topic, sizeof(topic)), CFD_ERR_DECODE);
+    assert_int_equal(cfd_frame_parked_parse(f, 21, &out, topic, sizeof(topic)),
+                     CFD_ERR_DECODE);
     assert_int_equal(cfd_frame_parked_parse(f, len, &out, topic, 8), CFD_ERR_DECODE);
     free(f);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_output_round_trip),
         cmocka_unit_test(test_output_refused),

@@ -27,7 +27,8 @@ typedef struct facts {
     int64_t restored;
 } facts;
 
-static void apply_ok(cfd_record *rec, const cfd_event *ev, const cfd_policy *pol) {
+static void apply_ok(cfd_record *rec, const cfd_event *ev, const cfd_policy *pol)
+{
     char errstr[128];
     cfd_apply_outcome out;
     assert_int_equal(cfd_record_apply(rec, ev, pol, &out, errstr, sizeof(errstr)), CFD_OK);
@@ -35,24 +36,31 @@ static void apply_ok(cfd_record *rec, const cfd_event *ev, const cfd_policy *pol
 }
 
 static void diagnose(cfd_record *rec, const char *id, int64_t t, cfd_cause cause,
-                     const cfd_policy *pol) {
-    cfd_event ev = {.event_id = id, .work_order = "WO-1", .event_time_ms = t,
-                    .kind = CFD_MS_DIAGNOSED};
+                     const cfd_policy *pol)
+{
+    cfd_event ev = {
+        .event_id = id, .work_order = "WO-1", .event_time_ms = t, .kind = CFD_MS_DIAGNOSED};
     ev.diagnosis.cause = cause;
     ev.diagnosis.cause_other = cause == CFD_CAUSE_OTHER ? "third-party works" : NULL;
     apply_ok(rec, &ev, pol);
 }
 
-static void restore(cfd_record *rec, int64_t t, const cfd_policy *pol) {
-    cfd_event ev = {.event_id = "e-res", .work_order = "WO-1", .event_time_ms = t,
+static void restore(cfd_record *rec, int64_t t, const cfd_policy *pol)
+{
+    cfd_event ev = {.event_id = "e-res",
+                    .work_order = "WO-1",
+                    .event_time_ms = t,
                     .kind = CFD_MS_SERVICE_RESTORED};
     ev.restoration.result = CFD_RESULT_RESTORED;
     apply_ok(rec, &ev, pol);
 }
 
 /* A work order reported at T0 (general urgency: no SLA instant within hours). */
-static cfd_record *order(const facts *f, const cfd_policy *pol) {
-    cfd_event rep = {.event_id = "e-rep", .work_order = "WO-1", .event_time_ms = T0,
+static cfd_record *order(const facts *f, const cfd_policy *pol)
+{
+    cfd_event rep = {.event_id = "e-rep",
+                     .work_order = "WO-1",
+                     .event_time_ms = T0,
                      .kind = CFD_MS_REPORTED};
     rep.report.customer.customer_id = "C-1";
     rep.report.circuit_id = "CQ-1";
@@ -92,30 +100,165 @@ typedef struct judge_case {
 #define LINE CFD_CAUSE_TRANSMISSION_LINE
 
 static const judge_case cases[] = {
-    {"province-level, down 31 min", {PROV, .full = true}, 31 * MIN, true, 30 * MIN, true, true, false},
+    {"province-level, down 31 min",
+     {PROV, .full = true},
+     31 * MIN,
+     true,
+     30 * MIN,
+     true,
+     true,
+     false},
     {"city diamond", {DIAM, .full = true}, 31 * MIN, true, 30 * MIN, true, true, false},
-    {"cross-province line", {XPROV, .full = true}, 31 * MIN, true, 30 * MIN, true, true, false},
+    {"cross-province line",
+     {XPROV, .full = true},
+     31 * MIN,
+     true,
+     30 * MIN,
+     true,
+     true,
+     false},
     {"cross-city line", {XCITY, .full = true}, 31 * MIN, true, 30 * MIN, true, true, false},
-    {"diamond flag alone", {ORD, .diamond = true, .full = true}, 31 * MIN, true, 30 * MIN, true, true, false},
-    {"exactly 30 min: not more than", {PROV, .full = true}, 30 * MIN, true, 30 * MIN, false, true, false},
-    {"cross-city rental, non-diamond: not at 31 min", {XCITY, .rental = true, .full = true}, 31 * MIN, true, 8 * HOUR, false, true, false},
-    {"cross-city rental, non-diamond: at 8 h 1 min", {XCITY, .rental = true, .full = true}, 8 * HOUR + MIN, true, 8 * HOUR, true, true, false},
-    {"cross-city rental of a diamond: 30 min", {XCITY, .diamond = true, .rental = true, .full = true}, 31 * MIN, true, 30 * MIN, true, true, false},
-    {"rental of a city-diamond class: 30 min", {DIAM, .rental = true, .full = true}, 31 * MIN, true, 30 * MIN, true, true, false},
-    {"restored in time: none", {PROV, .full = true, .restored = 29 * MIN}, 2 * HOUR, true, 30 * MIN, false, true, false},
-    {"restored exactly at 30 min: none", {PROV, .full = true, .restored = 30 * MIN}, 2 * HOUR, true, 30 * MIN, false, true, false},
-    {"restored late: severe", {PROV, .full = true, .restored = 45 * MIN}, 45 * MIN, true, 30 * MIN, true, true, false},
-    {"operator's cause: severe, clear", {PROV, .full = true, .diagnosed = 10 * MIN, .cause = LINE}, 31 * MIN, true, 30 * MIN, true, false, false},
-    {"cause other: unclear, severe", {PROV, .full = true, .diagnosed = 10 * MIN, .cause = CFD_CAUSE_OTHER}, 31 * MIN, true, 30 * MIN, true, true, false},
-    {"customer equipment known before: none", {PROV, .full = true, .diagnosed = 10 * MIN, .cause = CUST_EQ}, 31 * MIN, true, 30 * MIN, false, false, true},
-    {"customer network known before: none", {PROV, .full = true, .diagnosed = 10 * MIN, .cause = CUST_NET}, 31 * MIN, true, 30 * MIN, false, false, true},
-    {"customer equipment found later: severe, excluded", {PROV, .full = true, .diagnosed = 40 * MIN, .cause = CUST_EQ}, 41 * MIN, true, 30 * MIN, true, false, true},
-    {"customer's, then the operator's after all: severe", {PROV, .full = true, .diagnosed = 10 * MIN, .cause = CUST_EQ, .diagnosed2 = 50 * MIN, .cause2 = LINE}, 51 * MIN, true, 30 * MIN, true, false, false},
-    {"not a full interruption: none", {PROV, .full = false}, 2 * HOUR, true, 30 * MIN, false, true, false},
-    {"ordinary customer: none", {ORD, .full = true}, 2 * HOUR, false, 30 * MIN, false, true, false},
+    {"diamond flag alone",
+     {ORD, .diamond = true, .full = true},
+     31 * MIN,
+     true,
+     30 * MIN,
+     true,
+     true,
+     false},
+    {"exactly 30 min: not more than",
+     {PROV, .full = true},
+     30 * MIN,
+     true,
+     30 * MIN,
+     false,
+     true,
+     false},
+    {"cross-city rental, non-diamond: not at 31 min",
+     {XCITY, .rental = true, .full = true},
+     31 * MIN,
+     true,
+     8 * HOUR,
+     false,
+     true,
+     false},
+    {"cross-city rental, non-diamond: at 8 h 1 min",
+     {XCITY, .rental = true, .full = true},
+     8 * HOUR + MIN,
+     true,
+     8 * HOUR,
+     true,
+     true,
+     false},
+    {"cross-city rental of a diamond: 30 min",
+     {XCITY, .diamond = true, .rental = true, .full = true},
+     31 * MIN,
+     true,
+     30 * MIN,
+     true,
+     true,
+     false},
+    {"rental of a city-diamond class: 30 min",
+     {DIAM, .rental = true, .full = true},
+     31 * MIN,
+     true,
+     30 * MIN,
+     true,
+     true,
+     false},
+    {"restored in time: none",
+     {PROV, .full = true, .restored = 29 * MIN},
+     2 * HOUR,
+     true,
+     30 * MIN,
+     false,
+     true,
+     false},
+    {"restored exactly at 30 min: none",
+     {PROV, .full = true, .restored = 30 * MIN},
+     2 * HOUR,
+     true,
+     30 * MIN,
+     false,
+     true,
+     false},
+    {"restored late: severe",
+     {PROV, .full = true, .restored = 45 * MIN},
+     45 * MIN,
+     true,
+     30 * MIN,
+     true,
+     true,
+     false},
+    {"operator's cause: severe, clear",
+     {PROV, .full = true, .diagnosed = 10 * MIN, .cause = LINE},
+     31 * MIN,
+     true,
+     30 * MIN,
+     true,
+     false,
+     false},
+    {"cause other: unclear, severe",
+     {PROV, .full = true, .diagnosed = 10 * MIN, .cause = CFD_CAUSE_OTHER},
+     31 * MIN,
+     true,
+     30 * MIN,
+     true,
+     true,
+     false},
+    {"customer equipment known before: none",
+     {PROV, .full = true, .diagnosed = 10 * MIN, .cause = CUST_EQ},
+     31 * MIN,
+     true,
+     30 * MIN,
+     false,
+     false,
+     true},
+    {"customer network known before: none",
+     {PROV, .full = true, .diagnosed = 10 * MIN, .cause = CUST_NET},
+     31 * MIN,
+     true,
+     30 * MIN,
+     false,
+     false,
+     true},
+    {"customer equipment found later: severe, excluded",
+     {PROV, .full = true, .diagnosed = 40 * MIN, .cause = CUST_EQ},
+     41 * MIN,
+     true,
+     30 * MIN,
+     true,
+     false,
+     true},
+    {"customer's, then the operator's after all: severe",
+     {PROV, .full = true, .diagnosed = 10 * MIN, .cause = CUST_EQ, .diagnosed2 = 50 * MIN,
+      .cause2 = LINE},
+     51 * MIN,
+     true,
+     30 * MIN,
+     true,
+     false,
+     false},
+    {"not a full interruption: none",
+     {PROV, .full = false},
+     2 * HOUR,
+     true,
+     30 * MIN,
+     false,
+     true,
+     false},
+    {"ordinary customer: none",
+     {ORD, .full = true},
+     2 * HOUR,
+     false,
+     30 * MIN,
+     false,
+     true,
+     false},
 };
 
-static void test_judge_table(void **state) {
+static void test_judge_table(void **state)
+{
     (void)state;
     cfd_policy pol;
     cfd_policy_defaults(&pol);
@@ -137,7 +280,8 @@ static void test_judge_table(void **state) {
 
 /* Opened with no new event, closed by the restoration, updated by a later finding of
  * customer equipment; each transition once, with the next version. */
-static void test_transitions(void **state) {
+static void test_transitions(void **state)
+{
     (void)state;
     cfd_policy pol;
     cfd_policy_defaults(&pol);
@@ -196,19 +340,25 @@ static void test_transitions(void **state) {
 
 /* Each severe-fault rule names itself: the 30 min rule of important customers and the
  * 8 h rule of non-diamond city-level cross-city circuit rentals. */
-static void test_rule_named(void **state) {
+static void test_rule_named(void **state)
+{
     static const struct {
         const char *name;
         facts f;
         int64_t at;
         cfd_incident_rule want;
     } rule_cases[] = {
-        {"province-level: the 30 min rule", {PROV, .full = true}, 31 * MIN,
+        {"province-level: the 30 min rule",
+         {PROV, .full = true},
+         31 * MIN,
          CFD_INCIDENT_RULE_IMPORTANT_CUSTOMER},
-        {"non-diamond cross-city rental: the 8 h rule", {XCITY, .rental = true, .full = true},
-         8 * HOUR + MIN, CFD_INCIDENT_RULE_CROSS_CITY_RENTAL},
+        {"non-diamond cross-city rental: the 8 h rule",
+         {XCITY, .rental = true, .full = true},
+         8 * HOUR + MIN,
+         CFD_INCIDENT_RULE_CROSS_CITY_RENTAL},
         {"diamond cross-city rental: the 30 min rule",
-         {XCITY, .diamond = true, .rental = true, .full = true}, 31 * MIN,
+         {XCITY, .diamond = true, .rental = true, .full = true},
+         31 * MIN,
          CFD_INCIDENT_RULE_IMPORTANT_CUSTOMER},
     };
     (void)state;
@@ -220,8 +370,8 @@ static void test_rule_named(void **state) {
         cfd_alert alert;
         bool has_alert;
         print_message("case: %s\n", rule_cases[i].name);
-        assert_int_equal(cfd_incident_collect(rec, T0 + rule_cases[i].at, inc, &alert, &has_alert),
-                         1);
+        assert_int_equal(
+            cfd_incident_collect(rec, T0 + rule_cases[i].at, inc, &alert, &has_alert), 1);
         assert_int_equal(inc[0].kind, CFD_INCIDENT_IMPORTANT_CUSTOMER_INTERRUPTION);
         assert_int_equal(inc[0].rule, rule_cases[i].want);
         assert_true(inc[0].decided_at_ms == T0 + rule_cases[i].at);
@@ -231,7 +381,8 @@ static void test_rule_named(void **state) {
 
 /* A backlog: the restoration arrives late with nothing fired yet; judged at its time,
  * the incident opens and closes at once. */
-static void test_backlog_open_and_close(void **state) {
+static void test_backlog_open_and_close(void **state)
+{
     (void)state;
     cfd_policy pol;
     cfd_policy_defaults(&pol);
@@ -240,8 +391,8 @@ static void test_backlog_open_and_close(void **state) {
     cfd_incident inc[3];
     cfd_alert alert;
     bool has_alert;
-    assert_int_equal(cfd_incident_collect(rec, cfd_record_as_of(rec), inc, &alert, &has_alert),
-                     2);
+    assert_int_equal(
+        cfd_incident_collect(rec, cfd_record_as_of(rec), inc, &alert, &has_alert), 2);
     assert_int_equal(inc[0].status, CFD_INCIDENT_OPEN);
     assert_int_equal(inc[1].status, CFD_INCIDENT_CLOSED);
     assert_int_equal(inc[1].version, 2);
@@ -252,7 +403,8 @@ static void test_backlog_open_and_close(void **state) {
 
 /* The timer wakes just after the threshold; for a rental only after 8 h; never for an
  * order restored in time, an ordinary customer or one known to be the customer's. */
-static void test_next(void **state) {
+static void test_next(void **state)
+{
     (void)state;
     cfd_policy pol;
     cfd_policy_defaults(&pol);
@@ -280,12 +432,11 @@ static void test_next(void **state) {
     }
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_judge_table),
-        cmocka_unit_test(test_transitions),
-        cmocka_unit_test(test_rule_named),
-        cmocka_unit_test(test_backlog_open_and_close),
+        cmocka_unit_test(test_judge_table), cmocka_unit_test(test_transitions),
+        cmocka_unit_test(test_rule_named),  cmocka_unit_test(test_backlog_open_and_close),
         cmocka_unit_test(test_next),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

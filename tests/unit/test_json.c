@@ -56,8 +56,9 @@ static const canon_case canon_cases[] = {
               "\"assisting_staff\":[\"赵磊\"]}}"},
     {"Event", "{\"appointment_set\":{\"appointment_time_ms\":1767232800000,"
               "\"requested_by_customer\":true}}"},
-    {"Event", "{\"noc_alarm\":{\"alarm_id\":\"ALM-1\",\"network_object\":\"CQ-LP-0001\","
-              "\"severity\":\"ALARM_SEVERITY_CRITICAL\",\"cleared\":true,\"text\":\"LOS\"}}"},
+    {"Event",
+     "{\"noc_alarm\":{\"alarm_id\":\"ALM-1\",\"network_object\":\"CQ-LP-0001\","
+     "\"severity\":\"ALARM_SEVERITY_CRITICAL\",\"cleared\":true,\"text\":\"LOS\"}}"},
     {"Event", "{}"},
     {"SlaAlert",
      "{\"alert_id\":\"WO-2/METRIC_ON_SITE/ALERT_KIND_BREACH/100\",\"kind\":"
@@ -65,14 +66,17 @@ static const canon_case canon_cases[] = {
      "\"threshold_pct\":100,\"deadline_ms\":1767232800000,\"fired_at_ms\":1767235200000,"
      "\"recipients\":\"RECIPIENT_TEAM_LEADER\",\"tier\":\"TIER_AA\",\"gold\":true}"},
     {"Incident",
-     "{\"incident_id\":\"INC-WO-3\",\"kind\":\"INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION\","
-     "\"status\":\"INCIDENT_STATUS_OPEN\",\"work_orders\":[\"WO-3\"],\"customer_id\":\"K-3\","
+     "{\"incident_id\":\"INC-WO-3\",\"kind\":\"INCIDENT_KIND_IMPORTANT_CUSTOMER_"
+     "INTERRUPTION\","
+     "\"status\":\"INCIDENT_STATUS_OPEN\",\"work_orders\":[\"WO-3\"],\"customer_id\":\"K-"
+     "3\","
      "\"importance\":\"IMPORTANCE_PROVINCE_LEVEL\",\"started_at_ms\":1767225600000,"
      "\"threshold_ms\":1800000,\"opened_at_ms\":1767227400000,\"ownership_unclear\":true,"
      "\"version\":1}"},
-    {"DeadLetter", "{\"original\":\"3q0Avu8=\",\"topic\":\"confirmd.events\",\"partition\":3,"
-                   "\"offset\":4711,\"reason\":\"DEAD_LETTER_UNDECODABLE\",\"detail\":"
-                   "\"undecodable: not a confirmd.v1.Event (5 bytes)\",\"dead_at_ms\":9}"},
+    {"DeadLetter",
+     "{\"original\":\"3q0Avu8=\",\"topic\":\"confirmd.events\",\"partition\":3,"
+     "\"offset\":4711,\"reason\":\"DEAD_LETTER_UNDECODABLE\",\"detail\":"
+     "\"undecodable: not a confirmd.v1.Event (5 bytes)\",\"dead_at_ms\":9}"},
     {"DeadLetter", "{\"original\":\"AA==\"}"},
     {"DeadLetter", "{\"original\":\"AAE=\"}"},
     {"DeadLetter", "{\"original\":\"AAEC\"}"},
@@ -84,9 +88,10 @@ static const canon_case canon_cases[] = {
      "\"target_ms\":900000,\"status\":\"METRIC_STATUS_MET\"}],\"linked_alarms\":[\"A1\"],"
      "\"version\":3,\"penalty_points\":-15},\"alerts_sent\":18446744073709551615,"
      "\"emitted_version\":2}"},
-    {"ConfirmationRecord", "{\"work_order\":\"WO-9\",\"cause\":\"CAUSE_OTHER\",\"cause_other\":"
-                           "\"雷击\",\"result\":\"RESULT_RESTORED\",\"satisfaction\":5,"
-                           "\"state\":\"STATE_CLOSED\"}"},
+    {"ConfirmationRecord",
+     "{\"work_order\":\"WO-9\",\"cause\":\"CAUSE_OTHER\",\"cause_other\":"
+     "\"雷击\",\"result\":\"RESULT_RESTORED\",\"satisfaction\":5,"
+     "\"state\":\"STATE_CLOSED\"}"},
     {"confirmd.v1.Event", "{\"event_id\":\"EV-4\",\"closed\":{}}"},
     {"Customer", "{\"name\":\"x\",\"tier\":\"TIER_STANDARD\"}"},
     {"Customer", "{\"importance\":\"IMPORTANCE_CITY_DIAMOND\",\"diamond\":true,"
@@ -118,12 +123,14 @@ static const norm_case norm_cases[] = {
     {"unknown enum number kept", "Event", "{\"source\":42}", "{\"source\":42}"},
     {"int64 as string", "Event", "{\"event_time_ms\":\"1767225600000\"}",
      "{\"event_time_ms\":1767225600000}"},
-    {"negative int64 string", "Event", "{\"event_time_ms\":\"-7\"}", "{\"event_time_ms\":-7}"},
+    {"negative int64 string", "Event", "{\"event_time_ms\":\"-7\"}",
+     "{\"event_time_ms\":-7}"},
     {"integral double", "Event", "{\"event_time_ms\":1.0e3}", "{\"event_time_ms\":1000}"},
     {"uint32 as string", "ConfirmationRecord", "{\"version\":\"12\"}", "{\"version\":12}"},
     {"uint64 as string", "WorkOrderState", "{\"alerts_sent\":\"18446744073709551615\"}",
      "{\"alerts_sent\":18446744073709551615}"},
-    {"null is absent", "Event", "{\"event_id\":null,\"work_order\":\"W\",\"departed\":null}",
+    {"null is absent", "Event",
+     "{\"event_id\":null,\"work_order\":\"W\",\"departed\":null}",
      "{\"work_order\":\"W\"}"},
     {"defaults omitted", "Event",
      "{\"event_id\":\"\",\"source\":\"SOURCE_UNSPECIFIED\",\"event_time_ms\":0}", "{}"},
@@ -182,10 +189,10 @@ static const err_case err_cases[] = {
      "\"work_order\""},
     {"unknown enum name", "Event", "{\"source\":\"SOURCE_FAX\"}", CFD_ERR_INVALID_VALUE,
      "\"source\""},
-    {"two oneof members", "Event", "{\"accepted\":{},\"departed\":{}}", CFD_ERR_INVALID_VALUE,
-     "\"accepted\""},
-    {"int32 out of range", "SlaAlert", "{\"threshold_pct\":4294967296}", CFD_ERR_INVALID_VALUE,
-     "\"threshold_pct\""},
+    {"two oneof members", "Event", "{\"accepted\":{},\"departed\":{}}",
+     CFD_ERR_INVALID_VALUE, "\"accepted\""},
+    {"int32 out of range", "SlaAlert", "{\"threshold_pct\":4294967296}",
+     CFD_ERR_INVALID_VALUE, "\"threshold_pct\""},
     {"negative uint32", "ConfirmationRecord", "{\"version\":-1}", CFD_ERR_INVALID_VALUE,
      "\"version\""},
     {"negative uint64", "WorkOrderState", "{\"alerts_sent\":\"-1\"}", CFD_ERR_INVALID_VALUE,
@@ -220,8 +227,8 @@ static void test_json_errors(void **state)
 
         cfd_err err = cfd_json_to_pb(c->type, c->json, &buf, &len, errstr, sizeof errstr);
         if (err != c->want || !strstr(errstr, c->errpart)) {
-            print_error("%s: err %d \"%s\", want %d naming %s\n", c->name, err, errstr, c->want,
-                        c->errpart);
+            print_error("%s: err %d \"%s\", want %d naming %s\n", c->name, err, errstr,
+                        c->want, c->errpart);
             fail();
         }
         assert_null(buf);
@@ -308,17 +315,20 @@ static void test_json_record_bytes_stable(void **state)
     r->work_order = strdup("WO-1");
     r->state = CFD_STATE_CLOSED;
     r->customer.tier = CFD_TIER_AAA;
-    r->sla[CFD_METRIC_RESTORATION] =
-        (cfd_sla_result){.metric = CFD_METRIC_RESTORATION, .target_ms = 14400000, .start_ms = 1,
-                         .deadline_ms = 14400001, .actual_ms = 9000, .status = CFD_MST_MET};
+    r->sla[CFD_METRIC_RESTORATION] = (cfd_sla_result){.metric = CFD_METRIC_RESTORATION,
+                                                      .target_ms = 14400000,
+                                                      .start_ms = 1,
+                                                      .deadline_ms = 14400001,
+                                                      .actual_ms = 9000,
+                                                      .status = CFD_MST_MET};
     r->version = 9;
     cfd_codec_record_encode(r, &buf, &len);
     char *json = cfd_pb_to_json("ConfirmationRecord", buf, len, errstr, sizeof errstr);
     assert_non_null(json);
     assert_non_null(strstr(json, "\"metric\":\"METRIC_RESTORATION\""));
-    assert_int_equal(cfd_json_to_pb("ConfirmationRecord", json, &buf2, &len2, errstr,
-                                    sizeof errstr),
-                     CFD_OK);
+    assert_int_equal(
+        cfd_json_to_pb("ConfirmationRecord", json, &buf2, &len2, errstr, sizeof errstr),
+        CFD_OK);
     assert_int_equal(len, len2);
     assert_memory_equal(buf, buf2, len);
     free(json);
@@ -362,8 +372,8 @@ static void test_json_proto3_form(void **state)
         char errstr[256] = "";
         assert_int_equal(cfd_json_to_pb(c->type, c->in, &buf, &len, errstr, sizeof errstr),
                          CFD_OK);
-        char *out = cfd_pb_to_json_as(c->type, CFD_JSON_PROTO3, buf, len, errstr,
-                                      sizeof errstr);
+        char *out =
+            cfd_pb_to_json_as(c->type, CFD_JSON_PROTO3, buf, len, errstr, sizeof errstr);
         assert_non_null(out);
         assert_string_equal(out, c->out);
         free(out);
@@ -377,9 +387,12 @@ static void test_pb_type_names(void **state)
     static const struct {
         const char *short_name, *full_name;
     } names[] = {
-        {"ConfirmationRecord", CFD_PB_RECORD}, {"SlaAlert", CFD_PB_ALERT},
-        {"DeadLetter", CFD_PB_DEAD_LETTER},    {"Event", CFD_PB_EVENT},
-        {"Alarm", CFD_PB_ALARM},               {"Incident", CFD_PB_INCIDENT},
+        {"ConfirmationRecord", CFD_PB_RECORD},
+        {"SlaAlert", CFD_PB_ALERT},
+        {"DeadLetter", CFD_PB_DEAD_LETTER},
+        {"Event", CFD_PB_EVENT},
+        {"Alarm", CFD_PB_ALARM},
+        {"Incident", CFD_PB_INCIDENT},
         {"CityReport", CFD_PB_CITY_REPORT},
     };
     (void)state;

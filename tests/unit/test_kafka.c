@@ -36,38 +36,63 @@ static void test_conf_precedence(void **state)
         const char *prop, *want;
     } cases[] = {
         {{"kafka.client.id=shared", "kafka.consumer.client.id=scoped"},
-         CFD_KAFKA_CONSUMER, "client.id", "scoped"},
+         CFD_KAFKA_CONSUMER,
+         "client.id",
+         "scoped"},
         {{"kafka.consumer.client.id=scoped", "kafka.client.id=shared"},
-         CFD_KAFKA_CONSUMER, "client.id", "scoped"},
+         CFD_KAFKA_CONSUMER,
+         "client.id",
+         "scoped"},
         {{"kafka.client.id=shared", "kafka.producer.client.id=scoped"},
-         CFD_KAFKA_PRODUCER, "client.id", "scoped"},
+         CFD_KAFKA_PRODUCER,
+         "client.id",
+         "scoped"},
         {{"kafka.producer.client.id=scoped", "kafka.client.id=shared"},
-         CFD_KAFKA_PRODUCER, "client.id", "scoped"},
+         CFD_KAFKA_PRODUCER,
+         "client.id",
+         "scoped"},
         {{"kafka.consumer.client.id=consumer", "kafka.client.id=shared"},
-         CFD_KAFKA_PRODUCER, "client.id", "shared"},
+         CFD_KAFKA_PRODUCER,
+         "client.id",
+         "shared"},
         {{"kafka.producer.client.id=producer", "kafka.client.id=shared"},
-         CFD_KAFKA_CONSUMER, "client.id", "shared"},
+         CFD_KAFKA_CONSUMER,
+         "client.id",
+         "shared"},
         {{"kafka.socket.timeout.ms=7000"}, CFD_KAFKA_PRODUCER, "socket.timeout.ms", "7000"},
         {{"kafka.socket.timeout.ms=7000"}, CFD_KAFKA_CONSUMER, "socket.timeout.ms", "7000"},
         /* A service default gives way to the operator's value. */
         {{"kafka.linger.ms=50"}, CFD_KAFKA_PRODUCER, "linger.ms", "50"},
         {{"kafka.producer.linger.ms=20", "kafka.linger.ms=50"},
-         CFD_KAFKA_PRODUCER, "linger.ms", "20"},
+         CFD_KAFKA_PRODUCER,
+         "linger.ms",
+         "20"},
         /* A shared consumer-only key reaches the consumer alone. */
         {{"kafka.group.id=mine"}, CFD_KAFKA_CONSUMER, "group.id", "mine"},
         {{"kafka.group.id=mine"}, CFD_KAFKA_PRODUCER, "group.id", ""},
         /* What the guarantee rests on cannot be turned off. */
-        {{"kafka.consumer.enable.auto.commit=true"}, CFD_KAFKA_CONSUMER,
-         "enable.auto.commit", "false"},
+        {{"kafka.consumer.enable.auto.commit=true"},
+         CFD_KAFKA_CONSUMER,
+         "enable.auto.commit",
+         "false"},
         {{"kafka.producer.acks=1", "kafka.acks=0"}, CFD_KAFKA_PRODUCER, "acks", "-1"},
         /* An admin client takes the shared keys (SASL, TLS) and nothing else. */
-        {{"kafka.security.protocol=sasl_ssl"}, CFD_KAFKA_ADMIN, "security.protocol",
+        {{"kafka.security.protocol=sasl_ssl"},
+         CFD_KAFKA_ADMIN,
+         "security.protocol",
          "sasl_ssl"},
-        {{"kafka.bootstrap.servers=b1:9092"}, CFD_KAFKA_ADMIN, "bootstrap.servers", "b1:9092"},
-        {{"kafka.producer.bootstrap.servers=p:9092"}, CFD_KAFKA_ADMIN, "bootstrap.servers",
+        {{"kafka.bootstrap.servers=b1:9092"},
+         CFD_KAFKA_ADMIN,
+         "bootstrap.servers",
+         "b1:9092"},
+        {{"kafka.producer.bootstrap.servers=p:9092"},
+         CFD_KAFKA_ADMIN,
+         "bootstrap.servers",
          "localhost:9092"},
         {{"kafka.consumer.client.id=c", "kafka.producer.client.id=p", "kafka.client.id=s"},
-         CFD_KAFKA_ADMIN, "client.id", "s"},
+         CFD_KAFKA_ADMIN,
+         "client.id",
+         "s"},
         {{"kafka.group.id=mine"}, CFD_KAFKA_ADMIN, "group.id", ""},
         {{"kafka.linger.ms=50"}, CFD_KAFKA_ADMIN, "linger.ms", "50"},
         {{NULL}, CFD_KAFKA_ADMIN, "enable.idempotence", "false"},
@@ -86,7 +111,8 @@ static void test_conf_precedence(void **state)
             fail_msg("case %zu: %s", i, err);
         const char *got = conf_get(conf, cases[i].prop, buf, sizeof(buf));
         if (strcmp(got, cases[i].want) != 0)
-            fail_msg("case %zu: %s is '%s', want '%s'", i, cases[i].prop, got, cases[i].want);
+            fail_msg("case %zu: %s is '%s', want '%s'", i, cases[i].prop, got,
+                     cases[i].want);
         rd_kafka_conf_destroy(conf);
         cfd_config_destroy(cfg);
     }
@@ -111,7 +137,9 @@ static void test_client_new(void **state)
     } cases[] = {
         {{"client.id", "x", CFD_KAFKA_BOTH}, CFD_KAFKA_CONSUMER, RD_KAFKA_CONSUMER, NULL},
         {{"client.id", "x", CFD_KAFKA_BOTH}, CFD_KAFKA_PRODUCER, RD_KAFKA_PRODUCER, NULL},
-        {{"no.such.property", "1", CFD_KAFKA_BOTH}, CFD_KAFKA_PRODUCER, RD_KAFKA_PRODUCER,
+        {{"no.such.property", "1", CFD_KAFKA_BOTH},
+         CFD_KAFKA_PRODUCER,
+         RD_KAFKA_PRODUCER,
          "kafka.no.such.property"},
     };
     int opaque;
@@ -120,8 +148,8 @@ static void test_client_new(void **state)
         const cfd_kafka_opts opts = {&cases[i].prop, 1};
         char err[512] = "";
         n_set = 0;
-        rd_kafka_t *rk = cfd_kafka_new(&opts, cases[i].role, &opaque, count_set, err,
-                                       sizeof(err));
+        rd_kafka_t *rk =
+            cfd_kafka_new(&opts, cases[i].role, &opaque, count_set, err, sizeof(err));
         if (cases[i].err) {
             assert_null(rk);
             if (!strstr(err, cases[i].err))

@@ -133,8 +133,9 @@ static void test_level_parse(void **state)
         int rc;
         cfd_log_level level;
     } cases[] = {
-        {"debug", 0, CFD_LOG_DEBUG}, {"INFO", 0, CFD_LOG_INFO},  {"warn", 0, CFD_LOG_WARN},
-        {"warning", 0, CFD_LOG_WARN}, {"error", 0, CFD_LOG_ERROR}, {"loud", -1, CFD_LOG_INFO},
+        {"debug", 0, CFD_LOG_DEBUG}, {"INFO", 0, CFD_LOG_INFO},
+        {"warn", 0, CFD_LOG_WARN},   {"warning", 0, CFD_LOG_WARN},
+        {"error", 0, CFD_LOG_ERROR}, {"loud", -1, CFD_LOG_INFO},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

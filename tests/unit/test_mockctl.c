@@ -41,25 +41,23 @@ static const struct parse_case {
     {"broker-up 3", 1, CFD_MOCKCTL_BROKER_UP, 3, 0, 0, 0, 0, 0, "", ""},
     {"rtt -1 250", 1, CFD_MOCKCTL_RTT, -1, 0, 0, 0, 250, 0, "", ""},
     {"request-errors 0 6 3", 1, CFD_MOCKCTL_REQUEST_ERRORS, 0, 0, 6, 3, 0, 0, "", ""},
-    {"request-errors Produce NOT_LEADER_FOR_PARTITION 2", 1,
-     CFD_MOCKCTL_REQUEST_ERRORS, 0, 0, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, 2, 0,
-     0, "", ""},
+    {"request-errors Produce NOT_LEADER_FOR_PARTITION 2", 1, CFD_MOCKCTL_REQUEST_ERRORS, 0,
+     0, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, 2, 0, 0, "", ""},
     {"request-errors offsetcommit RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS 1", 1,
-     CFD_MOCKCTL_REQUEST_ERRORS, 0, 8, RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, 1, 0,
-     0, "", ""},
+     CFD_MOCKCTL_REQUEST_ERRORS, 0, 8, RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, 1, 0, 0, "",
+     ""},
     {"request-errors Fetch _TRANSPORT 1", 1, CFD_MOCKCTL_REQUEST_ERRORS, 0, 1,
      RD_KAFKA_RESP_ERR__TRANSPORT, 1, 0, 0, "", ""},
-    {"clear-request-errors Heartbeat", 1, CFD_MOCKCTL_CLEAR_REQUEST_ERRORS, 0, 12, 0, 0,
-     0, 0, "", ""},
+    {"clear-request-errors Heartbeat", 1, CFD_MOCKCTL_CLEAR_REQUEST_ERRORS, 0, 12, 0, 0, 0,
+     0, "", ""},
     {"broker-request-error-rtts 2 Produce 0 500 4", 1,
      CFD_MOCKCTL_BROKER_REQUEST_ERROR_RTTS, 2, 0, 0, 4, 500, 0, "", ""},
     {"topic-create t1 12", 1, CFD_MOCKCTL_TOPIC_CREATE, 0, 0, 0, 12, 0, 0, "t1", ""},
     {"topic-error t1 TOPIC_AUTHORIZATION_FAILED", 1, CFD_MOCKCTL_TOPIC_ERROR, 0, 0,
      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, 0, 0, 0, "t1", ""},
-    {"partition-leader confirmd.events 7 2", 1, CFD_MOCKCTL_PARTITION_LEADER, 2, 0, 0,
-     0, 0, 7, "confirmd.events", ""},
-    {"coordinator group g1 2", 1, CFD_MOCKCTL_COORDINATOR, 2, 0, 0, 0, 0, 0, "g1",
-     "group"},
+    {"partition-leader confirmd.events 7 2", 1, CFD_MOCKCTL_PARTITION_LEADER, 2, 0, 0, 0, 0,
+     7, "confirmd.events", ""},
+    {"coordinator group g1 2", 1, CFD_MOCKCTL_COORDINATOR, 2, 0, 0, 0, 0, 0, "g1", "group"},
     {"coordinator txn tx-1 1", 1, CFD_MOCKCTL_COORDINATOR, 1, 0, 0, 0, 0, 0, "tx-1",
      "transaction"},
     {"help", 1, CFD_MOCKCTL_HELP, 0, 0, 0, 0, 0, 0, "", ""},
@@ -83,7 +81,8 @@ static const struct parse_case {
     {"a b c d e f g h i j", 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL},
 };
 
-static void test_parse_table(void **state) {
+static void test_parse_table(void **state)
+{
     (void)state;
     for (size_t i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); i++) {
         const struct parse_case *c = &parse_cases[i];
@@ -111,7 +110,8 @@ static void test_parse_table(void **state) {
     }
 }
 
-static void test_parse_long_line(void **state) {
+static void test_parse_long_line(void **state)
+{
     char line[2048], errstr[128];
     cfd_mockctl_cmd cmd;
 
@@ -143,14 +143,15 @@ static const struct spec_case {
     {"t:4x", 0, NULL, 0},
 };
 
-static void test_topic_spec_table(void **state) {
+static void test_topic_spec_table(void **state)
+{
     (void)state;
     for (size_t i = 0; i < sizeof(spec_cases) / sizeof(spec_cases[0]); i++) {
         const struct spec_case *c = &spec_cases[i];
         char name[CFD_MOCKCTL_NAME_MAX], errstr[128];
         int parts = 0;
-        int r = cfd_mockctl_topic_spec_parse(c->spec, name, sizeof(name), &parts,
-                                             errstr, sizeof(errstr));
+        int r = cfd_mockctl_topic_spec_parse(c->spec, name, sizeof(name), &parts, errstr,
+                                             sizeof(errstr));
         if (!c->ok) {
             if (r == 0)
                 fail_msg("spec \"%s\" should be rejected", c->spec);
@@ -163,7 +164,8 @@ static void test_topic_spec_table(void **state) {
     }
 }
 
-static void test_api_key_and_err_names(void **state) {
+static void test_api_key_and_err_names(void **state)
+{
     rd_kafka_resp_err_t err;
 
     (void)state;
@@ -175,9 +177,8 @@ static void test_api_key_and_err_names(void **state) {
     assert_int_equal(cfd_mockctl_api_key_parse("40000"), -1);
     assert_int_equal(cfd_mockctl_err_parse("-195", &err), 0);
     assert_int_equal(err, RD_KAFKA_RESP_ERR__TRANSPORT);
-    assert_int_equal(cfd_mockctl_err_parse("rd_kafka_resp_err_coordinator_not_available",
-                                           &err),
-                     0);
+    assert_int_equal(
+        cfd_mockctl_err_parse("rd_kafka_resp_err_coordinator_not_available", &err), 0);
     assert_int_equal(err, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE);
     assert_int_equal(cfd_mockctl_err_parse("", &err), -1);
 }
@@ -189,7 +190,8 @@ typedef struct fixture {
     rd_kafka_mock_cluster_t *mcluster;
 } fixture;
 
-static int setup_cluster(void **state) {
+static int setup_cluster(void **state)
+{
     char errstr[256];
     fixture *f = calloc(1, sizeof(*f));
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -205,7 +207,8 @@ static int setup_cluster(void **state) {
     return 0;
 }
 
-static int teardown_cluster(void **state) {
+static int teardown_cluster(void **state)
+{
     fixture *f = *state;
 
     rd_kafka_mock_cluster_destroy(f->mcluster);
@@ -215,7 +218,8 @@ static int teardown_cluster(void **state) {
 }
 
 /* Parses and applies line. @returns the apply result; reply holds the answer. */
-static int run(fixture *f, const char *line, char *reply, size_t n) {
+static int run(fixture *f, const char *line, char *reply, size_t n)
+{
     char errstr[256];
     cfd_mockctl_cmd cmd;
 
@@ -249,7 +253,8 @@ static const struct apply_case {
     {"shutdown", 1, "OK bye"},
 };
 
-static void test_apply_table(void **state) {
+static void test_apply_table(void **state)
+{
     fixture *f = *state;
 
     for (size_t i = 0; i < sizeof(apply_cases) / sizeof(apply_cases[0]); i++) {
@@ -259,8 +264,8 @@ static void test_apply_table(void **state) {
 
         if ((r == 0) != c->ok ||
             strncmp(reply, c->reply_prefix, strlen(c->reply_prefix)) != 0)
-            fail_msg("\"%s\" answered \"%s\" (rc %d), expected \"%s...\"", c->line,
-                     reply, r, c->reply_prefix);
+            fail_msg("\"%s\" answered \"%s\" (rc %d), expected \"%s...\"", c->line, reply,
+                     r, c->reply_prefix);
     }
 }
 
@@ -269,7 +274,8 @@ static void test_apply_table(void **state) {
 /* Sends line to the server over a fresh connection, polls the server until the
  * answer arrives, and returns the answer without its newline. */
 static int roundtrip(cfd_mockctl_server *srv, int fd, const char *line, char *reply,
-                     size_t n, int *shutdown) {
+                     size_t n, int *shutdown)
+{
     size_t len = 0;
 
     if (send(fd, line, strlen(line), MSG_NOSIGNAL) != (ssize_t)strlen(line))
@@ -294,7 +300,8 @@ static int roundtrip(cfd_mockctl_server *srv, int fd, const char *line, char *re
     return 0;
 }
 
-static void test_server_socket(void **state) {
+static void test_server_socket(void **state)
+{
     fixture *f = *state;
     char dir[] = "/tmp/cfd-mockctl-XXXXXX";
     char path[128], errstr[256], reply[1100];
@@ -318,13 +325,11 @@ static void test_server_socket(void **state) {
     assert_string_equal(reply, "OK pong");
     assert_int_equal(roundtrip(srv, fd, "nope\r\n", reply, sizeof(reply), &shutdown), 0);
     assert_string_equal(reply, "ERR unknown command \"nope\" (try help)");
-    assert_int_equal(roundtrip(srv, fd, "broker-down 1\n", reply, sizeof(reply),
-                               &shutdown),
+    assert_int_equal(roundtrip(srv, fd, "broker-down 1\n", reply, sizeof(reply), &shutdown),
                      0);
     assert_string_equal(reply, "OK broker 1 down");
     assert_int_equal(shutdown, 0);
-    assert_int_equal(roundtrip(srv, fd, "shutdown\n", reply, sizeof(reply), &shutdown),
-                     0);
+    assert_int_equal(roundtrip(srv, fd, "shutdown\n", reply, sizeof(reply), &shutdown), 0);
     assert_string_equal(reply, "OK bye");
     assert_int_equal(shutdown, 1);
 
@@ -334,14 +339,14 @@ static void test_server_socket(void **state) {
     rmdir(dir);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_table),
         cmocka_unit_test(test_parse_long_line),
         cmocka_unit_test(test_topic_spec_table),
         cmocka_unit_test(test_api_key_and_err_names),
-        cmocka_unit_test_setup_teardown(test_apply_table, setup_cluster,
-                                        teardown_cluster),
+        cmocka_unit_test_setup_teardown(test_apply_table, setup_cluster, teardown_cluster),
         cmocka_unit_test_setup_teardown(test_server_socket, setup_cluster,
                                         teardown_cluster),
     };

@@ -27,8 +27,7 @@ static const limits_case limits_cases[] = {
     {CFD_TIER_STANDARD, CFD_URGENCY_URGENT, 24 * HOUR, 48 * HOUR, 48 * HOUR, false},
     {CFD_TIER_UNSPECIFIED, CFD_URGENCY_URGENT, 2 * HOUR, 4 * HOUR, 8 * HOUR, true},
     {CFD_TIER_UNSPECIFIED, CFD_URGENCY_GENERAL, 24 * HOUR, 48 * HOUR, 48 * HOUR, true},
-    {CFD_TIER_UNSPECIFIED, CFD_URGENCY_UNSPECIFIED, 24 * HOUR, 48 * HOUR, 48 * HOUR,
-     true},
+    {CFD_TIER_UNSPECIFIED, CFD_URGENCY_UNSPECIFIED, 24 * HOUR, 48 * HOUR, 48 * HOUR, true},
 };
 
 static void test_default_limits(void **state)
@@ -92,10 +91,22 @@ typedef struct {
     const char *errstr;
 } bad_limit_case;
 
-static int64_t *aaa_contact(cfd_policy *p) { return &p->tier[CFD_TIER_AAA].contact_ms; }
-static int64_t *a_onsite(cfd_policy *p) { return &p->tier[CFD_TIER_A].onsite_ms; }
-static int64_t *urgent_restoration(cfd_policy *p) { return &p->urgent.restoration_ms; }
-static int64_t *general_contact(cfd_policy *p) { return &p->general.contact_ms; }
+static int64_t *aaa_contact(cfd_policy *p)
+{
+    return &p->tier[CFD_TIER_AAA].contact_ms;
+}
+static int64_t *a_onsite(cfd_policy *p)
+{
+    return &p->tier[CFD_TIER_A].onsite_ms;
+}
+static int64_t *urgent_restoration(cfd_policy *p)
+{
+    return &p->urgent.restoration_ms;
+}
+static int64_t *general_contact(cfd_policy *p)
+{
+    return &p->general.contact_ms;
+}
 
 static const bad_limit_case bad_limits[] = {
     {"aaa contact 0", aaa_contact, 0, "sla.aaa.contact must be positive"},
@@ -126,9 +137,13 @@ static void test_validate_warnings(void **state)
         int w0, w1;
         cfd_err want;
     } cases[] = {
-        {50, 80, CFD_OK}, {1, 99, CFD_OK},  {0, 80, CFD_ERR_INVALID_VALUE},
-        {80, 50, CFD_ERR_INVALID_VALUE},    {50, 50, CFD_ERR_INVALID_VALUE},
-        {50, 100, CFD_ERR_INVALID_VALUE},   {-10, 80, CFD_ERR_INVALID_VALUE},
+        {50, 80, CFD_OK},
+        {1, 99, CFD_OK},
+        {0, 80, CFD_ERR_INVALID_VALUE},
+        {80, 50, CFD_ERR_INVALID_VALUE},
+        {50, 50, CFD_ERR_INVALID_VALUE},
+        {50, 100, CFD_ERR_INVALID_VALUE},
+        {-10, 80, CFD_ERR_INVALID_VALUE},
     };
     char err[128];
 
@@ -152,15 +167,15 @@ static void test_other_defaults(void **state)
 
     (void)state;
     cfd_policy_defaults(&p);
-    assert_int_equal(p.cause_ms[CFD_ORDINARY], 2 * HOUR);      /* cause identified */
+    assert_int_equal(p.cause_ms[CFD_ORDINARY], 2 * HOUR); /* cause identified */
     assert_int_equal(p.cause_ms[CFD_SPECIAL], 24 * HOUR);
     assert_int_equal(p.event_report_ms[CFD_ORDINARY], 24 * HOUR); /* event report */
     assert_int_equal(p.event_report_ms[CFD_SPECIAL], 72 * HOUR);
-    assert_int_equal(p.utc_offset_min, 480);                   /* Asia/Shanghai */
+    assert_int_equal(p.utc_offset_min, 480); /* Asia/Shanghai */
     assert_int_equal(p.n_quiet, 2);
-    assert_int_equal(p.quiet[0].start_min, 12 * 60);           /* 12:00-14:30 */
+    assert_int_equal(p.quiet[0].start_min, 12 * 60); /* 12:00-14:30 */
     assert_int_equal(p.quiet[0].end_min, 14 * 60 + 30);
-    assert_int_equal(p.quiet[1].start_min, 21 * 60);           /* 21:00-08:30 */
+    assert_int_equal(p.quiet[1].start_min, 21 * 60); /* 21:00-08:30 */
     assert_int_equal(p.quiet[1].end_min, 8 * 60 + 30);
     /* AAA, AA and urgent are emergencies; A, standard and general move. */
     assert_false(p.tier[CFD_TIER_AAA].contact_quiet_moves);
@@ -169,8 +184,8 @@ static void test_other_defaults(void **state)
     assert_true(p.tier[CFD_TIER_STANDARD].contact_quiet_moves);
     assert_false(p.urgent.contact_quiet_moves);
     assert_true(p.general.contact_quiet_moves);
-    assert_int_equal(p.reschedule_notice_ms, 2 * HOUR);        /* seed fact */
-    assert_int_equal(p.absent_wait_ms, 15 * MIN);              /* seed fact */
+    assert_int_equal(p.reschedule_notice_ms, 2 * HOUR); /* seed fact */
+    assert_int_equal(p.absent_wait_ms, 15 * MIN);       /* seed fact */
     assert_int_equal(p.observation_window_ms, 7 * 24 * HOUR);
     assert_int_equal(p.points.late_arrival, 15);
     assert_int_equal(p.points.cause_late_per_day, 10);
@@ -190,10 +205,12 @@ static void test_other_defaults(void **state)
 static void test_version_covers_everything(void **state)
 {
     static const char *const cases[] = {
-        "cause special",      "event report ordinary", "utc offset",
-        "quiet window",       "quiet move",            "reschedule notice",
-        "absent wait",        "observation window",    "late arrival points",
-        "serial format",      "recipient chain",       "AAA parallel point",
+        "cause special",       "event report ordinary",
+        "utc offset",          "quiet window",
+        "quiet move",          "reschedule notice",
+        "absent wait",         "observation window",
+        "late arrival points", "serial format",
+        "recipient chain",     "AAA parallel point",
     };
     cfd_policy base;
 
@@ -204,18 +221,42 @@ static void test_version_covers_everything(void **state)
 
         print_message("case: %s\n", cases[i]);
         switch (i) {
-        case 0: p.cause_ms[CFD_SPECIAL] += 1; break;
-        case 1: p.event_report_ms[CFD_ORDINARY] += 1; break;
-        case 2: p.utc_offset_min = 420; break;
-        case 3: p.quiet[0].end_min += 1; break;
-        case 4: p.tier[CFD_TIER_A].contact_quiet_moves = false; break;
-        case 5: p.reschedule_notice_ms += 1; break;
-        case 6: p.absent_wait_ms += 1; break;
-        case 7: p.observation_window_ms += 1; break;
-        case 8: p.points.late_arrival += 1; break;
-        case 9: p.serial_date = CFD_SERIAL_DATE_YYMM; break;
-        case 10: p.n_chain = 3; break;
-        default: p.aaa_parallel_pct = 80; break;
+        case 0:
+            p.cause_ms[CFD_SPECIAL] += 1;
+            break;
+        case 1:
+            p.event_report_ms[CFD_ORDINARY] += 1;
+            break;
+        case 2:
+            p.utc_offset_min = 420;
+            break;
+        case 3:
+            p.quiet[0].end_min += 1;
+            break;
+        case 4:
+            p.tier[CFD_TIER_A].contact_quiet_moves = false;
+            break;
+        case 5:
+            p.reschedule_notice_ms += 1;
+            break;
+        case 6:
+            p.absent_wait_ms += 1;
+            break;
+        case 7:
+            p.observation_window_ms += 1;
+            break;
+        case 8:
+            p.points.late_arrival += 1;
+            break;
+        case 9:
+            p.serial_date = CFD_SERIAL_DATE_YYMM;
+            break;
+        case 10:
+            p.n_chain = 3;
+            break;
+        default:
+            p.aaa_parallel_pct = 80;
+            break;
         }
         cfd_policy_seal(&p);
         assert_string_not_equal(p.version, base.version);
@@ -225,9 +266,17 @@ static void test_version_covers_everything(void **state)
 static void test_validate_other_figures(void **state)
 {
     static const char *const names[] = {
-        "cause 0", "event report 0", "offset +15 h", "quiet window past midnight",
-        "empty quiet window", "negative wait", "negative points", "serial format 7",
-        "chain not climbing", "chain too short", "AAA parallel point past 100 %",
+        "cause 0",
+        "event report 0",
+        "offset +15 h",
+        "quiet window past midnight",
+        "empty quiet window",
+        "negative wait",
+        "negative points",
+        "serial format 7",
+        "chain not climbing",
+        "chain too short",
+        "AAA parallel point past 100 %",
     };
     char err[128];
 
@@ -238,17 +287,39 @@ static void test_validate_other_figures(void **state)
         print_message("case: %s\n", names[i]);
         cfd_policy_defaults(&p);
         switch (i) {
-        case 0: p.cause_ms[CFD_ORDINARY] = 0; break;
-        case 1: p.event_report_ms[CFD_SPECIAL] = 0; break;
-        case 2: p.utc_offset_min = 15 * 60; break;
-        case 3: p.quiet[1].end_min = 1440; break;
-        case 4: p.quiet[0].end_min = p.quiet[0].start_min; break;
-        case 5: p.absent_wait_ms = -1; break;
-        case 6: p.points.broken_commitment = -5; break;
-        case 7: p.serial_date = (cfd_serial_date)7; break;
-        case 8: p.chain[1] = CFD_RECIPIENT_ENGINEER; break;
-        case 9: p.n_chain = 2; break;
-        default: p.aaa_parallel_pct = 101; break;
+        case 0:
+            p.cause_ms[CFD_ORDINARY] = 0;
+            break;
+        case 1:
+            p.event_report_ms[CFD_SPECIAL] = 0;
+            break;
+        case 2:
+            p.utc_offset_min = 15 * 60;
+            break;
+        case 3:
+            p.quiet[1].end_min = 1440;
+            break;
+        case 4:
+            p.quiet[0].end_min = p.quiet[0].start_min;
+            break;
+        case 5:
+            p.absent_wait_ms = -1;
+            break;
+        case 6:
+            p.points.broken_commitment = -5;
+            break;
+        case 7:
+            p.serial_date = (cfd_serial_date)7;
+            break;
+        case 8:
+            p.chain[1] = CFD_RECIPIENT_ENGINEER;
+            break;
+        case 9:
+            p.n_chain = 2;
+            break;
+        default:
+            p.aaa_parallel_pct = 101;
+            break;
         }
         assert_int_equal(cfd_policy_validate(&p, err, sizeof(err)), CFD_ERR_INVALID_VALUE);
         assert_true(strlen(err) > 0);

@@ -36,7 +36,8 @@ static void test_shipped_file_is_the_defaults(void **state)
 
     (void)state;
     cfd_policy_defaults(&defaults);
-    if (cfd_policy_file_load(CFD_SOURCE_DIR "/config/policy.ini", &loaded, err, sizeof(err)))
+    if (cfd_policy_file_load(CFD_SOURCE_DIR "/config/policy.ini", &loaded, err,
+                             sizeof(err)))
         fail_msg("%s", err);
     assert_string_equal(loaded.version, defaults.version);
     assert_memory_equal(&loaded.tier, &defaults.tier, sizeof(defaults.tier));
@@ -95,7 +96,8 @@ static void test_errors(void **state)
         {"a line without =", "[sla.aa]\nonsite 2h\n",
          ":2: error: syntax error: expected [section] or key = value"},
         {"bad duration", "[sla.aa]\nonsite = soon\n",
-         ":2: error: sla.aa.onsite: 'soon' is not a positive duration such as 15min, 4h or 3d"},
+         ":2: error: sla.aa.onsite: 'soon' is not a positive duration such as 15min, 4h or "
+         "3d"},
         {"bad bool", "[sla.a]\nquiet_hours_move = perhaps\n",
          ":2: error: sla.a.quiet_hours_move: 'perhaps' is not true or false"},
         {"bad quiet hours", "[time]\nquiet_hours = 12-14\n",
@@ -120,7 +122,8 @@ static void test_errors(void **state)
         {"too few recipients", "[sla]\nrecipients = engineer, team_leader\n",
          ": error: sla.recipients must name 3 or 4 levels (warning, warning, breach, "
          "escalation)"},
-        {"syntax error", "[sla.aaa\ncontact = 1h\n", ":1: error: syntax error: expected [section] or key = value"},
+        {"syntax error", "[sla.aaa\ncontact = 1h\n",
+         ":1: error: syntax error: expected [section] or key = value"},
     };
     cfd_policy p, d;
 

@@ -32,22 +32,24 @@ typedef struct seen {
     bool bare;
 } seen;
 
-static void on_delivered(void *ctx, int32_t part, const char *id) {
+static void on_delivered(void *ctx, int32_t part, const char *id)
+{
     seen *s = ctx;
     assert_int_equal(part, 0);
     assert_true(s->n_delivered < 16);
     snprintf(s->delivered[s->n_delivered++], 64, "%s", id);
 }
 
-static void on_batch_delivered(void *ctx, int32_t part, const int64_t *offs) {
+static void on_batch_delivered(void *ctx, int32_t part, const int64_t *offs)
+{
     seen *s = ctx;
     assert_int_equal(part, 0);
     assert_int_equal(offs[1], -1); /* one offset per batch: the rest is none */
     s->batch_offs[s->n_batches++] = offs[0];
 }
 
-static void on_replace(void *ctx, const cfd_producer_refusal *r, uint8_t **buf,
-                       size_t *len) {
+static void on_replace(void *ctx, const cfd_producer_refusal *r, uint8_t **buf, size_t *len)
+{
     seen *s = ctx;
     snprintf(s->refused_detail, sizeof(s->refused_detail), "%s", r->detail);
     s->bare = r->bare;
@@ -56,7 +58,8 @@ static void on_replace(void *ctx, const cfd_producer_refusal *r, uint8_t **buf,
     *len = strlen("replacement");
 }
 
-static void on_error(void *ctx, cfd_kafka_fault fault, const char *what) {
+static void on_error(void *ctx, cfd_kafka_fault fault, const char *what)
+{
     (void)ctx;
     (void)fault;
     (void)what;
@@ -66,21 +69,29 @@ static volatile sig_atomic_t stop_flag;
 
 /* A producer with message.max.bytes 10000 on bootstraps, or on a one-broker mock
  * cluster of its own when NULL. */
-static cfd_producer *producer_on(seen *s, const char *bootstraps) {
+static cfd_producer *producer_on(seen *s, const char *bootstraps)
+{
     const cfd_kafka_prop props[] = {
         {"message.max.bytes", "10000", CFD_KAFKA_PRODUCER},
-        bootstraps ? (cfd_kafka_prop){"bootstrap.servers", (char *)bootstraps, CFD_KAFKA_BOTH}
-                   : (cfd_kafka_prop){"test.mock.num.brokers", "1", CFD_KAFKA_BOTH},
+        bootstraps
+            ? (cfd_kafka_prop){"bootstrap.servers", (char *)bootstraps, CFD_KAFKA_BOTH}
+            : (cfd_kafka_prop){"test.mock.num.brokers", "1", CFD_KAFKA_BOTH},
     };
     const cfd_kafka_opts kafka = {props, 2};
     static const cfd_producer_topic topics[] = {{KIND_OUT, "out", "test.v1.Out"},
                                                 {KIND_DL, "dl", "test.v1.DeadLetter"}};
-    const cfd_producer_opts opts = {.kafka = &kafka, .topics = topics, .n_topics = 2,
-                                    .deadletter_kind = KIND_DL, .n_offsets = 1,
-                                    .stop = &stop_flag, .log_module = "test"};
-    const cfd_producer_cbs cbs = {.ctx = s, .delivered = on_delivered,
+    const cfd_producer_opts opts = {.kafka = &kafka,
+                                    .topics = topics,
+                                    .n_topics = 2,
+                                    .deadletter_kind = KIND_DL,
+                                    .n_offsets = 1,
+                                    .stop = &stop_flag,
+                                    .log_module = "test"};
+    const cfd_producer_cbs cbs = {.ctx = s,
+                                  .delivered = on_delivered,
                                   .batch_delivered = on_batch_delivered,
-                                  .replace = on_replace, .error = on_error};
+                                  .replace = on_replace,
+                                  .error = on_error};
     char errstr[512];
     cfd_producer *p = cfd_producer_new(&opts, &cbs, errstr, sizeof(errstr));
     if (!p)
@@ -88,17 +99,22 @@ static cfd_producer *producer_on(seen *s, const char *bootstraps) {
     return p;
 }
 
-static cfd_producer *producer_new(seen *s) { return producer_on(s, NULL); }
+static cfd_producer *producer_new(seen *s)
+{
+    return producer_on(s, NULL);
+}
 
 /* Polls until n outputs are delivered (or 30 s). */
-static void wait_delivered(cfd_producer *p, const seen *s, size_t n) {
+static void wait_delivered(cfd_producer *p, const seen *s, size_t n)
+{
     int64_t until = cfd_monotonic_ms() + 30000;
     while (s->n_delivered < n && cfd_monotonic_ms() < until)
         cfd_producer_poll(p, 100);
     assert_int_equal(s->n_delivered, n);
 }
 
-static void send_out(cfd_producer *p, uint64_t batch, const char *id, size_t len) {
+static void send_out(cfd_producer *p, uint64_t batch, const char *id, size_t len)
+{
     char *payload = calloc(1, len);
     cfd_producer_send(p, 0, batch, id, KIND_OUT, "k", 1, payload, len);
     free(payload);
@@ -106,7 +122,8 @@ static void send_out(cfd_producer *p, uint64_t batch, const char *id, size_t len
 
 /* Batches come back in the order they were opened, each once all of it is delivered;
  * an empty batch at once, when nothing before it is in flight. */
-static void test_batches_in_order(void **state) {
+static void test_batches_in_order(void **state)
+{
     seen s = {0};
     (void)state;
     cfd_producer *p = producer_new(&s);
@@ -135,7 +152,8 @@ static void test_batches_in_order(void **state) {
 
 /* A batch of an earlier claim is not handed back; its outputs still count delivered
  * (they leave the outbox). Outputs of no batch are delivered too. */
-static void test_earlier_claim_ignored(void **state) {
+static void test_earlier_claim_ignored(void **state)
+{
     seen s = {0};
     (void)state;
     cfd_producer *p = producer_new(&s);
@@ -158,7 +176,8 @@ static void test_earlier_claim_ignored(void **state) {
 
 /* An output larger than message.max.bytes is refused at once: what the app builds goes
  * in its place, under its id, and its batch is delivered. */
-static void test_refused_replaced(void **state) {
+static void test_refused_replaced(void **state)
+{
     seen s = {0};
     (void)state;
     cfd_producer *p = producer_new(&s);
@@ -180,7 +199,8 @@ static void test_refused_replaced(void **state) {
 
 /* A message's header name as text ("" when absent), in out. */
 static const char *header_of(rd_kafka_message_t *m, const char *name, char *out,
-                             size_t size) {
+                             size_t size)
+{
     rd_kafka_headers_t *hdrs = NULL;
     const void *v = NULL;
     size_t len = 0;
@@ -194,7 +214,8 @@ static const char *header_of(rd_kafka_message_t *m, const char *name, char *out,
 /* Every output carries "id" and its kind's "type"; a replacement of a refused output
  * the dead-letter kind's type; an output of a kind with no topic goes to the
  * dead-letter topic with no "type", since its bytes are no dead letter. */
-static void test_type_header(void **state) {
+static void test_type_header(void **state)
+{
     static const struct {
         const char *topic, *id, *type;
     } want[] = {
@@ -259,7 +280,8 @@ static void test_type_header(void **state) {
     rd_kafka_destroy(owner);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batches_in_order),
         cmocka_unit_test(test_earlier_claim_ignored),

@@ -81,8 +81,8 @@ static void records_equal(const cfd_record *a, const cfd_record *b)
     EQ_INT(customer.tier);
     EQ_INT(customer.gold);
     eq_strv("engineers", a->engineers, a->n_engineers, b->engineers, b->n_engineers);
-    eq_strv("assisting_staff", a->assisting_staff, a->n_assisting_staff,
-            b->assisting_staff, b->n_assisting_staff);
+    eq_strv("assisting_staff", a->assisting_staff, a->n_assisting_staff, b->assisting_staff,
+            b->n_assisting_staff);
     EQ_INT(arrival_time_ms);
     EQ_INT(service_end_time_ms);
     EQ_STR(circuit_id);
@@ -239,36 +239,68 @@ typedef struct {
 static const reject_case reject_cases[] = {
     {"arrival after close",
      {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_SERVICE_RESTORED, CFD_MS_CLOSED},
-     CFD_MS_ARRIVED_ON_SITE, 10, CFD_ERR_TRANSITION,
+     CFD_MS_ARRIVED_ON_SITE,
+     10,
+     CFD_ERR_TRANSITION,
      "STATE_CLOSED -> MILESTONE_ARRIVED_ON_SITE"},
-    {"signature before a visit", {CFD_MS_REPORTED, CFD_MS_ACCEPTED},
-     CFD_MS_CONFIRMATION_SIGNED, 10, CFD_OK,
+    {"signature before a visit",
+     {CFD_MS_REPORTED, CFD_MS_ACCEPTED},
+     CFD_MS_CONFIRMATION_SIGNED,
+     10,
+     CFD_OK,
      "STATE_ACCEPTED -> MILESTONE_CONFIRMATION_SIGNED"},
-    {"close before restoration", {CFD_MS_REPORTED, CFD_MS_ARRIVED_ON_SITE},
-     CFD_MS_CLOSED, 10, CFD_OK, "STATE_ON_SITE -> MILESTONE_CLOSED"},
-    {"cancel after cancel", {CFD_MS_REPORTED, CFD_MS_CANCELLED}, CFD_MS_CANCELLED, 10,
-     CFD_ERR_TRANSITION, "STATE_CANCELLED -> MILESTONE_CANCELLED"},
+    {"close before restoration",
+     {CFD_MS_REPORTED, CFD_MS_ARRIVED_ON_SITE},
+     CFD_MS_CLOSED,
+     10,
+     CFD_OK,
+     "STATE_ON_SITE -> MILESTONE_CLOSED"},
+    {"cancel after cancel",
+     {CFD_MS_REPORTED, CFD_MS_CANCELLED},
+     CFD_MS_CANCELLED,
+     10,
+     CFD_ERR_TRANSITION,
+     "STATE_CANCELLED -> MILESTONE_CANCELLED"},
     {"report after close",
-     {CFD_MS_REPORTED, CFD_MS_SERVICE_RESTORED, CFD_MS_CLOSED}, CFD_MS_REPORTED, 10,
-     CFD_ERR_TRANSITION, "STATE_CLOSED -> MILESTONE_REPORTED"},
-    {"reopen before restoration", {CFD_MS_REPORTED, CFD_MS_ACCEPTED}, CFD_MS_REOPENED,
-     10, CFD_OK, "STATE_ACCEPTED -> MILESTONE_REOPENED"},
+     {CFD_MS_REPORTED, CFD_MS_SERVICE_RESTORED, CFD_MS_CLOSED},
+     CFD_MS_REPORTED,
+     10,
+     CFD_ERR_TRANSITION,
+     "STATE_CLOSED -> MILESTONE_REPORTED"},
+    {"reopen before restoration",
+     {CFD_MS_REPORTED, CFD_MS_ACCEPTED},
+     CFD_MS_REOPENED,
+     10,
+     CFD_OK,
+     "STATE_ACCEPTED -> MILESTONE_REOPENED"},
     /* After close a returning fault is a new work order, never a reopen. */
     {"reopen after close",
      {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_SERVICE_RESTORED, CFD_MS_CLOSED},
-     CFD_MS_REOPENED, 10, CFD_ERR_TRANSITION, "STATE_CLOSED -> MILESTONE_REOPENED"},
-    {"reopen after cancel", {CFD_MS_REPORTED, CFD_MS_CANCELLED}, CFD_MS_REOPENED, 10,
-     CFD_ERR_TRANSITION, "STATE_CANCELLED -> MILESTONE_REOPENED"},
+     CFD_MS_REOPENED,
+     10,
+     CFD_ERR_TRANSITION,
+     "STATE_CLOSED -> MILESTONE_REOPENED"},
+    {"reopen after cancel",
+     {CFD_MS_REPORTED, CFD_MS_CANCELLED},
+     CFD_MS_REOPENED,
+     10,
+     CFD_ERR_TRANSITION,
+     "STATE_CANCELLED -> MILESTONE_REOPENED"},
     /* A late cancel sorted before the close breaks the close that follows it. */
     {"late cancel before close",
      {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_SERVICE_RESTORED, CFD_MS_CLOSED},
-     CFD_MS_CANCELLED, 2, CFD_ERR_TRANSITION,
+     CFD_MS_CANCELLED,
+     2,
+     CFD_ERR_TRANSITION,
      "STATE_CANCELLED -> MILESTONE_CLOSED at later event h3"},
     /* A late arrival sorted before a signature that is already parked is fine, but a
      * late signature sorted before the arrival waits for a visit. */
     {"late signature before arrival",
-     {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_ARRIVED_ON_SITE}, CFD_MS_CONFIRMATION_SIGNED,
-     1, CFD_OK, "STATE_ACCEPTED -> MILESTONE_CONFIRMATION_SIGNED"},
+     {CFD_MS_REPORTED, CFD_MS_ACCEPTED, CFD_MS_ARRIVED_ON_SITE},
+     CFD_MS_CONFIRMATION_SIGNED,
+     1,
+     CFD_OK,
+     "STATE_ACCEPTED -> MILESTONE_CONFIRMATION_SIGNED"},
 };
 
 static void test_rejections(void **state)
@@ -292,8 +324,7 @@ static void test_rejections(void **state)
         version = rec->version;
         st = rec->state;
         ev = fx_event("new", "WO-R", c->next, FX_T0 + c->next_at_min * FX_MIN + 30000);
-        assert_int_equal(cfd_record_apply(rec, &ev, &pol, &out, err, sizeof(err)),
-                         c->want);
+        assert_int_equal(cfd_record_apply(rec, &ev, &pol, &out, err, sizeof(err)), c->want);
         if (c->want == CFD_OK)
             assert_int_equal(out, CFD_APPLY_PARK);
         assert_string_equal(err, c->errstr);
@@ -372,14 +403,18 @@ typedef struct carry_case {
 
 static const carry_case carry_cases[] = {
     {"engineer accepts after the dispatch",
-     {{"d1", CFD_MS_DISPATCHED, 2, "Contractor One"}, {"e1", CFD_MS_ENGINEER_ACCEPTED, 3, NULL}},
+     {{"d1", CFD_MS_DISPATCHED, 2, "Contractor One"},
+      {"e1", CFD_MS_ENGINEER_ACCEPTED, 3, NULL}},
      "Contractor One"},
     {"engineer acceptance arrives first",
-     {{"e1", CFD_MS_ENGINEER_ACCEPTED, 3, NULL}, {"d1", CFD_MS_DISPATCHED, 2, "Contractor One"}},
+     {{"e1", CFD_MS_ENGINEER_ACCEPTED, 3, NULL},
+      {"d1", CFD_MS_DISPATCHED, 2, "Contractor One"}},
      "Contractor One"},
     {"re-dispatch after the acceptance names the new contractor",
-     {{"d1", CFD_MS_DISPATCHED, 2, "Contractor One"}, {"e1", CFD_MS_ENGINEER_ACCEPTED, 3, NULL},
-      {"d2", CFD_MS_DISPATCHED, 4, "Contractor Two"}, {"e2", CFD_MS_ENGINEER_ACCEPTED, 5, NULL}},
+     {{"d1", CFD_MS_DISPATCHED, 2, "Contractor One"},
+      {"e1", CFD_MS_ENGINEER_ACCEPTED, 3, NULL},
+      {"d2", CFD_MS_DISPATCHED, 4, "Contractor Two"},
+      {"e2", CFD_MS_ENGINEER_ACCEPTED, 5, NULL}},
      "Contractor Two"},
     {"acceptance alone", {{"e1", CFD_MS_ENGINEER_ACCEPTED, 3, NULL}}, NULL},
     {"a re-dispatch naming no contractor keeps it",
@@ -396,7 +431,8 @@ static void test_milestone_sets_only_what_it_carries(void **state)
     for (size_t i = 0; i < sizeof(carry_cases) / sizeof(carry_cases[0]); i++) {
         const carry_case *c = &carry_cases[i];
         cfd_record *rec = cfd_record_new();
-        cfd_event ev = fx_report("r1", "WO-C1", FX_T0, CFD_TIER_AAA, CFD_URGENCY_UNSPECIFIED);
+        cfd_event ev =
+            fx_report("r1", "WO-C1", FX_T0, CFD_TIER_AAA, CFD_URGENCY_UNSPECIFIED);
 
         print_message("case: %s\n", c->name);
         apply_expect(rec, &ev, CFD_APPLY_CHANGED);
@@ -423,20 +459,29 @@ typedef struct absent_case {
 } absent_case;
 
 static const absent_case absent_cases[] = {
-    {"absent after the arrival", {CFD_MS_ARRIVED_ON_SITE, CFD_MS_CUSTOMER_ABSENT},
-     CFD_STATE_CUSTOMER_ABSENT, 1, false},
+    {"absent after the arrival",
+     {CFD_MS_ARRIVED_ON_SITE, CFD_MS_CUSTOMER_ABSENT},
+     CFD_STATE_CUSTOMER_ABSENT,
+     1,
+     false},
     {"second appointment after it has priority",
      {CFD_MS_ARRIVED_ON_SITE, CFD_MS_CUSTOMER_ABSENT, CFD_MS_APPOINTMENT_SET},
-     CFD_STATE_APPOINTED, 1, true},
+     CFD_STATE_APPOINTED,
+     1,
+     true},
     {"second visit goes on to the close",
      {CFD_MS_ARRIVED_ON_SITE, CFD_MS_CUSTOMER_ABSENT, CFD_MS_APPOINTMENT_SET,
       CFD_MS_ARRIVED_ON_SITE, CFD_MS_DIAGNOSED, CFD_MS_SERVICE_RESTORED,
       CFD_MS_CONFIRMATION_SIGNED, CFD_MS_CLOSED},
-     CFD_STATE_CLOSED, 1, true},
+     CFD_STATE_CLOSED,
+     1,
+     true},
     {"unreachable after the arrival: completed with the reason",
      {CFD_MS_ARRIVED_ON_SITE, CFD_MS_CUSTOMER_ABSENT, CFD_MS_SIGNATURE_WAIVED,
       CFD_MS_CLOSED},
-     CFD_STATE_CLOSED, 1, false},
+     CFD_STATE_CLOSED,
+     1,
+     false},
 };
 
 static void test_customer_absent_at_the_door(void **state)
@@ -446,14 +491,16 @@ static void test_customer_absent_at_the_door(void **state)
         const absent_case *c = &absent_cases[i];
         cfd_record *rec = cfd_record_new();
         static const char *const ids[] = {"s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"};
-        cfd_event ev = fx_report("r1", "WO-AB", FX_T0, CFD_TIER_AA, CFD_URGENCY_UNSPECIFIED);
+        cfd_event ev =
+            fx_report("r1", "WO-AB", FX_T0, CFD_TIER_AA, CFD_URGENCY_UNSPECIFIED);
 
         print_message("case: %s\n", c->name);
         apply_expect(rec, &ev, CFD_APPLY_CHANGED);
         ev = fx_event("a1", "WO-AB", CFD_MS_ACCEPTED, FX_T0 + FX_MIN);
         apply_expect(rec, &ev, CFD_APPLY_CHANGED);
         for (size_t k = 0; k < 8 && c->steps[k] != CFD_MS_NONE; k++) {
-            ev = fx_event(ids[k], "WO-AB", c->steps[k], FX_T0 + (int64_t)(k + 1) * 10 * FX_MIN);
+            ev = fx_event(ids[k], "WO-AB", c->steps[k],
+                          FX_T0 + (int64_t)(k + 1) * 10 * FX_MIN);
             ev.visit.reason = CFD_WAIVER_UNREACHABLE;
             apply_expect(rec, &ev, CFD_APPLY_CHANGED);
         }
@@ -468,9 +515,9 @@ static void test_customer_absent_at_the_door(void **state)
  * later report (which does not carry it) never takes it away, in any arrival order. */
 typedef struct repeat_case {
     const char *name;
-    const char *report_prev;  /* the opening report's previous_work_order */
-    const char *linked;       /* the service's REPEAT_FAULT; NULL none */
-    bool second_report;       /* a second report (the customer calls again), later */
+    const char *report_prev; /* the opening report's previous_work_order */
+    const char *linked;      /* the service's REPEAT_FAULT; NULL none */
+    bool second_report;      /* a second report (the customer calls again), later */
     const char *want;
 } repeat_case;
 
@@ -542,7 +589,8 @@ static const unit_case unit_cases[] = {
     {"the report's unit", {NULL, NULL}, "Liangping branch"},
     {"accepted for another unit", {"Wanzhou branch", NULL}, "Wanzhou branch"},
     {"a later acceptance naming none keeps it", {"Wanzhou branch", NULL}, "Wanzhou branch"},
-    {"the latest acceptance naming one wins", {"Wanzhou branch", "Kaizhou branch"},
+    {"the latest acceptance naming one wins",
+     {"Wanzhou branch", "Kaizhou branch"},
      "Kaizhou branch"},
 };
 
@@ -650,19 +698,19 @@ static void test_close_end_time_and_cancel(void **state)
 
 enum variant {
     V_NONE,
-    V_CLEARED,      /* alarm: a clear */
-    V_ALARM2,       /* alarm: another alarm id */
-    V_ALT,          /* a later event of the kind with different payload */
-    V_BY_CUSTOMER,  /* appointment the customer asked for */
-    V_REMOTE,       /* restoration done remotely, by a workaround */
-    V_URGENT,       /* report: non-tiered, urgent */
-    V_AA,           /* report: AA, gold */
-    V_STANDARD,     /* report: standard tier */
-    V_CANCEL,       /* cancellation with a reason */
-    V_CLOSE_END,    /* close with an explicit service end */
-    V_REPAUSE,      /* pause: the same pause id reported again, later */
-    V_SPECIAL,      /* report: tier A, special fault, a repeat of an earlier order */
-    V_AT_DOOR,      /* absence: after the arrival, the note gives only the leaving time */
+    V_CLEARED,     /* alarm: a clear */
+    V_ALARM2,      /* alarm: another alarm id */
+    V_ALT,         /* a later event of the kind with different payload */
+    V_BY_CUSTOMER, /* appointment the customer asked for */
+    V_REMOTE,      /* restoration done remotely, by a workaround */
+    V_URGENT,      /* report: non-tiered, urgent */
+    V_AA,          /* report: AA, gold */
+    V_STANDARD,    /* report: standard tier */
+    V_CANCEL,      /* cancellation with a reason */
+    V_CLOSE_END,   /* close with an explicit service end */
+    V_REPAUSE,     /* pause: the same pause id reported again, later */
+    V_SPECIAL,     /* report: tier A, special fault, a repeat of an earlier order */
+    V_AT_DOOR,     /* absence: after the arrival, the note gives only the leaving time */
 };
 
 typedef struct spec {
@@ -851,10 +899,10 @@ static void build_event(built *b, const char *wo, const spec *s, int64_t base)
         b->ev.part.serial_number = "HW20230415A0012";
         b->ev.part.quantity = s->v == V_ALT ? 2 : 0;
         b->ev.part.category = CFD_EQUIPMENT_COMPONENT;
-        b->ev.part.fault_types = s->v == V_ALT
-                                     ? CFD_PART_FAULT_BIT(CFD_PART_FAULT_MECHANICAL)
-                                     : CFD_PART_FAULT_BIT(CFD_PART_FAULT_FUNCTION_DEFECT) |
-                                           CFD_PART_FAULT_BIT(CFD_PART_FAULT_APPEARANCE_DEFECT);
+        b->ev.part.fault_types =
+            s->v == V_ALT ? CFD_PART_FAULT_BIT(CFD_PART_FAULT_MECHANICAL)
+                          : CFD_PART_FAULT_BIT(CFD_PART_FAULT_FUNCTION_DEFECT) |
+                                CFD_PART_FAULT_BIT(CFD_PART_FAULT_APPEARANCE_DEFECT);
         b->ev.part.preliminary_cause = "laser ageing";
         b->ev.part.responsible = CFD_RESPONSIBLE_SUPPLIER;
         b->ev.part.supplier_name = "Vendor A";
@@ -863,10 +911,10 @@ static void build_event(built *b, const char *wo, const spec *s, int64_t base)
         b->ev.reported_by = "noc-op-1";
         b->ev.pause.pause_id = s->v == V_ALT ? "p2" : "p1";
         b->ev.pause.reason = s->v == V_ALT ? CFD_PAUSE_INTERCONNECTION : CFD_PAUSE_CUSTOMER;
-        b->ev.pause.evidence = s->v == V_REPAUSE ? "second report" : "customer asked to wait";
-        b->ev.pause.metrics = s->v == V_ALT ? 1u << CFD_METRIC_CONTACT |
-                                                  1u << CFD_METRIC_RESTORATION
-                                            : 0;
+        b->ev.pause.evidence =
+            s->v == V_REPAUSE ? "second report" : "customer asked to wait";
+        b->ev.pause.metrics =
+            s->v == V_ALT ? 1u << CFD_METRIC_CONTACT | 1u << CFD_METRIC_RESTORATION : 0;
         b->ev.pause.start_ms = b->ev.event_time_ms - (s->v == V_REPAUSE ? 2 : 5) * FX_MIN;
         break;
     case CFD_MS_CLOCK_RESUMED:
@@ -887,7 +935,8 @@ static void build_event(built *b, const char *wo, const spec *s, int64_t base)
         b->ev.arrival.n_assisting_staff = s->v == V_ALT ? 0 : 1;
         break;
     case CFD_MS_APPOINTMENT_SET:
-        b->ev.appointment.time_ms = base + (s->v == V_BY_CUSTOMER && s->at_min > 100 ? 380 : 180) * FX_MIN;
+        b->ev.appointment.time_ms =
+            base + (s->v == V_BY_CUSTOMER && s->at_min > 100 ? 380 : 180) * FX_MIN;
         b->ev.appointment.requested_by_customer = s->v == V_BY_CUSTOMER;
         break;
     case CFD_MS_DIAGNOSED:
@@ -918,8 +967,9 @@ static void build_event(built *b, const char *wo, const spec *s, int64_t base)
         break;
     case CFD_MS_ALARM:
         b->ev.alarm.cleared = s->v == V_CLEARED;
-        b->ev.alarm.alarm_id = s->v == V_ALARM2 ? "ALM-2" : s->v == V_CLEARED ? "ALM-0"
-                                                                                : "ALM-1";
+        b->ev.alarm.alarm_id = s->v == V_ALARM2    ? "ALM-2"
+                               : s->v == V_CLEARED ? "ALM-0"
+                                                   : "ALM-1";
         break;
     default:
         break;
@@ -1037,7 +1087,8 @@ static void check_side_paths(const cfd_record *p7, const cfd_record *p8)
     assert_int_equal(p7->parts[1].quantity, 2);
     assert_int_equal(p7->parts[0].manufactured_on, 20230415);
     assert_int_equal(p7->parts[0].age_in_service_days, 998); /* 2023-04-15 .. 2026-01-07 */
-    assert_int_equal(p7->parts[1].fault_types, CFD_PART_FAULT_BIT(CFD_PART_FAULT_MECHANICAL));
+    assert_int_equal(p7->parts[1].fault_types,
+                     CFD_PART_FAULT_BIT(CFD_PART_FAULT_MECHANICAL));
     /* The later report of pause p1 wins; p2 was entered with its own end. */
     assert_int_equal(p7->n_pauses, 2);
     assert_string_equal(p7->pauses[0].pause_id, "p1");
@@ -1071,8 +1122,8 @@ static void check_side_paths(const cfd_record *p7, const cfd_record *p8)
  * something known to be right. */
 static void check_references(cfd_record *const *ref)
 {
-    const cfd_record *p1 = ref[0], *p2 = ref[1], *p3 = ref[2], *p4 = ref[3],
-                     *p5 = ref[4], *p6 = ref[5];
+    const cfd_record *p1 = ref[0], *p2 = ref[1], *p3 = ref[2], *p4 = ref[3], *p5 = ref[4],
+                     *p6 = ref[5];
     int64_t b1 = FX_T0, b2 = FX_T0 + 24 * FX_HOUR, b3 = FX_T0 + 48 * FX_HOUR,
             b5 = FX_T0 + 96 * FX_HOUR, b6 = FX_T0 + 120 * FX_HOUR;
 

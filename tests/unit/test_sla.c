@@ -53,70 +53,117 @@ typedef struct sla_case {
 static const sla_case cases[] = {
     {"AAA accepted: clocks from acceptance",
      {{CFD_MS_REPORTED, 0, F_NONE, 0}, {CFD_MS_ACCEPTED, 2, F_NONE, 0}},
-     {RUN, 2, 17, ZERO}, {RUN, 2, 62, ZERO}, {RUN, 0, 240, ZERO}},
+     {RUN, 2, 17, ZERO},
+     {RUN, 2, 62, ZERO},
+     {RUN, 0, 240, ZERO}},
     {"AAA not accepted: contact and on site pending",
      {{CFD_MS_REPORTED, 0, F_NONE, 0}},
-     {PEN, ZERO, ZERO, ZERO}, {PEN, ZERO, ZERO, ZERO}, {RUN, 0, 240, ZERO}},
+     {PEN, ZERO, ZERO, ZERO},
+     {PEN, ZERO, ZERO, ZERO},
+     {RUN, 0, 240, ZERO}},
     {"AAA contact 20 min after acceptance: breached, arrival in time",
-     {{CFD_MS_REPORTED, 0, F_NONE, 0}, {CFD_MS_ACCEPTED, 0, F_NONE, 0},
-      {CFD_MS_CUSTOMER_CONTACTED, 20, F_NONE, 0}, {CFD_MS_ARRIVED_ON_SITE, 60, F_NONE, 0}},
-     {BRE, 0, 15, 20}, {MET, 0, 60, 60}, {RUN, 0, 240, ZERO}},
+     {{CFD_MS_REPORTED, 0, F_NONE, 0},
+      {CFD_MS_ACCEPTED, 0, F_NONE, 0},
+      {CFD_MS_CUSTOMER_CONTACTED, 20, F_NONE, 0},
+      {CFD_MS_ARRIVED_ON_SITE, 60, F_NONE, 0}},
+     {BRE, 0, 15, 20},
+     {MET, 0, 60, 60},
+     {RUN, 0, 240, ZERO}},
     {"AAA nothing happens: a later event shows the breach",
-     {{CFD_MS_REPORTED, 0, F_NONE, 0}, {CFD_MS_ACCEPTED, 0, F_NONE, 0},
+     {{CFD_MS_REPORTED, 0, F_NONE, 0},
+      {CFD_MS_ACCEPTED, 0, F_NONE, 0},
       {CFD_MS_ALARM, 16, F_NONE, 0}},
-     {BRE, 0, 15, ZERO}, {RUN, 0, 60, ZERO}, {RUN, 0, 240, ZERO}},
+     {BRE, 0, 15, ZERO},
+     {RUN, 0, 60, ZERO},
+     {RUN, 0, 240, ZERO}},
     {"exactly at the deadline is met",
-     {{CFD_MS_REPORTED, 0, F_NONE, 0}, {CFD_MS_ACCEPTED, 0, F_NONE, 0},
+     {{CFD_MS_REPORTED, 0, F_NONE, 0},
+      {CFD_MS_ACCEPTED, 0, F_NONE, 0},
       {CFD_MS_CUSTOMER_CONTACTED, 15, F_NONE, 0}},
-     {MET, 0, 15, 15}, {RUN, 0, 60, ZERO}, {RUN, 0, 240, ZERO}},
+     {MET, 0, 15, 15},
+     {RUN, 0, 60, ZERO},
+     {RUN, 0, 240, ZERO}},
     {"AA: 30 min / 2 h / 8 h",
-     {{CFD_MS_REPORTED, 0, F_AA, 0}, {CFD_MS_ACCEPTED, 10, F_NONE, 0},
+     {{CFD_MS_REPORTED, 0, F_AA, 0},
+      {CFD_MS_ACCEPTED, 10, F_NONE, 0},
       {CFD_MS_SERVICE_RESTORED, 400, F_NONE, 0}},
-     {BRE, 10, 40, ZERO}, {BRE, 10, 130, ZERO}, {MET, 0, 480, 400}},
+     {BRE, 10, 40, ZERO},
+     {BRE, 10, 130, ZERO},
+     {MET, 0, 480, 400}},
     {"urgent counts from the report, not the acceptance",
-     {{CFD_MS_REPORTED, 0, F_URGENT, 0}, {CFD_MS_ACCEPTED, 60, F_NONE, 0},
+     {{CFD_MS_REPORTED, 0, F_URGENT, 0},
+      {CFD_MS_ACCEPTED, 60, F_NONE, 0},
       {CFD_MS_ALARM, 200, F_NONE, 0}},
-     {BRE, 0, 120, ZERO}, {RUN, 0, 240, ZERO}, {RUN, 0, 480, ZERO}},
+     {BRE, 0, 120, ZERO},
+     {RUN, 0, 240, ZERO},
+     {RUN, 0, 480, ZERO}},
     {"general: 24 h / 48 h / 48 h from the report",
      {{CFD_MS_REPORTED, 0, F_GENERAL, 0}},
-     {RUN, 0, 1440, ZERO}, {RUN, 0, 2880, ZERO}, {RUN, 0, 2880, ZERO}},
+     {RUN, 0, 1440, ZERO},
+     {RUN, 0, 2880, ZERO},
+     {RUN, 0, 2880, ZERO}},
     {"restoration starts at an alarm before the report",
-     {{CFD_MS_REPORTED, 0, F_NONE, 0}, {CFD_MS_ALARM, -30, F_NONE, 0},
+     {{CFD_MS_REPORTED, 0, F_NONE, 0},
+      {CFD_MS_ALARM, -30, F_NONE, 0},
       {CFD_MS_ACCEPTED, 5, F_NONE, 0}},
-     {RUN, 5, 20, ZERO}, {RUN, 5, 65, ZERO}, {RUN, -30, 210, ZERO}},
+     {RUN, 5, 20, ZERO},
+     {RUN, 5, 65, ZERO},
+     {RUN, -30, 210, ZERO}},
     {"an alarm clear does not start the restoration clock",
      {{CFD_MS_REPORTED, 0, F_NONE, 0}, {CFD_MS_ALARM, -30, F_CLEARED, 0}},
-     {PEN, ZERO, ZERO, ZERO}, {PEN, ZERO, ZERO, ZERO}, {RUN, 0, 240, ZERO}},
+     {PEN, ZERO, ZERO, ZERO},
+     {PEN, ZERO, ZERO, ZERO},
+     {RUN, 0, 240, ZERO}},
     {"the customer's appointment replaces the on-site deadline",
-     {{CFD_MS_REPORTED, 0, F_AA, 0}, {CFD_MS_ACCEPTED, 1, F_NONE, 0},
+     {{CFD_MS_REPORTED, 0, F_AA, 0},
+      {CFD_MS_ACCEPTED, 1, F_NONE, 0},
       {CFD_MS_APPOINTMENT_SET, 5, F_BY_CUSTOMER, 300},
       {CFD_MS_ARRIVED_ON_SITE, 290, F_NONE, 0}},
      /* and the wait for it does not count toward restoration: paused from its
       * agreement to the arrival, 5..290, the engineer being early */
-     {BRE, 1, 31, ZERO}, {MET, 1, 300, 290}, {RUN, 0, 765, ZERO}},
+     {BRE, 1, 31, ZERO},
+     {MET, 1, 300, 290},
+     {RUN, 0, 765, ZERO}},
     {"the operator's appointment does not",
-     {{CFD_MS_REPORTED, 0, F_AA, 0}, {CFD_MS_ACCEPTED, 1, F_NONE, 0},
+     {{CFD_MS_REPORTED, 0, F_AA, 0},
+      {CFD_MS_ACCEPTED, 1, F_NONE, 0},
       {CFD_MS_APPOINTMENT_SET, 5, F_BY_OPERATOR, 300},
       {CFD_MS_ARRIVED_ON_SITE, 290, F_NONE, 0}},
-     {BRE, 1, 31, ZERO}, {BRE, 1, 121, 290}, {RUN, 0, 480, ZERO}},
+     {BRE, 1, 31, ZERO},
+     {BRE, 1, 121, 290},
+     {RUN, 0, 480, ZERO}},
     {"remote restoration: no visit owed",
-     {{CFD_MS_REPORTED, 0, F_NONE, 0}, {CFD_MS_ACCEPTED, 0, F_NONE, 0},
+     {{CFD_MS_REPORTED, 0, F_NONE, 0},
+      {CFD_MS_ACCEPTED, 0, F_NONE, 0},
       {CFD_MS_CUSTOMER_CONTACTED, 5, F_NONE, 0},
       {CFD_MS_SERVICE_RESTORED, 100, F_REMOTE, 0}},
-     {MET, 0, 15, 5}, {NA, 0, 60, ZERO}, {MET, 0, 240, 100}},
+     {MET, 0, 15, 5},
+     {NA, 0, 60, ZERO},
+     {MET, 0, 240, 100}},
     {"remote restoration after an arrival still judges the arrival",
-     {{CFD_MS_REPORTED, 0, F_NONE, 0}, {CFD_MS_ACCEPTED, 0, F_NONE, 0},
+     {{CFD_MS_REPORTED, 0, F_NONE, 0},
+      {CFD_MS_ACCEPTED, 0, F_NONE, 0},
       {CFD_MS_ARRIVED_ON_SITE, 70, F_NONE, 0},
       {CFD_MS_SERVICE_RESTORED, 100, F_REMOTE, 0}},
-     {BRE, 0, 15, ZERO}, {BRE, 0, 60, 70}, {MET, 0, 240, 100}},
+     {BRE, 0, 15, ZERO},
+     {BRE, 0, 60, 70},
+     {MET, 0, 240, 100}},
     {"cancelled: open clocks stop, met ones stay",
-     {{CFD_MS_REPORTED, 0, F_NONE, 0}, {CFD_MS_ACCEPTED, 0, F_NONE, 0},
-      {CFD_MS_CUSTOMER_CONTACTED, 5, F_NONE, 0}, {CFD_MS_CANCELLED, 300, F_NONE, 0}},
-     {MET, 0, 15, 5}, {NA, 0, 60, ZERO}, {NA, 0, 240, ZERO}},
+     {{CFD_MS_REPORTED, 0, F_NONE, 0},
+      {CFD_MS_ACCEPTED, 0, F_NONE, 0},
+      {CFD_MS_CUSTOMER_CONTACTED, 5, F_NONE, 0},
+      {CFD_MS_CANCELLED, 300, F_NONE, 0}},
+     {MET, 0, 15, 5},
+     {NA, 0, 60, ZERO},
+     {NA, 0, 240, ZERO}},
     {"the first arrival counts",
-     {{CFD_MS_REPORTED, 0, F_NONE, 0}, {CFD_MS_ACCEPTED, 0, F_NONE, 0},
-      {CFD_MS_ARRIVED_ON_SITE, 90, F_NONE, 0}, {CFD_MS_ARRIVED_ON_SITE, 50, F_NONE, 0}},
-     {BRE, 0, 15, ZERO}, {MET, 0, 60, 50}, {RUN, 0, 240, ZERO}},
+     {{CFD_MS_REPORTED, 0, F_NONE, 0},
+      {CFD_MS_ACCEPTED, 0, F_NONE, 0},
+      {CFD_MS_ARRIVED_ON_SITE, 90, F_NONE, 0},
+      {CFD_MS_ARRIVED_ON_SITE, 50, F_NONE, 0}},
+     {BRE, 0, 15, ZERO},
+     {MET, 0, 60, 50},
+     {RUN, 0, 240, ZERO}},
 };
 
 static int64_t at(int min)
@@ -124,8 +171,7 @@ static int64_t at(int min)
     return min == ZERO ? 0 : FX_T0 + (int64_t)min * FX_MIN;
 }
 
-static void check(const cfd_sla_result *r, cfd_metric m, int64_t target,
-                  const expect *want)
+static void check(const cfd_sla_result *r, cfd_metric m, int64_t target, const expect *want)
 {
     print_message("  %s\n", cfd_metric_name(m));
     assert_int_equal(r->metric, m);
@@ -165,8 +211,8 @@ static void test_sla_table(void **state)
                 ev.report.customer.tier = CFD_TIER_AA;
             if (s->flag == F_URGENT || s->flag == F_GENERAL) {
                 ev.report.customer.tier = CFD_TIER_UNSPECIFIED;
-                ev.report.urgency = s->flag == F_URGENT ? CFD_URGENCY_URGENT
-                                                        : CFD_URGENCY_UNSPECIFIED;
+                ev.report.urgency =
+                    s->flag == F_URGENT ? CFD_URGENCY_URGENT : CFD_URGENCY_UNSPECIFIED;
             }
             if (s->flag == F_BY_CUSTOMER || s->flag == F_BY_OPERATOR) {
                 ev.appointment.time_ms = at(s->arg);
@@ -227,10 +273,10 @@ enum xflag {
 
 typedef struct xstep {
     cfd_milestone kind;
-    int at;  /* minutes after FX_T0 */
+    int at; /* minutes after FX_T0 */
     enum xflag flag;
-    int from, to;      /* pause: start / resume end minutes (ZERO: event time) */
-    uint32_t metrics;  /* pause: metrics; 0 restoration only */
+    int from, to;     /* pause: start / resume end minutes (ZERO: event time) */
+    uint32_t metrics; /* pause: metrics; 0 restoration only */
 } xstep;
 
 typedef struct xcase {
@@ -242,148 +288,341 @@ typedef struct xcase {
     int next_warning, breach_at;         /* minutes; ZERO = 0 */
 } xcase;
 
-#define REP(t, fl) {.kind = CFD_MS_REPORTED, .at = (t), .flag = (fl)}
-#define EV(k, t) {.kind = (k), .at = (t)}
-#define PAUSE(t, a, m) {.kind = CFD_MS_CLOCK_PAUSED, .at = (t), .from = (a), .metrics = (m)}
-#define RESUME(t, b) {.kind = CFD_MS_CLOCK_RESUMED, .at = (t), .to = (b)}
-#define APPT(t, b) {.kind = CFD_MS_APPOINTMENT_SET, .at = (t), .flag = X_BY_CUSTOMER, .to = (b)}
+#define REP(t, fl)                                       \
+    {                                                    \
+        .kind = CFD_MS_REPORTED, .at = (t), .flag = (fl) \
+    }
+#define EV(k, t)               \
+    {                          \
+        .kind = (k), .at = (t) \
+    }
+#define PAUSE(t, a, m)                                                      \
+    {                                                                       \
+        .kind = CFD_MS_CLOCK_PAUSED, .at = (t), .from = (a), .metrics = (m) \
+    }
+#define RESUME(t, b)                                       \
+    {                                                      \
+        .kind = CFD_MS_CLOCK_RESUMED, .at = (t), .to = (b) \
+    }
+#define APPT(t, b)                                                                  \
+    {                                                                               \
+        .kind = CFD_MS_APPOINTMENT_SET, .at = (t), .flag = X_BY_CUSTOMER, .to = (b) \
+    }
 #define BIT(m) (1u << (m))
 
 static const xcase xcases[] = {
     {.name = "typed pause stops the restoration clock",
-     .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), PAUSE(10, ZERO, 0), RESUME(70, ZERO)},
-     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 300,
-     .actual = ZERO, .paused = 60, .next_warning = 180, .breach_at = 300},
+     .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), PAUSE(10, ZERO, 0),
+               RESUME(70, ZERO)},
+     .metric = CFD_METRIC_RESTORATION,
+     .status = RUN,
+     .start = 0,
+     .deadline = 300,
+     .actual = ZERO,
+     .paused = 60,
+     .next_warning = 180,
+     .breach_at = 300},
     {.name = "pause entered retroactively with its own start and end",
      .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_ALARM, 100),
                PAUSE(100, 20, 0), RESUME(100, 50)},
-     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 270,
-     .actual = ZERO, .paused = 30, .next_warning = 150, .breach_at = 270},
+     .metric = CFD_METRIC_RESTORATION,
+     .status = RUN,
+     .start = 0,
+     .deadline = 270,
+     .actual = ZERO,
+     .paused = 30,
+     .next_warning = 150,
+     .breach_at = 270},
     {.name = "open pause: running, no breach timer",
      .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), PAUSE(30, ZERO, 0)},
-     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 240,
-     .actual = ZERO, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+     .metric = CFD_METRIC_RESTORATION,
+     .status = RUN,
+     .start = 0,
+     .deadline = 240,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = ZERO,
+     .breach_at = ZERO},
     {.name = "pause defaults to restoration only: contact keeps counting",
      .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), PAUSE(5, ZERO, 0), RESUME(65, ZERO)},
-     .metric = CFD_METRIC_CONTACT, .status = BRE, .start = 0, .deadline = 15,
-     .actual = ZERO, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+     .metric = CFD_METRIC_CONTACT,
+     .status = BRE,
+     .start = 0,
+     .deadline = 15,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = ZERO,
+     .breach_at = ZERO},
     {.name = "pause naming the contact metric moves its deadline",
      .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0),
                PAUSE(5, ZERO, BIT(CFD_METRIC_CONTACT)), RESUME(65, ZERO),
                EV(CFD_MS_CUSTOMER_CONTACTED, 70)},
-     .metric = CFD_METRIC_CONTACT, .status = MET, .start = 0, .deadline = 75, .actual = 70,
-     .paused = 60, .next_warning = ZERO, .breach_at = ZERO},
+     .metric = CFD_METRIC_CONTACT,
+     .status = MET,
+     .start = 0,
+     .deadline = 75,
+     .actual = 70,
+     .paused = 60,
+     .next_warning = ZERO,
+     .breach_at = ZERO},
     {.name = "quiet hours: A contact due 12:00 local moves to 14:30",
      .steps = {REP(-420, X_A), EV(CFD_MS_ACCEPTED, -420)},
-     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = -420, .deadline = -150,
-     .actual = ZERO, .paused = ZERO, .next_warning = -285, .breach_at = -150},
+     .metric = CFD_METRIC_CONTACT,
+     .status = RUN,
+     .start = -420,
+     .deadline = -150,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = -285,
+     .breach_at = -150},
     {.name = "quiet hours: standard contact due 22:00 local moves to 08:30 next day",
      .steps = {REP(300, X_STANDARD), EV(CFD_MS_ACCEPTED, 300)},
-     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = 300, .deadline = 2370,
-     .actual = ZERO, .paused = ZERO, .next_warning = 1335, .breach_at = 2370},
+     .metric = CFD_METRIC_CONTACT,
+     .status = RUN,
+     .start = 300,
+     .deadline = 2370,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = 1335,
+     .breach_at = 2370},
     {.name = "quiet hours: general contact moves too",
      .steps = {REP(-300, X_GENERAL)},
-     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = -300, .deadline = 1290,
-     .actual = ZERO, .paused = ZERO, .next_warning = 495, .breach_at = 1290},
+     .metric = CFD_METRIC_CONTACT,
+     .status = RUN,
+     .start = -300,
+     .deadline = 1290,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = 495,
+     .breach_at = 1290},
     {.name = "quiet hours: AAA contact never moves",
      .steps = {REP(-315, X_NONE), EV(CFD_MS_ACCEPTED, -315), EV(CFD_MS_ALARM, -305)},
-     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = -315, .deadline = -300,
-     .actual = ZERO, .paused = ZERO, .next_warning = -303, .breach_at = -300},
+     .metric = CFD_METRIC_CONTACT,
+     .status = RUN,
+     .start = -315,
+     .deadline = -300,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = -303,
+     .breach_at = -300},
     {.name = "quiet hours: AA contact never moves",
      .steps = {REP(-330, X_AA), EV(CFD_MS_ACCEPTED, -330)},
-     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = -330, .deadline = -300,
-     .actual = ZERO, .paused = ZERO, .next_warning = -315, .breach_at = -300},
+     .metric = CFD_METRIC_CONTACT,
+     .status = RUN,
+     .start = -330,
+     .deadline = -300,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = -315,
+     .breach_at = -300},
     {.name = "quiet hours: urgent contact never moves",
      .steps = {REP(-420, X_URGENT)},
-     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = -420, .deadline = -300,
-     .actual = ZERO, .paused = ZERO, .next_warning = -360, .breach_at = -300},
+     .metric = CFD_METRIC_CONTACT,
+     .status = RUN,
+     .start = -420,
+     .deadline = -300,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = -360,
+     .breach_at = -300},
     {.name = "quiet hours never move the on-site deadline",
      .steps = {REP(-540, X_A), EV(CFD_MS_ACCEPTED, -540)},
-     .metric = CFD_METRIC_ON_SITE, .status = RUN, .start = -540, .deadline = -300,
-     .actual = ZERO, .paused = ZERO, .next_warning = -420, .breach_at = -300},
+     .metric = CFD_METRIC_ON_SITE,
+     .status = RUN,
+     .start = -540,
+     .deadline = -300,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = -420,
+     .breach_at = -300},
     {.name = "cause identified within 2 h of the arrival (ordinary)",
      .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_ARRIVED_ON_SITE, 30),
                EV(CFD_MS_DIAGNOSED, 100)},
-     .metric = CFD_METRIC_CAUSE_IDENTIFIED, .status = MET, .start = 30, .deadline = 150,
-     .actual = 100, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+     .metric = CFD_METRIC_CAUSE_IDENTIFIED,
+     .status = MET,
+     .start = 30,
+     .deadline = 150,
+     .actual = 100,
+     .paused = ZERO,
+     .next_warning = ZERO,
+     .breach_at = ZERO},
     {.name = "cause identified: a visit the customer missed does not start it",
      .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_ARRIVED_ON_SITE, 30),
                EV(CFD_MS_CUSTOMER_ABSENT, 45), EV(CFD_MS_ARRIVED_ON_SITE, 200),
                EV(CFD_MS_DIAGNOSED, 250)},
-     .metric = CFD_METRIC_CAUSE_IDENTIFIED, .status = MET, .start = 200, .deadline = 320,
-     .actual = 250, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+     .metric = CFD_METRIC_CAUSE_IDENTIFIED,
+     .status = MET,
+     .start = 200,
+     .deadline = 320,
+     .actual = 250,
+     .paused = ZERO,
+     .next_warning = ZERO,
+     .breach_at = ZERO},
     {.name = "cause identified: special fault has 24 h",
      .steps = {REP(0, X_SPECIAL), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_ARRIVED_ON_SITE, 30)},
-     .metric = CFD_METRIC_CAUSE_IDENTIFIED, .status = RUN, .start = 30, .deadline = 1470,
-     .actual = ZERO, .paused = ZERO, .next_warning = 750, .breach_at = 1470},
+     .metric = CFD_METRIC_CAUSE_IDENTIFIED,
+     .status = RUN,
+     .start = 30,
+     .deadline = 1470,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = 750,
+     .breach_at = 1470},
     {.name = "cause identified: pending until the arrival",
      .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0)},
-     .metric = CFD_METRIC_CAUSE_IDENTIFIED, .status = PEN, .start = ZERO, .deadline = ZERO,
-     .actual = ZERO, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+     .metric = CFD_METRIC_CAUSE_IDENTIFIED,
+     .status = PEN,
+     .start = ZERO,
+     .deadline = ZERO,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = ZERO,
+     .breach_at = ZERO},
     {.name = "cause identified: remote fault counts from the acceptance",
-     .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0),
+     .steps = {REP(0, X_NONE),
+               EV(CFD_MS_ACCEPTED, 0),
                {.kind = CFD_MS_SERVICE_RESTORED, .at = 60, .flag = X_REMOTE}},
-     .metric = CFD_METRIC_CAUSE_IDENTIFIED, .status = RUN, .start = 0, .deadline = 120,
-     .actual = ZERO, .paused = ZERO, .next_warning = 96, .breach_at = 120},
+     .metric = CFD_METRIC_CAUSE_IDENTIFIED,
+     .status = RUN,
+     .start = 0,
+     .deadline = 120,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = 96,
+     .breach_at = 120},
     {.name = "event report within 1 day of the restoration (ordinary): late",
      .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_SERVICE_RESTORED, 60),
                EV(CFD_MS_EVENT_REPORT_SUBMITTED, 1560)},
-     .metric = CFD_METRIC_EVENT_REPORT, .status = BRE, .start = 60, .deadline = 1500,
-     .actual = 1560, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+     .metric = CFD_METRIC_EVENT_REPORT,
+     .status = BRE,
+     .start = 60,
+     .deadline = 1500,
+     .actual = 1560,
+     .paused = ZERO,
+     .next_warning = ZERO,
+     .breach_at = ZERO},
     {.name = "event report: special fault has 3 days",
      .steps = {REP(0, X_SPECIAL), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_SERVICE_RESTORED, 60),
                EV(CFD_MS_EVENT_REPORT_SUBMITTED, 2060)},
-     .metric = CFD_METRIC_EVENT_REPORT, .status = MET, .start = 60, .deadline = 4380,
-     .actual = 2060, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+     .metric = CFD_METRIC_EVENT_REPORT,
+     .status = MET,
+     .start = 60,
+     .deadline = 4380,
+     .actual = 2060,
+     .paused = ZERO,
+     .next_warning = ZERO,
+     .breach_at = ZERO},
     {.name = "customer's own network: restoration not attributable",
-     .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_ARRIVED_ON_SITE, 30),
+     .steps = {REP(0, X_NONE),
+               EV(CFD_MS_ACCEPTED, 0),
+               EV(CFD_MS_ARRIVED_ON_SITE, 30),
                {.kind = CFD_MS_DIAGNOSED, .at = 40, .flag = X_CUSTOMER_NET},
                EV(CFD_MS_ALARM, 300)},
-     .metric = CFD_METRIC_RESTORATION, .status = NA, .start = 0, .deadline = 240,
-     .actual = ZERO, .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+     .metric = CFD_METRIC_RESTORATION,
+     .status = NA,
+     .start = 0,
+     .deadline = 240,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = ZERO,
+     .breach_at = ZERO},
     /* The appointment's wait runs to the appointment or the arrival, whichever is
      * first; an explicit pause over the same time counts once. */
     {.name = "appointment wait ends at an early arrival",
      .steps = {REP(0, X_AA), EV(CFD_MS_ACCEPTED, 1), APPT(5, 300),
                EV(CFD_MS_ARRIVED_ON_SITE, 290), EV(CFD_MS_ALARM, 400)},
-     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 765,
-     .actual = ZERO, .paused = 285, .next_warning = 525, .breach_at = 765},
+     .metric = CFD_METRIC_RESTORATION,
+     .status = RUN,
+     .start = 0,
+     .deadline = 765,
+     .actual = ZERO,
+     .paused = 285,
+     .next_warning = 525,
+     .breach_at = 765},
     {.name = "appointment wait ends at the appointment when the engineer is late",
      .steps = {REP(0, X_AA), EV(CFD_MS_ACCEPTED, 1), APPT(5, 300),
                EV(CFD_MS_ARRIVED_ON_SITE, 320), EV(CFD_MS_ALARM, 400)},
-     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 775,
-     .actual = ZERO, .paused = 295, .next_warning = 535, .breach_at = 775},
+     .metric = CFD_METRIC_RESTORATION,
+     .status = RUN,
+     .start = 0,
+     .deadline = 775,
+     .actual = ZERO,
+     .paused = 295,
+     .next_warning = 535,
+     .breach_at = 775},
     {.name = "appointment wait and a pause within it count once",
      .steps = {REP(0, X_AA), EV(CFD_MS_ACCEPTED, 1), APPT(5, 300), PAUSE(100, ZERO, 0),
                RESUME(200, ZERO), EV(CFD_MS_ARRIVED_ON_SITE, 290), EV(CFD_MS_ALARM, 400)},
-     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 765,
-     .actual = ZERO, .paused = 285, .next_warning = 525, .breach_at = 765},
+     .metric = CFD_METRIC_RESTORATION,
+     .status = RUN,
+     .start = 0,
+     .deadline = 765,
+     .actual = ZERO,
+     .paused = 285,
+     .next_warning = 525,
+     .breach_at = 765},
     {.name = "appointment wait and a pause past the arrival: their union counts",
      .steps = {REP(0, X_AA), EV(CFD_MS_ACCEPTED, 1), APPT(5, 300), PAUSE(250, ZERO, 0),
                RESUME(350, ZERO), EV(CFD_MS_ARRIVED_ON_SITE, 290), EV(CFD_MS_ALARM, 400)},
-     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 825,
-     .actual = ZERO, .paused = 345, .next_warning = 585, .breach_at = 825},
+     .metric = CFD_METRIC_RESTORATION,
+     .status = RUN,
+     .start = 0,
+     .deadline = 825,
+     .actual = ZERO,
+     .paused = 345,
+     .next_warning = 585,
+     .breach_at = 825},
     /* 「属于电话、手机等终端类故障投诉…均按照普通级业务的相关要求处理」 */
     {.name = "terminal complaint of an AAA customer: standard contact duty",
      .steps = {REP(0, X_TERMINAL), EV(CFD_MS_ACCEPTED, 2)},
-     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = 2, .deadline = 1442,
-     .actual = ZERO, .paused = ZERO, .next_warning = 722, .breach_at = 1442},
+     .metric = CFD_METRIC_CONTACT,
+     .status = RUN,
+     .start = 2,
+     .deadline = 1442,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = 722,
+     .breach_at = 1442},
     {.name = "terminal complaint of an AAA customer: standard restoration duty",
      .steps = {REP(0, X_TERMINAL), EV(CFD_MS_ACCEPTED, 2)},
-     .metric = CFD_METRIC_RESTORATION, .status = RUN, .start = 0, .deadline = 2880,
-     .actual = ZERO, .paused = ZERO, .next_warning = 1440, .breach_at = 2880},
+     .metric = CFD_METRIC_RESTORATION,
+     .status = RUN,
+     .start = 0,
+     .deadline = 2880,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = 1440,
+     .breach_at = 2880},
     {.name = "customer absent: the visit counts as on site",
      .steps = {REP(0, X_NONE), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_CUSTOMER_ABSENT, 50)},
-     .metric = CFD_METRIC_ON_SITE, .status = MET, .start = 0, .deadline = 60, .actual = 50,
-     .paused = ZERO, .next_warning = ZERO, .breach_at = ZERO},
+     .metric = CFD_METRIC_ON_SITE,
+     .status = MET,
+     .start = 0,
+     .deadline = 60,
+     .actual = 50,
+     .paused = ZERO,
+     .next_warning = ZERO,
+     .breach_at = ZERO},
     {.name = "timers: next warning at 80 % once 50 % passed",
      .steps = {REP(0, X_AA), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_ALARM, 16)},
-     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = 0, .deadline = 30,
-     .actual = ZERO, .paused = ZERO, .next_warning = 24, .breach_at = 30},
+     .metric = CFD_METRIC_CONTACT,
+     .status = RUN,
+     .start = 0,
+     .deadline = 30,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = 24,
+     .breach_at = 30},
     {.name = "timers: past both warnings only the breach remains",
      .steps = {REP(0, X_AA), EV(CFD_MS_ACCEPTED, 0), EV(CFD_MS_ALARM, 25)},
-     .metric = CFD_METRIC_CONTACT, .status = RUN, .start = 0, .deadline = 30,
-     .actual = ZERO, .paused = ZERO, .next_warning = ZERO, .breach_at = 30},
+     .metric = CFD_METRIC_CONTACT,
+     .status = RUN,
+     .start = 0,
+     .deadline = 30,
+     .actual = ZERO,
+     .paused = ZERO,
+     .next_warning = ZERO,
+     .breach_at = 30},
 };
 
 static void test_extended_table(void **state)
@@ -408,24 +647,39 @@ static void test_extended_table(void **state)
             snprintf(ids[k], sizeof(ids[k]), "e%zu", k);
             ev = fx_event(ids[k], "WO-X", s->kind, at(s->at));
             switch (s->flag) {
-            case X_A: ev.report.customer.tier = CFD_TIER_A; break;
-            case X_AA: ev.report.customer.tier = CFD_TIER_AA; break;
-            case X_STANDARD: ev.report.customer.tier = CFD_TIER_STANDARD; break;
+            case X_A:
+                ev.report.customer.tier = CFD_TIER_A;
+                break;
+            case X_AA:
+                ev.report.customer.tier = CFD_TIER_AA;
+                break;
+            case X_STANDARD:
+                ev.report.customer.tier = CFD_TIER_STANDARD;
+                break;
             case X_URGENT:
             case X_GENERAL:
                 ev.report.customer.tier = CFD_TIER_UNSPECIFIED;
-                ev.report.urgency = s->flag == X_URGENT ? CFD_URGENCY_URGENT
-                                                        : CFD_URGENCY_GENERAL;
+                ev.report.urgency =
+                    s->flag == X_URGENT ? CFD_URGENCY_URGENT : CFD_URGENCY_GENERAL;
                 break;
-            case X_SPECIAL: ev.report.special = true; break;
-            case X_REMOTE: ev.restoration.remote = true; break;
-            case X_CUSTOMER_NET: ev.diagnosis.cause = CFD_CAUSE_CUSTOMER_NETWORK; break;
-            case X_TERMINAL: ev.report.terminal_complaint = true; break;
+            case X_SPECIAL:
+                ev.report.special = true;
+                break;
+            case X_REMOTE:
+                ev.restoration.remote = true;
+                break;
+            case X_CUSTOMER_NET:
+                ev.diagnosis.cause = CFD_CAUSE_CUSTOMER_NETWORK;
+                break;
+            case X_TERMINAL:
+                ev.report.terminal_complaint = true;
+                break;
             case X_BY_CUSTOMER:
                 ev.appointment.time_ms = at(s->to);
                 ev.appointment.requested_by_customer = true;
                 break;
-            default: break;
+            default:
+                break;
             }
             if (s->kind == CFD_MS_CLOCK_PAUSED || s->kind == CFD_MS_CLOCK_RESUMED) {
                 ev.pause.pause_id = "p1";
@@ -441,8 +695,8 @@ static void test_extended_table(void **state)
         }
         r = &rec->sla[c->metric];
         print_message("  got status %d start %lld deadline %lld actual %lld paused %lld "
-                      "warn %lld breach %lld (min)\n", r->status,
-                      (long long)(r->start_ms - FX_T0) / FX_MIN,
+                      "warn %lld breach %lld (min)\n",
+                      r->status, (long long)(r->start_ms - FX_T0) / FX_MIN,
                       (long long)(r->deadline_ms - FX_T0) / FX_MIN,
                       (long long)(r->actual_ms - FX_T0) / FX_MIN,
                       (long long)r->paused_ms / FX_MIN,

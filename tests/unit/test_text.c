@@ -65,13 +65,8 @@ static void test_utf8_valid(void **state)
         const char *text;
         size_t valid_len;
     } cases[] = {
-        {"", 0},
-        {"WO-2026-0001", 12},
-        {"重庆梁平互联网专线", 27},
-        {"emoji 😀", 10},
-        {"WO-\xff-1", 3},
-        {"中\xe4\xb8", 3},
-        {"A\xed\xa0\x80Z", 1},
+        {"", 0},          {"WO-2026-0001", 12}, {"重庆梁平互联网专线", 27}, {"emoji 😀", 10},
+        {"WO-\xff-1", 3}, {"中\xe4\xb8", 3},    {"A\xed\xa0\x80Z", 1},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -121,24 +116,17 @@ static void test_text_escape(void **state)
 static void test_text_copy(void **state)
 {
     static const sized_case cases[] = {
-        {"WO-1", 64, "WO-1"},
-        {NULL, 8, ""},
-        {"", 8, ""},
-        {"abcd", 4, "abc"},
-        {"abcd", 5, "abcd"},
-        {"重庆", 7, "重庆"},
-        {"重庆", 6, "重"},
-        {"重庆", 4, "重"},
-        {"重庆", 3, ""},
-        {"x", 1, ""},
+        {"WO-1", 64, "WO-1"}, {NULL, 8, ""},       {"", 8, ""},       {"abcd", 4, "abc"},
+        {"abcd", 5, "abcd"},  {"重庆", 7, "重庆"}, {"重庆", 6, "重"}, {"重庆", 4, "重"},
+        {"重庆", 3, ""},      {"x", 1, ""},
     };
     (void)state;
     for (const sized_case *c = cases; c < cases + sizeof(cases) / sizeof(cases[0]); c++) {
         char out[128] = "########";
         size_t len = cfd_text_copy(out, c->size, c->in);
         if (strcmp(out, c->want) != 0)
-            fail_msg("\"%s\" in %zu bytes: '%s', want '%s'", c->in ? c->in : "(null)", c->size,
-                     out, c->want);
+            fail_msg("\"%s\" in %zu bytes: '%s', want '%s'", c->in ? c->in : "(null)",
+                     c->size, out, c->want);
         assert_int_equal(len, c->in ? strlen(c->in) : 0);
     }
     char untouched = '#';
@@ -174,10 +162,8 @@ static void test_text_dup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_utf8_char_len),
-        cmocka_unit_test(test_utf8_valid),
-        cmocka_unit_test(test_text_escape),
-        cmocka_unit_test(test_text_copy),
+        cmocka_unit_test(test_utf8_char_len), cmocka_unit_test(test_utf8_valid),
+        cmocka_unit_test(test_text_escape),   cmocka_unit_test(test_text_copy),
         cmocka_unit_test(test_text_dup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,25 +23,26 @@
 
 /* One expected topic: "name:configs", '*' after the name when co-partitioned. */
 typedef struct want_set {
-    const char *pairs[4];        /* --set overrides */
+    const char *pairs[4]; /* --set overrides */
     cfd_topic_opts opts;
     const char *topics[MAX_WANT]; /* "confirmd.inventory*:cleanup.policy=compact" */
 } want_set;
 
-static const cfd_topic_opts defaults = {.partitions = 8, .replication = -1, .min_insync = 0};
+static const cfd_topic_opts defaults = {
+    .partitions = 8, .replication = -1, .min_insync = 0};
 
 static const want_set set_cases[] = {
     /* The built-in defaults: every topic of the worker, in the order of the keys. */
     {{NULL},
      {8, -1, 0},
-     {"confirmd.events*:-", "confirmd.records:-", "confirmd.alerts:-", "confirmd.deadletter:-",
-      "confirmd.incidents:-", "confirmd.alarms*:-", "confirmd.inventory*:cleanup.policy=compact",
-      "confirmd.city-reports*:-"}},
+     {"confirmd.events*:-", "confirmd.records:-", "confirmd.alerts:-",
+      "confirmd.deadletter:-", "confirmd.incidents:-", "confirmd.alarms*:-",
+      "confirmd.inventory*:cleanup.policy=compact", "confirmd.city-reports*:-"}},
     /* Stages off: no topic. */
     {{"worker.alarms_topic=", "worker.inventory_topic=", "worker.city_reports_topic="},
      {8, -1, 0},
-     {"confirmd.events*:-", "confirmd.records:-", "confirmd.alerts:-", "confirmd.deadletter:-",
-      "confirmd.incidents:-"}},
+     {"confirmd.events*:-", "confirmd.records:-", "confirmd.alerts:-",
+      "confirmd.deadletter:-", "confirmd.incidents:-"}},
     /* Several input topics, split as the worker splits them; a name given twice is one. */
     {{"worker.input_topics= a , b,,c", "worker.records_topic=b", "worker.alerts_topic=out",
       "worker.deadletter_topic=out"},
@@ -60,7 +61,8 @@ static const want_set set_cases[] = {
       "confirmd.city-reports*:min.insync.replicas=1"}},
 };
 
-static void assert_set(const cfd_topic_set *set, const want_set *c, size_t ci) {
+static void assert_set(const cfd_topic_set *set, const want_set *c, size_t ci)
+{
     size_t n = 0;
     while (n < MAX_WANT && c->topics[n])
         n++;
@@ -79,14 +81,15 @@ static void assert_set(const cfd_topic_set *set, const want_set *c, size_t ci) {
     }
 }
 
-static void test_set_from_config(void **state) {
+static void test_set_from_config(void **state)
+{
     (void)state;
     for (size_t ci = 0; ci < sizeof(set_cases) / sizeof(set_cases[0]); ci++) {
         char err[512];
         cfd_config *cfg = cfd_config_new();
         for (size_t k = 0; k < 4 && set_cases[ci].pairs[k]; k++)
-            assert_int_equal(cfd_config_set_pair(cfg, set_cases[ci].pairs[k], err, sizeof(err)),
-                             CFD_OK);
+            assert_int_equal(
+                cfd_config_set_pair(cfg, set_cases[ci].pairs[k], err, sizeof(err)), CFD_OK);
         cfd_topic_set *set = cfd_topic_set_new(cfg, &set_cases[ci].opts, err, sizeof(err));
         if (!set)
             fail_msg("case %zu: %s", ci, err);
@@ -98,13 +101,14 @@ static void test_set_from_config(void **state) {
 }
 
 /* The shipped configuration file names the same topics as the built-in defaults. */
-static void test_set_from_shipped_file(void **state) {
+static void test_set_from_shipped_file(void **state)
+{
     char err[512];
     (void)state;
     cfd_config *cfg = cfd_config_new();
-    assert_int_equal(cfd_config_load_file(cfg, CFD_SOURCE_DIR "/config/confirmd.ini", err,
-                                          sizeof(err)),
-                     CFD_OK);
+    assert_int_equal(
+        cfd_config_load_file(cfg, CFD_SOURCE_DIR "/config/confirmd.ini", err, sizeof(err)),
+        CFD_OK);
     cfd_topic_set *set = cfd_topic_set_new(cfg, &defaults, err, sizeof(err));
     assert_non_null(set);
     assert_set(set, &set_cases[0], 0);
@@ -113,17 +117,20 @@ static void test_set_from_shipped_file(void **state) {
     cfd_config_destroy(cfg);
 }
 
-static void test_set_bad_opts(void **state) {
+static void test_set_bad_opts(void **state)
+{
     static const struct {
         cfd_topic_opts opts;
         const char *err;
     } cases[] = {
         {{0, -1, 0}, "partitions: 0 is out of range 1..100000"},
         {{100001, -1, 0}, "partitions: 100001 is out of range 1..100000"},
-        {{8, 0, 0}, "replication factor: 0 is out of range 1..32767 (or -1, the broker's "
-                    "default)"},
-        {{8, -2, 0}, "replication factor: -2 is out of range 1..32767 (or -1, the broker's "
-                     "default)"},
+        {{8, 0, 0},
+         "replication factor: 0 is out of range 1..32767 (or -1, the broker's "
+         "default)"},
+        {{8, -2, 0},
+         "replication factor: -2 is out of range 1..32767 (or -1, the broker's "
+         "default)"},
         {{8, 3, 4}, "min.insync.replicas: 4 is out of range 1..3 (the replication factor)"},
         {{8, -1, -1}, "min.insync.replicas: -1 is out of range 1..32767"},
     };
@@ -139,7 +146,8 @@ static void test_set_bad_opts(void **state) {
 
 /* What the cluster has, against a spec of 8 partitions with the given replication and
  * configs (inventory: compact, and min.insync.replicas=2 when min_isr). */
-static void test_check(void **state) {
+static void test_check(void **state)
+{
     static const struct {
         int replication;
         bool min_isr;
@@ -152,18 +160,36 @@ static void test_check(void **state) {
         /* Unknown configs (a broker without DescribeConfigs) are not held against it. */
         {-1, false, {true, 8, 3, {NULL}}, CFD_TOPIC_EXISTS, ""},
         {3, true, {true, 8, 3, {"compact", "2"}}, CFD_TOPIC_EXISTS, ""},
-        {-1, false, {true, 12, 1, {"compact"}}, CFD_TOPIC_DIFFERS,
-         "12 partitions, 8 asked (the input, alarms, inventory and city-reports topics share "
+        {-1,
+         false,
+         {true, 12, 1, {"compact"}},
+         CFD_TOPIC_DIFFERS,
+         "12 partitions, 8 asked (the input, alarms, inventory and city-reports topics "
+         "share "
          "one count)"},
-        {3, false, {true, 8, 1, {"compact"}}, CFD_TOPIC_DIFFERS,
+        {3,
+         false,
+         {true, 8, 1, {"compact"}},
+         CFD_TOPIC_DIFFERS,
          "replication factor 1, 3 asked"},
-        {-1, false, {true, 8, 1, {"delete"}}, CFD_TOPIC_DIFFERS,
+        {-1,
+         false,
+         {true, 8, 1, {"delete"}},
+         CFD_TOPIC_DIFFERS,
          "cleanup.policy=delete, compact asked"},
-        {-1, true, {true, 4, 3, {"delete", "1"}}, CFD_TOPIC_DIFFERS,
-         "4 partitions, 8 asked (the input, alarms, inventory and city-reports topics share "
-         "one count); cleanup.policy=delete, compact asked; min.insync.replicas=1, 2 asked"},
+        {-1,
+         true,
+         {true, 4, 3, {"delete", "1"}},
+         CFD_TOPIC_DIFFERS,
+         "4 partitions, 8 asked (the input, alarms, inventory and city-reports topics "
+         "share "
+         "one count); cleanup.policy=delete, compact asked; min.insync.replicas=1, 2 "
+         "asked"},
         /* The broker's default replication cannot carry min.insync.replicas. */
-        {-1, true, {true, 8, 1, {"compact", "2"}}, CFD_TOPIC_DIFFERS,
+        {-1,
+         true,
+         {true, 8, 1, {"compact", "2"}},
+         CFD_TOPIC_DIFFERS,
          "replication factor 1 is below min.insync.replicas=2: every write with acks=all "
          "(the worker's) would be refused"},
     };
@@ -189,7 +215,8 @@ static void test_check(void **state) {
 
 /* An output topic's partition count is not tied to the input topic's: one made with
  * another count exists as asked. */
-static void test_check_output_topic(void **state) {
+static void test_check_output_topic(void **state)
+{
     char err[512], why[512];
     cfd_topic_seen seen = {true, 4, 1, {NULL}};
     (void)state;
@@ -203,7 +230,8 @@ static void test_check_output_topic(void **state) {
     cfd_config_destroy(cfg);
 }
 
-int main(void) {
+int main(void)
+{
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set_from_config),
         cmocka_unit_test(test_set_from_shipped_file),

@@ -7,7 +7,16 @@
 
 #include "confirmd/types.h"
 
-typedef enum { STATE, MILESTONE, METRIC, TIER, ALERT_KIND, ERR, PAUSE_REASON, RECIPIENT } name_fn;
+typedef enum {
+    STATE,
+    MILESTONE,
+    METRIC,
+    TIER,
+    ALERT_KIND,
+    ERR,
+    PAUSE_REASON,
+    RECIPIENT
+} name_fn;
 
 typedef struct {
     name_fn fn;
@@ -76,14 +85,22 @@ static const name_case cases[] = {
 static const char *call(name_fn fn, int v)
 {
     switch (fn) {
-    case STATE: return cfd_state_name((cfd_state)v);
-    case MILESTONE: return cfd_milestone_name((cfd_milestone)v);
-    case METRIC: return cfd_metric_name((cfd_metric)v);
-    case TIER: return cfd_tier_name((cfd_tier)v);
-    case ALERT_KIND: return cfd_alert_kind_name((cfd_alert_kind)v);
-    case ERR: return cfd_err_name((cfd_err)v);
-    case PAUSE_REASON: return cfd_pause_reason_name((cfd_pause_reason)v);
-    case RECIPIENT: return cfd_recipient_name((cfd_recipient)v);
+    case STATE:
+        return cfd_state_name((cfd_state)v);
+    case MILESTONE:
+        return cfd_milestone_name((cfd_milestone)v);
+    case METRIC:
+        return cfd_metric_name((cfd_metric)v);
+    case TIER:
+        return cfd_tier_name((cfd_tier)v);
+    case ALERT_KIND:
+        return cfd_alert_kind_name((cfd_alert_kind)v);
+    case ERR:
+        return cfd_err_name((cfd_err)v);
+    case PAUSE_REASON:
+        return cfd_pause_reason_name((cfd_pause_reason)v);
+    case RECIPIENT:
+        return cfd_recipient_name((cfd_recipient)v);
     }
     return NULL;
 }
