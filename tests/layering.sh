@@ -40,6 +40,7 @@ confirmd/kafka.h        bus
 confirmd/mockctl.h      bus
 confirmd/producer.h     bus
 confirmd/config.h       app
+confirmd/metrics.h      app
 confirmd/policy_file.h  app
 confirmd/topics.h       app
 confirmd/worker.h       app

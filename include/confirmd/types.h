@@ -189,6 +189,7 @@ typedef enum cfd_dl_reason {
     CFD_DL_UNKNOWN_NETWORK_OBJECT = 6,
     CFD_DL_OUTPUT_REFUSED = 7,
 } cfd_dl_reason;
+#define CFD_DL_REASONS (CFD_DL_OUTPUT_REFUSED + 1)
 
 typedef enum cfd_equipment_category {
     CFD_EQUIPMENT_UNSPECIFIED = 0,
@@ -252,5 +253,6 @@ const char *cfd_err_name(cfd_err err);
 const char *cfd_violation_name(cfd_violation_code c);
 const char *cfd_pause_reason_name(cfd_pause_reason r);
 const char *cfd_recipient_name(cfd_recipient r);
+const char *cfd_dl_reason_name(cfd_dl_reason r);
 
 #endif

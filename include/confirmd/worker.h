@@ -27,6 +27,7 @@ typedef struct cfd_worker_stats {
     uint64_t duplicates;   /* replays dropped by event id */
     uint64_t parked;       /* events parked for an order not yet open */
     uint64_t dead_letters; /* messages sent to the dead-letter topic */
+    uint64_t dead_letters_by_reason[CFD_DL_REASONS];
     uint64_t alerts;
     uint64_t records; /* completed records emitted */
     uint64_t batches; /* Redis batch commits */

@@ -118,6 +118,8 @@ static void dead_letter(cfd_batch *b, const char *id, cfd_dead_letter *dl)
     cfd_batch_output(b, id, CFD_OUT_DEAD_LETTER,
                      dl->work_order && *dl->work_order ? dl->work_order : key, buf, len);
     b->env->stats->dead_letters++;
+    if ((unsigned)dl->reason < CFD_DL_REASONS)
+        b->env->stats->dead_letters_by_reason[dl->reason]++;
 }
 
 void cfd_batch_dead_letter(cfd_batch *b, const cfd_msg *m, cfd_err why, const char *detail,

@@ -182,3 +182,19 @@ const char *cfd_recipient_name(cfd_recipient r)
 {
     return NAME_OF(recipient_names, r);
 }
+
+static const char *const dl_reason_names[CFD_DL_REASONS] = {
+    [CFD_DL_NONE] = "DEAD_LETTER_REASON_UNSPECIFIED",
+    [CFD_DL_UNDECODABLE] = "DEAD_LETTER_UNDECODABLE",
+    [CFD_DL_MISSING_FIELD] = "DEAD_LETTER_MISSING_FIELD",
+    [CFD_DL_INVALID_TRANSITION] = "DEAD_LETTER_INVALID_TRANSITION",
+    [CFD_DL_UNKNOWN_WORK_ORDER] = "DEAD_LETTER_UNKNOWN_WORK_ORDER",
+    [CFD_DL_INVALID_VALUE] = "DEAD_LETTER_INVALID_VALUE",
+    [CFD_DL_UNKNOWN_NETWORK_OBJECT] = "DEAD_LETTER_UNKNOWN_NETWORK_OBJECT",
+    [CFD_DL_OUTPUT_REFUSED] = "DEAD_LETTER_OUTPUT_REFUSED",
+};
+
+const char *cfd_dl_reason_name(cfd_dl_reason r)
+{
+    return NAME_OF(dl_reason_names, r);
+}

@@ -15,7 +15,8 @@ typedef enum {
     ALERT_KIND,
     ERR,
     PAUSE_REASON,
-    RECIPIENT
+    RECIPIENT,
+    DL_REASON
 } name_fn;
 
 typedef struct {
@@ -80,6 +81,9 @@ static const name_case cases[] = {
     {RECIPIENT, CFD_RECIPIENT_TEAM_LEADER, "RECIPIENT_TEAM_LEADER"},
     {RECIPIENT, CFD_RECIPIENT_ALL_SPECIALISTS, "RECIPIENT_ALL_SPECIALISTS"},
     {RECIPIENT, 6, "?"},
+    {DL_REASON, CFD_DL_NONE, "DEAD_LETTER_REASON_UNSPECIFIED"},
+    {DL_REASON, CFD_DL_OUTPUT_REFUSED, "DEAD_LETTER_OUTPUT_REFUSED"},
+    {DL_REASON, CFD_DL_REASONS, "?"},
 };
 
 static const char *call(name_fn fn, int v)
@@ -101,6 +105,8 @@ static const char *call(name_fn fn, int v)
         return cfd_pause_reason_name((cfd_pause_reason)v);
     case RECIPIENT:
         return cfd_recipient_name((cfd_recipient)v);
+    case DL_REASON:
+        return cfd_dl_reason_name((cfd_dl_reason)v);
     }
     return NULL;
 }
@@ -124,6 +130,8 @@ static void test_every_value_named(void **state)
         assert_string_not_equal(cfd_err_name((cfd_err)e), "?");
     for (int k = CFD_ALERT_NONE; k <= CFD_ALERT_PARALLEL_SPECIALISTS; k++)
         assert_string_not_equal(cfd_alert_kind_name((cfd_alert_kind)k), "?");
+    for (int r = 0; r < CFD_DL_REASONS; r++)
+        assert_string_not_equal(cfd_dl_reason_name((cfd_dl_reason)r), "?");
 }
 
 int main(void)
