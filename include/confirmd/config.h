@@ -50,6 +50,10 @@ typedef struct cfd_config {
     char *redis_key_prefix;
     int64_t redis_retry_max_ms; /* backoff ceiling while Redis is unreachable */
 
+    /* [metrics] */
+    char *metrics_listen;               /* "host:port" of the HTTP endpoints; "" = off */
+    int64_t metrics_ready_max_stall_ms; /* /readyz fails when the loop stalls longer */
+
     /* [kafka] pass-through, in the order given */
     cfd_kafka_prop *kafka;
     size_t n_kafka;
@@ -96,6 +100,13 @@ cfd_kafka_opts cfd_config_kafka_opts(const cfd_config *cfg);
  * number is milliseconds. @returns 0 on success, -1 on a malformed value.
  */
 int cfd_parse_duration_ms(const char *text, int64_t *out);
+
+/*
+ * Parses a listen address, "host:port" or "[v6-address]:port" (port 1..65535), into
+ * host (without brackets; "" never: a host is required) and *port.
+ * @returns 0 on success, -1 on anything else (or a host longer than host_size - 1).
+ */
+int cfd_parse_listen(const char *text, char *host, size_t host_size, int *port);
 
 /*
  * Parses a boolean: true/false, yes/no, on/off, 1/0 (any case).

@@ -23,6 +23,7 @@ typedef enum opt_type {
     OPT_BOOL,     /* bool field */
     OPT_DURATION, /* int64_t milliseconds field, range min..max */
     OPT_ENUM,     /* char * field holding one of `choices` */
+    OPT_LISTEN,   /* char * field: "host:port", "[v6]:port", or "" (off) */
 } opt_type;
 
 #define OPT_SECRET 0x1u   /* value never shown, not even in errors */
@@ -239,6 +240,21 @@ static const cfd_option options[] = {
      .max = MS_HOUR,
      .offset = FIELD(redis_retry_max_ms),
      .desc = "Longest wait between reconnection attempts while Redis is unreachable."},
+    {.name = "metrics.listen",
+     .type = OPT_LISTEN,
+     .def = "",
+     .offset = FIELD(metrics_listen),
+     .desc = "Address the worker serves `/metrics` (Prometheus text format), `/healthz` "
+             "and `/readyz` on over HTTP, e.g. `127.0.0.1:9464` or `[::]:9464`; empty "
+             "serves nothing. See docs/OPERATIONS.md, \"Metrics and health\"."},
+    {.name = "metrics.ready_max_stall",
+     .type = OPT_DURATION,
+     .def = "30s",
+     .min = MS_SECOND,
+     .max = MS_HOUR,
+     .offset = FIELD(metrics_ready_max_stall_ms),
+     .desc = "`/readyz` answers 503 when the worker's loop has not come round for this "
+             "long (a stuck poll, a long flush)."},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -358,6 +374,35 @@ int cfd_parse_bool(const char *text, bool *out)
     return -1;
 }
 
+int cfd_parse_listen(const char *text, char *host, size_t host_size, int *port)
+{
+    const char *colon = text ? strrchr(text, ':') : NULL;
+    const char *h = text, *h_end = colon;
+    char *end;
+
+    if (!colon || colon == text)
+        return -1;
+    if (*text == '[') { /* [v6]:port */
+        h = text + 1;
+        h_end = colon - 1;
+        if (h_end <= h || *h_end != ']')
+            return -1;
+    }
+    if (memchr(h, '[', (size_t)(h_end - h)) || memchr(h, ']', (size_t)(h_end - h)) ||
+        (*text != '[' && memchr(h, ':', (size_t)(h_end - h))))
+        return -1;
+    if (colon[1] < '0' || colon[1] > '9')
+        return -1;
+    errno = 0;
+    long p = strtol(colon + 1, &end, 10);
+    if (errno || *end || p < 1 || p > 65535 || (size_t)(h_end - h) >= host_size)
+        return -1;
+    memcpy(host, h, (size_t)(h_end - h));
+    host[h_end - h] = '\0';
+    *port = (int)p;
+    return 0;
+}
+
 /* Decimal integer with an optional '-': no spaces, no '+', no hex. */
 static int parse_int(const char *text, long long *out)
 {
@@ -394,6 +439,7 @@ static cfd_err option_set(cfd_config *cfg, const cfd_option *opt, const char *te
     char lo[128], hi[32];
     long long n;
     int64_t ms;
+    int port;
     bool b;
 
     switch (opt->type) {
@@ -435,6 +481,15 @@ static cfd_err option_set(cfd_config *cfg, const cfd_option *opt, const char *te
                         shown, lo, hi);
         }
         *(int64_t *)field = ms;
+        return CFD_OK;
+
+    case OPT_LISTEN:
+        if (*text && cfd_parse_listen(text, lo, sizeof(lo), &port) != 0)
+            return fail(errstr, errstr_size,
+                        "%s: not an address: '%s' (expected host:port, e.g. "
+                        "127.0.0.1:9464, or empty)",
+                        opt->name, shown);
+        replace_string((char **)field, text);
         return CFD_OK;
 
     case OPT_BOOL:
@@ -564,7 +619,8 @@ void cfd_config_destroy(cfd_config *cfg)
     if (!cfg)
         return;
     for (size_t i = 0; i < N_OPTIONS; i++) {
-        if (options[i].type == OPT_STRING || options[i].type == OPT_ENUM)
+        if (options[i].type == OPT_STRING || options[i].type == OPT_ENUM ||
+            options[i].type == OPT_LISTEN)
             free(*(char **)((char *)cfg + options[i].offset));
     }
     for (size_t i = 0; i < cfg->n_kafka; i++) {
@@ -605,7 +661,7 @@ static int on_value(void *user, const char *section, const char *name, const cha
     if (*section == '\0') {
         snprintf(err, err_size,
                  "'%s' is outside any section (put it under [worker], "
-                 "[redis] or [kafka])",
+                 "[redis], [metrics] or [kafka])",
                  name);
         return -1;
     }
@@ -643,6 +699,9 @@ static void write_type(FILE *out, const cfd_option *opt)
     case OPT_BOOL:
         fputs("bool", out);
         break;
+    case OPT_LISTEN:
+        fputs("address", out);
+        break;
     case OPT_ENUM:
         format_choices(opt, lo, sizeof(lo));
         fprintf(out, "one of %s", lo);
@@ -676,6 +735,9 @@ void cfd_config_write_reference(FILE *out)
         {OPT_BOOL, "- **bool**: `true`/`false`, `yes`/`no`, `on`/`off` or `1`/`0`, "
                    "in any case."},
         {OPT_ENUM, "- **one of**: one of the words listed, in any case."},
+        {OPT_LISTEN, "- **address**: `host:port` to listen on: an IPv4 address or a host "
+                     "name, or an IPv6 address in brackets (`[::1]:9464`); a port from 1 "
+                     "to 65535. Empty turns the listener off."},
     };
 
     fputs("# confirmd configuration reference\n"
@@ -714,83 +776,84 @@ void cfd_config_write_reference(FILE *out)
             fprintf(out, "%s\n", type_docs[i].text);
     }
 
-    fputs("\n## INI layout\n"
-          "\n"
-          "The key `section.name` is written as `name = value` under `[section]`. "
-          "The sections are `[worker]`, `[redis]`, `[kafka]`, `[kafka.consumer]` and "
-          "`[kafka.producer]`; a key outside any section is an error. "
-          "`config/confirmd.ini` lists every key with its default.\n"
-          "\n"
-          "```ini\n"
-          "[worker]\n"
-          "batch_size = 500\n"
-          "park_window = 24h\n"
-          "\n"
-          "[redis]\n"
-          "host = 127.0.0.1\n"
-          "\n"
-          "[kafka]\n"
-          "bootstrap.servers = localhost:9092\n"
-          "```\n"
-          "\n"
-          "The file is read with libinih:\n"
-          "\n"
-          "- A line starting with `;` or `#` is a comment. A `;` after whitespace starts "
-          "a comment at the end of a line (`port = 6379 ; default`), so a value cannot "
-          "contain ` ;`. A `#` after a value is part of the value.\n"
-          "- Keys and section headers start in the first column. An indented line is an "
-          "error: libinih would read it as the continuation of the previous value.\n"
-          "- A line holds at most 197 characters; a longer one is an error. Give longer "
-          "values with `--set`.\n"
-          "- A key given twice keeps the last value.\n"
-          "\n"
-          "## Kafka pass-through\n"
-          "\n"
-          "Keys starting with `kafka.` are not in the table above: they are librdkafka "
-          "properties (see librdkafka's CONFIGURATION.md), passed through unchanged. "
-          "`kafka.X` is set on both the consumer and the producer, `kafka.consumer.X` "
-          "on the consumer only and `kafka.producer.X` on the producer only; a scoped "
-          "value wins over a shared one. In the INI file they are the keys of `[kafka]`, "
-          "`[kafka.consumer]` and `[kafka.producer]`: `bootstrap.servers = "
-          "localhost:9092` under `[kafka]` is `kafka.bootstrap.servers`. Each property is "
-          "checked with librdkafka when it is read, so an unknown property or a bad "
-          "value stops start-up with librdkafka's message. Setting the same key again "
-          "replaces its value. Properties that take a callback or a pointer cannot be "
-          "set this way.\n"
-          "\n"
-          "## Secrets\n"
-          "\n"
-          "`redis.password` is never printed or logged, not even in error messages. "
-          "Kafka credentials such as `kafka.sasl.password` go to librdkafka unchanged "
-          "and are never logged either: confirmd prints no configuration, and a "
-          "`kafka.*` key whose name contains `password` or `secret` "
-          "(`kafka.sasl.password`, `kafka.ssl.key.password`, "
-          "`kafka.ssl.keystore.password`, `kafka.sasl.oauthbearer.client.secret`) has "
-          "its value left out of error messages. "
-          "Keep the INI file readable only by the service user; a value given with "
-          "`--set` is visible in the process list.\n"
-          "\n"
-          "## Kafka over SASL_SSL\n"
-          "\n"
-          "```ini\n"
-          "[kafka]\n"
-          "bootstrap.servers = kafka1:9093,kafka2:9093\n"
-          "security.protocol = SASL_SSL\n"
-          "sasl.mechanisms = PLAIN\n"
-          "sasl.username = confirmd\n"
-          "sasl.password = long-random-password\n"
-          "ssl.ca.location = /etc/confirmd/kafka-ca.pem\n"
-          "```\n"
-          "\n"
-          "`ssl.ca.location` is the CA certificate (PEM) that signed the brokers' "
-          "certificates; without it the system's CAs are used. The same keys on the "
-          "command line: `--set kafka.sasl.password=...`; for `confirmctl`, "
-          "`-X sasl.password=...` (the `kafka.` prefix is optional there). "
-          "`sasl.mechanisms = SCRAM-SHA-512` works with Kafka 3.x, and with Kafka 4 only "
-          "from librdkafka 2.6.1 on: Debian bookworm's 2.0.2 sends a SCRAM nonce that "
-          "Kafka 4 refuses (`invalid credentials`), so use PLAIN there. A refused login "
-          "or TLS handshake stops confirmd with exit status 6 (docs/OPERATIONS.md).\n",
-          out);
+    fputs(
+        "\n## INI layout\n"
+        "\n"
+        "The key `section.name` is written as `name = value` under `[section]`. "
+        "The sections are `[worker]`, `[redis]`, `[metrics]`, `[kafka]`, "
+        "`[kafka.consumer]` and `[kafka.producer]`; a key outside any section is an error. "
+        "`config/confirmd.ini` lists every key with its default.\n"
+        "\n"
+        "```ini\n"
+        "[worker]\n"
+        "batch_size = 500\n"
+        "park_window = 24h\n"
+        "\n"
+        "[redis]\n"
+        "host = 127.0.0.1\n"
+        "\n"
+        "[kafka]\n"
+        "bootstrap.servers = localhost:9092\n"
+        "```\n"
+        "\n"
+        "The file is read with libinih:\n"
+        "\n"
+        "- A line starting with `;` or `#` is a comment. A `;` after whitespace starts "
+        "a comment at the end of a line (`port = 6379 ; default`), so a value cannot "
+        "contain ` ;`. A `#` after a value is part of the value.\n"
+        "- Keys and section headers start in the first column. An indented line is an "
+        "error: libinih would read it as the continuation of the previous value.\n"
+        "- A line holds at most 197 characters; a longer one is an error. Give longer "
+        "values with `--set`.\n"
+        "- A key given twice keeps the last value.\n"
+        "\n"
+        "## Kafka pass-through\n"
+        "\n"
+        "Keys starting with `kafka.` are not in the table above: they are librdkafka "
+        "properties (see librdkafka's CONFIGURATION.md), passed through unchanged. "
+        "`kafka.X` is set on both the consumer and the producer, `kafka.consumer.X` "
+        "on the consumer only and `kafka.producer.X` on the producer only; a scoped "
+        "value wins over a shared one. In the INI file they are the keys of `[kafka]`, "
+        "`[kafka.consumer]` and `[kafka.producer]`: `bootstrap.servers = "
+        "localhost:9092` under `[kafka]` is `kafka.bootstrap.servers`. Each property is "
+        "checked with librdkafka when it is read, so an unknown property or a bad "
+        "value stops start-up with librdkafka's message. Setting the same key again "
+        "replaces its value. Properties that take a callback or a pointer cannot be "
+        "set this way.\n"
+        "\n"
+        "## Secrets\n"
+        "\n"
+        "`redis.password` is never printed or logged, not even in error messages. "
+        "Kafka credentials such as `kafka.sasl.password` go to librdkafka unchanged "
+        "and are never logged either: confirmd prints no configuration, and a "
+        "`kafka.*` key whose name contains `password` or `secret` "
+        "(`kafka.sasl.password`, `kafka.ssl.key.password`, "
+        "`kafka.ssl.keystore.password`, `kafka.sasl.oauthbearer.client.secret`) has "
+        "its value left out of error messages. "
+        "Keep the INI file readable only by the service user; a value given with "
+        "`--set` is visible in the process list.\n"
+        "\n"
+        "## Kafka over SASL_SSL\n"
+        "\n"
+        "```ini\n"
+        "[kafka]\n"
+        "bootstrap.servers = kafka1:9093,kafka2:9093\n"
+        "security.protocol = SASL_SSL\n"
+        "sasl.mechanisms = PLAIN\n"
+        "sasl.username = confirmd\n"
+        "sasl.password = long-random-password\n"
+        "ssl.ca.location = /etc/confirmd/kafka-ca.pem\n"
+        "```\n"
+        "\n"
+        "`ssl.ca.location` is the CA certificate (PEM) that signed the brokers' "
+        "certificates; without it the system's CAs are used. The same keys on the "
+        "command line: `--set kafka.sasl.password=...`; for `confirmctl`, "
+        "`-X sasl.password=...` (the `kafka.` prefix is optional there). "
+        "`sasl.mechanisms = SCRAM-SHA-512` works with Kafka 3.x, and with Kafka 4 only "
+        "from librdkafka 2.6.1 on: Debian bookworm's 2.0.2 sends a SCRAM nonce that "
+        "Kafka 4 refuses (`invalid credentials`), so use PLAIN there. A refused login "
+        "or TLS handshake stops confirmd with exit status 6 (docs/OPERATIONS.md).\n",
+        out);
 }
 
 cfd_store_opts cfd_config_store_opts(const cfd_config *cfg)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "confirmd/alloc.h"
@@ -19,8 +20,10 @@
 #include "confirmd/consumer.h"
 #include "confirmd/kafka.h"
 #include "confirmd/log.h"
+#include "confirmd/metrics.h"
 #include "confirmd/producer.h"
 #include "batch.h"
+#include "http.h"
 #include "outbox.h"
 #include "stage.h"
 
@@ -77,6 +80,16 @@ struct cfd_worker {
     cfd_worker_stats stats;
     bool simulated;  /* worker.clock = simulated: now comes from Redis */
     int64_t sim_now; /* the simulated clock's last reading (0: not set yet) */
+    /* What only the metrics need (metrics.listen set): counted here, published to
+     * metrics once per loop, served by http from its own thread. */
+    cfd_metrics *metrics;
+    cfd_http *http;
+    uint64_t consumed[MAX_TOPICS]; /* per topics[t] */
+    uint64_t assignments, revocations;
+    cfd_histogram commit_seconds, timer_lateness;
+    bool redis_ok; /* Redis answered the last call */
+    cfd_metrics_lag *lag;
+    size_t cap_lag;
 };
 
 static int topic_index(const cfd_worker *w, const char *topic)
@@ -136,6 +149,7 @@ static bool redis_retry(void *ctx, cfd_err err, int64_t *backoff, char *errstr,
                         size_t errstr_size)
 {
     cfd_worker *w = ctx;
+    w->redis_ok = err != CFD_ERR_IO;
     if (err != CFD_ERR_IO || *w->stop)
         return false;
     *backoff = *backoff ? *backoff * 2 : 50;
@@ -146,6 +160,7 @@ static bool redis_retry(void *ctx, cfd_err err, int64_t *backoff, char *errstr,
     cfd_sleep_ms(*backoff);
     cfd_producer_poll(w->producer, 0);
     if (cfd_store_reconnect(w->store, errstr, errstr_size) == CFD_OK) {
+        w->redis_ok = true;
         cfd_info(MOD, "redis reconnected");
         if (!redis_kept_applied(w)) {
             w->fatal = CFD_ERR_FENCED;
@@ -208,6 +223,14 @@ static void refresh_sim_clock(cfd_worker *w)
 
 /* --- batches ----------------------------------------------------------------------- */
 
+/* @returns seconds on a monotonic clock, finer than cfd_monotonic_ms() for latencies. */
+static double mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Commits the worker's batch (retrying while Redis is away), then produces its outputs;
  * offs are its highest offsets per topic (NULL: a tick, no input). */
 static cfd_err batch_commit(cfd_worker *w, const int64_t *offs)
@@ -224,8 +247,10 @@ static cfd_err batch_commit(cfd_worker *w, const int64_t *offs)
                   b->part);
         return CFD_ERR;
     }
+    double started = mono_seconds();
     CFD_REDIS(&w->env, err, errstr,
               cfd_store_commit(w->store, b->tx, errstr, sizeof(errstr)));
+    cfd_histogram_observe(&w->commit_seconds, mono_seconds() - started);
     if (err) {
         cfd_error(MOD, "partition %" PRId32 ": %s", b->part, errstr);
         return err;
@@ -297,6 +322,7 @@ static cfd_err apply_batch(cfd_worker *w, int32_t part, slot *s, const cfd_msg *
             strcmp(m->topic, b->defer_topic) == 0)
             continue;
         applied++;
+        w->consumed[m->topic_index]++;
         if (m->offset > offs[m->topic_index])
             offs[m->topic_index] = m->offset;
     }
@@ -383,8 +409,10 @@ static cfd_err tick_due(cfd_worker *w)
             continue;
         if (mono >= s->reread_mono)
             err = read_next_due(w, (int32_t)p, s, mono);
-        if (!err && now >= s->next_due && mono >= s->next_tick_mono)
+        if (!err && now >= s->next_due && mono >= s->next_tick_mono) {
+            cfd_histogram_observe(&w->timer_lateness, (double)(now - s->next_due) / 1000);
             err = tick(w, (int32_t)p, s, now, mono);
+        }
     }
     return err;
 }
@@ -481,6 +509,7 @@ static int on_assign(void *ctx, cfd_topic_part *parts, size_t n)
     cfd_worker *w = ctx;
     char errstr[512];
     cfd_err err = CFD_OK;
+    w->assignments++;
     for (size_t i = 0; i < n; i++) {
         cfd_topic_part *tp = &parts[i];
         slot *s = slot_get(w, tp->partition);
@@ -541,6 +570,7 @@ static void on_assigned(void *ctx, const cfd_topic_part *parts, size_t n)
 static void on_revoke(void *ctx, const cfd_topic_part *parts, size_t n)
 {
     cfd_worker *w = ctx;
+    w->revocations++;
     /* Hand over cleanly: outputs delivered and dropped from the outbox. What is still
      * in flight stays in the outbox, and the next owner sends it again. */
     cfd_producer_flush(w->producer, 10000);
@@ -598,6 +628,8 @@ static void replace_refused(void *ctx, const cfd_producer_refusal *r, uint8_t **
                             size_t *len)
 {
     cfd_worker *w = ctx;
+    w->stats.dead_letters++;
+    w->stats.dead_letters_by_reason[CFD_DL_OUTPUT_REFUSED]++;
     cfd_dead_letter dl = {.original = r->payload,
                           .original_len = r->len,
                           .topic = r->topic,
@@ -737,16 +769,64 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
                        .ctx = w,
                        .redis_retry = redis_retry,
                        .caught_up = env_caught_up};
+    w->redis_ok = true; /* it answered cfd_store_new() */
     cfd_batch_init(&w->batch, &w->env);
     w->outbox = cfd_outbox_new(&w->env);
     if (!(w->producer = producer_new(w, &kafka_opts, errstr, errstr_size)))
         goto fail;
     if (!(w->consumer = consumer_new(w, &kafka_opts, errstr, errstr_size)))
         goto fail;
+    if (*cfg->metrics_listen) {
+        w->metrics = cfd_metrics_new();
+        if (!(w->http = cfd_http_new(cfg->metrics_listen, w->metrics,
+                                     cfg->metrics_ready_max_stall_ms, errstr, errstr_size)))
+            goto fail;
+    }
     return w;
 fail:
     cfd_worker_destroy(w);
     return NULL;
+}
+
+/* Publishes what the worker counted to its metrics (when served): once per loop. */
+static void publish_metrics(cfd_worker *w)
+{
+    cfd_metrics_topic topics[MAX_TOPICS];
+    size_t n_lag = 0;
+    uint64_t owned = 0;
+    if (!w->metrics)
+        return;
+    for (size_t t = 0; t < w->n_topics; t++)
+        topics[t] = (cfd_metrics_topic){w->topics[t], w->consumed[t]};
+    for (size_t p = 0; p < w->n_slots; p++) {
+        const slot *s = &w->slots[p];
+        owned += s->owned;
+        for (size_t t = 0; s->owned && t < w->n_topics; t++) {
+            int64_t behind = s->assigned[t] ? cfd_consumer_behind(w->consumer, w->topics[t],
+                                                                  (int32_t)p, s->applied[t])
+                                            : -1;
+            if (behind < 0)
+                continue;
+            w->lag = cfd_xgrow(w->lag, &w->cap_lag, n_lag + 1, sizeof(*w->lag));
+            w->lag[n_lag++] = (cfd_metrics_lag){w->topics[t], (int32_t)p, behind};
+        }
+    }
+    const cfd_metrics_snapshot snap = {
+        .stats = w->stats,
+        .topics = topics,
+        .n_topics = w->n_topics,
+        .lag = w->lag,
+        .n_lag = n_lag,
+        .assignments = w->assignments,
+        .revocations = w->revocations,
+        .partitions_owned = owned,
+        .undelivered = cfd_producer_undelivered(w->producer),
+        .commit_seconds = w->commit_seconds,
+        .timer_lateness_seconds = w->timer_lateness,
+        .redis_ok = w->redis_ok,
+        .loop_mono_ms = cfd_monotonic_ms(),
+    };
+    cfd_metrics_publish(w->metrics, &snap);
 }
 
 cfd_err cfd_worker_run(cfd_worker *w)
@@ -760,6 +840,7 @@ cfd_err cfd_worker_run(cfd_worker *w)
         cfd_outbox_flush(w->outbox);
         if (!err)
             err = tick_due(w);
+        publish_metrics(w);
     }
     if (w->fatal == CFD_ERR_FENCED || (!err && w->fatal))
         err = w->fatal;
@@ -793,6 +874,9 @@ void cfd_worker_destroy(cfd_worker *w)
 {
     if (!w)
         return;
+    cfd_http_destroy(w->http);
+    cfd_metrics_destroy(w->metrics);
+    free(w->lag);
     cfd_consumer_destroy(w->consumer);
     cfd_producer_destroy(w->producer);
     cfd_outbox_destroy(w->outbox);

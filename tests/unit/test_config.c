@@ -67,6 +67,9 @@ static const struct key_case {
     {"redis.timeout", K_MS, offsetof(cfd_config, redis_timeout_ms), NULL, 2000},
     {"redis.key_prefix", K_STR, offsetof(cfd_config, redis_key_prefix), "cfd", 0},
     {"redis.retry_max", K_MS, offsetof(cfd_config, redis_retry_max_ms), NULL, 5000},
+    {"metrics.listen", K_STR, offsetof(cfd_config, metrics_listen), "", 0},
+    {"metrics.ready_max_stall", K_MS, offsetof(cfd_config, metrics_ready_max_stall_ms),
+     NULL, 30000},
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -160,6 +163,10 @@ static void test_set_good(void **state)
         {"redis.timeout", "500", NULL, 500},
         {"redis.key_prefix", "cfd-test", "cfd-test", 0},
         {"redis.retry_max", "1h", NULL, 3600000},
+        {"metrics.listen", "127.0.0.1:9464", "127.0.0.1:9464", 0},
+        {"metrics.listen", "[::]:9464", "[::]:9464", 0},
+        {"metrics.listen", "", "", 0},
+        {"metrics.ready_max_stall", "1min", NULL, 60000},
     };
     (void)state;
     char err[512];
@@ -209,6 +216,11 @@ static void test_set_bad(void **state)
          "redis.timeout: not a duration: '-1s' (expected e.g. 500ms, 30s, 5min, 24h, 7d)"},
         {"redis.timeout", "6min", "redis.timeout: 6min is out of range 1ms..5min"},
         {"redis.retry_max", "2h", "redis.retry_max: 2h is out of range 1ms..1h"},
+        {"metrics.listen", "9464",
+         "metrics.listen: not an address: '9464' (expected host:port, e.g. "
+         "127.0.0.1:9464, or empty)"},
+        {"metrics.ready_max_stall", "10ms",
+         "metrics.ready_max_stall: 10ms is out of range 1s..1h"},
         {"worker.log_level", "verbose",
          "worker.log_level: 'verbose' is not one of debug, info, warn, error"},
         {"worker.log_level", "",
@@ -401,6 +413,49 @@ static void test_parse_bool(void **state)
     }
 }
 
+static void test_parse_listen(void **state)
+{
+    static const struct {
+        const char *text;
+        int rc;
+        const char *host;
+        int port;
+    } cases[] = {
+        {"127.0.0.1:9464", 0, "127.0.0.1", 9464},
+        {"localhost:1", 0, "localhost", 1},
+        {"[::1]:65535", 0, "::1", 65535},
+        {"[::]:80", 0, "::", 80},
+        {"0.0.0.0:9464", 0, "0.0.0.0", 9464},
+        {"", -1, NULL, 0},
+        {"9464", -1, NULL, 0},
+        {":9464", -1, NULL, 0},
+        {"host:", -1, NULL, 0},
+        {"host:0", -1, NULL, 0},
+        {"host:65536", -1, NULL, 0},
+        {"host:94x", -1, NULL, 0},
+        {"host:-1", -1, NULL, 0},
+        {"::1:9464", -1, NULL, 0},
+        {"[::1:9464", -1, NULL, 0},
+        {"[]:9464", -1, NULL, 0},
+        {"[::1]x:9464", -1, NULL, 0},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char host[64] = "unset";
+        int port = -1;
+        if (cfd_parse_listen(cases[i].text, host, sizeof(host), &port) != cases[i].rc)
+            fail_msg("'%s': expected %d", cases[i].text, cases[i].rc);
+        if (cases[i].rc == 0) {
+            assert_string_equal(host, cases[i].host);
+            assert_int_equal(port, cases[i].port);
+        }
+    }
+    char tiny[4];
+    int port;
+    assert_int_equal(cfd_parse_listen("localhost:80", tiny, sizeof(tiny), &port), -1);
+}
+
 /* Writes text to a new temporary file; @returns its malloc'd path. */
 static char *write_temp(const char *text)
 {
@@ -440,8 +495,8 @@ static void test_file_errors(void **state)
         {"[worker]\nbatch_size = 0\n",
          ":2: error: worker.batch_size: 0 is out of range 1..10000"},
         {"; comment\nbatch_size = 5\n", ":2: error: 'batch_size' is outside any section "
-                                        "(put it under [worker], [redis] or "
-                                        "[kafka])"},
+                                        "(put it under [worker], [redis], "
+                                        "[metrics] or [kafka])"},
         {"[worker]\n\n[redsi]\nport = 1\n", ":3: error: unknown section [redsi]"},
         {"[worker]\n[bogus]\n", ":2: error: unknown section [bogus]"},
         {"[ redis ]\nport = 1\n", ":1: error: unknown section [ redis ]"},
@@ -644,9 +699,9 @@ int main(void)
         cmocka_unit_test(test_defaults),          cmocka_unit_test(test_set_good),
         cmocka_unit_test(test_set_bad),           cmocka_unit_test(test_set_pair),
         cmocka_unit_test(test_kafka_passthrough), cmocka_unit_test(test_parse_duration),
-        cmocka_unit_test(test_parse_bool),        cmocka_unit_test(test_file_errors),
-        cmocka_unit_test(test_file_good),         cmocka_unit_test(test_reference),
-        cmocka_unit_test(test_sample_file),
+        cmocka_unit_test(test_parse_bool),        cmocka_unit_test(test_parse_listen),
+        cmocka_unit_test(test_file_errors),       cmocka_unit_test(test_file_good),
+        cmocka_unit_test(test_reference),         cmocka_unit_test(test_sample_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

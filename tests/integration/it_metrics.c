@@ -1,0 +1,531 @@
+/*
+ * The worker's HTTP endpoints on real parts: a worker with metrics.listen set, fed a
+ * small scenario, scraped over HTTP; /metrics parsed as the Prometheus text format
+ * (every line, HELP and TYPE included), /readyz before and after the assignment.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness_events.h"
+#include "harness_orders.h"
+
+#define T0 H_T0
+
+/* --- a plain HTTP/1.0 client ------------------------------------------------------- */
+
+typedef struct http_reply {
+    int status; /* 0: no answer (connection refused, timeout) */
+    char *body; /* malloc'd, "" when none */
+} http_reply;
+
+static void http_reply_free(http_reply *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+/* GETs (or sends method) path on 127.0.0.1:port; one request per connection. */
+static http_reply http_request(int port, const char *method, const char *path)
+{
+    http_reply r = {0, NULL};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct timeval tv = {.tv_sec = 5};
+    char req[256];
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+        goto out;
+    int n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: localhost\r\n\r\n", method,
+                     path);
+    if (write(fd, req, (size_t)n) != n)
+        goto out;
+    for (;;) {
+        if (len + 1 >= cap)
+            buf = realloc(buf, cap *= 2);
+        ssize_t got = read(fd, buf + len, cap - len - 1);
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+    }
+    buf[len] = '\0';
+    char *body = strstr(buf, "\r\n\r\n");
+    if (sscanf(buf, "HTTP/1.%*d %d", &r.status) != 1 || !body)
+        r.status = 0;
+    r.body = strdup(body ? body + 4 : "");
+out:
+    close(fd);
+    free(buf);
+    if (!r.body)
+        r.body = strdup("");
+    return r;
+}
+
+/* Repeats GET path until it answers want (0: anything), at most timeout_ms. */
+static http_reply http_wait(int port, const char *path, int want, int timeout_ms)
+{
+    int64_t until = h_now_ms() + timeout_ms;
+    for (;;) {
+        http_reply r = http_request(port, "GET", path);
+        if ((want ? r.status == want : r.status != 0) || h_now_ms() >= until)
+            return r;
+        http_reply_free(&r);
+        usleep(50 * 1000);
+    }
+}
+
+/* --- a Prometheus text-format parser ------------------------------------------------- */
+
+#define MAX_LABELS 4
+
+typedef struct sample {
+    char name[128];
+    int n_labels;
+    char label[MAX_LABELS][2][128]; /* name, value (unescaped) */
+    double value;
+} sample;
+
+typedef struct family {
+    char name[128];
+    char type[16]; /* "" until a TYPE line */
+    bool help;
+    bool has_samples;
+} family;
+
+typedef struct scrape {
+    sample samples[512];
+    int n_samples;
+    family families[64];
+    int n_families;
+} scrape;
+
+static bool name_char(int c, bool first)
+{
+    return isalpha(c) || c == '_' || c == ':' || (!first && isdigit(c));
+}
+
+/* Reads a metric or label name at *p into out. @returns false when there is none. */
+static bool parse_name(const char **p, char *out, size_t size, bool metric)
+{
+    size_t n = 0;
+    if (!name_char((unsigned char)**p, true) || (!metric && **p == ':'))
+        return false;
+    while (name_char((unsigned char)**p, false) && (metric || **p != ':')) {
+        if (n + 1 >= size)
+            return false;
+        out[n++] = *(*p)++;
+    }
+    out[n] = '\0';
+    return true;
+}
+
+/* A sample value: a float, +Inf, -Inf or NaN, and nothing after it but an optional
+ * timestamp (an integer). */
+static bool parse_value(const char *p, double *out)
+{
+    char *end;
+    if (strncmp(p, "+Inf", 4) == 0 || strncmp(p, "-Inf", 4) == 0 ||
+        strncmp(p, "NaN", 3) == 0) {
+        *out = strtod(p, &end);
+    } else {
+        errno = 0;
+        *out = strtod(p, &end);
+        if (end == p || errno)
+            return false;
+    }
+    if (*end == ' ') {
+        const char *ts = end + 1;
+        if (*ts == '-')
+            ts++;
+        if (!isdigit((unsigned char)*ts))
+            return false;
+        while (isdigit((unsigned char)*ts))
+            ts++;
+        end = (char *)ts;
+    }
+    return *end == '\0';
+}
+
+static family *family_get(scrape *s, const char *name)
+{
+    for (int i = 0; i < s->n_families; i++)
+        if (strcmp(s->families[i].name, name) == 0)
+            return &s->families[i];
+    if (s->n_families == (int)(sizeof(s->families) / sizeof(s->families[0])))
+        return NULL;
+    family *f = &s->families[s->n_families++];
+    memset(f, 0, sizeof(*f));
+    snprintf(f->name, sizeof(f->name), "%s", name);
+    return f;
+}
+
+/* The family a sample name belongs to: a histogram's _bucket, _sum and _count are its
+ * own family's. */
+static family *family_of(scrape *s, const char *sample_name)
+{
+    static const char *const suffixes[] = {"_bucket", "_sum", "_count"};
+    for (size_t i = 0; i < 3; i++) {
+        size_t n = strlen(sample_name), k = strlen(suffixes[i]);
+        if (n > k && strcmp(sample_name + n - k, suffixes[i]) == 0) {
+            char base[128];
+            snprintf(base, sizeof(base), "%.*s", (int)(n - k), sample_name);
+            for (int j = 0; j < s->n_families; j++)
+                if (strcmp(s->families[j].name, base) == 0 &&
+                    strcmp(s->families[j].type, "histogram") == 0)
+                    return &s->families[j];
+        }
+    }
+    for (int j = 0; j < s->n_families; j++)
+        if (strcmp(s->families[j].name, sample_name) == 0)
+            return &s->families[j];
+    return NULL;
+}
+
+/* Parses one line into s. @returns NULL, or what is wrong with it. */
+static const char *parse_line(scrape *s, const char *line)
+{
+    char name[128];
+    const char *p = line;
+    if (*p == '\0')
+        return NULL;
+    if (*p == '#') {
+        bool help = strncmp(p, "# HELP ", 7) == 0, type = strncmp(p, "# TYPE ", 7) == 0;
+        if (!help && !type)
+            return NULL; /* a comment */
+        p += 7;
+        if (!parse_name(&p, name, sizeof(name), true) || *p != ' ')
+            return "HELP/TYPE without a metric name";
+        family *f = family_get(s, name);
+        if (!f)
+            return "too many families";
+        if (help) {
+            if (f->help)
+                return "second HELP";
+            f->help = true;
+            return NULL;
+        }
+        static const char *const types[] = {"counter", "gauge", "histogram", "summary",
+                                            "untyped"};
+        if (*f->type || f->has_samples)
+            return "TYPE again, or after the family's samples";
+        for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+            if (strcmp(p + 1, types[i]) == 0)
+                snprintf(f->type, sizeof(f->type), "%s", types[i]);
+        return *f->type ? NULL : "unknown TYPE";
+    }
+    if (s->n_samples == (int)(sizeof(s->samples) / sizeof(s->samples[0])))
+        return "too many samples";
+    sample *sm = &s->samples[s->n_samples];
+    memset(sm, 0, sizeof(*sm));
+    if (!parse_name(&p, sm->name, sizeof(sm->name), true))
+        return "no metric name";
+    if (*p == '{') {
+        p++;
+        while (*p != '}') {
+            if (sm->n_labels == MAX_LABELS)
+                return "too many labels";
+            char *ln = sm->label[sm->n_labels][0], *lv = sm->label[sm->n_labels][1];
+            size_t n = 0;
+            if (!parse_name(&p, ln, 128, false) || *p++ != '=' || *p++ != '"')
+                return "bad label";
+            while (*p != '"') {
+                char c = *p++;
+                if (c == '\0' || c == '\n')
+                    return "unterminated label value";
+                if (c == '\\') {
+                    c = *p++;
+                    if (c == 'n')
+                        c = '\n';
+                    else if (c != '\\' && c != '"')
+                        return "bad escape in a label value";
+                }
+                if (n + 1 >= 128)
+                    return "label value too long";
+                lv[n++] = c;
+            }
+            lv[n] = '\0';
+            p++;
+            sm->n_labels++;
+            if (*p == ',')
+                p++;
+            else if (*p != '}')
+                return "expected , or } after a label";
+        }
+        p++;
+    }
+    if (*p++ != ' ')
+        return "no space before the value";
+    if (!parse_value(p, &sm->value))
+        return "bad value";
+    family *f = family_of(s, sm->name);
+    if (!f || !*f->type || !f->help)
+        return "a sample without its family's HELP and TYPE before it";
+    f->has_samples = true;
+    s->n_samples++;
+    return NULL;
+}
+
+/* Parses a whole exposition. @returns NULL, or "line N: what" in err. */
+static const char *parse_scrape(scrape *s, const char *text, char *err, size_t err_size)
+{
+    memset(s, 0, sizeof(*s));
+    int lineno = 0;
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        char line[1024];
+        lineno++;
+        if (!nl) {
+            snprintf(err, err_size, "line %d: not terminated by a newline", lineno);
+            return err;
+        }
+        if ((size_t)(nl - text) >= sizeof(line)) {
+            snprintf(err, err_size, "line %d: too long", lineno);
+            return err;
+        }
+        snprintf(line, sizeof(line), "%.*s", (int)(nl - text), text);
+        const char *why = parse_line(s, line);
+        if (why) {
+            snprintf(err, err_size, "line %d: %s: %s", lineno, why, line);
+            return err;
+        }
+        text = nl + 1;
+    }
+    return NULL;
+}
+
+/* The sum of name's samples whose labels include label=value (label NULL: all);
+ * -1 when there is none. */
+static double sum_of(const scrape *s, const char *name, const char *label,
+                     const char *value)
+{
+    double sum = -1;
+    for (int i = 0; i < s->n_samples; i++) {
+        const sample *sm = &s->samples[i];
+        if (strcmp(sm->name, name) != 0)
+            continue;
+        bool match = !label;
+        for (int l = 0; l < sm->n_labels && !match; l++)
+            match =
+                strcmp(sm->label[l][0], label) == 0 && strcmp(sm->label[l][1], value) == 0;
+        if (match)
+            sum = (sum < 0 ? 0 : sum) + sm->value;
+    }
+    return sum;
+}
+
+static const family *family_find(const scrape *s, const char *name)
+{
+    for (int i = 0; i < s->n_families; i++)
+        if (strcmp(s->families[i].name, name) == 0)
+            return &s->families[i];
+    return NULL;
+}
+
+/* Checks a histogram: buckets cumulative, +Inf equal to _count. @returns its count. */
+static double check_histogram(const scrape *s, const char *name)
+{
+    char bucket[160], count[160];
+    double prev = 0, inf = -1;
+    snprintf(bucket, sizeof(bucket), "%s_bucket", name);
+    snprintf(count, sizeof(count), "%s_count", name);
+    for (int i = 0; i < s->n_samples; i++) {
+        const sample *sm = &s->samples[i];
+        if (strcmp(sm->name, bucket) != 0)
+            continue;
+        assert_int_equal(sm->n_labels, 1);
+        assert_string_equal(sm->label[0][0], "le");
+        assert_true(sm->value >= prev);
+        prev = sm->value;
+        if (strcmp(sm->label[0][1], "+Inf") == 0)
+            inf = sm->value;
+    }
+    assert_true(inf >= 0);
+    assert_true(inf == sum_of(s, count, NULL, NULL));
+    return inf;
+}
+
+/* --- tests ----------------------------------------------------------------------------- */
+
+/* The parser itself: what it must refuse, and what it must read. */
+static void test_parser(void **state)
+{
+    static const char *const bad[] = {
+        "x 1\n",                                          /* no HELP/TYPE */
+        "# HELP x h\n# TYPE x counter\nx{a=\"1} 2\n",     /* unterminated */
+        "# HELP x h\n# TYPE x counter\nx{a=1} 2\n",       /* unquoted */
+        "# HELP x h\n# TYPE x counter\nx 1 2 3\n",        /* trailing junk */
+        "# HELP x h\n# TYPE x counter\nx one\n",          /* not a number */
+        "# HELP x h\n# TYPE x counter\nx{a=\"\\q\"} 1\n", /* bad escape */
+        "# HELP x h\n# TYPE x countre\n",                 /* unknown type */
+        "# HELP x h\n# TYPE x counter\nx 1",              /* no final newline */
+        "# HELP x h\n# TYPE x counter\nx 1\n# TYPE x counter\n",
+        "# HELP x h\n# TYPE x counter\n9x 1\n",
+    };
+    scrape *s = malloc(sizeof(*s));
+    char err[256];
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (!parse_scrape(s, bad[i], err, sizeof(err)))
+            fail_msg("accepted: %s", bad[i]);
+    const char *good = "# a comment\n# HELP h_s a histogram\n# TYPE h_s histogram\n"
+                       "h_s_bucket{le=\"0.5\"} 1\nh_s_bucket{le=\"+Inf\"} 2\nh_s_sum 0.7\n"
+                       "h_s_count 2\n# HELP c_total c\n# TYPE c_total counter\n"
+                       "c_total{a=\"q\\\"\\\\\\n\",b=\"2\"} 3 1700000000000\n";
+    if (parse_scrape(s, good, err, sizeof(err)))
+        fail_msg("%s", err);
+    assert_int_equal(s->n_samples, 5);
+    assert_string_equal(s->samples[4].label[0][1], "q\"\\\n");
+    assert_true(sum_of(s, "c_total", "b", "2") == 3);
+    assert_true(check_histogram(s, "h_s") == 2);
+    free(s);
+}
+
+static void test_scrape(void **state)
+{
+    h_env *env = *state;
+    int port = h_free_port();
+    char listen[64], err[512];
+    assert_true(port > 0);
+    snprintf(listen, sizeof(listen), "metrics.listen=127.0.0.1:%d", port);
+    const char *const extra[] = {listen, NULL};
+    assert_true(h_worker_start(env, extra) > 0);
+
+    /* Alive at once; not ready before its partitions are assigned (that takes the
+     * group's join, seconds behind the embedded broker). */
+    http_reply r = http_wait(port, "/healthz", 0, 10000);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "ok\n");
+    http_reply_free(&r);
+    r = http_request(port, "GET", "/readyz");
+    assert_int_equal(r.status, 503);
+    assert_non_null(strstr(r.body, "not ready: "));
+    assert_non_null(strchr(r.body, '\n'));
+    assert_ptr_equal(strchr(r.body, '\n') + 1, r.body + strlen(r.body)); /* one line */
+    http_reply_free(&r);
+
+    /* Two orders (one late: a breach), garbage (a dead letter), a replay, and an order
+     * accepted long ago and left open: its SLA timers are overdue, so they fire. */
+    h_send_full_order(env, "WO-M1", "TIER_AAA", 1, T0, 50);
+    h_send_full_order(env, "WO-M2", "TIER_AA", 0, T0, 160);
+    assert_int_equal(h_produce(env, "confirmd.events", "WO-M3", "\xff\x01garbage", 9), 0);
+    h_send_full_order(env, "WO-M1", "TIER_AAA", 1, T0, 50);
+    h_send_report(env, "WO-M4", "WO-M4-rep", T0, "TIER_AA", 0);
+    h_send_ms(env, "WO-M4", "WO-M4-acc", T0 + H_MIN, "accepted",
+              "{\"operator_id\":\"op7\"}");
+
+    r = http_wait(port, "/readyz", 200, 30000);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "ready\n");
+    http_reply_free(&r);
+
+    /* Scrape until the scenario is all counted (the worker publishes once per loop). */
+    scrape *s = malloc(sizeof(*s));
+    int64_t until = h_now_ms() + 30000;
+    for (;;) {
+        r = http_request(port, "GET", "/metrics");
+        assert_int_equal(r.status, 200);
+        if (parse_scrape(s, r.body, err, sizeof(err)))
+            fail_msg("/metrics does not parse: %s", err);
+        bool done = sum_of(s, "confirmd_records_completed_total", NULL, NULL) >= 2 &&
+                    sum_of(s, "confirmd_events_duplicate_total", NULL, NULL) >= 9 &&
+                    sum_of(s, "confirmd_dead_letters_total", NULL, NULL) >= 1 &&
+                    sum_of(s, "confirmd_timer_lateness_seconds_count", NULL, NULL) >= 1;
+        if (done || h_now_ms() >= until)
+            break;
+        http_reply_free(&r);
+        usleep(100 * 1000);
+    }
+
+    /* Every family, with its type. */
+    static const struct {
+        const char *name, *type;
+    } families[] = {
+        {"confirmd_events_consumed_total", "counter"},
+        {"confirmd_events_applied_total", "counter"},
+        {"confirmd_events_duplicate_total", "counter"},
+        {"confirmd_events_parked_total", "counter"},
+        {"confirmd_dead_letters_total", "counter"},
+        {"confirmd_alerts_total", "counter"},
+        {"confirmd_records_completed_total", "counter"},
+        {"confirmd_batches_total", "counter"},
+        {"confirmd_redis_retries_total", "counter"},
+        {"confirmd_unreadable_states_total", "counter"},
+        {"confirmd_rebalances_total", "counter"},
+        {"confirmd_partitions_owned", "gauge"},
+        {"confirmd_outputs_undelivered", "gauge"},
+        {"confirmd_consumer_lag_messages", "gauge"},
+        {"confirmd_redis_commit_duration_seconds", "histogram"},
+        {"confirmd_timer_lateness_seconds", "histogram"},
+    };
+    for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+        const family *f = family_find(s, families[i].name);
+        if (!f)
+            fail_msg("no family %s in:\n%s", families[i].name, r.body);
+        assert_true(f->help);
+        assert_string_equal(f->type, families[i].type);
+        assert_true(f->has_samples);
+    }
+
+    /* The scenario's figures, and totals that agree with each other. */
+    double consumed = sum_of(s, "confirmd_events_consumed_total", NULL, NULL);
+    double consumed_events =
+        sum_of(s, "confirmd_events_consumed_total", "topic", "confirmd.events");
+    double applied = sum_of(s, "confirmd_events_applied_total", NULL, NULL);
+    double dups = sum_of(s, "confirmd_events_duplicate_total", NULL, NULL);
+    double dls = sum_of(s, "confirmd_dead_letters_total", NULL, NULL);
+    assert_true(consumed_events == 30); /* 9 + 9 + 1 + 9 again + 2 */
+    assert_true(consumed >= consumed_events);
+    assert_true(applied == 20);
+    assert_true(dups == 9);
+    assert_true(
+        sum_of(s, "confirmd_dead_letters_total", "reason", "DEAD_LETTER_UNDECODABLE") == 1);
+    assert_true(dls == 1);
+    assert_true(applied + dups + dls <= consumed);
+    assert_true(sum_of(s, "confirmd_records_completed_total", NULL, NULL) == 2);
+    assert_true(sum_of(s, "confirmd_alerts_total", NULL, NULL) >= 3); /* + WO-M4's */
+    double batches = sum_of(s, "confirmd_batches_total", NULL, NULL);
+    assert_true(batches >= 1);
+    assert_true(sum_of(s, "confirmd_rebalances_total", "event", "assign") >= 1);
+    assert_true(sum_of(s, "confirmd_partitions_owned", NULL, NULL) == 8);
+    assert_true(sum_of(s, "confirmd_unreadable_states_total", NULL, NULL) == 0);
+    assert_true(sum_of(s, "confirmd_outputs_undelivered", NULL, NULL) >= 0);
+    assert_true(sum_of(s, "confirmd_consumer_lag_messages", "topic", "confirmd.events") >=
+                0);
+    assert_true(check_histogram(s, "confirmd_redis_commit_duration_seconds") >= batches);
+    assert_true(check_histogram(s, "confirmd_timer_lateness_seconds") >= 1);
+    http_reply_free(&r);
+    free(s);
+
+    /* Anything else is refused. */
+    r = http_request(port, "GET", "/nope");
+    assert_int_equal(r.status, 404);
+    http_reply_free(&r);
+    r = http_request(port, "POST", "/metrics");
+    assert_int_equal(r.status, 405);
+    http_reply_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parser),
+        cmocka_unit_test_setup_teardown(test_scrape, h_setup_redis_broker, h_teardown_env),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
