@@ -106,6 +106,50 @@ static slot *slot_get(cfd_worker *w, int32_t part)
     return &w->slots[part];
 }
 
+/* --- metrics ----------------------------------------------------------------------- */
+
+/* Publishes what the worker counted to its metrics (when served): once per loop, and
+ * at each retry while Redis is away (the loop waits meanwhile). */
+static void publish_metrics(cfd_worker *w)
+{
+    cfd_metrics_topic topics[MAX_TOPICS];
+    size_t n_lag = 0;
+    uint64_t owned = 0;
+    if (!w->metrics)
+        return;
+    for (size_t t = 0; t < w->n_topics; t++)
+        topics[t] = (cfd_metrics_topic){w->topics[t], w->consumed[t]};
+    for (size_t p = 0; p < w->n_slots; p++) {
+        const slot *s = &w->slots[p];
+        owned += s->owned;
+        for (size_t t = 0; s->owned && t < w->n_topics; t++) {
+            int64_t behind = s->assigned[t] ? cfd_consumer_behind(w->consumer, w->topics[t],
+                                                                  (int32_t)p, s->applied[t])
+                                            : -1;
+            if (behind < 0)
+                continue;
+            w->lag = cfd_xgrow(w->lag, &w->cap_lag, n_lag + 1, sizeof(*w->lag));
+            w->lag[n_lag++] = (cfd_metrics_lag){w->topics[t], (int32_t)p, behind};
+        }
+    }
+    const cfd_metrics_snapshot snap = {
+        .stats = w->stats,
+        .topics = topics,
+        .n_topics = w->n_topics,
+        .lag = w->lag,
+        .n_lag = n_lag,
+        .assignments = w->assignments,
+        .revocations = w->revocations,
+        .partitions_owned = owned,
+        .undelivered = cfd_producer_undelivered(w->producer),
+        .commit_seconds = w->commit_seconds,
+        .timer_lateness_seconds = w->timer_lateness,
+        .redis_ok = w->redis_ok,
+        .loop_mono_ms = cfd_monotonic_ms(),
+    };
+    cfd_metrics_publish(w->metrics, &snap);
+}
+
 /* --- Redis ------------------------------------------------------------------------- */
 
 /*
@@ -156,6 +200,7 @@ static bool redis_retry(void *ctx, cfd_err err, int64_t *backoff, char *errstr,
     if (*backoff > w->cfg->redis_retry_max_ms)
         *backoff = w->cfg->redis_retry_max_ms;
     w->stats.redis_retries++;
+    publish_metrics(w);
     cfd_warn(MOD, "%s; retrying in %" PRId64 " ms", errstr, *backoff);
     cfd_sleep_ms(*backoff);
     cfd_producer_poll(w->producer, 0);
@@ -786,47 +831,6 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
 fail:
     cfd_worker_destroy(w);
     return NULL;
-}
-
-/* Publishes what the worker counted to its metrics (when served): once per loop. */
-static void publish_metrics(cfd_worker *w)
-{
-    cfd_metrics_topic topics[MAX_TOPICS];
-    size_t n_lag = 0;
-    uint64_t owned = 0;
-    if (!w->metrics)
-        return;
-    for (size_t t = 0; t < w->n_topics; t++)
-        topics[t] = (cfd_metrics_topic){w->topics[t], w->consumed[t]};
-    for (size_t p = 0; p < w->n_slots; p++) {
-        const slot *s = &w->slots[p];
-        owned += s->owned;
-        for (size_t t = 0; s->owned && t < w->n_topics; t++) {
-            int64_t behind = s->assigned[t] ? cfd_consumer_behind(w->consumer, w->topics[t],
-                                                                  (int32_t)p, s->applied[t])
-                                            : -1;
-            if (behind < 0)
-                continue;
-            w->lag = cfd_xgrow(w->lag, &w->cap_lag, n_lag + 1, sizeof(*w->lag));
-            w->lag[n_lag++] = (cfd_metrics_lag){w->topics[t], (int32_t)p, behind};
-        }
-    }
-    const cfd_metrics_snapshot snap = {
-        .stats = w->stats,
-        .topics = topics,
-        .n_topics = w->n_topics,
-        .lag = w->lag,
-        .n_lag = n_lag,
-        .assignments = w->assignments,
-        .revocations = w->revocations,
-        .partitions_owned = owned,
-        .undelivered = cfd_producer_undelivered(w->producer),
-        .commit_seconds = w->commit_seconds,
-        .timer_lateness_seconds = w->timer_lateness,
-        .redis_ok = w->redis_ok,
-        .loop_mono_ms = cfd_monotonic_ms(),
-    };
-    cfd_metrics_publish(w->metrics, &snap);
 }
 
 cfd_err cfd_worker_run(cfd_worker *w)

@@ -396,23 +396,31 @@ static void test_parser(void **state)
     free(s);
 }
 
-static void test_scrape(void **state)
+/* Starts a worker serving its metrics on a free port and waits until /healthz answers
+ * 200. @returns the port. */
+static int worker_with_metrics(h_env *env)
 {
-    h_env *env = *state;
     int port = h_free_port();
-    char listen[64], err[512];
+    char listen[64];
     assert_true(port > 0);
     snprintf(listen, sizeof(listen), "metrics.listen=127.0.0.1:%d", port);
     const char *const extra[] = {listen, NULL};
     assert_true(h_worker_start(env, extra) > 0);
-
-    /* Alive at once; not ready before its partitions are assigned (that takes the
-     * group's join, seconds behind the embedded broker). */
     http_reply r = http_wait(port, "/healthz", 0, 10000);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "ok\n");
     http_reply_free(&r);
-    r = http_request(port, "GET", "/readyz");
+    return port;
+}
+
+static void test_scrape(void **state)
+{
+    h_env *env = *state;
+    char err[512];
+    /* Alive at once; not ready before its partitions are assigned (that takes the
+     * group's join, seconds behind the embedded broker). */
+    int port = worker_with_metrics(env);
+    http_reply r = http_request(port, "GET", "/readyz");
     assert_int_equal(r.status, 503);
     assert_non_null(strstr(r.body, "not ready: "));
     assert_non_null(strchr(r.body, '\n'));
@@ -521,11 +529,46 @@ static void test_scrape(void **state)
     http_reply_free(&r);
 }
 
+/* While Redis is away the worker is alive but not ready, and says why; ready again
+ * once Redis is back. */
+static void test_not_ready_without_redis(void **state)
+{
+    h_env *env = *state;
+    int port = worker_with_metrics(env);
+    http_reply r = http_wait(port, "/readyz", 200, 30000);
+    assert_int_equal(r.status, 200);
+    http_reply_free(&r);
+
+    assert_int_equal(h_redis_stop(env), 0);
+    r = http_wait(port, "/readyz", 503, 30000);
+    assert_int_equal(r.status, 503);
+    assert_string_equal(r.body, "not ready: redis did not answer the worker's last call\n");
+    http_reply_free(&r);
+    r = http_request(port, "GET", "/healthz");
+    assert_int_equal(r.status, 200);
+    http_reply_free(&r);
+
+    assert_int_equal(h_redis_start(env), 0);
+    r = http_wait(port, "/readyz", 200, 30000);
+    assert_int_equal(r.status, 200);
+    http_reply_free(&r);
+    r = http_request(port, "GET", "/metrics");
+    scrape *s = malloc(sizeof(*s));
+    char err[512];
+    if (parse_scrape(s, r.body, err, sizeof(err)))
+        fail_msg("/metrics does not parse: %s", err);
+    assert_true(sum_of(s, "confirmd_redis_retries_total", NULL, NULL) >= 1);
+    free(s);
+    http_reply_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parser),
         cmocka_unit_test_setup_teardown(test_scrape, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_not_ready_without_redis, h_setup_redis_broker,
+                                        h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
