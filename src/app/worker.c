@@ -51,7 +51,8 @@ typedef struct slot {
      * topics[t] back to (0: none). Until a seek succeeds (tried again every loop),
      * messages of it at or after that offset are not applied: they come again. */
     int64_t reseek[MAX_TOPICS];
-    bool ready;             /* caught up at the last look: its timers may fire */
+    uint32_t ready;         /* bit st: stages[st] caught up at the last look, its
+                               timers may fire */
     int64_t next_due;       /* clock time its earliest timer is due (INT64_MAX: none) */
     int64_t next_tick_mono; /* not ticked before this (monotonic) */
     int64_t reread_mono;    /* next_due read from Redis again at this (monotonic) */
@@ -234,15 +235,18 @@ static bool env_caught_up(void *ctx, const char *topic, int32_t part, int64_t se
     return t < 0 || topic_caught_up(w, slot_get(w, part), (size_t)t, part, seen);
 }
 
-/* True when the worker has applied everything the broker had for part: only then
- * may a timer fire, or a backlog of events that met their duties would first raise
- * false alarms (which a retraction would then have to take back). */
-static bool caught_up(cfd_worker *w, int32_t part, const slot *s)
+/* The stages that have applied everything the broker had of their own topics of part
+ * (bit st for stages[st]): only those may fire timers, or a backlog of events that met
+ * their duties would first raise false alarms (which a retraction would then have to
+ * take back). Per stage, so that a storm on the alarms topic does not hold back the
+ * SLA timers of the events. */
+static uint32_t caught_up(cfd_worker *w, int32_t part, const slot *s)
 {
+    uint32_t ready = (1u << N_STAGES) - 1;
     for (size_t t = 0; t < w->n_topics; t++)
-        if (!topic_caught_up(w, s, t, part, -1))
-            return false;
-    return true;
+        if ((ready & 1u << w->stage_of[t]) && !topic_caught_up(w, s, t, part, -1))
+            ready &= ~(1u << w->stage_of[t]);
+    return ready;
 }
 
 /* --- the clock ------------------------------------------------------------------------ */
@@ -418,15 +422,15 @@ static cfd_err read_next_due(cfd_worker *w, int32_t part, slot *s, int64_t mono)
     return err;
 }
 
-/* The stages' time-driven work of part at now, as one batch; then when part is due
- * next. */
+/* The caught-up stages' time-driven work of part at now, as one batch; then when part
+ * is due next. */
 static cfd_err tick(cfd_worker *w, int32_t part, slot *s, int64_t now, int64_t mono)
 {
     cfd_batch *b = &w->batch;
     cfd_err err = CFD_OK;
     cfd_batch_begin(b, part, s->epoch);
     for (size_t st = 0; st < N_STAGES && !err; st++)
-        if (w->stage_on[st] && stages[st]->tick)
+        if (w->stage_on[st] && stages[st]->tick && (s->ready & 1u << st))
             err = stages[st]->tick(b, now);
     if (!err && !cfd_batch_is_empty(b))
         err = batch_commit(w, NULL);
