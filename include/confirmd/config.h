@@ -34,6 +34,7 @@ typedef struct cfd_config {
     int64_t poll_timeout_ms;
     int64_t park_window_ms; /* how long an event for an unknown order is parked */
     char *log_level;
+    char *log_format;    /* "text" or "json" */
     char *log_file;      /* "" = stderr */
     char *clock;         /* "system" or "simulated" */
     char *on_state_loss; /* "refuse" or "replay": see worker.on_state_loss */

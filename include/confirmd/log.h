@@ -1,6 +1,7 @@
 /*
- * Logging: one line per message on stderr, "2026-11-25T11:47:25.123Z INFO  [mod] text";
- * stderr is the log file when one is opened (cfd_log_open).
+ * Logging: one line per message on stderr, "2026-11-25T11:47:25.123Z INFO  [mod] text",
+ * or in the JSON form one object per line with the stable keys "ts", "level", "module"
+ * and "msg" (cfd_log_json); stderr is the log file when one is opened (cfd_log_open).
  *
  * The level check happens in the macro, so a disabled level costs one comparison.
  * Never log customer names, phones or addresses: log work order numbers, event ids,
@@ -21,6 +22,7 @@ typedef enum cfd_log_level {
 } cfd_log_level;
 
 extern cfd_log_level cfd_log_threshold; /* set once at start-up */
+extern int cfd_log_json;                /* set once at start-up: 1 for the JSON form */
 
 /* @returns 0 and sets *out for "debug", "info", "warn", "error"; -1 otherwise. */
 int cfd_log_level_parse(const char *name, cfd_log_level *out);

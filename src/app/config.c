@@ -48,6 +48,7 @@ typedef struct cfd_option {
 #define FIELD(f) offsetof(cfd_config, f)
 
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const clocks[] = {"system", "simulated", NULL};
 static const char *const state_loss[] = {"refuse", "replay", NULL};
 
@@ -148,6 +149,14 @@ static const cfd_option options[] = {
      .choices = log_levels,
      .offset = FIELD(log_level),
      .desc = "Least severe log level written to the log."},
+    {.name = "worker.log_format",
+     .type = OPT_ENUM,
+     .def = "text",
+     .choices = log_formats,
+     .offset = FIELD(log_format),
+     .desc = "text: one line per message, \"<UTC time> <LEVEL> [module] message\"; json: "
+             "one JSON object per line with the keys ts, level, module and msg (the "
+             "message escaped as in the text form), for log collectors."},
     {.name = "worker.log_file",
      .type = OPT_STRING,
      .def = "",

@@ -17,6 +17,7 @@
 
 /* Set once at start-up, before any thread starts; read-only afterwards. */
 cfd_log_level cfd_log_threshold = CFD_LOG_INFO;
+int cfd_log_json = 0;
 
 static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 
@@ -70,6 +71,22 @@ void cfd_log_write(cfd_log_level level, const char *module, const char *fmt, ...
      * escaping of the whole message keeps each on its line, whatever it holds. */
     cfd_text_escape(shown, sizeof(shown), line, strlen(line));
     /* One fprintf per line so concurrent writers do not interleave mid-line. */
-    fprintf(stderr, "%s.%03dZ %-5s [%s] %s\n", ts, (int)(tv.tv_usec / 1000),
-            level_names[level & 3], module, shown);
+    if (!cfd_log_json) {
+        fprintf(stderr, "%s.%03dZ %-5s [%s] %s\n", ts, (int)(tv.tv_usec / 1000),
+                level_names[level & 3], module, shown);
+        return;
+    }
+    /* The escaped text holds printable characters only: JSON needs its quotes and
+     * backslashes escaped, nothing else (a "\n" in the text stays two characters). */
+    char json[2 * sizeof(shown)];
+    size_t j = 0;
+    for (const char *c = shown; *c && j + 2 < sizeof(json); c++) {
+        if (*c == '"' || *c == '\\')
+            json[j++] = '\\';
+        json[j++] = *c;
+    }
+    json[j] = '\0';
+    fprintf(stderr,
+            "{\"ts\":\"%s.%03dZ\",\"level\":\"%s\",\"module\":\"%s\",\"msg\":\"%s\"}\n", ts,
+            (int)(tv.tv_usec / 1000), level_names[level & 3], module, json);
 }

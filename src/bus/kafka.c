@@ -124,10 +124,13 @@ static int set_passthrough(rd_kafka_conf_t *conf, const cfd_kafka_opts *opts, in
     return 0;
 }
 
+/* librdkafka's own log lines, through the one logger. Its errors also reach the
+ * clients' error callbacks, which log each once at ERROR (cfd_kafka_report): its
+ * ERR-level lines would say them twice, so they go to DEBUG. */
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     (void)rk;
-    cfd_log_level l = level <= 3   ? CFD_LOG_ERROR
+    cfd_log_level l = level <= 3   ? CFD_LOG_DEBUG
                       : level <= 4 ? CFD_LOG_WARN
                       : level <= 6 ? CFD_LOG_INFO
                                    : CFD_LOG_DEBUG;

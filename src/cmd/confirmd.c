@@ -151,6 +151,7 @@ int main(int argc, char **argv)
         usage(stderr);
         goto out;
     }
+    cfd_log_json = strcmp(cfg->log_format, "json") == 0;
     if (cfd_log_level_parse(cfg->log_level, &cfd_log_threshold)) {
         fprintf(stderr, "confirmd: worker.log_level: unknown level '%s'\n", cfg->log_level);
         goto out;

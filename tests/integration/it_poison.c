@@ -310,6 +310,49 @@ static void test_log_forgery(void **state)
     assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
 }
 
+/* worker.log_format = json: every line of the worker's log is one JSON object with the
+ * keys ts, level, module and msg, and the forged work order stays inside its msg. */
+static void test_log_json(void **state)
+{
+    h_env *env = *state;
+    static const char *const json_log[] = {"worker.log_format=json", NULL};
+    h_send_json(
+        env,
+        "{\"work_order\":\"WO-NL\\n\\\"x\\\"\",\"event_time_ms\":%lld,\"accepted\":{}}",
+        (long long)H_WL_T0);
+    pid_t w = h_worker_start(env, json_log);
+    assert_true(w > 0);
+    const char *log = h_worker_log_path(env, 0);
+    assert_int_equal(h_wait_file_contains(log, "dead letter", 30000), 0);
+    assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
+    assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
+
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    char line[8192];
+    int lines = 0, dead = 0;
+    while (fgets(line, sizeof(line), f)) {
+        json_object *o = json_tokener_parse(line);
+        if (!o)
+            fail_msg("not a JSON object: %s", line);
+        assert_non_null(h_jstr(o, "ts"));
+        assert_non_null(h_jstr(o, "level"));
+        assert_non_null(h_jstr(o, "module"));
+        const char *msg = h_jstr(o, "msg");
+        assert_non_null(msg);
+        if (strstr(msg, "dead letter")) {
+            dead++;
+            assert_non_null(strstr(msg, "WO-NL\\n\"x\""));
+            assert_string_equal(h_jstr(o, "level"), "WARN");
+        }
+        json_object_put(o);
+        lines++;
+    }
+    fclose(f);
+    assert_true(lines > 3);
+    assert_int_equal(dead, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +360,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_invalid_utf8, h_setup_redis_broker,
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_log_forgery, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_log_json, h_setup_redis_broker,
                                         h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,6 +40,22 @@ static char *logged(const char *fmt, const char *value)
     return text;
 }
 
+/* The JSON form: one object per line with the stable keys, the message escaped as in
+ * the text form, then its quotes and backslashes for JSON. */
+static void test_log_json(void **state)
+{
+    (void)state;
+    cfd_log_json = 1;
+    char *text = logged("order %s", "WO-\"1\"\nforged");
+    cfd_log_json = 0;
+    const char *want_head = "{\"ts\":\"";
+    assert_memory_equal(text, want_head, strlen(want_head));
+    assert_non_null(strstr(text, "\",\"level\":\"WARN\",\"module\":\"worker\","));
+    assert_non_null(strstr(text, "\"msg\":\"order WO-\\\"1\\\"\\\\nforged\"}\n"));
+    assert_ptr_equal(strchr(text, '\n'), text + strlen(text) - 1); /* one line */
+    free(text);
+}
+
 /* Control characters and bytes that are not UTF-8 in a printed value are escaped: a
  * value cannot end the line and forge the next, nor drive the terminal. */
 static void test_log_escapes(void **state)
@@ -148,9 +164,8 @@ static void test_level_parse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_log_escapes),
-        cmocka_unit_test(test_log_long),
-        cmocka_unit_test(test_log_reopen),
+        cmocka_unit_test(test_log_escapes), cmocka_unit_test(test_log_json),
+        cmocka_unit_test(test_log_long),    cmocka_unit_test(test_log_reopen),
         cmocka_unit_test(test_level_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
