@@ -32,7 +32,8 @@ typedef struct cfd_config {
     int batch_size;              /* max events applied per Redis round trip */
     int deadletter_max_original; /* bytes of the original a dead letter carries at most */
     int64_t poll_timeout_ms;
-    int64_t park_window_ms; /* how long an event for an unknown order is parked */
+    int64_t drain_timeout_ms; /* how long a stop or a revocation waits for deliveries */
+    int64_t park_window_ms;   /* how long an event for an unknown order is parked */
     char *log_level;
     char *log_format;    /* "text" or "json" */
     char *log_file;      /* "" = stderr */

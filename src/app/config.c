@@ -135,6 +135,16 @@ static const cfd_option options[] = {
      .max = MS_MINUTE,
      .offset = FIELD(poll_timeout_ms),
      .desc = "How long one consumer poll waits for events."},
+    {.name = "worker.drain_timeout",
+     .type = OPT_DURATION,
+     .def = "10s",
+     .min = 1,
+     .max = 10 * MS_MINUTE,
+     .offset = FIELD(drain_timeout_ms),
+     .desc = "On SIGTERM or SIGINT, and when partitions are taken away, how long the "
+             "worker waits for its outputs in flight to be delivered before it leaves "
+             "them to the partitions' next owner (they stay in the outbox: nothing is "
+             "lost); a stop that leaves some exits with status 5."},
     {.name = "worker.park_window",
      .type = OPT_DURATION,
      .def = "24h",

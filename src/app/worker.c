@@ -622,7 +622,7 @@ static void on_revoke(void *ctx, const cfd_topic_part *parts, size_t n)
     w->revocations++;
     /* Hand over cleanly: outputs delivered and dropped from the outbox. What is still
      * in flight stays in the outbox, and the next owner sends it again. */
-    cfd_producer_flush(w->producer, 10000);
+    cfd_producer_flush(w->producer, (int)w->cfg->drain_timeout_ms);
     cfd_outbox_flush(w->outbox);
     for (size_t i = 0; i < n; i++) {
         slot *s = slot_get(w, parts[i].partition);
@@ -857,7 +857,7 @@ cfd_err cfd_worker_run(cfd_worker *w)
                        "lost writes; restart to rejoin the group");
     cfd_info(MOD, "stopping: leaving the group");
     cfd_consumer_close(w->consumer);
-    cfd_producer_flush(w->producer, 10000);
+    cfd_producer_flush(w->producer, (int)w->cfg->drain_timeout_ms);
     cfd_outbox_flush(w->outbox);
     /* Not lost (each waits in its partition's outbox for the next owner), but a stop
      * that could not deliver everything says so, in the log and the exit status. */

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "confirmd/clock.h"
 #include "confirmd/codec.h"
 #include "harness_events.h"
 #include "harness_orders.h"
@@ -396,22 +397,30 @@ static void test_output_refused_for_good(void **state)
 }
 
 /* A worker stopped while the broker refuses its outputs says so: the log names how
- * many wait in the outbox, and the exit status is 5, not 0. */
+ * many wait in the outbox, and the exit status is 5, not 0. Refused outputs are given
+ * up at once on a stop: worker.drain_timeout (here 1 s) bounds the wait for outputs
+ * still in flight, so the stop takes well under the default 10 s either way. */
 static void test_stop_with_undelivered(void **state)
 {
     h_env *env = *state;
     char reply[256];
+    static const char *const args[] = {"worker.drain_timeout=1s", NULL};
     if (h_broker_is_kafka())
         skip(); /* injected Produce errors are the embedded broker's */
     assert_int_equal(h_produce(env, "confirmd.events", "WO-S", "\xff\x03stuck", 8), 0);
     assert_int_equal(h_broker_ctl(env, "request-errors 0 29 100000", reply, sizeof(reply)),
                      0);
-    pid_t w = h_worker_start(env, NULL);
+    pid_t w = h_worker_start(env, args);
     assert_true(w > 0);
     assert_int_equal(
         h_wait_file_contains(h_worker_log_path(env, 0), "trying again later", 30000), 0);
+    int64_t stop_at = cfd_monotonic_ms();
     assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
     assert_int_equal(h_worker_wait_exit(env, w, 30000), 5);
+    int64_t took = cfd_monotonic_ms() - stop_at;
+    if (took > 8000)
+        fail_msg("stopped %lld ms after SIGTERM, worker.drain_timeout is 1 s",
+                 (long long)took);
     assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0),
                                           "outputs not delivered: they wait in the outbox",
                                           1000),

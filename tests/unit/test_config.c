@@ -51,6 +51,7 @@ static const struct key_case {
     {"worker.deadletter_max_original", K_INT, offsetof(cfd_config, deadletter_max_original),
      NULL, 65536},
     {"worker.poll_timeout", K_MS, offsetof(cfd_config, poll_timeout_ms), NULL, 100},
+    {"worker.drain_timeout", K_MS, offsetof(cfd_config, drain_timeout_ms), NULL, 10000},
     {"worker.park_window", K_MS, offsetof(cfd_config, park_window_ms), NULL,
      24 * 3600000LL},
     {"worker.log_level", K_STR, offsetof(cfd_config, log_level), "info", 0},
