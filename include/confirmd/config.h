@@ -50,6 +50,8 @@ typedef struct cfd_config {
     int redis_db;
     int64_t redis_timeout_ms;
     char *redis_key_prefix;
+    bool redis_cluster;         /* a Redis Cluster; host:port is a seed */
+    char *redis_cluster_seeds;  /* more seeds: "host:port[,...]" */
     int64_t redis_retry_max_ms; /* backoff ceiling while Redis is unreachable */
 
     /* [metrics] */

@@ -39,17 +39,24 @@ void cfd_blobs_clear(cfd_blob *blobs, size_t n);
 typedef struct cfd_store_opts {
     const char *host;
     int port;
-    const char *unix_socket; /* preferred over host/port when set; NULL or "" = none */
-    const char *user;        /* NULL or "" = AUTH with the password alone */
-    const char *password;    /* NULL or "" = no AUTH; never logged */
-    int db;                  /* SELECTed when not 0 */
-    int64_t timeout_ms;      /* connect and command timeout; <= 0 = 2 s */
-    const char *key_prefix;  /* every key starts with "<key_prefix>:" */
+    const char *unix_socket;   /* preferred over host/port when set; NULL or "" = none */
+    const char *user;          /* NULL or "" = AUTH with the password alone */
+    const char *password;      /* NULL or "" = no AUTH; never logged */
+    int db;                    /* SELECTed when not 0; must be 0 on a cluster */
+    int64_t timeout_ms;        /* connect and command timeout; <= 0 = 2 s */
+    const char *key_prefix;    /* every key starts with "<key_prefix>:" */
+    bool cluster;              /* a Redis Cluster: host:port is one seed node */
+    const char *cluster_seeds; /* more seeds, "host:port[,host:port...]"; NULL or "" */
 } cfd_store_opts;
 
 /*
  * Connects to Redis as opts says (AUTH and SELECT included) and loads the scripts.
- * The strings of opts are copied.
+ * On a cluster (opts->cluster) every call is routed by its partition's {p<N>} tag (the
+ * simulated clock by its own key) to the master of that slot, the scripts are loaded
+ * on every master, and a call that finds its partition on another master than the
+ * last call did fails once with CFD_ERR_IO, before anything is sent there, so that the
+ * caller reconnects and checks what the new master kept (a promoted replica may lack
+ * the last writes). The strings of opts are copied.
  * @returns the store, or NULL with errstr filled.
  */
 cfd_store *cfd_store_new(const cfd_store_opts *opts, char *errstr, size_t errstr_size);
@@ -57,7 +64,8 @@ cfd_store *cfd_store_new(const cfd_store_opts *opts, char *errstr, size_t errstr
 /* NULL-safe. */
 void cfd_store_destroy(cfd_store *st);
 
-/* Drops the connection and connects again once. @returns CFD_OK or CFD_ERR_IO. */
+/* Drops the connection and connects again once; on a cluster, reads the slot map again
+ * and takes every partition's current master as known. @returns CFD_OK or CFD_ERR_IO. */
 cfd_err cfd_store_reconnect(cfd_store *st, char *errstr, size_t errstr_size);
 
 /*

@@ -214,6 +214,22 @@ static const cfd_option options[] = {
      .max = 65535,
      .offset = FIELD(redis_port),
      .desc = "Redis TCP port."},
+    {.name = "redis.cluster",
+     .type = OPT_BOOL,
+     .def = "false",
+     .offset = FIELD(redis_cluster),
+     .desc = "Redis is a Redis Cluster: `redis.host` and `redis.port` name one seed node "
+             "(with `redis.cluster_seeds`, more), each partition's keys go to the master "
+             "of their `{p<N>}` slot, and redirections, failovers and slot migrations are "
+             "followed. Needs `redis.db` = 0 and no `redis.unix_socket`. See "
+             "docs/OPERATIONS.md, \"Running on a Redis Cluster\"."},
+    {.name = "redis.cluster_seeds",
+     .type = OPT_STRING,
+     .def = "",
+     .offset = FIELD(redis_cluster_seeds),
+     .desc = "More seed nodes of the Redis Cluster, `host:port[,host:port...]`, asked for "
+             "the slot map in turn when `redis.host`:`redis.port` does not answer; "
+             "unused unless `redis.cluster` is on."},
     {.name = "redis.unix_socket",
      .type = OPT_STRING,
      .def = "",
@@ -238,7 +254,7 @@ static const cfd_option options[] = {
      .min = 0,
      .max = INT_MAX,
      .offset = FIELD(redis_db),
-     .desc = "Redis database number selected after connecting."},
+     .desc = "Redis database number selected after connecting; 0 on a Redis Cluster."},
     {.name = "redis.timeout",
      .type = OPT_DURATION,
      .def = "2s",
@@ -886,6 +902,8 @@ cfd_store_opts cfd_config_store_opts(const cfd_config *cfg)
         .db = cfg->redis_db,
         .timeout_ms = cfg->redis_timeout_ms,
         .key_prefix = cfg->redis_key_prefix,
+        .cluster = cfg->redis_cluster,
+        .cluster_seeds = cfg->redis_cluster_seeds,
     };
 }
 

@@ -15,6 +15,7 @@
 #include <sys/time.h>
 
 #include "cfd_scripts.h"
+#include "confirmd/cluster.h"
 #include "confirmd/log.h"
 
 #define MOD "store"
@@ -31,6 +32,11 @@ struct cfd_store {
     char *prefix;
     char apply_sha[41];
     char claim_sha[41];
+    /* On a Redis Cluster only (rc is then NULL): */
+    cfd_cluster *cl;
+    char *seeds;
+    char (*masters)[64]; /* per partition: its master ("host:port") as last checked */
+    size_t n_masters;
 };
 
 /* A growable argv of binary-safe strings. */
@@ -127,10 +133,12 @@ static cfd_err reply_error(cfd_store *st, redisReply *r, const char *what, char 
     }
     if (r->type == REDIS_REPLY_ERROR) {
         /* Answers of a Redis that is up but cannot serve yet (loading its data after a
-         * restart, running a long script, a replica without its master): wait and try
-         * again, as for a lost connection, rather than stop the worker. */
-        static const char *const transient[] = {"LOADING", "BUSY", "MASTERDOWN",
-                                                "TRYAGAIN"};
+         * restart, running a long script, a replica without its master; on a cluster,
+         * a slot without a master during a failover or a script whose keys are split by
+         * a slot migration): wait and try again, as for a lost connection, rather than
+         * stop the worker. */
+        static const char *const transient[] = {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN",
+                                                "CLUSTERDOWN"};
         snprintf(errstr, errstr_size, "redis %s: %s", what, r->str);
         if (strncmp(r->str, "FENCED", 6) == 0)
             return CFD_ERR_FENCED;
@@ -141,6 +149,117 @@ static cfd_err reply_error(cfd_store *st, redisReply *r, const char *what, char 
     }
     snprintf(errstr, errstr_size, "redis %s: unexpected reply type %d", what, r->type);
     return CFD_ERR;
+}
+
+/* The slot of part's keys ({p<N>}), or of the simulated clock's key when part < 0. */
+static int route_slot(const cfd_store *st, int32_t part)
+{
+    char key[256];
+    if (part < 0)
+        snprintf(key, sizeof(key), "%s:clock", st->prefix);
+    else
+        snprintf(key, sizeof(key), "{p%" PRId32 "}", part);
+    return cfd_cluster_key_slot(key, strlen(key));
+}
+
+/* The master part was last checked on, grown on demand ("" when never). */
+static char *part_master(cfd_store *st, int32_t part)
+{
+    if ((size_t)part >= st->n_masters) {
+        size_t n = (size_t)part + 64;
+        st->masters = cfd_xrealloc(st->masters, n * sizeof(*st->masters));
+        memset(st->masters + st->n_masters, 0, (n - st->n_masters) * sizeof(*st->masters));
+        st->n_masters = n;
+    }
+    return st->masters[part];
+}
+
+/*
+ * Cluster: fails when part's slot has another master in the map than when part was
+ * last checked (a failover, or a slot moved), so the caller reconnects and checks what
+ * that master kept before writing there (cfd_store_reconnect() takes the map's masters
+ * as checked). The first call of a partition takes its master as it is.
+ * @returns CFD_OK or CFD_ERR_IO.
+ */
+static cfd_err part_check(cfd_store *st, int32_t part, int slot, char *errstr,
+                          size_t errstr_size)
+{
+    char now[64];
+    if (part < 0)
+        return CFD_OK;
+    cfd_cluster_slot_master(st->cl, slot, now, sizeof(now));
+    char *known = part_master(st, part);
+    if (!*known)
+        snprintf(known, sizeof(*st->masters), "%s", now);
+    if (strcmp(known, now) == 0)
+        return CFD_OK;
+    snprintf(errstr, errstr_size,
+             "redis cluster: partition %" PRId32 " (slot %d) moved from %s to %s", part,
+             slot, known, *now ? now : "no master");
+    return CFD_ERR_IO;
+}
+
+static void replies_free(redisReply **replies, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        freeReplyObject(replies[i]);
+        replies[i] = NULL;
+    }
+}
+
+/*
+ * Sends n commands on keys of part (part < 0: the simulated clock) as one pipeline and
+ * reads their replies (freed by the caller). On a cluster they go to the master of
+ * part's slot (the router follows MOVED, ASK and NOSCRIPT); what names the call in
+ * errstr. @returns CFD_OK with every replies[i] set, or CFD_ERR_IO (all NULL).
+ */
+static cfd_err store_exec(cfd_store *st, int32_t part, const cfd_cluster_cmd *cmds,
+                          size_t n, redisReply **replies, const char *what, char *errstr,
+                          size_t errstr_size)
+{
+    for (size_t i = 0; i < n; i++)
+        replies[i] = NULL;
+    if (!st->cl) {
+        for (size_t i = 0; i < n; i++)
+            redisAppendCommandArgv(st->rc, cmds[i].argc, (const char **)cmds[i].argv,
+                                   cmds[i].lens);
+        /* Read every reply, so the pipeline stays in step. */
+        for (size_t i = 0; i < n; i++)
+            if (redisGetReply(st->rc, (void **)&replies[i]) != REDIS_OK) {
+                replies_free(replies, n);
+                return reply_error(st, NULL, what, errstr, errstr_size);
+            }
+        return CFD_OK;
+    }
+    int slot = route_slot(st, part);
+    char err_in[400];
+    /* Opening the slot's connection reads the map first when it is stale. */
+    if (!cfd_cluster_conn_for_slot(st->cl, slot, err_in, sizeof(err_in)))
+        goto io;
+    if (part_check(st, part, slot, errstr, errstr_size))
+        return CFD_ERR_IO;
+    if (cfd_cluster_pipeline(st->cl, slot, cmds, n, replies, err_in, sizeof(err_in)))
+        goto io;
+    /* A MOVED followed during the call: the commands ran on the new master. The call
+     * fails all the same (the store's calls can be repeated), so the caller checks. */
+    if (part_check(st, part, slot, errstr, errstr_size)) {
+        replies_free(replies, n);
+        return CFD_ERR_IO;
+    }
+    return CFD_OK;
+io:
+    snprintf(errstr, errstr_size, "redis %s: %s", what, err_in);
+    return CFD_ERR_IO;
+}
+
+/* store_exec() of one command of argc NUL-terminated arguments.
+ * @returns CFD_OK with *r set, or CFD_ERR_IO. */
+static cfd_err store_exec1(cfd_store *st, int32_t part, int argc, const char *const *argv,
+                           redisReply **r, const char *what, char *errstr,
+                           size_t errstr_size)
+{
+    cfd_cluster_cmd cmd = {.argc = argc, .argv = argv};
+    return store_exec(st, part, &cmd, 1, r, what, errstr, errstr_size);
 }
 
 static cfd_err load_script(cfd_store *st, const char *body, char sha[41], char *errstr,
@@ -185,11 +304,11 @@ static void call_arg(script_call *c, const char *s, size_t len)
     c->lens[c->n++] = len;
 }
 
-/* Sends the call; when Redis restarted without its script cache, loads the script
- * (body) again and sends once more. @returns the reply (freed by the caller), NULL
- * when the connection failed. */
-static redisReply *call_run(cfd_store *st, script_call *c, const char *body, char sha[41],
-                            char *errstr, size_t errstr_size)
+/* Sends the call on part's keys into *r (freed by the caller); when Redis restarted
+ * without its script cache, loads the script (body) again and sends once more (on a
+ * cluster the router does). @returns CFD_OK or CFD_ERR_IO. */
+static cfd_err call_run(cfd_store *st, int32_t part, script_call *c, const char *body,
+                        char sha[41], redisReply **r, char *errstr, size_t errstr_size)
 {
     c->argv[0] = "EVALSHA";
     c->lens[0] = 7;
@@ -201,14 +320,18 @@ static redisReply *call_run(cfd_store *st, script_call *c, const char *body, cha
         c->argv[3 + i] = c->keys[i];
         c->lens[3 + i] = strlen(c->keys[i]);
     }
-    redisReply *r = redisCommandArgv(st->rc, (int)c->n, c->argv, c->lens);
-    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
-        freeReplyObject(r);
-        r = NULL;
-        if (load_script(st, body, sha, errstr, errstr_size) == CFD_OK)
-            r = redisCommandArgv(st->rc, (int)c->n, c->argv, c->lens);
+    if (st->cl) {
+        cfd_cluster_cmd cmd = {.argc = (int)c->n, .argv = c->argv, .lens = c->lens};
+        return store_exec(st, part, &cmd, 1, r, "apply", errstr, errstr_size);
     }
-    return r;
+    *r = redisCommandArgv(st->rc, (int)c->n, c->argv, c->lens);
+    if (*r && (*r)->type == REDIS_REPLY_ERROR && strncmp((*r)->str, "NOSCRIPT", 8) == 0) {
+        freeReplyObject(*r);
+        *r = NULL;
+        if (load_script(st, body, sha, errstr, errstr_size) == CFD_OK)
+            *r = redisCommandArgv(st->rc, (int)c->n, c->argv, c->lens);
+    }
+    return *r ? CFD_OK : reply_error(st, NULL, "apply", errstr, errstr_size);
 }
 
 static void call_free(script_call *c)
@@ -271,6 +394,51 @@ out:
     return err;
 }
 
+/* Cluster: reads the slot map from the seeds and registers the scripts with the
+ * router, which loads them on every master. */
+static cfd_err cluster_open(cfd_store *st, const cfd_store_opts *opts, char *errstr,
+                            size_t errstr_size)
+{
+    if (st->db != 0) {
+        snprintf(errstr, errstr_size,
+                 "redis.db is %d: a Redis Cluster has database 0 only (set redis.db = 0)",
+                 st->db);
+        return CFD_ERR_CONFIG;
+    }
+    if (*st->unix_socket) {
+        snprintf(errstr, errstr_size,
+                 "redis.unix_socket is set: a Redis Cluster is reached over TCP only "
+                 "(redis.host and redis.port name a seed node)");
+        return CFD_ERR_CONFIG;
+    }
+    const char *more = opts->cluster_seeds ? opts->cluster_seeds : "";
+    size_t len = strlen(st->host) + strlen(more) + 16;
+    st->seeds = cfd_xmalloc(len);
+    snprintf(st->seeds, len, "%s:%d%s%s", st->host, st->port, *more ? "," : "", more);
+    cfd_cluster_opts co = {.seeds = st->seeds,
+                           .user = st->user,
+                           .password = st->password,
+                           .timeout_ms = st->timeout_ms};
+    bool not_cluster = false;
+    if (!(st->cl = cfd_cluster_new(&co, &not_cluster, errstr, errstr_size))) {
+        if (not_cluster)
+            snprintf(errstr, errstr_size,
+                     "redis.cluster is on but %s:%d has cluster support disabled", st->host,
+                     st->port);
+        return not_cluster ? CFD_ERR_CONFIG : CFD_ERR_IO;
+    }
+    /* CFD_ERR_IO with a SHA1: a master unreachable now gets the script when reached. */
+    cfd_err err = cfd_cluster_script_add(st->cl, cfd_script_apply, st->apply_sha, errstr,
+                                         errstr_size);
+    if (err == CFD_ERR || !st->apply_sha[0])
+        return err ? err : CFD_ERR;
+    err = cfd_cluster_script_add(st->cl, cfd_script_claim, st->claim_sha, errstr,
+                                 errstr_size);
+    if (err == CFD_ERR || !st->claim_sha[0])
+        return err ? err : CFD_ERR;
+    return CFD_OK;
+}
+
 cfd_store *cfd_store_new(const cfd_store_opts *opts, char *errstr, size_t errstr_size)
 {
     cfd_store *st = cfd_xcalloc(1, sizeof(*st));
@@ -282,7 +450,8 @@ cfd_store *cfd_store_new(const cfd_store_opts *opts, char *errstr, size_t errstr
     st->db = opts->db;
     st->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 2000;
     st->prefix = cfd_xstrdup(opts->key_prefix);
-    if (connect_once(st, errstr, errstr_size)) {
+    if (opts->cluster ? cluster_open(st, opts, errstr, errstr_size)
+                      : connect_once(st, errstr, errstr_size)) {
         cfd_store_destroy(st);
         return NULL;
     }
@@ -295,6 +464,9 @@ void cfd_store_destroy(cfd_store *st)
         return;
     if (st->rc)
         redisFree(st->rc);
+    cfd_cluster_destroy(st->cl);
+    free(st->seeds);
+    free(st->masters);
     free(st->host);
     free(st->unix_socket);
     free(st->user);
@@ -305,36 +477,48 @@ void cfd_store_destroy(cfd_store *st)
 
 cfd_err cfd_store_reconnect(cfd_store *st, char *errstr, size_t errstr_size)
 {
-    return connect_once(st, errstr, errstr_size);
+    if (!st->cl)
+        return connect_once(st, errstr, errstr_size);
+    if (cfd_cluster_refresh(st->cl, errstr, errstr_size))
+        return CFD_ERR_IO;
+    /* The caller now checks what the partitions' masters kept. */
+    for (size_t p = 0; p < st->n_masters; p++)
+        if (st->masters[p][0])
+            cfd_cluster_slot_master(st->cl, route_slot(st, (int32_t)p), st->masters[p],
+                                    sizeof(*st->masters));
+    return CFD_OK;
 }
 
 cfd_err cfd_store_set_sim_clock(cfd_store *st, int64_t now_ms, char *errstr,
                                 size_t errstr_size)
 {
-    redisReply *r = now_ms > 0 ? redisCommand(st->rc, "SET %s:clock %lld", st->prefix,
-                                              (long long)now_ms)
-                               : redisCommand(st->rc, "DEL %s:clock", st->prefix);
-    if (!r || r->type == REDIS_REPLY_ERROR) {
-        cfd_err err = reply_error(st, r, "set clock", errstr, errstr_size);
-        freeReplyObject(r);
-        return err;
-    }
+    char key[256], now_s[24];
+    snprintf(key, sizeof(key), "%s:clock", st->prefix);
+    snprintf(now_s, sizeof(now_s), "%lld", (long long)now_ms);
+    const char *argv[] = {now_ms > 0 ? "SET" : "DEL", key, now_s};
+    redisReply *r = NULL;
+    cfd_err err =
+        store_exec1(st, -1, now_ms > 0 ? 3 : 2, argv, &r, "set clock", errstr, errstr_size);
+    if (!err && r->type == REDIS_REPLY_ERROR)
+        err = reply_error(st, r, "set clock", errstr, errstr_size);
     freeReplyObject(r);
-    return CFD_OK;
+    return err;
 }
 
 cfd_err cfd_store_sim_clock(cfd_store *st, int64_t *now_ms, char *errstr,
                             size_t errstr_size)
 {
-    redisReply *r = redisCommand(st->rc, "GET %s:clock", st->prefix);
-    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
-        cfd_err err = reply_error(st, r, "GET clock", errstr, errstr_size);
-        freeReplyObject(r);
-        return err;
-    }
-    *now_ms = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
+    char key[256];
+    snprintf(key, sizeof(key), "%s:clock", st->prefix);
+    const char *argv[] = {"GET", key};
+    redisReply *r = NULL;
+    cfd_err err = store_exec1(st, -1, 2, argv, &r, "GET clock", errstr, errstr_size);
+    if (!err && r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)
+        err = reply_error(st, r, "GET clock", errstr, errstr_size);
+    if (!err)
+        *now_ms = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
     freeReplyObject(r);
-    return CFD_OK;
+    return err;
 }
 
 cfd_err cfd_store_claim(cfd_store *st, int32_t part, const char *owner, int64_t *epoch,
@@ -342,31 +526,32 @@ cfd_err cfd_store_claim(cfd_store *st, int32_t part, const char *owner, int64_t 
 {
     char meta[256];
     key_of(st, part, "meta", NULL, meta, sizeof(meta));
-    redisReply *r = redisCommand(st->rc, "EVALSHA %s 1 %s %s", st->claim_sha, meta, owner);
-    if (!r || r->type != REDIS_REPLY_INTEGER) {
-        cfd_err err = reply_error(st, r, "claim", errstr, errstr_size);
-        freeReplyObject(r);
-        return err;
-    }
-    *epoch = r->integer;
+    const char *argv[] = {"EVALSHA", st->claim_sha, "1", meta, owner};
+    redisReply *r = NULL;
+    cfd_err err = store_exec1(st, part, 5, argv, &r, "claim", errstr, errstr_size);
+    if (!err && r->type != REDIS_REPLY_INTEGER)
+        err = reply_error(st, r, "claim", errstr, errstr_size);
+    if (!err)
+        *epoch = r->integer;
     freeReplyObject(r);
-    return CFD_OK;
+    return err;
 }
 
 cfd_err cfd_store_applied_offset(cfd_store *st, int32_t part, const char *topic,
                                  int64_t *offset, char *errstr, size_t errstr_size)
 {
-    char meta[256];
+    char meta[256], field[512];
     key_of(st, part, "meta", NULL, meta, sizeof(meta));
-    redisReply *r = redisCommand(st->rc, "HGET %s off:%s", meta, topic);
-    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
-        cfd_err err = reply_error(st, r, "HGET offset", errstr, errstr_size);
-        freeReplyObject(r);
-        return err;
-    }
-    *offset = r->type == REDIS_REPLY_NIL ? -1 : strtoll(r->str, NULL, 10);
+    snprintf(field, sizeof(field), "off:%s", topic);
+    const char *argv[] = {"HGET", meta, field};
+    redisReply *r = NULL;
+    cfd_err err = store_exec1(st, part, 3, argv, &r, "HGET offset", errstr, errstr_size);
+    if (!err && r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)
+        err = reply_error(st, r, "HGET offset", errstr, errstr_size);
+    if (!err)
+        *offset = r->type == REDIS_REPLY_NIL ? -1 : strtoll(r->str, NULL, 10);
     freeReplyObject(r);
-    return CFD_OK;
+    return err;
 }
 
 /* Copies a multi-bulk reply of strings into a blob array. */
@@ -384,12 +569,38 @@ static cfd_blob *blobs_from_array(const redisReply *r, size_t *n)
     return items;
 }
 
-/* Sends the command argv[0..n) with its arguments' lengths. */
-static void append_argv(cfd_store *st, const char **argv, size_t *lens, size_t n)
+/* A pipeline of commands of one key each: {verb, key, up to 3 arguments}. */
+typedef struct key_cmds {
+    cfd_cluster_cmd *cmds;
+    const char *(*argv)[5];
+    redisReply **replies;
+} key_cmds;
+
+static void key_cmds_init(key_cmds *k, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        lens[i] = strlen(argv[i]);
-    redisAppendCommandArgv(st->rc, (int)n, argv, lens);
+    k->cmds = cfd_xmalloc(sizeof(*k->cmds) * (n ? n : 1));
+    k->argv = cfd_xmalloc(sizeof(*k->argv) * (n ? n : 1));
+    k->replies = cfd_xcalloc(n ? n : 1, sizeof(*k->replies));
+}
+
+/* Command i becomes "verb key a1 a2 a3", without the trailing NULL arguments. */
+static void key_cmds_set(key_cmds *k, size_t i, const char *verb, const char *key,
+                         const char *a1, const char *a2, const char *a3)
+{
+    const char *args[] = {verb, key, a1, a2, a3};
+    int argc = 2;
+    while (argc < 5 && args[argc])
+        argc++;
+    memcpy(k->argv[i], args, sizeof(args));
+    k->cmds[i] = (cfd_cluster_cmd){.argc = argc, .argv = k->argv[i]};
+}
+
+static void key_cmds_free(key_cmds *k, size_t n)
+{
+    replies_free(k->replies, n);
+    free(k->replies);
+    free(k->argv);
+    free(k->cmds);
 }
 
 /* An MGET of the states and a ZMSCORE of the orders in the park index, pipelined; then,
@@ -407,32 +618,30 @@ cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, s
     }
     if (n == 0)
         return CFD_OK;
-    const char **argv = cfd_xmalloc(sizeof(char *) * (n + 2));
-    size_t *lens = cfd_xmalloc(sizeof(size_t) * (n + 2));
+    const char **argv = cfd_xmalloc(sizeof(char *) * (2 * n + 3));
     char(*keys)[512] = cfd_xmalloc(sizeof(*keys) * (n + 1));
     bool *in_index = cfd_xcalloc(n, sizeof(bool));
     redisReply *r[2] = {NULL, NULL};
     size_t n_indexed = 0;
+    key_cmds lr;
     cfd_err err = CFD_OK;
 
+    key_cmds_init(&lr, n);
+    /* argv: MGET <keys...>, then ZMSCORE <parkidx> <orders...> */
+    const char **zargv = argv + n + 1;
     argv[0] = "MGET";
+    key_of(st, part, "parkidx", NULL, keys[n], sizeof(keys[n]));
+    zargv[0] = "ZMSCORE";
+    zargv[1] = keys[n];
     for (size_t i = 0; i < n; i++) {
         key_of(st, part, "wo", orders[i], keys[i], sizeof(keys[i]));
         argv[1 + i] = keys[i];
+        zargv[2 + i] = orders[i];
     }
-    append_argv(st, argv, lens, n + 1);
-    key_of(st, part, "parkidx", NULL, keys[n], sizeof(keys[n]));
-    argv[0] = "ZMSCORE";
-    argv[1] = keys[n];
-    for (size_t i = 0; i < n; i++)
-        argv[2 + i] = orders[i];
-    append_argv(st, argv, lens, n + 2);
-    /* Read both replies even after an error, so the pipeline stays in step. */
-    for (size_t k = 0; k < 2; k++)
-        if (redisGetReply(st->rc, (void **)&r[k]) != REDIS_OK) {
-            err = reply_error(st, NULL, "load", errstr, errstr_size);
-            goto out;
-        }
+    cfd_cluster_cmd first[2] = {{.argc = (int)n + 1, .argv = argv},
+                                {.argc = (int)n + 2, .argv = zargv}};
+    if ((err = store_exec(st, part, first, 2, r, "load", errstr, errstr_size)))
+        goto out;
     for (size_t k = 0; k < 2; k++)
         if (r[k]->type != REDIS_REPLY_ARRAY || r[k]->elements != n) {
             err =
@@ -447,27 +656,23 @@ cfd_err cfd_store_load(cfd_store *st, int32_t part, const char *const *orders, s
             states[i].len = s->len;
         }
         in_index[i] = r[1]->element[i]->type != REDIS_REPLY_NIL;
-        n_indexed += in_index[i];
-    }
-    for (size_t i = 0; i < n; i++)
         if (in_index[i]) {
-            key_of(st, part, "park", orders[i], keys[0], sizeof(keys[0]));
-            redisAppendCommand(st->rc, "LRANGE %s 0 -1", keys[0]);
+            /* keys[i] is free again: it becomes the order's park list. */
+            key_of(st, part, "park", orders[i], keys[i], sizeof(keys[i]));
+            key_cmds_set(&lr, n_indexed++, "LRANGE", keys[i], "0", "-1", NULL);
         }
-    for (size_t i = 0; i < n && n_indexed; i++) {
-        redisReply *lr = NULL;
+    }
+    if (n_indexed && (err = store_exec(st, part, lr.cmds, n_indexed, lr.replies,
+                                       "LRANGE parked", errstr, errstr_size)))
+        goto out;
+    for (size_t i = 0, j = 0; i < n && j < n_indexed; i++) {
         if (!in_index[i])
             continue;
-        n_indexed--;
-        if (redisGetReply(st->rc, (void **)&lr) != REDIS_OK) {
-            err = reply_error(st, NULL, "LRANGE parked", errstr, errstr_size);
-            break;
-        }
-        if (lr->type == REDIS_REPLY_ARRAY && lr->elements)
-            parked[i] = blobs_from_array(lr, &n_parked[i]);
-        else if (lr->type != REDIS_REPLY_ARRAY && !err)
-            err = reply_error(st, lr, "LRANGE parked", errstr, errstr_size);
-        freeReplyObject(lr);
+        const redisReply *l = lr.replies[j++];
+        if (l->type == REDIS_REPLY_ARRAY && l->elements)
+            parked[i] = blobs_from_array(l, &n_parked[i]);
+        else if (l->type != REDIS_REPLY_ARRAY && !err)
+            err = reply_error(st, (redisReply *)l, "LRANGE parked", errstr, errstr_size);
     }
 out:
     if (err) {
@@ -479,11 +684,11 @@ out:
             n_parked[i] = 0;
         }
     }
+    key_cmds_free(&lr, n);
     freeReplyObject(r[0]);
     freeReplyObject(r[1]);
     free(in_index);
     free(keys);
-    free(lens);
     free(argv);
     return err;
 }
@@ -492,30 +697,45 @@ cfd_err cfd_store_get(cfd_store *st, int32_t part, const char *const *kinds,
                       const char *const *names, size_t n, cfd_blob *out, char *errstr,
                       size_t errstr_size)
 {
-    char key[512];
-    cfd_err err = CFD_OK;
+    char(*keys)[512] = cfd_xmalloc(sizeof(*keys) * (n ? n : 1));
+    key_cmds g;
+    key_cmds_init(&g, n);
     for (size_t i = 0; i < n; i++) {
-        key_of(st, part, kinds[i], names[i], key, sizeof(key));
-        redisAppendCommand(st->rc, "GET %s", key);
+        key_of(st, part, kinds[i], names[i], keys[i], sizeof(keys[i]));
+        key_cmds_set(&g, i, "GET", keys[i], NULL, NULL, NULL);
         out[i] = (cfd_blob){NULL, 0};
     }
-    for (size_t i = 0; i < n; i++) {
-        redisReply *r = NULL;
-        if (redisGetReply(st->rc, (void **)&r) != REDIS_OK) {
-            err = reply_error(st, NULL, "GET", errstr, errstr_size);
-            break;
-        }
+    cfd_err err =
+        n ? store_exec(st, part, g.cmds, n, g.replies, "GET", errstr, errstr_size) : CFD_OK;
+    for (size_t i = 0; i < n && !err; i++) {
+        redisReply *r = g.replies[i];
         if (r->type == REDIS_REPLY_STRING) {
-            out[i].data = cfd_xmalloc(r->len);
+            out[i].data = cfd_xmalloc(r->len ? r->len : 1);
             memcpy(out[i].data, r->str, r->len);
             out[i].len = r->len;
-        } else if (r->type != REDIS_REPLY_NIL && !err) {
+        } else if (r->type != REDIS_REPLY_NIL) {
             err = reply_error(st, r, "GET", errstr, errstr_size);
         }
-        freeReplyObject(r);
     }
     if (err)
         cfd_blobs_clear(out, n);
+    key_cmds_free(&g, n);
+    free(keys);
+    return err;
+}
+
+/* Runs one command on part's keys that answers an array, into *r (freed by the
+ * caller). @returns CFD_OK, or an error with errstr filled (*r NULL). */
+static cfd_err exec_array(cfd_store *st, int32_t part, int argc, const char *const *argv,
+                          redisReply **r, const char *what, char *errstr,
+                          size_t errstr_size)
+{
+    cfd_err err = store_exec1(st, part, argc, argv, r, what, errstr, errstr_size);
+    if (!err && (*r)->type != REDIS_REPLY_ARRAY) {
+        err = reply_error(st, *r, what, errstr, errstr_size);
+        freeReplyObject(*r);
+        *r = NULL;
+    }
     return err;
 }
 
@@ -524,12 +744,11 @@ cfd_err cfd_store_get_parked(cfd_store *st, int32_t part, const char *order,
 {
     char key[512];
     key_of(st, part, "park", order, key, sizeof(key));
-    redisReply *r = redisCommand(st->rc, "LRANGE %s 0 -1", key);
-    if (!r || r->type != REDIS_REPLY_ARRAY) {
-        cfd_err err = reply_error(st, r, "LRANGE parked", errstr, errstr_size);
-        freeReplyObject(r);
+    const char *argv[] = {"LRANGE", key, "0", "-1"};
+    redisReply *r = NULL;
+    cfd_err err = exec_array(st, part, 4, argv, &r, "LRANGE parked", errstr, errstr_size);
+    if (err)
         return err;
-    }
     *items = blobs_from_array(r, n);
     freeReplyObject(r);
     return CFD_OK;
@@ -539,19 +758,19 @@ cfd_err cfd_store_due(cfd_store *st, int32_t part, cfd_due_kind kind, int64_t no
                       size_t max, char ***orders, size_t *n, char *errstr,
                       size_t errstr_size)
 {
-    char key[256];
+    char key[256], now_s[24], max_s[24];
     key_of(st, part,
            kind == CFD_DUE_PARKED ? "parkidx"
            : kind == CFD_DUE_CITY ? "ctimers"
                                   : "timers",
            NULL, key, sizeof(key));
-    redisReply *r = redisCommand(st->rc, "ZRANGEBYSCORE %s -inf %lld LIMIT 0 %llu", key,
-                                 (long long)now_ms, (unsigned long long)max);
-    if (!r || r->type != REDIS_REPLY_ARRAY) {
-        cfd_err err = reply_error(st, r, "ZRANGEBYSCORE", errstr, errstr_size);
-        freeReplyObject(r);
+    snprintf(now_s, sizeof(now_s), "%lld", (long long)now_ms);
+    snprintf(max_s, sizeof(max_s), "%llu", (unsigned long long)max);
+    const char *argv[] = {"ZRANGEBYSCORE", key, "-inf", now_s, "LIMIT", "0", max_s};
+    redisReply *r = NULL;
+    cfd_err err = exec_array(st, part, 7, argv, &r, "ZRANGEBYSCORE", errstr, errstr_size);
+    if (err)
         return err;
-    }
     *n = r->elements;
     *orders = cfd_xmalloc(sizeof(char *) * (r->elements ? r->elements : 1));
     for (size_t i = 0; i < r->elements; i++)
@@ -568,11 +787,15 @@ cfd_err cfd_store_outbox_scan(cfd_store *st, int32_t part, cfd_outbox_fn fn, voi
     char cursor[32] = "0";
     key_of(st, part, "outbox", NULL, key, sizeof(key));
     do {
-        redisReply *r = redisCommand(st->rc, "HSCAN %s %s COUNT 500", key, cursor);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-            r->element[0]->type != REDIS_REPLY_STRING ||
+        const char *argv[] = {"HSCAN", key, cursor, "COUNT", "500"};
+        redisReply *r = NULL;
+        cfd_err err =
+            exec_array(st, part, 5, argv, &r, "HSCAN outbox", errstr, errstr_size);
+        if (err)
+            return err;
+        if (r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
             r->element[1]->type != REDIS_REPLY_ARRAY) {
-            cfd_err err = reply_error(st, r, "HSCAN outbox", errstr, errstr_size);
+            err = reply_error(st, r, "HSCAN outbox", errstr, errstr_size);
             freeReplyObject(r);
             return err;
         }
@@ -593,23 +816,18 @@ cfd_err cfd_store_outbox_remove(cfd_store *st, int32_t part, const char *const *
     char key[256];
     key_of(st, part, "outbox", NULL, key, sizeof(key));
     const char **argv = cfd_xmalloc(sizeof(char *) * (n + 2));
-    size_t *lens = cfd_xmalloc(sizeof(size_t) * (n + 2));
     argv[0] = "HDEL";
     argv[1] = key;
     for (size_t i = 0; i < n; i++)
         argv[i + 2] = ids[i];
-    for (size_t i = 0; i < n + 2; i++)
-        lens[i] = strlen(argv[i]);
-    redisReply *r = redisCommandArgv(st->rc, (int)(n + 2), argv, lens);
+    redisReply *r = NULL;
+    cfd_err err =
+        store_exec1(st, part, (int)(n + 2), argv, &r, "HDEL outbox", errstr, errstr_size);
     free(argv);
-    free(lens);
-    if (!r || r->type != REDIS_REPLY_INTEGER) {
-        cfd_err err = reply_error(st, r, "HDEL outbox", errstr, errstr_size);
-        freeReplyObject(r);
-        return err;
-    }
+    if (!err && r->type != REDIS_REPLY_INTEGER)
+        err = reply_error(st, r, "HDEL outbox", errstr, errstr_size);
     freeReplyObject(r);
-    return CFD_OK;
+    return err;
 }
 
 /* --- transactions ------------------------------------------------------------------ */
@@ -791,9 +1009,12 @@ cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr
     for (size_t i = 0; i < tx->ops.n; i++)
         call_arg(&c, tx->ops.v[i], tx->ops.len[i]);
 
-    redisReply *r = call_run(st, &c, cfd_script_apply, st->apply_sha, errstr, errstr_size);
-    cfd_err err = CFD_OK;
-    if (!r || (r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_STRING)) {
+    redisReply *r = NULL;
+    cfd_err err = call_run(st, tx->part, &c, cfd_script_apply, st->apply_sha, &r, errstr,
+                           errstr_size);
+    if (err) {
+        /* errstr says why */
+    } else if (r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_STRING) {
         err = reply_error(st, r, "apply", errstr, errstr_size);
     } else if (strcmp(r->str, "APPLIED") == 0) {
         cfd_debug(MOD, "partition %" PRId32 ": batch already applied, skipped", tx->part);
@@ -807,29 +1028,28 @@ cfd_err cfd_store_next_due(cfd_store *st, int32_t part, int64_t *at_ms, char *er
                            size_t errstr_size)
 {
     static const char *const sets[] = {"timers", "ctimers", "parkidx"};
-    const size_t n = sizeof(sets) / sizeof(sets[0]);
-    char key[256];
-    cfd_err err = CFD_OK;
+    enum { N_SETS = sizeof(sets) / sizeof(sets[0]) };
+    char keys[N_SETS][256];
+    key_cmds z;
     *at_ms = INT64_MAX;
-    for (size_t i = 0; i < n; i++) {
-        key_of(st, part, sets[i], NULL, key, sizeof(key));
-        redisAppendCommand(st->rc, "ZRANGE %s 0 0 WITHSCORES", key);
+    key_cmds_init(&z, N_SETS);
+    for (size_t i = 0; i < N_SETS; i++) {
+        key_of(st, part, sets[i], NULL, keys[i], sizeof(keys[i]));
+        key_cmds_set(&z, i, "ZRANGE", keys[i], "0", "0", "WITHSCORES");
     }
-    for (size_t i = 0; i < n; i++) {
-        redisReply *r = NULL;
-        if (redisGetReply(st->rc, (void **)&r) != REDIS_OK) {
-            err = reply_error(st, NULL, "ZRANGE", errstr, errstr_size);
-            break;
-        }
+    cfd_err err =
+        store_exec(st, part, z.cmds, N_SETS, z.replies, "ZRANGE", errstr, errstr_size);
+    for (size_t i = 0; i < N_SETS && !err; i++) {
+        const redisReply *r = z.replies[i];
         if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
             r->element[1]->type == REDIS_REPLY_STRING) {
             int64_t at = strtoll(r->element[1]->str, NULL, 10);
             if (at < *at_ms)
                 *at_ms = at;
-        } else if (r->type != REDIS_REPLY_ARRAY && !err) {
-            err = reply_error(st, r, "ZRANGE", errstr, errstr_size);
+        } else if (r->type != REDIS_REPLY_ARRAY) {
+            err = reply_error(st, (redisReply *)r, "ZRANGE", errstr, errstr_size);
         }
-        freeReplyObject(r);
     }
+    key_cmds_free(&z, N_SETS);
     return err;
 }

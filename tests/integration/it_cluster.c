@@ -3,7 +3,9 @@
  * and 3 replicas: keys of many partitions written and read through the right masters,
  * a slot migrated between masters mid-run (ASK while it moves, MOVED after), a master
  * killed with SIGKILL and its replica promoted, a script cache flushed; and a Redis
- * without cluster support recognised.
+ * without cluster support recognised; then a worker with redis.cluster on through the
+ * same migration and failover while it applies hundreds of orders, checked against
+ * the oracle (every record and alert, no wrong one, each state on its master).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 
 #include "confirmd/cluster.h"
 #include "harness.h"
+#include "harness_orders.h"
 
 #define N_PARTS 64
 #define N_KEYS 20 /* per partition */
@@ -401,11 +404,239 @@ static void test_cluster(void **state)
     h_env_destroy(env);
 }
 
+/* --- a worker on the cluster ----------------------------------------------------------- */
+
+#define W_TOPIC "confirmd.events"
+#define W_PARTS 8 /* the broker's default for confirmd.events */
+
+/* Produces the events of orders [from, to), each order's in its own order. */
+static void send_orders(h_env *env, h_event (*ev)[H_ORDER_EVENTS], int from, int to)
+{
+    for (int i = from; i < to; i++)
+        for (int k = 0; k < H_ORDER_EVENTS; k++) {
+            h_out_msg m = {ev[i][k].wo, ev[i][k].buf, ev[i][k].len, NULL};
+            assert_int_equal(h_produce_async(env, W_TOPIC, &m), 0);
+        }
+    assert_int_equal(h_flush(env, 30000), 0);
+}
+
+/* Starts a worker with redis.cluster on, node 0 as its seed and the others as more. */
+static pid_t cluster_worker(h_env *env)
+{
+    char port[32], seeds[512];
+    snprintf(port, sizeof(port), "redis.port=%d", h_cluster_port(env, 0));
+    snprintf(seeds, sizeof(seeds), "redis.cluster_seeds=%s", h_cluster_seeds(env));
+    const char *args[] = {"worker.clock=simulated",
+                          "redis.cluster=on",
+                          port,
+                          seeds,
+                          "redis.retry_max=500ms",
+                          NULL};
+    pid_t pid = h_worker_start(env, args);
+    assert_true(pid > 0);
+    return pid;
+}
+
+/* Restarts the worker when it left (a worker that finds a master lost its writes
+ * leaves, as after a Redis that lost them; its successor replays from Kafka).
+ * @returns 1 when it was restarted. */
+static int worker_supervise(h_env *env, pid_t *pid)
+{
+    if (h_worker_alive(env, *pid))
+        return 0;
+    int code = h_worker_wait_exit(env, *pid, 1000);
+    fprintf(stderr, "it_cluster: worker exited with %d: started again\n", code);
+    *pid = cluster_worker(env);
+    return 1;
+}
+
+/* Moves slot from src to dst as `redis-cli --cluster reshard` does, the keys in a few
+ * rounds while the worker writes (ASK, TRYAGAIN), then the slot assigned to dst. */
+static int migrate_slot(h_env *env, int src, int dst, int slot, pid_t *pid, int *restarts)
+{
+    char src_id[64], dst_id[64];
+    node_id(env, src, src_id, sizeof(src_id));
+    node_id(env, dst, dst_id, sizeof(dst_id));
+    freeReplyObject(node_cmd(env, dst, "CLUSTER SETSLOT %d IMPORTING %s", slot, src_id));
+    freeReplyObject(node_cmd(env, src, "CLUSTER SETSLOT %d MIGRATING %s", slot, dst_id));
+    int moved = migrate_keys(env, src, dst, slot, true);
+    for (int round = 0; round < 50; round++) {
+        sleep_ms(300);
+        *restarts += worker_supervise(env, pid);
+        redisReply *left = node_cmd(env, src, "CLUSTER COUNTKEYSINSLOT %d", slot);
+        long long n = left->integer;
+        freeReplyObject(left);
+        if (n == 0)
+            break;
+        moved += migrate_keys(env, src, dst, slot, false);
+    }
+    for (int i = 0; i < h_cluster_size(env); i++)
+        if (h_cluster_alive(env, i))
+            freeReplyObject(node_cmd(env, i, "CLUSTER SETSLOT %d NODE %s", slot, dst_id));
+    return moved;
+}
+
+/*
+ * A worker with redis.cluster on against 3 masters + 3 replicas: CFD_CLUSTER_ORDERS
+ * (default 300) orders over every partition in three waves; during the second a
+ * partition's slot moves to another master, during the third a master is killed with
+ * SIGKILL and its replica promoted. Every record and alert the oracle calls for is
+ * produced and no other, and each order's state is on its partition's master, byte
+ * for byte the oracle's record.
+ */
+static void test_worker(void **state)
+{
+    (void)state;
+    char errstr[256];
+    const char *size = getenv("CFD_CLUSTER_ORDERS");
+    int n = size && atoi(size) > 0 ? atoi(size) : 300, restarts = 0;
+    h_env *env = h_env_new("cluster-worker");
+    assert_non_null(env);
+    assert_int_equal(h_cluster_start(env, 3, 1), 0);
+    assert_int_equal(h_broker_start(env, NULL), 0);
+    char seed[32], clock[32];
+    snprintf(seed, sizeof(seed), "127.0.0.1:%d", h_cluster_port(env, 0));
+    cfd_cluster_opts opts = {.seeds = seed, .timeout_ms = 1000};
+    cfd_cluster *cl = cfd_cluster_new(&opts, NULL, errstr, sizeof(errstr));
+    if (!cl)
+        fail_msg("cfd_cluster_new: %s", errstr);
+    /* The simulated clock's key has no hash tag: it lives on its own slot's master. */
+    snprintf(clock, sizeof(clock), "%lld", (long long)H_WL_T0);
+    const char *set_clock[] = {"SET", "cfd:clock", clock};
+    redisReply *r =
+        cfd_cluster_command(cl, "cfd:clock", 3, set_clock, NULL, errstr, sizeof(errstr));
+    assert_non_null(r);
+    freeReplyObject(r);
+
+    h_event(*ev)[H_ORDER_EVENTS] = calloc((size_t)n, sizeof(*ev));
+    h_expect *exp = calloc((size_t)n, sizeof(*exp));
+    assert_true(ev && exp);
+    for (int i = 0; i < n; i++) {
+        char wo[32];
+        snprintf(wo, sizeof(wo), "WO-K-%05d", i);
+        assert_int_equal(h_order_events(wo, (unsigned)i, H_WL_T0 + i * 60000LL, ev[i]), 0);
+        assert_int_equal(h_oracle(ev[i], H_ORDER_EVENTS, &exp[i]), 0);
+    }
+    pid_t pid = cluster_worker(env);
+    send_orders(env, ev, 0, n / 3);
+
+    /* Wave 2, and a partition's slot moves while the worker applies it. */
+    const int mp = 3, slot = part_slot(mp);
+    int src = slot_owner(cl, env, slot), dst = -1;
+    for (int p = 0; p < N_PARTS && dst < 0; p++)
+        if (slot_owner(cl, env, part_slot(p)) != src)
+            dst = slot_owner(cl, env, part_slot(p));
+    assert_true(src >= 0 && dst >= 0);
+    /* The slot holds the worker's states before it moves. */
+    int64_t t = h_now_ms();
+    for (long long keys = 0; keys < 10 && h_now_ms() - t < 60000; sleep_ms(100)) {
+        r = node_cmd(env, src, "CLUSTER COUNTKEYSINSLOT %d", slot);
+        keys = r->integer;
+        freeReplyObject(r);
+    }
+    send_orders(env, ev, n / 3, 2 * n / 3);
+    int migrated = migrate_slot(env, src, dst, slot, &pid, &restarts);
+    fprintf(stderr,
+            "it_cluster: slot %d (partition %d) moved from node %d to node %d, %d "
+            "keys, while the worker ran\n",
+            slot, mp, src, dst, migrated);
+
+    /* Wave 3, and a master dies while the worker applies it. */
+    assert_int_equal(cfd_cluster_refresh(cl, errstr, sizeof(errstr)), CFD_OK);
+    const int fp = 6;
+    int victim = slot_owner(cl, env, part_slot(fp));
+    assert_true(victim >= 0);
+    send_orders(env, ev, 2 * n / 3, n);
+    assert_int_equal(h_cluster_kill(env, victim), 0);
+    int64_t killed_at = h_now_ms();
+    while (h_cluster_wait_ok(env, 500) != 0 && h_now_ms() - killed_at < 30000)
+        restarts += worker_supervise(env, &pid);
+    assert_int_equal(h_cluster_wait_ok(env, 1000), 0);
+    fprintf(stderr, "it_cluster: master node %d killed, cluster ok again after %lld ms\n",
+            victim, (long long)(h_now_ms() - killed_at));
+
+    /* Every record and alert, none wrong, none unexpected. */
+    h_out_report rec = {0}, alr = {0};
+    int64_t until = h_now_ms() + 120000;
+    do {
+        restarts += worker_supervise(env, &pid);
+        assert_int_equal(
+            h_check_records_topic(env, "confirmd.records", exp, (size_t)n, 5000, &rec), 0);
+    } while (rec.missing && h_now_ms() < until);
+    assert_int_equal(
+        h_check_alerts_topic(env, "confirmd.alerts", exp, (size_t)n, 30000, &alr), 0);
+
+    /* Each state on its partition's master (the others answer MOVED), as the oracle. */
+    assert_int_equal(cfd_cluster_refresh(cl, errstr, sizeof(errstr)), CFD_OK);
+    redisContext *masters[W_PARTS] = {NULL};
+    int found = 0, state_wrong = 0;
+    for (int p = 0; p < W_PARTS; p++) {
+        int owner = slot_owner(cl, env, part_slot(p));
+        assert_true(owner >= 0 && owner != victim);
+        masters[p] = h_cluster_connect(env, owner);
+        assert_non_null(masters[p]);
+    }
+    for (int i = 0; i < n; i++) {
+        for (int p = 0; p < W_PARTS; p++) {
+            uint8_t *buf = NULL;
+            size_t len = 0;
+            uint32_t version = 0;
+            char key[64];
+            snprintf(key, sizeof(key), "cfd:{p%d}:wo:%s", p, exp[i].wo);
+            redisReply *e = redisCommand(masters[p], "EXISTS %s", key);
+            assert_non_null(e);
+            bool here = e->type == REDIS_REPLY_INTEGER && e->integer == 1;
+            freeReplyObject(e);
+            if (!here)
+                continue;
+            assert_int_equal(
+                h_redis_record(masters[p], exp[i].wo, W_PARTS, &buf, &len, &version), 1);
+            found++;
+            if (version != exp[i].version || len != exp[i].record_len ||
+                memcmp(buf, exp[i].record, len) != 0)
+                state_wrong++;
+            free(buf);
+        }
+    }
+    for (int p = 0; p < W_PARTS; p++)
+        redisFree(masters[p]);
+    /* Each time the worker went through its reconnect and checked the offsets kept. */
+    int checked = h_file_count(h_worker_log_path(env, 0), "redis reconnected");
+    fprintf(stderr,
+            "it_cluster: worker figures: orders %d, migrations 1, failovers 1, worker "
+            "restarts %d; records %d (missing %d, wrong %d, unexpected %d), alerts %d "
+            "(missing %d, unexpected %d); states found %d (wrong %d); offsets checked "
+            "after a move or a failover %d\n",
+            n, restarts, rec.distinct, rec.missing, rec.wrong, rec.unexpected, alr.distinct,
+            alr.missing, alr.unexpected, found, state_wrong, checked);
+    assert_true(migrated > 0);
+    assert_true(checked > 0);
+    assert_int_equal(rec.missing, 0);
+    assert_int_equal(rec.wrong, 0);
+    assert_int_equal(rec.unexpected, 0);
+    assert_int_equal(alr.missing, 0);
+    assert_int_equal(alr.wrong, 0);
+    assert_int_equal(alr.unexpected, 0);
+    assert_int_equal(found, n);
+    assert_int_equal(state_wrong, 0);
+
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < H_ORDER_EVENTS; k++)
+            h_event_clear(&ev[i][k]);
+        h_expect_clear(&exp[i]);
+    }
+    free(ev);
+    free(exp);
+    cfd_cluster_destroy(cl);
+    h_env_destroy(env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_not_cluster),
         cmocka_unit_test(test_cluster),
+        cmocka_unit_test(test_worker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
