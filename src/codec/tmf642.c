@@ -134,6 +134,17 @@ static bool tmf_time(const char *s, int64_t *ms)
     return *ms > 0;
 }
 
+/* Refuses member's value, shown (cut between whole characters: the dead letter's
+ * detail stays UTF-8) after what. @returns CFD_ERR_INVALID_VALUE. */
+static cfd_err tmf_refuse(const char *member, const char *what, const char *value,
+                          char *errstr, size_t errstr_size)
+{
+    char shown[65];
+    cfd_text_copy(shown, sizeof(shown), value);
+    snprintf(errstr, errstr_size, "%s: %s \"%s\"", member, what, shown);
+    return CFD_ERR_INVALID_VALUE;
+}
+
 /* perceivedSeverity -> the domain's severity; "cleared" is a clear. */
 static bool tmf_severity(const char *s, cfd_alarm_severity *sev, bool *cleared)
 {
@@ -171,27 +182,21 @@ static cfd_err tmf_map(const tmf_fields *f, cfd_alarm *a, char *errstr, size_t e
         return CFD_ERR_MISSING_FIELD;
     }
     bool sev_cleared = false;
-    if (!tmf_severity(f->severity, &a->severity, &sev_cleared)) {
-        snprintf(errstr, errstr_size, "perceivedSeverity: unknown value \"%.64s\"",
-                 f->severity);
-        return CFD_ERR_INVALID_VALUE;
-    }
+    if (!tmf_severity(f->severity, &a->severity, &sev_cleared))
+        return tmf_refuse("perceivedSeverity", "unknown value", f->severity, errstr,
+                          errstr_size);
     if (f->state && strcmp(f->state, "raised") != 0 && strcmp(f->state, "updated") != 0 &&
-        strcmp(f->state, "cleared") != 0) {
-        snprintf(errstr, errstr_size, "state: unknown value \"%.64s\"", f->state);
-        return CFD_ERR_INVALID_VALUE;
-    }
+        strcmp(f->state, "cleared") != 0)
+        return tmf_refuse("state", "unknown value", f->state, errstr, errstr_size);
     static const char *const time_names[] = {"alarmRaisedTime", "alarmClearedTime",
                                              "alarmChangedTime"};
     const char *times[] = {f->raised, f->cleared, f->changed};
     int64_t ms[3] = {0, 0, 0};
     for (size_t i = 0; i < 3; i++) {
-        if (times[i] && !tmf_time(times[i], &ms[i])) {
-            snprintf(errstr, errstr_size,
-                     "%s: not an ISO 8601 date-time with offset: \"%.64s\"", time_names[i],
-                     times[i]);
-            return CFD_ERR_INVALID_VALUE;
-        }
+        if (times[i] && !tmf_time(times[i], &ms[i]))
+            return tmf_refuse(time_names[i],
+                              "not an ISO 8601 date-time with offset:", times[i], errstr,
+                              errstr_size);
     }
     a->alarm_id = f->id;
     a->network_object = f->object;
