@@ -14,10 +14,11 @@ typedef struct cfd_decoded_circuit {
     void *pb;
 } cfd_decoded_circuit;
 
-/* A decoded Alarm; strings borrowed from pb. */
+/* A decoded Alarm; strings borrowed from pb, or from json for a TMF642 alarm. */
 typedef struct cfd_decoded_alarm {
     cfd_alarm a;
     void *pb;
+    void *json;
 } cfd_decoded_alarm;
 
 /* @returns CFD_OK, CFD_ERR_DECODE, CFD_ERR_INVALID_VALUE (an enum out of range, a
@@ -31,6 +32,15 @@ void cfd_codec_circuit_release(cfd_decoded_circuit *d); /* NULL-safe */
 cfd_err cfd_codec_alarm_decode(const void *buf, size_t len, cfd_decoded_alarm *out,
                                char *errstr, size_t errstr_size);
 void cfd_codec_alarm_release(cfd_decoded_alarm *d); /* NULL-safe */
+
+/* Decodes and validates a TMF642 (TM Forum Alarm Management) alarm, one JSON object,
+ * mapped as docs/ALARMS.md says; released with cfd_codec_alarm_release.
+ * @returns CFD_OK, CFD_ERR_DECODE (not a JSON object), CFD_ERR_MISSING_FIELD (id,
+ *          alarmedObject.id, perceivedSeverity, alarmRaisedTime, a clear's time) or
+ *          CFD_ERR_INVALID_VALUE (an unknown severity or state, a time that is not ISO
+ *          8601 with an offset, a member of the wrong type), errstr naming the field. */
+cfd_err cfd_codec_tmf642_decode(const void *buf, size_t len, cfd_decoded_alarm *out,
+                                char *errstr, size_t errstr_size);
 
 /* Encodes an Alarm (the closed-order notice confirmd sends itself). */
 void cfd_codec_alarm_encode(const cfd_alarm *a, uint8_t **buf, size_t *len);

@@ -26,6 +26,7 @@ typedef struct cfd_config {
     char *deadletter_topic;
     char *incidents_topic;       /* severe faults (Incident), keyed by incident id */
     char *alarms_topic;          /* NOC alarms, keyed by network object; "" = off */
+    char *tmf642_alarms_topic;   /* NOC alarms in TMF642 JSON, keyed alike; "" = off */
     char *inventory_topic;       /* network objects (Circuit), compacted; "" = off */
     char *city_reports_topic;    /* internal CityReport, keyed by city|service; "" = off */
     bool alarm_by_customer;      /* alarms of a customer's objects decided together */

@@ -1,8 +1,10 @@
 /*
- * The alarm stage: inventory records and NOC alarms of a partition. Alarms are
- * keyed by network object; what they mean for work orders (cfd_alarm_decide) becomes
- * events produced to the events topic keyed by work order, so only the owner of a
- * work order's partition ever advances its record (no two workers race on one).
+ * The alarm stage: inventory records and NOC alarms of a partition, the alarms as
+ * confirmd.v1.Alarm or, on worker.tmf642_alarms_topic, as TMF642 JSON (both decode
+ * to one cfd_alarm and are decided alike). Alarms are keyed by network object; what
+ * they mean for work orders (cfd_alarm_decide) becomes events produced to the events
+ * topic keyed by work order, so only the owner of a work order's partition ever
+ * advances its record (no two workers race on one).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -201,6 +203,12 @@ static bool is_inventory(const cfd_batch *b, const cfd_msg *m)
     return strcmp(m->topic, b->env->cfg->inventory_topic) == 0;
 }
 
+static bool is_tmf642(const cfd_batch *b, const cfd_msg *m)
+{
+    const char *tmf642 = b->env->cfg->tmf642_alarms_topic;
+    return *tmf642 && strcmp(m->topic, tmf642) == 0;
+}
+
 /* Decodes the messages and loads their objects' records and alarm states. */
 static cfd_err objects_load(cfd_batch *b, objects *nb, const cfd_msg *msgs, size_t n,
                             char **keep, size_t *n_keep)
@@ -222,8 +230,11 @@ static cfd_err objects_load(cfd_batch *b, objects *nb, const cfd_msg *msgs, size
             nb->obj_of[i] = (size_t)(obj_get(nb, id) - nb->objs);
             continue;
         }
-        cfd_err derr = cfd_codec_alarm_decode(m->payload, m->len, &nb->alarms[i], errstr,
-                                              sizeof(errstr));
+        cfd_err derr = is_tmf642(b, m)
+                           ? cfd_codec_tmf642_decode(m->payload, m->len, &nb->alarms[i],
+                                                     errstr, sizeof(errstr))
+                           : cfd_codec_alarm_decode(m->payload, m->len, &nb->alarms[i],
+                                                    errstr, sizeof(errstr));
         if (derr) {
             cfd_batch_dead_letter(b, m, derr, errstr, NULL, NULL);
             continue;
@@ -368,6 +379,8 @@ static size_t alarm_topics(const cfd_config *cfg, char **names, size_t max)
         names[n - 1] = cfd_xstrdup(cfg->alarms_topic);
     if (*cfg->inventory_topic && n++ < max)
         names[n - 1] = cfd_xstrdup(cfg->inventory_topic);
+    if (*cfg->tmf642_alarms_topic && n++ < max)
+        names[n - 1] = cfd_xstrdup(cfg->tmf642_alarms_topic);
     return n;
 }
 

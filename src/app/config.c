@@ -90,6 +90,14 @@ static const cfd_option options[] = {
      .offset = FIELD(alarms_topic),
      .desc = "Topic of NOC alarms (`confirmd.v1.Alarm`, keyed by network object); empty "
              "turns the alarm stage off. Needs the input topic's partition count."},
+    {.name = "worker.tmf642_alarms_topic",
+     .type = OPT_STRING,
+     .def = "",
+     .offset = FIELD(tmf642_alarms_topic),
+     .desc = "Topic of NOC alarms in TMF642 JSON (TM Forum Alarm Management, one alarm "
+             "object a message, keyed by `alarmedObject.id`), decided by the alarm stage "
+             "like `worker.alarms_topic`'s (mapping: docs/ALARMS.md); empty turns it off. "
+             "Needs the input topic's partition count."},
     {.name = "worker.inventory_topic",
      .type = OPT_STRING,
      .def = "confirmd.inventory",

@@ -29,6 +29,7 @@ static const struct {
     {"worker.deadletter_topic", offsetof(cfd_config, deadletter_topic), false, NULL},
     {"worker.incidents_topic", offsetof(cfd_config, incidents_topic), false, NULL},
     {"worker.alarms_topic", offsetof(cfd_config, alarms_topic), true, NULL},
+    {"worker.tmf642_alarms_topic", offsetof(cfd_config, tmf642_alarms_topic), true, NULL},
     /* A table of network objects keyed by object id: compaction keeps each object's
      * latest record (or its deletion) for as long as the topic lives. */
     {"worker.inventory_topic", offsetof(cfd_config, inventory_topic), true, "compact"},

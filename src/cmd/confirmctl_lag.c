@@ -38,8 +38,8 @@ static size_t ctl_lag_topics(const cfd_config *cfg, char *buf, size_t size,
     size_t n = 0;
     char *save = NULL;
 
-    snprintf(buf, size, "%s,%s,%s,%s", cfg->input_topics, cfg->alarms_topic,
-             cfg->inventory_topic, cfg->city_reports_topic);
+    snprintf(buf, size, "%s,%s,%s,%s,%s", cfg->input_topics, cfg->alarms_topic,
+             cfg->tmf642_alarms_topic, cfg->inventory_topic, cfg->city_reports_topic);
     for (char *t = strtok_r(buf, ",", &save); t && n < max;
          t = strtok_r(NULL, ",", &save)) {
         t += strspn(t, " ");

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "codec_int.h"
 #include "confirmd/alarm_codec.h"
 #include "confirmd/v1/events.pb-c.h"
@@ -99,6 +101,7 @@ void cfd_codec_alarm_release(cfd_decoded_alarm *d)
     if (!d)
         return;
     confirmd__v1__alarm__free_unpacked(d->pb, NULL);
+    json_object_put(d->json);
     memset(d, 0, sizeof(*d));
 }
 

@@ -10,6 +10,8 @@
 #include "confirmd/types.h"
 #include "confirmd/v1/common.pb-c.h"
 
+struct json_object;
+
 /* proto3 cannot tell "" from absent; the domain uses NULL for absent. */
 const char *codec_opt(const char *s);
 
@@ -59,5 +61,12 @@ bool codec_state_is_compact(const void *buf, size_t len);
  * @returns CFD_OK, or CFD_ERR_DECODE with errstr filled (unknown format, corrupt). */
 cfd_err codec_state_expand(const void *buf, size_t len, uint8_t **raw, size_t *raw_len,
                            char *errstr, size_t errstr_size);
+
+/* Parses len bytes of JSON text (json need not end in a NUL) that must be one object,
+ * what naming it in errors ("Alarm"); only whitespace may follow it.
+ * @returns CFD_OK with *out owned by the caller (json_object_put), CFD_ERR_DECODE with
+ *          errstr ("invalid JSON: ..."), or CFD_ERR when json-c is out of memory. */
+cfd_err codec_json_object_parse(const char *json, size_t len, const char *what,
+                                struct json_object **out, char *errstr, size_t errstr_size);
 
 #endif

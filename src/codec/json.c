@@ -478,11 +478,51 @@ out:
     return CFD_OK;
 }
 
+cfd_err codec_json_object_parse(const char *json, size_t len, const char *what,
+                                json_object **out, char *errstr, size_t errstr_size)
+{
+    json_object *root = NULL;
+    cfd_err err = CFD_OK;
+
+    *out = NULL;
+    json_tokener *tok = json_tokener_new();
+    if (!tok) {
+        snprintf(errstr, errstr_size, "out of memory"); /* json-c's own allocation */
+        return CFD_ERR;
+    }
+    root = json_tokener_parse_ex(tok, json, (int)(len > INT_MAX ? INT_MAX : len));
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    if (jerr != json_tokener_success) {
+        snprintf(errstr, errstr_size, "invalid JSON: %s",
+                 jerr == json_tokener_continue ? "unexpected end of text"
+                                               : json_tokener_error_desc(jerr));
+        err = CFD_ERR_DECODE;
+        goto out;
+    }
+    for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+        if (!strchr(" \t\r\n", json[i]) || json[i] == '\0') {
+            snprintf(errstr, errstr_size, "invalid JSON: trailing text at offset %zu", i);
+            err = CFD_ERR_DECODE;
+            goto out;
+        }
+    }
+    if (!json_object_is_type(root, json_type_object)) {
+        snprintf(errstr, errstr_size, "invalid JSON: a %s must be a JSON object", what);
+        err = CFD_ERR_DECODE;
+        goto out;
+    }
+    *out = root;
+    root = NULL;
+out:
+    json_object_put(root);
+    json_tokener_free(tok);
+    return err;
+}
+
 cfd_err cfd_json_to_pb(const char *type_name, const char *json, uint8_t **buf, size_t *len,
                        char *errstr, size_t errstr_size)
 {
     json_ctx c = {errstr, errstr_size};
-    json_tokener *tok = NULL;
     json_object *root = NULL;
     ProtobufCMessage *m = NULL;
     cfd_err err = CFD_OK;
@@ -500,33 +540,9 @@ cfd_err cfd_json_to_pb(const char *type_name, const char *json, uint8_t **buf, s
         return CFD_ERR_DECODE;
     }
 
-    size_t jlen = strlen(json);
-    tok = json_tokener_new();
-    if (!tok) {
-        snprintf(errstr, errstr_size, "out of memory"); /* json-c's own allocation */
-        return CFD_ERR;
-    }
-    root = json_tokener_parse_ex(tok, json, (int)(jlen > INT_MAX ? INT_MAX : jlen));
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    if (jerr != json_tokener_success) {
-        snprintf(errstr, errstr_size, "invalid JSON: %s",
-                 jerr == json_tokener_continue ? "unexpected end of text"
-                                               : json_tokener_error_desc(jerr));
-        err = CFD_ERR_DECODE;
+    err = codec_json_object_parse(json, strlen(json), d->name, &root, errstr, errstr_size);
+    if (err)
         goto out;
-    }
-    for (size_t i = json_tokener_get_parse_end(tok); i < jlen; i++) {
-        if (!strchr(" \t\r\n", json[i])) {
-            snprintf(errstr, errstr_size, "invalid JSON: trailing text at offset %zu", i);
-            err = CFD_ERR_DECODE;
-            goto out;
-        }
-    }
-    if (!json_object_is_type(root, json_type_object)) {
-        snprintf(errstr, errstr_size, "invalid JSON: a %s must be a JSON object", d->name);
-        err = CFD_ERR_DECODE;
-        goto out;
-    }
     err = json_to_message(d, root, "", 0, &c, &m);
     if (err)
         goto out;
@@ -540,7 +556,6 @@ cfd_err cfd_json_to_pb(const char *type_name, const char *json, uint8_t **buf, s
 out:
     protobuf_c_message_free_unpacked(m, NULL);
     json_object_put(root);
-    json_tokener_free(tok);
     return err;
 }
 

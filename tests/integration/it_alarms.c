@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -513,6 +514,153 @@ static void test_backlog_waits_for_inventory(void **state)
     h_collected_free(&dls);
 }
 
+/* --- TMF642 alarms (worker.tmf642_alarms_topic) --------------------------------------- */
+
+#define TMF642_TOPIC "confirmd.tmf642-alarms"
+
+/* The broker's default topics and the TMF642 alarms, co-partitioned with the events. */
+static int setup_tmf642(void **state)
+{
+    h_env *env = h_env_new("it");
+    if (!env || h_redis_start(env) ||
+        h_broker_start(env,
+                       "confirmd.events:8,confirmd.records:4,confirmd.alerts:4,"
+                       "confirmd.deadletter:4,confirmd.incidents:4,confirmd.alarms:8,"
+                       "confirmd.inventory:8,confirmd.city-reports:8," TMF642_TOPIC ":8")) {
+        h_env_destroy(env);
+        return -1;
+    }
+    *state = env;
+    return 0;
+}
+
+/* t_ms as an ISO 8601 date-time in Shanghai's offset, as an NMS in China writes it. */
+static const char *tmf642_time(int64_t t_ms, char *buf, size_t size)
+{
+    time_t t = (time_t)((t_ms + 8 * 3600000LL) / 1000);
+    struct tm tm;
+    char sec[32];
+    gmtime_r(&t, &tm);
+    strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, size, "%s.%03d+08:00", sec, (int)((t_ms + 8 * 3600000LL) % 1000));
+    return buf;
+}
+
+/* One TMF642 alarm, written by hand from the TMF642 Alarm fields: state is "raised",
+ * "updated" or "cleared"; the raise was at raised, the change (update or clear) at t. */
+static void send_tmf642(h_env *env, const char *object, const char *alarm_id,
+                        int64_t raised, int64_t t, const char *severity, const char *state)
+{
+    char json[1024], t_raised[40], t_now[40], extra[128] = "";
+    tmf642_time(raised, t_raised, sizeof(t_raised));
+    tmf642_time(t, t_now, sizeof(t_now));
+    if (strcmp(state, "cleared") == 0)
+        snprintf(extra, sizeof(extra), ",\"alarmClearedTime\":\"%s\"", t_now);
+    else if (strcmp(state, "updated") == 0)
+        snprintf(extra, sizeof(extra), ",\"alarmChangedTime\":\"%s\"", t_now);
+    snprintf(json, sizeof(json),
+             "{\"id\":\"%s\",\"href\":\"/tmf-api/alarmManagement/v4/alarm/%s\","
+             "\"@type\":\"Alarm\",\"alarmType\":\"communicationsAlarm\","
+             "\"perceivedSeverity\":\"%s\",\"probableCause\":\"lossOfSignal\","
+             "\"specificProblem\":\"LOS on line side\",\"state\":\"%s\","
+             "\"ackState\":\"unacknowledged\",\"alarmRaisedTime\":\"%s\"%s,"
+             "\"sourceSystemId\":\"nms-1\",\"alarmedObject\":{\"id\":\"%s\","
+             "\"@referredType\":\"Resource\"}}",
+             alarm_id, alarm_id, severity, state, t_raised, extra, object);
+    assert_int_equal(h_produce(env, TMF642_TOPIC, object, json, strlen(json)), 0);
+}
+
+/* The record of wo as an order opened by the alarms of object: what the same alarms
+ * must give whatever their form, object and alarm id replaced by placeholders. */
+static void record_summary(const cfd_record *r, const char *object, char *buf, size_t size)
+{
+    size_t n = (size_t)snprintf(
+        buf, size,
+        "state %d version %llu linked %zu first alarm %lld restoration %lld "
+        "tier %d object %s circuit %s;",
+        (int)r->state, (unsigned long long)r->version, r->n_linked_alarms,
+        (long long)r->first_alarm_at_ms, (long long)r->sla[CFD_METRIC_RESTORATION].start_ms,
+        (int)r->customer.tier,
+        strcmp(r->alarm_object, object) == 0 ? "OBJ" : r->alarm_object,
+        strstr(r->circuit_id, object) ? "CIR-OBJ" : r->circuit_id);
+    for (size_t i = 0; i < r->n_timeline && n < size; i++)
+        n += (size_t)snprintf(
+            buf + n, size - n, " %d@%lld/%d", (int)r->timeline[i].milestone,
+            (long long)r->timeline[i].event_time_ms, (int)r->timeline[i].source);
+}
+
+/* TMF642 alarms open, repeat and clear work orders exactly as the same alarms in
+ * protobuf do: a raise, its repeats (updates) and its clear on one object each. */
+static void test_tmf642_as_protobuf(void **state)
+{
+    h_env *env = *state;
+    const char *const args[] = {"worker.tmf642_alarms_topic=" TMF642_TOPIC,
+                                "worker.alarms_by_customer=false", NULL};
+    send_circuit(env, "OBJ-PB", "TIER_AAA");
+    send_circuit(env, "OBJ-TMF", "TIER_AAA");
+    assert_true(h_worker_start(env, args) > 0);
+
+    send_alarms(env, "OBJ-PB", "A-PB", T0, "ALARM_SEVERITY_CRITICAL", 0, 1);
+    send_tmf642(env, "OBJ-TMF", "A-TMF", T0, T0, "critical", "raised");
+    cfd_record_destroy(wait_record(env, "ALM-A-PB", opened, 30000));
+    cfd_record_destroy(wait_record(env, "ALM-A-TMF", opened, 30000));
+    for (int i = 0; i < 3; i++) {
+        send_alarms(env, "OBJ-PB", "A-PB", T0 + (1 + i) * MIN, "ALARM_SEVERITY_CRITICAL", 0,
+                    1);
+        send_tmf642(env, "OBJ-TMF", "A-TMF", T0, T0 + (1 + i) * MIN, "critical", "updated");
+    }
+    send_alarms(env, "OBJ-PB", "A-PB", T0 + 30 * MIN, "ALARM_SEVERITY_CRITICAL", 1, 1);
+    send_tmf642(env, "OBJ-TMF", "A-TMF", T0, T0 + 30 * MIN, "critical", "cleared");
+    /* A clear said the other way, again: already cleared, nothing more. */
+    send_alarms(env, "OBJ-PB", "A-PB", T0 + 31 * MIN, "ALARM_SEVERITY_CRITICAL", 1, 1);
+    send_tmf642(env, "OBJ-TMF", "A-TMF", T0, T0 + 31 * MIN, "cleared", "updated");
+
+    cfd_record *pb = wait_record(env, "ALM-A-PB", has_clear, 30000);
+    cfd_record *tmf = wait_record(env, "ALM-A-TMF", has_clear, 30000);
+    char want[2048], got[2048];
+    record_summary(pb, "OBJ-PB", want, sizeof(want));
+    record_summary(tmf, "OBJ-TMF", got, sizeof(got));
+    assert_string_equal(got, want);
+    assert_int_equal(tmf->version, 3); /* the report, the alarm, its clear */
+    assert_string_equal(tmf->linked_alarms[0], "A-TMF");
+    assert_int_equal(tmf->first_alarm_at_ms, T0);
+    cfd_record_destroy(pb);
+    cfd_record_destroy(tmf);
+    assert_int_equal(count_orders(env, "ALM-*"), 2);
+}
+
+/* A TMF642 alarm missing a field or with a bad time is a dead letter naming it. */
+static void test_tmf642_dead_letters(void **state)
+{
+    h_env *env = *state;
+    const char *const args[] = {"worker.tmf642_alarms_topic=" TMF642_TOPIC, NULL};
+    static const char no_object[] =
+        "{\"id\":\"A-BAD\",\"perceivedSeverity\":\"major\",\"state\":\"raised\","
+        "\"alarmRaisedTime\":\"2025-11-25T12:00:00+08:00\"}";
+    static const char bad_time[] =
+        "{\"id\":\"A-BAD\",\"perceivedSeverity\":\"major\",\"alarmRaisedTime\":"
+        "\"25/11/2025 12:00\",\"alarmedObject\":{\"id\":\"OBJ-1\"}}";
+    h_collected dls;
+    send_circuit(env, "OBJ-1", "TIER_A");
+    assert_true(h_worker_start(env, args) > 0);
+    assert_int_equal(h_produce(env, TMF642_TOPIC, "OBJ-1", no_object, strlen(no_object)),
+                     0);
+    assert_int_equal(h_produce(env, TMF642_TOPIC, "OBJ-1", bad_time, strlen(bad_time)), 0);
+    h_collect(env, "confirmd.deadletter", "DeadLetter", 2, 30000, &dls);
+    assert_int_equal(dls.n, 2);
+    json_object *missing = h_find_by(&dls, "reason", "DEAD_LETTER_MISSING_FIELD");
+    json_object *invalid = h_find_by(&dls, "reason", "DEAD_LETTER_INVALID_VALUE");
+    assert_non_null(missing);
+    assert_non_null(invalid);
+    assert_string_equal(h_jstr(missing, "topic"), TMF642_TOPIC);
+    assert_string_equal(h_jstr(missing, "detail"), "missing field alarmedObject.id");
+    assert_string_equal(h_jstr(invalid, "detail"),
+                        "alarmRaisedTime: not an ISO 8601 date-time with offset: "
+                        "\"25/11/2025 12:00\"");
+    h_collected_free(&dls);
+    assert_int_equal(count_orders(env, "ALM-*"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,6 +680,10 @@ int main(void)
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_backlog_waits_for_inventory,
                                         h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_tmf642_as_protobuf, setup_tmf642,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_tmf642_dead_letters, setup_tmf642,
+                                        h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,6 +42,7 @@ static const struct key_case {
      "confirmd.incidents", 0},
     {"worker.alarms_topic", K_STR, offsetof(cfd_config, alarms_topic), "confirmd.alarms",
      0},
+    {"worker.tmf642_alarms_topic", K_STR, offsetof(cfd_config, tmf642_alarms_topic), "", 0},
     {"worker.inventory_topic", K_STR, offsetof(cfd_config, inventory_topic),
      "confirmd.inventory", 0},
     {"worker.city_reports_topic", K_STR, offsetof(cfd_config, city_reports_topic),

@@ -52,6 +52,13 @@ static const want_set set_cases[] = {
       "confirmd.alarms*:min.insync.replicas=2",
       "confirmd.inventory*:cleanup.policy=compact,min.insync.replicas=2",
       "confirmd.city-reports*:min.insync.replicas=2"}},
+    /* TMF642 alarms on: co-partitioned like the protobuf alarms. */
+    {{"worker.tmf642_alarms_topic=confirmd.tmf642-alarms"},
+     {8, -1, 0},
+     {"confirmd.events*:-", "confirmd.records:-", "confirmd.alerts:-",
+      "confirmd.deadletter:-", "confirmd.incidents:-", "confirmd.alarms*:-",
+      "confirmd.tmf642-alarms*:-", "confirmd.inventory*:cleanup.policy=compact",
+      "confirmd.city-reports*:-"}},
     {{"worker.inventory_topic=inv", "worker.alarms_topic="},
      {1, -1, 1},
      {"confirmd.events*:min.insync.replicas=1", "confirmd.records:min.insync.replicas=1",
