@@ -339,6 +339,7 @@ static char *build(cfd_board *b, size_t *len, char *errstr, size_t errstr_size)
         err = set_next_instants(b->in, nparts, &s.open, errstr, errstr_size);
     json_object *doc = json_object_new_object();
     json_object_object_add(doc, "now_ms", json_object_new_int64(s.now_ms));
+    json_object_object_add(doc, "clock", json_object_new_string(b->cfg->clock));
     json_object_object_add(doc, "day_start_ms", json_object_new_int64(s.day_start_ms));
     json_object_object_add(doc, "utc_offset_min",
                            json_object_new_int(b->pol->utc_offset_min));

@@ -39,8 +39,12 @@ function instant(ms) {
   return new Date(ms + off * 60000).toISOString().replace("T", " ").slice(0, 19);
 }
 
-/* The service's clock now: the board's now_ms plus the time since it came. */
-function now() { return board ? board.now_ms + (Date.now() - fetchedAt) : Date.now(); }
+/* The service's clock now: the board's now_ms plus the time since it came (a
+ * simulated clock moves only when it is set: no extrapolation). */
+function now() {
+  if (!board) return Date.now();
+  return board.clock === "simulated" ? board.now_ms : board.now_ms + (Date.now() - fetchedAt);
+}
 
 function rows(id, list, render, cols) {
   $(id).innerHTML = list.length ? list.map(render).join("")
@@ -67,7 +71,7 @@ function render() {
   }, 8);
   rows("breaches", board.breaches, (b) => {
     const level = b.escalated || !b.metric ? "escalated" : "breached";
-    const late = b.kind === "OVERDUE" ? duration(t - b.deadline_ms - 1)
+    const late = b.kind === "OVERDUE" ? duration(t - b.deadline_ms)
                : b.late_ms != null ? duration(b.late_ms) : "–";
     return `<tr class="${level}" data-order="${text(b.work_order)}">` +
       `<td>${text(b.work_order)}</td><td>${text(b.kind.toLowerCase().replace(/_/g, " "))}</td>` +
