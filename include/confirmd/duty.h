@@ -66,6 +66,18 @@ typedef struct cfd_duty {
 void cfd_duty_judge(const cfd_record *rec, const cfd_policy *pol, cfd_metric m,
                     int64_t now_ms, cfd_duty *out);
 
+/*
+ * Judges every duty of rec at now_ms into all[] (indexed by metric, all[NONE] zeroed).
+ * @returns the duty still owed (running, paused or overdue) with the nearest deadline,
+ * CFD_METRIC_NONE when none is owed.
+ */
+cfd_metric cfd_duty_judge_all(const cfd_record *rec, const cfd_policy *pol, int64_t now_ms,
+                              cfd_duty all[CFD_METRIC_COUNT]);
+
+/* Names step of the policy's chain ("WARNING_1", "BREACH", "ESCALATION_1"...; "-" for
+ * none, step < 0) into buf. @returns buf. */
+const char *cfd_duty_step_name(int step, char *buf, size_t size);
+
 /* @returns true for the states that are a breach (overdue, met late). */
 bool cfd_duty_is_breach(cfd_duty_state s);
 

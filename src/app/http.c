@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <json-c/json.h>
 #include <microhttpd.h>
 
 #include "confirmd/alloc.h"
@@ -23,29 +24,64 @@
 struct cfd_http {
     struct MHD_Daemon *daemon;
     cfd_metrics *metrics;
+    cfd_board *board; /* NULL: no wallboard */
     int64_t max_stall_ms;
 };
 
-/* Queues a response of status with body (malloc'd, taken over). */
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, char *body,
-                             size_t len, const char *type)
+/* Queues a response of status with body: malloc'd and taken over (MUST_FREE), or
+ * static (PERSISTENT). */
+static enum MHD_Result reply_mem(struct MHD_Connection *c, unsigned status, void *body,
+                                 size_t len, const char *type,
+                                 enum MHD_ResponseMemoryMode mode)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
     if (!r) {
-        free(body);
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free(body);
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, char *body,
+                             size_t len, const char *type)
+{
+    return reply_mem(c, status, body, len, type, MHD_RESPMEM_MUST_FREE);
 }
 
 static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status,
                                   const char *text)
 {
     return reply(c, status, cfd_xstrdup(text), strlen(text), "text/plain; charset=utf-8");
+}
+
+/* The wallboard: its JSON (503 with the reason when Redis did not answer) and its
+ * embedded page. */
+static enum MHD_Result on_board(cfd_board *b, struct MHD_Connection *c, const char *url)
+{
+    if (strcmp(url, "/api/board") == 0) {
+        char errstr[512];
+        size_t len = 0;
+        char *json = cfd_board_json(b, &len, errstr, sizeof(errstr));
+        if (json)
+            return reply(c, MHD_HTTP_OK, json, len, "application/json");
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "error", json_object_new_string(errstr));
+        char *text = cfd_xstrdup(json_object_to_json_string(e));
+        json_object_put(e);
+        return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, text, strlen(text),
+                     "application/json");
+    }
+    const cfd_board_file *f = cfd_board_file_find(url);
+    if (f)
+        return reply_mem(c, MHD_HTTP_OK, (void *)f->data, f->len, f->type,
+                         MHD_RESPMEM_PERSISTENT);
+    return reply_text(c, MHD_HTTP_NOT_FOUND,
+                      "not found: try /board, /api/board, /metrics, /healthz, /readyz\n");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -75,6 +111,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         snprintf(line, sizeof(line), "not ready: %s\n", why);
         return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, line);
     }
+    if (h->board)
+        return on_board(h->board, c, url);
     return reply_text(c, MHD_HTTP_NOT_FOUND,
                       "not found: try /metrics, /healthz, /readyz\n");
 }
@@ -89,8 +127,8 @@ static void on_log(void *cls, const char *fmt, va_list ap)
     cfd_warn(MOD, "%s", line);
 }
 
-cfd_http *cfd_http_new(const char *listen, cfd_metrics *m, int64_t max_stall_ms,
-                       char *errstr, size_t errstr_size)
+cfd_http *cfd_http_new(const char *listen, cfd_metrics *m, cfd_board *board,
+                       int64_t max_stall_ms, char *errstr, size_t errstr_size)
 {
     char host[256], port_text[8];
     int port;
@@ -111,6 +149,7 @@ cfd_http *cfd_http_new(const char *listen, cfd_metrics *m, int64_t max_stall_ms,
     }
     cfd_http *h = cfd_xcalloc(1, sizeof(*h));
     h->metrics = m;
+    h->board = board;
     h->max_stall_ms = max_stall_ms;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
@@ -127,7 +166,8 @@ cfd_http *cfd_http_new(const char *listen, cfd_metrics *m, int64_t max_stall_ms,
         free(h);
         return NULL;
     }
-    cfd_info(MOD, "serving /metrics, /healthz and /readyz on %s", listen);
+    cfd_info(MOD, "serving /metrics, /healthz and /readyz%s on %s",
+             board ? ", the wallboard (/board, /api/board)" : "", listen);
     return h;
 }
 

@@ -84,6 +84,7 @@ struct cfd_worker {
     /* What only the metrics need (metrics.listen set): counted here, published to
      * metrics once per loop, served by http from its own thread. */
     cfd_metrics *metrics;
+    cfd_board *board; /* the wallboard http serves, on a connection of its own */
     cfd_http *http;
     uint64_t consumed[MAX_TOPICS]; /* per topics[t] */
     uint64_t assignments, revocations;
@@ -827,7 +828,8 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
         goto fail;
     if (*cfg->metrics_listen) {
         w->metrics = cfd_metrics_new();
-        if (!(w->http = cfd_http_new(cfg->metrics_listen, w->metrics,
+        w->board = cfd_board_new(cfg, pol);
+        if (!(w->http = cfd_http_new(cfg->metrics_listen, w->metrics, w->board,
                                      cfg->metrics_ready_max_stall_ms, errstr, errstr_size)))
             goto fail;
     }
@@ -883,6 +885,7 @@ void cfd_worker_destroy(cfd_worker *w)
     if (!w)
         return;
     cfd_http_destroy(w->http);
+    cfd_board_destroy(w->board);
     cfd_metrics_destroy(w->metrics);
     free(w->lag);
     cfd_consumer_destroy(w->consumer);

@@ -69,12 +69,11 @@ static void ctl_breaches_of(int32_t part, const cfd_record *rec, void *opaque)
 
     if (cfd_record_is_complete(rec))
         return;
-    for (int m = CFD_METRIC_CONTACT; m < CFD_METRIC_COUNT; m++) {
-        cfd_duty d;
-        cfd_duty_judge(rec, x->v->pol, (cfd_metric)m, x->v->now_ms, &d);
-        if (cfd_duty_is_breach(d.state))
-            ctl_breach_add(x, part, rec, &d, cfd_duty_state_name(d.state));
-    }
+    cfd_duty all[CFD_METRIC_COUNT];
+    cfd_duty_judge_all(rec, x->v->pol, x->v->now_ms, all);
+    for (int m = CFD_METRIC_CONTACT; m < CFD_METRIC_COUNT; m++)
+        if (cfd_duty_is_breach(all[m].state))
+            ctl_breach_add(x, part, rec, &all[m], cfd_duty_state_name(all[m].state));
     if (rec->alerts_sent & CFD_ALERT_BIT_PARALLEL)
         ctl_breach_add(x, part, rec, NULL, "PARALLEL_SPECIALISTS");
     if ((rec->alerts_sent & CFD_ALERT_BIT_INCIDENT_OPEN) &&
@@ -102,20 +101,6 @@ static int ctl_by_breach(const void *a, const void *b)
     return strcmp(x->order, y->order);
 }
 
-/* "BREACH", "ESCALATION_1"... for a step of the chain; "-" for none. */
-static const char *ctl_step_name(int step, char *buf, size_t size)
-{
-    if (step < 0)
-        snprintf(buf, size, "-");
-    else if (step < CFD_STEP_BREACH)
-        snprintf(buf, size, "WARNING_%d", step + 1);
-    else if (step == CFD_STEP_BREACH)
-        snprintf(buf, size, "BREACH");
-    else
-        snprintf(buf, size, "ESCALATION_%d", step - CFD_STEP_BREACH);
-    return buf;
-}
-
 static json_object *ctl_breach_json(const ctl_breach *b)
 {
     char step[32];
@@ -138,7 +123,7 @@ static json_object *ctl_breach_json(const ctl_breach *b)
                                                 : -b->duty.left_ms));
     json_object_object_add(
         e, "last_alert",
-        json_object_new_string(ctl_step_name(b->duty.last_step, step, sizeof step)));
+        json_object_new_string(cfd_duty_step_name(b->duty.last_step, step, sizeof step)));
     json_object_object_add(
         e, "last_recipient",
         json_object_new_string(
@@ -177,7 +162,7 @@ static void ctl_breaches_print(const ctl_view *v, const ctl_breach_list *x)
             continue;
         }
         snprintf(last, sizeof last, "%s%s%s%s",
-                 ctl_step_name(d->last_step, step, sizeof step),
+                 cfd_duty_step_name(d->last_step, step, sizeof step),
                  d->last_step >= 0 ? " to " : "",
                  d->last_step >= 0 ? cfd_recipient_name(d->last_recipient) : "",
                  d->retracted ? " (retracted)" : "");

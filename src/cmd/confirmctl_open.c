@@ -75,19 +75,15 @@ static void ctl_open_add(int32_t part, const cfd_record *rec, void *opaque)
     r.tier = rec->customer.tier;
     r.city = cfd_xstrdup(rec->customer.city ? rec->customer.city : "");
     r.contractor = cfd_xstrdup(rec->contractor ? rec->contractor : "");
-    for (int m = CFD_METRIC_CONTACT; m < CFD_METRIC_COUNT; m++) {
-        cfd_duty d;
-        cfd_duty_judge(rec, x->v->pol, (cfd_metric)m, x->v->now_ms, &d);
-        r.breaches += cfd_duty_is_breach(d.state);
-        if (d.state != CFD_DUTY_RUNNING && d.state != CFD_DUTY_PAUSED &&
-            d.state != CFD_DUTY_OVERDUE)
-            continue;
-        if (r.metric == CFD_METRIC_NONE || d.deadline_ms < r.deadline_ms) {
-            r.metric = d.metric;
-            r.duty_state = d.state;
-            r.deadline_ms = d.deadline_ms;
-            r.left_ms = d.left_ms;
-        }
+    cfd_duty all[CFD_METRIC_COUNT];
+    cfd_metric m = cfd_duty_judge_all(rec, x->v->pol, x->v->now_ms, all);
+    for (int k = CFD_METRIC_CONTACT; k < CFD_METRIC_COUNT; k++)
+        r.breaches += cfd_duty_is_breach(all[k].state);
+    if (m != CFD_METRIC_NONE) {
+        r.metric = m;
+        r.duty_state = all[m].state;
+        r.deadline_ms = all[m].deadline_ms;
+        r.left_ms = all[m].left_ms;
     }
     if (x->n == x->cap) {
         x->cap = x->cap ? 2 * x->cap : 64;

@@ -3,6 +3,7 @@
  */
 #include "confirmd/duty.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +154,37 @@ void cfd_duty_judge(const cfd_record *rec, const cfd_policy *pol, cfd_metric m,
             out->points += rec->violations[i].points;
     collect_pauses(rec, m, out);
     judge_steps(rec, pol, out);
+}
+
+cfd_metric cfd_duty_judge_all(const cfd_record *rec, const cfd_policy *pol, int64_t now_ms,
+                              cfd_duty all[CFD_METRIC_COUNT])
+{
+    cfd_metric nearest = CFD_METRIC_NONE;
+
+    memset(&all[CFD_METRIC_NONE], 0, sizeof(all[CFD_METRIC_NONE]));
+    for (int m = CFD_METRIC_NONE + 1; m < CFD_METRIC_COUNT; m++) {
+        const cfd_duty *d = &all[m];
+        cfd_duty_judge(rec, pol, (cfd_metric)m, now_ms, &all[m]);
+        if (d->state != CFD_DUTY_RUNNING && d->state != CFD_DUTY_PAUSED &&
+            d->state != CFD_DUTY_OVERDUE)
+            continue;
+        if (nearest == CFD_METRIC_NONE || d->deadline_ms < all[nearest].deadline_ms)
+            nearest = (cfd_metric)m;
+    }
+    return nearest;
+}
+
+const char *cfd_duty_step_name(int step, char *buf, size_t size)
+{
+    if (step < 0)
+        snprintf(buf, size, "-");
+    else if (step < CFD_STEP_BREACH)
+        snprintf(buf, size, "WARNING_%d", step + 1);
+    else if (step == CFD_STEP_BREACH)
+        snprintf(buf, size, "BREACH");
+    else
+        snprintf(buf, size, "ESCALATION_%d", step - CFD_STEP_BREACH);
+    return buf;
 }
 
 bool cfd_duty_is_breach(cfd_duty_state s)

@@ -22,6 +22,55 @@
 
 const char *const h_simulated_clock[] = {"worker.clock=simulated", NULL};
 
+void h_send_open_orders(h_env *env)
+{
+    h_send_report(env, "WO-C1", "c1-rep", H_T0, "TIER_AAA", 0);
+    h_send_ms(env, "WO-C1", "c1-acc", H_T0 + H_MIN, "accepted", "{}");
+    h_send_ms(env, "WO-C1", "c1-dis", H_T0 + 2 * H_MIN, "dispatched",
+              "{\"contractor\":\"Acme Maintenance\",\"engineer_id\":\"E42\"}");
+    h_send_ms(env, "WO-C1", "c1-con", H_T0 + 5 * H_MIN, "customer_contacted", "{}");
+    h_send_ms(env, "WO-C1", "c1-pau", H_T0 + 10 * H_MIN, "clock_paused",
+              "{\"pause_id\":\"p1\",\"reason\":\"PAUSE_CUSTOMER\","
+              "\"evidence\":\"customer asked to wait, ticket T-99\"}");
+    h_send_report(env, "WO-C2", "c2-rep", H_T0, "TIER_AA", 0);
+    h_send_ms(env, "WO-C2", "c2-acc", H_T0 + H_MIN, "accepted", "{}");
+    h_send_full_order(env, "WO-C3", "TIER_AAA", 0, H_T0, 90);
+    h_wait_timer(env, "WO-C1");
+    h_wait_timer(env, "WO-C2");
+}
+
+void h_assert_next_duty(json_object *row, const char *wo, const char *metric,
+                        int64_t deadline_ms, int64_t left_ms, int64_t next_sla_ms)
+{
+    json_object *v;
+    const char *str_keys[] = {"work_order", "metric"}, *strs[] = {wo, metric};
+    const char *int_keys[] = {"deadline_ms", "left_ms", "next_sla_ms"};
+    const int64_t ints[] = {deadline_ms, left_ms, next_sla_ms};
+
+    for (size_t i = 0; i < 2; i++) {
+        if (!json_object_object_get_ex(row, str_keys[i], &v))
+            fail_msg("no %s in %s", str_keys[i], json_object_to_json_string(row));
+        assert_string_equal(json_object_get_string(v), strs[i]);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        if (!json_object_object_get_ex(row, int_keys[i], &v))
+            fail_msg("no %s in %s", int_keys[i], json_object_to_json_string(row));
+        assert_int_equal(json_object_get_int64(v), ints[i]);
+    }
+}
+
+int64_t h_wait_timer_after(h_env *env, const char *wo, int64_t t)
+{
+    for (int i = 0; i < 300; i++) {
+        int64_t at = h_wait_timer(env, wo);
+        if (at > t)
+            return at;
+        usleep(100 * 1000);
+    }
+    fail_msg("the timer of %s stayed at or before %lld", wo, (long long)t);
+    return 0;
+}
+
 int64_t h_wait_timer(h_env *env, const char *wo)
 {
     return h_wait_zset(env, "timers", wo);

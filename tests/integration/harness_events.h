@@ -34,6 +34,27 @@ extern const char *const h_simulated_clock[];
 /* Waits (30 s at most) until the order's SLA timer is in Redis, that is until its
  * events were applied; fails the test otherwise. @returns the timer's instant. */
 int64_t h_wait_timer(h_env *env, const char *wo);
+
+/*
+ * Three work orders on the simulated clock (T0 = H_T0):
+ * WO-C1: AAA, accepted T0 + 1 min, contacted T0 + 5 min (met), on site due T0 + 61 min,
+ *        restoration paused by the customer from T0 + 10 min.
+ * WO-C2: AA, accepted T0 + 1 min: contact due T0 + 31 min.
+ * WO-C3: AAA, closed; the engineer arrived 30 min after the on-site deadline (15 points).
+ * Produces those events (H_T0-based) and waits for WO-C1's and WO-C2's timers; the
+ * caller starts the worker on the simulated clock (set at H_T0 + 1 min) first.
+ */
+void h_send_open_orders(h_env *env);
+
+/* Checks a row of `confirmctl open --json` or of /api/board's "open": its work order,
+ * the duty owed next, its deadline, the time left and the next SLA instant. */
+void h_assert_next_duty(json_object *row, const char *wo, const char *metric,
+                        int64_t deadline_ms, int64_t left_ms, int64_t next_sla_ms);
+
+/* Waits (30 s at most) until wo's timer is later than t: the worker ticked it past t.
+ * @returns that instant (fails the test on timeout). */
+int64_t h_wait_timer_after(h_env *env, const char *wo, int64_t t);
+
 /* Waits (30 s at most) until member is in the partition zset named zset ("timers",
  * "ctimers", ...) of any partition; @returns its score (fails the test on timeout). */
 int64_t h_wait_zset(h_env *env, const char *zset, const char *member);

@@ -104,30 +104,13 @@ static void wait_shown(h_env *env, const char *wo, const char *needle)
     fail_msg("confirmctl show %s never printed %s: '%s'", wo, needle, out);
 }
 
-/*
- * WO-C1: AAA, accepted T0 + 1 min, contacted T0 + 5 min (met), on site due T0 + 61 min,
- *        restoration paused by the customer from T0 + 10 min.
- * WO-C2: AA, accepted T0 + 1 min: contact due T0 + 31 min.
- * WO-C3: AAA, closed; the engineer arrived 30 min after the on-site deadline (15 points).
- */
+/* h_send_open_orders() fed to a worker on the simulated clock, all applied. */
 static pid_t feed(h_env *env)
 {
     assert_int_equal(h_set_sim_clock(env, T0 + MIN), 0);
     pid_t w = h_worker_start(env, h_simulated_clock);
     assert_true(w > 0);
-    h_send_report(env, "WO-C1", "c1-rep", T0, "TIER_AAA", 0);
-    h_send_ms(env, "WO-C1", "c1-acc", T0 + MIN, "accepted", "{}");
-    h_send_ms(env, "WO-C1", "c1-dis", T0 + 2 * MIN, "dispatched",
-              "{\"contractor\":\"Acme Maintenance\",\"engineer_id\":\"E42\"}");
-    h_send_ms(env, "WO-C1", "c1-con", T0 + 5 * MIN, "customer_contacted", "{}");
-    h_send_ms(env, "WO-C1", "c1-pau", T0 + 10 * MIN, "clock_paused",
-              "{\"pause_id\":\"p1\",\"reason\":\"PAUSE_CUSTOMER\","
-              "\"evidence\":\"customer asked to wait, ticket T-99\"}");
-    h_send_report(env, "WO-C2", "c2-rep", T0, "TIER_AA", 0);
-    h_send_ms(env, "WO-C2", "c2-acc", T0 + MIN, "accepted", "{}");
-    h_send_full_order(env, "WO-C3", "TIER_AAA", 0, T0, 90);
-    h_wait_timer(env, "WO-C1");
-    h_wait_timer(env, "WO-C2");
+    h_send_open_orders(env);
     wait_shown(env, "WO-C1", "c1-pau");       /* the last event of WO-C1 */
     wait_shown(env, "WO-C3", "STATE_CLOSED"); /* a closed order has no timer */
     return w;
@@ -208,20 +191,6 @@ static void test_show(void **state)
     assert_non_null(strstr(out, "--explain"));
 }
 
-/* Waits (30 s at most) until the worker moved wo's timer past t (it fired what was due
- * at t). @returns the timer. */
-static int64_t timer_after(h_env *env, const char *wo, int64_t t)
-{
-    for (int i = 0; i < 300; i++) {
-        int64_t at = h_wait_timer(env, wo);
-        if (at > t)
-            return at;
-        usleep(100 * 1000);
-    }
-    fail_msg("the timer of %s stayed at or before %lld", wo, (long long)t);
-    return 0;
-}
-
 /* The open orders, most urgent first, with their timers; filters; closed ones left out. */
 static void test_open(void **state)
 {
@@ -229,8 +198,8 @@ static void test_open(void **state)
     static char out[1 << 16];
     feed(env);
     assert_int_equal(h_set_sim_clock(env, T0 + 20 * MIN), 0);
-    int64_t c1_next = timer_after(env, "WO-C1", T0 + 20 * MIN);
-    int64_t c2_next = timer_after(env, "WO-C2", T0 + 20 * MIN);
+    int64_t c1_next = h_wait_timer_after(env, "WO-C1", T0 + 20 * MIN);
+    int64_t c2_next = h_wait_timer_after(env, "WO-C2", T0 + 20 * MIN);
 
     json_object *doc = ctl_json(env, "open");
     json_object *arr;
@@ -239,11 +208,7 @@ static void test_open(void **state)
     json_object *first = json_object_array_get_idx(arr, 0);
     json_object *second = json_object_array_get_idx(arr, 1);
     /* WO-C2's contact (T0 + 31 min) comes before WO-C1's arrival (T0 + 61 min). */
-    assert_string_equal(jstr(first, "work_order"), "WO-C2");
-    assert_string_equal(jstr(first, "metric"), "METRIC_CONTACT");
-    assert_int_equal(jint(first, "deadline_ms"), T0 + 31 * MIN);
-    assert_int_equal(jint(first, "left_ms"), 11 * MIN);
-    assert_int_equal(jint(first, "next_sla_ms"), c2_next);
+    h_assert_next_duty(first, "WO-C2", "METRIC_CONTACT", T0 + 31 * MIN, 11 * MIN, c2_next);
     assert_string_equal(jstr(second, "work_order"), "WO-C1");
     assert_string_equal(jstr(second, "metric"), "METRIC_ON_SITE");
     assert_int_equal(jint(second, "deadline_ms"), T0 + 61 * MIN);
@@ -307,7 +272,7 @@ static void test_breaches(void **state)
     /* T0 + 40 min: WO-C2's contact (due T0 + 31 min) is overdue; the worker sent the
      * breach. WO-C3's late arrival is a closed order's: not current. */
     assert_int_equal(h_set_sim_clock(env, T0 + 40 * MIN), 0);
-    timer_after(env, "WO-C2", T0 + 40 * MIN);
+    h_wait_timer_after(env, "WO-C2", T0 + 40 * MIN);
     json_object *doc = ctl_json(env, "breaches");
     assert_int_equal(count_of(doc, "breaches"), 1);
     json_object *b = row_of(doc, "breaches", "WO-C2", "METRIC_CONTACT");
@@ -321,8 +286,8 @@ static void test_breaches(void **state)
 
     /* T0 + 62 min: WO-C2 escalated to the top of the chain; WO-C1 missed its arrival. */
     assert_int_equal(h_set_sim_clock(env, T0 + 62 * MIN), 0);
-    timer_after(env, "WO-C2", T0 + 62 * MIN);
-    timer_after(env, "WO-C1", T0 + 62 * MIN);
+    h_wait_timer_after(env, "WO-C2", T0 + 62 * MIN);
+    h_wait_timer_after(env, "WO-C1", T0 + 62 * MIN);
     doc = ctl_json(env, "breaches");
     assert_int_equal(count_of(doc, "breaches"), 2);
     json_object *arr;

@@ -20,75 +20,10 @@
 #include <cmocka.h>
 
 #include "harness_events.h"
+#include "harness_http.h"
 #include "harness_orders.h"
 
 #define T0 H_T0
-
-/* --- a plain HTTP/1.0 client ------------------------------------------------------- */
-
-typedef struct http_reply {
-    int status; /* 0: no answer (connection refused, timeout) */
-    char *body; /* malloc'd, "" when none */
-} http_reply;
-
-static void http_reply_free(http_reply *r)
-{
-    free(r->body);
-    r->body = NULL;
-}
-
-/* GETs (or sends method) path on 127.0.0.1:port; one request per connection. */
-static http_reply http_request(int port, const char *method, const char *path)
-{
-    http_reply r = {0, NULL};
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    struct timeval tv = {.tv_sec = 5};
-    char req[256];
-    size_t len = 0, cap = 4096;
-    char *buf = malloc(cap);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
-        goto out;
-    int n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: localhost\r\n\r\n", method,
-                     path);
-    if (write(fd, req, (size_t)n) != n)
-        goto out;
-    for (;;) {
-        if (len + 1 >= cap)
-            buf = realloc(buf, cap *= 2);
-        ssize_t got = read(fd, buf + len, cap - len - 1);
-        if (got <= 0)
-            break;
-        len += (size_t)got;
-    }
-    buf[len] = '\0';
-    char *body = strstr(buf, "\r\n\r\n");
-    if (sscanf(buf, "HTTP/1.%*d %d", &r.status) != 1 || !body)
-        r.status = 0;
-    r.body = strdup(body ? body + 4 : "");
-out:
-    close(fd);
-    free(buf);
-    if (!r.body)
-        r.body = strdup("");
-    return r;
-}
-
-/* Repeats GET path until it answers want (0: anything), at most timeout_ms. */
-static http_reply http_wait(int port, const char *path, int want, int timeout_ms)
-{
-    int64_t until = h_now_ms() + timeout_ms;
-    for (;;) {
-        http_reply r = http_request(port, "GET", path);
-        if ((want ? r.status == want : r.status != 0) || h_now_ms() >= until)
-            return r;
-        http_reply_free(&r);
-        usleep(50 * 1000);
-    }
-}
 
 /* --- a Prometheus text-format parser ------------------------------------------------- */
 
@@ -406,10 +341,10 @@ static int worker_with_metrics(h_env *env)
     snprintf(listen, sizeof(listen), "metrics.listen=127.0.0.1:%d", port);
     const char *const extra[] = {listen, NULL};
     assert_true(h_worker_start(env, extra) > 0);
-    http_reply r = http_wait(port, "/healthz", 0, 10000);
+    h_http_reply r = h_http_wait(port, "/healthz", 0, 10000);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "ok\n");
-    http_reply_free(&r);
+    h_http_reply_free(&r);
     return port;
 }
 
@@ -420,12 +355,12 @@ static void test_scrape(void **state)
     /* Alive at once; not ready before its partitions are assigned (that takes the
      * group's join, seconds behind the embedded broker). */
     int port = worker_with_metrics(env);
-    http_reply r = http_request(port, "GET", "/readyz");
+    h_http_reply r = h_http_request(port, "GET", "/readyz");
     assert_int_equal(r.status, 503);
     assert_non_null(strstr(r.body, "not ready: "));
     assert_non_null(strchr(r.body, '\n'));
     assert_ptr_equal(strchr(r.body, '\n') + 1, r.body + strlen(r.body)); /* one line */
-    http_reply_free(&r);
+    h_http_reply_free(&r);
 
     /* Two orders (one late: a breach), garbage (a dead letter), a replay, and an order
      * accepted long ago and left open: its SLA timers are overdue, so they fire. */
@@ -437,16 +372,16 @@ static void test_scrape(void **state)
     h_send_ms(env, "WO-M4", "WO-M4-acc", T0 + H_MIN, "accepted",
               "{\"operator_id\":\"op7\"}");
 
-    r = http_wait(port, "/readyz", 200, 30000);
+    r = h_http_wait(port, "/readyz", 200, 30000);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "ready\n");
-    http_reply_free(&r);
+    h_http_reply_free(&r);
 
     /* Scrape until the scenario is all counted (the worker publishes once per loop). */
     scrape *s = malloc(sizeof(*s));
     int64_t until = h_now_ms() + 30000;
     for (;;) {
-        r = http_request(port, "GET", "/metrics");
+        r = h_http_request(port, "GET", "/metrics");
         assert_int_equal(r.status, 200);
         if (parse_scrape(s, r.body, err, sizeof(err)))
             fail_msg("/metrics does not parse: %s", err);
@@ -456,7 +391,7 @@ static void test_scrape(void **state)
                     sum_of(s, "confirmd_timer_lateness_seconds_count", NULL, NULL) >= 1;
         if (done || h_now_ms() >= until)
             break;
-        http_reply_free(&r);
+        h_http_reply_free(&r);
         usleep(100 * 1000);
     }
 
@@ -517,16 +452,16 @@ static void test_scrape(void **state)
                 0);
     assert_true(check_histogram(s, "confirmd_redis_commit_duration_seconds") >= batches);
     assert_true(check_histogram(s, "confirmd_timer_lateness_seconds") >= 1);
-    http_reply_free(&r);
+    h_http_reply_free(&r);
     free(s);
 
     /* Anything else is refused. */
-    r = http_request(port, "GET", "/nope");
+    r = h_http_request(port, "GET", "/nope");
     assert_int_equal(r.status, 404);
-    http_reply_free(&r);
-    r = http_request(port, "POST", "/metrics");
+    h_http_reply_free(&r);
+    r = h_http_request(port, "POST", "/metrics");
     assert_int_equal(r.status, 405);
-    http_reply_free(&r);
+    h_http_reply_free(&r);
 }
 
 /* While Redis is away the worker is alive but not ready, and says why; ready again
@@ -535,31 +470,31 @@ static void test_not_ready_without_redis(void **state)
 {
     h_env *env = *state;
     int port = worker_with_metrics(env);
-    http_reply r = http_wait(port, "/readyz", 200, 30000);
+    h_http_reply r = h_http_wait(port, "/readyz", 200, 30000);
     assert_int_equal(r.status, 200);
-    http_reply_free(&r);
+    h_http_reply_free(&r);
 
     assert_int_equal(h_redis_stop(env), 0);
-    r = http_wait(port, "/readyz", 503, 30000);
+    r = h_http_wait(port, "/readyz", 503, 30000);
     assert_int_equal(r.status, 503);
     assert_string_equal(r.body, "not ready: redis did not answer the worker's last call\n");
-    http_reply_free(&r);
-    r = http_request(port, "GET", "/healthz");
+    h_http_reply_free(&r);
+    r = h_http_request(port, "GET", "/healthz");
     assert_int_equal(r.status, 200);
-    http_reply_free(&r);
+    h_http_reply_free(&r);
 
     assert_int_equal(h_redis_start(env), 0);
-    r = http_wait(port, "/readyz", 200, 30000);
+    r = h_http_wait(port, "/readyz", 200, 30000);
     assert_int_equal(r.status, 200);
-    http_reply_free(&r);
-    r = http_request(port, "GET", "/metrics");
+    h_http_reply_free(&r);
+    r = h_http_request(port, "GET", "/metrics");
     scrape *s = malloc(sizeof(*s));
     char err[512];
     if (parse_scrape(s, r.body, err, sizeof(err)))
         fail_msg("/metrics does not parse: %s", err);
     assert_true(sum_of(s, "confirmd_redis_retries_total", NULL, NULL) >= 1);
     free(s);
-    http_reply_free(&r);
+    h_http_reply_free(&r);
 }
 
 int main(void)

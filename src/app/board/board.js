@@ -1,0 +1,112 @@
+/* The wallboard: polls /api/board every second and counts down between polls. */
+"use strict";
+
+let board = null;     /* the last /api/board answer */
+let fetchedAt = 0;    /* Date.now() when it came */
+
+const $ = (id) => document.getElementById(id);
+
+function text(s) {
+  const d = document.createElement("div");
+  d.textContent = s == null ? "" : String(s);
+  return d.innerHTML;
+}
+
+/* "TIER_AAA" -> "AAA", "METRIC_ON_SITE" -> "on site". */
+function tier(t) { return (t || "").replace(/^TIER_/, ""); }
+function metric(m) {
+  return m && m !== "METRIC_NONE" ? m.replace(/^METRIC_/, "").toLowerCase().replace(/_/g, " ")
+                                  : "–";
+}
+
+/* A signed duration, "-1h05m" style; late ones are negative. */
+function duration(ms) {
+  const sign = ms < 0 ? "-" : "";
+  let s = Math.floor(Math.abs(ms) / 1000);
+  const d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600);
+  const m = Math.floor(s % 3600 / 60);
+  s %= 60;
+  const two = (n) => String(n).padStart(2, "0");
+  if (d) return `${sign}${d}d${two(h)}h`;
+  if (h) return `${sign}${h}h${two(m)}m`;
+  return `${sign}${m}m${two(s)}s`;
+}
+
+/* An instant at the policy's UTC offset. */
+function instant(ms) {
+  if (!ms) return "–";
+  const off = board ? board.utc_offset_min : 0;
+  return new Date(ms + off * 60000).toISOString().replace("T", " ").slice(0, 19);
+}
+
+/* The service's clock now: the board's now_ms plus the time since it came (a
+ * simulated clock moves only when it is set: no extrapolation). */
+function now() {
+  if (!board) return Date.now();
+  return board.clock === "simulated" ? board.now_ms : board.now_ms + (Date.now() - fetchedAt);
+}
+
+function rows(id, list, render, cols) {
+  $(id).innerHTML = list.length ? list.map(render).join("")
+                                : `<tr><td colspan="${cols}" class="empty">none</td></tr>`;
+}
+
+function gold(o) { return o.gold ? ' <span class="gold">★ gold</span>' : ""; }
+
+function render() {
+  if (!board) return;
+  const t = now();
+  $("clock").textContent = instant(t);
+  $("open-count").textContent = `(${board.open.length})`;
+  $("breach-count").textContent = `(${board.breaches.length})`;
+  rows("open", board.open, (o) => {
+    const owes = o.metric !== "METRIC_NONE";
+    return `<tr class="${o.level}" data-order="${text(o.work_order)}">` +
+      `<td>${text(o.work_order)}</td>` +
+      `<td><span class="badge ${o.level}">${o.level.replace("_", " ")}</span></td>` +
+      `<td>${text(tier(o.tier))}${gold(o)}</td><td>${text(metric(o.metric))}</td>` +
+      `<td class="left num">${owes ? duration(o.deadline_ms - t) : "–"}</td>` +
+      `<td>${instant(o.next_sla_ms)}</td>` +
+      `<td>${text(o.city)}</td><td>${text(o.contractor)}</td></tr>`;
+  }, 8);
+  rows("breaches", board.breaches, (b) => {
+    const level = b.escalated || !b.metric ? "escalated" : "breached";
+    const late = b.kind === "OVERDUE" ? duration(t - b.deadline_ms)
+               : b.late_ms != null ? duration(b.late_ms) : "–";
+    return `<tr class="${level}" data-order="${text(b.work_order)}">` +
+      `<td>${text(b.work_order)}</td><td>${text(b.kind.toLowerCase().replace(/_/g, " "))}</td>` +
+      `<td>${text(metric(b.metric))}</td><td class="num">${late}</td>` +
+      `<td>${text((b.last_alert || "").toLowerCase().replace("_", " "))}</td>` +
+      `<td>${text(tier(b.tier))}${gold(b)}</td><td>${text(b.city)}</td>` +
+      `<td>${text(b.contractor)}</td></tr>`;
+  }, 8);
+  rows("severe", board.severe_faults, (f) =>
+    `<tr class="escalated"><td>${text(f.work_order)}</td><td>${text(f.alarm_object)}</td>` +
+    `<td>${text(tier(f.tier))}${gold(f)}</td><td>${text(f.city)}</td></tr>`, 4);
+  rows("compliance", board.compliance, (c) => {
+    const all = c.met + c.breached;
+    return `<tr><td>${text(tier(c.tier))}</td><td>${text(metric(c.metric))}</td>` +
+      `<td class="num">${c.met}</td><td class="num">${c.breached}</td>` +
+      `<td class="num">${all ? Math.round(100 * c.met / all) : "–"}</td></tr>`;
+  }, 5);
+}
+
+async function poll() {
+  try {
+    const r = await fetch("/api/board", {cache: "no-store"});
+    const body = await r.json();
+    if (!r.ok) throw new Error(body.error || r.statusText);
+    board = body;
+    fetchedAt = Date.now();
+    $("status").textContent = "live";
+    $("status").className = "";
+  } catch (e) {
+    $("status").textContent = `stale: ${e.message}`;
+    $("status").className = "stale";
+  }
+  render();
+}
+
+poll();
+setInterval(poll, 1000);
+setInterval(render, 250);
