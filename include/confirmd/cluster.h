@@ -49,12 +49,15 @@ typedef struct cfd_cluster_opts {
 
 /* What the router has done since it was made, for logs, metrics and tests. */
 typedef struct cfd_cluster_stats {
-    uint64_t moved;     /* MOVED replies followed */
-    uint64_t ask;       /* ASK replies followed */
-    uint64_t refreshes; /* slot maps read (the first included) */
-    uint64_t connects;  /* master connections opened */
-    uint64_t conn_lost; /* master connections dropped after an I/O error */
-    uint64_t noscript;  /* NOSCRIPT replies answered by loading the scripts */
+    uint64_t moved;      /* MOVED replies followed */
+    uint64_t ask;        /* ASK replies followed */
+    uint64_t refreshes;  /* slot maps read (the first included) */
+    uint64_t connects;   /* master connections opened */
+    uint64_t conn_lost;  /* master connections dropped after an I/O error */
+    uint64_t noscript;   /* NOSCRIPT replies answered by loading the scripts */
+    uint64_t refused;    /* MOVED replies not followed (cfd_cluster_how.refuse_moved) */
+    uint64_t waits;      /* WAITs sent (cfd_cluster_how.wait_replicas) */
+    uint64_t wait_short; /* WAITs answered with fewer replicas than asked */
 } cfd_cluster_stats;
 
 /* --- slots (pure, no I/O) ------------------------------------------------------------ */
@@ -134,6 +137,20 @@ typedef struct cfd_cluster_cmd {
     const size_t *lens; /* NULL: each argument is NUL-terminated */
 } cfd_cluster_cmd;
 
+/* How a pipeline treats a change of master and the durability of its writes. */
+typedef struct cfd_cluster_how {
+    /* A MOVED fails the call with CFD_ERR_IO (the map updated, the command not run)
+     * instead of being followed: the caller checks the new master before writing. */
+    bool refuse_moved;
+    /* > 0: each batch sent to a node ends with WAIT wait_replicas wait_timeout_ms on
+     * the same connection; when a command of the batch ran and fewer replicas
+     * acknowledged, the call fails with CFD_ERR_IO (the writes are done on the master
+     * but may not survive its failover). wait_timeout_ms must be below the router's
+     * command timeout, or the connection times out first. */
+    int wait_replicas;
+    int64_t wait_timeout_ms;
+} cfd_cluster_how;
+
 /*
  * Sends n commands, all for keys of slot, as one pipeline to the slot's master and
  * reads their n replies into replies[] (freeReplyObject() each). A command answered
@@ -144,13 +161,15 @@ typedef struct cfd_cluster_cmd {
  * Error replies other than these are replies: TRYAGAIN (a multi-key command or script
  * whose keys are split between the two masters of a slot being migrated) and
  * CLUSTERDOWN (no master for a slot, during a failover) call for trying again later.
- * @returns CFD_OK with every reply set, or CFD_ERR_IO (a connection failed or
- *          redirections did not end: some commands may have run, every replies[i] is
- *          NULL; send again only what is idempotent, as the store's scripts are).
+ * how (NULL: MOVED followed, no WAIT) may refuse MOVED and ask for WAIT.
+ * @returns CFD_OK with every reply set, or CFD_ERR_IO (a connection failed,
+ *          redirections did not end, a MOVED refused or a WAIT fell short: some
+ *          commands may have run, every replies[i] is NULL; send again only what is
+ *          idempotent, as the store's scripts are).
  */
 cfd_err cfd_cluster_pipeline(cfd_cluster *cl, int slot, const cfd_cluster_cmd *cmds,
-                             size_t n, redisReply **replies, char *errstr,
-                             size_t errstr_size);
+                             size_t n, const cfd_cluster_how *how, redisReply **replies,
+                             char *errstr, size_t errstr_size);
 
 /* cfd_cluster_pipeline() of one command, routed by the slot of key.
  * @returns the reply (free it), or NULL with errstr filled (see CFD_ERR_IO above). */

@@ -51,9 +51,11 @@ typedef struct cfd_config {
     int redis_db;
     int64_t redis_timeout_ms;
     char *redis_key_prefix;
-    bool redis_cluster;         /* a Redis Cluster; host:port is a seed */
-    char *redis_cluster_seeds;  /* more seeds: "host:port[,...]" */
-    int64_t redis_retry_max_ms; /* backoff ceiling while Redis is unreachable */
+    bool redis_cluster;                    /* a Redis Cluster; host:port is a seed */
+    char *redis_cluster_seeds;             /* more seeds: "host:port[,...]" */
+    int redis_cluster_wait_replicas;       /* WAIT after a commit; 0 = none */
+    int64_t redis_cluster_wait_timeout_ms; /* how long that WAIT waits */
+    int64_t redis_retry_max_ms;            /* backoff ceiling while Redis is unreachable */
 
     /* [metrics] */
     char *metrics_listen;               /* "host:port" of the HTTP endpoints; "" = off */

@@ -47,6 +47,8 @@ typedef struct cfd_store_opts {
     const char *key_prefix;    /* every key starts with "<key_prefix>:" */
     bool cluster;              /* a Redis Cluster: host:port is one seed node */
     const char *cluster_seeds; /* more seeds, "host:port[,host:port...]"; NULL or "" */
+    int cluster_wait_replicas; /* cluster: WAIT for this many replicas after a commit */
+    int64_t cluster_wait_timeout_ms; /* and that long (below timeout_ms) */
 } cfd_store_opts;
 
 /*
@@ -56,7 +58,11 @@ typedef struct cfd_store_opts {
  * on every master, and a call that finds its partition on another master than the
  * last call did fails once with CFD_ERR_IO, before anything is sent there, so that the
  * caller reconnects and checks what the new master kept (a promoted replica may lack
- * the last writes). The strings of opts are copied.
+ * the last writes); a MOVED answered during a call fails it the same way rather than
+ * being followed. With cluster_wait_replicas > 0 a commit is acknowledged only once
+ * that many replicas have it (WAIT); short of that it fails with CFD_ERR_IO, and the
+ * same batch committed again is skipped as applied and waited for once more.
+ * The strings of opts are copied.
  * @returns the store, or NULL with errstr filled.
  */
 cfd_store *cfd_store_new(const cfd_store_opts *opts, char *errstr, size_t errstr_size);

@@ -238,6 +238,27 @@ static const cfd_option options[] = {
      .desc = "More seed nodes of the Redis Cluster, `host:port[,host:port...]`, asked for "
              "the slot map in turn when `redis.host`:`redis.port` does not answer; "
              "unused unless `redis.cluster` is on."},
+    {.name = "redis.cluster_wait_replicas",
+     .type = OPT_INT,
+     .def = "1",
+     .min = 0,
+     .max = 16,
+     .offset = FIELD(redis_cluster_wait_replicas),
+     .desc = "On a Redis Cluster, after each batch commit the worker sends `WAIT` for "
+             "this many replicas on the master's connection and produces the batch's "
+             "outputs only once they acknowledged it; short of that the commit counts "
+             "as failed and is retried after the offsets Redis kept are checked. A "
+             "master with fewer replicas holds its partitions until one is back. 0 "
+             "turns it off (a failover may then lose acknowledged commits, detected as "
+             "a rollback). Unused unless `redis.cluster` is on."},
+    {.name = "redis.cluster_wait_timeout",
+     .type = OPT_DURATION,
+     .def = "1s",
+     .min = 1,
+     .max = 5 * MS_MINUTE,
+     .offset = FIELD(redis_cluster_wait_timeout_ms),
+     .desc = "How long that `WAIT` waits for the replicas; must be below "
+             "`redis.timeout`."},
     {.name = "redis.unix_socket",
      .type = OPT_STRING,
      .def = "",
@@ -912,6 +933,8 @@ cfd_store_opts cfd_config_store_opts(const cfd_config *cfg)
         .key_prefix = cfg->redis_key_prefix,
         .cluster = cfg->redis_cluster,
         .cluster_seeds = cfg->redis_cluster_seeds,
+        .cluster_wait_replicas = cfg->redis_cluster_wait_replicas,
+        .cluster_wait_timeout_ms = cfg->redis_cluster_wait_timeout_ms,
     };
 }
 

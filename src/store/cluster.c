@@ -514,13 +514,17 @@ typedef struct pending {
  * @returns CFD_OK or CFD_ERR_IO.
  */
 static cfd_err send_batch(cfd_cluster *cl, int slot, long target,
-                          const cfd_cluster_cmd *cmds, const pending *todo, size_t n_todo,
-                          bool *sent, redisReply **replies, pending *next, size_t *n_next,
-                          char *errstr, size_t errstr_size)
+                          const cfd_cluster_cmd *cmds, const cfd_cluster_how *how,
+                          const pending *todo, size_t n_todo, bool *sent,
+                          redisReply **replies, pending *next, size_t *n_next, char *errstr,
+                          size_t errstr_size)
 {
-    bool asking = target >= 0;
+    bool asking = target >= 0, ran = false;
     long key = target;
     cfd_err err = CFD_OK;
+    char wait_n[16], wait_ms[24];
+    snprintf(wait_n, sizeof(wait_n), "%d", how ? how->wait_replicas : 0);
+    snprintf(wait_ms, sizeof(wait_ms), "%" PRId64, how ? how->wait_timeout_ms : 0);
     if (!asking && (target = slot_node(cl, slot, errstr, errstr_size)) < 0)
         return CFD_ERR_IO;
     /* An index, not a pointer: a redirection to a new node may move cl->nodes. */
@@ -535,6 +539,9 @@ static cfd_err send_batch(cfd_cluster *cl, int slot, long target,
             redisAppendCommand(c, "ASKING");
         redisAppendCommandArgv(c, cmd->argc, (const char **)cmd->argv, cmd->lens);
     }
+    /* On the same connection, so it waits for this batch's writes (and all before). */
+    if (how && how->wait_replicas > 0)
+        redisAppendCommand(c, "WAIT %s %s", wait_n, wait_ms);
     /* Read every reply even after a redirection, so the pipeline stays in step. */
     for (size_t i = 0; i < n_todo; i++) {
         if (sent[i] || todo[i].ask != key)
@@ -552,6 +559,13 @@ static cfd_err send_batch(cfd_cluster *cl, int slot, long target,
         pending again = todo[i];
         switch (redirect_parse(cl, r, &again.ask)) {
         case CFD_CLUSTER_MOVED:
+            if (how && how->refuse_moved) {
+                snprintf(errstr, errstr_size, "redis cluster: %s (not followed)", r->str);
+                cl->stats.refused++;
+                err = CFD_ERR_IO;
+                freeReplyObject(r);
+                continue;
+            }
             again.ask = -1;
             break;
         case CFD_CLUSTER_ASK:
@@ -571,10 +585,32 @@ static cfd_err send_batch(cfd_cluster *cl, int slot, long target,
                 break;
             }
             replies[todo[i].cmd] = r;
+            ran = true;
             continue;
         }
         freeReplyObject(r);
         next[(*n_next)++] = again;
+    }
+    if (how && how->wait_replicas > 0) {
+        redisReply *r = NULL;
+        if (redisGetReply(c, (void **)&r) != REDIS_OK)
+            goto lost;
+        cl->stats.waits++;
+        if (ran && !err &&
+            (r->type != REDIS_REPLY_INTEGER || r->integer < how->wait_replicas)) {
+            if (r->type == REDIS_REPLY_INTEGER)
+                snprintf(errstr, errstr_size,
+                         "redis %s:%d WAIT: %lld of %d replicas acknowledged in %s ms",
+                         cl->nodes[target].host, cl->nodes[target].port, r->integer,
+                         how->wait_replicas, wait_ms);
+            else
+                snprintf(errstr, errstr_size, "redis %s:%d WAIT: %s",
+                         cl->nodes[target].host, cl->nodes[target].port,
+                         r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+            cl->stats.wait_short++;
+            err = CFD_ERR_IO;
+        }
+        freeReplyObject(r);
     }
     return err;
 lost:
@@ -585,8 +621,8 @@ lost:
 }
 
 cfd_err cfd_cluster_pipeline(cfd_cluster *cl, int slot, const cfd_cluster_cmd *cmds,
-                             size_t n, redisReply **replies, char *errstr,
-                             size_t errstr_size)
+                             size_t n, const cfd_cluster_how *how, redisReply **replies,
+                             char *errstr, size_t errstr_size)
 {
     pending *todo = cfd_xmalloc(sizeof(*todo) * (n ? n : 1));
     pending *next = cfd_xmalloc(sizeof(*next) * (n ? n : 1));
@@ -611,7 +647,7 @@ cfd_err cfd_cluster_pipeline(cfd_cluster *cl, int slot, const cfd_cluster_cmd *c
         /* One batch per target, in the order the commands first name them. */
         for (size_t i = 0; i < n_todo && !err; i++)
             if (!sent[i])
-                err = send_batch(cl, slot, todo[i].ask, cmds, todo + i, n_todo - i,
+                err = send_batch(cl, slot, todo[i].ask, cmds, how, todo + i, n_todo - i,
                                  sent + i, replies, next, &n_next, errstr, errstr_size);
         pending *t = todo;
         todo = next;
@@ -636,7 +672,7 @@ redisReply *cfd_cluster_command(cfd_cluster *cl, const char *key, int argc,
 {
     cfd_cluster_cmd cmd = {.argc = argc, .argv = argv, .lens = lens};
     redisReply *r = NULL;
-    if (cfd_cluster_pipeline(cl, cfd_cluster_key_slot(key, strlen(key)), &cmd, 1, &r,
+    if (cfd_cluster_pipeline(cl, cfd_cluster_key_slot(key, strlen(key)), &cmd, 1, NULL, &r,
                              errstr, errstr_size) != CFD_OK)
         return NULL;
     return r;

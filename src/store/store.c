@@ -37,6 +37,8 @@ struct cfd_store {
     char *seeds;
     char (*masters)[64]; /* per partition: its master ("host:port") as last checked */
     size_t n_masters;
+    cfd_cluster_how part_how;   /* a partition's calls: MOVED refused (part_check) */
+    cfd_cluster_how commit_how; /* and a commit's: WAIT for replicas too */
 };
 
 /* A growable argv of binary-safe strings. */
@@ -210,12 +212,14 @@ static void replies_free(redisReply **replies, size_t n)
 /*
  * Sends n commands on keys of part (part < 0: the simulated clock) as one pipeline and
  * reads their replies (freed by the caller). On a cluster they go to the master of
- * part's slot (the router follows MOVED, ASK and NOSCRIPT); what names the call in
- * errstr. @returns CFD_OK with every replies[i] set, or CFD_ERR_IO (all NULL).
+ * part's slot as how says (the router follows ASK and NOSCRIPT; MOVED for the clock
+ * only: for a partition it fails the call, so the caller checks the new master before
+ * writing there); what names the call in errstr.
+ * @returns CFD_OK with every replies[i] set, or CFD_ERR_IO (all NULL).
  */
-static cfd_err store_exec(cfd_store *st, int32_t part, const cfd_cluster_cmd *cmds,
-                          size_t n, redisReply **replies, const char *what, char *errstr,
-                          size_t errstr_size)
+static cfd_err store_exec_how(cfd_store *st, int32_t part, const cfd_cluster_how *how,
+                              const cfd_cluster_cmd *cmds, size_t n, redisReply **replies,
+                              const char *what, char *errstr, size_t errstr_size)
 {
     for (size_t i = 0; i < n; i++)
         replies[i] = NULL;
@@ -238,10 +242,12 @@ static cfd_err store_exec(cfd_store *st, int32_t part, const cfd_cluster_cmd *cm
         goto io;
     if (part_check(st, part, slot, errstr, errstr_size))
         return CFD_ERR_IO;
-    if (cfd_cluster_pipeline(st->cl, slot, cmds, n, replies, err_in, sizeof(err_in)))
+    if (cfd_cluster_pipeline(st->cl, slot, cmds, n, part < 0 ? NULL : how, replies, err_in,
+                             sizeof(err_in)))
         goto io;
-    /* A MOVED followed during the call: the commands ran on the new master. The call
-     * fails all the same (the store's calls can be repeated), so the caller checks. */
+    /* The map read again during the call moved the slot: the commands may have run
+     * on the new master; fail all the same (they can be repeated), so the caller
+     * checks. */
     if (part_check(st, part, slot, errstr, errstr_size)) {
         replies_free(replies, n);
         return CFD_ERR_IO;
@@ -250,6 +256,15 @@ static cfd_err store_exec(cfd_store *st, int32_t part, const cfd_cluster_cmd *cm
 io:
     snprintf(errstr, errstr_size, "redis %s: %s", what, err_in);
     return CFD_ERR_IO;
+}
+
+/* store_exec_how() with a partition's reads and plain writes (no WAIT). */
+static cfd_err store_exec(cfd_store *st, int32_t part, const cfd_cluster_cmd *cmds,
+                          size_t n, redisReply **replies, const char *what, char *errstr,
+                          size_t errstr_size)
+{
+    return store_exec_how(st, part, &st->part_how, cmds, n, replies, what, errstr,
+                          errstr_size);
 }
 
 /* store_exec() of one command of argc NUL-terminated arguments.
@@ -322,7 +337,10 @@ static cfd_err call_run(cfd_store *st, int32_t part, script_call *c, const char 
     }
     if (st->cl) {
         cfd_cluster_cmd cmd = {.argc = (int)c->n, .argv = c->argv, .lens = c->lens};
-        return store_exec(st, part, &cmd, 1, r, "apply", errstr, errstr_size);
+        /* WAIT on the same connection: the outputs go out only once a replica has
+         * the batch (or, APPLIED, the batch committed by an earlier try). */
+        return store_exec_how(st, part, &st->commit_how, &cmd, 1, r, "apply", errstr,
+                              errstr_size);
     }
     *r = redisCommandArgv(st->rc, (int)c->n, c->argv, c->lens);
     if (*r && (*r)->type == REDIS_REPLY_ERROR && strncmp((*r)->str, "NOSCRIPT", 8) == 0) {
@@ -419,6 +437,20 @@ static cfd_err cluster_open(cfd_store *st, const cfd_store_opts *opts, char *err
                            .user = st->user,
                            .password = st->password,
                            .timeout_ms = st->timeout_ms};
+    if (opts->cluster_wait_replicas > 0 &&
+        (opts->cluster_wait_timeout_ms <= 0 ||
+         opts->cluster_wait_timeout_ms >= st->timeout_ms)) {
+        snprintf(errstr, errstr_size,
+                 "redis.cluster_wait_timeout (%" PRId64 " ms) must be above 0 and below "
+                 "redis.timeout "
+                 "(%" PRId64 " ms), or the connection times out before WAIT answers",
+                 opts->cluster_wait_timeout_ms, st->timeout_ms);
+        return CFD_ERR_CONFIG;
+    }
+    st->part_how = (cfd_cluster_how){.refuse_moved = true};
+    st->commit_how = (cfd_cluster_how){.refuse_moved = true,
+                                       .wait_replicas = opts->cluster_wait_replicas,
+                                       .wait_timeout_ms = opts->cluster_wait_timeout_ms};
     bool not_cluster = false;
     if (!(st->cl = cfd_cluster_new(&co, &not_cluster, errstr, errstr_size))) {
         if (not_cluster)

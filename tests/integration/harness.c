@@ -1138,15 +1138,18 @@ static int cluster_free_port(void)
     return -1;
 }
 
+/* A cluster node's options; a replica's first sync starts at once, not after the
+ * default 5 s delay. */
+static char *cluster_extra[] = {
+    "--cluster-enabled",     "yes",        "--cluster-node-timeout",     "1000",
+    "--cluster-config-file", "nodes.conf", "--repl-diskless-sync-delay", "0"};
+
 int h_cluster_start(h_env *env, int masters, int replicas)
 {
     char cli[H_PATH_MAX], log[H_PATH_MAX], reps[16];
     char addrs[H_MAX_CLUSTER_NODES][24];
     char *argv[H_MAX_CLUSTER_NODES + 16];
-    /* A replica's first sync starts at once, not after the default 5 s delay. */
-    char *extra[] = {
-        "--cluster-enabled",     "yes",        "--cluster-node-timeout",     "1000",
-        "--cluster-config-file", "nodes.conf", "--repl-diskless-sync-delay", "0"};
+    char **extra = cluster_extra;
     int n = masters * (1 + replicas), argc = 0;
 
     if (env->n_cluster > 0 || masters < 3 || replicas < 0 || n > H_MAX_CLUSTER_NODES) {
@@ -1176,7 +1179,7 @@ int h_cluster_start(h_env *env, int masters, int replicas)
             if ((env->cluster_port[i] = cluster_free_port()) < 0)
                 return -1;
             rc = redis_spawn_at(env, env->cluster_port[i], dir, log, &env->cluster[i],
-                                extra, (int)(sizeof(extra) / sizeof(extra[0])));
+                                extra, (int)(sizeof(cluster_extra) / sizeof(extra[0])));
         }
         if (rc != 0)
             return -1;
@@ -1260,6 +1263,18 @@ int h_cluster_kill(h_env *env, int idx)
 {
     return idx >= 0 && idx < env->n_cluster ? proc_stop(&env->cluster[idx], SIGKILL, 5000)
                                             : -1;
+}
+
+int h_cluster_restart(h_env *env, int idx)
+{
+    char dir[H_PATH_MAX], log[H_PATH_MAX];
+    if (idx < 0 || idx >= env->n_cluster || h_cluster_alive(env, idx))
+        return -1;
+    snprintf(dir, sizeof(dir), "%s/cluster-%d", env->dir, idx);
+    snprintf(log, sizeof(log), "%s/redis.log", dir);
+    return redis_spawn_at(env, env->cluster_port[idx], dir, log, &env->cluster[idx],
+                          cluster_extra,
+                          (int)(sizeof(cluster_extra) / sizeof(cluster_extra[0])));
 }
 
 bool h_cluster_alive(h_env *env, int idx)

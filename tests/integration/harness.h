@@ -113,6 +113,11 @@ redisContext *h_cluster_connect(h_env *env, int idx);
 /* Kills node idx with SIGKILL. @returns 0, or -1 when it was not running. */
 int h_cluster_kill(h_env *env, int idx);
 
+/* Starts node idx again after h_cluster_kill(), on its port with its nodes.conf: a
+ * master that failed over comes back as its successor's replica.
+ * @returns 0, or -1 (running, or it did not start). */
+int h_cluster_restart(h_env *env, int idx);
+
 /* @returns true while node idx runs. */
 bool h_cluster_alive(h_env *env, int idx);
 
