@@ -244,6 +244,17 @@ typedef enum cfd_violation_code {
 #define CFD_VIOLATION_COUNT 9
 
 /* @returns a static upper-case name such as "STATE_CLOSED"; "?" when out of range. */
+/* The latest instant confirmd takes: 9999-12-31T23:59:59.999Z. Every time it reads
+ * from outside lies in [0, CFD_TIME_MAX_MS], so sums and differences of times and
+ * durations cannot overflow. */
+#define CFD_TIME_MAX_MS INT64_C(253402300799999)
+
+/* @returns true when ms is 0 (none) or an instant in (0, CFD_TIME_MAX_MS]. */
+static inline bool cfd_time_valid(int64_t ms)
+{
+    return ms >= 0 && ms <= CFD_TIME_MAX_MS;
+}
+
 const char *cfd_state_name(cfd_state s);
 const char *cfd_milestone_name(cfd_milestone m);
 const char *cfd_metric_name(cfd_metric m);

@@ -73,6 +73,14 @@ cfd_err cfd_codec_city_report_decode(const void *buf, size_t len, cfd_city_repor
         confirmd__v1__city_report__free_unpacked(pb, NULL);
         return CFD_ERR_MISSING_FIELD;
     }
+    const char *bad = !cfd_time_valid(pb->reported_at_ms) ? "reported_at_ms"
+                      : !cfd_time_valid(pb->ended_at_ms)  ? "ended_at_ms"
+                                                          : NULL;
+    if (bad) {
+        snprintf(errstr, errstr_size, "city report %s out of range", bad);
+        confirmd__v1__city_report__free_unpacked(pb, NULL);
+        return CFD_ERR_INVALID_VALUE;
+    }
     report_in(pb, out);
     out->incident = 0;
     confirmd__v1__city_report__free_unpacked(pb, NULL);
@@ -121,7 +129,15 @@ cfd_err cfd_codec_city_state_decode(const void *buf, size_t len, cfd_city_state 
     st->reports = cfd_xcalloc(pb->n_reports + 1, sizeof(*st->reports));
     st->cap_reports = pb->n_reports + 1;
     for (size_t i = 0; i < pb->n_reports; i++) {
-        /* Kept sorted and unique by work order, or merging would misplace. */
+        /* Kept sorted and unique by work order, or merging would misplace; times in
+         * range, or the rule's arithmetic would overflow. */
+        if (!cfd_time_valid(pb->reports[i]->reported_at_ms) ||
+            !cfd_time_valid(pb->reports[i]->ended_at_ms)) {
+            snprintf(errstr, errstr_size, "CityState report time out of range");
+            cfd_city_state_destroy(st);
+            confirmd__v1__city_state__free_unpacked(pb, NULL);
+            return CFD_ERR_DECODE;
+        }
         if (!codec_opt(pb->reports[i]->work_order) ||
             (i > 0 &&
              strcmp(pb->reports[i - 1]->work_order, pb->reports[i]->work_order) >= 0)) {

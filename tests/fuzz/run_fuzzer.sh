@@ -26,7 +26,9 @@ mkdir -p "$work/corpus" "$artifacts"
 cp "$corpus"/* "$work/corpus/"
 
 status=0
+# libFuzzer's own exit status for a finding is 77, which ctest would read as skipped.
 "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -error_exitcode=1 -timeout_exitcode=1 \
     -print_final_stats=1 -artifact_prefix="$artifacts/$name-" "$work/corpus" \
     >"$work/log" 2>&1 || status=$?
 grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added)' \
