@@ -18,7 +18,6 @@
 #include "confirmd/log.h"
 
 #define MOD "board"
-#define BOARD_CACHE_MS 1000
 #define DAY_MS (24 * 3600 * 1000LL)
 
 /* A work order's level on the board, most urgent first. */
@@ -358,13 +357,14 @@ static char *build(cfd_board *b, size_t *len, char *errstr, size_t errstr_size)
     return text;
 }
 
-char *cfd_board_json(cfd_board *b, size_t *len, char *errstr, size_t errstr_size)
+char *cfd_board_json(cfd_board *b, int64_t max_age_ms, size_t *len, char *errstr,
+                     size_t errstr_size)
 {
     int64_t now = cfd_monotonic_ms();
     char *copy = NULL;
 
     pthread_mutex_lock(&b->lock);
-    if (!b->json || now - b->built_mono_ms >= BOARD_CACHE_MS) {
+    if (!b->json || now - b->built_mono_ms >= max_age_ms) {
         const cfd_store_opts opts = cfd_config_store_opts(b->cfg);
         char *fresh = NULL;
         if (!b->in)
@@ -382,11 +382,21 @@ char *cfd_board_json(cfd_board *b, size_t *len, char *errstr, size_t errstr_size
         }
     }
     /* A failed rebuild serves nothing stale: the page shows the error. */
-    if (b->json && now - b->built_mono_ms < BOARD_CACHE_MS) {
+    if (b->json && now - b->built_mono_ms < max_age_ms) {
         *len = b->len;
         copy = cfd_xmalloc(b->len + 1);
         memcpy(copy, b->json, b->len + 1);
     }
     pthread_mutex_unlock(&b->lock);
     return copy;
+}
+
+char *cfd_board_error_json(const char *errstr, size_t *len)
+{
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "error", json_object_new_string(errstr));
+    char *text = cfd_xstrdup(json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
+    json_object_put(e);
+    *len = strlen(text);
+    return text;
 }

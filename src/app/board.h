@@ -39,11 +39,20 @@ cfd_board *cfd_board_new(const cfd_config *cfg, const cfd_policy *pol);
 /* NULL-safe. */
 void cfd_board_destroy(cfd_board *b);
 
+/* How old a board GET /api/board may be served. */
+#define CFD_BOARD_CACHE_MS 1000
+
 /*
- * The board as JSON, built again when the last one is older than a second.
+ * The board as JSON, built again when the last one is max_age_ms old or older
+ * (CFD_BOARD_CACHE_MS for a request; the event stream asks for fresher ones).
  * @returns a malloc'd copy (its length in *len), or NULL with errstr filled when Redis
  * did not answer (the next call connects again).
  */
-char *cfd_board_json(cfd_board *b, size_t *len, char *errstr, size_t errstr_size);
+char *cfd_board_json(cfd_board *b, int64_t max_age_ms, size_t *len, char *errstr,
+                     size_t errstr_size);
+
+/* The answer when the board cannot be built: {"error": errstr}.
+ * @returns it, malloc'd (its length in *len). */
+char *cfd_board_error_json(const char *errstr, size_t *len);
 
 #endif

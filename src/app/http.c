@@ -14,17 +14,21 @@
 #include <json-c/json.h>
 #include <microhttpd.h>
 
+#include "board_stream.h"
 #include "confirmd/alloc.h"
 #include "confirmd/clock.h"
 #include "confirmd/config.h"
 #include "confirmd/log.h"
 
 #define MOD "http"
+/* Board streams (board_stream.h) leave this many for scrapes and probes. */
+#define HTTP_MAX_CONNECTIONS (CFD_BOARD_STREAM_MAX + 8)
 
 struct cfd_http {
     struct MHD_Daemon *daemon;
     cfd_metrics *metrics;
-    cfd_board *board; /* NULL: no wallboard */
+    cfd_board *board;         /* NULL: no wallboard */
+    cfd_board_stream *stream; /* its event stream; NULL: the page polls */
     int64_t max_stall_ms;
 };
 
@@ -59,29 +63,29 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status,
     return reply(c, status, cfd_xstrdup(text), strlen(text), "text/plain; charset=utf-8");
 }
 
-/* The wallboard: its JSON (503 with the reason when Redis did not answer) and its
- * embedded page. */
-static enum MHD_Result on_board(cfd_board *b, struct MHD_Connection *c, const char *url)
+/* The wallboard: its JSON (503 with the reason when Redis did not answer), its event
+ * stream and its embedded page. */
+static enum MHD_Result on_board(cfd_http *h, struct MHD_Connection *c, const char *url)
 {
     if (strcmp(url, "/api/board") == 0) {
         char errstr[512];
         size_t len = 0;
-        char *json = cfd_board_json(b, &len, errstr, sizeof(errstr));
+        char *json =
+            cfd_board_json(h->board, CFD_BOARD_CACHE_MS, &len, errstr, sizeof(errstr));
         if (json)
             return reply(c, MHD_HTTP_OK, json, len, "application/json");
-        json_object *e = json_object_new_object();
-        json_object_object_add(e, "error", json_object_new_string(errstr));
-        char *text = cfd_xstrdup(json_object_to_json_string(e));
-        json_object_put(e);
-        return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, text, strlen(text),
-                     "application/json");
+        json = cfd_board_error_json(errstr, &len);
+        return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, json, len, "application/json");
     }
+    if (strcmp(url, "/api/board/events") == 0 && h->stream)
+        return cfd_board_stream_serve(h->stream, c);
     const cfd_board_file *f = cfd_board_file_find(url);
     if (f)
         return reply_mem(c, MHD_HTTP_OK, (void *)f->data, f->len, f->type,
                          MHD_RESPMEM_PERSISTENT);
     return reply_text(c, MHD_HTTP_NOT_FOUND,
-                      "not found: try /board, /api/board, /metrics, /healthz, /readyz\n");
+                      "not found: try /board, /api/board, /api/board/events, /metrics, "
+                      "/healthz, /readyz\n");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -112,7 +116,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, line);
     }
     if (h->board)
-        return on_board(h->board, c, url);
+        return on_board(h, c, url);
     return reply_text(c, MHD_HTTP_NOT_FOUND,
                       "not found: try /metrics, /healthz, /readyz\n");
 }
@@ -151,23 +155,31 @@ cfd_http *cfd_http_new(const char *listen, cfd_metrics *m, cfd_board *board,
     h->metrics = m;
     h->board = board;
     h->max_stall_ms = max_stall_ms;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    /* One thread answers every request; a board's event stream waits suspended. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (board)
+        h->stream = cfd_board_stream_new(board);
     errno = 0;
     h->daemon = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)16, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)10, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_EXTERNAL_LOGGER, on_log,
+        NULL, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!h->daemon) {
         snprintf(errstr, errstr_size, "metrics.listen: cannot listen on %s%s%s", listen,
                  errno ? ": " : "", errno ? strerror(errno) : "");
+        cfd_board_stream_close(h->stream);
+        cfd_board_stream_destroy(h->stream);
         free(h);
         return NULL;
     }
     cfd_info(MOD, "serving /metrics, /healthz and /readyz%s on %s",
-             board ? ", the wallboard (/board, /api/board)" : "", listen);
+             board ? ", the wallboard (/board, /api/board, /api/board/events)" : "",
+             listen);
     return h;
 }
 
@@ -175,6 +187,8 @@ void cfd_http_destroy(cfd_http *h)
 {
     if (!h)
         return;
+    cfd_board_stream_close(h->stream);
     MHD_stop_daemon(h->daemon);
+    cfd_board_stream_destroy(h->stream);
     free(h);
 }

@@ -2,8 +2,9 @@
  * The worker's HTTP endpoints, served by libmicrohttpd in a thread of its own from a
  * cfd_metrics the worker publishes to: GET /metrics (Prometheus text format),
  * /healthz (the process answers: 200) and /readyz (200 when cfd_metrics_ready(), else
- * 503 with the reason); with a board, the wallboard: GET /api/board, and its page at
- * / and /board (board.h). Nothing here ever waits on the worker.
+ * 503 with the reason); with a board, the wallboard: GET /api/board, its events
+ * (board_stream.h) and its page at / and /board (board.h). Nothing here ever waits on
+ * the worker.
  */
 #ifndef CFD_APP_HTTP_H
 #define CFD_APP_HTTP_H

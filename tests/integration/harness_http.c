@@ -21,24 +21,36 @@ void h_http_reply_free(h_http_reply *r)
     r->body = NULL;
 }
 
-/* GETs (or sends method) path on 127.0.0.1:port; one request per connection. */
-h_http_reply h_http_request(int port, const char *method, const char *path)
+/* Connects to 127.0.0.1:port (reads time out after 5 s) and sends method path.
+ * @returns the connection, or -1. */
+static int send_request(int port, const char *method, const char *path)
 {
-    h_http_reply r = {0, NULL};
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     struct timeval tv = {.tv_sec = 5};
     char req[256];
-    size_t len = 0, cap = 4096;
-    char *buf = malloc(cap);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
 
     inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
-        goto out;
     int n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: localhost\r\n\r\n", method,
                      path);
-    if (write(fd, req, (size_t)n) != n)
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+        write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* GETs (or sends method) path on 127.0.0.1:port; one request per connection. */
+h_http_reply h_http_request(int port, const char *method, const char *path)
+{
+    h_http_reply r = {0, NULL};
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    int fd = send_request(port, method, path);
+
+    if (fd < 0)
         goto out;
     for (;;) {
         if (len + 1 >= cap)
@@ -54,7 +66,8 @@ h_http_reply h_http_request(int port, const char *method, const char *path)
         r.status = 0;
     r.body = strdup(body ? body + 4 : "");
 out:
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     free(buf);
     if (!r.body)
         r.body = strdup("");
@@ -72,4 +85,25 @@ h_http_reply h_http_wait(int port, const char *path, int want, int timeout_ms)
         h_http_reply_free(&r);
         usleep(50 * 1000);
     }
+}
+
+int h_http_stream_open(int port, const char *path, int *status)
+{
+    char head[4096];
+    size_t len = 0;
+    int fd = send_request(port, "GET", path);
+
+    *status = 0;
+    if (fd < 0)
+        return -1;
+    /* A byte at a time: what follows the head is the caller's. */
+    while (len + 1 < sizeof(head) && read(fd, head + len, 1) == 1) {
+        head[++len] = '\0';
+        if (len >= 4 && memcmp(head + len - 4, "\r\n\r\n", 4) == 0) {
+            sscanf(head, "HTTP/1.%*d %d", status);
+            return fd;
+        }
+    }
+    close(fd);
+    return -1;
 }

@@ -18,4 +18,9 @@ h_http_reply h_http_request(int port, const char *method, const char *path);
 /* Repeats GET path until it answers want (0: anything), at most timeout_ms. */
 h_http_reply h_http_wait(int port, const char *path, int want, int timeout_ms);
 
+/* Sends GET path on a connection of its own and reads the answer's head: for a
+ * response that streams (server-sent events). @returns the connection (the caller
+ * reads the body and closes it) with the status in *status, or -1. */
+int h_http_stream_open(int port, const char *path, int *status);
+
 #endif

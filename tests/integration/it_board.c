@@ -2,9 +2,11 @@
  * The NOC wallboard on real parts: a worker with metrics.listen set, fed the
  * scenario of h_send_open_orders() on the simulated clock. GET /api/board is checked
  * at three instants (the right orders, levels, order of urgency, breaches and
- * escalations, today's compliance, no customer data); then the page is opened in
- * headless Chromium, driven over its DevTools pipe, and a breach that happens after
- * the page loaded must appear in its DOM without a reload. The DOM and a screenshot
+ * escalations, today's compliance, no customer data); /api/board/events is read raw
+ * (events parsed, a breach pushed within a second, the streams bounded, /metrics
+ * answered meanwhile); then the page is opened in headless Chromium, driven over its
+ * DevTools pipe: it must be on the event stream, and a breach that happens after the
+ * page loaded must appear in its DOM without a reload, within a second. The DOM and a screenshot
  * are kept under the build tree (test-artifacts/). Without chromium the page test is
  * skipped and the program exits 77.
  */
@@ -227,6 +229,157 @@ static void test_api(void **state)
     assert_int_equal(h_pii_hits(h_worker_log_path(env, 0)), 0);
 }
 
+/* --- the event stream ---------------------------------------------------------------- */
+
+#define STREAM_MAX 8 /* CFD_BOARD_STREAM_MAX (src/app/board_stream.h) */
+
+/* An open /api/board/events and what was read of it and not parsed yet. */
+typedef struct sse {
+    int fd;
+    char buf[1 << 16];
+    size_t len;
+} sse;
+
+static void sse_open(sse *e, int port)
+{
+    int status = 0;
+    e->len = 0;
+    e->fd = h_http_stream_open(port, "/api/board/events", &status);
+    assert_true(e->fd >= 0);
+    assert_int_equal(status, 200);
+}
+
+/* Reads events until one named name comes (timeout_ms at most), as the standard
+ * says: "field: value" lines, a blank line ends the event, ":" starts a comment.
+ * @returns its data (malloc'd) with its id in *id, or NULL on timeout. */
+static char *sse_next(sse *e, const char *name, uint64_t *id, int timeout_ms)
+{
+    int64_t until = h_now_ms() + timeout_ms;
+    for (;;) {
+        char *end = e->len ? strstr(e->buf, "\n\n") : NULL;
+        while (end) {
+            char event[64] = "message", *data = NULL;
+            *end = '\0';
+            for (char *save = NULL, *line = strtok_r(e->buf, "\n", &save); line;
+                 line = strtok_r(NULL, "\n", &save)) {
+                if (strncmp(line, "event: ", 7) == 0)
+                    snprintf(event, sizeof(event), "%s", line + 7);
+                else if (strncmp(line, "data: ", 6) == 0)
+                    data = strdup(line + 6);
+                else if (strncmp(line, "id: ", 4) == 0)
+                    *id = strtoull(line + 4, NULL, 10);
+                else if (line[0] != ':' && strncmp(line, "retry: ", 7) != 0)
+                    fail_msg("not an event stream line: %s", line);
+            }
+            size_t used = (size_t)(end + 2 - e->buf);
+            memmove(e->buf, end + 2, e->len - used + 1);
+            e->len -= used;
+            if (data && strcmp(event, name) == 0)
+                return data;
+            free(data);
+            end = e->len ? strstr(e->buf, "\n\n") : NULL;
+        }
+        int left = (int)(until - h_now_ms());
+        struct pollfd p = {.fd = e->fd, .events = POLLIN};
+        if (left <= 0 || poll(&p, 1, left) <= 0)
+            return NULL;
+        ssize_t got = read(e->fd, e->buf + e->len, sizeof(e->buf) - e->len - 1);
+        assert_true(got > 0);
+        e->len += (size_t)got;
+        e->buf[e->len] = '\0';
+    }
+}
+
+/* The next board of e whose clock reads now_ms and that has n breaches. */
+static json_object *sse_board(sse *e, int64_t now_ms, size_t n_breaches, uint64_t *id)
+{
+    int64_t until = h_now_ms() + 30000;
+    while (h_now_ms() < until) {
+        char *data = sse_next(e, "board", id, 30000);
+        assert_non_null(data);
+        json_object *doc = json_tokener_parse(data);
+        free(data);
+        assert_non_null(doc);
+        if (jint(doc, "now_ms") == now_ms &&
+            json_object_array_length(jarr(doc, "breaches")) == n_breaches)
+            return doc;
+        json_object_put(doc);
+    }
+    fail_msg("no board at %lld with %zu breaches on the stream", (long long)now_ms,
+             n_breaches);
+    return NULL;
+}
+
+/* The raw stream: events parsed as the standard says, a new board pushed within a
+ * second of a breach, at most STREAM_MAX streams, and /metrics, /readyz and
+ * /api/board still answered while they are connected. */
+static void test_stream(void **state)
+{
+    h_env *env = *state;
+    int port = feed(env);
+    assert_int_equal(h_set_sim_clock(env, T0 + 20 * MIN), 0);
+    h_wait_timer_after(env, "WO-C2", T0 + 20 * MIN);
+
+    sse streams[STREAM_MAX];
+    uint64_t id = 0, first_id;
+    sse_open(&streams[0], port);
+    json_object *doc = sse_board(&streams[0], T0 + 20 * MIN, 0, &id);
+    assert_int_equal(json_object_array_length(jarr(doc, "open")), 2);
+    json_object_put(doc);
+    assert_true(id > 0);
+    first_id = id;
+
+    for (int i = 1; i < STREAM_MAX; i++)
+        sse_open(&streams[i], port);
+    int status = 0;
+    int extra = h_http_stream_open(port, "/api/board/events", &status);
+    assert_int_equal(status, 503);
+    close(extra);
+    int64_t t = h_now_ms();
+    for (int k = 0; k < 3; k++) {
+        h_http_reply r = h_http_request(port, "GET", "/metrics");
+        assert_int_equal(r.status, 200);
+        assert_non_null(strstr(r.body, "# TYPE"));
+        h_http_reply_free(&r);
+        r = h_http_request(port, "GET", "/readyz");
+        assert_int_equal(r.status, 200);
+        h_http_reply_free(&r);
+    }
+    printf("3 x /metrics and /readyz with %d board streams open: %lld ms\n", STREAM_MAX,
+           (long long)(h_now_ms() - t));
+    h_http_reply r = h_http_request(port, "GET", "/api/board");
+    assert_int_equal(r.status, 200);
+    h_http_reply_free(&r);
+
+    /* The breach: on every stream within a second of its alert. */
+    assert_int_equal(h_set_sim_clock(env, T0 + 40 * MIN), 0);
+    h_wait_timer_after(env, "WO-C2", T0 + 40 * MIN);
+    t = h_now_ms();
+    doc = sse_board(&streams[0], T0 + 40 * MIN, 1, &id);
+    int64_t took = h_now_ms() - t;
+    printf("breach on the stream %lld ms after the worker applied it\n", (long long)took);
+    assert_true(took <= 1000);
+    assert_true(id > first_id);
+    assert_string_equal(jstr(row(doc, "breaches", 0), "work_order"), "WO-C2");
+    json_object_put(doc);
+    for (int i = 1; i < STREAM_MAX; i++) {
+        json_object_put(sse_board(&streams[i], T0 + 40 * MIN, 1, &id));
+        close(streams[i].fd);
+    }
+    /* A stream that closed frees its place. */
+    status = 0;
+    int64_t until = h_now_ms() + 5000;
+    while (status != 200 && h_now_ms() < until) {
+        extra = h_http_stream_open(port, "/api/board/events", &status);
+        if (extra >= 0)
+            close(extra);
+        if (status != 200)
+            usleep(100 * 1000);
+    }
+    assert_int_equal(status, 200);
+    close(streams[0].fd);
+}
+
 /* --- headless Chromium over its DevTools pipe ----------------------------------------- */
 
 /* A browser started with --remote-debugging-pipe: it reads commands on its fd 3 and
@@ -371,7 +524,7 @@ static char *browser_wait(browser *b, const char *expression, const char *needle
         if (strstr(v, needle) || h_now_ms() >= until)
             return v;
         free(v);
-        usleep(200 * 1000);
+        usleep(50 * 1000);
     }
 }
 
@@ -422,6 +575,7 @@ static size_t base64_decode(char *text)
 
 #define OPEN_ROWS "document.getElementById('open').innerHTML"
 #define BREACH_ROWS "document.getElementById('breaches').innerHTML"
+#define TRANSPORT "document.body.dataset.transport || ''"
 
 static void test_page(void **state)
 {
@@ -458,11 +612,19 @@ static void test_page(void **state)
     char *before = browser_eval(&b, BREACH_ROWS);
     assert_null(strstr(before, "WO-C2"));
     free(before);
+    char *transport = browser_wait(&b, TRANSPORT, "sse", 5000);
+    assert_string_equal(transport, "sse"); /* pushed, not polled */
+    free(transport);
 
-    /* The breach happens while the page is open: it shows up by itself. */
+    /* The breach happens while the page is open: it shows up by itself, within a
+     * second of the worker applying it. */
     assert_int_equal(h_set_sim_clock(env, T0 + 40 * MIN), 0);
     h_wait_timer_after(env, "WO-C2", T0 + 40 * MIN);
+    int64_t t = h_now_ms();
     char *after = browser_wait(&b, BREACH_ROWS, "data-order=\"WO-C2\"", 30000);
+    int64_t took = h_now_ms() - t;
+    printf("breach on the page %lld ms after the worker applied it\n", (long long)took);
+    assert_true(took <= 1000);
     if (!strstr(after, "<tr class=\"breached\" data-order=\"WO-C2\">"))
         fail_msg("no breach of WO-C2 on the page: %s", after);
     assert_non_null(strstr(after, "contact"));
@@ -474,6 +636,9 @@ static void test_page(void **state)
     char *status = browser_eval(&b, "document.getElementById('status').textContent");
     assert_string_equal(status, "live");
     free(status);
+    transport = browser_eval(&b, TRANSPORT);
+    assert_string_equal(transport, "sse");
+    free(transport);
 
     /* The artifacts: the DOM and a screenshot. */
     mkdir(ARTIFACTS, 0755);
@@ -499,6 +664,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_api, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_stream, h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_page, h_setup_redis_broker, h_teardown_env),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,6 @@
-/* The wallboard: polls /api/board every second and counts down between polls. */
+/* The wallboard: takes each board the server pushes on /api/board/events (server-sent
+ * events), or polls /api/board every second when the stream fails, and counts down
+ * in between. document.body's data-transport says which: "sse" or "poll". */
 "use strict";
 
 let board = null;     /* the last /api/board answer */
@@ -91,22 +93,64 @@ function render() {
   }, 5);
 }
 
+function transport(t) { document.body.dataset.transport = t; }
+
+function take(body) {
+  board = body;
+  fetchedAt = Date.now();
+  $("status").textContent = "live";
+  $("status").className = "";
+  render();
+}
+
+function stale(message) {
+  $("status").textContent = `stale: ${message}`;
+  $("status").className = "stale";
+  render();
+}
+
 async function poll() {
   try {
     const r = await fetch("/api/board", {cache: "no-store"});
     const body = await r.json();
     if (!r.ok) throw new Error(body.error || r.statusText);
-    board = body;
-    fetchedAt = Date.now();
-    $("status").textContent = "live";
-    $("status").className = "";
+    take(body);
   } catch (e) {
-    $("status").textContent = `stale: ${e.message}`;
-    $("status").className = "stale";
+    stale(e.message);
   }
-  render();
 }
 
-poll();
-setInterval(poll, 1000);
+let pollTimer = null;
+
+function startPolling() {
+  transport("poll");
+  if (pollTimer) return;
+  poll();
+  pollTimer = setInterval(poll, 1000);
+}
+
+function stopPolling() {
+  clearInterval(pollTimer);
+  pollTimer = null;
+}
+
+/* The stream; a browser reconnects by itself after a dropped connection, and polls
+ * meanwhile. Refused for good (too many streams, an older worker): polling, and the
+ * stream again in a minute. */
+function stream() {
+  if (!window.EventSource) return startPolling();
+  const es = new EventSource("/api/board/events");
+  es.addEventListener("board", (e) => {
+    stopPolling();
+    transport("sse");
+    take(JSON.parse(e.data));
+  });
+  es.addEventListener("unavailable", (e) => stale(JSON.parse(e.data).error));
+  es.onerror = () => {
+    startPolling();
+    if (es.readyState === EventSource.CLOSED) setTimeout(stream, 60000);
+  };
+}
+
+stream();
 setInterval(render, 250);
