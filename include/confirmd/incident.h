@@ -122,4 +122,10 @@ void cfd_incident_alert_init(cfd_alert *a, const char *owner, const char *city,
 /* @returns "INCIDENT_STATUS_OPEN" etc.; "?" when out of range. */
 const char *cfd_incident_status_name(cfd_incident_status s);
 
+/* @returns "INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION" etc.; "?" when out of range. */
+const char *cfd_incident_kind_name(cfd_incident_kind k);
+
+/* @returns "INCIDENT_RULE_IMPORTANT_CUSTOMER" etc.; "?" when out of range. */
+const char *cfd_incident_rule_name(cfd_incident_rule r);
+
 #endif

@@ -14,6 +14,7 @@
 #include "confirmd/clock.h"
 #include "confirmd/codec.h"
 #include "confirmd/duty.h"
+#include "confirmd/incident.h"
 #include "confirmd/inspect.h"
 #include "confirmd/log.h"
 
@@ -61,6 +62,7 @@ typedef struct board_scan {
     int64_t now_ms, day_start_ms;
     board_rows open, breaches;
     json_object *severe;
+    json_object *incidents; /* open severe-fault incidents, each with its orders */
     int unreadable;
     /* today's duties that ended: [tier][metric][0 met, 1 breached] */
     int64_t compliance[CFD_TIER_COUNT][CFD_METRIC_COUNT][2];
@@ -169,6 +171,37 @@ static void count_today(board_scan *s, const cfd_record *rec, const cfd_duty *al
     }
 }
 
+/* rec's open incident (INC-<order>) with rec as its one work order, at level. */
+static void add_incident(board_scan *s, const cfd_record *rec, board_level level)
+{
+    cfd_incident_view v;
+    char id[160];
+    json_object *inc = json_object_new_object(), *orders = json_object_new_array();
+    json_object *o = order_json(rec);
+
+    cfd_incident_judge(rec, s->now_ms, &v);
+    snprintf(id, sizeof id, "INC-%s", rec->work_order);
+    json_object_object_add(inc, "incident_id", json_object_new_string(id));
+    json_object_object_add(inc, "kind",
+                           json_object_new_string(cfd_incident_kind_name(
+                               CFD_INCIDENT_IMPORTANT_CUSTOMER_INTERRUPTION)));
+    json_object_object_add(inc, "rule",
+                           json_object_new_string(cfd_incident_rule_name(v.rule)));
+    json_object_object_add(
+        inc, "city", json_object_new_string(rec->customer.city ? rec->customer.city : ""));
+    json_object_object_add(inc, "started_at_ms", json_object_new_int64(v.started_at_ms));
+    json_object_object_add(inc, "opened_at_ms", json_object_new_int64(v.opens_at_ms));
+    json_object_object_add(
+        inc, "excluded_from_assessment",
+        json_object_new_boolean(rec->alerts_sent & CFD_ALERT_BIT_INCIDENT_EXCLUDED));
+    json_object_object_add(o, "work_order", json_object_new_string(rec->work_order));
+    json_object_object_add(o, "state", json_object_new_string(cfd_state_name(rec->state)));
+    json_object_object_add(o, "level", json_object_new_string(level_names[level]));
+    json_object_array_add(orders, o);
+    json_object_object_add(inc, "work_orders", orders);
+    json_object_array_add(s->incidents, inc);
+}
+
 static void scan_record(board_scan *s, int32_t part, const cfd_record *rec)
 {
     cfd_duty all[CFD_METRIC_COUNT];
@@ -225,6 +258,21 @@ static void scan_record(board_scan *s, int32_t part, const cfd_record *rec)
     json_object_object_add(o, "left_ms",
                            json_object_new_int64(row->owes ? all[m].left_ms : 0));
     json_object_object_add(o, "breaches", json_object_new_int(breaches));
+    if (severe_fault_open(rec))
+        add_incident(s, rec, level);
+}
+
+/* The oldest incident first, then by id. */
+static int by_opening(const void *a, const void *b)
+{
+    json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
+    int64_t tx = json_object_get_int64(json_object_object_get(x, "opened_at_ms"));
+    int64_t ty = json_object_get_int64(json_object_object_get(y, "opened_at_ms"));
+
+    if (tx != ty)
+        return tx < ty ? -1 : 1;
+    return strcmp(json_object_get_string(json_object_object_get(x, "incident_id")),
+                  json_object_get_string(json_object_object_get(y, "incident_id")));
 }
 
 static int scan_state(int32_t part, const char *order, const void *buf, size_t len,
@@ -318,7 +366,9 @@ static json_object *compliance_json(const board_scan *s)
 /* Builds the board from the store into a new string. */
 static char *build(cfd_board *b, size_t *len, char *errstr, size_t errstr_size)
 {
-    board_scan s = {.pol = b->pol, .severe = json_object_new_array()};
+    board_scan s = {.pol = b->pol,
+                    .severe = json_object_new_array(),
+                    .incidents = json_object_new_array()};
     const cfd_clock system = cfd_clock_system();
     int64_t off_ms = (int64_t)b->pol->utc_offset_min * 60 * 1000;
     int32_t nparts = 0;
@@ -345,6 +395,8 @@ static char *build(cfd_board *b, size_t *len, char *errstr, size_t errstr_size)
     json_object_object_add(doc, "open", rows_json(&s.open));
     json_object_object_add(doc, "breaches", rows_json(&s.breaches));
     json_object_object_add(doc, "severe_faults", s.severe);
+    json_object_array_sort(s.incidents, by_opening);
+    json_object_object_add(doc, "incidents", s.incidents);
     json_object_object_add(doc, "compliance", compliance_json(&s));
     json_object_object_add(doc, "unreadable_states", json_object_new_int(s.unreadable));
     if (!err) {

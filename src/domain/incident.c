@@ -99,18 +99,36 @@ int64_t cfd_incident_next(const cfd_record *rec)
     return v.severe && v.ended_at_ms == 0 ? v.opens_at_ms + 1 : 0;
 }
 
+/* names[v] for 1 <= v < n (the schema's names; 0 is UNSPECIFIED), else "?". */
+static const char *name_of(const char *const *names, size_t n, int v)
+{
+    return v >= 1 && (size_t)v < n ? names[v] : "?";
+}
+
+static const char *const status_names[] = {
+    NULL, "INCIDENT_STATUS_OPEN", "INCIDENT_STATUS_UPDATE", "INCIDENT_STATUS_CLOSED"};
+static const char *const kind_names[] = {NULL,
+                                         "INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION",
+                                         "INCIDENT_KIND_MULTI_CUSTOMER_CITY"};
+static const char *const rule_names[] = {NULL, "INCIDENT_RULE_IMPORTANT_CUSTOMER",
+                                         "INCIDENT_RULE_CROSS_CITY_RENTAL",
+                                         "INCIDENT_RULE_MULTI_CUSTOMER_CITY"};
+
+#define NAME_OF(names, v) name_of(names, sizeof(names) / sizeof(names[0]), (int)(v))
+
 const char *cfd_incident_status_name(cfd_incident_status s)
 {
-    switch (s) {
-    case CFD_INCIDENT_OPEN:
-        return "INCIDENT_STATUS_OPEN";
-    case CFD_INCIDENT_UPDATE:
-        return "INCIDENT_STATUS_UPDATE";
-    case CFD_INCIDENT_CLOSED:
-        return "INCIDENT_STATUS_CLOSED";
-    default:
-        return "?";
-    }
+    return NAME_OF(status_names, s);
+}
+
+const char *cfd_incident_kind_name(cfd_incident_kind k)
+{
+    return NAME_OF(kind_names, k);
+}
+
+const char *cfd_incident_rule_name(cfd_incident_rule r)
+{
+    return NAME_OF(rule_names, r);
 }
 
 static void fill(cfd_incident *inc, cfd_record *rec, const cfd_incident_view *v,

@@ -22,6 +22,20 @@
 
 const char *const h_simulated_clock[] = {"worker.clock=simulated", NULL};
 
+void h_send_important_report(h_env *env, const char *wo, const char *importance, int rental)
+{
+    h_send_json(
+        env,
+        "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
+        "\"event_time_ms\":%lld,\"fault_report\":{\"issuing_unit\":\"Liangping NOC\","
+        "\"customer\":{\"name\":\"重庆某某银行\",\"contact_phone\":\"13800000000\","
+        "\"affected_service\":\"internet dedicated line\",\"city\":\"Chongqing\","
+        "\"customer_id\":\"K-%s\",\"importance\":\"%s\",\"cross_city_rental\":%s},"
+        "\"network\":{\"circuit_id\":\"CQ-%s\"},\"problem_description\":\"line down\","
+        "\"full_interruption\":true}}",
+        wo, wo, (long long)H_T0, wo, importance, rental ? "true" : "false", wo);
+}
+
 void h_send_open_orders(h_env *env)
 {
     h_send_report(env, "WO-C1", "c1-rep", H_T0, "TIER_AAA", 0);

@@ -46,6 +46,13 @@ int64_t h_wait_timer(h_env *env, const char *wo);
  */
 void h_send_open_orders(h_env *env);
 
+/* A fault report (event time H_T0) of an important customer, importance as in the
+ * schema (e.g. "IMPORTANCE_PROVINCE_LEVEL"), whose service is fully interrupted: its
+ * severe-fault incident opens 30 min (a cross-city rental: 8 h) later unrestored. Not
+ * tiered: the general urgency's SLA instants are hours away, so nothing else fires. */
+void h_send_important_report(h_env *env, const char *wo, const char *importance,
+                             int rental);
+
 /* Checks a row of `confirmctl open --json` or of /api/board's "open": its work order,
  * the duty owed next, its deadline, the time left and the next SLA instant. */
 void h_assert_next_duty(json_object *row, const char *wo, const char *metric,

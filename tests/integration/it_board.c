@@ -113,6 +113,12 @@ static bool both_open(json_object *doc)
                0;
 }
 
+/* The board lists an open incident. */
+static bool has_incident(json_object *doc)
+{
+    return json_object_array_length(jarr(doc, "incidents")) > 0;
+}
+
 static json_object *row(json_object *doc, const char *key, size_t i)
 {
     json_object *arr = jarr(doc, key);
@@ -158,6 +164,7 @@ static void test_api(void **state)
     assert_string_equal(jstr(o, "city"), "Chongqing");
     assert_int_equal(json_object_array_length(jarr(doc, "breaches")), 0);
     assert_int_equal(json_object_array_length(jarr(doc, "severe_faults")), 0);
+    assert_int_equal(json_object_array_length(jarr(doc, "incidents")), 0);
     assert_int_equal(jint(doc, "day_start_ms"), T0 - 12 * 60 * MIN); /* Shanghai */
     json_object_put(doc);
 
@@ -576,6 +583,7 @@ static size_t base64_decode(char *text)
 #define OPEN_ROWS "document.getElementById('open').innerHTML"
 #define BREACH_ROWS "document.getElementById('breaches').innerHTML"
 #define TRANSPORT "document.body.dataset.transport || ''"
+#define INCIDENT_ROWS "document.getElementById('incidents').innerHTML"
 
 static void test_page(void **state)
 {
@@ -589,6 +597,9 @@ static void test_page(void **state)
     assert_int_equal(h_set_sim_clock(env, T0 + 20 * MIN), 0);
     h_wait_timer_after(env, "WO-C2", T0 + 20 * MIN);
     json_object_put(board_at(port, T0 + 20 * MIN, both_open));
+    /* An important customer's line down since T0: its incident opens at T0 + 30 min. */
+    h_send_important_report(env, "WO-S1", "IMPORTANCE_PROVINCE_LEVEL", 0);
+    assert_true(h_wait_timer(env, "WO-S1") > 0);
 
     char url[128], log[512], params[256], path[512];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/board", port);
@@ -639,6 +650,30 @@ static void test_page(void **state)
     transport = browser_eval(&b, TRANSPORT);
     assert_string_equal(transport, "sse");
     free(transport);
+
+    /* The incident that opened meanwhile, with its work order and that order's level:
+     * in the API and on the page. */
+    h_wait_timer_after(env, "WO-S1", T0 + 40 * MIN);
+    json_object *doc = board_at(port, T0 + 40 * MIN, has_incident);
+    json_object *inc = row(doc, "incidents", 0);
+    assert_string_equal(jstr(inc, "incident_id"), "INC-WO-S1");
+    assert_string_equal(jstr(inc, "kind"), "INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION");
+    assert_string_equal(jstr(inc, "rule"), "INCIDENT_RULE_IMPORTANT_CUSTOMER");
+    assert_int_equal(jint(inc, "started_at_ms"), T0);
+    assert_int_equal(jint(inc, "opened_at_ms"), T0 + 30 * MIN);
+    assert_int_equal(json_object_array_length(jarr(inc, "work_orders")), 1);
+    json_object *member = row(inc, "work_orders", 0);
+    assert_string_equal(jstr(member, "work_order"), "WO-S1");
+    assert_string_equal(jstr(member, "level"), "escalated");
+    assert_string_equal(jstr(member, "city"), "Chongqing");
+    assert_int_equal(json_object_array_length(jarr(doc, "incidents")), 1);
+    json_object_put(doc);
+    char *incidents = browser_wait(&b, INCIDENT_ROWS, "data-incident=\"INC-WO-S1\"", 5000);
+    if (!strstr(incidents, "data-incident=\"INC-WO-S1\"") ||
+        !strstr(incidents, "<div class=\"member\" data-order=\"WO-S1\">"
+                           "<span class=\"badge escalated\">escalated</span> WO-S1"))
+        fail_msg("no incident INC-WO-S1 with WO-S1 escalated on the page: %s", incidents);
+    free(incidents);
 
     /* The artifacts: the DOM and a screenshot. */
     mkdir(ARTIFACTS, 0755);

@@ -29,24 +29,6 @@
 #define T0 H_T0
 #define MIN H_MIN
 
-/* A fault report of an important customer; importance as in the schema, e.g.
- * "IMPORTANCE_PROVINCE_LEVEL". Not tiered: the general urgency's SLA instants are
- * hours away, so nothing else fires. */
-static void send_important_report(h_env *env, const char *wo, const char *importance,
-                                  int rental)
-{
-    h_send_json(
-        env,
-        "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
-        "\"event_time_ms\":%lld,\"fault_report\":{\"issuing_unit\":\"Liangping NOC\","
-        "\"customer\":{\"name\":\"重庆某某银行\",\"contact_phone\":\"13800000000\","
-        "\"affected_service\":\"internet dedicated line\",\"city\":\"Chongqing\","
-        "\"customer_id\":\"K-%s\",\"importance\":\"%s\",\"cross_city_rental\":%s},"
-        "\"network\":{\"circuit_id\":\"CQ-%s\"},\"problem_description\":\"line down\","
-        "\"full_interruption\":true}}",
-        wo, wo, (long long)T0, wo, importance, rental ? "true" : "false", wo);
-}
-
 /* Waits until the worker has stored the inventory record of object. */
 static void wait_object(h_env *env, const char *object)
 {
@@ -128,7 +110,7 @@ static void test_open_close_update(void **state)
     h_consumer *al = h_consume_open(env, "confirmd.alerts");
     assert_non_null(inc);
     assert_non_null(al);
-    send_important_report(env, "WO-S1", "IMPORTANCE_PROVINCE_LEVEL", 0);
+    h_send_important_report(env, "WO-S1", "IMPORTANCE_PROVINCE_LEVEL", 0);
     assert_true(h_wait_timer(env, "WO-S1") == T0 + 30 * MIN + 1);
 
     assert_int_equal(h_set_sim_clock(env, T0 + 29 * MIN), 0);
@@ -184,7 +166,7 @@ static void test_rental_waits_8h(void **state)
     assert_true(h_worker_start(env, h_simulated_clock) > 0);
     h_consumer *inc = h_consume_open(env, "confirmd.incidents");
     assert_non_null(inc);
-    send_important_report(env, "WO-S2", "IMPORTANCE_CROSS_CITY", 1);
+    h_send_important_report(env, "WO-S2", "IMPORTANCE_CROSS_CITY", 1);
     assert_true(h_wait_timer(env, "WO-S2") == T0 + 8 * 60 * MIN + 1);
     assert_int_equal(h_set_sim_clock(env, T0 + 31 * MIN), 0);
     expect_none(inc, 2000);

@@ -381,6 +381,27 @@ static void test_rule_named(void **state)
 
 /* A backlog: the restoration arrives late with nothing fired yet; judged at its time,
  * the incident opens and closes at once. */
+/* The names are the schema's (confirmd.v1.IncidentKind, IncidentRule, IncidentStatus). */
+static void test_names(void **state)
+{
+    (void)state;
+    assert_string_equal(cfd_incident_kind_name(CFD_INCIDENT_MULTI_CUSTOMER_CITY),
+                        "INCIDENT_KIND_MULTI_CUSTOMER_CITY");
+    assert_string_equal(
+        cfd_incident_kind_name(CFD_INCIDENT_IMPORTANT_CUSTOMER_INTERRUPTION),
+        "INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION");
+    assert_string_equal(cfd_incident_rule_name(CFD_INCIDENT_RULE_CROSS_CITY_RENTAL),
+                        "INCIDENT_RULE_CROSS_CITY_RENTAL");
+    assert_string_equal(cfd_incident_rule_name(CFD_INCIDENT_RULE_IMPORTANT_CUSTOMER),
+                        "INCIDENT_RULE_IMPORTANT_CUSTOMER");
+    assert_string_equal(cfd_incident_rule_name(CFD_INCIDENT_RULE_MULTI_CUSTOMER_CITY),
+                        "INCIDENT_RULE_MULTI_CUSTOMER_CITY");
+    assert_string_equal(cfd_incident_status_name(CFD_INCIDENT_CLOSED),
+                        "INCIDENT_STATUS_CLOSED");
+    assert_string_equal(cfd_incident_kind_name((cfd_incident_kind)9), "?");
+    assert_string_equal(cfd_incident_rule_name((cfd_incident_rule)9), "?");
+}
+
 static void test_backlog_open_and_close(void **state)
 {
     (void)state;
@@ -437,7 +458,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_judge_table), cmocka_unit_test(test_transitions),
         cmocka_unit_test(test_rule_named),  cmocka_unit_test(test_backlog_open_and_close),
-        cmocka_unit_test(test_next),
+        cmocka_unit_test(test_next),        cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

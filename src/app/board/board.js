@@ -14,8 +14,8 @@ function text(s) {
   return d.innerHTML;
 }
 
-/* "TIER_AAA" -> "AAA", "METRIC_ON_SITE" -> "on site". */
-function tier(t) { return (t || "").replace(/^TIER_/, ""); }
+/* "TIER_AAA" -> "AAA" (no tier: "–"), "METRIC_ON_SITE" -> "on site". */
+function tier(t) { return !t || t === "TIER_UNSPECIFIED" ? "–" : t.replace(/^TIER_/, ""); }
 function metric(m) {
   return m && m !== "METRIC_NONE" ? m.replace(/^METRIC_/, "").toLowerCase().replace(/_/g, " ")
                                   : "–";
@@ -82,9 +82,18 @@ function render() {
       `<td>${text(tier(b.tier))}${gold(b)}</td><td>${text(b.city)}</td>` +
       `<td>${text(b.contractor)}</td></tr>`;
   }, 8);
-  rows("severe", board.severe_faults, (f) =>
-    `<tr class="escalated"><td>${text(f.work_order)}</td><td>${text(f.alarm_object)}</td>` +
-    `<td>${text(tier(f.tier))}${gold(f)}</td><td>${text(f.city)}</td></tr>`, 4);
+  const incidents = board.incidents || [];
+  $("incident-count").textContent = `(${incidents.length})`;
+  rows("incidents", incidents, (i) =>
+    `<tr class="escalated" data-incident="${text(i.incident_id)}">` +
+    `<td>${text(i.incident_id)}</td>` +
+    `<td class="num">${i.started_at_ms ? duration(t - i.started_at_ms) : "–"}</td>` +
+    `<td>${text(i.rule.replace(/^INCIDENT_RULE_/, "").toLowerCase().replace(/_/g, " "))}` +
+    `${i.excluded_from_assessment ? " (excluded)" : ""}</td><td>${text(i.city)}</td>` +
+    `<td>${i.work_orders.map((o) =>
+      `<div class="member" data-order="${text(o.work_order)}">` +
+      `<span class="badge ${o.level}">${o.level.replace("_", " ")}</span> ` +
+      `${text(o.work_order)} · ${text(tier(o.tier))}${gold(o)}</div>`).join("")}</td></tr>`, 5);
   rows("compliance", board.compliance, (c) => {
     const all = c.met + c.breached;
     return `<tr><td>${text(tier(c.tier))}</td><td>${text(metric(c.metric))}</td>` +
