@@ -83,8 +83,10 @@ void cfd_codec_dead_letter_encode(const cfd_dead_letter *dl, uint8_t **buf, size
 cfd_dl_reason cfd_codec_dl_reason(cfd_err err);
 
 /*
- * JSON <-> protobuf, driven by the protobuf-c descriptors (field names as in the
- * .proto; enums by name or number; bytes as base64; int64 as number or string).
+ * JSON <-> protobuf, driven by the protobuf-c descriptors. Takes either form that
+ * cfd_pb_to_json_as prints: field names as in the .proto or in lowerCamelCase
+ * (canonical proto3 JSON); enums by name or number; bytes as base64; 64-bit integers
+ * (and doubles) as numbers or strings.
  * type_name is a short name in package confirmd.v1: "Event", "ConfirmationRecord",
  * "SlaAlert", "Incident", "DeadLetter", "WorkOrderState".
  * @returns CFD_OK, or CFD_ERR_DECODE / CFD_ERR_INVALID_VALUE with errstr filled

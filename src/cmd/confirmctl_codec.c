@@ -29,7 +29,8 @@ static void ctl_codec_usage(FILE *out, const char *cmd)
         dec ? "Reads one protobuf message (all of the input) and prints it as one JSON "
               "line."
             : "Reads one JSON text (all of the input) and writes the protobuf bytes to\n"
-              "stdout.");
+              "stdout. Field names as in the .proto or canonical proto3 JSON\n"
+              "(lowerCamelCase, 64-bit integers as strings).");
 }
 
 int ctl_codec(int argc, char **argv, bool decode)

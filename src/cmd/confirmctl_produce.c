@@ -2,7 +2,9 @@
  * confirmctl produce: JSON lines (a confirmd.v1 message each, Event by default) ->
  * Kafka, keyed by work order (network object, object id), with the idempotent
  * producer. Every line is checked before any is sent. This file knows no field of
- * the schema except the keys and the *_time_ms convention (for --shift-to-now).
+ * the schema except the keys and the *_time_ms convention (for --shift-to-now), which
+ * it reads from the codec's reading of a line: a line may use the .proto field names
+ * or canonical proto3 JSON (what `confirmctl tail --json=proto3` prints).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -29,7 +31,9 @@ static void ctl_produce_usage(FILE *out)
         "Reads JSON lines, one confirmd.v1.Event per line (blank lines and lines\n"
         "starting with # are skipped), and produces them keyed by work_order (by\n"
         "network_object for Alarm, object_id for Circuit) with the idempotent\n"
-        "producer. Every line is checked before anything is sent.\n"
+        "producer. Every line is checked before anything is sent. Field names as\n"
+        "in the .proto or canonical proto3 JSON (lowerCamelCase, 64-bit integers\n"
+        "as strings: what tail --json=proto3 prints).\n"
         "\n"
         "  -b, --brokers LIST     bootstrap servers (host:port,...)\n"
         "  -t, --topic TOPIC      topic (default " CTL_DEFAULT_TOPIC ")\n"
@@ -96,18 +100,43 @@ static void ctl_shift_times(json_object *o, int64_t delta)
 }
 
 /*
+ * A line as a JSON object with the .proto field names, whichever form it came in
+ * (those names or canonical proto3 JSON's lowerCamelCase): the codec's reading of it,
+ * printed back. A line that is no valid message is taken as it is.
+ * @returns the object (the caller puts it), or NULL when the line is no JSON object.
+ */
+static json_object *ctl_line_object(const char *type, const char *line)
+{
+    char errstr[256];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    char *text = NULL;
+
+    if (cfd_json_to_pb(type, line, &buf, &len, errstr, sizeof errstr) == CFD_OK)
+        text = cfd_pb_to_json(type, buf, len, errstr, sizeof errstr);
+    json_object *obj = json_tokener_parse(text ? text : line);
+    free(buf);
+    free(text);
+    if (obj && !json_object_is_type(obj, json_type_object)) {
+        json_object_put(obj);
+        obj = NULL;
+    }
+    return obj;
+}
+
+/*
  * Converts one input line into a message. @returns 0, or -1 with errstr filled when
  * the line is not a valid Event (and --raw-invalid is off).
  */
 static int ctl_line_to_msg(const char *type, char *line, bool shift, int64_t delta,
                            bool raw_invalid, ctl_msg *msg, char *errstr, size_t errstr_size)
 {
-    json_object *obj = json_tokener_parse(line);
+    json_object *obj = ctl_line_object(type, line);
     const char *text = line;
     char *shifted = NULL;
 
     memset(msg, 0, sizeof *msg);
-    if (obj && json_object_is_type(obj, json_type_object)) {
+    if (obj) {
         /* The key that routes the message: work order, network object, object id. */
         const char *key = ctl_json_str(obj, "work_order");
         if (!key || !*key)
@@ -141,15 +170,13 @@ static int ctl_line_to_msg(const char *type, char *line, bool shift, int64_t del
 }
 
 /* @returns the event_time_ms of the first data line that has one, or 0. */
-static int64_t ctl_first_event_time(char **lines, size_t n)
+static int64_t ctl_first_event_time(const char *type, char **lines, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (ctl_skip_line(lines[i]))
             continue;
-        json_object *obj = json_tokener_parse(lines[i]);
-        int64_t t = json_object_is_type(obj, json_type_object)
-                        ? ctl_json_i64(obj, "event_time_ms")
-                        : 0;
+        json_object *obj = ctl_line_object(type, lines[i]);
+        int64_t t = obj ? ctl_json_i64(obj, "event_time_ms") : 0;
         json_object_put(obj);
         if (t)
             return t;
@@ -263,7 +290,7 @@ int ctl_produce(int argc, char **argv)
     in = NULL;
 
     /* Check every line before sending any, so a typo does not send half a file. */
-    int64_t delta = shift ? ctl_now_ms() - ctl_first_event_time(lines, nlines) : 0;
+    int64_t delta = shift ? ctl_now_ms() - ctl_first_event_time(type, lines, nlines) : 0;
     msgs = cfd_xcalloc(nlines, sizeof *msgs);
     int bad = 0;
     for (size_t i = 0; i < nlines; i++) {

@@ -2,12 +2,14 @@
  * JSON <-> protobuf for the confirmd.v1 messages, driven by the protobuf-c
  * descriptors: no code here knows a field of the schema by name.
  *
- * Mapping (a subset of the proto3 JSON mapping, with the .proto field names):
- * enums by name or number (printed by name), 64-bit integers as numbers or strings
- * (printed as numbers), bytes as base64, null as absent. Printing omits scalars at
- * their default value, except members of a oneof, which print whenever set. Printing
- * in the CFD_JSON_PROTO3 form is the canonical mapping: lowerCamelCase names, 64-bit
- * integers as strings, non-finite doubles as "NaN" / "Infinity" / "-Infinity".
+ * Parsing takes both forms: field names as in the .proto or in lowerCamelCase (the
+ * proto3 JSON names; both spellings of one field in one object are an error), enums
+ * by name or number, numbers as JSON numbers or strings (64-bit integers, "NaN",
+ * "Infinity", "-Infinity"), bytes as base64 (either alphabet), null as absent; unknown
+ * fields are an error. Printing omits scalars at their default value, except members
+ * of a oneof, which print whenever set. The CFD_JSON_PROTO form keeps the .proto names
+ * and 64-bit integers as numbers; CFD_JSON_PROTO3 is the canonical mapping:
+ * lowerCamelCase names, 64-bit integers as strings, non-finite doubles as strings.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -151,6 +153,42 @@ static int b64_decode(const char *in, size_t len, uint8_t **out, size_t *out_len
     *out = buf;
     *out_len = n;
     return 0;
+}
+
+/* ---- field names ------------------------------------------------------------------ */
+
+/* The proto3 JSON name of a field: protoc's rule, each letter after an underscore in
+ * upper case and the underscores dropped ("work_order" -> "workOrder"). */
+static const char *json_camel_name(const char *name, char *out, size_t size)
+{
+    size_t n = 0;
+    bool upper = false;
+    for (; *name && n + 1 < size; name++) {
+        if (*name == '_') {
+            upper = true;
+            continue;
+        }
+        out[n++] =
+            upper && *name >= 'a' && *name <= 'z' ? (char)(*name - 'a' + 'A') : *name;
+        upper = false;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* The field of d named key: by its .proto name or its proto3 JSON name (as a proto3
+ * JSON parser must take both). @returns it, or NULL. */
+static const ProtobufCFieldDescriptor *json_field(const ProtobufCMessageDescriptor *d,
+                                                  const char *key)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(d, key);
+    char camel[128];
+
+    for (unsigned i = 0; !f && i < d->n_fields; i++)
+        if (strcmp(json_camel_name(d->fields[i].name, camel, sizeof camel), key) == 0)
+            f = &d->fields[i];
+    return f;
 }
 
 /* ---- JSON -> protobuf ------------------------------------------------------------- */
@@ -421,6 +459,7 @@ static cfd_err json_to_message(const ProtobufCMessageDescriptor *d, json_object 
     }
     ProtobufCMessage *m = cfd_xcalloc(1, d->sizeof_message);
     d->message_init(m);
+    unsigned char *seen = cfd_xcalloc(d->n_fields + 1, 1);
 
     cfd_err err = CFD_OK;
     json_object_object_foreach(obj, key, v)
@@ -428,11 +467,18 @@ static cfd_err json_to_message(const ProtobufCMessageDescriptor *d, json_object 
         char fpath[512];
         if (snprintf(fpath, sizeof fpath, "%s%s%s", path, *path ? "." : "", key) < 0)
             fpath[0] = '\0'; /* a truncated path still names the field well enough */
-        const ProtobufCFieldDescriptor *f =
-            protobuf_c_message_descriptor_get_field_by_name(d, key);
+        const ProtobufCFieldDescriptor *f = json_field(d, key);
         if (!f) {
             snprintf(c->errstr, c->errstr_size, "unknown field \"%s\" (not in %s)", fpath,
                      d->name);
+            err = CFD_ERR_INVALID_VALUE;
+            goto out;
+        }
+        /* Both spellings of one field: which one counts would be a guess. */
+        if (seen[f - d->fields]++) {
+            snprintf(c->errstr, c->errstr_size,
+                     "field \"%s\": given twice (as \"%s\" and its proto3 JSON name)",
+                     fpath, f->name);
             err = CFD_ERR_INVALID_VALUE;
             goto out;
         }
@@ -470,6 +516,7 @@ static cfd_err json_to_message(const ProtobufCMessageDescriptor *d, json_object 
             goto out;
     }
 out:
+    free(seen);
     if (err) {
         protobuf_c_message_free_unpacked(m, NULL);
         return err;
@@ -662,25 +709,6 @@ static bool json_is_default(const ProtobufCFieldDescriptor *f, const void *membe
     default: /* 32-bit integers and enums */
         return *(const uint32_t *)member == 0;
     }
-}
-
-/* The proto3 JSON name of a field: protoc's rule, each letter after an underscore in
- * upper case and the underscores dropped ("work_order" -> "workOrder"). */
-static const char *json_camel_name(const char *name, char *out, size_t size)
-{
-    size_t n = 0;
-    bool upper = false;
-    for (; *name && n + 1 < size; name++) {
-        if (*name == '_') {
-            upper = true;
-            continue;
-        }
-        out[n++] =
-            upper && *name >= 'a' && *name <= 'z' ? (char)(*name - 'a' + 'A') : *name;
-        upper = false;
-    }
-    out[n] = '\0';
-    return out;
 }
 
 static json_object *json_from_message(const ProtobufCMessage *m, cfd_json_form form,

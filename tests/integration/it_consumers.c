@@ -2,7 +2,8 @@
  * The consumer guide (docs/CONSUMERS.md) on real parts: after a scenario through a
  * worker, every output carries the "type" header of its topic's message; the guide's
  * Python consumer prints the scenario's MTTR per tier, dropping a re-sent alert by its
- * id; kcat with protoc --decode prints a record; confirmctl tail prints proto3 JSON.
+ * id; kcat with protoc --decode prints a record; confirmctl tail prints proto3 JSON,
+ * which confirmctl produce takes back as the same messages.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -194,6 +195,43 @@ static void test_examples(void **state)
              "    print(rec.work_order, rec.version, same)\n");
     assert_int_equal(run(cmd, out, sizeof(out)), 0);
     assert_int_equal(count_of(out, " True\n"), 6);
+
+    /* ... and which confirmctl produce takes back: the records tailed as proto3 JSON,
+     * produced to their topic again, are the worker's records byte for byte, keyed by
+     * their work orders (the copies carry no "id" header: the worker's do). */
+    snprintf(cmd, sizeof(cmd),
+             "%s/confirmctl tail -b %s -t confirmd.records --from-beginning -n 6 "
+             "--json=proto3 | %s/confirmctl produce -b %s -t confirmd.records "
+             "--type ConfirmationRecord",
+             CFD_BIN_DIR, h_bootstrap(env), CFD_BIN_DIR, h_bootstrap(env));
+    assert_int_equal(run(cmd, out, sizeof(out)), 0);
+    h_msg worker[6] = {0}, copies[6] = {0};
+    size_t n_worker = 0, n_copies = 0;
+    c = h_consume_open(env, "confirmd.records");
+    while (h_consume(c, 2000, &m) == 1) {
+        h_msg *slot = m.id ? (n_worker < 6 ? &worker[n_worker++] : NULL)
+                           : (n_copies < 6 ? &copies[n_copies++] : NULL);
+        assert_non_null(slot);
+        *slot = m;
+    }
+    h_consume_close(c);
+    assert_int_equal(n_worker, 6);
+    assert_int_equal(n_copies, 6);
+    for (size_t i = 0; i < n_copies; i++) {
+        bool same = false;
+        for (size_t k = 0; k < n_worker && !same; k++)
+            same = worker[k].value_len == copies[i].value_len &&
+                   memcmp(worker[k].value, copies[i].value, copies[i].value_len) == 0 &&
+                   worker[k].key && copies[i].key &&
+                   strcmp(worker[k].key, copies[i].key) == 0;
+        if (!same)
+            fail_msg("record copy %zu (key %s) is none of the worker's records", i,
+                     copies[i].key ? copies[i].key : "(none)");
+    }
+    for (size_t i = 0; i < 6; i++) {
+        h_msg_clear(&worker[i]);
+        h_msg_clear(&copies[i]);
+    }
 }
 
 int main(void)

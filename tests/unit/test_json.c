@@ -8,10 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 
 #include <cmocka.h>
 
 #include "confirmd/codec.h"
+#include "confirmd/v1/alert.pb-c.h"
+#include "confirmd/v1/events.pb-c.h"
+#include "confirmd/v1/incident.pb-c.h"
+#include "confirmd/v1/inventory.pb-c.h"
+#include "confirmd/v1/record.pb-c.h"
 
 /* JSON -> protobuf -> JSON; NULL errors fail the test with the message. */
 static char *json_roundtrip(const char *type, const char *in)
@@ -381,6 +387,297 @@ static void test_json_proto3_form(void **state)
     }
 }
 
+/* ---- every message type through proto3 JSON and back --------------------------- */
+
+#define MAX_TYPES 128
+
+/* The schema's messages, reached from its top-level ones through their fields. */
+typedef struct type_set {
+    const ProtobufCMessageDescriptor *d[MAX_TYPES];
+    size_t n;
+} type_set;
+
+static void types_add(type_set *t, const ProtobufCMessageDescriptor *d)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->d[i] == d)
+            return;
+    assert_true(t->n < MAX_TYPES);
+    t->d[t->n++] = d;
+    for (unsigned i = 0; i < d->n_fields; i++)
+        if (d->fields[i].type == PROTOBUF_C_TYPE_MESSAGE)
+            types_add(t, d->fields[i].descriptor);
+}
+
+/* The k-th member of its oneof that f is (fields of one oneof share the case slot);
+ * -1 when f is in none. Sets *size to the oneof's member count. */
+static int oneof_member(const ProtobufCMessageDescriptor *d,
+                        const ProtobufCFieldDescriptor *f, int *size)
+{
+    int k = -1;
+    *size = 0;
+    if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+        return -1;
+    for (unsigned i = 0; i < d->n_fields; i++)
+        if ((d->fields[i].flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            d->fields[i].quantifier_offset == f->quantifier_offset) {
+            if (&d->fields[i] == f)
+                k = *size;
+            (*size)++;
+        }
+    return k;
+}
+
+static ProtobufCMessage *populate(const ProtobufCMessageDescriptor *d, int variant,
+                                  int depth);
+
+/* The size of one element of a repeated field of type t. */
+static size_t elem_size(ProtobufCType t)
+{
+    switch (t) {
+    case PROTOBUF_C_TYPE_MESSAGE:
+    case PROTOBUF_C_TYPE_STRING:
+        return sizeof(void *);
+    case PROTOBUF_C_TYPE_BYTES:
+        return sizeof(ProtobufCBinaryData);
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return 8;
+    default: /* 32-bit integers, enums, float, bool */
+        return 4;
+    }
+}
+
+/* A value unlike the default for every field type: 64-bit integers beyond 2^53,
+ * negative where signed, an enum's last value, a double with a fraction. */
+static void set_value(const ProtobufCFieldDescriptor *f, void *member, int variant,
+                      int depth, unsigned k)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+        *(int32_t *)member = -(int32_t)(f->id * 1000 + k + 1);
+        break;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        *(uint32_t *)member = 4000000000u - f->id - k;
+        break;
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+        *(int64_t *)member = -(((int64_t)1 << 60) + f->id * 7 + k);
+        break;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        *(uint64_t *)member = UINT64_MAX - f->id - k;
+        break;
+    case PROTOBUF_C_TYPE_FLOAT:
+        *(float *)member = 1.5f + (float)k;
+        break;
+    case PROTOBUF_C_TYPE_DOUBLE:
+        *(double *)member = -2.25 - k;
+        break;
+    case PROTOBUF_C_TYPE_BOOL:
+        *(protobuf_c_boolean *)member = 1;
+        break;
+    case PROTOBUF_C_TYPE_ENUM: {
+        const ProtobufCEnumDescriptor *ed = f->descriptor;
+        *(int32_t *)member = ed->values[ed->n_values - 1 - k % ed->n_values].value;
+        break;
+    }
+    case PROTOBUF_C_TYPE_STRING: {
+        char text[96];
+        snprintf(text, sizeof text, "%s-%u \"重庆\"/\n", f->name, k);
+        *(char **)member = strdup(text);
+        break;
+    }
+    case PROTOBUF_C_TYPE_BYTES: {
+        ProtobufCBinaryData *b = member;
+        b->len = 4 + k;
+        b->data = malloc(b->len);
+        for (size_t i = 0; i < b->len; i++)
+            b->data[i] = (uint8_t)(0xfb + i);
+        break;
+    }
+    case PROTOBUF_C_TYPE_MESSAGE:
+        *(ProtobufCMessage **)member = populate(f->descriptor, variant, depth + 1);
+        break;
+    }
+}
+
+/* A message of d with every field set (repeated ones twice), and of each oneof its
+ * member number variant (modulo its size); nested messages likewise. */
+static ProtobufCMessage *populate(const ProtobufCMessageDescriptor *d, int variant,
+                                  int depth)
+{
+    ProtobufCMessage *m = calloc(1, d->sizeof_message);
+    d->message_init(m);
+    assert_true(depth < 8);
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        uint8_t *member = (uint8_t *)m + f->offset;
+        uint8_t *quant = (uint8_t *)m + f->quantifier_offset;
+        int size, k = oneof_member(d, f, &size);
+        if (k >= 0) {
+            if (k != variant % size)
+                continue;
+            *(uint32_t *)quant = f->id;
+        }
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t esz = elem_size(f->type);
+            uint8_t *arr = calloc(2, esz);
+            for (unsigned e = 0; e < 2; e++)
+                set_value(f, arr + e * esz, variant, depth, e);
+            *(void **)member = arr;
+            *(size_t *)quant = 2;
+            continue;
+        }
+        if (k < 0 && f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset &&
+            f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
+            *(protobuf_c_boolean *)quant = 1;
+        set_value(f, member, variant, depth, 0);
+    }
+    return m;
+}
+
+/* The most members any oneof of d (or of a message inside it) has; 1 when none. */
+static int variants_of(const ProtobufCMessageDescriptor *d, int depth)
+{
+    int most = 1;
+    for (unsigned i = 0; depth < 8 && i < d->n_fields; i++) {
+        int size;
+        oneof_member(d, &d->fields[i], &size);
+        if (size > most)
+            most = size;
+        if (d->fields[i].type == PROTOBUF_C_TYPE_MESSAGE) {
+            int sub = variants_of(d->fields[i].descriptor, depth + 1);
+            most = sub > most ? sub : most;
+        }
+    }
+    return most;
+}
+
+/* The names after "message" in the schema's .proto files. */
+static size_t proto_message_names(char names[][64], size_t max)
+{
+    size_t n = 0;
+    char path[512], line[512];
+    DIR *dir = opendir(CFD_SOURCE_DIR "/proto/confirmd/v1");
+    assert_non_null(dir);
+    for (struct dirent *e; (e = readdir(dir));) {
+        if (!strstr(e->d_name, ".proto"))
+            continue;
+        snprintf(path, sizeof path, "%s/proto/confirmd/v1/%s", CFD_SOURCE_DIR, e->d_name);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        while (fgets(line, sizeof line, f))
+            if (n < max && sscanf(line, " message %63[A-Za-z0-9_]", names[n]) == 1)
+                n++;
+        fclose(f);
+    }
+    closedir(dir);
+    return n;
+}
+
+/* Every message type of the schema, every field set, every oneof member in turn:
+ * printed as canonical proto3 JSON, parsed back to the same bytes, printed the same. */
+static void test_json_proto3_roundtrip(void **state)
+{
+    static const ProtobufCMessageDescriptor *const roots[] = {
+        &confirmd__v1__event__descriptor,       &confirmd__v1__work_order_state__descriptor,
+        &confirmd__v1__sla_alert__descriptor,   &confirmd__v1__incident__descriptor,
+        &confirmd__v1__dead_letter__descriptor, &confirmd__v1__circuit__descriptor,
+        &confirmd__v1__alarm__descriptor,       &confirmd__v1__alarm_state__descriptor,
+        &confirmd__v1__city_state__descriptor,
+    };
+    type_set types = {.n = 0};
+    char names[MAX_TYPES][64];
+    size_t checked = 0;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
+        types_add(&types, roots[i]);
+    size_t n_names = proto_message_names(names, MAX_TYPES);
+    assert_true(n_names > 0);
+    for (size_t i = 0; i < n_names; i++) {
+        bool found = false;
+        for (size_t k = 0; k < types.n && !found; k++)
+            found = strcmp(types.d[k]->short_name, names[i]) == 0;
+        if (!found)
+            fail_msg("message %s of the schema is not reached by this test", names[i]);
+    }
+    for (size_t i = 0; i < types.n; i++) {
+        const ProtobufCMessageDescriptor *d = types.d[i];
+        for (int v = 0; v < variants_of(d, 0); v++) {
+            char errstr[256] = "";
+            ProtobufCMessage *m = populate(d, v, 0);
+            size_t len = protobuf_c_message_get_packed_size(m), len2 = 0;
+            uint8_t *buf = malloc(len + 1), *buf2 = NULL;
+            protobuf_c_message_pack(m, buf);
+            protobuf_c_message_free_unpacked(m, NULL);
+
+            char *json = cfd_pb_to_json_as(d->name, CFD_JSON_PROTO3, buf, len, errstr,
+                                           sizeof errstr);
+            if (!json)
+                fail_msg("%s: %s", d->name, errstr);
+            if (cfd_json_to_pb(d->name, json, &buf2, &len2, errstr, sizeof errstr))
+                fail_msg("%s %s: %s", d->name, json, errstr);
+            if (len2 != len || memcmp(buf, buf2, len) != 0)
+                fail_msg("%s: not the same bytes after %s", d->name, json);
+            char *again = cfd_pb_to_json_as(d->name, CFD_JSON_PROTO3, buf2, len2, errstr,
+                                            sizeof errstr);
+            assert_non_null(again);
+            assert_string_equal(again, json);
+            if (i == 0 && v == 0)
+                printf("%s: %s\n", d->name, json);
+            free(again);
+            free(json);
+            free(buf);
+            free(buf2);
+            checked++;
+        }
+    }
+    printf("%zu message types, %zu messages round-tripped through proto3 JSON\n", types.n,
+           checked);
+}
+
+/* Either spelling of a field's name is taken; both at once are not. */
+static void test_json_proto3_names(void **state)
+{
+    uint8_t *a = NULL, *b = NULL;
+    size_t la = 0, lb = 0;
+    char errstr[256] = "";
+    (void)state;
+
+    assert_int_equal(cfd_json_to_pb("Event",
+                                    "{\"event_id\":\"E\",\"event_time_ms\":\"5\","
+                                    "\"arrived_on_site\":{\"assisting_staff\":[\"x\"]}}",
+                                    &a, &la, errstr, sizeof errstr),
+                     CFD_OK);
+    assert_int_equal(cfd_json_to_pb("Event",
+                                    "{\"eventId\":\"E\",\"eventTimeMs\":\"5\","
+                                    "\"arrivedOnSite\":{\"assistingStaff\":[\"x\"]}}",
+                                    &b, &lb, errstr, sizeof errstr),
+                     CFD_OK);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    free(a);
+    free(b);
+    assert_int_equal(cfd_json_to_pb("Event", "{\"eventId\":\"E\",\"event_id\":\"F\"}", &a,
+                                    &la, errstr, sizeof errstr),
+                     CFD_ERR_INVALID_VALUE);
+    assert_non_null(strstr(errstr, "given twice"));
+    assert_int_equal(
+        cfd_json_to_pb("Event", "{\"EventId\":\"E\"}", &a, &la, errstr, sizeof errstr),
+        CFD_ERR_INVALID_VALUE);
+    assert_non_null(strstr(errstr, "unknown field \"EventId\""));
+}
+
 /* The "type" header's names are the schema's full names, found by short or full name. */
 static void test_pb_type_names(void **state)
 {
@@ -415,6 +712,8 @@ int main(void)
         cmocka_unit_test(test_json_oneof_to_event),
         cmocka_unit_test(test_json_record_bytes_stable),
         cmocka_unit_test(test_json_proto3_form),
+        cmocka_unit_test(test_json_proto3_roundtrip),
+        cmocka_unit_test(test_json_proto3_names),
         cmocka_unit_test(test_pb_type_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
