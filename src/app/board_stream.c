@@ -209,8 +209,8 @@ static ssize_t client_read(void *cls, uint64_t pos, char *buf, size_t max)
 
     (void)pos;
     pthread_mutex_lock(&s->lock);
-    if (cl->gone)
-        n = MHD_CONTENT_READER_END_WITH_ERROR;
+    if (cl->gone) /* the end: libmicrohttpd closes the connection (and logs nothing) */
+        n = MHD_CONTENT_READER_END_OF_STREAM;
     else if (cl->off == cl->len && s->closing)
         n = MHD_CONTENT_READER_END_OF_STREAM;
     else if (cl->off < cl->len || client_fill(cl)) {

@@ -38,8 +38,8 @@ static bool chromium_missing;
 
 /* Starts a worker on the simulated clock (at T0 + 1 min) serving the board on a free
  * port, feeds h_send_open_orders() and waits until the board shows it all applied.
- * @returns the port. */
-static int feed(h_env *env)
+ * @returns the port; the worker's pid in *pid unless pid is NULL. */
+static int feed(h_env *env, pid_t *pid)
 {
     static char listen[64];
     int port = h_free_port();
@@ -47,7 +47,10 @@ static int feed(h_env *env)
     snprintf(listen, sizeof(listen), "metrics.listen=127.0.0.1:%d", port);
     const char *extra[] = {"worker.clock=simulated", listen, NULL};
     assert_int_equal(h_set_sim_clock(env, T0 + MIN), 0);
-    assert_true(h_worker_start(env, extra) > 0);
+    pid_t worker = h_worker_start(env, extra);
+    assert_true(worker > 0);
+    if (pid)
+        *pid = worker;
     h_http_reply r = h_http_wait(port, "/healthz", 200, 10000);
     assert_int_equal(r.status, 200);
     h_http_reply_free(&r);
@@ -143,7 +146,7 @@ static int64_t compliance(json_object *doc, const char *tier, const char *metric
 static void test_api(void **state)
 {
     h_env *env = *state;
-    int port = feed(env);
+    int port = feed(env, NULL);
 
     /* T0 + 20 min: nothing late; WO-C2's contact (T0 + 31 min) before WO-C1's arrival. */
     assert_int_equal(h_set_sim_clock(env, T0 + 20 * MIN), 0);
@@ -258,7 +261,8 @@ static void sse_open(sse *e, int port)
 
 /* Reads events until one named name comes (timeout_ms at most), as the standard
  * says: "field: value" lines, a blank line ends the event, ":" starts a comment.
- * @returns its data (malloc'd) with its id in *id, or NULL on timeout. */
+ * @returns its data (malloc'd) with its id in *id, or NULL on timeout or at the end of
+ * the stream. */
 static char *sse_next(sse *e, const char *name, uint64_t *id, int timeout_ms)
 {
     int64_t until = h_now_ms() + timeout_ms;
@@ -291,7 +295,8 @@ static char *sse_next(sse *e, const char *name, uint64_t *id, int timeout_ms)
         if (left <= 0 || poll(&p, 1, left) <= 0)
             return NULL;
         ssize_t got = read(e->fd, e->buf + e->len, sizeof(e->buf) - e->len - 1);
-        assert_true(got > 0);
+        if (got <= 0) /* the stream ended */
+            return NULL;
         e->len += (size_t)got;
         e->buf[e->len] = '\0';
     }
@@ -323,7 +328,8 @@ static json_object *sse_board(sse *e, int64_t now_ms, size_t n_breaches, uint64_
 static void test_stream(void **state)
 {
     h_env *env = *state;
-    int port = feed(env);
+    pid_t worker;
+    int port = feed(env, &worker);
     assert_int_equal(h_set_sim_clock(env, T0 + 20 * MIN), 0);
     h_wait_timer_after(env, "WO-C2", T0 + 20 * MIN);
 
@@ -384,6 +390,14 @@ static void test_stream(void **state)
             usleep(100 * 1000);
     }
     assert_int_equal(status, 200);
+
+    /* A worker told to stop ends the streams still open and exits cleanly. */
+    assert_int_equal(h_worker_kill(env, worker, SIGTERM), 0);
+    assert_int_equal(h_worker_wait_exit(env, worker, 20000), 0);
+    uint64_t none = 0;
+    assert_null(sse_next(&streams[0], "board", &none, 5000));
+    char byte;
+    assert_true(read(streams[0].fd, &byte, 1) <= 0); /* closed */
     close(streams[0].fd);
 }
 
@@ -593,7 +607,7 @@ static void test_page(void **state)
         chromium_missing = true;
         skip();
     }
-    int port = feed(env);
+    int port = feed(env, NULL);
     assert_int_equal(h_set_sim_clock(env, T0 + 20 * MIN), 0);
     h_wait_timer_after(env, "WO-C2", T0 + 20 * MIN);
     json_object_put(board_at(port, T0 + 20 * MIN, both_open));
