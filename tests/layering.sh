@@ -42,6 +42,7 @@ confirmd/producer.h     bus
 confirmd/config.h       app
 confirmd/metrics.h      app
 confirmd/policy_file.h  app
+confirmd/replay.h       app
 confirmd/topics.h       app
 confirmd/worker.h       app
 '
