@@ -13,6 +13,7 @@ cd "$root"
 table='
 confirmd/alloc.h        base
 confirmd/clock.h        base
+confirmd/histogram.h    base
 confirmd/log.h          base
 confirmd/text.h         base
 confirmd/alarm.h        domain

@@ -99,6 +99,18 @@ int64_t cfd_incident_next(const cfd_record *rec)
     return v.severe && v.ended_at_ms == 0 ? v.opens_at_ms + 1 : 0;
 }
 
+const char *cfd_incident_kind_name(cfd_incident_kind k)
+{
+    switch (k) {
+    case CFD_INCIDENT_IMPORTANT_CUSTOMER_INTERRUPTION:
+        return "INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION";
+    case CFD_INCIDENT_MULTI_CUSTOMER_CITY:
+        return "INCIDENT_KIND_MULTI_CUSTOMER_CITY";
+    default:
+        return "INCIDENT_KIND_UNSPECIFIED";
+    }
+}
+
 const char *cfd_incident_status_name(cfd_incident_status s)
 {
     switch (s) {
