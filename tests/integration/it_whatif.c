@@ -33,21 +33,12 @@ static int ctl(h_env *env, char *out, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int ctl(h_env *env, char *out, size_t n, const char *fmt, ...)
 {
-    char args[1024], cmd[2048];
+    char args[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(args, sizeof(args), fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof(cmd),
-             "%s/confirmctl %s -s redis.host=127.0.0.1 -s redis.port=%d "
-             "-s kafka.bootstrap.servers=%s",
-             CFD_BIN_DIR, args, h_redis_port(env), h_bootstrap(env));
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t got = fread(out, 1, n - 1, p);
-    out[got] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return h_confirmctl(env, out, n, args);
 }
 
 /* confirmctl ARGS --json, parsed; fails the test unless it exits with status want. */
@@ -111,26 +102,6 @@ static void assert_group(json_object *g, int breached, int points, int wi_breach
                      jint(g, "what_if.met") - jint(g, "live.met"));
 }
 
-/* WO-W1, AAA, Beta Networks: on site 44 min after acceptance (1 h allowed), restored
- * 3 h after the report (4 h allowed): every duty met under the live policy. */
-static void send_beta_order(h_env *env)
-{
-    h_send_report(env, "WO-W1", "w1-rep", T0, "TIER_AAA", 0);
-    h_send_ms(env, "WO-W1", "w1-acc", T0 + MIN, "accepted", "{}");
-    h_send_ms(env, "WO-W1", "w1-dis", T0 + 2 * MIN, "dispatched",
-              "{\"contractor\":\"Beta Networks\",\"engineer_id\":\"E7\"}");
-    h_send_ms(env, "WO-W1", "w1-con", T0 + 6 * MIN, "customer_contacted", "{}");
-    h_send_ms(env, "WO-W1", "w1-arr", T0 + 45 * MIN, "arrived_on_site",
-              "{\"engineers\":[\"E7\"]}");
-    h_send_ms(env, "WO-W1", "w1-dia", T0 + 60 * MIN, "diagnosed",
-              "{\"cause\":\"CAUSE_TRANSMISSION_LINE\",\"onsite_findings\":\"fiber cut\"}");
-    h_send_ms(env, "WO-W1", "w1-res", T0 + 180 * MIN, "service_restored",
-              "{\"result\":\"RESULT_RESTORED\"}");
-    h_send_ms(env, "WO-W1", "w1-sig", T0 + 185 * MIN, "confirmation_signed",
-              "{\"customer_opinion\":\"satisfied\",\"satisfaction\":5}");
-    h_send_ms(env, "WO-W1", "w1-clo", T0 + 186 * MIN, "closed", "{}");
-}
-
 static int by_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -192,7 +163,10 @@ static void feed(h_env *env)
 {
     pid_t w = h_worker_start(env, NULL);
     assert_true(w > 0);
-    send_beta_order(env);
+    /* WO-W1, AAA, Beta Networks: on site 44 min after acceptance (1 h allowed),
+     * restored 3 h after the report (4 h allowed): every duty met under the live
+     * policy. */
+    h_send_order(env, "WO-W1", "TIER_AAA", 0, T0, "Beta Networks", 44, 180);
     h_send_full_order(env, "WO-W2", "TIER_AAA", 0, T0, 100);
     static char out[1 << 16];
     for (int i = 0; i < 300; i++) {
