@@ -167,9 +167,15 @@ int ctl_input_read(const cfd_config *cfg, int64_t from_ms, int64_t to_ms, ctl_in
                    void *ctx, ctl_input_stats *st)
 {
     /* No group.id: the simple consumer, partitions started one by one; nothing is
-     * committed or stored. */
-    static const char *const set[] = {"enable.auto.commit", "false",
-                                      "enable.auto.offset.store", "false", NULL};
+     * committed or stored. A start offset retention removed since it was read: from the
+     * oldest left (the messages before it are gone either way). */
+    static const char *const set[] = {"enable.auto.commit",
+                                      "false",
+                                      "enable.auto.offset.store",
+                                      "false",
+                                      "auto.offset.reset",
+                                      "earliest",
+                                      NULL};
     char *topics[CTL_INPUT_MAX_TOPICS];
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
     rd_kafka_t *rk = ctl_config_client(cfg, RD_KAFKA_CONSUMER, set);
