@@ -15,13 +15,14 @@
 # of the consumer examples (docs/CONSUMERS.md), which run on python3-confluent-kafka and
 # python3-protobuf; kcat with protoc --decode is the other example.
 # chromium (headless) opens the wallboard page in integration.it_board (skipped without).
+# systemd (systemd-analyze) verifies packaging/confirmd.service (tests/systemd_check.sh).
 set -eu
 
 PACKAGES="build-essential cmake pkg-config librdkafka-dev libhiredis-dev
 libprotobuf-c-dev protobuf-c-compiler libjson-c-dev libinih-dev libcmocka-dev libssl-dev
 libzstd-dev libmicrohttpd-dev redis-server redis-tools kcat clang clang-format libclang-rt-14-dev valgrind
 openjdk-17-jre-headless maven docker-compose protobuf-compiler python3-protobuf
-python3-confluent-kafka chromium"
+python3-confluent-kafka chromium systemd"
 
 check_only=0
 case "${1:-}" in

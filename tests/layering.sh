@@ -13,6 +13,7 @@ cd "$root"
 table='
 confirmd/alloc.h        base
 confirmd/clock.h        base
+confirmd/histogram.h    base
 confirmd/log.h          base
 confirmd/text.h         base
 confirmd/alarm.h        domain
@@ -42,6 +43,7 @@ confirmd/producer.h     bus
 confirmd/config.h       app
 confirmd/metrics.h      app
 confirmd/policy_file.h  app
+confirmd/replay.h       app
 confirmd/topics.h       app
 confirmd/worker.h       app
 '

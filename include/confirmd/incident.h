@@ -35,6 +35,7 @@ typedef enum cfd_incident_kind {
     CFD_INCIDENT_IMPORTANT_CUSTOMER_INTERRUPTION = 1,
     CFD_INCIDENT_MULTI_CUSTOMER_CITY = 2, /* see confirmd/city.h */
 } cfd_incident_kind;
+#define CFD_INCIDENT_KINDS (CFD_INCIDENT_MULTI_CUSTOMER_CITY + 1)
 
 /* Which severe-fault rule opened an incident (values as confirmd.v1.IncidentRule). */
 typedef enum cfd_incident_rule {
@@ -51,6 +52,7 @@ typedef enum cfd_incident_status {
     CFD_INCIDENT_UPDATE = 2,
     CFD_INCIDENT_CLOSED = 3,
 } cfd_incident_status;
+#define CFD_INCIDENT_STATUSES (CFD_INCIDENT_CLOSED + 1)
 
 /* What the rules say of a record at an instant. */
 typedef struct cfd_incident_view {
@@ -121,7 +123,6 @@ void cfd_incident_alert_init(cfd_alert *a, const char *owner, const char *city,
 
 /* @returns "INCIDENT_STATUS_OPEN" etc.; "?" when out of range. */
 const char *cfd_incident_status_name(cfd_incident_status s);
-
 /* @returns "INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION" etc.; "?" when out of range. */
 const char *cfd_incident_kind_name(cfd_incident_kind k);
 

@@ -11,22 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "confirmd/histogram.h"
 #include "confirmd/worker.h"
-
-/* Upper bounds (seconds) of a histogram's buckets, +Inf aside. */
-#define CFD_HIST_BOUNDS 14
-extern const double cfd_hist_bounds[CFD_HIST_BOUNDS];
-
-/* A histogram of durations: per bucket counts (counts[CFD_HIST_BOUNDS] is +Inf). */
-typedef struct cfd_histogram {
-    uint64_t counts[CFD_HIST_BOUNDS + 1];
-    uint64_t count;
-    double sum; /* seconds */
-} cfd_histogram;
-
-/* Adds one observation of seconds (a negative one counts as 0). */
-void cfd_histogram_observe(cfd_histogram *h, double seconds);
 
 /* How far one input partition is behind the broker. */
 typedef struct cfd_metrics_lag {
@@ -54,7 +42,9 @@ typedef struct cfd_metrics_snapshot {
     uint64_t undelivered; /* outputs produced but not yet delivered */
     cfd_histogram commit_seconds;
     cfd_histogram timer_lateness_seconds;
-    bool redis_ok;        /* Redis answered the worker's last call */
+    cfd_histogram delivery_seconds;         /* produce -> delivery report, per output */
+    cfd_histogram redis_round_trip_seconds; /* every call of the worker's store */
+    bool redis_ok;                          /* Redis answered the worker's last call */
     int64_t loop_mono_ms; /* cfd_monotonic_ms() when the worker's loop last ran */
 } cfd_metrics_snapshot;
 
@@ -66,8 +56,16 @@ cfd_metrics *cfd_metrics_new(void);
 /* Replaces the published snapshot with a copy of s (its strings and arrays included). */
 void cfd_metrics_publish(cfd_metrics *m, const cfd_metrics_snapshot *s);
 
-/* @returns the published snapshot in the Prometheus text format, malloc'd, length in
- * *len. */
+/* Families that are not the worker's counters (the store's gauges): fn writes them in
+ * the text format at each scrape, after the snapshot's and outside its lock, so however
+ * long it takes it holds up the scrape, never the worker. */
+typedef void (*cfd_metrics_source_fn)(void *ctx, FILE *out);
+
+/* Sets m's source (one; NULL: none). ctx must outlive m's scrapes. */
+void cfd_metrics_set_source(cfd_metrics *m, cfd_metrics_source_fn fn, void *ctx);
+
+/* @returns the published snapshot in the Prometheus text format, then the source's
+ * families, malloc'd, length in *len. */
 char *cfd_metrics_render(cfd_metrics *m, size_t *len);
 
 /* Whether the worker is ready: it published, owns partitions, Redis answered its last

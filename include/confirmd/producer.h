@@ -48,8 +48,9 @@ typedef struct cfd_producer_refusal {
 /* What the producer tells the app; every callback is required. ctx is passed back. */
 typedef struct cfd_producer_cbs {
     void *ctx;
-    /* The output id of part was delivered. */
-    void (*delivered)(void *ctx, int32_t part, const char *id);
+    /* The output id of part was delivered, seconds after it was produced (its last
+     * try; -1 when librdkafka does not know). */
+    void (*delivered)(void *ctx, int32_t part, const char *id, double seconds);
     /* Every output of part's batch (and of those before it) is delivered: its offsets
      * (as given to cfd_producer_batch_begin, -1 none) may be committed. */
     void (*batch_delivered)(void *ctx, int32_t part, const int64_t *offs);

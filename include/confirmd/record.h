@@ -208,6 +208,18 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
                          cfd_apply_outcome *outcome, char *errstr, size_t errstr_size);
 
 /*
+ * cfd_record_apply for an order that may have no record yet (*rec NULL): an event that
+ * opens the order creates the record, which is freed again (*rec back to NULL) when that
+ * event was refused; any other event of an order not open yet is CFD_APPLY_PARK with
+ * errstr "work order not open yet". *opened tells whether this event created the record.
+ * The worker's event stage and the replay engine (confirmd/replay.h) share it.
+ * @returns as cfd_record_apply.
+ */
+cfd_err cfd_record_offer(cfd_record **rec, const cfd_event *ev, const cfd_policy *pol,
+                         cfd_apply_outcome *outcome, bool *opened, char *errstr,
+                         size_t errstr_size);
+
+/*
  * Re-judges rec's SLA results and violations under pol and pins pol's version: the
  * explicit way to move a running work order to new figures. Pure apart from rec.
  * @returns CFD_OK, or CFD_ERR (rec or pol is NULL).

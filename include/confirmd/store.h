@@ -22,6 +22,7 @@
 #define CONFIRMD_STORE_H
 
 #include "confirmd/frame.h"
+#include "confirmd/histogram.h"
 #include "confirmd/text.h" /* cfd_strv_free, for cfd_store_due's orders */
 
 typedef struct cfd_store cfd_store;
@@ -69,6 +70,10 @@ cfd_store *cfd_store_new(const cfd_store_opts *opts, char *errstr, size_t errstr
 
 /* NULL-safe. */
 void cfd_store_destroy(cfd_store *st);
+
+/* @returns the durations of the store's round trips to Redis so far (each call: one
+ * pipeline, redirections on a cluster included; failed ones too). */
+cfd_histogram cfd_store_round_trips(const cfd_store *st);
 
 /* Drops the connection and connects again once; on a cluster, reads the slot map again
  * and takes every partition's current master as known. @returns CFD_OK or CFD_ERR_IO. */

@@ -169,6 +169,7 @@ typedef enum cfd_alert_kind {
     CFD_ALERT_SEVERE_FAULT = 6,
     CFD_ALERT_PARALLEL_SPECIALISTS = 7, /* AAA, cause still unknown: every discipline */
 } cfd_alert_kind;
+#define CFD_ALERT_KINDS (CFD_ALERT_PARALLEL_SPECIALISTS + 1)
 
 typedef enum cfd_recipient {
     CFD_RECIPIENT_NONE = 0,
@@ -178,6 +179,7 @@ typedef enum cfd_recipient {
     CFD_RECIPIENT_NOC_DUTY_MANAGER = 4,
     CFD_RECIPIENT_ALL_SPECIALISTS = 5, /* every discipline the fault may involve */
 } cfd_recipient;
+#define CFD_RECIPIENTS (CFD_RECIPIENT_ALL_SPECIALISTS + 1)
 
 typedef enum cfd_dl_reason {
     CFD_DL_NONE = 0,

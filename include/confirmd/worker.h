@@ -17,6 +17,7 @@
 
 #include "confirmd/clock.h"
 #include "confirmd/config.h"
+#include "confirmd/incident.h"
 #include "confirmd/policy.h"
 
 typedef struct cfd_worker cfd_worker;
@@ -33,6 +34,14 @@ typedef struct cfd_worker_stats {
     uint64_t batches; /* Redis batch commits */
     uint64_t redis_retries;
     uint64_t unreadable_states; /* stored states that did not decode (the worker stops) */
+    /* Alerts emitted by kind, metric (CFD_METRIC_NONE for record-level ones) and level
+     * (the recipient); incidents by kind and status. */
+    uint64_t alerts_by[CFD_ALERT_KINDS][CFD_METRIC_COUNT][CFD_RECIPIENTS];
+    uint64_t incidents_by[CFD_INCIDENT_KINDS][CFD_INCIDENT_STATUSES];
+    /* Fencing: partitions claimed (each claim fences every earlier owner), commits
+     * refused because another worker claimed the partition since (this one stops),
+     * and Redis found to have lost writes this worker applied (it stops too). */
+    uint64_t claims, fenced, rollbacks;
 } cfd_worker_stats;
 
 /*

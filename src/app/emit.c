@@ -30,6 +30,9 @@ void cfd_emit_alert(cfd_batch *b, const char *key, const cfd_alert *a)
              a->metric ? cfd_metric_name(a->metric) : "-", key);
     cfd_batch_output(b, id, CFD_OUT_ALERT, key, buf, len);
     b->env->stats->alerts++;
+    if ((unsigned)a->kind < CFD_ALERT_KINDS && (unsigned)a->metric < CFD_METRIC_COUNT &&
+        (unsigned)a->recipients < CFD_RECIPIENTS)
+        b->env->stats->alerts_by[a->kind][a->metric][a->recipients]++;
 }
 
 /* Queues the record as completed, under the id of its version. */
@@ -62,6 +65,9 @@ static void emit_incident(cfd_batch *b, const char *key, const cfd_incident *inc
         cfd_info(MOD, "incident %s %s v%" PRIu32 " work order %s", inc->incident_id,
                  cfd_incident_status_name(inc->status), inc->version, key);
     cfd_batch_output(b, id, CFD_OUT_INCIDENT, inc->incident_id, buf, len);
+    if ((unsigned)inc->kind < CFD_INCIDENT_KINDS &&
+        (unsigned)inc->status < CFD_INCIDENT_STATUSES)
+        b->env->stats->incidents_by[inc->kind][inc->status]++;
 }
 
 void cfd_emit_incidents(cfd_batch *b, const char *key, const cfd_incident *incs, size_t n,

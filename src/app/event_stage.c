@@ -146,21 +146,12 @@ static bool apply_event(cfd_batch *b, item *it, const cfd_event *ev,
                         const cfd_parked_ref *src)
 {
     char errstr[256];
-    cfd_apply_outcome outcome = CFD_APPLY_PARK;
-    cfd_err err = CFD_OK;
+    cfd_apply_outcome outcome;
+    cfd_err err;
 
-    bool opening = !it->rec && cfd_event_opens_order(ev);
-    if (opening)
-        it->rec = cfd_record_new();
-    if (it->rec) {
-        err = cfd_record_apply(it->rec, ev, b->env->pol, &outcome, errstr, sizeof(errstr));
-        if (it->rec->state == CFD_STATE_NONE) { /* the opening event was refused */
-            cfd_record_destroy(it->rec);
-            it->rec = NULL;
-        }
-    } else {
-        snprintf(errstr, sizeof(errstr), "work order not open yet");
-    }
+    bool opening;
+    err = cfd_record_offer(&it->rec, ev, b->env->pol, &outcome, &opening, errstr,
+                           sizeof(errstr));
     if (err) {
         dead_letter_parked_ref(b, src, err, errstr, ev->work_order, ev->event_id);
         return true;

@@ -14,9 +14,6 @@
 #include "confirmd/alloc.h"
 #include "confirmd/text.h"
 
-const double cfd_hist_bounds[CFD_HIST_BOUNDS] = {
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-
 struct cfd_metrics {
     pthread_mutex_t lock;
     bool published;
@@ -25,19 +22,9 @@ struct cfd_metrics {
     cfd_metrics_lag *lag;
     char **names; /* the topic names the snapshot points to */
     size_t n_names, cap_topics, cap_lag;
+    cfd_metrics_source_fn source; /* set before the endpoint starts */
+    void *source_ctx;
 };
-
-void cfd_histogram_observe(cfd_histogram *h, double seconds)
-{
-    size_t b = 0;
-    if (seconds < 0)
-        seconds = 0;
-    while (b < CFD_HIST_BOUNDS && seconds > cfd_hist_bounds[b])
-        b++;
-    h->counts[b]++;
-    h->count++;
-    h->sum += seconds;
-}
 
 cfd_metrics *cfd_metrics_new(void)
 {
@@ -76,12 +63,29 @@ void cfd_metrics_publish(cfd_metrics *m, const cfd_metrics_snapshot *s)
     pthread_mutex_unlock(&m->lock);
 }
 
+void cfd_metrics_set_source(cfd_metrics *m, cfd_metrics_source_fn fn, void *ctx)
+{
+    m->source = fn;
+    m->source_ctx = ctx;
+}
+
 char *cfd_metrics_render(cfd_metrics *m, size_t *len)
 {
     pthread_mutex_lock(&m->lock);
     char *text = cfd_metrics_format(&m->snap, len);
     pthread_mutex_unlock(&m->lock);
-    return text;
+    if (!m->source)
+        return text;
+    char *all = NULL;
+    FILE *out = open_memstream(&all, len);
+    if (!out)
+        abort(); /* out of memory, as confirmd/alloc.h */
+    fputs(text, out);
+    m->source(m->source_ctx, out);
+    if (fclose(out) != 0 || !all)
+        abort();
+    free(text);
+    return all;
 }
 
 bool cfd_metrics_ready(cfd_metrics *m, int64_t now_mono_ms, int64_t max_stall_ms, char *why,
@@ -129,7 +133,6 @@ static const struct {
      offsetof(cfd_worker_stats, duplicates)},
     {"confirmd_events_parked_total", "Events parked for a work order not open yet.",
      offsetof(cfd_worker_stats, parked)},
-    {"confirmd_alerts_total", "SLA alerts emitted.", offsetof(cfd_worker_stats, alerts)},
     {"confirmd_records_completed_total", "Completed confirmation records emitted.",
      offsetof(cfd_worker_stats, records)},
     {"confirmd_batches_total", "Batches committed to Redis (one atomic write each).",
@@ -197,6 +200,40 @@ static void histogram(FILE *out, const char *name, const char *help, const cfd_h
     fprintf(out, "%s_sum %.6f\n%s_count %" PRIu64 "\n", name, h->sum, name, h->count);
 }
 
+/* SLA alerts emitted, by kind, metric and level (the recipient); only the label sets
+ * seen, the family's lines always. */
+static void alert_samples(FILE *out, const cfd_worker_stats *st)
+{
+    family(out, "confirmd_alerts_total", "counter",
+           "SLA alerts emitted, by kind, metric (METRIC_NONE: about the whole order) and "
+           "level (the recipient).");
+    for (int k = 0; k < CFD_ALERT_KINDS; k++)
+        for (int m = 0; m < CFD_METRIC_COUNT; m++)
+            for (int r = 0; r < CFD_RECIPIENTS; r++)
+                if (st->alerts_by[k][m][r])
+                    fprintf(out,
+                            "confirmd_alerts_total{kind=\"%s\",metric=\"%s\",level=\"%s\"} "
+                            "%" PRIu64 "\n",
+                            cfd_alert_kind_name((cfd_alert_kind)k),
+                            cfd_metric_name((cfd_metric)m),
+                            cfd_recipient_name((cfd_recipient)r), st->alerts_by[k][m][r]);
+}
+
+/* Incident messages emitted (each change of a severe fault is one), by kind and
+ * status; every pair, zeros included. */
+static void incident_samples(FILE *out, const cfd_worker_stats *st)
+{
+    family(
+        out, "confirmd_incidents_total", "counter",
+        "Incident messages emitted (each change of a severe fault), by kind and status.");
+    for (int k = 1; k < CFD_INCIDENT_KINDS; k++)
+        for (int t = 1; t < CFD_INCIDENT_STATUSES; t++)
+            fprintf(
+                out, "confirmd_incidents_total{kind=\"%s\",status=\"%s\"} %" PRIu64 "\n",
+                cfd_incident_kind_name((cfd_incident_kind)k),
+                cfd_incident_status_name((cfd_incident_status)t), st->incidents_by[k][t]);
+}
+
 char *cfd_metrics_format(const cfd_metrics_snapshot *s, size_t *len)
 {
     char *text = NULL;
@@ -238,6 +275,24 @@ char *cfd_metrics_format(const cfd_metrics_snapshot *s, size_t *len)
         topic_sample(out, "confirmd_consumer_lag_messages", s->lag[i].topic, part,
                      "%" PRId64, s->lag[i].messages);
     }
+    alert_samples(out, st);
+    incident_samples(out, st);
+    family(out, "confirmd_fencing_events_total", "counter",
+           "Fencing: partitions claimed (each fences every earlier owner), commits refused "
+           "because another worker claimed the partition since, Redis found to have lost "
+           "applied writes (both stop the worker).");
+    fprintf(out, "confirmd_fencing_events_total{event=\"claim\"} %" PRIu64 "\n",
+            st->claims);
+    fprintf(out, "confirmd_fencing_events_total{event=\"fenced\"} %" PRIu64 "\n",
+            st->fenced);
+    fprintf(out, "confirmd_fencing_events_total{event=\"rollback\"} %" PRIu64 "\n",
+            st->rollbacks);
+    histogram(out, "confirmd_producer_delivery_duration_seconds",
+              "Time from producing an output to its delivery report (its last try).",
+              &s->delivery_seconds);
+    histogram(out, "confirmd_redis_round_trip_duration_seconds",
+              "Round trip of each call of the worker's store to Redis (one pipeline).",
+              &s->redis_round_trip_seconds);
     histogram(out, "confirmd_redis_commit_duration_seconds",
               "Time to commit one batch to Redis, retries included.", &s->commit_seconds);
     histogram(out, "confirmd_timer_lateness_seconds",

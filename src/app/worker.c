@@ -24,6 +24,7 @@
 #include "confirmd/producer.h"
 #include "batch.h"
 #include "http.h"
+#include "store_gauges.h"
 #include "outbox.h"
 #include "stage.h"
 
@@ -84,11 +85,12 @@ struct cfd_worker {
     /* What only the metrics need (metrics.listen set): counted here, published to
      * metrics once per loop, served by http from its own thread. */
     cfd_metrics *metrics;
-    cfd_board *board; /* the wallboard http serves, on a connection of its own */
+    cfd_board *board;         /* the wallboard http serves, on a connection of its own */
+    cfd_store_gauges *gauges; /* /metrics' store-wide gauges, likewise */
     cfd_http *http;
     uint64_t consumed[MAX_TOPICS]; /* per topics[t] */
     uint64_t assignments, revocations;
-    cfd_histogram commit_seconds, timer_lateness;
+    cfd_histogram commit_seconds, timer_lateness, delivery_seconds;
     bool redis_ok; /* Redis answered the last call */
     cfd_metrics_lag *lag;
     size_t cap_lag;
@@ -146,6 +148,8 @@ static void publish_metrics(cfd_worker *w)
         .undelivered = cfd_producer_undelivered(w->producer),
         .commit_seconds = w->commit_seconds,
         .timer_lateness_seconds = w->timer_lateness,
+        .delivery_seconds = w->delivery_seconds,
+        .redis_round_trip_seconds = cfd_store_round_trips(w->store),
         .redis_ok = w->redis_ok,
         .loop_mono_ms = cfd_monotonic_ms(),
     };
@@ -210,6 +214,7 @@ static bool redis_retry(void *ctx, cfd_err err, int64_t *backoff, char *errstr,
         w->redis_ok = true;
         cfd_info(MOD, "redis reconnected");
         if (!redis_kept_applied(w)) {
+            w->stats.rollbacks++;
             w->fatal = CFD_ERR_FENCED;
             return false;
         }
@@ -273,14 +278,6 @@ static void refresh_sim_clock(cfd_worker *w)
 
 /* --- batches ----------------------------------------------------------------------- */
 
-/* @returns seconds on a monotonic clock, finer than cfd_monotonic_ms() for latencies. */
-static double mono_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Commits the worker's batch (retrying while Redis is away), then produces its outputs;
  * offs are its highest offsets per topic (NULL: a tick, no input). */
 static cfd_err batch_commit(cfd_worker *w, const int64_t *offs)
@@ -297,10 +294,11 @@ static cfd_err batch_commit(cfd_worker *w, const int64_t *offs)
                   b->part);
         return CFD_ERR;
     }
-    double started = mono_seconds();
+    double started = cfd_histogram_clock();
     CFD_REDIS(&w->env, err, errstr,
               cfd_store_commit(w->store, b->tx, errstr, sizeof(errstr)));
-    cfd_histogram_observe(&w->commit_seconds, mono_seconds() - started);
+    cfd_histogram_observe(&w->commit_seconds, cfd_histogram_clock() - started);
+    w->stats.fenced += err == CFD_ERR_FENCED;
     if (err) {
         cfd_error(MOD, "partition %" PRId32 ": %s", b->part, errstr);
         return err;
@@ -572,6 +570,7 @@ static int on_assign(void *ctx, cfd_topic_part *parts, size_t n)
             if (err)
                 goto fail;
             *s = (slot){.owned = true, .epoch = epoch, .next_due = INT64_MAX};
+            w->stats.claims++;
             cfd_producer_claim(w->producer, tp->partition, (uint32_t)epoch);
             for (size_t k = 0; k < MAX_TOPICS; k++)
                 s->applied[k] = -1;
@@ -653,9 +652,11 @@ static void on_kafka_error(void *ctx, cfd_kafka_fault fault, const char *what)
 
 /* --- what the producer reports ------------------------------------------------------- */
 
-static void on_delivered(void *ctx, int32_t part, const char *id)
+static void on_delivered(void *ctx, int32_t part, const char *id, double seconds)
 {
     cfd_worker *w = ctx;
+    if (seconds >= 0)
+        cfd_histogram_observe(&w->delivery_seconds, seconds);
     cfd_outbox_delivered(w->outbox, part, id);
 }
 
@@ -829,6 +830,8 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
     if (*cfg->metrics_listen) {
         w->metrics = cfd_metrics_new();
         w->board = cfd_board_new(cfg, pol);
+        w->gauges = cfd_store_gauges_new(cfg);
+        cfd_metrics_set_source(w->metrics, cfd_store_gauges_write, w->gauges);
         if (!(w->http = cfd_http_new(cfg->metrics_listen, w->metrics, w->board,
                                      cfg->metrics_ready_max_stall_ms, errstr, errstr_size)))
             goto fail;
@@ -886,6 +889,7 @@ void cfd_worker_destroy(cfd_worker *w)
         return;
     cfd_http_destroy(w->http);
     cfd_board_destroy(w->board);
+    cfd_store_gauges_destroy(w->gauges);
     cfd_metrics_destroy(w->metrics);
     free(w->lag);
     cfd_consumer_destroy(w->consumer);

@@ -292,7 +292,9 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         retry_later(p, dc->to, m->key, m->key_len, m->payload, m->len, dc);
         return;
     }
-    p->cbs.delivered(p->cbs.ctx, dc->part, dc->id);
+    int64_t latency_us = rd_kafka_message_latency(m);
+    p->cbs.delivered(p->cbs.ctx, dc->part, dc->id,
+                     latency_us < 0 ? -1 : (double)latency_us / 1e6);
     prod_part *pp = part_get(p, dc->part);
     if (dc->seq && pp->held && pp->incarnation == dc->incarnation)
         batch_delivered(p, dc->part, pp, dc->seq);

@@ -15,9 +15,12 @@
  *   assessment the monthly contractor assessment         confirmctl_assessment.c
  *   outbox     outputs waiting to be delivered           confirmctl_outbox.c
  *   lag        applied offsets vs high watermarks        confirmctl_lag.c
+ *   what-if    a period replayed under another policy    confirmctl_whatif.c
+ *   rebuild    one record replayed vs the stored one     confirmctl_rebuild.c
  *
  * What they share is in confirmctl_common.c; what the commands reading the store
- * share, in confirmctl_view.c.
+ * share, in confirmctl_view.c; reading the input topics for a replay, in
+ * confirmctl_replay.c.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -51,6 +54,9 @@ static void ctl_usage(FILE *out)
         "  assessment the monthly contractor assessment (penalty points)\n"
         "  outbox    outputs waiting to be delivered, per partition\n"
         "  lag       how far each partition is behind (Redis vs the brokers)\n"
+        "  what-if   replay a period's input under another SLA policy file: how\n"
+        "            compliance, breaches and points would change (read-only)\n"
+        "  rebuild   rebuild one record from the input topics, compare with Redis\n"
         "\n"
         "Run \"confirmctl COMMAND --help\" for a command's options.\n");
 }
@@ -100,6 +106,10 @@ int main(int argc, char **argv)
         return ctl_outbox(argc - 1, argv + 1);
     if (strcmp(cmd, "lag") == 0)
         return ctl_lag(argc - 1, argv + 1);
+    if (strcmp(cmd, "what-if") == 0)
+        return ctl_whatif(argc - 1, argv + 1);
+    if (strcmp(cmd, "rebuild") == 0)
+        return ctl_rebuild(argc - 1, argv + 1);
     fprintf(stderr, "confirmctl: unknown command \"%s\"\n\n", cmd);
     ctl_usage(stderr);
     return CTL_EXIT_USAGE;

@@ -157,6 +157,45 @@ void ctl_json_print(json_object *obj);
 /* @returns s escaped to stay on one line of text output ("" for NULL), in buf. */
 const char *ctl_text(const char *s, char *buf, size_t size);
 
+/* Takes -b/--brokers LIST: sets kafka.bootstrap.servers. @returns 0, or -1 (said on
+ * stderr). */
+int ctl_view_brokers(ctl_view *v, const char *list);
+
+/* Loads the configuration's policy file (worker.policy_file) into v->pol, the
+ * defaults when none is set. @returns 0, or -1 (said on stderr). */
+int ctl_view_policy(ctl_view *v);
+
+/* ---- confirmctl_replay.c: the input topics read for a replay (what-if, rebuild) ---- */
+
+/* A client of type for the configuration's brokers (its kafka.* keys, as an admin
+ * client: no group), with the NULL-terminated key, value pairs of set added.
+ * @returns the client, or NULL (said on stderr). */
+rd_kafka_t *ctl_config_client(const cfd_config *cfg, rd_kafka_type_t type,
+                              const char *const *set);
+
+/* @returns the partitions of topic per the brokers' metadata, -1 when unknown. */
+int ctl_topic_partitions(rd_kafka_t *rk, const char *topic);
+
+/* What a read covered. */
+typedef struct ctl_input_stats {
+    uint64_t messages;      /* given to the callback */
+    uint64_t out_of_period; /* read but outside [from, to) */
+    uint32_t partitions;    /* partitions with messages to read */
+} ctl_input_stats;
+
+/* Called with each message's value (borrowed for the call). */
+typedef void (*ctl_input_fn)(const void *payload, size_t len, void *ctx);
+
+/*
+ * Reads the messages of the configuration's input topics (worker.input_topics) whose
+ * timestamp is in [from_ms, to_ms) (0: no bound), every partition up to its high
+ * watermark as of the start, by manual assignment: no consumer group, nothing
+ * committed, nothing produced. Starts at the offset the brokers give for from_ms when
+ * they give one. @returns 0, or -1 (said on stderr).
+ */
+int ctl_input_read(const cfd_config *cfg, int64_t from_ms, int64_t to_ms, ctl_input_fn fn,
+                   void *ctx, ctl_input_stats *st);
+
 /* ---- the commands: argv[0] is the command's name ------------------------------------ */
 
 /* confirmctl_produce.c: "confirmctl produce". */
@@ -194,5 +233,11 @@ int ctl_outbox(int argc, char **argv);
 
 /* confirmctl_lag.c: "confirmctl lag". */
 int ctl_lag(int argc, char **argv);
+
+/* confirmctl_whatif.c: "confirmctl what-if". */
+int ctl_whatif(int argc, char **argv);
+
+/* confirmctl_rebuild.c: "confirmctl rebuild WORK_ORDER". */
+int ctl_rebuild(int argc, char **argv);
 
 #endif

@@ -49,42 +49,6 @@ static size_t ctl_lag_topics(const cfd_config *cfg, char *buf, size_t size,
     return n;
 }
 
-/* Partitions of topic per the broker's metadata; -1 when unknown. */
-static int ctl_lag_partitions(rd_kafka_t *rk, const char *topic)
-{
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-    int n = -1;
-
-    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        md->topic_cnt == 1 && !md->topics[0].err)
-        n = md->topics[0].partition_cnt;
-    if (md)
-        rd_kafka_metadata_destroy(md);
-    rd_kafka_topic_destroy(rkt);
-    return n;
-}
-
-static rd_kafka_t *ctl_lag_client(const cfd_config *cfg)
-{
-    char errstr[512];
-    const cfd_kafka_opts kopts = cfd_config_kafka_opts(cfg);
-    rd_kafka_conf_t *conf =
-        cfd_kafka_conf_new(&kopts, CFD_KAFKA_ADMIN, errstr, sizeof errstr);
-    rd_kafka_t *rk;
-
-    if (!conf) {
-        fprintf(stderr, "confirmctl: %s\n", errstr);
-        return NULL;
-    }
-    /* A producer opens no group and sends nothing: watermarks and metadata only. */
-    if (!(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr))) {
-        fprintf(stderr, "confirmctl: %s\n", errstr);
-        rd_kafka_conf_destroy(conf); /* still ours on failure */
-    }
-    return rk;
-}
-
 int ctl_lag(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -100,11 +64,8 @@ int ctl_lag(int argc, char **argv)
     while ((c = ctl_view_getopt(v, argc, argv, "b:", opts)) != -1) {
         switch (c) {
         case 'b':
-            if (cfd_config_set(v->cfg, "kafka.bootstrap.servers", optarg, errstr,
-                               sizeof errstr)) {
-                fprintf(stderr, "confirmctl: %s\n", errstr);
+            if (ctl_view_brokers(v, optarg))
                 goto out;
-            }
             break;
         case 'h':
             ctl_lag_usage(stdout);
@@ -120,7 +81,8 @@ int ctl_lag(int argc, char **argv)
         goto out;
     }
     rc = CTL_EXIT_FAIL;
-    if (ctl_view_open(v) || !(rk = ctl_lag_client(v->cfg)))
+    /* A producer opens no group and sends nothing: watermarks and metadata only. */
+    if (ctl_view_open(v) || !(rk = ctl_config_client(v->cfg, RD_KAFKA_PRODUCER, NULL)))
         goto out;
     if (v->json) {
         doc = json_object_new_object();
@@ -132,7 +94,7 @@ int ctl_lag(int argc, char **argv)
     }
     size_t nt = ctl_lag_topics(v->cfg, buf, sizeof buf, topics, 16);
     for (size_t t = 0; t < nt; t++) {
-        int np = ctl_lag_partitions(rk, topics[t]);
+        int np = ctl_topic_partitions(rk, topics[t]);
         if (np < 0) {
             fprintf(stderr, "confirmctl: %s: no metadata from the brokers%s\n", topics[t],
                     ctl_refused() ? "" : " (unknown topic, or brokers unreachable)");

@@ -84,16 +84,36 @@ int ctl_view_getopt(ctl_view *v, int argc, char **argv, const char *shorts,
     return -1;
 }
 
-int ctl_view_open(ctl_view *v)
+int ctl_view_brokers(ctl_view *v, const char *list)
 {
     char errstr[512];
-    const cfd_store_opts opts = cfd_config_store_opts(v->cfg);
+
+    if (cfd_config_set(v->cfg, "kafka.bootstrap.servers", list, errstr, sizeof errstr)) {
+        fprintf(stderr, "confirmctl: %s\n", errstr);
+        return -1;
+    }
+    return 0;
+}
+
+int ctl_view_policy(ctl_view *v)
+{
+    char errstr[512];
 
     if (v->cfg->policy_file && *v->cfg->policy_file &&
         cfd_policy_file_load(v->cfg->policy_file, v->pol, errstr, sizeof errstr)) {
         fprintf(stderr, "confirmctl: %s\n", errstr);
         return -1;
     }
+    return 0;
+}
+
+int ctl_view_open(ctl_view *v)
+{
+    char errstr[512];
+    const cfd_store_opts opts = cfd_config_store_opts(v->cfg);
+
+    if (ctl_view_policy(v))
+        return -1;
     if (!(v->in = cfd_inspect_new(&opts, errstr, sizeof errstr)))
         goto fail;
     v->simulated = strcmp(v->cfg->clock, "simulated") == 0;

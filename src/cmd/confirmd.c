@@ -82,7 +82,8 @@ static void usage(FILE *out)
           "failure or unreadable stored state; 3 fenced (another worker took over a\n"
           "partition: restart it); 4 redis lost its data (see worker.on_state_loss);\n"
           "5 stopped by SIGTERM/SIGINT with outputs not delivered (they wait in the\n"
-          "outbox for the partitions' next owner).\n",
+          "outbox for the partitions' next owner); 6 Kafka refused the SASL login or\n"
+          "the TLS handshake (fix the kafka.sasl.* / kafka.ssl.* keys).\n",
           out);
 }
 

@@ -812,3 +812,26 @@ cfd_err cfd_record_apply(cfd_record *rec, const cfd_event *ev, const cfd_policy 
     *outcome = CFD_APPLY_CHANGED;
     return CFD_OK;
 }
+
+cfd_err cfd_record_offer(cfd_record **rec, const cfd_event *ev, const cfd_policy *pol,
+                         cfd_apply_outcome *outcome, bool *opened, char *errstr,
+                         size_t errstr_size)
+{
+    cfd_err err = CFD_OK;
+
+    *opened = !*rec && cfd_event_opens_order(ev);
+    *outcome = CFD_APPLY_PARK;
+    if (*opened)
+        *rec = cfd_record_new();
+    if (!*rec) {
+        snprintf(errstr, errstr_size, "work order not open yet");
+        return CFD_OK;
+    }
+    err = cfd_record_apply(*rec, ev, pol, outcome, errstr, errstr_size);
+    if ((*rec)->state == CFD_STATE_NONE) { /* the opening event was refused */
+        cfd_record_destroy(*rec);
+        *rec = NULL;
+        *opened = false;
+    }
+    return err;
+}

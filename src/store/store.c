@@ -39,6 +39,7 @@ struct cfd_store {
     size_t n_masters;
     cfd_cluster_how part_how;   /* a partition's calls: MOVED refused (part_check) */
     cfd_cluster_how commit_how; /* and a commit's: WAIT for replicas too */
+    cfd_histogram round_trips;  /* every call's round trip, failed ones too */
 };
 
 /* A growable argv of binary-safe strings. */
@@ -217,9 +218,9 @@ static void replies_free(redisReply **replies, size_t n)
  * writing there); what names the call in errstr.
  * @returns CFD_OK with every replies[i] set, or CFD_ERR_IO (all NULL).
  */
-static cfd_err store_exec_how(cfd_store *st, int32_t part, const cfd_cluster_how *how,
-                              const cfd_cluster_cmd *cmds, size_t n, redisReply **replies,
-                              const char *what, char *errstr, size_t errstr_size)
+static cfd_err pipeline_exec(cfd_store *st, int32_t part, const cfd_cluster_how *how,
+                             const cfd_cluster_cmd *cmds, size_t n, redisReply **replies,
+                             const char *what, char *errstr, size_t errstr_size)
 {
     for (size_t i = 0; i < n; i++)
         replies[i] = NULL;
@@ -256,6 +257,17 @@ static cfd_err store_exec_how(cfd_store *st, int32_t part, const cfd_cluster_how
 io:
     snprintf(errstr, errstr_size, "redis %s: %s", what, err_in);
     return CFD_ERR_IO;
+}
+
+/* pipeline_exec(), its round trip timed (st->round_trips). */
+static cfd_err store_exec_how(cfd_store *st, int32_t part, const cfd_cluster_how *how,
+                              const cfd_cluster_cmd *cmds, size_t n, redisReply **replies,
+                              const char *what, char *errstr, size_t errstr_size)
+{
+    double started = cfd_histogram_clock();
+    cfd_err err = pipeline_exec(st, part, how, cmds, n, replies, what, errstr, errstr_size);
+    cfd_histogram_observe(&st->round_trips, cfd_histogram_clock() - started);
+    return err;
 }
 
 /* store_exec_how() with a partition's reads and plain writes (no WAIT). */
@@ -505,6 +517,11 @@ void cfd_store_destroy(cfd_store *st)
     free(st->password);
     free(st->prefix);
     free(st);
+}
+
+cfd_histogram cfd_store_round_trips(const cfd_store *st)
+{
+    return st->round_trips;
 }
 
 cfd_err cfd_store_reconnect(cfd_store *st, char *errstr, size_t errstr_size)

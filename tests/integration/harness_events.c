@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -213,23 +214,46 @@ void h_send_ms(h_env *env, const char *wo, const char *eid, int64_t t, const cha
 void h_send_full_order(h_env *env, const char *wo, const char *tier, int gold, int64_t t0,
                        int arrive_min)
 {
-    char e[64];
+    h_send_order(env, wo, tier, gold, t0, "Acme Maintenance", arrive_min, 30 + arrive_min);
+}
+
+void h_send_order(h_env *env, const char *wo, const char *tier, int gold, int64_t t0,
+                  const char *contractor, int arrive_min, int restore_min)
+{
+    char e[64], dispatch[256];
 #define EID(s) (snprintf(e, sizeof(e), "%s-%s", wo, s), e)
+    snprintf(dispatch, sizeof(dispatch), "{\"contractor\":\"%s\",\"engineer_id\":\"E42\"}",
+             contractor);
     h_send_report(env, wo, EID("rep"), t0, tier, gold);
     h_send_ms(env, wo, EID("acc"), t0 + 1 * MIN, "accepted", "{\"operator_id\":\"op7\"}");
-    h_send_ms(env, wo, EID("dis"), t0 + 2 * MIN, "dispatched",
-              "{\"contractor\":\"Acme Maintenance\",\"engineer_id\":\"E42\"}");
+    h_send_ms(env, wo, EID("dis"), t0 + 2 * MIN, "dispatched", dispatch);
     h_send_ms(env, wo, EID("con"), t0 + 6 * MIN, "customer_contacted", "{}");
     h_send_ms(env, wo, EID("arr"), t0 + (1 + arrive_min) * MIN, "arrived_on_site",
               "{\"engineers\":[\"E42\"]}");
     h_send_ms(env, wo, EID("dia"), t0 + (2 + arrive_min) * MIN, "diagnosed",
               "{\"cause\":\"CAUSE_TRANSMISSION_LINE\",\"onsite_findings\":\"fiber cut\"}");
-    h_send_ms(env, wo, EID("res"), t0 + (30 + arrive_min) * MIN, "service_restored",
+    h_send_ms(env, wo, EID("res"), t0 + (int64_t)restore_min * MIN, "service_restored",
               "{\"result\":\"RESULT_RESTORED\"}");
-    h_send_ms(env, wo, EID("sig"), t0 + (35 + arrive_min) * MIN, "confirmation_signed",
+    h_send_ms(env, wo, EID("sig"), t0 + (5 + (int64_t)restore_min) * MIN,
+              "confirmation_signed",
               "{\"customer_opinion\":\"satisfied\",\"satisfaction\":5}");
-    h_send_ms(env, wo, EID("clo"), t0 + (36 + arrive_min) * MIN, "closed", "{}");
+    h_send_ms(env, wo, EID("clo"), t0 + (6 + (int64_t)restore_min) * MIN, "closed", "{}");
 #undef EID
+}
+
+int h_confirmctl(h_env *env, char *out, size_t n, const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "%s/confirmctl %s -s redis.host=127.0.0.1 -s redis.port=%d "
+             "-s kafka.bootstrap.servers=%s",
+             CFD_BIN_DIR, args, h_redis_port(env), h_bootstrap(env));
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t got = fread(out, 1, n - 1, p);
+    out[got] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* --- reading outputs --------------------------------------------------------------------- */

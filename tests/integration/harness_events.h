@@ -88,6 +88,17 @@ void h_send_ms(h_env *env, const char *wo, const char *eid, int64_t t, const cha
 void h_send_full_order(h_env *env, const char *wo, const char *tier, int gold, int64_t t0,
                        int arrive_min);
 
+/* The same dispatched to contractor, on site arrive_min after the acceptance (at
+ * t0 + 1 min), restored restore_min after the report (t0). h_send_full_order is
+ * ("Acme Maintenance", arrive_min, 30 + arrive_min). */
+void h_send_order(h_env *env, const char *wo, const char *tier, int gold, int64_t t0,
+                  const char *contractor, int arrive_min, int restore_min);
+
+/* Runs confirmctl with args and "-s" options for the env's Redis and broker; copies
+ * its stdout into out (NUL-terminated, cut at n - 1). @returns its exit status, -1 when
+ * it did not exit. */
+int h_confirmctl(h_env *env, char *out, size_t n, const char *args);
+
 /* Reads topic from the beginning until count messages or timeout, decoding as type. */
 void h_collect(h_env *env, const char *topic, const char *type, int count, int timeout_ms,
                h_collected *out);

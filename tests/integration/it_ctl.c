@@ -28,21 +28,13 @@ static int ctl(h_env *env, char *out, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int ctl(h_env *env, char *out, size_t n, const char *fmt, ...)
 {
-    char args[512], cmd[1024];
+    char args[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(args, sizeof(args), fmt, ap);
+    int len = vsnprintf(args, sizeof(args), fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof(cmd),
-             "%s/confirmctl %s -s redis.host=127.0.0.1 -s redis.port=%d "
-             "-s worker.clock=simulated",
-             CFD_BIN_DIR, args, h_redis_port(env));
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t got = fread(out, 1, n - 1, p);
-    out[got] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    snprintf(args + len, sizeof(args) - (size_t)len, " -s worker.clock=simulated");
+    return h_confirmctl(env, out, n, args);
 }
 
 /* confirmctl ARGS --json, parsed; fails the test unless it exits 0 with JSON. */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -371,6 +372,20 @@ static void test_scrape(void **state)
     h_send_report(env, "WO-M4", "WO-M4-rep", T0, "TIER_AA", 0);
     h_send_ms(env, "WO-M4", "WO-M4-acc", T0 + H_MIN, "accepted",
               "{\"operator_id\":\"op7\"}");
+    /* A province-level customer's line fully down since T0: a severe fault (an
+     * Incident) once 30 min passed. And an order accepted now: its contact deadline,
+     * a timer still pending. */
+    h_send_json(env,
+                "{\"event_id\":\"WO-M5-rep\",\"work_order\":\"WO-M5\",\"source\":"
+                "\"SOURCE_CUSTOMER\",\"event_time_ms\":%lld,\"fault_report\":{\"customer\":"
+                "{\"name\":\"Bank\",\"city\":\"Chongqing\",\"customer_id\":\"K-M5\","
+                "\"importance\":\"IMPORTANCE_PROVINCE_LEVEL\"},\"network\":{\"circuit_id\":"
+                "\"CQ-M5\"},\"problem_description\":\"line down\",\"full_interruption\":"
+                "true}}",
+                (long long)T0);
+    int64_t wall = (int64_t)time(NULL) * 1000;
+    h_send_report(env, "WO-M6", "WO-M6-rep", wall, "TIER_AAA", 0);
+    h_send_ms(env, "WO-M6", "WO-M6-acc", wall, "accepted", "{}");
 
     r = h_http_wait(port, "/readyz", 200, 30000);
     assert_int_equal(r.status, 200);
@@ -388,7 +403,10 @@ static void test_scrape(void **state)
         bool done = sum_of(s, "confirmd_records_completed_total", NULL, NULL) >= 2 &&
                     sum_of(s, "confirmd_events_duplicate_total", NULL, NULL) >= 9 &&
                     sum_of(s, "confirmd_dead_letters_total", NULL, NULL) >= 1 &&
-                    sum_of(s, "confirmd_timer_lateness_seconds_count", NULL, NULL) >= 1;
+                    sum_of(s, "confirmd_timer_lateness_seconds_count", NULL, NULL) >= 1 &&
+                    sum_of(s, "confirmd_incidents_total", NULL, NULL) >= 1 &&
+                    sum_of(s, "confirmd_records_open", NULL, NULL) >= 3 &&
+                    sum_of(s, "confirmd_timers_pending", NULL, NULL) >= 1;
         if (done || h_now_ms() >= until)
             break;
         h_http_reply_free(&r);
@@ -415,6 +433,12 @@ static void test_scrape(void **state)
         {"confirmd_consumer_lag_messages", "gauge"},
         {"confirmd_redis_commit_duration_seconds", "histogram"},
         {"confirmd_timer_lateness_seconds", "histogram"},
+        {"confirmd_incidents_total", "counter"},
+        {"confirmd_fencing_events_total", "counter"},
+        {"confirmd_records_open", "gauge"},
+        {"confirmd_timers_pending", "gauge"},
+        {"confirmd_producer_delivery_duration_seconds", "histogram"},
+        {"confirmd_redis_round_trip_duration_seconds", "histogram"},
     };
     for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
         const family *f = family_find(s, families[i].name);
@@ -432,9 +456,9 @@ static void test_scrape(void **state)
     double applied = sum_of(s, "confirmd_events_applied_total", NULL, NULL);
     double dups = sum_of(s, "confirmd_events_duplicate_total", NULL, NULL);
     double dls = sum_of(s, "confirmd_dead_letters_total", NULL, NULL);
-    assert_true(consumed_events == 30); /* 9 + 9 + 1 + 9 again + 2 */
+    assert_true(consumed_events == 33); /* 9 + 9 + 1 + 9 again + 2 + 1 + 2 */
     assert_true(consumed >= consumed_events);
-    assert_true(applied == 20);
+    assert_true(applied == 23);
     assert_true(dups == 9);
     assert_true(
         sum_of(s, "confirmd_dead_letters_total", "reason", "DEAD_LETTER_UNDECODABLE") == 1);
@@ -452,6 +476,32 @@ static void test_scrape(void **state)
                 0);
     assert_true(check_histogram(s, "confirmd_redis_commit_duration_seconds") >= batches);
     assert_true(check_histogram(s, "confirmd_timer_lateness_seconds") >= 1);
+    /* Alerts by kind, metric and level: WO-M2's late arrival is a breach of the on-site
+     * duty, WO-M4's overdue duties breaches then escalations; WO-M5's severe fault an SMS
+     * alert about the whole order. */
+    assert_true(sum_of(s, "confirmd_alerts_total", "kind", "ALERT_KIND_BREACH") >= 1);
+    assert_true(sum_of(s, "confirmd_alerts_total", "metric", "METRIC_ON_SITE") >= 1);
+    assert_true(sum_of(s, "confirmd_alerts_total", "kind", "ALERT_KIND_SEVERE_FAULT") == 1);
+    assert_true(
+        sum_of(s, "confirmd_alerts_total", "level", "RECIPIENT_DEPARTMENT_LEADER") >=
+        1); /* a breach: the third step of the default chain */
+    assert_true(sum_of(s, "confirmd_alerts_total", "kind", "ALERT_KIND_ESCALATION") >= 1);
+    assert_true(sum_of(s, "confirmd_incidents_total", "status", "INCIDENT_STATUS_OPEN") ==
+                1);
+    assert_true(sum_of(s, "confirmd_incidents_total", "kind",
+                       "INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION") >= 1);
+    /* The worker claimed its 8 partitions, fencing whoever held them before. */
+    assert_true(sum_of(s, "confirmd_fencing_events_total", "event", "claim") == 8);
+    assert_true(sum_of(s, "confirmd_fencing_events_total", "event", "fenced") == 0);
+    /* Open in the store: WO-M4 (AA), WO-M5 (not tiered), WO-M6 (AAA); WO-M6's contact
+     * deadline is still ahead. */
+    assert_true(sum_of(s, "confirmd_records_open", "tier", "TIER_AA") == 1);
+    assert_true(sum_of(s, "confirmd_records_open", "tier", "TIER_AAA") == 1);
+    assert_true(sum_of(s, "confirmd_records_open", "tier", "TIER_UNSPECIFIED") == 1);
+    assert_true(sum_of(s, "confirmd_timers_pending", NULL, NULL) >= 1);
+    assert_true(check_histogram(s, "confirmd_producer_delivery_duration_seconds") >= 1);
+    assert_true(check_histogram(s, "confirmd_redis_round_trip_duration_seconds") >=
+                batches);
     h_http_reply_free(&r);
     free(s);
 

@@ -60,6 +60,13 @@ static void test_format(void **state)
                               .partitions_owned = 8,
                               .undelivered = 3};
     s.stats.dead_letters_by_reason[CFD_DL_INVALID_TRANSITION] = 2;
+    s.stats
+        .alerts_by[CFD_ALERT_BREACH][CFD_METRIC_ON_SITE][CFD_RECIPIENT_DEPARTMENT_LEADER] =
+        2;
+    s.stats.incidents_by[CFD_INCIDENT_IMPORTANT_CUSTOMER_INTERRUPTION][CFD_INCIDENT_OPEN] =
+        1;
+    s.stats.claims = 8;
+    cfd_histogram_observe(&s.delivery_seconds, 0.004);
     cfd_histogram_observe(&s.commit_seconds, 0.002);
     cfd_histogram_observe(&s.commit_seconds, 0.2);
     size_t len = 0;
@@ -76,7 +83,20 @@ static void test_format(void **state)
         "\nconfirmd_dead_letters_total{reason=\"DEAD_LETTER_INVALID_TRANSITION\"} 2\n");
     assert_has(text,
                "\nconfirmd_dead_letters_total{reason=\"DEAD_LETTER_OUTPUT_REFUSED\"} 0\n");
-    assert_has(text, "\nconfirmd_alerts_total 2\n");
+    assert_has(text,
+               "\nconfirmd_alerts_total{kind=\"ALERT_KIND_BREACH\",metric=\"METRIC_ON_"
+               "SITE\",level=\"RECIPIENT_DEPARTMENT_LEADER\"} 2\n");
+    assert_null(strstr(text, "ALERT_KIND_WARNING")); /* label sets never seen: absent */
+    assert_has(text, "\nconfirmd_incidents_total{kind=\"INCIDENT_KIND_IMPORTANT_CUSTOMER_"
+                     "INTERRUPTION\",status=\"INCIDENT_STATUS_OPEN\"} 1\n");
+    assert_has(text,
+               "\nconfirmd_incidents_total{kind=\"INCIDENT_KIND_MULTI_CUSTOMER_CITY\","
+               "status=\"INCIDENT_STATUS_CLOSED\"} 0\n");
+    assert_has(text, "\nconfirmd_fencing_events_total{event=\"claim\"} 8\n");
+    assert_has(text, "\nconfirmd_fencing_events_total{event=\"fenced\"} 0\n");
+    assert_has(text,
+               "\nconfirmd_producer_delivery_duration_seconds_bucket{le=\"0.005\"} 1\n");
+    assert_has(text, "\nconfirmd_redis_round_trip_duration_seconds_count 0\n");
     assert_has(text, "\nconfirmd_rebalances_total{event=\"assign\"} 1\n");
     assert_has(text, "\nconfirmd_rebalances_total{event=\"revoke\"} 0\n");
     assert_has(text, "# TYPE confirmd_partitions_owned gauge\n");

@@ -32,9 +32,10 @@ typedef struct seen {
     bool bare;
 } seen;
 
-static void on_delivered(void *ctx, int32_t part, const char *id)
+static void on_delivered(void *ctx, int32_t part, const char *id, double seconds)
 {
     seen *s = ctx;
+    assert_true(seconds >= 0 && seconds < 60);
     assert_int_equal(part, 0);
     assert_true(s->n_delivered < 16);
     snprintf(s->delivered[s->n_delivered++], 64, "%s", id);
