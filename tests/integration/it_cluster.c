@@ -8,6 +8,7 @@
  * the oracle (every record and alert, no wrong one, each state on its master).
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 
 #include "confirmd/cluster.h"
 #include "harness.h"
+#include "harness_events.h"
 #include "harness_orders.h"
 
 #define N_PARTS 64
@@ -609,12 +611,98 @@ static void test_worker(void **state)
     h_env_destroy(env);
 }
 
+/* --- confirmctl on the cluster ----------------------------------------------------------- */
+
+/* @returns the cluster node that is the master of partition part's slot. */
+static int part_master(h_env *env, int part)
+{
+    return h_cluster_slot_master(env, part_slot(part));
+}
+
+/* confirmctl ARGS --json's integer field key. */
+static long long ctl_int(h_env *env, const char *args, const char *key)
+{
+    static char out[1 << 16];
+    char json[256];
+    snprintf(json, sizeof(json), "%s --json", args);
+    assert_int_equal(h_ctl(env, out, sizeof(out), json), 0);
+    json_object *doc = json_tokener_parse(out), *v;
+    assert_non_null(doc);
+    assert_true(json_object_object_get_ex(doc, key, &v));
+    long long n = json_object_get_int64(v);
+    json_object_put(doc);
+    return n;
+}
+
+/*
+ * confirmctl's views on a cluster (redis.cluster on): show reads an order's state from
+ * its partition's master, open scans every master's keyspace, lag reads each
+ * partition's applied offset where it is; the orders of h_send_open_orders(), as
+ * it_ctl checks them on one Redis.
+ */
+static void test_ctl(void **state)
+{
+    (void)state;
+    static char out[1 << 16];
+    char args[256];
+    h_env *env = h_env_new("cluster-ctl");
+    assert_non_null(env);
+    assert_int_equal(h_cluster_start(env, 3, 1), 0);
+    assert_int_equal(h_broker_start(env, NULL), 0);
+    pid_t w = h_ctl_feed(env);
+    assert_int_equal(h_set_sim_clock(env, H_T0 + 20 * H_MIN), 0);
+
+    /* Where the orders are: on more than one master, so open must scan them all. */
+    int masters[3], n_masters = 0;
+    static const char *const orders[] = {"WO-C1", "WO-C2", "WO-C3"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(args, sizeof(args), "show %s", orders[i]);
+        int part = (int)ctl_int(env, args, "partition");
+        masters[i] = part_master(env, part);
+        bool seen = false;
+        for (int k = 0; k < i; k++)
+            seen = seen || masters[k] == masters[i];
+        n_masters += !seen;
+        printf("it_cluster: %s on partition %d, slot %d, master node %d\n", orders[i], part,
+               part_slot(part), masters[i]);
+    }
+    assert_true(n_masters >= 2);
+
+    assert_int_equal(h_ctl(env, out, sizeof(out), "show WO-C1"), 0);
+    printf("%s", out);
+    assert_non_null(strstr(out, "METRIC_CONTACT           MET             "
+                                "2025-11-25T12:16:00+08:00"));
+    assert_non_null(strstr(out, "METRIC_ON_SITE           RUNNING         "
+                                "2025-11-25T13:01:00+08:00  41m00s"));
+    assert_non_null(strstr(out, "contractor    Acme Maintenance"));
+
+    assert_int_equal(h_ctl(env, out, sizeof(out), "open"), 0);
+    printf("%s", out);
+    assert_non_null(strstr(out, "2 open work orders at 2025-11-25T12:20:00+08:00"));
+    char *c2 = strstr(out, "WO-C2"), *c1 = strstr(out, "WO-C1");
+    assert_true(c2 && c1 && c2 < c1); /* WO-C2's contact is due first */
+    assert_null(strstr(out, "WO-C3"));
+
+    /* Caught up, then two events the stopped worker has not applied. */
+    assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
+    assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
+    snprintf(args, sizeof(args), "lag -b %s", h_bootstrap(env));
+    assert_int_equal(ctl_int(env, args, "total"), 0);
+    h_send_ms(env, "WO-C2", "c2-dis", H_T0 + 2 * H_MIN, "dispatched", "{}");
+    h_send_ms(env, "WO-C2", "c2-con", H_T0 + 3 * H_MIN, "customer_contacted", "{}");
+    assert_int_equal(h_ctl(env, out, sizeof(out), args), 0);
+    printf("%s", out);
+    assert_non_null(strstr(out, "total lag 2"));
+    h_env_destroy(env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_not_cluster),
         cmocka_unit_test(test_cluster),
         cmocka_unit_test(test_worker),
+        cmocka_unit_test(test_ctl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
