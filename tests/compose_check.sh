@@ -7,9 +7,13 @@
 #      cluster of as many nodes (replication factor min(N, 3), min.insync.replicas 2
 #      on 3 nodes, ...), both ways: nothing missing, nothing added. Only the network
 #      and identity keys (node id, listeners, voters, log.dirs) differ by design.
-#   3. Debian's docker-compose (1.29) validates it (`config -q`), and so does the
-#      Compose v2 plugin (`docker compose config -q`) where it is installed, which
-#      must also name the project confirmd (from docker/.env).
+#   3. Its profile `cluster` has six Redis nodes in cluster mode, the one-shot
+#      `redis-cli --cluster create ... --cluster-replicas 1` and workers with
+#      redis.cluster on that wait for it.
+#   4. Debian's docker-compose (1.29) validates it (`config -q`), with the profile
+#      cluster too, and so does the Compose v2 plugin (`docker compose config -q`)
+#      where it is installed, which must also name the project confirmd (from
+#      docker/.env).
 #
 #   tests/compose_check.sh [REPO_ROOT]
 #
@@ -81,23 +85,43 @@ done <<<"$actual"
 echo "compose_check: $(printf '%s\n' "$expected" | grep -c .) broker settings as" \
     "scripts/kafka.sh writes them for $nodes node(s)"
 
-# 3. Validation by the Compose implementations installed here.
+# 3. The profile cluster.
+nodes_c=$(grep -c '^  redis-c[0-9]:$' "$compose" || true)
+[ "$nodes_c" -eq 6 ] || bad "the profile cluster has $nodes_c Redis nodes, not 6"
+grep -q '"--cluster-enabled", "yes"' "$compose" ||
+    bad "the cluster nodes do not run with --cluster-enabled yes"
+grep -q 'redis-cli --cluster create .* --cluster-replicas 1 --cluster-yes' "$compose" ||
+    bad "no redis-cli --cluster create with one replica per master"
+worker_c=$(sed -n '/^  worker-cluster:$/,/^  [a-z]/p' "$compose")
+for want in 'profiles: \["cluster"\]' 'redis.cluster=on' 'redis-cluster-create:' \
+    'service_completed_successfully'; do
+    printf '%s\n' "$worker_c" | grep -q "$want" || bad "worker-cluster lacks $want"
+done
+echo "compose_check: profile cluster: $nodes_c Redis nodes, cluster create, workers on it"
+
+# 4. Validation by the Compose implementations installed here.
 validated=0
 if command -v docker-compose >/dev/null 2>&1; then
-    if out=$(docker-compose -f "$compose" config -q 2>&1); then
-        echo "compose_check: $(docker-compose version --short 2>/dev/null ||
-            echo docker-compose): config -q passed"
-    else
-        bad "docker-compose -f docker/compose.yaml config -q: $out"
-    fi
+    for profile in "" "--profile cluster"; do
+        # shellcheck disable=SC2086 # no profile: no words
+        if out=$(docker-compose -f "$compose" $profile config -q 2>&1); then
+            echo "compose_check: $(docker-compose version --short 2>/dev/null ||
+                echo docker-compose)${profile:+ $profile}: config -q passed"
+        else
+            bad "docker-compose -f docker/compose.yaml $profile config -q: $out"
+        fi
+    done
     validated=1
 fi
 if command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
-    if out=$(docker compose -f "$compose" config -q 2>&1); then
-        echo "compose_check: docker compose $(docker compose version --short): config -q passed"
-    else
-        bad "docker compose -f docker/compose.yaml config -q: $out"
-    fi
+    for profile in "" "--profile cluster"; do
+        # shellcheck disable=SC2086
+        if out=$(docker compose -f "$compose" $profile config -q 2>&1); then
+            echo "compose_check: docker compose $(docker compose version --short)${profile:+ $profile}: config -q passed"
+        else
+            bad "docker compose -f docker/compose.yaml $profile config -q: $out"
+        fi
+    done
     name=$(docker compose -f "$compose" config 2>/dev/null | sed -n 's/^name: *//p')
     [ "$name" = confirmd ] || bad "docker compose names the project '$name', not confirmd"
     validated=1

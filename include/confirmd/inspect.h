@@ -4,7 +4,11 @@
  * outbox depth, the simulated clock. Key layout: see confirmd/store.h.
  *
  * It has a connection of its own rather than a cfd_store: it runs read commands only
- * (no script is loaded), so a Redis user limited to +@read (ACL) can use it.
+ * (no script is loaded), so a Redis user limited to +@read (ACL) can use it. It
+ * connects as the store does (opts: AUTH, SELECT), and on a Redis Cluster
+ * (opts->cluster) through the same router: a partition's reads go to the master of its
+ * slot, whole-keyspace scans (cfd_inspect_states) go over every master; a key moving
+ * with its slot during a scan may be missed by it.
  */
 #ifndef CONFIRMD_INSPECT_H
 #define CONFIRMD_INSPECT_H
@@ -16,7 +20,8 @@
 
 typedef struct cfd_inspect cfd_inspect;
 
-/* Connects as opts says (AUTH and SELECT included; strings copied).
+/* Connects as opts says (AUTH and SELECT included, or a cluster's slot map; strings
+ * copied).
  * @returns the handle, or NULL with errstr filled (never the password). */
 cfd_inspect *cfd_inspect_new(const cfd_store_opts *opts, char *errstr, size_t errstr_size);
 

@@ -10,72 +10,36 @@
 #include <string.h>
 
 #include "confirmd/alloc.h"
+#include "conn.h"
 
 struct cfd_inspect {
-    redisContext *rc;
+    redisContext *rc; /* one Redis; NULL on a cluster */
+    cfd_cluster *cl;  /* a Redis Cluster's router; NULL on one Redis */
     char *prefix;
 };
 
-/* Fills errstr from a failed reply or connection. @returns CFD_ERR_IO for a lost
- * connection, CFD_ERR otherwise. */
+/* Fills errstr from a failed reply (NULL: the connection failed), frees it.
+ * @returns as cfd_conn_error(). */
 static cfd_err fail(cfd_inspect *in, redisReply *r, const char *what, char *errstr,
                     size_t errstr_size)
 {
-    bool lost = r == NULL;
-
-    if (!r)
-        snprintf(errstr, errstr_size, "redis %s: %s", what,
-                 in->rc->errstr[0] ? in->rc->errstr : "connection lost");
-    else if (r->type == REDIS_REPLY_ERROR)
-        snprintf(errstr, errstr_size, "redis %s: %s", what, r->str);
-    else
-        snprintf(errstr, errstr_size, "redis %s: unexpected reply type %d", what, r->type);
+    cfd_err err = cfd_conn_error(in->rc, r, what, errstr, errstr_size);
     freeReplyObject(r);
-    return lost ? CFD_ERR_IO : CFD_ERR;
-}
-
-/* Runs one command that must not fail (AUTH, SELECT). */
-static cfd_err run_ok(cfd_inspect *in, redisReply *r, const char *what, char *errstr,
-                      size_t errstr_size)
-{
-    if (!r || r->type == REDIS_REPLY_ERROR)
-        return fail(in, r, what, errstr,
-                    errstr_size); /* the reply never holds the password */
-    freeReplyObject(r);
-    return CFD_OK;
+    return err;
 }
 
 cfd_inspect *cfd_inspect_new(const cfd_store_opts *o, char *errstr, size_t errstr_size)
 {
-    int64_t ms = o->timeout_ms > 0 ? o->timeout_ms : 2000;
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-    bool unix_socket = o->unix_socket && *o->unix_socket;
     cfd_inspect *in = cfd_xcalloc(1, sizeof(*in));
+    cfd_err err;
 
     in->prefix = cfd_xstrdup(o->key_prefix);
-    in->rc = unix_socket ? redisConnectUnixWithTimeout(o->unix_socket, tv)
-                         : redisConnectWithTimeout(o->host, o->port, tv);
-    if (!in->rc || in->rc->err) {
-        snprintf(errstr, errstr_size, "redis connect %s:%d: %s",
-                 unix_socket ? o->unix_socket : o->host, o->port,
-                 in->rc ? in->rc->errstr : "out of memory");
-        goto fail;
+    if (o->cluster ? !(in->cl = cfd_conn_cluster(o, &err, errstr, errstr_size))
+                   : cfd_conn_open(o, &in->rc, errstr, errstr_size) != CFD_OK) {
+        cfd_inspect_destroy(in);
+        return NULL;
     }
-    redisSetTimeout(in->rc, tv);
-    if (o->password && *o->password &&
-        run_ok(in,
-               o->user && *o->user
-                   ? redisCommand(in->rc, "AUTH %s %s", o->user, o->password)
-                   : redisCommand(in->rc, "AUTH %s", o->password),
-               "AUTH", errstr, errstr_size))
-        goto fail;
-    if (o->db &&
-        run_ok(in, redisCommand(in->rc, "SELECT %d", o->db), "SELECT", errstr, errstr_size))
-        goto fail;
     return in;
-fail:
-    cfd_inspect_destroy(in);
-    return NULL;
 }
 
 void cfd_inspect_destroy(cfd_inspect *in)
@@ -84,29 +48,79 @@ void cfd_inspect_destroy(cfd_inspect *in)
         return;
     if (in->rc)
         redisFree(in->rc);
+    cfd_cluster_destroy(in->cl);
     free(in->prefix);
     free(in);
 }
 
-/* Reads the replies of n pipelined commands; keeps them in out[] (freed by the caller
- * with replies_free) and @returns CFD_OK when every one came. */
-static cfd_err replies(cfd_inspect *in, size_t n, redisReply **out, const char *what,
-                       char *errstr, size_t errstr_size)
+/* Sends n commands on keys of key's slot as one pipeline, to the one Redis or to the
+ * slot's master (redirections followed), and reads their replies into r[] (freed by
+ * the caller). @returns CFD_OK with every reply set, or the error (every r[i] NULL). */
+static cfd_err exec(cfd_inspect *in, const char *key, const cfd_cluster_cmd *cmds, size_t n,
+                    redisReply **r, const char *what, char *errstr, size_t errstr_size)
 {
-    cfd_err err = CFD_OK;
+    char err_in[400];
 
-    for (size_t i = 0; i < n; i++) {
-        out[i] = NULL;
-        if (!err && redisGetReply(in->rc, (void **)&out[i]) != REDIS_OK)
-            err = fail(in, NULL, what, errstr, errstr_size);
-    }
-    return err;
+    if (!in->cl)
+        return cfd_conn_pipeline(in->rc, cmds, n, r, what, errstr, errstr_size);
+    if (cfd_cluster_pipeline(in->cl, cfd_cluster_key_slot(key, strlen(key)), cmds, n, NULL,
+                             r, err_in, sizeof(err_in)) == CFD_OK)
+        return CFD_OK;
+    snprintf(errstr, errstr_size, "redis %s: %s", what, err_in);
+    return CFD_ERR_IO;
+}
+
+/* exec() of one command of argc NUL-terminated arguments, its key argv[1].
+ * @returns the reply (free it), or NULL with *err set and errstr filled. */
+static redisReply *exec1(cfd_inspect *in, int argc, const char **argv, cfd_err *err,
+                         const char *what, char *errstr, size_t errstr_size)
+{
+    cfd_cluster_cmd cmd = {.argc = argc, .argv = argv};
+    redisReply *r = NULL;
+
+    *err = exec(in, argv[1], &cmd, 1, &r, what, errstr, errstr_size);
+    return r;
 }
 
 static void replies_free(redisReply **r, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         freeReplyObject(r[i]);
+}
+
+/*
+ * Sends cmd (a command name) on the key "<prefix>:{p<N>}:<suffix>" of every partition N
+ * of [0, n) and reads the replies into r[N] (freed by the caller): one pipeline on one
+ * Redis; on a cluster one call per partition, each to its slot's master.
+ * @returns CFD_OK with every reply set, or the error.
+ */
+static cfd_err each_part(cfd_inspect *in, const char *cmd, int32_t n, const char *suffix,
+                         redisReply **r, const char *what, char *errstr, size_t errstr_size)
+{
+    char(*keys)[512] = cfd_xmalloc(sizeof(*keys) * (size_t)n);
+    const char *(*argv)[2] = cfd_xmalloc(sizeof(*argv) * (size_t)n);
+    cfd_cluster_cmd *cmds = cfd_xmalloc(sizeof(*cmds) * (size_t)n);
+    cfd_err err = CFD_OK;
+
+    for (int32_t p = 0; p < n; p++) {
+        snprintf(keys[p], sizeof(keys[p]), "%s:{p%" PRId32 "}:%s", in->prefix, p, suffix);
+        argv[p][0] = cmd;
+        argv[p][1] = keys[p];
+        cmds[p] = (cfd_cluster_cmd){.argc = 2, .argv = argv[p]};
+        r[p] = NULL;
+    }
+    if (!in->cl)
+        err = cfd_conn_pipeline(in->rc, cmds, (size_t)n, r, what, errstr, errstr_size);
+    for (int32_t p = 0; in->cl && p < n && !err; p++)
+        err = exec(in, keys[p], &cmds[p], 1, &r[p], what, errstr, errstr_size);
+    if (err) {
+        replies_free(r, (size_t)n);
+        memset(r, 0, sizeof(*r) * (size_t)n);
+    }
+    free(keys);
+    free(argv);
+    free(cmds);
+    return err;
 }
 
 cfd_err cfd_inspect_partitions(cfd_inspect *in, int32_t *n, char *errstr,
@@ -116,9 +130,8 @@ cfd_err cfd_inspect_partitions(cfd_inspect *in, int32_t *n, char *errstr,
     cfd_err err;
 
     *n = 0;
-    for (int32_t p = 0; p < CFD_INSPECT_MAX_PARTS; p++)
-        redisAppendCommand(in->rc, "EXISTS %s:{p%" PRId32 "}:meta", in->prefix, p);
-    err = replies(in, CFD_INSPECT_MAX_PARTS, r, "EXISTS meta", errstr, errstr_size);
+    err = each_part(in, "EXISTS", CFD_INSPECT_MAX_PARTS, "meta", r, "EXISTS meta", errstr,
+                    errstr_size);
     for (int32_t p = 0; !err && p < CFD_INSPECT_MAX_PARTS; p++)
         if (r[p]->type == REDIS_REPLY_INTEGER && r[p]->integer > 0)
             *n = p + 1;
@@ -129,6 +142,7 @@ cfd_err cfd_inspect_partitions(cfd_inspect *in, int32_t *n, char *errstr,
 cfd_err cfd_inspect_find(cfd_inspect *in, const char *order, int32_t nparts, int32_t *part,
                          cfd_blob *state, char *errstr, size_t errstr_size)
 {
+    char suffix[480];
     redisReply **r;
     cfd_err err;
 
@@ -137,10 +151,9 @@ cfd_err cfd_inspect_find(cfd_inspect *in, const char *order, int32_t nparts, int
     state->len = 0;
     if (nparts <= 0)
         return CFD_OK;
+    snprintf(suffix, sizeof(suffix), "wo:%s", order);
     r = cfd_xmalloc(sizeof(*r) * (size_t)nparts);
-    for (int32_t p = 0; p < nparts; p++)
-        redisAppendCommand(in->rc, "GET %s:{p%" PRId32 "}:wo:%s", in->prefix, p, order);
-    err = replies(in, (size_t)nparts, r, "GET state", errstr, errstr_size);
+    err = each_part(in, "GET", nparts, suffix, r, "GET state", errstr, errstr_size);
     for (int32_t p = 0; !err && p < nparts && *part < 0; p++) {
         if (r[p]->type != REDIS_REPLY_STRING)
             continue;
@@ -172,29 +185,43 @@ static bool parse_state_key(const cfd_inspect *in, const char *key, int32_t *par
     return true;
 }
 
-/* Reads the states of one SCAN page's keys and calls fn. @returns nonzero to stop. */
-static cfd_err states_of_page(cfd_inspect *in, const redisReply *keys,
+/* Reads the states of one SCAN page's keys on c, the node that listed them, and calls
+ * fn. *stop gets fn's nonzero answer. */
+static cfd_err states_of_page(cfd_inspect *in, redisContext *c, const redisReply *keys,
                               cfd_inspect_state_fn fn, void *ctx, int *stop, char *errstr,
                               size_t errstr_size)
 {
-    redisReply **r = cfd_xmalloc(sizeof(*r) * (keys->elements ? keys->elements : 1));
+    size_t n = keys->elements ? keys->elements : 1;
+    redisReply **r = cfd_xmalloc(sizeof(*r) * n);
+    const char *(*argv)[2] = cfd_xmalloc(sizeof(*argv) * n);
+    size_t(*lens)[2] = cfd_xmalloc(sizeof(*lens) * n);
+    cfd_cluster_cmd *cmds = cfd_xmalloc(sizeof(*cmds) * n);
     cfd_err err;
 
-    for (size_t i = 0; i < keys->elements; i++)
-        redisAppendCommand(in->rc, "GET %b", keys->element[i]->str,
-                           (size_t)keys->element[i]->len);
-    err = replies(in, keys->elements, r, "GET state", errstr, errstr_size);
+    for (size_t i = 0; i < keys->elements; i++) {
+        argv[i][0] = "GET";
+        lens[i][0] = 3;
+        argv[i][1] = keys->element[i]->str;
+        lens[i][1] = keys->element[i]->len;
+        cmds[i] = (cfd_cluster_cmd){.argc = 2, .argv = argv[i], .lens = lens[i]};
+    }
+    err = cfd_conn_pipeline(c, cmds, keys->elements, r, "GET state", errstr, errstr_size);
     for (size_t i = 0; !err && !*stop && i < keys->elements; i++) {
         int32_t part;
         const char *order;
 
-        /* Gone since the SCAN, or a key of another shape that matched the pattern. */
+        /* Gone since the SCAN (or moved by a slot migration meanwhile), or a key of
+         * another shape that matched the pattern. */
         if (r[i]->type == REDIS_REPLY_STRING &&
             parse_state_key(in, keys->element[i]->str, &part, &order))
             *stop = fn(part, order, r[i]->str, r[i]->len, ctx);
     }
-    replies_free(r, keys->elements);
+    if (!err)
+        replies_free(r, keys->elements);
     free(r);
+    free(argv);
+    free(lens);
+    free(cmds);
     return err;
 }
 
@@ -211,39 +238,79 @@ static void glob_escape(const char *s, char *out, size_t n)
     out[k] = '\0';
 }
 
+/* The states of every key of c's keyspace that matches pattern (a SCAN of one node). */
+static cfd_err states_of_node(cfd_inspect *in, redisContext *c, const char *pattern,
+                              cfd_inspect_state_fn fn, void *ctx, int *stop, char *errstr,
+                              size_t errstr_size)
+{
+    char cursor[32] = "0";
+    cfd_err err = CFD_OK;
+
+    do {
+        redisReply *r = redisCommand(c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
+
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+            r->element[0]->type != REDIS_REPLY_STRING ||
+            r->element[1]->type != REDIS_REPLY_ARRAY) {
+            err = cfd_conn_error(c, r, "SCAN", errstr, errstr_size);
+            freeReplyObject(r);
+            return err;
+        }
+        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+        err = states_of_page(in, c, r->element[1], fn, ctx, stop, errstr, errstr_size);
+        freeReplyObject(r);
+    } while (!err && !*stop && strcmp(cursor, "0") != 0);
+    return err;
+}
+
 cfd_err cfd_inspect_states(cfd_inspect *in, cfd_inspect_state_fn fn, void *ctx,
                            char *errstr, size_t errstr_size)
 {
-    char pattern[512], prefix[256], cursor[32] = "0";
+    char pattern[512], prefix[256], addr[64], done[CFD_CLUSTER_SLOTS / 64][64];
+    size_t n_done = 0;
     cfd_err err = CFD_OK;
     int stop = 0;
 
     glob_escape(in->prefix, prefix, sizeof(prefix));
     snprintf(pattern, sizeof(pattern), "%s:{p*}:wo:*", prefix);
-    do {
-        redisReply *r =
-            redisCommand(in->rc, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
-
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-            r->element[0]->type != REDIS_REPLY_STRING ||
-            r->element[1]->type != REDIS_REPLY_ARRAY)
-            return fail(in, r, "SCAN", errstr, errstr_size);
-        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-        err = states_of_page(in, r->element[1], fn, ctx, &stop, errstr, errstr_size);
-        freeReplyObject(r);
-    } while (!err && !stop && strcmp(cursor, "0") != 0);
+    if (!in->cl)
+        return states_of_node(in, in->rc, pattern, fn, ctx, &stop, errstr, errstr_size);
+    /* A cluster: every master's keyspace, each reached through a slot it serves. */
+    for (int slot = 0; slot < CFD_CLUSTER_SLOTS && !err && !stop; slot++) {
+        bool seen = false;
+        cfd_cluster_slot_master(in->cl, slot, addr, sizeof(addr));
+        for (size_t i = 0; i < n_done && !seen; i++)
+            seen = strcmp(done[i], addr) == 0;
+        if (seen || !*addr || n_done == sizeof(done) / sizeof(done[0]))
+            continue;
+        snprintf(done[n_done++], sizeof(done[0]), "%s", addr);
+        char err_in[400];
+        redisContext *c = cfd_cluster_conn_for_slot(in->cl, slot, err_in, sizeof(err_in));
+        if (!c) {
+            snprintf(errstr, errstr_size, "redis SCAN: %s", err_in);
+            return CFD_ERR_IO;
+        }
+        if ((err = states_of_node(in, c, pattern, fn, ctx, &stop, errstr, errstr_size)) ==
+            CFD_ERR_IO)
+            cfd_cluster_failed(in->cl, c);
+    }
     return err;
 }
 
 cfd_err cfd_inspect_timers(cfd_inspect *in, int32_t part, cfd_inspect_timer **timers,
                            size_t *n, char *errstr, size_t errstr_size)
 {
-    redisReply *r = redisCommand(in->rc, "ZRANGE %s:{p%" PRId32 "}:timers 0 -1 WITHSCORES",
-                                 in->prefix, part);
+    char key[512];
+    cfd_err err;
 
     *timers = NULL;
     *n = 0;
-    if (!r || r->type != REDIS_REPLY_ARRAY)
+    snprintf(key, sizeof(key), "%s:{p%" PRId32 "}:timers", in->prefix, part);
+    const char *argv[] = {"ZRANGE", key, "0", "-1", "WITHSCORES"};
+    redisReply *r = exec1(in, 5, argv, &err, "ZRANGE timers", errstr, errstr_size);
+    if (err)
+        return err;
+    if (r->type != REDIS_REPLY_ARRAY)
         return fail(in, r, "ZRANGE timers", errstr, errstr_size);
     *timers = cfd_xcalloc(r->elements / 2 + 1, sizeof(**timers));
     for (size_t i = 0; i + 1 < r->elements; i += 2) {
@@ -266,16 +333,19 @@ void cfd_inspect_timers_free(cfd_inspect_timer *timers, size_t n)
 cfd_err cfd_inspect_meta_get(cfd_inspect *in, int32_t part, cfd_inspect_meta *out,
                              char *errstr, size_t errstr_size)
 {
+    char meta[512], outbox[512];
     redisReply *r[2];
     cfd_err err;
 
     memset(out, 0, sizeof(*out));
-    redisAppendCommand(in->rc, "HMGET %s:{p%" PRId32 "}:meta epoch owner", in->prefix,
-                       part);
-    redisAppendCommand(in->rc, "HLEN %s:{p%" PRId32 "}:outbox", in->prefix, part);
-    err = replies(in, 2, r, "HMGET meta", errstr, errstr_size);
-    if (!err && (r[0]->type != REDIS_REPLY_ARRAY || r[0]->elements != 2 ||
-                 r[1]->type != REDIS_REPLY_INTEGER)) {
+    snprintf(meta, sizeof(meta), "%s:{p%" PRId32 "}:meta", in->prefix, part);
+    snprintf(outbox, sizeof(outbox), "%s:{p%" PRId32 "}:outbox", in->prefix, part);
+    const char *hmget[] = {"HMGET", meta, "epoch", "owner"}, *hlen[] = {"HLEN", outbox};
+    cfd_cluster_cmd cmds[2] = {{.argc = 4, .argv = hmget}, {.argc = 2, .argv = hlen}};
+    if ((err = exec(in, meta, cmds, 2, r, "HMGET meta", errstr, errstr_size)))
+        return err;
+    if (r[0]->type != REDIS_REPLY_ARRAY || r[0]->elements != 2 ||
+        r[1]->type != REDIS_REPLY_INTEGER) {
         err = fail(in, r[0], "HMGET meta", errstr, errstr_size);
         r[0] = NULL;
     }
@@ -293,9 +363,15 @@ cfd_err cfd_inspect_meta_get(cfd_inspect *in, int32_t part, cfd_inspect_meta *ou
 cfd_err cfd_inspect_sim_clock(cfd_inspect *in, int64_t *now_ms, char *errstr,
                               size_t errstr_size)
 {
-    redisReply *r = redisCommand(in->rc, "GET %s:clock", in->prefix);
+    char key[512];
+    cfd_err err;
 
-    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL))
+    snprintf(key, sizeof(key), "%s:clock", in->prefix);
+    const char *argv[] = {"GET", key};
+    redisReply *r = exec1(in, 2, argv, &err, "GET clock", errstr, errstr_size);
+    if (err)
+        return err;
+    if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)
         return fail(in, r, "GET clock", errstr, errstr_size);
     *now_ms = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : 0;
     freeReplyObject(r);
@@ -305,14 +381,18 @@ cfd_err cfd_inspect_sim_clock(cfd_inspect *in, int64_t *now_ms, char *errstr,
 cfd_err cfd_inspect_outbox(cfd_inspect *in, int32_t part, size_t max, cfd_outbox_fn fn,
                            void *ctx, char *errstr, size_t errstr_size)
 {
-    char cursor[32] = "0";
+    char key[512], cursor[32] = "0";
     size_t given = 0;
+    cfd_err err;
 
+    snprintf(key, sizeof(key), "%s:{p%" PRId32 "}:outbox", in->prefix, part);
     do {
-        redisReply *r = redisCommand(in->rc, "HSCAN %s:{p%" PRId32 "}:outbox %s COUNT 500",
-                                     in->prefix, part, cursor);
+        const char *argv[] = {"HSCAN", key, cursor, "COUNT", "500"};
+        redisReply *r = exec1(in, 5, argv, &err, "HSCAN outbox", errstr, errstr_size);
 
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        if (err)
+            return err;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
             r->element[0]->type != REDIS_REPLY_STRING ||
             r->element[1]->type != REDIS_REPLY_ARRAY)
             return fail(in, r, "HSCAN outbox", errstr, errstr_size);
@@ -331,10 +411,16 @@ cfd_err cfd_inspect_outbox(cfd_inspect *in, int32_t part, size_t max, cfd_outbox
 cfd_err cfd_inspect_applied(cfd_inspect *in, int32_t part, const char *topic,
                             int64_t *offset, char *errstr, size_t errstr_size)
 {
-    redisReply *r =
-        redisCommand(in->rc, "HGET %s:{p%" PRId32 "}:meta off:%s", in->prefix, part, topic);
+    char key[512], field[512];
+    cfd_err err;
 
-    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL))
+    snprintf(key, sizeof(key), "%s:{p%" PRId32 "}:meta", in->prefix, part);
+    snprintf(field, sizeof(field), "off:%s", topic);
+    const char *argv[] = {"HGET", key, field};
+    redisReply *r = exec1(in, 3, argv, &err, "HGET offset", errstr, errstr_size);
+    if (err)
+        return err;
+    if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)
         return fail(in, r, "HGET offset", errstr, errstr_size);
     *offset = r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10) : -1;
     freeReplyObject(r);

@@ -17,24 +17,24 @@
 #include "cfd_scripts.h"
 #include "confirmd/cluster.h"
 #include "confirmd/log.h"
+#include "conn.h"
 
 #define MOD "store"
 
 struct cfd_store {
-    redisContext *rc;
+    redisContext *rc;  /* NULL while a reconnect failed */
+    cfd_store_opts co; /* how to connect: strings owned (copied) */
     char *host;
-    int port;
     char *unix_socket;
     char *user;
     char *password;
-    int db;
+    char *cluster_seeds;
     int64_t timeout_ms;
     char *prefix;
     char apply_sha[41];
     char claim_sha[41];
     /* On a Redis Cluster only (rc is then NULL): */
     cfd_cluster *cl;
-    char *seeds;
     char (*masters)[64]; /* per partition: its master ("host:port") as last checked */
     size_t n_masters;
     cfd_cluster_how part_how;   /* a partition's calls: MOVED refused (part_check) */
@@ -125,33 +125,16 @@ static void key_of(const cfd_store *st, int32_t part, const char *suffix, const 
         snprintf(out, n, "%s:{p%" PRId32 "}:%s", st->prefix, part, suffix);
 }
 
-/* Fills errstr from a failed reply or connection and classifies the failure. */
+/* Fills errstr from a failed reply or connection and classifies the failure: FENCED
+ * (a newer owner claimed the partition), else as cfd_conn_error(). */
 static cfd_err reply_error(cfd_store *st, redisReply *r, const char *what, char *errstr,
                            size_t errstr_size)
 {
-    if (!r) {
-        snprintf(errstr, errstr_size, "redis %s: %s", what,
-                 st->rc && st->rc->errstr[0] ? st->rc->errstr : "connection lost");
-        return CFD_ERR_IO;
-    }
-    if (r->type == REDIS_REPLY_ERROR) {
-        /* Answers of a Redis that is up but cannot serve yet (loading its data after a
-         * restart, running a long script, a replica without its master; on a cluster,
-         * a slot without a master during a failover or a script whose keys are split by
-         * a slot migration): wait and try again, as for a lost connection, rather than
-         * stop the worker. */
-        static const char *const transient[] = {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN",
-                                                "CLUSTERDOWN"};
+    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "FENCED", 6) == 0) {
         snprintf(errstr, errstr_size, "redis %s: %s", what, r->str);
-        if (strncmp(r->str, "FENCED", 6) == 0)
-            return CFD_ERR_FENCED;
-        for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++)
-            if (strncmp(r->str, transient[i], strlen(transient[i])) == 0)
-                return CFD_ERR_IO;
-        return CFD_ERR;
+        return CFD_ERR_FENCED;
     }
-    snprintf(errstr, errstr_size, "redis %s: unexpected reply type %d", what, r->type);
-    return CFD_ERR;
+    return cfd_conn_error(st->rc, r, what, errstr, errstr_size);
 }
 
 /* The slot of part's keys ({p<N>}), or of the simulated clock's key when part < 0. */
@@ -224,18 +207,10 @@ static cfd_err pipeline_exec(cfd_store *st, int32_t part, const cfd_cluster_how 
 {
     for (size_t i = 0; i < n; i++)
         replies[i] = NULL;
-    if (!st->cl) {
-        for (size_t i = 0; i < n; i++)
-            redisAppendCommandArgv(st->rc, cmds[i].argc, (const char **)cmds[i].argv,
-                                   cmds[i].lens);
-        /* Read every reply, so the pipeline stays in step. */
-        for (size_t i = 0; i < n; i++)
-            if (redisGetReply(st->rc, (void **)&replies[i]) != REDIS_OK) {
-                replies_free(replies, n);
-                return reply_error(st, NULL, what, errstr, errstr_size);
-            }
-        return CFD_OK;
-    }
+    if (!st->cl)
+        return st->rc
+                   ? cfd_conn_pipeline(st->rc, cmds, n, replies, what, errstr, errstr_size)
+                   : reply_error(st, NULL, what, errstr, errstr_size);
     int slot = route_slot(st, part);
     char err_in[400];
     /* Opening the slot's connection reads the map first when it is stale. */
@@ -354,6 +329,8 @@ static cfd_err call_run(cfd_store *st, int32_t part, script_call *c, const char 
         return store_exec_how(st, part, &st->commit_how, &cmd, 1, r, "apply", errstr,
                               errstr_size);
     }
+    if (!st->rc)
+        return reply_error(st, NULL, "apply", errstr, errstr_size);
     *r = redisCommandArgv(st->rc, (int)c->n, c->argv, c->lens);
     if (*r && (*r)->type == REDIS_REPLY_ERROR && strncmp((*r)->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject(*r);
@@ -373,55 +350,14 @@ static void call_free(script_call *c)
 
 static cfd_err connect_once(cfd_store *st, char *errstr, size_t errstr_size)
 {
-    struct timeval tv = {.tv_sec = st->timeout_ms / 1000,
-                         .tv_usec = (st->timeout_ms % 1000) * 1000};
-    redisReply *r = NULL;
-    cfd_err err = CFD_ERR_IO;
+    cfd_err err;
 
     if (st->rc)
         redisFree(st->rc);
-    if (st->unix_socket && *st->unix_socket)
-        st->rc = redisConnectUnixWithTimeout(st->unix_socket, tv);
-    else
-        st->rc = redisConnectWithTimeout(st->host, st->port, tv);
-    if (!st->rc || st->rc->err) {
-        snprintf(errstr, errstr_size, "redis connect %s:%d: %s",
-                 st->unix_socket && *st->unix_socket ? st->unix_socket : st->host, st->port,
-                 st->rc ? st->rc->errstr : "out of memory");
-        goto out;
-    }
-    redisSetTimeout(st->rc, tv);
-    /* TCP only: on a unix socket the option fails and leaves the context in error. */
-    if (!(st->unix_socket && *st->unix_socket))
-        redisEnableKeepAlive(st->rc);
-    if (st->password && *st->password) {
-        if (st->user && *st->user)
-            r = redisCommand(st->rc, "AUTH %s %s", st->user, st->password);
-        else
-            r = redisCommand(st->rc, "AUTH %s", st->password);
-        if (!r || r->type == REDIS_REPLY_ERROR) {
-            /* The reply text never contains the password. */
-            err = reply_error(st, r, "AUTH", errstr, errstr_size);
-            goto out;
-        }
-        freeReplyObject(r);
-        r = NULL;
-    }
-    if (st->db) {
-        r = redisCommand(st->rc, "SELECT %d", st->db);
-        if (!r || r->type == REDIS_REPLY_ERROR) {
-            err = reply_error(st, r, "SELECT", errstr, errstr_size);
-            goto out;
-        }
-        freeReplyObject(r);
-        r = NULL;
-    }
-    if ((err = load_script(st, cfd_script_apply, st->apply_sha, errstr, errstr_size)))
-        goto out;
-    err = load_script(st, cfd_script_claim, st->claim_sha, errstr, errstr_size);
-out:
-    freeReplyObject(r);
-    return err;
+    if ((err = cfd_conn_open(&st->co, &st->rc, errstr, errstr_size)) ||
+        (err = load_script(st, cfd_script_apply, st->apply_sha, errstr, errstr_size)))
+        return err;
+    return load_script(st, cfd_script_claim, st->claim_sha, errstr, errstr_size);
 }
 
 /* Cluster: reads the slot map from the seeds and registers the scripts with the
@@ -429,26 +365,7 @@ out:
 static cfd_err cluster_open(cfd_store *st, const cfd_store_opts *opts, char *errstr,
                             size_t errstr_size)
 {
-    if (st->db != 0) {
-        snprintf(errstr, errstr_size,
-                 "redis.db is %d: a Redis Cluster has database 0 only (set redis.db = 0)",
-                 st->db);
-        return CFD_ERR_CONFIG;
-    }
-    if (*st->unix_socket) {
-        snprintf(errstr, errstr_size,
-                 "redis.unix_socket is set: a Redis Cluster is reached over TCP only "
-                 "(redis.host and redis.port name a seed node)");
-        return CFD_ERR_CONFIG;
-    }
-    const char *more = opts->cluster_seeds ? opts->cluster_seeds : "";
-    size_t len = strlen(st->host) + strlen(more) + 16;
-    st->seeds = cfd_xmalloc(len);
-    snprintf(st->seeds, len, "%s:%d%s%s", st->host, st->port, *more ? "," : "", more);
-    cfd_cluster_opts co = {.seeds = st->seeds,
-                           .user = st->user,
-                           .password = st->password,
-                           .timeout_ms = st->timeout_ms};
+    cfd_err err;
     if (opts->cluster_wait_replicas > 0 &&
         (opts->cluster_wait_timeout_ms <= 0 ||
          opts->cluster_wait_timeout_ms >= st->timeout_ms)) {
@@ -463,17 +380,11 @@ static cfd_err cluster_open(cfd_store *st, const cfd_store_opts *opts, char *err
     st->commit_how = (cfd_cluster_how){.refuse_moved = true,
                                        .wait_replicas = opts->cluster_wait_replicas,
                                        .wait_timeout_ms = opts->cluster_wait_timeout_ms};
-    bool not_cluster = false;
-    if (!(st->cl = cfd_cluster_new(&co, &not_cluster, errstr, errstr_size))) {
-        if (not_cluster)
-            snprintf(errstr, errstr_size,
-                     "redis.cluster is on but %s:%d has cluster support disabled", st->host,
-                     st->port);
-        return not_cluster ? CFD_ERR_CONFIG : CFD_ERR_IO;
-    }
+    if (!(st->cl = cfd_conn_cluster(&st->co, &err, errstr, errstr_size)))
+        return err;
     /* CFD_ERR_IO with a SHA1: a master unreachable now gets the script when reached. */
-    cfd_err err = cfd_cluster_script_add(st->cl, cfd_script_apply, st->apply_sha, errstr,
-                                         errstr_size);
+    err = cfd_cluster_script_add(st->cl, cfd_script_apply, st->apply_sha, errstr,
+                                 errstr_size);
     if (err == CFD_ERR || !st->apply_sha[0])
         return err ? err : CFD_ERR;
     err = cfd_cluster_script_add(st->cl, cfd_script_claim, st->claim_sha, errstr,
@@ -487,13 +398,20 @@ cfd_store *cfd_store_new(const cfd_store_opts *opts, char *errstr, size_t errstr
 {
     cfd_store *st = cfd_xcalloc(1, sizeof(*st));
     st->host = cfd_xstrdup(opts->host);
-    st->port = opts->port;
     st->unix_socket = cfd_xstrdup(opts->unix_socket ? opts->unix_socket : "");
     st->user = cfd_xstrdup(opts->user ? opts->user : "");
     st->password = cfd_xstrdup(opts->password ? opts->password : "");
-    st->db = opts->db;
+    st->cluster_seeds = cfd_xstrdup(opts->cluster_seeds ? opts->cluster_seeds : "");
     st->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 2000;
     st->prefix = cfd_xstrdup(opts->key_prefix);
+    st->co = *opts;
+    st->co.host = st->host;
+    st->co.unix_socket = st->unix_socket;
+    st->co.user = st->user;
+    st->co.password = st->password;
+    st->co.cluster_seeds = st->cluster_seeds;
+    st->co.timeout_ms = st->timeout_ms;
+    st->co.key_prefix = st->prefix;
     if (opts->cluster ? cluster_open(st, opts, errstr, errstr_size)
                       : connect_once(st, errstr, errstr_size)) {
         cfd_store_destroy(st);
@@ -509,7 +427,7 @@ void cfd_store_destroy(cfd_store *st)
     if (st->rc)
         redisFree(st->rc);
     cfd_cluster_destroy(st->cl);
-    free(st->seeds);
+    free(st->cluster_seeds);
     free(st->masters);
     free(st->host);
     free(st->unix_socket);

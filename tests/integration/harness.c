@@ -25,6 +25,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "confirmd/cluster.h"
+
 #define H_DIR_MAX 256 /* the env's temp dir; files inside get H_PATH_MAX */
 #define H_PATH_MAX 512
 #define H_MAX_WORKERS 256 /* the chaos test starts one per kill */
@@ -1282,6 +1284,231 @@ bool h_cluster_alive(h_env *env, int idx)
     return idx >= 0 && idx < env->n_cluster && !proc_poll(&env->cluster[idx]);
 }
 
+bool h_redis_is_cluster(void)
+{
+    const char *kind = getenv("CFD_TEST_REDIS");
+    return kind && strcmp(kind, "cluster") == 0;
+}
+
+redisReply *h_cluster_vcmd(h_env *env, int idx, const char *fmt, va_list ap)
+{
+    redisContext *c = h_cluster_connect(env, idx);
+    redisReply *r = NULL;
+
+    if (!c) {
+        h_log("cluster node %d unreachable", idx);
+        return NULL;
+    }
+    r = redisvCommand(c, fmt, ap);
+    if (!r)
+        h_log("cluster node %d: %s", idx, c->errstr);
+    redisFree(c);
+    return r;
+}
+
+redisReply *h_cluster_cmd(h_env *env, int idx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = h_cluster_vcmd(env, idx, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* Fills ports[] with the master port of each slot range a live node's CLUSTER SLOTS
+ * names, and slot's master in *owner (-1 when no range holds it).
+ * @returns how many distinct masters, -1 when no node answered. */
+static int cluster_masters(h_env *env, int slot, int *owner, int *ports, int max)
+{
+    for (int i = 0; i < env->n_cluster; i++) {
+        if (!h_cluster_alive(env, i))
+            continue;
+        redisReply *r = h_cluster_cmd(env, i, "CLUSTER SLOTS");
+        int n = 0;
+        if (!r || r->type != REDIS_REPLY_ARRAY) {
+            if (r)
+                freeReplyObject(r);
+            continue;
+        }
+        *owner = -1;
+        for (size_t k = 0; k < r->elements; k++) {
+            const redisReply *range = r->element[k];
+            if (range->type != REDIS_REPLY_ARRAY || range->elements < 3 ||
+                range->element[2]->elements < 2)
+                continue;
+            int port = (int)range->element[2]->element[1]->integer;
+            if (slot >= range->element[0]->integer && slot <= range->element[1]->integer)
+                *owner = h_cluster_index(env, port);
+            bool seen = false;
+            for (int m = 0; m < n && !seen; m++)
+                seen = ports[m] == port;
+            if (!seen && n < max)
+                ports[n++] = port;
+        }
+        freeReplyObject(r);
+        return n;
+    }
+    h_log("no cluster node answered CLUSTER SLOTS");
+    return -1;
+}
+
+int h_cluster_slot_master(h_env *env, int slot)
+{
+    int owner = -1, ports[H_MAX_CLUSTER_NODES];
+    return cluster_masters(env, slot, &owner, ports, H_MAX_CLUSTER_NODES) < 0 ? -1 : owner;
+}
+
+redisContext *h_redis_connect_key(h_env *env, const char *key)
+{
+    if (env->n_cluster == 0)
+        return h_redis_connect(env);
+    int owner = h_cluster_slot_master(env, cfd_cluster_key_slot(key, strlen(key)));
+    return owner >= 0 ? h_cluster_connect(env, owner) : NULL;
+}
+
+int h_redis_masters(h_env *env, redisContext **out, int max)
+{
+    int owner, ports[H_MAX_CLUSTER_NODES], n;
+
+    if (env->n_cluster == 0) {
+        out[0] = max > 0 ? h_redis_connect(env) : NULL;
+        return out[0] ? 1 : -1;
+    }
+    if ((n = cluster_masters(env, 0, &owner, ports, H_MAX_CLUSTER_NODES)) < 0 || n > max)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        if (!(out[i] = h_cluster_connect(env, h_cluster_index(env, ports[i])))) {
+            while (i-- > 0)
+                redisFree(out[i]);
+            return -1;
+        }
+    }
+    return n;
+}
+
+int h_cluster_node_id(h_env *env, int idx, char *out, size_t n)
+{
+    redisReply *r = h_cluster_cmd(env, idx, "CLUSTER MYID");
+    int rc = r && r->type == REDIS_REPLY_STRING ? 0 : -1;
+    if (rc == 0)
+        snprintf(out, n, "%s", r->str);
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+/* Frees r, node idx's answer to what. @returns 0 when it is a status reply, else -1
+ * (logged). */
+static int node_status(int idx, const char *what, redisReply *r)
+{
+    int rc = r && r->type == REDIS_REPLY_STATUS ? 0 : -1;
+    if (rc)
+        h_log("cluster node %d: %s: %s", idx, what, r && r->str ? r->str : "no answer");
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+int h_cluster_migrate_begin(h_env *env, int slot, int src, int dst)
+{
+    char src_id[64], dst_id[64];
+    if (h_cluster_node_id(env, src, src_id, sizeof(src_id)) ||
+        h_cluster_node_id(env, dst, dst_id, sizeof(dst_id)))
+        return -1;
+    if (node_status(
+            dst, "SETSLOT IMPORTING",
+            h_cluster_cmd(env, dst, "CLUSTER SETSLOT %d IMPORTING %s", slot, src_id)))
+        return -1;
+    return node_status(
+        src, "SETSLOT MIGRATING",
+        h_cluster_cmd(env, src, "CLUSTER SETSLOT %d MIGRATING %s", slot, dst_id));
+}
+
+int h_cluster_migrate_keys(h_env *env, int slot, int src, int dst, bool half)
+{
+    redisReply *keys = h_cluster_cmd(env, src, "CLUSTER GETKEYSINSLOT %d 1000", slot);
+    int moved = 0;
+    if (!keys || keys->type != REDIS_REPLY_ARRAY) {
+        if (keys)
+            freeReplyObject(keys);
+        return -1;
+    }
+    size_t n = half ? keys->elements / 2 : keys->elements;
+    for (size_t i = 0; i < n && moved >= 0; i++) {
+        const char *key = keys->element[i]->str;
+        if (node_status(src, "MIGRATE",
+                        h_cluster_cmd(env, src, "MIGRATE 127.0.0.1 %d %s 0 5000",
+                                      h_cluster_port(env, dst), key)))
+            moved = -1;
+        else
+            moved++;
+    }
+    freeReplyObject(keys);
+    return moved;
+}
+
+int h_cluster_migrate_end(h_env *env, int slot, int dst)
+{
+    char dst_id[64];
+    if (h_cluster_node_id(env, dst, dst_id, sizeof(dst_id)))
+        return -1;
+    /* A replica refuses SETSLOT; its master tells it. */
+    for (int i = 0; i < env->n_cluster; i++)
+        if (h_cluster_alive(env, i)) {
+            redisReply *r =
+                h_cluster_cmd(env, i, "CLUSTER SETSLOT %d NODE %s", slot, dst_id);
+            if (r)
+                freeReplyObject(r);
+        }
+    return 0;
+}
+
+int h_cluster_migrate(h_env *env, int slot, int dst, h_tick_fn tick, void *arg)
+{
+    int src = h_cluster_slot_master(env, slot), moved, more = 0;
+
+    if (src < 0 || src == dst || h_cluster_migrate_begin(env, slot, src, dst) ||
+        (moved = h_cluster_migrate_keys(env, slot, src, dst, true)) < 0)
+        return -1;
+    for (int round = 0; round < 50 && more >= 0; round++) {
+        sleep_ms(300);
+        if (tick)
+            tick(arg);
+        redisReply *left = h_cluster_cmd(env, src, "CLUSTER COUNTKEYSINSLOT %d", slot);
+        long long n = left && left->type == REDIS_REPLY_INTEGER ? left->integer : -1;
+        if (left)
+            freeReplyObject(left);
+        if (n == 0)
+            break;
+        if ((more = h_cluster_migrate_keys(env, slot, src, dst, false)) > 0)
+            moved += more;
+    }
+    if (more < 0 || h_cluster_migrate_end(env, slot, dst))
+        return -1;
+    return moved;
+}
+
+int h_cluster_wait_replica(h_env *env, int idx, int timeout_ms, h_tick_fn tick, void *arg)
+{
+    int64_t deadline = h_now_ms() + timeout_ms;
+    for (;;) {
+        if (tick)
+            tick(arg);
+        redisReply *r = h_cluster_cmd(env, idx, "INFO replication");
+        bool replica = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "role:slave") &&
+                       strstr(r->str, "master_link_status:up");
+        if (r)
+            freeReplyObject(r);
+        if (replica)
+            return 0;
+        if (h_now_ms() >= deadline) {
+            h_log("cluster node %d not a replica in sync after %d ms", idx, timeout_ms);
+            return -1;
+        }
+        sleep_ms(200);
+    }
+}
+
 /* --- confirmd workers ---------------------------------------------------------------- */
 
 void h_env_set_worker_config(h_env *env, const char *path)
@@ -1382,6 +1609,11 @@ pid_t h_worker_start_cmd(h_env *env, const char *const *wrapper, const char *pro
     argv_set(&b, "kafka.bootstrap.servers=%s", env->bootstrap);
     argv_set(&b, "redis.host=127.0.0.1");
     argv_set(&b, "redis.port=%d", env->redis_port);
+    if (env->n_cluster > 0) { /* the env's Redis Cluster: node 0 the seed, all more */
+        argv_set(&b, "redis.cluster=on");
+        argv_set(&b, "redis.port=%d", env->cluster_port[0]);
+        argv_set(&b, "redis.cluster_seeds=%s", env->cluster_seeds);
+    }
     argv_set(&b, "%sgroup.id=%s", scope, env->group);
     argv_set(&b, "%ssession.timeout.ms=6000", scope);
     argv_set(&b, "%sheartbeat.interval.ms=500", scope);

@@ -19,6 +19,7 @@
 #ifndef CFD_HARNESS_H
 #define CFD_HARNESS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -120,6 +121,57 @@ int h_cluster_restart(h_env *env, int idx);
 
 /* @returns true while node idx runs. */
 bool h_cluster_alive(h_env *env, int idx);
+
+/* @returns true when the tests that can run on either run on a Redis Cluster
+ * (environment CFD_TEST_REDIS=cluster, which ctest sets for the label cluster's
+ * variants): they start one with h_cluster_start() instead of h_redis_start(). Workers
+ * of an env with a cluster get redis.cluster on, node 0 as their seed and the others
+ * as more (redis.cluster_seeds). */
+bool h_redis_is_cluster(void);
+
+/* @returns a connection to the master of key's slot as a live node's CLUSTER SLOTS
+ * names it, or h_redis_connect() on an env without a cluster; NULL when unreachable.
+ * redisFree() it. */
+redisContext *h_redis_connect_key(h_env *env, const char *key);
+
+/* Fills out[0..max) with a connection to every master (to the env's redis-server on an
+ * env without a cluster), for scans of the whole keyspace. redisFree() each.
+ * @returns how many, or -1 (none left open). */
+int h_redis_masters(h_env *env, redisContext **out, int max);
+
+/* Runs a command on node idx over a connection of its own (h_cluster_connect()).
+ * @returns the reply (freeReplyObject() it), or NULL (logged). */
+redisReply *h_cluster_cmd(h_env *env, int idx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+redisReply *h_cluster_vcmd(h_env *env, int idx, const char *fmt, va_list ap);
+
+/* @returns the index of slot's master as a live node's CLUSTER SLOTS names it, or -1. */
+int h_cluster_slot_master(h_env *env, int slot);
+
+/* Copies node idx's cluster node id (CLUSTER MYID) to out. @returns 0 or -1. */
+int h_cluster_node_id(h_env *env, int idx, char *out, size_t n);
+
+/* A slot moved as `redis-cli --cluster reshard` does, in three steps: begin marks it
+ * IMPORTING on dst and MIGRATING on src; keys MIGRATEs its keys (half of them when
+ * half) from src to dst, @returns how many, -1 on a failure; end assigns the slot to
+ * dst on every live node. @returns 0 or -1 (logged). */
+int h_cluster_migrate_begin(h_env *env, int slot, int src, int dst);
+int h_cluster_migrate_keys(h_env *env, int slot, int src, int dst, bool half);
+int h_cluster_migrate_end(h_env *env, int slot, int dst);
+
+/* Called between the rounds of a long wait: a test supervises its workers there. */
+typedef void (*h_tick_fn)(void *arg);
+
+/* Moves slot from its master to node dst while clients write: begin, half the keys,
+ * then the rest in rounds 300 ms apart (tick, may be NULL, called before each) until
+ * the source has none (ASK, TRYAGAIN meanwhile), then end.
+ * @returns the keys moved, or -1 (logged). */
+int h_cluster_migrate(h_env *env, int slot, int dst, h_tick_fn tick, void *arg);
+
+/* Waits up to timeout_ms, calling tick (may be NULL) every 200 ms, until node idx is a
+ * replica whose link to its master is up (a killed master restarted after its
+ * failover). @returns 0, or -1 on timeout. */
+int h_cluster_wait_replica(h_env *env, int idx, int timeout_ms, h_tick_fn tick, void *arg);
 
 /* --- the broker: confirmd-broker or Apache Kafka ----------------------------------- */
 

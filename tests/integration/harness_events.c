@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "confirmd/codec.h"
+#include "harness_orders.h"
 
 #define T0 H_T0
 #define MIN H_MIN
@@ -93,26 +94,61 @@ int64_t h_wait_timer(h_env *env, const char *wo)
 
 int64_t h_wait_zset(h_env *env, const char *zset, const char *member)
 {
-    redisContext *rc = h_redis_connect(env);
+    redisContext *rcs[16];
+    int n = h_redis_masters(env, rcs, 16); /* a script sees its own node's keys */
     int64_t until = h_now_ms() + 30000, at = 0;
-    assert_non_null(rc);
+    assert_true(n > 0);
     while (!at && h_now_ms() < until) {
-        redisReply *r =
-            redisCommand(rc, "EVAL %s 0 %s %s",
-                         "for _, k in ipairs(redis.call('KEYS', 'cfd:*:' .. ARGV[2])) "
-                         "do local s = redis.call('ZSCORE', k, ARGV[1]) "
-                         "if s then return s end end return false",
-                         member, zset);
-        if (r && r->type == REDIS_REPLY_STRING)
-            at = atoll(r->str);
-        freeReplyObject(r);
+        for (int i = 0; i < n && !at; i++) {
+            redisReply *r =
+                redisCommand(rcs[i], "EVAL %s 0 %s %s",
+                             "for _, k in ipairs(redis.call('KEYS', 'cfd:*:' .. ARGV[2])) "
+                             "do local s = redis.call('ZSCORE', k, ARGV[1]) "
+                             "if s then return s end end return false",
+                             member, zset);
+            if (r && r->type == REDIS_REPLY_STRING)
+                at = atoll(r->str);
+            freeReplyObject(r);
+        }
         if (!at)
             usleep(100 * 1000);
     }
-    redisFree(rc);
+    for (int i = 0; i < n; i++)
+        redisFree(rcs[i]);
     if (!at)
         fail_msg("no %s entry for %s within 30 s", zset, member);
     return at;
+}
+
+int h_ctl(h_env *env, char *out, size_t n, const char *args)
+{
+    char all[2048];
+    snprintf(all, sizeof(all), "%s -s worker.clock=simulated", args);
+    return h_confirmctl(env, out, n, all);
+}
+
+void h_ctl_wait_shown(h_env *env, const char *wo, const char *needle)
+{
+    static char out[1 << 16];
+    char args[256];
+    snprintf(args, sizeof(args), "show %s", wo);
+    for (int i = 0; i < 300; i++) {
+        if (h_ctl(env, out, sizeof(out), args) == 0 && strstr(out, needle))
+            return;
+        usleep(100 * 1000);
+    }
+    fail_msg("confirmctl show %s never printed %s: '%s'", wo, needle, out);
+}
+
+pid_t h_ctl_feed(h_env *env)
+{
+    assert_int_equal(h_set_sim_clock(env, H_T0 + H_MIN), 0);
+    pid_t w = h_worker_start(env, h_simulated_clock);
+    assert_true(w > 0);
+    h_send_open_orders(env);
+    h_ctl_wait_shown(env, "WO-C1", "c1-pau");       /* the last event of WO-C1 */
+    h_ctl_wait_shown(env, "WO-C3", "STATE_CLOSED"); /* a closed order has no timer */
+    return w;
 }
 
 int h_setup_redis_broker(void **state)
@@ -243,11 +279,18 @@ void h_send_order(h_env *env, const char *wo, const char *tier, int gold, int64_
 
 int h_confirmctl(h_env *env, char *out, size_t n, const char *args)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd),
-             "%s/confirmctl %s -s redis.host=127.0.0.1 -s redis.port=%d "
-             "-s kafka.bootstrap.servers=%s",
-             CFD_BIN_DIR, args, h_redis_port(env), h_bootstrap(env));
+    char redis[1024], kafka[300] = "", cmd[4096];
+    if (h_cluster_size(env) > 0)
+        snprintf(redis, sizeof(redis),
+                 "-s redis.cluster=on -s redis.host=127.0.0.1 -s redis.port=%d "
+                 "-s redis.cluster_seeds=%s",
+                 h_cluster_port(env, 0), h_cluster_seeds(env));
+    else
+        snprintf(redis, sizeof(redis), "-s redis.host=127.0.0.1 -s redis.port=%d",
+                 h_redis_port(env));
+    if (h_bootstrap(env))
+        snprintf(kafka, sizeof(kafka), "-s kafka.bootstrap.servers=%s", h_bootstrap(env));
+    snprintf(cmd, sizeof(cmd), "%s/confirmctl %s %s %s", CFD_BIN_DIR, args, redis, kafka);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t got = fread(out, 1, n - 1, p);

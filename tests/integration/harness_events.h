@@ -62,6 +62,18 @@ void h_assert_next_duty(json_object *row, const char *wo, const char *metric,
  * @returns that instant (fails the test on timeout). */
 int64_t h_wait_timer_after(h_env *env, const char *wo, int64_t t);
 
+/* h_confirmctl() on the simulated clock (worker.clock = simulated). */
+int h_ctl(h_env *env, char *out, size_t n, const char *args);
+
+/* Waits (30 s at most) until `confirmctl show wo` prints needle (fails the test on
+ * timeout). */
+void h_ctl_wait_shown(h_env *env, const char *wo, const char *needle);
+
+/* Sets the simulated clock to H_T0 + 1 min, starts a worker on it, sends
+ * h_send_open_orders() and waits until confirmctl shows them all applied.
+ * @returns the worker's pid. */
+pid_t h_ctl_feed(h_env *env);
+
 /* Waits (30 s at most) until member is in the partition zset named zset ("timers",
  * "ctimers", ...) of any partition; @returns its score (fails the test on timeout). */
 int64_t h_wait_zset(h_env *env, const char *zset, const char *member);
@@ -94,9 +106,10 @@ void h_send_full_order(h_env *env, const char *wo, const char *tier, int gold, i
 void h_send_order(h_env *env, const char *wo, const char *tier, int gold, int64_t t0,
                   const char *contractor, int arrive_min, int restore_min);
 
-/* Runs confirmctl with args and "-s" options for the env's Redis and broker; copies
- * its stdout into out (NUL-terminated, cut at n - 1). @returns its exit status, -1 when
- * it did not exit. */
+/* Runs `confirmctl ARGS` (args: words of a shell command line) with "-s" options for
+ * the env's Redis, or its Redis Cluster when it has one (redis.cluster on, node 0 the
+ * seed, the others more), and its broker once started; copies its stdout into out
+ * (NUL-terminated, cut at n - 1). @returns its exit status, -1 when it did not exit. */
 int h_confirmctl(h_env *env, char *out, size_t n, const char *args);
 
 /* Reads topic from the beginning until count messages or timeout, decoding as type. */

@@ -229,7 +229,7 @@ int h_redis_record(redisContext *rc, const char *wo, int nparts, uint8_t **out, 
 
 int h_set_sim_clock(h_env *env, int64_t now_ms)
 {
-    redisContext *rc = h_redis_connect(env);
+    redisContext *rc = h_redis_connect_key(env, "cfd:clock");
     redisReply *r = rc ? redisCommand(rc, "SET cfd:clock %lld", (long long)now_ms) : NULL;
     int ok = r && r->type == REDIS_REPLY_STATUS;
     if (r)
@@ -753,28 +753,45 @@ out:
 
 /* --- outputs ------------------------------------------------------------------------ */
 
+/* h_redis_record() on n connections in turn (a cluster's masters: where a partition is
+ * not, GET answers MOVED, which reads as absent). @returns as h_redis_record(). */
+static int record_on(redisContext **rcs, int n, const char *wo, int nparts, uint8_t **out,
+                     size_t *len, uint32_t *version)
+{
+    int r = n > 0 ? 0 : -1;
+    for (int i = 0; i < n && r == 0; i++)
+        r = h_redis_record(rcs[i], wo, nparts, out, len, version);
+    return r;
+}
+
+static void conns_free(redisContext **rcs, int *n)
+{
+    for (int i = 0; i < *n; i++)
+        redisFree(rcs[i]);
+    *n = 0;
+}
+
 int h_wait_redis_records(h_env *env, const h_expect *exp, size_t n, int nparts,
                          int timeout_ms)
 {
     int64_t deadline = h_now_ms() + timeout_ms;
     bool *ok = calloc(n ? n : 1, sizeof(bool));
     size_t n_ok = 0;
-    redisContext *rc = NULL;
-    int bad;
+    redisContext *rcs[16];
+    int nrc = 0, bad;
 
     for (;;) {
-        if (!rc)
-            rc = h_redis_connect(env);
-        for (size_t i = 0; rc && i < n; i++) {
+        if (nrc <= 0)
+            nrc = h_redis_masters(env, rcs, 16);
+        for (size_t i = 0; nrc > 0 && i < n; i++) {
             uint8_t *buf = NULL;
             size_t len = 0;
             uint32_t version = 0;
             if (ok[i])
                 continue;
-            int r = h_redis_record(rc, exp[i].wo, nparts, &buf, &len, &version);
+            int r = record_on(rcs, nrc, exp[i].wo, nparts, &buf, &len, &version);
             if (r < 0) {
-                redisFree(rc);
-                rc = NULL;
+                conns_free(rcs, &nrc);
                 break;
             }
             if (r == 1 && len == exp[i].record_len &&
@@ -796,7 +813,7 @@ int h_wait_redis_records(h_env *env, const h_expect *exp, size_t n, int nparts,
         uint8_t *buf = NULL;
         size_t len = 0;
         uint32_t version = 0;
-        int r = rc ? h_redis_record(rc, exp[i].wo, nparts, &buf, &len, &version) : -1;
+        int r = record_on(rcs, nrc, exp[i].wo, nparts, &buf, &len, &version);
         fprintf(stderr, "harness: work order %s: %s (version %u, expected %u)\n", exp[i].wo,
                 r == 1   ? "record differs from the oracle"
                 : r == 0 ? "no state in redis"
@@ -805,8 +822,7 @@ int h_wait_redis_records(h_env *env, const h_expect *exp, size_t n, int nparts,
         free(buf);
         shown++;
     }
-    if (rc)
-        redisFree(rc);
+    conns_free(rcs, &nrc);
     free(ok);
     return bad;
 }

@@ -13,7 +13,11 @@
  *     kill a leave after session.timeout: the group rebalances all the time;
  *   - the broker fails Produce, Fetch and OffsetCommit requests with retriable errors,
  *     answers slowly (rtt) and once goes down for 1.5 s (control socket);
- *   - Redis is restarted (graceful: the AOF is kept) at least once.
+ *   - Redis is restarted (graceful: the AOF is kept) at least once; on a Redis
+ *     Cluster (CFD_TEST_REDIS=cluster, ctest's cluster.it_chaos: 3 masters, 3
+ *     replicas) instead a partition's slot moves to another master while workers
+ *     write, and a master is killed with SIGKILL (its replica promoted), then
+ *     restarted as the new master's replica;
  * Then the chaos stops, the surviving workers drain until every partition's applied
  * offset in Redis is the topic's last offset (outboxes and park lists empty), and
  * everything is compared with an oracle computed from the workload alone:
@@ -33,7 +37,9 @@
  *   - no customer name, contact or phone in any worker's log; no sanitizer report.
  *
  * Size: CFD_CHAOS_ORDERS (default 2000) orders, CFD_CHAOS_KILLS (default 20) kills;
- * CFD_CHAOS_SEED fixes the workload and the dice (printed at start).
+ * CFD_CHAOS_SEED fixes the workload and the dice (printed at start). On a cluster the
+ * defaults are 600 orders and 8 kills: six redis-servers share the machine's cores
+ * with the workers, and the test stays near 90 s.
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -50,6 +56,7 @@
 
 #include "confirmd/alarm_codec.h"
 #include "confirmd/city_codec.h"
+#include "confirmd/cluster.h"
 #include "harness_events.h"
 #include "harness_orders.h"
 
@@ -60,6 +67,7 @@
 #define MAX_SEQ (H_ORDER_EVENTS + 4)
 #define POOL_MAX 16
 #define WANT_WORKERS 3
+#define MASTERS_MAX 8 /* connections h_redis_masters() may open */
 
 /* Simulated time pinned before every deadline: only the events decide the alerts, and
  * an output repeated after a crash carries the same instant (same bytes). */
@@ -340,8 +348,12 @@ typedef struct chaos {
     int n_pool;
     int n_started;
     int kills, joins, leaves, faults, redis_restarts;
-    int node_down;      /* Apache Kafka: the node that is down (1..3), 0: none */
-    int64_t node_up_at; /* when it comes back */
+    int migrations, failovers; /* Redis Cluster: slots moved, masters killed */
+    int keys_migrated;
+    int victim;             /* the killed master's node, -1: none down */
+    int64_t victim_back_at; /* when it restarts (as a replica) */
+    int node_down;          /* Apache Kafka: the node that is down (1..3), 0: none */
+    int64_t node_up_at;     /* when it comes back */
     int node_kills, node_stops;
     int exits_other[256]; /* exits nobody asked for, by code */
     int leave_codes[256]; /* exit codes of graceful leaves */
@@ -553,6 +565,85 @@ static void clear_faults(chaos *c)
     ctl(c, "rtt 1 0", false);
 }
 
+/* --- Redis Cluster ----------------------------------------------------------------------- */
+
+static void chaos_tick(void *arg)
+{
+    supervise(arg, true);
+}
+
+/* @returns the cluster slot of partition part's keys. */
+static int part_slot(int part)
+{
+    char tag[16];
+    snprintf(tag, sizeof(tag), "{p%d}", part);
+    return cfd_cluster_key_slot(tag, strlen(tag));
+}
+
+/* @returns a master's node index other than not (any partition's), or -1. */
+static int other_master(h_env *env, int not )
+{
+    for (int p = 0; p < 64; p++) {
+        int o = h_cluster_slot_master(env, part_slot(p));
+        if (o >= 0 && o != not )
+            return o;
+    }
+    return -1;
+}
+
+/*
+ * The Redis Cluster's share of the chaos: at 30 % of the kills a partition's slot moves
+ * to another master while the workers write to it (the loop waits, supervising, for the
+ * move: a few seconds); at 60 % the master of another partition is killed with SIGKILL,
+ * and once its replica is promoted (the cluster ok again) and 2 s have passed, it is
+ * started again and waited for as the new master's replica (until then WAIT falls
+ * short on the promoted master and its commits are retried).
+ */
+static void cluster_chaos(chaos *c, int n_kills, int64_t now)
+{
+    h_env *env = c->env;
+    if (c->migrations == 0 && c->kills >= n_kills * 3 / 10) {
+        int part = rnd(c, 0, PARTS - 1), slot = part_slot(part);
+        int src = h_cluster_slot_master(env, slot), dst = other_master(env, src);
+        assert_true(src >= 0 && dst >= 0);
+        int64_t t = h_now_ms();
+        int moved = h_cluster_migrate(env, slot, dst, chaos_tick, c);
+        assert_true(moved >= 0);
+        c->migrations++;
+        c->keys_migrated += moved;
+        printf("chaos: slot %d (partition %d) moved from node %d to node %d: %d keys in "
+               "%" PRId64 " ms\n",
+               slot, part, src, dst, moved, h_now_ms() - t);
+        fflush(stdout);
+    }
+    if (c->failovers == 0 && c->kills >= n_kills * 6 / 10 && all_started(c)) {
+        int part = rnd(c, 0, PARTS - 1);
+        int victim = h_cluster_slot_master(env, part_slot(part));
+        assert_true(victim >= 0);
+        int64_t t = h_now_ms();
+        assert_int_equal(h_cluster_kill(env, victim), 0);
+        while (h_cluster_wait_ok(env, 500) != 0 && h_now_ms() - t < 30000)
+            supervise(c, true);
+        assert_int_equal(h_cluster_wait_ok(env, 1000), 0);
+        c->failovers++;
+        c->victim = victim;
+        c->victim_back_at = h_now_ms() + 2000;
+        printf("chaos: master node %d (partition %d's) killed, its replica promoted after "
+               "%" PRId64 " ms\n",
+               victim, part, h_now_ms() - t);
+        fflush(stdout);
+    }
+    if (c->victim >= 0 && now >= c->victim_back_at) {
+        int64_t t = h_now_ms();
+        assert_int_equal(h_cluster_restart(env, c->victim), 0);
+        assert_int_equal(h_cluster_wait_replica(env, c->victim, 30000, chaos_tick, c), 0);
+        printf("chaos: node %d back as a replica after %" PRId64 " ms\n", c->victim,
+               h_now_ms() - t);
+        fflush(stdout);
+        c->victim = -1;
+    }
+}
+
 /* --- checks ----------------------------------------------------------------------------- */
 
 /* Waits until, for every partition, Redis' applied offset is the topic's last offset,
@@ -561,26 +652,26 @@ static void clear_faults(chaos *c)
 static int wait_drained(chaos *c, const int64_t *ends, int timeout_ms)
 {
     int64_t deadline = h_now_ms() + timeout_ms;
-    redisContext *rc = NULL;
     char state[1024];
     for (;;) {
         bool done = true;
         size_t n = 0;
         supervise(c, true);
-        if (!rc)
-            rc = h_redis_connect(c->env);
-        if (!rc) {
-            done = false;
-            snprintf(state, sizeof(state), "redis unreachable");
-        }
-        for (int p = 0; rc && p < PARTS; p++) {
-            redisReply *a = redisCommand(rc, "HGET cfd:{p%d}:meta off:%s", p, TOPIC);
-            redisReply *o = redisCommand(rc, "HLEN cfd:{p%d}:outbox", p);
-            redisReply *k = redisCommand(rc, "ZCARD cfd:{p%d}:parkidx", p);
-            if (!a || !o || !k) {
+        state[0] = '\0';
+        for (int p = 0; p < PARTS; p++) {
+            char tag[16];
+            snprintf(tag, sizeof(tag), "{p%d}", p);
+            redisContext *rc = h_redis_connect_key(c->env, tag); /* p's master */
+            redisReply *a =
+                rc ? redisCommand(rc, "HGET cfd:{p%d}:meta off:%s", p, TOPIC) : NULL;
+            redisReply *o = a ? redisCommand(rc, "HLEN cfd:{p%d}:outbox", p) : NULL;
+            redisReply *k = o ? redisCommand(rc, "ZCARD cfd:{p%d}:parkidx", p) : NULL;
+            if (!k || a->type == REDIS_REPLY_ERROR || o->type != REDIS_REPLY_INTEGER ||
+                k->type != REDIS_REPLY_INTEGER) {
                 done = false;
-                redisFree(rc);
-                rc = NULL;
+                if (n < sizeof(state))
+                    n += (size_t)snprintf(state + n, sizeof(state) - n, " p%d unreadable",
+                                          p);
             } else {
                 long long off = a->type == REDIS_REPLY_STRING ? atoll(a->str) : -1;
                 if (off != ends[p] - 1 || o->integer != 0 || k->integer != 0)
@@ -591,23 +682,16 @@ static int wait_drained(chaos *c, const int64_t *ends, int timeout_ms)
                                           p, off, (long long)ends[p] - 1, o->integer,
                                           k->integer);
             }
-            if (a)
-                freeReplyObject(a);
-            if (o)
-                freeReplyObject(o);
-            if (k)
-                freeReplyObject(k);
-            if (!rc)
-                break;
-        }
-        if (done) {
-            redisFree(rc);
-            return 0;
-        }
-        if (h_now_ms() >= deadline) {
-            fprintf(stderr, "chaos: not drained after %d ms:%s\n", timeout_ms, state);
+            freeReplyObject(a);
+            freeReplyObject(o);
+            freeReplyObject(k);
             if (rc)
                 redisFree(rc);
+        }
+        if (done)
+            return 0;
+        if (h_now_ms() >= deadline) {
+            fprintf(stderr, "chaos: not drained after %d ms:%s\n", timeout_ms, state);
             return -1;
         }
         pause_ms(250);
@@ -744,69 +828,74 @@ static stage_report stage_scan(h_env *env, const workload *wl)
     stage_report r = {0};
     char errstr[256];
     bool *seen = calloc((size_t)wl->n + 1, sizeof(bool));
-    redisContext *rc = h_redis_connect(env);
-    assert_non_null(rc);
-    assert_non_null(seen);
-    redisReply *keys = redisCommand(rc, "KEYS cfd:*:city:*");
-    assert_non_null(keys);
-    for (size_t k = 0; k < keys->elements; k++) {
-        redisReply *g = redisCommand(rc, "GET %s", keys->element[k]->str);
-        cfd_city_state *st = NULL;
-        if (!g || g->type != REDIS_REPLY_STRING ||
-            cfd_codec_city_state_decode(g->str, g->len, &st, errstr, sizeof(errstr))) {
-            r.city_wrong++;
-            freeReplyObject(g);
-            continue;
-        }
-        for (size_t i = 0; i < st->n_reports; i++) {
-            int n = -1;
-            const cfd_city_report *got = &st->reports[i];
-            if (sscanf(got->work_order, "WO-C-%d", &n) != 1 || n < 0 || n >= wl->n ||
-                !wl->exp[n].in_city) {
-                r.city_unexpected++;
+    bool *seen_obj = calloc((size_t)wl->n + 1, sizeof(bool));
+    redisContext *masters[MASTERS_MAX];
+    int n_masters = h_redis_masters(env, masters, MASTERS_MAX);
+    assert_true(n_masters > 0);
+    assert_true(seen && seen_obj);
+    /* Each key on the master of its slot: KEYS there, GET on the same connection. */
+    for (int m = 0; m < n_masters; m++) {
+        redisContext *rc = masters[m];
+        redisReply *keys = redisCommand(rc, "KEYS cfd:*:city:*");
+        assert_non_null(keys);
+        for (size_t k = 0; k < keys->elements; k++) {
+            redisReply *g = redisCommand(rc, "GET %s", keys->element[k]->str);
+            cfd_city_state *st = NULL;
+            if (!g || g->type != REDIS_REPLY_STRING ||
+                cfd_codec_city_state_decode(g->str, g->len, &st, errstr, sizeof(errstr))) {
+                r.city_wrong++;
+                freeReplyObject(g);
                 continue;
             }
-            seen[n] = true;
-            r.city_wrong += !same_city_report(got, &wl->exp[n].city);
+            for (size_t i = 0; i < st->n_reports; i++) {
+                int n = -1;
+                const cfd_city_report *got = &st->reports[i];
+                if (sscanf(got->work_order, "WO-C-%d", &n) != 1 || n < 0 || n >= wl->n ||
+                    !wl->exp[n].in_city) {
+                    r.city_unexpected++;
+                    continue;
+                }
+                seen[n] = true;
+                r.city_wrong += !same_city_report(got, &wl->exp[n].city);
+            }
+            cfd_city_state_destroy(st);
+            freeReplyObject(g);
         }
-        cfd_city_state_destroy(st);
-        freeReplyObject(g);
+        freeReplyObject(keys);
+        /* Every order's circuit CQ-<order> is an object its notices reached: its state
+         * names the order as the last completed one and binds no order. */
+        keys = redisCommand(rc, "KEYS cfd:*:alm:CQ-WO-C-*");
+        assert_non_null(keys);
+        for (size_t k = 0; k < keys->elements; k++) {
+            redisReply *g = redisCommand(rc, "GET %s", keys->element[k]->str);
+            cfd_alarm_state *st = NULL;
+            int n = -1;
+            const char *obj = strstr(keys->element[k]->str, ":alm:CQ-");
+            if (!obj || sscanf(obj, ":alm:CQ-WO-C-%d", &n) != 1 || n < 0 || n >= wl->n) {
+                r.objects_wrong++;
+            } else if (!g || g->type != REDIS_REPLY_STRING ||
+                       cfd_codec_alarm_state_decode(g->str, g->len, &st, errstr,
+                                                    sizeof(errstr))) {
+                r.objects_wrong++;
+            } else {
+                seen_obj[n] = true;
+                r.objects_bound += st->work_order != NULL;
+                r.objects_wrong +=
+                    !st->last_work_order || strcmp(st->last_work_order, wl->exp[n].wo) != 0;
+            }
+            cfd_alarm_state_destroy(st);
+            freeReplyObject(g);
+        }
+        freeReplyObject(keys);
+        redisFree(rc);
     }
-    freeReplyObject(keys);
     for (int i = 0; i < wl->n; i++) {
         r.city_expected += wl->exp[i].in_city;
         r.city_missing += wl->exp[i].in_city && !seen[i];
+        r.objects_missing += !seen_obj[i];
     }
-    /* Every order's circuit CQ-<order> is an object its notices reached: its state
-     * names the order as the last completed one and binds no order. */
-    memset(seen, 0, (size_t)wl->n + 1);
-    keys = redisCommand(rc, "KEYS cfd:*:alm:CQ-WO-C-*");
-    assert_non_null(keys);
-    for (size_t k = 0; k < keys->elements; k++) {
-        redisReply *g = redisCommand(rc, "GET %s", keys->element[k]->str);
-        cfd_alarm_state *st = NULL;
-        int n = -1;
-        const char *obj = strstr(keys->element[k]->str, ":alm:CQ-");
-        if (!obj || sscanf(obj, ":alm:CQ-WO-C-%d", &n) != 1 || n < 0 || n >= wl->n) {
-            r.objects_wrong++;
-        } else if (!g || g->type != REDIS_REPLY_STRING ||
-                   cfd_codec_alarm_state_decode(g->str, g->len, &st, errstr,
-                                                sizeof(errstr))) {
-            r.objects_wrong++;
-        } else {
-            seen[n] = true;
-            r.objects_bound += st->work_order != NULL;
-            r.objects_wrong +=
-                !st->last_work_order || strcmp(st->last_work_order, wl->exp[n].wo) != 0;
-        }
-        cfd_alarm_state_destroy(st);
-        freeReplyObject(g);
-    }
-    freeReplyObject(keys);
-    for (int i = 0; i < wl->n; i++)
-        r.objects_missing += !seen[i];
-    redisFree(rc);
     free(seen);
+    free(seen_obj);
     return r;
 }
 
@@ -842,25 +931,31 @@ static void stage_explain(h_env *env, const workload *wl)
         if (!e->in_city)
             continue;
         city_trace t = {.wo = e->wo};
-        redisContext *rc = h_redis_connect(env);
-        redisReply *keys = rc ? redisCommand(rc, "KEYS cfd:*:city:*") : NULL;
+        redisContext *masters[MASTERS_MAX];
+        int n_masters = h_redis_masters(env, masters, MASTERS_MAX);
         bool kept = false;
-        for (size_t k = 0; keys && k < keys->elements && !kept; k++) {
-            redisReply *g = redisCommand(rc, "GET %s", keys->element[k]->str);
-            cfd_city_state *st = NULL;
-            char errstr[256];
-            if (g && g->type == REDIS_REPLY_STRING &&
-                !cfd_codec_city_state_decode(g->str, g->len, &st, errstr, sizeof(errstr)))
-                for (size_t j = 0; j < st->n_reports && !kept; j++)
-                    kept = strcmp(st->reports[j].work_order, e->wo) == 0;
-            cfd_city_state_destroy(st);
-            freeReplyObject(g);
+        for (int m = 0; m < n_masters; m++) {
+            redisContext *rc = masters[m];
+            redisReply *keys = redisCommand(rc, "KEYS cfd:*:city:*");
+            for (size_t k = 0; keys && k < keys->elements && !kept; k++) {
+                redisReply *g = redisCommand(rc, "GET %s", keys->element[k]->str);
+                cfd_city_state *st = NULL;
+                char errstr[256];
+                if (g && g->type == REDIS_REPLY_STRING &&
+                    !cfd_codec_city_state_decode(g->str, g->len, &st, errstr,
+                                                 sizeof(errstr)))
+                    for (size_t j = 0; j < st->n_reports && !kept; j++)
+                        kept = strcmp(st->reports[j].work_order, e->wo) == 0;
+                cfd_city_state_destroy(st);
+                freeReplyObject(g);
+            }
+            freeReplyObject(keys);
         }
-        freeReplyObject(keys);
-        if (rc)
-            redisFree(rc);
-        if (kept)
+        if (kept) {
+            for (int m = 0; m < n_masters; m++)
+                redisFree(masters[m]);
             continue;
+        }
         /* The whole topic (to its ends), the city stage's position in it, and the
          * outboxes: produced and not applied, or never produced, or still waiting. */
         int64_t ends[PARTS], total = 0;
@@ -871,29 +966,35 @@ static void stage_explain(h_env *env, const workload *wl)
         int read = h_consume_until(c, (int)total, 30000, city_trace_cb, &t);
         h_consume_close(c);
         char applied[400] = "", *ap = applied;
-        long long in_outbox = -1;
-        rc = h_redis_connect(env);
-        for (int p = 0; rc && p < PARTS; p++) {
+        long long in_outbox = 0;
+        for (int p = 0; p < PARTS; p++) {
+            char tag[16];
+            snprintf(tag, sizeof(tag), "{p%d}", p);
+            redisContext *rc = h_redis_connect_key(env, tag);
             redisReply *o =
-                redisCommand(rc, "HGET cfd:{p%d}:meta off:confirmd.city-reports", p);
+                rc ? redisCommand(rc, "HGET cfd:{p%d}:meta off:confirmd.city-reports", p)
+                   : NULL;
             if (o && o->type == REDIS_REPLY_STRING)
                 ap += snprintf(ap, sizeof(applied) - (size_t)(ap - applied),
                                " [%d] %s/%lld", p, o->str, (long long)ends[p]);
             freeReplyObject(o);
+            if (rc)
+                redisFree(rc);
         }
-        redisReply *ob =
-            rc ? redisCommand(rc, "EVAL %s 0 %s",
-                              "local n = 0 for _, k in ipairs(redis.call('KEYS', "
-                              "'cfd:*:outbox')) do for _, f in ipairs(redis.call("
-                              "'HKEYS', k)) do if string.find(f, ARGV[1], 1, true) "
-                              "then n = n + 1 end end end return n",
-                              e->wo)
-               : NULL;
-        if (ob && ob->type == REDIS_REPLY_INTEGER)
-            in_outbox = ob->integer;
-        freeReplyObject(ob);
-        if (rc)
-            redisFree(rc);
+        /* Every master's outboxes (a script reads the keys of its own node only). */
+        for (int m = 0; m < n_masters; m++) {
+            redisReply *ob =
+                redisCommand(masters[m], "EVAL %s 0 %s",
+                             "local n = 0 for _, k in ipairs(redis.call('KEYS', "
+                             "'cfd:*:outbox')) do for _, f in ipairs(redis.call("
+                             "'HKEYS', k)) do if string.find(f, ARGV[1], 1, true) "
+                             "then n = n + 1 end end end return n",
+                             e->wo);
+            if (ob && ob->type == REDIS_REPLY_INTEGER)
+                in_outbox += ob->integer;
+            freeReplyObject(ob);
+            redisFree(masters[m]);
+        }
         fprintf(stderr,
                 "chaos: city report of %s (record v%u) not in its key: %d on the "
                 "topic (read %d of %lld)%s%s; outbox entries naming it %lld; city "
@@ -926,7 +1027,7 @@ static stage_report stage_wait(h_env *env, const workload *wl, int timeout_ms)
 static int setup(void **state)
 {
     h_env *env = h_env_new("chaos");
-    if (!env || h_redis_start(env) ||
+    if (!env || (h_redis_is_cluster() ? h_cluster_start(env, 3, 1) : h_redis_start(env)) ||
         h_broker_start_n(env, h_broker_is_kafka() ? KAFKA_NODES : 1, NULL) ||
         h_set_sim_clock(env, H_WL_T0))
         return -1;
@@ -937,14 +1038,15 @@ static int setup(void **state)
 static void test_chaos(void **state)
 {
     h_env *env = *state;
-    int n_orders = env_int("CFD_CHAOS_ORDERS", 2000);
-    int n_kills = env_int("CFD_CHAOS_KILLS", 20);
+    bool cluster = h_redis_is_cluster();
+    int n_orders = env_int("CFD_CHAOS_ORDERS", cluster ? 600 : 2000);
+    int n_kills = env_int("CFD_CHAOS_KILLS", cluster ? 8 : 20);
     const char *seed_s = getenv("CFD_CHAOS_SEED");
     uint64_t seed = seed_s && *seed_s
                         ? strtoull(seed_s, NULL, 0)
                         : (uint64_t)time(NULL) * 2654435761ULL ^ (uint64_t)getpid();
     int64_t t_start = h_now_ms();
-    chaos c = {.env = env, .seed = seed ^ 0xc4a05ULL};
+    chaos c = {.env = env, .seed = seed ^ 0xc4a05ULL, .victim = -1};
     bool rtt_on = false, broker_down = false;
 
     assert_true(n_orders >= 10 && n_kills >= 1);
@@ -976,12 +1078,15 @@ static void test_chaos(void **state)
     int64_t t0 = h_now_ms();
     int64_t next_wave = t0, next_kill = t0, next_fault = t0 + rnd(&c, 1000, 2500);
     int64_t broker_up_at = 0, waiting_since = 0, armed_at = 0;
-    int n_restarts = 1 + n_kills / 40, waves_sent = 0, pending = 0, strikes = 0;
+    /* On a cluster a failover and a migration take the restarts' place. */
+    int n_restarts = cluster ? 0 : 1 + n_kills / 40, waves_sent = 0, pending = 0,
+        strikes = 0;
     int n_leaves = 1 + n_kills / 10;
     bool broker_was_down = h_broker_is_kafka(); /* there, node_fault() takes nodes down */
     int64_t wave_every = phase_ms / n_waves;
     while (waves_sent < n_waves || c.kills < n_kills || c.redis_restarts < n_restarts ||
-           broker_down || !broker_was_down) {
+           broker_down || !broker_was_down ||
+           (cluster && (c.migrations < 1 || c.failovers < 1 || c.victim >= 0))) {
         int64_t now = h_now_ms();
         if (now - t0 > 3 * phase_ms + 60000) {
             fprintf(stderr,
@@ -1044,6 +1149,8 @@ static void test_chaos(void **state)
             ctl(&c, "broker-up 1", false);
             broker_down = false;
         }
+        if (cluster)
+            cluster_chaos(&c, n_kills, now);
         if (c.redis_restarts < n_restarts && all_started(&c) &&
             c.kills >= n_kills * (4 + 4 * c.redis_restarts / n_restarts) / 10) {
             /* (a worker still starting would fail its start-up: exit 1, by design) */
@@ -1202,6 +1309,10 @@ static void test_chaos(void **state)
     printf("chaos: events %" PRId64 ", kills %d, rebalances %d, faults %d, redis restarts "
            "%d, lost %d, duplicates-by-id %d, wrong records %d\n",
            in_total, c.kills, claims, c.faults, c.redis_restarts, lost, dups, wrong);
+    if (cluster)
+        printf("chaos: Redis Cluster, 3 masters + 3 replicas: lost %d, wrong %d, "
+               "failovers %d, migrations %d (%d keys moved)\n",
+               lost, wrong, c.failovers, c.migrations, c.keys_migrated);
     fflush(stdout);
 
     assert_int_equal(lost, 0);
@@ -1211,6 +1322,10 @@ static void test_chaos(void **state)
     assert_true(dl.bad >=
                 wl->bad); /* more only if the broker stored a retried send twice */
     assert_true(c.kills >= n_kills);
+    if (cluster) {
+        assert_int_equal(c.failovers, 1);
+        assert_int_equal(c.migrations, 1);
+    }
     assert_int_equal(pii, 0);
     assert_int_equal(san, 0);
     assert_int_equal(bad_leaves, 0);

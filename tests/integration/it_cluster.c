@@ -8,6 +8,7 @@
  * the oracle (every record and alert, no wrong one, each state on its master).
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 
 #include "confirmd/cluster.h"
 #include "harness.h"
+#include "harness_events.h"
 #include "harness_orders.h"
 
 #define N_PARTS 64
@@ -110,45 +112,15 @@ static int slot_owner(cfd_cluster *cl, h_env *env, int slot)
     return h_cluster_index(env, addr_port(addr));
 }
 
-/* Runs a command on node idx directly. @returns the reply (free it), never NULL. */
+/* h_cluster_cmd() that must answer. @returns the reply (free it), never NULL. */
 static redisReply *node_cmd(h_env *env, int idx, const char *fmt, ...)
 {
-    redisContext *c = h_cluster_connect(env, idx);
-    assert_non_null(c);
     va_list ap;
     va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
+    redisReply *r = h_cluster_vcmd(env, idx, fmt, ap);
     va_end(ap);
-    redisFree(c);
     assert_non_null(r);
     return r;
-}
-
-static void node_id(h_env *env, int idx, char *out, size_t n)
-{
-    redisReply *r = node_cmd(env, idx, "CLUSTER MYID");
-    assert_int_equal(r->type, REDIS_REPLY_STRING);
-    snprintf(out, n, "%s", r->str);
-    freeReplyObject(r);
-}
-
-/* Moves the keys of slot (at most half of them when half) from src to dst. */
-static int migrate_keys(h_env *env, int src, int dst, int slot, bool half)
-{
-    redisReply *keys = node_cmd(env, src, "CLUSTER GETKEYSINSLOT %d 1000", slot);
-    int moved = 0;
-    assert_int_equal(keys->type, REDIS_REPLY_ARRAY);
-    size_t n = half ? keys->elements / 2 : keys->elements;
-    for (size_t i = 0; i < n; i++) {
-        redisReply *r = node_cmd(env, src, "MIGRATE 127.0.0.1 %d %s 0 5000",
-                                 h_cluster_port(env, dst), keys->element[i]->str);
-        if (r->type != REDIS_REPLY_STATUS)
-            fail_msg("MIGRATE %s: %s", keys->element[i]->str, r->str ? r->str : "?");
-        freeReplyObject(r);
-        moved++;
-    }
-    freeReplyObject(keys);
-    return moved;
 }
 
 static void test_not_cluster(void **state)
@@ -239,18 +211,11 @@ static void test_cluster(void **state)
             dst = o;
     }
     assert_true(src >= 0 && dst >= 0);
-    char src_id[64], dst_id[64];
-    node_id(env, src, src_id, sizeof(src_id));
-    node_id(env, dst, dst_id, sizeof(dst_id));
     cfd_cluster_stats before, after;
     cfd_cluster_stats_get(cl, &before);
-    redisReply *r = node_cmd(env, dst, "CLUSTER SETSLOT %d IMPORTING %s", slot, src_id);
-    assert_int_equal(r->type, REDIS_REPLY_STATUS);
-    freeReplyObject(r);
-    r = node_cmd(env, src, "CLUSTER SETSLOT %d MIGRATING %s", slot, dst_id);
-    assert_int_equal(r->type, REDIS_REPLY_STATUS);
-    freeReplyObject(r);
-    int half = migrate_keys(env, src, dst, slot, true);
+    assert_int_equal(h_cluster_migrate_begin(env, slot, src, dst), 0);
+    int half = h_cluster_migrate_keys(env, slot, src, dst, true);
+    redisReply *r;
     assert_true(half > 0);
     /* Half the keys are on dst now: the router follows ASK for them. */
     assert_int_equal(part_io(cl, mp, false, 1, errstr, sizeof(errstr)), 0);
@@ -292,11 +257,9 @@ static void test_cluster(void **state)
     }
     assert_int_equal(part_io(cl, mp, true, 2, errstr, sizeof(errstr)), 0);
     assert_int_equal(part_io(cl, mp, false, 2, errstr, sizeof(errstr)), 0);
-    int rest = migrate_keys(env, src, dst, slot, false);
-    for (int i = 0; i < h_cluster_size(env); i++) {
-        r = node_cmd(env, i, "CLUSTER SETSLOT %d NODE %s", slot, dst_id);
-        freeReplyObject(r); /* a replica refuses; its master tells it */
-    }
+    int rest = h_cluster_migrate_keys(env, slot, src, dst, false);
+    assert_true(rest >= 0);
+    assert_int_equal(h_cluster_migrate_end(env, slot, dst), 0);
     /* The slot is dst's for good: MOVED, the map read again, then straight to dst. */
     assert_int_equal(part_io(cl, mp, false, 2, errstr, sizeof(errstr)), 0);
     cfd_cluster_stats_get(cl, &after);
@@ -437,18 +400,10 @@ static void send_orders(h_env *env, h_event (*ev)[H_ORDER_EVENTS], int from, int
     assert_int_equal(h_flush(env, 30000), 0);
 }
 
-/* Starts a worker with redis.cluster on, node 0 as its seed and the others as more. */
+/* Starts a worker on the env's cluster (the harness sets redis.cluster and the seeds). */
 static pid_t cluster_worker(h_env *env)
 {
-    char port[32], seeds[512];
-    snprintf(port, sizeof(port), "redis.port=%d", h_cluster_port(env, 0));
-    snprintf(seeds, sizeof(seeds), "redis.cluster_seeds=%s", h_cluster_seeds(env));
-    const char *args[] = {"worker.clock=simulated",
-                          "redis.cluster=on",
-                          port,
-                          seeds,
-                          "redis.retry_max=500ms",
-                          NULL};
+    const char *args[] = {"worker.clock=simulated", "redis.retry_max=500ms", NULL};
     pid_t pid = h_worker_start(env, args);
     assert_true(pid > 0);
     return pid;
@@ -467,30 +422,16 @@ static int worker_supervise(h_env *env, pid_t *pid)
     return 1;
 }
 
-/* Moves slot from src to dst as `redis-cli --cluster reshard` does, the keys in a few
- * rounds while the worker writes (ASK, TRYAGAIN), then the slot assigned to dst. */
-static int migrate_slot(h_env *env, int src, int dst, int slot, pid_t *pid, int *restarts)
+typedef struct supervised {
+    h_env *env;
+    pid_t *pid;
+    int *restarts;
+} supervised;
+
+static void supervise_tick(void *arg)
 {
-    char src_id[64], dst_id[64];
-    node_id(env, src, src_id, sizeof(src_id));
-    node_id(env, dst, dst_id, sizeof(dst_id));
-    freeReplyObject(node_cmd(env, dst, "CLUSTER SETSLOT %d IMPORTING %s", slot, src_id));
-    freeReplyObject(node_cmd(env, src, "CLUSTER SETSLOT %d MIGRATING %s", slot, dst_id));
-    int moved = migrate_keys(env, src, dst, slot, true);
-    for (int round = 0; round < 50; round++) {
-        sleep_ms(300);
-        *restarts += worker_supervise(env, pid);
-        redisReply *left = node_cmd(env, src, "CLUSTER COUNTKEYSINSLOT %d", slot);
-        long long n = left->integer;
-        freeReplyObject(left);
-        if (n == 0)
-            break;
-        moved += migrate_keys(env, src, dst, slot, false);
-    }
-    for (int i = 0; i < h_cluster_size(env); i++)
-        if (h_cluster_alive(env, i))
-            freeReplyObject(node_cmd(env, i, "CLUSTER SETSLOT %d NODE %s", slot, dst_id));
-    return moved;
+    supervised *s = arg;
+    *s->restarts += worker_supervise(s->env, s->pid);
 }
 
 /*
@@ -552,7 +493,8 @@ static void test_worker(void **state)
         freeReplyObject(r);
     }
     send_orders(env, ev, n / 3, 2 * n / 3);
-    int migrated = migrate_slot(env, src, dst, slot, &pid, &restarts);
+    supervised sv = {env, &pid, &restarts};
+    int migrated = h_cluster_migrate(env, slot, dst, supervise_tick, &sv);
     fprintf(stderr,
             "it_cluster: slot %d (partition %d) moved from node %d to node %d, %d "
             "keys, while the worker ran\n",
@@ -578,14 +520,7 @@ static void test_worker(void **state)
     sleep_ms(2000);
     assert_int_equal(h_cluster_restart(env, victim), 0);
     int64_t restarted_at = h_now_ms();
-    for (bool replica = false; !replica && h_now_ms() - restarted_at < 30000;) {
-        restarts += worker_supervise(env, &pid);
-        r = node_cmd(env, victim, "INFO replication");
-        replica = strstr(r->str, "role:slave") && strstr(r->str, "master_link_status:up");
-        freeReplyObject(r);
-        if (!replica)
-            sleep_ms(200);
-    }
+    assert_int_equal(h_cluster_wait_replica(env, victim, 30000, supervise_tick, &sv), 0);
     assert_int_equal(h_cluster_wait_ok(env, 30000), 0);
     fprintf(stderr, "it_cluster: node %d back as a replica after %lld ms\n", victim,
             (long long)(h_now_ms() - restarted_at));
@@ -676,12 +611,98 @@ static void test_worker(void **state)
     h_env_destroy(env);
 }
 
+/* --- confirmctl on the cluster ----------------------------------------------------------- */
+
+/* @returns the cluster node that is the master of partition part's slot. */
+static int part_master(h_env *env, int part)
+{
+    return h_cluster_slot_master(env, part_slot(part));
+}
+
+/* confirmctl ARGS --json's integer field key. */
+static long long ctl_int(h_env *env, const char *args, const char *key)
+{
+    static char out[1 << 16];
+    char json[256];
+    snprintf(json, sizeof(json), "%s --json", args);
+    assert_int_equal(h_ctl(env, out, sizeof(out), json), 0);
+    json_object *doc = json_tokener_parse(out), *v;
+    assert_non_null(doc);
+    assert_true(json_object_object_get_ex(doc, key, &v));
+    long long n = json_object_get_int64(v);
+    json_object_put(doc);
+    return n;
+}
+
+/*
+ * confirmctl's views on a cluster (redis.cluster on): show reads an order's state from
+ * its partition's master, open scans every master's keyspace, lag reads each
+ * partition's applied offset where it is; the orders of h_send_open_orders(), as
+ * it_ctl checks them on one Redis.
+ */
+static void test_ctl(void **state)
+{
+    (void)state;
+    static char out[1 << 16];
+    char args[256];
+    h_env *env = h_env_new("cluster-ctl");
+    assert_non_null(env);
+    assert_int_equal(h_cluster_start(env, 3, 1), 0);
+    assert_int_equal(h_broker_start(env, NULL), 0);
+    pid_t w = h_ctl_feed(env);
+    assert_int_equal(h_set_sim_clock(env, H_T0 + 20 * H_MIN), 0);
+
+    /* Where the orders are: on more than one master, so open must scan them all. */
+    int masters[3], n_masters = 0;
+    static const char *const orders[] = {"WO-C1", "WO-C2", "WO-C3"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(args, sizeof(args), "show %s", orders[i]);
+        int part = (int)ctl_int(env, args, "partition");
+        masters[i] = part_master(env, part);
+        bool seen = false;
+        for (int k = 0; k < i; k++)
+            seen = seen || masters[k] == masters[i];
+        n_masters += !seen;
+        printf("it_cluster: %s on partition %d, slot %d, master node %d\n", orders[i], part,
+               part_slot(part), masters[i]);
+    }
+    assert_true(n_masters >= 2);
+
+    assert_int_equal(h_ctl(env, out, sizeof(out), "show WO-C1"), 0);
+    printf("%s", out);
+    assert_non_null(strstr(out, "METRIC_CONTACT           MET             "
+                                "2025-11-25T12:16:00+08:00"));
+    assert_non_null(strstr(out, "METRIC_ON_SITE           RUNNING         "
+                                "2025-11-25T13:01:00+08:00  41m00s"));
+    assert_non_null(strstr(out, "contractor    Acme Maintenance"));
+
+    assert_int_equal(h_ctl(env, out, sizeof(out), "open"), 0);
+    printf("%s", out);
+    assert_non_null(strstr(out, "2 open work orders at 2025-11-25T12:20:00+08:00"));
+    char *c2 = strstr(out, "WO-C2"), *c1 = strstr(out, "WO-C1");
+    assert_true(c2 && c1 && c2 < c1); /* WO-C2's contact is due first */
+    assert_null(strstr(out, "WO-C3"));
+
+    /* Caught up, then two events the stopped worker has not applied. */
+    assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
+    assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
+    snprintf(args, sizeof(args), "lag -b %s", h_bootstrap(env));
+    assert_int_equal(ctl_int(env, args, "total"), 0);
+    h_send_ms(env, "WO-C2", "c2-dis", H_T0 + 2 * H_MIN, "dispatched", "{}");
+    h_send_ms(env, "WO-C2", "c2-con", H_T0 + 3 * H_MIN, "customer_contacted", "{}");
+    assert_int_equal(h_ctl(env, out, sizeof(out), args), 0);
+    printf("%s", out);
+    assert_non_null(strstr(out, "total lag 2"));
+    h_env_destroy(env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_not_cluster),
         cmocka_unit_test(test_cluster),
         cmocka_unit_test(test_worker),
+        cmocka_unit_test(test_ctl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

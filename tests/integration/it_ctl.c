@@ -22,8 +22,7 @@
 #define T0 H_T0 /* 2025-11-25T12:00:00+08:00 */
 #define MIN H_MIN
 
-/* Runs confirmctl ARGS against the env's Redis, on the simulated clock; copies its
- * stdout into out. @returns its exit status. */
+/* h_ctl() with printf-style ARGS. @returns its exit status. */
 static int ctl(h_env *env, char *out, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int ctl(h_env *env, char *out, size_t n, const char *fmt, ...)
@@ -31,10 +30,9 @@ static int ctl(h_env *env, char *out, size_t n, const char *fmt, ...)
     char args[1024];
     va_list ap;
     va_start(ap, fmt);
-    int len = vsnprintf(args, sizeof(args), fmt, ap);
+    vsnprintf(args, sizeof(args), fmt, ap);
     va_end(ap);
-    snprintf(args + len, sizeof(args) - (size_t)len, " -s worker.clock=simulated");
-    return h_confirmctl(env, out, n, args);
+    return h_ctl(env, out, n, args);
 }
 
 /* confirmctl ARGS --json, parsed; fails the test unless it exits 0 with JSON. */
@@ -84,35 +82,11 @@ static void assert_no_customer_data(const char *out)
     assert_null(strstr(out, H_CUSTOMER_ADDRESS));
 }
 
-/* Waits (30 s at most) until `confirmctl show wo` prints needle. */
-static void wait_shown(h_env *env, const char *wo, const char *needle)
-{
-    static char out[1 << 16];
-    for (int i = 0; i < 300; i++) {
-        if (ctl(env, out, sizeof(out), "show %s", wo) == 0 && strstr(out, needle))
-            return;
-        usleep(100 * 1000);
-    }
-    fail_msg("confirmctl show %s never printed %s: '%s'", wo, needle, out);
-}
-
-/* h_send_open_orders() fed to a worker on the simulated clock, all applied. */
-static pid_t feed(h_env *env)
-{
-    assert_int_equal(h_set_sim_clock(env, T0 + MIN), 0);
-    pid_t w = h_worker_start(env, h_simulated_clock);
-    assert_true(w > 0);
-    h_send_open_orders(env);
-    wait_shown(env, "WO-C1", "c1-pau");       /* the last event of WO-C1 */
-    wait_shown(env, "WO-C3", "STATE_CLOSED"); /* a closed order has no timer */
-    return w;
-}
-
 static void test_show(void **state)
 {
     h_env *env = *state;
     static char out[1 << 16];
-    feed(env);
+    h_ctl_feed(env);
     assert_int_equal(h_set_sim_clock(env, T0 + 20 * MIN), 0);
 
     /* Text: the duties at the simulated clock, no customer data. */
@@ -188,7 +162,7 @@ static void test_open(void **state)
 {
     h_env *env = *state;
     static char out[1 << 16];
-    feed(env);
+    h_ctl_feed(env);
     assert_int_equal(h_set_sim_clock(env, T0 + 20 * MIN), 0);
     int64_t c1_next = h_wait_timer_after(env, "WO-C1", T0 + 20 * MIN);
     int64_t c2_next = h_wait_timer_after(env, "WO-C2", T0 + 20 * MIN);
@@ -259,7 +233,7 @@ static void test_breaches(void **state)
 {
     h_env *env = *state;
     static char out[1 << 16];
-    feed(env);
+    h_ctl_feed(env);
 
     /* T0 + 40 min: WO-C2's contact (due T0 + 31 min) is overdue; the worker sent the
      * breach. WO-C3's late arrival is a closed order's: not current. */
@@ -308,7 +282,7 @@ static void test_assessment(void **state)
 {
     h_env *env = *state;
     static char out[1 << 16];
-    feed(env);
+    h_ctl_feed(env);
 
     /* WO-C3: the late arrival (15) and two items missing when it closed (5 each). */
     json_object *doc = ctl_json(env, "assessment --month 2025-11");
@@ -361,7 +335,7 @@ static void test_outbox(void **state)
 {
     h_env *env = *state;
     static char out[1 << 16];
-    pid_t w = feed(env);
+    pid_t w = h_ctl_feed(env);
     assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
     assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
 
@@ -410,7 +384,7 @@ static void test_lag(void **state)
     h_env *env = *state;
     static char out[1 << 16];
     char args[256];
-    pid_t w = feed(env);
+    pid_t w = h_ctl_feed(env);
     assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
     assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
     snprintf(args, sizeof(args), "lag -b %s", h_bootstrap(env));
