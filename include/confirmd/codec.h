@@ -125,7 +125,8 @@ const char *cfd_pb_type_name(const char *type_name);
 #define CFD_PB_CITY_REPORT "confirmd.v1.CityReport"
 
 /* Frees what the codec keeps per thread between calls (the state compressor's
- * contexts and digested dictionary); the codec still works after it. */
+ * contexts and digested dictionary); the codec still works after it. A thread that
+ * ends frees them by itself; the main thread calls this before it returns. */
 void cfd_codec_thread_release(void);
 
 #endif

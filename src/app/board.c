@@ -406,9 +406,6 @@ static char *build(cfd_board *b, size_t *len, char *errstr, size_t errstr_size)
         text = cfd_xstrdup(j);
     }
     json_object_put(doc);
-    /* The board builds on threads that are not its own (libmicrohttpd's, the event
-     * stream's): what decoding the states kept for this thread goes now, not never. */
-    cfd_codec_thread_release();
     return text;
 }
 

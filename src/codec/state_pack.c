@@ -11,6 +11,7 @@
  * stay readable. Zstandard rather than deflate: a completed order's late event reads
  * and writes its state again, and deflate made that a third of the worker's time.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,9 @@
 
 /*
  * The thread's contexts and digested dictionaries, made on first use and kept: to
- * digest the dictionary costs more than compressing a state.
- * cfd_codec_thread_release frees them.
+ * digest the dictionary costs more than compressing a state. A thread that ends frees
+ * them (thread_key's destructor); cfd_codec_thread_release frees them before, and is
+ * how the main thread, whose end runs no destructor, frees them.
  */
 static _Thread_local struct {
     ZSTD_CCtx *cctx;
@@ -37,6 +39,27 @@ static _Thread_local struct {
     ZSTD_CDict *cdict;
     ZSTD_DDict *ddict;
 } zs;
+
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+
+static void thread_end(void *unused)
+{
+    (void)unused;
+    cfd_codec_thread_release();
+}
+
+static void thread_key_make(void)
+{
+    pthread_key_create(&thread_key, thread_end);
+}
+
+/* Makes the thread's end free what its first use of Zstandard makes. */
+static void thread_note(void)
+{
+    pthread_once(&thread_key_once, thread_key_make);
+    pthread_setspecific(thread_key, &zs);
+}
 
 void cfd_codec_thread_release(void)
 {
@@ -50,6 +73,8 @@ void cfd_codec_thread_release(void)
 /* @returns false when Zstandard cannot start (out of memory). */
 static bool compressor_ready(void)
 {
+    if (!zs.cctx && !zs.dctx)
+        thread_note();
     if (!zs.cctx && (zs.cctx = ZSTD_createCCtx())) {
         /* A flipped bit must not read as another valid state. */
         ZSTD_CCtx_setParameter(zs.cctx, ZSTD_c_checksumFlag, 1);
@@ -65,6 +90,8 @@ static bool compressor_ready(void)
 /* @returns false when Zstandard cannot start (out of memory). */
 static bool decompressor_ready(void)
 {
+    if (!zs.cctx && !zs.dctx)
+        thread_note();
     if (!zs.dctx)
         zs.dctx = ZSTD_createDCtx();
     if (!zs.ddict)
