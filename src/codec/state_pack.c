@@ -24,9 +24,9 @@
 
 #define STATE_MARK 0x00
 #define STATE_FORMAT_ZSTD 0x01
-#define STATE_LEVEL \
-    (-1) /* the first of Zstandard's fast levels: as small as level 1 here
-                         * (the dictionary finds the matches), 45 % fewer instructions */
+/* The first of Zstandard's fast levels: as small as level 1 here (the dictionary finds
+ * the matches) with 45 % fewer instructions; -2 and below grow the state. */
+#define STATE_LEVEL (-1)
 #define STATE_MAX_RAW (64u * 1024 * 1024)
 
 /*
