@@ -20,7 +20,7 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config librdkafka-dev libhiredis-dev
 libprotobuf-c-dev protobuf-c-compiler libjson-c-dev libinih-dev libcmocka-dev libssl-dev
-libzstd-dev libmicrohttpd-dev redis-server redis-tools kcat clang clang-format libclang-rt-14-dev valgrind
+libzstd-dev libmicrohttpd-dev libjemalloc-dev redis-server redis-tools kcat clang clang-format libclang-rt-14-dev valgrind
 openjdk-17-jre-headless maven docker-compose protobuf-compiler python3-protobuf
 python3-confluent-kafka chromium systemd"
 
