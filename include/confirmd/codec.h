@@ -41,6 +41,11 @@ bool cfd_codec_event_ids(const void *buf, size_t len, char *work_order, size_t w
 
 /* Encodes rec and its bookkeeping as a confirmd.v1.WorkOrderState (what Redis keeps). */
 void cfd_codec_state_encode(const cfd_record *rec, uint8_t **buf, size_t *len);
+/* The same bytes, around rec's ConfirmationRecord already packed by
+ * cfd_codec_record_encode (record, record_len): a batch that emits the record packs it
+ * once for both. */
+void cfd_codec_state_encode_packed(const cfd_record *rec, const uint8_t *record,
+                                   size_t record_len, uint8_t **buf, size_t *len);
 
 /*
  * Decodes a WorkOrderState into a new record (*rec, owned by the caller).

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "confirmd/alloc.h"
 #include "confirmd/city_codec.h"
 #include "confirmd/codec.h"
 #include "confirmd/log.h"
@@ -36,12 +37,12 @@ void cfd_emit_alert(cfd_batch *b, const char *key, const cfd_alert *a)
 }
 
 /* Queues the record as completed, under the id of its version. */
-void cfd_emit_record(cfd_batch *b, const char *order, cfd_record *rec)
+void cfd_emit_record(cfd_batch *b, const char *order, cfd_record *rec,
+                     const uint8_t *packed, size_t len)
 {
     char id[320];
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    cfd_codec_record_encode(rec, &buf, &len);
+    uint8_t *buf = cfd_xmalloc(len ? len : 1);
+    memcpy(buf, packed, len);
     snprintf(id, sizeof(id), "rec/%s/v%" PRIu32, order, rec->version);
     cfd_info(MOD, "record %s v%" PRIu32 " %s", order, rec->version,
              cfd_state_name(rec->state));

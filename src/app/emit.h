@@ -17,8 +17,9 @@
  * plus its kind, so a breach and its retraction are two outputs about one alert. */
 void cfd_emit_alert(cfd_batch *b, const char *key, const cfd_alert *a);
 /* The record of order as completed, under the id of its version (which it marks as
- * emitted). */
-void cfd_emit_record(cfd_batch *b, const char *order, cfd_record *rec);
+ * emitted); packed is rec as cfd_codec_record_encode packed it (copied). */
+void cfd_emit_record(cfd_batch *b, const char *order, cfd_record *rec,
+                     const uint8_t *packed, size_t len);
 /* A severe fault's Incident messages (each under the id of its version) and, when it
  * opened, its SEVERE_FAULT alert; key is the order or the city incident id. */
 void cfd_emit_incidents(cfd_batch *b, const char *key, const cfd_incident *incs, size_t n,

@@ -45,7 +45,10 @@ typedef struct item {
     bool was_complete;    /* the record was complete before the latest change */
     cfd_city_report city; /* what the city rule had of the order, as loaded (owned) */
     bool in_city;         /* the order took part in the city rule, as loaded */
-    cfd_blob *frames;     /* park list as loaded (keeps payloads alive) */
+    uint8_t *packed;      /* rec's ConfirmationRecord as last packed (see item_packed) */
+    size_t packed_len;
+    uint32_t packed_version; /* rec->version when packed */
+    cfd_blob *frames;        /* park list as loaded (keeps payloads alive) */
     size_t n_frames;
     parked_ev *parked;
     size_t n_parked, cap_parked;
@@ -63,6 +66,29 @@ static void emit_incidents(cfd_batch *b, item *it, int64_t now)
     cfd_emit_incidents(b, it->order, incs, n, has_alert ? &alert : NULL);
 }
 
+/* @returns the order's record packed as a ConfirmationRecord, packed again only when
+ * its version moved: within a batch of events the record changes only by applied
+ * events, each of which counts in its version, so the record a batch emits and the
+ * state it stores are packed once. (A timer batch changes SLA results without a new
+ * version, and packs once, at its end.) */
+static const uint8_t *item_packed(item *it, size_t *len)
+{
+    if (!it->packed || it->packed_version != it->rec->version) {
+        free(it->packed);
+        cfd_codec_record_encode(it->rec, &it->packed, &it->packed_len);
+        it->packed_version = it->rec->version;
+    }
+    *len = it->packed_len;
+    return it->packed;
+}
+
+static void emit_record(cfd_batch *b, item *it)
+{
+    size_t len;
+    const uint8_t *packed = item_packed(it, &len);
+    cfd_emit_record(b, it->order, it->rec, packed, len);
+}
+
 /* Queues the alerts a change calls for, and the record when this change completed
  * the order: called after every change, so a completion is never hidden by a reopen
  * later in the same batch. Amendments of an already completed record (late parts, an
@@ -77,7 +103,7 @@ static void emit_outputs(cfd_batch *b, item *it)
     emit_incidents(b, it, cfd_record_as_of(it->rec));
     bool complete = cfd_record_is_complete(it->rec);
     if (complete && !it->was_complete && cfd_record_needs_emit(it->rec)) {
-        cfd_emit_record(b, it->order, it->rec);
+        emit_record(b, it);
         cfd_emit_completion_notice(b, it->order, it->rec);
     }
     it->was_complete = complete;
@@ -88,8 +114,9 @@ static void emit_outputs(cfd_batch *b, item *it)
 static void store_state(cfd_batch *b, item *it)
 {
     uint8_t *buf = NULL;
-    size_t len = 0;
-    cfd_codec_state_encode(it->rec, &buf, &len);
+    size_t len = 0, packed_len;
+    const uint8_t *packed = item_packed(it, &packed_len);
+    cfd_codec_state_encode_packed(it->rec, packed, packed_len, &buf, &len);
     cfd_txn_put_state(b->tx, it->order, buf, len);
     free(buf);
     cfd_txn_timer(b->tx, it->order, cfd_due_next(it->rec, b->env->pol));
@@ -246,6 +273,7 @@ static void store_parked(cfd_batch *b, item *it)
 static void item_free(item *it)
 {
     cfd_record_destroy(it->rec);
+    free(it->packed);
     cfd_city_report_clear(&it->city);
     for (size_t k = 0; k < it->n_parked; k++)
         cfd_codec_event_release(&it->parked[k].de);
@@ -417,7 +445,7 @@ static cfd_err event_batch(cfd_batch *bt, const cfd_msg *msgs, size_t n)
         if (!it->dirty)
             continue;
         if (cfd_record_needs_emit(it->rec))
-            cfd_emit_record(bt, it->order, it->rec);
+            emit_record(bt, it);
         emit_city_reports(bt, it);
         store_state(bt, it);
     }

@@ -771,15 +771,36 @@ void cfd_codec_record_encode(const cfd_record *rec, uint8_t **buf, size_t *len)
 
 void cfd_codec_state_encode(const cfd_record *rec, uint8_t **buf, size_t *len)
 {
-    codec_record_pb p;
+    uint8_t *record;
+    size_t record_len;
+    cfd_codec_record_encode(rec, &record, &record_len);
+    cfd_codec_state_encode_packed(rec, record, record_len, buf, len);
+    free(record);
+}
+
+void cfd_codec_state_encode_packed(const cfd_record *rec, const uint8_t *record,
+                                   size_t record_len, uint8_t **buf, size_t *len)
+{
     Confirmd__V1__WorkOrderState st = CONFIRMD__V1__WORK_ORDER_STATE__INIT;
-    codec_record_pb_build(rec, &p);
-    st.record = &p.rec;
     st.alerts_sent = rec->alerts_sent;
     st.emitted_version = rec->emitted_version;
     st.incident_version = rec->incident_version;
-    codec_pack(&st.base, buf, len);
-    codec_record_pb_release(&p);
+    /* Field 1 (record) first, then the bookkeeping: the order protobuf-c packs them
+     * in, so the bytes are those of packing the whole message. */
+    size_t rest = protobuf_c_message_get_packed_size(&st.base);
+    uint8_t head[1 + 10];
+    size_t h = 0;
+    head[h++] = (1 << 3) | 2; /* field 1, length-delimited */
+    for (size_t v = record_len;; v >>= 7) {
+        head[h++] = (uint8_t)(v > 0x7f ? (v & 0x7f) | 0x80 : v);
+        if (v <= 0x7f)
+            break;
+    }
+    *len = h + record_len + rest;
+    *buf = cfd_xmalloc(*len);
+    memcpy(*buf, head, h);
+    memcpy(*buf + h, record, record_len);
+    protobuf_c_message_pack(&st.base, *buf + h + record_len);
 
     /* A completed order's state is read again only for a late event: keep it compact
      * (about half the bytes). An open one is read per event: keep it a bare protobuf. */

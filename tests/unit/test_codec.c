@@ -1803,6 +1803,42 @@ static void test_state_compact(void **state)
     cfd_record_destroy(closed);
 }
 
+/* A state built around the record's packed bytes is byte for byte what protobuf-c
+ * makes of the whole WorkOrderState. */
+static void test_state_packed_bytes(void **state)
+{
+    (void)state;
+    cfd_record *rec = full_record();
+    rec->state = CFD_STATE_REOPENED; /* an open order's state: the bare protobuf */
+    rec->alerts_sent = 0x2a;
+    rec->emitted_version = 3;
+    rec->incident_version = 2;
+    uint8_t *record, *buf;
+    size_t record_len, len;
+    cfd_codec_record_encode(rec, &record, &record_len);
+    cfd_codec_state_encode(rec, &buf, &len);
+
+    Confirmd__V1__ConfirmationRecord *r =
+        confirmd__v1__confirmation_record__unpack(NULL, record_len, record);
+    assert_non_null(r);
+    Confirmd__V1__WorkOrderState st = CONFIRMD__V1__WORK_ORDER_STATE__INIT;
+    st.record = r;
+    st.alerts_sent = 0x2a;
+    st.emitted_version = 3;
+    st.incident_version = 2;
+    size_t want_len = confirmd__v1__work_order_state__get_packed_size(&st);
+    uint8_t *want = malloc(want_len);
+    confirmd__v1__work_order_state__pack(&st, want);
+    assert_int_equal(len, want_len);
+    assert_memory_equal(buf, want, len);
+
+    confirmd__v1__confirmation_record__free_unpacked(r, NULL);
+    free(want);
+    free(buf);
+    free(record);
+    cfd_record_destroy(rec);
+}
+
 /* Compact bytes that are not a state are reported unreadable, never read. */
 static void test_state_compact_corrupt(void **state)
 {
@@ -2377,6 +2413,7 @@ int main(void)
         cmocka_unit_test(test_state_decode_rejects),
         cmocka_unit_test(test_state_compact),
         cmocka_unit_test(test_state_compact_corrupt),
+        cmocka_unit_test(test_state_packed_bytes),
         cmocka_unit_test(test_state_decode_garbage),
         cmocka_unit_test(test_alert_encode),
         cmocka_unit_test(test_incident_encode),
