@@ -1,7 +1,8 @@
 /*
- * Read-only views of the store for operators (confirmctl): a work order's state
- * wherever its partition is, every stored state, a partition's timers, meta and
- * outbox depth, the simulated clock. Key layout: see confirmd/store.h.
+ * Read-only views of the store for operators (confirmctl, the wallboard): a work
+ * order's state wherever its partition is, every stored state, the city rule's states,
+ * a partition's timers, meta and outbox depth, the simulated clock. Key layout: see
+ * confirmd/store.h.
  *
  * It has a connection of its own rather than a cfd_store: it runs read commands only
  * (no script is loaded), so a Redis user limited to +@read (ACL) can use it. It
@@ -44,12 +45,20 @@ cfd_err cfd_inspect_find(cfd_inspect *in, const char *order, int32_t nparts, int
                          cfd_blob *state, char *errstr, size_t errstr_size);
 
 /* Calls fn for every stored work-order state of every partition (SCAN, then the
- * states of each page in one round trip); fn returning nonzero stops early. Costs a
- * pass over the whole keyspace: for operators, not for the worker. */
-typedef int (*cfd_inspect_state_fn)(int32_t part, const char *order, const void *buf,
+ * states of each page in one round trip), name being the work order; fn returning
+ * nonzero stops early. Costs a pass over the whole keyspace: for operators, not for
+ * the worker. */
+typedef int (*cfd_inspect_state_fn)(int32_t part, const char *name, const void *buf,
                                     size_t len, void *ctx);
 cfd_err cfd_inspect_states(cfd_inspect *in, cfd_inspect_state_fn fn, void *ctx,
                            char *errstr, size_t errstr_size);
+
+/* The same for the multi-customer city rule's states (<prefix>:{pN}:city:<key>, kept
+ * by the partition that owns the key): fn gets each stored CityState as it is, name
+ * being its "<city>|<service>" key; the caller decodes it
+ * (cfd_codec_city_state_decode, confirmd/city_codec.h). */
+cfd_err cfd_inspect_city_states(cfd_inspect *in, cfd_inspect_state_fn fn, void *ctx,
+                                char *errstr, size_t errstr_size);
 
 /* One SLA timer: the order's next instant. */
 typedef struct cfd_inspect_timer {

@@ -12,6 +12,8 @@
  *   <prefix>:{pN}:timers       zset: order -> next instant its SLA calls for an alert
  *   <prefix>:{pN}:obj:<object> string: the network object's inventory record (Circuit)
  *   <prefix>:{pN}:alm:<object> string: the object's AlarmState
+ *   <prefix>:{pN}:city:<city>|<service>  string: the city rule's CityState of that key
+ *   <prefix>:{pN}:ctimers      zset: city|service key -> next instant its rule needs a look
  *   <prefix>:clock             string: simulated now (ms), when worker.clock=simulated
  *
  * A cfd_txn collects a batch's writes; cfd_store_commit applies them in one Lua

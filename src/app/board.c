@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "confirmd/alloc.h"
+#include "confirmd/city_codec.h"
 #include "confirmd/clock.h"
 #include "confirmd/codec.h"
 #include "confirmd/duty.h"
@@ -63,6 +64,7 @@ typedef struct board_scan {
     board_rows open, breaches;
     json_object *severe;
     json_object *incidents; /* open severe-fault incidents, each with its orders */
+    json_object *members;   /* work order -> its entry in an incident, open orders */
     int unreadable;
     /* today's duties that ended: [tier][metric][0 met, 1 breached] */
     int64_t compliance[CFD_TIER_COUNT][CFD_METRIC_COUNT][2];
@@ -171,35 +173,50 @@ static void count_today(board_scan *s, const cfd_record *rec, const cfd_duty *al
     }
 }
 
-/* rec's open incident (INC-<order>) with rec as its one work order, at level. */
-static void add_incident(board_scan *s, const cfd_record *rec, board_level level)
+/* An open incident's fields, its work_orders still empty; added to s->incidents. */
+static json_object *add_incident(board_scan *s, const char *id, cfd_incident_kind kind,
+                                 cfd_incident_rule rule, const char *city,
+                                 const char *service, int64_t started_at_ms,
+                                 int64_t opened_at_ms, bool excluded)
+{
+    json_object *inc = json_object_new_object();
+
+    json_object_object_add(inc, "incident_id", json_object_new_string(id));
+    json_object_object_add(inc, "kind",
+                           json_object_new_string(cfd_incident_kind_name(kind)));
+    json_object_object_add(inc, "rule",
+                           json_object_new_string(cfd_incident_rule_name(rule)));
+    json_object_object_add(inc, "city", json_object_new_string(city ? city : ""));
+    json_object_object_add(inc, "service", json_object_new_string(service ? service : ""));
+    json_object_object_add(inc, "started_at_ms", json_object_new_int64(started_at_ms));
+    json_object_object_add(inc, "opened_at_ms", json_object_new_int64(opened_at_ms));
+    json_object_object_add(inc, "excluded_from_assessment",
+                           json_object_new_boolean(excluded));
+    json_object_object_add(inc, "work_orders", json_object_new_array());
+    json_object_array_add(s->incidents, inc);
+    return inc;
+}
+
+/* Adds a work order's entry (shared: its reference count taken) to inc's work_orders. */
+static void incident_member(json_object *inc, json_object *member)
+{
+    json_object_array_add(json_object_object_get(inc, "work_orders"),
+                          json_object_get(member));
+}
+
+/* rec's open incident (INC-<order>) with rec as its one work order (member). */
+static void add_order_incident(board_scan *s, const cfd_record *rec, json_object *member)
 {
     cfd_incident_view v;
     char id[160];
-    json_object *inc = json_object_new_object(), *orders = json_object_new_array();
-    json_object *o = order_json(rec);
 
     cfd_incident_judge(rec, s->now_ms, &v);
     snprintf(id, sizeof id, "INC-%s", rec->work_order);
-    json_object_object_add(inc, "incident_id", json_object_new_string(id));
-    json_object_object_add(inc, "kind",
-                           json_object_new_string(cfd_incident_kind_name(
-                               CFD_INCIDENT_IMPORTANT_CUSTOMER_INTERRUPTION)));
-    json_object_object_add(inc, "rule",
-                           json_object_new_string(cfd_incident_rule_name(v.rule)));
-    json_object_object_add(
-        inc, "city", json_object_new_string(rec->customer.city ? rec->customer.city : ""));
-    json_object_object_add(inc, "started_at_ms", json_object_new_int64(v.started_at_ms));
-    json_object_object_add(inc, "opened_at_ms", json_object_new_int64(v.opens_at_ms));
-    json_object_object_add(
-        inc, "excluded_from_assessment",
-        json_object_new_boolean(rec->alerts_sent & CFD_ALERT_BIT_INCIDENT_EXCLUDED));
-    json_object_object_add(o, "work_order", json_object_new_string(rec->work_order));
-    json_object_object_add(o, "state", json_object_new_string(cfd_state_name(rec->state)));
-    json_object_object_add(o, "level", json_object_new_string(level_names[level]));
-    json_object_array_add(orders, o);
-    json_object_object_add(inc, "work_orders", orders);
-    json_object_array_add(s->incidents, inc);
+    json_object *inc =
+        add_incident(s, id, CFD_INCIDENT_IMPORTANT_CUSTOMER_INTERRUPTION, v.rule,
+                     rec->customer.city, rec->customer.affected_service, v.started_at_ms,
+                     v.opens_at_ms, rec->alerts_sent & CFD_ALERT_BIT_INCIDENT_EXCLUDED);
+    incident_member(inc, member);
 }
 
 static void scan_record(board_scan *s, int32_t part, const cfd_record *rec)
@@ -258,8 +275,16 @@ static void scan_record(board_scan *s, int32_t part, const cfd_record *rec)
     json_object_object_add(o, "left_ms",
                            json_object_new_int64(row->owes ? all[m].left_ms : 0));
     json_object_object_add(o, "breaches", json_object_new_int(breaches));
+
+    /* Its entry in the incidents it is in: its own, or a city's (scan_city). */
+    json_object *member = order_json(rec);
+    json_object_object_add(member, "work_order", json_object_new_string(rec->work_order));
+    json_object_object_add(member, "state",
+                           json_object_new_string(cfd_state_name(rec->state)));
+    json_object_object_add(member, "level", json_object_new_string(level_names[level]));
+    json_object_object_add(s->members, rec->work_order, member);
     if (severe_fault_open(rec))
-        add_incident(s, rec, level);
+        add_order_incident(s, rec, member);
 }
 
 /* The oldest incident first, then by id. */
@@ -288,6 +313,44 @@ static int scan_state(int32_t part, const char *order, const void *buf, size_t l
     else
         scan_record(s, part, rec);
     cfd_record_destroy(rec);
+    return 0;
+}
+
+/* A city|service key's open incident (the multi-customer city rule), with its members:
+ * an open order's entry as in its own incident, a closed or cancelled one's work order
+ * alone. Run after scan_state has seen every order. */
+static int scan_city(int32_t part, const char *key, const void *buf, size_t len, void *ctx)
+{
+    board_scan *s = ctx;
+    cfd_city_state *st = NULL;
+    char errstr[256];
+
+    (void)part;
+    (void)key;
+    if (cfd_codec_city_state_decode(buf, len, &st, errstr, sizeof errstr)) {
+        s->unreadable++;
+        return 0;
+    }
+    if (st->open) {
+        json_object *inc =
+            add_incident(s, st->incident_id, CFD_INCIDENT_MULTI_CUSTOMER_CITY,
+                         CFD_INCIDENT_RULE_MULTI_CUSTOMER_CITY, st->city, st->service,
+                         st->started_at_ms, st->opened_at_ms, st->excluded_sent);
+        for (size_t i = 0; i < st->n_reports; i++) {
+            const cfd_city_report *r = &st->reports[i];
+            if (r->incident != st->incidents)
+                continue;
+            json_object *m = json_object_object_get(s->members, r->work_order);
+            if (!m) { /* closed or cancelled: no state or level to show */
+                m = json_object_new_object();
+                json_object_object_add(m, "work_order",
+                                       json_object_new_string(r->work_order));
+                json_object_object_add(s->members, r->work_order, m);
+            }
+            incident_member(inc, m);
+        }
+    }
+    cfd_city_state_destroy(st);
     return 0;
 }
 
@@ -368,7 +431,8 @@ static char *build(cfd_board *b, size_t *len, char *errstr, size_t errstr_size)
 {
     board_scan s = {.pol = b->pol,
                     .severe = json_object_new_array(),
-                    .incidents = json_object_new_array()};
+                    .incidents = json_object_new_array(),
+                    .members = json_object_new_object()};
     const cfd_clock system = cfd_clock_system();
     int64_t off_ms = (int64_t)b->pol->utc_offset_min * 60 * 1000;
     int32_t nparts = 0;
@@ -385,6 +449,8 @@ static char *build(cfd_board *b, size_t *len, char *errstr, size_t errstr_size)
     if (!err)
         err = cfd_inspect_states(b->in, scan_state, &s, errstr, errstr_size);
     if (!err)
+        err = cfd_inspect_city_states(b->in, scan_city, &s, errstr, errstr_size);
+    if (!err)
         err = set_next_instants(b->in, nparts, &s.open, errstr, errstr_size);
     json_object *doc = json_object_new_object();
     json_object_object_add(doc, "now_ms", json_object_new_int64(s.now_ms));
@@ -399,6 +465,7 @@ static char *build(cfd_board *b, size_t *len, char *errstr, size_t errstr_size)
     json_object_object_add(doc, "incidents", s.incidents);
     json_object_object_add(doc, "compliance", compliance_json(&s));
     json_object_object_add(doc, "unreadable_states", json_object_new_int(s.unreadable));
+    json_object_put(s.members);
     if (!err) {
         const char *j = json_object_to_json_string_ext(
             doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -167,29 +167,38 @@ cfd_err cfd_inspect_find(cfd_inspect *in, const char *order, int32_t nparts, int
     return err;
 }
 
-/* Splits "<prefix>:{p<N>}:wo:<order>" into N and the order. @returns false otherwise. */
-static bool parse_state_key(const cfd_inspect *in, const char *key, int32_t *part,
-                            const char **order)
+/* A pass over the stored keys of one kind: "<prefix>:{p<N>}:<kind>:<name>". */
+typedef struct key_scan {
+    const char *kind; /* "wo": work-order states; "city": the city rule's */
+    cfd_inspect_state_fn fn;
+    void *ctx;
+    int stop; /* fn's nonzero answer */
+} key_scan;
+
+/* Splits "<prefix>:{p<N>}:<kind>:<name>" into N and the name. @returns false
+ * otherwise. */
+static bool parse_state_key(const cfd_inspect *in, const char *kind, const char *key,
+                            int32_t *part, const char **name)
 {
-    size_t pl = strlen(in->prefix);
+    size_t pl = strlen(in->prefix), kl = strlen(kind);
     char *end;
     long p;
 
     if (strncmp(key, in->prefix, pl) != 0 || strncmp(key + pl, ":{p", 3) != 0)
         return false;
     p = strtol(key + pl + 3, &end, 10);
-    if (end == key + pl + 3 || p < 0 || p > INT32_MAX || strncmp(end, "}:wo:", 5) != 0)
+    if (end == key + pl + 3 || p < 0 || p > INT32_MAX || strncmp(end, "}:", 2) != 0 ||
+        strncmp(end + 2, kind, kl) != 0 || end[2 + kl] != ':')
         return false;
     *part = (int32_t)p;
-    *order = end + 5;
+    *name = end + 3 + kl;
     return true;
 }
 
 /* Reads the states of one SCAN page's keys on c, the node that listed them, and calls
- * fn. *stop gets fn's nonzero answer. */
+ * ks->fn. */
 static cfd_err states_of_page(cfd_inspect *in, redisContext *c, const redisReply *keys,
-                              cfd_inspect_state_fn fn, void *ctx, int *stop, char *errstr,
-                              size_t errstr_size)
+                              key_scan *ks, char *errstr, size_t errstr_size)
 {
     size_t n = keys->elements ? keys->elements : 1;
     redisReply **r = cfd_xmalloc(sizeof(*r) * n);
@@ -206,15 +215,15 @@ static cfd_err states_of_page(cfd_inspect *in, redisContext *c, const redisReply
         cmds[i] = (cfd_cluster_cmd){.argc = 2, .argv = argv[i], .lens = lens[i]};
     }
     err = cfd_conn_pipeline(c, cmds, keys->elements, r, "GET state", errstr, errstr_size);
-    for (size_t i = 0; !err && !*stop && i < keys->elements; i++) {
+    for (size_t i = 0; !err && !ks->stop && i < keys->elements; i++) {
         int32_t part;
-        const char *order;
+        const char *name;
 
         /* Gone since the SCAN (or moved by a slot migration meanwhile), or a key of
          * another shape that matched the pattern. */
         if (r[i]->type == REDIS_REPLY_STRING &&
-            parse_state_key(in, keys->element[i]->str, &part, &order))
-            *stop = fn(part, order, r[i]->str, r[i]->len, ctx);
+            parse_state_key(in, ks->kind, keys->element[i]->str, &part, &name))
+            ks->stop = ks->fn(part, name, r[i]->str, r[i]->len, ks->ctx);
     }
     if (!err)
         replies_free(r, keys->elements);
@@ -240,8 +249,7 @@ static void glob_escape(const char *s, char *out, size_t n)
 
 /* The states of every key of c's keyspace that matches pattern (a SCAN of one node). */
 static cfd_err states_of_node(cfd_inspect *in, redisContext *c, const char *pattern,
-                              cfd_inspect_state_fn fn, void *ctx, int *stop, char *errstr,
-                              size_t errstr_size)
+                              key_scan *ks, char *errstr, size_t errstr_size)
 {
     char cursor[32] = "0";
     cfd_err err = CFD_OK;
@@ -257,26 +265,27 @@ static cfd_err states_of_node(cfd_inspect *in, redisContext *c, const char *patt
             return err;
         }
         snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-        err = states_of_page(in, c, r->element[1], fn, ctx, stop, errstr, errstr_size);
+        err = states_of_page(in, c, r->element[1], ks, errstr, errstr_size);
         freeReplyObject(r);
-    } while (!err && !*stop && strcmp(cursor, "0") != 0);
+    } while (!err && !ks->stop && strcmp(cursor, "0") != 0);
     return err;
 }
 
-cfd_err cfd_inspect_states(cfd_inspect *in, cfd_inspect_state_fn fn, void *ctx,
-                           char *errstr, size_t errstr_size)
+/* The states of every key of ks->kind of every partition: one Redis' keyspace, or
+ * every master's of a cluster. */
+static cfd_err states_of_kind(cfd_inspect *in, key_scan *ks, char *errstr,
+                              size_t errstr_size)
 {
     char pattern[512], prefix[256], addr[64], done[CFD_CLUSTER_SLOTS / 64][64];
     size_t n_done = 0;
     cfd_err err = CFD_OK;
-    int stop = 0;
 
     glob_escape(in->prefix, prefix, sizeof(prefix));
-    snprintf(pattern, sizeof(pattern), "%s:{p*}:wo:*", prefix);
+    snprintf(pattern, sizeof(pattern), "%s:{p*}:%s:*", prefix, ks->kind);
     if (!in->cl)
-        return states_of_node(in, in->rc, pattern, fn, ctx, &stop, errstr, errstr_size);
+        return states_of_node(in, in->rc, pattern, ks, errstr, errstr_size);
     /* A cluster: every master's keyspace, each reached through a slot it serves. */
-    for (int slot = 0; slot < CFD_CLUSTER_SLOTS && !err && !stop; slot++) {
+    for (int slot = 0; slot < CFD_CLUSTER_SLOTS && !err && !ks->stop; slot++) {
         bool seen = false;
         cfd_cluster_slot_master(in->cl, slot, addr, sizeof(addr));
         for (size_t i = 0; i < n_done && !seen; i++)
@@ -290,11 +299,24 @@ cfd_err cfd_inspect_states(cfd_inspect *in, cfd_inspect_state_fn fn, void *ctx,
             snprintf(errstr, errstr_size, "redis SCAN: %s", err_in);
             return CFD_ERR_IO;
         }
-        if ((err = states_of_node(in, c, pattern, fn, ctx, &stop, errstr, errstr_size)) ==
-            CFD_ERR_IO)
+        if ((err = states_of_node(in, c, pattern, ks, errstr, errstr_size)) == CFD_ERR_IO)
             cfd_cluster_failed(in->cl, c);
     }
     return err;
+}
+
+cfd_err cfd_inspect_states(cfd_inspect *in, cfd_inspect_state_fn fn, void *ctx,
+                           char *errstr, size_t errstr_size)
+{
+    key_scan ks = {.kind = "wo", .fn = fn, .ctx = ctx};
+    return states_of_kind(in, &ks, errstr, errstr_size);
+}
+
+cfd_err cfd_inspect_city_states(cfd_inspect *in, cfd_inspect_state_fn fn, void *ctx,
+                                char *errstr, size_t errstr_size)
+{
+    key_scan ks = {.kind = "city", .fn = fn, .ctx = ctx};
+    return states_of_kind(in, &ks, errstr, errstr_size);
 }
 
 cfd_err cfd_inspect_timers(cfd_inspect *in, int32_t part, cfd_inspect_timer **timers,

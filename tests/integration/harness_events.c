@@ -38,6 +38,18 @@ void h_send_important_report(h_env *env, const char *wo, const char *importance,
         wo, wo, (long long)H_T0, wo, importance, rental ? "true" : "false", wo);
 }
 
+void h_send_city_report(h_env *env, const char *wo, const char *city, int64_t t)
+{
+    h_send_json(
+        env,
+        "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
+        "\"event_time_ms\":%lld,\"fault_report\":{\"customer\":{\"name\":\"某某超市\","
+        "\"contact_phone\":\"13900000000\",\"affected_service\":\"internet\","
+        "\"city\":\"%s\",\"customer_id\":\"K-%s\"},\"network\":{\"circuit_id\":"
+        "\"CQ-%s\"},\"problem_description\":\"no internet\",\"full_interruption\":true}}",
+        wo, wo, (long long)t, city, wo, wo);
+}
+
 void h_send_open_orders(h_env *env)
 {
     h_send_report(env, "WO-C1", "c1-rep", H_T0, "TIER_AAA", 0);

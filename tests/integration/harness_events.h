@@ -53,6 +53,11 @@ void h_send_open_orders(h_env *env);
 void h_send_important_report(h_env *env, const char *wo, const char *importance,
                              int rental);
 
+/* A fault report (event time t) of an ordinary customer (customer id "K-<wo>") whose
+ * internet service is fully interrupted in city: three of them within 30 min open a
+ * multi-customer city incident once the fault outlasts 30 min from the third. */
+void h_send_city_report(h_env *env, const char *wo, const char *city, int64_t t);
+
 /* Checks a row of `confirmctl open --json` or of /api/board's "open": its work order,
  * the duty owed next, its deadline, the time left and the next SLA instant. */
 void h_assert_next_duty(json_object *row, const char *wo, const char *metric,

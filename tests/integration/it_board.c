@@ -116,10 +116,10 @@ static bool both_open(json_object *doc)
                0;
 }
 
-/* The board lists an open incident. */
-static bool has_incident(json_object *doc)
+/* The board lists two open incidents: WO-S1's and the city's. */
+static bool has_incidents(json_object *doc)
 {
-    return json_object_array_length(jarr(doc, "incidents")) > 0;
+    return json_object_array_length(jarr(doc, "incidents")) == 2;
 }
 
 static json_object *row(json_object *doc, const char *key, size_t i)
@@ -598,6 +598,46 @@ static size_t base64_decode(char *text)
 #define BREACH_ROWS "document.getElementById('breaches').innerHTML"
 #define TRANSPORT "document.body.dataset.transport || ''"
 #define INCIDENT_ROWS "document.getElementById('incidents').innerHTML"
+#define CITY_INCIDENT "INC-Wanzhou|internet|1764043500000" /* third report T0 + 5 min */
+#define CITY_ROW "<tr class=\"escalated\" data-incident=\"" CITY_INCIDENT "\">"
+#define M4_CLOSED                                                     \
+    "<div class=\"member\" data-order=\"WO-M4\"><span class=\"badge " \
+    "closed\">closed</span> "                                         \
+    "WO-M4</div>"
+
+/* Checks an element of "incidents": its id, kind and rule (without their prefixes),
+ * city and service, start (T0), opening, how many work orders it lists, and that it
+ * counts in the assessment. */
+static void expect_incident(json_object *inc, const char *id, const char *kind,
+                            const char *rule, const char *city, const char *service,
+                            int64_t opened_ms, size_t n_orders)
+{
+    char name[128];
+    assert_string_equal(jstr(inc, "incident_id"), id);
+    snprintf(name, sizeof(name), "INCIDENT_KIND_%s", kind);
+    assert_string_equal(jstr(inc, "kind"), name);
+    snprintf(name, sizeof(name), "INCIDENT_RULE_%s", rule);
+    assert_string_equal(jstr(inc, "rule"), name);
+    assert_string_equal(jstr(inc, "city"), city);
+    assert_string_equal(jstr(inc, "service"), service);
+    assert_int_equal(jint(inc, "started_at_ms"), T0);
+    assert_int_equal(jint(inc, "opened_at_ms"), opened_ms);
+    assert_false(
+        json_object_get_boolean(json_object_object_get(inc, "excluded_from_assessment")));
+    assert_int_equal(json_object_array_length(jarr(inc, "work_orders")), n_orders);
+}
+
+/* The city incident lists WO-M4 closed: no level. */
+static bool m4_closed(json_object *doc)
+{
+    json_object *arr = jarr(doc, "incidents"), *orders, *level;
+    return json_object_array_length(arr) == 2 &&
+           json_object_object_get_ex(json_object_array_get_idx(arr, 1), "work_orders",
+                                     &orders) &&
+           json_object_array_length(orders) == 4 &&
+           !json_object_object_get_ex(json_object_array_get_idx(orders, 3), "level",
+                                      &level);
+}
 
 static void test_page(void **state)
 {
@@ -607,15 +647,23 @@ static void test_page(void **state)
         chromium_missing = true;
         skip();
     }
+    char url[128], log[512], params[256], path[512], wo[16];
     int port = feed(env, NULL);
     assert_int_equal(h_set_sim_clock(env, T0 + 20 * MIN), 0);
     h_wait_timer_after(env, "WO-C2", T0 + 20 * MIN);
     json_object_put(board_at(port, T0 + 20 * MIN, both_open));
-    /* An important customer's line down since T0: its incident opens at T0 + 30 min. */
+    /* An important customer's line down since T0: its incident opens at T0 + 30 min.
+     * Four ordinary customers of Wanzhou without internet since T0 ... T0 + 8 min: the
+     * third report (T0 + 5 min) opens a city incident after T0 + 35 min. */
     h_send_important_report(env, "WO-S1", "IMPORTANCE_PROVINCE_LEVEL", 0);
+    for (int i = 0; i < 4; i++) {
+        static const int at[] = {0, 2, 5, 8};
+        snprintf(wo, sizeof(wo), "WO-M%d", i + 1);
+        h_send_city_report(env, wo, "Wanzhou", T0 + at[i] * MIN);
+    }
     assert_true(h_wait_timer(env, "WO-S1") > 0);
+    assert_true(h_wait_zset(env, "ctimers", "Wanzhou|internet") == T0 + 35 * MIN + 1);
 
-    char url[128], log[512], params[256], path[512];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/board", port);
     snprintf(log, sizeof(log), "%s/chromium.log", h_env_dir(env));
     browser b;
@@ -665,34 +713,63 @@ static void test_page(void **state)
     assert_string_equal(transport, "sse");
     free(transport);
 
-    /* The incident that opened meanwhile, with its work order and that order's level:
-     * in the API and on the page. */
+    /* The incidents that opened meanwhile, with their work orders and those orders'
+     * levels: in the API and on the page. */
     h_wait_timer_after(env, "WO-S1", T0 + 40 * MIN);
-    json_object *doc = board_at(port, T0 + 40 * MIN, has_incident);
+    json_object *doc = board_at(port, T0 + 40 * MIN, has_incidents);
     json_object *inc = row(doc, "incidents", 0);
-    assert_string_equal(jstr(inc, "incident_id"), "INC-WO-S1");
-    assert_string_equal(jstr(inc, "kind"), "INCIDENT_KIND_IMPORTANT_CUSTOMER_INTERRUPTION");
-    assert_string_equal(jstr(inc, "rule"), "INCIDENT_RULE_IMPORTANT_CUSTOMER");
-    assert_int_equal(jint(inc, "started_at_ms"), T0);
-    assert_int_equal(jint(inc, "opened_at_ms"), T0 + 30 * MIN);
-    assert_int_equal(json_object_array_length(jarr(inc, "work_orders")), 1);
+    expect_incident(inc, "INC-WO-S1", "IMPORTANT_CUSTOMER_INTERRUPTION",
+                    "IMPORTANT_CUSTOMER", "Chongqing", "internet dedicated line",
+                    T0 + 30 * MIN, 1);
     json_object *member = row(inc, "work_orders", 0);
     assert_string_equal(jstr(member, "work_order"), "WO-S1");
     assert_string_equal(jstr(member, "level"), "escalated");
     assert_string_equal(jstr(member, "city"), "Chongqing");
-    assert_int_equal(json_object_array_length(jarr(doc, "incidents")), 1);
+    /* The city's: its key's state, its four orders open and on time. */
+    inc = row(doc, "incidents", 1);
+    expect_incident(inc, CITY_INCIDENT, "MULTI_CUSTOMER_CITY", "MULTI_CUSTOMER_CITY",
+                    "Wanzhou", "internet", T0 + 35 * MIN, 4);
+    for (size_t i = 0; i < 4; i++) {
+        member = row(inc, "work_orders", i);
+        snprintf(wo, sizeof(wo), "WO-M%zu", i + 1);
+        assert_string_equal(jstr(member, "work_order"), wo);
+        assert_string_equal(jstr(member, "state"), "STATE_REPORTED");
+        assert_string_equal(jstr(member, "level"), "on_time");
+        assert_string_equal(jstr(member, "city"), "Wanzhou");
+    }
+    assert_null(strstr(json_object_to_json_string(doc), "超市")); /* no customer's name */
     json_object_put(doc);
-    char *incidents = browser_wait(&b, INCIDENT_ROWS, "data-incident=\"INC-WO-S1\"", 5000);
+    char *incidents = browser_wait(&b, INCIDENT_ROWS, CITY_ROW, 5000);
     if (!strstr(incidents, "data-incident=\"INC-WO-S1\"") ||
         !strstr(incidents, "<div class=\"member\" data-order=\"WO-S1\">"
                            "<span class=\"badge escalated\">escalated</span> WO-S1"))
         fail_msg("no incident INC-WO-S1 with WO-S1 escalated on the page: %s", incidents);
+    if (!strstr(incidents, CITY_ROW) || !strstr(incidents, "<td>Wanzhou · internet</td>") ||
+        !strstr(incidents, "<div class=\"member\" data-order=\"WO-M4\">"
+                           "<span class=\"badge on_time\">on time</span> WO-M4"))
+        fail_msg("no city incident with WO-M4 on time on the page: %s", incidents);
+    free(incidents);
+
+    /* WO-M4 cancelled: still a member of the open incident, with no level. */
+    h_send_ms(env, "WO-M4", "WO-M4-can", T0 + 39 * MIN, "cancelled",
+              "{\"reason\":\"duplicate report\"}");
+    doc = board_at(port, T0 + 40 * MIN, m4_closed);
+    printf("%s\n", json_object_to_json_string_ext(row(doc, "incidents", 1),
+                                                  JSON_C_TO_STRING_PRETTY));
+    member = row(row(doc, "incidents", 1), "work_orders", 3);
+    assert_string_equal(json_object_to_json_string_ext(member, JSON_C_TO_STRING_PLAIN),
+                        "{\"work_order\":\"WO-M4\"}");
+    json_object_put(doc);
+    incidents = browser_wait(&b, INCIDENT_ROWS, M4_CLOSED, 5000);
+    if (!strstr(incidents, M4_CLOSED))
+        fail_msg("no closed WO-M4 in the city incident on the page: %s", incidents);
     free(incidents);
 
     /* The artifacts: the DOM and a screenshot. */
     mkdir(ARTIFACTS, 0755);
     char *dom = browser_eval(&b, "document.documentElement.outerHTML");
     assert_null(strstr(dom, H_CUSTOMER_NAME));
+    assert_null(strstr(dom, "超市"));
     snprintf(path, sizeof(path), "%s/board.html", ARTIFACTS);
     write_file(path, dom, strlen(dom));
     free(dom);

@@ -208,19 +208,6 @@ static void test_alarm_opened(void **state)
     h_consume_close(inc);
 }
 
-/* An ordinary customer's full interruption of the internet service in city at t. */
-static void send_city_report(h_env *env, const char *wo, const char *city, int64_t t)
-{
-    h_send_json(
-        env,
-        "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
-        "\"event_time_ms\":%lld,\"fault_report\":{\"customer\":{\"name\":\"某某超市\","
-        "\"contact_phone\":\"13900000000\",\"affected_service\":\"internet\","
-        "\"city\":\"%s\",\"customer_id\":\"K-%s\"},\"network\":{\"circuit_id\":"
-        "\"CQ-%s\"},\"problem_description\":\"no internet\",\"full_interruption\":true}}",
-        wo, wo, (long long)t, city, wo, wo);
-}
-
 static void expect_city(json_object *o, const char *status, const char *version,
                         size_t n_orders)
 {
@@ -246,10 +233,10 @@ static void test_city_incident(void **state)
     assert_non_null(inc);
     assert_non_null(al);
     /* Three customers within 30 min, and one in another city. */
-    send_city_report(env, "WO-C1", "Chongqing", T0);
-    send_city_report(env, "WO-C2", "Chongqing", T0 + 10 * MIN);
-    send_city_report(env, "WO-X1", "Chengdu", T0 + 12 * MIN);
-    send_city_report(env, "WO-C3", "Chongqing", T0 + 20 * MIN);
+    h_send_city_report(env, "WO-C1", "Chongqing", T0);
+    h_send_city_report(env, "WO-C2", "Chongqing", T0 + 10 * MIN);
+    h_send_city_report(env, "WO-X1", "Chengdu", T0 + 12 * MIN);
+    h_send_city_report(env, "WO-C3", "Chongqing", T0 + 20 * MIN);
     assert_true(h_wait_zset(env, "ctimers", "Chongqing|internet") == T0 + 50 * MIN + 1);
     assert_int_equal(h_set_sim_clock(env, T0 + 50 * MIN), 0);
     expect_none(inc, 1500); /* exactly 30 min after the third report is not more */
@@ -271,7 +258,7 @@ static void test_city_incident(void **state)
     expect_none(inc, 1500); /* exactly one */
 
     /* A fourth customer joins. */
-    send_city_report(env, "WO-C4", "Chongqing", T0 + 52 * MIN);
+    h_send_city_report(env, "WO-C4", "Chongqing", T0 + 52 * MIN);
     o = next_of(inc, "Incident", "incident_id", id, 10000);
     expect_city(o, "INCIDENT_STATUS_UPDATE", "2", 4);
     json_object_put(o);
@@ -302,9 +289,9 @@ static void test_city_timer_survives_kill(void **state)
     assert_int_equal(h_set_sim_clock(env, T0), 0);
     pid_t a = h_worker_start(env, h_simulated_clock);
     assert_true(a > 0);
-    send_city_report(env, "WO-K1", "Wanzhou", T0);
-    send_city_report(env, "WO-K2", "Wanzhou", T0 + 5 * MIN);
-    send_city_report(env, "WO-K3", "Wanzhou", T0 + 20 * MIN);
+    h_send_city_report(env, "WO-K1", "Wanzhou", T0);
+    h_send_city_report(env, "WO-K2", "Wanzhou", T0 + 5 * MIN);
+    h_send_city_report(env, "WO-K3", "Wanzhou", T0 + 20 * MIN);
     assert_true(h_wait_zset(env, "ctimers", "Wanzhou|internet") == T0 + 50 * MIN + 1);
     assert_int_equal(h_worker_kill(env, a, SIGKILL), 0);
     assert_true(h_worker_wait_exit(env, a, 5000) >= 0);

@@ -55,6 +55,15 @@ function rows(id, list, render, cols) {
 
 function gold(o) { return o.gold ? ' <span class="gold">★ gold</span>' : ""; }
 
+/* A work order of an incident: its level while open; a closed or cancelled one has
+ * none. */
+function member(o) {
+  const head = `<div class="member" data-order="${text(o.work_order)}">`;
+  if (!o.level) return `${head}<span class="badge closed">closed</span> ${text(o.work_order)}</div>`;
+  return `${head}<span class="badge ${o.level}">${o.level.replace("_", " ")}</span> ` +
+    `${text(o.work_order)} · ${text(tier(o.tier))}${gold(o)}</div>`;
+}
+
 function render() {
   if (!board) return;
   const t = now();
@@ -86,14 +95,12 @@ function render() {
   $("incident-count").textContent = `(${incidents.length})`;
   rows("incidents", incidents, (i) =>
     `<tr class="escalated" data-incident="${text(i.incident_id)}">` +
-    `<td>${text(i.incident_id)}</td>` +
+    `<td>${text(i.incident_id).replace(/\|/g, "|<wbr>")}</td>` +
     `<td class="num">${i.started_at_ms ? duration(t - i.started_at_ms) : "–"}</td>` +
     `<td>${text(i.rule.replace(/^INCIDENT_RULE_/, "").toLowerCase().replace(/_/g, " "))}` +
-    `${i.excluded_from_assessment ? " (excluded)" : ""}</td><td>${text(i.city)}</td>` +
-    `<td>${i.work_orders.map((o) =>
-      `<div class="member" data-order="${text(o.work_order)}">` +
-      `<span class="badge ${o.level}">${o.level.replace("_", " ")}</span> ` +
-      `${text(o.work_order)} · ${text(tier(o.tier))}${gold(o)}</div>`).join("")}</td></tr>`, 5);
+    `${i.excluded_from_assessment ? " (excluded)" : ""}</td>` +
+    `<td>${text(i.city)}${i.service ? ` · ${text(i.service)}` : ""}</td>` +
+    `<td>${i.work_orders.map(member).join("")}</td></tr>`, 5);
   rows("compliance", board.compliance, (c) => {
     const all = c.met + c.breached;
     return `<tr><td>${text(tier(c.tier))}</td><td>${text(metric(c.metric))}</td>` +
