@@ -275,6 +275,8 @@ int main(int argc, char **argv)
           secs > 0 ? (double)total / secs : 0);
     h_worker_kill(env, w, SIGTERM);
     h_worker_wait_exit(env, w, 20000);
+    if (b_broker_dropped(env, 2))
+        return 1;
     redis_side_close(&rs);
     h_env_destroy(env);
     b_workload_free(wl);

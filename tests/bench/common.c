@@ -284,6 +284,21 @@ int64_t b_warning_lateness(const rd_kafka_message_t *m, const char *prefix)
     return late;
 }
 
+int b_broker_dropped(h_env *env, int n)
+{
+    int resets = 0;
+    for (int i = 0; i < n; i++) {
+        int k = h_file_count(h_worker_log_path(env, i), "Offset out of range");
+        resets += k > 0 ? k : 0;
+    }
+    if (resets)
+        fprintf(stderr,
+                "bench: the broker dropped input before the worker read it (%d offset "
+                "resets in the workers' logs): the workload does not fit its retention\n",
+                resets);
+    return resets;
+}
+
 long long b_applied(redisContext *rc, const char *topic, int partitions)
 {
     long long sum = 0;

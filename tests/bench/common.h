@@ -72,6 +72,11 @@ long b_status_kb(pid_t pid, const char *field);
 /* @returns an integer field of redis' INFO ("used_memory", "process_id"), or -1. */
 long long b_redis_info(redisContext *rc, const char *field);
 
+/* @returns the number of offset resets in the logs of the env's first n workers: each
+ * is input the broker dropped before a worker read it (the embedded broker keeps 5 MB
+ * of a partition), so a figure measured over it would flatter. Says so on stderr. */
+int b_broker_dropped(h_env *env, int n);
+
 /* @returns the sum over partitions 0..partitions-1 of (the offset of topic the workers
  * applied + 1): how many of its messages are applied. */
 long long b_applied(redisContext *rc, const char *topic, int partitions);
