@@ -90,6 +90,10 @@ cfd_err cfd_consumer_poll(cfd_consumer *c, int timeout_ms);
  * last fetch), 0 when none, -1 when nothing was fetched yet. */
 int64_t cfd_consumer_behind(cfd_consumer *c, const char *topic, int32_t part,
                             int64_t applied);
+/* Reads the earliest offset the brokers hold of topic/part into *lo (asks them).
+ * @returns 0, or -1 with errstr. */
+int cfd_consumer_earliest(cfd_consumer *c, const char *topic, int32_t part, int64_t *lo,
+                          char *errstr, size_t errstr_size);
 /* Makes topic/part be consumed again from offset. @returns 0, or -1 with errstr. */
 int cfd_consumer_seek(cfd_consumer *c, const char *topic, int32_t part, int64_t offset,
                       char *errstr, size_t errstr_size);

@@ -34,6 +34,7 @@ typedef struct cfd_worker_stats {
     uint64_t batches; /* Redis batch commits */
     uint64_t redis_retries;
     uint64_t unreadable_states; /* stored states that did not decode (the worker stops) */
+    uint64_t input_lost; /* partitions whose next offset the brokers had deleted unread */
     /* Alerts emitted by kind, metric (CFD_METRIC_NONE for record-level ones) and level
      * (the recipient); incidents by kind and status. */
     uint64_t alerts_by[CFD_ALERT_KINDS][CFD_METRIC_COUNT][CFD_RECIPIENTS];

@@ -139,6 +139,10 @@ static const struct {
      offsetof(cfd_worker_stats, batches)},
     {"confirmd_redis_retries_total", "Redis calls retried while Redis was unreachable.",
      offsetof(cfd_worker_stats, redis_retries)},
+    {"confirmd_input_lost_total",
+     "Times a partition's next offset was gone from the brokers (deleted unread by "
+     "retention): the worker resumed at the earliest they hold.",
+     offsetof(cfd_worker_stats, input_lost)},
     {"confirmd_unreadable_states_total",
      "Stored states that did not decode (the worker stops).",
      offsetof(cfd_worker_stats, unreadable_states)},

@@ -514,8 +514,10 @@ static cfd_err check_state_loss(cfd_worker *w, cfd_topic_part *parts, size_t n,
         err = CFD_ERR_IO;
     for (size_t i = 0; !err && i < n_fresh; i++) {
         cfd_topic_part *c = &fresh[i];
-        if (c->offset < 0)
-            continue; /* never consumed by this group: a new partition */
+        if (c->offset < 0) { /* never consumed by this group: a new partition */
+            parts[at[i]].offset = CFD_OFFSET_BEGINNING;
+            continue;
+        }
         if (replay) {
             cfd_warn(MOD,
                      "%s[%" PRId32 "]: redis has no state for it but the group "
@@ -548,6 +550,34 @@ static void assignment_failed(cfd_worker *w, cfd_err err, const char *errstr)
     cfd_error(MOD, "assignment: %s", errstr);
     if (!w->fatal)
         w->fatal = err ? err : CFD_ERR;
+}
+
+/*
+ * Where tp resumes when Redis applied up to next - 1: at next, unless the brokers no
+ * longer hold it (retention deleted it before it was read, the worker having been
+ * stopped or behind too long): that loss is an error the operator must see, counted,
+ * and the partition resumes at the earliest offset they hold. (Unknown earliest: at
+ * next, which the consumer resets to the earliest by itself.)
+ */
+static int64_t resume_at(cfd_worker *w, const cfd_topic_part *tp, int64_t next)
+{
+    char errstr[256];
+    int64_t lo = -1;
+    if (cfd_consumer_earliest(w->consumer, tp->topic, tp->partition, &lo, errstr,
+                              sizeof(errstr))) {
+        cfd_warn(MOD, "%s[%" PRId32 "]: earliest offset unknown (%s)", tp->topic,
+                 tp->partition, errstr);
+        return next;
+    }
+    if (lo <= next)
+        return next;
+    w->stats.input_lost++;
+    cfd_error(MOD,
+              "%s[%" PRId32 "]: offsets %" PRId64 " to %" PRId64 " were deleted before "
+              "they were read (the topic's retention): %" PRId64 " input messages lost; "
+              "resuming at %" PRId64,
+              tp->topic, tp->partition, next, lo - 1, lo - next, lo);
+    return lo;
 }
 
 /* Claims the partitions of a new assignment and positions them at Redis' offsets.
@@ -588,7 +618,7 @@ static int on_assign(void *ctx, cfd_topic_part *parts, size_t n)
             s->assigned[t] = true;
         }
         /* Redis, not Kafka, says what was applied: resume right after it. */
-        tp->offset = off >= 0 ? off + 1 : CFD_OFFSET_COMMITTED;
+        tp->offset = off >= 0 ? resume_at(w, tp, off + 1) : CFD_OFFSET_COMMITTED;
     }
     if ((err = check_state_loss(w, parts, n, errstr, sizeof(errstr))))
         goto fail;

@@ -260,16 +260,33 @@ int64_t cfd_consumer_behind(cfd_consumer *c, const char *topic, int32_t part,
     return applied + 1 < hi ? hi - applied - 1 : 0;
 }
 
+int cfd_consumer_earliest(cfd_consumer *c, const char *topic, int32_t part, int64_t *lo,
+                          char *errstr, size_t errstr_size)
+{
+    int64_t hi = -1;
+    rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(c->rk, topic, part, lo, &hi, 10000);
+    if (!err)
+        return 0;
+    snprintf(errstr, errstr_size, "%s", rd_kafka_err2str(err));
+    return -1;
+}
+
 int cfd_consumer_seek(cfd_consumer *c, const char *topic, int32_t part, int64_t offset,
                       char *errstr, size_t errstr_size)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, topic, part)->offset = offset;
     rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, l, 5000);
+    /* A partition's own failure is in the list, not in e. */
+    rd_kafka_resp_err_t perr = l->elems[0].err;
+    if (!e && perr)
+        snprintf(errstr, errstr_size, "%s", rd_kafka_err2str(perr));
+    else if (e)
+        snprintf(errstr, errstr_size, "%s", rd_kafka_error_string(e));
     rd_kafka_topic_partition_list_destroy(l);
     if (!e)
-        return 0;
-    snprintf(errstr, errstr_size, "%s", rd_kafka_error_string(e));
+        return perr ? -1 : 0;
     rd_kafka_error_destroy(e);
     return -1;
 }

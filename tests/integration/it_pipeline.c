@@ -597,6 +597,48 @@ static void test_fencing(void **state)
     redisFree(rc);
 }
 
+/* Input the brokers deleted before the worker read it (retention: the embedded broker
+ * keeps 5 MB of a partition) is reported as lost, loudly, and the partition goes on
+ * from the earliest offset they still hold. */
+static void test_input_deleted_unread(void **state)
+{
+    h_env *env = *state;
+    if (h_broker_is_kafka())
+        skip(); /* the embedded broker's 5 MB limit deletes it here */
+    const char *args[] = {"worker.deadletter_max_original=64", NULL};
+    pid_t w = h_worker_start(env, args);
+    assert_true(w > 0);
+    h_send_full_order(env, "WO-G", "TIER_AA", 0, T0, 30);
+    h_collected got;
+    h_collect(env, "confirmd.records", "ConfirmationRecord", 1, 30000, &got);
+    assert_int_equal(got.n, 1);
+    h_collected_free(&got);
+    assert_int_equal(h_worker_kill(env, w, SIGTERM), 0);
+    assert_int_equal(h_worker_wait_exit(env, w, 20000), 0);
+
+    /* 6 MB more on WO-G's partition while no worker runs: the oldest go, among them
+     * the offset the worker resumes at. */
+    size_t size = 20000;
+    uint8_t *junk = malloc(size);
+    assert_non_null(junk);
+    memset(junk, 0xff, size); /* no Event: each left is a dead letter */
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(h_produce(env, "confirmd.events", "WO-G", junk, size), 0);
+    free(junk);
+
+    w = h_worker_start(env, args);
+    assert_true(w > 0);
+    assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 1),
+                                          "were deleted before they were read", 30000),
+                     0);
+    assert_int_equal(h_file_count(h_worker_log_path(env, 1), "input messages lost"), 1);
+    /* It goes on: what the brokers still hold is read (dead letters here). */
+    h_collect(env, "confirmd.deadletter", "DeadLetter", 1, 30000, &got);
+    assert_true(got.n >= 1);
+    h_collected_free(&got);
+    assert_true(h_worker_alive(env, w));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +667,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_customer_absent_after_arrival,
                                         h_setup_redis_broker, h_teardown_env),
         cmocka_unit_test_setup_teardown(test_fencing, h_setup_redis_broker, h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_input_deleted_unread, h_setup_redis_broker,
+                                        h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
