@@ -27,13 +27,11 @@
 
 /* The embedded broker keeps at most 5 MB of a partition (librdkafka's mock cluster,
  * not configurable) and drops the oldest beyond: the storm and the notices it forwards
- * (about 2 M messages) must fit, 128 partitions of them do. On Apache Kafka the topics'
- * retention holds them all anyway. */
-#define PARTITIONS 128
-#define TOPICS                                                        \
-    "confirmd.events:128,confirmd.alarms:128,confirmd.inventory:128," \
-    "confirmd.city-reports:128,confirmd.records:4,confirmd.alerts:4," \
-    "confirmd.deadletter:4,confirmd.incidents:4"
+ * into the alarms topic (about twice its alarms) must fit. A power of two of partitions
+ * with at most 8 000 alarms each does (128 for a million), at least 8. On Apache Kafka
+ * the topics' retention holds them all anyway. */
+#define MAX_PARTITIONS 128
+static int partitions = 8;
 #define PER_CUSTOMER 100
 #define SAMPLE 2000
 
@@ -56,11 +54,11 @@ static int produce_json(h_env *env, const char *topic, const char *type, const c
 /* @returns the sum of topic's high watermarks, -1 when they cannot be read. */
 static long long ends(h_env *env, const char *topic)
 {
-    int64_t e[PARTITIONS];
+    int64_t e[MAX_PARTITIONS];
     long long sum = 0;
-    if (h_topic_ends(env, topic, e, PARTITIONS, 5000))
+    if (h_topic_ends(env, topic, e, partitions, 5000))
         return -1;
-    for (int p = 0; p < PARTITIONS; p++)
+    for (int p = 0; p < partitions; p++)
         sum += e[p];
     return sum;
 }
@@ -78,7 +76,15 @@ int main(int argc, char **argv)
         return 2;
     }
     h_env *env = h_env_new("bench-storm");
-    if (!env || h_redis_start(env) || h_broker_start(env, TOPICS)) {
+    while (partitions < MAX_PARTITIONS && (long)partitions * 8000 < alarms)
+        partitions *= 2;
+    char topics[512];
+    snprintf(topics, sizeof(topics),
+             "confirmd.events:%d,confirmd.alarms:%d,confirmd.inventory:%d,"
+             "confirmd.city-reports:%d,confirmd.records:4,confirmd.alerts:4,"
+             "confirmd.deadletter:4,confirmd.incidents:4",
+             partitions, partitions, partitions, partitions);
+    if (!env || h_redis_start(env) || h_broker_start(env, topics)) {
         fprintf(stderr, "bench_storm: cannot start redis or the broker\n");
         return 1;
     }
@@ -93,8 +99,8 @@ int main(int argc, char **argv)
         if (produce_json(env, "confirmd.inventory", "Circuit", obj, json))
             return 1;
     }
-    printf("loading %ld alarms on %d objects of %d customers...\n", alarms, objects,
-           (objects + PER_CUSTOMER - 1) / PER_CUSTOMER);
+    printf("loading %ld alarms on %d objects of %d customers into %d partitions...\n",
+           alarms, objects, (objects + PER_CUSTOMER - 1) / PER_CUSTOMER, partitions);
     int64_t t_load = h_now_ms(), storm_t0 = b_wall_ms() - 600000;
     for (long i = 0; i < alarms; i++) {
         int o = (int)(i % objects);
@@ -122,7 +128,7 @@ int main(int argc, char **argv)
     int64_t window_start = b_wall_ms() + 3000, window_ms = 10000;
     rd_kafka_t *c = b_reader_open(env, "confirmd.alerts");
     if (!c ||
-        b_timers_load(rc, &pol, PARTITIONS, SAMPLE, SAMPLE, window_start, window_ms)) {
+        b_timers_load(rc, &pol, partitions, SAMPLE, SAMPLE, window_start, window_ms)) {
         fprintf(stderr, "bench_storm: cannot load the timers\n");
         return 1;
     }
@@ -147,13 +153,13 @@ int main(int argc, char **argv)
         if (h_now_ms() < next_check)
             continue;
         next_check = h_now_ms() + 50;
-        long long a = b_applied(rc, "confirmd.alarms", PARTITIONS) +
-                      b_applied(rc, "confirmd.inventory", PARTITIONS);
+        long long a = b_applied(rc, "confirmd.alarms", partitions) +
+                      b_applied(rc, "confirmd.inventory", partitions);
         if (a > objects && !first)
             first = h_now_ms();
         bool caught_up =
             a >= total && a >= ends(env, "confirmd.alarms") + objects &&
-            b_applied(rc, "confirmd.events", PARTITIONS) >= ends(env, "confirmd.events");
+            b_applied(rc, "confirmd.events", partitions) >= ends(env, "confirmd.events");
         if (caught_up && !done)
             done = h_now_ms();
         else if (!caught_up && done && h_now_ms() < done + 1000)
@@ -181,8 +187,9 @@ int main(int argc, char **argv)
         alarms, secs, secs > 0 ? (double)alarms / secs : 0.0, orders, n, during, p50, p99,
         max);
     b_row("alarm storm absorbed", secs, "s",
-          "%ld alarms on %d objects, customer coordination on; %ld orders opened", alarms,
-          objects, orders);
+          "%ld alarms on %d objects, %d partitions, customer coordination on; %ld orders "
+          "opened",
+          alarms, objects, partitions, orders);
     b_row("SLA lateness in the storm p50", (double)p50, "ms",
           "unrelated warnings; %d of %d read before it was absorbed", during, n);
     b_row("SLA lateness in the storm p99", (double)p99, "ms", "max %" PRId64 " ms", max);
