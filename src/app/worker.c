@@ -35,6 +35,9 @@
  * most once every TICK_MIN_MS, and their instant read again at least every
  * DUE_REREAD_MS. */
 #define TICK_MIN_MS 5
+/* Within one poll, how long due timers may wait while its partitions' batches run (a
+ * storm spread over many partitions makes a poll long). */
+#define TICK_EVERY_MS 20
 #define DUE_REREAD_MS 1000
 
 /* The stages, in the order a partition's batch applies them. */
@@ -91,7 +94,8 @@ struct cfd_worker {
     uint64_t consumed[MAX_TOPICS]; /* per topics[t] */
     uint64_t assignments, revocations;
     cfd_histogram commit_seconds, timer_lateness, delivery_seconds;
-    bool redis_ok; /* Redis answered the last call */
+    int64_t ticked_mono; /* when tick_due last ran */
+    bool redis_ok;       /* Redis answered the last call */
     cfd_metrics_lag *lag;
     size_t cap_lag;
 };
@@ -393,6 +397,8 @@ static cfd_err apply_batch(cfd_worker *w, int32_t part, slot *s, const cfd_msg *
 /* One partition's messages of a poll: applied as one batch, but for those not ours any
  * more, already applied (an overlap after a seek), or held back until a failed seek
  * back succeeds. */
+static cfd_err tick_due(cfd_worker *w);
+
 static cfd_err on_messages(void *ctx, int32_t part, cfd_msg *msgs, size_t n)
 {
     cfd_worker *w = ctx;
@@ -405,7 +411,10 @@ static cfd_err on_messages(void *ctx, int32_t part, cfd_msg *msgs, size_t n)
             continue;
         msgs[k++] = msgs[j];
     }
-    return k ? apply_batch(w, part, s, msgs, k) : CFD_OK;
+    cfd_err err = k ? apply_batch(w, part, s, msgs, k) : CFD_OK;
+    if (!err && cfd_monotonic_ms() - w->ticked_mono >= TICK_EVERY_MS)
+        err = tick_due(w);
+    return err;
 }
 
 /* Reads when part's earliest timer is due. */
@@ -442,6 +451,7 @@ static cfd_err tick_due(cfd_worker *w)
 {
     cfd_err err = CFD_OK;
     int64_t mono = cfd_monotonic_ms();
+    w->ticked_mono = mono;
     if (w->simulated)
         refresh_sim_clock(w);
     int64_t now = cfd_clock_now(&w->clock);
