@@ -122,11 +122,16 @@ static const cfd_option options[] = {
              "many objects opens one work order; false decides per object."},
     {.name = "worker.batch_size",
      .type = OPT_INT,
-     .def = "500",
+     .def = "5000",
      .min = 1,
      .max = 10000,
      .offset = FIELD(batch_size),
-     .desc = "Most events applied per Redis round trip."},
+     .desc = "Most messages one poll takes; each partition's share of them is applied "
+             "in one Redis round trip. A poll takes what is there, so at a steady load "
+             "batches stay small; under a backlog or an alarm storm spread over many "
+             "partitions, larger polls mean larger batches per partition (a 1 000 000 "
+             "alarm storm over 128 partitions: 23 s at 5000, 66 s at 500). Due SLA "
+             "timers still run between a poll's batches."},
     {.name = "worker.deadletter_max_original",
      .type = OPT_INT,
      .def = "65536",
@@ -850,7 +855,7 @@ void cfd_config_write_reference(FILE *out)
         "\n"
         "```ini\n"
         "[worker]\n"
-        "batch_size = 500\n"
+        "batch_size = 5000\n"
         "park_window = 24h\n"
         "\n"
         "[redis]\n"

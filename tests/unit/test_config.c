@@ -48,7 +48,7 @@ static const struct key_case {
     {"worker.city_reports_topic", K_STR, offsetof(cfd_config, city_reports_topic),
      "confirmd.city-reports", 0},
     {"worker.alarms_by_customer", K_BOOL, offsetof(cfd_config, alarm_by_customer), NULL, 1},
-    {"worker.batch_size", K_INT, offsetof(cfd_config, batch_size), NULL, 500},
+    {"worker.batch_size", K_INT, offsetof(cfd_config, batch_size), NULL, 5000},
     {"worker.deadletter_max_original", K_INT, offsetof(cfd_config, deadletter_max_original),
      NULL, 65536},
     {"worker.poll_timeout", K_MS, offsetof(cfd_config, poll_timeout_ms), NULL, 100},
