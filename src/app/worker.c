@@ -394,11 +394,11 @@ static cfd_err apply_batch(cfd_worker *w, int32_t part, slot *s, const cfd_msg *
     return CFD_OK;
 }
 
-/* One partition's messages of a poll: applied as one batch, but for those not ours any
- * more, already applied (an overlap after a seek), or held back until a failed seek
- * back succeeds. */
 static cfd_err tick_due(cfd_worker *w);
 
+/* One partition's messages of a poll: applied as one batch, but for those not ours any
+ * more, already applied (an overlap after a seek), or held back until a failed seek
+ * back succeeds; then what is due, when the poll has run TICK_EVERY_MS since. */
 static cfd_err on_messages(void *ctx, int32_t part, cfd_msg *msgs, size_t n)
 {
     cfd_worker *w = ctx;

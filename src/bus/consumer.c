@@ -265,7 +265,7 @@ int cfd_consumer_earliest(cfd_consumer *c, const char *topic, int32_t part, int6
 {
     int64_t hi = -1;
     rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(c->rk, topic, part, lo, &hi, 10000);
+        rd_kafka_query_watermark_offsets(c->rk, topic, part, lo, &hi, 2000);
     if (!err)
         return 0;
     snprintf(errstr, errstr_size, "%s", rd_kafka_err2str(err));
