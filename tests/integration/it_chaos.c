@@ -414,6 +414,20 @@ static void send_wave(h_env *env, const workload *wl, int w)
     }
 }
 
+/* A graceful leave that did not exit 0 says why in its log: its ERROR lines to
+ * stderr, so a failed run shows the cause. */
+static void leave_failed(h_env *env, int idx, int code)
+{
+    char line[1024];
+    fprintf(stderr, "chaos: worker %d left with status %d; its errors:\n", idx, code);
+    FILE *f = fopen(h_worker_log_path(env, idx), "r");
+    while (f && fgets(line, sizeof(line), f))
+        if (strstr(line, " ERROR "))
+            fprintf(stderr, "  %s", line);
+    if (f)
+        fclose(f);
+}
+
 /* Reaps workers that exited; restarts those nobody asked to leave (as a supervisor
  * with Restart=on-failure would). */
 static void supervise(chaos *c, bool restart)
@@ -428,6 +442,8 @@ static void supervise(chaos *c, bool restart)
         bool leaving = m->leaving;
         if (leaving)
             c->leave_codes[code & 255]++;
+        if (leaving && code != 0)
+            leave_failed(c->env, m->idx, code);
         else
             c->exits_other[code & 255]++;
         if (!leaving)
@@ -1258,8 +1274,12 @@ static void test_chaos(void **state)
             c.pool[i].leaving = true;
         }
     }
-    for (int i = 0; i < c.n_pool; i++)
-        c.leave_codes[h_worker_wait_exit(env, c.pool[i].pid, 30000) & 255]++;
+    for (int i = 0; i < c.n_pool; i++) {
+        int code = h_worker_wait_exit(env, c.pool[i].pid, 30000);
+        c.leave_codes[code & 255]++;
+        if (code != 0)
+            leave_failed(env, c.pool[i].idx, code);
+    }
     c.n_pool = 0;
     for (int i = 0; i < c.n_started; i++) {
         pii += h_pii_hits(h_worker_log_path(env, i));
