@@ -442,10 +442,10 @@ static void supervise(chaos *c, bool restart)
         bool leaving = m->leaving;
         if (leaving)
             c->leave_codes[code & 255]++;
-        if (leaving && code != 0)
-            leave_failed(c->env, m->idx, code);
         else
             c->exits_other[code & 255]++;
+        if (leaving && code != 0)
+            leave_failed(c->env, m->idx, code);
         if (!leaving)
             fprintf(stderr, "chaos: worker %d exited by itself with status %d\n", m->idx,
                     code);
