@@ -557,6 +557,12 @@ static cfd_err check_state_loss(cfd_worker *w, cfd_topic_part *parts, size_t n,
 /* An assignment that cannot be taken, or whose outbox cannot be read, stops the worker. */
 static void assignment_failed(cfd_worker *w, cfd_err err, const char *errstr)
 {
+    if (*w->stop && err == CFD_ERR_IO) {
+        /* Stopping: Redis is not waited for, and nothing of the assignment was taken
+         * or written; its next owner claims it. A clean stop, not a failure. */
+        cfd_warn(MOD, "assignment while stopping: %s; not taken", errstr);
+        return;
+    }
     cfd_error(MOD, "assignment: %s", errstr);
     if (!w->fatal)
         w->fatal = err ? err : CFD_ERR;
