@@ -557,12 +557,6 @@ static cfd_err check_state_loss(cfd_worker *w, cfd_topic_part *parts, size_t n,
 /* An assignment that cannot be taken, or whose outbox cannot be read, stops the worker. */
 static void assignment_failed(cfd_worker *w, cfd_err err, const char *errstr)
 {
-    if (*w->stop && err == CFD_ERR_IO) {
-        /* Stopping: Redis is not waited for, and nothing of the assignment was taken
-         * or written; its next owner claims it. A clean stop, not a failure. */
-        cfd_warn(MOD, "assignment while stopping: %s; not taken", errstr);
-        return;
-    }
     cfd_error(MOD, "assignment: %s", errstr);
     if (!w->fatal)
         w->fatal = err ? err : CFD_ERR;
@@ -903,6 +897,14 @@ cfd_err cfd_worker_run(cfd_worker *w)
     }
     if (w->fatal == CFD_ERR_FENCED || (!err && w->fatal))
         err = w->fatal;
+    if (*w->stop && err == CFD_ERR_IO) {
+        /* Asked to stop, the worker does not wait for Redis: what it was doing when
+         * Redis went away is not committed, and the partitions' next owner applies it
+         * from Redis' offsets. A clean stop, not a failure. */
+        cfd_warn(MOD, "stopping while redis is unreachable: the last batch is left to "
+                      "the partitions' next owner");
+        err = CFD_OK;
+    }
     if (err == CFD_ERR_FENCED)
         cfd_error(MOD, "fenced: another worker owns a partition this one held, or redis "
                        "lost writes; restart to rejoin the group");
