@@ -1742,7 +1742,10 @@ static int conf_set(rd_kafka_conf_t *conf, const char *k, const char *v)
     return 0;
 }
 
-/* @returns the env's producer, created on first use; NULL without a broker. */
+/* @returns the env's producer, created on first use; NULL without a broker. It is
+ * idempotent, as every feeder of the input topics should be: without it a retried
+ * produce request may land after its successor and reorder a work order's events (an
+ * order closed before its signature arrives completes twice, at two versions). */
 static rd_kafka_t *producer_get(h_env *env)
 {
     char errstr[256];
@@ -1757,7 +1760,8 @@ static rd_kafka_t *producer_get(h_env *env)
     conf = rd_kafka_conf_new();
     if (conf_set(conf, "bootstrap.servers", env->bootstrap) ||
         conf_set(conf, "client.id", "cfd-harness") || conf_set(conf, "acks", "all") ||
-        conf_set(conf, "linger.ms", "5") || conf_set(conf, "message.timeout.ms", "30000")) {
+        conf_set(conf, "enable.idempotence", "true") || conf_set(conf, "linger.ms", "5") ||
+        conf_set(conf, "message.timeout.ms", "30000")) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }

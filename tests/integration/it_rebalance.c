@@ -3,6 +3,10 @@
  * a stream of work orders is applied while workers join, one is killed with SIGKILL
  * mid-stream and another takes its partitions over. Every order must end with exactly
  * its expected record and alerts; an output seen twice must be the same bytes.
+ * The workers run on the simulated clock pinned at T0, before every deadline: the
+ * events alone decide the alerts, not when a partition happens to be caught up with
+ * only part of a wave (on the system clock, a year later, a tick then finds the
+ * restoration overdue and sends a breach that the restoration retracts).
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -157,6 +161,22 @@ static bool seen_has(const seen *s, const char *id)
     return false;
 }
 
+/* Prints each id seen that is not fmt of 0, step, 2 * step... below n: on a failure,
+ * the log tells which output was not expected. */
+static void print_unexpected(const seen *s, const char *fmt, int n, int step)
+{
+    char id[128];
+    for (int i = 0; i < s->n; i++) {
+        bool expected = false;
+        for (int k = 0; k < n && !expected; k += step) {
+            snprintf(id, sizeof(id), fmt, k);
+            expected = strcmp(id, s->id[i]) == 0;
+        }
+        if (!expected)
+            printf("unexpected output: %s\n", s->id[i]);
+    }
+}
+
 static void seen_free(seen *s)
 {
     for (int i = 0; i < s->n; i++)
@@ -182,19 +202,21 @@ static void test_rebalance_and_kill(void **state)
     seen recs = {0}, alerts = {0};
     char id[128];
 
-    pid_t a = h_worker_start(env, NULL);
+    assert_int_equal(h_set_sim_clock(env, H_T0), 0);
+    pid_t a = h_worker_start(env, h_simulated_clock);
     assert_true(a > 0);
     send_wave(env, 0);
     assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0), "record WO", 30000),
                      0);
-    pid_t b = h_worker_start(env, NULL); /* joins: a rebalance splits the partitions */
+    pid_t b = h_worker_start(
+        env, h_simulated_clock); /* joins: a rebalance splits the partitions */
     assert_true(b > 0);
     assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 1), "claimed", 30000), 0);
     /* Both own partitions now; A dies while it works on wave 1, without a goodbye. */
     send_wave(env, 1);
     assert_int_equal(h_worker_kill(env, a, SIGKILL), 0);
     send_wave(env, 2);
-    pid_t c = h_worker_start(env, NULL);
+    pid_t c = h_worker_start(env, h_simulated_clock);
     assert_true(c > 0);
     send_wave(env, 3);
 
@@ -204,6 +226,9 @@ static void test_rebalance_and_kill(void **state)
            recs.n, recs.copies, alerts.n, alerts.copies);
 
     /* Exactly one completed record per order, each the version of all 9 events. */
+    print_unexpected(&recs, "rec/WO-R-%03d/v9", N_ORDERS, 1);
+    print_unexpected(&alerts, "alert/WO-R-%03d/METRIC_ON_SITE/100/ALERT_KIND_BREACH",
+                     N_ORDERS, 4);
     assert_int_equal(recs.n, N_ORDERS);
     for (int i = 0; i < N_ORDERS; i++) {
         snprintf(id, sizeof(id), "rec/WO-R-%03d/v9", i);
@@ -273,7 +298,8 @@ static void test_group_emptied_then_rejoined(void **state)
     seen recs = {0};
     char id[128];
 
-    pid_t a = h_worker_start(env, NULL);
+    assert_int_equal(h_set_sim_clock(env, H_T0), 0);
+    pid_t a = h_worker_start(env, h_simulated_clock);
     assert_true(a > 0);
     send_wave(env, 0);
     wait_all_committed(env, 60000);
@@ -282,7 +308,7 @@ static void test_group_emptied_then_rejoined(void **state)
     assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 0), "released", 1000), 0);
 
     send_wave(env, 1); /* nobody in the group */
-    pid_t b = h_worker_start(env, NULL);
+    pid_t b = h_worker_start(env, h_simulated_clock);
     assert_true(b > 0);
     assert_int_equal(h_wait_file_contains(h_worker_log_path(env, 1), "claimed", 30000), 0);
     wait_all_committed(env, 60000);
