@@ -15,6 +15,7 @@ confirmd/alloc.h        base
 confirmd/clock.h        base
 confirmd/histogram.h    base
 confirmd/log.h          base
+confirmd/name_index.h   base
 confirmd/text.h         base
 confirmd/alarm.h        domain
 confirmd/assessment.h   domain

@@ -15,6 +15,7 @@
 #include "confirmd/codec.h"
 #include "confirmd/log.h"
 #include "confirmd/alarm_codec.h"
+#include "confirmd/name_index.h"
 #include "emit.h"
 #include "stage.h"
 
@@ -32,21 +33,35 @@ typedef struct obj {
     bool dirty;
 } obj;
 
+/* The inventory record a forwarded alarm carries, decoded: a storm forwards the same
+ * object's record again and again, and each is decoded once per batch. */
+typedef struct fwd_circuit {
+    const char *object;   /* borrowed from a decoded alarm, as are the bytes */
+    const uint8_t *bytes; /* the record as forwarded */
+    size_t len;
+    cfd_decoded_circuit dc;
+} fwd_circuit;
+
 typedef struct objects {
     obj *objs;
     size_t n_objs;
+    cfd_name_index obj_named;  /* object id -> index in objs */
     cfd_decoded_alarm *alarms; /* per message; pb NULL when not an alarm */
     size_t *obj_of;
+    fwd_circuit *fwd; /* the forwarded records decoded so far, by origin object */
+    size_t n_fwd;
+    cfd_name_index fwd_named; /* origin object id -> index in fwd */
 } objects;
 
 static obj *obj_get(objects *nb, const char *id)
 {
-    for (size_t i = 0; i < nb->n_objs; i++)
-        if (strcmp(nb->objs[i].id, id) == 0)
-            return &nb->objs[i];
-    obj *o = &nb->objs[nb->n_objs++];
+    size_t k = cfd_name_index_get(&nb->obj_named, id);
+    if (k != SIZE_MAX)
+        return &nb->objs[k];
+    obj *o = &nb->objs[nb->n_objs];
     memset(o, 0, sizeof(*o));
     o->id = id;
+    cfd_name_index_put(&nb->obj_named, id, nb->n_objs++);
     return o;
 }
 
@@ -58,11 +73,16 @@ static void objects_free(objects *nb, size_t n)
         cfd_codec_circuit_release(&o->circuit);
         cfd_alarm_state_destroy(o->state);
     }
+    for (size_t i = 0; i < nb->n_fwd; i++)
+        cfd_codec_circuit_release(&nb->fwd[i].dc);
     for (size_t i = 0; i < n; i++)
         cfd_codec_alarm_release(&nb->alarms[i]);
     free(nb->objs);
     free(nb->alarms);
     free(nb->obj_of);
+    cfd_name_index_free(&nb->obj_named);
+    free(nb->fwd);
+    cfd_name_index_free(&nb->fwd_named);
 }
 
 /* The events an alarm calls for, as outputs to the events topic; c is the inventory
@@ -138,21 +158,42 @@ static void forward(cfd_batch *b, const cfd_msg *m, const obj *o, const cfd_alar
     cfd_emit_alarm(b, id, &fwd);
 }
 
+/* @returns the inventory record forwarded alarm a carries, decoded (once per batch for
+ * each object and record), or NULL when it does not decode (errstr says why). */
+static const cfd_circuit *forwarded_circuit(objects *nb, const cfd_alarm *a, char *errstr,
+                                            size_t errstr_size)
+{
+    const char *object = a->network_object ? a->network_object : "";
+    size_t k = cfd_name_index_get(&nb->fwd_named, object);
+    fwd_circuit *f = k == SIZE_MAX ? NULL : &nb->fwd[k];
+    cfd_decoded_circuit dc;
+    if (f && f->len == a->circuit_len && memcmp(f->bytes, a->circuit, f->len) == 0)
+        return &f->dc.c;
+    if (cfd_codec_circuit_decode(a->circuit, a->circuit_len, &dc, errstr, errstr_size))
+        return NULL;
+    if (f) {
+        cfd_codec_circuit_release(&f->dc); /* the object's record changed */
+    } else {
+        f = &nb->fwd[nb->n_fwd];
+        cfd_name_index_put(&nb->fwd_named, object, nb->n_fwd++);
+    }
+    *f = (fwd_circuit){object, a->circuit, a->circuit_len, dc};
+    return &f->dc.c;
+}
+
 /* Decides one alarm message against its object (or, forwarded, its coordinator). */
-static void apply_alarm(cfd_batch *b, const cfd_msg *m, obj *o, const cfd_alarm *a)
+static void apply_alarm(cfd_batch *b, objects *nb, const cfd_msg *m, obj *o,
+                        const cfd_alarm *a)
 {
     char errstr[256];
     bool notice = a->closed_work_order != NULL || a->reported_work_order != NULL ||
                   a->opened_work_order != NULL;
-    cfd_decoded_circuit fwd_circuit = {0}; /* a forwarded alarm's own record */
     const cfd_circuit *c = NULL;
     if (!notice && a->coordinator) {
-        if (cfd_codec_circuit_decode(a->circuit, a->circuit_len, &fwd_circuit, errstr,
-                                     sizeof(errstr))) {
+        if (!(c = forwarded_circuit(nb, a, errstr, sizeof(errstr)))) {
             cfd_batch_dead_letter(b, m, CFD_ERR_UNKNOWN_OBJECT, errstr, NULL, a->alarm_id);
             return;
         }
-        c = &fwd_circuit.c;
     } else if (!notice) {
         if (!o->circuit_bytes.data) {
             snprintf(errstr, sizeof(errstr),
@@ -195,7 +236,6 @@ static void apply_alarm(cfd_batch *b, const cfd_msg *m, obj *o, const cfd_alarm 
     } else {
         apply_decided(b, o, a, c);
     }
-    cfd_codec_circuit_release(&fwd_circuit);
 }
 
 static bool is_inventory(const cfd_batch *b, const cfd_msg *m)
@@ -335,7 +375,8 @@ static cfd_err alarm_batch(cfd_batch *b, const cfd_msg *in, size_t n)
     n = defer_alarms(b, msgs, n);
     objects nb = {.objs = cfd_xcalloc(n + 1, sizeof(obj)),
                   .alarms = cfd_xcalloc(n + 1, sizeof(cfd_decoded_alarm)),
-                  .obj_of = cfd_xcalloc(n + 1, sizeof(size_t))};
+                  .obj_of = cfd_xcalloc(n + 1, sizeof(size_t)),
+                  .fwd = cfd_xcalloc(n + 1, sizeof(fwd_circuit))};
     char **keep =
         cfd_xcalloc(n + 1, sizeof(char *)); /* object ids copied from message keys */
     size_t n_keep = 0;
@@ -346,7 +387,7 @@ static cfd_err alarm_batch(cfd_batch *b, const cfd_msg *in, size_t n)
             apply_inventory(b, &msgs[i], &nb.objs[nb.obj_of[i]]);
     for (size_t i = 0; !err && i < n; i++)
         if (nb.obj_of[i] != SIZE_MAX && !is_inventory(b, &msgs[i]))
-            apply_alarm(b, &msgs[i], &nb.objs[nb.obj_of[i]], &nb.alarms[i].a);
+            apply_alarm(b, &nb, &msgs[i], &nb.objs[nb.obj_of[i]], &nb.alarms[i].a);
     for (size_t k = 0; !err && k < nb.n_objs; k++) {
         obj *o = &nb.objs[k];
         if (o->circuit_set) {

@@ -18,6 +18,7 @@
 #include "confirmd/incident.h"
 #include "confirmd/kafka.h"
 #include "confirmd/log.h"
+#include "confirmd/name_index.h"
 #include "confirmd/text.h"
 #include "emit.h"
 #include "stage.h"
@@ -129,16 +130,9 @@ typedef struct orders {
     cfd_decoded_event *de;
     item *items;
     size_t n_items;
-    size_t *item_of; /* message index -> item index, SIZE_MAX when undecodable */
+    cfd_name_index item_named; /* work order -> item index */
+    size_t *item_of;           /* message index -> item index, SIZE_MAX when undecodable */
 } orders;
-
-static size_t item_find(orders *b, const char *order)
-{
-    for (size_t i = 0; i < b->n_items; i++)
-        if (strcmp(b->items[i].order, order) == 0)
-            return i;
-    return SIZE_MAX;
-}
 
 static parked_ev *park_add(item *it)
 {
@@ -291,6 +285,7 @@ static void orders_free(orders *b)
     free(b->de);
     free(b->items);
     free(b->item_of);
+    cfd_name_index_free(&b->item_named);
 }
 
 /* Decodes every message and groups the good ones by work order. */
@@ -312,10 +307,11 @@ static void orders_decode(cfd_batch *bt, orders *b)
             continue;
         }
         const char *order = b->de[i].ev.work_order;
-        size_t k = item_find(b, order);
+        size_t k = cfd_name_index_get(&b->item_named, order);
         if (k == SIZE_MAX) {
             k = b->n_items++;
             b->items[k].order = order;
+            cfd_name_index_put(&b->item_named, order, k);
         }
         b->item_of[i] = k;
     }

@@ -127,23 +127,6 @@ typedef struct run {
     long start_kb;       /* the worker's RSS at its first batch */
 } run;
 
-/* The command CFD_BENCH_WRAPPER names (words split at spaces; e.g. "valgrind
- * --tool=callgrind" to count the worker's instructions), NULL-terminated in words, or
- * NULL when it is not set. */
-static const char *const *wrapper(char *buf, size_t size, const char **words, size_t max)
-{
-    const char *env = getenv("CFD_BENCH_WRAPPER");
-    size_t n = 0;
-    if (!env || !*env)
-        return NULL;
-    snprintf(buf, size, "%s", env);
-    for (char *save = NULL, *w = strtok_r(buf, " ", &save); w && n + 1 < max;
-         w = strtok_r(NULL, " ", &save))
-        words[n++] = w;
-    words[n] = NULL;
-    return words;
-}
-
 /* Starts a worker with extra args and waits (10 minutes at most) until it applied
  * total events. @returns its pid, or -1 (reason on stderr). */
 static pid_t run_worker(h_env *env, const redis_side *rs, int partitions, long long total,
@@ -151,9 +134,7 @@ static pid_t run_worker(h_env *env, const redis_side *rs, int partitions, long l
 {
     int64_t rcpu0 = redis_cpu_us(rs), deadline = h_now_ms() + 600000;
     long long done = 0;
-    char buf[1024];
-    const char *words[32];
-    pid_t w = h_worker_start_cmd(env, wrapper(buf, sizeof(buf), words, 32), NULL, args);
+    pid_t w = b_worker_start(env, args);
     memset(r, 0, sizeof(*r));
     while (w > 0 && h_now_ms() < deadline) {
         done = applied(rs, partitions);

@@ -13,7 +13,8 @@
  * go, are applied to their ends and stay so for a second), and how late the unrelated
  * warnings were (due -> alert read, p50/p99/max), with how many were read before the
  * storm was absorbed (the others fell due during it too, unless it was absorbed within
- * 3 s of the worker's start, but fired after it). Not a test: it measures. Run by scripts/bench.sh.
+ * 3 s of the worker's start, but fired after it). Not a test: it measures. Run by
+ * scripts/bench.sh. CFD_BENCH_WRAPPER as for bench_pipeline.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -133,7 +134,7 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *args[] = {"worker.log_level=warn", "worker.alarms_by_customer=true", NULL};
-    pid_t w = h_worker_start(env, args);
+    pid_t w = b_worker_start(env, args);
     int64_t *late = calloc(SAMPLE, sizeof(int64_t));
     int n = 0, during = 0;
     int64_t first = 0, done = 0, until = h_now_ms() + 900000, next_check = 0;

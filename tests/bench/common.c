@@ -396,3 +396,19 @@ int64_t b_quantile(int64_t *v, size_t n, double q)
     size_t i = (size_t)(q * (double)n);
     return v[i >= n ? n - 1 : i];
 }
+
+pid_t b_worker_start(h_env *env, const char *const *args)
+{
+    const char *wrapper = getenv("CFD_BENCH_WRAPPER");
+    const char *words[32];
+    char buf[1024];
+    size_t n = 0;
+    if (!wrapper || !*wrapper)
+        return h_worker_start(env, args);
+    snprintf(buf, sizeof(buf), "%s", wrapper);
+    for (char *save = NULL, *w = strtok_r(buf, " ", &save); w && n + 1 < 32;
+         w = strtok_r(NULL, " ", &save))
+        words[n++] = w;
+    words[n] = NULL;
+    return h_worker_start_cmd(env, words, NULL, args);
+}

@@ -62,6 +62,11 @@ int b_workload_load(h_env *env, const char *topic, const b_workload *wl, size_t 
 /* @returns milliseconds on the wall clock (SLA instants are wall-clock instants). */
 int64_t b_wall_ms(void);
 
+/* Starts a worker with extra args (h_worker_start), under the command that
+ * CFD_BENCH_WRAPPER names when it is set (words split at spaces; e.g. "valgrind
+ * --tool=callgrind" to count the worker's instructions). @returns its pid or -1. */
+pid_t b_worker_start(h_env *env, const char *const *args);
+
 /* @returns the CPU time (user + system, every thread) pid used so far, in
  * microseconds, from /proc/<pid>/stat; -1 when unreadable. */
 int64_t b_cpu_us(pid_t pid);
