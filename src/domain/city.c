@@ -208,55 +208,84 @@ typedef struct window {
     int64_t lasting_until_ms; /* third_ms + CFD_CITY_LASTING_MS */
 } window;
 
-/* Distinct reporters among v[first..last]. */
-static size_t reporters(cfd_city_report *const *v, size_t first, size_t last)
+/* The CFD_CITY_CUSTOMERS distinct reporters seen last, each at its latest report, the
+ * latest first: a window [first, last] has enough reporters exactly when all of them
+ * are seen and the oldest of them at first or after. */
+typedef struct recent_reporters {
+    const char *who[CFD_CITY_CUSTOMERS];
+    size_t at[CFD_CITY_CUSTOMERS];
+    size_t n;
+} recent_reporters;
+
+static void recent_add(recent_reporters *r, const char *who, size_t at)
 {
-    size_t n = 0;
+    size_t k = 0;
 
-    for (size_t i = first; i <= last; i++) {
-        bool seen = false;
+    while (k < r->n && strcmp(r->who[k], who) != 0)
+        k++;
+    if (k == r->n && r->n < CFD_CITY_CUSTOMERS)
+        r->n++;
+    if (k == CFD_CITY_CUSTOMERS) /* new: the oldest one drops out */
+        k--;
+    memmove(&r->who[1], &r->who[0], k * sizeof(r->who[0]));
+    memmove(&r->at[1], &r->at[0], k * sizeof(r->at[0]));
+    r->who[0] = who;
+    r->at[0] = at;
+}
 
-        for (size_t j = first; j < i && !seen; j++)
-            seen = strcmp(who(v[j]), who(v[i])) == 0;
-        n += !seen;
-    }
-    return n;
+/* When r's fault ends, INT64_MAX while it has not. */
+static int64_t end_of(const cfd_city_report *r)
+{
+    return r->ended_at_ms == 0 ? INT64_MAX : r->ended_at_ms;
 }
 
 /*
  * Finds the first window whose fault lasts (or may still last) more than
  * CFD_CITY_LASTING_MS after its third report, among the reports in no incident.
+ * One pass over the reports: the window's distinct reporters and its latest end are
+ * kept as it slides (a busy city holds thousands of reports, most windows of which
+ * have enough reporters but no lasting fault).
  * @returns 1 when it is severe at now_ms, 0 when it may become so later (*next set to
  *          the instant after which it would), -1 when no window can be.
  */
 static int judge(int64_t now_ms, cfd_city_report *const *v, size_t n, window *w,
                  int64_t *next)
 {
-    size_t first = 0;
+    size_t first = 0, head = 0, tail = 0;
+    /* Reports of the window by decreasing end: the front ends last. */
+    size_t *ends = cfd_xmalloc((n + 1) * sizeof(*ends));
+    recent_reporters recent = {.n = 0};
+    int verdict = -1;
 
     *next = 0;
     for (size_t last = 0; last < n; last++) {
-        bool lasts = false;
-
         while (v[last]->reported_at_ms - v[first]->reported_at_ms > CFD_CITY_WINDOW_MS)
             first++;
-        if (reporters(v, first, last) < CFD_CITY_CUSTOMERS)
+        while (tail > head && end_of(v[ends[tail - 1]]) <= end_of(v[last]))
+            tail--;
+        ends[tail++] = last;
+        while (ends[head] < first)
+            head++;
+        recent_add(&recent, who(v[last]), last);
+        if (recent.n < CFD_CITY_CUSTOMERS || recent.at[CFD_CITY_CUSTOMERS - 1] < first)
             continue;
         w->first = first;
         w->last = last;
         w->third_ms = v[last]->reported_at_ms;
         w->lasting_until_ms = w->third_ms + CFD_CITY_LASTING_MS;
         /* "More than" 30 min: ended exactly at it is not severe. */
-        for (size_t i = first; i <= last; i++)
-            lasts |= lasting_at(v[i], w->lasting_until_ms);
-        if (!lasts)
+        if (!lasting_at(v[ends[head]], w->lasting_until_ms))
             continue;
-        if (now_ms > w->lasting_until_ms)
-            return 1;
-        *next = w->lasting_until_ms + 1;
-        return 0;
+        if (now_ms > w->lasting_until_ms) {
+            verdict = 1;
+        } else {
+            *next = w->lasting_until_ms + 1;
+            verdict = 0;
+        }
+        break;
     }
-    return -1;
+    free(ends);
+    return verdict;
 }
 
 /* The reports in no incident, sorted by report time; *n set. Caller frees. */

@@ -162,6 +162,114 @@ static void test_no_window(void **state)
     cfd_city_state_destroy(st);
 }
 
+/* A busy city: thousands of short faults, each of its own customer, within every
+ * window make no incident (none lasts), and a lasting fault among them makes one. The
+ * rule stops counting reporters at the third: counting every pair of a window's
+ * reports took minutes here. */
+static void test_busy_city(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    char wo[32], cust[32];
+    cfd_city_state *st = cfd_city_state_new();
+    for (int i = 0; i < N; i++) {
+        snprintf(wo, sizeof(wo), "WO-%04d", i);
+        snprintf(cust, sizeof(cust), "C-%04d", i);
+        cfd_city_report r = rep(wo, cust, 0, 0, 1);
+        r.reported_at_ms = T0 + i * 1000LL;
+        r.ended_at_ms = r.reported_at_ms + MIN;
+        merge(st, r);
+    }
+    assert_int_equal(cfd_city_next(st), 0);
+    cfd_incident out[3];
+    cfd_alert alert;
+    bool has_alert;
+    assert_int_equal(cfd_city_collect(st, T0 + 24 * 60 * MIN, out, &alert, &has_alert), 0);
+    cfd_city_report r = rep("WO-LAST", "C-LAST", 0, 0, 1);
+    r.reported_at_ms = T0 + N * 1000LL;
+    merge(st, r);
+    int64_t due = T0 + N * 1000LL + CFD_CITY_LASTING_MS + 1;
+    assert_int_equal(cfd_city_next(st), due);
+    assert_int_equal(cfd_city_collect(st, due, out, &alert, &has_alert), 1);
+    assert_int_equal(out[0].status, CFD_INCIDENT_OPEN);
+    assert_true(has_alert);
+    cfd_city_state_destroy(st);
+}
+
+/* The rule as DOMAIN.md states it, by brute force over every window: the instant
+ * after which the first window of 3 customers' reports within 30 min lasts more than
+ * 30 min from its third report (0: none). Reports sorted by time, then order. */
+static int64_t severe_after(cfd_city_report *v, size_t n)
+{
+    for (size_t last = 0; last < n; last++) {
+        size_t first = 0, distinct = 0;
+        while (v[last].reported_at_ms - v[first].reported_at_ms > CFD_CITY_WINDOW_MS)
+            first++;
+        for (size_t i = first; i <= last; i++) {
+            const char *wi = v[i].customer_id ? v[i].customer_id : v[i].work_order;
+            bool again = false;
+            for (size_t j = first; j < i; j++)
+                again |=
+                    strcmp(wi, v[j].customer_id ? v[j].customer_id : v[j].work_order) == 0;
+            distinct += !again;
+        }
+        if (distinct < CFD_CITY_CUSTOMERS)
+            continue;
+        int64_t until = v[last].reported_at_ms + CFD_CITY_LASTING_MS;
+        for (size_t i = first; i <= last; i++)
+            if (v[i].ended_at_ms == 0 || v[i].ended_at_ms > until)
+                return until + 1;
+    }
+    return 0;
+}
+
+static int by_report_time(const void *a, const void *b)
+{
+    const cfd_city_report *x = a, *y = b;
+    if (x->reported_at_ms != y->reported_at_ms)
+        return x->reported_at_ms < y->reported_at_ms ? -1 : 1;
+    return strcmp(x->work_order, y->work_order);
+}
+
+/* Random cities against the brute force: few customers calling many times, orders
+ * without a customer id, faults ended or not, reports at the same instant. */
+static void test_random_against_brute_force(void **state)
+{
+    (void)state;
+    static const char *const custs[] = {"C-1", "C-2", "C-3", "C-4", NULL};
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    char wos[64][16];
+    int severe = 0;
+    for (int trial = 0; trial < 2000; trial++) {
+        cfd_city_report v[64];
+        size_t n = 1 + (size_t)(seed >> 33) % 40;
+        int n_custs = 1 + (int)((seed >> 20) % 5);
+        cfd_city_state *st = cfd_city_state_new();
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            snprintf(wos[i], sizeof(wos[i]), "WO-%02zu", i);
+            const char *cust = custs[(seed >> 40) % (uint64_t)n_custs];
+            if ((seed >> 45) % 5 == 0)
+                cust = NULL;
+            v[i] = rep(wos[i], cust, 0, 0, 1);
+            v[i].reported_at_ms = T0 + (int64_t)((seed >> 13) % 400) * MIN;
+            if ((seed >> 50) % 5)
+                v[i].ended_at_ms = v[i].reported_at_ms + (int64_t)((seed >> 7) % 90) * MIN;
+            merge(st, v[i]);
+        }
+        qsort(v, n, sizeof(v[0]), by_report_time);
+        int64_t want = severe_after(v, n);
+        severe += want != 0;
+        if (cfd_city_next(st) != want)
+            fail_msg("trial %d: %zu reports: next %lld, brute force %lld", trial, n,
+                     (long long)cfd_city_next(st), (long long)want);
+        cfd_city_state_destroy(st);
+    }
+    /* Both outcomes, each often. */
+    printf("random cities: %d of 2000 severe\n", severe);
+    assert_in_range(severe, 200, 1800);
+}
+
 typedef struct ended_case {
     const char *name;
     int64_t ended[3]; /* minutes from T0, 0 = not ended */
@@ -478,6 +586,8 @@ int main(void)
         cmocka_unit_test(test_report_of),
         cmocka_unit_test(test_three_within_window),
         cmocka_unit_test(test_no_window),
+        cmocka_unit_test(test_busy_city),
+        cmocka_unit_test(test_random_against_brute_force),
         cmocka_unit_test(test_lasting),
         cmocka_unit_test(test_join_exclude_close),
         cmocka_unit_test(test_arrival_order),
