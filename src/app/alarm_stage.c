@@ -167,7 +167,7 @@ static const cfd_circuit *forwarded_circuit(objects *nb, const cfd_alarm *a, cha
     size_t k = cfd_name_index_get(&nb->fwd_named, object);
     fwd_circuit *f = k == SIZE_MAX ? NULL : &nb->fwd[k];
     cfd_decoded_circuit dc;
-    if (f && f->len == a->circuit_len && memcmp(f->bytes, a->circuit, f->len) == 0)
+    if (f && f->len == a->circuit_len && (!f->len || !memcmp(f->bytes, a->circuit, f->len)))
         return &f->dc.c;
     if (cfd_codec_circuit_decode(a->circuit, a->circuit_len, &dc, errstr, errstr_size))
         return NULL;
