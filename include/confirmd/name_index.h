@@ -1,7 +1,7 @@
 /*
- * A name index: finds the position of a name among those a batch has seen (the work
- * orders of an event batch, the network objects of an alarm batch) in constant time
- * instead of comparing it with each. Open addressing on the names' FNV-1a hashes; the
+ * A name index: finds the position of a name among those seen so far (the work orders
+ * of an event batch or of a replay, the network objects of an alarm batch) in constant
+ * time instead of comparing it with each. Open addressing on the names' FNV-1a hashes; the
  * names are borrowed, not copied, and must outlive the index. Every layer may use it;
  * it does no I/O.
  */

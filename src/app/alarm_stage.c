@@ -36,8 +36,7 @@ typedef struct obj {
 /* The inventory record a forwarded alarm carries, decoded: a storm forwards the same
  * object's record again and again, and each is decoded once per batch. */
 typedef struct fwd_circuit {
-    const char *object;   /* borrowed from a decoded alarm, as are the bytes */
-    const uint8_t *bytes; /* the record as forwarded */
+    const uint8_t *bytes; /* the record as forwarded, borrowed from a decoded alarm */
     size_t len;
     cfd_decoded_circuit dc;
 } fwd_circuit;
@@ -177,7 +176,7 @@ static const cfd_circuit *forwarded_circuit(objects *nb, const cfd_alarm *a, cha
         f = &nb->fwd[nb->n_fwd];
         cfd_name_index_put(&nb->fwd_named, object, nb->n_fwd++);
     }
-    *f = (fwd_circuit){object, a->circuit, a->circuit_len, dc};
+    *f = (fwd_circuit){a->circuit, a->circuit_len, dc};
     return &f->dc.c;
 }
 

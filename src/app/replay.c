@@ -1,5 +1,5 @@
 /*
- * The replay engine (include/confirmd/replay.h): work orders in a hash table, each with
+ * The replay engine (include/confirmd/replay.h): work orders by name index, each with
  * its record and the decoded events it parked, driven by cfd_record_offer as the event
  * stage drives it; the tally judges duties with cfd_duty_judge_all.
  */
@@ -11,6 +11,7 @@
 #include "confirmd/alloc.h"
 #include "confirmd/codec.h"
 #include "confirmd/duty.h"
+#include "confirmd/name_index.h"
 
 /* One work order: its record (NULL until opened) and the events waiting for it. */
 typedef struct rorder {
@@ -25,56 +26,26 @@ struct cfd_replay {
     char *only;
     rorder *orders; /* in the order first seen */
     size_t n, cap;
-    size_t *slots; /* hash table of index + 1 into orders; 0 free */
-    size_t n_slots;
-    size_t *opened; /* indexes of orders with a record, in the order they opened */
+    cfd_name_index named; /* order -> index into orders */
+    size_t *opened;       /* indexes of orders with a record, in the order they opened */
     size_t n_opened;
     cfd_replay_stats st;
 };
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-/* @returns the slot of order: its entry, or the free slot where it goes. */
-static size_t slot_of(const cfd_replay *r, const char *order)
-{
-    size_t mask = r->n_slots - 1, i = (size_t)hash_str(order) & mask;
-    while (r->slots[i] && strcmp(r->orders[r->slots[i] - 1].order, order) != 0)
-        i = (i + 1) & mask;
-    return i;
-}
-
-static void rehash(cfd_replay *r)
-{
-    free(r->slots);
-    r->n_slots = r->n_slots ? r->n_slots * 2 : 64;
-    r->slots = cfd_xcalloc(r->n_slots, sizeof(*r->slots));
-    for (size_t k = 0; k < r->n; k++)
-        r->slots[slot_of(r, r->orders[k].order)] = k + 1;
-}
-
 static rorder *order_get(cfd_replay *r, const char *order)
 {
-    size_t s = slot_of(r, order);
-    if (r->slots[s])
-        return &r->orders[r->slots[s] - 1];
+    size_t k = cfd_name_index_get(&r->named, order);
+    if (k != SIZE_MAX)
+        return &r->orders[k];
     if (r->n == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 64;
         r->orders = cfd_xrealloc(r->orders, r->cap * sizeof(*r->orders));
         r->opened = cfd_xrealloc(r->opened, r->cap * sizeof(*r->opened));
     }
-    rorder *o = &r->orders[r->n++];
+    rorder *o = &r->orders[r->n];
     memset(o, 0, sizeof(*o));
-    o->order = cfd_xstrdup(order);
-    if (2 * r->n > r->n_slots)
-        rehash(r); /* places the new order too */
-    else
-        r->slots[s] = r->n;
+    o->order = cfd_xstrdup(order); /* the index key: realloc of orders leaves it */
+    cfd_name_index_put(&r->named, o->order, r->n++);
     return o;
 }
 
@@ -83,7 +54,6 @@ cfd_replay *cfd_replay_new(const cfd_policy *pol, const char *only)
     cfd_replay *r = cfd_xcalloc(1, sizeof(*r));
     r->pol = pol;
     r->only = only ? cfd_xstrdup(only) : NULL;
-    rehash(r);
     return r;
 }
 
@@ -101,7 +71,7 @@ void cfd_replay_destroy(cfd_replay *r)
     }
     free(r->orders);
     free(r->opened);
-    free(r->slots);
+    cfd_name_index_free(&r->named);
     free(r->only);
     free(r);
 }
@@ -210,8 +180,8 @@ const cfd_record *cfd_replay_at(const cfd_replay *r, size_t i)
 
 const cfd_record *cfd_replay_find(const cfd_replay *r, const char *order)
 {
-    size_t s = slot_of(r, order);
-    return r->slots[s] ? r->orders[r->slots[s] - 1].rec : NULL;
+    size_t k = cfd_name_index_get(&r->named, order);
+    return k == SIZE_MAX ? NULL : r->orders[k].rec;
 }
 
 /* Adds one judged order to t. */
