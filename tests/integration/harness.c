@@ -199,9 +199,10 @@ static void install_hooks(void)
 }
 
 /*
- * Starts argv[0] (an absolute path) in a new process group with stdin from
- * /dev/null and stdout+stderr appended to log_path. The child gets SIGKILL if we
- * die. @returns the pid, or -1.
+ * Starts argv[0] (a path, or a command looked up on PATH, as a benchmark's
+ * CFD_BENCH_WRAPPER may name) in a new process group with stdin from /dev/null and
+ * stdout+stderr appended to log_path. The child gets SIGKILL if we die.
+ * @returns the pid, or -1.
  */
 static pid_t spawn(char *const argv[], const char *log_path)
 {
@@ -244,7 +245,7 @@ static pid_t spawn(char *const argv[], const char *log_path)
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         closefrom(3);
-        execv(argv[0], argv);
+        execvp(argv[0], argv);
         (void)!write(2, msg, sizeof(msg) - 1);
         _exit(127);
     }
