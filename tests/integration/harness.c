@@ -1782,6 +1782,26 @@ static rd_kafka_t *producer_get(h_env *env)
     return env->producer;
 }
 
+bool h_broker_in_sync(h_env *env, int n)
+{
+    rd_kafka_t *rk = producer_get(env);
+    const struct rd_kafka_metadata *md = NULL;
+    bool ok;
+
+    if (!rk || rd_kafka_metadata(rk, 1, NULL, &md, 2000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return false;
+    ok = md->broker_cnt == n;
+    for (int t = 0; ok && t < md->topic_cnt; t++) {
+        ok = !md->topics[t].err;
+        for (int p = 0; ok && p < md->topics[t].partition_cnt; p++) {
+            const struct rd_kafka_metadata_partition *mp = &md->topics[t].partitions[p];
+            ok = !mp->err && mp->leader >= 0 && mp->isr_cnt == mp->replica_cnt;
+        }
+    }
+    rd_kafka_metadata_destroy(md);
+    return ok;
+}
+
 /* Enqueues one message with opaque as its delivery state; retries for 10 s while
  * the local queue is full. @returns 0 or -1. */
 static int enqueue(rd_kafka_t *rk, const char *topic, const h_out_msg *msg, void *opaque)
@@ -1935,6 +1955,19 @@ int h_produce_batch(h_env *env, const char *topic, const h_out_msg *msgs, size_t
     return h_flush(env, 30000) == 0 ? 0 : -1;
 }
 
+/* Asks for topic's metadata, which updates the client's cache of its leaders. */
+static void refresh_metadata(rd_kafka_t *rk, const char *topic)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+
+    if (!rkt)
+        return;
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+}
+
 int h_topic_ends(h_env *env, const char *topic, int64_t *ends, int nparts, int timeout_ms)
 {
     rd_kafka_t *rk = producer_get(env);
@@ -1957,6 +1990,9 @@ int h_topic_ends(h_env *env, const char *topic, int64_t *ends, int nparts, int t
                 h_log("watermarks of %s[%d]: %s", topic, p, rd_kafka_err2str(err));
                 return -1;
             }
+            /* the query uses the cached leader, which librdkafka does not refresh on
+             * NOT_LEADER: a metadata request does (a node restarted moved it) */
+            refresh_metadata(rk, topic);
             sleep_ms(100);
         }
     }

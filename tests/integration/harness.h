@@ -209,6 +209,12 @@ int h_broker_node_down(h_env *env, int id, bool hard);
  * @returns 0 or -1; a Kafka node may take seconds more to serve. */
 int h_broker_node_up(h_env *env, int id);
 
+/* @returns true when the broker lists n brokers and every partition of every topic
+ * has all its replicas in sync (as an operator checks before a rolling restart takes
+ * the next node down; a node started again takes seconds to catch up); false else or
+ * when the metadata does not come within 2 s. */
+bool h_broker_in_sync(h_env *env, int n);
+
 /* @returns the bootstrap servers string, or NULL when no broker runs. */
 const char *h_bootstrap(const h_env *env);
 

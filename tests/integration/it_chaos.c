@@ -545,7 +545,8 @@ static void inject_fault(chaos *c, bool *rtt_on)
 }
 
 /* Apache Kafka: one of the 3 nodes at a time goes down, killed with SIGKILL (2 in 3)
- * or stopped cleanly, and comes back 2-6 s later (the next goes 2-5 s after): leaders fail over, the group
+ * or stopped cleanly, and comes back 2-6 s later (the next goes 2-5 s after, once every
+ * replica is in sync again): leaders fail over, the group
  * coordinator moves, in-flight requests die; min.insync.replicas=2 keeps acks=all
  * writes going with one node down. */
 static void node_fault(chaos *c, int64_t now)
@@ -1146,7 +1147,11 @@ static void test_chaos(void **state)
         if (next_kill == INT64_MAX && someone_owns(&c)) /* after the restarts: while */
             next_kill = now + rnd(&c, 0, 400);          /* the backlog is worked on */
         if (h_broker_is_kafka()) {
-            if (c.node_down ? now >= c.node_up_at : now >= next_fault) {
+            /* the next node goes down only once the last is back in every ISR: two
+             * down at once lose the controller quorum and min.insync.replicas */
+            if (!c.node_down && now >= next_fault && !h_broker_in_sync(env, KAFKA_NODES))
+                next_fault = now + 500;
+            else if (c.node_down ? now >= c.node_up_at : now >= next_fault) {
                 node_fault(&c, now);
                 if (!c.node_down)
                     next_fault = now + rnd(&c, 2000, 5000);
