@@ -12,6 +12,7 @@
 
 #include "confirmd/alloc.h"
 #include "confirmd/log.h"
+#include "resp.h"
 
 #define MOD "cluster"
 
@@ -537,7 +538,7 @@ static cfd_err send_batch(cfd_cluster *cl, int slot, long target,
         const cfd_cluster_cmd *cmd = &cmds[todo[i].cmd];
         if (asking)
             redisAppendCommand(c, "ASKING");
-        redisAppendCommandArgv(c, cmd->argc, (const char **)cmd->argv, cmd->lens);
+        cfd_resp_append(c, cmd->argc, cmd->argv, cmd->lens);
     }
     /* On the same connection, so it waits for this batch's writes (and all before). */
     if (how && how->wait_replicas > 0)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "confirmd/alloc.h"
+#include "resp.h"
 
 cfd_err cfd_conn_error(const redisContext *rc, const redisReply *r, const char *what,
                        char *errstr, size_t errstr_size)
@@ -128,7 +129,7 @@ cfd_err cfd_conn_pipeline(redisContext *rc, const cfd_cluster_cmd *cmds, size_t 
 {
     for (size_t i = 0; i < n; i++) {
         replies[i] = NULL;
-        redisAppendCommandArgv(rc, cmds[i].argc, (const char **)cmds[i].argv, cmds[i].lens);
+        cfd_resp_append(rc, cmds[i].argc, cmds[i].argv, cmds[i].lens);
     }
     /* Read every reply, so the pipeline stays in step. */
     for (size_t i = 0; i < n; i++)

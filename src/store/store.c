@@ -18,6 +18,7 @@
 #include "confirmd/cluster.h"
 #include "confirmd/log.h"
 #include "conn.h"
+#include "resp.h"
 
 #define MOD "store"
 
@@ -306,6 +307,16 @@ static void call_arg(script_call *c, const char *s, size_t len)
     c->lens[c->n++] = len;
 }
 
+/* Sends the call on rc and waits for its reply. @returns it, or NULL (rc failed). */
+static redisReply *call_send(redisContext *rc, const script_call *c)
+{
+    void *r = NULL;
+    if (cfd_resp_append(rc, (int)c->n, c->argv, c->lens) != REDIS_OK ||
+        redisGetReply(rc, &r) != REDIS_OK)
+        return NULL;
+    return r;
+}
+
 /* Sends the call on part's keys into *r (freed by the caller); when Redis restarted
  * without its script cache, loads the script (body) again and sends once more (on a
  * cluster the router does). @returns CFD_OK or CFD_ERR_IO. */
@@ -331,12 +342,12 @@ static cfd_err call_run(cfd_store *st, int32_t part, script_call *c, const char 
     }
     if (!st->rc)
         return reply_error(st, NULL, "apply", errstr, errstr_size);
-    *r = redisCommandArgv(st->rc, (int)c->n, c->argv, c->lens);
+    *r = call_send(st->rc, c);
     if (*r && (*r)->type == REDIS_REPLY_ERROR && strncmp((*r)->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject(*r);
         *r = NULL;
         if (load_script(st, body, sha, errstr, errstr_size) == CFD_OK)
-            *r = redisCommandArgv(st->rc, (int)c->n, c->argv, c->lens);
+            *r = call_send(st->rc, c);
     }
     return *r ? CFD_OK : reply_error(st, NULL, "apply", errstr, errstr_size);
 }
