@@ -181,4 +181,25 @@ int64_t cfd_txn_next_due(const cfd_txn *tx);
  */
 cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr_size);
 
+/*
+ * Commits sent ahead: a worker sends each partition's batch without waiting, goes on
+ * with the next partition's (its reads travel behind the commits and see them), and
+ * takes the results later, oldest first, so Redis and the worker work at once. One
+ * Redis: the script is queued on the connection and its reply read with the next
+ * call's. A Redis Cluster: committed at once through the router (which waits for a
+ * replica), the result kept for cfd_store_commit_wait.
+ *
+ * cfd_store_commit_send() queues tx (kept by the caller until its wait returns).
+ * cfd_store_commit_wait() takes the result of the oldest commit sent, tx:
+ * @returns as cfd_store_commit(); CFD_ERR_IO when the connection failed before its
+ *          reply came: after cfd_store_reconnect() and the caller's check that Redis
+ *          kept what it confirmed (cfd_store_applied_offset), cfd_store_resend()
+ *          sends every such commit again, in order, and the wait is tried again. Until
+ *          then every other call fails with CFD_ERR_IO (it would run without them).
+ * cfd_store_resend(): @returns CFD_OK, or CFD_ERR_IO (reconnect and call it again).
+ */
+void cfd_store_commit_send(cfd_store *st, cfd_txn *tx);
+cfd_err cfd_store_commit_wait(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr_size);
+cfd_err cfd_store_resend(cfd_store *st, char *errstr, size_t errstr_size);
+
 #endif

@@ -298,7 +298,9 @@ char *cfd_metrics_format(const cfd_metrics_snapshot *s, size_t *len)
               "Round trip of each call of the worker's store to Redis (one pipeline).",
               &s->redis_round_trip_seconds);
     histogram(out, "confirmd_redis_commit_duration_seconds",
-              "Time to commit one batch to Redis, retries included.", &s->commit_seconds);
+              "Time from sending one batch's commit to Redis to taking its result (batches "
+              "are sent ahead while the next are decided), retries included.",
+              &s->commit_seconds);
     histogram(out, "confirmd_timer_lateness_seconds",
               "How late a partition's timers were ticked after their earliest was due.",
               &s->timer_lateness_seconds);

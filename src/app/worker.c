@@ -35,6 +35,9 @@
  * most once every TICK_MIN_MS, and their instant read again at least every
  * DUE_REREAD_MS. */
 #define TICK_MIN_MS 5
+/* Batches sent ahead (cfd_store_commit_send) before the worker takes their results:
+ * Redis applies one partition's batch while the worker decides the next. */
+#define MAX_AHEAD 32
 /* Within one poll, how long due timers may wait while its partitions' batches run (a
  * storm spread over many partitions makes a poll long). */
 #define TICK_EVERY_MS 20
@@ -71,7 +74,15 @@ struct cfd_worker {
     cfd_store *store;
     cfd_outbox *outbox;
     cfd_env env;
-    cfd_batch batch;
+    /* Batches sent ahead, oldest first (ahead[0..n_ahead)), then free ones. */
+    struct ahead {
+        cfd_batch b;
+        int64_t offs[MAX_TOPICS]; /* its highest offset per topics[t], -1: none */
+        bool tick;                /* no input: offs unused */
+        size_t events;            /* input messages it applies */
+        double sent;              /* cfd_histogram_clock() when sent */
+    } ahead[MAX_AHEAD];
+    size_t n_ahead;
     char *topics[MAX_TOPICS];    /* every stage's, in the order of stages[] */
     size_t stage_of[MAX_TOPICS]; /* topics[t] is read by stages[stage_of[t]] */
     bool stage_on[N_STAGES];     /* the stage reads at least one topic */
@@ -222,6 +233,11 @@ static bool redis_retry(void *ctx, cfd_err err, int64_t *backoff, char *errstr,
             w->fatal = CFD_ERR_FENCED;
             return false;
         }
+        /* Redis kept what it confirmed: now the batches whose replies the lost
+         * connection took go again, before anything else (a retried batch Redis has
+         * is answered APPLIED). */
+        if (cfd_store_resend(w->store, errstr, errstr_size) != CFD_OK)
+            cfd_warn(MOD, "%s", errstr);
     }
     return true;
 }
@@ -282,40 +298,79 @@ static void refresh_sim_clock(cfd_worker *w)
 
 /* --- batches ----------------------------------------------------------------------- */
 
-/* Commits the worker's batch (retrying while Redis is away), then produces its outputs;
- * offs are its highest offsets per topic (NULL: a tick, no input). */
-static cfd_err batch_commit(cfd_worker *w, const int64_t *offs)
+static cfd_err settle(cfd_worker *w);
+
+/* The batch the next partition's messages, or its tick, go into: a free one, once the
+ * results of those sent ahead are taken when none is free. */
+static cfd_err batch_next(cfd_worker *w, int32_t part, const slot *s, cfd_batch **b)
 {
-    cfd_batch *b = &w->batch;
-    char errstr[512];
-    cfd_err err;
-    if (b->failed) {
+    cfd_err err = w->n_ahead == MAX_AHEAD ? settle(w) : CFD_OK;
+    *b = &w->ahead[w->n_ahead].b;
+    cfd_batch_begin(*b, part, s->epoch);
+    return err;
+}
+
+/* Sends the batch next() gave ahead (its commit queued on the connection to Redis);
+ * settle() takes the result. offs: its highest offsets per topic (NULL: a tick). */
+static cfd_err batch_send(cfd_worker *w, const int64_t *offs, size_t events)
+{
+    struct ahead *a = &w->ahead[w->n_ahead];
+    if (a->b.failed) {
         /* Stop loudly rather than count its input applied without all it decided;
          * the partition's next owner replays it from Redis' applied offset. */
         cfd_error(MOD,
                   "partition %" PRId32 ": a batch whose outputs could not all be "
                   "built is not committed; stopping",
-                  b->part);
+                  a->b.part);
         return CFD_ERR;
     }
-    double started = cfd_histogram_clock();
-    CFD_REDIS(&w->env, err, errstr,
-              cfd_store_commit(w->store, b->tx, errstr, sizeof(errstr)));
-    cfd_histogram_observe(&w->commit_seconds, cfd_histogram_clock() - started);
-    w->stats.fenced += err == CFD_ERR_FENCED;
-    if (err) {
-        cfd_error(MOD, "partition %" PRId32 ": %s", b->part, errstr);
-        return err;
-    }
-    w->stats.batches++;
-    uint64_t pb = cfd_producer_batch_begin(w->producer, b->part, offs);
-    for (size_t i = 0; i < b->n_outs; i++) {
-        const cfd_output *o = &b->outs[i];
-        cfd_producer_send(w->producer, b->part, pb, o->id, o->kind, o->key, strlen(o->key),
-                          o->payload, o->len);
-    }
-    cfd_producer_batch_end(w->producer, b->part, pb);
+    a->tick = !offs;
+    for (size_t t = 0; t < MAX_TOPICS; t++)
+        a->offs[t] = offs ? offs[t] : -1;
+    a->events = events;
+    a->sent = cfd_histogram_clock();
+    cfd_store_commit_send(w->store, a->b.tx);
+    w->n_ahead++;
     return CFD_OK;
+}
+
+/* Takes the results of the batches sent ahead, oldest first (waiting while Redis is
+ * away), and produces each committed batch's outputs. */
+static cfd_err settle(cfd_worker *w)
+{
+    char errstr[512];
+    cfd_err err = CFD_OK;
+    size_t i;
+    for (i = 0; i < w->n_ahead && !err; i++) {
+        struct ahead *a = &w->ahead[i];
+        cfd_batch *b = &a->b;
+        CFD_REDIS(&w->env, err, errstr,
+                  cfd_store_commit_wait(w->store, b->tx, errstr, sizeof(errstr)));
+        cfd_histogram_observe(&w->commit_seconds, cfd_histogram_clock() - a->sent);
+        w->stats.fenced += err == CFD_ERR_FENCED;
+        if (err) {
+            cfd_error(MOD, "partition %" PRId32 ": %s", b->part, errstr);
+            break;
+        }
+        w->stats.batches++;
+        w->stats.events += a->events;
+        uint64_t pb =
+            cfd_producer_batch_begin(w->producer, b->part, a->tick ? NULL : a->offs);
+        for (size_t k = 0; k < b->n_outs; k++) {
+            const cfd_output *o = &b->outs[k];
+            cfd_producer_send(w->producer, b->part, pb, o->id, o->kind, o->key,
+                              strlen(o->key), o->payload, o->len);
+        }
+        cfd_producer_batch_end(w->producer, b->part, pb);
+        slot *s = slot_get(w, b->part);
+        if (cfd_txn_next_due(b->tx) < s->next_due)
+            s->next_due = cfd_txn_next_due(b->tx);
+        for (size_t t = 0; !a->tick && t < w->n_topics; t++)
+            if (a->offs[t] > s->applied[t])
+                s->applied[t] = a->offs[t];
+    }
+    w->n_ahead = 0;
+    return err;
 }
 
 /* Makes the consumer deliver topics[t] of part again from offset (deferred, not
@@ -347,15 +402,16 @@ static void seek_back(cfd_worker *w, int32_t part, slot *s, size_t t, int64_t of
 static cfd_err apply_batch(cfd_worker *w, int32_t part, slot *s, const cfd_msg *msgs,
                            size_t n)
 {
-    cfd_batch *b = &w->batch;
+    cfd_batch *b;
     int64_t offs[MAX_TOPICS];
     size_t applied = 0;
-    cfd_err err = CFD_OK;
+    cfd_err err;
     if (n > w->cap_group) {
         w->cap_group = n;
         w->group = cfd_xrealloc(w->group, n * sizeof(*w->group));
     }
-    cfd_batch_begin(b, part, s->epoch);
+    if ((err = batch_next(w, part, s, &b)))
+        return err;
     for (size_t st = 0; st < N_STAGES && !err; st++) {
         size_t k = 0;
         for (size_t i = 0; i < n; i++)
@@ -383,15 +439,7 @@ static cfd_err apply_batch(cfd_worker *w, int32_t part, slot *s, const cfd_msg *
     for (size_t t = 0; t < w->n_topics; t++)
         if (offs[t] >= 0)
             cfd_txn_offset(b->tx, w->topics[t], offs[t]);
-    if ((err = batch_commit(w, offs)))
-        return err;
-    if (cfd_txn_next_due(b->tx) < s->next_due)
-        s->next_due = cfd_txn_next_due(b->tx);
-    w->stats.events += applied;
-    for (size_t t = 0; t < w->n_topics; t++)
-        if (offs[t] > s->applied[t])
-            s->applied[t] = offs[t];
-    return CFD_OK;
+    return batch_send(w, offs, applied);
 }
 
 static cfd_err tick_due(cfd_worker *w);
@@ -434,14 +482,13 @@ static cfd_err read_next_due(cfd_worker *w, int32_t part, slot *s, int64_t mono)
  * is due next. */
 static cfd_err tick(cfd_worker *w, int32_t part, slot *s, int64_t now, int64_t mono)
 {
-    cfd_batch *b = &w->batch;
-    cfd_err err = CFD_OK;
-    cfd_batch_begin(b, part, s->epoch);
+    cfd_batch *b;
+    cfd_err err = batch_next(w, part, s, &b);
     for (size_t st = 0; st < N_STAGES && !err; st++)
         if (w->stage_on[st] && stages[st]->tick && (s->ready & 1u << st))
             err = stages[st]->tick(b, now);
     if (!err && !cfd_batch_is_empty(b))
-        err = batch_commit(w, NULL);
+        err = batch_send(w, NULL, 0);
     s->next_tick_mono = mono + TICK_MIN_MS;
     return err ? err : read_next_due(w, part, s, mono);
 }
@@ -449,7 +496,8 @@ static cfd_err tick(cfd_worker *w, int32_t part, slot *s, int64_t now, int64_t m
 /* Ticks the owned partitions that are caught up and due. */
 static cfd_err tick_due(cfd_worker *w)
 {
-    cfd_err err = CFD_OK;
+    /* Caught up or not by what Redis confirmed. */
+    cfd_err err = settle(w);
     int64_t mono = cfd_monotonic_ms();
     w->ticked_mono = mono;
     if (w->simulated)
@@ -660,6 +708,9 @@ static void on_revoke(void *ctx, const cfd_topic_part *parts, size_t n)
 {
     cfd_worker *w = ctx;
     w->revocations++;
+    cfd_err err = settle(w);
+    if (err && !w->fatal)
+        w->fatal = err;
     /* Hand over cleanly: outputs delivered and dropped from the outbox. What is still
      * in flight stays in the outbox, and the next owner sends it again. */
     cfd_producer_flush(w->producer, (int)w->cfg->drain_timeout_ms);
@@ -861,7 +912,8 @@ cfd_worker *cfd_worker_new(const cfd_config *cfg, const cfd_policy *pol, cfd_clo
                        .redis_retry = redis_retry,
                        .caught_up = env_caught_up};
     w->redis_ok = true; /* it answered cfd_store_new() */
-    cfd_batch_init(&w->batch, &w->env);
+    for (size_t i = 0; i < MAX_AHEAD; i++)
+        cfd_batch_init(&w->ahead[i].b, &w->env);
     w->outbox = cfd_outbox_new(&w->env);
     if (!(w->producer = producer_new(w, &kafka_opts, errstr, errstr_size)))
         goto fail;
@@ -888,6 +940,8 @@ cfd_err cfd_worker_run(cfd_worker *w)
     cfd_info(MOD, "consuming %s as %s", w->cfg->input_topics, w->owner);
     while (!*w->stop && !w->fatal && !err) {
         err = cfd_consumer_poll(w->consumer, poll_wait_ms(w));
+        if (!err)
+            err = settle(w);
         cfd_producer_poll(w->producer, 0);
         cfd_producer_retry(w->producer);
         cfd_outbox_flush(w->outbox);
@@ -895,6 +949,8 @@ cfd_err cfd_worker_run(cfd_worker *w)
             err = tick_due(w);
         publish_metrics(w);
     }
+    if (!err && !w->fatal)
+        err = settle(w); /* what the last tick sent */
     if (w->fatal == CFD_ERR_FENCED || (!err && w->fatal))
         err = w->fatal;
     if (*w->stop && err == CFD_ERR_IO) {
@@ -947,8 +1003,9 @@ void cfd_worker_destroy(cfd_worker *w)
     free(w->group);
     for (size_t i = 0; i < w->n_topics; i++)
         free(w->topics[i]);
-    if (w->batch.env)
-        cfd_batch_release(&w->batch);
+    for (size_t i = 0; i < MAX_AHEAD; i++)
+        if (w->ahead[i].b.env)
+            cfd_batch_release(&w->ahead[i].b);
     cfd_store_destroy(w->store);
     cfd_codec_thread_release();
     free(w);

@@ -123,14 +123,17 @@ cfd_cluster *cfd_conn_cluster(const cfd_store_opts *o, cfd_err *err, char *errst
     return cl;
 }
 
-cfd_err cfd_conn_pipeline(redisContext *rc, const cfd_cluster_cmd *cmds, size_t n,
-                          redisReply **replies, const char *what, char *errstr,
-                          size_t errstr_size)
+void cfd_conn_append(redisContext *rc, const cfd_cluster_cmd *cmds, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        replies[i] = NULL;
+    for (size_t i = 0; i < n; i++)
         cfd_resp_append(rc, cmds[i].argc, cmds[i].argv, cmds[i].lens);
-    }
+}
+
+cfd_err cfd_conn_read(redisContext *rc, size_t n, redisReply **replies, const char *what,
+                      char *errstr, size_t errstr_size)
+{
+    for (size_t i = 0; i < n; i++)
+        replies[i] = NULL;
     /* Read every reply, so the pipeline stays in step. */
     for (size_t i = 0; i < n; i++)
         if (redisGetReply(rc, (void **)&replies[i]) != REDIS_OK) {
@@ -141,4 +144,12 @@ cfd_err cfd_conn_pipeline(redisContext *rc, const cfd_cluster_cmd *cmds, size_t 
             return cfd_conn_error(rc, NULL, what, errstr, errstr_size);
         }
     return CFD_OK;
+}
+
+cfd_err cfd_conn_pipeline(redisContext *rc, const cfd_cluster_cmd *cmds, size_t n,
+                          redisReply **replies, const char *what, char *errstr,
+                          size_t errstr_size)
+{
+    cfd_conn_append(rc, cmds, n);
+    return cfd_conn_read(rc, n, replies, what, errstr, errstr_size);
 }

@@ -42,6 +42,14 @@ cfd_cluster *cfd_conn_cluster(const cfd_store_opts *opts, cfd_err *err, char *er
 cfd_err cfd_conn_error(const redisContext *rc, const redisReply *r, const char *what,
                        char *errstr, size_t errstr_size);
 
+/* Queues n commands on rc's output buffer (cfd_conn_read sends them). */
+void cfd_conn_append(redisContext *rc, const cfd_cluster_cmd *cmds, size_t n);
+
+/* Sends what rc has queued and reads n replies into replies[] (freed by the caller).
+ * @returns CFD_OK with every reply set, or CFD_ERR_IO with every replies[i] NULL. */
+cfd_err cfd_conn_read(redisContext *rc, size_t n, redisReply **replies, const char *what,
+                      char *errstr, size_t errstr_size);
+
 /* Sends n commands as one pipeline on rc and reads every reply into replies[] (freed by
  * the caller), so the connection stays in step.
  * @returns CFD_OK with every reply set, or CFD_ERR_IO with every replies[i] NULL. */

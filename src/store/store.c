@@ -41,7 +41,21 @@ struct cfd_store {
     cfd_cluster_how part_how;   /* a partition's calls: MOVED refused (part_check) */
     cfd_cluster_how commit_how; /* and a commit's: WAIT for replicas too */
     cfd_histogram round_trips;  /* every call's round trip, failed ones too */
+    /* Commits sent ahead (cfd_store_commit_send), oldest first: DONE ones (reply read,
+     * not yet taken by cfd_store_commit_wait), then either SENT ones (replies on
+     * their way) or RESEND ones (their connection failed; cfd_store_resend). */
+    struct pend *pend;
+    size_t n_pend, cap_pend;
 };
+
+typedef enum { PEND_SENT, PEND_RESEND, PEND_DONE } pend_state;
+
+typedef struct pend {
+    cfd_txn *tx;
+    pend_state state;
+    cfd_err err; /* PEND_DONE: the commit's result, errstr why */
+    char errstr[256];
+} pend;
 
 /* A growable argv of binary-safe strings. */
 typedef struct argv_buf {
@@ -194,6 +208,84 @@ static void replies_free(redisReply **replies, size_t n)
     }
 }
 
+/* --- commits sent ahead ------------------------------------------------------------ */
+
+/* @returns the result of a commit's reply r (errstr says why when not CFD_OK). */
+static cfd_err commit_result(cfd_store *st, int32_t part, redisReply *r, char *errstr,
+                             size_t errstr_size)
+{
+    if (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_STRING) {
+        if (strcmp(r->str, "APPLIED") == 0)
+            cfd_debug(MOD, "partition %" PRId32 ": batch already applied, skipped", part);
+        return CFD_OK;
+    }
+    return reply_error(st, r, "apply", errstr, errstr_size);
+}
+
+/* The connection goes, and with it the replies of the commits sent on it: they are
+ * sent again (cfd_store_resend) before anything else runs. */
+static void pend_lost(cfd_store *st)
+{
+    for (size_t i = 0; i < st->n_pend; i++)
+        if (st->pend[i].state == PEND_SENT)
+            st->pend[i].state = PEND_RESEND;
+}
+
+/* @returns true when commits wait to be sent again (they are the newest entries). */
+static bool pend_resend_waits(const cfd_store *st)
+{
+    return st->n_pend && st->pend[st->n_pend - 1].state == PEND_RESEND;
+}
+
+/* Refuses a call while commits wait to be sent again: it would read or write without
+ * them. @returns CFD_OK, or CFD_ERR_IO (the caller's retry reconnects and resends). */
+static cfd_err pend_guard(const cfd_store *st, const char *what, char *errstr,
+                          size_t errstr_size)
+{
+    if (!pend_resend_waits(st))
+        return CFD_OK;
+    snprintf(errstr, errstr_size,
+             "redis %s: batches committed on a lost connection wait to be sent again",
+             what);
+    return CFD_ERR_IO;
+}
+
+/* Reads the replies of the commits sent ahead, in order. A lost connection, or a reply
+ * that calls for the commit again (a transient answer, NOSCRIPT), drops the connection:
+ * what was sent after that commit ran without it, and that commit and those after it
+ * wait to be sent again. @returns CFD_OK or CFD_ERR_IO. */
+static cfd_err pend_read(cfd_store *st, char *errstr, size_t errstr_size)
+{
+    for (size_t i = 0; i < st->n_pend; i++) {
+        pend *e = &st->pend[i];
+        void *r = NULL;
+        cfd_err err;
+        if (e->state != PEND_SENT)
+            continue;
+        if (redisGetReply(st->rc, &r) != REDIS_OK) {
+            err = reply_error(st, NULL, "apply", errstr, errstr_size);
+        } else if (((redisReply *)r)->type == REDIS_REPLY_ERROR &&
+                   strncmp(((redisReply *)r)->str, "NOSCRIPT", 8) == 0) {
+            snprintf(errstr, errstr_size, "redis apply: %s", ((redisReply *)r)->str);
+            err = CFD_ERR_IO;
+        } else if ((err = commit_result(st, e->tx->part, r, e->errstr,
+                                        sizeof(e->errstr))) == CFD_ERR_IO) {
+            snprintf(errstr, errstr_size, "%s", e->errstr);
+        }
+        freeReplyObject(r);
+        if (err == CFD_ERR_IO) {
+            snprintf(e->errstr, sizeof(e->errstr), "%s", errstr);
+            pend_lost(st);
+            redisFree(st->rc);
+            st->rc = NULL;
+            return CFD_ERR_IO;
+        }
+        e->err = err;
+        e->state = PEND_DONE;
+    }
+    return CFD_OK;
+}
+
 /*
  * Sends n commands on keys of part (part < 0: the simulated clock) as one pipeline and
  * reads their replies (freed by the caller). On a cluster they go to the master of
@@ -208,10 +300,15 @@ static cfd_err pipeline_exec(cfd_store *st, int32_t part, const cfd_cluster_how 
 {
     for (size_t i = 0; i < n; i++)
         replies[i] = NULL;
-    if (!st->cl)
-        return st->rc
-                   ? cfd_conn_pipeline(st->rc, cmds, n, replies, what, errstr, errstr_size)
-                   : reply_error(st, NULL, what, errstr, errstr_size);
+    if (!st->cl) {
+        if (!st->rc)
+            return reply_error(st, NULL, what, errstr, errstr_size);
+        /* Sent behind the commits sent ahead, whose replies come first. */
+        cfd_conn_append(st->rc, cmds, n);
+        if (pend_read(st, errstr, errstr_size))
+            return CFD_ERR_IO;
+        return cfd_conn_read(st->rc, n, replies, what, errstr, errstr_size);
+    }
     int slot = route_slot(st, part);
     char err_in[400];
     /* Opening the slot's connection reads the map first when it is stale. */
@@ -236,14 +333,26 @@ io:
 }
 
 /* pipeline_exec(), its round trip timed (st->round_trips). */
-static cfd_err store_exec_how(cfd_store *st, int32_t part, const cfd_cluster_how *how,
-                              const cfd_cluster_cmd *cmds, size_t n, redisReply **replies,
-                              const char *what, char *errstr, size_t errstr_size)
+static cfd_err timed_exec(cfd_store *st, int32_t part, const cfd_cluster_how *how,
+                          const cfd_cluster_cmd *cmds, size_t n, redisReply **replies,
+                          const char *what, char *errstr, size_t errstr_size)
 {
     double started = cfd_histogram_clock();
     cfd_err err = pipeline_exec(st, part, how, cmds, n, replies, what, errstr, errstr_size);
     cfd_histogram_observe(&st->round_trips, cfd_histogram_clock() - started);
     return err;
+}
+
+/* timed_exec(), refused while commits wait to be sent again (pend_guard). */
+static cfd_err store_exec_how(cfd_store *st, int32_t part, const cfd_cluster_how *how,
+                              const cfd_cluster_cmd *cmds, size_t n, redisReply **replies,
+                              const char *what, char *errstr, size_t errstr_size)
+{
+    for (size_t i = 0; i < n; i++)
+        replies[i] = NULL;
+    if (pend_guard(st, what, errstr, errstr_size))
+        return CFD_ERR_IO;
+    return timed_exec(st, part, how, cmds, n, replies, what, errstr, errstr_size);
 }
 
 /* store_exec_how() with a partition's reads and plain writes (no WAIT). */
@@ -307,21 +416,8 @@ static void call_arg(script_call *c, const char *s, size_t len)
     c->lens[c->n++] = len;
 }
 
-/* Sends the call on rc and waits for its reply. @returns it, or NULL (rc failed). */
-static redisReply *call_send(redisContext *rc, const script_call *c)
-{
-    void *r = NULL;
-    if (cfd_resp_append(rc, (int)c->n, c->argv, c->lens) != REDIS_OK ||
-        redisGetReply(rc, &r) != REDIS_OK)
-        return NULL;
-    return r;
-}
-
-/* Sends the call on part's keys into *r (freed by the caller); when Redis restarted
- * without its script cache, loads the script (body) again and sends once more (on a
- * cluster the router does). @returns CFD_OK or CFD_ERR_IO. */
-static cfd_err call_run(cfd_store *st, int32_t part, script_call *c, const char *body,
-                        char sha[41], redisReply **r, char *errstr, size_t errstr_size)
+/* Sets the call's EVALSHA, sha, key count and keys. */
+static void call_head(script_call *c, const char *sha)
 {
     c->argv[0] = "EVALSHA";
     c->lens[0] = 7;
@@ -333,21 +429,42 @@ static cfd_err call_run(cfd_store *st, int32_t part, script_call *c, const char 
         c->argv[3 + i] = c->keys[i];
         c->lens[3 + i] = strlen(c->keys[i]);
     }
+}
+
+/* Sends the call on st->rc and waits for its reply, behind those of the commits sent
+ * ahead. @returns it, or NULL (the connection failed or was dropped). */
+static redisReply *call_send(cfd_store *st, const script_call *c)
+{
+    void *r = NULL;
+    char ignored[256];
+    if (cfd_resp_append(st->rc, (int)c->n, c->argv, c->lens) != REDIS_OK ||
+        pend_read(st, ignored, sizeof(ignored)) || redisGetReply(st->rc, &r) != REDIS_OK)
+        return NULL;
+    return r;
+}
+
+/* Sends the call on part's keys into *r (freed by the caller); when Redis restarted
+ * without its script cache, loads the script (body) again and sends once more (on a
+ * cluster the router does). @returns CFD_OK or CFD_ERR_IO. */
+static cfd_err call_run(cfd_store *st, int32_t part, script_call *c, const char *body,
+                        char sha[41], redisReply **r, char *errstr, size_t errstr_size)
+{
+    call_head(c, sha);
     if (st->cl) {
         cfd_cluster_cmd cmd = {.argc = (int)c->n, .argv = c->argv, .lens = c->lens};
         /* WAIT on the same connection: the outputs go out only once a replica has
          * the batch (or, APPLIED, the batch committed by an earlier try). */
-        return store_exec_how(st, part, &st->commit_how, &cmd, 1, r, "apply", errstr,
-                              errstr_size);
+        return timed_exec(st, part, &st->commit_how, &cmd, 1, r, "apply", errstr,
+                          errstr_size);
     }
     if (!st->rc)
         return reply_error(st, NULL, "apply", errstr, errstr_size);
-    *r = call_send(st->rc, c);
+    *r = call_send(st, c);
     if (*r && (*r)->type == REDIS_REPLY_ERROR && strncmp((*r)->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject(*r);
         *r = NULL;
         if (load_script(st, body, sha, errstr, errstr_size) == CFD_OK)
-            *r = call_send(st->rc, c);
+            *r = call_send(st, c);
     }
     return *r ? CFD_OK : reply_error(st, NULL, "apply", errstr, errstr_size);
 }
@@ -363,8 +480,10 @@ static cfd_err connect_once(cfd_store *st, char *errstr, size_t errstr_size)
 {
     cfd_err err;
 
+    pend_lost(st);
     if (st->rc)
         redisFree(st->rc);
+    st->rc = NULL;
     if ((err = cfd_conn_open(&st->co, &st->rc, errstr, errstr_size)) ||
         (err = load_script(st, cfd_script_apply, st->apply_sha, errstr, errstr_size)))
         return err;
@@ -440,6 +559,7 @@ void cfd_store_destroy(cfd_store *st)
     cfd_cluster_destroy(st->cl);
     free(st->cluster_seeds);
     free(st->masters);
+    free(st->pend);
     free(st->host);
     free(st->unix_socket);
     free(st->user);
@@ -522,8 +642,12 @@ cfd_err cfd_store_applied_offset(cfd_store *st, int32_t part, const char *topic,
     key_of(st, part, "meta", NULL, meta, sizeof(meta));
     snprintf(field, sizeof(field), "off:%s", topic);
     const char *argv[] = {"HGET", meta, field};
+    cfd_cluster_cmd cmd = {.argc = 3, .argv = argv};
     redisReply *r = NULL;
-    cfd_err err = store_exec1(st, part, 3, argv, &r, "HGET offset", errstr, errstr_size);
+    /* Not refused while commits wait to be sent again: it is what the worker reads to
+     * check, before sending them, that Redis kept what it confirmed. */
+    cfd_err err = pipeline_exec(st, part, &st->part_how, &cmd, 1, &r, "HGET offset", errstr,
+                                errstr_size);
     if (!err && r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)
         err = reply_error(st, r, "HGET offset", errstr, errstr_size);
     if (!err)
@@ -966,40 +1090,127 @@ void cfd_txn_city_timer(cfd_txn *tx, const char *key, int64_t due_ms)
     txn_due(tx, due_ms);
 }
 
-cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr_size)
+/* Readies the apply script's call of tx in c (call_free() it); epoch_s and noff_s
+ * (24 bytes each) hold two of its arguments. */
+static void commit_call(cfd_store *st, const cfd_txn *tx, script_call *c, char *epoch_s,
+                        char *noff_s)
+{
+    call_begin(c, 4 + tx->keys.n, 2 + tx->offs.n + tx->ops.n);
+    key_of(st, tx->part, "meta", NULL, c->keys[0], sizeof(c->keys[0]));
+    key_of(st, tx->part, "outbox", NULL, c->keys[1], sizeof(c->keys[1]));
+    key_of(st, tx->part, "parkidx", NULL, c->keys[2], sizeof(c->keys[2]));
+    key_of(st, tx->part, "timers", NULL, c->keys[3], sizeof(c->keys[3]));
+    for (size_t i = 0; i < tx->keys.n; i++)
+        key_of(st, tx->part, tx->keys.v[i], NULL, c->keys[4 + i], sizeof(c->keys[4 + i]));
+    snprintf(epoch_s, 24, "%" PRId64, tx->epoch);
+    snprintf(noff_s, 24, "%zu", tx->offs.n / 2);
+    call_arg(c, epoch_s, strlen(epoch_s));
+    call_arg(c, noff_s, strlen(noff_s));
+    for (size_t i = 0; i < tx->offs.n; i++)
+        call_arg(c, tx->offs.v[i], tx->offs.len[i]);
+    for (size_t i = 0; i < tx->ops.n; i++)
+        call_arg(c, tx->ops.v[i], tx->ops.len[i]);
+}
+
+/* Commits tx now, waiting for its reply. */
+static cfd_err commit_now(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr_size)
 {
     script_call c;
     char epoch_s[24], noff_s[24];
-
-    call_begin(&c, 4 + tx->keys.n, 2 + tx->offs.n + tx->ops.n);
-    key_of(st, tx->part, "meta", NULL, c.keys[0], sizeof(c.keys[0]));
-    key_of(st, tx->part, "outbox", NULL, c.keys[1], sizeof(c.keys[1]));
-    key_of(st, tx->part, "parkidx", NULL, c.keys[2], sizeof(c.keys[2]));
-    key_of(st, tx->part, "timers", NULL, c.keys[3], sizeof(c.keys[3]));
-    for (size_t i = 0; i < tx->keys.n; i++)
-        key_of(st, tx->part, tx->keys.v[i], NULL, c.keys[4 + i], sizeof(c.keys[4 + i]));
-    snprintf(epoch_s, sizeof(epoch_s), "%" PRId64, tx->epoch);
-    snprintf(noff_s, sizeof(noff_s), "%zu", tx->offs.n / 2);
-    call_arg(&c, epoch_s, strlen(epoch_s));
-    call_arg(&c, noff_s, strlen(noff_s));
-    for (size_t i = 0; i < tx->offs.n; i++)
-        call_arg(&c, tx->offs.v[i], tx->offs.len[i]);
-    for (size_t i = 0; i < tx->ops.n; i++)
-        call_arg(&c, tx->ops.v[i], tx->ops.len[i]);
-
+    commit_call(st, tx, &c, epoch_s, noff_s);
     redisReply *r = NULL;
     cfd_err err = call_run(st, tx->part, &c, cfd_script_apply, st->apply_sha, &r, errstr,
                            errstr_size);
-    if (err) {
-        /* errstr says why */
-    } else if (r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_STRING) {
-        err = reply_error(st, r, "apply", errstr, errstr_size);
-    } else if (strcmp(r->str, "APPLIED") == 0) {
-        cfd_debug(MOD, "partition %" PRId32 ": batch already applied, skipped", tx->part);
-    }
+    if (!err)
+        err = commit_result(st, tx->part, r, errstr, errstr_size);
     freeReplyObject(r);
     call_free(&c);
     return err;
+}
+
+cfd_err cfd_store_commit(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr_size)
+{
+    if (pend_guard(st, "apply", errstr, errstr_size))
+        return CFD_ERR_IO;
+    return commit_now(st, tx, errstr, errstr_size);
+}
+
+void cfd_store_commit_send(cfd_store *st, cfd_txn *tx)
+{
+    if (st->n_pend == st->cap_pend) {
+        st->cap_pend = st->cap_pend ? 2 * st->cap_pend : 16;
+        st->pend = cfd_xrealloc(st->pend, st->cap_pend * sizeof(*st->pend));
+    }
+    /* Behind commits that wait to be sent again, it waits with them. */
+    bool behind = pend_resend_waits(st);
+    pend *e = &st->pend[st->n_pend++];
+    *e = (pend){.tx = tx, .state = PEND_RESEND};
+    if (st->cl) {
+        /* The router waits for each reply (and WAITs for a replica). */
+        if (!behind &&
+            (e->err = commit_now(st, tx, e->errstr, sizeof(e->errstr))) != CFD_ERR_IO)
+            e->state = PEND_DONE;
+    } else if (st->rc && !behind) {
+        script_call c;
+        char epoch_s[24], noff_s[24];
+        commit_call(st, tx, &c, epoch_s, noff_s);
+        call_head(&c, st->apply_sha);
+        /* Written now, so that Redis runs it while the caller goes on (a failed
+         * write shows when its reply is read). */
+        int done = 0;
+        if (cfd_resp_append(st->rc, (int)c.n, c.argv, c.lens) == REDIS_OK) {
+            e->state = PEND_SENT;
+            while (!done && redisBufferWrite(st->rc, &done) == REDIS_OK)
+                ;
+        }
+        call_free(&c);
+    }
+}
+
+cfd_err cfd_store_commit_wait(cfd_store *st, cfd_txn *tx, char *errstr, size_t errstr_size)
+{
+    if (!st->n_pend || st->pend[0].tx != tx) {
+        snprintf(errstr, errstr_size,
+                 "redis apply: that batch is not the oldest sent ahead");
+        return CFD_ERR;
+    }
+    pend *e = &st->pend[0];
+    if (e->state == PEND_SENT && pend_read(st, errstr, errstr_size))
+        return CFD_ERR_IO;
+    if (e->state == PEND_RESEND) {
+        /* Why it did not go through, when its own reply said. */
+        if (e->errstr[0])
+            snprintf(errstr, errstr_size, "%s", e->errstr);
+        else
+            snprintf(errstr, errstr_size,
+                     "redis apply: partition %" PRId32 "'s batch waits to be sent again "
+                     "(connection lost before its reply)",
+                     tx->part);
+        return CFD_ERR_IO;
+    }
+    cfd_err err = e->err;
+    if (err)
+        snprintf(errstr, errstr_size, "%s", e->errstr);
+    memmove(&st->pend[0], &st->pend[1], (st->n_pend - 1) * sizeof(*st->pend));
+    st->n_pend--;
+    return err;
+}
+
+cfd_err cfd_store_resend(cfd_store *st, char *errstr, size_t errstr_size)
+{
+    for (size_t i = 0; i < st->n_pend; i++) {
+        pend *e = &st->pend[i];
+        if (e->state != PEND_RESEND)
+            continue;
+        cfd_err err = commit_now(st, e->tx, e->errstr, sizeof(e->errstr));
+        if (err == CFD_ERR_IO) {
+            snprintf(errstr, errstr_size, "%s", e->errstr);
+            return err;
+        }
+        e->err = err;
+        e->state = PEND_DONE;
+    }
+    return CFD_OK;
 }
 
 cfd_err cfd_store_next_due(cfd_store *st, int32_t part, int64_t *at_ms, char *errstr,

@@ -318,6 +318,125 @@ static void test_reconnect(void **state)
     cfd_txn_destroy(tx);
 }
 
+/* A batch of part at epoch: offset off of "ev", and WO-<part>'s state value. */
+static void ahead_batch(cfd_txn *tx, int32_t part, int64_t epoch, int64_t off,
+                        const char *value)
+{
+    char order[16];
+    snprintf(order, sizeof(order), "WO-%d", (int)part);
+    cfd_txn_begin(tx, part, epoch);
+    cfd_txn_offset(tx, "ev", off);
+    cfd_txn_put_state(tx, order, value, strlen(value));
+}
+
+/* Commits sent ahead: three partitions' batches queued without waiting, a read sent
+ * behind them sees their writes, and their results come back oldest first (one of
+ * them fenced); a result taken out of order is refused. */
+static void test_commits_sent_ahead(void **state)
+{
+    fixture *f = *state;
+    char errstr[256];
+    int64_t epoch[3], stale = 0;
+    cfd_txn *tx[3];
+    for (int i = 0; i < 3; i++) {
+        tx[i] = cfd_txn_new();
+        assert_int_equal(
+            cfd_store_claim(f->st, 10 + i, "t", &epoch[i], errstr, sizeof(errstr)), CFD_OK);
+    }
+    /* partition 12 claimed again: its first epoch is a zombie's */
+    stale = epoch[2];
+    assert_int_equal(cfd_store_claim(f->st, 12, "u", &epoch[2], errstr, sizeof(errstr)),
+                     CFD_OK);
+    ahead_batch(tx[0], 10, epoch[0], 5, "ten");
+    ahead_batch(tx[1], 11, epoch[1], 6, "eleven");
+    ahead_batch(tx[2], 12, stale, 7, "zombie");
+    for (int i = 0; i < 3; i++)
+        cfd_store_commit_send(f->st, tx[i]);
+    /* behind the commits: sees partition 10's */
+    const char *orders[] = {"WO-10"}, *want[] = {"ten"};
+    load_check(f, 10, orders, 1, want, (const size_t[]){0});
+    assert_int_equal(cfd_store_commit_wait(f->st, tx[1], errstr, sizeof(errstr)), CFD_ERR);
+    assert_int_equal(cfd_store_commit_wait(f->st, tx[0], errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_store_commit_wait(f->st, tx[1], errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_store_commit_wait(f->st, tx[2], errstr, sizeof(errstr)),
+                     CFD_ERR_FENCED);
+    const char *orders11[] = {"WO-11"}, *want11[] = {"eleven"};
+    load_check(f, 11, orders11, 1, want11, (const size_t[]){0});
+    const char *orders12[] = {"WO-12"}, *want12[] = {NULL};
+    load_check(f, 12, orders12, 1, want12, (const size_t[]){0});
+    for (int i = 0; i < 3; i++)
+        cfd_txn_destroy(tx[i]);
+}
+
+/* The connection is lost with commits in flight (Redis restarted, its data kept): their
+ * results and every other call fail with an I/O error until, after a reconnect, they
+ * are sent again; a batch Redis already had is answered APPLIED, not written twice.
+ * Then the script cache flushed under commits in flight: NOSCRIPT takes the same way. */
+static void test_commits_ahead_lost_connection(void **state)
+{
+    fixture *f = *state;
+    char errstr[256];
+    int64_t epoch = 0, off = -1;
+    cfd_txn *first = cfd_txn_new(), *second = cfd_txn_new();
+    redisContext *rc = h_redis_connect(f->env);
+    assert_non_null(rc);
+    assert_int_equal(cfd_store_claim(f->st, 20, "t", &epoch, errstr, sizeof(errstr)),
+                     CFD_OK);
+    ahead_batch(first, 20, epoch, 1, "v1");
+    cfd_store_commit_send(f->st, first);
+    assert_int_equal(cfd_store_commit_wait(f->st, first, errstr, sizeof(errstr)), CFD_OK);
+
+    /* one applied, its reply lost; one not sent before the loss */
+    ahead_batch(first, 20, epoch, 1, "v1-again");
+    ahead_batch(second, 20, epoch, 2, "v2");
+    cfd_store_commit_send(f->st, first);
+    command(rc, "SAVE");
+    redisFree(rc);
+    assert_int_equal(h_redis_restart(f->env), 0);
+    cfd_store_commit_send(f->st, second);
+    assert_int_equal(cfd_store_commit_wait(f->st, first, errstr, sizeof(errstr)),
+                     CFD_ERR_IO);
+    const char *orders[] = {"WO-20"}, *want_v2[] = {"v2"};
+    cfd_blob st1[1];
+    cfd_blob *pk[1];
+    size_t npk[1];
+    assert_int_equal(
+        cfd_store_load(f->st, 20, orders, 1, st1, pk, npk, errstr, sizeof(errstr)),
+        CFD_ERR_IO); /* it would read without them */
+    assert_int_equal(cfd_store_reconnect(f->st, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(
+        cfd_store_load(f->st, 20, orders, 1, st1, pk, npk, errstr, sizeof(errstr)),
+        CFD_ERR_IO); /* reconnected, not yet sent again */
+    assert_int_equal(
+        cfd_store_applied_offset(f->st, 20, "ev", &off, errstr, sizeof(errstr)),
+        CFD_OK); /* the check before sending them is allowed */
+    assert_int_equal(off, 1);
+    assert_int_equal(cfd_store_resend(f->st, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_store_commit_wait(f->st, first, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_store_commit_wait(f->st, second, errstr, sizeof(errstr)), CFD_OK);
+    load_check(f, 20, orders, 1, want_v2, (const size_t[]){0});
+    assert_int_equal(
+        cfd_store_applied_offset(f->st, 20, "ev", &off, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(off, 2);
+
+    /* the script cache flushed while a commit is on its way */
+    rc = h_redis_connect(f->env);
+    command(rc, "SCRIPT FLUSH");
+    ahead_batch(first, 20, epoch, 3, "v3");
+    cfd_store_commit_send(f->st, first);
+    assert_int_equal(cfd_store_commit_wait(f->st, first, errstr, sizeof(errstr)),
+                     CFD_ERR_IO);
+    assert_non_null(strstr(errstr, "NOSCRIPT"));
+    assert_int_equal(cfd_store_reconnect(f->st, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_store_resend(f->st, errstr, sizeof(errstr)), CFD_OK);
+    assert_int_equal(cfd_store_commit_wait(f->st, first, errstr, sizeof(errstr)), CFD_OK);
+    const char *want_v3[] = {"v3"};
+    load_check(f, 20, orders, 1, want_v3, (const size_t[]){0});
+    redisFree(rc);
+    cfd_txn_destroy(first);
+    cfd_txn_destroy(second);
+}
+
 /* redis.unix_socket, the fastest local path: the store connects through it, claims a
  * partition and commits a batch. */
 static void test_unix_socket(void **state)
@@ -363,6 +482,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_load_reads_indexed_park_lists, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commits_sent_ahead, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commits_ahead_lost_connection, setup,
+                                        teardown),
         cmocka_unit_test(test_unix_socket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
