@@ -71,7 +71,9 @@ typedef struct cfd_consumer_opts {
 } cfd_consumer_opts;
 
 /*
- * Creates the librdkafka consumer and subscribes. Keeps opts->stop and
+ * Creates the librdkafka consumer and subscribes. The topics share one partition
+ * space: when the brokers report two of them with different partition counts it
+ * refuses (NULL, errstr naming both). Keeps opts->stop and
  * opts->log_module (both must outlive it, as must cbs->ctx), copies the rest.
  * @returns the consumer, or NULL with errstr filled.
  */

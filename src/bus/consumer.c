@@ -142,6 +142,45 @@ static void consumer_conf(rd_kafka_conf_t *conf)
     rd_kafka_conf_set_error_cb(conf, error_cb);
 }
 
+/* The topics are one partition space (partition N of each goes to one member, the
+ * range assignor's way): refuses to start when the brokers report two of them with
+ * different partition counts. A topic the brokers do not report yet (created on first
+ * use), or metadata that does not come within 2 s, is not checked: a warning says so.
+ * @returns true (errstr filled) when they differ. */
+static bool partitions_differ(cfd_consumer *c, char *errstr, size_t errstr_size)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(c->rk, 1, NULL, &md, 2000);
+    if (err) {
+        cfd_warn(c->mod,
+                 "could not check that the input topics share one partition count: %s",
+                 rd_kafka_err2str(err));
+        return false;
+    }
+    const char *first = NULL;
+    int first_n = 0;
+    bool differ = false;
+    for (size_t i = 0; i < c->n_topics && !differ; i++)
+        for (int k = 0; k < md->topic_cnt; k++) {
+            const struct rd_kafka_metadata_topic *t = &md->topics[k];
+            if (strcmp(t->topic, c->topics[i]) != 0 || t->err || t->partition_cnt <= 0)
+                continue;
+            if (!first) {
+                first = c->topics[i];
+                first_n = t->partition_cnt;
+            } else if (t->partition_cnt != first_n) {
+                snprintf(errstr, errstr_size,
+                         "the input topics must share one partition count (partition N of "
+                         "each is one partition of the work): %s has %d, %s has %d "
+                         "(confirmctl topics create makes them so)",
+                         first, first_n, c->topics[i], t->partition_cnt);
+                differ = true;
+            }
+        }
+    rd_kafka_metadata_destroy(md);
+    return differ;
+}
+
 cfd_consumer *cfd_consumer_new(const cfd_consumer_opts *opts, const cfd_consumer_cbs *cbs,
                                char *errstr, size_t errstr_size)
 {
@@ -161,6 +200,8 @@ cfd_consumer *cfd_consumer_new(const cfd_consumer_opts *opts, const cfd_consumer
                                 errstr_size)))
         goto fail;
     rd_kafka_poll_set_consumer(c->rk);
+    if (partitions_differ(c, errstr, errstr_size))
+        goto fail;
     rd_kafka_topic_partition_list_t *topics =
         rd_kafka_topic_partition_list_new((int)opts->n_topics);
     for (size_t i = 0; i < opts->n_topics; i++)

@@ -244,11 +244,50 @@ static void test_refused_assignment(void **state)
     cfd_consumer_destroy(c);
 }
 
+/* Topics of different partition counts are refused at start, naming both; topics of
+ * one count are taken. */
+static void test_partition_counts_differ(void **state)
+{
+    fixture *f = *state;
+    rd_kafka_mock_cluster_t *mc = rd_kafka_handle_mock_cluster(f->owner);
+    assert_int_equal(rd_kafka_mock_topic_create(mc, "same", PARTS, 1), 0);
+    assert_int_equal(rd_kafka_mock_topic_create(mc, "more", PARTS + 1, 1), 0);
+    const cfd_kafka_prop props[] = {
+        {"bootstrap.servers", f->bootstraps, CFD_KAFKA_BOTH},
+        {"group.id", "g3", CFD_KAFKA_CONSUMER},
+    };
+    const cfd_kafka_opts kafka = {props, 2};
+    const char *const differ[] = {"in", "same", "more"}, *const one[] = {"in", "same"};
+    cfd_consumer_opts opts = {.kafka = &kafka,
+                              .topics = differ,
+                              .n_topics = 3,
+                              .max_messages = 10,
+                              .stop = &stop_flag,
+                              .log_module = "test"};
+    const cfd_consumer_cbs cbs = {.ctx = NULL,
+                                  .assign = on_assign,
+                                  .assigned = on_assigned,
+                                  .revoke = on_revoke,
+                                  .batch = on_batch,
+                                  .error = on_error};
+    char errstr[512] = "";
+    assert_null(cfd_consumer_new(&opts, &cbs, errstr, sizeof(errstr)));
+    char want[64];
+    snprintf(want, sizeof(want), "in has %d, more has %d", PARTS, PARTS + 1);
+    assert_non_null(strstr(errstr, want));
+    opts.topics = one;
+    opts.n_topics = 2;
+    cfd_consumer *c = cfd_consumer_new(&opts, &cbs, errstr, sizeof(errstr));
+    assert_non_null(c);
+    cfd_consumer_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resume_dispatch_seek_commit),
         cmocka_unit_test(test_refused_assignment),
+        cmocka_unit_test(test_partition_counts_differ),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
