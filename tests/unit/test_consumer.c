@@ -128,7 +128,10 @@ static int teardown(void **state)
     return 0;
 }
 
-static cfd_consumer *consumer_new(const fixture *f, seen *s, const char *group)
+/* A consumer of topics in group. @returns it, or NULL with errstr filled. */
+static cfd_consumer *consumer_of(const fixture *f, seen *s, const char *group,
+                                 const char *const *topics, size_t n_topics, char *errstr,
+                                 size_t errstr_size)
 {
     const cfd_kafka_prop props[] = {
         {"bootstrap.servers", (char *)f->bootstraps, CFD_KAFKA_BOTH},
@@ -136,10 +139,9 @@ static cfd_consumer *consumer_new(const fixture *f, seen *s, const char *group)
         {"session.timeout.ms", "6000", CFD_KAFKA_CONSUMER},
     };
     const cfd_kafka_opts kafka = {props, 3};
-    const char *const topics[] = {"in"};
     const cfd_consumer_opts opts = {.kafka = &kafka,
                                     .topics = topics,
-                                    .n_topics = 1,
+                                    .n_topics = n_topics,
                                     .max_messages = 100,
                                     .stop = &stop_flag,
                                     .log_module = "test"};
@@ -149,8 +151,14 @@ static cfd_consumer *consumer_new(const fixture *f, seen *s, const char *group)
                                   .revoke = on_revoke,
                                   .batch = on_batch,
                                   .error = on_error};
+    return cfd_consumer_new(&opts, &cbs, errstr, errstr_size);
+}
+
+static cfd_consumer *consumer_new(const fixture *f, seen *s, const char *group)
+{
+    const char *const topics[] = {"in"};
     char errstr[512];
-    cfd_consumer *c = cfd_consumer_new(&opts, &cbs, errstr, sizeof(errstr));
+    cfd_consumer *c = consumer_of(f, s, group, topics, 1, errstr, sizeof(errstr));
     if (!c)
         fail_msg("cfd_consumer_new: %s", errstr);
     return c;
@@ -252,32 +260,14 @@ static void test_partition_counts_differ(void **state)
     rd_kafka_mock_cluster_t *mc = rd_kafka_handle_mock_cluster(f->owner);
     assert_int_equal(rd_kafka_mock_topic_create(mc, "same", PARTS, 1), 0);
     assert_int_equal(rd_kafka_mock_topic_create(mc, "more", PARTS + 1, 1), 0);
-    const cfd_kafka_prop props[] = {
-        {"bootstrap.servers", f->bootstraps, CFD_KAFKA_BOTH},
-        {"group.id", "g3", CFD_KAFKA_CONSUMER},
-    };
-    const cfd_kafka_opts kafka = {props, 2};
     const char *const differ[] = {"in", "same", "more"}, *const one[] = {"in", "same"};
-    cfd_consumer_opts opts = {.kafka = &kafka,
-                              .topics = differ,
-                              .n_topics = 3,
-                              .max_messages = 10,
-                              .stop = &stop_flag,
-                              .log_module = "test"};
-    const cfd_consumer_cbs cbs = {.ctx = NULL,
-                                  .assign = on_assign,
-                                  .assigned = on_assigned,
-                                  .revoke = on_revoke,
-                                  .batch = on_batch,
-                                  .error = on_error};
+    seen s = {0};
     char errstr[512] = "";
-    assert_null(cfd_consumer_new(&opts, &cbs, errstr, sizeof(errstr)));
+    assert_null(consumer_of(f, &s, "g3", differ, 3, errstr, sizeof(errstr)));
     char want[64];
     snprintf(want, sizeof(want), "in has %d, more has %d", PARTS, PARTS + 1);
     assert_non_null(strstr(errstr, want));
-    opts.topics = one;
-    opts.n_topics = 2;
-    cfd_consumer *c = cfd_consumer_new(&opts, &cbs, errstr, sizeof(errstr));
+    cfd_consumer *c = consumer_of(f, &s, "g3", one, 2, errstr, sizeof(errstr));
     assert_non_null(c);
     cfd_consumer_destroy(c);
 }
