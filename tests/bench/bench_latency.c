@@ -100,11 +100,13 @@ int main(int argc, char **argv)
     size_t n_msgs = (size_t)rate * (size_t)seconds;
     feed f = {.per_chunk =
                   rate * (seconds < CHUNK_SECONDS ? seconds : CHUNK_SECONDS) / 8 + 1};
-    char topics[256];
-    snprintf(
-        topics, sizeof(topics),
-        "confirmd.events:%d,confirmd.records:%d,confirmd.alerts:4,confirmd.deadletter:4",
-        PARTITIONS, PARTITIONS);
+    char topics[512];
+    snprintf(topics, sizeof(topics),
+             "confirmd.events:%d,confirmd.alarms:%d,confirmd.inventory:%d,"
+             "confirmd.city-reports:%d,confirmd.records:%d,confirmd.alerts:4,confirmd."
+             "deadletter:4",
+             PARTITIONS, PARTITIONS, PARTITIONS, PARTITIONS,
+             PARTITIONS); /* the worker's input topics share one count */
     h_env *env = h_env_new("bench-latency");
     int64_t span = 4 * 3600000LL; /* the orders' events happen in the last hours */
     h_event warm[H_ORDER_EVENTS];

@@ -154,6 +154,12 @@ int main(int argc, char **argv)
         if (h_now_ms() < next_check)
             continue;
         next_check = h_now_ms() + 50;
+        if (!h_worker_alive(env, w)) {
+            fprintf(stderr,
+                    "bench_storm: the worker exited before the storm was absorbed "
+                    "(its log is in the test directory: CFD_KEEP_TMP=1 keeps it)\n");
+            return 1;
+        }
         long long a = b_applied(rc, "confirmd.alarms", partitions) +
                       b_applied(rc, "confirmd.inventory", partitions);
         if (a > objects && !first)
