@@ -101,12 +101,7 @@ int main(int argc, char **argv)
     feed f = {.per_chunk =
                   rate * (seconds < CHUNK_SECONDS ? seconds : CHUNK_SECONDS) / 8 + 1};
     char topics[512];
-    snprintf(topics, sizeof(topics),
-             "confirmd.events:%d,confirmd.alarms:%d,confirmd.inventory:%d,"
-             "confirmd.city-reports:%d,confirmd.records:%d,confirmd.alerts:4,confirmd."
-             "deadletter:4",
-             PARTITIONS, PARTITIONS, PARTITIONS, PARTITIONS,
-             PARTITIONS); /* the worker's input topics share one count */
+    b_worker_topics(topics, sizeof(topics), PARTITIONS);
     h_env *env = h_env_new("bench-latency");
     int64_t span = 4 * 3600000LL; /* the orders' events happen in the last hours */
     h_event warm[H_ORDER_EVENTS];

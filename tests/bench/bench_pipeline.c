@@ -174,12 +174,7 @@ int main(int argc, char **argv)
     b_workload *wl = b_workload_new(orders, 0, H_WL_T0, 60000, 14);
     h_env *env = h_env_new("bench");
 
-    snprintf(topics, sizeof(topics),
-             "confirmd.events:%d,confirmd.alarms:%d,confirmd.inventory:%d,"
-             "confirmd.city-reports:%d,confirmd.records:%d,confirmd.alerts:4,confirmd."
-             "deadletter:4",
-             partitions, partitions, partitions, partitions,
-             partitions); /* the worker's input topics share one count */
+    b_worker_topics(topics, sizeof(topics), partitions);
     if (!wl || !env || (cluster ? h_cluster_start(env, 3, 1) : h_redis_start(env)) ||
         h_broker_start(env, topics)) {
         fprintf(stderr, "bench: cannot start redis or the broker\n");

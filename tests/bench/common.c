@@ -397,6 +397,15 @@ int64_t b_quantile(int64_t *v, size_t n, double q)
     return v[i >= n ? n - 1 : i];
 }
 
+void b_worker_topics(char *buf, size_t n, int partitions)
+{
+    snprintf(buf, n,
+             "confirmd.events:%d,confirmd.alarms:%d,confirmd.inventory:%d,"
+             "confirmd.city-reports:%d,confirmd.records:%d,confirmd.alerts:4,"
+             "confirmd.deadletter:4",
+             partitions, partitions, partitions, partitions, partitions);
+}
+
 pid_t b_worker_start(h_env *env, const char *const *args)
 {
     const char *wrapper = getenv("CFD_BENCH_WRAPPER");

@@ -67,6 +67,11 @@ int64_t b_wall_ms(void);
  * --tool=callgrind" to count the worker's instructions). @returns its pid or -1. */
 pid_t b_worker_start(h_env *env, const char *const *args);
 
+/* Writes into buf (n bytes) the broker's topics for a worker benchmark of partitions
+ * partitions (h_broker_start()'s spec): every input topic of the worker with that
+ * count, as the worker requires, and the records topic too. */
+void b_worker_topics(char *buf, size_t n, int partitions);
+
 /* @returns the CPU time (user + system, every thread) pid used so far, in
  * microseconds, from /proc/<pid>/stat; -1 when unreadable. */
 int64_t b_cpu_us(pid_t pid);
