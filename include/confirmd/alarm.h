@@ -21,7 +21,8 @@
  *        coordinator ("customer:<id>"), which decides it with the same rules: a storm
  *        over many objects of one customer opens one order; a new alarm later than
  *        the storm window after the open order's opening is sent back to its object,
- *        which decides alone
+ *        which decides alone; a repeat of a major or critical alarm the object
+ *        forwarded within the storm window, not cleared since, is not forwarded again
  *   an alarm on another object of the circuit (a port, a piece of equipment) opened
  *        an order (a notice to the circuit's object)   -> the circuit binds to it when
  *        it has no open order, so a customer's report on the circuit joins it
@@ -69,6 +70,13 @@ typedef struct cfd_alarm {
 /* The coordinator of a customer's alarms, "customer:<customer id>", into buf. */
 void cfd_alarm_coordinator(const char *customer_id, char *buf, size_t size);
 
+/* An alarm an object forwarded to its customer's coordinator: when, at what severity. */
+typedef struct cfd_forwarded {
+    char *alarm_id;
+    cfd_alarm_severity severity;
+    int64_t at_ms;
+} cfd_forwarded;
+
 /* Per network object; every string owned. */
 typedef struct cfd_alarm_state {
     char *work_order; /* the open order its alarms go to, NULL when none */
@@ -77,12 +85,16 @@ typedef struct cfd_alarm_state {
     size_t n_alarm_ids;
     char **cleared_ids; /* of those, cleared, sorted */
     size_t n_cleared_ids;
-    uint64_t repeats;
+    uint64_t repeats; /* decided here, changing nothing (not the ones kept unforwarded) */
     char *last_work_order;
     int64_t last_closed_at_ms;
     bool last_needs_observation; /* last_work_order ended "needs further observation" */
     int64_t last_watched_from_ms;
     char *opened_on; /* another object whose alarm opened work_order, NULL when none */
+    /* With no order of its own: its major and critical alarms forwarded to the
+     * customer's coordinator and not cleared since (cfd_alarm_forwards), sorted by id */
+    cfd_forwarded *forwarded;
+    size_t n_forwarded;
 } cfd_alarm_state;
 
 typedef enum cfd_alarm_action {
@@ -110,6 +122,17 @@ cfd_err cfd_alarm_validate(const cfd_alarm *a, char *errstr, size_t errstr_size)
  * its object decides it alone. Pure; st is not changed. */
 bool cfd_alarm_declines(const cfd_alarm_state *st, const cfd_alarm *a,
                         const cfd_policy *pol);
+
+/* An alarm on st's object, which has no order of its own, that its customer's
+ * coordinator decides: @returns false when the coordinator has it already (a repeat,
+ * not cleared since, at the same severity and within pol's storm window, of a major or
+ * critical alarm this object forwarded; st unchanged, not counted in repeats), true
+ * when it is to be forwarded (remembered when major or critical, forgotten when a
+ * clear). *changed tells whether st changed. Repeats stay with their object, so an alarm storm
+ * crosses to the coordinator about once per alarm and clear rather than once per
+ * message. */
+bool cfd_alarm_forwards(cfd_alarm_state *st, const cfd_alarm *a, const cfd_policy *pol,
+                        bool *changed);
 
 /* Decides what the alarm means and updates st. @returns the action. */
 cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a);

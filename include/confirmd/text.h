@@ -58,4 +58,13 @@ char **cfd_strv_dup(const char *const *v, size_t n, size_t *n_out);
 /* Frees the n strings of v and v itself. NULL-safe. */
 void cfd_strv_free(char **v, size_t n);
 
+/*
+ * Binary search by name: v holds n elements of size bytes, sorted by the string each
+ * has at byte offset off (a char *; for a string vector, size sizeof(char *), off 0).
+ * @returns the index of the one named key with *found true, or where it would go
+ *          (keeping the order) with *found false.
+ */
+size_t cfd_sorted_find(const void *v, size_t n, size_t size, size_t off, const char *key,
+                       bool *found);
+
 #endif

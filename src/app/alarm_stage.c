@@ -215,7 +215,12 @@ static void apply_alarm(cfd_batch *b, objects *nb, const cfd_msg *m, obj *o,
         const char *customer = c->customer.customer_id;
         if (customer && *customer && b->env->cfg->alarm_by_customer && !a->declined &&
             !(o->state && o->state->work_order)) {
-            forward(b, m, o, a, customer);
+            bool changed;
+            if (!o->state)
+                o->state = cfd_alarm_state_new();
+            if (cfd_alarm_forwards(o->state, a, b->env->pol, &changed))
+                forward(b, m, o, a, customer);
+            o->dirty |= changed;
             return;
         }
     }

@@ -147,3 +147,25 @@ void cfd_strv_free(char **v, size_t n)
         free(v[i]);
     free(v);
 }
+
+size_t cfd_sorted_find(const void *v, size_t n, size_t size, size_t off, const char *key,
+                       bool *found)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *name;
+        memcpy(&name, (const char *)v + mid * size + off, sizeof(name));
+        int c = strcmp(name, key);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "codec_int.h"
+#include "confirmd/alloc.h"
 #include "confirmd/alarm_codec.h"
 #include "confirmd/v1/events.pb-c.h"
 #include "confirmd/v1/inventory.pb-c.h"
@@ -144,7 +145,43 @@ void cfd_codec_alarm_state_encode(const cfd_alarm_state *st, uint8_t **buf, size
     pb.last_needs_observation = st->last_needs_observation;
     pb.last_watched_from_ms = st->last_watched_from_ms;
     pb.opened_on = st->opened_on ? st->opened_on : "";
+    Confirmd__V1__ForwardedAlarm *fw = cfd_xcalloc(st->n_forwarded + 1, sizeof(*fw));
+    Confirmd__V1__ForwardedAlarm **fwp = cfd_xcalloc(st->n_forwarded + 1, sizeof(*fwp));
+    for (size_t i = 0; i < st->n_forwarded; i++) {
+        confirmd__v1__forwarded_alarm__init(&fw[i]);
+        fw[i].alarm_id = st->forwarded[i].alarm_id;
+        fw[i].severity = (Confirmd__V1__AlarmSeverity)st->forwarded[i].severity;
+        fw[i].at_ms = st->forwarded[i].at_ms;
+        fwp[i] = &fw[i];
+    }
+    pb.n_forwarded = st->n_forwarded;
+    pb.forwarded = fwp;
     codec_pack(&pb.base, buf, len);
+    free(fwp);
+    free(fw);
+}
+
+static int cmp_forwarded(const void *x, const void *y)
+{
+    return strcmp(((const cfd_forwarded *)x)->alarm_id,
+                  ((const cfd_forwarded *)y)->alarm_id);
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The state keeps its id lists sorted (the rules search them); one stored otherwise
+ * (not by confirmd) is sorted here. */
+static void sort_ids(char **v, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        if (strcmp(v[i - 1], v[i]) > 0) {
+            qsort(v, n, sizeof(*v), cmp_str);
+            return;
+        }
+    }
 }
 
 cfd_err cfd_codec_alarm_state_decode(const void *buf, size_t len, cfd_alarm_state **out,
@@ -160,12 +197,24 @@ cfd_err cfd_codec_alarm_state_decode(const void *buf, size_t len, cfd_alarm_stat
     st->opened_at_ms = pb->opened_at_ms;
     st->alarm_ids = codec_dupv(pb->alarm_ids, pb->n_alarm_ids, &st->n_alarm_ids);
     st->cleared_ids = codec_dupv(pb->cleared_ids, pb->n_cleared_ids, &st->n_cleared_ids);
+    sort_ids(st->alarm_ids, st->n_alarm_ids);
+    sort_ids(st->cleared_ids, st->n_cleared_ids);
     st->repeats = pb->repeats;
     st->last_work_order = codec_dup(pb->last_work_order);
     st->last_closed_at_ms = pb->last_closed_at_ms;
     st->last_needs_observation = pb->last_needs_observation;
     st->last_watched_from_ms = pb->last_watched_from_ms;
     st->opened_on = codec_dup(pb->opened_on);
+    if (pb->n_forwarded) {
+        st->forwarded = cfd_xcalloc(pb->n_forwarded, sizeof(*st->forwarded));
+        for (size_t i = 0; i < pb->n_forwarded; i++) {
+            const Confirmd__V1__ForwardedAlarm *f = pb->forwarded[i];
+            st->forwarded[i] = (cfd_forwarded){cfd_xstrdup(f->alarm_id ? f->alarm_id : ""),
+                                               (cfd_alarm_severity)f->severity, f->at_ms};
+        }
+        st->n_forwarded = pb->n_forwarded;
+        qsort(st->forwarded, st->n_forwarded, sizeof(*st->forwarded), cmp_forwarded);
+    }
     confirmd__v1__alarm_state__free_unpacked(pb, NULL);
     *out = st;
     return CFD_OK;

@@ -3,6 +3,7 @@
  */
 #include "confirmd/alarm.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,15 @@ cfd_alarm_state *cfd_alarm_state_new(void)
     return cfd_xcalloc(1, sizeof(cfd_alarm_state));
 }
 
+static void forget_forwarded(cfd_alarm_state *st)
+{
+    for (size_t i = 0; i < st->n_forwarded; i++)
+        free(st->forwarded[i].alarm_id);
+    free(st->forwarded);
+    st->forwarded = NULL;
+    st->n_forwarded = 0;
+}
+
 void cfd_alarm_state_destroy(cfd_alarm_state *st)
 {
     if (!st)
@@ -24,6 +34,7 @@ void cfd_alarm_state_destroy(cfd_alarm_state *st)
     cfd_strv_free(st->cleared_ids, st->n_cleared_ids);
     free(st->last_work_order);
     free(st->opened_on);
+    forget_forwarded(st);
     free(st);
 }
 
@@ -54,12 +65,12 @@ cfd_err cfd_alarm_validate(const cfd_alarm *a, char *errstr, size_t errstr_size)
     return CFD_OK;
 }
 
+/* v is sorted (add_sorted). */
 static bool has(char *const *v, size_t n, const char *s)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i], s) == 0)
-            return true;
-    return false;
+    bool found;
+    cfd_sorted_find(v, n, sizeof(*v), 0, s, &found);
+    return found;
 }
 
 /* Inserts s keeping v sorted (so the stored state is canonical). */
@@ -119,6 +130,7 @@ static cfd_alarm_action decide_notice(cfd_alarm_state *st, const cfd_alarm *a)
     st->alarm_ids = st->cleared_ids = NULL;
     st->n_alarm_ids = st->n_cleared_ids = 0;
     st->opened_at_ms = 0;
+    forget_forwarded(st);
     return CFD_ALARM_FREED;
 }
 
@@ -130,6 +142,7 @@ static cfd_alarm_action decide_opened(cfd_alarm_state *st, const cfd_alarm *a)
     if (st->work_order || completed_already(st, a->opened_work_order))
         return CFD_ALARM_IGNORE;
     set_str(&st->work_order, a->opened_work_order);
+    forget_forwarded(st);
     set_str(&st->opened_on, empty(a->opened_on) ? NULL : a->opened_on);
     st->opened_at_ms = a->event_time_ms;
     return CFD_ALARM_ADOPT;
@@ -143,6 +156,7 @@ static cfd_alarm_action decide_report(cfd_alarm_state *st, const cfd_alarm *a)
     if (st->work_order)
         return CFD_ALARM_JOIN;
     set_str(&st->work_order, a->reported_work_order);
+    forget_forwarded(st);
     st->opened_at_ms = a->event_time_ms;
     return CFD_ALARM_ADOPT;
 }
@@ -154,6 +168,62 @@ bool cfd_alarm_declines(const cfd_alarm_state *st, const cfd_alarm *a,
            empty(a->reported_work_order) && empty(a->opened_work_order) &&
            !has(st->alarm_ids, st->n_alarm_ids, a->alarm_id) &&
            a->event_time_ms - st->opened_at_ms > pol->customer_storm_window_ms;
+}
+
+/* Drops the forwarded alarms whose window closed before t (none could keep a repeat at
+ * t or later), so the list stays as short as the storm. */
+static void prune_forwarded(cfd_alarm_state *st, int64_t t, int64_t window)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < st->n_forwarded; i++) {
+        if (t - st->forwarded[i].at_ms > window)
+            free(st->forwarded[i].alarm_id);
+        else
+            st->forwarded[k++] = st->forwarded[i];
+    }
+    st->n_forwarded = k;
+}
+
+bool cfd_alarm_forwards(cfd_alarm_state *st, const cfd_alarm *a, const cfd_policy *pol,
+                        bool *changed)
+{
+    int64_t window = pol->customer_storm_window_ms;
+    bool found;
+    size_t i = cfd_sorted_find(st->forwarded, st->n_forwarded, sizeof(*st->forwarded),
+                               offsetof(cfd_forwarded, alarm_id), a->alarm_id, &found);
+    cfd_forwarded *f = found ? &st->forwarded[i] : NULL;
+    *changed = false;
+    if (a->cleared) {
+        if (f) {
+            free(f->alarm_id);
+            memmove(f, f + 1, (st->n_forwarded - i - 1) * sizeof(*f));
+            st->n_forwarded--;
+            *changed = true;
+        }
+        return true;
+    }
+    if (a->severity < CFD_ALARM_MAJOR)
+        return true; /* the coordinator may link it once an order is open */
+    if (f && f->severity == a->severity && a->event_time_ms >= f->at_ms &&
+        a->event_time_ms - f->at_ms <= window)
+        return false; /* nothing to store: a storm costs the object no write */
+    *changed = true;
+    if (f) {
+        if (a->event_time_ms >= f->at_ms || f->severity != a->severity) {
+            f->severity = a->severity;
+            f->at_ms = a->event_time_ms;
+        }
+    } else {
+        st->forwarded =
+            cfd_xrealloc(st->forwarded, (st->n_forwarded + 1) * sizeof(*st->forwarded));
+        memmove(&st->forwarded[i + 1], &st->forwarded[i],
+                (st->n_forwarded - i) * sizeof(*st->forwarded));
+        st->forwarded[i] =
+            (cfd_forwarded){cfd_xstrdup(a->alarm_id), a->severity, a->event_time_ms};
+        st->n_forwarded++;
+    }
+    prune_forwarded(st, a->event_time_ms, window);
+    return true;
 }
 
 cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a)
@@ -196,6 +266,7 @@ cfd_alarm_action cfd_alarm_decide(cfd_alarm_state *st, const cfd_alarm *a)
     char wo[160];
     snprintf(wo, sizeof(wo), "ALM-%s", a->alarm_id);
     set_str(&st->work_order, wo);
+    forget_forwarded(st);
     st->opened_at_ms = a->event_time_ms;
     add_sorted(&st->alarm_ids, &st->n_alarm_ids, a->alarm_id);
     return CFD_ALARM_OPEN;

@@ -3,6 +3,7 @@
  */
 #include "confirmd/city.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,23 +119,8 @@ void cfd_city_state_destroy(cfd_city_state *st)
 /* The index of order's report, or where it would go (sorted by work order). */
 static size_t find(const cfd_city_state *st, const char *order, bool *found)
 {
-    size_t lo = 0, hi = st->n_reports;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(st->reports[mid].work_order, order);
-
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = false;
-    return lo;
+    return cfd_sorted_find(st->reports, st->n_reports, sizeof(*st->reports),
+                           offsetof(cfd_city_report, work_order), order, found);
 }
 
 bool cfd_city_merge(cfd_city_state *st, const cfd_city_report *r)

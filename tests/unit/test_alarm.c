@@ -464,6 +464,129 @@ static void test_state_roundtrip(void **state)
         CFD_ERR_DECODE);
 }
 
+/* An object with no order of its own forwards a major alarm once per storm window:
+ * repeats stay with it, a clear, a raise after the clear, another severity, a repeat
+ * after the window and minor alarms go on to the coordinator. */
+static void test_forwards_once_per_window(void **state)
+{
+    (void)state;
+    cfd_policy pol;
+    cfd_policy_defaults(&pol);
+    const int64_t window = pol.customer_storm_window_ms;
+    cfd_alarm_state *st = cfd_alarm_state_new(), *back = NULL;
+    bool changed;
+    cfd_alarm a = {
+        .alarm_id = "a1", .network_object = "OBJ", .severity = MAJ, .event_time_ms = T0};
+    assert_true(cfd_alarm_forwards(st, &a, &pol, &changed));
+    assert_true(changed);
+    for (int i = 1; i <= 50; i++) {
+        a.event_time_ms = T0 + i * 1000;
+        assert_false(cfd_alarm_forwards(st, &a, &pol, &changed));
+        assert_false(changed); /* nothing to store */
+    }
+    assert_int_equal(st->repeats, 0);
+    /* Escalated: the coordinator hears it. Then its repeats stay again. */
+    a.severity = CRIT;
+    assert_true(cfd_alarm_forwards(st, &a, &pol, &changed));
+    assert_false(cfd_alarm_forwards(st, &a, &pol, &changed));
+    /* A repeat older than the last forward (it came the longer way) goes on. */
+    a.event_time_ms = T0 - 1;
+    assert_true(cfd_alarm_forwards(st, &a, &pol, &changed));
+    /* The window counts from the last forward. */
+    a.event_time_ms = T0 + 50 * 1000 + window;
+    assert_false(cfd_alarm_forwards(st, &a, &pol, &changed));
+    a.event_time_ms = T0 + 50 * 1000 + window + 1;
+    assert_true(cfd_alarm_forwards(st, &a, &pol, &changed));
+    const int64_t last = a.event_time_ms;
+    /* Another alarm of the object, and a minor one (never kept: it may link later). */
+    cfd_alarm b = {
+        .alarm_id = "b2", .network_object = "OBJ", .severity = MAJ, .event_time_ms = last};
+    assert_true(cfd_alarm_forwards(st, &b, &pol, &changed));
+    cfd_alarm m = {.alarm_id = "m3",
+                   .network_object = "OBJ",
+                   .severity = CFD_ALARM_MINOR,
+                   .event_time_ms = last};
+    for (int i = 0; i < 3; i++) {
+        assert_true(cfd_alarm_forwards(st, &m, &pol, &changed));
+        assert_false(changed);
+    }
+    assert_int_equal(st->n_forwarded, 2);
+    /* Stored and read back, sorted by id. */
+    char errstr[128];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    cfd_codec_alarm_state_encode(st, &buf, &len);
+    assert_int_equal(cfd_codec_alarm_state_decode(buf, len, &back, errstr, sizeof(errstr)),
+                     CFD_OK);
+    free(buf);
+    assert_int_equal(back->n_forwarded, 2);
+    assert_string_equal(back->forwarded[0].alarm_id, "a1");
+    assert_int_equal(back->forwarded[0].severity, CRIT);
+    assert_int_equal(back->forwarded[0].at_ms, last);
+    assert_string_equal(back->forwarded[1].alarm_id, "b2");
+    /* A clear goes on and forgets; the raise after it goes on too (flapping is the
+     * coordinator's to count). */
+    a.cleared = true;
+    a.event_time_ms = last + 1000;
+    assert_true(cfd_alarm_forwards(back, &a, &pol, &changed));
+    assert_true(changed);
+    assert_true(cfd_alarm_forwards(back, &a, &pol, &changed)); /* a clear again */
+    assert_false(changed);
+    a.cleared = false;
+    a.event_time_ms = last + 2000;
+    assert_true(cfd_alarm_forwards(back, &a, &pol, &changed));
+    assert_false(cfd_alarm_forwards(back, &a, &pol, &changed));
+    /* Forwarded alarms whose window closed are dropped. */
+    cfd_alarm c = {.alarm_id = "c4",
+                   .network_object = "OBJ",
+                   .severity = MAJ,
+                   .event_time_ms = last + 2000 + window + 1};
+    assert_true(cfd_alarm_forwards(back, &c, &pol, &changed));
+    assert_int_equal(back->n_forwarded, 1);
+    assert_string_equal(back->forwarded[0].alarm_id, "c4");
+    /* An order of its own (here a report on it): the list is forgotten. */
+    cfd_alarm report = {.alarm_id = "report-WO-1",
+                        .network_object = "OBJ",
+                        .event_time_ms = c.event_time_ms,
+                        .reported_work_order = "WO-1"};
+    assert_int_equal(cfd_alarm_decide(back, &report), CFD_ALARM_ADOPT);
+    assert_int_equal(back->n_forwarded, 0);
+    cfd_alarm_state_destroy(st);
+    cfd_alarm_state_destroy(back);
+}
+
+/* Id lists stored out of order (not by confirmd) are sorted when read: the rules
+ * search them. */
+static void test_state_unsorted_ids(void **state)
+{
+    (void)state;
+    cfd_alarm_state *st = cfd_alarm_state_new(), *back = NULL;
+    char errstr[128];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    st->work_order = strdup("ALM-z");
+    const char *ids[] = {"z", "b", "q", "a"};
+    st->alarm_ids = calloc(4, sizeof(char *));
+    for (int i = 0; i < 4; i++)
+        st->alarm_ids[i] = strdup(ids[i]);
+    st->n_alarm_ids = 4;
+    cfd_codec_alarm_state_encode(st, &buf, &len);
+    assert_int_equal(cfd_codec_alarm_state_decode(buf, len, &back, errstr, sizeof(errstr)),
+                     CFD_OK);
+    free(buf);
+    for (int i = 0; i < 4; i++) {
+        cfd_alarm a = {.alarm_id = ids[i],
+                       .network_object = "OBJ",
+                       .severity = MAJ,
+                       .event_time_ms = T0};
+        assert_int_equal(cfd_alarm_decide(back, &a), CFD_ALARM_IGNORE); /* linked */
+    }
+    assert_string_equal(back->alarm_ids[0], "a");
+    assert_string_equal(back->alarm_ids[3], "z");
+    cfd_alarm_state_destroy(st);
+    cfd_alarm_state_destroy(back);
+}
+
 static void test_validate(void **state)
 {
     (void)state;
@@ -576,6 +699,8 @@ int main(void)
         cmocka_unit_test(test_repeat_fault_linked),
         cmocka_unit_test(test_event_encode_roundtrip),
         cmocka_unit_test(test_state_roundtrip),
+        cmocka_unit_test(test_forwards_once_per_window),
+        cmocka_unit_test(test_state_unsorted_ids),
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_completion_notices),
         cmocka_unit_test(test_opened_and_report_notices),

@@ -159,12 +159,44 @@ static void test_text_dup(void **state)
     cfd_strv_free(NULL, 0);
 }
 
+/* Binary search by name, in a string vector and in structs (the name at an offset). */
+static void test_sorted_find(void **state)
+{
+    (void)state;
+    const char *v[] = {"a", "c", "e", "g"};
+    bool found;
+    assert_int_equal(cfd_sorted_find(v, 4, sizeof(*v), 0, "e", &found), 2);
+    assert_true(found);
+    assert_int_equal(cfd_sorted_find(v, 4, sizeof(*v), 0, "a", &found), 0);
+    assert_true(found);
+    assert_int_equal(cfd_sorted_find(v, 4, sizeof(*v), 0, "0", &found), 0);
+    assert_false(found);
+    assert_int_equal(cfd_sorted_find(v, 4, sizeof(*v), 0, "d", &found), 2);
+    assert_false(found);
+    assert_int_equal(cfd_sorted_find(v, 4, sizeof(*v), 0, "z", &found), 4);
+    assert_false(found);
+    assert_int_equal(cfd_sorted_find(v, 0, sizeof(*v), 0, "a", &found), 0);
+    assert_false(found);
+    struct item {
+        int n;
+        const char *name;
+    } items[] = {{1, "k1"}, {2, "k2"}, {3, "k3"}};
+    assert_int_equal(cfd_sorted_find(items, 3, sizeof(*items), offsetof(struct item, name),
+                                     "k3", &found),
+                     2);
+    assert_true(found);
+    assert_int_equal(cfd_sorted_find(items, 3, sizeof(*items), offsetof(struct item, name),
+                                     "k15", &found),
+                     1);
+    assert_false(found);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_char_len), cmocka_unit_test(test_utf8_valid),
         cmocka_unit_test(test_text_escape),   cmocka_unit_test(test_text_copy),
-        cmocka_unit_test(test_text_dup),
+        cmocka_unit_test(test_text_dup),      cmocka_unit_test(test_sorted_find),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
