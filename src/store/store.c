@@ -799,29 +799,37 @@ cfd_err cfd_store_get(cfd_store *st, int32_t part, const char *const *kinds,
                       const char *const *names, size_t n, cfd_blob *out, char *errstr,
                       size_t errstr_size)
 {
-    char(*keys)[512] = cfd_xmalloc(sizeof(*keys) * (n ? n : 1));
-    key_cmds g;
-    key_cmds_init(&g, n);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (cfd_blob){NULL, 0};
+    if (n == 0)
+        return CFD_OK;
+    /* One MGET: the keys share the partition's slot. */
+    char(*keys)[512] = cfd_xmalloc(sizeof(*keys) * n);
+    const char **argv = cfd_xmalloc(sizeof(char *) * (n + 1));
+    argv[0] = "MGET";
     for (size_t i = 0; i < n; i++) {
         key_of(st, part, kinds[i], names[i], keys[i], sizeof(keys[i]));
-        key_cmds_set(&g, i, "GET", keys[i], NULL, NULL, NULL);
-        out[i] = (cfd_blob){NULL, 0};
+        argv[i + 1] = keys[i];
     }
+    redisReply *r = NULL;
     cfd_err err =
-        n ? store_exec(st, part, g.cmds, n, g.replies, "GET", errstr, errstr_size) : CFD_OK;
+        store_exec1(st, part, (int)(n + 1), argv, &r, "MGET", errstr, errstr_size);
+    if (!err && (r->type != REDIS_REPLY_ARRAY || r->elements != n))
+        err = reply_error(st, r, "MGET", errstr, errstr_size);
     for (size_t i = 0; i < n && !err; i++) {
-        redisReply *r = g.replies[i];
-        if (r->type == REDIS_REPLY_STRING) {
-            out[i].data = cfd_xmalloc(r->len ? r->len : 1);
-            memcpy(out[i].data, r->str, r->len);
-            out[i].len = r->len;
-        } else if (r->type != REDIS_REPLY_NIL) {
-            err = reply_error(st, r, "GET", errstr, errstr_size);
+        const redisReply *e = r->element[i];
+        if (e->type == REDIS_REPLY_STRING) {
+            out[i].data = cfd_xmalloc(e->len ? e->len : 1);
+            memcpy(out[i].data, e->str, e->len);
+            out[i].len = e->len;
+        } else if (e->type != REDIS_REPLY_NIL) {
+            err = reply_error(st, (redisReply *)e, "MGET", errstr, errstr_size);
         }
     }
     if (err)
         cfd_blobs_clear(out, n);
-    key_cmds_free(&g, n);
+    freeReplyObject(r);
+    free(argv);
     free(keys);
     return err;
 }

@@ -301,10 +301,16 @@ int b_broker_dropped(h_env *env, int n)
 
 long long b_applied(redisContext *rc, const char *topic, int partitions)
 {
+    /* Pipelined, one round trip: the bench asks often and must cost Redis little of
+     * what it measures. */
     long long sum = 0;
+    for (int p = 0; p < partitions; p++)
+        redisAppendCommand(rc, "HGET cfd:{p%d}:meta off:%s", p, topic);
     for (int p = 0; p < partitions; p++) {
-        redisReply *r = redisCommand(rc, "HGET cfd:{p%d}:meta off:%s", p, topic);
-        if (r && r->type == REDIS_REPLY_STRING)
+        redisReply *r = NULL;
+        if (redisGetReply(rc, (void **)&r) != REDIS_OK)
+            return -1;
+        if (r->type == REDIS_REPLY_STRING)
             sum += strtoll(r->str, NULL, 10) + 1;
         freeReplyObject(r);
     }

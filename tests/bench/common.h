@@ -88,7 +88,7 @@ long long b_redis_info(redisContext *rc, const char *field);
 int b_broker_dropped(h_env *env, int n);
 
 /* @returns the sum over partitions 0..partitions-1 of (the offset of topic the workers
- * applied + 1): how many of its messages are applied. */
+ * applied + 1): how many of its messages are applied; -1 when Redis does not answer. */
 long long b_applied(redisContext *rc, const char *topic, int partitions);
 
 /* Opens a reader of topic from its start, in a group of its own, whose fetches wait

@@ -300,6 +300,69 @@ static void test_load_reads_indexed_park_lists(void **state)
 
 /* Redis restarts between calls: the first call after reports an I/O error, a reconnect
  * brings it back, and the script cache is reloaded on demand. */
+/* A batch's writes of one kind go to Redis as one command each (states, outputs,
+ * timers set, timers dropped), in the order the batch wrote them where it matters: a
+ * timer set then dropped, or dropped then set, and a key written then deleted, or
+ * deleted then written, end as written last; more writes than one command takes are
+ * split. */
+static void test_commit_groups_writes(void **state)
+{
+    fixture *f = *state;
+    char errstr[256];
+    int64_t epoch = 0;
+    redisContext *rc = h_redis_connect(f->env);
+    cfd_txn *tx = cfd_txn_new();
+    assert_int_equal(cfd_store_claim(f->st, 6, "t", &epoch, errstr, sizeof(errstr)),
+                     CFD_OK);
+    enum { N = 2500 }; /* 5 000 arguments of MSET: split */
+    cfd_txn_begin(tx, 6, epoch);
+    cfd_txn_offset(tx, "ev", 1);
+    for (int i = 0; i < N; i++) {
+        char wo[32], out[32];
+        snprintf(wo, sizeof(wo), "WO-%04d", i);
+        snprintf(out, sizeof(out), "out/%04d", i);
+        cfd_txn_put_state(tx, wo, wo, strlen(wo));
+        cfd_txn_outbox(tx, out, "frame", 5);
+        cfd_txn_timer(tx, wo, 1000 + i);
+    }
+    cfd_txn_timer(tx, "WO-0001", 0); /* set, then dropped */
+    cfd_txn_timer(tx, "WO-0002", 0); /* set, dropped, set again */
+    cfd_txn_timer(tx, "WO-0002", 7777);
+    cfd_txn_put(tx, "obj", "O-1", "v1", 2); /* written, then deleted */
+    cfd_txn_del(tx, "obj", "O-1");
+    cfd_txn_del(tx, "obj", "O-2"); /* deleted, then written */
+    cfd_txn_put(tx, "obj", "O-2", "v2", 2);
+    command(rc, "CONFIG RESETSTAT");
+    assert_int_equal(cfd_store_commit(f->st, tx, errstr, sizeof(errstr)), CFD_OK);
+    long long msets = calls_of(rc, "mset"), zadds = calls_of(rc, "zadd");
+    assert_true(msets >= 2 && msets <= 4); /* split at the bound, and around the DELs */
+    assert_true(zadds >= 2 && zadds <= 4);
+    assert_true(calls_of(rc, "hset") <= 5); /* the offsets and the outputs */
+
+    redisReply *r = redisCommand(rc, "ZCARD cfd:{p6}:timers");
+    assert_int_equal(r->integer, N - 1);
+    freeReplyObject(r);
+    r = redisCommand(rc, "ZSCORE cfd:{p6}:timers WO-0002");
+    assert_string_equal(r->str, "7777");
+    freeReplyObject(r);
+    r = redisCommand(rc, "ZSCORE cfd:{p6}:timers WO-2499");
+    assert_string_equal(r->str, "3499");
+    freeReplyObject(r);
+    r = redisCommand(rc, "HLEN cfd:{p6}:outbox");
+    assert_int_equal(r->integer, N);
+    freeReplyObject(r);
+    r = redisCommand(rc, "EXISTS cfd:{p6}:obj:O-1");
+    assert_int_equal(r->integer, 0);
+    freeReplyObject(r);
+    r = redisCommand(rc, "GET cfd:{p6}:obj:O-2");
+    assert_string_equal(r->str, "v2");
+    freeReplyObject(r);
+    const char *orders[] = {"WO-0000", "WO-2499"}, *want[] = {"WO-0000", "WO-2499"};
+    load_check(f, 6, orders, 2, want, (const size_t[]){0, 0});
+    cfd_txn_destroy(tx);
+    redisFree(rc);
+}
+
 static void test_reconnect(void **state)
 {
     fixture *f = *state;
@@ -481,6 +544,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_park, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_reads_indexed_park_lists, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_commit_groups_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commits_sent_ahead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commits_ahead_lost_connection, setup,
