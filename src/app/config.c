@@ -129,9 +129,9 @@ static const cfd_option options[] = {
      .desc = "Most messages one poll takes; each partition's share of them is applied "
              "in one Redis round trip. A poll takes what is there, so at a steady load "
              "batches stay small; under a backlog or an alarm storm spread over many "
-             "partitions, larger polls mean larger batches per partition (a 1 000 000 "
-             "alarm storm over 128 partitions: 23 to 28 s at 5000, 66 s at 500). Due SLA "
-             "timers still run between a poll's batches."},
+             "partitions, larger polls mean larger batches per partition, so fewer "
+             "Redis round trips per message (the README's benchmarks run with the "
+             "default). Due SLA timers still run between a poll's batches."},
     {.name = "worker.deadletter_max_original",
      .type = OPT_INT,
      .def = "65536",
