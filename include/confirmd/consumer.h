@@ -84,7 +84,7 @@ void cfd_consumer_destroy(cfd_consumer *c);
 
 /* Polls up to timeout_ms for messages (then takes what is ready, up to max_messages),
  * serves rebalances, hands each partition's messages to cbs->batch, and commits what
- * was marked done since the last poll.
+ * was marked done, at most once a second.
  * @returns CFD_OK, or the first batch result that is not. */
 cfd_err cfd_consumer_poll(cfd_consumer *c, int timeout_ms);
 
@@ -105,8 +105,8 @@ int cfd_consumer_seek(cfd_consumer *c, const char *topic, int32_t part, int64_t 
 int cfd_consumer_committed(cfd_consumer *c, cfd_topic_part *parts, size_t n, char *errstr,
                            size_t errstr_size);
 /* Marks every message of topics[topic_index]/part up to offset as done (applied and
- * its outputs delivered): committed at the next poll, or at once when the partition
- * is revoked. Marks of partitions not held are ignored. */
+ * its outputs delivered): committed by a poll within a second, or at once when the
+ * partition is revoked. Marks of partitions not held are ignored. */
 void cfd_consumer_done(cfd_consumer *c, size_t topic_index, int32_t part, int64_t offset);
 /* Leaves the group (revoking what it holds). */
 void cfd_consumer_close(cfd_consumer *c);

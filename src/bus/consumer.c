@@ -15,6 +15,13 @@
 #include "confirmd/clock.h"
 #include "confirmd/log.h"
 
+/* Kafka's committed offsets of held partitions are written at most this often: they
+ * are a hint (Redis holds where each partition resumes), and a commit per poll, a few
+ * milliseconds apart at a steady load, queued up at Apache Kafka's group coordinator
+ * until the heartbeats behind them on its connection timed the session out.
+ * Revocations commit at once. */
+#define COMMIT_EVERY_MS 1000
+
 /* The highest offset of one topic's partition that may be committed. */
 typedef struct mark {
     int64_t offset; /* -1: none */
@@ -35,6 +42,7 @@ struct cfd_consumer {
     bool *done;                /* msgs[i] handed over already */
     mark *marks;               /* [partition * n_topics + topic index] */
     size_t n_marks;
+    int64_t committed_mono; /* when held marks were last committed */
 };
 
 static size_t topic_index(const cfd_consumer *c, const char *topic)
@@ -286,7 +294,11 @@ cfd_err cfd_consumer_poll(cfd_consumer *c, int timeout_ms)
     cfd_err err = dispatch(c, n);
     for (size_t i = 0; i < n; i++)
         rd_kafka_message_destroy(c->msgs[i]);
-    commit_marks(c, false);
+    int64_t now = cfd_monotonic_ms();
+    if (now - c->committed_mono >= COMMIT_EVERY_MS) {
+        commit_marks(c, false);
+        c->committed_mono = now;
+    }
     return err;
 }
 
