@@ -2,6 +2,7 @@
  * Protobuf <-> domain for inventory records, alarms and alarm state; see
  * include/confirmd/alarm_codec.h.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,8 +146,11 @@ void cfd_codec_alarm_state_encode(const cfd_alarm_state *st, uint8_t **buf, size
     pb.last_needs_observation = st->last_needs_observation;
     pb.last_watched_from_ms = st->last_watched_from_ms;
     pb.opened_on = st->opened_on ? st->opened_on : "";
-    Confirmd__V1__ForwardedAlarm *fw = cfd_xcalloc(st->n_forwarded + 1, sizeof(*fw));
-    Confirmd__V1__ForwardedAlarm **fwp = cfd_xcalloc(st->n_forwarded + 1, sizeof(*fwp));
+    Confirmd__V1__ForwardedAlarm *fw = NULL, **fwp = NULL;
+    if (st->n_forwarded) { /* most states have none: nothing to allocate */
+        fw = cfd_xcalloc(st->n_forwarded, sizeof(*fw));
+        fwp = cfd_xcalloc(st->n_forwarded, sizeof(*fwp));
+    }
     for (size_t i = 0; i < st->n_forwarded; i++) {
         confirmd__v1__forwarded_alarm__init(&fw[i]);
         fw[i].alarm_id = st->forwarded[i].alarm_id;
@@ -161,24 +165,23 @@ void cfd_codec_alarm_state_encode(const cfd_alarm_state *st, uint8_t **buf, size
     free(fw);
 }
 
-static int cmp_forwarded(const void *x, const void *y)
-{
-    return strcmp(((const cfd_forwarded *)x)->alarm_id,
-                  ((const cfd_forwarded *)y)->alarm_id);
-}
+/* Elements whose first member is their name (a char *): a string, a cfd_forwarded. */
+_Static_assert(offsetof(cfd_forwarded, alarm_id) == 0,
+               "cfd_forwarded starts with its name");
 
-static int cmp_str(const void *x, const void *y)
+static int cmp_name(const void *x, const void *y)
 {
     return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-/* The state keeps its id lists sorted (the rules search them); one stored otherwise
- * (not by confirmd) is sorted here. */
-static void sort_ids(char **v, size_t n)
+/* The state keeps its lists sorted by name (the rules search them); one stored
+ * otherwise (not by confirmd) is sorted here. v: n elements of size bytes, each
+ * starting with its name. */
+static void sort_by_name(void *v, size_t n, size_t size)
 {
     for (size_t i = 1; i < n; i++) {
-        if (strcmp(v[i - 1], v[i]) > 0) {
-            qsort(v, n, sizeof(*v), cmp_str);
+        if (cmp_name((char *)v + (i - 1) * size, (char *)v + i * size) > 0) {
+            qsort(v, n, size, cmp_name);
             return;
         }
     }
@@ -197,8 +200,8 @@ cfd_err cfd_codec_alarm_state_decode(const void *buf, size_t len, cfd_alarm_stat
     st->opened_at_ms = pb->opened_at_ms;
     st->alarm_ids = codec_dupv(pb->alarm_ids, pb->n_alarm_ids, &st->n_alarm_ids);
     st->cleared_ids = codec_dupv(pb->cleared_ids, pb->n_cleared_ids, &st->n_cleared_ids);
-    sort_ids(st->alarm_ids, st->n_alarm_ids);
-    sort_ids(st->cleared_ids, st->n_cleared_ids);
+    sort_by_name(st->alarm_ids, st->n_alarm_ids, sizeof(*st->alarm_ids));
+    sort_by_name(st->cleared_ids, st->n_cleared_ids, sizeof(*st->cleared_ids));
     st->repeats = pb->repeats;
     st->last_work_order = codec_dup(pb->last_work_order);
     st->last_closed_at_ms = pb->last_closed_at_ms;
@@ -213,7 +216,7 @@ cfd_err cfd_codec_alarm_state_decode(const void *buf, size_t len, cfd_alarm_stat
                                                (cfd_alarm_severity)f->severity, f->at_ms};
         }
         st->n_forwarded = pb->n_forwarded;
-        qsort(st->forwarded, st->n_forwarded, sizeof(*st->forwarded), cmp_forwarded);
+        sort_by_name(st->forwarded, st->n_forwarded, sizeof(*st->forwarded));
     }
     confirmd__v1__alarm_state__free_unpacked(pb, NULL);
     *out = st;

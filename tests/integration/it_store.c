@@ -70,6 +70,16 @@ static void on_entry(const char *id, const void *frame, size_t len, void *ctx)
     snprintf(s->ids[s->n++], sizeof(s->ids[0]), "%s", id);
 }
 
+/* Claims part for owner "t". @returns the epoch. */
+static int64_t claim(fixture *f, int32_t part)
+{
+    char errstr[256];
+    int64_t epoch = 0;
+    assert_int_equal(cfd_store_claim(f->st, part, "t", &epoch, errstr, sizeof(errstr)),
+                     CFD_OK);
+    return epoch;
+}
+
 /* Loads n (at most 4) orders of part and checks each one's state (want_states[i],
  * NULL: none) and how many frames it has parked. */
 static void load_check(fixture *f, int32_t part, const char *const *orders, size_t n,
@@ -193,11 +203,9 @@ static void test_park(void **state)
 {
     fixture *f = *state;
     char errstr[256], topic[64];
-    int64_t epoch = 0;
+    int64_t epoch = claim(f, 1);
     cfd_txn *tx = cfd_txn_new();
     size_t flen;
-    assert_int_equal(cfd_store_claim(f->st, 1, "t", &epoch, errstr, sizeof(errstr)),
-                     CFD_OK);
     cfd_txn_begin(tx, 1, epoch);
     for (int i = 0; i < 2; i++) {
         cfd_parked_ref ref = {.topic = "confirmd.events",
@@ -268,11 +276,9 @@ static void test_load_reads_indexed_park_lists(void **state)
 {
     fixture *f = *state;
     char errstr[256];
-    int64_t epoch = 0;
+    int64_t epoch = claim(f, 4);
     redisContext *rc = h_redis_connect(f->env);
     cfd_txn *tx = cfd_txn_new();
-    assert_int_equal(cfd_store_claim(f->st, 4, "t", &epoch, errstr, sizeof(errstr)),
-                     CFD_OK);
     cfd_txn_begin(tx, 4, epoch);
     cfd_txn_offset(tx, "ev", 1);
     cfd_txn_put_state(tx, "WO-S", "state", 5);
@@ -298,8 +304,6 @@ static void test_load_reads_indexed_park_lists(void **state)
     redisFree(rc);
 }
 
-/* Redis restarts between calls: the first call after reports an I/O error, a reconnect
- * brings it back, and the script cache is reloaded on demand. */
 /* A batch's writes of one kind go to Redis as one command each (states, outputs,
  * timers set, timers dropped), in the order the batch wrote them where it matters: a
  * timer set then dropped, or dropped then set, and a key written then deleted, or
@@ -309,11 +313,9 @@ static void test_commit_groups_writes(void **state)
 {
     fixture *f = *state;
     char errstr[256];
-    int64_t epoch = 0;
+    int64_t epoch = claim(f, 6);
     redisContext *rc = h_redis_connect(f->env);
     cfd_txn *tx = cfd_txn_new();
-    assert_int_equal(cfd_store_claim(f->st, 6, "t", &epoch, errstr, sizeof(errstr)),
-                     CFD_OK);
     enum { N = 2500 }; /* 5 000 arguments of MSET: split */
     cfd_txn_begin(tx, 6, epoch);
     cfd_txn_offset(tx, "ev", 1);
@@ -363,6 +365,8 @@ static void test_commit_groups_writes(void **state)
     redisFree(rc);
 }
 
+/* Redis restarts between calls: the first call after reports an I/O error, a reconnect
+ * brings it back, and the script cache is reloaded on demand. */
 static void test_reconnect(void **state)
 {
     fixture *f = *state;
@@ -439,12 +443,10 @@ static void test_commits_ahead_lost_connection(void **state)
 {
     fixture *f = *state;
     char errstr[256];
-    int64_t epoch = 0, off = -1;
+    int64_t epoch = claim(f, 20), off = -1;
     cfd_txn *first = cfd_txn_new(), *second = cfd_txn_new();
     redisContext *rc = h_redis_connect(f->env);
     assert_non_null(rc);
-    assert_int_equal(cfd_store_claim(f->st, 20, "t", &epoch, errstr, sizeof(errstr)),
-                     CFD_OK);
     ahead_batch(first, 20, epoch, 1, "v1");
     cfd_store_commit_send(f->st, first);
     assert_int_equal(cfd_store_commit_wait(f->st, first, errstr, sizeof(errstr)), CFD_OK);

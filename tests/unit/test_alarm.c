@@ -570,6 +570,10 @@ static void test_state_unsorted_ids(void **state)
     for (int i = 0; i < 4; i++)
         st->alarm_ids[i] = strdup(ids[i]);
     st->n_alarm_ids = 4;
+    st->forwarded = calloc(2, sizeof(cfd_forwarded));
+    st->forwarded[0] = (cfd_forwarded){strdup("f9"), MAJ, T0};
+    st->forwarded[1] = (cfd_forwarded){strdup("f1"), CRIT, T0 + 1};
+    st->n_forwarded = 2;
     cfd_codec_alarm_state_encode(st, &buf, &len);
     assert_int_equal(cfd_codec_alarm_state_decode(buf, len, &back, errstr, sizeof(errstr)),
                      CFD_OK);
@@ -583,6 +587,9 @@ static void test_state_unsorted_ids(void **state)
     }
     assert_string_equal(back->alarm_ids[0], "a");
     assert_string_equal(back->alarm_ids[3], "z");
+    assert_string_equal(back->forwarded[0].alarm_id, "f1");
+    assert_int_equal(back->forwarded[0].severity, CRIT);
+    assert_string_equal(back->forwarded[1].alarm_id, "f9");
     cfd_alarm_state_destroy(st);
     cfd_alarm_state_destroy(back);
 }

@@ -164,19 +164,19 @@ static void test_sorted_find(void **state)
 {
     (void)state;
     const char *v[] = {"a", "c", "e", "g"};
+    const struct {
+        const char *key;
+        size_t n, at;
+        bool found;
+    } cases[] = {{"e", 4, 2, true},  {"a", 4, 0, true},  {"0", 4, 0, false},
+                 {"d", 4, 2, false}, {"z", 4, 4, false}, {"a", 0, 0, false}};
     bool found;
-    assert_int_equal(cfd_sorted_find(v, 4, sizeof(*v), 0, "e", &found), 2);
-    assert_true(found);
-    assert_int_equal(cfd_sorted_find(v, 4, sizeof(*v), 0, "a", &found), 0);
-    assert_true(found);
-    assert_int_equal(cfd_sorted_find(v, 4, sizeof(*v), 0, "0", &found), 0);
-    assert_false(found);
-    assert_int_equal(cfd_sorted_find(v, 4, sizeof(*v), 0, "d", &found), 2);
-    assert_false(found);
-    assert_int_equal(cfd_sorted_find(v, 4, sizeof(*v), 0, "z", &found), 4);
-    assert_false(found);
-    assert_int_equal(cfd_sorted_find(v, 0, sizeof(*v), 0, "a", &found), 0);
-    assert_false(found);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(
+            cfd_sorted_find(v, cases[i].n, sizeof(*v), 0, cases[i].key, &found),
+            cases[i].at);
+        assert_int_equal(found, cases[i].found);
+    }
     struct item {
         int n;
         const char *name;
