@@ -88,9 +88,24 @@ node_running() { # DIR I
     [ -s "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null
 }
 
+# Waits until PID leads a session of its own (its setsid is done), or is gone. Until
+# then it is in this script's process group, and whoever started the script may kill
+# that group once the script has exited (a test harness does, to leave nothing behind):
+# a node started again by `start-node`, which returns at once, was killed that way
+# before it had logged a line.
+own_session() { # PID
+    local f
+    for _ in $(seq 500); do
+        read -r -a f <"/proc/$1/stat" 2>/dev/null || return 0
+        [ "${f[5]}" = "$1" ] && return 0
+        sleep 0.01
+    done
+    die "pid $1 did not leave the script's session within 5 s"
+}
+
 # Starts node I of DIR in the background and records its pid.
 launch() { # DIR I
-    local dir=$1 i=$2 nd=$1/node-$2 cp heap
+    local dir=$1 i=$2 nd=$1/node-$2 cp heap java
     cp=$(classpath)
     heap=${CFD_KAFKA_HEAP:-384m}
     # setsid: its own session, so a test's process-group kill does not reach it and
@@ -98,13 +113,16 @@ launch() { # DIR I
     setsid "$(java_bin)" -Xms64m -Xmx"$heap" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
         -Djava.awt.headless=true -Dlog4j2.configurationFile="$tools/log4j2.properties" \
         -cp "$cp" kafka.Kafka "$nd/server.properties" >>"$nd/kafka.log" 2>&1 </dev/null &
-    echo $! >"$nd/pid"
+    java=$!
+    echo "$java" >"$nd/pid"
+    own_session "$java"
     if [ -s "$dir/watch" ]; then
-        local watched java=$!
+        local watched
         watched=$(cat "$dir/watch")
         setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do
             sleep 1; done; kill -KILL "$2" 2>/dev/null' watchdog "$watched" "$java" \
             </dev/null >/dev/null 2>&1 &
+        own_session $!
     fi
 }
 

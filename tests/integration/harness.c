@@ -1802,6 +1802,74 @@ bool h_broker_in_sync(h_env *env, int n)
     return ok;
 }
 
+bool h_broker_node_serving(h_env *env, int id)
+{
+    char addr[64], errstr[256];
+    const char *p = env->bootstrap;
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_conf_t *conf;
+    rd_kafka_t *rk;
+    bool ok;
+
+    for (int k = 1; k < id && p; k++)
+        if ((p = strchr(p, ',')))
+            p++;
+    if (!p || !*p)
+        return false;
+    snprintf(addr, sizeof(addr), "%.*s", (int)strcspn(p, ","), p);
+    conf = rd_kafka_conf_new();
+    if (conf_set(conf, "bootstrap.servers", addr) || conf_set(conf, "log_level", "0") ||
+        !(rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr)))) {
+        rd_kafka_conf_destroy(conf);
+        return false;
+    }
+    /* Only addr is known yet: the answer is that node's own. */
+    ok = rd_kafka_metadata(rk, 0, NULL, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+         md->orig_broker_id == id;
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_destroy(rk);
+    return ok;
+}
+
+void h_broker_explain(h_env *env)
+{
+    rd_kafka_t *rk;
+    const struct rd_kafka_metadata *md = NULL;
+    char cmd[2 * H_PATH_MAX];
+
+    if (!env->kafka)
+        return;
+    /* The script's own status, then each node's last errors (its log is Kafka's). */
+    snprintf(cmd, sizeof(cmd),
+             "'%s/scripts/kafka.sh' status '%s' >&2; for d in '%s'/node-*; do "
+             "echo \"--- $d: last errors ---\" >&2; "
+             "grep -E ' (ERROR|FATAL) ' \"$d/kafka.log\" | tail -n 8 | cut -c1-400 >&2; "
+             "done",
+             CFD_SOURCE_DIR, env->kafka_dir, env->kafka_dir);
+    if (system(cmd) != 0)
+        h_log("broker status: the script failed");
+    if (!(rk = producer_get(env)) ||
+        rd_kafka_metadata(rk, 1, NULL, &md, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        h_log("broker status: no metadata within 5 s");
+        return;
+    }
+    fprintf(stderr, "metadata: %d brokers listed\n", md->broker_cnt);
+    for (int t = 0; t < md->topic_cnt; t++) {
+        const struct rd_kafka_metadata_topic *mt = &md->topics[t];
+        if (mt->err)
+            fprintf(stderr, "  %s: %s\n", mt->topic, rd_kafka_err2str(mt->err));
+        for (int p = 0; p < mt->partition_cnt; p++) {
+            const struct rd_kafka_metadata_partition *mp = &mt->partitions[p];
+            if (mp->err || mp->leader < 0 || mp->isr_cnt != mp->replica_cnt)
+                fprintf(stderr, "  %s [%d]: leader %d, %d of %d replicas in sync%s%s\n",
+                        mt->topic, mp->id, mp->leader, mp->isr_cnt, mp->replica_cnt,
+                        mp->err ? ", " : "", mp->err ? rd_kafka_err2str(mp->err) : "");
+        }
+    }
+    rd_kafka_metadata_destroy(md);
+}
+
 /* Enqueues one message with opaque as its delivery state; retries for 10 s while
  * the local queue is full. @returns 0 or -1. */
 static int enqueue(rd_kafka_t *rk, const char *topic, const h_out_msg *msg, void *opaque)

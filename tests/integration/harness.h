@@ -215,6 +215,16 @@ int h_broker_node_up(h_env *env, int id);
  * when the metadata does not come within 2 s. */
 bool h_broker_in_sync(h_env *env, int n);
 
+/* @returns true when broker id (1..n, the id-th address of the bootstrap list) answers
+ * a metadata request as that broker within 2 s. */
+bool h_broker_node_serving(h_env *env, int id);
+
+/* Prints to stderr what a failed test on Apache Kafka needs to tell its cause: each
+ * node's process (running or down) and the last ERROR and FATAL lines of its log, and
+ * every partition without a leader or with a replica out of sync. Does nothing on the
+ * embedded broker. */
+void h_broker_explain(h_env *env);
+
 /* @returns the bootstrap servers string, or NULL when no broker runs. */
 const char *h_bootstrap(const h_env *env);
 

@@ -504,6 +504,27 @@ static bool strike(chaos *c, int *pending, bool gently)
     return true;
 }
 
+/* What a stuck chaos phase needs to tell its cause: each worker's partitions and, when
+ * gdb is at hand, where its main thread is; then the broker's state. */
+static void stuck_explain(chaos *c)
+{
+    for (int i = 0; i < c->n_pool; i++) {
+        const member *m = &c->pool[i];
+        char cmd[256];
+        fprintf(stderr, "chaos: worker %d (pid %d)%s owns %d partition(s); its stacks:\n",
+                m->idx, (int)m->pid, m->leaving ? ", leaving," : "",
+                owned_partitions(c, m->idx));
+        snprintf(cmd, sizeof(cmd),
+                 "command -v gdb >/dev/null && timeout 60 gdb -p %d -batch -nx "
+                 "-ex 'thread apply 1 bt 24' 2>/dev/null | grep -E '^(Thread|#)' | "
+                 "cut -c1-200 >&2",
+                 (int)m->pid);
+        if (system(cmd) != 0)
+            fprintf(stderr, "  (no stacks)\n");
+    }
+    h_broker_explain(c->env);
+}
+
 static void restart_pending(chaos *c, int *pending)
 {
     for (; *pending > 0; (*pending)--) {
@@ -709,6 +730,7 @@ static int wait_drained(chaos *c, const int64_t *ends, int timeout_ms)
             return 0;
         if (h_now_ms() >= deadline) {
             fprintf(stderr, "chaos: not drained after %d ms:%s\n", timeout_ms, state);
+            h_broker_explain(c->env);
             return -1;
         }
         pause_ms(250);
@@ -724,6 +746,7 @@ typedef struct idrec {
 typedef struct idlist {
     idrec *v;
     int n, cap;
+    int per_part[OUT_PARTS_MAX]; /* messages read from each partition */
 } idlist;
 
 static int idlist_cb(const h_msg *m, void *opaque)
@@ -735,6 +758,8 @@ static int idlist_cb(const h_msg *m, void *opaque)
         assert_non_null(l->v);
     }
     l->v[l->n++] = (idrec){strdup(m->id ? m->id : ""), fnv(m->value, m->value_len)};
+    if (m->partition >= 0 && m->partition < OUT_PARTS_MAX)
+        l->per_part[m->partition]++;
     return 0;
 }
 
@@ -760,8 +785,12 @@ static void read_topic(h_env *env, const char *topic, idlist *l)
     h_consume_until(cons, (int)total, 60000, idlist_cb, l);
     h_consume_close(cons);
     if (l->n != total) {
-        fprintf(stderr, "chaos: read %d of %" PRId64 " messages of %s\n", l->n, total,
-                topic);
+        fprintf(stderr, "chaos: read %d of %" PRId64 " messages of %s in 60 s:", l->n,
+                total, topic);
+        for (int p = 0; p < nparts; p++)
+            fprintf(stderr, " [%d] %d/%" PRId64, p, l->per_part[p], ends[p]);
+        fputc('\n', stderr);
+        h_broker_explain(env);
         fail();
     }
     qsort(l->v, (size_t)l->n, sizeof(idrec), idrec_cmp);
@@ -1107,8 +1136,9 @@ static void test_chaos(void **state)
         if (now - t0 > 3 * phase_ms + 60000) {
             fprintf(stderr,
                     "chaos: the chaos phase is stuck: %d of %d kills, %d waves of "
-                    "%d, %d workers, %d to restart\n",
-                    c.kills, n_kills, waves_sent, n_waves, c.n_pool, pending);
+                    "%d, %d workers, %d to restart; node down %d\n",
+                    c.kills, n_kills, waves_sent, n_waves, c.n_pool, pending, c.node_down);
+            stuck_explain(&c);
             fail();
         }
         supervise(&c, true);

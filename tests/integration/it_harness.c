@@ -215,8 +215,46 @@ static void test_worker_lifecycle(void **state)
     assert_int_equal(access(h_worker_log_path(env, 0), R_OK), 0);
 }
 
+/* Nodes taken down and brought back come back, every time: on Apache Kafka each node
+ * of three killed (or stopped) and started again answers as itself, and the cluster
+ * lists three brokers with every replica in sync, within a minute. (kafka.sh start-node returned while the node's JVM
+ * was still in the script's process group, which the harness kills once the script
+ * has exited: about one restart in ten never came up, and the chaos test stalled.) */
+static void test_broker_node_restart(void **state)
+{
+    h_env *env = *state;
+    const int rounds = h_broker_is_kafka() ? 6 : 3;
+
+    assert_int_equal(h_broker_start_n(env, 3, NULL), 0);
+    for (int r = 0; r < rounds; r++) {
+        int id = 1 + r % 3;
+        int64_t t0 = h_now_ms();
+        assert_int_equal(h_broker_node_down(env, id, r % 2 == 0), 0);
+        assert_int_equal(h_broker_node_up(env, id), 0);
+        /* (A node killed a moment ago is still listed, and in every ISR, for seconds:
+         * it must answer itself.) */
+        while (!h_broker_node_serving(env, id) || !h_broker_in_sync(env, 3)) {
+            if (h_now_ms() - t0 > 60000) {
+                fprintf(stderr, "node %d did not come back within 60 s\n", id);
+                h_broker_explain(env);
+                fail();
+            }
+            usleep(200000);
+        }
+        printf("node %d %s and back in sync in %lld ms\n", id,
+               r % 2 == 0 ? "killed" : "stopped", (long long)(h_now_ms() - t0));
+    }
+    assert_int_equal(h_produce(env, "confirmd.events", "k", "v", 1), 0);
+}
+
 int main(void)
 {
+    /* On Apache Kafka (kafka.it_harness) only what does not need the mock's control. */
+    const struct CMUnitTest kafka_tests[] = {
+        cmocka_unit_test_setup_teardown(test_broker_node_restart, env_setup, env_teardown),
+    };
+    if (h_broker_is_kafka())
+        return cmocka_run_group_tests(kafka_tests, NULL, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_redis_set_get, env_setup, env_teardown),
         cmocka_unit_test_setup_teardown(test_broker_roundtrip, env_setup, env_teardown),
@@ -224,6 +262,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_redis_restart_keeps_aof, env_setup,
                                         env_teardown),
         cmocka_unit_test_setup_teardown(test_worker_lifecycle, env_setup, env_teardown),
+        cmocka_unit_test_setup_teardown(test_broker_node_restart, env_setup, env_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
