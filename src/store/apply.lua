@@ -9,91 +9,103 @@
 --   U <key#> <wo>                  drop an order's parked events (it opened)
 --   T <wo> <due>                   the order's next SLA instant (0: none)
 --   Z <key#> <member> <due>        a member's next instant in another zset (0: none)
-if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then
-  return redis.error_reply('FENCED partition owned by epoch ' ..
-    tostring(redis.call('HGET', KEYS[1], 'epoch')))
+-- KEYS, ARGV and redis.call are globals: read once into locals, as every other name
+-- the loop uses, since a global is a table lookup at each use.
+local K, A, call, tonumber, unpack = KEYS, ARGV, redis.call, tonumber, unpack
+local epoch = call('HGET', K[1], 'epoch')
+if epoch ~= A[1] then
+  return redis.error_reply('FENCED partition owned by epoch ' .. tostring(epoch))
 end
-local n = tonumber(ARGV[2])
+local n = tonumber(A[2])
 local i = 3
 -- A batch whose offsets are already applied was committed before (the reply was
 -- lost): skip it whole so a retry never applies anything twice.
-local fields, pairs_ = {}, {}
-for k = 0, n - 1 do
-  fields[k + 1] = 'off:' .. ARGV[i + 2 * k]
-  pairs_[2 * k + 1] = fields[k + 1]
-  pairs_[2 * k + 2] = ARGV[i + 2 * k + 1]
-end
 if n > 0 then
-  local cur = redis.call('HMGET', KEYS[1], unpack(fields))
+  local fields, pairs_ = {}, {}
   for k = 0, n - 1 do
-    if cur[k + 1] and tonumber(cur[k + 1]) >= tonumber(ARGV[i + 2 * k + 1]) then
+    local f = 'off:' .. A[i + 2 * k]
+    fields[k + 1] = f
+    pairs_[2 * k + 1] = f
+    pairs_[2 * k + 2] = A[i + 2 * k + 1]
+  end
+  local cur = call('HMGET', K[1], unpack(fields))
+  for k = 0, n - 1 do
+    if cur[k + 1] and tonumber(cur[k + 1]) >= tonumber(A[i + 2 * k + 1]) then
       return 'APPLIED'
     end
   end
-  redis.call('HSET', KEYS[1], unpack(pairs_))
+  call('HSET', K[1], unpack(pairs_))
 end
 i = i + 2 * n
 -- Writes of one kind (states, outputs, timers set, timers dropped) go to Redis as one
 -- command each: they touch disjoint keys, so they commute, except a timer set and
 -- dropped in one batch, whose earlier command is sent first; any other op first sends
 -- what is held, so the order of the rest is kept. A batch's commands are what it costs
--- Redis, far more than their arguments.
+-- Redis, far more than their arguments. Each buffer holds its first n entries (what is
+-- beyond them is stale, never sent).
 local sets, outs, timers, untimers = {}, {}, {}, {}
-local held = {} -- timer member -> the buffer holding it
-local function clear(t) -- in place: callers hold references to the buffers
-  for k = #t, 1, -1 do t[k] = nil end
-end
+local ns, no, nt, nu = 0, 0, 0, 0
+local held = {} -- timer member -> 1: held to be set, 2: to be dropped
+local outbox, zset = K[2], K[4]
 local function flush()
-  if #sets > 0 then redis.call('MSET', unpack(sets)); clear(sets) end
-  if #outs > 0 then redis.call('HSET', KEYS[2], unpack(outs)); clear(outs) end
-  if #timers > 0 then redis.call('ZADD', KEYS[4], unpack(timers)); clear(timers) end
-  if #untimers > 0 then redis.call('ZREM', KEYS[4], unpack(untimers)); clear(untimers) end
+  if ns > 0 then call('MSET', unpack(sets, 1, ns)); ns = 0 end
+  if no > 0 then call('HSET', outbox, unpack(outs, 1, no)); no = 0 end
+  if nt > 0 then call('ZADD', zset, unpack(timers, 1, nt)); nt = 0 end
+  if nu > 0 then call('ZREM', zset, unpack(untimers, 1, nu)); nu = 0 end
   held = {}
 end
-local function hold(t, a, b)
-  t[#t + 1] = a
-  if b then t[#t + 1] = b end
-  if #t >= 4000 then flush() end -- unpack() is bounded by Lua's C stack
-end
-local function hold_timer(t, wo, due)
-  if held[wo] and held[wo] ~= t then flush() end
-  held[wo] = t
-  if due then hold(t, due, wo) else hold(t, wo) end
-end
-while i <= #ARGV do
-  local op = ARGV[i]
+-- unpack() is bounded by Lua's C stack: a buffer is sent at 4000 arguments.
+local nargs = #A
+while i <= nargs do
+  local op = A[i]
   if op == 'S' then
-    hold(sets, KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2])
+    sets[ns + 1] = K[tonumber(A[i + 1])]
+    sets[ns + 2] = A[i + 2]
+    ns = ns + 2
+    if ns >= 4000 then flush() end
     i = i + 3
   elseif op == 'O' then
-    hold(outs, ARGV[i + 1], ARGV[i + 2])
+    outs[no + 1] = A[i + 1]
+    outs[no + 2] = A[i + 2]
+    no = no + 2
+    if no >= 4000 then flush() end
     i = i + 3
   elseif op == 'T' then
-    if ARGV[i + 2] == '0' then
-      hold_timer(untimers, ARGV[i + 1], nil)
+    local wo, due = A[i + 1], A[i + 2]
+    if due == '0' then
+      if held[wo] == 1 then flush() end
+      held[wo] = 2
+      nu = nu + 1
+      untimers[nu] = wo
+      if nu >= 4000 then flush() end
     else
-      hold_timer(timers, ARGV[i + 1], ARGV[i + 2])
+      if held[wo] == 2 then flush() end
+      held[wo] = 1
+      timers[nt + 1] = due
+      timers[nt + 2] = wo
+      nt = nt + 2
+      if nt >= 4000 then flush() end
     end
     i = i + 3
   else
     flush()
     if op == 'D' then
-      redis.call('DEL', KEYS[tonumber(ARGV[i + 1])])
+      call('DEL', K[tonumber(A[i + 1])])
       i = i + 2
     elseif op == 'P' then
-      redis.call('RPUSH', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2])
-      redis.call('ZADD', KEYS[3], 'NX', ARGV[i + 3], ARGV[i + 4])
+      call('RPUSH', K[tonumber(A[i + 1])], A[i + 2])
+      call('ZADD', K[3], 'NX', A[i + 3], A[i + 4])
       i = i + 5
     elseif op == 'U' then
-      redis.call('DEL', KEYS[tonumber(ARGV[i + 1])])
-      redis.call('ZREM', KEYS[3], ARGV[i + 2])
+      call('DEL', K[tonumber(A[i + 1])])
+      call('ZREM', K[3], A[i + 2])
       i = i + 3
     elseif op == 'Z' then
-      local z = KEYS[tonumber(ARGV[i + 1])]
-      if ARGV[i + 3] == '0' then
-        redis.call('ZREM', z, ARGV[i + 2])
+      local z = K[tonumber(A[i + 1])]
+      if A[i + 3] == '0' then
+        call('ZREM', z, A[i + 2])
       else
-        redis.call('ZADD', z, ARGV[i + 3], ARGV[i + 2])
+        call('ZADD', z, A[i + 3], A[i + 2])
       end
       i = i + 4
     else
