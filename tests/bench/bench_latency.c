@@ -195,8 +195,7 @@ int main(int argc, char **argv)
     }
     int64_t wcpu = b_cpu_us(w) - wcpu0, rcpu = b_cpu_us(redis_pid) - rcpu0;
     /* Redis rewrites its AOF (a fork, and the dataset written out) whenever the file
-     * has grown by 64 MB since the last: every few seconds at this load. Said with the
-     * figures, as a cost they share. */
+     * has grown by 64 MB since the last: every few seconds at this load. */
     int64_t aofrw = b_redis_info(rc, "aof_rewrites") - aofrw0;
     long end_kb = b_status_kb(w, "VmRSS");
     size_t n_measured = n_msgs - n_warm; /* what the CPU figures are per */
