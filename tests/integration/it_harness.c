@@ -216,10 +216,11 @@ static void test_worker_lifecycle(void **state)
 }
 
 /* Nodes taken down and brought back come back, every time: on Apache Kafka each node
- * of three killed (or stopped) and started again answers as itself, and the cluster
- * lists three brokers with every replica in sync, within a minute. (kafka.sh start-node returned while the node's JVM
- * was still in the script's process group, which the harness kills once the script
- * has exited: about one restart in ten never came up, and the chaos test stalled.) */
+ * of three, killed (or stopped) and started again, answers as itself, and the cluster
+ * lists three brokers with every replica in sync, within a minute. (kafka.sh
+ * start-node returned while the node's JVM was still in the script's process group,
+ * which the harness kills once the script has exited: 3 of about 80 restarts never
+ * came up, and the chaos test stalled.) */
 static void test_broker_node_restart(void **state)
 {
     h_env *env = *state;
