@@ -1782,6 +1782,12 @@ static rd_kafka_t *producer_get(h_env *env)
     return env->producer;
 }
 
+/* @returns true when the partition has a leader and all its replicas in sync. */
+static bool partition_in_sync(const struct rd_kafka_metadata_partition *mp)
+{
+    return !mp->err && mp->leader >= 0 && mp->isr_cnt == mp->replica_cnt;
+}
+
 bool h_broker_in_sync(h_env *env, int n)
 {
     rd_kafka_t *rk = producer_get(env);
@@ -1793,10 +1799,8 @@ bool h_broker_in_sync(h_env *env, int n)
     ok = md->broker_cnt == n;
     for (int t = 0; ok && t < md->topic_cnt; t++) {
         ok = !md->topics[t].err;
-        for (int p = 0; ok && p < md->topics[t].partition_cnt; p++) {
-            const struct rd_kafka_metadata_partition *mp = &md->topics[t].partitions[p];
-            ok = !mp->err && mp->leader >= 0 && mp->isr_cnt == mp->replica_cnt;
-        }
+        for (int p = 0; ok && p < md->topics[t].partition_cnt; p++)
+            ok = partition_in_sync(&md->topics[t].partitions[p]);
     }
     rd_kafka_metadata_destroy(md);
     return ok;
@@ -1861,7 +1865,7 @@ void h_broker_explain(h_env *env)
             fprintf(stderr, "  %s: %s\n", mt->topic, rd_kafka_err2str(mt->err));
         for (int p = 0; p < mt->partition_cnt; p++) {
             const struct rd_kafka_metadata_partition *mp = &mt->partitions[p];
-            if (mp->err || mp->leader < 0 || mp->isr_cnt != mp->replica_cnt)
+            if (!partition_in_sync(mp))
                 fprintf(stderr, "  %s [%d]: leader %d, %d of %d replicas in sync%s%s\n",
                         mt->topic, mp->id, mp->leader, mp->isr_cnt, mp->replica_cnt,
                         mp->err ? ", " : "", mp->err ? rd_kafka_err2str(mp->err) : "");

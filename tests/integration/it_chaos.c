@@ -511,7 +511,8 @@ static void stuck_explain(chaos *c)
     for (int i = 0; i < c->n_pool; i++) {
         const member *m = &c->pool[i];
         char cmd[256];
-        fprintf(stderr, "chaos: worker %d (pid %d)%s owns %d partition(s); its stacks:\n",
+        fprintf(stderr,
+                "chaos: worker %d (pid %d)%s owns %d partition(s); its main thread:\n",
                 m->idx, (int)m->pid, m->leaving ? ", leaving," : "",
                 owned_partitions(c, m->idx));
         snprintf(cmd, sizeof(cmd),
@@ -520,7 +521,7 @@ static void stuck_explain(chaos *c)
                  "cut -c1-200 >&2",
                  (int)m->pid);
         if (system(cmd) != 0)
-            fprintf(stderr, "  (no stacks)\n");
+            fprintf(stderr, "  (no stack)\n");
     }
     h_broker_explain(c->env);
 }
