@@ -57,7 +57,9 @@ typedef struct cfd_city_report {
 /* Per "<city>|<service>": the reports and the key's latest incident. */
 typedef struct cfd_city_state {
     char *city, *service;
-    cfd_city_report *reports; /* sorted by work order */
+    /* Sorted by work order; their city and service are NULL: the state's own (a busy
+     * city holds thousands, each rewritten with the state). */
+    cfd_city_report *reports;
     size_t n_reports, cap_reports;
     uint32_t incidents;    /* incidents the key opened; the latest is number this */
     bool open;             /* the latest is open */

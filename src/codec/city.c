@@ -93,7 +93,7 @@ void cfd_codec_city_state_encode(const cfd_city_state *st, uint8_t **buf, size_t
     Confirmd__V1__CityReport *reps = cfd_xcalloc(st->n_reports + 1, sizeof(*reps));
     Confirmd__V1__CityReport **ptrs = cfd_xcalloc(st->n_reports + 1, sizeof(*ptrs));
     for (size_t i = 0; i < st->n_reports; i++) {
-        report_out(&st->reports[i], &reps[i]);
+        report_out(&st->reports[i], &reps[i]); /* no city or service: the state's */
         ptrs[i] = &reps[i];
     }
     pb.city = codec_pb_str(st->city);
@@ -147,6 +147,11 @@ cfd_err cfd_codec_city_state_decode(const void *buf, size_t len, cfd_city_state 
             return CFD_ERR_DECODE;
         }
         report_in(pb->reports[i], &st->reports[i]);
+        /* The state's own (a state written before they were left out names them in
+         * each report too). */
+        free(st->reports[i].city);
+        free(st->reports[i].service);
+        st->reports[i].city = st->reports[i].service = NULL;
         st->n_reports++;
     }
     cfd_text_copy(st->incident_id, sizeof(st->incident_id), pb->incident_id);

@@ -157,8 +157,8 @@ bool cfd_city_merge(cfd_city_state *st, const cfd_city_report *r)
         st->n_reports++;
     }
     st->reports[i] = *r;
-    st->reports[i].city = cfd_text_dup(r->city);
-    st->reports[i].service = cfd_text_dup(r->service);
+    st->reports[i].city = NULL; /* the state's own (see cfd_city_state) */
+    st->reports[i].service = NULL;
     st->reports[i].work_order = cfd_text_dup(r->work_order);
     st->reports[i].customer_id = cfd_text_dup(r->customer_id);
     st->reports[i].incident = incident; /* membership is the state's, not the order's */

@@ -13,8 +13,10 @@
 
 #include <cmocka.h>
 
+#include "confirmd/alloc.h"
 #include "confirmd/city.h"
 #include "confirmd/city_codec.h"
+#include "confirmd/v1/incident.pb-c.h"
 
 #define MIN (60LL * 1000)
 #define T0 1764043200000LL
@@ -569,6 +571,37 @@ static void test_codec(void **state)
     cfd_codec_city_state_encode(back, &again, &again_len);
     assert_int_equal(again_len, len);
     assert_memory_equal(again, buf, len);
+    /* Its reports name neither city nor service (the state's own, not rewritten with
+     * each report); a state written when they did decodes to the same state. */
+    Confirmd__V1__CityState *pb = confirmd__v1__city_state__unpack(NULL, len, buf);
+    assert_non_null(pb);
+    assert_int_equal(pb->n_reports, 3);
+    for (size_t i = 0; i < pb->n_reports; i++) {
+        assert_string_equal(pb->reports[i]->city, "");
+        assert_string_equal(pb->reports[i]->service, "");
+        pb->reports[i]->city = "Chongqing";
+        pb->reports[i]->service = "internet dedicated line";
+    }
+    uint8_t *old = cfd_xmalloc(confirmd__v1__city_state__get_packed_size(pb));
+    size_t old_len = confirmd__v1__city_state__pack(pb, old);
+    assert_true(old_len > len + 3 * 30);
+    for (size_t i = 0; i < pb->n_reports; i++)
+        pb->reports[i]->city = pb->reports[i]->service = NULL; /* not the decoder's */
+    confirmd__v1__city_state__free_unpacked(pb, NULL);
+    cfd_city_state *from_old = NULL;
+    assert_int_equal(
+        cfd_codec_city_state_decode(old, old_len, &from_old, errstr, sizeof(errstr)),
+        CFD_OK);
+    assert_null(from_old->reports[0].city);
+    assert_null(from_old->reports[2].service);
+    uint8_t *from_old_buf = NULL;
+    size_t from_old_len = 0;
+    cfd_codec_city_state_encode(from_old, &from_old_buf, &from_old_len);
+    assert_int_equal(from_old_len, len);
+    assert_memory_equal(from_old_buf, buf, len);
+    free(old);
+    free(from_old_buf);
+    cfd_city_state_destroy(from_old);
     /* The decoded state goes on as the original would: a fourth customer joins. */
     merge(back, rep("WO-D", "C-D", 20, 0, 1));
     assert_int_equal(cfd_city_collect(back, T0 + 50 * MIN, incs, &alert, &has_alert), 1);
