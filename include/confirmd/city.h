@@ -40,6 +40,10 @@
 #define CFD_CITY_LASTING_MS (30 * 60 * 1000LL) /* lasting more than this from the third */
 #define CFD_CITY_KEEP_MS (7 * 24 * 60 * 60 * 1000LL) /* a report out of any incident */
 #define CFD_CITY_MAX_REPORTS 4096 /* per key; the oldest ended go first */
+/* A key's ended reports this long before its latest report are settled once
+ * CFD_CITY_SETTLE_AT_LEAST of them are, and stored apart (see cfd_city_settle). */
+#define CFD_CITY_SETTLE_MS (CFD_CITY_WINDOW_MS + CFD_CITY_LASTING_MS + 60 * 1000LL)
+#define CFD_CITY_SETTLE_AT_LEAST 128
 
 /* What the rule needs of one work order. Strings are owned by whoever holds it. */
 typedef struct cfd_city_report {
@@ -73,6 +77,11 @@ typedef struct cfd_city_state {
     bool excluded_sent;    /* excluded_from_assessment its last message said */
     const char **members;  /* scratch: the member list of the messages collected */
     size_t cap_members;
+    /* The settled part, stored apart (a state of its own holding only reports): ended
+     * reports before settled_before out of the open incident; 0 and 0 when none. */
+    int64_t settled_before;
+    int64_t settled_as_of; /* its latest report or end */
+    uint32_t n_settled;    /* its reports */
 } cfd_city_state;
 
 /*
@@ -130,7 +139,8 @@ size_t cfd_city_collect(cfd_city_state *st, int64_t now_ms, cfd_incident out[3],
  *          further report, or 0 when none is pending. */
 int64_t cfd_city_next(const cfd_city_state *st);
 
-/* @returns the key's own time: its latest report or end (event time), 0 when none. */
+/* @returns the key's own time: its latest report or end (event time), its settled
+ *          part's included; 0 when none. */
 int64_t cfd_city_as_of(const cfd_city_state *st);
 
 /* Drops reports no incident can need any more: out of the open incident and older than
@@ -139,6 +149,51 @@ int64_t cfd_city_as_of(const cfd_city_state *st);
  * says; then the oldest ended ones beyond CFD_CITY_MAX_REPORTS.
  * @returns how many were dropped. */
 size_t cfd_city_prune(cfd_city_state *st);
+
+/*
+ * A busy city's key holds thousands of reports, and a state is rewritten whole with
+ * each report. Most are settled: ended, and every window of the rule with one of them
+ * in it judged not severe (or opened), which stays so until a report of its time
+ * arrives. So the key is stored in two parts, the head (the state, with the rest) and
+ * its settled part, which a batch reads and writes only when it must:
+ *
+ *   - cfd_city_needs_settled(): before merging reports, whether the head must be
+ *     joined with its settled part (cfd_city_join) first: a report within a window's
+ *     span of the settled time (a late report, or a new version of a settled order:
+ *     an order's report time only moves earlier, report or first alarm), unless it
+ *     only ends a fault the head holds (ending one makes no window severe); the key
+ *     over CFD_CITY_MAX_REPORTS with them (so pruning sees them all); or
+ *     CFD_CITY_SETTLE_AT_LEAST more to settle.
+ *   - cfd_city_settle(): after judging and pruning, the reports to move into the
+ *     settled part, and whether it is to be rewritten.
+ *
+ * Judged this way, the head alone decides what the whole state would: a state is split
+ * only when no incident is open after judging at its own time, at a cut more than a
+ * window's span and the lasting time before its latest report, so every window with a
+ * settled report in it was decided then.
+ */
+
+/* @returns true when head must be joined with its settled part before reports[0..n)
+ *          (of its key) are merged into it (see above). */
+bool cfd_city_needs_settled(const cfd_city_state *head, const cfd_city_report *reports,
+                            size_t n);
+
+/* Joins the settled part (a state of the same key holding only reports; consumed and
+ * destroyed) into head, which is then whole (no settled part), and prunes it as the
+ * whole state was meanwhile (cfd_city_prune). Where both hold an order, the newer
+ * version is kept. */
+void cfd_city_join(cfd_city_state *head, cfd_city_state *settled);
+
+/*
+ * After a batch or a tick judged and pruned head (joined: it was joined with its
+ * settled part first), splits it when it should be (see above): a whole state (joined,
+ * or without a settled part) with no incident open and enough settled reports, or one
+ * joined (its settled part is rewritten anyway).
+ * @returns the settled part to store (a new state, the caller's to destroy) or NULL;
+ *          *rewrite: the stored settled part must be replaced by the one returned
+ *          (deleted when NULL); false: it stays as it is.
+ */
+cfd_city_state *cfd_city_settle(cfd_city_state *head, bool joined, bool *rewrite);
 
 /* Writes "<city>|<service>" into buf. */
 void cfd_city_key(const char *city, const char *service, char *buf, size_t size);

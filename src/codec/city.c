@@ -110,6 +110,9 @@ void cfd_codec_city_state_encode(const cfd_city_state *st, uint8_t **buf, size_t
     pb.version = st->version;
     pb.members_sent = st->members_sent;
     pb.excluded_sent = st->excluded_sent;
+    pb.settled_before = st->settled_before;
+    pb.settled_as_of = st->settled_as_of;
+    pb.n_settled = st->n_settled;
     codec_pack(&pb.base, buf, len);
     free(reps);
     free(ptrs);
@@ -121,6 +124,11 @@ cfd_err cfd_codec_city_state_decode(const void *buf, size_t len, cfd_city_state 
     Confirmd__V1__CityState *pb = confirmd__v1__city_state__unpack(NULL, len, buf);
     if (!pb) {
         snprintf(errstr, errstr_size, "undecodable: not a confirmd.v1.CityState");
+        return CFD_ERR_DECODE;
+    }
+    if (!cfd_time_valid(pb->settled_before) || !cfd_time_valid(pb->settled_as_of)) {
+        snprintf(errstr, errstr_size, "CityState settled part's time out of range");
+        confirmd__v1__city_state__free_unpacked(pb, NULL);
         return CFD_ERR_DECODE;
     }
     cfd_city_state *st = cfd_city_state_new();
@@ -164,6 +172,9 @@ cfd_err cfd_codec_city_state_decode(const void *buf, size_t len, cfd_city_state 
     st->version = pb->version;
     st->members_sent = pb->members_sent;
     st->excluded_sent = pb->excluded_sent;
+    st->settled_before = pb->settled_before;
+    st->settled_as_of = pb->settled_as_of;
+    st->n_settled = pb->n_settled;
     confirmd__v1__city_state__free_unpacked(pb, NULL);
     *out = st;
     return CFD_OK;

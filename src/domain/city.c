@@ -440,7 +440,7 @@ size_t cfd_city_collect(cfd_city_state *st, int64_t now_ms, cfd_incident out[3],
 
 int64_t cfd_city_as_of(const cfd_city_state *st)
 {
-    int64_t t = 0;
+    int64_t t = st->settled_as_of;
 
     for (size_t i = 0; i < st->n_reports; i++) {
         const cfd_city_report *r = &st->reports[i];
@@ -497,4 +497,150 @@ size_t cfd_city_prune(cfd_city_state *st)
         dropped++;
     }
     return dropped;
+}
+
+/* r may move to the settled part of st, split at cut: ended, reported before cut, out
+ * of the open incident. */
+static bool settles(const cfd_city_state *st, const cfd_city_report *r, int64_t cut)
+{
+    return r->ended_at_ms != 0 && r->reported_at_ms < cut &&
+           !(st->open && r->incident == st->incidents);
+}
+
+/* The instant a whole state st should be split at, 0 for none (see cfd_city_settle);
+ * had_settled: it was joined with a settled part. The cut follows the key's latest
+ * report, not its latest end: a fault's end comes long after its report, and a new
+ * report must not fall within a window's span of the cut. */
+static int64_t settle_cut(const cfd_city_state *st, bool had_settled)
+{
+    int64_t latest = 0;
+    size_t movable = 0;
+
+    if (st->open)
+        return 0;
+    for (size_t i = 0; i < st->n_reports; i++)
+        if (st->reports[i].reported_at_ms > latest)
+            latest = st->reports[i].reported_at_ms;
+    int64_t cut = latest - CFD_CITY_SETTLE_MS;
+    if (cut <= st->settled_before)
+        return 0;
+    for (size_t i = 0; i < st->n_reports; i++)
+        movable += settles(st, &st->reports[i], cut);
+    return had_settled || movable >= CFD_CITY_SETTLE_AT_LEAST ? cut : 0;
+}
+
+/* r says of its order only that its fault ended (or ended earlier) than was said: the
+ * same customer and report time. Ending a fault makes no window severe. */
+static bool only_ends(const cfd_city_report *was, const cfd_city_report *r)
+{
+    return str_eq(was->customer_id, r->customer_id) &&
+           was->reported_at_ms == r->reported_at_ms && r->ended_at_ms != 0 &&
+           (was->ended_at_ms == 0 || r->ended_at_ms <= was->ended_at_ms);
+}
+
+bool cfd_city_needs_settled(const cfd_city_state *head, const cfd_city_report *reports,
+                            size_t n)
+{
+    if (head->n_settled == 0)
+        return false;
+    if (head->n_reports + head->n_settled + n > CFD_CITY_MAX_REPORTS)
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        const cfd_city_report *r = &reports[i];
+        bool found;
+        size_t at = find(head, r->work_order, &found);
+        if (found && only_ends(&head->reports[at], r))
+            continue;
+        if (r->reported_at_ms < head->settled_before + CFD_CITY_WINDOW_MS)
+            return true;
+    }
+    return settle_cut(head, false) != 0;
+}
+
+void cfd_city_join(cfd_city_state *head, cfd_city_state *settled)
+{
+    size_t n = head->n_reports + settled->n_reports, i = 0, j = 0, k = 0;
+    cfd_city_report *all = cfd_xcalloc(n + 1, sizeof(*all));
+
+    while (i < head->n_reports || j < settled->n_reports) {
+        int c = i == head->n_reports ? 1
+                : j == settled->n_reports
+                    ? -1
+                    : strcmp(head->reports[i].work_order, settled->reports[j].work_order);
+        if (c == 0) { /* both: the newer version stays */
+            bool settled_newer =
+                settled->reports[j].record_version > head->reports[i].record_version;
+            if (settled_newer) {
+                cfd_city_report_clear(&head->reports[i++]);
+                c = 1;
+            } else {
+                cfd_city_report_clear(&settled->reports[j++]);
+                c = -1;
+            }
+        }
+        all[k++] = c < 0 ? head->reports[i++] : settled->reports[j++];
+    }
+    free(head->reports);
+    head->reports = all;
+    head->n_reports = k;
+    head->cap_reports = n + 1;
+    head->settled_before = 0;
+    head->settled_as_of = 0;
+    head->n_settled = 0;
+    settled->n_reports = 0; /* its reports are head's now */
+    cfd_city_state_destroy(settled);
+    /* What the whole state's pruning dropped since the split (at its own time, which
+     * is still this one: the reports to merge come after). */
+    cfd_city_prune(head);
+}
+
+/* Moves the reports of st before cut, out of the open incident, into a new state of
+ * its key (returned), and records them as its settled part. */
+static cfd_city_state *split(cfd_city_state *st, int64_t cut)
+{
+    cfd_city_state *settled = cfd_city_state_new();
+    size_t kept = 0;
+
+    settled->city = cfd_text_dup(st->city);
+    settled->service = cfd_text_dup(st->service);
+    settled->reports = cfd_xcalloc(st->n_reports + 1, sizeof(*settled->reports));
+    settled->cap_reports = st->n_reports + 1;
+    for (size_t i = 0; i < st->n_reports; i++) {
+        cfd_city_report *r = &st->reports[i];
+
+        if (settles(st, r, cut)) {
+            if (r->reported_at_ms > settled->settled_as_of)
+                settled->settled_as_of = r->reported_at_ms;
+            if (r->ended_at_ms > settled->settled_as_of)
+                settled->settled_as_of = r->ended_at_ms;
+            settled->reports[settled->n_reports++] = *r; /* still sorted */
+        } else {
+            st->reports[kept++] = *r;
+        }
+    }
+    st->n_reports = kept;
+    st->n_settled += (uint32_t)settled->n_reports;
+    if (settled->settled_as_of > st->settled_as_of)
+        st->settled_as_of = settled->settled_as_of;
+    if (cut > st->settled_before)
+        st->settled_before = cut;
+    settled->settled_as_of = 0;
+    return settled;
+}
+
+cfd_city_state *cfd_city_settle(cfd_city_state *head, bool joined, bool *rewrite)
+{
+    *rewrite = false;
+    if (!joined && head->n_settled > 0)
+        return NULL; /* only a whole state is split */
+    int64_t cut = settle_cut(head, joined);
+    *rewrite = cut != 0 || joined;
+    if (!cut)
+        return NULL;
+    cfd_city_state *settled = split(head, cut);
+    if (settled->n_reports == 0) {
+        cfd_city_state_destroy(settled);
+        return NULL;
+    }
+    return settled;
 }

@@ -880,10 +880,11 @@ static stage_report stage_scan(h_env *env, const workload *wl)
     int n_masters = h_redis_masters(env, masters, MASTERS_MAX);
     assert_true(n_masters > 0);
     assert_true(seen && seen_obj);
-    /* Each key on the master of its slot: KEYS there, GET on the same connection. */
+    /* Each key on the master of its slot: KEYS there, GET on the same connection. A
+     * key's reports are in its head (city:) or its settled part (city-settled:). */
     for (int m = 0; m < n_masters; m++) {
         redisContext *rc = masters[m];
-        redisReply *keys = redisCommand(rc, "KEYS cfd:*:city:*");
+        redisReply *keys = redisCommand(rc, "KEYS cfd:*:city*:*");
         assert_non_null(keys);
         for (size_t k = 0; k < keys->elements; k++) {
             redisReply *g = redisCommand(rc, "GET %s", keys->element[k]->str);
@@ -983,7 +984,7 @@ static void stage_explain(h_env *env, const workload *wl)
         bool kept = false;
         for (int m = 0; m < n_masters; m++) {
             redisContext *rc = masters[m];
-            redisReply *keys = redisCommand(rc, "KEYS cfd:*:city:*");
+            redisReply *keys = redisCommand(rc, "KEYS cfd:*:city*:*");
             for (size_t k = 0; keys && k < keys->elements && !kept; k++) {
                 redisReply *g = redisCommand(rc, "GET %s", keys->element[k]->str);
                 cfd_city_state *st = NULL;

@@ -9,7 +9,8 @@
  * one city and service reporting within 30 min, on orders two workers share, open
  * exactly one city incident when the fault outlasts 30 min from the third report; a
  * fourth customer joins it, another city does not, and the restorations close it. The
- * city key's timer survives SIGKILL of its owner.
+ * city key's timer survives SIGKILL of its owner. A busy city's settled reports are
+ * stored apart from its head, and a late report of their time is judged with them.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "confirmd/city_codec.h"
 #include "confirmd/codec.h"
 #include "harness_events.h"
 #include "harness_orders.h"
@@ -307,6 +309,115 @@ static void test_city_timer_survives_kill(void **state)
     h_consume_close(inc);
 }
 
+/* The decoded state of the one key matching pattern ("cfd:*:city:Fuling*"), NULL when
+ * there is none. */
+static cfd_city_state *stored_city(h_env *env, const char *pattern)
+{
+    redisContext *rc = h_redis_connect(env);
+    assert_non_null(rc);
+    redisReply *keys = redisCommand(rc, "KEYS %s", pattern);
+    cfd_city_state *st = NULL;
+    assert_non_null(keys);
+    assert_true(keys->elements <= 1);
+    if (keys->elements == 1) {
+        char errstr[256];
+        redisReply *g = redisCommand(rc, "GET %s", keys->element[0]->str);
+        assert_non_null(g);
+        assert_int_equal(g->type, REDIS_REPLY_STRING);
+        assert_int_equal(
+            cfd_codec_city_state_decode(g->str, g->len, &st, errstr, sizeof(errstr)),
+            CFD_OK);
+        freeReplyObject(g);
+    }
+    freeReplyObject(keys);
+    redisFree(rc);
+    return st;
+}
+
+/* A busy city: 170 customers' faults, one every 2 min, each restored within a minute
+ * (no incident). Its reports more than an hour old settle into a part of their own, so
+ * each report rewrites a small head; then three late reports of the first quarter hour,
+ * unrestored, are judged with the settled reports of their time: the window starts at
+ * the first order, and every later report joins the incident. */
+static void test_city_settled_part(void **state)
+{
+    h_env *env = *state;
+    char wo[32], eid[48];
+    const int n = 170;
+    assert_int_equal(h_set_sim_clock(env, T0), 0);
+    assert_true(h_worker_start(env, h_simulated_clock) > 0);
+    h_consumer *inc = h_consume_open(env, "confirmd.incidents");
+    assert_non_null(inc);
+    for (int i = 0; i < n; i++) {
+        snprintf(wo, sizeof(wo), "WO-F%03d", i);
+        snprintf(eid, sizeof(eid), "%s-res", wo);
+        h_send_city_report(env, wo, "Fuling", T0 + 2 * i * MIN);
+        h_send_ms(env, wo, eid, T0 + (2 * i + 1) * MIN, "service_restored",
+                  "{\"result\":\"RESULT_RESTORED\"}");
+    }
+    /* Every report applied: the head knows the last restoration. */
+    cfd_city_state *head = NULL, *settled = NULL;
+    for (int tries = 0; tries < 300; tries++) {
+        cfd_city_state_destroy(head);
+        head = stored_city(env, "cfd:*:city:Fuling*");
+        if (head && cfd_city_as_of(head) == T0 + (2 * (n - 1) + 1) * MIN)
+            break;
+        usleep(100 * 1000);
+    }
+    assert_non_null(head);
+    assert_int_equal(cfd_city_as_of(head), T0 + (2 * (n - 1) + 1) * MIN);
+    settled = stored_city(env, "cfd:*:city-settled:Fuling*");
+    assert_non_null(settled);
+    printf("busy city: %zu reports in its head, %zu settled (%u by the head's count), "
+           "settled before %lld min\n",
+           head->n_reports, settled->n_reports, head->n_settled,
+           (long long)((head->settled_before - T0) / MIN));
+    assert_int_equal(head->n_reports + settled->n_reports, n);
+    assert_int_equal(head->n_settled, settled->n_reports);
+    assert_true(settled->n_reports >= CFD_CITY_SETTLE_AT_LEAST);
+    assert_true(head->n_reports < CFD_CITY_SETTLE_AT_LEAST + 40);
+    assert_string_equal(settled->reports[0].work_order, "WO-F000");
+    assert_false(head->open);
+    expect_none(inc, 1000);
+    cfd_city_state_destroy(head);
+    cfd_city_state_destroy(settled);
+
+    /* Three late reports of T0 + 11, 13 and 15 min, unrestored. Judged on the head
+     * alone they would open a window of their own, the third at T0 + 15 min. */
+    h_send_city_report(env, "WO-L1", "Fuling", T0 + 11 * MIN);
+    h_send_city_report(env, "WO-L2", "Fuling", T0 + 13 * MIN);
+    h_send_city_report(env, "WO-L3", "Fuling", T0 + 15 * MIN);
+    json_object *o = next_of(inc, "Incident", "incident_id",
+                             "INC-Fuling|internet|1764043860000", 20000); /* T0 + 11 min */
+    assert_non_null(o);
+    assert_string_equal(h_jstr(o, "status"), "INCIDENT_STATUS_OPEN");
+    json_object *orders = NULL;
+    assert_true(json_object_object_get_ex(o, "work_orders", &orders));
+    /* Every report joined, the later late ones too when they came in a batch after. */
+    assert_true(json_object_array_length(orders) >= (size_t)n + 1);
+    assert_string_equal(json_object_get_string(json_object_array_get_idx(orders, 0)),
+                        "WO-F000");
+    char b[32];
+    assert_string_equal(h_jstr(o, "started_at_ms"), ms(b, T0));
+    json_object_put(o);
+    /* Open, the key is whole again: its settled part is gone, the head holds all. */
+    for (int tries = 0; tries < 100; tries++) {
+        head = stored_city(env, "cfd:*:city:Fuling*");
+        if (head && head->n_reports == (size_t)n + 3)
+            break;
+        cfd_city_state_destroy(head);
+        head = NULL;
+        usleep(100 * 1000);
+    }
+    assert_non_null(head);
+    assert_true(head->open);
+    assert_int_equal(head->n_reports, n + 3);
+    assert_int_equal(head->n_settled, 0);
+    assert_null(stored_city(env, "cfd:*:city-settled:Fuling*"));
+    cfd_city_state_destroy(head);
+    h_consume_close(inc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +430,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_city_incident, h_setup_redis_broker,
                                         h_teardown_env),
         cmocka_unit_test_setup_teardown(test_city_timer_survives_kill, h_setup_redis_broker,
+                                        h_teardown_env),
+        cmocka_unit_test_setup_teardown(test_city_settled_part, h_setup_redis_broker,
                                         h_teardown_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
