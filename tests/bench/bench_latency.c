@@ -15,7 +15,11 @@
  *
  * Prints p50/p99/max, the load actually offered, CPU per event of the worker and of
  * redis-server under that load, and the worker's RSS after a warm-up order and at the
- * end (scripts/bench.sh --soak 600 runs it for 10 minutes). Not a test: it measures.
+ * end (scripts/bench.sh --soak 600 runs it for 10 minutes); and for each 5 s of the
+ * run, p99 and the broker's CPU: the embedded broker (librdkafka's mock cluster) finds
+ * a fetch's offset by walking the partition's log from its start, and returns one
+ * produce request's messages per partition and fetch, so its CPU grows with its logs
+ * (up to 5 MB a partition) and the latency with it. Not a test: it measures.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -29,6 +33,7 @@
 #define PARTITIONS 16
 #define CHUNK_SECONDS 30
 #define WARM_SECONDS 3
+#define SLICE_SECONDS 5 /* the run's latency and broker CPU are also shown per slice */
 
 /* The workload is built CHUNK_SECONDS of load at a time (a 10-minute soak's would not
  * fit in memory at once); building one pauses the feed briefly, and the load catches
@@ -40,6 +45,7 @@ typedef struct feed {
     int per_chunk;    /* orders per chunk */
     int64_t *sent_at; /* per order: when its completing message was sent, -1 once read */
     int64_t *lat;     /* latencies measured */
+    int64_t *lat_at;  /* when each was sent, from the start of the measure */
     int cap;          /* orders sent_at and lat hold */
 } feed;
 
@@ -54,11 +60,14 @@ static int feed_next(feed *f, int64_t t0, int64_t span)
     int cap = f->base + f->per_chunk;
     int64_t *s = realloc(f->sent_at, (size_t)cap * sizeof(int64_t));
     int64_t *l = s ? realloc(f->lat, (size_t)cap * sizeof(int64_t)) : NULL;
+    int64_t *la = l ? realloc(f->lat_at, (size_t)cap * sizeof(int64_t)) : NULL;
     if (s)
         f->sent_at = s;
-    if (!f->wl || !s || !l)
+    if (l)
+        f->lat = l;
+    if (!f->wl || !s || !l || !la)
         return -1;
-    f->lat = l;
+    f->lat_at = la;
     memset(&f->sent_at[f->cap], 0, (size_t)(cap - f->cap) * sizeof(int64_t));
     f->cap = cap;
     return 0;
@@ -146,12 +155,19 @@ int main(int argc, char **argv)
     int64_t wcpu0 = 0, rcpu0 = 0, aofrw0 = 0;
 
     size_t n_lat = 0, sent = 0, expected = 0;
+    /* The broker's CPU time at each second of the run (the embedded broker's grows with
+     * its partitions' logs, see main()'s end). */
+    pid_t broker_pid = h_broker_pid(env, 1);
+    int64_t *bcpu = calloc((size_t)total_s + 2, sizeof(int64_t));
+    int n_bcpu = 0;
     printf("offering %d events/s for %d s, the first %d s not measured (%zu events)...\n",
            rate, total_s, WARM_SECONDS, n_msgs);
     int64_t t0 = h_now_ms(), t_measure = 0, end = 0, deadline = 0;
     for (;;) {
         int64_t now = h_now_ms();
         size_t due = (size_t)((now - t0) * rate / 1000);
+        if (n_bcpu <= total_s && now - t0 >= n_bcpu * 1000LL)
+            bcpu[n_bcpu++] = b_cpu_us(broker_pid);
         if (!t_measure && now - t0 >= WARM_SECONDS * 1000) {
             t_measure = now;
             n_warm = sent;
@@ -183,6 +199,7 @@ int main(int argc, char **argv)
         int got = 0, o;
         while ((o = read_record(c, 0)) != -2) {
             if (o >= 0 && o < f.cap && f.sent_at[o] > 0) {
+                f.lat_at[n_lat] = f.sent_at[o] - t_measure;
                 f.lat[n_lat++] = h_now_ms() - f.sent_at[o];
                 f.sent_at[o] = -1; /* counted once */
             }
@@ -202,6 +219,30 @@ int main(int argc, char **argv)
     double offered =
         (double)n_measured * 1000.0 / (double)(end - t_measure > 0 ? end - t_measure : 1);
     h_flush(env, 30000);
+    /* Per slice of the measure: p99 of the records whose events were sent in it, and
+     * the broker's CPU then. */
+    int n_slices = seconds / SLICE_SECONDS;
+    int64_t *slice = malloc((n_lat + 1) * sizeof(int64_t));
+    double first_cpu = 0, last_cpu = 0;
+    printf("by %d s of the run (events sent in it): latency p99 ms, broker CPU %%:",
+           SLICE_SECONDS);
+    for (int k = 0; k < n_slices && slice; k++) {
+        size_t n = 0;
+        for (size_t i = 0; i < n_lat; i++)
+            if (f.lat_at[i] / 1000 / SLICE_SECONDS == k)
+                slice[n++] = f.lat[i];
+        int a = WARM_SECONDS + k * SLICE_SECONDS, z = a + SLICE_SECONDS;
+        double cpu = z < n_bcpu && bcpu[a] >= 0
+                         ? (double)(bcpu[z] - bcpu[a]) / (SLICE_SECONDS * 1e4)
+                         : -1;
+        if (k == 0)
+            first_cpu = cpu;
+        last_cpu = cpu;
+        printf(" %" PRId64 " (%.0f)", b_quantile(slice, n, 0.99), cpu);
+    }
+    printf("\n");
+    free(slice);
+    free(bcpu);
     int64_t p50 = b_quantile(f.lat, n_lat, 0.50), p99 = b_quantile(f.lat, n_lat, 0.99);
     int64_t max = n_lat ? f.lat[n_lat - 1] : 0;
     printf("offered %.0f events/s for %.1f s; %zu of %zu completed orders' records read: "
@@ -224,6 +265,9 @@ int main(int argc, char **argv)
           "small batches at %.0f events/s", offered);
     b_row("CPU at fixed load, redis", (double)rcpu / (double)n_measured, "us/event",
           "redis-server");
+    b_row("broker CPU, first 5 s", first_cpu, "%", "of a core, at the fixed load");
+    b_row("broker CPU, last 5 s", last_cpu, "%",
+          "of a core: the embedded broker's grows with its partitions' logs");
     b_row("worker RSS at start", start_kb / 1024.0, "MiB", "VmRSS after a warm-up order");
     b_row("worker RSS after soak", end_kb / 1024.0, "MiB",
           "VmRSS after %.0f s at %.0f events/s", (double)(end - t0) / 1000.0, offered);
@@ -235,6 +279,7 @@ int main(int argc, char **argv)
     free(args);
     free(f.sent_at);
     free(f.lat);
+    free(f.lat_at);
     b_workload_free(f.wl);
     for (int k = 0; k < H_ORDER_EVENTS; k++)
         h_event_clear(&warm[k]);

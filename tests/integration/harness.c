@@ -1060,6 +1060,22 @@ out:
     return rc;
 }
 
+pid_t h_broker_pid(h_env *env, int id)
+{
+    if (!env->kafka)
+        return env->broker.pid > 0 && !env->broker.reaped ? env->broker.pid : -1;
+    char path[H_PATH_MAX + 32];
+    snprintf(path, sizeof(path), "%s/node-%d/pid", env->kafka_dir, id);
+    FILE *f = fopen(path, "r");
+    long pid = -1;
+    if (f) {
+        if (fscanf(f, "%ld", &pid) != 1)
+            pid = -1;
+        fclose(f);
+    }
+    return pid > 0 && kill((pid_t)pid, 0) == 0 ? (pid_t)pid : -1;
+}
+
 int h_broker_stop(h_env *env)
 {
     if (env->kafka) {

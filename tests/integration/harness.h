@@ -195,6 +195,10 @@ int h_broker_start_n(h_env *env, int nbrokers, const char *topics_spec);
 /* h_broker_start_n() with one broker (id 1). */
 int h_broker_start(h_env *env, const char *topics_spec);
 
+/* @returns the process serving broker id: the embedded broker's (one process for all
+ * its brokers), or on Apache Kafka node id's JVM; -1 when none runs. */
+pid_t h_broker_pid(h_env *env, int id);
+
 /* Asks the broker to shut down, SIGKILL after 5 s. Its data is gone: the mock keeps
  * everything in memory (a Kafka cluster is stopped; its data stays until the env is
  * destroyed). @returns 0, or -1 when it was not running. */
