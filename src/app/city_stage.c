@@ -90,6 +90,11 @@ static cfd_err load_states(cfd_batch *b, city_key *keys, size_t n,
         err = load_parts(b, "city-settled", ks, n_join, blobs);
     for (size_t k = 0; !err && k < n_join; k++) {
         cfd_city_state *settled;
+        if (!blobs[k].data)
+            cfd_warn(MOD,
+                     "city key %s: its settled part (%" PRIu32 " reports) is not in redis; "
+                     "judging without them",
+                     ks[k]->key, ks[k]->st->n_settled);
         err = decode_part(b, "city key's settled part", ks[k], &blobs[k], &settled);
         if (!err) {
             cfd_debug(MOD, "city key %s: joined with its %zu settled reports", ks[k]->key,
