@@ -1,14 +1,17 @@
 /*
  * confirmctl breaches: the breaches of the open work orders at the worker's clock
  * (duties overdue or met late), how far each was escalated along the policy's chain
- * and when the next escalation is due; and the orders escalated beyond their duties
- * (AAA specialists called in, a severe fault open).
+ * and when the next escalation is due; the orders escalated beyond their duties
+ * (AAA specialists called in, a severe fault open); and the open city-wide severe
+ * faults (the multi-customer city rule, kept per city and service).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "confirmd/alloc.h"
+#include "confirmd/city.h"
+#include "confirmd/city_codec.h"
 #include "confirmd/duty.h"
 #include "confirmd/inspect.h"
 #include "confirmctl.h"
@@ -24,7 +27,9 @@ static void ctl_breaches_usage(FILE *out)
         "overdue ones first, oldest deadline first, with the last alert the worker\n"
         "sent for it (warning, breach, escalation) and to whom, and when the next\n"
         "escalation is due; then the orders escalated as a whole: AAA orders whose\n"
-        "specialists of every discipline were called in, and open severe faults.\n"
+        "specialists of every discipline were called in, and open severe faults;\n"
+        "then the open city-wide severe faults (3 or more customers of one city and\n"
+        "service), each with its member work orders.\n"
         "Reads every stored state: a pass over the keyspace.\n"
         "\n" CTL_VIEW_HELP "\n"
         "Exit status: 0 listed (also when there is none), 1 Redis unreachable, 2 usage.\n");
@@ -43,6 +48,8 @@ typedef struct ctl_breach_list {
     const ctl_view *v;
     ctl_breach *rows;
     size_t n, cap;
+    json_object *city; /* the open city-wide incidents, as breaches --json names them */
+    int unreadable;    /* city states that did not decode */
 } ctl_breach_list;
 
 static void ctl_breach_add(ctl_breach_list *x, int32_t part, const cfd_record *rec,
@@ -79,6 +86,42 @@ static void ctl_breaches_of(int32_t part, const cfd_record *rec, void *opaque)
     if ((rec->alerts_sent & CFD_ALERT_BIT_INCIDENT_OPEN) &&
         !(rec->alerts_sent & CFD_ALERT_BIT_INCIDENT_CLOSED))
         ctl_breach_add(x, part, rec, NULL, "SEVERE_FAULT");
+}
+
+/* Adds the key's incident when it is open (a cfd_inspect_state_fn). */
+static int ctl_city_incident_of(int32_t part, const char *key, const void *buf, size_t len,
+                                void *opaque)
+{
+    ctl_breach_list *x = opaque;
+    cfd_city_state *st = NULL;
+    char errstr[256];
+
+    (void)part;
+    if (cfd_codec_city_state_decode(buf, len, &st, errstr, sizeof errstr)) {
+        fprintf(stderr, "confirmctl: city key %s: %s\n", key, errstr);
+        x->unreadable++;
+        return 0;
+    }
+    if (st->open) {
+        json_object *e = json_object_new_object(), *orders = json_object_new_array();
+        json_object_object_add(e, "incident_id", json_object_new_string(st->incident_id));
+        json_object_object_add(e, "city", json_object_new_string(st->city ? st->city : ""));
+        json_object_object_add(e, "service",
+                               json_object_new_string(st->service ? st->service : ""));
+        json_object_object_add(e, "started_at_ms",
+                               json_object_new_int64(st->started_at_ms));
+        json_object_object_add(e, "opened_at_ms", json_object_new_int64(st->opened_at_ms));
+        json_object_object_add(e, "excluded_from_assessment",
+                               json_object_new_boolean(st->excluded_sent));
+        for (size_t i = 0; i < st->n_reports; i++) /* members stay in the head */
+            if (st->reports[i].incident == st->incidents)
+                json_object_array_add(orders,
+                                      json_object_new_string(st->reports[i].work_order));
+        json_object_object_add(e, "work_orders", orders);
+        json_object_array_add(x->city, e);
+    }
+    cfd_city_state_destroy(st);
+    return 0;
 }
 
 /* Overdue duties first, then met late, then whole-order escalations; oldest first. */
@@ -145,6 +188,7 @@ static void ctl_breaches_print(const ctl_view *v, const ctl_breach_list *x)
         for (size_t i = 0; i < x->n; i++)
             json_object_array_add(arr, ctl_breach_json(&x->rows[i]));
         json_object_object_add(doc, "breaches", arr);
+        json_object_object_add(doc, "city_incidents", json_object_get(x->city));
         ctl_json_print(doc);
         return;
     }
@@ -174,14 +218,31 @@ static void ctl_breaches_print(const ctl_view *v, const ctl_breach_list *x)
                last, ctl_view_time(v, d->next_escalation_ms, b, sizeof b),
                ctl_text(r->contractor, con, sizeof con));
     }
+    size_t n_city = json_object_array_length(x->city);
+    printf("\n%zu open city-wide severe faults\n", n_city);
+    if (n_city)
+        printf("%-26s %-26s %-8s %s\n", "opened", "started", "orders", "incident");
+    for (size_t i = 0; i < n_city; i++) {
+        json_object *e = json_object_array_get_idx(x->city, i);
+        printf(
+            "%-26s %-26s %-8zu %s%s\n",
+            ctl_view_time(v, ctl_json_i64(e, "opened_at_ms"), a, sizeof a),
+            ctl_view_time(v, ctl_json_i64(e, "started_at_ms"), b, sizeof b),
+            json_object_array_length(json_object_object_get(e, "work_orders")),
+            ctl_text(ctl_json_str(e, "incident_id"), o, sizeof o),
+            json_object_get_boolean(json_object_object_get(e, "excluded_from_assessment"))
+                ? " (excluded from the assessment)"
+                : "");
+    }
 }
 
 int ctl_breaches(int argc, char **argv)
 {
     static const struct option opts[] = {CTL_VIEW_LONG, {NULL, 0, NULL, 0}};
     ctl_view *v = ctl_view_new();
-    ctl_breach_list x = {.v = v};
+    ctl_breach_list x = {.v = v, .city = json_object_new_array()};
     int rc = CTL_EXIT_USAGE, c, failed;
+    char errstr[512];
 
     while ((c = ctl_view_getopt(v, argc, argv, "", opts)) != -1) {
         switch (c) {
@@ -202,11 +263,16 @@ int ctl_breaches(int argc, char **argv)
     if (ctl_view_open(v))
         goto out;
     failed = ctl_view_each_record(v, ctl_breaches_of, &x);
+    if (cfd_inspect_city_states(v->in, ctl_city_incident_of, &x, errstr, sizeof errstr)) {
+        fprintf(stderr, "confirmctl: %s\n", errstr);
+        goto out;
+    }
     if (x.n)
         qsort(x.rows, x.n, sizeof(*x.rows), ctl_by_breach);
     ctl_breaches_print(v, &x);
-    rc = failed ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+    rc = failed || x.unreadable ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 out:
+    json_object_put(x.city);
     for (size_t i = 0; i < x.n; i++) {
         free(x.rows[i].order);
         free(x.rows[i].contractor);

@@ -259,6 +259,27 @@ static void test_city_incident(void **state)
     json_object_put(o);
     expect_none(inc, 1500); /* exactly one */
 
+    /* confirmctl breaches lists it, with its members. */
+    static char out[1 << 16];
+    assert_int_equal(h_ctl(env, out, sizeof(out), "breaches --json"), 0);
+    json_object *doc = json_tokener_parse(out), *city = NULL;
+    assert_non_null(doc);
+    assert_true(json_object_object_get_ex(doc, "city_incidents", &city));
+    assert_int_equal(json_object_array_length(city), 1);
+    json_object *ci = json_object_array_get_idx(city, 0);
+    assert_string_equal(h_jstr(ci, "incident_id"), id);
+    assert_string_equal(h_jstr(ci, "opened_at_ms"), ms(b, T0 + 50 * MIN));
+    json_object *members = NULL;
+    assert_true(json_object_object_get_ex(ci, "work_orders", &members));
+    assert_int_equal(json_object_array_length(members), 3);
+    assert_string_equal(json_object_get_string(json_object_array_get_idx(members, 0)),
+                        "WO-C1");
+    json_object_put(doc);
+    assert_int_equal(h_ctl(env, out, sizeof(out), "breaches"), 0);
+    assert_non_null(strstr(out, "1 open city-wide severe faults"));
+    assert_non_null(strstr(out, id));
+    assert_null(strstr(out, "超市"));
+
     /* A fourth customer joins. */
     h_send_city_report(env, "WO-C4", "Chongqing", T0 + 52 * MIN);
     o = next_of(inc, "Incident", "incident_id", id, 10000);
