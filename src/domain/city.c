@@ -600,6 +600,7 @@ static cfd_city_state *split(cfd_city_state *st, int64_t cut)
 {
     cfd_city_state *settled = cfd_city_state_new();
     size_t kept = 0;
+    int64_t latest = 0; /* the moved reports' latest report or end */
 
     settled->city = cfd_text_dup(st->city);
     settled->service = cfd_text_dup(st->service);
@@ -609,10 +610,10 @@ static cfd_city_state *split(cfd_city_state *st, int64_t cut)
         cfd_city_report *r = &st->reports[i];
 
         if (settles(st, r, cut)) {
-            if (r->reported_at_ms > settled->settled_as_of)
-                settled->settled_as_of = r->reported_at_ms;
-            if (r->ended_at_ms > settled->settled_as_of)
-                settled->settled_as_of = r->ended_at_ms;
+            if (r->reported_at_ms > latest)
+                latest = r->reported_at_ms;
+            if (r->ended_at_ms > latest)
+                latest = r->ended_at_ms;
             settled->reports[settled->n_reports++] = *r; /* still sorted */
         } else {
             st->reports[kept++] = *r;
@@ -620,11 +621,10 @@ static cfd_city_state *split(cfd_city_state *st, int64_t cut)
     }
     st->n_reports = kept;
     st->n_settled += (uint32_t)settled->n_reports;
-    if (settled->settled_as_of > st->settled_as_of)
-        st->settled_as_of = settled->settled_as_of;
+    if (latest > st->settled_as_of)
+        st->settled_as_of = latest;
     if (cut > st->settled_before)
         st->settled_before = cut;
-    settled->settled_as_of = 0;
     return settled;
 }
 
