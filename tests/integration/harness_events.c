@@ -38,16 +38,24 @@ void h_send_important_report(h_env *env, const char *wo, const char *importance,
         wo, wo, (long long)H_T0, wo, importance, rental ? "true" : "false", wo);
 }
 
-void h_send_city_report(h_env *env, const char *wo, const char *city, int64_t t)
+void h_send_city_report_of(h_env *env, const char *wo, const char *customer_id,
+                           const char *city, int64_t t)
 {
     h_send_json(
         env,
         "{\"event_id\":\"%s-rep\",\"work_order\":\"%s\",\"source\":\"SOURCE_CUSTOMER\","
         "\"event_time_ms\":%lld,\"fault_report\":{\"customer\":{\"name\":\"某某超市\","
         "\"contact_phone\":\"13900000000\",\"affected_service\":\"internet\","
-        "\"city\":\"%s\",\"customer_id\":\"K-%s\"},\"network\":{\"circuit_id\":"
+        "\"city\":\"%s\",\"customer_id\":\"%s\"},\"network\":{\"circuit_id\":"
         "\"CQ-%s\"},\"problem_description\":\"no internet\",\"full_interruption\":true}}",
-        wo, wo, (long long)t, city, wo, wo);
+        wo, wo, (long long)t, city, customer_id, wo);
+}
+
+void h_send_city_report(h_env *env, const char *wo, const char *city, int64_t t)
+{
+    char customer[64];
+    snprintf(customer, sizeof(customer), "K-%s", wo);
+    h_send_city_report_of(env, wo, customer, city, t);
 }
 
 void h_send_open_orders(h_env *env)

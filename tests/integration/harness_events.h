@@ -58,6 +58,10 @@ void h_send_important_report(h_env *env, const char *wo, const char *importance,
  * multi-customer city incident once the fault outlasts 30 min from the third. */
 void h_send_city_report(h_env *env, const char *wo, const char *city, int64_t t);
 
+/* h_send_city_report() of customer customer_id. */
+void h_send_city_report_of(h_env *env, const char *wo, const char *customer_id,
+                           const char *city, int64_t t);
+
 /* Checks a row of `confirmctl open --json` or of /api/board's "open": its work order,
  * the duty owed next, its deadline, the time left and the next SLA instant. */
 void h_assert_next_duty(json_object *row, const char *wo, const char *metric,
